@@ -1,1 +1,16 @@
-pub fn x(){}
+//! sea-orm entities of terminbuch: one file per table, no logic.
+//! Only the crate's `store` module uses them.
+
+pub mod absence;
+pub mod api_token;
+pub mod audit_event;
+pub mod booking;
+pub mod booking_event;
+pub mod closure;
+pub mod counselling_hours;
+pub mod location;
+pub mod membership;
+pub mod prelude;
+pub mod slot;
+pub mod staff;
+pub mod unit;

@@ -1,1 +1,32 @@
-pub fn x(){}
+//! Database migrations of terminbuch, applied by `terminbuch migrate` and at server start.
+//! Never edit an applied migration; add a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_directory;
+mod m20261124_000002_create_schedule;
+mod m20261124_000003_create_bookings;
+
+/// All migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_directory::Migration),
+            Box::new(m20261124_000002_create_schedule::Migration),
+            Box::new(m20261124_000003_create_bookings::Migration),
+        ]
+    }
+}
+
+/// Creates an index named `name` on `table(columns)`.
+pub(crate) fn index(name: &str, table: impl IntoIden, columns: &[&'static str]) -> IndexCreateStatement {
+    let mut stmt = Index::create();
+    stmt.name(name).table(table);
+    for col in columns {
+        stmt.col(Alias::new(*col));
+    }
+    stmt.take()
+}

@@ -1,0 +1,28 @@
+//! `units`: offices that give counselling.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "units")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub slug: String,
+    pub name: String,
+    pub short_name: String,
+    pub phone: String,
+    pub email: String,
+    pub location_id: i32,
+    pub default_slot_minutes: i32,
+    /// Comma-separated language codes, e.g. `de,en,tr`.
+    pub languages: String,
+    pub confidential: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,185 @@
+//! The command line: `serve` (default), `migrate`, `seed --demo`, `user add`, `token create`,
+//! `slots generate`. Operators' scripts rely on these names; see README.md.
+
+use std::io::Read;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+
+use crate::config::Settings;
+use crate::domain::time::local_date;
+use crate::services::directory::{StaffInput, StaffRole};
+use crate::services::{auth, directory, schedule, seed};
+use crate::startup::{Application, Dependencies, bootstrap};
+
+/// terminbuch: appointment book for public counselling services.
+#[derive(Debug, Parser)]
+#[command(name = "terminbuch", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default): migrate, bootstrap, serve.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load data into the database.
+    Seed {
+        /// The department's units with invented counsellors and counselling hours (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage staff logins.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Manage stored slots.
+    Slots {
+        #[command(subcommand)]
+        command: SlotsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff member, or add a role to an existing one.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// admin, unit_lead, counsellor or front_desk.
+        #[arg(long)]
+        role: String,
+        /// Unit slug or id (required except for admin).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Comma-separated language codes, e.g. de,tr.
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a staff member; prints only the token.
+    Create {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlotsCommand {
+    /// Materialise slots of all units up to a date (beyond the rolling horizon).
+    Generate {
+        /// Last local day, YYYY-MM-DD.
+        #[arg(long)]
+        until: NaiveDate,
+    },
+}
+
+/// Runs one command.
+///
+/// # Errors
+/// Whatever the command failed with, for `main` to print.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    let deps = Dependencies::from_settings(&settings).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings, deps).await,
+        Command::Migrate => {
+            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                bail!("nothing to seed: use `terminbuch seed --demo`");
+            }
+            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            let today = local_date(deps.clock.now(), settings.time_zone);
+            let seeded = seed::demo(&deps.db, &deps.clock, today).await?;
+            let calendar = settings.holiday_calendar();
+            let until = today + chrono::Days::new(u64::from(settings.slot_horizon_weeks) * 7);
+            schedule::regenerate_all(&deps.db, &calendar, settings.time_zone, until, deps.clock.now()).await?;
+            eprintln!(
+                "demo data: {} units, {} staff, {} counselling hours added",
+                seeded.units, seeded.staff, seeded.rules
+            );
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { login, name, role, unit, email, languages, password_stdin } } => {
+            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            let role = StaffRole::parse(&role)
+                .with_context(|| format!("--role must be admin, unit_lead, counsellor or front_desk (got {role:?})"))?;
+            let password = if password_stdin {
+                let mut input = String::new();
+                std::io::stdin().read_to_string(&mut input).context("reading the password from stdin")?;
+                Some(input.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let input = StaffInput { login, display_name: name, email, languages, role, unit, password };
+            let (member, generated) = directory::add_staff(&deps.db, &deps.clock, input).await?;
+            eprintln!("staff member {} ({}) saved", member.login, member.display_name);
+            if let Some(password) = generated {
+                println!("{password}");
+            }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Create { login, label } } => {
+            let token = auth::create_token(&deps.db, &deps.clock, &login, &label).await?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::Slots { command: SlotsCommand::Generate { until } } => {
+            let calendar = settings.holiday_calendar();
+            let done =
+                schedule::regenerate_all(&deps.db, &calendar, settings.time_zone, until, deps.clock.now()).await?;
+            eprintln!(
+                "slots up to {until}: {} rules, {} slots wanted, {} unbooked removed",
+                done.rules, done.slots_wanted, done.slots_removed
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve(settings: Settings, deps: Dependencies) -> anyhow::Result<()> {
+    let report = bootstrap(&settings, &deps).await?;
+    let app = Application::build(settings.clone(), deps).await?;
+    let url = settings.public_url_for(app.local_addr()?);
+    eprintln!("terminbuch läuft / is running: {url}");
+    eprintln!("API docs: {url}/api/docs");
+    if report.seeded {
+        eprintln!("Demo-Daten angelegt / demo data loaded");
+    }
+    if let Some((login, password)) = &report.first_admin {
+        eprintln!("Erster Start / first start: administrator created, shown only once:");
+        eprintln!("  Login: {login}");
+        eprintln!("  Passwort / password: {password}");
+        eprintln!("  API token: terminbuch token create --login {login}");
+    }
+    app.run_until_stopped().await
+}

@@ -1,0 +1,123 @@
+//! Who may do what: roles per unit, and admins.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A staff member's role in one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    FrontDesk,
+    Counsellor,
+    UnitLead,
+}
+
+impl Role {
+    /// Parses `front_desk`, `counsellor` or `unit_lead`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "front_desk" => Some(Self::FrontDesk),
+            "counsellor" => Some(Self::Counsellor),
+            "unit_lead" => Some(Self::UnitLead),
+            _ => None,
+        }
+    }
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::FrontDesk => "front_desk",
+            Self::Counsellor => "counsellor",
+            Self::UnitLead => "unit_lead",
+        }
+    }
+}
+
+/// The authenticated staff member a request acts for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    staff_id: i32,
+    login: String,
+    is_admin: bool,
+    memberships: Vec<(i32, Role)>,
+}
+
+impl Actor {
+    /// An actor with its unit memberships `(unit_id, role)`.
+    pub fn new(staff_id: i32, login: String, is_admin: bool, memberships: Vec<(i32, Role)>) -> Self {
+        Self { staff_id, login, is_admin, memberships }
+    }
+
+    pub fn staff_id(&self) -> i32 {
+        self.staff_id
+    }
+
+    pub fn login(&self) -> &str {
+        &self.login
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.is_admin
+    }
+
+    /// The units this actor belongs to (admins: see [`Actor::sees_all_units`]).
+    pub fn unit_ids(&self) -> Vec<i32> {
+        let mut ids: Vec<i32> = self.memberships.iter().map(|(unit, _)| *unit).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Admins see every unit.
+    pub fn sees_all_units(&self) -> bool {
+        self.is_admin
+    }
+
+    /// May see and book appointments of the unit (any role in it, or admin).
+    pub fn can_work_in(&self, unit_id: i32) -> bool {
+        self.is_admin || self.memberships.iter().any(|(unit, _)| *unit == unit_id)
+    }
+
+    /// May change counselling hours, absences and closures of the unit.
+    pub fn can_lead(&self, unit_id: i32) -> bool {
+        self.is_admin || self.memberships.contains(&(unit_id, Role::UnitLead))
+    }
+
+    /// May record an absence for `staff_id` in the unit: leads for anyone, counsellors for themselves.
+    pub fn can_set_absence(&self, unit_id: i32, staff_id: i32) -> bool {
+        self.can_lead(unit_id) || (staff_id == self.staff_id && self.can_work_in(unit_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_grant_access_per_unit_only() {
+        let front_desk = Actor::new(1, "a".into(), false, vec![(10, Role::FrontDesk)]);
+        assert!(front_desk.can_work_in(10));
+        assert!(!front_desk.can_work_in(11));
+        assert!(!front_desk.can_lead(10));
+        let lead = Actor::new(2, "b".into(), false, vec![(10, Role::UnitLead)]);
+        assert!(lead.can_lead(10));
+        assert!(!lead.can_lead(11));
+        let admin = Actor::new(3, "c".into(), true, vec![]);
+        assert!(admin.can_work_in(99) && admin.can_lead(99));
+    }
+
+    #[test]
+    fn counsellors_may_record_their_own_absences_only() {
+        let counsellor = Actor::new(5, "d".into(), false, vec![(10, Role::Counsellor)]);
+        assert!(counsellor.can_set_absence(10, 5));
+        assert!(!counsellor.can_set_absence(10, 6));
+    }
+
+    #[test]
+    fn role_names_round_trip() {
+        for role in [Role::FrontDesk, Role::Counsellor, Role::UnitLead] {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
+    }
+}

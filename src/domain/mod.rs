@@ -1,0 +1,15 @@
+//! Pure domain layer: time slots, weekly schedules, public holidays, booking references,
+//! booking lifecycle and access rules. Nothing in here performs I/O or depends on the web or
+//! database layers.
+
+pub mod access;
+pub mod booking;
+pub mod holidays;
+pub mod records;
+pub mod reference;
+pub mod schedule;
+pub mod time;
+
+mod error;
+
+pub use error::DomainError;

@@ -1,0 +1,139 @@
+//! Plain records of the appointment book as the services see them (no invariants of their own
+//! beyond their types, hence public fields). `store` builds them from database rows.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use uuid::Uuid;
+
+use super::access::Role;
+use super::booking::{BookingStatus, Channel, Citizen};
+
+/// Where counselling takes place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub id: i32,
+    pub name: String,
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub floor: String,
+    pub accessibility_notes: String,
+}
+
+/// An office that gives counselling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unit {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub short_name: String,
+    pub phone: String,
+    pub email: String,
+    pub location_id: i32,
+    pub default_slot_minutes: i32,
+    pub languages: Vec<String>,
+    /// Units such as the anti-discrimination office: neutral email subjects, minimal data.
+    pub confidential: bool,
+}
+
+/// A staff member (without secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    pub id: i32,
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub languages: Vec<String>,
+    pub is_admin: bool,
+    pub active: bool,
+    pub memberships: Vec<(i32, Role)>,
+}
+
+/// Weekly counselling hours of one counsellor in one unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoursRule {
+    pub id: i32,
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    /// ISO weekday, 1 = Monday.
+    pub weekday: u8,
+    pub start_local: NaiveTime,
+    pub end_local: NaiveTime,
+    pub slot_minutes: i32,
+    pub buffer_minutes: i32,
+    pub capacity: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// A counsellor is away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Absence {
+    pub id: i32,
+    pub staff_id: i32,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// A unit (or with `unit_id: None` the whole department) is closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closure {
+    pub id: i32,
+    pub unit_id: Option<i32>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub reason: String,
+}
+
+/// A stored bookable time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub id: i32,
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    pub rule_id: Option<i32>,
+    pub adhoc: bool,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub capacity: i32,
+    pub booked_count: i32,
+}
+
+/// One citizen's appointment with one counsellor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    pub id: Uuid,
+    /// Stored form of the reference code (no dash).
+    pub reference: String,
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    pub slot_id: i32,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: BookingStatus,
+    pub channel: Channel,
+    pub citizen: Citizen,
+    pub note: Option<String>,
+    pub override_reason: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub sequence: i32,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<i32>,
+    pub updated_at: DateTime<Utc>,
+    pub updated_by: Option<i32>,
+}
+
+/// One entry of a booking's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingEvent {
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i32>,
+    pub kind: String,
+    /// JSON object with details (old and new time, reasons).
+    pub detail: String,
+}
+
+/// Splits a stored comma-separated language list.
+pub fn split_languages(stored: &str) -> Vec<String> {
+    stored.split(',').map(str::trim).filter(|code| !code.is_empty()).map(str::to_owned).collect()
+}

@@ -1,0 +1,168 @@
+//! `ApiError`: every failure as RFC 9457 `application/problem+json` with a stable `code`.
+//! Status codes are chosen here and nowhere else.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::services::ServiceError;
+
+/// The result of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+/// One failing field of a request.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `citizen.email`.
+    pub field: String,
+    pub message: String,
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable, snake_case machine-readable code such as `slot_taken`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// An error that becomes a problem response.
+#[derive(Debug)]
+pub enum ApiError {
+    Problem {
+        status: StatusCode,
+        code: String,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// Logged once at this boundary; the client gets a generic 500.
+    Internal(anyhow::Error),
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Self {
+        Self::Problem { status, code: code.to_owned(), detail: detail.into(), errors: Vec::new() }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "a valid bearer token is required")
+    }
+
+    pub fn not_found(code: &str, detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, code, detail)
+    }
+
+    /// A 422 naming each failing field.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ");
+        Self::Problem { status: StatusCode::UNPROCESSABLE_ENTITY, code: "validation_failed".into(), detail, errors }
+    }
+
+    /// A 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError { field: field.to_owned(), message: message.into() }])
+    }
+}
+
+fn title(status: StatusCode) -> String {
+    status.canonical_reason().unwrap_or("Error").to_owned()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, problem) = match self {
+            Self::Problem { status, code, detail, errors } => (
+                status,
+                Problem {
+                    type_: format!("https://terminbuch.invalid/problems/{code}"),
+                    title: title(status),
+                    status: status.as_u16(),
+                    detail,
+                    code,
+                    errors,
+                },
+            ),
+            Self::Internal(err) => {
+                tracing::error!(error = ?err, "request failed");
+                let status = StatusCode::INTERNAL_SERVER_ERROR;
+                (
+                    status,
+                    Problem {
+                        type_: "about:blank".into(),
+                        title: title(status),
+                        status: status.as_u16(),
+                        detail: "an internal error occurred; it has been logged".into(),
+                        code: "internal_error".into(),
+                        errors: Vec::new(),
+                    },
+                )
+            }
+        };
+        let mut response = (status, axum::Json(&problem)).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(err: ServiceError) -> Self {
+        match err {
+            ServiceError::NotFound { code, .. } => Self::not_found(code, err.to_string()),
+            ServiceError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
+            ServiceError::Invalid { field, message } => Self::field(field, message),
+            ServiceError::Conflict { code, ref message } => Self::new(StatusCode::CONFLICT, code, message.clone()),
+            ServiceError::Rule { code, ref message } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+            }
+            ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", err.to_string()),
+            ServiceError::Store(store) => Self::Internal(store.into()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let status = rejection.status();
+        let code = match rejection {
+            JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
+            JsonRejection::JsonSyntaxError(_) => "malformed_json",
+            JsonRejection::JsonDataError(_) => "invalid_body",
+            _ => "invalid_body",
+        };
+        Self::new(status, code, rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_query", rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", rejection.body_text())
+    }
+}
+
+impl From<garde::Report> for ApiError {
+    fn from(report: garde::Report) -> Self {
+        Self::validation(
+            report
+                .iter()
+                .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() })
+                .collect(),
+        )
+    }
+}

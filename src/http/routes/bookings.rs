@@ -1,0 +1,386 @@
+//! Bookings: create, read, list and search, cancel, reschedule, record the outcome.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono_tz::Tz;
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::booking::{BookingStatus, Channel, Citizen, Outcome};
+use crate::domain::records::{Booking, BookingEvent};
+use crate::domain::reference::Reference;
+use crate::domain::time::TimeSlot;
+use crate::http::dto::{date_range, local, parse_instant};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::services::bookings::{self, NewBooking, Target};
+use crate::services::directory;
+use crate::state::AppState;
+use crate::store::bookings::BookingFilter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_booking, list_bookings))
+        .routes(routes!(get_booking))
+        .routes(routes!(cancel_booking))
+        .routes(routes!(reschedule_booking))
+        .routes(routes!(record_outcome))
+}
+
+/// The citizen: a name or pseudonym; email and phone optional.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CitizenInput {
+    #[garde(length(chars, min = 1, max = 200))]
+    pub name: String,
+    #[garde(inner(email, length(max = 254)))]
+    pub email: Option<String>,
+    #[garde(inner(pattern(r"^[0-9+()/ .-]{3,40}$")))]
+    pub phone: Option<String>,
+    /// Preferred language, ISO 639-1 (default `de`).
+    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
+    pub language: Option<String>,
+    /// Set when an interpreter is needed: the language to interpret.
+    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
+    pub interpreter_language: Option<String>,
+    #[garde(inner(length(chars, max = 500)))]
+    pub accessibility_needs: Option<String>,
+}
+
+/// Either `slot_id`, or for an ad-hoc appointment `unit`, `counsellor_id`, `starts_at` and
+/// `duration_minutes`.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CreateBookingRequest {
+    #[garde(skip)]
+    pub slot_id: Option<i32>,
+    /// Unit slug or id (ad-hoc appointments).
+    #[garde(skip)]
+    pub unit: Option<String>,
+    #[garde(skip)]
+    pub counsellor_id: Option<i32>,
+    /// RFC 3339, or local `YYYY-MM-DDTHH:MM` in the service's zone.
+    #[garde(skip)]
+    pub starts_at: Option<String>,
+    #[garde(inner(range(min = 5, max = 480)))]
+    pub duration_minutes: Option<i64>,
+    #[garde(dive)]
+    pub citizen: CitizenInput,
+    #[garde(skip)]
+    #[serde(default)]
+    pub email_consent: bool,
+    #[garde(skip)]
+    #[serde(default)]
+    pub channel: Channel,
+    #[garde(inner(length(chars, max = 500)))]
+    pub note: Option<String>,
+    /// Books despite a holiday, closure, absence or past time; recorded.
+    #[garde(inner(length(chars, min = 3, max = 500)))]
+    pub override_reason: Option<String>,
+}
+
+/// A booking.
+#[derive(Serialize, ToSchema)]
+pub struct BookingResponse {
+    pub id: uuid::Uuid,
+    /// Code to read out on the phone, e.g. `K7M4-Q9TX`.
+    pub reference: String,
+    pub status: BookingStatus,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    pub slot_id: i32,
+    pub channel: Channel,
+    pub citizen: CitizenResponse,
+    pub email_consent: bool,
+    pub note: Option<String>,
+    pub override_reason: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<FixedOffset>,
+    pub created_by: Option<i32>,
+    pub updated_at: DateTime<FixedOffset>,
+    pub updated_by: Option<i32>,
+}
+
+/// The citizen's details.
+#[derive(Serialize, ToSchema)]
+pub struct CitizenResponse {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: String,
+    pub interpreter_language: Option<String>,
+    pub accessibility_needs: Option<String>,
+}
+
+/// One event of a booking's history.
+#[derive(Serialize, ToSchema)]
+pub struct EventResponse {
+    pub at: DateTime<FixedOffset>,
+    pub actor_id: Option<i32>,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// A booking with its history.
+#[derive(Serialize, ToSchema)]
+pub struct BookingDetailResponse {
+    #[serde(flatten)]
+    pub booking: BookingResponse,
+    pub history: Vec<EventResponse>,
+}
+
+fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
+    let reference = Reference::parse(&b.reference).map(|r| r.to_string()).unwrap_or(b.reference);
+    BookingResponse {
+        id: b.id,
+        reference,
+        status: b.status,
+        starts_at: local(b.starts_at, tz),
+        ends_at: local(b.ends_at, tz),
+        unit_id: b.unit_id,
+        counsellor_id: b.counsellor_id,
+        slot_id: b.slot_id,
+        channel: b.channel,
+        email_consent: b.citizen.email_consent,
+        citizen: CitizenResponse {
+            name: b.citizen.name,
+            email: b.citizen.email,
+            phone: b.citizen.phone,
+            language: b.citizen.language,
+            interpreter_language: b.citizen.interpreter_language,
+            accessibility_needs: b.citizen.accessibility_needs,
+        },
+        note: b.note,
+        override_reason: b.override_reason,
+        cancel_reason: b.cancel_reason,
+        created_at: local(b.created_at, tz),
+        created_by: b.created_by,
+        updated_at: local(b.updated_at, tz),
+        updated_by: b.updated_by,
+    }
+}
+
+fn event_response(e: BookingEvent, tz: Tz) -> EventResponse {
+    let detail = serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null);
+    EventResponse { at: local(e.at, tz), actor_id: e.actor_id, kind: e.kind, detail }
+}
+
+fn blank_to_none(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Reads the target of a booking or a move: a slot, or an ad-hoc time.
+async fn target(
+    state: &AppState,
+    slot_id: Option<i32>,
+    unit: Option<i32>,
+    counsellor_id: Option<i32>,
+    starts_at: Option<&str>,
+    duration_minutes: Option<i64>,
+) -> ApiResult<Target> {
+    if let Some(id) = slot_id {
+        if starts_at.is_some() {
+            return Err(ApiError::field("slot_id", "give either slot_id or starts_at, not both"));
+        }
+        return Ok(Target::Slot(id));
+    }
+    let starts_at =
+        starts_at.ok_or_else(|| ApiError::field("slot_id", "give slot_id, or starts_at for an ad-hoc appointment"))?;
+    let unit_id = unit.ok_or_else(|| ApiError::field("unit", "required for an ad-hoc appointment"))?;
+    let counsellor_id =
+        counsellor_id.ok_or_else(|| ApiError::field("counsellor_id", "required for an ad-hoc appointment"))?;
+    let starts_at = parse_instant("starts_at", starts_at, state.settings.time_zone)?;
+    let minutes = match duration_minutes {
+        Some(minutes) => minutes,
+        None => i64::from(directory::find_unit(&state.db, &unit_id.to_string()).await?.default_slot_minutes),
+    };
+    let time = TimeSlot::new(starts_at, starts_at + TimeDelta::minutes(minutes))
+        .map_err(|err| ApiError::field("duration_minutes", err.to_string()))?;
+    Ok(Target::Adhoc { unit_id, counsellor_id, time })
+}
+
+/// Books an appointment in a slot, or at a freely arranged time.
+#[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), request_body = CreateBookingRequest,
+    responses((status = 201, body = BookingResponse), (status = 409, body = Problem, description = "slot taken or counsellor busy"),
+        (status = 422, body = Problem), (status = 403, body = Problem)))]
+async fn create_booking(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateBookingRequest>,
+) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    body.validate()?;
+    let unit_id = match &body.unit {
+        Some(key) if body.slot_id.is_none() => Some(directory::find_unit(&state.db, key).await?.id),
+        _ => None,
+    };
+    let target =
+        target(&state, body.slot_id, unit_id, body.counsellor_id, body.starts_at.as_deref(), body.duration_minutes)
+            .await?;
+    let citizen = Citizen {
+        name: body.citizen.name.trim().to_owned(),
+        email: blank_to_none(body.citizen.email),
+        phone: blank_to_none(body.citizen.phone),
+        language: body.citizen.language.unwrap_or_else(|| "de".to_owned()),
+        interpreter_language: blank_to_none(body.citizen.interpreter_language),
+        accessibility_needs: blank_to_none(body.citizen.accessibility_needs),
+        email_consent: body.email_consent,
+    };
+    let new = NewBooking {
+        target,
+        citizen,
+        channel: body.channel,
+        note: blank_to_none(body.note),
+        override_reason: blank_to_none(body.override_reason),
+    };
+    let booking = bookings::create(state.book(), &actor, new).await?;
+    Ok((StatusCode::CREATED, Json(booking_response(booking, state.settings.time_zone))))
+}
+
+/// A booking by id or reference, with its history.
+#[utoipa::path(get, path = "/api/v1/bookings/{booking}", tag = "bookings", security(("bearer" = [])),
+    params(("booking" = String, Path, description = "Booking id or reference")),
+    responses((status = 200, body = BookingDetailResponse), (status = 404, body = Problem), (status = 403, body = Problem)))]
+async fn get_booking(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<BookingDetailResponse>> {
+    let tz = state.settings.time_zone;
+    let details = bookings::get(state.book(), &actor, &key).await?;
+    Ok(Json(BookingDetailResponse {
+        booking: booking_response(details.booking, tz),
+        history: details.events.into_iter().map(|e| event_response(e, tz)).collect(),
+    }))
+}
+
+/// Filters of the booking list.
+#[derive(Deserialize, IntoParams)]
+pub struct BookingListParams {
+    /// Unit slug or id (default: all units of the caller).
+    pub unit: Option<String>,
+    /// First local day `YYYY-MM-DD`.
+    pub from: Option<String>,
+    /// Last local day, inclusive.
+    pub to: Option<String>,
+    pub counsellor: Option<i32>,
+    pub status: Option<BookingStatus>,
+    /// Reference, or part of the citizen's name or phone number.
+    pub q: Option<String>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<u64>,
+}
+
+/// Bookings of the caller's units, soonest first.
+#[utoipa::path(get, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), params(BookingListParams),
+    responses((status = 200, body = Vec<BookingResponse>), (status = 403, body = Problem)))]
+async fn list_bookings(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(params): ApiQuery<BookingListParams>,
+) -> ApiResult<Json<Vec<BookingResponse>>> {
+    let tz = state.settings.time_zone;
+    let (from, to) = date_range(params.from.as_deref(), params.to.as_deref(), tz)?;
+    let unit_id = match params.unit.as_deref() {
+        Some(key) => Some(directory::find_unit(&state.db, key).await?.id),
+        None => None,
+    };
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::field("limit", "must be between 1 and 1000"));
+    }
+    let filter = BookingFilter {
+        from,
+        to,
+        counsellor_id: params.counsellor,
+        status: params.status,
+        search: blank_to_none(params.q),
+        limit,
+        ..Default::default()
+    };
+    let found = bookings::list(state.book(), &actor, unit_id, filter).await?;
+    Ok(Json(found.into_iter().map(|b| booking_response(b, tz)).collect()))
+}
+
+/// Why a booking is cancelled.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CancelRequest {
+    #[garde(length(chars, min = 1, max = 500))]
+    pub reason: String,
+}
+
+/// Cancels a booking and frees its slot.
+#[utoipa::path(post, path = "/api/v1/bookings/{booking}/cancel", tag = "bookings", security(("bearer" = [])),
+    params(("booking" = String, Path, description = "Booking id or reference")), request_body = CancelRequest,
+    responses((status = 200, body = BookingResponse), (status = 409, body = Problem), (status = 404, body = Problem)))]
+async fn cancel_booking(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<CancelRequest>,
+) -> ApiResult<Json<BookingResponse>> {
+    body.validate()?;
+    let booking = bookings::cancel(state.book(), &actor, &key, body.reason.trim().to_owned()).await?;
+    Ok(Json(booking_response(booking, state.settings.time_zone)))
+}
+
+/// The new time: `slot_id`, or `starts_at` (+ `duration_minutes`, `counsellor_id`) ad hoc.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct RescheduleRequest {
+    #[garde(skip)]
+    pub slot_id: Option<i32>,
+    #[garde(skip)]
+    pub starts_at: Option<String>,
+    #[garde(inner(range(min = 5, max = 480)))]
+    pub duration_minutes: Option<i64>,
+    /// Default: the booking's counsellor.
+    #[garde(skip)]
+    pub counsellor_id: Option<i32>,
+    #[garde(inner(length(chars, min = 3, max = 500)))]
+    pub override_reason: Option<String>,
+}
+
+/// Moves a booking, keeping its reference. Atomic: the old time is freed only if the new one is taken.
+#[utoipa::path(post, path = "/api/v1/bookings/{booking}/reschedule", tag = "bookings", security(("bearer" = [])),
+    params(("booking" = String, Path, description = "Booking id or reference")), request_body = RescheduleRequest,
+    responses((status = 200, body = BookingResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn reschedule_booking(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<RescheduleRequest>,
+) -> ApiResult<Json<BookingResponse>> {
+    body.validate()?;
+    let current = bookings::get(state.book(), &actor, &key).await?.booking;
+    let duration = body.duration_minutes.or(Some((current.ends_at - current.starts_at).num_minutes()));
+    let counsellor = body.counsellor_id.or(Some(current.counsellor_id));
+    let target =
+        target(&state, body.slot_id, Some(current.unit_id), counsellor, body.starts_at.as_deref(), duration).await?;
+    let booking = bookings::reschedule(state.book(), &actor, &key, target, blank_to_none(body.override_reason)).await?;
+    Ok(Json(booking_response(booking, state.settings.time_zone)))
+}
+
+/// Whether the citizen came.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct OutcomeRequest {
+    #[garde(skip)]
+    pub outcome: Outcome,
+}
+
+/// Records attended or no-show.
+#[utoipa::path(post, path = "/api/v1/bookings/{booking}/outcome", tag = "bookings", security(("bearer" = [])),
+    params(("booking" = String, Path, description = "Booking id or reference")), request_body = OutcomeRequest,
+    responses((status = 200, body = BookingResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn record_outcome(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<OutcomeRequest>,
+) -> ApiResult<Json<BookingResponse>> {
+    let booking = bookings::record_outcome(state.book(), &actor, &key, body.outcome).await?;
+    Ok(Json(booking_response(booking, state.settings.time_zone)))
+}

@@ -1,0 +1,391 @@
+//! Counselling hours, absences and closures of a unit: read for members, write for unit leads.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::records::{Absence, Booking, Closure, HoursRule};
+use crate::domain::time::{day_bounds, local_date, parse_local_time};
+use crate::http::dto::{date_range, local, parse_date, parse_instant};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::services::directory;
+use crate::services::hours::{self, HoursChange};
+use crate::state::AppState;
+use crate::store::schedule::RuleFields;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_hours, create_hours))
+        .routes(routes!(update_hours, delete_hours))
+        .routes(routes!(list_absences, create_absence))
+        .routes(routes!(delete_absence))
+        .routes(routes!(list_closures, create_closure))
+        .routes(routes!(delete_closure))
+}
+
+/// Weekly counselling hours of one counsellor.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct HoursRequest {
+    #[garde(skip)]
+    pub counsellor_id: i32,
+    /// ISO weekday: 1 = Monday … 7 = Sunday.
+    #[garde(range(min = 1, max = 7))]
+    pub weekday: u8,
+    /// Local start `HH:MM`.
+    #[garde(length(min = 4, max = 5))]
+    pub start: String,
+    /// Local end `HH:MM`.
+    #[garde(length(min = 4, max = 5))]
+    pub end: String,
+    #[garde(range(min = 5, max = 480))]
+    pub slot_minutes: i32,
+    #[garde(range(min = 0, max = 240))]
+    #[serde(default)]
+    pub buffer_minutes: i32,
+    /// Seats per slot (group sessions > 1).
+    #[garde(range(min = 1, max = 100))]
+    #[serde(default = "one")]
+    pub capacity: i32,
+    /// `YYYY-MM-DD`; default today.
+    #[garde(skip)]
+    pub valid_from: Option<String>,
+    #[garde(skip)]
+    pub valid_until: Option<String>,
+}
+
+fn one() -> i32 {
+    1
+}
+
+/// Stored counselling hours.
+#[derive(Serialize, ToSchema)]
+pub struct HoursResponse {
+    pub id: i32,
+    pub counsellor_id: i32,
+    pub weekday: u8,
+    pub start: String,
+    pub end: String,
+    pub slot_minutes: i32,
+    pub buffer_minutes: i32,
+    pub capacity: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+impl From<HoursRule> for HoursResponse {
+    fn from(r: HoursRule) -> Self {
+        Self {
+            id: r.id,
+            counsellor_id: r.counsellor_id,
+            weekday: r.weekday,
+            start: r.start_local.format("%H:%M").to_string(),
+            end: r.end_local.format("%H:%M").to_string(),
+            slot_minutes: r.slot_minutes,
+            buffer_minutes: r.buffer_minutes,
+            capacity: r.capacity,
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+        }
+    }
+}
+
+/// A change to counselling hours and what it did to the stored slots.
+#[derive(Serialize, ToSchema)]
+pub struct HoursChangeResponse {
+    pub rule: Option<HoursResponse>,
+    /// Slots the unit's hours now produce within the horizon.
+    pub slots_wanted: usize,
+    /// Unbooked slots removed; booked slots are never removed.
+    pub slots_removed: u64,
+}
+
+impl From<HoursChange> for HoursChangeResponse {
+    fn from(c: HoursChange) -> Self {
+        Self {
+            rule: c.rule.map(HoursResponse::from),
+            slots_wanted: c.regenerated.slots_wanted,
+            slots_removed: c.regenerated.slots_removed,
+        }
+    }
+}
+
+impl HoursRequest {
+    fn into_fields(self, unit_id: i32, today: NaiveDate) -> ApiResult<RuleFields> {
+        let start_local = parse_local_time(&self.start).map_err(|e| ApiError::field("start", e.to_string()))?;
+        let end_local = parse_local_time(&self.end).map_err(|e| ApiError::field("end", e.to_string()))?;
+        let valid_from = self.valid_from.as_deref().map(|v| parse_date("valid_from", v)).transpose()?.unwrap_or(today);
+        let valid_until = self.valid_until.as_deref().map(|v| parse_date("valid_until", v)).transpose()?;
+        Ok(RuleFields {
+            unit_id,
+            counsellor_id: self.counsellor_id,
+            weekday: self.weekday,
+            start_local,
+            end_local,
+            slot_minutes: self.slot_minutes,
+            buffer_minutes: self.buffer_minutes,
+            capacity: self.capacity,
+            valid_from,
+            valid_until,
+        })
+    }
+}
+
+/// Counselling hours of a unit.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/counselling-hours", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path)), responses((status = 200, body = Vec<HoursResponse>), (status = 403, body = Problem)))]
+async fn list_hours(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+) -> ApiResult<Json<Vec<HoursResponse>>> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let rules = hours::list_rules(state.book(), &actor, &unit).await?;
+    Ok(Json(rules.into_iter().map(HoursResponse::from).collect()))
+}
+
+/// Adds counselling hours and materialises their slots (unit leads).
+#[utoipa::path(post, path = "/api/v1/units/{unit}/counselling-hours", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path)), request_body = HoursRequest,
+    responses((status = 201, body = HoursChangeResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_hours(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiJson(body): ApiJson<HoursRequest>,
+) -> ApiResult<(StatusCode, Json<HoursChangeResponse>)> {
+    body.validate()?;
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
+    let change = hours::save_rule(state.book(), &actor, &unit, None, fields, state.horizon_until()).await?;
+    Ok((StatusCode::CREATED, Json(change.into())))
+}
+
+/// Replaces counselling hours; unbooked slots follow, booked ones stay (unit leads).
+#[utoipa::path(put, path = "/api/v1/units/{unit}/counselling-hours/{id}", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), ("id" = i32, Path)), request_body = HoursRequest,
+    responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn update_hours(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((unit, id)): ApiPath<(String, i32)>,
+    ApiJson(body): ApiJson<HoursRequest>,
+) -> ApiResult<Json<HoursChangeResponse>> {
+    body.validate()?;
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
+    let change = hours::save_rule(state.book(), &actor, &unit, Some(id), fields, state.horizon_until()).await?;
+    Ok(Json(change.into()))
+}
+
+/// Deletes counselling hours; their unbooked future slots go (unit leads).
+#[utoipa::path(delete, path = "/api/v1/units/{unit}/counselling-hours/{id}", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), ("id" = i32, Path)), responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem)))]
+async fn delete_hours(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((unit, id)): ApiPath<(String, i32)>,
+) -> ApiResult<Json<HoursChangeResponse>> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let change = hours::delete_rule(state.book(), &actor, &unit, id, state.horizon_until()).await?;
+    Ok(Json(change.into()))
+}
+
+/// Date range of a list (`from`, `to` inclusive local days; default: today + 90 days).
+#[derive(Deserialize, IntoParams)]
+pub struct RangeParams {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A time span: `starts_at`/`ends_at` (RFC 3339 or local), or whole local days `from_date`..=`until_date`.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct SpanRequest {
+    #[garde(skip)]
+    pub starts_at: Option<String>,
+    #[garde(skip)]
+    pub ends_at: Option<String>,
+    #[garde(skip)]
+    pub from_date: Option<String>,
+    #[garde(skip)]
+    pub until_date: Option<String>,
+    /// Absences only: whose absence.
+    #[garde(skip)]
+    pub counsellor_id: Option<i32>,
+    #[garde(length(chars, min = 1, max = 200))]
+    pub reason: String,
+}
+
+impl SpanRequest {
+    fn span(&self, tz: chrono_tz::Tz) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+        match (&self.starts_at, &self.ends_at, &self.from_date) {
+            (Some(s), Some(e), None) => Ok((parse_instant("starts_at", s, tz)?, parse_instant("ends_at", e, tz)?)),
+            (None, None, Some(from)) => {
+                let from = parse_date("from_date", from)?;
+                let until =
+                    self.until_date.as_deref().map(|v| parse_date("until_date", v)).transpose()?.unwrap_or(from);
+                Ok((day_bounds(from, tz).0, day_bounds(until, tz).1))
+            }
+            _ => Err(ApiError::field("starts_at", "give starts_at and ends_at, or from_date (and until_date)")),
+        }
+    }
+}
+
+/// An absence or closure, with the active bookings it affects.
+#[derive(Serialize, ToSchema)]
+pub struct SpanResponse {
+    pub id: i32,
+    pub counsellor_id: Option<i32>,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub reason: String,
+    /// Ids and references of active bookings inside the span: to be moved or cancelled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affected_bookings: Vec<AffectedBooking>,
+}
+
+/// A booking an absence or closure collides with.
+#[derive(Serialize, ToSchema)]
+pub struct AffectedBooking {
+    pub id: uuid::Uuid,
+    pub reference: String,
+    pub starts_at: DateTime<FixedOffset>,
+}
+
+fn affected(list: Vec<Booking>, tz: chrono_tz::Tz) -> Vec<AffectedBooking> {
+    list.into_iter()
+        .map(|b| AffectedBooking { id: b.id, reference: b.reference, starts_at: local(b.starts_at, tz) })
+        .collect()
+}
+
+fn absence_response(a: Absence, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanResponse {
+    SpanResponse {
+        id: a.id,
+        counsellor_id: Some(a.staff_id),
+        starts_at: local(a.starts_at, tz),
+        ends_at: local(a.ends_at, tz),
+        reason: a.reason,
+        affected_bookings: affected(hit, tz),
+    }
+}
+
+fn closure_response(c: Closure, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanResponse {
+    SpanResponse {
+        id: c.id,
+        counsellor_id: None,
+        starts_at: local(c.starts_at, tz),
+        ends_at: local(c.ends_at, tz),
+        reason: c.reason,
+        affected_bookings: affected(hit, tz),
+    }
+}
+
+fn range(state: &AppState, params: &RangeParams) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
+    let tz = state.settings.time_zone;
+    let (from, to) = date_range(params.from.as_deref(), params.to.as_deref(), tz)?;
+    let from = from.unwrap_or_else(|| day_bounds(local_date(state.clock.now(), tz), tz).0);
+    Ok((from, to.unwrap_or(from + chrono::TimeDelta::days(90))))
+}
+
+/// Absences of the unit's counsellors.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/absences", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), RangeParams), responses((status = 200, body = Vec<SpanResponse>)))]
+async fn list_absences(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiQuery(params): ApiQuery<RangeParams>,
+) -> ApiResult<Json<Vec<SpanResponse>>> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let (from, to) = range(&state, &params)?;
+    let list = hours::list_absences(state.book(), &actor, &unit, from, to).await?;
+    let tz = state.settings.time_zone;
+    Ok(Json(list.into_iter().map(|a| absence_response(a, tz, Vec::new())).collect()))
+}
+
+/// Records an absence; answers with the bookings it affects.
+#[utoipa::path(post, path = "/api/v1/units/{unit}/absences", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path)), request_body = SpanRequest,
+    responses((status = 201, body = SpanResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_absence(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiJson(body): ApiJson<SpanRequest>,
+) -> ApiResult<(StatusCode, Json<SpanResponse>)> {
+    body.validate()?;
+    let tz = state.settings.time_zone;
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let (starts_at, ends_at) = body.span(tz)?;
+    let staff_id = body.counsellor_id.ok_or_else(|| ApiError::field("counsellor_id", "required"))?;
+    let (absence, hit) =
+        hours::add_absence(state.book(), &actor, &unit, staff_id, starts_at, ends_at, body.reason.trim()).await?;
+    Ok((StatusCode::CREATED, Json(absence_response(absence, tz, hit))))
+}
+
+/// Removes an absence.
+#[utoipa::path(delete, path = "/api/v1/units/{unit}/absences/{id}", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), ("id" = i32, Path)), responses((status = 204), (status = 404, body = Problem)))]
+async fn delete_absence(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((unit, id)): ApiPath<(String, i32)>,
+) -> ApiResult<StatusCode> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    hours::delete_absence(state.book(), &actor, &unit, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Closures of the unit and of the whole department.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/closures", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), RangeParams), responses((status = 200, body = Vec<SpanResponse>)))]
+async fn list_closures(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiQuery(params): ApiQuery<RangeParams>,
+) -> ApiResult<Json<Vec<SpanResponse>>> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let (from, to) = range(&state, &params)?;
+    let list = hours::list_closures(state.book(), &actor, &unit, from, to).await?;
+    let tz = state.settings.time_zone;
+    Ok(Json(list.into_iter().map(|c| closure_response(c, tz, Vec::new())).collect()))
+}
+
+/// Closes the unit for a time (unit leads); answers with the bookings it affects.
+#[utoipa::path(post, path = "/api/v1/units/{unit}/closures", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path)), request_body = SpanRequest,
+    responses((status = 201, body = SpanResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_closure(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiJson(body): ApiJson<SpanRequest>,
+) -> ApiResult<(StatusCode, Json<SpanResponse>)> {
+    body.validate()?;
+    let tz = state.settings.time_zone;
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let (starts_at, ends_at) = body.span(tz)?;
+    let (closure, hit) =
+        hours::add_closure(state.book(), &actor, &unit, starts_at, ends_at, body.reason.trim()).await?;
+    Ok((StatusCode::CREATED, Json(closure_response(closure, tz, hit))))
+}
+
+/// Removes a closure (unit leads).
+#[utoipa::path(delete, path = "/api/v1/units/{unit}/closures/{id}", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), ("id" = i32, Path)), responses((status = 204), (status = 404, body = Problem)))]
+async fn delete_closure(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((unit, id)): ApiPath<(String, i32)>,
+) -> ApiResult<StatusCode> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    hours::delete_closure(state.book(), &actor, &unit, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,6 @@
+//! One module per resource, each with its handlers and DTOs.
+
+pub mod bookings;
+pub mod health;
+pub mod hours;
+pub mod units;

@@ -1,0 +1,290 @@
+//! Units, their counsellors and free slots; staff and units for admins.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::records::{Location, Unit};
+use crate::http::dto::{CounsellorRef, local, parse_date};
+use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::services::availability::{self, FreeSlotQuery};
+use crate::services::directory::{self, StaffInput, StaffRole};
+use crate::state::AppState;
+use crate::store::directory::NewUnit;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_units, create_unit))
+        .routes(routes!(list_counsellors))
+        .routes(routes!(list_free_slots))
+        .routes(routes!(create_staff))
+}
+
+/// Where a unit receives citizens.
+#[derive(Serialize, ToSchema)]
+pub struct LocationResponse {
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub floor: String,
+    pub accessibility_notes: String,
+}
+
+impl From<Location> for LocationResponse {
+    fn from(l: Location) -> Self {
+        Self {
+            street: l.street,
+            postal_code: l.postal_code,
+            city: l.city,
+            floor: l.floor,
+            accessibility_notes: l.accessibility_notes,
+        }
+    }
+}
+
+/// A counselling unit.
+#[derive(Serialize, ToSchema)]
+pub struct UnitResponse {
+    pub id: i32,
+    pub slug: String,
+    pub name: String,
+    pub short_name: String,
+    pub phone: String,
+    pub email: String,
+    pub default_appointment_minutes: i32,
+    pub languages: Vec<String>,
+    pub confidential: bool,
+    pub location: Option<LocationResponse>,
+}
+
+fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
+    UnitResponse {
+        id: unit.id,
+        slug: unit.slug,
+        name: unit.name,
+        short_name: unit.short_name,
+        phone: unit.phone,
+        email: unit.email,
+        default_appointment_minutes: unit.default_slot_minutes,
+        languages: unit.languages,
+        confidential: unit.confidential,
+        location: location.map(LocationResponse::from),
+    }
+}
+
+/// All units of the department.
+#[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])),
+    responses((status = 200, body = Vec<UnitResponse>), (status = 401, body = Problem)))]
+async fn list_units(State(state): State<AppState>, Auth(_actor): Auth) -> ApiResult<Json<Vec<UnitResponse>>> {
+    let mut out = Vec::new();
+    for unit in directory::list_units(&state.db).await? {
+        let location = directory::location_of(&state.db, &unit).await.ok();
+        out.push(unit_response(unit, location));
+    }
+    Ok(Json(out))
+}
+
+/// A new unit.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CreateUnitRequest {
+    #[garde(length(min = 2, max = 40), pattern(r"^[a-z0-9-]+$"))]
+    pub slug: String,
+    #[garde(length(min = 1, max = 200))]
+    pub name: String,
+    #[garde(length(min = 1, max = 60))]
+    pub short_name: String,
+    #[garde(length(min = 3, max = 60))]
+    pub phone: String,
+    #[garde(email)]
+    pub email: String,
+    #[garde(skip)]
+    pub location_id: i32,
+    #[garde(range(min = 5, max = 480))]
+    pub default_appointment_minutes: i32,
+    #[garde(inner(length(min = 2, max = 3)))]
+    #[serde(default)]
+    pub languages: Vec<String>,
+    #[garde(skip)]
+    #[serde(default)]
+    pub confidential: bool,
+}
+
+/// Adds a unit (admins only).
+#[utoipa::path(post, path = "/api/v1/units", tag = "units", security(("bearer" = [])), request_body = CreateUnitRequest,
+    responses((status = 201, body = UnitResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_unit(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateUnitRequest>,
+) -> ApiResult<(StatusCode, Json<UnitResponse>)> {
+    body.validate()?;
+    let new = NewUnit {
+        slug: &body.slug,
+        name: &body.name,
+        short_name: &body.short_name,
+        phone: &body.phone,
+        email: &body.email,
+        location_id: body.location_id,
+        default_slot_minutes: body.default_appointment_minutes,
+        languages: &body.languages,
+        confidential: body.confidential,
+    };
+    let unit = directory::create_unit(&state.db, &state.clock, &actor, new).await?;
+    let location = directory::location_of(&state.db, &unit).await.ok();
+    Ok((StatusCode::CREATED, Json(unit_response(unit, location))))
+}
+
+/// Counsellors of a unit.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/counsellors", tag = "units", security(("bearer" = [])),
+    params(("unit" = String, Path, description = "Unit slug or id")),
+    responses((status = 200, body = Vec<CounsellorRef>), (status = 404, body = Problem)))]
+async fn list_counsellors(
+    State(state): State<AppState>,
+    Auth(_actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+) -> ApiResult<Json<Vec<CounsellorRef>>> {
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let counsellors = directory::counsellors(&state.db, &unit).await?;
+    Ok(Json(counsellors.iter().map(CounsellorRef::from).collect()))
+}
+
+/// Query of a free-slot search.
+#[derive(Deserialize, IntoParams)]
+pub struct FreeSlotParams {
+    /// First local day, `YYYY-MM-DD` (default: today).
+    pub from: Option<String>,
+    /// Last local day, inclusive (default: `from` + 27 days).
+    pub to: Option<String>,
+    /// Only this counsellor (id).
+    pub counsellor: Option<i32>,
+    /// Only counsellors who speak this language (ISO 639-1, e.g. `tr`).
+    pub language: Option<String>,
+    /// At most this many slots (default 20, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// A free slot.
+#[derive(Serialize, ToSchema)]
+pub struct FreeSlotResponse {
+    pub slot_id: i32,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub duration_minutes: i64,
+    pub seats_left: i32,
+    pub counsellor: CounsellorRef,
+}
+
+/// The next free slots of a unit, soonest first.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/free-slots", tag = "units", security(("bearer" = [])),
+    params(("unit" = String, Path, description = "Unit slug or id"), FreeSlotParams),
+    responses((status = 200, body = Vec<FreeSlotResponse>), (status = 404, body = Problem), (status = 422, body = Problem)))]
+async fn list_free_slots(
+    State(state): State<AppState>,
+    Auth(_actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiQuery(params): ApiQuery<FreeSlotParams>,
+) -> ApiResult<Json<Vec<FreeSlotResponse>>> {
+    let tz = state.settings.time_zone;
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let today = crate::domain::time::local_date(state.clock.now(), tz);
+    let from = params.from.as_deref().map(|v| parse_date("from", v)).transpose()?.unwrap_or(today);
+    let to = match params.to.as_deref() {
+        Some(v) => parse_date("to", v)?,
+        None => from + chrono::Days::new(27),
+    };
+    let query = FreeSlotQuery {
+        from,
+        to,
+        counsellor_id: params.counsellor,
+        language: params.language,
+        limit: params.limit.unwrap_or(20),
+    };
+    let slots = availability::free_slots(state.book(), &unit, &query).await?;
+    let out = slots
+        .iter()
+        .map(|free| FreeSlotResponse {
+            slot_id: free.slot.id,
+            starts_at: local(free.slot.starts_at, tz),
+            ends_at: local(free.slot.ends_at, tz),
+            duration_minutes: (free.slot.ends_at - free.slot.starts_at).num_minutes(),
+            seats_left: free.slot.capacity - free.slot.booked_count,
+            counsellor: CounsellorRef::from(&free.counsellor),
+        })
+        .collect();
+    Ok(Json(out))
+}
+
+/// A new staff member or an extra role for an existing one.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CreateStaffRequest {
+    #[garde(length(min = 1, max = 64))]
+    pub login: String,
+    #[garde(length(min = 1, max = 200))]
+    pub name: String,
+    /// `admin`, `unit_lead`, `counsellor` or `front_desk`.
+    #[garde(length(min = 1))]
+    pub role: String,
+    /// Unit slug or id (required except for admins).
+    #[garde(skip)]
+    pub unit: Option<String>,
+    #[garde(inner(email))]
+    pub email: Option<String>,
+    #[garde(inner(inner(length(min = 2, max = 3))))]
+    pub languages: Option<Vec<String>>,
+    /// At least 10 characters; omitted: one is generated and returned once.
+    #[garde(skip)]
+    pub password: Option<String>,
+}
+
+/// A staff member as created.
+#[derive(Serialize, ToSchema)]
+pub struct StaffResponse {
+    pub id: i32,
+    pub login: String,
+    pub name: String,
+    pub is_admin: bool,
+    /// Only when the password was generated; shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generated_password: Option<String>,
+}
+
+/// Adds staff (admins only).
+#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", security(("bearer" = [])), request_body = CreateStaffRequest,
+    responses((status = 201, body = StaffResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_staff(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateStaffRequest>,
+) -> ApiResult<(StatusCode, Json<StaffResponse>)> {
+    body.validate()?;
+    if !actor.is_admin() {
+        crate::services::bookings::deny(&state.db, &state.clock, &actor, "staff.create", "staff").await?;
+    }
+    let role = StaffRole::parse(&body.role)
+        .ok_or_else(|| ApiError::field("role", "one of admin, unit_lead, counsellor, front_desk"))?;
+    let input = StaffInput {
+        login: body.login,
+        display_name: body.name,
+        email: body.email,
+        languages: body.languages.unwrap_or_default(),
+        role,
+        unit: body.unit,
+        password: body.password,
+    };
+    let (member, generated_password) = directory::add_staff(&state.db, &state.clock, input).await?;
+    let response = StaffResponse {
+        id: member.id,
+        login: member.login,
+        name: member.display_name,
+        is_admin: member.is_admin,
+        generated_password,
+    };
+    Ok((StatusCode::CREATED, Json(response)))
+}

@@ -1,0 +1,96 @@
+//! Finding free counselling slots: what the person on the phone needs in one view.
+
+use chrono::NaiveDate;
+
+use super::ServiceError;
+use super::bookings::Book;
+use crate::domain::access::Role;
+use crate::domain::records::{Slot, StaffMember, Unit};
+use crate::domain::time::{day_bounds, local_date};
+use crate::store::{directory, schedule, slots};
+
+/// Largest number of slots one search returns.
+pub const MAX_LIMIT: u32 = 500;
+/// Longest date range of one search, in days.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// A free-slot search.
+#[derive(Debug, Clone)]
+pub struct FreeSlotQuery {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub counsellor_id: Option<i32>,
+    /// Only counsellors who counsel in this language.
+    pub language: Option<String>,
+    pub limit: u32,
+}
+
+/// A free slot with its counsellor.
+#[derive(Debug, Clone)]
+pub struct FreeSlot {
+    pub slot: Slot,
+    pub counsellor: StaffMember,
+}
+
+/// Free slots of the unit in the local days `from..=to`, soonest first: not full, not in the
+/// past, not overlapping another booking of the counsellor, an absence, a closure or a holiday.
+///
+/// # Errors
+/// `Invalid` for a bad range or limit.
+pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> Result<Vec<FreeSlot>, ServiceError> {
+    if query.to < query.from {
+        return Err(ServiceError::invalid("to", "must not be before `from`"));
+    }
+    if (query.to - query.from).num_days() > MAX_RANGE_DAYS {
+        return Err(ServiceError::invalid("to", format!("the range may span at most {MAX_RANGE_DAYS} days")));
+    }
+    if query.limit == 0 || query.limit > MAX_LIMIT {
+        return Err(ServiceError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
+    }
+    let counsellors: Vec<StaffMember> = directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor))
+        .await?
+        .into_iter()
+        .filter(|c| query.counsellor_id.is_none_or(|id| c.id == id))
+        .filter(|c| query.language.as_ref().is_none_or(|lang| c.languages.iter().any(|l| l == lang)))
+        .collect();
+    if counsellors.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<i32> = counsellors.iter().map(|c| c.id).collect();
+    let now = deps.clock.now();
+    let window_from = day_bounds(query.from, deps.tz).0.max(now);
+    let window_to = day_bounds(query.to, deps.tz).1;
+    let limit = query.limit as usize;
+    let page_size = (limit * 2).clamp(50, 1000) as u64;
+    let mut found = Vec::with_capacity(limit);
+    let mut after = None;
+    loop {
+        let page =
+            slots::free_candidates(deps.db, unit.id, Some(&ids), window_from, window_to, after, page_size).await?;
+        let (Some(first), Some(last)) = (page.first(), page.last()) else { break };
+        let span_end = page.iter().map(|s| s.ends_at).max().unwrap_or(last.ends_at);
+        let busy = slots::booked_overlapping(deps.db, &ids, first.starts_at, span_end).await?;
+        let absences = schedule::absences_overlapping(deps.db, &ids, first.starts_at, span_end).await?;
+        let closures = schedule::closures_overlapping(deps.db, unit.id, first.starts_at, span_end).await?;
+        let overlaps = |s: &Slot, from, to| s.starts_at < to && from < s.ends_at;
+        for slot in &page {
+            let free = !deps.calendar.is_closed(local_date(slot.starts_at, deps.tz))
+                && !busy.iter().any(|b| {
+                    b.id != slot.id && b.counsellor_id == slot.counsellor_id && overlaps(slot, b.starts_at, b.ends_at)
+                })
+                && !absences.iter().any(|a| a.staff_id == slot.counsellor_id && overlaps(slot, a.starts_at, a.ends_at))
+                && !closures.iter().any(|c| overlaps(slot, c.starts_at, c.ends_at));
+            if free && let Some(counsellor) = counsellors.iter().find(|c| c.id == slot.counsellor_id) {
+                found.push(FreeSlot { slot: slot.clone(), counsellor: counsellor.clone() });
+                if found.len() == limit {
+                    return Ok(found);
+                }
+            }
+        }
+        if (page.len() as u64) < page_size {
+            break;
+        }
+        after = Some((last.starts_at, last.id));
+    }
+    Ok(found)
+}

@@ -1,0 +1,356 @@
+//! Booking use cases: create (from a slot or ad hoc), look up, list, cancel, reschedule, record
+//! the outcome. Every change is one transaction with its history event.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::ServiceError;
+use super::schedule::check_bookable;
+use crate::clock::Clock;
+use crate::domain::access::{Actor, Role};
+use crate::domain::booking::{BookingAction, BookingStatus, Channel, Citizen, Outcome};
+use crate::domain::holidays::HolidayCalendar;
+use crate::domain::records::{Booking, BookingEvent, Slot};
+use crate::domain::reference::{Reference, looks_like_reference};
+use crate::domain::time::TimeSlot;
+use crate::store::bookings::BookingFilter;
+use crate::store::{self, StoreError, audit, bookings, directory, slots};
+
+/// What the booking use cases need besides the caller.
+#[derive(Clone, Copy)]
+pub struct Book<'a> {
+    pub db: &'a DatabaseConnection,
+    pub clock: &'a Clock,
+    pub calendar: &'a HolidayCalendar,
+    pub tz: Tz,
+}
+
+/// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    Slot(i32),
+    Adhoc { unit_id: i32, counsellor_id: i32, time: TimeSlot },
+}
+
+/// A booking as staff entered it.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub target: Target,
+    pub citizen: Citizen,
+    pub channel: Channel,
+    pub note: Option<String>,
+    /// Books despite a holiday, closure, absence or past time; recorded with the booking.
+    pub override_reason: Option<String>,
+}
+
+/// A booking with its history.
+#[derive(Debug, Clone)]
+pub struct BookingDetails {
+    pub booking: Booking,
+    pub events: Vec<BookingEvent>,
+}
+
+/// Books an appointment. A slot is taken with a conditional update, so of concurrent callers
+/// at most its capacity succeed; the others get `Conflict { code: "slot_taken" }`.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Rule` (holiday, closure, absence, past), `Conflict` (slot taken,
+/// counsellor busy).
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Booking, ServiceError> {
+    let unit_id = match new.target {
+        Target::Slot(id) => bookable_slot(deps.db, id).await?.unit_id,
+        Target::Adhoc { unit_id, counsellor_id, .. } => {
+            ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
+            unit_id
+        }
+    };
+    authorize(deps, actor, unit_id, "booking.create", &format!("unit:{unit_id}")).await?;
+    // A reference collision is astronomically rare but possible: try again with a new code.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        match try_create(deps, actor, &new).await {
+            Err(ServiceError::Store(StoreError::Duplicate(msg))) if msg.contains("reference") && attempts < 5 => {}
+            other => return other,
+        }
+    }
+}
+
+async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<Booking, ServiceError> {
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    let slot = take(deps, &txn, new.target, new.override_reason.is_some(), now).await?;
+    let booking = Booking {
+        id: Uuid::now_v7(),
+        reference: Reference::generate(&mut rand::rng()).as_str().to_owned(),
+        unit_id: slot.unit_id,
+        counsellor_id: slot.counsellor_id,
+        slot_id: slot.id,
+        starts_at: slot.starts_at,
+        ends_at: slot.ends_at,
+        status: BookingStatus::Booked,
+        channel: new.channel,
+        citizen: new.citizen.clone(),
+        note: new.note.clone(),
+        override_reason: new.override_reason.clone(),
+        cancel_reason: None,
+        sequence: 0,
+        created_at: now,
+        created_by: Some(actor.staff_id()),
+        updated_at: now,
+        updated_by: Some(actor.staff_id()),
+    };
+    bookings::insert(&txn, &booking).await?;
+    let detail = json!({
+        "slot_id": slot.id,
+        "starts_at": slot.starts_at,
+        "ends_at": slot.ends_at,
+        "adhoc": slot.adhoc,
+        "channel": new.channel,
+        "override_reason": new.override_reason,
+    });
+    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "created", detail).await?;
+    txn.commit().await?;
+    tracing::info!(booking = %booking.id, slot = slot.id, "booking created");
+    Ok(booking)
+}
+
+/// Takes a seat in the target inside `txn`, after checking the booking rules unless overridden.
+async fn take(
+    deps: Book<'_>,
+    txn: &DatabaseTransaction,
+    target: Target,
+    overridden: bool,
+    now: DateTime<Utc>,
+) -> Result<Slot, ServiceError> {
+    match target {
+        Target::Slot(id) => {
+            let slot = bookable_slot(txn, id).await?;
+            let time = TimeSlot::new(slot.starts_at, slot.ends_at)
+                .map_err(|err| ServiceError::invalid("slot_id", err.to_string()))?;
+            if !overridden {
+                check_bookable(txn, deps.calendar, deps.tz, now, slot.unit_id, slot.counsellor_id, time).await?;
+            }
+            if !slots::take_seat(txn, id).await? {
+                return Err(ServiceError::conflict("slot_taken", "the slot has just been taken; choose another"));
+            }
+            Ok(slot)
+        }
+        Target::Adhoc { unit_id, counsellor_id, time } => {
+            if !overridden {
+                check_bookable(txn, deps.calendar, deps.tz, now, unit_id, counsellor_id, time).await?;
+            }
+            Ok(slots::insert_adhoc(txn, unit_id, counsellor_id, time, now).await?)
+        }
+    }
+}
+
+/// A booking by id or reference, with its history, if the actor may see it.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`.
+pub async fn get(deps: Book<'_>, actor: &Actor, key: &str) -> Result<BookingDetails, ServiceError> {
+    let booking = find(deps.db, key).await?;
+    authorize(deps, actor, booking.unit_id, "booking.read", &format!("booking:{}", booking.id)).await?;
+    let events = bookings::events(deps.db, booking.id).await?;
+    Ok(BookingDetails { booking, events })
+}
+
+/// Bookings of the units the actor belongs to (or of `unit_id`, if given and allowed).
+///
+/// # Errors
+/// `Forbidden` for a unit the actor does not belong to.
+pub async fn list(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit_id: Option<i32>,
+    mut filter: BookingFilter,
+) -> Result<Vec<Booking>, ServiceError> {
+    filter.unit_ids = match unit_id {
+        Some(unit_id) => {
+            authorize(deps, actor, unit_id, "booking.list", &format!("unit:{unit_id}")).await?;
+            vec![unit_id]
+        }
+        None if actor.sees_all_units() => directory::list_units(deps.db, None).await?.iter().map(|u| u.id).collect(),
+        None => actor.unit_ids(),
+    };
+    Ok(bookings::list(deps.db, &filter).await?)
+}
+
+/// Cancels a booked appointment and frees its seat.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::Cancel).await?;
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    let reason = Some(reason);
+    if !bookings::set_status(&txn, &booking, BookingStatus::Cancelled, reason.clone(), actor.staff_id(), now).await? {
+        return Err(changed_meanwhile());
+    }
+    slots::release_seat(&txn, booking.slot_id).await?;
+    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
+        .await?;
+    txn.commit().await?;
+    Ok(find(deps.db, &booking.id.to_string()).await?)
+}
+
+/// Moves a booking to another time of the same unit, keeping its id and reference. Atomic: the
+/// old seat is released only if the new one is taken.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Invalid`, `Rule`, `Conflict` (slot taken, counsellor busy, status).
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn reschedule(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    target: Target,
+    override_reason: Option<String>,
+) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
+    let target_unit = match target {
+        Target::Slot(id) => bookable_slot(deps.db, id).await?.unit_id,
+        Target::Adhoc { unit_id, counsellor_id, .. } => {
+            ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
+            unit_id
+        }
+    };
+    if target_unit != booking.unit_id {
+        return Err(ServiceError::invalid("slot_id", "a booking can only move within its unit"));
+    }
+    if matches!(target, Target::Slot(id) if id == booking.slot_id) {
+        return Err(ServiceError::invalid("slot_id", "the booking is already in this slot"));
+    }
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    // Release first so a move to an overlapping time of the same counsellor is possible; if
+    // taking the new seat fails, the transaction rolls back and the old seat stays taken.
+    slots::release_seat(&txn, booking.slot_id).await?;
+    let slot = take(deps, &txn, target, override_reason.is_some(), now).await?;
+    if !bookings::move_to(&txn, &booking, &slot, override_reason.clone(), actor.staff_id(), now).await? {
+        return Err(changed_meanwhile());
+    }
+    let detail = json!({
+        "from": { "slot_id": booking.slot_id, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+                  "counsellor_id": booking.counsellor_id },
+        "to": { "slot_id": slot.id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
+                "counsellor_id": slot.counsellor_id },
+        "override_reason": override_reason,
+    });
+    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
+    txn.commit().await?;
+    Ok(find(deps.db, &booking.id.to_string()).await?)
+}
+
+/// Records whether the citizen came. Only once the appointment has begun; may be corrected.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Rule { code: "too_early" }`, `Conflict { code: "invalid_status" }`.
+pub async fn record_outcome(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    outcome: Outcome,
+) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::RecordOutcome).await?;
+    let now = deps.clock.now();
+    if booking.starts_at > now {
+        return Err(ServiceError::rule("too_early", "the outcome can be recorded once the appointment has begun"));
+    }
+    let txn = store::begin_write(deps.db).await?;
+    if !bookings::set_status(&txn, &booking, outcome.into(), None, actor.staff_id(), now).await? {
+        return Err(changed_meanwhile());
+    }
+    let status = BookingStatus::from(outcome);
+    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "outcome", json!({ "status": status })).await?;
+    txn.commit().await?;
+    Ok(find(deps.db, &booking.id.to_string()).await?)
+}
+
+/// Loads a booking the actor may change with `action`.
+async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAction) -> Result<Booking, ServiceError> {
+    let booking = find(deps.db, key).await?;
+    authorize(deps, actor, booking.unit_id, "booking.change", &format!("booking:{}", booking.id)).await?;
+    if !booking.status.allows(action) {
+        return Err(ServiceError::conflict(
+            "invalid_status",
+            format!("a booking that is {} cannot be changed this way", booking.status.as_str()),
+        ));
+    }
+    Ok(booking)
+}
+
+async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, ServiceError> {
+    let found = if let Ok(id) = Uuid::parse_str(key) {
+        bookings::find(db, id).await?
+    } else if looks_like_reference(key) {
+        match Reference::parse(key) {
+            Ok(reference) => bookings::find_by_reference(db, reference.as_str()).await?,
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    found.ok_or_else(|| ServiceError::not_found("booking_not_found", "booking"))
+}
+
+async fn bookable_slot<C: ConnectionTrait>(db: &C, id: i32) -> Result<Slot, ServiceError> {
+    slots::find(db, id)
+        .await?
+        .filter(|slot| !slot.adhoc)
+        .ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))
+}
+
+async fn ensure_counsellor(db: &DatabaseConnection, unit_id: i32, counsellor_id: i32) -> Result<(), ServiceError> {
+    directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    let member = directory::find_staff(db, counsellor_id).await?;
+    if member.is_some_and(|m| m.active && m.memberships.contains(&(unit_id, Role::Counsellor))) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"))
+    }
+}
+
+fn changed_meanwhile() -> ServiceError {
+    ServiceError::conflict("concurrent_update", "the booking was changed meanwhile; reload and try again")
+}
+
+/// Lets the actor work in the unit, or records the denial and refuses.
+///
+/// # Errors
+/// `Forbidden` when the actor does not belong to the unit.
+pub async fn authorize(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit_id: i32,
+    action: &str,
+    target: &str,
+) -> Result<(), ServiceError> {
+    if actor.can_work_in(unit_id) {
+        return Ok(());
+    }
+    deny(deps.db, deps.clock, actor, action, target).await
+}
+
+/// Records a denied access in the audit log and the service log, then refuses.
+///
+/// # Errors
+/// Always `Forbidden` (or a database failure while recording it).
+pub async fn deny(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    action: &str,
+    target: &str,
+) -> Result<(), ServiceError> {
+    tracing::warn!(actor = actor.staff_id(), action, target, "access denied");
+    audit::record(db, clock.now(), Some(actor.staff_id()), &format!("denied:{action}"), target, "{}").await?;
+    Err(ServiceError::Forbidden)
+}

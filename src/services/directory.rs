@@ -1,0 +1,156 @@
+//! Units and staff: reading them, and the admin's (or operator's) additions.
+
+use sea_orm::DatabaseConnection;
+
+use super::ServiceError;
+use super::auth::{hash_password, random_secret};
+use crate::clock::Clock;
+use crate::domain::access::{Actor, Role};
+use crate::domain::records::{Location, StaffMember, Unit};
+use crate::store::StoreError;
+use crate::store::directory::{self, NewStaff, NewUnit};
+
+/// The role given to a new staff member: admin, or a role in a unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffRole {
+    Admin,
+    InUnit(Role),
+}
+
+impl StaffRole {
+    /// Parses `admin`, `unit_lead`, `counsellor` or `front_desk`.
+    pub fn parse(value: &str) -> Option<Self> {
+        if value == "admin" { Some(Self::Admin) } else { Role::parse(value).map(Self::InUnit) }
+    }
+}
+
+/// A new staff member as an admin or operator enters it.
+#[derive(Debug, Clone)]
+pub struct StaffInput {
+    pub login: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub languages: Vec<String>,
+    pub role: StaffRole,
+    /// Slug or id of the unit; required for roles in a unit.
+    pub unit: Option<String>,
+    /// `None`: a password is generated and returned.
+    pub password: Option<String>,
+}
+
+/// All units, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_units(db: &DatabaseConnection) -> Result<Vec<Unit>, ServiceError> {
+    Ok(directory::list_units(db, None).await?)
+}
+
+/// A unit by slug or id.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn find_unit(db: &DatabaseConnection, key: &str) -> Result<Unit, ServiceError> {
+    directory::find_unit(db, key).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))
+}
+
+/// The location of a unit.
+///
+/// # Errors
+/// `NotFound` if the unit's location is missing.
+pub async fn location_of(db: &DatabaseConnection, unit: &Unit) -> Result<Location, ServiceError> {
+    directory::find_location(db, unit.location_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("location_not_found", "location"))
+}
+
+/// Counsellors of a unit, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn counsellors(db: &DatabaseConnection, unit: &Unit) -> Result<Vec<StaffMember>, ServiceError> {
+    Ok(directory::list_unit_staff(db, unit.id, Some(Role::Counsellor)).await?)
+}
+
+/// Adds a staff member (or, if the login exists, adds the role to it). Returns the member and
+/// the generated password, if one was generated.
+///
+/// # Errors
+/// `Invalid` (missing unit for a unit role, bad login), `NotFound` (unit).
+pub async fn add_staff(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    input: StaffInput,
+) -> Result<(StaffMember, Option<String>), ServiceError> {
+    let login = input.login.trim();
+    if login.is_empty() || login.len() > 64 || !login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        return Err(ServiceError::invalid("login", "use 1 to 64 letters, digits, dots, dashes or underscores"));
+    }
+    if input.display_name.trim().is_empty() {
+        return Err(ServiceError::invalid("name", "must not be empty"));
+    }
+    let unit = match (&input.role, &input.unit) {
+        (StaffRole::InUnit(_), None) => return Err(ServiceError::invalid("unit", "required for this role")),
+        (_, Some(key)) => Some(find_unit(db, key).await?),
+        (StaffRole::Admin, None) => None,
+    };
+    let (password, generated) = match input.password {
+        Some(password) if password.chars().count() >= 10 => (password, None),
+        Some(_) => return Err(ServiceError::invalid("password", "must have at least 10 characters")),
+        None => {
+            let password = random_secret(16);
+            (password.clone(), Some(password))
+        }
+    };
+    let existing = directory::find_staff_by_login(db, login).await?;
+    let member = match existing {
+        Some(member) => {
+            if input.role == StaffRole::Admin && !member.is_admin {
+                return Err(ServiceError::conflict("login_taken", "this login exists without admin rights"));
+            }
+            directory::set_password_hash(db, member.id, hash_password(&password)?).await?;
+            member
+        }
+        None => {
+            let new = NewStaff {
+                login,
+                display_name: input.display_name.trim(),
+                email: input.email.as_deref(),
+                languages: &input.languages,
+                is_admin: input.role == StaffRole::Admin,
+                password_hash: Some(hash_password(&password)?),
+            };
+            directory::insert_staff(db, new, clock.now()).await.map_err(|err| match err {
+                StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
+                other => other.into(),
+            })?
+        }
+    };
+    if let (StaffRole::InUnit(role), Some(unit)) = (input.role, &unit) {
+        directory::add_membership(db, member.id, unit.id, role).await?;
+    }
+    let member = directory::find_staff(db, member.id).await?.unwrap_or(member);
+    Ok((member, generated))
+}
+
+/// A new unit (admins only).
+///
+/// # Errors
+/// `Forbidden`, `Conflict` (slug taken), `NotFound` (location).
+pub async fn create_unit(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    new: NewUnit<'_>,
+) -> Result<Unit, ServiceError> {
+    if !actor.is_admin() {
+        super::bookings::deny(db, clock, actor, "unit.create", "units").await?;
+    }
+    directory::find_location(db, new.location_id)
+        .await?
+        .ok_or_else(|| ServiceError::invalid("location_id", "no such location"))?;
+    directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
+        StoreError::Duplicate(_) => ServiceError::conflict("slug_taken", "a unit with this short name exists"),
+        other => other.into(),
+    })
+}

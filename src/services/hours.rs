@@ -1,0 +1,282 @@
+//! Unit leads' use cases: counselling hours, absences and closures. Changes to hours regenerate
+//! the unit's slots at once; absences and closures report the bookings they affect.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+use super::ServiceError;
+use super::bookings::{Book, deny};
+use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
+use crate::domain::access::{Actor, Role};
+use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
+use crate::domain::time::local_date;
+use crate::store::bookings::BookingFilter;
+use crate::store::schedule::RuleFields;
+use crate::store::{self, bookings, directory, schedule};
+
+/// Result of a change to counselling hours.
+#[derive(Debug, Clone)]
+pub struct HoursChange {
+    pub rule: Option<HoursRule>,
+    pub regenerated: Regenerated,
+}
+
+/// Counselling hours of a unit (any member may read them).
+///
+/// # Errors
+/// `Forbidden` for non-members.
+pub async fn list_rules(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<HoursRule>, ServiceError> {
+    if !actor.can_work_in(unit.id) {
+        deny(deps.db, deps.clock, actor, "hours.read", &format!("unit:{}", unit.id)).await?;
+    }
+    Ok(schedule::list_rules(deps.db, unit.id).await?)
+}
+
+/// Creates (`id: None`) or replaces a weekly rule and regenerates the unit's slots.
+///
+/// # Errors
+/// `Forbidden`, `Invalid` (bad rule, not a counsellor of the unit), `NotFound`.
+pub async fn save_rule(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    id: Option<i32>,
+    fields: RuleFields,
+    horizon_until: NaiveDate,
+) -> Result<HoursChange, ServiceError> {
+    lead(deps, actor, unit, "hours.write").await?;
+    if let Some(id) = id {
+        schedule::find_rule(deps.db, id)
+            .await?
+            .filter(|rule| rule.unit_id == unit.id)
+            .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
+    }
+    let probe = HoursRule {
+        id: 0,
+        unit_id: unit.id,
+        counsellor_id: fields.counsellor_id,
+        weekday: fields.weekday,
+        start_local: fields.start_local,
+        end_local: fields.end_local,
+        slot_minutes: fields.slot_minutes,
+        buffer_minutes: fields.buffer_minutes,
+        capacity: fields.capacity,
+        valid_from: fields.valid_from,
+        valid_until: fields.valid_until,
+    };
+    weekly_rule(&probe)?;
+    if !(1..=480).contains(&fields.slot_minutes) {
+        return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
+    }
+    if !(1..=100).contains(&fields.capacity) {
+        return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
+    }
+    let counsellor = directory::find_staff(deps.db, fields.counsellor_id).await?;
+    if !counsellor.is_some_and(|c| c.memberships.contains(&(unit.id, Role::Counsellor))) {
+        return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
+    }
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now).await?;
+    let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
+    txn.commit().await?;
+    Ok(HoursChange { rule: Some(rule), regenerated })
+}
+
+/// Deletes a weekly rule; its unbooked future slots go, booked ones stay.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn delete_rule(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    id: i32,
+    horizon_until: NaiveDate,
+) -> Result<HoursChange, ServiceError> {
+    lead(deps, actor, unit, "hours.write").await?;
+    schedule::find_rule(deps.db, id)
+        .await?
+        .filter(|rule| rule.unit_id == unit.id)
+        .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    schedule::delete_rule(&txn, id).await?;
+    let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
+    txn.commit().await?;
+    Ok(HoursChange { rule: None, regenerated })
+}
+
+async fn regenerate(
+    deps: Book<'_>,
+    txn: &sea_orm::DatabaseTransaction,
+    unit: &Unit,
+    horizon_until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Regenerated, ServiceError> {
+    let today = local_date(now, deps.tz);
+    let until = match store::slots::latest_regular_start(txn, unit.id).await? {
+        Some(latest) => horizon_until.max(local_date(latest, deps.tz)),
+        None => horizon_until,
+    };
+    regenerate_unit_in(txn, deps.calendar, deps.tz, unit.id, today, until, now).await
+}
+
+/// Absences of the unit's counsellors overlapping `[from, to)`.
+///
+/// # Errors
+/// `Forbidden` for non-members.
+pub async fn list_absences(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Absence>, ServiceError> {
+    if !actor.can_work_in(unit.id) {
+        deny(deps.db, deps.clock, actor, "absence.read", &format!("unit:{}", unit.id)).await?;
+    }
+    let ids: Vec<i32> =
+        directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor)).await?.iter().map(|c| c.id).collect();
+    Ok(schedule::absences_overlapping(deps.db, &ids, from, to).await?)
+}
+
+/// Records an absence and returns it with the active bookings it affects (to be moved).
+///
+/// # Errors
+/// `Forbidden` (leads for anyone, counsellors for themselves), `Invalid`.
+pub async fn add_absence(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    staff_id: i32,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: &str,
+) -> Result<(Absence, Vec<Booking>), ServiceError> {
+    if !actor.can_set_absence(unit.id, staff_id) {
+        deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
+    }
+    check_range(starts_at, ends_at)?;
+    let member = directory::find_staff(deps.db, staff_id).await?;
+    if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
+        return Err(ServiceError::invalid("counsellor_id", "not a member of this unit"));
+    }
+    let absence =
+        schedule::insert_absence(deps.db, staff_id, starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
+            .await?;
+    let affected = active_bookings(deps, unit.id, Some(staff_id), starts_at, ends_at).await?;
+    Ok((absence, affected))
+}
+
+/// Removes an absence of a member of the unit.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32) -> Result<(), ServiceError> {
+    let absence = schedule::find_absence(deps.db, id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("absence_not_found", "absence"))?;
+    let member = directory::find_staff(deps.db, absence.staff_id).await?;
+    if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
+        return Err(ServiceError::not_found("absence_not_found", "absence"));
+    }
+    if !actor.can_set_absence(unit.id, absence.staff_id) {
+        deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
+    }
+    Ok(schedule::delete_absence(deps.db, id).await?)
+}
+
+/// Closures of the unit (and the whole department) overlapping `[from, to)`.
+///
+/// # Errors
+/// `Forbidden` for non-members.
+pub async fn list_closures(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Closure>, ServiceError> {
+    if !actor.can_work_in(unit.id) {
+        deny(deps.db, deps.clock, actor, "closure.read", &format!("unit:{}", unit.id)).await?;
+    }
+    Ok(schedule::closures_overlapping(deps.db, unit.id, from, to).await?)
+}
+
+/// Closes the unit for a time; returns the closure and the active bookings it affects.
+///
+/// # Errors
+/// `Forbidden` (leads only), `Invalid`.
+pub async fn add_closure(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: &str,
+) -> Result<(Closure, Vec<Booking>), ServiceError> {
+    lead(deps, actor, unit, "closure.write").await?;
+    check_range(starts_at, ends_at)?;
+    let closure = schedule::insert_closure(
+        deps.db,
+        Some(unit.id),
+        starts_at,
+        ends_at,
+        reason,
+        actor.staff_id(),
+        deps.clock.now(),
+    )
+    .await?;
+    let affected = active_bookings(deps, unit.id, None, starts_at, ends_at).await?;
+    Ok((closure, affected))
+}
+
+/// Removes a closure of the unit.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32) -> Result<(), ServiceError> {
+    lead(deps, actor, unit, "closure.write").await?;
+    schedule::find_closure(deps.db, id)
+        .await?
+        .filter(|c| c.unit_id == Some(unit.id))
+        .ok_or_else(|| ServiceError::not_found("closure_not_found", "closure"))?;
+    Ok(schedule::delete_closure(deps.db, id).await?)
+}
+
+async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &str) -> Result<(), ServiceError> {
+    if actor.can_lead(unit.id) {
+        return Ok(());
+    }
+    deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await
+}
+
+fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {
+    if ends_at <= starts_at {
+        return Err(ServiceError::invalid("ends_at", "must be after the start"));
+    }
+    if ends_at - starts_at > TimeDelta::days(366) {
+        return Err(ServiceError::invalid("ends_at", "may be at most a year after the start"));
+    }
+    Ok(())
+}
+
+async fn active_bookings(
+    deps: Book<'_>,
+    unit_id: i32,
+    counsellor_id: Option<i32>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Booking>, ServiceError> {
+    let filter = BookingFilter {
+        unit_ids: vec![unit_id],
+        counsellor_id,
+        from: Some(from - store::slots::MAX_SLOT_LENGTH),
+        to: Some(to),
+        status: Some(crate::domain::booking::BookingStatus::Booked),
+        search: None,
+        limit: 1000,
+    };
+    let found = bookings::list(deps.db, &filter).await?;
+    Ok(found.into_iter().filter(|b| b.starts_at < to && b.ends_at > from).collect())
+}

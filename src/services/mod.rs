@@ -1,0 +1,12 @@
+//! Use cases, one async function per user intent; they own the transactions.
+
+pub mod auth;
+pub mod availability;
+pub mod bookings;
+pub mod directory;
+mod error;
+pub mod hours;
+pub mod schedule;
+pub mod seed;
+
+pub use error::ServiceError;

@@ -1,0 +1,167 @@
+//! Materialising counselling hours into stored slots, and the rules on when a booking may land.
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+use super::ServiceError;
+use crate::domain::holidays::{ClosedDay, HolidayCalendar};
+use crate::domain::records::HoursRule;
+use crate::domain::schedule::WeeklyRule;
+use crate::domain::time::{TimeSlot, day_bounds, local_date};
+use crate::store::{self, directory, schedule, slots};
+
+/// What one regeneration did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Regenerated {
+    pub rules: usize,
+    pub slots_wanted: usize,
+    pub slots_removed: u64,
+}
+
+/// Turns a stored rule into the domain rule.
+///
+/// # Errors
+/// `Invalid` when the stored values do not form a valid rule.
+pub fn weekly_rule(rule: &HoursRule) -> Result<WeeklyRule, ServiceError> {
+    let weekday = rule
+        .weekday
+        .checked_sub(1)
+        .and_then(|index| Weekday::try_from(index).ok())
+        .ok_or_else(|| ServiceError::invalid("weekday", "must be 1 (Monday) to 7 (Sunday)"))?;
+    WeeklyRule::new(
+        weekday,
+        rule.start_local,
+        rule.end_local,
+        TimeDelta::minutes(i64::from(rule.slot_minutes)),
+        TimeDelta::minutes(i64::from(rule.buffer_minutes)),
+        rule.valid_from,
+        rule.valid_until,
+    )
+    .map_err(|err| ServiceError::invalid("counselling_hours", err.to_string()))
+}
+
+/// Brings the stored slots of one unit in line with its counselling hours for the local days
+/// `from..=until`: missing slots are added, unbooked slots no rule produces any more are removed.
+/// Idempotent; booked slots are never touched.
+///
+/// # Errors
+/// Database failures.
+pub async fn regenerate_unit(
+    db: &DatabaseConnection,
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    unit_id: i32,
+    from: NaiveDate,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Regenerated, ServiceError> {
+    let txn = store::begin_write(db).await?;
+    let result = regenerate_unit_in(&txn, calendar, tz, unit_id, from, until, now).await?;
+    txn.commit().await?;
+    Ok(result)
+}
+
+pub(crate) async fn regenerate_unit_in<C: ConnectionTrait>(
+    db: &C,
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    unit_id: i32,
+    from: NaiveDate,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Regenerated, ServiceError> {
+    let (range_start, _) = day_bounds(from, tz);
+    let (_, range_end) = day_bounds(until, tz);
+    let range_start = range_start.max(now);
+    let mut report = Regenerated::default();
+    for rule in schedule::list_rules(db, unit_id).await? {
+        let weekly = weekly_rule(&rule)?;
+        let wanted: Vec<TimeSlot> = weekly
+            .expand(from, until, tz, |day| calendar.closed_reason(day).is_some())
+            .into_iter()
+            .filter(|time| time.starts_at() >= range_start)
+            .collect();
+        let existing = slots::of_rule(db, rule.id, range_start, range_end).await?;
+        let obsolete: Vec<i32> = existing
+            .iter()
+            .filter(|slot| {
+                slot.booked_count == 0
+                    && !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
+            })
+            .map(|slot| slot.id)
+            .collect();
+        report.slots_removed += slots::delete_unbooked(db, &obsolete).await?;
+        slots::insert_regular(db, &rule, &wanted, now).await?;
+        report.rules += 1;
+        report.slots_wanted += wanted.len();
+    }
+    let orphans = slots::orphaned_free(db, unit_id, range_start).await?;
+    report.slots_removed += slots::delete_unbooked(db, &orphans).await?;
+    Ok(report)
+}
+
+/// Regenerates every unit up to `until`.
+///
+/// # Errors
+/// Database failures.
+pub async fn regenerate_all(
+    db: &DatabaseConnection,
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Regenerated, ServiceError> {
+    let today = local_date(now, tz);
+    let mut total = Regenerated::default();
+    for unit in directory::list_units(db, None).await? {
+        let one = regenerate_unit(db, calendar, tz, unit.id, today, until, now).await?;
+        total.rules += one.rules;
+        total.slots_wanted += one.slots_wanted;
+        total.slots_removed += one.slots_removed;
+    }
+    Ok(total)
+}
+
+/// Refuses a time that lies in the past, on a public holiday or extra closure day, in a closure
+/// of the unit or department, or in an absence of the counsellor.
+///
+/// # Errors
+/// `Rule` with a stable code: `in_the_past`, `public_holiday`, `closure_day`, `unit_closed`,
+/// `counsellor_absent`.
+pub async fn check_bookable<C: ConnectionTrait>(
+    db: &C,
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    now: DateTime<Utc>,
+    unit_id: i32,
+    counsellor_id: i32,
+    time: TimeSlot,
+) -> Result<(), ServiceError> {
+    if time.starts_at() < now {
+        return Err(ServiceError::rule("in_the_past", "the time lies in the past"));
+    }
+    let mut day = local_date(time.starts_at(), tz);
+    let last_day = local_date(time.ends_at() - TimeDelta::seconds(1), tz);
+    while day <= last_day {
+        match calendar.closed_reason(day) {
+            Some(ClosedDay::PublicHoliday(name)) => {
+                return Err(ServiceError::rule("public_holiday", format!("{day} is a public holiday ({name})")));
+            }
+            Some(ClosedDay::ExtraClosureDay) => {
+                return Err(ServiceError::rule("closure_day", format!("{day} is a closure day")));
+            }
+            None => {}
+        }
+        let Some(next) = day.succ_opt() else { break };
+        day = next;
+    }
+    if let Some(closure) = schedule::closures_overlapping(db, unit_id, time.starts_at(), time.ends_at()).await?.first()
+    {
+        return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {}", closure.reason)));
+    }
+    if !schedule::absences_overlapping(db, &[counsellor_id], time.starts_at(), time.ends_at()).await?.is_empty() {
+        return Err(ServiceError::rule("counsellor_absent", "the counsellor is absent then"));
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Building and running the application: database, first-start bootstrap, HTTP server, and the
+//! background task that keeps the slot horizon rolling.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::services::{auth, schedule, seed};
+use crate::state::AppState;
+use crate::store::{self, directory};
+
+/// What the application needs from outside; built by `main`, or by hand in tests.
+pub struct Dependencies {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+}
+
+impl Dependencies {
+    /// Connects to the configured database with the system clock.
+    ///
+    /// # Errors
+    /// When the database cannot be opened.
+    pub async fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let db = store::connect(&settings.database_url, settings.db_max_connections)
+            .await
+            .with_context(|| format!("cannot open the database (DATABASE_URL={})", redact(&settings.database_url)))?;
+        Ok(Self { db, clock: Clock::System })
+    }
+}
+
+/// The URL without a password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// What first start did, to be printed for the operator.
+#[derive(Debug, Default)]
+pub struct Bootstrap {
+    pub seeded: bool,
+    pub first_admin: Option<(String, String)>,
+}
+
+/// Applies migrations; seeds demo data into an empty database when asked (by default only with
+/// the embedded default database); creates the first admin when there is none.
+///
+/// # Errors
+/// Migration or database failures.
+pub async fn bootstrap(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Bootstrap> {
+    Migrator::up(&deps.db, None).await.context("applying database migrations")?;
+    let mut report = Bootstrap::default();
+    let seed_demo = settings.demo_seed.unwrap_or_else(|| settings.uses_embedded_default());
+    if seed_demo && directory::count_units(&deps.db).await? == 0 {
+        let today = crate::domain::time::local_date(deps.clock.now(), settings.time_zone);
+        seed::demo(&deps.db, &deps.clock, today).await.context("seeding demo data")?;
+        report.seeded = true;
+    }
+    report.first_admin = auth::ensure_first_admin(&deps.db, &deps.clock).await.context("creating the first admin")?;
+    Ok(report)
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and builds the state.
+    ///
+    /// # Errors
+    /// When the address cannot be bound.
+    pub async fn build(settings: Settings, deps: Dependencies) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {} (TERMINBUCH_LISTEN)", settings.listen))?;
+        let calendar = Arc::new(settings.holiday_calendar());
+        let state = AppState { db: deps.db, clock: deps.clock, settings: Arc::new(settings), calendar };
+        Ok(Self { listener, state })
+    }
+
+    /// The bound address.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The shared state (tests use its database and clock).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until Ctrl-C / SIGTERM, keeping the slot horizon rolling in the background.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let horizon = tokio::spawn(keep_horizon(self.state.clone()));
+        let app = crate::http::router(self.state);
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
+        horizon.abort();
+        served.context("HTTP server failed")
+    }
+}
+
+/// Materialises slots up to the horizon now, then every six hours.
+async fn keep_horizon(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
+    loop {
+        tick.tick().await;
+        let result = schedule::regenerate_all(
+            &state.db,
+            &state.calendar,
+            state.settings.time_zone,
+            state.horizon_until(),
+            state.clock.now(),
+        )
+        .await;
+        match result {
+            Ok(done) => tracing::info!(rules = done.rules, slots = done.slots_wanted, "slot horizon refreshed"),
+            Err(err) => tracing::error!(error = ?err, "refreshing the slot horizon failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

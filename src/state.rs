@@ -1,0 +1,36 @@
+//! Shared state of the HTTP handlers.
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::holidays::HolidayCalendar;
+
+/// Cheap to clone; everything a request may need.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub settings: Arc<Settings>,
+    pub calendar: Arc<HolidayCalendar>,
+}
+
+impl AppState {
+    /// The dependencies of the booking use cases.
+    pub fn book(&self) -> crate::services::bookings::Book<'_> {
+        crate::services::bookings::Book {
+            db: &self.db,
+            clock: &self.clock,
+            calendar: &self.calendar,
+            tz: self.settings.time_zone,
+        }
+    }
+
+    /// Last local day of the rolling slot horizon.
+    pub fn horizon_until(&self) -> chrono::NaiveDate {
+        crate::domain::time::local_date(self.clock.now(), self.settings.time_zone)
+            + chrono::Days::new(u64::from(self.settings.slot_horizon_weeks) * 7)
+    }
+}

@@ -1,0 +1,277 @@
+//! Bookings and their history.
+
+use chrono::{DateTime, Utc};
+use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
+use entity::booking_event;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, UpdateMany,
+};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::records::{Booking, BookingEvent, Slot};
+
+/// Filters of a booking list; `unit_ids` is always set (the units the caller may see).
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub unit_ids: Vec<i32>,
+    pub counsellor_id: Option<i32>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub status: Option<BookingStatus>,
+    /// Matches the reference, or a part of the citizen's name or phone.
+    pub search: Option<String>,
+    pub limit: u64,
+}
+
+/// Inserts a booking row.
+///
+/// # Errors
+/// `Duplicate` on a reference collision.
+pub async fn insert<C: ConnectionTrait>(db: &C, booking: &Booking) -> Result<(), StoreError> {
+    booking::ActiveModel {
+        id: Set(booking.id),
+        reference: Set(booking.reference.clone()),
+        unit_id: Set(booking.unit_id),
+        counsellor_id: Set(booking.counsellor_id),
+        slot_id: Set(booking.slot_id),
+        starts_at: Set(booking.starts_at),
+        ends_at: Set(booking.ends_at),
+        status: Set(status_row(booking.status)),
+        channel: Set(channel_row(booking.channel)),
+        citizen_name: Set(booking.citizen.name.clone()),
+        citizen_email: Set(booking.citizen.email.clone()),
+        citizen_phone: Set(booking.citizen.phone.clone()),
+        citizen_language: Set(booking.citizen.language.clone()),
+        interpreter_language: Set(booking.citizen.interpreter_language.clone()),
+        accessibility_needs: Set(booking.citizen.accessibility_needs.clone()),
+        email_consent: Set(booking.citizen.email_consent),
+        note: Set(booking.note.clone()),
+        override_reason: Set(booking.override_reason.clone()),
+        cancel_reason: Set(booking.cancel_reason.clone()),
+        sequence: Set(booking.sequence),
+        created_at: Set(booking.created_at),
+        created_by: Set(booking.created_by),
+        updated_at: Set(booking.updated_at),
+        updated_by: Set(booking.updated_by),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Booking>, StoreError> {
+    Ok(booking::Entity::find_by_id(id).one(db).await?.map(booking_record))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_by_reference<C: ConnectionTrait>(db: &C, reference: &str) -> Result<Option<Booking>, StoreError> {
+    let row = booking::Entity::find().filter(booking::Column::Reference.eq(reference)).one(db).await?;
+    Ok(row.map(booking_record))
+}
+
+/// Bookings matching the filter, soonest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<Vec<Booking>, StoreError> {
+    let mut query = booking::Entity::find().filter(booking::Column::UnitId.is_in(filter.unit_ids.iter().copied()));
+    if let Some(counsellor) = filter.counsellor_id {
+        query = query.filter(booking::Column::CounsellorId.eq(counsellor));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(booking::Column::StartsAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(booking::Column::StartsAt.lt(to));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(booking::Column::Status.eq(status_row(status)));
+    }
+    if let Some(search) = &filter.search {
+        let mut any = Condition::any()
+            .add(booking::Column::CitizenName.contains(search.as_str()))
+            .add(booking::Column::CitizenPhone.contains(search.as_str()));
+        let compact: String = search.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        if !compact.is_empty() {
+            any = any.add(booking::Column::Reference.eq(compact.to_ascii_uppercase()));
+        }
+        query = query.filter(any);
+    }
+    let rows = query
+        .order_by_asc(booking::Column::StartsAt)
+        .order_by_asc(booking::Column::Reference)
+        .limit(filter.limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(booking_record).collect())
+}
+
+/// Sets the status (and reason, for cancellations) and who changed it, provided the booking is
+/// still as `booking` describes it (same status and sequence). Returns whether it was.
+///
+/// # Errors
+/// Database failures.
+pub async fn set_status<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    status: BookingStatus,
+    cancel_reason: Option<String>,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut update = booking::Entity::update_many()
+        .col_expr(booking::Column::Status, Expr::value(status_row(status)))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));
+    if status == BookingStatus::Cancelled {
+        update = update
+            .col_expr(booking::Column::CancelReason, Expr::value(cancel_reason))
+            .col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1));
+    }
+    let result = unchanged_since(update, booking).exec(db).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Moves a booking to another slot (the citizen-visible sequence goes up), provided it is
+/// still as `booking` describes it. Returns whether it was.
+///
+/// # Errors
+/// Database failures.
+pub async fn move_to<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    slot: &Slot,
+    override_reason: Option<String>,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let update = booking::Entity::update_many()
+        .col_expr(booking::Column::SlotId, Expr::value(slot.id))
+        .col_expr(booking::Column::CounsellorId, Expr::value(slot.counsellor_id))
+        .col_expr(booking::Column::StartsAt, Expr::value(slot.starts_at))
+        .col_expr(booking::Column::EndsAt, Expr::value(slot.ends_at))
+        .col_expr(
+            booking::Column::OverrideReason,
+            Expr::value(override_reason.or_else(|| booking.override_reason.clone())),
+        )
+        .col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));
+    let result = unchanged_since(update, booking).exec(db).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Optimistic concurrency: the update applies only if nobody changed the booking meanwhile.
+fn unchanged_since(update: UpdateMany<booking::Entity>, booking: &Booking) -> UpdateMany<booking::Entity> {
+    update
+        .filter(booking::Column::Id.eq(booking.id))
+        .filter(booking::Column::Status.eq(status_row(booking.status)))
+        .filter(booking::Column::Sequence.eq(booking.sequence))
+}
+
+/// Appends an event to a booking's history.
+///
+/// # Errors
+/// Database failures.
+pub async fn add_event<C: ConnectionTrait>(
+    db: &C,
+    booking_id: Uuid,
+    at: DateTime<Utc>,
+    actor_id: Option<i32>,
+    kind: &str,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    booking_event::ActiveModel {
+        booking_id: Set(booking_id),
+        at: Set(at),
+        actor_id: Set(actor_id),
+        kind: Set(kind.to_owned()),
+        detail: Set(detail.to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The history of a booking, oldest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn events<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<BookingEvent>, StoreError> {
+    let rows = booking_event::Entity::find()
+        .filter(booking_event::Column::BookingId.eq(booking_id))
+        .order_by_asc(booking_event::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| BookingEvent { at: row.at, actor_id: row.actor_id, kind: row.kind, detail: row.detail })
+        .collect())
+}
+
+fn status_row(status: BookingStatus) -> StatusRow {
+    match status {
+        BookingStatus::Booked => StatusRow::Booked,
+        BookingStatus::Cancelled => StatusRow::Cancelled,
+        BookingStatus::Attended => StatusRow::Attended,
+        BookingStatus::NoShow => StatusRow::NoShow,
+    }
+}
+
+fn channel_row(channel: Channel) -> ChannelRow {
+    match channel {
+        Channel::Phone => ChannelRow::Phone,
+        Channel::WalkIn => ChannelRow::WalkIn,
+        Channel::Email => ChannelRow::Email,
+        Channel::Other => ChannelRow::Other,
+    }
+}
+
+fn booking_record(row: booking::Model) -> Booking {
+    Booking {
+        id: row.id,
+        reference: row.reference,
+        unit_id: row.unit_id,
+        counsellor_id: row.counsellor_id,
+        slot_id: row.slot_id,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        status: match row.status {
+            StatusRow::Booked => BookingStatus::Booked,
+            StatusRow::Cancelled => BookingStatus::Cancelled,
+            StatusRow::Attended => BookingStatus::Attended,
+            StatusRow::NoShow => BookingStatus::NoShow,
+        },
+        channel: match row.channel {
+            ChannelRow::Phone => Channel::Phone,
+            ChannelRow::WalkIn => Channel::WalkIn,
+            ChannelRow::Email => Channel::Email,
+            ChannelRow::Other => Channel::Other,
+        },
+        citizen: Citizen {
+            name: row.citizen_name,
+            email: row.citizen_email,
+            phone: row.citizen_phone,
+            language: row.citizen_language,
+            interpreter_language: row.interpreter_language,
+            accessibility_needs: row.accessibility_needs,
+            email_consent: row.email_consent,
+        },
+        note: row.note,
+        override_reason: row.override_reason,
+        cancel_reason: row.cancel_reason,
+        sequence: row.sequence,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
+    }
+}

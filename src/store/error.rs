@@ -1,0 +1,57 @@
+//! Database errors, with the constraint violations the services act on named.
+
+use std::ops::Deref;
+
+use sea_orm::{DbErr, RuntimeErr};
+
+/// What went wrong in the database, classified.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The exclusion constraint (PostgreSQL) or trigger (SQLite) on booked slots fired.
+    #[error("the counsellor already has an appointment at that time")]
+    CounsellorOverlap,
+    #[error("a unique value already exists: {0}")]
+    Duplicate(String),
+    #[error("a referenced row does not exist: {0}")]
+    MissingReference(String),
+    #[error("a database check failed: {0}")]
+    Check(String),
+    /// Serialization failure or deadlock: the caller may retry.
+    #[error("a concurrent change got in the way")]
+    Conflict,
+    #[error("the database is busy")]
+    Busy,
+    #[error("file system: {0}")]
+    Io(String),
+    #[error(transparent)]
+    Db(DbErr),
+}
+
+impl From<DbErr> for StoreError {
+    fn from(err: DbErr) -> Self {
+        if err.to_string().contains("slots_no_counsellor_overlap") {
+            return Self::CounsellorOverlap;
+        }
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(msg)) => return Self::Duplicate(msg),
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(msg)) => return Self::MissingReference(msg),
+            _ => {}
+        }
+        if let DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) = &err
+            && let sea_orm::sqlx::Error::Database(db_err) = e.deref()
+        {
+            let code = db_err.code().unwrap_or_default();
+            match code.deref() {
+                "23P01" => return Self::CounsellorOverlap,
+                "23514" | "275" => return Self::Check(db_err.message().to_owned()),
+                "40001" | "40P01" => return Self::Conflict,
+                "5" | "6" | "517" => return Self::Busy,
+                _ => {}
+            }
+            if db_err.message().contains("CHECK constraint failed") {
+                return Self::Check(db_err.message().to_owned());
+            }
+        }
+        Self::Db(err)
+    }
+}

@@ -1,0 +1,80 @@
+//! sea-orm queries and row ↔ record conversion; the only user of the `entity` crate.
+
+pub mod audit;
+pub mod bookings;
+pub mod directory;
+mod error;
+pub mod schedule;
+pub mod slots;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
+    TransactionOptions, TransactionTrait,
+};
+
+pub use error::StoreError;
+
+/// Opens the pool with settings chosen for each engine.
+///
+/// SQLite: WAL, `synchronous=FULL` (an acknowledged booking survives a power cut), foreign keys
+/// on, a busy timeout so writers queue instead of failing.
+///
+/// # Errors
+/// When the database cannot be reached or opened.
+pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, StoreError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5));
+    if url.starts_with("sqlite:") {
+        if let Some(dir) = sqlite_parent_dir(url) {
+            std::fs::create_dir_all(dir).map_err(|err| StoreError::Io(err.to_string()))?;
+        }
+        options.max_connections(max_connections.unwrap_or(8)).min_connections(1).map_sqlx_sqlite_opts(|opts| {
+            opts.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+        });
+    } else {
+        options.max_connections(max_connections.unwrap_or(16)).min_connections(1);
+    }
+    Ok(Database::connect(options).await?)
+}
+
+/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+/// concurrent writers wait for each other instead of failing on lock upgrade.
+///
+/// # Errors
+/// When the database refuses the transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
+    let options = TransactionOptions {
+        sqlite_transaction_mode: (db.get_database_backend() == DbBackend::Sqlite)
+            .then_some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    Ok(db.begin_with_options(options).await?)
+}
+
+/// `sqlite://data/x.db?mode=rwc` → `data`.
+fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    std::path::Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty()).map(std::path::Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_name_their_folder() {
+        assert_eq!(sqlite_parent_dir("sqlite://data/t.db?mode=rwc"), Some("data".into()));
+        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+        assert_eq!(sqlite_parent_dir("sqlite://t.db"), None);
+    }
+}

@@ -1,0 +1,229 @@
+//! Counselling hours (weekly rules), absences and closures.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use entity::{absence, closure, counselling_hours};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+
+use super::StoreError;
+use crate::domain::records::{Absence, Closure, HoursRule};
+
+/// Fields of a weekly rule (new or replacing an existing one).
+#[derive(Debug, Clone)]
+pub struct RuleFields {
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    pub weekday: u8,
+    pub start_local: NaiveTime,
+    pub end_local: NaiveTime,
+    pub slot_minutes: i32,
+    pub buffer_minutes: i32,
+    pub capacity: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+/// # Errors
+/// Database failures.
+pub async fn list_rules<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Vec<HoursRule>, StoreError> {
+    let rows = counselling_hours::Entity::find()
+        .filter(counselling_hours::Column::UnitId.eq(unit_id))
+        .order_by_asc(counselling_hours::Column::Weekday)
+        .order_by_asc(counselling_hours::Column::StartLocal)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(rule_record).collect())
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_rule<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<HoursRule>, StoreError> {
+    Ok(counselling_hours::Entity::find_by_id(id).one(db).await?.map(rule_record))
+}
+
+/// Inserts a rule, or replaces the fields of rule `id`.
+///
+/// # Errors
+/// Database failures.
+pub async fn save_rule<C: ConnectionTrait>(
+    db: &C,
+    id: Option<i32>,
+    fields: RuleFields,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<HoursRule, StoreError> {
+    let mut row = counselling_hours::ActiveModel {
+        unit_id: Set(fields.unit_id),
+        counsellor_id: Set(fields.counsellor_id),
+        weekday: Set(i16::from(fields.weekday)),
+        start_local: Set(fields.start_local),
+        end_local: Set(fields.end_local),
+        slot_minutes: Set(fields.slot_minutes),
+        buffer_minutes: Set(fields.buffer_minutes),
+        capacity: Set(fields.capacity),
+        valid_from: Set(fields.valid_from),
+        valid_until: Set(fields.valid_until),
+        updated_at: Set(now),
+        updated_by: Set(Some(actor_id)),
+        ..Default::default()
+    };
+    let saved = match id {
+        Some(id) => {
+            row.id = Set(id);
+            row.update(db).await?
+        }
+        None => {
+            row.created_at = Set(now);
+            row.insert(db).await?
+        }
+    };
+    Ok(rule_record(saved))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn delete_rule<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+    counselling_hours::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Absences of the given staff members overlapping `[from, to)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn absences_overlapping<C: ConnectionTrait>(
+    db: &C,
+    staff_ids: &[i32],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Absence>, StoreError> {
+    let rows = absence::Entity::find()
+        .filter(absence::Column::StaffId.is_in(staff_ids.iter().copied()))
+        .filter(absence::Column::StartsAt.lt(to))
+        .filter(absence::Column::EndsAt.gt(from))
+        .order_by_asc(absence::Column::StartsAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(absence_record).collect())
+}
+
+/// # Errors
+/// Database failures.
+pub async fn insert_absence<C: ConnectionTrait>(
+    db: &C,
+    staff_id: i32,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: &str,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Absence, StoreError> {
+    let row = absence::ActiveModel {
+        staff_id: Set(staff_id),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        reason: Set(reason.to_owned()),
+        created_at: Set(now),
+        created_by: Set(Some(actor_id)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(absence_record(row))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_absence<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Absence>, StoreError> {
+    Ok(absence::Entity::find_by_id(id).one(db).await?.map(absence_record))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn delete_absence<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+    absence::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+/// Closures of the unit, and department-wide ones, overlapping `[from, to)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn closures_overlapping<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Closure>, StoreError> {
+    let rows = closure::Entity::find()
+        .filter(Condition::any().add(closure::Column::UnitId.eq(unit_id)).add(closure::Column::UnitId.is_null()))
+        .filter(closure::Column::StartsAt.lt(to))
+        .filter(closure::Column::EndsAt.gt(from))
+        .order_by_asc(closure::Column::StartsAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(closure_record).collect())
+}
+
+/// # Errors
+/// Database failures.
+pub async fn insert_closure<C: ConnectionTrait>(
+    db: &C,
+    unit_id: Option<i32>,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: &str,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Closure, StoreError> {
+    let row = closure::ActiveModel {
+        unit_id: Set(unit_id),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        reason: Set(reason.to_owned()),
+        created_at: Set(now),
+        created_by: Set(Some(actor_id)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(closure_record(row))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_closure<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Closure>, StoreError> {
+    Ok(closure::Entity::find_by_id(id).one(db).await?.map(closure_record))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn delete_closure<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+    closure::Entity::delete_by_id(id).exec(db).await?;
+    Ok(())
+}
+
+fn rule_record(row: counselling_hours::Model) -> HoursRule {
+    HoursRule {
+        id: row.id,
+        unit_id: row.unit_id,
+        counsellor_id: row.counsellor_id,
+        weekday: u8::try_from(row.weekday).unwrap_or(1),
+        start_local: row.start_local,
+        end_local: row.end_local,
+        slot_minutes: row.slot_minutes,
+        buffer_minutes: row.buffer_minutes,
+        capacity: row.capacity,
+        valid_from: row.valid_from,
+        valid_until: row.valid_until,
+    }
+}
+
+fn absence_record(row: absence::Model) -> Absence {
+    Absence { id: row.id, staff_id: row.staff_id, starts_at: row.starts_at, ends_at: row.ends_at, reason: row.reason }
+}
+
+fn closure_record(row: closure::Model) -> Closure {
+    Closure { id: row.id, unit_id: row.unit_id, starts_at: row.starts_at, ends_at: row.ends_at, reason: row.reason }
+}

@@ -1,0 +1,253 @@
+//! Stored slots: materialising counselling hours, taking and releasing seats, free-slot candidates.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use entity::slot::{self, SlotKind};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::StoreError;
+use crate::domain::records::{HoursRule, Slot};
+use crate::domain::time::TimeSlot;
+
+/// Longest slot or appointment; bounds the look-back of overlap queries.
+pub const MAX_SLOT_LENGTH: TimeDelta = TimeDelta::hours(8);
+
+/// # Errors
+/// Database failures.
+pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Slot>, StoreError> {
+    Ok(slot::Entity::find_by_id(id).one(db).await?.map(slot_record))
+}
+
+/// Regular slots of one rule starting in `[from, to)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn of_rule<C: ConnectionTrait>(
+    db: &C,
+    rule_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = slot::Entity::find()
+        .filter(slot::Column::RuleId.eq(rule_id))
+        .filter(slot::Column::StartsAt.gte(from))
+        .filter(slot::Column::StartsAt.lt(to))
+        .order_by_asc(slot::Column::StartsAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(slot_record).collect())
+}
+
+/// Unbooked regular slots of the unit starting in `[from, to)` whose rule no longer exists.
+///
+/// # Errors
+/// Database failures.
+pub async fn orphaned_free<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    from: DateTime<Utc>,
+) -> Result<Vec<i32>, StoreError> {
+    let rows = slot::Entity::find()
+        .select_only()
+        .column(slot::Column::Id)
+        .filter(slot::Column::UnitId.eq(unit_id))
+        .filter(slot::Column::Kind.eq(SlotKind::Regular))
+        .filter(slot::Column::RuleId.is_null())
+        .filter(slot::Column::BookedCount.eq(0))
+        .filter(slot::Column::StartsAt.gte(from))
+        .into_tuple::<i32>()
+        .all(db)
+        .await?;
+    Ok(rows)
+}
+
+/// Inserts regular slots of `rule`; slots that already exist (same rule and start) are kept.
+///
+/// # Errors
+/// Database failures.
+pub async fn insert_regular<C: ConnectionTrait>(
+    db: &C,
+    rule: &HoursRule,
+    times: &[TimeSlot],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in times.chunks(500) {
+        let rows = chunk.iter().map(|time| slot::ActiveModel {
+            unit_id: Set(rule.unit_id),
+            counsellor_id: Set(rule.counsellor_id),
+            rule_id: Set(Some(rule.id)),
+            kind: Set(SlotKind::Regular),
+            starts_at: Set(time.starts_at()),
+            ends_at: Set(time.ends_at()),
+            capacity: Set(rule.capacity),
+            booked_count: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        });
+        slot::Entity::insert_many(rows)
+            .on_conflict(OnConflict::columns([slot::Column::RuleId, slot::Column::StartsAt]).do_nothing().to_owned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the given slots, but only those nobody has booked.
+///
+/// # Errors
+/// Database failures.
+pub async fn delete_unbooked<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<u64, StoreError> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(500) {
+        let result = slot::Entity::delete_many()
+            .filter(slot::Column::Id.is_in(chunk.iter().copied()))
+            .filter(slot::Column::BookedCount.eq(0))
+            .exec(db)
+            .await?;
+        deleted += result.rows_affected;
+    }
+    Ok(deleted)
+}
+
+/// Takes one seat of the slot if one is free: a single conditional `UPDATE`, so concurrent
+/// takers serialise on the row and at most `capacity` succeed. Returns whether a seat was taken.
+///
+/// # Errors
+/// `CounsellorOverlap` when the counsellor is booked at an overlapping time.
+pub async fn take_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<bool, StoreError> {
+    let result = slot::Entity::update_many()
+        .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).add(1))
+        .filter(slot::Column::Id.eq(slot_id))
+        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Gives one seat back.
+///
+/// # Errors
+/// Database failures.
+pub async fn release_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<(), StoreError> {
+    slot::Entity::update_many()
+        .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).sub(1))
+        .filter(slot::Column::Id.eq(slot_id))
+        .filter(slot::Column::BookedCount.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Creates the slot of one ad-hoc appointment, already taken.
+///
+/// # Errors
+/// `CounsellorOverlap` when the counsellor is booked at an overlapping time.
+pub async fn insert_adhoc<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    counsellor_id: i32,
+    time: TimeSlot,
+    now: DateTime<Utc>,
+) -> Result<Slot, StoreError> {
+    let row = slot::ActiveModel {
+        unit_id: Set(unit_id),
+        counsellor_id: Set(counsellor_id),
+        rule_id: Set(None),
+        kind: Set(SlotKind::Adhoc),
+        starts_at: Set(time.starts_at()),
+        ends_at: Set(time.ends_at()),
+        capacity: Set(1),
+        booked_count: Set(1),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(slot_record(row))
+}
+
+/// A page of regular slots of the unit with a free seat, starting in `[from, to)`, soonest
+/// first; `after` continues after the last slot of the previous page.
+///
+/// # Errors
+/// Database failures.
+pub async fn free_candidates<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    counsellor_ids: Option<&[i32]>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, i32)>,
+    page: u64,
+) -> Result<Vec<Slot>, StoreError> {
+    let mut query = slot::Entity::find()
+        .filter(slot::Column::UnitId.eq(unit_id))
+        .filter(slot::Column::Kind.eq(SlotKind::Regular))
+        .filter(slot::Column::StartsAt.gte(from))
+        .filter(slot::Column::StartsAt.lt(to))
+        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)));
+    if let Some(ids) = counsellor_ids {
+        query = query.filter(slot::Column::CounsellorId.is_in(ids.iter().copied()));
+    }
+    if let Some((starts_at, id)) = after {
+        query = query.filter(
+            slot::Column::StartsAt.gt(starts_at).or(slot::Column::StartsAt.eq(starts_at).and(slot::Column::Id.gt(id))),
+        );
+    }
+    let rows = query.order_by_asc(slot::Column::StartsAt).order_by_asc(slot::Column::Id).limit(page).all(db).await?;
+    Ok(rows.into_iter().map(slot_record).collect())
+}
+
+/// Booked slots of the counsellors that overlap `[from, to)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn booked_overlapping<C: ConnectionTrait>(
+    db: &C,
+    counsellor_ids: &[i32],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = slot::Entity::find()
+        .filter(slot::Column::CounsellorId.is_in(counsellor_ids.iter().copied()))
+        .filter(slot::Column::BookedCount.gt(0))
+        .filter(slot::Column::StartsAt.gte(from - MAX_SLOT_LENGTH))
+        .filter(slot::Column::StartsAt.lt(to))
+        .filter(slot::Column::EndsAt.gt(from))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(slot_record).collect())
+}
+
+fn slot_record(row: slot::Model) -> Slot {
+    Slot {
+        id: row.id,
+        unit_id: row.unit_id,
+        counsellor_id: row.counsellor_id,
+        rule_id: row.rule_id,
+        adhoc: row.kind == SlotKind::Adhoc,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        capacity: row.capacity,
+        booked_count: row.booked_count,
+    }
+}
+
+/// Start of the latest regular slot of the unit, if any.
+///
+/// # Errors
+/// Database failures.
+pub async fn latest_regular_start<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let row = slot::Entity::find()
+        .filter(slot::Column::UnitId.eq(unit_id))
+        .filter(slot::Column::Kind.eq(SlotKind::Regular))
+        .order_by_desc(slot::Column::StartsAt)
+        .one(db)
+        .await?;
+    Ok(row.map(|r| r.starts_at))
+}
