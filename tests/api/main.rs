@@ -1,1 +1,10 @@
+//! API tests through HTTP against the real server on 127.0.0.1:0, each with its own database
+//! (SQLite file by default, a PostgreSQL schema when `TEST_DATABASE_URL` is set).
 
+mod access;
+mod bookings;
+mod concurrency;
+mod helpers;
+mod schedule;
+mod service;
+mod test_db;

@@ -1,0 +1,80 @@
+//! Access control: no personal data without a token; staff see only their units.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::json;
+
+use crate::helpers::{assert_problem, booking_body, spawn_app};
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = spawn_app().await;
+    let response = app.get_unauthenticated("/api/v1/bookings").await;
+    assert_eq!(response.headers().get("www-authenticate").unwrap(), "Bearer");
+    assert_problem(response, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_problem(app.get_as("tb_forged", "/api/v1/units").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_problem(app.get_as("", "/api/v1/units/ads/free-slots").await, StatusCode::UNAUTHORIZED, "unauthenticated")
+        .await;
+}
+
+#[tokio::test]
+async fn staff_of_one_unit_cannot_see_or_change_another_units_bookings() {
+    let app = spawn_app().await;
+    let ads_desk = app.token_for("empfang.ads", "front_desk", Some("ads")).await;
+    let sdr_desk = app.token_for("empfang.sdr", "front_desk", Some("sdr")).await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let response = app.post_booking_as(&ads_desk, &booking_body(slot["slot_id"].as_i64().unwrap())).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: serde_json::Value = response.json().await.unwrap();
+    let id = booking["id"].as_str().unwrap();
+
+    assert_problem(app.get_as(&sdr_desk, &format!("/api/v1/bookings/{id}")).await, StatusCode::FORBIDDEN, "forbidden")
+        .await;
+    let cancel = app.post_as(&sdr_desk, &format!("/api/v1/bookings/{id}/cancel"), &json!({ "reason": "x" })).await;
+    assert_problem(cancel, StatusCode::FORBIDDEN, "forbidden").await;
+    let other_slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let book = app.post_booking_as(&sdr_desk, &booking_body(other_slot["slot_id"].as_i64().unwrap())).await;
+    assert_problem(book, StatusCode::FORBIDDEN, "forbidden").await;
+    let list = app.get_as(&sdr_desk, "/api/v1/bookings?unit=ads").await;
+    assert_problem(list, StatusCode::FORBIDDEN, "forbidden").await;
+    let own: Vec<serde_json::Value> = app.get_as(&sdr_desk, "/api/v1/bookings").await.json().await.unwrap();
+    assert!(own.is_empty(), "the SDR desk sees no ADS bookings");
+    let visible = app.get_as(&ads_desk, &format!("/api/v1/bookings/{id}")).await;
+    assert_eq!(visible.status(), StatusCode::OK);
+
+    let denials = app
+        .db
+        .query_one_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action LIKE 'denied:%'".to_owned(),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(denials.try_get::<i64>("", "n").unwrap(), 4, "every denial is audited");
+}
+
+#[tokio::test]
+async fn only_unit_leads_change_counselling_hours_and_only_admins_add_staff() {
+    let app = spawn_app().await;
+    let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
+    let lead = app.token_for("leitung", "unit_lead", Some("ads")).await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let hours =
+        json!({ "counsellor_id": counsellor, "weekday": 5, "start": "09:00", "end": "11:00", "slot_minutes": 60 });
+    let path = "/api/v1/units/ads/counselling-hours";
+    assert_problem(app.post_as(&desk, path, &hours).await, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(app.post_as(&lead, path, &hours).await.status(), StatusCode::CREATED);
+    assert_problem(
+        app.post_as(&lead, "/api/v1/units/sdr/counselling-hours", &hours).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let staff = json!({ "login": "neu", "name": "Neue Kollegin", "role": "front_desk", "unit": "ads" });
+    assert_problem(app.post_as(&lead, "/api/v1/staff", &staff).await, StatusCode::FORBIDDEN, "forbidden").await;
+    let created = app.post_as(&app.admin_token, "/api/v1/staff", &staff).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let body: serde_json::Value = created.json().await.unwrap();
+    assert!(body["generated_password"].as_str().unwrap().len() >= 10);
+}

@@ -1,0 +1,218 @@
+//! Booking lifecycle through the API: create, read, search, cancel, reschedule, outcome.
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app};
+
+#[tokio::test]
+async fn booking_a_free_slot_returns_201_with_reference_and_local_times() {
+    // Arrange
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    // Act
+    let response = app.post_booking(&booking_body(slot["slot_id"].as_i64().unwrap())).await;
+    // Assert
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.unwrap();
+    assert_eq!(booking["status"], "booked");
+    assert_eq!(booking["starts_at"], slot["starts_at"]);
+    assert_eq!(booking["ends_at"], slot["ends_at"]);
+    let reference = booking["reference"].as_str().unwrap();
+    assert_eq!(reference.len(), 9, "ABCD-EFGH");
+    assert!(reference.chars().all(|c| c == '-' || "ACDEFGHJKMNPQRTUVWXY34679".contains(c)), "{reference}");
+    assert!(booking["starts_at"].as_str().unwrap().ends_with("+01:00"), "local winter offset");
+    let remaining = app.free_slots("ads", "limit=500").await;
+    assert!(remaining.iter().all(|s| s["slot_id"] != slot["slot_id"]), "the booked slot is no longer free");
+}
+
+#[tokio::test]
+async fn a_booking_is_found_by_id_and_by_reference_as_read_on_the_phone() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().unwrap()).await;
+    let reference = booking["reference"].as_str().unwrap();
+    let spoken = reference.replace('-', " ").to_lowercase();
+    for key in [booking["id"].as_str().unwrap().to_owned(), reference.to_owned(), spoken.replace(' ', "")] {
+        let response = app.get_booking(&key).await;
+        assert_eq!(response.status(), StatusCode::OK, "lookup by {key}");
+        let found: Value = response.json().await.unwrap();
+        assert_eq!(found["id"], booking["id"]);
+        assert_eq!(found["history"][0]["kind"], "created", "history starts with creation");
+    }
+    assert_problem(app.get_booking("ACDE-FGHJ").await, StatusCode::NOT_FOUND, "booking_not_found").await;
+}
+
+#[tokio::test]
+async fn invalid_citizen_fields_are_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let body = json!({
+        "slot_id": slot["slot_id"],
+        "citizen": { "name": "", "email": "not-an-address", "phone": "call me", "language": "Turkish" },
+    });
+    let problem =
+        assert_problem(app.post_booking(&body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let fields: Vec<&str> =
+        problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for field in ["citizen.name", "citizen.email", "citizen.phone", "citizen.language"] {
+        assert!(fields.contains(&field), "{field} named in {fields:?}");
+    }
+    assert!(app.list_bookings("").await.is_empty(), "no partial write");
+    let still_free = app.free_slots("ads", "limit=1").await.remove(0);
+    assert_eq!(still_free["slot_id"], slot["slot_id"]);
+}
+
+#[tokio::test]
+async fn malformed_json_and_unknown_slots_get_problem_documents() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(format!("{}/api/v1/bookings", app.address))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "application/json")
+        .body("{\"slot_id\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, StatusCode::BAD_REQUEST, "malformed_json").await;
+    assert_problem(app.post_booking(&booking_body(999_999)).await, StatusCode::NOT_FOUND, "slot_not_found").await;
+    let no_target = json!({ "citizen": { "name": "X" } });
+    assert_problem(app.post_booking(&no_target).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn an_adhoc_booking_overlapping_an_existing_one_is_refused() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Deniz Aydın").await;
+    // Wednesday 25 November is outside the demo counselling hours: ad hoc is still possible.
+    let first = app.post_booking(&adhoc_body("ads", counsellor, "2026-11-25T15:00", 60)).await;
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let overlapping = app.post_booking(&adhoc_body("ads", counsellor, "2026-11-25T15:30", 60)).await;
+    assert_problem(overlapping, StatusCode::CONFLICT, "counsellor_busy").await;
+    let adjacent = app.post_booking(&adhoc_body("ads", counsellor, "2026-11-25T16:00", 30)).await;
+    assert_eq!(adjacent.status(), StatusCode::CREATED, "back-to-back is fine");
+    let colleague = app.counsellor_id("ads", "Jana Winterberg").await;
+    let other = app.post_booking(&adhoc_body("ads", colleague, "2026-11-25T15:30", 60)).await;
+    assert_eq!(other.status(), StatusCode::CREATED, "another counsellor is free");
+}
+
+#[tokio::test]
+async fn a_regular_slot_overlapping_an_adhoc_booking_is_neither_offered_nor_bookable() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let counsellor = slot["counsellor"]["id"].as_i64().unwrap();
+    let starts_at = slot["starts_at"].as_str().unwrap();
+    let adhoc = app.post_booking(&adhoc_body("ads", counsellor, starts_at, 30)).await;
+    assert_eq!(adhoc.status(), StatusCode::CREATED);
+    let free = app.free_slots("ads", "limit=500").await;
+    assert!(free.iter().all(|s| s["slot_id"] != slot["slot_id"]), "hidden from free slots");
+    let response = app.post_booking(&booking_body(slot["slot_id"].as_i64().unwrap())).await;
+    assert_problem(response, StatusCode::CONFLICT, "counsellor_busy").await;
+}
+
+#[tokio::test]
+async fn bookings_in_the_past_need_an_override_reason_which_is_recorded() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Deniz Aydın").await;
+    let past = adhoc_body("ads", counsellor, "2026-11-23T10:00", 60);
+    assert_problem(app.post_booking(&past).await, StatusCode::UNPROCESSABLE_ENTITY, "in_the_past").await;
+    let mut overridden = past.clone();
+    overridden["override_reason"] = json!("Nachtrag eines Termins von gestern");
+    let response = app.post_booking(&overridden).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.unwrap();
+    assert_eq!(booking["override_reason"], "Nachtrag eines Termins von gestern");
+    let details: Value = app.get_booking(booking["id"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(details["history"][0]["detail"]["override_reason"], "Nachtrag eines Termins von gestern");
+}
+
+#[tokio::test]
+async fn rescheduling_keeps_the_reference_and_frees_the_old_slot() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=5").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
+    let id = booking["id"].as_str().unwrap();
+    let response = app.reschedule_booking(id, &json!({ "slot_id": slots[4]["slot_id"] })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let moved: Value = response.json().await.unwrap();
+    assert_eq!(moved["reference"], booking["reference"]);
+    assert_eq!(moved["id"], booking["id"]);
+    assert_eq!(moved["starts_at"], slots[4]["starts_at"]);
+    let free = app.free_slots("ads", "limit=500").await;
+    assert!(free.iter().any(|s| s["slot_id"] == slots[0]["slot_id"]), "old slot free again");
+    assert!(free.iter().all(|s| s["slot_id"] != slots[4]["slot_id"]), "new slot taken");
+    let details: Value = app.get_booking(id).await.json().await.unwrap();
+    assert_eq!(details["history"][1]["kind"], "rescheduled");
+    assert_eq!(details["history"][1]["detail"]["from"]["slot_id"], slots[0]["slot_id"]);
+}
+
+#[tokio::test]
+async fn rescheduling_into_a_taken_slot_fails_and_keeps_the_old_time() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let mine = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
+    app.book_slot(slots[1]["slot_id"].as_i64().unwrap()).await;
+    let response =
+        app.reschedule_booking(mine["id"].as_str().unwrap(), &json!({ "slot_id": slots[1]["slot_id"] })).await;
+    assert_problem(response, StatusCode::CONFLICT, "slot_taken").await;
+    let unchanged: Value = app.get_booking(mine["id"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(unchanged["slot_id"], slots[0]["slot_id"]);
+    assert_eq!(unchanged["history"].as_array().unwrap().len(), 1, "no half-written move");
+    let free = app.free_slots("ads", "limit=500").await;
+    assert!(free.iter().all(|s| s["slot_id"] != slots[0]["slot_id"]), "old slot still taken");
+}
+
+#[tokio::test]
+async fn cancelling_frees_the_slot_and_cannot_happen_twice() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().unwrap()).await;
+    let id = booking["id"].as_str().unwrap();
+    let response = app.cancel_booking(id, "Bürgerin hat abgesagt").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cancelled: Value = response.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["cancel_reason"], "Bürgerin hat abgesagt");
+    assert_eq!(app.free_slots("ads", "limit=1").await[0]["slot_id"], slot["slot_id"], "bookable again");
+    assert_problem(app.cancel_booking(id, "nochmal").await, StatusCode::CONFLICT, "invalid_status").await;
+    let rebook = app.post_booking(&booking_body(slot["slot_id"].as_i64().unwrap())).await;
+    assert_eq!(rebook.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn the_outcome_is_recorded_only_once_the_appointment_has_begun() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().unwrap()).await;
+    let id = booking["id"].as_str().unwrap();
+    assert_problem(app.record_outcome(id, "attended").await, StatusCode::UNPROCESSABLE_ENTITY, "too_early").await;
+    app.clock.advance(TimeDelta::days(30));
+    let response = app.record_outcome(id, "no_show").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "no_show");
+    let corrected = app.record_outcome(id, "attended").await;
+    assert_eq!(corrected.json::<Value>().await.unwrap()["status"], "attended", "an outcome can be corrected");
+    assert_problem(app.cancel_booking(id, "zu spät").await, StatusCode::CONFLICT, "invalid_status").await;
+}
+
+#[tokio::test]
+async fn bookings_are_searchable_by_reference_name_and_phone() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let first = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
+    let mut other = booking_body(slots[1]["slot_id"].as_i64().unwrap());
+    other["citizen"] = json!({ "name": "Olena Petrenko", "phone": "0170 555111" });
+    assert_eq!(app.post_booking(&other).await.status(), StatusCode::CREATED);
+    let by_reference = app.list_bookings(&format!("q={}", first["reference"].as_str().unwrap())).await;
+    assert_eq!(by_reference.len(), 1);
+    assert_eq!(by_reference[0]["id"], first["id"]);
+    let by_name = app.list_bookings("q=Petrenko").await;
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0]["citizen"]["name"], "Olena Petrenko");
+    let by_phone = app.list_bookings("q=555111").await;
+    assert_eq!(by_phone.len(), 1);
+    assert_eq!(app.list_bookings("unit=ads&from=2026-11-24&to=2027-03-01").await.len(), 2);
+    assert!(app.list_bookings("unit=sdr").await.is_empty());
+}

@@ -1,0 +1,208 @@
+//! Counselling hours, slots, DST, holidays, absences and closures.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Berlin;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app, spawn_app_at};
+
+fn starts_on(slot: &Value) -> String {
+    slot["starts_at"].as_str().expect("starts_at")[..10].to_owned()
+}
+
+#[tokio::test]
+async fn a_weekly_nine_oclock_slot_stays_nine_oclock_local_across_both_dst_changes() {
+    let app = spawn_app().await;
+    app.generate_slots_until(NaiveDate::from_ymd_opt(2027, 11, 30).unwrap()).await;
+    // ADS demo hours: Mondays 09:00. DST starts 28 March 2027 and ends 31 October 2027.
+    for (day, offset) in
+        [("2027-03-22", "+01:00"), ("2027-04-05", "+02:00"), ("2027-10-25", "+02:00"), ("2027-11-01", "+01:00")]
+    {
+        let slots = app.free_slots("ads", &format!("from={day}&to={day}&limit=50")).await;
+        let first = slots.first().unwrap_or_else(|| panic!("slots on {day}"));
+        assert_eq!(first["starts_at"], format!("{day}T09:00:00{offset}"), "on {day}");
+    }
+}
+
+#[tokio::test]
+async fn local_times_that_do_not_exist_or_exist_twice_are_refused_not_guessed() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    for (local, label) in [("2027-03-28T02:30", "spring gap"), ("2027-10-31T02:30", "autumn overlap")] {
+        let problem = assert_problem(
+            app.post_booking(&adhoc_body("ads", counsellor, local, 30)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(problem["errors"][0]["field"], "starts_at", "{label}");
+    }
+    let explicit = app.post_booking(&adhoc_body("ads", counsellor, "2027-03-30T10:00:00+02:00", 30)).await;
+    assert_eq!(explicit.status(), StatusCode::CREATED, "an instant with offset is unambiguous");
+}
+
+#[tokio::test]
+async fn the_public_holidays_of_lower_saxony_2026_and_2027_and_closure_days_are_never_bookable() {
+    let now = Berlin.with_ymd_and_hms(2025, 12, 1, 8, 0, 0).unwrap().with_timezone(&Utc);
+    let app = spawn_app_at(now).await;
+    app.generate_slots_until(NaiveDate::from_ymd_opt(2027, 12, 31).unwrap()).await;
+    let holidays = [
+        "2026-01-01",
+        "2026-04-03",
+        "2026-04-06",
+        "2026-05-01",
+        "2026-05-14",
+        "2026-05-25",
+        "2026-10-03",
+        "2026-10-31",
+        "2026-12-25",
+        "2026-12-26",
+        "2027-01-01",
+        "2027-03-26",
+        "2027-03-29",
+        "2027-05-01",
+        "2027-05-06",
+        "2027-05-17",
+        "2027-10-03",
+        "2027-10-31",
+        "2027-12-25",
+        "2027-12-26",
+    ];
+    let counsellor = app.counsellor_id("ads", "Deniz Aydın").await;
+    for day in holidays {
+        let response = app.post_booking(&adhoc_body("ads", counsellor, &format!("{day}T10:00"), 30)).await;
+        assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "public_holiday").await;
+    }
+    for day in ["2026-12-24", "2026-12-31", "2027-12-24", "2027-12-31"] {
+        let response = app.post_booking(&adhoc_body("ads", counsellor, &format!("{day}T10:00"), 30)).await;
+        assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "closure_day").await;
+    }
+    // Every Monday/Tuesday/Thursday of the two years has ADS slots except the closed days.
+    let mut offered = std::collections::BTreeSet::new();
+    for (from, to) in [("2026-01-01", "2026-12-31"), ("2027-01-01", "2027-12-31")] {
+        for slot in app.free_slots("ads", &format!("from={from}&to={to}&limit=500&counsellor={counsellor}")).await {
+            offered.insert(starts_on(&slot));
+        }
+    }
+    for day in holidays.iter().chain(["2026-12-24", "2026-12-31", "2027-12-24", "2027-12-31"].iter()) {
+        assert!(!offered.contains(*day), "no slot on {day}");
+    }
+    for ordinary in ["2026-04-07", "2026-05-26", "2027-03-30", "2027-05-18"] {
+        assert!(offered.contains(ordinary), "slots on the ordinary day {ordinary}");
+    }
+}
+
+#[tokio::test]
+async fn regenerating_slots_is_idempotent_and_never_touches_booked_slots() {
+    let app = spawn_app().await;
+    let before = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    app.generate_slots_until(NaiveDate::from_ymd_opt(2027, 2, 15).unwrap()).await;
+    app.generate_slots_until(NaiveDate::from_ymd_opt(2027, 2, 15).unwrap()).await;
+    assert_eq!(app.free_slots("esf", "limit=500&to=2027-02-15").await, before, "same slots after regenerating");
+    let booked = app.book_slot(before[0]["slot_id"].as_i64().unwrap()).await;
+    // The lead moves the ESF hours from 10:00–12:00 to 13:00–15:00.
+    let rules: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/esf/counselling-hours").await.json().await.unwrap();
+    let rule = &rules[0];
+    let body = json!({ "counsellor_id": rule["counsellor_id"], "weekday": 3, "start": "13:00", "end": "15:00", "slot_minutes": 60 });
+    let response =
+        app.put_as(&app.admin_token, &format!("/api/v1/units/esf/counselling-hours/{}", rule["id"]), &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let after = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    assert!(
+        after.iter().all(|s| s["starts_at"].as_str().unwrap().contains("T13:00")
+            || s["starts_at"].as_str().unwrap().contains("T14:00"))
+    );
+    let kept: Value = app.get_booking(booked["id"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(kept["status"], "booked");
+    assert_eq!(kept["starts_at"], before[0]["starts_at"], "the booked slot stays where it was");
+}
+
+#[tokio::test]
+async fn an_absence_hides_slots_refuses_bookings_and_reports_affected_bookings() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let mine = app.free_slots("ads", &format!("counsellor={counsellor}&limit=1")).await.remove(0);
+    let booked = app.book_slot(mine["slot_id"].as_i64().unwrap()).await;
+    let day = starts_on(&mine);
+    let response = app
+        .post_as(
+            &app.admin_token,
+            "/api/v1/units/ads/absences",
+            &json!({ "counsellor_id": counsellor, "from_date": day, "reason": "Fortbildung" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let absence: Value = response.json().await.unwrap();
+    assert_eq!(absence["affected_bookings"][0]["id"], booked["id"], "the lead sees what to move");
+    let free = app.free_slots("ads", &format!("counsellor={counsellor}&from={day}&to={day}")).await;
+    assert!(free.is_empty(), "no free slots of an absent counsellor");
+    let adhoc = app.post_booking(&adhoc_body("ads", counsellor, &format!("{day}T16:00"), 30)).await;
+    assert_problem(adhoc, StatusCode::UNPROCESSABLE_ENTITY, "counsellor_absent").await;
+    let delete = app.delete_as(&app.admin_token, &format!("/api/v1/units/ads/absences/{}", absence["id"])).await;
+    assert_eq!(delete.status(), StatusCode::NO_CONTENT);
+    assert!(!app.free_slots("ads", &format!("counsellor={counsellor}&from={day}&to={day}")).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_closure_of_the_unit_hides_its_slots_and_refuses_bookings() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("sdr", "limit=1").await.remove(0);
+    let day = starts_on(&slot);
+    let response = app
+        .post_as(
+            &app.admin_token,
+            "/api/v1/units/sdr/closures",
+            &json!({ "from_date": day, "reason": "Betriebsausflug" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(app.free_slots("sdr", &format!("from={day}&to={day}")).await.is_empty());
+    let refused = app.post_booking(&booking_body(slot["slot_id"].as_i64().unwrap())).await;
+    assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "unit_closed").await;
+    assert!(!app.free_slots("ads", "limit=1").await.is_empty(), "other units stay open");
+}
+
+#[tokio::test]
+async fn counselling_hours_with_bad_values_are_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    for (body, field) in [
+        (
+            json!({ "counsellor_id": counsellor, "weekday": 8, "start": "09:00", "end": "10:00", "slot_minutes": 30 }),
+            "weekday",
+        ),
+        (
+            json!({ "counsellor_id": counsellor, "weekday": 1, "start": "9 Uhr", "end": "10:00", "slot_minutes": 30 }),
+            "start",
+        ),
+        (
+            json!({ "counsellor_id": counsellor, "weekday": 1, "start": "11:00", "end": "10:00", "slot_minutes": 30 }),
+            "counselling_hours",
+        ),
+        (
+            json!({ "counsellor_id": 9999, "weekday": 1, "start": "09:00", "end": "10:00", "slot_minutes": 30 }),
+            "counsellor_id",
+        ),
+    ] {
+        let response = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a_group_slot_takes_as_many_bookings_as_its_capacity() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("sms", "Frederike Lohmann").await;
+    let body = json!({ "counsellor_id": counsellor, "weekday": 3, "start": "15:00", "end": "17:00", "slot_minutes": 120, "capacity": 3 });
+    let response = app.post_as(&app.admin_token, "/api/v1/units/sms/counselling-hours", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let group = app.free_slots("sms", "limit=50").await.into_iter().find(|s| s["seats_left"] == 3).expect("group slot");
+    let id = group["slot_id"].as_i64().unwrap();
+    for _ in 0..3 {
+        app.book_slot(id).await;
+    }
+    assert_problem(app.post_booking(&booking_body(id)).await, StatusCode::CONFLICT, "slot_taken").await;
+}

@@ -1,0 +1,71 @@
+//! Health, OpenAPI, unknown routes, units.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn health_is_ok_and_turns_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    let response = app.get_unauthenticated("/health").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["database"], "ok");
+    app.db.close_by_ref().await.unwrap();
+    let response = app.get_unauthenticated("/health").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_api_and_the_docs_page_is_served() {
+    let app = spawn_app().await;
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/units",
+        "/api/v1/units/{unit}/counsellors",
+        "/api/v1/units/{unit}/free-slots",
+        "/api/v1/bookings",
+        "/api/v1/bookings/{booking}",
+        "/api/v1/bookings/{booking}/cancel",
+        "/api/v1/bookings/{booking}/reschedule",
+        "/api/v1/bookings/{booking}/outcome",
+        "/api/v1/units/{unit}/counselling-hours",
+        "/api/v1/units/{unit}/absences",
+        "/api/v1/units/{unit}/closures",
+        "/health",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
+    let docs = app.get_unauthenticated("/api/docs/").await;
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn unknown_routes_get_a_problem_document() {
+    let app = spawn_app().await;
+    assert_problem(app.get_unauthenticated("/api/v1/nothing").await, StatusCode::NOT_FOUND, "not_found").await;
+}
+
+#[tokio::test]
+async fn units_show_address_floor_and_languages() {
+    let app = spawn_app().await;
+    let units: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/units").await.json().await.unwrap();
+    let ads = units.iter().find(|u| u["slug"] == "ads").expect("the anti-discrimination office");
+    assert_eq!(ads["confidential"], true);
+    assert_eq!(ads["location"]["street"], "Hamburger Allee 25");
+    assert_eq!(ads["location"]["floor"], "11. Stock");
+    assert!(ads["languages"].as_array().unwrap().iter().any(|l| l == "tr"));
+    let turkish = app.free_slots("ads", "language=tr&limit=50").await;
+    assert!(!turkish.is_empty());
+    assert!(turkish.iter().all(|s| s["counsellor"]["languages"].as_array().unwrap().iter().any(|l| l == "tr")));
+    assert_problem(
+        app.get_as(&app.admin_token, "/api/v1/units/nope/free-slots").await,
+        StatusCode::NOT_FOUND,
+        "unit_not_found",
+    )
+    .await;
+    let bad = app.get_as(&app.admin_token, "/api/v1/units/ads/free-slots?from=2026-13-01").await;
+    assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}

@@ -1,0 +1,40 @@
+//! A database of one's own per test: a SQLite file in a temp dir, or a fresh PostgreSQL schema.
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+
+/// Keeps the test database alive. A SQLite file is deleted with the guard; a PostgreSQL schema
+/// stays until its database is dropped (`.ci/run` runs the suite in a throw-away database):
+/// dropping it here would wait for the still-running server's connections.
+pub struct TestDb {
+    pub conn: DatabaseConnection,
+    pub url: String,
+    _sqlite_dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// Picks the engine from `TEST_DATABASE_URL` (unset or `sqlite:` → SQLite file).
+    pub async fn create() -> TestDb {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(url) if url.starts_with("postgres") => Self::postgres_schema(&url).await,
+            _ => Self::sqlite_file().await,
+        }
+    }
+
+    async fn sqlite_file() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let conn = terminbuch::store::connect(&url, None).await.expect("open the SQLite test database");
+        TestDb { conn, url, _sqlite_dir: Some(dir) }
+    }
+
+    async fn postgres_schema(base_url: &str) -> TestDb {
+        let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(base_url).await.expect("reach PostgreSQL at TEST_DATABASE_URL");
+        admin.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create the test schema");
+        admin.close().await.ok();
+        let mut options = ConnectOptions::new(base_url.to_owned());
+        options.set_schema_search_path(schema.clone()).max_connections(16).min_connections(1).sqlx_logging(false);
+        let conn = Database::connect(options).await.expect("connect to the test schema");
+        TestDb { conn, url: base_url.to_owned(), _sqlite_dir: None }
+    }
+}
