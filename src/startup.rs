@@ -113,9 +113,11 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let horizon = tokio::spawn(keep_horizon(self.state.clone()));
-        let app = crate::http::router(self.state);
+        let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone()));
+        let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
         horizon.abort();
+        sweeper.abort();
         served.context("HTTP server failed")
     }
 }
@@ -136,6 +138,19 @@ async fn keep_horizon(state: AppState) {
         match result {
             Ok(done) => tracing::info!(rules = done.rules, slots = done.slots_wanted, "slot horizon refreshed"),
             Err(err) => tracing::error!(error = ?err, "refreshing the slot horizon failed"),
+        }
+    }
+}
+
+/// Deletes expired web sessions and old failed logins every ten minutes.
+async fn sweep_sessions(db: DatabaseConnection) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let store = crate::store::sessions::DbSessionStore::new(db);
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        if let Err(err) = store.delete_expired().await {
+            tracing::error!(error = ?err, "deleting expired sessions failed");
         }
     }
 }

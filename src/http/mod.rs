@@ -50,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::hours::router())
         .split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        .merge(crate::web::router(&state))
         .fallback(|| async { error::ApiError::not_found("not_found", "no such resource") })
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

@@ -3,9 +3,11 @@
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub mod desk;
 pub mod directory;
 mod error;
 pub mod hours;
+pub mod login;
 pub mod schedule;
 pub mod seed;
 

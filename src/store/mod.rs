@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod directory;
 mod error;
 pub mod schedule;
+pub mod sessions;
 pub mod slots;
 
 use std::time::Duration;

@@ -1,0 +1,105 @@
+//! Read models of the staff desk: the units a staff member works in, a slot offered to a
+//! caller, names of counsellors, and a unit's bookings of one day.
+
+use chrono::NaiveDate;
+
+use super::ServiceError;
+use super::bookings::{Book, authorize};
+use crate::domain::access::{Actor, Role};
+use crate::domain::booking::BookingStatus;
+use crate::domain::records::{Booking, Location, Slot, StaffMember, Unit};
+use crate::domain::time::day_bounds;
+use crate::store::bookings::BookingFilter;
+use crate::store::{bookings, directory, slots};
+
+/// The units the actor may book for, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn units_for(deps: Book<'_>, actor: &Actor) -> Result<Vec<Unit>, ServiceError> {
+    let units = directory::list_units(deps.db, None).await?;
+    Ok(units.into_iter().filter(|u| actor.can_work_in(u.id)).collect())
+}
+
+/// A unit the actor works in, by slug or id.
+///
+/// # Errors
+/// `NotFound`, `Forbidden` (recorded).
+pub async fn unit_for(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Unit, ServiceError> {
+    let unit = super::directory::find_unit(deps.db, key).await?;
+    authorize(deps, actor, unit.id, "unit.read", &format!("unit:{}", unit.id)).await?;
+    Ok(unit)
+}
+
+/// A regular slot with its unit, location and counsellor, as offered to a caller.
+#[derive(Debug, Clone)]
+pub struct SlotOffer {
+    pub slot: Slot,
+    pub unit: Unit,
+    pub location: Location,
+    pub counsellor: StaffMember,
+}
+
+/// The slot `id` if the actor works in its unit.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`.
+pub async fn slot_offer(deps: Book<'_>, actor: &Actor, id: i32) -> Result<SlotOffer, ServiceError> {
+    let slot = slots::find(deps.db, id)
+        .await?
+        .filter(|s| !s.adhoc)
+        .ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))?;
+    authorize(deps, actor, slot.unit_id, "slot.read", &format!("slot:{id}")).await?;
+    let unit = directory::find_unit_by_id(deps.db, slot.unit_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    let location = super::directory::location_of(deps.db, &unit).await?;
+    let counsellor = directory::find_staff(deps.db, slot.counsellor_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("staff_not_found", "counsellor"))?;
+    Ok(SlotOffer { slot, unit, location, counsellor })
+}
+
+/// Everyone of the unit who counsels, for names in lists.
+///
+/// # Errors
+/// Database failures.
+pub async fn unit_staff(deps: Book<'_>, unit: &Unit) -> Result<Vec<StaffMember>, ServiceError> {
+    Ok(directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor)).await?)
+}
+
+/// A staff member by id (for names in booking details).
+///
+/// # Errors
+/// Database failures.
+pub async fn staff_member(deps: Book<'_>, id: i32) -> Result<Option<StaffMember>, ServiceError> {
+    Ok(directory::find_staff(deps.db, id).await?)
+}
+
+/// The unit's bookings starting on the local day `on` (optionally of one counsellor), by time.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn day_list(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    on: NaiveDate,
+    counsellor_id: Option<i32>,
+) -> Result<Vec<Booking>, ServiceError> {
+    authorize(deps, actor, unit.id, "booking.list", &format!("unit:{}", unit.id)).await?;
+    let (from, to) = day_bounds(on, deps.tz);
+    let filter = BookingFilter {
+        unit_ids: vec![unit.id],
+        counsellor_id,
+        from: Some(from),
+        to: Some(to),
+        status: None,
+        search: None,
+        limit: 500,
+    };
+    let mut found = bookings::list(deps.db, &filter).await?;
+    found.retain(|b| b.starts_at >= from && b.starts_at < to);
+    found.sort_by_key(|b| (b.status == BookingStatus::Cancelled, b.starts_at));
+    Ok(found)
+}

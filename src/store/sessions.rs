@@ -1,0 +1,215 @@
+//! Staff web sessions (tower-sessions' `SessionStore` on sea-orm, so sessions survive restarts and
+//! are shared by several server processes) and failed login attempts.
+
+use chrono::{DateTime, Utc};
+use entity::{login_failure, session};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+
+use super::StoreError;
+use crate::clock::Clock;
+use sea_orm::DatabaseConnection;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+
+/// A stored session: its id, the JSON of its values and when it expires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub id: String,
+    pub data: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+fn active_model(stored: &StoredSession) -> session::ActiveModel {
+    session::ActiveModel {
+        id: Set(stored.id.clone()),
+        data: Set(stored.data.clone()),
+        expires_at: Set(stored.expires_at),
+    }
+}
+
+/// Inserts a new session.
+///
+/// # Errors
+/// `Duplicate` when the id exists already.
+pub async fn insert<C: ConnectionTrait>(db: &C, stored: &StoredSession) -> Result<(), StoreError> {
+    active_model(stored).insert(db).await?;
+    Ok(())
+}
+
+/// Inserts or replaces a session.
+///
+/// # Errors
+/// Database failures.
+pub async fn upsert<C: ConnectionTrait>(db: &C, stored: &StoredSession) -> Result<(), StoreError> {
+    session::Entity::insert(active_model(stored))
+        .on_conflict(
+            OnConflict::column(session::Column::Id)
+                .update_columns([session::Column::Data, session::Column::ExpiresAt])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// The session with `id` if it has not expired at `now`.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_live<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<StoredSession>, StoreError> {
+    let row = session::Entity::find_by_id(id.to_owned()).filter(session::Column::ExpiresAt.gt(now)).one(db).await?;
+    Ok(row.map(|m| StoredSession { id: m.id, data: m.data, expires_at: m.expires_at }))
+}
+
+/// Deletes a session (no error when it does not exist).
+///
+/// # Errors
+/// Database failures.
+pub async fn delete<C: ConnectionTrait>(db: &C, id: &str) -> Result<(), StoreError> {
+    session::Entity::delete_by_id(id.to_owned()).exec(db).await?;
+    Ok(())
+}
+
+/// Deletes sessions expired at `now` and login failures older than `failures_before`.
+///
+/// # Errors
+/// Database failures.
+pub async fn delete_expired<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    failures_before: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let sessions = session::Entity::delete_many().filter(session::Column::ExpiresAt.lte(now)).exec(db).await?;
+    login_failure::Entity::delete_many().filter(login_failure::Column::At.lt(failures_before)).exec(db).await?;
+    Ok(sessions.rows_affected)
+}
+
+/// Records a failed login for `login` from `ip`.
+///
+/// # Errors
+/// Database failures.
+pub async fn record_login_failure<C: ConnectionTrait>(
+    db: &C,
+    login: &str,
+    ip: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    login_failure::ActiveModel {
+        login: Set(login.to_owned()),
+        ip: Set(ip.to_owned()),
+        at: Set(at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Failed logins for `login` from `ip` since `since`.
+///
+/// # Errors
+/// Database failures.
+pub async fn count_login_failures<C: ConnectionTrait>(
+    db: &C,
+    login: &str,
+    ip: &str,
+    since: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(login_failure::Entity::find()
+        .filter(login_failure::Column::Login.eq(login))
+        .filter(login_failure::Column::Ip.eq(ip))
+        .filter(login_failure::Column::At.gte(since))
+        .count(db)
+        .await?)
+}
+
+/// Forgets the failed logins for `login` from `ip` (after a successful login).
+///
+/// # Errors
+/// Database failures.
+pub async fn clear_login_failures<C: ConnectionTrait>(db: &C, login: &str, ip: &str) -> Result<(), StoreError> {
+    login_failure::Entity::delete_many()
+        .filter(login_failure::Column::Login.eq(login))
+        .filter(login_failure::Column::Ip.eq(ip))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// tower-sessions' store on our database.
+#[derive(Debug, Clone)]
+pub struct DbSessionStore {
+    db: DatabaseConnection,
+}
+
+impl DbSessionStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+// tower-sessions computes expiry from the real time, so the store compares with the real time
+// too (not a test's fixed clock).
+fn real_now() -> DateTime<Utc> {
+    Clock::System.now()
+}
+
+fn to_stored(record: &Record) -> session_store::Result<StoredSession> {
+    let data = serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))?;
+    let expiry = record.expiry_date;
+    let expires_at = DateTime::from_timestamp(expiry.unix_timestamp(), expiry.nanosecond())
+        .ok_or_else(|| session_store::Error::Encode("expiry out of range".into()))?;
+    Ok(StoredSession { id: record.id.to_string(), data, expires_at })
+}
+
+fn backend(err: StoreError) -> session_store::Error {
+    session_store::Error::Backend(err.to_string())
+}
+
+#[async_trait::async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A colliding id is practically impossible with 128 random bits, but never overwrite one.
+        for _ in 0..5 {
+            match insert(&self.db, &to_stored(record)?).await {
+                Err(StoreError::Duplicate(_)) => record.id = Id::default(),
+                other => return other.map_err(backend),
+            }
+        }
+        Err(session_store::Error::Backend("no free session id".into()))
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        upsert(&self.db, &to_stored(record)?).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(stored) = find_live(&self.db, &id.to_string(), real_now()).await.map_err(backend)? else {
+            return Ok(None);
+        };
+        let data = serde_json::from_str(&stored.data).map_err(|err| session_store::Error::Decode(err.to_string()))?;
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(stored.expires_at.timestamp())
+            .map_err(|err| session_store::Error::Decode(err.to_string()))?;
+        Ok(Some(Record { id: *id, data, expiry_date }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        delete(&self.db, &id.to_string()).await.map_err(backend)
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        let now = real_now();
+        delete_expired(&self.db, now, now - chrono::TimeDelta::days(1)).await.map_err(backend)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,418 @@
+//! The phone booking flow: unit → next free slots (filtered) → a slot or "other time" →
+//! the citizen's details → book → the read-back screen. Keyboard-only, no JavaScript.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{NaiveDate, NaiveTime, TimeDelta, Timelike};
+use serde::Deserialize;
+
+use super::auth::FieldError;
+use super::error::{WebError, WebResult};
+use super::format;
+use super::page::{CsrfForm, Page, Staff};
+use super::views::{Choice, SlotView, language_choices, reference_display};
+use crate::domain::access::Actor;
+use crate::domain::booking::{Channel, Citizen};
+use crate::domain::records::Unit;
+use crate::domain::time::{TimeSlot, local_date};
+use crate::services::availability::{self, FreeSlotQuery};
+use crate::services::bookings::{self, NewBooking, Target};
+use crate::services::{ServiceError, desk, directory};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/book", get(choose_slot).post(book))
+        .route("/book/details", get(details))
+        .route("/bookings/{key}/booked", get(read_back))
+}
+
+/// How many free slots one list shows.
+const SHOWN_SLOTS: usize = 8;
+/// How far ahead the slot search looks without a chosen day.
+const SEARCH_DAYS: u64 = 90;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SlotFilter {
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub counsellor: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub day: String,
+    #[serde(default)]
+    pub daypart: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/book.html")]
+struct BookPage {
+    p: Page,
+    units: Vec<Choice>,
+    unit: Option<Unit>,
+    counsellors: Vec<Choice>,
+    languages: Vec<Choice>,
+    q: SlotFilter,
+    slots: Vec<SlotView>,
+}
+
+/// The unit to show: the one asked for, else the staff member's first unit.
+fn unit_key(actor: &Actor, asked: &str) -> Option<String> {
+    if asked.is_empty() { actor.unit_ids().first().map(i32::to_string) } else { Some(asked.to_owned()) }
+}
+
+async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Query<SlotFilter>) -> WebResult<BookPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let units = desk::units_for(deps, &staff.actor).await?;
+    let unit = match unit_key(&staff.actor, &q.unit) {
+        Some(key) => Some(desk::unit_for(deps, &staff.actor, &key).await?),
+        None => None,
+    };
+    let (mut counsellors, mut slots) = (Vec::new(), Vec::new());
+    if let Some(unit) = &unit {
+        counsellors = desk::unit_staff(deps, unit)
+            .await?
+            .into_iter()
+            .map(|c| Choice { value: c.id.to_string(), label: c.display_name })
+            .collect();
+        slots =
+            free_slots(&state, unit, &q, SHOWN_SLOTS).await?.iter().map(|f| SlotView::new(f, deps.tz, lang)).collect();
+    }
+    let mut q = q;
+    if let Some(unit) = &unit {
+        q.unit.clone_from(&unit.slug);
+    }
+    Ok(BookPage {
+        p: staff.page.titled("book.title"),
+        units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
+        unit,
+        counsellors,
+        languages: language_choices(lang),
+        q,
+        slots,
+    })
+}
+
+/// The unit's next free slots matching the filter, soonest first.
+async fn free_slots(
+    state: &AppState,
+    unit: &Unit,
+    q: &SlotFilter,
+    shown: usize,
+) -> Result<Vec<availability::FreeSlot>, ServiceError> {
+    let deps = state.book();
+    let today = local_date(deps.clock.now(), deps.tz);
+    let day = NaiveDate::parse_from_str(&q.day, "%Y-%m-%d").ok().filter(|d| *d >= today);
+    let query = FreeSlotQuery {
+        from: day.unwrap_or(today),
+        to: day.unwrap_or(today + chrono::Days::new(SEARCH_DAYS)),
+        counsellor_id: q.counsellor.parse().ok(),
+        language: Some(q.language.clone()).filter(|l| !l.is_empty()),
+        limit: 200,
+    };
+    let found = availability::free_slots(deps, unit, &query).await?;
+    let wanted = |f: &availability::FreeSlot| {
+        let hour = f.slot.starts_at.with_timezone(&deps.tz).hour();
+        match q.daypart.as_str() {
+            "morning" => hour < 12,
+            "afternoon" => hour >= 12,
+            _ => true,
+        }
+    };
+    Ok(found.into_iter().filter(wanted).take(shown).collect())
+}
+
+/// What the staff member typed; kept as typed so a failed attempt shows it again.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct BookForm {
+    #[serde(default)]
+    pub slot: String,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub adhoc: String,
+    #[serde(default)]
+    pub counsellor: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub time: String,
+    #[serde(default)]
+    pub duration: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub interpreter: String,
+    #[serde(default)]
+    pub access: String,
+    #[serde(default)]
+    pub consent: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/details.html")]
+struct DetailsPage {
+    p: Page,
+    unit: Unit,
+    place: String,
+    slot: Option<SlotView>,
+    counsellors: Vec<Choice>,
+    languages: Vec<Choice>,
+    f: BookForm,
+    errors: Vec<FieldError>,
+    taken: bool,
+    alternatives: Vec<SlotView>,
+}
+
+impl DetailsPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+struct DetailsQuery {
+    #[serde(default)]
+    slot: String,
+    #[serde(default)]
+    unit: String,
+}
+
+async fn details(State(state): State<AppState>, staff: Staff, Query(q): Query<DetailsQuery>) -> WebResult<DetailsPage> {
+    let form = BookForm { slot: q.slot, unit: q.unit, language: "de".to_owned(), ..BookForm::default() };
+    details_page(&state, staff.page, &staff.actor, form, Vec::new(), false).await
+}
+
+/// Builds the details page for the form's slot (or ad-hoc unit).
+async fn details_page(
+    state: &AppState,
+    page: Page,
+    actor: &Actor,
+    mut form: BookForm,
+    errors: Vec<FieldError>,
+    taken: bool,
+) -> WebResult<DetailsPage> {
+    let deps = state.book();
+    let lang = page.lang;
+    let (unit, slot) = match form.slot.parse::<i32>() {
+        Ok(id) if !taken => {
+            let offer = desk::slot_offer(deps, actor, id).await?;
+            let free = availability::FreeSlot { slot: offer.slot, counsellor: offer.counsellor };
+            (offer.unit, Some(SlotView::new(&free, deps.tz, lang)))
+        }
+        _ => (desk::unit_for(deps, actor, &form.unit).await?, None),
+    };
+    form.unit.clone_from(&unit.slug);
+    if form.duration.is_empty() {
+        form.duration = unit.default_slot_minutes.to_string();
+    }
+    let location = directory::location_of(deps.db, &unit).await?;
+    let counsellors = desk::unit_staff(deps, &unit)
+        .await?
+        .into_iter()
+        .map(|c| Choice { value: c.id.to_string(), label: c.display_name })
+        .collect();
+    let alternatives = if taken {
+        let filter = SlotFilter { unit: unit.slug.clone(), ..SlotFilter::default() };
+        free_slots(state, &unit, &filter, 5).await?.iter().map(|f| SlotView::new(f, deps.tz, lang)).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(DetailsPage {
+        p: page.titled("details.title"),
+        place: format!("{}, {}", location.street, location.floor),
+        unit,
+        slot,
+        counsellors,
+        languages: language_choices(lang),
+        f: form,
+        errors,
+        taken,
+        alternatives,
+    })
+}
+
+fn optional(value: &str) -> Option<String> {
+    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Turns the typed form into a booking, or the errors to show at the fields.
+fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -> Result<NewBooking, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let name = form.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        errors.push(FieldError::new("name", page.t("err.name")));
+    }
+    let phone = optional(&form.phone);
+    if phone
+        .as_ref()
+        .is_some_and(|p| p.len() < 3 || p.len() > 40 || !p.chars().all(|c| c.is_ascii_digit() || "+()/ .-".contains(c)))
+    {
+        errors.push(FieldError::new("phone", page.t("err.phone")));
+    }
+    let email = optional(&form.email);
+    if email.as_ref().is_some_and(|e| {
+        let parts: Vec<&str> = e.split('@').collect();
+        e.len() > 254 || e.contains(' ') || parts.len() != 2 || parts[0].is_empty() || !parts[1].contains('.')
+    }) {
+        errors.push(FieldError::new("email", page.t("err.email")));
+    }
+    let consent = !form.consent.is_empty();
+    if consent && email.is_none() {
+        errors.push(FieldError::new("consent", page.t("err.consent")));
+    }
+    let access = optional(&form.access);
+    if access.as_ref().is_some_and(|a| a.chars().count() > 500) {
+        errors.push(FieldError::new("access", page.t("err.long")));
+    }
+    let note = optional(&form.note);
+    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+        errors.push(FieldError::new("note", page.t("err.long")));
+    }
+    let target = match form.slot.parse::<i32>() {
+        Ok(id) => Some(Target::Slot(id)),
+        Err(_) if form.adhoc.is_empty() => {
+            errors.push(FieldError::new("slot", page.t("err.slot")));
+            None
+        }
+        Err(_) => parse_adhoc(form, unit, page, tz, &mut errors),
+    };
+    let language = if crate::web::views::LANGUAGES.iter().any(|(c, _, _)| *c == form.language) {
+        form.language.clone()
+    } else {
+        "de".to_owned()
+    };
+    let interpreter_language =
+        optional(&form.interpreter).filter(|i| crate::web::views::LANGUAGES.iter().any(|(c, _, _)| c == i));
+    match target {
+        Some(target) if errors.is_empty() => Ok(NewBooking {
+            target,
+            citizen: Citizen {
+                name: name.to_owned(),
+                email,
+                phone,
+                language,
+                interpreter_language,
+                accessibility_needs: access,
+                email_consent: consent,
+            },
+            channel: Channel::Phone,
+            note,
+            override_reason: None,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn parse_adhoc(
+    form: &BookForm,
+    unit: &Unit,
+    page: &Page,
+    tz: chrono_tz::Tz,
+    errors: &mut Vec<FieldError>,
+) -> Option<Target> {
+    let counsellor_id = form.counsellor.parse::<i32>().ok();
+    if counsellor_id.is_none() {
+        errors.push(FieldError::new("counsellor", page.t("err.counsellor")));
+    }
+    let date = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d").ok();
+    if date.is_none() {
+        errors.push(FieldError::new("date", page.t("err.date")));
+    }
+    let time = NaiveTime::parse_from_str(form.time.trim(), "%H:%M").ok();
+    if time.is_none() {
+        errors.push(FieldError::new("time", page.t("err.time")));
+    }
+    let minutes = form.duration.trim().parse::<i64>().ok().filter(|m| (5..=480).contains(m));
+    if minutes.is_none() {
+        errors.push(FieldError::new("duration", page.t("err.duration")));
+    }
+    let (counsellor_id, date, time, minutes) = (counsellor_id?, date?, time?, minutes?);
+    match TimeSlot::from_local(date.and_time(time), TimeDelta::minutes(minutes), tz) {
+        Ok(slot) => Some(Target::Adhoc { unit_id: unit.id, counsellor_id, time: slot }),
+        Err(_) => {
+            errors.push(FieldError::new("time", page.t("err.time")));
+            None
+        }
+    }
+}
+
+async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfForm<BookForm>) -> WebResult<Response> {
+    let deps = state.book();
+    let Staff { actor, page } = staff;
+    let unit = match form.slot.parse::<i32>() {
+        Ok(id) => desk::slot_offer(deps, &actor, id).await?.unit,
+        Err(_) => desk::unit_for(deps, &actor, &form.unit).await?,
+    };
+    let new = match parse_booking(&form, &unit, &page, deps.tz) {
+        Ok(new) => new,
+        Err(errors) => {
+            let taken = form.slot.is_empty() && form.adhoc.is_empty();
+            let shown = details_page(&state, page, &actor, form, errors, taken).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response());
+        }
+    };
+    match bookings::create(deps, &actor, new).await {
+        Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
+        Err(ServiceError::Conflict { code: "slot_taken", .. }) => {
+            let errors = vec![FieldError::new("slot", page.t("details.taken"))];
+            let form = BookForm { slot: String::new(), ..form };
+            let shown = details_page(&state, page, &actor, form, errors, true).await?;
+            Ok((StatusCode::CONFLICT, shown).into_response())
+        }
+        Err(err @ (ServiceError::Rule { .. } | ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
+            let field = if form.adhoc.is_empty() { "slot" } else { "time" };
+            let errors = vec![FieldError::new(field, format!("{}: {err}", page.t("err.rule")))];
+            let shown = details_page(&state, page, &actor, form, errors, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/booked.html")]
+struct ReadBackPage {
+    p: Page,
+    reference: String,
+    date: String,
+    time: String,
+    unit: String,
+    place: String,
+    counsellor: String,
+}
+
+async fn read_back(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<ReadBackPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let details = bookings::get(deps, &staff.actor, &key).await?;
+    let booking = details.booking;
+    let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
+    let location = directory::location_of(deps.db, &unit).await?;
+    let counsellor = desk::staff_member(deps, booking.counsellor_id).await?.ok_or(WebError::NotFound)?;
+    Ok(ReadBackPage {
+        p: staff.page.titled("done.title"),
+        reference: reference_display(&booking.reference),
+        date: format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
+        time: format::time_spoken(booking.starts_at, deps.tz, lang),
+        unit: unit.name,
+        place: format!("{}, {}, {} {}", location.street, location.floor, location.postal_code, location.city),
+        counsellor: counsellor.display_name,
+    })
+}

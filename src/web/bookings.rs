@@ -1,0 +1,354 @@
+//! Finding and handling booked appointments: search, details with history, cancel,
+//! reschedule, attendance, and the printable day list.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::auth::FieldError;
+use super::error::WebResult;
+use super::format;
+use super::page::{CsrfForm, Page, Staff};
+use super::views::{BookingRow, Choice, SlotView, language_name, reference_display};
+use crate::domain::booking::{BookingStatus, Outcome};
+use crate::domain::time::local_date;
+use crate::services::availability::{self, FreeSlotQuery};
+use crate::services::bookings::{self, Target};
+use crate::services::{ServiceError, desk, directory};
+use crate::state::AppState;
+use crate::store::bookings::BookingFilter;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/bookings", get(search))
+        .route("/bookings/{key}", get(show))
+        .route("/bookings/{key}/cancel", post(cancel))
+        .route("/bookings/{key}/outcome", post(outcome))
+        .route("/bookings/{key}/reschedule", get(reschedule_page).post(reschedule))
+        .route("/day", get(day))
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/search.html")]
+struct SearchPage {
+    p: Page,
+    q: String,
+    searched: bool,
+    rows: Vec<BookingRow>,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(query): Query<SearchQuery>,
+) -> WebResult<SearchPage> {
+    let deps = state.book();
+    let q = query.q.trim().to_owned();
+    let mut rows = Vec::new();
+    if !q.is_empty() {
+        let filter = BookingFilter { search: Some(q.clone()), limit: 50, ..BookingFilter::default() };
+        let found = bookings::list(deps, &staff.actor, None, filter).await?;
+        let mut staff_seen = Vec::new();
+        for b in &found {
+            if !staff_seen.iter().any(|s: &crate::domain::records::StaffMember| s.id == b.counsellor_id)
+                && let Some(member) = desk::staff_member(deps, b.counsellor_id).await?
+            {
+                staff_seen.push(member);
+            }
+        }
+        rows = found.iter().map(|b| BookingRow::new(b, &staff_seen, deps.tz, staff.page.lang)).collect();
+    }
+    Ok(SearchPage { p: staff.page.titled("search.title"), searched: !q.is_empty(), q, rows })
+}
+
+/// One history entry as shown.
+struct EventView {
+    when: String,
+    what: &'static str,
+    by: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/booking.html")]
+struct BookingPage {
+    p: Page,
+    key: String,
+    row: BookingRow,
+    unit: String,
+    place: String,
+    date: String,
+    email: String,
+    language: String,
+    interpreter: String,
+    access: String,
+    consent: bool,
+    note: String,
+    cancel_reason: String,
+    can_record: bool,
+    events: Vec<EventView>,
+    errors: Vec<FieldError>,
+    saved: bool,
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    #[serde(default)]
+    saved: String,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> WebResult<BookingPage> {
+    let mut page = booking_page(&state, staff, &key, Vec::new()).await?;
+    page.saved = !query.saved.is_empty();
+    Ok(page)
+}
+
+async fn booking_page(state: &AppState, staff: Staff, key: &str, errors: Vec<FieldError>) -> WebResult<BookingPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let details = bookings::get(deps, &staff.actor, key).await?;
+    let b = &details.booking;
+    let unit = directory::find_unit(deps.db, &b.unit_id.to_string()).await?;
+    let location = directory::location_of(deps.db, &unit).await?;
+    let members = desk::unit_staff(deps, &unit).await?;
+    let mut events = Vec::new();
+    for e in &details.events {
+        let by = match e.actor_id {
+            Some(id) => desk::staff_member(deps, id).await?.map_or_else(|| format!("#{id}"), |s| s.display_name),
+            None => String::new(),
+        };
+        let what = match e.kind.as_str() {
+            "created" => "ev.created",
+            "cancelled" => "ev.cancelled",
+            "rescheduled" => "ev.rescheduled",
+            _ => "ev.outcome",
+        };
+        events.push(EventView { when: format::short(e.at, deps.tz, lang), what: lang.t(what), by });
+    }
+    let c = &b.citizen;
+    Ok(BookingPage {
+        key: reference_display(&b.reference),
+        row: BookingRow::new(b, &members, deps.tz, lang),
+        unit: unit.name.clone(),
+        place: format!("{}, {}", location.street, location.floor),
+        date: format!(
+            "{}, {}",
+            format::date_long(format::local_date(b.starts_at, deps.tz), lang),
+            format::time_spoken(b.starts_at, deps.tz, lang)
+        ),
+        email: c.email.clone().unwrap_or_default(),
+        language: language_name(&c.language, lang),
+        interpreter: c.interpreter_language.as_deref().map(|l| language_name(l, lang)).unwrap_or_default(),
+        access: c.accessibility_needs.clone().unwrap_or_default(),
+        consent: c.email_consent,
+        note: b.note.clone().unwrap_or_default(),
+        cancel_reason: b.cancel_reason.clone().unwrap_or_default(),
+        can_record: b.status != BookingStatus::Cancelled && b.starts_at <= deps.clock.now(),
+        events,
+        errors,
+        saved: false,
+        p: staff.page.titled("b.title"),
+    })
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    reason: String,
+}
+
+fn saved(reference: &str) -> Response {
+    Redirect::to(&format!("/bookings/{}?saved=1", reference_display(reference))).into_response()
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<CancelForm>,
+) -> WebResult<Response> {
+    let reason = form.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        let errors = vec![FieldError::new("reason", staff.page.t("err.reason"))];
+        let page = booking_page(&state, staff, &key, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let result = bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned()).await;
+    changed(&state, staff, &key, result).await
+}
+
+#[derive(Deserialize)]
+struct OutcomeForm {
+    outcome: String,
+}
+
+async fn outcome(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<OutcomeForm>,
+) -> WebResult<Response> {
+    let outcome = if form.outcome == "attended" { Outcome::Attended } else { Outcome::NoShow };
+    let result = bookings::record_outcome(state.book(), &staff.actor, &key, outcome).await;
+    changed(&state, staff, &key, result).await
+}
+
+/// After a change: back to the details, or the details with the reason it failed.
+async fn changed(
+    state: &AppState,
+    staff: Staff,
+    key: &str,
+    result: Result<crate::domain::records::Booking, ServiceError>,
+) -> WebResult<Response> {
+    match result {
+        Ok(booking) => Ok(saved(&booking.reference)),
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
+            let errors = vec![FieldError::new("status", format!("{}: {err}", staff.page.t("err.rule")))];
+            let page = booking_page(state, staff, key, errors).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/reschedule.html")]
+struct ReschedulePage {
+    p: Page,
+    key: String,
+    current: String,
+    slots: Vec<SlotView>,
+    errors: Vec<FieldError>,
+}
+
+async fn reschedule_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+) -> WebResult<ReschedulePage> {
+    reschedule_view(&state, staff, &key, Vec::new()).await
+}
+
+async fn reschedule_view(
+    state: &AppState,
+    staff: Staff,
+    key: &str,
+    errors: Vec<FieldError>,
+) -> WebResult<ReschedulePage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let booking = bookings::get(deps, &staff.actor, key).await?.booking;
+    let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
+    let today = local_date(deps.clock.now(), deps.tz);
+    let query = FreeSlotQuery {
+        from: today,
+        to: today + chrono::Days::new(90),
+        counsellor_id: None,
+        language: None,
+        limit: 10,
+    };
+    let slots = availability::free_slots(deps, &unit, &query).await?;
+    Ok(ReschedulePage {
+        key: reference_display(&booking.reference),
+        current: format::short(booking.starts_at, deps.tz, lang),
+        slots: slots.iter().filter(|f| f.slot.id != booking.slot_id).map(|f| SlotView::new(f, deps.tz, lang)).collect(),
+        errors,
+        p: staff.page.titled("b.reschedule"),
+    })
+}
+
+#[derive(Deserialize)]
+struct RescheduleForm {
+    #[serde(default)]
+    slot: String,
+}
+
+async fn reschedule(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<RescheduleForm>,
+) -> WebResult<Response> {
+    let Ok(slot_id) = form.slot.parse::<i32>() else {
+        let errors = vec![FieldError::new("slots", staff.page.t("err.slot"))];
+        let page = reschedule_view(&state, staff, &key, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    match bookings::reschedule(state.book(), &staff.actor, &key, Target::Slot(slot_id), None).await {
+        Ok(booking) => Ok(saved(&booking.reference)),
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
+            let errors = vec![FieldError::new("slots", format!("{}: {err}", staff.page.t("err.rule")))];
+            let page = reschedule_view(&state, staff, &key, errors).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct DayQuery {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    counsellor: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/day.html")]
+struct DayPage {
+    p: Page,
+    units: Vec<Choice>,
+    counsellors: Vec<Choice>,
+    unit: String,
+    unit_name: String,
+    date: String,
+    date_long: String,
+    counsellor: String,
+    rows: Vec<BookingRow>,
+}
+
+async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQuery>) -> WebResult<DayPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let units = desk::units_for(deps, &staff.actor).await?;
+    let key = if q.unit.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { q.unit };
+    let on = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
+    let (mut rows, mut counsellors, mut unit_name) = (Vec::new(), Vec::new(), String::new());
+    if !key.is_empty() {
+        let unit = desk::unit_for(deps, &staff.actor, &key).await?;
+        let members = desk::unit_staff(deps, &unit).await?;
+        let found = desk::day_list(deps, &staff.actor, &unit, on, q.counsellor.parse().ok()).await?;
+        rows = found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect();
+        counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
+        unit_name = unit.name;
+    }
+    Ok(DayPage {
+        p: staff.page.titled("day.title"),
+        units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
+        counsellors,
+        unit: key,
+        unit_name,
+        date: on.format("%Y-%m-%d").to_string(),
+        date_long: format::date_long(on, lang),
+        counsellor: q.counsellor,
+        rows,
+    })
+}

@@ -1,0 +1,92 @@
+//! Dates and times as people say them, in the service's zone.
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
+use chrono_tz::Tz;
+
+use super::i18n::Lang;
+
+const WEEKDAYS_DE: [&str; 7] = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"];
+const WEEKDAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS_DE: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// "Dienstag, 1. Dezember 2026" / "Tuesday, 1 December 2026".
+pub fn date_long(date: NaiveDate, lang: Lang) -> String {
+    let weekday = date.weekday().num_days_from_monday() as usize;
+    let month = date.month0() as usize;
+    match lang {
+        Lang::De => format!("{}, {}. {} {}", WEEKDAYS_DE[weekday], date.day(), MONTHS_DE[month], date.year()),
+        Lang::En => format!("{}, {} {} {}", WEEKDAYS_EN[weekday], date.day(), MONTHS_EN[month], date.year()),
+    }
+}
+
+/// "9:30 Uhr" / "9:30".
+pub fn time_spoken(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    let local = at.with_timezone(&tz);
+    match lang {
+        Lang::De => format!("{}:{:02} Uhr", local.hour(), local.minute()),
+        Lang::En => format!("{}:{:02}", local.hour(), local.minute()),
+    }
+}
+
+/// "09:30".
+pub fn hhmm(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%H:%M").to_string()
+}
+
+/// "Di, 01.12.2026, 09:30" (short, for lists).
+pub fn short(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    let local = at.with_timezone(&tz);
+    let weekday = local.weekday().num_days_from_monday() as usize;
+    let day = match lang {
+        Lang::De => &WEEKDAYS_DE[weekday][..2],
+        Lang::En => &WEEKDAYS_EN[weekday][..3],
+    };
+    format!("{day}, {}", local.format("%d.%m.%Y, %H:%M"))
+}
+
+/// The local date of an instant.
+pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_spelled_out_in_local_time() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T08:30:00Z").unwrap().with_timezone(&Utc);
+        let tz = chrono_tz::Europe::Berlin;
+        assert_eq!(date_long(local_date(at, tz), Lang::De), "Dienstag, 1. Dezember 2026");
+        assert_eq!(date_long(local_date(at, tz), Lang::En), "Tuesday, 1 December 2026");
+        assert_eq!(time_spoken(at, tz, Lang::De), "9:30 Uhr");
+        assert_eq!(short(at, tz, Lang::De), "Di, 01.12.2026, 09:30");
+    }
+}

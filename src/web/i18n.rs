@@ -1,0 +1,221 @@
+//! German first, English switchable: the interface texts by key.
+
+use serde::{Deserialize, Serialize};
+
+/// The interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "de" => Some(Self::De),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::De => "de",
+            Self::En => "en",
+        }
+    }
+
+    /// The interface text for `key`; the key itself when it is missing (a test checks all keys).
+    pub fn t(self, key: &str) -> &'static str {
+        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+            Some((_, de, en)) => match self {
+                Self::De => de,
+                Self::En => en,
+            },
+            None => "??",
+        }
+    }
+}
+
+/// (key, German, English)
+const TEXTS: &[(&str, &str, &str)] = &[
+    ("app", "Terminbuch", "Appointment book"),
+    ("dept", "Migration und Integration · Landeshauptstadt Hannover", "Migration and Integration · City of Hannover"),
+    ("skip", "Zum Inhalt springen", "Skip to content"),
+    ("nav", "Hauptnavigation", "Main navigation"),
+    ("nav.book", "Termin buchen", "Book appointment"),
+    ("nav.search", "Termin suchen", "Find appointment"),
+    ("nav.day", "Tagesliste", "Day list"),
+    ("logout", "Abmelden", "Log out"),
+    ("lang.switch", "English", "Deutsch"),
+    ("lang.switch.label", "Switch to English", "Auf Deutsch umschalten"),
+    ("login.title", "Anmelden", "Log in"),
+    ("login.intro", "Bitte melden Sie sich mit Ihrer Kennung an.", "Please log in with your user name."),
+    ("login.login", "Kennung", "User name"),
+    ("login.password", "Passwort", "Password"),
+    ("login.submit", "Anmelden", "Log in"),
+    ("login.wrong", "Kennung oder Passwort ist falsch.", "User name or password is wrong."),
+    (
+        "login.throttled",
+        "Zu viele Fehlversuche. Bitte warten Sie 15 Minuten.",
+        "Too many failed attempts. Please wait 15 minutes.",
+    ),
+    ("login.required", "Bitte geben Sie Kennung und Passwort ein.", "Please enter user name and password."),
+    ("errors.title", "Bitte korrigieren Sie Folgendes:", "Please correct the following:"),
+    ("book.title", "Termin buchen", "Book an appointment"),
+    ("book.unit", "Stelle", "Unit"),
+    ("book.filters", "Freie Termine suchen", "Find free slots"),
+    ("book.counsellor", "Berater/in", "Counsellor"),
+    ("book.any", "alle", "any"),
+    ("book.language", "Sprache der Beratung", "Language of counselling"),
+    ("book.day", "Tag", "Day"),
+    ("book.daypart", "Tageszeit", "Time of day"),
+    ("book.morning", "vormittags", "morning"),
+    ("book.afternoon", "nachmittags", "afternoon"),
+    ("book.show", "Termine anzeigen", "Show slots"),
+    ("book.free", "Nächste freie Termine", "Next free slots"),
+    (
+        "book.none",
+        "Keine freien Termine gefunden. Ändern Sie die Filter oder vereinbaren Sie eine andere Zeit.",
+        "No free slots found. Change the filters or arrange another time.",
+    ),
+    ("book.choose", "Wählen", "Choose"),
+    ("book.other", "Andere Zeit vereinbaren (frei vereinbarter Termin)", "Arrange another time (ad-hoc appointment)"),
+    ("book.when", "Wann", "When"),
+    ("book.with", "bei", "with"),
+    ("details.title", "Angaben zur Person", "Citizen's details"),
+    ("details.slot", "Gewählter Termin", "Chosen slot"),
+    ("details.adhoc", "Frei vereinbarter Termin", "Ad-hoc appointment"),
+    ("details.date", "Datum", "Date"),
+    ("details.time", "Uhrzeit", "Time"),
+    ("details.duration", "Dauer in Minuten", "Duration in minutes"),
+    ("details.name", "Name oder Pseudonym", "Name or pseudonym"),
+    ("details.name.hint", "Ein Pseudonym genügt.", "A pseudonym is enough."),
+    ("details.phone", "Telefon", "Phone"),
+    ("details.email", "E-Mail", "Email"),
+    ("details.optional", "(freiwillig)", "(optional)"),
+    ("details.clang", "Sprache der Person", "Citizen's language"),
+    ("details.interpreter", "Dolmetschung benötigt für", "Interpreter needed for"),
+    ("details.no_interpreter", "keine Dolmetschung", "no interpreter"),
+    ("details.access", "Barrierefreiheit: besondere Bedürfnisse", "Accessibility needs"),
+    (
+        "details.consent",
+        "Die Person ist einverstanden, per E-Mail über diesen Termin informiert zu werden.",
+        "The citizen agrees to be emailed about this appointment.",
+    ),
+    ("details.note", "Kurze Notiz", "Short note"),
+    ("details.note.hint", "Keine sensiblen Details zum Anliegen.", "No sensitive details about the matter."),
+    ("details.submit", "Termin verbindlich buchen", "Book appointment"),
+    ("details.back", "Anderen Termin wählen", "Choose another slot"),
+    (
+        "details.taken",
+        "Dieser Termin wurde gerade von jemand anderem vergeben. Bitte wählen Sie einen der nächsten freien Termine. Ihre Eingaben bleiben erhalten.",
+        "Someone else has just taken this slot. Please choose one of the next free slots. What you typed is kept.",
+    ),
+    ("details.pick", "Neuen Termin wählen", "Choose a new slot"),
+    (
+        "err.name",
+        "Bitte geben Sie einen Namen oder ein Pseudonym ein (höchstens 200 Zeichen).",
+        "Please enter a name or pseudonym (at most 200 characters).",
+    ),
+    (
+        "err.phone",
+        "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + ( ) / - ein.",
+        "Please enter a phone number using digits, spaces and + ( ) / - only.",
+    ),
+    (
+        "err.email",
+        "Bitte geben Sie eine gültige E-Mail-Adresse ein, z. B. name@example.org.",
+        "Please enter a valid email address, e.g. name@example.org.",
+    ),
+    (
+        "err.consent",
+        "Für die Einwilligung wird eine E-Mail-Adresse benötigt.",
+        "Consent to email needs an email address.",
+    ),
+    (
+        "err.long",
+        "Bitte kürzen Sie den Text auf höchstens 500 Zeichen.",
+        "Please shorten the text to at most 500 characters.",
+    ),
+    ("err.slot", "Bitte wählen Sie einen Termin.", "Please choose a slot."),
+    ("err.date", "Bitte geben Sie ein Datum ein, z. B. 2026-12-01.", "Please enter a date, e.g. 2026-12-01."),
+    ("err.time", "Bitte geben Sie eine Uhrzeit ein, z. B. 09:30.", "Please enter a time, e.g. 09:30."),
+    (
+        "err.duration",
+        "Bitte geben Sie eine Dauer zwischen 5 und 480 Minuten ein.",
+        "Please enter a duration between 5 and 480 minutes.",
+    ),
+    ("err.counsellor", "Bitte wählen Sie eine Beraterin oder einen Berater.", "Please choose a counsellor."),
+    ("err.reason", "Bitte geben Sie einen Grund an.", "Please give a reason."),
+    ("err.rule", "Zu dieser Zeit kann nicht gebucht werden", "This time cannot be booked"),
+    ("done.title", "Termin gebucht", "Appointment booked"),
+    ("done.read", "Bitte lesen Sie der anrufenden Person vor:", "Please read this to the caller:"),
+    ("done.ref", "Buchungsnummer", "Reference"),
+    ("done.next", "Nächsten Termin buchen", "Book the next appointment"),
+    ("done.open", "Termin ansehen", "View appointment"),
+    ("search.title", "Termin suchen", "Find an appointment"),
+    ("search.q", "Buchungsnummer, Name oder Telefon", "Reference, name or phone"),
+    ("search.submit", "Suchen", "Search"),
+    ("search.none", "Keine Termine gefunden.", "No appointments found."),
+    ("search.results", "Gefundene Termine", "Appointments found"),
+    ("b.title", "Termin", "Appointment"),
+    ("b.status", "Status", "Status"),
+    ("b.citizen", "Person", "Citizen"),
+    ("b.place", "Ort", "Place"),
+    ("b.history", "Verlauf", "History"),
+    ("b.cancel", "Termin absagen", "Cancel appointment"),
+    ("b.cancel.reason", "Grund der Absage", "Reason for cancelling"),
+    ("b.cancel.submit", "Absagen", "Cancel appointment"),
+    ("b.reschedule", "Termin verschieben", "Reschedule appointment"),
+    ("b.reschedule.submit", "Auf diesen Termin verschieben", "Move to this slot"),
+    ("b.outcome", "Wahrnehmung", "Attendance"),
+    ("b.attended", "Erschienen", "Attended"),
+    ("b.no_show", "Nicht erschienen", "Did not come"),
+    ("b.cancelled.note", "Grund der Absage", "Reason"),
+    ("b.changed", "Gespeichert.", "Saved."),
+    ("status.booked", "gebucht", "booked"),
+    ("status.cancelled", "abgesagt", "cancelled"),
+    ("status.attended", "erschienen", "attended"),
+    ("status.no_show", "nicht erschienen", "did not come"),
+    ("day.title", "Tagesliste", "Day list"),
+    ("day.show", "Anzeigen", "Show"),
+    ("day.none", "Keine Termine an diesem Tag.", "No appointments on this day."),
+    ("day.print", "Zum Drucken: Strg + P", "To print: Ctrl + P"),
+    ("error.title", "Fehler", "Error"),
+    ("error.forbidden", "Sie haben keinen Zugriff auf diese Seite.", "You may not open this page."),
+    ("error.notfound", "Nicht gefunden.", "Not found."),
+    (
+        "error.csrf",
+        "Das Formular ist abgelaufen oder ungültig. Bitte laden Sie die Seite neu und versuchen Sie es noch einmal.",
+        "The form has expired or is invalid. Please reload the page and try again.",
+    ),
+    (
+        "error.internal",
+        "Ein technischer Fehler ist aufgetreten. Bitte versuchen Sie es noch einmal.",
+        "A technical error occurred. Please try again.",
+    ),
+    ("error.bad", "Die Anfrage ist ungültig.", "The request is invalid."),
+    ("error.back", "Zur Startseite", "To the start page"),
+    ("ev.created", "angelegt", "created"),
+    ("ev.cancelled", "abgesagt", "cancelled"),
+    ("ev.rescheduled", "verschoben", "rescheduled"),
+    ("ev.outcome", "Wahrnehmung erfasst", "attendance recorded"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_translated() {
+        for (i, (key, de, en)) in TEXTS.iter().enumerate() {
+            assert!(!de.is_empty() && !en.is_empty(), "{key}");
+            assert!(TEXTS[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");
+        }
+        assert_eq!(Lang::En.t("logout"), "Log out");
+        assert_eq!(Lang::De.t("no such key"), "??");
+    }
+}

@@ -1,0 +1,62 @@
+//! The staff desk: server-rendered pages (askama templates under `templates/web/`) for login,
+//! the phone booking flow, booking details, search and day lists. Works without JavaScript.
+
+mod auth;
+mod book;
+mod bookings;
+mod error;
+mod format;
+mod i18n;
+mod page;
+pub mod views;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::state::AppState;
+use crate::store::sessions::DbSessionStore;
+
+pub use page::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "terminbuch_session";
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+    form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// The web pages with their session and security-header layers.
+pub fn router(state: &AppState) -> Router<AppState> {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_secure(state.settings.secure_cookies)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_always_save(true)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(IDLE_TIMEOUT.num_seconds())));
+    Router::new()
+        .merge(auth::router())
+        .merge(book::router())
+        .merge(bookings::router())
+        .layer(sessions)
+        .route("/static/terminbuch.css", get(stylesheet))
+        .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+/// The one stylesheet, compiled in; it holds no personal data, so it may be cached.
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        include_str!("../../static/terminbuch.css"),
+    )
+}

@@ -1,0 +1,122 @@
+//! Small view models shared by the pages: slots, bookings and language names as shown.
+
+use chrono_tz::Tz;
+
+use super::format;
+use super::i18n::Lang;
+use crate::domain::booking::BookingStatus;
+use crate::domain::records::{Booking, StaffMember};
+use crate::domain::reference::Reference;
+use crate::services::availability::FreeSlot;
+
+/// Languages offered in the forms (ISO 639 codes), with German and English names.
+pub const LANGUAGES: &[(&str, &str, &str)] = &[
+    ("de", "Deutsch", "German"),
+    ("en", "Englisch", "English"),
+    ("tr", "Türkisch", "Turkish"),
+    ("ar", "Arabisch", "Arabic"),
+    ("fa", "Persisch", "Persian"),
+    ("ru", "Russisch", "Russian"),
+    ("uk", "Ukrainisch", "Ukrainian"),
+    ("pl", "Polnisch", "Polish"),
+    ("ro", "Rumänisch", "Romanian"),
+    ("bg", "Bulgarisch", "Bulgarian"),
+    ("bs", "Bosnisch", "Bosnian"),
+    ("hr", "Kroatisch", "Croatian"),
+    ("sr", "Serbisch", "Serbian"),
+    ("rom", "Romanes", "Romani"),
+    ("fr", "Französisch", "French"),
+    ("es", "Spanisch", "Spanish"),
+];
+
+/// A language choice for a select.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+/// The languages for selects, in the interface language.
+pub fn language_choices(lang: Lang) -> Vec<Choice> {
+    LANGUAGES
+        .iter()
+        .map(|(code, _, _)| Choice { value: (*code).to_owned(), label: language_name(code, lang) })
+        .collect()
+}
+
+/// "Türkisch" for `tr`; unknown codes as they are.
+pub fn language_name(code: &str, lang: Lang) -> String {
+    match LANGUAGES.iter().find(|(c, _, _)| *c == code) {
+        Some((_, de, en)) => match lang {
+            Lang::De => (*de).to_owned(),
+            Lang::En => (*en).to_owned(),
+        },
+        None => code.to_owned(),
+    }
+}
+
+/// A free slot as listed.
+#[derive(Debug, Clone)]
+pub struct SlotView {
+    pub id: i32,
+    pub day: String,
+    pub time: String,
+    pub counsellor: String,
+}
+
+impl SlotView {
+    pub fn new(free: &FreeSlot, tz: Tz, lang: Lang) -> Self {
+        Self {
+            id: free.slot.id,
+            day: format::date_long(format::local_date(free.slot.starts_at, tz), lang),
+            time: format!("{}–{}", format::hhmm(free.slot.starts_at, tz), format::hhmm(free.slot.ends_at, tz)),
+            counsellor: free.counsellor.display_name.clone(),
+        }
+    }
+}
+
+/// The reference as read out: "ACDE-FGH3".
+pub fn reference_display(stored: &str) -> String {
+    Reference::parse(stored).map_or_else(|_| stored.to_owned(), |r| r.to_string())
+}
+
+/// A booking in a list.
+#[derive(Debug, Clone)]
+pub struct BookingRow {
+    pub reference: String,
+    pub when: String,
+    pub time: String,
+    pub citizen: String,
+    pub phone: String,
+    pub counsellor: String,
+    pub status_key: &'static str,
+    pub active: bool,
+}
+
+impl BookingRow {
+    pub fn new(booking: &Booking, staff: &[StaffMember], tz: Tz, lang: Lang) -> Self {
+        Self {
+            reference: reference_display(&booking.reference),
+            when: format::short(booking.starts_at, tz, lang),
+            time: format!("{}–{}", format::hhmm(booking.starts_at, tz), format::hhmm(booking.ends_at, tz)),
+            citizen: booking.citizen.name.clone(),
+            phone: booking.citizen.phone.clone().unwrap_or_default(),
+            counsellor: counsellor_name(staff, booking.counsellor_id),
+            status_key: status_key(booking.status),
+            active: booking.status == BookingStatus::Booked,
+        }
+    }
+}
+
+pub fn counsellor_name(staff: &[StaffMember], id: i32) -> String {
+    staff.iter().find(|s| s.id == id).map_or_else(|| format!("#{id}"), |s| s.display_name.clone())
+}
+
+pub fn status_key(status: BookingStatus) -> &'static str {
+    match status {
+        BookingStatus::Booked => "status.booked",
+        BookingStatus::Cancelled => "status.cancelled",
+        BookingStatus::Attended => "status.attended",
+        BookingStatus::NoShow => "status.no_show",
+    }
+}

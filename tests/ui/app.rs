@@ -1,0 +1,52 @@
+//! The real server with demo data and a front-desk login of the anti-discrimination office.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Europe::Berlin;
+use terminbuch::clock::Clock;
+use terminbuch::config::Settings;
+use terminbuch::services::directory::{StaffInput, StaffRole};
+use terminbuch::services::{directory, schedule, seed};
+use terminbuch::startup::{Application, Dependencies, bootstrap};
+
+pub const LOGIN: &str = "empfang";
+pub const PASSWORD: &str = "richtig-pferd-42";
+
+pub struct UiApp {
+    pub address: String,
+    pub db: sea_orm::DatabaseConnection,
+    _dir: tempfile::TempDir,
+}
+
+/// Tuesday 24 November 2026, 08:00 in Hannover.
+pub fn now() -> DateTime<Utc> {
+    Berlin.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).single().expect("valid instant").with_timezone(&Utc)
+}
+
+pub async fn spawn() -> UiApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/ui.db?mode=rwc", dir.path().display());
+    let settings = Settings::for_tests(&url);
+    let db = terminbuch::store::connect(&url, None).await.expect("database");
+    let clock = Clock::fixed(now());
+    let deps = Dependencies { db: db.clone(), clock: clock.clone() };
+    bootstrap(&settings, &deps).await.expect("migrations");
+    let today = now().with_timezone(&Berlin).date_naive();
+    seed::demo(&db, &clock, today).await.expect("demo data");
+    schedule::regenerate_all(&db, &settings.holiday_calendar(), Berlin, today + chrono::Days::new(56), now())
+        .await
+        .expect("slots");
+    let input = StaffInput {
+        login: LOGIN.to_owned(),
+        display_name: "Empfang Test".to_owned(),
+        email: None,
+        languages: vec!["de".into()],
+        role: StaffRole::parse("front_desk").expect("role"),
+        unit: Some("ads".to_owned()),
+        password: Some(PASSWORD.to_owned()),
+    };
+    directory::add_staff(&db, &clock, input).await.expect("front desk staff");
+    let app = Application::build(settings, deps).await.expect("build");
+    let address = format!("http://{}", app.local_addr().expect("address"));
+    tokio::spawn(app.run_until_stopped());
+    UiApp { address, db, _dir: dir }
+}

@@ -1,0 +1,173 @@
+//! Headless Chromium through chromedriver (plain HTTP on loopback), keyboard helpers and the
+//! axe-core accessibility check.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const TAB: &str = "\u{e004}";
+pub const ENTER: &str = "\u{e007}";
+pub const SPACE: &str = "\u{e00d}";
+
+/// A browser session; kills its chromedriver when dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    axe: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn axe_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js")
+}
+
+/// Starts chromedriver and Chromium, or — when they or axe-core are missing — fails under
+/// `CI=true` and otherwise skips with a loud message (returns `None`).
+pub async fn start() -> Option<Browser> {
+    let missing: Vec<String> = [Path::new(CHROMIUM).to_path_buf(), Path::new(CHROMEDRIVER).to_path_buf(), axe_path()]
+        .into_iter()
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        let message = format!(
+            "UI TESTS NOT RUN: missing {}. Run scripts/install-ui-test-deps.sh (apt chromium chromium-driver, npm ci).",
+            missing.join(", ")
+        );
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{message}");
+        }
+        eprintln!("\n!!!!!!!!!! {message} !!!!!!!!!!\n");
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let mut last_error = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => {
+                let axe = std::fs::read_to_string(axe_path()).expect("axe-core readable");
+                return Some(Browser { client, driver, _profile: profile, axe });
+            }
+            Err(err) => last_error = Some(err),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("cannot connect to chromedriver: {last_error:?}");
+}
+
+impl Browser {
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// The id of the focused element.
+    pub async fn focused_id(&self) -> String {
+        let value = self.client.execute("return document.activeElement && document.activeElement.id", vec![]).await;
+        value.ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    }
+
+    /// Presses Tab until the element `id` has focus (proves it is reachable by keyboard).
+    pub async fn tab_to(&self, id: &str) {
+        for _ in 0..80 {
+            if self.focused_id().await == id {
+                return;
+            }
+            self.press(TAB).await;
+        }
+        panic!("#{id} is not reachable with the Tab key on {}", self.client.current_url().await.expect("url"));
+    }
+
+    /// Sends keys to the focused element.
+    pub async fn press(&self, keys: &str) {
+        let active = self.client.active_element().await.expect("focused element");
+        active.send_keys(keys).await.expect("keys");
+    }
+
+    /// Tabs to `id` and types `text` there.
+    pub async fn type_into(&self, id: &str, text: &str) {
+        self.tab_to(id).await;
+        self.press(text).await;
+    }
+
+    pub async fn text_of(&self, css: &str) -> String {
+        self.client.find(Locator::Css(css)).await.expect(css).text().await.expect("text")
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.expect("url").path().to_owned()
+    }
+
+    pub async fn source(&self) -> String {
+        self.client.source().await.expect("source")
+    }
+
+    /// Runs axe-core for WCAG 2.1 A and AA and fails with the violations, naming the state.
+    pub async fn assert_accessible(&self, state: &str) {
+        self.client.execute(&self.axe, vec![]).await.expect("inject axe-core");
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help,
+                    nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }))))
+               .catch(e => done([{ id: 'axe-error', help: String(e) }]));
+        "#;
+        let violations = self.client.execute_async(script, vec![]).await.expect("axe runs");
+        let list = violations.as_array().cloned().unwrap_or_default();
+        assert!(
+            list.is_empty(),
+            "axe-core found {} violation(s) on {} ({state}): {}",
+            list.len(),
+            self.path().await,
+            serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default()
+        );
+    }
+
+    /// Checks the page at 320 px width too (no horizontal scrolling of the page).
+    pub async fn assert_fits_320(&self) {
+        self.client.set_window_size(320, 800).await.expect("resize");
+        let overflow = self
+            .client
+            .execute("return document.documentElement.scrollWidth > window.innerWidth + 1", vec![])
+            .await
+            .expect("measure");
+        self.client.set_window_size(1280, 900).await.expect("resize back");
+        assert_eq!(overflow, Value::Bool(false), "page scrolls sideways at 320 px: {}", self.path().await);
+    }
+}

@@ -1,0 +1,208 @@
+//! The front desk's day in a real browser, keyboard only, with axe-core on every page state.
+
+use chrono_tz::Europe::Berlin;
+use fantoccini::Locator;
+use terminbuch::clock::Clock;
+use terminbuch::domain::booking::{Channel, Citizen};
+use terminbuch::domain::holidays::HolidayCalendar;
+use terminbuch::services::bookings::{self, Book, NewBooking, Target};
+use terminbuch::store::directory;
+
+use crate::app::{LOGIN, PASSWORD, UiApp, now, spawn};
+use crate::browser::{self, Browser, ENTER, SPACE};
+
+/// Logs in by keyboard and lands on the booking page.
+async fn log_in(app: &UiApp, browser: &Browser) {
+    browser.goto(&format!("{}/", app.address)).await;
+    assert_eq!(browser.path().await, "/login");
+    browser.type_into("login", LOGIN).await;
+    browser.type_into("password", PASSWORD).await;
+    browser.press(ENTER).await;
+    assert_eq!(browser.path().await, "/book");
+}
+
+async fn open_first_slot(browser: &Browser) {
+    browser.tab_to("slot-link-1").await;
+    browser.press(ENTER).await;
+    assert_eq!(browser.path().await, "/book/details");
+}
+
+async fn submit_booking(browser: &Browser) {
+    browser.tab_to("submit").await;
+    browser.press(ENTER).await;
+}
+
+/// Tabs to the first radio button named `name`, selects it with the space bar.
+async fn choose_first_radio(browser: &Browser, name: &str) {
+    let first = browser.client.find(Locator::Css(&format!("input[type=radio][name={name}]"))).await.expect("a radio");
+    let id = first.attr("id").await.expect("id").expect("radio has an id");
+    browser.tab_to(&id).await;
+    browser.press(SPACE).await;
+}
+
+#[tokio::test]
+async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_keyboard() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+
+    // Wrong password first.
+    browser.goto(&format!("{}/", app.address)).await;
+    assert_eq!(browser.path().await, "/login");
+    browser.assert_accessible("login, empty").await;
+    browser.assert_fits_320().await;
+    browser.type_into("login", LOGIN).await;
+    browser.type_into("password", "falsch").await;
+    browser.press(ENTER).await;
+    assert!(browser.text_of("#error-summary").await.contains("Kennung oder Passwort ist falsch"));
+    browser.assert_accessible("login, wrong password").await;
+
+    browser.type_into("password", PASSWORD).await;
+    browser.press(ENTER).await;
+    assert_eq!(browser.path().await, "/book", "logged in, the booking page with the own unit preselected");
+    assert!(browser.text_of("#free-title").await.contains("Antidiskriminierungsstelle"));
+    browser.assert_accessible("book, slots listed").await;
+    browser.assert_fits_320().await;
+
+    open_first_slot(&browser).await;
+    browser.assert_accessible("details, empty").await;
+    browser.assert_fits_320().await;
+
+    // Submitting without a name shows the error at the field and in the summary.
+    submit_booking(&browser).await;
+    assert!(browser.text_of("#error-summary").await.contains("Namen oder ein Pseudonym"));
+    let name = browser.client.find(Locator::Id("name")).await.expect("name field");
+    assert_eq!(name.attr("aria-invalid").await.expect("attr").as_deref(), Some("true"));
+    browser.assert_accessible("details, error").await;
+
+    browser.type_into("name", "Frau Beispiel").await;
+    browser.type_into("phone", "0511 123456").await;
+    browser.type_into("email", "beispiel@example.org").await;
+    browser.tab_to("consent").await;
+    browser.press(SPACE).await;
+    browser.type_into("access", "Rollstuhl").await;
+    browser.assert_accessible("details, filled").await;
+    submit_booking(&browser).await;
+
+    // The read-back screen.
+    assert!(browser.path().await.ends_with("/booked"), "{}", browser.path().await);
+    let script = browser.text_of("#readback").await;
+    assert!(script.starts_with("Ihr Termin ist am "), "{script}");
+    assert!(script.contains("Uhr") && script.contains("Hamburger Allee 25, 11. Stock"), "{script}");
+    let reference = browser.text_of("#reference").await;
+    assert_eq!(reference.len(), 9, "{reference}");
+    assert!(script.contains(&reference));
+    browser.assert_accessible("read-back, success").await;
+
+    // Find it by reference.
+    browser.tab_to("nav-search").await;
+    browser.press(ENTER).await;
+    browser.assert_accessible("search, empty").await;
+    browser.type_into("q", &reference.to_lowercase()).await;
+    browser.press(ENTER).await;
+    browser.assert_accessible("search, results").await;
+    browser.tab_to("row-1").await;
+    browser.press(ENTER).await;
+    assert_eq!(browser.path().await, format!("/bookings/{reference}"));
+    assert_eq!(browser.text_of("#status-value").await, "gebucht");
+    let first_time = browser.text_of("#when").await;
+    browser.assert_accessible("booking details").await;
+
+    // Reschedule.
+    browser.tab_to("reschedule-link").await;
+    browser.press(ENTER).await;
+    browser.assert_accessible("reschedule, empty").await;
+    browser.tab_to("reschedule-submit").await;
+    browser.press(ENTER).await;
+    assert!(browser.text_of("#error-summary").await.contains("Bitte wählen Sie einen Termin"));
+    browser.assert_accessible("reschedule, error").await;
+    choose_first_radio(&browser, "slot").await;
+    browser.tab_to("reschedule-submit").await;
+    browser.press(ENTER).await;
+    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
+    // The first free slot may be the same time with another counsellor: the history tells.
+    let _ = first_time;
+    assert!(browser.source().await.contains("verschoben"), "history shows the move");
+    browser.assert_accessible("booking, saved").await;
+
+    // Cancel: first without a reason, then with one.
+    browser.tab_to("cancel-submit").await;
+    browser.press(ENTER).await;
+    assert!(browser.text_of("#reason-error").await.contains("Grund"));
+    browser.assert_accessible("cancel, error").await;
+    browser.type_into("reason", "Person hat telefonisch abgesagt").await;
+    browser.tab_to("cancel-submit").await;
+    browser.press(ENTER).await;
+    assert_eq!(browser.text_of("#status-value").await, "abgesagt");
+    browser.assert_accessible("booking, cancelled").await;
+
+    // The day list.
+    browser.tab_to("nav-day").await;
+    browser.press(ENTER).await;
+    browser.assert_accessible("day list").await;
+    browser.assert_fits_320().await;
+}
+
+#[tokio::test]
+async fn a_slot_taken_meanwhile_offers_the_next_slots_and_keeps_what_was_typed() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in(&app, &browser).await;
+    open_first_slot(&browser).await;
+    browser.type_into("name", "Herr Anrufer").await;
+    browser.type_into("phone", "0511 654321").await;
+
+    // Someone else books the same slot meanwhile.
+    let field = browser.client.find(Locator::Css("input[name=slot]")).await.expect("slot field");
+    let slot_id: i32 = field.attr("value").await.expect("attr").expect("value").parse().expect("id");
+    let staff = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
+    let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
+    let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
+    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin };
+    let citizen = Citizen {
+        name: "Andere Person".into(),
+        email: None,
+        phone: None,
+        language: "de".into(),
+        interpreter_language: None,
+        accessibility_needs: None,
+        email_consent: false,
+    };
+    let other = NewBooking {
+        target: Target::Slot(slot_id),
+        citizen,
+        channel: Channel::Phone,
+        note: None,
+        override_reason: None,
+    };
+    bookings::create(deps, &actor, other).await.expect("the other booking");
+
+    submit_booking(&browser).await;
+    assert!(browser.text_of("#error-summary").await.contains("gerade von jemand anderem vergeben"));
+    let name = browser.client.find(Locator::Id("name")).await.expect("name");
+    assert_eq!(name.prop("value").await.expect("value").as_deref(), Some("Herr Anrufer"));
+    browser.assert_accessible("details, slot taken").await;
+
+    choose_first_radio(&browser, "slot").await;
+    submit_booking(&browser).await;
+    assert!(browser.path().await.ends_with("/booked"));
+    assert!(browser.text_of("#readback").await.contains("Ihr Termin ist am"));
+}
+
+#[tokio::test]
+async fn a_forged_form_without_csrf_token_is_refused_in_the_browser() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in(&app, &browser).await;
+    let forge = r#"
+        const f = document.createElement('form');
+        f.method = 'post'; f.action = '/book';
+        for (const [k, v] of [['slot', '1'], ['name', 'Forged']]) {
+            const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i);
+        }
+        document.body.appendChild(f); f.submit();
+    "#;
+    browser.client.execute(forge, vec![]).await.expect("forge");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(browser.source().await.contains("Das Formular ist abgelaufen oder ungültig"));
+    browser.assert_accessible("error page").await;
+}

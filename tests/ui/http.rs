@@ -1,0 +1,158 @@
+//! Sessions, CSRF and security headers, checked through HTTP with a cookie-keeping client.
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+use crate::app::{LOGIN, PASSWORD, UiApp, spawn};
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+}
+
+fn csrf_of(html: &str) -> String {
+    let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+    html[start..].split('"').next().expect("token").to_owned()
+}
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("terminbuch_session="))
+        .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+}
+
+async fn login_page(app: &UiApp, client: &reqwest::Client) -> (Option<String>, String) {
+    let response = client.get(format!("{}/login", app.address)).send().await.expect("login page");
+    let cookie = session_cookie(&response);
+    (cookie, csrf_of(&response.text().await.expect("body")))
+}
+
+async fn log_in(app: &UiApp, client: &reqwest::Client) -> reqwest::Response {
+    let (_, csrf) = login_page(app, client).await;
+    client
+        .post(format!("{}/login", app.address))
+        .form(&[("csrf", csrf.as_str()), ("login", LOGIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login")
+}
+
+#[tokio::test]
+async fn start_page_without_session_redirects_to_login() {
+    let app = spawn().await;
+    let response = client().get(format!("{}/", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn pages_carry_security_headers() {
+    let app = spawn().await;
+    let client = client();
+    log_in(&app, &client).await;
+    for path in ["/login", "/book", "/bookings", "/day"] {
+        let response = client.get(format!("{}{path}", app.address)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let h = response.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(h["cache-control"], "no-store", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+    }
+}
+
+#[tokio::test]
+async fn session_cookie_is_http_only_and_not_secure_in_plain_http_tests() {
+    let app = spawn().await;
+    let response = client().get(format!("{}/login", app.address)).send().await.unwrap();
+    let raw = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"), "{raw}");
+    assert!(!raw.contains("Secure"), "secure_cookies is off in tests: {raw}");
+}
+
+#[tokio::test]
+async fn the_session_id_changes_at_login() {
+    let app = spawn().await;
+    let client = client();
+    let (before, csrf) = login_page(&app, &client).await;
+    let response = client
+        .post(format!("{}/login", app.address))
+        .form(&[("csrf", csrf.as_str()), ("login", LOGIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let after = session_cookie(&response).expect("a new session cookie");
+    assert_ne!(Some(after), before);
+}
+
+#[tokio::test]
+async fn logout_invalidates_the_session_on_the_server() {
+    let app = spawn().await;
+    let client = client();
+    let cookie = session_cookie(&log_in(&app, &client).await).expect("session cookie");
+    let page = client.get(format!("{}/book", app.address)).send().await.unwrap().text().await.unwrap();
+    let csrf = csrf_of(&page);
+    let response =
+        client.post(format!("{}/logout", app.address)).form(&[("csrf", csrf.as_str())]).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    // Replaying the old cookie must not work any more.
+    let replay = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let response = replay.get(format!("{}/book", app.address)).header("cookie", cookie).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn posts_without_or_with_a_wrong_csrf_token_are_refused() {
+    let app = spawn().await;
+    let client = client();
+    log_in(&app, &client).await;
+    for (case, form) in [
+        ("no token", vec![("slot", "1"), ("name", "Forged")]),
+        ("wrong token", vec![("csrf", "not-the-token"), ("slot", "1"), ("name", "Forged")]),
+    ] {
+        let response = client.post(format!("{}/book", app.address)).form(&form).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{case}");
+    }
+    let login = reqwest::Client::new()
+        .post(format!("{}/login", app.address))
+        .form(&[("login", LOGIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::FORBIDDEN, "login without token");
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_even_with_the_right_password() {
+    let app = spawn().await;
+    let client = client();
+    for _ in 0..5 {
+        let (_, csrf) = login_page(&app, &client).await;
+        let body = client
+            .post(format!("{}/login", app.address))
+            .form(&[("csrf", csrf.as_str()), ("login", LOGIN), ("password", "falsch")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(body.contains("Kennung oder Passwort ist falsch"));
+    }
+    let (_, csrf) = login_page(&app, &client).await;
+    let response = client
+        .post(format!("{}/login", app.address))
+        .form(&[("csrf", csrf.as_str()), ("login", LOGIN), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "no redirect: still on the login page");
+    assert!(response.text().await.unwrap().contains("Zu viele Fehlversuche"));
+}
