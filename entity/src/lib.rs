@@ -10,6 +10,7 @@ pub mod closure;
 pub mod counselling_hours;
 pub mod location;
 pub mod membership;
+pub mod outbox_message;
 pub mod prelude;
 pub mod slot;
 pub mod staff;

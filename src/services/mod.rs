@@ -4,6 +4,7 @@ pub mod auth;
 pub mod availability;
 pub mod bookings;
 pub mod directory;
+pub mod emails;
 mod error;
 pub mod hours;
 pub mod schedule;
