@@ -94,14 +94,33 @@ impl Dispatcher {
         self.inner.transport.is_files()
     }
 
-    /// Runs rounds forever, one per poll interval (a task of the server).
+    /// Runs forever (a task of the server): every poll interval, queues due reminders and starts
+    /// deliveries of due messages, up to [`BATCH`] at once. A slow or hung delivery only holds
+    /// its own slot; the others go on.
     pub async fn run(self) {
         let mut tick = tokio::time::interval(self.inner.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut in_flight = JoinSet::new();
         loop {
             tick.tick().await;
-            if let Err(err) = self.run_once().await {
-                tracing::error!(error = ?err, "mail dispatch round failed");
+            while let Some(done) = in_flight.try_join_next() {
+                let _ = tally(done);
+            }
+            if let Err(err) = self.queue_reminders().await {
+                tracing::error!(error = ?err, "queueing reminders failed");
+            }
+            let free = usize::try_from(BATCH).unwrap_or(16).saturating_sub(in_flight.len());
+            if free == 0 {
+                continue;
+            }
+            match store::outbox::due(&self.inner.db, self.inner.clock.now(), free as u64).await {
+                Ok(due) => {
+                    for id in due {
+                        let this = self.clone();
+                        in_flight.spawn(async move { this.deliver(id).await });
+                    }
+                }
+                Err(err) => tracing::error!(error = ?err, "looking for due emails failed"),
             }
         }
     }
@@ -125,16 +144,12 @@ impl Dispatcher {
                 tasks.spawn(async move { this.deliver(id).await });
             }
             while let Some(done) = tasks.join_next().await {
-                match done {
-                    Ok(Ok(Some(state))) => match state {
-                        DeliveryState::Sent => report.sent += 1,
-                        DeliveryState::Retrying | DeliveryState::Queued => report.retrying += 1,
-                        DeliveryState::Failed => report.failed += 1,
-                        DeliveryState::Skipped => report.skipped += 1,
-                    },
-                    Ok(Ok(None)) => {}
-                    Ok(Err(err)) => tracing::error!(error = ?err, "recording a delivery failed"),
-                    Err(err) => tracing::error!(error = ?err, "a delivery task panicked"),
+                match tally(done) {
+                    Some(DeliveryState::Sent) => report.sent += 1,
+                    Some(DeliveryState::Retrying | DeliveryState::Queued) => report.retrying += 1,
+                    Some(DeliveryState::Failed) => report.failed += 1,
+                    Some(DeliveryState::Skipped) => report.skipped += 1,
+                    None => {}
                 }
             }
         }
@@ -189,7 +204,7 @@ impl Dispatcher {
             }
             _ => tracing::info!(outbox = %message.id, ?state, "email handled"),
         }
-        store::outbox::record_outcome(&inner.db, message.id, state, next, error, sent_at).await?;
+        store::outbox::record_outcome(&inner.db, &message, state, next, error, sent_at).await?;
         Ok(Some(state))
     }
 
@@ -277,6 +292,21 @@ impl Dispatcher {
             .multipart(MultiPart::mixed().multipart(body).singlepart(attachment))
             .map_err(|err| MailError::Compose(err.to_string()))?;
         Ok(Composed::Send(Box::new(email)))
+    }
+}
+
+/// The state a finished delivery task recorded, logging what went wrong around it.
+fn tally(done: Result<Result<Option<DeliveryState>, MailError>, tokio::task::JoinError>) -> Option<DeliveryState> {
+    match done {
+        Ok(Ok(state)) => state,
+        Ok(Err(err)) => {
+            tracing::error!(error = ?err, "recording a delivery failed");
+            None
+        }
+        Err(err) => {
+            tracing::error!(error = ?err, "a delivery task panicked");
+            None
+        }
     }
 }
 

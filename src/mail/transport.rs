@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -48,15 +47,15 @@ impl Transport {
             SmtpSecurity::Tls => (AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(tls_error)?, 465),
             SmtpSecurity::None => (AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host), 25),
         };
-        let mut builder = builder
-            .port(mail.smtp_port.unwrap_or(default_port))
-            .timeout(Some(timeout))
-            .pool_config(PoolConfig::new().max_size(8).idle_timeout(Duration::from_secs(60)));
+        // No connection pool (lettre's "pool" feature is off): each message has its own
+        // connection, so a server that hangs on one cannot hold up the others.
+        let mut builder = builder.port(mail.smtp_port.unwrap_or(default_port)).timeout(Some(timeout));
         if let (Some(user), Some(password)) = (&mail.smtp_user, &mail.smtp_password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
         }
-        // lettre's timeout bounds each step; this bounds the whole conversation.
-        Ok(Self::Smtp { transport: builder.build(), deadline: timeout * 6 })
+        // lettre's timeout bounds connecting and each command, but not waiting for the greeting;
+        // this bounds the whole conversation.
+        Ok(Self::Smtp { transport: builder.build(), deadline: timeout * 3 })
     }
 
     /// Whether messages only go to files.

@@ -95,13 +95,14 @@ fn unleased(now: DateTime<Utc>) -> Condition {
     Condition::any().add(outbox_message::Column::LockedUntil.is_null()).add(outbox_message::Column::LockedUntil.lt(now))
 }
 
-/// Records the outcome of an attempt and releases the lease.
+/// Records the outcome of the attempt `message` was claimed for and releases the lease. A stale attempt
+/// (whose lease expired and which another dispatcher took over) records nothing.
 ///
 /// # Errors
 /// Database failures.
 pub async fn record_outcome<C: ConnectionTrait>(
     db: &C,
-    id: Uuid,
+    message: &OutboxMessage,
     state: DeliveryState,
     next_attempt_at: Option<DateTime<Utc>>,
     error: Option<String>,
@@ -117,7 +118,11 @@ pub async fn record_outcome<C: ConnectionTrait>(
     if error.is_some() {
         update = update.col_expr(outbox_message::Column::LastError, Expr::value(error));
     }
-    update.filter(outbox_message::Column::Id.eq(id)).exec(db).await?;
+    update
+        .filter(outbox_message::Column::Id.eq(message.id))
+        .filter(outbox_message::Column::Attempts.eq(message.attempts))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

@@ -1,0 +1,206 @@
+//! `spawn_app()` and `TestApp`: the real server with demo data, a fixed clock and typed calls.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Europe::Berlin;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use terminbuch::clock::Clock;
+use terminbuch::config::Settings;
+use terminbuch::services::directory::{StaffInput, StaffRole};
+use terminbuch::services::{auth, directory, schedule, seed};
+use terminbuch::startup::{Application, Dependencies, bootstrap};
+
+use crate::test_db::TestDb;
+
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    if std::env::var("TEST_LOG").is_ok() {
+        terminbuch::telemetry::init("info,sqlx=warn");
+    }
+});
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub admin_token: String,
+    pub db: sea_orm::DatabaseConnection,
+    pub clock: Clock,
+    pub settings: Settings,
+    _db_guard: TestDb,
+}
+
+/// Tuesday 24 November 2026, 08:00 in Hannover.
+pub fn default_now() -> DateTime<Utc> {
+    Berlin.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).single().expect("valid instant").with_timezone(&Utc)
+}
+
+/// The server with demo data at the default "now".
+pub async fn spawn_app() -> TestApp {
+    spawn_app_at(default_now()).await
+}
+
+/// The server with demo data and its clock fixed at `now`; slots for 12 weeks.
+pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
+    spawn_app_with(now, |_| {}).await
+}
+
+/// Like [`spawn_app_at`], with settings changed first (e.g. the SMTP server of a mail test).
+pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    LazyLock::force(&TRACING);
+    let test_db = TestDb::create().await;
+    let mut settings = Settings::for_tests(&test_db.url);
+    configure(&mut settings);
+    let clock = Clock::fixed(now);
+    let deps = Dependencies { db: test_db.conn.clone(), clock: clock.clone() };
+    bootstrap(&settings, &deps).await.expect("migrations and first admin");
+    let today = now.with_timezone(&Berlin).date_naive();
+    seed::demo(&deps.db, &clock, today).await.expect("demo data");
+    let until = today + chrono::Days::new(12 * 7);
+    schedule::regenerate_all(&deps.db, &settings.holiday_calendar(), Berlin, until, now).await.expect("slots");
+    let admin_token = auth::create_token(&deps.db, &clock, "admin", "test").await.expect("admin token");
+    let app = Application::build(settings.clone(), deps).await.expect("build the application");
+    let address = format!("http://{}", app.local_addr().expect("bound address"));
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        admin_token,
+        db: test_db.conn.clone(),
+        clock,
+        settings,
+        _db_guard: test_db,
+    }
+}
+
+impl TestApp {
+    /// A token for a new staff member with `role` (`admin`, `unit_lead`, …) in `unit`.
+    pub async fn token_for(&self, login: &str, role: &str, unit: Option<&str>) -> String {
+        let input = StaffInput {
+            login: login.to_owned(),
+            display_name: login.to_owned(),
+            email: None,
+            languages: vec!["de".into()],
+            role: StaffRole::parse(role).expect("known role"),
+            unit: unit.map(str::to_owned),
+            password: None,
+        };
+        directory::add_staff(&self.db, &self.clock, input).await.expect("add staff");
+        auth::create_token(&self.db, &self.clock, login, "test").await.expect("token")
+    }
+
+    /// Materialises slots of all units up to `until` (what `terminbuch slots generate` does).
+    pub async fn generate_slots_until(&self, until: NaiveDate) {
+        schedule::regenerate_all(&self.db, &self.settings.holiday_calendar(), Berlin, until, self.clock.now())
+            .await
+            .expect("generate slots");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.post(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn put_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> Response {
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn get_unauthenticated(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn free_slots(&self, unit: &str, query: &str) -> Vec<Value> {
+        let response = self.get_as(&self.admin_token, &format!("/api/v1/units/{unit}/free-slots?{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "free slots of {unit}?{query}");
+        response.json().await.expect("json")
+    }
+
+    pub async fn post_booking_as(&self, token: &str, body: &Value) -> Response {
+        self.post_as(token, "/api/v1/bookings", body).await
+    }
+
+    pub async fn post_booking(&self, body: &Value) -> Response {
+        self.post_booking_as(&self.admin_token, body).await
+    }
+
+    /// Books `slot_id` for a plain citizen and returns the created booking.
+    pub async fn book_slot(&self, slot_id: i64) -> Value {
+        let response = self.post_booking(&booking_body(slot_id)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "booking slot {slot_id}");
+        response.json().await.expect("json")
+    }
+
+    pub async fn get_booking(&self, key: &str) -> Response {
+        self.get_as(&self.admin_token, &format!("/api/v1/bookings/{key}")).await
+    }
+
+    pub async fn list_bookings(&self, query: &str) -> Vec<Value> {
+        let response = self.get_as(&self.admin_token, &format!("/api/v1/bookings?{query}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    pub async fn cancel_booking(&self, key: &str, reason: &str) -> Response {
+        self.post_as(&self.admin_token, &format!("/api/v1/bookings/{key}/cancel"), &json!({ "reason": reason })).await
+    }
+
+    pub async fn reschedule_booking(&self, key: &str, body: &Value) -> Response {
+        self.post_as(&self.admin_token, &format!("/api/v1/bookings/{key}/reschedule"), body).await
+    }
+
+    pub async fn record_outcome(&self, key: &str, outcome: &str) -> Response {
+        self.post_as(&self.admin_token, &format!("/api/v1/bookings/{key}/outcome"), &json!({ "outcome": outcome }))
+            .await
+    }
+
+    /// Id of a counsellor of the unit, by display name.
+    pub async fn counsellor_id(&self, unit: &str, name: &str) -> i64 {
+        let response = self.get_as(&self.admin_token, &format!("/api/v1/units/{unit}/counsellors")).await;
+        let counsellors: Vec<Value> = response.json().await.expect("json");
+        counsellors.iter().find(|c| c["name"] == name).and_then(|c| c["id"].as_i64()).expect("counsellor exists")
+    }
+}
+
+/// A minimal valid booking of a slot.
+pub fn booking_body(slot_id: i64) -> Value {
+    json!({
+        "slot_id": slot_id,
+        "citizen": { "name": "Ayşe Demir", "phone": "0511 987654", "language": "tr" },
+        "email_consent": false,
+        "channel": "phone",
+    })
+}
+
+/// An ad-hoc booking body for `unit` with `counsellor_id` at local `starts_at`.
+pub fn adhoc_body(unit: &str, counsellor_id: i64, starts_at: &str, minutes: i64) -> Value {
+    json!({
+        "unit": unit,
+        "counsellor_id": counsellor_id,
+        "starts_at": starts_at,
+        "duration_minutes": minutes,
+        "citizen": { "name": "Pseudonym K." },
+    })
+}
+
+/// Asserts a problem document with `status` and `code`; returns it.
+pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["code"], code, "problem code in {body}");
+    assert_eq!(body["status"], status.as_u16());
+    body
+}
