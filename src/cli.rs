@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `seed --demo`, `user add`, `token create`,
-//! `slots generate`. Operators' scripts rely on these names; see README.md.
+//! `slots generate`, `mail dispatch [--once]`. Operators' scripts rely on these names; see README.md.
 
 use std::io::Read;
 
@@ -10,6 +10,7 @@ use migration::{Migrator, MigratorTrait};
 
 use crate::config::Settings;
 use crate::domain::time::local_date;
+use crate::mail::Dispatcher;
 use crate::services::directory::{StaffInput, StaffRole};
 use crate::services::{auth, directory, schedule, seed};
 use crate::startup::{Application, Dependencies, bootstrap};
@@ -50,6 +51,20 @@ pub enum Command {
     Slots {
         #[command(subcommand)]
         command: SlotsCommand,
+    },
+    /// Emails to citizens.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send due emails (and queue due reminders); with `--once`, one pass and exit.
+    Dispatch {
+        #[arg(long)]
+        once: bool,
     },
 }
 
@@ -153,6 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{token}");
             Ok(())
         }
+        Command::Mail { command: MailCommand::Dispatch { once } } => dispatch_mail(&settings, deps, once).await,
         Command::Slots { command: SlotsCommand::Generate { until } } => {
             let calendar = settings.holiday_calendar();
             let done =
@@ -164,6 +180,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn dispatch_mail(settings: &Settings, deps: Dependencies, once: bool) -> anyhow::Result<()> {
+    Migrator::up(&deps.db, None).await.context("applying migrations")?;
+    let dispatcher = Dispatcher::new(deps.db, deps.clock, settings).context("setting up email")?;
+    if !once {
+        dispatcher.run().await;
+        return Ok(());
+    }
+    let report = dispatcher.run_once().await?;
+    eprintln!(
+        "mail: {} sent, {} to retry, {} failed, {} skipped, {} reminders queued",
+        report.sent, report.retrying, report.failed, report.skipped, report.reminders_queued
+    );
+    Ok(())
 }
 
 async fn serve(settings: Settings, deps: Dependencies) -> anyhow::Result<()> {

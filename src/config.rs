@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use chrono_tz::Tz;
 use clap::Args;
+use lettre::message::Mailbox;
 
 use crate::domain::holidays::{HolidayCalendar, MonthDay};
 
@@ -58,6 +59,115 @@ pub struct Settings {
     /// Send `Secure` cookies (turn off only for plain-http development).
     #[arg(long, env = "TERMINBUCH_SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,
+
+    #[command(flatten)]
+    pub mail: MailSettings,
+}
+
+/// How emails to citizens are sent. Without `TERMINBUCH_SMTP_HOST` they are written as `.eml`
+/// files under `DATA_DIR/mail/`.
+#[derive(Debug, Clone, Args)]
+pub struct MailSettings {
+    /// SMTP server; unset: write `.eml` files under the data folder instead of sending.
+    #[arg(long, env = "TERMINBUCH_SMTP_HOST", global = true)]
+    pub smtp_host: Option<String>,
+
+    /// SMTP port (default: 587 for starttls, 465 for tls, 25 for none).
+    #[arg(long, env = "TERMINBUCH_SMTP_PORT", global = true)]
+    pub smtp_port: Option<u16>,
+
+    /// `starttls`, `tls` (implicit TLS) or `none` (plain; only for a loopback host).
+    #[arg(long, env = "TERMINBUCH_SMTP_SECURITY", value_enum, default_value_t = SmtpSecurity::Starttls, global = true)]
+    pub smtp_security: SmtpSecurity,
+
+    #[arg(long, env = "TERMINBUCH_SMTP_USER", global = true)]
+    pub smtp_user: Option<String>,
+
+    #[arg(long, env = "TERMINBUCH_SMTP_PASSWORD", hide_env_values = true, global = true)]
+    pub smtp_password: Option<String>,
+
+    /// Sender, e.g. `Landeshauptstadt Hannover <termine@example.org>`; the display name is what
+    /// confidential units' emails show.
+    #[arg(long, env = "TERMINBUCH_MAIL_FROM", default_value = "Landeshauptstadt Hannover <terminbuch@localhost>",
+          global = true, value_parser = parse_mailbox_from)]
+    pub mail_from: Mailbox,
+
+    /// Optional Reply-To address.
+    #[arg(long, env = "TERMINBUCH_MAIL_REPLY_TO", global = true, value_parser = parse_mailbox_reply_to)]
+    pub mail_reply_to: Option<Mailbox>,
+
+    /// Longest wait between two delivery attempts, in seconds.
+    #[arg(long, env = "TERMINBUCH_MAIL_MAX_BACKOFF_SECS", default_value_t = 1800, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=86_400))]
+    pub mail_max_backoff_secs: u32,
+
+    /// How long after it was queued an email is still retried, in hours; then it is marked failed.
+    #[arg(long, env = "TERMINBUCH_MAIL_RETRY_HORIZON_HOURS", default_value_t = 48, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=720))]
+    pub mail_retry_horizon_hours: u32,
+
+    /// Reminders go out this many hours before the appointment.
+    #[arg(long, env = "TERMINBUCH_REMINDER_LEAD_HOURS", default_value_t = 24, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=336))]
+    pub reminder_lead_hours: u32,
+
+    /// Connection and per-command timeout towards the SMTP server, in seconds.
+    #[arg(long, env = "TERMINBUCH_SMTP_TIMEOUT_SECS", default_value_t = 30, global = true,
+          value_parser = clap::value_parser!(u32).range(1..=600))]
+    pub smtp_timeout_secs: u32,
+
+    /// How often the dispatcher looks for due emails, in milliseconds.
+    #[arg(long, env = "TERMINBUCH_MAIL_POLL_MS", default_value_t = 2000, global = true,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub mail_poll_ms: u64,
+}
+
+/// Transport security towards the SMTP server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
+}
+
+impl MailSettings {
+    /// Defaults for tests: `.eml` files, a short timeout and a fast poll.
+    pub fn for_tests() -> Self {
+        Self {
+            smtp_host: None,
+            smtp_port: None,
+            smtp_security: SmtpSecurity::None,
+            smtp_user: None,
+            smtp_password: None,
+            mail_from: "Landeshauptstadt Hannover <terminbuch@example.org>".parse().expect("a valid test sender"),
+            mail_reply_to: None,
+            mail_max_backoff_secs: 1,
+            mail_retry_horizon_hours: 48,
+            reminder_lead_hours: 24,
+            smtp_timeout_secs: 2,
+            mail_poll_ms: 50,
+        }
+    }
+
+    /// Checks what clap cannot: plain SMTP only towards a loopback host.
+    ///
+    /// # Errors
+    /// A message naming the variable.
+    pub fn validate(&self) -> Result<(), String> {
+        if let (Some(host), SmtpSecurity::None) = (&self.smtp_host, self.smtp_security) {
+            let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(format!(
+                    "TERMINBUCH_SMTP_SECURITY=none is allowed only for a loopback TERMINBUCH_SMTP_HOST \
+                     (got {host:?}); use starttls or tls"
+                ));
+            }
+        }
+        if self.smtp_user.is_some() != self.smtp_password.is_some() {
+            return Err("TERMINBUCH_SMTP_USER and TERMINBUCH_SMTP_PASSWORD must be set together".to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// The validated list of extra closure days.
@@ -78,6 +188,7 @@ impl Settings {
             data_dir: std::env::temp_dir(),
             demo_seed: Some(false),
             secure_cookies: false,
+            mail: MailSettings::for_tests(),
         }
     }
 
@@ -95,6 +206,14 @@ impl Settings {
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
     }
+}
+
+fn parse_mailbox_from(value: &str) -> Result<Mailbox, String> {
+    value.parse().map_err(|err| format!("TERMINBUCH_MAIL_FROM must be `Name <address>` or an address ({err})"))
+}
+
+fn parse_mailbox_reply_to(value: &str) -> Result<Mailbox, String> {
+    value.parse().map_err(|err| format!("TERMINBUCH_MAIL_REPLY_TO must be `Name <address>` or an address ({err})"))
 }
 
 fn parse_listen(value: &str) -> Result<SocketAddr, String> {

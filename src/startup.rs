@@ -1,5 +1,5 @@
 //! Building and running the application: database, first-start bootstrap, HTTP server, and the
-//! background task that keeps the slot horizon rolling.
+//! background tasks that keep the slot horizon rolling and send emails.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::mail::Dispatcher;
 use crate::services::{auth, schedule, seed};
 use crate::state::AppState;
 use crate::store::{self, directory};
@@ -53,6 +54,7 @@ pub fn redact(url: &str) -> String {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    dispatcher: Dispatcher,
 }
 
 /// What first start did, to be printed for the operator.
@@ -89,9 +91,13 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (TERMINBUCH_LISTEN)", settings.listen))?;
+        let dispatcher = Dispatcher::new(deps.db.clone(), deps.clock.clone(), &settings).context("setting up email")?;
+        if dispatcher.writes_files() {
+            tracing::info!(folder = %settings.data_dir.join("mail").display(), "no TERMINBUCH_SMTP_HOST: emails are written as .eml files");
+        }
         let calendar = Arc::new(settings.holiday_calendar());
         let state = AppState { db: deps.db, clock: deps.clock, settings: Arc::new(settings), calendar };
-        Ok(Self { listener, state })
+        Ok(Self { listener, state, dispatcher })
     }
 
     /// The bound address.
@@ -107,17 +113,20 @@ impl Application {
         &self.state
     }
 
-    /// Serves until Ctrl-C / SIGTERM, keeping the slot horizon rolling in the background.
+    /// Serves until Ctrl-C / SIGTERM, keeping the slot horizon rolling and sending emails in the
+    /// background.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let horizon = tokio::spawn(keep_horizon(self.state.clone()));
         let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone()));
+        let mail = tokio::spawn(self.dispatcher.run());
         let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
         horizon.abort();
         sweeper.abort();
+        mail.abort();
         served.context("HTTP server failed")
     }
 }

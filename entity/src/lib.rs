@@ -11,6 +11,7 @@ pub mod counselling_hours;
 pub mod location;
 pub mod login_failure;
 pub mod membership;
+pub mod outbox_message;
 pub mod prelude;
 pub mod session;
 pub mod slot;

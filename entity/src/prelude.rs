@@ -9,6 +9,7 @@ pub use crate::closure::Entity as Closure;
 pub use crate::counselling_hours::Entity as CounsellingHours;
 pub use crate::location::Entity as Location;
 pub use crate::membership::Entity as Membership;
+pub use crate::outbox_message::Entity as OutboxMessage;
 pub use crate::slot::Entity as Slot;
 pub use crate::staff::Entity as Staff;
 pub use crate::unit::Entity as Unit;

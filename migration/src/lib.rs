@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_directory;
 mod m20261124_000002_create_schedule;
 mod m20261124_000003_create_bookings;
+mod m20261124_000004_create_outbox;
 mod m20261124_000005_create_sessions;
 
 /// All migrations in order.
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_directory::Migration),
             Box::new(m20261124_000002_create_schedule::Migration),
             Box::new(m20261124_000003_create_bookings::Migration),
+            Box::new(m20261124_000004_create_outbox::Migration),
             Box::new(m20261124_000005_create_sessions::Migration),
         ]
     }

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod booking;
 pub mod holidays;
+pub mod outbox;
 pub mod records;
 pub mod reference;
 pub mod schedule;

@@ -47,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::health::router())
         .merge(routes::units::router())
         .merge(routes::bookings::router())
+        .merge(routes::emails::router())
         .merge(routes::hours::router())
         .split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))

@@ -13,9 +13,11 @@ use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingAction, BookingStatus, Channel, Citizen, Outcome};
 use crate::domain::holidays::HolidayCalendar;
+use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::reference::{Reference, looks_like_reference};
 use crate::domain::time::TimeSlot;
+use crate::mail;
 use crate::store::bookings::BookingFilter;
 use crate::store::{self, StoreError, audit, bookings, directory, slots};
 
@@ -46,11 +48,12 @@ pub struct NewBooking {
     pub override_reason: Option<String>,
 }
 
-/// A booking with its history.
+/// A booking with its history and the emails it caused.
 #[derive(Debug, Clone)]
 pub struct BookingDetails {
     pub booking: Booking,
     pub events: Vec<BookingEvent>,
+    pub emails: Vec<OutboxMessage>,
 }
 
 /// Books an appointment. A slot is taken with a conditional update, so of concurrent callers
@@ -114,6 +117,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "override_reason": new.override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "created", detail).await?;
+    mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, now).await?;
     txn.commit().await?;
     tracing::info!(booking = %booking.id, slot = slot.id, "booking created");
     Ok(booking)
@@ -157,7 +161,8 @@ pub async fn get(deps: Book<'_>, actor: &Actor, key: &str) -> Result<BookingDeta
     let booking = find(deps.db, key).await?;
     authorize(deps, actor, booking.unit_id, "booking.read", &format!("booking:{}", booking.id)).await?;
     let events = bookings::events(deps.db, booking.id).await?;
-    Ok(BookingDetails { booking, events })
+    let emails = store::outbox::for_booking(deps.db, booking.id).await?;
+    Ok(BookingDetails { booking, events, emails })
 }
 
 /// Bookings of the units the actor belongs to (or of `unit_id`, if given and allowed).
@@ -197,6 +202,7 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
     slots::release_seat(&txn, booking.slot_id).await?;
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
         .await?;
+    notify(&txn, booking.id, MailKind::Cancellation, now).await?;
     txn.commit().await?;
     find(deps.db, &booking.id.to_string()).await
 }
@@ -245,6 +251,7 @@ pub async fn reschedule(
         "override_reason": override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
+    notify(&txn, booking.id, MailKind::Change, now).await?;
     txn.commit().await?;
     find(deps.db, &booking.id.to_string()).await
 }
@@ -287,7 +294,15 @@ async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAct
     Ok(booking)
 }
 
-async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, ServiceError> {
+/// Queues the email a change causes, for the booking as the transaction now sees it.
+async fn notify(txn: &DatabaseTransaction, id: Uuid, kind: MailKind, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    if let Some(changed) = bookings::find(txn, id).await? {
+        mail::outbox::enqueue(txn, &changed, kind, now).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, ServiceError> {
     let found = if let Ok(id) = Uuid::parse_str(key) {
         bookings::find(db, id).await?
     } else if looks_like_reference(key) {

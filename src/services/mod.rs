@@ -5,6 +5,7 @@ pub mod availability;
 pub mod bookings;
 pub mod desk;
 pub mod directory;
+pub mod emails;
 mod error;
 pub mod hours;
 pub mod login;

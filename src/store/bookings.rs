@@ -275,3 +275,25 @@ fn booking_record(row: booking::Model) -> Booking {
         updated_by: row.updated_by,
     }
 }
+
+/// Booked appointments with email consent that start in `(from, to]`: reminder candidates.
+///
+/// # Errors
+/// Database failures.
+pub async fn emailable_starting<C: ConnectionTrait>(
+    db: &C,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Booking>, StoreError> {
+    let rows = booking::Entity::find()
+        .filter(booking::Column::Status.eq(StatusRow::Booked))
+        .filter(booking::Column::EmailConsent.eq(true))
+        .filter(booking::Column::CitizenEmail.is_not_null())
+        .filter(booking::Column::StartsAt.gt(from))
+        .filter(booking::Column::StartsAt.lte(to))
+        .order_by_asc(booking::Column::StartsAt)
+        .limit(1000)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(booking_record).collect())
+}

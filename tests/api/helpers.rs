@@ -43,9 +43,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// The server with demo data and its clock fixed at `now`; slots for 12 weeks.
 pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
+    spawn_app_with(now, |_| {}).await
+}
+
+/// Like [`spawn_app_at`], with settings changed first (e.g. the SMTP server of a mail test).
+pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     LazyLock::force(&TRACING);
     let test_db = TestDb::create().await;
-    let settings = Settings::for_tests(&test_db.url);
+    let mut settings = Settings::for_tests(&test_db.url);
+    configure(&mut settings);
     let clock = Clock::fixed(now);
     let deps = Dependencies { db: test_db.conn.clone(), clock: clock.clone() };
     bootstrap(&settings, &deps).await.expect("migrations and first admin");

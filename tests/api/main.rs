@@ -5,6 +5,8 @@ mod access;
 mod bookings;
 mod concurrency;
 mod helpers;
+mod mail;
 mod schedule;
 mod service;
+mod smtp_sink;
 mod test_db;

@@ -18,6 +18,7 @@ use crate::domain::time::TimeSlot;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, NewBooking, Target};
 use crate::services::directory;
 use crate::state::AppState;
@@ -126,12 +127,14 @@ pub struct EventResponse {
     pub detail: serde_json::Value,
 }
 
-/// A booking with its history.
+/// A booking with its history and the emails it caused.
 #[derive(Serialize, ToSchema)]
 pub struct BookingDetailResponse {
     #[serde(flatten)]
     pub booking: BookingResponse,
     pub history: Vec<EventResponse>,
+    /// Emails to the citizen, oldest first, with their delivery state.
+    pub emails: Vec<EmailResponse>,
 }
 
 fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
@@ -255,6 +258,7 @@ async fn get_booking(
     Ok(Json(BookingDetailResponse {
         booking: booking_response(details.booking, tz),
         history: details.events.into_iter().map(|e| event_response(e, tz)).collect(),
+        emails: details.emails.iter().map(|e| email_response(e, tz)).collect(),
     }))
 }
 

@@ -1,6 +1,7 @@
 //! One module per resource, each with its handlers and DTOs.
 
 pub mod bookings;
+pub mod emails;
 pub mod health;
 pub mod hours;
 pub mod units;

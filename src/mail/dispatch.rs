@@ -1,0 +1,318 @@
+//! The dispatcher: queues due reminders, claims due outbox rows with a lease, composes and sends
+//! them, and records the outcome. Several may run against one database; each row goes to one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use rand::RngExt;
+use sea_orm::DatabaseConnection;
+use tokio::task::JoinSet;
+
+use super::ics::{self, Invite, Method};
+use super::messages::{AppointmentMail, MailFacts};
+use super::transport::SendError;
+use super::{MailError, Templates, Transport, outbox};
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::booking::BookingStatus;
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, backoff};
+use crate::store::{self, bookings, directory};
+
+/// How many rows one round claims (and sends concurrently).
+const BATCH: u64 = 16;
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub reminders_queued: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// Everything the dispatcher needs; cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: DatabaseConnection,
+    clock: Clock,
+    transport: Transport,
+    templates: Templates,
+    tz: Tz,
+    from: Mailbox,
+    reply_to: Option<Mailbox>,
+    max_backoff: TimeDelta,
+    horizon: TimeDelta,
+    reminder_lead: TimeDelta,
+    lease: TimeDelta,
+    poll: Duration,
+}
+
+enum Composed {
+    Send(Box<Message>),
+    Skip(&'static str),
+}
+
+impl Dispatcher {
+    /// Loads the templates and builds the transport.
+    ///
+    /// # Errors
+    /// `MailError::Config` or `MailError::Template`: the service should not start.
+    pub fn new(db: DatabaseConnection, clock: Clock, settings: &Settings) -> Result<Self, MailError> {
+        let mail = &settings.mail;
+        let transport = Transport::from_settings(mail, &settings.data_dir)?;
+        let timeout = i64::from(mail.smtp_timeout_secs);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                transport,
+                templates: Templates::load()?,
+                tz: settings.time_zone,
+                from: mail.mail_from.clone(),
+                reply_to: mail.mail_reply_to.clone(),
+                max_backoff: TimeDelta::seconds(i64::from(mail.mail_max_backoff_secs)),
+                horizon: TimeDelta::hours(i64::from(mail.mail_retry_horizon_hours)),
+                reminder_lead: TimeDelta::hours(i64::from(mail.reminder_lead_hours)),
+                lease: TimeDelta::seconds(timeout * 8 + 60),
+                poll: Duration::from_millis(mail.mail_poll_ms),
+            }),
+        })
+    }
+
+    /// Whether messages only go to `.eml` files.
+    pub fn writes_files(&self) -> bool {
+        self.inner.transport.is_files()
+    }
+
+    /// Runs forever (a task of the server): every poll interval, queues due reminders and starts
+    /// deliveries of due messages, up to [`BATCH`] at once. A slow or hung delivery only holds
+    /// its own slot; the others go on.
+    pub async fn run(self) {
+        let mut tick = tokio::time::interval(self.inner.poll);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut in_flight = JoinSet::new();
+        loop {
+            tick.tick().await;
+            while let Some(done) = in_flight.try_join_next() {
+                let _ = tally(done);
+            }
+            if let Err(err) = self.queue_reminders().await {
+                tracing::error!(error = ?err, "queueing reminders failed");
+            }
+            let free = usize::try_from(BATCH).unwrap_or(16).saturating_sub(in_flight.len());
+            if free == 0 {
+                continue;
+            }
+            match store::outbox::due(&self.inner.db, self.inner.clock.now(), free as u64).await {
+                Ok(due) => {
+                    for id in due {
+                        let this = self.clone();
+                        in_flight.spawn(async move { this.deliver(id).await });
+                    }
+                }
+                Err(err) => tracing::error!(error = ?err, "looking for due emails failed"),
+            }
+        }
+    }
+
+    /// Queues due reminders, then sends everything due now until nothing is left.
+    ///
+    /// # Errors
+    /// Database failures (a failed delivery is recorded, not returned).
+    pub async fn run_once(&self) -> Result<Report, MailError> {
+        let mut report = Report { reminders_queued: self.queue_reminders().await?, ..Report::default() };
+        // Each round either records an outcome for every claimed row or leaves it leased, so
+        // rows never come back within one run; the bound only guards against surprises.
+        for _ in 0..10_000 {
+            let due = store::outbox::due(&self.inner.db, self.inner.clock.now(), BATCH).await?;
+            if due.is_empty() {
+                break;
+            }
+            let mut tasks = JoinSet::new();
+            for id in due {
+                let this = self.clone();
+                tasks.spawn(async move { this.deliver(id).await });
+            }
+            while let Some(done) = tasks.join_next().await {
+                match tally(done) {
+                    Some(DeliveryState::Sent) => report.sent += 1,
+                    Some(DeliveryState::Retrying | DeliveryState::Queued) => report.retrying += 1,
+                    Some(DeliveryState::Failed) => report.failed += 1,
+                    Some(DeliveryState::Skipped) => report.skipped += 1,
+                    None => {}
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// Queues a reminder for each booked appointment that starts within the lead time, was
+    /// booked (or last moved) at least the lead time ahead, and has none for its current time.
+    async fn queue_reminders(&self) -> Result<usize, MailError> {
+        let (now, lead) = (self.inner.clock.now(), self.inner.reminder_lead);
+        let mut queued = 0;
+        for booking in bookings::emailable_starting(&self.inner.db, now, now + lead).await? {
+            if booking.updated_at + lead > booking.starts_at {
+                continue;
+            }
+            if outbox::enqueue(&self.inner.db, &booking, MailKind::Reminder, now).await? {
+                queued += 1;
+            }
+        }
+        Ok(queued)
+    }
+
+    /// Claims one row, sends it and records the outcome; `None` if another dispatcher had it.
+    #[tracing::instrument(skip(self), fields(kind, attempt))]
+    async fn deliver(&self, id: uuid::Uuid) -> Result<Option<DeliveryState>, MailError> {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let Some(message) = store::outbox::claim(&inner.db, id, now, now + inner.lease).await? else {
+            return Ok(None);
+        };
+        tracing::Span::current().record("kind", message.kind.as_str()).record("attempt", message.attempts);
+        let outcome = match self.compose(&message, now).await {
+            Ok(Composed::Skip(why)) => Outcome::Skipped(why.to_owned()),
+            Ok(Composed::Send(email)) => match inner.transport.send(&email, &message.id.to_string()).await {
+                Ok(()) => Outcome::Sent,
+                Err(SendError::Permanent(reply)) => Outcome::Failed(reply),
+                Err(SendError::Transient(reason)) => self.retry_or_give_up(&message, reason),
+            },
+            Err(MailError::Store(err)) => return Err(err.into()),
+            Err(err) => Outcome::Failed(err.to_string()),
+        };
+        let done_at = inner.clock.now();
+        let (state, next, error, sent_at) = match outcome {
+            Outcome::Sent => (DeliveryState::Sent, None, None, Some(done_at)),
+            Outcome::Retry(at, reason) => (DeliveryState::Retrying, Some(at), Some(reason), None),
+            Outcome::Failed(reason) => (DeliveryState::Failed, None, Some(reason), None),
+            Outcome::Skipped(reason) => (DeliveryState::Skipped, None, Some(reason), None),
+        };
+        match &error {
+            Some(reason) if state != DeliveryState::Skipped => {
+                tracing::warn!(outbox = %message.id, ?state, reason, "email not delivered");
+            }
+            _ => tracing::info!(outbox = %message.id, ?state, "email handled"),
+        }
+        store::outbox::record_outcome(&inner.db, &message, state, next, error, sent_at).await?;
+        Ok(Some(state))
+    }
+
+    fn retry_or_give_up(&self, message: &OutboxMessage, reason: String) -> Outcome {
+        let jitter = rand::rng().random::<f64>();
+        let next = self.inner.clock.now() + backoff(message.attempts, self.inner.max_backoff, jitter);
+        if next > message.created_at + self.inner.horizon {
+            Outcome::Failed(format!("gave up after {} attempts: {reason}", message.attempts))
+        } else {
+            Outcome::Retry(next, reason)
+        }
+    }
+
+    /// Builds the email from the row's snapshot and the booking's current details.
+    async fn compose(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Result<Composed, MailError> {
+        let inner = &self.inner;
+        let db = &inner.db;
+        let missing = |what: &str| MailError::Compose(format!("the {what} no longer exists"));
+        let booking = bookings::find(db, message.booking_id).await?.ok_or_else(|| missing("booking"))?;
+        if message.kind == MailKind::Reminder
+            && (booking.status != BookingStatus::Booked || booking.sequence != message.sequence)
+        {
+            return Ok(Composed::Skip("the appointment was moved or cancelled"));
+        }
+        let unit = directory::find_unit_by_id(db, booking.unit_id).await?.ok_or_else(|| missing("unit"))?;
+        let location = directory::find_location(db, unit.location_id).await?;
+        let counsellor = directory::find_staff(db, message.counsellor_id).await?;
+        let lang = inner.templates.language_for(&message.language);
+        let facts = MailFacts {
+            citizen_name: &booking.citizen.name,
+            starts_at: message.starts_at,
+            ends_at: message.ends_at,
+            unit: &unit,
+            location: location.as_ref(),
+            counsellor_name: counsellor.as_ref().map(|c| c.display_name.as_str()),
+            reference: &booking.reference,
+            interpreter_language: booking.citizen.interpreter_language.as_deref(),
+        };
+        let mail = AppointmentMail::new(&facts, lang, inner.tz);
+        let rendered = inner.templates.render(message.kind, lang, &mail)?;
+        let method = if message.kind == MailKind::Cancellation { Method::Cancel } else { Method::Request };
+        // Confidential units: the sender's display name stays the neutral configured one.
+        let sender_name = match (&inner.from.name, unit.confidential) {
+            (Some(name), true) => name.clone(),
+            (Some(name), false) => format!("{} – {name}", unit.name),
+            (None, _) => "Landeshauptstadt Hannover".to_owned(),
+        };
+        let invite = Invite {
+            booking_id: booking.id,
+            sequence: message.sequence,
+            method,
+            starts_at: message.starts_at,
+            ends_at: message.ends_at,
+            tz: inner.tz,
+            summary: &rendered.subject,
+            location: &mail.location_line(),
+            description: &format!("{} {}", mail.reference, mail.phone),
+            organizer_name: &sender_name,
+            organizer_email: inner.from.email.as_ref(),
+            attendee_email: &message.recipient,
+            stamp: message.created_at,
+        };
+        let calendar = ics::calendar(&invite);
+        let to: lettre::Address =
+            message.recipient.parse().map_err(|err| MailError::Compose(format!("recipient address: {err}")))?;
+        let calendar_type = |mime: &str| {
+            ContentType::parse(&format!("{mime}; charset=utf-8; method={}", method.as_str()))
+                .map_err(|err| MailError::Compose(err.to_string()))
+        };
+        let body = MultiPart::alternative()
+            .singlepart(SinglePart::plain(rendered.text))
+            .singlepart(SinglePart::html(rendered.html))
+            .singlepart(SinglePart::builder().header(calendar_type("text/calendar")?).body(calendar.clone()));
+        let mut builder = Message::builder()
+            .message_id(Some(message.message_id.clone()))
+            .from(Mailbox::new(Some(sender_name.clone()), inner.from.email.clone()))
+            .to(Mailbox::new(None, to))
+            .subject(rendered.subject)
+            .date(std::time::SystemTime::from(now));
+        if let Some(reply_to) = &inner.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let attachment = Attachment::new("termin.ics".to_owned()).body(calendar, calendar_type("application/ics")?);
+        let email = builder
+            .multipart(MultiPart::mixed().multipart(body).singlepart(attachment))
+            .map_err(|err| MailError::Compose(err.to_string()))?;
+        Ok(Composed::Send(Box::new(email)))
+    }
+}
+
+/// The state a finished delivery task recorded, logging what went wrong around it.
+fn tally(done: Result<Result<Option<DeliveryState>, MailError>, tokio::task::JoinError>) -> Option<DeliveryState> {
+    match done {
+        Ok(Ok(state)) => state,
+        Ok(Err(err)) => {
+            tracing::error!(error = ?err, "recording a delivery failed");
+            None
+        }
+        Err(err) => {
+            tracing::error!(error = ?err, "a delivery task panicked");
+            None
+        }
+    }
+}
+
+enum Outcome {
+    Sent,
+    Retry(DateTime<Utc>, String),
+    Failed(String),
+    Skipped(String),
+}

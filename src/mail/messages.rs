@@ -1,0 +1,96 @@
+//! What an appointment email says, as typed fields the templates read. All kinds share one
+//! shape: the confirmation, change, cancellation and reminder of one appointment.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::dates;
+use crate::domain::records::{Location, Unit};
+use crate::domain::reference::Reference;
+
+/// The fields of every appointment email (see `templates/email/`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentMail {
+    /// Name or pseudonym as given on the phone.
+    pub citizen_name: String,
+    /// Start spelled out in the citizen's language and the unit's zone.
+    pub when: String,
+    pub date: String,
+    pub time: String,
+    pub duration_minutes: i64,
+    pub unit_name: String,
+    /// The unit as the subject may name it: `None` for confidential units.
+    pub subject_unit: Option<String>,
+    pub confidential: bool,
+    /// Not shown for confidential units (minimal data).
+    pub counsellor_name: Option<String>,
+    pub location: Option<Place>,
+    /// Display form, e.g. `ACDE-FGH3`.
+    pub reference: String,
+    /// The interpreter's language in its own name, if one is arranged.
+    pub interpreter: Option<String>,
+    /// Where to call to cancel or change.
+    pub phone: String,
+}
+
+/// Address, floor and accessibility notes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Place {
+    pub name: String,
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub floor: String,
+    pub accessibility_notes: String,
+}
+
+/// The parts an appointment email is made of.
+pub struct MailFacts<'a> {
+    pub citizen_name: &'a str,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub unit: &'a Unit,
+    pub location: Option<&'a Location>,
+    pub counsellor_name: Option<&'a str>,
+    pub reference: &'a str,
+    pub interpreter_language: Option<&'a str>,
+}
+
+impl AppointmentMail {
+    /// Spells the facts out in `lang` (an available template language) and zone `tz`.
+    pub fn new(facts: &MailFacts<'_>, lang: &str, tz: Tz) -> Self {
+        let start = facts.starts_at.with_timezone(&tz);
+        let unit = facts.unit;
+        Self {
+            citizen_name: facts.citizen_name.to_owned(),
+            when: dates::spell_out(start, lang),
+            date: dates::spell_date(start, lang),
+            time: dates::spell_time(start, lang),
+            duration_minutes: (facts.ends_at - facts.starts_at).num_minutes(),
+            unit_name: unit.name.clone(),
+            subject_unit: (!unit.confidential).then(|| unit.name.clone()),
+            confidential: unit.confidential,
+            counsellor_name: facts.counsellor_name.filter(|_| !unit.confidential).map(str::to_owned),
+            location: facts.location.map(|l| Place {
+                name: l.name.clone(),
+                street: l.street.clone(),
+                postal_code: l.postal_code.clone(),
+                city: l.city.clone(),
+                floor: l.floor.clone(),
+                accessibility_notes: l.accessibility_notes.clone(),
+            }),
+            reference: Reference::parse(facts.reference).map_or_else(|_| facts.reference.to_owned(), |r| r.to_string()),
+            interpreter: facts.interpreter_language.map(|code| dates::endonym(code).to_owned()),
+            phone: unit.phone.clone(),
+        }
+    }
+
+    /// One line for the calendar entry's LOCATION.
+    pub fn location_line(&self) -> String {
+        self.location
+            .as_ref()
+            .map(|p| format!("{}, {} {}, {}", p.street, p.postal_code, p.city, p.floor))
+            .unwrap_or_default()
+    }
+}

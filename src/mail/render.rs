@@ -1,0 +1,187 @@
+//! Templates (`templates/email/<kind>/<lang>/{subject.txt, body.txt, body.html}`, embedded at
+//! build time) rendered with minijinja: all loaded and checked at start-up; German is the fallback.
+
+use std::collections::BTreeSet;
+
+use minijinja::{Environment, UndefinedBehavior};
+
+use super::MailError;
+use super::messages::AppointmentMail;
+use crate::domain::outbox::MailKind;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/email_templates.rs"));
+}
+
+const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
+
+/// The fallback language: every kind must exist in it.
+pub const FALLBACK: &str = "de";
+
+/// Subject, plain text and HTML of one email.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Every email template, parsed.
+pub struct Templates {
+    env: Environment<'static>,
+    languages: BTreeSet<String>,
+}
+
+impl Templates {
+    /// Parses the embedded templates and checks that each language has all files of all kinds.
+    ///
+    /// # Errors
+    /// `MailError::Template` naming the broken or missing file.
+    pub fn load() -> Result<Self, MailError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_keep_trailing_newline(true);
+        let mut languages = BTreeSet::new();
+        for (name, source) in embedded::EMBEDDED {
+            env.add_template(name, source).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
+            if let Some(lang) = name.split('/').nth(1) {
+                languages.insert(lang.to_owned());
+            }
+        }
+        let templates = Self { env, languages };
+        for lang in &templates.languages {
+            for kind in MailKind::ALL {
+                for file in FILES {
+                    let name = format!("{}/{lang}/{file}", kind.as_str());
+                    templates.env.get_template(&name).map_err(|_| MailError::Template(format!("{name} is missing")))?;
+                }
+            }
+        }
+        if !templates.languages.contains(FALLBACK) {
+            return Err(MailError::Template("the German templates are missing".to_owned()));
+        }
+        Ok(templates)
+    }
+
+    /// The languages with templates, e.g. `["ar", "de", "en", …]`.
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        self.languages.iter().map(String::as_str)
+    }
+
+    /// The template language for a citizen's preferred language (German if there is none).
+    pub fn language_for<'a>(&'a self, preferred: &str) -> &'a str {
+        self.languages.get(preferred).map_or(FALLBACK, String::as_str)
+    }
+
+    /// Renders one email in `lang` (must be a [`Templates::language_for`] result).
+    ///
+    /// # Errors
+    /// `MailError::Template` when a template fails (e.g. names a field that does not exist).
+    pub fn render(&self, kind: MailKind, lang: &str, mail: &AppointmentMail) -> Result<Rendered, MailError> {
+        let part = |file: &str| -> Result<String, MailError> {
+            let name = format!("{}/{lang}/{file}", kind.as_str());
+            let template = self.env.get_template(&name).map_err(|err| MailError::Template(format!("{name}: {err}")))?;
+            template.render(mail).map_err(|err| MailError::Template(format!("{name}: {err:#}")))
+        };
+        let subject = part("subject.txt")?.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(Rendered { subject, text: part("body.txt")?, html: part("body.html")? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::domain::records::{Location, Unit};
+    use crate::mail::messages::MailFacts;
+
+    fn unit(confidential: bool) -> Unit {
+        Unit {
+            id: 1,
+            slug: "ads".into(),
+            name: "Antidiskriminierungsstelle".into(),
+            short_name: "ADS".into(),
+            phone: "0511 168-00000".into(),
+            email: "ads@example.org".into(),
+            location_id: 1,
+            default_slot_minutes: 45,
+            languages: vec!["de".into()],
+            confidential,
+        }
+    }
+
+    fn location() -> Location {
+        Location {
+            id: 1,
+            name: "Hamburger Allee 25".into(),
+            street: "Hamburger Allee 25".into(),
+            postal_code: "30161".into(),
+            city: "Hannover".into(),
+            floor: "11. Stock".into(),
+            accessibility_notes: "Aufzug vorhanden".into(),
+        }
+    }
+
+    fn mail(lang: &str, confidential: bool) -> AppointmentMail {
+        let starts_at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid");
+        let (unit, location) = (unit(confidential), location());
+        let facts = MailFacts {
+            citizen_name: "Ayşe <Test> & Co",
+            starts_at,
+            ends_at: starts_at + chrono::TimeDelta::minutes(45),
+            unit: &unit,
+            location: Some(&location),
+            counsellor_name: Some("Frau Beispiel"),
+            reference: "ACDEFGH3",
+            interpreter_language: Some("tr"),
+        };
+        AppointmentMail::new(&facts, lang, chrono_tz::Europe::Berlin)
+    }
+
+    #[test]
+    fn every_kind_renders_in_every_language() {
+        let templates = Templates::load().expect("templates load");
+        let languages: Vec<&str> = templates.languages().collect();
+        for lang in ["de", "en", "tr", "ar", "ru", "uk"] {
+            assert!(languages.contains(&lang), "{lang} templates exist");
+        }
+        for lang in languages {
+            for kind in MailKind::ALL {
+                for confidential in [false, true] {
+                    let rendered = templates.render(kind, lang, &mail(lang, confidential)).expect("renders");
+                    let case = format!("{kind:?}/{lang}/confidential={confidential}");
+                    assert!(!rendered.subject.is_empty() && !rendered.subject.contains('\n'), "{case}");
+                    assert!(rendered.text.contains("ACDE-FGH3"), "{case}: reference in text");
+                    assert!(rendered.html.contains("ACDE-FGH3"), "{case}: reference in html");
+                    assert!(rendered.text.contains("0511 168-00000"), "{case}: phone in text");
+                    assert!(rendered.html.contains("Ayşe &lt;Test&gt; &amp; Co"), "{case}: html escaped");
+                    assert!(!rendered.text.contains("{{") && !rendered.text.contains("{%"), "{case}");
+                    assert_eq!(rendered.subject.contains("Antidiskriminierungsstelle"), !confidential, "{case}");
+                    assert!(rendered.text.contains("Antidiskriminierungsstelle"), "{case}: the body names the unit");
+                    assert_eq!(rendered.text.contains("Frau Beispiel"), !confidential, "{case}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn german_text_spells_out_the_local_time() {
+        let templates = Templates::load().expect("templates load");
+        let rendered = templates.render(MailKind::Confirmation, "de", &mail("de", false)).expect("renders");
+        assert!(rendered.text.contains("Dienstag, 1. Dezember 2026, 10:00 Uhr"), "{}", rendered.text);
+        assert!(rendered.text.contains("Dauer: 45 Minuten"));
+        assert!(rendered.text.contains("Türkçe"), "interpreter language");
+        assert!(rendered.text.contains("11. Stock"));
+    }
+
+    #[test]
+    fn arabic_html_is_right_to_left_and_unknown_languages_fall_back_to_german() {
+        let templates = Templates::load().expect("templates load");
+        let rendered = templates.render(MailKind::Reminder, "ar", &mail("ar", false)).expect("renders");
+        assert!(rendered.html.contains(r#"dir="rtl""#));
+        assert_eq!(templates.language_for("xx"), "de");
+        assert_eq!(templates.language_for("tr"), "tr");
+    }
+}

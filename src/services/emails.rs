@@ -1,0 +1,80 @@
+//! Staff's view of the emails to citizens: resend the latest notice of a booking, and list the
+//! bookings of a unit whose confirmation could not be delivered (someone should call).
+
+use uuid::Uuid;
+
+use super::ServiceError;
+use super::bookings::{Book, authorize, find};
+use super::directory::find_unit;
+use crate::domain::access::Actor;
+use crate::domain::booking::BookingStatus;
+use crate::domain::outbox::{MailKind, OutboxMessage};
+use crate::domain::records::Booking;
+use crate::mail;
+use crate::store::{self, bookings};
+
+/// A booking whose confirmation (or change notice) failed, with that email.
+#[derive(Debug, Clone)]
+pub struct FailedEmail {
+    pub booking: Booking,
+    pub email: OutboxMessage,
+}
+
+/// Queues the booking's current notice again (confirmation, change or cancellation, as the
+/// booking now stands) with a new Message-ID. Returns the booking's emails.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Conflict { code: "no_email_consent" }`.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<OutboxMessage>, ServiceError> {
+    let booking = find(deps.db, key).await?;
+    authorize(deps, actor, booking.unit_id, "booking.resend", &format!("booking:{}", booking.id)).await?;
+    if !booking.citizen.may_be_emailed() {
+        return Err(ServiceError::conflict("no_email_consent", "the citizen gave no email address or no consent"));
+    }
+    let kind = match booking.status {
+        BookingStatus::Cancelled => MailKind::Cancellation,
+        _ if booking.sequence == 0 => MailKind::Confirmation,
+        _ => MailKind::Change,
+    };
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    mail::outbox::enqueue(&txn, &booking, kind, now).await?;
+    let detail = serde_json::json!({ "kind": kind });
+    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "email_resent", detail).await?;
+    txn.commit().await?;
+    Ok(store::outbox::for_booking(deps.db, booking.id).await?)
+}
+
+/// Booked appointments of a unit whose latest confirmation or change notice failed.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`.
+pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> Result<Vec<FailedEmail>, ServiceError> {
+    let unit = find_unit(deps.db, unit_key).await?;
+    authorize(deps, actor, unit.id, "email.list_failed", &format!("unit:{}", unit.id)).await?;
+    let mut found: Vec<FailedEmail> = Vec::new();
+    for email in store::outbox::failed_for_unit(deps.db, unit.id).await? {
+        if found.iter().any(|f| f.booking.id == email.booking_id) {
+            continue;
+        }
+        if delivered_later(deps, email.booking_id, &email).await? {
+            continue;
+        }
+        if let Some(booking) = bookings::find(deps.db, email.booking_id).await? {
+            found.push(FailedEmail { booking, email });
+        }
+    }
+    Ok(found)
+}
+
+/// Whether a later confirmation or change notice of the booking got through (e.g. a resend).
+async fn delivered_later(deps: Book<'_>, booking_id: Uuid, failed: &OutboxMessage) -> Result<bool, ServiceError> {
+    let emails = store::outbox::for_booking(deps.db, booking_id).await?;
+    Ok(emails.iter().any(|e| {
+        matches!(e.kind, MailKind::Confirmation | MailKind::Change)
+            && e.created_at >= failed.created_at
+            && e.id != failed.id
+            && e.state == crate::domain::outbox::DeliveryState::Sent
+    }))
+}

@@ -1,0 +1,214 @@
+//! The mail outbox: insert, claim with a lease (a conditional UPDATE that works on SQLite and
+//! PostgreSQL alike), record outcomes, and the queries staff views need.
+
+use chrono::{DateTime, Utc};
+use entity::booking;
+use entity::outbox_message::{self, DeliveryState as StateRow, MailKind as KindRow};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
+
+/// Inserts a message. With a `dedupe_key` that exists already, inserts nothing and returns false.
+///
+/// # Errors
+/// Database failures.
+pub async fn insert<C: ConnectionTrait>(db: &C, message: &OutboxMessage) -> Result<bool, StoreError> {
+    let row = outbox_message::ActiveModel {
+        id: Set(message.id),
+        booking_id: Set(message.booking_id),
+        kind: Set(kind_row(message.kind)),
+        state: Set(state_row(message.state)),
+        recipient: Set(message.recipient.clone()),
+        language: Set(message.language.clone()),
+        message_id: Set(message.message_id.clone()),
+        dedupe_key: Set(message.dedupe_key.clone()),
+        counsellor_id: Set(message.counsellor_id),
+        starts_at: Set(message.starts_at),
+        ends_at: Set(message.ends_at),
+        sequence: Set(message.sequence),
+        attempts: Set(message.attempts),
+        next_attempt_at: Set(message.next_attempt_at),
+        locked_until: Set(None),
+        last_error: Set(message.last_error.clone()),
+        created_at: Set(message.created_at),
+        sent_at: Set(message.sent_at),
+    };
+    let inserted = outbox_message::Entity::insert(row)
+        .on_conflict(OnConflict::column(outbox_message::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// Ids of messages due at `now` and not leased, oldest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn due<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, limit: u64) -> Result<Vec<Uuid>, StoreError> {
+    let ids = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::Id)
+        .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
+        .filter(outbox_message::Column::NextAttemptAt.lte(now))
+        .filter(unleased(now))
+        .order_by_asc(outbox_message::Column::NextAttemptAt)
+        .order_by_asc(outbox_message::Column::Id)
+        .limit(limit)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?;
+    Ok(ids)
+}
+
+/// Takes the lease on a due message until `lease_until` and counts the attempt. Of concurrent
+/// dispatchers exactly one gets `Some`.
+///
+/// # Errors
+/// Database failures.
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    id: Uuid,
+    now: DateTime<Utc>,
+    lease_until: DateTime<Utc>,
+) -> Result<Option<OutboxMessage>, StoreError> {
+    let result = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::LockedUntil, Expr::value(lease_until))
+        .col_expr(outbox_message::Column::Attempts, Expr::col(outbox_message::Column::Attempts).add(1))
+        .filter(outbox_message::Column::Id.eq(id))
+        .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
+        .filter(outbox_message::Column::NextAttemptAt.lte(now))
+        .filter(unleased(now))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(None);
+    }
+    Ok(outbox_message::Entity::find_by_id(id).one(db).await?.map(message_record))
+}
+
+fn unleased(now: DateTime<Utc>) -> Condition {
+    Condition::any().add(outbox_message::Column::LockedUntil.is_null()).add(outbox_message::Column::LockedUntil.lt(now))
+}
+
+/// Records the outcome of the attempt `message` was claimed for and releases the lease. A stale attempt
+/// (whose lease expired and which another dispatcher took over) records nothing.
+///
+/// # Errors
+/// Database failures.
+pub async fn record_outcome<C: ConnectionTrait>(
+    db: &C,
+    message: &OutboxMessage,
+    state: DeliveryState,
+    next_attempt_at: Option<DateTime<Utc>>,
+    error: Option<String>,
+    sent_at: Option<DateTime<Utc>>,
+) -> Result<(), StoreError> {
+    let mut update = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::State, Expr::value(state_row(state)))
+        .col_expr(outbox_message::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox_message::Column::SentAt, Expr::value(sent_at));
+    if let Some(at) = next_attempt_at {
+        update = update.col_expr(outbox_message::Column::NextAttemptAt, Expr::value(at));
+    }
+    if error.is_some() {
+        update = update.col_expr(outbox_message::Column::LastError, Expr::value(error));
+    }
+    update
+        .filter(outbox_message::Column::Id.eq(message.id))
+        .filter(outbox_message::Column::Attempts.eq(message.attempts))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The emails of a booking, oldest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn for_booking<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<OutboxMessage>, StoreError> {
+    let rows = outbox_message::Entity::find()
+        .filter(outbox_message::Column::BookingId.eq(booking_id))
+        .order_by_asc(outbox_message::Column::CreatedAt)
+        .order_by_asc(outbox_message::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(message_record).collect())
+}
+
+/// Failed confirmations and change notices of booked appointments of a unit, oldest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn failed_for_unit<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Vec<OutboxMessage>, StoreError> {
+    let bookings_of_unit = Query::select()
+        .column(booking::Column::Id)
+        .from(booking::Entity)
+        .and_where(booking::Column::UnitId.eq(unit_id))
+        .and_where(booking::Column::Status.eq(booking::BookingStatus::Booked))
+        .to_owned();
+    let rows = outbox_message::Entity::find()
+        .filter(outbox_message::Column::BookingId.in_subquery(bookings_of_unit))
+        .filter(outbox_message::Column::Kind.is_in([KindRow::Confirmation, KindRow::Change]))
+        .filter(outbox_message::Column::State.eq(StateRow::Failed))
+        .order_by_asc(outbox_message::Column::CreatedAt)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(message_record).collect())
+}
+
+fn kind_row(kind: MailKind) -> KindRow {
+    match kind {
+        MailKind::Confirmation => KindRow::Confirmation,
+        MailKind::Change => KindRow::Change,
+        MailKind::Cancellation => KindRow::Cancellation,
+        MailKind::Reminder => KindRow::Reminder,
+    }
+}
+
+fn state_row(state: DeliveryState) -> StateRow {
+    match state {
+        DeliveryState::Queued => StateRow::Queued,
+        DeliveryState::Retrying => StateRow::Retrying,
+        DeliveryState::Sent => StateRow::Sent,
+        DeliveryState::Failed => StateRow::Failed,
+        DeliveryState::Skipped => StateRow::Skipped,
+    }
+}
+
+fn message_record(row: outbox_message::Model) -> OutboxMessage {
+    OutboxMessage {
+        id: row.id,
+        booking_id: row.booking_id,
+        kind: match row.kind {
+            KindRow::Confirmation => MailKind::Confirmation,
+            KindRow::Change => MailKind::Change,
+            KindRow::Cancellation => MailKind::Cancellation,
+            KindRow::Reminder => MailKind::Reminder,
+        },
+        state: match row.state {
+            StateRow::Queued => DeliveryState::Queued,
+            StateRow::Retrying => DeliveryState::Retrying,
+            StateRow::Sent => DeliveryState::Sent,
+            StateRow::Failed => DeliveryState::Failed,
+            StateRow::Skipped => DeliveryState::Skipped,
+        },
+        recipient: row.recipient,
+        language: row.language,
+        message_id: row.message_id,
+        dedupe_key: row.dedupe_key,
+        counsellor_id: row.counsellor_id,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        sequence: row.sequence,
+        attempts: row.attempts,
+        next_attempt_at: row.next_attempt_at,
+        last_error: row.last_error,
+        created_at: row.created_at,
+        sent_at: row.sent_at,
+    }
+}

@@ -1,0 +1,317 @@
+//! Emails to citizens, against a real SMTP server on loopback: content, calendar updates,
+//! retries, permanent failures, a hung server, and an outage during a burst of bookings.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use terminbuch::config::SmtpSecurity;
+
+use crate::helpers::{TestApp, default_now, spawn_app_with};
+use crate::smtp_sink::{Plan, SmtpSink};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn spawn_with_smtp(port: u16) -> TestApp {
+    spawn_app_with(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+    })
+    .await
+}
+
+async fn first_counsellor(app: &TestApp, unit: &str) -> i64 {
+    let response = app.get_as(&app.admin_token, &format!("/api/v1/units/{unit}/counsellors")).await;
+    let counsellors: Vec<Value> = response.json().await.expect("json");
+    counsellors[0]["id"].as_i64().expect("a counsellor")
+}
+
+/// Books an ad-hoc appointment for a citizen who consented to email; returns the booking.
+async fn book(app: &TestApp, unit: &str, starts_at: &str, email: &str, language: &str) -> Value {
+    let counsellor = first_counsellor(app, unit).await;
+    let body = json!({
+        "unit": unit,
+        "counsellor_id": counsellor,
+        "starts_at": starts_at,
+        "duration_minutes": 45,
+        "citizen": { "name": "Ayşe Demir", "email": email, "language": language, "interpreter_language": "tr" },
+        "email_consent": true,
+        "override_reason": "Test: frei vereinbart",
+    });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "booking at {starts_at}");
+    response.json().await.expect("json")
+}
+
+/// Waits until the booking's email number `index` is in `state`; returns the emails.
+async fn wait_for_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let emails = emails_of(app, booking).await;
+        if emails.get(index).is_some_and(|e| e["state"] == state) {
+            return emails;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "email {index} never became {state}: {emails:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn emails_of(app: &TestApp, booking: &Value) -> Vec<Value> {
+    let id = booking["id"].as_str().expect("id");
+    let details: Value = app.get_booking(id).await.json().await.expect("json");
+    details["emails"].as_array().expect("an emails list").clone()
+}
+
+/// Moves the fixed clock on until `done` holds, so backed-off retries become due.
+async fn advance_until(app: &TestApp, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "condition not reached in time");
+        // Small steps: retries in tests back off at most 1 s, while a dispatcher's lease on a
+        // message in flight lasts longer than any SMTP attempt may take.
+        app.clock.advance(TimeDelta::seconds(1));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_confirmation_arrives_with_headers_local_time_and_a_calendar_entry() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+
+    // Assert
+    let received = sink.wait_for(1, WAIT).await;
+    let mail = &received[0];
+    assert_eq!(mail.rcpt_to, vec!["ayse@example.org".to_owned()]);
+    assert!(mail.mail_from.contains("<terminbuch@example.org>"), "envelope sender {}", mail.mail_from);
+    let parsed = mail.parsed();
+    let to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).expect("To");
+    assert_eq!(to, "ayse@example.org");
+    let from = parsed.from().and_then(|a| a.first()).expect("From");
+    assert_eq!(from.address(), Some("terminbuch@example.org"));
+    assert!(from.name().expect("a sender name").contains("Südosteuropa"), "{:?}", from.name());
+    let subject = parsed.subject().expect("Subject");
+    assert!(subject.starts_with("Terminbestätigung"), "{subject}");
+    assert!(parsed.date().is_some(), "Date header");
+    let text = mail.text();
+    assert!(text.contains("Dienstag, 1. Dezember 2026, 10:00 Uhr"), "{text}");
+    assert!(text.contains(booking["reference"].as_str().expect("reference")), "reference in {text}");
+    assert!(text.contains("11."), "floor in {text}");
+    let calendar = mail.calendar();
+    for expected in ["METHOD:REQUEST", "SEQUENCE:0", "DTSTART;TZID=Europe/Berlin:20261201T100000"] {
+        assert!(calendar.contains(expected), "{expected} in {calendar}");
+    }
+    let parsed_calendar: icalendar::Calendar = calendar.parse().expect("the ICS parses");
+    assert_eq!(parsed_calendar.events().count(), 1);
+
+    let emails = wait_for_state(&app, &booking, 0, "sent").await;
+    assert_eq!(emails.len(), 1);
+    assert_eq!(emails[0]["kind"], "confirmation");
+    let message_id = parsed.message_id().expect("Message-ID");
+    assert_eq!(format!("<{message_id}>"), emails[0]["message_id"].as_str().expect("message id"));
+}
+
+#[tokio::test]
+async fn reschedule_and_cancel_update_the_same_calendar_entry() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "en").await;
+    let id = booking["id"].as_str().expect("id").to_owned();
+    sink.wait_for(1, WAIT).await;
+
+    // Act
+    let moved = app
+        .reschedule_booking(&id, &json!({ "starts_at": "2026-12-02T11:30", "override_reason": "Test: verlegt" }))
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    sink.wait_for(2, WAIT).await;
+    assert_eq!(app.cancel_booking(&id, "citizen called").await.status(), StatusCode::OK);
+
+    // Assert
+    let received = sink.wait_for(3, WAIT).await;
+    let uid = format!("UID:{id}@terminbuch");
+    let change = received[1].calendar();
+    for expected in ["METHOD:REQUEST", "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261202T113000", uid.as_str()] {
+        assert!(change.contains(expected), "{expected} in {change}");
+    }
+    assert!(received[1].text().contains("Wednesday, 2 December 2026, 11:30"), "{}", received[1].text());
+    let cancel = received[2].calendar();
+    for expected in ["METHOD:CANCEL", "SEQUENCE:2", "STATUS:CANCELLED", uid.as_str()] {
+        assert!(cancel.contains(expected), "{expected} in {cancel}");
+    }
+    let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
+    assert_eq!(kinds, vec![json!("confirmation"), json!("change"), json!("cancellation")]);
+}
+
+#[tokio::test]
+async fn a_confidential_units_subject_and_sender_are_neutral() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    book(&app, "ads", "2026-12-01T10:00", "person@example.org", "de").await;
+
+    // Assert
+    let received = sink.wait_for(1, WAIT).await;
+    let parsed = received[0].parsed();
+    assert_eq!(parsed.subject(), Some("Ihr Termin bei der Stadt Hannover"));
+    let from = parsed.from().and_then(|a| a.first()).expect("From");
+    assert_eq!(from.name(), Some("Landeshauptstadt Hannover"));
+    assert!(received[0].text().contains("Antidiskriminierungsstelle"), "the body may name the unit");
+}
+
+#[tokio::test]
+async fn a_4xx_reply_is_retried() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sink.transactions() < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the first attempt happens");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let emails = wait_for_state(&app, &booking, 0, "retrying").await;
+    assert!(emails[0]["last_error"].as_str().expect("an error").contains("451"), "{emails:?}");
+    advance_until(&app, || !sink.received().is_empty()).await;
+
+    // Assert
+    assert_eq!(sink.transactions(), 2);
+    let emails = wait_for_state(&app, &booking, 0, "sent").await;
+    assert_eq!(emails[0]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn a_550_reply_fails_at_once_and_the_unit_sees_it() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("550 5.1.1 no such mailbox"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "nobody@example.org", "de").await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sink.transactions() < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the attempt happens");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    wait_for_state(&app, &booking, 0, "failed").await;
+    for _ in 0..5 {
+        app.clock.advance(TimeDelta::hours(1));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Assert
+    assert_eq!(sink.transactions(), 1, "a permanent failure is not retried");
+    let emails = emails_of(&app, &booking).await;
+    assert_eq!(emails[0]["state"], "failed");
+    assert_eq!(emails[0]["attempts"], 1);
+    assert!(emails[0]["last_error"].as_str().expect("the reply").contains("no such mailbox"), "{emails:?}");
+    let failed: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/suedosteuropa/failed-emails").await.json().await.expect("json");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["reference"], booking["reference"]);
+
+    // A resend with the address fixed by phone is queued again and goes out.
+    let resent = app
+        .post_as(
+            &app.admin_token,
+            &format!("/api/v1/bookings/{}/resend", booking["id"].as_str().expect("id")),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(resent.status(), StatusCode::ACCEPTED);
+    sink.wait_for(1, WAIT).await;
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_does_not_stall_the_next_message() {
+    // Arrange: the first connection hangs after accept; later ones work.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Hang);
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let first = book(&app, "suedosteuropa", "2026-12-01T10:00", "first@example.org", "de").await;
+    let second = book(&app, "suedosteuropa", "2026-12-01T11:00", "second@example.org", "de").await;
+
+    // Assert: the second goes out well before the hung attempt gives up (3 × 2 s); the first
+    // arrives once retried.
+    let received = sink.wait_for(1, Duration::from_secs(3)).await;
+    assert_eq!(received[0].rcpt_to, vec!["second@example.org".to_owned()]);
+    advance_until(&app, || sink.received().len() >= 2).await;
+    let mut to: Vec<String> = sink.received().iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    to.sort();
+    assert_eq!(to, vec!["first@example.org".to_owned(), "second@example.org".to_owned()]);
+    for booking in [&first, &second] {
+        wait_for_state(&app, booking, 0, "sent").await;
+    }
+}
+
+#[tokio::test]
+async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_once() {
+    // Arrange: nobody listens on the configured port yet.
+    let port = SmtpSink::unused_port().await;
+    let app = spawn_with_smtp(port).await;
+    let mut references = HashSet::new();
+    for i in 0..100 {
+        let day = 1 + i / 8;
+        let hour = 8 + i % 8;
+        let starts_at = format!("2026-12-{day:02}T{hour:02}:00");
+        let booking = book(&app, "suedosteuropa", &starts_at, &format!("person{i}@example.org"), "de").await;
+        references.insert(booking["reference"].as_str().expect("reference").to_owned());
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Act: the server comes up.
+    let sink = SmtpSink::start_on(port).await;
+    advance_until(&app, || sink.received().len() >= 100).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.clock.advance(TimeDelta::hours(1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Assert
+    let received = sink.received();
+    assert_eq!(received.len(), 100, "each confirmation exactly once");
+    let message_ids: HashSet<String> =
+        received.iter().map(|m| m.parsed().message_id().expect("Message-ID").to_owned()).collect();
+    assert_eq!(message_ids.len(), 100);
+    let recipients: HashSet<String> = received.iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    assert_eq!(recipients.len(), 100);
+    let mentioned = references.iter().filter(|r| received.iter().any(|m| m.text().contains(r.as_str()))).count();
+    assert_eq!(mentioned, 100);
+}
+
+#[tokio::test]
+async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "tr").await;
+    sink.wait_for(1, WAIT).await;
+
+    // Act: 23 hours before the appointment (booked 7 days ahead).
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
+    let received = sink.wait_for(2, WAIT).await;
+
+    // Assert
+    assert!(received[1].parsed().subject().expect("subject").contains("hatırlatma"), "Turkish reminder");
+    assert!(received[1].text().contains("1 Aralık 2026 Salı, 10:00"), "{}", received[1].text());
+    app.clock.advance(TimeDelta::hours(1));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sink.received().len(), 2, "a reminder is sent once");
+    let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
+    assert_eq!(kinds, vec![json!("confirmation"), json!("reminder")]);
+}
