@@ -247,10 +247,11 @@ async fn a_server_that_never_answers_does_not_stall_the_next_message() {
     let first = book(&app, "suedosteuropa", "2026-12-01T10:00", "first@example.org", "de").await;
     let second = book(&app, "suedosteuropa", "2026-12-01T11:00", "second@example.org", "de").await;
 
-    // Assert: the second goes out well before the hung attempt gives up (3 × 2 s); the first
-    // arrives once retried.
+    // Assert: the dispatcher sends both at once; whichever connection the sink accepted first
+    // hangs, and the other message still goes out well before the hung attempt gives up
+    // (3 × 2 s). The hung one arrives once retried.
     let received = sink.wait_for(1, Duration::from_secs(3)).await;
-    assert_eq!(received[0].rcpt_to, vec!["second@example.org".to_owned()]);
+    assert_eq!(received.len(), 1, "one message delivered while the other connection hangs");
     advance_until(&app, || sink.received().len() >= 2).await;
     let mut to: Vec<String> = sink.received().iter().flat_map(|m| m.rcpt_to.clone()).collect();
     to.sort();
