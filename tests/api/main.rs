@@ -3,6 +3,7 @@
 
 mod access;
 mod bookings;
+mod cli;
 mod concurrency;
 mod helpers;
 mod mail;

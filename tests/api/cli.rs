@@ -1,0 +1,135 @@
+//! The operator contract: the `terminbuch` binary's commands, run as operators' scripts run them.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn terminbuch(db_url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env_remove("TERMINBUCH_LISTEN")
+        .output()
+        .expect("run terminbuch")
+}
+
+fn temp_db() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    (dir, url)
+}
+
+#[test]
+fn migrate_seed_user_token_and_slots_commands_work_as_documented() {
+    let (_dir, url) = temp_db();
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let first = terminbuch(&url, &["seed", "--demo"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stderr).contains("7 units"));
+    let again = terminbuch(&url, &["seed", "--demo"]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("0 units, 0 staff, 0 counselling hours"), "idempotent");
+
+    let mut add = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args([
+            "user",
+            "add",
+            "--login",
+            "empfang",
+            "--name",
+            "Empfang ADS",
+            "--role",
+            "front_desk",
+            "--unit",
+            "ads",
+            "--password-stdin",
+        ])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(b"ein langes Passwort\n").unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(added.stdout.is_empty(), "no password printed when it came from stdin");
+
+    let generated = terminbuch(
+        &url,
+        &["user", "add", "--login", "leitung", "--name", "Leitung", "--role", "unit_lead", "--unit", "sdr"],
+    );
+    assert!(generated.status.success());
+    assert!(String::from_utf8_lossy(&generated.stdout).trim().len() >= 10, "generated password printed");
+
+    let bad_role = terminbuch(&url, &["user", "add", "--login", "x", "--name", "X", "--role", "boss"]);
+    assert!(!bad_role.status.success());
+    assert!(String::from_utf8_lossy(&bad_role.stderr).contains("--role"));
+
+    let token = terminbuch(&url, &["token", "create", "--login", "empfang"]);
+    assert!(token.status.success());
+    let printed = String::from_utf8(token.stdout).unwrap();
+    assert_eq!(printed.lines().count(), 1, "only the token");
+    assert!(printed.starts_with("tb_"));
+    assert!(!terminbuch(&url, &["token", "create", "--login", "nobody"]).status.success());
+
+    let slots = terminbuch(&url, &["slots", "generate", "--until", "2027-06-30"]);
+    assert!(slots.status.success(), "{}", String::from_utf8_lossy(&slots.stderr));
+    assert!(String::from_utf8_lossy(&slots.stderr).contains("slots up to 2027-06-30"));
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_variable() {
+    let (_dir, url) = temp_db();
+    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_LISTEN", "not-an-address")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TERMINBUCH_LISTEN"));
+    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_TIME_ZONE", "Mars/Olympus")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TERMINBUCH_TIME_ZONE"));
+}
+
+#[test]
+fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
+    let (dir, url) = temp_db();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TERMINBUCH_DEMO_SEED", "true")
+        .env("TERMINBUCH_DATA_DIR", dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let done = line.contains("Passwort / password");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = seen.join("\n");
+    assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
+    assert!(text.contains("Login: admin"), "{text}");
+    let password = seen.last().unwrap().rsplit(' ').next().unwrap().to_owned();
+    assert!(password.len() >= 16);
+    let health = std::net::TcpStream::connect(("127.0.0.1", port));
+    assert!(health.is_ok(), "serving");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // A second start finds the admin and prints no credential again.
+    let token = terminbuch(&url, &["token", "create", "--login", "admin"]);
+    assert!(token.status.success());
+}
