@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_directory;
 mod m20261124_000002_create_schedule;
 mod m20261124_000003_create_bookings;
+mod m20261124_180000_bound_slot_overlap_triggers;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_directory::Migration),
             Box::new(m20261124_000002_create_schedule::Migration),
             Box::new(m20261124_000003_create_bookings::Migration),
+            Box::new(m20261124_180000_bound_slot_overlap_triggers::Migration),
         ]
     }
 }

@@ -40,15 +40,14 @@ pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ApiError::field(field, "expected a date YYYY-MM-DD"))
 }
 
+/// Optional bounds `[from, to)` of a range of instants.
+pub type InstantRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
+
 /// An optional `[from, to)` of instants given as dates (whole local days, `to` inclusive).
 ///
 /// # Errors
 /// A 422 for unparsable dates.
-pub fn date_range(
-    from: Option<&str>,
-    to: Option<&str>,
-    tz: Tz,
-) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), ApiError> {
+pub fn date_range(from: Option<&str>, to: Option<&str>, tz: Tz) -> Result<InstantRange, ApiError> {
     let from = from.map(|v| parse_date("from", v)).transpose()?.map(|d| day_bounds(d, tz).0);
     let to = to.map(|v| parse_date("to", v)).transpose()?.map(|d| day_bounds(d, tz).1);
     Ok((from, to))

@@ -198,7 +198,7 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
         .await?;
     txn.commit().await?;
-    Ok(find(deps.db, &booking.id.to_string()).await?)
+    find(deps.db, &booking.id.to_string()).await
 }
 
 /// Moves a booking to another time of the same unit, keeping its id and reference. Atomic: the
@@ -246,7 +246,7 @@ pub async fn reschedule(
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
     txn.commit().await?;
-    Ok(find(deps.db, &booking.id.to_string()).await?)
+    find(deps.db, &booking.id.to_string()).await
 }
 
 /// Records whether the citizen came. Only once the appointment has begun; may be corrected.
@@ -271,7 +271,7 @@ pub async fn record_outcome(
     let status = BookingStatus::from(outcome);
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "outcome", json!({ "status": status })).await?;
     txn.commit().await?;
-    Ok(find(deps.db, &booking.id.to_string()).await?)
+    find(deps.db, &booking.id.to_string()).await
 }
 
 /// Loads a booking the actor may change with `action`.
