@@ -8,6 +8,7 @@ mod m20261124_000002_create_schedule;
 mod m20261124_000003_create_bookings;
 mod m20261124_000004_create_outbox;
 mod m20261124_000005_create_sessions;
+mod m20261124_000006_bound_slot_overlap_triggers;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_bookings::Migration),
             Box::new(m20261124_000004_create_outbox::Migration),
             Box::new(m20261124_000005_create_sessions::Migration),
+            Box::new(m20261124_000006_bound_slot_overlap_triggers::Migration),
         ]
     }
 }

@@ -1,5 +1,7 @@
 //! Locations, units, staff, memberships and API tokens.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use entity::{api_token, location, membership, staff, unit};
 use sea_orm::{
@@ -245,17 +247,29 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
     ids.sort_unstable();
     ids.dedup();
     let rows = staff::Entity::find()
-        .filter(staff::Column::Id.is_in(ids))
+        .filter(staff::Column::Id.is_in(ids.iter().copied()))
         .filter(staff::Column::Active.eq(true))
         .order_by_asc(staff::Column::DisplayName)
         .all(db)
         .await?;
-    let mut members = Vec::with_capacity(rows.len());
-    for row in rows {
-        let memberships = memberships_of(db, row.id).await?;
-        members.push(staff_record(row, memberships));
+    // All their memberships in one query rather than one per member (the free-slot search runs
+    // this on every request).
+    let mut memberships: HashMap<i32, Vec<(i32, Role)>> = HashMap::new();
+    for m in membership::Entity::find()
+        .filter(membership::Column::StaffId.is_in(ids))
+        .order_by_asc(membership::Column::UnitId)
+        .all(db)
+        .await?
+    {
+        memberships.entry(m.staff_id).or_default().push((m.unit_id, role_record(m.role)));
     }
-    Ok(members)
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let of_member = memberships.remove(&row.id).unwrap_or_default();
+            staff_record(row, of_member)
+        })
+        .collect())
 }
 
 /// # Errors

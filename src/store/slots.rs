@@ -251,3 +251,92 @@ pub async fn latest_regular_start<C: ConnectionTrait>(
         .await?;
     Ok(row.map(|r| r.starts_at))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use migration::{Migrator, MigratorTrait};
+
+    use super::*;
+    use crate::store::directory::{self, NewLocation, NewStaff, NewUnit};
+
+    fn at(hour: u32, minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2030, 3, 4, hour, minute, 0).unwrap()
+    }
+
+    fn time(from: DateTime<Utc>, to: DateTime<Utc>) -> TimeSlot {
+        TimeSlot::new(from, to).unwrap()
+    }
+
+    /// The overlap guard (a bounded look-back trigger on SQLite) still catches every overlap,
+    /// including one with the longest possible slot, and lets touching slots through.
+    #[tokio::test]
+    async fn booked_slots_of_a_counsellor_never_overlap() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let db = crate::store::connect(&url, Some(1)).await.unwrap();
+        Migrator::up(&db, None).await.unwrap();
+        let now = at(0, 0);
+        let location = directory::insert_location(
+            &db,
+            NewLocation { name: "L", street: "S", postal_code: "1", city: "C", floor: "", accessibility_notes: "" },
+        )
+        .await
+        .unwrap();
+        let unit = directory::insert_unit(
+            &db,
+            NewUnit {
+                slug: "u",
+                name: "U",
+                short_name: "U",
+                phone: "000",
+                email: "u@example.invalid",
+                location_id: location.id,
+                default_slot_minutes: 30,
+                languages: &[],
+                confidential: false,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let staff = NewStaff {
+            login: "c",
+            display_name: "C",
+            email: None,
+            languages: &[],
+            is_admin: false,
+            password_hash: None,
+        };
+        let counsellor = directory::insert_staff(&db, staff, now).await.unwrap().id;
+        let book = |from, to| insert_adhoc(&db, unit.id, counsellor, time(from, to), now);
+
+        // An eight-hour appointment 01:00–09:00, the longest there is.
+        book(at(1, 0), at(9, 0)).await.unwrap();
+        assert!(matches!(book(at(8, 59), at(9, 30)).await, Err(StoreError::CounsellorOverlap)));
+        assert!(matches!(book(at(0, 30), at(1, 30)).await, Err(StoreError::CounsellorOverlap)));
+        assert!(matches!(book(at(3, 0), at(4, 0)).await, Err(StoreError::CounsellorOverlap)));
+        // Touching is fine on both sides.
+        book(at(9, 0), at(9, 30)).await.unwrap();
+        book(at(0, 30), at(1, 0)).await.unwrap();
+        assert!(matches!(book(at(9, 15), at(9, 45)).await, Err(StoreError::CounsellorOverlap)));
+
+        // Taking a seat of a free overlapping slot is refused by the update trigger.
+        let rule_free = slot::ActiveModel {
+            unit_id: Set(unit.id),
+            counsellor_id: Set(counsellor),
+            rule_id: Set(None),
+            kind: Set(SlotKind::Regular),
+            starts_at: Set(at(8, 30)),
+            ends_at: Set(at(9, 30)),
+            capacity: Set(1),
+            booked_count: Set(0),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .unwrap();
+        assert!(matches!(take_seat(&db, rule_free.id).await, Err(StoreError::CounsellorOverlap)));
+    }
+}

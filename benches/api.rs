@@ -1,0 +1,1116 @@
+//! Benchmarks of the appointment book (see BENCHMARKS.md): free-slot search, booking creation
+//! against the raw ceiling of the database, idle memory and time to ready.
+//!
+//! `cargo bench --bench api` measures SQLite (a temporary file) and, when `BENCH_DATABASE_URL`
+//! or `TEST_DATABASE_URL` names a PostgreSQL server, PostgreSQL in a fresh database that is
+//! dropped at the end. `BENCH_SEARCH_REQUESTS`, `BENCH_BOOKINGS` and `BENCH_READY_RUNS` scale
+//! the runs down (or up).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, SubsecRound, TimeDelta, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use entity::booking::{self, BookingStatus, Channel};
+use entity::booking_event;
+use entity::slot::{self, SlotKind};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use terminbuch::clock::Clock;
+use terminbuch::config::Settings;
+use terminbuch::domain::access::Role;
+use terminbuch::domain::holidays::HolidayCalendar;
+use terminbuch::domain::reference::{ALPHABET, LENGTH};
+use terminbuch::domain::time::local_date;
+use terminbuch::services::{auth, schedule as schedule_service};
+use terminbuch::startup::{Application, Dependencies, bootstrap};
+use terminbuch::store::directory::{self, NewLocation, NewStaff, NewUnit};
+use terminbuch::store::schedule::{RuleFields, save_rule};
+use terminbuch::store::{self, connect};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Counsellors of the benchmarked unit.
+const COUNSELLORS: usize = 20;
+/// Bookings stored before measuring (history plus booked future slots).
+const STORED_BOOKINGS: usize = 100_000;
+/// Weeks of future slots materialised from the counselling hours.
+const FUTURE_WEEKS: u64 = 12;
+/// Weeks covered by one free-slot search.
+const SEARCH_WEEKS: u64 = 8;
+/// Booking runs alternate between the raw ceiling and HTTP in this many rounds.
+const BOOKING_ROUNDS: usize = 5;
+/// Share of the future slots booked before measuring, in percent.
+const FUTURE_BOOKED_PERCENT: u64 = 30;
+/// Counselling hours: Monday to Friday, 09:00–16:00, 30-minute slots.
+const DAY_START: (u32, u32) = (9, 0);
+const DAY_END: (u32, u32) = (16, 0);
+const SLOT_MINUTES: i64 = 30;
+/// Second languages of the counsellors, in turn (everybody speaks German).
+const LANGUAGES: [&str; 5] = ["tr", "ar", "ru", "fa", "uk"];
+
+const TARGET_SEARCH_P99_MS: f64 = 2.0;
+const TARGET_BOOKING_RATIO: f64 = 0.70;
+const TARGET_IDLE_RSS_MB: f64 = 30.0;
+const TARGET_READY_MS: f64 = 300.0;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let mut report = Report::default();
+    let started = Instant::now();
+    run_engine(Engine::sqlite()?, &config, &mut report).await?;
+    eprintln!("[sqlite] done after {:.0} s", started.elapsed().as_secs_f64());
+    let pg_url = std::env::var("BENCH_DATABASE_URL").or_else(|_| std::env::var("TEST_DATABASE_URL")).ok();
+    match pg_url.filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        Some(url) => {
+            let started = Instant::now();
+            let engine = Engine::postgres(&url).await?;
+            let admin = engine.admin.clone();
+            let outcome = run_engine(engine, &config, &mut report).await;
+            match admin {
+                Some(admin) if std::env::var_os("BENCH_KEEP_DATABASE").is_some() => {
+                    eprintln!("[postgres] kept database {} (BENCH_KEEP_DATABASE)", admin.database);
+                }
+                Some(admin) => admin.drop_database().await?,
+                None => {}
+            }
+            outcome?;
+            eprintln!("[postgres] done after {:.0} s", started.elapsed().as_secs_f64());
+        }
+        None => eprintln!("PostgreSQL skipped: set BENCH_DATABASE_URL=postgres://USER@HOST:PORT/DB to measure it"),
+    }
+    println!("{}", report.render(&config));
+    Ok(())
+}
+
+/// How many requests and runs; defaults as in BENCHMARKS.md.
+struct Config {
+    search_requests: usize,
+    warmup_requests: usize,
+    bookings: usize,
+    ready_runs: usize,
+}
+
+impl Config {
+    fn from_env() -> anyhow::Result<Self> {
+        let read = |name: &str, default: usize| -> anyhow::Result<usize> {
+            match std::env::var(name) {
+                Ok(value) => value.parse().with_context(|| format!("{name} must be a positive number")),
+                Err(_) => Ok(default),
+            }
+        };
+        let config = Self {
+            search_requests: read("BENCH_SEARCH_REQUESTS", 2000)?,
+            warmup_requests: 200,
+            bookings: read("BENCH_BOOKINGS", 1000)?,
+            ready_runs: read("BENCH_READY_RUNS", 10)?,
+        };
+        ensure!(config.search_requests > 0 && config.bookings > 0 && config.ready_runs > 0, "counts must be positive");
+        Ok(config)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Engines
+// ---------------------------------------------------------------------------------------------
+
+struct Engine {
+    name: &'static str,
+    url: String,
+    /// Keeps the SQLite file's folder alive.
+    _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server connection that created (and will drop) the database.
+    admin: Option<PgAdmin>,
+}
+
+#[derive(Clone)]
+struct PgAdmin {
+    server: DatabaseConnection,
+    database: String,
+}
+
+impl PgAdmin {
+    async fn drop_database(&self) -> anyhow::Result<()> {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.database);
+        self.server.execute_unprepared(&sql).await.with_context(|| format!("dropping {}", self.database))?;
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// A new file in a temporary folder, or at `BENCH_SQLITE_PATH` (kept, for inspection).
+    fn sqlite() -> anyhow::Result<Self> {
+        if let Ok(path) = std::env::var("BENCH_SQLITE_PATH") {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            return Ok(Self { name: "sqlite", url: format!("sqlite://{path}?mode=rwc"), _dir: None, admin: None });
+        }
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display());
+        Ok(Self { name: "sqlite", url, _dir: Some(dir), admin: None })
+    }
+
+    /// Creates `bench_<random>` on the server behind `server_url`.
+    async fn postgres(server_url: &str) -> anyhow::Result<Self> {
+        let server = Database::connect(server_url).await.context("connecting to the PostgreSQL server")?;
+        let database = format!("bench_{}", Uuid::new_v4().simple());
+        server.execute_unprepared(&format!("CREATE DATABASE {database}")).await.context("creating the database")?;
+        let url = with_database(server_url, &database)?;
+        Ok(Self { name: "postgres", url, _dir: None, admin: Some(PgAdmin { server, database }) })
+    }
+}
+
+/// `postgres://u@h:5432/postgres?x=y` → `postgres://u@h:5432/<database>?x=y`.
+fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
+    let scheme_end = url.find("://").context("the database URL has no scheme")? + 3;
+    let (base, query) = match url.find('?') {
+        Some(at) => (&url[..at], &url[at..]),
+        None => (url, ""),
+    };
+    let host_end = base[scheme_end..].find('/').map_or(base.len(), |at| scheme_end + at);
+    Ok(format!("{}/{database}{query}", &base[..host_end]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running one engine
+// ---------------------------------------------------------------------------------------------
+
+async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> anyhow::Result<()> {
+    let name = engine.name;
+    let settings = Settings::for_tests(&engine.url);
+    let db = connect(&engine.url, None).await?;
+    let deps = Dependencies { db: db.clone(), clock: Clock::System };
+    let started = Instant::now();
+    let fixture = prepare(&settings, &deps).await?;
+    eprintln!(
+        "[{name}] prepared in {:.1} s: {} stored bookings ({} history, {} future), {} future slots",
+        started.elapsed().as_secs_f64(),
+        fixture.history_bookings + fixture.future_bookings,
+        fixture.history_bookings,
+        fixture.future_bookings,
+        fixture.future_slots,
+    );
+    report.notes.push(format!(
+        "{name}: {} bookings stored ({} in the past, {} future = {FUTURE_BOOKED_PERCENT} % of {} future slots), \
+         {COUNSELLORS} counsellors, prepared in {:.0} s",
+        fixture.history_bookings + fixture.future_bookings,
+        fixture.history_bookings,
+        fixture.future_bookings,
+        fixture.future_slots,
+        started.elapsed().as_secs_f64()
+    ));
+
+    let app = Application::build(settings.clone(), deps).await?;
+    let base = format!("http://{}", app.local_addr()?);
+    let server: JoinHandle<anyhow::Result<()>> = tokio::spawn(app.run_until_stopped());
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let outcome = measure_in_process(name, config, report, &db, &client, &base, &fixture).await;
+    server.abort();
+    outcome?;
+    db.close().await?;
+
+    let binary = env!("CARGO_BIN_EXE_terminbuch");
+    let rss = idle_memory(binary, &engine.url).await?;
+    report.at_most(name, "idle memory (VmRSS), MB", rss, TARGET_IDLE_RSS_MB);
+    let ready = time_to_ready(binary, &engine.url, config.ready_runs).await?;
+    report.at_most(name, &format!("time to ready, ms (median of {})", config.ready_runs), ready, TARGET_READY_MS);
+    Ok(())
+}
+
+async fn measure_in_process(
+    name: &str,
+    config: &Config,
+    report: &mut Report,
+    db: &DatabaseConnection,
+    client: &reqwest::Client,
+    base: &str,
+    fixture: &Fixture,
+) -> anyhow::Result<()> {
+    // Free-slot search.
+    let today = fixture.today;
+    let to = today + Days::new(SEARCH_WEEKS * 7 - 1);
+    let search = format!("{base}/api/v1/units/{}/free-slots?from={today}&to={to}&limit=20", fixture.unit_slug);
+    let variants = [
+        ("free-slot search", search.clone()),
+        ("free-slot search, language=fa", format!("{search}&language=fa")),
+        ("free-slot search, counsellor", format!("{search}&counsellor={}", fixture.counsellor_ids[7])),
+    ];
+    for (label, url) in &variants {
+        let stats = measure_search(client, &fixture.token, url, config).await?;
+        eprintln!("[{name}] {label}: {}", stats.describe());
+        report.info(name, &format!("{label}: p50, ms"), stats.p50_ms());
+        report.info(name, &format!("{label}: p90, ms"), stats.percentile_ms(0.90));
+        report.at_most(name, &format!("{label}: p99, ms"), stats.p99_ms(), TARGET_SEARCH_P99_MS);
+        report.info(name, &format!("{label}: max, ms"), stats.max_ms());
+    }
+
+    // Booking creation against the raw ceiling, at concurrency 1 and 16.
+    let mut free = free_future_slots(db, fixture, config.bookings * 4).await?;
+    for concurrency in [1, 16] {
+        // Interleaved rounds, so drift (WAL growth, checkpoints, other load) hits both alike.
+        let (mut baseline, mut http) = (Run::default(), Run::default());
+        let per_round = config.bookings.div_ceil(BOOKING_ROUNDS);
+        let mut left = config.bookings;
+        while left > 0 {
+            let n = per_round.min(left);
+            left -= n;
+            let for_baseline: Vec<slot::Model> = free.drain(..n).collect();
+            let for_http: Vec<i32> = free.drain(..n).map(|s| s.id).collect();
+            baseline.absorb(baseline_bookings(db, fixture, for_baseline, concurrency).await?);
+            http.absorb(http_bookings(client, base, &fixture.token, for_http, concurrency).await?);
+        }
+        let (baseline, http) = (baseline.finish(), http.finish());
+        eprintln!(
+            "[{name}] bookings c={concurrency}: HTTP {:.0}/s ({}), raw ceiling {:.0}/s ({})",
+            http.throughput(),
+            http.latencies.describe(),
+            baseline.throughput(),
+            baseline.latencies.describe()
+        );
+        let label = format!("booking creation c={concurrency}");
+        report.info(name, &format!("{label}: raw ceiling, bookings/s"), baseline.throughput());
+        let (http_rate, ceiling) = (http.throughput(), baseline.throughput());
+        report.of_baseline(name, &format!("{label}: HTTP, bookings/s"), http_rate, ceiling, TARGET_BOOKING_RATIO);
+        report.info(name, &format!("{label}: HTTP p50, ms"), http.latencies.p50_ms());
+        report.info(name, &format!("{label}: HTTP p99, ms"), http.latencies.p99_ms());
+        report.info(name, &format!("{label}: raw ceiling p50, ms"), baseline.latencies.p50_ms());
+        report.info(name, &format!("{label}: raw ceiling p99, ms"), baseline.latencies.p99_ms());
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preparing the data
+// ---------------------------------------------------------------------------------------------
+
+struct Fixture {
+    today: NaiveDate,
+    unit_id: i32,
+    unit_slug: String,
+    counsellor_ids: Vec<i32>,
+    admin_id: i32,
+    token: String,
+    history_bookings: usize,
+    future_bookings: usize,
+    future_slots: usize,
+}
+
+/// One unit with 20 counsellors and their weekly hours, 12 weeks of future slots of which 30 %
+/// are booked, and as much booking history as brings the total to 100,000 bookings.
+async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fixture> {
+    let db = &deps.db;
+    let tz = settings.time_zone;
+    let calendar = settings.holiday_calendar();
+    bootstrap(settings, deps).await?;
+    let now = Utc::now().trunc_subsecs(0);
+    let today = local_date(now, tz);
+    let admin = directory::find_staff_by_login(db, "admin").await?.context("bootstrap made no admin")?;
+
+    let location = directory::insert_location(
+        db,
+        NewLocation {
+            name: "Bench location",
+            street: "Hamburger Allee 25",
+            postal_code: "30161",
+            city: "Hannover",
+            floor: "1",
+            accessibility_notes: "",
+        },
+    )
+    .await?;
+    let unit_languages: Vec<String> = std::iter::once("de").chain(LANGUAGES).map(str::to_owned).collect();
+    let unit = directory::insert_unit(
+        db,
+        NewUnit {
+            slug: "bench",
+            name: "Benchmark counselling unit",
+            short_name: "Bench",
+            phone: "0511 000000",
+            email: "bench@example.invalid",
+            location_id: location.id,
+            default_slot_minutes: 30,
+            languages: &unit_languages,
+            confidential: false,
+        },
+        now,
+    )
+    .await?;
+
+    let history_days = history_days(today, &calendar, STORED_BOOKINGS);
+    let valid_from = history_days.last().copied().unwrap_or(today);
+    let mut counsellor_ids = Vec::with_capacity(COUNSELLORS);
+    let mut rule_of = HashMap::new();
+    for i in 0..COUNSELLORS {
+        let login = format!("counsellor{i:02}");
+        let languages = vec!["de".to_owned(), LANGUAGES[i % LANGUAGES.len()].to_owned()];
+        let member = directory::insert_staff(
+            db,
+            NewStaff {
+                login: &login,
+                display_name: &format!("Counsellor {i:02}"),
+                email: None,
+                languages: &languages,
+                is_admin: false,
+                password_hash: None,
+            },
+            now,
+        )
+        .await?;
+        directory::add_membership(db, member.id, unit.id, Role::Counsellor).await?;
+        for weekday in 1..=5u8 {
+            let fields = RuleFields {
+                unit_id: unit.id,
+                counsellor_id: member.id,
+                weekday,
+                start_local: time(DAY_START),
+                end_local: time(DAY_END),
+                slot_minutes: SLOT_MINUTES as i32,
+                buffer_minutes: 0,
+                capacity: 1,
+                valid_from,
+                valid_until: None,
+            };
+            let rule = save_rule(db, None, fields, admin.id, now).await?;
+            rule_of.insert((member.id, weekday), rule.id);
+        }
+        counsellor_ids.push(member.id);
+    }
+    schedule_service::regenerate_unit(db, &calendar, tz, unit.id, today, today + Days::new(FUTURE_WEEKS * 7), now)
+        .await?;
+
+    let references = Arc::new(AtomicU64::new(0));
+    let mut fixture = Fixture {
+        today,
+        unit_id: unit.id,
+        unit_slug: unit.slug.clone(),
+        counsellor_ids,
+        admin_id: admin.id,
+        token: auth::create_token(db, &Clock::System, "admin", "bench").await?,
+        history_bookings: 0,
+        future_bookings: 0,
+        future_slots: 0,
+    };
+    // Future bookings first, then the history newest first: the SQLite overlap trigger then
+    // only ever scans a few rows while loading.
+    let (future_slots, future_bookings) = book_future_share(db, &fixture, now, &references).await?;
+    fixture.future_slots = future_slots;
+    fixture.future_bookings = future_bookings;
+    let wanted = STORED_BOOKINGS.saturating_sub(future_bookings);
+    fixture.history_bookings = load_history(db, &fixture, tz, &history_days, &rule_of, wanted, &references).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        // What autovacuum does within a minute of a bulk load on a real server: without
+        // statistics the planner scans all future slots of the unit instead of the index.
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    Ok(fixture)
+}
+
+fn time((hour, minute): (u32, u32)) -> NaiveTime {
+    NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN)
+}
+
+fn slots_per_day() -> usize {
+    let minutes = i64::from((DAY_END.0 * 60 + DAY_END.1) - (DAY_START.0 * 60 + DAY_START.1));
+    usize::try_from(minutes / SLOT_MINUTES).unwrap_or(0)
+}
+
+/// Working days before today, newest first, enough for `bookings` history rows.
+fn history_days(today: NaiveDate, calendar: &HolidayCalendar, bookings: usize) -> Vec<NaiveDate> {
+    let per_day = slots_per_day() * COUNSELLORS;
+    let mut days = Vec::new();
+    let mut day = today;
+    while days.len() * per_day < bookings {
+        let Some(previous) = day.pred_opt() else { break };
+        day = previous;
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) && !calendar.is_closed(day) {
+            days.push(day);
+        }
+    }
+    days
+}
+
+/// A small deterministic pseudo-random sequence (splitmix64), so runs store the same data.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// A unique reference from a counter, spelled in the reference alphabet.
+fn reference(counter: u64) -> String {
+    let base = ALPHABET.len() as u64;
+    let mut n = counter;
+    let mut code = vec![ALPHABET[0]; LENGTH];
+    for place in code.iter_mut().rev() {
+        *place = ALPHABET[usize::try_from(n % base).unwrap_or(0)];
+        n /= base;
+    }
+    String::from_utf8_lossy(&code).into_owned()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn booking_row(
+    id: Uuid,
+    reference: String,
+    fixture: &Fixture,
+    slot: (i32, i32, DateTime<Utc>, DateTime<Utc>),
+    status: BookingStatus,
+    language: &str,
+    created_at: DateTime<Utc>,
+    n: u64,
+) -> booking::ActiveModel {
+    let (slot_id, counsellor_id, starts_at, ends_at) = slot;
+    booking::ActiveModel {
+        id: Set(id),
+        reference: Set(reference),
+        unit_id: Set(fixture.unit_id),
+        counsellor_id: Set(counsellor_id),
+        slot_id: Set(slot_id),
+        starts_at: Set(starts_at),
+        ends_at: Set(ends_at),
+        status: Set(status),
+        channel: Set(if n.is_multiple_of(4) { Channel::WalkIn } else { Channel::Phone }),
+        citizen_name: Set(format!("Citizen {n}")),
+        citizen_email: Set(None),
+        citizen_phone: Set(Some(format!("0511 {:06}", n % 1_000_000))),
+        citizen_language: Set(language.to_owned()),
+        interpreter_language: Set(None),
+        accessibility_needs: Set(None),
+        email_consent: Set(false),
+        note: Set(None),
+        override_reason: Set(None),
+        cancel_reason: Set((status == BookingStatus::Cancelled).then(|| "citizen called".to_owned())),
+        sequence: Set(i32::from(status == BookingStatus::Cancelled)),
+        created_at: Set(created_at),
+        created_by: Set(Some(fixture.admin_id)),
+        updated_at: Set(created_at),
+        updated_by: Set(Some(fixture.admin_id)),
+    }
+}
+
+fn event_row(booking_id: Uuid, at: DateTime<Utc>, actor_id: i32, slot_id: i32) -> booking_event::ActiveModel {
+    booking_event::ActiveModel {
+        booking_id: Set(booking_id),
+        at: Set(at),
+        actor_id: Set(Some(actor_id)),
+        kind: Set("created".to_owned()),
+        detail: Set(format!(r#"{{"slot_id":{slot_id},"channel":"phone"}}"#)),
+        ..Default::default()
+    }
+}
+
+/// Inserts bookings and their `created` events in chunks.
+async fn insert_bookings<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<(booking::ActiveModel, booking_event::ActiveModel)>,
+) -> anyhow::Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let (bookings, events): (Vec<_>, Vec<_>) = rows.by_ref().take(500).unzip();
+        booking::Entity::insert_many(bookings).exec_without_returning(db).await?;
+        booking_event::Entity::insert_many(events).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+/// Books 30 % of the future slots directly. Returns (future slots, bookings made).
+async fn book_future_share(
+    db: &DatabaseConnection,
+    fixture: &Fixture,
+    now: DateTime<Utc>,
+    references: &AtomicU64,
+) -> anyhow::Result<(usize, usize)> {
+    let future = slot::Entity::find()
+        .filter(slot::Column::UnitId.eq(fixture.unit_id))
+        .filter(slot::Column::StartsAt.gt(now))
+        .order_by_asc(slot::Column::StartsAt)
+        .all(db)
+        .await?;
+    let mut mix = Mix(1);
+    let chosen: Vec<&slot::Model> = future.iter().filter(|_| mix.next() % 100 < FUTURE_BOOKED_PERCENT).collect();
+    let txn = store::begin_write(db).await?;
+    for ids in chosen.chunks(500) {
+        slot::Entity::update_many()
+            .col_expr(slot::Column::BookedCount, Expr::value(1))
+            .filter(slot::Column::Id.is_in(ids.iter().map(|s| s.id)))
+            .exec(&txn)
+            .await?;
+    }
+    let rows = chosen
+        .iter()
+        .map(|s| {
+            let n = references.fetch_add(1, Ordering::Relaxed);
+            let id = Uuid::new_v4();
+            let created = now - TimeDelta::days(1);
+            let language = LANGUAGES[usize::try_from(n).unwrap_or(0) % LANGUAGES.len()];
+            let row = booking_row(
+                id,
+                reference(n),
+                fixture,
+                (s.id, s.counsellor_id, s.starts_at, s.ends_at),
+                BookingStatus::Booked,
+                language,
+                created,
+                n,
+            );
+            (row, event_row(id, created, fixture.admin_id, s.id))
+        })
+        .collect();
+    insert_bookings(&txn, rows).await?;
+    txn.commit().await?;
+    Ok((future.len(), chosen.len()))
+}
+
+/// Stores `wanted` past bookings on past slots (newest first), one transaction, bulk inserts.
+/// One in ten is cancelled (its slot is free again), the rest attended or missed.
+async fn load_history(
+    db: &DatabaseConnection,
+    fixture: &Fixture,
+    tz: Tz,
+    days: &[NaiveDate],
+    rule_of: &HashMap<(i32, u8), i32>,
+    wanted: usize,
+    references: &AtomicU64,
+) -> anyhow::Result<usize> {
+    struct Past {
+        counsellor_id: i32,
+        starts_at: DateTime<Utc>,
+        ends_at: DateTime<Utc>,
+        status: BookingStatus,
+    }
+    let mut past = Vec::with_capacity(wanted);
+    let mut mix = Mix(2);
+    'days: for day in days {
+        for slot in (0..slots_per_day()).rev() {
+            let start = day.and_time(time(DAY_START)) + TimeDelta::minutes(SLOT_MINUTES * slot as i64);
+            let Some(starts_at) = tz.from_local_datetime(&start).single() else { continue };
+            let starts_at = starts_at.with_timezone(&Utc);
+            for &counsellor_id in &fixture.counsellor_ids {
+                if past.len() == wanted {
+                    break 'days;
+                }
+                let status = match mix.next() % 10 {
+                    0 => BookingStatus::Cancelled,
+                    1 => BookingStatus::NoShow,
+                    _ => BookingStatus::Attended,
+                };
+                let ends_at = starts_at + TimeDelta::minutes(SLOT_MINUTES);
+                past.push(Past { counsellor_id, starts_at, ends_at, status });
+            }
+        }
+    }
+    let txn = store::begin_write(db).await?;
+    for chunk in past.chunks(1000) {
+        let rows = chunk.iter().map(|p| {
+            let weekday = u8::try_from(tz.from_utc_datetime(&p.starts_at.naive_utc()).weekday().number_from_monday())
+                .unwrap_or(1);
+            slot::ActiveModel {
+                unit_id: Set(fixture.unit_id),
+                counsellor_id: Set(p.counsellor_id),
+                rule_id: Set(rule_of.get(&(p.counsellor_id, weekday)).copied()),
+                kind: Set(SlotKind::Regular),
+                starts_at: Set(p.starts_at),
+                ends_at: Set(p.ends_at),
+                capacity: Set(1),
+                booked_count: Set(i32::from(p.status != BookingStatus::Cancelled)),
+                created_at: Set(p.starts_at - TimeDelta::days(30)),
+                ..Default::default()
+            }
+        });
+        slot::Entity::insert_many(rows).exec_without_returning(&txn).await?;
+    }
+    let oldest = past.last().map_or_else(Utc::now, |p| p.starts_at);
+    let ids: HashMap<(i32, DateTime<Utc>), i32> = slot::Entity::find()
+        .select_only()
+        .columns([slot::Column::Id, slot::Column::CounsellorId, slot::Column::StartsAt])
+        .filter(slot::Column::UnitId.eq(fixture.unit_id))
+        .filter(slot::Column::StartsAt.gte(oldest))
+        .filter(slot::Column::StartsAt.lt(day_start(fixture.today, tz)))
+        .into_tuple::<(i32, i32, DateTime<Utc>)>()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|(id, counsellor, starts_at)| ((counsellor, starts_at), id))
+        .collect();
+    let rows = past
+        .iter()
+        .map(|p| {
+            let slot_id = ids.get(&(p.counsellor_id, p.starts_at)).copied().context("history slot not found")?;
+            let n = references.fetch_add(1, Ordering::Relaxed);
+            let id = Uuid::new_v4();
+            let created = p.starts_at - TimeDelta::days(i64::try_from(n % 20).unwrap_or(0) + 1);
+            let language = match usize::try_from(n % 6).unwrap_or(0) {
+                0 => "de",
+                i => LANGUAGES[i - 1],
+            };
+            let row = booking_row(
+                id,
+                reference(n),
+                fixture,
+                (slot_id, p.counsellor_id, p.starts_at, p.ends_at),
+                p.status,
+                language,
+                created,
+                n,
+            );
+            Ok((row, event_row(id, created, fixture.admin_id, slot_id)))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    insert_bookings(&txn, rows).await?;
+    txn.commit().await?;
+    Ok(past.len())
+}
+
+fn day_start(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    terminbuch::domain::time::day_bounds(day, tz).0
+}
+
+/// Free regular slots starting from tomorrow on, soonest first.
+async fn free_future_slots(
+    db: &DatabaseConnection,
+    fixture: &Fixture,
+    count: usize,
+) -> anyhow::Result<Vec<slot::Model>> {
+    let from = Utc::now() + TimeDelta::days(1);
+    let free = slot::Entity::find()
+        .filter(slot::Column::UnitId.eq(fixture.unit_id))
+        .filter(slot::Column::Kind.eq(SlotKind::Regular))
+        .filter(slot::Column::BookedCount.eq(0))
+        .filter(slot::Column::StartsAt.gt(from))
+        .order_by_asc(slot::Column::StartsAt)
+        .order_by_asc(slot::Column::Id)
+        .limit(count as u64)
+        .all(db)
+        .await?;
+    ensure!(free.len() == count, "only {} free future slots for {count} bookings: lower BENCH_BOOKINGS", free.len());
+    Ok(free)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+// ---------------------------------------------------------------------------------------------
+
+/// Latencies of one run, sorted.
+#[derive(Default)]
+struct Latencies(Vec<Duration>);
+
+impl Latencies {
+    fn new(mut all: Vec<Duration>) -> Self {
+        all.sort_unstable();
+        Self(all)
+    }
+
+    fn percentile_ms(&self, q: f64) -> f64 {
+        if self.0.is_empty() {
+            return f64::NAN;
+        }
+        let rank = ((q * self.0.len() as f64).ceil() as usize).clamp(1, self.0.len());
+        self.0[rank - 1].as_secs_f64() * 1e3
+    }
+
+    fn p50_ms(&self) -> f64 {
+        self.percentile_ms(0.50)
+    }
+
+    fn p99_ms(&self) -> f64 {
+        self.percentile_ms(0.99)
+    }
+
+    fn max_ms(&self) -> f64 {
+        self.percentile_ms(1.0)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "n={} p50 {:.3} ms, p90 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+            self.0.len(),
+            self.p50_ms(),
+            self.percentile_ms(0.90),
+            self.p99_ms(),
+            self.max_ms()
+        )
+    }
+}
+
+async fn measure_search(
+    client: &reqwest::Client,
+    token: &str,
+    url: &str,
+    config: &Config,
+) -> anyhow::Result<Latencies> {
+    let first: Vec<serde_json::Value> =
+        client.get(url).bearer_auth(token).send().await?.error_for_status()?.json().await?;
+    ensure!(first.len() == 20, "the search found {} slots instead of 20: {url}", first.len());
+    for _ in 0..config.warmup_requests {
+        get_ok(client, token, url).await?;
+    }
+    let mut all = Vec::with_capacity(config.search_requests);
+    for _ in 0..config.search_requests {
+        let started = Instant::now();
+        get_ok(client, token, url).await?;
+        all.push(started.elapsed());
+    }
+    Ok(Latencies::new(all))
+}
+
+async fn get_ok(client: &reqwest::Client, token: &str, url: &str) -> anyhow::Result<()> {
+    let response = client.get(url).bearer_auth(token).send().await?;
+    let status = response.status();
+    let body = response.bytes().await?;
+    ensure!(status.is_success(), "GET {url}: {status}: {}", String::from_utf8_lossy(&body));
+    Ok(())
+}
+
+/// A booking run: its wall time and per-booking latencies.
+#[derive(Default)]
+struct Run {
+    bookings: usize,
+    elapsed: Duration,
+    latencies: Latencies,
+}
+
+impl Run {
+    fn throughput(&self) -> f64 {
+        self.bookings as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// Adds another round of the same kind.
+    fn absorb(&mut self, round: Self) {
+        self.bookings += round.bookings;
+        self.elapsed += round.elapsed;
+        self.latencies.0.extend(round.latencies.0);
+    }
+
+    /// Sorts the latencies of all rounds.
+    fn finish(self) -> Self {
+        Self { latencies: Latencies::new(self.latencies.0), ..self }
+    }
+}
+
+/// Runs `work` over `items` with `concurrency` workers taking the next item in turn.
+async fn run_concurrently<T, F, Fut>(items: Vec<T>, concurrency: usize, work: F) -> anyhow::Result<Run>
+where
+    T: Send + Sync + 'static,
+    F: Fn(&T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send,
+{
+    let bookings = items.len();
+    let items = Arc::new(items);
+    let next = Arc::new(AtomicUsize::new(0));
+    let work = Arc::new(work);
+    let started = Instant::now();
+    let workers: Vec<JoinHandle<anyhow::Result<Vec<Duration>>>> = (0..concurrency)
+        .map(|_| {
+            let (items, next, work) = (Arc::clone(&items), Arc::clone(&next), Arc::clone(&work));
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    let started = Instant::now();
+                    work(item).await?;
+                    latencies.push(started.elapsed());
+                }
+                Ok(latencies)
+            })
+        })
+        .collect();
+    let mut all = Vec::with_capacity(bookings);
+    for worker in workers {
+        all.extend(worker.await??);
+    }
+    Ok(Run { bookings, elapsed: started.elapsed(), latencies: Latencies::new(all) })
+}
+
+async fn http_bookings(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    slot_ids: Vec<i32>,
+    concurrency: usize,
+) -> anyhow::Result<Run> {
+    let url = format!("{base}/api/v1/bookings");
+    let (client, token) = (client.clone(), token.to_owned());
+    run_concurrently(slot_ids, concurrency, move |&slot_id| {
+        let body = serde_json::json!({
+            "slot_id": slot_id,
+            "citizen": { "name": "Bench Citizen", "phone": "0511 123456", "language": "tr" },
+            "channel": "phone",
+        });
+        let request = client.post(&url).bearer_auth(&token).json(&body);
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let text = response.text().await?;
+            if status != reqwest::StatusCode::CREATED {
+                bail!("POST /api/v1/bookings (slot {slot_id}): {status}: {text}");
+            }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// The raw ceiling: per booking one transaction with the seat update, the booking row and its
+/// event row, through the same pool, without HTTP, authentication or rule checks.
+async fn baseline_bookings(
+    db: &DatabaseConnection,
+    fixture: &Fixture,
+    slots: Vec<slot::Model>,
+    concurrency: usize,
+) -> anyhow::Result<Run> {
+    static COUNTER: AtomicU64 = AtomicU64::new(50_000_000);
+    let (db, unit_id, actor) = (db.clone(), fixture.unit_id, fixture.admin_id);
+    run_concurrently(slots, concurrency, move |slot| {
+        let db = db.clone();
+        let slot = slot.clone();
+        async move {
+            let now = Utc::now().trunc_subsecs(0);
+            let txn = store::begin_write(&db).await?;
+            let taken = slot::Entity::update_many()
+                .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).add(1))
+                .filter(slot::Column::Id.eq(slot.id))
+                .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)))
+                .exec(&txn)
+                .await?;
+            ensure!(taken.rows_affected == 1, "slot {} was not free", slot.id);
+            let id = Uuid::now_v7();
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            booking::ActiveModel {
+                id: Set(id),
+                reference: Set(reference(n)),
+                unit_id: Set(unit_id),
+                counsellor_id: Set(slot.counsellor_id),
+                slot_id: Set(slot.id),
+                starts_at: Set(slot.starts_at),
+                ends_at: Set(slot.ends_at),
+                status: Set(BookingStatus::Booked),
+                channel: Set(Channel::Phone),
+                citizen_name: Set("Bench Citizen".to_owned()),
+                citizen_email: Set(None),
+                citizen_phone: Set(Some("0511 123456".to_owned())),
+                citizen_language: Set("tr".to_owned()),
+                interpreter_language: Set(None),
+                accessibility_needs: Set(None),
+                email_consent: Set(false),
+                note: Set(None),
+                override_reason: Set(None),
+                cancel_reason: Set(None),
+                sequence: Set(0),
+                created_at: Set(now),
+                created_by: Set(Some(actor)),
+                updated_at: Set(now),
+                updated_by: Set(Some(actor)),
+            }
+            .insert(&txn)
+            .await?;
+            event_row(id, now, actor, slot.id).insert(&txn).await?;
+            txn.commit().await?;
+            Ok(())
+        }
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// The real binary: idle memory and time to ready
+// ---------------------------------------------------------------------------------------------
+
+fn free_port() -> anyhow::Result<SocketAddr> {
+    let listener = StdListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?)
+}
+
+fn spawn_binary(binary: &str, database_url: &str, listen: SocketAddr) -> anyhow::Result<tokio::process::Child> {
+    tokio::process::Command::new(binary)
+        .env("DATABASE_URL", database_url)
+        .env("TERMINBUCH_LISTEN", listen.to_string())
+        .env("TERMINBUCH_DATA_DIR", std::env::temp_dir())
+        .env("TERMINBUCH_DEMO_SEED", "false")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {binary}"))
+}
+
+/// Polls `/health` every 2 ms until it answers 200; fails after 30 s.
+async fn wait_ready(
+    client: &reqwest::Client,
+    listen: SocketAddr,
+    child: &mut tokio::process::Child,
+) -> anyhow::Result<()> {
+    let url = format!("http://{listen}/health");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = client.get(&url).send().await
+            && response.status() == reqwest::StatusCode::OK
+        {
+            return Ok(());
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the binary exited before it was ready: {status}");
+        }
+        ensure!(Instant::now() < deadline, "the binary was not ready within 30 s");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+fn probe_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder().pool_max_idle_per_host(0).timeout(Duration::from_secs(2)).build()?)
+}
+
+/// VmRSS of the binary 2 s after it first answered `/health`, in MB (MiB).
+async fn idle_memory(binary: &str, database_url: &str) -> anyhow::Result<f64> {
+    let listen = free_port()?;
+    let mut child = spawn_binary(binary, database_url, listen)?;
+    wait_ready(&probe_client()?, listen, &mut child).await?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let pid = child.id().context("the binary has no pid")?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    child.kill().await?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .context("no VmRSS in /proc/PID/status")?
+        .parse()?;
+    Ok(kb / 1024.0)
+}
+
+/// Median time from spawn to the first 200 from `/health`, in ms.
+async fn time_to_ready(binary: &str, database_url: &str, runs: usize) -> anyhow::Result<f64> {
+    let client = probe_client()?;
+    let mut all = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let listen = free_port()?;
+        let started = Instant::now();
+        let mut child = spawn_binary(binary, database_url, listen)?;
+        wait_ready(&client, listen, &mut child).await?;
+        all.push(started.elapsed());
+        child.kill().await?;
+    }
+    Ok(Latencies::new(all).p50_ms())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+// ---------------------------------------------------------------------------------------------
+
+/// One line of the table. `ratio` is measured/target, or measured/baseline for bookings.
+struct Row {
+    engine: String,
+    figure: String,
+    measured: f64,
+    target: String,
+    ratio: Option<f64>,
+    met: Option<bool>,
+}
+
+#[derive(Default)]
+struct Report {
+    rows: Vec<Row>,
+    notes: Vec<String>,
+}
+
+impl Report {
+    /// A figure shown for information, without a target.
+    fn info(&mut self, engine: &str, figure: &str, measured: f64) {
+        self.push(engine, figure, measured, String::new(), None, None);
+    }
+
+    /// A figure that should be at most `target`.
+    fn at_most(&mut self, engine: &str, figure: &str, measured: f64, target: f64) {
+        let ratio = measured / target;
+        self.push(engine, figure, measured, format!("≤ {}", fmt(target)), Some(ratio), Some(measured <= target));
+    }
+
+    /// A figure that should reach `share` of the baseline measured in the same run.
+    fn of_baseline(&mut self, engine: &str, figure: &str, measured: f64, baseline: f64, share: f64) {
+        let ratio = measured / baseline;
+        let target = format!("≥ {:.0} % of {}", share * 100.0, fmt(baseline));
+        self.push(engine, figure, measured, target, Some(ratio), Some(ratio >= share));
+    }
+
+    fn push(
+        &mut self,
+        engine: &str,
+        figure: &str,
+        measured: f64,
+        target: String,
+        ratio: Option<f64>,
+        met: Option<bool>,
+    ) {
+        let (engine, figure) = (engine.to_owned(), figure.to_owned());
+        self.rows.push(Row { engine, figure, measured, target, ratio, met });
+    }
+
+    fn render(&self, config: &Config) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "\nterminbuch benchmarks, {} ({} cores); searches: {} sequential requests after {} warm-up; \
+             bookings: {} per run; time to ready: {} runs",
+            Utc::now().format("%Y-%m-%d %H:%M UTC"),
+            std::thread::available_parallelism().map_or(0, std::num::NonZero::get),
+            config.search_requests,
+            config.warmup_requests,
+            config.bookings,
+            config.ready_runs
+        );
+        for note in &self.notes {
+            let _ = writeln!(out, "  {note}");
+        }
+        let _ = writeln!(out, "\n| engine | figure | measured | target | ratio | |");
+        let _ = writeln!(out, "|---|---|---:|---|---:|---|");
+        for row in &self.rows {
+            let ratio = row.ratio.map(|r| format!("{r:.2}")).unwrap_or_default();
+            let verdict = row.met.map(met).unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {ratio} | {verdict} |",
+                row.engine,
+                row.figure,
+                fmt(row.measured),
+                row.target
+            );
+        }
+        let _ = writeln!(out);
+        for row in &self.rows {
+            if let Some(ok) = row.met {
+                let _ = writeln!(out, "target {} / {} ({}): {}", row.engine, row.figure, row.target, met(ok));
+            }
+        }
+        out
+    }
+}
+
+fn met(ok: bool) -> &'static str {
+    if ok { "met" } else { "not met" }
+}
+
+fn fmt(value: f64) -> String {
+    match value.abs() {
+        v if v >= 100.0 => format!("{value:.0}"),
+        v if v >= 10.0 => format!("{value:.1}"),
+        _ => format!("{value:.3}"),
+    }
+}
