@@ -1,13 +1,14 @@
 //! Booking use cases: create (from a slot or ad hoc), look up, list, cancel, reschedule, record
 //! the outcome. Every change is one transaction with its history event.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::ServiceError;
+use super::access::deny;
 use super::schedule::check_bookable;
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
@@ -19,7 +20,7 @@ use crate::domain::reference::{Reference, looks_like_reference};
 use crate::domain::time::TimeSlot;
 use crate::mail;
 use crate::store::bookings::BookingFilter;
-use crate::store::{self, StoreError, audit, bookings, directory, slots};
+use crate::store::{self, StoreError, bookings, directory, slots};
 
 /// What the booking use cases need besides the caller.
 #[derive(Clone, Copy)]
@@ -35,6 +36,42 @@ pub struct Book<'a> {
 pub enum Target {
     Slot(i32),
     Adhoc { unit_id: i32, counsellor_id: i32, time: TimeSlot },
+}
+
+/// Where a booking moves to. Parts of an ad-hoc time left unset keep the booking's counsellor
+/// and length.
+#[derive(Debug, Clone, Copy)]
+pub enum Move {
+    Slot(i32),
+    Adhoc { starts_at: DateTime<Utc>, duration: Option<TimeDelta>, counsellor_id: Option<i32> },
+}
+
+/// An ad-hoc target; without a duration the unit's default appointment length applies.
+///
+/// # Errors
+/// `NotFound` for an unknown unit, `Invalid` for an empty duration.
+pub async fn adhoc_target(
+    db: &DatabaseConnection,
+    unit_id: i32,
+    counsellor_id: i32,
+    starts_at: DateTime<Utc>,
+    duration: Option<TimeDelta>,
+) -> Result<Target, ServiceError> {
+    let duration = match duration {
+        Some(duration) => duration,
+        None => {
+            let unit = directory::find_unit_by_id(db, unit_id)
+                .await?
+                .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+            TimeDelta::minutes(i64::from(unit.default_slot_minutes))
+        }
+    };
+    Ok(Target::Adhoc { unit_id, counsellor_id, time: adhoc_time(starts_at, duration)? })
+}
+
+fn adhoc_time(starts_at: DateTime<Utc>, duration: TimeDelta) -> Result<TimeSlot, ServiceError> {
+    TimeSlot::new(starts_at, starts_at + duration)
+        .map_err(|err| ServiceError::invalid("duration_minutes", err.to_string()))
 }
 
 /// A booking as staff entered it.
@@ -217,10 +254,18 @@ pub async fn reschedule(
     deps: Book<'_>,
     actor: &Actor,
     key: &str,
-    target: Target,
+    to: Move,
     override_reason: Option<String>,
 ) -> Result<Booking, ServiceError> {
     let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
+    let target = match to {
+        Move::Slot(id) => Target::Slot(id),
+        Move::Adhoc { starts_at, duration, counsellor_id } => Target::Adhoc {
+            unit_id: booking.unit_id,
+            counsellor_id: counsellor_id.unwrap_or(booking.counsellor_id),
+            time: adhoc_time(starts_at, duration.unwrap_or(booking.ends_at - booking.starts_at))?,
+        },
+    };
     let target_unit = match target {
         Target::Slot(id) => bookable_slot(deps.db, id).await?.unit_id,
         Target::Adhoc { unit_id, counsellor_id, .. } => {
@@ -352,20 +397,4 @@ pub async fn authorize(
         return Ok(());
     }
     deny(deps.db, deps.clock, actor, action, target).await
-}
-
-/// Records a denied access in the audit log and the service log, then refuses.
-///
-/// # Errors
-/// Always `Forbidden` (or a database failure while recording it).
-pub async fn deny(
-    db: &DatabaseConnection,
-    clock: &Clock,
-    actor: &Actor,
-    action: &str,
-    target: &str,
-) -> Result<(), ServiceError> {
-    tracing::warn!(actor = actor.staff_id(), action, target, "access denied");
-    audit::record(db, clock.now(), Some(actor.staff_id()), &format!("denied:{action}"), target, "{}").await?;
-    Err(ServiceError::Forbidden)
 }

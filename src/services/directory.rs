@@ -133,6 +133,22 @@ pub async fn add_staff(
     Ok((member, generated))
 }
 
+/// Adds a staff member on behalf of `actor` (admins only); see [`add_staff`].
+///
+/// # Errors
+/// `Forbidden` for non-admins, else as [`add_staff`].
+pub async fn add_staff_as(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    input: StaffInput,
+) -> Result<(StaffMember, Option<String>), ServiceError> {
+    if !actor.is_admin() {
+        super::access::deny(db, clock, actor, "staff.create", "staff").await?;
+    }
+    add_staff(db, clock, input).await
+}
+
 /// A new unit (admins only).
 ///
 /// # Errors
@@ -144,7 +160,7 @@ pub async fn create_unit(
     new: NewUnit<'_>,
 ) -> Result<Unit, ServiceError> {
     if !actor.is_admin() {
-        super::bookings::deny(db, clock, actor, "unit.create", "units").await?;
+        super::access::deny(db, clock, actor, "unit.create", "units").await?;
     }
     directory::find_location(db, new.location_id)
         .await?

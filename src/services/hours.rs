@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::ServiceError;
-use super::bookings::{Book, deny};
+use super::access::deny;
+use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
@@ -64,7 +65,7 @@ pub async fn save_rule(
         valid_until: fields.valid_until,
     };
     weekly_rule(&probe)?;
-    if !(1..=480).contains(&fields.slot_minutes) {
+    if !(5..=480).contains(&fields.slot_minutes) {
         return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
     }
     if !(1..=100).contains(&fields.capacity) {

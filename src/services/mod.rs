@@ -1,5 +1,6 @@
 //! Use cases, one async function per user intent; they own the transactions.
 
+pub mod access;
 pub mod auth;
 pub mod availability;
 pub mod bookings;

@@ -19,7 +19,7 @@ use super::views::{BookingRow, Choice, SlotView, language_name, reference_displa
 use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
-use crate::services::bookings::{self, Target};
+use crate::services::bookings::{self, Move};
 use crate::services::{ServiceError, desk, directory};
 use crate::state::AppState;
 use crate::store::bookings::BookingFilter;
@@ -290,7 +290,7 @@ async fn reschedule(
         let page = reschedule_view(&state, staff, &key, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    match bookings::reschedule(state.book(), &staff.actor, &key, Target::Slot(slot_id), None).await {
+    match bookings::reschedule(state.book(), &staff.actor, &key, Move::Slot(slot_id), None).await {
         Ok(booking) => Ok(saved(&booking.reference)),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
             let errors = vec![FieldError::new("slots", format!("{}: {err}", staff.page.t("err.rule")))];

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, TimeDelta};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use chrono_tz::Tz;
 use garde::Validate;
 use serde::{Deserialize, Serialize};
@@ -14,12 +14,11 @@ use utoipa_axum::routes;
 use crate::domain::booking::{BookingStatus, Channel, Citizen, Outcome};
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::reference::Reference;
-use crate::domain::time::TimeSlot;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::routes::emails::{EmailResponse, email_response};
-use crate::services::bookings::{self, NewBooking, Target};
+use crate::services::bookings::{self, Move, NewBooking, Target};
 use crate::services::directory;
 use crate::state::AppState;
 use crate::store::bookings::BookingFilter;
@@ -177,34 +176,23 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Reads the target of a booking or a move: a slot, or an ad-hoc time.
-async fn target(
-    state: &AppState,
-    slot_id: Option<i32>,
-    unit: Option<i32>,
-    counsellor_id: Option<i32>,
-    starts_at: Option<&str>,
-    duration_minutes: Option<i64>,
-) -> ApiResult<Target> {
-    if let Some(id) = slot_id {
-        if starts_at.is_some() {
-            return Err(ApiError::field("slot_id", "give either slot_id or starts_at, not both"));
+/// The time chosen in a booking or move request.
+enum Chosen {
+    Slot(i32),
+    /// An ad-hoc start with an optional length.
+    At(DateTime<Utc>, Option<TimeDelta>),
+}
+
+/// Reads the time of a booking or a move: a slot, or an ad-hoc start (and optional length).
+fn choice(tz: Tz, slot_id: Option<i32>, starts_at: Option<&str>, duration_minutes: Option<i64>) -> ApiResult<Chosen> {
+    match (slot_id, starts_at) {
+        (Some(_), Some(_)) => Err(ApiError::field("slot_id", "give either slot_id or starts_at, not both")),
+        (Some(id), None) => Ok(Chosen::Slot(id)),
+        (None, Some(starts_at)) => {
+            Ok(Chosen::At(parse_instant("starts_at", starts_at, tz)?, duration_minutes.map(TimeDelta::minutes)))
         }
-        return Ok(Target::Slot(id));
+        (None, None) => Err(ApiError::field("slot_id", "give slot_id, or starts_at for an ad-hoc appointment")),
     }
-    let starts_at =
-        starts_at.ok_or_else(|| ApiError::field("slot_id", "give slot_id, or starts_at for an ad-hoc appointment"))?;
-    let unit_id = unit.ok_or_else(|| ApiError::field("unit", "required for an ad-hoc appointment"))?;
-    let counsellor_id =
-        counsellor_id.ok_or_else(|| ApiError::field("counsellor_id", "required for an ad-hoc appointment"))?;
-    let starts_at = parse_instant("starts_at", starts_at, state.settings.time_zone)?;
-    let minutes = match duration_minutes {
-        Some(minutes) => minutes,
-        None => i64::from(directory::find_unit(&state.db, &unit_id.to_string()).await?.default_slot_minutes),
-    };
-    let time = TimeSlot::new(starts_at, starts_at + TimeDelta::minutes(minutes))
-        .map_err(|err| ApiError::field("duration_minutes", err.to_string()))?;
-    Ok(Target::Adhoc { unit_id, counsellor_id, time })
 }
 
 /// Books an appointment in a slot, or at a freely arranged time.
@@ -217,13 +205,19 @@ async fn create_booking(
     ApiJson(body): ApiJson<CreateBookingRequest>,
 ) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
     body.validate()?;
-    let unit_id = match &body.unit {
-        Some(key) if body.slot_id.is_none() => Some(directory::find_unit(&state.db, key).await?.id),
-        _ => None,
+    let tz = state.settings.time_zone;
+    let target = match choice(tz, body.slot_id, body.starts_at.as_deref(), body.duration_minutes)? {
+        Chosen::Slot(slot_id) => Target::Slot(slot_id),
+        Chosen::At(starts_at, duration) => {
+            let unit =
+                body.unit.as_deref().ok_or_else(|| ApiError::field("unit", "required for an ad-hoc appointment"))?;
+            let counsellor_id = body
+                .counsellor_id
+                .ok_or_else(|| ApiError::field("counsellor_id", "required for an ad-hoc appointment"))?;
+            let unit_id = directory::find_unit(&state.db, unit).await?.id;
+            bookings::adhoc_target(&state.db, unit_id, counsellor_id, starts_at, duration).await?
+        }
     };
-    let target =
-        target(&state, body.slot_id, unit_id, body.counsellor_id, body.starts_at.as_deref(), body.duration_minutes)
-            .await?;
     let citizen = Citizen {
         name: body.citizen.name.trim().to_owned(),
         email: blank_to_none(body.citizen.email),
@@ -359,12 +353,11 @@ async fn reschedule_booking(
     ApiJson(body): ApiJson<RescheduleRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     body.validate()?;
-    let current = bookings::get(state.book(), &actor, &key).await?.booking;
-    let duration = body.duration_minutes.or(Some((current.ends_at - current.starts_at).num_minutes()));
-    let counsellor = body.counsellor_id.or(Some(current.counsellor_id));
-    let target =
-        target(&state, body.slot_id, Some(current.unit_id), counsellor, body.starts_at.as_deref(), duration).await?;
-    let booking = bookings::reschedule(state.book(), &actor, &key, target, blank_to_none(body.override_reason)).await?;
+    let to = match choice(state.settings.time_zone, body.slot_id, body.starts_at.as_deref(), body.duration_minutes)? {
+        Chosen::Slot(slot_id) => Move::Slot(slot_id),
+        Chosen::At(starts_at, duration) => Move::Adhoc { starts_at, duration, counsellor_id: body.counsellor_id },
+    };
+    let booking = bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason)).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 

@@ -264,9 +264,6 @@ async fn create_staff(
     ApiJson(body): ApiJson<CreateStaffRequest>,
 ) -> ApiResult<(StatusCode, Json<StaffResponse>)> {
     body.validate()?;
-    if !actor.is_admin() {
-        crate::services::bookings::deny(&state.db, &state.clock, &actor, "staff.create", "staff").await?;
-    }
     let role = StaffRole::parse(&body.role)
         .ok_or_else(|| ApiError::field("role", "one of admin, unit_lead, counsellor, front_desk"))?;
     let input = StaffInput {
@@ -278,7 +275,7 @@ async fn create_staff(
         unit: body.unit,
         password: body.password,
     };
-    let (member, generated_password) = directory::add_staff(&state.db, &state.clock, input).await?;
+    let (member, generated_password) = directory::add_staff_as(&state.db, &state.clock, &actor, input).await?;
     let response = StaffResponse {
         id: member.id,
         login: member.login,
