@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Statement,
 };
 
 use super::StoreError;
@@ -106,6 +107,45 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(absence_record).collect())
+}
+
+/// What keeps a counsellor of a unit from taking an appointment in a time span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocking {
+    /// Reason of the first closure of the unit or department overlapping the span.
+    pub closure: Option<String>,
+    /// The counsellor has an absence overlapping the span.
+    pub absent: bool,
+}
+
+/// Closures and absences overlapping `[from, to)` in one round trip (checked on every booking).
+///
+/// # Errors
+/// Database failures.
+pub async fn blocking<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    counsellor_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Blocking, StoreError> {
+    let backend = db.get_database_backend();
+    let p = |n: usize| if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() };
+    let sql = format!(
+        "SELECT (SELECT reason FROM closures WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {} \
+           AND ends_at > {} ORDER BY starts_at LIMIT 1) AS closure, \
+         (SELECT COUNT(*) FROM absences WHERE staff_id = {} AND starts_at < {} AND ends_at > {}) AS absences",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6)
+    );
+    let values = [unit_id.into(), to.into(), from.into(), counsellor_id.into(), to.into(), from.into()];
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let Some(row) = row else { return Ok(Blocking { closure: None, absent: false }) };
+    Ok(Blocking { closure: row.try_get("", "closure")?, absent: row.try_get::<i64>("", "absences")? > 0 })
 }
 
 /// # Errors
