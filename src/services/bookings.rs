@@ -20,6 +20,7 @@ use crate::domain::reference::{Reference, looks_like_reference};
 use crate::domain::time::TimeSlot;
 use crate::mail;
 use crate::store::bookings::BookingFilter;
+use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 
 /// What the booking use cases need besides the caller.
@@ -188,6 +189,8 @@ async fn take(
             Ok(slot)
         }
         Target::Adhoc { unit_id, counsellor_id, time } => {
+            schedule::lock_scope(txn, Scope::Counsellor(counsellor_id), None).await?;
+            schedule::lock_scope(txn, Scope::Unit(unit_id), None).await?;
             if !overridden {
                 check_bookable(txn, deps.calendar, deps.tz, now, unit_id, counsellor_id, time).await?;
             }

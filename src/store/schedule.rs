@@ -109,6 +109,49 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
     Ok(rows.into_iter().map(absence_record).collect())
 }
 
+/// What a schedule lock covers: a counsellor's time (absences) or a unit's (closures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Counsellor(i32),
+    Unit(i32),
+}
+
+/// Serialises a new absence or closure with bookings of the same counsellor or unit.
+///
+/// PostgreSQL runs at READ COMMITTED: without this a booking could check for absences just before
+/// a concurrent absence commits, and land in it. An ad-hoc booking and a new absence or closure
+/// take a transaction-scoped advisory lock on their scope (their rows do not exist yet); a new
+/// absence or closure also locks the slots it covers, which a booking of a slot holds from its
+/// seat update to its commit. SQLite serialises all writers already, so this is a no-op there.
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_scope<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    slots_in: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return Ok(());
+    }
+    let (class, id, column) = match scope {
+        Scope::Counsellor(id) => (1, id, "counsellor_id"),
+        Scope::Unit(id) => (2, id, "unit_id"),
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        [class.into(), id.into()],
+    ))
+    .await?;
+    if let Some((from, to)) = slots_in {
+        let sql = format!("SELECT id FROM slots WHERE {column} = $1 AND starts_at < $2 AND ends_at > $3 FOR UPDATE");
+        db.query_all_raw(Statement::from_sql_and_values(backend, sql, [id.into(), to.into(), from.into()])).await?;
+    }
+    Ok(())
+}
+
 /// What keeps a counsellor of a unit from taking an appointment in a time span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocking {
