@@ -96,7 +96,8 @@ impl Application {
             tracing::info!(folder = %settings.data_dir.join("mail").display(), "no TERMINBUCH_SMTP_HOST: emails are written as .eml files");
         }
         let calendar = Arc::new(settings.holiday_calendar());
-        let state = AppState { db: deps.db, clock: deps.clock, settings: Arc::new(settings), calendar };
+        let mail = dispatcher.nudge();
+        let state = AppState { db: deps.db, clock: deps.clock, settings: Arc::new(settings), calendar, mail };
         Ok(Self { listener, state, dispatcher })
     }
 

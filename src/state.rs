@@ -15,6 +15,8 @@ pub struct AppState {
     pub clock: Clock,
     pub settings: Arc<Settings>,
     pub calendar: Arc<HolidayCalendar>,
+    /// Wakes the email dispatcher after a change queued emails.
+    pub mail: crate::mail::Nudge,
 }
 
 impl AppState {
@@ -25,6 +27,7 @@ impl AppState {
             clock: &self.clock,
             calendar: &self.calendar,
             tz: self.settings.time_zone,
+            mail: &self.mail,
         }
     }
 

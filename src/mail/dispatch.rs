@@ -11,6 +11,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
 use super::ics::{self, Invite, Method};
@@ -36,6 +37,18 @@ pub struct Report {
     pub skipped: usize,
 }
 
+/// Tells the server's dispatcher that emails were queued, so it looks at once instead of at its
+/// next poll. Cheap to clone; nudges while the dispatcher is busy fold into one.
+#[derive(Clone, Default)]
+pub struct Nudge(Arc<Notify>);
+
+impl Nudge {
+    /// Wakes the dispatcher (call after the transaction that queued emails has committed).
+    pub fn nudge(&self) {
+        self.0.notify_one();
+    }
+}
+
 /// Everything the dispatcher needs; cheap to clone.
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -55,6 +68,7 @@ struct Inner {
     reminder_lead: TimeDelta,
     lease: TimeDelta,
     poll: Duration,
+    nudge: Nudge,
 }
 
 enum Composed {
@@ -85,6 +99,7 @@ impl Dispatcher {
                 reminder_lead: TimeDelta::hours(i64::from(mail.reminder_lead_hours)),
                 lease: TimeDelta::seconds(timeout * 8 + 60),
                 poll: Duration::from_millis(mail.mail_poll_ms),
+                nudge: Nudge::default(),
             }),
         })
     }
@@ -94,33 +109,57 @@ impl Dispatcher {
         self.inner.transport.is_files()
     }
 
-    /// Runs forever (a task of the server): every poll interval, queues due reminders and starts
-    /// deliveries of due messages, up to [`BATCH`] at once. A slow or hung delivery only holds
-    /// its own slot; the others go on.
+    /// What wakes this dispatcher when emails were queued (see [`Nudge`]).
+    pub fn nudge(&self) -> Nudge {
+        self.inner.nudge.clone()
+    }
+
+    /// Runs forever (a task of the server): starts deliveries of due messages, up to [`BATCH`]
+    /// at once, when nudged, every poll interval (which also queues due reminders, and finds
+    /// retries and emails other processes queued), and as deliveries finish while more are due.
+    /// A slow or hung delivery only holds its own slot; the others go on.
     pub async fn run(self) {
         let mut tick = tokio::time::interval(self.inner.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut in_flight = JoinSet::new();
+        // Whether more may be due than the last look took (it filled the batch, or it was
+        // skipped because the batch was full): then a finished delivery makes room for the next.
+        let mut more_due = false;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {
+                    if let Err(err) = self.queue_reminders().await {
+                        tracing::error!(error = ?err, "queueing reminders failed");
+                    }
+                }
+                () = self.inner.nudge.0.notified() => {}
+                Some(done) = in_flight.join_next(), if !in_flight.is_empty() => {
+                    let _ = tally(done);
+                    if !more_due {
+                        continue;
+                    }
+                }
+            }
             while let Some(done) = in_flight.try_join_next() {
                 let _ = tally(done);
             }
-            if let Err(err) = self.queue_reminders().await {
-                tracing::error!(error = ?err, "queueing reminders failed");
-            }
             let free = usize::try_from(BATCH).unwrap_or(16).saturating_sub(in_flight.len());
             if free == 0 {
+                more_due = true;
                 continue;
             }
             match store::outbox::due(&self.inner.db, self.inner.clock.now(), free as u64).await {
                 Ok(due) => {
+                    more_due = due.len() == free;
                     for id in due {
                         let this = self.clone();
                         in_flight.spawn(async move { this.deliver(id).await });
                     }
                 }
-                Err(err) => tracing::error!(error = ?err, "looking for due emails failed"),
+                Err(err) => {
+                    more_due = false;
+                    tracing::error!(error = ?err, "looking for due emails failed");
+                }
             }
         }
     }

@@ -9,7 +9,7 @@ pub mod outbox;
 pub mod render;
 pub mod transport;
 
-pub use dispatch::Dispatcher;
+pub use dispatch::{Dispatcher, Nudge};
 pub use render::Templates;
 pub use transport::Transport;
 

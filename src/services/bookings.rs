@@ -30,6 +30,8 @@ pub struct Book<'a> {
     pub clock: &'a Clock,
     pub calendar: &'a HolidayCalendar,
     pub tz: Tz,
+    /// Woken after a commit that queued emails, so they go out now rather than at the next poll.
+    pub mail: &'a mail::Nudge,
 }
 
 /// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.
@@ -155,8 +157,11 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "override_reason": new.override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "created", detail).await?;
-    mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, now).await?;
+    let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, now).await?;
     txn.commit().await?;
+    if queued {
+        deps.mail.nudge();
+    }
     tracing::info!(booking = %booking.id, slot = slot.id, "booking created");
     Ok(booking)
 }
@@ -266,8 +271,11 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
     slots::release_seat(&txn, booking.slot_id).await?;
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
         .await?;
-    notify(&txn, booking.id, MailKind::Cancellation, now).await?;
+    let queued = notify(&txn, booking.id, MailKind::Cancellation, now).await?;
     txn.commit().await?;
+    if queued {
+        deps.mail.nudge();
+    }
     find(deps.db, &booking.id.to_string()).await
 }
 
@@ -326,8 +334,11 @@ pub async fn reschedule(
         "override_reason": override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
-    notify(&txn, booking.id, MailKind::Change, now).await?;
+    let queued = notify(&txn, booking.id, MailKind::Change, now).await?;
     txn.commit().await?;
+    if queued {
+        deps.mail.nudge();
+    }
     find(deps.db, &booking.id.to_string()).await
 }
 
@@ -369,12 +380,13 @@ async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAct
     Ok(booking)
 }
 
-/// Queues the email a change causes, for the booking as the transaction now sees it.
-async fn notify(txn: &DatabaseTransaction, id: Uuid, kind: MailKind, now: DateTime<Utc>) -> Result<(), ServiceError> {
-    if let Some(changed) = bookings::find(txn, id).await? {
-        mail::outbox::enqueue(txn, &changed, kind, now).await?;
+/// Queues the email a change causes, for the booking as the transaction now sees it; returns
+/// whether one was queued.
+async fn notify(txn: &DatabaseTransaction, id: Uuid, kind: MailKind, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+    match bookings::find(txn, id).await? {
+        Some(changed) => Ok(mail::outbox::enqueue(txn, &changed, kind, now).await?),
+        None => Ok(false),
     }
-    Ok(())
 }
 
 pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, ServiceError> {

@@ -43,6 +43,7 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     let detail = serde_json::json!({ "kind": kind });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "email_resent", detail).await?;
     txn.commit().await?;
+    deps.mail.nudge();
     Ok(store::outbox::for_booking(deps.db, booking.id).await?)
 }
 

@@ -23,6 +23,18 @@ async fn spawn_with_smtp(port: u16) -> TestApp {
     .await
 }
 
+/// A server whose dispatcher polls only every ten minutes (after the look at start), so whatever
+/// goes out sooner was sent because a booking change woke it.
+async fn spawn_with_slow_poll(port: u16) -> TestApp {
+    spawn_app_with(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+        settings.mail.mail_poll_ms = 600_000;
+    })
+    .await
+}
+
 async fn first_counsellor(app: &TestApp, unit: &str) -> i64 {
     let response = app.get_as(&app.admin_token, &format!("/api/v1/units/{unit}/counsellors")).await;
     let counsellors: Vec<Value> = response.json().await.expect("json");
@@ -30,7 +42,7 @@ async fn first_counsellor(app: &TestApp, unit: &str) -> i64 {
 }
 
 /// Books an ad-hoc appointment for a citizen who consented to email; returns the booking.
-async fn book(app: &TestApp, unit: &str, starts_at: &str, email: &str, language: &str) -> Value {
+pub async fn book(app: &TestApp, unit: &str, starts_at: &str, email: &str, language: &str) -> Value {
     let counsellor = first_counsellor(app, unit).await;
     let body = json!({
         "unit": unit,
@@ -47,7 +59,7 @@ async fn book(app: &TestApp, unit: &str, starts_at: &str, email: &str, language:
 }
 
 /// Waits until the booking's email number `index` is in `state`; returns the emails.
-async fn wait_for_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
+pub async fn wait_for_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let emails = emails_of(app, booking).await;
@@ -315,4 +327,47 @@ async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time(
     assert_eq!(sink.received().len(), 2, "a reminder is sent once");
     let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
     assert_eq!(kinds, vec![json!("confirmation"), json!("reminder")]);
+}
+
+#[tokio::test]
+async fn a_booking_change_wakes_the_dispatcher_instead_of_waiting_for_the_poll() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_slow_poll(sink.addr.port()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    let confirmed = sink.wait_for(1, Duration::from_secs(3)).await;
+    let id = booking["id"].as_str().expect("id");
+    assert_eq!(app.cancel_booking(id, "Bürgerin hat abgesagt").await.status(), StatusCode::OK);
+
+    // Assert: both went out within seconds, although the next poll is ten minutes away.
+    let received = sink.wait_for(2, Duration::from_secs(3)).await;
+    assert!(confirmed[0].calendar().contains("METHOD:REQUEST"));
+    assert!(received[1].calendar().contains("METHOD:CANCEL"));
+}
+
+#[tokio::test]
+async fn a_backlog_larger_than_one_batch_drains_without_waiting_for_the_poll() {
+    // Arrange: the first 16 connections (a full batch of deliveries) hang until each attempt is
+    // cut off after 3 × 2 s, so the emails booked meanwhile queue up behind them.
+    let sink = SmtpSink::start().await;
+    for _ in 0..16 {
+        sink.plan(Plan::Hang);
+    }
+    let app = spawn_with_slow_poll(sink.addr.port()).await;
+
+    // Act
+    for i in 0..40 {
+        let starts_at = format!("2026-12-{:02}T{:02}:00", 1 + i / 8, 8 + i % 8);
+        book(&app, "suedosteuropa", &starts_at, &format!("person{i}@example.org"), "de").await;
+    }
+
+    // Assert: as the hung attempts give up, the 24 queued emails go out, long before the next
+    // poll; the 16 hung ones wait for their retry (the test clock stands still).
+    let received = sink.wait_for(24, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(received.len(), 24);
+    assert_eq!(sink.received().len(), 24, "nothing twice");
 }

@@ -7,6 +7,7 @@ mod cli;
 mod concurrency;
 mod helpers;
 mod mail;
+mod mail_outbox;
 mod schedule;
 mod service;
 mod smtp_sink;

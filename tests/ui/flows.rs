@@ -157,7 +157,8 @@ async fn a_slot_taken_meanwhile_offers_the_next_slots_and_keeps_what_was_typed()
     let staff = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
     let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
-    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin };
+    let mail = terminbuch::mail::Nudge::default();
+    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail };
     let citizen = Citizen {
         name: "Andere Person".into(),
         email: None,
