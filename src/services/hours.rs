@@ -9,6 +9,7 @@ use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
+use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::bookings::BookingFilter;
 use crate::store::schedule::RuleFields;
@@ -51,26 +52,7 @@ pub async fn save_rule(
             .filter(|rule| rule.unit_id == unit.id)
             .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
     }
-    let probe = HoursRule {
-        id: 0,
-        unit_id: unit.id,
-        counsellor_id: fields.counsellor_id,
-        weekday: fields.weekday,
-        start_local: fields.start_local,
-        end_local: fields.end_local,
-        slot_minutes: fields.slot_minutes,
-        buffer_minutes: fields.buffer_minutes,
-        capacity: fields.capacity,
-        valid_from: fields.valid_from,
-        valid_until: fields.valid_until,
-    };
-    weekly_rule(&probe)?;
-    if !(5..=480).contains(&fields.slot_minutes) {
-        return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
-    }
-    if !(1..=100).contains(&fields.capacity) {
-        return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
-    }
+    validate_rule(&fields)?;
     let counsellor = directory::find_staff(deps.db, fields.counsellor_id).await?;
     if !counsellor.is_some_and(|c| c.memberships.contains(&(unit.id, Role::Counsellor))) {
         return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
@@ -245,11 +227,58 @@ pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32)
     Ok(schedule::delete_closure(deps.db, id).await?)
 }
 
-async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &str) -> Result<(), ServiceError> {
+/// A unit the actor leads, by slug or id (the pages of unit leads).
+///
+/// # Errors
+/// `NotFound`, `Forbidden` (recorded).
+pub async fn unit_to_lead(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Unit, ServiceError> {
+    let unit = super::directory::find_unit(deps.db, key).await?;
+    lead(deps, actor, &unit, "hours.manage").await?;
+    Ok(unit)
+}
+
+/// The units the actor may lead, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn units_to_lead(deps: Book<'_>, actor: &Actor) -> Result<Vec<Unit>, ServiceError> {
+    let units = directory::list_units(deps.db, None).await?;
+    Ok(units.into_iter().filter(|u| actor.can_lead(u.id)).collect())
+}
+
+pub(crate) async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &str) -> Result<(), ServiceError> {
     if actor.can_lead(unit.id) {
         return Ok(());
     }
     deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await
+}
+
+/// The domain rule the fields describe, or the field that is wrong.
+///
+/// # Errors
+/// `Invalid` naming `counselling_hours`, `weekday`, `slot_minutes` or `capacity`.
+pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceError> {
+    let probe = HoursRule {
+        id: 0,
+        unit_id: fields.unit_id,
+        counsellor_id: fields.counsellor_id,
+        weekday: fields.weekday,
+        start_local: fields.start_local,
+        end_local: fields.end_local,
+        slot_minutes: fields.slot_minutes,
+        buffer_minutes: fields.buffer_minutes,
+        capacity: fields.capacity,
+        valid_from: fields.valid_from,
+        valid_until: fields.valid_until,
+    };
+    let weekly = weekly_rule(&probe)?;
+    if !(5..=480).contains(&fields.slot_minutes) {
+        return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
+    }
+    if !(1..=100).contains(&fields.capacity) {
+        return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
+    }
+    Ok(weekly)
 }
 
 fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {

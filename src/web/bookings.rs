@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::auth::FieldError;
 use super::error::WebResult;
 use super::format;
+use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, SlotView, language_name, reference_display};
 use crate::domain::booking::{BookingStatus, Outcome};
@@ -219,7 +220,10 @@ async fn changed(
     match result {
         Ok(booking) => Ok(saved(&booking.reference)),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
-            let errors = vec![FieldError::new("status", format!("{}: {err}", staff.page.t("err.rule")))];
+            let errors = vec![FieldError::new(
+                "status",
+                format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
+            )];
             let page = booking_page(state, staff, key, errors).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
@@ -293,7 +297,10 @@ async fn reschedule(
     match bookings::reschedule(state.book(), &staff.actor, &key, Move::Slot(slot_id), None).await {
         Ok(booking) => Ok(saved(&booking.reference)),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
-            let errors = vec![FieldError::new("slots", format!("{}: {err}", staff.page.t("err.rule")))];
+            let errors = vec![FieldError::new(
+                "slots",
+                format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
+            )];
             let page = reschedule_view(&state, staff, &key, errors).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }

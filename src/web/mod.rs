@@ -8,6 +8,7 @@ mod error;
 mod format;
 mod i18n;
 mod page;
+mod texts;
 pub mod views;
 
 use axum::Router;
