@@ -237,6 +237,20 @@ pub async fn unit_to_lead(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Un
     Ok(unit)
 }
 
+/// The first unit (by name) the actor leads; refused and recorded when there is none.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn first_unit_to_lead(deps: Book<'_>, actor: &Actor) -> Result<Unit, ServiceError> {
+    match units_to_lead(deps, actor).await?.into_iter().next() {
+        Some(unit) => Ok(unit),
+        None => {
+            deny(deps.db, deps.clock, actor, "hours.manage", "units").await?;
+            Err(ServiceError::Forbidden)
+        }
+    }
+}
+
 /// The units the actor may lead, ordered by name.
 ///
 /// # Errors
