@@ -1,1 +1,250 @@
+//! The unit leads' and admins' pages, the week view and the email state in a real browser,
+//! with axe-core in the empty, filled, error and success states. The issue asks for keyboard
+//! only in the booking flow; here values of date and time inputs are set by script (their
+//! typed format depends on the browser's locale), and forms are submitted by keyboard.
 
+use chrono::Datelike;
+use chrono_tz::Europe::Berlin;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use terminbuch::clock::Clock;
+use terminbuch::domain::booking::{Channel, Citizen};
+use terminbuch::domain::holidays::HolidayCalendar;
+use terminbuch::domain::records::Booking;
+use terminbuch::services::availability::{self, FreeSlotQuery};
+use terminbuch::services::bookings::{self, Book, NewBooking, Target};
+use terminbuch::services::directory as directory_service;
+use terminbuch::store::{directory, slots};
+
+use crate::app::{ADMIN, LEAD, LOGIN, PASSWORD, UiApp, now, spawn};
+use crate::browser::{self, Browser, ENTER};
+
+async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
+    browser.goto(&format!("{}/login", app.address)).await;
+    browser.type_into("login", login).await;
+    browser.type_into("password", PASSWORD).await;
+    browser.press(ENTER).await;
+    assert_eq!(browser.path().await, "/book", "{login} is logged in");
+}
+
+/// Sets an input's or select's value (dates and times, whose typed form depends on the locale).
+async fn set(browser: &Browser, id: &str, value: &str) {
+    browser
+        .client
+        .execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(value)])
+        .await
+        .expect("set value");
+}
+
+/// Tabs to the button and presses Enter.
+async fn press_button(browser: &Browser, id: &str) {
+    browser.tab_to(id).await;
+    browser.press(ENTER).await;
+}
+
+/// Focuses a control far down a long page by script (Tab would take over 80 presses), then
+/// types into it or presses Enter on it.
+async fn focus(browser: &Browser, id: &str) {
+    browser.client.execute("document.getElementById(arguments[0]).focus();", vec![json!(id)]).await.expect("focus");
+    assert_eq!(browser.focused_id().await, id);
+}
+
+/// Books the first free slot of the anti-discrimination office through the service, with an
+/// email address and consent (so an email is queued).
+async fn book_first_free_slot(app: &UiApp) -> Booking {
+    let staff = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
+    let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
+    let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
+    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin };
+    let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
+    let today = now().with_timezone(&Berlin).date_naive();
+    let query =
+        FreeSlotQuery { from: today, to: today + chrono::Days::new(30), counsellor_id: None, language: None, limit: 1 };
+    let free = availability::free_slots(deps, &unit, &query).await.expect("free slots");
+    let citizen = Citizen {
+        name: "Frau Rückruf".into(),
+        email: Some("rueckruf@example.org".into()),
+        phone: Some("0511 111111".into()),
+        language: "tr".into(),
+        interpreter_language: None,
+        accessibility_needs: None,
+        email_consent: true,
+    };
+    let new = NewBooking {
+        target: Target::Slot(free[0].slot.id),
+        citizen,
+        channel: Channel::Phone,
+        note: None,
+        override_reason: None,
+    };
+    bookings::create(deps, &actor, new).await.expect("booking")
+}
+
+fn reference(booking: &Booking) -> String {
+    format!("{}-{}", &booking.reference[..4], &booking.reference[4..])
+}
+
+#[tokio::test]
+async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_bookings() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    let booking = book_first_free_slot(&app).await;
+    let slot = slots::find(&app.db, booking.slot_id).await.expect("db").expect("slot");
+    let rule_id = slot.rule_id.expect("a slot of counselling hours");
+    log_in_as(&app, &browser, LEAD).await;
+    assert!(browser.text_of("#shortcuts").await.contains("Alt + B"), "shortcuts are documented on screen");
+
+    press_button(&browser, "nav-hours").await;
+    assert_eq!(browser.path().await, "/hours");
+    browser.assert_accessible("hours, filled lists and empty forms").await;
+    browser.assert_fits_320().await;
+
+    // Error: no times.
+    press_button(&browser, "rule-save").await;
+    assert!(browser.text_of("#error-summary").await.contains("Uhrzeit"));
+    let start = browser.client.find(fantoccini::Locator::Id("rule-start")).await.expect("start");
+    assert_eq!(start.attr("aria-invalid").await.expect("attr").as_deref(), Some("true"));
+    browser.assert_accessible("hours, rule error").await;
+
+    // An invalid rule is refused at the field, in German.
+    set(&browser, "rule-weekday", "4").await;
+    set(&browser, "rule-start", "11:00").await;
+    set(&browser, "rule-end", "10:00").await;
+    press_button(&browser, "rule-preview").await;
+    assert!(browser.text_of("#error-summary").await.contains("Beginn vor Ende"), "German text, not the service's");
+
+    // Preview, then save.
+    set(&browser, "rule-start", "09:00").await;
+    set(&browser, "rule-end", "11:00").await;
+    browser.assert_accessible("hours, rule filled").await;
+    press_button(&browser, "rule-preview").await;
+    let preview = browser.text_of("#preview").await;
+    assert!(preview.contains("Do, ") && preview.contains("09:00"), "{preview}");
+    browser.assert_accessible("hours, preview").await;
+    press_button(&browser, "rule-save").await;
+    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
+    browser.assert_accessible("hours, rule saved").await;
+
+    // Changing the rule of a booked slot warns about the booking.
+    browser.goto(&format!("{}/hours?unit=ads&edit={rule_id}", app.address)).await;
+    set(&browser, "rule-start", "06:00").await;
+    set(&browser, "rule-end", "07:00").await;
+    set(&browser, "rule-slot", "30").await;
+    set(&browser, "rule-buffer", "0").await;
+    press_button(&browser, "rule-preview").await;
+    let affected = browser.text_of("#affected").await;
+    assert!(affected.contains(&reference(&booking)), "{affected}");
+    browser.assert_accessible("hours, change preview with affected bookings").await;
+
+    // An absence of the booking's counsellor: error first, then saved with the warning.
+    press_button(&browser, "absence-save").await;
+    assert!(browser.text_of("#error-summary").await.contains("Datum"));
+    browser.assert_accessible("hours, absence error").await;
+    let day = booking.starts_at.with_timezone(&Berlin).date_naive();
+    let iso = format!("{}-{:02}-{:02}", day.year(), day.month(), day.day());
+    set(&browser, "absence-counsellor", &booking.counsellor_id.to_string()).await;
+    set(&browser, "absence-from", &iso).await;
+    set(&browser, "absence-to", &iso).await;
+    browser.type_into("absence-reason", "Fortbildung").await;
+    press_button(&browser, "absence-save").await;
+    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
+    assert!(browser.text_of("#affected").await.contains(&reference(&booking)));
+    assert!(browser.source().await.contains("Fortbildung"), "the absence is listed");
+    browser.assert_accessible("hours, absence saved with affected bookings").await;
+
+    // A closure of the unit.
+    set(&browser, "closure-from", &iso).await;
+    set(&browser, "closure-to", &iso).await;
+    focus(&browser, "closure-reason").await;
+    browser.press("Betriebsausflug").await;
+    focus(&browser, "closure-save").await;
+    browser.press(ENTER).await;
+    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
+    assert!(browser.source().await.contains("Betriebsausflug"));
+    browser.assert_accessible("hours, closure saved").await;
+}
+
+#[tokio::test]
+async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in_as(&app, &browser, ADMIN).await;
+
+    press_button(&browser, "nav-units").await;
+    browser.assert_accessible("units, list and empty form").await;
+    browser.assert_fits_320().await;
+    press_button(&browser, "unit-save").await;
+    assert!(browser.text_of("#error-summary").await.contains("Bitte"));
+    browser.assert_accessible("units, error").await;
+    browser.type_into("unit-name", "Stelle für Tests").await;
+    browser.type_into("unit-short", "Tests").await;
+    browser.type_into("unit-slug", "tests").await;
+    browser.type_into("unit-phone", "0511 168-00000").await;
+    browser.type_into("unit-email", "tests@example.org").await;
+    browser.assert_accessible("units, filled").await;
+    press_button(&browser, "unit-save").await;
+    assert!(browser.text_of("#saved").await.contains("angelegt"));
+    assert!(browser.text_of("#units").await.contains("Stelle für Tests"));
+    browser.assert_accessible("units, success").await;
+
+    press_button(&browser, "nav-staff").await;
+    browser.assert_accessible("staff, list and empty form").await;
+    press_button(&browser, "staff-save").await;
+    assert!(browser.text_of("#error-summary").await.contains("Bitte"));
+    browser.assert_accessible("staff, error").await;
+    browser.type_into("staff-name", "Neue Beraterin").await;
+    browser.type_into("staff-login", "neu.beraterin").await;
+    set(&browser, "staff-unit", "tests").await;
+    browser.assert_accessible("staff, filled").await;
+    press_button(&browser, "staff-save").await;
+    let password = browser.text_of("#new-password").await;
+    assert!(password.len() >= 10, "{password}");
+    assert!(browser.text_of("#staff").await.contains("Neue Beraterin"));
+    browser.assert_accessible("staff, success with password").await;
+    browser.goto(&format!("{}/admin/staff", app.address)).await;
+    assert!(!browser.source().await.contains(&password), "the password is shown only once");
+}
+
+#[tokio::test]
+async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in_as(&app, &browser, LOGIN).await;
+    press_button(&browser, "nav-failed").await;
+    assert!(browser.text_of("#failed-none").await.contains("zugestellt"));
+    browser.assert_accessible("failed emails, empty").await;
+    press_button(&browser, "nav-week").await;
+    browser.assert_accessible("week, empty").await;
+    browser.assert_fits_320().await;
+
+    let booking = book_first_free_slot(&app).await;
+    let monday = booking.starts_at.with_timezone(&Berlin).date_naive();
+    browser.goto(&format!("{}/week?unit=ads&date={monday}", app.address)).await;
+    assert!(browser.source().await.contains("Frau Rückruf"), "the booking is in its day column");
+    browser.assert_accessible("week, filled").await;
+
+    // The confirmation failed for good: shown at the booking and in the list to call back.
+    app.db
+        .execute_unprepared(
+            "UPDATE outbox_messages SET state = 'failed', attempts = 3, last_error = '550 mailbox unavailable'",
+        )
+        .await
+        .expect("fail the email");
+    press_button(&browser, "nav-failed").await;
+    assert!(browser.text_of("#failed").await.contains("550 mailbox unavailable"));
+    browser.assert_accessible("failed emails, listed").await;
+    press_button(&browser, "failed-1").await;
+    let emails = browser.text_of("#emails").await;
+    assert!(emails.contains("Terminbestätigung") && emails.contains("fehlgeschlagen"), "{emails}");
+    browser.assert_accessible("booking, failed email").await;
+    press_button(&browser, "resend").await;
+    assert!(browser.text_of("#resent").await.contains("erneut"));
+    let emails = browser.text_of("#emails").await;
+    assert!(emails.contains("wartet auf Versand") || emails.contains("gesendet"), "{emails}");
+    browser.assert_accessible("booking, resent").await;
+
+    // The shortcut for "next free slot" sits on the first slot of the booking page.
+    press_button(&browser, "nav-book").await;
+    let first = browser.client.find(fantoccini::Locator::Id("slot-link-1")).await.expect("first slot");
+    assert_eq!(first.attr("accesskey").await.expect("attr").as_deref(), Some("n"));
+}

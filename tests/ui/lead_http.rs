@@ -16,7 +16,14 @@ fn csrf_of(html: &str) -> String {
 
 async fn logged_in(app: &UiApp, login: &str) -> (reqwest::Client, String) {
     let client = client();
-    let page = client.get(format!("{}/login", app.address)).send().await.expect("helper step").text().await.expect("helper step");
+    let page = client
+        .get(format!("{}/login", app.address))
+        .send()
+        .await
+        .expect("helper step")
+        .text()
+        .await
+        .expect("helper step");
     let csrf = csrf_of(&page);
     let response = client
         .post(format!("{}/login", app.address))
@@ -25,7 +32,14 @@ async fn logged_in(app: &UiApp, login: &str) -> (reqwest::Client, String) {
         .await
         .expect("helper step");
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "{login} logs in");
-    let page = client.get(format!("{}/day", app.address)).send().await.expect("helper step").text().await.expect("helper step");
+    let page = client
+        .get(format!("{}/day", app.address))
+        .send()
+        .await
+        .expect("helper step")
+        .text()
+        .await
+        .expect("helper step");
     let csrf = csrf_of(&page);
     (client, csrf)
 }
