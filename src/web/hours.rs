@@ -8,8 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
 
 use super::auth::FieldError;
@@ -18,15 +17,20 @@ use super::format;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, counsellor_name};
-use crate::domain::records::{Booking, HoursRule, StaffMember, Unit};
-use crate::domain::time::{local_date, local_to_utc, parse_local_time};
+use crate::domain::records::{Booking, Unit};
+use crate::domain::time::local_date;
 use crate::services::preview::{self, RulePreview};
 use crate::services::{ServiceError, desk, hours};
 use crate::state::AppState;
-use crate::store::schedule::RuleFields;
 
 /// Days of slots shown in a rule's preview.
 const PREVIEW_DAYS: u64 = 13;
+
+mod forms;
+
+use forms::{
+    PeriodForm, PeriodRow, RuleForm, RuleRow, parse_period, period, rule_fields, rule_form, rule_row, weekday_name,
+};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -37,70 +41,6 @@ pub fn router() -> Router<AppState> {
         .route("/hours/{unit}/absences/{id}/delete", post(delete_absence))
         .route("/hours/{unit}/closures", post(add_closure))
         .route("/hours/{unit}/closures/{id}/delete", post(delete_closure))
-}
-
-/// The rule form as typed (all text, so what was typed comes back on errors).
-#[derive(Deserialize, Default, Clone)]
-struct RuleForm {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    counsellor: String,
-    #[serde(default)]
-    weekday: String,
-    #[serde(default)]
-    start: String,
-    #[serde(default)]
-    end: String,
-    #[serde(default)]
-    slot: String,
-    #[serde(default)]
-    buffer: String,
-    #[serde(default)]
-    capacity: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    until: String,
-    #[serde(default)]
-    action: String,
-}
-
-/// An absence or closure as typed.
-#[derive(Deserialize, Default, Clone)]
-struct PeriodForm {
-    #[serde(default)]
-    counsellor: String,
-    #[serde(default)]
-    from: String,
-    #[serde(default)]
-    from_time: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    to_time: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// A rule as listed.
-struct RuleRow {
-    id: i32,
-    counsellor: String,
-    weekday: String,
-    time: String,
-    slot: i32,
-    capacity: i32,
-    valid: String,
-}
-
-/// An absence or closure as listed.
-struct PeriodRow {
-    id: i32,
-    who: String,
-    when: String,
-    reason: String,
-    deletable: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -376,146 +316,4 @@ async fn delete_closure(
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_closure(deps, &staff.actor, &unit, id).await?;
     respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
-}
-
-/// Parses the rule form, or says which fields are wrong (ids of the inputs).
-fn rule_fields(form: &RuleForm, unit_id: i32, lang: Lang) -> Result<RuleFields, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let mut number = |id: &'static str, value: &str| -> i32 {
-        value.trim().parse::<i32>().unwrap_or_else(|_| {
-            errors.push(FieldError::new(id, lang.t("err.number")));
-            0
-        })
-    };
-    let counsellor_id = number("rule-counsellor", &form.counsellor);
-    let weekday = number("rule-weekday", &form.weekday);
-    let slot_minutes = number("rule-slot", &form.slot);
-    let buffer_minutes = number("rule-buffer", &form.buffer);
-    let capacity = number("rule-capacity", &form.capacity);
-    let mut time = |id: &'static str, value: &str| -> NaiveTime {
-        parse_local_time(value.trim()).unwrap_or_else(|_| {
-            errors.push(FieldError::new(id, lang.t("err.time")));
-            NaiveTime::MIN
-        })
-    };
-    let start_local = time("rule-start", &form.start);
-    let end_local = time("rule-end", &form.end);
-    let valid_from = parse_date(&form.from).unwrap_or_else(|| {
-        errors.push(FieldError::new("rule-from", lang.t("err.date")));
-        NaiveDate::MIN
-    });
-    let valid_until = match form.until.trim() {
-        "" => None,
-        until => Some(parse_date(until).unwrap_or_else(|| {
-            errors.push(FieldError::new("rule-until", lang.t("err.date")));
-            NaiveDate::MIN
-        })),
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(RuleFields {
-        unit_id,
-        counsellor_id,
-        weekday: u8::try_from(weekday).unwrap_or(0),
-        start_local,
-        end_local,
-        slot_minutes,
-        buffer_minutes,
-        capacity,
-        valid_from,
-        valid_until,
-    })
-}
-
-/// Parses a period typed as local dates and optional times (empty: the whole day).
-fn parse_period(
-    form: &PeriodForm,
-    prefix: &str,
-    tz: Tz,
-    lang: Lang,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), Vec<FieldError>> {
-    let ids: [&'static str; 4] = if prefix == "absence" {
-        ["absence-from", "absence-from-time", "absence-to", "absence-to-time"]
-    } else {
-        ["closure-from", "closure-from-time", "closure-to", "closure-to-time"]
-    };
-    let mut errors = Vec::new();
-    let from = local_instant(&form.from, &form.from_time, false, tz).map_err(|wrong_time| {
-        FieldError::new(
-            if wrong_time { ids[1] } else { ids[0] },
-            lang.t(if wrong_time { "err.time" } else { "err.date" }),
-        )
-    });
-    let to = local_instant(&form.to, &form.to_time, true, tz).map_err(|wrong_time| {
-        FieldError::new(
-            if wrong_time { ids[3] } else { ids[2] },
-            lang.t(if wrong_time { "err.time" } else { "err.date" }),
-        )
-    });
-    match (from, to) {
-        (Ok(from), Ok(to)) => return Ok((from, to)),
-        (from, to) => errors.extend([from.err(), to.err()].into_iter().flatten()),
-    }
-    Err(errors)
-}
-
-/// A local date and optional time as an instant; an empty time is the start of the day (or,
-/// with `end_of_day`, the start of the next). `Err(true)`: the time is wrong, else the date.
-fn local_instant(date: &str, time: &str, end_of_day: bool, tz: Tz) -> Result<DateTime<Utc>, bool> {
-    let date = parse_date(date).ok_or(false)?;
-    let (date, time) = match time.trim() {
-        "" if end_of_day => (date.checked_add_days(Days::new(1)).ok_or(false)?, NaiveTime::MIN),
-        "" => (date, NaiveTime::MIN),
-        typed => (date, parse_local_time(typed).map_err(|_| true)?),
-    };
-    local_to_utc(date.and_time(time), tz).map_err(|_| true)
-}
-
-fn parse_date(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
-}
-
-fn rule_form(rule: &HoursRule) -> RuleForm {
-    RuleForm {
-        id: rule.id.to_string(),
-        counsellor: rule.counsellor_id.to_string(),
-        weekday: rule.weekday.to_string(),
-        start: rule.start_local.format("%H:%M").to_string(),
-        end: rule.end_local.format("%H:%M").to_string(),
-        slot: rule.slot_minutes.to_string(),
-        buffer: rule.buffer_minutes.to_string(),
-        capacity: rule.capacity.to_string(),
-        from: rule.valid_from.format("%Y-%m-%d").to_string(),
-        until: rule.valid_until.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
-        action: String::new(),
-    }
-}
-
-fn rule_row(rule: &HoursRule, members: &[StaffMember], lang: Lang) -> RuleRow {
-    let from = rule.valid_from.format("%d.%m.%Y").to_string();
-    RuleRow {
-        id: rule.id,
-        counsellor: counsellor_name(members, rule.counsellor_id),
-        weekday: weekday_name(rule.weekday, lang).to_owned(),
-        time: format!("{}–{}", rule.start_local.format("%H:%M"), rule.end_local.format("%H:%M")),
-        slot: rule.slot_minutes,
-        capacity: rule.capacity,
-        valid: match rule.valid_until {
-            Some(until) => format!("{from} – {}", until.format("%d.%m.%Y")),
-            None => format!("{} {from}", lang.t("hours.from")),
-        },
-    }
-}
-
-fn weekday_name(iso: u8, lang: Lang) -> &'static str {
-    let names = match lang {
-        Lang::De => ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
-        Lang::En => ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    };
-    names.get(usize::from(iso.saturating_sub(1))).copied().unwrap_or("?")
-}
-
-fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
-    format!("{} – {}", format::short(from, tz, lang), format::short(to, tz, lang))
 }

@@ -248,3 +248,54 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
     let first = browser.client.find(fantoccini::Locator::Id("slot-link-1")).await.expect("first slot");
     assert_eq!(first.attr("accesskey").await.expect("attr").as_deref(), Some("n"));
 }
+
+#[tokio::test]
+async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_strand() {
+    use terminbuch::services::{hours, preview};
+    use terminbuch::store::schedule::RuleFields;
+
+    let app = spawn().await;
+    let booking = book_first_free_slot(&app).await;
+    let slot = slots::find(&app.db, booking.slot_id).await.expect("db").expect("slot");
+    let lead = directory::find_staff_by_login(&app.db, LEAD).await.expect("db").expect("lead");
+    let actor = directory::actor_for_staff(&app.db, lead.id).await.expect("db").expect("actor");
+    let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
+    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin };
+    let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
+    let rules = hours::list_rules(deps, &actor, &unit).await.expect("rules");
+    let rule = rules.iter().find(|r| Some(r.id) == slot.rule_id).expect("the booked slot's rule");
+    let same = RuleFields {
+        unit_id: unit.id,
+        counsellor_id: rule.counsellor_id,
+        weekday: rule.weekday,
+        start_local: rule.start_local,
+        end_local: rule.end_local,
+        slot_minutes: rule.slot_minutes,
+        buffer_minutes: rule.buffer_minutes,
+        capacity: rule.capacity,
+        valid_from: rule.valid_from,
+        valid_until: rule.valid_until,
+    };
+
+    let unchanged = preview::preview_rule(deps, &actor, &unit, Some(rule.id), &same, 13).await.expect("preview");
+    assert!(!unchanged.starts.is_empty(), "two weeks of a weekly rule give slots");
+    assert!(unchanged.starts.iter().all(|at| *at >= now()), "no slots in the past");
+    assert!(unchanged.affected.is_empty(), "the same hours strand nobody");
+
+    let earlier = RuleFields {
+        start_local: chrono::NaiveTime::from_hms_opt(6, 0, 0).expect("time"),
+        end_local: chrono::NaiveTime::from_hms_opt(7, 0, 0).expect("time"),
+        slot_minutes: 30,
+        buffer_minutes: 0,
+        ..same.clone()
+    };
+    let moved = preview::preview_rule(deps, &actor, &unit, Some(rule.id), &earlier, 13).await.expect("preview");
+    assert_eq!(moved.affected.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booking.id]);
+    let deleted = preview::affected_by_deletion(deps, &actor, &unit, rule.id).await.expect("preview");
+    assert_eq!(deleted.len(), 1);
+
+    let front_desk = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
+    let front_desk = directory::actor_for_staff(&app.db, front_desk.id).await.expect("db").expect("actor");
+    let refused = preview::preview_rule(deps, &front_desk, &unit, None, &same, 13).await;
+    assert!(matches!(refused, Err(terminbuch::services::ServiceError::Forbidden)));
+}
