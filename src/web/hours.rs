@@ -62,6 +62,7 @@ struct HoursPage {
     notice: &'static str,
     preview: Option<Vec<String>>,
     affected: Vec<BookingRow>,
+    confirm_delete: Option<i32>,
 }
 
 impl HoursPage {
@@ -80,6 +81,8 @@ struct Outcome {
     notice: &'static str,
     preview: Option<Vec<DateTime<Utc>>>,
     affected: Vec<Booking>,
+    /// A rule whose deletion would strand bookings: asked to confirm first.
+    confirm_delete: Option<i32>,
 }
 
 impl Outcome {
@@ -169,6 +172,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         errors: outcome.errors,
         notice: outcome.notice,
         preview: outcome.preview.map(|starts| starts.iter().map(|at| format::short(*at, tz, lang)).collect()),
+        confirm_delete: outcome.confirm_delete,
         affected: outcome.affected.iter().map(|b| BookingRow::new(b, &members, tz, lang)).collect(),
         unit: unit.slug,
         unit_name: unit.name,
@@ -223,15 +227,25 @@ fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Out
 #[derive(Deserialize)]
 struct Empty {}
 
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
 async fn delete_rule(
     State(state): State<AppState>,
     staff: Staff,
     Path((key, id)): Path<(String, i32)>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     let affected = preview::affected_by_deletion(deps, &staff.actor, &unit, id).await?;
+    if !affected.is_empty() && form.confirm.is_empty() {
+        let outcome = Outcome { affected, confirm_delete: Some(id), ..Outcome::default() };
+        return respond(&state, staff, unit, outcome).await;
+    }
     hours::delete_rule(deps, &staff.actor, &unit, id, state.horizon_until()).await?;
     respond(&state, staff, unit, Outcome::notice("deleted", affected)).await
 }

@@ -49,6 +49,13 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Achtung: Diese gebuchten Termine liegen danach außerhalb der Beratungszeiten oder in der Abwesenheit bzw. Schließzeit. Sie bleiben gebucht; bitte verlegen oder absagen Sie sie.",
         "Attention: these booked appointments then lie outside the counselling hours or in the absence or closure. They stay booked; please move or cancel them.",
     ),
+    (
+        "hours.delete.confirm",
+        "Soll die Beratungszeit trotzdem gelöscht werden? Die Termine bleiben gebucht.",
+        "Delete the counselling hours anyway? The appointments stay booked.",
+    ),
+    ("hours.delete.yes", "Trotzdem löschen", "Delete anyway"),
+    ("hours.delete.no", "Nicht löschen", "Keep them"),
     ("absence.title", "Abwesenheiten", "Absences"),
     ("absence.new", "Abwesenheit eintragen", "Add an absence"),
     ("closure.title", "Schließzeiten der Stelle", "Closures of the unit"),

@@ -36,6 +36,22 @@ async fn set(browser: &Browser, id: &str, value: &str) {
         .expect("set value");
 }
 
+/// Waits (up to 10 s) until the element `css` exists and its text contains `needle`: a form
+/// submitted with Enter may still be loading when the next command runs.
+async fn wait_text(browser: &Browser, css: &str, needle: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(element) = browser.client.find(fantoccini::Locator::Css(css)).await {
+            last = element.text().await.unwrap_or_default();
+            if last.contains(needle) {
+                return;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} does not contain {needle:?} on {}: {last:?}", browser.path().await);
+}
+
 /// Tabs to the button and presses Enter.
 async fn press_button(browser: &Browser, id: &str) {
     browser.tab_to(id).await;
@@ -92,7 +108,7 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     let slot = slots::find(&app.db, booking.slot_id).await.expect("db").expect("slot");
     let rule_id = slot.rule_id.expect("a slot of counselling hours");
     log_in_as(&app, &browser, LEAD).await;
-    assert!(browser.text_of("#shortcuts").await.contains("Alt + B"), "shortcuts are documented on screen");
+    wait_text(&browser, "#shortcuts", "Alt + B").await;
 
     press_button(&browser, "nav-hours").await;
     assert_eq!(browser.path().await, "/hours");
@@ -101,7 +117,7 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
 
     // Error: no times.
     press_button(&browser, "rule-save").await;
-    assert!(browser.text_of("#error-summary").await.contains("Uhrzeit"));
+    wait_text(&browser, "#error-summary", "Uhrzeit").await;
     let start = browser.client.find(fantoccini::Locator::Id("rule-start")).await.expect("start");
     assert_eq!(start.attr("aria-invalid").await.expect("attr").as_deref(), Some("true"));
     browser.assert_accessible("hours, rule error").await;
@@ -111,18 +127,19 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     set(&browser, "rule-start", "11:00").await;
     set(&browser, "rule-end", "10:00").await;
     press_button(&browser, "rule-preview").await;
-    assert!(browser.text_of("#error-summary").await.contains("Beginn vor Ende"), "German text, not the service's");
+    wait_text(&browser, "#error-summary", "Beginn vor Ende").await;
 
     // Preview, then save.
     set(&browser, "rule-start", "09:00").await;
     set(&browser, "rule-end", "11:00").await;
     browser.assert_accessible("hours, rule filled").await;
     press_button(&browser, "rule-preview").await;
+    wait_text(&browser, "#preview", "09:00").await;
     let preview = browser.text_of("#preview").await;
     assert!(preview.contains("Do, ") && preview.contains("09:00"), "{preview}");
     browser.assert_accessible("hours, preview").await;
     press_button(&browser, "rule-save").await;
-    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
+    wait_text(&browser, "#saved", "Gespeichert").await;
     browser.assert_accessible("hours, rule saved").await;
 
     // Changing the rule of a booked slot warns about the booking.
@@ -132,13 +149,22 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     set(&browser, "rule-slot", "30").await;
     set(&browser, "rule-buffer", "0").await;
     press_button(&browser, "rule-preview").await;
-    let affected = browser.text_of("#affected").await;
-    assert!(affected.contains(&reference(&booking)), "{affected}");
+    wait_text(&browser, "#affected", &reference(&booking)).await;
     browser.assert_accessible("hours, change preview with affected bookings").await;
+
+    // Deleting that rule asks first, naming the booking; then deletes.
+    focus(&browser, &format!("rule-delete-{rule_id}")).await;
+    browser.press(ENTER).await;
+    wait_text(&browser, "#affected", &reference(&booking)).await;
+    browser.assert_accessible("hours, confirm deletion").await;
+    focus(&browser, "rule-delete-confirm").await;
+    browser.press(ENTER).await;
+    wait_text(&browser, "#saved", "Gelöscht").await;
+    assert!(browser.client.find(fantoccini::Locator::Id(&format!("rule-delete-{rule_id}"))).await.is_err());
 
     // An absence of the booking's counsellor: error first, then saved with the warning.
     press_button(&browser, "absence-save").await;
-    assert!(browser.text_of("#error-summary").await.contains("Datum"));
+    wait_text(&browser, "#error-summary", "Datum").await;
     browser.assert_accessible("hours, absence error").await;
     let day = booking.starts_at.with_timezone(&Berlin).date_naive();
     let iso = format!("{}-{:02}-{:02}", day.year(), day.month(), day.day());
@@ -147,9 +173,9 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     set(&browser, "absence-to", &iso).await;
     browser.type_into("absence-reason", "Fortbildung").await;
     press_button(&browser, "absence-save").await;
-    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
-    assert!(browser.text_of("#affected").await.contains(&reference(&booking)));
-    assert!(browser.source().await.contains("Fortbildung"), "the absence is listed");
+    wait_text(&browser, "#saved", "Gespeichert").await;
+    wait_text(&browser, "#affected", &reference(&booking)).await;
+    wait_text(&browser, "#absences-list", "Fortbildung").await;
     browser.assert_accessible("hours, absence saved with affected bookings").await;
 
     // A closure of the unit.
@@ -159,8 +185,8 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     browser.press("Betriebsausflug").await;
     focus(&browser, "closure-save").await;
     browser.press(ENTER).await;
-    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
-    assert!(browser.source().await.contains("Betriebsausflug"));
+    wait_text(&browser, "#closures-list", "Betriebsausflug").await;
+    wait_text(&browser, "#saved", "Gespeichert").await;
     browser.assert_accessible("hours, closure saved").await;
 }
 
@@ -174,7 +200,7 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     browser.assert_accessible("units, list and empty form").await;
     browser.assert_fits_320().await;
     press_button(&browser, "unit-save").await;
-    assert!(browser.text_of("#error-summary").await.contains("Bitte"));
+    wait_text(&browser, "#error-summary", "Bitte").await;
     browser.assert_accessible("units, error").await;
     browser.type_into("unit-name", "Stelle für Tests").await;
     browser.type_into("unit-short", "Tests").await;
@@ -183,23 +209,24 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     browser.type_into("unit-email", "tests@example.org").await;
     browser.assert_accessible("units, filled").await;
     press_button(&browser, "unit-save").await;
-    assert!(browser.text_of("#saved").await.contains("angelegt"));
-    assert!(browser.text_of("#units").await.contains("Stelle für Tests"));
+    wait_text(&browser, "#saved", "angelegt").await;
+    wait_text(&browser, "#units", "Stelle für Tests").await;
     browser.assert_accessible("units, success").await;
 
     press_button(&browser, "nav-staff").await;
     browser.assert_accessible("staff, list and empty form").await;
     press_button(&browser, "staff-save").await;
-    assert!(browser.text_of("#error-summary").await.contains("Bitte"));
+    wait_text(&browser, "#error-summary", "Bitte").await;
     browser.assert_accessible("staff, error").await;
     browser.type_into("staff-name", "Neue Beraterin").await;
     browser.type_into("staff-login", "neu.beraterin").await;
     set(&browser, "staff-unit", "tests").await;
     browser.assert_accessible("staff, filled").await;
     press_button(&browser, "staff-save").await;
+    wait_text(&browser, "#saved", "Passwort").await;
     let password = browser.text_of("#new-password").await;
     assert!(password.len() >= 10, "{password}");
-    assert!(browser.text_of("#staff").await.contains("Neue Beraterin"));
+    wait_text(&browser, "#staff", "Neue Beraterin").await;
     browser.assert_accessible("staff, success with password").await;
     browser.goto(&format!("{}/admin/staff", app.address)).await;
     assert!(!browser.source().await.contains(&password), "the password is shown only once");
@@ -211,7 +238,7 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
     let app = spawn().await;
     log_in_as(&app, &browser, LOGIN).await;
     press_button(&browser, "nav-failed").await;
-    assert!(browser.text_of("#failed-none").await.contains("zugestellt"));
+    wait_text(&browser, "#failed-none", "zugestellt").await;
     browser.assert_accessible("failed emails, empty").await;
     press_button(&browser, "nav-week").await;
     browser.assert_accessible("week, empty").await;
@@ -231,14 +258,14 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
         .await
         .expect("fail the email");
     press_button(&browser, "nav-failed").await;
-    assert!(browser.text_of("#failed").await.contains("550 mailbox unavailable"));
+    wait_text(&browser, "#failed", "550 mailbox unavailable").await;
     browser.assert_accessible("failed emails, listed").await;
     press_button(&browser, "failed-1").await;
-    let emails = browser.text_of("#emails").await;
-    assert!(emails.contains("Terminbestätigung") && emails.contains("fehlgeschlagen"), "{emails}");
+    wait_text(&browser, "#emails", "fehlgeschlagen").await;
+    wait_text(&browser, "#emails", "Terminbestätigung").await;
     browser.assert_accessible("booking, failed email").await;
     press_button(&browser, "resend").await;
-    assert!(browser.text_of("#resent").await.contains("erneut"));
+    wait_text(&browser, "#resent", "erneut").await;
     let emails = browser.text_of("#emails").await;
     assert!(emails.contains("wartet auf Versand") || emails.contains("gesendet"), "{emails}");
     browser.assert_accessible("booking, resent").await;
