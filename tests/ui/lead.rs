@@ -213,6 +213,13 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     wait_text(&browser, "#units", "Stelle für Tests").await;
     browser.assert_accessible("units, success").await;
 
+    // The new unit has no hours, absences or closures yet.
+    browser.goto(&format!("{}/hours?unit=tests", app.address)).await;
+    wait_text(&browser, "main", "Keine Einträge").await;
+    browser.assert_accessible("hours, empty").await;
+    browser.goto(&format!("{}/week?unit=tests", app.address)).await;
+    browser.assert_accessible("week of a new unit, empty").await;
+
     press_button(&browser, "nav-staff").await;
     browser.assert_accessible("staff, list and empty form").await;
     press_button(&browser, "staff-save").await;

@@ -118,3 +118,16 @@ async fn forms_of_the_new_pages_need_the_csrf_token() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_new_pages_speak_english_when_switched() {
+    let app = spawn().await;
+    let (client, _) = logged_in(&app, LEAD).await;
+    let switch = client.get(format!("{}/lang?to=en&back=/hours", app.address)).send().await.unwrap();
+    assert_eq!(switch.status(), StatusCode::SEE_OTHER);
+    let page = client.get(format!("{}/hours", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("<html lang=\"en\">") && page.contains("Weekly counselling hours"), "{page}");
+    assert!(page.contains("Alt + B: book appointment"), "shortcuts in English");
+    let week = client.get(format!("{}/week", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(week.contains("Week view") && week.contains("Previous week"));
+}
