@@ -24,7 +24,13 @@ async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
     browser.type_into("login", login).await;
     browser.type_into("password", PASSWORD).await;
     browser.press(ENTER).await;
-    assert_eq!(browser.path().await, "/book", "{login} is logged in");
+    for _ in 0..100 {
+        if browser.path().await == "/book" {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{login} is not logged in: still on {}", browser.path().await);
 }
 
 /// Sets an input's or select's value (dates and times, whose typed form depends on the locale).
@@ -50,6 +56,12 @@ async fn wait_text(browser: &Browser, css: &str, needle: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("{css} does not contain {needle:?} on {}: {last:?}", browser.path().await);
+}
+
+/// Follows a link by keyboard and waits for the page whose heading contains `heading`.
+async fn follow(browser: &Browser, id: &str, heading: &str) {
+    press_button(browser, id).await;
+    wait_text(browser, "h1", heading).await;
 }
 
 /// Tabs to the button and presses Enter.
@@ -110,7 +122,7 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     log_in_as(&app, &browser, LEAD).await;
     wait_text(&browser, "#shortcuts", "Alt + B").await;
 
-    press_button(&browser, "nav-hours").await;
+    follow(&browser, "nav-hours", "Beratungszeiten").await;
     assert_eq!(browser.path().await, "/hours");
     browser.assert_accessible("hours, filled lists and empty forms").await;
     browser.assert_fits_320().await;
@@ -196,7 +208,7 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     let app = spawn().await;
     log_in_as(&app, &browser, ADMIN).await;
 
-    press_button(&browser, "nav-units").await;
+    follow(&browser, "nav-units", "Stellen").await;
     browser.assert_accessible("units, list and empty form").await;
     browser.assert_fits_320().await;
     press_button(&browser, "unit-save").await;
@@ -220,7 +232,7 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     browser.goto(&format!("{}/week?unit=tests", app.address)).await;
     browser.assert_accessible("week of a new unit, empty").await;
 
-    press_button(&browser, "nav-staff").await;
+    follow(&browser, "nav-staff", "Mitarbeitende").await;
     browser.assert_accessible("staff, list and empty form").await;
     press_button(&browser, "staff-save").await;
     wait_text(&browser, "#error-summary", "Bitte").await;
@@ -244,10 +256,10 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;
     log_in_as(&app, &browser, LOGIN).await;
-    press_button(&browser, "nav-failed").await;
+    follow(&browser, "nav-failed", "Nicht zugestellte").await;
     wait_text(&browser, "#failed-none", "zugestellt").await;
     browser.assert_accessible("failed emails, empty").await;
-    press_button(&browser, "nav-week").await;
+    follow(&browser, "nav-week", "Wochenansicht").await;
     browser.assert_accessible("week, empty").await;
     browser.assert_fits_320().await;
 
@@ -264,10 +276,10 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
         )
         .await
         .expect("fail the email");
-    press_button(&browser, "nav-failed").await;
+    follow(&browser, "nav-failed", "Nicht zugestellte").await;
     wait_text(&browser, "#failed", "550 mailbox unavailable").await;
     browser.assert_accessible("failed emails, listed").await;
-    press_button(&browser, "failed-1").await;
+    follow(&browser, "failed-1", "Termin").await;
     wait_text(&browser, "#emails", "fehlgeschlagen").await;
     wait_text(&browser, "#emails", "Terminbestätigung").await;
     browser.assert_accessible("booking, failed email").await;
@@ -278,7 +290,7 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
     browser.assert_accessible("booking, resent").await;
 
     // The shortcut for "next free slot" sits on the first slot of the booking page.
-    press_button(&browser, "nav-book").await;
+    follow(&browser, "nav-book", "Termin buchen").await;
     let first = browser.client.find(fantoccini::Locator::Id("slot-link-1")).await.expect("first slot");
     assert_eq!(first.attr("accesskey").await.expect("attr").as_deref(), Some("n"));
 }
