@@ -20,6 +20,7 @@ use crate::domain::reference::{Reference, looks_like_reference};
 use crate::domain::time::TimeSlot;
 use crate::mail;
 use crate::store::bookings::BookingFilter;
+use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 
 /// What the booking use cases need besides the caller.
@@ -101,14 +102,11 @@ pub struct BookingDetails {
 /// counsellor busy).
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
 pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Booking, ServiceError> {
-    let unit_id = match new.target {
-        Target::Slot(id) => bookable_slot(deps.db, id).await?.unit_id,
-        Target::Adhoc { unit_id, counsellor_id, .. } => {
-            ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
-            unit_id
-        }
-    };
-    authorize(deps, actor, unit_id, "booking.create", &format!("unit:{unit_id}")).await?;
+    // A slot's unit is checked inside the transaction, on the row the seat is taken from.
+    if let Target::Adhoc { unit_id, counsellor_id, .. } = new.target {
+        ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
+        authorize(deps, actor, unit_id, "booking.create", &format!("unit:{unit_id}")).await?;
+    }
     // A reference collision is astronomically rare but possible: try again with a new code.
     let mut attempts = 0;
     loop {
@@ -123,7 +121,10 @@ pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Bo
 async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<Booking, ServiceError> {
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
-    let slot = take(deps, &txn, new.target, new.override_reason.is_some(), now).await?;
+    let slot = match take(deps, &txn, actor, new.target, new.override_reason.is_some(), now).await {
+        Err(ServiceError::Forbidden) => return refuse_after(txn, deps, actor, "booking.create", new.target).await,
+        other => other?,
+    };
     let booking = Booking {
         id: Uuid::now_v7(),
         reference: Reference::generate(&mut rand::rng()).as_str().to_owned(),
@@ -160,34 +161,60 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
     Ok(booking)
 }
 
-/// Takes a seat in the target inside `txn`, after checking the booking rules unless overridden.
+/// Takes a seat in the target inside `txn`, then checks the booking rules unless overridden (a
+/// refusal rolls the seat back with the transaction). `Forbidden` (not yet audited) when the slot
+/// belongs to a unit the actor does not work in.
 async fn take(
     deps: Book<'_>,
     txn: &DatabaseTransaction,
+    actor: &Actor,
     target: Target,
     overridden: bool,
     now: DateTime<Utc>,
 ) -> Result<Slot, ServiceError> {
     match target {
         Target::Slot(id) => {
-            let slot = bookable_slot(txn, id).await?;
+            let Some(slot) = slots::take_regular_seat(txn, id).await? else {
+                bookable_slot(txn, id).await?;
+                return Err(ServiceError::conflict("slot_taken", "the slot has just been taken; choose another"));
+            };
+            if !actor.can_work_in(slot.unit_id) {
+                return Err(ServiceError::Forbidden);
+            }
             let time = TimeSlot::new(slot.starts_at, slot.ends_at)
                 .map_err(|err| ServiceError::invalid("slot_id", err.to_string()))?;
             if !overridden {
                 check_bookable(txn, deps.calendar, deps.tz, now, slot.unit_id, slot.counsellor_id, time).await?;
             }
-            if !slots::take_seat(txn, id).await? {
-                return Err(ServiceError::conflict("slot_taken", "the slot has just been taken; choose another"));
-            }
             Ok(slot)
         }
         Target::Adhoc { unit_id, counsellor_id, time } => {
+            schedule::lock_scope(txn, Scope::Counsellor(counsellor_id), None).await?;
+            schedule::lock_scope(txn, Scope::Unit(unit_id), None).await?;
             if !overridden {
                 check_bookable(txn, deps.calendar, deps.tz, now, unit_id, counsellor_id, time).await?;
             }
             Ok(slots::insert_adhoc(txn, unit_id, counsellor_id, time, now).await?)
         }
     }
+}
+
+/// Rolls `txn` back, then records the denied access (the audit row must neither wait for nor
+/// vanish with the refused transaction) and refuses.
+async fn refuse_after<T>(
+    txn: DatabaseTransaction,
+    deps: Book<'_>,
+    actor: &Actor,
+    action: &str,
+    target: Target,
+) -> Result<T, ServiceError> {
+    txn.rollback().await?;
+    let target = match target {
+        Target::Slot(id) => format!("slot:{id}"),
+        Target::Adhoc { unit_id, .. } => format!("unit:{unit_id}"),
+    };
+    deny(deps.db, deps.clock, actor, action, &target).await?;
+    Err(ServiceError::Forbidden)
 }
 
 /// A booking by id or reference, with its history, if the actor may see it.
@@ -284,7 +311,10 @@ pub async fn reschedule(
     // Release first so a move to an overlapping time of the same counsellor is possible; if
     // taking the new seat fails, the transaction rolls back and the old seat stays taken.
     slots::release_seat(&txn, booking.slot_id).await?;
-    let slot = take(deps, &txn, target, override_reason.is_some(), now).await?;
+    let slot = match take(deps, &txn, actor, target, override_reason.is_some(), now).await {
+        Err(ServiceError::Forbidden) => return refuse_after(txn, deps, actor, "booking.reschedule", target).await,
+        other => other?,
+    };
     if !bookings::move_to(&txn, &booking, &slot, override_reason.clone(), actor.staff_id(), now).await? {
         return Err(changed_meanwhile());
     }

@@ -12,7 +12,7 @@ use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::bookings::BookingFilter;
-use crate::store::schedule::RuleFields;
+use crate::store::schedule::{RuleFields, Scope};
 use crate::store::{self, bookings, directory, schedule};
 
 /// Result of a change to counselling hours.
@@ -144,9 +144,12 @@ pub async fn add_absence(
     if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
         return Err(ServiceError::invalid("counsellor_id", "not a member of this unit"));
     }
+    let txn = store::begin_write(deps.db).await?;
+    schedule::lock_scope(&txn, Scope::Counsellor(staff_id), Some((starts_at, ends_at))).await?;
     let absence =
-        schedule::insert_absence(deps.db, staff_id, starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
+        schedule::insert_absence(&txn, staff_id, starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
             .await?;
+    txn.commit().await?;
     let affected = active_bookings(deps, unit.id, Some(staff_id), starts_at, ends_at).await?;
     Ok((absence, affected))
 }
@@ -200,16 +203,12 @@ pub async fn add_closure(
 ) -> Result<(Closure, Vec<Booking>), ServiceError> {
     lead(deps, actor, unit, "closure.write").await?;
     check_range(starts_at, ends_at)?;
-    let closure = schedule::insert_closure(
-        deps.db,
-        Some(unit.id),
-        starts_at,
-        ends_at,
-        reason,
-        actor.staff_id(),
-        deps.clock.now(),
-    )
-    .await?;
+    let txn = store::begin_write(deps.db).await?;
+    schedule::lock_scope(&txn, Scope::Unit(unit.id), Some((starts_at, ends_at))).await?;
+    let closure =
+        schedule::insert_closure(&txn, Some(unit.id), starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
+            .await?;
+    txn.commit().await?;
     let affected = active_bookings(deps, unit.id, None, starts_at, ends_at).await?;
     Ok((closure, affected))
 }

@@ -156,11 +156,11 @@ pub async fn check_bookable<C: ConnectionTrait>(
         let Some(next) = day.succ_opt() else { break };
         day = next;
     }
-    if let Some(closure) = schedule::closures_overlapping(db, unit_id, time.starts_at(), time.ends_at()).await?.first()
-    {
-        return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {}", closure.reason)));
+    let blocking = schedule::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;
+    if let Some(reason) = blocking.closure {
+        return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {reason}")));
     }
-    if !schedule::absences_overlapping(db, &[counsellor_id], time.starts_at(), time.ends_at()).await?.is_empty() {
+    if blocking.absent {
         return Err(ServiceError::rule("counsellor_absent", "the counsellor is absent then"));
     }
     Ok(())

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{api_token, location, membership, staff, unit};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::StoreError;
@@ -341,20 +341,42 @@ pub async fn insert_token<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Staff id, login, admin flag, and one membership (unit, role) if any.
+type TokenOwnerRow = (i32, String, bool, Option<i32>, Option<membership::Role>);
+
 /// The active staff member owning an unrevoked token with this hash.
 ///
 /// # Errors
 /// Database failures.
 pub async fn actor_for_token_hash<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<Actor>, StoreError> {
-    let Some(token) = api_token::Entity::find()
+    // One round trip on every API request: token, owner and memberships joined.
+    let owner =
+        api_token::Entity::belongs_to(staff::Entity).from(api_token::Column::StaffId).to(staff::Column::Id).into();
+    let roles = sea_orm::RelationDef::from(
+        membership::Entity::belongs_to(staff::Entity).from(membership::Column::StaffId).to(staff::Column::Id),
+    )
+    .rev();
+    let rows: Vec<TokenOwnerRow> = api_token::Entity::find()
+        .select_only()
+        .column(staff::Column::Id)
+        .column(staff::Column::Login)
+        .column(staff::Column::IsAdmin)
+        .column(membership::Column::UnitId)
+        .column(membership::Column::Role)
+        .join(JoinType::InnerJoin, owner)
+        .join(JoinType::LeftJoin, roles)
         .filter(api_token::Column::TokenHash.eq(token_hash))
         .filter(api_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-    else {
+        .filter(staff::Column::Active.eq(true))
+        .order_by_asc(membership::Column::UnitId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let Some((staff_id, login, is_admin, _, _)) = rows.first().cloned() else {
         return Ok(None);
     };
-    actor_for_staff(db, token.staff_id).await
+    let memberships = rows.into_iter().filter_map(|(_, _, _, unit, role)| Some((unit?, role_record(role?)))).collect();
+    Ok(Some(Actor::new(staff_id, login, is_admin, memberships)))
 }
 
 /// The actor for an active staff member.

@@ -3,7 +3,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Statement,
 };
 
 use super::StoreError;
@@ -106,6 +107,88 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(absence_record).collect())
+}
+
+/// What a schedule lock covers: a counsellor's time (absences) or a unit's (closures).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Counsellor(i32),
+    Unit(i32),
+}
+
+/// Serialises a new absence or closure with bookings of the same counsellor or unit.
+///
+/// PostgreSQL runs at READ COMMITTED: without this a booking could check for absences just before
+/// a concurrent absence commits, and land in it. An ad-hoc booking and a new absence or closure
+/// take a transaction-scoped advisory lock on their scope (their rows do not exist yet); a new
+/// absence or closure also locks the slots it covers, which a booking of a slot holds from its
+/// seat update to its commit. SQLite serialises all writers already, so this is a no-op there.
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_scope<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    slots_in: Option<(DateTime<Utc>, DateTime<Utc>)>,
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return Ok(());
+    }
+    let (class, id, column) = match scope {
+        Scope::Counsellor(id) => (1, id, "counsellor_id"),
+        Scope::Unit(id) => (2, id, "unit_id"),
+    };
+    db.execute_raw(Statement::from_sql_and_values(
+        backend,
+        "SELECT pg_advisory_xact_lock($1, $2)",
+        [class.into(), id.into()],
+    ))
+    .await?;
+    if let Some((from, to)) = slots_in {
+        let sql = format!("SELECT id FROM slots WHERE {column} = $1 AND starts_at < $2 AND ends_at > $3 FOR UPDATE");
+        db.query_all_raw(Statement::from_sql_and_values(backend, sql, [id.into(), to.into(), from.into()])).await?;
+    }
+    Ok(())
+}
+
+/// What keeps a counsellor of a unit from taking an appointment in a time span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocking {
+    /// Reason of the first closure of the unit or department overlapping the span.
+    pub closure: Option<String>,
+    /// The counsellor has an absence overlapping the span.
+    pub absent: bool,
+}
+
+/// Closures and absences overlapping `[from, to)` in one round trip (checked on every booking).
+///
+/// # Errors
+/// Database failures.
+pub async fn blocking<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    counsellor_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Blocking, StoreError> {
+    let backend = db.get_database_backend();
+    let p = |n: usize| if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() };
+    let sql = format!(
+        "SELECT (SELECT reason FROM closures WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {} \
+           AND ends_at > {} ORDER BY starts_at LIMIT 1) AS closure, \
+         (SELECT COUNT(*) FROM absences WHERE staff_id = {} AND starts_at < {} AND ends_at > {}) AS absences",
+        p(1),
+        p(2),
+        p(3),
+        p(4),
+        p(5),
+        p(6)
+    );
+    let values = [unit_id.into(), to.into(), from.into(), counsellor_id.into(), to.into(), from.into()];
+    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    let Some(row) = row else { return Ok(Blocking { closure: None, absent: false }) };
+    Ok(Blocking { closure: row.try_get("", "closure")?, absent: row.try_get::<i64>("", "absences")? > 0 })
 }
 
 /// # Errors

@@ -111,19 +111,21 @@ pub async fn delete_unbooked<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<
     Ok(deleted)
 }
 
-/// Takes one seat of the slot if one is free: a single conditional `UPDATE`, so concurrent
-/// takers serialise on the row and at most `capacity` succeed. Returns whether a seat was taken.
+/// Takes one seat of a regular slot if one is free and returns the slot as taken; `None` when
+/// the slot is full or is no regular slot. A single conditional `UPDATE … RETURNING`, so
+/// concurrent takers serialise on the row and at most `capacity` succeed.
 ///
 /// # Errors
 /// `CounsellorOverlap` when the counsellor is booked at an overlapping time.
-pub async fn take_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<bool, StoreError> {
-    let result = slot::Entity::update_many()
+pub async fn take_regular_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<Option<Slot>, StoreError> {
+    let rows = slot::Entity::update_many()
         .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).add(1))
         .filter(slot::Column::Id.eq(slot_id))
+        .filter(slot::Column::Kind.eq(SlotKind::Regular))
         .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok(rows.into_iter().next().map(slot_record))
 }
 
 /// Gives one seat back.
@@ -337,6 +339,6 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        assert!(matches!(take_seat(&db, rule_free.id).await, Err(StoreError::CounsellorOverlap)));
+        assert!(matches!(take_regular_seat(&db, rule_free.id).await, Err(StoreError::CounsellorOverlap)));
     }
 }

@@ -53,3 +53,44 @@ async fn concurrent_overlapping_adhoc_bookings_of_one_counsellor_leave_exactly_o
     assert_eq!((created, conflicts), (1, 19));
     assert_eq!(app.list_bookings("unit=ads").await.len(), 1);
 }
+
+#[tokio::test]
+async fn bookings_racing_a_new_absence_are_either_refused_or_reported_as_affected() {
+    // Arrange: six free slots and four ad-hoc times of one counsellor, all inside the absence.
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let slots = app.free_slots("ads", &format!("counsellor={counsellor}&to=2026-12-04&limit=6")).await;
+    let mut bodies: Vec<serde_json::Value> =
+        slots.iter().map(|s| booking_body(s["slot_id"].as_i64().unwrap())).collect();
+    for hour in ["10:00", "11:00", "12:00", "13:00"] {
+        bodies.push(adhoc_body("ads", counsellor, &format!("2026-11-25T{hour}"), 45));
+    }
+    let absence = serde_json::json!({
+        "counsellor_id": counsellor, "from_date": "2026-11-24", "until_date": "2026-12-04", "reason": "krank",
+    });
+    // Act: the absence and the bookings race.
+    let (absence, responses) = tokio::join!(
+        app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &absence),
+        join_all(bodies.iter().map(|body| app.post_booking(body))),
+    );
+    // Assert: every booking that exists in the absence was reported to the lead; the others were refused.
+    assert_eq!(absence.status(), StatusCode::CREATED);
+    let absence: serde_json::Value = absence.json().await.unwrap();
+    let affected: Vec<&str> = absence["affected_bookings"]
+        .as_array()
+        .map(|a| a.iter().map(|b| b["id"].as_str().unwrap()).collect())
+        .unwrap_or_default();
+    for response in responses {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap();
+        match status {
+            StatusCode::CREATED => {
+                assert!(affected.contains(&body["id"].as_str().unwrap()), "unreported booking {body}")
+            }
+            StatusCode::UNPROCESSABLE_ENTITY => assert_eq!(body["code"], "counsellor_absent"),
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    let booked = app.list_bookings(&format!("unit=ads&counsellor={counsellor}&status=booked")).await;
+    assert_eq!(booked.len(), affected.len(), "exactly the reported bookings exist");
+}
