@@ -294,7 +294,7 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
     Ok(weekly)
 }
 
-fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {
+pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {
     if ends_at <= starts_at {
         return Err(ServiceError::invalid("ends_at", "must be after the start"));
     }
@@ -304,7 +304,7 @@ fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), S
     Ok(())
 }
 
-async fn active_bookings(
+pub(crate) async fn active_bookings(
     deps: Book<'_>,
     unit_id: i32,
     counsellor_id: Option<i32>,

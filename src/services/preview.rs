@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::bookings::Book;
-use super::hours::{lead, validate_rule};
+use super::hours::{active_bookings, check_range, lead, validate_rule};
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
 use crate::domain::records::{Booking, Unit};
@@ -71,6 +71,24 @@ pub async fn affected_by_deletion(
 ) -> Result<Vec<Booking>, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     no_longer_matching(deps, unit, id, None).await
+}
+
+/// The booked appointments an absence (of `counsellor_id`) or a closure (`None`: the whole
+/// unit) in `[from, to)` would affect, before it is recorded.
+///
+/// # Errors
+/// `Forbidden` (leads only, recorded), `Invalid` (`ends_at`, as when recording).
+pub async fn affected_by_period(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    counsellor_id: Option<i32>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Booking>, ServiceError> {
+    lead(deps, actor, unit, "hours.preview").await?;
+    check_range(from, to)?;
+    active_bookings(deps, unit.id, counsellor_id, from, to).await
 }
 
 /// Booked future slots of rule `id` that `new` (rule and counsellor) does not produce.

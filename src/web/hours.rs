@@ -266,6 +266,12 @@ async fn add_absence(
             let errors = vec![FieldError::new("absence-counsellor", lang.t("err.counsellor"))];
             Outcome { absence: form, errors, ..Outcome::default() }
         }
+        (Ok((from, to)), Ok(staff_id)) if form.action == "preview" => {
+            match preview::affected_by_period(deps, &staff.actor, &unit, Some(staff_id), from, to).await {
+                Ok(affected) => checked(affected, |o| o.absence = form),
+                Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
+            }
+        }
         (Ok((from, to)), Ok(staff_id)) => {
             match hours::add_absence(deps, &staff.actor, &unit, staff_id, from, to, form.reason.trim()).await {
                 Ok((_, affected)) => Outcome::notice("saved", affected),
@@ -287,12 +293,26 @@ async fn add_closure(
     let lang = staff.page.lang;
     let outcome = match parse_period(&form, "closure", deps.tz, lang) {
         Err(errors) => Outcome { closure: form, errors, ..Outcome::default() },
+        Ok((from, to)) if form.action == "preview" => {
+            match preview::affected_by_period(deps, &staff.actor, &unit, None, from, to).await {
+                Ok(affected) => checked(affected, |o| o.closure = form),
+                Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
+            }
+        }
         Ok((from, to)) => match hours::add_closure(deps, &staff.actor, &unit, from, to, form.reason.trim()).await {
             Ok((_, affected)) => Outcome::notice("saved", affected),
             Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
         },
     };
     respond(&state, staff, unit, outcome).await
+}
+
+/// A previewed absence or closure: what it would affect, with what was typed kept.
+fn checked(affected: Vec<Booking>, keep: impl FnOnce(&mut Outcome)) -> Outcome {
+    let notice = if affected.is_empty() { "period.checked.none" } else { "period.checked" };
+    let mut outcome = Outcome { notice, affected, ..Outcome::default() };
+    keep(&mut outcome);
+    outcome
 }
 
 fn period_error(lang: Lang, prefix: &str, err: ServiceError, keep: impl FnOnce(&mut Outcome)) -> WebResult<Outcome> {

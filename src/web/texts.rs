@@ -65,6 +65,13 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("period.to", "Bis (Datum)", "To (date)"),
     ("period.to_time", "Bis (Uhrzeit)", "To (time)"),
     ("period.time.hint", "Leer lassen für den ganzen Tag.", "Leave empty for the whole day."),
+    ("period.check", "Betroffene Termine prüfen", "Check affected appointments"),
+    ("period.checked", "Vorschau – noch nicht gespeichert.", "Preview – not saved yet."),
+    (
+        "period.checked.none",
+        "Keine gebuchten Termine betroffen – noch nicht gespeichert.",
+        "No booked appointments affected – not saved yet.",
+    ),
     ("period.reason", "Grund (intern)", "Reason (internal)"),
     ("period.when", "Zeitraum", "Period"),
     ("period.whole_department", "ganze Abteilung", "whole department"),

@@ -184,6 +184,13 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     set(&browser, "absence-from", &iso).await;
     set(&browser, "absence-to", &iso).await;
     browser.type_into("absence-reason", "Fortbildung").await;
+    press_button(&browser, "absence-preview").await;
+    wait_text(&browser, "#saved", "noch nicht gespeichert").await;
+    wait_text(&browser, "#affected", &reference(&booking)).await;
+    browser.assert_accessible("hours, absence preview with affected bookings").await;
+    if let Ok(list) = browser.client.find(fantoccini::Locator::Id("absences-list")).await {
+        assert!(!list.text().await.expect("text").contains("Fortbildung"), "nothing recorded by the preview");
+    }
     press_button(&browser, "absence-save").await;
     wait_text(&browser, "#saved", "Gespeichert").await;
     wait_text(&browser, "#affected", &reference(&booking)).await;
@@ -339,6 +346,17 @@ async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_str
     assert_eq!(moved.affected.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booking.id]);
     let deleted = preview::affected_by_deletion(deps, &actor, &unit, rule.id).await.expect("preview");
     assert_eq!(deleted.len(), 1);
+    let closure = preview::affected_by_period(deps, &actor, &unit, None, booking.starts_at, booking.ends_at)
+        .await
+        .expect("preview");
+    assert_eq!(closure.len(), 1, "a closure over the appointment");
+    let other = Some(booking.counsellor_id + 1000);
+    let absence = preview::affected_by_period(deps, &actor, &unit, other, booking.starts_at, booking.ends_at)
+        .await
+        .expect("preview");
+    assert!(absence.is_empty(), "another counsellor's absence");
+    let backwards = preview::affected_by_period(deps, &actor, &unit, None, booking.ends_at, booking.starts_at).await;
+    assert!(matches!(backwards, Err(terminbuch::services::ServiceError::Invalid { field: "ends_at", .. })));
 
     let front_desk = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
     let front_desk = directory::actor_for_staff(&app.db, front_desk.id).await.expect("db").expect("actor");

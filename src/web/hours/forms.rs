@@ -55,6 +55,9 @@ pub(super) struct PeriodForm {
     pub(super) to_time: String,
     #[serde(default)]
     pub(super) reason: String,
+    /// `preview`: show the affected bookings without recording.
+    #[serde(default)]
+    pub(super) action: String,
 }
 
 /// A rule as listed.
