@@ -83,6 +83,11 @@ impl Actor {
         self.is_admin || self.memberships.contains(&(unit_id, Role::UnitLead))
     }
 
+    /// Leads at least one unit (or is admin): may open the unit leads' pages.
+    pub fn leads_any_unit(&self) -> bool {
+        self.is_admin || self.memberships.iter().any(|(_, role)| *role == Role::UnitLead)
+    }
+
     /// May record an absence for `staff_id` in the unit: leads for anyone, counsellors for themselves.
     pub fn can_set_absence(&self, unit_id: i32, staff_id: i32) -> bool {
         self.can_lead(unit_id) || (staff_id == self.staff_id && self.can_work_in(unit_id))

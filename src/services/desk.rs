@@ -1,7 +1,7 @@
 //! Read models of the staff desk: the units a staff member works in, a slot offered to a
 //! caller, names of counsellors, and a unit's bookings of one day.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, Days, NaiveDate};
 
 use super::ServiceError;
 use super::bookings::{Book, authorize};
@@ -102,4 +102,24 @@ pub async fn day_list(
     found.retain(|b| b.starts_at >= from && b.starts_at < to);
     found.sort_by_key(|b| (b.status == BookingStatus::Cancelled, b.starts_at));
     Ok(found)
+}
+
+/// The unit's bookings of the working week (Monday to Friday) that contains `on`, day by day.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn week_list(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    on: NaiveDate,
+    counsellor_id: Option<i32>,
+) -> Result<Vec<(NaiveDate, Vec<Booking>)>, ServiceError> {
+    let monday = on - Days::new(u64::from(on.weekday().num_days_from_monday()));
+    let mut week = Vec::with_capacity(5);
+    for offset in 0..5 {
+        let day = monday + Days::new(offset);
+        week.push((day, day_list(deps, actor, unit, day, counsellor_id).await?));
+    }
+    Ok(week)
 }

@@ -149,6 +149,43 @@ pub async fn add_staff_as(
     add_staff(db, clock, input).await
 }
 
+/// Refuses (and records) anyone but an admin.
+///
+/// # Errors
+/// `Forbidden`.
+pub async fn require_admin(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    action: &str,
+) -> Result<(), ServiceError> {
+    if actor.is_admin() {
+        return Ok(());
+    }
+    super::access::deny(db, clock, actor, action, "admin").await
+}
+
+/// Every staff member with their roles (admins only).
+///
+/// # Errors
+/// `Forbidden`.
+pub async fn list_staff_as(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+) -> Result<Vec<StaffMember>, ServiceError> {
+    require_admin(db, clock, actor, "staff.list").await?;
+    Ok(directory::list_staff(db).await?)
+}
+
+/// Every location, for choosing where a new unit counsels.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_locations(db: &DatabaseConnection) -> Result<Vec<Location>, ServiceError> {
+    Ok(directory::list_locations(db).await?)
+}
+
 /// A new unit (admins only).
 ///
 /// # Errors

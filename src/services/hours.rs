@@ -9,6 +9,7 @@ use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
+use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::bookings::BookingFilter;
 use crate::store::schedule::{RuleFields, Scope};
@@ -51,26 +52,7 @@ pub async fn save_rule(
             .filter(|rule| rule.unit_id == unit.id)
             .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
     }
-    let probe = HoursRule {
-        id: 0,
-        unit_id: unit.id,
-        counsellor_id: fields.counsellor_id,
-        weekday: fields.weekday,
-        start_local: fields.start_local,
-        end_local: fields.end_local,
-        slot_minutes: fields.slot_minutes,
-        buffer_minutes: fields.buffer_minutes,
-        capacity: fields.capacity,
-        valid_from: fields.valid_from,
-        valid_until: fields.valid_until,
-    };
-    weekly_rule(&probe)?;
-    if !(5..=480).contains(&fields.slot_minutes) {
-        return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
-    }
-    if !(1..=100).contains(&fields.capacity) {
-        return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
-    }
+    validate_rule(&fields)?;
     let counsellor = directory::find_staff(deps.db, fields.counsellor_id).await?;
     if !counsellor.is_some_and(|c| c.memberships.contains(&(unit.id, Role::Counsellor))) {
         return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
@@ -244,14 +226,75 @@ pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32)
     Ok(schedule::delete_closure(deps.db, id).await?)
 }
 
-async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &str) -> Result<(), ServiceError> {
+/// A unit the actor leads, by slug or id (the pages of unit leads).
+///
+/// # Errors
+/// `NotFound`, `Forbidden` (recorded).
+pub async fn unit_to_lead(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Unit, ServiceError> {
+    let unit = super::directory::find_unit(deps.db, key).await?;
+    lead(deps, actor, &unit, "hours.manage").await?;
+    Ok(unit)
+}
+
+/// The first unit (by name) the actor leads; refused and recorded when there is none.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn first_unit_to_lead(deps: Book<'_>, actor: &Actor) -> Result<Unit, ServiceError> {
+    match units_to_lead(deps, actor).await?.into_iter().next() {
+        Some(unit) => Ok(unit),
+        None => {
+            deny(deps.db, deps.clock, actor, "hours.manage", "units").await?;
+            Err(ServiceError::Forbidden)
+        }
+    }
+}
+
+/// The units the actor may lead, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn units_to_lead(deps: Book<'_>, actor: &Actor) -> Result<Vec<Unit>, ServiceError> {
+    let units = directory::list_units(deps.db, None).await?;
+    Ok(units.into_iter().filter(|u| actor.can_lead(u.id)).collect())
+}
+
+pub(crate) async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &str) -> Result<(), ServiceError> {
     if actor.can_lead(unit.id) {
         return Ok(());
     }
     deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await
 }
 
-fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {
+/// The domain rule the fields describe, or the field that is wrong.
+///
+/// # Errors
+/// `Invalid` naming `counselling_hours`, `weekday`, `slot_minutes` or `capacity`.
+pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceError> {
+    let probe = HoursRule {
+        id: 0,
+        unit_id: fields.unit_id,
+        counsellor_id: fields.counsellor_id,
+        weekday: fields.weekday,
+        start_local: fields.start_local,
+        end_local: fields.end_local,
+        slot_minutes: fields.slot_minutes,
+        buffer_minutes: fields.buffer_minutes,
+        capacity: fields.capacity,
+        valid_from: fields.valid_from,
+        valid_until: fields.valid_until,
+    };
+    let weekly = weekly_rule(&probe)?;
+    if !(5..=480).contains(&fields.slot_minutes) {
+        return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
+    }
+    if !(1..=100).contains(&fields.capacity) {
+        return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
+    }
+    Ok(weekly)
+}
+
+pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {
     if ends_at <= starts_at {
         return Err(ServiceError::invalid("ends_at", "must be after the start"));
     }
@@ -261,7 +304,7 @@ fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), S
     Ok(())
 }
 
-async fn active_bookings(
+pub(crate) async fn active_bookings(
     deps: Book<'_>,
     unit_id: i32,
     counsellor_id: Option<i32>,

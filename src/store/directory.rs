@@ -272,6 +272,39 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
         .collect())
 }
 
+/// Every staff member (active or not) with memberships, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_staff<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffMember>, StoreError> {
+    let rows = staff::Entity::find().order_by_asc(staff::Column::DisplayName).all(db).await?;
+    let mut memberships: HashMap<i32, Vec<(i32, Role)>> = HashMap::new();
+    for m in membership::Entity::find().order_by_asc(membership::Column::UnitId).all(db).await? {
+        memberships.entry(m.staff_id).or_default().push((m.unit_id, role_record(m.role)));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let of_member = memberships.remove(&row.id).unwrap_or_default();
+            staff_record(row, of_member)
+        })
+        .collect())
+}
+
+/// Every location, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_locations<C: ConnectionTrait>(db: &C) -> Result<Vec<Location>, StoreError> {
+    Ok(location::Entity::find()
+        .order_by_asc(location::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(location_record)
+        .collect())
+}
+
 /// # Errors
 /// Database failures.
 pub async fn count_admins<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {

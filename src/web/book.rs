@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::auth::FieldError;
 use super::error::{WebError, WebResult};
 use super::format;
+use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices, reference_display};
 use crate::domain::access::Actor;
@@ -378,7 +379,8 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         }
         Err(err @ (ServiceError::Rule { .. } | ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
             let field = if form.adhoc.is_empty() { "slot" } else { "time" };
-            let errors = vec![FieldError::new(field, format!("{}: {err}", page.t("err.rule")))];
+            let errors =
+                vec![FieldError::new(field, format!("{}: {}", page.t("err.rule"), service_message(page.lang, &err)))];
             let shown = details_page(&state, page, &actor, form, errors, false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response())
         }

@@ -14,13 +14,14 @@ use serde::Deserialize;
 use super::auth::FieldError;
 use super::error::WebResult;
 use super::format;
+use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{BookingRow, Choice, SlotView, language_name, reference_display};
+use super::views::{BookingRow, Choice, EmailView, SlotView, language_name, reference_display};
 use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::{self, Move};
-use crate::services::{ServiceError, desk, directory};
+use crate::services::{ServiceError, desk, directory, emails};
 use crate::state::AppState;
 use crate::store::bookings::BookingFilter;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/bookings/{key}/cancel", post(cancel))
         .route("/bookings/{key}/outcome", post(outcome))
         .route("/bookings/{key}/reschedule", get(reschedule_page).post(reschedule))
+        .route("/bookings/{key}/resend", post(resend))
         .route("/day", get(day))
 }
 
@@ -98,14 +100,19 @@ struct BookingPage {
     cancel_reason: String,
     can_record: bool,
     events: Vec<EventView>,
+    emails: Vec<EmailView>,
+    can_resend: bool,
     errors: Vec<FieldError>,
     saved: bool,
+    resent: bool,
 }
 
 #[derive(Deserialize)]
 struct ShowQuery {
     #[serde(default)]
     saved: String,
+    #[serde(default)]
+    resent: String,
 }
 
 async fn show(
@@ -116,6 +123,7 @@ async fn show(
 ) -> WebResult<BookingPage> {
     let mut page = booking_page(&state, staff, &key, Vec::new()).await?;
     page.saved = !query.saved.is_empty();
+    page.resent = !query.resent.is_empty();
     Ok(page)
 }
 
@@ -161,8 +169,11 @@ async fn booking_page(state: &AppState, staff: Staff, key: &str, errors: Vec<Fie
         cancel_reason: b.cancel_reason.clone().unwrap_or_default(),
         can_record: b.status != BookingStatus::Cancelled && b.starts_at <= deps.clock.now(),
         events,
+        emails: details.emails.iter().map(|e| EmailView::new(e, deps.tz, lang)).collect(),
+        can_resend: c.may_be_emailed(),
         errors,
         saved: false,
+        resent: false,
         p: staff.page.titled("b.title"),
     })
 }
@@ -194,6 +205,28 @@ async fn cancel(
 }
 
 #[derive(Deserialize)]
+struct Empty {}
+
+async fn resend(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    match emails::resend(state.book(), &staff.actor, &key).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/bookings/{}?resent=1#emails-title", reference_display(&key))).into_response())
+        }
+        Err(err @ ServiceError::Conflict { .. }) => {
+            let errors = vec![FieldError::new("emails-title", service_message(staff.page.lang, &err))];
+            let page = booking_page(&state, staff, &key, errors).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[derive(Deserialize)]
 struct OutcomeForm {
     outcome: String,
 }
@@ -219,7 +252,10 @@ async fn changed(
     match result {
         Ok(booking) => Ok(saved(&booking.reference)),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
-            let errors = vec![FieldError::new("status", format!("{}: {err}", staff.page.t("err.rule")))];
+            let errors = vec![FieldError::new(
+                "status",
+                format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
+            )];
             let page = booking_page(state, staff, key, errors).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
@@ -293,7 +329,10 @@ async fn reschedule(
     match bookings::reschedule(state.book(), &staff.actor, &key, Move::Slot(slot_id), None).await {
         Ok(booking) => Ok(saved(&booking.reference)),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
-            let errors = vec![FieldError::new("slots", format!("{}: {err}", staff.page.t("err.rule")))];
+            let errors = vec![FieldError::new(
+                "slots",
+                format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
+            )];
             let page = reschedule_view(&state, staff, &key, errors).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }

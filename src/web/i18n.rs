@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::services::ServiceError;
+
 /// The interface language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -29,13 +31,29 @@ impl Lang {
 
     /// The interface text for `key`; the key itself when it is missing (a test checks all keys).
     pub fn t(self, key: &str) -> &'static str {
-        match TEXTS.iter().find(|(k, _, _)| *k == key) {
+        match TEXTS.iter().chain(super::texts::TEXTS).find(|(k, _, _)| *k == key) {
             Some((_, de, en)) => match self {
                 Self::De => de,
                 Self::En => en,
             },
             None => "??",
         }
+    }
+}
+
+/// The German or English text for a service error the user can act on (by its stable code or
+/// field, never the English message of the service).
+pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
+    let key = match err {
+        ServiceError::Conflict { code, .. } | ServiceError::Rule { code, .. } => format!("svc.{code}"),
+        ServiceError::Invalid { field, .. } => format!("field.{field}"),
+        ServiceError::Busy => "svc.busy".to_owned(),
+        _ => "svc.other".to_owned(),
+    };
+    match lang.t(&key) {
+        "??" if key.starts_with("field.") => lang.t("field.other"),
+        "??" => lang.t("svc.other"),
+        text => text,
     }
 }
 
@@ -211,11 +229,42 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_translated() {
-        for (i, (key, de, en)) in TEXTS.iter().enumerate() {
+        let all: Vec<_> = TEXTS.iter().chain(super::super::texts::TEXTS).collect();
+        for (i, (key, de, en)) in all.iter().enumerate() {
             assert!(!de.is_empty() && !en.is_empty(), "{key}");
-            assert!(TEXTS[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");
+            assert!(all[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");
         }
         assert_eq!(Lang::En.t("logout"), "Log out");
         assert_eq!(Lang::De.t("no such key"), "??");
+    }
+
+    #[test]
+    fn service_errors_are_worded_by_code_not_by_their_english_message() {
+        let taken = ServiceError::Conflict { code: "slot_taken", message: "the slot has just been taken".into() };
+        assert_eq!(service_message(Lang::De, &taken), "Dieser Termin wurde gerade vergeben.");
+        assert_eq!(service_message(Lang::En, &taken), "This slot has just been taken.");
+        let unknown = ServiceError::Rule { code: "new_rule", message: "x".into() };
+        assert_eq!(service_message(Lang::De, &unknown), "Das ist so nicht möglich.");
+        let field = ServiceError::Invalid { field: "capacity", message: "must be between 1 and 100".into() };
+        assert_eq!(service_message(Lang::De, &field), "Bitte geben Sie 1 bis 100 Plätze an.");
+        let other_field = ServiceError::Invalid { field: "nonsense", message: "x".into() };
+        assert_eq!(service_message(Lang::En, &other_field), "Please check the input.");
+        for code in [
+            "slot_taken",
+            "counsellor_busy",
+            "concurrent_update",
+            "invalid_status",
+            "in_the_past",
+            "public_holiday",
+            "closure_day",
+            "unit_closed",
+            "counsellor_absent",
+            "too_early",
+            "no_email_consent",
+            "login_taken",
+            "slug_taken",
+        ] {
+            assert_ne!(Lang::De.t(&format!("svc.{code}")), "??", "{code}");
+        }
     }
 }

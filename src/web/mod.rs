@@ -1,13 +1,17 @@
 //! The staff desk: server-rendered pages (askama templates under `templates/web/`) for login,
 //! the phone booking flow, booking details, search and day lists. Works without JavaScript.
 
+mod admin;
 mod auth;
 mod book;
 mod bookings;
 mod error;
 mod format;
+mod hours;
 mod i18n;
+mod lists;
 mod page;
+mod texts;
 pub mod views;
 
 use axum::Router;
@@ -40,8 +44,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(IDLE_TIMEOUT.num_seconds())));
     Router::new()
         .merge(auth::router())
+        .merge(admin::router())
         .merge(book::router())
         .merge(bookings::router())
+        .merge(hours::router())
+        .merge(lists::router())
         .layer(sessions)
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))

@@ -47,6 +47,10 @@ pub struct Page {
     pub title: String,
     /// The path, to come back to after switching the language.
     pub path: String,
+    /// Shows the links to the unit leads' pages.
+    pub lead: bool,
+    /// Shows the links to the admins' pages.
+    pub admin: bool,
 }
 
 impl Page {
@@ -116,7 +120,15 @@ pub async fn set_lang(session: &Session, lang: Lang) -> Result<(), WebError> {
 async fn page_for(session: &Session, parts: &Parts) -> Result<Page, WebError> {
     let lang = session.get::<Lang>(KEY_LANG).await?.unwrap_or_default();
     let csrf = csrf_token(session).await?;
-    Ok(Page { lang, csrf, user: None, title: String::new(), path: parts.uri.path().to_owned() })
+    Ok(Page {
+        lang,
+        csrf,
+        user: None,
+        title: String::new(),
+        path: parts.uri.path().to_owned(),
+        lead: false,
+        admin: false,
+    })
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -147,6 +159,8 @@ impl FromRequestParts<AppState> for Staff {
         };
         let mut page = page_for(&session, parts).await?;
         page.user = Some(actor.login().to_owned());
+        page.lead = actor.leads_any_unit();
+        page.admin = actor.is_admin();
         Ok(Self { actor, page })
     }
 }

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use super::format;
 use super::i18n::Lang;
 use crate::domain::booking::BookingStatus;
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
 use crate::domain::records::{Booking, StaffMember};
 use crate::domain::reference::Reference;
 use crate::services::availability::FreeSlot;
@@ -118,5 +119,43 @@ pub fn status_key(status: BookingStatus) -> &'static str {
         BookingStatus::Cancelled => "status.cancelled",
         BookingStatus::Attended => "status.attended",
         BookingStatus::NoShow => "status.no_show",
+    }
+}
+
+/// One email of a booking as shown: kind, state, when, and the reason of a failure.
+#[derive(Debug, Clone)]
+pub struct EmailView {
+    pub kind_key: &'static str,
+    pub state_key: &'static str,
+    pub failed: bool,
+    pub when: String,
+    /// The SMTP reply or error of the last attempt (failed and retrying emails).
+    pub reason: String,
+}
+
+impl EmailView {
+    pub fn new(email: &OutboxMessage, tz: Tz, lang: Lang) -> Self {
+        let when = email.sent_at.unwrap_or(email.created_at);
+        Self {
+            kind_key: match email.kind {
+                MailKind::Confirmation => "mail.confirmation",
+                MailKind::Change => "mail.change",
+                MailKind::Cancellation => "mail.cancellation",
+                MailKind::Reminder => "mail.reminder",
+            },
+            state_key: match email.state {
+                DeliveryState::Queued => "mstate.queued",
+                DeliveryState::Retrying => "mstate.retrying",
+                DeliveryState::Sent => "mstate.sent",
+                DeliveryState::Failed => "mstate.failed",
+                DeliveryState::Skipped => "mstate.skipped",
+            },
+            failed: email.state == DeliveryState::Failed,
+            when: format::short(when, tz, lang),
+            reason: match email.state {
+                DeliveryState::Failed | DeliveryState::Retrying => email.last_error.clone().unwrap_or_default(),
+                _ => String::new(),
+            },
+        }
     }
 }

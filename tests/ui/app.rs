@@ -10,6 +10,10 @@ use terminbuch::startup::{Application, Dependencies, bootstrap};
 
 pub const LOGIN: &str = "empfang";
 pub const PASSWORD: &str = "richtig-pferd-42";
+/// The unit lead of the anti-discrimination office.
+pub const LEAD: &str = "leitung";
+/// An administrator.
+pub const ADMIN: &str = "verwaltung";
 
 pub struct UiApp {
     pub address: String,
@@ -45,6 +49,18 @@ pub async fn spawn() -> UiApp {
         password: Some(PASSWORD.to_owned()),
     };
     directory::add_staff(&db, &clock, input).await.expect("front desk staff");
+    for (login, role, unit) in [(LEAD, "unit_lead", Some("ads")), (ADMIN, "admin", None)] {
+        let input = StaffInput {
+            login: login.to_owned(),
+            display_name: format!("{login} Test"),
+            email: None,
+            languages: vec!["de".into()],
+            role: StaffRole::parse(role).expect("role"),
+            unit: unit.map(str::to_owned),
+            password: Some(PASSWORD.to_owned()),
+        };
+        directory::add_staff(&db, &clock, input).await.expect("lead and admin staff");
+    }
     let app = Application::build(settings, deps).await.expect("build");
     let address = format!("http://{}", app.local_addr().expect("address"));
     tokio::spawn(app.run_until_stopped());

@@ -5,3 +5,5 @@ mod app;
 mod browser;
 mod flows;
 mod http;
+mod lead;
+mod lead_http;

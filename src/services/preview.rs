@@ -1,0 +1,138 @@
+//! What a change to counselling hours would do, before it is saved: the slots a rule would
+//! produce, and the booked appointments that would no longer lie within the unit's hours.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Days, TimeDelta, Utc};
+
+use super::ServiceError;
+use super::bookings::Book;
+use super::hours::{active_bookings, check_range, lead, validate_rule};
+use crate::domain::access::Actor;
+use crate::domain::booking::BookingStatus;
+use crate::domain::records::{Booking, Unit};
+use crate::domain::schedule::WeeklyRule;
+use crate::domain::time::local_date;
+use crate::store::bookings::BookingFilter;
+use crate::store::schedule::RuleFields;
+use crate::store::{bookings, schedule, slots};
+
+/// How far ahead booked slots are looked for.
+const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
+
+/// The slots a rule would produce and the bookings a change would leave outside the hours.
+#[derive(Debug, Clone)]
+pub struct RulePreview {
+    /// Starts of the slots in the next `days` days (public holidays and closure days left out).
+    pub starts: Vec<DateTime<Utc>>,
+    /// Booked future appointments of the changed rule that the new rule no longer produces.
+    pub affected: Vec<Booking>,
+}
+
+/// Previews a new (`id: None`) or changed rule without saving it.
+///
+/// # Errors
+/// `Forbidden` (leads only, recorded), `Invalid` (as when saving), `NotFound` (rule).
+pub async fn preview_rule(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    id: Option<i32>,
+    fields: &RuleFields,
+    days: u64,
+) -> Result<RulePreview, ServiceError> {
+    lead(deps, actor, unit, "hours.preview").await?;
+    let weekly = validate_rule(fields)?;
+    let now = deps.clock.now();
+    let today = local_date(now, deps.tz);
+    let starts = weekly
+        .expand(today, today + Days::new(days), deps.tz, |day| deps.calendar.closed_reason(day).is_some())
+        .into_iter()
+        .map(|time| time.starts_at())
+        .filter(|at| *at >= now)
+        .collect();
+    let affected = match id {
+        Some(id) => no_longer_matching(deps, unit, id, Some((&weekly, fields.counsellor_id))).await?,
+        None => Vec::new(),
+    };
+    Ok(RulePreview { starts, affected })
+}
+
+/// The booked future appointments of rule `id` that would be left without counselling hours
+/// if the rule were deleted.
+///
+/// # Errors
+/// `Forbidden` (leads only, recorded), `NotFound` (rule).
+pub async fn affected_by_deletion(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    id: i32,
+) -> Result<Vec<Booking>, ServiceError> {
+    lead(deps, actor, unit, "hours.preview").await?;
+    no_longer_matching(deps, unit, id, None).await
+}
+
+/// The booked appointments an absence (of `counsellor_id`) or a closure (`None`: the whole
+/// unit) in `[from, to)` would affect, before it is recorded.
+///
+/// # Errors
+/// `Forbidden` (leads only, recorded), `Invalid` (`ends_at`, as when recording).
+pub async fn affected_by_period(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    counsellor_id: Option<i32>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Booking>, ServiceError> {
+    lead(deps, actor, unit, "hours.preview").await?;
+    check_range(from, to)?;
+    active_bookings(deps, unit.id, counsellor_id, from, to).await
+}
+
+/// Booked future slots of rule `id` that `new` (rule and counsellor) does not produce.
+async fn no_longer_matching(
+    deps: Book<'_>,
+    unit: &Unit,
+    id: i32,
+    new: Option<(&WeeklyRule, i32)>,
+) -> Result<Vec<Booking>, ServiceError> {
+    let old = schedule::find_rule(deps.db, id)
+        .await?
+        .filter(|rule| rule.unit_id == unit.id)
+        .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
+    let now = deps.clock.now();
+    let horizon = now + LOOK_AHEAD;
+    let booked: Vec<_> =
+        slots::of_rule(deps.db, id, now, horizon).await?.into_iter().filter(|s| s.booked_count > 0).collect();
+    let Some(last) = booked.last().map(|s| local_date(s.starts_at, deps.tz)) else {
+        return Ok(Vec::new());
+    };
+    let still_produced: HashSet<(DateTime<Utc>, DateTime<Utc>)> = match new {
+        Some((rule, counsellor_id)) if counsellor_id == old.counsellor_id => rule
+            .expand(local_date(now, deps.tz), last, deps.tz, |_| false)
+            .into_iter()
+            .map(|t| (t.starts_at(), t.ends_at()))
+            .collect(),
+        _ => HashSet::new(),
+    };
+    let lost: HashSet<i32> =
+        booked.iter().filter(|s| !still_produced.contains(&(s.starts_at, s.ends_at))).map(|s| s.id).collect();
+    if lost.is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = BookingFilter {
+        unit_ids: vec![unit.id],
+        counsellor_id: Some(old.counsellor_id),
+        from: Some(now - slots::MAX_SLOT_LENGTH),
+        to: Some(horizon),
+        status: Some(BookingStatus::Booked),
+        search: None,
+        limit: 1000,
+    };
+    let mut found = bookings::list(deps.db, &filter).await?;
+    found.retain(|b| lost.contains(&b.slot_id));
+    found.sort_by_key(|b| b.starts_at);
+    Ok(found)
+}

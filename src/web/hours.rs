@@ -1,0 +1,353 @@
+//! The unit leads' pages: weekly counselling hours (with a preview of their slots and the
+//! bookings a change would leave outside them), absences and closures of their unit.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+
+use super::auth::FieldError;
+use super::error::{WebError, WebResult};
+use super::format;
+use super::i18n::{Lang, service_message};
+use super::page::{CsrfForm, Page, Staff};
+use super::views::{BookingRow, Choice, counsellor_name};
+use crate::domain::records::{Booking, Unit};
+use crate::domain::time::local_date;
+use crate::services::preview::{self, RulePreview};
+use crate::services::{ServiceError, desk, hours};
+use crate::state::AppState;
+
+/// Days of slots shown in a rule's preview.
+const PREVIEW_DAYS: u64 = 13;
+
+mod forms;
+
+use forms::{
+    PeriodForm, PeriodRow, RuleForm, RuleRow, parse_period, period, rule_fields, rule_form, rule_row, weekday_name,
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hours", get(show))
+        .route("/hours/{unit}/rules", post(save_rule))
+        .route("/hours/{unit}/rules/{id}/delete", post(delete_rule))
+        .route("/hours/{unit}/absences", post(add_absence))
+        .route("/hours/{unit}/absences/{id}/delete", post(delete_absence))
+        .route("/hours/{unit}/closures", post(add_closure))
+        .route("/hours/{unit}/closures/{id}/delete", post(delete_closure))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/hours.html")]
+struct HoursPage {
+    p: Page,
+    units: Vec<Choice>,
+    unit: String,
+    unit_name: String,
+    counsellors: Vec<Choice>,
+    weekdays: Vec<Choice>,
+    rules: Vec<RuleRow>,
+    absences: Vec<PeriodRow>,
+    closures: Vec<PeriodRow>,
+    rule: RuleForm,
+    absence: PeriodForm,
+    closure: PeriodForm,
+    errors: Vec<FieldError>,
+    notice: &'static str,
+    preview: Option<Vec<String>>,
+    affected: Vec<BookingRow>,
+    confirm_delete: Option<i32>,
+}
+
+impl HoursPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+/// What a request adds to the page: typed forms, errors, a notice, a preview, a warning.
+#[derive(Default)]
+struct Outcome {
+    rule: Option<RuleForm>,
+    absence: PeriodForm,
+    closure: PeriodForm,
+    errors: Vec<FieldError>,
+    notice: &'static str,
+    preview: Option<Vec<DateTime<Utc>>>,
+    affected: Vec<Booking>,
+    /// A rule whose deletion would strand bookings: asked to confirm first.
+    confirm_delete: Option<i32>,
+}
+
+impl Outcome {
+    fn notice(notice: &'static str, affected: Vec<Booking>) -> Self {
+        Self { notice, affected, ..Self::default() }
+    }
+}
+
+#[derive(Deserialize)]
+struct HoursQuery {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    edit: String,
+}
+
+async fn show(State(state): State<AppState>, staff: Staff, Query(q): Query<HoursQuery>) -> WebResult<HoursPage> {
+    let deps = state.book();
+    let unit = if q.unit.is_empty() {
+        hours::first_unit_to_lead(deps, &staff.actor).await?
+    } else {
+        hours::unit_to_lead(deps, &staff.actor, &q.unit).await?
+    };
+    let rule = match q.edit.parse::<i32>() {
+        Ok(id) => {
+            let rules = hours::list_rules(deps, &staff.actor, &unit).await?;
+            Some(rules.iter().find(|r| r.id == id).map(rule_form).ok_or(WebError::NotFound)?)
+        }
+        Err(_) => None,
+    };
+    page(&state, staff, unit, Outcome { rule, ..Outcome::default() }).await
+}
+
+/// Renders the page with 200, or 422 when there are errors.
+async fn respond(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> WebResult<Response> {
+    let status = if outcome.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, page(state, staff, unit, outcome).await?).into_response())
+}
+
+async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> WebResult<HoursPage> {
+    let deps = state.book();
+    let (actor, lang, tz) = (&staff.actor, staff.page.lang, deps.tz);
+    let now = deps.clock.now();
+    let members = desk::unit_staff(deps, &unit).await?;
+    let rules = hours::list_rules(deps, actor, &unit).await?;
+    let absences = hours::list_absences(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
+    let closures = hours::list_closures(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
+    let units = hours::units_to_lead(deps, actor).await?;
+    let rule = outcome.rule.unwrap_or_else(|| RuleForm {
+        slot: unit.default_slot_minutes.to_string(),
+        buffer: "0".into(),
+        capacity: "1".into(),
+        from: local_date(now, tz).format("%Y-%m-%d").to_string(),
+        ..RuleForm::default()
+    });
+    Ok(HoursPage {
+        units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
+        counsellors: members
+            .iter()
+            .map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() })
+            .collect(),
+        weekdays: (1..=7u8).map(|d| Choice { value: d.to_string(), label: weekday_name(d, lang).to_owned() }).collect(),
+        rules: rules.iter().map(|r| rule_row(r, &members, lang)).collect(),
+        absences: absences
+            .iter()
+            .map(|a| PeriodRow {
+                id: a.id,
+                who: counsellor_name(&members, a.staff_id),
+                when: period(a.starts_at, a.ends_at, tz, lang),
+                reason: a.reason.clone(),
+                deletable: true,
+            })
+            .collect(),
+        closures: closures
+            .iter()
+            .map(|c| PeriodRow {
+                id: c.id,
+                who: if c.unit_id.is_none() { lang.t("period.whole_department").to_owned() } else { unit.name.clone() },
+                when: period(c.starts_at, c.ends_at, tz, lang),
+                reason: c.reason.clone(),
+                deletable: c.unit_id == Some(unit.id),
+            })
+            .collect(),
+        rule,
+        absence: outcome.absence,
+        closure: outcome.closure,
+        errors: outcome.errors,
+        notice: outcome.notice,
+        preview: outcome.preview.map(|starts| starts.iter().map(|at| format::short(*at, tz, lang)).collect()),
+        confirm_delete: outcome.confirm_delete,
+        affected: outcome.affected.iter().map(|b| BookingRow::new(b, &members, tz, lang)).collect(),
+        unit: unit.slug,
+        unit_name: unit.name,
+        p: staff.page.titled("hours.title"),
+    })
+}
+
+async fn save_rule(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<RuleForm>,
+) -> WebResult<Response> {
+    let deps = state.book();
+    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
+    let id = form.id.parse::<i32>().ok();
+    let fields = match rule_fields(&form, unit.id, staff.page.lang) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            return respond(&state, staff, unit, Outcome { rule: Some(form), errors, ..Outcome::default() }).await;
+        }
+    };
+    let preview = preview::preview_rule(deps, &staff.actor, &unit, id, &fields, PREVIEW_DAYS).await;
+    let outcome = match preview {
+        Err(err) => rule_error(&staff, form, err)?,
+        Ok(RulePreview { starts, affected }) if form.action == "preview" => {
+            Outcome { rule: Some(form), preview: Some(starts), affected, ..Outcome::default() }
+        }
+        Ok(RulePreview { affected, .. }) => {
+            match hours::save_rule(deps, &staff.actor, &unit, id, fields, state.horizon_until()).await {
+                Ok(_) => Outcome::notice("saved", affected),
+                Err(err) => rule_error(&staff, form, err)?,
+            }
+        }
+    };
+    respond(&state, staff, unit, outcome).await
+}
+
+fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Outcome> {
+    let field = match &err {
+        ServiceError::Invalid { field: "weekday", .. } => "rule-weekday",
+        ServiceError::Invalid { field: "slot_minutes", .. } => "rule-slot",
+        ServiceError::Invalid { field: "capacity", .. } => "rule-capacity",
+        ServiceError::Invalid { field: "counsellor_id", .. } => "rule-counsellor",
+        ServiceError::Invalid { .. } | ServiceError::Conflict { .. } | ServiceError::Rule { .. } => "rule-start",
+        _ => return Err(err.into()),
+    };
+    let errors = vec![FieldError::new(field, service_message(staff.page.lang, &err))];
+    Ok(Outcome { rule: Some(form), errors, ..Outcome::default() })
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+#[derive(Deserialize)]
+struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+async fn delete_rule(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((key, id)): Path<(String, i32)>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
+) -> WebResult<Response> {
+    let deps = state.book();
+    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
+    let affected = preview::affected_by_deletion(deps, &staff.actor, &unit, id).await?;
+    if !affected.is_empty() && form.confirm.is_empty() {
+        let outcome = Outcome { affected, confirm_delete: Some(id), ..Outcome::default() };
+        return respond(&state, staff, unit, outcome).await;
+    }
+    hours::delete_rule(deps, &staff.actor, &unit, id, state.horizon_until()).await?;
+    respond(&state, staff, unit, Outcome::notice("deleted", affected)).await
+}
+
+async fn add_absence(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<PeriodForm>,
+) -> WebResult<Response> {
+    let deps = state.book();
+    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
+    let lang = staff.page.lang;
+    let parsed = parse_period(&form, "absence", deps.tz, lang);
+    let outcome = match (parsed, form.counsellor.parse::<i32>()) {
+        (Err(errors), _) => Outcome { absence: form, errors, ..Outcome::default() },
+        (Ok(_), Err(_)) => {
+            let errors = vec![FieldError::new("absence-counsellor", lang.t("err.counsellor"))];
+            Outcome { absence: form, errors, ..Outcome::default() }
+        }
+        (Ok((from, to)), Ok(staff_id)) if form.action == "preview" => {
+            match preview::affected_by_period(deps, &staff.actor, &unit, Some(staff_id), from, to).await {
+                Ok(affected) => checked(affected, |o| o.absence = form),
+                Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
+            }
+        }
+        (Ok((from, to)), Ok(staff_id)) => {
+            match hours::add_absence(deps, &staff.actor, &unit, staff_id, from, to, form.reason.trim()).await {
+                Ok((_, affected)) => Outcome::notice("saved", affected),
+                Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
+            }
+        }
+    };
+    respond(&state, staff, unit, outcome).await
+}
+
+async fn add_closure(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<PeriodForm>,
+) -> WebResult<Response> {
+    let deps = state.book();
+    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
+    let lang = staff.page.lang;
+    let outcome = match parse_period(&form, "closure", deps.tz, lang) {
+        Err(errors) => Outcome { closure: form, errors, ..Outcome::default() },
+        Ok((from, to)) if form.action == "preview" => {
+            match preview::affected_by_period(deps, &staff.actor, &unit, None, from, to).await {
+                Ok(affected) => checked(affected, |o| o.closure = form),
+                Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
+            }
+        }
+        Ok((from, to)) => match hours::add_closure(deps, &staff.actor, &unit, from, to, form.reason.trim()).await {
+            Ok((_, affected)) => Outcome::notice("saved", affected),
+            Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
+        },
+    };
+    respond(&state, staff, unit, outcome).await
+}
+
+/// A previewed absence or closure: what it would affect, with what was typed kept.
+fn checked(affected: Vec<Booking>, keep: impl FnOnce(&mut Outcome)) -> Outcome {
+    let notice = if affected.is_empty() { "period.checked.none" } else { "period.checked" };
+    let mut outcome = Outcome { notice, affected, ..Outcome::default() };
+    keep(&mut outcome);
+    outcome
+}
+
+fn period_error(lang: Lang, prefix: &str, err: ServiceError, keep: impl FnOnce(&mut Outcome)) -> WebResult<Outcome> {
+    let field = match &err {
+        ServiceError::Invalid { field: "counsellor_id", .. } if prefix == "absence" => "absence-counsellor",
+        ServiceError::Invalid { .. } if prefix == "absence" => "absence-to",
+        ServiceError::Invalid { .. } => "closure-to",
+        _ => return Err(err.into()),
+    };
+    let mut outcome =
+        Outcome { errors: vec![FieldError::new(field, service_message(lang, &err))], ..Outcome::default() };
+    keep(&mut outcome);
+    Ok(outcome)
+}
+
+async fn delete_absence(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((key, id)): Path<(String, i32)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let deps = state.book();
+    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
+    hours::delete_absence(deps, &staff.actor, &unit, id).await?;
+    respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
+}
+
+async fn delete_closure(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((key, id)): Path<(String, i32)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let deps = state.book();
+    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
+    hours::delete_closure(deps, &staff.actor, &unit, id).await?;
+    respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
+}

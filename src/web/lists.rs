@@ -1,0 +1,134 @@
+//! Overviews beside the day list: the working week of a unit or counsellor, and the bookings
+//! whose confirmation could not be delivered (to call the citizen back).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::routing::get;
+use chrono::{Datelike, Days, NaiveDate};
+use serde::Deserialize;
+
+use super::error::WebResult;
+use super::format;
+use super::page::{Page, Staff};
+use super::views::{BookingRow, Choice, EmailView};
+use crate::domain::access::Actor;
+use crate::domain::records::Unit;
+use crate::domain::time::local_date;
+use crate::services::bookings::Book;
+use crate::services::{desk, emails};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/week", get(week)).route("/emails/failed", get(failed))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    counsellor: String,
+}
+
+/// One day column of the week.
+struct DayColumn {
+    title: String,
+    date: String,
+    rows: Vec<BookingRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/week.html")]
+struct WeekPage {
+    p: Page,
+    units: Vec<Choice>,
+    counsellors: Vec<Choice>,
+    unit: String,
+    unit_name: String,
+    date: String,
+    counsellor: String,
+    previous: String,
+    next: String,
+    days: Vec<DayColumn>,
+}
+
+/// The chosen unit (or the first the actor works in) and all units for the select.
+async fn chosen_unit(deps: Book<'_>, actor: &Actor, key: &str) -> WebResult<(Option<Unit>, Vec<Choice>)> {
+    let units = desk::units_for(deps, actor).await?;
+    let key = if key.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { key.to_owned() };
+    let choices = units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect();
+    if key.is_empty() {
+        return Ok((None, choices));
+    }
+    Ok((Some(desk::unit_for(deps, actor, &key).await?), choices))
+}
+
+async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> WebResult<WeekPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let on = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
+    let monday = on - Days::new(u64::from(on.weekday().num_days_from_monday()));
+    let (unit, units) = chosen_unit(deps, &staff.actor, &q.unit).await?;
+    let (mut days, mut counsellors, mut unit_key, mut unit_name) =
+        (Vec::new(), Vec::new(), String::new(), String::new());
+    if let Some(unit) = unit {
+        let members = desk::unit_staff(deps, &unit).await?;
+        for (day, found) in desk::week_list(deps, &staff.actor, &unit, monday, q.counsellor.parse().ok()).await? {
+            days.push(DayColumn {
+                title: format::date_long(day, lang),
+                date: day.format("%Y-%m-%d").to_string(),
+                rows: found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect(),
+            });
+        }
+        counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
+        (unit_key, unit_name) = (unit.slug, unit.name);
+    }
+    Ok(WeekPage {
+        p: staff.page.titled("week.title"),
+        units,
+        counsellors,
+        unit: unit_key,
+        unit_name,
+        date: monday.format("%Y-%m-%d").to_string(),
+        counsellor: q.counsellor,
+        previous: (monday - Days::new(7)).format("%Y-%m-%d").to_string(),
+        next: (monday + Days::new(7)).format("%Y-%m-%d").to_string(),
+        days,
+    })
+}
+
+/// A booking to call back, with the email that failed.
+struct FailedRow {
+    row: BookingRow,
+    email: EmailView,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/failed.html")]
+struct FailedPage {
+    p: Page,
+    units: Vec<Choice>,
+    unit: String,
+    unit_name: String,
+    failed: Vec<FailedRow>,
+}
+
+async fn failed(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> WebResult<FailedPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let (unit, units) = chosen_unit(deps, &staff.actor, &q.unit).await?;
+    let (mut rows, mut unit_key, mut unit_name) = (Vec::new(), String::new(), String::new());
+    if let Some(unit) = unit {
+        let members = desk::unit_staff(deps, &unit).await?;
+        for f in emails::failed_for_unit(deps, &staff.actor, &unit.slug).await? {
+            let row = BookingRow::new(&f.booking, &members, deps.tz, lang);
+            rows.push(FailedRow { row, email: EmailView::new(&f.email, deps.tz, lang) });
+        }
+        (unit_key, unit_name) = (unit.slug, unit.name);
+    }
+    Ok(FailedPage { p: staff.page.titled("failed.title"), units, unit: unit_key, unit_name, failed: rows })
+}
