@@ -121,7 +121,7 @@ impl Application {
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let horizon = tokio::spawn(keep_horizon(self.state.clone()));
-        let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone()));
+        let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone(), self.state.clock.clone()));
         let mail = tokio::spawn(self.dispatcher.run());
         let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
@@ -152,14 +152,16 @@ async fn keep_horizon(state: AppState) {
     }
 }
 
-/// Deletes expired web sessions and old failed logins every ten minutes.
-async fn sweep_sessions(db: DatabaseConnection) {
-    use tower_sessions::session_store::ExpiredDeletion;
-    let store = crate::store::sessions::DbSessionStore::new(db);
+/// Deletes expired web sessions and old failed logins every ten minutes. Sessions expire in real
+/// time (tower-sessions sets their expiry); failed logins are recorded and counted with the
+/// service's clock, so they are aged by it too.
+async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
+    use crate::store::sessions;
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        if let Err(err) = store.delete_expired().await {
+        let failures_before = clock.now() - chrono::TimeDelta::days(1);
+        if let Err(err) = sessions::delete_expired(&db, sessions::real_now(), failures_before).await {
             tracing::error!(error = ?err, "deleting expired sessions failed");
         }
     }

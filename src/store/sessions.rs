@@ -12,7 +12,7 @@ use super::StoreError;
 use crate::clock::Clock;
 use sea_orm::DatabaseConnection;
 use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
+use tower_sessions::session_store::{self, SessionStore};
 
 /// A stored session: its id, the JSON of its values and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,9 +155,9 @@ impl DbSessionStore {
     }
 }
 
-// tower-sessions computes expiry from the real time, so the store compares with the real time
-// too (not a test's fixed clock).
-fn real_now() -> DateTime<Utc> {
+/// tower-sessions computes expiry from the real time, so sessions are compared with the real
+/// time too (not a test's fixed clock).
+pub fn real_now() -> DateTime<Utc> {
     Clock::System.now()
 }
 
@@ -202,14 +202,5 @@ impl SessionStore for DbSessionStore {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         delete(&self.db, &id.to_string()).await.map_err(backend)
-    }
-}
-
-#[async_trait::async_trait]
-impl ExpiredDeletion for DbSessionStore {
-    async fn delete_expired(&self) -> session_store::Result<()> {
-        let now = real_now();
-        delete_expired(&self.db, now, now - chrono::TimeDelta::days(1)).await.map_err(backend)?;
-        Ok(())
     }
 }

@@ -120,14 +120,53 @@ impl Browser {
         active.send_keys(keys).await.expect("keys");
     }
 
+    /// Presses Enter on the focused element and waits until the page it submits or follows
+    /// has loaded (the pages have no script: every Enter on a link, button or field of a form
+    /// navigates). Reading the page right after the key press would read the old one.
+    pub async fn enter(&self) {
+        self.mark_page().await;
+        self.press(ENTER).await;
+        self.wait_for_new_page().await;
+    }
+
+    /// Runs `script` (which navigates, e.g. submits a form) and waits for the new page.
+    pub async fn navigate_by_script(&self, script: &str) {
+        self.mark_page().await;
+        self.client.execute(script, vec![]).await.expect("script runs");
+        self.wait_for_new_page().await;
+    }
+
+    async fn mark_page(&self) {
+        self.client.execute("window.__terminbuchOldPage = true;", vec![]).await.expect("mark the page");
+    }
+
+    /// Waits (up to 15 s) for a document without the mark that has finished loading.
+    async fn wait_for_new_page(&self) {
+        let check = "return !window.__terminbuchOldPage && document.readyState === 'complete';";
+        for _ in 0..300 {
+            // While the browser navigates, scripts may fail: that is "not yet".
+            if let Ok(Value::Bool(true)) = self.client.execute(check, vec![]).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page loaded after Enter; still on {}", self.path().await);
+    }
+
     /// Tabs to `id` and types `text` there.
     pub async fn type_into(&self, id: &str, text: &str) {
         self.tab_to(id).await;
         self.press(text).await;
     }
 
+    /// The text of the element `css` on the current page.
     pub async fn text_of(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.expect(css).text().await.expect("text")
+        let found = self.client.find(Locator::Css(css)).await;
+        let element = match found {
+            Ok(element) => element,
+            Err(err) => panic!("{css} not found on {}: {err}", self.path().await),
+        };
+        element.text().await.expect("text")
     }
 
     pub async fn path(&self) -> String {

@@ -9,7 +9,7 @@ use terminbuch::services::bookings::{self, Book, NewBooking, Target};
 use terminbuch::store::directory;
 
 use crate::app::{LOGIN, PASSWORD, UiApp, now, spawn};
-use crate::browser::{self, Browser, ENTER, SPACE};
+use crate::browser::{self, Browser, SPACE};
 
 /// Logs in by keyboard and lands on the booking page.
 async fn log_in(app: &UiApp, browser: &Browser) {
@@ -17,19 +17,19 @@ async fn log_in(app: &UiApp, browser: &Browser) {
     assert_eq!(browser.path().await, "/login");
     browser.type_into("login", LOGIN).await;
     browser.type_into("password", PASSWORD).await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert_eq!(browser.path().await, "/book");
 }
 
 async fn open_first_slot(browser: &Browser) {
     browser.tab_to("slot-link-1").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert_eq!(browser.path().await, "/book/details");
 }
 
 async fn submit_booking(browser: &Browser) {
     browser.tab_to("submit").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
 }
 
 /// Tabs to the first radio button named `name`, selects it with the space bar.
@@ -52,12 +52,12 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
     browser.assert_fits_320().await;
     browser.type_into("login", LOGIN).await;
     browser.type_into("password", "falsch").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert!(browser.text_of("#error-summary").await.contains("Kennung oder Passwort ist falsch"));
     browser.assert_accessible("login, wrong password").await;
 
     browser.type_into("password", PASSWORD).await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert_eq!(browser.path().await, "/book", "logged in, the booking page with the own unit preselected");
     assert!(browser.text_of("#free-title").await.contains("Antidiskriminierungsstelle"));
     browser.assert_accessible("book, slots listed").await;
@@ -95,13 +95,13 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
 
     // Find it by reference.
     browser.tab_to("nav-search").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     browser.assert_accessible("search, empty").await;
     browser.type_into("q", &reference.to_lowercase()).await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     browser.assert_accessible("search, results").await;
     browser.tab_to("row-1").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert_eq!(browser.path().await, format!("/bookings/{reference}"));
     assert_eq!(browser.text_of("#status-value").await, "gebucht");
     let first_time = browser.text_of("#when").await;
@@ -109,15 +109,15 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
 
     // Reschedule.
     browser.tab_to("reschedule-link").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     browser.assert_accessible("reschedule, empty").await;
     browser.tab_to("reschedule-submit").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert!(browser.text_of("#error-summary").await.contains("Bitte wählen Sie einen Termin"));
     browser.assert_accessible("reschedule, error").await;
     choose_first_radio(&browser, "slot").await;
     browser.tab_to("reschedule-submit").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert!(browser.text_of("#saved").await.contains("Gespeichert"));
     // The first free slot may be the same time with another counsellor: the history tells.
     let _ = first_time;
@@ -126,18 +126,18 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
 
     // Cancel: first without a reason, then with one.
     browser.tab_to("cancel-submit").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert!(browser.text_of("#reason-error").await.contains("Grund"));
     browser.assert_accessible("cancel, error").await;
     browser.type_into("reason", "Person hat telefonisch abgesagt").await;
     browser.tab_to("cancel-submit").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     assert_eq!(browser.text_of("#status-value").await, "abgesagt");
     browser.assert_accessible("booking, cancelled").await;
 
     // The day list.
     browser.tab_to("nav-day").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     browser.assert_accessible("day list").await;
     browser.assert_fits_320().await;
 }
@@ -202,8 +202,7 @@ async fn a_forged_form_without_csrf_token_is_refused_in_the_browser() {
         }
         document.body.appendChild(f); f.submit();
     "#;
-    browser.client.execute(forge, vec![]).await.expect("forge");
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    browser.navigate_by_script(forge).await;
     assert!(browser.source().await.contains("Das Formular ist abgelaufen oder ungültig"));
     browser.assert_accessible("error page").await;
 }

@@ -17,20 +17,14 @@ use terminbuch::services::directory as directory_service;
 use terminbuch::store::{directory, slots};
 
 use crate::app::{ADMIN, LEAD, LOGIN, PASSWORD, UiApp, now, spawn};
-use crate::browser::{self, Browser, ENTER};
+use crate::browser::{self, Browser};
 
 async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
     browser.goto(&format!("{}/login", app.address)).await;
     browser.type_into("login", login).await;
     browser.type_into("password", PASSWORD).await;
-    browser.press(ENTER).await;
-    for _ in 0..100 {
-        if browser.path().await == "/book" {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("{login} is not logged in: still on {}", browser.path().await);
+    browser.enter().await;
+    assert_eq!(browser.path().await, "/book", "{login} is logged in");
 }
 
 /// Sets an input's or select's value (dates and times, whose typed form depends on the locale).
@@ -67,7 +61,7 @@ async fn follow(browser: &Browser, id: &str, heading: &str) {
 /// Tabs to the button and presses Enter.
 async fn press_button(browser: &Browser, id: &str) {
     browser.tab_to(id).await;
-    browser.press(ENTER).await;
+    browser.enter().await;
 }
 
 /// Focuses a control far down a long page by script (Tab would take over 80 presses), then
@@ -167,11 +161,11 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
 
     // Deleting that rule asks first, naming the booking; then deletes.
     focus(&browser, &format!("rule-delete-{rule_id}")).await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     wait_text(&browser, "#affected", &reference(&booking)).await;
     browser.assert_accessible("hours, confirm deletion").await;
     focus(&browser, "rule-delete-confirm").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     wait_text(&browser, "#saved", "Gelöscht").await;
     assert!(browser.client.find(fantoccini::Locator::Id(&format!("rule-delete-{rule_id}"))).await.is_err());
 
@@ -204,7 +198,7 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     focus(&browser, "closure-reason").await;
     browser.press("Betriebsausflug").await;
     focus(&browser, "closure-save").await;
-    browser.press(ENTER).await;
+    browser.enter().await;
     wait_text(&browser, "#closures-list", "Betriebsausflug").await;
     wait_text(&browser, "#saved", "Gespeichert").await;
     browser.assert_accessible("hours, closure saved").await;
