@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, UpdateMany,
@@ -95,9 +95,10 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
         query = query.filter(booking::Column::Status.eq(status_row(status)));
     }
     if let Some(search) = &filter.search {
+        let pattern = contains_pattern(search);
         let mut any = Condition::any()
-            .add(booking::Column::CitizenName.contains(search.as_str()))
-            .add(booking::Column::CitizenPhone.contains(search.as_str()));
+            .add(lower(booking::Column::CitizenName).like(pattern.clone()))
+            .add(lower(booking::Column::CitizenPhone).like(pattern));
         let compact: String = search.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         if !compact.is_empty() {
             any = any.add(booking::Column::Reference.eq(compact.to_ascii_uppercase()));
@@ -111,6 +112,26 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
         .all(db)
         .await?;
     Ok(rows.into_iter().map(booking_record).collect())
+}
+
+/// `LOWER(column)`: searches ignore case on both engines (PostgreSQL's `LIKE` does not; SQLite's
+/// `LOWER` folds ASCII letters only, so "ÜNAL" finds "Ünal" on PostgreSQL alone).
+fn lower(column: booking::Column) -> Expr {
+    Expr::expr(Func::lower(Expr::col(column)))
+}
+
+/// `%text%` in lower case, with `LIKE`'s wildcards in `text` escaped (`\` is the escape).
+fn contains_pattern(text: &str) -> LikeExpr {
+    let mut escaped = String::with_capacity(text.len() + 2);
+    escaped.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped.push('%');
+    LikeExpr::new(escaped).escape('\\')
 }
 
 /// Sets the status (and reason, for cancellations) and who changed it, provided the booking is

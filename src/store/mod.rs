@@ -28,7 +28,13 @@ pub use error::StoreError;
 /// When the database cannot be reached or opened.
 pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<DatabaseConnection, StoreError> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30)).connect_timeout(Duration::from_secs(5));
+    options
+        .sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(5))
+        // A connection is pinged before use only after it has idled for 30 s (a dropped
+        // connection is caught then); pinging on every checkout cost a round trip per query.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30));
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_parent_dir(url) {
             std::fs::create_dir_all(dir).map_err(|err| StoreError::Io(err.to_string()))?;

@@ -106,6 +106,6 @@ async fn switch_lang(visitor: Visitor, Query(query): Query<LangQuery>) -> WebRes
         set_lang(&visitor.session, lang).await?;
     }
     // Only local paths, so the switch cannot be used as an open redirect.
-    let back = if query.back.starts_with('/') && !query.back.starts_with("//") { query.back } else { "/".to_owned() };
+    let back = if super::page::is_local_path(&query.back) { query.back } else { "/".to_owned() };
     Ok(Redirect::to(&back))
 }

@@ -73,7 +73,9 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
     let deps = state.book();
     let lang = staff.page.lang;
     let units = desk::units_for(deps, &staff.actor).await?;
-    let unit = match unit_key(&staff.actor, &q.unit) {
+    // Admins belong to no unit: they start with the first unit they may book for.
+    let key = unit_key(&staff.actor, &q.unit).or_else(|| units.first().map(|u| u.slug.clone()));
+    let unit = match key {
         Some(key) => Some(desk::unit_for(deps, &staff.actor, &key).await?),
         None => None,
     };

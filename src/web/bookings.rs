@@ -14,10 +14,12 @@ use serde::Deserialize;
 use super::auth::FieldError;
 use super::error::WebResult;
 use super::format;
+use super::i18n::Lang;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, EmailView, SlotView, language_name, reference_display};
 use crate::domain::booking::{BookingStatus, Outcome};
+use crate::domain::records::BookingEvent;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::{self, Move};
@@ -78,8 +80,32 @@ async fn search(
 /// One history entry as shown.
 struct EventView {
     when: String,
-    what: &'static str,
+    what: String,
     by: String,
+}
+
+/// One line of a booking's history: what happened, with the old and new time of a move, the
+/// reason of a cancellation and which outcome was recorded.
+fn event_text(event: &BookingEvent, tz: chrono_tz::Tz, lang: Lang) -> String {
+    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
+    let at = |value: &serde_json::Value| {
+        value.as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok()).map(|t| format::short(t, tz, lang))
+    };
+    match event.kind.as_str() {
+        "created" => lang.t("ev.created").to_owned(),
+        "cancelled" => match detail["reason"].as_str() {
+            Some(reason) => format!("{}: {reason}", lang.t("ev.cancelled")),
+            None => lang.t("ev.cancelled").to_owned(),
+        },
+        "rescheduled" => match (at(&detail["from"]["starts_at"]), at(&detail["to"]["starts_at"])) {
+            (Some(from), Some(to)) => format!("{}: {from} → {to}", lang.t("ev.rescheduled")),
+            _ => lang.t("ev.rescheduled").to_owned(),
+        },
+        "outcome" if detail["status"] == "attended" => lang.t("ev.attended").to_owned(),
+        "outcome" => lang.t("ev.no_show").to_owned(),
+        "email_resent" => lang.t("ev.email_resent").to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -141,13 +167,7 @@ async fn booking_page(state: &AppState, staff: Staff, key: &str, errors: Vec<Fie
             Some(id) => desk::staff_member(deps, id).await?.map_or_else(|| format!("#{id}"), |s| s.display_name),
             None => String::new(),
         };
-        let what = match e.kind.as_str() {
-            "created" => "ev.created",
-            "cancelled" => "ev.cancelled",
-            "rescheduled" => "ev.rescheduled",
-            _ => "ev.outcome",
-        };
-        events.push(EventView { when: format::short(e.at, deps.tz, lang), what: lang.t(what), by });
+        events.push(EventView { when: format::short(e.at, deps.tz, lang), what: event_text(e, deps.tz, lang), by });
     }
     let c = &b.citizen;
     Ok(BookingPage {
@@ -228,7 +248,8 @@ async fn resend(
 
 #[derive(Deserialize)]
 struct OutcomeForm {
-    outcome: String,
+    /// `attended` or `no_show`; anything else is a malformed form (400).
+    outcome: Outcome,
 }
 
 async fn outcome(
@@ -237,8 +258,7 @@ async fn outcome(
     Path(key): Path<String>,
     CsrfForm(form): CsrfForm<OutcomeForm>,
 ) -> WebResult<Response> {
-    let outcome = if form.outcome == "attended" { Outcome::Attended } else { Outcome::NoShow };
-    let result = bookings::record_outcome(state.book(), &staff.actor, &key, outcome).await;
+    let result = bookings::record_outcome(state.book(), &staff.actor, &key, form.outcome).await;
     changed(&state, staff, &key, result).await
 }
 

@@ -220,7 +220,9 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("ev.created", "angelegt", "created"),
     ("ev.cancelled", "abgesagt", "cancelled"),
     ("ev.rescheduled", "verschoben", "rescheduled"),
-    ("ev.outcome", "Wahrnehmung erfasst", "attendance recorded"),
+    ("ev.attended", "als wahrgenommen erfasst", "recorded as attended"),
+    ("ev.no_show", "als nicht erschienen erfasst", "recorded as no-show"),
+    ("ev.email_resent", "E-Mail erneut in den Versand gegeben", "email queued again"),
 ];
 
 #[cfg(test)]

@@ -125,10 +125,32 @@ async fn page_for(session: &Session, parts: &Parts) -> Result<Page, WebError> {
         csrf,
         user: None,
         title: String::new(),
-        path: parts.uri.path().to_owned(),
+        path: back_path(&parts.method, &parts.uri),
         lead: false,
         admin: false,
     })
+}
+
+/// Where the language switch leads back to: the page itself for a GET (with its query, so
+/// `/book/details?slot=…` stays that page), and for a form's answer the page the form belongs to
+/// (a POST route cannot be opened again by a link).
+fn back_path(method: &axum::http::Method, uri: &axum::http::Uri) -> String {
+    if method == axum::http::Method::GET {
+        return uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
+    }
+    let segments: Vec<&str> = uri.path().trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["bookings", key, ..] => format!("/bookings/{key}"),
+        ["hours", unit, ..] => format!("/hours?unit={unit}"),
+        ["logout"] => "/login".to_owned(),
+        _ => uri.path().to_owned(),
+    }
+}
+
+/// Whether `back` is a path on this site (not `//host`, `/\host` or a scheme), so the language
+/// switch cannot be used to send someone elsewhere.
+pub fn is_local_path(back: &str) -> bool {
+    back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.chars().any(char::is_control)
 }
 
 impl FromRequestParts<AppState> for Visitor {
@@ -205,5 +227,29 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             tracing::info!(error = %err, "malformed form");
             WebError::BadRequest
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{Method, Uri};
+
+    use super::*;
+
+    #[test]
+    fn the_language_switch_leads_back_to_a_page_that_can_be_opened() {
+        let back = |method: Method, uri: &str| back_path(&method, &uri.parse::<Uri>().expect("uri"));
+        assert_eq!(back(Method::GET, "/book/details?slot=12"), "/book/details?slot=12");
+        assert_eq!(back(Method::POST, "/bookings/K7M4Q9TX/cancel"), "/bookings/K7M4Q9TX");
+        assert_eq!(back(Method::POST, "/hours/ads/absences"), "/hours?unit=ads");
+        assert_eq!(back(Method::POST, "/book"), "/book");
+    }
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert!(is_local_path("/book?unit=ads"));
+        for foreign in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/a\nb", ""] {
+            assert!(!is_local_path(foreign), "{foreign:?}");
+        }
     }
 }

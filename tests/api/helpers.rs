@@ -183,11 +183,11 @@ pub fn booking_body(slot_id: i64) -> Value {
     })
 }
 
-/// An ad-hoc booking body for `unit` with `counsellor_id` at local `starts_at`.
-pub fn adhoc_body(unit: &str, counsellor_id: i64, starts_at: &str, minutes: i64) -> Value {
+/// An ad-hoc booking body for `unit` with `counsellor` at local `starts_at`.
+pub fn adhoc_body(unit: &str, counsellor: i64, starts_at: &str, minutes: i64) -> Value {
     json!({
         "unit": unit,
-        "counsellor_id": counsellor_id,
+        "counsellor": counsellor,
         "starts_at": starts_at,
         "duration_minutes": minutes,
         "citizen": { "name": "Pseudonym K." },

@@ -9,12 +9,12 @@ fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
 }
 
-fn csrf_of(html: &str) -> String {
+pub fn csrf_of(html: &str) -> String {
     let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     html[start..].split('"').next().expect("token").to_owned()
 }
 
-async fn logged_in(app: &UiApp, login: &str) -> (reqwest::Client, String) {
+pub async fn logged_in(app: &UiApp, login: &str) -> (reqwest::Client, String) {
     let client = client();
     let page = client
         .get(format!("{}/login", app.address))

@@ -3,6 +3,7 @@
 
 mod app;
 mod browser;
+mod desk_http;
 mod flows;
 mod http;
 mod lead;

@@ -51,7 +51,7 @@ pub struct CitizenInput {
     pub accessibility_needs: Option<String>,
 }
 
-/// Either `slot_id`, or for an ad-hoc appointment `unit`, `counsellor_id`, `starts_at` and
+/// Either `slot_id`, or for an ad-hoc appointment `unit`, `counsellor`, `starts_at` and
 /// `duration_minutes`.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct CreateBookingRequest {
@@ -60,7 +60,9 @@ pub struct CreateBookingRequest {
     /// Unit slug or id (ad-hoc appointments).
     #[garde(skip)]
     pub unit: Option<String>,
+    /// Counsellor's staff id (ad-hoc appointments); `counsellor_id` is accepted too.
     #[garde(skip)]
+    #[serde(rename = "counsellor", alias = "counsellor_id")]
     pub counsellor_id: Option<i32>,
     /// RFC 3339, or local `YYYY-MM-DDTHH:MM` in the service's zone.
     #[garde(skip)]
@@ -213,7 +215,7 @@ async fn create_booking(
                 body.unit.as_deref().ok_or_else(|| ApiError::field("unit", "required for an ad-hoc appointment"))?;
             let counsellor_id = body
                 .counsellor_id
-                .ok_or_else(|| ApiError::field("counsellor_id", "required for an ad-hoc appointment"))?;
+                .ok_or_else(|| ApiError::field("counsellor", "required for an ad-hoc appointment"))?;
             let unit_id = directory::find_unit(&state.db, unit).await?.id;
             bookings::adhoc_target(&state.db, unit_id, counsellor_id, starts_at, duration).await?
         }
@@ -326,7 +328,7 @@ async fn cancel_booking(
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 
-/// The new time: `slot_id`, or `starts_at` (+ `duration_minutes`, `counsellor_id`) ad hoc.
+/// The new time: `slot_id`, or `starts_at` (+ `duration_minutes`, `counsellor`) ad hoc.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct RescheduleRequest {
     #[garde(skip)]
@@ -335,8 +337,9 @@ pub struct RescheduleRequest {
     pub starts_at: Option<String>,
     #[garde(inner(range(min = 5, max = 480)))]
     pub duration_minutes: Option<i64>,
-    /// Default: the booking's counsellor.
+    /// Default: the booking's counsellor; `counsellor_id` is accepted too.
     #[garde(skip)]
+    #[serde(rename = "counsellor", alias = "counsellor_id")]
     pub counsellor_id: Option<i32>,
     #[garde(inner(length(chars, min = 3, max = 500)))]
     pub override_reason: Option<String>,
