@@ -66,3 +66,38 @@ pub async fn spawn() -> UiApp {
     tokio::spawn(app.run_until_stopped());
     UiApp { address, db, _dir: dir }
 }
+
+/// Books `target` for a citizen called `name` (no email) as the front desk would, bypassing the
+/// browser: another person at another desk, or an appointment entered afterwards (`override_reason`).
+pub async fn book_as_front_desk(
+    app: &UiApp,
+    target: terminbuch::services::bookings::Target,
+    name: &str,
+    override_reason: Option<&str>,
+) -> terminbuch::domain::records::Booking {
+    use terminbuch::domain::booking::{Channel, Citizen};
+    use terminbuch::services::bookings::{self, Book, NewBooking};
+    use terminbuch::store::directory as store;
+    let staff = store::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
+    let actor = store::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
+    let (clock, calendar) = (Clock::fixed(now()), terminbuch::domain::holidays::HolidayCalendar::new(vec![]));
+    let mail = terminbuch::mail::Nudge::default();
+    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail };
+    let citizen = Citizen {
+        name: name.to_owned(),
+        email: None,
+        phone: None,
+        language: "de".into(),
+        interpreter_language: None,
+        accessibility_needs: None,
+        email_consent: false,
+    };
+    let new = NewBooking {
+        target,
+        citizen,
+        channel: Channel::Phone,
+        note: None,
+        override_reason: override_reason.map(str::to_owned),
+    };
+    bookings::create(deps, &actor, new).await.expect("booking")
+}

@@ -4,48 +4,25 @@
 use chrono::TimeZone;
 use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
-use terminbuch::clock::Clock;
 use terminbuch::domain::access::Role;
-use terminbuch::domain::booking::{Channel, Citizen};
-use terminbuch::domain::holidays::HolidayCalendar;
 use terminbuch::domain::time::TimeSlot;
-use terminbuch::services::bookings::{self, Book, NewBooking, Target};
+use terminbuch::services::bookings::Target;
 use terminbuch::services::directory as directory_service;
 use terminbuch::store::directory;
 
-use crate::app::{ADMIN, LOGIN, UiApp, now, spawn};
+use crate::app::{ADMIN, LOGIN, UiApp, book_as_front_desk, spawn};
 use crate::lead_http::logged_in;
 
 /// A booking of the anti-discrimination office that began yesterday (booked with an override,
 /// as staff do when they enter an appointment afterwards).
 async fn yesterdays_booking(app: &UiApp) -> String {
-    let staff = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
-    let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let counsellor =
         directory::list_unit_staff(&app.db, unit.id, Some(Role::Counsellor)).await.expect("db").remove(0).id;
     let start = Berlin.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).single().expect("instant").with_timezone(&chrono::Utc);
     let time = TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
-    let (clock, calendar, mail) =
-        (Clock::fixed(now()), HolidayCalendar::new(vec![]), terminbuch::mail::Nudge::default());
-    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail };
-    let citizen = Citizen {
-        name: "Herr Gestern".into(),
-        email: None,
-        phone: None,
-        language: "de".into(),
-        interpreter_language: None,
-        accessibility_needs: None,
-        email_consent: false,
-    };
-    let new = NewBooking {
-        target: Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time },
-        citizen,
-        channel: Channel::Phone,
-        note: None,
-        override_reason: Some("nachgetragen".into()),
-    };
-    bookings::create(deps, &actor, new).await.expect("booking").reference
+    let target = Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
+    book_as_front_desk(app, target, "Herr Gestern", Some("nachgetragen")).await.reference
 }
 
 #[tokio::test]

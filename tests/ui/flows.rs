@@ -1,14 +1,9 @@
 //! The front desk's day in a real browser, keyboard only, with axe-core on every page state.
 
-use chrono_tz::Europe::Berlin;
 use fantoccini::Locator;
-use terminbuch::clock::Clock;
-use terminbuch::domain::booking::{Channel, Citizen};
-use terminbuch::domain::holidays::HolidayCalendar;
-use terminbuch::services::bookings::{self, Book, NewBooking, Target};
-use terminbuch::store::directory;
+use terminbuch::services::bookings::Target;
 
-use crate::app::{LOGIN, PASSWORD, UiApp, now, spawn};
+use crate::app::{LOGIN, PASSWORD, UiApp, book_as_front_desk, spawn};
 use crate::browser::{self, Browser, SPACE};
 
 /// Logs in by keyboard and lands on the booking page.
@@ -154,28 +149,7 @@ async fn a_slot_taken_meanwhile_offers_the_next_slots_and_keeps_what_was_typed()
     // Someone else books the same slot meanwhile.
     let field = browser.client.find(Locator::Css("input[name=slot]")).await.expect("slot field");
     let slot_id: i32 = field.attr("value").await.expect("attr").expect("value").parse().expect("id");
-    let staff = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
-    let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
-    let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
-    let mail = terminbuch::mail::Nudge::default();
-    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail };
-    let citizen = Citizen {
-        name: "Andere Person".into(),
-        email: None,
-        phone: None,
-        language: "de".into(),
-        interpreter_language: None,
-        accessibility_needs: None,
-        email_consent: false,
-    };
-    let other = NewBooking {
-        target: Target::Slot(slot_id),
-        citizen,
-        channel: Channel::Phone,
-        note: None,
-        override_reason: None,
-    };
-    bookings::create(deps, &actor, other).await.expect("the other booking");
+    book_as_front_desk(&app, Target::Slot(slot_id), "Andere Person", None).await;
 
     submit_booking(&browser).await;
     assert!(browser.text_of("#error-summary").await.contains("gerade von jemand anderem vergeben"));
