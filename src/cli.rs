@@ -198,8 +198,9 @@ async fn dispatch_mail(settings: &Settings, deps: Dependencies, once: bool) -> a
 }
 
 async fn serve(settings: Settings, deps: Dependencies) -> anyhow::Result<()> {
+    // Bind first: if the port is taken, nothing is created whose one-time password is lost.
+    let app = Application::build(settings.clone(), deps.clone()).await?;
     let report = bootstrap(&settings, &deps).await?;
-    let app = Application::build(settings.clone(), deps).await?;
     let url = settings.public_url_for(app.local_addr()?);
     eprintln!("terminbuch läuft / is running: {url}");
     eprintln!("API docs: {url}/api/docs");

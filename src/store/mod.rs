@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, SqliteTransactionMode,
-    TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
 pub use error::StoreError;
@@ -66,6 +66,21 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
         ..Default::default()
     };
     Ok(db.begin_with_options(options).await?)
+}
+
+/// On PostgreSQL, waits until no other process is starting on the same schema and returns the
+/// transaction that holds the turn (an advisory lock, released when the transaction ends). On
+/// SQLite, `None`: one file database belongs to one server process.
+///
+/// # Errors
+/// When the database refuses the lock.
+pub async fn bootstrap_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>, StoreError> {
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared("SELECT pg_advisory_xact_lock(1952805748, hashtext(current_schema()))").await?;
+    Ok(Some(txn))
 }
 
 /// `sqlite://data/x.db?mode=rwc` → `data`.

@@ -3,7 +3,12 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, spawn_app};
+use terminbuch::clock::Clock;
+use terminbuch::config::Settings;
+use terminbuch::startup::{Dependencies, bootstrap};
+
+use crate::helpers::{assert_problem, default_now, spawn_app};
+use crate::test_db::TestDb;
 
 #[tokio::test]
 async fn health_is_ok_and_turns_503_when_the_database_is_gone() {
@@ -68,4 +73,25 @@ async fn units_show_address_floor_and_languages() {
     .await;
     let bad = app.get_as(&app.admin_token, "/api/v1/units/ads/free-slots?from=2026-13-01").await;
     assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+}
+
+#[tokio::test]
+async fn two_processes_starting_at_once_migrate_once_and_create_one_first_admin() {
+    let db = TestDb::create().await;
+    let settings = Settings::for_tests(&db.url);
+    let clock = Clock::fixed(default_now());
+    let first = Dependencies { db: db.conn.clone(), clock: clock.clone() };
+    let second = Dependencies { db: db.another_pool().await, clock };
+    // On PostgreSQL both start at the same moment, as two server processes of a rolling deploy
+    // do. A SQLite file belongs to one server process, so there the second start follows the first.
+    let (a, b) = if db.is_postgres() {
+        tokio::join!(bootstrap(&settings, &first), bootstrap(&settings, &second))
+    } else {
+        (bootstrap(&settings, &first).await, bootstrap(&settings, &second).await)
+    };
+    let (a, b) = (a.expect("first start"), b.expect("second start"));
+    let created = [&a, &b].iter().filter(|report| report.first_admin.is_some()).count();
+    assert_eq!(created, 1, "exactly one start creates the first admin and prints its password");
+    let admins = terminbuch::store::directory::count_admins(&db.conn).await.expect("count");
+    assert_eq!(admins, 1);
 }

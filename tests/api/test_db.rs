@@ -8,6 +8,8 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 pub struct TestDb {
     pub conn: DatabaseConnection,
     pub url: String,
+    /// The PostgreSQL schema of this test.
+    schema: Option<String>,
     _sqlite_dir: Option<tempfile::TempDir>,
 }
 
@@ -24,7 +26,7 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
         let conn = terminbuch::store::connect(&url, None).await.expect("open the SQLite test database");
-        TestDb { conn, url, _sqlite_dir: Some(dir) }
+        TestDb { conn, url, schema: None, _sqlite_dir: Some(dir) }
     }
 
     async fn postgres_schema(base_url: &str) -> TestDb {
@@ -32,9 +34,25 @@ impl TestDb {
         let admin = Database::connect(base_url).await.expect("reach PostgreSQL at TEST_DATABASE_URL");
         admin.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create the test schema");
         admin.close().await.ok();
+        let conn = Self::schema_pool(base_url, &schema).await;
+        TestDb { conn, url: base_url.to_owned(), schema: Some(schema), _sqlite_dir: None }
+    }
+
+    async fn schema_pool(base_url: &str, schema: &str) -> DatabaseConnection {
         let mut options = ConnectOptions::new(base_url.to_owned());
-        options.set_schema_search_path(schema.clone()).max_connections(16).min_connections(1).sqlx_logging(false);
-        let conn = Database::connect(options).await.expect("connect to the test schema");
-        TestDb { conn, url: base_url.to_owned(), _sqlite_dir: None }
+        options.set_schema_search_path(schema.to_owned()).max_connections(16).min_connections(1).sqlx_logging(false);
+        Database::connect(options).await.expect("connect to the test schema")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.schema.is_some()
+    }
+
+    /// A second pool on the same database, as a second server process would have.
+    pub async fn another_pool(&self) -> DatabaseConnection {
+        match &self.schema {
+            Some(schema) => Self::schema_pool(&self.url, schema).await,
+            None => terminbuch::store::connect(&self.url, None).await.expect("open the SQLite test database again"),
+        }
     }
 }
