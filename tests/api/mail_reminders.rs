@@ -1,5 +1,6 @@
-//! Reminders: only for the booking's current time, only when booked the lead time ahead, never
-//! for a cancelled booking. Against the SMTP sink on loopback.
+//! Reminders and emails that are no longer sent when their turn comes: reminders only for the
+//! booking's current time and only when booked the lead time ahead, no notice after a newer one,
+//! nothing about an appointment that has already begun. Against the SMTP sink on loopback.
 
 use std::time::Duration;
 
@@ -194,4 +195,76 @@ async fn a_cancelled_booking_gets_no_reminder_nor_one_queued_before_the_cancella
     assert_eq!(states(&emails), vec![json!("sent"), json!("skipped"), json!("sent")]);
     assert_eq!(sink.received().len(), 4, "two confirmations, two cancellations: {:?}", subjects(&sink.received()));
     assert!(!sink.received().iter().any(is_reminder));
+}
+
+#[tokio::test]
+async fn a_confirmation_is_not_sent_after_the_change_notice_that_replaced_it() {
+    // Arrange: the confirmation meets a busy mail server.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    wait_for_transactions(&sink, 1).await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+
+    // Act: the booking is moved before the confirmation is retried.
+    move_booking(&app, &booking, "2026-12-02T11:30").await;
+    let received = sink.wait_for(1, WAIT).await;
+    let emails = advance_until_state(&app, &booking, 0, "skipped").await;
+    app.clock.advance(TimeDelta::hours(1));
+    let_it_poll().await;
+
+    // Assert
+    assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change")]);
+    assert_eq!(states(&emails), vec![json!("skipped"), json!("sent")]);
+    assert!(emails[0]["last_error"].as_str().expect("a reason").contains("superseded"), "{emails:?}");
+    assert_eq!(sink.received().len(), 1, "only the change notice: {:?}", subjects(&sink.received()));
+    assert!(received[0].calendar().contains("SEQUENCE:1"));
+    assert!(received[0].text().contains("Mittwoch, 2. Dezember 2026, 11:30 Uhr"), "{}", received[0].text());
+}
+
+#[tokio::test]
+async fn a_confirmation_that_could_not_go_out_before_the_appointment_began_is_skipped() {
+    // Arrange: on Tuesday 24 November, 08:00, an appointment at 10:00; the mail server is busy.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-11-24T10:00", "ayse@example.org", "de").await;
+    wait_for_transactions(&sink, 1).await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+
+    // Act: the retry comes after the appointment has begun.
+    app.clock.advance(TimeDelta::hours(2) + TimeDelta::minutes(5));
+    let emails = wait_for_state(&app, &booking, 0, "skipped").await;
+    let_it_poll().await;
+
+    // Assert
+    assert!(emails[0]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
+    assert!(sink.received().is_empty(), "{:?}", subjects(&sink.received()));
+    assert_eq!(sink.transactions(), 1);
+    let failed: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/suedosteuropa/failed-emails").await.json().await.expect("json");
+    assert!(failed.is_empty(), "nobody needs to call about an appointment that has begun: {failed:?}");
+}
+
+#[tokio::test]
+async fn a_reminder_that_could_not_go_out_before_the_appointment_began_is_skipped() {
+    // Arrange: the reminder of Tuesday 1 December, 10:00 meets a busy mail server.
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    sink.wait_for(1, WAIT).await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
+    wait_for_state(&app, &booking, 1, "retrying").await;
+
+    // Act: the retry comes after the appointment has begun.
+    app.clock.advance(TimeDelta::days(1));
+    let emails = wait_for_state(&app, &booking, 1, "skipped").await;
+    let_it_poll().await;
+
+    // Assert
+    assert!(emails[1]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
+    assert_eq!(sink.received().len(), 1, "only the confirmation: {:?}", subjects(&sink.received()));
+    assert_eq!(sink.transactions(), 2);
 }
