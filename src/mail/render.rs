@@ -181,6 +181,14 @@ mod tests {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Reminder, "ar", &mail("ar", false)).expect("renders");
         assert!(rendered.html.contains(r#"dir="rtl""#));
+        // Left-to-right runs inside right-to-left text are isolated, or their parts swap places.
+        for kind in MailKind::ALL {
+            let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
+            for ltr in ["0511 168-00000", "ACDE-FGH3"] {
+                assert!(rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)), "{kind:?}: {ltr} in html");
+                assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
+            }
+        }
         assert_eq!(templates.language_for("xx"), "de");
         assert_eq!(templates.language_for("tr"), "tr");
     }
