@@ -302,7 +302,7 @@ impl Dispatcher {
             starts_at: message.starts_at,
             ends_at: message.ends_at,
             tz: inner.tz,
-            summary: &rendered.subject,
+            summary: &rendered.calendar_summary,
             location: &mail.location_line(),
             description: &format!("{} {}", mail.reference, mail.phone),
             organizer_name: &sender_name,

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use icalendar::Component;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::config::SmtpSecurity;
@@ -161,6 +162,41 @@ async fn reschedule_and_cancel_update_the_same_calendar_entry() {
     }
     let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
     assert_eq!(kinds, vec![json!("confirmation"), json!("change"), json!("cancellation")]);
+}
+
+/// The SUMMARY (title) of the calendar entry in `calendar`.
+pub fn summary(calendar: &str) -> String {
+    let parsed: icalendar::Calendar = calendar.parse().expect("the ICS parses");
+    parsed.events().next().and_then(|event| event.get_summary()).expect("a SUMMARY").to_owned()
+}
+
+#[tokio::test]
+async fn the_calendar_entry_keeps_its_title_on_a_change_and_is_neutral_for_a_confidential_unit() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    sink.wait_for(1, WAIT).await;
+
+    // Act
+    let id = booking["id"].as_str().expect("id");
+    let moved = app
+        .reschedule_booking(id, &json!({ "starts_at": "2026-12-02T11:30", "override_reason": "Test: verlegt" }))
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    sink.wait_for(2, WAIT).await;
+    book(&app, "ads", "2026-12-04T10:00", "person@example.org", "de").await;
+
+    // Assert
+    let received = sink.wait_for(3, WAIT).await;
+    let (confirmation, change) = (summary(&received[0].calendar()), summary(&received[1].calendar()));
+    assert_eq!(confirmation, "Beratungstermin: Koordinierungsstelle Südosteuropa");
+    assert_eq!(change, confirmation, "the entry is not renamed by the change notice");
+    assert_ne!(received[1].parsed().subject(), received[0].parsed().subject(), "the subjects do differ");
+    assert_eq!(received[2].rcpt_to, vec!["person@example.org".to_owned()]);
+    let confidential = summary(&received[2].calendar());
+    assert!(!confidential.contains("Antidiskriminierungsstelle") && !confidential.contains("ADS"), "{confidential}");
+    assert_eq!(confidential, "Termin");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
-use crate::mail::{book, emails_of, spawn_with_smtp, wait_for_state};
+use crate::mail::{book, emails_of, spawn_with_smtp, summary, wait_for_state};
 use crate::smtp_sink::{Plan, Received, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -96,6 +96,7 @@ async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time(
     for expected in ["SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261203T100000"] {
         assert!(calendar.contains(expected), "{expected} in {calendar}");
     }
+    assert_eq!(summary(&calendar), summary(&received[0].calendar()), "the entry keeps its title");
     app.clock.advance(TimeDelta::hours(1));
     let_it_poll().await;
     assert_eq!(sink.received().len(), 3, "a reminder is sent once");
