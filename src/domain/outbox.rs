@@ -5,6 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::booking::BookingStatus;
+
 /// Which email a booking event causes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -29,7 +31,8 @@ impl MailKind {
     }
 }
 
-/// Where an email is on its way. `skipped`: a reminder whose booking was moved or cancelled.
+/// Where an email is on its way. `skipped`: no longer sent, for the [`Obsolete`] reason its
+/// `last_error` names (e.g. a reminder whose booking was moved, a notice a newer one replaced).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeliveryState {
@@ -63,6 +66,52 @@ pub struct OutboxMessage {
     pub sent_at: Option<DateTime<Utc>>,
 }
 
+/// Why a queued email is no longer sent when its turn comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Obsolete {
+    /// A reminder for a time the booking no longer has (moved, cancelled, or its outcome recorded).
+    MovedOrCancelled,
+    /// A confirmation or change notice of an earlier version of the booking: a newer notice was
+    /// queued, and this one must not arrive after it.
+    Superseded,
+    /// The appointment has already begun: a reminder or notice would come too late.
+    Begun,
+}
+
+impl Obsolete {
+    /// The reason staff see in the email's state (`last_error` of a `skipped` email).
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::MovedOrCancelled => "the appointment was moved or cancelled",
+            Self::Superseded => "superseded: the booking changed again and a newer notice was queued",
+            Self::Begun => "too late: the appointment had already begun",
+        }
+    }
+}
+
+/// Whether `message` should no longer be sent at `now`, given the booking's current status and
+/// sequence and whether a confirmation, change or cancellation with a higher sequence than the
+/// message's was queued for it (`newer_notice`). Cancellations always go out.
+pub fn obsolete(
+    message: &OutboxMessage,
+    status: BookingStatus,
+    sequence: i32,
+    newer_notice: bool,
+    now: DateTime<Utc>,
+) -> Option<Obsolete> {
+    let begun = message.starts_at <= now;
+    match message.kind {
+        MailKind::Reminder if status != BookingStatus::Booked || sequence != message.sequence => {
+            Some(Obsolete::MovedOrCancelled)
+        }
+        MailKind::Confirmation | MailKind::Change if sequence > message.sequence && newer_notice => {
+            Some(Obsolete::Superseded)
+        }
+        MailKind::Reminder | MailKind::Confirmation | MailKind::Change if begun => Some(Obsolete::Begun),
+        _ => None,
+    }
+}
+
 /// When to try again after `attempts` failed tries: doubling from 30 s, capped at `max`, with
 /// "equal jitter" (`jitter` in `[0, 1)` picks a point in the upper half), whole seconds, at least 1 s.
 pub fn backoff(attempts: i32, max: TimeDelta, jitter: f64) -> TimeDelta {
@@ -85,6 +134,56 @@ mod tests {
             let high = backoff(attempts, max, 0.999).num_seconds();
             assert_eq!(low, (full + 1) / 2, "attempt {attempts}");
             assert!(high <= full && high >= low, "attempt {attempts}: {high}");
+        }
+    }
+
+    fn message(kind: MailKind, sequence: i32, starts_at: DateTime<Utc>) -> OutboxMessage {
+        let queued_at = starts_at - TimeDelta::days(7);
+        OutboxMessage {
+            id: Uuid::nil(),
+            booking_id: Uuid::nil(),
+            kind,
+            state: DeliveryState::Queued,
+            recipient: "person@example.org".into(),
+            language: "de".into(),
+            message_id: "<x@terminbuch>".into(),
+            dedupe_key: None,
+            counsellor_id: 1,
+            starts_at,
+            ends_at: starts_at + TimeDelta::minutes(45),
+            sequence,
+            attempts: 1,
+            next_attempt_at: queued_at,
+            last_error: None,
+            created_at: queued_at,
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn obsolete_emails_are_told_apart_from_current_ones() {
+        use BookingStatus::{Booked, Cancelled};
+        use MailKind::{Cancellation, Change, Confirmation, Reminder};
+        let starts_at = DateTime::<Utc>::from_timestamp(1_796_115_600, 0).expect("an instant");
+        let (before, after) = (starts_at - TimeDelta::hours(1), starts_at + TimeDelta::minutes(1));
+        // (kind, row sequence, booking status, booking sequence, newer notice, now, expected)
+        let cases = [
+            (Reminder, 0, Booked, 0, false, before, None),
+            (Reminder, 0, Booked, 1, true, before, Some(Obsolete::MovedOrCancelled)),
+            (Reminder, 0, Cancelled, 1, true, before, Some(Obsolete::MovedOrCancelled)),
+            (Reminder, 0, Booked, 0, false, after, Some(Obsolete::Begun)),
+            (Reminder, 0, Booked, 0, false, starts_at, Some(Obsolete::Begun)),
+            (Confirmation, 0, Booked, 0, false, before, None),
+            (Confirmation, 0, Booked, 1, true, before, Some(Obsolete::Superseded)),
+            (Confirmation, 0, Cancelled, 1, true, before, Some(Obsolete::Superseded)),
+            (Confirmation, 0, Booked, 1, false, before, None),
+            (Change, 1, Booked, 2, true, after, Some(Obsolete::Superseded)),
+            (Change, 1, Booked, 1, false, after, Some(Obsolete::Begun)),
+            (Cancellation, 1, Cancelled, 1, false, after, None),
+        ];
+        for (kind, row_sequence, status, sequence, newer, now, expected) in cases {
+            let found = obsolete(&message(kind, row_sequence, starts_at), status, sequence, newer, now);
+            assert_eq!(found, expected, "{kind:?} seq {row_sequence} for {status:?} seq {sequence}, newer {newer}");
         }
     }
 

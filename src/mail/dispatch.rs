@@ -20,8 +20,7 @@ use super::transport::SendError;
 use super::{MailError, Templates, Transport, outbox};
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::domain::booking::BookingStatus;
-use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, backoff};
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, backoff, obsolete};
 use crate::store::{self, bookings, directory};
 
 /// How many rows one round claims (and sends concurrently).
@@ -263,10 +262,15 @@ impl Dispatcher {
         let db = &inner.db;
         let missing = |what: &str| MailError::Compose(format!("the {what} no longer exists"));
         let booking = bookings::find(db, message.booking_id).await?.ok_or_else(|| missing("booking"))?;
-        if message.kind == MailKind::Reminder
-            && (booking.status != BookingStatus::Booked || booking.sequence != message.sequence)
-        {
-            return Ok(Composed::Skip("the appointment was moved or cancelled"));
+        // The booking's sequence goes up in the same transaction that queues the next notice, so
+        // the outbox is only read when the booking has moved on since this row was written.
+        let newer_notice = matches!(message.kind, MailKind::Confirmation | MailKind::Change)
+            && booking.sequence > message.sequence
+            && store::outbox::for_booking(db, booking.id).await?.iter().any(|other| {
+                other.kind != MailKind::Reminder && other.sequence > message.sequence && other.id != message.id
+            });
+        if let Some(why) = obsolete(message, booking.status, booking.sequence, newer_notice, now) {
+            return Ok(Composed::Skip(why.reason()));
         }
         let unit = directory::find_unit_by_id(db, booking.unit_id).await?.ok_or_else(|| missing("unit"))?;
         let location = directory::find_location(db, unit.location_id).await?;
@@ -298,7 +302,7 @@ impl Dispatcher {
             starts_at: message.starts_at,
             ends_at: message.ends_at,
             tz: inner.tz,
-            summary: &rendered.subject,
+            summary: &rendered.calendar_summary,
             location: &mail.location_line(),
             description: &format!("{} {}", mail.reference, mail.phone),
             organizer_name: &sender_name,

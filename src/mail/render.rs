@@ -1,5 +1,6 @@
-//! Templates (`templates/email/<kind>/<lang>/{subject.txt, body.txt, body.html}`, embedded at
-//! build time) rendered with minijinja: all loaded and checked at start-up; German is the fallback.
+//! Templates (`templates/email/<kind>/<lang>/{subject.txt, body.txt, body.html}` and the calendar
+//! entry's title `templates/email/calendar/<lang>/summary.txt`, embedded at build time) rendered
+//! with minijinja: all loaded and checked at start-up; German is the fallback.
 
 use std::collections::BTreeSet;
 
@@ -15,15 +16,22 @@ mod embedded {
 
 const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
 
+/// The template of the calendar entry's title in `lang` (optional per language: German otherwise).
+fn summary_name(lang: &str) -> String {
+    format!("calendar/{lang}/summary.txt")
+}
+
 /// The fallback language: every kind must exist in it.
 pub const FALLBACK: &str = "de";
 
-/// Subject, plain text and HTML of one email.
+/// Subject, plain text and HTML of one email, and the title of its calendar entry.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The same for every kind, so the citizen's calendar entry keeps its name on a change or reminder.
+    pub calendar_summary: String,
 }
 
 /// Every email template, parsed.
@@ -61,6 +69,8 @@ impl Templates {
         if !templates.languages.contains(FALLBACK) {
             return Err(MailError::Template("the German templates are missing".to_owned()));
         }
+        let summary = summary_name(FALLBACK);
+        templates.env.get_template(&summary).map_err(|_| MailError::Template(format!("{summary} is missing")))?;
         Ok(templates)
     }
 
@@ -79,13 +89,21 @@ impl Templates {
     /// # Errors
     /// `MailError::Template` when a template fails (e.g. names a field that does not exist).
     pub fn render(&self, kind: MailKind, lang: &str, mail: &AppointmentMail) -> Result<Rendered, MailError> {
-        let part = |file: &str| -> Result<String, MailError> {
-            let name = format!("{}/{lang}/{file}", kind.as_str());
-            let template = self.env.get_template(&name).map_err(|err| MailError::Template(format!("{name}: {err}")))?;
+        let render = |name: &str| -> Result<String, MailError> {
+            let template = self.env.get_template(name).map_err(|err| MailError::Template(format!("{name}: {err}")))?;
             template.render(mail).map_err(|err| MailError::Template(format!("{name}: {err:#}")))
         };
-        let subject = part("subject.txt")?.split_whitespace().collect::<Vec<_>>().join(" ");
-        Ok(Rendered { subject, text: part("body.txt")?, html: part("body.html")? })
+        let part = |file: &str| render(&format!("{}/{lang}/{file}", kind.as_str()));
+        let one_line = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let summary = Some(summary_name(lang))
+            .filter(|name| self.env.get_template(name).is_ok())
+            .unwrap_or_else(|| summary_name(FALLBACK));
+        Ok(Rendered {
+            subject: one_line(part("subject.txt")?),
+            text: part("body.txt")?,
+            html: part("body.html")?,
+            calendar_summary: one_line(render(&summary)?),
+        })
     }
 }
 
@@ -167,6 +185,30 @@ mod tests {
     }
 
     #[test]
+    fn the_calendar_summary_is_the_same_for_every_kind_and_neutral_for_confidential_units() {
+        let templates = Templates::load().expect("templates load");
+        for lang in templates.languages().collect::<Vec<_>>() {
+            for confidential in [false, true] {
+                let summaries: BTreeSet<String> = MailKind::ALL
+                    .iter()
+                    .map(|&kind| {
+                        templates.render(kind, lang, &mail(lang, confidential)).expect("renders").calendar_summary
+                    })
+                    .collect();
+                let case = format!("{lang}/confidential={confidential}: {summaries:?}");
+                assert_eq!(summaries.len(), 1, "{case}");
+                let summary = summaries.first().expect("one summary");
+                assert!(!summary.is_empty() && !summary.contains('\n'), "{case}");
+                assert_eq!(summary.contains("Antidiskriminierungsstelle"), !confidential, "{case}");
+            }
+        }
+        let german = templates.render(MailKind::Reminder, "de", &mail("de", false)).expect("renders");
+        assert_eq!(german.calendar_summary, "Beratungstermin: Antidiskriminierungsstelle");
+        let neutral = templates.render(MailKind::Change, "en", &mail("en", true)).expect("renders");
+        assert_eq!(neutral.calendar_summary, "Appointment");
+    }
+
+    #[test]
     fn german_text_spells_out_the_local_time() {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Confirmation, "de", &mail("de", false)).expect("renders");
@@ -181,6 +223,14 @@ mod tests {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Reminder, "ar", &mail("ar", false)).expect("renders");
         assert!(rendered.html.contains(r#"dir="rtl""#));
+        // Left-to-right runs inside right-to-left text are isolated, or their parts swap places.
+        for kind in MailKind::ALL {
+            let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
+            for ltr in ["0511 168-00000", "ACDE-FGH3"] {
+                assert!(rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)), "{kind:?}: {ltr} in html");
+                assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
+            }
+        }
         assert_eq!(templates.language_for("xx"), "de");
         assert_eq!(templates.language_for("tr"), "tr");
     }

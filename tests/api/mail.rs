@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::TimeDelta;
+use icalendar::Component;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::config::SmtpSecurity;
@@ -14,7 +15,7 @@ use crate::smtp_sink::{Plan, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-async fn spawn_with_smtp(port: u16) -> TestApp {
+pub async fn spawn_with_smtp(port: u16) -> TestApp {
     spawn_app_with(default_now(), |settings| {
         settings.mail.smtp_host = Some("127.0.0.1".to_owned());
         settings.mail.smtp_port = Some(port);
@@ -71,7 +72,7 @@ pub async fn wait_for_state(app: &TestApp, booking: &Value, index: usize, state:
     }
 }
 
-async fn emails_of(app: &TestApp, booking: &Value) -> Vec<Value> {
+pub async fn emails_of(app: &TestApp, booking: &Value) -> Vec<Value> {
     let id = booking["id"].as_str().expect("id");
     let details: Value = app.get_booking(id).await.json().await.expect("json");
     details["emails"].as_array().expect("an emails list").clone()
@@ -161,6 +162,41 @@ async fn reschedule_and_cancel_update_the_same_calendar_entry() {
     }
     let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
     assert_eq!(kinds, vec![json!("confirmation"), json!("change"), json!("cancellation")]);
+}
+
+/// The SUMMARY (title) of the calendar entry in `calendar`.
+pub fn summary(calendar: &str) -> String {
+    let parsed: icalendar::Calendar = calendar.parse().expect("the ICS parses");
+    parsed.events().next().and_then(|event| event.get_summary()).expect("a SUMMARY").to_owned()
+}
+
+#[tokio::test]
+async fn the_calendar_entry_keeps_its_title_on_a_change_and_is_neutral_for_a_confidential_unit() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    sink.wait_for(1, WAIT).await;
+
+    // Act
+    let id = booking["id"].as_str().expect("id");
+    let moved = app
+        .reschedule_booking(id, &json!({ "starts_at": "2026-12-02T11:30", "override_reason": "Test: verlegt" }))
+        .await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    sink.wait_for(2, WAIT).await;
+    book(&app, "ads", "2026-12-04T10:00", "person@example.org", "de").await;
+
+    // Assert
+    let received = sink.wait_for(3, WAIT).await;
+    let (confirmation, change) = (summary(&received[0].calendar()), summary(&received[1].calendar()));
+    assert_eq!(confirmation, "Beratungstermin: Koordinierungsstelle Südosteuropa");
+    assert_eq!(change, confirmation, "the entry is not renamed by the change notice");
+    assert_ne!(received[1].parsed().subject(), received[0].parsed().subject(), "the subjects do differ");
+    assert_eq!(received[2].rcpt_to, vec!["person@example.org".to_owned()]);
+    let confidential = summary(&received[2].calendar());
+    assert!(!confidential.contains("Antidiskriminierungsstelle") && !confidential.contains("ADS"), "{confidential}");
+    assert_eq!(confidential, "Termin");
 }
 
 #[tokio::test]
@@ -305,28 +341,6 @@ async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_onc
     assert_eq!(recipients.len(), 100);
     let mentioned = references.iter().filter(|r| received.iter().any(|m| m.text().contains(r.as_str()))).count();
     assert_eq!(mentioned, 100);
-}
-
-#[tokio::test]
-async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time() {
-    // Arrange
-    let sink = SmtpSink::start().await;
-    let app = spawn_with_smtp(sink.addr.port()).await;
-    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "tr").await;
-    sink.wait_for(1, WAIT).await;
-
-    // Act: 23 hours before the appointment (booked 7 days ahead).
-    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
-    let received = sink.wait_for(2, WAIT).await;
-
-    // Assert
-    assert!(received[1].parsed().subject().expect("subject").contains("hatırlatma"), "Turkish reminder");
-    assert!(received[1].text().contains("1 Aralık 2026 Salı, 10:00"), "{}", received[1].text());
-    app.clock.advance(TimeDelta::hours(1));
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(sink.received().len(), 2, "a reminder is sent once");
-    let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
-    assert_eq!(kinds, vec![json!("confirmation"), json!("reminder")]);
 }
 
 #[tokio::test]

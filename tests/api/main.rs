@@ -8,6 +8,7 @@ mod concurrency;
 mod helpers;
 mod mail;
 mod mail_outbox;
+mod mail_reminders;
 mod schedule;
 mod service;
 mod smtp_sink;

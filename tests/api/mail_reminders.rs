@@ -1,0 +1,271 @@
+//! Reminders and emails that are no longer sent when their turn comes: reminders only for the
+//! booking's current time and only when booked the lead time ahead, no notice after a newer one,
+//! nothing about an appointment that has already begun. Against the SMTP sink on loopback.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+use crate::mail::{book, emails_of, spawn_with_smtp, summary, wait_for_state};
+use crate::smtp_sink::{Plan, Received, SmtpSink};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Lets the dispatcher poll a few times (every 50 ms in tests), so a wrong email would be out.
+async fn let_it_poll() {
+    tokio::time::sleep(Duration::from_millis(400)).await;
+}
+
+/// Moves the fixed clock on in one-second steps until the booking's email number `index` is in
+/// `state` (a backed-off retry becomes due after at most 1 s in tests); returns the emails.
+async fn advance_until_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let emails = emails_of(app, booking).await;
+        if emails.get(index).is_some_and(|e| e["state"] == state) {
+            return emails;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "email {index} never became {state}: {emails:?}");
+        app.clock.advance(TimeDelta::seconds(1));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the sink has seen `n` transactions (accepted or refused).
+async fn wait_for_transactions(sink: &SmtpSink, n: usize) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sink.transactions() < n {
+        assert!(tokio::time::Instant::now() < deadline, "expected {n} SMTP transactions, got {}", sink.transactions());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn kinds(emails: &[Value]) -> Vec<Value> {
+    emails.iter().map(|e| e["kind"].clone()).collect()
+}
+
+fn states(emails: &[Value]) -> Vec<Value> {
+    emails.iter().map(|e| e["state"].clone()).collect()
+}
+
+fn subjects(received: &[Received]) -> Vec<String> {
+    received.iter().map(|m| m.parsed().subject().unwrap_or_default().to_owned()).collect()
+}
+
+fn is_reminder(mail: &Received) -> bool {
+    mail.parsed().subject().is_some_and(|s| s.starts_with("Terminerinnerung"))
+}
+
+fn id(booking: &Value) -> String {
+    booking["id"].as_str().expect("id").to_owned()
+}
+
+async fn move_booking(app: &TestApp, booking: &Value, starts_at: &str) {
+    let body = json!({ "starts_at": starts_at, "override_reason": "Test: verlegt" });
+    assert_eq!(app.reschedule_booking(&id(booking), &body).await.status(), StatusCode::OK, "move to {starts_at}");
+}
+
+#[tokio::test]
+async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time() {
+    // Arrange: booked on Tuesday 24 November for Tuesday 1 December, 10:00, then moved to
+    // Thursday 3 December, 10:00 (both more than the lead time of 24 hours ahead).
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "tr").await;
+    sink.wait_for(1, WAIT).await;
+    move_booking(&app, &booking, "2026-12-03T10:00").await;
+    sink.wait_for(2, WAIT).await;
+
+    // Act: 23 hours before the old time, then 23 hours before the new one.
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
+    let_it_poll().await;
+    let at_the_old_time = sink.received().len();
+    app.clock.advance(TimeDelta::days(2));
+    let received = sink.wait_for(3, WAIT).await;
+
+    // Assert
+    assert_eq!(at_the_old_time, 2, "no reminder for the old time: {:?}", subjects(&sink.received()));
+    let reminder = &received[2];
+    assert!(reminder.parsed().subject().expect("subject").contains("hatırlatma"), "Turkish reminder");
+    assert!(reminder.text().contains("3 Aralık 2026 Perşembe, 10:00"), "the new time: {}", reminder.text());
+    assert!(!reminder.text().contains("1 Aralık"), "not the old time: {}", reminder.text());
+    let calendar = reminder.calendar();
+    for expected in ["SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261203T100000"] {
+        assert!(calendar.contains(expected), "{expected} in {calendar}");
+    }
+    assert_eq!(summary(&calendar), summary(&received[0].calendar()), "the entry keeps its title");
+    app.clock.advance(TimeDelta::hours(1));
+    let_it_poll().await;
+    assert_eq!(sink.received().len(), 3, "a reminder is sent once");
+    let emails = emails_of(&app, &booking).await;
+    assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change"), json!("reminder")]);
+}
+
+#[tokio::test]
+async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its_own() {
+    // Arrange: the reminder for Tuesday 1 December, 10:00 is queued but the mail server asks to
+    // try again later.
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    sink.wait_for(1, WAIT).await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
+    wait_for_state(&app, &booking, 1, "retrying").await;
+
+    // Act: moved meanwhile to Thursday 3 December, 10:00 (still more than 24 hours ahead).
+    move_booking(&app, &booking, "2026-12-03T10:00").await;
+    sink.wait_for(2, WAIT).await;
+    let emails = advance_until_state(&app, &booking, 1, "skipped").await;
+    let skipped_after = sink.received().len();
+    app.clock.advance(TimeDelta::days(2));
+    let received = sink.wait_for(3, WAIT).await;
+
+    // Assert
+    assert_eq!(kinds(&emails[..2]), vec![json!("confirmation"), json!("reminder")]);
+    assert!(emails[1]["last_error"].as_str().expect("a reason").contains("moved or cancelled"), "{emails:?}");
+    assert_eq!(skipped_after, 2, "the old reminder is not sent: {:?}", subjects(&sink.received()));
+    assert!(
+        received[1].parsed().subject().expect("subject").starts_with("Terminänderung"),
+        "{:?}",
+        subjects(&received)
+    );
+    let reminder = &received[2];
+    assert!(reminder.parsed().subject().expect("subject").starts_with("Terminerinnerung"));
+    assert!(reminder.text().contains("Donnerstag, 3. Dezember 2026, 10:00 Uhr"), "{}", reminder.text());
+    let reminders = subjects(&received).into_iter().filter(|s| s.starts_with("Terminerinnerung")).count();
+    assert_eq!(reminders, 1, "{:?}", subjects(&received));
+    let emails = emails_of(&app, &booking).await;
+    assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("reminder"), json!("change"), json!("reminder")]);
+    assert_eq!(states(&emails), vec![json!("sent"), json!("skipped"), json!("sent"), json!("sent")]);
+}
+
+#[tokio::test]
+async fn a_booking_made_less_than_the_lead_time_ahead_gets_no_reminder() {
+    // Arrange: on Tuesday 24 November, 08:00, one appointment 23 hours ahead and one 25 hours
+    // ahead (which shows that reminders do go out in this test).
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let short = book(&app, "suedosteuropa", "2026-11-25T07:00", "short@example.org", "de").await;
+    let long = book(&app, "suedosteuropa", "2026-11-25T09:00", "long@example.org", "de").await;
+    sink.wait_for(2, WAIT).await;
+
+    // Act: both are within the lead time from 10:00 on; then until just before the first begins.
+    app.clock.advance(TimeDelta::hours(2));
+    wait_for_state(&app, &long, 1, "sent").await;
+    app.clock.advance(TimeDelta::hours(20) + TimeDelta::minutes(30));
+    let_it_poll().await;
+
+    // Assert
+    let emails = emails_of(&app, &short).await;
+    assert_eq!(kinds(&emails), vec![json!("confirmation")], "no reminder for the short-notice booking");
+    let reminded: Vec<Vec<String>> =
+        sink.received().iter().filter(|m| is_reminder(m)).map(|m| m.rcpt_to.clone()).collect();
+    assert_eq!(reminded, vec![vec!["long@example.org".to_owned()]]);
+    assert_eq!(sink.received().len(), 3);
+}
+
+#[tokio::test]
+async fn a_cancelled_booking_gets_no_reminder_nor_one_queued_before_the_cancellation() {
+    // Arrange: two appointments on Tuesday 1 December; the first is cancelled at once.
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let early = book(&app, "suedosteuropa", "2026-12-01T10:00", "early@example.org", "de").await;
+    let late = book(&app, "suedosteuropa", "2026-12-01T11:00", "late@example.org", "de").await;
+    sink.wait_for(2, WAIT).await;
+    assert_eq!(app.cancel_booking(&id(&early), "Bürgerin hat abgesagt").await.status(), StatusCode::OK);
+    sink.wait_for(3, WAIT).await;
+
+    // Act: within the lead time of both; the second's reminder meets a busy mail server, and the
+    // second is cancelled before it is retried.
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(4));
+    wait_for_state(&app, &late, 1, "retrying").await;
+    assert_eq!(app.cancel_booking(&id(&late), "Bürger hat abgesagt").await.status(), StatusCode::OK);
+    sink.wait_for(4, WAIT).await;
+    let emails = advance_until_state(&app, &late, 1, "skipped").await;
+    let_it_poll().await;
+
+    // Assert
+    let early_emails = emails_of(&app, &early).await;
+    assert_eq!(kinds(&early_emails), vec![json!("confirmation"), json!("cancellation")]);
+    assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("reminder"), json!("cancellation")]);
+    assert_eq!(states(&emails), vec![json!("sent"), json!("skipped"), json!("sent")]);
+    assert_eq!(sink.received().len(), 4, "two confirmations, two cancellations: {:?}", subjects(&sink.received()));
+    assert!(!sink.received().iter().any(is_reminder));
+}
+
+#[tokio::test]
+async fn a_confirmation_is_not_sent_after_the_change_notice_that_replaced_it() {
+    // Arrange: the confirmation meets a busy mail server.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    wait_for_transactions(&sink, 1).await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+
+    // Act: the booking is moved before the confirmation is retried.
+    move_booking(&app, &booking, "2026-12-02T11:30").await;
+    let received = sink.wait_for(1, WAIT).await;
+    let emails = advance_until_state(&app, &booking, 0, "skipped").await;
+    app.clock.advance(TimeDelta::hours(1));
+    let_it_poll().await;
+
+    // Assert
+    assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change")]);
+    assert_eq!(states(&emails), vec![json!("skipped"), json!("sent")]);
+    assert!(emails[0]["last_error"].as_str().expect("a reason").contains("superseded"), "{emails:?}");
+    assert_eq!(sink.received().len(), 1, "only the change notice: {:?}", subjects(&sink.received()));
+    assert!(received[0].calendar().contains("SEQUENCE:1"));
+    assert!(received[0].text().contains("Mittwoch, 2. Dezember 2026, 11:30 Uhr"), "{}", received[0].text());
+}
+
+#[tokio::test]
+async fn a_confirmation_that_could_not_go_out_before_the_appointment_began_is_skipped() {
+    // Arrange: on Tuesday 24 November, 08:00, an appointment at 10:00; the mail server is busy.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-11-24T10:00", "ayse@example.org", "de").await;
+    wait_for_transactions(&sink, 1).await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+
+    // Act: the retry comes after the appointment has begun.
+    app.clock.advance(TimeDelta::hours(2) + TimeDelta::minutes(5));
+    let emails = wait_for_state(&app, &booking, 0, "skipped").await;
+    let_it_poll().await;
+
+    // Assert
+    assert!(emails[0]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
+    assert!(sink.received().is_empty(), "{:?}", subjects(&sink.received()));
+    assert_eq!(sink.transactions(), 1);
+    let failed: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/suedosteuropa/failed-emails").await.json().await.expect("json");
+    assert!(failed.is_empty(), "nobody needs to call about an appointment that has begun: {failed:?}");
+}
+
+#[tokio::test]
+async fn a_reminder_that_could_not_go_out_before_the_appointment_began_is_skipped() {
+    // Arrange: the reminder of Tuesday 1 December, 10:00 meets a busy mail server.
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    sink.wait_for(1, WAIT).await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
+    wait_for_state(&app, &booking, 1, "retrying").await;
+
+    // Act: the retry comes after the appointment has begun.
+    app.clock.advance(TimeDelta::days(1));
+    let emails = wait_for_state(&app, &booking, 1, "skipped").await;
+    let_it_poll().await;
+
+    // Assert
+    assert!(emails[1]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
+    assert_eq!(sink.received().len(), 1, "only the confirmation: {:?}", subjects(&sink.received()));
+    assert_eq!(sink.transactions(), 2);
+}
