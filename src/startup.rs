@@ -18,6 +18,7 @@ use crate::state::AppState;
 use crate::store::{self, directory};
 
 /// What the application needs from outside; built by `main`, or by hand in tests.
+#[derive(Clone)]
 pub struct Dependencies {
     pub db: DatabaseConnection,
     pub clock: Clock,
@@ -70,6 +71,18 @@ pub struct Bootstrap {
 /// # Errors
 /// Migration or database failures.
 pub async fn bootstrap(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Bootstrap> {
+    // Several processes starting at once on one PostgreSQL (a rolling deploy) take turns, so
+    // they neither apply a migration twice nor create two first admins; the lock is held by a
+    // transaction of its own and released when it ends.
+    let turn = store::bootstrap_turn(&deps.db).await.context("waiting for other processes' start-up")?;
+    let report = migrate_and_seed(settings, deps).await;
+    if let Some(turn) = turn {
+        turn.commit().await.context("ending the start-up turn")?;
+    }
+    report
+}
+
+async fn migrate_and_seed(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Bootstrap> {
     Migrator::up(&deps.db, None).await.context("applying database migrations")?;
     let mut report = Bootstrap::default();
     let seed_demo = settings.demo_seed.unwrap_or_else(|| settings.uses_embedded_default());
