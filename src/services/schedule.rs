@@ -83,16 +83,22 @@ pub(crate) async fn regenerate_unit_in<C: ConnectionTrait>(
             .filter(|time| time.starts_at() >= range_start)
             .collect();
         let existing = slots::of_rule(db, rule.id, range_start, range_end).await?;
+        // A free slot that no longer matches the rule (time, counsellor or capacity) is
+        // replaced; a booked one stays as booked, only its capacity follows the rule where the
+        // bookings it holds still fit.
         let obsolete: Vec<i32> = existing
             .iter()
             .filter(|slot| {
                 slot.booked_count == 0
-                    && !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
+                    && (slot.counsellor_id != rule.counsellor_id
+                        || slot.capacity != rule.capacity
+                        || !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at))
             })
             .map(|slot| slot.id)
             .collect();
         report.slots_removed += slots::delete_unbooked(db, &obsolete).await?;
         slots::insert_regular(db, &rule, &wanted, now).await?;
+        slots::follow_rule_capacity(db, &rule, range_start).await?;
         report.rules += 1;
         report.slots_wanted += wanted.len();
     }

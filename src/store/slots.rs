@@ -94,6 +94,27 @@ pub async fn insert_regular<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Sets the capacity of `rule`'s booked slots from `from` on to the rule's, where their bookings
+/// still fit (a group session made larger, or smaller down to the seats already taken).
+///
+/// # Errors
+/// Database failures.
+pub async fn follow_rule_capacity<C: ConnectionTrait>(
+    db: &C,
+    rule: &HoursRule,
+    from: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let result = slot::Entity::update_many()
+        .col_expr(slot::Column::Capacity, Expr::value(rule.capacity))
+        .filter(slot::Column::RuleId.eq(rule.id))
+        .filter(slot::Column::StartsAt.gte(from))
+        .filter(slot::Column::Capacity.ne(rule.capacity))
+        .filter(slot::Column::BookedCount.lte(rule.capacity))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
 /// Deletes the given slots, but only those nobody has booked.
 ///
 /// # Errors

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use terminbuch::domain::access::Role;
 
 use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app, spawn_app_at};
 
@@ -190,6 +191,42 @@ async fn counselling_hours_with_bad_values_are_refused_with_the_field_named() {
         let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
     }
+}
+
+#[tokio::test]
+async fn changing_a_rules_counsellor_or_capacity_changes_its_free_and_booked_slots() {
+    let app = spawn_app().await;
+    let rules: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/esf/counselling-hours").await.json().await.unwrap();
+    let rule = &rules[0];
+    let before = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    let booked = app.book_slot(before[0]["slot_id"].as_i64().unwrap()).await;
+    // A counsellor of the anti-discrimination office now also counsels for the ESF office.
+    let colleague = app.counsellor_id("ads", "Jana Winterberg").await;
+    let esf = terminbuch::services::directory::find_unit(&app.db, "esf").await.expect("unit");
+    let colleague_id = i32::try_from(colleague).expect("id");
+    terminbuch::store::directory::add_membership(&app.db, colleague_id, esf.id, Role::Counsellor)
+        .await
+        .expect("member");
+    let url = format!("/api/v1/units/esf/counselling-hours/{}", rule["id"]);
+    let mut body = json!({ "counsellor_id": rule["counsellor_id"], "weekday": rule["weekday"], "start": rule["start"],
+        "end": rule["end"], "slot_minutes": rule["slot_minutes"], "buffer_minutes": rule["buffer_minutes"], "capacity": 2 });
+    assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
+    let after = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    assert_eq!(after.len(), before.len(), "the booked slot has a seat left now");
+    assert!(after.iter().all(|s| s["seats_left"] == 2 || s["slot_id"] == before[0]["slot_id"]), "{after:?}");
+    let second = after.iter().find(|s| s["slot_id"] == before[0]["slot_id"]).expect("the booked slot is offered");
+    assert_eq!(second["seats_left"], 1);
+    app.book_slot(before[0]["slot_id"].as_i64().unwrap()).await;
+
+    body["counsellor_id"] = json!(colleague);
+    body["capacity"] = json!(1);
+    assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
+    let moved = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    assert_eq!(moved.len(), before.len() - 1, "the full slot is not offered");
+    assert!(moved.iter().all(|s| s["counsellor"]["id"] == json!(colleague)), "free slots follow the new counsellor");
+    let kept: Value = app.get_booking(booked["id"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(kept["counsellor_id"], rule["counsellor_id"], "a booking keeps its counsellor");
 }
 
 #[tokio::test]
