@@ -25,6 +25,39 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Parses flags and environment; a bad value exits with clap's message, which names the
+    /// environment variable too when the value came from one (clap itself names only the flag).
+    pub fn parse_or_exit() -> Self {
+        match Self::try_parse() {
+            Ok(cli) => cli,
+            Err(err) => {
+                if let Some(variable) = variable_of(&err) {
+                    let message = err.to_string();
+                    let message = message.trim_end();
+                    eprintln!("error: {variable} (environment variable): {}", message.trim_start_matches("error: "));
+                    std::process::exit(2);
+                }
+                err.exit()
+            }
+        }
+    }
+}
+
+/// The environment variable that supplied the value `err` complains about, if one did.
+fn variable_of(err: &clap::Error) -> Option<String> {
+    use clap::CommandFactory;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !matches!(err.kind(), ErrorKind::InvalidValue | ErrorKind::ValueValidation) {
+        return None;
+    }
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else { return None };
+    let long = arg.trim_start_matches('-').split([' ', '=']).next()?;
+    let command = Cli::command();
+    let variable = command.get_arguments().find(|a| a.get_long() == Some(long))?.get_env()?.to_str()?.to_owned();
+    std::env::var_os(&variable).is_some().then_some(variable)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default): migrate, bootstrap, serve.

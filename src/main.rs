@@ -1,11 +1,10 @@
 //! Entry point: parse flags and environment, start logging, run the command.
 
-use clap::Parser;
 use terminbuch::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_or_exit();
     terminbuch::telemetry::init("info,sqlx=warn,sea_orm=warn");
     match cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -95,6 +95,21 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("TERMINBUCH_TIME_ZONE"));
+    for (variable, value) in [
+        ("TERMINBUCH_SLOT_HORIZON_WEEKS", "0"),
+        ("TERMINBUCH_MAIL_RETRY_HORIZON_HOURS", "lange"),
+        ("TERMINBUCH_DEMO_SEED", "vielleicht"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env(variable, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable}={value} is refused");
+        assert!(stderr.contains(variable) && stderr.contains(value), "{variable}: {stderr}");
+    }
 }
 
 #[test]
