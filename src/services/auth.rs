@@ -84,14 +84,28 @@ pub async fn authenticate_password(
     login: &str,
     password: &str,
 ) -> Result<Option<Actor>, ServiceError> {
-    let Some((member, Some(hash))) = directory::find_login_credentials(db, login).await? else {
-        return Ok(None);
+    let found = directory::find_login_credentials(db, login).await?;
+    // An unknown login (or one without a password) is checked against a stand-in hash, so the
+    // answer takes as long as for a wrong password and does not tell which logins exist.
+    let (member, hash) = match found {
+        Some((member, Some(hash))) => (Some(member), hash),
+        _ => (None, STAND_IN_HASH.clone()),
     };
-    if !verify_password(password, &hash) {
-        return Ok(None);
+    // Argon2 takes tens of milliseconds of CPU: off the async workers.
+    let password = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "password check did not finish: treated as a mismatch");
+        false
+    });
+    match member {
+        Some(member) if matches => Ok(directory::actor_for_staff(db, member.id).await?),
+        _ => Ok(None),
     }
-    Ok(directory::actor_for_staff(db, member.id).await?)
 }
+
+/// The hash an unknown login's password is checked against (of a random secret nobody knows).
+static STAND_IN_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&random_secret(24)).unwrap_or_default());
 
 /// With no admin yet, creates `admin` with a generated password and returns `(login, password)`.
 ///
