@@ -104,7 +104,8 @@ pub async fn day_list(
     Ok(found)
 }
 
-/// The unit's bookings of the working week (Monday to Friday) that contains `on`, day by day.
+/// The unit's bookings of the week that contains `on`, day by day: Monday to Friday always,
+/// Saturday and Sunday when something is booked then (ad-hoc appointments may be).
 ///
 /// # Errors
 /// `Forbidden` (recorded).
@@ -116,10 +117,13 @@ pub async fn week_list(
     counsellor_id: Option<i32>,
 ) -> Result<Vec<(NaiveDate, Vec<Booking>)>, ServiceError> {
     let monday = on - Days::new(u64::from(on.weekday().num_days_from_monday()));
-    let mut week = Vec::with_capacity(5);
-    for offset in 0..5 {
+    let mut week = Vec::with_capacity(7);
+    for offset in 0..7 {
         let day = monday + Days::new(offset);
-        week.push((day, day_list(deps, actor, unit, day, counsellor_id).await?));
+        let bookings = day_list(deps, actor, unit, day, counsellor_id).await?;
+        if offset < 5 || !bookings.is_empty() {
+            week.push((day, bookings));
+        }
     }
     Ok(week)
 }

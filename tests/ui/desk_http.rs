@@ -16,13 +16,35 @@ use crate::lead_http::logged_in;
 /// A booking of the anti-discrimination office that began yesterday (booked with an override,
 /// as staff do when they enter an appointment afterwards).
 async fn yesterdays_booking(app: &UiApp) -> String {
+    adhoc_at(app, (2026, 11, 23, 10), "Herr Gestern", Some("nachgetragen")).await
+}
+
+/// An ad-hoc appointment of the anti-discrimination office at a local (year, month, day, hour).
+async fn adhoc_at(app: &UiApp, (y, m, d, h): (i32, u32, u32, u32), name: &str, reason: Option<&str>) -> String {
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let counsellor =
         directory::list_unit_staff(&app.db, unit.id, Some(Role::Counsellor)).await.expect("db").remove(0).id;
-    let start = Berlin.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).single().expect("instant").with_timezone(&chrono::Utc);
+    let start = Berlin.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("instant").with_timezone(&chrono::Utc);
     let time = TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
     let target = Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
-    book_as_front_desk(app, target, "Herr Gestern", Some("nachgetragen")).await.reference
+    book_as_front_desk(app, target, name, reason).await.reference
+}
+
+#[tokio::test]
+async fn the_week_view_shows_a_weekend_day_only_when_something_is_booked_then() {
+    let app = spawn().await;
+    let (client, _) = logged_in(&app, LOGIN).await;
+    let week = |date: &'static str| {
+        let url = format!("{}/week?unit=ads&date={date}", app.address);
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let before = week("2026-11-23").await;
+    assert!(before.contains("id=\"day-2026-11-27\"") && !before.contains("id=\"day-2026-11-28\""), "Monday to Friday");
+    adhoc_at(&app, (2026, 11, 28, 11), "Frau Samstag", None).await;
+    let after = week("2026-11-23").await;
+    assert!(after.contains("id=\"day-2026-11-28\"") && after.contains("Frau Samstag"), "the Saturday appointment");
+    assert!(!after.contains("id=\"day-2026-11-29\""), "Sunday stays hidden");
 }
 
 #[tokio::test]
