@@ -1,6 +1,6 @@
 //! Finding free counselling slots: what the person on the phone needs in one view.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Timelike};
 
 use super::ServiceError;
 use super::bookings::Book;
@@ -22,7 +22,36 @@ pub struct FreeSlotQuery {
     pub counsellor_id: Option<i32>,
     /// Only counsellors who counsel in this language.
     pub language: Option<String>,
+    /// Only slots starting in this part of the (local) day.
+    pub daypart: Option<Daypart>,
     pub limit: u32,
+}
+
+/// The part of the day a caller prefers: "vormittags" starts before 12:00 local time,
+/// "nachmittags" at 12:00 or later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Daypart {
+    Morning,
+    Afternoon,
+}
+
+impl Daypart {
+    /// Parses `morning` or `afternoon`.
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "morning" => Some(Self::Morning),
+            "afternoon" => Some(Self::Afternoon),
+            _ => None,
+        }
+    }
+
+    /// Whether a slot starting at local `hour` lies in this part of the day.
+    pub fn contains(self, hour: u32) -> bool {
+        match self {
+            Self::Morning => hour < 12,
+            Self::Afternoon => hour >= 12,
+        }
+    }
 }
 
 /// A free slot with its counsellor.
@@ -74,7 +103,10 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
         let closures = schedule::closures_overlapping(deps.db, unit.id, first.starts_at, span_end).await?;
         let overlaps = |s: &Slot, from, to| s.starts_at < to && from < s.ends_at;
         for slot in &page {
-            let free = !deps.calendar.is_closed(local_date(slot.starts_at, deps.tz))
+            let in_hours =
+                query.daypart.is_none_or(|part| part.contains(slot.starts_at.with_timezone(&deps.tz).hour()));
+            let free = in_hours
+                && !deps.calendar.is_closed(local_date(slot.starts_at, deps.tz))
                 && !busy.iter().any(|b| {
                     b.id != slot.id && b.counsellor_id == slot.counsellor_id && overlaps(slot, b.starts_at, b.ends_at)
                 })

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{NaiveDate, NaiveTime, TimeDelta, Timelike};
+use chrono::{NaiveDate, NaiveTime, TimeDelta};
 use serde::Deserialize;
 
 use super::auth::FieldError;
@@ -119,18 +119,10 @@ async fn free_slots(
         to: day.unwrap_or(today + chrono::Days::new(SEARCH_DAYS)),
         counsellor_id: q.counsellor.parse().ok(),
         language: Some(q.language.clone()).filter(|l| !l.is_empty()),
-        limit: 200,
+        daypart: availability::Daypart::parse(&q.daypart),
+        limit: u32::try_from(shown).unwrap_or(u32::MAX),
     };
-    let found = availability::free_slots(deps, unit, &query).await?;
-    let wanted = |f: &availability::FreeSlot| {
-        let hour = f.slot.starts_at.with_timezone(&deps.tz).hour();
-        match q.daypart.as_str() {
-            "morning" => hour < 12,
-            "afternoon" => hour >= 12,
-            _ => true,
-        }
-    };
-    Ok(found.into_iter().filter(wanted).take(shown).collect())
+    Ok(availability::free_slots(deps, unit, &query).await?)
 }
 
 /// What the staff member typed; kept as typed so a failed attempt shows it again.

@@ -317,6 +317,7 @@ async fn reschedule_view(
         to: today + chrono::Days::new(90),
         counsellor_id: None,
         language: None,
+        daypart: None,
         limit: 10,
     };
     let slots = availability::free_slots(deps, &unit, &query).await?;

@@ -76,6 +76,22 @@ async fn units_show_address_floor_and_languages() {
 }
 
 #[tokio::test]
+async fn free_slots_can_be_narrowed_to_the_morning_or_the_afternoon() {
+    let app = spawn_app().await;
+    let hour = |slot: &Value| slot["starts_at"].as_str().unwrap()[11..13].parse::<u32>().unwrap();
+    let all = app.free_slots("ads", "limit=200").await;
+    assert!(all.iter().any(|s| hour(s) < 12) && all.iter().any(|s| hour(s) >= 12), "the demo hours have both");
+    for (part, wanted) in [("morning", 0..12), ("afternoon", 12..24)] {
+        let found = app.free_slots("ads", &format!("daypart={part}&to=2027-01-15&limit=30")).await;
+        assert_eq!(found.len(), 30, "{part}: the limit counts matching slots only");
+        assert!(found.iter().all(|s| wanted.contains(&hour(s))), "{part}: {found:?}");
+    }
+    let bad = app.get_as(&app.admin_token, "/api/v1/units/ads/free-slots?daypart=abends").await;
+    let problem = assert_problem(bad, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "daypart");
+}
+
+#[tokio::test]
 async fn two_processes_starting_at_once_migrate_once_and_create_one_first_admin() {
     let db = TestDb::create().await;
     let settings = Settings::for_tests(&db.url);

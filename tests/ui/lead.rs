@@ -81,8 +81,14 @@ async fn book_first_free_slot(app: &UiApp) -> Booking {
     let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail };
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let today = now().with_timezone(&Berlin).date_naive();
-    let query =
-        FreeSlotQuery { from: today, to: today + chrono::Days::new(30), counsellor_id: None, language: None, limit: 1 };
+    let query = FreeSlotQuery {
+        from: today,
+        to: today + chrono::Days::new(30),
+        counsellor_id: None,
+        language: None,
+        daypart: None,
+        limit: 1,
+    };
     let free = availability::free_slots(deps, &unit, &query).await.expect("free slots");
     let citizen = Citizen {
         name: "Frau Rückruf".into(),

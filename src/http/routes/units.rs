@@ -14,7 +14,7 @@ use crate::domain::records::{Location, Unit};
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::services::availability::{self, FreeSlotQuery};
+use crate::services::availability::{self, Daypart, FreeSlotQuery};
 use crate::services::directory::{self, StaffInput, StaffRole};
 use crate::state::AppState;
 use crate::store::directory::NewUnit;
@@ -166,8 +166,14 @@ pub struct FreeSlotParams {
     pub counsellor: Option<i32>,
     /// Only counsellors who speak this language (ISO 639-1, e.g. `tr`).
     pub language: Option<String>,
+    /// Only slots starting in the `morning` (before 12:00) or the `afternoon` (local time).
+    pub daypart: Option<String>,
     /// At most this many slots (default 20, at most 500).
     pub limit: Option<u32>,
+}
+
+fn parse_daypart(value: &str) -> Result<Daypart, ApiError> {
+    Daypart::parse(value).ok_or_else(|| ApiError::field("daypart", "must be `morning` or `afternoon`"))
 }
 
 /// A free slot.
@@ -204,6 +210,7 @@ async fn list_free_slots(
         to,
         counsellor_id: params.counsellor,
         language: params.language,
+        daypart: params.daypart.as_deref().map(parse_daypart).transpose()?,
         limit: params.limit.unwrap_or(20),
     };
     let slots = availability::free_slots(state.book(), &unit, &query).await?;
