@@ -196,18 +196,27 @@ impl Dispatcher {
 
     /// Queues a reminder for each booked appointment that starts within the lead time, was
     /// booked (or last moved) at least the lead time ahead, and has none for its current time.
+    /// Bookings that already have theirs are not even read, so a quiet poll writes nothing.
     async fn queue_reminders(&self) -> Result<usize, MailError> {
         let (now, lead) = (self.inner.clock.now(), self.inner.reminder_lead);
         let mut queued = 0;
-        for booking in bookings::emailable_starting(&self.inner.db, now, now + lead).await? {
-            if booking.updated_at + lead > booking.starts_at {
-                continue;
+        let mut after = None;
+        loop {
+            let page = bookings::reminder_candidates(&self.inner.db, now, now + lead, after).await?;
+            for booking in &page {
+                if booking.updated_at + lead > booking.starts_at {
+                    continue;
+                }
+                // The dedupe key still guards against another dispatcher queueing it meanwhile.
+                if outbox::enqueue(&self.inner.db, booking, MailKind::Reminder, now).await? {
+                    queued += 1;
+                }
             }
-            if outbox::enqueue(&self.inner.db, &booking, MailKind::Reminder, now).await? {
-                queued += 1;
+            match page.last() {
+                Some(last) if page.len() as u64 == bookings::REMINDER_PAGE => after = Some((last.starts_at, last.id)),
+                _ => return Ok(queued),
             }
         }
-        Ok(queued)
     }
 
     /// Claims one row, sends it and records the outcome; `None` if another dispatcher had it.

@@ -26,7 +26,7 @@ pub async fn spawn_with_smtp(port: u16) -> TestApp {
 
 /// A server whose dispatcher polls only every ten minutes (after the look at start), so whatever
 /// goes out sooner was sent because a booking change woke it.
-async fn spawn_with_slow_poll(port: u16) -> TestApp {
+pub async fn spawn_with_slow_poll(port: u16) -> TestApp {
     spawn_app_with(default_now(), |settings| {
         settings.mail.smtp_host = Some("127.0.0.1".to_owned());
         settings.mail.smtp_port = Some(port);
