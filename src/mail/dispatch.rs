@@ -208,7 +208,8 @@ impl Dispatcher {
                     continue;
                 }
                 // The dedupe key still guards against another dispatcher queueing it meanwhile.
-                if outbox::enqueue(&self.inner.db, booking, MailKind::Reminder, now).await? {
+                let domain = outbox::id_domain(&self.inner.from.email);
+                if outbox::enqueue(&self.inner.db, booking, MailKind::Reminder, domain, now).await? {
                     queued += 1;
                 }
             }
@@ -304,8 +305,12 @@ impl Dispatcher {
             (Some(name), false) => format!("{} – {name}", unit.name),
             (None, _) => "Landeshauptstadt Hannover".to_owned(),
         };
+        // The entry's UID keeps the domain of the booking's first email, so calendars update
+        // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
+        let first = store::outbox::first_message_id(db, booking.id).await?;
+        let uid_domain = first.as_deref().and_then(outbox::domain_of).unwrap_or(outbox::FALLBACK_DOMAIN);
         let invite = Invite {
-            booking_id: booking.id,
+            uid: ics::uid(booking.id, uid_domain),
             sequence: message.sequence,
             method,
             starts_at: message.starts_at,

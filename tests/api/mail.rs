@@ -150,7 +150,8 @@ async fn reschedule_and_cancel_update_the_same_calendar_entry() {
 
     // Assert
     let received = sink.wait_for(3, WAIT).await;
-    let uid = format!("UID:{id}@terminbuch");
+    let uid = format!("UID:{id}@example.org");
+    assert!(received[0].calendar().contains(&uid), "{uid} in {}", received[0].calendar());
     let change = received[1].calendar();
     for expected in ["METHOD:REQUEST", "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261202T113000", uid.as_str()] {
         assert!(change.contains(expected), "{expected} in {change}");
@@ -239,6 +240,29 @@ async fn a_4xx_reply_is_retried() {
     assert_eq!(sink.transactions(), 2);
     let emails = wait_for_state(&app, &booking, 0, "sent").await;
     assert_eq!(emails[0]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn the_message_id_ends_in_the_senders_domain_and_stays_the_same_on_a_retry() {
+    // Arrange: the sender is terminbuch@example.org; the first attempt is refused for now.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+    advance_until(&app, || !sink.received().is_empty()).await;
+
+    // Assert
+    let refused = sink.refused();
+    assert_eq!(refused.len(), 1);
+    let first = refused[0].parsed().message_id().expect("Message-ID").to_owned();
+    let delivered = sink.received()[0].parsed().message_id().expect("Message-ID").to_owned();
+    assert!(first.ends_with("@example.org"), "{first}");
+    assert_eq!(delivered, first, "the retry carries the same Message-ID");
+    let emails = wait_for_state(&app, &booking, 0, "sent").await;
+    assert_eq!(emails[0]["message_id"], format!("<{first}>"));
 }
 
 #[tokio::test]

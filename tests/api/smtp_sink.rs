@@ -56,6 +56,7 @@ impl Received {
 #[derive(Default)]
 struct State {
     received: Vec<Received>,
+    refused: Vec<Received>,
     plans: VecDeque<Plan>,
     transactions: usize,
 }
@@ -101,6 +102,11 @@ impl SmtpSink {
 
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().expect("sink lock").received.clone()
+    }
+
+    /// Messages whose DATA was answered with a planned refusal.
+    pub fn refused(&self) -> Vec<Received> {
+        self.state.lock().expect("sink lock").refused.clone()
     }
 
     /// Transactions that reached the end of DATA, accepted or not.
@@ -180,10 +186,13 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 }
                 _ => None,
             };
+            let message = Received { mail_from: from.clone(), rcpt_to: to.clone(), data };
             let reply = match planned {
-                Some(reply) => reply.to_owned(),
+                Some(reply) => {
+                    state.refused.push(message);
+                    reply.to_owned()
+                }
                 None => {
-                    let message = Received { mail_from: from.clone(), rcpt_to: to.clone(), data };
                     state.received.push(message);
                     "250 OK queued".into()
                 }
