@@ -235,6 +235,10 @@ impl Dispatcher {
                 Ok(()) => Outcome::Sent,
                 Err(SendError::Permanent(reply)) => Outcome::Failed(reply),
                 Err(SendError::Transient(reason)) => self.retry_or_give_up(&message, reason),
+                Err(SendError::Setup(reason)) => {
+                    tracing::error!(outbox = %message.id, reason, "the mail server refuses the configured setup");
+                    self.retry_or_give_up(&message, reason)
+                }
             },
             Err(MailError::Store(err)) => return Err(err.into()),
             Err(err) => Outcome::Failed(err.to_string()),

@@ -265,6 +265,45 @@ async fn the_message_id_ends_in_the_senders_domain_and_stays_the_same_on_a_retry
     assert_eq!(emails[0]["message_id"], format!("<{first}>"));
 }
 
+/// Like [`spawn_with_smtp`], logging in to the server.
+async fn spawn_with_smtp_login(port: u16) -> TestApp {
+    spawn_app_with(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+        settings.mail.smtp_user = Some("terminbuch".to_owned());
+        settings.mail.smtp_password = Some("secret".to_owned());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_5xx_reply_to_the_login_or_the_greeting_is_retried_not_failed() {
+    let cases = [
+        ("login", Plan::RefuseAuth("535 5.7.8 authentication credentials invalid"), "535", "AUTH"),
+        ("greeting", Plan::Greet("554 5.3.2 no service for you"), "554", "greeting"),
+    ];
+    for (case, plan, code, step) in cases {
+        // Arrange: the mail server refuses the setup once, not the message.
+        let sink = SmtpSink::start().await;
+        sink.plan(plan);
+        let app = spawn_with_smtp_login(sink.addr.port()).await;
+
+        // Act
+        let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+        let emails = wait_for_state(&app, &booking, 0, "retrying").await;
+        advance_until(&app, || !sink.received().is_empty()).await;
+
+        // Assert
+        let error = emails[0]["last_error"].as_str().expect("an error");
+        assert!(error.contains(code) && error.contains(step), "{case}: {error}");
+        assert!(error.contains("TERMINBUCH_SMTP_"), "{case}: the error points at the settings: {error}");
+        assert_eq!(sink.transactions(), 1, "{case}: no transaction before the retry");
+        let emails = wait_for_state(&app, &booking, 0, "sent").await;
+        assert_eq!(emails[0]["attempts"], 2, "{case}");
+    }
+}
+
 #[tokio::test]
 async fn a_550_reply_fails_at_once_and_the_unit_sees_it() {
     // Arrange
