@@ -26,6 +26,9 @@ use crate::store::{self, bookings, directory};
 /// How many rows one round claims (and sends concurrently).
 const BATCH: u64 = 16;
 
+/// How long a stopping dispatcher waits for the deliveries in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
@@ -118,6 +121,15 @@ impl Dispatcher {
     /// retries and emails other processes queued), and as deliveries finish while more are due.
     /// A slow or hung delivery only holds its own slot; the others go on.
     pub async fn run(self) {
+        self.run_until(std::future::pending()).await;
+    }
+
+    /// Like [`Dispatcher::run`] until `shutdown` completes; then claims nothing more, waits up to
+    /// [`SHUTDOWN_GRACE`] for the deliveries in flight to be sent and recorded, and returns.
+    /// Deliveries cut off after that keep their lease until it expires and are sent again later,
+    /// with the same Message-ID.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
         let mut tick = tokio::time::interval(self.inner.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut in_flight = JoinSet::new();
@@ -126,6 +138,7 @@ impl Dispatcher {
         let mut more_due = false;
         loop {
             tokio::select! {
+                () = &mut shutdown => break,
                 _ = tick.tick() => {
                     if let Err(err) = self.queue_reminders().await {
                         tracing::error!(error = ?err, "queueing reminders failed");
@@ -161,6 +174,7 @@ impl Dispatcher {
                 }
             }
         }
+        finish(in_flight).await;
     }
 
     /// Queues due reminders, then sends everything due now until nothing is left.
@@ -353,6 +367,25 @@ impl Dispatcher {
             .multipart(MultiPart::mixed().multipart(body).singlepart(attachment))
             .map_err(|err| MailError::Compose(err.to_string()))?;
         Ok(Composed::Send(Box::new(email)))
+    }
+}
+
+/// Waits up to [`SHUTDOWN_GRACE`] for the deliveries in flight; cuts off the rest.
+async fn finish(mut in_flight: JoinSet<Result<Option<DeliveryState>, MailError>>) {
+    if in_flight.is_empty() {
+        return;
+    }
+    tracing::info!(in_flight = in_flight.len(), "email sender stopping: waiting for the deliveries in flight");
+    let drain = async {
+        while let Some(done) = in_flight.join_next().await {
+            let _ = tally(done);
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!(
+            cut_off = in_flight.len(),
+            "email sender stopped with deliveries unfinished; they are sent again once their lease expires"
+        );
     }
 }
 

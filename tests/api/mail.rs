@@ -9,6 +9,7 @@ use icalendar::Component;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::config::SmtpSecurity;
+use terminbuch::mail::Dispatcher;
 
 use crate::helpers::{TestApp, default_now, spawn_app_with};
 use crate::smtp_sink::{Plan, SmtpSink};
@@ -447,4 +448,46 @@ async fn a_backlog_larger_than_one_batch_drains_without_waiting_for_the_poll() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(received.len(), 24);
     assert_eq!(sink.received().len(), 24, "nothing twice");
+}
+
+#[tokio::test]
+async fn a_stopping_dispatcher_finishes_the_delivery_in_flight_before_it_returns() {
+    // Arrange: the server's own sender finds no mail server and leaves the confirmation to be
+    // retried; it polls only every ten minutes, so the dispatcher below is the one to send it,
+    // through a mail server that takes a second to accept.
+    let port = SmtpSink::unused_port().await;
+    let app = spawn_app_with(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+        settings.mail.mail_poll_ms = 600_000;
+    })
+    .await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Slow(Duration::from_secs(1)));
+    let mut settings = app.settings.clone();
+    settings.mail.smtp_port = Some(sink.addr.port());
+    let dispatcher = Dispatcher::new(app.db.clone(), app.clock.clone(), &settings).expect("a dispatcher");
+    app.clock.advance(TimeDelta::seconds(2));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(dispatcher.run_until(async {
+        let _ = stopped.await;
+    }));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sink.transactions() < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the delivery starts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Act: stop while the mail server has not yet accepted the message.
+    assert!(sink.received().is_empty(), "the delivery is in flight");
+    stop.send(()).expect("the dispatcher listens");
+    tokio::time::timeout(Duration::from_secs(5), running).await.expect("it stops in time").expect("no panic");
+
+    // Assert
+    assert_eq!(sink.received().len(), 1, "the delivery in flight was finished");
+    let emails = emails_of(&app, &booking).await;
+    assert_eq!(emails[0]["state"], "sent", "and recorded: {emails:?}");
 }

@@ -20,6 +20,8 @@ pub enum Plan {
     Hang,
     /// Greet the next connection with this line instead of `220` (e.g. `554 no service`).
     Greet(&'static str),
+    /// Accept the next message, but only this long after the end of its DATA.
+    Slow(Duration),
     /// Answer the next AUTH with this line (e.g. `535 5.7.8 authentication failed`).
     RefuseAuth(&'static str),
 }
@@ -202,8 +204,22 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 }
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
+            let delay = {
+                let mut state = state.lock().expect("sink lock");
+                state.transactions += 1;
+                match state.plans.front() {
+                    Some(Plan::Slow(delay)) => {
+                        let delay = *delay;
+                        state.plans.pop_front();
+                        Some(delay)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
             let mut state = state.lock().expect("sink lock");
-            state.transactions += 1;
             let planned = match state.plans.front() {
                 Some(Plan::Reply(reply)) => {
                     let reply = *reply;
