@@ -295,5 +295,8 @@ async fn a_second_pass_over_the_lead_window_queues_and_reads_no_reminder_again()
     let lead = TimeDelta::hours(i64::from(app.settings.mail.reminder_lead_hours));
     let left = bookings::reminder_candidates(&app.db, now, now + lead, None).await.expect("candidates");
     assert!(left.is_empty(), "bookings reminded already are no candidates: {left:?}");
+    let after = Some((now, uuid::Uuid::nil()));
+    let next_page = bookings::reminder_candidates(&app.db, now, now + lead, after).await.expect("a later page");
+    assert!(next_page.is_empty(), "{next_page:?}");
     assert_eq!(sink.received().iter().filter(|m| is_reminder(m)).count(), 2);
 }
