@@ -219,7 +219,7 @@ async fn dispatch_mail(settings: &Settings, deps: Dependencies, once: bool) -> a
     Migrator::up(&deps.db, None).await.context("applying migrations")?;
     let dispatcher = Dispatcher::new(deps.db, deps.clock, settings).context("setting up email")?;
     if !once {
-        dispatcher.run().await;
+        dispatcher.run_until(crate::startup::shutdown_signal()).await;
         return Ok(());
     }
     let report = dispatcher.run_once().await?;

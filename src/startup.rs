@@ -135,12 +135,20 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let horizon = tokio::spawn(keep_horizon(self.state.clone()));
         let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone(), self.state.clock.clone()));
-        let mail = tokio::spawn(self.dispatcher.run());
+        // The email sender stops after the HTTP server (whose last requests may queue emails),
+        // and is given time to finish the deliveries it has begun.
+        let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
+        let mail = tokio::spawn(self.dispatcher.run_until(async {
+            let _ = mail_stopped.await;
+        }));
         let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
         horizon.abort();
         sweeper.abort();
-        mail.abort();
+        let _ = stop_mail.send(());
+        if let Err(err) = mail.await {
+            tracing::error!(error = ?err, "the email sender failed while stopping");
+        }
         served.context("HTTP server failed")
     }
 }
@@ -180,7 +188,8 @@ async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
     }
 }
 
-async fn shutdown_signal() {
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

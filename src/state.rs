@@ -28,6 +28,7 @@ impl AppState {
             calendar: &self.calendar,
             tz: self.settings.time_zone,
             mail: &self.mail,
+            mail_domain: crate::mail::outbox::id_domain(&self.settings.mail.mail_from.email),
         }
     }
 

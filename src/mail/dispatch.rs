@@ -26,6 +26,9 @@ use crate::store::{self, bookings, directory};
 /// How many rows one round claims (and sends concurrently).
 const BATCH: u64 = 16;
 
+/// How long a stopping dispatcher waits for the deliveries in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
@@ -118,6 +121,15 @@ impl Dispatcher {
     /// retries and emails other processes queued), and as deliveries finish while more are due.
     /// A slow or hung delivery only holds its own slot; the others go on.
     pub async fn run(self) {
+        self.run_until(std::future::pending()).await;
+    }
+
+    /// Like [`Dispatcher::run`] until `shutdown` completes; then claims nothing more, waits up to
+    /// [`SHUTDOWN_GRACE`] for the deliveries in flight to be sent and recorded, and returns.
+    /// Deliveries cut off after that keep their lease until it expires and are sent again later,
+    /// with the same Message-ID.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) {
+        let mut shutdown = std::pin::pin!(shutdown);
         let mut tick = tokio::time::interval(self.inner.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut in_flight = JoinSet::new();
@@ -126,6 +138,7 @@ impl Dispatcher {
         let mut more_due = false;
         loop {
             tokio::select! {
+                () = &mut shutdown => break,
                 _ = tick.tick() => {
                     if let Err(err) = self.queue_reminders().await {
                         tracing::error!(error = ?err, "queueing reminders failed");
@@ -161,6 +174,7 @@ impl Dispatcher {
                 }
             }
         }
+        finish(in_flight).await;
     }
 
     /// Queues due reminders, then sends everything due now until nothing is left.
@@ -196,18 +210,28 @@ impl Dispatcher {
 
     /// Queues a reminder for each booked appointment that starts within the lead time, was
     /// booked (or last moved) at least the lead time ahead, and has none for its current time.
+    /// Bookings that already have theirs are not even read, so a quiet poll writes nothing.
     async fn queue_reminders(&self) -> Result<usize, MailError> {
         let (now, lead) = (self.inner.clock.now(), self.inner.reminder_lead);
         let mut queued = 0;
-        for booking in bookings::emailable_starting(&self.inner.db, now, now + lead).await? {
-            if booking.updated_at + lead > booking.starts_at {
-                continue;
+        let mut after = None;
+        loop {
+            let page = bookings::reminder_candidates(&self.inner.db, now, now + lead, after).await?;
+            for booking in &page {
+                if booking.updated_at + lead > booking.starts_at {
+                    continue;
+                }
+                // The dedupe key still guards against another dispatcher queueing it meanwhile.
+                let domain = outbox::id_domain(&self.inner.from.email);
+                if outbox::enqueue(&self.inner.db, booking, MailKind::Reminder, domain, now).await? {
+                    queued += 1;
+                }
             }
-            if outbox::enqueue(&self.inner.db, &booking, MailKind::Reminder, now).await? {
-                queued += 1;
+            match page.last() {
+                Some(last) if page.len() as u64 == bookings::REMINDER_PAGE => after = Some((last.starts_at, last.id)),
+                _ => return Ok(queued),
             }
         }
-        Ok(queued)
     }
 
     /// Claims one row, sends it and records the outcome; `None` if another dispatcher had it.
@@ -225,6 +249,10 @@ impl Dispatcher {
                 Ok(()) => Outcome::Sent,
                 Err(SendError::Permanent(reply)) => Outcome::Failed(reply),
                 Err(SendError::Transient(reason)) => self.retry_or_give_up(&message, reason),
+                Err(SendError::Setup(reason)) => {
+                    tracing::error!(outbox = %message.id, reason, "the mail server refuses the configured setup");
+                    self.retry_or_give_up(&message, reason)
+                }
             },
             Err(MailError::Store(err)) => return Err(err.into()),
             Err(err) => Outcome::Failed(err.to_string()),
@@ -295,8 +323,12 @@ impl Dispatcher {
             (Some(name), false) => format!("{} – {name}", unit.name),
             (None, _) => "Landeshauptstadt Hannover".to_owned(),
         };
+        // The entry's UID keeps the domain of the booking's first email, so calendars update
+        // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
+        let first = store::outbox::first_message_id(db, booking.id).await?;
+        let uid_domain = first.as_deref().and_then(outbox::domain_of).unwrap_or(outbox::FALLBACK_DOMAIN);
         let invite = Invite {
-            booking_id: booking.id,
+            uid: ics::uid(booking.id, uid_domain),
             sequence: message.sequence,
             method,
             starts_at: message.starts_at,
@@ -335,6 +367,25 @@ impl Dispatcher {
             .multipart(MultiPart::mixed().multipart(body).singlepart(attachment))
             .map_err(|err| MailError::Compose(err.to_string()))?;
         Ok(Composed::Send(Box::new(email)))
+    }
+}
+
+/// Waits up to [`SHUTDOWN_GRACE`] for the deliveries in flight; cuts off the rest.
+async fn finish(mut in_flight: JoinSet<Result<Option<DeliveryState>, MailError>>) {
+    if in_flight.is_empty() {
+        return;
+    }
+    tracing::info!(in_flight = in_flight.len(), "email sender stopping: waiting for the deliveries in flight");
+    let drain = async {
+        while let Some(done) = in_flight.join_next().await {
+            let _ = tally(done);
+        }
+    };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!(
+            cut_off = in_flight.len(),
+            "email sender stopped with deliveries unfinished; they are sent again once their lease expires"
+        );
     }
 }
 

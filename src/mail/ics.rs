@@ -24,7 +24,8 @@ impl Method {
 
 /// The appointment as a calendar entry.
 pub struct Invite<'a> {
-    pub booking_id: Uuid,
+    /// The entry's UID, the same in every email of a booking (see [`uid`]).
+    pub uid: String,
     pub sequence: i32,
     pub method: Method,
     pub starts_at: DateTime<Utc>,
@@ -40,9 +41,10 @@ pub struct Invite<'a> {
     pub stamp: DateTime<Utc>,
 }
 
-/// The stable UID of a booking's calendar entry.
-pub fn uid(booking_id: Uuid) -> String {
-    format!("{booking_id}@terminbuch")
+/// The UID of a booking's calendar entry: `booking-id@domain`, where the caller keeps `domain`
+/// the same for all of the booking's emails.
+pub fn uid(booking_id: Uuid, domain: &str) -> String {
+    format!("{booking_id}@{domain}")
 }
 
 /// The `text/calendar` body.
@@ -53,7 +55,7 @@ pub fn calendar(invite: &Invite<'_>) -> String {
     };
     let mut event = Event::new();
     event
-        .uid(&uid(invite.booking_id))
+        .uid(&invite.uid)
         .sequence(u32::try_from(invite.sequence).unwrap_or(0))
         .timestamp(invite.stamp)
         .starts(local(invite.starts_at))
@@ -105,7 +107,7 @@ mod tests {
     fn the_entry_carries_uid_sequence_method_and_local_start() {
         let starts_at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid");
         let invite = Invite {
-            booking_id: Uuid::nil(),
+            uid: uid(Uuid::nil(), "example.org"),
             sequence: 2,
             method: Method::Cancel,
             starts_at,
@@ -122,7 +124,7 @@ mod tests {
         let text = calendar(&invite);
         for expected in [
             "METHOD:CANCEL",
-            "UID:00000000-0000-0000-0000-000000000000@terminbuch",
+            "UID:00000000-0000-0000-0000-000000000000@example.org",
             "SEQUENCE:2",
             "DTSTART;TZID=Europe/Berlin:20261201T100000",
             "DTEND;TZID=Europe/Berlin:20261201T104500",

@@ -9,8 +9,28 @@ use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
 use crate::domain::records::Booking;
 use crate::store::{StoreError, outbox};
 
+/// The right-hand side of Message-IDs when the sender's domain is no public name.
+pub const FALLBACK_DOMAIN: &str = "terminbuch.invalid";
+
+/// The domain Message-IDs and calendar UIDs end in: the sender address's (`TERMINBUCH_MAIL_FROM`),
+/// or [`FALLBACK_DOMAIN`] when that is no public ASCII name (`localhost`, an address literal, a
+/// name without a dot, an internationalised name).
+pub fn id_domain(sender: &lettre::Address) -> &str {
+    let domain = sender.domain();
+    let public = domain.contains('.') && domain.is_ascii() && !domain.starts_with('[');
+    if public { domain } else { FALLBACK_DOMAIN }
+}
+
+/// The domain a stored `<left@domain>` Message-ID ends in.
+pub fn domain_of(message_id: &str) -> Option<&str> {
+    let (_, domain) = message_id.strip_suffix('>')?.rsplit_once('@')?;
+    (!domain.is_empty()).then_some(domain)
+}
+
 /// Queues `kind` for the booking as it is now, if the citizen has an address and consented.
-/// Reminders are queued at most once per booking and sequence. Returns whether a row was written.
+/// Reminders are queued at most once per booking and sequence. The Message-ID, `<id@domain>`
+/// with `domain` from [`id_domain`], is fixed here so that a resend after a crash carries the
+/// same one. Returns whether a row was written.
 ///
 /// # Errors
 /// Database failures.
@@ -18,6 +38,7 @@ pub async fn enqueue<C: ConnectionTrait>(
     db: &C,
     booking: &Booking,
     kind: MailKind,
+    domain: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let Some(recipient) = booking.citizen.email.clone().filter(|_| booking.citizen.may_be_emailed()) else {
@@ -31,7 +52,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         state: DeliveryState::Queued,
         recipient,
         language: booking.citizen.language.clone(),
-        message_id: format!("<{}@terminbuch>", id.simple()),
+        message_id: format!("<{}@{domain}>", id.simple()),
         dedupe_key: (kind == MailKind::Reminder).then(|| format!("reminder:{}:{}", booking.id, booking.sequence)),
         counsellor_id: booking.counsellor_id,
         starts_at: booking.starts_at,
@@ -44,4 +65,30 @@ pub async fn enqueue<C: ConnectionTrait>(
         sent_at: None,
     };
     outbox::insert(db, &message).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_end_in_the_senders_domain_unless_it_is_no_public_name() {
+        for (sender, expected) in [
+            ("termine@hannover-stadt.de", "hannover-stadt.de"),
+            ("terminbuch@localhost", FALLBACK_DOMAIN),
+            ("terminbuch@[127.0.0.1]", FALLBACK_DOMAIN),
+            ("termine@bücher.example", FALLBACK_DOMAIN),
+        ] {
+            let address: lettre::Address = sender.parse().expect("a valid address");
+            assert_eq!(id_domain(&address), expected, "{sender}");
+        }
+    }
+
+    #[test]
+    fn the_domain_of_a_stored_message_id() {
+        assert_eq!(domain_of("<0190abc@hannover-stadt.de>"), Some("hannover-stadt.de"));
+        assert_eq!(domain_of("<0190abc@terminbuch>"), Some("terminbuch"));
+        assert_eq!(domain_of("<0190abc>"), None);
+        assert_eq!(domain_of("0190abc@x"), None);
+    }
 }

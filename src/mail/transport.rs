@@ -1,11 +1,15 @@
-//! Where messages go: an SMTP server (lettre's async transport with connection, command and
-//! pool timeouts), or, with no server configured, `.eml` files under `DATA_DIR/mail/`.
+//! Where messages go: an SMTP server (lettre's async connection, one per message, with
+//! connection, command and whole-conversation timeouts), or, with no server configured, `.eml`
+//! files under `DATA_DIR/mail/`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use lettre::transport::smtp::Error as SmtpError;
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 
 use super::MailError;
 use crate::config::{MailSettings, SmtpSecurity};
@@ -15,15 +19,44 @@ use crate::config::{MailSettings, SmtpSecurity};
 pub enum SendError {
     /// Worth retrying: connection refused, timeout, 4xx reply.
     Transient(String),
-    /// The server refused for good (5xx): its reply.
+    /// The server refused something that concerns every message, not this one (a 5xx reply to
+    /// the greeting, EHLO, STARTTLS or AUTH, or "authentication required"): the setup needs
+    /// fixing, and the message is retried meanwhile.
+    Setup(String),
+    /// The server refused this message for good (5xx to MAIL FROM, RCPT TO or DATA): its reply.
     Permanent(String),
 }
 
 /// The configured way out.
 #[derive(Clone)]
 pub enum Transport {
-    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, deadline: Duration },
+    Smtp(Box<SmtpServer>),
     Files(PathBuf),
+}
+
+/// An SMTP server and how to talk to it.
+#[derive(Clone)]
+pub struct SmtpServer {
+    host: String,
+    port: u16,
+    security: SmtpSecurity,
+    tls: Option<TlsParameters>,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    timeout: Duration,
+    /// Bounds the whole conversation: lettre's timeout bounds connecting and each command, but
+    /// not waiting for the greeting.
+    deadline: Duration,
+}
+
+/// Where in the conversation a reply came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Connecting, greeting, EHLO, STARTTLS.
+    Connect,
+    Auth,
+    /// MAIL FROM, RCPT TO, DATA.
+    Message,
 }
 
 impl Transport {
@@ -37,25 +70,33 @@ impl Transport {
             return Ok(Self::Files(data_dir.join("mail")));
         };
         let timeout = Duration::from_secs(u64::from(mail.smtp_timeout_secs));
-        let tls_error = |err: lettre::transport::smtp::Error| {
-            MailError::Config(format!("TERMINBUCH_SMTP_HOST={host:?}: cannot set up TLS: {err}"))
+        let tls = match mail.smtp_security {
+            SmtpSecurity::None => None,
+            SmtpSecurity::Starttls | SmtpSecurity::Tls => Some(TlsParameters::new(host.to_owned()).map_err(|err| {
+                MailError::Config(format!("TERMINBUCH_SMTP_HOST={host:?}: cannot set up TLS: {err}"))
+            })?),
         };
-        let (builder, default_port) = match mail.smtp_security {
-            SmtpSecurity::Starttls => {
-                (AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(tls_error)?, 587)
-            }
-            SmtpSecurity::Tls => (AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(tls_error)?, 465),
-            SmtpSecurity::None => (AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host), 25),
+        let default_port = match mail.smtp_security {
+            SmtpSecurity::Starttls => 587,
+            SmtpSecurity::Tls => 465,
+            SmtpSecurity::None => 25,
         };
-        // No connection pool (lettre's "pool" feature is off): each message has its own
-        // connection, so a server that hangs on one cannot hold up the others.
-        let mut builder = builder.port(mail.smtp_port.unwrap_or(default_port)).timeout(Some(timeout));
-        if let (Some(user), Some(password)) = (&mail.smtp_user, &mail.smtp_password) {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
-        }
-        // lettre's timeout bounds connecting and each command, but not waiting for the greeting;
-        // this bounds the whole conversation.
-        Ok(Self::Smtp { transport: builder.build(), deadline: timeout * 3 })
+        let credentials = match (&mail.smtp_user, &mail.smtp_password) {
+            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password.clone())),
+            _ => None,
+        };
+        // No connection pool: each message has its own connection, so a server that hangs on
+        // one cannot hold up the others.
+        Ok(Self::Smtp(Box::new(SmtpServer {
+            host: host.to_owned(),
+            port: mail.smtp_port.unwrap_or(default_port),
+            security: mail.smtp_security,
+            tls,
+            credentials,
+            hello: ClientId::default(),
+            timeout,
+            deadline: timeout * 3,
+        })))
     }
 
     /// Whether messages only go to files.
@@ -69,14 +110,12 @@ impl Transport {
     /// [`SendError`] saying whether a retry makes sense.
     pub async fn send(&self, message: &Message, file_stem: &str) -> Result<(), SendError> {
         match self {
-            Self::Smtp { transport, deadline } => {
-                match tokio::time::timeout(*deadline, transport.send(message.clone())).await {
-                    Ok(Ok(_)) => Ok(()),
-                    Ok(Err(err)) if err.is_permanent() => Err(SendError::Permanent(err.to_string())),
-                    Ok(Err(err)) => Err(SendError::Transient(err.to_string())),
-                    Err(_) => Err(SendError::Transient(format!("no answer from the mail server within {deadline:?}"))),
+            Self::Smtp(server) => match tokio::time::timeout(server.deadline, server.send(message)).await {
+                Ok(result) => result,
+                Err(_) => {
+                    Err(SendError::Transient(format!("no answer from the mail server within {:?}", server.deadline)))
                 }
-            }
+            },
             Self::Files(dir) => {
                 let write = async {
                     tokio::fs::create_dir_all(dir).await?;
@@ -85,5 +124,52 @@ impl Transport {
                 write.await.map_err(|err| SendError::Transient(format!("cannot write to {}: {err}", dir.display())))
             }
         }
+    }
+}
+
+impl SmtpServer {
+    /// One conversation: connect (greeting, EHLO, STARTTLS), log in, send, quit. Each step is
+    /// a call of its own, so a refusal is known to concern the setup or this message.
+    async fn send(&self, message: &Message) -> Result<(), SendError> {
+        let wrapper = match self.security {
+            SmtpSecurity::Tls => self.tls.clone(),
+            SmtpSecurity::Starttls | SmtpSecurity::None => None,
+        };
+        let server = (self.host.as_str(), self.port);
+        let mut conn = AsyncSmtpConnection::connect_tokio1(server, Some(self.timeout), &self.hello, wrapper, None)
+            .await
+            .map_err(|err| classify(Stage::Connect, &err))?;
+        if let (SmtpSecurity::Starttls, Some(tls)) = (self.security, &self.tls) {
+            conn.starttls(tls.clone(), &self.hello).await.map_err(|err| classify(Stage::Connect, &err))?;
+        }
+        if let Some(credentials) = &self.credentials {
+            conn.auth(DEFAULT_MECHANISMS, credentials).await.map_err(|err| classify(Stage::Auth, &err))?;
+        }
+        let sent = conn.send(message.envelope(), &message.formatted()).await;
+        // As lettre's own transport does without a pool: QUIT and close, whatever the outcome.
+        conn.abort().await;
+        sent.map(drop).map_err(|err| classify(Stage::Message, &err))
+    }
+}
+
+/// Retry or give up, by where the failure came and the reply code.
+fn classify(stage: Stage, err: &SmtpError) -> SendError {
+    let code = err.status().map(u16::from);
+    let setup = match stage {
+        Stage::Connect | Stage::Auth => err.is_permanent(),
+        // "Authentication required" in reply to MAIL FROM: a missing login, not this message.
+        Stage::Message => code == Some(530),
+    };
+    let step = match stage {
+        Stage::Connect => "the greeting, EHLO or STARTTLS",
+        Stage::Auth => "AUTH",
+        Stage::Message => "MAIL FROM",
+    };
+    if setup {
+        SendError::Setup(format!("mail server refused {step} (check the TERMINBUCH_SMTP_* settings): {err}"))
+    } else if err.is_permanent() {
+        SendError::Permanent(err.to_string())
+    } else {
+        SendError::Transient(err.to_string())
     }
 }

@@ -32,6 +32,8 @@ pub struct Book<'a> {
     pub tz: Tz,
     /// Woken after a commit that queued emails, so they go out now rather than at the next poll.
     pub mail: &'a mail::Nudge,
+    /// What queued emails' Message-IDs end in ([`mail::outbox::id_domain`] of the sender).
+    pub mail_domain: &'a str,
 }
 
 /// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.
@@ -157,7 +159,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "override_reason": new.override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "created", detail).await?;
-    let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, now).await?;
+    let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {
         deps.mail.nudge();
@@ -271,7 +273,7 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
     slots::release_seat(&txn, booking.slot_id).await?;
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
         .await?;
-    let queued = notify(&txn, booking.id, MailKind::Cancellation, now).await?;
+    let queued = notify(&txn, booking.id, MailKind::Cancellation, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {
         deps.mail.nudge();
@@ -334,7 +336,7 @@ pub async fn reschedule(
         "override_reason": override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
-    let queued = notify(&txn, booking.id, MailKind::Change, now).await?;
+    let queued = notify(&txn, booking.id, MailKind::Change, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {
         deps.mail.nudge();
@@ -382,9 +384,15 @@ async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAct
 
 /// Queues the email a change causes, for the booking as the transaction now sees it; returns
 /// whether one was queued.
-async fn notify(txn: &DatabaseTransaction, id: Uuid, kind: MailKind, now: DateTime<Utc>) -> Result<bool, ServiceError> {
+async fn notify(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    kind: MailKind,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
     match bookings::find(txn, id).await? {
-        Some(changed) => Ok(mail::outbox::enqueue(txn, &changed, kind, now).await?),
+        Some(changed) => Ok(mail::outbox::enqueue(txn, &changed, kind, domain, now).await?),
         None => Ok(false),
     }
 }

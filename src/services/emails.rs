@@ -39,7 +39,7 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     };
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
-    mail::outbox::enqueue(&txn, &booking, kind, now).await?;
+    mail::outbox::enqueue(&txn, &booking, kind, deps.mail_domain, now).await?;
     let detail = serde_json::json!({ "kind": kind });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "email_resent", detail).await?;
     txn.commit().await?;

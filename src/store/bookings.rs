@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use entity::outbox_message::{self, MailKind as KindRow};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, UpdateMany,
@@ -297,23 +298,54 @@ fn booking_record(row: booking::Model) -> Booking {
     }
 }
 
-/// Booked appointments with email consent that start in `(from, to]`: reminder candidates.
+/// How many reminder candidates one query returns; callers page through with `after`.
+pub const REMINDER_PAGE: u64 = 1000;
+
+/// Booked appointments with email consent that start in `(from, to]` and have no reminder row
+/// for their current sequence yet: reminder candidates, by start then id. `after` is the start
+/// and id of the last candidate of the previous page, so a window with more than one page of
+/// bookings (or with candidates the caller passes over) is walked to its end.
 ///
 /// # Errors
 /// Database failures.
-pub async fn emailable_starting<C: ConnectionTrait>(
+pub async fn reminder_candidates<C: ConnectionTrait>(
     db: &C,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, Uuid)>,
 ) -> Result<Vec<Booking>, StoreError> {
-    let rows = booking::Entity::find()
+    // Served by the outbox's (booking_id, created_at) index; a poll with nothing new writes nothing.
+    let reminded = Query::select()
+        .expr(Expr::val(1))
+        .from(outbox_message::Entity)
+        .and_where(
+            Expr::col((outbox_message::Entity, outbox_message::Column::BookingId))
+                .equals((booking::Entity, booking::Column::Id)),
+        )
+        .and_where(Expr::col((outbox_message::Entity, outbox_message::Column::Kind)).eq(KindRow::Reminder))
+        .and_where(
+            Expr::col((outbox_message::Entity, outbox_message::Column::Sequence))
+                .equals((booking::Entity, booking::Column::Sequence)),
+        )
+        .to_owned();
+    let mut query = booking::Entity::find()
         .filter(booking::Column::Status.eq(StatusRow::Booked))
         .filter(booking::Column::EmailConsent.eq(true))
         .filter(booking::Column::CitizenEmail.is_not_null())
         .filter(booking::Column::StartsAt.gt(from))
         .filter(booking::Column::StartsAt.lte(to))
+        .filter(Expr::not_exists(reminded));
+    if let Some((starts_at, id)) = after {
+        query = query.filter(
+            Condition::any()
+                .add(booking::Column::StartsAt.gt(starts_at))
+                .add(Condition::all().add(booking::Column::StartsAt.eq(starts_at)).add(booking::Column::Id.gt(id))),
+        );
+    }
+    let rows = query
         .order_by_asc(booking::Column::StartsAt)
-        .limit(1000)
+        .order_by_asc(booking::Column::Id)
+        .limit(REMINDER_PAGE)
         .all(db)
         .await?;
     Ok(rows.into_iter().map(booking_record).collect())

@@ -140,6 +140,23 @@ pub async fn for_booking<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result
     Ok(rows.into_iter().map(message_record).collect())
 }
 
+/// The Message-ID of the booking's first email, if it has any.
+///
+/// # Errors
+/// Database failures.
+pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Option<String>, StoreError> {
+    let first = outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::MessageId)
+        .filter(outbox_message::Column::BookingId.eq(booking_id))
+        .order_by_asc(outbox_message::Column::CreatedAt)
+        .order_by_asc(outbox_message::Column::Id)
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    Ok(first)
+}
+
 /// Failed confirmations and change notices of booked appointments of a unit, oldest first.
 ///
 /// # Errors

@@ -9,6 +9,7 @@ use icalendar::Component;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::config::SmtpSecurity;
+use terminbuch::mail::Dispatcher;
 
 use crate::helpers::{TestApp, default_now, spawn_app_with};
 use crate::smtp_sink::{Plan, SmtpSink};
@@ -26,7 +27,7 @@ pub async fn spawn_with_smtp(port: u16) -> TestApp {
 
 /// A server whose dispatcher polls only every ten minutes (after the look at start), so whatever
 /// goes out sooner was sent because a booking change woke it.
-async fn spawn_with_slow_poll(port: u16) -> TestApp {
+pub async fn spawn_with_slow_poll(port: u16) -> TestApp {
     spawn_app_with(default_now(), |settings| {
         settings.mail.smtp_host = Some("127.0.0.1".to_owned());
         settings.mail.smtp_port = Some(port);
@@ -150,7 +151,8 @@ async fn reschedule_and_cancel_update_the_same_calendar_entry() {
 
     // Assert
     let received = sink.wait_for(3, WAIT).await;
-    let uid = format!("UID:{id}@terminbuch");
+    let uid = format!("UID:{id}@example.org");
+    assert!(received[0].calendar().contains(&uid), "{uid} in {}", received[0].calendar());
     let change = received[1].calendar();
     for expected in ["METHOD:REQUEST", "SEQUENCE:1", "DTSTART;TZID=Europe/Berlin:20261202T113000", uid.as_str()] {
         assert!(change.contains(expected), "{expected} in {change}");
@@ -239,6 +241,68 @@ async fn a_4xx_reply_is_retried() {
     assert_eq!(sink.transactions(), 2);
     let emails = wait_for_state(&app, &booking, 0, "sent").await;
     assert_eq!(emails[0]["attempts"], 2);
+}
+
+#[tokio::test]
+async fn the_message_id_ends_in_the_senders_domain_and_stays_the_same_on_a_retry() {
+    // Arrange: the sender is terminbuch@example.org; the first attempt is refused for now.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+    advance_until(&app, || !sink.received().is_empty()).await;
+
+    // Assert
+    let refused = sink.refused();
+    assert_eq!(refused.len(), 1);
+    let first = refused[0].parsed().message_id().expect("Message-ID").to_owned();
+    let delivered = sink.received()[0].parsed().message_id().expect("Message-ID").to_owned();
+    assert!(first.ends_with("@example.org"), "{first}");
+    assert_eq!(delivered, first, "the retry carries the same Message-ID");
+    let emails = wait_for_state(&app, &booking, 0, "sent").await;
+    assert_eq!(emails[0]["message_id"], format!("<{first}>"));
+}
+
+/// Like [`spawn_with_smtp`], logging in to the server.
+async fn spawn_with_smtp_login(port: u16) -> TestApp {
+    spawn_app_with(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+        settings.mail.smtp_user = Some("terminbuch".to_owned());
+        settings.mail.smtp_password = Some("secret".to_owned());
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_5xx_reply_to_the_login_or_the_greeting_is_retried_not_failed() {
+    let cases = [
+        ("login", Plan::RefuseAuth("535 5.7.8 authentication credentials invalid"), "535", "AUTH"),
+        ("greeting", Plan::Greet("554 5.3.2 no service for you"), "554", "greeting"),
+    ];
+    for (case, plan, code, step) in cases {
+        // Arrange: the mail server refuses the setup once, not the message.
+        let sink = SmtpSink::start().await;
+        sink.plan(plan);
+        let app = spawn_with_smtp_login(sink.addr.port()).await;
+
+        // Act
+        let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+        let emails = wait_for_state(&app, &booking, 0, "retrying").await;
+        advance_until(&app, || !sink.received().is_empty()).await;
+
+        // Assert
+        let error = emails[0]["last_error"].as_str().expect("an error");
+        assert!(error.contains(code) && error.contains(step), "{case}: {error}");
+        assert!(error.contains("TERMINBUCH_SMTP_"), "{case}: the error points at the settings: {error}");
+        assert_eq!(sink.transactions(), 1, "{case}: no transaction before the retry");
+        let emails = wait_for_state(&app, &booking, 0, "sent").await;
+        assert_eq!(emails[0]["attempts"], 2, "{case}");
+    }
 }
 
 #[tokio::test]
@@ -384,4 +448,46 @@ async fn a_backlog_larger_than_one_batch_drains_without_waiting_for_the_poll() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(received.len(), 24);
     assert_eq!(sink.received().len(), 24, "nothing twice");
+}
+
+#[tokio::test]
+async fn a_stopping_dispatcher_finishes_the_delivery_in_flight_before_it_returns() {
+    // Arrange: the server's own sender finds no mail server and leaves the confirmation to be
+    // retried; it polls only every ten minutes, so the dispatcher below is the one to send it,
+    // through a mail server that takes a second to accept.
+    let port = SmtpSink::unused_port().await;
+    let app = spawn_app_with(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+        settings.mail.mail_poll_ms = 600_000;
+    })
+    .await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    wait_for_state(&app, &booking, 0, "retrying").await;
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Slow(Duration::from_secs(1)));
+    let mut settings = app.settings.clone();
+    settings.mail.smtp_port = Some(sink.addr.port());
+    let dispatcher = Dispatcher::new(app.db.clone(), app.clock.clone(), &settings).expect("a dispatcher");
+    app.clock.advance(TimeDelta::seconds(2));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(dispatcher.run_until(async {
+        let _ = stopped.await;
+    }));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sink.transactions() < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the delivery starts");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    // Act: stop while the mail server has not yet accepted the message.
+    assert!(sink.received().is_empty(), "the delivery is in flight");
+    stop.send(()).expect("the dispatcher listens");
+    tokio::time::timeout(Duration::from_secs(5), running).await.expect("it stops in time").expect("no panic");
+
+    // Assert
+    assert_eq!(sink.received().len(), 1, "the delivery in flight was finished");
+    let emails = emails_of(&app, &booking).await;
+    assert_eq!(emails[0]["state"], "sent", "and recorded: {emails:?}");
 }

@@ -114,7 +114,8 @@ async fn an_email_queued_in_a_transaction_that_rolls_back_does_not_exist() {
 
     // Act: queue a change notice, then roll back as a failed change would.
     let txn = store::begin_write(&app.db).await.expect("begin");
-    let queued = terminbuch::mail::outbox::enqueue(&txn, &booking, MailKind::Change, app.clock.now()).await;
+    let queued =
+        terminbuch::mail::outbox::enqueue(&txn, &booking, MailKind::Change, "example.org", app.clock.now()).await;
     assert!(queued.expect("enqueue"), "a row was written inside the transaction");
     txn.rollback().await.expect("rollback");
 
@@ -160,7 +161,8 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
     let counsellor = directory::list_unit_staff(&db, unit.id, None).await.expect("db").remove(0);
     let starts_at = Utc::now().trunc_subsecs(0) + TimeDelta::days(3);
     let (clock, calendar, nudge) = (Clock::System, HolidayCalendar::new(vec![]), Nudge::default());
-    let deps = Book { db: &db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &nudge };
+    let deps =
+        Book { db: &db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &nudge, mail_domain: "example.org" };
     let new = NewBooking {
         target: Target::Adhoc {
             unit_id: unit.id,

@@ -7,9 +7,11 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use terminbuch::mail::Dispatcher;
+use terminbuch::store::bookings;
 
 use crate::helpers::TestApp;
-use crate::mail::{book, emails_of, spawn_with_smtp, summary, wait_for_state};
+use crate::mail::{book, emails_of, spawn_with_slow_poll, spawn_with_smtp, summary, wait_for_state};
 use crate::smtp_sink::{Plan, Received, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -268,4 +270,33 @@ async fn a_reminder_that_could_not_go_out_before_the_appointment_began_is_skippe
     assert!(emails[1]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
     assert_eq!(sink.received().len(), 1, "only the confirmation: {:?}", subjects(&sink.received()));
     assert_eq!(sink.transactions(), 2);
+}
+
+#[tokio::test]
+async fn a_second_pass_over_the_lead_window_queues_and_reads_no_reminder_again() {
+    // Arrange: two appointments on Tuesday 1 December; the server's own dispatcher polls only
+    // at start, so the passes below are the only ones queueing reminders.
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_slow_poll(sink.addr.port()).await;
+    book(&app, "suedosteuropa", "2026-12-01T10:00", "first@example.org", "de").await;
+    book(&app, "suedosteuropa", "2026-12-01T11:00", "second@example.org", "de").await;
+    sink.wait_for(2, WAIT).await;
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(4));
+    let dispatcher = Dispatcher::new(app.db.clone(), app.clock.clone(), &app.settings).expect("a dispatcher");
+
+    // Act
+    let first = dispatcher.run_once().await.expect("first pass");
+    let second = dispatcher.run_once().await.expect("second pass");
+
+    // Assert
+    assert_eq!((first.reminders_queued, first.sent), (2, 2), "{first:?}");
+    assert_eq!(second.reminders_queued, 0, "{second:?}");
+    let now = app.clock.now();
+    let lead = TimeDelta::hours(i64::from(app.settings.mail.reminder_lead_hours));
+    let left = bookings::reminder_candidates(&app.db, now, now + lead, None).await.expect("candidates");
+    assert!(left.is_empty(), "bookings reminded already are no candidates: {left:?}");
+    let after = Some((now, uuid::Uuid::nil()));
+    let next_page = bookings::reminder_candidates(&app.db, now, now + lead, after).await.expect("a later page");
+    assert!(next_page.is_empty(), "{next_page:?}");
+    assert_eq!(sink.received().iter().filter(|m| is_reminder(m)).count(), 2);
 }

@@ -1,5 +1,6 @@
 //! A small SMTP server on loopback for the mail tests. It can be told to answer the next
-//! transactions with a 4xx/5xx reply, or to accept the next connection and never answer.
+//! transactions with a 4xx/5xx reply, to greet the next connection or answer the next AUTH
+//! with a refusal, or to accept the next connection and never answer. Any login is accepted.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -17,6 +18,12 @@ pub enum Plan {
     Reply(&'static str),
     /// Accept the next connection and never say anything.
     Hang,
+    /// Greet the next connection with this line instead of `220` (e.g. `554 no service`).
+    Greet(&'static str),
+    /// Accept the next message, but only this long after the end of its DATA.
+    Slow(Duration),
+    /// Answer the next AUTH with this line (e.g. `535 5.7.8 authentication failed`).
+    RefuseAuth(&'static str),
 }
 
 /// One accepted message.
@@ -56,6 +63,7 @@ impl Received {
 #[derive(Default)]
 struct State {
     received: Vec<Received>,
+    refused: Vec<Received>,
     plans: VecDeque<Plan>,
     transactions: usize,
 }
@@ -103,6 +111,11 @@ impl SmtpSink {
         self.state.lock().expect("sink lock").received.clone()
     }
 
+    /// Messages whose DATA was answered with a planned refusal.
+    pub fn refused(&self) -> Vec<Received> {
+        self.state.lock().expect("sink lock").refused.clone()
+    }
+
     /// Transactions that reached the end of DATA, accepted or not.
     pub fn transactions(&self) -> usize {
         self.state.lock().expect("sink lock").transactions
@@ -132,9 +145,20 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         tokio::time::sleep(Duration::from_secs(3600)).await;
         return Ok(());
     }
+    let greeting = {
+        let mut state = state.lock().expect("sink lock");
+        match state.plans.front() {
+            Some(Plan::Greet(line)) => {
+                let line = *line;
+                state.plans.pop_front();
+                line
+            }
+            _ => "220 sink.test ESMTP",
+        }
+    };
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read);
-    write.write_all(b"220 sink.test ESMTP\r\n").await?;
+    write.write_all(format!("{greeting}\r\n").as_bytes()).await?;
     let (mut from, mut to) = (String::new(), Vec::new());
     let mut line = String::new();
     loop {
@@ -145,9 +169,19 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         let command = line.trim_end().to_owned();
         let upper = command.to_ascii_uppercase();
         let reply: String = if upper.starts_with("EHLO") {
-            "250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 SIZE 20000000".into()
+            "250-sink.test\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 20000000".into()
         } else if upper.starts_with("HELO") || upper.starts_with("NOOP") {
             "250 OK".into()
+        } else if upper.starts_with("AUTH") {
+            let mut state = state.lock().expect("sink lock");
+            match state.plans.front() {
+                Some(Plan::RefuseAuth(line)) => {
+                    let line = *line;
+                    state.plans.pop_front();
+                    line.into()
+                }
+                _ => "235 2.7.0 authenticated".into(),
+            }
         } else if upper.starts_with("RSET") {
             (from, to) = (String::new(), Vec::new());
             "250 OK".into()
@@ -170,8 +204,22 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 }
                 data.push_str(line.strip_prefix('.').unwrap_or(&line));
             }
+            let delay = {
+                let mut state = state.lock().expect("sink lock");
+                state.transactions += 1;
+                match state.plans.front() {
+                    Some(Plan::Slow(delay)) => {
+                        let delay = *delay;
+                        state.plans.pop_front();
+                        Some(delay)
+                    }
+                    _ => None,
+                }
+            };
+            if let Some(delay) = delay {
+                tokio::time::sleep(delay).await;
+            }
             let mut state = state.lock().expect("sink lock");
-            state.transactions += 1;
             let planned = match state.plans.front() {
                 Some(Plan::Reply(reply)) => {
                     let reply = *reply;
@@ -180,10 +228,13 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 }
                 _ => None,
             };
+            let message = Received { mail_from: from.clone(), rcpt_to: to.clone(), data };
             let reply = match planned {
-                Some(reply) => reply.to_owned(),
+                Some(reply) => {
+                    state.refused.push(message);
+                    reply.to_owned()
+                }
                 None => {
-                    let message = Received { mail_from: from.clone(), rcpt_to: to.clone(), data };
                     state.received.push(message);
                     "250 OK queued".into()
                 }

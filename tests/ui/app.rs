@@ -82,7 +82,8 @@ pub async fn book_as_front_desk(
     let actor = store::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let (clock, calendar) = (Clock::fixed(now()), terminbuch::domain::holidays::HolidayCalendar::new(vec![]));
     let mail = terminbuch::mail::Nudge::default();
-    let deps = Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail };
+    let deps =
+        Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail, mail_domain: "example.org" };
     let citizen = Citizen {
         name: name.to_owned(),
         email: None,
