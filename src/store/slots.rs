@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::slot::{self, SlotKind};
-use entity::{absence, closure};
-use sea_orm::sea_query::{Alias, Condition, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -192,70 +191,56 @@ pub async fn insert_adhoc<C: ConnectionTrait>(
     Ok(slot_record(row))
 }
 
-/// Free regular slots of the unit starting in `[from, to)`, soonest first, at most `page`,
-/// after the `(starts_at, id)` cursor `after`: seats left, and no overlap with another booked
-/// slot of the same counsellor, an absence of the counsellor, or a closure of the unit or the
-/// whole department. One query: the database checks the overlaps per candidate (the
-/// `(counsellor_id, starts_at)` index bounds the booked-slot check to a few rows).
+/// A page of regular slots of the unit with a free seat, starting in `[from, to)`, soonest
+/// first; `after` continues after the last slot of the previous page.
 ///
 /// # Errors
 /// Database failures.
-pub async fn free_page<C: ConnectionTrait>(
+pub async fn free_candidates<C: ConnectionTrait>(
     db: &C,
     unit_id: i32,
-    counsellor_ids: &[i32],
+    counsellor_ids: Option<&[i32]>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     after: Option<(DateTime<Utc>, i32)>,
     page: u64,
 ) -> Result<Vec<Slot>, StoreError> {
-    let own = |column: slot::Column| Expr::col((slot::Entity, column));
-    let other = Alias::new("other");
-    let busy = Query::select()
-        .expr(Expr::val(1))
-        .from_as(slot::Entity, other.clone())
-        .and_where(Expr::col((other.clone(), slot::Column::CounsellorId)).eq(own(slot::Column::CounsellorId)))
-        .and_where(Expr::col((other.clone(), slot::Column::BookedCount)).gt(0))
-        .and_where(Expr::col((other.clone(), slot::Column::Id)).ne(own(slot::Column::Id)))
-        // No slot is longer than MAX_SLOT_LENGTH: a lower bound the index can use.
-        .and_where(Expr::col((other.clone(), slot::Column::StartsAt)).gte(from - MAX_SLOT_LENGTH))
-        .and_where(Expr::col((other.clone(), slot::Column::StartsAt)).lt(own(slot::Column::EndsAt)))
-        .and_where(Expr::col((other, slot::Column::EndsAt)).gt(own(slot::Column::StartsAt)))
-        .to_owned();
-    let absent = Query::select()
-        .expr(Expr::val(1))
-        .from(absence::Entity)
-        .and_where(Expr::col((absence::Entity, absence::Column::StaffId)).eq(own(slot::Column::CounsellorId)))
-        .and_where(Expr::col((absence::Entity, absence::Column::StartsAt)).lt(own(slot::Column::EndsAt)))
-        .and_where(Expr::col((absence::Entity, absence::Column::EndsAt)).gt(own(slot::Column::StartsAt)))
-        .to_owned();
-    let closed = Query::select()
-        .expr(Expr::val(1))
-        .from(closure::Entity)
-        .cond_where(
-            Condition::any()
-                .add(Expr::col((closure::Entity, closure::Column::UnitId)).eq(own(slot::Column::UnitId)))
-                .add(Expr::col((closure::Entity, closure::Column::UnitId)).is_null()),
-        )
-        .and_where(Expr::col((closure::Entity, closure::Column::StartsAt)).lt(own(slot::Column::EndsAt)))
-        .and_where(Expr::col((closure::Entity, closure::Column::EndsAt)).gt(own(slot::Column::StartsAt)))
-        .to_owned();
     let mut query = slot::Entity::find()
         .filter(slot::Column::UnitId.eq(unit_id))
         .filter(slot::Column::Kind.eq(SlotKind::Regular))
         .filter(slot::Column::StartsAt.gte(from))
         .filter(slot::Column::StartsAt.lt(to))
-        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)))
-        .filter(slot::Column::CounsellorId.is_in(counsellor_ids.iter().copied()))
-        .filter(Expr::exists(busy).not())
-        .filter(Expr::exists(absent).not())
-        .filter(Expr::exists(closed).not());
+        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)));
+    if let Some(ids) = counsellor_ids {
+        query = query.filter(slot::Column::CounsellorId.is_in(ids.iter().copied()));
+    }
     if let Some((starts_at, id)) = after {
         query = query.filter(
             slot::Column::StartsAt.gt(starts_at).or(slot::Column::StartsAt.eq(starts_at).and(slot::Column::Id.gt(id))),
         );
     }
     let rows = query.order_by_asc(slot::Column::StartsAt).order_by_asc(slot::Column::Id).limit(page).all(db).await?;
+    Ok(rows.into_iter().map(slot_record).collect())
+}
+
+/// Booked slots of the counsellors that overlap `[from, to)`.
+///
+/// # Errors
+/// Database failures.
+pub async fn booked_overlapping<C: ConnectionTrait>(
+    db: &C,
+    counsellor_ids: &[i32],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = slot::Entity::find()
+        .filter(slot::Column::CounsellorId.is_in(counsellor_ids.iter().copied()))
+        .filter(slot::Column::BookedCount.gt(0))
+        .filter(slot::Column::StartsAt.gte(from - MAX_SLOT_LENGTH))
+        .filter(slot::Column::StartsAt.lt(to))
+        .filter(slot::Column::EndsAt.gt(from))
+        .all(db)
+        .await?;
     Ok(rows.into_iter().map(slot_record).collect())
 }
 
