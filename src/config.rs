@@ -56,6 +56,12 @@ pub struct Settings {
     #[arg(long, env = "TERMINBUCH_DEMO_SEED", global = true)]
     pub demo_seed: Option<bool>,
 
+    /// How long a valid API token and its owner's roles are kept in memory, in milliseconds
+    /// (0: look them up on every request). A revoked token or changed role takes effect after it.
+    #[arg(long, env = "TERMINBUCH_TOKEN_CACHE_MS", default_value_t = 2000, global = true,
+          value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub token_cache_ms: u64,
+
     /// Send `Secure` cookies (turn off only for plain-http development).
     #[arg(long, env = "TERMINBUCH_SECURE_COOKIES", default_value_t = false, global = true)]
     pub secure_cookies: bool,
@@ -188,6 +194,7 @@ impl Settings {
             data_dir: std::env::temp_dir(),
             demo_seed: Some(false),
             secure_cookies: false,
+            token_cache_ms: 2000,
             mail: MailSettings::for_tests(),
         }
     }

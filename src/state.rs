@@ -17,6 +17,8 @@ pub struct AppState {
     pub calendar: Arc<HolidayCalendar>,
     /// Wakes the email dispatcher after a change queued emails.
     pub mail: crate::mail::Nudge,
+    /// API tokens seen in the last moments.
+    pub tokens: crate::services::auth::TokenCache,
 }
 
 impl AppState {

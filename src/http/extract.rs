@@ -39,7 +39,7 @@ impl FromRequestParts<AppState> for Auth {
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or_else(ApiError::unauthorized)?;
-        match auth::authenticate_token(&state.db, token).await? {
+        match auth::authenticate_token(&state.db, &state.tokens, token).await? {
             Some(actor) => Ok(Self(actor)),
             None => Err(ApiError::unauthorized()),
         }

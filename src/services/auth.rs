@@ -64,15 +64,45 @@ pub async fn create_token(
     Ok(token)
 }
 
+/// Valid tokens recently seen, with their actor, for a short while: an integration that sends
+/// many requests in a burst does not look up its token, its owner and their roles for each.
+/// A revoked token, a deactivated owner or a changed role takes effect once the entry expires
+/// (`TERMINBUCH_TOKEN_CACHE_MS`, 2 s by default; 0 turns the cache off). Unknown tokens are
+/// never cached.
+#[derive(Clone)]
+pub struct TokenCache(Option<moka::sync::Cache<String, Actor>>);
+
+impl TokenCache {
+    /// A cache keeping entries for `lifetime` (none at all for zero).
+    pub fn new(lifetime: std::time::Duration) -> Self {
+        Self(
+            (!lifetime.is_zero())
+                .then(|| moka::sync::Cache::builder().max_capacity(10_000).time_to_live(lifetime).build()),
+        )
+    }
+}
+
 /// The actor a bearer token belongs to, if the token is valid.
 ///
 /// # Errors
 /// Database failures.
-pub async fn authenticate_token(db: &DatabaseConnection, token: &str) -> Result<Option<Actor>, ServiceError> {
+pub async fn authenticate_token(
+    db: &DatabaseConnection,
+    cache: &TokenCache,
+    token: &str,
+) -> Result<Option<Actor>, ServiceError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
-    Ok(directory::actor_for_token_hash(db, &token_hash(token)).await?)
+    let hash = token_hash(token);
+    if let Some(actor) = cache.0.as_ref().and_then(|c| c.get(&hash)) {
+        return Ok(Some(actor));
+    }
+    let actor = directory::actor_for_token_hash(db, &hash).await?;
+    if let (Some(cache), Some(actor)) = (&cache.0, &actor) {
+        cache.insert(hash, actor.clone());
+    }
+    Ok(actor)
 }
 
 /// The actor for a login and password, if they match an active staff member.

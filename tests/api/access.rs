@@ -78,3 +78,24 @@ async fn only_unit_leads_change_counselling_hours_and_only_admins_add_staff() {
     let body: serde_json::Value = created.json().await.unwrap();
     assert!(body["generated_password"].as_str().unwrap().len() >= 10);
 }
+
+#[tokio::test]
+async fn a_deactivated_staff_members_token_stops_working_once_the_token_cache_expires() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| s.token_cache_ms = 300).await;
+    let desk = app.token_for("empfang.ads", "front_desk", Some("ads")).await;
+    assert_eq!(app.get_as(&desk, "/api/v1/bookings?unit=ads").await.status(), StatusCode::OK);
+    let backend = app.db.get_database_backend();
+    let sql = "UPDATE staff SET active = false WHERE login = 'empfang.ads'";
+    app.db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    // Within the cache's lifetime the token may still be served; after it, it is not.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let refused = app.get_as(&desk, "/api/v1/bookings?unit=ads").await;
+    assert_problem(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+
+    let strict = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| s.token_cache_ms = 0).await;
+    let desk = strict.token_for("empfang.ads", "front_desk", Some("ads")).await;
+    assert_eq!(strict.get_as(&desk, "/api/v1/bookings?unit=ads").await.status(), StatusCode::OK);
+    strict.db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
+    let refused = strict.get_as(&desk, "/api/v1/bookings?unit=ads").await;
+    assert_problem(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
