@@ -122,7 +122,7 @@ async fn free_slots(
         daypart: availability::Daypart::parse(&q.daypart),
         limit: u32::try_from(shown).unwrap_or(u32::MAX),
     };
-    Ok(availability::free_slots(deps, unit, &query).await?)
+    availability::free_slots(deps, unit, &query).await
 }
 
 /// What the staff member typed; kept as typed so a failed attempt shows it again.

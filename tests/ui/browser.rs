@@ -159,6 +159,15 @@ impl Browser {
         panic!("no new page loaded after Enter; still on {}", self.path().await);
     }
 
+    /// Sets an input's or select's value by script: date and time inputs take typed text in
+    /// the browser locale's format, which a test should not depend on.
+    pub async fn set_value(&self, id: &str, value: &str) {
+        self.client
+            .execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(value)])
+            .await
+            .expect("set value");
+    }
+
     /// Tabs to `id` and types `text` there.
     pub async fn type_into(&self, id: &str, text: &str) {
         self.tab_to(id).await;

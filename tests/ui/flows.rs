@@ -164,6 +164,48 @@ async fn a_slot_taken_meanwhile_offers_the_next_slots_and_keeps_what_was_typed()
 }
 
 #[tokio::test]
+async fn an_appointment_at_another_time_is_booked_by_keyboard_and_a_clash_is_named_at_the_field() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in(&app, &browser).await;
+    browser.tab_to("other-time").await;
+    browser.enter().await;
+    assert_eq!(browser.path().await, "/book/details");
+    browser.assert_accessible("other time, empty").await;
+    browser.assert_fits_320().await;
+
+    submit_booking(&browser).await;
+    assert!(browser.text_of("#error-summary").await.contains("Datum"), "the date is asked for");
+    browser.assert_accessible("other time, error").await;
+
+    // Wednesday 25 November 2026, 15:00: outside the counselling hours, which is fine ad hoc.
+    browser.set_value("date", "2026-11-25").await;
+    browser.set_value("time", "15:00").await;
+    browser.type_into("name", "Herr Spät").await;
+    browser.assert_accessible("other time, filled").await;
+    submit_booking(&browser).await;
+    assert!(browser.path().await.ends_with("/booked"), "{}", browser.path().await);
+    let script = browser.text_of("#readback").await;
+    assert!(script.contains("25. November 2026") && script.contains("15:00 Uhr"), "{script}");
+
+    // The same counsellor at an overlapping time: refused, named at the time field.
+    browser.goto(&format!("{}/book/details?unit=ads", app.address)).await;
+    browser.set_value("date", "2026-11-25").await;
+    browser.set_value("time", "15:30").await;
+    browser.type_into("name", "Frau Gleichzeitig").await;
+    submit_booking(&browser).await;
+    let time = browser.client.find(Locator::Id("time")).await.expect("time field");
+    assert_eq!(time.attr("aria-invalid").await.expect("attr").as_deref(), Some("true"));
+    assert!(
+        browser.text_of("#time-error").await.contains("zu dieser Zeit schon einen Termin"),
+        "the clash, at the field"
+    );
+    let name = browser.client.find(Locator::Id("name")).await.expect("name");
+    assert_eq!(name.prop("value").await.expect("value").as_deref(), Some("Frau Gleichzeitig"), "typed data kept");
+    browser.assert_accessible("other time, counsellor busy").await;
+}
+
+#[tokio::test]
 async fn a_forged_form_without_csrf_token_is_refused_in_the_browser() {
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;

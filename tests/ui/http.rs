@@ -156,3 +156,57 @@ async fn repeated_failed_logins_are_throttled_even_with_the_right_password() {
     assert_eq!(response.status(), StatusCode::OK, "no redirect: still on the login page");
     assert!(response.text().await.unwrap().contains("Zu viele Fehlversuche"));
 }
+
+/// Rewrites the stored session behind `cookie` (`terminbuch_session=ID`): its values with
+/// `change`, and its expiry when `expires_at` is given.
+async fn change_stored_session(
+    app: &UiApp,
+    cookie: &str,
+    change: impl FnOnce(&mut serde_json::Value),
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let id = cookie.trim_start_matches("terminbuch_session=");
+    let backend = app.db.get_database_backend();
+    let select =
+        Statement::from_sql_and_values(backend, "SELECT data, expires_at FROM sessions WHERE id = ?", [id.into()]);
+    let row = app.db.query_one_raw(select).await.expect("query").expect("the session is stored");
+    let mut data: serde_json::Value =
+        serde_json::from_str(&row.try_get::<String>("", "data").expect("data")).expect("json");
+    change(&mut data);
+    let expires_at = expires_at.unwrap_or(row.try_get("", "expires_at").expect("expiry"));
+    let update = Statement::from_sql_and_values(
+        backend,
+        "UPDATE sessions SET data = ?, expires_at = ? WHERE id = ?",
+        [data.to_string().into(), expires_at.into(), id.into()],
+    );
+    app.db.execute_raw(update).await.expect("update the session");
+}
+
+#[tokio::test]
+async fn a_session_ends_after_30_idle_minutes() {
+    let app = spawn().await;
+    let client = client();
+    let cookie = session_cookie(&log_in(&app, &client).await).expect("session cookie");
+    assert_eq!(client.get(format!("{}/book", app.address)).send().await.unwrap().status(), StatusCode::OK);
+    // The last request was 31 minutes ago: the expiry it set lies a minute in the past.
+    let expired = chrono::Utc::now() - chrono::TimeDelta::minutes(1);
+    change_stored_session(&app, &cookie, |_| {}, Some(expired)).await;
+    let response = client.get(format!("{}/book", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+}
+
+#[tokio::test]
+async fn a_session_ends_ten_hours_after_login_even_when_in_use() {
+    let app = spawn().await;
+    let client = client();
+    let cookie = session_cookie(&log_in(&app, &client).await).expect("session cookie");
+    assert_eq!(client.get(format!("{}/book", app.address)).send().await.unwrap().status(), StatusCode::OK);
+    // Logged in ten hours and a minute ago, active until now.
+    let at = (chrono::Utc::now() - chrono::TimeDelta::minutes(10 * 60 + 1)).timestamp();
+    change_stored_session(&app, &cookie, |data| data["login"]["at"] = serde_json::json!(at), None).await;
+    let response = client.get(format!("{}/book", app.address)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/login");
+}

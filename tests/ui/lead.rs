@@ -29,11 +29,7 @@ async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
 
 /// Sets an input's or select's value (dates and times, whose typed form depends on the locale).
 async fn set(browser: &Browser, id: &str, value: &str) {
-    browser
-        .client
-        .execute("document.getElementById(arguments[0]).value = arguments[1];", vec![json!(id), json!(value)])
-        .await
-        .expect("set value");
+    browser.set_value(id, value).await;
 }
 
 /// Waits (up to 10 s) until the element `css` exists and its text contains `needle`: a form
