@@ -7,6 +7,7 @@ use super::bookings::Book;
 use crate::domain::access::Role;
 use crate::domain::records::{Slot, StaffMember, Unit};
 use crate::domain::time::{day_bounds, local_date};
+use crate::store::schedule::{Blocked, BlockedBy};
 use crate::store::{directory, schedule, slots};
 
 /// Largest number of slots one search returns.
@@ -98,20 +99,19 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
             slots::free_candidates(deps.db, unit.id, Some(&ids), window_from, window_to, after, page_size).await?;
         let (Some(first), Some(last)) = (page.first(), page.last()) else { break };
         let span_end = page.iter().map(|s| s.ends_at).max().unwrap_or(last.ends_at);
-        let busy = slots::booked_overlapping(deps.db, &ids, first.starts_at, span_end).await?;
-        let absences = schedule::absences_overlapping(deps.db, &ids, first.starts_at, span_end).await?;
-        let closures = schedule::closures_overlapping(deps.db, unit.id, first.starts_at, span_end).await?;
-        let overlaps = |s: &Slot, from, to| s.starts_at < to && from < s.ends_at;
+        let blocked = schedule::blocked_overlapping(deps.db, unit.id, &ids, first.starts_at, span_end).await?;
+        let blocks = |slot: &Slot, b: &Blocked| {
+            b.starts_at < slot.ends_at
+                && slot.starts_at < b.ends_at
+                && b.staff_id.is_none_or(|staff| staff == slot.counsellor_id)
+                && b.by != BlockedBy::Booking(slot.id)
+        };
         for slot in &page {
             let in_hours =
                 query.daypart.is_none_or(|part| part.contains(slot.starts_at.with_timezone(&deps.tz).hour()));
             let free = in_hours
                 && !deps.calendar.is_closed(local_date(slot.starts_at, deps.tz))
-                && !busy.iter().any(|b| {
-                    b.id != slot.id && b.counsellor_id == slot.counsellor_id && overlaps(slot, b.starts_at, b.ends_at)
-                })
-                && !absences.iter().any(|a| a.staff_id == slot.counsellor_id && overlaps(slot, a.starts_at, a.ends_at))
-                && !closures.iter().any(|c| overlaps(slot, c.starts_at, c.ends_at));
+                && !blocked.iter().any(|b| blocks(slot, b));
             if free && let Some(counsellor) = counsellors.iter().find(|c| c.id == slot.counsellor_id) {
                 found.push(FreeSlot { slot: slot.clone(), counsellor: counsellor.clone() });
                 if found.len() == limit {

@@ -239,19 +239,22 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
     unit_id: i32,
     role: Option<Role>,
 ) -> Result<Vec<StaffMember>, StoreError> {
-    let mut query = membership::Entity::find().filter(membership::Column::UnitId.eq(unit_id));
+    // The members with the role, joined (one query); then all their memberships (one more).
+    let member_of = sea_orm::RelationDef::from(
+        membership::Entity::belongs_to(staff::Entity).from(membership::Column::StaffId).to(staff::Column::Id),
+    )
+    .rev();
+    let mut query = staff::Entity::find()
+        .join(JoinType::InnerJoin, member_of)
+        .filter(membership::Column::UnitId.eq(unit_id))
+        .filter(staff::Column::Active.eq(true));
     if let Some(role) = role {
         query = query.filter(membership::Column::Role.eq(role_row(role)));
     }
-    let mut ids: Vec<i32> = query.all(db).await?.into_iter().map(|m| m.staff_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows = staff::Entity::find()
-        .filter(staff::Column::Id.is_in(ids.iter().copied()))
-        .filter(staff::Column::Active.eq(true))
-        .order_by_asc(staff::Column::DisplayName)
-        .all(db)
-        .await?;
+    let mut rows = query.order_by_asc(staff::Column::DisplayName).order_by_asc(staff::Column::Id).all(db).await?;
+    // A member with several roles in the unit is listed once.
+    rows.dedup_by_key(|row| row.id);
+    let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
     // All their memberships in one query rather than one per member (the free-slot search runs
     // this on every request).
     let mut memberships: HashMap<i32, Vec<(i32, Role)>> = HashMap::new();

@@ -109,6 +109,89 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
     Ok(rows.into_iter().map(absence_record).collect())
 }
 
+/// Why a counsellor cannot take a slot at some time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockedBy {
+    /// Another booked slot of the counsellor (its id).
+    Booking(i32),
+    Absence,
+    /// A closure of the unit or the whole department: it blocks every counsellor.
+    Closure,
+}
+
+/// One interval in which `staff_id` (or with `None` everyone) is not free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Blocked {
+    pub by: BlockedBy,
+    pub staff_id: Option<i32>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+/// Everything that blocks the counsellors of `unit_id` in `[from, to)`, in one query: their
+/// booked slots, their absences and the closures of the unit and the department. The free-slot
+/// search runs it once per page of candidates.
+///
+/// # Errors
+/// Database failures.
+pub async fn blocked_overlapping<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    counsellor_ids: &[i32],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Blocked>, StoreError> {
+    let backend = db.get_database_backend();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let mut param = |value: sea_orm::Value| {
+        values.push(value);
+        if backend == DbBackend::Postgres { format!("${}", values.len()) } else { "?".to_owned() }
+    };
+    let ids = |param: &mut dyn FnMut(sea_orm::Value) -> String| {
+        counsellor_ids.iter().map(|id| param((*id).into())).collect::<Vec<_>>().join(", ")
+    };
+    // No slot is longer than MAX_SLOT_LENGTH: the lower bound lets the index narrow the scan.
+    let busy = format!(
+        "SELECT 1 AS kind, id AS slot_id, counsellor_id AS staff_id, starts_at, ends_at FROM slots \
+         WHERE counsellor_id IN ({}) AND booked_count > 0 AND starts_at >= {} AND starts_at < {} AND ends_at > {}",
+        ids(&mut param),
+        param((from - super::slots::MAX_SLOT_LENGTH).into()),
+        param(to.into()),
+        param(from.into()),
+    );
+    let absent = format!(
+        "SELECT 2, NULL, staff_id, starts_at, ends_at FROM absences \
+         WHERE staff_id IN ({}) AND starts_at < {} AND ends_at > {}",
+        ids(&mut param),
+        param(to.into()),
+        param(from.into()),
+    );
+    let closed = format!(
+        "SELECT 3, NULL, NULL, starts_at, ends_at FROM closures \
+         WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {} AND ends_at > {}",
+        param(unit_id.into()),
+        param(to.into()),
+        param(from.into()),
+    );
+    let sql = format!("{busy} UNION ALL {absent} UNION ALL {closed}");
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter()
+        .map(|row| {
+            let by = match row.try_get::<i32>("", "kind")? {
+                1 => BlockedBy::Booking(row.try_get("", "slot_id")?),
+                2 => BlockedBy::Absence,
+                _ => BlockedBy::Closure,
+            };
+            Ok(Blocked {
+                by,
+                staff_id: row.try_get("", "staff_id")?,
+                starts_at: row.try_get("", "starts_at")?,
+                ends_at: row.try_get("", "ends_at")?,
+            })
+        })
+        .collect()
+}
+
 /// What a schedule lock covers: a counsellor's time (absences) or a unit's (closures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {

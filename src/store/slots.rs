@@ -223,27 +223,6 @@ pub async fn free_candidates<C: ConnectionTrait>(
     Ok(rows.into_iter().map(slot_record).collect())
 }
 
-/// Booked slots of the counsellors that overlap `[from, to)`.
-///
-/// # Errors
-/// Database failures.
-pub async fn booked_overlapping<C: ConnectionTrait>(
-    db: &C,
-    counsellor_ids: &[i32],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Slot>, StoreError> {
-    let rows = slot::Entity::find()
-        .filter(slot::Column::CounsellorId.is_in(counsellor_ids.iter().copied()))
-        .filter(slot::Column::BookedCount.gt(0))
-        .filter(slot::Column::StartsAt.gte(from - MAX_SLOT_LENGTH))
-        .filter(slot::Column::StartsAt.lt(to))
-        .filter(slot::Column::EndsAt.gt(from))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(slot_record).collect())
-}
-
 fn slot_record(row: slot::Model) -> Slot {
     Slot {
         id: row.id,
