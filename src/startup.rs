@@ -74,24 +74,31 @@ pub async fn bootstrap(settings: &Settings, deps: &Dependencies) -> anyhow::Resu
     // Several processes starting at once on one PostgreSQL (a rolling deploy) take turns, so
     // they neither apply a migration twice nor create two first admins; the lock is held by a
     // transaction of its own and released when it ends.
-    let turn = store::bootstrap_turn(&deps.db).await.context("waiting for other processes' start-up")?;
-    let report = migrate_and_seed(settings, deps).await;
-    if let Some(turn) = turn {
-        turn.commit().await.context("ending the start-up turn")?;
+    // Everything runs on the turn's own connection: no second connection is opened at start.
+    match store::bootstrap_turn(&deps.db).await.context("waiting for other processes' start-up")? {
+        Some(turn) => {
+            let report = migrate_and_seed(settings, &deps.clock, &turn).await?;
+            turn.commit().await.context("ending the start-up turn")?;
+            Ok(report)
+        }
+        None => migrate_and_seed(settings, &deps.clock, &deps.db).await,
     }
-    report
 }
 
-async fn migrate_and_seed(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Bootstrap> {
-    Migrator::up(&deps.db, None).await.context("applying database migrations")?;
+async fn migrate_and_seed<'c, C>(settings: &Settings, clock: &Clock, db: &'c C) -> anyhow::Result<Bootstrap>
+where
+    C: sea_orm::ConnectionTrait,
+    &'c C: sea_orm::IntoDatabaseExecutor<'c>,
+{
+    Migrator::up(db, None).await.context("applying database migrations")?;
     let mut report = Bootstrap::default();
     let seed_demo = settings.demo_seed.unwrap_or_else(|| settings.uses_embedded_default());
-    if seed_demo && directory::count_units(&deps.db).await? == 0 {
-        let today = crate::domain::time::local_date(deps.clock.now(), settings.time_zone);
-        seed::demo(&deps.db, &deps.clock, today).await.context("seeding demo data")?;
+    if seed_demo && directory::count_units(db).await? == 0 {
+        let today = crate::domain::time::local_date(clock.now(), settings.time_zone);
+        seed::demo(db, clock, today).await.context("seeding demo data")?;
         report.seeded = true;
     }
-    report.first_admin = auth::ensure_first_admin(&deps.db, &deps.clock).await.context("creating the first admin")?;
+    report.first_admin = auth::ensure_first_admin(db, clock).await.context("creating the first admin")?;
     Ok(report)
 }
 

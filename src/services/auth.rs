@@ -141,8 +141,8 @@ static STAND_IN_HASH: std::sync::LazyLock<String> =
 ///
 /// # Errors
 /// Database failures.
-pub async fn ensure_first_admin(
-    db: &DatabaseConnection,
+pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
+    db: &C,
     clock: &Clock,
 ) -> Result<Option<(String, String)>, ServiceError> {
     if directory::count_admins(db).await? > 0 {

@@ -3,7 +3,7 @@
 //! Phone numbers are in the city's format but fictional; no real person's name is used.
 
 use chrono::{NaiveDate, NaiveTime};
-use sea_orm::DatabaseConnection;
+use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use crate::clock::Clock;
@@ -130,7 +130,7 @@ pub struct Seeded {
 ///
 /// # Errors
 /// Database failures.
-pub async fn demo(db: &DatabaseConnection, clock: &Clock, valid_from: NaiveDate) -> Result<Seeded, ServiceError> {
+pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDate) -> Result<Seeded, ServiceError> {
     let now = clock.now();
     let mut seeded = Seeded::default();
     let location =
