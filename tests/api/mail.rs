@@ -62,6 +62,18 @@ pub async fn book(app: &TestApp, unit: &str, starts_at: &str, email: &str, langu
 
 /// Waits until the booking's email number `index` is in `state`; returns the emails.
 pub async fn wait_for_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
+    poll_state(app, booking, index, state, None).await
+}
+
+/// Polls the booking's emails until number `index` is in `state`, moving the fixed clock on by
+/// `advance` between looks when given (so backed-off retries become due); returns the emails.
+pub async fn poll_state(
+    app: &TestApp,
+    booking: &Value,
+    index: usize,
+    state: &str,
+    advance: Option<TimeDelta>,
+) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let emails = emails_of(app, booking).await;
@@ -69,7 +81,10 @@ pub async fn wait_for_state(app: &TestApp, booking: &Value, index: usize, state:
             return emails;
         }
         assert!(tokio::time::Instant::now() < deadline, "email {index} never became {state}: {emails:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        if let Some(step) = advance {
+            app.clock.advance(step);
+        }
+        tokio::time::sleep(Duration::from_millis(if advance.is_some() { 100 } else { 20 })).await;
     }
 }
 

@@ -11,7 +11,7 @@ use terminbuch::mail::Dispatcher;
 use terminbuch::store::bookings;
 
 use crate::helpers::TestApp;
-use crate::mail::{book, emails_of, spawn_with_slow_poll, spawn_with_smtp, summary, wait_for_state};
+use crate::mail::{book, emails_of, poll_state, spawn_with_slow_poll, spawn_with_smtp, summary, wait_for_state};
 use crate::smtp_sink::{Plan, Received, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -24,16 +24,7 @@ async fn let_it_poll() {
 /// Moves the fixed clock on in one-second steps until the booking's email number `index` is in
 /// `state` (a backed-off retry becomes due after at most 1 s in tests); returns the emails.
 async fn advance_until_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let emails = emails_of(app, booking).await;
-        if emails.get(index).is_some_and(|e| e["state"] == state) {
-            return emails;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "email {index} never became {state}: {emails:?}");
-        app.clock.advance(TimeDelta::seconds(1));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    poll_state(app, booking, index, state, Some(TimeDelta::seconds(1))).await
 }
 
 /// Waits until the sink has seen `n` transactions (accepted or refused).
@@ -106,10 +97,9 @@ async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time(
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change"), json!("reminder")]);
 }
 
-#[tokio::test]
-async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its_own() {
-    // Arrange: the reminder for Tuesday 1 December, 10:00 is queued but the mail server asks to
-    // try again later.
+/// A booking of Tuesday 1 December 2026, 10:00 whose confirmation went out and whose reminder
+/// is queued and waiting to be retried: the mail server asked to try again later.
+async fn reminder_retrying() -> (SmtpSink, TestApp, Value) {
     let sink = SmtpSink::start().await;
     let app = spawn_with_smtp(sink.addr.port()).await;
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
@@ -117,6 +107,14 @@ async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its
     sink.plan(Plan::Reply("451 4.3.0 please try again later"));
     app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
     wait_for_state(&app, &booking, 1, "retrying").await;
+    (sink, app, booking)
+}
+
+#[tokio::test]
+async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its_own() {
+    // Arrange: the reminder for Tuesday 1 December, 10:00 is queued but the mail server asks to
+    // try again later.
+    let (sink, app, booking) = reminder_retrying().await;
 
     // Act: moved meanwhile to Thursday 3 December, 10:00 (still more than 24 hours ahead).
     move_booking(&app, &booking, "2026-12-03T10:00").await;
@@ -253,13 +251,7 @@ async fn a_confirmation_that_could_not_go_out_before_the_appointment_began_is_sk
 #[tokio::test]
 async fn a_reminder_that_could_not_go_out_before_the_appointment_began_is_skipped() {
     // Arrange: the reminder of Tuesday 1 December, 10:00 meets a busy mail server.
-    let sink = SmtpSink::start().await;
-    let app = spawn_with_smtp(sink.addr.port()).await;
-    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
-    sink.wait_for(1, WAIT).await;
-    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
-    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
-    wait_for_state(&app, &booking, 1, "retrying").await;
+    let (sink, app, booking) = reminder_retrying().await;
 
     // Act: the retry comes after the appointment has begun.
     app.clock.advance(TimeDelta::days(1));
