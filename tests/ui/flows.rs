@@ -135,6 +135,26 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
     browser.enter().await;
     browser.assert_accessible("day list").await;
     browser.assert_fits_320().await;
+
+    // A search that finds nothing.
+    browser.goto(&format!("{}/bookings?q=niemand", app.address)).await;
+    assert!(browser.text_of("#results-title + p").await.contains("Keine Termine gefunden"));
+    browser.assert_accessible("search, no results").await;
+
+    // The same pages in English.
+    browser.goto(&format!("{}/lang?to=en&back=/book", app.address)).await;
+    assert_eq!(browser.path().await, "/book");
+    assert_eq!(
+        browser.client.find(Locator::Css("html")).await.expect("html").attr("lang").await.expect("attr").as_deref(),
+        Some("en")
+    );
+    browser.assert_accessible("book, English").await;
+    open_first_slot(&browser).await;
+    submit_booking(&browser).await;
+    assert!(browser.text_of("#error-summary").await.contains("name or pseudonym"), "errors in English");
+    browser.assert_accessible("details, error, English").await;
+    browser.goto(&format!("{}/bookings/{reference}", app.address)).await;
+    browser.assert_accessible("booking details, English").await;
 }
 
 #[tokio::test]
