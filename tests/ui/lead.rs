@@ -27,11 +27,6 @@ async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
     assert_eq!(browser.path().await, "/book", "{login} is logged in");
 }
 
-/// Sets an input's or select's value (dates and times, whose typed form depends on the locale).
-async fn set(browser: &Browser, id: &str, value: &str) {
-    browser.set_value(id, value).await;
-}
-
 /// Waits (up to 10 s) until the element `css` exists and its text contains `needle`: a form
 /// submitted with Enter may still be loading when the next command runs.
 async fn wait_text(browser: &Browser, css: &str, needle: &str) {
@@ -133,15 +128,15 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     browser.assert_accessible("hours, rule error").await;
 
     // An invalid rule is refused at the field, in German.
-    set(&browser, "rule-weekday", "4").await;
-    set(&browser, "rule-start", "11:00").await;
-    set(&browser, "rule-end", "10:00").await;
+    browser.set_value("rule-weekday", "4").await;
+    browser.set_value("rule-start", "11:00").await;
+    browser.set_value("rule-end", "10:00").await;
     press_button(&browser, "rule-preview").await;
     wait_text(&browser, "#error-summary", "Beginn vor Ende").await;
 
     // Preview, then save.
-    set(&browser, "rule-start", "09:00").await;
-    set(&browser, "rule-end", "11:00").await;
+    browser.set_value("rule-start", "09:00").await;
+    browser.set_value("rule-end", "11:00").await;
     browser.assert_accessible("hours, rule filled").await;
     press_button(&browser, "rule-preview").await;
     wait_text(&browser, "#preview", "09:00").await;
@@ -154,10 +149,10 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
 
     // Changing the rule of a booked slot warns about the booking.
     browser.goto(&format!("{}/hours?unit=ads&edit={rule_id}", app.address)).await;
-    set(&browser, "rule-start", "06:00").await;
-    set(&browser, "rule-end", "07:00").await;
-    set(&browser, "rule-slot", "30").await;
-    set(&browser, "rule-buffer", "0").await;
+    browser.set_value("rule-start", "06:00").await;
+    browser.set_value("rule-end", "07:00").await;
+    browser.set_value("rule-slot", "30").await;
+    browser.set_value("rule-buffer", "0").await;
     press_button(&browser, "rule-preview").await;
     wait_text(&browser, "#affected", &reference(&booking)).await;
     browser.assert_accessible("hours, change preview with affected bookings").await;
@@ -178,9 +173,9 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     browser.assert_accessible("hours, absence error").await;
     let day = booking.starts_at.with_timezone(&Berlin).date_naive();
     let iso = format!("{}-{:02}-{:02}", day.year(), day.month(), day.day());
-    set(&browser, "absence-counsellor", &booking.counsellor_id.to_string()).await;
-    set(&browser, "absence-from", &iso).await;
-    set(&browser, "absence-to", &iso).await;
+    browser.set_value("absence-counsellor", &booking.counsellor_id.to_string()).await;
+    browser.set_value("absence-from", &iso).await;
+    browser.set_value("absence-to", &iso).await;
     browser.type_into("absence-reason", "Fortbildung").await;
     press_button(&browser, "absence-preview").await;
     wait_text(&browser, "#saved", "noch nicht gespeichert").await;
@@ -196,8 +191,8 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     browser.assert_accessible("hours, absence saved with affected bookings").await;
 
     // A closure of the unit.
-    set(&browser, "closure-from", &iso).await;
-    set(&browser, "closure-to", &iso).await;
+    browser.set_value("closure-from", &iso).await;
+    browser.set_value("closure-to", &iso).await;
     focus(&browser, "closure-reason").await;
     browser.press("Betriebsausflug").await;
     focus(&browser, "closure-save").await;
@@ -244,7 +239,7 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     browser.assert_accessible("staff, error").await;
     browser.type_into("staff-name", "Neue Beraterin").await;
     browser.type_into("staff-login", "neu.beraterin").await;
-    set(&browser, "staff-unit", "tests").await;
+    browser.set_value("staff-unit", "tests").await;
     browser.assert_accessible("staff, filled").await;
     press_button(&browser, "staff-save").await;
     wait_text(&browser, "#saved", "Passwort").await;
