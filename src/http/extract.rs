@@ -1,23 +1,102 @@
 //! Extractors that fail with problem+json: JSON bodies, query strings, paths, and the caller.
 
-use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::header;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::de::DeserializeOwned;
 
-use super::error::ApiError;
+use super::error::{ApiError, FieldError};
 use crate::domain::access::Actor;
 use crate::services::auth;
 use crate::state::AppState;
 
-/// `axum::Json` whose rejections are problem documents.
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON body whose failures are problem documents. A value of the wrong type or an unknown
+/// enum value is a 422 naming the field (`citizen.language`), like any other invalid field;
+/// broken JSON is a 400, a missing or other content type a 415.
+#[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
-/// `axum::extract::Query` whose rejections are problem documents.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected a request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await?;
+        let mut json = serde_json::Deserializer::from_slice(&bytes);
+        let malformed = |err: &serde_json::Error| {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {err}"))
+        };
+        match serde_path_to_error::deserialize(&mut json) {
+            Ok(value) => json.end().map(|()| Self(value)).map_err(|err| malformed(&err)),
+            Err(err) if err.inner().is_data() => {
+                Err(ApiError::validation(vec![field_error(err.path(), without_position(err.inner()))]))
+            }
+            Err(err) => Err(malformed(err.inner())),
+        }
+    }
+}
+
+/// A query string whose failures are 400 problem documents naming the parameter.
+#[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let params = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(params).map(Self).map_err(|err| {
+            let problem = field_error(err.path(), err.inner().to_string());
+            let detail = format!("query parameter {}: {}", problem.field, problem.message);
+            ApiError::Problem {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_query".into(),
+                detail,
+                errors: vec![problem],
+            }
+        })
+    }
+}
+
+/// `application/json` or any `application/*+json`, parameters ignored.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// serde_json's message without its " at line 1 column 42" suffix.
+fn without_position(err: &serde_json::Error) -> String {
+    let text = err.to_string();
+    let suffix = format!(" at line {} column {}", err.line(), err.column());
+    text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_owned)
+}
+
+/// The field a deserialisation error is about. A missing field is reported at its parent's
+/// path by serde, so its own name is taken from the message.
+fn field_error(path: &serde_path_to_error::Path, message: String) -> FieldError {
+    let parent = path.to_string();
+    let parent = if parent == "." { String::new() } else { parent };
+    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
+    let field = match (missing, parent.is_empty()) {
+        (Some(name), true) => name.to_owned(),
+        (Some(name), false) => format!("{parent}.{name}"),
+        (None, _) if parent.is_empty() => "body".to_owned(),
+        (None, _) => parent,
+    };
+    let message = if missing.is_some() { "is required".to_owned() } else { message };
+    FieldError { field, message }
+}
 
 /// `axum::extract::Path` whose rejections are problem documents.
 #[derive(Debug, FromRequestParts)]

@@ -62,7 +62,12 @@ pub async fn regenerate_unit(
     Ok(result)
 }
 
-pub(crate) async fn regenerate_unit_in<C: ConnectionTrait>(
+/// [`regenerate_unit`] inside the caller's write transaction (a lead's change of hours, or a
+/// test holding a regeneration open). Waits for any other regeneration of the unit first.
+///
+/// # Errors
+/// Database failures.
+pub async fn regenerate_unit_in<C: ConnectionTrait>(
     db: &C,
     calendar: &HolidayCalendar,
     tz: Tz,
@@ -75,6 +80,7 @@ pub(crate) async fn regenerate_unit_in<C: ConnectionTrait>(
     let (_, range_end) = day_bounds(until, tz);
     let range_start = range_start.max(now);
     let mut report = Regenerated::default();
+    schedule::lock_unit_slots(db, unit_id).await?;
     for rule in schedule::list_rules(db, unit_id).await? {
         let weekly = weekly_rule(&rule)?;
         let wanted: Vec<TimeSlot> = weekly

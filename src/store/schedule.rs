@@ -235,6 +235,24 @@ pub async fn lock_scope<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Serialises regenerations of one unit's slots (a lead saving hours, the six-hourly horizon
+/// refresh, another process's refresh). PostgreSQL runs at READ COMMITTED: without this a refresh
+/// that read the rules before a concurrent change committed would write the old capacity or
+/// counsellor back over the new slots. Taken before the rules are read, so whoever waits reads
+/// the other's committed rules. SQLite serialises all writers already (`BEGIN IMMEDIATE`).
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_unit_slots<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return Ok(());
+    }
+    db.execute_raw(Statement::from_sql_and_values(backend, "SELECT pg_advisory_xact_lock(3, $1)", [unit_id.into()]))
+        .await?;
+    Ok(())
+}
+
 /// What keeps a counsellor of a unit from taking an appointment in a time span.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Blocking {

@@ -83,6 +83,74 @@ async fn malformed_json_and_unknown_slots_get_problem_documents() {
 }
 
 #[tokio::test]
+async fn a_value_of_the_wrong_type_or_an_unknown_choice_is_refused_with_the_field_named() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let slot_id = slot["slot_id"].as_i64().unwrap();
+    let mut without_citizen = booking_body(slot_id);
+    without_citizen.as_object_mut().unwrap().remove("citizen");
+    let changed = |pointer: &str, value: Value| {
+        let mut body = booking_body(slot_id);
+        *body.pointer_mut(pointer).expect("field of the body") = value;
+        body
+    };
+    for (body, field) in [
+        (changed("/channel", json!("fax")), "channel"),
+        (changed("/slot_id", json!("zwölf")), "slot_id"),
+        (changed("/citizen/name", json!(42)), "citizen.name"),
+        (changed("/email_consent", json!("ja")), "email_consent"),
+        (without_citizen, "citizen"),
+    ] {
+        let problem =
+            assert_problem(app.post_booking(&body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{body} -> {problem}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.starts_with(&format!("{field}: ")) && !detail.contains("line 1"), "{detail}");
+    }
+    let problem = assert_problem(
+        app.post_booking(&json!({ "slot_id": slot_id, "citizen": { "name": "X" }, "channel": "fax" })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert!(problem["errors"][0]["message"].as_str().unwrap().contains("phone"), "the choices are listed: {problem}");
+    let plain = app
+        .client
+        .post(format!("{}/api/v1/bookings", app.address))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "text/plain")
+        .body(booking_body(slot_id).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(plain, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    let trailing = app
+        .client
+        .post(format!("{}/api/v1/bookings", app.address))
+        .bearer_auth(&app.admin_token)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(format!("{} x", booking_body(slot_id)))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(trailing, StatusCode::BAD_REQUEST, "malformed_json").await;
+    assert!(app.list_bookings("").await.is_empty(), "nothing was booked");
+}
+
+#[tokio::test]
+async fn a_query_parameter_of_the_wrong_type_is_refused_with_the_parameter_named() {
+    let app = spawn_app().await;
+    for (query, field) in [("limit=viele", "limit"), ("counsellor=-x&limit=3", "counsellor")] {
+        let response = app.get_as(&app.admin_token, &format!("/api/v1/units/ads/free-slots?{query}")).await;
+        let problem = assert_problem(response, StatusCode::BAD_REQUEST, "invalid_query").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{query} -> {problem}");
+    }
+    let response = app.get_as(&app.admin_token, "/api/v1/bookings?limit=alle").await;
+    let problem = assert_problem(response, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert!(problem["detail"].as_str().unwrap().contains("limit"), "{problem}");
+}
+
+#[tokio::test]
 async fn an_adhoc_booking_overlapping_an_existing_one_is_refused() {
     let app = spawn_app().await;
     let counsellor = app.counsellor_id("ads", "Deniz Aydın").await;

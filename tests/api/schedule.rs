@@ -229,6 +229,41 @@ async fn changing_a_rules_counsellor_or_capacity_changes_its_free_and_booked_slo
     assert_eq!(kept["counsellor_id"], rule["counsellor_id"], "a booking keeps its counsellor");
 }
 
+/// The horizon refresh (every six hours, and in every other server process) may run while a lead
+/// saves hours. Had the save not waited for the refresh, the refresh, having read the rules
+/// before the save committed, would write the old capacity back over the new slots.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saving_hours_waits_for_a_running_refresh_of_the_units_slots() {
+    let app = spawn_app().await;
+    let rules: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/esf/counselling-hours").await.json().await.unwrap();
+    let rule = &rules[0];
+    let url = format!("/api/v1/units/esf/counselling-hours/{}", rule["id"]);
+    let body = json!({ "counsellor_id": rule["counsellor_id"], "weekday": rule["weekday"], "start": rule["start"],
+        "end": rule["end"], "slot_minutes": rule["slot_minutes"], "buffer_minutes": rule["buffer_minutes"],
+        "capacity": 2 });
+    let esf = terminbuch::services::directory::find_unit(&app.db, "esf").await.expect("unit");
+    let (calendar, now) = (app.settings.holiday_calendar(), app.clock.now());
+    let today = now.with_timezone(&Berlin).date_naive();
+    let until = NaiveDate::from_ymd_opt(2027, 2, 16).unwrap();
+    let refresh = terminbuch::store::begin_write(&app.db).await.expect("transaction");
+    terminbuch::services::schedule::regenerate_unit_in(&refresh, &calendar, Berlin, esf.id, today, until, now)
+        .await
+        .expect("refresh");
+    let save = tokio::spawn({
+        let (client, address, token) = (app.client.clone(), app.address.clone(), app.admin_token.clone());
+        async move { client.put(format!("{address}{url}")).bearer_auth(token).json(&body).send().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!save.is_finished(), "the save waits while the refresh's transaction is open");
+    refresh.commit().await.expect("commit");
+    let saved = save.await.expect("task").expect("response");
+    assert_eq!(saved.status(), StatusCode::OK);
+    let slots = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    assert!(!slots.is_empty());
+    assert!(slots.iter().all(|s| s["seats_left"] == 2), "every free slot has the new capacity: {slots:?}");
+}
+
 #[tokio::test]
 async fn a_group_slot_takes_as_many_bookings_as_its_capacity() {
     let app = spawn_app().await;
