@@ -118,7 +118,15 @@ impl Application {
         let calendar = Arc::new(settings.holiday_calendar());
         let mail = dispatcher.nudge();
         let tokens = auth::TokenCache::new(Duration::from_millis(settings.token_cache_ms));
-        let state = AppState { db: deps.db, clock: deps.clock, settings: Arc::new(settings), calendar, mail, tokens };
+        let state = AppState {
+            db: deps.db,
+            clock: deps.clock,
+            settings: Arc::new(settings),
+            calendar,
+            mail,
+            tokens,
+            units: Default::default(),
+        };
         Ok(Self { listener, state, dispatcher })
     }
 

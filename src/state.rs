@@ -19,6 +19,8 @@ pub struct AppState {
     pub mail: crate::mail::Nudge,
     /// API tokens seen in the last moments.
     pub tokens: crate::services::auth::TokenCache,
+    /// Units looked up before (they never change).
+    pub units: crate::services::directory::UnitCache,
 }
 
 impl AppState {
@@ -32,6 +34,14 @@ impl AppState {
             mail: &self.mail,
             mail_domain: crate::mail::outbox::id_domain(&self.settings.mail.mail_from.email),
         }
+    }
+
+    /// A unit by slug or id.
+    ///
+    /// # Errors
+    /// `NotFound`.
+    pub async fn unit(&self, key: &str) -> Result<crate::domain::records::Unit, crate::services::ServiceError> {
+        crate::services::directory::find_unit_cached(&self.db, &self.units, key).await
     }
 
     /// Last local day of the rolling slot horizon.

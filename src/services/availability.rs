@@ -7,8 +7,8 @@ use super::bookings::Book;
 use crate::domain::access::Role;
 use crate::domain::records::{Slot, StaffMember, Unit};
 use crate::domain::time::{day_bounds, local_date};
-use crate::store::schedule::{Blocked, BlockedBy};
-use crate::store::{directory, schedule, slots};
+use crate::store::schedule::{Blocked, BlockedBy, FreePage};
+use crate::store::{directory, schedule};
 
 /// Largest number of slots one search returns.
 pub const MAX_LIMIT: u32 = 500;
@@ -95,11 +95,9 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     let mut found = Vec::with_capacity(limit);
     let mut after = None;
     loop {
-        let page =
-            slots::free_candidates(deps.db, unit.id, Some(&ids), window_from, window_to, after, page_size).await?;
-        let (Some(first), Some(last)) = (page.first(), page.last()) else { break };
-        let span_end = page.iter().map(|s| s.ends_at).max().unwrap_or(last.ends_at);
-        let blocked = schedule::blocked_overlapping(deps.db, unit.id, &ids, first.starts_at, span_end).await?;
+        let FreePage { candidates: page, blocked } =
+            schedule::free_page(deps.db, unit.id, &ids, window_from, window_to, after, page_size).await?;
+        let Some(last) = page.last() else { break };
         let blocks = |slot: &Slot, b: &Blocked| {
             b.starts_at < slot.ends_at
                 && slot.starts_at < b.ends_at

@@ -46,6 +46,32 @@ pub async fn list_units(db: &DatabaseConnection) -> Result<Vec<Unit>, ServiceErr
     Ok(directory::list_units(db, None).await?)
 }
 
+/// Units seen by this process, by slug and by id. Units are only ever added (nothing updates or
+/// deletes one), so an entry cannot go stale; the lifetime only bounds the memory of a process
+/// that outlives a future change of that rule. Misses are not kept: a new unit is found at once.
+#[derive(Clone)]
+pub struct UnitCache(moka::sync::Cache<String, Unit>);
+
+impl Default for UnitCache {
+    fn default() -> Self {
+        Self(moka::sync::Cache::builder().max_capacity(1000).time_to_live(std::time::Duration::from_secs(60)).build())
+    }
+}
+
+/// [`find_unit`], from `cache` when this process has looked the unit up before.
+///
+/// # Errors
+/// `NotFound`.
+pub async fn find_unit_cached(db: &DatabaseConnection, cache: &UnitCache, key: &str) -> Result<Unit, ServiceError> {
+    if let Some(unit) = cache.0.get(key) {
+        return Ok(unit);
+    }
+    let unit = find_unit(db, key).await?;
+    cache.0.insert(unit.id.to_string(), unit.clone());
+    cache.0.insert(unit.slug.clone(), unit.clone());
+    Ok(unit)
+}
+
 /// A unit by slug or id.
 ///
 /// # Errors

@@ -4,9 +4,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{api_token, location, membership, staff, unit};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::StoreError;
@@ -239,40 +240,70 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
     unit_id: i32,
     role: Option<Role>,
 ) -> Result<Vec<StaffMember>, StoreError> {
-    // The members with the role, joined (one query); then all their memberships (one more).
+    // One query: the members with the role (`wanted`), each joined again with all its
+    // memberships (`held`), one row per membership; the free-slot search runs this on every
+    // request.
     let member_of = sea_orm::RelationDef::from(
         membership::Entity::belongs_to(staff::Entity).from(membership::Column::StaffId).to(staff::Column::Id),
     )
     .rev();
+    let (wanted, held) = (Alias::new("wanted"), Alias::new("held"));
     let mut query = staff::Entity::find()
-        .join(JoinType::InnerJoin, member_of)
-        .filter(membership::Column::UnitId.eq(unit_id))
+        .join_as(JoinType::InnerJoin, member_of.clone(), wanted.clone())
+        .join_as(JoinType::InnerJoin, member_of, held.clone())
+        .filter(Expr::col((wanted.clone(), membership::Column::UnitId)).eq(unit_id))
         .filter(staff::Column::Active.eq(true));
     if let Some(role) = role {
-        query = query.filter(membership::Column::Role.eq(role_row(role)));
+        query = query.filter(Expr::col((wanted, membership::Column::Role)).eq(role_row(role).to_value()));
     }
-    let mut rows = query.order_by_asc(staff::Column::DisplayName).order_by_asc(staff::Column::Id).all(db).await?;
-    // A member with several roles in the unit is listed once.
-    rows.dedup_by_key(|row| row.id);
-    let ids: Vec<i32> = rows.iter().map(|row| row.id).collect();
-    // All their memberships in one query rather than one per member (the free-slot search runs
-    // this on every request).
-    let mut memberships: HashMap<i32, Vec<(i32, Role)>> = HashMap::new();
-    for m in membership::Entity::find()
-        .filter(membership::Column::StaffId.is_in(ids))
-        .order_by_asc(membership::Column::UnitId)
+    let rows: Vec<StaffMembershipRow> = query
+        .select_only()
+        .columns([staff::Column::Id, staff::Column::Login, staff::Column::DisplayName, staff::Column::Email])
+        .columns([staff::Column::Languages, staff::Column::IsAdmin, staff::Column::Active])
+        .column_as(Expr::col((held.clone(), membership::Column::UnitId)), "held_unit_id")
+        .column_as(Expr::col((held.clone(), membership::Column::Role)), "held_role")
+        .order_by_asc(staff::Column::DisplayName)
+        .order_by_asc(staff::Column::Id)
+        .order_by(Expr::col((held, membership::Column::UnitId)), Order::Asc)
+        .into_model()
         .all(db)
-        .await?
-    {
-        memberships.entry(m.staff_id).or_default().push((m.unit_id, role_record(m.role)));
+        .await?;
+    let mut members: Vec<StaffMember> = Vec::new();
+    for row in rows {
+        let held = (row.held_unit_id, role_record(row.held_role));
+        match members.last_mut() {
+            // A member with several roles in the unit comes once per wanted role: keep one of each.
+            Some(member) if member.id == row.id => {
+                if !member.memberships.contains(&held) {
+                    member.memberships.push(held);
+                }
+            }
+            _ => members.push(StaffMember {
+                id: row.id,
+                login: row.login,
+                display_name: row.display_name,
+                email: row.email,
+                languages: split_languages(&row.languages),
+                is_admin: row.is_admin,
+                active: row.active,
+                memberships: vec![held],
+            }),
+        }
     }
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let of_member = memberships.remove(&row.id).unwrap_or_default();
-            staff_record(row, of_member)
-        })
-        .collect())
+    Ok(members)
+}
+
+#[derive(sea_orm::FromQueryResult)]
+struct StaffMembershipRow {
+    id: i32,
+    login: String,
+    display_name: String,
+    email: Option<String>,
+    languages: String,
+    is_admin: bool,
+    active: bool,
+    held_unit_id: i32,
+    held_role: membership::Role,
 }
 
 /// Every staff member (active or not) with memberships, ordered by name.

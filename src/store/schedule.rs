@@ -1,14 +1,15 @@
 //! Counselling hours (weekly rules), absences and closures.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use entity::slot::SlotKind;
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Statement,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Statement,
 };
 
 use super::StoreError;
-use crate::domain::records::{Absence, Closure, HoursRule};
+use crate::domain::records::{Absence, Closure, HoursRule, Slot};
 
 /// Fields of a weekly rule (new or replacing an existing one).
 #[derive(Debug, Clone)]
@@ -128,19 +129,22 @@ pub struct Blocked {
     pub ends_at: DateTime<Utc>,
 }
 
-/// Everything that blocks the counsellors of `unit_id` in `[from, to)`, in one query: their
-/// booked slots, their absences and the closures of the unit and the department. The free-slot
-/// search runs it once per page of candidates.
+/// One page of the free-slot search, in one query: up to `page` regular slots of the counsellors
+/// with a free seat starting in `[from, to)` after `after`, soonest first; and everything that
+/// may block them: the counsellors' booked slots, their absences and the closures of the unit
+/// and the department overlapping the page. The caller checks each candidate against the blocks.
 ///
 /// # Errors
 /// Database failures.
-pub async fn blocked_overlapping<C: ConnectionTrait>(
+pub async fn free_page<C: ConnectionTrait>(
     db: &C,
     unit_id: i32,
     counsellor_ids: &[i32],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<Blocked>, StoreError> {
+    after: Option<(DateTime<Utc>, i32)>,
+    page: u64,
+) -> Result<FreePage, StoreError> {
     let backend = db.get_database_backend();
     let mut values: Vec<sea_orm::Value> = Vec::new();
     let mut param = |value: sea_orm::Value| {
@@ -150,46 +154,91 @@ pub async fn blocked_overlapping<C: ConnectionTrait>(
     let ids = |param: &mut dyn FnMut(sea_orm::Value) -> String| {
         counsellor_ids.iter().map(|id| param((*id).into())).collect::<Vec<_>>().join(", ")
     };
-    // No slot is longer than MAX_SLOT_LENGTH: the lower bound lets the index narrow the scan.
-    let busy = format!(
-        "SELECT 1 AS kind, id AS slot_id, counsellor_id AS staff_id, starts_at, ends_at FROM slots \
-         WHERE counsellor_id IN ({}) AND booked_count > 0 AND starts_at >= {} AND starts_at < {} AND ends_at > {}",
+    // Every candidate starts at or after `lower`, so whatever overlaps one ends after it; and no
+    // slot is longer than MAX_SLOT_LENGTH, which lets the index narrow the scan of booked slots.
+    let lower = after.map_or(from, |(starts_at, _)| starts_at);
+    let mut candidates = format!(
+        "SELECT id, counsellor_id, rule_id, starts_at, ends_at, capacity, booked_count FROM slots \
+         WHERE unit_id = {} AND kind = {} AND counsellor_id IN ({}) AND starts_at >= {} AND starts_at < {} \
+         AND booked_count < capacity",
+        param(unit_id.into()),
+        param(SlotKind::Regular.to_value().into()),
         ids(&mut param),
-        param((from - super::slots::MAX_SLOT_LENGTH).into()),
-        param(to.into()),
         param(from.into()),
+        param(to.into()),
+    );
+    if let Some((starts_at, id)) = after {
+        candidates += &format!(
+            " AND (starts_at > {} OR (starts_at = {} AND id > {}))",
+            param(starts_at.into()),
+            param(starts_at.into()),
+            param(id.into())
+        );
+    }
+    candidates += &format!(" ORDER BY starts_at, id LIMIT {}", param(i64::try_from(page).unwrap_or(i64::MAX).into()));
+    let upper = "(SELECT MAX(ends_at) FROM page)";
+    let busy = format!(
+        "SELECT 1, id, counsellor_id, starts_at, ends_at, NULL, NULL, NULL FROM slots \
+         WHERE counsellor_id IN ({}) AND booked_count > 0 AND starts_at >= {} AND starts_at < {upper} AND ends_at > {}",
+        ids(&mut param),
+        param((lower - super::slots::MAX_SLOT_LENGTH).into()),
+        param(lower.into()),
     );
     let absent = format!(
-        "SELECT 2, NULL, staff_id, starts_at, ends_at FROM absences \
-         WHERE staff_id IN ({}) AND starts_at < {} AND ends_at > {}",
+        "SELECT 2, NULL, staff_id, starts_at, ends_at, NULL, NULL, NULL FROM absences \
+         WHERE staff_id IN ({}) AND starts_at < {upper} AND ends_at > {}",
         ids(&mut param),
-        param(to.into()),
-        param(from.into()),
+        param(lower.into()),
     );
     let closed = format!(
-        "SELECT 3, NULL, NULL, starts_at, ends_at FROM closures \
-         WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {} AND ends_at > {}",
+        "SELECT 3, NULL, NULL, starts_at, ends_at, NULL, NULL, NULL FROM closures \
+         WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {upper} AND ends_at > {}",
         param(unit_id.into()),
-        param(to.into()),
-        param(from.into()),
+        param(lower.into()),
     );
-    let sql = format!("{busy} UNION ALL {absent} UNION ALL {closed}");
+    let sql = format!(
+        "WITH page AS ({candidates}) \
+         SELECT 0 AS kind, id, counsellor_id AS staff_id, starts_at, ends_at, rule_id, capacity, booked_count \
+         FROM page UNION ALL {busy} UNION ALL {absent} UNION ALL {closed}"
+    );
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    rows.iter()
-        .map(|row| {
-            let by = match row.try_get::<i32>("", "kind")? {
-                1 => BlockedBy::Booking(row.try_get("", "slot_id")?),
-                2 => BlockedBy::Absence,
-                _ => BlockedBy::Closure,
-            };
-            Ok(Blocked {
-                by,
-                staff_id: row.try_get("", "staff_id")?,
-                starts_at: row.try_get("", "starts_at")?,
-                ends_at: row.try_get("", "ends_at")?,
-            })
-        })
-        .collect()
+    let mut result = FreePage::default();
+    for row in &rows {
+        let kind = row.try_get::<i32>("", "kind")?;
+        let starts_at = row.try_get("", "starts_at")?;
+        let ends_at = row.try_get("", "ends_at")?;
+        if kind == 0 {
+            result.candidates.push(Slot {
+                id: row.try_get("", "id")?,
+                unit_id,
+                counsellor_id: row.try_get("", "staff_id")?,
+                rule_id: row.try_get("", "rule_id")?,
+                adhoc: false,
+                starts_at,
+                ends_at,
+                capacity: row.try_get("", "capacity")?,
+                booked_count: row.try_get("", "booked_count")?,
+            });
+            continue;
+        }
+        let by = match kind {
+            1 => BlockedBy::Booking(row.try_get("", "id")?),
+            2 => BlockedBy::Absence,
+            _ => BlockedBy::Closure,
+        };
+        result.blocked.push(Blocked { by, staff_id: row.try_get("", "staff_id")?, starts_at, ends_at });
+    }
+    // UNION ALL keeps no order: the page is sorted here.
+    result.candidates.sort_by_key(|slot| (slot.starts_at, slot.id));
+    Ok(result)
+}
+
+/// The candidates of a free-slot page and what may block them.
+#[derive(Debug, Default)]
+pub struct FreePage {
+    /// Soonest first.
+    pub candidates: Vec<Slot>,
+    pub blocked: Vec<Blocked>,
 }
 
 /// What a schedule lock covers: a counsellor's time (absences) or a unit's (closures).

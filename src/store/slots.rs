@@ -191,38 +191,6 @@ pub async fn insert_adhoc<C: ConnectionTrait>(
     Ok(slot_record(row))
 }
 
-/// A page of regular slots of the unit with a free seat, starting in `[from, to)`, soonest
-/// first; `after` continues after the last slot of the previous page.
-///
-/// # Errors
-/// Database failures.
-pub async fn free_candidates<C: ConnectionTrait>(
-    db: &C,
-    unit_id: i32,
-    counsellor_ids: Option<&[i32]>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    after: Option<(DateTime<Utc>, i32)>,
-    page: u64,
-) -> Result<Vec<Slot>, StoreError> {
-    let mut query = slot::Entity::find()
-        .filter(slot::Column::UnitId.eq(unit_id))
-        .filter(slot::Column::Kind.eq(SlotKind::Regular))
-        .filter(slot::Column::StartsAt.gte(from))
-        .filter(slot::Column::StartsAt.lt(to))
-        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)));
-    if let Some(ids) = counsellor_ids {
-        query = query.filter(slot::Column::CounsellorId.is_in(ids.iter().copied()));
-    }
-    if let Some((starts_at, id)) = after {
-        query = query.filter(
-            slot::Column::StartsAt.gt(starts_at).or(slot::Column::StartsAt.eq(starts_at).and(slot::Column::Id.gt(id))),
-        );
-    }
-    let rows = query.order_by_asc(slot::Column::StartsAt).order_by_asc(slot::Column::Id).limit(page).all(db).await?;
-    Ok(rows.into_iter().map(slot_record).collect())
-}
-
 fn slot_record(row: slot::Model) -> Slot {
     Slot {
         id: row.id,

@@ -19,7 +19,6 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
-use crate::services::directory;
 use crate::state::AppState;
 use crate::store::bookings::BookingFilter;
 
@@ -216,7 +215,7 @@ async fn create_booking(
             let counsellor_id = body
                 .counsellor_id
                 .ok_or_else(|| ApiError::field("counsellor", "required for an ad-hoc appointment"))?;
-            let unit_id = directory::find_unit(&state.db, unit).await?.id;
+            let unit_id = state.unit(unit).await?.id;
             bookings::adhoc_target(&state.db, unit_id, counsellor_id, starts_at, duration).await?
         }
     };
@@ -286,7 +285,7 @@ async fn list_bookings(
     let tz = state.settings.time_zone;
     let (from, to) = date_range(params.from.as_deref(), params.to.as_deref(), tz)?;
     let unit_id = match params.unit.as_deref() {
-        Some(key) => Some(directory::find_unit(&state.db, key).await?.id),
+        Some(key) => Some(state.unit(key).await?.id),
         None => None,
     };
     let limit = params.limit.unwrap_or(100);

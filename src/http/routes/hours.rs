@@ -15,7 +15,6 @@ use crate::domain::time::{day_bounds, local_date, parse_local_time};
 use crate::http::dto::{date_range, local, parse_date, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::services::directory;
 use crate::services::hours::{self, HoursChange};
 use crate::state::AppState;
 use crate::store::schedule::RuleFields;
@@ -145,7 +144,7 @@ async fn list_hours(
     Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
 ) -> ApiResult<Json<Vec<HoursResponse>>> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let rules = hours::list_rules(state.book(), &actor, &unit).await?;
     Ok(Json(rules.into_iter().map(HoursResponse::from).collect()))
 }
@@ -161,7 +160,7 @@ async fn create_hours(
     ApiJson(body): ApiJson<HoursRequest>,
 ) -> ApiResult<(StatusCode, Json<HoursChangeResponse>)> {
     body.validate()?;
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
     let change = hours::save_rule(state.book(), &actor, &unit, None, fields, state.horizon_until()).await?;
     Ok((StatusCode::CREATED, Json(change.into())))
@@ -178,7 +177,7 @@ async fn update_hours(
     ApiJson(body): ApiJson<HoursRequest>,
 ) -> ApiResult<Json<HoursChangeResponse>> {
     body.validate()?;
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
     let change = hours::save_rule(state.book(), &actor, &unit, Some(id), fields, state.horizon_until()).await?;
     Ok(Json(change.into()))
@@ -192,7 +191,7 @@ async fn delete_hours(
     Auth(actor): Auth,
     ApiPath((unit, id)): ApiPath<(String, i32)>,
 ) -> ApiResult<Json<HoursChangeResponse>> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let change = hours::delete_rule(state.book(), &actor, &unit, id, state.horizon_until()).await?;
     Ok(Json(change.into()))
 }
@@ -302,7 +301,7 @@ async fn list_absences(
     ApiPath(unit): ApiPath<String>,
     ApiQuery(params): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<Vec<SpanResponse>>> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let (from, to) = range(&state, &params)?;
     let list = hours::list_absences(state.book(), &actor, &unit, from, to).await?;
     let tz = state.settings.time_zone;
@@ -321,7 +320,7 @@ async fn create_absence(
 ) -> ApiResult<(StatusCode, Json<SpanResponse>)> {
     body.validate()?;
     let tz = state.settings.time_zone;
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let (starts_at, ends_at) = body.span(tz)?;
     let staff_id = body.counsellor_id.ok_or_else(|| ApiError::field("counsellor_id", "required"))?;
     let (absence, hit) =
@@ -337,7 +336,7 @@ async fn delete_absence(
     Auth(actor): Auth,
     ApiPath((unit, id)): ApiPath<(String, i32)>,
 ) -> ApiResult<StatusCode> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     hours::delete_absence(state.book(), &actor, &unit, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -351,7 +350,7 @@ async fn list_closures(
     ApiPath(unit): ApiPath<String>,
     ApiQuery(params): ApiQuery<RangeParams>,
 ) -> ApiResult<Json<Vec<SpanResponse>>> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let (from, to) = range(&state, &params)?;
     let list = hours::list_closures(state.book(), &actor, &unit, from, to).await?;
     let tz = state.settings.time_zone;
@@ -370,7 +369,7 @@ async fn create_closure(
 ) -> ApiResult<(StatusCode, Json<SpanResponse>)> {
     body.validate()?;
     let tz = state.settings.time_zone;
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let (starts_at, ends_at) = body.span(tz)?;
     let (closure, hit) =
         hours::add_closure(state.book(), &actor, &unit, starts_at, ends_at, body.reason.trim()).await?;
@@ -385,7 +384,7 @@ async fn delete_closure(
     Auth(actor): Auth,
     ApiPath((unit, id)): ApiPath<(String, i32)>,
 ) -> ApiResult<StatusCode> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     hours::delete_closure(state.book(), &actor, &unit, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

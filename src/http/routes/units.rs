@@ -150,7 +150,7 @@ async fn list_counsellors(
     Auth(_actor): Auth,
     ApiPath(unit): ApiPath<String>,
 ) -> ApiResult<Json<Vec<CounsellorRef>>> {
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let counsellors = directory::counsellors(&state.db, &unit).await?;
     Ok(Json(counsellors.iter().map(CounsellorRef::from).collect()))
 }
@@ -198,7 +198,7 @@ async fn list_free_slots(
     ApiQuery(params): ApiQuery<FreeSlotParams>,
 ) -> ApiResult<Json<Vec<FreeSlotResponse>>> {
     let tz = state.settings.time_zone;
-    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = state.unit(&unit).await?;
     let today = crate::domain::time::local_date(state.clock.now(), tz);
     let from = params.from.as_deref().map(|v| parse_date("from", v)).transpose()?.unwrap_or(today);
     let to = match params.to.as_deref() {
