@@ -91,7 +91,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     let window_from = day_bounds(query.from, deps.tz).0.max(now);
     let window_to = day_bounds(query.to, deps.tz).1;
     let limit = query.limit as usize;
-    let page_size = (limit * 2).clamp(50, 1000) as u64;
+    let page_size = (limit + limit / 4 + 5).min(1000) as u64;
     let mut found = Vec::with_capacity(limit);
     let mut after = None;
     loop {

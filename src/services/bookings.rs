@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::ServiceError;
 use super::access::deny;
-use super::schedule::check_bookable;
+use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingAction, BookingStatus, Channel, Citizen, Outcome};
@@ -181,17 +181,36 @@ async fn take(
 ) -> Result<Slot, ServiceError> {
     match target {
         Target::Slot(id) => {
-            let Some(slot) = slots::take_regular_seat(txn, id).await? else {
-                bookable_slot(txn, id).await?;
+            let Some(taken) = slots::take_regular_seat(txn, id, !overridden).await? else {
+                // Full, or (where the update checked it) in a closure or absence: say which.
+                let slot = bookable_slot(txn, id).await?;
+                if !actor.can_work_in(slot.unit_id) {
+                    return Err(ServiceError::Forbidden);
+                }
+                if slot.booked_count < slot.capacity && !overridden {
+                    check_bookable(
+                        txn,
+                        deps.calendar,
+                        deps.tz,
+                        now,
+                        slot.unit_id,
+                        slot.counsellor_id,
+                        slot_time(&slot)?,
+                    )
+                    .await?;
+                }
                 return Err(ServiceError::conflict("slot_taken", "the slot has just been taken; choose another"));
             };
+            let slot = taken.slot;
             if !actor.can_work_in(slot.unit_id) {
                 return Err(ServiceError::Forbidden);
             }
-            let time = TimeSlot::new(slot.starts_at, slot.ends_at)
-                .map_err(|err| ServiceError::invalid("slot_id", err.to_string()))?;
             if !overridden {
-                check_bookable(txn, deps.calendar, deps.tz, now, slot.unit_id, slot.counsellor_id, time).await?;
+                let time = slot_time(&slot)?;
+                check_calendar(deps.calendar, deps.tz, now, time)?;
+                if !taken.unblocked_checked {
+                    check_unblocked(txn, slot.unit_id, slot.counsellor_id, time).await?;
+                }
             }
             Ok(slot)
         }
@@ -409,6 +428,10 @@ pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, 
         None
     };
     found.ok_or_else(|| ServiceError::not_found("booking_not_found", "booking"))
+}
+
+fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
+    TimeSlot::new(slot.starts_at, slot.ends_at).map_err(|err| ServiceError::invalid("slot_id", err.to_string()))
 }
 
 async fn bookable_slot<C: ConnectionTrait>(db: &C, id: i32) -> Result<Slot, ServiceError> {

@@ -150,6 +150,21 @@ pub async fn check_bookable<C: ConnectionTrait>(
     counsellor_id: i32,
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
+    check_calendar(calendar, tz, now, time)?;
+    check_unblocked(db, unit_id, counsellor_id, time).await
+}
+
+/// The part of [`check_bookable`] that needs no database: not in the past, not on a public
+/// holiday or closure day.
+///
+/// # Errors
+/// `Rule` naming the reason.
+pub fn check_calendar(
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    now: DateTime<Utc>,
+    time: TimeSlot,
+) -> Result<(), ServiceError> {
     if time.starts_at() < now {
         return Err(ServiceError::rule("in_the_past", "the time lies in the past"));
     }
@@ -168,6 +183,20 @@ pub async fn check_bookable<C: ConnectionTrait>(
         let Some(next) = day.succ_opt() else { break };
         day = next;
     }
+    Ok(())
+}
+
+/// The part of [`check_bookable`] in the database: no closure of the unit or the department and
+/// no absence of the counsellor overlaps the time.
+///
+/// # Errors
+/// `Rule` naming the reason; database failures.
+pub async fn check_unblocked<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    counsellor_id: i32,
+    time: TimeSlot,
+) -> Result<(), ServiceError> {
     let blocking = schedule::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;
     if let Some(reason) = blocking.closure {
         return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {reason}")));

@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::slot::{self, SlotKind};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use entity::{absence, closure};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::StoreError;
@@ -132,21 +134,66 @@ pub async fn delete_unbooked<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<
     Ok(deleted)
 }
 
+/// A seat taken by [`take_regular_seat`].
+#[derive(Debug)]
+pub struct TakenSeat {
+    pub slot: Slot,
+    /// The update itself made sure that no closure or absence overlaps the slot.
+    pub unblocked_checked: bool,
+}
+
 /// Takes one seat of a regular slot if one is free and returns the slot as taken; `None` when
-/// the slot is full or is no regular slot. A single conditional `UPDATE … RETURNING`, so
-/// concurrent takers serialise on the row and at most `capacity` succeed.
+/// the slot is full or is no regular slot, or, when the check rode along, lies in a closure or
+/// absence. A single conditional `UPDATE … RETURNING`, so concurrent takers serialise on the row
+/// and at most `capacity` succeed.
+///
+/// With `check_unblocked` on SQLite, the update also requires that no closure of the unit or
+/// the department and no absence of the counsellor overlaps the slot: SQLite serialises all
+/// writers, so the check inside the update is as safe as a statement after it, and a booking
+/// needs one statement less. On PostgreSQL the caller checks after the update (see
+/// [`super::schedule::lock_scope`] for why the order matters there).
 ///
 /// # Errors
 /// `CounsellorOverlap` when the counsellor is booked at an overlapping time.
-pub async fn take_regular_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<Option<Slot>, StoreError> {
-    let rows = slot::Entity::update_many()
+pub async fn take_regular_seat<C: ConnectionTrait>(
+    db: &C,
+    slot_id: i32,
+    check_unblocked: bool,
+) -> Result<Option<TakenSeat>, StoreError> {
+    let unblocked_checked = check_unblocked && db.get_database_backend() == DbBackend::Sqlite;
+    let mut update = slot::Entity::update_many()
         .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).add(1))
         .filter(slot::Column::Id.eq(slot_id))
         .filter(slot::Column::Kind.eq(SlotKind::Regular))
-        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)))
-        .exec_with_returning(db)
-        .await?;
-    Ok(rows.into_iter().next().map(slot_record))
+        .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)));
+    if unblocked_checked {
+        let (starts, ends) =
+            (Expr::col((slot::Entity, slot::Column::StartsAt)), Expr::col((slot::Entity, slot::Column::EndsAt)));
+        let closed = Query::select()
+            .expr(Expr::val(1))
+            .from(closure::Entity)
+            .and_where(
+                Expr::col((closure::Entity, closure::Column::UnitId))
+                    .eq(Expr::col((slot::Entity, slot::Column::UnitId)))
+                    .or(Expr::col((closure::Entity, closure::Column::UnitId)).is_null()),
+            )
+            .and_where(Expr::col((closure::Entity, closure::Column::StartsAt)).lt(ends.clone()))
+            .and_where(Expr::col((closure::Entity, closure::Column::EndsAt)).gt(starts.clone()))
+            .to_owned();
+        let absent = Query::select()
+            .expr(Expr::val(1))
+            .from(absence::Entity)
+            .and_where(
+                Expr::col((absence::Entity, absence::Column::StaffId))
+                    .eq(Expr::col((slot::Entity, slot::Column::CounsellorId))),
+            )
+            .and_where(Expr::col((absence::Entity, absence::Column::StartsAt)).lt(ends))
+            .and_where(Expr::col((absence::Entity, absence::Column::EndsAt)).gt(starts))
+            .to_owned();
+        update = update.filter(Expr::exists(closed).not()).filter(Expr::exists(absent).not());
+    }
+    let rows = update.exec_with_returning(db).await?;
+    Ok(rows.into_iter().next().map(|row| TakenSeat { slot: slot_record(row), unblocked_checked }))
 }
 
 /// Gives one seat back.
@@ -307,6 +354,6 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        assert!(matches!(take_regular_seat(&db, rule_free.id).await, Err(StoreError::CounsellorOverlap)));
+        assert!(matches!(take_regular_seat(&db, rule_free.id, true).await, Err(StoreError::CounsellorOverlap)));
     }
 }
