@@ -117,7 +117,8 @@ impl Application {
         }
         let calendar = Arc::new(settings.holiday_calendar());
         let mail = dispatcher.nudge();
-        let tokens = auth::TokenCache::new(Duration::from_millis(settings.token_cache_ms));
+        let cache_lifetime = Duration::from_millis(settings.token_cache_ms);
+        let tokens = auth::TokenCache::new(cache_lifetime);
         let state = AppState {
             db: deps.db,
             clock: deps.clock,
@@ -126,6 +127,7 @@ impl Application {
             mail,
             tokens,
             units: Default::default(),
+            counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
         };
         Ok(Self { listener, state, dispatcher })
     }

@@ -21,6 +21,8 @@ pub struct AppState {
     pub tokens: crate::services::auth::TokenCache,
     /// Units looked up before (they never change).
     pub units: crate::services::directory::UnitCache,
+    /// Units' counsellors read in the last moments; forgotten when staff are added here.
+    pub counsellors: crate::services::directory::CounsellorCache,
 }
 
 impl AppState {
@@ -33,6 +35,7 @@ impl AppState {
             tz: self.settings.time_zone,
             mail: &self.mail,
             mail_domain: crate::mail::outbox::id_domain(&self.settings.mail.mail_from.email),
+            counsellors: &self.counsellors,
         }
     }
 

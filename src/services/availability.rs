@@ -4,11 +4,11 @@ use chrono::{NaiveDate, Timelike};
 
 use super::ServiceError;
 use super::bookings::Book;
-use crate::domain::access::Role;
 use crate::domain::records::{Slot, StaffMember, Unit};
 use crate::domain::time::{day_bounds, local_date};
+use crate::services::directory;
+use crate::store::schedule;
 use crate::store::schedule::{Blocked, BlockedBy, FreePage};
-use crate::store::{directory, schedule};
 
 /// Largest number of slots one search returns.
 pub const MAX_LIMIT: u32 = 500;
@@ -77,9 +77,9 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     if query.limit == 0 || query.limit > MAX_LIMIT {
         return Err(ServiceError::invalid("limit", format!("must be between 1 and {MAX_LIMIT}")));
     }
-    let counsellors: Vec<StaffMember> = directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor))
-        .await?
-        .into_iter()
+    let all = directory::counsellors_cached(deps.db, deps.counsellors, unit.id).await?;
+    let counsellors: Vec<&StaffMember> = all
+        .iter()
         .filter(|c| query.counsellor_id.is_none_or(|id| c.id == id))
         .filter(|c| query.language.as_ref().is_none_or(|lang| c.languages.iter().any(|l| l == lang)))
         .collect();
@@ -111,7 +111,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
                 && !deps.calendar.is_closed(local_date(slot.starts_at, deps.tz))
                 && !blocked.iter().any(|b| blocks(slot, b));
             if free && let Some(counsellor) = counsellors.iter().find(|c| c.id == slot.counsellor_id) {
-                found.push(FreeSlot { slot: slot.clone(), counsellor: counsellor.clone() });
+                found.push(FreeSlot { slot: slot.clone(), counsellor: (*counsellor).clone() });
                 if found.len() == limit {
                     return Ok(found);
                 }

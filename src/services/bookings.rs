@@ -34,6 +34,8 @@ pub struct Book<'a> {
     pub mail: &'a mail::Nudge,
     /// What queued emails' Message-IDs end in ([`mail::outbox::id_domain`] of the sender).
     pub mail_domain: &'a str,
+    /// Units' counsellors as read in the last moments (the free-slot search).
+    pub counsellors: &'a super::directory::CounsellorCache,
 }
 
 /// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.

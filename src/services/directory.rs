@@ -72,6 +72,55 @@ pub async fn find_unit_cached(db: &DatabaseConnection, cache: &UnitCache, key: &
     Ok(unit)
 }
 
+/// The counsellors of each unit as read in the last moments: the free-slot search needs them on
+/// every request. Staff and roles are only ever added; an addition through this process forgets
+/// the cache at once ([`CounsellorCache::forget`]), one made by another process (a second server on
+/// the same PostgreSQL, `terminbuch user add`) shows within the lifetime
+/// (`TERMINBUCH_TOKEN_CACHE_MS`, which bounds how long staff data is seen through a cache).
+#[derive(Clone)]
+pub struct CounsellorCache(Option<moka::sync::Cache<i32, std::sync::Arc<Vec<StaffMember>>>>);
+
+impl CounsellorCache {
+    /// A cache keeping entries for `lifetime` (none at all for zero).
+    pub fn new(lifetime: std::time::Duration) -> Self {
+        Self(
+            (!lifetime.is_zero())
+                .then(|| moka::sync::Cache::builder().max_capacity(1000).time_to_live(lifetime).build()),
+        )
+    }
+
+    /// No cache: every call reads the database.
+    pub fn off() -> Self {
+        Self(None)
+    }
+
+    /// Forgets every unit's counsellors (after staff or a role was added).
+    pub fn forget(&self) {
+        if let Some(cache) = &self.0 {
+            cache.invalidate_all();
+        }
+    }
+}
+
+/// Counsellors of a unit, ordered by name, from `cache` when read in the last moments.
+///
+/// # Errors
+/// Database failures.
+pub async fn counsellors_cached(
+    db: &DatabaseConnection,
+    cache: &CounsellorCache,
+    unit_id: i32,
+) -> Result<std::sync::Arc<Vec<StaffMember>>, ServiceError> {
+    if let Some(found) = cache.0.as_ref().and_then(|c| c.get(&unit_id)) {
+        return Ok(found);
+    }
+    let read = std::sync::Arc::new(directory::list_unit_staff(db, unit_id, Some(Role::Counsellor)).await?);
+    if let Some(c) = &cache.0 {
+        c.insert(unit_id, read.clone());
+    }
+    Ok(read)
+}
+
 /// A unit by slug or id.
 ///
 /// # Errors

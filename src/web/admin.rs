@@ -272,7 +272,9 @@ async fn add_staff(
         unit: (role != StaffRole::Admin).then(|| form.unit.clone()).filter(|u| !u.is_empty()),
         password: None,
     };
-    match directory::add_staff_as(&state.db, &state.clock, &staff.actor, input).await {
+    let added = directory::add_staff_as(&state.db, &state.clock, &staff.actor, input).await;
+    state.counsellors.forget();
+    match added {
         Ok((member, password)) => {
             let fresh = StaffForm { role: "counsellor".into(), languages: "de".into(), ..StaffForm::default() };
             Ok(staff_view(&state, staff, fresh, Vec::new(), Some((member.login, password))).await?.into_response())

@@ -161,8 +161,15 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
     let counsellor = directory::list_unit_staff(&db, unit.id, None).await.expect("db").remove(0);
     let starts_at = Utc::now().trunc_subsecs(0) + TimeDelta::days(3);
     let (clock, calendar, nudge) = (Clock::System, HolidayCalendar::new(vec![]), Nudge::default());
-    let deps =
-        Book { db: &db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &nudge, mail_domain: "example.org" };
+    let deps = Book {
+        db: &db,
+        clock: &clock,
+        calendar: &calendar,
+        tz: Berlin,
+        mail: &nudge,
+        mail_domain: "example.org",
+        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
+    };
     let new = NewBooking {
         target: Target::Adhoc {
             unit_id: unit.id,

@@ -4,9 +4,8 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use terminbuch::domain::access::Role;
 
-use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app, spawn_app_at};
+use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app, spawn_app_at, spawn_app_with};
 
 fn starts_on(slot: &Value) -> String {
     slot["starts_at"].as_str().expect("starts_at")[..10].to_owned()
@@ -203,11 +202,13 @@ async fn changing_a_rules_counsellor_or_capacity_changes_its_free_and_booked_slo
     let booked = app.book_slot(before[0]["slot_id"].as_i64().unwrap()).await;
     // A counsellor of the anti-discrimination office now also counsels for the ESF office.
     let colleague = app.counsellor_id("ads", "Jana Winterberg").await;
-    let esf = terminbuch::services::directory::find_unit(&app.db, "esf").await.expect("unit");
-    let colleague_id = i32::try_from(colleague).expect("id");
-    terminbuch::store::directory::add_membership(&app.db, colleague_id, esf.id, Role::Counsellor)
+    let login = terminbuch::store::directory::find_staff(&app.db, i32::try_from(colleague).expect("id"))
         .await
-        .expect("member");
+        .expect("db")
+        .expect("colleague")
+        .login;
+    let role = json!({ "login": login, "name": "Jana Winterberg", "role": "counsellor", "unit": "esf" });
+    assert_eq!(app.post_as(&app.admin_token, "/api/v1/staff", &role).await.status(), StatusCode::CREATED);
     let url = format!("/api/v1/units/esf/counselling-hours/{}", rule["id"]);
     let mut body = json!({ "counsellor_id": rule["counsellor_id"], "weekday": rule["weekday"], "start": rule["start"],
         "end": rule["end"], "slot_minutes": rule["slot_minutes"], "buffer_minutes": rule["buffer_minutes"], "capacity": 2 });
@@ -262,6 +263,25 @@ async fn saving_hours_waits_for_a_running_refresh_of_the_units_slots() {
     let slots = app.free_slots("esf", "limit=500&to=2027-02-15").await;
     assert!(!slots.is_empty());
     assert!(slots.iter().all(|s| s["seats_left"] == 2), "every free slot has the new capacity: {slots:?}");
+}
+
+/// The free-slot search keeps a unit's counsellors in memory for a moment; a counsellor added
+/// through this server is offered at once, not after that moment.
+#[tokio::test]
+async fn a_counsellor_added_to_a_unit_is_offered_at_once() {
+    let app = spawn_app_with(crate::helpers::default_now(), |s| s.token_cache_ms = 60_000).await;
+    let before = app.free_slots("sms", "limit=500").await;
+    assert!(!before.is_empty(), "the unit has slots, so its counsellors are cached now");
+    let new = json!({ "login": "n.okafor", "name": "Nkechi Okafor", "role": "counsellor", "unit": "sms",
+        "languages": ["de", "en"], "password": "lang-genug-123" });
+    let created = app.post_as(&app.admin_token, "/api/v1/staff", &new).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.unwrap()["id"].clone();
+    let hours = json!({ "counsellor_id": id, "weekday": 3, "start": "08:00", "end": "09:00", "slot_minutes": 60 });
+    let response = app.post_as(&app.admin_token, "/api/v1/units/sms/counselling-hours", &hours).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let after = app.free_slots("sms", "limit=500").await;
+    assert!(after.iter().any(|s| s["counsellor"]["id"] == id), "the new counsellor's slots are offered");
 }
 
 #[tokio::test]

@@ -82,8 +82,15 @@ pub async fn book_as_front_desk(
     let actor = store::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let (clock, calendar) = (Clock::fixed(now()), terminbuch::domain::holidays::HolidayCalendar::new(vec![]));
     let mail = terminbuch::mail::Nudge::default();
-    let deps =
-        Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail, mail_domain: "example.org" };
+    let deps = Book {
+        db: &app.db,
+        clock: &clock,
+        calendar: &calendar,
+        tz: Berlin,
+        mail: &mail,
+        mail_domain: "example.org",
+        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
+    };
     let citizen = Citizen {
         name: name.to_owned(),
         email: None,

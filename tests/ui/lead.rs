@@ -69,8 +69,15 @@ async fn book_first_free_slot(app: &UiApp) -> Booking {
     let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
     let mail = terminbuch::mail::Nudge::default();
-    let deps =
-        Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail, mail_domain: "example.org" };
+    let deps = Book {
+        db: &app.db,
+        clock: &clock,
+        calendar: &calendar,
+        tz: Berlin,
+        mail: &mail,
+        mail_domain: "example.org",
+        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
+    };
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let today = now().with_timezone(&Berlin).date_naive();
     let query = FreeSlotQuery {
@@ -307,8 +314,15 @@ async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_str
     let actor = directory::actor_for_staff(&app.db, lead.id).await.expect("db").expect("actor");
     let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
     let mail = terminbuch::mail::Nudge::default();
-    let deps =
-        Book { db: &app.db, clock: &clock, calendar: &calendar, tz: Berlin, mail: &mail, mail_domain: "example.org" };
+    let deps = Book {
+        db: &app.db,
+        clock: &clock,
+        calendar: &calendar,
+        tz: Berlin,
+        mail: &mail,
+        mail_domain: "example.org",
+        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
+    };
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let rules = hours::list_rules(deps, &actor, &unit).await.expect("rules");
     let rule = rules.iter().find(|r| Some(r.id) == slot.rule_id).expect("the booked slot's rule");

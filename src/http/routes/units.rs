@@ -283,6 +283,7 @@ async fn create_staff(
         password: body.password,
     };
     let (member, generated_password) = directory::add_staff_as(&state.db, &state.clock, &actor, input).await?;
+    state.counsellors.forget();
     let response = StaffResponse {
         id: member.id,
         login: member.login,
