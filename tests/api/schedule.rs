@@ -145,6 +145,35 @@ async fn an_absence_hides_slots_refuses_bookings_and_reports_affected_bookings()
     assert!(!app.free_slots("ads", &format!("counsellor={counsellor}&from={day}&to={day}")).await.is_empty());
 }
 
+/// The search reads candidates a page at a time (a few more than the limit); when a whole page is
+/// blocked it goes on to the next, and finds what a search over all slots finds.
+#[tokio::test]
+async fn a_search_whose_first_candidates_are_all_blocked_goes_on_to_later_ones() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let all = app.free_slots("ads", &format!("counsellor={counsellor}&limit=500")).await;
+    let first_day = starts_on(&all[0]);
+    // Absent long enough to block more than one page of candidates for `limit=1`.
+    let blocked_days: Vec<String> = {
+        let mut days: Vec<String> = all.iter().map(starts_on).collect();
+        days.dedup();
+        days.into_iter().take(5).collect()
+    };
+    let blocked = all.iter().filter(|s| blocked_days.contains(&starts_on(s))).count();
+    assert!(blocked > 6, "the absence covers more than a page for limit=1 ({blocked} slots)");
+    let until = blocked_days.last().unwrap();
+    let body = json!({ "counsellor_id": counsellor, "from_date": first_day, "until_date": until, "reason": "Kur" });
+    assert_eq!(app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &body).await.status(), StatusCode::CREATED);
+    let expected = all.iter().find(|s| !blocked_days.contains(&starts_on(s))).expect("a slot after the absence");
+    let found = app.free_slots("ads", &format!("counsellor={counsellor}&limit=1")).await;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["slot_id"], expected["slot_id"]);
+    let whole_unit = app.free_slots("ads", "limit=3").await;
+    assert!(
+        whole_unit.iter().all(|s| s["counsellor"]["id"] != json!(counsellor) || !blocked_days.contains(&starts_on(s)))
+    );
+}
+
 #[tokio::test]
 async fn a_closure_of_the_unit_hides_its_slots_and_refuses_bookings() {
     let app = spawn_app().await;
