@@ -56,15 +56,17 @@ pub struct Settings {
     #[arg(long, env = "TERMINBUCH_DEMO_SEED", global = true)]
     pub demo_seed: Option<bool>,
 
-    /// How long a valid API token and its owner's roles are kept in memory, in milliseconds
-    /// (0: look them up on every request). A revoked token or changed role takes effect after it.
+    /// How long staff data is kept in memory, in milliseconds: a valid API token with its owner's
+    /// roles, and each unit's counsellors (0: read them on every request). A revoked token, a
+    /// changed role or staff added by another process take effect after it.
     #[arg(long, env = "TERMINBUCH_TOKEN_CACHE_MS", default_value_t = 2000, global = true,
           value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub token_cache_ms: u64,
 
-    /// Send `Secure` cookies (turn off only for plain-http development).
-    #[arg(long, env = "TERMINBUCH_SECURE_COOKIES", default_value_t = false, global = true)]
-    pub secure_cookies: bool,
+    /// Send the session cookie with `Secure`. Unset: yes when `TERMINBUCH_PUBLIC_URL` is https, or
+    /// (without a public URL) when listening on anything but loopback; see [`Settings::secure_cookies`].
+    #[arg(long = "secure-cookies", env = "TERMINBUCH_SECURE_COOKIES", global = true)]
+    pub secure_cookies_setting: Option<bool>,
 
     #[command(flatten)]
     pub mail: MailSettings,
@@ -193,7 +195,7 @@ impl Settings {
             db_max_connections: None,
             data_dir: std::env::temp_dir(),
             demo_seed: Some(false),
-            secure_cookies: false,
+            secure_cookies_setting: None,
             token_cache_ms: 2000,
             mail: MailSettings::for_tests(),
         }
@@ -207,6 +209,17 @@ impl Settings {
     /// Whether the database URL is the embedded default (a SQLite file).
     pub fn uses_embedded_default(&self) -> bool {
         self.database_url == DEFAULT_DATABASE_URL
+    }
+
+    /// Whether the session cookie carries `Secure`: as `TERMINBUCH_SECURE_COOKIES` says; unset, when
+    /// people reach the service through HTTPS (`TERMINBUCH_PUBLIC_URL` is `https://…`), or, without
+    /// a public URL, when it listens on anything but loopback (a browser keeps `Secure` cookies
+    /// over plain HTTP only from loopback, so the default `http://127.0.0.1:3000` keeps working).
+    pub fn secure_cookies(&self) -> bool {
+        self.secure_cookies_setting.unwrap_or_else(|| match &self.public_url {
+            Some(url) => url.to_ascii_lowercase().starts_with("https://"),
+            None => !self.listen.ip().is_loopback(),
+        })
     }
 
     /// The URL people open, e.g. `http://127.0.0.1:3000`.
@@ -237,4 +250,26 @@ fn parse_extra_days(value: &str) -> Result<ExtraDays, String> {
     HolidayCalendar::parse_extra_days(value)
         .map(ExtraDays)
         .map_err(|err| format!("TERMINBUCH_EXTRA_CLOSURE_DAYS: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_secure_unless_people_come_over_plain_http_to_loopback() {
+        let secure = |listen: [u8; 4], public_url: Option<&str>, setting: Option<bool>| {
+            let mut settings = Settings::for_tests("sqlite::memory:");
+            settings.listen = SocketAddr::from((listen, 3000));
+            settings.public_url = public_url.map(str::to_owned);
+            settings.secure_cookies_setting = setting;
+            settings.secure_cookies()
+        };
+        assert!(!secure([127, 0, 0, 1], None, None), "the default http://127.0.0.1:3000 keeps working");
+        assert!(secure([0, 0, 0, 0], None, None), "reachable from other machines");
+        assert!(secure([127, 0, 0, 1], Some("https://termine.hannover.example"), None), "behind a TLS proxy");
+        assert!(!secure([10, 0, 0, 5], Some("http://termine.intranet"), None), "a plain-http public URL");
+        assert!(!secure([0, 0, 0, 0], None, Some(false)), "explicitly off");
+        assert!(secure([127, 0, 0, 1], None, Some(true)), "explicitly on");
+    }
 }

@@ -37,7 +37,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 pub fn router(state: &AppState) -> Router<AppState> {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
-        .with_secure(state.settings.secure_cookies)
+        .with_secure(state.settings.secure_cookies())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_always_save(true)

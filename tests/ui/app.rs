@@ -27,9 +27,15 @@ pub fn now() -> DateTime<Utc> {
 }
 
 pub async fn spawn() -> UiApp {
+    spawn_with(|_| {}).await
+}
+
+/// Like [`spawn`], with the settings changed first.
+pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/ui.db?mode=rwc", dir.path().display());
-    let settings = Settings::for_tests(&url);
+    let mut settings = Settings::for_tests(&url);
+    configure(&mut settings);
     let db = terminbuch::store::connect(&url, None).await.expect("database");
     let clock = Clock::fixed(now());
     let deps = Dependencies { db: db.clone(), clock: clock.clone() };

@@ -67,12 +67,16 @@ async fn pages_carry_security_headers() {
 }
 
 #[tokio::test]
-async fn session_cookie_is_http_only_and_not_secure_in_plain_http_tests() {
+async fn session_cookie_is_http_only_and_secure_unless_served_over_plain_http_on_loopback() {
     let app = spawn().await;
     let response = client().get(format!("{}/login", app.address)).send().await.unwrap();
     let raw = response.headers()["set-cookie"].to_str().unwrap().to_owned();
     assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"), "{raw}");
-    assert!(!raw.contains("Secure"), "secure_cookies is off in tests: {raw}");
+    assert!(!raw.contains("Secure"), "plain HTTP on loopback: no Secure, or the browser would drop it: {raw}");
+    let behind_tls = crate::app::spawn_with(|s| s.public_url = Some("https://termine.hannover.example".into())).await;
+    let response = client().get(format!("{}/login", behind_tls.address)).send().await.unwrap();
+    let raw = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "people come through HTTPS: {raw}");
 }
 
 #[tokio::test]
