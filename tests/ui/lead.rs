@@ -259,6 +259,35 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
 }
 
 #[tokio::test]
+async fn the_lead_and_admin_pages_in_english_pass_axe_core_too() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in_as(&app, &browser, ADMIN).await;
+    browser.goto(&format!("{}/lang?to=en&back=/book", app.address)).await;
+    for (path, heading) in [
+        ("/hours?unit=ads", "Counselling hours, absences and closures"),
+        ("/week?unit=ads", "Week view"),
+        ("/emails/failed?unit=ads", "Undelivered confirmations"),
+        ("/admin/units", "Units"),
+        ("/admin/staff", "Staff"),
+    ] {
+        browser.goto(&format!("{}{path}", app.address)).await;
+        wait_text(&browser, "h1", heading).await;
+        let lang = browser.client.find(fantoccini::Locator::Css("html")).await.expect("html").attr("lang").await;
+        assert_eq!(lang.expect("attr").as_deref(), Some("en"), "{path}");
+        browser.assert_accessible(&format!("{path}, English")).await;
+    }
+    browser.goto(&format!("{}/admin/units", app.address)).await;
+    press_button(&browser, "unit-save").await;
+    wait_text(&browser, "#error-summary", "Please").await;
+    browser.assert_accessible("units, error, English").await;
+    browser.goto(&format!("{}/hours?unit=ads", app.address)).await;
+    press_button(&browser, "absence-save").await;
+    wait_text(&browser, "#error-summary", "Please").await;
+    browser.assert_accessible("hours, absence error, English").await;
+}
+
+#[tokio::test]
 async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;
