@@ -217,9 +217,14 @@ impl Settings {
     /// over plain HTTP only from loopback, so the default `http://127.0.0.1:3000` keeps working).
     pub fn secure_cookies(&self) -> bool {
         self.secure_cookies_setting.unwrap_or_else(|| match &self.public_url {
-            Some(url) => url.to_ascii_lowercase().starts_with("https://"),
+            Some(_) => self.served_over_https(),
             None => !self.listen.ip().is_loopback(),
         })
+    }
+
+    /// Whether `TERMINBUCH_PUBLIC_URL` is an `https://` URL.
+    pub fn served_over_https(&self) -> bool {
+        self.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
     }
 
     /// The URL people open, e.g. `http://127.0.0.1:3000`.

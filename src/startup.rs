@@ -115,21 +115,20 @@ impl Application {
         if dispatcher.writes_files() {
             tracing::info!(folder = %settings.data_dir.join("mail").display(), "no TERMINBUCH_SMTP_HOST: emails are written as .eml files");
         }
-        if settings.secure_cookies() && !settings.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
+        if settings.secure_cookies() && !settings.served_over_https() {
             tracing::warn!(listen = %settings.listen, "session cookies are sent with Secure: browsers keep them only over HTTPS; \
                 serve the desk through HTTPS (and set TERMINBUCH_PUBLIC_URL=https://…) or set TERMINBUCH_SECURE_COOKIES=false");
         }
         let calendar = Arc::new(settings.holiday_calendar());
         let mail = dispatcher.nudge();
         let cache_lifetime = Duration::from_millis(settings.token_cache_ms);
-        let tokens = auth::TokenCache::new(cache_lifetime);
         let state = AppState {
             db: deps.db,
             clock: deps.clock,
             settings: Arc::new(settings),
             calendar,
             mail,
-            tokens,
+            tokens: auth::TokenCache::new(cache_lifetime),
             units: Default::default(),
             counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
         };

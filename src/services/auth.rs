@@ -75,10 +75,7 @@ pub struct TokenCache(Option<moka::sync::Cache<String, Actor>>);
 impl TokenCache {
     /// A cache keeping entries for `lifetime` (none at all for zero).
     pub fn new(lifetime: std::time::Duration) -> Self {
-        Self(
-            (!lifetime.is_zero())
-                .then(|| moka::sync::Cache::builder().max_capacity(10_000).time_to_live(lifetime).build()),
-        )
+        Self(super::short_lived_cache(lifetime, 10_000))
     }
 }
 

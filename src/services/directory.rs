@@ -83,10 +83,7 @@ pub struct CounsellorCache(Option<moka::sync::Cache<i32, std::sync::Arc<Vec<Staf
 impl CounsellorCache {
     /// A cache keeping entries for `lifetime` (none at all for zero).
     pub fn new(lifetime: std::time::Duration) -> Self {
-        Self(
-            (!lifetime.is_zero())
-                .then(|| moka::sync::Cache::builder().max_capacity(1000).time_to_live(lifetime).build()),
-        )
+        Self(super::short_lived_cache(lifetime, 1000))
     }
 
     /// No cache: every call reads the database.

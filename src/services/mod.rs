@@ -15,3 +15,13 @@ pub mod schedule;
 pub mod seed;
 
 pub use error::ServiceError;
+
+/// An in-memory cache whose entries live for `lifetime`, or none at all for zero (the caches
+/// that `TERMINBUCH_TOKEN_CACHE_MS` governs).
+fn short_lived_cache<K, V>(lifetime: std::time::Duration, capacity: u64) -> Option<moka::sync::Cache<K, V>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    (!lifetime.is_zero()).then(|| moka::sync::Cache::builder().max_capacity(capacity).time_to_live(lifetime).build())
+}

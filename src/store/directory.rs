@@ -257,9 +257,6 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
         query = query.filter(Expr::col((wanted, membership::Column::Role)).eq(role_row(role).to_value()));
     }
     let rows: Vec<StaffMembershipRow> = query
-        .select_only()
-        .columns([staff::Column::Id, staff::Column::Login, staff::Column::DisplayName, staff::Column::Email])
-        .columns([staff::Column::Languages, staff::Column::IsAdmin, staff::Column::Active])
         .column_as(Expr::col((held.clone(), membership::Column::UnitId)), "held_unit_id")
         .column_as(Expr::col((held.clone(), membership::Column::Role)), "held_role")
         .order_by_asc(staff::Column::DisplayName)
@@ -273,37 +270,32 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
         let held = (row.held_unit_id, role_record(row.held_role));
         match members.last_mut() {
             // A member with several roles in the unit comes once per wanted role: keep one of each.
-            Some(member) if member.id == row.id => {
+            Some(member) if member.id == row.staff.id => {
                 if !member.memberships.contains(&held) {
                     member.memberships.push(held);
                 }
             }
-            _ => members.push(StaffMember {
-                id: row.id,
-                login: row.login,
-                display_name: row.display_name,
-                email: row.email,
-                languages: split_languages(&row.languages),
-                is_admin: row.is_admin,
-                active: row.active,
-                memberships: vec![held],
-            }),
+            _ => members.push(staff_record(row.staff, vec![held])),
         }
     }
     Ok(members)
 }
 
-#[derive(sea_orm::FromQueryResult)]
+/// A staff row with one of the member's memberships (`held_unit_id`, `held_role`).
 struct StaffMembershipRow {
-    id: i32,
-    login: String,
-    display_name: String,
-    email: Option<String>,
-    languages: String,
-    is_admin: bool,
-    active: bool,
+    staff: staff::Model,
     held_unit_id: i32,
     held_role: membership::Role,
+}
+
+impl sea_orm::FromQueryResult for StaffMembershipRow {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            staff: staff::Model::from_query_result(row, pre)?,
+            held_unit_id: row.try_get(pre, "held_unit_id")?,
+            held_role: row.try_get(pre, "held_role")?,
+        })
+    }
 }
 
 /// Every staff member (active or not) with memberships, ordered by name.

@@ -21,6 +21,38 @@ pub struct UiApp {
     _dir: tempfile::TempDir,
 }
 
+/// What the service calls of a test need besides the database: the tests' fixed clock, the public
+/// holidays only, an email dispatcher nobody listens to, no counsellor cache.
+pub struct ServiceDeps {
+    clock: Clock,
+    calendar: terminbuch::domain::holidays::HolidayCalendar,
+    mail: terminbuch::mail::Nudge,
+    counsellors: directory::CounsellorCache,
+}
+
+impl ServiceDeps {
+    pub fn new() -> Self {
+        Self {
+            clock: Clock::fixed(now()),
+            calendar: terminbuch::domain::holidays::HolidayCalendar::new(vec![]),
+            mail: terminbuch::mail::Nudge::default(),
+            counsellors: directory::CounsellorCache::off(),
+        }
+    }
+
+    pub fn book<'a>(&'a self, db: &'a sea_orm::DatabaseConnection) -> terminbuch::services::bookings::Book<'a> {
+        terminbuch::services::bookings::Book {
+            db,
+            clock: &self.clock,
+            calendar: &self.calendar,
+            tz: Berlin,
+            mail: &self.mail,
+            mail_domain: "example.org",
+            counsellors: &self.counsellors,
+        }
+    }
+}
+
 /// Tuesday 24 November 2026, 08:00 in Hannover.
 pub fn now() -> DateTime<Utc> {
     Berlin.with_ymd_and_hms(2026, 11, 24, 8, 0, 0).single().expect("valid instant").with_timezone(&Utc)
@@ -82,21 +114,12 @@ pub async fn book_as_front_desk(
     override_reason: Option<&str>,
 ) -> terminbuch::domain::records::Booking {
     use terminbuch::domain::booking::{Channel, Citizen};
-    use terminbuch::services::bookings::{self, Book, NewBooking};
+    use terminbuch::services::bookings::{self, NewBooking};
     use terminbuch::store::directory as store;
     let staff = store::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
     let actor = store::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
-    let (clock, calendar) = (Clock::fixed(now()), terminbuch::domain::holidays::HolidayCalendar::new(vec![]));
-    let mail = terminbuch::mail::Nudge::default();
-    let deps = Book {
-        db: &app.db,
-        clock: &clock,
-        calendar: &calendar,
-        tz: Berlin,
-        mail: &mail,
-        mail_domain: "example.org",
-        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
-    };
+    let services = ServiceDeps::new();
+    let deps = services.book(&app.db);
     let citizen = Citizen {
         name: name.to_owned(),
         email: None,

@@ -7,16 +7,14 @@ use chrono::Datelike;
 use chrono_tz::Europe::Berlin;
 use sea_orm::ConnectionTrait;
 use serde_json::json;
-use terminbuch::clock::Clock;
 use terminbuch::domain::booking::{Channel, Citizen};
-use terminbuch::domain::holidays::HolidayCalendar;
 use terminbuch::domain::records::Booking;
 use terminbuch::services::availability::{self, FreeSlotQuery};
-use terminbuch::services::bookings::{self, Book, NewBooking, Target};
+use terminbuch::services::bookings::{self, NewBooking, Target};
 use terminbuch::services::directory as directory_service;
 use terminbuch::store::{directory, slots};
 
-use crate::app::{ADMIN, LEAD, LOGIN, PASSWORD, UiApp, now, spawn};
+use crate::app::{ADMIN, LEAD, LOGIN, PASSWORD, ServiceDeps, UiApp, now, spawn};
 use crate::browser::{self, Browser};
 
 async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
@@ -67,17 +65,8 @@ async fn focus(browser: &Browser, id: &str) {
 async fn book_first_free_slot(app: &UiApp) -> Booking {
     let staff = directory::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
     let actor = directory::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
-    let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
-    let mail = terminbuch::mail::Nudge::default();
-    let deps = Book {
-        db: &app.db,
-        clock: &clock,
-        calendar: &calendar,
-        tz: Berlin,
-        mail: &mail,
-        mail_domain: "example.org",
-        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
-    };
+    let services = ServiceDeps::new();
+    let deps = services.book(&app.db);
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let today = now().with_timezone(&Berlin).date_naive();
     let query = FreeSlotQuery {
@@ -341,17 +330,8 @@ async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_str
     let slot = slots::find(&app.db, booking.slot_id).await.expect("db").expect("slot");
     let lead = directory::find_staff_by_login(&app.db, LEAD).await.expect("db").expect("lead");
     let actor = directory::actor_for_staff(&app.db, lead.id).await.expect("db").expect("actor");
-    let (clock, calendar) = (Clock::fixed(now()), HolidayCalendar::new(vec![]));
-    let mail = terminbuch::mail::Nudge::default();
-    let deps = Book {
-        db: &app.db,
-        clock: &clock,
-        calendar: &calendar,
-        tz: Berlin,
-        mail: &mail,
-        mail_domain: "example.org",
-        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
-    };
+    let services = ServiceDeps::new();
+    let deps = services.book(&app.db);
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let rules = hours::list_rules(deps, &actor, &unit).await.expect("rules");
     let rule = rules.iter().find(|r| Some(r.id) == slot.rule_id).expect("the booked slot's rule");
