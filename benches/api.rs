@@ -22,8 +22,8 @@ use entity::booking_event;
 use entity::slot::{self, SlotKind};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
@@ -507,13 +507,27 @@ fn booking_row(
     }
 }
 
-fn event_row(booking_id: Uuid, at: DateTime<Utc>, actor_id: i32, slot_id: i32) -> booking_event::ActiveModel {
+/// A `created` event with the details the service records.
+fn event_row(
+    booking_id: Uuid,
+    at: DateTime<Utc>,
+    actor_id: i32,
+    (slot_id, starts_at, ends_at): (i32, DateTime<Utc>, DateTime<Utc>),
+) -> booking_event::ActiveModel {
+    let detail = serde_json::json!({
+        "slot_id": slot_id,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "adhoc": false,
+        "channel": "phone",
+        "override_reason": null,
+    });
     booking_event::ActiveModel {
         booking_id: Set(booking_id),
         at: Set(at),
         actor_id: Set(Some(actor_id)),
         kind: Set("created".to_owned()),
-        detail: Set(format!(r#"{{"slot_id":{slot_id},"channel":"phone"}}"#)),
+        detail: Set(detail.to_string()),
         ..Default::default()
     }
 }
@@ -572,7 +586,7 @@ async fn book_future_share(
                 created,
                 n,
             );
-            (row, event_row(id, created, fixture.admin_id, s.id))
+            (row, event_row(id, created, fixture.admin_id, (s.id, s.starts_at, s.ends_at)))
         })
         .collect();
     insert_bookings(&txn, rows).await?;
@@ -672,7 +686,7 @@ async fn load_history(
                 created,
                 n,
             );
-            Ok((row, event_row(id, created, fixture.admin_id, slot_id)))
+            Ok((row, event_row(id, created, fixture.admin_id, (slot_id, p.starts_at, p.ends_at))))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     insert_bookings(&txn, rows).await?;
@@ -870,8 +884,9 @@ async fn http_bookings(
     .await
 }
 
-/// The raw ceiling: per booking one transaction with the seat update, the booking row and its
-/// event row, through the same pool, without HTTP, authentication or rule checks.
+/// The raw ceiling: per booking one transaction with the seat update and plain inserts (no
+/// `RETURNING`) of the booking row and its event row, one statement each, through the same pool,
+/// without HTTP, authentication or rule checks.
 async fn baseline_bookings(
     db: &DatabaseConnection,
     fixture: &Fixture,
@@ -895,7 +910,7 @@ async fn baseline_bookings(
             ensure!(taken.rows_affected == 1, "slot {} was not free", slot.id);
             let id = Uuid::now_v7();
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            booking::ActiveModel {
+            let row = booking::ActiveModel {
                 id: Set(id),
                 reference: Set(reference(n)),
                 unit_id: Set(unit_id),
@@ -920,10 +935,10 @@ async fn baseline_bookings(
                 created_by: Set(Some(actor)),
                 updated_at: Set(now),
                 updated_by: Set(Some(actor)),
-            }
-            .insert(&txn)
-            .await?;
-            event_row(id, now, actor, slot.id).insert(&txn).await?;
+            };
+            booking::Entity::insert(row).exec_without_returning(&txn).await?;
+            let event = event_row(id, now, actor, (slot.id, slot.starts_at, slot.ends_at));
+            booking_event::Entity::insert(event).exec_without_returning(&txn).await?;
             txn.commit().await?;
             Ok(())
         }

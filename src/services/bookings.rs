@@ -151,7 +151,6 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         updated_at: now,
         updated_by: Some(actor.staff_id()),
     };
-    bookings::insert(&txn, &booking).await?;
     let detail = json!({
         "slot_id": slot.id,
         "starts_at": slot.starts_at,
@@ -160,7 +159,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "channel": new.channel,
         "override_reason": new.override_reason,
     });
-    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "created", detail).await?;
+    bookings::insert_created(&txn, &booking, Some(actor.staff_id()), &detail).await?;
     let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {

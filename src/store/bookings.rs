@@ -4,10 +4,12 @@ use chrono::{DateTime, Utc};
 use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
 use entity::outbox_message::{self, MailKind as KindRow};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{
+    CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, PostgresQueryBuilder, Query, SqliteQueryBuilder, WithClause,
+};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, UpdateMany,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -28,11 +30,47 @@ pub struct BookingFilter {
     pub limit: u64,
 }
 
-/// Inserts a booking row.
+/// Inserts a new booking together with the event recording its creation, in one round trip to
+/// the database: on SQLite the two `INSERT`s are sent as one batch, on PostgreSQL the booking's
+/// `INSERT` is a data-modifying `WITH` of the event's.
 ///
 /// # Errors
 /// `Duplicate` on a reference collision.
-pub async fn insert<C: ConnectionTrait>(db: &C, booking: &Booking) -> Result<(), StoreError> {
+pub async fn insert_created<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    actor_id: Option<i32>,
+    detail: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    let mut insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
+    let insert_event = booking_event::Entity::insert(booking_event::ActiveModel {
+        booking_id: Set(booking.id),
+        at: Set(booking.created_at),
+        actor_id: Set(actor_id),
+        kind: Set("created".to_owned()),
+        detail: Set(detail.to_string()),
+        ..Default::default()
+    })
+    .into_query();
+    let statement = if backend == DbBackend::Postgres {
+        let created = CommonTableExpression::new()
+            .query(insert_booking.returning_col(booking::Column::Id).to_owned())
+            .table_name("created_booking")
+            .to_owned();
+        let (sql, values) = insert_event.with(WithClause::new().cte(created).to_owned()).build(PostgresQueryBuilder);
+        Statement::from_sql_and_values(backend, sql, values)
+    } else {
+        let (first, mut values) = insert_booking.build(SqliteQueryBuilder);
+        let (second, more) = insert_event.build(SqliteQueryBuilder);
+        values.0.extend(more.0);
+        Statement::from_sql_and_values(backend, format!("{first}; {second}"), values)
+    };
+    db.execute_raw(statement).await?;
+    Ok(())
+}
+
+fn booking_row(booking: &Booking) -> booking::ActiveModel {
     booking::ActiveModel {
         id: Set(booking.id),
         reference: Set(booking.reference.clone()),
@@ -59,9 +97,6 @@ pub async fn insert<C: ConnectionTrait>(db: &C, booking: &Booking) -> Result<(),
         updated_at: Set(booking.updated_at),
         updated_by: Set(booking.updated_by),
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// # Errors

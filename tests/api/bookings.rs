@@ -3,6 +3,8 @@
 use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use terminbuch::domain::records::Booking;
+use terminbuch::store::{self, StoreError};
 
 use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app};
 
@@ -289,4 +291,38 @@ async fn bookings_are_searchable_by_reference_name_and_phone() {
     assert!(app.list_bookings("q=%25").await.is_empty(), "LIKE's wildcards are searched literally");
     assert_eq!(app.list_bookings("unit=ads&from=2026-11-24&to=2027-03-01").await.len(), 2);
     assert!(app.list_bookings("unit=sdr").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all() {
+    // Arrange: one booking through the API; a second one that reuses its reference.
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let first = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
+    let first_id = uuid::Uuid::parse_str(first["id"].as_str().unwrap()).unwrap();
+    let stored = store::bookings::find(&app.db, first_id).await.unwrap().expect("the first booking");
+    let clash = Booking { id: uuid::Uuid::now_v7(), slot_id: slots[1]["slot_id"].as_i64().unwrap() as i32, ..stored };
+    let detail = json!({ "slot_id": clash.slot_id });
+
+    // Act
+    let refused = store::bookings::insert_created(&app.db, &clash, clash.created_by, &detail).await;
+
+    // Assert: the collision is recognisable (the service retries on it) and left nothing behind.
+    match refused {
+        Err(StoreError::Duplicate(message)) => assert!(message.contains("reference"), "{message}"),
+        other => panic!("a duplicate reference must be refused as Duplicate, got {other:?}"),
+    }
+    assert!(store::bookings::find(&app.db, clash.id).await.unwrap().is_none(), "no booking row");
+    assert!(store::bookings::events(&app.db, clash.id).await.unwrap().is_empty(), "no event row");
+
+    // And with a fresh reference both rows are there.
+    let last = if clash.reference.ends_with('X') { 'Y' } else { 'X' };
+    let fresh = Booking { reference: format!("{}{last}", &clash.reference[..clash.reference.len() - 1]), ..clash };
+    store::bookings::insert_created(&app.db, &fresh, fresh.created_by, &detail).await.expect("stored");
+    let events = store::bookings::events(&app.db, fresh.id).await.unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!((events[0].kind.as_str(), events[0].actor_id), ("created", fresh.created_by));
+    assert_eq!(serde_json::from_str::<Value>(&events[0].detail).unwrap(), detail);
+    let found = store::bookings::find(&app.db, fresh.id).await.unwrap().expect("the booking row");
+    assert_eq!((&found.reference, found.slot_id), (&fresh.reference, fresh.slot_id));
 }
