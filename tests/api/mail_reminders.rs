@@ -138,7 +138,8 @@ async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its
     assert!(reminder.text().contains("Donnerstag, 3. Dezember 2026, 10:00 Uhr"), "{}", reminder.text());
     let reminders = subjects(&received).into_iter().filter(|s| s.starts_with("Terminerinnerung")).count();
     assert_eq!(reminders, 1, "{:?}", subjects(&received));
-    let emails = emails_of(&app, &booking).await;
+    // The mail server has the reminder; its state is recorded just after.
+    let emails = wait_for_state(&app, &booking, 3, "sent").await;
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("reminder"), json!("change"), json!("reminder")]);
     assert_eq!(states(&emails), vec![json!("sent"), json!("skipped"), json!("sent"), json!("sent")]);
 }
@@ -186,8 +187,9 @@ async fn a_cancelled_booking_gets_no_reminder_nor_one_queued_before_the_cancella
     wait_for_state(&app, &late, 1, "retrying").await;
     assert_eq!(app.cancel_booking(&id(&late), "Bürger hat abgesagt").await.status(), StatusCode::OK);
     sink.wait_for(4, WAIT).await;
-    let emails = advance_until_state(&app, &late, 1, "skipped").await;
+    advance_until_state(&app, &late, 1, "skipped").await;
     let_it_poll().await;
+    let emails = wait_for_state(&app, &late, 2, "sent").await;
 
     // Assert
     let early_emails = emails_of(&app, &early).await;
@@ -211,9 +213,10 @@ async fn a_confirmation_is_not_sent_after_the_change_notice_that_replaced_it() {
     // Act: the booking is moved before the confirmation is retried.
     move_booking(&app, &booking, "2026-12-02T11:30").await;
     let received = sink.wait_for(1, WAIT).await;
-    let emails = advance_until_state(&app, &booking, 0, "skipped").await;
+    advance_until_state(&app, &booking, 0, "skipped").await;
     app.clock.advance(TimeDelta::hours(1));
     let_it_poll().await;
+    let emails = wait_for_state(&app, &booking, 1, "sent").await;
 
     // Assert
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change")]);
