@@ -215,9 +215,18 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
     let base = format!("http://{}", app.local_addr()?);
     let server: JoinHandle<anyhow::Result<()>> = tokio::spawn(app.run_until_stopped());
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let cpu_before = CpuTimes::read();
     let outcome = measure_in_process(name, config, report, &db, &client, &base, &fixture).await;
     server.abort();
     outcome?;
+    if let (Some(before), Some(after)) = (cpu_before, CpuTimes::read()) {
+        let steal = after.steal_share_since(&before) * 100.0;
+        eprintln!("[{name}] CPU steal during search and bookings: {steal:.1} %");
+        report.notes.push(format!(
+            "{name}: CPU steal (time the host gave this machine's virtual CPUs to others) during the search \
+             and booking measurements: {steal:.1} % (/proc/stat)"
+        ));
+    }
     db.close().await?;
 
     let binary = env!("CARGO_BIN_EXE_terminbuch");
@@ -1026,6 +1035,30 @@ async fn time_to_ready(binary: &str, database_url: &str, runs: usize) -> anyhow:
         child.kill().await?;
     }
     Ok(Latencies::new(all).p50_ms())
+}
+
+/// The machine's CPU time counters (`/proc/stat`, in clock ticks): all of it, and the part the
+/// hypervisor gave to other guests while this machine wanted to run (steal). None off Linux.
+struct CpuTimes {
+    total: u64,
+    steal: u64,
+}
+
+impl CpuTimes {
+    fn read() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let line = stat.lines().find(|line| line.starts_with("cpu "))?;
+        let fields: Vec<u64> = line.split_whitespace().skip(1).filter_map(|f| f.parse().ok()).collect();
+        // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already
+        // counted in user and nice.
+        let steal = *fields.get(7)?;
+        Some(Self { total: fields.iter().take(8).sum(), steal })
+    }
+
+    fn steal_share_since(&self, before: &Self) -> f64 {
+        let total = self.total.saturating_sub(before.total);
+        if total == 0 { 0.0 } else { self.steal.saturating_sub(before.steal) as f64 / total as f64 }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
