@@ -159,7 +159,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "channel": new.channel,
         "override_reason": new.override_reason,
     });
-    bookings::insert_created(&txn, &booking, Some(actor.staff_id()), &detail).await?;
+    bookings::insert_created(&txn, &booking, &detail).await?;
     let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {

@@ -30,29 +30,22 @@ pub struct BookingFilter {
     pub limit: u64,
 }
 
-/// Inserts a new booking together with the event recording its creation, in one round trip to
-/// the database: on SQLite the two `INSERT`s are sent as one batch, on PostgreSQL the booking's
-/// `INSERT` is a data-modifying `WITH` of the event's.
+/// Inserts a new booking together with the event recording its creation (by the booking's
+/// creator, at its creation time), in one round trip to the database: on SQLite the two
+/// `INSERT`s are sent as one batch, on PostgreSQL the booking's `INSERT` is a data-modifying
+/// `WITH` of the event's.
 ///
 /// # Errors
 /// `Duplicate` on a reference collision.
 pub async fn insert_created<C: ConnectionTrait>(
     db: &C,
     booking: &Booking,
-    actor_id: Option<i32>,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
-    let insert_event = booking_event::Entity::insert(booking_event::ActiveModel {
-        booking_id: Set(booking.id),
-        at: Set(booking.created_at),
-        actor_id: Set(actor_id),
-        kind: Set("created".to_owned()),
-        detail: Set(detail.to_string()),
-        ..Default::default()
-    })
-    .into_query();
+    let event = event_row(booking.id, booking.created_at, booking.created_by, "created", detail);
+    let insert_event = booking_event::Entity::insert(event).into_query();
     let statement = if backend == DbBackend::Postgres {
         let created = CommonTableExpression::new()
             .query(insert_booking.returning_col(booking::Column::Id).to_owned())
@@ -245,6 +238,17 @@ pub async fn add_event<C: ConnectionTrait>(
     kind: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
+    event_row(booking_id, at, actor_id, kind, &detail).insert(db).await?;
+    Ok(())
+}
+
+fn event_row(
+    booking_id: Uuid,
+    at: DateTime<Utc>,
+    actor_id: Option<i32>,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> booking_event::ActiveModel {
     booking_event::ActiveModel {
         booking_id: Set(booking_id),
         at: Set(at),
@@ -253,9 +257,6 @@ pub async fn add_event<C: ConnectionTrait>(
         detail: Set(detail.to_string()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// The history of a booking, oldest first.

@@ -305,7 +305,7 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
     let detail = json!({ "slot_id": clash.slot_id });
 
     // Act
-    let refused = store::bookings::insert_created(&app.db, &clash, clash.created_by, &detail).await;
+    let refused = store::bookings::insert_created(&app.db, &clash, &detail).await;
 
     // Assert: the collision is recognisable (the service retries on it) and left nothing behind.
     match refused {
@@ -318,7 +318,7 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
     // And with a fresh reference both rows are there.
     let last = if clash.reference.ends_with('X') { 'Y' } else { 'X' };
     let fresh = Booking { reference: format!("{}{last}", &clash.reference[..clash.reference.len() - 1]), ..clash };
-    store::bookings::insert_created(&app.db, &fresh, fresh.created_by, &detail).await.expect("stored");
+    store::bookings::insert_created(&app.db, &fresh, &detail).await.expect("stored");
     let events = store::bookings::events(&app.db, fresh.id).await.unwrap();
     assert_eq!(events.len(), 1);
     assert_eq!((events[0].kind.as_str(), events[0].actor_id), ("created", fresh.created_by));
