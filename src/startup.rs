@@ -57,7 +57,8 @@ pub struct Application {
     /// The separate listener of `GET /metrics` (`TERMINBUCH_METRICS_LISTEN`).
     metrics_listener: Option<TcpListener>,
     state: AppState,
-    dispatcher: Dispatcher,
+    /// The email sender the server runs; `None` once taken by [`Application::take_dispatcher`].
+    dispatcher: Option<Dispatcher>,
 }
 
 /// What first start did, to be printed for the operator.
@@ -143,7 +144,7 @@ impl Application {
             units: Default::default(),
             counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
         };
-        Ok(Self { listener, metrics_listener, state, dispatcher })
+        Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher) })
     }
 
     /// The bound address.
@@ -160,6 +161,12 @@ impl Application {
     /// When the socket has no local address.
     pub fn metrics_addr(&self) -> std::io::Result<Option<SocketAddr>> {
         self.metrics_listener.as_ref().map(TcpListener::local_addr).transpose()
+    }
+
+    /// Takes the email sender out, so the server does not run it: whoever takes it drives it
+    /// (tests call [`Dispatcher::run_once`] step by step). Booking changes still queue emails.
+    pub fn take_dispatcher(&mut self) -> Option<Dispatcher> {
+        self.dispatcher.take()
     }
 
     /// The shared state (tests use its database and clock).
@@ -183,9 +190,15 @@ impl Application {
         // The email sender stops after the HTTP server (whose last requests may queue emails),
         // and is given time to finish the deliveries it has begun.
         let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
-        let mail = tokio::spawn(self.dispatcher.run_until(async {
-            let _ = mail_stopped.await;
-        }));
+        let mail = tokio::spawn(async move {
+            let stopped = async {
+                let _ = mail_stopped.await;
+            };
+            match self.dispatcher {
+                Some(dispatcher) => dispatcher.run_until(stopped).await,
+                None => stopped.await,
+            }
+        });
         let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
         horizon.abort();
