@@ -8,13 +8,21 @@ cd "$(dirname "$0")/.."
 
 VENV="${SCHEMATHESIS_VENV:-target/schemathesis-venv}"
 if [ ! -x "$VENV/bin/st" ]; then
-  python3 -m venv "$VENV"
+  if ! python3 -m venv "$VENV"; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv
+    python3 -m venv "$VENV"
+  fi
   "$VENV/bin/pip" install --quiet 'schemathesis>=4.32,<5'
 fi
+VENV="$(cd "$VENV" && pwd)"
 "$VENV/bin/st" --version
 
-BIN="${BIN:-target/debug/terminbuch}"
-[ -x "$BIN" ] || cargo build --quiet --bin terminbuch
+if [ -z "${BIN:-}" ]; then
+  cargo build --quiet --bin terminbuch
+  BIN=target/debug/terminbuch
+fi
+BIN="$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")"
+CONFIG="$PWD/schemathesis.toml"
 WORK="$(mktemp -d)"
 SERVER_PID=""
 stop() {
@@ -38,10 +46,14 @@ for _ in $(seq 1 300); do
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
   sleep 0.1
 done
+curl -fsS "$BASE/health" >/dev/null || { echo "the server did not answer at $BASE/health"; cat "$WORK/server.log"; exit 1; }
 TOKEN="$("$BIN" token create --login admin)"
 
 status=0
-"$VENV/bin/st" run "$BASE/api/openapi.json" \
+# From the throw-away folder: schemathesis keeps its caches in the working directory.
+cd "$WORK"
+echo "schemathesis: every phase, seed ${SCHEMATHESIS_SEED:-20261202}, against $BASE"
+"$VENV/bin/st" --config-file "$CONFIG" run "$BASE/api/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing,stateful \
