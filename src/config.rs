@@ -265,7 +265,9 @@ fn parse_listen(value: &str) -> Result<SocketAddr, String> {
 }
 
 fn parse_metrics_listen(value: &str) -> Result<SocketAddr, String> {
-    value.parse().map_err(|_| format!("TERMINBUCH_METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464 (got {value:?})"))
+    value
+        .parse()
+        .map_err(|_| format!("TERMINBUCH_METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464 (got {value:?})"))
 }
 
 fn parse_tz(value: &str) -> Result<Tz, String> {

@@ -11,8 +11,8 @@ pub mod routes;
 use std::time::Duration;
 
 use axum::Router;
-use axum::middleware::from_fn;
 use axum::http::{HeaderValue, header};
+use axum::middleware::from_fn;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;

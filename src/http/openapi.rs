@@ -15,11 +15,14 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "terminbuch", description = "Appointment book for public counselling services. \
+    info(
+        title = "terminbuch",
+        description = "Appointment book for public counselling services. \
         Times are RFC 3339 with the offset of the service's zone (Europe/Berlin); errors are RFC 9457 \
         problem documents (`application/problem+json`) with a stable `code` and, for invalid input, \
         the failing fields in `errors`. Every operation needs `Authorization: Bearer TOKEN` \
-        (`terminbuch token create --login LOGIN`) unless it says otherwise."),
+        (`terminbuch token create --login LOGIN`) unless it says otherwise."
+    ),
     components(schemas(crate::http::error::Problem, crate::http::error::FieldError))
 )]
 struct ApiDoc;
@@ -40,34 +43,50 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
     add_links(openapi);
 }
 
-/// Where a created resource's id is used next: (path of the creating `POST`, its success status, operation ids that take the id, their path parameter → runtime expression).
-/// Clients (and schemathesis's stateful phase) follow these instead of guessing ids.
-const LINKS: &[(&str, &str, &[&str], &[(&str, &str)])] = &[
-    (
-        "/api/v1/bookings",
-        "201",
-        &["get_booking", "cancel_booking", "reschedule_booking", "record_outcome", "resend_email"],
-        &[("booking", "$response.body#/id")],
-    ),
-    (
-        "/api/v1/units/{unit}/absences",
-        "201",
-        &["delete_absence"],
-        &[("unit", "$request.path.unit"), ("id", "$response.body#/id")],
-    ),
-    (
-        "/api/v1/units/{unit}/closures",
-        "201",
-        &["delete_closure"],
-        &[("unit", "$request.path.unit"), ("id", "$response.body#/id")],
-    ),
-    (
-        "/api/v1/units/{unit}/counselling-hours",
-        "201",
-        &["update_hours", "delete_hours"],
-        &[("unit", "$request.path.unit"), ("id", "$response.body#/rule/id")],
-    ),
-    ("/api/v1/units", "201", &["list_counsellors", "list_free_slots"], &[("unit", "$response.body#/slug")]),
+/// A link from the success response of a creating `POST` to the operations that take its id.
+struct CreatedLink {
+    /// The path of the creating `POST`.
+    from: &'static str,
+    status: &'static str,
+    /// Operation ids that take the id.
+    to: &'static [&'static str],
+    /// Their path parameters and the runtime expressions that fill them.
+    parameters: &'static [(&'static str, &'static str)],
+}
+
+/// Where a created resource's id is used next. Clients (and schemathesis's stateful phase)
+/// follow these instead of guessing ids.
+const LINKS: &[CreatedLink] = &[
+    CreatedLink {
+        from: "/api/v1/bookings",
+        status: "201",
+        to: &["get_booking", "cancel_booking", "reschedule_booking", "record_outcome", "resend_email"],
+        parameters: &[("booking", "$response.body#/id")],
+    },
+    CreatedLink {
+        from: "/api/v1/units/{unit}/absences",
+        status: "201",
+        to: &["delete_absence"],
+        parameters: &[("unit", "$request.path.unit"), ("id", "$response.body#/id")],
+    },
+    CreatedLink {
+        from: "/api/v1/units/{unit}/closures",
+        status: "201",
+        to: &["delete_closure"],
+        parameters: &[("unit", "$request.path.unit"), ("id", "$response.body#/id")],
+    },
+    CreatedLink {
+        from: "/api/v1/units/{unit}/counselling-hours",
+        status: "201",
+        to: &["update_hours", "delete_hours"],
+        parameters: &[("unit", "$request.path.unit"), ("id", "$response.body#/rule/id")],
+    },
+    CreatedLink {
+        from: "/api/v1/units",
+        status: "201",
+        to: &["list_counsellors", "list_free_slots"],
+        parameters: &[("unit", "$response.body#/slug")],
+    },
 ];
 
 /// Adds [`LINKS`] to the responses that exist in the document (and only to operations that exist).
@@ -79,12 +98,12 @@ fn add_links(openapi: &mut utoipa::openapi::OpenApi) {
         .flat_map(|item| [&item.get, &item.put, &item.post, &item.delete, &item.patch])
         .filter_map(|operation| operation.as_ref().and_then(|o| o.operation_id.clone()))
         .collect();
-    for (path, status, targets, parameters) in LINKS {
-        let operation = openapi.paths.paths.get_mut(*path).and_then(|item| item.post.as_mut());
+    for CreatedLink { from, status, to, parameters } in LINKS {
+        let operation = openapi.paths.paths.get_mut(*from).and_then(|item| item.post.as_mut());
         let Some(RefOr::T(response)) = operation.and_then(|o| o.responses.responses.get_mut(*status)) else {
             continue;
         };
-        for target in targets.iter().filter(|t| known.contains(**t)) {
+        for target in to.iter().filter(|t| known.contains(**t)) {
             let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(*target);
             for (name, expression) in *parameters {
                 link = link.parameter(*name, *expression);
@@ -152,7 +171,10 @@ fn problem_statuses(operation: &Operation) -> Vec<(u16, &'static str)> {
     }
     let mut statuses = Vec::new();
     if has_body || has_query {
-        statuses.push((400, "malformed JSON body (`malformed_json`) or a query parameter of the wrong type (`invalid_query`)"));
+        statuses.push((
+            400,
+            "malformed JSON body (`malformed_json`) or a query parameter of the wrong type (`invalid_query`)",
+        ));
     }
     if !public {
         statuses.push((401, "no valid bearer token (`unauthenticated`)"));

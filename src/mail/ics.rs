@@ -158,13 +158,17 @@ mod tests {
         let event = parsed.components.iter().find(|c| c.name == "VEVENT").expect("a VEVENT");
         let tzid = prop(zone, "TZID");
         let start = event.find_prop("DTSTART").expect("DTSTART");
-        assert_eq!(start.params.iter().find(|p| p.key == "TZID").and_then(|p| p.val.as_ref()).map(|v| v.as_str()), Some(tzid.as_str()));
+        assert_eq!(
+            start.params.iter().find(|p| p.key == "TZID").and_then(|p| p.val.as_ref()).map(|v| v.as_str()),
+            Some(tzid.as_str())
+        );
         let local = chrono::NaiveDateTime::parse_from_str(start.val.as_str(), "%Y%m%dT%H%M%S").expect("local time");
         let mut in_force = None;
         let mut kinds = Vec::new();
         for observance in &zone.components {
             kinds.push(observance.name.as_str().to_owned());
-            let since = chrono::NaiveDateTime::parse_from_str(&prop(observance, "DTSTART"), "%Y%m%dT%H%M%S").expect("DTSTART");
+            let since =
+                chrono::NaiveDateTime::parse_from_str(&prop(observance, "DTSTART"), "%Y%m%dT%H%M%S").expect("DTSTART");
             assert!(observance.find_prop("RRULE").is_none());
             if since <= local {
                 in_force = Some(prop(observance, "TZOFFSETTO"));
@@ -172,7 +176,8 @@ mod tests {
         }
         let offset = in_force.expect("an observance in force at the start");
         let sign = if offset.starts_with('-') { -1 } else { 1 };
-        let secs = sign * (offset[1..3].parse::<i64>().expect("hours") * 3600 + offset[3..5].parse::<i64>().expect("minutes") * 60);
+        let secs = sign
+            * (offset[1..3].parse::<i64>().expect("hours") * 3600 + offset[3..5].parse::<i64>().expect("minutes") * 60);
         ((local - chrono::TimeDelta::seconds(secs)).and_utc(), kinds)
     }
 

@@ -95,7 +95,11 @@ fn format_offset(secs: i32) -> String {
     let sign = if secs < 0 { '-' } else { '+' };
     let abs = secs.unsigned_abs();
     let (hours, minutes, seconds) = (abs / 3600, abs % 3600 / 60, abs % 60);
-    if seconds == 0 { format!("{sign}{hours:02}{minutes:02}") } else { format!("{sign}{hours:02}{minutes:02}{seconds:02}") }
+    if seconds == 0 {
+        format!("{sign}{hours:02}{minutes:02}")
+    } else {
+        format!("{sign}{hours:02}{minutes:02}{seconds:02}")
+    }
 }
 
 /// An abbreviation as an iCalendar TEXT value (they are short ASCII; escape what TEXT escapes).

@@ -65,9 +65,10 @@ async fn metrics_on_the_main_address_need_an_administrators_token() {
     }
     let denied = [("method", "GET"), ("route", "/metrics"), ("status", "403")];
     assert!(value(&scrape, "terminbuch_http_requests_total", &denied).is_some_and(|n| n >= 1.0));
-    let latency = scrape.samples.iter().find(|s| {
-        s.metric == "terminbuch_http_request_duration_seconds" && has_labels(s, &denied)
-    });
+    let latency = scrape
+        .samples
+        .iter()
+        .find(|s| s.metric == "terminbuch_http_request_duration_seconds" && has_labels(s, &denied));
     assert!(matches!(latency.map(|s| &s.value), Some(Metric::Histogram(buckets)) if !buckets.is_empty()));
     for state in ["in_use", "idle"] {
         assert!(value(&scrape, "terminbuch_db_pool_connections", &[("state", state)]).is_some(), "{state}");
@@ -212,8 +213,7 @@ async fn scrape_open(client: &reqwest::Client, metrics: &str) -> Scrape {
 #[tokio::test]
 async fn a_separate_metrics_address_is_open_and_a_booking_moves_its_counter() {
     // Arrange: a process of its own (metrics are per process), JSON logs.
-    let mut server =
-        Server::start(&[("TERMINBUCH_METRICS_LISTEN", "127.0.0.1:0"), ("TERMINBUCH_LOG_FORMAT", "json")]);
+    let mut server = Server::start(&[("TERMINBUCH_METRICS_LISTEN", "127.0.0.1:0"), ("TERMINBUCH_LOG_FORMAT", "json")]);
     let metrics = server.url_after("Metrics: ");
     let base = server.url_after("is running: ");
     let token = server.token();
@@ -272,7 +272,8 @@ async fn each_request_is_logged_once_by_route_template_without_path_or_query_val
     assert_eq!(entry["status"], 404);
     assert!(entry["duration_ms"].as_f64().is_some(), "{entry}");
     assert_eq!(json_server.seen.iter().filter(|l| is_request_line(l)).count(), 1, "one line per request");
-    let text_line = text_server.wait_for("the request's line", |l| l.contains(" request ") && l.contains("route=/health"));
+    let text_line =
+        text_server.wait_for("the request's line", |l| l.contains(" request ") && l.contains("route=/health"));
     assert!(text_line.contains("status=200"), "{text_line}");
     for server in [&json_server, &text_server] {
         let log = server.seen.join("\n");
