@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use tracing::Instrument;
@@ -17,7 +17,7 @@ use crate::telemetry::metrics;
 /// Logs and measures the request under its route template.
 pub async fn observe(request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let route = request.extensions().get::<MatchedPath>().map_or(metrics::UNMATCHED_ROUTE, MatchedPath::as_str);
     let route = route.to_owned();
     let span = tracing::info_span!("request", %method, %route);
@@ -25,7 +25,7 @@ pub async fn observe(request: Request, next: Next) -> Response {
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     tracing::info!(%method, %route, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
-    metrics::http_request(&method, &route, status, elapsed);
+    metrics::http_request(method, &route, status, elapsed);
     response
 }
 
@@ -47,6 +47,13 @@ pub async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
         parts.headers.insert(name.clone(), value.clone());
     }
     Response::from_parts(parts, body)
+}
+
+/// The method as a label: the standard ones by name, any other as `OTHER` (a client may send
+/// any token as a method, and each new label value would be a new series kept in memory).
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"];
+    KNOWN.into_iter().find(|known| *known == method.as_str()).unwrap_or("OTHER")
 }
 
 fn is_json(response: &Response) -> bool {
