@@ -237,6 +237,10 @@ async fn serve(settings: Settings, deps: Dependencies) -> anyhow::Result<()> {
     let url = settings.public_url_for(app.local_addr()?);
     eprintln!("terminbuch läuft / is running: {url}");
     eprintln!("API docs: {url}/api/docs");
+    match app.metrics_addr()? {
+        Some(addr) => eprintln!("Metrics: http://{addr}/metrics"),
+        None => eprintln!("Metrics: {url}/metrics (an administrator's API token)"),
+    }
     if report.seeded {
         eprintln!("Demo-Daten angelegt / demo data loaded");
     }

@@ -68,8 +68,25 @@ pub struct Settings {
     #[arg(long = "secure-cookies", env = "TERMINBUCH_SECURE_COOKIES", global = true)]
     pub secure_cookies_setting: Option<bool>,
 
+    /// Separate address serving `GET /metrics` without a token (host:port); unset: `/metrics` is
+    /// on the main address and needs an administrator's bearer token.
+    #[arg(long, env = "TERMINBUCH_METRICS_LISTEN", global = true, value_parser = parse_metrics_listen)]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log lines as `text` (human-readable; colours only on a terminal) or `json` (one object per line).
+    #[arg(long, env = "TERMINBUCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
     #[command(flatten)]
     pub mail: MailSettings,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// How emails to citizens are sent. Without `TERMINBUCH_SMTP_HOST` they are written as `.eml`
@@ -197,6 +214,8 @@ impl Settings {
             demo_seed: Some(false),
             secure_cookies_setting: None,
             token_cache_ms: 2000,
+            metrics_listen: None,
+            log_format: LogFormat::Text,
             mail: MailSettings::for_tests(),
         }
     }
@@ -243,6 +262,12 @@ fn parse_mailbox_reply_to(value: &str) -> Result<Mailbox, String> {
 
 fn parse_listen(value: &str) -> Result<SocketAddr, String> {
     value.parse().map_err(|_| format!("TERMINBUCH_LISTEN must be host:port, e.g. 127.0.0.1:3000 (got {value:?})"))
+}
+
+fn parse_metrics_listen(value: &str) -> Result<SocketAddr, String> {
+    value
+        .parse()
+        .map_err(|_| format!("TERMINBUCH_METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464 (got {value:?})"))
 }
 
 fn parse_tz(value: &str) -> Result<Tz, String> {

@@ -54,8 +54,11 @@ pub fn redact(url: &str) -> String {
 /// A bound, not yet serving application.
 pub struct Application {
     listener: TcpListener,
+    /// The separate listener of `GET /metrics` (`TERMINBUCH_METRICS_LISTEN`).
+    metrics_listener: Option<TcpListener>,
     state: AppState,
-    dispatcher: Dispatcher,
+    /// The email sender the server runs; `None` once taken by [`Application::take_dispatcher`].
+    dispatcher: Option<Dispatcher>,
 }
 
 /// What first start did, to be printed for the operator.
@@ -111,6 +114,15 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {} (TERMINBUCH_LISTEN)", settings.listen))?;
+        let metrics_listener = match settings.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} (TERMINBUCH_METRICS_LISTEN)"))?,
+            ),
+            None => None,
+        };
+        crate::telemetry::metrics::handle();
         let dispatcher = Dispatcher::new(deps.db.clone(), deps.clock.clone(), &settings).context("setting up email")?;
         if dispatcher.writes_files() {
             tracing::info!(folder = %settings.data_dir.join("mail").display(), "no TERMINBUCH_SMTP_HOST: emails are written as .eml files");
@@ -132,7 +144,7 @@ impl Application {
             units: Default::default(),
             counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
         };
-        Ok(Self { listener, state, dispatcher })
+        Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher) })
     }
 
     /// The bound address.
@@ -141,6 +153,20 @@ impl Application {
     /// When the socket has no local address.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The bound address of `GET /metrics` when it has one of its own.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn metrics_addr(&self) -> std::io::Result<Option<SocketAddr>> {
+        self.metrics_listener.as_ref().map(TcpListener::local_addr).transpose()
+    }
+
+    /// Takes the email sender out, so the server does not run it: whoever takes it drives it
+    /// (tests call [`Dispatcher::run_once`] step by step). Booking changes still queue emails.
+    pub fn take_dispatcher(&mut self) -> Option<Dispatcher> {
+        self.dispatcher.take()
     }
 
     /// The shared state (tests use its database and clock).
@@ -156,16 +182,31 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let horizon = tokio::spawn(keep_horizon(self.state.clone()));
         let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone(), self.state.clock.clone()));
+        let upkeep = tokio::spawn(crate::telemetry::metrics::keep_up());
+        let metrics = self.metrics_listener.map(|listener| {
+            let app = crate::http::routes::metrics::standalone(self.state.clone());
+            tokio::spawn(async move { axum::serve(listener, app).await })
+        });
         // The email sender stops after the HTTP server (whose last requests may queue emails),
         // and is given time to finish the deliveries it has begun.
         let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
-        let mail = tokio::spawn(self.dispatcher.run_until(async {
-            let _ = mail_stopped.await;
-        }));
+        let mail = tokio::spawn(async move {
+            let stopped = async {
+                let _ = mail_stopped.await;
+            };
+            match self.dispatcher {
+                Some(dispatcher) => dispatcher.run_until(stopped).await,
+                None => stopped.await,
+            }
+        });
         let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
         horizon.abort();
         sweeper.abort();
+        upkeep.abort();
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
         let _ = stop_mail.send(());
         if let Err(err) = mail.await {
             tracing::error!(error = ?err, "the email sender failed while stopping");

@@ -1,63 +1,52 @@
-//! The HTTP layer (axum only): routes, extractors, errors, OpenAPI.
+//! The HTTP layer (axum only): routes, extractors, errors, OpenAPI, and the layers every request
+//! passes (request log and metrics, limits, timeout, security headers).
 
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod observe;
+pub mod openapi;
 pub mod routes;
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
+use axum::middleware::from_fn;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::state::AppState;
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "terminbuch", description = "Appointment book for public counselling services. \
-        Times are RFC 3339 with the offset of the service's zone (Europe/Berlin); errors are RFC 9457 problem documents."),
-    modifiers(&BearerAuth)
-)]
-struct ApiDoc;
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-/// The whole application: API, OpenAPI document and docs page, health.
+/// The whole application: API, OpenAPI document and docs page, health, staff desk pages, and
+/// `/metrics` for administrators unless it has an address of its own.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let metrics = match state.settings.metrics_listen {
+        None => routes::metrics::router(),
+        Some(_) => Router::new(),
+    };
+    let (api, mut openapi) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health::router())
         .merge(routes::units::router())
         .merge(routes::bookings::router())
         .merge(routes::emails::router())
         .merge(routes::hours::router())
         .split_for_parts();
-    api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+    openapi::complete(&mut openapi);
+    api.merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))
         .merge(crate::web::router(&state))
+        .merge(metrics)
         .fallback(|| async { error::ApiError::not_found("not_found", "no such resource") })
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(RequestBodyLimitLayer::new(64 * 1024))
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
         .layer(CatchPanicLayer::new())
-        .layer(TraceLayer::new_for_http())
+        .layer(from_fn(observe::bare_errors_as_problems))
+        .layer(from_fn(observe::observe))
         .with_state(state)
 }

@@ -83,19 +83,10 @@ pub fn calendar(invite: &Invite<'_>) -> String {
     let mut calendar = Calendar::new();
     calendar.append_property(Property::new("METHOD", invite.method.as_str())).push(event.done());
     let text = calendar.done().to_string();
-    // icalendar writes no VTIMEZONE; calendar clients want one for TZID. The EU rules (last
-    // Sunday of March and October) cover Europe/Berlin.
-    if invite.tz == chrono_tz::Europe::Berlin {
-        text.replacen("BEGIN:VEVENT", &format!("{BERLIN}BEGIN:VEVENT"), 1)
-    } else {
-        text
-    }
+    // icalendar writes no VTIMEZONE; calendar clients want one for TZID: derived from the zone.
+    let zone = super::vtimezone::vtimezone(invite.tz, invite.starts_at, invite.ends_at);
+    text.replacen("BEGIN:VEVENT", &format!("{zone}BEGIN:VEVENT"), 1)
 }
-
-const BERLIN: &str = "BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\n\
-TZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\n\
-END:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\n\
-DTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
 
 #[cfg(test)]
 mod tests {
@@ -135,5 +126,78 @@ mod tests {
         }
         let parsed: icalendar::Calendar = text.parse().expect("the calendar parses");
         assert_eq!(parsed.events().count(), 1);
+    }
+
+    fn invite_in(tz: Tz, starts_at: DateTime<Utc>) -> String {
+        calendar(&Invite {
+            uid: uid(Uuid::nil(), "example.org"),
+            sequence: 0,
+            method: Method::Request,
+            starts_at,
+            ends_at: starts_at + chrono::TimeDelta::minutes(45),
+            tz,
+            summary: "Termin",
+            location: "",
+            description: "",
+            organizer_name: "Landeshauptstadt Hannover",
+            organizer_email: "termine@example.org",
+            attendee_email: "person@example.org",
+            stamp: starts_at,
+        })
+    }
+
+    /// Reads the .ics like a calendar client: the event's local DTSTART and the VTIMEZONE's
+    /// observance in force then give back the instant.
+    fn instant_of_the_event(text: &str) -> (DateTime<Utc>, Vec<String>) {
+        let unfolded = icalendar::parser::unfold(text);
+        let parsed = icalendar::parser::read_calendar(&unfolded).expect("the calendar parses");
+        let prop = |c: &icalendar::parser::Component<'_>, name: &str| {
+            c.find_prop(name).map(|p| p.val.as_str().to_owned()).expect("the property")
+        };
+        let zone = parsed.components.iter().find(|c| c.name == "VTIMEZONE").expect("a VTIMEZONE");
+        let event = parsed.components.iter().find(|c| c.name == "VEVENT").expect("a VEVENT");
+        let tzid = prop(zone, "TZID");
+        let start = event.find_prop("DTSTART").expect("DTSTART");
+        assert_eq!(
+            start.params.iter().find(|p| p.key == "TZID").and_then(|p| p.val.as_ref()).map(|v| v.as_str()),
+            Some(tzid.as_str())
+        );
+        let local = chrono::NaiveDateTime::parse_from_str(start.val.as_str(), "%Y%m%dT%H%M%S").expect("local time");
+        let mut in_force = None;
+        let mut kinds = Vec::new();
+        for observance in &zone.components {
+            kinds.push(observance.name.as_str().to_owned());
+            let since =
+                chrono::NaiveDateTime::parse_from_str(&prop(observance, "DTSTART"), "%Y%m%dT%H%M%S").expect("DTSTART");
+            assert!(observance.find_prop("RRULE").is_none());
+            if since <= local {
+                in_force = Some(prop(observance, "TZOFFSETTO"));
+            }
+        }
+        let offset = in_force.expect("an observance in force at the start");
+        let sign = if offset.starts_with('-') { -1 } else { 1 };
+        let secs = sign
+            * (offset[1..3].parse::<i64>().expect("hours") * 3600 + offset[3..5].parse::<i64>().expect("minutes") * 60);
+        ((local - chrono::TimeDelta::seconds(secs)).and_utc(), kinds)
+    }
+
+    #[test]
+    fn the_time_zone_is_derived_from_the_configured_zone() {
+        // Sydney in January is on daylight-saving time (southern summer); Phoenix has none;
+        // Berlin in December is on standard time.
+        let cases = [
+            (chrono_tz::Australia::Sydney, Utc.with_ymd_and_hms(2027, 1, 12, 23, 0, 0), "20270113T100000", true),
+            (chrono_tz::America::Phoenix, Utc.with_ymd_and_hms(2026, 12, 1, 17, 0, 0), "20261201T100000", false),
+            (chrono_tz::Europe::Berlin, Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0), "20261201T100000", true),
+        ];
+        for (tz, starts_at, local, has_daylight) in cases {
+            let starts_at = starts_at.single().expect("valid");
+            let text = invite_in(tz, starts_at);
+            assert!(text.contains(&format!("DTSTART;TZID={}:{local}", tz.name())), "{tz}: {text}");
+            let (instant, kinds) = instant_of_the_event(&text);
+            assert_eq!(instant, starts_at, "{tz}: the client reads the same instant back");
+            assert_eq!(kinds.iter().any(|k| k == "DAYLIGHT"), has_daylight, "{tz}: {kinds:?}");
+            assert!(kinds.iter().any(|k| k == "STANDARD"), "{tz}: {kinds:?}");
+        }
     }
 }

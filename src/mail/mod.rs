@@ -8,6 +8,7 @@ pub mod messages;
 pub mod outbox;
 pub mod render;
 pub mod transport;
+pub mod vtimezone;
 
 pub use dispatch::{Dispatcher, Nudge};
 pub use render::Templates;

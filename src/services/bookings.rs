@@ -165,6 +165,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
     if queued {
         deps.mail.nudge();
     }
+    crate::telemetry::metrics::booking_created();
     tracing::info!(booking = %booking.id, slot = slot.id, "booking created");
     Ok(booking)
 }
@@ -295,6 +296,7 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
         .await?;
     let queued = notify(&txn, booking.id, MailKind::Cancellation, deps.mail_domain, now).await?;
     txn.commit().await?;
+    crate::telemetry::metrics::booking_cancelled();
     if queued {
         deps.mail.nudge();
     }

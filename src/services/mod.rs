@@ -10,6 +10,7 @@ pub mod emails;
 mod error;
 pub mod hours;
 pub mod login;
+pub mod monitoring;
 pub mod preview;
 pub mod schedule;
 pub mod seed;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bookings;
 pub mod directory;
 mod error;
+pub mod monitoring;
 pub mod outbox;
 pub mod schedule;
 pub mod sessions;

@@ -8,6 +8,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
+use terminbuch::mail::Dispatcher;
 use terminbuch::services::directory::{StaffInput, StaffRole};
 use terminbuch::services::{auth, directory, schedule, seed};
 use terminbuch::startup::{Application, Dependencies, bootstrap};
@@ -16,7 +17,7 @@ use crate::test_db::TestDb;
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        terminbuch::telemetry::init("info,sqlx=warn");
+        terminbuch::telemetry::init("info,sqlx=warn", terminbuch::config::LogFormat::Text);
     }
 });
 
@@ -48,6 +49,25 @@ pub async fn spawn_app_at(now: DateTime<Utc>) -> TestApp {
 
 /// Like [`spawn_app_at`], with settings changed first (e.g. the SMTP server of a mail test).
 pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(now, configure, false).await.0
+}
+
+/// Like [`spawn_app_with`], but the server runs no email sender: the test drives the returned
+/// one step by step (`run_once`), so what was sent, retried or left alone is known after each
+/// step without waiting.
+pub async fn spawn_app_with_manual_mail(
+    now: DateTime<Utc>,
+    configure: impl FnOnce(&mut Settings),
+) -> (TestApp, Dispatcher) {
+    let (app, dispatcher) = spawn(now, configure, true).await;
+    (app, dispatcher.expect("the server's email sender"))
+}
+
+async fn spawn(
+    now: DateTime<Utc>,
+    configure: impl FnOnce(&mut Settings),
+    manual_mail: bool,
+) -> (TestApp, Option<Dispatcher>) {
     LazyLock::force(&TRACING);
     let test_db = TestDb::create().await;
     let mut settings = Settings::for_tests(&test_db.url);
@@ -60,10 +80,11 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Sett
     let until = today + chrono::Days::new(12 * 7);
     schedule::regenerate_all(&deps.db, &settings.holiday_calendar(), Berlin, until, now).await.expect("slots");
     let admin_token = auth::create_token(&deps.db, &clock, "admin", "test").await.expect("admin token");
-    let app = Application::build(settings.clone(), deps).await.expect("build the application");
+    let mut app = Application::build(settings.clone(), deps).await.expect("build the application");
+    let dispatcher = if manual_mail { app.take_dispatcher() } else { None };
     let address = format!("http://{}", app.local_addr().expect("bound address"));
     tokio::spawn(app.run_until_stopped());
-    TestApp {
+    let app = TestApp {
         address,
         client: reqwest::Client::new(),
         admin_token,
@@ -71,7 +92,8 @@ pub async fn spawn_app_with(now: DateTime<Utc>, configure: impl FnOnce(&mut Sett
         clock,
         settings,
         _db_guard: test_db,
-    }
+    };
+    (app, dispatcher)
 }
 
 impl TestApp {

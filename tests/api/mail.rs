@@ -10,8 +10,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::config::SmtpSecurity;
 use terminbuch::mail::Dispatcher;
+use terminbuch::mail::dispatch::Report;
 
-use crate::helpers::{TestApp, default_now, spawn_app_with};
+use crate::helpers::{TestApp, default_now, spawn_app_with, spawn_app_with_manual_mail};
 use crate::smtp_sink::{Plan, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -85,6 +86,30 @@ pub async fn poll_state(
             app.clock.advance(step);
         }
         tokio::time::sleep(Duration::from_millis(if advance.is_some() { 100 } else { 20 })).await;
+    }
+}
+
+/// Waits until the outbox holds exactly `expected` rows per state (as recorded by the sender,
+/// not as seen by the mail server); returns the counts of all states.
+pub async fn wait_for_outbox_states(app: &TestApp, expected: &[(&str, usize)]) -> Vec<(String, usize)> {
+    use sea_orm::EntityTrait;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let rows = entity::outbox_message::Entity::find().all(&app.db).await.expect("outbox rows");
+        let mut counts: Vec<(String, usize)> = Vec::new();
+        for row in &rows {
+            let state = format!("{:?}", row.state).to_lowercase();
+            match counts.iter_mut().find(|(s, _)| *s == state) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((state, 1)),
+            }
+        }
+        let count = |state: &str| counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+        if expected.iter().all(|(state, n)| count(state) == *n) {
+            return counts;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "outbox states {counts:?}, expected {expected:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -320,28 +345,36 @@ async fn a_5xx_reply_to_the_login_or_the_greeting_is_retried_not_failed() {
     }
 }
 
+/// A server with the SMTP server on `port` whose email sender the test drives step by step.
+pub async fn spawn_with_manual_mail(port: u16) -> (TestApp, Dispatcher) {
+    spawn_app_with_manual_mail(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_security = SmtpSecurity::None;
+    })
+    .await
+}
+
 #[tokio::test]
 async fn a_550_reply_fails_at_once_and_the_unit_sees_it() {
     // Arrange
     let sink = SmtpSink::start().await;
     sink.plan(Plan::Reply("550 5.1.1 no such mailbox"));
-    let app = spawn_with_smtp(sink.addr.port()).await;
-
-    // Act
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "nobody@example.org", "de").await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while sink.transactions() < 1 {
-        assert!(tokio::time::Instant::now() < deadline, "the attempt happens");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    wait_for_state(&app, &booking, 0, "failed").await;
+
+    // Act: the attempt, then five more passes an hour apart each.
+    let first = mail.run_once().await.expect("a pass");
+    let mut later = Vec::new();
     for _ in 0..5 {
         app.clock.advance(TimeDelta::hours(1));
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        later.push(mail.run_once().await.expect("a pass"));
     }
 
     // Assert
-    assert_eq!(sink.transactions(), 1, "a permanent failure is not retried");
+    assert_eq!((first.sent, first.retrying, first.failed), (0, 0, 1), "{first:?}");
+    assert!(later.iter().all(|pass| *pass == Report::default()), "a permanent failure is not retried: {later:?}");
+    assert_eq!(sink.transactions(), 1);
     let emails = emails_of(&app, &booking).await;
     assert_eq!(emails[0]["state"], "failed");
     assert_eq!(emails[0]["attempts"], 1);
@@ -360,7 +393,9 @@ async fn a_550_reply_fails_at_once_and_the_unit_sees_it() {
         )
         .await;
     assert_eq!(resent.status(), StatusCode::ACCEPTED);
-    sink.wait_for(1, WAIT).await;
+    let pass = mail.run_once().await.expect("a pass");
+    assert_eq!(pass.sent, 1, "{pass:?}");
+    assert_eq!(sink.received().len(), 1);
 }
 
 #[tokio::test]
@@ -390,9 +425,9 @@ async fn a_server_that_never_answers_does_not_stall_the_next_message() {
 
 #[tokio::test]
 async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_once() {
-    // Arrange: nobody listens on the configured port yet.
+    // Arrange: nobody listens on the configured port yet; a pass while it is down.
     let port = SmtpSink::unused_port().await;
-    let app = spawn_with_smtp(port).await;
+    let (app, mail) = spawn_with_manual_mail(port).await;
     let mut references = HashSet::new();
     for i in 0..100 {
         let day = 1 + i / 8;
@@ -401,16 +436,19 @@ async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_onc
         let booking = book(&app, "suedosteuropa", &starts_at, &format!("person{i}@example.org"), "de").await;
         references.insert(booking["reference"].as_str().expect("reference").to_owned());
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let down = mail.run_once().await.expect("a pass while the mail server is down");
 
-    // Act: the server comes up.
+    // Act: the server comes up; the retries are due after the (1 s) backoff; then an hour later.
     let sink = SmtpSink::start_on(port).await;
-    advance_until(&app, || sink.received().len() >= 100).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.clock.advance(TimeDelta::seconds(2));
+    let up = mail.run_once().await.expect("the pass that delivers");
     app.clock.advance(TimeDelta::hours(1));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = mail.run_once().await.expect("a later pass");
 
     // Assert
+    assert_eq!((down.sent, down.retrying), (0, 100), "{down:?}");
+    assert_eq!((up.sent, up.retrying, up.failed), (100, 0, 0), "{up:?}");
+    assert_eq!(after, Report::default(), "nothing left to send");
     let received = sink.received();
     assert_eq!(received.len(), 100, "each confirmation exactly once");
     let message_ids: HashSet<String> =
@@ -426,8 +464,9 @@ async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_onc
 async fn a_booking_change_wakes_the_dispatcher_instead_of_waiting_for_the_poll() {
     // Arrange
     let sink = SmtpSink::start().await;
+    // The dispatcher's look at start happens while the test's first requests wait for their
+    // answers; the cancellation below comes long after it, so only a nudge can send it in time.
     let app = spawn_with_slow_poll(sink.addr.port()).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     // Act
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
@@ -460,9 +499,9 @@ async fn a_backlog_larger_than_one_batch_drains_without_waiting_for_the_poll() {
     // Assert: as the hung attempts give up, the 24 queued emails go out, long before the next
     // poll; the 16 hung ones wait for their retry (the test clock stands still).
     let received = sink.wait_for(24, Duration::from_secs(20)).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let states = wait_for_outbox_states(&app, &[("sent", 24), ("retrying", 16)]).await;
     assert_eq!(received.len(), 24);
-    assert_eq!(sink.received().len(), 24, "nothing twice");
+    assert_eq!(sink.received().len(), 24, "nothing twice: {states:?}");
 }
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Reminders and emails that are no longer sent when their turn comes: reminders only for the
 //! booking's current time and only when booked the lead time ahead, no notice after a newer one,
-//! nothing about an appointment that has already begun. Against the SMTP sink on loopback.
+//! nothing about an appointment that has already begun. Against the SMTP sink on loopback; the
+//! tests drive the email sender pass by pass, so each pass's report says what happened.
 
 use std::time::Duration;
 
@@ -8,32 +9,18 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::mail::Dispatcher;
+use terminbuch::mail::dispatch::Report;
 use terminbuch::store::bookings;
 
 use crate::helpers::TestApp;
-use crate::mail::{book, emails_of, poll_state, spawn_with_slow_poll, spawn_with_smtp, summary, wait_for_state};
+use crate::mail::{book, emails_of, spawn_with_manual_mail, spawn_with_slow_poll, summary};
 use crate::smtp_sink::{Plan, Received, SmtpSink};
 
 const WAIT: Duration = Duration::from_secs(15);
 
-/// Lets the dispatcher poll a few times (every 50 ms in tests), so a wrong email would be out.
-async fn let_it_poll() {
-    tokio::time::sleep(Duration::from_millis(400)).await;
-}
-
-/// Moves the fixed clock on in one-second steps until the booking's email number `index` is in
-/// `state` (a backed-off retry becomes due after at most 1 s in tests); returns the emails.
-async fn advance_until_state(app: &TestApp, booking: &Value, index: usize, state: &str) -> Vec<Value> {
-    poll_state(app, booking, index, state, Some(TimeDelta::seconds(1))).await
-}
-
-/// Waits until the sink has seen `n` transactions (accepted or refused).
-async fn wait_for_transactions(sink: &SmtpSink, n: usize) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while sink.transactions() < n {
-        assert!(tokio::time::Instant::now() < deadline, "expected {n} SMTP transactions, got {}", sink.transactions());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+/// One pass of the email sender: queue due reminders, send what is due.
+async fn pass(mail: &Dispatcher) -> Report {
+    mail.run_once().await.expect("a pass of the email sender")
 }
 
 fn kinds(emails: &[Value]) -> Vec<Value> {
@@ -66,21 +53,26 @@ async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time(
     // Arrange: booked on Tuesday 24 November for Tuesday 1 December, 10:00, then moved to
     // Thursday 3 December, 10:00 (both more than the lead time of 24 hours ahead).
     let sink = SmtpSink::start().await;
-    let app = spawn_with_smtp(sink.addr.port()).await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "tr").await;
-    sink.wait_for(1, WAIT).await;
+    assert_eq!(pass(&mail).await.sent, 1);
     move_booking(&app, &booking, "2026-12-03T10:00").await;
-    sink.wait_for(2, WAIT).await;
+    assert_eq!(pass(&mail).await.sent, 1);
 
-    // Act: 23 hours before the old time, then 23 hours before the new one.
+    // Act: 23 hours before the old time, then 23 hours before the new one, then an hour later.
     app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
-    let_it_poll().await;
-    let at_the_old_time = sink.received().len();
+    let at_the_old_time = pass(&mail).await;
     app.clock.advance(TimeDelta::days(2));
-    let received = sink.wait_for(3, WAIT).await;
+    let at_the_new_time = pass(&mail).await;
+    app.clock.advance(TimeDelta::hours(1));
+    let an_hour_later = pass(&mail).await;
 
     // Assert
-    assert_eq!(at_the_old_time, 2, "no reminder for the old time: {:?}", subjects(&sink.received()));
+    assert_eq!(at_the_old_time, Report::default(), "no reminder for the old time");
+    assert_eq!((at_the_new_time.reminders_queued, at_the_new_time.sent), (1, 1), "{at_the_new_time:?}");
+    assert_eq!(an_hour_later, Report::default(), "a reminder is sent once");
+    let received = sink.received();
+    assert_eq!(received.len(), 3, "{:?}", subjects(&received));
     let reminder = &received[2];
     assert!(reminder.parsed().subject().expect("subject").contains("hatırlatma"), "Turkish reminder");
     assert!(reminder.text().contains("3 Aralık 2026 Perşembe, 10:00"), "the new time: {}", reminder.text());
@@ -90,44 +82,51 @@ async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time(
         assert!(calendar.contains(expected), "{expected} in {calendar}");
     }
     assert_eq!(summary(&calendar), summary(&received[0].calendar()), "the entry keeps its title");
-    app.clock.advance(TimeDelta::hours(1));
-    let_it_poll().await;
-    assert_eq!(sink.received().len(), 3, "a reminder is sent once");
     let emails = emails_of(&app, &booking).await;
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change"), json!("reminder")]);
 }
 
 /// A booking of Tuesday 1 December 2026, 10:00 whose confirmation went out and whose reminder
 /// is queued and waiting to be retried: the mail server asked to try again later.
-async fn reminder_retrying() -> (SmtpSink, TestApp, Value) {
+async fn reminder_retrying() -> (SmtpSink, TestApp, Dispatcher, Value) {
     let sink = SmtpSink::start().await;
-    let app = spawn_with_smtp(sink.addr.port()).await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
-    sink.wait_for(1, WAIT).await;
+    assert_eq!(pass(&mail).await.sent, 1);
     sink.plan(Plan::Reply("451 4.3.0 please try again later"));
     app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
-    wait_for_state(&app, &booking, 1, "retrying").await;
-    (sink, app, booking)
+    let queued = pass(&mail).await;
+    assert_eq!((queued.reminders_queued, queued.retrying), (1, 1), "{queued:?}");
+    assert_eq!(emails_of(&app, &booking).await[1]["state"], "retrying");
+    (sink, app, mail, booking)
+}
+
+/// Makes the retries of the last pass due (they back off at most 1 s in tests).
+fn let_retries_come_due(app: &TestApp) {
+    app.clock.advance(TimeDelta::seconds(2));
 }
 
 #[tokio::test]
 async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its_own() {
     // Arrange: the reminder for Tuesday 1 December, 10:00 is queued but the mail server asks to
     // try again later.
-    let (sink, app, booking) = reminder_retrying().await;
+    let (sink, app, mail, booking) = reminder_retrying().await;
 
     // Act: moved meanwhile to Thursday 3 December, 10:00 (still more than 24 hours ahead).
     move_booking(&app, &booking, "2026-12-03T10:00").await;
-    sink.wait_for(2, WAIT).await;
-    let emails = advance_until_state(&app, &booking, 1, "skipped").await;
+    let moved = pass(&mail).await;
+    let_retries_come_due(&app);
+    let retried = pass(&mail).await;
     let skipped_after = sink.received().len();
     app.clock.advance(TimeDelta::days(2));
-    let received = sink.wait_for(3, WAIT).await;
+    let new_time = pass(&mail).await;
 
     // Assert
-    assert_eq!(kinds(&emails[..2]), vec![json!("confirmation"), json!("reminder")]);
-    assert!(emails[1]["last_error"].as_str().expect("a reason").contains("moved or cancelled"), "{emails:?}");
+    assert_eq!(moved.sent, 1, "the change notice: {moved:?}");
+    assert_eq!((retried.sent, retried.skipped), (0, 1), "the old reminder is skipped: {retried:?}");
     assert_eq!(skipped_after, 2, "the old reminder is not sent: {:?}", subjects(&sink.received()));
+    assert_eq!((new_time.reminders_queued, new_time.sent), (1, 1), "{new_time:?}");
+    let received = sink.received();
     assert!(
         received[1].parsed().subject().expect("subject").starts_with("Terminänderung"),
         "{:?}",
@@ -138,8 +137,8 @@ async fn a_reminder_queued_for_the_old_time_is_skipped_and_the_new_time_gets_its
     assert!(reminder.text().contains("Donnerstag, 3. Dezember 2026, 10:00 Uhr"), "{}", reminder.text());
     let reminders = subjects(&received).into_iter().filter(|s| s.starts_with("Terminerinnerung")).count();
     assert_eq!(reminders, 1, "{:?}", subjects(&received));
-    // The mail server has the reminder; its state is recorded just after.
-    let emails = wait_for_state(&app, &booking, 3, "sent").await;
+    let emails = emails_of(&app, &booking).await;
+    assert!(emails[1]["last_error"].as_str().expect("a reason").contains("moved or cancelled"), "{emails:?}");
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("reminder"), json!("change"), json!("reminder")]);
     assert_eq!(states(&emails), vec![json!("sent"), json!("skipped"), json!("sent"), json!("sent")]);
 }
@@ -149,18 +148,20 @@ async fn a_booking_made_less_than_the_lead_time_ahead_gets_no_reminder() {
     // Arrange: on Tuesday 24 November, 08:00, one appointment 23 hours ahead and one 25 hours
     // ahead (which shows that reminders do go out in this test).
     let sink = SmtpSink::start().await;
-    let app = spawn_with_smtp(sink.addr.port()).await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let short = book(&app, "suedosteuropa", "2026-11-25T07:00", "short@example.org", "de").await;
-    let long = book(&app, "suedosteuropa", "2026-11-25T09:00", "long@example.org", "de").await;
-    sink.wait_for(2, WAIT).await;
+    book(&app, "suedosteuropa", "2026-11-25T09:00", "long@example.org", "de").await;
+    assert_eq!(pass(&mail).await.sent, 2);
 
     // Act: both are within the lead time from 10:00 on; then until just before the first begins.
     app.clock.advance(TimeDelta::hours(2));
-    wait_for_state(&app, &long, 1, "sent").await;
+    let within = pass(&mail).await;
     app.clock.advance(TimeDelta::hours(20) + TimeDelta::minutes(30));
-    let_it_poll().await;
+    let later = pass(&mail).await;
 
     // Assert
+    assert_eq!((within.reminders_queued, within.sent), (1, 1), "{within:?}");
+    assert_eq!(later, Report::default());
     let emails = emails_of(&app, &short).await;
     assert_eq!(kinds(&emails), vec![json!("confirmation")], "no reminder for the short-notice booking");
     let reminded: Vec<Vec<String>> =
@@ -173,27 +174,32 @@ async fn a_booking_made_less_than_the_lead_time_ahead_gets_no_reminder() {
 async fn a_cancelled_booking_gets_no_reminder_nor_one_queued_before_the_cancellation() {
     // Arrange: two appointments on Tuesday 1 December; the first is cancelled at once.
     let sink = SmtpSink::start().await;
-    let app = spawn_with_smtp(sink.addr.port()).await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let early = book(&app, "suedosteuropa", "2026-12-01T10:00", "early@example.org", "de").await;
     let late = book(&app, "suedosteuropa", "2026-12-01T11:00", "late@example.org", "de").await;
-    sink.wait_for(2, WAIT).await;
+    assert_eq!(pass(&mail).await.sent, 2);
     assert_eq!(app.cancel_booking(&id(&early), "Bürgerin hat abgesagt").await.status(), StatusCode::OK);
-    sink.wait_for(3, WAIT).await;
+    assert_eq!(pass(&mail).await.sent, 1);
 
     // Act: within the lead time of both; the second's reminder meets a busy mail server, and the
     // second is cancelled before it is retried.
     sink.plan(Plan::Reply("451 4.3.0 please try again later"));
     app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(4));
-    wait_for_state(&app, &late, 1, "retrying").await;
+    let reminded = pass(&mail).await;
     assert_eq!(app.cancel_booking(&id(&late), "Bürger hat abgesagt").await.status(), StatusCode::OK);
-    sink.wait_for(4, WAIT).await;
-    advance_until_state(&app, &late, 1, "skipped").await;
-    let_it_poll().await;
-    let emails = wait_for_state(&app, &late, 2, "sent").await;
+    let cancelled = pass(&mail).await;
+    let_retries_come_due(&app);
+    let retried = pass(&mail).await;
+    let last = pass(&mail).await;
 
     // Assert
+    assert_eq!((reminded.reminders_queued, reminded.retrying), (1, 1), "only the second's: {reminded:?}");
+    assert_eq!(cancelled.sent, 1, "{cancelled:?}");
+    assert_eq!((retried.sent, retried.skipped), (0, 1), "{retried:?}");
+    assert_eq!(last, Report::default());
     let early_emails = emails_of(&app, &early).await;
     assert_eq!(kinds(&early_emails), vec![json!("confirmation"), json!("cancellation")]);
+    let emails = emails_of(&app, &late).await;
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("reminder"), json!("cancellation")]);
     assert_eq!(states(&emails), vec![json!("sent"), json!("skipped"), json!("sent")]);
     assert_eq!(sink.received().len(), 4, "two confirmations, two cancellations: {:?}", subjects(&sink.received()));
@@ -205,24 +211,28 @@ async fn a_confirmation_is_not_sent_after_the_change_notice_that_replaced_it() {
     // Arrange: the confirmation meets a busy mail server.
     let sink = SmtpSink::start().await;
     sink.plan(Plan::Reply("451 4.3.0 please try again later"));
-    let app = spawn_with_smtp(sink.addr.port()).await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
-    wait_for_transactions(&sink, 1).await;
-    wait_for_state(&app, &booking, 0, "retrying").await;
+    assert_eq!(pass(&mail).await.retrying, 1);
 
     // Act: the booking is moved before the confirmation is retried.
     move_booking(&app, &booking, "2026-12-02T11:30").await;
-    let received = sink.wait_for(1, WAIT).await;
-    advance_until_state(&app, &booking, 0, "skipped").await;
+    let moved = pass(&mail).await;
+    let_retries_come_due(&app);
+    let retried = pass(&mail).await;
     app.clock.advance(TimeDelta::hours(1));
-    let_it_poll().await;
-    let emails = wait_for_state(&app, &booking, 1, "sent").await;
+    let later = pass(&mail).await;
 
     // Assert
+    assert_eq!(moved.sent, 1, "the change notice: {moved:?}");
+    assert_eq!((retried.sent, retried.skipped), (0, 1), "{retried:?}");
+    assert_eq!(later, Report::default());
+    let emails = emails_of(&app, &booking).await;
     assert_eq!(kinds(&emails), vec![json!("confirmation"), json!("change")]);
     assert_eq!(states(&emails), vec![json!("skipped"), json!("sent")]);
     assert!(emails[0]["last_error"].as_str().expect("a reason").contains("superseded"), "{emails:?}");
-    assert_eq!(sink.received().len(), 1, "only the change notice: {:?}", subjects(&sink.received()));
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "only the change notice: {:?}", subjects(&received));
     assert!(received[0].calendar().contains("SEQUENCE:1"));
     assert!(received[0].text().contains("Mittwoch, 2. Dezember 2026, 11:30 Uhr"), "{}", received[0].text());
 }
@@ -232,17 +242,19 @@ async fn a_confirmation_that_could_not_go_out_before_the_appointment_began_is_sk
     // Arrange: on Tuesday 24 November, 08:00, an appointment at 10:00; the mail server is busy.
     let sink = SmtpSink::start().await;
     sink.plan(Plan::Reply("451 4.3.0 please try again later"));
-    let app = spawn_with_smtp(sink.addr.port()).await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
     let booking = book(&app, "suedosteuropa", "2026-11-24T10:00", "ayse@example.org", "de").await;
-    wait_for_transactions(&sink, 1).await;
-    wait_for_state(&app, &booking, 0, "retrying").await;
+    assert_eq!(pass(&mail).await.retrying, 1);
 
     // Act: the retry comes after the appointment has begun.
     app.clock.advance(TimeDelta::hours(2) + TimeDelta::minutes(5));
-    let emails = wait_for_state(&app, &booking, 0, "skipped").await;
-    let_it_poll().await;
+    let retried = pass(&mail).await;
+    let later = pass(&mail).await;
 
     // Assert
+    assert_eq!((retried.sent, retried.skipped), (0, 1), "{retried:?}");
+    assert_eq!(later, Report::default());
+    let emails = emails_of(&app, &booking).await;
     assert!(emails[0]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
     assert!(sink.received().is_empty(), "{:?}", subjects(&sink.received()));
     assert_eq!(sink.transactions(), 1);
@@ -254,14 +266,17 @@ async fn a_confirmation_that_could_not_go_out_before_the_appointment_began_is_sk
 #[tokio::test]
 async fn a_reminder_that_could_not_go_out_before_the_appointment_began_is_skipped() {
     // Arrange: the reminder of Tuesday 1 December, 10:00 meets a busy mail server.
-    let (sink, app, booking) = reminder_retrying().await;
+    let (sink, app, mail, booking) = reminder_retrying().await;
 
     // Act: the retry comes after the appointment has begun.
     app.clock.advance(TimeDelta::days(1));
-    let emails = wait_for_state(&app, &booking, 1, "skipped").await;
-    let_it_poll().await;
+    let retried = pass(&mail).await;
+    let later = pass(&mail).await;
 
     // Assert
+    assert_eq!((retried.sent, retried.skipped), (0, 1), "{retried:?}");
+    assert_eq!(later, Report::default());
+    let emails = emails_of(&app, &booking).await;
     assert!(emails[1]["last_error"].as_str().expect("a reason").contains("already begun"), "{emails:?}");
     assert_eq!(sink.received().len(), 1, "only the confirmation: {:?}", subjects(&sink.received()));
     assert_eq!(sink.transactions(), 2);

@@ -9,6 +9,7 @@ mod helpers;
 mod mail;
 mod mail_outbox;
 mod mail_reminders;
+mod observe;
 mod schedule;
 mod service;
 mod smtp_sink;

@@ -1,4 +1,5 @@
-//! The real server with demo data and a front-desk login of the anti-discrimination office.
+//! The real server with demo data and a front-desk login of the anti-discrimination office, on
+//! SQLite or, with `TEST_DATABASE_URL`, PostgreSQL (the API tests' `TestDb`: a schema per test).
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
@@ -7,6 +8,8 @@ use terminbuch::config::Settings;
 use terminbuch::services::directory::{StaffInput, StaffRole};
 use terminbuch::services::{directory, schedule, seed};
 use terminbuch::startup::{Application, Dependencies, bootstrap};
+
+use crate::test_db::TestDb;
 
 pub const LOGIN: &str = "empfang";
 pub const PASSWORD: &str = "richtig-pferd-42";
@@ -18,7 +21,7 @@ pub const ADMIN: &str = "verwaltung";
 pub struct UiApp {
     pub address: String,
     pub db: sea_orm::DatabaseConnection,
-    _dir: tempfile::TempDir,
+    _db_guard: TestDb,
 }
 
 /// What the service calls of a test need besides the database: the tests' fixed clock, the public
@@ -64,11 +67,11 @@ pub async fn spawn() -> UiApp {
 
 /// Like [`spawn`], with the settings changed first.
 pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}/ui.db?mode=rwc", dir.path().display());
-    let mut settings = Settings::for_tests(&url);
+    // A SQLite file of its own, or a schema of its own with TEST_DATABASE_URL=postgres://…
+    let test_db = TestDb::create().await;
+    let mut settings = Settings::for_tests(&test_db.url);
     configure(&mut settings);
-    let db = terminbuch::store::connect(&url, None).await.expect("database");
+    let db = test_db.conn.clone();
     let clock = Clock::fixed(now());
     let deps = Dependencies { db: db.clone(), clock: clock.clone() };
     bootstrap(&settings, &deps).await.expect("migrations");
@@ -102,7 +105,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
     let app = Application::build(settings, deps).await.expect("build");
     let address = format!("http://{}", app.local_addr().expect("address"));
     tokio::spawn(app.run_until_stopped());
-    UiApp { address, db, _dir: dir }
+    UiApp { address, db, _db_guard: test_db }
 }
 
 /// Books `target` for a citizen called `name` (no email) as the front desk would, bypassing the

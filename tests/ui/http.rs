@@ -169,22 +169,17 @@ async fn change_stored_session(
     change: impl FnOnce(&mut serde_json::Value),
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) {
-    use sea_orm::{ConnectionTrait, Statement};
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
     let id = cookie.trim_start_matches("terminbuch_session=");
-    let backend = app.db.get_database_backend();
-    let select =
-        Statement::from_sql_and_values(backend, "SELECT data, expires_at FROM sessions WHERE id = ?", [id.into()]);
-    let row = app.db.query_one_raw(select).await.expect("query").expect("the session is stored");
-    let mut data: serde_json::Value =
-        serde_json::from_str(&row.try_get::<String>("", "data").expect("data")).expect("json");
+    let row = entity::session::Entity::find_by_id(id.to_owned()).one(&app.db).await.expect("query");
+    let row = row.expect("the session is stored");
+    let mut data: serde_json::Value = serde_json::from_str(&row.data).expect("json");
     change(&mut data);
-    let expires_at = expires_at.unwrap_or(row.try_get("", "expires_at").expect("expiry"));
-    let update = Statement::from_sql_and_values(
-        backend,
-        "UPDATE sessions SET data = ?, expires_at = ? WHERE id = ?",
-        [data.to_string().into(), expires_at.into(), id.into()],
-    );
-    app.db.execute_raw(update).await.expect("update the session");
+    let expires_at = expires_at.unwrap_or(row.expires_at);
+    let mut update = row.into_active_model();
+    update.data = Set(data.to_string());
+    update.expires_at = Set(expires_at);
+    update.update(&app.db).await.expect("update the session");
 }
 
 #[tokio::test]

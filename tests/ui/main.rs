@@ -8,3 +8,6 @@ mod flows;
 mod http;
 mod lead;
 mod lead_http;
+#[path = "../api/test_db.rs"]
+#[allow(dead_code)] // the API tests use all of it, these tests only `create`
+mod test_db;

@@ -4,4 +4,5 @@ pub mod bookings;
 pub mod emails;
 pub mod health;
 pub mod hours;
+pub mod metrics;
 pub mod units;

@@ -1,0 +1,125 @@
+//! Composing an outbox row into an email: the booking's current details, the rendered templates,
+//! and the calendar entry, or the reason the row is no longer sent.
+
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+
+use super::dispatcher::Dispatcher;
+use crate::domain::outbox::{MailKind, OutboxMessage, obsolete};
+use crate::domain::records::Unit;
+use crate::mail::ics::{self, Invite, Method};
+use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::render::Rendered;
+use crate::mail::{MailError, outbox};
+use crate::store::{self, bookings, directory};
+
+pub(super) enum Composed {
+    Send(Box<Message>),
+    Skip(&'static str),
+}
+
+impl Dispatcher {
+    /// Builds the email from the row's snapshot and the booking's current details.
+    pub(super) async fn compose(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Result<Composed, MailError> {
+        let inner = &self.inner;
+        let db = &inner.db;
+        let missing = |what: &str| MailError::Compose(format!("the {what} no longer exists"));
+        let booking = bookings::find(db, message.booking_id).await?.ok_or_else(|| missing("booking"))?;
+        // The booking's sequence goes up in the same transaction that queues the next notice, so
+        // the outbox is only read when the booking has moved on since this row was written.
+        let newer_notice = matches!(message.kind, MailKind::Confirmation | MailKind::Change)
+            && booking.sequence > message.sequence
+            && store::outbox::for_booking(db, booking.id).await?.iter().any(|other| {
+                other.kind != MailKind::Reminder && other.sequence > message.sequence && other.id != message.id
+            });
+        if let Some(why) = obsolete(message, booking.status, booking.sequence, newer_notice, now) {
+            return Ok(Composed::Skip(why.reason()));
+        }
+        let unit = directory::find_unit_by_id(db, booking.unit_id).await?.ok_or_else(|| missing("unit"))?;
+        let location = directory::find_location(db, unit.location_id).await?;
+        let counsellor = directory::find_staff(db, message.counsellor_id).await?;
+        let lang = inner.templates.language_for(&message.language);
+        let facts = MailFacts {
+            citizen_name: &booking.citizen.name,
+            starts_at: message.starts_at,
+            ends_at: message.ends_at,
+            unit: &unit,
+            location: location.as_ref(),
+            counsellor_name: counsellor.as_ref().map(|c| c.display_name.as_str()),
+            reference: &booking.reference,
+            interpreter_language: booking.citizen.interpreter_language.as_deref(),
+        };
+        let mail = AppointmentMail::new(&facts, lang, inner.tz);
+        let rendered = inner.templates.render(message.kind, lang, &mail)?;
+        // The entry's UID keeps the domain of the booking's first email, so calendars update
+        // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
+        let first = store::outbox::first_message_id(db, booking.id).await?;
+        let uid_domain = first.as_deref().and_then(outbox::domain_of).unwrap_or(outbox::FALLBACK_DOMAIN);
+        let sender_name = self.sender_name(&unit);
+        let method = if message.kind == MailKind::Cancellation { Method::Cancel } else { Method::Request };
+        let calendar = ics::calendar(&Invite {
+            uid: ics::uid(booking.id, uid_domain),
+            sequence: message.sequence,
+            method,
+            starts_at: message.starts_at,
+            ends_at: message.ends_at,
+            tz: inner.tz,
+            summary: &rendered.calendar_summary,
+            location: &mail.location_line(),
+            description: &format!("{} {}", mail.reference, mail.phone),
+            organizer_name: &sender_name,
+            organizer_email: inner.from.email.as_ref(),
+            attendee_email: &message.recipient,
+            stamp: message.created_at,
+        });
+        let email = self.message(message, &sender_name, rendered, calendar, method, now)?;
+        Ok(Composed::Send(Box::new(email)))
+    }
+
+    /// The sender's display name. Confidential units: the neutral configured one.
+    fn sender_name(&self, unit: &Unit) -> String {
+        match (&self.inner.from.name, unit.confidential) {
+            (Some(name), true) => name.clone(),
+            (Some(name), false) => format!("{} – {name}", unit.name),
+            (None, _) => "Landeshauptstadt Hannover".to_owned(),
+        }
+    }
+
+    /// The MIME message: text, HTML and calendar as alternatives, the calendar as attachment too.
+    fn message(
+        &self,
+        message: &OutboxMessage,
+        sender_name: &str,
+        rendered: Rendered,
+        calendar: String,
+        method: Method,
+        now: DateTime<Utc>,
+    ) -> Result<Message, MailError> {
+        let inner = &self.inner;
+        let to: lettre::Address =
+            message.recipient.parse().map_err(|err| MailError::Compose(format!("recipient address: {err}")))?;
+        let calendar_type = |mime: &str| {
+            ContentType::parse(&format!("{mime}; charset=utf-8; method={}", method.as_str()))
+                .map_err(|err| MailError::Compose(err.to_string()))
+        };
+        let body = MultiPart::alternative()
+            .singlepart(SinglePart::plain(rendered.text))
+            .singlepart(SinglePart::html(rendered.html))
+            .singlepart(SinglePart::builder().header(calendar_type("text/calendar")?).body(calendar.clone()));
+        let mut builder = Message::builder()
+            .message_id(Some(message.message_id.clone()))
+            .from(Mailbox::new(Some(sender_name.to_owned()), inner.from.email.clone()))
+            .to(Mailbox::new(None, to))
+            .subject(rendered.subject)
+            .date(std::time::SystemTime::from(now));
+        if let Some(reply_to) = &inner.reply_to {
+            builder = builder.reply_to(reply_to.clone());
+        }
+        let attachment = Attachment::new("termin.ics".to_owned()).body(calendar, calendar_type("application/ics")?);
+        builder
+            .multipart(MultiPart::mixed().multipart(body).singlepart(attachment))
+            .map_err(|err| MailError::Compose(err.to_string()))
+    }
+}

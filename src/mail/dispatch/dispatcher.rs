@@ -1,0 +1,97 @@
+//! The dispatcher's parts and settings, and the nudge that wakes it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use chrono_tz::Tz;
+use lettre::message::Mailbox;
+use sea_orm::DatabaseConnection;
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::mail::{MailError, Templates, Transport};
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub reminders_queued: usize,
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+/// Tells the server's dispatcher that emails were queued, so it looks at once instead of at its
+/// next poll. Cheap to clone; nudges while the dispatcher is busy fold into one.
+#[derive(Clone, Default)]
+pub struct Nudge(pub(super) Arc<Notify>);
+
+impl Nudge {
+    /// Wakes the dispatcher (call after the transaction that queued emails has committed).
+    pub fn nudge(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// Everything the dispatcher needs; cheap to clone.
+#[derive(Clone)]
+pub struct Dispatcher {
+    pub(super) inner: Arc<Inner>,
+}
+
+pub(super) struct Inner {
+    pub db: DatabaseConnection,
+    pub clock: Clock,
+    pub transport: Transport,
+    pub templates: Templates,
+    pub tz: Tz,
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+    pub max_backoff: TimeDelta,
+    pub horizon: TimeDelta,
+    pub reminder_lead: TimeDelta,
+    pub lease: TimeDelta,
+    pub poll: Duration,
+    pub nudge: Nudge,
+}
+
+impl Dispatcher {
+    /// Loads the templates and builds the transport.
+    ///
+    /// # Errors
+    /// `MailError::Config` or `MailError::Template`: the service should not start.
+    pub fn new(db: DatabaseConnection, clock: Clock, settings: &Settings) -> Result<Self, MailError> {
+        let mail = &settings.mail;
+        let transport = Transport::from_settings(mail, &settings.data_dir)?;
+        let timeout = i64::from(mail.smtp_timeout_secs);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                db,
+                clock,
+                transport,
+                templates: Templates::load()?,
+                tz: settings.time_zone,
+                from: mail.mail_from.clone(),
+                reply_to: mail.mail_reply_to.clone(),
+                max_backoff: TimeDelta::seconds(i64::from(mail.mail_max_backoff_secs)),
+                horizon: TimeDelta::hours(i64::from(mail.mail_retry_horizon_hours)),
+                reminder_lead: TimeDelta::hours(i64::from(mail.reminder_lead_hours)),
+                lease: TimeDelta::seconds(timeout * 8 + 60),
+                poll: Duration::from_millis(mail.mail_poll_ms),
+                nudge: Nudge::default(),
+            }),
+        })
+    }
+
+    /// Whether messages only go to `.eml` files.
+    pub fn writes_files(&self) -> bool {
+        self.inner.transport.is_files()
+    }
+
+    /// What wakes this dispatcher when emails were queued (see [`Nudge`]).
+    pub fn nudge(&self) -> Nudge {
+        self.inner.nudge.clone()
+    }
+}

@@ -1,0 +1,6 @@
+//! What operators watch: log lines (`logs`) and Prometheus metrics (`metrics`).
+
+pub mod logs;
+pub mod metrics;
+
+pub use logs::init;
