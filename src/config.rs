@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use clap::Args;
 use lettre::message::Mailbox;
 
+use crate::domain::accounts::RequireMfa;
 use crate::domain::holidays::{HolidayCalendar, MonthDay};
 
 /// The embedded default database: a SQLite file under `data/`.
@@ -67,6 +68,12 @@ pub struct Settings {
     /// (without a public URL) when listening on anything but loopback; see [`Settings::secure_cookies`].
     #[arg(long = "secure-cookies", env = "TERMINBUCH_SECURE_COOKIES", global = true)]
     pub secure_cookies_setting: Option<bool>,
+
+    /// Who must log in with a second factor (TOTP): `none`, `admin`, `lead` (admins and unit
+    /// leads) or `all`. Such a person without one enrols at login before using the desk.
+    #[arg(long, env = "TERMINBUCH_REQUIRE_MFA", default_value = "admin", global = true,
+          value_parser = parse_require_mfa)]
+    pub require_mfa: RequireMfa,
 
     #[command(flatten)]
     pub mail: MailSettings,
@@ -197,6 +204,7 @@ impl Settings {
             demo_seed: Some(false),
             secure_cookies_setting: None,
             token_cache_ms: 2000,
+            require_mfa: RequireMfa::Admin,
             mail: MailSettings::for_tests(),
         }
     }
@@ -243,6 +251,11 @@ fn parse_mailbox_reply_to(value: &str) -> Result<Mailbox, String> {
 
 fn parse_listen(value: &str) -> Result<SocketAddr, String> {
     value.parse().map_err(|_| format!("TERMINBUCH_LISTEN must be host:port, e.g. 127.0.0.1:3000 (got {value:?})"))
+}
+
+fn parse_require_mfa(value: &str) -> Result<RequireMfa, String> {
+    RequireMfa::parse(value)
+        .ok_or_else(|| format!("TERMINBUCH_REQUIRE_MFA must be none, admin, lead or all (got {value:?})"))
 }
 
 fn parse_tz(value: &str) -> Result<Tz, String> {

@@ -1,6 +1,7 @@
 //! Use cases, one async function per user intent; they own the transactions.
 
 pub mod access;
+pub mod accounts;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
@@ -10,9 +11,12 @@ pub mod emails;
 mod error;
 pub mod hours;
 pub mod login;
+pub mod mfa;
+pub mod passwords;
 pub mod preview;
 pub mod schedule;
 pub mod seed;
+pub mod tokens;
 
 pub use error::ServiceError;
 

@@ -4,4 +4,6 @@ pub mod bookings;
 pub mod emails;
 pub mod health;
 pub mod hours;
+pub mod me;
+pub mod staff;
 pub mod units;
