@@ -88,7 +88,11 @@ async fn a_deactivated_staff_members_token_stops_working_once_the_token_cache_ex
     let sql = "UPDATE staff SET active = false WHERE login = 'empfang.ads'";
     app.db.execute_raw(Statement::from_string(backend, sql)).await.unwrap();
     // Within the cache's lifetime the token may still be served; after it, it is not.
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.get_as(&desk, "/api/v1/bookings?unit=ads").await.status() == StatusCode::OK {
+        assert!(tokio::time::Instant::now() < deadline, "still served long after the cache's lifetime");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
     let refused = app.get_as(&desk, "/api/v1/bookings?unit=ads").await;
     assert_problem(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 

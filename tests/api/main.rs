@@ -2,6 +2,9 @@
 //! (SQLite file by default, a PostgreSQL schema when `TEST_DATABASE_URL` is set).
 
 mod access;
+mod accounts;
+mod accounts_login;
+mod accounts_tokens;
 mod bookings;
 mod cli;
 mod concurrency;
@@ -13,3 +16,4 @@ mod schedule;
 mod service;
 mod smtp_sink;
 mod test_db;
+mod web_client;
