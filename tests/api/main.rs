@@ -7,6 +7,7 @@ mod accounts_login;
 mod accounts_tokens;
 mod bookings;
 mod cli;
+mod cli_accounts;
 mod concurrency;
 mod helpers;
 mod mail;
