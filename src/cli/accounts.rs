@@ -142,8 +142,12 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
             let added = directory::add_staff(&deps.db, &deps.clock, input).await?;
             let member = &added.member;
             match (added.created, added.role_added) {
-                (true, _) => eprintln!("staff member {} ({}) added as {}", member.login, member.display_name, role.as_str()),
-                (false, true) => eprintln!("role {} added to {}; the password is unchanged", role.as_str(), member.login),
+                (true, _) => {
+                    eprintln!("staff member {} ({}) added as {}", member.login, member.display_name, role.as_str())
+                }
+                (false, true) => {
+                    eprintln!("role {} added to {}; the password is unchanged", role.as_str(), member.login)
+                }
                 (false, false) => eprintln!("{} has the role {} already; nothing changed", member.login, role.as_str()),
             }
             if let Some(password) = added.password {
@@ -261,5 +265,10 @@ fn print_token(token: &TokenInfo, now: DateTime<Utc>, tz: Tz) {
     };
     let expires = token.expires_at.map_or_else(|| "-".to_owned(), |at| local(at, tz));
     let used = token.last_used_at.map_or_else(|| "-".to_owned(), |at| local(at, tz));
-    println!("{:<6} {:<24} {:<17} {expires:<17} {used:<17} {state}", token.id, token.label, local(token.created_at, tz));
+    println!(
+        "{:<6} {:<24} {:<17} {expires:<17} {used:<17} {state}",
+        token.id,
+        token.label,
+        local(token.created_at, tz)
+    );
 }

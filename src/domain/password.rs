@@ -126,7 +126,8 @@ mod tests {
 
     #[test]
     fn passphrases_and_generated_passwords_are_accepted() {
-        for password in ["richtig-pferd-42", "ein langes Passwort", "Korrekt Pferd Batterie Heftklammer", "mKq7nTw4rYp3xZ9a"]
+        for password in
+            ["richtig-pferd-42", "ein langes Passwort", "Korrekt Pferd Batterie Heftklammer", "mKq7nTw4rYp3xZ9a"]
         {
             assert!(NewPassword::parse(password, "empfang", "Empfang Test").is_ok(), "{password}");
         }

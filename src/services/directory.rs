@@ -258,10 +258,11 @@ async fn insert_new(
         is_admin: false,
         password_hash: Some(hash),
     };
-    let member = directory::insert_staff_with(db, new, generated.is_some(), clock.now()).await.map_err(|err| match err {
-        StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
-        other => other.into(),
-    })?;
+    let member =
+        directory::insert_staff_with(db, new, generated.is_some(), clock.now()).await.map_err(|err| match err {
+            StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
+            other => other.into(),
+        })?;
     audit_change(db, clock, by, "staff.created", &member, json!({ "generated_password": generated.is_some() })).await?;
     Ok((member, Some(generated)))
 }

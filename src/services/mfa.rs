@@ -136,7 +136,9 @@ pub async fn confirm_enrolment(
 pub enum SecondFactor {
     Totp,
     /// A recovery code, with how many are left.
-    RecoveryCode { left: u64 },
+    RecoveryCode {
+        left: u64,
+    },
 }
 
 /// Checks a code from the app or a recovery code at login. Each attempt counts before it is
@@ -231,9 +233,8 @@ fn recovery_codes() -> Vec<String> {
     let mut rng = rand::rng();
     (0..RECOVERY_CODES)
         .map(|_| {
-            let chars: Vec<char> = (0..16)
-                .map(|_| char::from(RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())]))
-                .collect();
+            let chars: Vec<char> =
+                (0..16).map(|_| char::from(RECOVERY_ALPHABET[rng.random_range(0..RECOVERY_ALPHABET.len())])).collect();
             chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join("-")
         })
         .collect()

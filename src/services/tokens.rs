@@ -273,9 +273,7 @@ pub async fn revoke_own(
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
     match directory::find_token(db, id).await? {
-        Some(token) if token.staff_id == actor.staff_id() => {
-            revoke(db, clock, cache, Some(actor.staff_id()), id).await
-        }
+        Some(token) if token.staff_id == actor.staff_id() => revoke(db, clock, cache, Some(actor.staff_id()), id).await,
         _ => Err(ServiceError::not_found("token_not_found", "token")),
     }
 }

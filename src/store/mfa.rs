@@ -68,9 +68,8 @@ pub async fn take_attempt<C: ConnectionTrait>(
     max: i32,
 ) -> Result<bool, StoreError> {
     let since = now - window;
-    let stale = Condition::any()
-        .add(staff_totp::Column::FailedAt.is_null())
-        .add(staff_totp::Column::FailedAt.lt(since));
+    let stale =
+        Condition::any().add(staff_totp::Column::FailedAt.is_null()).add(staff_totp::Column::FailedAt.lt(since));
     let result = staff_totp::Entity::update_many()
         .col_expr(
             staff_totp::Column::Failures,

@@ -185,11 +185,7 @@ async fn confirm_enrolment(
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn renew_codes(
-    State(state): State<AppState>,
-    staff: Staff,
-    CsrfForm(_): CsrfForm<Empty>,
-) -> WebResult<Response> {
+async fn renew_codes(State(state): State<AppState>, staff: Staff, CsrfForm(_): CsrfForm<Empty>) -> WebResult<Response> {
     match mfa::renew_recovery_codes(&state.db, &state.clock, staff.actor.staff_id()).await {
         Ok(codes) => Ok(CodesPage { p: staff.page.titled("codes.title"), codes }.into_response()),
         Err(MfaError::Service(err)) => Err(err.into()),

@@ -16,8 +16,8 @@ use super::i18n::Lang;
 use super::page::{
     AnonForm, ClientIp, CsrfForm, Page, Pending, Staff, Visitor, complete_login, set_lang, start_pending,
 };
-use crate::services::login::{self, LoginOutcome};
 use crate::services::accounts;
+use crate::services::login::{self, LoginOutcome};
 use crate::services::mfa::{self, MfaError};
 use crate::state::AppState;
 

@@ -31,7 +31,8 @@ async fn deactivating_a_person_ends_their_tokens_at_once_and_reactivating_keeps_
     assert_eq!(response.json::<Value>().await.unwrap()["active"], true);
     let still = app.get_as(&desk, "/api/v1/bookings?unit=ads").await;
     assert_problem(still, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    let tokens: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/staff/empfang.ads/tokens").await.json().await.unwrap();
+    let tokens: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/staff/empfang.ads/tokens").await.json().await.unwrap();
     assert!(tokens.iter().all(|t| t["state"] == "revoked"), "{tokens:?}");
 
     assert_eq!(app.audited("staff.deactivated", "empfang.ads").await, 1);
@@ -152,7 +153,10 @@ async fn adding_a_role_to_an_existing_login_keeps_its_password() {
     let again: Value = app.post_as(&app.admin_token, "/api/v1/staff", &without).await.json().await.unwrap();
     assert_eq!((again["role_added"].clone(), again.get("generated_password")), (json!(false), None));
 
-    assert!(auth::authenticate_password(&app.db, "j.winter", PASSWORD).await.unwrap().is_some(), "the old password works");
+    assert!(
+        auth::authenticate_password(&app.db, "j.winter", PASSWORD).await.unwrap().is_some(),
+        "the old password works"
+    );
     let other = auth::authenticate_password(&app.db, "j.winter", "ein ganz anderes Passwort 77").await.unwrap();
     assert!(other.is_none(), "the given one was ignored");
     assert_eq!(app.audited("staff.role_added", "j.winter").await, 2, "counsellor at creation, then unit lead");
@@ -176,7 +180,8 @@ async fn weak_or_personal_passwords_are_refused_when_staff_are_added() {
     let generated = json!({ "login": "neue.kollegin", "name": "Neue Kollegin", "role": "counsellor", "unit": "ads" });
     let body: Value = app.post_as(&app.admin_token, "/api/v1/staff", &generated).await.json().await.unwrap();
     assert_eq!(body["generated_password"].as_str().unwrap().len(), 16);
-    let must_change = app.count("SELECT COUNT(*) AS n FROM staff WHERE login = 'neue.kollegin' AND must_change_password").await;
+    let must_change =
+        app.count("SELECT COUNT(*) AS n FROM staff WHERE login = 'neue.kollegin' AND must_change_password").await;
     assert_eq!(must_change, 1, "a generated password must be changed at the first login");
     let first_admin = app.count("SELECT COUNT(*) AS n FROM staff WHERE login = 'admin' AND must_change_password").await;
     assert_eq!(first_admin, 1, "so must the first admin's printed one");

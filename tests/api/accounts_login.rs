@@ -204,7 +204,8 @@ async fn five_wrong_codes_stop_further_tries_for_fifteen_minutes() {
     log_out(&desk).await;
     desk.log_in("verwaltung", PASSWORD).await;
     let valid: Vec<String> = [-30, 0, 30].iter().map(|d| totp_code(&secret, app.unix_now() + d)).collect();
-    let wrong = ["000000", "111111", "222222", "333333"].into_iter().find(|c| !valid.contains(&(*c).to_owned())).unwrap();
+    let wrong =
+        ["000000", "111111", "222222", "333333"].into_iter().find(|c| !valid.contains(&(*c).to_owned())).unwrap();
     for _ in 0..5 {
         let response = desk.submit("/login/code", "/login/code", &[("code", wrong)]).await;
         assert!(response.text().await.unwrap().contains("falsch"));
@@ -250,10 +251,20 @@ async fn a_password_change_ends_every_other_session_and_keeps_this_one() {
     let web = logged_in(&app, "empfang", NEW_PASSWORD).await;
     let token = terminbuch::services::auth::create_token(&app.db, &app.clock, "empfang", "skript").await.unwrap();
     let wrong = json!({ "current_password": PASSWORD, "new_password": "Drei Eichhörnchen am Steintor" });
-    let problem = assert_problem(app.post_as(&token, "/api/v1/me/password", &wrong).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = assert_problem(
+        app.post_as(&token, "/api/v1/me/password", &wrong).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(problem["errors"][0]["field"], "current_password");
     let weak = json!({ "current_password": NEW_PASSWORD, "new_password": "password1234" });
-    let problem = assert_problem(app.post_as(&token, "/api/v1/me/password", &weak).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem = assert_problem(
+        app.post_as(&token, "/api/v1/me/password", &weak).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
     assert_eq!(problem["errors"][0]["field"], "new_password");
     let good = json!({ "current_password": NEW_PASSWORD, "new_password": "Drei Eichhörnchen am Steintor" });
     assert_eq!(app.post_as(&token, "/api/v1/me/password", &good).await.status(), StatusCode::NO_CONTENT);
@@ -304,10 +315,10 @@ async fn the_session_id_changes_after_the_password_and_after_the_code() {
 async fn link(app: &TestApp) -> String {
     let response = app.post_as(&app.admin_token, "/api/v1/staff/empfang/password-reset", &json!({})).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
+    let body: Value = response.json().await.expect("json");
     let expected = (app.clock.now() + TimeDelta::hours(24)).with_timezone(&chrono_tz::Europe::Berlin).to_rfc3339();
     assert_eq!(body["expires_at"], expected, "valid 24 hours");
-    let url = body["reset_url"].as_str().unwrap().to_owned();
+    let url = body["reset_url"].as_str().expect("a reset URL").to_owned();
     assert!(url.starts_with(&format!("{}/reset/", app.address)), "{url}");
     url[app.address.len()..].to_owned()
 }
@@ -323,7 +334,10 @@ async fn a_reset_link_works_once_only_the_newest_and_for_24_hours() {
     assert!(page.contains("empfang"));
     let weak = desk.submit(&path, &path, &[("new", "passwort12345"), ("repeat", "passwort12345")]).await;
     assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(weak.text().await.unwrap().contains("id=\"pw-new-error\""), "the reason at the field; the link stays usable");
+    assert!(
+        weak.text().await.unwrap().contains("id=\"pw-new-error\""),
+        "the reason at the field; the link stays usable"
+    );
     let done = desk.submit(&path, &path, &[("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)]).await;
     assert_eq!(done.status(), StatusCode::OK);
     assert!(done.text().await.unwrap().contains("Ihr neues Passwort ist gespeichert"));
@@ -340,13 +354,22 @@ async fn a_reset_link_works_once_only_the_newest_and_for_24_hours() {
     let path = link(&app).await;
     let (first, second) = (Desk::new(&app.address), Desk::new(&app.address));
     let (a, b) = tokio::join!(
-        first.submit(&path, &path, &[("new", "Drei Eichhörnchen am Steintor"), ("repeat", "Drei Eichhörnchen am Steintor")]),
-        second.submit(&path, &path, &[("new", "Vier Elstern im Georgengarten"), ("repeat", "Vier Elstern im Georgengarten")]),
+        first.submit(
+            &path,
+            &path,
+            &[("new", "Drei Eichhörnchen am Steintor"), ("repeat", "Drei Eichhörnchen am Steintor")]
+        ),
+        second.submit(
+            &path,
+            &path,
+            &[("new", "Vier Elstern im Georgengarten"), ("repeat", "Vier Elstern im Georgengarten")]
+        ),
     );
     let statuses = [a.status(), b.status()];
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "one of two at once: {statuses:?}");
     assert!(statuses.contains(&StatusCode::NOT_FOUND));
-    let winner = if a.status() == StatusCode::OK { "Drei Eichhörnchen am Steintor" } else { "Vier Elstern im Georgengarten" };
+    let winner =
+        if a.status() == StatusCode::OK { "Drei Eichhörnchen am Steintor" } else { "Vier Elstern im Georgengarten" };
     logged_in(&app, "empfang", winner).await;
     assert_eq!(app.audited("password.reset_link_used", "empfang").await, 2);
 }

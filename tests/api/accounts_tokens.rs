@@ -17,7 +17,8 @@ async fn refused_within(address: &str, token: &str, within: Duration) -> bool {
     let client = reqwest::Client::new();
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let status = client.get(format!("{address}/api/v1/me")).bearer_auth(token).send().await.unwrap().status();
+        let status =
+            client.get(format!("{address}/api/v1/me")).bearer_auth(token).send().await.expect("request").status();
         if status == StatusCode::UNAUTHORIZED {
             return true;
         }
@@ -30,7 +31,13 @@ async fn refused_within(address: &str, token: &str, within: Duration) -> bool {
 }
 
 async fn status_at(address: &str, token: &str) -> StatusCode {
-    reqwest::Client::new().get(format!("{address}/api/v1/me")).bearer_auth(token).send().await.unwrap().status()
+    reqwest::Client::new()
+        .get(format!("{address}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
 }
 
 #[tokio::test]
@@ -95,8 +102,12 @@ async fn tokens_expire_after_their_lifetime_even_from_the_cache() {
 async fn own_tokens_are_listed_and_revoked_and_admins_revoke_anyones() {
     let app = spawn_app().await;
     let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
-    let created: Value =
-        app.post_as(&desk, "/api/v1/me/tokens", &json!({ "name": "Skript", "expires_in_days": 30 })).await.json().await.unwrap();
+    let created: Value = app
+        .post_as(&desk, "/api/v1/me/tokens", &json!({ "name": "Skript", "expires_in_days": 30 }))
+        .await
+        .json()
+        .await
+        .unwrap();
     let listed: Vec<Value> = app.get_as(&desk, "/api/v1/me/tokens").await.json().await.unwrap();
     assert_eq!(listed.len(), 2, "the test token and the new one");
     assert_eq!((listed[0]["name"].clone(), listed[0]["state"].clone()), (json!("Skript"), json!("valid")));

@@ -16,7 +16,8 @@ fn terminbuch(db_url: &str, args: &[&str]) -> Output {
 }
 
 fn ok(output: &Output) -> (String, String) {
-    let (out, err) = (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+    let (out, err) =
+        (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
     assert!(output.status.success(), "stdout: {out}\nstderr: {err}");
     (out, err)
 }
@@ -31,9 +32,9 @@ fn add_with_password(url: &str, args: &[&str], password: &str) -> Output {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
-    add.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
-    add.wait_with_output().unwrap()
+        .expect("run terminbuch");
+    add.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write the password");
+    add.wait_with_output().expect("terminbuch ends")
 }
 
 #[test]
@@ -47,9 +48,15 @@ fn the_account_commands_change_roles_state_and_tokens_as_documented() {
     assert!(!weak.status.success(), "a breached password is refused");
     assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
 
-    let (printed, said) = ok(&terminbuch(&url, &["user", "add", "--login", "jana", "--name", "Jana", "--role", "counsellor", "--unit", "ads"]));
+    let (printed, said) = ok(&terminbuch(
+        &url,
+        &["user", "add", "--login", "jana", "--name", "Jana", "--role", "counsellor", "--unit", "ads"],
+    ));
     assert!(printed.trim().len() >= 16 && said.contains("changed at the first login"), "{said}");
-    let (printed, said) = ok(&terminbuch(&url, &["user", "add", "--login", "jana", "--name", "Jana", "--role", "unit_lead", "--unit", "ads"]));
+    let (printed, said) = ok(&terminbuch(
+        &url,
+        &["user", "add", "--login", "jana", "--name", "Jana", "--role", "unit_lead", "--unit", "ads"],
+    ));
     assert!(printed.is_empty(), "no password for an existing login");
     assert!(said.contains("the password is unchanged"), "{said}");
 
@@ -66,7 +73,8 @@ fn the_account_commands_change_roles_state_and_tokens_as_documented() {
     let last = terminbuch(&url, &["user", "deactivate", "--login", "chef"]);
     assert!(!last.status.success(), "the last admin stays");
 
-    let (token, _) = ok(&terminbuch(&url, &["token", "create", "--login", "jana", "--name", "kalender", "--expires-in-days", "7"]));
+    let (token, _) =
+        ok(&terminbuch(&url, &["token", "create", "--login", "jana", "--name", "kalender", "--expires-in-days", "7"]));
     assert!(token.trim().starts_with("tb_") && token.lines().count() == 1, "only the token");
     ok(&terminbuch(&url, &["token", "create", "--login", "jana"]));
     let too_long = terminbuch(&url, &["token", "create", "--login", "jana", "--expires-in-days", "400"]);

@@ -33,8 +33,11 @@ pub fn text_of_id(html: &str, id: &str) -> String {
 
 impl Desk {
     pub fn new(base: &str) -> Self {
-        let client =
-            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
         Self { client, base: base.to_owned() }
     }
 
@@ -136,11 +139,8 @@ pub async fn enrol(app: &TestApp, desk: &Desk) -> (String, Vec<String>) {
     let response = desk.submit("/account/mfa", "/account/mfa", &[("code", &code)]).await;
     assert_eq!(response.status(), StatusCode::OK, "enrolled");
     let html = response.text().await.expect("body");
-    let codes: Vec<String> = html
-        .split("<li><code>")
-        .skip(1)
-        .map(|part| part.split('<').next().expect("code").to_owned())
-        .collect();
+    let codes: Vec<String> =
+        html.split("<li><code>").skip(1).map(|part| part.split('<').next().expect("code").to_owned()).collect();
     assert_eq!(codes.len(), 10, "ten recovery codes");
     (secret, codes)
 }

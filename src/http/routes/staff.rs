@@ -116,7 +116,10 @@ async fn list_staff(State(state): State<AppState>, Auth(actor): Auth) -> ApiResu
     Ok(Json(list.iter().map(|a| account_response(a, &units, state.settings.time_zone)).collect()))
 }
 
-async fn account_json(state: &AppState, account: &crate::domain::accounts::StaffAccount) -> ApiResult<Json<StaffAccountResponse>> {
+async fn account_json(
+    state: &AppState,
+    account: &crate::domain::accounts::StaffAccount,
+) -> ApiResult<Json<StaffAccountResponse>> {
     let units = directory::list_units(&state.db).await?;
     Ok(Json(account_response(account, &units, state.settings.time_zone)))
 }
@@ -182,8 +185,8 @@ async fn remove_role(
     ApiPath((login, role)): ApiPath<(String, String)>,
     ApiQuery(params): ApiQuery<RoleParams>,
 ) -> ApiResult<Json<StaffAccountResponse>> {
-    let role =
-        StaffRole::parse(&role).ok_or_else(|| ApiError::field("role", "one of admin, unit_lead, counsellor, front_desk"))?;
+    let role = StaffRole::parse(&role)
+        .ok_or_else(|| ApiError::field("role", "one of admin, unit_lead, counsellor, front_desk"))?;
     let account =
         accounts::remove_role(state.accounts(), ByWhom::Staff(&actor), &login, role, params.unit.as_deref()).await?;
     account_json(&state, &account).await

@@ -86,10 +86,7 @@ pub async fn record_login<C: ConnectionTrait>(db: &C, staff_id: i32, at: DateTim
 ///
 /// # Errors
 /// Database failures.
-pub async fn session_account<C: ConnectionTrait>(
-    db: &C,
-    staff_id: i32,
-) -> Result<Option<SessionAccount>, StoreError> {
+pub async fn session_account<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<SessionAccount>, StoreError> {
     let Some(row) = staff::Entity::find_by_id(staff_id).one(db).await?.filter(|s| s.active) else {
         return Ok(None);
     };
@@ -109,8 +106,14 @@ pub async fn session_account<C: ConnectionTrait>(
 /// Database failures.
 pub async fn list_accounts<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffAccount>, StoreError> {
     let members = list_staff(db).await?;
-    let with_mfa: HashSet<i32> =
-        staff_totp::Entity::find().select_only().column(staff_totp::Column::StaffId).into_tuple().all(db).await?.into_iter().collect();
+    let with_mfa: HashSet<i32> = staff_totp::Entity::find()
+        .select_only()
+        .column(staff_totp::Column::StaffId)
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
     let last_logins: Vec<(i32, Option<DateTime<Utc>>)> = staff::Entity::find()
         .select_only()
         .column(staff::Column::Id)

@@ -126,11 +126,7 @@ fn role_rows(account: &StaffAccount, units: &[crate::domain::records::Unit], lan
     labels.into_iter().zip(values).map(|(label, (role, unit))| RoleRow { label, role, unit }).collect()
 }
 
-async fn person_page(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(login): Path<String>,
-) -> WebResult<Response> {
+async fn person_page(State(state): State<AppState>, staff: Staff, Path(login): Path<String>) -> WebResult<Response> {
     person_view(&state, staff, &login, Outcome::default()).await
 }
 
@@ -205,8 +201,11 @@ async fn reset_password(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let link = passwords::create_reset_link(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let outcome =
-        Outcome { done: Some("person.done.reset_link"), reset_url: Some(link.url(&state.base_url)), ..Outcome::default() };
+    let outcome = Outcome {
+        done: Some("person.done.reset_link"),
+        reset_url: Some(link.url(&state.base_url)),
+        ..Outcome::default()
+    };
     person_view(&state, staff, &login, outcome).await
 }
 
