@@ -16,6 +16,7 @@ pub mod passwords;
 pub mod preview;
 pub mod schedule;
 pub mod seed;
+pub mod sessions;
 pub mod tokens;
 
 pub use error::ServiceError;

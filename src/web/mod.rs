@@ -27,7 +27,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::state::AppState;
-use crate::store::sessions::DbSessionStore;
+use crate::services::sessions::DbSessionStore;
 
 pub use page::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 
