@@ -191,11 +191,13 @@ pub async fn authenticate_token(
     }
     let now = cache.clock.now();
     let hash = token_hash(token);
-    if let Some(entry) = cache.cache.as_ref().and_then(|c| c.get(&hash)) {
+    if let Some(cached) = &cache.cache
+        && let Some(entry) = cached.get(&hash)
+    {
         if entry.expires_at > now {
             return Ok(Some(entry.actor));
         }
-        cache.forget_token(entry.token_id);
+        cached.invalidate(&hash);
         return Ok(None);
     }
     let Some(owner) = directory::owner_of_token(db, &hash, now).await? else {

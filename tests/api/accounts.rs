@@ -212,3 +212,29 @@ async fn only_admins_use_the_staff_routes() {
     let me: Value = app.get_as(&desk, "/api/v1/me").await.json().await.unwrap();
     assert_eq!((me["login"].clone(), me["is_admin"].clone()), (json!("empfang"), json!(false)));
 }
+
+#[tokio::test]
+async fn the_account_routes_are_in_the_openapi_document() {
+    let app = spawn_app().await;
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.unwrap();
+    for (path, method) in [
+        ("/api/v1/staff", "get"),
+        ("/api/v1/staff", "post"),
+        ("/api/v1/staff/{login}", "get"),
+        ("/api/v1/staff/{login}/deactivate", "post"),
+        ("/api/v1/staff/{login}/activate", "post"),
+        ("/api/v1/staff/{login}/roles/{role}", "delete"),
+        ("/api/v1/staff/{login}/password-reset", "post"),
+        ("/api/v1/staff/{login}/mfa-reset", "post"),
+        ("/api/v1/staff/{login}/tokens", "get"),
+        ("/api/v1/staff/{login}/tokens", "delete"),
+        ("/api/v1/tokens/{id}", "delete"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/me/tokens", "get"),
+        ("/api/v1/me/tokens", "post"),
+        ("/api/v1/me/tokens/{id}", "delete"),
+        ("/api/v1/me/password", "post"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
+    }
+}

@@ -167,6 +167,7 @@ async fn activate_staff(
 
 /// The unit of a role to take away.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RoleParams {
     /// Unit slug or id (required except for `admin`).
     pub unit: Option<String>,
