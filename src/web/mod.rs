@@ -26,8 +26,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::state::AppState;
 use crate::services::sessions::DbSessionStore;
+use crate::state::AppState;
 
 pub use page::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 

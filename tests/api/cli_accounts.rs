@@ -102,3 +102,27 @@ fn the_account_commands_change_roles_state_and_tokens_as_documented() {
     ok(&terminbuch(&url, &["user", "activate", "--login", "jana"]));
     assert!(!terminbuch(&url, &["user", "deactivate", "--login", "niemand"]).status.success());
 }
+
+#[test]
+fn a_bad_second_factor_policy_stops_start_up_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_REQUIRE_MFA", "manchmal")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("TERMINBUCH_REQUIRE_MFA") && stderr.contains("manchmal"), "{stderr}");
+    for value in ["none", "admin", "lead", "all"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env("TERMINBUCH_REQUIRE_MFA", value)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{value}");
+    }
+}
