@@ -1,7 +1,8 @@
-//! The command line: `serve` (default), `migrate`, `seed --demo`, `user add`, `token create`,
-//! `slots generate`, `mail dispatch [--once]`. Operators' scripts rely on these names; see README.md.
+//! The command line: `serve` (default), `migrate`, `seed --demo`, `user add|list|deactivate|
+//! activate|remove-role|reset-password|reset-mfa`, `token create|list|revoke`, `slots generate`,
+//! `mail dispatch [--once]`. Operators' scripts rely on these names; see README.md.
 
-use std::io::Read;
+mod accounts;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
@@ -11,8 +12,7 @@ use migration::{Migrator, MigratorTrait};
 use crate::config::Settings;
 use crate::domain::time::local_date;
 use crate::mail::Dispatcher;
-use crate::services::directory::{StaffInput, StaffRole};
-use crate::services::{auth, directory, schedule, seed};
+use crate::services::{schedule, seed};
 use crate::startup::{Application, Dependencies, bootstrap};
 
 /// terminbuch: appointment book for public counselling services.
@@ -101,41 +101,7 @@ pub enum MailCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum UserCommand {
-    /// Add a staff member, or add a role to an existing one.
-    Add {
-        #[arg(long)]
-        login: String,
-        #[arg(long)]
-        name: String,
-        /// admin, unit_lead, counsellor or front_desk.
-        #[arg(long)]
-        role: String,
-        /// Unit slug or id (required except for admin).
-        #[arg(long)]
-        unit: Option<String>,
-        #[arg(long)]
-        email: Option<String>,
-        /// Comma-separated language codes, e.g. de,tr.
-        #[arg(long, value_delimiter = ',')]
-        languages: Vec<String>,
-        /// Read the password from standard input instead of generating one.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum TokenCommand {
-    /// Create an API token for a staff member; prints only the token.
-    Create {
-        #[arg(long)]
-        login: String,
-        #[arg(long, default_value = "cli")]
-        label: String,
-    },
-}
+pub use accounts::{TokenCommand, UserCommand};
 
 #[derive(Debug, Subcommand)]
 pub enum SlotsCommand {
@@ -177,29 +143,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::User { command: UserCommand::Add { login, name, role, unit, email, languages, password_stdin } } => {
+        Command::User { command } => {
             Migrator::up(&deps.db, None).await.context("applying migrations")?;
-            let role = StaffRole::parse(&role)
-                .with_context(|| format!("--role must be admin, unit_lead, counsellor or front_desk (got {role:?})"))?;
-            let password = if password_stdin {
-                let mut input = String::new();
-                std::io::stdin().read_to_string(&mut input).context("reading the password from stdin")?;
-                Some(input.trim_end_matches(['\r', '\n']).to_owned())
-            } else {
-                None
-            };
-            let input = StaffInput { login, display_name: name, email, languages, role, unit, password };
-            let (member, generated) = directory::add_staff(&deps.db, &deps.clock, input).await?;
-            eprintln!("staff member {} ({}) saved", member.login, member.display_name);
-            if let Some(password) = generated {
-                println!("{password}");
-            }
-            Ok(())
+            accounts::run_user(&settings, &deps, command).await
         }
-        Command::Token { command: TokenCommand::Create { login, label } } => {
-            let token = auth::create_token(&deps.db, &deps.clock, &login, &label).await?;
-            println!("{token}");
-            Ok(())
+        Command::Token { command } => {
+            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            accounts::run_token(&settings, &deps, command).await
         }
         Command::Mail { command: MailCommand::Dispatch { once } } => dispatch_mail(&settings, deps, once).await,
         Command::Slots { command: SlotsCommand::Generate { until } } => {

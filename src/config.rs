@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use clap::Args;
 use lettre::message::Mailbox;
 
+use crate::domain::accounts::RequireMfa;
 use crate::domain::holidays::{HolidayCalendar, MonthDay};
 
 /// The embedded default database: a SQLite file under `data/`.
@@ -76,6 +77,11 @@ pub struct Settings {
     /// Log lines as `text` (human-readable; colours only on a terminal) or `json` (one object per line).
     #[arg(long, env = "TERMINBUCH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     pub log_format: LogFormat,
+    /// Who must log in with a second factor (TOTP): `none`, `admin`, `lead` (admins and unit
+    /// leads) or `all`. Such a person without one enrols at login before using the desk.
+    #[arg(long, env = "TERMINBUCH_REQUIRE_MFA", default_value = "admin", global = true,
+          value_parser = parse_require_mfa)]
+    pub require_mfa: RequireMfa,
 
     #[command(flatten)]
     pub mail: MailSettings,
@@ -216,6 +222,7 @@ impl Settings {
             token_cache_ms: 2000,
             metrics_listen: None,
             log_format: LogFormat::Text,
+            require_mfa: RequireMfa::Admin,
             mail: MailSettings::for_tests(),
         }
     }
@@ -268,6 +275,11 @@ fn parse_metrics_listen(value: &str) -> Result<SocketAddr, String> {
     value
         .parse()
         .map_err(|_| format!("TERMINBUCH_METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464 (got {value:?})"))
+}
+
+fn parse_require_mfa(value: &str) -> Result<RequireMfa, String> {
+    RequireMfa::parse(value)
+        .ok_or_else(|| format!("TERMINBUCH_REQUIRE_MFA must be none, admin, lead or all (got {value:?})"))
 }
 
 fn parse_tz(value: &str) -> Result<Tz, String> {

@@ -134,13 +134,15 @@ impl Application {
         let calendar = Arc::new(settings.holiday_calendar());
         let mail = dispatcher.nudge();
         let cache_lifetime = Duration::from_millis(settings.token_cache_ms);
+        let base_url = settings.public_url_for(listener.local_addr().context("the bound address")?).into();
         let state = AppState {
             db: deps.db,
-            clock: deps.clock,
+            clock: deps.clock.clone(),
+            base_url,
             settings: Arc::new(settings),
             calendar,
             mail,
-            tokens: auth::TokenCache::new(cache_lifetime),
+            tokens: auth::TokenCache::new(cache_lifetime, deps.clock.clone()),
             units: Default::default(),
             counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
         };

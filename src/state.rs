@@ -14,6 +14,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub clock: Clock,
     pub settings: Arc<Settings>,
+    /// The URL people open (`TERMINBUCH_PUBLIC_URL`, or `http://` and the bound address), for links.
+    pub base_url: Arc<str>,
     pub calendar: Arc<HolidayCalendar>,
     /// Wakes the email dispatcher after a change queued emails.
     pub mail: crate::mail::Nudge,
@@ -35,6 +37,16 @@ impl AppState {
             tz: self.settings.time_zone,
             mail: &self.mail,
             mail_domain: crate::mail::outbox::id_domain(&self.settings.mail.mail_from.email),
+            counsellors: &self.counsellors,
+        }
+    }
+
+    /// The dependencies of account changes.
+    pub fn accounts(&self) -> crate::services::accounts::Accounts<'_> {
+        crate::services::accounts::Accounts {
+            db: &self.db,
+            clock: &self.clock,
+            tokens: &self.tokens,
             counsellors: &self.counsellors,
         }
     }

@@ -13,6 +13,10 @@ pub struct Model {
     pub label: String,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// Refused from then on (set for every token; `NULL` only from a process older than the column).
+    pub expires_at: Option<DateTimeUtc>,
+    /// Written at most once a minute per token.
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -18,6 +18,11 @@ pub struct Model {
     pub password_hash: Option<String>,
     pub active: bool,
     pub created_at: DateTimeUtc,
+    /// Stamped into each web session at login; bumping it ends every session of the person.
+    pub session_epoch: i32,
+    /// The password was not chosen by its holder (generated, first admin): change it first.
+    pub must_change_password: bool,
+    pub last_login_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

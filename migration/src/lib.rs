@@ -10,6 +10,7 @@ mod m20261124_000004_create_outbox;
 mod m20261124_000005_create_sessions;
 mod m20261124_000006_bound_slot_overlap_triggers;
 mod m20261124_000007_index_bookings_start;
+mod m20261202_100001_accounts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_sessions::Migration),
             Box::new(m20261124_000006_bound_slot_overlap_triggers::Migration),
             Box::new(m20261124_000007_index_bookings_start::Migration),
+            Box::new(m20261202_100001_accounts::Migration),
         ]
     }
 }

@@ -3,9 +3,11 @@
 //! database layers.
 
 pub mod access;
+pub mod accounts;
 pub mod booking;
 pub mod holidays;
 pub mod outbox;
+pub mod password;
 pub mod records;
 pub mod reference;
 pub mod schedule;

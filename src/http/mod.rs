@@ -35,6 +35,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::bookings::router())
         .merge(routes::emails::router())
         .merge(routes::hours::router())
+        .merge(routes::staff::router())
+        .merge(routes::me::router())
         .split_for_parts();
     openapi::complete(&mut openapi);
     api.merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))

@@ -1,21 +1,22 @@
-//! Credentials: argon2id password hashes, API tokens stored as SHA-256 hashes, the first admin.
+//! Credentials: argon2id password hashes (checked and made through one function each, off the
+//! async workers), the login check and the first admin. API tokens are in [`super::tokens`]
+//! (re-exported here).
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Argon2, PasswordHash};
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
-use sha2::{Digest, Sha256};
 
 use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::password::NewPassword;
 use crate::store::directory::{self, NewStaff};
+
+pub use super::tokens::{TokenCache, authenticate_token, create_token};
 
 /// Login of the administrator created on first start.
 pub const FIRST_ADMIN_LOGIN: &str = "admin";
-
-/// Prefix of every API token, so leaked tokens are easy to recognise.
-const TOKEN_PREFIX: &str = "tb_";
 /// Characters of generated passwords and tokens: no look-alikes.
 const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRTUVWXY34679";
 
@@ -41,65 +42,26 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
 }
 
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// Whether `password` matches the stored PHC string, checked on the blocking pool (argon2 takes
+/// tens of milliseconds of CPU and 19 MiB). Every password check of the service goes through
+/// here, so a bound on concurrent hashing belongs here.
+pub async fn check_password(password: &str, stored: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "password check did not finish: treated as a mismatch");
+        false
+    })
 }
 
-/// Creates an API token for the staff member with `login`; returns the token (shown once).
+/// Hashes a new password on the blocking pool (see [`check_password`]).
 ///
 /// # Errors
-/// `NotFound` for an unknown login.
-pub async fn create_token(
-    db: &DatabaseConnection,
-    clock: &Clock,
-    login: &str,
-    label: &str,
-) -> Result<String, ServiceError> {
-    let member = directory::find_staff_by_login(db, login)
-        .await?
-        .filter(|m| m.active)
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
-    let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
-    directory::insert_token(db, member.id, token_hash(&token), label, clock.now()).await?;
-    Ok(token)
-}
-
-/// Valid tokens recently seen, with their actor, for a short while: an integration that sends
-/// many requests in a burst does not look up its token, its owner and their roles for each.
-/// A revoked token, a deactivated owner or a changed role takes effect once the entry expires
-/// (`TERMINBUCH_TOKEN_CACHE_MS`, 2 s by default; 0 turns the cache off). Unknown tokens are
-/// never cached.
-#[derive(Clone)]
-pub struct TokenCache(Option<moka::sync::Cache<String, Actor>>);
-
-impl TokenCache {
-    /// A cache keeping entries for `lifetime` (none at all for zero).
-    pub fn new(lifetime: std::time::Duration) -> Self {
-        Self(super::short_lived_cache(lifetime, 10_000))
-    }
-}
-
-/// The actor a bearer token belongs to, if the token is valid.
-///
-/// # Errors
-/// Database failures.
-pub async fn authenticate_token(
-    db: &DatabaseConnection,
-    cache: &TokenCache,
-    token: &str,
-) -> Result<Option<Actor>, ServiceError> {
-    if !token.starts_with(TOKEN_PREFIX) {
-        return Ok(None);
-    }
-    let hash = token_hash(token);
-    if let Some(actor) = cache.0.as_ref().and_then(|c| c.get(&hash)) {
-        return Ok(Some(actor));
-    }
-    let actor = directory::actor_for_token_hash(db, &hash).await?;
-    if let (Some(cache), Some(actor)) = (&cache.0, &actor) {
-        cache.insert(hash, actor.clone());
-    }
-    Ok(actor)
+/// `Invalid` when hashing fails.
+pub async fn hash_new_password(password: &NewPassword) -> Result<String, ServiceError> {
+    let password = password.expose().to_owned();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|err| ServiceError::invalid("password", format!("hashing did not finish: {err}")))?
 }
 
 /// The actor for a login and password, if they match an active staff member.
@@ -118,12 +80,7 @@ pub async fn authenticate_password(
         Some((member, Some(hash))) => (Some(member), hash),
         _ => (None, STAND_IN_HASH.clone()),
     };
-    // Argon2 takes tens of milliseconds of CPU: off the async workers.
-    let password = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or_else(|err| {
-        tracing::error!(error = %err, "password check did not finish: treated as a mismatch");
-        false
-    });
+    let matches = check_password(password, hash).await;
     match member {
         Some(member) if matches => Ok(directory::actor_for_staff(db, member.id).await?),
         _ => Ok(None),
@@ -134,7 +91,8 @@ pub async fn authenticate_password(
 static STAND_IN_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| hash_password(&random_secret(24)).unwrap_or_default());
 
-/// With no admin yet, creates `admin` with a generated password and returns `(login, password)`.
+/// With no admin yet, creates `admin` with a generated password, to be changed at the first
+/// login, and returns `(login, password)`.
 ///
 /// # Errors
 /// Database failures.
@@ -158,7 +116,7 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
         // A non-admin called `admin` exists: do not take it over, report instead.
         Some(_) => Err(ServiceError::conflict("login_taken", "a staff member named `admin` exists but is no admin")),
         None => {
-            directory::insert_staff(db, new, clock.now()).await?;
+            directory::insert_staff_with(db, new, true, clock.now()).await?;
             Ok(Some((FIRST_ADMIN_LOGIN.to_owned(), password)))
         }
     }
@@ -175,13 +133,5 @@ mod tests {
         assert!(verify_password("korrekt pferd batterie", &hash));
         assert!(!verify_password("falsch", &hash));
         assert!(!verify_password("x", "not a hash"));
-    }
-
-    #[test]
-    fn token_hashes_are_stable_and_do_not_contain_the_token() {
-        let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
-        assert_eq!(token_hash(&token), token_hash(&token));
-        assert_eq!(token_hash(&token).len(), 64);
-        assert!(!token_hash(&token).contains(&token[3..]));
     }
 }

@@ -2,10 +2,14 @@
 
 use sea_orm::DatabaseConnection;
 
+use serde_json::json;
+
 use super::ServiceError;
-use super::auth::{hash_password, random_secret};
+use super::accounts::audit_change;
+use super::auth::{hash_new_password, hash_password, random_secret};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
+use crate::domain::password::NewPassword;
 use crate::domain::records::{Location, StaffMember, Unit};
 use crate::store::StoreError;
 use crate::store::directory::{self, NewStaff, NewUnit};
@@ -22,6 +26,14 @@ impl StaffRole {
     pub fn parse(value: &str) -> Option<Self> {
         if value == "admin" { Some(Self::Admin) } else { Role::parse(value).map(Self::InUnit) }
     }
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::InUnit(role) => role.as_str(),
+        }
+    }
 }
 
 /// A new staff member as an admin or operator enters it.
@@ -34,8 +46,21 @@ pub struct StaffInput {
     pub role: StaffRole,
     /// Slug or id of the unit; required for roles in a unit.
     pub unit: Option<String>,
-    /// `None`: a password is generated and returned.
+    /// `None`: a password is generated and returned, to be changed at the first login. Ignored
+    /// for an existing login (adding a role never touches a password).
     pub password: Option<String>,
+}
+
+/// What adding staff came to.
+#[derive(Debug, Clone)]
+pub struct AddedStaff {
+    pub member: StaffMember,
+    /// The generated password of a new member, shown once.
+    pub password: Option<String>,
+    /// A new login (else the role was added to an existing one).
+    pub created: bool,
+    /// The role was new for the person (false: they had it already).
+    pub role_added: bool,
 }
 
 /// All units, ordered by name.
@@ -144,16 +169,37 @@ pub async fn counsellors(db: &DatabaseConnection, unit: &Unit) -> Result<Vec<Sta
     Ok(directory::list_unit_staff(db, unit.id, Some(Role::Counsellor)).await?)
 }
 
-/// Adds a staff member (or, if the login exists, adds the role to it). Returns the member and
-/// the generated password, if one was generated.
+/// Adds a staff member, or, if the login exists, adds the role to it without touching the
+/// password (the operator's command line; audited).
 ///
 /// # Errors
-/// `Invalid` (missing unit for a unit role, bad login), `NotFound` (unit).
-pub async fn add_staff(
+/// `Invalid` (missing unit for a unit role, bad login or name, weak password), `NotFound` (unit).
+pub async fn add_staff(db: &DatabaseConnection, clock: &Clock, input: StaffInput) -> Result<AddedStaff, ServiceError> {
+    add(db, clock, None, input).await
+}
+
+/// Adds staff on behalf of `actor` (admins only); see [`add_staff`].
+///
+/// # Errors
+/// `Forbidden` for non-admins, else as [`add_staff`].
+pub async fn add_staff_as(
     db: &DatabaseConnection,
     clock: &Clock,
+    actor: &Actor,
     input: StaffInput,
-) -> Result<(StaffMember, Option<String>), ServiceError> {
+) -> Result<AddedStaff, ServiceError> {
+    if !actor.is_admin() {
+        super::access::deny(db, clock, actor, "staff.create", "staff").await?;
+    }
+    add(db, clock, Some(actor.staff_id()), input).await
+}
+
+async fn add(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    by: Option<i32>,
+    input: StaffInput,
+) -> Result<AddedStaff, ServiceError> {
     let login = input.login.trim();
     if login.is_empty() || login.len() > 64 || !login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(ServiceError::invalid("login", "use 1 to 64 letters, digits, dots, dashes or underscores"));
@@ -166,59 +212,59 @@ pub async fn add_staff(
         (_, Some(key)) => Some(find_unit(db, key).await?),
         (StaffRole::Admin, None) => None,
     };
-    let (password, generated) = match input.password {
-        Some(password) if password.chars().count() >= 10 => (password, None),
-        Some(_) => return Err(ServiceError::invalid("password", "must have at least 10 characters")),
-        None => {
-            let password = random_secret(16);
-            (password.clone(), Some(password))
-        }
+    let (member, password) = match directory::find_staff_by_login(db, login).await? {
+        Some(member) => (member, None),
+        None => insert_new(db, clock, by, &input, login).await?,
     };
-    let existing = directory::find_staff_by_login(db, login).await?;
-    let member = match existing {
-        Some(member) => {
-            if input.role == StaffRole::Admin && !member.is_admin {
-                return Err(ServiceError::conflict("login_taken", "this login exists without admin rights"));
-            }
-            directory::set_password_hash(db, member.id, hash_password(&password)?).await?;
-            member
-        }
-        None => {
-            let new = NewStaff {
-                login,
-                display_name: input.display_name.trim(),
-                email: input.email.as_deref(),
-                languages: &input.languages,
-                is_admin: input.role == StaffRole::Admin,
-                password_hash: Some(hash_password(&password)?),
-            };
-            directory::insert_staff(db, new, clock.now()).await.map_err(|err| match err {
-                StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
-                other => other.into(),
-            })?
-        }
+    let created = password.is_some();
+    let role_added = match (input.role, &unit) {
+        (StaffRole::InUnit(role), Some(unit)) => directory::add_membership(db, member.id, unit.id, role).await?,
+        (StaffRole::Admin, _) => directory::set_admin(db, member.id, true).await?,
+        (StaffRole::InUnit(_), None) => false,
     };
-    if let (StaffRole::InUnit(role), Some(unit)) = (input.role, &unit) {
-        directory::add_membership(db, member.id, unit.id, role).await?;
+    if role_added {
+        let detail = json!({ "role": input.role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
+        audit_change(db, clock, by, "staff.role_added", &member, detail).await?;
     }
     let member = directory::find_staff(db, member.id).await?.unwrap_or(member);
-    Ok((member, generated))
+    Ok(AddedStaff { member, password: password.flatten(), created, role_added })
 }
 
-/// Adds a staff member on behalf of `actor` (admins only); see [`add_staff`].
-///
-/// # Errors
-/// `Forbidden` for non-admins, else as [`add_staff`].
-pub async fn add_staff_as(
+/// Inserts a new member; returns it with the generated password, if one was generated.
+async fn insert_new(
     db: &DatabaseConnection,
     clock: &Clock,
-    actor: &Actor,
-    input: StaffInput,
-) -> Result<(StaffMember, Option<String>), ServiceError> {
-    if !actor.is_admin() {
-        super::access::deny(db, clock, actor, "staff.create", "staff").await?;
-    }
-    add_staff(db, clock, input).await
+    by: Option<i32>,
+    input: &StaffInput,
+    login: &str,
+) -> Result<(StaffMember, Option<Option<String>>), ServiceError> {
+    let name = input.display_name.trim();
+    let (hash, generated) = match &input.password {
+        Some(password) => {
+            let password = NewPassword::parse(password, login, name)
+                .map_err(|problem| ServiceError::invalid("password", problem.to_string()))?;
+            (hash_new_password(&password).await?, None)
+        }
+        None => {
+            let password = random_secret(16);
+            (hash_password(&password)?, Some(password))
+        }
+    };
+    let new = NewStaff {
+        login,
+        display_name: name,
+        email: input.email.as_deref(),
+        languages: &input.languages,
+        is_admin: false,
+        password_hash: Some(hash),
+    };
+    let member =
+        directory::insert_staff_with(db, new, generated.is_some(), clock.now()).await.map_err(|err| match err {
+            StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
+            other => other.into(),
+        })?;
+    audit_change(db, clock, by, "staff.created", &member, json!({ "generated_password": generated.is_some() })).await?;
+    Ok((member, Some(generated)))
 }
 
 /// Refuses (and records) anyone but an admin.
@@ -258,6 +304,20 @@ pub async fn list_locations(db: &DatabaseConnection) -> Result<Vec<Location>, Se
     Ok(directory::list_locations(db).await?)
 }
 
+/// A new unit as an admin enters it.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitInput<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub short_name: &'a str,
+    pub phone: &'a str,
+    pub email: &'a str,
+    pub location_id: i32,
+    pub default_slot_minutes: i32,
+    pub languages: &'a [String],
+    pub confidential: bool,
+}
+
 /// A new unit (admins only).
 ///
 /// # Errors
@@ -266,8 +326,19 @@ pub async fn create_unit(
     db: &DatabaseConnection,
     clock: &Clock,
     actor: &Actor,
-    new: NewUnit<'_>,
+    input: UnitInput<'_>,
 ) -> Result<Unit, ServiceError> {
+    let new = NewUnit {
+        slug: input.slug,
+        name: input.name,
+        short_name: input.short_name,
+        phone: input.phone,
+        email: input.email,
+        location_id: input.location_id,
+        default_slot_minutes: input.default_slot_minutes,
+        languages: input.languages,
+        confidential: input.confidential,
+    };
     if !actor.is_admin() {
         super::access::deny(db, clock, actor, "unit.create", "units").await?;
     }

@@ -1,6 +1,7 @@
 //! Use cases, one async function per user intent; they own the transactions.
 
 pub mod access;
+pub mod accounts;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
@@ -11,9 +12,13 @@ mod error;
 pub mod hours;
 pub mod login;
 pub mod monitoring;
+pub mod mfa;
+pub mod passwords;
 pub mod preview;
 pub mod schedule;
 pub mod seed;
+pub mod sessions;
+pub mod tokens;
 
 pub use error::ServiceError;
 

@@ -1,5 +1,5 @@
-//! Staff web sessions (tower-sessions' `SessionStore` on sea-orm, so sessions survive restarts and
-//! are shared by several server processes) and failed login attempts.
+//! Staff web sessions (the rows behind `services::sessions`, so sessions survive restarts and are
+//! shared by several server processes) and failed login attempts.
 
 use chrono::{DateTime, Utc};
 use entity::{login_failure, session};
@@ -10,9 +10,6 @@ use sea_orm::{
 
 use super::StoreError;
 use crate::clock::Clock;
-use sea_orm::DatabaseConnection;
-use tower_sessions::session::{Id, Record};
-use tower_sessions::session_store::{self, SessionStore};
 
 /// A stored session: its id, the JSON of its values and when it expires.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,64 +140,8 @@ pub async fn clear_login_failures<C: ConnectionTrait>(db: &C, login: &str, ip: &
     Ok(())
 }
 
-/// tower-sessions' store on our database.
-#[derive(Debug, Clone)]
-pub struct DbSessionStore {
-    db: DatabaseConnection,
-}
-
-impl DbSessionStore {
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
-    }
-}
-
 /// tower-sessions computes expiry from the real time, so sessions are compared with the real
 /// time too (not a test's fixed clock).
 pub fn real_now() -> DateTime<Utc> {
     Clock::System.now()
-}
-
-fn to_stored(record: &Record) -> session_store::Result<StoredSession> {
-    let data = serde_json::to_string(&record.data).map_err(|err| session_store::Error::Encode(err.to_string()))?;
-    let expiry = record.expiry_date;
-    let expires_at = DateTime::from_timestamp(expiry.unix_timestamp(), expiry.nanosecond())
-        .ok_or_else(|| session_store::Error::Encode("expiry out of range".into()))?;
-    Ok(StoredSession { id: record.id.to_string(), data, expires_at })
-}
-
-fn backend(err: StoreError) -> session_store::Error {
-    session_store::Error::Backend(err.to_string())
-}
-
-#[async_trait::async_trait]
-impl SessionStore for DbSessionStore {
-    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        // A colliding id is practically impossible with 128 random bits, but never overwrite one.
-        for _ in 0..5 {
-            match insert(&self.db, &to_stored(record)?).await {
-                Err(StoreError::Duplicate(_)) => record.id = Id::default(),
-                other => return other.map_err(backend),
-            }
-        }
-        Err(session_store::Error::Backend("no free session id".into()))
-    }
-
-    async fn save(&self, record: &Record) -> session_store::Result<()> {
-        upsert(&self.db, &to_stored(record)?).await.map_err(backend)
-    }
-
-    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(stored) = find_live(&self.db, &id.to_string(), real_now()).await.map_err(backend)? else {
-            return Ok(None);
-        };
-        let data = serde_json::from_str(&stored.data).map_err(|err| session_store::Error::Decode(err.to_string()))?;
-        let expiry_date = time::OffsetDateTime::from_unix_timestamp(stored.expires_at.timestamp())
-            .map_err(|err| session_store::Error::Decode(err.to_string()))?;
-        Ok(Some(Record { id: *id, data, expiry_date }))
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        delete(&self.db, &id.to_string()).await.map_err(backend)
-    }
 }

@@ -1,23 +1,31 @@
-//! Login, logout, the start page and the language switch.
+//! The login (password, then the second factor if the person has one; a forced password change
+//! or enrolment follows through the gates of `page::Staff`), logout, the start page and the
+//! language switch.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::error::WebResult;
+use super::error::{WebError, WebResult};
 use super::i18n::Lang;
-use super::page::{ClientIp, CsrfForm, Page, Staff, Visitor, remember_login, renew_csrf, set_lang};
+use super::page::{
+    AnonForm, ClientIp, CsrfForm, Page, Pending, Staff, Visitor, complete_login, set_lang, start_pending,
+};
+use crate::services::accounts;
 use crate::services::login::{self, LoginOutcome};
+use crate::services::mfa::{self, MfaError};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(log_in))
+        .route("/login/code", get(code_page).post(enter_code))
         .route("/logout", post(log_out))
         .route("/lang", get(switch_lang))
 }
@@ -64,7 +72,7 @@ async fn log_in(
     State(state): State<AppState>,
     visitor: Visitor,
     ClientIp(ip): ClientIp,
-    CsrfForm(form): CsrfForm<LoginForm>,
+    AnonForm(form): AnonForm<LoginForm>,
 ) -> WebResult<Response> {
     let page = visitor.page.titled("login.title");
     let error = if form.login.trim().is_empty() || form.password.is_empty() {
@@ -72,10 +80,16 @@ async fn log_in(
     } else {
         match login::login(&state.db, &state.clock, &form.login, &form.password, &ip).await? {
             LoginOutcome::LoggedIn(actor) => {
-                // A new session id at login defeats session fixation.
-                visitor.session.cycle_id().await?;
-                remember_login(&visitor.session, actor.staff_id()).await?;
-                renew_csrf(&visitor.session).await?;
+                let staff_id = actor.staff_id();
+                let Some(account) = accounts::session_account(&state.db, staff_id).await? else {
+                    return Err(WebError::LoginRequired);
+                };
+                if account.mfa_enabled {
+                    start_pending(&visitor.session, staff_id, account.epoch).await?;
+                    return Ok(Redirect::to("/login/code").into_response());
+                }
+                complete_login(&visitor.session, staff_id, account.epoch).await?;
+                accounts::record_login(&state.db, &state.clock, staff_id).await?;
                 return Ok(Redirect::to("/").into_response());
             }
             LoginOutcome::WrongCredentials => "login.wrong",
@@ -84,6 +98,50 @@ async fn log_in(
     };
     let errors = vec![FieldError::new("login", page.t(error))];
     Ok(LoginPage { p: page, login: form.login, errors }.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/login_code.html")]
+struct CodePage {
+    p: Page,
+    errors: Vec<FieldError>,
+}
+
+async fn code_page(pending: Pending) -> CodePage {
+    CodePage { p: pending.page.titled("code.title"), errors: Vec::new() }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+}
+
+async fn enter_code(
+    State(state): State<AppState>,
+    pending: Pending,
+    CsrfForm(form): CsrfForm<CodeForm>,
+) -> WebResult<Response> {
+    let staff_id = pending.login.staff_id;
+    let page = pending.page.titled("code.title");
+    let error = match mfa::verify(&state.db, &state.clock, staff_id, &form.code).await {
+        Ok(_) | Err(MfaError::NotEnrolled) => {
+            let current = accounts::session_account(&state.db, staff_id).await?;
+            if current.is_none_or(|account| account.epoch != pending.login.epoch) {
+                pending.session.flush().await?;
+                return Err(WebError::LoginRequired);
+            }
+            complete_login(&pending.session, staff_id, pending.login.epoch).await?;
+            accounts::record_login(&state.db, &state.clock, staff_id).await?;
+            return Ok(Redirect::to("/").into_response());
+        }
+        Err(MfaError::WrongCode) => "code.wrong",
+        Err(MfaError::Throttled) => "code.throttled",
+        Err(MfaError::AlreadyEnrolled) => "code.wrong",
+        Err(MfaError::Service(err)) => return Err(err.into()),
+    };
+    let errors = vec![FieldError::new("code", page.t(error))];
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, CodePage { p: page, errors }).into_response())
 }
 
 #[derive(Deserialize)]
@@ -101,11 +159,11 @@ struct LangQuery {
     back: String,
 }
 
-async fn switch_lang(visitor: Visitor, Query(query): Query<LangQuery>) -> WebResult<Redirect> {
+async fn switch_lang(State(state): State<AppState>, visitor: Visitor, Query(query): Query<LangQuery>) -> Redirect {
     if let Some(lang) = Lang::parse(&query.to) {
-        set_lang(&visitor.session, lang).await?;
+        set_lang(&visitor.cookies, &state, lang);
     }
     // Only local paths, so the switch cannot be used as an open redirect.
     let back = if super::page::is_local_path(&query.back) { query.back } else { "/".to_owned() };
-    Ok(Redirect::to(&back))
+    Redirect::to(&back)
 }

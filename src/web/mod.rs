@@ -1,17 +1,21 @@
 //! The staff desk: server-rendered pages (askama templates under `templates/web/`) for login,
 //! the phone booking flow, booking details, search and day lists. Works without JavaScript.
 
+mod account;
 mod admin;
 mod auth;
 mod book;
 mod bookings;
 mod error;
 mod format;
+mod forms;
 mod hours;
 mod i18n;
 mod lists;
 mod page;
+mod reset;
 mod texts;
+mod texts_accounts;
 pub mod views;
 
 use axum::Router;
@@ -22,8 +26,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
+use crate::services::sessions::DbSessionStore;
 use crate::state::AppState;
-use crate::store::sessions::DbSessionStore;
 
 pub use page::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
 
@@ -44,6 +48,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .with_expiry(Expiry::OnInactivity(time::Duration::seconds(IDLE_TIMEOUT.num_seconds())));
     Router::new()
         .merge(auth::router())
+        .merge(account::router())
+        .merge(reset::router())
         .merge(admin::router())
         .merge(book::router())
         .merge(bookings::router())

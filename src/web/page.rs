@@ -1,34 +1,46 @@
 //! What every page needs: the visitor's language and CSRF token, the logged-in staff member
-//! (an extractor that sends visitors without a session to the login page), and forms that are
-//! refused without the session's CSRF token.
+//! (extractors that send visitors without a valid session to the login page and people with a
+//! step still due to that step), and the login's states in the session.
+//!
+//! No session row is written before a login succeeds: anonymous pages keep the language and
+//! their form token in cookies (see `forms`), and the session is created when the password was
+//! right (holding the step to the second factor) or the login complete.
 
 use std::net::SocketAddr;
 
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use subtle::ConstantTimeEq;
+use tower_cookies::{Cookie, Cookies};
 use tower_sessions::Session;
+use tower_sessions::cookie::SameSite;
 
 use super::error::WebError;
 use super::i18n::Lang;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::accounts::Gate;
+use crate::services::accounts;
 use crate::services::auth::random_secret;
-use crate::services::login;
 use crate::state::AppState;
+
+pub use super::forms::{AnonForm, CsrfForm};
 
 /// A session ends after this long without a request.
 pub const IDLE_TIMEOUT: TimeDelta = TimeDelta::minutes(30);
 /// A session ends this long after login, however active.
 pub const ABSOLUTE_TIMEOUT: TimeDelta = TimeDelta::hours(10);
+/// How long the step from a right password to the second factor may take.
+pub const PENDING_TIMEOUT: TimeDelta = TimeDelta::minutes(10);
 
-const KEY_CSRF: &str = "csrf";
-const KEY_LANG: &str = "lang";
+pub(super) const KEY_CSRF: &str = "csrf";
 const KEY_LOGIN: &str = "login";
+const KEY_PENDING: &str = "pending";
+/// The secret of a second factor being enrolled, until it is confirmed.
+pub(super) const KEY_ENROL: &str = "enrol";
+const LANG_COOKIE: &str = "terminbuch_lang";
 
 /// Who is logged in, stored in the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,6 +48,18 @@ pub struct SessionLogin {
     pub staff_id: i32,
     /// Unix seconds of the login (real time, like the session expiry).
     pub at: i64,
+    /// The person's session epoch at login; a later one (password changed, deactivated, second
+    /// factor reset) ends this session. Sessions from before epochs existed carry 0.
+    #[serde(default)]
+    pub epoch: i32,
+}
+
+/// A right password whose second factor is still due, stored in the session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PendingLogin {
+    pub staff_id: i32,
+    pub at: i64,
+    pub epoch: i32,
 }
 
 /// The frame of every page: language, CSRF token, who is logged in.
@@ -51,6 +75,8 @@ pub struct Page {
     pub lead: bool,
     /// Shows the links to the admins' pages.
     pub admin: bool,
+    /// A step is due before the desk opens (no navigation but logout).
+    pub gated: bool,
 }
 
 impl Page {
@@ -72,15 +98,31 @@ impl Page {
     }
 }
 
-/// A visitor, logged in or not.
+/// A visitor, logged in or not; `page.csrf` is the anonymous forms' token (a cookie).
 pub struct Visitor {
     pub session: Session,
+    pub cookies: Cookies,
     pub page: Page,
 }
 
-/// A logged-in staff member.
+/// A logged-in person, with a step possibly still due (for the pages of those steps).
+pub struct SignedIn {
+    pub actor: Actor,
+    pub page: Page,
+    pub session: Session,
+    pub gate: Option<Gate>,
+}
+
+/// A logged-in staff member with nothing due: the desk.
 pub struct Staff {
     pub actor: Actor,
+    pub page: Page,
+}
+
+/// A right password, the second factor still due.
+pub struct Pending {
+    pub session: Session,
+    pub login: PendingLogin,
     pub page: Page,
 }
 
@@ -88,7 +130,32 @@ async fn session_of(parts: &mut Parts, state: &AppState) -> Result<Session, WebE
     Session::from_request_parts(parts, state).await.map_err(|(_, msg)| WebError::Internal(anyhow::anyhow!(msg)))
 }
 
-async fn csrf_token(session: &Session) -> Result<String, WebError> {
+pub(super) fn cookies_of(parts: &Parts) -> Result<Cookies, WebError> {
+    parts.extensions.get::<Cookies>().cloned().ok_or_else(|| WebError::Internal(anyhow::anyhow!("no cookie layer")))
+}
+
+/// A cookie of this site: whole site, HTTP only, `Secure` as the session cookie is.
+pub(super) fn site_cookie(name: &'static str, value: String, state: &AppState, same_site: SameSite) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .secure(state.settings.secure_cookies())
+        .same_site(same_site)
+        .build()
+}
+
+fn lang_of(cookies: &Cookies) -> Lang {
+    cookies.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())).unwrap_or_default()
+}
+
+/// Remembers the language in a cookie for a year (not in the session: no row for a visitor).
+pub fn set_lang(cookies: &Cookies, state: &AppState, lang: Lang) {
+    let mut cookie = site_cookie(LANG_COOKIE, lang.code().to_owned(), state, SameSite::Lax);
+    cookie.set_max_age(time::Duration::days(365));
+    cookies.add(cookie);
+}
+
+async fn session_csrf(session: &Session) -> Result<String, WebError> {
     match session.get::<String>(KEY_CSRF).await? {
         Some(token) => Ok(token),
         None => {
@@ -99,28 +166,8 @@ async fn csrf_token(session: &Session) -> Result<String, WebError> {
     }
 }
 
-/// Gives a new CSRF token (at login, so a token seen before login is useless after it).
-pub async fn renew_csrf(session: &Session) -> Result<(), WebError> {
-    session.insert(KEY_CSRF, random_secret(32)).await?;
-    Ok(())
-}
-
-/// Stores the login in the (already cycled) session.
-pub async fn remember_login(session: &Session, staff_id: i32) -> Result<(), WebError> {
-    let at = Clock::System.now().timestamp();
-    session.insert(KEY_LOGIN, SessionLogin { staff_id, at }).await?;
-    Ok(())
-}
-
-pub async fn set_lang(session: &Session, lang: Lang) -> Result<(), WebError> {
-    session.insert(KEY_LANG, lang).await?;
-    Ok(())
-}
-
-async fn page_for(session: &Session, parts: &Parts) -> Result<Page, WebError> {
-    let lang = session.get::<Lang>(KEY_LANG).await?.unwrap_or_default();
-    let csrf = csrf_token(session).await?;
-    Ok(Page {
+fn blank_page(lang: Lang, csrf: String, parts: &Parts) -> Page {
+    Page {
         lang,
         csrf,
         user: None,
@@ -128,7 +175,8 @@ async fn page_for(session: &Session, parts: &Parts) -> Result<Page, WebError> {
         path: back_path(&parts.method, &parts.uri),
         lead: false,
         admin: false,
-    })
+        gated: false,
+    }
 }
 
 /// Where the language switch leads back to: the page itself for a GET (with its query, so
@@ -142,6 +190,8 @@ fn back_path(method: &axum::http::Method, uri: &axum::http::Uri) -> String {
     match segments.as_slice() {
         ["bookings", key, ..] => format!("/bookings/{key}"),
         ["hours", unit, ..] => format!("/hours?unit={unit}"),
+        ["admin", "staff", login, ..] => format!("/admin/staff/{login}"),
+        ["account", ..] => "/account".to_owned(),
         ["logout"] => "/login".to_owned(),
         _ => uri.path().to_owned(),
     }
@@ -153,17 +203,23 @@ pub fn is_local_path(back: &str) -> bool {
     back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.chars().any(char::is_control)
 }
 
+fn now_secs() -> i64 {
+    Clock::System.now().timestamp()
+}
+
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, state).await?;
-        let page = page_for(&session, parts).await?;
-        Ok(Self { session, page })
+        let cookies = cookies_of(parts)?;
+        let csrf = super::forms::form_token(&cookies, state);
+        let page = blank_page(lang_of(&cookies), csrf, parts);
+        Ok(Self { session, cookies, page })
     }
 }
 
-impl FromRequestParts<AppState> for Staff {
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -171,20 +227,82 @@ impl FromRequestParts<AppState> for Staff {
         let Some(login) = session.get::<SessionLogin>(KEY_LOGIN).await? else {
             return Err(WebError::LoginRequired);
         };
-        if Clock::System.now().timestamp() - login.at > ABSOLUTE_TIMEOUT.num_seconds() {
-            session.flush().await?;
-            return Err(WebError::LoginRequired);
-        }
-        let Some(actor) = login::actor(&state.db, login.staff_id).await? else {
+        let account = if now_secs() - login.at > ABSOLUTE_TIMEOUT.num_seconds() {
+            None
+        } else {
+            accounts::session_account(&state.db, login.staff_id).await?.filter(|a| a.epoch == login.epoch)
+        };
+        let Some(account) = account else {
             session.flush().await?;
             return Err(WebError::LoginRequired);
         };
-        let mut page = page_for(&session, parts).await?;
-        page.user = Some(actor.login().to_owned());
-        page.lead = actor.leads_any_unit();
-        page.admin = actor.is_admin();
-        Ok(Self { actor, page })
+        let gate = account.gate(state.settings.require_mfa);
+        let csrf = session_csrf(&session).await?;
+        let mut page = blank_page(lang_of(&cookies_of(parts)?), csrf, parts);
+        page.user = Some(account.actor.login().to_owned());
+        page.lead = account.actor.leads_any_unit();
+        page.admin = account.actor.is_admin();
+        page.gated = gate.is_some();
+        Ok(Self { actor: account.actor, page, session, gate })
     }
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        match signed_in.gate {
+            None => Ok(Self { actor: signed_in.actor, page: signed_in.page }),
+            Some(Gate::ChangePassword) => Err(Redirect::to("/account/password").into_response()),
+            Some(Gate::EnrolSecondFactor) => Err(Redirect::to("/account/mfa").into_response()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Pending {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = session_of(parts, state).await?;
+        let login = session.get::<PendingLogin>(KEY_PENDING).await?;
+        let Some(login) = login.filter(|l| now_secs() - l.at <= PENDING_TIMEOUT.num_seconds()) else {
+            return Err(WebError::LoginRequired);
+        };
+        let csrf = session_csrf(&session).await?;
+        let page = blank_page(lang_of(&cookies_of(parts)?), csrf, parts);
+        Ok(Self { session, login, page })
+    }
+}
+
+/// After a right password with a second factor due: a new session (new id) holding the step.
+pub async fn start_pending(session: &Session, staff_id: i32, epoch: i32) -> Result<(), WebError> {
+    session.cycle_id().await?;
+    session.insert(KEY_PENDING, PendingLogin { staff_id, at: now_secs(), epoch }).await?;
+    session.insert(KEY_CSRF, random_secret(32)).await?;
+    Ok(())
+}
+
+/// A completed login: a new session id (defeats session fixation), the login with the person's
+/// session epoch, a new CSRF token.
+pub async fn complete_login(session: &Session, staff_id: i32, epoch: i32) -> Result<(), WebError> {
+    session.cycle_id().await?;
+    session.remove::<PendingLogin>(KEY_PENDING).await?;
+    session.insert(KEY_LOGIN, SessionLogin { staff_id, at: now_secs(), epoch }).await?;
+    session.insert(KEY_CSRF, random_secret(32)).await?;
+    Ok(())
+}
+
+/// Keeps this session after the person's own password change moved their epoch on (every other
+/// session has ended): a new id and the new epoch.
+pub async fn renew_login(session: &Session, epoch: i32) -> Result<(), WebError> {
+    if let Some(mut login) = session.get::<SessionLogin>(KEY_LOGIN).await? {
+        login.epoch = epoch;
+        session.cycle_id().await?;
+        session.insert(KEY_LOGIN, login).await?;
+        session.insert(KEY_CSRF, random_secret(32)).await?;
+    }
+    Ok(())
 }
 
 /// The client's address as the server saw it (`unknown` without connect info).
@@ -196,37 +314,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
         Ok(Self(ip.unwrap_or_else(|| "unknown".to_owned())))
-    }
-}
-
-#[derive(Deserialize)]
-struct CsrfField {
-    #[serde(default)]
-    csrf: String,
-}
-
-/// A url-encoded form that must carry the session's CSRF token in the field `csrf`.
-pub struct CsrfForm<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
-    type Rejection = WebError;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let (mut parts, body) = req.into_parts();
-        let session = session_of(&mut parts, state).await?;
-        let expected = session.get::<String>(KEY_CSRF).await?;
-        let bytes =
-            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(|_| WebError::BadRequest)?;
-        let given: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::BadRequest)?;
-        let valid = expected.is_some_and(|token| bool::from(token.as_bytes().ct_eq(given.csrf.as_bytes())));
-        if !valid {
-            tracing::warn!("form without a valid CSRF token refused");
-            return Err(WebError::Csrf);
-        }
-        serde_urlencoded::from_bytes(&bytes).map(Self).map_err(|err| {
-            tracing::info!(error = %err, "malformed form");
-            WebError::BadRequest
-        })
     }
 }
 
@@ -243,6 +330,7 @@ mod tests {
         assert_eq!(back(Method::POST, "/bookings/K7M4Q9TX/cancel"), "/bookings/K7M4Q9TX");
         assert_eq!(back(Method::POST, "/hours/ads/absences"), "/hours?unit=ads");
         assert_eq!(back(Method::POST, "/book"), "/book");
+        assert_eq!(back(Method::POST, "/admin/staff/jana/deactivate"), "/admin/staff/jana");
     }
 
     #[test]

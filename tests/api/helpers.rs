@@ -112,6 +112,18 @@ impl TestApp {
         auth::create_token(&self.db, &self.clock, login, "test").await.expect("token")
     }
 
+    /// A second server process on the same database (its own pool and caches), with the settings
+    /// changed by `configure`; returns its address.
+    pub async fn another_process(&self, configure: impl FnOnce(&mut Settings)) -> String {
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        let deps = Dependencies { db: self._db_guard.another_pool().await, clock: self.clock.clone() };
+        let app = Application::build(settings, deps).await.expect("build the second application");
+        let address = format!("http://{}", app.local_addr().expect("bound address"));
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
     /// Materialises slots of all units up to `until` (what `terminbuch slots generate` does).
     pub async fn generate_slots_until(&self, until: NaiveDate) {
         schedule::regenerate_all(&self.db, &self.settings.holiday_calendar(), Berlin, until, self.clock.now())

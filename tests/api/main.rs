@@ -2,8 +2,12 @@
 //! (SQLite file by default, a PostgreSQL schema when `TEST_DATABASE_URL` is set).
 
 mod access;
+mod accounts;
+mod accounts_login;
+mod accounts_tokens;
 mod bookings;
 mod cli;
+mod cli_accounts;
 mod concurrency;
 mod helpers;
 mod mail;
@@ -14,3 +18,4 @@ mod schedule;
 mod service;
 mod smtp_sink;
 mod test_db;
+mod web_client;

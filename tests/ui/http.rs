@@ -66,16 +66,31 @@ async fn pages_carry_security_headers() {
     }
 }
 
+fn set_cookie(response: &reqwest::Response, name: &str) -> String {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("a {name} cookie is set"))
+        .to_owned()
+}
+
 #[tokio::test]
-async fn session_cookie_is_http_only_and_secure_unless_served_over_plain_http_on_loopback() {
+async fn cookies_are_http_only_and_secure_unless_served_over_plain_http_on_loopback() {
     let app = spawn().await;
-    let response = client().get(format!("{}/login", app.address)).send().await.unwrap();
-    let raw = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"), "{raw}");
+    let form = client().get(format!("{}/login", app.address)).send().await.unwrap();
+    let raw = set_cookie(&form, "terminbuch_form");
+    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Strict"), "the login form's token: {raw}");
     assert!(!raw.contains("Secure"), "plain HTTP on loopback: no Secure, or the browser would drop it: {raw}");
+    let raw = set_cookie(&log_in(&app, &client()).await, "terminbuch_session");
+    assert!(raw.contains("HttpOnly") && raw.contains("SameSite=Lax"), "{raw}");
+    assert!(!raw.contains("Secure"), "{raw}");
     let behind_tls = crate::app::spawn_with(|s| s.public_url = Some("https://termine.hannover.example".into())).await;
     let response = client().get(format!("{}/login", behind_tls.address)).send().await.unwrap();
-    let raw = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let raw = set_cookie(&response, "terminbuch_form");
     assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "people come through HTTPS: {raw}");
 }
 

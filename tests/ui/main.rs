@@ -1,6 +1,7 @@
 //! Staff desk tests: HTTP-level checks of sessions, CSRF and security headers (`http`), and
 //! real headless Chromium driven through chromedriver with axe-core checks (`browser`).
 
+mod accounts;
 mod app;
 mod browser;
 mod desk_http;

@@ -5,4 +5,6 @@ pub mod emails;
 pub mod health;
 pub mod hours;
 pub mod metrics;
+pub mod me;
+pub mod staff;
 pub mod units;

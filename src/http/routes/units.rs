@@ -1,4 +1,4 @@
-//! Units, their counsellors and free slots; staff and units for admins.
+//! Units, their counsellors and free slots; units for admins (staff: `staff.rs`).
 
 use axum::Json;
 use axum::extract::State;
@@ -15,16 +15,14 @@ use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::availability::{self, Daypart, FreeSlotQuery};
-use crate::services::directory::{self, StaffInput, StaffRole};
+use crate::services::directory;
 use crate::state::AppState;
-use crate::store::directory::NewUnit;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_units, create_unit))
         .routes(routes!(list_counsellors))
         .routes(routes!(list_free_slots))
-        .routes(routes!(create_staff))
 }
 
 /// Where a unit receives citizens.
@@ -125,7 +123,7 @@ async fn create_unit(
     ApiJson(body): ApiJson<CreateUnitRequest>,
 ) -> ApiResult<(StatusCode, Json<UnitResponse>)> {
     body.validate()?;
-    let new = NewUnit {
+    let new = directory::UnitInput {
         slug: &body.slug,
         name: &body.name,
         short_name: &body.short_name,
@@ -226,70 +224,4 @@ async fn list_free_slots(
         })
         .collect();
     Ok(Json(out))
-}
-
-/// A new staff member or an extra role for an existing one.
-#[derive(Deserialize, Validate, ToSchema)]
-pub struct CreateStaffRequest {
-    #[garde(length(min = 1, max = 64))]
-    pub login: String,
-    #[garde(length(min = 1, max = 200))]
-    pub name: String,
-    /// `admin`, `unit_lead`, `counsellor` or `front_desk`.
-    #[garde(length(min = 1))]
-    pub role: String,
-    /// Unit slug or id (required except for admins).
-    #[garde(skip)]
-    pub unit: Option<String>,
-    #[garde(inner(email))]
-    pub email: Option<String>,
-    #[garde(inner(inner(length(min = 2, max = 3))))]
-    pub languages: Option<Vec<String>>,
-    /// At least 10 characters; omitted: one is generated and returned once.
-    #[garde(skip)]
-    pub password: Option<String>,
-}
-
-/// A staff member as created.
-#[derive(Serialize, ToSchema)]
-pub struct StaffResponse {
-    pub id: i32,
-    pub login: String,
-    pub name: String,
-    pub is_admin: bool,
-    /// Only when the password was generated; shown once.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub generated_password: Option<String>,
-}
-
-/// Adds staff (admins only).
-#[utoipa::path(post, path = "/api/v1/staff", tag = "staff", security(("bearer" = [])), request_body = CreateStaffRequest,
-    responses((status = 201, body = StaffResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
-async fn create_staff(
-    State(state): State<AppState>,
-    Auth(actor): Auth,
-    ApiJson(body): ApiJson<CreateStaffRequest>,
-) -> ApiResult<(StatusCode, Json<StaffResponse>)> {
-    body.validate()?;
-    let role = StaffRole::parse(&body.role)
-        .ok_or_else(|| ApiError::field("role", "one of admin, unit_lead, counsellor, front_desk"))?;
-    let input = StaffInput {
-        login: body.login,
-        display_name: body.name,
-        email: body.email,
-        languages: body.languages.unwrap_or_default(),
-        role,
-        unit: body.unit,
-        password: body.password,
-    };
-    let (member, generated_password) = directory::add_staff_as(&state.db, &state.clock, &actor, input).await?;
-    state.counsellors.forget();
-    let response = StaffResponse {
-        id: member.id,
-        login: member.login,
-        name: member.display_name,
-        is_admin: member.is_admin,
-        generated_password,
-    };
-    Ok((StatusCode::CREATED, Json(response)))
 }

@@ -1,0 +1,274 @@
+//! `terminbuch user …` and `terminbuch token …`: the operator's side of the staff lifecycle. The
+//! operator acts with every right an admin has; each change is audited as the operator's.
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use clap::Subcommand;
+
+use crate::config::Settings;
+use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::services::accounts::{self, Accounts, ByWhom};
+use crate::services::directory::{self, CounsellorCache, StaffInput, StaffRole};
+use crate::services::tokens::{self, TokenCache, TokenSpec};
+use crate::services::{mfa, passwords};
+use crate::startup::Dependencies;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a staff member, or add a role to an existing one (its password stays as it is).
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// admin, unit_lead, counsellor or front_desk.
+        #[arg(long)]
+        role: String,
+        /// Unit slug or id (required except for admin).
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Comma-separated language codes, e.g. de,tr.
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List staff: login, name, roles, active, second factor, last login.
+    List,
+    /// Deactivate a person: their sessions and API tokens end.
+    Deactivate {
+        #[arg(long)]
+        login: String,
+    },
+    /// Reactivate a person (their API tokens stay revoked).
+    Activate {
+        #[arg(long)]
+        login: String,
+    },
+    /// Take a role away: admin, or a role in a unit.
+    RemoveRole {
+        #[arg(long)]
+        login: String,
+        /// admin, unit_lead, counsellor or front_desk.
+        #[arg(long)]
+        role: String,
+        /// Unit slug or id (required except for admin).
+        #[arg(long)]
+        unit: Option<String>,
+    },
+    /// Print a one-time password reset link for a person (valid 24 hours).
+    ResetPassword {
+        #[arg(long)]
+        login: String,
+    },
+    /// Remove a person's second factor (they enrol again at the next login).
+    ResetMfa {
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a staff member; prints only the token.
+    Create {
+        #[arg(long)]
+        login: String,
+        /// Name or purpose of the token.
+        #[arg(long, alias = "name", default_value = "cli")]
+        label: String,
+        /// Days until the token expires (1 to 365).
+        #[arg(long, default_value_t = DEFAULT_TOKEN_DAYS)]
+        expires_in_days: u32,
+    },
+    /// List a staff member's tokens (never the tokens themselves).
+    List {
+        #[arg(long)]
+        login: String,
+    },
+    /// Revoke one token by id, or all tokens of a staff member.
+    Revoke {
+        #[arg(long, conflicts_with_all = ["login", "all"], required_unless_present = "all")]
+        id: Option<i32>,
+        #[arg(long, requires = "all")]
+        login: Option<String>,
+        #[arg(long, requires = "login")]
+        all: bool,
+    },
+}
+
+/// This process's caches: none (the command reads the database and exits).
+struct Caches {
+    tokens: TokenCache,
+    counsellors: CounsellorCache,
+}
+
+impl Caches {
+    fn new(deps: &Dependencies) -> Self {
+        Self { tokens: TokenCache::new(Duration::ZERO, deps.clock.clone()), counsellors: CounsellorCache::off() }
+    }
+
+    fn accounts<'a>(&'a self, deps: &'a Dependencies) -> Accounts<'a> {
+        Accounts { db: &deps.db, clock: &deps.clock, tokens: &self.tokens, counsellors: &self.counsellors }
+    }
+}
+
+fn parse_role(role: &str) -> anyhow::Result<StaffRole> {
+    StaffRole::parse(role)
+        .with_context(|| format!("--role must be admin, unit_lead, counsellor or front_desk (got {role:?})"))
+}
+
+/// Runs a `user` command.
+///
+/// # Errors
+/// What the command failed with.
+pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCommand) -> anyhow::Result<()> {
+    let caches = Caches::new(deps);
+    let a = caches.accounts(deps);
+    let by = ByWhom::Operator;
+    match command {
+        UserCommand::Add { login, name, role, unit, email, languages, password_stdin } => {
+            let role = parse_role(&role)?;
+            let password = if password_stdin { Some(read_password()?) } else { None };
+            let input = StaffInput { login, display_name: name, email, languages, role, unit, password };
+            let added = directory::add_staff(&deps.db, &deps.clock, input).await?;
+            let member = &added.member;
+            match (added.created, added.role_added) {
+                (true, _) => {
+                    eprintln!("staff member {} ({}) added as {}", member.login, member.display_name, role.as_str())
+                }
+                (false, true) => {
+                    eprintln!("role {} added to {}; the password is unchanged", role.as_str(), member.login)
+                }
+                (false, false) => eprintln!("{} has the role {} already; nothing changed", member.login, role.as_str()),
+            }
+            if let Some(password) = added.password {
+                eprintln!("the generated password must be changed at the first login:");
+                println!("{password}");
+            }
+        }
+        UserCommand::List => {
+            let units = directory::list_units(&deps.db).await?;
+            let slugs: HashMap<i32, String> = units.into_iter().map(|u| (u.id, u.slug)).collect();
+            print_accounts(&accounts::list(a, by).await?, &slugs, settings.time_zone);
+        }
+        UserCommand::Deactivate { login } => {
+            accounts::deactivate(a, by, &login).await?;
+            eprintln!("{login} deactivated: sessions and API tokens ended");
+        }
+        UserCommand::Activate { login } => {
+            accounts::activate(a, by, &login).await?;
+            eprintln!("{login} active again (API tokens stay revoked)");
+        }
+        UserCommand::RemoveRole { login, role, unit } => {
+            let role = parse_role(&role)?;
+            accounts::remove_role(a, by, &login, role, unit.as_deref()).await?;
+            eprintln!("role {} taken from {login}", role.as_str());
+        }
+        UserCommand::ResetPassword { login } => {
+            let link = passwords::create_reset_link(a, by, &login).await?;
+            let base = settings.public_url_for(settings.listen);
+            eprintln!("one-time link for {login}, valid until {}:", local(link.expires_at, settings.time_zone));
+            println!("{}", link.url(&base));
+        }
+        UserCommand::ResetMfa { login } => {
+            let had = mfa::reset(a, by, &login).await?;
+            let what = if had { "second factor removed" } else { "had no second factor" };
+            eprintln!("{login}: {what}; sessions ended");
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut input = String::new();
+    std::io::stdin().read_to_string(&mut input).context("reading the password from stdin")?;
+    Ok(input.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// Runs a `token` command.
+///
+/// # Errors
+/// What the command failed with.
+pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenCommand) -> anyhow::Result<()> {
+    let caches = Caches::new(deps);
+    match command {
+        TokenCommand::Create { login, label, expires_in_days } => {
+            let spec = TokenSpec { label, days: expires_in_days };
+            let created = tokens::create_for_login(&deps.db, &deps.clock, &login, &spec).await?;
+            println!("{}", created.token);
+        }
+        TokenCommand::List { login } => {
+            let now = deps.clock.now();
+            println!("{:<6} {:<24} {:<17} {:<17} {:<17} state", "id", "name", "created", "expires", "last used");
+            for token in tokens::list_for_login(&deps.db, &login).await? {
+                print_token(&token, now, settings.time_zone);
+            }
+        }
+        TokenCommand::Revoke { id: Some(id), .. } => {
+            tokens::revoke(&deps.db, &deps.clock, &caches.tokens, None, id).await?;
+            eprintln!("token {id} revoked");
+        }
+        TokenCommand::Revoke { login: Some(login), all: true, .. } => {
+            let account = accounts::find(caches.accounts(deps), ByWhom::Operator, &login).await?;
+            let revoked = tokens::revoke_all(&deps.db, &deps.clock, &caches.tokens, None, &account.member).await?;
+            eprintln!("{revoked} token(s) of {login} revoked");
+        }
+        TokenCommand::Revoke { .. } => bail!("use --id ID, or --login LOGIN --all"),
+    }
+    Ok(())
+}
+
+fn local(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
+}
+
+fn print_accounts(list: &[StaffAccount], slugs: &HashMap<i32, String>, tz: Tz) {
+    println!("{:<20} {:<28} {:<40} {:<6} {:<4} last login", "login", "name", "roles", "active", "mfa");
+    for account in list {
+        let member = &account.member;
+        let mut roles: Vec<String> = member
+            .memberships
+            .iter()
+            .map(|(unit, role)| format!("{}@{}", role.as_str(), slugs.get(unit).map_or("?", String::as_str)))
+            .collect();
+        if member.is_admin {
+            roles.insert(0, "admin".to_owned());
+        }
+        let roles = if roles.is_empty() { "-".to_owned() } else { roles.join(",") };
+        let last = account.last_login_at.map_or_else(|| "-".to_owned(), |at| local(at, tz));
+        let yes_no = |b: bool| if b { "yes" } else { "no" };
+        println!(
+            "{:<20} {:<28} {:<40} {:<6} {:<4} {last}",
+            member.login,
+            member.display_name,
+            roles,
+            yes_no(member.active),
+            yes_no(account.mfa_enabled)
+        );
+    }
+}
+
+fn print_token(token: &TokenInfo, now: DateTime<Utc>, tz: Tz) {
+    let state = match (token.revoked_at, token.is_valid_at(now)) {
+        (Some(_), _) => "revoked",
+        (None, true) => "valid",
+        (None, false) => "expired",
+    };
+    let expires = token.expires_at.map_or_else(|| "-".to_owned(), |at| local(at, tz));
+    let used = token.last_used_at.map_or_else(|| "-".to_owned(), |at| local(at, tz));
+    println!(
+        "{:<6} {:<24} {:<17} {expires:<17} {used:<17} {state}",
+        token.id,
+        token.label,
+        local(token.created_at, tz)
+    );
+}

@@ -1,0 +1,200 @@
+//! The caller's own account: who they are, their API tokens, their password. Also the account
+//! and token shapes the admins' staff routes answer with.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::domain::records::Unit;
+use crate::http::dto::local;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiPath, Auth};
+use crate::services::ServiceError;
+use crate::services::tokens::{self, TokenSpec};
+use crate::services::{accounts, directory, passwords};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(list_my_tokens, create_my_token))
+        .routes(routes!(revoke_my_token))
+        .routes(routes!(change_my_password))
+}
+
+/// A role: `admin`, or a role in a unit.
+#[derive(Serialize, ToSchema)]
+pub struct RoleResponse {
+    /// `admin`, `unit_lead`, `counsellor` or `front_desk`.
+    pub role: String,
+    /// The unit's slug (none for `admin`).
+    pub unit: Option<String>,
+}
+
+/// A staff member's account.
+#[derive(Serialize, ToSchema)]
+pub struct StaffAccountResponse {
+    pub id: i32,
+    pub login: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub active: bool,
+    pub is_admin: bool,
+    pub roles: Vec<RoleResponse>,
+    /// Has a second factor (TOTP).
+    pub mfa_enabled: bool,
+    pub last_login_at: Option<DateTime<FixedOffset>>,
+}
+
+/// Maps an account; `units` name the units of its roles.
+pub fn account_response(account: &StaffAccount, units: &[Unit], tz: Tz) -> StaffAccountResponse {
+    let member = &account.member;
+    let mut roles: Vec<RoleResponse> = member
+        .memberships
+        .iter()
+        .map(|(unit_id, role)| RoleResponse {
+            role: role.as_str().to_owned(),
+            unit: units.iter().find(|u| u.id == *unit_id).map(|u| u.slug.clone()),
+        })
+        .collect();
+    if member.is_admin {
+        roles.insert(0, RoleResponse { role: "admin".to_owned(), unit: None });
+    }
+    StaffAccountResponse {
+        id: member.id,
+        login: member.login.clone(),
+        name: member.display_name.clone(),
+        email: member.email.clone(),
+        active: member.active,
+        is_admin: member.is_admin,
+        roles,
+        mfa_enabled: account.mfa_enabled,
+        last_login_at: account.last_login_at.map(|at| local(at, tz)),
+    }
+}
+
+/// An API token as listed (the token itself is shown only when created).
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub id: i32,
+    /// Name or purpose.
+    pub name: String,
+    /// `valid`, `expired` or `revoked`.
+    pub state: String,
+    pub created_at: DateTime<FixedOffset>,
+    pub expires_at: Option<DateTime<FixedOffset>>,
+    /// Updated at most once a minute.
+    pub last_used_at: Option<DateTime<FixedOffset>>,
+    pub revoked_at: Option<DateTime<FixedOffset>>,
+}
+
+/// Maps a token as seen at `now`.
+pub fn token_response(token: &TokenInfo, now: DateTime<Utc>, tz: Tz) -> TokenResponse {
+    let state = match (token.revoked_at, token.is_valid_at(now)) {
+        (Some(_), _) => "revoked",
+        (None, true) => "valid",
+        (None, false) => "expired",
+    };
+    TokenResponse {
+        id: token.id,
+        name: token.label.clone(),
+        state: state.to_owned(),
+        created_at: local(token.created_at, tz),
+        expires_at: token.expires_at.map(|at| local(at, tz)),
+        last_used_at: token.last_used_at.map(|at| local(at, tz)),
+        revoked_at: token.revoked_at.map(|at| local(at, tz)),
+    }
+}
+
+/// The caller's own account.
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = StaffAccountResponse), (status = 401, body = Problem)))]
+async fn get_me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<StaffAccountResponse>> {
+    let account = accounts::own(&state.db, &actor).await?;
+    let units = directory::list_units(&state.db).await?;
+    Ok(Json(account_response(&account, &units, state.settings.time_zone)))
+}
+
+/// The caller's API tokens, newest first.
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])),
+    responses((status = 200, body = Vec<TokenResponse>), (status = 401, body = Problem)))]
+async fn list_my_tokens(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Vec<TokenResponse>>> {
+    let list = tokens::list_own(&state.db, &actor).await?;
+    let (now, tz) = (state.clock.now(), state.settings.time_zone);
+    Ok(Json(list.iter().map(|t| token_response(t, now, tz)).collect()))
+}
+
+/// A new token of the caller's.
+#[derive(Deserialize, ToSchema)]
+pub struct CreateTokenRequest {
+    /// Name or purpose, 1 to 100 characters.
+    pub name: String,
+    /// Days until it expires, 1 to 365 (default 90).
+    pub expires_in_days: Option<u32>,
+}
+
+/// A token just created: `token` is shown only now.
+#[derive(Serialize, ToSchema)]
+pub struct CreatedTokenResponse {
+    /// Use as `Authorization: Bearer TOKEN`.
+    pub token: String,
+    #[serde(flatten)]
+    pub info: TokenResponse,
+}
+
+/// Creates an API token for the caller.
+#[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])), request_body = CreateTokenRequest,
+    responses((status = 201, body = CreatedTokenResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn create_my_token(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<CreateTokenRequest>,
+) -> ApiResult<(StatusCode, Json<CreatedTokenResponse>)> {
+    let spec = TokenSpec { label: body.name, days: body.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS) };
+    let created = tokens::create_own(&state.db, &state.clock, &actor, &spec).await?;
+    let info = token_response(&created.info, state.clock.now(), state.settings.time_zone);
+    Ok((StatusCode::CREATED, Json(CreatedTokenResponse { token: created.token, info })))
+}
+
+/// Revokes one of the caller's tokens (404 `token_not_found` for another's).
+#[utoipa::path(delete, path = "/api/v1/me/tokens/{id}", tag = "me", security(("bearer" = [])),
+    params(("id" = i32, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+async fn revoke_my_token(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<StatusCode> {
+    tokens::revoke_own(&state.db, &state.clock, &state.tokens, &actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A password change.
+#[derive(Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// At least 12 characters, not a common or breached password, not built from the login or name.
+    pub new_password: String,
+}
+
+/// Changes the caller's password; every web session of the caller ends (API tokens stay). A
+/// wrong current password or a weak new one is a 422 naming the field.
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
+    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem)))]
+async fn change_my_password(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    passwords::change_own(&state.db, &state.clock, &actor, &body.current_password, &body.new_password)
+        .await
+        .map_err(ServiceError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,209 @@
+//! The staff lifecycle: listing accounts, deactivating and reactivating people, taking roles
+//! away (never the last active admin), each change audited; and what a page request or a
+//! completed login needs to know about an account.
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use serde_json::{Value, json};
+
+use super::ServiceError;
+use super::directory::{CounsellorCache, StaffRole, find_unit};
+use super::tokens::TokenCache;
+use crate::clock::Clock;
+use crate::domain::access::Actor;
+use crate::domain::accounts::{SessionAccount, StaffAccount};
+use crate::domain::records::StaffMember;
+use crate::store::{self, audit, directory};
+
+/// What account changes touch: the database, the clock, and this process's caches of staff
+/// data (forgotten at once when a change here makes them stale).
+#[derive(Clone, Copy)]
+pub struct Accounts<'a> {
+    pub db: &'a DatabaseConnection,
+    pub clock: &'a Clock,
+    pub tokens: &'a TokenCache,
+    pub counsellors: &'a CounsellorCache,
+}
+
+/// Who makes an account change: a staff member through the API or the pages (who must be an
+/// admin), or the operator at the command line.
+#[derive(Debug, Clone, Copy)]
+pub enum ByWhom<'a> {
+    Staff(&'a Actor),
+    Operator,
+}
+
+impl ByWhom<'_> {
+    /// The acting staff member's id (`None` for the operator).
+    pub fn staff_id(self) -> Option<i32> {
+        match self {
+            Self::Staff(actor) => Some(actor.staff_id()),
+            Self::Operator => None,
+        }
+    }
+
+    /// Refuses (and records) anyone but an admin or the operator.
+    ///
+    /// # Errors
+    /// `Forbidden`.
+    pub async fn require_admin(self, db: &DatabaseConnection, clock: &Clock, action: &str) -> Result<(), ServiceError> {
+        match self {
+            Self::Staff(actor) if !actor.is_admin() => super::access::deny(db, clock, actor, action, "staff").await,
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Writes one account change to the audit log: who (`by`; none: the operator), whom, what, when.
+/// The one place account changes are audited.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn audit_change<C: ConnectionTrait>(
+    db: &C,
+    clock: &Clock,
+    by: Option<i32>,
+    action: &str,
+    whom: &StaffMember,
+    mut detail: Value,
+) -> Result<(), ServiceError> {
+    if let Value::Object(map) = &mut detail {
+        map.insert("login".into(), json!(whom.login));
+        if by.is_none() {
+            map.insert("by".into(), json!("operator"));
+        }
+    }
+    tracing::info!(by, action, staff_id = whom.id, "account changed");
+    audit::record(db, clock.now(), by, action, &format!("staff:{}", whom.id), &detail.to_string()).await?;
+    Ok(())
+}
+
+fn not_found() -> ServiceError {
+    ServiceError::not_found("staff_not_found", "staff member")
+}
+
+fn last_admin() -> ServiceError {
+    ServiceError::conflict("last_admin", "the last active admin cannot be deactivated or lose the admin role")
+}
+
+/// Every staff member's account (admins and the operator only).
+///
+/// # Errors
+/// `Forbidden`.
+pub async fn list(a: Accounts<'_>, by: ByWhom<'_>) -> Result<Vec<StaffAccount>, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.list").await?;
+    Ok(directory::list_accounts(a.db).await?)
+}
+
+/// One staff member's account by login (admins and the operator only).
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn find(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<StaffAccount, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.read").await?;
+    directory::find_account(a.db, login).await?.ok_or_else(not_found)
+}
+
+/// The actor's own account.
+///
+/// # Errors
+/// `NotFound` when it has gone meanwhile.
+pub async fn own(db: &DatabaseConnection, actor: &Actor) -> Result<StaffAccount, ServiceError> {
+    directory::find_account_by_id(db, actor.staff_id()).await?.ok_or_else(not_found)
+}
+
+/// Deactivates a person: every web session and API token of theirs ends at once on this process
+/// (their tokens are revoked, their session epoch moves on) and within the token cache's lifetime
+/// on every other process. The last active admin cannot be deactivated.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`, `Conflict` (`last_admin`).
+pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<StaffAccount, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.deactivate").await?;
+    let txn = store::begin_write(a.db).await?;
+    let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    if member.active {
+        if member.is_admin && directory::lock_active_admins(&txn).await? == [member.id] {
+            return Err(last_admin());
+        }
+        directory::set_active(&txn, member.id, false).await?;
+        let revoked = directory::revoke_all_tokens(&txn, member.id, a.clock.now()).await?;
+        audit_change(&txn, a.clock, by.staff_id(), "staff.deactivated", &member, json!({ "tokens_revoked": revoked }))
+            .await?;
+    }
+    txn.commit().await.map_err(store::StoreError::from)?;
+    a.tokens.forget_staff(member.id);
+    a.counsellors.forget();
+    directory::find_account(a.db, login).await?.ok_or_else(not_found)
+}
+
+/// Reactivates a person. Their password and second factor are as before; their API tokens stay
+/// revoked.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn activate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<StaffAccount, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.activate").await?;
+    let member = directory::find_staff_by_login(a.db, login).await?.ok_or_else(not_found)?;
+    if directory::set_active(a.db, member.id, true).await? {
+        audit_change(a.db, a.clock, by.staff_id(), "staff.activated", &member, json!({})).await?;
+    }
+    a.counsellors.forget();
+    directory::find_account(a.db, login).await?.ok_or_else(not_found)
+}
+
+/// Takes a role away: `admin`, or a role in a unit. The last active admin keeps the admin role.
+///
+/// # Errors
+/// `Forbidden`, `NotFound` (person, unit, or the role is not held), `Invalid` (unit missing for
+/// a unit role), `Conflict` (`last_admin`).
+pub async fn remove_role(
+    a: Accounts<'_>,
+    by: ByWhom<'_>,
+    login: &str,
+    role: StaffRole,
+    unit: Option<&str>,
+) -> Result<StaffAccount, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.remove_role").await?;
+    let unit = match (role, unit) {
+        (StaffRole::InUnit(_), None) => return Err(ServiceError::invalid("unit", "required for this role")),
+        (StaffRole::InUnit(_), Some(key)) => Some(find_unit(a.db, key).await?),
+        (StaffRole::Admin, _) => None,
+    };
+    let txn = store::begin_write(a.db).await?;
+    let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    let removed = match (role, &unit) {
+        (StaffRole::Admin, _) => {
+            if member.is_admin && member.active && directory::lock_active_admins(&txn).await? == [member.id] {
+                return Err(last_admin());
+            }
+            directory::set_admin(&txn, member.id, false).await?
+        }
+        (StaffRole::InUnit(role), Some(unit)) => directory::remove_membership(&txn, member.id, unit.id, role).await?,
+        (StaffRole::InUnit(_), None) => false,
+    };
+    if !removed {
+        return Err(ServiceError::not_found("role_not_found", "role"));
+    }
+    let detail = json!({ "role": role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
+    audit_change(&txn, a.clock, by.staff_id(), "staff.role_removed", &member, detail).await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    a.tokens.forget_staff(member.id);
+    a.counsellors.forget();
+    directory::find_account(a.db, login).await?.ok_or_else(not_found)
+}
+
+/// The account state a page request checks (`None`: inactive or gone).
+///
+/// # Errors
+/// Database failures.
+pub async fn session_account(db: &DatabaseConnection, staff_id: i32) -> Result<Option<SessionAccount>, ServiceError> {
+    Ok(directory::session_account(db, staff_id).await?)
+}
+
+/// Notes a completed login (the time shows in `user list` and on the staff page).
+///
+/// # Errors
+/// Database failures.
+pub async fn record_login(db: &DatabaseConnection, clock: &Clock, staff_id: i32) -> Result<(), ServiceError> {
+    Ok(directory::record_login(db, staff_id, clock.now()).await?)
+}

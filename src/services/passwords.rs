@@ -1,0 +1,158 @@
+//! Passwords people choose: changing one's own (the current password required; every other web
+//! session ends), and one-time reset links an admin hands out instead of a password the admin
+//! would know (valid 24 hours, stored hashed, used once).
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+
+use super::ServiceError;
+use super::accounts::{Accounts, ByWhom, audit_change};
+use super::auth::{check_password, hash_new_password, random_secret};
+use super::tokens::token_hash;
+use crate::clock::Clock;
+use crate::domain::access::Actor;
+use crate::domain::accounts::RESET_LINK_LIFETIME;
+use crate::domain::password::{NewPassword, PasswordProblem};
+use crate::store::resets::{self, NewReset};
+use crate::store::{self, directory};
+
+/// Why a password was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("the current password is wrong")]
+    WrongCurrent,
+    #[error("the new password {0}")]
+    Weak(PasswordProblem),
+    #[error("the reset link is unknown, used or expired")]
+    LinkInvalid,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl From<store::StoreError> for PasswordError {
+    fn from(err: store::StoreError) -> Self {
+        Self::Service(err.into())
+    }
+}
+
+impl From<PasswordError> for ServiceError {
+    fn from(err: PasswordError) -> Self {
+        match err {
+            PasswordError::WrongCurrent => Self::invalid("current_password", "is not your current password"),
+            PasswordError::Weak(problem) => Self::invalid("new_password", problem.to_string()),
+            PasswordError::LinkInvalid => Self::not_found("reset_link_invalid", "reset link"),
+            PasswordError::Service(err) => err,
+        }
+    }
+}
+
+/// Changes the actor's own password after checking the current one; every web session of the
+/// person ends (the caller keeps its own by stamping the returned session epoch into it).
+///
+/// # Errors
+/// `WrongCurrent`, `Weak`.
+pub async fn change_own(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> Result<i32, PasswordError> {
+    let stored = directory::password_hash_of(db, actor.staff_id()).await?.unwrap_or_default();
+    if !check_password(current, stored).await {
+        return Err(PasswordError::WrongCurrent);
+    }
+    let member = directory::find_staff(db, actor.staff_id())
+        .await?
+        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
+    let hash = hash_new_password(&password).await?;
+    let epoch = directory::set_password(db, member.id, hash, false).await?;
+    audit_change(db, clock, Some(actor.staff_id()), "password.changed", &member, json!({})).await?;
+    Ok(epoch)
+}
+
+/// A reset link's token (the last part of `/reset/TOKEN`, shown once) and its expiry.
+#[derive(Debug, Clone)]
+pub struct ResetLink {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl ResetLink {
+    /// The link under the service's public URL.
+    pub fn url(&self, base_url: &str) -> String {
+        format!("{}/reset/{}", base_url.trim_end_matches('/'), self.token)
+    }
+}
+
+/// Makes a one-time reset link for a person (admins and the operator); earlier unused links of
+/// the person stop working. The password stays as it is until the link is used.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<ResetLink, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.password_reset").await?;
+    let member = directory::find_staff_by_login(a.db, login)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    let token = random_secret(40);
+    let now = a.clock.now();
+    let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME };
+    let new = NewReset {
+        staff_id: member.id,
+        token_hash: token_hash(&link.token),
+        created_at: now,
+        expires_at: link.expires_at,
+        created_by: by.staff_id(),
+    };
+    let txn = store::begin_write(a.db).await?;
+    resets::insert_reset(&txn, new).await?;
+    audit_change(&txn, a.clock, by.staff_id(), "password.reset_link_created", &member, json!({})).await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    Ok(link)
+}
+
+/// The login a reset link is for, while it is usable.
+///
+/// # Errors
+/// Database failures.
+pub async fn reset_link_login(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    token: &str,
+) -> Result<Option<String>, ServiceError> {
+    let Some((_, staff_id)) = resets::find_live_reset(db, &token_hash(token), clock.now()).await? else {
+        return Ok(None);
+    };
+    Ok(directory::find_staff(db, staff_id).await?.map(|m| m.login))
+}
+
+/// Sets the new password through a reset link and uses the link up; every web session of the
+/// person ends. A refused password leaves the link usable.
+///
+/// # Errors
+/// `LinkInvalid` (unknown, used, expired; also for the loser of two requests racing with one
+/// link), `Weak`.
+pub async fn redeem_reset_link(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    token: &str,
+    new: &str,
+) -> Result<(), PasswordError> {
+    let now = clock.now();
+    let (reset_id, staff_id) =
+        resets::find_live_reset(db, &token_hash(token), now).await?.ok_or(PasswordError::LinkInvalid)?;
+    let member = directory::find_staff(db, staff_id).await?.ok_or(PasswordError::LinkInvalid)?;
+    let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
+    let hash = hash_new_password(&password).await?;
+    let txn = store::begin_write(db).await?;
+    if !resets::consume_reset(&txn, reset_id, now).await? {
+        return Err(PasswordError::LinkInvalid);
+    }
+    directory::set_password(&txn, member.id, hash, false).await?;
+    audit_change(&txn, clock, Some(member.id), "password.reset_link_used", &member, json!({})).await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    Ok(())
+}

@@ -1,0 +1,321 @@
+//! API tokens: created with a name and an expiry, stored as SHA-256 hashes, listed, revoked; the
+//! per-process cache of valid tokens, which forgets a person's or a token's entries at once when
+//! this process deactivates or revokes them.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sea_orm::DatabaseConnection;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::ServiceError;
+use super::accounts::audit_change;
+use super::auth::random_secret;
+use crate::clock::Clock;
+use crate::domain::access::Actor;
+use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_USE_RESOLUTION, TokenInfo};
+use crate::domain::records::StaffMember;
+use crate::store::directory::{self, NewToken};
+
+/// Prefix of every API token, so leaked tokens are easy to recognise.
+const TOKEN_PREFIX: &str = "tb_";
+/// Longest name of a token.
+const MAX_LABEL_CHARS: usize = 100;
+
+pub(crate) fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// What a new token is for and how long it lives.
+#[derive(Debug, Clone)]
+pub struct TokenSpec {
+    /// Name or purpose, e.g. `calendar sync`.
+    pub label: String,
+    /// Days until it expires (1 to 365; default 90).
+    pub days: u32,
+}
+
+impl TokenSpec {
+    /// A token named `label` for the default 90 days.
+    pub fn named(label: &str) -> Self {
+        Self { label: label.to_owned(), days: DEFAULT_TOKEN_DAYS }
+    }
+
+    fn check(&self) -> Result<&str, ServiceError> {
+        let label = self.label.trim();
+        if label.is_empty() || label.chars().count() > MAX_LABEL_CHARS || label.chars().any(char::is_control) {
+            return Err(ServiceError::invalid("name", "use 1 to 100 characters without control characters"));
+        }
+        if !(1..=MAX_TOKEN_DAYS).contains(&self.days) {
+            return Err(ServiceError::invalid("expires_in_days", "must be between 1 and 365"));
+        }
+        Ok(label)
+    }
+}
+
+/// A token just created: the secret itself (shown once) and what is stored about it.
+#[derive(Debug, Clone)]
+pub struct CreatedToken {
+    pub token: String,
+    pub info: TokenInfo,
+}
+
+/// Creates an API token for the active staff member with `login`, valid for 90 days; returns
+/// the token (shown once).
+///
+/// # Errors
+/// `NotFound` for an unknown or inactive login.
+pub async fn create_token(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    login: &str,
+    label: &str,
+) -> Result<String, ServiceError> {
+    Ok(create_for_login(db, clock, login, &TokenSpec::named(label)).await?.token)
+}
+
+/// Creates an API token for the active staff member with `login` (the operator's command line).
+///
+/// # Errors
+/// `NotFound` for an unknown or inactive login, `Invalid` name or lifetime.
+pub async fn create_for_login(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    login: &str,
+    spec: &TokenSpec,
+) -> Result<CreatedToken, ServiceError> {
+    let member = directory::find_staff_by_login(db, login)
+        .await?
+        .filter(|m| m.active)
+        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    create_for(db, clock, None, &member, spec).await
+}
+
+/// Creates an API token for the actor itself.
+///
+/// # Errors
+/// `Invalid` name or lifetime.
+pub async fn create_own(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    spec: &TokenSpec,
+) -> Result<CreatedToken, ServiceError> {
+    let member = directory::find_staff(db, actor.staff_id())
+        .await?
+        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    create_for(db, clock, Some(actor.staff_id()), &member, spec).await
+}
+
+async fn create_for(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    by: Option<i32>,
+    member: &StaffMember,
+    spec: &TokenSpec,
+) -> Result<CreatedToken, ServiceError> {
+    let label = spec.check()?;
+    let staff_id = member.id;
+    let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
+    let now = clock.now();
+    let new = NewToken {
+        staff_id,
+        token_hash: token_hash(&token),
+        label,
+        created_at: now,
+        expires_at: now + TimeDelta::days(i64::from(spec.days)),
+    };
+    let info = directory::insert_token(db, new).await?;
+    let detail = json!({ "token_id": info.id, "name": label, "expires_at": info.expires_at });
+    audit_change(db, clock, by, "token.created", member, detail).await?;
+    Ok(CreatedToken { token, info })
+}
+
+/// Valid tokens recently seen, with their actor, for a short while: an integration that sends
+/// many requests in a burst does not look up its token, its owner and their roles for each.
+/// A revocation or deactivation through this process forgets the entries at once; one through
+/// another process takes effect once the entry expires (`TERMINBUCH_TOKEN_CACHE_MS`, 2 s by
+/// default; 0 turns the cache off). An expired token is refused even from the cache. Unknown
+/// tokens are never cached.
+#[derive(Clone)]
+pub struct TokenCache {
+    cache: Option<moka::sync::Cache<String, CachedToken>>,
+    clock: Clock,
+}
+
+#[derive(Clone)]
+struct CachedToken {
+    actor: Actor,
+    token_id: i32,
+    expires_at: DateTime<Utc>,
+}
+
+impl TokenCache {
+    /// A cache keeping entries for `lifetime` (none at all for zero), judging expiry by `clock`.
+    pub fn new(lifetime: std::time::Duration, clock: Clock) -> Self {
+        Self { cache: super::short_lived_cache(lifetime, 10_000), clock }
+    }
+
+    /// Forgets every cached token of a staff member (deactivated, or a role changed).
+    pub fn forget_staff(&self, staff_id: i32) {
+        self.forget_where(|entry| entry.actor.staff_id() == staff_id);
+    }
+
+    /// Forgets one cached token (revoked).
+    pub fn forget_token(&self, token_id: i32) {
+        self.forget_where(|entry| entry.token_id == token_id);
+    }
+
+    fn forget_where(&self, matches: impl Fn(&CachedToken) -> bool) {
+        if let Some(cache) = &self.cache {
+            for (hash, entry) in cache.iter() {
+                if matches(&entry) {
+                    cache.invalidate(hash.as_ref());
+                }
+            }
+        }
+    }
+}
+
+/// The actor a bearer token belongs to, if the token is valid (known, unrevoked, unexpired, its
+/// owner active).
+///
+/// # Errors
+/// Database failures.
+pub async fn authenticate_token(
+    db: &DatabaseConnection,
+    cache: &TokenCache,
+    token: &str,
+) -> Result<Option<Actor>, ServiceError> {
+    if !token.starts_with(TOKEN_PREFIX) {
+        return Ok(None);
+    }
+    let now = cache.clock.now();
+    let hash = token_hash(token);
+    if let Some(cached) = &cache.cache
+        && let Some(entry) = cached.get(&hash)
+    {
+        if entry.expires_at > now {
+            return Ok(Some(entry.actor));
+        }
+        cached.invalidate(&hash);
+        return Ok(None);
+    }
+    let Some(owner) = directory::owner_of_token(db, &hash, now).await? else {
+        return Ok(None);
+    };
+    if owner.last_used_at.is_none_or(|at| at <= now - TOKEN_USE_RESOLUTION) {
+        directory::touch_token(db, owner.token_id, now).await?;
+    }
+    if let Some(cache) = &cache.cache {
+        let entry = CachedToken { actor: owner.actor.clone(), token_id: owner.token_id, expires_at: owner.expires_at };
+        cache.insert(hash, entry);
+    }
+    Ok(Some(owner.actor))
+}
+
+/// A staff member's tokens by login, newest first.
+///
+/// # Errors
+/// `NotFound` for an unknown login.
+pub async fn list_for_login(db: &DatabaseConnection, login: &str) -> Result<Vec<TokenInfo>, ServiceError> {
+    let member = directory::find_staff_by_login(db, login)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    Ok(directory::list_tokens(db, member.id).await?)
+}
+
+/// A staff member's tokens, newest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn list(db: &DatabaseConnection, staff_id: i32) -> Result<Vec<TokenInfo>, ServiceError> {
+    Ok(directory::list_tokens(db, staff_id).await?)
+}
+
+/// The actor's own tokens, newest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_own(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<TokenInfo>, ServiceError> {
+    Ok(directory::list_tokens(db, actor.staff_id()).await?)
+}
+
+/// Revokes one token by id, whoever owns it (for admins and the operator; `by` as in the audit
+/// log); returns it.
+///
+/// # Errors
+/// `NotFound` for an unknown id.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    cache: &TokenCache,
+    by: Option<i32>,
+    id: i32,
+) -> Result<TokenInfo, ServiceError> {
+    let token =
+        directory::find_token(db, id).await?.ok_or_else(|| ServiceError::not_found("token_not_found", "token"))?;
+    if directory::revoke_token(db, id, clock.now()).await?
+        && let Some(owner) = directory::find_staff(db, token.staff_id).await?
+    {
+        audit_change(db, clock, by, "token.revoked", &owner, json!({ "token_id": id })).await?;
+    }
+    cache.forget_token(id);
+    Ok(token)
+}
+
+/// Revokes one of the actor's own tokens.
+///
+/// # Errors
+/// `NotFound` when the actor has no token with this id.
+pub async fn revoke_own(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    cache: &TokenCache,
+    actor: &Actor,
+    id: i32,
+) -> Result<TokenInfo, ServiceError> {
+    match directory::find_token(db, id).await? {
+        Some(token) if token.staff_id == actor.staff_id() => revoke(db, clock, cache, Some(actor.staff_id()), id).await,
+        _ => Err(ServiceError::not_found("token_not_found", "token")),
+    }
+}
+
+/// Revokes every token of a staff member; returns how many were still unrevoked.
+///
+/// # Errors
+/// Database failures.
+pub async fn revoke_all(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    cache: &TokenCache,
+    by: Option<i32>,
+    member: &StaffMember,
+) -> Result<u64, ServiceError> {
+    let revoked = directory::revoke_all_tokens(db, member.id, clock.now()).await?;
+    cache.forget_staff(member.id);
+    audit_change(db, clock, by, "token.revoked_all", member, json!({ "revoked": revoked })).await?;
+    Ok(revoked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hashes_are_stable_and_do_not_contain_the_token() {
+        let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
+        assert_eq!(token_hash(&token), token_hash(&token));
+        assert_eq!(token_hash(&token).len(), 64);
+        assert!(!token_hash(&token).contains(&token[3..]));
+    }
+
+    #[test]
+    fn token_names_and_lifetimes_are_checked() {
+        assert!(TokenSpec::named("calendar sync").check().is_ok());
+        assert!(TokenSpec::named(" ").check().is_err());
+        assert!(TokenSpec::named("a\nb").check().is_err());
+        assert!(TokenSpec { label: "x".into(), days: 0 }.check().is_err());
+        assert!(TokenSpec { label: "x".into(), days: 366 }.check().is_err());
+        assert!(TokenSpec { label: "x".into(), days: 365 }.check().is_ok());
+    }
+}

@@ -1,0 +1,59 @@
+//! Locations, units, staff, their roles and accounts, and API tokens.
+
+mod accounts;
+mod places;
+mod roles;
+mod staff;
+mod tokens;
+
+use entity::membership;
+
+pub use accounts::{
+    bump_epoch, find_account, find_account_by_id, list_accounts, record_login, session_account, set_active,
+    set_password,
+};
+pub use places::{
+    NewLocation, NewUnit, count_units, find_location, find_location_by_name, find_unit, find_unit_by_id,
+    insert_location, insert_unit, list_locations, list_units,
+};
+pub use roles::{add_membership, list_unit_staff, lock_active_admins, remove_membership, set_admin};
+pub use staff::{
+    NewStaff, actor_for_staff, count_admins, find_login_credentials, find_staff, find_staff_by_login, insert_staff,
+    insert_staff_with, list_staff, password_hash_of,
+};
+pub use tokens::{
+    NewToken, TokenOwner, find_token, insert_token, list_tokens, owner_of_token, revoke_all_tokens, revoke_token,
+    touch_token,
+};
+
+use crate::domain::access::Role;
+use crate::domain::records::{StaffMember, split_languages};
+
+fn role_row(role: Role) -> membership::Role {
+    match role {
+        Role::FrontDesk => membership::Role::FrontDesk,
+        Role::Counsellor => membership::Role::Counsellor,
+        Role::UnitLead => membership::Role::UnitLead,
+    }
+}
+
+fn role_record(role: membership::Role) -> Role {
+    match role {
+        membership::Role::FrontDesk => Role::FrontDesk,
+        membership::Role::Counsellor => Role::Counsellor,
+        membership::Role::UnitLead => Role::UnitLead,
+    }
+}
+
+fn staff_record(row: entity::staff::Model, memberships: Vec<(i32, Role)>) -> StaffMember {
+    StaffMember {
+        id: row.id,
+        login: row.login,
+        display_name: row.display_name,
+        email: row.email,
+        languages: split_languages(&row.languages),
+        is_admin: row.is_admin,
+        active: row.active,
+        memberships,
+    }
+}

@@ -1,0 +1,163 @@
+//! Locations and units.
+
+use chrono::{DateTime, Utc};
+use entity::{location, unit};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use super::super::StoreError;
+use crate::domain::records::{Location, Unit, split_languages};
+
+/// Fields of a new location.
+pub struct NewLocation<'a> {
+    pub name: &'a str,
+    pub street: &'a str,
+    pub postal_code: &'a str,
+    pub city: &'a str,
+    pub floor: &'a str,
+    pub accessibility_notes: &'a str,
+}
+
+/// Fields of a new unit.
+pub struct NewUnit<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub short_name: &'a str,
+    pub phone: &'a str,
+    pub email: &'a str,
+    pub location_id: i32,
+    pub default_slot_minutes: i32,
+    pub languages: &'a [String],
+    pub confidential: bool,
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_location_by_name<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<Location>, StoreError> {
+    let row = location::Entity::find().filter(location::Column::Name.eq(name)).one(db).await?;
+    Ok(row.map(location_record))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_location<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Location>, StoreError> {
+    Ok(location::Entity::find_by_id(id).one(db).await?.map(location_record))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn insert_location<C: ConnectionTrait>(db: &C, new: NewLocation<'_>) -> Result<Location, StoreError> {
+    let row = location::ActiveModel {
+        name: Set(new.name.to_owned()),
+        street: Set(new.street.to_owned()),
+        postal_code: Set(new.postal_code.to_owned()),
+        city: Set(new.city.to_owned()),
+        floor: Set(new.floor.to_owned()),
+        accessibility_notes: Set(new.accessibility_notes.to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(location_record(row))
+}
+
+/// Every location, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_locations<C: ConnectionTrait>(db: &C) -> Result<Vec<Location>, StoreError> {
+    Ok(location::Entity::find()
+        .order_by_asc(location::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(location_record)
+        .collect())
+}
+
+/// All units, or those with the given ids, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_units<C: ConnectionTrait>(db: &C, only: Option<&[i32]>) -> Result<Vec<Unit>, StoreError> {
+    let mut query = unit::Entity::find().order_by_asc(unit::Column::Name);
+    if let Some(ids) = only {
+        query = query.filter(unit::Column::Id.is_in(ids.iter().copied()));
+    }
+    Ok(query.all(db).await?.into_iter().map(unit_record).collect())
+}
+
+/// A unit by slug (`ads`) or numeric id.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_unit<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<Unit>, StoreError> {
+    let query = match key.parse::<i32>() {
+        Ok(id) => unit::Entity::find_by_id(id),
+        Err(_) => unit::Entity::find().filter(unit::Column::Slug.eq(key)),
+    };
+    Ok(query.one(db).await?.map(unit_record))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_unit_by_id<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Unit>, StoreError> {
+    Ok(unit::Entity::find_by_id(id).one(db).await?.map(unit_record))
+}
+
+/// # Errors
+/// `Duplicate` when the slug is taken.
+pub async fn insert_unit<C: ConnectionTrait>(db: &C, new: NewUnit<'_>, now: DateTime<Utc>) -> Result<Unit, StoreError> {
+    let row = unit::ActiveModel {
+        slug: Set(new.slug.to_owned()),
+        name: Set(new.name.to_owned()),
+        short_name: Set(new.short_name.to_owned()),
+        phone: Set(new.phone.to_owned()),
+        email: Set(new.email.to_owned()),
+        location_id: Set(new.location_id),
+        default_slot_minutes: Set(new.default_slot_minutes),
+        languages: Set(new.languages.join(",")),
+        confidential: Set(new.confidential),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(unit_record(row))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn count_units<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {
+    Ok(unit::Entity::find().count(db).await?)
+}
+
+fn location_record(row: location::Model) -> Location {
+    Location {
+        id: row.id,
+        name: row.name,
+        street: row.street,
+        postal_code: row.postal_code,
+        city: row.city,
+        floor: row.floor,
+        accessibility_notes: row.accessibility_notes,
+    }
+}
+
+fn unit_record(row: unit::Model) -> Unit {
+    Unit {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        short_name: row.short_name,
+        phone: row.phone,
+        email: row.email,
+        location_id: row.location_id,
+        default_slot_minutes: row.default_slot_minutes,
+        languages: split_languages(&row.languages),
+        confidential: row.confidential,
+    }
+}

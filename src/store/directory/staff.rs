@@ -1,0 +1,165 @@
+//! Staff members: finding, adding and listing them with their memberships, and the actor a
+//! login acts as.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use entity::{membership, staff};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
+};
+
+use super::super::StoreError;
+use super::{role_record, staff_record};
+use crate::domain::access::{Actor, Role};
+use crate::domain::records::StaffMember;
+
+/// Fields of a new staff member.
+pub struct NewStaff<'a> {
+    pub login: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub languages: &'a [String],
+    pub is_admin: bool,
+    pub password_hash: Option<String>,
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_staff_by_login<C: ConnectionTrait>(db: &C, login: &str) -> Result<Option<StaffMember>, StoreError> {
+    let Some(row) = staff::Entity::find().filter(staff::Column::Login.eq(login)).one(db).await? else {
+        return Ok(None);
+    };
+    let memberships = memberships_of(db, row.id).await?;
+    Ok(Some(staff_record(row, memberships)))
+}
+
+/// The stored password hash of an active staff member, with the member.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_login_credentials<C: ConnectionTrait>(
+    db: &C,
+    login: &str,
+) -> Result<Option<(StaffMember, Option<String>)>, StoreError> {
+    let Some(row) = staff::Entity::find()
+        .filter(staff::Column::Login.eq(login))
+        .filter(staff::Column::Active.eq(true))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let hash = row.password_hash.clone();
+    let memberships = memberships_of(db, row.id).await?;
+    Ok(Some((staff_record(row, memberships), hash)))
+}
+
+/// The stored password hash of an active staff member by id.
+///
+/// # Errors
+/// Database failures.
+pub async fn password_hash_of<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<String>, StoreError> {
+    let row = staff::Entity::find_by_id(staff_id).filter(staff::Column::Active.eq(true)).one(db).await?;
+    Ok(row.and_then(|row| row.password_hash))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_staff<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<StaffMember>, StoreError> {
+    let Some(row) = staff::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let memberships = memberships_of(db, row.id).await?;
+    Ok(Some(staff_record(row, memberships)))
+}
+
+/// Inserts a staff member. `must_change_password` marks a password its holder did not choose.
+///
+/// # Errors
+/// `Duplicate` when the login is taken.
+pub async fn insert_staff<C: ConnectionTrait>(
+    db: &C,
+    new: NewStaff<'_>,
+    now: DateTime<Utc>,
+) -> Result<StaffMember, StoreError> {
+    insert_staff_with(db, new, false, now).await
+}
+
+/// [`insert_staff`], marking whether the password must be changed at the first login.
+///
+/// # Errors
+/// `Duplicate` when the login is taken.
+pub async fn insert_staff_with<C: ConnectionTrait>(
+    db: &C,
+    new: NewStaff<'_>,
+    must_change_password: bool,
+    now: DateTime<Utc>,
+) -> Result<StaffMember, StoreError> {
+    let row = staff::ActiveModel {
+        login: Set(new.login.to_owned()),
+        display_name: Set(new.display_name.to_owned()),
+        email: Set(new.email.map(str::to_owned)),
+        languages: Set(new.languages.join(",")),
+        is_admin: Set(new.is_admin),
+        password_hash: Set(new.password_hash),
+        active: Set(true),
+        created_at: Set(now),
+        session_epoch: Set(0),
+        must_change_password: Set(must_change_password),
+        last_login_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(staff_record(row, Vec::new()))
+}
+
+/// Every staff member (active or not) with memberships, ordered by name.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_staff<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffMember>, StoreError> {
+    let rows = staff::Entity::find().order_by_asc(staff::Column::DisplayName).all(db).await?;
+    let mut memberships: HashMap<i32, Vec<(i32, Role)>> = HashMap::new();
+    for m in membership::Entity::find().order_by_asc(membership::Column::UnitId).all(db).await? {
+        memberships.entry(m.staff_id).or_default().push((m.unit_id, role_record(m.role)));
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let of_member = memberships.remove(&row.id).unwrap_or_default();
+            staff_record(row, of_member)
+        })
+        .collect())
+}
+
+/// Admins (active or not).
+///
+/// # Errors
+/// Database failures.
+pub async fn count_admins<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {
+    Ok(staff::Entity::find().filter(staff::Column::IsAdmin.eq(true)).count(db).await?)
+}
+
+/// The actor for an active staff member.
+///
+/// # Errors
+/// Database failures.
+pub async fn actor_for_staff<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<Actor>, StoreError> {
+    let Some(member) = staff::Entity::find_by_id(staff_id).one(db).await?.filter(|s| s.active) else {
+        return Ok(None);
+    };
+    let memberships = memberships_of(db, member.id).await?;
+    Ok(Some(Actor::new(member.id, member.login, member.is_admin, memberships)))
+}
+
+pub(super) async fn memberships_of<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Vec<(i32, Role)>, StoreError> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::StaffId.eq(staff_id))
+        .order_by_asc(membership::Column::UnitId)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|m| (m.unit_id, role_record(m.role))).collect())
+}

@@ -1,0 +1,185 @@
+//! API tokens: stored as SHA-256 hashes, with expiry, last use and revocation.
+
+use chrono::{DateTime, Utc};
+use entity::{api_token, membership, staff};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::super::StoreError;
+use super::role_record;
+use crate::domain::access::Actor;
+use crate::domain::accounts::{TOKEN_USE_RESOLUTION, TokenInfo};
+
+/// A new token's hash and what is known about it.
+pub struct NewToken<'a> {
+    pub staff_id: i32,
+    pub token_hash: String,
+    pub label: &'a str,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores the hash of a new API token.
+///
+/// # Errors
+/// Database failures.
+pub async fn insert_token<C: ConnectionTrait>(db: &C, new: NewToken<'_>) -> Result<TokenInfo, StoreError> {
+    let row = api_token::ActiveModel {
+        staff_id: Set(new.staff_id),
+        token_hash: Set(new.token_hash),
+        label: Set(new.label.to_owned()),
+        created_at: Set(new.created_at),
+        revoked_at: Set(None),
+        expires_at: Set(Some(new.expires_at)),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token_record(row))
+}
+
+/// A valid token's owner, with what the token cache keeps of the token.
+#[derive(Debug, Clone)]
+pub struct TokenOwner {
+    pub actor: Actor,
+    pub token_id: i32,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Token id, expiry, last use, staff id, login, admin flag, and one membership (unit, role) if any.
+type TokenOwnerRow =
+    (i32, Option<DateTime<Utc>>, Option<DateTime<Utc>>, i32, String, bool, Option<i32>, Option<membership::Role>);
+
+/// The active staff member owning an unrevoked token with this hash that has not expired at `now`.
+///
+/// # Errors
+/// Database failures.
+pub async fn owner_of_token<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<TokenOwner>, StoreError> {
+    // One round trip on every API request: token, owner and memberships joined.
+    let owner =
+        api_token::Entity::belongs_to(staff::Entity).from(api_token::Column::StaffId).to(staff::Column::Id).into();
+    let roles = sea_orm::RelationDef::from(
+        membership::Entity::belongs_to(staff::Entity).from(membership::Column::StaffId).to(staff::Column::Id),
+    )
+    .rev();
+    let rows: Vec<TokenOwnerRow> = api_token::Entity::find()
+        .select_only()
+        .column(api_token::Column::Id)
+        .column(api_token::Column::ExpiresAt)
+        .column(api_token::Column::LastUsedAt)
+        .column(staff::Column::Id)
+        .column(staff::Column::Login)
+        .column(staff::Column::IsAdmin)
+        .column(membership::Column::UnitId)
+        .column(membership::Column::Role)
+        .join(JoinType::InnerJoin, owner)
+        .join(JoinType::LeftJoin, roles)
+        .filter(api_token::Column::TokenHash.eq(token_hash))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(api_token::Column::ExpiresAt.gt(now))
+        .filter(staff::Column::Active.eq(true))
+        .order_by_asc(membership::Column::UnitId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let Some((token_id, Some(expires_at), last_used_at, staff_id, login, is_admin, _, _)) = rows.first().cloned()
+    else {
+        return Ok(None);
+    };
+    let memberships =
+        rows.into_iter().filter_map(|(.., unit, role)| Some((unit?, role_record(role?)))).collect::<Vec<_>>();
+    let actor = Actor::new(staff_id, login, is_admin, memberships);
+    Ok(Some(TokenOwner { actor, token_id, expires_at, last_used_at }))
+}
+
+/// Notes that a token was used at `now`, unless that was noted less than a minute ago (by this
+/// or another process): a burst of requests writes once.
+///
+/// # Errors
+/// Database failures.
+pub async fn touch_token<C: ConnectionTrait>(db: &C, token_id: i32, now: DateTime<Utc>) -> Result<(), StoreError> {
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(token_id))
+        .filter(
+            Condition::any()
+                .add(api_token::Column::LastUsedAt.is_null())
+                .add(api_token::Column::LastUsedAt.lte(now - TOKEN_USE_RESOLUTION)),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// A staff member's tokens, newest first (revoked and expired ones too).
+///
+/// # Errors
+/// Database failures.
+pub async fn list_tokens<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Vec<TokenInfo>, StoreError> {
+    let rows = api_token::Entity::find()
+        .filter(api_token::Column::StaffId.eq(staff_id))
+        .order_by_desc(api_token::Column::CreatedAt)
+        .order_by_desc(api_token::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(token_record).collect())
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find_token<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<TokenInfo>, StoreError> {
+    Ok(api_token::Entity::find_by_id(id).one(db).await?.map(token_record))
+}
+
+/// Revokes one token; returns whether it was still unrevoked.
+///
+/// # Errors
+/// Database failures.
+pub async fn revoke_token<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let result = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Revokes every unrevoked token of a staff member; returns how many.
+///
+/// # Errors
+/// Database failures.
+pub async fn revoke_all_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: i32,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let result = api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::StaffId.eq(staff_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+fn token_record(row: api_token::Model) -> TokenInfo {
+    TokenInfo {
+        id: row.id,
+        staff_id: row.staff_id,
+        label: row.label,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        last_used_at: row.last_used_at,
+        revoked_at: row.revoked_at,
+    }
+}

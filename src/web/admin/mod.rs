@@ -1,0 +1,14 @@
+//! The admins' pages: units, staff, and each person's account (roles, deactivation, reset link,
+//! second-factor reset, API tokens).
+
+mod person;
+mod staff;
+mod units;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(units::router()).merge(staff::router()).merge(person::router())
+}

@@ -1,0 +1,232 @@
+//! One person's page for admins: roles (each can be taken away), deactivate or reactivate, a
+//! one-time password reset link (shown once), a second-factor reset, and their API tokens.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::super::error::{WebError, WebResult};
+use super::super::i18n::{Lang, service_message};
+use super::super::page::{CsrfForm, Page, Staff};
+use super::staff::{role_words, when};
+use crate::domain::accounts::StaffAccount;
+use crate::services::ServiceError;
+use crate::services::accounts::{self, ByWhom};
+use crate::services::directory::{self, StaffRole};
+use crate::services::{mfa, passwords, tokens};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/staff/{login}", get(person_page))
+        .route("/admin/staff/{login}/deactivate", post(deactivate))
+        .route("/admin/staff/{login}/activate", post(activate))
+        .route("/admin/staff/{login}/remove-role", post(remove_role))
+        .route("/admin/staff/{login}/password-reset", post(reset_password))
+        .route("/admin/staff/{login}/mfa-reset", post(reset_mfa))
+        .route("/admin/staff/{login}/tokens/revoke", post(revoke_tokens))
+}
+
+/// A role with what the remove form sends.
+struct RoleRow {
+    label: String,
+    role: String,
+    unit: String,
+}
+
+struct TokenRow {
+    name: String,
+    state: &'static str,
+    expires: String,
+    last_used: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/person.html")]
+struct PersonPage {
+    p: Page,
+    login: String,
+    name: String,
+    active: bool,
+    mfa: bool,
+    last_login: String,
+    roles: Vec<RoleRow>,
+    tokens: Vec<TokenRow>,
+    /// A text key of what was just done.
+    done: Option<&'static str>,
+    /// A refusal (e.g. the last admin).
+    refused: Option<&'static str>,
+    /// A reset link just made, shown once.
+    reset_url: Option<String>,
+}
+
+/// What the page says after an action.
+#[derive(Default)]
+struct Outcome {
+    done: Option<&'static str>,
+    refused: Option<&'static str>,
+    reset_url: Option<String>,
+}
+
+async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outcome) -> WebResult<Response> {
+    let lang = staff.page.lang;
+    let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), login).await?;
+    let units = directory::list_units(&state.db).await?;
+    let (now, tz) = (state.clock.now(), state.settings.time_zone);
+    let token_rows = tokens::list(&state.db, account.member.id)
+        .await?
+        .into_iter()
+        .map(|t| TokenRow {
+            state: match (t.revoked_at, t.is_valid_at(now)) {
+                (Some(_), _) => "token.revoked",
+                (None, true) => "token.valid",
+                (None, false) => "token.expired",
+            },
+            expires: when(t.expires_at, tz, lang),
+            last_used: when(t.last_used_at, tz, lang),
+            name: t.label,
+        })
+        .collect();
+    let status = if outcome.refused.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    let page = PersonPage {
+        login: account.member.login.clone(),
+        name: account.member.display_name.clone(),
+        active: account.member.active,
+        mfa: account.mfa_enabled,
+        last_login: when(account.last_login_at, tz, lang),
+        roles: role_rows(&account, &units, lang),
+        tokens: token_rows,
+        done: outcome.done,
+        refused: outcome.refused,
+        reset_url: outcome.reset_url,
+        p: staff.page.titled("person.title"),
+    };
+    Ok((status, page).into_response())
+}
+
+fn role_rows(account: &StaffAccount, units: &[crate::domain::records::Unit], lang: Lang) -> Vec<RoleRow> {
+    let labels = role_words(account, units, lang);
+    let mut values: Vec<(String, String)> = account
+        .member
+        .memberships
+        .iter()
+        .map(|(unit_id, role)| {
+            let unit = units.iter().find(|u| u.id == *unit_id).map(|u| u.slug.clone()).unwrap_or_default();
+            (role.as_str().to_owned(), unit)
+        })
+        .collect();
+    if account.member.is_admin {
+        values.insert(0, ("admin".to_owned(), String::new()));
+    }
+    labels.into_iter().zip(values).map(|(label, (role, unit))| RoleRow { label, role, unit }).collect()
+}
+
+async fn person_page(State(state): State<AppState>, staff: Staff, Path(login): Path<String>) -> WebResult<Response> {
+    person_view(&state, staff, &login, Outcome::default()).await
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+/// The page after an action: what was done, or why it was refused.
+async fn after(
+    state: &AppState,
+    staff: Staff,
+    login: &str,
+    result: Result<&'static str, ServiceError>,
+) -> WebResult<Response> {
+    let lang = staff.page.lang;
+    let outcome = match result {
+        Ok(done) => Outcome { done: Some(done), ..Outcome::default() },
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
+            Outcome { refused: Some(service_message(lang, &err)), ..Outcome::default() }
+        }
+        Err(ServiceError::NotFound { code: "role_not_found", .. }) => {
+            Outcome { refused: Some(lang.t("person.role_gone")), ..Outcome::default() }
+        }
+        Err(err) => return Err(WebError::from(err)),
+    };
+    person_view(state, staff, login, outcome).await
+}
+
+async fn deactivate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let result = accounts::deactivate(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
+    after(&state, staff, &login, result.map(|_| "person.done.deactivated")).await
+}
+
+async fn activate(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let result = accounts::activate(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
+    after(&state, staff, &login, result.map(|_| "person.done.activated")).await
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit: String,
+}
+
+async fn remove_role(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(form): CsrfForm<RoleForm>,
+) -> WebResult<Response> {
+    let role = StaffRole::parse(&form.role).ok_or(WebError::BadRequest)?;
+    let unit = Some(form.unit.as_str()).filter(|u| !u.is_empty());
+    let result = accounts::remove_role(state.accounts(), ByWhom::Staff(&staff.actor), &login, role, unit).await;
+    after(&state, staff, &login, result.map(|_| "person.done.role_removed")).await
+}
+
+async fn reset_password(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let link = passwords::create_reset_link(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
+    let outcome = Outcome {
+        done: Some("person.done.reset_link"),
+        reset_url: Some(link.url(&state.base_url)),
+        ..Outcome::default()
+    };
+    person_view(&state, staff, &login, outcome).await
+}
+
+async fn reset_mfa(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let result = mfa::reset(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
+    after(&state, staff, &login, result.map(|_| "person.done.mfa_reset")).await
+}
+
+async fn revoke_tokens(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
+    let by = Some(staff.actor.staff_id());
+    let result = tokens::revoke_all(&state.db, &state.clock, &state.tokens, by, &account.member).await;
+    after(&state, staff, &login, result.map(|_| "person.done.tokens_revoked")).await
+}

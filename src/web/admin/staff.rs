@@ -1,0 +1,207 @@
+//! The admins' staff page: everyone with roles, state, second factor and last login (each name
+//! leads to the person's page), and adding a person or a role (a generated password is shown
+//! once; adding a role to an existing login leaves its password alone).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::super::auth::FieldError;
+use super::super::error::WebResult;
+use super::super::i18n::{Lang, service_message};
+use super::super::page::{CsrfForm, Page, Staff};
+use super::super::views::{Choice, language_choices};
+use crate::domain::accounts::StaffAccount;
+use crate::domain::records::Unit;
+use crate::services::ServiceError;
+use crate::services::accounts::{self, ByWhom};
+use crate::services::directory::{self, AddedStaff, StaffInput, StaffRole};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/staff", get(staff_page).post(add_staff))
+}
+
+/// The staff form as typed.
+#[derive(Deserialize, Default)]
+struct StaffForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    languages: String,
+}
+
+impl StaffForm {
+    fn fresh() -> Self {
+        Self { role: "counsellor".into(), languages: "de".into(), ..Self::default() }
+    }
+}
+
+struct StaffRow {
+    login: String,
+    name: String,
+    roles: String,
+    active: bool,
+    mfa: bool,
+    last_login: String,
+}
+
+/// What adding came to, for the notice.
+struct Added {
+    login: String,
+    password: Option<String>,
+    created: bool,
+    role_added: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/staff.html")]
+struct StaffPage {
+    p: Page,
+    staff: Vec<StaffRow>,
+    units: Vec<Choice>,
+    roles: Vec<Choice>,
+    languages: Vec<Choice>,
+    f: StaffForm,
+    errors: Vec<FieldError>,
+    added: Option<Added>,
+}
+
+impl StaffPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+async fn staff_page(State(state): State<AppState>, staff: Staff) -> WebResult<StaffPage> {
+    staff_view(&state, staff, StaffForm::fresh(), Vec::new(), None).await
+}
+
+async fn staff_view(
+    state: &AppState,
+    staff: Staff,
+    f: StaffForm,
+    errors: Vec<FieldError>,
+    added: Option<Added>,
+) -> WebResult<StaffPage> {
+    let lang = staff.page.lang;
+    let list = accounts::list(state.accounts(), ByWhom::Staff(&staff.actor)).await?;
+    let units = directory::list_units(&state.db).await?;
+    let tz = state.settings.time_zone;
+    Ok(StaffPage {
+        staff: list.iter().map(|a| staff_row(a, &units, lang, tz)).collect(),
+        units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
+        roles: role_choices(lang),
+        languages: language_choices(lang),
+        f,
+        errors,
+        added,
+        p: staff.page.titled("staff.title"),
+    })
+}
+
+pub(super) fn role_choices(lang: Lang) -> Vec<Choice> {
+    ["front_desk", "counsellor", "unit_lead", "admin"]
+        .into_iter()
+        .map(|r| Choice { value: r.to_owned(), label: lang.t(&format!("role.{r}")).to_owned() })
+        .collect()
+}
+
+async fn add_staff(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<StaffForm>,
+) -> WebResult<Response> {
+    let lang = staff.page.lang;
+    let Some(role) = StaffRole::parse(&form.role) else {
+        let errors = vec![FieldError::new("staff-role", lang.t("err.required"))];
+        let page = staff_view(&state, staff, form, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
+    let input = StaffInput {
+        login: form.login.trim().to_owned(),
+        display_name: form.name.trim().to_owned(),
+        email,
+        languages: vec![form.languages.clone()].into_iter().filter(|l| !l.is_empty()).collect(),
+        role,
+        unit: (role != StaffRole::Admin).then(|| form.unit.clone()).filter(|u| !u.is_empty()),
+        password: None,
+    };
+    let added = directory::add_staff_as(&state.db, &state.clock, &staff.actor, input).await;
+    state.counsellors.forget();
+    match added {
+        Ok(AddedStaff { member, password, created, role_added }) => {
+            state.tokens.forget_staff(member.id);
+            let added = Added { login: member.login, password, created, role_added };
+            Ok(staff_view(&state, staff, StaffForm::fresh(), Vec::new(), Some(added)).await?.into_response())
+        }
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. } | ServiceError::NotFound { .. })) => {
+            let field = match &err {
+                ServiceError::Invalid { field: "name", .. } => "staff-name",
+                ServiceError::Invalid { field: "unit", .. } | ServiceError::NotFound { .. } => "staff-unit",
+                _ => "staff-login",
+            };
+            let message = match &err {
+                ServiceError::NotFound { .. } => lang.t("field.unit"),
+                other => service_message(lang, other),
+            };
+            let errors = vec![FieldError::new(field, message)];
+            let page = staff_view(&state, staff, form, errors, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The roles of a person as words: "Administration, Beratung (ADS)".
+pub(super) fn role_words(account: &StaffAccount, units: &[Unit], lang: Lang) -> Vec<String> {
+    let member = &account.member;
+    let mut roles: Vec<String> = member
+        .memberships
+        .iter()
+        .map(|(unit_id, role)| {
+            let unit = units.iter().find(|u| u.id == *unit_id).map_or("?", |u| u.short_name.as_str());
+            format!("{} ({unit})", lang.t(&format!("role.{}", role.as_str())))
+        })
+        .collect();
+    if member.is_admin {
+        roles.insert(0, lang.t("role.admin").to_owned());
+    }
+    roles
+}
+
+/// "24.11.2026 08:00" / "2026-11-24 08:00" in the service's zone; "–" for never.
+pub(super) fn when(at: Option<DateTime<Utc>>, tz: Tz, lang: Lang) -> String {
+    let format = match lang {
+        Lang::De => "%d.%m.%Y %H:%M",
+        Lang::En => "%Y-%m-%d %H:%M",
+    };
+    at.map_or_else(|| "–".to_owned(), |at| at.with_timezone(&tz).format(format).to_string())
+}
+
+fn staff_row(account: &StaffAccount, units: &[Unit], lang: Lang, tz: Tz) -> StaffRow {
+    StaffRow {
+        login: account.member.login.clone(),
+        name: account.member.display_name.clone(),
+        roles: role_words(account, units, lang).join(", "),
+        active: account.member.active,
+        mfa: account.mfa_enabled,
+        last_login: when(account.last_login_at, tz, lang),
+    }
+}

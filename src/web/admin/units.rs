@@ -1,0 +1,173 @@
+//! The admins' page of units: list and add.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::super::auth::FieldError;
+use super::super::error::WebResult;
+use super::super::i18n::{Lang, service_message};
+use super::super::page::{CsrfForm, Page, Staff};
+use super::super::views::Choice;
+use crate::services::ServiceError;
+use crate::services::directory;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/units", get(units_page).post(add_unit))
+}
+
+/// The unit form as typed.
+#[derive(Deserialize, Default)]
+struct UnitForm {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    short_name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    location: String,
+    #[serde(default)]
+    minutes: String,
+    #[serde(default)]
+    confidential: String,
+}
+
+struct UnitRow {
+    slug: String,
+    name: String,
+    phone: String,
+    email: String,
+    confidential: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/units.html")]
+struct UnitsPage {
+    p: Page,
+    units: Vec<UnitRow>,
+    locations: Vec<Choice>,
+    f: UnitForm,
+    errors: Vec<FieldError>,
+    created: bool,
+}
+
+impl UnitsPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+async fn units_page(State(state): State<AppState>, staff: Staff) -> WebResult<UnitsPage> {
+    let form = UnitForm { minutes: "60".into(), ..UnitForm::default() };
+    units_view(&state, staff, form, Vec::new(), false).await
+}
+
+async fn units_view(
+    state: &AppState,
+    staff: Staff,
+    f: UnitForm,
+    errors: Vec<FieldError>,
+    created: bool,
+) -> WebResult<UnitsPage> {
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "units.manage").await?;
+    let units = directory::list_units(&state.db).await?;
+    let locations = directory::list_locations(&state.db).await?;
+    Ok(UnitsPage {
+        units: units
+            .into_iter()
+            .map(|u| UnitRow {
+                slug: u.slug,
+                name: u.name,
+                phone: u.phone,
+                email: u.email,
+                confidential: u.confidential,
+            })
+            .collect(),
+        locations: locations
+            .into_iter()
+            .map(|l| Choice { value: l.id.to_string(), label: format!("{}, {}, {}", l.name, l.street, l.floor) })
+            .collect(),
+        f,
+        errors,
+        created,
+        p: staff.page.titled("units.title"),
+    })
+}
+
+async fn add_unit(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<UnitForm>,
+) -> WebResult<Response> {
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "unit.create").await?;
+    let lang = staff.page.lang;
+    let errors = check_unit(&form, lang);
+    if !errors.is_empty() {
+        let page = units_view(&state, staff, form, errors, false).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let languages = vec!["de".to_owned()];
+    let new = directory::UnitInput {
+        slug: form.slug.trim(),
+        name: form.name.trim(),
+        short_name: form.short_name.trim(),
+        phone: form.phone.trim(),
+        email: form.email.trim(),
+        location_id: form.location.parse().unwrap_or(0),
+        default_slot_minutes: form.minutes.trim().parse().unwrap_or(60),
+        languages: &languages,
+        confidential: !form.confidential.is_empty(),
+    };
+    match directory::create_unit(&state.db, &state.clock, &staff.actor, new).await {
+        Ok(_) => {
+            Ok(units_view(&state, staff, UnitForm { minutes: "60".into(), ..UnitForm::default() }, Vec::new(), true)
+                .await?
+                .into_response())
+        }
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
+            let field = if matches!(err, ServiceError::Conflict { .. }) { "unit-slug" } else { "unit-location" };
+            let errors = vec![FieldError::new(field, service_message(lang, &err))];
+            let page = units_view(&state, staff, form, errors, false).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Checks the typed unit at the edge (like the API's validation of the same fields).
+fn check_unit(form: &UnitForm, lang: Lang) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let slug = form.slug.trim();
+    if !(2..=40).contains(&slug.len())
+        || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        errors.push(FieldError::new("unit-slug", lang.t("units.slug.hint")));
+    }
+    for (id, value) in [("unit-name", &form.name), ("unit-short", &form.short_name), ("unit-phone", &form.phone)] {
+        if value.trim().is_empty() {
+            errors.push(FieldError::new(id, lang.t("err.required")));
+        }
+    }
+    let email = form.email.trim();
+    if email.len() < 3 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+        errors.push(FieldError::new("unit-email", lang.t("err.email")));
+    }
+    if form.location.parse::<i32>().is_err() {
+        errors.push(FieldError::new("unit-location", lang.t("field.location_id")));
+    }
+    if !form.minutes.trim().parse::<i32>().is_ok_and(|m| (5..=480).contains(&m)) {
+        errors.push(FieldError::new("unit-minutes", lang.t("err.duration")));
+    }
+    errors
+}

@@ -1,0 +1,192 @@
+//! API tokens: expiry (also from the cache), revocation and deactivation on this process and on
+//! a second server process of the same database, one's own tokens, the last use, the migration.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use migration::{Migrator, MigratorTrait};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, default_now, spawn_app, spawn_app_with};
+use crate::test_db::TestDb;
+
+/// Asks `path` with `token` at `address` until it is refused, for at most `within`.
+async fn refused_within(address: &str, token: &str, within: Duration) -> bool {
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let status =
+            client.get(format!("{address}/api/v1/me")).bearer_auth(token).send().await.expect("request").status();
+        if status == StatusCode::UNAUTHORIZED {
+            return true;
+        }
+        assert_eq!(status, StatusCode::OK);
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+async fn status_at(address: &str, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .get(format!("{address}/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
+}
+
+#[tokio::test]
+async fn a_deactivation_on_one_process_ends_tokens_on_another_within_its_cache_lifetime_and_at_once_without_cache() {
+    let app = spawn_app_with(default_now(), |s| s.token_cache_ms = 60_000).await;
+    let cached = app.another_process(|s| s.token_cache_ms = 300).await;
+    let uncached = app.another_process(|s| s.token_cache_ms = 0).await;
+    let desk = app.token_for("empfang.ads", "front_desk", Some("ads")).await;
+    for address in [&app.address, &cached, &uncached] {
+        assert_eq!(status_at(address, &desk).await, StatusCode::OK, "{address} knows the token (and caches it)");
+    }
+    let response = app.post_as(&app.admin_token, "/api/v1/staff/empfang.ads/deactivate", &json!({})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(status_at(&app.address, &desk).await, StatusCode::UNAUTHORIZED, "at once where it was done");
+    assert_eq!(status_at(&uncached, &desk).await, StatusCode::UNAUTHORIZED, "at once without a cache");
+    // The deadline is generous for a slow machine; the cache keeps entries 300 ms.
+    assert!(refused_within(&cached, &desk, Duration::from_secs(10)).await, "within the cache's lifetime");
+}
+
+#[tokio::test]
+async fn a_revoked_token_is_refused_at_once_here_and_within_the_cache_lifetime_on_another_process() {
+    let app = spawn_app_with(default_now(), |s| s.token_cache_ms = 60_000).await;
+    let cached = app.another_process(|s| s.token_cache_ms = 300).await;
+    let uncached = app.another_process(|s| s.token_cache_ms = 0).await;
+    let created = app.post_as(&app.admin_token, "/api/v1/me/tokens", &json!({ "name": "Kalender" })).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let created: Value = created.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    for address in [&app.address, &cached, &uncached] {
+        assert_eq!(status_at(address, &token).await, StatusCode::OK);
+    }
+    let id = created["id"].as_i64().unwrap();
+    let revoke = app.delete_as(&app.admin_token, &format!("/api/v1/me/tokens/{id}")).await;
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    assert_eq!(status_at(&app.address, &token).await, StatusCode::UNAUTHORIZED, "at once where it was done");
+    assert_eq!(status_at(&uncached, &token).await, StatusCode::UNAUTHORIZED, "at once without a cache");
+    assert!(refused_within(&cached, &token, Duration::from_secs(10)).await, "within the cache's lifetime");
+    assert_eq!(app.audited("token.revoked", "admin").await, 1);
+}
+
+#[tokio::test]
+async fn tokens_expire_after_their_lifetime_even_from_the_cache() {
+    let app = spawn_app_with(default_now(), |s| s.token_cache_ms = 60_000).await;
+    let body = json!({ "name": "kurz", "expires_in_days": 1 });
+    let created: Value = app.post_as(&app.admin_token, "/api/v1/me/tokens", &body).await.json().await.unwrap();
+    let short = created["token"].as_str().unwrap().to_owned();
+    assert_eq!(created["expires_at"], "2026-11-25T08:00:00+01:00");
+    assert_eq!(app.get_as(&short, "/api/v1/me").await.status(), StatusCode::OK, "cached now");
+    app.clock.advance(TimeDelta::days(1));
+    assert_problem(app.get_as(&short, "/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+
+    // A token made without a lifetime (the CLI's default) lives 90 days.
+    assert_eq!(app.get_as(&app.admin_token, "/api/v1/me").await.status(), StatusCode::OK);
+    app.clock.advance(TimeDelta::days(89) - TimeDelta::seconds(1));
+    assert_eq!(app.get_as(&app.admin_token, "/api/v1/me").await.status(), StatusCode::OK, "day 90, cached");
+    app.clock.advance(TimeDelta::seconds(1));
+    let expired = app.get_as(&app.admin_token, "/api/v1/me").await;
+    assert_problem(expired, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+}
+
+#[tokio::test]
+async fn own_tokens_are_listed_and_revoked_and_admins_revoke_anyones() {
+    let app = spawn_app().await;
+    let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
+    let created: Value = app
+        .post_as(&desk, "/api/v1/me/tokens", &json!({ "name": "Skript", "expires_in_days": 30 }))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Vec<Value> = app.get_as(&desk, "/api/v1/me/tokens").await.json().await.unwrap();
+    assert_eq!(listed.len(), 2, "the test token and the new one");
+    assert_eq!((listed[0]["name"].clone(), listed[0]["state"].clone()), (json!("Skript"), json!("valid")));
+    assert!(listed.iter().all(|t| t.get("token").is_none()), "never the token itself");
+
+    let admins_id = app.count("SELECT CAST(MIN(id) AS BIGINT) AS n FROM api_tokens").await;
+    let foreign = app.delete_as(&desk, &format!("/api/v1/me/tokens/{admins_id}")).await;
+    assert_problem(foreign, StatusCode::NOT_FOUND, "token_not_found").await;
+    let id = created["id"].as_i64().unwrap();
+    assert_eq!(app.delete_as(&app.admin_token, &format!("/api/v1/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
+    let token = created["token"].as_str().unwrap();
+    assert_problem(app.get_as(token, "/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let missing = app.delete_as(&app.admin_token, "/api/v1/tokens/999999").await;
+    assert_problem(missing, StatusCode::NOT_FOUND, "token_not_found").await;
+
+    let all: Value = app.delete_as(&app.admin_token, "/api/v1/staff/empfang/tokens").await.json().await.unwrap();
+    assert_eq!(all["revoked"], 1, "the one still valid");
+    assert_problem(app.get_as(&desk, "/api/v1/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    let states: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/staff/empfang/tokens").await.json().await.unwrap();
+    assert!(states.iter().all(|t| t["state"] == "revoked"));
+
+    for (body, field) in [
+        (json!({ "name": "" }), "name"),
+        (json!({ "name": "x", "expires_in_days": 0 }), "expires_in_days"),
+        (json!({ "name": "x", "expires_in_days": 366 }), "expires_in_days"),
+    ] {
+        let response = app.post_as(&app.admin_token, "/api/v1/me/tokens", &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field);
+    }
+}
+
+#[tokio::test]
+async fn a_tokens_last_use_is_written_at_most_once_a_minute() {
+    let app = spawn_app_with(default_now(), |s| s.token_cache_ms = 0).await;
+    let last_used = || async {
+        let list: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/me/tokens").await.json().await.unwrap();
+        list[0]["last_used_at"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(last_used().await, "2026-11-24T08:00:00+01:00");
+    app.clock.advance(TimeDelta::seconds(59));
+    assert_eq!(last_used().await, "2026-11-24T08:00:00+01:00", "not again within the minute");
+    app.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(last_used().await, "2026-11-24T08:01:00+01:00");
+}
+
+#[tokio::test]
+async fn the_migration_gives_existing_tokens_an_expiry_and_existing_passwords_a_forced_change() {
+    let db = TestDb::create().await;
+    let released = Migrator::migrations().iter().position(|m| m.name().starts_with("m20261202_100001")).unwrap();
+    Migrator::up(&db.conn, Some(u32::try_from(released).unwrap())).await.unwrap();
+    let backend = db.conn.get_database_backend();
+    let at = default_now();
+    db.conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO staff (login, display_name, languages, is_admin, password_hash, active, created_at) \
+             VALUES ('alt', 'Alt', 'de', true, 'hash', true, $1)",
+            [at.into()],
+        ))
+        .await
+        .unwrap();
+    db.conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            "INSERT INTO api_tokens (staff_id, token_hash, label, created_at) \
+             SELECT id, 'h', 'alt', $1 FROM staff WHERE login = 'alt'",
+            [at.into()],
+        ))
+        .await
+        .unwrap();
+    Migrator::up(&db.conn, None).await.unwrap();
+    let token = terminbuch::store::directory::list_tokens(&db.conn, 1).await.unwrap();
+    assert_eq!(token[0].expires_at, Some(at + TimeDelta::days(90)), "90 days after it was made");
+    let row = db
+        .conn
+        .query_one_raw(Statement::from_string(backend, "SELECT must_change_password FROM staff WHERE login = 'alt'"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(row.try_get::<bool>("", "must_change_password").unwrap());
+}

@@ -1,0 +1,128 @@
+//! The operator's account commands, run as operators' scripts run them: `user list`,
+//! `deactivate`, `activate`, `remove-role`, `reset-password`, `reset-mfa`, a role added to an
+//! existing login, and `token create|list|revoke`.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn terminbuch(db_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env_remove("TERMINBUCH_LISTEN")
+        .env_remove("TERMINBUCH_PUBLIC_URL")
+        .output()
+        .expect("run terminbuch")
+}
+
+fn ok(output: &Output) -> (String, String) {
+    let (out, err) =
+        (String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned());
+    assert!(output.status.success(), "stdout: {out}\nstderr: {err}");
+    (out, err)
+}
+
+fn add_with_password(url: &str, args: &[&str], password: &str) -> Output {
+    let mut add = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["user", "add"])
+        .args(args)
+        .arg("--password-stdin")
+        .env("DATABASE_URL", url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run terminbuch");
+    add.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write the password");
+    add.wait_with_output().expect("terminbuch ends")
+}
+
+#[test]
+fn the_account_commands_change_roles_state_and_tokens_as_documented() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    ok(&terminbuch(&url, &["seed", "--demo"]));
+    let chef = ["--login", "chef", "--name", "Chef Admin", "--role", "admin"];
+    ok(&add_with_password(&url, &chef, "Kastanienallee im Herbstlaub"));
+    let weak = add_with_password(&url, &["--login", "x", "--name", "X", "--role", "admin"], "password1234");
+    assert!(!weak.status.success(), "a breached password is refused");
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("password"));
+
+    let (printed, said) = ok(&terminbuch(
+        &url,
+        &["user", "add", "--login", "jana", "--name", "Jana", "--role", "counsellor", "--unit", "ads"],
+    ));
+    assert!(printed.trim().len() >= 16 && said.contains("changed at the first login"), "{said}");
+    let (printed, said) = ok(&terminbuch(
+        &url,
+        &["user", "add", "--login", "jana", "--name", "Jana", "--role", "unit_lead", "--unit", "ads"],
+    ));
+    assert!(printed.is_empty(), "no password for an existing login");
+    assert!(said.contains("the password is unchanged"), "{said}");
+
+    let (list, _) = ok(&terminbuch(&url, &["user", "list"]));
+    let jana = list.lines().find(|l| l.starts_with("jana ")).expect("jana listed");
+    assert!(jana.contains("counsellor@ads,unit_lead@ads") && jana.contains(" yes ") && jana.ends_with('-'), "{jana}");
+    assert!(list.lines().next().unwrap().contains("last login"));
+
+    ok(&terminbuch(&url, &["user", "remove-role", "--login", "jana", "--role", "unit_lead", "--unit", "ads"]));
+    let gone = terminbuch(&url, &["user", "remove-role", "--login", "jana", "--role", "unit_lead", "--unit", "ads"]);
+    assert!(!gone.status.success(), "a role not held");
+    let last = terminbuch(&url, &["user", "remove-role", "--login", "chef", "--role", "admin"]);
+    assert!(!last.status.success() && String::from_utf8_lossy(&last.stderr).contains("last active admin"));
+    let last = terminbuch(&url, &["user", "deactivate", "--login", "chef"]);
+    assert!(!last.status.success(), "the last admin stays");
+
+    let (token, _) =
+        ok(&terminbuch(&url, &["token", "create", "--login", "jana", "--name", "kalender", "--expires-in-days", "7"]));
+    assert!(token.trim().starts_with("tb_") && token.lines().count() == 1, "only the token");
+    ok(&terminbuch(&url, &["token", "create", "--login", "jana"]));
+    let too_long = terminbuch(&url, &["token", "create", "--login", "jana", "--expires-in-days", "400"]);
+    assert!(!too_long.status.success());
+    let (tokens, _) = ok(&terminbuch(&url, &["token", "list", "--login", "jana"]));
+    assert!(!tokens.contains(token.trim()), "never the token itself");
+    let kalender = tokens.lines().find(|l| l.contains("kalender")).expect("listed by name");
+    assert!(kalender.ends_with("valid"), "{kalender}");
+    let id = kalender.split_whitespace().next().unwrap();
+    ok(&terminbuch(&url, &["token", "revoke", "--id", id]));
+    let (tokens, _) = ok(&terminbuch(&url, &["token", "list", "--login", "jana"]));
+    assert!(tokens.lines().find(|l| l.contains("kalender")).unwrap().ends_with("revoked"));
+    let (_, said) = ok(&terminbuch(&url, &["token", "revoke", "--login", "jana", "--all"]));
+    assert!(said.contains("1 token(s) of jana revoked"), "{said}");
+    assert!(!terminbuch(&url, &["token", "revoke", "--login", "jana"]).status.success(), "--all is required");
+
+    let (link, _) = ok(&terminbuch(&url, &["user", "reset-password", "--login", "jana"]));
+    assert!(link.trim().starts_with("http://127.0.0.1:3000/reset/"), "{link}");
+    let (_, said) = ok(&terminbuch(&url, &["user", "reset-mfa", "--login", "jana"]));
+    assert!(said.contains("had no second factor"));
+    ok(&terminbuch(&url, &["user", "deactivate", "--login", "jana"]));
+    assert!(!terminbuch(&url, &["token", "create", "--login", "jana"]).status.success(), "no token for the inactive");
+    let (list, _) = ok(&terminbuch(&url, &["user", "list"]));
+    assert!(list.lines().find(|l| l.starts_with("jana ")).unwrap().contains(" no "), "inactive");
+    ok(&terminbuch(&url, &["user", "activate", "--login", "jana"]));
+    assert!(!terminbuch(&url, &["user", "deactivate", "--login", "niemand"]).status.success());
+}
+
+#[test]
+fn a_bad_second_factor_policy_stops_start_up_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_REQUIRE_MFA", "manchmal")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("TERMINBUCH_REQUIRE_MFA") && stderr.contains("manchmal"), "{stderr}");
+    for value in ["none", "admin", "lead", "all"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env("TERMINBUCH_REQUIRE_MFA", value)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{value}");
+    }
+}
