@@ -3,6 +3,7 @@
 //! database layers.
 
 pub mod access;
+pub mod audit;
 pub mod booking;
 pub mod holidays;
 pub mod outbox;

@@ -1,9 +1,11 @@
 //! Use cases, one async function per user intent; they own the transactions.
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub(crate) mod csv;
 pub mod desk;
 pub mod directory;
 pub mod emails;
