@@ -68,6 +68,12 @@ pub struct Settings {
     #[arg(long = "secure-cookies", env = "TERMINBUCH_SECURE_COOKIES", global = true)]
     pub secure_cookies_setting: Option<bool>,
 
+    /// Days audit records are kept (at least 30); the server stores the period in the database,
+    /// whose triggers refuse to delete younger records, and removes older ones daily.
+    #[arg(long, env = "TERMINBUCH_AUDIT_RETENTION_DAYS", default_value_t = 730, global = true,
+          value_parser = clap::value_parser!(u32).range(30..=36_500))]
+    pub audit_retention_days: u32,
+
     #[command(flatten)]
     pub mail: MailSettings,
 }
@@ -197,6 +203,7 @@ impl Settings {
             demo_seed: Some(false),
             secure_cookies_setting: None,
             token_cache_ms: 2000,
+            audit_retention_days: 730,
             mail: MailSettings::for_tests(),
         }
     }

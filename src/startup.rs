@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::Dispatcher;
-use crate::services::{auth, schedule, seed};
+use crate::services::{audit, auth, schedule, seed};
 use crate::state::AppState;
 use crate::store::{self, directory};
 
@@ -99,6 +99,9 @@ where
         report.seeded = true;
     }
     report.first_admin = auth::ensure_first_admin(db, clock).await.context("creating the first admin")?;
+    audit::apply_retention_period(db, settings.audit_retention_days)
+        .await
+        .context("storing TERMINBUCH_AUDIT_RETENTION_DAYS")?;
     Ok(report)
 }
 
@@ -156,6 +159,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let horizon = tokio::spawn(keep_horizon(self.state.clone()));
         let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone(), self.state.clock.clone()));
+        let audit_retention = tokio::spawn(keep_audit_retention(self.state.db.clone(), self.state.clock.clone()));
         // The email sender stops after the HTTP server (whose last requests may queue emails),
         // and is given time to finish the deliveries it has begun.
         let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -166,6 +170,7 @@ impl Application {
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
         horizon.abort();
         sweeper.abort();
+        audit_retention.abort();
         let _ = stop_mail.send(());
         if let Err(err) = mail.await {
             tracing::error!(error = ?err, "the email sender failed while stopping");
@@ -205,6 +210,18 @@ async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
         let failures_before = clock.now() - chrono::TimeDelta::days(1);
         if let Err(err) = sessions::delete_expired(&db, sessions::real_now(), failures_before).await {
             tracing::error!(error = ?err, "deleting expired sessions failed");
+        }
+    }
+}
+
+/// Removes audit records past the audit retention period now, then daily (the database itself
+/// refuses to delete younger ones).
+async fn keep_audit_retention(db: DatabaseConnection, clock: Clock) {
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tick.tick().await;
+        if let Err(err) = audit::remove_expired(&db, &clock).await {
+            tracing::error!(error = ?err, "removing old audit records failed");
         }
     }
 }

@@ -7,6 +7,7 @@ use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
 use super::ServiceError;
+use super::audit::{AuditAction, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::store::directory::{self, NewStaff};
@@ -61,6 +62,8 @@ pub async fn create_token(
         .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
     let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
     directory::insert_token(db, member.id, token_hash(&token), label, clock.now()).await?;
+    let entry = AuditEntry::system(AuditAction::TokenCreated).target(format!("staff:{}", member.id));
+    super::audit::record(db, clock, entry.detail(serde_json::json!({ "label": label }))).await?;
     Ok(token)
 }
 
@@ -158,7 +161,10 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
         // A non-admin called `admin` exists: do not take it over, report instead.
         Some(_) => Err(ServiceError::conflict("login_taken", "a staff member named `admin` exists but is no admin")),
         None => {
-            directory::insert_staff(db, new, clock.now()).await?;
+            let admin = directory::insert_staff(db, new, clock.now()).await?;
+            let entry = AuditEntry::system(AuditAction::StaffAdded).target(format!("staff:{}", admin.id));
+            super::audit::record(db, clock, entry.detail(serde_json::json!({ "role": "admin", "first_admin": true })))
+                .await?;
             Ok(Some((FIRST_ADMIN_LOGIN.to_owned(), password)))
         }
     }

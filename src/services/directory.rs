@@ -218,7 +218,10 @@ pub async fn add_staff_as(
     if !actor.is_admin() {
         super::access::deny(db, clock, actor, "staff.create", "staff").await?;
     }
-    add_staff(db, clock, input).await
+    let role = input.role;
+    let (member, password) = add_staff(db, clock, input).await?;
+    super::audit::record(db, clock, super::audit::entries::staff_added(actor, &member, role)).await?;
+    Ok((member, password))
 }
 
 /// Refuses (and records) anyone but an admin.
@@ -274,8 +277,11 @@ pub async fn create_unit(
     directory::find_location(db, new.location_id)
         .await?
         .ok_or_else(|| ServiceError::invalid("location_id", "no such location"))?;
-    directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
+    let unit = directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
         StoreError::Duplicate(_) => ServiceError::conflict("slug_taken", "a unit with this short name exists"),
         other => other.into(),
-    })
+    })?;
+    let entry = super::audit::AuditEntry::by(actor, super::audit::AuditAction::UnitCreated).unit(unit.id);
+    super::audit::record(db, clock, entry).await?;
+    Ok(unit)
 }

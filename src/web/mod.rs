@@ -25,7 +25,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::state::AppState;
 use crate::store::sessions::DbSessionStore;
 
-pub use page::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
+pub use page::{ABSOLUTE_TIMEOUT, ClientIp, IDLE_TIMEOUT};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "terminbuch_session";

@@ -179,6 +179,7 @@ impl FromRequestParts<AppState> for Staff {
             session.flush().await?;
             return Err(WebError::LoginRequired);
         };
+        let actor = actor.with_client(ClientIp::from_request_parts(parts, state).await.ok().and_then(|ip| ip.addr()));
         let mut page = page_for(&session, parts).await?;
         page.user = Some(actor.login().to_owned());
         page.lead = actor.leads_any_unit();
@@ -196,6 +197,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
         Ok(Self(ip.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+impl ClientIp {
+    /// The address, if it is one (for the audit).
+    pub fn addr(&self) -> Option<std::net::IpAddr> {
+        self.0.parse().ok()
     }
 }
 

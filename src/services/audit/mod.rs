@@ -2,6 +2,7 @@
 //! calls (with an [`AuditEntry`]: who, from where, what); the rest is the admins' read of the
 //! records ([`read`]) and the retention of the records themselves ([`remove_expired`]).
 
+pub mod entries;
 mod read;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
