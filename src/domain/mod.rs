@@ -10,6 +10,7 @@ pub mod outbox;
 pub mod records;
 pub mod reference;
 pub mod schedule;
+pub mod statistics;
 pub mod time;
 
 mod error;

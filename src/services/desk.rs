@@ -89,7 +89,14 @@ pub async fn day_list(
     counsellor_id: Option<i32>,
 ) -> Result<Vec<Booking>, ServiceError> {
     let found = day_bookings(deps, actor, unit, on, counsellor_id).await?;
-    let entry = entries::list_viewed(actor, AuditAction::DayListViewed, unit.id, on, counsellor_id, &found.iter().collect::<Vec<_>>());
+    let entry = entries::list_viewed(
+        actor,
+        AuditAction::DayListViewed,
+        unit.id,
+        on,
+        counsellor_id,
+        &found.iter().collect::<Vec<_>>(),
+    );
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(found)
 }

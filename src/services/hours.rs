@@ -88,8 +88,12 @@ pub async fn delete_rule(
     let txn = store::begin_write(deps.db).await?;
     schedule::delete_rule(&txn, id).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
-    audit::record(&txn, deps.clock, entries::schedule_changed(actor, AuditAction::HoursDeleted, unit.id, format!("rule:{id}")))
-        .await?;
+    audit::record(
+        &txn,
+        deps.clock,
+        entries::schedule_changed(actor, AuditAction::HoursDeleted, unit.id, format!("rule:{id}")),
+    )
+    .await?;
     txn.commit().await?;
     Ok(HoursChange { rule: None, regenerated })
 }

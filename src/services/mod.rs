@@ -15,6 +15,7 @@ pub mod login;
 pub mod preview;
 pub mod schedule;
 pub mod seed;
+pub mod statistics;
 
 pub use error::ServiceError;
 

@@ -63,7 +63,9 @@ pub async fn record<C: ConnectionTrait>(
             }
             AuditAction::AccessDenied
         }
-        None => AuditAction::parse(action).ok_or_else(|| StoreError::Check(format!("unknown audit action {action:?}")))?,
+        None => {
+            AuditAction::parse(action).ok_or_else(|| StoreError::Check(format!("unknown audit action {action:?}")))?
+        }
     };
     let actor = actor_id.map_or(AuditActor::System, AuditActor::Staff);
     let entry = AuditEntry::attempt(action, actor, None).target(target).detail(detail);
@@ -184,9 +186,8 @@ pub async fn set_retention_days<C: ConnectionTrait>(db: &C, days: u32) -> Result
 /// Database failures.
 pub async fn retention_days<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, StoreError> {
     let backend = db.get_database_backend();
-    let row = db
-        .query_one_raw(Statement::from_string(backend, "SELECT days FROM audit_retention WHERE id = 1"))
-        .await?;
+    let row =
+        db.query_one_raw(Statement::from_string(backend, "SELECT days FROM audit_retention WHERE id = 1")).await?;
     Ok(match row {
         Some(row) => Some(row.try_get::<i32>("", "days")?),
         None => None,

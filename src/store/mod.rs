@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod schedule;
 pub mod sessions;
 pub mod slots;
+pub mod statistics;
 
 use std::time::Duration;
 

@@ -2,6 +2,9 @@
 //! (SQLite file by default, a PostgreSQL schema when `TEST_DATABASE_URL` is set).
 
 mod access;
+mod audit;
+mod audit_api;
+mod audit_database;
 mod bookings;
 mod cli;
 mod concurrency;
@@ -12,4 +15,5 @@ mod mail_reminders;
 mod schedule;
 mod service;
 mod smtp_sink;
+mod statistics;
 mod test_db;

@@ -1,7 +1,9 @@
 //! One module per resource, each with its handlers and DTOs.
 
+pub mod audit;
 pub mod bookings;
 pub mod emails;
 pub mod health;
 pub mod hours;
+pub mod statistics;
 pub mod units;

@@ -44,7 +44,9 @@ pub async fn login_attempt(
     use super::login::LoginOutcome;
     let client = client.parse().ok();
     let entry = match outcome {
-        LoginOutcome::LoggedIn(actor) => AuditEntry::by(&actor.clone().with_client(client), AuditAction::LoginSucceeded),
+        LoginOutcome::LoggedIn(actor) => {
+            AuditEntry::by(&actor.clone().with_client(client), AuditAction::LoginSucceeded)
+        }
         LoginOutcome::WrongCredentials | LoginOutcome::Throttled => {
             let action = match outcome {
                 LoginOutcome::Throttled => AuditAction::LoginThrottled,

@@ -91,7 +91,7 @@ pub async fn read(
     Ok(page)
 }
 
-/// Up to [`EXPORT_MAX`] audit records as CSV (admins only), times in `tz`; the export is recorded.
+/// Up to `query.limit` (default and at most [`EXPORT_MAX`]) audit records as CSV (admins only), times in `tz`; the export is recorded.
 ///
 /// # Errors
 /// As [`read`].
@@ -104,11 +104,26 @@ pub async fn export(
     tz: Tz,
 ) -> Result<AuditCsv, ServiceError> {
     require_admin(db, clock, actor, "audit.export").await?;
-    let filter = resolve(db, &query, EXPORT_MAX).await?;
+    let limit = query.limit.unwrap_or(EXPORT_MAX);
+    if !(1..=EXPORT_MAX).contains(&limit) {
+        return Err(ServiceError::invalid("limit", format!("must be between 1 and {EXPORT_MAX}")));
+    }
+    let filter = resolve(db, &query, limit).await?;
     let page = fetch(db, &filter).await?;
     let mut csv = CsvText::new(&[
-        "id", "at", "actor_kind", "actor_id", "actor_login", "client_addr", "action", "unit", "bookings", "count",
-        "target", "detail",
+        "id",
+        "at",
+        "actor_kind",
+        "actor_id",
+        "actor_login",
+        "actor_name",
+        "client_addr",
+        "action",
+        "unit",
+        "bookings",
+        "count",
+        "target",
+        "detail",
     ])?;
     for line in &page.lines {
         csv.row(csv_cells(line, tz).iter().map(String::as_str))?;
@@ -126,6 +141,7 @@ fn csv_cells(line: &AuditLine, tz: Tz) -> Vec<String> {
         r.actor.kind().as_str().to_owned(),
         r.actor.staff_id().map(|id| id.to_string()).unwrap_or_default(),
         line.actor_login.clone().unwrap_or_default(),
+        line.actor_name.clone().unwrap_or_default(),
         r.client.clone().unwrap_or_default(),
         r.action.as_str().to_owned(),
         line.unit.as_ref().map(|(slug, _)| slug.clone()).unwrap_or_default(),
@@ -168,7 +184,15 @@ async fn resolve(db: &DatabaseConnection, query: &AuditQuery, limit: u64) -> Res
         Some(text) => Some(booking_id(db, text).await?),
         None => None,
     };
-    Ok(AuditFilter { from: query.from, to: query.to, actor, booking, action: query.action, before: query.before, limit })
+    Ok(AuditFilter {
+        from: query.from,
+        to: query.to,
+        actor,
+        booking,
+        action: query.action,
+        before: query.before,
+        limit,
+    })
 }
 
 async fn actor_filter(db: &DatabaseConnection, text: &str) -> Result<ActorFilter, ServiceError> {
