@@ -46,9 +46,13 @@ pub struct Statistics {
 /// The units the actor may see statistics of: the units they lead (admins: all), by name.
 ///
 /// # Errors
-/// Database failures.
+/// `Forbidden` (recorded) when they lead none.
 pub async fn units_for(deps: Book<'_>, actor: &Actor) -> Result<Vec<Unit>, ServiceError> {
-    units_to_lead(deps, actor).await
+    let units = units_to_lead(deps, actor).await?;
+    if units.is_empty() {
+        deny(deps.db, deps.clock, actor, "statistics.read", "units").await?;
+    }
+    Ok(units)
 }
 
 /// The figures the query asks for.
@@ -67,9 +71,6 @@ pub async fn figures(deps: Book<'_>, actor: &Actor, query: &StatisticsQuery) -> 
         }
         None => units_for(deps, actor).await?,
     };
-    if units.is_empty() {
-        deny(deps.db, deps.clock, actor, "statistics.read", "units").await?;
-    }
     let ids: Vec<i32> = units.iter().map(|u| u.id).collect();
     let bounds = (day_bounds(from.first_day(), deps.tz).0, day_bounds(next_first_day(to)?, deps.tz).0);
     let mut tally = Tally::new(deps.tz, from, to, &ids);

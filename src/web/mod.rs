@@ -2,16 +2,20 @@
 //! the phone booking flow, booking details, search and day lists. Works without JavaScript.
 
 mod admin;
+mod audit;
 mod auth;
 mod book;
 mod bookings;
+mod charts;
 mod error;
 mod format;
 mod hours;
 mod i18n;
 mod lists;
 mod page;
+mod statistics;
 mod texts;
+mod texts_audit;
 pub mod views;
 
 use axum::Router;
@@ -49,6 +53,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(bookings::router())
         .merge(hours::router())
         .merge(lists::router())
+        .merge(audit::router())
+        .merge(statistics::router())
         .layer(sessions)
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
