@@ -170,7 +170,9 @@ async fn audit_page(State(state): State<AppState>, staff: Staff, Query(form): Qu
         p: staff.page.titled("audit.title"),
     };
     let read = match parse(&page.f, &state, lang) {
-        Ok(query) => audit::read(&state.db, &state.clock, &staff.actor, query).await.map_err(|e| vec![field_error(e, lang)]),
+        Ok(query) => {
+            audit::read(&state.db, &state.clock, &staff.actor, query).await.map_err(|e| vec![field_error(e, lang)])
+        }
         Err(errors) => Err(errors.into_iter().map(Ok).collect()),
     };
     match read {

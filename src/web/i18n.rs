@@ -231,7 +231,8 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_translated() {
-        let all: Vec<_> = TEXTS.iter().chain(super::super::texts::TEXTS).chain(super::super::texts_audit::TEXTS).collect();
+        let all: Vec<_> =
+            TEXTS.iter().chain(super::super::texts::TEXTS).chain(super::super::texts_audit::TEXTS).collect();
         for (i, (key, de, en)) in all.iter().enumerate() {
             assert!(!de.is_empty() && !en.is_empty(), "{key}");
             assert!(all[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");

@@ -123,7 +123,9 @@ async fn statistics_page(
 /// A refused range at its field; anything else ends the request.
 fn field_errors(err: ServiceError, lang: Lang) -> Result<Vec<FieldError>, WebError> {
     match err {
-        ServiceError::Invalid { field: "from", .. } => Ok(vec![FieldError::new("stats-from", lang.t("stats.err.from"))]),
+        ServiceError::Invalid { field: "from", .. } => {
+            Ok(vec![FieldError::new("stats-from", lang.t("stats.err.from"))])
+        }
         ServiceError::Invalid { field: "to", .. } => Ok(vec![FieldError::new("stats-to", lang.t("stats.err.to"))]),
         other => Err(other.into()),
     }

@@ -2,6 +2,7 @@
 //! real headless Chromium driven through chromedriver with axe-core checks (`browser`).
 
 mod app;
+mod audit_pages;
 mod browser;
 mod desk_http;
 mod flows;
