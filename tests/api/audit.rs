@@ -38,7 +38,7 @@ fn uuid(value: &Value) -> Uuid {
 }
 
 async fn admin_id(app: &TestApp) -> i32 {
-    terminbuch::store::directory::find_staff_by_login(&app.db, "admin").await.unwrap().unwrap().id
+    terminbuch::store::directory::find_staff_by_login(&app.db, "admin").await.expect("test step").expect("test step").id
 }
 
 /// A staff member with a password, for the pages.
@@ -48,22 +48,26 @@ async fn add_with_password(app: &TestApp, login: &str, role: &str, unit: Option<
         display_name: login.to_owned(),
         email: None,
         languages: vec!["de".into()],
-        role: StaffRole::parse(role).unwrap(),
+        role: StaffRole::parse(role).expect("test step"),
         unit: unit.map(str::to_owned),
         password: Some("richtig-pferd-42".to_owned()),
     };
-    directory::add_staff(&app.db, &app.clock, input).await.unwrap().0.id
+    directory::add_staff(&app.db, &app.clock, input).await.expect("test step").0.id
 }
 
 /// Logs in through the login page; returns the session's client and the answer's status.
 async fn log_in(app: &TestApp, login: &str, password: &str) -> (reqwest::Client, StatusCode) {
-    let client =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let page = client.get(format!("{}/login", app.address)).send().await.unwrap().text().await.unwrap();
-    let start = page.find("name=\"csrf\" value=\"").unwrap() + 19;
-    let csrf = page[start..].split('"').next().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("test step");
+    let page =
+        client.get(format!("{}/login", app.address)).send().await.expect("test step").text().await.expect("test step");
+    let start = page.find("name=\"csrf\" value=\"").expect("test step") + 19;
+    let csrf = page[start..].split('"').next().expect("test step").to_owned();
     let form = [("csrf", csrf.as_str()), ("login", login), ("password", password)];
-    let response = client.post(format!("{}/login", app.address)).form(&form).send().await.unwrap();
+    let response = client.post(format!("{}/login", app.address)).form(&form).send().await.expect("test step");
     (client, response.status())
 }
 

@@ -13,19 +13,24 @@ use crate::helpers::{TestApp, assert_problem, spawn_app};
 async fn audit(app: &TestApp, query: &str) -> Value {
     let response = app.get_as(&app.admin_token, &format!("/api/v1/audit?{query}")).await;
     assert_eq!(response.status(), StatusCode::OK, "audit?{query}");
-    response.json().await.unwrap()
+    response.json().await.expect("test step")
 }
 
 fn actions(page: &Value) -> Vec<String> {
-    page["records"].as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap().to_owned()).collect()
+    page["records"]
+        .as_array()
+        .expect("test step")
+        .iter()
+        .map(|r| r["action"].as_str().expect("test step").to_owned())
+        .collect()
 }
 
 /// Books two slots of ADS as the admin and views the first.
 async fn two_bookings(app: &TestApp) -> (Value, Value) {
     let slots = app.free_slots("ads", "limit=2").await;
-    let first = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
-    let second = app.book_slot(slots[1]["slot_id"].as_i64().unwrap()).await;
-    assert_eq!(app.get_booking(first["id"].as_str().unwrap()).await.status(), StatusCode::OK);
+    let first = app.book_slot(slots[0]["slot_id"].as_i64().expect("test step")).await;
+    let second = app.book_slot(slots[1]["slot_id"].as_i64().expect("test step")).await;
+    assert_eq!(app.get_booking(first["id"].as_str().expect("test step")).await.status(), StatusCode::OK);
     (first, second)
 }
 

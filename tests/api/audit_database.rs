@@ -18,16 +18,16 @@ async fn count(db: &DatabaseConnection) -> i64 {
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(backend, "SELECT COUNT(*) AS n FROM audit_events"))
         .await
-        .unwrap()
-        .unwrap();
-    row.try_get::<i64>("", "n").unwrap()
+        .expect("test step")
+        .expect("test step");
+    row.try_get::<i64>("", "n").expect("test step")
 }
 
 /// Records a retention run (`count`: its age in days) `days_ago` days before the real now.
 async fn record_aged(app: &TestApp, days_ago: i64) {
     let clock = Clock::fixed(Clock::System.now() - TimeDelta::days(days_ago));
-    let entry = AuditEntry::system(AuditAction::RetentionRun).count(usize::try_from(days_ago).unwrap());
-    audit::record(&app.db, &clock, entry).await.unwrap();
+    let entry = AuditEntry::system(AuditAction::RetentionRun).count(usize::try_from(days_ago).expect("test step"));
+    audit::record(&app.db, &clock, entry).await.expect("test step");
 }
 
 /// Waits until the server's retention run at start has happened, so it does not run amid a test.

@@ -40,10 +40,13 @@ async fn book_and_settle(app: &TestApp) -> BTreeMap<String, Expected> {
         });
         let response = app.post_booking(&body).await;
         assert_eq!(response.status(), StatusCode::CREATED);
-        let booking: Value = response.json().await.unwrap();
+        let booking: Value = response.json().await.expect("test step");
         let status = if i % 4 == 3 { "cancelled" } else { ["attended", "no_show", "booked"][i % 3] };
         if status == "cancelled" {
-            assert_eq!(app.cancel_booking(booking["id"].as_str().unwrap(), "abgesagt").await.status(), StatusCode::OK);
+            assert_eq!(
+                app.cancel_booking(booking["id"].as_str().expect("test step"), "abgesagt").await.status(),
+                StatusCode::OK
+            );
         }
         made.push((booking, channels[i % 3], languages[i % 4], status));
     }
@@ -51,10 +54,11 @@ async fn book_and_settle(app: &TestApp) -> BTreeMap<String, Expected> {
     let mut expected: BTreeMap<String, Expected> = BTreeMap::new();
     for (booking, channel, language, status) in made {
         if status == "attended" || status == "no_show" {
-            let response = app.record_outcome(booking["id"].as_str().unwrap(), status).await;
+            let response = app.record_outcome(booking["id"].as_str().expect("test step"), status).await;
             assert_eq!(response.status(), StatusCode::OK);
         }
-        let starts: DateTime<FixedOffset> = booking["starts_at"].as_str().unwrap().parse().unwrap();
+        let starts: DateTime<FixedOffset> =
+            booking["starts_at"].as_str().expect("test step").parse().expect("test step");
         let month = expected.entry(starts.format("%Y-%m").to_string()).or_default();
         month.totals.push(status);
         let weekday = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -72,17 +76,17 @@ async fn book_and_settle(app: &TestApp) -> BTreeMap<String, Expected> {
 }
 
 fn assert_month_matches(month: &Value, expected: &Expected) {
-    let name = month["month"].as_str().unwrap();
+    let name = month["month"].as_str().expect("test step");
     assert_eq!(month["totals"], counts(&expected.totals), "{name}: totals");
     for dimension in ["by_channel", "by_language", "by_weekday", "by_counsellor"] {
         let got: BTreeMap<String, Value> = month[dimension]
             .as_array()
-            .unwrap()
+            .expect("test step")
             .iter()
             .map(|entry| {
                 let mut figures = entry.clone();
-                let object = figures.as_object_mut().unwrap();
-                let key = object.remove("key").unwrap().as_str().unwrap().to_owned();
+                let object = figures.as_object_mut().expect("test step");
+                let key = object.remove("key").expect("test step").as_str().expect("test step").to_owned();
                 object.remove("name");
                 (key, figures)
             })
@@ -100,7 +104,7 @@ fn assert_month_matches(month: &Value, expected: &Expected) {
 async fn statistics(app: &TestApp, token: &str, query: &str) -> Value {
     let response = app.get_as(token, &format!("/api/v1/statistics?{query}")).await;
     assert_eq!(response.status(), StatusCode::OK, "statistics?{query}");
-    response.json().await.unwrap()
+    response.json().await.expect("test step")
 }
 
 #[tokio::test]
