@@ -89,14 +89,7 @@ pub async fn day_list(
     counsellor_id: Option<i32>,
 ) -> Result<Vec<Booking>, ServiceError> {
     let found = day_bookings(deps, actor, unit, on, counsellor_id).await?;
-    let entry = entries::list_viewed(
-        actor,
-        AuditAction::DayListViewed,
-        unit.id,
-        on,
-        counsellor_id,
-        &found.iter().collect::<Vec<_>>(),
-    );
+    let entry = entries::list_viewed(actor, AuditAction::DayListViewed, unit.id, on, counsellor_id, &found);
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(found)
 }
@@ -146,8 +139,8 @@ pub async fn week_list(
             week.push((day, bookings));
         }
     }
-    let seen: Vec<&Booking> = week.iter().flat_map(|(_, bookings)| bookings).collect();
-    let entry = entries::list_viewed(actor, AuditAction::WeekListViewed, unit.id, monday, counsellor_id, &seen);
+    let seen = week.iter().flat_map(|(_, bookings)| bookings);
+    let entry = entries::list_viewed(actor, AuditAction::WeekListViewed, unit.id, monday, counsellor_id, seen);
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(week)
 }

@@ -68,8 +68,8 @@ pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> R
             found.push(FailedEmail { booking, email });
         }
     }
-    let shown: Vec<_> = found.iter().map(|f| &f.booking).collect();
-    if let Some(entry) = entries::bookings_shown(actor, AuditAction::FailedEmailsViewed, unit.id, &shown) {
+    let shown = found.iter().map(|f| &f.booking);
+    if let Some(entry) = entries::bookings_shown(actor, AuditAction::FailedEmailsViewed, unit.id, shown) {
         audit::record(deps.db, deps.clock, entry).await?;
     }
     Ok(found)

@@ -256,8 +256,7 @@ pub(crate) async fn affected_shown(
     unit: &Unit,
     affected: &[Booking],
 ) -> Result<(), ServiceError> {
-    let shown: Vec<&Booking> = affected.iter().collect();
-    match entries::bookings_shown(actor, AuditAction::AffectedBookingsViewed, unit.id, &shown) {
+    match entries::bookings_shown(actor, AuditAction::AffectedBookingsViewed, unit.id, affected) {
         Some(entry) => audit::record(deps.db, deps.clock, entry).await,
         None => Ok(()),
     }

@@ -30,28 +30,35 @@ pub fn bookings_listed(actor: &Actor, unit_id: Option<i32>, search: Option<&str>
 }
 
 /// A day or week list of a unit from `on` (optionally of one counsellor).
-pub fn list_viewed(
+pub fn list_viewed<'a>(
     actor: &Actor,
     action: AuditAction,
     unit_id: i32,
     on: NaiveDate,
     counsellor_id: Option<i32>,
-    found: &[&Booking],
+    found: impl IntoIterator<Item = &'a Booking>,
 ) -> AuditEntry {
+    let ids: Vec<_> = found.into_iter().map(|b| b.id).collect();
     AuditEntry::by(actor, action)
         .unit(unit_id)
-        .bookings(found.iter().map(|b| b.id))
-        .count(found.len())
+        .count(ids.len())
+        .bookings(ids)
         .detail(serde_json::json!({ "from": on, "counsellor_id": counsellor_id }))
 }
 
 /// Bookings of a unit shown for another reason (`what`: the failed emails, the bookings a change
 /// of hours, an absence or a closure affects); `None` when nothing was shown.
-pub fn bookings_shown(actor: &Actor, action: AuditAction, unit_id: i32, found: &[&Booking]) -> Option<AuditEntry> {
-    if found.is_empty() && action == AuditAction::AffectedBookingsViewed {
+pub fn bookings_shown<'a>(
+    actor: &Actor,
+    action: AuditAction,
+    unit_id: i32,
+    found: impl IntoIterator<Item = &'a Booking>,
+) -> Option<AuditEntry> {
+    let ids: Vec<_> = found.into_iter().map(|b| b.id).collect();
+    if ids.is_empty() && action == AuditAction::AffectedBookingsViewed {
         return None;
     }
-    Some(AuditEntry::by(actor, action).unit(unit_id).bookings(found.iter().map(|b| b.id)).count(found.len()))
+    Some(AuditEntry::by(actor, action).unit(unit_id).count(ids.len()).bookings(ids))
 }
 
 /// A change of a unit's counsellings hours, absences or closures (`target`: `rule:3`, …).

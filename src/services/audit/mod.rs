@@ -17,7 +17,7 @@ use crate::store;
 /// so the change and its record commit together; reads pass the connection (and fail when the
 /// record cannot be written: no data without its record).
 ///
-/// ```ignore
+/// ```text
 /// audit::record(&txn, deps.clock, AuditEntry::by(actor, AuditAction::BookingCancelled).unit(u).bookings([id])).await?;
 /// ```
 ///
