@@ -166,3 +166,14 @@ async fn the_audit_csv_holds_the_filtered_records_and_no_cell_starts_a_formula()
     assert_eq!(next, rows[1][0], "the rest begins before the last record of this download");
     assert_eq!(limited.text().await.unwrap().lines().count(), 3, "header and two records");
 }
+
+#[tokio::test]
+async fn the_openapi_document_lists_the_audit_and_statistics_routes() {
+    let app = spawn_app().await;
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.unwrap();
+    for path in ["/api/v1/audit", "/api/v1/audit.csv", "/api/v1/statistics", "/api/v1/statistics.csv"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path} is documented");
+    }
+    let actions = &doc["components"]["schemas"]["AuditAction"]["enum"];
+    assert_eq!(actions.as_array().map(Vec::len), Some(AuditAction::ALL.len()), "{actions}");
+}
