@@ -82,6 +82,11 @@ pub struct Settings {
     #[arg(long, env = "TERMINBUCH_REQUIRE_MFA", default_value = "admin", global = true,
           value_parser = parse_require_mfa)]
     pub require_mfa: RequireMfa,
+    /// Days audit records are kept (at least 30); the server stores the period in the database,
+    /// whose triggers refuse to delete younger records, and removes older ones daily.
+    #[arg(long, env = "TERMINBUCH_AUDIT_RETENTION_DAYS", default_value_t = 730, global = true,
+          value_parser = clap::value_parser!(u32).range(30..=36_500))]
+    pub audit_retention_days: u32,
 
     #[command(flatten)]
     pub mail: MailSettings,
@@ -223,6 +228,7 @@ impl Settings {
             metrics_listen: None,
             log_format: LogFormat::Text,
             require_mfa: RequireMfa::Admin,
+            audit_retention_days: 730,
             mail: MailSettings::for_tests(),
         }
     }

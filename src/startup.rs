@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::mail::Dispatcher;
-use crate::services::{auth, schedule, seed};
+use crate::services::{audit, auth, schedule, seed};
 use crate::state::AppState;
 use crate::store::{self, directory};
 
@@ -102,6 +102,9 @@ where
         report.seeded = true;
     }
     report.first_admin = auth::ensure_first_admin(db, clock).await.context("creating the first admin")?;
+    audit::apply_retention_period(db, settings.audit_retention_days)
+        .await
+        .context("storing TERMINBUCH_AUDIT_RETENTION_DAYS")?;
     Ok(report)
 }
 
@@ -189,6 +192,7 @@ impl Application {
             let app = crate::http::routes::metrics::standalone(self.state.clone());
             tokio::spawn(async move { axum::serve(listener, app).await })
         });
+        let audit_retention = tokio::spawn(keep_audit_retention(self.state.db.clone(), self.state.clock.clone()));
         // The email sender stops after the HTTP server (whose last requests may queue emails),
         // and is given time to finish the deliveries it has begun.
         let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -209,6 +213,7 @@ impl Application {
         if let Some(metrics) = metrics {
             metrics.abort();
         }
+        audit_retention.abort();
         let _ = stop_mail.send(());
         if let Err(err) = mail.await {
             tracing::error!(error = ?err, "the email sender failed while stopping");
@@ -248,6 +253,18 @@ async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
         let failures_before = clock.now() - chrono::TimeDelta::days(1);
         if let Err(err) = sessions::delete_expired(&db, sessions::real_now(), failures_before).await {
             tracing::error!(error = ?err, "deleting expired sessions failed");
+        }
+    }
+}
+
+/// Removes audit records past the audit retention period now, then daily (the database itself
+/// refuses to delete younger ones).
+async fn keep_audit_retention(db: DatabaseConnection, clock: Clock) {
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tick.tick().await;
+        if let Err(err) = audit::remove_expired(&db, &clock).await {
+            tracing::error!(error = ?err, "removing old audit records failed");
         }
     }
 }

@@ -11,6 +11,8 @@ mod m20261124_000005_create_sessions;
 mod m20261124_000006_bound_slot_overlap_triggers;
 mod m20261124_000007_index_bookings_start;
 mod m20261202_100001_accounts;
+mod m20261202_160000_extend_audit_events;
+mod m20261202_160100_append_only_audit;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000006_bound_slot_overlap_triggers::Migration),
             Box::new(m20261124_000007_index_bookings_start::Migration),
             Box::new(m20261202_100001_accounts::Migration),
+            Box::new(m20261202_160000_extend_audit_events::Migration),
+            Box::new(m20261202_160100_append_only_audit::Migration),
         ]
     }
 }

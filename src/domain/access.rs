@@ -33,19 +33,32 @@ impl Role {
     }
 }
 
-/// The authenticated staff member a request acts for.
+/// The authenticated staff member a request acts for, and the address the request came from
+/// (for the audit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
     staff_id: i32,
     login: String,
     is_admin: bool,
     memberships: Vec<(i32, Role)>,
+    client: Option<std::net::IpAddr>,
 }
 
 impl Actor {
     /// An actor with its unit memberships `(unit_id, role)`.
     pub fn new(staff_id: i32, login: String, is_admin: bool, memberships: Vec<(i32, Role)>) -> Self {
-        Self { staff_id, login, is_admin, memberships }
+        Self { staff_id, login, is_admin, memberships, client: None }
+    }
+
+    /// The same actor acting from `client` (the request's address, as the audit records it).
+    pub fn with_client(mut self, client: Option<std::net::IpAddr>) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// The address the request came from, if known.
+    pub fn client(&self) -> Option<std::net::IpAddr> {
+        self.client
     }
 
     pub fn staff_id(&self) -> i32 {

@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod booking;
 pub mod holidays;
 pub mod outbox;
@@ -11,6 +12,7 @@ pub mod password;
 pub mod records;
 pub mod reference;
 pub mod schedule;
+pub mod statistics;
 pub mod time;
 
 mod error;

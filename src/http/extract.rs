@@ -111,6 +111,7 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let client = crate::web::ClientIp::from_request_parts(parts, state).await.ok().and_then(|ip| ip.addr());
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -119,7 +120,7 @@ impl FromRequestParts<AppState> for Auth {
             .map(str::trim)
             .ok_or_else(ApiError::unauthorized)?;
         match auth::authenticate_token(&state.db, &state.tokens, token).await? {
-            Some(actor) => Ok(Self(actor)),
+            Some(actor) => Ok(Self(actor.with_client(client))),
             None => Err(ApiError::unauthorized()),
         }
     }

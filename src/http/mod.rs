@@ -37,6 +37,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::hours::router())
         .merge(routes::staff::router())
         .merge(routes::me::router())
+        .merge(routes::audit::router())
+        .merge(routes::statistics::router())
         .split_for_parts();
     openapi::complete(&mut openapi);
     api.merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))

@@ -3,11 +3,12 @@
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
+use super::audit::{self, AuditAction, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
-use crate::store::audit;
 
-/// Records a denied access in the audit log and the service log, then refuses.
+/// Records a denied access in the audit log and the service log, then refuses. `action` names
+/// what was attempted (`booking.read`); `target` is `unit:<id>`, `booking:<id>` or another object.
 ///
 /// # Errors
 /// Always `Forbidden` (or a database failure while recording it).
@@ -19,6 +20,18 @@ pub async fn deny(
     target: &str,
 ) -> Result<(), ServiceError> {
     tracing::warn!(actor = actor.staff_id(), action, target, "access denied");
-    audit::record(db, clock.now(), Some(actor.staff_id()), &format!("denied:{action}"), target, "{}").await?;
+    let entry = AuditEntry::by(actor, AuditAction::AccessDenied).detail(serde_json::json!({ "attempted": action }));
+    audit::record(db, clock, about(entry, target)).await?;
     Err(ServiceError::Forbidden)
+}
+
+/// The entry with the unit or booking `target` names in their fields, else `target` as is.
+fn about(entry: AuditEntry, target: &str) -> AuditEntry {
+    if let Some(unit_id) = target.strip_prefix("unit:").and_then(|id| id.parse().ok()) {
+        return entry.unit(unit_id);
+    }
+    if let Some(booking_id) = target.strip_prefix("booking:").and_then(|id| uuid::Uuid::parse_str(id).ok()) {
+        return entry.bookings([booking_id]);
+    }
+    entry.target(target)
 }

@@ -12,7 +12,8 @@ use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::{SessionAccount, StaffAccount};
 use crate::domain::records::StaffMember;
-use crate::store::{self, audit, directory};
+use super::audit::{self, AuditAction, AuditActor, AuditEntry};
+use crate::store::{self, directory};
 
 /// What account changes touch: the database, the clock, and this process's caches of staff
 /// data (forgotten at once when a change here makes them stale).
@@ -62,7 +63,7 @@ pub(crate) async fn audit_change<C: ConnectionTrait>(
     db: &C,
     clock: &Clock,
     by: Option<i32>,
-    action: &str,
+    action: AuditAction,
     whom: &StaffMember,
     mut detail: Value,
 ) -> Result<(), ServiceError> {
@@ -72,9 +73,10 @@ pub(crate) async fn audit_change<C: ConnectionTrait>(
             map.insert("by".into(), json!("operator"));
         }
     }
-    tracing::info!(by, action, staff_id = whom.id, "account changed");
-    audit::record(db, clock.now(), by, action, &format!("staff:{}", whom.id), &detail.to_string()).await?;
-    Ok(())
+    tracing::info!(by, action = action.as_str(), staff_id = whom.id, "account changed");
+    let actor = by.map_or(AuditActor::System, AuditActor::Staff);
+    let entry = AuditEntry::attempt(action, actor, None).target(format!("staff:{}", whom.id)).detail(detail);
+    audit::record(db, clock, entry).await
 }
 
 fn not_found() -> ServiceError {
@@ -127,7 +129,7 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
         }
         directory::set_active(&txn, member.id, false).await?;
         let revoked = directory::revoke_all_tokens(&txn, member.id, a.clock.now()).await?;
-        audit_change(&txn, a.clock, by.staff_id(), "staff.deactivated", &member, json!({ "tokens_revoked": revoked }))
+        audit_change(&txn, a.clock, by.staff_id(), AuditAction::StaffDeactivated, &member, json!({ "tokens_revoked": revoked }))
             .await?;
     }
     txn.commit().await.map_err(store::StoreError::from)?;
@@ -145,7 +147,7 @@ pub async fn activate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<St
     by.require_admin(a.db, a.clock, "staff.activate").await?;
     let member = directory::find_staff_by_login(a.db, login).await?.ok_or_else(not_found)?;
     if directory::set_active(a.db, member.id, true).await? {
-        audit_change(a.db, a.clock, by.staff_id(), "staff.activated", &member, json!({})).await?;
+        audit_change(a.db, a.clock, by.staff_id(), AuditAction::StaffActivated, &member, json!({})).await?;
     }
     a.counsellors.forget();
     directory::find_account(a.db, login).await?.ok_or_else(not_found)
@@ -185,7 +187,7 @@ pub async fn remove_role(
         return Err(ServiceError::not_found("role_not_found", "role"));
     }
     let detail = json!({ "role": role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
-    audit_change(&txn, a.clock, by.staff_id(), "staff.role_removed", &member, detail).await?;
+    audit_change(&txn, a.clock, by.staff_id(), AuditAction::RoleRemoved, &member, detail).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     a.tokens.forget_staff(member.id);
     a.counsellors.forget();

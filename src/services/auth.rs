@@ -8,6 +8,7 @@ use rand::RngExt;
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
+use super::audit::{AuditAction, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::password::NewPassword;
@@ -116,7 +117,10 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
         // A non-admin called `admin` exists: do not take it over, report instead.
         Some(_) => Err(ServiceError::conflict("login_taken", "a staff member named `admin` exists but is no admin")),
         None => {
-            directory::insert_staff_with(db, new, true, clock.now()).await?;
+            let admin = directory::insert_staff_with(db, new, true, clock.now()).await?;
+            let entry = AuditEntry::system(AuditAction::StaffAdded).target(format!("staff:{}", admin.id));
+            super::audit::record(db, clock, entry.detail(serde_json::json!({ "role": "admin", "first_admin": true })))
+                .await?;
             Ok(Some((FIRST_ADMIN_LOGIN.to_owned(), password)))
         }
     }

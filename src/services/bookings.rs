@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::ServiceError;
 use super::access::deny;
+use super::audit::{self, AuditAction, entries};
 use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
@@ -160,6 +161,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "override_reason": new.override_reason,
     });
     bookings::insert_created(&txn, &booking, &detail).await?;
+    audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::BookingCreated, &booking)).await?;
     let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {
@@ -254,6 +256,7 @@ pub async fn get(deps: Book<'_>, actor: &Actor, key: &str) -> Result<BookingDeta
     authorize(deps, actor, booking.unit_id, "booking.read", &format!("booking:{}", booking.id)).await?;
     let events = bookings::events(deps.db, booking.id).await?;
     let emails = store::outbox::for_booking(deps.db, booking.id).await?;
+    audit::record(deps.db, deps.clock, entries::booking(actor, AuditAction::BookingViewed, &booking)).await?;
     Ok(BookingDetails { booking, events, emails })
 }
 
@@ -275,7 +278,10 @@ pub async fn list(
         None if actor.sees_all_units() => directory::list_units(deps.db, None).await?.iter().map(|u| u.id).collect(),
         None => actor.unit_ids(),
     };
-    Ok(bookings::list(deps.db, &filter).await?)
+    let found = bookings::list(deps.db, &filter).await?;
+    let entry = entries::bookings_listed(actor, unit_id, filter.search.as_deref(), &found);
+    audit::record(deps.db, deps.clock, entry).await?;
+    Ok(found)
 }
 
 /// Cancels a booked appointment and frees its seat.
@@ -294,6 +300,7 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
     slots::release_seat(&txn, booking.slot_id).await?;
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
         .await?;
+    audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::BookingCancelled, &booking)).await?;
     let queued = notify(&txn, booking.id, MailKind::Cancellation, deps.mail_domain, now).await?;
     txn.commit().await?;
     crate::telemetry::metrics::booking_cancelled();
@@ -358,6 +365,8 @@ pub async fn reschedule(
         "override_reason": override_reason,
     });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
+    let entry = entries::booking(actor, AuditAction::BookingRescheduled, &booking).target(format!("slot:{}", slot.id));
+    audit::record(&txn, deps.clock, entry).await?;
     let queued = notify(&txn, booking.id, MailKind::Change, deps.mail_domain, now).await?;
     txn.commit().await?;
     if queued {
@@ -387,6 +396,8 @@ pub async fn record_outcome(
     }
     let status = BookingStatus::from(outcome);
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "outcome", json!({ "status": status })).await?;
+    let entry = entries::booking(actor, AuditAction::OutcomeRecorded, &booking).detail(json!({ "status": status }));
+    audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
     find(deps.db, &booking.id.to_string()).await
 }

@@ -4,6 +4,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 
 use super::ServiceError;
+use super::audit::{self, AuditAction, entries};
 use super::bookings::{Book, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::BookingStatus;
@@ -87,6 +88,19 @@ pub async fn day_list(
     on: NaiveDate,
     counsellor_id: Option<i32>,
 ) -> Result<Vec<Booking>, ServiceError> {
+    let found = day_bookings(deps, actor, unit, on, counsellor_id).await?;
+    let entry = entries::list_viewed(actor, AuditAction::DayListViewed, unit.id, on, counsellor_id, &found);
+    audit::record(deps.db, deps.clock, entry).await?;
+    Ok(found)
+}
+
+async fn day_bookings(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    on: NaiveDate,
+    counsellor_id: Option<i32>,
+) -> Result<Vec<Booking>, ServiceError> {
     authorize(deps, actor, unit.id, "booking.list", &format!("unit:{}", unit.id)).await?;
     let (from, to) = day_bounds(on, deps.tz);
     let filter = BookingFilter {
@@ -120,10 +134,13 @@ pub async fn week_list(
     let mut week = Vec::with_capacity(7);
     for offset in 0..7 {
         let day = monday + Days::new(offset);
-        let bookings = day_list(deps, actor, unit, day, counsellor_id).await?;
+        let bookings = day_bookings(deps, actor, unit, day, counsellor_id).await?;
         if offset < 5 || !bookings.is_empty() {
             week.push((day, bookings));
         }
     }
+    let seen = week.iter().flat_map(|(_, bookings)| bookings);
+    let entry = entries::list_viewed(actor, AuditAction::WeekListViewed, unit.id, monday, counsellor_id, seen);
+    audit::record(deps.db, deps.clock, entry).await?;
     Ok(week)
 }

@@ -1,5 +1,6 @@
 //! Units and staff: reading them, and the admin's (or operator's) additions.
 
+use crate::domain::audit::AuditAction;
 use sea_orm::DatabaseConnection;
 
 use serde_json::json;
@@ -224,7 +225,7 @@ async fn add(
     };
     if role_added {
         let detail = json!({ "role": input.role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
-        audit_change(db, clock, by, "staff.role_added", &member, detail).await?;
+        audit_change(db, clock, by, AuditAction::StaffAdded, &member, detail).await?;
     }
     let member = directory::find_staff(db, member.id).await?.unwrap_or(member);
     Ok(AddedStaff { member, password: password.flatten(), created, role_added })
@@ -263,7 +264,7 @@ async fn insert_new(
             StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
             other => other.into(),
         })?;
-    audit_change(db, clock, by, "staff.created", &member, json!({ "generated_password": generated.is_some() })).await?;
+    audit_change(db, clock, by, AuditAction::StaffAdded, &member, json!({ "generated_password": generated.is_some() })).await?;
     Ok((member, Some(generated)))
 }
 
@@ -345,8 +346,11 @@ pub async fn create_unit(
     directory::find_location(db, new.location_id)
         .await?
         .ok_or_else(|| ServiceError::invalid("location_id", "no such location"))?;
-    directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
+    let unit = directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
         StoreError::Duplicate(_) => ServiceError::conflict("slug_taken", "a unit with this short name exists"),
         other => other.into(),
-    })
+    })?;
+    let entry = super::audit::AuditEntry::by(actor, super::audit::AuditAction::UnitCreated).unit(unit.id);
+    super::audit::record(db, clock, entry).await?;
+    Ok(unit)
 }

@@ -4,6 +4,7 @@
 use uuid::Uuid;
 
 use super::ServiceError;
+use super::audit::{self, AuditAction, entries};
 use super::bookings::{Book, authorize, find};
 use super::directory::find_unit;
 use crate::domain::access::Actor;
@@ -42,6 +43,7 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     mail::outbox::enqueue(&txn, &booking, kind, deps.mail_domain, now).await?;
     let detail = serde_json::json!({ "kind": kind });
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "email_resent", detail).await?;
+    audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::EmailResent, &booking)).await?;
     txn.commit().await?;
     deps.mail.nudge();
     Ok(store::outbox::for_booking(deps.db, booking.id).await?)
@@ -65,6 +67,10 @@ pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> R
         if let Some(booking) = bookings::find(deps.db, email.booking_id).await? {
             found.push(FailedEmail { booking, email });
         }
+    }
+    let shown = found.iter().map(|f| &f.booking);
+    if let Some(entry) = entries::bookings_shown(actor, AuditAction::FailedEmailsViewed, unit.id, shown) {
+        audit::record(deps.db, deps.clock, entry).await?;
     }
     Ok(found)
 }

@@ -5,6 +5,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::access::deny;
+use super::audit::{self, AuditAction, entries};
 use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
@@ -61,6 +62,8 @@ pub async fn save_rule(
     let txn = store::begin_write(deps.db).await?;
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
+    let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", rule.id));
+    audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: Some(rule), regenerated })
 }
@@ -85,6 +88,12 @@ pub async fn delete_rule(
     let txn = store::begin_write(deps.db).await?;
     schedule::delete_rule(&txn, id).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
+    audit::record(
+        &txn,
+        deps.clock,
+        entries::schedule_changed(actor, AuditAction::HoursDeleted, unit.id, format!("rule:{id}")),
+    )
+    .await?;
     txn.commit().await?;
     Ok(HoursChange { rule: None, regenerated })
 }
@@ -149,8 +158,11 @@ pub async fn add_absence(
     let absence =
         schedule::insert_absence(&txn, staff_id, starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
             .await?;
+    let entry = entries::schedule_changed(actor, AuditAction::AbsenceAdded, unit.id, format!("absence:{}", absence.id));
+    audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": staff_id }))).await?;
     txn.commit().await?;
     let affected = active_bookings(deps, unit.id, Some(staff_id), starts_at, ends_at).await?;
+    affected_shown(deps, actor, unit, &affected).await?;
     Ok((absence, affected))
 }
 
@@ -169,7 +181,11 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32)
     if !actor.can_set_absence(unit.id, absence.staff_id) {
         deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
     }
-    Ok(schedule::delete_absence(deps.db, id).await?)
+    let txn = store::begin_write(deps.db).await?;
+    schedule::delete_absence(&txn, id).await?;
+    let entry = entries::schedule_changed(actor, AuditAction::AbsenceRemoved, unit.id, format!("absence:{id}"));
+    audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": absence.staff_id }))).await?;
+    Ok(txn.commit().await?)
 }
 
 /// Closures of the unit (and the whole department) overlapping `[from, to)`.
@@ -208,8 +224,11 @@ pub async fn add_closure(
     let closure =
         schedule::insert_closure(&txn, Some(unit.id), starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
             .await?;
+    let entry = entries::schedule_changed(actor, AuditAction::ClosureAdded, unit.id, format!("closure:{}", closure.id));
+    audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
     let affected = active_bookings(deps, unit.id, None, starts_at, ends_at).await?;
+    affected_shown(deps, actor, unit, &affected).await?;
     Ok((closure, affected))
 }
 
@@ -223,7 +242,24 @@ pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32)
         .await?
         .filter(|c| c.unit_id == Some(unit.id))
         .ok_or_else(|| ServiceError::not_found("closure_not_found", "closure"))?;
-    Ok(schedule::delete_closure(deps.db, id).await?)
+    let txn = store::begin_write(deps.db).await?;
+    schedule::delete_closure(&txn, id).await?;
+    let entry = entries::schedule_changed(actor, AuditAction::ClosureRemoved, unit.id, format!("closure:{id}"));
+    audit::record(&txn, deps.clock, entry).await?;
+    Ok(txn.commit().await?)
+}
+
+/// Records that the bookings an absence, closure or change of hours affects were shown (if any).
+pub(crate) async fn affected_shown(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    affected: &[Booking],
+) -> Result<(), ServiceError> {
+    match entries::bookings_shown(actor, AuditAction::AffectedBookingsViewed, unit.id, affected) {
+        Some(entry) => audit::record(deps.db, deps.clock, entry).await,
+        None => Ok(()),
+    }
 }
 
 /// A unit the actor leads, by slug or id (the pages of unit leads).

@@ -40,20 +40,32 @@ pub async fn login(
     let now = clock.now();
     if sessions::count_login_failures(db, login, ip, now - THROTTLE_WINDOW).await? >= MAX_FAILURES {
         tracing::warn!("login throttled");
-        return Ok(LoginOutcome::Throttled);
+        return recorded(db, clock, login, ip, LoginOutcome::Throttled).await;
     }
     match authenticate_password(db, login, password).await? {
         Some(actor) => {
             sessions::clear_login_failures(db, login, ip).await?;
             tracing::info!("staff logged in");
-            Ok(LoginOutcome::LoggedIn(actor))
+            recorded(db, clock, login, ip, LoginOutcome::LoggedIn(actor)).await
         }
         None => {
             sessions::record_login_failure(db, login, ip, now).await?;
             tracing::warn!("login failed");
-            Ok(LoginOutcome::WrongCredentials)
+            recorded(db, clock, login, ip, LoginOutcome::WrongCredentials).await
         }
     }
+}
+
+/// Records the attempt in the audit, then returns its outcome.
+async fn recorded(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    login: &str,
+    ip: &str,
+    outcome: LoginOutcome,
+) -> Result<LoginOutcome, ServiceError> {
+    super::audit::login_attempt(db, clock, login, ip, &outcome).await?;
+    Ok(outcome)
 }
 
 /// The actor of a staff member still allowed to log in (for an existing session).

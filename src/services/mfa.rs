@@ -3,6 +3,7 @@
 //! (a code is accepted once; 5 wrong codes in 15 minutes stop further tries for the person), and
 //! an admin's reset.
 
+use crate::domain::audit::AuditAction;
 use chrono::TimeDelta;
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
@@ -126,7 +127,7 @@ pub async fn confirm_enrolment(
         other => other?,
     }
     mfa::replace_recovery_codes(&txn, staff_id, &hashes(&codes)).await?;
-    audit_change(&txn, clock, Some(staff_id), "mfa.enrolled", &member, json!({})).await?;
+    audit_change(&txn, clock, Some(staff_id), AuditAction::SecondFactorEnrolled, &member, json!({})).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(codes)
 }
@@ -206,7 +207,7 @@ pub async fn renew_recovery_codes(
     let codes = recovery_codes();
     let txn = store::begin_write(db).await?;
     mfa::replace_recovery_codes(&txn, staff_id, &hashes(&codes)).await?;
-    audit_change(&txn, clock, Some(staff_id), "mfa.recovery_codes_renewed", &member, json!({})).await?;
+    audit_change(&txn, clock, Some(staff_id), AuditAction::RecoveryCodesRenewed, &member, json!({})).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(codes)
 }
@@ -224,7 +225,7 @@ pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<bool,
     let txn = store::begin_write(a.db).await?;
     let had = mfa::delete_second_factor(&txn, member.id).await?;
     directory::bump_epoch(&txn, member.id).await?;
-    audit_change(&txn, a.clock, by.staff_id(), "mfa.reset", &member, json!({ "had_second_factor": had })).await?;
+    audit_change(&txn, a.clock, by.staff_id(), AuditAction::SecondFactorReset, &member, json!({ "had_second_factor": had })).await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(had)
 }

@@ -2,9 +2,11 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub(crate) mod csv;
 pub mod desk;
 pub mod directory;
 pub mod emails;
@@ -19,6 +21,7 @@ pub mod schedule;
 pub mod seed;
 pub mod sessions;
 pub mod tokens;
+pub mod statistics;
 
 pub use error::ServiceError;
 

@@ -2,6 +2,7 @@
 //! session ends), and one-time reset links an admin hands out instead of a password the admin
 //! would know (valid 24 hours, stored hashed, used once).
 
+use crate::domain::audit::AuditAction;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -69,7 +70,7 @@ pub async fn change_own(
     let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
     let hash = hash_new_password(&password).await?;
     let epoch = directory::set_password(db, member.id, hash, false).await?;
-    audit_change(db, clock, Some(actor.staff_id()), "password.changed", &member, json!({})).await?;
+    audit_change(db, clock, Some(actor.staff_id()), AuditAction::PasswordChanged, &member, json!({})).await?;
     Ok(epoch)
 }
 
@@ -109,7 +110,7 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     };
     let txn = store::begin_write(a.db).await?;
     resets::insert_reset(&txn, new).await?;
-    audit_change(&txn, a.clock, by.staff_id(), "password.reset_link_created", &member, json!({})).await?;
+    audit_change(&txn, a.clock, by.staff_id(), AuditAction::PasswordResetLinkCreated, &member, json!({})).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     Ok(link)
 }
@@ -152,7 +153,7 @@ pub async fn redeem_reset_link(
         return Err(PasswordError::LinkInvalid);
     }
     directory::set_password(&txn, member.id, hash, false).await?;
-    audit_change(&txn, clock, Some(member.id), "password.reset_link_used", &member, json!({})).await?;
+    audit_change(&txn, clock, Some(member.id), AuditAction::PasswordResetLinkUsed, &member, json!({})).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     Ok(())
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::bookings::Book;
-use super::hours::{active_bookings, check_range, lead, validate_rule};
+use super::hours::{active_bookings, affected_shown, check_range, lead, validate_rule};
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
 use crate::domain::records::{Booking, Unit};
@@ -55,6 +55,7 @@ pub async fn preview_rule(
         Some(id) => no_longer_matching(deps, unit, id, Some((&weekly, fields.counsellor_id))).await?,
         None => Vec::new(),
     };
+    affected_shown(deps, actor, unit, &affected).await?;
     Ok(RulePreview { starts, affected })
 }
 
@@ -70,7 +71,9 @@ pub async fn affected_by_deletion(
     id: i32,
 ) -> Result<Vec<Booking>, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
-    no_longer_matching(deps, unit, id, None).await
+    let affected = no_longer_matching(deps, unit, id, None).await?;
+    affected_shown(deps, actor, unit, &affected).await?;
+    Ok(affected)
 }
 
 /// The booked appointments an absence (of `counsellor_id`) or a closure (`None`: the whole
@@ -88,7 +91,9 @@ pub async fn affected_by_period(
 ) -> Result<Vec<Booking>, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     check_range(from, to)?;
-    active_bookings(deps, unit.id, counsellor_id, from, to).await
+    let affected = active_bookings(deps, unit.id, counsellor_id, from, to).await?;
+    affected_shown(deps, actor, unit, &affected).await?;
+    Ok(affected)
 }
 
 /// Booked future slots of rule `id` that `new` (rule and counsellor) does not produce.

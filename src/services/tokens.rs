@@ -2,6 +2,7 @@
 //! per-process cache of valid tokens, which forgets a person's or a token's entries at once when
 //! this process deactivates or revokes them.
 
+use crate::domain::audit::AuditAction;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -126,7 +127,7 @@ async fn create_for(
     };
     let info = directory::insert_token(db, new).await?;
     let detail = json!({ "token_id": info.id, "name": label, "expires_at": info.expires_at });
-    audit_change(db, clock, by, "token.created", member, detail).await?;
+    audit_change(db, clock, by, AuditAction::TokenCreated, member, detail).await?;
     Ok(CreatedToken { token, info })
 }
 
@@ -257,7 +258,7 @@ pub async fn revoke(
     if directory::revoke_token(db, id, clock.now()).await?
         && let Some(owner) = directory::find_staff(db, token.staff_id).await?
     {
-        audit_change(db, clock, by, "token.revoked", &owner, json!({ "token_id": id })).await?;
+        audit_change(db, clock, by, AuditAction::TokenRevoked, &owner, json!({ "token_id": id })).await?;
     }
     cache.forget_token(id);
     Ok(token)
@@ -293,7 +294,7 @@ pub async fn revoke_all(
 ) -> Result<u64, ServiceError> {
     let revoked = directory::revoke_all_tokens(db, member.id, clock.now()).await?;
     cache.forget_staff(member.id);
-    audit_change(db, clock, by, "token.revoked_all", member, json!({ "revoked": revoked })).await?;
+    audit_change(db, clock, by, AuditAction::TokenRevoked, member, json!({ "revoked": revoked })).await?;
     Ok(revoked)
 }
 

@@ -1,15 +1,52 @@
-//! The audit log: denials and changes to sensitive data.
+//! The audit records: append one, read them filtered and paged, remove those past the audit
+//! retention period (the only deletion the database allows), and the period itself.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::audit_event;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait};
+use entity::{audit_event, booking};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
+};
+use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::audit::{
+    ActorFilter, ActorKind, AuditAction, AuditActor, AuditEntry, AuditFilter, AuditRecord, join_booking_ids,
+    split_booking_ids,
+};
 
-/// Appends one audit entry.
+/// Appends one audit record at `at`.
 ///
 /// # Errors
 /// Database failures.
+pub async fn insert<C: ConnectionTrait>(db: &C, at: DateTime<Utc>, entry: &AuditEntry) -> Result<(), StoreError> {
+    audit_event::ActiveModel {
+        at: Set(at),
+        actor_id: Set(entry.actor().staff_id()),
+        actor_kind: Set(entry.actor().kind().as_str().to_owned()),
+        client_addr: Set(entry.client().map(|ip| ip.to_string())),
+        action: Set(entry.action().as_str().to_owned()),
+        unit_id: Set(entry.unit_id()),
+        booking_ids: Set(join_booking_ids(entry.booking_ids())),
+        item_count: Set(entry.item_count()),
+        target: Set(entry.target_text().to_owned()),
+        detail: Set(entry.detail_value().to_string()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Appends one audit record given in the shape of the first version (an action name, a target
+/// and a JSON detail). Prefer `services::audit::record` with a typed entry. `action` is a stored
+/// action name (`retention_run`, …) or `denied:<what was attempted>`; `actor_id` is a staff
+/// member, or `None` for the system.
+///
+/// # Errors
+/// `Check` for an action name that is not one of `AuditAction`; database failures.
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     at: DateTime<Utc>,
@@ -18,15 +55,141 @@ pub async fn record<C: ConnectionTrait>(
     target: &str,
     detail: &str,
 ) -> Result<(), StoreError> {
-    audit_event::ActiveModel {
-        at: Set(at),
-        actor_id: Set(actor_id),
-        action: Set(action.to_owned()),
-        target: Set(target.to_owned()),
-        detail: Set(detail.to_owned()),
-        ..Default::default()
+    let mut detail: serde_json::Value = serde_json::from_str(detail).unwrap_or_else(|_| serde_json::json!({}));
+    let action = match action.strip_prefix("denied:") {
+        Some(attempted) => {
+            if let Some(object) = detail.as_object_mut() {
+                object.insert("attempted".to_owned(), attempted.into());
+            }
+            AuditAction::AccessDenied
+        }
+        None => {
+            AuditAction::parse(action).ok_or_else(|| StoreError::Check(format!("unknown audit action {action:?}")))?
+        }
+    };
+    let actor = actor_id.map_or(AuditActor::System, AuditActor::Staff);
+    let entry = AuditEntry::attempt(action, actor, None).target(target).detail(detail);
+    insert(db, at, &entry).await
+}
+
+/// Records matching `filter`, newest first, at most `filter.limit`.
+///
+/// # Errors
+/// `Check` for a record whose action is unknown; database failures.
+pub async fn list<C: ConnectionTrait>(db: &C, filter: &AuditFilter) -> Result<Vec<AuditRecord>, StoreError> {
+    let mut query = audit_event::Entity::find();
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::At.gte(from));
     }
-    .insert(db)
-    .await?;
-    Ok(())
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::At.lt(to));
+    }
+    match filter.actor {
+        Some(ActorFilter::Staff(id)) => {
+            query = query
+                .filter(audit_event::Column::ActorKind.eq(ActorKind::Staff.as_str()))
+                .filter(audit_event::Column::ActorId.eq(id));
+        }
+        Some(ActorFilter::Kind(kind)) => query = query.filter(audit_event::Column::ActorKind.eq(kind.as_str())),
+        None => {}
+    }
+    if let Some(id) = filter.booking {
+        // A parsed id holds no `LIKE` wildcards.
+        query = query.filter(audit_event::Column::BookingIds.like(format!("%{id}%")));
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(audit_event::Column::Action.eq(action.as_str()));
+    }
+    if let Some(before) = filter.before {
+        query = query.filter(audit_event::Column::Id.lt(before));
+    }
+    let rows = query.order_by_desc(audit_event::Column::Id).limit(filter.limit).all(db).await?;
+    rows.into_iter().map(audit_record).collect()
+}
+
+fn audit_record(row: audit_event::Model) -> Result<AuditRecord, StoreError> {
+    let action = AuditAction::parse(&row.action)
+        .ok_or_else(|| StoreError::Check(format!("audit record {} has the unknown action {:?}", row.id, row.action)))?;
+    let kind = ActorKind::parse(&row.actor_kind).unwrap_or(ActorKind::Anonymous);
+    Ok(AuditRecord {
+        id: row.id,
+        at: row.at,
+        actor: AuditActor::from_parts(kind, row.actor_id),
+        client: row.client_addr,
+        action,
+        unit_id: row.unit_id,
+        booking_ids: split_booking_ids(&row.booking_ids),
+        item_count: row.item_count,
+        target: row.target,
+        detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::String(row.detail)),
+    })
+}
+
+/// The references of the bookings `ids` that exist.
+///
+/// # Errors
+/// Database failures.
+pub async fn booking_references<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, StoreError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, String)> = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::Id)
+        .column(booking::Column::Reference)
+        .filter(booking::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Deletes the records older than the audit retention period stored in the database, by the
+/// database's clock (the same condition its delete trigger enforces); returns how many went.
+///
+/// # Errors
+/// Database failures.
+pub async fn remove_expired<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> {
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "DELETE FROM audit_events \
+             WHERE at < now() - make_interval(days => (SELECT days FROM audit_retention WHERE id = 1))"
+        }
+        _ => {
+            "DELETE FROM audit_events \
+             WHERE julianday(at) < julianday('now') - (SELECT days FROM audit_retention WHERE id = 1)"
+        }
+    };
+    Ok(db.execute_raw(Statement::from_string(backend, sql)).await?.rows_affected())
+}
+
+/// Stores the audit retention period; returns whether it changed (the database then records the
+/// change in the audit itself).
+///
+/// # Errors
+/// `Check` for fewer than 30 days; database failures.
+pub async fn set_retention_days<C: ConnectionTrait>(db: &C, days: u32) -> Result<bool, StoreError> {
+    let backend = db.get_database_backend();
+    let days = i32::try_from(days).map_err(|_| StoreError::Check("audit retention period too long".to_owned()))?;
+    let sql = match backend {
+        DbBackend::Postgres => "UPDATE audit_retention SET days = $1 WHERE id = 1 AND days <> $1",
+        _ => "UPDATE audit_retention SET days = ?1 WHERE id = 1 AND days <> ?1",
+    };
+    let result = db.execute_raw(Statement::from_sql_and_values(backend, sql, [days.into()])).await?;
+    Ok(result.rows_affected() > 0)
+}
+
+/// The audit retention period stored in the database.
+///
+/// # Errors
+/// Database failures.
+pub async fn retention_days<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, StoreError> {
+    let backend = db.get_database_backend();
+    let row =
+        db.query_one_raw(Statement::from_string(backend, "SELECT days FROM audit_retention WHERE id = 1")).await?;
+    Ok(match row {
+        Some(row) => Some(row.try_get::<i32>("", "days")?),
+        None => None,
+    })
 }

@@ -11,6 +11,7 @@ pub mod resets;
 pub mod schedule;
 pub mod sessions;
 pub mod slots;
+pub mod statistics;
 
 use std::time::Duration;
 

@@ -46,6 +46,24 @@ pub fn date_long(date: NaiveDate, lang: Lang) -> String {
     }
 }
 
+/// "November 2026" (of the month that begins on `first_day`).
+pub fn month_long(first_day: NaiveDate, lang: Lang) -> String {
+    let month = first_day.month0() as usize;
+    match lang {
+        Lang::De => format!("{} {}", MONTHS_DE[month], first_day.year()),
+        Lang::En => format!("{} {}", MONTHS_EN[month], first_day.year()),
+    }
+}
+
+/// "Montag" / "Monday" for ISO weekday `n` (1 = Monday).
+pub fn weekday_name(n: u32, lang: Lang) -> &'static str {
+    let index = (n.clamp(1, 7) - 1) as usize;
+    match lang {
+        Lang::De => WEEKDAYS_DE[index],
+        Lang::En => WEEKDAYS_EN[index],
+    }
+}
+
 /// "9:30 Uhr" / "9:30".
 pub fn time_spoken(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     let local = at.with_timezone(&tz);

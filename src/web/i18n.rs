@@ -31,7 +31,7 @@ impl Lang {
 
     /// The interface text for `key`; the key itself when it is missing (a test checks all keys).
     pub fn t(self, key: &str) -> &'static str {
-        match TEXTS.iter().chain(super::texts::TEXTS).chain(super::texts_accounts::TEXTS).find(|(k, _, _)| *k == key) {
+        match all_texts().find(|(k, _, _)| *k == key) {
             Some((_, de, en)) => match self {
                 Self::De => de,
                 Self::En => en,
@@ -39,6 +39,11 @@ impl Lang {
             None => "??",
         }
     }
+}
+
+/// Every interface text: this file's, and the tables of the pages that keep their own.
+fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS].into_iter().flatten()
 }
 
 /// The German or English text for a service error the user can act on (by its stable code or
@@ -232,7 +237,7 @@ mod tests {
     #[test]
     fn keys_are_unique_and_translated() {
         let all: Vec<_> =
-            TEXTS.iter().chain(super::super::texts::TEXTS).chain(super::super::texts_accounts::TEXTS).collect();
+            all_texts().collect();
         for (i, (key, de, en)) in all.iter().enumerate() {
             assert!(!de.is_empty() && !en.is_empty(), "{key}");
             assert!(all[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");

@@ -3,9 +3,11 @@
 
 mod account;
 mod admin;
+mod audit;
 mod auth;
 mod book;
 mod bookings;
+mod charts;
 mod error;
 mod format;
 mod forms;
@@ -14,8 +16,10 @@ mod i18n;
 mod lists;
 mod page;
 mod reset;
+mod statistics;
 mod texts;
 mod texts_accounts;
+mod texts_audit;
 pub mod views;
 
 use axum::Router;
@@ -29,7 +33,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use crate::services::sessions::DbSessionStore;
 use crate::state::AppState;
 
-pub use page::{ABSOLUTE_TIMEOUT, IDLE_TIMEOUT};
+pub use page::{ABSOLUTE_TIMEOUT, ClientIp, IDLE_TIMEOUT};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "terminbuch_session";
@@ -55,6 +59,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(bookings::router())
         .merge(hours::router())
         .merge(lists::router())
+        .merge(audit::router())
+        .merge(statistics::router())
         .layer(sessions)
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))

@@ -237,13 +237,15 @@ impl FromRequestParts<AppState> for SignedIn {
             return Err(WebError::LoginRequired);
         };
         let gate = account.gate(state.settings.require_mfa);
+        let client = ClientIp::from_request_parts(parts, state).await.ok().and_then(|ip| ip.addr());
+        let actor = account.actor.with_client(client);
         let csrf = session_csrf(&session).await?;
         let mut page = blank_page(lang_of(&cookies_of(parts)?), csrf, parts);
-        page.user = Some(account.actor.login().to_owned());
-        page.lead = account.actor.leads_any_unit();
-        page.admin = account.actor.is_admin();
+        page.user = Some(actor.login().to_owned());
+        page.lead = actor.leads_any_unit();
+        page.admin = actor.is_admin();
         page.gated = gate.is_some();
-        Ok(Self { actor: account.actor, page, session, gate })
+        Ok(Self { actor, page, session, gate })
     }
 }
 
@@ -314,6 +316,13 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
         Ok(Self(ip.unwrap_or_else(|| "unknown".to_owned())))
+    }
+}
+
+impl ClientIp {
+    /// The address, if it is one (for the audit).
+    pub fn addr(&self) -> Option<std::net::IpAddr> {
+        self.0.parse().ok()
     }
 }
 

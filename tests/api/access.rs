@@ -46,7 +46,7 @@ async fn staff_of_one_unit_cannot_see_or_change_another_units_bookings() {
         .db
         .query_one_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_events WHERE action LIKE 'denied:%'".to_owned(),
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied'".to_owned(),
         ))
         .await
         .unwrap()

@@ -97,6 +97,15 @@ async fn spawn(
 }
 
 impl TestApp {
+    /// A second pool on the test database, as another process (or an operator's client) has.
+    pub async fn another_pool(&self) -> sea_orm::DatabaseConnection {
+        self._db_guard.another_pool().await
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self._db_guard.is_postgres()
+    }
+
     /// A token for a new staff member with `role` (`admin`, `unit_lead`, …) in `unit`.
     pub async fn token_for(&self, login: &str, role: &str, unit: Option<&str>) -> String {
         let input = StaffInput {

@@ -17,7 +17,7 @@ use terminbuch::store::{directory, slots};
 use crate::app::{ADMIN, LEAD, LOGIN, PASSWORD, ServiceDeps, UiApp, now, spawn};
 use crate::browser::{self, Browser};
 
-async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
+pub async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
     browser.goto(&format!("{}/login", app.address)).await;
     browser.type_into("login", login).await;
     browser.type_into("password", PASSWORD).await;
@@ -27,7 +27,7 @@ async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
 
 /// Waits (up to 10 s) until the element `css` exists and its text contains `needle`: a form
 /// submitted with Enter may still be loading when the next command runs.
-async fn wait_text(browser: &Browser, css: &str, needle: &str) {
+pub async fn wait_text(browser: &Browser, css: &str, needle: &str) {
     let mut last = String::new();
     for _ in 0..100 {
         if let Ok(element) = browser.client.find(fantoccini::Locator::Css(css)).await {
@@ -42,13 +42,13 @@ async fn wait_text(browser: &Browser, css: &str, needle: &str) {
 }
 
 /// Follows a link by keyboard and waits for the page whose heading contains `heading`.
-async fn follow(browser: &Browser, id: &str, heading: &str) {
+pub async fn follow(browser: &Browser, id: &str, heading: &str) {
     press_button(browser, id).await;
     wait_text(browser, "h1", heading).await;
 }
 
 /// Tabs to the button and presses Enter.
-async fn press_button(browser: &Browser, id: &str) {
+pub async fn press_button(browser: &Browser, id: &str) {
     browser.tab_to(id).await;
     browser.enter().await;
 }

@@ -50,7 +50,7 @@ async fn denials(app: &UiApp) -> i64 {
         .db
         .query_one_raw(Statement::from_string(
             app.db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_events WHERE action LIKE 'denied:%'",
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied'",
         ))
         .await
         .expect("helper step")

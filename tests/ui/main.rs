@@ -3,6 +3,7 @@
 
 mod accounts;
 mod app;
+mod audit_pages;
 mod browser;
 mod desk_http;
 mod flows;

@@ -1,5 +1,6 @@
 //! One module per resource, each with its handlers and DTOs.
 
+pub mod audit;
 pub mod bookings;
 pub mod emails;
 pub mod health;
@@ -7,4 +8,5 @@ pub mod hours;
 pub mod metrics;
 pub mod me;
 pub mod staff;
+pub mod statistics;
 pub mod units;

@@ -1,0 +1,99 @@
+//! The audit of every access to personal data. [`record`] is the one function every use case
+//! calls (with an [`AuditEntry`]: who, from where, what); the rest is the admins' read of the
+//! records ([`read`]) and the retention of the records themselves ([`remove_expired`]).
+
+pub mod entries;
+mod read;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+
+pub use self::read::{AuditCsv, AuditLine, AuditPage, AuditQuery, export, read};
+use super::ServiceError;
+use crate::clock::Clock;
+pub use crate::domain::audit::{AuditAction, AuditActor, AuditEntry};
+use crate::store;
+
+/// Records one access, change or refusal at the clock's time. Pass the transaction of a change,
+/// so the change and its record commit together; reads pass the connection (and fail when the
+/// record cannot be written: no data without its record).
+///
+/// ```text
+/// audit::record(&txn, deps.clock, AuditEntry::by(actor, AuditAction::BookingCancelled).unit(u).bookings([id])).await?;
+/// ```
+///
+/// # Errors
+/// Database failures.
+pub async fn record<C: ConnectionTrait>(db: &C, clock: &Clock, entry: AuditEntry) -> Result<(), ServiceError> {
+    store::audit::insert(db, clock.now(), &entry).await?;
+    Ok(())
+}
+
+/// Records a login attempt of `login` from `client`: by the staff member on success, and on a
+/// failure or throttling against the account the login names (or anonymously for an unknown
+/// login, whose text is not recorded: people type passwords into the login field).
+///
+/// # Errors
+/// Database failures.
+pub async fn login_attempt(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    login: &str,
+    client: &str,
+    outcome: &super::login::LoginOutcome,
+) -> Result<(), ServiceError> {
+    use super::login::LoginOutcome;
+    let client = client.parse().ok();
+    let entry = match outcome {
+        LoginOutcome::LoggedIn(actor) => {
+            AuditEntry::by(&actor.clone().with_client(client), AuditAction::LoginSucceeded)
+        }
+        LoginOutcome::WrongCredentials | LoginOutcome::Throttled => {
+            let action = match outcome {
+                LoginOutcome::Throttled => AuditAction::LoginThrottled,
+                _ => AuditAction::LoginFailed,
+            };
+            let named = store::directory::find_staff_by_login(db, login).await?;
+            let actor = named.map_or(AuditActor::Anonymous, |member| AuditActor::Staff(member.id));
+            AuditEntry::attempt(action, actor, client)
+        }
+    };
+    record(db, clock, entry).await
+}
+
+/// Stores the audit retention period in the database (where its triggers read it); a change is
+/// recorded in the audit by the database. Returns whether it changed.
+///
+/// # Errors
+/// `Invalid` for fewer than 30 days; database failures.
+pub async fn apply_retention_period<C: ConnectionTrait>(db: &C, days: u32) -> Result<bool, ServiceError> {
+    if days < MIN_RETENTION_DAYS {
+        return Err(ServiceError::invalid("audit_retention_days", format!("must be at least {MIN_RETENTION_DAYS}")));
+    }
+    let changed = store::audit::set_retention_days(db, days).await?;
+    if changed {
+        tracing::info!(days, "audit retention period changed");
+    }
+    Ok(changed)
+}
+
+/// The shortest audit retention period the database accepts.
+pub const MIN_RETENTION_DAYS: u32 = 30;
+
+/// Removes the audit records older than the stored period (by the database's clock; the database
+/// refuses to delete younger ones) and records the run with its count. Returns the count.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip_all)]
+pub async fn remove_expired(db: &DatabaseConnection, clock: &Clock) -> Result<u64, ServiceError> {
+    let txn = store::begin_write(db).await?;
+    let removed = store::audit::remove_expired(&txn).await?;
+    let days = store::audit::retention_days(&txn).await?;
+    let entry = AuditEntry::system(AuditAction::AuditRetentionRun)
+        .count(usize::try_from(removed).unwrap_or(usize::MAX))
+        .detail(serde_json::json!({ "retention_days": days }));
+    record(&txn, clock, entry).await?;
+    txn.commit().await?;
+    tracing::info!(removed, "old audit records removed");
+    Ok(removed)
+}

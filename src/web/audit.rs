@@ -1,0 +1,263 @@
+//! The admins' audit log page: the records filtered by days, person, appointment and action,
+//! page by page, and the same records as a CSV download.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::auth::FieldError;
+use super::error::{WebError, WebResult};
+use super::format;
+use super::i18n::Lang;
+use super::page::{Page, Staff};
+use super::views::Choice;
+use crate::domain::audit::{AuditAction, AuditActor};
+use crate::domain::time::day_bounds;
+use crate::services::ServiceError;
+use crate::services::audit::{self, AuditLine, AuditQuery};
+use crate::services::directory;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/audit", get(audit_page)).route("/admin/audit.csv", get(audit_csv))
+}
+
+/// The filters as typed (every field optional).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+struct AuditForm {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    booking: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    before: String,
+}
+
+impl AuditForm {
+    /// The query string of these filters (without the page), for links.
+    fn query(&self) -> String {
+        let filters = Self { before: String::new(), ..self.clone() };
+        serde_urlencoded::to_string(&filters).unwrap_or_default()
+    }
+}
+
+/// Shown bookings per row at most.
+const BOOKINGS_SHOWN: usize = 12;
+
+/// A booking of a record: its reference (a link), or its id when no booking has it any more.
+struct BookingLink {
+    text: String,
+    linked: bool,
+}
+
+/// One record as shown.
+struct AuditRow {
+    when: String,
+    who: String,
+    client: String,
+    action: &'static str,
+    unit: String,
+    bookings: Vec<BookingLink>,
+    /// Bookings not shown in the row (a long list).
+    more: usize,
+    count: String,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/audit.html")]
+struct AuditPage {
+    p: Page,
+    f: AuditForm,
+    actors: Vec<Choice>,
+    actions: Vec<Choice>,
+    rows: Vec<AuditRow>,
+    errors: Vec<FieldError>,
+    query: String,
+    older: Option<i32>,
+}
+
+impl AuditPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+/// Reads the form into a query, or the fields that are wrong.
+fn parse(form: &AuditForm, state: &AppState, lang: Lang) -> Result<AuditQuery, Vec<FieldError>> {
+    let tz = state.settings.time_zone;
+    let mut errors = Vec::new();
+    let mut day = |value: &str, field: &'static str, end: bool| {
+        if value.trim().is_empty() {
+            return None;
+        }
+        match NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok().filter(|d| (1900..=9999).contains(&d.year())) {
+            Some(date) => Some(if end { day_bounds(date, tz).1 } else { day_bounds(date, tz).0 }),
+            None => {
+                let key = if end { "audit.err.to" } else { "audit.err.from" };
+                errors.push(FieldError::new(field, lang.t(key)));
+                None
+            }
+        }
+    };
+    let (from, to) = (day(&form.from, "audit-from", false), day(&form.to, "audit-to", true));
+    let action = match form.action.as_str() {
+        "" => None,
+        name => AuditAction::parse(name).or_else(|| {
+            errors.push(FieldError::new("audit-action", lang.t("audit.err.action")));
+            None
+        }),
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let text = |value: &str| Some(value.trim().to_owned()).filter(|v| !v.is_empty());
+    Ok(AuditQuery {
+        from,
+        to,
+        actor: text(&form.actor),
+        booking: text(&form.booking),
+        action,
+        before: form.before.parse().ok(),
+        limit: None,
+    })
+}
+
+/// A service's refusal of a filter, at its field.
+fn field_error(err: ServiceError, lang: Lang) -> Result<FieldError, WebError> {
+    match err {
+        ServiceError::Invalid { field: field @ ("from" | "to" | "actor" | "booking"), .. } => {
+            Ok(FieldError::new(field_id(field), lang.t(&format!("audit.err.{field}"))))
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn field_id(field: &str) -> &'static str {
+    match field {
+        "from" => "audit-from",
+        "to" => "audit-to",
+        "actor" => "audit-actor",
+        _ => "audit-booking",
+    }
+}
+
+async fn audit_page(State(state): State<AppState>, staff: Staff, Query(form): Query<AuditForm>) -> WebResult<Response> {
+    let lang = staff.page.lang;
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "audit.read").await?;
+    let (actors, actions) = (actor_choices(&state, &staff, lang).await?, action_choices(lang));
+    let mut page = AuditPage {
+        query: form.query(),
+        f: form,
+        actors,
+        actions,
+        rows: Vec::new(),
+        errors: Vec::new(),
+        older: None,
+        p: staff.page.titled("audit.title"),
+    };
+    let read = match parse(&page.f, &state, lang) {
+        Ok(query) => {
+            audit::read(&state.db, &state.clock, &staff.actor, query).await.map_err(|e| vec![field_error(e, lang)])
+        }
+        Err(errors) => Err(errors.into_iter().map(Ok).collect()),
+    };
+    match read {
+        Ok(found) => {
+            page.older = found.next_before;
+            page.rows = found.lines.iter().map(|line| row(line, &state, lang)).collect();
+            Ok(page.into_response())
+        }
+        Err(errors) => {
+            page.errors = errors.into_iter().collect::<Result<_, _>>()?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+async fn audit_csv(State(state): State<AppState>, staff: Staff, Query(form): Query<AuditForm>) -> WebResult<Response> {
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "audit.export").await?;
+    let query = parse(&form, &state, staff.page.lang).map_err(|_| WebError::BadRequest)?;
+    let tz = state.settings.time_zone;
+    let csv = match audit::export(&state.db, &state.clock, &staff.actor, query, tz).await {
+        Ok(csv) => csv,
+        Err(ServiceError::Invalid { .. }) => return Err(WebError::BadRequest),
+        Err(other) => return Err(other.into()),
+    };
+    let headers = [
+        (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+        (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+    ];
+    Ok((headers, csv.text).into_response())
+}
+
+fn row(line: &AuditLine, state: &AppState, lang: Lang) -> AuditRow {
+    let r = &line.record;
+    let who = match r.actor {
+        AuditActor::Staff(id) => match (&line.actor_name, &line.actor_login) {
+            (Some(name), Some(login)) => format!("{name} ({login})"),
+            _ => format!("#{id}"),
+        },
+        AuditActor::Citizen => lang.t("audit.kind.citizen").to_owned(),
+        AuditActor::System => lang.t("audit.kind.system").to_owned(),
+        AuditActor::Anonymous => lang.t("audit.kind.anonymous").to_owned(),
+    };
+    let detail = match (r.target.as_str(), r.detail.as_object().is_some_and(|o| o.is_empty())) {
+        ("", true) => String::new(),
+        ("", false) => r.detail.to_string(),
+        (target, true) => target.to_owned(),
+        (target, false) => format!("{target} {}", r.detail),
+    };
+    AuditRow {
+        when: format::short(r.at, state.settings.time_zone, lang),
+        who,
+        client: r.client.clone().unwrap_or_default(),
+        action: lang.t(&format!("audit.action.{}", r.action)),
+        unit: line.unit.as_ref().map(|(_, name)| name.clone()).unwrap_or_default(),
+        bookings: line
+            .bookings
+            .iter()
+            .take(BOOKINGS_SHOWN)
+            .map(|(id, reference)| match reference {
+                Some(reference) => BookingLink { text: reference.clone(), linked: true },
+                None => BookingLink { text: id.to_string(), linked: false },
+            })
+            .collect(),
+        more: line.bookings.len().saturating_sub(BOOKINGS_SHOWN),
+        count: r.item_count.map(|n| n.to_string()).unwrap_or_default(),
+        detail,
+    }
+}
+
+async fn actor_choices(state: &AppState, staff: &Staff, lang: Lang) -> WebResult<Vec<Choice>> {
+    let mut choices = vec![Choice { value: String::new(), label: lang.t("audit.all").to_owned() }];
+    for kind in ["staff", "system", "citizen", "anonymous"] {
+        choices.push(Choice { value: kind.to_owned(), label: lang.t(&format!("audit.kind.{kind}")).to_owned() });
+    }
+    for member in directory::list_staff_as(&state.db, &state.clock, &staff.actor).await? {
+        choices.push(Choice { label: format!("{} ({})", member.display_name, member.login), value: member.login });
+    }
+    Ok(choices)
+}
+
+fn action_choices(lang: Lang) -> Vec<Choice> {
+    let mut choices = vec![Choice { value: String::new(), label: lang.t("audit.all").to_owned() }];
+    choices.extend(AuditAction::ALL.iter().map(|action| Choice {
+        value: action.as_str().to_owned(),
+        label: lang.t(&format!("audit.action.{action}")).to_owned(),
+    }));
+    choices
+}
