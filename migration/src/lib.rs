@@ -10,6 +10,9 @@ mod m20261124_000004_create_outbox;
 mod m20261124_000005_create_sessions;
 mod m20261124_000006_bound_slot_overlap_triggers;
 mod m20261124_000007_index_bookings_start;
+mod m20261202_170001_add_booking_search_keys;
+mod m20261202_170002_create_callback_requests;
+mod m20261202_170003_create_calendar_feeds;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -25,6 +28,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_create_sessions::Migration),
             Box::new(m20261124_000006_bound_slot_overlap_triggers::Migration),
             Box::new(m20261124_000007_index_bookings_start::Migration),
+            Box::new(m20261202_170001_add_booking_search_keys::Migration),
+            Box::new(m20261202_170002_create_callback_requests::Migration),
+            Box::new(m20261202_170003_create_calendar_feeds::Migration),
         ]
     }
 }

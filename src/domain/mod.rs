@@ -9,6 +9,7 @@ pub mod outbox;
 pub mod records;
 pub mod reference;
 pub mod schedule;
+pub mod search;
 pub mod time;
 
 mod error;

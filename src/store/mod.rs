@@ -1,6 +1,7 @@
 //! sea-orm queries and row ↔ record conversion; the only user of the `entity` crate.
 
 pub mod audit;
+pub mod booking_search;
 pub mod bookings;
 pub mod directory;
 mod error;
