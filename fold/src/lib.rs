@@ -39,11 +39,7 @@ pub fn phone_key(phone: &str) -> Option<String> {
     let ascii = deunicode::deunicode(phone).replace("(0)", "");
     let trimmed = ascii.trim_start();
     let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let international = if trimmed.starts_with('+') {
-        Some(digits.as_str())
-    } else {
-        digits.strip_prefix("00")
-    };
+    let international = if trimmed.starts_with('+') { Some(digits.as_str()) } else { digits.strip_prefix("00") };
     let key = match international {
         Some(number) => number.strip_prefix("49").unwrap_or(number),
         None => digits.strip_prefix('0').unwrap_or(&digits),

@@ -22,7 +22,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .alter_table(Table::alter().table(Bookings::Table).add_column(string_null(Bookings::SearchPhone)).to_owned())
+            .alter_table(
+                Table::alter().table(Bookings::Table).add_column(string_null(Bookings::SearchPhone)).to_owned(),
+            )
             .await?;
         fill(manager).await
     }

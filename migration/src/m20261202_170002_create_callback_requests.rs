@@ -41,7 +41,10 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(C::UpdatedAt))
                     .col(integer_null(C::UpdatedBy))
                     .foreign_key(
-                        ForeignKey::create().from(C::Table, C::UnitId).to(Units::Table, Units::Id).on_delete(ForeignKeyAction::Cascade),
+                        ForeignKey::create()
+                            .from(C::Table, C::UnitId)
+                            .to(Units::Table, Units::Id)
+                            .on_delete(ForeignKeyAction::Cascade),
                     )
                     .foreign_key(
                         ForeignKey::create()
@@ -66,7 +69,9 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index("callback_requests_unit_status", C::Table, &["unit_id", "status", "created_at"])).await
+        manager
+            .create_index(index("callback_requests_unit_status", C::Table, &["unit_id", "status", "created_at"]))
+            .await
     }
 }
 

@@ -31,7 +31,7 @@ impl Lang {
 
     /// The interface text for `key`; the key itself when it is missing (a test checks all keys).
     pub fn t(self, key: &str) -> &'static str {
-        match TEXTS.iter().chain(super::texts::TEXTS).find(|(k, _, _)| *k == key) {
+        match TEXTS.iter().chain(super::texts::TEXTS).chain(super::texts_desk::TEXTS).find(|(k, _, _)| *k == key) {
             Some((_, de, en)) => match self {
                 Self::De => de,
                 Self::En => en,
@@ -231,7 +231,8 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_translated() {
-        let all: Vec<_> = TEXTS.iter().chain(super::super::texts::TEXTS).collect();
+        let all: Vec<_> =
+            TEXTS.iter().chain(super::super::texts::TEXTS).chain(super::super::texts_desk::TEXTS).collect();
         for (i, (key, de, en)) in all.iter().enumerate() {
             assert!(!de.is_empty() && !en.is_empty(), "{key}");
             assert!(all[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");

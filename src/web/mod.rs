@@ -12,6 +12,7 @@ mod i18n;
 mod lists;
 mod page;
 mod texts;
+mod texts_desk;
 pub mod views;
 
 use axum::Router;

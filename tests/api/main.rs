@@ -10,6 +10,7 @@ mod mail;
 mod mail_outbox;
 mod mail_reminders;
 mod schedule;
+mod search;
 mod service;
 mod smtp_sink;
 mod test_db;
