@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod booking;
+pub mod callback;
 pub mod holidays;
 pub mod outbox;
 pub mod records;

@@ -82,10 +82,14 @@ pub fn calendar(invite: &Invite<'_>) -> String {
     }
     let mut calendar = Calendar::new();
     calendar.append_property(Property::new("METHOD", invite.method.as_str())).push(event.done());
-    let text = calendar.done().to_string();
-    // icalendar writes no VTIMEZONE; calendar clients want one for TZID. The EU rules (last
-    // Sunday of March and October) cover Europe/Berlin.
-    if invite.tz == chrono_tz::Europe::Berlin {
+    with_vtimezone(calendar.done().to_string(), invite.tz)
+}
+
+/// Adds the VTIMEZONE of `tz` before the first event of an icalendar text: icalendar writes
+/// none, and calendar clients (and RFC 5545) want one for every TZID. The EU rules (last Sunday
+/// of March and October) cover Europe/Berlin; other zones are left as they are.
+pub fn with_vtimezone(text: String, tz: Tz) -> String {
+    if tz == chrono_tz::Europe::Berlin {
         text.replacen("BEGIN:VEVENT", &format!("{BERLIN}BEGIN:VEVENT"), 1)
     } else {
         text

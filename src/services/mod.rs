@@ -4,6 +4,8 @@ pub mod access;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub mod calendar_feed;
+pub mod callbacks;
 pub mod desk;
 pub mod directory;
 pub mod emails;

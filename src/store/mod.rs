@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod booking_search;
 pub mod bookings;
+pub mod calendar_feeds;
+pub mod callbacks;
 pub mod directory;
 mod error;
 pub mod outbox;
