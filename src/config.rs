@@ -231,6 +231,23 @@ impl Settings {
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
     }
+
+    /// The base of links given out for use elsewhere (a calendar subscription): the public URL
+    /// without a trailing `/`, or without one `http://` and the `Host` the request was sent to
+    /// (only if it looks like a host name or address with a port), or nothing (a path only).
+    pub fn link_base(&self, request_host: Option<&str>) -> String {
+        match (&self.public_url, request_host) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(host))
+                if !host.is_empty()
+                    && host.len() <= 255
+                    && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)) =>
+            {
+                format!("http://{host}")
+            }
+            (None, _) => String::new(),
+        }
+    }
 }
 
 fn parse_mailbox_from(value: &str) -> Result<Mailbox, String> {

@@ -84,6 +84,18 @@ impl Wish {
     }
 }
 
+/// A new entry as staff entered it (the service sets `unit_id` to the unit it is added to).
+#[derive(Debug, Clone)]
+pub struct NewCallback {
+    pub unit_id: i32,
+    pub citizen_name: String,
+    pub citizen_phone: String,
+    pub citizen_language: String,
+    pub wish: Wish,
+    pub until: NaiveDate,
+    pub note: Option<String>,
+}
+
 /// One entry of a unit's callback list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackRequest {

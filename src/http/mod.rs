@@ -49,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::bookings::router())
         .merge(routes::emails::router())
         .merge(routes::hours::router())
+        .merge(routes::callbacks::router())
+        .merge(routes::calendar::router())
         .split_for_parts();
     api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         .merge(crate::web::router(&state))

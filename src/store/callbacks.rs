@@ -10,19 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::callback::{CallbackRequest, CallbackStatus, TimeOfDay, Wish};
-
-/// A new entry as staff entered it.
-#[derive(Debug, Clone)]
-pub struct NewCallback {
-    pub unit_id: i32,
-    pub citizen_name: String,
-    pub citizen_phone: String,
-    pub citizen_language: String,
-    pub wish: Wish,
-    pub until: NaiveDate,
-    pub note: Option<String>,
-}
+use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
 
 /// Inserts an open entry.
 ///

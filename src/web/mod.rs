@@ -5,6 +5,8 @@ mod admin;
 mod auth;
 mod book;
 mod bookings;
+mod calendar;
+mod callbacks;
 mod error;
 mod format;
 mod hours;
@@ -50,7 +52,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(bookings::router())
         .merge(hours::router())
         .merge(lists::router())
+        .merge(callbacks::router())
+        .merge(calendar::router())
         .layer(sessions)
+        .merge(calendar::feed_router())
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

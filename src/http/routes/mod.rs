@@ -1,6 +1,8 @@
 //! One module per resource, each with its handlers and DTOs.
 
 pub mod bookings;
+pub mod calendar;
+pub mod callbacks;
 pub mod emails;
 pub mod health;
 pub mod hours;

@@ -46,6 +46,11 @@ pub struct FeedStatus {
     pub last_used_at: Option<DateTime<Utc>>,
 }
 
+/// The path of the subscription with `secret`.
+pub fn feed_path(secret: &str) -> String {
+    format!("/calendar/{secret}.ics")
+}
+
 fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }

@@ -13,10 +13,10 @@ use super::ServiceError;
 use super::bookings::{self, Book, NewBooking, Target, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{Channel, Citizen};
-use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS};
+use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS, NewCallback};
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::local_date;
-use crate::store::callbacks::{self, NewCallback};
+use crate::store::callbacks;
 use crate::store::{directory, slots};
 
 pub use offers::Entry;
