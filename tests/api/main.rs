@@ -3,6 +3,8 @@
 
 mod access;
 mod bookings;
+mod calendar_feed;
+mod callbacks;
 mod cli;
 mod concurrency;
 mod helpers;
