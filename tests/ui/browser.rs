@@ -213,6 +213,16 @@ impl Browser {
         );
     }
 
+    /// Runs axe-core at 1280 px and again at 320 px width (where tables may scroll sideways and
+    /// layouts change), then checks the page does not scroll sideways at 320 px.
+    pub async fn assert_accessible_at_both_widths(&self, state: &str) {
+        self.assert_accessible(&format!("{state}, 1280 px")).await;
+        self.client.set_window_size(320, 800).await.expect("resize");
+        self.assert_accessible(&format!("{state}, 320 px")).await;
+        self.client.set_window_size(1280, 900).await.expect("resize back");
+        self.assert_fits_320().await;
+    }
+
     /// Checks the page at 320 px width too (no horizontal scrolling of the page).
     pub async fn assert_fits_320(&self) {
         self.client.set_window_size(320, 800).await.expect("resize");
