@@ -8,3 +8,4 @@ mod flows;
 mod http;
 mod lead;
 mod lead_http;
+mod phone_desk;
