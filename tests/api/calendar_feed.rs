@@ -18,7 +18,7 @@ async fn aydin_at(app: &TestApp, aydin: i64, starts_at: &str) -> Value {
     body["override_reason"] = json!("Nachtrag für den Test");
     let response = app.post_booking(&body).await;
     assert_eq!(response.status(), StatusCode::CREATED, "booking at {starts_at}");
-    response.json().await.unwrap()
+    response.json().await.expect("json")
 }
 
 /// The feed's path from its URL (`http://host/calendar/….ics`).

@@ -15,7 +15,7 @@ async fn fill_aydin_until_thursday(app: &TestApp) -> (i64, Vec<Value>) {
     assert!(!free.is_empty(), "Deniz Aydın counsels this week");
     let mut booked = Vec::new();
     for slot in &free {
-        booked.push(app.book_slot(slot["slot_id"].as_i64().unwrap()).await);
+        booked.push(app.book_slot(slot["slot_id"].as_i64().expect("slot id")).await);
     }
     assert!(app.free_slots("ads", &format!("counsellor={aydin}&to=2026-11-26")).await.is_empty());
     (aydin, booked)
@@ -33,13 +33,13 @@ fn entry_body(name: &str, counsellor: i64) -> Value {
 async fn add_entry(app: &TestApp, body: &Value) -> Value {
     let response = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
+    response.json().await.expect("json")
 }
 
 async fn open_entries(app: &TestApp) -> Vec<Value> {
     let response = app.get_as(&app.admin_token, "/api/v1/units/ads/callbacks").await;
     assert_eq!(response.status(), StatusCode::OK);
-    response.json().await.unwrap()
+    response.json().await.expect("json")
 }
 
 #[tokio::test]

@@ -9,11 +9,11 @@ use crate::helpers::{TestApp, assert_problem, booking_body, spawn_app};
 
 /// Books the `nth` free slot of the anti-discrimination office for `name` with `phone`.
 async fn book_for(app: &TestApp, slots: &[Value], nth: usize, name: &str, phone: Option<&str>) -> Value {
-    let mut body = booking_body(slots[nth]["slot_id"].as_i64().unwrap());
+    let mut body = booking_body(slots[nth]["slot_id"].as_i64().expect("slot id"));
     body["citizen"] = json!({ "name": name, "phone": phone });
     let response = app.post_booking(&body).await;
     assert_eq!(response.status(), StatusCode::CREATED, "booking for {name}");
-    response.json().await.unwrap()
+    response.json().await.expect("json")
 }
 
 /// The ids of the bookings `q` finds, in the order listed.
