@@ -294,4 +294,16 @@ mod tests {
         assert!(!secure([0, 0, 0, 0], None, Some(false)), "explicitly off");
         assert!(secure([127, 0, 0, 1], None, Some(true)), "explicitly on");
     }
+
+    #[test]
+    fn links_use_the_public_url_or_a_plausible_host() {
+        let mut settings = Settings::for_tests("sqlite::memory:");
+        settings.public_url = None;
+        assert_eq!(settings.link_base(Some("127.0.0.1:3000")), "http://127.0.0.1:3000");
+        assert_eq!(settings.link_base(Some("[::1]:3000")), "http://[::1]:3000");
+        assert_eq!(settings.link_base(Some("evil.example/x?y")), "", "not a host");
+        assert_eq!(settings.link_base(None), "");
+        settings.public_url = Some("https://termine.hannover.example/".into());
+        assert_eq!(settings.link_base(Some("other.example")), "https://termine.hannover.example");
+    }
 }
