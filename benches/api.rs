@@ -30,6 +30,7 @@ use terminbuch::config::Settings;
 use terminbuch::domain::access::Role;
 use terminbuch::domain::holidays::HolidayCalendar;
 use terminbuch::domain::reference::{ALPHABET, LENGTH};
+use terminbuch::domain::search::SearchKeys;
 use terminbuch::domain::time::local_date;
 use terminbuch::services::{auth, schedule as schedule_service};
 use terminbuch::startup::{Application, Dependencies, bootstrap};
@@ -488,6 +489,9 @@ fn booking_row(
     n: u64,
 ) -> booking::ActiveModel {
     let (slot_id, counsellor_id, starts_at, ends_at) = slot;
+    let name = format!("Citizen {n}");
+    let phone = format!("0511 {:06}", n % 1_000_000);
+    let keys = SearchKeys::of(&name, Some(&phone));
     booking::ActiveModel {
         id: Set(id),
         reference: Set(reference),
@@ -498,9 +502,9 @@ fn booking_row(
         ends_at: Set(ends_at),
         status: Set(status),
         channel: Set(if n.is_multiple_of(4) { Channel::WalkIn } else { Channel::Phone }),
-        citizen_name: Set(format!("Citizen {n}")),
+        citizen_name: Set(name),
         citizen_email: Set(None),
-        citizen_phone: Set(Some(format!("0511 {:06}", n % 1_000_000))),
+        citizen_phone: Set(Some(phone)),
         citizen_language: Set(language.to_owned()),
         interpreter_language: Set(None),
         accessibility_needs: Set(None),
@@ -513,6 +517,8 @@ fn booking_row(
         created_by: Set(Some(fixture.admin_id)),
         updated_at: Set(created_at),
         updated_by: Set(Some(fixture.admin_id)),
+        search_name: Set(keys.name),
+        search_phone: Set(keys.phone),
     }
 }
 
@@ -919,6 +925,8 @@ async fn baseline_bookings(
             ensure!(taken.rows_affected == 1, "slot {} was not free", slot.id);
             let id = Uuid::now_v7();
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            // The columns the service writes, search keys included.
+            let keys = SearchKeys::of("Bench Citizen", Some("0511 123456"));
             let row = booking::ActiveModel {
                 id: Set(id),
                 reference: Set(reference(n)),
@@ -944,6 +952,8 @@ async fn baseline_bookings(
                 created_by: Set(Some(actor)),
                 updated_at: Set(now),
                 updated_by: Set(Some(actor)),
+                search_name: Set(keys.name),
+                search_phone: Set(keys.phone),
             };
             booking::Entity::insert(row).exec_without_returning(&txn).await?;
             let event = event_row(id, now, actor, (slot.id, slot.starts_at, slot.ends_at));

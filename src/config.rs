@@ -263,6 +263,23 @@ impl Settings {
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
     }
+
+    /// The base of links given out for use elsewhere (a calendar subscription): the public URL
+    /// without a trailing `/`, or without one `http://` and the `Host` the request was sent to
+    /// (only if it looks like a host name or address with a port), or nothing (a path only).
+    pub fn link_base(&self, request_host: Option<&str>) -> String {
+        match (&self.public_url, request_host) {
+            (Some(url), _) => url.trim_end_matches('/').to_owned(),
+            (None, Some(host))
+                if !host.is_empty()
+                    && host.len() <= 255
+                    && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)) =>
+            {
+                format!("http://{host}")
+            }
+            (None, _) => String::new(),
+        }
+    }
 }
 
 fn parse_mailbox_from(value: &str) -> Result<Mailbox, String> {
@@ -319,5 +336,17 @@ mod tests {
         assert!(!secure([10, 0, 0, 5], Some("http://termine.intranet"), None), "a plain-http public URL");
         assert!(!secure([0, 0, 0, 0], None, Some(false)), "explicitly off");
         assert!(secure([127, 0, 0, 1], None, Some(true)), "explicitly on");
+    }
+
+    #[test]
+    fn links_use_the_public_url_or_a_plausible_host() {
+        let mut settings = Settings::for_tests("sqlite::memory:");
+        settings.public_url = None;
+        assert_eq!(settings.link_base(Some("127.0.0.1:3000")), "http://127.0.0.1:3000");
+        assert_eq!(settings.link_base(Some("[::1]:3000")), "http://[::1]:3000");
+        assert_eq!(settings.link_base(Some("evil.example/x?y")), "", "not a host");
+        assert_eq!(settings.link_base(None), "");
+        settings.public_url = Some("https://termine.hannover.example/".into());
+        assert_eq!(settings.link_base(Some("other.example")), "https://termine.hannover.example");
     }
 }

@@ -32,6 +32,10 @@ pub struct Model {
     pub created_by: Option<i32>,
     pub updated_at: DateTimeUtc,
     pub updated_by: Option<i32>,
+    /// The citizen's name folded for search (crate `fold`): both forms, `|`-separated.
+    pub search_name: String,
+    /// The citizen's phone number folded to its national digits, for search.
+    pub search_phone: Option<String>,
 }
 
 /// Lifecycle of a booking.

@@ -6,6 +6,8 @@ pub mod api_token;
 pub mod audit_event;
 pub mod booking;
 pub mod booking_event;
+pub mod calendar_feed;
+pub mod callback_request;
 pub mod closure;
 pub mod counselling_hours;
 pub mod location;

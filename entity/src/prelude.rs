@@ -5,6 +5,8 @@ pub use crate::api_token::Entity as ApiToken;
 pub use crate::audit_event::Entity as AuditEvent;
 pub use crate::booking::Entity as Booking;
 pub use crate::booking_event::Entity as BookingEvent;
+pub use crate::calendar_feed::Entity as CalendarFeed;
+pub use crate::callback_request::Entity as CallbackRequest;
 pub use crate::closure::Entity as Closure;
 pub use crate::counselling_hours::Entity as CounsellingHours;
 pub use crate::location::Entity as Location;

@@ -13,6 +13,9 @@ mod m20261124_000007_index_bookings_start;
 mod m20261202_100001_accounts;
 mod m20261202_160000_extend_audit_events;
 mod m20261202_160100_append_only_audit;
+mod m20261202_170001_add_booking_search_keys;
+mod m20261202_170002_create_callback_requests;
+mod m20261202_170003_create_calendar_feeds;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -31,6 +34,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_100001_accounts::Migration),
             Box::new(m20261202_160000_extend_audit_events::Migration),
             Box::new(m20261202_160100_append_only_audit::Migration),
+            Box::new(m20261202_170001_add_booking_search_keys::Migration),
+            Box::new(m20261202_170002_create_callback_requests::Migration),
+            Box::new(m20261202_170003_create_calendar_feeds::Migration),
         ]
     }
 }

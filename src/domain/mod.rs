@@ -6,6 +6,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod booking;
+pub mod callback;
 pub mod holidays;
 pub mod outbox;
 pub mod password;
@@ -13,6 +14,7 @@ pub mod records;
 pub mod reference;
 pub mod schedule;
 pub mod statistics;
+pub mod search;
 pub mod time;
 
 mod error;

@@ -39,6 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::me::router())
         .merge(routes::audit::router())
         .merge(routes::statistics::router())
+        .merge(routes::callbacks::router())
+        .merge(routes::calendar::router())
         .split_for_parts();
     openapi::complete(&mut openapi);
     api.merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))

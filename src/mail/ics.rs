@@ -82,9 +82,14 @@ pub fn calendar(invite: &Invite<'_>) -> String {
     }
     let mut calendar = Calendar::new();
     calendar.append_property(Property::new("METHOD", invite.method.as_str())).push(event.done());
-    let text = calendar.done().to_string();
-    // icalendar writes no VTIMEZONE; calendar clients want one for TZID: derived from the zone.
-    let zone = super::vtimezone::vtimezone(invite.tz, invite.starts_at, invite.ends_at);
+    with_vtimezone(calendar.done().to_string(), invite.tz, invite.starts_at, invite.ends_at)
+}
+
+/// Adds the VTIMEZONE of `tz` (derived from the zone's changes around `[from, to]`) before the
+/// first event of an icalendar text: icalendar writes none, and calendar clients (and RFC 5545)
+/// want one for every TZID.
+pub fn with_vtimezone(text: String, tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> String {
+    let zone = super::vtimezone::vtimezone(tz, from, to);
     text.replacen("BEGIN:VEVENT", &format!("{zone}BEGIN:VEVENT"), 1)
 }
 

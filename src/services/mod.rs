@@ -7,6 +7,8 @@ pub mod auth;
 pub mod availability;
 pub mod bookings;
 pub(crate) mod csv;
+pub mod calendar_feed;
+pub mod callbacks;
 pub mod desk;
 pub mod directory;
 pub mod emails;

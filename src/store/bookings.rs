@@ -5,17 +5,19 @@ use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
 use entity::outbox_message::{self, MailKind as KindRow};
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, ExprTrait, Func, LikeExpr, PostgresQueryBuilder, Query, SqliteQueryBuilder, WithClause,
+    CommonTableExpression, Expr, ExprTrait, PostgresQueryBuilder, Query, SqliteQueryBuilder, WithClause,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement, UpdateMany,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, UpdateMany,
 };
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
 use crate::domain::records::{Booking, BookingEvent, Slot};
+use crate::domain::search::{SearchKeys, SearchQuery};
+use crate::store::booking_search;
 
 /// Filters of a booking list; `unit_ids` is always set (the units the caller may see).
 #[derive(Debug, Clone, Default)]
@@ -25,7 +27,8 @@ pub struct BookingFilter {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub status: Option<BookingStatus>,
-    /// Matches the reference, or a part of the citizen's name or phone.
+    /// Matches the reference, or a part of the citizen's name or phone number as people spell
+    /// them (`domain::search`); cancelled bookings come after the others.
     pub search: Option<String>,
     pub limit: u64,
 }
@@ -64,6 +67,7 @@ pub async fn insert_created<C: ConnectionTrait>(
 }
 
 fn booking_row(booking: &Booking) -> booking::ActiveModel {
+    let keys = SearchKeys::of(&booking.citizen.name, booking.citizen.phone.as_deref());
     booking::ActiveModel {
         id: Set(booking.id),
         reference: Set(booking.reference.clone()),
@@ -89,6 +93,8 @@ fn booking_row(booking: &Booking) -> booking::ActiveModel {
         created_by: Set(booking.created_by),
         updated_at: Set(booking.updated_at),
         updated_by: Set(booking.updated_by),
+        search_name: Set(keys.name),
+        search_phone: Set(keys.phone),
     }
 }
 
@@ -124,15 +130,9 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
         query = query.filter(booking::Column::Status.eq(status_row(status)));
     }
     if let Some(search) = &filter.search {
-        let pattern = contains_pattern(search);
-        let mut any = Condition::any()
-            .add(lower(booking::Column::CitizenName).like(pattern.clone()))
-            .add(lower(booking::Column::CitizenPhone).like(pattern));
-        let compact: String = search.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-        if !compact.is_empty() {
-            any = any.add(booking::Column::Reference.eq(compact.to_ascii_uppercase()));
-        }
-        query = query.filter(any);
+        // A text that is no search (only punctuation, too long) finds nothing.
+        let Ok(search) = SearchQuery::parse(search) else { return Ok(Vec::new()) };
+        query = query.filter(booking_search::condition(&search)).order_by(booking_search::cancelled_last(), Order::Asc);
     }
     let rows = query
         .order_by_asc(booking::Column::StartsAt)
@@ -141,26 +141,6 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
         .all(db)
         .await?;
     Ok(rows.into_iter().map(booking_record).collect())
-}
-
-/// `LOWER(column)`: searches ignore case on both engines (PostgreSQL's `LIKE` does not; SQLite's
-/// `LOWER` folds ASCII letters only, so "ÜNAL" finds "Ünal" on PostgreSQL alone).
-fn lower(column: booking::Column) -> Expr {
-    Expr::expr(Func::lower(Expr::col(column)))
-}
-
-/// `%text%` in lower case, with `LIKE`'s wildcards in `text` escaped (`\` is the escape).
-fn contains_pattern(text: &str) -> LikeExpr {
-    let mut escaped = String::with_capacity(text.len() + 2);
-    escaped.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            escaped.push('\\');
-        }
-        escaped.push(c);
-    }
-    escaped.push('%');
-    LikeExpr::new(escaped).escape('\\')
 }
 
 /// Sets the status (and reason, for cancellations) and who changed it, provided the booking is

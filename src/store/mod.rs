@@ -1,7 +1,10 @@
 //! sea-orm queries and row ↔ record conversion; the only user of the `entity` crate.
 
 pub mod audit;
+pub mod booking_search;
 pub mod bookings;
+pub mod calendar_feeds;
+pub mod callbacks;
 pub mod directory;
 mod error;
 pub mod monitoring;

@@ -8,6 +8,8 @@ mod auth;
 mod book;
 mod bookings;
 mod charts;
+mod calendar;
+mod callbacks;
 mod error;
 mod format;
 mod forms;
@@ -20,6 +22,7 @@ mod statistics;
 mod texts;
 mod texts_accounts;
 mod texts_audit;
+mod texts_desk;
 pub mod views;
 
 use axum::Router;
@@ -61,7 +64,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(lists::router())
         .merge(audit::router())
         .merge(statistics::router())
+        .merge(callbacks::router())
+        .merge(calendar::router())
         .layer(sessions)
+        .merge(calendar::feed_router())
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

@@ -10,8 +10,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("keys.title", "Tastenkürzel", "Keyboard shortcuts"),
     (
         "keys.text",
-        "Alt + B: Termin buchen · Alt + N: nächsten freien Termin wählen (auf der Seite „Termin buchen“). In Firefox: Alt + Umschalt + Taste.",
-        "Alt + B: book appointment · Alt + N: choose the next free slot (on the booking page). In Firefox: Alt + Shift + key.",
+        "Alt + B: Termin buchen · Alt + S: Termin suchen · Alt + N: nächsten freien Termin wählen (auf der Seite „Termin buchen“). In Firefox: Alt + Umschalt + Taste.",
+        "Alt + B: book appointment · Alt + S: find appointment · Alt + N: choose the next free slot (on the booking page). In Firefox: Alt + Shift + key.",
     ),
     ("saved", "Gespeichert.", "Saved."),
     ("deleted", "Gelöscht.", "Deleted."),

@@ -135,6 +135,14 @@ impl Browser {
         self.wait_for_new_page().await;
     }
 
+    /// Sends `keys` (e.g. an access key with Alt) to the focused element and waits for the page
+    /// they open.
+    pub async fn navigate_by_keys(&self, keys: &str) {
+        self.mark_page().await;
+        self.press(keys).await;
+        self.wait_for_new_page().await;
+    }
+
     /// Runs `script` (which navigates, e.g. submits a form) and waits for the new page.
     pub async fn navigate_by_script(&self, script: &str) {
         self.mark_page().await;
@@ -211,6 +219,36 @@ impl Browser {
             self.path().await,
             serde_json::to_string_pretty(&Value::Array(list)).unwrap_or_default()
         );
+    }
+
+    /// Runs axe-core at 1280 px and again at 320 px width (where tables may scroll sideways and
+    /// layouts change), and checks the page does not scroll sideways at 320 px.
+    pub async fn assert_accessible_at_both_widths(&self, state: &str) {
+        self.assert_accessible(&format!("{state}, 1280 px")).await;
+        self.client.set_window_size(320, 800).await.expect("resize");
+        let measure = "return [window.innerWidth, document.documentElement.scrollWidth]";
+        let mut measured = Value::Null;
+        // The resize reaches the page a moment after the command returns: wait for it (5 s).
+        for _ in 0..100 {
+            measured = self.client.execute(measure, vec![]).await.expect("measure");
+            if measured[0].as_i64().is_some_and(|width| width <= 320) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (width, content) = (measured[0].as_i64().unwrap_or(0), measured[1].as_i64().unwrap_or(i64::MAX));
+        assert!(width <= 320, "the window did not shrink to 320 px (it is {width} px)");
+        assert!(content <= width + 1, "page scrolls sideways at 320 px ({content} px wide): {}", self.path().await);
+        self.assert_accessible(&format!("{state}, 320 px")).await;
+        self.client.set_window_size(1280, 900).await.expect("resize back");
+        for _ in 0..100 {
+            let width = self.client.execute("return window.innerWidth", vec![]).await.expect("measure");
+            if width.as_i64().is_some_and(|width| width > 1000) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the window did not grow back to 1280 px");
     }
 
     /// Checks the page at 320 px width too (no horizontal scrolling of the page).

@@ -205,21 +205,20 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     log_in_as(&app, &browser, ADMIN).await;
 
     follow(&browser, "nav-units", "Stellen").await;
-    browser.assert_accessible("units, list and empty form").await;
-    browser.assert_fits_320().await;
+    browser.assert_accessible_at_both_widths("units, list and empty form").await;
     press_button(&browser, "unit-save").await;
     wait_text(&browser, "#error-summary", "Bitte").await;
-    browser.assert_accessible("units, error").await;
+    browser.assert_accessible_at_both_widths("units, error").await;
     browser.type_into("unit-name", "Stelle für Tests").await;
     browser.type_into("unit-short", "Tests").await;
     browser.type_into("unit-slug", "tests").await;
     browser.type_into("unit-phone", "0511 168-00000").await;
     browser.type_into("unit-email", "tests@example.org").await;
-    browser.assert_accessible("units, filled").await;
+    browser.assert_accessible_at_both_widths("units, filled").await;
     press_button(&browser, "unit-save").await;
     wait_text(&browser, "#saved", "angelegt").await;
     wait_text(&browser, "#units", "Stelle für Tests").await;
-    browser.assert_accessible("units, success").await;
+    browser.assert_accessible_at_both_widths("units, success").await;
 
     // The new unit has no hours, absences or closures yet.
     browser.goto(&format!("{}/hours?unit=tests", app.address)).await;
@@ -229,20 +228,20 @@ async fn an_admin_adds_a_unit_and_a_staff_member_and_sees_the_password_once() {
     browser.assert_accessible("week of a new unit, empty").await;
 
     follow(&browser, "nav-staff", "Mitarbeitende").await;
-    browser.assert_accessible("staff, list and empty form").await;
+    browser.assert_accessible_at_both_widths("staff, list and empty form").await;
     press_button(&browser, "staff-save").await;
     wait_text(&browser, "#error-summary", "Bitte").await;
-    browser.assert_accessible("staff, error").await;
+    browser.assert_accessible_at_both_widths("staff, error").await;
     browser.type_into("staff-name", "Neue Beraterin").await;
     browser.type_into("staff-login", "neu.beraterin").await;
     browser.set_value("staff-unit", "tests").await;
-    browser.assert_accessible("staff, filled").await;
+    browser.assert_accessible_at_both_widths("staff, filled").await;
     press_button(&browser, "staff-save").await;
     wait_text(&browser, "#saved", "Passwort").await;
     let password = browser.text_of("#new-password").await;
     assert!(password.len() >= 10, "{password}");
     wait_text(&browser, "#staff", "Neue Beraterin").await;
-    browser.assert_accessible("staff, success with password").await;
+    browser.assert_accessible_at_both_widths("staff, success with password").await;
     browser.goto(&format!("{}/admin/staff", app.address)).await;
     assert!(!browser.source().await.contains(&password), "the password is shown only once");
 }
@@ -264,12 +263,12 @@ async fn the_lead_and_admin_pages_in_english_pass_axe_core_too() {
         wait_text(&browser, "h1", heading).await;
         let lang = browser.client.find(fantoccini::Locator::Css("html")).await.expect("html").attr("lang").await;
         assert_eq!(lang.expect("attr").as_deref(), Some("en"), "{path}");
-        browser.assert_accessible(&format!("{path}, English")).await;
+        browser.assert_accessible_at_both_widths(&format!("{path}, English")).await;
     }
     browser.goto(&format!("{}/admin/units", app.address)).await;
     press_button(&browser, "unit-save").await;
     wait_text(&browser, "#error-summary", "Please").await;
-    browser.assert_accessible("units, error, English").await;
+    browser.assert_accessible_at_both_widths("units, error, English").await;
     browser.goto(&format!("{}/hours?unit=ads", app.address)).await;
     press_button(&browser, "absence-save").await;
     wait_text(&browser, "#error-summary", "Please").await;

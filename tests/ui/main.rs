@@ -13,3 +13,4 @@ mod lead_http;
 #[path = "../api/test_db.rs"]
 #[allow(dead_code)] // the API tests use all of it, these tests only `create`
 mod test_db;
+mod phone_desk;

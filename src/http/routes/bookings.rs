@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use crate::domain::booking::{BookingStatus, Channel, Citizen, Outcome};
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::reference::Reference;
+use crate::domain::search::MAX_QUERY_CHARS;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -268,7 +269,10 @@ pub struct BookingListParams {
     pub to: Option<String>,
     pub counsellor: Option<i32>,
     pub status: Option<BookingStatus>,
-    /// Reference, or part of the citizen's name or phone number.
+    /// Reference (with or without dash), or part of the citizen's name (case, accents and
+    /// special letters ignored: "yilmaz" finds "Yılmaz", "Mueller" finds "Müller") or phone
+    /// number (digits only; spaces, dashes, `+49` and the leading 0 ignored); cancelled bookings
+    /// come last. At most 200 characters.
     pub q: Option<String>,
     /// At most this many (default 100, at most 1000).
     pub limit: Option<u64>,
@@ -291,6 +295,9 @@ async fn list_bookings(
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 1000"));
+    }
+    if params.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
+        return Err(ApiError::field("q", format!("at most {MAX_QUERY_CHARS} characters")));
     }
     let filter = BookingFilter {
         from,

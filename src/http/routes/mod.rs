@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod bookings;
+pub mod calendar;
+pub mod callbacks;
 pub mod emails;
 pub mod health;
 pub mod hours;

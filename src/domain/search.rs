@@ -1,0 +1,118 @@
+//! Finding a booking as people spell it: what a search text means, and the keys stored beside a
+//! citizen's name and phone number so that both engines match them alike (crate `fold`).
+
+use super::reference::Reference;
+
+/// Longest search text, in characters.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+/// Why a search text is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SearchError {
+    #[error("the search text may have at most {MAX_QUERY_CHARS} characters")]
+    TooLong,
+    #[error("the search text has no letters or digits")]
+    Empty,
+}
+
+/// The stored search keys of a citizen's name and phone number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchKeys {
+    pub name: String,
+    pub phone: Option<String>,
+}
+
+impl SearchKeys {
+    /// The keys of a name and an optional phone number.
+    pub fn of(name: &str, phone: Option<&str>) -> Self {
+        Self { name: fold::name_key(name), phone: phone.and_then(fold::phone_key) }
+    }
+
+    /// The keys of erased personal data: they match no search.
+    pub fn cleared() -> Self {
+        Self { name: String::new(), phone: None }
+    }
+}
+
+/// A search text, read once: a phone number (only digits and `+ ( ) / . -`) matches on its
+/// digits, anything else on the forms of a name; either may also be a reference, with or
+/// without its dash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    name_forms: Vec<String>,
+    phone_digits: Option<String>,
+    reference: Option<String>,
+}
+
+impl SearchQuery {
+    /// Reads what staff typed into a search field.
+    ///
+    /// # Errors
+    /// `TooLong` past [`MAX_QUERY_CHARS`], `Empty` without letters or digits.
+    pub fn parse(text: &str) -> Result<Self, SearchError> {
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::TooLong);
+        }
+        let phone_like = text.chars().any(|c| c.is_ascii_digit())
+            && text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || "+()/.-".contains(c));
+        let (name_forms, phone_digits) =
+            if phone_like { (Vec::new(), fold::phone_key(text)) } else { (fold::name_forms(text), None) };
+        let reference = Reference::parse(text).ok().map(|r| r.as_str().to_owned());
+        if name_forms.is_empty() && phone_digits.is_none() && reference.is_none() {
+            return Err(SearchError::Empty);
+        }
+        Ok(Self { name_forms, phone_digits, reference })
+    }
+
+    /// The folded forms a stored name key must contain one of (empty for a phone number).
+    pub fn name_forms(&self) -> &[String] {
+        &self.name_forms
+    }
+
+    /// The folded digits a stored phone key must contain.
+    pub fn phone_digits(&self) -> Option<&str> {
+        self.phone_digits.as_deref()
+    }
+
+    /// The stored form of a reference the text spells.
+    pub fn reference(&self) -> Option<&str> {
+        self.reference.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_search_digits_and_names_search_forms() {
+        let phone = SearchQuery::parse("+49 511 98-76-54").expect("a phone number");
+        assert_eq!(phone.phone_digits(), Some("511987654"));
+        assert!(phone.name_forms().is_empty());
+        let name = SearchQuery::parse("Müller").expect("a name");
+        assert_eq!(name.name_forms(), ["muller", "mueller"]);
+        assert_eq!(name.phone_digits(), None);
+    }
+
+    #[test]
+    fn references_are_read_with_or_without_dash() {
+        for text in ["ACDE-FGH3", "acdefgh3", "acde fgh3"] {
+            assert_eq!(SearchQuery::parse(text).expect("valid").reference(), Some("ACDEFGH3"), "{text}");
+        }
+        assert_eq!(SearchQuery::parse("Yılmaz").expect("valid").reference(), None);
+    }
+
+    #[test]
+    fn empty_and_overlong_texts_are_refused() {
+        assert_eq!(SearchQuery::parse(" -- "), Err(SearchError::Empty));
+        assert_eq!(SearchQuery::parse(&"a".repeat(MAX_QUERY_CHARS + 1)), Err(SearchError::TooLong));
+        assert!(SearchQuery::parse(&"ä".repeat(MAX_QUERY_CHARS)).is_ok());
+    }
+
+    #[test]
+    fn keys_of_a_citizen_and_of_erased_data() {
+        let keys = SearchKeys::of("Ayşe Yılmaz", Some("0511 987654"));
+        assert_eq!(keys, SearchKeys { name: "ayse yilmaz".into(), phone: Some("511987654".into()) });
+        assert_eq!(SearchKeys::cleared().name, "");
+    }
+}

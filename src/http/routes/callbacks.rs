@@ -1,0 +1,277 @@
+//! The callback list (Rückrufliste) of a unit: put a caller on it, see which entries can be
+//! called back ("Rückruf möglich"), book the offered slot for them, take them off the list.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use garde::Validate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
+use crate::domain::reference::Reference;
+use crate::http::dto::{CounsellorRef, local, parse_date};
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::services::callbacks::{self, Entry};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_callbacks, create_callback))
+        .routes(routes!(get_callback, withdraw_callback))
+        .routes(routes!(book_callback))
+}
+
+/// The caller: name (or pseudonym), phone number to call back, language.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CallerInput {
+    #[garde(length(chars, min = 1, max = 200))]
+    pub name: String,
+    #[garde(pattern(r"^[0-9+()/ .-]{3,40}$"))]
+    pub phone: String,
+    /// ISO 639-1 (default `de`).
+    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
+    pub language: Option<String>,
+}
+
+/// What the caller waits for; every part optional.
+#[derive(Deserialize, Serialize, Validate, ToSchema, Default)]
+pub struct WishBody {
+    /// A counsellor's staff id.
+    #[garde(skip)]
+    pub counsellor: Option<i32>,
+    /// Counselling in this language (ISO 639-1).
+    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
+    pub language: Option<String>,
+    #[garde(skip)]
+    pub time_of_day: Option<TimeOfDay>,
+    /// A time before this local day `YYYY-MM-DD` (an earlier appointment).
+    #[garde(skip)]
+    pub before: Option<String>,
+}
+
+/// A caller to put on the list.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct CreateCallbackRequest {
+    #[garde(dive)]
+    pub citizen: CallerInput,
+    #[garde(dive)]
+    #[serde(default)]
+    pub wish: WishBody,
+    /// Last local day `YYYY-MM-DD` the caller waits (at most a year ahead).
+    #[garde(skip)]
+    pub until: String,
+    #[garde(inner(length(chars, max = 500)))]
+    pub note: Option<String>,
+}
+
+/// A slot offered to an entry.
+#[derive(Serialize, ToSchema)]
+pub struct OfferResponse {
+    pub slot_id: i32,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub counsellor: CounsellorRef,
+}
+
+/// The caller as entered.
+#[derive(Serialize, ToSchema)]
+pub struct CallerResponse {
+    pub name: String,
+    pub phone: String,
+    pub language: String,
+}
+
+/// An entry of the callback list.
+#[derive(Serialize, ToSchema)]
+pub struct CallbackResponse {
+    pub id: i32,
+    pub unit_id: i32,
+    pub status: CallbackStatus,
+    pub citizen: CallerResponse,
+    pub wish: WishBody,
+    pub until: NaiveDate,
+    pub note: Option<String>,
+    /// "Rückruf möglich": a free slot matches the wish now.
+    pub callback_possible: bool,
+    pub offer: Option<OfferResponse>,
+    /// Since when the offered slot has been marked.
+    pub offered_at: Option<DateTime<FixedOffset>>,
+    /// The booking made for the caller.
+    pub booking_id: Option<uuid::Uuid>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
+    let Entry { request: r, offer } = entry;
+    let offer = offer.map(|free| OfferResponse {
+        slot_id: free.slot.id,
+        starts_at: local(free.slot.starts_at, tz),
+        ends_at: local(free.slot.ends_at, tz),
+        counsellor: CounsellorRef::from(&free.counsellor),
+    });
+    CallbackResponse {
+        id: r.id,
+        unit_id: r.unit_id,
+        status: r.status,
+        citizen: CallerResponse { name: r.citizen_name, phone: r.citizen_phone, language: r.citizen_language },
+        wish: WishBody {
+            counsellor: r.wish.counsellor_id,
+            language: r.wish.language,
+            time_of_day: r.wish.time_of_day,
+            before: r.wish.before.map(|d| d.to_string()),
+        },
+        until: r.until,
+        note: r.note,
+        callback_possible: offer.is_some(),
+        offer,
+        offered_at: r.offered_at.map(|at| local(at, tz)),
+        booking_id: r.booking_id,
+        created_at: local(r.created_at, tz),
+        updated_at: local(r.updated_at, tz),
+    }
+}
+
+fn closed_response(request: CallbackRequest, tz: chrono_tz::Tz) -> CallbackResponse {
+    callback_response(Entry { request, offer: None }, tz)
+}
+
+/// Which entries to list.
+#[derive(Deserialize, IntoParams)]
+pub struct CallbackListParams {
+    /// `open` (default): waiting, marked when a slot matches; `closed`: booked, withdrawn, expired.
+    pub state: Option<ListState>,
+}
+
+/// Open or closed entries.
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum ListState {
+    Open,
+    Closed,
+}
+
+/// The unit's callback list, oldest first; open entries are marked with a matching free slot.
+#[utoipa::path(get, path = "/api/v1/units/{unit}/callbacks", tag = "callbacks", security(("bearer" = [])),
+    params(("unit" = String, Path, description = "Unit slug or id"), CallbackListParams),
+    responses((status = 200, body = Vec<CallbackResponse>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+async fn list_callbacks(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiQuery(params): ApiQuery<CallbackListParams>,
+) -> ApiResult<Json<Vec<CallbackResponse>>> {
+    let (unit, tz) = (state.unit(&unit).await?, state.settings.time_zone);
+    let out = match params.state.unwrap_or(ListState::Open) {
+        ListState::Open => {
+            callbacks::list(state.book(), &actor, &unit).await?.into_iter().map(|e| callback_response(e, tz)).collect()
+        }
+        ListState::Closed => {
+            callbacks::closed(state.book(), &actor, &unit).await?.into_iter().map(|r| closed_response(r, tz)).collect()
+        }
+    };
+    Ok(Json(out))
+}
+
+/// Puts a caller on the unit's callback list.
+#[utoipa::path(post, path = "/api/v1/units/{unit}/callbacks", tag = "callbacks", security(("bearer" = [])),
+    params(("unit" = String, Path, description = "Unit slug or id")), request_body = CreateCallbackRequest,
+    responses((status = 201, body = CallbackResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_callback(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiJson(body): ApiJson<CreateCallbackRequest>,
+) -> ApiResult<(StatusCode, Json<CallbackResponse>)> {
+    body.validate()?;
+    let unit = state.unit(&unit).await?;
+    let new = NewCallback {
+        unit_id: unit.id,
+        citizen_name: body.citizen.name.trim().to_owned(),
+        citizen_phone: body.citizen.phone.trim().to_owned(),
+        citizen_language: body.citizen.language.unwrap_or_else(|| "de".to_owned()),
+        wish: Wish {
+            counsellor_id: body.wish.counsellor,
+            language: body.wish.language,
+            time_of_day: body.wish.time_of_day,
+            before: body.wish.before.as_deref().map(|d| parse_date("wish.before", d)).transpose()?,
+        },
+        until: parse_date("until", &body.until)?,
+        note: body.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+    };
+    let entry = callbacks::add(state.book(), &actor, &unit, new).await?;
+    Ok((StatusCode::CREATED, Json(callback_response(entry, state.settings.time_zone))))
+}
+
+/// One entry of a callback list.
+#[utoipa::path(get, path = "/api/v1/callbacks/{id}", tag = "callbacks", security(("bearer" = [])),
+    params(("id" = i32, Path)), responses((status = 200, body = CallbackResponse), (status = 404, body = Problem)))]
+async fn get_callback(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<Json<CallbackResponse>> {
+    let entry = callbacks::get(state.book(), &actor, id).await?;
+    Ok(Json(callback_response(entry, state.settings.time_zone)))
+}
+
+/// Takes an open entry off the list (the caller no longer waits).
+#[utoipa::path(delete, path = "/api/v1/callbacks/{id}", tag = "callbacks", security(("bearer" = [])),
+    params(("id" = i32, Path)), responses((status = 200, body = CallbackResponse), (status = 409, body = Problem)))]
+async fn withdraw_callback(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<Json<CallbackResponse>> {
+    let request = callbacks::withdraw(state.book(), &actor, id).await?;
+    Ok(Json(closed_response(request, state.settings.time_zone)))
+}
+
+/// Which slot to book; without one, the slot the list offers.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct BookCallbackRequest {
+    pub slot_id: Option<i32>,
+}
+
+/// The booking made for a caller of the list.
+#[derive(Serialize, ToSchema)]
+pub struct BookedCallbackResponse {
+    pub callback_id: i32,
+    pub booking_id: uuid::Uuid,
+    /// To read out on the phone, e.g. `K7M4-Q9TX`.
+    pub reference: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub counsellor_id: i32,
+}
+
+/// Books the offered (or the given) slot for the caller, with every rule of a booking.
+#[utoipa::path(post, path = "/api/v1/callbacks/{id}/book", tag = "callbacks", security(("bearer" = [])),
+    params(("id" = i32, Path)), request_body = BookCallbackRequest,
+    responses((status = 201, body = BookedCallbackResponse), (status = 409, body = Problem, description = "no offer, slot taken, entry closed or busy")))]
+async fn book_callback(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(body): ApiJson<BookCallbackRequest>,
+) -> ApiResult<(StatusCode, Json<BookedCallbackResponse>)> {
+    let booking = callbacks::book(state.book(), &actor, id, body.slot_id).await?;
+    let tz = state.settings.time_zone;
+    let reference = Reference::parse(&booking.reference).map_or(booking.reference.clone(), |r| r.to_string());
+    Ok((
+        StatusCode::CREATED,
+        Json(BookedCallbackResponse {
+            callback_id: id,
+            booking_id: booking.id,
+            reference,
+            starts_at: local(booking.starts_at, tz),
+            ends_at: local(booking.ends_at, tz),
+            counsellor_id: booking.counsellor_id,
+        }),
+    ))
+}

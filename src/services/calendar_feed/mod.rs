@@ -1,0 +1,142 @@
+//! Counsellors' calendar subscriptions: a personal, revocable URL `/calendar/{secret}.ics` that
+//! calendar programs poll. It lists the owner's appointments of the past 2 and the next 12 weeks
+//! with reference, unit and place, and nothing about the citizen. The secret is shown once and
+//! stored as a SHA-256 hash; a revoked secret, or one of a deactivated staff member, finds nothing.
+
+mod ics;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use chrono_tz::Tz;
+use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
+
+use super::ServiceError;
+use crate::clock::Clock;
+use crate::domain::access::Actor;
+use crate::domain::booking::BookingStatus;
+use crate::domain::reference::Reference;
+use crate::store::bookings::{self, BookingFilter};
+use crate::store::{self, calendar_feeds, directory};
+
+/// How far back the feed reaches.
+pub const PAST: TimeDelta = TimeDelta::weeks(2);
+/// How far ahead the feed reaches.
+pub const AHEAD: TimeDelta = TimeDelta::weeks(12);
+/// Characters of a feed's secret (about 225 bits from a 49-character alphabet).
+const SECRET_LENGTH: usize = 40;
+/// Longest secret looked up; anything longer is no secret of ours.
+const MAX_SECRET_LENGTH: usize = 64;
+/// Most appointments in one feed (a full-time counsellor has far fewer in 14 weeks).
+const MAX_ENTRIES: u64 = 1000;
+
+/// What the feed needs besides the secret.
+#[derive(Clone, Copy)]
+pub struct FeedDeps<'a> {
+    pub db: &'a DatabaseConnection,
+    pub clock: &'a Clock,
+    pub tz: Tz,
+    /// What the entries' UIDs end in (the domain of the service's sender address).
+    pub uid_domain: &'a str,
+}
+
+/// A subscription as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedStatus {
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// The path of the subscription with `secret`.
+pub fn feed_path(secret: &str) -> String {
+    format!("/calendar/{secret}.ics")
+}
+
+fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Creates the actor's subscription, replacing (and so revoking) an earlier one. Returns the
+/// secret of its URL: shown once, never stored.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn create(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<String, ServiceError> {
+    let secret = super::auth::random_secret(SECRET_LENGTH);
+    let txn = store::begin_write(db).await?;
+    calendar_feeds::replace(&txn, actor.staff_id(), secret_hash(&secret), clock.now()).await?;
+    txn.commit().await?;
+    tracing::info!("calendar subscription created");
+    Ok(secret)
+}
+
+/// Revokes the actor's subscription; returns whether there was one.
+///
+/// # Errors
+/// Database failures.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn revoke(db: &DatabaseConnection, actor: &Actor) -> Result<bool, ServiceError> {
+    let revoked = calendar_feeds::delete_for_staff(db, actor.staff_id()).await?;
+    tracing::info!(revoked, "calendar subscription revoked");
+    Ok(revoked)
+}
+
+/// The actor's subscription, if any.
+///
+/// # Errors
+/// Database failures.
+pub async fn status(db: &DatabaseConnection, actor: &Actor) -> Result<Option<FeedStatus>, ServiceError> {
+    let feed = calendar_feeds::of_staff(db, actor.staff_id()).await?;
+    Ok(feed.map(|f| FeedStatus { created_at: f.created_at, last_used_at: f.last_used_at }))
+}
+
+/// The iCalendar text of the subscription with `secret`, or `None` when no active staff member
+/// has that secret (never said which: unknown, revoked, deactivated all look alike).
+///
+/// # Errors
+/// Database failures.
+pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, ServiceError> {
+    if secret.is_empty() || secret.len() > MAX_SECRET_LENGTH {
+        return Ok(None);
+    }
+    let Some(feed) = calendar_feeds::find_by_hash(deps.db, &secret_hash(secret)).await? else {
+        return Ok(None);
+    };
+    let Some(owner) = directory::find_staff(deps.db, feed.staff_id).await?.filter(|s| s.active) else {
+        return Ok(None);
+    };
+    let now = deps.clock.now();
+    calendar_feeds::touch(deps.db, feed.id, now).await?;
+    let units = directory::list_units(deps.db, None).await?;
+    let filter = BookingFilter {
+        unit_ids: units.iter().map(|u| u.id).collect(),
+        counsellor_id: Some(owner.id),
+        from: Some(now - PAST),
+        to: Some(now + AHEAD),
+        limit: MAX_ENTRIES,
+        ..BookingFilter::default()
+    };
+    let mut entries = Vec::new();
+    for booking in bookings::list(deps.db, &filter).await? {
+        if booking.status == BookingStatus::Cancelled {
+            continue;
+        }
+        let Some(unit) = units.iter().find(|u| u.id == booking.unit_id) else { continue };
+        let place = match directory::find_location(deps.db, unit.location_id).await? {
+            Some(l) => format!("{}, {} {}, {}", l.street, l.postal_code, l.city, l.floor),
+            None => String::new(),
+        };
+        let reference = Reference::parse(&booking.reference).map_or(booking.reference.clone(), |r| r.to_string());
+        entries.push(ics::Entry {
+            uid: format!("{}@{}", booking.id, deps.uid_domain),
+            sequence: booking.sequence,
+            stamp: booking.updated_at,
+            starts_at: booking.starts_at,
+            ends_at: booking.ends_at,
+            reference,
+            unit: unit.name.clone(),
+            place,
+        });
+    }
+    Ok(Some(ics::render(&owner.display_name, deps.tz, &entries)))
+}

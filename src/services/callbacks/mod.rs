@@ -1,0 +1,193 @@
+//! The callback list (Rückrufliste) of a unit: callers waiting for an earlier time, another
+//! counsellor or a language not free now. The list marks an entry once a matching slot is free
+//! ("Rückruf möglich", see [`offers`]); one action books that slot for the caller through the
+//! normal booking service, so every rule of a booking holds. Entries expire after their last day
+//! and are personal data: [`erase_ended_before`] and [`erase`] serve retention and erasure.
+
+mod offers;
+
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use sea_orm::DatabaseConnection;
+
+use super::ServiceError;
+use super::bookings::{self, Book, NewBooking, Target, authorize};
+use crate::domain::access::{Actor, Role};
+use crate::domain::booking::{Channel, Citizen};
+use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS, NewCallback};
+use crate::domain::records::{Booking, Unit};
+use crate::domain::time::local_date;
+use crate::store::callbacks;
+use crate::store::{directory, slots};
+
+pub use offers::Entry;
+
+/// How long one desk may take to book an entry before another may try.
+const CLAIM: TimeDelta = TimeDelta::seconds(60);
+
+/// Puts a caller on the unit's list.
+///
+/// # Errors
+/// `Forbidden` (recorded), `Invalid` for a last day in the past or more than a year ahead, a wished
+/// date not after today, or a counsellor who does not counsel in the unit.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id(), unit = unit.id))]
+pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -> Result<Entry, ServiceError> {
+    authorize(deps, actor, unit.id, "callback.create", &format!("unit:{}", unit.id)).await?;
+    let today = local_date(deps.clock.now(), deps.tz);
+    let latest = today.checked_add_days(Days::new(MAX_WAIT_DAYS)).unwrap_or(NaiveDate::MAX);
+    if new.until < today || new.until > latest {
+        return Err(ServiceError::invalid("until", "must be between today and a year from now"));
+    }
+    if new.wish.before.is_some_and(|before| before <= today || before > latest) {
+        return Err(ServiceError::invalid("before", "must be after today and within a year"));
+    }
+    if let Some(counsellor_id) = new.wish.counsellor_id {
+        let member = directory::find_staff(deps.db, counsellor_id).await?;
+        if !member.is_some_and(|m| m.active && m.memberships.contains(&(unit.id, Role::Counsellor))) {
+            return Err(ServiceError::invalid("counsellor", "not a counsellor of this unit"));
+        }
+    }
+    let created =
+        callbacks::insert(deps.db, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now()).await?;
+    tracing::info!(callback = created.id, "caller put on the callback list");
+    let listed = offers::refresh(deps, unit).await?;
+    Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(Entry { request: created, offer: None }))
+}
+
+/// The unit's open entries, oldest first, each marked with a matching free slot if there is one.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn list(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Entry>, ServiceError> {
+    authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
+    offers::refresh(deps, unit).await
+}
+
+/// The unit's entries that are no longer open (booked, withdrawn, expired), oldest first.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<CallbackRequest>, ServiceError> {
+    authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
+    let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
+    Ok(callbacks::list(deps.db, unit.id, &ended).await?)
+}
+
+/// One entry, with its offer if it is open.
+///
+/// # Errors
+/// `NotFound`, `Forbidden` (recorded).
+pub async fn get(deps: Book<'_>, actor: &Actor, id: i32) -> Result<Entry, ServiceError> {
+    let request = visible(deps, actor, id, "callback.read").await?;
+    if request.status != CallbackStatus::Open {
+        return Ok(Entry { request, offer: None });
+    }
+    let unit = super::directory::find_unit(deps.db, &request.unit_id.to_string()).await?;
+    let listed = offers::refresh(deps, &unit).await?;
+    // Refreshing may have expired it.
+    match listed.into_iter().find(|e| e.request.id == id) {
+        Some(entry) => Ok(entry),
+        None => Ok(Entry { request: found(deps.db, id).await?, offer: None }),
+    }
+}
+
+/// Books a slot for the caller of an open entry: `slot_id`, or the slot the list offers. The
+/// booking goes through [`bookings::create`] (so every rule holds); the entry is claimed while
+/// that runs, so two desks cannot book twice for one caller, and closes as booked.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Conflict` (`invalid_status`, `no_offer`, `callback_busy`, and every
+/// refusal of a booking such as `slot_taken`), `Invalid` for a slot of another unit.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id(), callback = id))]
+pub async fn book(deps: Book<'_>, actor: &Actor, id: i32, slot_id: Option<i32>) -> Result<Booking, ServiceError> {
+    let entry = get(deps, actor, id).await?;
+    let request = entry.request;
+    if request.status != CallbackStatus::Open {
+        return Err(ServiceError::conflict("invalid_status", format!("the entry is {}", request.status.as_str())));
+    }
+    let slot_id = slot_id
+        .or(entry.offer.map(|free| free.slot.id))
+        .ok_or_else(|| ServiceError::conflict("no_offer", "no free slot matches the wish yet"))?;
+    let slot = slots::find(deps.db, slot_id).await?.ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))?;
+    if slot.unit_id != request.unit_id {
+        return Err(ServiceError::invalid("slot_id", "the slot belongs to another unit"));
+    }
+    let now = deps.clock.now();
+    if !callbacks::claim(deps.db, id, now, now + CLAIM).await? {
+        return Err(ServiceError::conflict("callback_busy", "someone is booking for this caller right now"));
+    }
+    let booked = bookings::create(deps, actor, booking_for(&request, slot_id)).await;
+    let booking = match booked {
+        Ok(booking) => booking,
+        Err(err) => {
+            callbacks::release(deps.db, id).await?;
+            return Err(err);
+        }
+    };
+    callbacks::close(deps.db, id, CallbackStatus::Booked, Some(booking.id), actor.staff_id(), deps.clock.now()).await?;
+    tracing::info!(booking = %booking.id, "callback booked");
+    Ok(booking)
+}
+
+fn booking_for(request: &CallbackRequest, slot_id: i32) -> NewBooking {
+    NewBooking {
+        target: Target::Slot(slot_id),
+        citizen: Citizen {
+            name: request.citizen_name.clone(),
+            email: None,
+            phone: Some(request.citizen_phone.clone()),
+            language: request.citizen_language.clone(),
+            interpreter_language: None,
+            accessibility_needs: None,
+            email_consent: false,
+        },
+        channel: Channel::Phone,
+        note: request.note.clone(),
+        override_reason: None,
+    }
+}
+
+/// Takes an open entry off the list (the caller no longer waits).
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
+pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: i32) -> Result<CallbackRequest, ServiceError> {
+    let request = visible(deps, actor, id, "callback.change").await?;
+    let closed =
+        callbacks::close(deps.db, id, CallbackStatus::Withdrawn, None, actor.staff_id(), deps.clock.now()).await?;
+    if !closed {
+        return Err(ServiceError::conflict("invalid_status", format!("the entry is {}", request.status.as_str())));
+    }
+    found(deps.db, id).await
+}
+
+/// Retention: deletes entries that ended (booked, withdrawn, expired) before `cutoff`, and open
+/// ones whose last day lies before it. Returns how many were deleted.
+///
+/// # Errors
+/// Database failures.
+pub async fn erase_ended_before(
+    db: &DatabaseConnection,
+    cutoff: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<u64, ServiceError> {
+    Ok(callbacks::delete_ended_before(db, cutoff, local_date(cutoff, tz)).await?)
+}
+
+/// Erasure on request: deletes the entries `ids`, whatever their state.
+///
+/// # Errors
+/// Database failures.
+pub async fn erase(db: &DatabaseConnection, ids: &[i32]) -> Result<u64, ServiceError> {
+    Ok(callbacks::delete(db, ids).await?)
+}
+
+async fn found(db: &DatabaseConnection, id: i32) -> Result<CallbackRequest, ServiceError> {
+    callbacks::find(db, id).await?.ok_or_else(|| ServiceError::not_found("callback_not_found", "callback entry"))
+}
+
+/// An entry the actor may see (any role in its unit).
+async fn visible(deps: Book<'_>, actor: &Actor, id: i32, action: &str) -> Result<CallbackRequest, ServiceError> {
+    let request = found(deps.db, id).await?;
+    authorize(deps, actor, request.unit_id, action, &format!("callback:{id}")).await?;
+    Ok(request)
+}

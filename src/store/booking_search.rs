@@ -1,0 +1,76 @@
+//! Search over bookings' stored search keys (see `domain::search`), and keeping the keys
+//! current when a citizen's name or phone number changes or is erased.
+
+use entity::booking::{self, BookingStatus as StatusRow};
+use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::search::{SearchKeys, SearchQuery};
+
+/// Bookings whose name key contains a form of the query, whose phone key contains its digits,
+/// or whose reference it spells. Keys and forms are lower-case ASCII letters, digits, spaces
+/// and `|`, so `LIKE` needs no escaping and compares alike on both engines.
+pub(super) fn condition(query: &SearchQuery) -> Condition {
+    let mut any = Condition::any();
+    for form in query.name_forms() {
+        any = any.add(booking::Column::SearchName.like(LikeExpr::new(format!("%{form}%"))));
+    }
+    if let Some(digits) = query.phone_digits() {
+        any = any.add(booking::Column::SearchPhone.like(LikeExpr::new(format!("%{digits}%"))));
+    }
+    if let Some(reference) = query.reference() {
+        any = any.add(booking::Column::Reference.eq(reference));
+    }
+    any
+}
+
+/// Sorts cancelled bookings after the others (live ones: booked, attended, no-show).
+pub(super) fn cancelled_last() -> Expr {
+    Expr::case(booking::Column::Status.eq(StatusRow::Cancelled), 1).finally(0).into()
+}
+
+/// Recomputes the search keys of the bookings `ids` from their stored name and phone number:
+/// call it in the same transaction after writing a citizen's name or phone by other means than
+/// creating a booking (which stores its keys itself).
+///
+/// # Errors
+/// Database failures.
+pub async fn refresh_search_keys<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        let rows: Vec<(Uuid, String, Option<String>)> = booking::Entity::find()
+            .select_only()
+            .columns([booking::Column::Id, booking::Column::CitizenName, booking::Column::CitizenPhone])
+            .filter(booking::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, name, phone) in rows {
+            set_keys(db, &[id], &SearchKeys::of(&name, phone.as_deref())).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Empties the search keys of the bookings `ids`: after their personal data is erased, no
+/// search finds them by name or phone (only by reference).
+///
+/// # Errors
+/// Database failures.
+pub async fn clear_search_keys<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<(), StoreError> {
+    for chunk in ids.chunks(500) {
+        set_keys(db, chunk, &SearchKeys::cleared()).await?;
+    }
+    Ok(())
+}
+
+async fn set_keys<C: ConnectionTrait>(db: &C, ids: &[Uuid], keys: &SearchKeys) -> Result<(), StoreError> {
+    booking::Entity::update_many()
+        .col_expr(booking::Column::SearchName, Expr::value(keys.name.clone()))
+        .col_expr(booking::Column::SearchPhone, Expr::value(keys.phone.clone()))
+        .filter(booking::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}

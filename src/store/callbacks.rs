@@ -1,0 +1,252 @@
+//! The callback list (Rückrufliste): entries, their offered slot, the claim of whoever books for
+//! them, and their removal for retention.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::callback_request::{self, CallbackStatus as StatusRow};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
+
+/// Inserts an open entry.
+///
+/// # Errors
+/// Database failures.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    new: NewCallback,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<CallbackRequest, StoreError> {
+    let row = callback_request::ActiveModel {
+        unit_id: Set(new.unit_id),
+        citizen_name: Set(new.citizen_name),
+        citizen_phone: Set(new.citizen_phone),
+        citizen_language: Set(new.citizen_language),
+        counsellor_id: Set(new.wish.counsellor_id),
+        language: Set(new.wish.language),
+        daypart: Set(new.wish.time_of_day.map(|part| part.as_str().to_owned())),
+        before_on: Set(new.wish.before),
+        until_on: Set(new.until),
+        note: Set(new.note),
+        status: Set(StatusRow::Open),
+        offered_slot_id: Set(None),
+        offered_at: Set(None),
+        claimed_until: Set(None),
+        booking_id: Set(None),
+        created_at: Set(now),
+        created_by: Set(Some(actor_id)),
+        updated_at: Set(now),
+        updated_by: Set(Some(actor_id)),
+        ..Default::default()
+    };
+    Ok(record(row.insert(db).await?))
+}
+
+/// # Errors
+/// Database failures.
+pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<CallbackRequest>, StoreError> {
+    Ok(callback_request::Entity::find_by_id(id).one(db).await?.map(record))
+}
+
+/// The unit's entries in one of `statuses`, oldest first (the order callers are served in).
+///
+/// # Errors
+/// Database failures.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    statuses: &[CallbackStatus],
+) -> Result<Vec<CallbackRequest>, StoreError> {
+    let rows = callback_request::Entity::find()
+        .filter(callback_request::Column::UnitId.eq(unit_id))
+        .filter(callback_request::Column::Status.is_in(statuses.iter().map(|s| status_row(*s))))
+        .order_by_asc(callback_request::Column::CreatedAt)
+        .order_by_asc(callback_request::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(record).collect())
+}
+
+/// Marks the unit's open entries whose last day is before `today` as expired (their offer goes).
+///
+/// # Errors
+/// Database failures.
+pub async fn expire<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let result = callback_request::Entity::update_many()
+        .col_expr(callback_request::Column::Status, Expr::value(StatusRow::Expired))
+        .col_expr(callback_request::Column::OfferedSlotId, Expr::value(Option::<i32>::None))
+        .col_expr(callback_request::Column::OfferedAt, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(callback_request::Column::UpdatedAt, Expr::value(now))
+        .filter(callback_request::Column::UnitId.eq(unit_id))
+        .filter(callback_request::Column::Status.eq(StatusRow::Open))
+        .filter(callback_request::Column::UntilOn.lt(today))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Sets (or with `None` clears) the slot offered to an open entry.
+///
+/// # Errors
+/// Database failures.
+pub async fn set_offer<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    offer: Option<(i32, DateTime<Utc>)>,
+) -> Result<(), StoreError> {
+    callback_request::Entity::update_many()
+        .col_expr(callback_request::Column::OfferedSlotId, Expr::value(offer.map(|o| o.0)))
+        .col_expr(callback_request::Column::OfferedAt, Expr::value(offer.map(|o| o.1)))
+        .filter(callback_request::Column::Id.eq(id))
+        .filter(callback_request::Column::Status.eq(StatusRow::Open))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Claims an open entry for booking until `until`, unless another claim is still running.
+/// Returns whether this caller got it.
+///
+/// # Errors
+/// Database failures.
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = callback_request::Entity::update_many()
+        .col_expr(callback_request::Column::ClaimedUntil, Expr::value(until))
+        .filter(callback_request::Column::Id.eq(id))
+        .filter(callback_request::Column::Status.eq(StatusRow::Open))
+        .filter(
+            Condition::any()
+                .add(callback_request::Column::ClaimedUntil.is_null())
+                .add(callback_request::Column::ClaimedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Ends a claim without booking.
+///
+/// # Errors
+/// Database failures.
+pub async fn release<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+    callback_request::Entity::update_many()
+        .col_expr(callback_request::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .filter(callback_request::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Closes an open entry: booked (with its booking), withdrawn or expired. Returns whether it was
+/// still open.
+///
+/// # Errors
+/// Database failures.
+pub async fn close<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    status: CallbackStatus,
+    booking_id: Option<Uuid>,
+    actor_id: i32,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let result = callback_request::Entity::update_many()
+        .col_expr(callback_request::Column::Status, Expr::value(status_row(status)))
+        .col_expr(callback_request::Column::BookingId, Expr::value(booking_id))
+        .col_expr(callback_request::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(callback_request::Column::UpdatedAt, Expr::value(now))
+        .col_expr(callback_request::Column::UpdatedBy, Expr::value(actor_id))
+        .filter(callback_request::Column::Id.eq(id))
+        .filter(callback_request::Column::Status.eq(StatusRow::Open))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Deletes entries that ended (booked, withdrawn, expired) before `cutoff`, and open ones whose
+/// last day is before `cutoff`'s day: the retention of the callback list. Returns how many.
+///
+/// # Errors
+/// Database failures.
+pub async fn delete_ended_before<C: ConnectionTrait>(
+    db: &C,
+    cutoff: DateTime<Utc>,
+    cutoff_day: NaiveDate,
+) -> Result<u64, StoreError> {
+    let ended = Condition::all()
+        .add(callback_request::Column::Status.ne(StatusRow::Open))
+        .add(callback_request::Column::UpdatedAt.lt(cutoff));
+    let result = callback_request::Entity::delete_many()
+        .filter(Condition::any().add(ended).add(callback_request::Column::UntilOn.lt(cutoff_day)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Deletes the entries `ids` (erasure on request).
+///
+/// # Errors
+/// Database failures.
+pub async fn delete<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<u64, StoreError> {
+    let result = callback_request::Entity::delete_many()
+        .filter(callback_request::Column::Id.is_in(ids.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+fn status_row(status: CallbackStatus) -> StatusRow {
+    match status {
+        CallbackStatus::Open => StatusRow::Open,
+        CallbackStatus::Booked => StatusRow::Booked,
+        CallbackStatus::Withdrawn => StatusRow::Withdrawn,
+        CallbackStatus::Expired => StatusRow::Expired,
+    }
+}
+
+fn record(row: callback_request::Model) -> CallbackRequest {
+    CallbackRequest {
+        id: row.id,
+        unit_id: row.unit_id,
+        citizen_name: row.citizen_name,
+        citizen_phone: row.citizen_phone,
+        citizen_language: row.citizen_language,
+        wish: Wish {
+            counsellor_id: row.counsellor_id,
+            language: row.language,
+            time_of_day: row.daypart.as_deref().and_then(TimeOfDay::parse),
+            before: row.before_on,
+        },
+        until: row.until_on,
+        note: row.note,
+        status: match row.status {
+            StatusRow::Open => CallbackStatus::Open,
+            StatusRow::Booked => CallbackStatus::Booked,
+            StatusRow::Withdrawn => CallbackStatus::Withdrawn,
+            StatusRow::Expired => CallbackStatus::Expired,
+        },
+        offered_slot_id: row.offered_slot_id,
+        offered_at: row.offered_at,
+        claimed_until: row.claimed_until,
+        booking_id: row.booking_id,
+        created_at: row.created_at,
+        created_by: row.created_by,
+        updated_at: row.updated_at,
+        updated_by: row.updated_by,
+    }
+}

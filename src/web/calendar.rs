@@ -1,0 +1,125 @@
+//! The counsellor's calendar subscription: a page to create (the address is shown once) and
+//! revoke it, and the feed itself, `/calendar/{secret}.ics`, fetched by calendar programs
+//! without a session.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::error::WebResult;
+use super::format;
+use super::page::{CsrfForm, Page, Staff};
+use crate::services::calendar_feed::{self, FeedDeps};
+use crate::state::AppState;
+
+/// The page of the logged-in staff member (behind the session layer).
+pub fn router() -> Router<AppState> {
+    Router::new().route("/me/calendar", get(show).post(change))
+}
+
+/// The feed, for calendar programs (no session, no cookie).
+pub fn feed_router() -> Router<AppState> {
+    Router::new().route("/calendar/{file}", get(feed))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/calendar.html")]
+struct CalendarPage {
+    p: Page,
+    active_since: Option<String>,
+    last_used: String,
+    /// The address, right after it was created (never again).
+    created_url: Option<String>,
+    revoked: bool,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ShowQuery {
+    revoked: String,
+}
+
+async fn show(State(state): State<AppState>, staff: Staff, Query(q): Query<ShowQuery>) -> WebResult<CalendarPage> {
+    let mut page = calendar_page(&state, staff).await?;
+    page.revoked = !q.revoked.is_empty();
+    Ok(page)
+}
+
+async fn calendar_page(state: &AppState, staff: Staff) -> WebResult<CalendarPage> {
+    let (lang, tz) = (staff.page.lang, state.settings.time_zone);
+    let status = calendar_feed::status(&state.db, &staff.actor).await?;
+    Ok(CalendarPage {
+        active_since: status.as_ref().map(|s| format::short(s.created_at, tz, lang)),
+        last_used: status
+            .and_then(|s| s.last_used_at)
+            .map_or_else(|| lang.t("cal.never").to_owned(), |at| format::short(at, tz, lang)),
+        p: staff.page.titled("cal.title"),
+        created_url: None,
+        revoked: false,
+    })
+}
+
+#[derive(Deserialize)]
+struct ChangeForm {
+    #[serde(default)]
+    action: String,
+}
+
+async fn change(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<ChangeForm>,
+) -> WebResult<Response> {
+    match form.action.as_str() {
+        "create" => {
+            let secret = calendar_feed::create(&state.db, &state.clock, &staff.actor).await?;
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let url = format!("{}{}", state.settings.link_base(host), calendar_feed::feed_path(&secret));
+            // Shown in this answer only: no redirect, so the secret is in no URL or history.
+            let mut page = calendar_page(&state, staff).await?;
+            page.created_url = Some(url);
+            Ok(page.into_response())
+        }
+        "revoke" => {
+            calendar_feed::revoke(&state.db, &staff.actor).await?;
+            Ok(Redirect::to("/me/calendar?revoked=1").into_response())
+        }
+        _ => Err(super::error::WebError::BadRequest),
+    }
+}
+
+/// `text/calendar` for a known secret of an active staff member; otherwise the same plain 404
+/// for every other case.
+async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let not_found = || (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "not found\n");
+    let Some(secret) = file.strip_suffix(".ics") else { return not_found().into_response() };
+    let deps = FeedDeps {
+        db: &state.db,
+        clock: &state.clock,
+        tz: state.settings.time_zone,
+        uid_domain: crate::mail::outbox::id_domain(&state.settings.mail.mail_from.email),
+    };
+    match calendar_feed::feed(deps, secret).await {
+        Ok(Some(text)) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CONTENT_DISPOSITION, "inline; filename=\"terminbuch.ics\""),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ],
+            text,
+        )
+            .into_response(),
+        Ok(None) => not_found().into_response(),
+        Err(err) => {
+            tracing::error!(error = ?err, "calendar feed failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "error\n")
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The form that puts a caller on the callback list: read once into a `NewCallback`, with a
+//! message at each field that is wrong.
+
+use chrono::{Days, NaiveDate};
+use serde::Deserialize;
+
+use super::super::auth::FieldError;
+use super::super::i18n::Lang;
+use crate::domain::callback::{NewCallback, TimeOfDay, Wish};
+
+/// The form as typed (kept to show it again with the errors).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CallbackForm {
+    pub unit: String,
+    pub name: String,
+    pub phone: String,
+    pub language: String,
+    pub counsellor: String,
+    pub clanguage: String,
+    pub daypart: String,
+    pub before: String,
+    pub until: String,
+    pub note: String,
+}
+
+impl CallbackForm {
+    /// An empty form whose last day is two weeks from `today`.
+    pub fn fresh(unit: &str, today: NaiveDate) -> Self {
+        let until = today.checked_add_days(Days::new(14)).unwrap_or(today);
+        Self { unit: unit.to_owned(), language: "de".into(), until: until.to_string(), ..Self::default() }
+    }
+
+    /// The entry (its `unit_id` is set by the service), or the errors per field.
+    pub fn parse(&self, lang: Lang) -> Result<NewCallback, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            errors.push(FieldError::new("cb-name", lang.t("err.name")));
+        }
+        let phone = self.phone.trim();
+        let phone_ok = (3..=40).contains(&phone.chars().count())
+            && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c));
+        if !phone_ok {
+            errors.push(FieldError::new("cb-phone", lang.t("cb.err.phone")));
+        }
+        let until = NaiveDate::parse_from_str(self.until.trim(), "%Y-%m-%d").ok();
+        if until.is_none() {
+            errors.push(FieldError::new("cb-until", lang.t("err.date")));
+        }
+        let before = match self.before.trim() {
+            "" => None,
+            text => {
+                let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+                if parsed.is_none() {
+                    errors.push(FieldError::new("cb-before", lang.t("err.date")));
+                }
+                parsed
+            }
+        };
+        let note = self.note.trim();
+        if note.chars().count() > 500 {
+            errors.push(FieldError::new("cb-note", lang.t("err.long")));
+        }
+        let (Some(until), true) = (until, errors.is_empty()) else { return Err(errors) };
+        Ok(NewCallback {
+            unit_id: 0,
+            citizen_name: name.to_owned(),
+            citizen_phone: phone.to_owned(),
+            citizen_language: code(&self.language).unwrap_or_else(|| "de".to_owned()),
+            wish: Wish {
+                counsellor_id: self.counsellor.parse().ok(),
+                language: code(&self.clanguage),
+                time_of_day: TimeOfDay::parse(&self.daypart),
+                before,
+            },
+            until,
+            note: (!note.is_empty()).then(|| note.to_owned()),
+        })
+    }
+}
+
+/// A language code as the selects send it (anything else counts as not chosen).
+fn code(value: &str) -> Option<String> {
+    let ok = (2..=3).contains(&value.len()) && value.chars().all(|c| c.is_ascii_lowercase());
+    ok.then(|| value.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filled_form_becomes_an_entry_and_a_bad_one_names_its_fields() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 24).expect("date");
+        let mut form = CallbackForm::fresh("ads", today);
+        form.name = " Frau Şencan ".into();
+        form.phone = "0511 987654".into();
+        form.daypart = "afternoon".into();
+        form.clanguage = "tr".into();
+        let new = form.parse(Lang::De).expect("valid");
+        assert_eq!(new.citizen_name, "Frau Şencan");
+        assert_eq!(new.until, NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"));
+        assert_eq!(new.wish.time_of_day, Some(TimeOfDay::Afternoon));
+        assert_eq!(new.wish.language.as_deref(), Some("tr"));
+        let bad = CallbackForm { phone: "ruf an".into(), until: "morgen".into(), ..CallbackForm::default() };
+        let fields: Vec<&str> = bad.parse(Lang::De).expect_err("invalid").iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["cb-name", "cb-phone", "cb-until"]);
+    }
+}

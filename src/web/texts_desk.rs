@@ -1,0 +1,93 @@
+//! Interface texts of the phone desk's second version: search as people spell, the callback
+//! list (Rückrufliste) and the counsellors' calendar subscription: (key, German, English).
+
+pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "search.hint",
+        "Schreibweise egal: „yilmaz“ findet „Yılmaz“, „Mueller“ findet „Müller“; Telefon mit oder ohne Vorwahl, Leerzeichen und +49.",
+        "Spelling does not matter: \"yilmaz\" finds \"Yılmaz\", \"Mueller\" finds \"Müller\"; phone with or without area code, spaces and +49.",
+    ),
+    ("nav.callbacks", "Rückrufliste", "Callback list"),
+    ("nav.calendar", "Mein Kalender", "My calendar"),
+    ("cb.title", "Rückrufliste", "Callback list"),
+    ("cb.list", "Wartende Anrufende", "Callers waiting"),
+    (
+        "cb.list.hint",
+        "Sobald ein passender Termin frei wird (Absage, Verlegung, neue Beratungszeiten), steht hier „Rückruf möglich“. Die Person zurückrufen, dann den Termin mit einem Klick buchen.",
+        "As soon as a matching slot is free (a cancellation, a move, new counselling hours), \"Callback possible\" shows here. Call the person back, then book the slot with one click.",
+    ),
+    ("cb.empty", "Niemand wartet auf einen Rückruf.", "Nobody is waiting for a callback."),
+    ("cb.wish", "Wunsch", "Wish"),
+    ("cb.wish.any", "nächster freier Termin", "next free slot"),
+    ("cb.until", "Wartet bis einschließlich", "Waits until (inclusive)"),
+    (
+        "cb.until.hint",
+        "Danach wird der Eintrag nicht mehr angeboten.",
+        "After that day the entry is no longer offered.",
+    ),
+    ("cb.before", "Termin vor dem", "Appointment before"),
+    ("cb.before.short", "vor", "before"),
+    (
+        "cb.before.hint",
+        "Leer lassen, wenn kein früherer Termin gewünscht ist.",
+        "Leave empty unless an earlier time is wanted.",
+    ),
+    ("cb.possible", "Rückruf möglich", "Callback possible"),
+    ("cb.waiting", "wartet – noch kein passender Termin frei", "waiting – no matching slot free yet"),
+    ("cb.book", "Diesen Termin buchen", "Book this slot"),
+    ("cb.withdraw", "Von der Liste nehmen", "Take off the list"),
+    ("cb.new", "Auf die Rückrufliste setzen", "Put on the callback list"),
+    ("cb.phone", "Telefon für den Rückruf", "Phone number to call back"),
+    ("cb.save", "Auf die Liste setzen", "Put on the list"),
+    ("cb.added", "Die Person steht auf der Rückrufliste.", "The caller is on the callback list."),
+    ("cb.withdrawn", "Der Eintrag wurde von der Liste genommen.", "The entry was taken off the list."),
+    (
+        "cb.err.phone",
+        "Bitte geben Sie eine Telefonnummer für den Rückruf ein (Ziffern, Leerzeichen und + ( ) / - . ).",
+        "Please enter a phone number to call back (digits, spaces and + ( ) / - . ).",
+    ),
+    (
+        "cb.err.until",
+        "Bitte wählen Sie einen Tag zwischen heute und einem Jahr ab heute.",
+        "Please choose a day between today and a year from today.",
+    ),
+    (
+        "cb.err.before",
+        "Bitte wählen Sie einen Tag nach heute (höchstens ein Jahr voraus) oder lassen Sie das Feld leer.",
+        "Please choose a day after today (at most a year ahead) or leave it empty.",
+    ),
+    ("svc.no_offer", "Für diesen Wunsch ist gerade kein Termin frei.", "No slot matching this wish is free right now."),
+    (
+        "svc.callback_busy",
+        "Jemand bucht gerade für diese Person. Bitte laden Sie die Liste neu.",
+        "Someone is booking for this caller right now. Please reload the list.",
+    ),
+    ("cal.title", "Mein Kalender-Abo", "My calendar subscription"),
+    (
+        "cal.intro",
+        "Mit einer Abo-Adresse zeigt Ihr Kalenderprogramm (Outlook, Thunderbird, Smartphone) Ihre Termine der letzten 2 und der nächsten 12 Wochen: Uhrzeit, Buchungsnummer, Stelle und Ort – keine Angaben zur Person. Wer die Adresse kennt, sieht diese Termine: geben Sie sie nicht weiter und widerrufen Sie sie, wenn sie bekannt geworden ist.",
+        "With a subscription address your calendar program (Outlook, Thunderbird, phone) shows your appointments of the past 2 and the next 12 weeks: time, reference, unit and place – nothing about the citizen. Anyone who knows the address sees these appointments: do not pass it on, and revoke it if it became known.",
+    ),
+    ("cal.none", "Sie haben noch keine Abo-Adresse.", "You have no subscription address yet."),
+    ("cal.active", "Abo-Adresse aktiv seit", "Subscription address active since"),
+    ("cal.last_used", "Zuletzt abgerufen", "Last fetched"),
+    ("cal.never", "noch nie", "never"),
+    ("cal.create", "Abo-Adresse erstellen", "Create subscription address"),
+    (
+        "cal.recreate",
+        "Neue Abo-Adresse erstellen (die bisherige wird ungültig)",
+        "Create a new address (the current one stops working)",
+    ),
+    ("cal.revoke", "Abo widerrufen", "Revoke subscription"),
+    (
+        "cal.created",
+        "Ihre Abo-Adresse – nur jetzt sichtbar, bitte in Ihr Kalenderprogramm kopieren:",
+        "Your subscription address – shown only now, please copy it into your calendar program:",
+    ),
+    ("cal.url", "Abo-Adresse", "Subscription address"),
+    (
+        "cal.revoked",
+        "Das Abo ist widerrufen; die Adresse funktioniert nicht mehr.",
+        "The subscription is revoked; its address no longer works.",
+    ),
+];

@@ -1,0 +1,172 @@
+//! Counsellors' calendar subscriptions: the feed parses as RFC 5545, lists the owner's
+//! appointments of the past 2 and next 12 weeks without citizen data, and stops working once
+//! revoked, replaced or its owner deactivated.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use terminbuch::services::auth;
+
+use crate::helpers::{TestApp, adhoc_body, spawn_app};
+
+/// A booking of Deniz Aydın at local `starts_at` (overridden: it may be in the past).
+async fn aydin_at(app: &TestApp, aydin: i64, starts_at: &str) -> Value {
+    let mut body = adhoc_body("ads", aydin, starts_at, 60);
+    body["citizen"] = json!({ "name": "Ayşe Demir", "phone": "0511 987654", "email": "ayse.demir@example.org" });
+    body["email_consent"] = json!(true);
+    body["note"] = json!("Nachbarschaftsstreit");
+    body["override_reason"] = json!("Nachtrag für den Test");
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "booking at {starts_at}");
+    response.json().await.expect("json")
+}
+
+/// The feed's path from its URL (`http://host/calendar/….ics`).
+fn path_of(url: &str) -> String {
+    let start = url.find("/calendar/").expect("a calendar URL");
+    url[start..].to_owned()
+}
+
+async fn fetch(app: &TestApp, path: &str) -> reqwest::Response {
+    app.get_unauthenticated(path).await
+}
+
+/// Structural rules of RFC 5545 the parser may be lenient about: CRLF line ends, folded lines of
+/// at most 75 octets, balanced components, the required properties, a VTIMEZONE for each TZID.
+fn assert_rfc5545(text: &str) {
+    assert!(text.ends_with("\r\n") && !text.replace("\r\n", "").contains('\n'), "CRLF line ends");
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(lines.iter().all(|l| l.len() <= 75), "lines are folded at 75 octets");
+    let mut open: Vec<&str> = Vec::new();
+    for line in &lines {
+        if let Some(name) = line.strip_prefix("BEGIN:") {
+            open.push(name);
+        } else if let Some(name) = line.strip_prefix("END:") {
+            assert_eq!(open.pop(), Some(name), "END:{name} closes what was opened");
+        }
+    }
+    assert!(open.is_empty(), "every component is closed");
+    assert_eq!(lines.first(), Some(&"BEGIN:VCALENDAR"));
+    for required in ["VERSION:2.0", "PRODID:"] {
+        assert!(lines.iter().any(|l| l.starts_with(required)), "{required}");
+    }
+    let unfolded = text.replace("\r\n ", "");
+    for event in unfolded.split("BEGIN:VEVENT").skip(1) {
+        for required in ["\r\nUID:", "\r\nDTSTAMP:", "\r\nDTSTART;TZID=Europe/Berlin:", "\r\nDTEND;TZID=Europe/Berlin:"]
+        {
+            assert!(event.contains(required), "{required} in {event}");
+        }
+    }
+    if unfolded.contains("TZID=Europe/Berlin") {
+        assert!(unfolded.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"), "the VTIMEZONE of the TZID");
+    }
+}
+
+#[tokio::test]
+async fn the_feed_parses_as_rfc_5545_lists_the_window_and_carries_no_citizen_data() {
+    // Arrange: Deniz Aydın has appointments 3 weeks ago, 10 days ago, next week (and one of
+    // those cancelled), in 11 weeks; Jana Winterberg has one too.
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let too_old = aydin_at(&app, aydin, "2026-11-03T10:00").await;
+    let recent = aydin_at(&app, aydin, "2026-11-13T10:00").await;
+    let soon = aydin_at(&app, aydin, "2026-12-01T15:00").await;
+    let cancelled = aydin_at(&app, aydin, "2026-12-03T10:00").await;
+    app.cancel_booking(cancelled["id"].as_str().unwrap(), "abgesagt").await;
+    let later = aydin_at(&app, aydin, "2027-02-08T10:00").await;
+    let winterberg = app.counsellor_id("ads", "Jana Winterberg").await;
+    let free = app.free_slots("ads", &format!("counsellor={winterberg}&limit=1")).await;
+    let others = app.book_slot(free[0]["slot_id"].as_i64().unwrap()).await;
+    let token = auth::create_token(&app.db, &app.clock, "d.aydin", "test").await.unwrap();
+
+    // Act
+    let response = app.post_as(&token, "/api/v1/me/calendar-feed", &json!({})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    let url = created["url"].as_str().unwrap();
+    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with(".ics"), "{url}");
+    let response = fetch(&app, &path_of(url)).await;
+
+    // Assert
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/calendar; charset=utf-8");
+    let text = response.text().await.unwrap();
+    assert_rfc5545(&text);
+    let calendar: icalendar::Calendar = text.parse().expect("the feed parses");
+    let unfolded = text.replace("\r\n ", "");
+    let events = calendar.events().count();
+    assert_eq!(events, 3, "10 days ago, next week and in 11 weeks:\n{text}");
+    for shown in [&recent, &soon, &later] {
+        assert!(unfolded.contains(&format!("UID:{}@", shown["id"].as_str().unwrap())), "{shown}");
+        assert!(unfolded.contains(shown["reference"].as_str().unwrap()), "the reference is shown");
+    }
+    for hidden in [&too_old, &cancelled, &others] {
+        assert!(!unfolded.contains(hidden["id"].as_str().unwrap()), "{hidden} is not in the feed");
+    }
+    assert!(unfolded.contains("DTSTART;TZID=Europe/Berlin:20261201T150000"), "local times in the zone");
+    assert!(unfolded.contains("Antidiskriminierungsstelle"), "the unit");
+    assert!(unfolded.contains("LOCATION:Hamburger Allee 25"), "the place");
+    for citizen_data in ["Ayşe", "Demir", "987654", "ayse.demir", "Nachbarschaft", "Nachtrag"] {
+        assert!(!unfolded.contains(citizen_data), "{citizen_data} must not be in the feed");
+    }
+    let status: Value = app.get_as(&token, "/api/v1/me/calendar-feed").await.json().await.unwrap();
+    assert_eq!(status["active"], true);
+    assert!(status["last_used_at"].is_string(), "the fetch is recorded: {status}");
+}
+
+#[tokio::test]
+async fn the_feed_stops_working_once_revoked_replaced_or_its_owner_deactivated() {
+    let app = spawn_app().await;
+    let free = app.free_slots("ads", "limit=1").await;
+    app.book_slot(free[0]["slot_id"].as_i64().unwrap()).await;
+    let token = auth::create_token(&app.db, &app.clock, "d.aydin", "test").await.unwrap();
+    let create =
+        || async { app.post_as(&token, "/api/v1/me/calendar-feed", &json!({})).await.json::<Value>().await.unwrap() };
+
+    // Revoked.
+    let first = path_of(create().await["url"].as_str().unwrap());
+    assert_eq!(fetch(&app, &first).await.status(), StatusCode::OK);
+    assert_eq!(app.delete_as(&token, "/api/v1/me/calendar-feed").await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(fetch(&app, &first).await.status(), StatusCode::NOT_FOUND);
+    let status: Value = app.get_as(&token, "/api/v1/me/calendar-feed").await.json().await.unwrap();
+    assert_eq!(status["active"], false);
+
+    // Replaced: the new address works, the earlier one does not.
+    let second = path_of(create().await["url"].as_str().unwrap());
+    let third = path_of(create().await["url"].as_str().unwrap());
+    assert_ne!(second, third);
+    assert_eq!(fetch(&app, &second).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(fetch(&app, &third).await.status(), StatusCode::OK);
+
+    // Its owner deactivated.
+    let deactivate = Statement::from_string(
+        app.db.get_database_backend(),
+        "UPDATE staff SET active = false WHERE login = 'd.aydin'",
+    );
+    app.db.execute_raw(deactivate).await.unwrap();
+    let response = fetch(&app, &third).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(!response.text().await.unwrap().contains("BEGIN:VCALENDAR"));
+
+    // Addresses that never were.
+    for path in [
+        "/calendar/nothing.ics",
+        "/calendar/nothing",
+        &third.replace(".ics", ""),
+        &format!("/calendar/{}.ics", "x".repeat(500)),
+    ] {
+        assert_eq!(fetch(&app, path).await.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(app.get_unauthenticated("/api/v1/me/calendar-feed").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_feed_of_someone_without_appointments_is_an_empty_calendar() {
+    let app = spawn_app().await;
+    let response = app.post_as(&app.admin_token, "/api/v1/me/calendar-feed", &json!({})).await;
+    let created: Value = response.json().await.unwrap();
+    let text = fetch(&app, &path_of(created["url"].as_str().unwrap())).await.text().await.unwrap();
+    assert_rfc5545(&text);
+    let calendar: icalendar::Calendar = text.parse().expect("parses");
+    assert_eq!(calendar.events().count(), 0);
+}

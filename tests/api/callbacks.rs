@@ -1,0 +1,225 @@
+//! The callback list (Rückrufliste) through the API: a cancellation makes a waiting caller's
+//! entry bookable, one call books it through the booking service, entries expire, access is per
+//! unit, and retention deletes ended entries.
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+
+/// Books every free slot of Deniz Aydın before Friday 27 November; returns the bookings.
+async fn fill_aydin_until_thursday(app: &TestApp) -> (i64, Vec<Value>) {
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let free = app.free_slots("ads", &format!("counsellor={aydin}&to=2026-11-26&limit=50")).await;
+    assert!(!free.is_empty(), "Deniz Aydın counsels this week");
+    let mut booked = Vec::new();
+    for slot in &free {
+        booked.push(app.book_slot(slot["slot_id"].as_i64().expect("slot id")).await);
+    }
+    assert!(app.free_slots("ads", &format!("counsellor={aydin}&to=2026-11-26")).await.is_empty());
+    (aydin, booked)
+}
+
+fn entry_body(name: &str, counsellor: i64) -> Value {
+    json!({
+        "citizen": { "name": name, "phone": "0511 987654", "language": "tr" },
+        "wish": { "counsellor": counsellor, "language": "tr", "before": "2026-11-27" },
+        "until": "2026-12-04",
+        "note": "möchte früher kommen",
+    })
+}
+
+async fn add_entry(app: &TestApp, body: &Value) -> Value {
+    let response = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("json")
+}
+
+async fn open_entries(app: &TestApp) -> Vec<Value> {
+    let response = app.get_as(&app.admin_token, "/api/v1/units/ads/callbacks").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_cancellation_makes_the_oldest_waiting_entry_bookable_and_one_call_books_it() {
+    // Arrange: Deniz Aydın is fully booked this week; two callers wait for an earlier time.
+    let app = spawn_app().await;
+    let (aydin, booked) = fill_aydin_until_thursday(&app).await;
+    let first = add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
+    let second = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    assert_eq!(first["status"], "open");
+    assert_eq!(first["callback_possible"], false, "nothing matches yet: {first}");
+    assert!(open_entries(&app).await.iter().all(|e| e["callback_possible"] == false));
+
+    // Act: a booking of Deniz Aydın is cancelled.
+    let freed = &booked[1];
+    let response = app.cancel_booking(freed["id"].as_str().unwrap(), "Person hat abgesagt").await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Assert: the oldest entry is marked with the freed slot, the second still waits.
+    let entries = open_entries(&app).await;
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["id"], first["id"]);
+    assert_eq!(entries[0]["callback_possible"], true, "{}", entries[0]);
+    assert_eq!(entries[0]["offer"]["slot_id"], freed["slot_id"]);
+    assert_eq!(entries[0]["offer"]["counsellor"]["name"], "Deniz Aydın");
+    assert!(entries[0]["offered_at"].is_string());
+    assert_eq!(entries[1]["callback_possible"], false, "one freed seat is offered once");
+
+    // Book it with one call; the booking has the caller's name and phone, and every rule held.
+    let id = first["id"].as_i64().unwrap();
+    let response = app.post_as(&app.admin_token, &format!("/api/v1/callbacks/{id}/book"), &json!({})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let made: Value = response.json().await.unwrap();
+    assert_eq!(made["starts_at"], freed["starts_at"]);
+    let booking: Value = app.get_booking(made["reference"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(booking["citizen"]["name"], "Emre Şencan");
+    assert_eq!(booking["citizen"]["phone"], "0511 987654");
+    assert_eq!(booking["citizen"]["language"], "tr");
+    assert_eq!(booking["slot_id"], freed["slot_id"]);
+    assert_eq!(booking["status"], "booked");
+    let entry: Value = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{id}")).await.json().await.unwrap();
+    assert_eq!(entry["status"], "booked");
+    assert_eq!(entry["booking_id"], booking["id"]);
+    let remaining = open_entries(&app).await;
+    assert_eq!(remaining.len(), 1);
+    assert_eq!(remaining[0]["id"], second["id"]);
+    assert_eq!(remaining[0]["callback_possible"], false, "the slot is taken now");
+    let again = app.post_as(&app.admin_token, &format!("/api/v1/callbacks/{id}/book"), &json!({})).await;
+    assert_problem(again, StatusCode::CONFLICT, "invalid_status").await;
+    let second_id = second["id"].as_i64().unwrap();
+    let nothing = app.post_as(&app.admin_token, &format!("/api/v1/callbacks/{second_id}/book"), &json!({})).await;
+    assert_problem(nothing, StatusCode::CONFLICT, "no_offer").await;
+    let closed: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/ads/callbacks?state=closed").await.json().await.unwrap();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0]["status"], "booked");
+}
+
+#[tokio::test]
+async fn a_slot_taken_meanwhile_is_refused_and_the_entry_stays_open() {
+    let app = spawn_app().await;
+    let (aydin, booked) = fill_aydin_until_thursday(&app).await;
+    let entry = add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
+    app.cancel_booking(booked[0]["id"].as_str().unwrap(), "abgesagt").await;
+    let offered = open_entries(&app).await.remove(0);
+    assert_eq!(offered["callback_possible"], true);
+    // Someone at another desk books the freed slot first.
+    app.book_slot(offered["offer"]["slot_id"].as_i64().unwrap()).await;
+    let id = entry["id"].as_i64().unwrap();
+    let body = json!({ "slot_id": offered["offer"]["slot_id"] });
+    let response = app.post_as(&app.admin_token, &format!("/api/v1/callbacks/{id}/book"), &body).await;
+    assert_problem(response, StatusCode::CONFLICT, "slot_taken").await;
+    let still = open_entries(&app).await.remove(0);
+    assert_eq!(still["status"], "open");
+    assert_eq!(still["callback_possible"], false);
+}
+
+#[tokio::test]
+async fn entries_expire_after_their_last_day() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let mut body = entry_body("Ayla Kaya", aydin);
+    body["until"] = json!("2026-11-25");
+    let entry = add_entry(&app, &body).await;
+    assert_eq!(open_entries(&app).await.len(), 1);
+    app.clock.advance(TimeDelta::days(2));
+    assert!(open_entries(&app).await.is_empty(), "expired entries leave the list");
+    let id = entry["id"].as_i64().unwrap();
+    let expired: Value = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{id}")).await.json().await.unwrap();
+    assert_eq!(expired["status"], "expired");
+    let response = app.post_as(&app.admin_token, &format!("/api/v1/callbacks/{id}/book"), &json!({})).await;
+    assert_problem(response, StatusCode::CONFLICT, "invalid_status").await;
+}
+
+#[tokio::test]
+async fn an_entry_can_be_taken_off_the_list_once() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let path = format!("/api/v1/callbacks/{}", entry["id"]);
+    let response = app.delete_as(&app.admin_token, &path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["status"], "withdrawn");
+    assert!(open_entries(&app).await.is_empty());
+    assert_problem(app.delete_as(&app.admin_token, &path).await, StatusCode::CONFLICT, "invalid_status").await;
+}
+
+#[tokio::test]
+async fn bad_entries_are_refused_with_the_field_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let other_unit = app.counsellor_id("sdr", "Lukas Feldmann").await;
+    let mut cases = Vec::new();
+    let mut past = entry_body("A", aydin);
+    past["until"] = json!("2026-11-23");
+    cases.push((past, "until"));
+    let mut far = entry_body("A", aydin);
+    far["until"] = json!("2028-01-01");
+    cases.push((far, "until"));
+    let mut today = entry_body("A", aydin);
+    today["wish"]["before"] = json!("2026-11-24");
+    cases.push((today, "before"));
+    cases.push((entry_body("A", other_unit), "counsellor"));
+    let mut no_phone = entry_body("A", aydin);
+    no_phone["citizen"]["phone"] = json!("ruf an");
+    cases.push((no_phone, "citizen.phone"));
+    let mut bad_date = entry_body("A", aydin);
+    bad_date["until"] = json!("bald");
+    cases.push((bad_date, "until"));
+    let mut bad_part = entry_body("A", aydin);
+    bad_part["wish"]["time_of_day"] = json!("evening");
+    cases.push((bad_part, "wish.time_of_day"));
+    for (body, field) in cases {
+        let response = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{body} -> {problem}");
+    }
+    assert!(open_entries(&app).await.is_empty(), "no partial write");
+}
+
+#[tokio::test]
+async fn only_staff_of_the_unit_see_and_change_its_callback_list() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let outsider = app.token_for("sdr.empfang", "front_desk", Some("sdr")).await;
+    let insider = app.token_for("ads.empfang", "front_desk", Some("ads")).await;
+    let id = entry["id"].as_i64().unwrap();
+    for response in [
+        app.get_as(&outsider, "/api/v1/units/ads/callbacks").await,
+        app.post_as(&outsider, "/api/v1/units/ads/callbacks", &entry_body("B", aydin)).await,
+        app.get_as(&outsider, &format!("/api/v1/callbacks/{id}")).await,
+        app.post_as(&outsider, &format!("/api/v1/callbacks/{id}/book"), &json!({})).await,
+        app.delete_as(&outsider, &format!("/api/v1/callbacks/{id}")).await,
+    ] {
+        assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    let listed: Vec<Value> = app.get_as(&insider, "/api/v1/units/ads/callbacks").await.json().await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(app.get_unauthenticated("/api/v1/units/ads/callbacks").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn retention_deletes_ended_entries_and_erasure_any_entry() {
+    use terminbuch::services::callbacks;
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let withdrawn = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
+    app.delete_as(&app.admin_token, &format!("/api/v1/callbacks/{}", withdrawn["id"])).await;
+    let tz = chrono_tz::Europe::Berlin;
+    let deleted = callbacks::erase_ended_before(&app.db, app.clock.now() + TimeDelta::seconds(1), tz).await.unwrap();
+    assert_eq!(deleted, 1, "only the ended entry");
+    let gone = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{}", withdrawn["id"])).await;
+    assert_problem(gone, StatusCode::NOT_FOUND, "callback_not_found").await;
+    assert_eq!(open_entries(&app).await.len(), 1);
+    // An open entry goes once its last day lies before the cutoff, or on request.
+    let after_last_day = app.clock.now() + TimeDelta::days(30);
+    assert_eq!(callbacks::erase_ended_before(&app.db, after_last_day, tz).await.unwrap(), 1);
+    let again = add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
+    assert_eq!(callbacks::erase(&app.db, &[again["id"].as_i64().unwrap() as i32]).await.unwrap(), 1);
+    assert!(open_entries(&app).await.is_empty());
+}

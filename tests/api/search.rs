@@ -1,0 +1,260 @@
+//! Finding bookings as people spell them, through the API's `q=`: names regardless of case,
+//! accents and special letters, phone numbers by their digits, references with or without dash,
+//! live bookings before cancelled ones.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, booking_body, spawn_app};
+
+/// Books the `nth` free slot of the anti-discrimination office for `name` with `phone`.
+async fn book_for(app: &TestApp, slots: &[Value], nth: usize, name: &str, phone: Option<&str>) -> Value {
+    let mut body = booking_body(slots[nth]["slot_id"].as_i64().expect("slot id"));
+    body["citizen"] = json!({ "name": name, "phone": phone });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "booking for {name}");
+    response.json().await.expect("json")
+}
+
+/// The ids of the bookings `q` finds, in the order listed.
+async fn found(app: &TestApp, q: &str) -> Vec<Value> {
+    let query: String = form_urlencoded_q(q);
+    app.list_bookings(&query).await.iter().map(|b| b["id"].clone()).collect()
+}
+
+fn form_urlencoded_q(q: &str) -> String {
+    let mut out = String::from("q=");
+    for byte in q.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn names_are_found_regardless_of_case_accents_and_special_letters() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=4").await;
+    let yilmaz = book_for(&app, &slots, 0, "Ayşe Yılmaz", None).await;
+    let mueller = book_for(&app, &slots, 1, "Jonas Müller", None).await;
+    let sencan = book_for(&app, &slots, 2, "Emre Şencan", None).await;
+    let spelled = book_for(&app, &slots, 3, "Greta Mueller", None).await;
+    for (query, expected) in [
+        ("yilmaz", vec![&yilmaz]),
+        ("YILMAZ", vec![&yilmaz]),
+        ("Yılmaz", vec![&yilmaz]),
+        ("ayse yil", vec![&yilmaz]),
+        ("muller", vec![&mueller]),
+        ("Mueller", vec![&mueller, &spelled]),
+        ("Müller", vec![&mueller, &spelled]),
+        ("MÜLLER", vec![&mueller, &spelled]),
+        ("sencan", vec![&sencan]),
+        ("ŞENCAN", vec![&sencan]),
+    ] {
+        let ids: Vec<&Value> = expected.iter().map(|b| &b["id"]).collect();
+        let got = found(&app, query).await;
+        assert_eq!(got.iter().collect::<Vec<_>>(), ids, "{query} finds {:?}", expected.len());
+    }
+    assert!(found(&app, "Schmidt").await.is_empty());
+}
+
+#[tokio::test]
+async fn phone_numbers_are_found_by_their_digits() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=3").await;
+    let caller = book_for(&app, &slots, 0, "Frau A.", Some("0511 987654")).await;
+    let international = book_for(&app, &slots, 1, "Herr B.", Some("+49 170 5551234")).await;
+    let other = book_for(&app, &slots, 2, "Herr C.", Some("+90 532 1112233")).await;
+    for (query, expected) in [
+        ("0511987654", &caller),
+        ("0511 987654", &caller),
+        ("0511-98 76 54", &caller),
+        ("+49 511 987654", &caller),
+        ("+49 (0)511 987654", &caller),
+        ("0049511987654", &caller),
+        ("987654", &caller),
+        ("01705551234", &international),
+        ("0170 555 1234", &international),
+        ("+491705551234", &international),
+        ("0090 532 111 22 33", &other),
+    ] {
+        assert_eq!(found(&app, query).await, vec![expected["id"].clone()], "{query}");
+    }
+    assert!(found(&app, "0511 111111").await.is_empty());
+}
+
+#[tokio::test]
+async fn references_are_found_with_or_without_dash_in_any_case() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let booking = book_for(&app, &slots, 0, "Frau D.", None).await;
+    book_for(&app, &slots, 1, "Frau E.", None).await;
+    let reference = booking["reference"].as_str().unwrap();
+    let compact = reference.replace('-', "");
+    for query in [reference.to_owned(), compact.clone(), compact.to_lowercase(), reference.replace('-', " ")] {
+        assert_eq!(found(&app, &query).await, vec![booking["id"].clone()], "{query}");
+    }
+}
+
+#[tokio::test]
+async fn live_bookings_are_listed_before_cancelled_ones() {
+    let app = spawn_app().await;
+    // Three different times (several counsellors may be free at one time).
+    let mut slots = app.free_slots("ads", "limit=30").await;
+    slots.dedup_by(|a, b| a["starts_at"] == b["starts_at"]);
+    let earlier = book_for(&app, &slots, 0, "Fatma Yılmaz", Some("0511 444555")).await;
+    let later = book_for(&app, &slots, 1, "Fatma Yılmaz", Some("0511 444555")).await;
+    let latest = book_for(&app, &slots, 2, "Fatma Yılmaz", Some("0511 444555")).await;
+    let response = app.cancel_booking(earlier["id"].as_str().unwrap(), "verlegt").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let expected = vec![later["id"].clone(), latest["id"].clone(), earlier["id"].clone()];
+    assert_eq!(found(&app, "yilmaz").await, expected, "by name");
+    assert_eq!(found(&app, "0511444555").await, expected, "by phone");
+    let listed = app.list_bookings("unit=ads").await;
+    assert_eq!(listed[0]["id"], earlier["id"], "without a search the list stays soonest first");
+}
+
+#[tokio::test]
+async fn a_search_without_letters_or_digits_finds_nothing_and_an_overlong_one_is_refused() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=1").await;
+    book_for(&app, &slots, 0, "Frau F.", Some("0511 1")).await;
+    assert!(found(&app, "%_").await.is_empty());
+    let response = app.get_as(&app.admin_token, &format!("/api/v1/bookings?q={}", "a".repeat(201))).await;
+    let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "q");
+}
+
+#[tokio::test]
+async fn keys_follow_a_changed_name_and_are_cleared_with_erased_data() {
+    use terminbuch::store::booking_search::{clear_search_keys, refresh_search_keys};
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=1").await;
+    let booking = book_for(&app, &slots, 0, "Olga Schäfer", Some("0511 202020")).await;
+    let id: uuid::Uuid = booking["id"].as_str().unwrap().parse().unwrap();
+    assert_eq!(found(&app, "schaefer").await.len(), 1);
+    // A name written by other means (as an erasure or an edit would) takes effect once the keys
+    // are refreshed; cleared keys match no name or phone, the reference still finds it.
+    use sea_orm::ConnectionTrait;
+    let rename = sea_orm::Statement::from_sql_and_values(
+        app.db.get_database_backend(),
+        if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            "UPDATE bookings SET citizen_name = $1 WHERE id = $2"
+        } else {
+            "UPDATE bookings SET citizen_name = ? WHERE id = ?"
+        },
+        ["Olga Çelik".into(), id.into()],
+    );
+    app.db.execute_raw(rename).await.unwrap();
+    refresh_search_keys(&app.db, &[id]).await.unwrap();
+    assert_eq!(found(&app, "celik").await.len(), 1);
+    assert!(found(&app, "schaefer").await.is_empty());
+    clear_search_keys(&app.db, &[id]).await.unwrap();
+    assert!(found(&app, "celik").await.is_empty());
+    assert!(found(&app, "0511202020").await.is_empty());
+    assert_eq!(found(&app, booking["reference"].as_str().unwrap()).await.len(), 1);
+}
+
+#[tokio::test]
+async fn the_migration_fills_the_keys_of_bookings_stored_before_it() {
+    use chrono::TimeDelta;
+    use migration::{Alias, Migrator, MigratorTrait, Query};
+    use sea_orm::ConnectionTrait;
+    use terminbuch::clock::Clock;
+    use terminbuch::domain::holidays::HolidayCalendar;
+    use terminbuch::services::{schedule, seed};
+    use terminbuch::store::bookings::{BookingFilter, list};
+
+    // Arrange: the schema as released before the search keys, with two bookings in it.
+    let test_db = crate::test_db::TestDb::create().await;
+    let db = &test_db.conn;
+    Migrator::up(db, Some(7)).await.unwrap();
+    let now = crate::helpers::default_now();
+    let today = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    seed::demo(db, &Clock::fixed(now), today).await.unwrap();
+    let calendar = HolidayCalendar::new(vec![]);
+    schedule::regenerate_all(db, &calendar, chrono_tz::Europe::Berlin, today + chrono::Days::new(14), now)
+        .await
+        .unwrap();
+    let slots: Vec<(i32, i32, i32)> = {
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                "SELECT id, unit_id, counsellor_id FROM slots ORDER BY id LIMIT 2",
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get("", "id").unwrap(),
+                    r.try_get("", "unit_id").unwrap(),
+                    r.try_get("", "counsellor_id").unwrap(),
+                )
+            })
+            .collect()
+    };
+    for ((slot, unit, counsellor), (reference, name, phone)) in
+        slots.iter().zip([("ACDEFGH3", "Ayşe Yılmaz", Some("+49 511 987654")), ("ACDEFGH4", "Jonas Müller", None)])
+    {
+        let insert = Query::insert()
+            .into_table(Alias::new("bookings"))
+            .columns(
+                [
+                    "id",
+                    "reference",
+                    "unit_id",
+                    "counsellor_id",
+                    "slot_id",
+                    "starts_at",
+                    "ends_at",
+                    "status",
+                    "channel",
+                    "citizen_name",
+                    "citizen_phone",
+                    "citizen_language",
+                    "email_consent",
+                    "sequence",
+                    "created_at",
+                    "updated_at",
+                ]
+                .map(Alias::new),
+            )
+            .values_panic([
+                uuid::Uuid::now_v7().into(),
+                reference.into(),
+                (*unit).into(),
+                (*counsellor).into(),
+                (*slot).into(),
+                now.into(),
+                (now + TimeDelta::hours(1)).into(),
+                "booked".into(),
+                "phone".into(),
+                name.into(),
+                phone.map(str::to_owned).into(),
+                "de".into(),
+                false.into(),
+                0.into(),
+                now.into(),
+                now.into(),
+            ])
+            .to_owned();
+        db.execute(&insert).await.unwrap();
+    }
+    // Act
+    Migrator::up(db, None).await.unwrap();
+    // Assert
+    let search = |q: &str| BookingFilter {
+        unit_ids: slots.iter().map(|s| s.1).collect(),
+        search: Some(q.to_owned()),
+        limit: 10,
+        ..Default::default()
+    };
+    for (q, reference) in [("yilmaz", "ACDEFGH3"), ("0511987654", "ACDEFGH3"), ("mueller", "ACDEFGH4")] {
+        let found = list(db, &search(q)).await.unwrap();
+        assert_eq!(found.iter().map(|b| b.reference.as_str()).collect::<Vec<_>>(), [reference], "{q}");
+    }
+}
