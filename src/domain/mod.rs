@@ -13,8 +13,8 @@ pub mod password;
 pub mod records;
 pub mod reference;
 pub mod schedule;
-pub mod statistics;
 pub mod search;
+pub mod statistics;
 pub mod time;
 
 mod error;

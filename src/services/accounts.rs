@@ -6,13 +6,13 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 
 use super::ServiceError;
+use super::audit::{self, AuditAction, AuditActor, AuditEntry};
 use super::directory::{CounsellorCache, StaffRole, find_unit};
 use super::tokens::TokenCache;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::{SessionAccount, StaffAccount};
 use crate::domain::records::StaffMember;
-use super::audit::{self, AuditAction, AuditActor, AuditEntry};
 use crate::store::{self, directory};
 
 /// What account changes touch: the database, the clock, and this process's caches of staff
@@ -129,8 +129,15 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
         }
         directory::set_active(&txn, member.id, false).await?;
         let revoked = directory::revoke_all_tokens(&txn, member.id, a.clock.now()).await?;
-        audit_change(&txn, a.clock, by.staff_id(), AuditAction::StaffDeactivated, &member, json!({ "tokens_revoked": revoked }))
-            .await?;
+        audit_change(
+            &txn,
+            a.clock,
+            by.staff_id(),
+            AuditAction::StaffDeactivated,
+            &member,
+            json!({ "tokens_revoked": revoked }),
+        )
+        .await?;
     }
     txn.commit().await.map_err(store::StoreError::from)?;
     a.tokens.forget_staff(member.id);

@@ -264,7 +264,8 @@ async fn insert_new(
             StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
             other => other.into(),
         })?;
-    audit_change(db, clock, by, AuditAction::StaffAdded, &member, json!({ "generated_password": generated.is_some() })).await?;
+    audit_change(db, clock, by, AuditAction::StaffAdded, &member, json!({ "generated_password": generated.is_some() }))
+        .await?;
     Ok((member, Some(generated)))
 }
 

@@ -225,7 +225,15 @@ pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<bool,
     let txn = store::begin_write(a.db).await?;
     let had = mfa::delete_second_factor(&txn, member.id).await?;
     directory::bump_epoch(&txn, member.id).await?;
-    audit_change(&txn, a.clock, by.staff_id(), AuditAction::SecondFactorReset, &member, json!({ "had_second_factor": had })).await?;
+    audit_change(
+        &txn,
+        a.clock,
+        by.staff_id(),
+        AuditAction::SecondFactorReset,
+        &member,
+        json!({ "had_second_factor": had }),
+    )
+    .await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(had)
 }

@@ -6,24 +6,24 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
-pub(crate) mod csv;
 pub mod calendar_feed;
 pub mod callbacks;
+pub(crate) mod csv;
 pub mod desk;
 pub mod directory;
 pub mod emails;
 mod error;
 pub mod hours;
 pub mod login;
-pub mod monitoring;
 pub mod mfa;
+pub mod monitoring;
 pub mod passwords;
 pub mod preview;
 pub mod schedule;
 pub mod seed;
 pub mod sessions;
-pub mod tokens;
 pub mod statistics;
+pub mod tokens;
 
 pub use error::ServiceError;
 

@@ -43,7 +43,9 @@ impl Lang {
 
 /// Every interface text: this file's, and the tables of the pages that keep their own.
 fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS, super::texts_desk::TEXTS].into_iter().flatten()
+    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS, super::texts_desk::TEXTS]
+        .into_iter()
+        .flatten()
 }
 
 /// The German or English text for a service error the user can act on (by its stable code or
@@ -236,8 +238,7 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_translated() {
-        let all: Vec<_> =
-            all_texts().collect();
+        let all: Vec<_> = all_texts().collect();
         for (i, (key, de, en)) in all.iter().enumerate() {
             assert!(!de.is_empty() && !en.is_empty(), "{key}");
             assert!(all[i + 1..].iter().all(|(k, _, _)| k != key), "duplicate {key}");

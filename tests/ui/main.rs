@@ -10,7 +10,7 @@ mod flows;
 mod http;
 mod lead;
 mod lead_http;
+mod phone_desk;
 #[path = "../api/test_db.rs"]
 #[allow(dead_code)] // the API tests use all of it, these tests only `create`
 mod test_db;
-mod phone_desk;
