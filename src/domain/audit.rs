@@ -64,6 +64,7 @@ audit_actions! {
     StaffChanged => "staff_changed",
     StaffDeactivated => "staff_deactivated",
     StaffActivated => "staff_activated",
+    RoleAdded => "role_added",
     RoleRemoved => "role_removed",
     PasswordChanged => "password_changed",
     PasswordResetLinkCreated => "password_reset_link_created",

@@ -225,7 +225,7 @@ async fn add(
     };
     if role_added {
         let detail = json!({ "role": input.role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
-        audit_change(db, clock, by, AuditAction::StaffAdded, &member, detail).await?;
+        audit_change(db, clock, by, AuditAction::RoleAdded, &member, detail).await?;
     }
     let member = directory::find_staff(db, member.id).await?.unwrap_or(member);
     Ok(AddedStaff { member, password: password.flatten(), created, role_added })

@@ -147,7 +147,7 @@ async fn a_second_factor_is_enrolled_by_qr_code_and_each_login_needs_a_fresh_cod
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let (secret, _) = enrol(&app, &desk).await;
     assert_eq!(desk.get("/book").await.status(), StatusCode::OK);
-    assert_eq!(app.audited("mfa.enrolled", "verwaltung").await, 1);
+    assert_eq!(app.audited("second_factor_enrolled", "verwaltung").await, 1);
 
     log_out(&desk).await;
     let response = desk.log_in("verwaltung", PASSWORD).await;
@@ -230,7 +230,7 @@ async fn an_admins_second_factor_reset_ends_the_persons_sessions_and_they_enrol_
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.json::<Value>().await.unwrap()["mfa_enabled"], false);
     assert_eq!(desk.location("/book").await, "/login", "the session has ended");
-    assert_eq!(app.audited("mfa.reset", "verwaltung").await, 1);
+    assert_eq!(app.audited("second_factor_reset", "verwaltung").await, 1);
     let desk = logged_in(&app, "verwaltung", PASSWORD).await;
     assert_eq!(desk.location("/book").await, "/account/mfa", "straight to a new enrolment");
 }
@@ -270,7 +270,7 @@ async fn a_password_change_ends_every_other_session_and_keeps_this_one() {
     assert_eq!(app.post_as(&token, "/api/v1/me/password", &good).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(web.location("/book").await, "/login");
     assert_eq!(app.get_as(&token, "/api/v1/me").await.status(), StatusCode::OK, "API tokens stay");
-    assert_eq!(app.audited("password.changed", "empfang").await, 2);
+    assert_eq!(app.audited("password_changed", "empfang").await, 2);
 }
 
 #[tokio::test]
@@ -371,5 +371,5 @@ async fn a_reset_link_works_once_only_the_newest_and_for_24_hours() {
     let winner =
         if a.status() == StatusCode::OK { "Drei Eichhörnchen am Steintor" } else { "Vier Elstern im Georgengarten" };
     logged_in(&app, "empfang", winner).await;
-    assert_eq!(app.audited("password.reset_link_used", "empfang").await, 2);
+    assert_eq!(app.audited("password_reset_link_used", "empfang").await, 2);
 }

@@ -75,7 +75,7 @@ async fn a_revoked_token_is_refused_at_once_here_and_within_the_cache_lifetime_o
     assert_eq!(status_at(&app.address, &token).await, StatusCode::UNAUTHORIZED, "at once where it was done");
     assert_eq!(status_at(&uncached, &token).await, StatusCode::UNAUTHORIZED, "at once without a cache");
     assert!(refused_within(&cached, &token, Duration::from_secs(10)).await, "within the cache's lifetime");
-    assert_eq!(app.audited("token.revoked", "admin").await, 1);
+    assert_eq!(app.audited("token_revoked", "admin").await, 1);
 }
 
 #[tokio::test]

@@ -195,7 +195,9 @@ async fn administrative_acts_are_recorded() {
     let added = records(&app, AuditAction::StaffAdded).await.remove(0);
     let new_id = terminbuch::store::directory::find_staff_by_login(&app.db, "neu").await.unwrap().unwrap().id;
     assert_eq!((added.actor, added.target.clone()), (AuditActor::Staff(admin), format!("staff:{new_id}")));
-    assert_eq!(added.detail, json!({ "role": "front_desk" }));
+    let role = records(&app, AuditAction::RoleAdded).await.remove(0);
+    assert_eq!((role.actor, role.target.clone()), (AuditActor::Staff(admin), format!("staff:{new_id}")));
+    assert_eq!((role.detail["role"].clone(), role.detail["unit"].clone()), (json!("front_desk"), json!("ads")));
     let tokens = records(&app, AuditAction::TokenCreated).await;
     assert!(tokens.iter().all(|r| r.actor == AuditActor::System), "tokens come from the command line");
 

@@ -161,17 +161,21 @@ async fn keys_follow_a_changed_name_and_are_cleared_with_erased_data() {
 #[tokio::test]
 async fn the_migration_fills_the_keys_of_bookings_stored_before_it() {
     use chrono::TimeDelta;
-    use migration::{Alias, Migrator, MigratorTrait, Query};
+    use migration::{Alias, MigrationName, Migrator, MigratorTrait, Query};
     use sea_orm::ConnectionTrait;
     use terminbuch::clock::Clock;
     use terminbuch::domain::holidays::HolidayCalendar;
     use terminbuch::services::{schedule, seed};
     use terminbuch::store::bookings::{BookingFilter, list};
 
-    // Arrange: the schema as released before the search keys, with two bookings in it.
+    // Arrange: the schema up to the migration that adds the search keys, with two bookings in it.
     let test_db = crate::test_db::TestDb::create().await;
     let db = &test_db.conn;
-    Migrator::up(db, Some(7)).await.unwrap();
+    let before_keys = Migrator::migrations()
+        .iter()
+        .position(|m| m.name().starts_with("m20261202_170001"))
+        .expect("the search keys' migration is listed");
+    Migrator::up(db, Some(u32::try_from(before_keys).unwrap())).await.unwrap();
     let now = crate::helpers::default_now();
     let today = now.with_timezone(&chrono_tz::Europe::Berlin).date_naive();
     seed::demo(db, &Clock::fixed(now), today).await.unwrap();

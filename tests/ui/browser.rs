@@ -109,9 +109,21 @@ impl Browser {
         value.ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
     }
 
+    /// The id of the focused element once `id` has the focus, or whatever has it after 5 s
+    /// (browsers apply `autofocus` at a rendering step after the page has loaded).
+    pub async fn focus_settled_on(&self, id: &str) -> String {
+        for _ in 0..100 {
+            if self.focused_id().await == id {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.focused_id().await
+    }
+
     /// Presses Tab until the element `id` has focus (proves it is reachable by keyboard).
     pub async fn tab_to(&self, id: &str) {
-        for _ in 0..80 {
+        for _ in 0..150 {
             if self.focused_id().await == id {
                 return;
             }

@@ -82,7 +82,7 @@ async fn alt_s_opens_the_search_focused_and_names_are_found_as_people_spell_them
 
     access_key(&browser, "s").await;
     assert_eq!(browser.path().await, "/bookings");
-    assert_eq!(browser.focused_id().await, "q", "the search field has the focus on arrival");
+    assert_eq!(browser.focus_settled_on("q").await, "q", "the search field has the focus on arrival");
     browser.assert_accessible_at_both_widths("search, empty").await;
 
     for (query, expected) in [
@@ -97,7 +97,7 @@ async fn alt_s_opens_the_search_focused_and_names_are_found_as_people_spell_them
         ("0170-555 1234", &mueller),
     ] {
         access_key(&browser, "s").await;
-        assert_eq!(browser.focused_id().await, "q");
+        assert_eq!(browser.focus_settled_on("q").await, "q");
         browser.press(query).await;
         browser.enter().await;
         let results = browser.text_of("#results-title + .table-wrap").await;
