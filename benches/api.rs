@@ -4,7 +4,8 @@
 //! `cargo bench --bench api` measures SQLite (a temporary file) and, when `BENCH_DATABASE_URL`
 //! or `TEST_DATABASE_URL` names a PostgreSQL server, PostgreSQL in a fresh database that is
 //! dropped at the end. `BENCH_SEARCH_REQUESTS`, `BENCH_BOOKINGS` and `BENCH_READY_RUNS` scale
-//! the runs down (or up).
+//! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
+//! logins (`api/login_memory.rs`), on a fresh database.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -39,6 +40,9 @@ use terminbuch::store::schedule::{RuleFields, save_rule};
 use terminbuch::store::{self, connect};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+
+#[path = "api/login_memory.rs"]
+mod login_memory;
 
 /// Counsellors of the benchmarked unit.
 const COUNSELLORS: usize = 20;
@@ -100,6 +104,8 @@ struct Config {
     warmup_requests: usize,
     bookings: usize,
     ready_runs: usize,
+    /// `BENCH_ONLY=login-memory`: nothing but the login memory figures.
+    login_memory_only: bool,
 }
 
 impl Config {
@@ -115,6 +121,11 @@ impl Config {
             warmup_requests: 200,
             bookings: read("BENCH_BOOKINGS", 1000)?,
             ready_runs: read("BENCH_READY_RUNS", 10)?,
+            login_memory_only: match std::env::var("BENCH_ONLY") {
+                Ok(only) if only == "login-memory" => true,
+                Ok(other) => bail!("BENCH_ONLY knows only `login-memory`, not {other:?}"),
+                Err(_) => false,
+            },
         };
         ensure!(config.search_requests > 0 && config.bookings > 0 && config.ready_runs > 0, "counts must be positive");
         Ok(config)
@@ -189,6 +200,9 @@ fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
 
 async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> anyhow::Result<()> {
     let name = engine.name;
+    if config.login_memory_only {
+        return measure_login_memory(name, &engine.url, report).await;
+    }
     let settings = Settings::for_tests(&engine.url);
     let db = connect(&engine.url, None).await?;
     let deps = Dependencies { db: db.clone(), clock: Clock::System };
@@ -235,6 +249,22 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
     report.at_most(name, "idle memory (VmRSS), MB", rss, TARGET_IDLE_RSS_MB);
     let ready = time_to_ready(binary, &engine.url, config.ready_runs).await?;
     report.at_most(name, &format!("time to ready, ms (median of {})", config.ready_runs), ready, TARGET_READY_MS);
+    measure_login_memory(name, &engine.url, report).await
+}
+
+/// Resident memory of the binary before, at the peak of and 10 s after 100 parallel logins.
+async fn measure_login_memory(name: &str, url: &str, report: &mut Report) -> anyhow::Result<()> {
+    let n = login_memory::ATTEMPTS;
+    let burst = login_memory::measure(env!("CARGO_BIN_EXE_terminbuch"), url).await?;
+    report.info(name, &format!("memory before {n} parallel logins (VmRSS), MB"), burst.before_mb);
+    report.info(name, &format!("memory at the peak of {n} parallel logins (VmHWM), MB"), burst.peak_mb);
+    let after = format!("memory {} s after {n} parallel logins (VmRSS), MB", login_memory::SETTLE.as_secs());
+    report.at_most(name, &after, burst.after_mb, login_memory::TARGET_AFTER_MB);
+    report.notes.push(format!(
+        "{name}: {n} parallel logins (each its own login and address): {} answered \"wrong password\", \
+         {} refused with 503 while every hashing thread was busy, {} other",
+        burst.wrong, burst.refused, burst.other
+    ));
     Ok(())
 }
 
@@ -974,8 +1004,14 @@ fn free_port() -> anyhow::Result<SocketAddr> {
     Ok(listener.local_addr()?)
 }
 
-fn spawn_binary(binary: &str, database_url: &str, listen: SocketAddr) -> anyhow::Result<tokio::process::Child> {
+fn spawn_binary(
+    binary: &str,
+    database_url: &str,
+    listen: SocketAddr,
+    extra_env: &[(&str, &str)],
+) -> anyhow::Result<tokio::process::Child> {
     tokio::process::Command::new(binary)
+        .envs(extra_env.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("TERMINBUCH_LISTEN", listen.to_string())
         .env("TERMINBUCH_DATA_DIR", std::env::temp_dir())
@@ -1017,7 +1053,7 @@ fn probe_client() -> anyhow::Result<reqwest::Client> {
 /// VmRSS of the binary 2 s after it first answered `/health`, in MB (MiB).
 async fn idle_memory(binary: &str, database_url: &str) -> anyhow::Result<f64> {
     let listen = free_port()?;
-    let mut child = spawn_binary(binary, database_url, listen)?;
+    let mut child = spawn_binary(binary, database_url, listen, &[])?;
     wait_ready(&probe_client()?, listen, &mut child).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let pid = child.id().context("the binary has no pid")?;
@@ -1039,7 +1075,7 @@ async fn time_to_ready(binary: &str, database_url: &str, runs: usize) -> anyhow:
     for _ in 0..runs {
         let listen = free_port()?;
         let started = Instant::now();
-        let mut child = spawn_binary(binary, database_url, listen)?;
+        let mut child = spawn_binary(binary, database_url, listen, &[])?;
         wait_ready(&client, listen, &mut child).await?;
         all.push(started.elapsed());
         child.kill().await?;

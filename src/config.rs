@@ -87,6 +87,18 @@ pub struct Settings {
     #[arg(long, env = "TERMINBUCH_AUDIT_RETENTION_DAYS", default_value_t = 730, global = true,
           value_parser = clap::value_parser!(u32).range(30..=36_500))]
     pub audit_retention_days: u32,
+    /// Reverse proxies whose `X-Forwarded-For` is believed: comma-separated IP addresses or CIDR
+    /// ranges (e.g. `127.0.0.1,10.20.0.0/16`); default none (the connecting address counts).
+    #[arg(long, env = "TERMINBUCH_TRUSTED_PROXIES", default_value = "", global = true,
+          value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// How long a client may take to send a request's headers, in milliseconds; a connection
+    /// that has not sent them by then (also an idle kept-alive one) is closed. A reverse proxy
+    /// that keeps connections to the service open should close idle ones sooner.
+    #[arg(long, env = "TERMINBUCH_HEADER_READ_TIMEOUT_MS", default_value_t = 30_000, global = true,
+          value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub header_read_timeout_ms: u64,
 
     #[command(flatten)]
     pub mail: MailSettings,
@@ -206,6 +218,39 @@ impl MailSettings {
     }
 }
 
+/// The reverse proxies whose `X-Forwarded-For` header is believed (`TERMINBUCH_TRUSTED_PROXIES`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<ipnet::IpNet>);
+
+impl TrustedProxies {
+    /// Parses a comma-separated list of IP addresses and CIDR ranges (empty: none).
+    ///
+    /// # Errors
+    /// The first item that is neither.
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let items = value.split(',').map(str::trim).filter(|item| !item.is_empty());
+        items
+            .map(|item| {
+                item.parse::<ipnet::IpNet>()
+                    .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| format!("{item:?} is neither an IP address nor a CIDR range such as 10.0.0.0/24"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0.iter().any(|net| net.contains(&ip))
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// The validated list of extra closure days.
 #[derive(Debug, Clone)]
 pub struct ExtraDays(pub Vec<MonthDay>);
@@ -229,6 +274,8 @@ impl Settings {
             log_format: LogFormat::Text,
             require_mfa: RequireMfa::Admin,
             audit_retention_days: 730,
+            trusted_proxies: TrustedProxies::default(),
+            header_read_timeout_ms: 30_000,
             mail: MailSettings::for_tests(),
         }
     }
@@ -311,6 +358,10 @@ fn parse_tz(value: &str) -> Result<Tz, String> {
         .map_err(|_| format!("TERMINBUCH_TIME_ZONE must be an IANA zone such as Europe/Berlin (got {value:?})"))
 }
 
+fn parse_trusted_proxies(value: &str) -> Result<TrustedProxies, String> {
+    TrustedProxies::parse(value).map_err(|err| format!("TERMINBUCH_TRUSTED_PROXIES: {err}"))
+}
+
 fn parse_extra_days(value: &str) -> Result<ExtraDays, String> {
     HolidayCalendar::parse_extra_days(value)
         .map(ExtraDays)
@@ -348,5 +399,23 @@ mod tests {
         assert_eq!(settings.link_base(None), "");
         settings.public_url = Some("https://termine.hannover.example/".into());
         assert_eq!(settings.link_base(Some("other.example")), "https://termine.hannover.example");
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let proxies = TrustedProxies::parse(" 127.0.0.1, 10.20.0.0/16,::1 ").expect("valid list");
+        for (ip, trusted) in [("127.0.0.1", true), ("10.20.7.9", true), ("10.21.0.1", false), ("::1", true)] {
+            assert_eq!(proxies.contains(ip.parse().expect("ip")), trusted, "{ip}");
+        }
+        assert!(proxies.contains("::ffff:127.0.0.1".parse().expect("mapped")), "IPv4-mapped peer");
+        assert!(TrustedProxies::parse("").expect("empty").is_empty());
+        for bad in ["proxy.example", "10.0.0.0/33", "10.0.0.1,"] {
+            let parsed = TrustedProxies::parse(bad);
+            if bad.ends_with(',') {
+                assert!(parsed.is_ok(), "a trailing comma is tolerated");
+            } else {
+                assert!(parsed.is_err(), "{bad}");
+            }
+        }
     }
 }

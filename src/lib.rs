@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod mail;
+pub mod server;
 pub mod services;
 pub mod startup;
 pub mod state;

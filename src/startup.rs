@@ -190,7 +190,8 @@ impl Application {
         let upkeep = tokio::spawn(crate::telemetry::metrics::keep_up());
         let metrics = self.metrics_listener.map(|listener| {
             let app = crate::http::routes::metrics::standalone(self.state.clone());
-            tokio::spawn(async move { axum::serve(listener, app).await })
+            let timeout = Duration::from_millis(self.state.settings.header_read_timeout_ms);
+            tokio::spawn(crate::server::serve(listener, app, timeout, std::future::pending()))
         });
         let audit_retention = tokio::spawn(keep_audit_retention(self.state.db.clone(), self.state.clock.clone()));
         // The email sender stops after the HTTP server (whose last requests may queue emails),
@@ -205,8 +206,9 @@ impl Application {
                 None => stopped.await,
             }
         });
-        let app = crate::http::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown_signal()).await;
+        let header_read_timeout = Duration::from_millis(self.state.settings.header_read_timeout_ms);
+        let app = crate::http::router(self.state);
+        let served = crate::server::serve(self.listener, app, header_read_timeout, shutdown_signal()).await;
         horizon.abort();
         sweeper.abort();
         upkeep.abort();
@@ -253,6 +255,10 @@ async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
         let failures_before = clock.now() - chrono::TimeDelta::days(1);
         if let Err(err) = sessions::delete_expired(&db, sessions::real_now(), failures_before).await {
             tracing::error!(error = ?err, "deleting expired sessions failed");
+        }
+        let throttles_before = clock.now() - crate::domain::throttle::KNOWN_ADDRESS_FOR;
+        if let Err(err) = crate::store::throttle::delete_stale(&db, throttles_before).await {
+            tracing::error!(error = ?err, "deleting old login throttle counters failed");
         }
     }
 }

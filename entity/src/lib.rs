@@ -12,6 +12,7 @@ pub mod closure;
 pub mod counselling_hours;
 pub mod location;
 pub mod login_failure;
+pub mod login_throttle;
 pub mod membership;
 pub mod outbox_message;
 pub mod password_reset;

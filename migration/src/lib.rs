@@ -16,6 +16,8 @@ mod m20261202_160100_append_only_audit;
 mod m20261202_170001_add_booking_search_keys;
 mod m20261202_170002_create_callback_requests;
 mod m20261202_170003_create_calendar_feeds;
+mod m20261202_110000_create_login_throttles;
+mod m20261202_110100_names_without_control_characters;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -37,6 +39,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_170001_add_booking_search_keys::Migration),
             Box::new(m20261202_170002_create_callback_requests::Migration),
             Box::new(m20261202_170003_create_calendar_feeds::Migration),
+            Box::new(m20261202_110000_create_login_throttles::Migration),
+            Box::new(m20261202_110100_names_without_control_characters::Migration),
         ]
     }
 }

@@ -15,6 +15,8 @@ pub mod reference;
 pub mod schedule;
 pub mod search;
 pub mod statistics;
+pub mod text;
+pub mod throttle;
 pub mod time;
 
 mod error;

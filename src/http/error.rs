@@ -43,6 +43,12 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// A 503 telling the client when to try again (`Retry-After`, seconds).
+    Overloaded {
+        code: &'static str,
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// Logged once at this boundary; the client gets a generic 500.
     Internal(anyhow::Error),
 }
@@ -78,6 +84,7 @@ fn title(status: StatusCode) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let mut retry_after = None;
         let (status, problem) = match self {
             Self::Problem { status, code, detail, errors } => (
                 status,
@@ -90,6 +97,21 @@ impl IntoResponse for ApiError {
                     errors,
                 },
             ),
+            Self::Overloaded { code, detail, retry_after_secs } => {
+                retry_after = Some(retry_after_secs);
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                (
+                    status,
+                    Problem {
+                        type_: format!("https://terminbuch.invalid/problems/{code}"),
+                        title: title(status),
+                        status: status.as_u16(),
+                        detail,
+                        code: code.to_owned(),
+                        errors: Vec::new(),
+                    },
+                )
+            }
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "request failed");
                 let status = StatusCode::INTERNAL_SERVER_ERROR;
@@ -111,6 +133,9 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if let Some(seconds) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -126,6 +151,9 @@ impl From<ServiceError> for ApiError {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
             }
             ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", err.to_string()),
+            ServiceError::Overloaded { retry_after_secs } => {
+                Self::Overloaded { code: "overloaded", detail: err.to_string(), retry_after_secs }
+            }
             ServiceError::Store(store) => Self::Internal(store.into()),
         }
     }

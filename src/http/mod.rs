@@ -1,6 +1,7 @@
 //! The HTTP layer (axum only): routes, extractors, errors, OpenAPI, and the layers every request
 //! passes (request log and metrics, limits, timeout, security headers).
 
+pub mod client_ip;
 pub mod dto;
 pub mod error;
 pub mod extract;

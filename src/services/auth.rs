@@ -2,8 +2,6 @@
 //! async workers), the login check and the first admin. API tokens are in [`super::tokens`]
 //! (re-exported here).
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::{Argon2, PasswordHash};
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
 
@@ -27,42 +25,38 @@ pub fn random_secret(len: usize) -> String {
     (0..len).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
 }
 
-/// Hashes a password with argon2id and a random salt.
+/// Hashes a new password with argon2id and a random salt (on the bounded hashing threads).
 ///
 /// # Errors
-/// `Invalid` when hashing fails (e.g. an absurdly long password).
-pub fn hash_password(password: &str) -> Result<String, ServiceError> {
-    Argon2::default()
-        .hash_password(password.as_bytes())
-        .map(|hash| hash.to_string())
-        .map_err(|err| ServiceError::invalid("password", err.to_string()))
+/// `Overloaded` when no hashing thread became free within [`super::hashing::WAIT`]; `Invalid`
+/// when hashing fails.
+pub async fn hash_password(password: &str) -> Result<String, ServiceError> {
+    super::hashing::hash(password).await
 }
 
-/// Whether `password` matches the stored PHC string.
-pub fn verify_password(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored).is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
-}
-
-/// Whether `password` matches the stored PHC string, checked on the blocking pool (argon2 takes
-/// tens of milliseconds of CPU and 19 MiB). Every password check of the service goes through
-/// here, so a bound on concurrent hashing belongs here.
-pub async fn check_password(password: &str, stored: String) -> bool {
-    let password = password.to_owned();
-    tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await.unwrap_or_else(|err| {
-        tracing::error!(error = %err, "password check did not finish: treated as a mismatch");
-        false
-    })
-}
-
-/// Hashes a new password on the blocking pool (see [`check_password`]).
+/// Whether `password` matches the stored PHC string (on the bounded hashing threads).
 ///
 /// # Errors
-/// `Invalid` when hashing fails.
+/// `Overloaded` when no hashing thread became free within [`super::hashing::WAIT`].
+pub async fn verify_password(password: &str, stored: &str) -> Result<bool, ServiceError> {
+    super::hashing::verify(password, stored).await
+}
+
+/// Whether `password` matches the stored PHC string: every password check of the service goes
+/// through here (on the bounded hashing threads).
+///
+/// # Errors
+/// `Overloaded` when no hashing thread became free in time.
+pub async fn check_password(password: &str, stored: String) -> Result<bool, ServiceError> {
+    verify_password(password, &stored).await
+}
+
+/// Hashes a new password that passed the password rules (on the bounded hashing threads).
+///
+/// # Errors
+/// `Overloaded`; `Invalid` when hashing fails.
 pub async fn hash_new_password(password: &NewPassword) -> Result<String, ServiceError> {
-    let password = password.expose().to_owned();
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|err| ServiceError::invalid("password", format!("hashing did not finish: {err}")))?
+    hash_password(password.expose()).await
 }
 
 /// The actor for a login and password, if they match an active staff member.
@@ -79,18 +73,21 @@ pub async fn authenticate_password(
     // answer takes as long as for a wrong password and does not tell which logins exist.
     let (member, hash) = match found {
         Some((member, Some(hash))) => (Some(member), hash),
-        _ => (None, STAND_IN_HASH.clone()),
+        _ => (None, stand_in_hash().await?.to_owned()),
     };
-    let matches = check_password(password, hash).await;
+    let matches = verify_password(password, &hash).await?;
     match member {
         Some(member) if matches => Ok(directory::actor_for_staff(db, member.id).await?),
         _ => Ok(None),
     }
 }
 
-/// The hash an unknown login's password is checked against (of a random secret nobody knows).
-static STAND_IN_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| hash_password(&random_secret(24)).unwrap_or_default());
+/// The hash an unknown login's password is checked against (of a random secret nobody knows),
+/// made with the parameters of new hashes.
+async fn stand_in_hash() -> Result<&'static str, ServiceError> {
+    static STAND_IN: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    STAND_IN.get_or_try_init(|| async { hash_password(&random_secret(24)).await }).await.map(String::as_str)
+}
 
 /// With no admin yet, creates `admin` with a generated password, to be changed at the first
 /// login, and returns `(login, password)`.
@@ -111,7 +108,7 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
         email: None,
         languages: &[],
         is_admin: true,
-        password_hash: Some(hash_password(&password)?),
+        password_hash: Some(hash_password(&password).await?),
     };
     match directory::find_staff_by_login(db, FIRST_ADMIN_LOGIN).await? {
         // A non-admin called `admin` exists: do not take it over, report instead.
@@ -130,12 +127,12 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
 mod tests {
     use super::*;
 
-    #[test]
-    fn passwords_verify_against_their_hash_only() {
-        let hash = hash_password("korrekt pferd batterie").unwrap();
+    #[tokio::test]
+    async fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("korrekt pferd batterie").await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("korrekt pferd batterie", &hash));
-        assert!(!verify_password("falsch", &hash));
-        assert!(!verify_password("x", "not a hash"));
+        assert!(verify_password("korrekt pferd batterie", &hash).await.unwrap());
+        assert!(!verify_password("falsch", &hash).await.unwrap());
+        assert!(!verify_password("x", "not a hash").await.unwrap());
     }
 }

@@ -208,6 +208,7 @@ async fn add(
     if input.display_name.trim().is_empty() {
         return Err(ServiceError::invalid("name", "must not be empty"));
     }
+    crate::domain::text::check_name(&input.display_name).map_err(|message| ServiceError::invalid("name", message))?;
     let unit = match (&input.role, &input.unit) {
         (StaffRole::InUnit(_), None) => return Err(ServiceError::invalid("unit", "required for this role")),
         (_, Some(key)) => Some(find_unit(db, key).await?),
@@ -248,7 +249,7 @@ async fn insert_new(
         }
         None => {
             let password = random_secret(16);
-            (hash_password(&password)?, Some(password))
+            (hash_password(&password).await?, Some(password))
         }
     };
     let new = NewStaff {
@@ -343,6 +344,9 @@ pub async fn create_unit(
     };
     if !actor.is_admin() {
         super::access::deny(db, clock, actor, "unit.create", "units").await?;
+    }
+    for (field, value) in [("name", new.name), ("short_name", new.short_name), ("phone", new.phone)] {
+        crate::domain::text::check_name(value).map_err(|message| ServiceError::invalid(field, message))?;
     }
     directory::find_location(db, new.location_id)
         .await?

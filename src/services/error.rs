@@ -20,6 +20,9 @@ pub enum ServiceError {
     Rule { code: &'static str, message: String },
     #[error("the database is busy; try again")]
     Busy,
+    /// Too many password checks at once: try again after `retry_after_secs`.
+    #[error("too many logins at once; try again in a moment")]
+    Overloaded { retry_after_secs: u64 },
     #[error(transparent)]
     Store(StoreError),
 }

@@ -1,19 +1,16 @@
-//! Staff login for the web interface: password check with throttling of failed attempts per
-//! login and client address.
+//! Staff login for the web interface: each attempt is first reserved against the throttle's keys
+//! (the login from this address, the login from everywhere, this address for every login; see
+//! `domain::throttle`), atomically in the database, and only then is the password checked.
 
-use chrono::TimeDelta;
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
 use super::auth::authenticate_password;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
-use crate::store::sessions;
-
-/// Failed attempts allowed per login and address within [`THROTTLE_WINDOW`].
-pub const MAX_FAILURES: u64 = 5;
-/// How far back failed attempts count.
-pub const THROTTLE_WINDOW: TimeDelta = TimeDelta::minutes(15);
+use crate::domain::throttle::{self, FORGET_AFTER, KNOWN_ADDRESS_FOR};
+use crate::store::throttle::Reservation;
+use crate::store::{self, sessions};
 
 /// What a login attempt came to.
 #[derive(Debug)]
@@ -24,11 +21,12 @@ pub enum LoginOutcome {
     Throttled,
 }
 
-/// Checks a login unless this login and address failed too often recently.
+/// Checks a login unless the throttle holds it back. `ip` is the client's address.
 ///
 /// # Errors
-/// Database failures.
-#[tracing::instrument(skip_all, fields(login = %login, ip = %ip))]
+/// Database failures; `Overloaded` when too many passwords are being checked (the attempt is
+/// then not counted).
+#[tracing::instrument(skip_all, fields(login = ?login.trim(), ip = %ip))]
 pub async fn login(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -38,13 +36,24 @@ pub async fn login(
 ) -> Result<LoginOutcome, ServiceError> {
     let login = login.trim();
     let now = clock.now();
-    if sessions::count_login_failures(db, login, ip, now - THROTTLE_WINDOW).await? >= MAX_FAILURES {
-        tracing::warn!("login throttled");
+    let pair = throttle::pair_key(login, ip);
+    let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);
+    let keys = throttle::keys(login, ip, known);
+    if let Reservation::Locked { until } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+        tracing::warn!(?until, "login throttled");
         return recorded(db, clock, login, ip, LoginOutcome::Throttled).await;
     }
-    match authenticate_password(db, login, password).await? {
+    let checked = match authenticate_password(db, login, password).await {
+        Err(err @ ServiceError::Overloaded { .. }) => {
+            store::throttle::release(db, &keys, now).await?;
+            return Err(err);
+        }
+        other => other?,
+    };
+    match checked {
         Some(actor) => {
-            sessions::clear_login_failures(db, login, ip).await?;
+            let cleared = [pair.clone(), throttle::login_key(login), throttle::address_key(ip)];
+            store::throttle::record_success(db, &cleared, &pair, now).await?;
             tracing::info!("staff logged in");
             recorded(db, clock, login, ip, LoginOutcome::LoggedIn(actor)).await
         }

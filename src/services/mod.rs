@@ -13,6 +13,7 @@ pub mod desk;
 pub mod directory;
 pub mod emails;
 mod error;
+pub mod hashing;
 pub mod hours;
 pub mod login;
 pub mod mfa;

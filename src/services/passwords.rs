@@ -61,7 +61,7 @@ pub async fn change_own(
     new: &str,
 ) -> Result<i32, PasswordError> {
     let stored = directory::password_hash_of(db, actor.staff_id()).await?.unwrap_or_default();
-    if !check_password(current, stored).await {
+    if !check_password(current, stored).await? {
         return Err(PasswordError::WrongCurrent);
     }
     let member = directory::find_staff(db, actor.staff_id())

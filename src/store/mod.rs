@@ -15,6 +15,7 @@ pub mod schedule;
 pub mod sessions;
 pub mod slots;
 pub mod statistics;
+pub mod throttle;
 
 use std::time::Duration;
 

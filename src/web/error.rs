@@ -21,6 +21,9 @@ pub enum WebError {
     NotFound,
     #[error("bad request")]
     BadRequest,
+    /// Too many logins at once: a 503 page with `Retry-After`.
+    #[error("overloaded")]
+    Overloaded { retry_after_secs: u64 },
     #[error(transparent)]
     Internal(anyhow::Error),
 }
@@ -46,6 +49,7 @@ impl IntoResponse for WebError {
             Self::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
             Self::NotFound => (StatusCode::NOT_FOUND, "error.notfound"),
             Self::BadRequest => (StatusCode::BAD_REQUEST, "error.bad"),
+            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "error.overloaded"),
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "page failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
@@ -57,7 +61,11 @@ impl IntoResponse for WebError {
             message: lang.t(key),
             back: lang.t("error.back"),
         };
-        (status, page).into_response()
+        let mut response = (status, page).into_response();
+        if let Self::Overloaded { retry_after_secs } = self {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+        }
+        response
     }
 }
 
@@ -66,6 +74,7 @@ impl From<ServiceError> for WebError {
         match err {
             ServiceError::Forbidden => Self::Forbidden,
             ServiceError::NotFound { .. } => Self::NotFound,
+            ServiceError::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             other => Self::Internal(other.into()),
         }
     }

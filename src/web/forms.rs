@@ -54,7 +54,7 @@ async fn checked_form<T: DeserializeOwned>(
         return Err(WebError::Csrf);
     }
     serde_urlencoded::from_bytes(&bytes).map_err(|err| {
-        tracing::info!(error = %err, "malformed form");
+        tracing::info!(error = ?err, "malformed form");
         WebError::BadRequest
     })
 }

@@ -43,7 +43,7 @@ impl Lang {
 
 /// Every interface text: this file's, and the tables of the pages that keep their own.
 fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS, super::texts_desk::TEXTS]
+    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS, super::texts_desk::TEXTS, super::texts_harden::TEXTS]
         .into_iter()
         .flatten()
 }
@@ -84,8 +84,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("login.wrong", "Kennung oder Passwort ist falsch.", "User name or password is wrong."),
     (
         "login.throttled",
-        "Zu viele Fehlversuche. Bitte warten Sie 15 Minuten.",
-        "Too many failed attempts. Please wait 15 minutes.",
+        "Zu viele Fehlversuche. Bitte warten Sie einige Minuten und versuchen Sie es dann erneut.",
+        "Too many failed attempts. Please wait a few minutes, then try again.",
     ),
     ("login.required", "Bitte geben Sie Kennung und Passwort ein.", "Please enter user name and password."),
     ("errors.title", "Bitte korrigieren Sie Folgendes:", "Please correct the following:"),

@@ -23,6 +23,7 @@ mod texts;
 mod texts_accounts;
 mod texts_audit;
 mod texts_desk;
+mod texts_harden;
 pub mod views;
 
 use axum::Router;

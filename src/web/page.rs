@@ -6,9 +6,7 @@
 //! their form token in cookies (see `forms`), and the session is created when the password was
 //! right (holding the step to the second factor) or the login complete.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::TimeDelta;
@@ -23,6 +21,7 @@ use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::Gate;
 use crate::services::accounts;
+pub use crate::http::client_ip::ClientIp;
 use crate::services::auth::random_secret;
 use crate::state::AppState;
 
@@ -307,24 +306,6 @@ pub async fn renew_login(session: &Session, epoch: i32) -> Result<(), WebError> 
     Ok(())
 }
 
-/// The client's address as the server saw it (`unknown` without connect info).
-pub struct ClientIp(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip().to_string());
-        Ok(Self(ip.unwrap_or_else(|| "unknown".to_owned())))
-    }
-}
-
-impl ClientIp {
-    /// The address, if it is one (for the audit).
-    pub fn addr(&self) -> Option<std::net::IpAddr> {
-        self.0.parse().ok()
-    }
-}
 
 #[cfg(test)]
 mod tests {

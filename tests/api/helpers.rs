@@ -133,6 +133,11 @@ impl TestApp {
         address
     }
 
+    /// A second server on the same database with a pool of its own and this app's settings.
+    pub async fn second_server(&self) -> String {
+        self.another_process(|_| {}).await
+    }
+
     /// Materialises slots of all units up to `until` (what `terminbuch slots generate` does).
     pub async fn generate_slots_until(&self, until: NaiveDate) {
         schedule::regenerate_all(&self.db, &self.settings.holiday_calendar(), Berlin, until, self.clock.now())

@@ -161,7 +161,7 @@ async fn keys_follow_a_changed_name_and_are_cleared_with_erased_data() {
 #[tokio::test]
 async fn the_migration_fills_the_keys_of_bookings_stored_before_it() {
     use chrono::TimeDelta;
-    use migration::{Alias, MigrationName, Migrator, MigratorTrait, Query};
+    use migration::{Alias, Migrator, MigratorTrait, Query};
     use sea_orm::ConnectionTrait;
     use terminbuch::clock::Clock;
     use terminbuch::domain::holidays::HolidayCalendar;

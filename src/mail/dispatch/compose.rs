@@ -74,7 +74,22 @@ impl Dispatcher {
             attendee_email: &message.recipient,
             stamp: message.created_at,
         });
-        let email = self.message(message, &sender_name, rendered, calendar, method, now)?;
+        // A name stored with a line break (possible before names were checked) would break the
+        // From header: the email fails with a reason staff can act on, instead of panicking in
+        // lettre and staying queued.
+        for (what, value) in [("the unit's name (sender)", &sender_name), ("the subject", &rendered.subject)] {
+            if value.chars().any(crate::domain::text::is_forbidden_in_name) {
+                return Err(MailError::Compose(format!(
+                    "{what} contains a line break or another control character: {value:?}; correct the unit's name"
+                )));
+            }
+        }
+        // lettre panics on some header values it cannot encode; whatever slipped past the check
+        // above fails this email, not the sender.
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.message(message, &sender_name, rendered, calendar, method, now)
+        }));
+        let email = built.map_err(|_| MailError::Compose("a header value could not be encoded".to_owned()))??;
         Ok(Composed::Send(Box::new(email)))
     }
 

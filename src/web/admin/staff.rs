@@ -133,6 +133,11 @@ async fn add_staff(
         let page = staff_view(&state, staff, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
+    if crate::domain::text::check_name(&form.name).is_err() {
+        let errors = vec![FieldError::new("staff-name", lang.t("err.control"))];
+        let page = staff_view(&state, staff, form, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
     let input = StaffInput {
         login: form.login.trim().to_owned(),

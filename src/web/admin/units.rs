@@ -157,6 +157,8 @@ fn check_unit(form: &UnitForm, lang: Lang) -> Vec<FieldError> {
     for (id, value) in [("unit-name", &form.name), ("unit-short", &form.short_name), ("unit-phone", &form.phone)] {
         if value.trim().is_empty() {
             errors.push(FieldError::new(id, lang.t("err.required")));
+        } else if crate::domain::text::check_name(value).is_err() {
+            errors.push(FieldError::new(id, lang.t("err.control")));
         }
     }
     let email = form.email.trim();

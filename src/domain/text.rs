@@ -1,0 +1,42 @@
+//! Names shown in pages, lists, email headers and logs (of units, staff and locations): one
+//! line of text without control characters, so none can break a header or forge a line.
+
+/// What is wrong with a name (the message names no field; the caller does).
+pub const CONTROL_CHARACTERS: &str = "must not contain line breaks, tabs or other control characters";
+
+/// Whether `c` may not appear in a name: a control character (CR, LF, NUL, TAB, DEL, C1) or a
+/// Unicode line or paragraph separator.
+pub fn is_forbidden_in_name(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Checks a name given by a person.
+///
+/// # Errors
+/// [`CONTROL_CHARACTERS`] when it holds a forbidden character.
+pub fn check_name(name: &str) -> Result<(), &'static str> {
+    if name.chars().any(is_forbidden_in_name) { Err(CONTROL_CHARACTERS) } else { Ok(()) }
+}
+
+/// The name with every forbidden character replaced by a space, trimmed (for names stored
+/// before the rule, and wherever one must still be shown on one line).
+pub fn one_line(name: &str) -> String {
+    name.chars().map(|c| if is_forbidden_in_name(c) { ' ' } else { c }).collect::<String>().trim().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_line_separators_are_refused() {
+        for bad in ["Stelle\r\nBcc: x@example.org", "a\nb", "a\0b", "a\tb", "a\u{7f}b", "a\u{85}b", "a\u{2028}b"] {
+            assert_eq!(check_name(bad), Err(CONTROL_CHARACTERS), "{bad:?}");
+        }
+        for good in ["Antidiskriminierungsstelle", "Büro für Demokratiestärkung", "Ayşe Ünal-O'Brien", "日本語"]
+        {
+            assert_eq!(check_name(good), Ok(()), "{good:?}");
+        }
+        assert_eq!(one_line(" Stelle\r\nBcc: x "), "Stelle  Bcc: x");
+    }
+}

@@ -1,0 +1,118 @@
+//! The login throttle's rules: which keys an attempt counts against, how many failures in a row
+//! each allows freely, and the wait that grows with every further failure.
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// How a key throttles: `free` failures in a row pass; the `free`-th and every further one
+/// locks the key, first for `first_wait`, doubling with each further failure up to `max_wait`.
+/// While a key is locked no attempt is checked and a refused attempt does not count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub free: i32,
+    pub first_wait: TimeDelta,
+    pub max_wait: TimeDelta,
+}
+
+/// One login from one address (always applies).
+pub const PAIR: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
+/// One login from all addresses: guessing spread over many addresses. An address where this
+/// login succeeded within [`KNOWN_ADDRESS_FOR`] is exempt, so an attacker elsewhere cannot lock
+/// the colleague out at their own desk.
+pub const LOGIN: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
+/// One address for all logins: one password tried against many logins.
+pub const ADDRESS: Rule = Rule { free: 20, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
+
+/// Failures in a row are forgotten after this long without an attempt.
+pub const FORGET_AFTER: TimeDelta = TimeDelta::hours(24);
+/// How long an address where a login succeeded stays exempt from that login's [`LOGIN`] key.
+pub const KNOWN_ADDRESS_FOR: TimeDelta = TimeDelta::days(30);
+/// Logins longer than this cannot exist; longer names are cut for the key.
+const MAX_KEY_LOGIN_CHARS: usize = 64;
+
+impl Rule {
+    /// The wait after the `failures`-th failure in a row; `None` while failures are free.
+    pub fn wait_after(&self, failures: i32) -> Option<TimeDelta> {
+        let beyond = u32::try_from(failures.checked_sub(self.free)?).ok()?;
+        let factor = 2_i32.checked_pow(beyond).unwrap_or(i32::MAX);
+        Some(self.first_wait.checked_mul(factor).map_or(self.max_wait, |wait| wait.min(self.max_wait)))
+    }
+
+    /// The lock instants an attempt at `now` may set, one per failure count from `free` on,
+    /// until the wait reaches `max_wait` (the last applies to every later failure).
+    pub fn lock_steps(&self, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let mut steps = Vec::new();
+        for failures in self.free.. {
+            let wait = self.wait_after(failures).unwrap_or(self.max_wait);
+            steps.push(now + wait);
+            if wait >= self.max_wait {
+                return steps;
+            }
+        }
+        steps
+    }
+}
+
+/// One key an attempt counts against, with its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    pub key: String,
+    pub rule: Rule,
+}
+
+/// The keys of an attempt for `login` from `address`, sorted (the order they are locked in).
+/// `known_address`: this login succeeded from this address recently (no [`LOGIN`] key).
+pub fn keys(login: &str, address: &str, known_address: bool) -> Vec<Key> {
+    let mut keys =
+        vec![Key { key: pair_key(login, address), rule: PAIR }, Key { key: address_key(address), rule: ADDRESS }];
+    if !known_address {
+        keys.push(Key { key: login_key(login), rule: LOGIN });
+    }
+    keys.sort_by(|a, b| a.key.cmp(&b.key));
+    keys
+}
+
+/// The key of one login from one address.
+pub fn pair_key(login: &str, address: &str) -> String {
+    format!("pair:{address} {}", cut(login))
+}
+
+/// The key of one login from everywhere.
+pub fn login_key(login: &str) -> String {
+    format!("login:{}", cut(login))
+}
+
+/// The key of one address for every login.
+pub fn address_key(address: &str) -> String {
+    format!("address:{address}")
+}
+
+fn cut(login: &str) -> &str {
+    login.char_indices().nth(MAX_KEY_LOGIN_CHARS).map_or(login, |(at, _)| &login[..at])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_starts_at_the_free_limit_and_doubles_up_to_the_maximum() {
+        let waits: Vec<_> = (1..=11).map(|n| PAIR.wait_after(n).map(|w| w.num_minutes())).collect();
+        assert_eq!(waits, [None, None, None, None, Some(1), Some(2), Some(4), Some(8), Some(15), Some(15), Some(15)]);
+        assert_eq!(PAIR.wait_after(i32::MAX), Some(TimeDelta::minutes(15)), "no overflow");
+    }
+
+    #[test]
+    fn lock_steps_end_at_the_maximum() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let steps: Vec<_> = PAIR.lock_steps(now).iter().map(|at| (*at - now).num_minutes()).collect();
+        assert_eq!(steps, [1, 2, 4, 8, 15]);
+    }
+
+    #[test]
+    fn a_known_address_is_not_counted_against_the_login_everywhere() {
+        let names = |known| keys("mueller", "192.0.2.7", known).into_iter().map(|k| k.key).collect::<Vec<_>>();
+        assert_eq!(names(false), ["address:192.0.2.7", "login:mueller", "pair:192.0.2.7 mueller"]);
+        assert_eq!(names(true), ["address:192.0.2.7", "pair:192.0.2.7 mueller"]);
+        assert_eq!(login_key(&"x".repeat(500)).len(), "login:".len() + 64, "long names are cut");
+    }
+}

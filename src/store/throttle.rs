@@ -1,0 +1,166 @@
+//! The login throttle's counters: an attempt is reserved against every key in one write
+//! transaction with one conditional `UPDATE` per key (so of parallel attempts, on SQLite as on
+//! PostgreSQL and across server processes, only as many pass as the rules allow), and cleared
+//! after a success.
+
+use chrono::{DateTime, Utc};
+use entity::login_throttle::{self, Column};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+};
+
+use super::StoreError;
+use crate::domain::throttle::Key;
+
+/// What a reservation came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt is counted as a failure on every key until a success clears them.
+    Reserved,
+    /// A key is locked: nothing was counted. `until` is when that key opens again.
+    Locked { until: Option<DateTime<Utc>> },
+}
+
+/// Reserves one attempt at `now` against all `keys` (in their order), or none when any is locked.
+/// Failures whose last attempt is older than `forget_before` start again from one.
+///
+/// # Errors
+/// Database failures.
+pub async fn reserve(
+    db: &DatabaseConnection,
+    keys: &[Key],
+    now: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> Result<Reservation, StoreError> {
+    let txn = super::begin_write(db).await?;
+    for key in keys {
+        ensure_row(&txn, &key.key, now).await?;
+        if !reserve_one(&txn, key, now, forget_before).await? {
+            let until =
+                login_throttle::Entity::find_by_id(key.key.clone()).one(&txn).await?.and_then(|r| r.locked_until);
+            txn.rollback().await?;
+            return Ok(Reservation::Locked { until });
+        }
+    }
+    txn.commit().await?;
+    Ok(Reservation::Reserved)
+}
+
+async fn ensure_row<C: ConnectionTrait>(db: &C, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let row = login_throttle::ActiveModel {
+        key: Set(key.to_owned()),
+        failures: Set(0),
+        locked_until: Set(None),
+        attempted_at: Set(now),
+        succeeded_at: Set(None),
+        updated_at: Set(now),
+    };
+    login_throttle::Entity::insert(row)
+        .on_conflict(OnConflict::column(Column::Key).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// One conditional update: counts the attempt and sets the lock its count calls for, only when
+/// the key is not locked. The new count and lock are computed in SQL from the row as it is when
+/// the update runs (on PostgreSQL after any concurrent update of the row committed).
+async fn reserve_one<C: ConnectionTrait>(
+    db: &C,
+    key: &Key,
+    now: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let forgotten = Expr::col(Column::AttemptedAt).lt(forget_before);
+    let count: Expr = Expr::case(forgotten.clone(), 1).finally(Expr::col(Column::Failures).add(1)).into();
+    let steps = key.rule.lock_steps(now);
+    let mut lock = Expr::case(count.clone().lt(key.rule.free), Expr::value(Option::<DateTime<Utc>>::None));
+    for (failures, (index, until)) in (key.rule.free..).zip(steps.iter().enumerate()) {
+        lock = if index + 1 == steps.len() {
+            lock.case(count.clone().gte(failures), *until)
+        } else {
+            lock.case(count.clone().eq(failures), *until)
+        };
+    }
+    let allowed =
+        Condition::any().add(Column::Failures.lt(key.rule.free)).add(Column::LockedUntil.lte(now)).add(forgotten);
+    let result = login_throttle::Entity::update_many()
+        .col_expr(Column::Failures, count)
+        .col_expr(Column::LockedUntil, lock.into())
+        .col_expr(Column::AttemptedAt, Expr::value(now))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Key.eq(&key.key))
+        .filter(allowed)
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Takes back an attempt reserved at `now` whose password could not be checked (the server was
+/// too busy): one failure less on every key; a key that falls below its free failures is
+/// unlocked, any other opens again now.
+///
+/// # Errors
+/// Database failures.
+pub async fn release(db: &DatabaseConnection, keys: &[Key], now: DateTime<Utc>) -> Result<(), StoreError> {
+    let txn = super::begin_write(db).await?;
+    for key in keys {
+        let count = Expr::col(Column::Failures).sub(1);
+        let lock = Expr::case(count.clone().lt(key.rule.free), Expr::value(Option::<DateTime<Utc>>::None))
+            .finally(Expr::value(now));
+        login_throttle::Entity::update_many()
+            .col_expr(Column::Failures, count)
+            .col_expr(Column::LockedUntil, lock.into())
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Key.eq(&key.key))
+            .filter(Column::Failures.gt(0))
+            .exec(&txn)
+            .await?;
+    }
+    Ok(txn.commit().await?)
+}
+
+/// After a successful login: the failures of `cleared` keys are forgotten, and `succeeded` (the
+/// pair of login and address) is marked as having succeeded at `now`.
+///
+/// # Errors
+/// Database failures.
+pub async fn record_success(
+    db: &DatabaseConnection,
+    cleared: &[String],
+    succeeded: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let txn = super::begin_write(db).await?;
+    login_throttle::Entity::update_many()
+        .col_expr(Column::Failures, Expr::value(0))
+        .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(Column::Key.is_in(cleared.iter().cloned()))
+        .exec(&txn)
+        .await?;
+    login_throttle::Entity::update_many()
+        .col_expr(Column::SucceededAt, Expr::value(now))
+        .filter(Column::Key.eq(succeeded))
+        .exec(&txn)
+        .await?;
+    Ok(txn.commit().await?)
+}
+
+/// When a login last succeeded with `key`, if ever (and the row has not been swept).
+///
+/// # Errors
+/// Database failures.
+pub async fn succeeded_at<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(login_throttle::Entity::find_by_id(key.to_owned()).one(db).await?.and_then(|row| row.succeeded_at))
+}
+
+/// Deletes keys untouched since `before`.
+///
+/// # Errors
+/// Database failures.
+pub async fn delete_stale<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done = login_throttle::Entity::delete_many().filter(Column::UpdatedAt.lt(before)).exec(db).await?;
+    Ok(done.rows_affected)
+}

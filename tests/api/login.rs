@@ -1,0 +1,183 @@
+//! The login throttle through the login page, on both engines: an attempt is reserved before its
+//! password is checked (of 40 parallel attempts at most 5 are checked), per login from an
+//! address, per login from everywhere (except where it logged in before) and per address, with a
+//! wait that grows; and the client address behind trusted proxies.
+
+use chrono::TimeDelta;
+use futures_util::future::join_all;
+use terminbuch::config::TrustedProxies;
+use terminbuch::store::sessions;
+
+use crate::helpers::{TestApp, default_now, spawn_app, spawn_app_with};
+use crate::web::{Attempt, PASSWORD, WebClient, add_member};
+
+/// Failed logins of `login` from `ip` whose password was checked (recorded after the check).
+async fn checked_failures(app: &TestApp, login: &str, ip: &str) -> u64 {
+    let since = default_now() - TimeDelta::days(1);
+    sessions::count_login_failures(&app.db, login, ip, since).await.expect("count failures")
+}
+
+/// A server behind a reverse proxy on loopback (the tests' own address).
+async fn spawn_behind_proxy() -> TestApp {
+    spawn_app_with(default_now(), |settings| {
+        settings.trusted_proxies = TrustedProxies::parse("127.0.0.1").expect("trusted proxy");
+    })
+    .await
+}
+
+#[tokio::test]
+async fn of_40_parallel_wrong_attempts_for_one_login_5_reach_the_password_check() {
+    // Arrange
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+
+    // Act
+    let attempts = join_all((0..40).map(|_| web.log_in("mueller", "falsch", None))).await;
+
+    // Assert
+    let count = |wanted: Attempt| attempts.iter().filter(|a| **a == wanted).count();
+    assert_eq!((count(Attempt::Wrong), count(Attempt::Throttled)), (5, 35), "{attempts:?}");
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "checked passwords");
+}
+
+#[tokio::test]
+async fn the_limit_holds_for_parallel_attempts_through_two_servers_on_one_database() {
+    // Arrange
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let (one, two) = (WebClient::open(&app).await, WebClient::open_at(&app.second_server().await).await);
+
+    // Act
+    let attempts =
+        join_all((0..40).map(|n| if n % 2 == 0 { &one } else { &two }.log_in("mueller", "falsch", None))).await;
+
+    // Assert
+    let wrong = attempts.iter().filter(|a| **a == Attempt::Wrong).count();
+    assert_eq!(wrong, 5, "{attempts:?}");
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "checked passwords");
+}
+
+#[tokio::test]
+async fn after_the_limit_the_right_password_is_refused_until_the_wait_has_passed() {
+    // Arrange
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+    for _ in 0..5 {
+        assert_eq!(web.log_in("mueller", "falsch", None).await, Attempt::Wrong);
+    }
+
+    // Act / Assert: the first wait is a minute.
+    assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::Throttled, "at once");
+    app.clock.advance(TimeDelta::seconds(59));
+    assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::Throttled, "after 59 s");
+    app.clock.advance(TimeDelta::seconds(1));
+    assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::LoggedIn, "after a minute");
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "refused attempts are not checked");
+}
+
+#[tokio::test]
+async fn the_wait_doubles_with_each_further_failure_and_a_success_resets_it() {
+    // Arrange: five failures, a minute's wait.
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+    for _ in 0..5 {
+        web.log_in("mueller", "falsch", None).await;
+    }
+    app.clock.advance(TimeDelta::minutes(1));
+
+    // Act: one more failure after the wait; then two minutes' wait.
+    assert_eq!(web.log_in("mueller", "falsch", None).await, Attempt::Wrong, "one attempt after the wait");
+    assert_eq!(web.log_in("mueller", "falsch", None).await, Attempt::Throttled, "locked again at once");
+    app.clock.advance(TimeDelta::minutes(1));
+    assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::Throttled, "a minute is not enough now");
+    app.clock.advance(TimeDelta::minutes(1));
+    assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::LoggedIn, "after two minutes");
+
+    // Assert: the success forgot the failures.
+    let again = WebClient::open(&app).await;
+    for n in 1..=4 {
+        assert_eq!(again.log_in("mueller", "falsch", None).await, Attempt::Wrong, "failure {n} after the success");
+    }
+    assert_eq!(again.log_in("mueller", PASSWORD, None).await, Attempt::LoggedIn);
+}
+
+#[tokio::test]
+async fn failures_from_many_addresses_hold_a_login_back_except_where_it_logged_in_before() {
+    // Arrange: the colleague logged in at their desk before.
+    let app = spawn_behind_proxy().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+    let desk = Some("198.51.100.10");
+    assert_eq!(web.log_in("mueller", PASSWORD, desk).await, Attempt::LoggedIn);
+    let web = WebClient::open(&app).await;
+
+    // Act: one guess each from five other addresses.
+    for n in 1..=5 {
+        let address = format!("203.0.113.{n}");
+        assert_eq!(web.log_in("mueller", "falsch", Some(&address)).await, Attempt::Wrong, "guess from {address}");
+        assert_eq!(checked_failures(&app, "mueller", &address).await, 1, "recorded for {address}");
+    }
+
+    // Assert
+    let elsewhere = web.log_in("mueller", PASSWORD, Some("203.0.113.99")).await;
+    assert_eq!(elsewhere, Attempt::Throttled, "the login is held back for a new address");
+    assert_eq!(web.log_in("mueller", PASSWORD, desk).await, Attempt::LoggedIn, "but not at the desk");
+}
+
+#[tokio::test]
+async fn one_address_trying_many_logins_is_held_back_while_other_addresses_are_not() {
+    // Arrange
+    let app = spawn_behind_proxy().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+    let sprayer = Some("203.0.113.7");
+
+    // Act: one guess for each of 20 logins.
+    for n in 0..20 {
+        assert_eq!(web.log_in(&format!("kollege{n}"), "Sommer2026!", sprayer).await, Attempt::Wrong, "login {n}");
+    }
+
+    // Assert
+    assert_eq!(web.log_in("mueller", PASSWORD, sprayer).await, Attempt::Throttled, "that address is held back");
+    assert_eq!(web.log_in("mueller", PASSWORD, Some("203.0.113.8")).await, Attempt::LoggedIn, "another is not");
+}
+
+#[tokio::test]
+async fn a_forwarded_for_header_from_a_peer_that_is_no_trusted_proxy_is_ignored() {
+    // Arrange: no trusted proxies (the default).
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+
+    // Act: every guess claims another address.
+    for n in 1..=5 {
+        let forged = format!("203.0.113.{n}");
+        assert_eq!(web.log_in("mueller", "falsch", Some(&forged)).await, Attempt::Wrong);
+    }
+
+    // Assert: all counted against the real peer.
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5);
+    assert_eq!(checked_failures(&app, "mueller", "203.0.113.1").await, 0);
+    assert_eq!(web.log_in("mueller", PASSWORD, Some("198.51.100.1")).await, Attempt::Throttled);
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_right_most_address_that_is_no_proxy_counts() {
+    // Arrange
+    let app = spawn_behind_proxy().await;
+    let web = WebClient::open(&app).await;
+
+    // Act: the client forged an entry; the proxy appended the address it saw (and another
+    // trusted proxy on the way appended its own).
+    web.log_in("mueller", "falsch", Some("192.0.2.66, 198.51.100.7")).await;
+    web.log_in("mueller", "falsch", Some("198.51.100.8, 127.0.0.1")).await;
+
+    // Assert
+    assert_eq!(checked_failures(&app, "mueller", "198.51.100.7").await, 1, "right-most untrusted entry");
+    assert_eq!(checked_failures(&app, "mueller", "198.51.100.8").await, 1, "a trusted hop is skipped");
+    assert_eq!(checked_failures(&app, "mueller", "192.0.2.66").await, 0, "the forged entry");
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 0, "the proxy itself");
+}
