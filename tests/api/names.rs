@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use serde_json::{Value, json};
+use terminbuch::domain::accounts::RequireMfa;
 
 use crate::helpers::{TestApp, assert_problem, default_now, spawn_app, spawn_app_with};
 use crate::mail::{book, wait_for_state};
@@ -59,8 +60,8 @@ async fn the_api_refuses_unit_and_staff_names_with_control_characters_naming_the
 
 #[tokio::test]
 async fn the_admin_pages_show_a_message_at_a_name_with_control_characters() {
-    // Arrange
-    let app = spawn_app().await;
+    // Arrange: an admin without a second factor (this test is about the forms, not the login).
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
     add_member(&app, "verwaltung", "admin", None).await;
     let web = WebClient::logged_in(&app, "verwaltung").await;
     let location = location_id(&app).await.to_string();

@@ -47,8 +47,13 @@ impl WebClient {
 
     /// The CSRF token in the page at `path`.
     pub async fn csrf_of(&self, path: &str) -> String {
-        let html = self.get(path).await.text().await.expect("page");
-        let start = html.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        let response = self.get(path).await;
+        let status = response.status();
+        let html = response.text().await.expect("page");
+        let Some(at) = html.find("name=\"csrf\" value=\"") else {
+            panic!("no csrf field in {path} ({status}): {}", html.chars().take(300).collect::<String>());
+        };
+        let start = at + 19;
         html[start..].split('"').next().expect("token").to_owned()
     }
 
