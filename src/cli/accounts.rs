@@ -214,12 +214,20 @@ pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenC
             }
         }
         TokenCommand::Revoke { id: Some(id), .. } => {
-            tokens::revoke(&deps.db, &deps.clock, &caches.tokens, None, id).await?;
+            tokens::revoke(&deps.db, &deps.clock, &caches.tokens, crate::services::accounts::ChangedBy::operator(), id)
+                .await?;
             eprintln!("token {id} revoked");
         }
         TokenCommand::Revoke { login: Some(login), all: true, .. } => {
             let account = accounts::find(caches.accounts(deps), ByWhom::Operator, &login).await?;
-            let revoked = tokens::revoke_all(&deps.db, &deps.clock, &caches.tokens, None, &account.member).await?;
+            let revoked = tokens::revoke_all(
+                &deps.db,
+                &deps.clock,
+                &caches.tokens,
+                crate::services::accounts::ChangedBy::operator(),
+                &account.member,
+            )
+            .await?;
             eprintln!("{revoked} token(s) of {login} revoked");
         }
         TokenCommand::Revoke { .. } => bail!("use --id ID, or --login LOGIN --all"),

@@ -53,6 +53,12 @@ audit_actions! {
     BookingRescheduled => "booking_rescheduled",
     OutcomeRecorded => "outcome_recorded",
     EmailResent => "email_resent",
+    /// A unit's callback list (names and phone numbers of waiting callers) was shown.
+    CallbacksListed => "callbacks_listed",
+    /// One entry of a callback list was shown.
+    CallbackViewed => "callback_viewed",
+    CallbackAdded => "callback_added",
+    CallbackWithdrawn => "callback_withdrawn",
     LoginSucceeded => "login_succeeded",
     LoginFailed => "login_failed",
     /// Too many failed logins: the password was not checked.

@@ -137,3 +137,32 @@ pub struct BookingEvent {
 pub fn split_languages(stored: &str) -> Vec<String> {
     stored.split(',').map(str::trim).filter(|code| !code.is_empty()).map(str::to_owned).collect()
 }
+
+/// Filters of a booking list; `unit_ids` is always set (the units the caller may see).
+#[derive(Debug, Clone, Default)]
+pub struct BookingFilter {
+    pub unit_ids: Vec<i32>,
+    pub counsellor_id: Option<i32>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub status: Option<BookingStatus>,
+    /// Matches the reference, or a part of the citizen's name or phone number as people spell
+    /// them (`domain::search`); cancelled bookings come after the others.
+    pub search: Option<String>,
+    pub limit: u64,
+}
+
+/// Fields of a weekly rule (new or replacing an existing one).
+#[derive(Debug, Clone)]
+pub struct RuleFields {
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    pub weekday: u8,
+    pub start_local: NaiveTime,
+    pub end_local: NaiveTime,
+    pub slot_minutes: i32,
+    pub buffer_minutes: i32,
+    pub capacity: i32,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}

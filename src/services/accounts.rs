@@ -33,6 +33,47 @@ pub enum ByWhom<'a> {
     Operator,
 }
 
+/// Who changed an account, as the audit records it: a staff member (from the address of their
+/// request, when there was one) or the operator on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangedBy {
+    staff_id: Option<i32>,
+    client: Option<std::net::IpAddr>,
+}
+
+impl ChangedBy {
+    /// The operator (the command line).
+    pub const fn operator() -> Self {
+        Self { staff_id: None, client: None }
+    }
+
+    /// The staff member `staff_id` acting on their own account without a session (a reset link,
+    /// a login step), from `client`.
+    pub const fn themselves(staff_id: i32, client: Option<std::net::IpAddr>) -> Self {
+        Self { staff_id: Some(staff_id), client }
+    }
+
+    /// The acting staff member's id (`None` for the operator).
+    pub const fn staff_id(self) -> Option<i32> {
+        self.staff_id
+    }
+}
+
+impl From<&Actor> for ChangedBy {
+    fn from(actor: &Actor) -> Self {
+        Self { staff_id: Some(actor.staff_id()), client: actor.client() }
+    }
+}
+
+impl From<ByWhom<'_>> for ChangedBy {
+    fn from(by: ByWhom<'_>) -> Self {
+        match by {
+            ByWhom::Staff(actor) => actor.into(),
+            ByWhom::Operator => Self::operator(),
+        }
+    }
+}
+
 impl ByWhom<'_> {
     /// The acting staff member's id (`None` for the operator).
     pub fn staff_id(self) -> Option<i32> {
@@ -62,20 +103,20 @@ impl ByWhom<'_> {
 pub(crate) async fn audit_change<C: ConnectionTrait>(
     db: &C,
     clock: &Clock,
-    by: Option<i32>,
+    by: ChangedBy,
     action: AuditAction,
     whom: &StaffMember,
     mut detail: Value,
 ) -> Result<(), ServiceError> {
     if let Value::Object(map) = &mut detail {
         map.insert("login".into(), json!(whom.login));
-        if by.is_none() {
+        if by.staff_id.is_none() {
             map.insert("by".into(), json!("operator"));
         }
     }
-    tracing::info!(by, action = action.as_str(), staff_id = whom.id, "account changed");
-    let actor = by.map_or(AuditActor::System, AuditActor::Staff);
-    let entry = AuditEntry::attempt(action, actor, None).target(format!("staff:{}", whom.id)).detail(detail);
+    tracing::info!(by = by.staff_id, action = action.as_str(), staff_id = whom.id, "account changed");
+    let actor = by.staff_id.map_or(AuditActor::System, AuditActor::Staff);
+    let entry = AuditEntry::attempt(action, actor, by.client).target(format!("staff:{}", whom.id)).detail(detail);
     audit::record(db, clock, entry).await
 }
 
@@ -132,7 +173,7 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
         audit_change(
             &txn,
             a.clock,
-            by.staff_id(),
+            by.into(),
             AuditAction::StaffDeactivated,
             &member,
             json!({ "tokens_revoked": revoked }),
@@ -154,7 +195,7 @@ pub async fn activate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<St
     by.require_admin(a.db, a.clock, "staff.activate").await?;
     let member = directory::find_staff_by_login(a.db, login).await?.ok_or_else(not_found)?;
     if directory::set_active(a.db, member.id, true).await? {
-        audit_change(a.db, a.clock, by.staff_id(), AuditAction::StaffActivated, &member, json!({})).await?;
+        audit_change(a.db, a.clock, by.into(), AuditAction::StaffActivated, &member, json!({})).await?;
     }
     a.counsellors.forget();
     directory::find_account(a.db, login).await?.ok_or_else(not_found)
@@ -194,7 +235,7 @@ pub async fn remove_role(
         return Err(ServiceError::not_found("role_not_found", "role"));
     }
     let detail = json!({ "role": role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
-    audit_change(&txn, a.clock, by.staff_id(), AuditAction::RoleRemoved, &member, detail).await?;
+    audit_change(&txn, a.clock, by.into(), AuditAction::RoleRemoved, &member, detail).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     a.tokens.forget_staff(member.id);
     a.counsellors.forget();

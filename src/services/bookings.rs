@@ -16,11 +16,11 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingAction, BookingStatus, Channel, Citizen, Outcome};
 use crate::domain::holidays::HolidayCalendar;
 use crate::domain::outbox::{MailKind, OutboxMessage};
+use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::reference::{Reference, looks_like_reference};
 use crate::domain::time::TimeSlot;
 use crate::mail;
-use crate::store::bookings::BookingFilter;
 use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 

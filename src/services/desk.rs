@@ -8,9 +8,9 @@ use super::audit::{self, AuditAction, entries};
 use super::bookings::{Book, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::BookingStatus;
+use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, Location, Slot, StaffMember, Unit};
 use crate::domain::time::day_bounds;
-use crate::store::bookings::BookingFilter;
 use crate::store::{bookings, directory, slots};
 
 /// The units the actor may book for, ordered by name.

@@ -6,7 +6,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::ServiceError;
-use super::accounts::audit_change;
+use super::accounts::{ChangedBy, audit_change};
 use super::auth::{hash_new_password, hash_password, random_secret};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
@@ -176,7 +176,7 @@ pub async fn counsellors(db: &DatabaseConnection, unit: &Unit) -> Result<Vec<Sta
 /// # Errors
 /// `Invalid` (missing unit for a unit role, bad login or name, weak password), `NotFound` (unit).
 pub async fn add_staff(db: &DatabaseConnection, clock: &Clock, input: StaffInput) -> Result<AddedStaff, ServiceError> {
-    add(db, clock, None, input).await
+    add(db, clock, ChangedBy::operator(), input).await
 }
 
 /// Adds staff on behalf of `actor` (admins only); see [`add_staff`].
@@ -192,13 +192,13 @@ pub async fn add_staff_as(
     if !actor.is_admin() {
         super::access::deny(db, clock, actor, "staff.create", "staff").await?;
     }
-    add(db, clock, Some(actor.staff_id()), input).await
+    add(db, clock, actor.into(), input).await
 }
 
 async fn add(
     db: &DatabaseConnection,
     clock: &Clock,
-    by: Option<i32>,
+    by: ChangedBy,
     input: StaffInput,
 ) -> Result<AddedStaff, ServiceError> {
     let login = input.login.trim();
@@ -236,7 +236,7 @@ async fn add(
 async fn insert_new(
     db: &DatabaseConnection,
     clock: &Clock,
-    by: Option<i32>,
+    by: ChangedBy,
     input: &StaffInput,
     login: &str,
 ) -> Result<(StaffMember, Option<Option<String>>), ServiceError> {

@@ -11,7 +11,7 @@ use serde_json::json;
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
 use super::ServiceError;
-use super::accounts::{Accounts, ByWhom, audit_change};
+use super::accounts::{Accounts, ByWhom, ChangedBy, audit_change};
 use super::tokens::token_hash;
 use crate::clock::Clock;
 use crate::store::{self, StoreError, directory, mfa};
@@ -127,7 +127,15 @@ pub async fn confirm_enrolment(
         other => other?,
     }
     mfa::replace_recovery_codes(&txn, staff_id, &hashes(&codes)).await?;
-    audit_change(&txn, clock, Some(staff_id), AuditAction::SecondFactorEnrolled, &member, json!({})).await?;
+    audit_change(
+        &txn,
+        clock,
+        ChangedBy::themselves(staff_id, None),
+        AuditAction::SecondFactorEnrolled,
+        &member,
+        json!({}),
+    )
+    .await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(codes)
 }
@@ -207,7 +215,15 @@ pub async fn renew_recovery_codes(
     let codes = recovery_codes();
     let txn = store::begin_write(db).await?;
     mfa::replace_recovery_codes(&txn, staff_id, &hashes(&codes)).await?;
-    audit_change(&txn, clock, Some(staff_id), AuditAction::RecoveryCodesRenewed, &member, json!({})).await?;
+    audit_change(
+        &txn,
+        clock,
+        ChangedBy::themselves(staff_id, None),
+        AuditAction::RecoveryCodesRenewed,
+        &member,
+        json!({}),
+    )
+    .await?;
     txn.commit().await.map_err(StoreError::from)?;
     Ok(codes)
 }
@@ -228,7 +244,7 @@ pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<bool,
     audit_change(
         &txn,
         a.clock,
-        by.staff_id(),
+        by.into(),
         AuditAction::SecondFactorReset,
         &member,
         json!({ "had_second_factor": had }),

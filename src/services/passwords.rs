@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::json;
 
 use super::ServiceError;
-use super::accounts::{Accounts, ByWhom, audit_change};
+use super::accounts::{Accounts, ByWhom, ChangedBy, audit_change};
 use super::auth::{check_password, hash_new_password, random_secret};
 use super::tokens::token_hash;
 use crate::clock::Clock;
@@ -70,7 +70,7 @@ pub async fn change_own(
     let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
     let hash = hash_new_password(&password).await?;
     let epoch = directory::set_password(db, member.id, hash, false).await?;
-    audit_change(db, clock, Some(actor.staff_id()), AuditAction::PasswordChanged, &member, json!({})).await?;
+    audit_change(db, clock, actor.into(), AuditAction::PasswordChanged, &member, json!({})).await?;
     Ok(epoch)
 }
 
@@ -110,7 +110,7 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     };
     let txn = store::begin_write(a.db).await?;
     resets::insert_reset(&txn, new).await?;
-    audit_change(&txn, a.clock, by.staff_id(), AuditAction::PasswordResetLinkCreated, &member, json!({})).await?;
+    audit_change(&txn, a.clock, by.into(), AuditAction::PasswordResetLinkCreated, &member, json!({})).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     Ok(link)
 }
@@ -153,7 +153,15 @@ pub async fn redeem_reset_link(
         return Err(PasswordError::LinkInvalid);
     }
     directory::set_password(&txn, member.id, hash, false).await?;
-    audit_change(&txn, clock, Some(member.id), AuditAction::PasswordResetLinkUsed, &member, json!({})).await?;
+    audit_change(
+        &txn,
+        clock,
+        ChangedBy::themselves(member.id, None),
+        AuditAction::PasswordResetLinkUsed,
+        &member,
+        json!({}),
+    )
+    .await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     Ok(())
 }

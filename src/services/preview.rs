@@ -11,10 +11,9 @@ use super::hours::{active_bookings, affected_shown, check_range, lead, validate_
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
 use crate::domain::records::{Booking, Unit};
+use crate::domain::records::{BookingFilter, RuleFields};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
-use crate::store::bookings::BookingFilter;
-use crate::store::schedule::RuleFields;
 use crate::store::{bookings, schedule, slots};
 
 /// How far ahead booked slots are looked for.

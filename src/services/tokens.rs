@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::ServiceError;
-use super::accounts::audit_change;
+use super::accounts::{ChangedBy, audit_change};
 use super::auth::random_secret;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
@@ -88,7 +88,7 @@ pub async fn create_for_login(
         .await?
         .filter(|m| m.active)
         .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
-    create_for(db, clock, None, &member, spec).await
+    create_for(db, clock, ChangedBy::operator(), &member, spec).await
 }
 
 /// Creates an API token for the actor itself.
@@ -104,13 +104,13 @@ pub async fn create_own(
     let member = directory::find_staff(db, actor.staff_id())
         .await?
         .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
-    create_for(db, clock, Some(actor.staff_id()), &member, spec).await
+    create_for(db, clock, actor.into(), &member, spec).await
 }
 
 async fn create_for(
     db: &DatabaseConnection,
     clock: &Clock,
-    by: Option<i32>,
+    by: ChangedBy,
     member: &StaffMember,
     spec: &TokenSpec,
 ) -> Result<CreatedToken, ServiceError> {
@@ -250,7 +250,7 @@ pub async fn revoke(
     db: &DatabaseConnection,
     clock: &Clock,
     cache: &TokenCache,
-    by: Option<i32>,
+    by: ChangedBy,
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
     let token =
@@ -276,7 +276,7 @@ pub async fn revoke_own(
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
     match directory::find_token(db, id).await? {
-        Some(token) if token.staff_id == actor.staff_id() => revoke(db, clock, cache, Some(actor.staff_id()), id).await,
+        Some(token) if token.staff_id == actor.staff_id() => revoke(db, clock, cache, actor.into(), id).await,
         _ => Err(ServiceError::not_found("token_not_found", "token")),
     }
 }
@@ -289,7 +289,7 @@ pub async fn revoke_all(
     db: &DatabaseConnection,
     clock: &Clock,
     cache: &TokenCache,
-    by: Option<i32>,
+    by: ChangedBy,
     member: &StaffMember,
 ) -> Result<u64, ServiceError> {
     let revoked = directory::revoke_all_tokens(db, member.id, clock.now()).await?;

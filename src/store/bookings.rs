@@ -19,19 +19,7 @@ use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::search::{SearchKeys, SearchQuery};
 use crate::store::booking_search;
 
-/// Filters of a booking list; `unit_ids` is always set (the units the caller may see).
-#[derive(Debug, Clone, Default)]
-pub struct BookingFilter {
-    pub unit_ids: Vec<i32>,
-    pub counsellor_id: Option<i32>,
-    pub from: Option<DateTime<Utc>>,
-    pub to: Option<DateTime<Utc>>,
-    pub status: Option<BookingStatus>,
-    /// Matches the reference, or a part of the citizen's name or phone number as people spell
-    /// them (`domain::search`); cancelled bookings come after the others.
-    pub search: Option<String>,
-    pub limit: u64,
-}
+pub use crate::domain::records::BookingFilter;
 
 /// Inserts a new booking together with the event recording its creation (by the booking's
 /// creator, at its creation time), in one round trip to the database: on SQLite the two

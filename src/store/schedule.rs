@@ -1,6 +1,6 @@
 //! Counselling hours (weekly rules), absences and closures.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use entity::slot::SlotKind;
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
@@ -11,20 +11,7 @@ use sea_orm::{
 use super::StoreError;
 use crate::domain::records::{Absence, Closure, HoursRule, Slot};
 
-/// Fields of a weekly rule (new or replacing an existing one).
-#[derive(Debug, Clone)]
-pub struct RuleFields {
-    pub unit_id: i32,
-    pub counsellor_id: i32,
-    pub weekday: u8,
-    pub start_local: NaiveTime,
-    pub end_local: NaiveTime,
-    pub slot_minutes: i32,
-    pub buffer_minutes: i32,
-    pub capacity: i32,
-    pub valid_from: NaiveDate,
-    pub valid_until: Option<NaiveDate>,
-}
+pub use crate::domain::records::RuleFields;
 
 /// # Errors
 /// Database failures.

@@ -20,12 +20,12 @@ use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, EmailView, SlotView, language_name, reference_display};
 use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::records::BookingEvent;
+use crate::domain::records::BookingFilter;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::{self, Move};
 use crate::services::{ServiceError, desk, directory, emails};
 use crate::state::AppState;
-use crate::store::bookings::BookingFilter;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -44,6 +44,13 @@ async fn deactivating_a_person_ends_their_tokens_at_once_and_reactivating_keeps_
         )
         .await;
     assert_eq!(by_admin, 2, "who did it is recorded");
+    let from_where = app
+        .count(
+            "SELECT COUNT(*) AS n FROM audit_events \
+             WHERE action IN ('staff_deactivated', 'staff_activated') AND client_addr = '127.0.0.1'",
+        )
+        .await;
+    assert_eq!(from_where, 2, "and from where");
     let missing = app.post_as(&app.admin_token, "/api/v1/staff/niemand/deactivate", &json!({})).await;
     assert_problem(missing, StatusCode::NOT_FOUND, "staff_not_found").await;
 }

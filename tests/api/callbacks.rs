@@ -223,3 +223,36 @@ async fn retention_deletes_ended_entries_and_erasure_any_entry() {
     assert_eq!(callbacks::erase(&app.db, &[again["id"].as_i64().unwrap() as i32]).await.unwrap(), 1);
     assert!(open_entries(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn every_access_to_the_callback_list_is_audited_without_names_or_numbers() {
+    use terminbuch::domain::audit::AuditAction;
+
+    use crate::audit::records;
+
+    // Arrange
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+
+    // Act: put a caller on the list, list it, read the entry, take it off.
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let listed = open_entries(&app).await;
+    let path = format!("/api/v1/callbacks/{}", entry["id"]);
+    assert_eq!(app.get_as(&app.admin_token, &path).await.status(), StatusCode::OK);
+    assert_eq!(app.delete_as(&app.admin_token, &path).await.status(), StatusCode::OK);
+
+    // Assert: one record per access, naming the entry or the count, never the caller.
+    let target = format!("callback:{}", entry["id"]);
+    for action in [AuditAction::CallbackAdded, AuditAction::CallbackViewed, AuditAction::CallbackWithdrawn] {
+        let found = records(&app, action).await;
+        assert_eq!(found.len(), 1, "{action}");
+        assert_eq!(found[0].target, target, "{action}");
+    }
+    let lists = records(&app, AuditAction::CallbacksListed).await;
+    assert!(lists.iter().any(|r| r.item_count == Some(i64::try_from(listed.len()).unwrap())), "the list read counted");
+    let mut everything = String::new();
+    for action in AuditAction::ALL {
+        everything.push_str(&format!("{:?}", records(&app, *action).await));
+    }
+    assert!(!everything.contains("Ayla") && !everything.contains("Kaya"), "no caller's name in the audit");
+}

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::booking::{BookingStatus, Channel, Citizen, Outcome};
+use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::reference::Reference;
 use crate::domain::search::MAX_QUERY_CHARS;
@@ -21,7 +22,6 @@ use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
 use crate::state::AppState;
-use crate::store::bookings::BookingFilter;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

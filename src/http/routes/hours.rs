@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule};
 use crate::domain::time::{day_bounds, local_date, parse_local_time};
 use crate::http::dto::{date_range, local, parse_date, parse_instant};
@@ -17,7 +18,6 @@ use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::hours::{self, HoursChange};
 use crate::state::AppState;
-use crate::store::schedule::RuleFields;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

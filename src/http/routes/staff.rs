@@ -262,8 +262,7 @@ async fn revoke_staff_tokens(
     ApiPath(login): ApiPath<String>,
 ) -> ApiResult<Json<RevokedResponse>> {
     let account = accounts::find(state.accounts(), ByWhom::Staff(&actor), &login).await?;
-    let revoked =
-        tokens::revoke_all(&state.db, &state.clock, &state.tokens, Some(actor.staff_id()), &account.member).await?;
+    let revoked = tokens::revoke_all(&state.db, &state.clock, &state.tokens, (&actor).into(), &account.member).await?;
     Ok(Json(RevokedResponse { revoked }))
 }
 
@@ -277,6 +276,6 @@ async fn revoke_token(
     ApiPath(id): ApiPath<i32>,
 ) -> ApiResult<StatusCode> {
     ByWhom::Staff(&actor).require_admin(&state.db, &state.clock, "token.revoke").await?;
-    tokens::revoke(&state.db, &state.clock, &state.tokens, Some(actor.staff_id()), id).await?;
+    tokens::revoke(&state.db, &state.clock, &state.tokens, (&actor).into(), id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

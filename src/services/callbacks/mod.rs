@@ -10,6 +10,7 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
+use super::audit::{self, AuditAction, AuditEntry};
 use super::bookings::{self, Book, NewBooking, Target, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{Channel, Citizen};
@@ -49,6 +50,9 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
     let created =
         callbacks::insert(deps.db, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now()).await?;
     tracing::info!(callback = created.id, "caller put on the callback list");
+    let entry =
+        AuditEntry::by(actor, AuditAction::CallbackAdded).unit(unit.id).target(format!("callback:{}", created.id));
+    audit::record(deps.db, deps.clock, entry).await?;
     let listed = offers::refresh(deps, unit).await?;
     Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(Entry { request: created, offer: None }))
 }
@@ -59,7 +63,15 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
 /// `Forbidden` (recorded).
 pub async fn list(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Entry>, ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
-    offers::refresh(deps, unit).await
+    let listed = offers::refresh(deps, unit).await?;
+    record_list(deps, actor, unit, listed.len()).await?;
+    Ok(listed)
+}
+
+/// Records that `count` entries of the unit's list were shown.
+async fn record_list(deps: Book<'_>, actor: &Actor, unit: &Unit, count: usize) -> Result<(), ServiceError> {
+    let entry = AuditEntry::by(actor, AuditAction::CallbacksListed).unit(unit.id).count(count);
+    audit::record(deps.db, deps.clock, entry).await
 }
 
 /// The unit's entries that are no longer open (booked, withdrawn, expired), oldest first.
@@ -69,7 +81,9 @@ pub async fn list(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Entr
 pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<CallbackRequest>, ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
     let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
-    Ok(callbacks::list(deps.db, unit.id, &ended).await?)
+    let listed = callbacks::list(deps.db, unit.id, &ended).await?;
+    record_list(deps, actor, unit, listed.len()).await?;
+    Ok(listed)
 }
 
 /// One entry, with its offer if it is open.
@@ -78,6 +92,9 @@ pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Ca
 /// `NotFound`, `Forbidden` (recorded).
 pub async fn get(deps: Book<'_>, actor: &Actor, id: i32) -> Result<Entry, ServiceError> {
     let request = visible(deps, actor, id, "callback.read").await?;
+    let entry =
+        AuditEntry::by(actor, AuditAction::CallbackViewed).unit(request.unit_id).target(format!("callback:{id}"));
+    audit::record(deps.db, deps.clock, entry).await?;
     if request.status != CallbackStatus::Open {
         return Ok(Entry { request, offer: None });
     }
@@ -157,6 +174,9 @@ pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: i32) -> Result<Callback
     if !closed {
         return Err(ServiceError::conflict("invalid_status", format!("the entry is {}", request.status.as_str())));
     }
+    let entry =
+        AuditEntry::by(actor, AuditAction::CallbackWithdrawn).unit(request.unit_id).target(format!("callback:{id}"));
+    audit::record(deps.db, deps.clock, entry).await?;
     found(deps.db, id).await
 }
 

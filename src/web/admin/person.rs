@@ -226,7 +226,7 @@ async fn revoke_tokens(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let by = Some(staff.actor.staff_id());
+    let by = (&staff.actor).into();
     let result = tokens::revoke_all(&state.db, &state.clock, &state.tokens, by, &account.member).await;
     after(&state, staff, &login, result.map(|_| "person.done.tokens_revoked")).await
 }

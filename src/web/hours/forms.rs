@@ -9,9 +9,9 @@ use super::super::auth::FieldError;
 use super::super::format;
 use super::super::i18n::Lang;
 use super::super::views::counsellor_name;
+use crate::domain::records::RuleFields;
 use crate::domain::records::{HoursRule, StaffMember};
 use crate::domain::time::{local_to_utc, parse_local_time};
-use crate::store::schedule::RuleFields;
 
 /// The rule form as typed (all text, so what was typed comes back on errors).
 #[derive(Deserialize, Default, Clone)]
