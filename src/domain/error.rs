@@ -29,4 +29,7 @@ pub enum DomainError {
     /// A string that is not a valid wall-clock time (expected "HH:MM").
     #[error("invalid time of day {0:?}: expected \"HH:MM\"")]
     InvalidTime(String),
+    /// A string that is not a date `YYYY-MM-DD` between 1900 and 9999.
+    #[error("invalid date {0:?}: expected YYYY-MM-DD between 1900-01-01 and 9999-12-31")]
+    InvalidDate(String),
 }

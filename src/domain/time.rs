@@ -1,7 +1,7 @@
 //! Time slots and conversions between local wall-clock time and UTC.
 //! Conversions never guess: nonexistent or ambiguous local times are errors.
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
+use chrono::{DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::DomainError;
@@ -126,6 +126,33 @@ pub fn parse_local_time(s: &str) -> Result<NaiveTime, DomainError> {
     let hours: u32 = hours.parse().map_err(|_| invalid())?;
     let minutes: u32 = minutes.parse().map_err(|_| invalid())?;
     NaiveTime::from_hms_opt(hours, minutes, 0).ok_or_else(invalid)
+}
+
+/// The years a date may have anywhere in the service, in what clients send and so in what is
+/// stored: 1900 to 9999. Beyond them dates sort wrongly as text and calendar arithmetic overflows.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// Whether `date` lies within [`YEARS`].
+pub fn date_in_range(date: NaiveDate) -> bool {
+    YEARS.contains(&date.year())
+}
+
+/// Parses a date written exactly `YYYY-MM-DD` (surrounding whitespace ignored) with a year in
+/// [`YEARS`]; the one date parser of the API and the pages.
+///
+/// # Errors
+///
+/// [`DomainError::InvalidDate`] for any other text (signed or longer years such as
+/// `+262142-12-31` included) and for dates outside [`YEARS`].
+pub fn parse_date(s: &str) -> Result<NaiveDate, DomainError> {
+    let text = s.trim();
+    let invalid = || DomainError::InvalidDate(text.chars().take(40).collect());
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    if !shaped {
+        return Err(invalid());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").ok().filter(|d| date_in_range(*d)).ok_or_else(invalid)
 }
 
 /// Longest daylight saving gap searched for when midnight does not exist.
@@ -275,6 +302,17 @@ mod tests {
         assert_eq!(parse_local_time("00:00"), Ok(hm(0, 0)));
         for bad in ["", "24:00", "12:60", "12", "12:5", "12:00:00", "ab:cd", "+1:00", "123:00", "12 :00"] {
             assert_eq!(parse_local_time(bad), Err(DomainError::InvalidTime(bad.to_owned())), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_are_read_only_as_yyyy_mm_dd_between_1900_and_9999() {
+        assert_eq!(parse_date(" 2026-12-03 ").unwrap(), NaiveDate::from_ymd_opt(2026, 12, 3).unwrap());
+        assert_eq!(parse_date("1900-01-01").unwrap(), NaiveDate::from_ymd_opt(1900, 1, 1).unwrap());
+        assert_eq!(parse_date("9999-12-31").unwrap(), NaiveDate::from_ymd_opt(9999, 12, 31).unwrap());
+        for bad in ["+262142-12-31", "10000-01-01", "1899-12-31", "0000-01-01", "2026-2-03", "2026-02-30", "", "heute"]
+        {
+            assert!(matches!(parse_date(bad), Err(DomainError::InvalidDate(_))), "{bad}");
         }
     }
 }

@@ -20,8 +20,10 @@ pub fn local(at: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
 /// # Errors
 /// A 422 naming `field`.
 pub fn parse_instant(field: &str, value: &str, tz: Tz) -> Result<DateTime<Utc>, ApiError> {
+    let out_of_range = || ApiError::field(field, "the date must lie between 1900-01-01 and 9999-12-31");
     if let Ok(at) = DateTime::parse_from_rfc3339(value) {
-        return Ok(at.with_timezone(&Utc));
+        let at = at.with_timezone(&Utc);
+        return if crate::domain::time::date_in_range(at.date_naive()) { Ok(at) } else { Err(out_of_range()) };
     }
     let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
@@ -29,6 +31,9 @@ pub fn parse_instant(field: &str, value: &str, tz: Tz) -> Result<DateTime<Utc>, 
         .map_err(|_| {
             ApiError::field(field, "expected RFC 3339 (2026-12-01T10:00:00+01:00) or local 2026-12-01T10:00")
         })?;
+    if !crate::domain::time::date_in_range(naive.date()) {
+        return Err(out_of_range());
+    }
     local_to_utc(naive, tz).map_err(|err| ApiError::field(field, err.to_string()))
 }
 
@@ -37,7 +42,8 @@ pub fn parse_instant(field: &str, value: &str, tz: Tz) -> Result<DateTime<Utc>, 
 /// # Errors
 /// A 422 naming `field`.
 pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| ApiError::field(field, "expected a date YYYY-MM-DD"))
+    crate::domain::time::parse_date(value)
+        .map_err(|_| ApiError::field(field, "expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31"))
 }
 
 /// Optional bounds of a range of instants.

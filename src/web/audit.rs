@@ -9,7 +9,6 @@ use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::auth::FieldError;
@@ -104,7 +103,7 @@ fn parse(form: &AuditForm, state: &AppState, lang: Lang) -> Result<AuditQuery, V
         if value.trim().is_empty() {
             return None;
         }
-        match NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok().filter(|d| (1900..=9999).contains(&d.year())) {
+        match crate::domain::time::parse_date(value).ok() {
             Some(date) => Some(if end { day_bounds(date, tz).1 } else { day_bounds(date, tz).0 }),
             None => {
                 let key = if end { "audit.err.to" } else { "audit.err.from" };

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{NaiveDate, NaiveTime, TimeDelta};
+use chrono::{NaiveTime, TimeDelta};
 use serde::Deserialize;
 
 use super::auth::FieldError;
@@ -113,7 +113,7 @@ async fn free_slots(
 ) -> Result<Vec<availability::FreeSlot>, ServiceError> {
     let deps = state.book();
     let today = local_date(deps.clock.now(), deps.tz);
-    let day = NaiveDate::parse_from_str(&q.day, "%Y-%m-%d").ok().filter(|d| *d >= today);
+    let day = crate::domain::time::parse_date(&q.day).ok().filter(|d| *d >= today);
     let query = FreeSlotQuery {
         from: day.unwrap_or(today),
         to: day.unwrap_or(today + chrono::Days::new(SEARCH_DAYS)),
@@ -326,7 +326,7 @@ fn parse_adhoc(
     if counsellor_id.is_none() {
         errors.push(FieldError::new("counsellor", page.t("err.counsellor")));
     }
-    let date = NaiveDate::parse_from_str(form.date.trim(), "%Y-%m-%d").ok();
+    let date = crate::domain::time::parse_date(&form.date).ok();
     if date.is_none() {
         errors.push(FieldError::new("date", page.t("err.date")));
     }

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::auth::FieldError;
@@ -390,7 +389,7 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
     let lang = staff.page.lang;
     let units = desk::units_for(deps, &staff.actor).await?;
     let key = if q.unit.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { q.unit };
-    let on = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
+    let on = crate::domain::time::parse_date(&q.date).unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
     let (mut rows, mut counsellors, mut unit_name) = (Vec::new(), Vec::new(), String::new());
     if !key.is_empty() {
         let unit = desk::unit_for(deps, &staff.actor, &key).await?;

@@ -6,7 +6,7 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days};
 use serde::Deserialize;
 
 use super::error::WebResult;
@@ -70,7 +70,7 @@ async fn chosen_unit(deps: Book<'_>, actor: &Actor, key: &str) -> WebResult<(Opt
 async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> WebResult<WeekPage> {
     let deps = state.book();
     let lang = staff.page.lang;
-    let on = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
+    let on = crate::domain::time::parse_date(&q.date).unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
     let monday = on - Days::new(u64::from(on.weekday().num_days_from_monday()));
     let (unit, units) = chosen_unit(deps, &staff.actor, &q.unit).await?;
     let (mut days, mut counsellors, mut unit_key, mut unit_name) =

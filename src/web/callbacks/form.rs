@@ -44,14 +44,14 @@ impl CallbackForm {
         if !phone_ok {
             errors.push(FieldError::new("cb-phone", lang.t("cb.err.phone")));
         }
-        let until = NaiveDate::parse_from_str(self.until.trim(), "%Y-%m-%d").ok();
+        let until = crate::domain::time::parse_date(&self.until).ok();
         if until.is_none() {
             errors.push(FieldError::new("cb-until", lang.t("err.date")));
         }
         let before = match self.before.trim() {
             "" => None,
             text => {
-                let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+                let parsed = crate::domain::time::parse_date(text).ok();
                 if parsed.is_none() {
                     errors.push(FieldError::new("cb-before", lang.t("err.date")));
                 }

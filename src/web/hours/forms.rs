@@ -175,7 +175,7 @@ pub(super) fn local_instant(date: &str, time: &str, end_of_day: bool, tz: Tz) ->
 }
 
 pub(super) fn parse_date(value: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").ok()
+    crate::domain::time::parse_date(value).ok()
 }
 
 pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
