@@ -107,10 +107,15 @@ pub use accounts::{TokenCommand, UserCommand};
 pub enum SlotsCommand {
     /// Materialise slots of all units up to a date (beyond the rolling horizon).
     Generate {
-        /// Last local day, YYYY-MM-DD.
-        #[arg(long)]
+        /// Last local day, YYYY-MM-DD (1900–9999).
+        #[arg(long, value_parser = parse_cli_date)]
         until: NaiveDate,
     },
+}
+
+/// A date argument, read like every date a client sends (`domain::time::parse_date`).
+pub fn parse_cli_date(value: &str) -> Result<NaiveDate, String> {
+    crate::domain::time::parse_date(value).map_err(|err| err.to_string())
 }
 
 /// Runs one command.
