@@ -145,6 +145,7 @@ fn closed_response(request: CallbackRequest, tz: chrono_tz::Tz) -> CallbackRespo
 #[derive(Deserialize, IntoParams)]
 pub struct CallbackListParams {
     /// `open` (default): waiting, marked when a slot matches; `closed`: booked, withdrawn, expired.
+    #[param(inline)]
     pub state: Option<ListState>,
 }
 
