@@ -24,6 +24,7 @@ mod texts_accounts;
 mod texts_audit;
 mod texts_desk;
 mod texts_harden;
+mod texts_privacy;
 pub mod views;
 
 use axum::Router;
