@@ -7,7 +7,9 @@ use entity::booking::{self, BookingStatus as StatusRow};
 use entity::outbox_message::{self, DeliveryState as StateRow};
 use entity::{booking_event, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -85,7 +87,7 @@ pub async fn of_person<C: ConnectionTrait>(
     unit_ids: Option<&[i32]>,
     email: Option<&str>,
     phone_key: Option<&str>,
-) -> Result<Vec<booking::Model>, StoreError> {
+) -> Result<Vec<Uuid>, StoreError> {
     let mut who = Condition::any();
     if let Some(email) = email {
         let lower = Expr::expr(Func::lower(Expr::col(booking::Column::CitizenEmail)));
@@ -97,11 +99,15 @@ pub async fn of_person<C: ConnectionTrait>(
     if email.is_none() && phone_key.is_none() {
         return Ok(Vec::new());
     }
-    let mut query = booking::Entity::find().filter(who).filter(booking::Column::ErasedAt.is_null());
+    let mut query = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::Id)
+        .filter(who)
+        .filter(booking::Column::ErasedAt.is_null());
     if let Some(units) = unit_ids {
         query = query.filter(booking::Column::UnitId.is_in(units.iter().copied()));
     }
-    Ok(query.all(db).await?)
+    Ok(query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?)
 }
 
 /// What an erasure removed.

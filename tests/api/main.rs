@@ -14,6 +14,7 @@ mod callbacks;
 mod cli;
 mod cli_accounts;
 mod concurrency;
+mod data_subject;
 mod helpers;
 mod login;
 mod mail;
