@@ -8,6 +8,7 @@ mod accounts_tokens;
 mod audit;
 mod audit_api;
 mod audit_database;
+mod backup;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
