@@ -10,6 +10,7 @@ mod bookings;
 mod calendar;
 mod callbacks;
 mod charts;
+mod data_subject;
 mod error;
 mod format;
 mod forms;
@@ -67,6 +68,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(audit::router())
         .merge(statistics::router())
         .merge(callbacks::router())
+        .merge(data_subject::router())
         .merge(calendar::router())
         .layer(sessions)
         .merge(calendar::feed_router())
