@@ -382,6 +382,7 @@ async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fix
             default_slot_minutes: 30,
             languages: &unit_languages,
             confidential: false,
+            retention_days: 90,
         },
         now,
     )
@@ -549,6 +550,7 @@ fn booking_row(
         updated_by: Set(Some(fixture.admin_id)),
         search_name: Set(keys.name),
         search_phone: Set(keys.phone),
+        erased_at: Set(None),
     }
 }
 
@@ -984,6 +986,7 @@ async fn baseline_bookings(
                 updated_by: Set(Some(actor)),
                 search_name: Set(keys.name),
                 search_phone: Set(keys.phone),
+                erased_at: Set(None),
             };
             booking::Entity::insert(row).exec_without_returning(&txn).await?;
             let event = event_row(id, now, actor, (slot.id, slot.starts_at, slot.ends_at));

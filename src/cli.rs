@@ -1,8 +1,9 @@
 //! The command line: `serve` (default), `migrate`, `seed --demo`, `user add|list|deactivate|
 //! activate|remove-role|reset-password|reset-mfa`, `token create|list|revoke`, `slots generate`,
-//! `mail dispatch [--once]`. Operators' scripts rely on these names; see README.md.
+//! `mail dispatch [--once]`, `retention run [--as-of] [--dry-run]`, `backup --to`, `restore --from`. Operators' scripts rely on these names; see README.md.
 
 mod accounts;
+mod privacy;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
@@ -90,6 +91,21 @@ pub enum Command {
         #[command(subcommand)]
         command: MailCommand,
     },
+    /// Retention of personal data.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+    /// Write a consistent copy of the running SQLite database to a new file.
+    Backup {
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Replace the SQLite database by a backup (refused while a server uses it).
+    Restore {
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +118,7 @@ pub enum MailCommand {
 }
 
 pub use accounts::{TokenCommand, UserCommand};
+pub use privacy::RetentionCommand;
 
 #[derive(Debug, Subcommand)]
 pub enum SlotsCommand {
@@ -124,8 +141,19 @@ pub fn parse_cli_date(value: &str) -> Result<NaiveDate, String> {
 /// Whatever the command failed with, for `main` to print.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
+    let command = cli.command.unwrap_or(Command::Serve);
+    // A restore must not open the database it replaces.
+    if let Command::Restore { from } = &command {
+        return privacy::restore(&settings, from).await;
+    }
     let deps = Dependencies::from_settings(&settings).await?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
+        Command::Restore { .. } => unreachable!("handled above"),
+        Command::Backup { to } => privacy::backup(&settings, &deps, &to).await,
+        Command::Retention { command } => {
+            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            privacy::run_retention(&settings, &deps, command).await
+        }
         Command::Serve => serve(settings, deps).await,
         Command::Migrate => {
             Migrator::up(&deps.db, None).await.context("applying migrations")?;
@@ -186,6 +214,14 @@ async fn dispatch_mail(settings: &Settings, deps: Dependencies, once: bool) -> a
 }
 
 async fn serve(settings: Settings, deps: Dependencies) -> anyhow::Result<()> {
+    // Held while the server runs: `terminbuch restore` refuses to replace the file meanwhile.
+    let _lock = match privacy::lock_sqlite(&settings.database_url) {
+        Ok(lock) => lock,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot hold the SQLite lock file; `terminbuch restore` cannot tell this server runs");
+            None
+        }
+    };
     // Bind first: if the port is taken, nothing is created whose one-time password is lost.
     let app = Application::build(settings.clone(), deps.clone()).await?;
     let report = bootstrap(&settings, &deps).await?;

@@ -87,6 +87,11 @@ pub struct Settings {
     #[arg(long, env = "TERMINBUCH_AUDIT_RETENTION_DAYS", default_value_t = 730, global = true,
           value_parser = clap::value_parser!(u32).range(30..=36_500))]
     pub audit_retention_days: u32,
+    /// Local time of day (`HH:MM`) of the daily retention run, which removes the personal data
+    /// of bookings past their unit's retention (`terminbuch retention run` does it at once).
+    #[arg(long, env = "TERMINBUCH_RETENTION_RUN_AT", default_value = "03:00", global = true,
+          value_parser = parse_run_at)]
+    pub retention_run_at: chrono::NaiveTime,
     /// Reverse proxies whose `X-Forwarded-For` is believed: comma-separated IP addresses or CIDR
     /// ranges (e.g. `127.0.0.1,10.20.0.0/16`); default none (the connecting address counts).
     #[arg(long, env = "TERMINBUCH_TRUSTED_PROXIES", default_value = "", global = true,
@@ -274,6 +279,7 @@ impl Settings {
             log_format: LogFormat::Text,
             require_mfa: RequireMfa::Admin,
             audit_retention_days: 730,
+            retention_run_at: chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default(),
             trusted_proxies: TrustedProxies::default(),
             header_read_timeout_ms: 30_000,
             mail: MailSettings::for_tests(),
@@ -356,6 +362,11 @@ fn parse_tz(value: &str) -> Result<Tz, String> {
     value
         .parse()
         .map_err(|_| format!("TERMINBUCH_TIME_ZONE must be an IANA zone such as Europe/Berlin (got {value:?})"))
+}
+
+fn parse_run_at(value: &str) -> Result<chrono::NaiveTime, String> {
+    crate::domain::time::parse_local_time(value)
+        .map_err(|_| format!("TERMINBUCH_RETENTION_RUN_AT must be a local time HH:MM (got {value:?})"))
 }
 
 fn parse_trusted_proxies(value: &str) -> Result<TrustedProxies, String> {

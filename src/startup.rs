@@ -194,6 +194,7 @@ impl Application {
             tokio::spawn(crate::server::serve(listener, app, timeout, std::future::pending()))
         });
         let audit_retention = tokio::spawn(keep_audit_retention(self.state.db.clone(), self.state.clock.clone()));
+        let retention = tokio::spawn(keep_retention(self.state.clone()));
         // The email sender stops after the HTTP server (whose last requests may queue emails),
         // and is given time to finish the deliveries it has begun.
         let (stop_mail, mail_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -216,6 +217,7 @@ impl Application {
             metrics.abort();
         }
         audit_retention.abort();
+        retention.abort();
         let _ = stop_mail.send(());
         if let Err(err) = mail.await {
             tracing::error!(error = ?err, "the email sender failed while stopping");
@@ -271,6 +273,26 @@ async fn keep_audit_retention(db: DatabaseConnection, clock: Clock) {
         tick.tick().await;
         if let Err(err) = audit::remove_expired(&db, &clock).await {
             tracing::error!(error = ?err, "removing old audit records failed");
+        }
+    }
+}
+
+/// Removes expired personal data daily at `TERMINBUCH_RETENTION_RUN_AT` (local time). Waits in
+/// real time; the day it acts for is the service clock's.
+async fn keep_retention(state: AppState) {
+    let settings = &state.settings;
+    loop {
+        let now = chrono::Utc::now();
+        let next = crate::domain::retention::next_run(now, settings.retention_run_at, settings.time_zone);
+        tokio::time::sleep((next - now).to_std().unwrap_or(Duration::from_secs(60))).await;
+        let run = crate::services::retention::RetentionRun {
+            as_of: crate::services::retention::today(state.clock.now(), settings.time_zone),
+            dry_run: false,
+            tz: settings.time_zone,
+            data_dir: &settings.data_dir,
+        };
+        if let Err(err) = crate::services::retention::run(&state.db, &state.clock, run).await {
+            tracing::error!(error = ?err, "the retention run failed; it is tried again tomorrow");
         }
     }
 }

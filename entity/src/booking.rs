@@ -36,6 +36,8 @@ pub struct Model {
     pub search_name: String,
     /// The citizen's phone number folded to its national digits, for search.
     pub search_phone: Option<String>,
+    /// When the citizen's personal data was removed (retention or erasure on request).
+    pub erased_at: Option<DateTimeUtc>,
 }
 
 /// Lifecycle of a booking.

@@ -18,6 +18,8 @@ pub struct Model {
     /// Comma-separated language codes, e.g. `de,en,tr`.
     pub languages: String,
     pub confidential: bool,
+    /// Days the personal data of a booking is kept after the appointment (or cancellation).
+    pub retention_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ mod m20261202_160100_append_only_audit;
 mod m20261202_170001_add_booking_search_keys;
 mod m20261202_170002_create_callback_requests;
 mod m20261202_170003_create_calendar_feeds;
+mod m20261203_100000_add_retention;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_170003_create_calendar_feeds::Migration),
             Box::new(m20261202_110000_create_login_throttles::Migration),
             Box::new(m20261202_110100_names_without_control_characters::Migration),
+            Box::new(m20261203_100000_add_retention::Migration),
         ]
     }
 }

@@ -65,6 +65,8 @@ audit_actions! {
     LoginThrottled => "login_throttled",
     LoggedOut => "logged_out",
     UnitCreated => "unit_created",
+    /// A unit's settings changed (its retention of personal data); old and new value in the detail.
+    UnitChanged => "unit_changed",
     /// A staff member was added, or a role given to one.
     StaffAdded => "staff_added",
     StaffChanged => "staff_changed",

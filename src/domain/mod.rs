@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod password;
 pub mod records;
 pub mod reference;
+pub mod retention;
 pub mod schedule;
 pub mod search;
 pub mod statistics;

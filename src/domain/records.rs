@@ -33,6 +33,8 @@ pub struct Unit {
     pub languages: Vec<String>,
     /// Units such as the anti-discrimination office: neutral email subjects, minimal data.
     pub confidential: bool,
+    /// Days a booking's personal data is kept after the appointment or cancellation.
+    pub retention_days: i32,
 }
 
 /// A staff member (without secrets).

@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::statistics::router())
         .merge(routes::callbacks::router())
         .merge(routes::calendar::router())
+        .merge(routes::data_subject::router())
         .split_for_parts();
     openapi::complete(&mut openapi);
     api.merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))

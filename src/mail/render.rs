@@ -127,6 +127,7 @@ mod tests {
             default_slot_minutes: 45,
             languages: vec!["de".into()],
             confidential,
+            retention_days: 30,
         }
     }
 

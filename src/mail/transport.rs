@@ -116,15 +116,31 @@ impl Transport {
                     Err(SendError::Transient(format!("no answer from the mail server within {:?}", server.deadline)))
                 }
             },
-            Self::Files(dir) => {
-                let write = async {
-                    tokio::fs::create_dir_all(dir).await?;
-                    tokio::fs::write(dir.join(format!("{file_stem}.eml")), message.formatted()).await
-                };
-                write.await.map_err(|err| SendError::Transient(format!("cannot write to {}: {err}", dir.display())))
-            }
+            Self::Files(dir) => write_private(dir, &format!("{file_stem}.eml"), &message.formatted())
+                .await
+                .map_err(|err| SendError::Transient(format!("cannot write to {}: {err}", dir.display()))),
         }
     }
+}
+
+/// Writes `name` in `dir` readable by the service's user only (mode 0600, the folder 0700 when
+/// it is created): an email holds a citizen's address and appointment. The name is the outbox
+/// id, never the unit's or the citizen's.
+async fn write_private(dir: &std::path::Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut folder = tokio::fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut file = tokio::fs::OpenOptions::new();
+    file.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    folder.create(dir).await?;
+    let mut file = file.open(dir.join(name)).await?;
+    file.write_all(bytes).await?;
+    file.sync_all().await
 }
 
 impl SmtpServer {

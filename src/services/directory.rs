@@ -84,6 +84,13 @@ impl Default for UnitCache {
     }
 }
 
+impl UnitCache {
+    /// Forgets every unit (after a unit's settings changed).
+    pub fn forget_all(&self) {
+        self.0.invalidate_all();
+    }
+}
+
 /// [`find_unit`], from `cache` when this process has looked the unit up before.
 ///
 /// # Errors
@@ -319,6 +326,8 @@ pub struct UnitInput<'a> {
     pub default_slot_minutes: i32,
     pub languages: &'a [String],
     pub confidential: bool,
+    /// Days personal data is kept after the appointment (see `domain::retention`).
+    pub retention_days: i32,
 }
 
 /// A new unit (admins only).
@@ -341,10 +350,13 @@ pub async fn create_unit(
         default_slot_minutes: input.default_slot_minutes,
         languages: input.languages,
         confidential: input.confidential,
+        retention_days: input.retention_days,
     };
     if !actor.is_admin() {
         super::access::deny(db, clock, actor, "unit.create", "units").await?;
     }
+    crate::domain::retention::check_days(new.retention_days)
+        .map_err(|message| ServiceError::invalid("retention_days", message))?;
     for (field, value) in [("name", new.name), ("short_name", new.short_name), ("phone", new.phone)] {
         crate::domain::text::check_name(value).map_err(|message| ServiceError::invalid(field, message))?;
     }

@@ -165,6 +165,7 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
                     default_slot_minutes: demo.minutes,
                     languages: &languages,
                     confidential: demo.confidential,
+                    retention_days: demo_retention_days(demo.slug),
                 };
                 directory::insert_unit(db, new, now).await?
             }
@@ -214,4 +215,9 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
 
 fn demo_time(hh_mm: &str) -> NaiveTime {
     NaiveTime::parse_from_str(hh_mm, "%H:%M").unwrap_or(NaiveTime::MIN)
+}
+
+/// The demo's retention of personal data: 30 days for the anti-discrimination office, else 90.
+fn demo_retention_days(slug: &str) -> i32 {
+    if slug == "ads" { 30 } else { crate::domain::retention::DEFAULT_RETENTION_DAYS }
 }

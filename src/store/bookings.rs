@@ -83,6 +83,7 @@ fn booking_row(booking: &Booking) -> booking::ActiveModel {
         updated_by: Set(booking.updated_by),
         search_name: Set(keys.name),
         search_phone: Set(keys.phone),
+        erased_at: Set(None),
     }
 }
 

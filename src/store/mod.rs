@@ -11,6 +11,7 @@ pub mod mfa;
 pub mod monitoring;
 pub mod outbox;
 pub mod resets;
+pub mod retention;
 pub mod schedule;
 pub mod sessions;
 pub mod slots;
@@ -55,6 +56,9 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
                 // 512 KiB page cache per connection instead of 2 MiB: the OS caches the file
                 // anyway, and idle memory stays low with several pooled connections.
                 .pragma("cache_size", "-512")
+                // Deleted and overwritten content is zeroed in the file, so erased personal
+                // data leaves no bytes behind in free space (see services::retention).
+                .pragma("secure_delete", "on")
         });
     } else {
         options.max_connections(max_connections.unwrap_or(16)).min_connections(1);

@@ -312,6 +312,7 @@ mod tests {
                 default_slot_minutes: 30,
                 languages: &[],
                 confidential: false,
+                retention_days: 90,
             },
             now,
         )

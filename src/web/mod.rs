@@ -10,6 +10,7 @@ mod bookings;
 mod calendar;
 mod callbacks;
 mod charts;
+mod data_subject;
 mod error;
 mod format;
 mod forms;
@@ -24,6 +25,7 @@ mod texts_accounts;
 mod texts_audit;
 mod texts_desk;
 mod texts_harden;
+mod texts_privacy;
 pub mod views;
 
 use axum::Router;
@@ -66,6 +68,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(audit::router())
         .merge(statistics::router())
         .merge(callbacks::router())
+        .merge(data_subject::router())
         .merge(calendar::router())
         .layer(sessions)
         .merge(calendar::feed_router())

@@ -11,6 +11,7 @@ mod http;
 mod lead;
 mod lead_http;
 mod phone_desk;
+mod privacy;
 #[path = "../api/test_db.rs"]
 #[allow(dead_code)] // the API tests use all of it, these tests only `create`
 mod test_db;

@@ -15,12 +15,13 @@ use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::availability::{self, Daypart, FreeSlotQuery};
-use crate::services::directory;
+use crate::services::{directory, retention};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_units, create_unit))
+        .routes(routes!(update_unit))
         .routes(routes!(list_counsellors))
         .routes(routes!(list_free_slots))
 }
@@ -59,6 +60,8 @@ pub struct UnitResponse {
     pub default_appointment_minutes: i32,
     pub languages: Vec<String>,
     pub confidential: bool,
+    /// Days a booking's personal data is kept after the appointment (or its cancellation).
+    pub retention_days: i32,
     pub location: Option<LocationResponse>,
 }
 
@@ -73,6 +76,7 @@ fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
         default_appointment_minutes: unit.default_slot_minutes,
         languages: unit.languages,
         confidential: unit.confidential,
+        retention_days: unit.retention_days,
         location: location.map(LocationResponse::from),
     }
 }
@@ -112,6 +116,11 @@ pub struct CreateUnitRequest {
     #[garde(skip)]
     #[serde(default)]
     pub confidential: bool,
+    /// Days a booking's personal data is kept after the appointment or cancellation (1–3650,
+    /// default 90).
+    #[garde(inner(range(min = 1, max = 3650)))]
+    #[serde(default)]
+    pub retention_days: Option<i32>,
 }
 
 /// Adds a unit (admins only).
@@ -133,10 +142,39 @@ async fn create_unit(
         default_slot_minutes: body.default_appointment_minutes,
         languages: &body.languages,
         confidential: body.confidential,
+        retention_days: body.retention_days.unwrap_or(crate::domain::retention::DEFAULT_RETENTION_DAYS),
     };
     let unit = directory::create_unit(&state.db, &state.clock, &actor, new).await?;
     let location = directory::location_of(&state.db, &unit).await.ok();
     Ok((StatusCode::CREATED, Json(unit_response(unit, location))))
+}
+
+/// A change of a unit's settings.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUnitRequest {
+    /// Days a booking's personal data is kept after the appointment or cancellation (1–3650).
+    #[garde(range(min = 1, max = 3650))]
+    pub retention_days: i32,
+}
+
+/// Changes a unit's retention of personal data (admins only).
+#[utoipa::path(patch, path = "/api/v1/units/{unit}", tag = "units", security(("bearer" = [])),
+    params(("unit" = String, Path, description = "Unit slug or id")), request_body = UpdateUnitRequest,
+    responses((status = 200, body = UnitResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_unit(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(unit): ApiPath<String>,
+    ApiJson(body): ApiJson<UpdateUnitRequest>,
+) -> ApiResult<Json<UnitResponse>> {
+    body.validate()?;
+    let unit = directory::find_unit(&state.db, &unit).await?;
+    let unit = retention::set_retention_days(&state.db, &state.clock, &actor, &unit, body.retention_days).await?;
+    state.units.forget_all();
+    let location = directory::location_of(&state.db, &unit).await.ok();
+    Ok(Json(unit_response(unit, location)))
 }
 
 /// Counsellors of a unit.

@@ -31,6 +31,7 @@ pub struct NewUnit<'a> {
     pub default_slot_minutes: i32,
     pub languages: &'a [String],
     pub confidential: bool,
+    pub retention_days: i32,
 }
 
 /// # Errors
@@ -120,6 +121,7 @@ pub async fn insert_unit<C: ConnectionTrait>(db: &C, new: NewUnit<'_>, now: Date
         default_slot_minutes: Set(new.default_slot_minutes),
         languages: Set(new.languages.join(",")),
         confidential: Set(new.confidential),
+        retention_days: Set(new.retention_days),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -159,5 +161,6 @@ fn unit_record(row: unit::Model) -> Unit {
         default_slot_minutes: row.default_slot_minutes,
         languages: split_languages(&row.languages),
         confidential: row.confidential,
+        retention_days: row.retention_days,
     }
 }

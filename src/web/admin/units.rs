@@ -6,7 +6,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::super::auth::FieldError;
@@ -14,12 +14,15 @@ use super::super::error::WebResult;
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
+use crate::domain::retention::{DEFAULT_RETENTION_DAYS, check_days};
 use crate::services::ServiceError;
-use crate::services::directory;
+use crate::services::{directory, retention};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/admin/units", get(units_page).post(add_unit))
+    Router::new()
+        .route("/admin/units", get(units_page).post(add_unit))
+        .route("/admin/units/retention", post(set_retention))
 }
 
 /// The unit form as typed.
@@ -41,6 +44,17 @@ struct UnitForm {
     minutes: String,
     #[serde(default)]
     confidential: String,
+    #[serde(default)]
+    retention_days: String,
+}
+
+/// The retention form as typed.
+#[derive(Deserialize, Default)]
+struct RetentionForm {
+    #[serde(default)]
+    unit: String,
+    #[serde(default)]
+    retention_days: String,
 }
 
 struct UnitRow {
@@ -49,6 +63,7 @@ struct UnitRow {
     phone: String,
     email: String,
     confidential: bool,
+    retention_days: i32,
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,8 +73,11 @@ struct UnitsPage {
     units: Vec<UnitRow>,
     locations: Vec<Choice>,
     f: UnitForm,
+    r: RetentionForm,
+    unit_choices: Vec<Choice>,
     errors: Vec<FieldError>,
     created: bool,
+    retention_saved: bool,
 }
 
 impl UnitsPage {
@@ -68,9 +86,12 @@ impl UnitsPage {
     }
 }
 
+fn new_unit_form() -> UnitForm {
+    UnitForm { minutes: "60".into(), retention_days: DEFAULT_RETENTION_DAYS.to_string(), ..UnitForm::default() }
+}
+
 async fn units_page(State(state): State<AppState>, staff: Staff) -> WebResult<UnitsPage> {
-    let form = UnitForm { minutes: "60".into(), ..UnitForm::default() };
-    units_view(&state, staff, form, Vec::new(), false).await
+    units_view(&state, staff, new_unit_form(), Vec::new(), false).await
 }
 
 async fn units_view(
@@ -83,7 +104,11 @@ async fn units_view(
     directory::require_admin(&state.db, &state.clock, &staff.actor, "units.manage").await?;
     let units = directory::list_units(&state.db).await?;
     let locations = directory::list_locations(&state.db).await?;
+    let unit_choices = units.iter().map(|u| Choice { value: u.slug.clone(), label: u.name.clone() }).collect();
     Ok(UnitsPage {
+        unit_choices,
+        r: RetentionForm::default(),
+        retention_saved: false,
         units: units
             .into_iter()
             .map(|u| UnitRow {
@@ -92,6 +117,7 @@ async fn units_view(
                 phone: u.phone,
                 email: u.email,
                 confidential: u.confidential,
+                retention_days: u.retention_days,
             })
             .collect(),
         locations: locations
@@ -128,13 +154,10 @@ async fn add_unit(
         default_slot_minutes: form.minutes.trim().parse().unwrap_or(60),
         languages: &languages,
         confidential: !form.confidential.is_empty(),
+        retention_days: form.retention_days.trim().parse().unwrap_or(DEFAULT_RETENTION_DAYS),
     };
     match directory::create_unit(&state.db, &state.clock, &staff.actor, new).await {
-        Ok(_) => {
-            Ok(units_view(&state, staff, UnitForm { minutes: "60".into(), ..UnitForm::default() }, Vec::new(), true)
-                .await?
-                .into_response())
-        }
+        Ok(_) => Ok(units_view(&state, staff, new_unit_form(), Vec::new(), true).await?.into_response()),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
             let field = if matches!(err, ServiceError::Conflict { .. }) { "unit-slug" } else { "unit-location" };
             let errors = vec![FieldError::new(field, service_message(lang, &err))];
@@ -171,5 +194,41 @@ fn check_unit(form: &UnitForm, lang: Lang) -> Vec<FieldError> {
     if !form.minutes.trim().parse::<i32>().is_ok_and(|m| (5..=480).contains(&m)) {
         errors.push(FieldError::new("unit-minutes", lang.t("err.duration")));
     }
+    if !valid_days(&form.retention_days) {
+        errors.push(FieldError::new("unit-retention", lang.t("retention.range")));
+    }
     errors
+}
+
+fn valid_days(typed: &str) -> bool {
+    typed.trim().parse::<i32>().is_ok_and(|days| check_days(days).is_ok())
+}
+
+/// Changes a unit's retention of personal data.
+async fn set_retention(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<RetentionForm>,
+) -> WebResult<Response> {
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "unit.change").await?;
+    let lang = staff.page.lang;
+    let unit = directory::find_unit(&state.db, form.unit.trim()).await.ok();
+    let mut errors = Vec::new();
+    if unit.is_none() {
+        errors.push(FieldError::new("ret-unit", lang.t("err.required")));
+    }
+    if !valid_days(&form.retention_days) {
+        errors.push(FieldError::new("ret-days", lang.t("retention.range")));
+    }
+    let (Some(unit), true) = (unit, errors.is_empty()) else {
+        let mut page = units_view(&state, staff, new_unit_form(), errors, false).await?;
+        page.r = form;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let days = form.retention_days.trim().parse().unwrap_or(DEFAULT_RETENTION_DAYS);
+    retention::set_retention_days(&state.db, &state.clock, &staff.actor, &unit, days).await?;
+    state.units.forget_all();
+    let mut page = units_view(&state, staff, new_unit_form(), Vec::new(), false).await?;
+    page.retention_saved = true;
+    Ok(page.into_response())
 }

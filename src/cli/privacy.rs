@@ -1,0 +1,177 @@
+//! `terminbuch retention run`, `terminbuch backup` and `terminbuch restore`: the operator's side
+//! of the deletion concept (README "Data protection").
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use clap::Subcommand;
+use sea_orm::{ConnectionTrait, DbBackend};
+
+use crate::config::Settings;
+use crate::services::retention::{self, RetentionRun};
+use crate::startup::Dependencies;
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Remove the personal data of every booking past its unit's retention (the server does it daily).
+    Run {
+        /// Act as on this local day (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        /// List the bookings that would be erased; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Runs the retention once and prints what it did (ids and counts, never personal data).
+///
+/// # Errors
+/// Database failures.
+pub async fn run_retention(settings: &Settings, deps: &Dependencies, command: RetentionCommand) -> anyhow::Result<()> {
+    let RetentionCommand::Run { as_of, dry_run } = command;
+    let tz = settings.time_zone;
+    let as_of = as_of.unwrap_or_else(|| retention::today(deps.clock.now(), tz));
+    let run = RetentionRun { as_of, dry_run, tz, data_dir: &settings.data_dir };
+    let report = retention::run(&deps.db, &deps.clock, run).await?;
+    if dry_run {
+        let slugs = unit_slugs(deps).await?;
+        for expired in &report.expired {
+            let slug = slugs.iter().find(|(id, _)| *id == expired.unit_id).map_or("?", |(_, slug)| slug.as_str());
+            println!("{}\t{slug}", expired.id);
+        }
+        eprintln!(
+            "retention as of {as_of} (dry run): {} bookings would be erased; nothing changed",
+            report.expired.len()
+        );
+        return Ok(());
+    }
+    eprintln!(
+        "retention as of {as_of}: {} bookings erased ({} history entries, {} emails, {} .eml files), {} callback entries removed",
+        report.erased.bookings, report.erased.history_events, report.erased.emails, report.files, report.callbacks
+    );
+    Ok(())
+}
+
+async fn unit_slugs(deps: &Dependencies) -> anyhow::Result<Vec<(i32, String)>> {
+    let units = crate::services::directory::list_units(&deps.db).await?;
+    Ok(units.into_iter().map(|u| (u.id, u.slug)).collect())
+}
+
+/// The file of a `sqlite:` URL, or why there is none.
+fn sqlite_file(url: &str, command: &str) -> anyhow::Result<PathBuf> {
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        bail!(
+            "`terminbuch {command}` is for SQLite; for PostgreSQL use pg_dump / pg_restore (see README, \"Backups\")"
+        );
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(":memory:") {
+        bail!("DATABASE_URL names no SQLite file");
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// The lock file a server holds on a SQLite database while it runs: `<file>.lock`.
+fn lock_path(db_file: &Path) -> PathBuf {
+    let mut name = db_file.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+/// Takes the exclusive lock on `<file>.lock` of the SQLite database `url`, held as long as the
+/// returned file is open; `Ok(None)` for PostgreSQL. `Err` when another process holds it.
+///
+/// # Errors
+/// The lock file cannot be opened, or another process holds the lock.
+pub fn lock_sqlite(url: &str) -> anyhow::Result<Option<File>> {
+    let Ok(db_file) = sqlite_file(url, "serve") else { return Ok(None) };
+    let path = lock_path(&db_file);
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            bail!("a terminbuch server uses {} (it holds {})", db_file.display(), path.display())
+        }
+        Err(std::fs::TryLockError::Error(err)) => Err(err).context("cannot lock the database file"),
+    }
+}
+
+/// `terminbuch backup --to FILE`: a consistent copy of the running SQLite database through
+/// `VACUUM INTO` (a read transaction: bookings go on meanwhile), readable by the owner only.
+///
+/// # Errors
+/// PostgreSQL, an existing target, database failures.
+pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyhow::Result<()> {
+    sqlite_file(&settings.database_url, "backup")?;
+    if deps.db.get_database_backend() != DbBackend::Sqlite {
+        bail!("`terminbuch backup` is for SQLite; use pg_dump for PostgreSQL");
+    }
+    if to.exists() {
+        bail!("{} exists already; choose a new file", to.display());
+    }
+    let target = to.to_str().context("the backup path must be UTF-8")?.replace('\'', "''");
+    deps.db.execute_unprepared(&format!("VACUUM INTO '{target}'")).await.context("VACUUM INTO")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))?;
+    }
+    eprintln!("backup written to {}", to.display());
+    Ok(())
+}
+
+/// `terminbuch restore --from FILE`: checks the backup (`PRAGMA integrity_check`) and puts it in
+/// place of the SQLite database of `DATABASE_URL`, refused while a server holds its lock.
+///
+/// # Errors
+/// PostgreSQL, a server using the database, a damaged backup, file system failures.
+pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
+    let target = sqlite_file(&settings.database_url, "restore")?;
+    let _lock = lock_sqlite(&settings.database_url).context("restore refused: stop the server first")?;
+    check_backup(from).await?;
+    let mut temp = target.as_os_str().to_owned();
+    temp.push(".restoring");
+    let temp = PathBuf::from(temp);
+    std::fs::copy(from, &temp).with_context(|| format!("cannot copy {}", from.display()))?;
+    File::open(&temp)?.sync_all()?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = target.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::remove_file(PathBuf::from(side)) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
+            _ => {}
+        }
+    }
+    std::fs::rename(&temp, &target).context("cannot put the backup in place")?;
+    eprintln!("restored {} from {}", target.display(), from.display());
+    Ok(())
+}
+
+async fn check_backup(from: &Path) -> anyhow::Result<()> {
+    if !from.is_file() {
+        bail!("{} is no file", from.display());
+    }
+    let url = format!("sqlite://{}?mode=ro", from.display());
+    let db = sea_orm::Database::connect(url).await.context("cannot open the backup")?;
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check"))
+        .await?
+        .context("no answer to the integrity check")?;
+    let verdict: String = row.try_get_by_index(0)?;
+    db.close().await.ok();
+    if verdict != "ok" {
+        bail!("{} fails the integrity check: {verdict}", from.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! The bundle of a request of the person concerned: their bookings with every field, history
+//! and email, and their entries on callback lists.
+
+use chrono::{DateTime, Utc};
+use sea_orm::ConnectionTrait;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::Person;
+use crate::domain::callback::CallbackStatus;
+use crate::services::ServiceError;
+use crate::store;
+
+/// Everything the service holds about a person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Bundle {
+    pub bookings: Vec<SubjectBooking>,
+    pub callbacks: Vec<SubjectCallback>,
+}
+
+/// One booking with every stored field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectBooking {
+    pub id: Uuid,
+    pub reference: String,
+    pub unit_id: i32,
+    pub counsellor_id: i32,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub status: String,
+    pub channel: serde_json::Value,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub language: String,
+    pub interpreter_language: Option<String>,
+    pub accessibility_needs: Option<String>,
+    pub email_consent: bool,
+    pub note: Option<String>,
+    pub override_reason: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub history: Vec<SubjectEvent>,
+    pub emails: Vec<SubjectEmail>,
+}
+
+/// One entry of a booking's history as stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectEvent {
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub detail: serde_json::Value,
+}
+
+/// One email to the person (its text is composed when sent and not stored).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectEmail {
+    pub id: Uuid,
+    pub kind: String,
+    pub state: String,
+    pub recipient: String,
+    pub language: String,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// An entry on a unit's callback list.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubjectCallback {
+    pub id: i32,
+    pub unit_id: i32,
+    pub name: String,
+    pub phone: String,
+    pub language: String,
+    pub note: Option<String>,
+    pub status: String,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(super) async fn booking_ids<C: ConnectionTrait>(
+    db: &C,
+    units: Option<&[i32]>,
+    person: &Person,
+) -> Result<Vec<Uuid>, ServiceError> {
+    let (email, phone) = match person {
+        Person::Email(email) => (Some(email.as_str()), None),
+        Person::Phone(phone) => (None, Person::phone_key(phone)),
+    };
+    Ok(store::retention::of_person(db, units, email, phone.as_deref()).await?)
+}
+
+pub(super) async fn callback_ids<C: ConnectionTrait>(
+    db: &C,
+    units: Option<&[i32]>,
+    person: &Person,
+) -> Result<Vec<i32>, ServiceError> {
+    Ok(callbacks(db, units, person).await?.into_iter().map(|c| c.id).collect())
+}
+
+async fn callbacks<C: ConnectionTrait>(
+    db: &C,
+    units: Option<&[i32]>,
+    person: &Person,
+) -> Result<Vec<SubjectCallback>, ServiceError> {
+    let Person::Phone(phone) = person else { return Ok(Vec::new()) };
+    let key = Person::phone_key(phone);
+    let unit_ids = match units {
+        Some(units) => units.to_vec(),
+        None => store::directory::list_units(db, None).await?.into_iter().map(|u| u.id).collect(),
+    };
+    let all = [CallbackStatus::Open, CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
+    let mut found = Vec::new();
+    for unit_id in unit_ids {
+        for entry in store::callbacks::list(db, unit_id, &all).await? {
+            if Person::phone_key(&entry.citizen_phone) == key {
+                found.push(SubjectCallback {
+                    id: entry.id,
+                    unit_id: entry.unit_id,
+                    name: entry.citizen_name,
+                    phone: entry.citizen_phone,
+                    language: entry.citizen_language,
+                    note: entry.note,
+                    status: entry.status.as_str().to_owned(),
+                    created_at: entry.created_at,
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+pub(super) async fn collect<C: ConnectionTrait>(
+    db: &C,
+    units: Option<&[i32]>,
+    person: &Person,
+) -> Result<Bundle, ServiceError> {
+    let mut bookings = Vec::new();
+    for id in booking_ids(db, units, person).await? {
+        let Some(b) = store::bookings::find(db, id).await? else { continue };
+        let history = store::bookings::events(db, id)
+            .await?
+            .into_iter()
+            .map(|e| SubjectEvent {
+                at: e.at,
+                kind: e.kind,
+                detail: serde_json::from_str(&e.detail).unwrap_or_default(),
+            })
+            .collect();
+        let emails = store::outbox::for_booking(db, id)
+            .await?
+            .into_iter()
+            .map(|m| SubjectEmail {
+                id: m.id,
+                kind: m.kind.as_str().to_owned(),
+                state: serde_json::to_value(m.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                recipient: m.recipient,
+                language: m.language,
+                created_at: m.created_at,
+                sent_at: m.sent_at,
+                last_error: m.last_error,
+            })
+            .collect();
+        bookings.push(SubjectBooking {
+            id: b.id,
+            reference: b.reference,
+            unit_id: b.unit_id,
+            counsellor_id: b.counsellor_id,
+            starts_at: b.starts_at,
+            ends_at: b.ends_at,
+            status: b.status.as_str().to_owned(),
+            channel: serde_json::to_value(b.channel).unwrap_or_default(),
+            name: b.citizen.name,
+            email: b.citizen.email,
+            phone: b.citizen.phone,
+            language: b.citizen.language,
+            interpreter_language: b.citizen.interpreter_language,
+            accessibility_needs: b.citizen.accessibility_needs,
+            email_consent: b.citizen.email_consent,
+            note: b.note,
+            override_reason: b.override_reason,
+            cancel_reason: b.cancel_reason,
+            created_at: b.created_at,
+            updated_at: b.updated_at,
+            history,
+            emails,
+        });
+    }
+    Ok(Bundle { bookings, callbacks: callbacks(db, units, person).await? })
+}

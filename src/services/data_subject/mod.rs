@@ -1,0 +1,179 @@
+//! Requests of the person concerned (Art. 15 and 17 GDPR): find every booking (and callback
+//! entry) of a person by email or phone number, export all the service holds about them, and
+//! erase it before the retention time with a recorded reason. Admins for every unit, unit
+//! leads for the units they lead. The audit records booking ids and counts, never the email or
+//! phone number asked for.
+
+mod bundle;
+
+use sea_orm::DatabaseConnection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use self::bundle::{Bundle, SubjectBooking, SubjectCallback, SubjectEmail, SubjectEvent};
+use super::ServiceError;
+use super::audit::{self, AuditAction, AuditEntry};
+use super::retention::{self, Erased};
+use crate::clock::Clock;
+use crate::domain::access::Actor;
+use crate::domain::search::SearchKeys;
+use crate::store;
+
+/// Whom a request concerns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Person {
+    Email(String),
+    Phone(String),
+}
+
+impl Person {
+    /// The person of an `email` or a `phone` (exactly one).
+    ///
+    /// # Errors
+    /// `Invalid` naming the field.
+    pub fn of(email: Option<&str>, phone: Option<&str>) -> Result<Self, ServiceError> {
+        let email = email.map(str::trim).filter(|e| !e.is_empty());
+        let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+        match (email, phone) {
+            (Some(_), Some(_)) => Err(ServiceError::invalid("email", "give either an email or a phone number")),
+            (None, None) => Err(ServiceError::invalid("email", "give an email or a phone number")),
+            (Some(email), None) if email.len() > 254 || !email.contains('@') => {
+                Err(ServiceError::invalid("email", "not an email address"))
+            }
+            (Some(email), None) => Ok(Self::Email(email.to_lowercase())),
+            (None, Some(phone)) if phone.chars().count() > 40 || Self::phone_key(phone).is_none() => {
+                Err(ServiceError::invalid("phone", "not a phone number"))
+            }
+            (None, Some(phone)) => Ok(Self::Phone(phone.to_owned())),
+        }
+    }
+
+    /// The search key of a phone number, as the desk's search folds it (`+49`, `0`, spaces).
+    fn phone_key(phone: &str) -> Option<String> {
+        SearchKeys::of("", Some(phone)).phone
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::Email(_) => "email",
+            Self::Phone(_) => "phone",
+        }
+    }
+}
+
+/// Why data is erased before its time (recorded in the audit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureReason {
+    /// The person asked for erasure (Art. 17 GDPR).
+    Request,
+    /// The person withdrew their consent.
+    ConsentWithdrawn,
+    /// The data is no longer needed for its purpose.
+    NoLongerNeeded,
+    /// The data was processed unlawfully (e.g. entered by mistake).
+    Unlawful,
+    Other,
+}
+
+impl ErasureReason {
+    pub const ALL: [Self; 5] =
+        [Self::Request, Self::ConsentWithdrawn, Self::NoLongerNeeded, Self::Unlawful, Self::Other];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Request => "request",
+            Self::ConsentWithdrawn => "consent_withdrawn",
+            Self::NoLongerNeeded => "no_longer_needed",
+            Self::Unlawful => "unlawful",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == value)
+    }
+}
+
+/// What an erasure removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ErasureCounts {
+    pub bookings: u64,
+    pub history_events: u64,
+    pub emails: u64,
+    pub callbacks: u64,
+}
+
+/// The units the actor may answer requests for: `None` for all (admins), else those they lead.
+async fn scope(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<Option<Vec<i32>>, ServiceError> {
+    if actor.is_admin() {
+        return Ok(None);
+    }
+    let led: Vec<i32> = actor.unit_ids().into_iter().filter(|unit| actor.can_lead(*unit)).collect();
+    if led.is_empty() {
+        super::access::deny(db, clock, actor, "data_subject.request", "data-subject").await?;
+    }
+    Ok(Some(led))
+}
+
+/// Everything held about `person` in the actor's scope, recorded as `action` (searched on the
+/// page, exported through the API or the printable page) with the booking ids and counts.
+///
+/// # Errors
+/// `Forbidden` (neither admin nor unit lead); database failures.
+pub async fn find(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    person: &Person,
+    action: AuditAction,
+) -> Result<Bundle, ServiceError> {
+    let units = scope(db, clock, actor).await?;
+    let bundle = bundle::collect(db, units.as_deref(), person).await?;
+    let entry = AuditEntry::by(actor, action)
+        .bookings(bundle.bookings.iter().map(|b| b.id))
+        .count(bundle.bookings.len() + bundle.callbacks.len())
+        .detail(serde_json::json!({
+            "by": person.kind(),
+            "bookings": bundle.bookings.len(),
+            "callbacks": bundle.callbacks.len(),
+        }));
+    audit::record(db, clock, entry).await?;
+    Ok(bundle)
+}
+
+/// Erases everything held about `person` in the actor's scope (the anonymisation of the
+/// retention; callback entries are deleted) in one transaction with its audit record.
+///
+/// # Errors
+/// `Forbidden`; database failures (nothing is erased then).
+pub async fn erase(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    person: &Person,
+    reason: ErasureReason,
+    data_dir: &std::path::Path,
+) -> Result<ErasureCounts, ServiceError> {
+    let units = scope(db, clock, actor).await?;
+    let txn = store::begin_write(db).await?;
+    let ids = bundle::booking_ids(&txn, units.as_deref(), person).await?;
+    let callbacks = bundle::callback_ids(&txn, units.as_deref(), person).await?;
+    let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
+    let removed = store::callbacks::delete(&txn, &callbacks).await?;
+    let counts = ErasureCounts {
+        bookings: erased.bookings,
+        history_events: erased.history_events,
+        emails: erased.emails,
+        callbacks: removed,
+    };
+    let entry = AuditEntry::by(actor, AuditAction::DataSubjectErased)
+        .bookings(ids.iter().copied())
+        .count(ids.len() + callbacks.len())
+        .detail(serde_json::json!({ "by": person.kind(), "reason": reason, "counts": counts }));
+    audit::record(&txn, clock, entry).await?;
+    txn.commit().await?;
+    retention::remove_eml_files(data_dir, &emails).await;
+    retention::compact(db).await;
+    Ok(counts)
+}

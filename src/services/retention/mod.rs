@@ -1,0 +1,128 @@
+//! Retention of personal data (Löschfrist): the daily run (and `terminbuch retention run`)
+//! removes the personal data of every booking whose unit's retention has passed, the same
+//! anonymisation an erasure on request uses ([`erase_bookings`]), and the ended entries of the
+//! callback list. On SQLite the removed bytes are overwritten (`secure_delete`, set on every
+//! connection) and the write-ahead log is emptied afterwards ([`compact`]).
+
+mod files;
+mod units;
+
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use uuid::Uuid;
+
+pub use self::files::remove_eml_files;
+pub use self::units::set_retention_days;
+use super::ServiceError;
+use super::audit::{self, AuditAction, AuditEntry};
+use crate::clock::Clock;
+use crate::domain::retention::cutoff;
+pub use crate::store::retention::Erased;
+use crate::store::{self, retention};
+
+/// What a run is asked to do.
+#[derive(Debug, Clone, Copy)]
+pub struct RetentionRun<'a> {
+    /// The local day the run acts for (normally today).
+    pub as_of: NaiveDate,
+    /// List what would go, change nothing.
+    pub dry_run: bool,
+    pub tz: Tz,
+    /// The data folder whose `mail/` holds `.eml` files.
+    pub data_dir: &'a Path,
+}
+
+/// One expired booking, as the dry run lists it (no personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expired {
+    pub id: Uuid,
+    pub unit_id: i32,
+}
+
+/// What a run found and did.
+#[derive(Debug, Clone, Default)]
+pub struct RetentionReport {
+    pub expired: Vec<Expired>,
+    pub erased: Erased,
+    pub callbacks: u64,
+    pub files: u64,
+}
+
+/// Runs the retention for `run.as_of`: finds the expired bookings of every unit and, unless a
+/// dry run, erases them in one transaction together with its audit record (counts only), then
+/// removes their `.eml` files and the ended callback entries, and compacts SQLite.
+///
+/// # Errors
+/// Database failures (nothing is erased then).
+#[tracing::instrument(skip_all, fields(as_of = %run.as_of, dry_run = run.dry_run))]
+pub async fn run(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    run: RetentionRun<'_>,
+) -> Result<RetentionReport, ServiceError> {
+    let mut report = RetentionReport::default();
+    let units = retention::unit_retention(db).await?;
+    for &(unit_id, days) in &units {
+        let ids = retention::expired(db, unit_id, cutoff(run.as_of, days, run.tz)).await?;
+        report.expired.extend(ids.into_iter().map(|id| Expired { id, unit_id }));
+    }
+    if run.dry_run {
+        return Ok(report);
+    }
+    // Ended callback entries go after the shortest retention of any unit.
+    if let Some(shortest) = units.iter().map(|&(_, days)| days).min() {
+        report.callbacks =
+            super::callbacks::erase_ended_before(db, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
+    }
+    let ids: Vec<Uuid> = report.expired.iter().map(|e| e.id).collect();
+    let txn = store::begin_write(db).await?;
+    let (erased, emails) = retention::erase(&txn, &ids, clock.now()).await?;
+    let entry = AuditEntry::system(AuditAction::RetentionRun).count(ids.len()).detail(serde_json::json!({
+        "as_of": run.as_of,
+        "bookings": erased.bookings,
+        "history_events": erased.history_events,
+        "emails": erased.emails,
+        "callbacks": report.callbacks,
+    }));
+    audit::record(&txn, clock, entry).await?;
+    txn.commit().await?;
+    report.erased = erased;
+    report.files = remove_eml_files(run.data_dir, &emails).await;
+    compact(db).await;
+    tracing::info!(bookings = erased.bookings, callbacks = report.callbacks, files = report.files, "retention run");
+    Ok(report)
+}
+
+/// Erases the personal data of `ids` inside `txn` (see [`retention::erase`]); the caller
+/// commits, then removes the `.eml` files of the returned emails and calls [`compact`].
+///
+/// # Errors
+/// Database failures.
+pub async fn erase_bookings<C: ConnectionTrait>(
+    txn: &C,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(Erased, Vec<Uuid>), ServiceError> {
+    Ok(retention::erase(txn, ids, now).await?)
+}
+
+/// On SQLite, moves the write-ahead log into the database file and empties it, so that no
+/// copy of erased data stays in the log (erased cells and pages are already overwritten by
+/// `secure_delete`). A failure is logged: the next run tries again.
+pub async fn compact(db: &DatabaseConnection) {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return;
+    }
+    match db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await {
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "emptying the SQLite write-ahead log failed"),
+    }
+}
+
+/// The local day of `now`, the day a run without `--as-of` acts for.
+pub fn today(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    crate::domain::time::local_date(now, tz)
+}

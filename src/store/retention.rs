@@ -1,0 +1,205 @@
+//! Retention and erasure of personal data: which bookings expired, and the statements that
+//! remove a booking's personal data (citizen, free text, history details, its emails) while
+//! keeping its anonymous columns.
+
+use chrono::{DateTime, Utc};
+use entity::booking::{self, BookingStatus as StatusRow};
+use entity::outbox_message::{self, DeliveryState as StateRow};
+use entity::{booking_event, unit};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use super::StoreError;
+
+/// Every unit with its retention in days.
+///
+/// # Errors
+/// Database failures.
+pub async fn unit_retention<C: ConnectionTrait>(db: &C) -> Result<Vec<(i32, i32)>, StoreError> {
+    Ok(unit::Entity::find()
+        .select_only()
+        .columns([unit::Column::Id, unit::Column::RetentionDays])
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// The retention of one unit.
+///
+/// # Errors
+/// Database failures.
+pub async fn retention_days<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Option<i32>, StoreError> {
+    Ok(unit::Entity::find_by_id(unit_id).select_only().column(unit::Column::RetentionDays).into_tuple().one(db).await?)
+}
+
+/// Sets a unit's retention; returns the previous value (`None`: no such unit).
+///
+/// # Errors
+/// Database failures.
+pub async fn set_retention_days<C: ConnectionTrait>(
+    db: &C,
+    unit_id: i32,
+    days: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<i32>, StoreError> {
+    let Some(before) = retention_days(db, unit_id).await? else { return Ok(None) };
+    unit::Entity::update_many()
+        .col_expr(unit::Column::RetentionDays, Expr::value(days))
+        .col_expr(unit::Column::UpdatedAt, Expr::value(now))
+        .filter(unit::Column::Id.eq(unit_id))
+        .exec(db)
+        .await?;
+    Ok(Some(before))
+}
+
+/// Bookings of `unit_id` not yet erased whose appointment ended before `cutoff`, or that were
+/// cancelled before it (a cancelled booking's last change is its cancellation).
+///
+/// # Errors
+/// Database failures.
+pub async fn expired<C: ConnectionTrait>(db: &C, unit_id: i32, cutoff: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
+    let ended =
+        Condition::all().add(booking::Column::Status.ne(StatusRow::Cancelled)).add(booking::Column::EndsAt.lt(cutoff));
+    let cancelled = Condition::all()
+        .add(booking::Column::Status.eq(StatusRow::Cancelled))
+        .add(booking::Column::UpdatedAt.lt(cutoff));
+    Ok(booking::Entity::find()
+        .select_only()
+        .column(booking::Column::Id)
+        .filter(booking::Column::UnitId.eq(unit_id))
+        .filter(booking::Column::ErasedAt.is_null())
+        .filter(Condition::any().add(ended).add(cancelled))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Bookings (of `unit_ids`) of a person: by email (compared without case and surrounding
+/// spaces) or by the search key of a phone number. Erased bookings are not found.
+///
+/// # Errors
+/// Database failures.
+pub async fn of_person<C: ConnectionTrait>(
+    db: &C,
+    unit_ids: Option<&[i32]>,
+    email: Option<&str>,
+    phone_key: Option<&str>,
+) -> Result<Vec<Uuid>, StoreError> {
+    let mut who = Condition::any();
+    if let Some(email) = email {
+        let lower = Expr::expr(Func::lower(Expr::col(booking::Column::CitizenEmail)));
+        who = who.add(lower.eq(email.trim().to_lowercase()));
+    }
+    if let Some(key) = phone_key {
+        who = who.add(booking::Column::SearchPhone.eq(key));
+    }
+    if email.is_none() && phone_key.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut query = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::Id)
+        .filter(who)
+        .filter(booking::Column::ErasedAt.is_null());
+    if let Some(units) = unit_ids {
+        query = query.filter(booking::Column::UnitId.is_in(units.iter().copied()));
+    }
+    Ok(query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?)
+}
+
+/// What an erasure removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    pub bookings: u64,
+    pub history_events: u64,
+    pub emails: u64,
+}
+
+/// Removes the personal data of the bookings `ids` inside the caller's transaction: the
+/// citizen's name, email, phone, interpreter wish, accessibility needs, note, override and
+/// cancellation reasons, consent; the personal parts of their history; their emails'
+/// recipients and errors (emails not yet sent are skipped). Returns the counts and the ids of
+/// the emails (whose `.eml` files the caller removes).
+///
+/// # Errors
+/// Database failures.
+pub async fn erase<C: ConnectionTrait>(
+    db: &C,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(Erased, Vec<Uuid>), StoreError> {
+    let mut erased = Erased::default();
+    let mut emails = Vec::new();
+    for chunk in ids.chunks(500) {
+        erased.bookings += erase_bookings(db, chunk, now).await?;
+        erased.history_events += anonymise_history(db, chunk).await?;
+        let found: Vec<Uuid> = outbox_message::Entity::find()
+            .select_only()
+            .column(outbox_message::Column::Id)
+            .filter(outbox_message::Column::BookingId.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        outbox_message::Entity::update_many()
+            .col_expr(outbox_message::Column::State, Expr::value(StateRow::Skipped))
+            .col_expr(outbox_message::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+            .filter(outbox_message::Column::BookingId.is_in(chunk.iter().copied()))
+            .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
+            .exec(db)
+            .await?;
+        outbox_message::Entity::update_many()
+            .col_expr(outbox_message::Column::Recipient, Expr::value(""))
+            .col_expr(outbox_message::Column::LastError, Expr::value(Option::<String>::None))
+            .filter(outbox_message::Column::BookingId.is_in(chunk.iter().copied()))
+            .exec(db)
+            .await?;
+        erased.emails += found.len() as u64;
+        emails.extend(found);
+    }
+    super::booking_search::clear_search_keys(db, ids).await?;
+    Ok((erased, emails))
+}
+
+async fn erase_bookings<C: ConnectionTrait>(db: &C, ids: &[Uuid], now: DateTime<Utc>) -> Result<u64, StoreError> {
+    let none = || Expr::value(Option::<String>::None);
+    let result = booking::Entity::update_many()
+        .col_expr(booking::Column::CitizenName, Expr::value(""))
+        .col_expr(booking::Column::CitizenEmail, none())
+        .col_expr(booking::Column::CitizenPhone, none())
+        .col_expr(booking::Column::InterpreterLanguage, none())
+        .col_expr(booking::Column::AccessibilityNeeds, none())
+        .col_expr(booking::Column::Note, none())
+        .col_expr(booking::Column::OverrideReason, none())
+        .col_expr(booking::Column::CancelReason, none())
+        .col_expr(booking::Column::EmailConsent, Expr::value(false))
+        .col_expr(booking::Column::ErasedAt, Expr::value(now))
+        .filter(booking::Column::Id.is_in(ids.iter().copied()))
+        .filter(booking::Column::ErasedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+/// Rewrites each history event of the bookings to its anonymous detail.
+async fn anonymise_history<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<u64, StoreError> {
+    let events: Vec<(i32, String)> = booking_event::Entity::find()
+        .select_only()
+        .columns([booking_event::Column::Id, booking_event::Column::Detail])
+        .filter(booking_event::Column::BookingId.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut changed = 0;
+    for (id, detail) in events {
+        let anonymous = crate::domain::retention::anonymous_detail(&detail);
+        if anonymous != detail {
+            let row = booking_event::ActiveModel { id: Set(id), detail: Set(anonymous), ..Default::default() };
+            booking_event::Entity::update(row).exec(db).await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

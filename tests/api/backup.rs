@@ -1,0 +1,157 @@
+//! Backups: `terminbuch backup` copies a running SQLite database consistently while bookings go
+//! on, `terminbuch restore` puts it back (refused while a server uses the file); on PostgreSQL
+//! both point to pg_dump / pg_restore.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use uuid::Uuid;
+
+use crate::helpers::{booking_body, spawn_app};
+
+fn terminbuch(db_url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(args)
+        .env("DATABASE_URL", db_url)
+        .env_remove("TERMINBUCH_LISTEN")
+        .output()
+        .expect("run terminbuch")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+async fn integrity(path: &std::path::Path) -> String {
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", path.display())).await.expect("open the copy");
+    let row = db
+        .query_one_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, "PRAGMA integrity_check"))
+        .await
+        .expect("integrity check")
+        .expect("a row");
+    row.try_get_by_index(0).expect("the verdict")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_bookings_go_on_restores_every_acknowledged_booking() {
+    let app = spawn_app().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let copy = dir.path().join("backup.db");
+    let copy_arg = copy.to_str().expect("utf-8").to_owned();
+    if app.is_postgres() {
+        let refused = terminbuch(&app.settings.database_url, &["backup", "--to", &copy_arg]);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains("pg_dump"), "{}", stderr(&refused));
+        return;
+    }
+    let mut slots = Vec::new();
+    for unit in ["ads", "sdr", "suedosteuropa", "esf"] {
+        slots.extend(app.free_slots(unit, "limit=150").await.iter().filter_map(|s| s["slot_id"].as_i64()));
+    }
+    let acknowledged = Arc::new(Mutex::new(Vec::<Uuid>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (client, address, token) = (app.client.clone(), app.address.clone(), app.admin_token.clone());
+    let booker = tokio::spawn({
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        async move {
+            for slot in slots {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let response = client
+                    .post(format!("{address}/api/v1/bookings"))
+                    .bearer_auth(&token)
+                    .json(&booking_body(slot))
+                    .send()
+                    .await
+                    .expect("booking request");
+                if response.status() == StatusCode::CREATED {
+                    let body: serde_json::Value = response.json().await.expect("json");
+                    let id = Uuid::parse_str(body["id"].as_str().expect("id")).expect("uuid");
+                    acknowledged.lock().expect("lock").push(id);
+                }
+            }
+        }
+    });
+    while acknowledged.lock().expect("lock").len() < 10 {
+        tokio::task::yield_now().await;
+    }
+    let before = acknowledged.lock().expect("lock").clone();
+    let url = app.settings.database_url.clone();
+    let backup = tokio::task::spawn_blocking(move || terminbuch(&url, &["backup", "--to", &copy_arg]))
+        .await
+        .expect("backup ran");
+    stop.store(true, Ordering::SeqCst);
+    booker.await.expect("booker");
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    assert!(acknowledged.lock().expect("lock").len() > before.len(), "bookings went on during the backup");
+    assert_eq!(integrity(&copy).await, "ok");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&copy).expect("meta").permissions().mode() & 0o777, 0o600);
+    }
+    let again = terminbuch(&app.settings.database_url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(!again.status.success(), "an existing file is not overwritten");
+
+    let restored_url = format!("sqlite://{}?mode=rwc", dir.path().join("restored.db").display());
+    let restore = terminbuch(&restored_url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    let restored = terminbuch::store::connect(&restored_url, None).await.expect("open the restored database");
+    for id in &before {
+        assert!(terminbuch::store::bookings::find(&restored, *id).await.expect("read").is_some(), "{id} restored");
+    }
+}
+
+#[test]
+fn restore_is_refused_while_a_server_uses_the_database() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let copy = dir.path().join("copy.db");
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_LISTEN", "127.0.0.1:0")
+        .env("TERMINBUCH_DEMO_SEED", "false")
+        .env("TERMINBUCH_DATA_DIR", dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut lines = BufReader::new(server.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains("is running") {
+            break;
+        }
+    }
+    let refused = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    server.kill().expect("stop the server");
+    server.wait().expect("server stopped");
+    assert!(!refused.status.success(), "refused while the server runs");
+    assert!(stderr(&refused).contains("stop the server"), "{}", stderr(&refused));
+    let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    assert!(restored.status.success(), "{}", stderr(&restored));
+}
+
+#[test]
+fn the_retention_command_lists_in_a_dry_run_and_erases_otherwise() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+    assert!(terminbuch(&url, &["seed", "--demo"]).status.success());
+    let dry = terminbuch(&url, &["retention", "run", "--as-of", "2030-01-01", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stderr(&dry).contains("0 bookings would be erased"), "{}", stderr(&dry));
+    let real = terminbuch(&url, &["retention", "run", "--as-of", "2030-01-01"]);
+    assert!(real.status.success(), "{}", stderr(&real));
+    assert!(stderr(&real).contains("0 bookings erased"), "{}", stderr(&real));
+    let bad = terminbuch(&url, &["retention", "run", "--as-of", "2030-13-01"]);
+    assert!(!bad.status.success());
+}

@@ -1,0 +1,113 @@
+//! Requests of the person concerned: the export holds everything, the erasure leaves nothing
+//! personal (and the figures as they were), both audited without the email or phone in clear;
+//! admins for all units, unit leads for theirs, nobody else.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use terminbuch::domain::audit::AuditAction;
+
+use crate::audit::records;
+use crate::helpers::{assert_problem, default_now, spawn_app_with_manual_mail};
+use crate::retention::{EMAIL, NAME, PHONE, assert_nothing_personal, book};
+
+#[tokio::test]
+async fn the_export_holds_everything_and_the_erasure_leaves_nothing_personal() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let ads = book(&app, "ads", 0).await;
+    let sdr = book(&app, "sdr", 0).await;
+    let id = ads["id"].as_str().expect("test step");
+    assert_eq!(app.cancel_booking(id, "Frau ist krank").await.status(), StatusCode::OK);
+    mail.run_once().await.expect("test step");
+    let callback = json!({ "citizen": { "name": NAME, "phone": "+49 511 4455667", "language": "tr" },
+                           "wish": { "language": "tr" }, "until": "2026-12-20", "note": "möchte früher" });
+    let added = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &callback).await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let figures = app
+        .get_as(&app.admin_token, "/api/v1/statistics?from=2026-11&to=2027-01")
+        .await
+        .text()
+        .await
+        .expect("test step");
+
+    // By phone, spelt differently: both bookings and the callback entry.
+    let by_phone: Value = app
+        .get_as(&app.admin_token, "/api/v1/data-subject?phone=%2B49%20511%2044%2055%20667")
+        .await
+        .json()
+        .await
+        .expect("test step");
+    assert_eq!(by_phone["bookings"].as_array().expect("test step").len(), 2, "{by_phone}");
+    assert_eq!(by_phone["callbacks"].as_array().expect("test step").len(), 1);
+    let first = &by_phone["bookings"][0];
+    for field in ["name", "email", "phone", "note", "accessibility_needs", "interpreter_language", "reference"] {
+        assert!(!first[field].is_null(), "{field} exported");
+    }
+    assert!(by_phone.to_string().contains("Frau ist krank"), "history exported");
+    assert!(by_phone.to_string().contains(EMAIL), "emails exported");
+    let by_email: Value = app
+        .get_as(&app.admin_token, "/api/v1/data-subject?email=%20Zeynep.Loeschtest@EXAMPLE.org")
+        .await
+        .json()
+        .await
+        .expect("test step");
+    assert_eq!(by_email["bookings"].as_array().expect("test step").len(), 2);
+
+    // A unit lead of SDR sees and erases only SDR's; a counsellor nothing.
+    let lead = app.token_for("leitung", "unit_lead", Some("sdr")).await;
+    let led: Value =
+        app.get_as(&lead, "/api/v1/data-subject?email=zeynep.loeschtest@example.org").await.json().await.expect("s");
+    assert_eq!(led["bookings"].as_array().expect("test step").len(), 1);
+    assert_eq!(led["bookings"][0]["id"], sdr["id"]);
+    let counsellor = app.token_for("berater", "counsellor", Some("sdr")).await;
+    assert_problem(
+        app.get_as(&counsellor, "/api/v1/data-subject?phone=0511%204455667").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let both = app.get_as(&app.admin_token, "/api/v1/data-subject?phone=1&email=a@b").await;
+    assert_problem(both, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let no_reason = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &json!({ "phone": PHONE })).await;
+    assert_problem(no_reason, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    let erased = app
+        .post_as(
+            &app.admin_token,
+            "/api/v1/data-subject/erase",
+            &json!({ "phone": "0511-4455667", "reason": "request" }),
+        )
+        .await;
+    assert_eq!(erased.status(), StatusCode::OK);
+    let counts: Value = erased.json().await.expect("test step");
+    assert_eq!((counts["bookings"].as_i64(), counts["callbacks"].as_i64()), (Some(2), Some(1)), "{counts}");
+    assert!(counts["emails"].as_i64() >= Some(2));
+    for key in [id, sdr["id"].as_str().expect("test step")] {
+        let booking: Value = app.get_booking(key).await.json().await.expect("test step");
+        assert_nothing_personal(&booking);
+    }
+    let again: Value =
+        app.get_as(&app.admin_token, "/api/v1/data-subject?phone=05114455667").await.json().await.expect("s");
+    assert_eq!(again, json!({ "bookings": [], "callbacks": [] }));
+    let mail_dir = dir.path().join("mail");
+    assert_eq!(std::fs::read_dir(&mail_dir).map(|d| d.count()).unwrap_or(0), 0, ".eml files removed");
+    let after = app
+        .get_as(&app.admin_token, "/api/v1/statistics?from=2026-11&to=2027-01")
+        .await
+        .text()
+        .await
+        .expect("test step");
+    assert_eq!(after, figures, "statistics unchanged");
+
+    let exported = records(&app, AuditAction::DataSubjectExported).await;
+    assert_eq!(exported.len(), 4, "admin by phone, by email, lead, after the erasure");
+    let erasures = records(&app, AuditAction::DataSubjectErased).await;
+    assert_eq!(erasures.len(), 1);
+    assert_eq!(erasures[0].detail["reason"], "request");
+    assert_eq!(erasures[0].booking_ids.len(), 2);
+    let text = format!("{exported:?}{erasures:?}");
+    for personal in [NAME, EMAIL, "4455667", "zeynep"] {
+        assert!(!text.to_lowercase().contains(&personal.to_lowercase()), "{personal} in the audit");
+    }
+}

@@ -1,0 +1,220 @@
+//! Retention of personal data (Löschfrist): the run for a day before, at and after a unit's
+//! limit; what stays (statistics, capacity) and what goes (citizen, history details, emails,
+//! `.eml` files, search keys); the dry run; the audit; the bytes of the SQLite file.
+
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Europe::Berlin;
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use terminbuch::domain::audit::AuditAction;
+use terminbuch::services::retention::{self, RetentionReport, RetentionRun};
+
+use crate::audit::records;
+use crate::helpers::{TestApp, default_now, spawn_app_with_manual_mail};
+
+pub const NAME: &str = "Zeynep Löschtest";
+pub const PHONE: &str = "0511 4455667";
+pub const EMAIL: &str = "zeynep.loeschtest@example.org";
+
+/// A booking of `slot_id` with every piece of personal data the API takes.
+pub fn personal_booking(slot_id: i64) -> Value {
+    json!({
+        "slot_id": slot_id,
+        "citizen": { "name": NAME, "phone": PHONE, "email": EMAIL, "language": "tr",
+                     "interpreter_language": "ku", "accessibility_needs": "Rollstuhl, Begleitperson" },
+        "email_consent": true,
+        "channel": "phone",
+        "note": "Vorfall am Arbeitsplatz",
+    })
+}
+
+pub async fn book(app: &TestApp, unit: &str, nth: usize) -> Value {
+    let slots = app.free_slots(unit, "limit=10").await;
+    let response = app.post_booking(&personal_booking(slots[nth]["slot_id"].as_i64().expect("test step"))).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("test step")
+}
+
+async fn run(app: &TestApp, dir: &std::path::Path, as_of: NaiveDate, dry_run: bool) -> RetentionReport {
+    let run = RetentionRun { as_of, dry_run, tz: Berlin, data_dir: dir };
+    retention::run(&app.db, &app.clock, run).await.expect("retention run")
+}
+
+async fn booking(app: &TestApp, id: &str) -> Value {
+    let response = app.get_booking(id).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("test step")
+}
+
+fn local_day(value: &Value) -> NaiveDate {
+    let at: chrono::DateTime<chrono::FixedOffset> = value.as_str().expect("test step").parse().expect("test step");
+    at.with_timezone(&Berlin).date_naive()
+}
+
+fn eml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    match std::fs::read_dir(dir.join("mail")) {
+        Ok(entries) => entries.map(|e| e.expect("test step").path()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+pub fn assert_nothing_personal(booking: &Value) {
+    let text = booking.to_string();
+    for personal in [NAME, PHONE, EMAIL, "Rollstuhl", "Vorfall", "krank", "\"ku\""] {
+        assert!(!text.contains(personal), "{personal} left in {text}");
+    }
+}
+
+async fn statistics(app: &TestApp) -> Value {
+    let response = app.get_as(&app.admin_token, "/api/v1/statistics?from=2026-11&to=2027-03").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("test step")
+}
+
+#[tokio::test]
+async fn personal_data_goes_on_the_day_the_units_retention_ends_and_the_figures_stay() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let ads = book(&app, "ads", 0).await; // 30 days
+    let sdr = book(&app, "sdr", 0).await; // 90 days
+    let cancelled = book(&app, "ads", 1).await;
+    let id = cancelled["id"].as_str().expect("test step");
+    assert_eq!(app.cancel_booking(id, "Frau ist krank").await.status(), StatusCode::OK);
+    mail.run_once().await.expect("test step");
+    let files = eml_files(dir.path());
+    assert_eq!(files.len(), 3, "two confirmations and a cancellation (the cancelled one's confirmation is skipped)");
+    #[cfg(unix)]
+    for file in &files {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(file).expect("test step").permissions().mode() & 0o777, 0o600, "{file:?}");
+        assert!(!file.to_string_lossy().contains("Antidiskriminierung"));
+    }
+    let figures = statistics(&app).await;
+    let ads_day = local_day(&ads["ends_at"]);
+
+    // The day before the limit: nothing goes.
+    let before = run(&app, dir.path(), ads_day + TimeDelta::days(29), false).await;
+    assert!(before.expired.iter().all(|e| e.id.to_string() != ads["id"]), "{before:?}");
+    assert_eq!(booking(&app, ads["id"].as_str().expect("test step")).await["citizen"]["name"], NAME);
+
+    // At the limit: the ADS booking (and the cancellation of 24 November) goes, SDR stays.
+    let at = run(&app, dir.path(), ads_day + TimeDelta::days(30), false).await;
+    let erased: Vec<String> = at.expired.iter().map(|e| e.id.to_string()).collect();
+    assert!(erased.contains(&ads["id"].as_str().expect("test step").to_owned()), "{at:?}");
+    assert!(erased.contains(&id.to_owned()), "cancelled on 24 Nov, 30 days passed");
+    assert!(!erased.contains(&sdr["id"].as_str().expect("test step").to_owned()));
+    for key in [ads["id"].as_str().expect("test step"), id] {
+        let gone = booking(&app, key).await;
+        assert_nothing_personal(&gone);
+        assert_eq!(gone["citizen"]["language"], "tr", "anonymous facts stay");
+    }
+    assert_eq!(booking(&app, sdr["id"].as_str().expect("test step")).await["citizen"]["name"], NAME);
+    assert_eq!(eml_files(dir.path()).len(), 1, "only the SDR confirmation is left");
+    assert_eq!(app.list_bookings(&format!("q={}", "0511 4455667")).await.len(), 1, "search keys cleared");
+
+    // After the limit: the next run finds nothing new; the figures never changed.
+    let after = run(&app, dir.path(), ads_day + TimeDelta::days(31), false).await;
+    assert!(after.expired.is_empty() && after.erased.bookings == 0, "{after:?}");
+    assert_eq!(statistics(&app).await, figures);
+
+    let runs = records(&app, AuditAction::RetentionRun).await;
+    assert_eq!(runs.len(), 3, "every run is recorded");
+    let recorded = runs.iter().find(|r| r.item_count == Some(2)).expect("the run at the limit");
+    assert_eq!(recorded.detail["bookings"], 2);
+    let text = format!("{runs:?}");
+    for personal in [NAME, PHONE, EMAIL] {
+        assert!(!text.contains(personal));
+    }
+}
+
+#[tokio::test]
+async fn a_dry_run_lists_what_would_go_and_changes_nothing() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let ads = book(&app, "ads", 0).await;
+    mail.run_once().await.expect("test step");
+    let before = booking(&app, ads["id"].as_str().expect("test step")).await;
+    let late = local_day(&ads["ends_at"]) + TimeDelta::days(400);
+    let report = run(&app, dir.path(), late, true).await;
+    assert_eq!(report.expired.len(), 1);
+    assert_eq!(report.erased.bookings, 0);
+    assert_eq!(booking(&app, ads["id"].as_str().expect("test step")).await, before);
+    assert_eq!(eml_files(dir.path()).len(), 1);
+    assert!(records(&app, AuditAction::RetentionRun).await.is_empty());
+}
+
+#[tokio::test]
+async fn erased_names_and_phone_numbers_are_gone_from_the_database_file() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let ads = book(&app, "ads", 0).await;
+    let id = ads["id"].as_str().expect("test step").to_owned();
+    assert_eq!(app.cancel_booking(&id, "Frau ist krank").await.status(), StatusCode::OK);
+    run(&app, dir.path(), local_day(&ads["ends_at"]) + TimeDelta::days(60), false).await;
+    if app.is_postgres() {
+        // PostgreSQL keeps dead row versions until VACUUM (README): the live rows hold nothing.
+        for sql in [
+            "SELECT count(*) FROM bookings WHERE citizen_name LIKE '%Löschtest%' OR citizen_phone IS NOT NULL",
+            "SELECT count(*) FROM outbox_messages WHERE recipient LIKE '%loeschtest%'",
+            "SELECT count(*) FROM booking_events WHERE detail LIKE '%krank%'",
+        ] {
+            let row = app.db.query_one_raw(Statement::from_string(app.db.get_database_backend(), sql)).await;
+            let count: i64 = row.expect("test step").expect("test step").try_get_by_index(0).expect("test step");
+            assert_eq!(count, 0, "{sql}");
+        }
+        return;
+    }
+    let file =
+        app.settings.database_url.trim_start_matches("sqlite://").split('?').next().expect("test step").to_owned();
+    let mut bytes = std::fs::read(&file).expect("test step");
+    bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+    let contains = |needle: &str| bytes.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(bytes.len() > 10_000, "the database was read");
+    assert!(contains("Antidiskriminierungsstelle"), "the file is readable as bytes");
+    for erased in [NAME, "Löschtest", "loschtest", "loeschtest", PHONE, "4455667", EMAIL, "Frau ist krank", "Rollstuhl"]
+    {
+        assert!(!contains(erased), "{erased} is still in the SQLite file or its WAL");
+    }
+}
+
+#[tokio::test]
+async fn admins_set_a_units_retention_and_the_change_is_recorded() {
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |_| {}).await;
+    let units: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/units").await.json().await.expect("test step");
+    let days = |slug: &str| units.iter().find(|u| u["slug"] == slug).expect("test step")["retention_days"].clone();
+    assert_eq!((days("ads"), days("sdr")), (json!(30), json!(90)), "the demo's retention");
+    let patch = |token: String, body: Value| {
+        let request = app.client.patch(format!("{}/api/v1/units/sdr", app.address)).bearer_auth(token).json(&body);
+        async move { request.send().await.expect("test step") }
+    };
+    let changed = patch(app.admin_token.clone(), json!({ "retention_days": 60 })).await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    assert_eq!(changed.json::<Value>().await.expect("test step")["retention_days"], 60);
+    let zero = patch(app.admin_token.clone(), json!({ "retention_days": 0 })).await;
+    crate::helpers::assert_problem(zero, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let lead = app.token_for("leitung", "unit_lead", Some("sdr")).await;
+    crate::helpers::assert_problem(
+        patch(lead, json!({ "retention_days": 5 })).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let recorded = records(&app, AuditAction::UnitChanged).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].detail["retention_days"], json!({ "old": 90, "new": 60 }));
+    let created = app
+        .post_as(
+            &app.admin_token,
+            "/api/v1/units",
+            &json!({ "slug": "neu", "name": "Neue Stelle", "short_name": "NS",
+            "phone": "0511 1", "email": "neu@example.org", "location_id": 1, "default_appointment_minutes": 30,
+            "retention_days": 14 }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.json::<Value>().await.expect("test step")["retention_days"], 14);
+}
