@@ -59,6 +59,8 @@ audit_actions! {
     LoginThrottled => "login_throttled",
     LoggedOut => "logged_out",
     UnitCreated => "unit_created",
+    /// A unit's self-service settings (what citizens may do through their link) changed.
+    UnitSelfServiceChanged => "unit_self_service_changed",
     /// A staff member was added, or a role given to one.
     StaffAdded => "staff_added",
     StaffChanged => "staff_changed",

@@ -43,9 +43,16 @@ impl Lang {
 
 /// Every interface text: this file's, and the tables of the pages that keep their own.
 fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS, super::texts_desk::TEXTS, super::texts_harden::TEXTS]
-        .into_iter()
-        .flatten()
+    [
+        TEXTS,
+        super::texts::TEXTS,
+        super::texts_accounts::TEXTS,
+        super::texts_audit::TEXTS,
+        super::texts_desk::TEXTS,
+        super::texts_harden::TEXTS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The German or English text for a service error the user can act on (by its stable code or
