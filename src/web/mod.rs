@@ -10,6 +10,7 @@ mod bookings;
 mod calendar;
 mod callbacks;
 mod charts;
+mod citizen;
 mod error;
 mod format;
 mod forms;
@@ -69,6 +70,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(calendar::router())
         .layer(sessions)
         .merge(calendar::feed_router())
+        .merge(citizen::router(state))
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
