@@ -23,6 +23,7 @@ mod statistics;
 mod texts;
 mod texts_accounts;
 mod texts_audit;
+mod texts_citizen;
 mod texts_desk;
 mod texts_harden;
 pub mod views;
