@@ -11,6 +11,8 @@ mod audit_database;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
+mod citizen_link;
+mod citizen_link_actions;
 mod cli;
 mod cli_accounts;
 mod concurrency;

@@ -54,6 +54,8 @@ pub(super) struct CitizenPage {
     others: Vec<SlotView>,
     chosen_id: i32,
     chosen_when: String,
+    /// The booking's sequence as shown: a form sent after staff changed the booking is refused.
+    version: i32,
 }
 
 type PageResult = Result<Response, WebError>;
@@ -109,7 +111,13 @@ fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step:
         others: Vec::new(),
         chosen_id: 0,
         chosen_when: String::new(),
+        version: booking.sequence,
     }
+}
+
+/// Whether the form was made from the booking as it is now.
+fn current(opened: &Opened, version: &str) -> bool {
+    version.trim().parse::<i32>().ok() == Some(opened.booking.sequence)
 }
 
 /// Opens the booking (recording the look as `what`), or `None` for the one 404.
@@ -173,6 +181,8 @@ pub(super) async fn cancel_page(
 pub(super) struct CancelForm {
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    version: String,
 }
 
 pub(super) async fn cancel(
@@ -183,6 +193,9 @@ pub(super) async fn cancel(
     AnonForm(form): AnonForm<CancelForm>,
 ) -> PageResult {
     let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+    if !current(&opened, &form.version) {
+        return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
+    }
     let bad_reason = form.reason.chars().count() > 500
         || form.reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
     if bad_reason {
@@ -256,6 +269,8 @@ async fn move_list(state: &AppState, opened: &Opened, token: &str, cookies: &Coo
 pub(super) struct MoveForm {
     #[serde(default)]
     slot: String,
+    #[serde(default)]
+    version: String,
 }
 
 pub(super) async fn move_to(
@@ -266,6 +281,9 @@ pub(super) async fn move_to(
     AnonForm(form): AnonForm<MoveForm>,
 ) -> PageResult {
     let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+    if !current(&opened, &form.version) {
+        return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
+    }
     let Ok(slot_id) = form.slot.parse::<i32>() else {
         let mut view = move_list(&state, &opened, &token, &cookies).await?;
         view.error = Some(view.tx.t("err.choose").to_owned());
