@@ -98,7 +98,7 @@ async fn walk_through(language: &str, dir: &str, moved: &str, cancelled: &str) {
     browser.tab_to("cancel-do").await;
     browser.enter().await;
     assert!(browser.text_of("[role=status]").await.contains(cancelled), "{language}: cancelled");
-    assert!(browser.source().await.contains(r#"id="calendar""#) == false, "{language}: nothing left to add");
+    assert!(!browser.source().await.contains(r#"id="calendar""#), "{language}: nothing left to add");
     check_state(&browser, &format!("{language}: cancelled"), dir).await;
 }
 
