@@ -116,3 +116,28 @@ async fn turkish_by_keyboard_on_a_phone() {
 async fn arabic_right_to_left_by_keyboard_on_a_phone() {
     walk_through("ar", "rtl", "تم تغيير موعدك", "تم إلغاء موعدك").await;
 }
+
+#[tokio::test]
+async fn an_admin_sets_a_units_self_service_by_keyboard_and_the_page_follows() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    let token = booking_with_link(&app, "de").await;
+    crate::lead::log_in_as(&app, &browser, crate::app::ADMIN).await;
+    browser.goto(&format!("{}/admin/units/ads/self-service", app.address)).await;
+    browser.assert_accessible_at_both_widths("self-service settings").await;
+    browser.set_value("ss-cutoff", "9999").await;
+    browser.tab_to("ss-save").await;
+    browser.enter().await;
+    crate::lead::wait_text(&browser, "#ss-cutoff-error", "0 bis 672").await;
+    browser.assert_accessible_at_both_widths("self-service settings, out of range").await;
+    browser.set_value("ss-cutoff", "672").await;
+    browser.set_value("ss-moves", "0").await;
+    browser.tab_to("ss-save").await;
+    browser.enter().await;
+    crate::lead::wait_text(&browser, "#saved", "Gespeichert").await;
+    browser.assert_accessible_at_both_widths("self-service settings, saved").await;
+    // Four weeks' notice: the appointment a week ahead can no longer be changed through the link.
+    browser.goto(&format!("{}/t/{token}", app.address)).await;
+    let html = browser.source().await;
+    assert!(html.contains("Bitte rufen Sie uns an") && !html.contains(r#"id="cancel""#), "{html}");
+}
