@@ -53,6 +53,8 @@ audit_actions! {
     BookingRescheduled => "booking_rescheduled",
     OutcomeRecorded => "outcome_recorded",
     EmailResent => "email_resent",
+    /// A printable confirmation (with a new citizen's link) was made at the desk.
+    ConfirmationPrinted => "confirmation_printed",
     LoginSucceeded => "login_succeeded",
     LoginFailed => "login_failed",
     /// Too many failed logins: the password was not checked.

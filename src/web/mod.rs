@@ -18,6 +18,7 @@ mod hours;
 mod i18n;
 mod lists;
 mod page;
+mod print;
 mod reset;
 mod statistics;
 mod texts;
@@ -63,6 +64,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(book::router())
         .merge(bookings::router())
+        .merge(print::router())
         .merge(hours::router())
         .merge(lists::router())
         .merge(audit::router())

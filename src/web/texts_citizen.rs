@@ -27,4 +27,6 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ss.counsellor", "Namen der Beratungsperson auf der Seite zeigen", "Show the counsellor's name on the page"),
     ("ss.save", "Speichern", "Save"),
     ("ss.saved", "Gespeichert.", "Saved."),
+    ("print.do", "Bestätigung mit Link drucken", "Print confirmation with link"),
+    ("print.back", "Zurück zum Termin", "Back to the appointment"),
 ];

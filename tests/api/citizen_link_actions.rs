@@ -126,6 +126,9 @@ async fn closer_than_the_units_cutoff_the_page_says_to_call_and_changes_are_refu
     let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
     let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "en").await;
     let token = token_in(&email.text());
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.expect("openapi");
+    let documented = &doc["paths"]["/api/v1/units/{unit}/self-service"];
+    assert!(documented["get"].is_object() && documented["put"]["responses"]["422"].is_object(), "{documented}");
     let path = "/api/v1/units/ads/self-service";
     let defaults: Value = app.get_as(&app.admin_token, path).await.json().await.expect("json");
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The citizen's own page in a real browser on a phone-sized window (375 × 667) in German,
 //! Turkish and Arabic (right to left), by keyboard, with axe-core on every state: the appointment,
-//! the free slots, the move confirmation, moved, the cancel confirmation, cancelled.
+//! the free slots, the move confirmation, moved, the cancel confirmation, cancelled. Also the
+//! admins' self-service settings and the desk's printable confirmation with the link as QR code.
 
 use chrono::Days;
 use chrono_tz::Europe::Berlin;
@@ -15,8 +16,9 @@ use terminbuch::store::{citizen_links, directory};
 use crate::app::{LOGIN, ServiceDeps, UiApp, now, spawn};
 use crate::browser::{self, Browser, SPACE};
 
-/// Books a free slot a week ahead for a citizen speaking `language`; returns a link token for it.
-async fn booking_with_link(app: &UiApp, language: &str) -> String {
+/// Books a free slot a week ahead for a citizen speaking `language`; returns a link token for it
+/// and the booking's reference.
+async fn booking_with_link(app: &UiApp, language: &str) -> (String, String) {
     let services = ServiceDeps::new();
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let from = now().with_timezone(&Berlin).date_naive() + Days::new(7);
@@ -39,7 +41,7 @@ async fn booking_with_link(app: &UiApp, language: &str) -> String {
     let booking = bookings::create(services.book(&app.db), &actor, new).await.expect("booking");
     let token = new_token();
     citizen_links::insert(&app.db, booking.id, token_hash(&token), now()).await.expect("link");
-    token
+    (token, booking.reference)
 }
 
 /// Checks the phone-sized window's page: the axe-core rules, no sideways scrolling, the writing
@@ -66,7 +68,7 @@ async fn walk_through(language: &str, dir: &str, moved: &str, cancelled: &str) {
     let Some(browser) = browser::start().await else { return };
     browser.client.set_window_size(375, 667).await.expect("phone-sized window");
     let app = spawn().await;
-    let token = booking_with_link(&app, language).await;
+    let (token, _) = booking_with_link(&app, language).await;
     browser.goto(&format!("{}/t/{token}", app.address)).await;
     let html = browser.source().await;
     assert!(html.contains(&format!(r#"lang="{language}""#)), "{language}: the booking's language");
@@ -121,7 +123,7 @@ async fn arabic_right_to_left_by_keyboard_on_a_phone() {
 async fn an_admin_sets_a_units_self_service_by_keyboard_and_the_page_follows() {
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;
-    let token = booking_with_link(&app, "de").await;
+    let (token, _) = booking_with_link(&app, "de").await;
     crate::lead::log_in_as(&app, &browser, crate::app::ADMIN).await;
     browser.goto(&format!("{}/admin/units/ads/self-service", app.address)).await;
     browser.assert_accessible_at_both_widths("self-service settings").await;
@@ -140,4 +142,24 @@ async fn an_admin_sets_a_units_self_service_by_keyboard_and_the_page_follows() {
     browser.goto(&format!("{}/t/{token}", app.address)).await;
     let html = browser.source().await;
     assert!(html.contains("Bitte rufen Sie uns an") && !html.contains(r#"id="cancel""#), "{html}");
+}
+
+#[tokio::test]
+async fn the_desk_prints_a_confirmation_with_the_link_as_qr_code_in_the_citizens_language() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    let (_, reference) = booking_with_link(&app, "tr").await;
+    crate::lead::log_in_as(&app, &browser, LOGIN).await;
+    browser.goto(&format!("{}/bookings/{reference}", app.address)).await;
+    browser.tab_to("print").await;
+    browser.enter().await;
+    let html = browser.source().await;
+    assert!(html.contains(r#"lang="tr""#) && html.contains("Randevu numarası"), "the citizen's language");
+    assert!(html.contains("<svg") && html.contains(r#"id="qr""#), "the QR code");
+    assert!(!browser.text_of("h1").await.contains("Antidiskriminierungsstelle"), "a neutral heading");
+    browser.assert_accessible_at_both_widths("printable confirmation").await;
+    let link = browser.text_of("#link").await;
+    assert!(link.starts_with(&format!("{}/t/", app.address)), "{link}");
+    browser.goto(&link).await;
+    assert!(browser.source().await.contains("Randevunuz"), "the printed link opens the citizen's page");
 }

@@ -6,6 +6,7 @@
 
 mod calendar;
 mod limit;
+mod print;
 mod settings;
 
 use std::net::IpAddr;
@@ -14,6 +15,7 @@ use chrono::{Days, TimeDelta};
 
 pub use self::calendar::{EntryDeps, calendar};
 pub use self::limit::{LinkLimiter, Verdict};
+pub use self::print::printable;
 pub use self::settings::{self_service, set_self_service};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
@@ -48,6 +50,23 @@ pub struct Opened {
     pub rules: SelfService,
     pub moves: i32,
     pub offer: Offer,
+}
+
+/// Opens a booking by id (the desk's printable confirmation).
+async fn open_booking(deps: Book<'_>, booking: Booking) -> Result<Opened, ServiceError> {
+    let unit = directory::find_unit_by_id(deps.db, booking.unit_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    let location = directory::find_location(deps.db, unit.location_id).await?;
+    let rules = citizen_links::settings(deps.db, unit.id).await?.unwrap_or_default();
+    let counsellor_name = if unit.confidential {
+        None
+    } else {
+        directory::find_staff(deps.db, booking.counsellor_id).await?.map(|c| c.display_name)
+    };
+    let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
+    let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, deps.clock.now());
+    Ok(Opened { booking, unit, location, counsellor_name, rules, moves, offer })
 }
 
 /// The booking behind `token`, if the token is known and its link still valid.

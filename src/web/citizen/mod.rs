@@ -5,7 +5,7 @@
 //! requests are limited per client address and per token.
 
 mod pages;
-mod texts;
+pub(super) mod texts;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
