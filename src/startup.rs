@@ -126,7 +126,10 @@ impl Application {
             None => None,
         };
         crate::telemetry::metrics::handle();
-        let dispatcher = Dispatcher::new(deps.db.clone(), deps.clock.clone(), &settings).context("setting up email")?;
+        let bound = listener.local_addr().context("the bound address")?;
+        let dispatcher = Dispatcher::new(deps.db.clone(), deps.clock.clone(), &settings)
+            .context("setting up email")?
+            .with_link_base(&settings.public_url_for(bound));
         if dispatcher.writes_files() {
             tracing::info!(folder = %settings.data_dir.join("mail").display(), "no TERMINBUCH_SMTP_HOST: emails are written as .eml files");
         }
@@ -148,6 +151,10 @@ impl Application {
             tokens: auth::TokenCache::new(cache_lifetime, deps.clock.clone()),
             units: Default::default(),
             counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
+            citizen: crate::services::citizen_link::Shared {
+                limiter: Default::default(),
+                templates: Arc::new(crate::mail::Templates::load().context("email templates")?),
+            },
         };
         Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher) })
     }

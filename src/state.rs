@@ -25,6 +25,8 @@ pub struct AppState {
     pub units: crate::services::directory::UnitCache,
     /// Units' counsellors read in the last moments; forgotten when staff are added here.
     pub counsellors: crate::services::directory::CounsellorCache,
+    /// The citizen link's rate limit and the templates of its calendar entry.
+    pub citizen: crate::services::citizen_link::Shared,
 }
 
 impl AppState {

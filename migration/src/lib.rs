@@ -19,6 +19,7 @@ mod m20261202_170001_add_booking_search_keys;
 mod m20261202_170002_create_callback_requests;
 mod m20261202_170003_create_calendar_feeds;
 mod m20261203_100000_add_retention;
+mod m20261203_200000_create_citizen_links;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_110000_create_login_throttles::Migration),
             Box::new(m20261202_110100_names_without_control_characters::Migration),
             Box::new(m20261203_100000_add_retention::Migration),
+            Box::new(m20261203_200000_create_citizen_links::Migration),
         ]
     }
 }

@@ -59,6 +59,8 @@ audit_actions! {
     CallbackViewed => "callback_viewed",
     CallbackAdded => "callback_added",
     CallbackWithdrawn => "callback_withdrawn",
+    /// A printable confirmation (with a new citizen's link) was made at the desk.
+    ConfirmationPrinted => "confirmation_printed",
     LoginSucceeded => "login_succeeded",
     LoginFailed => "login_failed",
     /// Too many failed logins: the password was not checked.
@@ -67,6 +69,8 @@ audit_actions! {
     UnitCreated => "unit_created",
     /// A unit's settings changed (its retention of personal data); old and new value in the detail.
     UnitChanged => "unit_changed",
+    /// A unit's self-service settings (what citizens may do through their link) changed.
+    UnitSelfServiceChanged => "unit_self_service_changed",
     /// A staff member was added, or a role given to one.
     StaffAdded => "staff_added",
     StaffChanged => "staff_changed",

@@ -36,6 +36,7 @@ pub struct Invite<'a> {
     pub description: &'a str,
     pub organizer_name: &'a str,
     pub organizer_email: &'a str,
+    /// Without one (a booking without email address), the entry names no attendee.
     pub attendee_email: &'a str,
     /// DTSTAMP: when this version was made.
     pub stamp: DateTime<Utc>,
@@ -70,13 +71,15 @@ pub fn calendar(invite: &Invite<'_>) -> String {
             Property::new("ORGANIZER", format!("mailto:{}", invite.organizer_email))
                 .add_parameter("CN", invite.organizer_name)
                 .done(),
-        )
-        .append_property(
+        );
+    if !invite.attendee_email.is_empty() {
+        event.append_property(
             Property::new("ATTENDEE", format!("mailto:{}", invite.attendee_email))
                 .add_parameter("ROLE", "REQ-PARTICIPANT")
                 .add_parameter("PARTSTAT", "ACCEPTED")
                 .done(),
         );
+    }
     if !invite.location.is_empty() {
         event.location(invite.location);
     }

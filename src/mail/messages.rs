@@ -32,6 +32,8 @@ pub struct AppointmentMail {
     pub interpreter: Option<String>,
     /// Where to call to cancel or change.
     pub phone: String,
+    /// The citizen's own link (`PUBLIC_URL/t/{token}`): see, cancel or move the appointment.
+    pub link: Option<String>,
 }
 
 /// Address, floor and accessibility notes.
@@ -83,7 +85,15 @@ impl AppointmentMail {
             reference: Reference::parse(facts.reference).map_or_else(|_| facts.reference.to_owned(), |r| r.to_string()),
             interpreter: facts.interpreter_language.map(|code| dates::endonym(code).to_owned()),
             phone: unit.phone.clone(),
+            link: None,
         }
+    }
+
+    /// The same email with the citizen's own link.
+    #[must_use]
+    pub fn with_link(mut self, link: Option<String>) -> Self {
+        self.link = link;
+        self
     }
 
     /// One line for the calendar entry's LOCATION.

@@ -84,6 +84,19 @@ impl Templates {
         self.languages.get(preferred).map_or(FALLBACK, String::as_str)
     }
 
+    /// The calendar entry's title alone (the same as [`Rendered::calendar_summary`]).
+    ///
+    /// # Errors
+    /// `MailError::Template` when the template fails.
+    pub fn calendar_summary(&self, lang: &str, mail: &AppointmentMail) -> Result<String, MailError> {
+        let name = Some(summary_name(lang))
+            .filter(|name| self.env.get_template(name).is_ok())
+            .unwrap_or_else(|| summary_name(FALLBACK));
+        let template = self.env.get_template(&name).map_err(|err| MailError::Template(format!("{name}: {err}")))?;
+        let text = template.render(mail).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
+        Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
+    }
+
     /// Renders one email in `lang` (must be a [`Templates::language_for`] result).
     ///
     /// # Errors
@@ -95,14 +108,11 @@ impl Templates {
         };
         let part = |file: &str| render(&format!("{}/{lang}/{file}", kind.as_str()));
         let one_line = |text: String| text.split_whitespace().collect::<Vec<_>>().join(" ");
-        let summary = Some(summary_name(lang))
-            .filter(|name| self.env.get_template(name).is_ok())
-            .unwrap_or_else(|| summary_name(FALLBACK));
         Ok(Rendered {
             subject: one_line(part("subject.txt")?),
             text: part("body.txt")?,
             html: part("body.html")?,
-            calendar_summary: one_line(render(&summary)?),
+            calendar_summary: self.calendar_summary(lang, mail)?,
         })
     }
 }
@@ -157,6 +167,7 @@ mod tests {
             interpreter_language: Some("tr"),
         };
         AppointmentMail::new(&facts, lang, chrono_tz::Europe::Berlin)
+            .with_link(Some("https://termine.example/t/0123456789abcdef0123456789abcdef01234567".into()))
     }
 
     #[test]
@@ -180,6 +191,12 @@ mod tests {
                     assert_eq!(rendered.subject.contains("Antidiskriminierungsstelle"), !confidential, "{case}");
                     assert!(rendered.text.contains("Antidiskriminierungsstelle"), "{case}: the body names the unit");
                     assert_eq!(rendered.text.contains("Frau Beispiel"), !confidential, "{case}");
+                    let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
+                    let with_link = kind != MailKind::Cancellation;
+                    assert_eq!(rendered.text.contains(link), with_link, "{case}: the citizen's link in text");
+                    // minijinja escapes `/` in HTML (`&#x2f;`), which browsers and mail programs read back.
+                    let href = format!(r#"href="{}""#, link.replace('/', "&#x2f;"));
+                    assert_eq!(rendered.html.contains(&href), with_link, "{case}: link in html");
                 }
             }
         }

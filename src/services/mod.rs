@@ -8,6 +8,7 @@ pub mod availability;
 pub mod bookings;
 pub mod calendar_feed;
 pub mod callbacks;
+pub mod citizen_link;
 pub(crate) mod csv;
 pub mod data_subject;
 pub mod desk;

@@ -142,7 +142,7 @@ pub async fn set_status<C: ConnectionTrait>(
     booking: &Booking,
     status: BookingStatus,
     cancel_reason: Option<String>,
-    actor_id: i32,
+    actor_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut update = booking::Entity::update_many()
@@ -168,7 +168,7 @@ pub async fn move_to<C: ConnectionTrait>(
     booking: &Booking,
     slot: &Slot,
     override_reason: Option<String>,
-    actor_id: i32,
+    actor_id: Option<i32>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let update = booking::Entity::update_many()

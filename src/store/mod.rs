@@ -5,6 +5,7 @@ pub mod booking_search;
 pub mod bookings;
 pub mod calendar_feeds;
 pub mod callbacks;
+pub mod citizen_links;
 pub mod directory;
 mod error;
 pub mod mfa;

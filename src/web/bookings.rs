@@ -92,14 +92,16 @@ fn event_text(event: &BookingEvent, tz: chrono_tz::Tz, lang: Lang) -> String {
     };
     match event.kind.as_str() {
         "created" => lang.t("ev.created").to_owned(),
-        "cancelled" => match detail["reason"].as_str() {
-            Some(reason) => format!("{}: {reason}", lang.t("ev.cancelled")),
-            None => lang.t("ev.cancelled").to_owned(),
+        kind @ ("cancelled" | "cancelled_by_citizen") => match detail["reason"].as_str() {
+            Some(reason) => format!("{}: {reason}", lang.t(&format!("ev.{kind}"))),
+            None => lang.t(&format!("ev.{kind}")).to_owned(),
         },
-        "rescheduled" => match (at(&detail["from"]["starts_at"]), at(&detail["to"]["starts_at"])) {
-            (Some(from), Some(to)) => format!("{}: {from} → {to}", lang.t("ev.rescheduled")),
-            _ => lang.t("ev.rescheduled").to_owned(),
-        },
+        kind @ ("rescheduled" | "rescheduled_by_citizen") => {
+            match (at(&detail["from"]["starts_at"]), at(&detail["to"]["starts_at"])) {
+                (Some(from), Some(to)) => format!("{}: {from} → {to}", lang.t(&format!("ev.{kind}"))),
+                _ => lang.t(&format!("ev.{kind}")).to_owned(),
+            }
+        }
         "outcome" if detail["status"] == "attended" => lang.t("ev.attended").to_owned(),
         "outcome" => lang.t("ev.no_show").to_owned(),
         "email_resent" => lang.t("ev.email_resent").to_owned(),
@@ -164,6 +166,7 @@ async fn booking_page(state: &AppState, staff: Staff, key: &str, errors: Vec<Fie
     for e in &details.events {
         let by = match e.actor_id {
             Some(id) => desk::staff_member(deps, id).await?.map_or_else(|| format!("#{id}"), |s| s.display_name),
+            None if e.kind.ends_with("_by_citizen") => lang.t("ev.by_citizen").to_owned(),
             None => String::new(),
         };
         events.push(EventView { when: format::short(e.at, deps.tz, lang), what: event_text(e, deps.tz, lang), by });

@@ -10,6 +10,7 @@ mod bookings;
 mod calendar;
 mod callbacks;
 mod charts;
+mod citizen;
 mod data_subject;
 mod error;
 mod format;
@@ -18,11 +19,13 @@ mod hours;
 mod i18n;
 mod lists;
 mod page;
+mod print;
 mod reset;
 mod statistics;
 mod texts;
 mod texts_accounts;
 mod texts_audit;
+mod texts_citizen;
 mod texts_desk;
 mod texts_harden;
 mod texts_privacy;
@@ -63,6 +66,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(book::router())
         .merge(bookings::router())
+        .merge(print::router())
         .merge(hours::router())
         .merge(lists::router())
         .merge(audit::router())
@@ -72,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(calendar::router())
         .layer(sessions)
         .merge(calendar::feed_router())
+        .merge(citizen::router(state))
         .route("/static/terminbuch.css", get(stylesheet))
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

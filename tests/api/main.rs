@@ -12,6 +12,8 @@ mod backup;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
+mod citizen_link;
+mod citizen_link_actions;
 mod cli;
 mod cli_accounts;
 mod concurrency;

@@ -57,3 +57,30 @@ async fn a_login_name_with_a_line_break_does_not_forge_a_log_line() {
         assert!(!line.starts_with("INFO terminbuch::services::login: staff logged in"), "forged: {line:?}");
     }
 }
+
+#[tokio::test]
+async fn the_citizens_link_token_never_reaches_the_log() {
+    // Arrange
+    let _exclusive = EXCLUSIVE.lock().await;
+    let log = LazyLock::force(&LOG);
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=1").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let id = uuid::Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
+    let token = terminbuch::domain::citizen_link::new_token();
+    let hash = terminbuch::domain::citizen_link::token_hash(&token);
+    terminbuch::store::citizen_links::insert(&app.db, id, hash, app.clock.now()).await.expect("a link");
+
+    // Act
+    for path in ["", "/termin.ics", "/cancel", "/move"] {
+        let response = app.client.get(format!("{}/t/{token}{path}", app.address)).send().await.expect("request");
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+    }
+    let wrong = app.client.get(format!("{}/t/{}", app.address, "0".repeat(40))).send().await.expect("request");
+    assert_eq!(wrong.status(), reqwest::StatusCode::NOT_FOUND);
+
+    // Assert
+    let text = String::from_utf8(log.0.lock().expect("log buffer").clone()).expect("utf-8");
+    assert!(text.contains("/t/{token}/cancel"), "the request log names the route template:\n{text}");
+    assert!(!text.contains(&token) && !text.contains(&"0".repeat(40)), "no token in the log:\n{text}");
+}

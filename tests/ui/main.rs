@@ -5,6 +5,7 @@ mod accounts;
 mod app;
 mod audit_pages;
 mod browser;
+mod citizen_page;
 mod desk_http;
 mod flows;
 mod http;

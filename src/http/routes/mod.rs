@@ -10,6 +10,7 @@ pub mod health;
 pub mod hours;
 pub mod me;
 pub mod metrics;
+pub mod self_service;
 pub mod staff;
 pub mod statistics;
 pub mod units;

@@ -7,6 +7,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use super::dispatcher::Dispatcher;
+use crate::domain::citizen_link;
 use crate::domain::outbox::{MailKind, OutboxMessage, obsolete};
 use crate::domain::records::Unit;
 use crate::mail::ics::{self, Invite, Method};
@@ -14,6 +15,16 @@ use crate::mail::messages::{AppointmentMail, MailFacts};
 use crate::mail::render::Rendered;
 use crate::mail::{MailError, outbox};
 use crate::store::{self, bookings, directory};
+
+/// The display name of emails (and calendar entries' organizer) about `unit` from `from`:
+/// confidential units get the neutral configured name alone.
+pub fn sender_name(from: &Mailbox, unit: &Unit) -> String {
+    match (&from.name, unit.confidential) {
+        (Some(name), true) => name.clone(),
+        (Some(name), false) => format!("{} – {name}", unit.name),
+        (None, _) => "Landeshauptstadt Hannover".to_owned(),
+    }
+}
 
 pub(super) enum Composed {
     Send(Box<Message>),
@@ -51,7 +62,7 @@ impl Dispatcher {
             reference: &booking.reference,
             interpreter_language: booking.citizen.interpreter_language.as_deref(),
         };
-        let mail = AppointmentMail::new(&facts, lang, inner.tz);
+        let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(self.citizen_link(message, now).await?);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;
         // The entry's UID keeps the domain of the booking's first email, so calendars update
         // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
@@ -93,13 +104,20 @@ impl Dispatcher {
         Ok(Composed::Send(Box::new(email)))
     }
 
+    /// A new link of the citizen's own for the email (its hash stored before the email leaves;
+    /// the token itself only in the email), for every kind but the cancellation.
+    async fn citizen_link(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Result<Option<String>, MailError> {
+        if message.kind == MailKind::Cancellation {
+            return Ok(None);
+        }
+        let token = citizen_link::new_token();
+        store::citizen_links::insert(&self.inner.db, message.booking_id, citizen_link::token_hash(&token), now).await?;
+        Ok(Some(format!("{}/t/{token}", self.inner.link_base)))
+    }
+
     /// The sender's display name. Confidential units: the neutral configured one.
     fn sender_name(&self, unit: &Unit) -> String {
-        match (&self.inner.from.name, unit.confidential) {
-            (Some(name), true) => name.clone(),
-            (Some(name), false) => format!("{} – {name}", unit.name),
-            (None, _) => "Landeshauptstadt Hannover".to_owned(),
-        }
+        sender_name(&self.inner.from, unit)
     }
 
     /// The MIME message: text, HTML and calendar as alternatives, the calendar as attachment too.

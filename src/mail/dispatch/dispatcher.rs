@@ -55,6 +55,8 @@ pub(super) struct Inner {
     pub lease: TimeDelta,
     pub poll: Duration,
     pub nudge: Nudge,
+    /// What the citizen's link starts with (`TERMINBUCH_PUBLIC_URL`, or `http://` and the address).
+    pub link_base: String,
 }
 
 impl Dispatcher {
@@ -81,8 +83,19 @@ impl Dispatcher {
                 lease: TimeDelta::seconds(timeout * 8 + 60),
                 poll: Duration::from_millis(mail.mail_poll_ms),
                 nudge: Nudge::default(),
+                link_base: settings.public_url_for(settings.listen).trim_end_matches('/').to_owned(),
             }),
         })
+    }
+
+    /// The same dispatcher, its citizens' links starting with `base` (the server's public URL
+    /// once its address is bound). Call before the dispatcher is cloned.
+    #[must_use]
+    pub fn with_link_base(mut self, base: &str) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.link_base = base.trim_end_matches('/').to_owned();
+        }
+        self
     }
 
     /// Whether messages only go to `.eml` files.

@@ -6,5 +6,6 @@ mod deliver;
 mod dispatcher;
 mod run;
 
+pub use compose::sender_name;
 pub use dispatcher::{Dispatcher, Nudge, Report};
 pub use run::SHUTDOWN_GRACE;

@@ -2,6 +2,7 @@
 //! second-factor reset, API tokens).
 
 mod person;
+mod self_service;
 mod staff;
 mod units;
 
@@ -10,5 +11,5 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(units::router()).merge(staff::router()).merge(person::router())
+    Router::new().merge(units::router()).merge(staff::router()).merge(person::router()).merge(self_service::router())
 }

@@ -1,5 +1,8 @@
-//! Booking use cases: create (from a slot or ad hoc), look up, list, cancel, reschedule, record
-//! the outcome. Every change is one transaction with its history event.
+//! Booking use cases: create (from a slot or ad hoc), look up, list; cancel, reschedule, record
+//! the outcome (`change`, by staff or by the citizen through their link). Every change is one
+//! transaction with its history event.
+
+mod change;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -13,7 +16,7 @@ use super::audit::{self, AuditAction, entries};
 use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
-use crate::domain::booking::{BookingAction, BookingStatus, Channel, Citizen, Outcome};
+use crate::domain::booking::{BookingStatus, Channel, Citizen};
 use crate::domain::holidays::HolidayCalendar;
 use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::BookingFilter;
@@ -23,6 +26,8 @@ use crate::domain::time::TimeSlot;
 use crate::mail;
 use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
+
+pub use self::change::{By, cancel, cancel_booking, move_booking, record_outcome, reschedule};
 
 /// What the booking use cases need besides the caller.
 #[derive(Clone, Copy)]
@@ -128,7 +133,7 @@ pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Bo
 async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<Booking, ServiceError> {
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
-    let slot = match take(deps, &txn, actor, new.target, new.override_reason.is_some(), now).await {
+    let slot = match take(deps, &txn, By::Staff(actor), new.target, new.override_reason.is_some(), now).await {
         Err(ServiceError::Forbidden) => return refuse_after(txn, deps, actor, "booking.create", new.target).await,
         other => other?,
     };
@@ -178,7 +183,7 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
 async fn take(
     deps: Book<'_>,
     txn: &DatabaseTransaction,
-    actor: &Actor,
+    actor: By<'_>,
     target: Target,
     overridden: bool,
     now: DateTime<Utc>,
@@ -284,152 +289,6 @@ pub async fn list(
     Ok(found)
 }
 
-/// Cancels a booked appointment and frees its seat.
-///
-/// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
-pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) -> Result<Booking, ServiceError> {
-    let booking = changeable(deps, actor, key, BookingAction::Cancel).await?;
-    let now = deps.clock.now();
-    let txn = store::begin_write(deps.db).await?;
-    let reason = Some(reason);
-    if !bookings::set_status(&txn, &booking, BookingStatus::Cancelled, reason.clone(), actor.staff_id(), now).await? {
-        return Err(changed_meanwhile());
-    }
-    slots::release_seat(&txn, booking.slot_id).await?;
-    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "cancelled", json!({ "reason": reason }))
-        .await?;
-    audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::BookingCancelled, &booking)).await?;
-    let queued = notify(&txn, booking.id, MailKind::Cancellation, deps.mail_domain, now).await?;
-    txn.commit().await?;
-    crate::telemetry::metrics::booking_cancelled();
-    if queued {
-        deps.mail.nudge();
-    }
-    find(deps.db, &booking.id.to_string()).await
-}
-
-/// Moves a booking to another time of the same unit, keeping its id and reference. Atomic: the
-/// old seat is released only if the new one is taken.
-///
-/// # Errors
-/// `NotFound`, `Forbidden`, `Invalid`, `Rule`, `Conflict` (slot taken, counsellor busy, status).
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
-pub async fn reschedule(
-    deps: Book<'_>,
-    actor: &Actor,
-    key: &str,
-    to: Move,
-    override_reason: Option<String>,
-) -> Result<Booking, ServiceError> {
-    let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
-    let target = match to {
-        Move::Slot(id) => Target::Slot(id),
-        Move::Adhoc { starts_at, duration, counsellor_id } => Target::Adhoc {
-            unit_id: booking.unit_id,
-            counsellor_id: counsellor_id.unwrap_or(booking.counsellor_id),
-            time: adhoc_time(starts_at, duration.unwrap_or(booking.ends_at - booking.starts_at))?,
-        },
-    };
-    let target_unit = match target {
-        Target::Slot(id) => bookable_slot(deps.db, id).await?.unit_id,
-        Target::Adhoc { unit_id, counsellor_id, .. } => {
-            ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
-            unit_id
-        }
-    };
-    if target_unit != booking.unit_id {
-        return Err(ServiceError::invalid("slot_id", "a booking can only move within its unit"));
-    }
-    if matches!(target, Target::Slot(id) if id == booking.slot_id) {
-        return Err(ServiceError::invalid("slot_id", "the booking is already in this slot"));
-    }
-    let now = deps.clock.now();
-    let txn = store::begin_write(deps.db).await?;
-    // Release first so a move to an overlapping time of the same counsellor is possible; if
-    // taking the new seat fails, the transaction rolls back and the old seat stays taken.
-    slots::release_seat(&txn, booking.slot_id).await?;
-    let slot = match take(deps, &txn, actor, target, override_reason.is_some(), now).await {
-        Err(ServiceError::Forbidden) => return refuse_after(txn, deps, actor, "booking.reschedule", target).await,
-        other => other?,
-    };
-    if !bookings::move_to(&txn, &booking, &slot, override_reason.clone(), actor.staff_id(), now).await? {
-        return Err(changed_meanwhile());
-    }
-    let detail = json!({
-        "from": { "slot_id": booking.slot_id, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
-                  "counsellor_id": booking.counsellor_id },
-        "to": { "slot_id": slot.id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
-                "counsellor_id": slot.counsellor_id },
-        "override_reason": override_reason,
-    });
-    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "rescheduled", detail).await?;
-    let entry = entries::booking(actor, AuditAction::BookingRescheduled, &booking).target(format!("slot:{}", slot.id));
-    audit::record(&txn, deps.clock, entry).await?;
-    let queued = notify(&txn, booking.id, MailKind::Change, deps.mail_domain, now).await?;
-    txn.commit().await?;
-    if queued {
-        deps.mail.nudge();
-    }
-    find(deps.db, &booking.id.to_string()).await
-}
-
-/// Records whether the citizen came. Only once the appointment has begun; may be corrected.
-///
-/// # Errors
-/// `NotFound`, `Forbidden`, `Rule { code: "too_early" }`, `Conflict { code: "invalid_status" }`.
-pub async fn record_outcome(
-    deps: Book<'_>,
-    actor: &Actor,
-    key: &str,
-    outcome: Outcome,
-) -> Result<Booking, ServiceError> {
-    let booking = changeable(deps, actor, key, BookingAction::RecordOutcome).await?;
-    let now = deps.clock.now();
-    if booking.starts_at > now {
-        return Err(ServiceError::rule("too_early", "the outcome can be recorded once the appointment has begun"));
-    }
-    let txn = store::begin_write(deps.db).await?;
-    if !bookings::set_status(&txn, &booking, outcome.into(), None, actor.staff_id(), now).await? {
-        return Err(changed_meanwhile());
-    }
-    let status = BookingStatus::from(outcome);
-    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "outcome", json!({ "status": status })).await?;
-    let entry = entries::booking(actor, AuditAction::OutcomeRecorded, &booking).detail(json!({ "status": status }));
-    audit::record(&txn, deps.clock, entry).await?;
-    txn.commit().await?;
-    find(deps.db, &booking.id.to_string()).await
-}
-
-/// Loads a booking the actor may change with `action`.
-async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAction) -> Result<Booking, ServiceError> {
-    let booking = find(deps.db, key).await?;
-    authorize(deps, actor, booking.unit_id, "booking.change", &format!("booking:{}", booking.id)).await?;
-    if !booking.status.allows(action) {
-        return Err(ServiceError::conflict(
-            "invalid_status",
-            format!("a booking that is {} cannot be changed this way", booking.status.as_str()),
-        ));
-    }
-    Ok(booking)
-}
-
-/// Queues the email a change causes, for the booking as the transaction now sees it; returns
-/// whether one was queued.
-async fn notify(
-    txn: &DatabaseTransaction,
-    id: Uuid,
-    kind: MailKind,
-    domain: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, ServiceError> {
-    match bookings::find(txn, id).await? {
-        Some(changed) => Ok(mail::outbox::enqueue(txn, &changed, kind, domain, now).await?),
-        None => Ok(false),
-    }
-}
-
 pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, ServiceError> {
     let found = if let Ok(id) = Uuid::parse_str(key) {
         bookings::find(db, id).await?
@@ -463,10 +322,6 @@ async fn ensure_counsellor(db: &DatabaseConnection, unit_id: i32, counsellor_id:
     } else {
         Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"))
     }
-}
-
-fn changed_meanwhile() -> ServiceError {
-    ServiceError::conflict("concurrent_update", "the booking was changed meanwhile; reload and try again")
 }
 
 /// Lets the actor work in the unit, or records the denial and refuses.

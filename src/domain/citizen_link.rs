@@ -1,0 +1,148 @@
+//! The citizen's own link (`/t/{token}`): the token (160 random bits, sent in emails, stored only
+//! as its SHA-256 hash), how long a link works, and what the citizen may still do through it.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::booking::BookingStatus;
+
+/// Characters of a token: lower-case hex.
+const TOKEN_LEN: usize = 40;
+
+/// A link works until this long after the appointment's end.
+pub const VALID_AFTER_END: TimeDelta = TimeDelta::days(1);
+
+/// History kinds of the citizen's own changes (the desk shows "by the citizen").
+pub const EVENT_CANCELLED: &str = "cancelled_by_citizen";
+pub const EVENT_RESCHEDULED: &str = "rescheduled_by_citizen";
+
+/// A new token: 20 random bytes as 40 hex characters.
+pub fn new_token() -> String {
+    let bytes: [u8; TOKEN_LEN / 2] = rand::random();
+    hex::encode(bytes)
+}
+
+/// The stored form of a token.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Whether `text` has a token's shape (checked before any lookup, so junk costs no query).
+pub fn looks_like_token(text: &str) -> bool {
+    text.len() == TOKEN_LEN && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether a link of an appointment ending at `ends_at` still works at `now`.
+pub fn link_valid(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    now < ends_at + VALID_AFTER_END
+}
+
+/// What a unit lets citizens do through their link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SelfService {
+    /// Closer to the appointment than this, the page asks the citizen to call (default 24).
+    pub self_service_cutoff_hours: i32,
+    /// How often a citizen may move an appointment themselves (default 2).
+    pub self_service_max_moves: i32,
+    /// Whether the page names the counsellor (default off: the citizen did not give that name).
+    pub self_service_shows_counsellor: bool,
+}
+
+impl Default for SelfService {
+    fn default() -> Self {
+        Self { self_service_cutoff_hours: 24, self_service_max_moves: 2, self_service_shows_counsellor: false }
+    }
+}
+
+/// The largest cutoff accepted (four weeks) and the most moves.
+pub const MAX_CUTOFF_HOURS: i32 = 24 * 28;
+pub const MAX_MOVES: i32 = 20;
+
+impl SelfService {
+    /// Checks the ranges; `Err` names the field.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if !(0..=MAX_CUTOFF_HOURS).contains(&self.self_service_cutoff_hours) {
+            return Err("self_service_cutoff_hours");
+        }
+        if !(0..=MAX_MOVES).contains(&self.self_service_max_moves) {
+            return Err("self_service_max_moves");
+        }
+        Ok(())
+    }
+}
+
+/// What the page offers for a booking now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Cancel and (if `may_move`) move.
+    Change { may_move: bool },
+    /// Too close to the appointment: call the unit.
+    CallUs,
+    /// Cancelled, over, or an outcome recorded: nothing to change.
+    Nothing,
+}
+
+/// What the citizen may do with a booking of `status` starting at `starts_at`, after `moves`
+/// moves of their own.
+pub fn offer(
+    status: BookingStatus,
+    starts_at: DateTime<Utc>,
+    moves: i32,
+    rules: SelfService,
+    now: DateTime<Utc>,
+) -> Offer {
+    if status != BookingStatus::Booked || starts_at <= now {
+        return Offer::Nothing;
+    }
+    if starts_at - now < TimeDelta::hours(i64::from(rules.self_service_cutoff_hours)) {
+        return Offer::CallUs;
+    }
+    Offer::Change { may_move: moves < rules.self_service_max_moves }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_hex_and_hashed() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert!(looks_like_token(&a) && looks_like_token(&b));
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+        for junk in ["", "abc", &a.to_uppercase(), &format!("{a}0"), &a.replacen(&a[..1], "g", 1)] {
+            assert!(!looks_like_token(junk), "{junk}");
+        }
+    }
+
+    #[test]
+    fn a_link_works_until_a_day_after_the_end() {
+        let end = Utc::now();
+        assert!(link_valid(end, end + TimeDelta::hours(23)));
+        assert!(!link_valid(end, end + TimeDelta::days(1)));
+    }
+
+    #[test]
+    fn changes_stop_at_the_cutoff_and_moves_at_the_limit() {
+        let now = Utc::now();
+        let rules = SelfService::default();
+        let far = now + TimeDelta::hours(48);
+        assert_eq!(offer(BookingStatus::Booked, far, 0, rules, now), Offer::Change { may_move: true });
+        assert_eq!(offer(BookingStatus::Booked, far, 2, rules, now), Offer::Change { may_move: false });
+        assert_eq!(offer(BookingStatus::Booked, now + TimeDelta::hours(23), 0, rules, now), Offer::CallUs);
+        assert_eq!(offer(BookingStatus::Cancelled, far, 0, rules, now), Offer::Nothing);
+        assert_eq!(offer(BookingStatus::Booked, now - TimeDelta::hours(1), 0, rules, now), Offer::Nothing);
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(SelfService::default().check().is_ok());
+        let bad = SelfService { self_service_cutoff_hours: -1, ..SelfService::default() };
+        assert_eq!(bad.check(), Err("self_service_cutoff_hours"));
+        let bad = SelfService { self_service_max_moves: 99, ..SelfService::default() };
+        assert_eq!(bad.check(), Err("self_service_max_moves"));
+    }
+}

@@ -1,0 +1,260 @@
+//! Changes of a booked appointment: cancel, move, record the outcome. Cancelling and moving run
+//! the same transaction whether staff do it ([`cancel`], [`reschedule`]) or the citizen through
+//! their link ([`cancel_booking`], [`move_booking`] with [`By::Citizen`]): each write is
+//! conditional on the booking being unchanged since it was read, so of a citizen and a staff
+//! member changing one booking at once, one wins and the other gets `concurrent_update`.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseTransaction;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_counsellor, find, refuse_after, take};
+use crate::domain::access::Actor;
+use crate::domain::audit::{AuditAction, AuditEntry};
+use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
+use crate::domain::citizen_link;
+use crate::domain::outbox::MailKind;
+use crate::domain::records::Booking;
+use crate::mail;
+use crate::services::ServiceError;
+use crate::services::audit::{self, entries};
+use crate::store::{self, bookings, slots};
+
+/// Who changes a booking.
+#[derive(Debug, Clone, Copy)]
+pub enum By<'a> {
+    /// A staff member (checked against the booking's unit before).
+    Staff(&'a Actor),
+    /// The citizen through their own link, from this address.
+    Citizen(Option<IpAddr>),
+}
+
+impl By<'_> {
+    /// The staff member, recorded as `updated_by` and in the history; none for the citizen.
+    pub fn staff_id(self) -> Option<i32> {
+        match self {
+            Self::Staff(actor) => Some(actor.staff_id()),
+            Self::Citizen(_) => None,
+        }
+    }
+
+    /// May take seats in the unit: staff by their roles; the citizen only within their booking's
+    /// unit, which the caller checked.
+    pub(super) fn can_work_in(self, unit_id: i32) -> bool {
+        match self {
+            Self::Staff(actor) => actor.can_work_in(unit_id),
+            Self::Citizen(_) => true,
+        }
+    }
+
+    fn audit(self, action: AuditAction, booking: &Booking) -> AuditEntry {
+        match self {
+            Self::Staff(actor) => entries::booking(actor, action, booking),
+            Self::Citizen(client) => AuditEntry::citizen(action, booking.id, client).unit(booking.unit_id),
+        }
+    }
+
+    fn event(self, by_staff: &'static str, by_citizen: &'static str) -> &'static str {
+        match self {
+            Self::Staff(_) => by_staff,
+            Self::Citizen(_) => by_citizen,
+        }
+    }
+}
+
+/// Cancels a booked appointment and frees its seat.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::Cancel).await?;
+    cancel_booking(deps, By::Staff(actor), &booking, Some(reason)).await
+}
+
+/// Cancels `booking` as it was read (the caller checked who may), frees its seat, records the
+/// history event and the audit, and queues the cancellation email, in one transaction.
+///
+/// # Errors
+/// `Conflict { code: "concurrent_update" }` when the booking changed since it was read.
+pub async fn cancel_booking(
+    deps: Book<'_>,
+    by: By<'_>,
+    booking: &Booking,
+    reason: Option<String>,
+) -> Result<Booking, ServiceError> {
+    if !booking.status.allows(BookingAction::Cancel) {
+        return Err(invalid_status(booking));
+    }
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    if !bookings::set_status(&txn, booking, BookingStatus::Cancelled, reason.clone(), by.staff_id(), now).await? {
+        return Err(changed_meanwhile());
+    }
+    slots::release_seat(&txn, booking.slot_id).await?;
+    let kind = by.event("cancelled", citizen_link::EVENT_CANCELLED);
+    bookings::add_event(&txn, booking.id, now, by.staff_id(), kind, json!({ "reason": reason })).await?;
+    audit::record(&txn, deps.clock, by.audit(AuditAction::BookingCancelled, booking)).await?;
+    let queued = notify(&txn, booking.id, MailKind::Cancellation, deps.mail_domain, now).await?;
+    txn.commit().await?;
+    crate::telemetry::metrics::booking_cancelled();
+    if queued {
+        deps.mail.nudge();
+    }
+    find(deps.db, &booking.id.to_string()).await
+}
+
+/// Moves a booking to another time of the same unit, keeping its id and reference. Atomic: the
+/// old seat is released only if the new one is taken.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Invalid`, `Rule`, `Conflict` (slot taken, counsellor busy, status).
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+pub async fn reschedule(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    to: Move,
+    override_reason: Option<String>,
+) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
+    let target = match to {
+        Move::Slot(id) => Target::Slot(id),
+        Move::Adhoc { starts_at, duration, counsellor_id } => Target::Adhoc {
+            unit_id: booking.unit_id,
+            counsellor_id: counsellor_id.unwrap_or(booking.counsellor_id),
+            time: adhoc_time(starts_at, duration.unwrap_or(booking.ends_at - booking.starts_at))?,
+        },
+    };
+    if let Target::Adhoc { unit_id, counsellor_id, .. } = target {
+        ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
+    }
+    move_booking(deps, By::Staff(actor), &booking, target, override_reason).await
+}
+
+/// Moves `booking` as it was read to `target` (of the booking's own unit), in one transaction
+/// with its history event, audit record and change email.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Invalid`, `Rule`, `Conflict` (slot taken, counsellor busy, status,
+/// `concurrent_update`).
+pub async fn move_booking(
+    deps: Book<'_>,
+    by: By<'_>,
+    booking: &Booking,
+    target: Target,
+    override_reason: Option<String>,
+) -> Result<Booking, ServiceError> {
+    if !booking.status.allows(BookingAction::Reschedule) {
+        return Err(invalid_status(booking));
+    }
+    let target_unit = match target {
+        Target::Slot(id) => bookable_slot(deps.db, id).await?.unit_id,
+        Target::Adhoc { unit_id, .. } => unit_id,
+    };
+    if target_unit != booking.unit_id {
+        return Err(ServiceError::invalid("slot_id", "a booking can only move within its unit"));
+    }
+    if matches!(target, Target::Slot(id) if id == booking.slot_id) {
+        return Err(ServiceError::invalid("slot_id", "the booking is already in this slot"));
+    }
+    let now = deps.clock.now();
+    let txn = store::begin_write(deps.db).await?;
+    // Release first so a move to an overlapping time of the same counsellor is possible; if
+    // taking the new seat fails, the transaction rolls back and the old seat stays taken.
+    slots::release_seat(&txn, booking.slot_id).await?;
+    let slot = match take(deps, &txn, by, target, override_reason.is_some(), now).await {
+        Err(ServiceError::Forbidden) => match by {
+            By::Staff(actor) => return refuse_after(txn, deps, actor, "booking.reschedule", target).await,
+            By::Citizen(_) => return Err(ServiceError::Forbidden),
+        },
+        other => other?,
+    };
+    if !bookings::move_to(&txn, booking, &slot, override_reason.clone(), by.staff_id(), now).await? {
+        return Err(changed_meanwhile());
+    }
+    let detail = json!({
+        "from": { "slot_id": booking.slot_id, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+                  "counsellor_id": booking.counsellor_id },
+        "to": { "slot_id": slot.id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
+                "counsellor_id": slot.counsellor_id },
+        "override_reason": override_reason,
+    });
+    let kind = by.event("rescheduled", citizen_link::EVENT_RESCHEDULED);
+    bookings::add_event(&txn, booking.id, now, by.staff_id(), kind, detail).await?;
+    let entry = by.audit(AuditAction::BookingRescheduled, booking).target(format!("slot:{}", slot.id));
+    audit::record(&txn, deps.clock, entry).await?;
+    let queued = notify(&txn, booking.id, MailKind::Change, deps.mail_domain, now).await?;
+    txn.commit().await?;
+    if queued {
+        deps.mail.nudge();
+    }
+    find(deps.db, &booking.id.to_string()).await
+}
+
+/// Records whether the citizen came. Only once the appointment has begun; may be corrected.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Rule { code: "too_early" }`, `Conflict { code: "invalid_status" }`.
+pub async fn record_outcome(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    outcome: Outcome,
+) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::RecordOutcome).await?;
+    let now = deps.clock.now();
+    if booking.starts_at > now {
+        return Err(ServiceError::rule("too_early", "the outcome can be recorded once the appointment has begun"));
+    }
+    let txn = store::begin_write(deps.db).await?;
+    let staff = Some(actor.staff_id());
+    if !bookings::set_status(&txn, &booking, outcome.into(), None, staff, now).await? {
+        return Err(changed_meanwhile());
+    }
+    let status = BookingStatus::from(outcome);
+    bookings::add_event(&txn, booking.id, now, staff, "outcome", json!({ "status": status })).await?;
+    let entry = entries::booking(actor, AuditAction::OutcomeRecorded, &booking).detail(json!({ "status": status }));
+    audit::record(&txn, deps.clock, entry).await?;
+    txn.commit().await?;
+    find(deps.db, &booking.id.to_string()).await
+}
+
+/// Loads a booking the actor may change with `action`.
+async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAction) -> Result<Booking, ServiceError> {
+    let booking = find(deps.db, key).await?;
+    authorize(deps, actor, booking.unit_id, "booking.change", &format!("booking:{}", booking.id)).await?;
+    if !booking.status.allows(action) {
+        return Err(invalid_status(&booking));
+    }
+    Ok(booking)
+}
+
+fn invalid_status(booking: &Booking) -> ServiceError {
+    ServiceError::conflict(
+        "invalid_status",
+        format!("a booking that is {} cannot be changed this way", booking.status.as_str()),
+    )
+}
+
+/// Queues the email a change causes, for the booking as the transaction now sees it; returns
+/// whether one was queued.
+async fn notify(
+    txn: &DatabaseTransaction,
+    id: Uuid,
+    kind: MailKind,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    match bookings::find(txn, id).await? {
+        Some(changed) => Ok(mail::outbox::enqueue(txn, &changed, kind, domain, now).await?),
+        None => Ok(false),
+    }
+}
+
+fn changed_meanwhile() -> ServiceError {
+    ServiceError::conflict("concurrent_update", "the booking was changed meanwhile; reload and try again")
+}

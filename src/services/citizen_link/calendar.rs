@@ -1,0 +1,63 @@
+//! The calendar entry the citizen's page offers: the one the booking's emails carry (same UID,
+//! the booking's current SEQUENCE, `CANCEL` once cancelled), built from the same parts.
+
+use chrono_tz::Tz;
+use lettre::message::Mailbox;
+
+use super::Opened;
+use crate::domain::booking::BookingStatus;
+use crate::mail::ics::{self, Invite, Method};
+use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::{Templates, dispatch, outbox};
+use crate::services::ServiceError;
+use crate::store;
+
+/// What the entry is made with besides the booking.
+pub struct EntryDeps<'a> {
+    pub db: &'a sea_orm::DatabaseConnection,
+    pub templates: &'a Templates,
+    pub tz: Tz,
+    pub from: &'a Mailbox,
+}
+
+/// The `text/calendar` body of the booking behind the link.
+///
+/// # Errors
+/// Database or template failures.
+pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, ServiceError> {
+    let booking = &opened.booking;
+    let lang = deps.templates.language_for(&booking.citizen.language);
+    let facts = MailFacts {
+        citizen_name: &booking.citizen.name,
+        starts_at: booking.starts_at,
+        ends_at: booking.ends_at,
+        unit: &opened.unit,
+        location: opened.location.as_ref(),
+        counsellor_name: None,
+        reference: &booking.reference,
+        interpreter_language: booking.citizen.interpreter_language.as_deref(),
+    };
+    let mail = AppointmentMail::new(&facts, lang, deps.tz);
+    let summary = deps
+        .templates
+        .calendar_summary(lang, &mail)
+        .map_err(|err| ServiceError::Store(store::StoreError::Io(err.to_string())))?;
+    let first = store::outbox::first_message_id(deps.db, booking.id).await?;
+    let uid_domain = first.as_deref().and_then(outbox::domain_of).unwrap_or(outbox::FALLBACK_DOMAIN);
+    let cancelled = booking.status == BookingStatus::Cancelled;
+    Ok(ics::calendar(&Invite {
+        uid: ics::uid(booking.id, uid_domain),
+        sequence: booking.sequence,
+        method: if cancelled { Method::Cancel } else { Method::Request },
+        starts_at: booking.starts_at,
+        ends_at: booking.ends_at,
+        tz: deps.tz,
+        summary: &summary,
+        location: &mail.location_line(),
+        description: &format!("{} {}", mail.reference, mail.phone),
+        organizer_name: &dispatch::sender_name(deps.from, &opened.unit),
+        organizer_email: deps.from.email.as_ref(),
+        attendee_email: booking.citizen.email.as_deref().unwrap_or_default(),
+        stamp: booking.updated_at,
+    }))
+}

@@ -1,0 +1,80 @@
+//! The citizen link's rate limit: per client address and per token, in fixed windows, in memory
+//! (bounded: at most [`MAX_KEYS`] addresses and as many tokens are tracked; each forgotten one
+//! window after its first request). Tokens are tracked by their hash only.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use moka::sync::Cache;
+
+use crate::domain::citizen_link::token_hash;
+
+/// Most keys of each kind kept in memory.
+pub const MAX_KEYS: u64 = 100_000;
+/// Requests one address may make per window (every token, known or not).
+pub const PER_ADDRESS: u32 = 60;
+/// Requests one token may get per window (from every address).
+pub const PER_TOKEN: u32 = 30;
+/// The window.
+pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// Whether a request may go on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Allowed,
+    /// Refused; try again after this many seconds.
+    Limited {
+        retry_after_secs: u64,
+    },
+}
+
+/// Counters of the current window per address and per token.
+#[derive(Clone)]
+pub struct LinkLimiter {
+    addresses: Cache<String, Arc<AtomicU32>>,
+    tokens: Cache<String, Arc<AtomicU32>>,
+    per_address: u32,
+    per_token: u32,
+}
+
+impl Default for LinkLimiter {
+    fn default() -> Self {
+        Self::new(PER_ADDRESS, PER_TOKEN)
+    }
+}
+
+impl LinkLimiter {
+    pub fn new(per_address: u32, per_token: u32) -> Self {
+        let cache = || Cache::builder().max_capacity(MAX_KEYS).time_to_live(WINDOW).build();
+        Self { addresses: cache(), tokens: cache(), per_address, per_token }
+    }
+
+    /// Counts a request of `client` for `token` and says whether it may go on. Both counters
+    /// count every request, so a refused address cannot keep a token's counter low.
+    pub fn check(&self, client: &str, token: &str) -> Verdict {
+        let hit = |cache: &Cache<String, Arc<AtomicU32>>, key: String, limit: u32| {
+            let counter = cache.get_with(key, || Arc::new(AtomicU32::new(0)));
+            counter.fetch_add(1, Ordering::Relaxed) < limit
+        };
+        let address_ok = hit(&self.addresses, client.to_owned(), self.per_address);
+        let token_ok = hit(&self.tokens, token_hash(token), self.per_token);
+        if address_ok && token_ok { Verdict::Allowed } else { Verdict::Limited { retry_after_secs: WINDOW.as_secs() } }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_and_a_token_are_limited_separately() {
+        let limiter = LinkLimiter::new(2, 2);
+        assert_eq!(limiter.check("10.0.0.1", "a"), Verdict::Allowed);
+        assert_eq!(limiter.check("10.0.0.2", "a"), Verdict::Allowed);
+        assert!(matches!(limiter.check("10.0.0.3", "a"), Verdict::Limited { .. }), "the token's third request");
+        assert_eq!(limiter.check("10.0.0.1", "b"), Verdict::Allowed);
+        assert!(matches!(limiter.check("10.0.0.1", "c"), Verdict::Limited { .. }), "the address's fourth request");
+        assert_eq!(limiter.check("10.0.0.4", "d"), Verdict::Allowed);
+    }
+}

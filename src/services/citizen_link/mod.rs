@@ -1,0 +1,194 @@
+//! The citizen's own link: open a booking by the token from an email, see it, get its calendar
+//! entry, cancel it or move it to another free slot of the unit, within the unit's self-service
+//! settings. A wrong, expired or foreign token is `None` everywhere (the page answers one 404).
+//! Changes go through the booking services' transactions with [`By::Citizen`]; every look and
+//! change is audited with the citizen as actor (the booking's id, never the token).
+
+mod calendar;
+mod limit;
+mod print;
+mod settings;
+
+use std::net::IpAddr;
+
+use chrono::{Days, TimeDelta};
+
+pub use self::calendar::{EntryDeps, calendar};
+pub use self::limit::{LinkLimiter, Verdict};
+pub use self::print::printable;
+pub use self::settings::{self_service, set_self_service};
+use super::ServiceError;
+use super::audit::{self, AuditAction, AuditEntry};
+use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
+use super::bookings::{Book, By, Target, cancel_booking, move_booking};
+use crate::domain::citizen_link::{self, Offer, SelfService};
+use crate::domain::records::{Booking, Location, Unit};
+use crate::domain::time::local_date;
+use crate::store::{bookings, citizen_links, directory};
+
+/// What the citizen's pages share across requests: the rate limit's counters and the email
+/// templates (for the calendar entry's title).
+#[derive(Clone)]
+pub struct Shared {
+    pub limiter: LinkLimiter,
+    pub templates: std::sync::Arc<crate::mail::Templates>,
+}
+
+/// How far ahead the move list looks.
+pub const MOVE_WEEKS: u64 = 4;
+/// How many slots of the same counsellor, and of others, the move list shows.
+const MOVE_SLOTS_EACH: u32 = 8;
+
+/// A booking opened through its link, with what the page shows of it.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub booking: Booking,
+    pub unit: Unit,
+    pub location: Option<Location>,
+    /// Only when the unit lets the page name the counsellor (and is not confidential).
+    pub counsellor_name: Option<String>,
+    pub rules: SelfService,
+    pub moves: i32,
+    pub offer: Offer,
+}
+
+/// Opens a booking by id (the desk's printable confirmation).
+async fn open_booking(deps: Book<'_>, booking: Booking) -> Result<Opened, ServiceError> {
+    let unit = directory::find_unit_by_id(deps.db, booking.unit_id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    let location = directory::find_location(deps.db, unit.location_id).await?;
+    let rules = citizen_links::settings(deps.db, unit.id).await?.unwrap_or_default();
+    let counsellor_name = if unit.confidential {
+        None
+    } else {
+        directory::find_staff(deps.db, booking.counsellor_id).await?.map(|c| c.display_name)
+    };
+    let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
+    let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, deps.clock.now());
+    Ok(Opened { booking, unit, location, counsellor_name, rules, moves, offer })
+}
+
+/// The booking behind `token`, if the token is known and its link still valid.
+///
+/// # Errors
+/// Database failures.
+pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, ServiceError> {
+    if !citizen_link::looks_like_token(token) {
+        return Ok(None);
+    }
+    let Some(id) = citizen_links::booking_of(deps.db, &citizen_link::token_hash(token)).await? else {
+        return Ok(None);
+    };
+    let Some(booking) = bookings::find(deps.db, id).await? else { return Ok(None) };
+    let now = deps.clock.now();
+    if !citizen_link::link_valid(booking.ends_at, now) {
+        return Ok(None);
+    }
+    let Some(unit) = directory::find_unit_by_id(deps.db, booking.unit_id).await? else { return Ok(None) };
+    let location = directory::find_location(deps.db, unit.location_id).await?;
+    let rules = citizen_links::settings(deps.db, unit.id).await?.unwrap_or_default();
+    let counsellor_name = if rules.self_service_shows_counsellor && !unit.confidential {
+        directory::find_staff(deps.db, booking.counsellor_id).await?.map(|c| c.display_name)
+    } else {
+        None
+    };
+    let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
+    let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, now);
+    Ok(Some(Opened { booking, unit, location, counsellor_name, rules, moves, offer }))
+}
+
+/// Opens the booking and records that the citizen looked at it (`what`: `page`, `calendar`).
+///
+/// # Errors
+/// Database failures.
+pub async fn view(
+    deps: Book<'_>,
+    token: &str,
+    client: Option<IpAddr>,
+    what: &str,
+) -> Result<Option<Opened>, ServiceError> {
+    let Some(opened) = open(deps, token).await? else { return Ok(None) };
+    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id, client)
+        .unit(opened.unit.id)
+        .detail(serde_json::json!({ "via": "citizen_link", "what": what }));
+    audit::record(deps.db, deps.clock, entry).await?;
+    Ok(Some(opened))
+}
+
+fn too_late() -> ServiceError {
+    ServiceError::rule("self_service_closed", "too close to the appointment (or nothing to change): please call")
+}
+
+/// Cancels the booking behind `token` (with the citizen's optional reason).
+///
+/// # Errors
+/// `Rule { code: "self_service_closed" }` past the cutoff; `Conflict` when the booking changed
+/// meanwhile (e.g. staff moved it) or is no longer booked.
+pub async fn cancel(
+    deps: Book<'_>,
+    opened: &Opened,
+    client: Option<IpAddr>,
+    reason: Option<String>,
+) -> Result<Booking, ServiceError> {
+    if !matches!(opened.offer, Offer::Change { .. }) {
+        return Err(too_late());
+    }
+    let reason = reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty());
+    cancel_booking(deps, By::Citizen(client), &opened.booking, reason).await
+}
+
+/// The free slots the citizen may move to: the same counsellor's first, then those of others who
+/// speak the booking's language, from the cutoff on for the next [`MOVE_WEEKS`] weeks.
+///
+/// # Errors
+/// Database failures.
+pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlot>, ServiceError> {
+    if !matches!(opened.offer, Offer::Change { may_move: true }) {
+        return Ok(Vec::new());
+    }
+    let earliest = deps.clock.now() + TimeDelta::hours(i64::from(opened.rules.self_service_cutoff_hours));
+    let from = local_date(earliest, deps.tz);
+    let to = from + Days::new(MOVE_WEEKS * 7);
+    let booking = &opened.booking;
+    let query = |counsellor_id, language| FreeSlotQuery {
+        from,
+        to,
+        counsellor_id,
+        language,
+        daypart: None,
+        limit: MOVE_SLOTS_EACH * 4,
+    };
+    let keep = |s: &FreeSlot| s.slot.starts_at >= earliest && s.slot.id != booking.slot_id;
+    let same = free_slots(deps, &opened.unit, &query(Some(booking.counsellor_id), None)).await?;
+    let mut found: Vec<FreeSlot> = same.into_iter().filter(keep).take(MOVE_SLOTS_EACH as usize).collect();
+    let language = Some(booking.citizen.language.clone());
+    let others = free_slots(deps, &opened.unit, &query(None, language)).await?;
+    found.extend(
+        others
+            .into_iter()
+            .filter(|s| keep(s) && s.counsellor.id != booking.counsellor_id)
+            .take(MOVE_SLOTS_EACH as usize),
+    );
+    Ok(found)
+}
+
+/// Moves the booking behind the link to `slot_id`, one of [`move_options`].
+///
+/// # Errors
+/// `Rule { code: "self_service_closed" }` past the cutoff or the move limit; `Invalid` for a slot
+/// not offered; `Conflict` (slot taken meanwhile, booking changed meanwhile).
+pub async fn move_to(
+    deps: Book<'_>,
+    opened: &Opened,
+    client: Option<IpAddr>,
+    slot_id: i32,
+) -> Result<Booking, ServiceError> {
+    if !matches!(opened.offer, Offer::Change { may_move: true }) {
+        return Err(too_late());
+    }
+    if !move_options(deps, opened).await?.iter().any(|s| s.slot.id == slot_id) {
+        return Err(ServiceError::conflict("slot_taken", "the slot is no longer free; choose another"));
+    }
+    move_booking(deps, By::Citizen(client), &opened.booking, Target::Slot(slot_id), None).await
+}

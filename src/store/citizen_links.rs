@@ -1,0 +1,85 @@
+//! The citizen's link tokens (by hash) and the units' self-service settings.
+
+use chrono::{DateTime, Utc};
+use entity::{booking_event, citizen_link, unit_self_service};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+};
+use uuid::Uuid;
+
+use super::StoreError;
+use crate::domain::citizen_link::{EVENT_RESCHEDULED, SelfService};
+
+/// Stores the hash of a token sent for `booking_id`.
+///
+/// # Errors
+/// Database failures.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    booking_id: Uuid,
+    token_hash: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let row = citizen_link::ActiveModel {
+        booking_id: Set(booking_id),
+        token_hash: Set(token_hash),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    row.insert(db).await?;
+    Ok(())
+}
+
+/// The booking a token hash belongs to.
+///
+/// # Errors
+/// Database failures.
+pub async fn booking_of<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+    let row = citizen_link::Entity::find().filter(citizen_link::Column::TokenHash.eq(token_hash)).one(db).await?;
+    Ok(row.map(|r| r.booking_id))
+}
+
+/// How often the citizen has moved the booking themselves.
+///
+/// # Errors
+/// Database failures.
+pub async fn citizen_moves<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<i32, StoreError> {
+    let count = booking_event::Entity::find()
+        .filter(booking_event::Column::BookingId.eq(booking_id))
+        .filter(booking_event::Column::Kind.eq(EVENT_RESCHEDULED))
+        .count(db)
+        .await?;
+    Ok(i32::try_from(count).unwrap_or(i32::MAX))
+}
+
+/// A unit's self-service settings (`None` for an unknown unit).
+///
+/// # Errors
+/// Database failures.
+pub async fn settings<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Option<SelfService>, StoreError> {
+    let row = unit_self_service::Entity::find_by_id(unit_id).one(db).await?;
+    Ok(row.map(|r| SelfService {
+        self_service_cutoff_hours: r.self_service_cutoff_hours,
+        self_service_max_moves: r.self_service_max_moves,
+        self_service_shows_counsellor: r.self_service_shows_counsellor,
+    }))
+}
+
+/// Replaces a unit's self-service settings; `false` for an unknown unit.
+///
+/// # Errors
+/// Database failures.
+pub async fn set_settings<C: ConnectionTrait>(db: &C, unit_id: i32, settings: SelfService) -> Result<bool, StoreError> {
+    let row = unit_self_service::ActiveModel {
+        id: Set(unit_id),
+        self_service_cutoff_hours: Set(settings.self_service_cutoff_hours),
+        self_service_max_moves: Set(settings.self_service_max_moves),
+        self_service_shows_counsellor: Set(settings.self_service_shows_counsellor),
+    };
+    let result = unit_self_service::Entity::update_many()
+        .set(row)
+        .filter(unit_self_service::Column::Id.eq(unit_id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}

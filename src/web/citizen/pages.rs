@@ -1,0 +1,322 @@
+//! The handlers of the citizen's page: each opens the booking by its token (or answers the one
+//! 404), then shows a step (the appointment, the cancel confirmation, the free slots, the move
+//! confirmation) or does what the confirmed form asks and sends the citizen back to the
+//! appointment with a notice.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tower_cookies::Cookies;
+
+use super::not_found;
+use super::texts::{self, Texts};
+use crate::domain::booking::BookingStatus;
+use crate::domain::citizen_link::Offer;
+use crate::http::client_ip::ClientIp;
+use crate::mail::dates;
+use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::services::ServiceError;
+use crate::services::citizen_link::{self as link, EntryDeps, Opened};
+use crate::state::AppState;
+use crate::web::error::WebError;
+use crate::web::forms::{AnonForm, form_token};
+
+/// A free slot as the move list shows it.
+pub(super) struct SlotView {
+    id: i32,
+    when: String,
+    counsellor: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/citizen.html")]
+pub(super) struct CitizenPage {
+    tx: &'static Texts,
+    title: String,
+    step: &'static str,
+    mail: AppointmentMail,
+    base: String,
+    csrf: String,
+    notice: Option<String>,
+    error: Option<String>,
+    status: String,
+    status_class: &'static str,
+    info: String,
+    active: bool,
+    can_cancel: bool,
+    can_move: bool,
+    tel: String,
+    reason: String,
+    same: Vec<SlotView>,
+    others: Vec<SlotView>,
+    chosen_id: i32,
+    chosen_when: String,
+    /// The booking's sequence as shown: a form sent after staff changed the booking is refused.
+    version: i32,
+}
+
+type PageResult = Result<Response, WebError>;
+
+fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step: &'static str) -> CitizenPage {
+    let booking = &opened.booking;
+    let tx = texts::for_language(&booking.citizen.language);
+    let facts = MailFacts {
+        citizen_name: &booking.citizen.name,
+        starts_at: booking.starts_at,
+        ends_at: booking.ends_at,
+        unit: &opened.unit,
+        location: opened.location.as_ref(),
+        counsellor_name: opened.counsellor_name.as_deref(),
+        reference: &booking.reference,
+        interpreter_language: booking.citizen.interpreter_language.as_deref(),
+    };
+    let mail = AppointmentMail::new(&facts, tx.lang, state.settings.time_zone);
+    let title = match &mail.subject_unit {
+        Some(unit) => format!("{}: {unit}", tx.t("heading")),
+        None => tx.t("neutral_title").to_owned(),
+    };
+    let (status, status_class) = match booking.status {
+        BookingStatus::Booked if booking.starts_at > state.clock.now() => ("status.booked", "booked"),
+        BookingStatus::Cancelled => ("status.cancelled", "cancelled"),
+        _ => ("status.over", "over"),
+    };
+    let info = match opened.offer {
+        Offer::Change { may_move: false } => tx.t("moves_used"),
+        Offer::CallUs => tx.t("call_us"),
+        Offer::Nothing if booking.status == BookingStatus::Cancelled => tx.t("cancelled.info"),
+        Offer::Nothing => tx.t("over.info"),
+        Offer::Change { may_move: true } => "",
+    };
+    CitizenPage {
+        tx,
+        title,
+        step,
+        tel: mail.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect(),
+        mail,
+        base: format!("/t/{token}"),
+        csrf: form_token(cookies, state),
+        notice: None,
+        error: None,
+        status: tx.t(status).to_owned(),
+        status_class,
+        info: info.to_owned(),
+        active: booking.status != BookingStatus::Cancelled,
+        can_cancel: matches!(opened.offer, Offer::Change { .. }),
+        can_move: matches!(opened.offer, Offer::Change { may_move: true }),
+        reason: String::new(),
+        same: Vec::new(),
+        others: Vec::new(),
+        chosen_id: 0,
+        chosen_when: String::new(),
+        version: booking.sequence,
+    }
+}
+
+/// Whether the form was made from the booking as it is now.
+fn current(opened: &Opened, version: &str) -> bool {
+    version.trim().parse::<i32>().ok() == Some(opened.booking.sequence)
+}
+
+/// Opens the booking (recording the look as `what`), or `None` for the one 404.
+async fn opened(state: &AppState, token: &str, client: &ClientIp, what: &str) -> Result<Option<Opened>, WebError> {
+    Ok(link::view(state.book(), token, client.addr(), what).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct ShowQuery {
+    done: String,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    client: ClientIp,
+    cookies: Cookies,
+    Query(q): Query<ShowQuery>,
+) -> PageResult {
+    let Some(opened) = opened(&state, &token, &client, "page").await? else { return Ok(not_found()) };
+    let mut view = page(&state, &opened, &token, &cookies, "view");
+    view.notice = match q.done.as_str() {
+        "cancelled" => Some(view.tx.t("cancelled.notice").to_owned()),
+        "moved" => Some(view.tx.t("moved.notice").to_owned()),
+        _ => None,
+    };
+    Ok(view.into_response())
+}
+
+pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<String>, client: ClientIp) -> PageResult {
+    let Some(opened) = opened(&state, &token, &client, "calendar").await? else { return Ok(not_found()) };
+    let deps = EntryDeps {
+        db: &state.db,
+        templates: &state.citizen.templates,
+        tz: state.settings.time_zone,
+        from: &state.settings.mail.mail_from,
+    };
+    let text = link::calendar(deps, &opened).await?;
+    let headers = [
+        (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+        (header::CONTENT_DISPOSITION, "attachment; filename=\"termin.ics\""),
+    ];
+    Ok((headers, text).into_response())
+}
+
+pub(super) async fn cancel_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    client: ClientIp,
+    cookies: Cookies,
+) -> PageResult {
+    let Some(opened) = opened(&state, &token, &client, "cancel").await? else { return Ok(not_found()) };
+    if !matches!(opened.offer, Offer::Change { .. }) {
+        return Ok(refused(&state, &opened, &token, &cookies, "err.closed"));
+    }
+    Ok(page(&state, &opened, &token, &cookies, "cancel").into_response())
+}
+
+#[derive(Deserialize)]
+pub(super) struct CancelForm {
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    version: String,
+}
+
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    client: ClientIp,
+    cookies: Cookies,
+    AnonForm(form): AnonForm<CancelForm>,
+) -> PageResult {
+    let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+    if !current(&opened, &form.version) {
+        return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
+    }
+    let bad_reason = form.reason.chars().count() > 500
+        || form.reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
+    if bad_reason {
+        let mut view = page(&state, &opened, &token, &cookies, "cancel");
+        view.error = Some(view.tx.t("err.reason").to_owned());
+        view.reason = form.reason.chars().take(500).collect();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+    }
+    match link::cancel(state.book(), &opened, client.addr(), Some(form.reason)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=cancelled")).into_response()),
+        Err(err) => after_failure(&state, &token, &cookies, err).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct MoveQuery {
+    slot: String,
+}
+
+pub(super) async fn move_page(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    client: ClientIp,
+    cookies: Cookies,
+    Query(q): Query<MoveQuery>,
+) -> PageResult {
+    let Some(opened) = opened(&state, &token, &client, "move").await? else { return Ok(not_found()) };
+    if !matches!(opened.offer, Offer::Change { may_move: true }) {
+        return Ok(refused(&state, &opened, &token, &cookies, "err.closed"));
+    }
+    let mut view = move_list(&state, &opened, &token, &cookies).await?;
+    if q.slot.is_empty() {
+        return Ok(view.into_response());
+    }
+    let chosen = q.slot.parse::<i32>().ok().and_then(|id| view.same.iter().chain(&view.others).find(|s| s.id == id));
+    match chosen {
+        Some(slot) => {
+            let (id, when) = (slot.id, slot.when.clone());
+            let mut confirm = page(&state, &opened, &token, &cookies, "confirm");
+            confirm.chosen_id = id;
+            confirm.chosen_when = when;
+            Ok(confirm.into_response())
+        }
+        None => {
+            view.error = Some(view.tx.t("err.choose").to_owned());
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+        }
+    }
+}
+
+async fn move_list(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies) -> Result<CitizenPage, WebError> {
+    let mut view = page(state, opened, token, cookies, "move");
+    let tz = state.settings.time_zone;
+    for free in link::move_options(state.book(), opened).await? {
+        let slot = SlotView {
+            id: free.slot.id,
+            when: dates::spell_out(free.slot.starts_at.with_timezone(&tz), view.tx.lang),
+            counsellor: opened.counsellor_name.as_ref().map(|_| free.counsellor.display_name.clone()),
+        };
+        if free.counsellor.id == opened.booking.counsellor_id {
+            view.same.push(slot);
+        } else {
+            view.others.push(slot);
+        }
+    }
+    Ok(view)
+}
+
+#[derive(Deserialize)]
+pub(super) struct MoveForm {
+    #[serde(default)]
+    slot: String,
+    #[serde(default)]
+    version: String,
+}
+
+pub(super) async fn move_to(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    client: ClientIp,
+    cookies: Cookies,
+    AnonForm(form): AnonForm<MoveForm>,
+) -> PageResult {
+    let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+    if !current(&opened, &form.version) {
+        return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
+    }
+    let Ok(slot_id) = form.slot.parse::<i32>() else {
+        let mut view = move_list(&state, &opened, &token, &cookies).await?;
+        view.error = Some(view.tx.t("err.choose").to_owned());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
+    };
+    match link::move_to(state.book(), &opened, client.addr(), slot_id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response()),
+        Err(ServiceError::Conflict { code: "slot_taken" | "counsellor_busy", .. } | ServiceError::Rule { .. })
+            if matches!(opened.offer, Offer::Change { may_move: true }) =>
+        {
+            let fresh = link::open(state.book(), &token).await?.unwrap_or(opened);
+            let mut view = move_list(&state, &fresh, &token, &cookies).await?;
+            view.error = Some(view.tx.t("err.taken").to_owned());
+            Ok((StatusCode::CONFLICT, view).into_response())
+        }
+        Err(err) => after_failure(&state, &token, &cookies, err).await,
+    }
+}
+
+/// After a change that lost (staff changed the booking first, or the cutoff passed): the
+/// appointment as it is now, with a message that says what happened.
+async fn after_failure(state: &AppState, token: &str, cookies: &Cookies, err: ServiceError) -> PageResult {
+    let key = match err {
+        ServiceError::Conflict { .. } => "err.changed",
+        ServiceError::Rule { .. } => "err.closed",
+        other => return Err(other.into()),
+    };
+    let Some(fresh) = link::open(state.book(), token).await? else { return Ok(not_found()) };
+    Ok(refused(state, &fresh, token, cookies, key))
+}
+
+fn refused(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, key: &str) -> Response {
+    let mut view = page(state, opened, token, cookies, "view");
+    view.error = Some(view.tx.t(key).to_owned());
+    (StatusCode::CONFLICT, view).into_response()
+}

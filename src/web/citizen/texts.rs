@@ -1,0 +1,84 @@
+//! The citizen page's texts: one JSON file per language (`templates/citizen/<lang>.json`, embedded
+//! at build time), German the fallback; a test checks every language has every German key.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/citizen_texts.rs"));
+}
+
+/// The fallback language.
+const FALLBACK: &str = "de";
+/// Languages written right to left.
+const RTL: [&str; 4] = ["ar", "fa", "he", "ur"];
+
+/// The texts of one language.
+#[derive(Debug)]
+pub struct Texts {
+    pub lang: &'static str,
+    map: BTreeMap<String, String>,
+    fallback: Option<&'static Texts>,
+}
+
+impl Texts {
+    /// The text for `key` (German when this language lacks it; the key when German does too).
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        match (self.map.get(key), self.fallback) {
+            (Some(text), _) => text,
+            (None, Some(fallback)) => fallback.t(key),
+            (None, None) => key,
+        }
+    }
+
+    /// `rtl` or `ltr`.
+    pub fn dir(&self) -> &'static str {
+        if RTL.contains(&self.lang) { "rtl" } else { "ltr" }
+    }
+}
+
+fn parse(lang: &'static str, json: &str, fallback: Option<&'static Texts>) -> Texts {
+    let map = serde_json::from_str(json).unwrap_or_else(|err| {
+        tracing::error!(lang, error = %err, "citizen page texts do not parse");
+        BTreeMap::new()
+    });
+    Texts { lang, map, fallback }
+}
+
+static GERMAN: LazyLock<Texts> = LazyLock::new(|| {
+    let json = embedded::TEXTS.iter().find(|(lang, _)| *lang == FALLBACK).map_or("{}", |(_, json)| json);
+    parse(FALLBACK, json, None)
+});
+
+static ALL: LazyLock<Vec<Texts>> = LazyLock::new(|| {
+    embedded::TEXTS
+        .iter()
+        .filter(|(lang, _)| *lang != FALLBACK)
+        .map(|(lang, json)| parse(lang, json, Some(&GERMAN)))
+        .collect()
+});
+
+/// The texts for a booking's language (German when there are none).
+pub fn for_language(lang: &str) -> &'static Texts {
+    ALL.iter().find(|t| t.lang == lang).unwrap_or(&GERMAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_language_has_every_german_text() {
+        assert!(GERMAN.map.len() > 30, "the German texts load");
+        for lang in ["en", "tr", "ar", "ru", "uk"] {
+            let texts = for_language(lang);
+            assert_eq!(texts.lang, lang);
+            for key in GERMAN.map.keys() {
+                assert!(texts.map.contains_key(key), "{lang} lacks {key}");
+            }
+        }
+        assert_eq!(for_language("ar").dir(), "rtl");
+        assert_eq!(for_language("tr").dir(), "ltr");
+        assert_eq!(for_language("xx").lang, "de");
+    }
+}

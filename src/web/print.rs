@@ -1,0 +1,93 @@
+//! The desk's printable confirmation of a booking (A4, in the citizen's language, the facts of the
+//! email, a neutral heading for confidential units) with the citizen's own link as a QR code. Made
+//! by a form (POST), so the new link is in no address bar or history.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use qrcode::QrCode;
+use qrcode::render::svg;
+use serde::Deserialize;
+
+use super::citizen::texts::{self, Texts};
+use super::error::{WebError, WebResult};
+use super::page::{CsrfForm, Staff};
+use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::services::citizen_link;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/bookings/{key}/print", post(print))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/print.html")]
+struct PrintPage {
+    tx: &'static Texts,
+    title: String,
+    mail: AppointmentMail,
+    qr: String,
+    link: String,
+    key: String,
+    staff_lang: &'static str,
+    back: &'static str,
+}
+
+#[derive(Deserialize)]
+struct PrintForm {}
+
+/// The link as an SVG QR code (without the XML declaration, to sit inside the page).
+fn qr_svg(link: &str) -> WebResult<String> {
+    let code = QrCode::new(link.as_bytes()).map_err(|err| WebError::Internal(anyhow::anyhow!("QR code: {err}")))?;
+    let image = code.render::<svg::Color<'_>>().quiet_zone(true).build();
+    Ok(image.split_once("?>").map_or(image.clone(), |(_, svg)| svg.to_owned()))
+}
+
+async fn print(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    CsrfForm(_form): CsrfForm<PrintForm>,
+) -> WebResult<Response> {
+    let (opened, token) = citizen_link::printable(state.book(), &staff.actor, &key).await?;
+    let booking = &opened.booking;
+    let tx = texts::for_language(&booking.citizen.language);
+    let facts = MailFacts {
+        citizen_name: &booking.citizen.name,
+        starts_at: booking.starts_at,
+        ends_at: booking.ends_at,
+        unit: &opened.unit,
+        location: opened.location.as_ref(),
+        counsellor_name: opened.counsellor_name.as_deref(),
+        reference: &booking.reference,
+        interpreter_language: booking.citizen.interpreter_language.as_deref(),
+    };
+    let mail = AppointmentMail::new(&facts, tx.lang, state.settings.time_zone);
+    let title = match &mail.subject_unit {
+        Some(unit) => format!("{}: {unit}", tx.t("heading")),
+        None => tx.t("neutral_title").to_owned(),
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let base = match state.settings.link_base(host) {
+        base if base.is_empty() => state.base_url.trim_end_matches('/').to_owned(),
+        base => base,
+    };
+    let link = format!("{base}/t/{token}");
+    let lang = staff.page.lang;
+    let page = PrintPage {
+        tx,
+        title,
+        mail,
+        qr: qr_svg(&link)?,
+        link,
+        key,
+        staff_lang: lang.code(),
+        back: lang.t("print.back"),
+    };
+    Ok(([(header::CACHE_CONTROL, "no-store")], page).into_response())
+}

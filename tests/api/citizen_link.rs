@@ -1,0 +1,228 @@
+//! The citizen's own link, through HTTP with a real SMTP server on loopback: the link in the
+//! emails, the page, its calendar entry, the one 404, the rate limit, and the token kept out of
+//! the audit and the logs. Cancel, move and the races are in `citizen_link_actions.rs`.
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use terminbuch::config::SmtpSecurity;
+use terminbuch::mail::Dispatcher;
+
+use crate::helpers::{TestApp, default_now, spawn_app_with_manual_mail};
+use crate::smtp_sink::{Received, SmtpSink};
+
+/// A server whose emails go to `sink` when the test runs the dispatcher.
+pub async fn spawn_citizen_app(sink: &SmtpSink, trusted_proxies: bool) -> (TestApp, Dispatcher) {
+    spawn_app_with_manual_mail(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(sink.addr.port());
+        settings.mail.smtp_security = SmtpSecurity::None;
+        if trusted_proxies {
+            settings.trusted_proxies = terminbuch::config::TrustedProxies::parse("127.0.0.1").expect("proxies");
+        }
+    })
+    .await
+}
+
+/// Books the `nth` free slot of `unit` from 1 December on for a citizen with email (in
+/// `language`) and sends the confirmation; returns the booking and the email.
+pub async fn book_with_email(
+    app: &TestApp,
+    dispatcher: &Dispatcher,
+    sink: &SmtpSink,
+    unit: &str,
+    nth: usize,
+    language: &str,
+) -> (Value, Received) {
+    let slots = app.free_slots(unit, "from=2026-12-01&limit=20").await;
+    let body = json!({
+        "slot_id": slots[nth]["slot_id"],
+        "citizen": { "name": "Ayşe Demir", "email": "ayse@example.org", "language": language },
+        "email_consent": true,
+        "channel": "phone",
+    });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.expect("json");
+    let before = sink.received().len();
+    dispatcher.run_once().await.expect("dispatch");
+    sink.wait_for(before + 1, Duration::from_secs(10)).await;
+    // The same run may send earlier bookings' notices too: the confirmation names this reference.
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    let confirmation = sink.received()[before..]
+        .iter()
+        .find(|r| r.text().contains(&reference) && r.text().contains("/t/"))
+        .cloned()
+        .expect("the confirmation");
+    (booking, confirmation)
+}
+
+/// The token of the link in an email's text.
+pub fn token_in(text: &str) -> String {
+    let start = text.find("/t/").expect("a link in the email") + 3;
+    let token: String = text[start..].chars().take_while(char::is_ascii_alphanumeric).collect();
+    assert_eq!(token.len(), 40, "{token}");
+    token
+}
+
+/// A client with a cookie store, as a browser keeps the form cookie.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client")
+}
+
+/// The value of `name="csrf"` in a page.
+pub fn csrf_of(html: &str) -> String {
+    let start = html.find(r#"name="csrf" value=""#).expect("a csrf field") + r#"name="csrf" value=""#.len();
+    html[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// The value of `name="version"` in a page (the booking's sequence the form was made from).
+pub fn version_of(html: &str) -> String {
+    let start = html.find(r#"name="version" value=""#).expect("a version field") + r#"name="version" value=""#.len();
+    html[start..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// The booking as the API shows it, with its history.
+pub async fn booking_now(app: &TestApp, id: &Value) -> Value {
+    let response = app.get_booking(id.as_str().expect("id")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.expect("json")
+}
+
+fn calendar_line<'a>(ics: &'a str, name: &str) -> &'a str {
+    ics.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{name} in {ics}")).trim_end()
+}
+
+#[tokio::test]
+async fn the_confirmation_carries_a_link_to_a_page_in_the_bookings_language_and_its_calendar_entry() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "tr").await;
+    let text = email.text();
+    assert!(text.contains(&format!("{}/t/", app.address)), "the link starts with the public URL: {text}");
+    let token = token_in(&text);
+    let stored = entity::citizen_link::Entity::find().all(&app.db).await.expect("links");
+    assert_eq!(stored.len(), 1);
+    assert_ne!(stored[0].token_hash, token, "only the hash is stored");
+    assert!(!stored.iter().any(|l| l.token_hash.contains(&token)));
+
+    let page = app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let header = |name: &str| page.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(header("x-robots-tag"), "noindex");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+    assert_eq!(header("cache-control"), "no-store");
+    assert!(header("content-security-policy").contains("default-src 'self'"));
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"<html lang="tr" dir="ltr">"#), "{html}");
+    assert!(html.contains(r#"<meta name="robots" content="noindex">"#));
+    assert!(html.contains("Randevunuz"), "Turkish texts");
+    let reference = booking["reference"].as_str().expect("reference");
+    let shown =
+        if reference.contains('-') { reference.to_owned() } else { format!("{}-{}", &reference[..4], &reference[4..]) };
+    assert!(html.contains(&shown), "the reference {shown}");
+    assert!(html.contains("11. Stock") && html.contains("Aufzug"), "floor and accessibility");
+    assert!(!html.contains("Ayşe"), "the page does not repeat the name");
+    assert!(!html.contains("http://") && !html.contains("https://"), "no third-party resources");
+
+    let ics = app.client.get(format!("{}/t/{token}/termin.ics", app.address)).send().await.expect("ics");
+    assert_eq!(ics.status(), StatusCode::OK);
+    assert!(ics.headers()["content-type"].to_str().expect("type").starts_with("text/calendar"));
+    let ics = ics.text().await.expect("text");
+    let attachment = email.calendar();
+    for name in ["UID:", "SEQUENCE:", "DTSTART", "METHOD:"] {
+        assert_eq!(calendar_line(&ics, name), calendar_line(&attachment, name), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn unknown_tampered_foreign_and_expired_tokens_all_get_the_same_404() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "sdr", 0, "de").await;
+    let token = token_in(&email.text());
+    let last = token.chars().last().expect("a character");
+    let tampered = format!("{}{}", &token[..39], if last == '0' { '1' } else { '0' });
+    let fetch = |path: String| {
+        let client = app.client.clone();
+        let url = format!("{}{path}", app.address);
+        async move {
+            let response = client.get(url).send().await.expect("request");
+            (response.status(), response.text().await.expect("body"))
+        }
+    };
+    let (status, not_found) = fetch("/t/0123456789abcdef0123456789abcdef01234567".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    for path in [
+        format!("/t/{tampered}"),
+        format!("/t/{tampered}/termin.ics"),
+        format!("/t/{tampered}/move"),
+        "/t/abc".to_owned(),
+        format!("/t/{}", app.admin_token),
+        format!("/t/{}", token.to_uppercase()),
+    ] {
+        assert_eq!(fetch(path.clone()).await, (StatusCode::NOT_FOUND, not_found.clone()), "{path}");
+    }
+    assert_eq!(fetch(format!("/t/{token}")).await.0, StatusCode::OK);
+    // A day after the appointment's end the link stops working.
+    let ends_at: chrono::DateTime<chrono::Utc> = booking["ends_at"].as_str().expect("end").parse().expect("instant");
+    app.clock.advance(ends_at - app.clock.now() + TimeDelta::days(1));
+    assert_eq!(fetch(format!("/t/{token}")).await, (StatusCode::NOT_FOUND, not_found.clone()), "expired");
+    assert_eq!(fetch(format!("/t/{token}/termin.ics")).await, (StatusCode::NOT_FOUND, not_found), "expired");
+}
+
+#[tokio::test]
+async fn requests_are_limited_per_address_and_per_token() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, true).await;
+    let (_, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let token = token_in(&email.text());
+    let get = |path: String, from: &'static str| {
+        let request = app.client.get(format!("{}{path}", app.address)).header("x-forwarded-for", from);
+        async move { request.send().await.expect("request") }
+    };
+    // One address guessing tokens is stopped after 60 requests.
+    for i in 0..60 {
+        let status = get(format!("/t/{:040x}", i), "10.0.0.1").await.status();
+        assert_eq!(status, StatusCode::NOT_FOUND, "guess {i}");
+    }
+    let limited = get(format!("/t/{token}"), "10.0.0.1").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers()["retry-after"], "60");
+    assert_eq!(get(format!("/t/{token}"), "10.0.0.2").await.status(), StatusCode::OK, "another address");
+    // One token is stopped after 30 requests, from whichever addresses.
+    for i in 0..28 {
+        let from: &'static str = if i % 2 == 0 { "10.0.1.1" } else { "10.0.1.2" };
+        assert_eq!(get(format!("/t/{token}"), from).await.status(), StatusCode::OK, "request {i}");
+    }
+    assert_eq!(get(format!("/t/{token}"), "10.0.2.1").await.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn the_citizens_looks_and_changes_are_audited_without_the_token() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 1, "en").await;
+    let token = token_in(&email.text());
+    let client = browser();
+    let page = client.get(format!("{}/t/{token}/cancel", app.address)).send().await.expect("page");
+    let html = page.text().await.expect("html");
+    let (csrf, version) = (csrf_of(&html), version_of(&html));
+    let done = client
+        .post(format!("{}/t/{token}/cancel", app.address))
+        .form(&[("csrf", csrf.as_str()), ("version", &version), ("reason", "")])
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let audit = entity::audit_event::Entity::find().all(&app.db).await.expect("audit");
+    let citizen: Vec<_> = audit.iter().filter(|r| r.actor_kind == "citizen").collect();
+    assert!(citizen.iter().any(|r| r.action == "booking_viewed"), "{citizen:?}");
+    let cancelled = citizen.iter().find(|r| r.action == "booking_cancelled").expect("the cancel in the audit");
+    assert_eq!(cancelled.booking_ids, booking["id"].as_str().expect("id"));
+    assert_eq!(cancelled.actor_id, None);
+    assert!(!format!("{audit:?}").contains(&token), "no token in the audit");
+}

@@ -1,0 +1,218 @@
+//! What the citizen does through their link: cancel (with the form's CSRF check), move within
+//! the cutoff and the move limit, the unit's settings, and a citizen's cancel racing a staff move.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+
+use crate::citizen_link::{book_with_email, booking_now, browser, csrf_of, spawn_citizen_app, token_in, version_of};
+use crate::helpers::{TestApp, assert_problem};
+use crate::smtp_sink::SmtpSink;
+
+async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+    let response = client.get(format!("{}{path}", app.address)).send().await.expect("request");
+    (response.status(), response.text().await.expect("html"))
+}
+
+async fn post(client: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    client.post(format!("{}{path}", app.address)).form(form).send().await.expect("request")
+}
+
+fn slot_ids(html: &str) -> Vec<String> {
+    html.split(r#"name="slot" id="slot-"#)
+        .skip(1)
+        .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_citizen_cancels_after_a_confirmation_and_the_slot_is_free_at_once() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let token = token_in(&email.text());
+    let client = browser();
+    let (status, html) = page(&client, &app, &format!("/t/{token}/cancel")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Termin wirklich absagen?"), "{html}");
+    let (csrf, version) = (csrf_of(&html), version_of(&html));
+    let forged = post(&browser(), &app, &format!("/t/{token}/cancel"), &[("csrf", &csrf), ("version", &version)]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "a form without the cookie is refused");
+    let done = post(
+        &client,
+        &app,
+        &format!("/t/{token}/cancel"),
+        &[("csrf", &csrf), ("version", &version), ("reason", "Ich bin krank")],
+    )
+    .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()["location"], format!("/t/{token}?done=cancelled").as_str());
+
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["status"], "cancelled");
+    assert_eq!(now["cancel_reason"], "Ich bin krank");
+    let last = now["history"].as_array().expect("history").last().expect("an event").clone();
+    assert_eq!((last["kind"].as_str(), last["actor_id"].as_i64()), (Some("cancelled_by_citizen"), None));
+    let free = app.free_slots("ads", "from=2026-12-01&limit=20").await;
+    assert!(free.iter().any(|s| s["slot_id"] == booking["slot_id"]), "the slot is free again");
+
+    dispatcher.run_once().await.expect("dispatch");
+    let received = sink.wait_for(2, Duration::from_secs(10)).await;
+    assert!(received[1].calendar().contains("METHOD:CANCEL"), "the cancellation email");
+    let (status, html) = page(&client, &app, &format!("/t/{token}?done=cancelled")).await;
+    assert_eq!(status, StatusCode::OK, "the link still shows the cancelled appointment");
+    assert!(html.contains("Abgesagt") && html.contains("Ihr Termin ist abgesagt"), "{html}");
+    assert!(!html.contains(r#"id="cancel""#) && !html.contains(r#"id="move""#), "nothing left to change");
+    let again = post(&client, &app, &format!("/t/{token}/cancel"), &[("csrf", &csrf), ("version", &version)]).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+/// Moves the booking behind `token` to the first slot offered; returns the chosen slot id.
+async fn move_once(client: &reqwest::Client, app: &TestApp, token: &str) -> String {
+    let (status, list) = page(client, app, &format!("/t/{token}/move")).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let slot = slot_ids(&list).first().cloned().expect("a free slot offered");
+    let (status, confirm) = page(client, app, &format!("/t/{token}/move?slot={slot}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (csrf, version) = (csrf_of(&confirm), version_of(&confirm));
+    let done =
+        post(client, app, &format!("/t/{token}/move"), &[("csrf", &csrf), ("version", &version), ("slot", &slot)])
+            .await;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER, "{:?}", done.text().await);
+    slot
+}
+
+#[tokio::test]
+async fn the_citizen_moves_within_the_cutoff_up_to_the_units_limit() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 3, "de").await;
+    let token = token_in(&email.text());
+    let client = browser();
+    let slot = move_once(&client, &app, &token).await;
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["slot_id"].to_string(), slot);
+    assert_eq!(now["status"], "booked");
+    let last = now["history"].as_array().expect("history").last().expect("an event").clone();
+    assert_eq!(last["kind"], "rescheduled_by_citizen");
+
+    dispatcher.run_once().await.expect("dispatch");
+    let received = sink.wait_for(2, Duration::from_secs(10)).await;
+    let second = token_in(&received[1].text());
+    assert_ne!(second, token, "the change email carries a link of its own");
+    assert!(received[1].calendar().contains("SEQUENCE:1"));
+    for link in [&token, &second] {
+        assert_eq!(page(&client, &app, &format!("/t/{link}")).await.0, StatusCode::OK, "both links work");
+    }
+    move_once(&client, &app, &second).await;
+    // The unit allows two moves (the default): the third is refused, the page says to call.
+    let (status, html) = page(&client, &app, &format!("/t/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("so oft verschoben") && !html.contains(r#"id="move""#), "{html}");
+    assert!(html.contains(r#"id="cancel""#), "cancelling is still possible");
+    assert_eq!(page(&client, &app, &format!("/t/{token}/move")).await.0, StatusCode::CONFLICT);
+    let (_, any) = page(&client, &app, &format!("/t/{token}/cancel")).await;
+    let csrf = csrf_of(&any);
+    let form = [("csrf", csrf.as_str()), ("version", "2"), ("slot", &slot)];
+    let refused = post(&client, &app, &format!("/t/{token}/move"), &form).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn closer_than_the_units_cutoff_the_page_says_to_call_and_changes_are_refused() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "en").await;
+    let token = token_in(&email.text());
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.expect("openapi");
+    let documented = &doc["paths"]["/api/v1/units/{unit}/self-service"];
+    assert!(documented["get"].is_object() && documented["put"]["responses"]["422"].is_object(), "{documented}");
+    let path = "/api/v1/units/ads/self-service";
+    let defaults: Value = app.get_as(&app.admin_token, path).await.json().await.expect("json");
+    assert_eq!(
+        defaults,
+        json!({ "self_service_cutoff_hours": 24, "self_service_max_moves": 2, "self_service_shows_counsellor": false })
+    );
+    let lead = app.token_for("lead", "unit_lead", Some("ads")).await;
+    let settings = json!({ "self_service_cutoff_hours": 672, "self_service_max_moves": 2, "self_service_shows_counsellor": false });
+    assert_problem(app.put_as(&lead, path, &settings).await, StatusCode::FORBIDDEN, "forbidden").await;
+    let bad =
+        json!({ "self_service_cutoff_hours": -1, "self_service_max_moves": 2, "self_service_shows_counsellor": false });
+    assert_problem(
+        app.put_as(&app.admin_token, path, &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    // The citizen opened the cancel step before the unit changed its cutoff to four weeks.
+    let client = browser();
+    let (status, confirm) = page(&client, &app, &format!("/t/{token}/cancel")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.put_as(&app.admin_token, path, &settings).await.status(), StatusCode::OK);
+    let (status, html) = page(&client, &app, &format!("/t/{token}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Please call us") && !html.contains(r#"id="cancel""#), "{html}");
+    assert_eq!(page(&client, &app, &format!("/t/{token}/cancel")).await.0, StatusCode::CONFLICT);
+    assert_eq!(page(&client, &app, &format!("/t/{token}/move")).await.0, StatusCode::CONFLICT);
+    let form = [("csrf", csrf_of(&confirm)), ("version", "0".to_owned())];
+    let refused = client.post(format!("{}/t/{token}/cancel", app.address)).form(&form).send().await.expect("post");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused.text().await.expect("html").contains("no longer possible here"));
+    assert_eq!(booking_now(&app, &booking["id"]).await["status"], "booked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_citizens_cancel_racing_a_staff_move_has_one_winner_and_no_half_state() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    for round in 0..4 {
+        let (booking, email) = book_with_email(&app, &dispatcher, &sink, "sdr", round * 2, "de").await;
+        let token = token_in(&email.text());
+        let free = app.free_slots("sdr", "from=2026-12-20&limit=20").await;
+        let target = free[round]["slot_id"].clone();
+        let client = browser();
+        let (_, html) = page(&client, &app, &format!("/t/{token}/cancel")).await;
+        let (csrf, version) = (csrf_of(&html), version_of(&html));
+        let key = booking["id"].as_str().expect("id").to_owned();
+        // Two tasks on two worker threads, each with its own connection: really at once.
+        let citizen = client
+            .post(format!("{}/t/{token}/cancel", app.address))
+            .form(&[("csrf", csrf.as_str()), ("version", version.as_str())])
+            .send();
+        let staff = app
+            .client
+            .post(format!("{}/api/v1/bookings/{key}/reschedule", app.address))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({ "slot_id": target }))
+            .send();
+        let (citizen, staff) = (tokio::spawn(citizen), tokio::spawn(staff));
+        let citizen = citizen.await.expect("task").expect("request").status();
+        let staff = staff.await.expect("task").expect("request").status();
+        let now = booking_now(&app, &booking["id"]).await;
+        let booked = |slot: Value| {
+            let db = app.db.clone();
+            async move {
+                let id = i32::try_from(slot.as_i64().expect("slot id")).expect("i32");
+                entity::slot::Entity::find_by_id(id).one(&db).await.expect("slot").expect("exists").booked_count
+            }
+        };
+        let (old_seats, new_seats) = (booked(booking["slot_id"].clone()).await, booked(target.clone()).await);
+        match (citizen, staff) {
+            (StatusCode::SEE_OTHER, StatusCode::CONFLICT) => {
+                assert_eq!(now["status"], "cancelled", "round {round}");
+                assert_eq!((old_seats, new_seats), (0, 0), "round {round}: both slots free");
+            }
+            (StatusCode::CONFLICT, StatusCode::OK) => {
+                assert_eq!(now["status"], "booked", "round {round}");
+                assert_eq!(now["slot_id"], target, "round {round}");
+                assert_eq!((old_seats, new_seats), (0, 1), "round {round}: only the new slot taken");
+            }
+            other => panic!("round {round}: one must win, the other be told: {other:?}"),
+        }
+        let kinds: Vec<&str> =
+            now["history"].as_array().expect("history").iter().filter_map(|e| e["kind"].as_str()).collect();
+        assert_eq!(kinds.len(), 2, "round {round}: created and exactly one change: {kinds:?}");
+    }
+}
