@@ -11,13 +11,13 @@ mod m20261124_000005_create_sessions;
 mod m20261124_000006_bound_slot_overlap_triggers;
 mod m20261124_000007_index_bookings_start;
 mod m20261202_100001_accounts;
+mod m20261202_110000_create_login_throttles;
+mod m20261202_110100_names_without_control_characters;
 mod m20261202_160000_extend_audit_events;
 mod m20261202_160100_append_only_audit;
 mod m20261202_170001_add_booking_search_keys;
 mod m20261202_170002_create_callback_requests;
 mod m20261202_170003_create_calendar_feeds;
-mod m20261202_110000_create_login_throttles;
-mod m20261202_110100_names_without_control_characters;
 
 /// All migrations in order.
 pub struct Migrator;

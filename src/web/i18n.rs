@@ -43,16 +43,26 @@ impl Lang {
 
 /// Every interface text: this file's, and the tables of the pages that keep their own.
 fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
-    [TEXTS, super::texts::TEXTS, super::texts_accounts::TEXTS, super::texts_audit::TEXTS, super::texts_desk::TEXTS, super::texts_harden::TEXTS]
-        .into_iter()
-        .flatten()
+    [
+        TEXTS,
+        super::texts::TEXTS,
+        super::texts_accounts::TEXTS,
+        super::texts_audit::TEXTS,
+        super::texts_desk::TEXTS,
+        super::texts_desk2::TEXTS,
+        super::texts_harden::TEXTS,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// The German or English text for a service error the user can act on (by its stable code or
 /// field, never the English message of the service).
 pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
     let key = match err {
-        ServiceError::Conflict { code, .. } | ServiceError::Rule { code, .. } => format!("svc.{code}"),
+        ServiceError::Conflict { code, .. }
+        | ServiceError::Rule { code, .. }
+        | ServiceError::NotPermitted { code, .. } => format!("svc.{code}"),
         ServiceError::Invalid { field, .. } => format!("field.{field}"),
         ServiceError::Busy => "svc.busy".to_owned(),
         _ => "svc.other".to_owned(),

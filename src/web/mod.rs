@@ -2,6 +2,7 @@
 //! the phone booking flow, booking details, search and day lists. Works without JavaScript.
 
 mod account;
+mod adhoc;
 mod admin;
 mod audit;
 mod auth;
@@ -9,6 +10,7 @@ mod book;
 mod bookings;
 mod calendar;
 mod callbacks;
+mod cancel;
 mod charts;
 mod error;
 mod format;
@@ -17,12 +19,15 @@ mod hours;
 mod i18n;
 mod lists;
 mod page;
+mod readback;
+mod reschedule;
 mod reset;
 mod statistics;
 mod texts;
 mod texts_accounts;
 mod texts_audit;
 mod texts_desk;
+mod texts_desk2;
 mod texts_harden;
 pub mod views;
 
@@ -60,7 +65,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(reset::router())
         .merge(admin::router())
         .merge(book::router())
+        .merge(readback::router())
         .merge(bookings::router())
+        .merge(cancel::router())
+        .merge(reschedule::router())
         .merge(hours::router())
         .merge(lists::router())
         .merge(audit::router())

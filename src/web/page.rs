@@ -20,8 +20,8 @@ use super::i18n::Lang;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::Gate;
-use crate::services::accounts;
 pub use crate::http::client_ip::ClientIp;
+use crate::services::accounts;
 use crate::services::auth::random_secret;
 use crate::state::AppState;
 
@@ -305,7 +305,6 @@ pub async fn renew_login(session: &Session, epoch: i32) -> Result<(), WebError> 
     }
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

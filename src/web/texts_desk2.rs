@@ -1,0 +1,77 @@
+//! Interface texts of the desk's safer changes: the read-back that catches mistakes, moving like
+//! booking, cancelling with confirmation, rule overrides: (key, German, English).
+
+pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    ("rb.moved.title", "Termin verlegt", "Appointment moved"),
+    ("rb.warn.title", "Achtung: keine E-Mail.", "Note: no email."),
+    (
+        "rb.warn.text",
+        "Eine E-Mail-Adresse wurde eingetragen, aber ohne Einwilligung: Es wird keine Bestätigung gesendet. Fragen Sie nach der Einwilligung und ändern Sie die Buchung, oder sagen Sie der Person, dass keine E-Mail kommt. Eingetragene Adresse:",
+        "An email address was entered, but without consent: no confirmation will be sent. Ask for consent and change the booking, or tell the caller that no email will come. Address entered:",
+    ),
+    ("rb.previous", "Bisheriger Termin", "Previous appointment"),
+    ("rb.duration", "Dauer", "Duration"),
+    ("rb.minutes", "Minuten", "minutes"),
+    ("rb.no_email", "keine angegeben", "none given"),
+    ("rb.confirmation", "Bestätigung per E-Mail", "Confirmation by email"),
+    ("rb.change_mail", "Änderungsmitteilung per E-Mail", "Notice of the change by email"),
+    ("rb.mail.sent", "wird an diese Adresse gesendet", "will be sent to this address"),
+    ("rb.mail.no_consent", "wird NICHT gesendet (keine Einwilligung)", "will NOT be sent (no consent)"),
+    ("rb.mail.no_address", "wird nicht gesendet (keine Adresse)", "will not be sent (no address)"),
+    ("rb.spelled", "Buchungsnummer buchstabiert", "Reference spelled"),
+    ("ov.label", "Regel übergehen: Begründung", "Override a rule: reason"),
+    (
+        "ov.hint",
+        "Nur wenn der Termin sonst nicht möglich ist (Feiertag, Schließung, Abwesenheit, außerhalb der Beratungszeiten, nachgetragen). Die Begründung steht in der Buchung.",
+        "Only when the appointment is otherwise not possible (holiday, closure, absence, outside the counselling hours, entered afterwards). The reason is shown in the booking.",
+    ),
+    (
+        "ov.front_desk",
+        "Andere Uhrzeiten nur innerhalb der Beratungszeiten der Stelle; Ausnahmen bucht die Stellenleitung.",
+        "Other times only within the unit's counselling hours; the unit lead books exceptions.",
+    ),
+    ("ov.shown", "Regel übergangen, Begründung", "Rule overridden, reason"),
+    (
+        "err.override",
+        "Bitte geben Sie eine Begründung mit 3 bis 500 Zeichen ein oder lassen Sie das Feld leer.",
+        "Please give a reason of 3 to 500 characters or leave the field empty.",
+    ),
+    (
+        "svc.outside_hours",
+        "Diese Zeit liegt außerhalb der Beratungszeiten der Stelle. Nur die Stellenleitung oder die Verwaltung kann sie mit Begründung buchen.",
+        "This time lies outside the unit's counselling hours. Only the unit lead or an administrator can book it, with a reason.",
+    ),
+    (
+        "svc.override_not_permitted",
+        "Regeln übergehen dürfen nur die Stellenleitung und die Verwaltung.",
+        "Only the unit lead and administrators may override a rule.",
+    ),
+    ("email.resend.change", "Änderungsmitteilung erneut senden", "Send the change notice again"),
+    ("email.resend.cancellation", "Absage erneut senden", "Send the cancellation again"),
+    ("cx.title", "Termin absagen?", "Cancel the appointment?"),
+    ("cx.question", "Bitte bestätigen Sie die Absage", "Please confirm the cancellation"),
+    (
+        "cx.hint",
+        "Sie sehen danach noch einmal, was abgesagt wird, und bestätigen die Absage.",
+        "You will see what is cancelled once more and then confirm.",
+    ),
+    ("cx.next", "Weiter zur Bestätigung", "Continue to confirm"),
+    ("cx.yes", "Ja, Termin absagen", "Yes, cancel the appointment"),
+    ("cx.no", "Nein, Termin behalten", "No, keep the appointment"),
+    ("cx.will_email", "Die Person bekommt die Absage per E-Mail an", "The citizen gets the cancellation by email at"),
+    (
+        "cx.no_email",
+        "Die Person bekommt keine E-Mail (keine Adresse oder keine Einwilligung): Bitte sagen Sie ihr die Absage selbst.",
+        "The citizen gets no email (no address or no consent): please tell them yourself.",
+    ),
+    ("cx.done", "Der Termin ist abgesagt.", "The appointment is cancelled."),
+    ("cx.done.email", "Die Absage geht per E-Mail an", "The cancellation is emailed to"),
+    (
+        "cx.done.no_email",
+        "Die Person wird NICHT per E-Mail benachrichtigt: Bitte sagen Sie ihr die Absage selbst.",
+        "The citizen is NOT told by email: please tell them yourself.",
+    ),
+    ("mv.keep", "Termin unverändert lassen", "Keep the appointment as it is"),
+    ("mv.new", "Neuer Termin: freie Termine, der nächste zuerst", "New appointment: free slots, soonest first"),
+    ("mv.adhoc.submit", "Auf diese Zeit verschieben", "Move to this time"),
+];
