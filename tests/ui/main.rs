@@ -5,6 +5,8 @@ mod accounts;
 mod app;
 mod audit_pages;
 mod browser;
+mod desk_changes;
+mod desk_changes_http;
 mod desk_http;
 mod flows;
 mod http;
