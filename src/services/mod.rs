@@ -26,6 +26,7 @@ pub mod seed;
 pub mod sessions;
 pub mod statistics;
 pub mod tokens;
+pub mod week_view;
 
 pub use error::ServiceError;
 

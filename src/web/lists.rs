@@ -10,9 +10,9 @@ use chrono::{Datelike, Days, NaiveDate};
 use serde::Deserialize;
 
 use super::error::WebResult;
-use super::format;
 use super::page::{Page, Staff};
 use super::views::{BookingRow, Choice, EmailView};
+use super::week_items::{self, DayColumn, ItemKind};
 use crate::domain::access::Actor;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
@@ -32,13 +32,6 @@ struct ListQuery {
     date: String,
     #[serde(default)]
     counsellor: String,
-}
-
-/// One day column of the week.
-struct DayColumn {
-    title: String,
-    date: String,
-    rows: Vec<BookingRow>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -77,12 +70,9 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
         (Vec::new(), Vec::new(), String::new(), String::new());
     if let Some(unit) = unit {
         let members = desk::unit_staff(deps, &unit).await?;
-        for (day, found) in desk::week_list(deps, &staff.actor, &unit, monday, q.counsellor.parse().ok()).await? {
-            days.push(DayColumn {
-                title: format::date_long(day, lang),
-                date: day.format("%Y-%m-%d").to_string(),
-                rows: found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect(),
-            });
+        let counsellor = q.counsellor.parse().ok();
+        for day in desk::week_list(deps, &staff.actor, &unit, monday, counsellor).await? {
+            days.push(week_items::column(deps, &staff.actor, &unit, &members, day, counsellor, lang).await?);
         }
         counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
         (unit_key, unit_name) = (unit.slug, unit.name);

@@ -30,6 +30,7 @@ mod texts_desk;
 mod texts_desk2;
 mod texts_harden;
 pub mod views;
+mod week_items;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};

@@ -74,4 +74,24 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("mv.keep", "Termin unverändert lassen", "Keep the appointment as it is"),
     ("mv.new", "Neuer Termin: freie Termine, der nächste zuerst", "New appointment: free slots, soonest first"),
     ("mv.adhoc.submit", "Auf diese Zeit verschieben", "Move to this time"),
+    ("day.min", "Min.", "min"),
+    ("wk.free", "frei – buchen", "free – book"),
+    ("wk.absent", "abwesend", "absent"),
+    ("wk.closed", "geschlossen", "closed"),
+    ("wk.closed_day", "Schließtag: nichts buchbar", "Closure day: nothing bookable"),
+    (
+        "wk.stranded.absence",
+        "Achtung: Beratende Person abwesend – Termin verlegen oder absagen",
+        "Attention: counsellor absent – move or cancel",
+    ),
+    (
+        "wk.stranded.closure",
+        "Achtung: Stelle geschlossen – Termin verlegen oder absagen",
+        "Attention: unit closed – move or cancel",
+    ),
+    (
+        "wk.legend",
+        "Termine, freie Zeiten, Abwesenheiten und Schließungen nach Uhrzeit; ein freier Termin öffnet das Buchungsformular.",
+        "Appointments, free times, absences and closures by time; a free slot opens the booking form.",
+    ),
 ];

@@ -16,3 +16,4 @@ mod phone_desk;
 #[path = "../api/test_db.rs"]
 #[allow(dead_code)] // the API tests use all of it, these tests only `create`
 mod test_db;
+mod week_glance;
