@@ -19,6 +19,7 @@ use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::readback::EmailPlan;
 use super::views::{BookingRow, Choice, EmailView, language_name, reference_display, status_key};
+use super::week_items::{self, GridRow, ItemKind};
 use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::outbox::MailKind;
 use crate::domain::records::BookingEvent;
@@ -304,6 +305,9 @@ struct DayPage {
     date_long: String,
     counsellor: String,
     rows: Vec<BookingRow>,
+    /// The day as a grid with the counsellors as columns (wide screens).
+    grid_heads: Vec<String>,
+    grid: Vec<GridRow>,
 }
 
 async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQuery>) -> WebResult<DayPage> {
@@ -313,11 +317,15 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
     let key = if q.unit.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { q.unit };
     let on = NaiveDate::parse_from_str(&q.date, "%Y-%m-%d").unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
     let (mut rows, mut counsellors, mut unit_name) = (Vec::new(), Vec::new(), String::new());
+    let (mut grid_heads, mut grid) = (Vec::new(), Vec::new());
     if !key.is_empty() {
         let unit = desk::unit_for(deps, &staff.actor, &key).await?;
         let members = desk::unit_staff(deps, &unit).await?;
-        let found = desk::day_list(deps, &staff.actor, &unit, on, q.counsellor.parse().ok()).await?;
+        let chosen = q.counsellor.parse().ok();
+        let found = desk::day_list(deps, &staff.actor, &unit, on, chosen).await?;
         rows = found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect();
+        (grid_heads, grid) =
+            week_items::day_grid(deps, &staff.actor, &unit, &members, on, &found, chosen, lang).await?;
         counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
         unit_name = unit.name;
     }
@@ -331,5 +339,7 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
         date_long: format::date_long(on, lang),
         counsellor: q.counsellor,
         rows,
+        grid_heads,
+        grid,
     })
 }

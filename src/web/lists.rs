@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::error::WebResult;
 use super::page::{Page, Staff};
 use super::views::{BookingRow, Choice, EmailView};
-use super::week_items::{self, DayColumn, ItemKind};
+use super::week_items::{self, DayColumn, GridRow, ItemKind};
 use crate::domain::access::Actor;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
@@ -47,6 +47,8 @@ struct WeekPage {
     previous: String,
     next: String,
     days: Vec<DayColumn>,
+    /// The same days as a grid (hours as rows), shown on wide screens and in print.
+    grid: Vec<GridRow>,
 }
 
 /// The chosen unit (or the first the actor works in) and all units for the select.
@@ -87,6 +89,7 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
         counsellor: q.counsellor,
         previous: (monday - Days::new(7)).format("%Y-%m-%d").to_string(),
         next: (monday + Days::new(7)).format("%Y-%m-%d").to_string(),
+        grid: week_items::grid(&days, lang.t("wk.all_day")),
         days,
     })
 }

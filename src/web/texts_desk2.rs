@@ -94,4 +94,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Termine, freie Zeiten, Abwesenheiten und Schließungen nach Uhrzeit; ein freier Termin öffnet das Buchungsformular.",
         "Appointments, free times, absences and closures by time; a free slot opens the booking form.",
     ),
+    ("wk.all_day", "ganztägig", "all day"),
+    ("wk.time", "Uhrzeit", "Time"),
+    ("wk.by_counsellor", "nach beratender Person", "by counsellor"),
 ];

@@ -24,12 +24,15 @@ pub enum ItemKind {
 }
 
 /// One entry of a day column.
+#[derive(Clone)]
 pub struct WeekItem {
     pub kind: ItemKind,
     /// The element id of a free slot's link (`free-<slot id>`), else empty.
     pub id: String,
     /// Sorts the column (UTC start).
     starts: chrono::DateTime<chrono::Utc>,
+    /// The local hour it starts in (its row in the grid); `None` from before the day began.
+    hour: Option<u32>,
     pub time: String,
     pub label: String,
     pub detail: String,
@@ -60,7 +63,15 @@ pub async fn column(
 ) -> Result<DayColumn, ServiceError> {
     let staff_ids: Vec<i32> = members.iter().map(|m| m.id).filter(|id| counsellor.is_none_or(|c| c == *id)).collect();
     let blocks = week_view::day_blocks(deps, actor, unit, day, &staff_ids).await?;
+    let (day_start, day_end) = crate::domain::time::day_bounds(day, deps.tz);
     let span = |from, to| format!("{}–{}", format::hhmm(from, deps.tz), format::hhmm(to, deps.tz));
+    let within = |from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>| {
+        // From the day's start on, it is an all-day entry (the grid's first row).
+        let hour = (from > day_start).then(|| local_hour(from, deps.tz));
+        let whole_day = from <= day_start && to >= day_end;
+        let time = if whole_day { String::new() } else { span(from.max(day_start), to.min(day_end)) };
+        (from.max(day_start), hour, time)
+    };
     let mut items: Vec<WeekItem> = bookings
         .iter()
         .map(|b| {
@@ -69,6 +80,7 @@ pub async fn column(
                 kind: ItemKind::Booking,
                 id: String::new(),
                 starts: b.starts_at,
+                hour: Some(local_hour(b.starts_at, deps.tz)),
                 time: row.time,
                 label: row.citizen,
                 detail: format!("{} · {}", row.counsellor, lang.t(row.status_key)),
@@ -89,6 +101,7 @@ pub async fn column(
                 kind: ItemKind::Free,
                 id: format!("free-{}", free.slot.id),
                 starts: free.slot.starts_at,
+                hour: Some(local_hour(free.slot.starts_at, deps.tz)),
                 time: span(free.slot.starts_at, free.slot.ends_at),
                 label: lang.t("wk.free").to_owned(),
                 detail: free.counsellor.display_name.clone(),
@@ -101,8 +114,7 @@ pub async fn column(
     for a in &blocks.absences {
         items.push(block_item(
             ItemKind::Absence,
-            a.starts_at,
-            span(a.starts_at, a.ends_at),
+            within(a.starts_at, a.ends_at),
             lang.t("wk.absent"),
             counsellor_name(members, a.staff_id),
         ));
@@ -110,8 +122,7 @@ pub async fn column(
     for c in &blocks.closures {
         items.push(block_item(
             ItemKind::Closure,
-            c.starts_at,
-            span(c.starts_at, c.ends_at),
+            within(c.starts_at, c.ends_at),
             lang.t("wk.closed"),
             c.reason.clone(),
         ));
@@ -128,8 +139,7 @@ pub async fn column(
 
 fn block_item(
     kind: ItemKind,
-    starts: chrono::DateTime<chrono::Utc>,
-    time: String,
+    (starts, hour, time): (chrono::DateTime<chrono::Utc>, Option<u32>, String),
     label: &str,
     detail: String,
 ) -> WeekItem {
@@ -137,6 +147,7 @@ fn block_item(
         kind,
         id: String::new(),
         starts,
+        hour,
         time,
         label: label.to_owned(),
         detail,
@@ -144,4 +155,58 @@ fn block_item(
         inactive: false,
         stranded_key: None,
     }
+}
+
+fn local_hour(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> u32 {
+    chrono::Timelike::hour(&at.with_timezone(&tz))
+}
+
+/// One hour of the week grid: the items of each day starting in it.
+pub struct GridRow {
+    pub label: String,
+    pub cells: Vec<Vec<WeekItem>>,
+}
+
+/// The week as a grid: days as columns, hours as rows (first what began before the day,
+/// labelled `all_day`, then from the first to the last hour anything starts in).
+pub fn grid(days: &[DayColumn], all_day: &str) -> Vec<GridRow> {
+    let row = |label: String, hour: Option<u32>| GridRow {
+        label,
+        cells: days.iter().map(|d| d.items.iter().filter(|i| i.hour == hour).cloned().collect()).collect(),
+    };
+    let items = || days.iter().flat_map(|d| d.items.iter());
+    let mut rows = Vec::new();
+    if items().any(|i| i.hour.is_none()) {
+        rows.push(row(all_day.to_owned(), None));
+    }
+    let hours = items().filter_map(|i| i.hour);
+    if let (Some(first), Some(last)) = (hours.clone().min(), hours.max()) {
+        rows.extend((first..=last).map(|hour| row(format!("{hour:02}:00"), Some(hour))));
+    }
+    rows
+}
+
+/// A single day as a grid with the counsellors (all, or the one chosen) as columns: their names
+/// and the rows.
+///
+/// # Errors
+/// `Forbidden` (recorded), database failures.
+#[allow(clippy::too_many_arguments)] // the day list's context, passed on as it is
+pub async fn day_grid(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    members: &[StaffMember],
+    day: NaiveDate,
+    bookings: &[Booking],
+    counsellor: Option<i32>,
+    lang: Lang,
+) -> Result<(Vec<String>, Vec<GridRow>), ServiceError> {
+    let (mut heads, mut columns) = (Vec::new(), Vec::new());
+    for member in members.iter().filter(|m| counsellor.is_none_or(|c| c == m.id)) {
+        let own = bookings.iter().filter(|b| b.counsellor_id == member.id).cloned().collect();
+        columns.push(column(deps, actor, unit, members, (day, own), Some(member.id), lang).await?);
+        heads.push(member.display_name.clone());
+    }
+    Ok((heads, grid(&columns, lang.t("wk.all_day"))))
 }

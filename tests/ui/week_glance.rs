@@ -5,6 +5,7 @@
 
 use chrono::TimeZone;
 use chrono_tz::Europe::Berlin;
+use fantoccini::Locator;
 use terminbuch::domain::booking::{Channel, Citizen};
 use terminbuch::services::bookings::{self, NewBooking, Target};
 use terminbuch::services::{directory as directory_service, hours};
@@ -73,6 +74,9 @@ async fn the_day_list_shows_what_the_counsellor_needs_to_prepare() {
         assert!(row.contains(expected), "{expected} in {row}");
     }
     assert!(!row.contains("auch die Verträge"), "only the start of the note");
+    // On wide screens the same day as a grid with the counsellors as columns.
+    let grid = page.split("id=\"day-grid\"").nth(1).expect("the day grid").split("</table>").next().unwrap();
+    assert!(grid.contains("<th scope=\"col\">Jana Winterberg</th>") && grid.contains("Olena Kowalenko"), "{grid}");
 }
 
 #[tokio::test]
@@ -93,27 +97,30 @@ async fn the_week_shows_free_slots_to_book_and_flags_bookings_an_absence_strands
 
     log_in(&app, &browser).await;
     browser.goto(&format!("{}/week?unit=ads&date=2026-11-23", app.address)).await;
+    // Days as columns, hours as rows; the absence covers all of Thursday.
+    let grid = browser.text_of("#week-grid").await;
+    assert!(grid.contains("ganztägig") && grid.contains("09:00") && grid.contains("Olena Kowalenko"), "{grid}");
+    assert!(grid.contains("Beratende Person abwesend"), "the stranded booking is flagged: {grid}");
+    assert!(grid.contains("frei – buchen"), "free slots are shown");
+    assert!(!browser.source().await.contains("krank"), "the absence's reason stays with the lead");
+    let stranded = browser.client.find(Locator::Css("#week-grid li.stranded")).await.expect("flagged");
+    assert!(stranded.text().await.expect("text").contains("Olena Kowalenko"));
+    browser.assert_accessible_at_both_widths("week at a glance").await;
+    // At 320 px the same days are a list.
+    browser.client.set_window_size(320, 800).await.expect("resize");
     let thursday = browser.text_of("#col-2026-11-26").await;
     assert!(thursday.contains("Olena Kowalenko") && thursday.contains("abwesend"), "{thursday}");
-    assert!(thursday.contains("Beratende Person abwesend"), "the stranded booking is flagged: {thursday}");
-    assert!(!thursday.contains("krank"), "the absence's reason stays with the lead");
-    let tuesday = browser.text_of("#col-2026-11-24").await;
-    assert!(tuesday.contains("frei – buchen"), "free slots are shown: {tuesday}");
-    browser.assert_accessible_at_both_widths("week at a glance").await;
+    browser.client.set_window_size(1280, 900).await.expect("resize back");
 
     // A free slot opens the booking form with it chosen, by keyboard.
-    let link = browser
-        .client
-        .find(fantoccini::Locator::Css("#col-2026-11-24 li.free a"))
-        .await
-        .expect("a free slot on Tuesday");
+    let link = browser.client.find(Locator::Css("#week-grid a[id^='g-free-']")).await.expect("a free slot");
     let href = link.attr("href").await.expect("attr").expect("href");
     let slot = href.split("slot=").nth(1).expect("slot id").to_owned();
-    let id = format!("free-{slot}");
+    let id = format!("g-free-{slot}");
     browser.tab_to(&id).await;
     browser.enter().await;
     assert_eq!(browser.path().await, "/book/details");
-    let chosen = browser.client.find(fantoccini::Locator::Css("input[name=slot]")).await.expect("the slot");
+    let chosen = browser.client.find(Locator::Css("input[name=slot]")).await.expect("the slot");
     assert_eq!(chosen.attr("value").await.expect("attr").as_deref(), Some(slot.as_str()));
     browser.type_into("name", "Frau Wochenblick").await;
     browser.tab_to("submit").await;
@@ -122,6 +129,11 @@ async fn the_week_shows_free_slots_to_book_and_flags_bookings_an_absence_strands
 
     // Christmas week: the holiday is named.
     browser.goto(&format!("{}/week?unit=ads&date=2026-12-21", app.address)).await;
-    assert!(browser.text_of("#col-2026-12-25").await.contains("Weihnachtstag"));
+    assert!(browser.text_of("#g-2026-12-25").await.contains("Weihnachtstag"));
     browser.assert_accessible_at_both_widths("week with holidays").await;
+
+    // The day of the absence: the counsellors as columns, the flagged booking in the list too.
+    browser.goto(&format!("{}/day?unit=ads&date=2026-11-26", app.address)).await;
+    assert!(browser.text_of("#day-grid").await.contains("Beratende Person abwesend"));
+    browser.assert_accessible_at_both_widths("day list with the counsellors as columns").await;
 }
