@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn rules_count_only_while_they_are_valid() {
         let t = |s: &str| NaiveTime::parse_from_str(s, "%H:%M").expect("time");
-        let from = NaiveDate::from_ymd_opt(2026, 12, 1).expect("date");
+        let from = NaiveDate::from_ymd_opt(2026, 11, 30).expect("date");
         let later = WeeklyRule::new(
             Weekday::Mon,
             t("09:00"),
