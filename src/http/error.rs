@@ -145,6 +145,7 @@ impl From<ServiceError> for ApiError {
         match err {
             ServiceError::NotFound { code, .. } => Self::not_found(code, err.to_string()),
             ServiceError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
+            ServiceError::NotPermitted { code, ref message } => Self::new(StatusCode::FORBIDDEN, code, message.clone()),
             ServiceError::Invalid { field, message } => Self::field(field, message),
             ServiceError::Conflict { code, ref message } => Self::new(StatusCode::CONFLICT, code, message.clone()),
             ServiceError::Rule { code, ref message } => {

@@ -114,7 +114,7 @@ mod tests {
             tz: chrono_tz::Europe::Berlin,
             summary: "Termin",
             location: "Hamburger Allee 25, 30161 Hannover, 11. Stock",
-            description: "Terminnummer ACDE-FGH3",
+            description: "Buchungsnummer ACDE-FGH3",
             organizer_name: "Landeshauptstadt Hannover",
             organizer_email: "termine@example.org",
             attendee_email: "person@example.org",

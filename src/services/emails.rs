@@ -21,6 +21,16 @@ pub struct FailedEmail {
     pub email: OutboxMessage,
 }
 
+/// The notice [`resend`] sends for the booking as it stands: the cancellation of a cancelled
+/// booking, the change notice of a moved one, else the confirmation.
+pub fn resend_kind(booking: &Booking) -> MailKind {
+    match booking.status {
+        BookingStatus::Cancelled => MailKind::Cancellation,
+        _ if booking.sequence == 0 => MailKind::Confirmation,
+        _ => MailKind::Change,
+    }
+}
+
 /// Queues the booking's current notice again (confirmation, change or cancellation, as the
 /// booking now stands) with a new Message-ID. Returns the booking's emails.
 ///
@@ -33,11 +43,7 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     if !booking.citizen.may_be_emailed() {
         return Err(ServiceError::conflict("no_email_consent", "the citizen gave no email address or no consent"));
     }
-    let kind = match booking.status {
-        BookingStatus::Cancelled => MailKind::Cancellation,
-        _ if booking.sequence == 0 => MailKind::Confirmation,
-        _ => MailKind::Change,
-    };
+    let kind = resend_kind(&booking);
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     mail::outbox::enqueue(&txn, &booking, kind, deps.mail_domain, now).await?;

@@ -9,6 +9,9 @@ pub enum ServiceError {
     NotFound { code: &'static str, what: &'static str },
     #[error("you may not do this for this unit")]
     Forbidden,
+    /// Allowed to other roles only (a rule override by someone who does not lead the unit).
+    #[error("{message}")]
+    NotPermitted { code: &'static str, message: String },
     /// Input that is well-formed but wrong; names the field.
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod availability;
+mod booking_rules;
 pub mod bookings;
 pub mod calendar_feed;
 pub mod callbacks;
@@ -28,6 +29,7 @@ pub mod seed;
 pub mod sessions;
 pub mod statistics;
 pub mod tokens;
+pub mod week_view;
 
 pub use error::ServiceError;
 

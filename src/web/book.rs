@@ -4,33 +4,29 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use chrono::{NaiveTime, TimeDelta};
 use serde::Deserialize;
 
+use super::adhoc;
 use super::auth::FieldError;
-use super::error::{WebError, WebResult};
-use super::format;
+use super::error::WebResult;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{Choice, SlotView, language_choices, reference_display};
+use super::views::{Choice, SlotView, language_choices};
 use crate::domain::access::Actor;
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::records::Unit;
-use crate::domain::time::{TimeSlot, local_date};
+use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::{self, NewBooking, Target};
 use crate::services::{ServiceError, desk, directory};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/book", get(choose_slot).post(book))
-        .route("/book/details", get(details))
-        .route("/bookings/{key}/booked", get(read_back))
+    Router::new().route("/book", get(choose_slot).post(book)).route("/book/details", get(details))
 }
 
 /// How many free slots one list shows.
@@ -62,6 +58,8 @@ struct BookPage {
     languages: Vec<Choice>,
     q: SlotFilter,
     slots: Vec<SlotView>,
+    /// Prefix of the filter fields' ids (none here; the move page has two forms).
+    fid: &'static str,
 }
 
 /// The unit to show: the one asked for, else the staff member's first unit.
@@ -101,11 +99,12 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
         languages: language_choices(lang),
         q,
         slots,
+        fid: "",
     })
 }
 
 /// The unit's next free slots matching the filter, soonest first.
-async fn free_slots(
+pub(super) async fn free_slots(
     state: &AppState,
     unit: &Unit,
     q: &SlotFilter,
@@ -158,6 +157,9 @@ pub struct BookForm {
     pub consent: String,
     #[serde(default)]
     pub note: String,
+    /// Why a rule is overridden (unit leads and admins only).
+    #[serde(default, rename = "override")]
+    pub override_reason: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -173,6 +175,8 @@ struct DetailsPage {
     errors: Vec<FieldError>,
     taken: bool,
     alternatives: Vec<SlotView>,
+    /// The staff member leads the unit (or is admin): may override a rule with a reason.
+    may_override: bool,
 }
 
 impl DetailsPage {
@@ -230,6 +234,7 @@ async fn details_page(
         Vec::new()
     };
     Ok(DetailsPage {
+        may_override: actor.can_lead(unit.id),
         p: page.titled("details.title"),
         place: format!("{}, {}", location.street, location.floor),
         unit,
@@ -276,6 +281,7 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
     if access.as_ref().is_some_and(|a| a.chars().count() > 500) {
         errors.push(FieldError::new("access", page.t("err.long")));
     }
+    let override_reason = adhoc::override_reason(form, page, &mut errors);
     let note = optional(&form.note);
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         errors.push(FieldError::new("note", page.t("err.long")));
@@ -286,7 +292,11 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
             errors.push(FieldError::new("slot", page.t("err.slot")));
             None
         }
-        Err(_) => parse_adhoc(form, unit, page, tz, &mut errors),
+        Err(_) => adhoc::parse(form, page, tz, &mut errors).map(|(counsellor_id, time)| Target::Adhoc {
+            unit_id: unit.id,
+            counsellor_id,
+            time,
+        }),
     };
     let language = if crate::web::views::LANGUAGES.iter().any(|(c, _, _)| *c == form.language) {
         form.language.clone()
@@ -309,42 +319,9 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
             },
             channel: Channel::Phone,
             note,
-            override_reason: None,
+            override_reason,
         }),
         _ => Err(errors),
-    }
-}
-
-fn parse_adhoc(
-    form: &BookForm,
-    unit: &Unit,
-    page: &Page,
-    tz: chrono_tz::Tz,
-    errors: &mut Vec<FieldError>,
-) -> Option<Target> {
-    let counsellor_id = form.counsellor.parse::<i32>().ok();
-    if counsellor_id.is_none() {
-        errors.push(FieldError::new("counsellor", page.t("err.counsellor")));
-    }
-    let date = crate::domain::time::parse_date(&form.date).ok();
-    if date.is_none() {
-        errors.push(FieldError::new("date", page.t("err.date")));
-    }
-    let time = NaiveTime::parse_from_str(form.time.trim(), "%H:%M").ok();
-    if time.is_none() {
-        errors.push(FieldError::new("time", page.t("err.time")));
-    }
-    let minutes = form.duration.trim().parse::<i64>().ok().filter(|m| (5..=480).contains(m));
-    if minutes.is_none() {
-        errors.push(FieldError::new("duration", page.t("err.duration")));
-    }
-    let (counsellor_id, date, time, minutes) = (counsellor_id?, date?, time?, minutes?);
-    match TimeSlot::from_local(date.and_time(time), TimeDelta::minutes(minutes), tz) {
-        Ok(slot) => Some(Target::Adhoc { unit_id: unit.id, counsellor_id, time: slot }),
-        Err(_) => {
-            errors.push(FieldError::new("time", page.t("err.time")));
-            None
-        }
     }
 }
 
@@ -371,44 +348,24 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             let shown = details_page(&state, page, &actor, form, errors, true).await?;
             Ok((StatusCode::CONFLICT, shown).into_response())
         }
-        Err(err @ (ServiceError::Rule { .. } | ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
+        Err(
+            err @ (ServiceError::Rule { .. }
+            | ServiceError::Conflict { .. }
+            | ServiceError::Invalid { .. }
+            | ServiceError::NotPermitted { .. }),
+        ) => {
+            // A refused override (someone who does not lead the unit) is named where the time is.
             let field = if form.adhoc.is_empty() { "slot" } else { "time" };
+            let status = if matches!(err, ServiceError::NotPermitted { .. }) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
             let errors =
                 vec![FieldError::new(field, format!("{}: {}", page.t("err.rule"), service_message(page.lang, &err)))];
             let shown = details_page(&state, page, &actor, form, errors, false).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response())
+            Ok((status, shown).into_response())
         }
         Err(err) => Err(err.into()),
     }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "web/booked.html")]
-struct ReadBackPage {
-    p: Page,
-    reference: String,
-    date: String,
-    time: String,
-    unit: String,
-    place: String,
-    counsellor: String,
-}
-
-async fn read_back(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<ReadBackPage> {
-    let deps = state.book();
-    let lang = staff.page.lang;
-    let details = bookings::get(deps, &staff.actor, &key).await?;
-    let booking = details.booking;
-    let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
-    let location = directory::location_of(deps.db, &unit).await?;
-    let counsellor = desk::staff_member(deps, booking.counsellor_id).await?.ok_or(WebError::NotFound)?;
-    Ok(ReadBackPage {
-        p: staff.page.titled("done.title"),
-        reference: reference_display(&booking.reference),
-        date: format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
-        time: format::time_spoken(booking.starts_at, deps.tz, lang),
-        unit: unit.name,
-        place: format!("{}, {}, {} {}", location.street, location.floor, location.postal_code, location.city),
-        counsellor: counsellor.display_name,
-    })
 }

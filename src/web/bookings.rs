@@ -16,13 +16,15 @@ use super::format;
 use super::i18n::Lang;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{BookingRow, Choice, EmailView, SlotView, language_name, reference_display};
+use super::readback::EmailPlan;
+use super::views::{BookingRow, Choice, EmailView, language_name, reference_display, status_key};
+use super::week_items::{self, GridRow, ItemKind};
 use crate::domain::booking::{BookingStatus, Outcome};
+use crate::domain::outbox::MailKind;
 use crate::domain::records::BookingEvent;
 use crate::domain::records::BookingFilter;
 use crate::domain::time::local_date;
-use crate::services::availability::{self, FreeSlotQuery};
-use crate::services::bookings::{self, Move};
+use crate::services::bookings;
 use crate::services::{ServiceError, desk, directory, emails};
 use crate::state::AppState;
 
@@ -30,9 +32,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/bookings", get(search))
         .route("/bookings/{key}", get(show))
-        .route("/bookings/{key}/cancel", post(cancel))
         .route("/bookings/{key}/outcome", post(outcome))
-        .route("/bookings/{key}/reschedule", get(reschedule_page).post(reschedule))
         .route("/bookings/{key}/resend", post(resend))
         .route("/day", get(day))
 }
@@ -111,7 +111,7 @@ fn event_text(event: &BookingEvent, tz: chrono_tz::Tz, lang: Lang) -> String {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/booking.html")]
-struct BookingPage {
+pub(super) struct BookingPage {
     p: Page,
     key: String,
     row: BookingRow,
@@ -132,6 +132,12 @@ struct BookingPage {
     errors: Vec<FieldError>,
     saved: bool,
     resent: bool,
+    /// Just cancelled: say whether the citizen is told.
+    cancelled: bool,
+    plan: EmailPlan,
+    override_reason: String,
+    /// Which notice the resend button sends (`mail.confirmation`, `mail.change`, `mail.cancellation`).
+    resend_key: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +146,8 @@ struct ShowQuery {
     saved: String,
     #[serde(default)]
     resent: String,
+    #[serde(default)]
+    cancelled: String,
 }
 
 async fn show(
@@ -151,10 +159,16 @@ async fn show(
     let mut page = booking_page(&state, staff, &key, Vec::new()).await?;
     page.saved = !query.saved.is_empty();
     page.resent = !query.resent.is_empty();
+    page.cancelled = !query.cancelled.is_empty() && page.row.status_key == status_key(BookingStatus::Cancelled);
     Ok(page)
 }
 
-async fn booking_page(state: &AppState, staff: Staff, key: &str, errors: Vec<FieldError>) -> WebResult<BookingPage> {
+pub(super) async fn booking_page(
+    state: &AppState,
+    staff: Staff,
+    key: &str,
+    errors: Vec<FieldError>,
+) -> WebResult<BookingPage> {
     let deps = state.book();
     let lang = staff.page.lang;
     let details = bookings::get(deps, &staff.actor, key).await?;
@@ -196,34 +210,20 @@ async fn booking_page(state: &AppState, staff: Staff, key: &str, errors: Vec<Fie
         errors,
         saved: false,
         resent: false,
+        cancelled: false,
+        plan: EmailPlan::of(c),
+        override_reason: b.override_reason.clone().unwrap_or_default(),
+        resend_key: match emails::resend_kind(b) {
+            MailKind::Cancellation => "email.resend.cancellation",
+            MailKind::Change => "email.resend.change",
+            _ => "email.resend",
+        },
         p: staff.page.titled("b.title"),
     })
 }
 
-#[derive(Deserialize)]
-struct CancelForm {
-    #[serde(default)]
-    reason: String,
-}
-
 fn saved(reference: &str) -> Response {
     Redirect::to(&format!("/bookings/{}?saved=1", reference_display(reference))).into_response()
-}
-
-async fn cancel(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(key): Path<String>,
-    CsrfForm(form): CsrfForm<CancelForm>,
-) -> WebResult<Response> {
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        let errors = vec![FieldError::new("reason", staff.page.t("err.reason"))];
-        let page = booking_page(&state, staff, &key, errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    let result = bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned()).await;
-    changed(&state, staff, &key, result).await
 }
 
 #[derive(Deserialize)]
@@ -265,7 +265,7 @@ async fn outcome(
 }
 
 /// After a change: back to the details, or the details with the reason it failed.
-async fn changed(
+pub(super) async fn changed(
     state: &AppState,
     staff: Staff,
     key: &str,
@@ -279,84 +279,6 @@ async fn changed(
                 format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
             )];
             let page = booking_page(state, staff, key, errors).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "web/reschedule.html")]
-struct ReschedulePage {
-    p: Page,
-    key: String,
-    current: String,
-    slots: Vec<SlotView>,
-    errors: Vec<FieldError>,
-}
-
-async fn reschedule_page(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(key): Path<String>,
-) -> WebResult<ReschedulePage> {
-    reschedule_view(&state, staff, &key, Vec::new()).await
-}
-
-async fn reschedule_view(
-    state: &AppState,
-    staff: Staff,
-    key: &str,
-    errors: Vec<FieldError>,
-) -> WebResult<ReschedulePage> {
-    let deps = state.book();
-    let lang = staff.page.lang;
-    let booking = bookings::get(deps, &staff.actor, key).await?.booking;
-    let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
-    let today = local_date(deps.clock.now(), deps.tz);
-    let query = FreeSlotQuery {
-        from: today,
-        to: today + chrono::Days::new(90),
-        counsellor_id: None,
-        language: None,
-        daypart: None,
-        limit: 10,
-    };
-    let slots = availability::free_slots(deps, &unit, &query).await?;
-    Ok(ReschedulePage {
-        key: reference_display(&booking.reference),
-        current: format::short(booking.starts_at, deps.tz, lang),
-        slots: slots.iter().filter(|f| f.slot.id != booking.slot_id).map(|f| SlotView::new(f, deps.tz, lang)).collect(),
-        errors,
-        p: staff.page.titled("b.reschedule"),
-    })
-}
-
-#[derive(Deserialize)]
-struct RescheduleForm {
-    #[serde(default)]
-    slot: String,
-}
-
-async fn reschedule(
-    State(state): State<AppState>,
-    staff: Staff,
-    Path(key): Path<String>,
-    CsrfForm(form): CsrfForm<RescheduleForm>,
-) -> WebResult<Response> {
-    let Ok(slot_id) = form.slot.parse::<i32>() else {
-        let errors = vec![FieldError::new("slots", staff.page.t("err.slot"))];
-        let page = reschedule_view(&state, staff, &key, errors).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    };
-    match bookings::reschedule(state.book(), &staff.actor, &key, Move::Slot(slot_id), None).await {
-        Ok(booking) => Ok(saved(&booking.reference)),
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
-            let errors = vec![FieldError::new(
-                "slots",
-                format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
-            )];
-            let page = reschedule_view(&state, staff, &key, errors).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(err) => Err(err.into()),
@@ -385,6 +307,9 @@ struct DayPage {
     date_long: String,
     counsellor: String,
     rows: Vec<BookingRow>,
+    /// The day as a grid with the counsellors as columns (wide screens).
+    grid_heads: Vec<String>,
+    grid: Vec<GridRow>,
 }
 
 async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQuery>) -> WebResult<DayPage> {
@@ -394,11 +319,15 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
     let key = if q.unit.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { q.unit };
     let on = crate::domain::time::parse_date(&q.date).unwrap_or_else(|_| local_date(deps.clock.now(), deps.tz));
     let (mut rows, mut counsellors, mut unit_name) = (Vec::new(), Vec::new(), String::new());
+    let (mut grid_heads, mut grid) = (Vec::new(), Vec::new());
     if !key.is_empty() {
         let unit = desk::unit_for(deps, &staff.actor, &key).await?;
         let members = desk::unit_staff(deps, &unit).await?;
-        let found = desk::day_list(deps, &staff.actor, &unit, on, q.counsellor.parse().ok()).await?;
+        let chosen = q.counsellor.parse().ok();
+        let found = desk::day_list(deps, &staff.actor, &unit, on, chosen).await?;
         rows = found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect();
+        (grid_heads, grid) =
+            week_items::day_grid(deps, &staff.actor, &unit, &members, on, &found, chosen, lang).await?;
         counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
         unit_name = unit.name;
     }
@@ -412,5 +341,7 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
         date_long: format::date_long(on, lang),
         counsellor: q.counsellor,
         rows,
+        grid_heads,
+        grid,
     })
 }

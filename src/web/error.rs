@@ -72,7 +72,7 @@ impl IntoResponse for WebError {
 impl From<ServiceError> for WebError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::Forbidden => Self::Forbidden,
+            ServiceError::Forbidden | ServiceError::NotPermitted { .. } => Self::Forbidden,
             ServiceError::NotFound { .. } => Self::NotFound,
             ServiceError::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             other => Self::Internal(other.into()),

@@ -52,6 +52,8 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts_harden::TEXTS,
         super::texts_privacy::TEXTS,
         super::texts_citizen::TEXTS,
+        super::texts_desk2::TEXTS,
+        super::texts_harden::TEXTS,
     ]
     .into_iter()
     .flatten()
@@ -61,7 +63,9 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
 /// field, never the English message of the service).
 pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
     let key = match err {
-        ServiceError::Conflict { code, .. } | ServiceError::Rule { code, .. } => format!("svc.{code}"),
+        ServiceError::Conflict { code, .. }
+        | ServiceError::Rule { code, .. }
+        | ServiceError::NotPermitted { code, .. } => format!("svc.{code}"),
         ServiceError::Invalid { field, .. } => format!("field.{field}"),
         ServiceError::Busy => "svc.busy".to_owned(),
         _ => "svc.other".to_owned(),

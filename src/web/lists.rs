@@ -10,9 +10,9 @@ use chrono::{Datelike, Days};
 use serde::Deserialize;
 
 use super::error::WebResult;
-use super::format;
 use super::page::{Page, Staff};
 use super::views::{BookingRow, Choice, EmailView};
+use super::week_items::{self, DayColumn, GridRow, ItemKind};
 use crate::domain::access::Actor;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
@@ -34,13 +34,6 @@ struct ListQuery {
     counsellor: String,
 }
 
-/// One day column of the week.
-struct DayColumn {
-    title: String,
-    date: String,
-    rows: Vec<BookingRow>,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "web/week.html")]
 struct WeekPage {
@@ -54,6 +47,8 @@ struct WeekPage {
     previous: String,
     next: String,
     days: Vec<DayColumn>,
+    /// The same days as a grid (hours as rows), shown on wide screens and in print.
+    grid: Vec<GridRow>,
 }
 
 /// The chosen unit (or the first the actor works in) and all units for the select.
@@ -77,12 +72,9 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
         (Vec::new(), Vec::new(), String::new(), String::new());
     if let Some(unit) = unit {
         let members = desk::unit_staff(deps, &unit).await?;
-        for (day, found) in desk::week_list(deps, &staff.actor, &unit, monday, q.counsellor.parse().ok()).await? {
-            days.push(DayColumn {
-                title: format::date_long(day, lang),
-                date: day.format("%Y-%m-%d").to_string(),
-                rows: found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect(),
-            });
+        let counsellor = q.counsellor.parse().ok();
+        for day in desk::week_list(deps, &staff.actor, &unit, monday, counsellor).await? {
+            days.push(week_items::column(deps, &staff.actor, &unit, &members, day, counsellor, lang).await?);
         }
         counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
         (unit_key, unit_name) = (unit.slug, unit.name);
@@ -97,6 +89,7 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
         counsellor: q.counsellor,
         previous: (monday - Days::new(7)).format("%Y-%m-%d").to_string(),
         next: (monday + Days::new(7)).format("%Y-%m-%d").to_string(),
+        grid: week_items::grid(&days, lang.t("wk.all_day")),
         days,
     })
 }

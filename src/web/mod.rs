@@ -2,6 +2,7 @@
 //! the phone booking flow, booking details, search and day lists. Works without JavaScript.
 
 mod account;
+mod adhoc;
 mod admin;
 mod audit;
 mod auth;
@@ -9,6 +10,7 @@ mod book;
 mod bookings;
 mod calendar;
 mod callbacks;
+mod cancel;
 mod charts;
 mod citizen;
 mod data_subject;
@@ -20,6 +22,8 @@ mod i18n;
 mod lists;
 mod page;
 mod print;
+mod readback;
+mod reschedule;
 mod reset;
 mod statistics;
 mod texts;
@@ -27,9 +31,11 @@ mod texts_accounts;
 mod texts_audit;
 mod texts_citizen;
 mod texts_desk;
+mod texts_desk2;
 mod texts_harden;
 mod texts_privacy;
 pub mod views;
+mod week_items;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
@@ -65,8 +71,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(reset::router())
         .merge(admin::router())
         .merge(book::router())
+        .merge(readback::router())
         .merge(bookings::router())
         .merge(print::router())
+        .merge(cancel::router())
+        .merge(reschedule::router())
         .merge(hours::router())
         .merge(lists::router())
         .merge(audit::router())

@@ -14,7 +14,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.to", "Bis (Datum)", "To (date)"),
     ("audit.actor", "Wer", "Who"),
     ("audit.booking", "Termin", "Appointment"),
-    ("audit.booking.hint", "Terminnummer, z. B. K7M4-Q9TX", "Reference, e.g. K7M4-Q9TX"),
+    ("audit.booking.hint", "Buchungsnummer, z. B. K7M4-Q9TX", "Reference, e.g. K7M4-Q9TX"),
     ("audit.action", "Aktion", "Action"),
     ("audit.all", "Alle", "All"),
     ("audit.show", "Anzeigen", "Show"),

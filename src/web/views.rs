@@ -92,6 +92,24 @@ pub struct BookingRow {
     pub counsellor: String,
     pub status_key: &'static str,
     pub active: bool,
+    /// Length in minutes.
+    pub minutes: i64,
+    /// The citizen's language and interpreter language, named; empty without an interpreter.
+    pub language: String,
+    pub interpreter: String,
+    pub access: String,
+    /// The first words of the note (at most [`NOTE_START`] characters, then "…").
+    pub note_start: String,
+}
+
+/// How much of a note the day list shows.
+pub const NOTE_START: usize = 60;
+
+/// The first `max` characters of `text`, with "…" when there was more.
+pub fn text_start(text: &str, max: usize) -> String {
+    let mut chars = text.chars();
+    let start: String = chars.by_ref().take(max).collect();
+    if chars.next().is_some() { format!("{}…", start.trim_end()) } else { start }
 }
 
 impl BookingRow {
@@ -105,6 +123,16 @@ impl BookingRow {
             counsellor: counsellor_name(staff, booking.counsellor_id),
             status_key: status_key(booking.status),
             active: booking.status == BookingStatus::Booked,
+            minutes: (booking.ends_at - booking.starts_at).num_minutes(),
+            language: language_name(&booking.citizen.language, lang),
+            interpreter: booking
+                .citizen
+                .interpreter_language
+                .as_deref()
+                .map(|l| language_name(l, lang))
+                .unwrap_or_default(),
+            access: booking.citizen.accessibility_needs.clone().unwrap_or_default(),
+            note_start: booking.note.as_deref().map(|n| text_start(n, NOTE_START)).unwrap_or_default(),
         }
     }
 }
@@ -157,5 +185,17 @@ impl EmailView {
                 _ => String::new(),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_start;
+
+    #[test]
+    fn a_note_is_cut_after_its_first_characters() {
+        assert_eq!(text_start("kurz", 10), "kurz");
+        assert_eq!(text_start("Nachbarschaftsstreit wegen Lärm", 20), "Nachbarschaftsstreit…");
+        assert_eq!(text_start("Ärger über Öl", 6), "Ärger…", "counts characters, not bytes");
     }
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use terminbuch::domain::records::Booking;
 use terminbuch::store::{self, StoreError};
 
-use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app};
+use crate::helpers::{adhoc_anyway, adhoc_body, assert_problem, booking_body, spawn_app};
 
 #[tokio::test]
 async fn booking_a_free_slot_returns_201_with_reference_and_local_times() {
@@ -156,15 +156,15 @@ async fn a_query_parameter_of_the_wrong_type_is_refused_with_the_parameter_named
 async fn an_adhoc_booking_overlapping_an_existing_one_is_refused() {
     let app = spawn_app().await;
     let counsellor = app.counsellor_id("ads", "Deniz Aydın").await;
-    // Wednesday 25 November is outside the demo counselling hours: ad hoc is still possible.
-    let first = app.post_booking(&adhoc_body("ads", counsellor, "2026-11-25T15:00", 60)).await;
+    // Wednesday 25 November is outside the demo counselling hours: booked with an override.
+    let first = app.post_booking(&adhoc_anyway("ads", counsellor, "2026-11-25T15:00", 60)).await;
     assert_eq!(first.status(), StatusCode::CREATED);
-    let overlapping = app.post_booking(&adhoc_body("ads", counsellor, "2026-11-25T15:30", 60)).await;
+    let overlapping = app.post_booking(&adhoc_anyway("ads", counsellor, "2026-11-25T15:30", 60)).await;
     assert_problem(overlapping, StatusCode::CONFLICT, "counsellor_busy").await;
-    let adjacent = app.post_booking(&adhoc_body("ads", counsellor, "2026-11-25T16:00", 30)).await;
+    let adjacent = app.post_booking(&adhoc_anyway("ads", counsellor, "2026-11-25T16:00", 30)).await;
     assert_eq!(adjacent.status(), StatusCode::CREATED, "back-to-back is fine");
     let colleague = app.counsellor_id("ads", "Jana Winterberg").await;
-    let mut other = adhoc_body("ads", colleague, "2026-11-25T15:30", 60);
+    let mut other = adhoc_anyway("ads", colleague, "2026-11-25T15:30", 60);
     other["counsellor_id"] = other["counsellor"].take();
     other.as_object_mut().unwrap().remove("counsellor");
     let other = app.post_booking(&other).await;

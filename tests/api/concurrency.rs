@@ -4,7 +4,7 @@ use futures_util::future::join_all;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 
-use crate::helpers::{adhoc_body, booking_body, spawn_app};
+use crate::helpers::{adhoc_anyway, adhoc_body, booking_body, spawn_app};
 
 #[tokio::test]
 async fn fifty_concurrent_bookings_of_one_slot_give_one_201_and_49_409s() {
@@ -46,7 +46,7 @@ async fn concurrent_overlapping_adhoc_bookings_of_one_counsellor_leave_exactly_o
     let app = spawn_app().await;
     let counsellor = app.counsellor_id("ads", "Samira Haddad").await;
     let starts = ["2026-11-25T14:00", "2026-11-25T14:10", "2026-11-25T14:20", "2026-11-25T14:30", "2026-11-25T14:40"];
-    let bodies: Vec<_> = (0..20).map(|i| adhoc_body("ads", counsellor, starts[i % starts.len()], 45)).collect();
+    let bodies: Vec<_> = (0..20).map(|i| adhoc_anyway("ads", counsellor, starts[i % starts.len()], 45)).collect();
     let responses = join_all(bodies.iter().map(|body| app.post_booking(body))).await;
     let created = responses.iter().filter(|r| r.status() == StatusCode::CREATED).count();
     let conflicts = responses.iter().filter(|r| r.status() == StatusCode::CONFLICT).count();
@@ -62,8 +62,9 @@ async fn bookings_racing_a_new_absence_are_either_refused_or_reported_as_affecte
     let slots = app.free_slots("ads", &format!("counsellor={counsellor}&to=2026-12-04&limit=6")).await;
     let mut bodies: Vec<serde_json::Value> =
         slots.iter().map(|s| booking_body(s["slot_id"].as_i64().unwrap())).collect();
-    for hour in ["10:00", "11:00", "12:00", "13:00"] {
-        bodies.push(adhoc_body("ads", counsellor, &format!("2026-11-25T{hour}"), 45));
+    // Tuesday 1 December, within the counselling hours (14–17) but after the six slots.
+    for hour in ["14:00", "14:45", "15:30", "16:15"] {
+        bodies.push(adhoc_body("ads", counsellor, &format!("2026-12-01T{hour}"), 45));
     }
     let absence = serde_json::json!({
         "counsellor_id": counsellor, "from_date": "2026-11-24", "until_date": "2026-12-04", "reason": "krank",

@@ -242,6 +242,14 @@ pub fn adhoc_body(unit: &str, counsellor: i64, starts_at: &str, minutes: i64) ->
     })
 }
 
+/// [`adhoc_body`] with an override reason: booked even outside the counselling hours (the admin
+/// token may override rules).
+pub fn adhoc_anyway(unit: &str, counsellor: i64, starts_at: &str, minutes: i64) -> Value {
+    let mut body = adhoc_body(unit, counsellor, starts_at, minutes);
+    body["override_reason"] = json!("Test: außerhalb der Beratungszeiten");
+    body
+}
+
 /// Asserts a problem document with `status` and `code`; returns it.
 pub async fn assert_problem(response: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(response.status(), status, "status");

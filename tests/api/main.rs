@@ -26,6 +26,7 @@ mod mail_outbox;
 mod mail_reminders;
 mod names;
 mod observe;
+mod overrides;
 mod retention;
 mod schedule;
 mod search;

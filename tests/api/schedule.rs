@@ -38,7 +38,7 @@ async fn local_times_that_do_not_exist_or_exist_twice_are_refused_not_guessed() 
         .await;
         assert_eq!(problem["errors"][0]["field"], "starts_at", "{label}");
     }
-    let explicit = app.post_booking(&adhoc_body("ads", counsellor, "2027-03-30T10:00:00+02:00", 30)).await;
+    let explicit = app.post_booking(&adhoc_body("ads", counsellor, "2027-03-30T14:00:00+02:00", 30)).await;
     assert_eq!(explicit.status(), StatusCode::CREATED, "an instant with offset is unambiguous");
 }
 

@@ -111,7 +111,8 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
 }
 
 /// Books `target` for a citizen called `name` (no email) as the front desk would, bypassing the
-/// browser: another person at another desk, or an appointment entered afterwards (`override_reason`).
+/// browser: another person at another desk, or an appointment entered afterwards by the unit lead
+/// (`override_reason`).
 pub async fn book_as_front_desk(
     app: &UiApp,
     target: terminbuch::services::bookings::Target,
@@ -121,7 +122,9 @@ pub async fn book_as_front_desk(
     use terminbuch::domain::booking::{Channel, Citizen};
     use terminbuch::services::bookings::{self, NewBooking};
     use terminbuch::store::directory as store;
-    let staff = store::find_staff_by_login(&app.db, LOGIN).await.expect("db").expect("staff");
+    // Overriding a rule is for unit leads: an appointment entered afterwards is the lead's.
+    let login = if override_reason.is_some() { LEAD } else { LOGIN };
+    let staff = store::find_staff_by_login(&app.db, login).await.expect("db").expect("staff");
     let actor = store::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let services = ServiceDeps::new();
     let deps = services.book(&app.db);

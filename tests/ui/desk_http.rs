@@ -41,7 +41,7 @@ async fn the_week_view_shows_a_weekend_day_only_when_something_is_booked_then() 
     };
     let before = week("2026-11-23").await;
     assert!(before.contains("id=\"day-2026-11-27\"") && !before.contains("id=\"day-2026-11-28\""), "Monday to Friday");
-    adhoc_at(&app, (2026, 11, 28, 11), "Frau Samstag", None).await;
+    adhoc_at(&app, (2026, 11, 28, 11), "Frau Samstag", Some("Samstagstermin")).await;
     let after = week("2026-11-23").await;
     assert!(after.contains("id=\"day-2026-11-28\"") && after.contains("Frau Samstag"), "the Saturday appointment");
     assert!(!after.contains("id=\"day-2026-11-29\""), "Sunday stays hidden");

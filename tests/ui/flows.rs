@@ -86,6 +86,9 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
     let reference = browser.text_of("#reference").await;
     assert_eq!(reference.len(), 9, "{reference}");
     assert!(script.contains(&reference));
+    assert!(script.contains("beispiel@example.org"), "the address as entered is read back: {script}");
+    assert!(browser.text_of("#rb-mail").await.contains("wird an diese Adresse gesendet"));
+    assert!(browser.text_of("#rb-spelled").await.contains(" wie "), "the Buchungsnummer spelled");
     browser.assert_accessible("read-back, success").await;
 
     // Find it by reference.
@@ -113,11 +116,13 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
     choose_first_radio(&browser, "slot").await;
     browser.tab_to("reschedule-submit").await;
     browser.enter().await;
-    assert!(browser.text_of("#saved").await.contains("Gespeichert"));
-    // The first free slot may be the same time with another counsellor: the history tells.
-    let _ = first_time;
+    assert!(browser.path().await.ends_with("/moved"), "the read-back of the new time");
+    assert_eq!(browser.text_of("#previous").await, first_time, "the previous time beside the new one");
+    browser.assert_accessible("read-back after the move").await;
+    browser.tab_to("open-booking").await;
+    browser.enter().await;
     assert!(browser.source().await.contains("verschoben"), "history shows the move");
-    browser.assert_accessible("booking, saved").await;
+    browser.assert_accessible("booking, moved").await;
 
     // Cancel: first without a reason, then with one.
     browser.tab_to("cancel-submit").await;
@@ -126,6 +131,8 @@ async fn a_phoned_in_appointment_is_booked_found_rescheduled_and_cancelled_by_ke
     browser.assert_accessible("cancel, error").await;
     browser.type_into("reason", "Person hat telefonisch abgesagt").await;
     browser.tab_to("cancel-submit").await;
+    browser.enter().await;
+    browser.tab_to("cancel-confirm").await;
     browser.enter().await;
     assert_eq!(browser.text_of("#status-value").await, "abgesagt");
     browser.assert_accessible("booking, cancelled").await;
@@ -198,20 +205,27 @@ async fn an_appointment_at_another_time_is_booked_by_keyboard_and_a_clash_is_nam
     assert!(browser.text_of("#error-summary").await.contains("Datum"), "the date is asked for");
     browser.assert_accessible("other time, error").await;
 
-    // Wednesday 25 November 2026, 15:00: outside the counselling hours, which is fine ad hoc.
+    // Wednesday 25 November 2026, 15:00: outside the counselling hours, refused at the field.
     browser.set_value("date", "2026-11-25").await;
     browser.set_value("time", "15:00").await;
     browser.type_into("name", "Herr Spät").await;
     browser.assert_accessible("other time, filled").await;
     submit_booking(&browser).await;
+    assert!(browser.text_of("#time-error").await.contains("außerhalb der Beratungszeiten"));
+    browser.assert_accessible("other time, outside the hours").await;
+
+    // Tuesday 1 December 2026, 15:30: within the hours (14–17), though no slot starts then.
+    browser.set_value("date", "2026-12-01").await;
+    browser.set_value("time", "15:30").await;
+    submit_booking(&browser).await;
     assert!(browser.path().await.ends_with("/booked"), "{}", browser.path().await);
     let script = browser.text_of("#readback").await;
-    assert!(script.contains("25. November 2026") && script.contains("15:00 Uhr"), "{script}");
+    assert!(script.contains("1. Dezember 2026") && script.contains("15:30 Uhr"), "{script}");
 
     // The same counsellor at an overlapping time: refused, named at the time field.
     browser.goto(&format!("{}/book/details?unit=ads", app.address)).await;
-    browser.set_value("date", "2026-11-25").await;
-    browser.set_value("time", "15:30").await;
+    browser.set_value("date", "2026-12-01").await;
+    browser.set_value("time", "16:00").await;
     browser.type_into("name", "Frau Gleichzeitig").await;
     submit_booking(&browser).await;
     let time = browser.client.find(Locator::Id("time")).await.expect("time field");

@@ -6,6 +6,8 @@ mod app;
 mod audit_pages;
 mod browser;
 mod citizen_page;
+mod desk_changes;
+mod desk_changes_http;
 mod desk_http;
 mod flows;
 mod http;
@@ -16,3 +18,4 @@ mod privacy;
 #[path = "../api/test_db.rs"]
 #[allow(dead_code)] // the API tests use all of it, these tests only `create`
 mod test_db;
+mod week_glance;

@@ -79,7 +79,8 @@ pub struct CreateBookingRequest {
     pub channel: Channel,
     #[garde(inner(length(chars, max = 500)))]
     pub note: Option<String>,
-    /// Books despite a holiday, closure, absence or past time; recorded.
+    /// Books despite a holiday, closure, absence, past time or (ad hoc) a time outside the unit's
+    /// counselling hours; unit leads and admins only (else 403 `override_not_permitted`); recorded.
     #[garde(inner(length(chars, min = 3, max = 500)))]
     pub override_reason: Option<String>,
 }
@@ -200,7 +201,8 @@ fn choice(tz: Tz, slot_id: Option<i32>, starts_at: Option<&str>, duration_minute
 /// Books an appointment in a slot, or at a freely arranged time.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), request_body = CreateBookingRequest,
     responses((status = 201, body = BookingResponse), (status = 409, body = Problem, description = "slot taken or counsellor busy"),
-        (status = 422, body = Problem), (status = 403, body = Problem)))]
+        (status = 422, body = Problem, description = "invalid input, or a rule refuses the time (`in_the_past`, `public_holiday`, `closure_day`, `unit_closed`, `counsellor_absent`, `outside_hours`)"),
+        (status = 403, body = Problem, description = "not a unit the caller works in (`forbidden`), or an `override_reason` from someone who does not lead the unit (`override_not_permitted`)")))]
 async fn create_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -354,7 +356,9 @@ pub struct RescheduleRequest {
 /// Moves a booking, keeping its reference. Atomic: the old time is freed only if the new one is taken.
 #[utoipa::path(post, path = "/api/v1/bookings/{booking}/reschedule", tag = "bookings", security(("bearer" = [])),
     params(("booking" = String, Path, description = "Booking id or reference")), request_body = RescheduleRequest,
-    responses((status = 200, body = BookingResponse), (status = 409, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = BookingResponse), (status = 409, body = Problem),
+        (status = 422, body = Problem, description = "invalid input, or a rule refuses the time (`in_the_past`, `public_holiday`, `closure_day`, `unit_closed`, `counsellor_absent`, `outside_hours`)"),
+        (status = 403, body = Problem, description = "not a unit the caller works in (`forbidden`), or an `override_reason` from someone who does not lead the unit (`override_not_permitted`)")))]
 async fn reschedule_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,

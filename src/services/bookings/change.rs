@@ -161,6 +161,13 @@ pub async fn move_booking(
     if matches!(target, Target::Slot(id) if id == booking.slot_id) {
         return Err(ServiceError::invalid("slot_id", "the booking is already in this slot"));
     }
+    if override_reason.is_some() {
+        match by {
+            By::Staff(actor) => super::super::booking_rules::ensure_may_override(deps, actor, target).await?,
+            // The citizen's page never overrides a rule.
+            By::Citizen(_) => return Err(ServiceError::Forbidden),
+        }
+    }
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     // Release first so a move to an overlapping time of the same counsellor is possible; if

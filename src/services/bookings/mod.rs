@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::ServiceError;
 use super::access::deny;
 use super::audit::{self, AuditAction, entries};
+use super::booking_rules::{check_within_hours, ensure_may_override};
 use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
@@ -94,7 +95,8 @@ pub struct NewBooking {
     pub citizen: Citizen,
     pub channel: Channel,
     pub note: Option<String>,
-    /// Books despite a holiday, closure, absence or past time; recorded with the booking.
+    /// Books despite a holiday, closure, absence, past time or (ad hoc) a time outside the
+    /// counselling hours; unit leads and admins only. Recorded with the booking.
     pub override_reason: Option<String>,
 }
 
@@ -110,14 +112,18 @@ pub struct BookingDetails {
 /// at most its capacity succeed; the others get `Conflict { code: "slot_taken" }`.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Rule` (holiday, closure, absence, past), `Conflict` (slot taken,
-/// counsellor busy).
+/// `NotFound`, `Forbidden`, `NotPermitted` (an override by someone who does not lead the unit),
+/// `Rule` (holiday, closure, absence, past, ad hoc outside the counselling hours), `Conflict`
+/// (slot taken, counsellor busy).
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
 pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Booking, ServiceError> {
     // A slot's unit is checked inside the transaction, on the row the seat is taken from.
     if let Target::Adhoc { unit_id, counsellor_id, .. } = new.target {
         ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
         authorize(deps, actor, unit_id, "booking.create", &format!("unit:{unit_id}")).await?;
+    }
+    if new.override_reason.is_some() {
+        ensure_may_override(deps, actor, new.target).await?;
     }
     // A reference collision is astronomically rare but possible: try again with a new code.
     let mut attempts = 0;
@@ -228,6 +234,7 @@ async fn take(
             schedule::lock_scope(txn, Scope::Unit(unit_id), None).await?;
             if !overridden {
                 check_bookable(txn, deps.calendar, deps.tz, now, unit_id, counsellor_id, time).await?;
+                check_within_hours(txn, deps.tz, unit_id, time).await?;
             }
             Ok(slots::insert_adhoc(txn, unit_id, counsellor_id, time, now).await?)
         }

@@ -1,0 +1,91 @@
+//! Cancelling at the desk, in two steps: the reason is asked on the booking's page, then a
+//! confirmation page says what will happen (and whether the citizen is told by email) before
+//! anything changes; after the cancellation the booking's page says what happened. No script:
+//! two plain forms, the second with `confirm=1`.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use serde::Deserialize;
+
+use super::auth::FieldError;
+use super::bookings::{booking_page, changed};
+use super::error::WebResult;
+use super::format;
+use super::page::{CsrfForm, Page, Staff};
+use super::readback::EmailPlan;
+use super::views::reference_display;
+use crate::services::bookings;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/bookings/{key}/cancel", post(cancel))
+}
+
+#[derive(Deserialize)]
+struct CancelForm {
+    #[serde(default)]
+    reason: String,
+    /// `1` on the confirmation page's form; without it the confirmation is shown.
+    #[serde(default)]
+    confirm: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/cancel.html")]
+struct ConfirmPage {
+    p: Page,
+    key: String,
+    when: String,
+    citizen: String,
+    reason: String,
+    email: String,
+    plan: EmailPlan,
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<CancelForm>,
+) -> WebResult<Response> {
+    let reason = form.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        let errors = vec![FieldError::new("reason", staff.page.t("err.reason"))];
+        let page = booking_page(&state, staff, &key, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    if form.confirm != "1" {
+        return Ok(confirm_page(&state, staff, &key, reason).await?.into_response());
+    }
+    match bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned()).await {
+        Ok(booking) => {
+            Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", reference_display(&booking.reference)))
+                .into_response())
+        }
+        result => changed(&state, staff, &key, result).await,
+    }
+}
+
+async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -> WebResult<ConfirmPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let booking = bookings::get(deps, &staff.actor, key).await?.booking;
+    Ok(ConfirmPage {
+        key: reference_display(&booking.reference),
+        when: format!(
+            "{}, {}",
+            format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
+            format::time_spoken(booking.starts_at, deps.tz, lang)
+        ),
+        citizen: booking.citizen.name.clone(),
+        reason: reason.to_owned(),
+        email: booking.citizen.email.clone().unwrap_or_default(),
+        plan: EmailPlan::of(&booking.citizen),
+        p: staff.page.titled("cx.title"),
+    })
+}

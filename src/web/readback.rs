@@ -1,0 +1,116 @@
+//! The read-back after booking or moving: what the staff member reads aloud before hanging up
+//! (date, time, counsellor, duration, place, the Buchungsnummer spelled with the spelling
+//! alphabet) and what catches typos: the email address as entered and whether an email goes
+//! out, with a warning when an address was entered without consent.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+
+use super::error::{WebError, WebResult};
+use super::format;
+use super::i18n::Lang;
+use super::page::{Page, Staff};
+use super::views::reference_display;
+use crate::domain::reference::Reference;
+use crate::domain::spelling::SpellingAlphabet;
+use crate::services::bookings::{self, BookingDetails};
+use crate::services::{desk, directory};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/bookings/{key}/booked", get(booked)).route("/bookings/{key}/moved", get(moved))
+}
+
+/// Whether and where the citizen is emailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailPlan {
+    /// An address and consent: the email goes to the address.
+    Sent,
+    /// An address without consent: nothing is sent (the page warns).
+    NoConsent,
+    /// No address.
+    NoAddress,
+}
+
+impl EmailPlan {
+    pub fn of(citizen: &crate::domain::booking::Citizen) -> Self {
+        match (&citizen.email, citizen.email_consent) {
+            (Some(_), true) => Self::Sent,
+            (Some(_), false) => Self::NoConsent,
+            (None, _) => Self::NoAddress,
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/booked.html")]
+struct ReadBackPage {
+    p: Page,
+    reference: String,
+    spelled: String,
+    date: String,
+    time: String,
+    minutes: i64,
+    unit: String,
+    place: String,
+    counsellor: String,
+    email: String,
+    plan: EmailPlan,
+    /// After a move: the appointment's earlier time ("Bisheriger Termin").
+    previous: Option<String>,
+}
+
+async fn booked(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<ReadBackPage> {
+    read_back(&state, staff, &key, false).await
+}
+
+async fn moved(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<ReadBackPage> {
+    read_back(&state, staff, &key, true).await
+}
+
+/// The earlier time of the booking's latest move, from its history.
+fn previous_start(details: &BookingDetails) -> Option<DateTime<Utc>> {
+    let event = details.events.iter().rev().find(|e| e.kind == "rescheduled")?;
+    let detail: serde_json::Value = serde_json::from_str(&event.detail).ok()?;
+    detail["from"]["starts_at"].as_str()?.parse().ok()
+}
+
+async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) -> WebResult<ReadBackPage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let details = bookings::get(deps, &staff.actor, key).await?;
+    let previous = if after_move { previous_start(&details) } else { None };
+    let booking = &details.booking;
+    let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
+    let location = directory::location_of(deps.db, &unit).await?;
+    let counsellor = desk::staff_member(deps, booking.counsellor_id).await?.ok_or(WebError::NotFound)?;
+    let alphabet = match lang {
+        Lang::De => SpellingAlphabet::German,
+        Lang::En => SpellingAlphabet::English,
+    };
+    let spelled = Reference::parse(&booking.reference).map(|r| alphabet.spell(&r)).unwrap_or_default();
+    Ok(ReadBackPage {
+        p: staff.page.titled(if after_move { "rb.moved.title" } else { "done.title" }),
+        reference: reference_display(&booking.reference),
+        spelled,
+        date: format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
+        time: format::time_spoken(booking.starts_at, deps.tz, lang),
+        minutes: (booking.ends_at - booking.starts_at).num_minutes(),
+        unit: unit.name,
+        place: format!("{}, {}, {} {}", location.street, location.floor, location.postal_code, location.city),
+        counsellor: counsellor.display_name,
+        email: booking.citizen.email.clone().unwrap_or_default(),
+        plan: EmailPlan::of(&booking.citizen),
+        previous: previous.map(|at| {
+            format!(
+                "{}, {}",
+                format::date_long(format::local_date(at, deps.tz), lang),
+                format::time_spoken(at, deps.tz, lang)
+            )
+        }),
+    })
+}

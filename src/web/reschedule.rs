@@ -1,0 +1,196 @@
+//! Moving an appointment like booking one: the booking page's finder (counsellor, language,
+//! day, time of day, soonest first) with the booking's counsellor and language preselected, and
+//! "other time" (ad hoc, with an override reason for unit leads); the current appointment shown
+//! beside the choice as "Bisheriger Termin"; after the move, the read-back of the new time.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::adhoc;
+use super::auth::FieldError;
+use super::book::{BookForm, SlotFilter, free_slots};
+use super::error::WebResult;
+use super::format;
+use super::i18n::service_message;
+use super::page::{CsrfForm, Page, Staff};
+use super::views::{Choice, SlotView, language_choices, reference_display};
+use crate::domain::records::Booking;
+use crate::services::bookings::{self, Move};
+use crate::services::{ServiceError, desk, directory};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/bookings/{key}/reschedule", get(show).post(reschedule))
+}
+
+/// How many free slots the move page lists.
+const SHOWN_SLOTS: usize = 8;
+
+/// The finder's filters as asked; a filter that is absent (first arrival) takes the booking's
+/// counsellor and language, one present but empty means "any".
+#[derive(Debug, Default, Deserialize)]
+struct FinderQuery {
+    counsellor: Option<String>,
+    language: Option<String>,
+    #[serde(default)]
+    day: String,
+    #[serde(default)]
+    daypart: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/reschedule.html")]
+struct ReschedulePage {
+    p: Page,
+    key: String,
+    /// The appointment as it stands ("Bisheriger Termin").
+    current: String,
+    current_counsellor: String,
+    counsellors: Vec<Choice>,
+    languages: Vec<Choice>,
+    q: SlotFilter,
+    fid: &'static str,
+    slots: Vec<SlotView>,
+    /// The "other time" form as typed.
+    f: BookForm,
+    may_override: bool,
+    errors: Vec<FieldError>,
+}
+
+impl ReschedulePage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    Query(query): Query<FinderQuery>,
+) -> WebResult<ReschedulePage> {
+    view(&state, staff, &key, query, None, Vec::new()).await
+}
+
+/// The move page for the booking `key`, with the finder's result and the "other time" form.
+async fn view(
+    state: &AppState,
+    staff: Staff,
+    key: &str,
+    query: FinderQuery,
+    form: Option<BookForm>,
+    errors: Vec<FieldError>,
+) -> WebResult<ReschedulePage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let booking = bookings::get(deps, &staff.actor, key).await?.booking;
+    let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
+    let members = desk::unit_staff(deps, &unit).await?;
+    let q = SlotFilter {
+        unit: unit.slug.clone(),
+        counsellor: query.counsellor.unwrap_or_else(|| booking.counsellor_id.to_string()),
+        language: query.language.unwrap_or_else(|| booking.citizen.language.clone()),
+        day: query.day,
+        daypart: query.daypart,
+    };
+    let found = free_slots(state, &unit, &q, SHOWN_SLOTS + 1).await?;
+    let slots = found
+        .iter()
+        .filter(|f| f.slot.id != booking.slot_id)
+        .take(SHOWN_SLOTS)
+        .map(|f| SlotView::new(f, deps.tz, lang))
+        .collect();
+    let f = form.unwrap_or_else(|| other_time_defaults(&booking, deps.tz));
+    Ok(ReschedulePage {
+        key: reference_display(&booking.reference),
+        current: format!(
+            "{}, {}",
+            format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
+            format::time_spoken(booking.starts_at, deps.tz, lang)
+        ),
+        current_counsellor: super::views::counsellor_name(&members, booking.counsellor_id),
+        counsellors: members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect(),
+        languages: language_choices(lang),
+        q,
+        fid: "f-",
+        slots,
+        f,
+        may_override: staff.actor.can_lead(unit.id),
+        errors,
+        p: staff.page.titled("b.reschedule"),
+    })
+}
+
+/// "Other time" starts with the booking's counsellor, day and length.
+fn other_time_defaults(booking: &Booking, tz: chrono_tz::Tz) -> BookForm {
+    BookForm {
+        adhoc: "1".to_owned(),
+        counsellor: booking.counsellor_id.to_string(),
+        date: format::local_date(booking.starts_at, tz).format("%Y-%m-%d").to_string(),
+        duration: (booking.ends_at - booking.starts_at).num_minutes().to_string(),
+        ..BookForm::default()
+    }
+}
+
+async fn reschedule(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(form): CsrfForm<BookForm>,
+) -> WebResult<Response> {
+    let tz = state.book().tz;
+    let mut errors = Vec::new();
+    let (to, override_reason) = if form.adhoc.is_empty() {
+        match form.slot.parse::<i32>() {
+            Ok(id) => (Some(Move::Slot(id)), None),
+            Err(_) => {
+                errors.push(FieldError::new("slots", staff.page.t("err.slot")));
+                (None, None)
+            }
+        }
+    } else {
+        let chosen = adhoc::parse(&form, &staff.page, tz, &mut errors);
+        let reason = adhoc::override_reason(&form, &staff.page, &mut errors);
+        let to = chosen.map(|(counsellor, time)| Move::Adhoc {
+            starts_at: time.starts_at(),
+            duration: Some(time.ends_at() - time.starts_at()),
+            counsellor_id: Some(counsellor),
+        });
+        (to, reason)
+    };
+    let (Some(to), true) = (to, errors.is_empty()) else {
+        let typed = Some(form).filter(|f| !f.adhoc.is_empty());
+        let page = view(&state, staff, &key, FinderQuery::default(), typed, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    match bookings::reschedule(state.book(), &staff.actor, &key, to, override_reason).await {
+        Ok(booking) => {
+            Ok(Redirect::to(&format!("/bookings/{}/moved", reference_display(&booking.reference))).into_response())
+        }
+        Err(
+            err @ (ServiceError::Conflict { .. }
+            | ServiceError::Rule { .. }
+            | ServiceError::Invalid { .. }
+            | ServiceError::NotPermitted { .. }),
+        ) => {
+            let field = if form.adhoc.is_empty() { "slots" } else { "time" };
+            let status = if matches!(err, ServiceError::NotPermitted { .. }) {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::CONFLICT
+            };
+            let message = format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err));
+            let errors = vec![FieldError::new(field, message)];
+            let typed = Some(form).filter(|f| !f.adhoc.is_empty());
+            let page = view(&state, staff, &key, FinderQuery::default(), typed, errors).await?;
+            Ok((status, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}

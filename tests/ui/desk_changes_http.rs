@@ -1,0 +1,125 @@
+//! The desk's safer changes through HTTP: overriding a rule is for unit leads (the front desk is
+//! refused at the field, nothing written), the override reason shows in the booking, cancelling
+//! changes nothing before it is confirmed, and the move page preselects the booking's counsellor.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use terminbuch::domain::access::Role;
+
+use crate::app::{LEAD, LOGIN, UiApp, book_as_front_desk, spawn};
+use crate::lead_http::logged_in;
+
+async fn bookings(app: &UiApp) -> i64 {
+    let sql = "SELECT COUNT(*) AS n FROM bookings";
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql.to_owned()))
+        .await
+        .expect("query")
+        .expect("row");
+    row.try_get::<i64>("", "n").expect("count")
+}
+
+async fn first_counsellor(app: &UiApp) -> i32 {
+    let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
+    terminbuch::store::directory::list_unit_staff(&app.db, unit.id, Some(Role::Counsellor)).await.expect("db")[0].id
+}
+
+/// The ad-hoc booking form for Sunday 29 November 2026, 10:00, with an override reason.
+fn sunday_form(csrf: &str, counsellor: i32) -> Vec<(&'static str, String)> {
+    vec![
+        ("csrf", csrf.to_owned()),
+        ("unit", "ads".into()),
+        ("adhoc", "1".into()),
+        ("counsellor", counsellor.to_string()),
+        ("date", "2026-11-29".into()),
+        ("time", "10:00".into()),
+        ("duration", "60".into()),
+        ("name", "Herr Sonntag".into()),
+        ("language", "de".into()),
+        ("override", "Einziger möglicher Tag".into()),
+    ]
+}
+
+#[tokio::test]
+async fn only_unit_leads_override_a_rule_at_the_desk_and_the_reason_shows_in_the_booking() {
+    let app = spawn().await;
+    let counsellor = first_counsellor(&app).await;
+    let (desk, csrf) = logged_in(&app, LOGIN).await;
+    let details =
+        desk.get(format!("{}/book/details?unit=ads", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(!details.contains("name=\"override\""), "no override field for the front desk");
+    let refused =
+        desk.post(format!("{}/book", app.address)).form(&sunday_form(&csrf, counsellor)).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("id=\"time-error\"") && page.contains("Stellenleitung"), "named at the field");
+    assert_eq!(bookings(&app).await, 0, "nothing written");
+
+    let (lead, csrf) = logged_in(&app, LEAD).await;
+    let details =
+        lead.get(format!("{}/book/details?unit=ads", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(details.contains("name=\"override\""), "the lead may give a reason");
+    let booked = lead.post(format!("{}/book", app.address)).form(&sunday_form(&csrf, counsellor)).send().await.unwrap();
+    assert_eq!(booked.status(), StatusCode::SEE_OTHER);
+    let location = booked.headers()["location"].to_str().unwrap().to_owned();
+    let key = location.trim_start_matches("/bookings/").trim_end_matches("/booked").to_owned();
+    let page = lead.get(format!("{}/bookings/{key}", app.address)).send().await.unwrap().text().await.unwrap();
+    let shown = page.split("id=\"override-reason\">").nth(1).expect("the reason is shown");
+    assert!(shown.starts_with("Einziger möglicher Tag"), "{}", &shown[..60]);
+}
+
+#[tokio::test]
+async fn cancelling_changes_nothing_until_it_is_confirmed() {
+    let app = spawn().await;
+    let counsellor = first_counsellor(&app).await;
+    let start = crate::app::now() + chrono::TimeDelta::hours(30);
+    let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
+    let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
+    let target = terminbuch::services::bookings::Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
+    let booking = book_as_front_desk(&app, target, "Frau Absage", Some("Test")).await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let url = format!("{}/bookings/{}/cancel", app.address, booking.reference);
+    let first = client.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "verhindert")]).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK, "the confirmation page");
+    let page = first.text().await.unwrap();
+    assert!(page.contains("id=\"cancel-confirm\"") && page.contains("keine E-Mail"), "no email: said before");
+    let status = |app: &UiApp| {
+        let id = booking.id;
+        let db = app.db.clone();
+        async move { terminbuch::store::bookings::find(&db, id).await.expect("db").expect("booking").status }
+    };
+    assert_eq!(status(&app).await, terminbuch::domain::booking::BookingStatus::Booked, "not yet cancelled");
+    let confirmed = client
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("reason", "verhindert"), ("confirm", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
+    let location = confirmed.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.ends_with("?cancelled=1"), "{location}");
+    assert_eq!(status(&app).await, terminbuch::domain::booking::BookingStatus::Cancelled);
+    let page = client.get(format!("{}{location}", app.address)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"cancelled\"") && page.contains("NICHT per E-Mail"), "says the citizen is not told");
+}
+
+#[tokio::test]
+async fn the_move_page_preselects_the_booking_s_counsellor_and_language_until_changed() {
+    let app = spawn().await;
+    let counsellor = first_counsellor(&app).await;
+    let start = crate::app::now() + chrono::TimeDelta::hours(30);
+    let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
+    let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
+    let target = terminbuch::services::bookings::Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
+    let booking = book_as_front_desk(&app, target, "Frau Verlegt", Some("Test")).await;
+    let (client, _) = logged_in(&app, LOGIN).await;
+    let url = format!("{}/bookings/{}/reschedule", app.address, booking.reference);
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("<option value=\"{counsellor}\" selected>")), "the same counsellor");
+    assert!(page.contains("<option value=\"de\" selected>"), "the same language");
+    assert!(page.contains("Bisheriger Termin") && !page.contains("Gewählter Termin"));
+    let any = client.get(format!("{url}?counsellor=&language=")).send().await.unwrap().text().await.unwrap();
+    let finder = any.split("id=\"f-counsellor\"").nth(1).expect("the finder").split("</select>").next().unwrap();
+    assert!(!finder.contains(" selected>"), "\"any\" once chosen: {finder}");
+}
