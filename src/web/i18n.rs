@@ -53,7 +53,6 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts_privacy::TEXTS,
         super::texts_citizen::TEXTS,
         super::texts_desk2::TEXTS,
-        super::texts_harden::TEXTS,
     ]
     .into_iter()
     .flatten()
