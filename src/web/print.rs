@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::citizen::texts::{self, Texts};
 use super::error::{WebError, WebResult};
 use super::page::{CsrfForm, Staff};
-use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::messages::AppointmentMail;
 use crate::services::citizen_link;
 use crate::state::AppState;
 
@@ -55,23 +55,7 @@ async fn print(
     CsrfForm(_form): CsrfForm<PrintForm>,
 ) -> WebResult<Response> {
     let (opened, token) = citizen_link::printable(state.book(), &staff.actor, &key).await?;
-    let booking = &opened.booking;
-    let tx = texts::for_language(&booking.citizen.language);
-    let facts = MailFacts {
-        citizen_name: &booking.citizen.name,
-        starts_at: booking.starts_at,
-        ends_at: booking.ends_at,
-        unit: &opened.unit,
-        location: opened.location.as_ref(),
-        counsellor_name: opened.counsellor_name.as_deref(),
-        reference: &booking.reference,
-        interpreter_language: booking.citizen.interpreter_language.as_deref(),
-    };
-    let mail = AppointmentMail::new(&facts, tx.lang, state.settings.time_zone);
-    let title = match &mail.subject_unit {
-        Some(unit) => format!("{}: {unit}", tx.t("heading")),
-        None => tx.t("neutral_title").to_owned(),
-    };
+    let (tx, mail, title) = texts::appointment(&opened, state.settings.time_zone);
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let base = match state.settings.link_base(host) {
         base if base.is_empty() => state.base_url.trim_end_matches('/').to_owned(),

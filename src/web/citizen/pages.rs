@@ -17,7 +17,7 @@ use crate::domain::booking::BookingStatus;
 use crate::domain::citizen_link::Offer;
 use crate::http::client_ip::ClientIp;
 use crate::mail::dates;
-use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::messages::AppointmentMail;
 use crate::services::ServiceError;
 use crate::services::citizen_link::{self as link, EntryDeps, Opened};
 use crate::state::AppState;
@@ -62,22 +62,7 @@ type PageResult = Result<Response, WebError>;
 
 fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step: &'static str) -> CitizenPage {
     let booking = &opened.booking;
-    let tx = texts::for_language(&booking.citizen.language);
-    let facts = MailFacts {
-        citizen_name: &booking.citizen.name,
-        starts_at: booking.starts_at,
-        ends_at: booking.ends_at,
-        unit: &opened.unit,
-        location: opened.location.as_ref(),
-        counsellor_name: opened.counsellor_name.as_deref(),
-        reference: &booking.reference,
-        interpreter_language: booking.citizen.interpreter_language.as_deref(),
-    };
-    let mail = AppointmentMail::new(&facts, tx.lang, state.settings.time_zone);
-    let title = match &mail.subject_unit {
-        Some(unit) => format!("{}: {unit}", tx.t("heading")),
-        None => tx.t("neutral_title").to_owned(),
-    };
+    let (tx, mail, title) = texts::appointment(opened, state.settings.time_zone);
     let (status, status_class) = match booking.status {
         BookingStatus::Booked if booking.starts_at > state.clock.now() => ("status.booked", "booked"),
         BookingStatus::Cancelled => ("status.cancelled", "cancelled"),

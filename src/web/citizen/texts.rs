@@ -1,8 +1,12 @@
 //! The citizen page's texts: one JSON file per language (`templates/citizen/<lang>.json`, embedded
 //! at build time), German the fallback; a test checks every language has every German key.
 
+use chrono_tz::Tz;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
+
+use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::services::citizen_link::Opened;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/citizen_texts.rs"));
@@ -61,6 +65,30 @@ static ALL: LazyLock<Vec<Texts>> = LazyLock::new(|| {
 /// The texts for a booking's language (German when there are none).
 pub fn for_language(lang: &str) -> &'static Texts {
     ALL.iter().find(|t| t.lang == lang).unwrap_or(&GERMAN)
+}
+
+/// A booking opened by its link as the citizen reads it (their page and the printed confirmation):
+/// the texts of its language, the facts spelled out as in its emails, and the title, neutral for
+/// confidential units exactly as their emails are.
+pub fn appointment(opened: &Opened, tz: Tz) -> (&'static Texts, AppointmentMail, String) {
+    let booking = &opened.booking;
+    let tx = for_language(&booking.citizen.language);
+    let facts = MailFacts {
+        citizen_name: &booking.citizen.name,
+        starts_at: booking.starts_at,
+        ends_at: booking.ends_at,
+        unit: &opened.unit,
+        location: opened.location.as_ref(),
+        counsellor_name: opened.counsellor_name.as_deref(),
+        reference: &booking.reference,
+        interpreter_language: booking.citizen.interpreter_language.as_deref(),
+    };
+    let mail = AppointmentMail::new(&facts, tx.lang, tz);
+    let title = match &mail.subject_unit {
+        Some(unit) => format!("{}: {unit}", tx.t("heading")),
+        None => tx.t("neutral_title").to_owned(),
+    };
+    (tx, mail, title)
 }
 
 #[cfg(test)]
