@@ -5,6 +5,7 @@
 pub mod access;
 pub mod accounts;
 pub mod audit;
+pub mod blocking;
 pub mod booking;
 pub mod callback;
 pub mod citizen_link;

@@ -4,11 +4,11 @@ use chrono::{NaiveDate, Timelike};
 
 use super::ServiceError;
 use super::bookings::Book;
+use crate::domain::blocking::{Wanted, closed_day, first_blocking};
 use crate::domain::records::{Slot, StaffMember, Unit};
-use crate::domain::time::{day_bounds, local_date};
+use crate::domain::time::day_bounds;
 use crate::services::directory;
-use crate::store::schedule;
-use crate::store::schedule::{Blocked, BlockedBy, FreePage};
+use crate::store::blocking::{self, FreePage, PageQuery};
 
 /// Largest number of slots one search returns.
 pub const MAX_LIMIT: u32 = 500;
@@ -95,21 +95,29 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     let mut found = Vec::with_capacity(limit);
     let mut after = None;
     loop {
-        let FreePage { candidates: page, blocked } =
-            schedule::free_page(deps.db, unit.id, &ids, window_from, window_to, after, page_size).await?;
-        let Some(last) = page.last() else { break };
-        let blocks = |slot: &Slot, b: &Blocked| {
-            b.starts_at < slot.ends_at
-                && slot.starts_at < b.ends_at
-                && b.staff_id.is_none_or(|staff| staff == slot.counsellor_id)
-                && b.by != BlockedBy::Booking(slot.id)
+        let page_query = PageQuery {
+            unit_id: unit.id,
+            counsellor_ids: &ids,
+            from: window_from,
+            to: window_to,
+            after,
+            page: page_size,
         };
+        let FreePage { candidates: page, blocks } = blocking::free_page(deps.db, page_query).await?;
+        let Some(last) = page.last() else { break };
         for slot in &page {
             let in_hours =
                 query.daypart.is_none_or(|part| part.contains(slot.starts_at.with_timezone(&deps.tz).hour()));
+            let wanted = Wanted {
+                unit_id: unit.id,
+                counsellor_id: slot.counsellor_id,
+                slot_id: Some(slot.id),
+                starts_at: slot.starts_at,
+                ends_at: slot.ends_at,
+            };
             let free = in_hours
-                && !deps.calendar.is_closed(local_date(slot.starts_at, deps.tz))
-                && !blocked.iter().any(|b| blocks(slot, b));
+                && closed_day(deps.calendar, deps.tz, slot.starts_at, slot.ends_at).is_none()
+                && first_blocking(&blocks, &wanted).is_none();
             if free && let Some(counsellor) = counsellors.iter().find(|c| c.id == slot.counsellor_id) {
                 found.push(FreeSlot { slot: slot.clone(), counsellor: (*counsellor).clone() });
                 if found.len() == limit {

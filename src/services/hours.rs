@@ -9,6 +9,7 @@ use super::audit::{self, AuditAction, entries};
 use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
+use crate::domain::blocking::{Block, BlockedBy, Wanted};
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
@@ -161,7 +162,7 @@ pub async fn add_absence(
     let entry = entries::schedule_changed(actor, AuditAction::AbsenceAdded, unit.id, format!("absence:{}", absence.id));
     audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": staff_id }))).await?;
     txn.commit().await?;
-    let affected = active_bookings(deps, unit.id, Some(staff_id), starts_at, ends_at).await?;
+    let affected = active_bookings(deps, unit.id, Block::from(&absence)).await?;
     affected_shown(deps, actor, unit, &affected).await?;
     Ok((absence, affected))
 }
@@ -227,7 +228,7 @@ pub async fn add_closure(
     let entry = entries::schedule_changed(actor, AuditAction::ClosureAdded, unit.id, format!("closure:{}", closure.id));
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
-    let affected = active_bookings(deps, unit.id, None, starts_at, ends_at).await?;
+    let affected = active_bookings(deps, unit.id, Block::from(&closure)).await?;
     affected_shown(deps, actor, unit, &affected).await?;
     Ok((closure, affected))
 }
@@ -340,22 +341,21 @@ pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> R
     Ok(())
 }
 
-pub(crate) async fn active_bookings(
-    deps: Book<'_>,
-    unit_id: i32,
-    counsellor_id: Option<i32>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Booking>, ServiceError> {
+/// The booked appointments of the unit that `block` (a new absence or closure) strands.
+pub(crate) async fn active_bookings(deps: Book<'_>, unit_id: i32, block: Block) -> Result<Vec<Booking>, ServiceError> {
+    let counsellor_id = match block.by {
+        BlockedBy::Absence { staff_id } => Some(staff_id),
+        BlockedBy::Closure { .. } | BlockedBy::Booking { .. } => None,
+    };
     let filter = BookingFilter {
         unit_ids: vec![unit_id],
         counsellor_id,
-        from: Some(from - store::slots::MAX_SLOT_LENGTH),
-        to: Some(to),
+        from: Some(block.starts_at - store::slots::MAX_SLOT_LENGTH),
+        to: Some(block.ends_at),
         status: Some(crate::domain::booking::BookingStatus::Booked),
         search: None,
         limit: 1000,
     };
     let found = bookings::list(deps.db, &filter).await?;
-    Ok(found.into_iter().filter(|b| b.starts_at < to && b.ends_at > from).collect())
+    Ok(found.into_iter().filter(|b| block.blocks(&Wanted::of_booking(b))).collect())
 }

@@ -9,6 +9,7 @@ use super::ServiceError;
 use super::bookings::Book;
 use super::hours::{active_bookings, affected_shown, check_range, lead, validate_rule};
 use crate::domain::access::Actor;
+use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::booking::BookingStatus;
 use crate::domain::records::{Booking, Unit};
 use crate::domain::records::{BookingFilter, RuleFields};
@@ -90,7 +91,11 @@ pub async fn affected_by_period(
 ) -> Result<Vec<Booking>, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     check_range(from, to)?;
-    let affected = active_bookings(deps, unit.id, counsellor_id, from, to).await?;
+    let by = match counsellor_id {
+        Some(staff_id) => BlockedBy::Absence { staff_id },
+        None => BlockedBy::Closure { unit_id: Some(unit.id) },
+    };
+    let affected = active_bookings(deps, unit.id, Block { by, starts_at: from, ends_at: to }).await?;
     affected_shown(deps, actor, unit, &affected).await?;
     Ok(affected)
 }

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
+use crate::domain::blocking::closed_day;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
 use crate::domain::records::HoursRule;
 use crate::domain::schedule::WeeklyRule;
@@ -168,22 +169,15 @@ pub fn check_calendar(
     if time.starts_at() < now {
         return Err(ServiceError::rule("in_the_past", "the time lies in the past"));
     }
-    let mut day = local_date(time.starts_at(), tz);
-    let last_day = local_date(time.ends_at() - TimeDelta::seconds(1), tz);
-    while day <= last_day {
-        match calendar.closed_reason(day) {
-            Some(ClosedDay::PublicHoliday(name)) => {
-                return Err(ServiceError::rule("public_holiday", format!("{day} is a public holiday ({name})")));
-            }
-            Some(ClosedDay::ExtraClosureDay) => {
-                return Err(ServiceError::rule("closure_day", format!("{day} is a closure day")));
-            }
-            None => {}
+    match closed_day(calendar, tz, time.starts_at(), time.ends_at()) {
+        Some((day, ClosedDay::PublicHoliday(name))) => {
+            Err(ServiceError::rule("public_holiday", format!("{day} is a public holiday ({name})")))
         }
-        let Some(next) = day.succ_opt() else { break };
-        day = next;
+        Some((day, ClosedDay::ExtraClosureDay)) => {
+            Err(ServiceError::rule("closure_day", format!("{day} is a closure day")))
+        }
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The part of [`check_bookable`] in the database: no closure of the unit or the department and
@@ -197,7 +191,7 @@ pub async fn check_unblocked<C: ConnectionTrait>(
     counsellor_id: i32,
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
-    let blocking = schedule::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;
+    let blocking = store::blocking::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;
     if let Some(reason) = blocking.closure {
         return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {reason}")));
     }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use super::ServiceError;
 use super::bookings::{Book, authorize};
 use crate::domain::access::Actor;
+use crate::domain::blocking::{Block, Wanted};
 use crate::domain::holidays::ClosedDay;
 use crate::domain::records::{Absence, Booking, Closure, Unit};
 use crate::domain::time::day_bounds;
@@ -30,12 +31,11 @@ impl DayBlocks {
         if booking.status != crate::domain::booking::BookingStatus::Booked {
             return None;
         }
-        let overlaps = |from, to| booking.starts_at < to && from < booking.ends_at;
-        if self.closures.iter().any(|c| overlaps(c.starts_at, c.ends_at)) {
+        let wanted = Wanted::of_booking(booking);
+        if self.closures.iter().any(|c| Block::from(c).blocks(&wanted)) {
             return Some(Stranded::Closure);
         }
-        let absent = |a: &&Absence| a.staff_id == booking.counsellor_id && overlaps(a.starts_at, a.ends_at);
-        self.absences.iter().find(absent).map(|_| Stranded::Absence)
+        self.absences.iter().any(|a| Block::from(a).blocks(&wanted)).then_some(Stranded::Absence)
     }
 }
 

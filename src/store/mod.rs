@@ -1,6 +1,7 @@
 //! sea-orm queries and row ↔ record conversion; the only user of the `entity` crate.
 
 pub mod audit;
+pub mod blocking;
 pub mod booking_search;
 pub mod bookings;
 pub mod calendar_feeds;

@@ -1,15 +1,14 @@
 //! Counselling hours (weekly rules), absences and closures.
 
 use chrono::{DateTime, Utc};
-use entity::slot::SlotKind;
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, Statement,
 };
 
 use super::StoreError;
-use crate::domain::records::{Absence, Closure, HoursRule, Slot};
+use crate::domain::records::{Absence, Closure, HoursRule};
 
 pub use crate::domain::records::RuleFields;
 
@@ -97,137 +96,6 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
     Ok(rows.into_iter().map(absence_record).collect())
 }
 
-/// Why a counsellor cannot take a slot at some time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockedBy {
-    /// Another booked slot of the counsellor (its id).
-    Booking(i32),
-    Absence,
-    /// A closure of the unit or the whole department: it blocks every counsellor.
-    Closure,
-}
-
-/// One interval in which `staff_id` (or with `None` everyone) is not free.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Blocked {
-    pub by: BlockedBy,
-    pub staff_id: Option<i32>,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
-}
-
-/// One page of the free-slot search, in one query: up to `page` regular slots of the counsellors
-/// with a free seat starting in `[from, to)` after `after`, soonest first; and everything that
-/// may block them: the counsellors' booked slots, their absences and the closures of the unit
-/// and the department overlapping the page. The caller checks each candidate against the blocks.
-///
-/// # Errors
-/// Database failures.
-pub async fn free_page<C: ConnectionTrait>(
-    db: &C,
-    unit_id: i32,
-    counsellor_ids: &[i32],
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    after: Option<(DateTime<Utc>, i32)>,
-    page: u64,
-) -> Result<FreePage, StoreError> {
-    let backend = db.get_database_backend();
-    let mut values: Vec<sea_orm::Value> = Vec::new();
-    let mut param = |value: sea_orm::Value| {
-        values.push(value);
-        if backend == DbBackend::Postgres { format!("${}", values.len()) } else { "?".to_owned() }
-    };
-    let ids = |param: &mut dyn FnMut(sea_orm::Value) -> String| {
-        counsellor_ids.iter().map(|id| param((*id).into())).collect::<Vec<_>>().join(", ")
-    };
-    // Every candidate starts at or after `lower`, so whatever overlaps one ends after it; and no
-    // slot is longer than MAX_SLOT_LENGTH, which lets the index narrow the scan of booked slots.
-    let lower = after.map_or(from, |(starts_at, _)| starts_at);
-    let mut candidates = format!(
-        "SELECT id, counsellor_id, rule_id, starts_at, ends_at, capacity, booked_count FROM slots \
-         WHERE unit_id = {} AND kind = {} AND counsellor_id IN ({}) AND starts_at >= {} AND starts_at < {} \
-         AND booked_count < capacity",
-        param(unit_id.into()),
-        param(SlotKind::Regular.to_value().into()),
-        ids(&mut param),
-        param(from.into()),
-        param(to.into()),
-    );
-    if let Some((starts_at, id)) = after {
-        candidates += &format!(
-            " AND (starts_at > {} OR (starts_at = {} AND id > {}))",
-            param(starts_at.into()),
-            param(starts_at.into()),
-            param(id.into())
-        );
-    }
-    candidates += &format!(" ORDER BY starts_at, id LIMIT {}", param(i64::try_from(page).unwrap_or(i64::MAX).into()));
-    let upper = "(SELECT MAX(ends_at) FROM page)";
-    let busy = format!(
-        "SELECT 1, id, counsellor_id, starts_at, ends_at, NULL, NULL, NULL FROM slots \
-         WHERE counsellor_id IN ({}) AND booked_count > 0 AND starts_at >= {} AND starts_at < {upper} AND ends_at > {}",
-        ids(&mut param),
-        param((lower - super::slots::MAX_SLOT_LENGTH).into()),
-        param(lower.into()),
-    );
-    let absent = format!(
-        "SELECT 2, NULL, staff_id, starts_at, ends_at, NULL, NULL, NULL FROM absences \
-         WHERE staff_id IN ({}) AND starts_at < {upper} AND ends_at > {}",
-        ids(&mut param),
-        param(lower.into()),
-    );
-    let closed = format!(
-        "SELECT 3, NULL, NULL, starts_at, ends_at, NULL, NULL, NULL FROM closures \
-         WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {upper} AND ends_at > {}",
-        param(unit_id.into()),
-        param(lower.into()),
-    );
-    let sql = format!(
-        "WITH page AS ({candidates}) \
-         SELECT 0 AS kind, id, counsellor_id AS staff_id, starts_at, ends_at, rule_id, capacity, booked_count \
-         FROM page UNION ALL {busy} UNION ALL {absent} UNION ALL {closed}"
-    );
-    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let mut result = FreePage::default();
-    for row in &rows {
-        let kind = row.try_get::<i32>("", "kind")?;
-        let starts_at = row.try_get("", "starts_at")?;
-        let ends_at = row.try_get("", "ends_at")?;
-        if kind == 0 {
-            result.candidates.push(Slot {
-                id: row.try_get("", "id")?,
-                unit_id,
-                counsellor_id: row.try_get("", "staff_id")?,
-                rule_id: row.try_get("", "rule_id")?,
-                adhoc: false,
-                starts_at,
-                ends_at,
-                capacity: row.try_get("", "capacity")?,
-                booked_count: row.try_get("", "booked_count")?,
-            });
-            continue;
-        }
-        let by = match kind {
-            1 => BlockedBy::Booking(row.try_get("", "id")?),
-            2 => BlockedBy::Absence,
-            _ => BlockedBy::Closure,
-        };
-        result.blocked.push(Blocked { by, staff_id: row.try_get("", "staff_id")?, starts_at, ends_at });
-    }
-    // UNION ALL keeps no order: the page is sorted here.
-    result.candidates.sort_by_key(|slot| (slot.starts_at, slot.id));
-    Ok(result)
-}
-
-/// The candidates of a free-slot page and what may block them.
-#[derive(Debug, Default)]
-pub struct FreePage {
-    /// Soonest first.
-    pub candidates: Vec<Slot>,
-    pub blocked: Vec<Blocked>,
-}
-
 /// What a schedule lock covers: a counsellor's time (absences) or a unit's (closures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -287,45 +155,6 @@ pub async fn lock_unit_slots<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result
     db.execute_raw(Statement::from_sql_and_values(backend, "SELECT pg_advisory_xact_lock(3, $1)", [unit_id.into()]))
         .await?;
     Ok(())
-}
-
-/// What keeps a counsellor of a unit from taking an appointment in a time span.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blocking {
-    /// Reason of the first closure of the unit or department overlapping the span.
-    pub closure: Option<String>,
-    /// The counsellor has an absence overlapping the span.
-    pub absent: bool,
-}
-
-/// Closures and absences overlapping `[from, to)` in one round trip (checked on every booking).
-///
-/// # Errors
-/// Database failures.
-pub async fn blocking<C: ConnectionTrait>(
-    db: &C,
-    unit_id: i32,
-    counsellor_id: i32,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Blocking, StoreError> {
-    let backend = db.get_database_backend();
-    let p = |n: usize| if backend == DbBackend::Postgres { format!("${n}") } else { "?".to_owned() };
-    let sql = format!(
-        "SELECT (SELECT reason FROM closures WHERE (unit_id = {} OR unit_id IS NULL) AND starts_at < {} \
-           AND ends_at > {} ORDER BY starts_at LIMIT 1) AS closure, \
-         (SELECT COUNT(*) FROM absences WHERE staff_id = {} AND starts_at < {} AND ends_at > {}) AS absences",
-        p(1),
-        p(2),
-        p(3),
-        p(4),
-        p(5),
-        p(6)
-    );
-    let values = [unit_id.into(), to.into(), from.into(), counsellor_id.into(), to.into(), from.into()];
-    let row = db.query_one_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
-    let Some(row) = row else { return Ok(Blocking { closure: None, absent: false }) };
-    Ok(Blocking { closure: row.try_get("", "closure")?, absent: row.try_get::<i64>("", "absences")? > 0 })
 }
 
 /// # Errors

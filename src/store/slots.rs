@@ -2,8 +2,7 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::slot::{self, SlotKind};
-use entity::{absence, closure};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
@@ -167,30 +166,7 @@ pub async fn take_regular_seat<C: ConnectionTrait>(
         .filter(slot::Column::Kind.eq(SlotKind::Regular))
         .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)));
     if unblocked_checked {
-        let (starts, ends) =
-            (Expr::col((slot::Entity, slot::Column::StartsAt)), Expr::col((slot::Entity, slot::Column::EndsAt)));
-        let closed = Query::select()
-            .expr(Expr::val(1))
-            .from(closure::Entity)
-            .and_where(
-                Expr::col((closure::Entity, closure::Column::UnitId))
-                    .eq(Expr::col((slot::Entity, slot::Column::UnitId)))
-                    .or(Expr::col((closure::Entity, closure::Column::UnitId)).is_null()),
-            )
-            .and_where(Expr::col((closure::Entity, closure::Column::StartsAt)).lt(ends.clone()))
-            .and_where(Expr::col((closure::Entity, closure::Column::EndsAt)).gt(starts.clone()))
-            .to_owned();
-        let absent = Query::select()
-            .expr(Expr::val(1))
-            .from(absence::Entity)
-            .and_where(
-                Expr::col((absence::Entity, absence::Column::StaffId))
-                    .eq(Expr::col((slot::Entity, slot::Column::CounsellorId))),
-            )
-            .and_where(Expr::col((absence::Entity, absence::Column::StartsAt)).lt(ends))
-            .and_where(Expr::col((absence::Entity, absence::Column::EndsAt)).gt(starts))
-            .to_owned();
-        update = update.filter(Expr::exists(closed).not()).filter(Expr::exists(absent).not());
+        update = update.filter(Expr::cust(super::blocking::slot_unblocked()));
     }
     let rows = update.exec_with_returning(db).await?;
     Ok(rows.into_iter().next().map(|row| TakenSeat { slot: slot_record(row), unblocked_checked }))

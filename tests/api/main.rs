@@ -9,6 +9,7 @@ mod audit;
 mod audit_api;
 mod audit_database;
 mod backup;
+mod blocking_rule;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
