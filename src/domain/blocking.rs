@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 
 use super::holidays::{ClosedDay, HolidayCalendar};
 use super::records::{Absence, Booking, Closure};
-use super::time::local_date;
+use super::time::{local_date, overlapping};
 
 /// Something that keeps counsellors from appointments in `[starts_at, ends_at)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,12 +49,6 @@ pub struct Wanted {
     pub slot_id: Option<i32>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
-}
-
-/// Whether `[a_from, a_to)` and `[b_from, b_to)` share an instant.
-#[must_use]
-pub fn overlapping(a_from: DateTime<Utc>, a_to: DateTime<Utc>, b_from: DateTime<Utc>, b_to: DateTime<Utc>) -> bool {
-    a_from < b_to && b_from < a_to
 }
 
 impl Block {

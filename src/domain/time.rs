@@ -66,7 +66,7 @@ impl TimeSlot {
     /// Slots that merely touch (one ends when the other starts) do not overlap.
     #[must_use]
     pub fn overlaps(&self, other: &Self) -> bool {
-        self.starts_at < other.ends_at && other.starts_at < self.ends_at
+        overlapping(self.starts_at, self.ends_at, other.starts_at, other.ends_at)
     }
 
     /// Whether `instant` lies within `[starts_at, ends_at)`.
@@ -74,6 +74,12 @@ impl TimeSlot {
     pub fn contains(&self, instant: DateTime<Utc>) -> bool {
         self.starts_at <= instant && instant < self.ends_at
     }
+}
+
+/// Whether the half-open intervals `[a_from, a_to)` and `[b_from, b_to)` share an instant.
+#[must_use]
+pub fn overlapping(a_from: DateTime<Utc>, a_to: DateTime<Utc>, b_from: DateTime<Utc>, b_to: DateTime<Utc>) -> bool {
+    a_from < b_to && b_from < a_to
 }
 
 /// Converts a local wall-clock time in `tz` to UTC.

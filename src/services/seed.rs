@@ -2,12 +2,13 @@
 //! plausible counselling hours. Idempotent: running it again adds only what is missing.
 //! Phone numbers are in the city's format but fictional; no real person's name is used.
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use sea_orm::ConnectionTrait;
 
 use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Role;
+use crate::domain::records::{Location, StaffMember};
 use crate::store::directory::{self, NewLocation, NewStaff, NewUnit};
 use crate::store::schedule::{self, RuleFields};
 
@@ -133,28 +134,13 @@ pub struct Seeded {
 pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDate) -> Result<Seeded, ServiceError> {
     let now = clock.now();
     let mut seeded = Seeded::default();
-    let location =
-        match directory::find_location_by_name(db, LOCATION_NAME).await? {
-            Some(location) => location,
-            None => directory::insert_location(
-                db,
-                NewLocation {
-                    name: LOCATION_NAME,
-                    street: "Hamburger Allee 25",
-                    postal_code: "30161",
-                    city: "Hannover",
-                    floor: "11. Stock",
-                    accessibility_notes: "Aufzug vorhanden; Zugang über den Haupteingang (Demo-Angabe, bitte prüfen).",
-                },
-            )
-            .await?,
-        };
+    let location = demo_location(db).await?;
     for demo in UNITS {
-        let languages: Vec<String> = demo.languages.iter().map(|l| (*l).to_owned()).collect();
         let unit = match directory::find_unit(db, demo.slug).await? {
             Some(unit) => unit,
             None => {
                 seeded.units += 1;
+                let languages: Vec<String> = demo.languages.iter().map(|l| (*l).to_owned()).collect();
                 let new = NewUnit {
                     slug: demo.slug,
                     name: demo.name,
@@ -172,22 +158,7 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
         };
         let has_rules = !schedule::list_rules(db, unit.id).await?.is_empty();
         for (login, name, langs) in demo.counsellors {
-            let member = match directory::find_staff_by_login(db, login).await? {
-                Some(member) => member,
-                None => {
-                    seeded.staff += 1;
-                    let langs: Vec<String> = langs.iter().map(|l| (*l).to_owned()).collect();
-                    let new = NewStaff {
-                        login,
-                        display_name: name,
-                        email: None,
-                        languages: &langs,
-                        is_admin: false,
-                        password_hash: None,
-                    };
-                    directory::insert_staff(db, new, now).await?
-                }
-            };
+            let member = demo_counsellor(db, login, name, langs, now, &mut seeded).await?;
             directory::add_membership(db, member.id, unit.id, Role::Counsellor).await?;
             if has_rules {
                 continue;
@@ -211,6 +182,41 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
         }
     }
     Ok(seeded)
+}
+
+/// The department's address (Hamburger Allee 25, 11th floor), added once.
+async fn demo_location<C: ConnectionTrait>(db: &C) -> Result<Location, ServiceError> {
+    if let Some(location) = directory::find_location_by_name(db, LOCATION_NAME).await? {
+        return Ok(location);
+    }
+    let new = NewLocation {
+        name: LOCATION_NAME,
+        street: "Hamburger Allee 25",
+        postal_code: "30161",
+        city: "Hannover",
+        floor: "11. Stock",
+        accessibility_notes: "Aufzug vorhanden; Zugang über den Haupteingang (Demo-Angabe, bitte prüfen).",
+    };
+    Ok(directory::insert_location(db, new).await?)
+}
+
+/// A demo counsellor by login, added when missing.
+async fn demo_counsellor<C: ConnectionTrait>(
+    db: &C,
+    login: &str,
+    name: &str,
+    langs: &[&str],
+    now: DateTime<Utc>,
+    seeded: &mut Seeded,
+) -> Result<StaffMember, ServiceError> {
+    if let Some(member) = directory::find_staff_by_login(db, login).await? {
+        return Ok(member);
+    }
+    seeded.staff += 1;
+    let langs: Vec<String> = langs.iter().map(|l| (*l).to_owned()).collect();
+    let new =
+        NewStaff { login, display_name: name, email: None, languages: &langs, is_admin: false, password_hash: None };
+    Ok(directory::insert_staff(db, new, now).await?)
 }
 
 fn demo_time(hh_mm: &str) -> NaiveTime {

@@ -15,7 +15,7 @@ use crate::domain::records::Slot;
 ///
 /// SQLite binds `?` in the order of the text: every fragment here names its arguments in the
 /// order of its parameters, so that a caller adds the parameters in that order.
-fn overlapping(from: &str, to: &str) -> String {
+pub(super) fn overlapping(from: &str, to: &str) -> String {
     format!("ends_at > {from} AND starts_at < {to}")
 }
 

@@ -133,8 +133,9 @@ pub async fn lock_scope<C: ConnectionTrait>(
     ))
     .await?;
     if let Some((from, to)) = slots_in {
-        let sql = format!("SELECT id FROM slots WHERE {column} = $1 AND starts_at < $2 AND ends_at > $3 FOR UPDATE");
-        db.query_all_raw(Statement::from_sql_and_values(backend, sql, [id.into(), to.into(), from.into()])).await?;
+        let covered = super::blocking::overlapping("$2", "$3");
+        let sql = format!("SELECT id FROM slots WHERE {column} = $1 AND {covered} FOR UPDATE");
+        db.query_all_raw(Statement::from_sql_and_values(backend, sql, [id.into(), from.into(), to.into()])).await?;
     }
     Ok(())
 }

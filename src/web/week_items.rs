@@ -3,6 +3,7 @@
 //! flagged, and the public holiday or closure day named.
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 use super::format;
 use super::i18n::Lang;
@@ -12,7 +13,7 @@ use crate::domain::records::{Booking, StaffMember, Unit};
 use crate::services::ServiceError;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::Book;
-use crate::services::week_view::{self, Stranded};
+use crate::services::week_view::{self, DayBlocks, Stranded};
 
 /// What an entry of a day column is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,27 +73,7 @@ pub async fn column(
         let time = if whole_day { String::new() } else { span(from.max(day_start), to.min(day_end)) };
         (from.max(day_start), hour, time)
     };
-    let mut items: Vec<WeekItem> = bookings
-        .iter()
-        .map(|b| {
-            let row = BookingRow::new(b, members, deps.tz, lang);
-            WeekItem {
-                kind: ItemKind::Booking,
-                id: String::new(),
-                starts: b.starts_at,
-                hour: Some(local_hour(b.starts_at, deps.tz)),
-                time: row.time,
-                label: row.citizen,
-                detail: format!("{} · {}", row.counsellor, lang.t(row.status_key)),
-                href: format!("/bookings/{}", row.reference),
-                inactive: !row.active,
-                stranded_key: blocks.strands(b).map(|why| match why {
-                    Stranded::Closure => "wk.stranded.closure",
-                    Stranded::Absence => "wk.stranded.absence",
-                }),
-            }
-        })
-        .collect();
+    let mut items: Vec<WeekItem> = bookings.iter().map(|b| booking_item(b, members, &blocks, deps.tz, lang)).collect();
     if !blocks.closed {
         let query =
             FreeSlotQuery { from: day, to: day, counsellor_id: counsellor, language: None, daypart: None, limit: 50 };
@@ -135,6 +116,26 @@ pub async fn column(
         closed: blocks.closed,
         items,
     })
+}
+
+/// A booking's entry: citizen, counsellor and status, marked when an absence or closure strands it.
+fn booking_item(b: &Booking, members: &[StaffMember], blocks: &DayBlocks, tz: Tz, lang: Lang) -> WeekItem {
+    let row = BookingRow::new(b, members, tz, lang);
+    WeekItem {
+        kind: ItemKind::Booking,
+        id: String::new(),
+        starts: b.starts_at,
+        hour: Some(local_hour(b.starts_at, tz)),
+        time: row.time,
+        label: row.citizen,
+        detail: format!("{} · {}", row.counsellor, lang.t(row.status_key)),
+        href: format!("/bookings/{}", row.reference),
+        inactive: !row.active,
+        stranded_key: blocks.strands(b).map(|why| match why {
+            Stranded::Closure => "wk.stranded.closure",
+            Stranded::Absence => "wk.stranded.absence",
+        }),
+    }
 }
 
 fn block_item(
