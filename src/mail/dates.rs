@@ -97,6 +97,16 @@ fn names<const N: usize>(table: &[(&str, [&'static str; N])], lang: &str) -> [&'
     table.iter().find(|(code, _)| *code == lang).unwrap_or(&table[0]).1
 }
 
+/// The weekday's name (0 = Monday) in `lang` (German when unknown).
+pub fn weekday_name(lang: &str, from_monday: usize) -> &'static str {
+    names(&WEEKDAYS, lang)[from_monday % 7]
+}
+
+/// The month's name (0 = January) in `lang` (German when unknown; genitive in Russian and Ukrainian).
+pub fn month_name(lang: &str, month0: usize) -> &'static str {
+    names(&MONTHS, lang)[month0 % 12]
+}
+
 /// The local date, e.g. "Dienstag, 1. Dezember 2026" or "Tuesday, 1 December 2026".
 pub fn spell_date(at: DateTime<Tz>, lang: &str) -> String {
     let weekday = names(&WEEKDAYS, lang)[at.weekday().num_days_from_monday() as usize];

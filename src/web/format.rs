@@ -4,64 +4,29 @@ use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
 use super::i18n::Lang;
+use crate::mail::dates;
 
-const WEEKDAYS_DE: [&str; 7] = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"];
-const WEEKDAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const MONTHS_DE: [&str; 12] = [
-    "Januar",
-    "Februar",
-    "März",
-    "April",
-    "Mai",
-    "Juni",
-    "Juli",
-    "August",
-    "September",
-    "Oktober",
-    "November",
-    "Dezember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
+/// The local date of an instant (pages name it with the other formats).
+pub use crate::domain::time::local_date;
 
 /// "Dienstag, 1. Dezember 2026" / "Tuesday, 1 December 2026".
 pub fn date_long(date: NaiveDate, lang: Lang) -> String {
-    let weekday = date.weekday().num_days_from_monday() as usize;
-    let month = date.month0() as usize;
+    let weekday = dates::weekday_name(lang.code(), date.weekday().num_days_from_monday() as usize);
+    let month = dates::month_name(lang.code(), date.month0() as usize);
     match lang {
-        Lang::De => format!("{}, {}. {} {}", WEEKDAYS_DE[weekday], date.day(), MONTHS_DE[month], date.year()),
-        Lang::En => format!("{}, {} {} {}", WEEKDAYS_EN[weekday], date.day(), MONTHS_EN[month], date.year()),
+        Lang::De => format!("{weekday}, {}. {month} {}", date.day(), date.year()),
+        Lang::En => format!("{weekday}, {} {month} {}", date.day(), date.year()),
     }
 }
 
 /// "November 2026" (of the month that begins on `first_day`).
 pub fn month_long(first_day: NaiveDate, lang: Lang) -> String {
-    let month = first_day.month0() as usize;
-    match lang {
-        Lang::De => format!("{} {}", MONTHS_DE[month], first_day.year()),
-        Lang::En => format!("{} {}", MONTHS_EN[month], first_day.year()),
-    }
+    format!("{} {}", dates::month_name(lang.code(), first_day.month0() as usize), first_day.year())
 }
 
 /// "Montag" / "Monday" for ISO weekday `n` (1 = Monday).
 pub fn weekday_name(n: u32, lang: Lang) -> &'static str {
-    let index = (n.clamp(1, 7) - 1) as usize;
-    match lang {
-        Lang::De => WEEKDAYS_DE[index],
-        Lang::En => WEEKDAYS_EN[index],
-    }
+    dates::weekday_name(lang.code(), (n.clamp(1, 7) - 1) as usize)
 }
 
 /// "9:30 Uhr" / "9:30".
@@ -81,17 +46,12 @@ pub fn hhmm(at: DateTime<Utc>, tz: Tz) -> String {
 /// "Di, 01.12.2026, 09:30" (short, for lists).
 pub fn short(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     let local = at.with_timezone(&tz);
-    let weekday = local.weekday().num_days_from_monday() as usize;
+    let weekday = dates::weekday_name(lang.code(), local.weekday().num_days_from_monday() as usize);
     let day = match lang {
-        Lang::De => &WEEKDAYS_DE[weekday][..2],
-        Lang::En => &WEEKDAYS_EN[weekday][..3],
+        Lang::De => &weekday[..2],
+        Lang::En => &weekday[..3],
     };
     format!("{day}, {}", local.format("%d.%m.%Y, %H:%M"))
-}
-
-/// The local date of an instant.
-pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
-    at.with_timezone(&tz).date_naive()
 }
 
 #[cfg(test)]

@@ -211,11 +211,7 @@ pub(super) fn rule_row(rule: &HoursRule, members: &[StaffMember], lang: Lang) ->
 }
 
 pub(super) fn weekday_name(iso: u8, lang: Lang) -> &'static str {
-    let names = match lang {
-        Lang::De => ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
-        Lang::En => ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-    };
-    names.get(usize::from(iso.saturating_sub(1))).copied().unwrap_or("?")
+    format::weekday_name(u32::from(iso), lang)
 }
 
 pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
