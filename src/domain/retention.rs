@@ -77,6 +77,14 @@ pub fn next_run(now: DateTime<Utc>, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
     now + TimeDelta::days(1)
 }
 
+/// What an erasure removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Erased {
+    pub bookings: u64,
+    pub history_events: u64,
+    pub emails: u64,
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

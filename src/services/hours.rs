@@ -14,7 +14,8 @@ use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::bookings::BookingFilter;
-use crate::store::schedule::{RuleFields, Scope};
+use crate::domain::records::RuleFields;
+use crate::store::schedule::Scope;
 use crate::store::{self, bookings, directory, schedule};
 
 /// Result of a change to counselling hours.

@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::retention::Erased;
 
 /// Every unit with its retention in days.
 ///
@@ -108,14 +109,6 @@ pub async fn of_person<C: ConnectionTrait>(
         query = query.filter(booking::Column::UnitId.is_in(units.iter().copied()));
     }
     Ok(query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?)
-}
-
-/// What an erasure removed.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct Erased {
-    pub bookings: u64,
-    pub history_events: u64,
-    pub emails: u64,
 }
 
 /// Removes the personal data of the bookings `ids` inside the caller's transaction: the

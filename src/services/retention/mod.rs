@@ -20,7 +20,7 @@ use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::retention::cutoff;
-pub use crate::store::retention::Erased;
+pub use crate::domain::retention::Erased;
 use crate::store::{self, retention};
 
 /// What a run is asked to do.
