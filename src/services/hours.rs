@@ -10,11 +10,11 @@ use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy, Wanted};
+use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::bookings::BookingFilter;
-use crate::domain::records::RuleFields;
 use crate::store::schedule::Scope;
 use crate::store::{self, bookings, directory, schedule};
 

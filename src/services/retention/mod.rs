@@ -19,8 +19,8 @@ pub use self::units::set_retention_days;
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use crate::clock::Clock;
-use crate::domain::retention::cutoff;
 pub use crate::domain::retention::Erased;
+use crate::domain::retention::cutoff;
 use crate::store::{self, retention};
 
 /// What a run is asked to do.
