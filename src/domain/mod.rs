@@ -10,6 +10,7 @@ pub mod callback;
 pub mod citizen_link;
 pub mod holidays;
 pub mod hours_window;
+pub mod language;
 pub mod outbox;
 pub mod password;
 pub mod records;

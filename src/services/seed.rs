@@ -8,6 +8,7 @@ use sea_orm::ConnectionTrait;
 use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Role;
+use crate::domain::language::Language;
 use crate::store::directory::{self, NewLocation, NewStaff, NewUnit};
 use crate::store::schedule::{self, RuleFields};
 
@@ -150,7 +151,7 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
             .await?,
         };
     for demo in UNITS {
-        let languages: Vec<String> = demo.languages.iter().map(|l| (*l).to_owned()).collect();
+        let languages: Vec<Language> = demo.languages.iter().map(|l| Language::from_stored(l)).collect();
         let unit = match directory::find_unit(db, demo.slug).await? {
             Some(unit) => unit,
             None => {
@@ -176,7 +177,7 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
                 Some(member) => member,
                 None => {
                     seeded.staff += 1;
-                    let langs: Vec<String> = langs.iter().map(|l| (*l).to_owned()).collect();
+                    let langs: Vec<Language> = langs.iter().map(|l| Language::from_stored(l)).collect();
                     let new = NewStaff {
                         login,
                         display_name: name,

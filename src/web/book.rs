@@ -18,6 +18,7 @@ use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
 use crate::domain::access::Actor;
 use crate::domain::booking::{Channel, Citizen};
+use crate::domain::language::Language;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
@@ -117,7 +118,7 @@ pub(super) async fn free_slots(
         from: day.unwrap_or(today),
         to: day.unwrap_or(today + chrono::Days::new(SEARCH_DAYS)),
         counsellor_id: q.counsellor.parse().ok(),
-        language: Some(q.language.clone()).filter(|l| !l.is_empty()),
+        language: Some(q.language.as_str()).filter(|l| !l.is_empty()).map(Language::from_stored),
         daypart: availability::Daypart::parse(&q.daypart),
         limit: u32::try_from(shown).unwrap_or(u32::MAX),
     };
@@ -298,13 +299,16 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
             time,
         }),
     };
-    let language = if crate::web::views::LANGUAGES.iter().any(|(c, _, _)| *c == form.language) {
-        form.language.clone()
-    } else {
-        "de".to_owned()
+    let language = match form.language.trim() {
+        "" => Language::GERMAN,
+        code => Language::parse(code).unwrap_or_else(|_| {
+            errors.push(FieldError::new("language", page.t("err.language")));
+            Language::GERMAN
+        }),
     };
-    let interpreter_language =
-        optional(&form.interpreter).filter(|i| crate::web::views::LANGUAGES.iter().any(|(c, _, _)| c == i));
+    let interpreter_language = optional(&form.interpreter).and_then(|code| {
+        Language::parse(&code).map_err(|_| errors.push(FieldError::new("interpreter", page.t("err.language")))).ok()
+    });
     match target {
         Some(target) if errors.is_empty() => Ok(NewBooking {
             target,

@@ -178,6 +178,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Please shorten the text to at most 500 characters.",
     ),
     ("err.slot", "Bitte wählen Sie einen Termin.", "Please choose a slot."),
+    ("err.language", "Bitte wählen Sie eine Sprache aus der Liste.", "Please choose a language from the list."),
     ("err.date", "Bitte geben Sie ein Datum ein, z. B. 2026-12-01.", "Please enter a date, e.g. 2026-12-01."),
     ("err.time", "Bitte geben Sie eine Uhrzeit ein, z. B. 09:30.", "Please enter a time, e.g. 09:30."),
     (

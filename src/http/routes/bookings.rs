@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::booking::{BookingStatus, Channel, Citizen, Outcome};
+use crate::domain::language::Language;
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::reference::Reference;
@@ -41,12 +42,12 @@ pub struct CitizenInput {
     pub email: Option<String>,
     #[garde(inner(pattern(r"^[0-9+()/ .-]{3,40}$")))]
     pub phone: Option<String>,
-    /// Preferred language, ISO 639-1 (default `de`).
-    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
-    pub language: Option<String>,
+    /// Preferred language (default `de`).
+    #[garde(skip)]
+    pub language: Option<Language>,
     /// Set when an interpreter is needed: the language to interpret.
-    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
-    pub interpreter_language: Option<String>,
+    #[garde(skip)]
+    pub interpreter_language: Option<Language>,
     #[garde(inner(length(chars, max = 500)))]
     pub accessibility_needs: Option<String>,
 }
@@ -156,8 +157,8 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
             name: b.citizen.name,
             email: b.citizen.email,
             phone: b.citizen.phone,
-            language: b.citizen.language,
-            interpreter_language: b.citizen.interpreter_language,
+            language: b.citizen.language.code().to_owned(),
+            interpreter_language: b.citizen.interpreter_language.map(|l| l.code().to_owned()),
             accessibility_needs: b.citizen.accessibility_needs,
         },
         note: b.note,
@@ -226,8 +227,8 @@ async fn create_booking(
         name: body.citizen.name.trim().to_owned(),
         email: blank_to_none(body.citizen.email),
         phone: blank_to_none(body.citizen.phone),
-        language: body.citizen.language.unwrap_or_else(|| "de".to_owned()),
-        interpreter_language: blank_to_none(body.citizen.interpreter_language),
+        language: body.citizen.language.unwrap_or(Language::GERMAN),
+        interpreter_language: body.citizen.interpreter_language,
         accessibility_needs: blank_to_none(body.citizen.accessibility_needs),
         email_consent: body.email_consent,
     };

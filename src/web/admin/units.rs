@@ -14,6 +14,7 @@ use super::super::error::WebResult;
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
+use crate::domain::language::Language;
 use crate::domain::retention::{DEFAULT_RETENTION_DAYS, check_days};
 use crate::services::ServiceError;
 use crate::services::{directory, retention};
@@ -143,7 +144,7 @@ async fn add_unit(
         let page = units_view(&state, staff, form, errors, false).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let languages = vec!["de".to_owned()];
+    let languages = vec![Language::GERMAN];
     let new = directory::UnitInput {
         slug: form.slug.trim(),
         name: form.name.trim(),
