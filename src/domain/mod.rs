@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod booking;
 pub mod callback;
+pub mod citizen;
 pub mod citizen_link;
 pub mod holidays;
 pub mod hours_window;

@@ -176,11 +176,11 @@ impl From<PathRejection> for ApiError {
 
 impl From<garde::Report> for ApiError {
     fn from(report: garde::Report) -> Self {
-        Self::validation(
-            report
-                .iter()
-                .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() })
-                .collect(),
-        )
+        Self::validation(field_errors(&report))
     }
+}
+
+/// The fields garde refused, named by their path (`citizen.name`).
+pub fn field_errors(report: &garde::Report) -> Vec<FieldError> {
+    report.iter().map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() }).collect()
 }

@@ -8,6 +8,7 @@ use super::access::deny;
 use super::audit::{self, AuditAction, entries};
 use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
+use crate::domain::citizen::APPOINTMENT_MINUTES;
 use crate::domain::access::{Actor, Role};
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
@@ -321,7 +322,7 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         valid_until: fields.valid_until,
     };
     let weekly = weekly_rule(&probe)?;
-    if !(5..=480).contains(&fields.slot_minutes) {
+    if !APPOINTMENT_MINUTES.contains(&i64::from(fields.slot_minutes)) {
         return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
     }
     if !(1..=100).contains(&fields.capacity) {

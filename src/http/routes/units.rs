@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
 use crate::domain::language::Language;
 use crate::domain::records::{Location, Unit};
 use crate::http::dto::{CounsellorRef, codes, local, parse_date};
@@ -109,7 +110,7 @@ pub struct CreateUnitRequest {
     pub email: String,
     #[garde(skip)]
     pub location_id: i32,
-    #[garde(range(min = 5, max = 480))]
+    #[garde(range(min = MIN_APPOINTMENT_MINUTES as i32, max = MAX_APPOINTMENT_MINUTES as i32))]
     pub default_appointment_minutes: i32,
     #[garde(skip)]
     #[serde(default)]
