@@ -15,6 +15,7 @@ pub mod language;
 pub mod outbox;
 pub mod password;
 pub mod records;
+pub mod refusal;
 pub mod reference;
 pub mod retention;
 pub mod schedule;

@@ -148,8 +148,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotPermitted { code, ref message } => Self::new(StatusCode::FORBIDDEN, code, message.clone()),
             ServiceError::Invalid { field, message } => Self::field(field, message),
             ServiceError::Conflict { code, ref message } => Self::new(StatusCode::CONFLICT, code, message.clone()),
-            ServiceError::Rule { code, ref message } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+            ServiceError::Rule(refusal) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, refusal.code(), refusal.to_string())
             }
             ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", err.to_string()),
             ServiceError::Overloaded { retry_after_secs } => {

@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, FieldError};
 use crate::domain::booking::Citizen;
-use crate::domain::citizen::{CitizenField, CitizenText};
+use crate::domain::citizen::{CitizenField, CitizenText, NAME_CHARS, is_phone};
 use crate::domain::language::Language;
 
 /// The citizen: a name or pseudonym (1–200 characters); email and phone optional.
@@ -77,4 +77,21 @@ pub fn all_fields<T>(rest: Result<(), garde::Report>, parsed: Result<T, Vec<Fiel
             Err(ApiError::validation(errors))
         }
     }
+}
+
+/// garde's check of a caller's name, by the limits of `domain::citizen` (trimmed).
+///
+/// # Errors
+/// When the trimmed name is empty or longer than 200 characters.
+pub fn citizen_name(name: &str, _context: &()) -> garde::Result {
+    let ok = NAME_CHARS.contains(&name.trim().chars().count());
+    if ok { Ok(()) } else { Err(garde::Error::new("must be 1 to 200 characters")) }
+}
+
+/// garde's check of a phone number, by the limits of `domain::citizen` (trimmed).
+///
+/// # Errors
+/// When it is not 3 to 40 digits, spaces and `+ ( ) / . -`.
+pub fn phone_number(phone: &str, _context: &()) -> garde::Result {
+    if is_phone(phone.trim()) { Ok(()) } else { Err(garde::Error::new("must be 3 to 40 digits, spaces and + ( ) / . -")) }
 }

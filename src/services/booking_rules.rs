@@ -9,6 +9,7 @@ use super::ServiceError;
 use super::access::deny;
 use super::bookings::{Book, Target};
 use super::schedule::weekly_rule;
+use crate::domain::refusal::Refusal;
 use crate::domain::access::Actor;
 use crate::domain::hours_window::within_counselling_hours;
 use crate::domain::time::TimeSlot;
@@ -41,7 +42,7 @@ pub(super) async fn ensure_may_override(deps: Book<'_>, actor: &Actor, target: T
 /// Refuses an ad-hoc time that does not lie within the unit's counselling hours of its day.
 ///
 /// # Errors
-/// `Rule { code: "outside_hours" }`; database failures.
+/// `Rule(Refusal::OutsideHours)`; database failures.
 pub(super) async fn check_within_hours<C: ConnectionTrait>(
     db: &C,
     tz: Tz,
@@ -54,6 +55,6 @@ pub(super) async fn check_within_hours<C: ConnectionTrait>(
     if within_counselling_hours(&rules, start, end) {
         Ok(())
     } else {
-        Err(ServiceError::rule("outside_hours", "the time lies outside the unit's counselling hours"))
+        Err(ServiceError::Rule(Refusal::OutsideHours))
     }
 }

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
+use crate::domain::refusal::Refusal;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
 use crate::domain::records::HoursRule;
 use crate::domain::schedule::WeeklyRule;
@@ -166,17 +167,17 @@ pub fn check_calendar(
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
     if time.starts_at() < now {
-        return Err(ServiceError::rule("in_the_past", "the time lies in the past"));
+        return Err(ServiceError::Rule(Refusal::InThePast));
     }
     let mut day = local_date(time.starts_at(), tz);
     let last_day = local_date(time.ends_at() - TimeDelta::seconds(1), tz);
     while day <= last_day {
         match calendar.closed_reason(day) {
             Some(ClosedDay::PublicHoliday(name)) => {
-                return Err(ServiceError::rule("public_holiday", format!("{day} is a public holiday ({name})")));
+                return Err(ServiceError::Rule(Refusal::PublicHoliday { day, name: name.to_string() }));
             }
             Some(ClosedDay::ExtraClosureDay) => {
-                return Err(ServiceError::rule("closure_day", format!("{day} is a closure day")));
+                return Err(ServiceError::Rule(Refusal::ClosureDay { day }));
             }
             None => {}
         }
@@ -199,10 +200,10 @@ pub async fn check_unblocked<C: ConnectionTrait>(
 ) -> Result<(), ServiceError> {
     let blocking = schedule::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;
     if let Some(reason) = blocking.closure {
-        return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {reason}")));
+        return Err(ServiceError::Rule(Refusal::UnitClosed { reason }));
     }
     if blocking.absent {
-        return Err(ServiceError::rule("counsellor_absent", "the counsellor is absent then"));
+        return Err(ServiceError::Rule(Refusal::CounsellorAbsent));
     }
     Ok(())
 }

@@ -328,7 +328,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             Ok((StatusCode::CONFLICT, shown).into_response())
         }
         Err(
-            err @ (ServiceError::Rule { .. }
+            err @ (ServiceError::Rule(_)
             | ServiceError::Conflict { .. }
             | ServiceError::Invalid { .. }
             | ServiceError::NotPermitted { .. }),

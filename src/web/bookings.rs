@@ -273,7 +273,7 @@ pub(super) async fn changed(
 ) -> WebResult<Response> {
     match result {
         Ok(booking) => Ok(saved(&booking.reference)),
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
             let errors = vec![FieldError::new(
                 "status",
                 format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),

@@ -175,7 +175,7 @@ async fn reschedule(
         }
         Err(
             err @ (ServiceError::Conflict { .. }
-            | ServiceError::Rule { .. }
+            | ServiceError::Rule(_)
             | ServiceError::Invalid { .. }
             | ServiceError::NotPermitted { .. }),
         ) => {

@@ -12,6 +12,7 @@ mod backup;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
+mod citizen_input;
 mod citizen_link;
 mod citizen_link_actions;
 mod cli;

@@ -20,7 +20,7 @@ use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::input::{CitizenInput, all_fields};
-use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
 use crate::state::AppState;
@@ -60,11 +60,11 @@ pub struct CreateBookingRequest {
     #[garde(skip)]
     #[serde(default)]
     pub channel: Channel,
-    #[garde(inner(length(chars, max = 500)))]
+    #[garde(inner(length(chars, max = TEXT_MAX_CHARS)))]
     pub note: Option<String>,
     /// Books despite a holiday, closure, absence, past time or (ad hoc) a time outside the unit's
     /// counselling hours; unit leads and admins only (else 403 `override_not_permitted`); recorded.
-    #[garde(inner(length(chars, min = 3, max = 500)))]
+    #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
 }
 
@@ -323,7 +323,7 @@ pub struct RescheduleRequest {
     #[garde(skip)]
     #[serde(rename = "counsellor", alias = "counsellor_id")]
     pub counsellor_id: Option<i32>,
-    #[garde(inner(length(chars, min = 3, max = 500)))]
+    #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
 }
 

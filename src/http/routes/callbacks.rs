@@ -12,11 +12,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::language::Language;
+use crate::domain::citizen::TEXT_MAX_CHARS;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
 use crate::domain::reference::Reference;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::input::{citizen_name, phone_number};
 use crate::services::callbacks::{self, Entry};
 use crate::state::AppState;
 
@@ -30,9 +32,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The caller: name (or pseudonym), phone number to call back, language.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct CallerInput {
-    #[garde(length(chars, min = 1, max = 200))]
+    /// 1–200 characters.
+    #[garde(custom(citizen_name))]
     pub name: String,
-    #[garde(pattern(r"^[0-9+()/ .-]{3,40}$"))]
+    /// 3–40 digits, spaces and `+ ( ) / . -`.
+    #[garde(custom(phone_number))]
+    #[schema(pattern = r"^[0-9+()/ .-]{3,40}$")]
     pub phone: String,
     /// Default `de`.
     #[garde(skip)]
@@ -66,7 +71,7 @@ pub struct CreateCallbackRequest {
     /// Last local day `YYYY-MM-DD` the caller waits (at most a year ahead).
     #[garde(skip)]
     pub until: String,
-    #[garde(inner(length(chars, max = 500)))]
+    #[garde(inner(length(chars, max = TEXT_MAX_CHARS)))]
     pub note: Option<String>,
 }
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::super::auth::FieldError;
 use super::super::i18n::Lang;
 use crate::domain::callback::{NewCallback, TimeOfDay, Wish};
+use crate::domain::citizen::{NAME_CHARS, TEXT_MAX_CHARS, is_phone};
 use crate::domain::language::Language;
 
 /// The form as typed (kept to show it again with the errors).
@@ -36,13 +37,11 @@ impl CallbackForm {
     pub fn parse(&self, lang: Lang) -> Result<NewCallback, Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if !NAME_CHARS.contains(&name.chars().count()) {
             errors.push(FieldError::new("cb-name", lang.t("err.name")));
         }
         let phone = self.phone.trim();
-        let phone_ok = (3..=40).contains(&phone.chars().count())
-            && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c));
-        if !phone_ok {
+        if !is_phone(phone) {
             errors.push(FieldError::new("cb-phone", lang.t("cb.err.phone")));
         }
         let until = crate::domain::time::parse_date(&self.until).ok();
@@ -60,7 +59,7 @@ impl CallbackForm {
             }
         };
         let note = self.note.trim();
-        if note.chars().count() > 500 {
+        if note.chars().count() > TEXT_MAX_CHARS {
             errors.push(FieldError::new("cb-note", lang.t("err.long")));
         }
         let citizen_language = language("cb-language", &self.language, lang, &mut errors).unwrap_or(Language::GERMAN);
