@@ -37,7 +37,7 @@ fn cases() -> Vec<Case> {
 }
 
 async fn desk(app: &TestApp) -> WebClient {
-    add_member(app, "empfang", "admin", None).await;
+    add_member(app, "empfang", "front_desk", Some("ads")).await;
     WebClient::logged_in(app, "empfang").await
 }
 
