@@ -29,8 +29,8 @@ use sea_orm::{
 use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
 use terminbuch::domain::access::Role;
-use terminbuch::domain::language::Language;
 use terminbuch::domain::holidays::HolidayCalendar;
+use terminbuch::domain::language::Language;
 use terminbuch::domain::reference::{ALPHABET, LENGTH};
 use terminbuch::domain::search::SearchKeys;
 use terminbuch::domain::time::local_date;

@@ -116,8 +116,7 @@ pub fn optional(text: Option<&str>) -> Option<&str> {
 
 /// Whether a (trimmed) phone number has only digits, spaces and `+ ( ) / . -`, 3 to 40 of them.
 pub fn is_phone(phone: &str) -> bool {
-    PHONE_CHARS.contains(&phone.chars().count())
-        && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c))
+    PHONE_CHARS.contains(&phone.chars().count()) && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c))
 }
 
 /// Whether a (trimmed) text is an email address with a dotted domain, at most [`EMAIL_MAX_CHARS`].
@@ -207,7 +206,8 @@ mod tests {
         for (phone, ok) in [("051", true), ("05", false), ("+49 (511) 123/45-6.7", true), ("0511 x", false)] {
             assert_eq!(is_phone(phone), ok, "{phone}");
         }
-        for (email, ok) in [("a@example.org", true), ("a@localhost", false), ("a b@example.org", false), ("@x.de", false)]
+        for (email, ok) in
+            [("a@example.org", true), ("a@localhost", false), ("a b@example.org", false), ("@x.de", false)]
         {
             assert_eq!(is_email(email), ok, "{email}");
         }

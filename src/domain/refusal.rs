@@ -53,9 +53,7 @@ impl fmt::Display for Refusal {
             Self::CounsellorAbsent => f.write_str("the counsellor is absent then"),
             Self::OutsideHours => f.write_str("the time lies outside the unit's counselling hours"),
             Self::TooEarly => f.write_str("the outcome can be recorded once the appointment has begun"),
-            Self::SelfServiceClosed => {
-                f.write_str("too close to the appointment (or nothing to change): please call")
-            }
+            Self::SelfServiceClosed => f.write_str("too close to the appointment (or nothing to change): please call"),
         }
     }
 }
@@ -68,7 +66,10 @@ mod tests {
     fn codes_and_details_are_those_the_api_gave_before() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 25).expect("date");
         let holiday = Refusal::PublicHoliday { day, name: "1. Weihnachtstag".into() };
-        assert_eq!((holiday.code(), holiday.to_string()), ("public_holiday", "2026-12-25 is a public holiday (1. Weihnachtstag)".into()));
+        assert_eq!(
+            (holiday.code(), holiday.to_string()),
+            ("public_holiday", "2026-12-25 is a public holiday (1. Weihnachtstag)".into())
+        );
         assert_eq!(Refusal::OutsideHours.code(), "outside_hours");
         assert_eq!(Refusal::UnitClosed { reason: "Klausur".into() }.to_string(), "the unit is closed then: Klausur");
     }

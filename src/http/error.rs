@@ -182,5 +182,8 @@ impl From<garde::Report> for ApiError {
 
 /// The fields garde refused, named by their path (`citizen.name`).
 pub fn field_errors(report: &garde::Report) -> Vec<FieldError> {
-    report.iter().map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() }).collect()
+    report
+        .iter()
+        .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() })
+        .collect()
 }

@@ -93,5 +93,9 @@ pub fn citizen_name(name: &str, _context: &()) -> garde::Result {
 /// # Errors
 /// When it is not 3 to 40 digits, spaces and `+ ( ) / . -`.
 pub fn phone_number(phone: &str, _context: &()) -> garde::Result {
-    if is_phone(phone.trim()) { Ok(()) } else { Err(garde::Error::new("must be 3 to 40 digits, spaces and + ( ) / . -")) }
+    if is_phone(phone.trim()) {
+        Ok(())
+    } else {
+        Err(garde::Error::new("must be 3 to 40 digits, spaces and + ( ) / . -"))
+    }
 }

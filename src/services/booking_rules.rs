@@ -9,9 +9,9 @@ use super::ServiceError;
 use super::access::deny;
 use super::bookings::{Book, Target};
 use super::schedule::weekly_rule;
-use crate::domain::refusal::Refusal;
 use crate::domain::access::Actor;
 use crate::domain::hours_window::within_counselling_hours;
+use crate::domain::refusal::Refusal;
 use crate::domain::time::TimeSlot;
 use crate::store::{schedule, slots};
 
@@ -52,9 +52,5 @@ pub(super) async fn check_within_hours<C: ConnectionTrait>(
     let rules = schedule::list_rules(db, unit_id).await?.iter().map(weekly_rule).collect::<Result<Vec<_>, _>>()?;
     let start = time.starts_at().with_timezone(&tz).naive_local();
     let end = time.ends_at().with_timezone(&tz).naive_local();
-    if within_counselling_hours(&rules, start, end) {
-        Ok(())
-    } else {
-        Err(ServiceError::Rule(Refusal::OutsideHours))
-    }
+    if within_counselling_hours(&rules, start, end) { Ok(()) } else { Err(ServiceError::Rule(Refusal::OutsideHours)) }
 }

@@ -43,7 +43,6 @@ impl ServiceError {
     pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict { code, message: message.into() }
     }
-
 }
 
 impl From<StoreError> for ServiceError {

@@ -5,9 +5,9 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
-use crate::domain::refusal::Refusal;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
 use crate::domain::records::HoursRule;
+use crate::domain::refusal::Refusal;
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::{TimeSlot, day_bounds, local_date};
 use crate::store::{self, directory, schedule, slots};

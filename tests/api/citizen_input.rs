@@ -16,7 +16,13 @@ fn cases() -> Vec<Case> {
     vec![
         ("blank name", "citizen.name", "name", ("name", json!("   ")), ("name", "   ".into())),
         ("name too long", "citizen.name", "name", ("name", json!(long_name)), ("name", long_name.clone())),
-        ("email without dotted domain", "citizen.email", "email", ("email", json!("a@localhost")), ("email", "a@localhost".into())),
+        (
+            "email without dotted domain",
+            "citizen.email",
+            "email",
+            ("email", json!("a@localhost")),
+            ("email", "a@localhost".into()),
+        ),
         ("phone in words", "citizen.phone", "phone", ("phone", json!("ruf an")), ("phone", "ruf an".into())),
         ("unsupported language", "citizen.language", "language", ("language", json!("xx")), ("language", "xx".into())),
         (
@@ -49,9 +55,11 @@ async fn the_api_and_the_booking_form_refuse_the_same_citizen_details() {
     let slot = app.free_slots("ads", "limit=1").await.remove(0);
     let slot_id = slot["slot_id"].to_string();
     for (case, api_field, form_field, (key, api_value), (name, form_value)) in cases() {
-        let mut body = json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya", "phone": "0511 123456" } });
+        let mut body =
+            json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya", "phone": "0511 123456" } });
         body["citizen"][key] = api_value;
-        let mut form = vec![("slot", slot_id.clone()), ("name", "Ayla Kaya".to_owned()), ("phone", "0511 123456".into())];
+        let mut form =
+            vec![("slot", slot_id.clone()), ("name", "Ayla Kaya".to_owned()), ("phone", "0511 123456".into())];
         form.retain(|(field, _)| *field != name);
         form.push((name, form_value));
 
@@ -62,7 +70,8 @@ async fn the_api_and_the_booking_form_refuse_the_same_citizen_details() {
 
         // Assert
         let problem = assert_problem(api, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        let named: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        let named: Vec<&str> =
+            problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
         assert_eq!(named, [api_field], "API, {case}");
         assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY, "form, {case}");
         let html = page.text().await.unwrap();
@@ -77,7 +86,8 @@ async fn consent_to_email_without_an_address_is_refused_at_both_edges() {
     let web = desk(&app).await;
     let slot = app.free_slots("ads", "limit=1").await.remove(0);
     let body = json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya" }, "email_consent": true });
-    let problem = assert_problem(app.post_booking(&body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let problem =
+        assert_problem(app.post_booking(&body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "email_consent");
     let slot_id = slot["slot_id"].to_string();
     let page = web.post_form("/book", &[("slot", &slot_id), ("name", "Ayla Kaya"), ("consent", "1")]).await;
@@ -94,8 +104,13 @@ async fn a_language_of_the_list_beyond_the_former_form_is_accepted_at_both_edges
     let response = app.post_booking(&body).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let booking: Value = response.json().await.unwrap();
-    assert_eq!((&booking["citizen"]["language"], &booking["citizen"]["interpreter_language"]), (&json!("ku"), &json!("ti")));
+    assert_eq!(
+        (&booking["citizen"]["language"], &booking["citizen"]["interpreter_language"]),
+        (&json!("ku"), &json!("ti"))
+    );
     let slot_id = slots[1]["slot_id"].to_string();
-    let page = web.post_form("/book", &[("slot", &slot_id), ("name", "Rojda"), ("language", "ku"), ("interpreter", "ti")]).await;
+    let page = web
+        .post_form("/book", &[("slot", &slot_id), ("name", "Rojda"), ("language", "ku"), ("interpreter", "ti")])
+        .await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER, "booked from the form");
 }

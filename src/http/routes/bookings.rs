@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::booking::{BookingStatus, Channel, Outcome};
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::reference::Reference;
@@ -20,7 +21,6 @@ use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::input::{CitizenInput, all_fields};
-use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
 use crate::state::AppState;

@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::language::Language;
-use crate::domain::citizen::TEXT_MAX_CHARS;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
+use crate::domain::citizen::TEXT_MAX_CHARS;
+use crate::domain::language::Language;
 use crate::domain::reference::Reference;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiResult, Problem};
@@ -125,7 +125,11 @@ fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
         id: r.id,
         unit_id: r.unit_id,
         status: r.status,
-        citizen: CallerResponse { name: r.citizen_name, phone: r.citizen_phone, language: r.citizen_language.code().to_owned() },
+        citizen: CallerResponse {
+            name: r.citizen_name,
+            phone: r.citizen_phone,
+            language: r.citizen_language.code().to_owned(),
+        },
         wish: WishBody {
             counsellor: r.wish.counsellor_id,
             language: r.wish.language,

@@ -12,13 +12,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_counsellor, find, refuse_after, take};
-use crate::domain::refusal::Refusal;
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
 use crate::domain::citizen_link;
 use crate::domain::outbox::MailKind;
 use crate::domain::records::Booking;
+use crate::domain::refusal::Refusal;
 use crate::mail;
 use crate::services::ServiceError;
 use crate::services::audit::{self, entries};

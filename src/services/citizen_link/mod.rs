@@ -21,9 +21,9 @@ use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
-use crate::domain::refusal::Refusal;
 use crate::domain::citizen_link::{self, Offer, SelfService};
 use crate::domain::records::{Booking, Location, Unit};
+use crate::domain::refusal::Refusal;
 use crate::domain::time::local_date;
 use crate::store::{bookings, citizen_links, directory};
 
