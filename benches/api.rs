@@ -30,6 +30,7 @@ use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
 use terminbuch::domain::access::Role;
 use terminbuch::domain::holidays::HolidayCalendar;
+use terminbuch::domain::language::Language;
 use terminbuch::domain::reference::{ALPHABET, LENGTH};
 use terminbuch::domain::search::SearchKeys;
 use terminbuch::domain::time::local_date;
@@ -369,7 +370,7 @@ async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fix
         },
     )
     .await?;
-    let unit_languages: Vec<String> = std::iter::once("de").chain(LANGUAGES).map(str::to_owned).collect();
+    let unit_languages: Vec<Language> = std::iter::once("de").chain(LANGUAGES).map(Language::from_stored).collect();
     let unit = directory::insert_unit(
         db,
         NewUnit {
@@ -394,7 +395,7 @@ async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fix
     let mut rule_of = HashMap::new();
     for i in 0..COUNSELLORS {
         let login = format!("counsellor{i:02}");
-        let languages = vec!["de".to_owned(), LANGUAGES[i % LANGUAGES.len()].to_owned()];
+        let languages = vec![Language::GERMAN, Language::from_stored(LANGUAGES[i % LANGUAGES.len()])];
         let member = directory::insert_staff(
             db,
             NewStaff {

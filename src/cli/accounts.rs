@@ -12,6 +12,7 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::domain::language::Language;
 use crate::services::accounts::{self, Accounts, ByWhom};
 use crate::services::directory::{self, CounsellorCache, StaffInput, StaffRole};
 use crate::services::tokens::{self, TokenCache, TokenSpec};
@@ -35,8 +36,8 @@ pub enum UserCommand {
         #[arg(long)]
         email: Option<String>,
         /// Comma-separated language codes, e.g. de,tr.
-        #[arg(long, value_delimiter = ',')]
-        languages: Vec<String>,
+        #[arg(long, value_delimiter = ',', value_parser = parse_language)]
+        languages: Vec<Language>,
         /// Read the password from standard input instead of generating one.
         #[arg(long)]
         password_stdin: bool,
@@ -119,6 +120,11 @@ impl Caches {
     fn accounts<'a>(&'a self, deps: &'a Dependencies) -> Accounts<'a> {
         Accounts { db: &deps.db, clock: &deps.clock, tokens: &self.tokens, counsellors: &self.counsellors }
     }
+}
+
+/// A supported language code of `--languages`.
+fn parse_language(code: &str) -> Result<Language, String> {
+    Language::parse(code.trim()).map_err(|err| err.to_string())
 }
 
 fn parse_role(role: &str) -> anyhow::Result<StaffRole> {

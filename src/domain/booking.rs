@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::language::Language;
+
 /// Lifecycle of a booking: `booked` → `cancelled` | `attended` | `no_show`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -82,10 +84,10 @@ pub struct Citizen {
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
-    /// Preferred language (ISO 639-1 code such as `de`, `tr`, `ar`).
-    pub language: String,
+    /// Preferred language.
+    pub language: Language,
     /// Language an interpreter is needed for, if any.
-    pub interpreter_language: Option<String>,
+    pub interpreter_language: Option<Language>,
     pub accessibility_needs: Option<String>,
     /// The citizen agreed to receive email about this booking.
     pub email_consent: bool,

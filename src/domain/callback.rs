@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::language::Language;
+
 /// Longest a caller may wait on the list, in days from today.
 pub const MAX_WAIT_DAYS: u64 = 366;
 
@@ -64,8 +66,8 @@ impl TimeOfDay {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wish {
     pub counsellor_id: Option<i32>,
-    /// Counselling in this language (ISO 639-1).
-    pub language: Option<String>,
+    /// Counselling in this language.
+    pub language: Option<Language>,
     pub time_of_day: Option<TimeOfDay>,
     /// A time before this local day (an earlier appointment).
     pub before: Option<NaiveDate>,
@@ -90,7 +92,7 @@ pub struct NewCallback {
     pub unit_id: i32,
     pub citizen_name: String,
     pub citizen_phone: String,
-    pub citizen_language: String,
+    pub citizen_language: Language,
     pub wish: Wish,
     pub until: NaiveDate,
     pub note: Option<String>,
@@ -103,7 +105,7 @@ pub struct CallbackRequest {
     pub unit_id: i32,
     pub citizen_name: String,
     pub citizen_phone: String,
-    pub citizen_language: String,
+    pub citizen_language: Language,
     pub wish: Wish,
     /// The entry stays open until the end of this local day.
     pub until: NaiveDate,

@@ -32,4 +32,7 @@ pub enum DomainError {
     /// A string that is not a date `YYYY-MM-DD` between 1900 and 9999.
     #[error("invalid date {0:?}: expected YYYY-MM-DD between 1900-01-01 and 9999-12-31")]
     InvalidDate(String),
+    /// A language code not on the supported list (`domain::language`).
+    #[error("unsupported language {0:?}")]
+    UnsupportedLanguage(String),
 }

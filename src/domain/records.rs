@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::access::Role;
 use super::booking::{BookingStatus, Channel, Citizen};
+use super::language::Language;
 
 /// Where counselling takes place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub struct Unit {
     pub email: String,
     pub location_id: i32,
     pub default_slot_minutes: i32,
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     /// Units such as the anti-discrimination office: neutral email subjects, minimal data.
     pub confidential: bool,
     /// Days a booking's personal data is kept after the appointment or cancellation.
@@ -44,7 +45,7 @@ pub struct StaffMember {
     pub login: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     pub is_admin: bool,
     pub active: bool,
     pub memberships: Vec<(i32, Role)>,
@@ -133,11 +134,6 @@ pub struct BookingEvent {
     pub kind: String,
     /// JSON object with details (old and new time, reasons).
     pub detail: String,
-}
-
-/// Splits a stored comma-separated language list.
-pub fn split_languages(stored: &str) -> Vec<String> {
-    stored.split(',').map(str::trim).filter(|code| !code.is_empty()).map(str::to_owned).collect()
 }
 
 /// Filters of a booking list; `unit_ids` is always set (the units the caller may see).

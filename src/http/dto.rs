@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
+use crate::domain::language::Language;
 use crate::domain::records::{StaffMember, Unit};
 use crate::domain::time::{day_bounds, local_to_utc};
 
@@ -83,6 +84,11 @@ pub struct CounsellorRef {
 
 impl From<&StaffMember> for CounsellorRef {
     fn from(member: &StaffMember) -> Self {
-        Self { id: member.id, name: member.display_name.clone(), languages: member.languages.clone() }
+        Self { id: member.id, name: member.display_name.clone(), languages: codes(&member.languages) }
     }
+}
+
+/// Language codes as the API shows them.
+pub fn codes(languages: &[Language]) -> Vec<String> {
+    languages.iter().map(|l| l.code().to_owned()).collect()
 }

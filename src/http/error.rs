@@ -148,8 +148,8 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotPermitted { code, ref message } => Self::new(StatusCode::FORBIDDEN, code, message.clone()),
             ServiceError::Invalid { field, message } => Self::field(field, message),
             ServiceError::Conflict { code, ref message } => Self::new(StatusCode::CONFLICT, code, message.clone()),
-            ServiceError::Rule { code, ref message } => {
-                Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message.clone())
+            ServiceError::Rule(refusal) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, refusal.code(), refusal.to_string())
             }
             ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", err.to_string()),
             ServiceError::Overloaded { retry_after_secs } => {
@@ -176,11 +176,14 @@ impl From<PathRejection> for ApiError {
 
 impl From<garde::Report> for ApiError {
     fn from(report: garde::Report) -> Self {
-        Self::validation(
-            report
-                .iter()
-                .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() })
-                .collect(),
-        )
+        Self::validation(field_errors(&report))
     }
+}
+
+/// The fields garde refused, named by their path (`citizen.name`).
+pub fn field_errors(report: &garde::Report) -> Vec<FieldError> {
+    report
+        .iter()
+        .map(|(path, error)| FieldError { field: path.to_string(), message: error.message().to_owned() })
+        .collect()
 }

@@ -5,6 +5,7 @@ pub mod client_ip;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod input;
 pub mod observe;
 pub mod openapi;
 pub mod routes;

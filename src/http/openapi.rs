@@ -267,4 +267,14 @@ mod tests {
         assert!(health["responses"]["503"]["content"]["application/json"].is_object(), "health's own body");
         assert_eq!(doc["paths"][DOCUMENT_PATH]["get"]["security"], serde_json::json!([]));
     }
+
+    #[test]
+    fn the_citizens_language_is_documented_as_the_supported_list() {
+        let doc = document();
+        let language = &doc["components"]["schemas"]["Language"];
+        let codes: Vec<String> = crate::domain::language::Language::all().map(|l| l.code().to_owned()).collect();
+        assert_eq!(language["enum"], serde_json::json!(codes));
+        let citizen = &doc["components"]["schemas"]["CitizenInput"]["properties"];
+        assert!(citizen["language"].to_string().contains("#/components/schemas/Language"), "{citizen}");
+    }
 }

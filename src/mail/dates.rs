@@ -4,6 +4,8 @@
 use chrono::{DateTime, Datelike, Timelike};
 use chrono_tz::Tz;
 
+use crate::domain::language::Language;
+
 const WEEKDAYS: [(&str, [&str; 7]); 6] = [
     ("de", ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]),
     ("en", ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]),
@@ -140,28 +142,7 @@ pub fn spell_out(at: DateTime<Tz>, lang: &str) -> String {
 
 /// A language's own name ("Türkçe", "العربية"); the code itself when unknown.
 pub fn endonym(code: &str) -> &str {
-    match code {
-        "de" => "Deutsch",
-        "en" => "English",
-        "tr" => "Türkçe",
-        "ar" => "العربية",
-        "ru" => "Русский",
-        "uk" => "Українська",
-        "fa" => "فارسی",
-        "ro" => "Română",
-        "bg" => "Български",
-        "bs" => "Bosanski",
-        "hr" => "Hrvatski",
-        "sr" => "Српски",
-        "rom" => "Romani",
-        "pl" => "Polski",
-        "fr" => "Français",
-        "es" => "Español",
-        "ku" => "Kurdî",
-        "ti" => "ትግርኛ",
-        "so" => "Soomaali",
-        other => other,
-    }
+    Language::from_stored(code).endonym().unwrap_or(code)
 }
 
 #[cfg(test)]

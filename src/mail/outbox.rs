@@ -51,7 +51,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         kind,
         state: DeliveryState::Queued,
         recipient,
-        language: booking.citizen.language.clone(),
+        language: booking.citizen.language.code().to_owned(),
         message_id: format!("<{}@{domain}>", id.simple()),
         dedupe_key: (kind == MailKind::Reminder).then(|| format!("reminder:{}:{}", booking.id, booking.sequence)),
         counsellor_id: booking.counsellor_id,

@@ -135,7 +135,7 @@ mod tests {
             email: "ads@example.org".into(),
             location_id: 1,
             default_slot_minutes: 45,
-            languages: vec!["de".into()],
+            languages: vec![crate::domain::language::Language::GERMAN],
             confidential,
             retention_days: 30,
         }

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, Timelike};
 use super::ServiceError;
 use super::bookings::Book;
 use crate::domain::blocking::{Wanted, closed_day, first_blocking};
+use crate::domain::language::Language;
 use crate::domain::records::{Slot, StaffMember, Unit};
 use crate::domain::time::day_bounds;
 use crate::services::directory;
@@ -22,7 +23,7 @@ pub struct FreeSlotQuery {
     pub to: NaiveDate,
     pub counsellor_id: Option<i32>,
     /// Only counsellors who counsel in this language.
-    pub language: Option<String>,
+    pub language: Option<Language>,
     /// Only slots starting in this part of the (local) day.
     pub daypart: Option<Daypart>,
     pub limit: u32,
@@ -81,7 +82,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     let counsellors: Vec<&StaffMember> = all
         .iter()
         .filter(|c| query.counsellor_id.is_none_or(|id| c.id == id))
-        .filter(|c| query.language.as_ref().is_none_or(|lang| c.languages.iter().any(|l| l == lang)))
+        .filter(|c| query.language.as_ref().is_none_or(|lang| c.languages.contains(lang)))
         .collect();
     if counsellors.is_empty() {
         return Ok(Vec::new());

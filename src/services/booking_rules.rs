@@ -11,6 +11,7 @@ use super::bookings::{Book, Target};
 use super::schedule::weekly_rule;
 use crate::domain::access::Actor;
 use crate::domain::hours_window::within_counselling_hours;
+use crate::domain::refusal::Refusal;
 use crate::domain::time::TimeSlot;
 use crate::store::{schedule, slots};
 
@@ -41,7 +42,7 @@ pub(super) async fn ensure_may_override(deps: Book<'_>, actor: &Actor, target: T
 /// Refuses an ad-hoc time that does not lie within the unit's counselling hours of its day.
 ///
 /// # Errors
-/// `Rule { code: "outside_hours" }`; database failures.
+/// `Rule(Refusal::OutsideHours)`; database failures.
 pub(super) async fn check_within_hours<C: ConnectionTrait>(
     db: &C,
     tz: Tz,
@@ -51,9 +52,5 @@ pub(super) async fn check_within_hours<C: ConnectionTrait>(
     let rules = schedule::list_rules(db, unit_id).await?.iter().map(weekly_rule).collect::<Result<Vec<_>, _>>()?;
     let start = time.starts_at().with_timezone(&tz).naive_local();
     let end = time.ends_at().with_timezone(&tz).naive_local();
-    if within_counselling_hours(&rules, start, end) {
-        Ok(())
-    } else {
-        Err(ServiceError::rule("outside_hours", "the time lies outside the unit's counselling hours"))
-    }
+    if within_counselling_hours(&rules, start, end) { Ok(()) } else { Err(ServiceError::Rule(Refusal::OutsideHours)) }
 }

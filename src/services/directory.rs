@@ -10,6 +10,7 @@ use super::accounts::{ChangedBy, audit_change};
 use super::auth::{hash_new_password, hash_password, random_secret};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
+use crate::domain::language::Language;
 use crate::domain::password::NewPassword;
 use crate::domain::records::{Location, StaffMember, Unit};
 use crate::store::StoreError;
@@ -43,7 +44,7 @@ pub struct StaffInput {
     pub login: String,
     pub display_name: String,
     pub email: Option<String>,
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     pub role: StaffRole,
     /// Slug or id of the unit; required for roles in a unit.
     pub unit: Option<String>,
@@ -324,7 +325,7 @@ pub struct UnitInput<'a> {
     pub email: &'a str,
     pub location_id: i32,
     pub default_slot_minutes: i32,
-    pub languages: &'a [String],
+    pub languages: &'a [Language],
     pub confidential: bool,
     /// Days personal data is kept after the appointment (see `domain::retention`).
     pub retention_days: i32,

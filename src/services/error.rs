@@ -1,5 +1,6 @@
 //! What a use case can fail with, in terms the caller can act on.
 
+use crate::domain::refusal::Refusal;
 use crate::store::StoreError;
 
 /// Errors of the services. `code`s are stable and reach API clients.
@@ -19,8 +20,8 @@ pub enum ServiceError {
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
     /// A rule of the appointment book forbids it (holiday, closure, absence, past).
-    #[error("{message}")]
-    Rule { code: &'static str, message: String },
+    #[error("{0}")]
+    Rule(Refusal),
     #[error("the database is busy; try again")]
     Busy,
     /// Too many password checks at once: try again after `retry_after_secs`.
@@ -41,10 +42,6 @@ impl ServiceError {
 
     pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict { code, message: message.into() }
-    }
-
-    pub(crate) fn rule(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Rule { code, message: message.into() }
     }
 }
 

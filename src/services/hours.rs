@@ -11,6 +11,7 @@ use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy, Wanted};
 use crate::domain::records::RuleFields;
+use crate::domain::citizen::APPOINTMENT_MINUTES;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
@@ -323,7 +324,7 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         valid_until: fields.valid_until,
     };
     let weekly = weekly_rule(&probe)?;
-    if !(5..=480).contains(&fields.slot_minutes) {
+    if !APPOINTMENT_MINUTES.contains(&i64::from(fields.slot_minutes)) {
         return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
     }
     if !(1..=100).contains(&fields.capacity) {

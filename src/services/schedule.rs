@@ -8,6 +8,7 @@ use super::ServiceError;
 use crate::domain::blocking::closed_day;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
 use crate::domain::records::HoursRule;
+use crate::domain::refusal::Refusal;
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::{TimeSlot, day_bounds, local_date};
 use crate::store::{self, directory, schedule, slots};
@@ -167,15 +168,13 @@ pub fn check_calendar(
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
     if time.starts_at() < now {
-        return Err(ServiceError::rule("in_the_past", "the time lies in the past"));
+        return Err(ServiceError::Rule(Refusal::InThePast));
     }
     match closed_day(calendar, tz, time.starts_at(), time.ends_at()) {
         Some((day, ClosedDay::PublicHoliday(name))) => {
-            Err(ServiceError::rule("public_holiday", format!("{day} is a public holiday ({name})")))
+            Err(ServiceError::Rule(Refusal::PublicHoliday { day, name: name.to_string() }))
         }
-        Some((day, ClosedDay::ExtraClosureDay)) => {
-            Err(ServiceError::rule("closure_day", format!("{day} is a closure day")))
-        }
+        Some((day, ClosedDay::ExtraClosureDay)) => Err(ServiceError::Rule(Refusal::ClosureDay { day })),
         None => Ok(()),
     }
 }
@@ -193,10 +192,10 @@ pub async fn check_unblocked<C: ConnectionTrait>(
 ) -> Result<(), ServiceError> {
     let blocking = store::blocking::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;
     if let Some(reason) = blocking.closure {
-        return Err(ServiceError::rule("unit_closed", format!("the unit is closed then: {reason}")));
+        return Err(ServiceError::Rule(Refusal::UnitClosed { reason }));
     }
     if blocking.absent {
-        return Err(ServiceError::rule("counsellor_absent", "the counsellor is absent then"));
+        return Err(ServiceError::Rule(Refusal::CounsellorAbsent));
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Role;
 use crate::domain::records::{Location, StaffMember};
+use crate::domain::language::Language;
 use crate::store::directory::{self, NewLocation, NewStaff, NewUnit};
 use crate::store::schedule::{self, RuleFields};
 
@@ -140,7 +141,7 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
             Some(unit) => unit,
             None => {
                 seeded.units += 1;
-                let languages: Vec<String> = demo.languages.iter().map(|l| (*l).to_owned()).collect();
+                let languages: Vec<Language> = demo.languages.iter().map(|l| Language::from_stored(l)).collect();
                 let new = NewUnit {
                     slug: demo.slug,
                     name: demo.name,
@@ -213,7 +214,7 @@ async fn demo_counsellor<C: ConnectionTrait>(
         return Ok(member);
     }
     seeded.staff += 1;
-    let langs: Vec<String> = langs.iter().map(|l| (*l).to_owned()).collect();
+    let langs: Vec<Language> = langs.iter().map(|l| Language::from_stored(l)).collect();
     let new =
         NewStaff { login, display_name: name, email: None, languages: &langs, is_admin: false, password_hash: None };
     Ok(directory::insert_staff(db, new, now).await?)

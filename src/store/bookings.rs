@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::language::Language;
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::search::{SearchKeys, SearchQuery};
 use crate::store::booking_search;
@@ -69,8 +70,8 @@ fn booking_row(booking: &Booking) -> booking::ActiveModel {
         citizen_name: Set(booking.citizen.name.clone()),
         citizen_email: Set(booking.citizen.email.clone()),
         citizen_phone: Set(booking.citizen.phone.clone()),
-        citizen_language: Set(booking.citizen.language.clone()),
-        interpreter_language: Set(booking.citizen.interpreter_language.clone()),
+        citizen_language: Set(booking.citizen.language.code().to_owned()),
+        interpreter_language: Set(booking.citizen.interpreter_language.as_ref().map(|l| l.code().to_owned())),
         accessibility_needs: Set(booking.citizen.accessibility_needs.clone()),
         email_consent: Set(booking.citizen.email_consent),
         note: Set(booking.note.clone()),
@@ -287,8 +288,8 @@ fn booking_record(row: booking::Model) -> Booking {
             name: row.citizen_name,
             email: row.citizen_email,
             phone: row.citizen_phone,
-            language: row.citizen_language,
-            interpreter_language: row.interpreter_language,
+            language: Language::from_stored(&row.citizen_language),
+            interpreter_language: row.interpreter_language.as_deref().map(Language::from_stored),
             accessibility_needs: row.accessibility_needs,
             email_consent: row.email_consent,
         },

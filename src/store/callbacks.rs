@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
+use crate::domain::language::Language;
 
 /// Inserts an open entry.
 ///
@@ -26,9 +27,9 @@ pub async fn insert<C: ConnectionTrait>(
         unit_id: Set(new.unit_id),
         citizen_name: Set(new.citizen_name),
         citizen_phone: Set(new.citizen_phone),
-        citizen_language: Set(new.citizen_language),
+        citizen_language: Set(new.citizen_language.code().to_owned()),
         counsellor_id: Set(new.wish.counsellor_id),
-        language: Set(new.wish.language),
+        language: Set(new.wish.language.as_ref().map(|l| l.code().to_owned())),
         daypart: Set(new.wish.time_of_day.map(|part| part.as_str().to_owned())),
         before_on: Set(new.wish.before),
         until_on: Set(new.until),
@@ -225,10 +226,10 @@ fn record(row: callback_request::Model) -> CallbackRequest {
         unit_id: row.unit_id,
         citizen_name: row.citizen_name,
         citizen_phone: row.citizen_phone,
-        citizen_language: row.citizen_language,
+        citizen_language: Language::from_stored(&row.citizen_language),
         wish: Wish {
             counsellor_id: row.counsellor_id,
-            language: row.language,
+            language: row.language.as_deref().map(Language::from_stored),
             time_of_day: row.daypart.as_deref().and_then(TimeOfDay::parse),
             before: row.before_on,
         },

@@ -2,11 +2,12 @@
 //! lead gives to override a rule: parsed from the typed form into typed values, or messages at
 //! the fields.
 
-use chrono::{NaiveTime, TimeDelta};
+use chrono::NaiveTime;
 
 use super::auth::FieldError;
 use super::book::BookForm;
 use super::page::Page;
+use crate::domain::citizen::appointment_length;
 use crate::domain::time::TimeSlot;
 
 /// The counsellor and time of an ad-hoc appointment, or `None` with the errors pushed.
@@ -28,12 +29,12 @@ pub(super) fn parse(
     if time.is_none() {
         errors.push(FieldError::new("time", page.t("err.time")));
     }
-    let minutes = form.duration.trim().parse::<i64>().ok().filter(|m| (5..=480).contains(m));
-    if minutes.is_none() {
+    let length = form.duration.trim().parse::<i64>().ok().and_then(|m| appointment_length(m).ok());
+    if length.is_none() {
         errors.push(FieldError::new("duration", page.t("err.duration")));
     }
-    let (counsellor_id, date, time, minutes) = (counsellor_id?, date?, time?, minutes?);
-    match TimeSlot::from_local(date.and_time(time), TimeDelta::minutes(minutes), tz) {
+    let (counsellor_id, date, time, length) = (counsellor_id?, date?, time?, length?);
+    match TimeSlot::from_local(date.and_time(time), length, tz) {
         Ok(slot) => Some((counsellor_id, slot)),
         Err(_) => {
             errors.push(FieldError::new("time", page.t("err.time")));
@@ -45,9 +46,8 @@ pub(super) fn parse(
 /// The override reason as typed: `None` when empty; 3 to 500 characters, else an error at the
 /// field.
 pub(super) fn override_reason(form: &BookForm, page: &Page, errors: &mut Vec<FieldError>) -> Option<String> {
-    let reason = Some(form.override_reason.trim().to_owned()).filter(|r| !r.is_empty());
-    if reason.as_ref().is_some_and(|r| !(3..=500).contains(&r.chars().count())) {
+    crate::domain::citizen::override_reason(Some(&form.override_reason)).unwrap_or_else(|_| {
         errors.push(FieldError::new("override", page.t("err.override")));
-    }
-    reason
+        None
+    })
 }

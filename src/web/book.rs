@@ -18,6 +18,8 @@ use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
 use crate::domain::access::Actor;
 use crate::domain::booking::{Channel, Citizen};
+use crate::domain::citizen::{self, CitizenField, CitizenText};
+use crate::domain::language::Language;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
@@ -117,7 +119,7 @@ pub(super) async fn free_slots(
         from: day.unwrap_or(today),
         to: day.unwrap_or(today + chrono::Days::new(SEARCH_DAYS)),
         counsellor_id: q.counsellor.parse().ok(),
-        language: Some(q.language.clone()).filter(|l| !l.is_empty()),
+        language: Some(q.language.as_str()).filter(|l| !l.is_empty()).map(Language::from_stored),
         daypart: availability::Daypart::parse(&q.daypart),
         limit: u32::try_from(shown).unwrap_or(u32::MAX),
     };
@@ -248,44 +250,26 @@ async fn details_page(
     })
 }
 
-fn optional(value: &str) -> Option<String> {
-    Some(value.trim().to_owned()).filter(|v| !v.is_empty())
-}
-
 /// Turns the typed form into a booking, or the errors to show at the fields.
 fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -> Result<NewBooking, Vec<FieldError>> {
-    let mut errors = Vec::new();
-    let name = form.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        errors.push(FieldError::new("name", page.t("err.name")));
-    }
-    let phone = optional(&form.phone);
-    if phone
-        .as_ref()
-        .is_some_and(|p| p.len() < 3 || p.len() > 40 || !p.chars().all(|c| c.is_ascii_digit() || "+()/ .-".contains(c)))
-    {
-        errors.push(FieldError::new("phone", page.t("err.phone")));
-    }
-    let email = optional(&form.email);
-    if email.as_ref().is_some_and(|e| {
-        let parts: Vec<&str> = e.split('@').collect();
-        e.len() > 254 || e.contains(' ') || parts.len() != 2 || parts[0].is_empty() || !parts[1].contains('.')
-    }) {
-        errors.push(FieldError::new("email", page.t("err.email")));
-    }
-    let consent = !form.consent.is_empty();
-    if consent && email.is_none() {
-        errors.push(FieldError::new("consent", page.t("err.consent")));
-    }
-    let access = optional(&form.access);
-    if access.as_ref().is_some_and(|a| a.chars().count() > 500) {
-        errors.push(FieldError::new("access", page.t("err.long")));
-    }
+    let citizen = Citizen::parse(CitizenText {
+        name: &form.name,
+        email: Some(&form.email),
+        phone: Some(&form.phone),
+        language: Some(&form.language),
+        interpreter_language: Some(&form.interpreter),
+        accessibility_needs: Some(&form.access),
+        email_consent: !form.consent.is_empty(),
+    });
+    let mut errors: Vec<FieldError> = match &citizen {
+        Ok(_) => Vec::new(),
+        Err(fields) => fields.iter().map(|f| citizen_error(*f, page)).collect(),
+    };
     let override_reason = adhoc::override_reason(form, page, &mut errors);
-    let note = optional(&form.note);
-    if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+    let note = citizen::free_text(Some(&form.note)).unwrap_or_else(|_| {
         errors.push(FieldError::new("note", page.t("err.long")));
-    }
+        None
+    });
     let target = match form.slot.parse::<i32>() {
         Ok(id) => Some(Target::Slot(id)),
         Err(_) if form.adhoc.is_empty() => {
@@ -298,31 +282,26 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
             time,
         }),
     };
-    let language = if crate::web::views::LANGUAGES.iter().any(|(c, _, _)| *c == form.language) {
-        form.language.clone()
-    } else {
-        "de".to_owned()
-    };
-    let interpreter_language =
-        optional(&form.interpreter).filter(|i| crate::web::views::LANGUAGES.iter().any(|(c, _, _)| c == i));
-    match target {
-        Some(target) if errors.is_empty() => Ok(NewBooking {
-            target,
-            citizen: Citizen {
-                name: name.to_owned(),
-                email,
-                phone,
-                language,
-                interpreter_language,
-                accessibility_needs: access,
-                email_consent: consent,
-            },
-            channel: Channel::Phone,
-            note,
-            override_reason,
-        }),
+    match (target, citizen) {
+        (Some(target), Ok(citizen)) if errors.is_empty() => {
+            Ok(NewBooking { target, citizen, channel: Channel::Phone, note, override_reason })
+        }
         _ => Err(errors),
     }
+}
+
+/// The page's field and message of a refused detail of the citizen.
+fn citizen_error(field: CitizenField, page: &Page) -> FieldError {
+    let (id, key) = match field {
+        CitizenField::Name => ("name", "err.name"),
+        CitizenField::Email => ("email", "err.email"),
+        CitizenField::Phone => ("phone", "err.phone"),
+        CitizenField::Language => ("language", "err.language"),
+        CitizenField::InterpreterLanguage => ("interpreter", "err.language"),
+        CitizenField::AccessibilityNeeds => ("access", "err.long"),
+        CitizenField::Consent => ("consent", "err.consent"),
+    };
+    FieldError::new(id, page.t(key))
 }
 
 async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfForm<BookForm>) -> WebResult<Response> {
@@ -349,7 +328,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             Ok((StatusCode::CONFLICT, shown).into_response())
         }
         Err(
-            err @ (ServiceError::Rule { .. }
+            err @ (ServiceError::Rule(_)
             | ServiceError::Conflict { .. }
             | ServiceError::Invalid { .. }
             | ServiceError::NotPermitted { .. }),

@@ -198,7 +198,7 @@ pub(super) async fn booking_page(
         ),
         email: c.email.clone().unwrap_or_default(),
         language: language_name(&c.language, lang),
-        interpreter: c.interpreter_language.as_deref().map(|l| language_name(l, lang)).unwrap_or_default(),
+        interpreter: c.interpreter_language.as_ref().map(|l| language_name(l, lang)).unwrap_or_default(),
         access: c.accessibility_needs.clone().unwrap_or_default(),
         consent: c.email_consent,
         note: b.note.clone().unwrap_or_default(),
@@ -273,7 +273,7 @@ pub(super) async fn changed(
 ) -> WebResult<Response> {
     match result {
         Ok(booking) => Ok(saved(&booking.reference)),
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
             let errors = vec![FieldError::new(
                 "status",
                 format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::i18n::Lang;
+use super::i18n::{Lang, service_message};
 use crate::services::ServiceError;
 
 /// What can end a page request early.
@@ -21,6 +21,10 @@ pub enum WebError {
     NotFound,
     #[error("bad request")]
     BadRequest,
+    /// A refusal the handler did not show at a form (a rule, a conflict, invalid input, a busy
+    /// database): a page naming it with 422, 409 or 503, never a 500.
+    #[error("refused")]
+    Refused { status: StatusCode, message: &'static str },
     /// Too many logins at once: a 503 page with `Retry-After`.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },
@@ -43,24 +47,20 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         // The error page does not know the visitor's language choice: German first.
         let lang = Lang::De;
-        let (status, key) = match &self {
+        let (status, message) = match &self {
             Self::LoginRequired => return Redirect::to("/login").into_response(),
-            Self::Csrf => (StatusCode::FORBIDDEN, "error.csrf"),
-            Self::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden"),
-            Self::NotFound => (StatusCode::NOT_FOUND, "error.notfound"),
-            Self::BadRequest => (StatusCode::BAD_REQUEST, "error.bad"),
-            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "error.overloaded"),
+            Self::Csrf => (StatusCode::FORBIDDEN, lang.t("error.csrf")),
+            Self::Forbidden => (StatusCode::FORBIDDEN, lang.t("error.forbidden")),
+            Self::NotFound => (StatusCode::NOT_FOUND, lang.t("error.notfound")),
+            Self::BadRequest => (StatusCode::BAD_REQUEST, lang.t("error.bad")),
+            Self::Refused { status, message } => (*status, *message),
+            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, lang.t("error.overloaded")),
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "page failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "error.internal")
+                (StatusCode::INTERNAL_SERVER_ERROR, lang.t("error.internal"))
             }
         };
-        let page = ErrorPage {
-            lang: lang.code(),
-            title: lang.t("error.title"),
-            message: lang.t(key),
-            back: lang.t("error.back"),
-        };
+        let page = ErrorPage { lang: lang.code(), title: lang.t("error.title"), message, back: lang.t("error.back") };
         let mut response = (status, page).into_response();
         if let Self::Overloaded { retry_after_secs } = self {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
@@ -75,7 +75,16 @@ impl From<ServiceError> for WebError {
             ServiceError::Forbidden | ServiceError::NotPermitted { .. } => Self::Forbidden,
             ServiceError::NotFound { .. } => Self::NotFound,
             ServiceError::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
-            other => Self::Internal(other.into()),
+            ServiceError::Rule(_) | ServiceError::Invalid { .. } => {
+                Self::Refused { status: StatusCode::UNPROCESSABLE_ENTITY, message: service_message(Lang::De, &err) }
+            }
+            ServiceError::Conflict { .. } => {
+                Self::Refused { status: StatusCode::CONFLICT, message: service_message(Lang::De, &err) }
+            }
+            ServiceError::Busy => {
+                Self::Refused { status: StatusCode::SERVICE_UNAVAILABLE, message: service_message(Lang::De, &err) }
+            }
+            other @ ServiceError::Store(_) => Self::Internal(other.into()),
         }
     }
 }
@@ -83,5 +92,25 @@ impl From<ServiceError> for WebError {
 impl From<tower_sessions::session::Error> for WebError {
     fn from(err: tower_sessions::session::Error) -> Self {
         Self::Internal(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::refusal::Refusal;
+
+    #[test]
+    fn refusals_a_handler_did_not_catch_are_pages_with_their_status_never_a_500() {
+        let cases = [
+            (ServiceError::Rule(Refusal::TooEarly), StatusCode::UNPROCESSABLE_ENTITY),
+            (ServiceError::invalid("capacity", "must be between 1 and 100"), StatusCode::UNPROCESSABLE_ENTITY),
+            (ServiceError::conflict("slot_taken", "taken"), StatusCode::CONFLICT),
+            (ServiceError::Busy, StatusCode::SERVICE_UNAVAILABLE),
+        ];
+        for (err, status) in cases {
+            let shown = format!("{err:?}");
+            assert_eq!(WebError::from(err).into_response().status(), status, "{shown}");
+        }
     }
 }

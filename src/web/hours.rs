@@ -217,7 +217,7 @@ fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Out
         ServiceError::Invalid { field: "slot_minutes", .. } => "rule-slot",
         ServiceError::Invalid { field: "capacity", .. } => "rule-capacity",
         ServiceError::Invalid { field: "counsellor_id", .. } => "rule-counsellor",
-        ServiceError::Invalid { .. } | ServiceError::Conflict { .. } | ServiceError::Rule { .. } => "rule-start",
+        ServiceError::Invalid { .. } | ServiceError::Conflict { .. } | ServiceError::Rule(_) => "rule-start",
         _ => return Err(err.into()),
     };
     let errors = vec![FieldError::new(field, service_message(staff.page.lang, &err))];

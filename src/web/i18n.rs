@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::refusal::Refusal;
 use crate::services::ServiceError;
 
 /// The interface language.
@@ -62,9 +63,8 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
 /// field, never the English message of the service).
 pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
     let key = match err {
-        ServiceError::Conflict { code, .. }
-        | ServiceError::Rule { code, .. }
-        | ServiceError::NotPermitted { code, .. } => format!("svc.{code}"),
+        ServiceError::Rule(refusal) => return lang.t(refusal_key(refusal)),
+        ServiceError::Conflict { code, .. } | ServiceError::NotPermitted { code, .. } => format!("svc.{code}"),
         ServiceError::Invalid { field, .. } => format!("field.{field}"),
         ServiceError::Busy => "svc.busy".to_owned(),
         _ => "svc.other".to_owned(),
@@ -73,6 +73,20 @@ pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
         "??" if key.starts_with("field.") => lang.t("field.other"),
         "??" => lang.t("svc.other"),
         text => text,
+    }
+}
+
+/// The text of a rule's refusal.
+fn refusal_key(refusal: &Refusal) -> &'static str {
+    match refusal {
+        Refusal::InThePast => "svc.in_the_past",
+        Refusal::PublicHoliday { .. } => "svc.public_holiday",
+        Refusal::ClosureDay { .. } => "svc.closure_day",
+        Refusal::UnitClosed { .. } => "svc.unit_closed",
+        Refusal::CounsellorAbsent => "svc.counsellor_absent",
+        Refusal::OutsideHours => "svc.outside_hours",
+        Refusal::TooEarly => "svc.too_early",
+        Refusal::SelfServiceClosed => "svc.other",
     }
 }
 
@@ -178,6 +192,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Please shorten the text to at most 500 characters.",
     ),
     ("err.slot", "Bitte wählen Sie einen Termin.", "Please choose a slot."),
+    ("err.language", "Bitte wählen Sie eine Sprache aus der Liste.", "Please choose a language from the list."),
     ("err.date", "Bitte geben Sie ein Datum ein, z. B. 2026-12-01.", "Please enter a date, e.g. 2026-12-01."),
     ("err.time", "Bitte geben Sie eine Uhrzeit ein, z. B. 09:30.", "Please enter a time, e.g. 09:30."),
     (
@@ -264,8 +279,10 @@ mod tests {
         let taken = ServiceError::Conflict { code: "slot_taken", message: "the slot has just been taken".into() };
         assert_eq!(service_message(Lang::De, &taken), "Dieser Termin wurde gerade vergeben.");
         assert_eq!(service_message(Lang::En, &taken), "This slot has just been taken.");
-        let unknown = ServiceError::Rule { code: "new_rule", message: "x".into() };
+        let unknown = ServiceError::Conflict { code: "new_conflict", message: "x".into() };
         assert_eq!(service_message(Lang::De, &unknown), "Das ist so nicht möglich.");
+        let past = ServiceError::Rule(Refusal::InThePast);
+        assert_eq!(service_message(Lang::En, &past), "The time lies in the past.");
         let field = ServiceError::Invalid { field: "capacity", message: "must be between 1 and 100".into() };
         assert_eq!(service_message(Lang::De, &field), "Bitte geben Sie 1 bis 100 Plätze an.");
         let other_field = ServiceError::Invalid { field: "nonsense", message: "x".into() };
@@ -275,17 +292,24 @@ mod tests {
             "counsellor_busy",
             "concurrent_update",
             "invalid_status",
-            "in_the_past",
-            "public_holiday",
-            "closure_day",
-            "unit_closed",
-            "counsellor_absent",
-            "too_early",
             "no_email_consent",
             "login_taken",
             "slug_taken",
         ] {
             assert_ne!(Lang::De.t(&format!("svc.{code}")), "??", "{code}");
+        }
+        let day = chrono::NaiveDate::MIN;
+        for refusal in [
+            Refusal::InThePast,
+            Refusal::PublicHoliday { day, name: String::new() },
+            Refusal::ClosureDay { day },
+            Refusal::UnitClosed { reason: String::new() },
+            Refusal::CounsellorAbsent,
+            Refusal::OutsideHours,
+            Refusal::TooEarly,
+            Refusal::SelfServiceClosed,
+        ] {
+            assert_ne!(Lang::De.t(refusal_key(&refusal)), "??", "{refusal:?}");
         }
     }
 }

@@ -95,7 +95,7 @@ async fn view(
     let q = SlotFilter {
         unit: unit.slug.clone(),
         counsellor: query.counsellor.unwrap_or_else(|| booking.counsellor_id.to_string()),
-        language: query.language.unwrap_or_else(|| booking.citizen.language.clone()),
+        language: query.language.unwrap_or_else(|| booking.citizen.language.code().to_owned()),
         day: query.day,
         daypart: query.daypart,
     };
@@ -175,7 +175,7 @@ async fn reschedule(
         }
         Err(
             err @ (ServiceError::Conflict { .. }
-            | ServiceError::Rule { .. }
+            | ServiceError::Rule(_)
             | ServiceError::Invalid { .. }
             | ServiceError::NotPermitted { .. }),
         ) => {

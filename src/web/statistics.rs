@@ -20,6 +20,7 @@ use super::format;
 use super::i18n::Lang;
 use super::page::{Page, Staff};
 use super::views::{Choice, language_name};
+use crate::domain::language::Language;
 use crate::domain::statistics::{Counts, Month, MonthFigures};
 use crate::services::ServiceError;
 use crate::services::statistics::{self, Statistics, StatisticsQuery};
@@ -164,7 +165,10 @@ fn breakdowns(
 ) -> [(&'static str, Vec<(String, Counts)>); 4] {
     [
         ("by-channel", all.by_channel.iter().map(|(k, c)| (lang.t(&format!("stats.ch.{k}")).to_owned(), *c)).collect()),
-        ("by-language", all.by_language.iter().map(|(k, c)| (language_name(k, lang), *c)).collect()),
+        (
+            "by-language",
+            all.by_language.iter().map(|(k, c)| (language_name(&Language::from_stored(k), lang), *c)).collect(),
+        ),
         ("by-weekday", all.by_weekday.iter().map(|(k, c)| (format::weekday_name(*k, lang).to_owned(), *c)).collect()),
         (
             "by-counsellor",

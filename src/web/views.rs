@@ -5,30 +5,11 @@ use chrono_tz::Tz;
 use super::format;
 use super::i18n::Lang;
 use crate::domain::booking::BookingStatus;
+use crate::domain::language::Language;
 use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
 use crate::domain::records::{Booking, StaffMember};
 use crate::domain::reference::Reference;
 use crate::services::availability::FreeSlot;
-
-/// Languages offered in the forms (ISO 639 codes), with German and English names.
-pub const LANGUAGES: &[(&str, &str, &str)] = &[
-    ("de", "Deutsch", "German"),
-    ("en", "Englisch", "English"),
-    ("tr", "Türkisch", "Turkish"),
-    ("ar", "Arabisch", "Arabic"),
-    ("fa", "Persisch", "Persian"),
-    ("ru", "Russisch", "Russian"),
-    ("uk", "Ukrainisch", "Ukrainian"),
-    ("pl", "Polnisch", "Polish"),
-    ("ro", "Rumänisch", "Romanian"),
-    ("bg", "Bulgarisch", "Bulgarian"),
-    ("bs", "Bosnisch", "Bosnian"),
-    ("hr", "Kroatisch", "Croatian"),
-    ("sr", "Serbisch", "Serbian"),
-    ("rom", "Romanes", "Romani"),
-    ("fr", "Französisch", "French"),
-    ("es", "Spanisch", "Spanish"),
-];
 
 /// A language choice for a select.
 #[derive(Debug, Clone)]
@@ -37,22 +18,17 @@ pub struct Choice {
     pub label: String,
 }
 
-/// The languages for selects, in the interface language.
+/// The supported languages for selects, in the interface language.
 pub fn language_choices(lang: Lang) -> Vec<Choice> {
-    LANGUAGES
-        .iter()
-        .map(|(code, _, _)| Choice { value: (*code).to_owned(), label: language_name(code, lang) })
-        .collect()
+    Language::all().map(|l| Choice { value: l.code().to_owned(), label: language_name(&l, lang) }).collect()
 }
 
-/// "Türkisch" for `tr`; unknown codes as they are.
-pub fn language_name(code: &str, lang: Lang) -> String {
-    match LANGUAGES.iter().find(|(c, _, _)| *c == code) {
-        Some((_, de, en)) => match lang {
-            Lang::De => (*de).to_owned(),
-            Lang::En => (*en).to_owned(),
-        },
-        None => code.to_owned(),
+/// "Türkisch" for `tr`; a stored code outside the supported list as it is.
+pub fn language_name(language: &Language, lang: Lang) -> String {
+    match (language.names(), lang) {
+        (Some((de, _)), Lang::De) => de.to_owned(),
+        (Some((_, en)), Lang::En) => en.to_owned(),
+        (None, _) => language.code().to_owned(),
     }
 }
 
@@ -128,7 +104,7 @@ impl BookingRow {
             interpreter: booking
                 .citizen
                 .interpreter_language
-                .as_deref()
+                .as_ref()
                 .map(|l| language_name(l, lang))
                 .unwrap_or_default(),
             access: booking.citizen.accessibility_needs.clone().unwrap_or_default(),

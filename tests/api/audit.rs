@@ -47,7 +47,7 @@ async fn add_with_password(app: &TestApp, login: &str, role: &str, unit: Option<
         login: login.to_owned(),
         display_name: login.to_owned(),
         email: None,
-        languages: vec!["de".into()],
+        languages: vec![terminbuch::domain::language::Language::GERMAN],
         role: StaffRole::parse(role).expect("test step"),
         unit: unit.map(str::to_owned),
         password: Some("richtig-pferd-42".to_owned()),

@@ -112,7 +112,7 @@ impl TestApp {
             login: login.to_owned(),
             display_name: login.to_owned(),
             email: None,
-            languages: vec!["de".into()],
+            languages: vec![terminbuch::domain::language::Language::GERMAN],
             role: StaffRole::parse(role).expect("known role"),
             unit: unit.map(str::to_owned),
             password: None,

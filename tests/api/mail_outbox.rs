@@ -180,7 +180,7 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
             name: "Olena K.".into(),
             email: Some("olena@example.org".into()),
             phone: None,
-            language: "uk".into(),
+            language: terminbuch::domain::language::Language::from_stored("uk"),
             interpreter_language: None,
             accessibility_needs: None,
             email_consent: true,

@@ -13,6 +13,7 @@ mod blocking_rule;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
+mod citizen_input;
 mod citizen_link;
 mod citizen_link_actions;
 mod cli;

@@ -16,7 +16,7 @@ pub async fn add_member(app: &TestApp, login: &str, role: &str, unit: Option<&st
         login: login.to_owned(),
         display_name: format!("{login} Test"),
         email: None,
-        languages: vec!["de".into()],
+        languages: vec![terminbuch::domain::language::Language::GERMAN],
         role: StaffRole::parse(role).expect("known role"),
         unit: unit.map(str::to_owned),
         password: Some(PASSWORD.to_owned()),

@@ -78,7 +78,7 @@ async fn a_new_admin_replaces_the_given_password_enrols_a_second_factor_and_logs
         login: "neu.admin".into(),
         display_name: "Neue Administratorin".into(),
         email: None,
-        languages: vec!["de".into()],
+        languages: vec![terminbuch::domain::language::Language::GERMAN],
         role: StaffRole::Admin,
         unit: None,
         password: None,

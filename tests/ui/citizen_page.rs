@@ -31,7 +31,7 @@ async fn booking_with_link(app: &UiApp, language: &str) -> (String, String) {
         name: "Ayşe Demir".into(),
         email: None,
         phone: None,
-        language: language.into(),
+        language: terminbuch::domain::language::Language::from_stored(language),
         interpreter_language: None,
         accessibility_needs: None,
         email_consent: false,

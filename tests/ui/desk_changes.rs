@@ -32,7 +32,7 @@ async fn booked_with_email(app: &UiApp) -> Booking {
         from: today,
         to: today + chrono::Days::new(30),
         counsellor_id: None,
-        language: Some("tr".into()),
+        language: Some(terminbuch::domain::language::Language::from_stored("tr")),
         daypart: None,
         limit: 1,
     };
@@ -42,7 +42,7 @@ async fn booked_with_email(app: &UiApp) -> Booking {
         name: "Ayşe Demir".into(),
         email: Some("ayse.demir@example.org".into()),
         phone: Some("0511 987654".into()),
-        language: "tr".into(),
+        language: terminbuch::domain::language::Language::from_stored("tr"),
         interpreter_language: None,
         accessibility_needs: None,
         email_consent: true,

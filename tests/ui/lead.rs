@@ -82,7 +82,7 @@ async fn book_first_free_slot(app: &UiApp) -> Booking {
         name: "Frau Rückruf".into(),
         email: Some("rueckruf@example.org".into()),
         phone: Some("0511 111111".into()),
-        language: "tr".into(),
+        language: terminbuch::domain::language::Language::from_stored("tr"),
         interpreter_language: None,
         accessibility_needs: None,
         email_consent: true,

@@ -38,7 +38,7 @@ async fn book_for(app: &UiApp, target: Target, name: &str, phone: &str) -> Booki
         name: name.to_owned(),
         email: None,
         phone: Some(phone.to_owned()),
-        language: "tr".into(),
+        language: terminbuch::domain::language::Language::from_stored("tr"),
         interpreter_language: None,
         accessibility_needs: None,
         email_consent: false,

@@ -45,8 +45,8 @@ async fn thursday_booking(app: &UiApp) -> terminbuch::domain::records::Booking {
         name: "Olena Kowalenko".into(),
         email: None,
         phone: Some("0511 222333".into()),
-        language: "uk".into(),
-        interpreter_language: Some("uk".into()),
+        language: terminbuch::domain::language::Language::from_stored("uk"),
+        interpreter_language: Some(terminbuch::domain::language::Language::from_stored("uk")),
         accessibility_needs: Some("Rollstuhl".into()),
         email_consent: false,
     };

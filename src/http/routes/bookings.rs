@@ -11,7 +11,8 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::domain::booking::{BookingStatus, Channel, Citizen, Outcome};
+use crate::domain::booking::{BookingStatus, Channel, Outcome};
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::reference::Reference;
@@ -19,6 +20,7 @@ use crate::domain::search::MAX_QUERY_CHARS;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::input::{CitizenInput, all_fields};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
 use crate::state::AppState;
@@ -30,25 +32,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_booking))
         .routes(routes!(reschedule_booking))
         .routes(routes!(record_outcome))
-}
-
-/// The citizen: a name or pseudonym; email and phone optional.
-#[derive(Deserialize, Validate, ToSchema)]
-pub struct CitizenInput {
-    #[garde(length(chars, min = 1, max = 200))]
-    pub name: String,
-    #[garde(inner(email, length(max = 254)))]
-    pub email: Option<String>,
-    #[garde(inner(pattern(r"^[0-9+()/ .-]{3,40}$")))]
-    pub phone: Option<String>,
-    /// Preferred language, ISO 639-1 (default `de`).
-    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
-    pub language: Option<String>,
-    /// Set when an interpreter is needed: the language to interpret.
-    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
-    pub interpreter_language: Option<String>,
-    #[garde(inner(length(chars, max = 500)))]
-    pub accessibility_needs: Option<String>,
 }
 
 /// Either `slot_id`, or for an ad-hoc appointment `unit`, `counsellor`, `starts_at` and
@@ -67,9 +50,9 @@ pub struct CreateBookingRequest {
     /// RFC 3339, or local `YYYY-MM-DDTHH:MM` in the service's zone.
     #[garde(skip)]
     pub starts_at: Option<String>,
-    #[garde(inner(range(min = 5, max = 480)))]
+    #[garde(inner(range(min = MIN_APPOINTMENT_MINUTES, max = MAX_APPOINTMENT_MINUTES)))]
     pub duration_minutes: Option<i64>,
-    #[garde(dive)]
+    #[garde(skip)]
     pub citizen: CitizenInput,
     #[garde(skip)]
     #[serde(default)]
@@ -77,11 +60,11 @@ pub struct CreateBookingRequest {
     #[garde(skip)]
     #[serde(default)]
     pub channel: Channel,
-    #[garde(inner(length(chars, max = 500)))]
+    #[garde(inner(length(chars, max = TEXT_MAX_CHARS)))]
     pub note: Option<String>,
     /// Books despite a holiday, closure, absence, past time or (ad hoc) a time outside the unit's
     /// counselling hours; unit leads and admins only (else 403 `override_not_permitted`); recorded.
-    #[garde(inner(length(chars, min = 3, max = 500)))]
+    #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
 }
 
@@ -156,8 +139,8 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
             name: b.citizen.name,
             email: b.citizen.email,
             phone: b.citizen.phone,
-            language: b.citizen.language,
-            interpreter_language: b.citizen.interpreter_language,
+            language: b.citizen.language.code().to_owned(),
+            interpreter_language: b.citizen.interpreter_language.map(|l| l.code().to_owned()),
             accessibility_needs: b.citizen.accessibility_needs,
         },
         note: b.note,
@@ -208,7 +191,7 @@ async fn create_booking(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<CreateBookingRequest>,
 ) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
-    body.validate()?;
+    let citizen = all_fields(body.validate(), body.citizen.parse(body.email_consent))?;
     let tz = state.settings.time_zone;
     let target = match choice(tz, body.slot_id, body.starts_at.as_deref(), body.duration_minutes)? {
         Chosen::Slot(slot_id) => Target::Slot(slot_id),
@@ -221,15 +204,6 @@ async fn create_booking(
             let unit_id = state.unit(unit).await?.id;
             bookings::adhoc_target(&state.db, unit_id, counsellor_id, starts_at, duration).await?
         }
-    };
-    let citizen = Citizen {
-        name: body.citizen.name.trim().to_owned(),
-        email: blank_to_none(body.citizen.email),
-        phone: blank_to_none(body.citizen.phone),
-        language: body.citizen.language.unwrap_or_else(|| "de".to_owned()),
-        interpreter_language: blank_to_none(body.citizen.interpreter_language),
-        accessibility_needs: blank_to_none(body.citizen.accessibility_needs),
-        email_consent: body.email_consent,
     };
     let new = NewBooking {
         target,
@@ -343,13 +317,13 @@ pub struct RescheduleRequest {
     pub slot_id: Option<i32>,
     #[garde(skip)]
     pub starts_at: Option<String>,
-    #[garde(inner(range(min = 5, max = 480)))]
+    #[garde(inner(range(min = MIN_APPOINTMENT_MINUTES, max = MAX_APPOINTMENT_MINUTES)))]
     pub duration_minutes: Option<i64>,
     /// Default: the booking's counsellor; `counsellor_id` is accepted too.
     #[garde(skip)]
     #[serde(rename = "counsellor", alias = "counsellor_id")]
     pub counsellor_id: Option<i32>,
-    #[garde(inner(length(chars, min = 3, max = 500)))]
+    #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
 }
 

@@ -12,10 +12,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
+use crate::domain::citizen::TEXT_MAX_CHARS;
+use crate::domain::language::Language;
 use crate::domain::reference::Reference;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::input::{citizen_name, phone_number};
 use crate::services::callbacks::{self, Entry};
 use crate::state::AppState;
 
@@ -29,13 +32,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The caller: name (or pseudonym), phone number to call back, language.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct CallerInput {
-    #[garde(length(chars, min = 1, max = 200))]
+    /// 1–200 characters.
+    #[garde(custom(citizen_name))]
     pub name: String,
-    #[garde(pattern(r"^[0-9+()/ .-]{3,40}$"))]
+    /// 3–40 digits, spaces and `+ ( ) / . -`.
+    #[garde(custom(phone_number))]
+    #[schema(pattern = r"^[0-9+()/ .-]{3,40}$")]
     pub phone: String,
-    /// ISO 639-1 (default `de`).
-    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
-    pub language: Option<String>,
+    /// Default `de`.
+    #[garde(skip)]
+    pub language: Option<Language>,
 }
 
 /// What the caller waits for; every part optional.
@@ -44,9 +50,9 @@ pub struct WishBody {
     /// A counsellor's staff id.
     #[garde(skip)]
     pub counsellor: Option<i32>,
-    /// Counselling in this language (ISO 639-1).
-    #[garde(inner(pattern(r"^[a-z]{2,3}$")))]
-    pub language: Option<String>,
+    /// Counselling in this language.
+    #[garde(skip)]
+    pub language: Option<Language>,
     #[garde(skip)]
     pub time_of_day: Option<TimeOfDay>,
     /// A time before this local day `YYYY-MM-DD` (an earlier appointment).
@@ -65,7 +71,7 @@ pub struct CreateCallbackRequest {
     /// Last local day `YYYY-MM-DD` the caller waits (at most a year ahead).
     #[garde(skip)]
     pub until: String,
-    #[garde(inner(length(chars, max = 500)))]
+    #[garde(inner(length(chars, max = TEXT_MAX_CHARS)))]
     pub note: Option<String>,
 }
 
@@ -119,7 +125,11 @@ fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
         id: r.id,
         unit_id: r.unit_id,
         status: r.status,
-        citizen: CallerResponse { name: r.citizen_name, phone: r.citizen_phone, language: r.citizen_language },
+        citizen: CallerResponse {
+            name: r.citizen_name,
+            phone: r.citizen_phone,
+            language: r.citizen_language.code().to_owned(),
+        },
         wish: WishBody {
             counsellor: r.wish.counsellor_id,
             language: r.wish.language,
@@ -195,7 +205,7 @@ async fn create_callback(
         unit_id: unit.id,
         citizen_name: body.citizen.name.trim().to_owned(),
         citizen_phone: body.citizen.phone.trim().to_owned(),
-        citizen_language: body.citizen.language.unwrap_or_else(|| "de".to_owned()),
+        citizen_language: body.citizen.language.unwrap_or(Language::GERMAN),
         wish: Wish {
             counsellor_id: body.wish.counsellor,
             language: body.wish.language,

@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule};
 use crate::domain::time::{day_bounds, local_date, parse_local_time};
@@ -43,7 +44,7 @@ pub struct HoursRequest {
     /// Local end `HH:MM`.
     #[garde(length(min = 4, max = 5))]
     pub end: String,
-    #[garde(range(min = 5, max = 480))]
+    #[garde(range(min = MIN_APPOINTMENT_MINUTES as i32, max = MAX_APPOINTMENT_MINUTES as i32))]
     pub slot_minutes: i32,
     #[garde(range(min = 0, max = 240))]
     #[serde(default)]

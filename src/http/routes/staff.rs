@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::me::{StaffAccountResponse, TokenResponse, account_response, token_response};
+use crate::domain::language::Language;
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::accounts::{self, ByWhom};
@@ -46,8 +47,8 @@ pub struct CreateStaffRequest {
     pub unit: Option<String>,
     #[garde(inner(email))]
     pub email: Option<String>,
-    #[garde(inner(inner(length(min = 2, max = 3))))]
-    pub languages: Option<Vec<String>>,
+    #[garde(skip)]
+    pub languages: Option<Vec<Language>>,
     /// For a new login: at least 12 characters, not common, not built from the login or name;
     /// omitted: one is generated, returned once and must be changed at the first login. Ignored
     /// for an existing login (adding a role never touches a password).

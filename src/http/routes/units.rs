@@ -10,8 +10,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
+use crate::domain::language::Language;
 use crate::domain::records::{Location, Unit};
-use crate::http::dto::{CounsellorRef, local, parse_date};
+use crate::http::dto::{CounsellorRef, codes, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::availability::{self, Daypart, FreeSlotQuery};
@@ -74,7 +76,7 @@ fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
         phone: unit.phone,
         email: unit.email,
         default_appointment_minutes: unit.default_slot_minutes,
-        languages: unit.languages,
+        languages: codes(&unit.languages),
         confidential: unit.confidential,
         retention_days: unit.retention_days,
         location: location.map(LocationResponse::from),
@@ -108,11 +110,11 @@ pub struct CreateUnitRequest {
     pub email: String,
     #[garde(skip)]
     pub location_id: i32,
-    #[garde(range(min = 5, max = 480))]
+    #[garde(range(min = MIN_APPOINTMENT_MINUTES as i32, max = MAX_APPOINTMENT_MINUTES as i32))]
     pub default_appointment_minutes: i32,
-    #[garde(inner(length(min = 2, max = 3)))]
+    #[garde(skip)]
     #[serde(default)]
-    pub languages: Vec<String>,
+    pub languages: Vec<Language>,
     #[garde(skip)]
     #[serde(default)]
     pub confidential: bool,
@@ -200,8 +202,9 @@ pub struct FreeSlotParams {
     pub to: Option<String>,
     /// Only this counsellor (id).
     pub counsellor: Option<i32>,
-    /// Only counsellors who speak this language (ISO 639-1, e.g. `tr`).
-    pub language: Option<String>,
+    /// Only counsellors who speak this language (a supported ISO 639 code, e.g. `tr`).
+    #[param(value_type = Option<Language>)]
+    pub language: Option<Language>,
     /// Only slots starting in the `morning` (before 12:00) or the `afternoon` (local time).
     pub daypart: Option<String>,
     /// At most this many slots (default 20, at most 500).

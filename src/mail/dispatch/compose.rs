@@ -8,6 +8,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 
 use super::dispatcher::Dispatcher;
 use crate::domain::citizen_link;
+use crate::domain::language::Language;
 use crate::domain::outbox::{MailKind, OutboxMessage, obsolete};
 use crate::domain::records::Unit;
 use crate::mail::ics::{self, Invite, Method};
@@ -60,7 +61,7 @@ impl Dispatcher {
             location: location.as_ref(),
             counsellor_name: counsellor.as_ref().map(|c| c.display_name.as_str()),
             reference: &booking.reference,
-            interpreter_language: booking.citizen.interpreter_language.as_deref(),
+            interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
         };
         let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(self.citizen_link(message, now).await?);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;

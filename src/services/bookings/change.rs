@@ -18,6 +18,7 @@ use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
 use crate::domain::citizen_link;
 use crate::domain::outbox::MailKind;
 use crate::domain::records::Booking;
+use crate::domain::refusal::Refusal;
 use crate::mail;
 use crate::services::ServiceError;
 use crate::services::audit::{self, entries};
@@ -205,7 +206,7 @@ pub async fn move_booking(
 /// Records whether the citizen came. Only once the appointment has begun; may be corrected.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Rule { code: "too_early" }`, `Conflict { code: "invalid_status" }`.
+/// `NotFound`, `Forbidden`, `Rule(Refusal::TooEarly)`, `Conflict { code: "invalid_status" }`.
 pub async fn record_outcome(
     deps: Book<'_>,
     actor: &Actor,
@@ -215,7 +216,7 @@ pub async fn record_outcome(
     let booking = changeable(deps, actor, key, BookingAction::RecordOutcome).await?;
     let now = deps.clock.now();
     if booking.starts_at > now {
-        return Err(ServiceError::rule("too_early", "the outcome can be recorded once the appointment has begun"));
+        return Err(ServiceError::Rule(Refusal::TooEarly));
     }
     let txn = store::begin_write(deps.db).await?;
     let staff = Some(actor.staff_id());

@@ -6,6 +6,7 @@ use lettre::message::Mailbox;
 
 use super::Opened;
 use crate::domain::booking::BookingStatus;
+use crate::domain::language::Language;
 use crate::mail::ics::{self, Invite, Method};
 use crate::mail::messages::{AppointmentMail, MailFacts};
 use crate::mail::{Templates, dispatch, outbox};
@@ -26,7 +27,7 @@ pub struct EntryDeps<'a> {
 /// Database or template failures.
 pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, ServiceError> {
     let booking = &opened.booking;
-    let lang = deps.templates.language_for(&booking.citizen.language);
+    let lang = deps.templates.language_for(booking.citizen.language.code());
     let facts = MailFacts {
         citizen_name: &booking.citizen.name,
         starts_at: booking.starts_at,
@@ -35,7 +36,7 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
         location: opened.location.as_ref(),
         counsellor_name: None,
         reference: &booking.reference,
-        interpreter_language: booking.citizen.interpreter_language.as_deref(),
+        interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
     };
     let mail = AppointmentMail::new(&facts, lang, deps.tz);
     let summary = deps

@@ -23,6 +23,7 @@ use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
 use crate::domain::citizen_link::{self, Offer, SelfService};
 use crate::domain::records::{Booking, Location, Unit};
+use crate::domain::refusal::Refusal;
 use crate::domain::time::local_date;
 use crate::store::{bookings, citizen_links, directory};
 
@@ -117,13 +118,13 @@ pub async fn view(
 }
 
 fn too_late() -> ServiceError {
-    ServiceError::rule("self_service_closed", "too close to the appointment (or nothing to change): please call")
+    ServiceError::Rule(Refusal::SelfServiceClosed)
 }
 
 /// Cancels the booking behind `token` (with the citizen's optional reason).
 ///
 /// # Errors
-/// `Rule { code: "self_service_closed" }` past the cutoff; `Conflict` when the booking changed
+/// `Rule(Refusal::SelfServiceClosed)` past the cutoff; `Conflict` when the booking changed
 /// meanwhile (e.g. staff moved it) or is no longer booked.
 pub async fn cancel(
     deps: Book<'_>,
@@ -176,7 +177,7 @@ pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlo
 /// Moves the booking behind the link to `slot_id`, one of [`move_options`].
 ///
 /// # Errors
-/// `Rule { code: "self_service_closed" }` past the cutoff or the move limit; `Invalid` for a slot
+/// `Rule(Refusal::SelfServiceClosed)` past the cutoff or the move limit; `Invalid` for a slot
 /// not offered; `Conflict` (slot taken meanwhile, booking changed meanwhile).
 pub async fn move_to(
     deps: Book<'_>,

@@ -27,7 +27,8 @@ pub use tokens::{
 };
 
 use crate::domain::access::Role;
-use crate::domain::records::{StaffMember, split_languages};
+use crate::domain::language::Language;
+use crate::domain::records::StaffMember;
 
 fn role_row(role: Role) -> membership::Role {
     match role {
@@ -51,7 +52,7 @@ fn staff_record(row: entity::staff::Model, memberships: Vec<(i32, Role)>) -> Sta
         login: row.login,
         display_name: row.display_name,
         email: row.email,
-        languages: split_languages(&row.languages),
+        languages: Language::split_stored(&row.languages),
         is_admin: row.is_admin,
         active: row.active,
         memberships,

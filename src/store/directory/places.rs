@@ -8,7 +8,8 @@ use sea_orm::{
 };
 
 use super::super::StoreError;
-use crate::domain::records::{Location, Unit, split_languages};
+use crate::domain::language::Language;
+use crate::domain::records::{Location, Unit};
 
 /// Fields of a new location.
 pub struct NewLocation<'a> {
@@ -29,7 +30,7 @@ pub struct NewUnit<'a> {
     pub email: &'a str,
     pub location_id: i32,
     pub default_slot_minutes: i32,
-    pub languages: &'a [String],
+    pub languages: &'a [Language],
     pub confidential: bool,
     pub retention_days: i32,
 }
@@ -119,7 +120,7 @@ pub async fn insert_unit<C: ConnectionTrait>(db: &C, new: NewUnit<'_>, now: Date
         email: Set(new.email.to_owned()),
         location_id: Set(new.location_id),
         default_slot_minutes: Set(new.default_slot_minutes),
-        languages: Set(new.languages.join(",")),
+        languages: Set(Language::join_stored(new.languages)),
         confidential: Set(new.confidential),
         retention_days: Set(new.retention_days),
         created_at: Set(now),
@@ -159,7 +160,7 @@ fn unit_record(row: unit::Model) -> Unit {
         email: row.email,
         location_id: row.location_id,
         default_slot_minutes: row.default_slot_minutes,
-        languages: split_languages(&row.languages),
+        languages: Language::split_stored(&row.languages),
         confidential: row.confidential,
         retention_days: row.retention_days,
     }

@@ -13,6 +13,7 @@ use sea_orm::{
 use super::super::StoreError;
 use super::{role_record, staff_record};
 use crate::domain::access::{Actor, Role};
+use crate::domain::language::Language;
 use crate::domain::records::StaffMember;
 
 /// Fields of a new staff member.
@@ -20,7 +21,7 @@ pub struct NewStaff<'a> {
     pub login: &'a str,
     pub display_name: &'a str,
     pub email: Option<&'a str>,
-    pub languages: &'a [String],
+    pub languages: &'a [Language],
     pub is_admin: bool,
     pub password_hash: Option<String>,
 }
@@ -101,7 +102,7 @@ pub async fn insert_staff_with<C: ConnectionTrait>(
         login: Set(new.login.to_owned()),
         display_name: Set(new.display_name.to_owned()),
         email: Set(new.email.map(str::to_owned)),
-        languages: Set(new.languages.join(",")),
+        languages: Set(Language::join_stored(new.languages)),
         is_admin: Set(new.is_admin),
         password_hash: Set(new.password_hash),
         active: Set(true),

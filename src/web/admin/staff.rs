@@ -19,6 +19,7 @@ use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::{Choice, language_choices};
 use crate::domain::accounts::StaffAccount;
+use crate::domain::language::Language;
 use crate::domain::records::Unit;
 use crate::services::ServiceError;
 use crate::services::accounts::{self, ByWhom};
@@ -138,12 +139,21 @@ async fn add_staff(
         let page = staff_view(&state, staff, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    let languages = match form.languages.trim() {
+        "" => Ok(Vec::new()),
+        code => Language::parse(code).map(|l| vec![l]),
+    };
+    let Ok(languages) = languages else {
+        let errors = vec![FieldError::new("staff-language", lang.t("err.language"))];
+        let page = staff_view(&state, staff, form, errors, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
     let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
     let input = StaffInput {
         login: form.login.trim().to_owned(),
         display_name: form.name.trim().to_owned(),
         email,
-        languages: vec![form.languages.clone()].into_iter().filter(|l| !l.is_empty()).collect(),
+        languages,
         role,
         unit: (role != StaffRole::Admin).then(|| form.unit.clone()).filter(|u| !u.is_empty()),
         password: None,

@@ -14,6 +14,8 @@ use super::super::error::WebResult;
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
+use crate::domain::citizen::APPOINTMENT_MINUTES;
+use crate::domain::language::Language;
 use crate::domain::retention::{DEFAULT_RETENTION_DAYS, check_days};
 use crate::services::ServiceError;
 use crate::services::{directory, retention};
@@ -143,7 +145,7 @@ async fn add_unit(
         let page = units_view(&state, staff, form, errors, false).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let languages = vec!["de".to_owned()];
+    let languages = vec![Language::GERMAN];
     let new = directory::UnitInput {
         slug: form.slug.trim(),
         name: form.name.trim(),
@@ -191,7 +193,7 @@ fn check_unit(form: &UnitForm, lang: Lang) -> Vec<FieldError> {
     if form.location.parse::<i32>().is_err() {
         errors.push(FieldError::new("unit-location", lang.t("field.location_id")));
     }
-    if !form.minutes.trim().parse::<i32>().is_ok_and(|m| (5..=480).contains(&m)) {
+    if !form.minutes.trim().parse::<i64>().is_ok_and(|m| APPOINTMENT_MINUTES.contains(&m)) {
         errors.push(FieldError::new("unit-minutes", lang.t("err.duration")));
     }
     if !valid_days(&form.retention_days) {

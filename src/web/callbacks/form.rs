@@ -7,6 +7,8 @@ use serde::Deserialize;
 use super::super::auth::FieldError;
 use super::super::i18n::Lang;
 use crate::domain::callback::{NewCallback, TimeOfDay, Wish};
+use crate::domain::citizen::{NAME_CHARS, TEXT_MAX_CHARS, is_phone};
+use crate::domain::language::Language;
 
 /// The form as typed (kept to show it again with the errors).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -35,13 +37,11 @@ impl CallbackForm {
     pub fn parse(&self, lang: Lang) -> Result<NewCallback, Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = self.name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
+        if !NAME_CHARS.contains(&name.chars().count()) {
             errors.push(FieldError::new("cb-name", lang.t("err.name")));
         }
         let phone = self.phone.trim();
-        let phone_ok = (3..=40).contains(&phone.chars().count())
-            && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c));
-        if !phone_ok {
+        if !is_phone(phone) {
             errors.push(FieldError::new("cb-phone", lang.t("cb.err.phone")));
         }
         let until = crate::domain::time::parse_date(&self.until).ok();
@@ -59,18 +59,20 @@ impl CallbackForm {
             }
         };
         let note = self.note.trim();
-        if note.chars().count() > 500 {
+        if note.chars().count() > TEXT_MAX_CHARS {
             errors.push(FieldError::new("cb-note", lang.t("err.long")));
         }
+        let citizen_language = language("cb-language", &self.language, lang, &mut errors).unwrap_or(Language::GERMAN);
+        let wished_language = language("cb-clanguage", &self.clanguage, lang, &mut errors);
         let (Some(until), true) = (until, errors.is_empty()) else { return Err(errors) };
         Ok(NewCallback {
             unit_id: 0,
             citizen_name: name.to_owned(),
             citizen_phone: phone.to_owned(),
-            citizen_language: code(&self.language).unwrap_or_else(|| "de".to_owned()),
+            citizen_language,
             wish: Wish {
                 counsellor_id: self.counsellor.parse().ok(),
-                language: code(&self.clanguage),
+                language: wished_language,
                 time_of_day: TimeOfDay::parse(&self.daypart),
                 before,
             },
@@ -80,10 +82,12 @@ impl CallbackForm {
     }
 }
 
-/// A language code as the selects send it (anything else counts as not chosen).
-fn code(value: &str) -> Option<String> {
-    let ok = (2..=3).contains(&value.len()) && value.chars().all(|c| c.is_ascii_lowercase());
-    ok.then(|| value.to_owned())
+/// A supported language as the selects send it; empty is not chosen, anything else an error at `field`.
+fn language(field: &'static str, value: &str, lang: Lang, errors: &mut Vec<FieldError>) -> Option<Language> {
+    match value.trim() {
+        "" => None,
+        code => Language::parse(code).map_err(|_| errors.push(FieldError::new(field, lang.t("err.language")))).ok(),
+    }
 }
 
 #[cfg(test)]
@@ -102,7 +106,7 @@ mod tests {
         assert_eq!(new.citizen_name, "Frau Şencan");
         assert_eq!(new.until, NaiveDate::from_ymd_opt(2026, 12, 8).expect("date"));
         assert_eq!(new.wish.time_of_day, Some(TimeOfDay::Afternoon));
-        assert_eq!(new.wish.language.as_deref(), Some("tr"));
+        assert_eq!(new.wish.language.as_ref().map(Language::code), Some("tr"));
         let bad = CallbackForm { phone: "ruf an".into(), until: "morgen".into(), ..CallbackForm::default() };
         let fields: Vec<&str> = bad.parse(Lang::De).expect_err("invalid").iter().map(|e| e.field).collect();
         assert_eq!(fields, ["cb-name", "cb-phone", "cb-until"]);

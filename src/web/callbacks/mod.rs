@@ -223,7 +223,7 @@ async fn book(
         Ok(booking) => {
             Ok(Redirect::to(&format!("/bookings/{}/booked", reference_display(&booking.reference))).into_response())
         }
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule { .. } | ServiceError::Invalid { .. })) => {
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
             let mut page = list_page(&state, staff, &form.unit, None).await?;
             page.refused = Some(service_message(lang, &err));
             Ok(page.into_response())

@@ -276,7 +276,7 @@ pub(super) async fn move_to(
     };
     match link::move_to(state.book(), &opened, client.addr(), slot_id).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response()),
-        Err(ServiceError::Conflict { code: "slot_taken" | "counsellor_busy", .. } | ServiceError::Rule { .. })
+        Err(ServiceError::Conflict { code: "slot_taken" | "counsellor_busy", .. } | ServiceError::Rule(_))
             if matches!(opened.offer, Offer::Change { may_move: true }) =>
         {
             let fresh = link::open(state.book(), &token).await?.unwrap_or(opened);
@@ -293,7 +293,7 @@ pub(super) async fn move_to(
 async fn after_failure(state: &AppState, token: &str, cookies: &Cookies, err: ServiceError) -> PageResult {
     let key = match err {
         ServiceError::Conflict { .. } => "err.changed",
-        ServiceError::Rule { .. } => "err.closed",
+        ServiceError::Rule(_) => "err.closed",
         other => return Err(other.into()),
     };
     let Some(fresh) = link::open(state.book(), token).await? else { return Ok(not_found()) };

@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use crate::domain::language::Language;
 use crate::mail::messages::{AppointmentMail, MailFacts};
 use crate::services::citizen_link::Opened;
 
@@ -72,7 +73,7 @@ pub fn for_language(lang: &str) -> &'static Texts {
 /// confidential units exactly as their emails are.
 pub fn appointment(opened: &Opened, tz: Tz) -> (&'static Texts, AppointmentMail, String) {
     let booking = &opened.booking;
-    let tx = for_language(&booking.citizen.language);
+    let tx = for_language(booking.citizen.language.code());
     let facts = MailFacts {
         citizen_name: &booking.citizen.name,
         starts_at: booking.starts_at,
@@ -81,7 +82,7 @@ pub fn appointment(opened: &Opened, tz: Tz) -> (&'static Texts, AppointmentMail,
         location: opened.location.as_ref(),
         counsellor_name: opened.counsellor_name.as_deref(),
         reference: &booking.reference,
-        interpreter_language: booking.citizen.interpreter_language.as_deref(),
+        interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
     };
     let mail = AppointmentMail::new(&facts, tx.lang, tz);
     let title = match &mail.subject_unit {

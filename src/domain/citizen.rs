@@ -1,0 +1,220 @@
+//! The citizen's details and the other things staff type into a booking, parsed once with the
+//! same limits for the JSON API and the pages; the edges only name the fields and translate.
+
+use std::ops::RangeInclusive;
+
+use chrono::TimeDelta;
+
+use super::booking::Citizen;
+use super::language::Language;
+
+/// Characters of a citizen's name or pseudonym.
+pub const NAME_CHARS: RangeInclusive<usize> = 1..=200;
+/// Characters of an email address.
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// Characters of a phone number (digits, spaces and `+ ( ) / . -`).
+pub const PHONE_CHARS: RangeInclusive<usize> = 3..=40;
+/// Characters of a free text: accessibility needs, a note.
+pub const TEXT_MAX_CHARS: usize = 500;
+/// Characters of the reason a rule is overridden.
+pub const OVERRIDE_REASON_CHARS: RangeInclusive<usize> = 3..=500;
+/// Shortest appointment in minutes.
+pub const MIN_APPOINTMENT_MINUTES: i64 = 5;
+/// Longest appointment in minutes.
+pub const MAX_APPOINTMENT_MINUTES: i64 = 480;
+/// Length of an appointment in minutes (ad-hoc times, slots of the counselling hours, a unit's default).
+pub const APPOINTMENT_MINUTES: RangeInclusive<i64> = MIN_APPOINTMENT_MINUTES..=MAX_APPOINTMENT_MINUTES;
+
+/// A text or number outside its limits (the caller names the field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutOfLimits;
+
+/// The citizen's details as typed, before parsing (`None` and blank are the same).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CitizenText<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub phone: Option<&'a str>,
+    pub language: Option<&'a str>,
+    pub interpreter_language: Option<&'a str>,
+    pub accessibility_needs: Option<&'a str>,
+    pub email_consent: bool,
+}
+
+/// A detail of the citizen that is not acceptable; each has one rule, so the field says what is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CitizenField {
+    /// Empty, or longer than [`NAME_CHARS`].
+    Name,
+    /// Not an address, or longer than [`EMAIL_MAX_CHARS`].
+    Email,
+    /// Other characters, or a length outside [`PHONE_CHARS`].
+    Phone,
+    /// Not a supported language.
+    Language,
+    /// Not a supported language.
+    InterpreterLanguage,
+    /// Longer than [`TEXT_MAX_CHARS`].
+    AccessibilityNeeds,
+    /// Consent to email without an address.
+    Consent,
+}
+
+impl Citizen {
+    /// The citizen's details from what staff typed: trimmed, blanks as none, German by default.
+    ///
+    /// # Errors
+    /// Every field that is not acceptable, in the order of [`CitizenField`].
+    pub fn parse(text: CitizenText<'_>) -> Result<Self, Vec<CitizenField>> {
+        let mut wrong = Vec::new();
+        let name = text.name.trim();
+        if !NAME_CHARS.contains(&name.chars().count()) {
+            wrong.push(CitizenField::Name);
+        }
+        let email = optional(text.email);
+        if email.is_some_and(|e| !is_email(e)) {
+            wrong.push(CitizenField::Email);
+        }
+        let phone = optional(text.phone);
+        if phone.is_some_and(|p| !is_phone(p)) {
+            wrong.push(CitizenField::Phone);
+        }
+        let language = optional(text.language).map_or(Ok(Language::GERMAN), Language::parse);
+        if language.is_err() {
+            wrong.push(CitizenField::Language);
+        }
+        let interpreter_language = optional(text.interpreter_language).map(Language::parse).transpose();
+        if interpreter_language.is_err() {
+            wrong.push(CitizenField::InterpreterLanguage);
+        }
+        let accessibility_needs = optional(text.accessibility_needs);
+        if accessibility_needs.is_some_and(|a| a.chars().count() > TEXT_MAX_CHARS) {
+            wrong.push(CitizenField::AccessibilityNeeds);
+        }
+        if text.email_consent && email.is_none() {
+            wrong.push(CitizenField::Consent);
+        }
+        match (language, interpreter_language) {
+            (Ok(language), Ok(interpreter_language)) if wrong.is_empty() => Ok(Self {
+                name: name.to_owned(),
+                email: email.map(str::to_owned),
+                phone: phone.map(str::to_owned),
+                language,
+                interpreter_language,
+                accessibility_needs: accessibility_needs.map(str::to_owned),
+                email_consent: text.email_consent,
+            }),
+            _ => Err(wrong),
+        }
+    }
+}
+
+/// The trimmed text, `None` when blank.
+pub fn optional(text: Option<&str>) -> Option<&str> {
+    text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// Whether a (trimmed) phone number has only digits, spaces and `+ ( ) / . -`, 3 to 40 of them.
+pub fn is_phone(phone: &str) -> bool {
+    PHONE_CHARS.contains(&phone.chars().count()) && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c))
+}
+
+/// Whether a (trimmed) text is an email address with a dotted domain, at most [`EMAIL_MAX_CHARS`].
+pub fn is_email(email: &str) -> bool {
+    email.chars().count() <= EMAIL_MAX_CHARS
+        && garde::rules::email::parse_email(email).is_ok()
+        && email.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
+}
+
+/// A free text (a note) as typed: `None` when blank.
+///
+/// # Errors
+/// The text when it is longer than [`TEXT_MAX_CHARS`].
+pub fn free_text(text: Option<&str>) -> Result<Option<String>, OutOfLimits> {
+    match optional(text) {
+        Some(t) if t.chars().count() > TEXT_MAX_CHARS => Err(OutOfLimits),
+        t => Ok(t.map(str::to_owned)),
+    }
+}
+
+/// The reason a rule is overridden, as typed: `None` when blank.
+///
+/// # Errors
+/// When it is shorter or longer than [`OVERRIDE_REASON_CHARS`].
+pub fn override_reason(text: Option<&str>) -> Result<Option<String>, OutOfLimits> {
+    match optional(text) {
+        Some(t) if !OVERRIDE_REASON_CHARS.contains(&t.chars().count()) => Err(OutOfLimits),
+        t => Ok(t.map(str::to_owned)),
+    }
+}
+
+/// The length of an appointment from minutes.
+///
+/// # Errors
+/// When the minutes lie outside [`APPOINTMENT_MINUTES`].
+pub fn appointment_length(minutes: i64) -> Result<TimeDelta, OutOfLimits> {
+    if APPOINTMENT_MINUTES.contains(&minutes) { Ok(TimeDelta::minutes(minutes)) } else { Err(OutOfLimits) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(name: &str) -> CitizenText<'_> {
+        CitizenText { name, ..CitizenText::default() }
+    }
+
+    #[test]
+    fn details_are_trimmed_blanks_are_none_and_german_is_the_default() {
+        let citizen = Citizen::parse(CitizenText {
+            email: Some(" a@example.org "),
+            phone: Some(""),
+            interpreter_language: Some(" "),
+            ..text("  Ayşe Demir ")
+        })
+        .expect("valid");
+        assert_eq!(citizen.name, "Ayşe Demir");
+        assert_eq!(citizen.email.as_deref(), Some("a@example.org"));
+        assert_eq!((citizen.phone, citizen.interpreter_language), (None, None));
+        assert_eq!(citizen.language, Language::GERMAN);
+    }
+
+    #[test]
+    fn every_wrong_field_is_named() {
+        let long = "x".repeat(501);
+        let wrong = Citizen::parse(CitizenText {
+            name: "   ",
+            email: Some("not-an-address"),
+            phone: Some("call me"),
+            language: Some("Turkish"),
+            interpreter_language: Some("xx"),
+            accessibility_needs: Some(&long),
+            email_consent: false,
+        })
+        .expect_err("invalid");
+        use CitizenField::*;
+        assert_eq!(wrong, [Name, Email, Phone, Language, InterpreterLanguage, AccessibilityNeeds]);
+        let consent = Citizen::parse(CitizenText { email_consent: true, ..text("A") }).expect_err("no address");
+        assert_eq!(consent, [Consent]);
+    }
+
+    #[test]
+    fn limits_hold_at_their_edges() {
+        let name = "n".repeat(200);
+        assert!(Citizen::parse(text(&name)).is_ok(), "200 characters");
+        assert!(Citizen::parse(text(&format!("{name}n"))).is_err(), "201 characters");
+        for (phone, ok) in [("051", true), ("05", false), ("+49 (511) 123/45-6.7", true), ("0511 x", false)] {
+            assert_eq!(is_phone(phone), ok, "{phone}");
+        }
+        for (email, ok) in
+            [("a@example.org", true), ("a@localhost", false), ("a b@example.org", false), ("@x.de", false)]
+        {
+            assert_eq!(is_email(email), ok, "{email}");
+        }
+        assert_eq!(appointment_length(5), Ok(TimeDelta::minutes(5)));
+        assert!(appointment_length(4).is_err() && appointment_length(481).is_err());
+        assert_eq!(override_reason(Some(" ab ")), Err(OutOfLimits));
+        assert_eq!(override_reason(Some(" abc ")), Ok(Some("abc".to_owned())));
+        assert_eq!(free_text(Some(&"x".repeat(501))), Err(OutOfLimits));
+    }
+}

@@ -1,0 +1,116 @@
+//! One parser for the citizen's details (`domain::citizen`): the JSON API and the booking form
+//! refuse the same input alike, each naming the field, and accept the same supported languages.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::web::{WebClient, add_member};
+
+/// (what is wrong, the API's field, the form's field, the detail as the API sends it, as the form does)
+type Case = (&'static str, &'static str, &'static str, (&'static str, Value), (&'static str, String));
+
+fn cases() -> Vec<Case> {
+    let long_name = "n".repeat(201);
+    let long_text = "x".repeat(501);
+    vec![
+        ("blank name", "citizen.name", "name", ("name", json!("   ")), ("name", "   ".into())),
+        ("name too long", "citizen.name", "name", ("name", json!(long_name)), ("name", long_name.clone())),
+        (
+            "email without dotted domain",
+            "citizen.email",
+            "email",
+            ("email", json!("a@localhost")),
+            ("email", "a@localhost".into()),
+        ),
+        ("phone in words", "citizen.phone", "phone", ("phone", json!("ruf an")), ("phone", "ruf an".into())),
+        ("unsupported language", "citizen.language", "language", ("language", json!("xx")), ("language", "xx".into())),
+        (
+            "unsupported interpreter language",
+            "citizen.interpreter_language",
+            "interpreter",
+            ("interpreter_language", json!("Turkish")),
+            ("interpreter", "Turkish".into()),
+        ),
+        (
+            "accessibility needs too long",
+            "citizen.accessibility_needs",
+            "access",
+            ("accessibility_needs", json!(long_text)),
+            ("access", long_text.clone()),
+        ),
+    ]
+}
+
+async fn desk(app: &TestApp) -> WebClient {
+    add_member(app, "empfang", "front_desk", Some("ads")).await;
+    WebClient::logged_in(app, "empfang").await
+}
+
+#[tokio::test]
+async fn the_api_and_the_booking_form_refuse_the_same_citizen_details() {
+    // Arrange
+    let app = spawn_app().await;
+    let web = desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let slot_id = slot["slot_id"].to_string();
+    for (case, api_field, form_field, (key, api_value), (name, form_value)) in cases() {
+        let mut body =
+            json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya", "phone": "0511 123456" } });
+        body["citizen"][key] = api_value;
+        let mut form =
+            vec![("slot", slot_id.clone()), ("name", "Ayla Kaya".to_owned()), ("phone", "0511 123456".into())];
+        form.retain(|(field, _)| *field != name);
+        form.push((name, form_value));
+
+        // Act
+        let api = app.post_booking(&body).await;
+        let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = web.post_form("/book", &fields).await;
+
+        // Assert
+        let problem = assert_problem(api, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let named: Vec<&str> =
+            problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+        assert_eq!(named, [api_field], "API, {case}");
+        assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY, "form, {case}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(&format!("id=\"{form_field}-error\"")), "form names {form_field}: {case}");
+    }
+    assert!(app.list_bookings("").await.is_empty(), "nothing was booked");
+}
+
+#[tokio::test]
+async fn consent_to_email_without_an_address_is_refused_at_both_edges() {
+    let app = spawn_app().await;
+    let web = desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let body = json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya" }, "email_consent": true });
+    let problem =
+        assert_problem(app.post_booking(&body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "email_consent");
+    let slot_id = slot["slot_id"].to_string();
+    let page = web.post_form("/book", &[("slot", &slot_id), ("name", "Ayla Kaya"), ("consent", "1")]).await;
+    assert_eq!(page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.text().await.unwrap().contains("id=\"consent-error\""));
+}
+
+#[tokio::test]
+async fn a_language_of_the_list_beyond_the_former_form_is_accepted_at_both_edges() {
+    let app = spawn_app().await;
+    let web = desk(&app).await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let body = json!({ "slot_id": slots[0]["slot_id"], "citizen": { "name": "Rojda", "language": "ku", "interpreter_language": "ti" } });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.unwrap();
+    assert_eq!(
+        (&booking["citizen"]["language"], &booking["citizen"]["interpreter_language"]),
+        (&json!("ku"), &json!("ti"))
+    );
+    let slot_id = slots[1]["slot_id"].to_string();
+    let page = web
+        .post_form("/book", &[("slot", &slot_id), ("name", "Rojda"), ("language", "ku"), ("interpreter", "ti")])
+        .await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER, "booked from the form");
+}
