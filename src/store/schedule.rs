@@ -259,7 +259,9 @@ fn rule_record(row: counselling_hours::Model) -> HoursRule {
         id: row.id,
         unit_id: row.unit_id,
         counsellor_id: row.counsellor_id,
-        weekday: u8::try_from(row.weekday).unwrap_or(1),
+        // A stored value that is no weekday is kept invalid (0), not turned into Monday:
+        // `services::schedule::weekly_rule` refuses it.
+        weekday: u8::try_from(row.weekday).unwrap_or(0),
         start_local: row.start_local,
         end_local: row.end_local,
         slot_minutes: row.slot_minutes,

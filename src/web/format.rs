@@ -24,9 +24,12 @@ pub fn month_long(first_day: NaiveDate, lang: Lang) -> String {
     format!("{} {}", dates::month_name(lang.code(), first_day.month0() as usize), first_day.year())
 }
 
-/// "Montag" / "Monday" for ISO weekday `n` (1 = Monday).
+/// "Montag" / "Monday" for ISO weekday `n` (1 = Monday); "?" for a number that is no weekday.
 pub fn weekday_name(n: u32, lang: Lang) -> &'static str {
-    dates::weekday_name(lang.code(), (n.clamp(1, 7) - 1) as usize)
+    match n {
+        1..=7 => dates::weekday_name(lang.code(), (n - 1) as usize),
+        _ => "?",
+    }
 }
 
 /// "9:30 Uhr" / "9:30".
