@@ -223,10 +223,13 @@ async fn create_in<C: ConnectionTrait>(
         "channel": new.channel,
         "override_reason": new.override_reason,
     });
-    bookings::insert_created(txn, &booking, &detail).await?;
-    audit::record(txn, deps.clock, entries::booking(actor, AuditAction::BookingCreated, &booking)).await?;
-    let queued = mail::outbox::enqueue(txn, &booking, MailKind::Confirmation, deps.mail_domain, now).await?;
-    Ok(Created { booking, queued })
+    // The booking, its event, the audit record and the confirmation in one round trip.
+    let entry = entries::booking(actor, AuditAction::BookingCreated, &booking);
+    let mut more = vec![store::audit::insert_statement(now, &entry)];
+    let message = mail::outbox::message(&booking, MailKind::Confirmation, deps.mail_domain, now);
+    more.extend(message.as_ref().map(store::outbox::insert_statement));
+    bookings::insert_created_with(txn, &booking, &detail, more).await?;
+    Ok(Created { booking, queued: message.is_some() })
 }
 
 /// Takes a seat in the target inside `txn`, then checks the booking rules unless overridden (a
