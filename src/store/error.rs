@@ -45,7 +45,10 @@ impl From<DbErr> for StoreError {
                 "23P01" => return Self::CounsellorOverlap,
                 "23514" | "275" => return Self::Check(db_err.message().to_owned()),
                 "40001" | "40P01" => return Self::Conflict,
-                "5" | "6" | "517" => return Self::Busy,
+                // Busy or locked; the disk full (13) or failing to write (10 and its extended
+                // codes): the write is refused as a whole and may succeed once space is freed.
+                "5" | "6" | "517" | "13" => return Self::Busy,
+                code if code.parse::<i32>().is_ok_and(|code| code & 0xff == 10) => return Self::Busy,
                 _ => {}
             }
             if db_err.message().contains("CHECK constraint failed") {
