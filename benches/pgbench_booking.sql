@@ -5,7 +5,7 @@
 -- member who books. Run by the bench as
 --   pgbench -n -M prepared -c C -j 2 -t N/C -D actor=ID -f benches/pgbench_booking.sql DATABASE_URL
 BEGIN;
-SELECT slot_id AS pick FROM bench_free_slots WHERE n = nextval('bench_pick') \gset
+SELECT slot_id AS pick FROM bench_free_slots WHERE n = (SELECT nextval('bench_pick')) \gset
 -- The seat (store::slots::take_regular_seat).
 UPDATE slots SET booked_count = booked_count + 1
  WHERE id = :pick AND kind = 'regular' AND booked_count < capacity
