@@ -31,6 +31,8 @@ also_0 AS (
   VALUES (now(), :actor, 'staff', NULL, 'booking_created', :s_unit_id, '', NULL, 'booking', '{}'))
 INSERT INTO booking_events (booking_id, at, actor_id, kind, detail)
 SELECT id, now(), :actor, 'created',
-  '{"slot_id":1,"starts_at":"2030-01-01T09:00:00Z","ends_at":"2030-01-01T09:30:00Z","adhoc":false,"channel":"phone","override_reason":null}'
+  -- (no colon in literals here: pgbench would read one as a variable)
+  json_build_object('slot_id', 1, 'starts_at', now(), 'ends_at', now(), 'adhoc', false, 'channel', 'phone',
+    'override_reason', NULL)
 FROM created_booking;
 END;

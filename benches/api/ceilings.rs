@@ -151,7 +151,7 @@ pub async fn pg_same_work(
 /// Runs pgbench (`-M prepared`, `-j` up to 2 threads) for `total` transactions over `clients`
 /// connections; throughput from pgbench's own figure, latencies from its per-transaction log.
 async fn pgbench(url: &str, script: &str, clients: usize, total: usize, defines: &[String]) -> anyhow::Result<Run> {
-    ensure!(total % clients == 0, "{total} transactions do not divide among {clients} clients");
+    ensure!(total.is_multiple_of(clients), "{total} transactions do not divide among {clients} clients");
     let dir = tempfile::tempdir()?;
     let prefix = dir.path().join("log");
     let (url, script) = (url.to_owned(), script.to_owned());

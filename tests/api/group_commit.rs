@@ -60,7 +60,7 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
         .map(|slot| slot["slot_id"].as_i64().expect("slot id"))
         .collect();
     let (last_seat, distinct) = (free[0], &free[1..]);
-    let requests = vec![
+    let requests = [
         new_booking(distinct[0], "Erste Person"),
         new_booking(last_seat, "Zweite Person"),
         new_booking(in_absence.expect("a slot"), "Dritte Person"),
