@@ -335,49 +335,9 @@ async fn measure_in_process(
             baseline.throughput(),
             baseline.latencies.describe()
         );
-        report_bookings(report, name, concurrency, &http, &ceilings, &baseline);
+        ceilings::report(report, name, concurrency, &http, &ceilings, &baseline);
     }
     Ok(())
-}
-
-/// The service's bookings against the one-row and same-work ceilings, and the old in-stack one.
-fn report_bookings(
-    report: &mut Report,
-    name: &str,
-    concurrency: usize,
-    http: &Run,
-    ceilings: &ceilings::Ceilings,
-    in_stack: &Run,
-) {
-    let label = format!("booking creation c={concurrency}");
-    let rate = http.throughput();
-    let (one_row, same_work) = (ceilings.one_row.throughput(), ceilings.same_work.throughput());
-    let sqlite = name == "sqlite";
-    let one_row_target = (sqlite && concurrency == 16).then_some(TARGET_SQLITE_ONE_ROW_C16);
-    let same_work_target = match (sqlite, concurrency) {
-        (true, 1) => TARGET_SQLITE_SAME_WORK_C1,
-        (true, _) => TARGET_SQLITE_SAME_WORK_C16,
-        (false, _) => TARGET_PG_SAME_WORK,
-    };
-    report.info(name, &format!("{label}: service (HTTP), bookings/s"), rate);
-    report.info(name, &format!("{label}: service p50, ms"), http.latencies.p50_ms());
-    report.info(name, &format!("{label}: service p99, ms"), http.latencies.p99_ms());
-    match one_row_target {
-        Some(target) => {
-            report.of_baseline(name, &format!("{label}: share of the one-row ceiling"), rate, one_row, target)
-        }
-        None => report.share(name, &format!("{label}: share of the one-row ceiling"), rate, one_row),
-    }
-    report.of_baseline(name, &format!("{label}: share of the same-work ceiling"), rate, same_work, same_work_target);
-    let (one, same) = (&ceilings.one_row.latencies, &ceilings.same_work.latencies);
-    report.info(name, &format!("{label}: one-row ceiling, transactions/s"), one_row);
-    report.info(name, &format!("{label}: one-row ceiling p50, ms"), one.p50_ms());
-    report.info(name, &format!("{label}: one-row ceiling p99, ms"), one.p99_ms());
-    report.info(name, &format!("{label}: same-work ceiling, bookings/s"), same_work);
-    report.info(name, &format!("{label}: same-work ceiling p50, ms"), same.p50_ms());
-    report.info(name, &format!("{label}: same-work ceiling p99, ms"), same.p99_ms());
-    let old = format!("{label}: share of the in-stack ceiling (old method, {:.0}/s)", in_stack.throughput());
-    report.of_baseline(name, &old, rate, in_stack.throughput(), TARGET_BOOKING_RATIO);
 }
 
 // ---------------------------------------------------------------------------------------------
