@@ -141,6 +141,15 @@ impl Application {
         let mail = dispatcher.nudge();
         let cache_lifetime = Duration::from_millis(settings.token_cache_ms);
         let base_url = settings.public_url_for(listener.local_addr().context("the bound address")?).into();
+        let counsellors = crate::services::directory::CounsellorCache::new(cache_lifetime);
+        let writer = crate::services::bookings::Writer::start(crate::services::bookings::WriterDeps {
+            db: deps.db.clone(),
+            clock: deps.clock.clone(),
+            calendar: calendar.clone(),
+            tz: settings.time_zone,
+            mail_domain: crate::mail::outbox::id_domain(&settings.mail.mail_from.email).to_owned(),
+            counsellors: counsellors.clone(),
+        });
         let state = AppState {
             db: deps.db,
             clock: deps.clock.clone(),
@@ -150,7 +159,8 @@ impl Application {
             mail,
             tokens: auth::TokenCache::new(cache_lifetime, deps.clock.clone()),
             units: Default::default(),
-            counsellors: crate::services::directory::CounsellorCache::new(cache_lifetime),
+            counsellors,
+            writer,
             citizen: crate::services::citizen_link::Shared {
                 limiter: Default::default(),
                 templates: Arc::new(crate::mail::Templates::load().context("email templates")?),

@@ -27,6 +27,8 @@ pub struct AppState {
     pub counsellors: crate::services::directory::CounsellorCache,
     /// The citizen link's rate limit and the templates of its calendar entry.
     pub citizen: crate::services::citizen_link::Shared,
+    /// SQLite: the one writer of bookings (group commit); `None` on PostgreSQL.
+    pub writer: Option<crate::services::bookings::Writer>,
 }
 
 impl AppState {
@@ -40,6 +42,7 @@ impl AppState {
             mail: &self.mail,
             mail_domain: crate::mail::outbox::id_domain(&self.settings.mail.mail_from.email),
             counsellors: &self.counsellors,
+            writer: self.writer.as_ref(),
         }
     }
 

@@ -151,7 +151,11 @@ impl From<ServiceError> for ApiError {
             ServiceError::Rule(refusal) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, refusal.code(), refusal.to_string())
             }
-            ServiceError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, "database_busy", err.to_string()),
+            // The database could not write (busy, disk full, a failed shared commit): nothing was
+            // stored, and a retry a moment later usually succeeds.
+            ServiceError::Busy => {
+                Self::Overloaded { code: "database_busy", detail: err.to_string(), retry_after_secs: 1 }
+            }
             ServiceError::Overloaded { retry_after_secs } => {
                 Self::Overloaded { code: "overloaded", detail: err.to_string(), retry_after_secs }
             }

@@ -41,11 +41,17 @@ pub async fn enqueue<C: ConnectionTrait>(
     domain: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let Some(recipient) = booking.citizen.email.clone().filter(|_| booking.citizen.may_be_emailed()) else {
-        return Ok(false);
-    };
+    match message(booking, kind, domain, now) {
+        Some(message) => outbox::insert(db, &message).await,
+        None => Ok(false),
+    }
+}
+
+/// The message [`enqueue`] queues, or `None` when the citizen has no address or did not consent.
+pub fn message(booking: &Booking, kind: MailKind, domain: &str, now: DateTime<Utc>) -> Option<OutboxMessage> {
+    let recipient = booking.citizen.email.clone().filter(|_| booking.citizen.may_be_emailed())?;
     let id = Uuid::now_v7();
-    let message = OutboxMessage {
+    Some(OutboxMessage {
         id,
         booking_id: booking.id,
         kind,
@@ -63,8 +69,7 @@ pub async fn enqueue<C: ConnectionTrait>(
         last_error: None,
         created_at: now,
         sent_at: None,
-    };
-    outbox::insert(db, &message).await
+    })
 }
 
 #[cfg(test)]

@@ -22,6 +22,17 @@ use crate::domain::audit::{
 /// # Errors
 /// Database failures.
 pub async fn insert<C: ConnectionTrait>(db: &C, at: DateTime<Utc>, entry: &AuditEntry) -> Result<(), StoreError> {
+    row(at, entry).insert(db).await?;
+    Ok(())
+}
+
+/// The `INSERT` of [`insert`], to be sent together with others (see
+/// [`super::bookings::insert_created_with`]).
+pub fn insert_statement(at: DateTime<Utc>, entry: &AuditEntry) -> sea_orm::sea_query::InsertStatement {
+    sea_orm::QueryTrait::into_query(audit_event::Entity::insert(row(at, entry)))
+}
+
+fn row(at: DateTime<Utc>, entry: &AuditEntry) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         at: Set(at),
         actor_id: Set(entry.actor().staff_id()),
@@ -35,9 +46,6 @@ pub async fn insert<C: ConnectionTrait>(db: &C, at: DateTime<Utc>, entry: &Audit
         detail: Set(entry.detail_value().to_string()),
         ..Default::default()
     }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// Appends one audit record given in the shape of the first version (an action name, a target

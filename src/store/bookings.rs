@@ -5,7 +5,8 @@ use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
 use entity::outbox_message::{self, MailKind as KindRow};
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, ExprTrait, PostgresQueryBuilder, Query, SqliteQueryBuilder, WithClause,
+    CommonTableExpression, Expr, ExprTrait, InsertStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+    WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order,
@@ -34,6 +35,21 @@ pub async fn insert_created<C: ConnectionTrait>(
     booking: &Booking,
     detail: &serde_json::Value,
 ) -> Result<(), StoreError> {
+    insert_created_with(db, booking, detail, Vec::new()).await
+}
+
+/// [`insert_created`] with more inserts in the same round trip (the audit record, the
+/// confirmation email): on PostgreSQL each a data-modifying `WITH` of its own, on SQLite one
+/// more statement of the batch.
+///
+/// # Errors
+/// `Duplicate` on a reference collision; what the other inserts violate.
+pub async fn insert_created_with<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    detail: &serde_json::Value,
+    more: Vec<InsertStatement>,
+) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
     let event = event_row(booking.id, booking.created_at, booking.created_by, "created", detail);
@@ -43,13 +59,20 @@ pub async fn insert_created<C: ConnectionTrait>(
             .query(insert_booking.returning_col(booking::Column::Id).to_owned())
             .table_name("created_booking")
             .to_owned();
-        let (sql, values) = insert_event.with(WithClause::new().cte(created).to_owned()).build(PostgresQueryBuilder);
+        let mut with = WithClause::new().cte(created).to_owned();
+        for (i, insert) in more.into_iter().enumerate() {
+            with.cte(CommonTableExpression::new().query(insert).table_name(format!("also_{i}")).to_owned());
+        }
+        let (sql, values) = insert_event.with(with).build(PostgresQueryBuilder);
         Statement::from_sql_and_values(backend, sql, values)
     } else {
-        let (first, mut values) = insert_booking.build(SqliteQueryBuilder);
-        let (second, more) = insert_event.build(SqliteQueryBuilder);
-        values.0.extend(more.0);
-        Statement::from_sql_and_values(backend, format!("{first}; {second}"), values)
+        let (mut sql, mut values) = insert_booking.build(SqliteQueryBuilder);
+        for insert in std::iter::once(insert_event).chain(more) {
+            let (next, more_values) = insert.build(SqliteQueryBuilder);
+            sql = format!("{sql}; {next}");
+            values.0.extend(more_values.0);
+        }
+        Statement::from_sql_and_values(backend, sql, values)
     };
     db.execute_raw(statement).await?;
     Ok(())

@@ -45,13 +45,38 @@ impl From<DbErr> for StoreError {
                 "23P01" => return Self::CounsellorOverlap,
                 "23514" | "275" => return Self::Check(db_err.message().to_owned()),
                 "40001" | "40P01" => return Self::Conflict,
-                "5" | "6" | "517" => return Self::Busy,
+                // Busy or locked; the disk full (13) or failing to write (10 and its extended
+                // codes): the write is refused as a whole and may succeed once space is freed.
+                "5" | "6" | "517" | "13" => return Self::Busy,
+                code if code.parse::<i32>().is_ok_and(|code| code & 0xff == 10) => return Self::Busy,
+                // PostgreSQL shutting down or starting (a restart), or a connection exception.
+                "57P01" | "57P02" | "57P03" => return Self::Busy,
+                code if code.starts_with("08") => return Self::Busy,
                 _ => {}
             }
             if db_err.message().contains("CHECK constraint failed") {
                 return Self::Check(db_err.message().to_owned());
             }
         }
+        if lost_connection(&err) {
+            return Self::Busy;
+        }
         Self::Db(err)
+    }
+}
+
+/// The connection broke or none could be had (the server restarted, the pool timed out): the
+/// statement did not commit, and a retry a moment later usually works.
+fn lost_connection(err: &DbErr) -> bool {
+    use sea_orm::sqlx::Error;
+    match err {
+        DbErr::ConnectionAcquire(_) => true,
+        DbErr::Conn(RuntimeErr::SqlxError(e))
+        | DbErr::Exec(RuntimeErr::SqlxError(e))
+        | DbErr::Query(RuntimeErr::SqlxError(e)) => matches!(
+            e.deref(),
+            Error::Io(_) | Error::Protocol(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed
+        ),
+        _ => false,
     }
 }

@@ -19,16 +19,17 @@ pub mod sessions;
 pub mod slots;
 pub mod statistics;
 pub mod throttle;
+mod write_turn;
 
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, TransactionTrait,
 };
 
 pub use error::StoreError;
+pub use write_turn::{WriteTxn, begin_write, write_turn};
 
 /// Opens the pool with settings chosen for each engine.
 ///
@@ -66,20 +67,6 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
         options.max_connections(max_connections.unwrap_or(16)).min_connections(1);
     }
     Ok(Database::connect(options).await?)
-}
-
-/// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
-/// concurrent writers wait for each other instead of failing on lock upgrade.
-///
-/// # Errors
-/// When the database refuses the transaction.
-pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, StoreError> {
-    let options = TransactionOptions {
-        sqlite_transaction_mode: (db.get_database_backend() == DbBackend::Sqlite)
-            .then_some(SqliteTransactionMode::Immediate),
-        ..Default::default()
-    };
-    Ok(db.begin_with_options(options).await?)
 }
 
 /// On PostgreSQL, waits until no other process is starting on the same schema and returns the

@@ -18,7 +18,21 @@ use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
 /// # Errors
 /// Database failures.
 pub async fn insert<C: ConnectionTrait>(db: &C, message: &OutboxMessage) -> Result<bool, StoreError> {
-    let row = outbox_message::ActiveModel {
+    let inserted = outbox_message::Entity::insert(row(message))
+        .on_conflict(OnConflict::column(outbox_message::Column::DedupeKey).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
+}
+
+/// The `INSERT` of a message without a dedupe key (a confirmation), to be sent together with
+/// others (see [`super::bookings::insert_created_with`]).
+pub fn insert_statement(message: &OutboxMessage) -> sea_orm::sea_query::InsertStatement {
+    sea_orm::QueryTrait::into_query(outbox_message::Entity::insert(row(message)))
+}
+
+fn row(message: &OutboxMessage) -> outbox_message::ActiveModel {
+    outbox_message::ActiveModel {
         id: Set(message.id),
         booking_id: Set(message.booking_id),
         kind: Set(kind_row(message.kind)),
@@ -37,12 +51,7 @@ pub async fn insert<C: ConnectionTrait>(db: &C, message: &OutboxMessage) -> Resu
         last_error: Set(message.last_error.clone()),
         created_at: Set(message.created_at),
         sent_at: Set(message.sent_at),
-    };
-    let inserted = outbox_message::Entity::insert(row)
-        .on_conflict(OnConflict::column(outbox_message::Column::DedupeKey).do_nothing().to_owned())
-        .exec_without_returning(db)
-        .await?;
-    Ok(inserted == 1)
+    }
 }
 
 /// Ids of messages due at `now` and not leased, oldest first.

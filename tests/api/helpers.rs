@@ -68,8 +68,21 @@ async fn spawn(
     configure: impl FnOnce(&mut Settings),
     manual_mail: bool,
 ) -> (TestApp, Option<Dispatcher>) {
+    spawn_on(TestDb::create().await, now, configure, manual_mail).await
+}
+
+/// The server with demo data at the default "now" on the given database.
+pub async fn spawn_app_on(test_db: TestDb) -> TestApp {
+    spawn_on(test_db, default_now(), |_| {}, false).await.0
+}
+
+async fn spawn_on(
+    test_db: TestDb,
+    now: DateTime<Utc>,
+    configure: impl FnOnce(&mut Settings),
+    manual_mail: bool,
+) -> (TestApp, Option<Dispatcher>) {
     LazyLock::force(&TRACING);
-    let test_db = TestDb::create().await;
     let mut settings = Settings::for_tests(&test_db.url);
     configure(&mut settings);
     let clock = Clock::fixed(now);

@@ -21,6 +21,8 @@ mod cli_accounts;
 mod concurrency;
 mod data_subject;
 mod dates;
+mod faults;
+mod group_commit;
 mod helpers;
 mod login;
 mod mail;

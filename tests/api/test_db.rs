@@ -24,9 +24,16 @@ impl TestDb {
 
     async fn sqlite_file() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let mut db = Self::sqlite_in(dir.path()).await;
+        db._sqlite_dir = Some(dir);
+        db
+    }
+
+    /// A SQLite file `test.db` in `dir` (which the caller keeps and removes).
+    pub async fn sqlite_in(dir: &std::path::Path) -> TestDb {
+        let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
         let conn = terminbuch::store::connect(&url, None).await.expect("open the SQLite test database");
-        TestDb { conn, url, schema: None, _sqlite_dir: Some(dir) }
+        TestDb { conn, url, schema: None, _sqlite_dir: None }
     }
 
     async fn postgres_schema(base_url: &str) -> TestDb {

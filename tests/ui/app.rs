@@ -52,6 +52,7 @@ impl ServiceDeps {
             mail: &self.mail,
             mail_domain: "example.org",
             counsellors: &self.counsellors,
+            writer: None,
         }
     }
 }

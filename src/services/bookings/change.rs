@@ -11,7 +11,7 @@ use sea_orm::DatabaseTransaction;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_counsellor, find, refuse_after, take};
+use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_counsellor, find, refuse, take};
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
@@ -176,7 +176,10 @@ pub async fn move_booking(
     slots::release_seat(&txn, booking.slot_id).await?;
     let slot = match take(deps, &txn, by, target, override_reason.is_some(), now).await {
         Err(ServiceError::Forbidden) => match by {
-            By::Staff(actor) => return refuse_after(txn, deps, actor, "booking.reschedule", target).await,
+            By::Staff(actor) => {
+                txn.rollback().await?;
+                return refuse(deps, actor, "booking.reschedule", target).await;
+            }
             By::Citizen(_) => return Err(ServiceError::Forbidden),
         },
         other => other?,

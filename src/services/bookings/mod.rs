@@ -3,10 +3,11 @@
 //! transaction with its history event.
 
 mod change;
+mod writer;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -29,6 +30,7 @@ use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 
 pub use self::change::{By, cancel, cancel_booking, move_booking, record_outcome, reschedule};
+pub use self::writer::{Writer, WriterDeps};
 
 /// What the booking use cases need besides the caller.
 #[derive(Clone, Copy)]
@@ -43,6 +45,8 @@ pub struct Book<'a> {
     pub mail_domain: &'a str,
     /// Units' counsellors as read in the last moments (the free-slot search).
     pub counsellors: &'a super::directory::CounsellorCache,
+    /// SQLite: the one writer that commits concurrent bookings together; `None` writes directly.
+    pub writer: Option<&'a Writer>,
 }
 
 /// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.
@@ -137,12 +141,60 @@ pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Bo
 }
 
 async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<Booking, ServiceError> {
-    let now = deps.clock.now();
-    let txn = store::begin_write(deps.db).await?;
-    let slot = match take(deps, &txn, By::Staff(actor), new.target, new.override_reason.is_some(), now).await {
-        Err(ServiceError::Forbidden) => return refuse_after(txn, deps, actor, "booking.create", new.target).await,
+    let created = match deps.writer {
+        // SQLite: the writer commits it together with the bookings that arrive meanwhile.
+        Some(writer) => writer.create(actor, new).await,
+        None => {
+            let txn = store::begin_write(deps.db).await?;
+            match create_in(deps, &txn, actor, new).await {
+                Ok(created) => {
+                    txn.commit().await?;
+                    Ok(created)
+                }
+                Err(err) => {
+                    txn.rollback().await?;
+                    Err(err)
+                }
+            }
+        }
+    };
+    let created = match created {
+        Err(ServiceError::Forbidden) => return refuse(deps, actor, "booking.create", new.target).await,
         other => other?,
     };
+    created.announce(deps);
+    Ok(created.booking)
+}
+
+/// A booking written but not yet announced: it counts once the transaction holding it commits.
+struct Created {
+    booking: Booking,
+    /// Whether a confirmation email was queued with it.
+    queued: bool,
+}
+
+impl Created {
+    /// After the commit: wake the email sender, count and log the booking.
+    fn announce(&self, deps: Book<'_>) {
+        if self.queued {
+            deps.mail.nudge();
+        }
+        crate::telemetry::metrics::booking_created();
+        tracing::info!(booking = %self.booking.id, slot = self.booking.slot_id, "booking created");
+    }
+}
+
+/// Writes a booking inside `txn` (a write transaction, or the writer's savepoint): the seat, the
+/// booking with its `created` event, the audit entry and the confirmation email. `Forbidden` (not
+/// yet audited) for a slot of a unit the actor does not work in.
+async fn create_in<C: ConnectionTrait>(
+    deps: Book<'_>,
+    txn: &C,
+    actor: &Actor,
+    new: &NewBooking,
+) -> Result<Created, ServiceError> {
+    let now = deps.clock.now();
+    let slot = take(deps, txn, By::Staff(actor), new.target, new.override_reason.is_some(), now).await?;
     let booking = Booking {
         id: Uuid::now_v7(),
         reference: Reference::generate(&mut rand::rng()).as_str().to_owned(),
@@ -171,24 +223,21 @@ async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<B
         "channel": new.channel,
         "override_reason": new.override_reason,
     });
-    bookings::insert_created(&txn, &booking, &detail).await?;
-    audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::BookingCreated, &booking)).await?;
-    let queued = mail::outbox::enqueue(&txn, &booking, MailKind::Confirmation, deps.mail_domain, now).await?;
-    txn.commit().await?;
-    if queued {
-        deps.mail.nudge();
-    }
-    crate::telemetry::metrics::booking_created();
-    tracing::info!(booking = %booking.id, slot = slot.id, "booking created");
-    Ok(booking)
+    // The booking, its event, the audit record and the confirmation in one round trip.
+    let entry = entries::booking(actor, AuditAction::BookingCreated, &booking);
+    let mut more = vec![store::audit::insert_statement(now, &entry)];
+    let message = mail::outbox::message(&booking, MailKind::Confirmation, deps.mail_domain, now);
+    more.extend(message.as_ref().map(store::outbox::insert_statement));
+    bookings::insert_created_with(txn, &booking, &detail, more).await?;
+    Ok(Created { booking, queued: message.is_some() })
 }
 
 /// Takes a seat in the target inside `txn`, then checks the booking rules unless overridden (a
 /// refusal rolls the seat back with the transaction). `Forbidden` (not yet audited) when the slot
 /// belongs to a unit the actor does not work in.
-async fn take(
+async fn take<C: ConnectionTrait>(
     deps: Book<'_>,
-    txn: &DatabaseTransaction,
+    txn: &C,
     actor: By<'_>,
     target: Target,
     overridden: bool,
@@ -241,16 +290,9 @@ async fn take(
     }
 }
 
-/// Rolls `txn` back, then records the denied access (the audit row must neither wait for nor
-/// vanish with the refused transaction) and refuses.
-async fn refuse_after<T>(
-    txn: DatabaseTransaction,
-    deps: Book<'_>,
-    actor: &Actor,
-    action: &str,
-    target: Target,
-) -> Result<T, ServiceError> {
-    txn.rollback().await?;
+/// Records the denied access after the refused transaction ended (the audit row must neither
+/// wait for nor vanish with it) and refuses.
+async fn refuse<T>(deps: Book<'_>, actor: &Actor, action: &str, target: Target) -> Result<T, ServiceError> {
     let target = match target {
         Target::Slot(id) => format!("slot:{id}"),
         Target::Adhoc { unit_id, .. } => format!("unit:{unit_id}"),

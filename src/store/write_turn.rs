@@ -1,0 +1,119 @@
+//! Write transactions: on SQLite every writer of the process takes a turn from one in-process
+//! queue per database file before `BEGIN IMMEDIATE`, so writers wait in line instead of sleeping
+//! in SQLite's busy handler (see `services::bookings::writer`, which takes the same turn).
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+};
+use tokio::sync::OwnedMutexGuard;
+
+use super::StoreError;
+
+/// One write turn per SQLite file in this process (weak, so a closed database's entry goes).
+type Turns = Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>;
+
+// A lock table, not configuration: it mirrors SQLite's own file lock inside the process, so it is
+// keyed by the file, and every pool opened on that file (the server's, a bench's) shares it.
+static TURNS: std::sync::LazyLock<Turns> = std::sync::LazyLock::new(Turns::default);
+
+/// The write turn of the database's file; `None` on PostgreSQL, which has row locks.
+pub fn write_turn(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
+    if db.get_database_backend() != DbBackend::Sqlite {
+        return None;
+    }
+    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    // A poisoned table only means another thread panicked while inserting: the map is still whole.
+    let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(turn) = turns.get(&file).and_then(Weak::upgrade) {
+        return Some(turn);
+    }
+    turns.retain(|_, turn| turn.strong_count() > 0);
+    let turn = Arc::new(tokio::sync::Mutex::new(()));
+    turns.insert(file, Arc::downgrade(&turn));
+    Some(turn)
+}
+
+/// A write transaction holding the process's write turn (SQLite) until it commits or rolls back.
+/// Queries run on it like on the transaction it wraps.
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+/// Begins a write transaction. On SQLite it first waits for the write turn of the file, then
+/// takes the write lock at once (`BEGIN IMMEDIATE`), so writers queue in the process and never
+/// fail on lock upgrade.
+///
+/// # Errors
+/// When the database refuses the transaction.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, StoreError> {
+    let turn = match write_turn(db) {
+        Some(turn) => Some(turn.lock_owned().await),
+        None => None,
+    };
+    let options = TransactionOptions {
+        sqlite_transaction_mode: turn.is_some().then_some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    };
+    let txn = db.begin_with_options(options).await?;
+    Ok(WriteTxn { txn, _turn: turn })
+}
+
+impl WriteTxn {
+    /// Commits, then gives the turn to the next writer.
+    ///
+    /// # Errors
+    /// When the commit fails (then nothing of the transaction is stored).
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+
+    /// Rolls back, then gives the turn to the next writer.
+    ///
+    /// # Errors
+    /// When the database reports an error while rolling back.
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.txn.rollback().await
+    }
+}
+
+impl Deref for WriteTxn {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.txn.support_returning()
+    }
+}
