@@ -8,8 +8,8 @@ use sea_orm::ConnectionTrait;
 use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Role;
-use crate::domain::records::{Location, StaffMember};
 use crate::domain::language::Language;
+use crate::domain::records::{Location, StaffMember};
 use crate::store::directory::{self, NewLocation, NewStaff, NewUnit};
 use crate::store::schedule::{self, RuleFields};
 

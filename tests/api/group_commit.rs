@@ -20,7 +20,7 @@ fn new_booking(slot_id: i64, name: &str) -> NewBooking {
             name: name.into(),
             email: Some(format!("{}@example.org", name.to_lowercase().replace(' ', "."))),
             phone: None,
-            language: "de".into(),
+            language: terminbuch::domain::language::Language::GERMAN,
             interpreter_language: None,
             accessibility_needs: None,
             email_consent: true,
@@ -111,7 +111,8 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
         .iter()
         .map(|outcome| match outcome {
             Ok(_) => "booked",
-            Err(ServiceError::Conflict { code, .. }) | Err(ServiceError::Rule { code, .. }) => code,
+            Err(ServiceError::Conflict { code, .. }) => code,
+            Err(ServiceError::Rule(refusal)) => refusal.code(),
             Err(_) => "other error",
         })
         .collect();
