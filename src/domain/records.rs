@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::access::Role;
 use super::booking::{BookingStatus, Channel, Citizen};
 use super::language::Language;
+use super::reference::Reference;
 
 /// Where counselling takes place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,8 +107,8 @@ pub struct Slot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Booking {
     pub id: Uuid,
-    /// Stored form of the reference code (no dash).
-    pub reference: String,
+    /// The booking number: shown with its dash (`Display`), stored without (`as_str`).
+    pub reference: Reference,
     pub unit_id: i32,
     pub counsellor_id: i32,
     pub slot_id: i32,

@@ -56,6 +56,13 @@ impl Reference {
         Ok(Self(code))
     }
 
+    /// A reference as the database holds it; a value that does not parse (written by hand or by
+    /// an older release) is kept as it is, so that it can still be shown and found.
+    #[must_use]
+    pub fn from_stored(stored: &str) -> Self {
+        Self::parse(stored).unwrap_or_else(|_| Self(stored.to_owned()))
+    }
+
     /// The stored form: eight uppercase characters without dash.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -71,8 +78,10 @@ pub fn looks_like_reference(s: &str) -> bool {
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (first, second) = self.0.split_at(LENGTH / 2);
-        write!(f, "{first}-{second}")
+        match (self.0.len() == LENGTH).then(|| self.0.split_at_checked(LENGTH / 2)).flatten() {
+            Some((first, second)) => write!(f, "{first}-{second}"),
+            None => f.write_str(&self.0),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
 use crate::domain::language::Language;
 use crate::domain::records::{Booking, BookingEvent, Slot};
+use crate::domain::reference::Reference;
 use crate::domain::search::{SearchKeys, SearchQuery};
 use crate::store::booking_search;
 
@@ -82,7 +83,7 @@ fn booking_row(booking: &Booking) -> booking::ActiveModel {
     let keys = SearchKeys::of(&booking.citizen.name, booking.citizen.phone.as_deref());
     booking::ActiveModel {
         id: Set(booking.id),
-        reference: Set(booking.reference.clone()),
+        reference: Set(booking.reference.as_str().to_owned()),
         unit_id: Set(booking.unit_id),
         counsellor_id: Set(booking.counsellor_id),
         slot_id: Set(booking.slot_id),
@@ -289,7 +290,7 @@ fn channel_row(channel: Channel) -> ChannelRow {
 fn booking_record(row: booking::Model) -> Booking {
     Booking {
         id: row.id,
-        reference: row.reference,
+        reference: Reference::from_stored(&row.reference),
         unit_id: row.unit_id,
         counsellor_id: row.counsellor_id,
         slot_id: row.slot_id,

@@ -23,6 +23,7 @@ use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::outbox::MailKind;
 use crate::domain::records::BookingEvent;
 use crate::domain::records::BookingFilter;
+use crate::domain::reference::Reference;
 use crate::domain::time::local_date;
 use crate::services::bookings;
 use crate::services::{ServiceError, desk, directory, emails};
@@ -187,7 +188,7 @@ pub(super) async fn booking_page(
     }
     let c = &b.citizen;
     Ok(BookingPage {
-        key: reference_display(&b.reference),
+        key: b.reference.to_string(),
         row: BookingRow::new(b, &members, deps.tz, lang),
         unit: unit.name.clone(),
         place: format!("{}, {}", location.street, location.floor),
@@ -222,8 +223,8 @@ pub(super) async fn booking_page(
     })
 }
 
-fn saved(reference: &str) -> Response {
-    Redirect::to(&format!("/bookings/{}?saved=1", reference_display(reference))).into_response()
+fn saved(reference: &Reference) -> Response {
+    Redirect::to(&format!("/bookings/{reference}?saved=1")).into_response()
 }
 
 #[derive(Deserialize)]

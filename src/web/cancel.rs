@@ -18,7 +18,6 @@ use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
 use super::readback::EmailPlan;
-use super::views::reference_display;
 use crate::services::bookings;
 use crate::state::AppState;
 
@@ -63,10 +62,7 @@ async fn cancel(
         return Ok(confirm_page(&state, staff, &key, reason).await?.into_response());
     }
     match bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned()).await {
-        Ok(booking) => {
-            Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", reference_display(&booking.reference)))
-                .into_response())
-        }
+        Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
         result => changed(&state, staff, &key, result).await,
     }
 }
@@ -76,7 +72,7 @@ async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -
     let lang = staff.page.lang;
     let booking = bookings::get(deps, &staff.actor, key).await?.booking;
     Ok(ConfirmPage {
-        key: reference_display(&booking.reference),
+        key: booking.reference.to_string(),
         when: format!(
             "{}, {}",
             format::date_long(format::local_date(booking.starts_at, deps.tz), lang),

@@ -166,7 +166,7 @@ fn fill(view: &mut SubjectPage, bundle: &Bundle, state: &AppState) {
                 .collect::<Vec<_>>()
                 .join("; ");
             Row {
-                reference: super::views::reference_display(&b.reference),
+                reference: b.reference.to_string(),
                 when: format::short(b.starts_at, tz, lang),
                 status: lang.t(&format!("status.{}", b.status)).to_owned(),
                 name: b.name.clone(),

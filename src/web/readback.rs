@@ -14,8 +14,6 @@ use super::error::{WebError, WebResult};
 use super::format;
 use super::i18n::Lang;
 use super::page::{Page, Staff};
-use super::views::reference_display;
-use crate::domain::reference::Reference;
 use crate::domain::spelling::SpellingAlphabet;
 use crate::services::bookings::{self, BookingDetails};
 use crate::services::{desk, directory};
@@ -92,10 +90,10 @@ async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) 
         Lang::De => SpellingAlphabet::German,
         Lang::En => SpellingAlphabet::English,
     };
-    let spelled = Reference::parse(&booking.reference).map(|r| alphabet.spell(&r)).unwrap_or_default();
+    let spelled = alphabet.spell(&booking.reference);
     Ok(ReadBackPage {
         p: staff.page.titled(if after_move { "rb.moved.title" } else { "done.title" }),
-        reference: reference_display(&booking.reference),
+        reference: booking.reference.to_string(),
         spelled,
         date: format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
         time: format::time_spoken(booking.starts_at, deps.tz, lang),

@@ -19,7 +19,7 @@ use super::error::WebResult;
 use super::format;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{Choice, SlotView, language_choices, reference_display};
+use super::views::{Choice, SlotView, language_choices};
 use crate::domain::records::Booking;
 use crate::services::bookings::{self, Move};
 use crate::services::{ServiceError, desk, directory};
@@ -108,7 +108,7 @@ async fn view(
         .collect();
     let f = form.unwrap_or_else(|| other_time_defaults(&booking, deps.tz));
     Ok(ReschedulePage {
-        key: reference_display(&booking.reference),
+        key: booking.reference.to_string(),
         current: format!(
             "{}, {}",
             format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
@@ -170,9 +170,7 @@ async fn reschedule(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     match bookings::reschedule(state.book(), &staff.actor, &key, to, override_reason).await {
-        Ok(booking) => {
-            Ok(Redirect::to(&format!("/bookings/{}/moved", reference_display(&booking.reference))).into_response())
-        }
+        Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/moved", booking.reference)).into_response()),
         Err(
             err @ (ServiceError::Conflict { .. }
             | ServiceError::Rule(_)

@@ -91,7 +91,7 @@ pub fn text_start(text: &str, max: usize) -> String {
 impl BookingRow {
     pub fn new(booking: &Booking, staff: &[StaffMember], tz: Tz, lang: Lang) -> Self {
         Self {
-            reference: reference_display(&booking.reference),
+            reference: booking.reference.to_string(),
             when: format::short(booking.starts_at, tz, lang),
             time: format!("{}–{}", format::hhmm(booking.starts_at, tz), format::hhmm(booking.ends_at, tz)),
             citizen: booking.citizen.name.clone(),

@@ -4,6 +4,7 @@ use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::domain::records::Booking;
+use terminbuch::domain::reference::Reference;
 use terminbuch::store::{self, StoreError};
 
 use crate::helpers::{adhoc_anyway, adhoc_body, assert_problem, booking_body, spawn_app};
@@ -316,8 +317,10 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
     assert!(store::bookings::events(&app.db, clash.id).await.unwrap().is_empty(), "no event row");
 
     // And with a fresh reference both rows are there.
-    let last = if clash.reference.ends_with('X') { 'Y' } else { 'X' };
-    let fresh = Booking { reference: format!("{}{last}", &clash.reference[..clash.reference.len() - 1]), ..clash };
+    let stored = clash.reference.as_str().to_owned();
+    let last = if stored.ends_with('X') { 'Y' } else { 'X' };
+    let fresh =
+        Booking { reference: Reference::from_stored(&format!("{}{last}", &stored[..stored.len() - 1])), ..clash };
     store::bookings::insert_created(&app.db, &fresh, &detail).await.expect("stored");
     let events = store::bookings::events(&app.db, fresh.id).await.unwrap();
     assert_eq!(events.len(), 1);

@@ -41,7 +41,7 @@ async fn booking_with_link(app: &UiApp, language: &str) -> (String, String) {
     let booking = bookings::create(services.book(&app.db), &actor, new).await.expect("booking");
     let token = new_token();
     citizen_links::insert(&app.db, booking.id, token_hash(&token), now()).await.expect("link");
-    (token, booking.reference)
+    (token, booking.reference.as_str().to_owned())
 }
 
 /// Checks the phone-sized window's page: the axe-core rules, no sideways scrolling, the writing

@@ -95,7 +95,7 @@ async fn cancelling_asks_for_confirmation_then_says_the_citizen_is_emailed() {
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;
     let booking = booked_with_email(&app).await;
-    let key = display(&booking.reference);
+    let key = display(booking.reference.as_str());
     log_in(&app, &browser).await;
     browser.goto(&format!("{}/bookings/{key}", app.address)).await;
     assert_eq!(browser.text_of("#resend").await, "Bestätigung erneut senden");
@@ -129,7 +129,7 @@ async fn moving_uses_the_finder_with_the_counsellor_and_language_preselected_and
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;
     let booking = booked_with_email(&app).await;
-    let key = display(&booking.reference);
+    let key = display(booking.reference.as_str());
     log_in(&app, &browser).await;
     browser.goto(&format!("{}/bookings/{key}", app.address)).await;
     let first_time = browser.text_of("#when").await;

@@ -27,7 +27,7 @@ async fn adhoc_at(app: &UiApp, (y, m, d, h): (i32, u32, u32, u32), name: &str, r
     let start = Berlin.with_ymd_and_hms(y, m, d, h, 0, 0).single().expect("instant").with_timezone(&chrono::Utc);
     let time = TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
     let target = Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
-    book_as_front_desk(app, target, name, reason).await.reference
+    book_as_front_desk(app, target, name, reason).await.reference.as_str().to_owned()
 }
 
 #[tokio::test]

@@ -15,7 +15,6 @@ use crate::domain::booking::{BookingStatus, Channel, Outcome};
 use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
-use crate::domain::reference::Reference;
 use crate::domain::search::MAX_QUERY_CHARS;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
@@ -123,7 +122,7 @@ pub struct BookingDetailResponse {
 }
 
 fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
-    let reference = Reference::parse(&b.reference).map(|r| r.to_string()).unwrap_or(b.reference);
+    let reference = b.reference.to_string();
     BookingResponse {
         id: b.id,
         reference,

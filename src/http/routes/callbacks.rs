@@ -14,7 +14,6 @@ use utoipa_axum::routes;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
 use crate::domain::citizen::TEXT_MAX_CHARS;
 use crate::domain::language::Language;
-use crate::domain::reference::Reference;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -273,7 +272,7 @@ async fn book_callback(
 ) -> ApiResult<(StatusCode, Json<BookedCallbackResponse>)> {
     let booking = callbacks::book(state.book(), &actor, id, body.slot_id).await?;
     let tz = state.settings.time_zone;
-    let reference = Reference::parse(&booking.reference).map_or(booking.reference.clone(), |r| r.to_string());
+    let reference = booking.reference.to_string();
     Ok((
         StatusCode::CREATED,
         Json(BookedCallbackResponse {

@@ -11,7 +11,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
-use crate::domain::reference::Reference;
 use crate::http::dto::local;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiPath, Auth};
@@ -94,8 +93,7 @@ async fn list_failed_emails(
             .into_iter()
             .map(|f| FailedEmailResponse {
                 booking_id: f.booking.id,
-                reference: Reference::parse(&f.booking.reference)
-                    .map_or(f.booking.reference.clone(), |r| r.to_string()),
+                reference: f.booking.reference.to_string(),
                 starts_at: local(f.booking.starts_at, tz),
                 citizen_name: f.booking.citizen.name,
                 citizen_phone: f.booking.citizen.phone,

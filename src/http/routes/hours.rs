@@ -260,7 +260,7 @@ pub struct AffectedBooking {
 
 fn affected(list: Vec<Booking>, tz: chrono_tz::Tz) -> Vec<AffectedBooking> {
     list.into_iter()
-        .map(|b| AffectedBooking { id: b.id, reference: b.reference, starts_at: local(b.starts_at, tz) })
+        .map(|b| AffectedBooking { id: b.id, reference: b.reference.to_string(), starts_at: local(b.starts_at, tz) })
         .collect()
 }
 

@@ -60,7 +60,7 @@ impl Dispatcher {
             unit: &unit,
             location: location.as_ref(),
             counsellor_name: counsellor.as_ref().map(|c| c.display_name.as_str()),
-            reference: &booking.reference,
+            reference: booking.reference.as_str(),
             interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
         };
         let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(self.citizen_link(message, now).await?);

@@ -197,7 +197,7 @@ async fn create_in<C: ConnectionTrait>(
     let slot = take(deps, txn, By::Staff(actor), new.target, new.override_reason.is_some(), now).await?;
     let booking = Booking {
         id: Uuid::now_v7(),
-        reference: Reference::generate(&mut rand::rng()).as_str().to_owned(),
+        reference: Reference::generate(&mut rand::rng()),
         unit_id: slot.unit_id,
         counsellor_id: slot.counsellor_id,
         slot_id: slot.id,

@@ -14,7 +14,6 @@ use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
-use crate::domain::reference::Reference;
 use crate::store::bookings::{self, BookingFilter};
 use crate::store::{self, calendar_feeds, directory};
 
@@ -126,7 +125,7 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, Se
             Some(l) => format!("{}, {} {}, {}", l.street, l.postal_code, l.city, l.floor),
             None => String::new(),
         };
-        let reference = Reference::parse(&booking.reference).map_or(booking.reference.clone(), |r| r.to_string());
+        let reference = booking.reference.to_string();
         entries.push(ics::Entry {
             uid: format!("{}@{}", booking.id, deps.uid_domain),
             sequence: booking.sequence,

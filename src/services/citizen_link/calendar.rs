@@ -35,7 +35,7 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
         unit: &opened.unit,
         location: opened.location.as_ref(),
         counsellor_name: None,
-        reference: &booking.reference,
+        reference: booking.reference.as_str(),
         interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
     };
     let mail = AppointmentMail::new(&facts, lang, deps.tz);

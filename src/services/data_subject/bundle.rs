@@ -168,7 +168,7 @@ pub(super) async fn collect<C: ConnectionTrait>(
             .collect();
         bookings.push(SubjectBooking {
             id: b.id,
-            reference: b.reference,
+            reference: b.reference.to_string(),
             unit_id: b.unit_id,
             counsellor_id: b.counsellor_id,
             starts_at: b.starts_at,

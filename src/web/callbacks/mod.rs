@@ -17,7 +17,7 @@ use super::error::WebResult;
 use super::format;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{Choice, language_choices, language_name, reference_display};
+use super::views::{Choice, language_choices, language_name};
 use crate::domain::callback::{CallbackRequest, TimeOfDay};
 use crate::domain::records::{StaffMember, Unit};
 use crate::domain::time::local_date;
@@ -220,9 +220,7 @@ async fn book(
     let deps = state.book();
     let lang = staff.page.lang;
     match callbacks::book(deps, &staff.actor, id, form.slot.parse().ok()).await {
-        Ok(booking) => {
-            Ok(Redirect::to(&format!("/bookings/{}/booked", reference_display(&booking.reference))).into_response())
-        }
+        Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
             let mut page = list_page(&state, staff, &form.unit, None).await?;
             page.refused = Some(service_message(lang, &err));

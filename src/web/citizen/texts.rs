@@ -81,7 +81,7 @@ pub fn appointment(opened: &Opened, tz: Tz) -> (&'static Texts, AppointmentMail,
         unit: &opened.unit,
         location: opened.location.as_ref(),
         counsellor_name: opened.counsellor_name.as_deref(),
-        reference: &booking.reference,
+        reference: booking.reference.as_str(),
         interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
     };
     let mail = AppointmentMail::new(&facts, tx.lang, tz);
