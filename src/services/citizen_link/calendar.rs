@@ -6,9 +6,8 @@ use lettre::message::Mailbox;
 
 use super::Opened;
 use crate::domain::booking::BookingStatus;
-use crate::domain::language::Language;
 use crate::mail::ics::{self, Invite, Method};
-use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::messages::AppointmentMail;
 use crate::mail::{Templates, dispatch, outbox};
 use crate::services::ServiceError;
 use crate::store;
@@ -28,16 +27,7 @@ pub struct EntryDeps<'a> {
 pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, ServiceError> {
     let booking = &opened.booking;
     let lang = deps.templates.language_for(booking.citizen.language.code());
-    let facts = MailFacts {
-        citizen_name: &booking.citizen.name,
-        starts_at: booking.starts_at,
-        ends_at: booking.ends_at,
-        unit: &opened.unit,
-        location: opened.location.as_ref(),
-        counsellor_name: None,
-        reference: booking.reference.as_str(),
-        interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
-    };
+    let facts = opened.mail_facts(false);
     let mail = AppointmentMail::new(&facts, lang, deps.tz);
     let summary = deps
         .templates

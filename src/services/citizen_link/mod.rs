@@ -22,9 +22,11 @@ use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
 use crate::domain::citizen_link::{self, Offer, SelfService};
+use crate::domain::language::Language;
 use crate::domain::records::{Booking, Location, Unit};
 use crate::domain::refusal::Refusal;
 use crate::domain::time::local_date;
+use crate::mail::messages::MailFacts;
 use crate::store::{bookings, citizen_links, directory};
 
 /// What the citizen's pages share across requests: the rate limit's counters and the email
@@ -51,6 +53,25 @@ pub struct Opened {
     pub rules: SelfService,
     pub moves: i32,
     pub offer: Offer,
+}
+
+impl Opened {
+    /// The facts its emails spell out, for the citizen's page, the printed confirmation and the
+    /// calendar entry; the counsellor is named only where `with_counsellor` and the unit allows it.
+    #[must_use]
+    pub fn mail_facts(&self, with_counsellor: bool) -> MailFacts<'_> {
+        let booking = &self.booking;
+        MailFacts {
+            citizen_name: &booking.citizen.name,
+            starts_at: booking.starts_at,
+            ends_at: booking.ends_at,
+            unit: &self.unit,
+            location: self.location.as_ref(),
+            counsellor_name: self.counsellor_name.as_deref().filter(|_| with_counsellor),
+            reference: booking.reference.as_str(),
+            interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
+        }
+    }
 }
 
 /// Opens a booking by id (the desk's printable confirmation).

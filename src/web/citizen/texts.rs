@@ -5,8 +5,7 @@ use chrono_tz::Tz;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use crate::domain::language::Language;
-use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::messages::AppointmentMail;
 use crate::services::citizen_link::Opened;
 
 mod embedded {
@@ -74,16 +73,7 @@ pub fn for_language(lang: &str) -> &'static Texts {
 pub fn appointment(opened: &Opened, tz: Tz) -> (&'static Texts, AppointmentMail, String) {
     let booking = &opened.booking;
     let tx = for_language(booking.citizen.language.code());
-    let facts = MailFacts {
-        citizen_name: &booking.citizen.name,
-        starts_at: booking.starts_at,
-        ends_at: booking.ends_at,
-        unit: &opened.unit,
-        location: opened.location.as_ref(),
-        counsellor_name: opened.counsellor_name.as_deref(),
-        reference: booking.reference.as_str(),
-        interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
-    };
+    let facts = opened.mail_facts(true);
     let mail = AppointmentMail::new(&facts, tx.lang, tz);
     let title = match &mail.subject_unit {
         Some(unit) => format!("{}: {unit}", tx.t("heading")),
