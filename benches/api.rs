@@ -30,6 +30,7 @@ use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
 use terminbuch::domain::access::Role;
 use terminbuch::domain::holidays::HolidayCalendar;
+use terminbuch::domain::ids::{RuleId, SlotId, StaffId, UnitId};
 use terminbuch::domain::language::Language;
 use terminbuch::domain::reference::{ALPHABET, LENGTH};
 use terminbuch::domain::search::SearchKeys;
@@ -310,7 +311,7 @@ async fn measure_in_process(
     let mut free = free_future_slots(db, fixture, config.bookings * 6).await?;
     for concurrency in [1, 16] {
         let for_ceilings: Vec<slot::Model> = free.drain(..config.bookings).collect();
-        let ceilings = ceilings::measure(url, db, for_ceilings, fixture.admin_id, concurrency).await?;
+        let ceilings = ceilings::measure(url, db, for_ceilings, fixture.admin_id.get(), concurrency).await?;
         // Interleaved rounds, so drift (WAL growth, checkpoints, other load) hits both alike.
         let (mut baseline, mut http) = (Run::default(), Run::default());
         let per_round = config.bookings.div_ceil(BOOKING_ROUNDS);
@@ -319,7 +320,7 @@ async fn measure_in_process(
             let n = per_round.min(left);
             left -= n;
             let for_baseline: Vec<slot::Model> = free.drain(..n).collect();
-            let for_http: Vec<i32> = free.drain(..n).map(|s| s.id).collect();
+            let for_http: Vec<SlotId> = free.drain(..n).map(|s| SlotId::new(s.id)).collect();
             baseline.absorb(baseline_bookings(db, fixture, for_baseline, concurrency).await?);
             http.absorb(http_bookings(client, base, &fixture.token, for_http, concurrency).await?);
         }
@@ -347,10 +348,10 @@ async fn measure_in_process(
 
 struct Fixture {
     today: NaiveDate,
-    unit_id: i32,
+    unit_id: UnitId,
     unit_slug: String,
-    counsellor_ids: Vec<i32>,
-    admin_id: i32,
+    counsellor_ids: Vec<StaffId>,
+    admin_id: StaffId,
     token: String,
     history_bookings: usize,
     future_bookings: usize,
@@ -389,7 +390,7 @@ async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fix
             short_name: "Bench",
             phone: "0511 000000",
             email: "bench@example.invalid",
-            location_id: location.id,
+            location_id: location.id.get(),
             default_slot_minutes: 30,
             languages: &unit_languages,
             confidential: false,
@@ -537,7 +538,7 @@ fn booking_row(
     booking::ActiveModel {
         id: Set(id),
         reference: Set(reference),
-        unit_id: Set(fixture.unit_id),
+        unit_id: Set(fixture.unit_id.get()),
         counsellor_id: Set(counsellor_id),
         slot_id: Set(slot_id),
         starts_at: Set(starts_at),
@@ -556,9 +557,9 @@ fn booking_row(
         cancel_reason: Set((status == BookingStatus::Cancelled).then(|| "citizen called".to_owned())),
         sequence: Set(i32::from(status == BookingStatus::Cancelled)),
         created_at: Set(created_at),
-        created_by: Set(Some(fixture.admin_id)),
+        created_by: Set(Some(fixture.admin_id.get())),
         updated_at: Set(created_at),
-        updated_by: Set(Some(fixture.admin_id)),
+        updated_by: Set(Some(fixture.admin_id.get())),
         search_name: Set(keys.name),
         search_phone: Set(keys.phone),
         erased_at: Set(None),
@@ -644,7 +645,7 @@ async fn book_future_share(
                 created,
                 n,
             );
-            (row, event_row(id, created, fixture.admin_id, (s.id, s.starts_at, s.ends_at)))
+            (row, event_row(id, created, fixture.admin_id.get(), (s.id, s.starts_at, s.ends_at)))
         })
         .collect();
     insert_bookings(&txn, rows).await?;
@@ -659,7 +660,7 @@ async fn load_history(
     fixture: &Fixture,
     tz: Tz,
     days: &[NaiveDate],
-    rule_of: &HashMap<(i32, u8), i32>,
+    rule_of: &HashMap<(StaffId, u8), RuleId>,
     wanted: usize,
     references: &AtomicU64,
 ) -> anyhow::Result<usize> {
@@ -686,7 +687,7 @@ async fn load_history(
                     _ => BookingStatus::Attended,
                 };
                 let ends_at = starts_at + TimeDelta::minutes(SLOT_MINUTES);
-                past.push(Past { counsellor_id, starts_at, ends_at, status });
+                past.push(Past { counsellor_id: counsellor_id.get(), starts_at, ends_at, status });
             }
         }
     }
@@ -696,9 +697,9 @@ async fn load_history(
             let weekday = u8::try_from(tz.from_utc_datetime(&p.starts_at.naive_utc()).weekday().number_from_monday())
                 .unwrap_or(1);
             slot::ActiveModel {
-                unit_id: Set(fixture.unit_id),
+                unit_id: Set(fixture.unit_id.get()),
                 counsellor_id: Set(p.counsellor_id),
-                rule_id: Set(rule_of.get(&(p.counsellor_id, weekday)).copied()),
+                rule_id: Set((rule_of.get(&(StaffId::new(p.counsellor_id), weekday)).copied()).map(i32::from)),
                 kind: Set(SlotKind::Regular),
                 starts_at: Set(p.starts_at),
                 ends_at: Set(p.ends_at),
@@ -744,7 +745,7 @@ async fn load_history(
                 created,
                 n,
             );
-            Ok((row, event_row(id, created, fixture.admin_id, (slot_id, p.starts_at, p.ends_at))))
+            Ok((row, event_row(id, created, fixture.admin_id.get(), (slot_id, p.starts_at, p.ends_at))))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     insert_bookings(&txn, rows).await?;
@@ -917,7 +918,7 @@ async fn http_bookings(
     client: &reqwest::Client,
     base: &str,
     token: &str,
-    slot_ids: Vec<i32>,
+    slot_ids: Vec<SlotId>,
     concurrency: usize,
 ) -> anyhow::Result<Run> {
     let url = format!("{base}/api/v1/bookings");
@@ -973,7 +974,7 @@ async fn baseline_bookings(
             let row = booking::ActiveModel {
                 id: Set(id),
                 reference: Set(reference(n)),
-                unit_id: Set(unit_id),
+                unit_id: Set(unit_id.get()),
                 counsellor_id: Set(slot.counsellor_id),
                 slot_id: Set(slot.id),
                 starts_at: Set(slot.starts_at),
@@ -992,15 +993,15 @@ async fn baseline_bookings(
                 cancel_reason: Set(None),
                 sequence: Set(0),
                 created_at: Set(now),
-                created_by: Set(Some(actor)),
+                created_by: Set(Some(actor.get())),
                 updated_at: Set(now),
-                updated_by: Set(Some(actor)),
+                updated_by: Set(Some(actor.get())),
                 search_name: Set(keys.name),
                 search_phone: Set(keys.phone),
                 erased_at: Set(None),
             };
             booking::Entity::insert(row).exec_without_returning(&txn).await?;
-            let event = event_row(id, now, actor, (slot.id, slot.starts_at, slot.ends_at));
+            let event = event_row(id, now, actor.get(), (slot.id, slot.starts_at, slot.ends_at));
             booking_event::Entity::insert(event).exec_without_returning(&txn).await?;
             txn.commit().await?;
             Ok(())

@@ -12,6 +12,7 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::domain::ids::UnitId;
 use crate::domain::language::Language;
 use crate::services::accounts::{self, Accounts, ByWhom};
 use crate::services::directory::{self, CounsellorCache, StaffInput, StaffRole};
@@ -163,7 +164,7 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
         }
         UserCommand::List => {
             let units = directory::list_units(&deps.db).await?;
-            let slugs: HashMap<i32, String> = units.into_iter().map(|u| (u.id, u.slug)).collect();
+            let slugs: HashMap<UnitId, String> = units.into_iter().map(|u| (u.id, u.slug)).collect();
             print_accounts(&accounts::list(a, by).await?, &slugs, settings.time_zone);
         }
         UserCommand::Deactivate { login } => {
@@ -245,7 +246,7 @@ fn local(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string()
 }
 
-fn print_accounts(list: &[StaffAccount], slugs: &HashMap<i32, String>, tz: Tz) {
+fn print_accounts(list: &[StaffAccount], slugs: &HashMap<UnitId, String>, tz: Tz) {
     println!("{:<20} {:<28} {:<40} {:<6} {:<4} last login", "login", "name", "roles", "active", "mfa");
     for account in list {
         let member = &account.member;

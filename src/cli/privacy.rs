@@ -10,6 +10,7 @@ use clap::Subcommand;
 use sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::config::Settings;
+use crate::domain::ids::UnitId;
 use crate::services::retention::{self, RetentionRun};
 use crate::startup::Dependencies;
 
@@ -39,7 +40,10 @@ pub async fn run_retention(settings: &Settings, deps: &Dependencies, command: Re
     if dry_run {
         let slugs = unit_slugs(deps).await?;
         for expired in &report.expired {
-            let slug = slugs.iter().find(|(id, _)| *id == expired.unit_id).map_or("?", |(_, slug)| slug.as_str());
+            let slug = slugs
+                .iter()
+                .find(|(id, _)| *id == UnitId::new(expired.unit_id.get()))
+                .map_or("?", |(_, slug)| slug.as_str());
             println!("{}\t{slug}", expired.id);
         }
         eprintln!(
@@ -55,7 +59,7 @@ pub async fn run_retention(settings: &Settings, deps: &Dependencies, command: Re
     Ok(())
 }
 
-async fn unit_slugs(deps: &Dependencies) -> anyhow::Result<Vec<(i32, String)>> {
+async fn unit_slugs(deps: &Dependencies) -> anyhow::Result<Vec<(UnitId, String)>> {
     let units = crate::services::directory::list_units(&deps.db).await?;
     Ok(units.into_iter().map(|u| (u.id, u.slug)).collect())
 }

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::ids::{StaffId, UnitId};
+
 /// A staff member's role in one unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -37,16 +39,16 @@ impl Role {
 /// (for the audit).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    staff_id: i32,
+    staff_id: StaffId,
     login: String,
     is_admin: bool,
-    memberships: Vec<(i32, Role)>,
+    memberships: Vec<(UnitId, Role)>,
     client: Option<std::net::IpAddr>,
 }
 
 impl Actor {
     /// An actor with its unit memberships `(unit_id, role)`.
-    pub fn new(staff_id: i32, login: String, is_admin: bool, memberships: Vec<(i32, Role)>) -> Self {
+    pub fn new(staff_id: StaffId, login: String, is_admin: bool, memberships: Vec<(UnitId, Role)>) -> Self {
         Self { staff_id, login, is_admin, memberships, client: None }
     }
 
@@ -61,7 +63,7 @@ impl Actor {
         self.client
     }
 
-    pub fn staff_id(&self) -> i32 {
+    pub fn staff_id(&self) -> StaffId {
         self.staff_id
     }
 
@@ -74,8 +76,8 @@ impl Actor {
     }
 
     /// The units this actor belongs to (admins: see [`Actor::sees_all_units`]).
-    pub fn unit_ids(&self) -> Vec<i32> {
-        let mut ids: Vec<i32> = self.memberships.iter().map(|(unit, _)| *unit).collect();
+    pub fn unit_ids(&self) -> Vec<UnitId> {
+        let mut ids: Vec<UnitId> = self.memberships.iter().map(|(unit, _)| *unit).collect();
         ids.sort_unstable();
         ids.dedup();
         ids
@@ -87,12 +89,12 @@ impl Actor {
     }
 
     /// May see and book appointments of the unit (any role in it, or admin).
-    pub fn can_work_in(&self, unit_id: i32) -> bool {
+    pub fn can_work_in(&self, unit_id: UnitId) -> bool {
         self.is_admin || self.memberships.iter().any(|(unit, _)| *unit == unit_id)
     }
 
     /// May change counselling hours, absences and closures of the unit.
-    pub fn can_lead(&self, unit_id: i32) -> bool {
+    pub fn can_lead(&self, unit_id: UnitId) -> bool {
         self.is_admin || self.memberships.contains(&(unit_id, Role::UnitLead))
     }
 
@@ -102,7 +104,7 @@ impl Actor {
     }
 
     /// May record an absence for `staff_id` in the unit: leads for anyone, counsellors for themselves.
-    pub fn can_set_absence(&self, unit_id: i32, staff_id: i32) -> bool {
+    pub fn can_set_absence(&self, unit_id: UnitId, staff_id: StaffId) -> bool {
         self.can_lead(unit_id) || (staff_id == self.staff_id && self.can_work_in(unit_id))
     }
 }
@@ -113,22 +115,22 @@ mod tests {
 
     #[test]
     fn roles_grant_access_per_unit_only() {
-        let front_desk = Actor::new(1, "a".into(), false, vec![(10, Role::FrontDesk)]);
-        assert!(front_desk.can_work_in(10));
-        assert!(!front_desk.can_work_in(11));
-        assert!(!front_desk.can_lead(10));
-        let lead = Actor::new(2, "b".into(), false, vec![(10, Role::UnitLead)]);
-        assert!(lead.can_lead(10));
-        assert!(!lead.can_lead(11));
-        let admin = Actor::new(3, "c".into(), true, vec![]);
-        assert!(admin.can_work_in(99) && admin.can_lead(99));
+        let front_desk = Actor::new(StaffId::new(1), "a".into(), false, vec![(UnitId::new(10), Role::FrontDesk)]);
+        assert!(front_desk.can_work_in(UnitId::new(10)));
+        assert!(!front_desk.can_work_in(UnitId::new(11)));
+        assert!(!front_desk.can_lead(UnitId::new(10)));
+        let lead = Actor::new(StaffId::new(2), "b".into(), false, vec![(UnitId::new(10), Role::UnitLead)]);
+        assert!(lead.can_lead(UnitId::new(10)));
+        assert!(!lead.can_lead(UnitId::new(11)));
+        let admin = Actor::new(StaffId::new(3), "c".into(), true, vec![]);
+        assert!(admin.can_work_in(UnitId::new(99)) && admin.can_lead(UnitId::new(99)));
     }
 
     #[test]
     fn counsellors_may_record_their_own_absences_only() {
-        let counsellor = Actor::new(5, "d".into(), false, vec![(10, Role::Counsellor)]);
-        assert!(counsellor.can_set_absence(10, 5));
-        assert!(!counsellor.can_set_absence(10, 6));
+        let counsellor = Actor::new(StaffId::new(5), "d".into(), false, vec![(UnitId::new(10), Role::Counsellor)]);
+        assert!(counsellor.can_set_absence(UnitId::new(10), StaffId::new(5)));
+        assert!(!counsellor.can_set_absence(UnitId::new(10), StaffId::new(6)));
     }
 
     #[test]

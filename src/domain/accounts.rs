@@ -4,6 +4,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::access::Actor;
+use super::ids::StaffId;
 use super::records::StaffMember;
 
 /// How long a password reset link stays valid.
@@ -64,7 +65,7 @@ pub struct StaffAccount {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenInfo {
     pub id: i32,
-    pub staff_id: i32,
+    pub staff_id: StaffId,
     /// Name or purpose given at creation.
     pub label: String,
     pub created_at: DateTime<Utc>,
@@ -132,12 +133,13 @@ impl SessionAccount {
 mod tests {
     use super::*;
     use crate::domain::access::Role;
+    use crate::domain::ids::UnitId;
 
     #[test]
     fn the_mfa_policy_names_who_needs_a_second_factor() {
-        let admin = Actor::new(1, "a".into(), true, vec![]);
-        let lead = Actor::new(2, "l".into(), false, vec![(1, Role::UnitLead)]);
-        let desk = Actor::new(3, "d".into(), false, vec![(1, Role::FrontDesk)]);
+        let admin = Actor::new(StaffId::new(1), "a".into(), true, vec![]);
+        let lead = Actor::new(StaffId::new(2), "l".into(), false, vec![(UnitId::new(1), Role::UnitLead)]);
+        let desk = Actor::new(StaffId::new(3), "d".into(), false, vec![(UnitId::new(1), Role::FrontDesk)]);
         let needs = |policy: RequireMfa| [&admin, &lead, &desk].map(|a| policy.applies_to(a));
         assert_eq!(needs(RequireMfa::None), [false, false, false]);
         assert_eq!(needs(RequireMfa::Admin), [true, false, false]);
@@ -148,7 +150,7 @@ mod tests {
     #[test]
     fn a_forced_password_change_comes_before_the_enrolment() {
         let account = |must_change, mfa_enabled| SessionAccount {
-            actor: Actor::new(1, "a".into(), true, vec![]),
+            actor: Actor::new(StaffId::new(1), "a".into(), true, vec![]),
             epoch: 0,
             must_change_password: must_change,
             mfa_enabled,
@@ -164,7 +166,7 @@ mod tests {
         let now = Utc::now();
         let token = TokenInfo {
             id: 1,
-            staff_id: 1,
+            staff_id: StaffId::new(1),
             label: "x".into(),
             created_at: now,
             expires_at: Some(now + TimeDelta::days(1)),

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::access::Actor;
+use super::ids::{StaffId, UnitId};
 
 mod actions;
 
@@ -25,7 +26,7 @@ impl std::fmt::Display for AuditAction {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuditActor {
     /// A staff member (for a failed login: the account the attempt named).
-    Staff(i32),
+    Staff(StaffId),
     /// A citizen through the link of their booking (the booking is among the record's bookings).
     Citizen,
     /// The service itself: scheduled jobs, the command line, the database.
@@ -69,7 +70,7 @@ impl AuditActor {
         }
     }
 
-    pub fn staff_id(self) -> Option<i32> {
+    pub fn staff_id(self) -> Option<StaffId> {
         match self {
             Self::Staff(id) => Some(id),
             _ => None,
@@ -77,7 +78,7 @@ impl AuditActor {
     }
 
     /// The actor of a stored `(actor_kind, actor_id)`; a staff kind without id reads as anonymous.
-    pub fn from_parts(kind: ActorKind, staff_id: Option<i32>) -> Self {
+    pub fn from_parts(kind: ActorKind, staff_id: Option<StaffId>) -> Self {
         match (kind, staff_id) {
             (ActorKind::Staff, Some(id)) => Self::Staff(id),
             (ActorKind::Citizen, _) => Self::Citizen,
@@ -103,7 +104,7 @@ pub struct AuditEntry {
     action: AuditAction,
     actor: AuditActor,
     client: Option<IpAddr>,
-    unit_id: Option<i32>,
+    unit_id: Option<UnitId>,
     booking_ids: Vec<Uuid>,
     item_count: Option<i64>,
     target: String,
@@ -145,7 +146,7 @@ impl AuditEntry {
     }
 
     /// The unit the data belongs to.
-    pub fn unit(mut self, unit_id: i32) -> Self {
+    pub fn unit(mut self, unit_id: UnitId) -> Self {
         self.unit_id = Some(unit_id);
         self
     }
@@ -190,7 +191,7 @@ impl AuditEntry {
         self.client
     }
 
-    pub fn unit_id(&self) -> Option<i32> {
+    pub fn unit_id(&self) -> Option<UnitId> {
         self.unit_id
     }
 
@@ -220,7 +221,7 @@ pub struct AuditRecord {
     /// The client address the request came from, as recorded.
     pub client: Option<String>,
     pub action: AuditAction,
-    pub unit_id: Option<i32>,
+    pub unit_id: Option<UnitId>,
     pub booking_ids: Vec<Uuid>,
     pub item_count: Option<i64>,
     pub target: String,
@@ -230,7 +231,7 @@ pub struct AuditRecord {
 /// Whose records to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActorFilter {
-    Staff(i32),
+    Staff(StaffId),
     Kind(ActorKind),
 }
 
@@ -277,13 +278,14 @@ mod tests {
 
     #[test]
     fn an_entry_by_staff_carries_their_address_and_each_booking_once() {
-        let actor = Actor::new(7, "a".into(), false, vec![]).with_client(Some("10.0.0.5".parse().unwrap()));
+        let actor =
+            Actor::new(StaffId::new(7), "a".into(), false, vec![]).with_client(Some("10.0.0.5".parse().unwrap()));
         let id = Uuid::now_v7();
-        let entry = AuditEntry::by(&actor, AuditAction::DayListViewed).unit(3).bookings([id, id]).count(1);
-        assert_eq!(entry.actor(), AuditActor::Staff(7));
+        let entry = AuditEntry::by(&actor, AuditAction::DayListViewed).unit(UnitId::new(3)).bookings([id, id]).count(1);
+        assert_eq!(entry.actor(), AuditActor::Staff(StaffId::new(7)));
         assert_eq!(entry.client(), Some("10.0.0.5".parse().unwrap()));
         assert_eq!(entry.booking_ids(), &[id]);
-        assert_eq!((entry.unit_id(), entry.item_count()), (Some(3), Some(1)));
+        assert_eq!((entry.unit_id(), entry.item_count()), (Some(UnitId::new(3)), Some(1)));
     }
 
     #[test]
@@ -296,7 +298,9 @@ mod tests {
 
     #[test]
     fn actors_round_trip_through_kind_and_id() {
-        for actor in [AuditActor::Staff(4), AuditActor::Citizen, AuditActor::System, AuditActor::Anonymous] {
+        for actor in
+            [AuditActor::Staff(StaffId::new(4)), AuditActor::Citizen, AuditActor::System, AuditActor::Anonymous]
+        {
             assert_eq!(AuditActor::from_parts(actor.kind(), actor.staff_id()), actor);
             assert_eq!(ActorKind::parse(actor.kind().as_str()), Some(actor.kind()));
         }

@@ -18,6 +18,7 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
 
 use super::holidays::{ClosedDay, HolidayCalendar};
+use super::ids::{SlotId, StaffId, UnitId};
 use super::records::{Absence, Booking, Closure};
 use super::time::{local_date, overlapping};
 
@@ -33,20 +34,20 @@ pub struct Block {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockedBy {
     /// A closure of one unit, or with `None` of the whole department.
-    Closure { unit_id: Option<i32> },
+    Closure { unit_id: Option<UnitId> },
     /// An absence of one staff member.
-    Absence { staff_id: i32 },
+    Absence { staff_id: StaffId },
     /// A booked slot (its id) of a counsellor.
-    Booking { slot_id: i32, counsellor_id: i32 },
+    Booking { slot_id: SlotId, counsellor_id: StaffId },
 }
 
 /// The time someone wants to book: with a counsellor of a unit, in a stored slot (or ad hoc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wanted {
-    pub unit_id: i32,
-    pub counsellor_id: i32,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
     /// The slot the time is booked in: its own seats do not block it.
-    pub slot_id: Option<i32>,
+    pub slot_id: Option<SlotId>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
 }
@@ -142,8 +143,8 @@ mod tests {
         Utc.with_ymd_and_hms(2027, 2, 1, hour, minute, 0).unwrap()
     }
 
-    fn wanted(unit_id: i32, counsellor_id: i32, slot_id: Option<i32>) -> Wanted {
-        Wanted { unit_id, counsellor_id, slot_id, starts_at: at(9, 0), ends_at: at(9, 30) }
+    fn wanted(unit_id: UnitId, counsellor_id: StaffId, slot_id: Option<i32>) -> Wanted {
+        Wanted { unit_id, counsellor_id, slot_id: slot_id.map(SlotId::new), starts_at: at(9, 0), ends_at: at(9, 30) }
     }
 
     fn block(by: BlockedBy, from: (u32, u32), to: (u32, u32)) -> Block {
@@ -152,32 +153,37 @@ mod tests {
 
     #[test]
     fn a_closure_blocks_its_own_unit_and_a_department_closure_every_unit() {
-        let own = block(BlockedBy::Closure { unit_id: Some(1) }, (8, 0), (12, 0));
+        let own = block(BlockedBy::Closure { unit_id: Some(UnitId::new(1)) }, (8, 0), (12, 0));
         let department = block(BlockedBy::Closure { unit_id: None }, (8, 0), (12, 0));
-        assert!(own.blocks(&wanted(1, 5, Some(9))));
-        assert!(!own.blocks(&wanted(2, 5, Some(9))));
-        assert!(department.blocks(&wanted(2, 5, Some(9))));
+        assert!(own.blocks(&wanted(UnitId::new(1), StaffId::new(5), Some(9))));
+        assert!(!own.blocks(&wanted(UnitId::new(2), StaffId::new(5), Some(9))));
+        assert!(department.blocks(&wanted(UnitId::new(2), StaffId::new(5), Some(9))));
     }
 
     #[test]
     fn an_absence_blocks_only_its_counsellor_and_a_booking_not_its_own_slot() {
-        let absence = block(BlockedBy::Absence { staff_id: 5 }, (9, 15), (9, 20));
-        assert!(absence.blocks(&wanted(1, 5, None)));
-        assert!(!absence.blocks(&wanted(1, 6, None)));
-        let booked = block(BlockedBy::Booking { slot_id: 9, counsellor_id: 5 }, (9, 0), (9, 30));
-        assert!(!booked.blocks(&wanted(1, 5, Some(9))), "a group slot's own seats");
-        assert!(booked.blocks(&wanted(1, 5, Some(10))));
-        assert!(booked.blocks(&wanted(1, 5, None)));
-        assert!(!booked.blocks(&wanted(1, 6, None)));
+        let absence = block(BlockedBy::Absence { staff_id: StaffId::new(5) }, (9, 15), (9, 20));
+        assert!(absence.blocks(&wanted(UnitId::new(1), StaffId::new(5), None)));
+        assert!(!absence.blocks(&wanted(UnitId::new(1), StaffId::new(6), None)));
+        let booked =
+            block(BlockedBy::Booking { slot_id: SlotId::new(9), counsellor_id: StaffId::new(5) }, (9, 0), (9, 30));
+        assert!(!booked.blocks(&wanted(UnitId::new(1), StaffId::new(5), Some(9))), "a group slot's own seats");
+        assert!(booked.blocks(&wanted(UnitId::new(1), StaffId::new(5), Some(10))));
+        assert!(booked.blocks(&wanted(UnitId::new(1), StaffId::new(5), None)));
+        assert!(!booked.blocks(&wanted(UnitId::new(1), StaffId::new(6), None)));
     }
 
     #[test]
     fn touching_intervals_do_not_block() {
         let before = block(BlockedBy::Closure { unit_id: None }, (8, 0), (9, 0));
         let after = block(BlockedBy::Closure { unit_id: None }, (9, 30), (10, 0));
-        assert!(!before.blocks(&wanted(1, 5, None)));
-        assert!(!after.blocks(&wanted(1, 5, None)));
-        assert!(block(BlockedBy::Closure { unit_id: None }, (8, 0), (9, 1)).blocks(&wanted(1, 5, None)));
+        assert!(!before.blocks(&wanted(UnitId::new(1), StaffId::new(5), None)));
+        assert!(!after.blocks(&wanted(UnitId::new(1), StaffId::new(5), None)));
+        assert!(block(BlockedBy::Closure { unit_id: None }, (8, 0), (9, 1)).blocks(&wanted(
+            UnitId::new(1),
+            StaffId::new(5),
+            None
+        )));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::ids::{CallbackId, SlotId, StaffId, UnitId};
 use super::language::Language;
 
 /// Longest a caller may wait on the list, in days from today.
@@ -65,7 +66,7 @@ impl TimeOfDay {
 /// What the caller waits for; every part is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wish {
-    pub counsellor_id: Option<i32>,
+    pub counsellor_id: Option<StaffId>,
     /// Counselling in this language.
     pub language: Option<Language>,
     pub time_of_day: Option<TimeOfDay>,
@@ -89,7 +90,7 @@ impl Wish {
 /// A new entry as staff entered it (the service sets `unit_id` to the unit it is added to).
 #[derive(Debug, Clone)]
 pub struct NewCallback {
-    pub unit_id: i32,
+    pub unit_id: UnitId,
     pub citizen_name: String,
     pub citizen_phone: String,
     pub citizen_language: Language,
@@ -101,8 +102,8 @@ pub struct NewCallback {
 /// One entry of a unit's callback list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallbackRequest {
-    pub id: i32,
-    pub unit_id: i32,
+    pub id: CallbackId,
+    pub unit_id: UnitId,
     pub citizen_name: String,
     pub citizen_phone: String,
     pub citizen_language: Language,
@@ -112,14 +113,14 @@ pub struct CallbackRequest {
     pub note: Option<String>,
     pub status: CallbackStatus,
     /// A free slot matching the wish, marked when the list was last looked at.
-    pub offered_slot_id: Option<i32>,
+    pub offered_slot_id: Option<SlotId>,
     pub offered_at: Option<DateTime<Utc>>,
     pub claimed_until: Option<DateTime<Utc>>,
     pub booking_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<StaffId>,
     pub updated_at: DateTime<Utc>,
-    pub updated_by: Option<i32>,
+    pub updated_by: Option<StaffId>,
 }
 
 impl CallbackRequest {

@@ -12,6 +12,7 @@ pub mod citizen;
 pub mod citizen_link;
 pub mod holidays;
 pub mod hours_window;
+pub mod ids;
 pub mod language;
 pub mod outbox;
 pub mod password;

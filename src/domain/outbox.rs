@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::booking::BookingStatus;
+use super::ids::StaffId;
 
 /// Which email a booking event causes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
@@ -55,7 +56,7 @@ pub struct OutboxMessage {
     /// `<…@…>` form, fixed when the row is written.
     pub message_id: String,
     pub dedupe_key: Option<String>,
-    pub counsellor_id: i32,
+    pub counsellor_id: StaffId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub sequence: i32,
@@ -148,7 +149,7 @@ mod tests {
             language: "de".into(),
             message_id: "<x@terminbuch>".into(),
             dedupe_key: None,
-            counsellor_id: 1,
+            counsellor_id: StaffId::new(1),
             starts_at,
             ends_at: starts_at + TimeDelta::minutes(45),
             sequence,

@@ -6,13 +6,14 @@ use uuid::Uuid;
 
 use super::access::Role;
 use super::booking::{BookingStatus, Channel, Citizen};
+use super::ids::{AbsenceId, ClosureId, LocationId, RuleId, SlotId, StaffId, UnitId};
 use super::language::Language;
 use super::reference::Reference;
 
 /// Where counselling takes place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
-    pub id: i32,
+    pub id: LocationId,
     pub name: String,
     pub street: String,
     pub postal_code: String,
@@ -24,13 +25,13 @@ pub struct Location {
 /// An office that gives counselling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unit {
-    pub id: i32,
+    pub id: UnitId,
     pub slug: String,
     pub name: String,
     pub short_name: String,
     pub phone: String,
     pub email: String,
-    pub location_id: i32,
+    pub location_id: LocationId,
     pub default_slot_minutes: i32,
     pub languages: Vec<Language>,
     /// Units such as the anti-discrimination office: neutral email subjects, minimal data.
@@ -42,22 +43,22 @@ pub struct Unit {
 /// A staff member (without secrets).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
-    pub id: i32,
+    pub id: StaffId,
     pub login: String,
     pub display_name: String,
     pub email: Option<String>,
     pub languages: Vec<Language>,
     pub is_admin: bool,
     pub active: bool,
-    pub memberships: Vec<(i32, Role)>,
+    pub memberships: Vec<(UnitId, Role)>,
 }
 
 /// Weekly counselling hours of one counsellor in one unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HoursRule {
-    pub id: i32,
-    pub unit_id: i32,
-    pub counsellor_id: i32,
+    pub id: RuleId,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
     /// ISO weekday, 1 = Monday.
     pub weekday: u8,
     pub start_local: NaiveTime,
@@ -72,8 +73,8 @@ pub struct HoursRule {
 /// A counsellor is away.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Absence {
-    pub id: i32,
-    pub staff_id: i32,
+    pub id: AbsenceId,
+    pub staff_id: StaffId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub reason: String,
@@ -82,8 +83,8 @@ pub struct Absence {
 /// A unit (or with `unit_id: None` the whole department) is closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Closure {
-    pub id: i32,
-    pub unit_id: Option<i32>,
+    pub id: ClosureId,
+    pub unit_id: Option<UnitId>,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub reason: String,
@@ -92,10 +93,10 @@ pub struct Closure {
 /// A stored bookable time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Slot {
-    pub id: i32,
-    pub unit_id: i32,
-    pub counsellor_id: i32,
-    pub rule_id: Option<i32>,
+    pub id: SlotId,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
+    pub rule_id: Option<RuleId>,
     pub adhoc: bool,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
@@ -109,9 +110,9 @@ pub struct Booking {
     pub id: Uuid,
     /// The booking number: shown with its dash (`Display`), stored without (`as_str`).
     pub reference: Reference,
-    pub unit_id: i32,
-    pub counsellor_id: i32,
-    pub slot_id: i32,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
+    pub slot_id: SlotId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub status: BookingStatus,
@@ -122,16 +123,16 @@ pub struct Booking {
     pub cancel_reason: Option<String>,
     pub sequence: i32,
     pub created_at: DateTime<Utc>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<StaffId>,
     pub updated_at: DateTime<Utc>,
-    pub updated_by: Option<i32>,
+    pub updated_by: Option<StaffId>,
 }
 
 /// One entry of a booking's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingEvent {
     pub at: DateTime<Utc>,
-    pub actor_id: Option<i32>,
+    pub actor_id: Option<StaffId>,
     pub kind: String,
     /// JSON object with details (old and new time, reasons).
     pub detail: String,
@@ -140,8 +141,8 @@ pub struct BookingEvent {
 /// Filters of a booking list; `unit_ids` is always set (the units the caller may see).
 #[derive(Debug, Clone, Default)]
 pub struct BookingFilter {
-    pub unit_ids: Vec<i32>,
-    pub counsellor_id: Option<i32>,
+    pub unit_ids: Vec<UnitId>,
+    pub counsellor_id: Option<StaffId>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub status: Option<BookingStatus>,
@@ -154,8 +155,8 @@ pub struct BookingFilter {
 /// Fields of a weekly rule (new or replacing an existing one).
 #[derive(Debug, Clone)]
 pub struct RuleFields {
-    pub unit_id: i32,
-    pub counsellor_id: i32,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
     pub weekday: u8,
     pub start_local: NaiveTime,
     pub end_local: NaiveTime,

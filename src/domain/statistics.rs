@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::booking::{BookingStatus, Channel};
+use super::ids::{StaffId, UnitId};
 
 /// The longest range of months one request may ask for (ten years).
 pub const MAX_MONTHS: u32 = 120;
@@ -102,8 +103,8 @@ impl<'de> Deserialize<'de> for Month {
 /// What statistics read of a booking: nothing that names or reaches a person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnonymousBooking {
-    pub unit_id: i32,
-    pub counsellor_id: i32,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
     pub starts_at: DateTime<Utc>,
     pub status: BookingStatus,
     pub channel: Channel,
@@ -164,7 +165,7 @@ pub struct MonthFigures {
     /// ISO weekday, 1 = Monday.
     pub by_weekday: BTreeMap<u32, Counts>,
     /// Counsellor's staff id.
-    pub by_counsellor: BTreeMap<i32, Counts>,
+    pub by_counsellor: BTreeMap<StaffId, Counts>,
 }
 
 impl MonthFigures {
@@ -212,12 +213,12 @@ fn merge<K: Ord + Clone>(into: &mut BTreeMap<K, Counts>, from: &BTreeMap<K, Coun
 #[derive(Debug, Clone)]
 pub struct Tally {
     tz: Tz,
-    units: BTreeMap<i32, BTreeMap<Month, MonthFigures>>,
+    units: BTreeMap<UnitId, BTreeMap<Month, MonthFigures>>,
 }
 
 impl Tally {
     /// Zero figures for every unit of `unit_ids` and month of `[from, to]`.
-    pub fn new(tz: Tz, from: Month, to: Month, unit_ids: &[i32]) -> Self {
+    pub fn new(tz: Tz, from: Month, to: Month, unit_ids: &[UnitId]) -> Self {
         let months: BTreeMap<Month, MonthFigures> = from.through(to).map(|m| (m, MonthFigures::empty(m))).collect();
         Self { tz, units: unit_ids.iter().map(|id| (*id, months.clone())).collect() }
     }
@@ -232,7 +233,7 @@ impl Tally {
     }
 
     /// The figures per unit, each with its months in order.
-    pub fn finish(self) -> BTreeMap<i32, Vec<MonthFigures>> {
+    pub fn finish(self) -> BTreeMap<UnitId, Vec<MonthFigures>> {
         self.units.into_iter().map(|(unit, months)| (unit, months.into_values().collect())).collect()
     }
 }
@@ -244,11 +245,11 @@ mod tests {
 
     use super::*;
 
-    fn booking(unit_id: i32, local: (i32, u32, u32, u32), status: BookingStatus) -> AnonymousBooking {
+    fn booking(unit_id: UnitId, local: (i32, u32, u32, u32), status: BookingStatus) -> AnonymousBooking {
         let (y, m, d, h) = local;
         AnonymousBooking {
             unit_id,
-            counsellor_id: 9,
+            counsellor_id: StaffId::new(9),
             starts_at: Berlin.with_ymd_and_hms(y, m, d, h, 0, 0).single().unwrap().with_timezone(&Utc),
             status,
             channel: Channel::WalkIn,
@@ -281,16 +282,16 @@ mod tests {
     #[test]
     fn a_booking_counts_in_the_local_month_and_weekday_of_its_appointment() {
         let (jan, feb) = (Month::parse("2026-01").unwrap(), Month::parse("2026-02").unwrap());
-        let mut tally = Tally::new(Berlin, jan, feb, &[1]);
+        let mut tally = Tally::new(Berlin, jan, feb, &[UnitId::new(1)]);
         // 1 February 2026, 00:30 in Hannover is still 31 January in UTC.
-        let mut early = booking(1, (2026, 2, 1, 0), BookingStatus::Attended);
+        let mut early = booking(UnitId::new(1), (2026, 2, 1, 0), BookingStatus::Attended);
         early.starts_at += chrono::TimeDelta::minutes(30);
         tally.add(&early);
-        tally.add(&booking(1, (2026, 1, 5, 10), BookingStatus::Cancelled));
-        tally.add(&booking(1, (2026, 1, 6, 10), BookingStatus::NoShow));
-        tally.add(&booking(2, (2026, 1, 6, 10), BookingStatus::Booked));
-        tally.add(&booking(1, (2026, 3, 2, 10), BookingStatus::Booked));
-        let figures = tally.finish().remove(&1).unwrap();
+        tally.add(&booking(UnitId::new(1), (2026, 1, 5, 10), BookingStatus::Cancelled));
+        tally.add(&booking(UnitId::new(1), (2026, 1, 6, 10), BookingStatus::NoShow));
+        tally.add(&booking(UnitId::new(2), (2026, 1, 6, 10), BookingStatus::Booked));
+        tally.add(&booking(UnitId::new(1), (2026, 3, 2, 10), BookingStatus::Booked));
+        let figures = tally.finish().remove(&UnitId::new(1)).unwrap();
         assert_eq!(figures.len(), 2);
         let expected_jan = Counts { bookings: 2, attended: 0, no_shows: 1, cancellations: 1, open: 0 };
         assert_eq!(figures[0].totals, expected_jan);
@@ -301,6 +302,6 @@ mod tests {
         assert_eq!(all.totals.bookings, 3);
         assert_eq!(all.by_channel["walk_in"].bookings, 3);
         assert_eq!(all.by_language["tr"].no_shows, 1);
-        assert_eq!(all.by_counsellor[&9].bookings, 3);
+        assert_eq!(all.by_counsellor[&StaffId::new(9)].bookings, 3);
     }
 }

@@ -70,7 +70,7 @@ pub struct UnitRef {
 
 impl From<&Unit> for UnitRef {
     fn from(unit: &Unit) -> Self {
-        Self { id: unit.id, slug: unit.slug.clone(), name: unit.name.clone() }
+        Self { id: unit.id.get(), slug: unit.slug.clone(), name: unit.name.clone() }
     }
 }
 
@@ -84,7 +84,7 @@ pub struct CounsellorRef {
 
 impl From<&StaffMember> for CounsellorRef {
     fn from(member: &StaffMember) -> Self {
-        Self { id: member.id, name: member.display_name.clone(), languages: codes(&member.languages) }
+        Self { id: member.id.get(), name: member.display_name.clone(), languages: codes(&member.languages) }
     }
 }
 

@@ -122,18 +122,19 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::domain::ids::{LocationId, UnitId};
     use crate::domain::records::{Location, Unit};
     use crate::mail::messages::MailFacts;
 
     fn unit(confidential: bool) -> Unit {
         Unit {
-            id: 1,
+            id: UnitId::new(1),
             slug: "ads".into(),
             name: "Antidiskriminierungsstelle".into(),
             short_name: "ADS".into(),
             phone: "0511 168-00000".into(),
             email: "ads@example.org".into(),
-            location_id: 1,
+            location_id: LocationId::new(1),
             default_slot_minutes: 45,
             languages: vec![crate::domain::language::Language::GERMAN],
             confidential,
@@ -143,7 +144,7 @@ mod tests {
 
     fn location() -> Location {
         Location {
-            id: 1,
+            id: LocationId::new(1),
             name: "Hamburger Allee 25".into(),
             street: "Hamburger Allee 25".into(),
             postal_code: "30161".into(),

@@ -19,7 +19,7 @@ pub async fn deny(
     action: &str,
     target: &str,
 ) -> Result<(), ServiceError> {
-    tracing::warn!(actor = actor.staff_id(), action, target, "access denied");
+    tracing::warn!(actor = actor.staff_id().get(), action, target, "access denied");
     let entry = AuditEntry::by(actor, AuditAction::AccessDenied).detail(serde_json::json!({ "attempted": action }));
     audit::record(db, clock, about(entry, target)).await?;
     Err(ServiceError::Forbidden)

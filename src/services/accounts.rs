@@ -12,6 +12,7 @@ use super::tokens::TokenCache;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::{SessionAccount, StaffAccount};
+use crate::domain::ids::StaffId;
 use crate::domain::records::StaffMember;
 use crate::store::{self, directory};
 
@@ -37,7 +38,7 @@ pub enum ByWhom<'a> {
 /// request, when there was one) or the operator on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChangedBy {
-    staff_id: Option<i32>,
+    staff_id: Option<StaffId>,
     client: Option<std::net::IpAddr>,
 }
 
@@ -49,12 +50,12 @@ impl ChangedBy {
 
     /// The staff member `staff_id` acting on their own account without a session (a reset link,
     /// a login step), from `client`.
-    pub const fn themselves(staff_id: i32, client: Option<std::net::IpAddr>) -> Self {
+    pub const fn themselves(staff_id: StaffId, client: Option<std::net::IpAddr>) -> Self {
         Self { staff_id: Some(staff_id), client }
     }
 
     /// The acting staff member's id (`None` for the operator).
-    pub const fn staff_id(self) -> Option<i32> {
+    pub const fn staff_id(self) -> Option<StaffId> {
         self.staff_id
     }
 }
@@ -76,7 +77,7 @@ impl From<ByWhom<'_>> for ChangedBy {
 
 impl ByWhom<'_> {
     /// The acting staff member's id (`None` for the operator).
-    pub fn staff_id(self) -> Option<i32> {
+    pub fn staff_id(self) -> Option<StaffId> {
         match self {
             Self::Staff(actor) => Some(actor.staff_id()),
             Self::Operator => None,
@@ -114,7 +115,12 @@ pub(crate) async fn audit_change<C: ConnectionTrait>(
             map.insert("by".into(), json!("operator"));
         }
     }
-    tracing::info!(by = by.staff_id, action = action.as_str(), staff_id = whom.id, "account changed");
+    tracing::info!(
+        by = by.staff_id.map(StaffId::get),
+        action = action.as_str(),
+        staff_id = whom.id.get(),
+        "account changed"
+    );
     let actor = by.staff_id.map_or(AuditActor::System, AuditActor::Staff);
     let entry = AuditEntry::attempt(action, actor, by.client).target(format!("staff:{}", whom.id)).detail(detail);
     audit::record(db, clock, entry).await
@@ -246,7 +252,10 @@ pub async fn remove_role(
 ///
 /// # Errors
 /// Database failures.
-pub async fn session_account(db: &DatabaseConnection, staff_id: i32) -> Result<Option<SessionAccount>, ServiceError> {
+pub async fn session_account(
+    db: &DatabaseConnection,
+    staff_id: StaffId,
+) -> Result<Option<SessionAccount>, ServiceError> {
     Ok(directory::session_account(db, staff_id).await?)
 }
 
@@ -254,6 +263,6 @@ pub async fn session_account(db: &DatabaseConnection, staff_id: i32) -> Result<O
 ///
 /// # Errors
 /// Database failures.
-pub async fn record_login(db: &DatabaseConnection, clock: &Clock, staff_id: i32) -> Result<(), ServiceError> {
+pub async fn record_login(db: &DatabaseConnection, clock: &Clock, staff_id: StaffId) -> Result<(), ServiceError> {
     Ok(directory::record_login(db, staff_id, clock.now()).await?)
 }

@@ -5,6 +5,7 @@ use chrono::{NaiveDate, Timelike};
 use super::ServiceError;
 use super::bookings::Book;
 use crate::domain::blocking::{Wanted, closed_day, first_blocking};
+use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
 use crate::domain::records::{Slot, StaffMember, Unit};
 use crate::domain::time::day_bounds;
@@ -21,7 +22,7 @@ pub const MAX_RANGE_DAYS: i64 = 366;
 pub struct FreeSlotQuery {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    pub counsellor_id: Option<i32>,
+    pub counsellor_id: Option<StaffId>,
     /// Only counsellors who counsel in this language.
     pub language: Option<Language>,
     /// Only slots starting in this part of the (local) day.
@@ -87,7 +88,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     if counsellors.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<i32> = counsellors.iter().map(|c| c.id).collect();
+    let ids: Vec<StaffId> = counsellors.iter().map(|c| c.id).collect();
     let now = deps.clock.now();
     let window_from = day_bounds(query.from, deps.tz).0.max(now);
     let window_to = day_bounds(query.to, deps.tz).1;
@@ -97,7 +98,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     let mut after = None;
     loop {
         let page_query = PageQuery {
-            unit_id: unit.id,
+            unit_id: unit.id.get(),
             counsellor_ids: &ids,
             from: window_from,
             to: window_to,
@@ -129,7 +130,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
         if (page.len() as u64) < page_size {
             break;
         }
-        after = Some((last.starts_at, last.id));
+        after = Some((last.starts_at, last.id.get()));
     }
     Ok(found)
 }

@@ -11,6 +11,7 @@ use super::bookings::{Book, Target};
 use super::schedule::weekly_rule;
 use crate::domain::access::Actor;
 use crate::domain::hours_window::within_counselling_hours;
+use crate::domain::ids::UnitId;
 use crate::domain::refusal::Refusal;
 use crate::domain::time::TimeSlot;
 use crate::store::{schedule, slots};
@@ -46,7 +47,7 @@ pub(super) async fn ensure_may_override(deps: Book<'_>, actor: &Actor, target: T
 pub(super) async fn check_within_hours<C: ConnectionTrait>(
     db: &C,
     tz: Tz,
-    unit_id: i32,
+    unit_id: UnitId,
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
     let rules = schedule::list_rules(db, unit_id).await?.iter().map(weekly_rule).collect::<Result<Vec<_>, _>>()?;

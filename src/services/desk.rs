@@ -8,6 +8,7 @@ use super::audit::{self, AuditAction, entries};
 use super::bookings::{Book, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::BookingStatus;
+use crate::domain::ids::{SlotId, StaffId};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, Location, Slot, StaffMember, Unit};
 use crate::domain::time::day_bounds;
@@ -45,7 +46,7 @@ pub struct SlotOffer {
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`.
-pub async fn slot_offer(deps: Book<'_>, actor: &Actor, id: i32) -> Result<SlotOffer, ServiceError> {
+pub async fn slot_offer(deps: Book<'_>, actor: &Actor, id: SlotId) -> Result<SlotOffer, ServiceError> {
     let slot = slots::find(deps.db, id)
         .await?
         .filter(|s| !s.adhoc)
@@ -73,7 +74,7 @@ pub async fn unit_staff(deps: Book<'_>, unit: &Unit) -> Result<Vec<StaffMember>,
 ///
 /// # Errors
 /// Database failures.
-pub async fn staff_member(deps: Book<'_>, id: i32) -> Result<Option<StaffMember>, ServiceError> {
+pub async fn staff_member(deps: Book<'_>, id: StaffId) -> Result<Option<StaffMember>, ServiceError> {
     Ok(directory::find_staff(deps.db, id).await?)
 }
 
@@ -86,7 +87,7 @@ pub async fn day_list(
     actor: &Actor,
     unit: &Unit,
     on: NaiveDate,
-    counsellor_id: Option<i32>,
+    counsellor_id: Option<StaffId>,
 ) -> Result<Vec<Booking>, ServiceError> {
     let found = day_bookings(deps, actor, unit, on, counsellor_id).await?;
     let entry = entries::list_viewed(actor, AuditAction::DayListViewed, unit.id, on, counsellor_id, &found);
@@ -99,7 +100,7 @@ async fn day_bookings(
     actor: &Actor,
     unit: &Unit,
     on: NaiveDate,
-    counsellor_id: Option<i32>,
+    counsellor_id: Option<StaffId>,
 ) -> Result<Vec<Booking>, ServiceError> {
     authorize(deps, actor, unit.id, "booking.list", &format!("unit:{}", unit.id)).await?;
     let (from, to) = day_bounds(on, deps.tz);
@@ -128,7 +129,7 @@ pub async fn week_list(
     actor: &Actor,
     unit: &Unit,
     on: NaiveDate,
-    counsellor_id: Option<i32>,
+    counsellor_id: Option<StaffId>,
 ) -> Result<Vec<(NaiveDate, Vec<Booking>)>, ServiceError> {
     let monday = on - Days::new(u64::from(on.weekday().num_days_from_monday()));
     let mut week = Vec::with_capacity(7);

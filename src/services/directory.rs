@@ -10,6 +10,7 @@ use super::accounts::{ChangedBy, audit_change};
 use super::auth::{hash_new_password, hash_password, random_secret};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
+use crate::domain::ids::{LocationId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::password::NewPassword;
 use crate::domain::records::{Location, StaffMember, Unit};
@@ -112,7 +113,7 @@ pub async fn find_unit_cached(db: &DatabaseConnection, cache: &UnitCache, key: &
 /// the same PostgreSQL, `terminbuch user add`) shows within the lifetime
 /// (`TERMINBUCH_TOKEN_CACHE_MS`, which bounds how long staff data is seen through a cache).
 #[derive(Clone)]
-pub struct CounsellorCache(Option<moka::sync::Cache<i32, std::sync::Arc<Vec<StaffMember>>>>);
+pub struct CounsellorCache(Option<moka::sync::Cache<UnitId, std::sync::Arc<Vec<StaffMember>>>>);
 
 impl CounsellorCache {
     /// A cache keeping entries for `lifetime` (none at all for zero).
@@ -140,7 +141,7 @@ impl CounsellorCache {
 pub async fn counsellors_cached(
     db: &DatabaseConnection,
     cache: &CounsellorCache,
-    unit_id: i32,
+    unit_id: UnitId,
 ) -> Result<std::sync::Arc<Vec<StaffMember>>, ServiceError> {
     if let Some(found) = cache.0.as_ref().and_then(|c| c.get(&unit_id)) {
         return Ok(found);
@@ -323,7 +324,7 @@ pub struct UnitInput<'a> {
     pub short_name: &'a str,
     pub phone: &'a str,
     pub email: &'a str,
-    pub location_id: i32,
+    pub location_id: LocationId,
     pub default_slot_minutes: i32,
     pub languages: &'a [Language],
     pub confidential: bool,
@@ -347,7 +348,7 @@ pub async fn create_unit(
         short_name: input.short_name,
         phone: input.phone,
         email: input.email,
-        location_id: input.location_id,
+        location_id: input.location_id.get(),
         default_slot_minutes: input.default_slot_minutes,
         languages: input.languages,
         confidential: input.confidential,
@@ -361,7 +362,7 @@ pub async fn create_unit(
     for (field, value) in [("name", new.name), ("short_name", new.short_name), ("phone", new.phone)] {
         crate::domain::text::check_name(value).map_err(|message| ServiceError::invalid(field, message))?;
     }
-    directory::find_location(db, new.location_id)
+    directory::find_location(db, LocationId::new(new.location_id))
         .await?
         .ok_or_else(|| ServiceError::invalid("location_id", "no such location"))?;
     let unit = directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {

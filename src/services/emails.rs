@@ -36,7 +36,7 @@ pub fn resend_kind(booking: &Booking) -> MailKind {
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict { code: "no_email_consent" }`.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<OutboxMessage>, ServiceError> {
     let booking = find(deps.db, key).await?;
     authorize(deps, actor, booking.unit_id, "booking.resend", &format!("booking:{}", booking.id)).await?;

@@ -11,6 +11,7 @@ use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy, Wanted};
 use crate::domain::citizen::APPOINTMENT_MINUTES;
+use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
@@ -45,7 +46,7 @@ pub async fn save_rule(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    id: Option<i32>,
+    id: Option<RuleId>,
     fields: RuleFields,
     horizon_until: NaiveDate,
 ) -> Result<HoursChange, ServiceError> {
@@ -79,7 +80,7 @@ pub async fn delete_rule(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    id: i32,
+    id: RuleId,
     horizon_until: NaiveDate,
 ) -> Result<HoursChange, ServiceError> {
     lead(deps, actor, unit, "hours.write").await?;
@@ -130,7 +131,7 @@ pub async fn list_absences(
     if !actor.can_work_in(unit.id) {
         deny(deps.db, deps.clock, actor, "absence.read", &format!("unit:{}", unit.id)).await?;
     }
-    let ids: Vec<i32> =
+    let ids: Vec<StaffId> =
         directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor)).await?.iter().map(|c| c.id).collect();
     Ok(schedule::absences_overlapping(deps.db, &ids, from, to).await?)
 }
@@ -143,7 +144,7 @@ pub async fn add_absence(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    staff_id: i32,
+    staff_id: StaffId,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     reason: &str,
@@ -173,7 +174,7 @@ pub async fn add_absence(
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
-pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32) -> Result<(), ServiceError> {
+pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: AbsenceId) -> Result<(), ServiceError> {
     let absence = schedule::find_absence(deps.db, id)
         .await?
         .ok_or_else(|| ServiceError::not_found("absence_not_found", "absence"))?;
@@ -224,9 +225,16 @@ pub async fn add_closure(
     check_range(starts_at, ends_at)?;
     let txn = store::begin_write(deps.db).await?;
     schedule::lock_scope(&txn, Scope::Unit(unit.id), Some((starts_at, ends_at))).await?;
-    let closure =
-        schedule::insert_closure(&txn, Some(unit.id), starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
-            .await?;
+    let closure = schedule::insert_closure(
+        &txn,
+        Some(unit.id.get()),
+        starts_at,
+        ends_at,
+        reason,
+        actor.staff_id(),
+        deps.clock.now(),
+    )
+    .await?;
     let entry = entries::schedule_changed(actor, AuditAction::ClosureAdded, unit.id, format!("closure:{}", closure.id));
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
@@ -239,7 +247,7 @@ pub async fn add_closure(
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
-pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: i32) -> Result<(), ServiceError> {
+pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: ClosureId) -> Result<(), ServiceError> {
     lead(deps, actor, unit, "closure.write").await?;
     schedule::find_closure(deps.db, id)
         .await?
@@ -311,7 +319,7 @@ pub(crate) async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &st
 /// `Invalid` naming `counselling_hours`, `weekday`, `slot_minutes` or `capacity`.
 pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceError> {
     let probe = HoursRule {
-        id: 0,
+        id: RuleId::new(0),
         unit_id: fields.unit_id,
         counsellor_id: fields.counsellor_id,
         weekday: fields.weekday,
@@ -344,7 +352,11 @@ pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> R
 }
 
 /// The booked appointments of the unit that `block` (a new absence or closure) strands.
-pub(crate) async fn active_bookings(deps: Book<'_>, unit_id: i32, block: Block) -> Result<Vec<Booking>, ServiceError> {
+pub(crate) async fn active_bookings(
+    deps: Book<'_>,
+    unit_id: UnitId,
+    block: Block,
+) -> Result<Vec<Booking>, ServiceError> {
     let counsellor_id = match block.by {
         BlockedBy::Absence { staff_id } => Some(staff_id),
         BlockedBy::Closure { .. } | BlockedBy::Booking { .. } => None,

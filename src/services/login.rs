@@ -8,6 +8,7 @@ use super::ServiceError;
 use super::auth::authenticate_password;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::ids::StaffId;
 use crate::domain::throttle::{self, FORGET_AFTER, KNOWN_ADDRESS_FOR};
 use crate::store::throttle::Reservation;
 use crate::store::{self, sessions};
@@ -81,6 +82,6 @@ async fn recorded(
 ///
 /// # Errors
 /// Database failures.
-pub async fn actor(db: &DatabaseConnection, staff_id: i32) -> Result<Option<Actor>, ServiceError> {
+pub async fn actor(db: &DatabaseConnection, staff_id: StaffId) -> Result<Option<Actor>, ServiceError> {
     Ok(crate::store::directory::actor_for_staff(db, staff_id).await?)
 }

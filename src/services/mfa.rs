@@ -14,6 +14,7 @@ use super::ServiceError;
 use super::accounts::{Accounts, ByWhom, ChangedBy, audit_change};
 use super::tokens::token_hash;
 use crate::clock::Clock;
+use crate::domain::ids::StaffId;
 use crate::store::{self, StoreError, directory, mfa};
 
 /// Name shown in authenticator apps.
@@ -112,7 +113,7 @@ fn matching_step(secret: &str, login: &str, code: &str, clock: &Clock) -> Result
 pub async fn confirm_enrolment(
     db: &DatabaseConnection,
     clock: &Clock,
-    staff_id: i32,
+    staff_id: StaffId,
     secret: &str,
     code: &str,
 ) -> Result<Vec<String>, MfaError> {
@@ -158,12 +159,12 @@ pub enum SecondFactor {
 pub async fn verify(
     db: &DatabaseConnection,
     clock: &Clock,
-    staff_id: i32,
+    staff_id: StaffId,
     code: &str,
 ) -> Result<SecondFactor, MfaError> {
     let factor = mfa::find_totp(db, staff_id).await?.ok_or(MfaError::NotEnrolled)?;
     if !mfa::take_attempt(db, staff_id, clock.now(), ATTEMPT_WINDOW, MAX_ATTEMPTS).await? {
-        tracing::warn!(staff_id, "second factor throttled");
+        tracing::warn!(staff_id = staff_id.get(), "second factor throttled");
         return Err(MfaError::Throttled);
     }
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
@@ -184,7 +185,7 @@ pub async fn verify(
             Ok(used)
         }
         None => {
-            tracing::warn!(staff_id, "wrong second factor");
+            tracing::warn!(staff_id = staff_id.get(), "wrong second factor");
             Err(MfaError::WrongCode)
         }
     }
@@ -194,7 +195,7 @@ pub async fn verify(
 ///
 /// # Errors
 /// Database failures.
-pub async fn status(db: &DatabaseConnection, staff_id: i32) -> Result<(bool, u64), ServiceError> {
+pub async fn status(db: &DatabaseConnection, staff_id: StaffId) -> Result<(bool, u64), ServiceError> {
     let enabled = mfa::find_totp(db, staff_id).await?.is_some();
     Ok((enabled, if enabled { mfa::recovery_codes_left(db, staff_id).await? } else { 0 }))
 }
@@ -206,7 +207,7 @@ pub async fn status(db: &DatabaseConnection, staff_id: i32) -> Result<(bool, u64
 pub async fn renew_recovery_codes(
     db: &DatabaseConnection,
     clock: &Clock,
-    staff_id: i32,
+    staff_id: StaffId,
 ) -> Result<Vec<String>, MfaError> {
     mfa::find_totp(db, staff_id).await?.ok_or(MfaError::NotEnrolled)?;
     let member = directory::find_staff(db, staff_id)

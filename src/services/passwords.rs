@@ -14,6 +14,7 @@ use super::tokens::token_hash;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::RESET_LINK_LIFETIME;
+use crate::domain::ids::StaffId;
 use crate::domain::password::{NewPassword, PasswordProblem};
 use crate::store::resets::{self, NewReset};
 use crate::store::{self, directory};
@@ -102,11 +103,11 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     let now = a.clock.now();
     let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME };
     let new = NewReset {
-        staff_id: member.id,
+        staff_id: member.id.get(),
         token_hash: token_hash(&link.token),
         created_at: now,
         expires_at: link.expires_at,
-        created_by: by.staff_id(),
+        created_by: by.staff_id().map(i32::from),
     };
     let txn = store::begin_write(a.db).await?;
     resets::insert_reset(&txn, new).await?;
@@ -127,7 +128,7 @@ pub async fn reset_link_login(
     let Some((_, staff_id)) = resets::find_live_reset(db, &token_hash(token), clock.now()).await? else {
         return Ok(None);
     };
-    Ok(directory::find_staff(db, staff_id).await?.map(|m| m.login))
+    Ok(directory::find_staff(db, StaffId::new(staff_id)).await?.map(|m| m.login))
 }
 
 /// Sets the new password through a reset link and uses the link up; every web session of the
@@ -145,7 +146,7 @@ pub async fn redeem_reset_link(
     let now = clock.now();
     let (reset_id, staff_id) =
         resets::find_live_reset(db, &token_hash(token), now).await?.ok_or(PasswordError::LinkInvalid)?;
-    let member = directory::find_staff(db, staff_id).await?.ok_or(PasswordError::LinkInvalid)?;
+    let member = directory::find_staff(db, StaffId::new(staff_id)).await?.ok_or(PasswordError::LinkInvalid)?;
     let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
     let hash = hash_new_password(&password).await?;
     let txn = store::begin_write(db).await?;

@@ -11,6 +11,7 @@ use super::hours::{active_bookings, affected_shown, check_range, lead, validate_
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::booking::BookingStatus;
+use crate::domain::ids::{RuleId, SlotId, StaffId};
 use crate::domain::records::{Booking, Unit};
 use crate::domain::records::{BookingFilter, RuleFields};
 use crate::domain::schedule::WeeklyRule;
@@ -37,7 +38,7 @@ pub async fn preview_rule(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    id: Option<i32>,
+    id: Option<RuleId>,
     fields: &RuleFields,
     days: u64,
 ) -> Result<RulePreview, ServiceError> {
@@ -68,7 +69,7 @@ pub async fn affected_by_deletion(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    id: i32,
+    id: RuleId,
 ) -> Result<Vec<Booking>, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     let affected = no_longer_matching(deps, unit, id, None).await?;
@@ -85,7 +86,7 @@ pub async fn affected_by_period(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    counsellor_id: Option<i32>,
+    counsellor_id: Option<StaffId>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Booking>, ServiceError> {
@@ -104,8 +105,8 @@ pub async fn affected_by_period(
 async fn no_longer_matching(
     deps: Book<'_>,
     unit: &Unit,
-    id: i32,
-    new: Option<(&WeeklyRule, i32)>,
+    id: RuleId,
+    new: Option<(&WeeklyRule, StaffId)>,
 ) -> Result<Vec<Booking>, ServiceError> {
     let old = schedule::find_rule(deps.db, id)
         .await?
@@ -126,7 +127,7 @@ async fn no_longer_matching(
             .collect(),
         _ => HashSet::new(),
     };
-    let lost: HashSet<i32> =
+    let lost: HashSet<SlotId> =
         booked.iter().filter(|s| !still_produced.contains(&(s.starts_at, s.ends_at))).map(|s| s.id).collect();
     if lost.is_empty() {
         return Ok(Vec::new());

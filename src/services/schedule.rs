@@ -7,6 +7,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use super::ServiceError;
 use crate::domain::blocking::closed_day;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
+use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::records::HoursRule;
 use crate::domain::refusal::Refusal;
 use crate::domain::schedule::WeeklyRule;
@@ -53,7 +54,7 @@ pub async fn regenerate_unit(
     db: &DatabaseConnection,
     calendar: &HolidayCalendar,
     tz: Tz,
-    unit_id: i32,
+    unit_id: UnitId,
     from: NaiveDate,
     until: NaiveDate,
     now: DateTime<Utc>,
@@ -73,7 +74,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
     db: &C,
     calendar: &HolidayCalendar,
     tz: Tz,
-    unit_id: i32,
+    unit_id: UnitId,
     from: NaiveDate,
     until: NaiveDate,
     now: DateTime<Utc>,
@@ -94,7 +95,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
         // A free slot that no longer matches the rule (time, counsellor or capacity) is
         // replaced; a booked one stays as booked, only its capacity follows the rule where the
         // bookings it holds still fit.
-        let obsolete: Vec<i32> = existing
+        let obsolete: Vec<SlotId> = existing
             .iter()
             .filter(|slot| {
                 slot.booked_count == 0
@@ -148,8 +149,8 @@ pub async fn check_bookable<C: ConnectionTrait>(
     calendar: &HolidayCalendar,
     tz: Tz,
     now: DateTime<Utc>,
-    unit_id: i32,
-    counsellor_id: i32,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
     check_calendar(calendar, tz, now, time)?;
@@ -186,8 +187,8 @@ pub fn check_calendar(
 /// `Rule` naming the reason; database failures.
 pub async fn check_unblocked<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
-    counsellor_id: i32,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
     time: TimeSlot,
 ) -> Result<(), ServiceError> {
     let blocking = store::blocking::blocking(db, unit_id, counsellor_id, time.starts_at(), time.ends_at()).await?;

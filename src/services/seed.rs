@@ -148,7 +148,7 @@ pub async fn demo<C: ConnectionTrait>(db: &C, clock: &Clock, valid_from: NaiveDa
                     short_name: demo.short_name,
                     phone: demo.phone,
                     email: "migration-integration@example.invalid",
-                    location_id: location.id,
+                    location_id: location.id.get(),
                     default_slot_minutes: demo.minutes,
                     languages: &languages,
                     confidential: demo.confidential,

@@ -10,6 +10,7 @@ use super::bookings::Book;
 use super::csv::CsvText;
 use super::hours::{lead, units_to_lead};
 use crate::domain::access::Actor;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::Unit;
 use crate::domain::statistics::{Counts, MAX_MONTHS, Month, MonthFigures, Tally};
 use crate::domain::time::{day_bounds, local_date};
@@ -40,7 +41,7 @@ pub struct Statistics {
     pub from: Month,
     pub to: Month,
     pub units: Vec<UnitStatistics>,
-    pub counsellors: HashMap<i32, String>,
+    pub counsellors: HashMap<StaffId, String>,
 }
 
 /// The units the actor may see statistics of: the units they lead (admins: all), by name.
@@ -60,7 +61,7 @@ pub async fn units_for(deps: Book<'_>, actor: &Actor) -> Result<Vec<Unit>, Servi
 /// # Errors
 /// `Forbidden` (recorded) for a unit the actor does not lead or when they lead none;
 /// `NotFound` (unit); `Invalid` (`from` after `to`, more than 120 months).
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn figures(deps: Book<'_>, actor: &Actor, query: &StatisticsQuery) -> Result<Statistics, ServiceError> {
     let (from, to) = range(deps, query)?;
     let units = match query.unit.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
@@ -71,7 +72,7 @@ pub async fn figures(deps: Book<'_>, actor: &Actor, query: &StatisticsQuery) -> 
         }
         None => units_for(deps, actor).await?,
     };
-    let ids: Vec<i32> = units.iter().map(|u| u.id).collect();
+    let ids: Vec<UnitId> = units.iter().map(|u| u.id).collect();
     let bounds = (day_bounds(from.first_day(), deps.tz).0, day_bounds(next_first_day(to)?, deps.tz).0);
     let mut tally = Tally::new(deps.tz, from, to, &ids);
     let mut after = None;
@@ -158,7 +159,7 @@ pub fn weekday_key(n: u32) -> &'static str {
 }
 
 /// `(dimension, key, name, counts)` rows of one month: the total, then each breakdown.
-fn rows(month: &MonthFigures, counsellors: &HashMap<i32, String>) -> Vec<(&'static str, String, String, Counts)> {
+fn rows(month: &MonthFigures, counsellors: &HashMap<StaffId, String>) -> Vec<(&'static str, String, String, Counts)> {
     let mut rows = vec![("total", String::new(), String::new(), month.totals)];
     rows.extend(month.by_channel.iter().map(|(k, c)| ("channel", (*k).to_owned(), String::new(), *c)));
     rows.extend(month.by_language.iter().map(|(k, c)| ("language", k.clone(), String::new(), *c)));

@@ -14,6 +14,7 @@ use super::auth::random_secret;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_USE_RESOLUTION, TokenInfo};
+use crate::domain::ids::StaffId;
 use crate::domain::records::StaffMember;
 use crate::store::directory::{self, NewToken};
 
@@ -119,7 +120,7 @@ async fn create_for(
     let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
     let now = clock.now();
     let new = NewToken {
-        staff_id,
+        staff_id: staff_id.get(),
         token_hash: token_hash(&token),
         label,
         created_at: now,
@@ -157,7 +158,7 @@ impl TokenCache {
     }
 
     /// Forgets every cached token of a staff member (deactivated, or a role changed).
-    pub fn forget_staff(&self, staff_id: i32) {
+    pub fn forget_staff(&self, staff_id: StaffId) {
         self.forget_where(|entry| entry.actor.staff_id() == staff_id);
     }
 
@@ -229,7 +230,7 @@ pub async fn list_for_login(db: &DatabaseConnection, login: &str) -> Result<Vec<
 ///
 /// # Errors
 /// Database failures.
-pub async fn list(db: &DatabaseConnection, staff_id: i32) -> Result<Vec<TokenInfo>, ServiceError> {
+pub async fn list(db: &DatabaseConnection, staff_id: StaffId) -> Result<Vec<TokenInfo>, ServiceError> {
     Ok(directory::list_tokens(db, staff_id).await?)
 }
 

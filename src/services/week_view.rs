@@ -9,6 +9,7 @@ use super::bookings::{Book, authorize};
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, Wanted};
 use crate::domain::holidays::ClosedDay;
+use crate::domain::ids::StaffId;
 use crate::domain::records::{Absence, Booking, Closure, Unit};
 use crate::domain::time::day_bounds;
 use crate::store::schedule;
@@ -55,7 +56,7 @@ pub async fn day_blocks(
     actor: &Actor,
     unit: &Unit,
     day: NaiveDate,
-    staff_ids: &[i32],
+    staff_ids: &[StaffId],
 ) -> Result<DayBlocks, ServiceError> {
     authorize(deps, actor, unit.id, "schedule.read", &format!("unit:{}", unit.id)).await?;
     let (from, to) = day_bounds(day, deps.tz);

@@ -16,6 +16,7 @@ use crate::domain::audit::{
     ActorFilter, ActorKind, AuditAction, AuditActor, AuditEntry, AuditFilter, AuditRecord, join_booking_ids,
     split_booking_ids,
 };
+use crate::domain::ids::{StaffId, UnitId};
 
 /// Appends one audit record at `at`.
 ///
@@ -35,11 +36,11 @@ pub fn insert_statement(at: DateTime<Utc>, entry: &AuditEntry) -> sea_orm::sea_q
 fn row(at: DateTime<Utc>, entry: &AuditEntry) -> audit_event::ActiveModel {
     audit_event::ActiveModel {
         at: Set(at),
-        actor_id: Set(entry.actor().staff_id()),
+        actor_id: Set((entry.actor().staff_id()).map(i32::from)),
         actor_kind: Set(entry.actor().kind().as_str().to_owned()),
         client_addr: Set(entry.client().map(|ip| ip.to_string())),
         action: Set(entry.action().as_str().to_owned()),
-        unit_id: Set(entry.unit_id()),
+        unit_id: Set(entry.unit_id().map(i32::from)),
         booking_ids: Set(join_booking_ids(entry.booking_ids())),
         item_count: Set(entry.item_count()),
         target: Set(entry.target_text().to_owned()),
@@ -58,7 +59,7 @@ fn row(at: DateTime<Utc>, entry: &AuditEntry) -> audit_event::ActiveModel {
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     at: DateTime<Utc>,
-    actor_id: Option<i32>,
+    actor_id: Option<StaffId>,
     action: &str,
     target: &str,
     detail: &str,
@@ -122,10 +123,10 @@ fn audit_record(row: audit_event::Model) -> Result<AuditRecord, StoreError> {
     Ok(AuditRecord {
         id: row.id,
         at: row.at,
-        actor: AuditActor::from_parts(kind, row.actor_id),
+        actor: AuditActor::from_parts(kind, row.actor_id.map(StaffId::new)),
         client: row.client_addr,
         action,
-        unit_id: row.unit_id,
+        unit_id: row.unit_id.map(UnitId::new),
         booking_ids: split_booking_ids(&row.booking_ids),
         item_count: row.item_count,
         target: row.target,

@@ -9,6 +9,7 @@ use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Statement};
 
 use super::StoreError;
 use crate::domain::blocking::{Block, BlockedBy};
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::Slot;
 
 /// `starts_at` / `ends_at` of the row overlap `[from, to)` (SQL expressions).
@@ -52,7 +53,7 @@ impl Params {
         if self.backend == DbBackend::Postgres { format!("${}", self.values.len()) } else { "?".to_owned() }
     }
 
-    fn list(&mut self, ids: &[i32]) -> String {
+    fn list(&mut self, ids: &[StaffId]) -> String {
         ids.iter().map(|id| self.add(*id)).collect::<Vec<_>>().join(", ")
     }
 
@@ -76,8 +77,8 @@ pub struct Blocking {
 /// Database failures.
 pub async fn blocking<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
-    counsellor_id: i32,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Blocking, StoreError> {
@@ -105,7 +106,7 @@ pub(super) fn slot_unblocked() -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct PageQuery<'a> {
     pub unit_id: i32,
-    pub counsellor_ids: &'a [i32],
+    pub counsellor_ids: &'a [StaffId],
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     /// The last slot of the previous page (start and id).
@@ -140,7 +141,7 @@ pub async fn free_page<C: ConnectionTrait>(db: &C, query: PageQuery<'_>) -> Resu
             0 => {
                 result.candidates.push(Slot {
                     id: row.try_get("", "id")?,
-                    unit_id: query.unit_id,
+                    unit_id: UnitId::new(query.unit_id),
                     counsellor_id: row.try_get("", "owner")?,
                     rule_id: row.try_get("", "rule_id")?,
                     adhoc: false,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::reference::Reference;
@@ -84,9 +85,9 @@ fn booking_row(booking: &Booking) -> booking::ActiveModel {
     booking::ActiveModel {
         id: Set(booking.id),
         reference: Set(booking.reference.as_str().to_owned()),
-        unit_id: Set(booking.unit_id),
-        counsellor_id: Set(booking.counsellor_id),
-        slot_id: Set(booking.slot_id),
+        unit_id: Set(booking.unit_id.get()),
+        counsellor_id: Set(booking.counsellor_id.get()),
+        slot_id: Set(booking.slot_id.get()),
         starts_at: Set(booking.starts_at),
         ends_at: Set(booking.ends_at),
         status: Set(status_row(booking.status)),
@@ -103,9 +104,9 @@ fn booking_row(booking: &Booking) -> booking::ActiveModel {
         cancel_reason: Set(booking.cancel_reason.clone()),
         sequence: Set(booking.sequence),
         created_at: Set(booking.created_at),
-        created_by: Set(booking.created_by),
+        created_by: Set(booking.created_by.map(i32::from)),
         updated_at: Set(booking.updated_at),
-        updated_by: Set(booking.updated_by),
+        updated_by: Set(booking.updated_by.map(i32::from)),
         search_name: Set(keys.name),
         search_phone: Set(keys.phone),
         erased_at: Set(None),
@@ -167,7 +168,7 @@ pub async fn set_status<C: ConnectionTrait>(
     booking: &Booking,
     status: BookingStatus,
     cancel_reason: Option<String>,
-    actor_id: Option<i32>,
+    actor_id: Option<StaffId>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut update = booking::Entity::update_many()
@@ -193,7 +194,7 @@ pub async fn move_to<C: ConnectionTrait>(
     booking: &Booking,
     slot: &Slot,
     override_reason: Option<String>,
-    actor_id: Option<i32>,
+    actor_id: Option<StaffId>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let update = booking::Entity::update_many()
@@ -228,7 +229,7 @@ pub async fn add_event<C: ConnectionTrait>(
     db: &C,
     booking_id: Uuid,
     at: DateTime<Utc>,
-    actor_id: Option<i32>,
+    actor_id: Option<StaffId>,
     kind: &str,
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
@@ -239,14 +240,14 @@ pub async fn add_event<C: ConnectionTrait>(
 fn event_row(
     booking_id: Uuid,
     at: DateTime<Utc>,
-    actor_id: Option<i32>,
+    actor_id: Option<StaffId>,
     kind: &str,
     detail: &serde_json::Value,
 ) -> booking_event::ActiveModel {
     booking_event::ActiveModel {
         booking_id: Set(booking_id),
         at: Set(at),
-        actor_id: Set(actor_id),
+        actor_id: Set(actor_id.map(i32::from)),
         kind: Set(kind.to_owned()),
         detail: Set(detail.to_string()),
         ..Default::default()
@@ -265,7 +266,12 @@ pub async fn events<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<
         .await?;
     Ok(rows
         .into_iter()
-        .map(|row| BookingEvent { at: row.at, actor_id: row.actor_id, kind: row.kind, detail: row.detail })
+        .map(|row| BookingEvent {
+            at: row.at,
+            actor_id: row.actor_id.map(StaffId::new),
+            kind: row.kind,
+            detail: row.detail,
+        })
         .collect())
 }
 
@@ -291,9 +297,9 @@ fn booking_record(row: booking::Model) -> Booking {
     Booking {
         id: row.id,
         reference: Reference::from_stored(&row.reference),
-        unit_id: row.unit_id,
-        counsellor_id: row.counsellor_id,
-        slot_id: row.slot_id,
+        unit_id: UnitId::new(row.unit_id),
+        counsellor_id: StaffId::new(row.counsellor_id),
+        slot_id: SlotId::new(row.slot_id),
         starts_at: row.starts_at,
         ends_at: row.ends_at,
         status: match row.status {
@@ -322,9 +328,9 @@ fn booking_record(row: booking::Model) -> Booking {
         cancel_reason: row.cancel_reason,
         sequence: row.sequence,
         created_at: row.created_at,
-        created_by: row.created_by,
+        created_by: row.created_by.map(StaffId::new),
         updated_at: row.updated_at,
-        updated_by: row.updated_by,
+        updated_by: row.updated_by.map(StaffId::new),
     }
 }
 

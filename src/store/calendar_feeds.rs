@@ -7,6 +7,8 @@ use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, Connec
 
 use super::StoreError;
 
+use crate::domain::ids::StaffId;
+
 /// A subscription as its owner sees it (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feed {
@@ -26,13 +28,13 @@ const TOUCH_EVERY: TimeDelta = TimeDelta::hours(1);
 /// Database failures.
 pub async fn replace<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     secret_hash: String,
     now: DateTime<Utc>,
 ) -> Result<Feed, StoreError> {
     delete_for_staff(db, staff_id).await?;
     let row = calendar_feed::ActiveModel {
-        staff_id: Set(staff_id),
+        staff_id: Set(staff_id.get()),
         secret_hash: Set(secret_hash),
         created_at: Set(now),
         last_used_at: Set(None),
@@ -43,7 +45,7 @@ pub async fn replace<C: ConnectionTrait>(
 
 /// # Errors
 /// Database failures.
-pub async fn of_staff<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<Feed>, StoreError> {
+pub async fn of_staff<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Option<Feed>, StoreError> {
     let row = calendar_feed::Entity::find().filter(calendar_feed::Column::StaffId.eq(staff_id)).one(db).await?;
     Ok(row.map(feed))
 }
@@ -59,7 +61,7 @@ pub async fn find_by_hash<C: ConnectionTrait>(db: &C, secret_hash: &str) -> Resu
 ///
 /// # Errors
 /// Database failures.
-pub async fn delete_for_staff<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<bool, StoreError> {
+pub async fn delete_for_staff<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<bool, StoreError> {
     let result =
         calendar_feed::Entity::delete_many().filter(calendar_feed::Column::StaffId.eq(staff_id)).exec(db).await?;
     Ok(result.rows_affected > 0)

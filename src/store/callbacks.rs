@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
+use crate::domain::ids::{CallbackId, SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
 
 /// Inserts an open entry.
@@ -20,15 +21,15 @@ use crate::domain::language::Language;
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     new: NewCallback,
-    actor_id: i32,
+    actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<CallbackRequest, StoreError> {
     let row = callback_request::ActiveModel {
-        unit_id: Set(new.unit_id),
+        unit_id: Set(new.unit_id.get()),
         citizen_name: Set(new.citizen_name),
         citizen_phone: Set(new.citizen_phone),
         citizen_language: Set(new.citizen_language.code().to_owned()),
-        counsellor_id: Set(new.wish.counsellor_id),
+        counsellor_id: Set(new.wish.counsellor_id.map(i32::from)),
         language: Set(new.wish.language.as_ref().map(|l| l.code().to_owned())),
         daypart: Set(new.wish.time_of_day.map(|part| part.as_str().to_owned())),
         before_on: Set(new.wish.before),
@@ -40,9 +41,9 @@ pub async fn insert<C: ConnectionTrait>(
         claimed_until: Set(None),
         booking_id: Set(None),
         created_at: Set(now),
-        created_by: Set(Some(actor_id)),
+        created_by: Set(Some(actor_id.get())),
         updated_at: Set(now),
-        updated_by: Set(Some(actor_id)),
+        updated_by: Set(Some(actor_id.get())),
         ..Default::default()
     };
     Ok(record(row.insert(db).await?))
@@ -50,7 +51,7 @@ pub async fn insert<C: ConnectionTrait>(
 
 /// # Errors
 /// Database failures.
-pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<CallbackRequest>, StoreError> {
+pub async fn find<C: ConnectionTrait>(db: &C, id: CallbackId) -> Result<Option<CallbackRequest>, StoreError> {
     Ok(callback_request::Entity::find_by_id(id).one(db).await?.map(record))
 }
 
@@ -60,7 +61,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Callback
 /// Database failures.
 pub async fn list<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
     statuses: &[CallbackStatus],
 ) -> Result<Vec<CallbackRequest>, StoreError> {
     let rows = callback_request::Entity::find()
@@ -79,7 +80,7 @@ pub async fn list<C: ConnectionTrait>(
 /// Database failures.
 pub async fn expire<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
@@ -102,8 +103,8 @@ pub async fn expire<C: ConnectionTrait>(
 /// Database failures.
 pub async fn set_offer<C: ConnectionTrait>(
     db: &C,
-    id: i32,
-    offer: Option<(i32, DateTime<Utc>)>,
+    id: CallbackId,
+    offer: Option<(SlotId, DateTime<Utc>)>,
 ) -> Result<(), StoreError> {
     callback_request::Entity::update_many()
         .col_expr(callback_request::Column::OfferedSlotId, Expr::value(offer.map(|o| o.0)))
@@ -122,7 +123,7 @@ pub async fn set_offer<C: ConnectionTrait>(
 /// Database failures.
 pub async fn claim<C: ConnectionTrait>(
     db: &C,
-    id: i32,
+    id: CallbackId,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -144,7 +145,7 @@ pub async fn claim<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn release<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+pub async fn release<C: ConnectionTrait>(db: &C, id: CallbackId) -> Result<(), StoreError> {
     callback_request::Entity::update_many()
         .col_expr(callback_request::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(callback_request::Column::Id.eq(id))
@@ -160,10 +161,10 @@ pub async fn release<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreErr
 /// Database failures.
 pub async fn close<C: ConnectionTrait>(
     db: &C,
-    id: i32,
+    id: CallbackId,
     status: CallbackStatus,
     booking_id: Option<Uuid>,
-    actor_id: i32,
+    actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let result = callback_request::Entity::update_many()
@@ -203,7 +204,7 @@ pub async fn delete_ended_before<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn delete<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<u64, StoreError> {
+pub async fn delete<C: ConnectionTrait>(db: &C, ids: &[CallbackId]) -> Result<u64, StoreError> {
     let result = callback_request::Entity::delete_many()
         .filter(callback_request::Column::Id.is_in(ids.iter().copied()))
         .exec(db)
@@ -222,13 +223,13 @@ fn status_row(status: CallbackStatus) -> StatusRow {
 
 fn record(row: callback_request::Model) -> CallbackRequest {
     CallbackRequest {
-        id: row.id,
-        unit_id: row.unit_id,
+        id: CallbackId::new(row.id),
+        unit_id: UnitId::new(row.unit_id),
         citizen_name: row.citizen_name,
         citizen_phone: row.citizen_phone,
         citizen_language: Language::from_stored(&row.citizen_language),
         wish: Wish {
-            counsellor_id: row.counsellor_id,
+            counsellor_id: row.counsellor_id.map(StaffId::new),
             language: row.language.as_deref().map(Language::from_stored),
             time_of_day: row.daypart.as_deref().and_then(TimeOfDay::parse),
             before: row.before_on,
@@ -241,13 +242,13 @@ fn record(row: callback_request::Model) -> CallbackRequest {
             StatusRow::Withdrawn => CallbackStatus::Withdrawn,
             StatusRow::Expired => CallbackStatus::Expired,
         },
-        offered_slot_id: row.offered_slot_id,
+        offered_slot_id: row.offered_slot_id.map(SlotId::new),
         offered_at: row.offered_at,
         claimed_until: row.claimed_until,
         booking_id: row.booking_id,
         created_at: row.created_at,
-        created_by: row.created_by,
+        created_by: row.created_by.map(StaffId::new),
         updated_at: row.updated_at,
-        updated_by: row.updated_by,
+        updated_by: row.updated_by.map(StaffId::new),
     }
 }

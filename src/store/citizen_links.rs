@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::citizen_link::{EVENT_RESCHEDULED, SelfService};
+use crate::domain::ids::UnitId;
 
 /// Stores the hash of a token sent for `booking_id`.
 ///
@@ -56,7 +57,7 @@ pub async fn citizen_moves<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Resu
 ///
 /// # Errors
 /// Database failures.
-pub async fn settings<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Option<SelfService>, StoreError> {
+pub async fn settings<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Option<SelfService>, StoreError> {
     let row = unit_self_service::Entity::find_by_id(unit_id).one(db).await?;
     Ok(row.map(|r| SelfService {
         self_service_cutoff_hours: r.self_service_cutoff_hours,
@@ -69,9 +70,13 @@ pub async fn settings<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Option
 ///
 /// # Errors
 /// Database failures.
-pub async fn set_settings<C: ConnectionTrait>(db: &C, unit_id: i32, settings: SelfService) -> Result<bool, StoreError> {
+pub async fn set_settings<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    settings: SelfService,
+) -> Result<bool, StoreError> {
     let row = unit_self_service::ActiveModel {
-        id: Set(unit_id),
+        id: Set(unit_id.get()),
         self_service_cutoff_hours: Set(settings.self_service_cutoff_hours),
         self_service_max_moves: Set(settings.self_service_max_moves),
         self_service_shows_counsellor: Set(settings.self_service_shows_counsellor),

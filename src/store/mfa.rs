@@ -12,10 +12,11 @@ use sea_orm::{
 
 use super::StoreError;
 use crate::domain::accounts::TotpFactor;
+use crate::domain::ids::StaffId;
 
 /// # Errors
 /// Database failures.
-pub async fn find_totp<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<TotpFactor>, StoreError> {
+pub async fn find_totp<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Option<TotpFactor>, StoreError> {
     let row = staff_totp::Entity::find_by_id(staff_id).one(db).await?;
     Ok(row.map(|row| TotpFactor { secret: row.secret, last_step: row.last_step }))
 }
@@ -26,13 +27,13 @@ pub async fn find_totp<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Opti
 /// `Duplicate` when the person has one already.
 pub async fn insert_totp<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     secret: &str,
     used_step: i64,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     staff_totp::ActiveModel {
-        staff_id: Set(staff_id),
+        staff_id: Set(staff_id.get()),
         secret: Set(secret.to_owned()),
         enabled_at: Set(now),
         last_step: Set(Some(used_step)),
@@ -48,7 +49,7 @@ pub async fn insert_totp<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn delete_second_factor<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<bool, StoreError> {
+pub async fn delete_second_factor<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<bool, StoreError> {
     recovery_code::Entity::delete_many().filter(recovery_code::Column::StaffId.eq(staff_id)).exec(db).await?;
     let deleted = staff_totp::Entity::delete_by_id(staff_id).exec(db).await?;
     Ok(deleted.rows_affected > 0)
@@ -62,7 +63,7 @@ pub async fn delete_second_factor<C: ConnectionTrait>(db: &C, staff_id: i32) -> 
 /// Database failures.
 pub async fn take_attempt<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     now: DateTime<Utc>,
     window: TimeDelta,
     max: i32,
@@ -90,7 +91,7 @@ pub async fn take_attempt<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn clear_attempts<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<(), StoreError> {
+pub async fn clear_attempts<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<(), StoreError> {
     staff_totp::Entity::update_many()
         .col_expr(staff_totp::Column::Failures, Expr::value(0))
         .col_expr(staff_totp::Column::FailedAt, Expr::value(Option::<DateTime<Utc>>::None))
@@ -105,7 +106,7 @@ pub async fn clear_attempts<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result
 ///
 /// # Errors
 /// Database failures.
-pub async fn accept_step<C: ConnectionTrait>(db: &C, staff_id: i32, step: i64) -> Result<bool, StoreError> {
+pub async fn accept_step<C: ConnectionTrait>(db: &C, staff_id: StaffId, step: i64) -> Result<bool, StoreError> {
     let result = staff_totp::Entity::update_many()
         .col_expr(staff_totp::Column::LastStep, Expr::value(step))
         .filter(staff_totp::Column::StaffId.eq(staff_id))
@@ -121,12 +122,12 @@ pub async fn accept_step<C: ConnectionTrait>(db: &C, staff_id: i32, step: i64) -
 /// Database failures.
 pub async fn replace_recovery_codes<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     hashes: &[String],
 ) -> Result<(), StoreError> {
     recovery_code::Entity::delete_many().filter(recovery_code::Column::StaffId.eq(staff_id)).exec(db).await?;
     let rows = hashes.iter().map(|hash| recovery_code::ActiveModel {
-        staff_id: Set(staff_id),
+        staff_id: Set(staff_id.get()),
         code_hash: Set(hash.clone()),
         used_at: Set(None),
         ..Default::default()
@@ -141,7 +142,7 @@ pub async fn replace_recovery_codes<C: ConnectionTrait>(
 /// Database failures.
 pub async fn use_recovery_code<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     hash: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
@@ -159,7 +160,7 @@ pub async fn use_recovery_code<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn recovery_codes_left<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<u64, StoreError> {
+pub async fn recovery_codes_left<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<u64, StoreError> {
     Ok(recovery_code::Entity::find()
         .filter(recovery_code::Column::StaffId.eq(staff_id))
         .filter(recovery_code::Column::UsedAt.is_null())

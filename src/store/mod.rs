@@ -9,6 +9,7 @@ pub mod callbacks;
 pub mod citizen_links;
 pub mod directory;
 mod error;
+mod ids;
 pub mod mfa;
 pub mod monitoring;
 pub mod outbox;

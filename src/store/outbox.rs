@@ -11,6 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
 
 /// Inserts a message. With a `dedupe_key` that exists already, inserts nothing and returns false.
@@ -41,7 +42,7 @@ fn row(message: &OutboxMessage) -> outbox_message::ActiveModel {
         language: Set(message.language.clone()),
         message_id: Set(message.message_id.clone()),
         dedupe_key: Set(message.dedupe_key.clone()),
-        counsellor_id: Set(message.counsellor_id),
+        counsellor_id: Set(message.counsellor_id.get()),
         starts_at: Set(message.starts_at),
         ends_at: Set(message.ends_at),
         sequence: Set(message.sequence),
@@ -170,7 +171,7 @@ pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> R
 ///
 /// # Errors
 /// Database failures.
-pub async fn failed_for_unit<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Vec<OutboxMessage>, StoreError> {
+pub async fn failed_for_unit<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Vec<OutboxMessage>, StoreError> {
     let bookings_of_unit = Query::select()
         .column(booking::Column::Id)
         .from(booking::Entity)
@@ -227,7 +228,7 @@ fn message_record(row: outbox_message::Model) -> OutboxMessage {
         language: row.language,
         message_id: row.message_id,
         dedupe_key: row.dedupe_key,
-        counsellor_id: row.counsellor_id,
+        counsellor_id: StaffId::new(row.counsellor_id),
         starts_at: row.starts_at,
         ends_at: row.ends_at,
         sequence: row.sequence,

@@ -13,6 +13,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
+use crate::domain::ids::UnitId;
 use crate::domain::retention::Erased;
 
 /// Every unit with its retention in days.
@@ -32,7 +33,7 @@ pub async fn unit_retention<C: ConnectionTrait>(db: &C) -> Result<Vec<(i32, i32)
 ///
 /// # Errors
 /// Database failures.
-pub async fn retention_days<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Option<i32>, StoreError> {
+pub async fn retention_days<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Option<i32>, StoreError> {
     Ok(unit::Entity::find_by_id(unit_id).select_only().column(unit::Column::RetentionDays).into_tuple().one(db).await?)
 }
 
@@ -42,7 +43,7 @@ pub async fn retention_days<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<
 /// Database failures.
 pub async fn set_retention_days<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
     days: i32,
     now: DateTime<Utc>,
 ) -> Result<Option<i32>, StoreError> {
@@ -61,7 +62,11 @@ pub async fn set_retention_days<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn expired<C: ConnectionTrait>(db: &C, unit_id: i32, cutoff: DateTime<Utc>) -> Result<Vec<Uuid>, StoreError> {
+pub async fn expired<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    cutoff: DateTime<Utc>,
+) -> Result<Vec<Uuid>, StoreError> {
     let ended =
         Condition::all().add(booking::Column::Status.ne(StatusRow::Cancelled)).add(booking::Column::EndsAt.lt(cutoff));
     let cancelled = Condition::all()
@@ -85,7 +90,7 @@ pub async fn expired<C: ConnectionTrait>(db: &C, unit_id: i32, cutoff: DateTime<
 /// Database failures.
 pub async fn of_person<C: ConnectionTrait>(
     db: &C,
-    unit_ids: Option<&[i32]>,
+    unit_ids: Option<&[UnitId]>,
     email: Option<&str>,
     phone_key: Option<&str>,
 ) -> Result<Vec<Uuid>, StoreError> {

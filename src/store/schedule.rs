@@ -8,13 +8,14 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::records::{Absence, Closure, HoursRule};
 
 pub use crate::domain::records::RuleFields;
 
 /// # Errors
 /// Database failures.
-pub async fn list_rules<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Vec<HoursRule>, StoreError> {
+pub async fn list_rules<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Vec<HoursRule>, StoreError> {
     let rows = counselling_hours::Entity::find()
         .filter(counselling_hours::Column::UnitId.eq(unit_id))
         .order_by_asc(counselling_hours::Column::Weekday)
@@ -26,7 +27,7 @@ pub async fn list_rules<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<Vec<
 
 /// # Errors
 /// Database failures.
-pub async fn find_rule<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<HoursRule>, StoreError> {
+pub async fn find_rule<C: ConnectionTrait>(db: &C, id: RuleId) -> Result<Option<HoursRule>, StoreError> {
     Ok(counselling_hours::Entity::find_by_id(id).one(db).await?.map(rule_record))
 }
 
@@ -36,14 +37,14 @@ pub async fn find_rule<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Hou
 /// Database failures.
 pub async fn save_rule<C: ConnectionTrait>(
     db: &C,
-    id: Option<i32>,
+    id: Option<RuleId>,
     fields: RuleFields,
-    actor_id: i32,
+    actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<HoursRule, StoreError> {
     let mut row = counselling_hours::ActiveModel {
-        unit_id: Set(fields.unit_id),
-        counsellor_id: Set(fields.counsellor_id),
+        unit_id: Set(fields.unit_id.get()),
+        counsellor_id: Set(fields.counsellor_id.get()),
         weekday: Set(i16::from(fields.weekday)),
         start_local: Set(fields.start_local),
         end_local: Set(fields.end_local),
@@ -53,12 +54,12 @@ pub async fn save_rule<C: ConnectionTrait>(
         valid_from: Set(fields.valid_from),
         valid_until: Set(fields.valid_until),
         updated_at: Set(now),
-        updated_by: Set(Some(actor_id)),
+        updated_by: Set(Some(actor_id.get())),
         ..Default::default()
     };
     let saved = match id {
         Some(id) => {
-            row.id = Set(id);
+            row.id = Set(id.get());
             row.update(db).await?
         }
         None => {
@@ -71,7 +72,7 @@ pub async fn save_rule<C: ConnectionTrait>(
 
 /// # Errors
 /// Database failures.
-pub async fn delete_rule<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+pub async fn delete_rule<C: ConnectionTrait>(db: &C, id: RuleId) -> Result<(), StoreError> {
     counselling_hours::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
@@ -82,7 +83,7 @@ pub async fn delete_rule<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), Stor
 /// Database failures.
 pub async fn absences_overlapping<C: ConnectionTrait>(
     db: &C,
-    staff_ids: &[i32],
+    staff_ids: &[StaffId],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Absence>, StoreError> {
@@ -99,8 +100,8 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
 /// What a schedule lock covers: a counsellor's time (absences) or a unit's (closures).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    Counsellor(i32),
-    Unit(i32),
+    Counsellor(StaffId),
+    Unit(UnitId),
 }
 
 /// Serialises a new absence or closure with bookings of the same counsellor or unit.
@@ -123,8 +124,8 @@ pub async fn lock_scope<C: ConnectionTrait>(
         return Ok(());
     }
     let (class, id, column) = match scope {
-        Scope::Counsellor(id) => (1, id, "counsellor_id"),
-        Scope::Unit(id) => (2, id, "unit_id"),
+        Scope::Counsellor(id) => (1, id.get(), "counsellor_id"),
+        Scope::Unit(id) => (2, id.get(), "unit_id"),
     };
     db.execute_raw(Statement::from_sql_and_values(
         backend,
@@ -148,7 +149,7 @@ pub async fn lock_scope<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn lock_unit_slots<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result<(), StoreError> {
+pub async fn lock_unit_slots<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     if backend != DbBackend::Postgres {
         return Ok(());
@@ -162,20 +163,20 @@ pub async fn lock_unit_slots<C: ConnectionTrait>(db: &C, unit_id: i32) -> Result
 /// Database failures.
 pub async fn insert_absence<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     reason: &str,
-    actor_id: i32,
+    actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<Absence, StoreError> {
     let row = absence::ActiveModel {
-        staff_id: Set(staff_id),
+        staff_id: Set(staff_id.get()),
         starts_at: Set(starts_at),
         ends_at: Set(ends_at),
         reason: Set(reason.to_owned()),
         created_at: Set(now),
-        created_by: Set(Some(actor_id)),
+        created_by: Set(Some(actor_id.get())),
         ..Default::default()
     }
     .insert(db)
@@ -185,13 +186,13 @@ pub async fn insert_absence<C: ConnectionTrait>(
 
 /// # Errors
 /// Database failures.
-pub async fn find_absence<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Absence>, StoreError> {
+pub async fn find_absence<C: ConnectionTrait>(db: &C, id: AbsenceId) -> Result<Option<Absence>, StoreError> {
     Ok(absence::Entity::find_by_id(id).one(db).await?.map(absence_record))
 }
 
 /// # Errors
 /// Database failures.
-pub async fn delete_absence<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+pub async fn delete_absence<C: ConnectionTrait>(db: &C, id: AbsenceId) -> Result<(), StoreError> {
     absence::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
@@ -202,7 +203,7 @@ pub async fn delete_absence<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), S
 /// Database failures.
 pub async fn closures_overlapping<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Closure>, StoreError> {
@@ -224,7 +225,7 @@ pub async fn insert_closure<C: ConnectionTrait>(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     reason: &str,
-    actor_id: i32,
+    actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<Closure, StoreError> {
     let row = closure::ActiveModel {
@@ -233,7 +234,7 @@ pub async fn insert_closure<C: ConnectionTrait>(
         ends_at: Set(ends_at),
         reason: Set(reason.to_owned()),
         created_at: Set(now),
-        created_by: Set(Some(actor_id)),
+        created_by: Set(Some(actor_id.get())),
         ..Default::default()
     }
     .insert(db)
@@ -243,22 +244,22 @@ pub async fn insert_closure<C: ConnectionTrait>(
 
 /// # Errors
 /// Database failures.
-pub async fn find_closure<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Closure>, StoreError> {
+pub async fn find_closure<C: ConnectionTrait>(db: &C, id: ClosureId) -> Result<Option<Closure>, StoreError> {
     Ok(closure::Entity::find_by_id(id).one(db).await?.map(closure_record))
 }
 
 /// # Errors
 /// Database failures.
-pub async fn delete_closure<C: ConnectionTrait>(db: &C, id: i32) -> Result<(), StoreError> {
+pub async fn delete_closure<C: ConnectionTrait>(db: &C, id: ClosureId) -> Result<(), StoreError> {
     closure::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }
 
 fn rule_record(row: counselling_hours::Model) -> HoursRule {
     HoursRule {
-        id: row.id,
-        unit_id: row.unit_id,
-        counsellor_id: row.counsellor_id,
+        id: RuleId::new(row.id),
+        unit_id: UnitId::new(row.unit_id),
+        counsellor_id: StaffId::new(row.counsellor_id),
         // A stored value that is no weekday is kept invalid (0), not turned into Monday:
         // `services::schedule::weekly_rule` refuses it.
         weekday: u8::try_from(row.weekday).unwrap_or(0),
@@ -273,9 +274,21 @@ fn rule_record(row: counselling_hours::Model) -> HoursRule {
 }
 
 fn absence_record(row: absence::Model) -> Absence {
-    Absence { id: row.id, staff_id: row.staff_id, starts_at: row.starts_at, ends_at: row.ends_at, reason: row.reason }
+    Absence {
+        id: AbsenceId::new(row.id),
+        staff_id: StaffId::new(row.staff_id),
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        reason: row.reason,
+    }
 }
 
 fn closure_record(row: closure::Model) -> Closure {
-    Closure { id: row.id, unit_id: row.unit_id, starts_at: row.starts_at, ends_at: row.ends_at, reason: row.reason }
+    Closure {
+        id: ClosureId::new(row.id),
+        unit_id: row.unit_id.map(UnitId::new),
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        reason: row.reason,
+    }
 }

@@ -9,6 +9,7 @@ use sea_orm::{
 };
 
 use super::StoreError;
+use crate::domain::ids::{RuleId, SlotId, StaffId, UnitId};
 use crate::domain::records::{HoursRule, Slot};
 use crate::domain::time::TimeSlot;
 
@@ -17,7 +18,7 @@ pub const MAX_SLOT_LENGTH: TimeDelta = TimeDelta::hours(8);
 
 /// # Errors
 /// Database failures.
-pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Slot>, StoreError> {
+pub async fn find<C: ConnectionTrait>(db: &C, id: SlotId) -> Result<Option<Slot>, StoreError> {
     Ok(slot::Entity::find_by_id(id).one(db).await?.map(slot_record))
 }
 
@@ -27,7 +28,7 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Slot>, S
 /// Database failures.
 pub async fn of_rule<C: ConnectionTrait>(
     db: &C,
-    rule_id: i32,
+    rule_id: RuleId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Slot>, StoreError> {
@@ -47,9 +48,9 @@ pub async fn of_rule<C: ConnectionTrait>(
 /// Database failures.
 pub async fn orphaned_free<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
     from: DateTime<Utc>,
-) -> Result<Vec<i32>, StoreError> {
+) -> Result<Vec<SlotId>, StoreError> {
     let rows = slot::Entity::find()
         .select_only()
         .column(slot::Column::Id)
@@ -61,7 +62,7 @@ pub async fn orphaned_free<C: ConnectionTrait>(
         .into_tuple::<i32>()
         .all(db)
         .await?;
-    Ok(rows)
+    Ok(rows.into_iter().map(SlotId::new).collect())
 }
 
 /// Inserts regular slots of `rule`; slots that already exist (same rule and start) are kept.
@@ -76,9 +77,9 @@ pub async fn insert_regular<C: ConnectionTrait>(
 ) -> Result<(), StoreError> {
     for chunk in times.chunks(500) {
         let rows = chunk.iter().map(|time| slot::ActiveModel {
-            unit_id: Set(rule.unit_id),
-            counsellor_id: Set(rule.counsellor_id),
-            rule_id: Set(Some(rule.id)),
+            unit_id: Set(rule.unit_id.get()),
+            counsellor_id: Set(rule.counsellor_id.get()),
+            rule_id: Set(Some(rule.id.get())),
             kind: Set(SlotKind::Regular),
             starts_at: Set(time.starts_at()),
             ends_at: Set(time.ends_at()),
@@ -120,7 +121,7 @@ pub async fn follow_rule_capacity<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn delete_unbooked<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<u64, StoreError> {
+pub async fn delete_unbooked<C: ConnectionTrait>(db: &C, ids: &[SlotId]) -> Result<u64, StoreError> {
     let mut deleted = 0;
     for chunk in ids.chunks(500) {
         let result = slot::Entity::delete_many()
@@ -156,7 +157,7 @@ pub struct TakenSeat {
 /// `CounsellorOverlap` when the counsellor is booked at an overlapping time.
 pub async fn take_regular_seat<C: ConnectionTrait>(
     db: &C,
-    slot_id: i32,
+    slot_id: SlotId,
     check_unblocked: bool,
 ) -> Result<Option<TakenSeat>, StoreError> {
     let unblocked_checked = check_unblocked && db.get_database_backend() == DbBackend::Sqlite;
@@ -176,7 +177,7 @@ pub async fn take_regular_seat<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn release_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<(), StoreError> {
+pub async fn release_seat<C: ConnectionTrait>(db: &C, slot_id: SlotId) -> Result<(), StoreError> {
     slot::Entity::update_many()
         .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).sub(1))
         .filter(slot::Column::Id.eq(slot_id))
@@ -192,14 +193,14 @@ pub async fn release_seat<C: ConnectionTrait>(db: &C, slot_id: i32) -> Result<()
 /// `CounsellorOverlap` when the counsellor is booked at an overlapping time.
 pub async fn insert_adhoc<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
-    counsellor_id: i32,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
     time: TimeSlot,
     now: DateTime<Utc>,
 ) -> Result<Slot, StoreError> {
     let row = slot::ActiveModel {
-        unit_id: Set(unit_id),
-        counsellor_id: Set(counsellor_id),
+        unit_id: Set(unit_id.get()),
+        counsellor_id: Set(counsellor_id.get()),
         rule_id: Set(None),
         kind: Set(SlotKind::Adhoc),
         starts_at: Set(time.starts_at()),
@@ -216,10 +217,10 @@ pub async fn insert_adhoc<C: ConnectionTrait>(
 
 fn slot_record(row: slot::Model) -> Slot {
     Slot {
-        id: row.id,
-        unit_id: row.unit_id,
-        counsellor_id: row.counsellor_id,
-        rule_id: row.rule_id,
+        id: SlotId::new(row.id),
+        unit_id: UnitId::new(row.unit_id),
+        counsellor_id: StaffId::new(row.counsellor_id),
+        rule_id: row.rule_id.map(RuleId::new),
         adhoc: row.kind == SlotKind::Adhoc,
         starts_at: row.starts_at,
         ends_at: row.ends_at,
@@ -234,7 +235,7 @@ fn slot_record(row: slot::Model) -> Slot {
 /// Database failures.
 pub async fn latest_regular_start<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
     let row = slot::Entity::find()
         .filter(slot::Column::UnitId.eq(unit_id))
@@ -284,7 +285,7 @@ mod tests {
                 short_name: "U",
                 phone: "000",
                 email: "u@example.invalid",
-                location_id: location.id,
+                location_id: location.id.get(),
                 default_slot_minutes: 30,
                 languages: &[],
                 confidential: false,
@@ -317,8 +318,8 @@ mod tests {
 
         // Taking a seat of a free overlapping slot is refused by the update trigger.
         let rule_free = slot::ActiveModel {
-            unit_id: Set(unit.id),
-            counsellor_id: Set(counsellor),
+            unit_id: Set(unit.id.get()),
+            counsellor_id: Set(counsellor.get()),
             rule_id: Set(None),
             kind: Set(SlotKind::Regular),
             starts_at: Set(at(8, 30)),
@@ -331,6 +332,9 @@ mod tests {
         .insert(&db)
         .await
         .unwrap();
-        assert!(matches!(take_regular_seat(&db, rule_free.id, true).await, Err(StoreError::CounsellorOverlap)));
+        assert!(matches!(
+            take_regular_seat(&db, SlotId::new(rule_free.id), true).await,
+            Err(StoreError::CounsellorOverlap)
+        ));
     }
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel};
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::statistics::AnonymousBooking;
 
 /// Where the next page starts: after the booking with this start and id.
@@ -21,7 +22,7 @@ type Row = (Uuid, i32, i32, DateTime<Utc>, StatusRow, ChannelRow, String);
 /// Database failures.
 pub async fn anonymous_bookings<C: ConnectionTrait>(
     db: &C,
-    unit_ids: &[i32],
+    unit_ids: &[UnitId],
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     after: Option<PageKey>,
     limit: u64,
@@ -60,8 +61,8 @@ pub async fn anonymous_bookings<C: ConnectionTrait>(
 
 fn anonymous((_, unit_id, counsellor_id, starts_at, status, channel, language): Row) -> AnonymousBooking {
     AnonymousBooking {
-        unit_id,
-        counsellor_id,
+        unit_id: UnitId::new(unit_id),
+        counsellor_id: StaffId::new(counsellor_id),
         starts_at,
         status: match status {
             StatusRow::Booked => BookingStatus::Booked,

@@ -19,6 +19,7 @@ use super::views::{Choice, SlotView, language_choices};
 use crate::domain::access::Actor;
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::citizen::{self, CitizenField, CitizenText};
+use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
@@ -66,7 +67,7 @@ struct BookPage {
 
 /// The unit to show: the one asked for, else the staff member's first unit.
 fn unit_key(actor: &Actor, asked: &str) -> Option<String> {
-    if asked.is_empty() { actor.unit_ids().first().map(i32::to_string) } else { Some(asked.to_owned()) }
+    if asked.is_empty() { actor.unit_ids().first().map(UnitId::to_string) } else { Some(asked.to_owned()) }
 }
 
 async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Query<SlotFilter>) -> WebResult<BookPage> {
@@ -213,7 +214,7 @@ async fn details_page(
     let lang = page.lang;
     let (unit, slot) = match form.slot.parse::<i32>() {
         Ok(id) if !taken => {
-            let offer = desk::slot_offer(deps, actor, id).await?;
+            let offer = desk::slot_offer(deps, actor, SlotId::new(id)).await?;
             let free = availability::FreeSlot { slot: offer.slot, counsellor: offer.counsellor };
             (offer.unit, Some(SlotView::new(&free, deps.tz, lang)))
         }
@@ -271,14 +272,14 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
         None
     });
     let target = match form.slot.parse::<i32>() {
-        Ok(id) => Some(Target::Slot(id)),
+        Ok(id) => Some(Target::Slot(SlotId::new(id))),
         Err(_) if form.adhoc.is_empty() => {
             errors.push(FieldError::new("slot", page.t("err.slot")));
             None
         }
         Err(_) => adhoc::parse(form, page, tz, &mut errors).map(|(counsellor_id, time)| Target::Adhoc {
             unit_id: unit.id,
-            counsellor_id,
+            counsellor_id: StaffId::new(counsellor_id),
             time,
         }),
     };
@@ -308,7 +309,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     let deps = state.book();
     let Staff { actor, page } = staff;
     let unit = match form.slot.parse::<i32>() {
-        Ok(id) => desk::slot_offer(deps, &actor, id).await?.unit,
+        Ok(id) => desk::slot_offer(deps, &actor, SlotId::new(id)).await?.unit,
         Err(_) => desk::unit_for(deps, &actor, &form.unit).await?,
     };
     let new = match parse_booking(&form, &unit, &page, deps.tz) {

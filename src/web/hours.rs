@@ -17,6 +17,7 @@ use super::format;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, counsellor_name};
+use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::local_date;
 use crate::services::preview::{self, RulePreview};
@@ -109,7 +110,7 @@ async fn show(State(state): State<AppState>, staff: Staff, Query(q): Query<Hours
     let rule = match q.edit.parse::<i32>() {
         Ok(id) => {
             let rules = hours::list_rules(deps, &staff.actor, &unit).await?;
-            Some(rules.iter().find(|r| r.id == id).map(rule_form).ok_or(WebError::NotFound)?)
+            Some(rules.iter().find(|r| r.id == RuleId::new(id)).map(rule_form).ok_or(WebError::NotFound)?)
         }
         Err(_) => None,
     };
@@ -149,7 +150,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         absences: absences
             .iter()
             .map(|a| PeriodRow {
-                id: a.id,
+                id: a.id.get(),
                 who: counsellor_name(&members, a.staff_id),
                 when: period(a.starts_at, a.ends_at, tz, lang),
                 reason: a.reason.clone(),
@@ -159,7 +160,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         closures: closures
             .iter()
             .map(|c| PeriodRow {
-                id: c.id,
+                id: c.id.get(),
                 who: if c.unit_id.is_none() { lang.t("period.whole_department").to_owned() } else { unit.name.clone() },
                 when: period(c.starts_at, c.ends_at, tz, lang),
                 reason: c.reason.clone(),
@@ -195,14 +196,15 @@ async fn save_rule(
             return respond(&state, staff, unit, Outcome { rule: Some(form), errors, ..Outcome::default() }).await;
         }
     };
-    let preview = preview::preview_rule(deps, &staff.actor, &unit, id, &fields, PREVIEW_DAYS).await;
+    let preview = preview::preview_rule(deps, &staff.actor, &unit, id.map(RuleId::new), &fields, PREVIEW_DAYS).await;
     let outcome = match preview {
         Err(err) => rule_error(&staff, form, err)?,
         Ok(RulePreview { starts, affected }) if form.action == "preview" => {
             Outcome { rule: Some(form), preview: Some(starts), affected, ..Outcome::default() }
         }
         Ok(RulePreview { affected, .. }) => {
-            match hours::save_rule(deps, &staff.actor, &unit, id, fields, state.horizon_until()).await {
+            match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await
+            {
                 Ok(_) => Outcome::notice("saved", affected),
                 Err(err) => rule_error(&staff, form, err)?,
             }
@@ -241,12 +243,12 @@ async fn delete_rule(
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    let affected = preview::affected_by_deletion(deps, &staff.actor, &unit, id).await?;
+    let affected = preview::affected_by_deletion(deps, &staff.actor, &unit, RuleId::new(id)).await?;
     if !affected.is_empty() && form.confirm.is_empty() {
         let outcome = Outcome { affected, confirm_delete: Some(id), ..Outcome::default() };
         return respond(&state, staff, unit, outcome).await;
     }
-    hours::delete_rule(deps, &staff.actor, &unit, id, state.horizon_until()).await?;
+    hours::delete_rule(deps, &staff.actor, &unit, RuleId::new(id), state.horizon_until()).await?;
     respond(&state, staff, unit, Outcome::notice("deleted", affected)).await
 }
 
@@ -267,13 +269,15 @@ async fn add_absence(
             Outcome { absence: form, errors, ..Outcome::default() }
         }
         (Ok((from, to)), Ok(staff_id)) if form.action == "preview" => {
-            match preview::affected_by_period(deps, &staff.actor, &unit, Some(staff_id), from, to).await {
+            match preview::affected_by_period(deps, &staff.actor, &unit, Some(StaffId::new(staff_id)), from, to).await {
                 Ok(affected) => checked(affected, |o| o.absence = form),
                 Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
             }
         }
         (Ok((from, to)), Ok(staff_id)) => {
-            match hours::add_absence(deps, &staff.actor, &unit, staff_id, from, to, form.reason.trim()).await {
+            match hours::add_absence(deps, &staff.actor, &unit, StaffId::new(staff_id), from, to, form.reason.trim())
+                .await
+            {
                 Ok((_, affected)) => Outcome::notice("saved", affected),
                 Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
             }
@@ -336,7 +340,7 @@ async fn delete_absence(
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    hours::delete_absence(deps, &staff.actor, &unit, id).await?;
+    hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await?;
     respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
 }
 
@@ -348,6 +352,6 @@ async fn delete_closure(
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    hours::delete_closure(deps, &staff.actor, &unit, id).await?;
+    hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await?;
     respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
 }

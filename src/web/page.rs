@@ -20,6 +20,7 @@ use super::i18n::Lang;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::Gate;
+use crate::domain::ids::StaffId;
 pub use crate::http::client_ip::ClientIp;
 use crate::services::accounts;
 use crate::services::auth::random_secret;
@@ -44,7 +45,7 @@ const LANG_COOKIE: &str = "terminbuch_lang";
 /// Who is logged in, stored in the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionLogin {
-    pub staff_id: i32,
+    pub staff_id: StaffId,
     /// Unix seconds of the login (real time, like the session expiry).
     pub at: i64,
     /// The person's session epoch at login; a later one (password changed, deactivated, second
@@ -56,7 +57,7 @@ pub struct SessionLogin {
 /// A right password whose second factor is still due, stored in the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingLogin {
-    pub staff_id: i32,
+    pub staff_id: StaffId,
     pub at: i64,
     pub epoch: i32,
 }
@@ -277,7 +278,7 @@ impl FromRequestParts<AppState> for Pending {
 }
 
 /// After a right password with a second factor due: a new session (new id) holding the step.
-pub async fn start_pending(session: &Session, staff_id: i32, epoch: i32) -> Result<(), WebError> {
+pub async fn start_pending(session: &Session, staff_id: StaffId, epoch: i32) -> Result<(), WebError> {
     session.cycle_id().await?;
     session.insert(KEY_PENDING, PendingLogin { staff_id, at: now_secs(), epoch }).await?;
     session.insert(KEY_CSRF, random_secret(32)).await?;
@@ -286,7 +287,7 @@ pub async fn start_pending(session: &Session, staff_id: i32, epoch: i32) -> Resu
 
 /// A completed login: a new session id (defeats session fixation), the login with the person's
 /// session epoch, a new CSRF token.
-pub async fn complete_login(session: &Session, staff_id: i32, epoch: i32) -> Result<(), WebError> {
+pub async fn complete_login(session: &Session, staff_id: StaffId, epoch: i32) -> Result<(), WebError> {
     session.cycle_id().await?;
     session.remove::<PendingLogin>(KEY_PENDING).await?;
     session.insert(KEY_LOGIN, SessionLogin { staff_id, at: now_secs(), epoch }).await?;

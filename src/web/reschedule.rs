@@ -20,6 +20,7 @@ use super::format;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
+use crate::domain::ids::StaffId;
 use crate::domain::records::Booking;
 use crate::services::bookings::{self, Move};
 use crate::services::{ServiceError, desk, directory};
@@ -160,7 +161,7 @@ async fn reschedule(
         let to = chosen.map(|(counsellor, time)| Move::Adhoc {
             starts_at: time.starts_at(),
             duration: Some(time.ends_at() - time.starts_at()),
-            counsellor_id: Some(counsellor),
+            counsellor_id: Some(StaffId::new(counsellor)),
         });
         (to, reason)
     };

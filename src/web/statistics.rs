@@ -20,6 +20,7 @@ use super::format;
 use super::i18n::Lang;
 use super::page::{Page, Staff};
 use super::views::{Choice, language_name};
+use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
 use crate::domain::statistics::{Counts, Month, MonthFigures};
 use crate::services::ServiceError;
@@ -160,7 +161,7 @@ fn show(page: &mut StatisticsPage, stats: &Statistics, lang: Lang) {
 /// The four breakdowns of the whole range, each as (id, rows).
 fn breakdowns(
     all: &MonthFigures,
-    counsellors: &HashMap<i32, String>,
+    counsellors: &HashMap<StaffId, String>,
     lang: Lang,
 ) -> [(&'static str, Vec<(String, Counts)>); 4] {
     [

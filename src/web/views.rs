@@ -5,6 +5,7 @@ use chrono_tz::Tz;
 use super::format;
 use super::i18n::Lang;
 use crate::domain::booking::BookingStatus;
+use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
 use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
 use crate::domain::records::{Booking, StaffMember};
@@ -44,7 +45,7 @@ pub struct SlotView {
 impl SlotView {
     pub fn new(free: &FreeSlot, tz: Tz, lang: Lang) -> Self {
         Self {
-            id: free.slot.id,
+            id: free.slot.id.get(),
             day: format::date_long(format::local_date(free.slot.starts_at, tz), lang),
             time: format!("{}–{}", format::hhmm(free.slot.starts_at, tz), format::hhmm(free.slot.ends_at, tz)),
             counsellor: free.counsellor.display_name.clone(),
@@ -113,7 +114,7 @@ impl BookingRow {
     }
 }
 
-pub fn counsellor_name(staff: &[StaffMember], id: i32) -> String {
+pub fn counsellor_name(staff: &[StaffMember], id: StaffId) -> String {
     staff.iter().find(|s| s.id == id).map_or_else(|| format!("#{id}"), |s| s.display_name.clone())
 }
 

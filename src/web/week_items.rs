@@ -9,6 +9,7 @@ use super::format;
 use super::i18n::Lang;
 use super::views::{BookingRow, counsellor_name};
 use crate::domain::access::Actor;
+use crate::domain::ids::StaffId;
 use crate::domain::records::{Booking, StaffMember, Unit};
 use crate::services::ServiceError;
 use crate::services::availability::{self, FreeSlotQuery};
@@ -59,10 +60,11 @@ pub async fn column(
     unit: &Unit,
     members: &[StaffMember],
     (day, bookings): (NaiveDate, Vec<Booking>),
-    counsellor: Option<i32>,
+    counsellor: Option<StaffId>,
     lang: Lang,
 ) -> Result<DayColumn, ServiceError> {
-    let staff_ids: Vec<i32> = members.iter().map(|m| m.id).filter(|id| counsellor.is_none_or(|c| c == *id)).collect();
+    let staff_ids: Vec<StaffId> =
+        members.iter().map(|m| m.id).filter(|id| counsellor.is_none_or(|c| c == *id)).collect();
     let blocks = week_view::day_blocks(deps, actor, unit, day, &staff_ids).await?;
     let (day_start, day_end) = crate::domain::time::day_bounds(day, deps.tz);
     let span = |from, to| format!("{}–{}", format::hhmm(from, deps.tz), format::hhmm(to, deps.tz));
@@ -75,8 +77,14 @@ pub async fn column(
     };
     let mut items: Vec<WeekItem> = bookings.iter().map(|b| booking_item(b, members, &blocks, deps.tz, lang)).collect();
     if !blocks.closed {
-        let query =
-            FreeSlotQuery { from: day, to: day, counsellor_id: counsellor, language: None, daypart: None, limit: 50 };
+        let query = FreeSlotQuery {
+            from: day,
+            to: day,
+            counsellor_id: (counsellor.map(i32::from)).map(StaffId::new),
+            language: None,
+            daypart: None,
+            limit: 50,
+        };
         for free in availability::free_slots(deps, unit, &query).await? {
             items.push(WeekItem {
                 kind: ItemKind::Free,
@@ -200,7 +208,7 @@ pub async fn day_grid(
     members: &[StaffMember],
     day: NaiveDate,
     bookings: &[Booking],
-    counsellor: Option<i32>,
+    counsellor: Option<StaffId>,
     lang: Lang,
 ) -> Result<(Vec<String>, Vec<GridRow>), ServiceError> {
     let (mut heads, mut columns) = (Vec::new(), Vec::new());

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{assert_problem, default_now, spawn_app, spawn_app_with};
 use crate::test_db::TestDb;
+use terminbuch::domain::ids::StaffId;
 
 /// Asks `path` with `token` at `address` until it is refused, for at most `within`.
 async fn refused_within(address: &str, token: &str, within: Duration) -> bool {
@@ -180,7 +181,7 @@ async fn the_migration_gives_existing_tokens_an_expiry_and_existing_passwords_a_
         .await
         .unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
-    let token = terminbuch::store::directory::list_tokens(&db.conn, 1).await.unwrap();
+    let token = terminbuch::store::directory::list_tokens(&db.conn, StaffId::new(1)).await.unwrap();
     assert_eq!(token[0].expires_at, Some(at + TimeDelta::days(90)), "90 days after it was made");
     let row = db
         .conn

@@ -11,6 +11,7 @@ use terminbuch::services::directory::{self, StaffInput, StaffRole};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app};
+use terminbuch::domain::ids::{StaffId, UnitId};
 
 /// Every record with `action`, newest first.
 pub async fn records(app: &TestApp, action: AuditAction) -> Vec<AuditRecord> {
@@ -38,7 +39,12 @@ fn uuid(value: &Value) -> Uuid {
 }
 
 async fn admin_id(app: &TestApp) -> i32 {
-    terminbuch::store::directory::find_staff_by_login(&app.db, "admin").await.expect("test step").expect("test step").id
+    (terminbuch::store::directory::find_staff_by_login(&app.db, "admin")
+        .await
+        .expect("test step")
+        .expect("test step")
+        .id)
+        .get()
 }
 
 /// A staff member with a password, for the pages.
@@ -52,7 +58,7 @@ async fn add_with_password(app: &TestApp, login: &str, role: &str, unit: Option<
         unit: unit.map(str::to_owned),
         password: Some("richtig-pferd-42".to_owned()),
     };
-    directory::add_staff(&app.db, &app.clock, input).await.expect("test step").member.id
+    (directory::add_staff(&app.db, &app.clock, input).await.expect("test step").member.id).get()
 }
 
 /// Logs in through the login page; returns the session's client and the answer's status.
@@ -78,18 +84,18 @@ async fn viewing_listing_searching_and_changing_bookings_through_the_api_is_reco
     let slots = app.free_slots("ads", "limit=3").await;
     let booked = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
     let id = uuid(&booked["id"]);
-    let unit = booked["unit_id"].as_i64().unwrap() as i32;
+    let unit = UnitId::new(i32::try_from(booked["unit_id"].as_i64().unwrap()).unwrap());
 
     let created = the_record(&app, AuditAction::BookingCreated).await;
     assert_eq!(
         (created.actor, created.unit_id, created.booking_ids.clone()),
-        (AuditActor::Staff(admin), Some(unit), vec![id])
+        (AuditActor::Staff(StaffId::new(admin)), Some(unit), vec![id])
     );
     assert_eq!(created.client.as_deref(), Some("127.0.0.1"), "from where");
 
     assert_eq!(app.get_booking(booked["reference"].as_str().unwrap()).await.status(), StatusCode::OK);
     let viewed = the_record(&app, AuditAction::BookingViewed).await;
-    assert_eq!((viewed.actor, viewed.booking_ids.clone()), (AuditActor::Staff(admin), vec![id]));
+    assert_eq!((viewed.actor, viewed.booking_ids.clone()), (AuditActor::Staff(StaffId::new(admin)), vec![id]));
     assert_eq!(viewed.at, app.clock.now(), "when");
 
     app.list_bookings("unit=ads").await;
@@ -148,14 +154,17 @@ async fn day_and_week_lists_and_logins_through_the_pages_are_recorded() {
     assert_eq!(status, StatusCode::OK, "the login page again");
     let (_, _) = log_in(&app, "niemand", "falsch-falsch").await;
     let failed = records(&app, AuditAction::LoginFailed).await;
-    assert_eq!(failed.iter().map(|r| r.actor).collect::<Vec<_>>(), [AuditActor::Anonymous, AuditActor::Staff(desk)]);
+    assert_eq!(
+        failed.iter().map(|r| r.actor).collect::<Vec<_>>(),
+        [AuditActor::Anonymous, AuditActor::Staff(StaffId::new(desk))]
+    );
     assert!(failed.iter().all(|r| r.client.as_deref() == Some("127.0.0.1")));
     assert!(!format!("{failed:?}").contains("niemand"), "an unknown login's text is not kept");
     for _ in 0..4 {
         log_in(&app, "empfang", "falsch-falsch").await;
     }
     log_in(&app, "empfang", "richtig-pferd-42").await;
-    assert_eq!(the_record(&app, AuditAction::LoginThrottled).await.actor, AuditActor::Staff(desk));
+    assert_eq!(the_record(&app, AuditAction::LoginThrottled).await.actor, AuditActor::Staff(StaffId::new(desk)));
     add_with_password(&app, "leitung", "unit_lead", Some("ads")).await;
     let (client, status) = log_in(&app, "leitung", "richtig-pferd-42").await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -194,9 +203,12 @@ async fn administrative_acts_are_recorded() {
     assert_eq!(app.post_as(&app.admin_token, "/api/v1/staff", &staff).await.status(), StatusCode::CREATED);
     let added = records(&app, AuditAction::StaffAdded).await.remove(0);
     let new_id = terminbuch::store::directory::find_staff_by_login(&app.db, "neu").await.unwrap().unwrap().id;
-    assert_eq!((added.actor, added.target.clone()), (AuditActor::Staff(admin), format!("staff:{new_id}")));
+    assert_eq!(
+        (added.actor, added.target.clone()),
+        (AuditActor::Staff(StaffId::new(admin)), format!("staff:{new_id}"))
+    );
     let role = records(&app, AuditAction::RoleAdded).await.remove(0);
-    assert_eq!((role.actor, role.target.clone()), (AuditActor::Staff(admin), format!("staff:{new_id}")));
+    assert_eq!((role.actor, role.target.clone()), (AuditActor::Staff(StaffId::new(admin)), format!("staff:{new_id}")));
     assert_eq!((role.detail["role"].clone(), role.detail["unit"].clone()), (json!("front_desk"), json!("ads")));
     let tokens = records(&app, AuditAction::TokenCreated).await;
     assert!(tokens.iter().all(|r| r.actor == AuditActor::System), "tokens come from the command line");

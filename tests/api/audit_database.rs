@@ -12,6 +12,7 @@ use terminbuch::startup::{Application, Dependencies};
 
 use crate::audit::records;
 use crate::helpers::{TestApp, spawn_app};
+use terminbuch::domain::ids::{StaffId, UnitId};
 
 async fn count(db: &DatabaseConnection) -> i64 {
     let backend = db.get_database_backend();
@@ -178,7 +179,7 @@ async fn the_refusals_recorded_before_the_upgrade_are_carried_over() {
         summary,
         [
             (
-                AuditActor::Staff(6),
+                AuditActor::Staff(StaffId::new(6)),
                 AuditAction::AccessDenied,
                 None,
                 vec![],
@@ -186,15 +187,15 @@ async fn the_refusals_recorded_before_the_upgrade_are_carried_over() {
                 json!({ "attempted": "staff.create" })
             ),
             (
-                AuditActor::Staff(6),
+                AuditActor::Staff(StaffId::new(6)),
                 AuditAction::AccessDenied,
-                Some(3),
+                Some(UnitId::new(3)),
                 vec![],
                 "",
                 json!({ "attempted": "hours.write" })
             ),
             (
-                AuditActor::Staff(5),
+                AuditActor::Staff(StaffId::new(5)),
                 AuditAction::AccessDenied,
                 None,
                 vec![booking],

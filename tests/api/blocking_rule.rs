@@ -14,6 +14,7 @@ use terminbuch::domain::blocking::{Block, BlockedBy, Wanted, first_blocking};
 use terminbuch::store::{self, StoreError, blocking, directory, schedule, slots};
 
 use crate::helpers::{adhoc_anyway, booking_body, spawn_app};
+use terminbuch::domain::ids::{SlotId, StaffId, UnitId};
 
 struct Candidate {
     id: i32,
@@ -36,7 +37,13 @@ fn candidate(slot: &Value) -> Candidate {
 
 /// A block placed around `slot`, chosen by `variant`: touching, overlapping, containing, for the
 /// slot's unit or counsellor or for someone else.
-fn block_around(variant: usize, slot: &Candidate, unit_id: i32, other_unit: i32, other_staff: i32) -> Option<Block> {
+fn block_around(
+    variant: usize,
+    slot: &Candidate,
+    unit_id: UnitId,
+    other_unit: UnitId,
+    other_staff: StaffId,
+) -> Option<Block> {
     let minute = TimeDelta::minutes(1);
     let (start, end) = (slot.starts_at, slot.ends_at);
     let (by, starts_at, ends_at) = match variant % 9 {
@@ -45,10 +52,14 @@ fn block_around(variant: usize, slot: &Candidate, unit_id: i32, other_unit: i32,
         2 => (BlockedBy::Closure { unit_id: Some(unit_id) }, end - minute, end + TimeDelta::hours(1)),
         3 => (BlockedBy::Closure { unit_id: None }, start - minute, end + minute),
         4 => (BlockedBy::Closure { unit_id: Some(other_unit) }, start, end),
-        5 => (BlockedBy::Absence { staff_id: slot.counsellor_id }, start + minute, start + minute * 2),
+        5 => (BlockedBy::Absence { staff_id: StaffId::new(slot.counsellor_id) }, start + minute, start + minute * 2),
         6 => (BlockedBy::Absence { staff_id: other_staff }, start, end),
-        7 => (BlockedBy::Absence { staff_id: slot.counsellor_id }, end, end + TimeDelta::hours(2)),
-        _ => (BlockedBy::Absence { staff_id: slot.counsellor_id }, start - TimeDelta::hours(3), start + minute),
+        7 => (BlockedBy::Absence { staff_id: StaffId::new(slot.counsellor_id) }, end, end + TimeDelta::hours(2)),
+        _ => (
+            BlockedBy::Absence { staff_id: StaffId::new(slot.counsellor_id) },
+            start - TimeDelta::hours(3),
+            start + minute,
+        ),
     };
     Some(Block { by, starts_at, ends_at })
 }
@@ -75,20 +86,38 @@ async fn every_sql_path_of_the_blocking_rule_agrees_with_its_one_definition() {
         .filter(|slot| slot.starts_at >= day_closed.ends_at)
         .enumerate()
         .filter(|(i, _)| i % 4 == 0)
-        .filter_map(|(i, slot)| block_around(i / 4, slot, unit.id, other_unit.id, other_staff))
+        .filter_map(|(i, slot)| block_around(i / 4, slot, unit.id, other_unit.id, StaffId::new(other_staff)))
         .chain([day_closed])
         .collect();
     let now = app.clock.now();
     for block in &blocks {
         match block.by {
             BlockedBy::Closure { unit_id } => {
-                { schedule::insert_closure(&app.db, unit_id, block.starts_at, block.ends_at, "Test", 1, now).await }
-                    .map(|_| ())
+                schedule::insert_closure(
+                    &app.db,
+                    unit_id.map(i32::from),
+                    block.starts_at,
+                    block.ends_at,
+                    "Test",
+                    StaffId::new(1),
+                    now,
+                )
+                .await
             }
+            .map(|_| ()),
             BlockedBy::Absence { staff_id } => {
-                { schedule::insert_absence(&app.db, staff_id, block.starts_at, block.ends_at, "Test", 1, now).await }
-                    .map(|_| ())
+                schedule::insert_absence(
+                    &app.db,
+                    staff_id,
+                    block.starts_at,
+                    block.ends_at,
+                    "Test",
+                    StaffId::new(1),
+                    now,
+                )
+                .await
             }
+            .map(|_| ()),
             BlockedBy::Booking { .. } => unreachable!("placed below"),
         }
         .expect("insert block");
@@ -114,7 +143,7 @@ async fn every_sql_path_of_the_blocking_rule_agrees_with_its_one_definition() {
     let adhoc: Value = adhoc.json().await.expect("json");
     let adhoc_slot = i32::try_from(adhoc["slot_id"].as_i64().expect("slot id")).expect("i32");
     blocks.push(Block {
-        by: BlockedBy::Booking { slot_id: adhoc_slot, counsellor_id: target.counsellor_id },
+        by: BlockedBy::Booking { slot_id: SlotId::new(adhoc_slot), counsellor_id: StaffId::new(target.counsellor_id) },
         starts_at: target.starts_at + TimeDelta::minutes(10),
         ends_at: target.starts_at + TimeDelta::minutes(20),
     });
@@ -128,7 +157,9 @@ async fn every_sql_path_of_the_blocking_rule_agrees_with_its_one_definition() {
     for slot in &before {
         let wanted = wanted(unit.id, slot);
         let found =
-            blocking::blocking(&app.db, unit.id, slot.counsellor_id, slot.starts_at, slot.ends_at).await.expect("db");
+            blocking::blocking(&app.db, unit.id, StaffId::new(slot.counsellor_id), slot.starts_at, slot.ends_at)
+                .await
+                .expect("db");
         let closure = blocks.iter().any(|b| matches!(b.by, BlockedBy::Closure { .. }) && b.blocks(&wanted));
         let absence = blocks.iter().any(|b| matches!(b.by, BlockedBy::Absence { .. }) && b.blocks(&wanted));
         assert_eq!(found.closure.is_some(), closure, "closure of slot {} at {}", slot.id, slot.starts_at);
@@ -154,7 +185,7 @@ async fn every_sql_path_of_the_blocking_rule_agrees_with_its_one_definition() {
     let checks_itself = !app.is_postgres();
     for (slot, verdict) in before.iter().zip(&verdicts) {
         let txn = store::begin_write(&app.db).await.expect("begin");
-        let taken = slots::take_regular_seat(&txn, slot.id, true).await;
+        let taken = slots::take_regular_seat(&txn, SlotId::new(slot.id), true).await;
         txn.rollback().await.expect("rollback");
         let by = verdict.map(|b| b.by);
         if let Some(BlockedBy::Booking { .. }) = by {
@@ -185,11 +216,11 @@ async fn every_sql_path_of_the_blocking_rule_agrees_with_its_one_definition() {
     }
 }
 
-fn wanted(unit_id: i32, slot: &Candidate) -> Wanted {
+fn wanted(unit_id: UnitId, slot: &Candidate) -> Wanted {
     Wanted {
         unit_id,
-        counsellor_id: slot.counsellor_id,
-        slot_id: Some(slot.id),
+        counsellor_id: StaffId::new(slot.counsellor_id),
+        slot_id: Some(SlotId::new(slot.id)),
         starts_at: slot.starts_at,
         ends_at: slot.ends_at,
     }

@@ -8,6 +8,7 @@ use terminbuch::domain::reference::Reference;
 use terminbuch::store::{self, StoreError};
 
 use crate::helpers::{adhoc_anyway, adhoc_body, assert_problem, booking_body, spawn_app};
+use terminbuch::domain::ids::SlotId;
 
 #[tokio::test]
 async fn booking_a_free_slot_returns_201_with_reference_and_local_times() {
@@ -302,7 +303,11 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
     let first = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
     let first_id = uuid::Uuid::parse_str(first["id"].as_str().unwrap()).unwrap();
     let stored = store::bookings::find(&app.db, first_id).await.unwrap().expect("the first booking");
-    let clash = Booking { id: uuid::Uuid::now_v7(), slot_id: slots[1]["slot_id"].as_i64().unwrap() as i32, ..stored };
+    let clash = Booking {
+        id: uuid::Uuid::now_v7(),
+        slot_id: SlotId::new(slots[1]["slot_id"].as_i64().unwrap() as i32),
+        ..stored
+    };
     let detail = json!({ "slot_id": clash.slot_id });
 
     // Act

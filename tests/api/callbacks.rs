@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
+use terminbuch::domain::ids::CallbackId;
 
 /// Books every free slot of Deniz Aydın before Friday 27 November; returns the bookings.
 async fn fill_aydin_until_thursday(app: &TestApp) -> (i64, Vec<Value>) {
@@ -220,7 +221,7 @@ async fn retention_deletes_ended_entries_and_erasure_any_entry() {
     let after_last_day = app.clock.now() + TimeDelta::days(30);
     assert_eq!(callbacks::erase_ended_before(&app.db, after_last_day, tz).await.unwrap(), 1);
     let again = add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
-    assert_eq!(callbacks::erase(&app.db, &[again["id"].as_i64().unwrap() as i32]).await.unwrap(), 1);
+    assert_eq!(callbacks::erase(&app.db, &[CallbackId::new(again["id"].as_i64().unwrap() as i32)]).await.unwrap(), 1);
     assert!(open_entries(&app).await.is_empty());
 }
 

@@ -12,10 +12,11 @@ use terminbuch::services::directory::CounsellorCache;
 use terminbuch::store::{self, directory};
 
 use crate::helpers::{TestApp, spawn_app};
+use terminbuch::domain::ids::SlotId;
 
 fn new_booking(slot_id: i64, name: &str) -> NewBooking {
     NewBooking {
-        target: Target::Slot(i32::try_from(slot_id).expect("slot id")),
+        target: Target::Slot(SlotId::new(i32::try_from(slot_id).expect("slot id"))),
         citizen: Citizen {
             name: name.into(),
             email: Some(format!("{}@example.org", name.to_lowercase().replace(' ', "."))),

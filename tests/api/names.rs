@@ -16,7 +16,7 @@ use crate::web::{WebClient, add_member};
 
 async fn location_id(app: &TestApp) -> i32 {
     let locations = terminbuch::services::directory::list_locations(&app.db).await.expect("locations");
-    locations.first().expect("a location").id
+    (locations.first().expect("a location").id).get()
 }
 
 /// Sets `column` of the rows of `table` where `key` = `value` (as an earlier release could).

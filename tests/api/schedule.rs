@@ -7,6 +7,7 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app, spawn_app_at, spawn_app_with};
+use terminbuch::domain::ids::StaffId;
 
 fn starts_on(slot: &Value) -> String {
     slot["starts_at"].as_str().expect("starts_at")[..10].to_owned()
@@ -232,7 +233,7 @@ async fn changing_a_rules_counsellor_or_capacity_changes_its_free_and_booked_slo
     let booked = app.book_slot(before[0]["slot_id"].as_i64().unwrap()).await;
     // A counsellor of the anti-discrimination office now also counsels for the ESF office.
     let colleague = app.counsellor_id("ads", "Jana Winterberg").await;
-    let login = terminbuch::store::directory::find_staff(&app.db, i32::try_from(colleague).expect("id"))
+    let login = terminbuch::store::directory::find_staff(&app.db, StaffId::new(i32::try_from(colleague).expect("id")))
         .await
         .expect("db")
         .expect("colleague")

@@ -6,6 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem, booking_body, spawn_app};
+use terminbuch::domain::ids::UnitId;
 
 /// Books the `nth` free slot of the anti-discrimination office for `name` with `phone`.
 async fn book_for(app: &TestApp, slots: &[Value], nth: usize, name: &str, phone: Option<&str>) -> Value {
@@ -265,7 +266,7 @@ async fn the_migration_fills_the_keys_of_bookings_stored_before_it() {
     Migrator::up(db, Some(1)).await.unwrap();
     // Assert
     let search = |q: &str| BookingFilter {
-        unit_ids: slots.iter().map(|s| s.1).collect(),
+        unit_ids: slots.iter().map(|s| UnitId::new(s.1)).collect(),
         search: Some(q.to_owned()),
         limit: 10,
         ..Default::default()

@@ -8,6 +8,7 @@ use terminbuch::domain::access::Role;
 
 use crate::app::{LEAD, LOGIN, UiApp, book_as_front_desk, spawn};
 use crate::lead_http::logged_in;
+use terminbuch::domain::ids::StaffId;
 
 async fn bookings(app: &UiApp) -> i64 {
     let sql = "SELECT COUNT(*) AS n FROM bookings";
@@ -22,7 +23,8 @@ async fn bookings(app: &UiApp) -> i64 {
 
 async fn first_counsellor(app: &UiApp) -> i32 {
     let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
-    terminbuch::store::directory::list_unit_staff(&app.db, unit.id, Some(Role::Counsellor)).await.expect("db")[0].id
+    (terminbuch::store::directory::list_unit_staff(&app.db, unit.id, Some(Role::Counsellor)).await.expect("db")[0].id)
+        .get()
 }
 
 /// The ad-hoc booking form for Sunday 29 November 2026, 10:00, with an override reason.
@@ -76,7 +78,11 @@ async fn cancelling_changes_nothing_until_it_is_confirmed() {
     let start = crate::app::now() + chrono::TimeDelta::hours(30);
     let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
     let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
-    let target = terminbuch::services::bookings::Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
+    let target = terminbuch::services::bookings::Target::Adhoc {
+        unit_id: unit.id,
+        counsellor_id: StaffId::new(counsellor),
+        time,
+    };
     let booking = book_as_front_desk(&app, target, "Frau Absage", Some("Test")).await;
     let (client, csrf) = logged_in(&app, LOGIN).await;
     let url = format!("{}/bookings/{}/cancel", app.address, booking.reference);
@@ -111,7 +117,11 @@ async fn the_move_page_preselects_the_booking_s_counsellor_and_language_until_ch
     let start = crate::app::now() + chrono::TimeDelta::hours(30);
     let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
     let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
-    let target = terminbuch::services::bookings::Target::Adhoc { unit_id: unit.id, counsellor_id: counsellor, time };
+    let target = terminbuch::services::bookings::Target::Adhoc {
+        unit_id: unit.id,
+        counsellor_id: StaffId::new(counsellor),
+        time,
+    };
     let booking = book_as_front_desk(&app, target, "Frau Verlegt", Some("Test")).await;
     let (client, _) = logged_in(&app, LOGIN).await;
     let url = format!("{}/bookings/{}/reschedule", app.address, booking.reference);

@@ -5,6 +5,7 @@ use terminbuch::services::bookings::Target;
 
 use crate::app::{LOGIN, PASSWORD, UiApp, book_as_front_desk, spawn};
 use crate::browser::{self, Browser, SPACE};
+use terminbuch::domain::ids::SlotId;
 
 /// Logs in by keyboard and lands on the booking page.
 async fn log_in(app: &UiApp, browser: &Browser) {
@@ -176,7 +177,7 @@ async fn a_slot_taken_meanwhile_offers_the_next_slots_and_keeps_what_was_typed()
     // Someone else books the same slot meanwhile.
     let field = browser.client.find(Locator::Css("input[name=slot]")).await.expect("slot field");
     let slot_id: i32 = field.attr("value").await.expect("attr").expect("value").parse().expect("id");
-    book_as_front_desk(&app, Target::Slot(slot_id), "Andere Person", None).await;
+    book_as_front_desk(&app, Target::Slot(SlotId::new(slot_id)), "Andere Person", None).await;
 
     submit_booking(&browser).await;
     assert!(browser.text_of("#error-summary").await.contains("gerade von jemand anderem vergeben"));

@@ -16,6 +16,7 @@ use terminbuch::store::{directory, slots};
 
 use crate::app::{ADMIN, LEAD, LOGIN, PASSWORD, ServiceDeps, UiApp, now, spawn};
 use crate::browser::{self, Browser};
+use terminbuch::domain::ids::StaffId;
 
 pub async fn log_in_as(app: &UiApp, browser: &Browser, login: &str) {
     browser.goto(&format!("{}/login", app.address)).await;
@@ -367,7 +368,7 @@ async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_str
         .await
         .expect("preview");
     assert_eq!(closure.len(), 1, "a closure over the appointment");
-    let other = Some(booking.counsellor_id + 1000);
+    let other = Some(StaffId::new(booking.counsellor_id.get() + 1000));
     let absence = preview::affected_by_period(deps, &actor, &unit, other, booking.starts_at, booking.ends_at)
         .await
         .expect("preview");

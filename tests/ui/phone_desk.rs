@@ -14,6 +14,7 @@ use terminbuch::store::directory;
 
 use crate::app::{LOGIN, PASSWORD, ServiceDeps, UiApp, now, spawn};
 use crate::browser::{self, Browser};
+use terminbuch::domain::ids::{SlotId, StaffId};
 
 const ALT: &str = "\u{e00a}";
 
@@ -48,7 +49,7 @@ async fn book_for(app: &UiApp, target: Target, name: &str, phone: &str) -> Booki
 }
 
 /// The free slots of the anti-discrimination office of `counsellor` (any if `None`) until `to_days`.
-async fn free_slots(app: &UiApp, counsellor: Option<i32>, to_days: u64) -> Vec<i32> {
+async fn free_slots(app: &UiApp, counsellor: Option<StaffId>, to_days: u64) -> Vec<SlotId> {
     let services = ServiceDeps::new();
     let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
     let today = now().with_timezone(&Berlin).date_naive();
@@ -74,9 +75,9 @@ async fn alt_s_opens_the_search_focused_and_names_are_found_as_people_spell_them
     let Some(browser) = browser::start().await else { return };
     let app = spawn().await;
     let slots = free_slots(&app, None, 30).await;
-    let yilmaz = book_for(&app, Target::Slot(slots[0]), "Ayşe Yılmaz", "0511 987654").await;
-    let mueller = book_for(&app, Target::Slot(slots[1]), "Jonas Müller", "+49 170 5551234").await;
-    let sencan = book_for(&app, Target::Slot(slots[2]), "Emre Şencan", "0511 444555").await;
+    let yilmaz = book_for(&app, Target::Slot(SlotId::new((slots[0]).get())), "Ayşe Yılmaz", "0511 987654").await;
+    let mueller = book_for(&app, Target::Slot(SlotId::new((slots[1]).get())), "Jonas Müller", "+49 170 5551234").await;
+    let sencan = book_for(&app, Target::Slot(SlotId::new((slots[2]).get())), "Emre Şencan", "0511 444555").await;
     log_in(&app, &browser).await;
     assert!(browser.text_of("#shortcuts").await.contains("Alt + S"), "the shortcut is listed at the foot");
 

@@ -107,7 +107,7 @@ fn record_response(line: AuditLine, tz: Tz) -> AuditRecordResponse {
         at: local(r.at, tz),
         actor: AuditActorResponse {
             kind: r.actor.kind(),
-            staff_id: r.actor.staff_id(),
+            staff_id: r.actor.staff_id().map(i32::from),
             login: line.actor_login,
             name: line.actor_name,
         },

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use crate::domain::booking::{BookingStatus, Channel, Outcome};
 use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
+use crate::domain::ids::{SlotId, StaffId};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::search::MAX_QUERY_CHARS;
@@ -129,9 +130,9 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
         status: b.status,
         starts_at: local(b.starts_at, tz),
         ends_at: local(b.ends_at, tz),
-        unit_id: b.unit_id,
-        counsellor_id: b.counsellor_id,
-        slot_id: b.slot_id,
+        unit_id: b.unit_id.get(),
+        counsellor_id: b.counsellor_id.get(),
+        slot_id: b.slot_id.get(),
         channel: b.channel,
         email_consent: b.citizen.email_consent,
         citizen: CitizenResponse {
@@ -146,15 +147,15 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
         override_reason: b.override_reason,
         cancel_reason: b.cancel_reason,
         created_at: local(b.created_at, tz),
-        created_by: b.created_by,
+        created_by: b.created_by.map(i32::from),
         updated_at: local(b.updated_at, tz),
-        updated_by: b.updated_by,
+        updated_by: b.updated_by.map(i32::from),
     }
 }
 
 fn event_response(e: BookingEvent, tz: Tz) -> EventResponse {
     let detail = serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null);
-    EventResponse { at: local(e.at, tz), actor_id: e.actor_id, kind: e.kind, detail }
+    EventResponse { at: local(e.at, tz), actor_id: e.actor_id.map(i32::from), kind: e.kind, detail }
 }
 
 fn blank_to_none(value: Option<String>) -> Option<String> {
@@ -169,10 +170,15 @@ enum Chosen {
 }
 
 /// Reads the time of a booking or a move: a slot, or an ad-hoc start (and optional length).
-fn choice(tz: Tz, slot_id: Option<i32>, starts_at: Option<&str>, duration_minutes: Option<i64>) -> ApiResult<Chosen> {
+fn choice(
+    tz: Tz,
+    slot_id: Option<SlotId>,
+    starts_at: Option<&str>,
+    duration_minutes: Option<i64>,
+) -> ApiResult<Chosen> {
     match (slot_id, starts_at) {
         (Some(_), Some(_)) => Err(ApiError::field("slot_id", "give either slot_id or starts_at, not both")),
-        (Some(id), None) => Ok(Chosen::Slot(id)),
+        (Some(id), None) => Ok(Chosen::Slot(id.get())),
         (None, Some(starts_at)) => {
             Ok(Chosen::At(parse_instant("starts_at", starts_at, tz)?, duration_minutes.map(TimeDelta::minutes)))
         }
@@ -192,8 +198,8 @@ async fn create_booking(
 ) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
     let citizen = all_fields(body.validate(), body.citizen.parse(body.email_consent))?;
     let tz = state.settings.time_zone;
-    let target = match choice(tz, body.slot_id, body.starts_at.as_deref(), body.duration_minutes)? {
-        Chosen::Slot(slot_id) => Target::Slot(slot_id),
+    let target = match choice(tz, body.slot_id.map(SlotId::new), body.starts_at.as_deref(), body.duration_minutes)? {
+        Chosen::Slot(slot_id) => Target::Slot(SlotId::new(slot_id)),
         Chosen::At(starts_at, duration) => {
             let unit =
                 body.unit.as_deref().ok_or_else(|| ApiError::field("unit", "required for an ad-hoc appointment"))?;
@@ -201,7 +207,7 @@ async fn create_booking(
                 .counsellor_id
                 .ok_or_else(|| ApiError::field("counsellor", "required for an ad-hoc appointment"))?;
             let unit_id = state.unit(unit).await?.id;
-            bookings::adhoc_target(&state.db, unit_id, counsellor_id, starts_at, duration).await?
+            bookings::adhoc_target(&state.db, unit_id, StaffId::new(counsellor_id), starts_at, duration).await?
         }
     };
     let new = NewBooking {
@@ -277,7 +283,7 @@ async fn list_bookings(
     let filter = BookingFilter {
         from,
         to,
-        counsellor_id: params.counsellor,
+        counsellor_id: params.counsellor.map(StaffId::new),
         status: params.status,
         search: blank_to_none(params.q),
         limit,
@@ -339,9 +345,16 @@ async fn reschedule_booking(
     ApiJson(body): ApiJson<RescheduleRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     body.validate()?;
-    let to = match choice(state.settings.time_zone, body.slot_id, body.starts_at.as_deref(), body.duration_minutes)? {
+    let to = match choice(
+        state.settings.time_zone,
+        body.slot_id.map(SlotId::new),
+        body.starts_at.as_deref(),
+        body.duration_minutes,
+    )? {
         Chosen::Slot(slot_id) => Move::Slot(slot_id),
-        Chosen::At(starts_at, duration) => Move::Adhoc { starts_at, duration, counsellor_id: body.counsellor_id },
+        Chosen::At(starts_at, duration) => {
+            Move::Adhoc { starts_at, duration, counsellor_id: body.counsellor_id.map(StaffId::new) }
+        }
     };
     let booking = bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason)).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
 use crate::domain::citizen::TEXT_MAX_CHARS;
+use crate::domain::ids::{CallbackId, SlotId, StaffId};
 use crate::domain::language::Language;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiResult, Problem};
@@ -115,14 +116,14 @@ pub struct CallbackResponse {
 fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
     let Entry { request: r, offer } = entry;
     let offer = offer.map(|free| OfferResponse {
-        slot_id: free.slot.id,
+        slot_id: free.slot.id.get(),
         starts_at: local(free.slot.starts_at, tz),
         ends_at: local(free.slot.ends_at, tz),
         counsellor: CounsellorRef::from(&free.counsellor),
     });
     CallbackResponse {
-        id: r.id,
-        unit_id: r.unit_id,
+        id: r.id.get(),
+        unit_id: r.unit_id.get(),
         status: r.status,
         citizen: CallerResponse {
             name: r.citizen_name,
@@ -130,7 +131,7 @@ fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
             language: r.citizen_language.code().to_owned(),
         },
         wish: WishBody {
-            counsellor: r.wish.counsellor_id,
+            counsellor: r.wish.counsellor_id.map(i32::from),
             language: r.wish.language,
             time_of_day: r.wish.time_of_day,
             before: r.wish.before.map(|d| d.to_string()),
@@ -206,7 +207,7 @@ async fn create_callback(
         citizen_phone: body.citizen.phone.trim().to_owned(),
         citizen_language: body.citizen.language.unwrap_or(Language::GERMAN),
         wish: Wish {
-            counsellor_id: body.wish.counsellor,
+            counsellor_id: body.wish.counsellor.map(StaffId::new),
             language: body.wish.language,
             time_of_day: body.wish.time_of_day,
             before: body.wish.before.as_deref().map(|d| parse_date("wish.before", d)).transpose()?,
@@ -226,7 +227,7 @@ async fn get_callback(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i32>,
 ) -> ApiResult<Json<CallbackResponse>> {
-    let entry = callbacks::get(state.book(), &actor, id).await?;
+    let entry = callbacks::get(state.book(), &actor, CallbackId::new(id)).await?;
     Ok(Json(callback_response(entry, state.settings.time_zone)))
 }
 
@@ -238,7 +239,7 @@ async fn withdraw_callback(
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i32>,
 ) -> ApiResult<Json<CallbackResponse>> {
-    let request = callbacks::withdraw(state.book(), &actor, id).await?;
+    let request = callbacks::withdraw(state.book(), &actor, CallbackId::new(id)).await?;
     Ok(Json(closed_response(request, state.settings.time_zone)))
 }
 
@@ -270,7 +271,7 @@ async fn book_callback(
     ApiPath(id): ApiPath<i32>,
     ApiJson(body): ApiJson<BookCallbackRequest>,
 ) -> ApiResult<(StatusCode, Json<BookedCallbackResponse>)> {
-    let booking = callbacks::book(state.book(), &actor, id, body.slot_id).await?;
+    let booking = callbacks::book(state.book(), &actor, CallbackId::new(id), body.slot_id.map(SlotId::new)).await?;
     let tz = state.settings.time_zone;
     let reference = booking.reference.to_string();
     Ok((
@@ -281,7 +282,7 @@ async fn book_callback(
             reference,
             starts_at: local(booking.starts_at, tz),
             ends_at: local(booking.ends_at, tz),
-            counsellor_id: booking.counsellor_id,
+            counsellor_id: booking.counsellor_id.get(),
         }),
     ))
 }

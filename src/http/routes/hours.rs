@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
+use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule};
 use crate::domain::time::{day_bounds, local_date, parse_local_time};
@@ -82,8 +83,8 @@ pub struct HoursResponse {
 impl From<HoursRule> for HoursResponse {
     fn from(r: HoursRule) -> Self {
         Self {
-            id: r.id,
-            counsellor_id: r.counsellor_id,
+            id: r.id.get(),
+            counsellor_id: r.counsellor_id.get(),
             weekday: r.weekday,
             start: r.start_local.format("%H:%M").to_string(),
             end: r.end_local.format("%H:%M").to_string(),
@@ -117,14 +118,14 @@ impl From<HoursChange> for HoursChangeResponse {
 }
 
 impl HoursRequest {
-    fn into_fields(self, unit_id: i32, today: NaiveDate) -> ApiResult<RuleFields> {
+    fn into_fields(self, unit_id: UnitId, today: NaiveDate) -> ApiResult<RuleFields> {
         let start_local = parse_local_time(&self.start).map_err(|e| ApiError::field("start", e.to_string()))?;
         let end_local = parse_local_time(&self.end).map_err(|e| ApiError::field("end", e.to_string()))?;
         let valid_from = self.valid_from.as_deref().map(|v| parse_date("valid_from", v)).transpose()?.unwrap_or(today);
         let valid_until = self.valid_until.as_deref().map(|v| parse_date("valid_until", v)).transpose()?;
         Ok(RuleFields {
             unit_id,
-            counsellor_id: self.counsellor_id,
+            counsellor_id: StaffId::new(self.counsellor_id),
             weekday: self.weekday,
             start_local,
             end_local,
@@ -180,7 +181,8 @@ async fn update_hours(
     body.validate()?;
     let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
-    let change = hours::save_rule(state.book(), &actor, &unit, Some(id), fields, state.horizon_until()).await?;
+    let change =
+        hours::save_rule(state.book(), &actor, &unit, Some(RuleId::new(id)), fields, state.horizon_until()).await?;
     Ok(Json(change.into()))
 }
 
@@ -193,7 +195,7 @@ async fn delete_hours(
     ApiPath((unit, id)): ApiPath<(String, i32)>,
 ) -> ApiResult<Json<HoursChangeResponse>> {
     let unit = state.unit(&unit).await?;
-    let change = hours::delete_rule(state.book(), &actor, &unit, id, state.horizon_until()).await?;
+    let change = hours::delete_rule(state.book(), &actor, &unit, RuleId::new(id), state.horizon_until()).await?;
     Ok(Json(change.into()))
 }
 
@@ -266,8 +268,8 @@ fn affected(list: Vec<Booking>, tz: chrono_tz::Tz) -> Vec<AffectedBooking> {
 
 fn absence_response(a: Absence, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanResponse {
     SpanResponse {
-        id: a.id,
-        counsellor_id: Some(a.staff_id),
+        id: a.id.get(),
+        counsellor_id: Some(a.staff_id.get()),
         starts_at: local(a.starts_at, tz),
         ends_at: local(a.ends_at, tz),
         reason: a.reason,
@@ -277,7 +279,7 @@ fn absence_response(a: Absence, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanRes
 
 fn closure_response(c: Closure, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanResponse {
     SpanResponse {
-        id: c.id,
+        id: c.id.get(),
         counsellor_id: None,
         starts_at: local(c.starts_at, tz),
         ends_at: local(c.ends_at, tz),
@@ -325,7 +327,8 @@ async fn create_absence(
     let (starts_at, ends_at) = body.span(tz)?;
     let staff_id = body.counsellor_id.ok_or_else(|| ApiError::field("counsellor_id", "required"))?;
     let (absence, hit) =
-        hours::add_absence(state.book(), &actor, &unit, staff_id, starts_at, ends_at, body.reason.trim()).await?;
+        hours::add_absence(state.book(), &actor, &unit, StaffId::new(staff_id), starts_at, ends_at, body.reason.trim())
+            .await?;
     Ok((StatusCode::CREATED, Json(absence_response(absence, tz, hit))))
 }
 
@@ -338,7 +341,7 @@ async fn delete_absence(
     ApiPath((unit, id)): ApiPath<(String, i32)>,
 ) -> ApiResult<StatusCode> {
     let unit = state.unit(&unit).await?;
-    hours::delete_absence(state.book(), &actor, &unit, id).await?;
+    hours::delete_absence(state.book(), &actor, &unit, AbsenceId::new(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -386,6 +389,6 @@ async fn delete_closure(
     ApiPath((unit, id)): ApiPath<(String, i32)>,
 ) -> ApiResult<StatusCode> {
     let unit = state.unit(&unit).await?;
-    hours::delete_closure(state.book(), &actor, &unit, id).await?;
+    hours::delete_closure(state.book(), &actor, &unit, ClosureId::new(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

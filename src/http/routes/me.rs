@@ -68,7 +68,7 @@ pub fn account_response(account: &StaffAccount, units: &[Unit], tz: Tz) -> Staff
         roles.insert(0, RoleResponse { role: "admin".to_owned(), unit: None });
     }
     StaffAccountResponse {
-        id: member.id,
+        id: member.id.get(),
         login: member.login.clone(),
         name: member.display_name.clone(),
         email: member.email.clone(),

@@ -97,7 +97,7 @@ async fn create_staff(
     state.counsellors.forget();
     state.tokens.forget_staff(added.member.id);
     let response = StaffResponse {
-        id: added.member.id,
+        id: added.member.id.get(),
         login: added.member.login,
         name: added.member.display_name,
         is_admin: added.member.is_admin,

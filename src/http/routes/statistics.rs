@@ -10,6 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::domain::ids::StaffId;
 use crate::domain::statistics::{Counts, Month, MonthFigures};
 use crate::http::dto::UnitRef;
 use crate::http::error::{ApiResult, Problem};
@@ -84,7 +85,7 @@ fn keyed(key: String, counts: &Counts) -> KeyedCounts {
     KeyedCounts { key, name: None, counts: *counts }
 }
 
-fn month_response(month: &MonthFigures, names: &HashMap<i32, String>) -> MonthResponse {
+fn month_response(month: &MonthFigures, names: &HashMap<StaffId, String>) -> MonthResponse {
     MonthResponse {
         month: month.month.to_string(),
         totals: month.totals,

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
+use crate::domain::ids::{LocationId, StaffId};
 use crate::domain::language::Language;
 use crate::domain::records::{Location, Unit};
 use crate::http::dto::{CounsellorRef, codes, local, parse_date};
@@ -69,7 +70,7 @@ pub struct UnitResponse {
 
 fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
     UnitResponse {
-        id: unit.id,
+        id: unit.id.get(),
         slug: unit.slug,
         name: unit.name,
         short_name: unit.short_name,
@@ -140,7 +141,7 @@ async fn create_unit(
         short_name: &body.short_name,
         phone: &body.phone,
         email: &body.email,
-        location_id: body.location_id,
+        location_id: LocationId::new(body.location_id),
         default_slot_minutes: body.default_appointment_minutes,
         languages: &body.languages,
         confidential: body.confidential,
@@ -247,7 +248,7 @@ async fn list_free_slots(
     let query = FreeSlotQuery {
         from,
         to,
-        counsellor_id: params.counsellor,
+        counsellor_id: params.counsellor.map(StaffId::new),
         language: params.language,
         daypart: params.daypart.as_deref().map(parse_daypart).transpose()?,
         limit: params.limit.unwrap_or(20),
@@ -256,7 +257,7 @@ async fn list_free_slots(
     let out = slots
         .iter()
         .map(|free| FreeSlotResponse {
-            slot_id: free.slot.id,
+            slot_id: free.slot.id.get(),
             starts_at: local(free.slot.starts_at, tz),
             ends_at: local(free.slot.ends_at, tz),
             duration_minutes: (free.slot.ends_at - free.slot.starts_at).num_minutes(),

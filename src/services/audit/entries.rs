@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 
 use super::{AuditAction, AuditEntry};
 use crate::domain::access::Actor;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::{Booking, StaffMember};
 use crate::domain::reference::looks_like_reference;
 
@@ -14,7 +15,7 @@ pub fn booking(actor: &Actor, action: AuditAction, booking: &Booking) -> AuditEn
 
 /// A list of bookings (of one unit, or of all the actor's when `unit_id` is `None`); with a search
 /// term, a search: whether the term looked like a reference is recorded, never the term.
-pub fn bookings_listed(actor: &Actor, unit_id: Option<i32>, search: Option<&str>, found: &[Booking]) -> AuditEntry {
+pub fn bookings_listed(actor: &Actor, unit_id: Option<UnitId>, search: Option<&str>, found: &[Booking]) -> AuditEntry {
     let (action, detail) = match search {
         Some(term) => {
             let kind = if looks_like_reference(term.trim()) { "reference" } else { "text" };
@@ -33,9 +34,9 @@ pub fn bookings_listed(actor: &Actor, unit_id: Option<i32>, search: Option<&str>
 pub fn list_viewed<'a>(
     actor: &Actor,
     action: AuditAction,
-    unit_id: i32,
+    unit_id: UnitId,
     on: NaiveDate,
-    counsellor_id: Option<i32>,
+    counsellor_id: Option<StaffId>,
     found: impl IntoIterator<Item = &'a Booking>,
 ) -> AuditEntry {
     let ids: Vec<_> = found.into_iter().map(|b| b.id).collect();
@@ -51,7 +52,7 @@ pub fn list_viewed<'a>(
 pub fn bookings_shown<'a>(
     actor: &Actor,
     action: AuditAction,
-    unit_id: i32,
+    unit_id: UnitId,
     found: impl IntoIterator<Item = &'a Booking>,
 ) -> Option<AuditEntry> {
     let ids: Vec<_> = found.into_iter().map(|b| b.id).collect();
@@ -62,7 +63,7 @@ pub fn bookings_shown<'a>(
 }
 
 /// A change of a unit's counsellings hours, absences or closures (`target`: `rule:3`, …).
-pub fn schedule_changed(actor: &Actor, action: AuditAction, unit_id: i32, target: String) -> AuditEntry {
+pub fn schedule_changed(actor: &Actor, action: AuditAction, unit_id: UnitId, target: String) -> AuditEntry {
     AuditEntry::by(actor, action).unit(unit_id).target(target)
 }
 

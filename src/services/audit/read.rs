@@ -12,6 +12,7 @@ use super::{AuditAction, AuditEntry, record};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::audit::{ActorFilter, ActorKind, AuditActor, AuditFilter, AuditRecord};
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::reference::Reference;
 use crate::services::ServiceError;
 use crate::services::csv::CsvText;
@@ -72,7 +73,7 @@ pub struct AuditCsv {
 ///
 /// # Errors
 /// `Forbidden` (recorded), `Invalid` (`actor`, `booking`, `to`, `limit`).
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn read(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -95,7 +96,7 @@ pub async fn read(
 ///
 /// # Errors
 /// As [`read`].
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn export(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -229,12 +230,12 @@ async fn fetch(db: &DatabaseConnection, filter: &AuditFilter) -> Result<AuditPag
     } else {
         None
     };
-    let staff: HashMap<i32, (String, String)> = directory::list_staff(db)
+    let staff: HashMap<StaffId, (String, String)> = directory::list_staff(db)
         .await?
         .into_iter()
         .map(|member| (member.id, (member.login, member.display_name)))
         .collect();
-    let units: HashMap<i32, (String, String)> =
+    let units: HashMap<UnitId, (String, String)> =
         directory::list_units(db, None).await?.into_iter().map(|unit| (unit.id, (unit.slug, unit.name))).collect();
     let ids: Vec<Uuid> =
         records.iter().flat_map(|r| r.booking_ids.iter().copied()).collect::<HashSet<_>>().into_iter().collect();

@@ -16,6 +16,7 @@ use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
 use crate::domain::citizen_link;
+use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::outbox::MailKind;
 use crate::domain::records::Booking;
 use crate::domain::refusal::Refusal;
@@ -35,7 +36,7 @@ pub enum By<'a> {
 
 impl By<'_> {
     /// The staff member, recorded as `updated_by` and in the history; none for the citizen.
-    pub fn staff_id(self) -> Option<i32> {
+    pub fn staff_id(self) -> Option<StaffId> {
         match self {
             Self::Staff(actor) => Some(actor.staff_id()),
             Self::Citizen(_) => None,
@@ -44,7 +45,7 @@ impl By<'_> {
 
     /// May take seats in the unit: staff by their roles; the citizen only within their booking's
     /// unit, which the caller checked.
-    pub(super) fn can_work_in(self, unit_id: i32) -> bool {
+    pub(super) fn can_work_in(self, unit_id: UnitId) -> bool {
         match self {
             Self::Staff(actor) => actor.can_work_in(unit_id),
             Self::Citizen(_) => true,
@@ -70,7 +71,7 @@ impl By<'_> {
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) -> Result<Booking, ServiceError> {
     let booking = changeable(deps, actor, key, BookingAction::Cancel).await?;
     cancel_booking(deps, By::Staff(actor), &booking, Some(reason)).await
@@ -113,7 +114,7 @@ pub async fn cancel_booking(
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Invalid`, `Rule`, `Conflict` (slot taken, counsellor busy, status).
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn reschedule(
     deps: Book<'_>,
     actor: &Actor,
@@ -123,7 +124,7 @@ pub async fn reschedule(
 ) -> Result<Booking, ServiceError> {
     let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
     let target = match to {
-        Move::Slot(id) => Target::Slot(id),
+        Move::Slot(id) => Target::Slot(SlotId::new(id)),
         Move::Adhoc { starts_at, duration, counsellor_id } => Target::Adhoc {
             unit_id: booking.unit_id,
             counsellor_id: counsellor_id.unwrap_or(booking.counsellor_id),

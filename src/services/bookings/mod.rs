@@ -20,6 +20,7 @@ use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
 use crate::domain::holidays::HolidayCalendar;
+use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent, Slot};
@@ -52,8 +53,8 @@ pub struct Book<'a> {
 /// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.
 #[derive(Debug, Clone, Copy)]
 pub enum Target {
-    Slot(i32),
-    Adhoc { unit_id: i32, counsellor_id: i32, time: TimeSlot },
+    Slot(SlotId),
+    Adhoc { unit_id: UnitId, counsellor_id: StaffId, time: TimeSlot },
 }
 
 /// Where a booking moves to. Parts of an ad-hoc time left unset keep the booking's counsellor
@@ -61,7 +62,7 @@ pub enum Target {
 #[derive(Debug, Clone, Copy)]
 pub enum Move {
     Slot(i32),
-    Adhoc { starts_at: DateTime<Utc>, duration: Option<TimeDelta>, counsellor_id: Option<i32> },
+    Adhoc { starts_at: DateTime<Utc>, duration: Option<TimeDelta>, counsellor_id: Option<StaffId> },
 }
 
 /// An ad-hoc target; without a duration the unit's default appointment length applies.
@@ -70,8 +71,8 @@ pub enum Move {
 /// `NotFound` for an unknown unit, `Invalid` for an empty duration.
 pub async fn adhoc_target(
     db: &DatabaseConnection,
-    unit_id: i32,
-    counsellor_id: i32,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
     starts_at: DateTime<Utc>,
     duration: Option<TimeDelta>,
 ) -> Result<Target, ServiceError> {
@@ -119,7 +120,7 @@ pub struct BookingDetails {
 /// `NotFound`, `Forbidden`, `NotPermitted` (an override by someone who does not lead the unit),
 /// `Rule` (holiday, closure, absence, past, ad hoc outside the counselling hours), `Conflict`
 /// (slot taken, counsellor busy).
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Booking, ServiceError> {
     // A slot's unit is checked inside the transaction, on the row the seat is taken from.
     if let Target::Adhoc { unit_id, counsellor_id, .. } = new.target {
@@ -180,7 +181,7 @@ impl Created {
             deps.mail.nudge();
         }
         crate::telemetry::metrics::booking_created();
-        tracing::info!(booking = %self.booking.id, slot = self.booking.slot_id, "booking created");
+        tracing::info!(booking = %self.booking.id, slot = self.booking.slot_id.get(), "booking created");
     }
 }
 
@@ -321,7 +322,7 @@ pub async fn get(deps: Book<'_>, actor: &Actor, key: &str) -> Result<BookingDeta
 pub async fn list(
     deps: Book<'_>,
     actor: &Actor,
-    unit_id: Option<i32>,
+    unit_id: Option<UnitId>,
     mut filter: BookingFilter,
 ) -> Result<Vec<Booking>, ServiceError> {
     filter.unit_ids = match unit_id {
@@ -356,14 +357,18 @@ fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
     TimeSlot::new(slot.starts_at, slot.ends_at).map_err(|err| ServiceError::invalid("slot_id", err.to_string()))
 }
 
-async fn bookable_slot<C: ConnectionTrait>(db: &C, id: i32) -> Result<Slot, ServiceError> {
+async fn bookable_slot<C: ConnectionTrait>(db: &C, id: SlotId) -> Result<Slot, ServiceError> {
     slots::find(db, id)
         .await?
         .filter(|slot| !slot.adhoc)
         .ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))
 }
 
-async fn ensure_counsellor(db: &DatabaseConnection, unit_id: i32, counsellor_id: i32) -> Result<(), ServiceError> {
+async fn ensure_counsellor(
+    db: &DatabaseConnection,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
+) -> Result<(), ServiceError> {
     directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
     let member = directory::find_staff(db, counsellor_id).await?;
     if member.is_some_and(|m| m.active && m.memberships.contains(&(unit_id, Role::Counsellor))) {
@@ -380,7 +385,7 @@ async fn ensure_counsellor(db: &DatabaseConnection, unit_id: i32, counsellor_id:
 pub async fn authorize(
     deps: Book<'_>,
     actor: &Actor,
-    unit_id: i32,
+    unit_id: UnitId,
     action: &str,
     target: &str,
 ) -> Result<(), ServiceError> {

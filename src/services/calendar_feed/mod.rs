@@ -14,6 +14,7 @@ use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
+use crate::domain::ids::StaffId;
 use crate::store::bookings::{self, BookingFilter};
 use crate::store::{self, calendar_feeds, directory};
 
@@ -59,7 +60,7 @@ fn secret_hash(secret: &str) -> String {
 ///
 /// # Errors
 /// Database failures.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn create(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<String, ServiceError> {
     let secret = super::auth::random_secret(SECRET_LENGTH);
     let txn = store::begin_write(db).await?;
@@ -73,7 +74,7 @@ pub async fn create(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Re
 ///
 /// # Errors
 /// Database failures.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id()))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn revoke(db: &DatabaseConnection, actor: &Actor) -> Result<bool, ServiceError> {
     let revoked = calendar_feeds::delete_for_staff(db, actor.staff_id()).await?;
     tracing::info!(revoked, "calendar subscription revoked");
@@ -101,7 +102,7 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, Se
     let Some(feed) = calendar_feeds::find_by_hash(deps.db, &secret_hash(secret)).await? else {
         return Ok(None);
     };
-    let Some(owner) = directory::find_staff(deps.db, feed.staff_id).await?.filter(|s| s.active) else {
+    let Some(owner) = directory::find_staff(deps.db, StaffId::new(feed.staff_id)).await?.filter(|s| s.active) else {
         return Ok(None);
     };
     let now = deps.clock.now();

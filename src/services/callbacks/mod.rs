@@ -15,6 +15,7 @@ use super::bookings::{self, Book, NewBooking, Target, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS, NewCallback};
+use crate::domain::ids::{CallbackId, SlotId};
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::local_date;
 use crate::store::callbacks;
@@ -30,7 +31,7 @@ const CLAIM: TimeDelta = TimeDelta::seconds(60);
 /// # Errors
 /// `Forbidden` (recorded), `Invalid` for a last day in the past or more than a year ahead, a wished
 /// date not after today, or a counsellor who does not counsel in the unit.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id(), unit = unit.id))]
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get(), unit = unit.id.get()))]
 pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -> Result<Entry, ServiceError> {
     authorize(deps, actor, unit.id, "callback.create", &format!("unit:{}", unit.id)).await?;
     let today = local_date(deps.clock.now(), deps.tz);
@@ -49,7 +50,7 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
     }
     let created =
         callbacks::insert(deps.db, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now()).await?;
-    tracing::info!(callback = created.id, "caller put on the callback list");
+    tracing::info!(callback = created.id.get(), "caller put on the callback list");
     let entry =
         AuditEntry::by(actor, AuditAction::CallbackAdded).unit(unit.id).target(format!("callback:{}", created.id));
     audit::record(deps.db, deps.clock, entry).await?;
@@ -90,7 +91,7 @@ pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Ca
 ///
 /// # Errors
 /// `NotFound`, `Forbidden` (recorded).
-pub async fn get(deps: Book<'_>, actor: &Actor, id: i32) -> Result<Entry, ServiceError> {
+pub async fn get(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<Entry, ServiceError> {
     let request = visible(deps, actor, id, "callback.read").await?;
     let entry =
         AuditEntry::by(actor, AuditAction::CallbackViewed).unit(request.unit_id).target(format!("callback:{id}"));
@@ -114,8 +115,13 @@ pub async fn get(deps: Book<'_>, actor: &Actor, id: i32) -> Result<Entry, Servic
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict` (`invalid_status`, `no_offer`, `callback_busy`, and every
 /// refusal of a booking such as `slot_taken`), `Invalid` for a slot of another unit.
-#[tracing::instrument(skip_all, fields(actor = actor.staff_id(), callback = id))]
-pub async fn book(deps: Book<'_>, actor: &Actor, id: i32, slot_id: Option<i32>) -> Result<Booking, ServiceError> {
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get(), callback = id.get()))]
+pub async fn book(
+    deps: Book<'_>,
+    actor: &Actor,
+    id: CallbackId,
+    slot_id: Option<SlotId>,
+) -> Result<Booking, ServiceError> {
     let entry = get(deps, actor, id).await?;
     let request = entry.request;
     if request.status != CallbackStatus::Open {
@@ -145,7 +151,7 @@ pub async fn book(deps: Book<'_>, actor: &Actor, id: i32, slot_id: Option<i32>) 
     Ok(booking)
 }
 
-fn booking_for(request: &CallbackRequest, slot_id: i32) -> NewBooking {
+fn booking_for(request: &CallbackRequest, slot_id: SlotId) -> NewBooking {
     NewBooking {
         target: Target::Slot(slot_id),
         citizen: Citizen {
@@ -167,7 +173,7 @@ fn booking_for(request: &CallbackRequest, slot_id: i32) -> NewBooking {
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
-pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: i32) -> Result<CallbackRequest, ServiceError> {
+pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<CallbackRequest, ServiceError> {
     let request = visible(deps, actor, id, "callback.change").await?;
     let closed =
         callbacks::close(deps.db, id, CallbackStatus::Withdrawn, None, actor.staff_id(), deps.clock.now()).await?;
@@ -197,16 +203,16 @@ pub async fn erase_ended_before(
 ///
 /// # Errors
 /// Database failures.
-pub async fn erase(db: &DatabaseConnection, ids: &[i32]) -> Result<u64, ServiceError> {
+pub async fn erase(db: &DatabaseConnection, ids: &[CallbackId]) -> Result<u64, ServiceError> {
     Ok(callbacks::delete(db, ids).await?)
 }
 
-async fn found(db: &DatabaseConnection, id: i32) -> Result<CallbackRequest, ServiceError> {
+async fn found(db: &DatabaseConnection, id: CallbackId) -> Result<CallbackRequest, ServiceError> {
     callbacks::find(db, id).await?.ok_or_else(|| ServiceError::not_found("callback_not_found", "callback entry"))
 }
 
 /// An entry the actor may see (any role in its unit).
-async fn visible(deps: Book<'_>, actor: &Actor, id: i32, action: &str) -> Result<CallbackRequest, ServiceError> {
+async fn visible(deps: Book<'_>, actor: &Actor, id: CallbackId, action: &str) -> Result<CallbackRequest, ServiceError> {
     let request = found(deps.db, id).await?;
     authorize(deps, actor, request.unit_id, action, &format!("callback:{id}")).await?;
     Ok(request)

@@ -9,6 +9,7 @@ use super::super::ServiceError;
 use super::super::availability::{self, Daypart, FreeSlot, FreeSlotQuery};
 use super::super::bookings::Book;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, TimeOfDay};
+use crate::domain::ids::SlotId;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::store::callbacks;
@@ -32,7 +33,7 @@ pub async fn refresh(deps: Book<'_>, unit: &Unit) -> Result<Vec<Entry>, ServiceE
     let now = deps.clock.now();
     let today = local_date(now, deps.tz);
     callbacks::expire(deps.db, unit.id, today, now).await?;
-    let mut seats_offered: HashMap<i32, i32> = HashMap::new();
+    let mut seats_offered: HashMap<SlotId, i32> = HashMap::new();
     let mut entries = Vec::new();
     for request in callbacks::list(deps.db, unit.id, &[CallbackStatus::Open]).await? {
         let candidates = match request.wish.days(today, request.until) {
@@ -49,7 +50,7 @@ pub async fn refresh(deps: Book<'_>, unit: &Unit) -> Result<Vec<Entry>, ServiceE
             }
             None => Vec::new(),
         };
-        let has_seat = |free: &FreeSlot, offered: &HashMap<i32, i32>| {
+        let has_seat = |free: &FreeSlot, offered: &HashMap<SlotId, i32>| {
             offered.get(&free.slot.id).copied().unwrap_or(0) < free.slot.capacity - free.slot.booked_count
         };
         // Keep the slot already offered while it is still free: the desk may be calling about it.

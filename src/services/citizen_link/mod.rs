@@ -22,6 +22,7 @@ use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
 use crate::domain::citizen_link::{self, Offer, SelfService};
+use crate::domain::ids::SlotId;
 use crate::domain::language::Language;
 use crate::domain::records::{Booking, Location, Unit};
 use crate::domain::refusal::Refusal;
@@ -204,7 +205,7 @@ pub async fn move_to(
     deps: Book<'_>,
     opened: &Opened,
     client: Option<IpAddr>,
-    slot_id: i32,
+    slot_id: SlotId,
 ) -> Result<Booking, ServiceError> {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Err(too_late());

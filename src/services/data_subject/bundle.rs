@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::Person;
 use crate::domain::callback::CallbackStatus;
+use crate::domain::ids::{CallbackId, StaffId, UnitId};
 use crate::services::ServiceError;
 use crate::store;
 
@@ -24,8 +25,8 @@ pub struct Bundle {
 pub struct SubjectBooking {
     pub id: Uuid,
     pub reference: String,
-    pub unit_id: i32,
-    pub counsellor_id: i32,
+    pub unit_id: UnitId,
+    pub counsellor_id: StaffId,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub status: String,
@@ -70,8 +71,8 @@ pub struct SubjectEmail {
 /// An entry on a unit's callback list.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectCallback {
-    pub id: i32,
-    pub unit_id: i32,
+    pub id: CallbackId,
+    pub unit_id: UnitId,
     pub name: String,
     pub phone: String,
     pub language: String,
@@ -82,7 +83,7 @@ pub struct SubjectCallback {
 
 pub(super) async fn booking_ids<C: ConnectionTrait>(
     db: &C,
-    units: Option<&[i32]>,
+    units: Option<&[UnitId]>,
     person: &Person,
 ) -> Result<Vec<Uuid>, ServiceError> {
     let (email, phone) = match person {
@@ -94,15 +95,15 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
 
 pub(super) async fn callback_ids<C: ConnectionTrait>(
     db: &C,
-    units: Option<&[i32]>,
+    units: Option<&[UnitId]>,
     person: &Person,
-) -> Result<Vec<i32>, ServiceError> {
+) -> Result<Vec<CallbackId>, ServiceError> {
     Ok(callbacks(db, units, person).await?.into_iter().map(|c| c.id).collect())
 }
 
 async fn callbacks<C: ConnectionTrait>(
     db: &C,
-    units: Option<&[i32]>,
+    units: Option<&[UnitId]>,
     person: &Person,
 ) -> Result<Vec<SubjectCallback>, ServiceError> {
     let Person::Phone(phone) = person else { return Ok(Vec::new()) };
@@ -134,7 +135,7 @@ async fn callbacks<C: ConnectionTrait>(
 
 pub(super) async fn collect<C: ConnectionTrait>(
     db: &C,
-    units: Option<&[i32]>,
+    units: Option<&[UnitId]>,
     person: &Person,
 ) -> Result<Bundle, ServiceError> {
     let mut bookings = Vec::new();

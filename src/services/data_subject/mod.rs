@@ -16,6 +16,7 @@ use super::audit::{self, AuditAction, AuditEntry};
 use super::retention::{self, Erased};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::ids::UnitId;
 use crate::domain::search::SearchKeys;
 use crate::store;
 
@@ -105,11 +106,11 @@ pub struct ErasureCounts {
 }
 
 /// The units the actor may answer requests for: `None` for all (admins), else those they lead.
-async fn scope(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<Option<Vec<i32>>, ServiceError> {
+async fn scope(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<Option<Vec<UnitId>>, ServiceError> {
     if actor.is_admin() {
         return Ok(None);
     }
-    let led: Vec<i32> = actor.unit_ids().into_iter().filter(|unit| actor.can_lead(*unit)).collect();
+    let led: Vec<UnitId> = actor.unit_ids().into_iter().filter(|unit| actor.can_lead(*unit)).collect();
     if led.is_empty() {
         super::access::deny(db, clock, actor, "data_subject.request", "data-subject").await?;
     }

@@ -19,6 +19,7 @@ pub use self::units::set_retention_days;
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use crate::clock::Clock;
+use crate::domain::ids::UnitId;
 pub use crate::domain::retention::Erased;
 use crate::domain::retention::cutoff;
 use crate::store::{self, retention};
@@ -39,7 +40,7 @@ pub struct RetentionRun<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expired {
     pub id: Uuid,
-    pub unit_id: i32,
+    pub unit_id: UnitId,
 }
 
 /// What a run found and did.
@@ -66,8 +67,8 @@ pub async fn run(
     let mut report = RetentionReport::default();
     let units = retention::unit_retention(db).await?;
     for &(unit_id, days) in &units {
-        let ids = retention::expired(db, unit_id, cutoff(run.as_of, days, run.tz)).await?;
-        report.expired.extend(ids.into_iter().map(|id| Expired { id, unit_id }));
+        let ids = retention::expired(db, UnitId::new(unit_id), cutoff(run.as_of, days, run.tz)).await?;
+        report.expired.extend(ids.into_iter().map(|id| Expired { id, unit_id: UnitId::new(unit_id) }));
     }
     if run.dry_run {
         return Ok(report);

@@ -12,6 +12,7 @@ use super::super::StoreError;
 use super::staff::{find_staff, find_staff_by_login, list_staff, memberships_of};
 use crate::domain::access::Actor;
 use crate::domain::accounts::{SessionAccount, StaffAccount};
+use crate::domain::ids::StaffId;
 use crate::domain::records::StaffMember;
 
 /// Activates or deactivates a staff member; deactivating also bumps the session epoch, which
@@ -19,7 +20,7 @@ use crate::domain::records::StaffMember;
 ///
 /// # Errors
 /// Database failures.
-pub async fn set_active<C: ConnectionTrait>(db: &C, staff_id: i32, active: bool) -> Result<bool, StoreError> {
+pub async fn set_active<C: ConnectionTrait>(db: &C, staff_id: StaffId, active: bool) -> Result<bool, StoreError> {
     let mut update = staff::Entity::update_many().col_expr(staff::Column::Active, Expr::value(active));
     if !active {
         update = update.col_expr(staff::Column::SessionEpoch, Expr::col(staff::Column::SessionEpoch).add(1));
@@ -33,7 +34,7 @@ pub async fn set_active<C: ConnectionTrait>(db: &C, staff_id: i32, active: bool)
 ///
 /// # Errors
 /// Database failures.
-pub async fn bump_epoch<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<(), StoreError> {
+pub async fn bump_epoch<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<(), StoreError> {
     staff::Entity::update_many()
         .col_expr(staff::Column::SessionEpoch, Expr::col(staff::Column::SessionEpoch).add(1))
         .filter(staff::Column::Id.eq(staff_id))
@@ -49,7 +50,7 @@ pub async fn bump_epoch<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<(),
 /// Database failures.
 pub async fn set_password<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     hash: String,
     must_change: bool,
 ) -> Result<i32, StoreError> {
@@ -73,7 +74,7 @@ pub async fn set_password<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn record_login<C: ConnectionTrait>(db: &C, staff_id: i32, at: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_login<C: ConnectionTrait>(db: &C, staff_id: StaffId, at: DateTime<Utc>) -> Result<(), StoreError> {
     staff::Entity::update_many()
         .col_expr(staff::Column::LastLoginAt, Expr::value(at))
         .filter(staff::Column::Id.eq(staff_id))
@@ -86,17 +87,20 @@ pub async fn record_login<C: ConnectionTrait>(db: &C, staff_id: i32, at: DateTim
 ///
 /// # Errors
 /// Database failures.
-pub async fn session_account<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<SessionAccount>, StoreError> {
+pub async fn session_account<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+) -> Result<Option<SessionAccount>, StoreError> {
     let Some(row) = staff::Entity::find_by_id(staff_id).one(db).await?.filter(|s| s.active) else {
         return Ok(None);
     };
-    let memberships = memberships_of(db, row.id).await?;
+    let memberships = memberships_of(db, StaffId::new(row.id)).await?;
     let mfa_enabled = staff_totp::Entity::find_by_id(row.id).one(db).await?.is_some();
     Ok(Some(SessionAccount {
         epoch: row.session_epoch,
         must_change_password: row.must_change_password,
         mfa_enabled,
-        actor: Actor::new(row.id, row.login, row.is_admin, memberships),
+        actor: Actor::new(StaffId::new(row.id), row.login, row.is_admin, memberships),
     }))
 }
 
@@ -125,8 +129,8 @@ pub async fn list_accounts<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffAccoun
     Ok(members
         .into_iter()
         .map(|member| StaffAccount {
-            mfa_enabled: with_mfa.contains(&member.id),
-            last_login_at: last_logins.get(&member.id).copied().flatten(),
+            mfa_enabled: with_mfa.contains(&member.id.get()),
+            last_login_at: last_logins.get(&member.id.get()).copied().flatten(),
             member,
         })
         .collect())
@@ -147,7 +151,7 @@ pub async fn find_account<C: ConnectionTrait>(db: &C, login: &str) -> Result<Opt
 ///
 /// # Errors
 /// Database failures.
-pub async fn find_account_by_id<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<StaffAccount>, StoreError> {
+pub async fn find_account_by_id<C: ConnectionTrait>(db: &C, id: StaffId) -> Result<Option<StaffAccount>, StoreError> {
     let Some(member) = find_staff(db, id).await? else {
         return Ok(None);
     };

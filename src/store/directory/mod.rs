@@ -27,6 +27,7 @@ pub use tokens::{
 };
 
 use crate::domain::access::Role;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::StaffMember;
 
@@ -46,9 +47,9 @@ fn role_record(role: membership::Role) -> Role {
     }
 }
 
-fn staff_record(row: entity::staff::Model, memberships: Vec<(i32, Role)>) -> StaffMember {
+fn staff_record(row: entity::staff::Model, memberships: Vec<(UnitId, Role)>) -> StaffMember {
     StaffMember {
-        id: row.id,
+        id: StaffId::new(row.id),
         login: row.login,
         display_name: row.display_name,
         email: row.email,

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::super::StoreError;
+use crate::domain::ids::{LocationId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::{Location, Unit};
 
@@ -44,7 +45,7 @@ pub async fn find_location_by_name<C: ConnectionTrait>(db: &C, name: &str) -> Re
 
 /// # Errors
 /// Database failures.
-pub async fn find_location<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Location>, StoreError> {
+pub async fn find_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<Option<Location>, StoreError> {
     Ok(location::Entity::find_by_id(id).one(db).await?.map(location_record))
 }
 
@@ -83,7 +84,7 @@ pub async fn list_locations<C: ConnectionTrait>(db: &C) -> Result<Vec<Location>,
 ///
 /// # Errors
 /// Database failures.
-pub async fn list_units<C: ConnectionTrait>(db: &C, only: Option<&[i32]>) -> Result<Vec<Unit>, StoreError> {
+pub async fn list_units<C: ConnectionTrait>(db: &C, only: Option<&[UnitId]>) -> Result<Vec<Unit>, StoreError> {
     let mut query = unit::Entity::find().order_by_asc(unit::Column::Name);
     if let Some(ids) = only {
         query = query.filter(unit::Column::Id.is_in(ids.iter().copied()));
@@ -105,7 +106,7 @@ pub async fn find_unit<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<U
 
 /// # Errors
 /// Database failures.
-pub async fn find_unit_by_id<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<Unit>, StoreError> {
+pub async fn find_unit_by_id<C: ConnectionTrait>(db: &C, id: UnitId) -> Result<Option<Unit>, StoreError> {
     Ok(unit::Entity::find_by_id(id).one(db).await?.map(unit_record))
 }
 
@@ -140,7 +141,7 @@ pub async fn count_units<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError> 
 
 fn location_record(row: location::Model) -> Location {
     Location {
-        id: row.id,
+        id: LocationId::new(row.id),
         name: row.name,
         street: row.street,
         postal_code: row.postal_code,
@@ -152,13 +153,13 @@ fn location_record(row: location::Model) -> Location {
 
 fn unit_record(row: unit::Model) -> Unit {
     Unit {
-        id: row.id,
+        id: UnitId::new(row.id),
         slug: row.slug,
         name: row.name,
         short_name: row.short_name,
         phone: row.phone,
         email: row.email,
-        location_id: row.location_id,
+        location_id: LocationId::new(row.location_id),
         default_slot_minutes: row.default_slot_minutes,
         languages: Language::split_stored(&row.languages),
         confidential: row.confidential,

@@ -10,6 +10,7 @@ use sea_orm::{
 use super::super::StoreError;
 use super::{role_record, role_row, staff_record};
 use crate::domain::access::Role;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::StaffMember;
 
 /// Adds a role in a unit; returns whether it was new (adding an existing role changes nothing).
@@ -18,8 +19,8 @@ use crate::domain::records::StaffMember;
 /// Database failures.
 pub async fn add_membership<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
-    unit_id: i32,
+    staff_id: StaffId,
+    unit_id: UnitId,
     role: Role,
 ) -> Result<bool, StoreError> {
     let exists = membership::Entity::find()
@@ -32,8 +33,8 @@ pub async fn add_membership<C: ConnectionTrait>(
         return Ok(false);
     }
     membership::ActiveModel {
-        staff_id: Set(staff_id),
-        unit_id: Set(unit_id),
+        staff_id: Set(staff_id.get()),
+        unit_id: Set(unit_id.get()),
         role: Set(role_row(role)),
         ..Default::default()
     }
@@ -48,8 +49,8 @@ pub async fn add_membership<C: ConnectionTrait>(
 /// Database failures.
 pub async fn remove_membership<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
-    unit_id: i32,
+    staff_id: StaffId,
+    unit_id: UnitId,
     role: Role,
 ) -> Result<bool, StoreError> {
     let deleted = membership::Entity::delete_many()
@@ -65,7 +66,7 @@ pub async fn remove_membership<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn set_admin<C: ConnectionTrait>(db: &C, staff_id: i32, is_admin: bool) -> Result<bool, StoreError> {
+pub async fn set_admin<C: ConnectionTrait>(db: &C, staff_id: StaffId, is_admin: bool) -> Result<bool, StoreError> {
     let updated = staff::Entity::update_many()
         .col_expr(staff::Column::IsAdmin, Expr::value(is_admin))
         .filter(staff::Column::Id.eq(staff_id))
@@ -81,7 +82,7 @@ pub async fn set_admin<C: ConnectionTrait>(db: &C, staff_id: i32, is_admin: bool
 ///
 /// # Errors
 /// Database failures.
-pub async fn lock_active_admins<C: ConnectionTrait>(db: &C) -> Result<Vec<i32>, StoreError> {
+pub async fn lock_active_admins<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffId>, StoreError> {
     Ok(staff::Entity::find()
         .select_only()
         .column(staff::Column::Id)
@@ -100,7 +101,7 @@ pub async fn lock_active_admins<C: ConnectionTrait>(db: &C) -> Result<Vec<i32>, 
 /// Database failures.
 pub async fn list_unit_staff<C: ConnectionTrait>(
     db: &C,
-    unit_id: i32,
+    unit_id: UnitId,
     role: Option<Role>,
 ) -> Result<Vec<StaffMember>, StoreError> {
     // One query: the members with the role (`wanted`), each joined again with all its
@@ -130,10 +131,10 @@ pub async fn list_unit_staff<C: ConnectionTrait>(
         .await?;
     let mut members: Vec<StaffMember> = Vec::new();
     for row in rows {
-        let held = (row.held_unit_id, role_record(row.held_role));
+        let held = (UnitId::new(row.held_unit_id), role_record(row.held_role));
         match members.last_mut() {
             // A member with several roles in the unit comes once per wanted role: keep one of each.
-            Some(member) if member.id == row.staff.id => {
+            Some(member) if member.id == StaffId::new(row.staff.id) => {
                 if !member.memberships.contains(&held) {
                     member.memberships.push(held);
                 }

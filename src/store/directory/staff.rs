@@ -13,6 +13,7 @@ use sea_orm::{
 use super::super::StoreError;
 use super::{role_record, staff_record};
 use crate::domain::access::{Actor, Role};
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::StaffMember;
 
@@ -32,7 +33,7 @@ pub async fn find_staff_by_login<C: ConnectionTrait>(db: &C, login: &str) -> Res
     let Some(row) = staff::Entity::find().filter(staff::Column::Login.eq(login)).one(db).await? else {
         return Ok(None);
     };
-    let memberships = memberships_of(db, row.id).await?;
+    let memberships = memberships_of(db, StaffId::new(row.id)).await?;
     Ok(Some(staff_record(row, memberships)))
 }
 
@@ -53,7 +54,7 @@ pub async fn find_login_credentials<C: ConnectionTrait>(
         return Ok(None);
     };
     let hash = row.password_hash.clone();
-    let memberships = memberships_of(db, row.id).await?;
+    let memberships = memberships_of(db, StaffId::new(row.id)).await?;
     Ok(Some((staff_record(row, memberships), hash)))
 }
 
@@ -61,18 +62,18 @@ pub async fn find_login_credentials<C: ConnectionTrait>(
 ///
 /// # Errors
 /// Database failures.
-pub async fn password_hash_of<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<String>, StoreError> {
+pub async fn password_hash_of<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Option<String>, StoreError> {
     let row = staff::Entity::find_by_id(staff_id).filter(staff::Column::Active.eq(true)).one(db).await?;
     Ok(row.and_then(|row| row.password_hash))
 }
 
 /// # Errors
 /// Database failures.
-pub async fn find_staff<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<StaffMember>, StoreError> {
+pub async fn find_staff<C: ConnectionTrait>(db: &C, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
     let Some(row) = staff::Entity::find_by_id(id).one(db).await? else {
         return Ok(None);
     };
-    let memberships = memberships_of(db, row.id).await?;
+    let memberships = memberships_of(db, StaffId::new(row.id)).await?;
     Ok(Some(staff_record(row, memberships)))
 }
 
@@ -123,9 +124,9 @@ pub async fn insert_staff_with<C: ConnectionTrait>(
 /// Database failures.
 pub async fn list_staff<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffMember>, StoreError> {
     let rows = staff::Entity::find().order_by_asc(staff::Column::DisplayName).all(db).await?;
-    let mut memberships: HashMap<i32, Vec<(i32, Role)>> = HashMap::new();
+    let mut memberships: HashMap<i32, Vec<(UnitId, Role)>> = HashMap::new();
     for m in membership::Entity::find().order_by_asc(membership::Column::UnitId).all(db).await? {
-        memberships.entry(m.staff_id).or_default().push((m.unit_id, role_record(m.role)));
+        memberships.entry(m.staff_id).or_default().push((UnitId::new(m.unit_id), role_record(m.role)));
     }
     Ok(rows
         .into_iter()
@@ -148,19 +149,22 @@ pub async fn count_admins<C: ConnectionTrait>(db: &C) -> Result<u64, StoreError>
 ///
 /// # Errors
 /// Database failures.
-pub async fn actor_for_staff<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Option<Actor>, StoreError> {
+pub async fn actor_for_staff<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Option<Actor>, StoreError> {
     let Some(member) = staff::Entity::find_by_id(staff_id).one(db).await?.filter(|s| s.active) else {
         return Ok(None);
     };
-    let memberships = memberships_of(db, member.id).await?;
-    Ok(Some(Actor::new(member.id, member.login, member.is_admin, memberships)))
+    let memberships = memberships_of(db, StaffId::new(member.id)).await?;
+    Ok(Some(Actor::new(StaffId::new(member.id), member.login, member.is_admin, memberships)))
 }
 
-pub(super) async fn memberships_of<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Vec<(i32, Role)>, StoreError> {
+pub(super) async fn memberships_of<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+) -> Result<Vec<(UnitId, Role)>, StoreError> {
     let rows = membership::Entity::find()
         .filter(membership::Column::StaffId.eq(staff_id))
         .order_by_asc(membership::Column::UnitId)
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(|m| (m.unit_id, role_record(m.role))).collect())
+    Ok(rows.into_iter().map(|m| (UnitId::new(m.unit_id), role_record(m.role))).collect())
 }

@@ -12,6 +12,7 @@ use super::super::StoreError;
 use super::role_record;
 use crate::domain::access::Actor;
 use crate::domain::accounts::{TOKEN_USE_RESOLUTION, TokenInfo};
+use crate::domain::ids::{StaffId, UnitId};
 
 /// A new token's hash and what is known about it.
 pub struct NewToken<'a> {
@@ -95,9 +96,11 @@ pub async fn owner_of_token<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    let memberships =
-        rows.into_iter().filter_map(|(.., unit, role)| Some((unit?, role_record(role?)))).collect::<Vec<_>>();
-    let actor = Actor::new(staff_id, login, is_admin, memberships);
+    let memberships = rows
+        .into_iter()
+        .filter_map(|(.., unit, role)| Some((UnitId::new(unit?), role_record(role?))))
+        .collect::<Vec<_>>();
+    let actor = Actor::new(StaffId::new(staff_id), login, is_admin, memberships);
     Ok(Some(TokenOwner { actor, token_id, expires_at, last_used_at }))
 }
 
@@ -124,7 +127,7 @@ pub async fn touch_token<C: ConnectionTrait>(db: &C, token_id: i32, now: DateTim
 ///
 /// # Errors
 /// Database failures.
-pub async fn list_tokens<C: ConnectionTrait>(db: &C, staff_id: i32) -> Result<Vec<TokenInfo>, StoreError> {
+pub async fn list_tokens<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Vec<TokenInfo>, StoreError> {
     let rows = api_token::Entity::find()
         .filter(api_token::Column::StaffId.eq(staff_id))
         .order_by_desc(api_token::Column::CreatedAt)
@@ -160,7 +163,7 @@ pub async fn revoke_token<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc
 /// Database failures.
 pub async fn revoke_all_tokens<C: ConnectionTrait>(
     db: &C,
-    staff_id: i32,
+    staff_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let result = api_token::Entity::update_many()
@@ -175,7 +178,7 @@ pub async fn revoke_all_tokens<C: ConnectionTrait>(
 fn token_record(row: api_token::Model) -> TokenInfo {
     TokenInfo {
         id: row.id,
-        staff_id: row.staff_id,
+        staff_id: StaffId::new(row.staff_id),
         label: row.label,
         created_at: row.created_at,
         expires_at: row.expires_at,

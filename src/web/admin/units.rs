@@ -15,6 +15,7 @@ use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
 use crate::domain::citizen::APPOINTMENT_MINUTES;
+use crate::domain::ids::LocationId;
 use crate::domain::language::Language;
 use crate::domain::retention::{DEFAULT_RETENTION_DAYS, check_days};
 use crate::services::ServiceError;
@@ -152,7 +153,7 @@ async fn add_unit(
         short_name: form.short_name.trim(),
         phone: form.phone.trim(),
         email: form.email.trim(),
-        location_id: form.location.parse().unwrap_or(0),
+        location_id: form.location.parse().unwrap_or(LocationId::new(0)),
         default_slot_minutes: form.minutes.trim().parse().unwrap_or(60),
         languages: &languages,
         confidential: !form.confidential.is_empty(),

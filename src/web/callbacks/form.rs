@@ -8,6 +8,7 @@ use super::super::auth::FieldError;
 use super::super::i18n::Lang;
 use crate::domain::callback::{NewCallback, TimeOfDay, Wish};
 use crate::domain::citizen::{NAME_CHARS, TEXT_MAX_CHARS, is_phone};
+use crate::domain::ids::UnitId;
 use crate::domain::language::Language;
 
 /// The form as typed (kept to show it again with the errors).
@@ -66,7 +67,7 @@ impl CallbackForm {
         let wished_language = language("cb-clanguage", &self.clanguage, lang, &mut errors);
         let (Some(until), true) = (until, errors.is_empty()) else { return Err(errors) };
         Ok(NewCallback {
-            unit_id: 0,
+            unit_id: UnitId::new(0),
             citizen_name: name.to_owned(),
             citizen_phone: phone.to_owned(),
             citizen_language,

@@ -19,6 +19,7 @@ use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, language_choices, language_name};
 use crate::domain::callback::{CallbackRequest, TimeOfDay};
+use crate::domain::ids::CallbackId;
 use crate::domain::records::{StaffMember, Unit};
 use crate::domain::time::local_date;
 use crate::services::bookings::Book;
@@ -138,14 +139,14 @@ fn entry_view(entry: &Entry, members: &[StaffMember], deps: Book<'_>, lang: Lang
         format!("{when} {} {}", lang.t("book.with"), free.counsellor.display_name)
     });
     EntryView {
-        id: r.id,
+        id: r.id.get(),
         name: r.citizen_name.clone(),
         phone: r.citizen_phone.clone(),
         wish: wish_text(r, members, lang),
         until: format::date_long(r.until, lang),
         note: r.note.clone().unwrap_or_default(),
         offer,
-        offer_slot: entry.offer.as_ref().map_or(0, |free| free.slot.id),
+        offer_slot: entry.offer.as_ref().map_or(0, |free| free.slot.id.get()),
     }
 }
 
@@ -219,7 +220,7 @@ async fn book(
 ) -> WebResult<Response> {
     let deps = state.book();
     let lang = staff.page.lang;
-    match callbacks::book(deps, &staff.actor, id, form.slot.parse().ok()).await {
+    match callbacks::book(deps, &staff.actor, CallbackId::new(id), form.slot.parse().ok()).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
             let mut page = list_page(&state, staff, &form.unit, None).await?;
@@ -238,7 +239,7 @@ async fn withdraw(
 ) -> WebResult<Response> {
     let deps = state.book();
     let lang = staff.page.lang;
-    match callbacks::withdraw(deps, &staff.actor, id).await {
+    match callbacks::withdraw(deps, &staff.actor, CallbackId::new(id)).await {
         // The unit's stored slug, not the form's text, goes into the Location header.
         Ok(request) => {
             let unit = state.unit(&request.unit_id.to_string()).await?;

@@ -15,6 +15,7 @@ use super::not_found;
 use super::texts::{self, Texts};
 use crate::domain::booking::BookingStatus;
 use crate::domain::citizen_link::Offer;
+use crate::domain::ids::SlotId;
 use crate::http::client_ip::ClientIp;
 use crate::mail::dates;
 use crate::mail::messages::AppointmentMail;
@@ -237,7 +238,7 @@ async fn move_list(state: &AppState, opened: &Opened, token: &str, cookies: &Coo
     let tz = state.settings.time_zone;
     for free in link::move_options(state.book(), opened).await? {
         let slot = SlotView {
-            id: free.slot.id,
+            id: free.slot.id.get(),
             when: dates::spell_out(free.slot.starts_at.with_timezone(&tz), view.tx.lang),
             counsellor: opened.counsellor_name.as_ref().map(|_| free.counsellor.display_name.clone()),
         };
@@ -274,7 +275,7 @@ pub(super) async fn move_to(
         view.error = Some(view.tx.t("err.choose").to_owned());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
     };
-    match link::move_to(state.book(), &opened, client.addr(), slot_id).await {
+    match link::move_to(state.book(), &opened, client.addr(), SlotId::new(slot_id)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response()),
         Err(ServiceError::Conflict { code: "slot_taken" | "counsellor_busy", .. } | ServiceError::Rule(_))
             if matches!(opened.offer, Offer::Change { may_move: true }) =>

@@ -9,6 +9,7 @@ use super::super::auth::FieldError;
 use super::super::format;
 use super::super::i18n::Lang;
 use super::super::views::counsellor_name;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::RuleFields;
 use crate::domain::records::{HoursRule, StaffMember};
 use crate::domain::time::{local_to_utc, parse_local_time};
@@ -81,7 +82,7 @@ pub(super) struct PeriodRow {
 }
 
 /// Parses the rule form, or says which fields are wrong (ids of the inputs).
-pub(super) fn rule_fields(form: &RuleForm, unit_id: i32, lang: Lang) -> Result<RuleFields, Vec<FieldError>> {
+pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> Result<RuleFields, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mut number = |id: &'static str, value: &str| -> i32 {
         value.trim().parse::<i32>().unwrap_or_else(|_| {
@@ -118,7 +119,7 @@ pub(super) fn rule_fields(form: &RuleForm, unit_id: i32, lang: Lang) -> Result<R
     }
     Ok(RuleFields {
         unit_id,
-        counsellor_id,
+        counsellor_id: StaffId::new(counsellor_id),
         weekday: u8::try_from(weekday).unwrap_or(0),
         start_local,
         end_local,
@@ -197,7 +198,7 @@ pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
 pub(super) fn rule_row(rule: &HoursRule, members: &[StaffMember], lang: Lang) -> RuleRow {
     let from = rule.valid_from.format("%d.%m.%Y").to_string();
     RuleRow {
-        id: rule.id,
+        id: rule.id.get(),
         counsellor: counsellor_name(members, rule.counsellor_id),
         weekday: weekday_name(rule.weekday, lang).to_owned(),
         time: format!("{}–{}", rule.start_local.format("%H:%M"), rule.end_local.format("%H:%M")),
@@ -221,6 +222,7 @@ pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ids::RuleId;
     use chrono_tz::Europe::Berlin;
 
     #[test]
@@ -256,9 +258,9 @@ mod tests {
     #[test]
     fn a_rule_form_round_trips_and_reports_every_wrong_field() {
         let rule = HoursRule {
-            id: 7,
-            unit_id: 1,
-            counsellor_id: 3,
+            id: RuleId::new(7),
+            unit_id: UnitId::new(1),
+            counsellor_id: StaffId::new(3),
             weekday: 2,
             start_local: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
             end_local: NaiveTime::from_hms_opt(12, 0, 0).unwrap(),
@@ -268,10 +270,10 @@ mod tests {
             valid_from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             valid_until: None,
         };
-        let fields = rule_fields(&rule_form(&rule), 1, Lang::De).unwrap();
+        let fields = rule_fields(&rule_form(&rule), UnitId::new(1), Lang::De).unwrap();
         assert_eq!((fields.weekday, fields.start_local, fields.valid_until), (2, rule.start_local, None));
         let bad = RuleForm { slot: "viel".into(), start: "9 Uhr".into(), from: String::new(), ..rule_form(&rule) };
-        let ids: Vec<_> = rule_fields(&bad, 1, Lang::En).unwrap_err().iter().map(|e| e.field).collect();
+        let ids: Vec<_> = rule_fields(&bad, UnitId::new(1), Lang::En).unwrap_err().iter().map(|e| e.field).collect();
         assert_eq!(ids, ["rule-slot", "rule-start", "rule-from"]);
     }
 }
