@@ -19,7 +19,9 @@ use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::clash::Clash;
 use crate::domain::holidays::HolidayCalendar;
+use crate::domain::missing::Missing;
 use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent, Slot};
@@ -78,9 +80,8 @@ pub async fn adhoc_target(
     let duration = match duration {
         Some(duration) => duration,
         None => {
-            let unit = directory::find_unit_by_id(db, unit_id)
-                .await?
-                .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+            let unit =
+                directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
             TimeDelta::minutes(i64::from(unit.default_slot_minutes))
         }
     };
@@ -113,7 +114,7 @@ pub struct BookingDetails {
 }
 
 /// Books an appointment. A slot is taken with a conditional update, so of concurrent callers
-/// at most its capacity succeed; the others get `Conflict { code: "slot_taken" }`.
+/// at most its capacity succeed; the others get `Conflict { clash: Clash::SlotTaken, .. }`.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `NotPermitted` (an override by someone who does not lead the unit),
@@ -263,7 +264,7 @@ async fn take<C: ConnectionTrait>(
                     )
                     .await?;
                 }
-                return Err(ServiceError::conflict("slot_taken", "the slot has just been taken; choose another"));
+                return Err(ServiceError::conflict(Clash::SlotTaken));
             };
             let slot = taken.slot;
             if !actor.can_work_in(slot.unit_id) {
@@ -349,7 +350,7 @@ pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, 
     } else {
         None
     };
-    found.ok_or_else(|| ServiceError::not_found("booking_not_found", "booking"))
+    found.ok_or_else(|| ServiceError::not_found(Missing::Booking))
 }
 
 fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
@@ -357,14 +358,11 @@ fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
 }
 
 async fn bookable_slot<C: ConnectionTrait>(db: &C, id: i32) -> Result<Slot, ServiceError> {
-    slots::find(db, id)
-        .await?
-        .filter(|slot| !slot.adhoc)
-        .ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))
+    slots::find(db, id).await?.filter(|slot| !slot.adhoc).ok_or_else(|| ServiceError::not_found(Missing::Slot))
 }
 
 async fn ensure_counsellor(db: &DatabaseConnection, unit_id: i32, counsellor_id: i32) -> Result<(), ServiceError> {
-    directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     let member = directory::find_staff(db, counsellor_id).await?;
     if member.is_some_and(|m| m.active && m.memberships.contains(&(unit_id, Role::Counsellor))) {
         Ok(())
