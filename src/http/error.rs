@@ -143,11 +143,13 @@ impl IntoResponse for ApiError {
 impl From<ServiceError> for ApiError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::NotFound { code, .. } => Self::not_found(code, err.to_string()),
+            ServiceError::NotFound(missing) => Self::not_found(missing.code(), missing.to_string()),
             ServiceError::Forbidden => Self::new(StatusCode::FORBIDDEN, "forbidden", err.to_string()),
-            ServiceError::NotPermitted { code, ref message } => Self::new(StatusCode::FORBIDDEN, code, message.clone()),
+            ServiceError::NotPermitted(reserved) => {
+                Self::new(StatusCode::FORBIDDEN, reserved.code(), reserved.to_string())
+            }
             ServiceError::Invalid { field, message } => Self::field(field, message),
-            ServiceError::Conflict { code, ref message } => Self::new(StatusCode::CONFLICT, code, message.clone()),
+            ServiceError::Conflict { clash, message } => Self::new(StatusCode::CONFLICT, clash.code(), message),
             ServiceError::Rule(refusal) => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, refusal.code(), refusal.to_string())
             }

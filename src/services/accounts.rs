@@ -12,7 +12,9 @@ use super::tokens::TokenCache;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::{SessionAccount, StaffAccount};
+use crate::domain::clash::Clash;
 use crate::domain::ids::StaffId;
+use crate::domain::missing::Missing;
 use crate::domain::records::StaffMember;
 use crate::store::{self, directory};
 
@@ -127,11 +129,11 @@ pub(crate) async fn audit_change<C: ConnectionTrait>(
 }
 
 fn not_found() -> ServiceError {
-    ServiceError::not_found("staff_not_found", "staff member")
+    ServiceError::not_found(Missing::StaffMember)
 }
 
 fn last_admin() -> ServiceError {
-    ServiceError::conflict("last_admin", "the last active admin cannot be deactivated or lose the admin role")
+    ServiceError::conflict(Clash::LastAdmin)
 }
 
 /// Every staff member's account (admins and the operator only).
@@ -238,7 +240,7 @@ pub async fn remove_role(
         (StaffRole::InUnit(_), None) => false,
     };
     if !removed {
-        return Err(ServiceError::not_found("role_not_found", "role"));
+        return Err(ServiceError::not_found(Missing::Role));
     }
     let detail = json!({ "role": role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
     audit_change(&txn, a.clock, by.into(), AuditAction::RoleRemoved, &member, detail).await?;

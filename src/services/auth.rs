@@ -9,6 +9,7 @@ use super::ServiceError;
 use super::audit::{AuditAction, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::clash::Clash;
 use crate::domain::password::NewPassword;
 use crate::store::directory::{self, NewStaff};
 
@@ -112,7 +113,9 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
     };
     match directory::find_staff_by_login(db, FIRST_ADMIN_LOGIN).await? {
         // A non-admin called `admin` exists: do not take it over, report instead.
-        Some(_) => Err(ServiceError::conflict("login_taken", "a staff member named `admin` exists but is no admin")),
+        Some(_) => {
+            Err(ServiceError::conflict_with(Clash::LoginTaken, "a staff member named `admin` exists but is no admin"))
+        }
         None => {
             let admin = directory::insert_staff_with(db, new, true, clock.now()).await?;
             let entry = AuditEntry::system(AuditAction::StaffAdded).target(format!("staff:{}", admin.id));

@@ -10,8 +10,10 @@ use super::access::deny;
 use super::bookings::{Book, Target};
 use super::schedule::weekly_rule;
 use crate::domain::access::Actor;
+use crate::domain::clash::Reserved;
 use crate::domain::hours_window::within_counselling_hours;
 use crate::domain::ids::UnitId;
+use crate::domain::missing::Missing;
 use crate::domain::refusal::Refusal;
 use crate::domain::time::TimeSlot;
 use crate::store::{schedule, slots};
@@ -20,11 +22,11 @@ use crate::store::{schedule, slots};
 /// unit of `target`.
 ///
 /// # Errors
-/// `NotPermitted { code: "override_not_permitted" }`; `NotFound` for an unknown slot.
+/// `NotPermitted(Reserved::RuleOverride)`; `NotFound` for an unknown slot.
 pub(super) async fn ensure_may_override(deps: Book<'_>, actor: &Actor, target: Target) -> Result<(), ServiceError> {
     let unit_id = match target {
         Target::Slot(id) => {
-            slots::find(deps.db, id).await?.ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))?.unit_id
+            slots::find(deps.db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Slot))?.unit_id
         }
         Target::Adhoc { unit_id, .. } => unit_id,
     };
@@ -32,10 +34,7 @@ pub(super) async fn ensure_may_override(deps: Book<'_>, actor: &Actor, target: T
         return Ok(());
     }
     match deny(deps.db, deps.clock, actor, "booking.override", &format!("unit:{unit_id}")).await {
-        Ok(()) | Err(ServiceError::Forbidden) => Err(ServiceError::NotPermitted {
-            code: "override_not_permitted",
-            message: "only the unit's leads and admins may override a booking rule".to_owned(),
-        }),
+        Ok(()) | Err(ServiceError::Forbidden) => Err(ServiceError::NotPermitted(Reserved::RuleOverride)),
         Err(other) => Err(other),
     }
 }

@@ -9,6 +9,7 @@ use super::bookings::{Book, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::BookingStatus;
 use crate::domain::ids::{SlotId, StaffId};
+use crate::domain::missing::Missing;
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, Location, Slot, StaffMember, Unit};
 use crate::domain::time::day_bounds;
@@ -47,18 +48,16 @@ pub struct SlotOffer {
 /// # Errors
 /// `NotFound`, `Forbidden`.
 pub async fn slot_offer(deps: Book<'_>, actor: &Actor, id: SlotId) -> Result<SlotOffer, ServiceError> {
-    let slot = slots::find(deps.db, id)
-        .await?
-        .filter(|s| !s.adhoc)
-        .ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))?;
+    let slot =
+        slots::find(deps.db, id).await?.filter(|s| !s.adhoc).ok_or_else(|| ServiceError::not_found(Missing::Slot))?;
     authorize(deps, actor, slot.unit_id, "slot.read", &format!("slot:{id}")).await?;
     let unit = directory::find_unit_by_id(deps.db, slot.unit_id)
         .await?
-        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     let location = super::directory::location_of(deps.db, &unit).await?;
     let counsellor = directory::find_staff(deps.db, slot.counsellor_id)
         .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "counsellor"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Counsellor))?;
     Ok(SlotOffer { slot, unit, location, counsellor })
 }
 

@@ -1,6 +1,8 @@
 //! Units and staff: reading them, and the admin's (or operator's) additions.
 
 use crate::domain::audit::AuditAction;
+use crate::domain::clash::Clash;
+use crate::domain::missing::Missing;
 use sea_orm::DatabaseConnection;
 
 use serde_json::json;
@@ -158,7 +160,7 @@ pub async fn counsellors_cached(
 /// # Errors
 /// `NotFound`.
 pub async fn find_unit(db: &DatabaseConnection, key: &str) -> Result<Unit, ServiceError> {
-    directory::find_unit(db, key).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))
+    directory::find_unit(db, key).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))
 }
 
 /// The location of a unit.
@@ -166,9 +168,7 @@ pub async fn find_unit(db: &DatabaseConnection, key: &str) -> Result<Unit, Servi
 /// # Errors
 /// `NotFound` if the unit's location is missing.
 pub async fn location_of(db: &DatabaseConnection, unit: &Unit) -> Result<Location, ServiceError> {
-    directory::find_location(db, unit.location_id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("location_not_found", "location"))
+    directory::find_location(db, unit.location_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Location))
 }
 
 /// Counsellors of a unit, ordered by name.
@@ -271,7 +271,7 @@ async fn insert_new(
     };
     let member =
         directory::insert_staff_with(db, new, generated.is_some(), clock.now()).await.map_err(|err| match err {
-            StoreError::Duplicate(_) => ServiceError::conflict("login_taken", "this login exists already"),
+            StoreError::Duplicate(_) => ServiceError::conflict(Clash::LoginTaken),
             other => other.into(),
         })?;
     audit_change(db, clock, by, AuditAction::StaffAdded, &member, json!({ "generated_password": generated.is_some() }))
@@ -366,7 +366,7 @@ pub async fn create_unit(
         .await?
         .ok_or_else(|| ServiceError::invalid("location_id", "no such location"))?;
     let unit = directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
-        StoreError::Duplicate(_) => ServiceError::conflict("slug_taken", "a unit with this short name exists"),
+        StoreError::Duplicate(_) => ServiceError::conflict(Clash::SlugTaken),
         other => other.into(),
     })?;
     let entry = super::audit::AuditEntry::by(actor, super::audit::AuditAction::UnitCreated).unit(unit.id);

@@ -9,6 +9,7 @@ use super::bookings::{Book, authorize, find};
 use super::directory::find_unit;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
+use crate::domain::clash::Clash;
 use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::Booking;
 use crate::mail;
@@ -35,13 +36,13 @@ pub fn resend_kind(booking: &Booking) -> MailKind {
 /// booking now stands) with a new Message-ID. Returns the booking's emails.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { code: "no_email_consent" }`.
+/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::NoEmailConsent, .. }`.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<OutboxMessage>, ServiceError> {
     let booking = find(deps.db, key).await?;
     authorize(deps, actor, booking.unit_id, "booking.resend", &format!("booking:{}", booking.id)).await?;
     if !booking.citizen.may_be_emailed() {
-        return Err(ServiceError::conflict("no_email_consent", "the citizen gave no email address or no consent"));
+        return Err(ServiceError::conflict(Clash::NoEmailConsent));
     }
     let kind = resend_kind(&booking);
     let now = deps.clock.now();

@@ -1,24 +1,27 @@
 //! What a use case can fail with, in terms the caller can act on.
 
+use crate::domain::clash::{Clash, Reserved};
+use crate::domain::missing::Missing;
 use crate::domain::refusal::Refusal;
 use crate::store::StoreError;
 
-/// Errors of the services. `code`s are stable and reach API clients.
+/// Errors of the services. The codes of their reasons are stable and reach API clients.
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
-    #[error("{what} not found")]
-    NotFound { code: &'static str, what: &'static str },
+    #[error("{0}")]
+    NotFound(Missing),
     #[error("you may not do this for this unit")]
     Forbidden,
     /// Allowed to other roles only (a rule override by someone who does not lead the unit).
-    #[error("{message}")]
-    NotPermitted { code: &'static str, message: String },
+    #[error("{0}")]
+    NotPermitted(Reserved),
     /// Input that is well-formed but wrong; names the field.
     #[error("{field}: {message}")]
     Invalid { field: &'static str, message: String },
-    /// The request clashes with the current state (slot taken, counsellor busy, wrong status).
+    /// The request clashes with the current state (slot taken, counsellor busy, wrong status);
+    /// `message` is the English detail of the API.
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict { clash: Clash, message: String },
     /// A rule of the appointment book forbids it (holiday, closure, absence, past).
     #[error("{0}")]
     Rule(Refusal),
@@ -32,28 +35,30 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    pub(crate) fn not_found(code: &'static str, what: &'static str) -> Self {
-        Self::NotFound { code, what }
+    pub(crate) fn not_found(missing: Missing) -> Self {
+        Self::NotFound(missing)
     }
 
     pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> Self {
         Self::Invalid { field, message: message.into() }
     }
 
-    pub(crate) fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        Self::Conflict { code, message: message.into() }
+    /// A clash with its default English message.
+    pub(crate) fn conflict(clash: Clash) -> Self {
+        Self::conflict_with(clash, clash.message())
+    }
+
+    /// A clash whose English message says more than the default.
+    pub(crate) fn conflict_with(clash: Clash, message: impl Into<String>) -> Self {
+        Self::Conflict { clash, message: message.into() }
     }
 }
 
 impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::CounsellorOverlap => {
-                Self::conflict("counsellor_busy", "the counsellor already has an appointment at that time")
-            }
-            StoreError::Conflict => {
-                Self::conflict("concurrent_update", "a concurrent change got in the way; try again")
-            }
+            StoreError::CounsellorOverlap => Self::conflict(Clash::CounsellorBusy),
+            StoreError::Conflict => Self::conflict(Clash::ConcurrentUpdate),
             StoreError::Busy => Self::Busy,
             other => Self::Store(other),
         }

@@ -10,8 +10,9 @@ use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy, Wanted};
-use crate::domain::citizen::APPOINTMENT_MINUTES;
+use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
+use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
@@ -55,7 +56,7 @@ pub async fn save_rule(
         schedule::find_rule(deps.db, id)
             .await?
             .filter(|rule| rule.unit_id == unit.id)
-            .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
+            .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     }
     validate_rule(&fields)?;
     let counsellor = directory::find_staff(deps.db, fields.counsellor_id).await?;
@@ -87,7 +88,7 @@ pub async fn delete_rule(
     schedule::find_rule(deps.db, id)
         .await?
         .filter(|rule| rule.unit_id == unit.id)
-        .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     schedule::delete_rule(&txn, id).await?;
@@ -175,12 +176,11 @@ pub async fn add_absence(
 /// # Errors
 /// `Forbidden`, `NotFound`.
 pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: AbsenceId) -> Result<(), ServiceError> {
-    let absence = schedule::find_absence(deps.db, id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("absence_not_found", "absence"))?;
+    let absence =
+        schedule::find_absence(deps.db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Absence))?;
     let member = directory::find_staff(deps.db, absence.staff_id).await?;
     if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
-        return Err(ServiceError::not_found("absence_not_found", "absence"));
+        return Err(ServiceError::not_found(Missing::Absence));
     }
     if !actor.can_set_absence(unit.id, absence.staff_id) {
         deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
@@ -252,7 +252,7 @@ pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Clos
     schedule::find_closure(deps.db, id)
         .await?
         .filter(|c| c.unit_id == Some(unit.id))
-        .ok_or_else(|| ServiceError::not_found("closure_not_found", "closure"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Closure))?;
     let txn = store::begin_write(deps.db).await?;
     schedule::delete_closure(&txn, id).await?;
     let entry = entries::schedule_changed(actor, AuditAction::ClosureRemoved, unit.id, format!("closure:{id}"));
@@ -297,6 +297,15 @@ pub async fn first_unit_to_lead(deps: Book<'_>, actor: &Actor) -> Result<Unit, S
     }
 }
 
+/// Refuses an appointment length outside the limits every booking keeps to.
+fn check_slot_minutes(minutes: i32) -> Result<(), ServiceError> {
+    if APPOINTMENT_MINUTES.contains(&i64::from(minutes)) {
+        return Ok(());
+    }
+    let message = format!("must be between {MIN_APPOINTMENT_MINUTES} and {MAX_APPOINTMENT_MINUTES}");
+    Err(ServiceError::invalid("slot_minutes", message))
+}
+
 /// The units the actor may lead, ordered by name.
 ///
 /// # Errors
@@ -332,9 +341,7 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         valid_until: fields.valid_until,
     };
     let weekly = weekly_rule(&probe)?;
-    if !APPOINTMENT_MINUTES.contains(&i64::from(fields.slot_minutes)) {
-        return Err(ServiceError::invalid("slot_minutes", "must be between 5 and 480"));
-    }
+    check_slot_minutes(fields.slot_minutes)?;
     if !(1..=100).contains(&fields.capacity) {
         return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
     }
@@ -372,4 +379,18 @@ pub(crate) async fn active_bookings(
     };
     let found = bookings::list(deps.db, &filter).await?;
     Ok(found.into_iter().filter(|b| block.blocks(&Wanted::of_booking(b))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_slot_length_is_refused_naming_the_limits_it_keeps_to() {
+        let max = i32::try_from(MAX_APPOINTMENT_MINUTES).expect("small");
+        assert!(check_slot_minutes(max).is_ok());
+        let Err(ServiceError::Invalid { field, message }) = check_slot_minutes(max + 1) else { panic!("accepted") };
+        assert_eq!(field, "slot_minutes");
+        assert_eq!(message, format!("must be between {MIN_APPOINTMENT_MINUTES} and {MAX_APPOINTMENT_MINUTES}"));
+    }
 }

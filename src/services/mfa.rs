@@ -4,6 +4,7 @@
 //! an admin's reset.
 
 use crate::domain::audit::AuditAction;
+use crate::domain::missing::Missing;
 use chrono::TimeDelta;
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
@@ -117,9 +118,8 @@ pub async fn confirm_enrolment(
     secret: &str,
     code: &str,
 ) -> Result<Vec<String>, MfaError> {
-    let member = directory::find_staff(db, staff_id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    let member =
+        directory::find_staff(db, staff_id).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let step = matching_step(secret, &member.login, code.trim(), clock)?.ok_or(MfaError::WrongCode)?;
     let codes = recovery_codes();
     let txn = store::begin_write(db).await?;
@@ -210,9 +210,8 @@ pub async fn renew_recovery_codes(
     staff_id: StaffId,
 ) -> Result<Vec<String>, MfaError> {
     mfa::find_totp(db, staff_id).await?.ok_or(MfaError::NotEnrolled)?;
-    let member = directory::find_staff(db, staff_id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+    let member =
+        directory::find_staff(db, staff_id).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let codes = recovery_codes();
     let txn = store::begin_write(db).await?;
     mfa::replace_recovery_codes(&txn, staff_id, &hashes(&codes)).await?;
@@ -238,7 +237,7 @@ pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<bool,
     by.require_admin(a.db, a.clock, "staff.mfa_reset").await?;
     let member = directory::find_staff_by_login(a.db, login)
         .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let txn = store::begin_write(a.db).await?;
     let had = mfa::delete_second_factor(&txn, member.id).await?;
     directory::bump_epoch(&txn, member.id).await?;

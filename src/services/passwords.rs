@@ -3,6 +3,7 @@
 //! would know (valid 24 hours, stored hashed, used once).
 
 use crate::domain::audit::AuditAction;
+use crate::domain::missing::Missing;
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -43,7 +44,7 @@ impl From<PasswordError> for ServiceError {
         match err {
             PasswordError::WrongCurrent => Self::invalid("current_password", "is not your current password"),
             PasswordError::Weak(problem) => Self::invalid("new_password", problem.to_string()),
-            PasswordError::LinkInvalid => Self::not_found("reset_link_invalid", "reset link"),
+            PasswordError::LinkInvalid => Self::not_found(Missing::ResetLink),
             PasswordError::Service(err) => err,
         }
     }
@@ -67,7 +68,7 @@ pub async fn change_own(
     }
     let member = directory::find_staff(db, actor.staff_id())
         .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
     let hash = hash_new_password(&password).await?;
     let epoch = directory::set_password(db, member.id, hash, false).await?;
@@ -98,7 +99,7 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     by.require_admin(a.db, a.clock, "staff.password_reset").await?;
     let member = directory::find_staff_by_login(a.db, login)
         .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let token = random_secret(40);
     let now = a.clock.now();
     let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME };

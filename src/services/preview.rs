@@ -12,6 +12,7 @@ use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::booking::BookingStatus;
 use crate::domain::ids::{RuleId, SlotId, StaffId};
+use crate::domain::missing::Missing;
 use crate::domain::records::{Booking, Unit};
 use crate::domain::records::{BookingFilter, RuleFields};
 use crate::domain::schedule::WeeklyRule;
@@ -111,7 +112,7 @@ async fn no_longer_matching(
     let old = schedule::find_rule(deps.db, id)
         .await?
         .filter(|rule| rule.unit_id == unit.id)
-        .ok_or_else(|| ServiceError::not_found("rule_not_found", "counselling hours"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let now = deps.clock.now();
     let horizon = now + LOOK_AHEAD;
     let booked: Vec<_> =

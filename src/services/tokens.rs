@@ -3,6 +3,7 @@
 //! this process deactivates or revokes them.
 
 use crate::domain::audit::AuditAction;
+use crate::domain::missing::Missing;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -88,7 +89,7 @@ pub async fn create_for_login(
     let member = directory::find_staff_by_login(db, login)
         .await?
         .filter(|m| m.active)
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     create_for(db, clock, ChangedBy::operator(), &member, spec).await
 }
 
@@ -104,7 +105,7 @@ pub async fn create_own(
 ) -> Result<CreatedToken, ServiceError> {
     let member = directory::find_staff(db, actor.staff_id())
         .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     create_for(db, clock, actor.into(), &member, spec).await
 }
 
@@ -222,7 +223,7 @@ pub async fn authenticate_token(
 pub async fn list_for_login(db: &DatabaseConnection, login: &str) -> Result<Vec<TokenInfo>, ServiceError> {
     let member = directory::find_staff_by_login(db, login)
         .await?
-        .ok_or_else(|| ServiceError::not_found("staff_not_found", "staff member"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     Ok(directory::list_tokens(db, member.id).await?)
 }
 
@@ -254,8 +255,7 @@ pub async fn revoke(
     by: ChangedBy,
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
-    let token =
-        directory::find_token(db, id).await?.ok_or_else(|| ServiceError::not_found("token_not_found", "token"))?;
+    let token = directory::find_token(db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Token))?;
     if directory::revoke_token(db, id, clock.now()).await?
         && let Some(owner) = directory::find_staff(db, token.staff_id).await?
     {
@@ -278,7 +278,7 @@ pub async fn revoke_own(
 ) -> Result<TokenInfo, ServiceError> {
     match directory::find_token(db, id).await? {
         Some(token) if token.staff_id == actor.staff_id() => revoke(db, clock, cache, actor.into(), id).await,
-        _ => Err(ServiceError::not_found("token_not_found", "token")),
+        _ => Err(ServiceError::not_found(Missing::Token)),
     }
 }
 

@@ -19,6 +19,7 @@ use super::views::{Choice, SlotView, language_choices};
 use crate::domain::access::Actor;
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::citizen::{self, CitizenField, CitizenText};
+use crate::domain::clash::Clash;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::Unit;
@@ -322,7 +323,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     };
     match bookings::create(deps, &actor, new).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
-        Err(ServiceError::Conflict { code: "slot_taken", .. }) => {
+        Err(ServiceError::Conflict { clash: Clash::SlotTaken, .. }) => {
             let errors = vec![FieldError::new("slot", page.t("details.taken"))];
             let form = BookForm { slot: String::new(), ..form };
             let shown = details_page(&state, page, &actor, form, errors, true).await?;
@@ -332,11 +333,11 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             err @ (ServiceError::Rule(_)
             | ServiceError::Conflict { .. }
             | ServiceError::Invalid { .. }
-            | ServiceError::NotPermitted { .. }),
+            | ServiceError::NotPermitted(_)),
         ) => {
             // A refused override (someone who does not lead the unit) is named where the time is.
             let field = if form.adhoc.is_empty() { "slot" } else { "time" };
-            let status = if matches!(err, ServiceError::NotPermitted { .. }) {
+            let status = if matches!(err, ServiceError::NotPermitted(_)) {
                 StatusCode::FORBIDDEN
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY

@@ -72,8 +72,8 @@ impl IntoResponse for WebError {
 impl From<ServiceError> for WebError {
     fn from(err: ServiceError) -> Self {
         match err {
-            ServiceError::Forbidden | ServiceError::NotPermitted { .. } => Self::Forbidden,
-            ServiceError::NotFound { .. } => Self::NotFound,
+            ServiceError::Forbidden | ServiceError::NotPermitted(_) => Self::Forbidden,
+            ServiceError::NotFound(_) => Self::NotFound,
             ServiceError::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
             ServiceError::Rule(_) | ServiceError::Invalid { .. } => {
                 Self::Refused { status: StatusCode::UNPROCESSABLE_ENTITY, message: service_message(Lang::De, &err) }
@@ -98,6 +98,7 @@ impl From<tower_sessions::session::Error> for WebError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::clash::Clash;
     use crate::domain::refusal::Refusal;
 
     #[test]
@@ -105,7 +106,7 @@ mod tests {
         let cases = [
             (ServiceError::Rule(Refusal::TooEarly), StatusCode::UNPROCESSABLE_ENTITY),
             (ServiceError::invalid("capacity", "must be between 1 and 100"), StatusCode::UNPROCESSABLE_ENTITY),
-            (ServiceError::conflict("slot_taken", "taken"), StatusCode::CONFLICT),
+            (ServiceError::conflict(Clash::SlotTaken), StatusCode::CONFLICT),
             (ServiceError::Busy, StatusCode::SERVICE_UNAVAILABLE),
         ];
         for (err, status) in cases {

@@ -1,7 +1,11 @@
 //! German first, English switchable: the interface texts by key.
 
+use std::sync::LazyLock;
+
 use serde::{Deserialize, Serialize};
 
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
+use crate::domain::clash::{Clash, Reserved};
 use crate::domain::refusal::Refusal;
 use crate::services::ServiceError;
 
@@ -33,13 +37,35 @@ impl Lang {
     /// The interface text for `key`; the key itself when it is missing (a test checks all keys).
     pub fn t(self, key: &str) -> &'static str {
         match all_texts().find(|(k, _, _)| *k == key) {
-            Some((_, de, en)) => match self {
+            Some((_, de, en)) => with_limits(match self {
                 Self::De => de,
                 Self::En => en,
-            },
+            }),
             None => "??",
         }
     }
+}
+
+/// The limits texts name by placeholder, filled in from the constants that enforce them, so a
+/// changed limit changes every text that names it.
+const LIMITS: [(&str, i64); 2] =
+    [("{min_minutes}", MIN_APPOINTMENT_MINUTES), ("{max_minutes}", MAX_APPOINTMENT_MINUTES)];
+
+/// `text` with the limits it names filled in (each such text is filled once, then kept).
+fn with_limits(text: &'static str) -> &'static str {
+    static FILLED: LazyLock<Vec<(&'static str, String)>> = LazyLock::new(|| {
+        let fill =
+            |text: &str| LIMITS.iter().fold(text.to_owned(), |t, (name, value)| t.replace(name, &value.to_string()));
+        all_texts()
+            .flat_map(|(_, de, en)| [*de, *en])
+            .filter(|text| LIMITS.iter().any(|(name, _)| text.contains(name)))
+            .map(|text| (text, fill(text)))
+            .collect()
+    });
+    if !text.contains('{') {
+        return text;
+    }
+    FILLED.iter().find(|(raw, _)| *raw == text).map_or(text, |(_, filled)| filled.as_str())
 }
 
 /// Every interface text: this file's, and the tables of the pages that keep their own.
@@ -59,20 +85,19 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
     .flatten()
 }
 
-/// The German or English text for a service error the user can act on (by its stable code or
-/// field, never the English message of the service).
+/// The German or English text for a service error the user can act on (by its reason or field,
+/// never the English message of the service).
 pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
-    let key = match err {
-        ServiceError::Rule(refusal) => return lang.t(refusal_key(refusal)),
-        ServiceError::Conflict { code, .. } | ServiceError::NotPermitted { code, .. } => format!("svc.{code}"),
-        ServiceError::Invalid { field, .. } => format!("field.{field}"),
-        ServiceError::Busy => "svc.busy".to_owned(),
-        _ => "svc.other".to_owned(),
-    };
-    match lang.t(&key) {
-        "??" if key.starts_with("field.") => lang.t("field.other"),
-        "??" => lang.t("svc.other"),
-        text => text,
+    match err {
+        ServiceError::Rule(refusal) => lang.t(refusal_key(refusal)),
+        ServiceError::Conflict { clash, .. } => lang.t(clash_key(*clash)),
+        ServiceError::NotPermitted(reserved) => lang.t(reserved_key(*reserved)),
+        ServiceError::Invalid { field, .. } => match lang.t(&format!("field.{field}")) {
+            "??" => lang.t("field.other"),
+            text => text,
+        },
+        ServiceError::Busy => lang.t("svc.busy"),
+        _ => lang.t("svc.other"),
     }
 }
 
@@ -87,6 +112,29 @@ fn refusal_key(refusal: &Refusal) -> &'static str {
         Refusal::OutsideHours => "svc.outside_hours",
         Refusal::TooEarly => "svc.too_early",
         Refusal::SelfServiceClosed => "svc.other",
+    }
+}
+
+/// The text of a clash with the current state.
+fn clash_key(clash: Clash) -> &'static str {
+    match clash {
+        Clash::SlotTaken => "svc.slot_taken",
+        Clash::CounsellorBusy => "svc.counsellor_busy",
+        Clash::ConcurrentUpdate => "svc.concurrent_update",
+        Clash::InvalidStatus => "svc.invalid_status",
+        Clash::NoOffer => "svc.no_offer",
+        Clash::CallbackBusy => "svc.callback_busy",
+        Clash::NoEmailConsent => "svc.no_email_consent",
+        Clash::LastAdmin => "svc.last_admin",
+        Clash::LoginTaken => "svc.login_taken",
+        Clash::SlugTaken => "svc.slug_taken",
+    }
+}
+
+/// The text of an action reserved to other roles.
+fn reserved_key(reserved: Reserved) -> &'static str {
+    match reserved {
+        Reserved::RuleOverride => "svc.override_not_permitted",
     }
 }
 
@@ -197,8 +245,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("err.time", "Bitte geben Sie eine Uhrzeit ein, z. B. 09:30.", "Please enter a time, e.g. 09:30."),
     (
         "err.duration",
-        "Bitte geben Sie eine Dauer zwischen 5 und 480 Minuten ein.",
-        "Please enter a duration between 5 and 480 minutes.",
+        "Bitte geben Sie eine Dauer zwischen {min_minutes} und {max_minutes} Minuten ein.",
+        "Please enter a duration between {min_minutes} and {max_minutes} minutes.",
     ),
     ("err.counsellor", "Bitte wählen Sie eine Beraterin oder einen Berater.", "Please choose a counsellor."),
     ("err.reason", "Bitte geben Sie einen Grund an.", "Please give a reason."),
@@ -275,28 +323,44 @@ mod tests {
     }
 
     #[test]
-    fn service_errors_are_worded_by_code_not_by_their_english_message() {
-        let taken = ServiceError::Conflict { code: "slot_taken", message: "the slot has just been taken".into() };
+    fn duration_texts_name_the_limits_the_checks_enforce() {
+        let (min, max) = (MIN_APPOINTMENT_MINUTES.to_string(), MAX_APPOINTMENT_MINUTES.to_string());
+        for key in ["err.duration", "field.slot_minutes", "field.duration_minutes"] {
+            for lang in [Lang::De, Lang::En] {
+                let text = lang.t(key);
+                assert!(text.contains(&min) && text.contains(&max), "{key}: {text}");
+            }
+        }
+        let expected = format!("Please enter a duration between {min} and {max} minutes.");
+        assert_eq!(Lang::En.t("err.duration"), expected);
+        for (key, _, _) in all_texts() {
+            for lang in [Lang::De, Lang::En] {
+                assert!(LIMITS.iter().all(|(name, _)| !lang.t(key).contains(name)), "{key} left unfilled");
+            }
+        }
+    }
+
+    #[test]
+    fn service_errors_are_worded_by_their_reason_not_by_their_english_message() {
+        let taken = ServiceError::conflict_with(Clash::SlotTaken, "the slot has just been taken");
         assert_eq!(service_message(Lang::De, &taken), "Dieser Termin wurde gerade vergeben.");
         assert_eq!(service_message(Lang::En, &taken), "This slot has just been taken.");
-        let unknown = ServiceError::Conflict { code: "new_conflict", message: "x".into() };
-        assert_eq!(service_message(Lang::De, &unknown), "Das ist so nicht möglich.");
+        let gone = ServiceError::not_found(crate::domain::missing::Missing::Unit);
+        assert_eq!(service_message(Lang::De, &gone), "Das ist so nicht möglich.");
         let past = ServiceError::Rule(Refusal::InThePast);
         assert_eq!(service_message(Lang::En, &past), "The time lies in the past.");
         let field = ServiceError::Invalid { field: "capacity", message: "must be between 1 and 100".into() };
         assert_eq!(service_message(Lang::De, &field), "Bitte geben Sie 1 bis 100 Plätze an.");
         let other_field = ServiceError::Invalid { field: "nonsense", message: "x".into() };
         assert_eq!(service_message(Lang::En, &other_field), "Please check the input.");
-        for code in [
-            "slot_taken",
-            "counsellor_busy",
-            "concurrent_update",
-            "invalid_status",
-            "no_email_consent",
-            "login_taken",
-            "slug_taken",
-        ] {
-            assert_ne!(Lang::De.t(&format!("svc.{code}")), "??", "{code}");
+    }
+
+    #[test]
+    fn every_clash_refusal_and_reserved_action_has_a_german_and_an_english_text() {
+        let keys = Clash::ALL.into_iter().map(clash_key).chain(Reserved::ALL.into_iter().map(reserved_key));
+        for key in keys {
+            assert_ne!(Lang::De.t(key), "??", "{key}");
+            assert_ne!(Lang::En.t(key), "??", "{key}");
         }
         let day = chrono::NaiveDate::MIN;
         for refusal in [
@@ -310,6 +374,7 @@ mod tests {
             Refusal::SelfServiceClosed,
         ] {
             assert_ne!(Lang::De.t(refusal_key(&refusal)), "??", "{refusal:?}");
+            assert_ne!(Lang::En.t(refusal_key(&refusal)), "??", "{refusal:?}");
         }
     }
 }

@@ -176,14 +176,11 @@ async fn reschedule(
             err @ (ServiceError::Conflict { .. }
             | ServiceError::Rule(_)
             | ServiceError::Invalid { .. }
-            | ServiceError::NotPermitted { .. }),
+            | ServiceError::NotPermitted(_)),
         ) => {
             let field = if form.adhoc.is_empty() { "slots" } else { "time" };
-            let status = if matches!(err, ServiceError::NotPermitted { .. }) {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::CONFLICT
-            };
+            let status =
+                if matches!(err, ServiceError::NotPermitted(_)) { StatusCode::FORBIDDEN } else { StatusCode::CONFLICT };
             let message = format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err));
             let errors = vec![FieldError::new(field, message)];
             let typed = Some(form).filter(|f| !f.adhoc.is_empty());

@@ -190,8 +190,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("field.weekday", "Bitte wählen Sie einen Wochentag.", "Please choose a weekday."),
     (
         "field.slot_minutes",
-        "Bitte geben Sie eine Termindauer zwischen 5 und 480 Minuten ein.",
-        "Please enter an appointment length between 5 and 480 minutes.",
+        "Bitte geben Sie eine Termindauer zwischen {min_minutes} und {max_minutes} Minuten ein.",
+        "Please enter an appointment length between {min_minutes} and {max_minutes} minutes.",
     ),
     ("field.capacity", "Bitte geben Sie 1 bis 100 Plätze an.", "Please enter 1 to 100 seats."),
     (
@@ -206,8 +206,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "field.duration_minutes",
-        "Bitte geben Sie eine Dauer zwischen 5 und 480 Minuten ein.",
-        "Please enter a duration between 5 and 480 minutes.",
+        "Bitte geben Sie eine Dauer zwischen {min_minutes} und {max_minutes} Minuten ein.",
+        "Please enter a duration between {min_minutes} and {max_minutes} minutes.",
     ),
     (
         "field.login",

@@ -112,7 +112,7 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
         .iter()
         .map(|outcome| match outcome {
             Ok(_) => "booked",
-            Err(ServiceError::Conflict { code, .. }) => code,
+            Err(ServiceError::Conflict { clash, .. }) => clash.code(),
             Err(ServiceError::Rule(refusal)) => refusal.code(),
             Err(_) => "other error",
         })

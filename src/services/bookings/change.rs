@@ -16,6 +16,7 @@ use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
 use crate::domain::citizen_link;
+use crate::domain::clash::Clash;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::outbox::MailKind;
 use crate::domain::records::Booking;
@@ -70,7 +71,7 @@ impl By<'_> {
 /// Cancels a booked appointment and frees its seat.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
+/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus, .. }`.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) -> Result<Booking, ServiceError> {
     let booking = changeable(deps, actor, key, BookingAction::Cancel).await?;
@@ -81,7 +82,7 @@ pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) ->
 /// history event and the audit, and queues the cancellation email, in one transaction.
 ///
 /// # Errors
-/// `Conflict { code: "concurrent_update" }` when the booking changed since it was read.
+/// `Conflict { clash: Clash::ConcurrentUpdate, .. }` when the booking changed since it was read.
 pub async fn cancel_booking(
     deps: Book<'_>,
     by: By<'_>,
@@ -210,7 +211,7 @@ pub async fn move_booking(
 /// Records whether the citizen came. Only once the appointment has begun; may be corrected.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Rule(Refusal::TooEarly)`, `Conflict { code: "invalid_status" }`.
+/// `NotFound`, `Forbidden`, `Rule(Refusal::TooEarly)`, `Conflict { clash: Clash::InvalidStatus, .. }`.
 pub async fn record_outcome(
     deps: Book<'_>,
     actor: &Actor,
@@ -246,8 +247,8 @@ async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAct
 }
 
 fn invalid_status(booking: &Booking) -> ServiceError {
-    ServiceError::conflict(
-        "invalid_status",
+    ServiceError::conflict_with(
+        Clash::InvalidStatus,
         format!("a booking that is {} cannot be changed this way", booking.status.as_str()),
     )
 }
@@ -268,5 +269,5 @@ async fn notify(
 }
 
 fn changed_meanwhile() -> ServiceError {
-    ServiceError::conflict("concurrent_update", "the booking was changed meanwhile; reload and try again")
+    ServiceError::conflict_with(Clash::ConcurrentUpdate, "the booking was changed meanwhile; reload and try again")
 }

@@ -19,8 +19,10 @@ use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::clash::Clash;
 use crate::domain::holidays::HolidayCalendar;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
+use crate::domain::missing::Missing;
 use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent, Slot};
@@ -79,9 +81,8 @@ pub async fn adhoc_target(
     let duration = match duration {
         Some(duration) => duration,
         None => {
-            let unit = directory::find_unit_by_id(db, unit_id)
-                .await?
-                .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+            let unit =
+                directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
             TimeDelta::minutes(i64::from(unit.default_slot_minutes))
         }
     };
@@ -114,7 +115,7 @@ pub struct BookingDetails {
 }
 
 /// Books an appointment. A slot is taken with a conditional update, so of concurrent callers
-/// at most its capacity succeed; the others get `Conflict { code: "slot_taken" }`.
+/// at most its capacity succeed; the others get `Conflict { clash: Clash::SlotTaken, .. }`.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `NotPermitted` (an override by someone who does not lead the unit),
@@ -264,7 +265,7 @@ async fn take<C: ConnectionTrait>(
                     )
                     .await?;
                 }
-                return Err(ServiceError::conflict("slot_taken", "the slot has just been taken; choose another"));
+                return Err(ServiceError::conflict(Clash::SlotTaken));
             };
             let slot = taken.slot;
             if !actor.can_work_in(slot.unit_id) {
@@ -350,7 +351,7 @@ pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, 
     } else {
         None
     };
-    found.ok_or_else(|| ServiceError::not_found("booking_not_found", "booking"))
+    found.ok_or_else(|| ServiceError::not_found(Missing::Booking))
 }
 
 fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
@@ -358,10 +359,7 @@ fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
 }
 
 async fn bookable_slot<C: ConnectionTrait>(db: &C, id: SlotId) -> Result<Slot, ServiceError> {
-    slots::find(db, id)
-        .await?
-        .filter(|slot| !slot.adhoc)
-        .ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))
+    slots::find(db, id).await?.filter(|slot| !slot.adhoc).ok_or_else(|| ServiceError::not_found(Missing::Slot))
 }
 
 async fn ensure_counsellor(
@@ -369,7 +367,7 @@ async fn ensure_counsellor(
     unit_id: UnitId,
     counsellor_id: StaffId,
 ) -> Result<(), ServiceError> {
-    directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    directory::find_unit_by_id(db, unit_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     let member = directory::find_staff(db, counsellor_id).await?;
     if member.is_some_and(|m| m.active && m.memberships.contains(&(unit_id, Role::Counsellor))) {
         Ok(())

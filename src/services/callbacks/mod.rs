@@ -15,7 +15,9 @@ use super::bookings::{self, Book, NewBooking, Target, authorize};
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS, NewCallback};
+use crate::domain::clash::Clash;
 use crate::domain::ids::{CallbackId, SlotId};
+use crate::domain::missing::Missing;
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::local_date;
 use crate::store::callbacks;
@@ -125,18 +127,20 @@ pub async fn book(
     let entry = get(deps, actor, id).await?;
     let request = entry.request;
     if request.status != CallbackStatus::Open {
-        return Err(ServiceError::conflict("invalid_status", format!("the entry is {}", request.status.as_str())));
+        return Err(ServiceError::conflict_with(
+            Clash::InvalidStatus,
+            format!("the entry is {}", request.status.as_str()),
+        ));
     }
-    let slot_id = slot_id
-        .or(entry.offer.map(|free| free.slot.id))
-        .ok_or_else(|| ServiceError::conflict("no_offer", "no free slot matches the wish yet"))?;
-    let slot = slots::find(deps.db, slot_id).await?.ok_or_else(|| ServiceError::not_found("slot_not_found", "slot"))?;
+    let slot_id =
+        slot_id.or(entry.offer.map(|free| free.slot.id)).ok_or_else(|| ServiceError::conflict(Clash::NoOffer))?;
+    let slot = slots::find(deps.db, slot_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Slot))?;
     if slot.unit_id != request.unit_id {
         return Err(ServiceError::invalid("slot_id", "the slot belongs to another unit"));
     }
     let now = deps.clock.now();
     if !callbacks::claim(deps.db, id, now, now + CLAIM).await? {
-        return Err(ServiceError::conflict("callback_busy", "someone is booking for this caller right now"));
+        return Err(ServiceError::conflict(Clash::CallbackBusy));
     }
     let booked = bookings::create(deps, actor, booking_for(&request, slot_id)).await;
     let booking = match booked {
@@ -172,13 +176,16 @@ fn booking_for(request: &CallbackRequest, slot_id: SlotId) -> NewBooking {
 /// Takes an open entry off the list (the caller no longer waits).
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { code: "invalid_status" }`.
+/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus, .. }`.
 pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<CallbackRequest, ServiceError> {
     let request = visible(deps, actor, id, "callback.change").await?;
     let closed =
         callbacks::close(deps.db, id, CallbackStatus::Withdrawn, None, actor.staff_id(), deps.clock.now()).await?;
     if !closed {
-        return Err(ServiceError::conflict("invalid_status", format!("the entry is {}", request.status.as_str())));
+        return Err(ServiceError::conflict_with(
+            Clash::InvalidStatus,
+            format!("the entry is {}", request.status.as_str()),
+        ));
     }
     let entry =
         AuditEntry::by(actor, AuditAction::CallbackWithdrawn).unit(request.unit_id).target(format!("callback:{id}"));
@@ -208,7 +215,7 @@ pub async fn erase(db: &DatabaseConnection, ids: &[CallbackId]) -> Result<u64, S
 }
 
 async fn found(db: &DatabaseConnection, id: CallbackId) -> Result<CallbackRequest, ServiceError> {
-    callbacks::find(db, id).await?.ok_or_else(|| ServiceError::not_found("callback_not_found", "callback entry"))
+    callbacks::find(db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Callback))
 }
 
 /// An entry the actor may see (any role in its unit).

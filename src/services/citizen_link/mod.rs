@@ -22,8 +22,10 @@ use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
 use crate::domain::citizen_link::{self, Offer, SelfService};
+use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
 use crate::domain::language::Language;
+use crate::domain::missing::Missing;
 use crate::domain::records::{Booking, Location, Unit};
 use crate::domain::refusal::Refusal;
 use crate::domain::time::local_date;
@@ -79,7 +81,7 @@ impl Opened {
 async fn open_booking(deps: Book<'_>, booking: Booking) -> Result<Opened, ServiceError> {
     let unit = directory::find_unit_by_id(deps.db, booking.unit_id)
         .await?
-        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     let location = directory::find_location(deps.db, unit.location_id).await?;
     let rules = citizen_links::settings(deps.db, unit.id).await?.unwrap_or_default();
     let counsellor_name = if unit.confidential {
@@ -211,7 +213,7 @@ pub async fn move_to(
         return Err(too_late());
     }
     if !move_options(deps, opened).await?.iter().any(|s| s.slot.id == slot_id) {
-        return Err(ServiceError::conflict("slot_taken", "the slot is no longer free; choose another"));
+        return Err(ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another"));
     }
     move_booking(deps, By::Citizen(client), &opened.booking, Target::Slot(slot_id), None).await
 }

@@ -6,6 +6,7 @@ use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::citizen_link::SelfService;
+use crate::domain::missing::Missing;
 use crate::domain::records::Unit;
 use crate::services::{ServiceError, access, audit};
 use crate::store::citizen_links;
@@ -23,7 +24,7 @@ pub async fn self_service(
     if !actor.can_work_in(unit.id) {
         access::deny(db, clock, actor, "unit.self_service.read", &format!("unit:{}", unit.id)).await?;
     }
-    citizen_links::settings(db, unit.id).await?.ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))
+    citizen_links::settings(db, unit.id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))
 }
 
 /// Replaces the unit's settings (admins only), recording old and new values.
@@ -42,9 +43,7 @@ pub async fn set_self_service(
     }
     new.check().map_err(|field| ServiceError::invalid(field, "out of range"))?;
     let txn = crate::store::begin_write(db).await?;
-    let old = citizen_links::settings(&txn, unit.id)
-        .await?
-        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+    let old = citizen_links::settings(&txn, unit.id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     citizen_links::set_settings(&txn, unit.id, new).await?;
     let entry = AuditEntry::by(actor, AuditAction::UnitSelfServiceChanged)
         .unit(unit.id)

@@ -4,6 +4,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::missing::Missing;
 use crate::domain::records::Unit;
 use crate::services::ServiceError;
 use crate::services::audit::{self, AuditAction, AuditEntry};
@@ -26,7 +27,7 @@ pub async fn set_retention_days(
     let txn = store::begin_write(db).await?;
     let before = store::retention::set_retention_days(&txn, unit.id, days, clock.now())
         .await?
-        .ok_or_else(|| ServiceError::not_found("unit_not_found", "unit"))?;
+        .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     let entry = AuditEntry::by(actor, AuditAction::UnitChanged)
         .unit(unit.id)
         .detail(serde_json::json!({ "retention_days": { "old": before, "new": days } }));

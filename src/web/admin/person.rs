@@ -15,6 +15,7 @@ use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::staff::{role_words, when};
 use crate::domain::accounts::StaffAccount;
+use crate::domain::missing::Missing;
 use crate::services::ServiceError;
 use crate::services::accounts::{self, ByWhom};
 use crate::services::directory::{self, StaffRole};
@@ -146,7 +147,7 @@ async fn after(
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
             Outcome { refused: Some(service_message(lang, &err)), ..Outcome::default() }
         }
-        Err(ServiceError::NotFound { code: "role_not_found", .. }) => {
+        Err(ServiceError::NotFound(Missing::Role)) => {
             Outcome { refused: Some(lang.t("person.role_gone")), ..Outcome::default() }
         }
         Err(err) => return Err(WebError::from(err)),

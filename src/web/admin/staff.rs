@@ -166,14 +166,14 @@ async fn add_staff(
             let added = Added { login: member.login, password, created, role_added };
             Ok(staff_view(&state, staff, StaffForm::fresh(), Vec::new(), Some(added)).await?.into_response())
         }
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. } | ServiceError::NotFound { .. })) => {
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. } | ServiceError::NotFound(_))) => {
             let field = match &err {
                 ServiceError::Invalid { field: "name", .. } => "staff-name",
-                ServiceError::Invalid { field: "unit", .. } | ServiceError::NotFound { .. } => "staff-unit",
+                ServiceError::Invalid { field: "unit", .. } | ServiceError::NotFound(_) => "staff-unit",
                 _ => "staff-login",
             };
             let message = match &err {
-                ServiceError::NotFound { .. } => lang.t("field.unit"),
+                ServiceError::NotFound(_) => lang.t("field.unit"),
                 other => service_message(lang, other),
             };
             let errors = vec![FieldError::new(field, message)];

@@ -15,6 +15,7 @@ use super::not_found;
 use super::texts::{self, Texts};
 use crate::domain::booking::BookingStatus;
 use crate::domain::citizen_link::Offer;
+use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
 use crate::http::client_ip::ClientIp;
 use crate::mail::dates;
@@ -277,7 +278,7 @@ pub(super) async fn move_to(
     };
     match link::move_to(state.book(), &opened, client.addr(), SlotId::new(slot_id)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response()),
-        Err(ServiceError::Conflict { code: "slot_taken" | "counsellor_busy", .. } | ServiceError::Rule(_))
+        Err(ServiceError::Conflict { clash: Clash::SlotTaken | Clash::CounsellorBusy, .. } | ServiceError::Rule(_))
             if matches!(opened.offer, Offer::Change { may_move: true }) =>
         {
             let fresh = link::open(state.book(), &token).await?.unwrap_or(opened);
