@@ -10,6 +10,7 @@ pub mod booking;
 pub mod callback;
 pub mod citizen;
 pub mod citizen_link;
+pub mod history;
 pub mod holidays;
 pub mod hours_window;
 pub mod language;

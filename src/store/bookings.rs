@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::history::{Created, HistoryEvent};
 use crate::domain::language::Language;
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::reference::Reference;
@@ -31,12 +32,8 @@ pub use crate::domain::records::BookingFilter;
 ///
 /// # Errors
 /// `Duplicate` on a reference collision.
-pub async fn insert_created<C: ConnectionTrait>(
-    db: &C,
-    booking: &Booking,
-    detail: &serde_json::Value,
-) -> Result<(), StoreError> {
-    insert_created_with(db, booking, detail, Vec::new()).await
+pub async fn insert_created<C: ConnectionTrait>(db: &C, booking: &Booking, created: Created) -> Result<(), StoreError> {
+    insert_created_with(db, booking, created, Vec::new()).await
 }
 
 /// [`insert_created`] with more inserts in the same round trip (the audit record, the
@@ -48,12 +45,13 @@ pub async fn insert_created<C: ConnectionTrait>(
 pub async fn insert_created_with<C: ConnectionTrait>(
     db: &C,
     booking: &Booking,
-    detail: &serde_json::Value,
+    created: Created,
     more: Vec<InsertStatement>,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
-    let event = event_row(booking.id, booking.created_at, booking.created_by, "created", detail);
+    let created = HistoryEvent::Created(created);
+    let event = event_row(booking.id, booking.created_at, booking.created_by, &created);
     let insert_event = booking_event::Entity::insert(event).into_query();
     let statement = if backend == DbBackend::Postgres {
         let created = CommonTableExpression::new()
@@ -229,10 +227,9 @@ pub async fn add_event<C: ConnectionTrait>(
     booking_id: Uuid,
     at: DateTime<Utc>,
     actor_id: Option<i32>,
-    kind: &str,
-    detail: serde_json::Value,
+    what: &HistoryEvent,
 ) -> Result<(), StoreError> {
-    event_row(booking_id, at, actor_id, kind, &detail).insert(db).await?;
+    event_row(booking_id, at, actor_id, what).insert(db).await?;
     Ok(())
 }
 
@@ -240,15 +237,15 @@ fn event_row(
     booking_id: Uuid,
     at: DateTime<Utc>,
     actor_id: Option<i32>,
-    kind: &str,
-    detail: &serde_json::Value,
+    what: &HistoryEvent,
 ) -> booking_event::ActiveModel {
+    let (kind, detail) = what.stored();
     booking_event::ActiveModel {
         booking_id: Set(booking_id),
         at: Set(at),
         actor_id: Set(actor_id),
-        kind: Set(kind.to_owned()),
-        detail: Set(detail.to_string()),
+        kind: Set(kind),
+        detail: Set(detail),
         ..Default::default()
     }
 }
@@ -265,7 +262,11 @@ pub async fn events<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<
         .await?;
     Ok(rows
         .into_iter()
-        .map(|row| BookingEvent { at: row.at, actor_id: row.actor_id, kind: row.kind, detail: row.detail })
+        .map(|row| BookingEvent {
+            at: row.at,
+            actor_id: row.actor_id,
+            what: HistoryEvent::from_stored(row.kind, row.detail),
+        })
         .collect())
 }
 
