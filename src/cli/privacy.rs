@@ -40,10 +40,7 @@ pub async fn run_retention(settings: &Settings, deps: &Dependencies, command: Re
     if dry_run {
         let slugs = unit_slugs(deps).await?;
         for expired in &report.expired {
-            let slug = slugs
-                .iter()
-                .find(|(id, _)| *id == UnitId::new(expired.unit_id.get()))
-                .map_or("?", |(_, slug)| slug.as_str());
+            let slug = slugs.iter().find(|(id, _)| *id == expired.unit_id).map_or("?", |(_, slug)| slug.as_str());
             println!("{}\t{slug}", expired.id);
         }
         eprintln!(

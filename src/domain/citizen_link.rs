@@ -14,10 +14,6 @@ const TOKEN_LEN: usize = 40;
 /// A link works until this long after the appointment's end.
 pub const VALID_AFTER_END: TimeDelta = TimeDelta::days(1);
 
-/// History kinds of the citizen's own changes (the desk shows "by the citizen").
-pub const EVENT_CANCELLED: &str = "cancelled_by_citizen";
-pub const EVENT_RESCHEDULED: &str = "rescheduled_by_citizen";
-
 /// A new token: 20 random bytes as 40 hex characters.
 pub fn new_token() -> String {
     let bytes: [u8; TOKEN_LEN / 2] = rand::random();

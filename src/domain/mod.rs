@@ -11,6 +11,7 @@ pub mod callback;
 pub mod citizen;
 pub mod citizen_link;
 pub mod clash;
+pub mod history;
 pub mod holidays;
 pub mod hours_window;
 pub mod ids;

@@ -1,7 +1,7 @@
 //! Emails a booking change causes: their kind, their delivery state, and the retry schedule.
 
 use chrono::{DateTime, TimeDelta, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use super::booking::BookingStatus;
 use super::ids::StaffId;
 
 /// Which email a booking event causes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum MailKind {
     Confirmation,

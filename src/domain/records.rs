@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::access::Role;
 use super::booking::{BookingStatus, Channel, Citizen};
+use super::history::HistoryEvent;
 use super::ids::{AbsenceId, ClosureId, LocationId, RuleId, SlotId, StaffId, UnitId};
 use super::language::Language;
 use super::reference::Reference;
@@ -133,9 +134,7 @@ pub struct Booking {
 pub struct BookingEvent {
     pub at: DateTime<Utc>,
     pub actor_id: Option<StaffId>,
-    pub kind: String,
-    /// JSON object with details (old and new time, reasons).
-    pub detail: String,
+    pub what: HistoryEvent,
 }
 
 /// Filters of a booking list; `unit_ids` is always set (the units the caller may see).

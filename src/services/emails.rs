@@ -10,6 +10,7 @@ use super::directory::find_unit;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
 use crate::domain::clash::Clash;
+use crate::domain::history::HistoryEvent;
 use crate::domain::outbox::{MailKind, OutboxMessage};
 use crate::domain::records::Booking;
 use crate::mail;
@@ -48,8 +49,8 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     mail::outbox::enqueue(&txn, &booking, kind, deps.mail_domain, now).await?;
-    let detail = serde_json::json!({ "kind": kind });
-    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), "email_resent", detail).await?;
+    let event = HistoryEvent::EmailResent(kind);
+    bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), &event).await?;
     audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::EmailResent, &booking)).await?;
     txn.commit().await?;
     deps.mail.nudge();

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::history::{Created, HistoryEvent};
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::{Booking, BookingEvent, Slot};
@@ -32,12 +33,8 @@ pub use crate::domain::records::BookingFilter;
 ///
 /// # Errors
 /// `Duplicate` on a reference collision.
-pub async fn insert_created<C: ConnectionTrait>(
-    db: &C,
-    booking: &Booking,
-    detail: &serde_json::Value,
-) -> Result<(), StoreError> {
-    insert_created_with(db, booking, detail, Vec::new()).await
+pub async fn insert_created<C: ConnectionTrait>(db: &C, booking: &Booking, created: Created) -> Result<(), StoreError> {
+    insert_created_with(db, booking, created, Vec::new()).await
 }
 
 /// [`insert_created`] with more inserts in the same round trip (the audit record, the
@@ -49,12 +46,13 @@ pub async fn insert_created<C: ConnectionTrait>(
 pub async fn insert_created_with<C: ConnectionTrait>(
     db: &C,
     booking: &Booking,
-    detail: &serde_json::Value,
+    created: Created,
     more: Vec<InsertStatement>,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
     let mut insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
-    let event = event_row(booking.id, booking.created_at, booking.created_by, "created", detail);
+    let created = HistoryEvent::Created(created);
+    let event = event_row(booking.id, booking.created_at, booking.created_by, &created);
     let insert_event = booking_event::Entity::insert(event).into_query();
     let statement = if backend == DbBackend::Postgres {
         let created = CommonTableExpression::new()
@@ -230,10 +228,9 @@ pub async fn add_event<C: ConnectionTrait>(
     booking_id: Uuid,
     at: DateTime<Utc>,
     actor_id: Option<StaffId>,
-    kind: &str,
-    detail: serde_json::Value,
+    what: &HistoryEvent,
 ) -> Result<(), StoreError> {
-    event_row(booking_id, at, actor_id, kind, &detail).insert(db).await?;
+    event_row(booking_id, at, actor_id, what).insert(db).await?;
     Ok(())
 }
 
@@ -241,15 +238,15 @@ fn event_row(
     booking_id: Uuid,
     at: DateTime<Utc>,
     actor_id: Option<StaffId>,
-    kind: &str,
-    detail: &serde_json::Value,
+    what: &HistoryEvent,
 ) -> booking_event::ActiveModel {
+    let (kind, detail) = what.stored();
     booking_event::ActiveModel {
         booking_id: Set(booking_id),
         at: Set(at),
         actor_id: Set(actor_id.map(i32::from)),
-        kind: Set(kind.to_owned()),
-        detail: Set(detail.to_string()),
+        kind: Set(kind),
+        detail: Set(detail),
         ..Default::default()
     }
 }
@@ -269,8 +266,7 @@ pub async fn events<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<
         .map(|row| BookingEvent {
             at: row.at,
             actor_id: row.actor_id.map(StaffId::new),
-            kind: row.kind,
-            detail: row.detail,
+            what: HistoryEvent::from_stored(row.kind, row.detail),
         })
         .collect())
 }

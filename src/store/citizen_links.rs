@@ -8,7 +8,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::citizen_link::{EVENT_RESCHEDULED, SelfService};
+use crate::domain::citizen_link::SelfService;
+use crate::domain::history::RESCHEDULED_BY_CITIZEN;
 use crate::domain::ids::UnitId;
 
 /// Stores the hash of a token sent for `booking_id`.
@@ -47,7 +48,7 @@ pub async fn booking_of<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<
 pub async fn citizen_moves<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<i32, StoreError> {
     let count = booking_event::Entity::find()
         .filter(booking_event::Column::BookingId.eq(booking_id))
-        .filter(booking_event::Column::Kind.eq(EVENT_RESCHEDULED))
+        .filter(booking_event::Column::Kind.eq(RESCHEDULED_BY_CITIZEN))
         .count(db)
         .await?;
     Ok(i32::try_from(count).unwrap_or(i32::MAX))

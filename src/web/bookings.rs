@@ -20,6 +20,7 @@ use super::readback::EmailPlan;
 use super::views::{BookingRow, Choice, EmailView, language_name, reference_display, status_key};
 use super::week_items::{self, GridRow, ItemKind};
 use crate::domain::booking::{BookingStatus, Outcome};
+use crate::domain::history::HistoryEvent;
 use crate::domain::outbox::MailKind;
 use crate::domain::records::BookingEvent;
 use crate::domain::records::BookingFilter;
@@ -87,26 +88,25 @@ struct EventView {
 /// One line of a booking's history: what happened, with the old and new time of a move, the
 /// reason of a cancellation and which outcome was recorded.
 fn event_text(event: &BookingEvent, tz: chrono_tz::Tz, lang: Lang) -> String {
-    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
-    let at = |value: &serde_json::Value| {
-        value.as_str().and_then(|t| t.parse::<chrono::DateTime<chrono::Utc>>().ok()).map(|t| format::short(t, tz, lang))
+    let with = |key: &str, what: Option<String>| match what {
+        Some(what) => format!("{}: {what}", lang.t(key)),
+        None => lang.t(key).to_owned(),
     };
-    match event.kind.as_str() {
-        "created" => lang.t("ev.created").to_owned(),
-        kind @ ("cancelled" | "cancelled_by_citizen") => match detail["reason"].as_str() {
-            Some(reason) => format!("{}: {reason}", lang.t(&format!("ev.{kind}"))),
-            None => lang.t(&format!("ev.{kind}")).to_owned(),
-        },
-        kind @ ("rescheduled" | "rescheduled_by_citizen") => {
-            match (at(&detail["from"]["starts_at"]), at(&detail["to"]["starts_at"])) {
-                (Some(from), Some(to)) => format!("{}: {from} → {to}", lang.t(&format!("ev.{kind}"))),
-                _ => lang.t(&format!("ev.{kind}")).to_owned(),
-            }
+    match &event.what {
+        HistoryEvent::Created(_) => lang.t("ev.created").to_owned(),
+        HistoryEvent::Cancelled { reason, by_citizen } => {
+            let key = if *by_citizen { "ev.cancelled_by_citizen" } else { "ev.cancelled" };
+            with(key, reason.text().map(str::to_owned))
         }
-        "outcome" if detail["status"] == "attended" => lang.t("ev.attended").to_owned(),
-        "outcome" => lang.t("ev.no_show").to_owned(),
-        "email_resent" => lang.t("ev.email_resent").to_owned(),
-        other => other.to_owned(),
+        HistoryEvent::Rescheduled { from, to, by_citizen, .. } => {
+            let key = if *by_citizen { "ev.rescheduled_by_citizen" } else { "ev.rescheduled" };
+            let (from, to) = (format::short(from.starts_at, tz, lang), format::short(to.starts_at, tz, lang));
+            with(key, Some(format!("{from} → {to}")))
+        }
+        HistoryEvent::Outcome(Outcome::Attended) => lang.t("ev.attended").to_owned(),
+        HistoryEvent::Outcome(Outcome::NoShow) => lang.t("ev.no_show").to_owned(),
+        HistoryEvent::EmailResent(_) => lang.t("ev.email_resent").to_owned(),
+        HistoryEvent::Other { kind, .. } => kind.clone(),
     }
 }
 
@@ -181,7 +181,7 @@ pub(super) async fn booking_page(
     for e in &details.events {
         let by = match e.actor_id {
             Some(id) => desk::staff_member(deps, id).await?.map_or_else(|| format!("#{id}"), |s| s.display_name),
-            None if e.kind.ends_with("_by_citizen") => lang.t("ev.by_citizen").to_owned(),
+            None if e.what.by_citizen() => lang.t("ev.by_citizen").to_owned(),
             None => String::new(),
         };
         events.push(EventView { when: format::short(e.at, deps.tz, lang), what: event_text(e, deps.tz, lang), by });
@@ -345,4 +345,49 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
         grid_heads,
         grid,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use chrono_tz::Europe::Berlin;
+
+    use super::*;
+    use crate::domain::history::{Placement, Reason};
+    use crate::domain::ids::{SlotId, StaffId};
+
+    fn text(what: HistoryEvent) -> String {
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("test step");
+        event_text(&BookingEvent { at, actor_id: None, what }, Berlin, Lang::De)
+    }
+
+    #[test]
+    fn the_history_names_what_happened() {
+        let at = |h| Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).single().expect("test step");
+        let place = |h| Placement {
+            slot_id: SlotId::new(1),
+            starts_at: at(h),
+            ends_at: at(h + 1),
+            counsellor_id: StaffId::new(2),
+        };
+        let moved = |by_citizen| HistoryEvent::Rescheduled {
+            from: place(8),
+            to: place(10),
+            override_reason: Reason::NotGiven,
+            by_citizen,
+        };
+        assert_eq!(text(moved(false)), "verschoben: Mo, 02.03.2026, 09:00 → Mo, 02.03.2026, 11:00");
+        assert!(text(moved(true)).starts_with("Von der Bürgerin / dem Bürger verschoben (über den Link): Mo"));
+        let cancelled = |reason: Option<&str>, by_citizen| HistoryEvent::Cancelled {
+            reason: Reason::from(reason.map(str::to_owned)),
+            by_citizen,
+        };
+        assert_eq!(text(cancelled(Some("krank"), false)), "abgesagt: krank");
+        assert_eq!(text(cancelled(None, false)), "abgesagt");
+        assert_eq!(text(cancelled(None, true)), "Von der Bürgerin / dem Bürger abgesagt (über den Link)");
+        assert_eq!(text(HistoryEvent::Outcome(Outcome::Attended)), "als wahrgenommen erfasst");
+        assert_eq!(text(HistoryEvent::Outcome(Outcome::NoShow)), "als nicht erschienen erfasst");
+        assert_eq!(text(HistoryEvent::EmailResent(MailKind::Change)), "E-Mail erneut in den Versand gegeben");
+        assert_eq!(text(HistoryEvent::Other { kind: "noted".to_owned(), detail: "{}".to_owned() }), "noted");
+    }
 }

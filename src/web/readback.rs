@@ -14,6 +14,7 @@ use super::error::{WebError, WebResult};
 use super::format;
 use super::i18n::Lang;
 use super::page::{Page, Staff};
+use crate::domain::history::HistoryEvent;
 use crate::domain::spelling::SpellingAlphabet;
 use crate::services::bookings::{self, BookingDetails};
 use crate::services::{desk, directory};
@@ -72,9 +73,10 @@ async fn moved(State(state): State<AppState>, staff: Staff, Path(key): Path<Stri
 
 /// The earlier time of the booking's latest move, from its history.
 fn previous_start(details: &BookingDetails) -> Option<DateTime<Utc>> {
-    let event = details.events.iter().rev().find(|e| e.kind == "rescheduled")?;
-    let detail: serde_json::Value = serde_json::from_str(&event.detail).ok()?;
-    detail["from"]["starts_at"].as_str()?.parse().ok()
+    details.events.iter().rev().find_map(|e| match e.what {
+        HistoryEvent::Rescheduled { from, by_citizen: false, .. } => Some(from.starts_at),
+        _ => None,
+    })
 }
 
 async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) -> WebResult<ReadBackPage> {

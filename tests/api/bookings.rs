@@ -3,6 +3,7 @@
 use chrono::TimeDelta;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use terminbuch::domain::history::{Created, HistoryEvent, Reason};
 use terminbuch::domain::records::Booking;
 use terminbuch::domain::reference::Reference;
 use terminbuch::store::{self, StoreError};
@@ -308,10 +309,17 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
         slot_id: SlotId::new(slots[1]["slot_id"].as_i64().unwrap() as i32),
         ..stored
     };
-    let detail = json!({ "slot_id": clash.slot_id });
+    let created = Created {
+        slot_id: clash.slot_id,
+        starts_at: clash.starts_at,
+        ends_at: clash.ends_at,
+        adhoc: false,
+        channel: clash.channel,
+        override_reason: Reason::NotGiven,
+    };
 
     // Act
-    let refused = store::bookings::insert_created(&app.db, &clash, &detail).await;
+    let refused = store::bookings::insert_created(&app.db, &clash, created.clone()).await;
 
     // Assert: the collision is recognisable (the service retries on it) and left nothing behind.
     match refused {
@@ -326,11 +334,10 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
     let last = if stored.ends_with('X') { 'Y' } else { 'X' };
     let fresh =
         Booking { reference: Reference::from_stored(&format!("{}{last}", &stored[..stored.len() - 1])), ..clash };
-    store::bookings::insert_created(&app.db, &fresh, &detail).await.expect("stored");
+    store::bookings::insert_created(&app.db, &fresh, created.clone()).await.expect("stored");
     let events = store::bookings::events(&app.db, fresh.id).await.unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!((events[0].kind.as_str(), events[0].actor_id), ("created", fresh.created_by));
-    assert_eq!(serde_json::from_str::<Value>(&events[0].detail).unwrap(), detail);
+    assert_eq!((&events[0].what, events[0].actor_id), (&HistoryEvent::Created(created), fresh.created_by));
     let found = store::bookings::find(&app.db, fresh.id).await.unwrap().expect("the booking row");
     assert_eq!((&found.reference, found.slot_id), (&fresh.reference, fresh.slot_id));
 }

@@ -154,8 +154,12 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
 }
 
 fn event_response(e: BookingEvent, tz: Tz) -> EventResponse {
-    let detail = serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::Null);
-    EventResponse { at: local(e.at, tz), actor_id: e.actor_id.map(i32::from), kind: e.kind, detail }
+    EventResponse {
+        at: local(e.at, tz),
+        actor_id: e.actor_id.map(i32::from),
+        kind: e.what.kind().to_owned(),
+        detail: e.what.detail(),
+    }
 }
 
 fn blank_to_none(value: Option<String>) -> Option<String> {

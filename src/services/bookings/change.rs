@@ -15,8 +15,8 @@ use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_cou
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
-use crate::domain::citizen_link;
 use crate::domain::clash::Clash;
+use crate::domain::history::{HistoryEvent, Placement, Reason};
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::outbox::MailKind;
 use crate::domain::records::Booking;
@@ -60,11 +60,8 @@ impl By<'_> {
         }
     }
 
-    fn event(self, by_staff: &'static str, by_citizen: &'static str) -> &'static str {
-        match self {
-            Self::Staff(_) => by_staff,
-            Self::Citizen(_) => by_citizen,
-        }
+    fn is_citizen(self) -> bool {
+        matches!(self, Self::Citizen(_))
     }
 }
 
@@ -98,8 +95,8 @@ pub async fn cancel_booking(
         return Err(changed_meanwhile());
     }
     slots::release_seat(&txn, booking.slot_id).await?;
-    let kind = by.event("cancelled", citizen_link::EVENT_CANCELLED);
-    bookings::add_event(&txn, booking.id, now, by.staff_id(), kind, json!({ "reason": reason })).await?;
+    let event = HistoryEvent::Cancelled { reason: Reason::from(reason), by_citizen: by.is_citizen() };
+    bookings::add_event(&txn, booking.id, now, by.staff_id(), &event).await?;
     audit::record(&txn, deps.clock, by.audit(AuditAction::BookingCancelled, booking)).await?;
     let queued = notify(&txn, booking.id, MailKind::Cancellation, deps.mail_domain, now).await?;
     txn.commit().await?;
@@ -189,15 +186,23 @@ pub async fn move_booking(
     if !bookings::move_to(&txn, booking, &slot, override_reason.clone(), by.staff_id(), now).await? {
         return Err(changed_meanwhile());
     }
-    let detail = json!({
-        "from": { "slot_id": booking.slot_id, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
-                  "counsellor_id": booking.counsellor_id },
-        "to": { "slot_id": slot.id, "starts_at": slot.starts_at, "ends_at": slot.ends_at,
-                "counsellor_id": slot.counsellor_id },
-        "override_reason": override_reason,
-    });
-    let kind = by.event("rescheduled", citizen_link::EVENT_RESCHEDULED);
-    bookings::add_event(&txn, booking.id, now, by.staff_id(), kind, detail).await?;
+    let event = HistoryEvent::Rescheduled {
+        from: Placement {
+            slot_id: booking.slot_id,
+            starts_at: booking.starts_at,
+            ends_at: booking.ends_at,
+            counsellor_id: booking.counsellor_id,
+        },
+        to: Placement {
+            slot_id: slot.id,
+            starts_at: slot.starts_at,
+            ends_at: slot.ends_at,
+            counsellor_id: slot.counsellor_id,
+        },
+        override_reason: Reason::from(override_reason),
+        by_citizen: by.is_citizen(),
+    };
+    bookings::add_event(&txn, booking.id, now, by.staff_id(), &event).await?;
     let entry = by.audit(AuditAction::BookingRescheduled, booking).target(format!("slot:{}", slot.id));
     audit::record(&txn, deps.clock, entry).await?;
     let queued = notify(&txn, booking.id, MailKind::Change, deps.mail_domain, now).await?;
@@ -229,7 +234,7 @@ pub async fn record_outcome(
         return Err(changed_meanwhile());
     }
     let status = BookingStatus::from(outcome);
-    bookings::add_event(&txn, booking.id, now, staff, "outcome", json!({ "status": status })).await?;
+    bookings::add_event(&txn, booking.id, now, staff, &HistoryEvent::Outcome(outcome)).await?;
     let entry = entries::booking(actor, AuditAction::OutcomeRecorded, &booking).detail(json!({ "status": status }));
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;

@@ -8,7 +8,6 @@ mod writer;
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::ServiceError;
@@ -20,6 +19,7 @@ use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
 use crate::domain::clash::Clash;
+use crate::domain::history::{self, Reason};
 use crate::domain::holidays::HolidayCalendar;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::missing::Missing;
@@ -217,20 +217,20 @@ async fn create_in<C: ConnectionTrait>(
         updated_at: now,
         updated_by: Some(actor.staff_id()),
     };
-    let detail = json!({
-        "slot_id": slot.id,
-        "starts_at": slot.starts_at,
-        "ends_at": slot.ends_at,
-        "adhoc": slot.adhoc,
-        "channel": new.channel,
-        "override_reason": new.override_reason,
-    });
+    let created = history::Created {
+        slot_id: slot.id,
+        starts_at: slot.starts_at,
+        ends_at: slot.ends_at,
+        adhoc: slot.adhoc,
+        channel: new.channel,
+        override_reason: Reason::from(new.override_reason.clone()),
+    };
     // The booking, its event, the audit record and the confirmation in one round trip.
     let entry = entries::booking(actor, AuditAction::BookingCreated, &booking);
     let mut more = vec![store::audit::insert_statement(now, &entry)];
     let message = mail::outbox::message(&booking, MailKind::Confirmation, deps.mail_domain, now);
     more.extend(message.as_ref().map(store::outbox::insert_statement));
-    bookings::insert_created_with(txn, &booking, &detail, more).await?;
+    bookings::insert_created_with(txn, &booking, created, more).await?;
     Ok(Created { booking, queued: message.is_some() })
 }
 

@@ -144,11 +144,7 @@ pub(super) async fn collect<C: ConnectionTrait>(
         let history = store::bookings::events(db, id)
             .await?
             .into_iter()
-            .map(|e| SubjectEvent {
-                at: e.at,
-                kind: e.kind,
-                detail: serde_json::from_str(&e.detail).unwrap_or_default(),
-            })
+            .map(|e| SubjectEvent { at: e.at, kind: e.what.kind().to_owned(), detail: e.what.detail() })
             .collect();
         let emails = store::outbox::for_booking(db, id)
             .await?
