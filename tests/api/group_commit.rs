@@ -55,7 +55,7 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
     assert_eq!(response.status(), StatusCode::CREATED);
     let other = app.counsellor_id("ads", "Samira Haddad").await;
     let free: Vec<i64> = app
-        .free_slots("ads", &format!("counsellor={other}&limit=4"))
+        .free_slots("ads", &format!("counsellor={other}&limit=5"))
         .await
         .iter()
         .map(|slot| slot["slot_id"].as_i64().expect("slot id"))
@@ -142,4 +142,22 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
     let emails = format!("SELECT COUNT(*) AS n FROM outbox_messages WHERE booking_id IN ({bookings})");
     assert_eq!(count(&app, &emails).await, 4, "each booking with its confirmation");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM outbox_messages").await, 4, "no email of a refusal");
+
+    // Act and assert, one at a time (a group of one each, written without a savepoint): a refusal
+    // leaves nothing, a booking is stored with its event and email, the same seat again is taken.
+    let alone = |id: i64| bookings::create(book, &actor, new_booking(id, "Achte Person"));
+    let refused = alone(in_absence.expect("a slot")).await;
+    assert!(matches!(refused, Err(ServiceError::Rule(_))), "an absence refuses: {refused:?}");
+    let booked = alone(free[4]).await.expect("a free slot alone is booked");
+    let again = alone(free[4]).await;
+    assert!(matches!(&again, Err(ServiceError::Conflict { clash, .. }) if clash.code() == "slot_taken"), "{again:?}");
+    assert_eq!(app.get_booking(&booked.id.to_string()).await.status(), StatusCode::OK, "the booking alone is stored");
+    let eighth = "SELECT id FROM bookings WHERE citizen_name = 'Achte Person'";
+    assert_eq!(count(&app, &format!("SELECT COUNT(*) AS n FROM ({eighth}) b")).await, 1);
+    let its_events = format!("SELECT COUNT(*) AS n FROM booking_events WHERE booking_id IN ({eighth})");
+    assert_eq!(count(&app, &its_events).await, 1, "the booking alone with its event");
+    assert_eq!(count(&app, &format!("SELECT CAST(booked_count AS BIGINT) AS n FROM slots WHERE id = {}", free[4])).await, 1);
+    let seats = format!("SELECT SUM(booked_count) AS n FROM slots WHERE id IN ({slots})");
+    assert_eq!(count(&app, &seats).await, 4, "the refusal alone took no seat");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM outbox_messages").await, 5, "one more email, none for refusals");
 }

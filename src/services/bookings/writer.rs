@@ -1,6 +1,7 @@
 //! SQLite's booking writer: one task on a connection of its own takes the bookings from a queue
 //! and commits those that arrived while the previous commit was in flight together (group
-//! commit), each in a savepoint of its own, so that one refusal leaves the others alone.
+//! commit), each in a savepoint of its own, so that one refusal leaves the others alone; a booking
+//! that arrives alone is its transaction, without a savepoint.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -124,6 +125,13 @@ async fn commit_group(
     {
         group.push(job);
     }
+    if let [job] = group.as_slice() {
+        let outcome = alone(book, txn, job).await?;
+        if let Some(job) = group.pop() {
+            let _ = job.answer.send(outcome);
+        }
+        return Ok(());
+    }
     let mut outcomes = Vec::with_capacity(group.len());
     for job in group.iter() {
         match in_savepoint(book, &txn, job).await {
@@ -139,6 +147,22 @@ async fn commit_group(
         let _ = job.answer.send(outcome);
     }
     Ok(())
+}
+
+/// A booking that arrived alone needs no savepoint (two statements fewer on the path of every
+/// booking at low load): it is the whole transaction, committed when it succeeds and rolled back
+/// when it is refused. `Err` as in [`commit_group`]: the transaction itself failed.
+async fn alone(book: Book<'_>, txn: WriteTxn, job: &Job) -> Result<Result<Created, ServiceError>, StoreError> {
+    let outcome = create_in(book, &txn, &job.actor, &job.new).await;
+    match &outcome {
+        Err(err) if breaks_transaction(err) => {
+            tracing::error!(error = ?err, "a booking broke the writer's transaction");
+            return Err(StoreError::Io(format!("booking: {err}")));
+        }
+        Ok(_) => txn.commit().await?,
+        Err(_) => txn.rollback().await?,
+    }
+    Ok(outcome)
 }
 
 async fn in_savepoint(book: Book<'_>, txn: &WriteTxn, job: &Job) -> Result<Created, ServiceError> {
