@@ -156,7 +156,10 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
     assert_eq!(count(&app, &format!("SELECT COUNT(*) AS n FROM ({eighth}) b")).await, 1);
     let its_events = format!("SELECT COUNT(*) AS n FROM booking_events WHERE booking_id IN ({eighth})");
     assert_eq!(count(&app, &its_events).await, 1, "the booking alone with its event");
-    assert_eq!(count(&app, &format!("SELECT CAST(booked_count AS BIGINT) AS n FROM slots WHERE id = {}", free[4])).await, 1);
+    assert_eq!(
+        count(&app, &format!("SELECT CAST(booked_count AS BIGINT) AS n FROM slots WHERE id = {}", free[4])).await,
+        1
+    );
     let seats = format!("SELECT SUM(booked_count) AS n FROM slots WHERE id IN ({slots})");
     assert_eq!(count(&app, &seats).await, 4, "the refusal alone took no seat");
     assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM outbox_messages").await, 5, "one more email, none for refusals");

@@ -31,6 +31,7 @@ mod mail_reminders;
 mod names;
 mod observe;
 mod overrides;
+mod page_refusals;
 mod retention;
 mod schedule;
 mod search;
