@@ -5,7 +5,8 @@
 //! or `TEST_DATABASE_URL` names a PostgreSQL server, PostgreSQL in a fresh database that is
 //! dropped at the end. `BENCH_SEARCH_REQUESTS`, `BENCH_BOOKINGS` and `BENCH_READY_RUNS` scale
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
-//! logins (`api/login_memory.rs`), on a fresh database.
+//! logins (`api/login_memory.rs`), on a fresh database. `BENCH_STORED_BOOKINGS=10000000` stores
+//! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -43,6 +44,8 @@ use terminbuch::store::{self, connect};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+#[path = "api/bulk.rs"]
+mod bulk;
 #[path = "api/ceilings.rs"]
 mod ceilings;
 #[path = "api/login_memory.rs"]
@@ -116,6 +119,9 @@ struct Config {
     warmup_requests: usize,
     bookings: usize,
     ready_runs: usize,
+    /// `BENCH_STORED_BOOKINGS`: bookings stored before measuring; beyond the 100,000 the bench
+    /// writes itself, PostgreSQL bulk-loads the rest (`bulk`).
+    stored_bookings: usize,
     /// `BENCH_ONLY=login-memory`: nothing but the login memory figures.
     login_memory_only: bool,
 }
@@ -133,6 +139,7 @@ impl Config {
             warmup_requests: 200,
             bookings: read("BENCH_BOOKINGS", 1000)?,
             ready_runs: read("BENCH_READY_RUNS", 10)?,
+            stored_bookings: read("BENCH_STORED_BOOKINGS", STORED_BOOKINGS)?,
             login_memory_only: match std::env::var("BENCH_ONLY") {
                 Ok(only) if only == "login-memory" => true,
                 Ok(other) => bail!("BENCH_ONLY knows only `login-memory`, not {other:?}"),
@@ -219,7 +226,24 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
     let db = connect(&engine.url, None).await?;
     let deps = Dependencies { db: db.clone(), clock: Clock::System };
     let started = Instant::now();
-    let fixture = prepare(&settings, &deps).await?;
+    let mut fixture = prepare(&settings, &deps).await?;
+    let stored = fixture.history_bookings + fixture.future_bookings;
+    if config.stored_bookings > stored {
+        if db.get_database_backend() == DbBackend::Postgres {
+            let extra = config.stored_bookings - stored;
+            let secs = bulk::load(&db, fixture.unit_id.get(), fixture.admin_id.get(), extra as u64).await?;
+            let vacuum = Instant::now();
+            db.execute_unprepared("VACUUM ANALYZE").await?;
+            fixture.history_bookings += extra;
+            report.notes.push(format!(
+                "{name}: {extra} more past bookings bulk-loaded (BENCH_STORED_BOOKINGS) in {secs:.0} s, \
+                 then VACUUM ANALYZE in {:.0} s",
+                vacuum.elapsed().as_secs_f64()
+            ));
+        } else {
+            report.notes.push(format!("{name}: BENCH_STORED_BOOKINGS is for PostgreSQL; {stored} bookings stored"));
+        }
+    }
     eprintln!(
         "[{name}] prepared in {:.1} s: {} stored bookings ({} history, {} future), {} future slots",
         started.elapsed().as_secs_f64(),
