@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -332,7 +332,7 @@ async fn measure_in_process(
     }
 
     // Booking creation against the ceilings, at concurrency 1 and 16.
-    let mut free = free_future_slots(db, fixture, config.bookings * 6).await?;
+    let mut free = free_future_slots(db, fixture, config.bookings * 7).await?;
     for concurrency in [1, 16] {
         let for_ceilings: Vec<slot::Model> = free.drain(..config.bookings).collect();
         let ceilings = ceilings::measure(url, db, for_ceilings, fixture.admin_id.get(), concurrency).await?;
@@ -363,7 +363,46 @@ async fn measure_in_process(
         );
         ceilings::report(report, name, concurrency, &http, &ceilings, &baseline);
     }
+
+    // The free-slot search while 16 clients book at full speed.
+    let for_load: Vec<SlotId> = free.drain(..config.bookings).map(|s| SlotId::new(s.id)).collect();
+    let (during, load) = search_while_booking(client, base, fixture, &search, for_load).await?;
+    eprintln!("[{name}] free-slot search while 16 clients book ({:.0}/s): {}", load.throughput(), during.describe());
+    report.info(name, "free-slot search while 16 clients book: p50, ms", during.p50_ms());
+    report.info(name, "free-slot search while 16 clients book: p99, ms", during.p99_ms());
+    report.info(name, "bookings/s meanwhile (16 clients)", load.throughput());
     Ok(())
+}
+
+/// One client searches (sequentially, like a phone desk) while 16 others book `slots` through
+/// HTTP; the search's latencies while the bookings last, and the bookings' run.
+async fn search_while_booking(
+    client: &reqwest::Client,
+    base: &str,
+    fixture: &Fixture,
+    url: &str,
+    slots: Vec<SlotId>,
+) -> anyhow::Result<(Latencies, Run)> {
+    let done = Arc::new(AtomicBool::new(false));
+    let searcher = {
+        let (client, token, url, done) = (client.clone(), fixture.token.clone(), url.to_owned(), done.clone());
+        tokio::spawn(async move {
+            let mut all = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                get_ok(&client, &token, &url).await?;
+                all.push(started.elapsed());
+            }
+            anyhow::Ok(all)
+        })
+    };
+    let booked = http_bookings(client, base, &fixture.token, slots, 16).await;
+    done.store(true, Ordering::Relaxed);
+    let searched = searcher.await??;
+    ensure!(!searched.is_empty(), "no search finished while the bookings ran");
+    let mut run = Run::default();
+    run.absorb(booked?);
+    Ok((Latencies::new(searched), run.finish()))
 }
 
 // ---------------------------------------------------------------------------------------------
