@@ -225,16 +225,9 @@ pub async fn add_closure(
     check_range(starts_at, ends_at)?;
     let txn = store::begin_write(deps.db).await?;
     schedule::lock_scope(&txn, Scope::Unit(unit.id), Some((starts_at, ends_at))).await?;
-    let closure = schedule::insert_closure(
-        &txn,
-        Some(unit.id.get()),
-        starts_at,
-        ends_at,
-        reason,
-        actor.staff_id(),
-        deps.clock.now(),
-    )
-    .await?;
+    let closure =
+        schedule::insert_closure(&txn, Some(unit.id), starts_at, ends_at, reason, actor.staff_id(), deps.clock.now())
+            .await?;
     let entry = entries::schedule_changed(actor, AuditAction::ClosureAdded, unit.id, format!("closure:{}", closure.id));
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;

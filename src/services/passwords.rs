@@ -104,11 +104,11 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     let now = a.clock.now();
     let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME };
     let new = NewReset {
-        staff_id: member.id.get(),
+        staff_id: member.id,
         token_hash: token_hash(&link.token),
         created_at: now,
         expires_at: link.expires_at,
-        created_by: by.staff_id().map(i32::from),
+        created_by: by.staff_id(),
     };
     let txn = store::begin_write(a.db).await?;
     resets::insert_reset(&txn, new).await?;

@@ -6,14 +6,13 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
-
 use crate::domain::ids::StaffId;
 
 /// A subscription as its owner sees it (never its secret).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feed {
     pub id: i32,
-    pub staff_id: i32,
+    pub staff_id: StaffId,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
@@ -86,5 +85,10 @@ pub async fn touch<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> R
 }
 
 fn feed(row: calendar_feed::Model) -> Feed {
-    Feed { id: row.id, staff_id: row.staff_id, created_at: row.created_at, last_used_at: row.last_used_at }
+    Feed {
+        id: row.id,
+        staff_id: StaffId::new(row.staff_id),
+        created_at: row.created_at,
+        last_used_at: row.last_used_at,
+    }
 }

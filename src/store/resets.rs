@@ -6,14 +6,15 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use super::StoreError;
+use crate::domain::ids::StaffId;
 
 /// A new reset link's hash and who made it.
 pub struct NewReset {
-    pub staff_id: i32,
+    pub staff_id: StaffId,
     pub token_hash: String,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
-    pub created_by: Option<i32>,
+    pub created_by: Option<StaffId>,
 }
 
 /// Stores a reset link and voids the person's earlier unused ones (only the newest link works).
@@ -28,12 +29,12 @@ pub async fn insert_reset<C: ConnectionTrait>(db: &C, new: NewReset) -> Result<(
         .exec(db)
         .await?;
     password_reset::ActiveModel {
-        staff_id: Set(new.staff_id),
+        staff_id: Set(new.staff_id.get()),
         token_hash: Set(new.token_hash),
         created_at: Set(new.created_at),
         expires_at: Set(new.expires_at),
         used_at: Set(None),
-        created_by: Set(new.created_by),
+        created_by: Set(new.created_by.map(i32::from)),
         ..Default::default()
     }
     .insert(db)

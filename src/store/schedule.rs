@@ -221,7 +221,7 @@ pub async fn closures_overlapping<C: ConnectionTrait>(
 /// Database failures.
 pub async fn insert_closure<C: ConnectionTrait>(
     db: &C,
-    unit_id: Option<i32>,
+    unit_id: Option<UnitId>,
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     reason: &str,
@@ -229,7 +229,7 @@ pub async fn insert_closure<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<Closure, StoreError> {
     let row = closure::ActiveModel {
-        unit_id: Set(unit_id),
+        unit_id: Set(unit_id.map(i32::from)),
         starts_at: Set(starts_at),
         ends_at: Set(ends_at),
         reason: Set(reason.to_owned()),

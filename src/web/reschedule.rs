@@ -20,7 +20,7 @@ use super::format;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
-use crate::domain::ids::StaffId;
+use crate::domain::ids::{SlotId, StaffId};
 use crate::domain::records::Booking;
 use crate::services::bookings::{self, Move};
 use crate::services::{ServiceError, desk, directory};
@@ -149,7 +149,7 @@ async fn reschedule(
     let mut errors = Vec::new();
     let (to, override_reason) = if form.adhoc.is_empty() {
         match form.slot.parse::<i32>() {
-            Ok(id) => (Some(Move::Slot(id)), None),
+            Ok(id) => (Some(Move::Slot(SlotId::new(id))), None),
             Err(_) => {
                 errors.push(FieldError::new("slots", staff.page.t("err.slot")));
                 (None, None)

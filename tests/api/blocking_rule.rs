@@ -93,16 +93,8 @@ async fn every_sql_path_of_the_blocking_rule_agrees_with_its_one_definition() {
     for block in &blocks {
         match block.by {
             BlockedBy::Closure { unit_id } => {
-                schedule::insert_closure(
-                    &app.db,
-                    unit_id.map(i32::from),
-                    block.starts_at,
-                    block.ends_at,
-                    "Test",
-                    StaffId::new(1),
-                    now,
-                )
-                .await
+                schedule::insert_closure(&app.db, unit_id, block.starts_at, block.ends_at, "Test", StaffId::new(1), now)
+                    .await
             }
             .map(|_| ()),
             BlockedBy::Absence { staff_id } => {

@@ -168,7 +168,7 @@ fn blank_to_none(value: Option<String>) -> Option<String> {
 
 /// The time chosen in a booking or move request.
 enum Chosen {
-    Slot(i32),
+    Slot(SlotId),
     /// An ad-hoc start with an optional length.
     At(DateTime<Utc>, Option<TimeDelta>),
 }
@@ -182,7 +182,7 @@ fn choice(
 ) -> ApiResult<Chosen> {
     match (slot_id, starts_at) {
         (Some(_), Some(_)) => Err(ApiError::field("slot_id", "give either slot_id or starts_at, not both")),
-        (Some(id), None) => Ok(Chosen::Slot(id.get())),
+        (Some(id), None) => Ok(Chosen::Slot(id)),
         (None, Some(starts_at)) => {
             Ok(Chosen::At(parse_instant("starts_at", starts_at, tz)?, duration_minutes.map(TimeDelta::minutes)))
         }
@@ -203,7 +203,7 @@ async fn create_booking(
     let citizen = all_fields(body.validate(), body.citizen.parse(body.email_consent))?;
     let tz = state.settings.time_zone;
     let target = match choice(tz, body.slot_id.map(SlotId::new), body.starts_at.as_deref(), body.duration_minutes)? {
-        Chosen::Slot(slot_id) => Target::Slot(SlotId::new(slot_id)),
+        Chosen::Slot(slot_id) => Target::Slot(slot_id),
         Chosen::At(starts_at, duration) => {
             let unit =
                 body.unit.as_deref().ok_or_else(|| ApiError::field("unit", "required for an ad-hoc appointment"))?;

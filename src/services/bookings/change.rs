@@ -17,7 +17,7 @@ use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
 use crate::domain::clash::Clash;
 use crate::domain::history::{HistoryEvent, Placement, Reason};
-use crate::domain::ids::{SlotId, StaffId, UnitId};
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::outbox::MailKind;
 use crate::domain::records::Booking;
 use crate::domain::refusal::Refusal;
@@ -122,7 +122,7 @@ pub async fn reschedule(
 ) -> Result<Booking, ServiceError> {
     let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
     let target = match to {
-        Move::Slot(id) => Target::Slot(SlotId::new(id)),
+        Move::Slot(id) => Target::Slot(id),
         Move::Adhoc { starts_at, duration, counsellor_id } => Target::Adhoc {
             unit_id: booking.unit_id,
             counsellor_id: counsellor_id.unwrap_or(booking.counsellor_id),

@@ -63,7 +63,7 @@ pub enum Target {
 /// and length.
 #[derive(Debug, Clone, Copy)]
 pub enum Move {
-    Slot(i32),
+    Slot(SlotId),
     Adhoc { starts_at: DateTime<Utc>, duration: Option<TimeDelta>, counsellor_id: Option<StaffId> },
 }
 

@@ -14,7 +14,6 @@ use super::ServiceError;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
-use crate::domain::ids::StaffId;
 use crate::store::bookings::{self, BookingFilter};
 use crate::store::{self, calendar_feeds, directory};
 
@@ -102,7 +101,7 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, Se
     let Some(feed) = calendar_feeds::find_by_hash(deps.db, &secret_hash(secret)).await? else {
         return Ok(None);
     };
-    let Some(owner) = directory::find_staff(deps.db, StaffId::new(feed.staff_id)).await?.filter(|s| s.active) else {
+    let Some(owner) = directory::find_staff(deps.db, feed.staff_id).await?.filter(|s| s.active) else {
         return Ok(None);
     };
     let now = deps.clock.now();
