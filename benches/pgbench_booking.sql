@@ -1,22 +1,19 @@
 -- Same-work ceiling of PostgreSQL (benches/api/ceilings.rs): the statements the service runs for
--- one booking of a free slot (src/services/bookings, src/store/slots.rs, bookings.rs, audit.rs),
--- as one transaction, with prepared statements. Each transaction takes the next free slot from
--- bench_free_slots (numbered 1..N) through the sequence bench_pick; -D actor=ID names the staff
--- member who books. Run by the bench as
+-- one booking of a free slot (src/services/bookings/one_statement.rs, src/store/slots.rs,
+-- bookings.rs, audit.rs), with prepared statements: a read and one statement. Each booking takes
+-- the next free slot from bench_free_slots (numbered 1..N) through the sequence bench_pick;
+-- -D actor=ID names the staff member who books. Run by the bench as
 --   pgbench -n -M prepared -c C -j 2 -t N/C -D actor=ID -f benches/pgbench_booking.sql DATABASE_URL
-BEGIN;
-SELECT slot_id AS pick FROM bench_free_slots WHERE n = (SELECT nextval('bench_pick')) \gset
--- The seat (store::slots::take_regular_seat).
-UPDATE slots SET booked_count = booked_count + 1
- WHERE id = :pick AND kind = 'regular' AND booked_count < capacity
- RETURNING id, unit_id, counsellor_id, starts_at, ends_at \gset s_
--- Closures and absences (store::schedule::blocking).
-SELECT (SELECT reason FROM closures WHERE (unit_id = :s_unit_id OR unit_id IS NULL) AND starts_at < :s_ends_at
-          AND ends_at > :s_starts_at ORDER BY starts_at LIMIT 1) AS closure,
-       (SELECT COUNT(*) FROM absences WHERE staff_id = :s_counsellor_id AND starts_at < :s_ends_at
-          AND ends_at > :s_starts_at) AS absences;
--- The booking, its created event and the audit record in one statement
--- (store::bookings::insert_created_with; the bench books without an email, so no outbox row).
+-- The slot as read (store::slots::find), a plain read outside a transaction; the bench's pick of
+-- the next free slot rides along in the same statement.
+SELECT s.id AS s_id, s.unit_id AS s_unit_id, s.counsellor_id AS s_counsellor_id, s.starts_at AS s_starts_at,
+       s.ends_at AS s_ends_at, f.n AS pick
+  FROM slots s JOIN bench_free_slots f ON f.slot_id = s.id
+ WHERE f.n = (SELECT nextval('bench_pick')) \gset
+-- One statement, its own transaction (store::bookings::insert_taking_seat): the booking, its
+-- created event and the audit record as data-modifying WITHs, and take_seat (migration
+-- m20261203_300000_take_seat_function): the seat, then the closure and absence check. The bench
+-- books without an email, so no outbox row.
 WITH created_booking AS (
   INSERT INTO bookings (id, reference, unit_id, counsellor_id, slot_id, starts_at, ends_at, status, channel,
     citizen_name, citizen_email, citizen_phone, citizen_language, interpreter_language, accessibility_needs,
@@ -28,11 +25,12 @@ WITH created_booking AS (
   RETURNING id),
 also_0 AS (
   INSERT INTO audit_events (at, actor_id, actor_kind, client_addr, action, unit_id, booking_ids, item_count, target, detail)
-  VALUES (now(), :actor, 'staff', NULL, 'booking_created', :s_unit_id, '', NULL, 'booking', '{}'))
-INSERT INTO booking_events (booking_id, at, actor_id, kind, detail)
-SELECT id, now(), :actor, 'created',
-  -- (no colon in literals here: pgbench would read one as a variable)
-  json_build_object('slot_id', 1, 'starts_at', now(), 'ends_at', now(), 'adhoc', false, 'channel', 'phone',
-    'override_reason', NULL)
-FROM created_booking;
-END;
+  VALUES (now(), :actor, 'staff', NULL, 'booking_created', :s_unit_id, '', NULL, 'booking', '{}')),
+created_event AS (
+  INSERT INTO booking_events (booking_id, at, actor_id, kind, detail)
+  SELECT id, now(), :actor, 'created',
+    -- (no colon in literals here: pgbench would read one as a variable)
+    json_build_object('slot_id', 1, 'starts_at', now(), 'ends_at', now(), 'adhoc', false, 'channel', 'phone',
+      'override_reason', NULL)
+  FROM created_booking)
+SELECT take_seat(:s_id, :s_unit_id, :s_counsellor_id, :s_starts_at, :s_ends_at, true);

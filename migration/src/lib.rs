@@ -20,6 +20,7 @@ mod m20261202_170002_create_callback_requests;
 mod m20261202_170003_create_calendar_feeds;
 mod m20261203_100000_add_retention;
 mod m20261203_200000_create_citizen_links;
+mod m20261203_300000_take_seat_function;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_110100_names_without_control_characters::Migration),
             Box::new(m20261203_100000_add_retention::Migration),
             Box::new(m20261203_200000_create_citizen_links::Migration),
+            Box::new(m20261203_300000_take_seat_function::Migration),
         ]
     }
 }

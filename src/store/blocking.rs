@@ -1,7 +1,9 @@
 //! The SQL of the blocking rule ([`crate::domain::blocking`]): which closures, absences and booked
 //! slots overlap a time. Every query that asks the database what blocks a time builds its
 //! conditions here; the test `blocking_rule` checks them against the domain definition on both
-//! engines.
+//! engines. One copy lives elsewhere: PostgreSQL's `take_seat` function (migration
+//! `m20261203_300000_take_seat_function`) spells out the closure and absence conditions for the
+//! one-statement booking; a change of the rule here needs a new migration replacing it.
 
 use chrono::{DateTime, Utc};
 use entity::slot::SlotKind;

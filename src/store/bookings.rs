@@ -5,7 +5,7 @@ use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
 use entity::outbox_message::{self, MailKind as KindRow};
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, ExprTrait, InsertStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder,
+    CommonTableExpression, Expr, ExprTrait, Func, InsertStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder,
     WithClause,
 };
 use sea_orm::{
@@ -50,20 +50,9 @@ pub async fn insert_created_with<C: ConnectionTrait>(
     more: Vec<InsertStatement>,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    let mut insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
-    let created = HistoryEvent::Created(created);
-    let event = event_row(booking.id, booking.created_at, booking.created_by, &created);
-    let insert_event = booking_event::Entity::insert(event).into_query();
+    let [insert_booking, insert_event] = created_rows(booking, created);
     let statement = if backend == DbBackend::Postgres {
-        let created = CommonTableExpression::new()
-            .query(insert_booking.returning_col(booking::Column::Id).to_owned())
-            .table_name("created_booking")
-            .to_owned();
-        let mut with = WithClause::new().cte(created).to_owned();
-        for (i, insert) in more.into_iter().enumerate() {
-            with.cte(CommonTableExpression::new().query(insert).table_name(format!("also_{i}")).to_owned());
-        }
-        let (sql, values) = insert_event.with(with).build(PostgresQueryBuilder);
+        let (sql, values) = insert_event.with(inserts_with(insert_booking, more)).build(PostgresQueryBuilder);
         Statement::from_sql_and_values(backend, sql, values)
     } else {
         let (mut sql, mut values) = insert_booking.build(SqliteQueryBuilder);
@@ -76,6 +65,70 @@ pub async fn insert_created_with<C: ConnectionTrait>(
     };
     db.execute_raw(statement).await?;
     Ok(())
+}
+
+/// The seat a booking takes in one statement with its rows ([`insert_taking_seat`]): the slot as
+/// it was read (the rows were built from it), and whether closures and absences are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Seat<'a> {
+    pub slot: &'a Slot,
+    pub check_unblocked: bool,
+}
+
+/// PostgreSQL: takes a seat of `seat.slot` and inserts the booking, its `created` event and
+/// `more` (the audit record, the confirmation email) in one statement, so in one round trip and
+/// one implicit transaction (run it outside a transaction): `WITH` the inserts `SELECT
+/// take_seat(…)` (the function of migration `m20261203_300000_take_seat_function`, which takes the
+/// seat guarded by the slot as read and then checks closures and absences).
+///
+/// # Errors
+/// `SeatNotAsRead` when no seat was taken (full, no regular slot, or changed since read),
+/// `SeatBlocked` for a closure or absence, `CounsellorOverlap`, `Duplicate` on a reference
+/// collision: nothing of the statement is stored then.
+pub async fn insert_taking_seat<C: ConnectionTrait>(
+    db: &C,
+    seat: Seat<'_>,
+    booking: &Booking,
+    created: Created,
+    more: Vec<InsertStatement>,
+) -> Result<(), StoreError> {
+    let [insert_booking, insert_event] = created_rows(booking, created);
+    let mut with = inserts_with(insert_booking, more);
+    with.cte(CommonTableExpression::new().query(insert_event).table_name("created_event").to_owned());
+    let slot = seat.slot;
+    let take = Func::cust("take_seat").args([
+        Expr::val(slot.id),
+        Expr::val(slot.unit_id),
+        Expr::val(slot.counsellor_id),
+        Expr::val(slot.starts_at),
+        Expr::val(slot.ends_at),
+        Expr::val(seat.check_unblocked),
+    ]);
+    let (sql, values) = Query::select().expr(take).to_owned().with(with).build(PostgresQueryBuilder);
+    db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
+    Ok(())
+}
+
+/// The `INSERT`s of a new booking and of the event recording its creation (by the booking's
+/// creator, at its creation time).
+fn created_rows(booking: &Booking, created: Created) -> [InsertStatement; 2] {
+    let insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
+    let created = HistoryEvent::Created(created);
+    let event = event_row(booking.id, booking.created_at, booking.created_by, &created);
+    [insert_booking, booking_event::Entity::insert(event).into_query()]
+}
+
+/// PostgreSQL: the booking's insert and `more` as data-modifying `WITH`s.
+fn inserts_with(mut insert_booking: InsertStatement, more: Vec<InsertStatement>) -> WithClause {
+    let created = CommonTableExpression::new()
+        .query(insert_booking.returning_col(booking::Column::Id).to_owned())
+        .table_name("created_booking")
+        .to_owned();
+    let mut with = WithClause::new().cte(created).to_owned();
+    for (i, insert) in more.into_iter().enumerate() {
+        with.cte(CommonTableExpression::new().query(insert).table_name(format!("also_{i}")).to_owned());
+    }
+    with
 }
 
 fn booking_row(booking: &Booking) -> booking::ActiveModel {

@@ -21,6 +21,13 @@ pub enum StoreError {
     Conflict,
     #[error("the database is busy")]
     Busy,
+    /// PostgreSQL's `take_seat` took no seat: the slot is full, no regular slot, or no longer as
+    /// it was read (see `bookings::insert_taking_seat`).
+    #[error("the slot is not free as it was read")]
+    SeatNotAsRead,
+    /// PostgreSQL's `take_seat` found a closure or absence overlapping the slot.
+    #[error("a closure or absence overlaps the slot")]
+    SeatBlocked,
     #[error("file system: {0}")]
     Io(String),
     #[error(transparent)]
@@ -45,6 +52,8 @@ impl From<DbErr> for StoreError {
                 "23P01" => return Self::CounsellorOverlap,
                 "23514" | "275" => return Self::Check(db_err.message().to_owned()),
                 "40001" | "40P01" => return Self::Conflict,
+                "TBS01" => return Self::SeatNotAsRead,
+                "TBS02" => return Self::SeatBlocked,
                 // Busy or locked; the disk full (13) or failing to write (10 and its extended
                 // codes): the write is refused as a whole and may succeed once space is freed.
                 "5" | "6" | "517" | "13" => return Self::Busy,

@@ -110,6 +110,25 @@ async fn spawn_on(
 }
 
 impl TestApp {
+    /// PostgreSQL: returns once a session of this database waits for a lock while running a
+    /// statement whose text is `LIKE query_like`; fails if `task` ends first or nothing waits
+    /// within 10 s.
+    pub async fn until_waiting_for_a_lock<T>(&self, query_like: &str, task: &tokio::task::JoinHandle<T>) {
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+                       AND wait_event_type = 'Lock' AND query LIKE $1";
+        for _ in 0..2000 {
+            let poll = Statement::from_sql_and_values(DbBackend::Postgres, waiting, [query_like.into()]);
+            let row = self.db.query_one_raw(poll).await.expect("poll");
+            if row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0) > 0 {
+                return;
+            }
+            assert!(!task.is_finished(), "the task finished instead of waiting for the lock");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("no session waits for a lock running {query_like}");
+    }
+
     /// A second pool on the test database, as another process (or an operator's client) has.
     pub async fn another_pool(&self) -> sea_orm::DatabaseConnection {
         self._db_guard.another_pool().await

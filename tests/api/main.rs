@@ -10,6 +10,7 @@ mod audit_api;
 mod audit_database;
 mod backup;
 mod blocking_rule;
+mod booking_statement;
 mod bookings;
 mod calendar_feed;
 mod callbacks;

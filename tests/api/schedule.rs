@@ -3,7 +3,6 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, DbBackend, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::{adhoc_body, assert_problem, booking_body, spawn_app, spawn_app_at, spawn_app_with};
@@ -288,18 +287,7 @@ async fn saving_hours_waits_for_a_running_refresh_of_the_units_slots() {
     });
     if app.is_postgres() {
         // Exact: the save's session is seen waiting for the unit's lock.
-        let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
-                       AND wait_event_type = 'Lock' AND query LIKE '%pg_advisory_xact_lock%'";
-        let mut polls = 0;
-        loop {
-            let row = app.db.query_one_raw(Statement::from_string(DbBackend::Postgres, waiting)).await.expect("poll");
-            if row.and_then(|r| r.try_get::<i64>("", "n").ok()).unwrap_or(0) > 0 {
-                break;
-            }
-            polls += 1;
-            assert!(polls < 2000 && !save.is_finished(), "the save neither waits for the lock nor may finish");
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        app.until_waiting_for_a_lock("%pg_advisory_xact_lock%", &save).await;
     } else {
         // SQLite: the save waits for the write lock the refresh holds; give it time to (wrongly) pass.
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;

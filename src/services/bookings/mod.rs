@@ -3,11 +3,12 @@
 //! transaction with its history event.
 
 mod change;
+mod one_statement;
 mod writer;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
 use super::ServiceError;
@@ -143,10 +144,14 @@ pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Bo
 }
 
 async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<Booking, ServiceError> {
-    let created = match deps.writer {
+    let created = match (deps.writer, new.target) {
         // SQLite: the writer commits it together with the bookings that arrive meanwhile.
-        Some(writer) => writer.create(actor, new).await,
-        None => {
+        (Some(writer), _) => writer.create(actor, new).await,
+        // PostgreSQL: a stored slot in one statement.
+        (None, Target::Slot(slot_id)) if deps.db.get_database_backend() == DbBackend::Postgres => {
+            one_statement::create(deps, actor, new, slot_id).await
+        }
+        (None, _) => {
             let txn = store::begin_write(deps.db).await?;
             match create_in(deps, &txn, actor, new).await {
                 Ok(created) => {
@@ -197,41 +202,58 @@ async fn create_in<C: ConnectionTrait>(
 ) -> Result<Created, ServiceError> {
     let now = deps.clock.now();
     let slot = take(deps, txn, By::Staff(actor), new.target, new.override_reason.is_some(), now).await?;
-    let booking = Booking {
-        id: Uuid::now_v7(),
-        reference: Reference::generate(&mut rand::rng()),
-        unit_id: slot.unit_id,
-        counsellor_id: slot.counsellor_id,
-        slot_id: slot.id,
-        starts_at: slot.starts_at,
-        ends_at: slot.ends_at,
-        status: BookingStatus::Booked,
-        channel: new.channel,
-        citizen: new.citizen.clone(),
-        note: new.note.clone(),
-        override_reason: new.override_reason.clone(),
-        cancel_reason: None,
-        sequence: 0,
-        created_at: now,
-        created_by: Some(actor.staff_id()),
-        updated_at: now,
-        updated_by: Some(actor.staff_id()),
-    };
-    let created = history::Created {
-        slot_id: slot.id,
-        starts_at: slot.starts_at,
-        ends_at: slot.ends_at,
-        adhoc: slot.adhoc,
-        channel: new.channel,
-        override_reason: Reason::from(new.override_reason.clone()),
-    };
+    let rows = NewRows::of(deps, actor, new, &slot, now);
     // The booking, its event, the audit record and the confirmation in one round trip.
-    let entry = entries::booking(actor, AuditAction::BookingCreated, &booking);
-    let mut more = vec![store::audit::insert_statement(now, &entry)];
-    let message = mail::outbox::message(&booking, MailKind::Confirmation, deps.mail_domain, now);
-    more.extend(message.as_ref().map(store::outbox::insert_statement));
-    bookings::insert_created_with(txn, &booking, created, more).await?;
-    Ok(Created { booking, queued: message.is_some() })
+    bookings::insert_created_with(txn, &rows.booking, rows.created, rows.more).await?;
+    Ok(Created { booking: rows.booking, queued: rows.queued })
+}
+
+/// What a new booking of `slot` stores: the booking, its `created` event, the audit record and
+/// (when the citizen may be emailed) the confirmation email.
+struct NewRows {
+    booking: Booking,
+    created: history::Created,
+    /// The audit record's and the email's inserts.
+    more: Vec<sea_orm::sea_query::InsertStatement>,
+    queued: bool,
+}
+
+impl NewRows {
+    fn of(deps: Book<'_>, actor: &Actor, new: &NewBooking, slot: &Slot, now: DateTime<Utc>) -> Self {
+        let booking = Booking {
+            id: Uuid::now_v7(),
+            reference: Reference::generate(&mut rand::rng()),
+            unit_id: slot.unit_id,
+            counsellor_id: slot.counsellor_id,
+            slot_id: slot.id,
+            starts_at: slot.starts_at,
+            ends_at: slot.ends_at,
+            status: BookingStatus::Booked,
+            channel: new.channel,
+            citizen: new.citizen.clone(),
+            note: new.note.clone(),
+            override_reason: new.override_reason.clone(),
+            cancel_reason: None,
+            sequence: 0,
+            created_at: now,
+            created_by: Some(actor.staff_id()),
+            updated_at: now,
+            updated_by: Some(actor.staff_id()),
+        };
+        let created = history::Created {
+            slot_id: slot.id,
+            starts_at: slot.starts_at,
+            ends_at: slot.ends_at,
+            adhoc: slot.adhoc,
+            channel: new.channel,
+            override_reason: Reason::from(new.override_reason.clone()),
+        };
+        let entry = entries::booking(actor, AuditAction::BookingCreated, &booking);
+        let mut more = vec![store::audit::insert_statement(now, &entry)];
+        let message = mail::outbox::message(&booking, MailKind::Confirmation, deps.mail_domain, now);
+        more.extend(message.as_ref().map(store::outbox::insert_statement));
+        Self { booking, created, more, queued: message.is_some() }
+    }
 }
 
 /// Takes a seat in the target inside `txn`, then checks the booking rules unless overridden (a

@@ -1,0 +1,135 @@
+//! The write of a booking of a stored slot (PostgreSQL: one statement around `take_seat`; SQLite:
+//! the writer's transaction): a booking that waits for a new absence's lock is refused once the
+//! absence commits, a refusal leaves no row behind, and (PostgreSQL) a slot that changed after it
+//! was read takes no seat.
+
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Statement};
+use serde_json::{Value, json};
+use terminbuch::domain::history::{Created, Reason};
+use terminbuch::domain::ids::{SlotId, StaffId};
+use terminbuch::domain::reference::Reference;
+use terminbuch::store::bookings::{self, Seat};
+use terminbuch::store::schedule::{self, Scope};
+use terminbuch::store::{self, StoreError, slots};
+
+use crate::helpers::{TestApp, booking_body, spawn_app};
+
+/// Rows a booking writes, counted over the whole database, and the seats taken of `slot_id`.
+async fn written(app: &TestApp, slot_id: i64) -> Vec<i64> {
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM bookings) AS bookings, (SELECT COUNT(*) FROM booking_events) AS events, \
+         (SELECT COUNT(*) FROM audit_events WHERE action = 'booking_created') AS audits, \
+         (SELECT COUNT(*) FROM outbox_messages) AS emails, \
+         (SELECT CAST(booked_count AS BIGINT) FROM slots WHERE id = {slot_id}) AS seats"
+    );
+    let backend = app.db.get_database_backend();
+    let row = app.db.query_one_raw(Statement::from_string(backend, sql)).await.expect("count").expect("row");
+    ["bookings", "events", "audits", "emails", "seats"].iter().map(|c| row.try_get::<i64>("", c).expect(c)).collect()
+}
+
+fn with_email(slot_id: i64) -> Value {
+    let mut body = booking_body(slot_id);
+    body["citizen"]["email"] = json!("ayse.demir@example.org");
+    body["email_consent"] = json!(true);
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_waiting_for_a_new_absences_lock_is_refused_once_the_absence_commits() {
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let slot = app.free_slots("ads", &format!("counsellor={counsellor}&limit=1")).await.remove(0);
+    let slot_id = slot["slot_id"].as_i64().expect("slot id");
+    let stored =
+        slots::find(&app.db, SlotId::new(i32::try_from(slot_id).expect("i32"))).await.expect("db").expect("slot");
+    let before = written(&app, slot_id).await;
+
+    // The absence's transaction as the service runs it: the counsellor's scope and the covered
+    // slots locked, the absence written, not yet committed.
+    let staff = StaffId::new(i32::try_from(counsellor).expect("i32"));
+    let span = (stored.starts_at - chrono::TimeDelta::hours(1), stored.ends_at + chrono::TimeDelta::hours(1));
+    let absence = store::begin_write(&app.db).await.expect("begin");
+    schedule::lock_scope(&absence, Scope::Counsellor(staff), Some(span)).await.expect("lock");
+    let now = app.clock.now();
+    schedule::insert_absence(&absence, staff, span.0, span.1, "krank", StaffId::new(1), now).await.expect("absence");
+
+    let booking = tokio::spawn({
+        let (client, address, token) = (app.client.clone(), app.address.clone(), app.admin_token.clone());
+        let body = with_email(slot_id);
+        async move { client.post(format!("{address}/api/v1/bookings")).bearer_auth(token).json(&body).send().await }
+    });
+    if app.is_postgres() {
+        // Exact: the booking's statement has begun and waits for the slot's row lock (its text
+        // begins with the inserts; `take_seat` is past what `pg_stat_activity` keeps of it).
+        app.until_waiting_for_a_lock("WITH %created_booking%", &booking).await;
+    }
+    // SQLite: the absence holds the file's write turn, so the writer cannot begin before it
+    // commits, however far the request has come.
+    assert!(!booking.is_finished(), "the booking waits while the absence's transaction is open");
+    absence.commit().await.expect("commit");
+
+    let response = booking.await.expect("task").expect("response");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = response.json().await.expect("json");
+    assert_eq!(problem["code"], "counsellor_absent", "{problem}");
+    assert_eq!(written(&app, slot_id).await, before, "no booking, event, audit record, email or seat");
+}
+
+#[tokio::test]
+async fn a_refused_booking_leaves_no_row_and_a_free_one_writes_all_of_them_at_once() {
+    let app = spawn_app().await;
+    let free = app.free_slots("ads", "limit=2").await;
+    let closed = free[0]["slot_id"].as_i64().expect("id");
+    // The next slot after the closed one's time (others of that time are closed too).
+    let later =
+        app.free_slots("ads", &format!("from={}&limit=50", &free[0]["ends_at"].as_str().expect("end")[..10])).await;
+    let open = later
+        .iter()
+        .find(|s| s["starts_at"].as_str() >= free[0]["ends_at"].as_str())
+        .and_then(|s| s["slot_id"].as_i64())
+        .expect("a later slot");
+    let stored =
+        slots::find(&app.db, SlotId::new(i32::try_from(closed).expect("i32"))).await.expect("db").expect("slot");
+    let now = app.clock.now();
+    let unit = Some(stored.unit_id);
+    schedule::insert_closure(&app.db, unit, stored.starts_at, stored.ends_at, "Betriebsausflug", StaffId::new(1), now)
+        .await
+        .expect("closure");
+    let before = written(&app, closed).await;
+
+    let refused = app.post_booking(&with_email(closed)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.json::<Value>().await.expect("json")["code"], "unit_closed");
+    assert_eq!(written(&app, closed).await, before, "nothing of the refused booking");
+
+    let booked = app.post_booking(&with_email(open)).await;
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let booked_id = booked.json::<Value>().await.expect("json")["id"].as_str().expect("id").to_owned();
+    let after = written(&app, open).await;
+    assert_eq!(after[..4], [before[0] + 1, before[1] + 1, before[2] + 1, before[3] + 1], "all four rows");
+    assert_eq!(after[4], 1, "the seat");
+
+    if app.is_postgres() {
+        // The statement's own guard: a slot read before its counsellor changed takes no seat.
+        let mut changed =
+            slots::find(&app.db, SlotId::new(i32::try_from(open).expect("i32"))).await.expect("db").expect("slot");
+        changed.counsellor_id = StaffId::new(changed.counsellor_id.get() + 1);
+        let id = booked_id.parse().expect("uuid");
+        let mut copy = bookings::find(&app.db, id).await.expect("db").expect("booking");
+        copy.id = uuid::Uuid::now_v7();
+        copy.reference = Reference::generate(&mut rand::rng());
+        let created = Created {
+            slot_id: changed.id,
+            starts_at: changed.starts_at,
+            ends_at: changed.ends_at,
+            adhoc: false,
+            channel: copy.channel,
+            override_reason: Reason::from(None),
+        };
+        let seat = Seat { slot: &changed, check_unblocked: true };
+        let outcome = bookings::insert_taking_seat(&app.db, seat, &copy, created, Vec::new()).await;
+        assert!(matches!(outcome, Err(StoreError::SeatNotAsRead)), "{outcome:?}");
+        assert_eq!(written(&app, open).await, after, "nothing of the statement");
+    }
+}
