@@ -7,7 +7,7 @@
 -- The slot as read (store::slots::find), a plain read outside a transaction; the bench's pick of
 -- the next free slot rides along in the same statement.
 SELECT s.id AS s_id, s.unit_id AS s_unit_id, s.counsellor_id AS s_counsellor_id, s.starts_at AS s_starts_at,
-       s.ends_at AS s_ends_at, f.n AS pick
+       s.ends_at AS s_ends_at
   FROM slots s JOIN bench_free_slots f ON f.slot_id = s.id
  WHERE f.n = (SELECT nextval('bench_pick')) \gset
 -- One statement, its own transaction (store::bookings::insert_taking_seat): the booking, its
@@ -19,7 +19,7 @@ WITH created_booking AS (
     citizen_name, citizen_email, citizen_phone, citizen_language, interpreter_language, accessibility_needs,
     email_consent, note, override_reason, cancel_reason, sequence, created_at, created_by, updated_at, updated_by,
     search_name, search_phone, erased_at)
-  VALUES (gen_random_uuid(), 'P' || lpad(:pick::text, 7, '0'), :s_unit_id, :s_counsellor_id, :s_id, :s_starts_at,
+  VALUES (gen_random_uuid(), 'P' || lpad(:s_id::text, 7, '0'), :s_unit_id, :s_counsellor_id, :s_id, :s_starts_at,
     :s_ends_at, 'booked', 'phone', 'Bench Citizen', NULL, '0511 123456', 'tr', NULL, NULL, false, NULL, NULL, NULL,
     0, now(), :actor, now(), :actor, 'bench citizen', '0511123456', NULL)
   RETURNING id),
