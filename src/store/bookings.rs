@@ -4,165 +4,25 @@ use chrono::{DateTime, Utc};
 use entity::booking::{self, BookingStatus as StatusRow, Channel as ChannelRow};
 use entity::booking_event;
 use entity::outbox_message::{self, MailKind as KindRow};
-use sea_orm::sea_query::{
-    CommonTableExpression, Expr, ExprTrait, Func, InsertStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder,
-    WithClause,
-};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, Order,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement, UpdateMany,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::booking::{BookingStatus, Channel, Citizen};
-use crate::domain::history::{Created, HistoryEvent};
+use crate::domain::history::HistoryEvent;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::reference::Reference;
-use crate::domain::search::{SearchKeys, SearchQuery};
+use crate::domain::search::SearchQuery;
 use crate::store::booking_search;
 
+pub use super::booking_insert::{Seat, insert_created, insert_created_with, insert_taking_seat};
 pub use crate::domain::records::BookingFilter;
-
-/// Inserts a new booking together with the event recording its creation (by the booking's
-/// creator, at its creation time), in one round trip to the database: on SQLite the two
-/// `INSERT`s are sent as one batch, on PostgreSQL the booking's `INSERT` is a data-modifying
-/// `WITH` of the event's.
-///
-/// # Errors
-/// `Duplicate` on a reference collision.
-pub async fn insert_created<C: ConnectionTrait>(db: &C, booking: &Booking, created: Created) -> Result<(), StoreError> {
-    insert_created_with(db, booking, created, Vec::new()).await
-}
-
-/// [`insert_created`] with more inserts in the same round trip (the audit record, the
-/// confirmation email): on PostgreSQL each a data-modifying `WITH` of its own, on SQLite one
-/// more statement of the batch.
-///
-/// # Errors
-/// `Duplicate` on a reference collision; what the other inserts violate.
-pub async fn insert_created_with<C: ConnectionTrait>(
-    db: &C,
-    booking: &Booking,
-    created: Created,
-    more: Vec<InsertStatement>,
-) -> Result<(), StoreError> {
-    let backend = db.get_database_backend();
-    let [insert_booking, insert_event] = created_rows(booking, created);
-    let statement = if backend == DbBackend::Postgres {
-        let (sql, values) = insert_event.with(inserts_with(insert_booking, more)).build(PostgresQueryBuilder);
-        Statement::from_sql_and_values(backend, sql, values)
-    } else {
-        let (mut sql, mut values) = insert_booking.build(SqliteQueryBuilder);
-        for insert in std::iter::once(insert_event).chain(more) {
-            let (next, more_values) = insert.build(SqliteQueryBuilder);
-            sql = format!("{sql}; {next}");
-            values.0.extend(more_values.0);
-        }
-        Statement::from_sql_and_values(backend, sql, values)
-    };
-    db.execute_raw(statement).await?;
-    Ok(())
-}
-
-/// The seat a booking takes in one statement with its rows ([`insert_taking_seat`]): the slot as
-/// it was read (the rows were built from it), and whether closures and absences are checked.
-#[derive(Debug, Clone, Copy)]
-pub struct Seat<'a> {
-    pub slot: &'a Slot,
-    pub check_unblocked: bool,
-}
-
-/// PostgreSQL: takes a seat of `seat.slot` and inserts the booking, its `created` event and
-/// `more` (the audit record, the confirmation email) in one statement, so in one round trip and
-/// one implicit transaction (run it outside a transaction): `WITH` the inserts `SELECT
-/// take_seat(…)` (the function of migration `m20261203_300000_take_seat_function`, which takes the
-/// seat guarded by the slot as read and then checks closures and absences).
-///
-/// # Errors
-/// `SeatNotAsRead` when no seat was taken (full, no regular slot, or changed since read),
-/// `SeatBlocked` for a closure or absence, `CounsellorOverlap`, `Duplicate` on a reference
-/// collision: nothing of the statement is stored then.
-pub async fn insert_taking_seat<C: ConnectionTrait>(
-    db: &C,
-    seat: Seat<'_>,
-    booking: &Booking,
-    created: Created,
-    more: Vec<InsertStatement>,
-) -> Result<(), StoreError> {
-    let [insert_booking, insert_event] = created_rows(booking, created);
-    let mut with = inserts_with(insert_booking, more);
-    with.cte(CommonTableExpression::new().query(insert_event).table_name("created_event").to_owned());
-    let slot = seat.slot;
-    let take = Func::cust("take_seat").args([
-        Expr::val(slot.id),
-        Expr::val(slot.unit_id),
-        Expr::val(slot.counsellor_id),
-        Expr::val(slot.starts_at),
-        Expr::val(slot.ends_at),
-        Expr::val(seat.check_unblocked),
-    ]);
-    let (sql, values) = Query::select().expr(take).to_owned().with(with).build(PostgresQueryBuilder);
-    db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-    Ok(())
-}
-
-/// The `INSERT`s of a new booking and of the event recording its creation (by the booking's
-/// creator, at its creation time).
-fn created_rows(booking: &Booking, created: Created) -> [InsertStatement; 2] {
-    let insert_booking = booking::Entity::insert(booking_row(booking)).into_query();
-    let created = HistoryEvent::Created(created);
-    let event = event_row(booking.id, booking.created_at, booking.created_by, &created);
-    [insert_booking, booking_event::Entity::insert(event).into_query()]
-}
-
-/// PostgreSQL: the booking's insert and `more` as data-modifying `WITH`s.
-fn inserts_with(mut insert_booking: InsertStatement, more: Vec<InsertStatement>) -> WithClause {
-    let created = CommonTableExpression::new()
-        .query(insert_booking.returning_col(booking::Column::Id).to_owned())
-        .table_name("created_booking")
-        .to_owned();
-    let mut with = WithClause::new().cte(created).to_owned();
-    for (i, insert) in more.into_iter().enumerate() {
-        with.cte(CommonTableExpression::new().query(insert).table_name(format!("also_{i}")).to_owned());
-    }
-    with
-}
-
-fn booking_row(booking: &Booking) -> booking::ActiveModel {
-    let keys = SearchKeys::of(&booking.citizen.name, booking.citizen.phone.as_deref());
-    booking::ActiveModel {
-        id: Set(booking.id),
-        reference: Set(booking.reference.as_str().to_owned()),
-        unit_id: Set(booking.unit_id.get()),
-        counsellor_id: Set(booking.counsellor_id.get()),
-        slot_id: Set(booking.slot_id.get()),
-        starts_at: Set(booking.starts_at),
-        ends_at: Set(booking.ends_at),
-        status: Set(status_row(booking.status)),
-        channel: Set(channel_row(booking.channel)),
-        citizen_name: Set(booking.citizen.name.clone()),
-        citizen_email: Set(booking.citizen.email.clone()),
-        citizen_phone: Set(booking.citizen.phone.clone()),
-        citizen_language: Set(booking.citizen.language.code().to_owned()),
-        interpreter_language: Set(booking.citizen.interpreter_language.as_ref().map(|l| l.code().to_owned())),
-        accessibility_needs: Set(booking.citizen.accessibility_needs.clone()),
-        email_consent: Set(booking.citizen.email_consent),
-        note: Set(booking.note.clone()),
-        override_reason: Set(booking.override_reason.clone()),
-        cancel_reason: Set(booking.cancel_reason.clone()),
-        sequence: Set(booking.sequence),
-        created_at: Set(booking.created_at),
-        created_by: Set(booking.created_by.map(i32::from)),
-        updated_at: Set(booking.updated_at),
-        updated_by: Set(booking.updated_by.map(i32::from)),
-        search_name: Set(keys.name),
-        search_phone: Set(keys.phone),
-        erased_at: Set(None),
-    }
-}
 
 /// # Errors
 /// Database failures.
@@ -287,7 +147,7 @@ pub async fn add_event<C: ConnectionTrait>(
     Ok(())
 }
 
-fn event_row(
+pub(super) fn event_row(
     booking_id: Uuid,
     at: DateTime<Utc>,
     actor_id: Option<StaffId>,
@@ -324,7 +184,7 @@ pub async fn events<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<Vec<
         .collect())
 }
 
-fn status_row(status: BookingStatus) -> StatusRow {
+pub(super) fn status_row(status: BookingStatus) -> StatusRow {
     match status {
         BookingStatus::Booked => StatusRow::Booked,
         BookingStatus::Cancelled => StatusRow::Cancelled,
@@ -333,7 +193,7 @@ fn status_row(status: BookingStatus) -> StatusRow {
     }
 }
 
-fn channel_row(channel: Channel) -> ChannelRow {
+pub(super) fn channel_row(channel: Channel) -> ChannelRow {
     match channel {
         Channel::Phone => ChannelRow::Phone,
         Channel::WalkIn => ChannelRow::WalkIn,

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod blocking;
+mod booking_insert;
 pub mod booking_search;
 pub mod bookings;
 pub mod calendar_feeds;

@@ -4,6 +4,7 @@
 
 mod change;
 mod one_statement;
+mod rows;
 mod writer;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -18,13 +19,12 @@ use super::booking_rules::{check_within_hours, ensure_may_override};
 use super::schedule::{check_bookable, check_calendar, check_unblocked};
 use crate::clock::Clock;
 use crate::domain::access::{Actor, Role};
-use crate::domain::booking::{BookingStatus, Channel, Citizen};
+use crate::domain::booking::{Channel, Citizen};
 use crate::domain::clash::Clash;
-use crate::domain::history::{self, Reason};
 use crate::domain::holidays::HolidayCalendar;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::missing::Missing;
-use crate::domain::outbox::{MailKind, OutboxMessage};
+use crate::domain::outbox::OutboxMessage;
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent, Slot};
 use crate::domain::reference::{Reference, looks_like_reference};
@@ -34,6 +34,7 @@ use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 
 pub use self::change::{By, cancel, cancel_booking, move_booking, record_outcome, reschedule};
+use self::rows::NewRows;
 pub use self::writer::{Writer, WriterDeps};
 
 /// What the booking use cases need besides the caller.
@@ -206,54 +207,6 @@ async fn create_in<C: ConnectionTrait>(
     // The booking, its event, the audit record and the confirmation in one round trip.
     bookings::insert_created_with(txn, &rows.booking, rows.created, rows.more).await?;
     Ok(Created { booking: rows.booking, queued: rows.queued })
-}
-
-/// What a new booking of `slot` stores: the booking, its `created` event, the audit record and
-/// (when the citizen may be emailed) the confirmation email.
-struct NewRows {
-    booking: Booking,
-    created: history::Created,
-    /// The audit record's and the email's inserts.
-    more: Vec<sea_orm::sea_query::InsertStatement>,
-    queued: bool,
-}
-
-impl NewRows {
-    fn of(deps: Book<'_>, actor: &Actor, new: &NewBooking, slot: &Slot, now: DateTime<Utc>) -> Self {
-        let booking = Booking {
-            id: Uuid::now_v7(),
-            reference: Reference::generate(&mut rand::rng()),
-            unit_id: slot.unit_id,
-            counsellor_id: slot.counsellor_id,
-            slot_id: slot.id,
-            starts_at: slot.starts_at,
-            ends_at: slot.ends_at,
-            status: BookingStatus::Booked,
-            channel: new.channel,
-            citizen: new.citizen.clone(),
-            note: new.note.clone(),
-            override_reason: new.override_reason.clone(),
-            cancel_reason: None,
-            sequence: 0,
-            created_at: now,
-            created_by: Some(actor.staff_id()),
-            updated_at: now,
-            updated_by: Some(actor.staff_id()),
-        };
-        let created = history::Created {
-            slot_id: slot.id,
-            starts_at: slot.starts_at,
-            ends_at: slot.ends_at,
-            adhoc: slot.adhoc,
-            channel: new.channel,
-            override_reason: Reason::from(new.override_reason.clone()),
-        };
-        let entry = entries::booking(actor, AuditAction::BookingCreated, &booking);
-        let mut more = vec![store::audit::insert_statement(now, &entry)];
-        let message = mail::outbox::message(&booking, MailKind::Confirmation, deps.mail_domain, now);
-        more.extend(message.as_ref().map(store::outbox::insert_statement));
-        Self { booking, created, more, queued: message.is_some() }
-    }
 }
 
 /// Takes a seat in the target inside `txn`, then checks the booking rules unless overridden (a

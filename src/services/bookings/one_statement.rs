@@ -7,7 +7,8 @@
 //! seat, a lead's change of hours gave it another counsellor), the statement takes nothing and the
 //! booking is tried again from the read, a few times.
 
-use super::{Book, Created, NewBooking, NewRows, bookable_slot, slot_time};
+use super::rows::NewRows;
+use super::{Book, Created, NewBooking, bookable_slot, slot_time};
 use crate::domain::access::Actor;
 use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
