@@ -149,7 +149,8 @@ impl Application {
             tz: settings.time_zone,
             mail_domain: crate::mail::outbox::id_domain(&settings.mail.mail_from.email).to_owned(),
             counsellors: counsellors.clone(),
-        });
+        })
+        .context("the booking writer's thread")?;
         let state = AppState {
             db: deps.db,
             clock: deps.clock.clone(),

@@ -5,7 +5,8 @@
 use entity::booking;
 use entity::booking_event;
 use sea_orm::sea_query::{
-    CommonTableExpression, Expr, Func, InsertStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, WithClause,
+    CommonTableExpression, Expr, Func, InsertStatement, PostgresQueryBuilder, Query, SqliteQueryBuilder, Values,
+    WithClause,
 };
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement};
 
@@ -39,21 +40,31 @@ pub async fn insert_created_with<C: ConnectionTrait>(
     more: Vec<InsertStatement>,
 ) -> Result<(), StoreError> {
     let backend = db.get_database_backend();
-    let [insert_booking, insert_event] = created_rows(booking, created);
     let statement = if backend == DbBackend::Postgres {
+        let [insert_booking, insert_event] = created_rows(booking, created);
         let (sql, values) = insert_event.with(inserts_with(insert_booking, more)).build(PostgresQueryBuilder);
         Statement::from_sql_and_values(backend, sql, values)
     } else {
-        let (mut sql, mut values) = insert_booking.build(SqliteQueryBuilder);
-        for insert in std::iter::once(insert_event).chain(more) {
-            let (next, more_values) = insert.build(SqliteQueryBuilder);
-            sql = format!("{sql}; {next}");
+        let (mut sql, mut values) = (String::new(), Values(Vec::new()));
+        for (next, more_values) in sqlite_inserts(booking, created, more) {
+            sql = if sql.is_empty() { next } else { format!("{sql}; {next}") };
             values.0.extend(more_values.0);
         }
         Statement::from_sql_and_values(backend, sql, values)
     };
     db.execute_raw(statement).await?;
     Ok(())
+}
+
+/// SQLite: the `INSERT`s of a new booking, its `created` event and `more`, each as SQL and its
+/// values (sent as one batch by [`insert_created_with`], one by one by the booking writer's own
+/// connection, `super::sqlite_direct`).
+pub(super) fn sqlite_inserts(
+    booking: &Booking,
+    created: Created,
+    more: Vec<InsertStatement>,
+) -> impl Iterator<Item = (String, Values)> {
+    created_rows(booking, created).into_iter().chain(more).map(|insert| insert.build(SqliteQueryBuilder))
 }
 
 /// The seat a booking takes in one statement with its rows ([`insert_taking_seat`]): the slot as

@@ -19,6 +19,7 @@ pub mod retention;
 pub mod schedule;
 pub mod sessions;
 pub mod slots;
+pub mod sqlite_direct;
 pub mod statistics;
 pub mod throttle;
 mod write_turn;

@@ -161,16 +161,20 @@ pub async fn take_regular_seat<C: ConnectionTrait>(
     check_unblocked: bool,
 ) -> Result<Option<TakenSeat>, StoreError> {
     let unblocked_checked = check_unblocked && db.get_database_backend() == DbBackend::Sqlite;
-    let mut update = slot::Entity::update_many()
+    let rows = seat_update(slot_id, unblocked_checked).exec_with_returning(db).await?;
+    Ok(rows.into_iter().next().map(|row| TakenSeat { slot: slot_record(row), unblocked_checked }))
+}
+
+/// The conditional update of [`take_regular_seat`] (with the closure and absence check when
+/// `unblocked_checked`, SQLite only); also run by the booking writer's own connection
+/// (`super::sqlite_direct`).
+pub(super) fn seat_update(slot_id: SlotId, unblocked_checked: bool) -> sea_orm::UpdateMany<slot::Entity> {
+    let update = slot::Entity::update_many()
         .col_expr(slot::Column::BookedCount, Expr::col(slot::Column::BookedCount).add(1))
         .filter(slot::Column::Id.eq(slot_id))
         .filter(slot::Column::Kind.eq(SlotKind::Regular))
         .filter(Expr::col(slot::Column::BookedCount).lt(Expr::col(slot::Column::Capacity)));
-    if unblocked_checked {
-        update = update.filter(Expr::cust(super::blocking::slot_unblocked()));
-    }
-    let rows = update.exec_with_returning(db).await?;
-    Ok(rows.into_iter().next().map(|row| TakenSeat { slot: slot_record(row), unblocked_checked }))
+    if unblocked_checked { update.filter(Expr::cust(super::blocking::slot_unblocked())) } else { update }
 }
 
 /// Gives one seat back.
@@ -215,7 +219,7 @@ pub async fn insert_adhoc<C: ConnectionTrait>(
     Ok(slot_record(row))
 }
 
-fn slot_record(row: slot::Model) -> Slot {
+pub(super) fn slot_record(row: slot::Model) -> Slot {
     Slot {
         id: SlotId::new(row.id),
         unit_id: UnitId::new(row.unit_id),

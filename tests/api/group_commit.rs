@@ -80,7 +80,8 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
         tz: Berlin,
         mail_domain: "example.org".into(),
         counsellors: CounsellorCache::off(),
-    });
+    })
+    .expect("the writer's thread");
     let nudge = terminbuch::mail::Nudge::default();
     let counsellors = CounsellorCache::off();
     let book = Book {

@@ -43,3 +43,4 @@ mod statistics;
 mod test_db;
 mod web;
 mod web_client;
+mod writer_rows;

@@ -147,12 +147,13 @@ pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Bo
 async fn try_create(deps: Book<'_>, actor: &Actor, new: &NewBooking) -> Result<Booking, ServiceError> {
     let created = match (deps.writer, new.target) {
         // SQLite: the writer commits it together with the bookings that arrive meanwhile.
-        (Some(writer), _) => writer.create(actor, new).await,
+        (Some(writer), Target::Slot(slot_id)) => writer.create(deps, actor, new, slot_id).await,
         // PostgreSQL: a stored slot in one statement.
         (None, Target::Slot(slot_id)) if deps.db.get_database_backend() == DbBackend::Postgres => {
             one_statement::create(deps, actor, new, slot_id).await
         }
-        (None, _) => {
+        // An ad-hoc time (its slot is created with it), or SQLite without the writer.
+        _ => {
             let txn = store::begin_write(deps.db).await?;
             match create_in(deps, &txn, actor, new).await {
                 Ok(created) => {
@@ -223,24 +224,7 @@ async fn take<C: ConnectionTrait>(
     match target {
         Target::Slot(id) => {
             let Some(taken) = slots::take_regular_seat(txn, id, !overridden).await? else {
-                // Full, or (where the update checked it) in a closure or absence: say which.
-                let slot = bookable_slot(txn, id).await?;
-                if !actor.can_work_in(slot.unit_id) {
-                    return Err(ServiceError::Forbidden);
-                }
-                if slot.booked_count < slot.capacity && !overridden {
-                    check_bookable(
-                        txn,
-                        deps.calendar,
-                        deps.tz,
-                        now,
-                        slot.unit_id,
-                        slot.counsellor_id,
-                        slot_time(&slot)?,
-                    )
-                    .await?;
-                }
-                return Err(ServiceError::conflict(Clash::SlotTaken));
+                return Err(no_seat(deps, txn, actor, id, overridden, now).await);
             };
             let slot = taken.slot;
             if !actor.can_work_in(slot.unit_id) {
@@ -265,6 +249,35 @@ async fn take<C: ConnectionTrait>(
             Ok(slots::insert_adhoc(txn, unit_id, counsellor_id, time, now).await?)
         }
     }
+}
+
+/// Why no seat of slot `id` was taken: full, or (where the update checked it) in a closure or
+/// absence; `Forbidden` (not yet audited) for a slot of a unit the actor does not work in.
+async fn no_seat<C: ConnectionTrait>(
+    deps: Book<'_>,
+    db: &C,
+    actor: By<'_>,
+    id: SlotId,
+    overridden: bool,
+    now: DateTime<Utc>,
+) -> ServiceError {
+    let slot = match bookable_slot(db, id).await {
+        Ok(slot) => slot,
+        Err(err) => return err,
+    };
+    if !actor.can_work_in(slot.unit_id) {
+        return ServiceError::Forbidden;
+    }
+    if slot.booked_count < slot.capacity && !overridden {
+        let checked = match slot_time(&slot) {
+            Ok(time) => check_bookable(db, deps.calendar, deps.tz, now, slot.unit_id, slot.counsellor_id, time).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = checked {
+            return err;
+        }
+    }
+    ServiceError::conflict(Clash::SlotTaken)
 }
 
 /// Records the denied access after the refused transaction ended (the audit row must neither

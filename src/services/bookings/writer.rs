@@ -1,30 +1,40 @@
-//! SQLite's booking writer: one task on a connection of its own takes the bookings from a queue
-//! and commits those that arrived while the previous commit was in flight together (group
-//! commit), each in a savepoint of its own, so that one refusal leaves the others alone; a booking
-//! that arrives alone is its transaction, without a savepoint.
+//! SQLite's booking writer: one thread with a synchronous connection of its own
+//! (`store::sqlite_direct`) takes the bookings of stored slots from a queue and commits those that
+//! arrived while the previous commit was in flight together (group commit), each in a savepoint
+//! of its own, so that one refusal leaves the others alone; a booking that arrives alone is its
+//! transaction, without a savepoint. A statement is a call into the sqlite3 C library on the
+//! writer's thread, not a hop to sqlx's worker thread and back: per booking, the request hands
+//! its job over and is woken with the answer, nothing more.
+//!
+//! The writer takes the file's write turn (`store::write_turn`) for each group like every other
+//! writer of the process, so it queues with them instead of racing them in SQLite's busy handler.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::thread;
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::sqlx::sqlite::SqlitePoolOptions;
-use sea_orm::{DatabaseConnection, DbBackend, SqlxSqliteConnector, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{Book, Created, NewBooking, create_in};
+use super::rows::NewRows;
+use super::{Book, By, Created, NewBooking, no_seat, slot_time};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::holidays::HolidayCalendar;
+use crate::domain::ids::SlotId;
 use crate::services::ServiceError;
 use crate::services::directory::CounsellorCache;
-use crate::store::{self, StoreError, WriteTxn};
+use crate::services::schedule::check_calendar;
+use crate::store::sqlite_direct::DirectSqlite;
+use crate::store::{self, StoreError};
 
 /// Most bookings in one commit; more wait for the next.
 const MAX_GROUP: usize = 64;
 /// Bookings waiting for the writer; a full queue makes callers wait before they are queued.
 const QUEUE: usize = 1024;
 
-/// Hands bookings to the writer task; cheap to clone. The task ends with the last handle.
+/// Hands bookings to the writer thread; cheap to clone. The thread ends with the last handle.
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -43,71 +53,109 @@ pub struct WriterDeps {
 struct Job {
     actor: Actor,
     new: NewBooking,
-    answer: oneshot::Sender<Result<Created, ServiceError>>,
+    slot_id: SlotId,
+    answer: oneshot::Sender<Outcome>,
+}
+
+/// What became of one booking in the writer.
+enum Outcome {
+    /// Written, and the commit holding it returned.
+    Created(Box<Created>),
+    /// No seat was taken (the slot full, in a closure or absence, no regular slot): the request
+    /// finds out why on its own connection (see [`Writer::create`]).
+    NoSeat { now: DateTime<Utc> },
+    /// Refused by a rule or the actor's units (rolled back), or the transaction failed.
+    Failed(ServiceError),
 }
 
 impl Writer {
-    /// Starts the writer on SQLite (in the current tokio runtime); `None` on PostgreSQL, whose
-    /// bookings write directly (row locks let them commit side by side).
-    pub fn start(deps: WriterDeps) -> Option<Self> {
-        if deps.db.get_database_backend() != DbBackend::Sqlite {
-            return None;
+    /// Starts the writer thread on a SQLite file; `None` on PostgreSQL, whose bookings write
+    /// directly (row locks let them commit side by side), and on an in-memory database (another
+    /// connection would not see it), whose bookings write in a transaction of the pool.
+    ///
+    /// # Errors
+    /// When the operating system refuses a thread.
+    pub fn start(deps: WriterDeps) -> std::io::Result<Option<Self>> {
+        if deps.db.get_database_backend() != DbBackend::Sqlite || in_memory(&deps.db) {
+            return Ok(None);
         }
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let connection = own_connection(&deps.db);
-        tokio::spawn(run(deps, connection, queue));
-        Some(Self { jobs })
+        thread::Builder::new().name("booking-writer".into()).spawn(move || run(&deps, queue))?;
+        Ok(Some(Self { jobs }))
     }
 
-    /// Queues the booking and waits until the commit that holds it has returned (or failed).
-    pub(super) async fn create(&self, actor: &Actor, new: &NewBooking) -> Result<Created, ServiceError> {
+    /// Queues the booking of a stored slot and waits until the commit that holds it has
+    /// returned (or failed); a slot without a free seat is explained from `deps.db`.
+    pub(super) async fn create(
+        &self,
+        deps: Book<'_>,
+        actor: &Actor,
+        new: &NewBooking,
+        slot_id: SlotId,
+    ) -> Result<Created, ServiceError> {
         let (answer, answered) = oneshot::channel();
-        let job = Job { actor: actor.clone(), new: new.clone(), answer };
+        let job = Job { actor: actor.clone(), new: new.clone(), slot_id, answer };
         self.jobs.send(job).await.map_err(|_| ServiceError::Busy)?;
-        answered.await.map_err(|_| ServiceError::Busy)?
-    }
-}
-
-/// A pool of one connection with the server pool's settings (WAL, `synchronous=FULL`, …): the
-/// writer's own, so it never waits for a reader's connection and can be replaced after a failure.
-fn own_connection(db: &DatabaseConnection) -> DatabaseConnection {
-    let options = db.get_sqlite_connection_pool().connect_options();
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .min_connections(0)
-        .acquire_timeout(Duration::from_secs(30))
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .test_before_acquire(false)
-        .connect_lazy_with((*options).clone());
-    SqlxSqliteConnector::from_sqlx_sqlite_pool(pool)
-}
-
-async fn run(deps: WriterDeps, mut connection: DatabaseConnection, mut queue: mpsc::Receiver<Job>) {
-    let mut group = Vec::with_capacity(MAX_GROUP);
-    while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        if let Err(err) = commit_group(&deps, &connection, &mut queue, &mut group).await {
-            tracing::error!(error = ?err, bookings = group.len(), "a group of bookings was not committed");
-            for job in group.drain(..) {
-                let _ = job.answer.send(Err(ServiceError::Busy));
+        match answered.await.map_err(|_| ServiceError::Busy)? {
+            Outcome::Created(created) => Ok(*created),
+            Outcome::NoSeat { now } => {
+                // Read after the refusal's rollback, like PostgreSQL's one statement: the slot as
+                // it is now names the reason (full, a closure, an absence), else it was taken.
+                let overridden = new.override_reason.is_some();
+                Err(no_seat(deps, deps.db, By::Staff(actor), slot_id, overridden, now).await)
             }
-            // The connection may be left inside a transaction SQLite already ended: start afresh.
-            connection.close_by_ref().await.ok();
-            connection = own_connection(&deps.db);
+            Outcome::Failed(err) => Err(err),
         }
     }
 }
 
-/// Writes each booking of `group`, and those queued until the write turn was ours, in a savepoint
-/// of one transaction and commits. On success every job is answered (and `group` left empty); on
-/// a failure of the transaction itself the error is returned with the jobs still in `group`, none
-/// answered: nothing of the group is stored.
-async fn commit_group(
-    deps: &WriterDeps,
-    connection: &DatabaseConnection,
-    queue: &mut mpsc::Receiver<Job>,
-    group: &mut Vec<Job>,
-) -> Result<(), StoreError> {
+fn in_memory(db: &DatabaseConnection) -> bool {
+    let options = db.get_sqlite_connection_pool().connect_options();
+    let file = options.get_filename().to_string_lossy();
+    file.is_empty() || file.contains(":memory:") || file.contains("mode=memory")
+}
+
+/// The writer thread: a group at a time until the last handle is gone. The connection is opened
+/// for the first group (no memory while idle) and again after a failed group.
+fn run(deps: &WriterDeps, mut queue: mpsc::Receiver<Job>) {
+    let turn = store::write_turn(&deps.db);
+    let mut connection: Option<DirectSqlite> = None;
+    let mut group = Vec::with_capacity(MAX_GROUP);
+    while let Some(job) = queue.blocking_recv() {
+        group.push(job);
+        let _turn = turn.as_ref().map(|turn| Arc::clone(turn).blocking_lock_owned());
+        while group.len() < MAX_GROUP
+            && let Ok(job) = queue.try_recv()
+        {
+            group.push(job);
+        }
+        let result = match connection.take() {
+            Some(open) => Ok(open),
+            None => DirectSqlite::open(&deps.db),
+        }
+        .and_then(|open| commit_group(deps, &open, &group).map(|outcomes| (open, outcomes)));
+        match result {
+            Ok((open, outcomes)) => {
+                connection = Some(open);
+                for (job, outcome) in group.drain(..).zip(outcomes) {
+                    let _ = job.answer.send(outcome);
+                }
+            }
+            Err(err) => {
+                // The connection is dropped: whatever SQLite left open is rolled back with it.
+                tracing::error!(error = ?err, bookings = group.len(), "a group of bookings was not committed");
+                for job in group.drain(..) {
+                    let _ = job.answer.send(Outcome::Failed(ServiceError::Busy));
+                }
+            }
+        }
+    }
+}
+
+/// Writes each booking of `group` in one transaction (in a savepoint of its own unless it is
+/// alone) and commits. `Ok` holds every job's outcome, in order; `Err` means the transaction
+/// itself failed (the disk, the connection): nothing of the group is stored.
+fn commit_group(deps: &WriterDeps, db: &DirectSqlite, group: &[Job]) -> Result<Vec<Outcome>, StoreError> {
     let book = Book {
         db: &deps.db,
         clock: &deps.clock,
@@ -119,68 +167,61 @@ async fn commit_group(
         counsellors: &deps.counsellors,
         writer: None,
     };
-    let txn = store::begin_write(connection).await?;
-    while group.len() < MAX_GROUP
-        && let Ok(job) = queue.try_recv()
-    {
-        group.push(job);
-    }
-    if let [job] = group.as_slice() {
-        let outcome = alone(book, txn, job).await?;
-        if let Some(job) = group.pop() {
-            let _ = job.answer.send(outcome);
-        }
-        return Ok(());
-    }
+    db.run("BEGIN IMMEDIATE")?;
+    let alone = group.len() == 1;
     let mut outcomes = Vec::with_capacity(group.len());
-    for job in group.iter() {
-        match in_savepoint(book, &txn, job).await {
-            Err(err) if breaks_transaction(&err) => {
-                tracing::error!(error = ?err, "a booking broke the writer's transaction");
-                return Err(StoreError::Io(format!("booking in savepoint: {err}")));
-            }
-            outcome => outcomes.push(outcome),
+    for job in group {
+        if !alone {
+            db.run("SAVEPOINT booking")?;
         }
-    }
-    txn.commit().await?;
-    for (job, outcome) in group.drain(..).zip(outcomes) {
-        let _ = job.answer.send(outcome);
-    }
-    Ok(())
-}
-
-/// A booking that arrived alone needs no savepoint (two statements fewer on the path of every
-/// booking at low load): it is the whole transaction, committed when it succeeds and rolled back
-/// when it is refused. `Err` as in [`commit_group`]: the transaction itself failed.
-async fn alone(book: Book<'_>, txn: WriteTxn, job: &Job) -> Result<Result<Created, ServiceError>, StoreError> {
-    let outcome = create_in(book, &txn, &job.actor, &job.new).await;
-    match &outcome {
-        Err(err) if breaks_transaction(err) => {
+        let outcome = book_one(book, db, job).map_err(|err| {
             tracing::error!(error = ?err, "a booking broke the writer's transaction");
-            return Err(StoreError::Io(format!("booking: {err}")));
+            err
+        })?;
+        match (&outcome, alone) {
+            (Outcome::Created(_), false) => db.run("RELEASE booking")?,
+            (_, false) => db.run("ROLLBACK TO booking; RELEASE booking")?,
+            (Outcome::Created(_), true) => {}
+            (_, true) => db.run("ROLLBACK")?,
         }
-        Ok(_) => txn.commit().await?,
-        Err(_) => txn.rollback().await?,
+        outcomes.push(outcome);
     }
-    Ok(outcome)
+    if db.in_transaction() {
+        db.run("COMMIT")?;
+    }
+    Ok(outcomes)
 }
 
-async fn in_savepoint(book: Book<'_>, txn: &WriteTxn, job: &Job) -> Result<Created, ServiceError> {
-    let savepoint = txn.begin().await?;
-    match create_in(book, &savepoint, &job.actor, &job.new).await {
-        Ok(created) => {
-            savepoint.commit().await?;
-            Ok(created)
-        }
-        Err(err) => {
-            savepoint.rollback().await?;
-            Err(err)
-        }
+/// One booking: the seat, the rules, the rows. `Err` only for a failure that may have ended the
+/// transaction; refusals are outcomes (rolled back by the caller).
+fn book_one(book: Book<'_>, db: &DirectSqlite, job: &Job) -> Result<Outcome, StoreError> {
+    let now = book.clock.now();
+    let overridden = job.new.override_reason.is_some();
+    let taken = match db.take_regular_seat(job.slot_id, !overridden) {
+        Ok(Some(taken)) => taken,
+        Ok(None) => return Ok(Outcome::NoSeat { now }),
+        Err(err) => return refused(err),
+    };
+    let slot = taken.slot;
+    if !job.actor.can_work_in(slot.unit_id) {
+        return Ok(Outcome::Failed(ServiceError::Forbidden));
     }
+    if !overridden && let Err(err) = slot_time(&slot).and_then(|time| check_calendar(book.calendar, book.tz, now, time))
+    {
+        return Ok(Outcome::Failed(err));
+    }
+    let rows = NewRows::of(book, &job.actor, &job.new, &slot, now);
+    if let Err(err) = db.insert_created_with(&rows.booking, rows.created, rows.more) {
+        return refused(err);
+    }
+    Ok(Outcome::Created(Box::new(Created { booking: rows.booking, queued: rows.queued })))
 }
 
-/// A refusal (slot taken, counsellor busy, a rule, a repeated reference) is rolled back to its
-/// savepoint; anything else (the disk, the connection) may have ended the whole transaction.
-fn breaks_transaction(err: &ServiceError) -> bool {
-    matches!(err, ServiceError::Busy | ServiceError::Store(StoreError::Db(_) | StoreError::Io(_) | StoreError::Busy))
+/// A constraint's refusal (an overlap, a repeated reference) is the booking's outcome; anything
+/// else (the disk, the connection) may have ended the whole transaction.
+fn refused(err: StoreError) -> Result<Outcome, StoreError> {
+    match err {
+        StoreError::Busy | StoreError::Io(_) | StoreError::Db(_) => Err(err),
+        refusal => Ok(Outcome::Failed(refusal.into())),
+    }
 }
