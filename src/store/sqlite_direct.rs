@@ -213,4 +213,20 @@ mod tests {
         let json = serde_json::json!({"a": 1});
         assert_eq!(sql_value(&Value::from(json)).unwrap(), Sql::Text(r#"{"a":1}"#.into()));
     }
+
+    #[tokio::test]
+    async fn the_writer_connection_has_the_pool_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        let pool = super::super::connect(&url, Some(1)).await.unwrap();
+        let direct = DirectSqlite::open(&pool).unwrap();
+        for pragma in ["journal_mode", "synchronous", "foreign_keys", "cache_size", "secure_delete", "busy_timeout"] {
+            let sql = format!("SELECT CAST((SELECT * FROM pragma_{pragma}) AS TEXT) AS v");
+            let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql.clone());
+            let pooled = sea_orm::ConnectionTrait::query_one_raw(&pool, statement).await.unwrap().unwrap();
+            let pooled: String = pooled.try_get("", "v").unwrap();
+            let own: String = direct.connection.query_row(&sql, [], |row| row.get(0)).unwrap();
+            assert_eq!(own, pooled, "{pragma}");
+        }
+    }
 }
