@@ -129,11 +129,15 @@ fn run(deps: &WriterDeps, mut queue: mpsc::Receiver<Job>) {
         {
             group.push(job);
         }
-        let result = match connection.take() {
+        let open = match connection.take() {
             Some(open) => Ok(open),
             None => DirectSqlite::open(&deps.db),
-        }
-        .and_then(|open| commit_group(deps, &open, &group).map(|outcomes| (open, outcomes)));
+        };
+        // A panic (a bug) fails its group like a failed commit, and the thread goes on.
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            open.and_then(|open| commit_group(deps, &open, &group).map(|outcomes| (open, outcomes)))
+        }))
+        .unwrap_or_else(|_| Err(StoreError::Io("the booking writer panicked".into())));
         match result {
             Ok((open, outcomes)) => {
                 connection = Some(open);
