@@ -112,7 +112,10 @@ impl Writer {
 fn in_memory(db: &DatabaseConnection) -> bool {
     let options = db.get_sqlite_connection_pool().connect_options();
     let file = options.get_filename().to_string_lossy();
-    file.is_empty() || file.contains(":memory:") || file.contains("mode=memory")
+    file.is_empty()
+        || file.contains(":memory:")
+        || file.contains("mode=memory")
+        || file.starts_with("file:sqlx-in-memory")
 }
 
 /// The writer thread: a group at a time until the last handle is gone. The connection is opened
@@ -227,5 +230,20 @@ fn refused(err: StoreError) -> Result<Outcome, StoreError> {
     match err {
         StoreError::Busy | StoreError::Io(_) | StoreError::Db(_) => Err(err),
         refusal => Ok(Outcome::Failed(refusal.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another connection would open a database of its own: such bookings stay on the pool.
+    #[tokio::test]
+    async fn only_a_database_file_gets_the_writer_thread() {
+        let memory = store::connect("sqlite::memory:", Some(1)).await.unwrap();
+        assert!(in_memory(&memory));
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+        assert!(!in_memory(&store::connect(&url, Some(1)).await.unwrap()));
     }
 }
