@@ -7,6 +7,7 @@
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
 //! logins (`api/login_memory.rs`), on a fresh database. `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
+//! `TERMINBUCH_DB_MAX_CONNECTIONS` sizes the service's pool as it does the server's.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -223,7 +224,8 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
         return measure_login_memory(name, &engine.url, report).await;
     }
     let settings = Settings::for_tests(&engine.url);
-    let db = connect(&engine.url, None).await?;
+    let pool_size = std::env::var("TERMINBUCH_DB_MAX_CONNECTIONS").ok().map(|size| size.parse()).transpose()?;
+    let db = connect(&engine.url, pool_size).await?;
     let deps = Dependencies { db: db.clone(), clock: Clock::System };
     let started = Instant::now();
     let mut fixture = prepare(&settings, &deps).await?;
