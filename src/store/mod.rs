@@ -67,9 +67,21 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
                 .pragma("secure_delete", "on")
         });
     } else {
-        options.max_connections(max_connections.unwrap_or(16)).min_connections(1);
+        options.max_connections(max_connections.unwrap_or_else(postgres_pool_size)).min_connections(1);
     }
     Ok(Database::connect(options).await?)
+}
+
+/// PostgreSQL's pool without `TERMINBUCH_DB_MAX_CONNECTIONS`: four connections per CPU core,
+/// 4 to 16. sqlx hands out the idle connection that waited longest, so with more connections than
+/// the load needs, consecutive statements go to different server processes in turn; on 2 cores, 8
+/// connections booked faster than 16 at one client and at 16 (BENCHMARKS.md, 2026-12-03 evening).
+fn postgres_pool_size() -> u32 {
+    pool_size_for(std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
+}
+
+fn pool_size_for(cores: usize) -> u32 {
+    u32::try_from(cores.saturating_mul(4)).unwrap_or(u32::MAX).clamp(4, 16)
 }
 
 /// On PostgreSQL, waits until no other process is starting on the same schema and returns the
@@ -100,6 +112,11 @@ fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn postgres_pools_have_four_connections_per_core_within_4_to_16() {
+        assert_eq!([1, 2, 3, 4, 64].map(pool_size_for), [4, 8, 12, 16, 16]);
+    }
 
     #[test]
     fn sqlite_urls_name_their_folder() {
