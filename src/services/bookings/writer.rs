@@ -126,7 +126,7 @@ fn run(deps: &WriterDeps, mut queue: mpsc::Receiver<Job>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while let Some(job) = queue.blocking_recv() {
         group.push(job);
-        let _turn = turn.as_ref().map(|turn| Arc::clone(turn).blocking_lock_owned());
+        let held = turn.as_ref().map(|turn| Arc::clone(turn).blocking_lock_owned());
         while group.len() < MAX_GROUP
             && let Ok(job) = queue.try_recv()
         {
@@ -141,6 +141,8 @@ fn run(deps: &WriterDeps, mut queue: mpsc::Receiver<Job>) {
             open.and_then(|open| commit_group(deps, &open, &group).map(|outcomes| (open, outcomes)))
         }))
         .unwrap_or_else(|_| Err(StoreError::Io("the booking writer panicked".into())));
+        // The transaction has ended either way: the next writer may go while the answers go out.
+        drop(held);
         match result {
             Ok((open, outcomes)) => {
                 connection = Some(open);
