@@ -34,9 +34,20 @@ pub enum StoreError {
     Db(DbErr),
 }
 
+/// The name of the guard against overlapping booked slots (PostgreSQL's exclusion constraint,
+/// SQLite's triggers raise it as their message).
+pub(super) const OVERLAP_GUARD: &str = "slots_no_counsellor_overlap";
+
+/// SQLite result codes (extended or primary) that refuse a write as a whole and may succeed later:
+/// busy or locked; the disk full (13) or failing to write (10 and its extended codes). Shared by
+/// sqlx's errors and the booking writer's own connection (`super::sqlite_direct`).
+pub(super) fn sqlite_write_refused(code: i32) -> bool {
+    matches!(code, 5 | 6 | 517 | 13) || code & 0xff == 10
+}
+
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
-        if err.to_string().contains("slots_no_counsellor_overlap") {
+        if err.to_string().contains(OVERLAP_GUARD) {
             return Self::CounsellorOverlap;
         }
         match err.sql_err() {
@@ -54,10 +65,7 @@ impl From<DbErr> for StoreError {
                 "40001" | "40P01" => return Self::Conflict,
                 "TBS01" => return Self::SeatNotAsRead,
                 "TBS02" => return Self::SeatBlocked,
-                // Busy or locked; the disk full (13) or failing to write (10 and its extended
-                // codes): the write is refused as a whole and may succeed once space is freed.
-                "5" | "6" | "517" | "13" => return Self::Busy,
-                code if code.parse::<i32>().is_ok_and(|code| code & 0xff == 10) => return Self::Busy,
+                code if code.parse::<i32>().is_ok_and(sqlite_write_refused) => return Self::Busy,
                 // PostgreSQL shutting down or starting (a restart), or a connection exception.
                 "57P01" | "57P02" | "57P03" => return Self::Busy,
                 code if code.starts_with("08") => return Self::Busy,

@@ -175,7 +175,7 @@ fn time(row: &Row<'_>, column: &str) -> Result<DateTime<Utc>, StoreError> {
 /// The classification of `StoreError::from(DbErr)` for rusqlite's errors.
 fn store_error(err: rusqlite::Error) -> StoreError {
     let message = err.to_string();
-    if message.contains("slots_no_counsellor_overlap") {
+    if message.contains(super::error::OVERLAP_GUARD) {
         return StoreError::CounsellorOverlap;
     }
     let Some(failure) = err.sqlite_error() else {
@@ -188,10 +188,7 @@ fn store_error(err: rusqlite::Error) -> StoreError {
         (ErrorCode::ConstraintViolation, 787) => StoreError::MissingReference(message),
         // SQLITE_CONSTRAINT_CHECK
         (ErrorCode::ConstraintViolation, 275) => StoreError::Check(message),
-        // Busy or locked, the disk full or failing to write: the write is refused as a whole.
-        (ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked | ErrorCode::DiskFull | ErrorCode::SystemIoFailure, _) => {
-            StoreError::Busy
-        }
+        (_, code) if super::error::sqlite_write_refused(code) => StoreError::Busy,
         _ => StoreError::Io(message),
     }
 }
