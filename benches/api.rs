@@ -5,7 +5,8 @@
 //! or `TEST_DATABASE_URL` names a PostgreSQL server, PostgreSQL in a fresh database that is
 //! dropped at the end. `BENCH_SEARCH_REQUESTS`, `BENCH_BOOKINGS` and `BENCH_READY_RUNS` scale
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
-//! logins (`api/login_memory.rs`), on a fresh database. `BENCH_STORED_BOOKINGS=10000000` stores
+//! logins (`api/login_memory.rs`), on a fresh database; `BENCH_ONLY=bookings` only the booking
+//! rounds (for a profiler). `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
 //! `TERMINBUCH_DB_MAX_CONNECTIONS` sizes the service's pool as it does the server's.
 
@@ -123,8 +124,18 @@ struct Config {
     /// `BENCH_STORED_BOOKINGS`: bookings stored before measuring; beyond the 100,000 the bench
     /// writes itself, PostgreSQL bulk-loads the rest (`bulk`).
     stored_bookings: usize,
-    /// `BENCH_ONLY=login-memory`: nothing but the login memory figures.
-    login_memory_only: bool,
+    /// `BENCH_ONLY`: one part only.
+    only: Only,
+}
+
+/// `BENCH_ONLY`: everything, the login memory figures alone, or the booking rounds alone.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Only {
+    Everything,
+    /// `login-memory`: the memory around 100 parallel logins, on a fresh database.
+    LoginMemory,
+    /// `bookings`: the booking rounds against the ceilings (for a profiler), nothing else.
+    Bookings,
 }
 
 impl Config {
@@ -141,10 +152,11 @@ impl Config {
             bookings: read("BENCH_BOOKINGS", 1000)?,
             ready_runs: read("BENCH_READY_RUNS", 10)?,
             stored_bookings: read("BENCH_STORED_BOOKINGS", STORED_BOOKINGS)?,
-            login_memory_only: match std::env::var("BENCH_ONLY") {
-                Ok(only) if only == "login-memory" => true,
-                Ok(other) => bail!("BENCH_ONLY knows only `login-memory`, not {other:?}"),
-                Err(_) => false,
+            only: match std::env::var("BENCH_ONLY").as_deref() {
+                Ok("login-memory") => Only::LoginMemory,
+                Ok("bookings") => Only::Bookings,
+                Ok(other) => bail!("BENCH_ONLY knows `login-memory` and `bookings`, not {other:?}"),
+                Err(_) => Only::Everything,
             },
         };
         ensure!(config.search_requests > 0 && config.bookings > 0 && config.ready_runs > 0, "counts must be positive");
@@ -220,7 +232,7 @@ fn with_database(url: &str, database: &str) -> anyhow::Result<String> {
 
 async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> anyhow::Result<()> {
     let name = engine.name;
-    if config.login_memory_only {
+    if config.only == Only::LoginMemory {
         return measure_login_memory(name, &engine.url, report).await;
     }
     let settings = Settings::for_tests(&engine.url);
@@ -281,6 +293,9 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
         ));
     }
     db.close().await?;
+    if config.only == Only::Bookings {
+        return Ok(());
+    }
 
     let binary = env!("CARGO_BIN_EXE_terminbuch");
     let rss = idle_memory(binary, &engine.url).await?;
@@ -324,7 +339,8 @@ async fn measure_in_process(
         ("free-slot search, language=fa", format!("{search}&language=fa")),
         ("free-slot search, counsellor", format!("{search}&counsellor={}", fixture.counsellor_ids[7])),
     ];
-    for (label, url) in &variants {
+    let searches = if config.only == Only::Bookings { &variants[..0] } else { &variants[..] };
+    for (label, url) in searches {
         let stats = measure_search(client, &fixture.token, url, config).await?;
         eprintln!("[{name}] {label}: {}", stats.describe());
         report.info(name, &format!("{label}: p50, ms"), stats.p50_ms());
@@ -366,6 +382,9 @@ async fn measure_in_process(
         ceilings::report(report, name, concurrency, &http, &ceilings, &baseline);
     }
 
+    if config.only == Only::Bookings {
+        return Ok(());
+    }
     // The free-slot search while 16 clients book at full speed.
     let for_load: Vec<SlotId> = free.drain(..config.bookings).map(|s| SlotId::new(s.id)).collect();
     let (during, load) = search_while_booking(client, base, fixture, &search, for_load).await?;
