@@ -61,7 +61,9 @@ const STORED_BOOKINGS: usize = 100_000;
 const FUTURE_WEEKS: u64 = 12;
 /// Weeks covered by one free-slot search.
 const SEARCH_WEEKS: u64 = 8;
-/// Booking runs alternate between the raw ceiling and HTTP in this many rounds.
+/// Requests of the HTTP floor (an unknown API path).
+const HTTP_FLOOR_REQUESTS: usize = 2000;
+/// Booking runs alternate between the ceilings, the in-stack baseline and HTTP in this many rounds.
 const BOOKING_ROUNDS: usize = 5;
 /// Share of the future slots booked before measuring, in percent.
 const FUTURE_BOOKED_PERCENT: u64 = 30;
@@ -351,23 +353,47 @@ async fn measure_in_process(
         }
     }
 
+    // The floor under every request: an HTTP round trip through all layers, no database.
+    let floor = http_floor(client, base, &fixture.token, HTTP_FLOOR_REQUESTS).await?;
+    eprintln!("[{name}] HTTP round trip, unknown API path (404): {}", floor.latencies.describe());
+    report.info(
+        name,
+        "HTTP round trip floor (404 of an unknown API path, 1 client): p50, ms",
+        floor.latencies.p50_ms(),
+    );
+
     // Booking creation against the ceilings, at concurrency 1 and 16.
     let mut free = free_future_slots(db, fixture, config.bookings * 7).await?;
     for concurrency in [1, 16] {
-        let for_ceilings: Vec<slot::Model> = free.drain(..config.bookings).collect();
-        let ceilings = ceilings::measure(url, db, for_ceilings, fixture.admin_id.get(), concurrency).await?;
-        // Interleaved rounds, so drift (WAL growth, checkpoints, other load) hits both alike.
+        // Interleaved rounds of the in-stack baseline and the service, so drift (the WAL's growth,
+        // checkpoints, the host's other load) hits both alike. SQLite's ceilings take their turn
+        // in each round too; pgbench's runs need their length (each starts its clients and ends
+        // with a tail of clients finishing alone: at 16 clients, rounds of 200 transactions
+        // halved its figures in a trial), so PostgreSQL's ceilings run once, before the rounds.
+        let actor = fixture.admin_id.get();
+        let per_round_ceilings = db.get_database_backend() == DbBackend::Sqlite;
+        let (mut one_row, mut same_work) = (Run::default(), Run::default());
+        if !per_round_ceilings {
+            let once = ceilings::measure(url, db, free.drain(..config.bookings).collect(), actor, concurrency).await?;
+            (one_row, same_work) = (once.one_row, once.same_work);
+        }
         let (mut baseline, mut http) = (Run::default(), Run::default());
         let per_round = config.bookings.div_ceil(BOOKING_ROUNDS);
         let mut left = config.bookings;
         while left > 0 {
             let n = per_round.min(left);
             left -= n;
+            if per_round_ceilings {
+                let round = ceilings::measure(url, db, free.drain(..n).collect(), actor, concurrency).await?;
+                one_row.absorb(round.one_row);
+                same_work.absorb(round.same_work);
+            }
             let for_baseline: Vec<slot::Model> = free.drain(..n).collect();
             let for_http: Vec<SlotId> = free.drain(..n).map(|s| SlotId::new(s.id)).collect();
             baseline.absorb(baseline_bookings(db, fixture, for_baseline, concurrency).await?);
             http.absorb(http_bookings(client, base, &fixture.token, for_http, concurrency).await?);
         }
+        let ceilings = ceilings::Ceilings { one_row: one_row.finish(), same_work: same_work.finish() };
         let (baseline, http) = (baseline.finish(), http.finish());
         eprintln!(
             "[{name}] bookings c={concurrency}: HTTP {:.0}/s ({}); one-row ceiling {:.0}/s ({}); same-work ceiling \
@@ -1023,6 +1049,24 @@ async fn http_bookings(
             if status != reqwest::StatusCode::CREATED {
                 bail!("POST /api/v1/bookings (slot {slot_id}): {status}: {text}");
             }
+            Ok(())
+        }
+    })
+    .await
+}
+
+/// `n` requests of an API path no route matches, one after the other with a valid token: the
+/// HTTP round trip through every layer (and the bench's own client), without the database.
+async fn http_floor(client: &reqwest::Client, base: &str, token: &str, n: usize) -> anyhow::Result<Run> {
+    let url = format!("{base}/api/v1/no-such-path");
+    let (client, token) = (client.clone(), token.to_owned());
+    run_concurrently(vec![(); n], 1, move |()| {
+        let request = client.get(&url).bearer_auth(&token);
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            response.bytes().await?;
+            ensure!(status == reqwest::StatusCode::NOT_FOUND, "GET of an unknown API path: {status}");
             Ok(())
         }
     })
