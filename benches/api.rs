@@ -6,7 +6,8 @@
 //! dropped at the end. `BENCH_SEARCH_REQUESTS`, `BENCH_BOOKINGS` and `BENCH_READY_RUNS` scale
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
 //! logins (`api/login_memory.rs`), on a fresh database; `BENCH_ONLY=bookings` only the booking
-//! rounds (for a profiler). `BENCH_STORED_BOOKINGS=10000000` stores
+//! rounds (for a profiler). The bookings take slots the free-slot search listed first, as staff
+//! do; `BENCH_LISTED=0` takes slots no search listed. `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
 //! `TERMINBUCH_DB_MAX_CONNECTIONS` sizes the service's pool as it does the server's.
 
@@ -128,6 +129,9 @@ struct Config {
     stored_bookings: usize,
     /// `BENCH_ONLY`: one part only.
     only: Only,
+    /// `BENCH_LISTED=0`: the bookings take slots no search listed first (PostgreSQL: a read of
+    /// the slot before its statement, the service's path for a slot it has not listed).
+    listed: bool,
 }
 
 /// `BENCH_ONLY`: everything, the login memory figures alone, or the booking rounds alone.
@@ -160,6 +164,7 @@ impl Config {
                 Ok(other) => bail!("BENCH_ONLY knows `login-memory` and `bookings`, not {other:?}"),
                 Err(_) => Only::Everything,
             },
+            listed: std::env::var("BENCH_LISTED").as_deref() != Ok("0"),
         };
         ensure!(config.search_requests > 0 && config.bookings > 0 && config.ready_runs > 0, "counts must be positive");
         Ok(config)
@@ -364,6 +369,14 @@ async fn measure_in_process(
 
     // Booking creation against the ceilings, at concurrency 1 and 16.
     let mut free = free_future_slots(db, fixture, config.bookings * 7).await?;
+    // Staff book a slot the search listed: list them as the desk does, day by day, untimed.
+    let listed = if config.listed { list_through_search(client, base, fixture, &free).await? } else { 0 };
+    report.notes.push(format!(
+        "{name}: {listed} of the {} free slots the bookings take were listed by the free-slot search before the \
+         booking rounds (as the desk shows them; PostgreSQL books a listed slot in one round trip; BENCH_LISTED=0 \
+         lists none)",
+        free.len()
+    ));
     for concurrency in [1, 16] {
         // Interleaved rounds of the in-stack baseline and the service, so drift (the WAL's growth,
         // checkpoints, the host's other load) hits both alike. SQLite's ceilings take their turn
@@ -460,6 +473,7 @@ async fn search_while_booking(
 
 struct Fixture {
     today: NaiveDate,
+    tz: Tz,
     unit_id: UnitId,
     unit_slug: String,
     counsellor_ids: Vec<StaffId>,
@@ -557,6 +571,7 @@ async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fix
     let references = Arc::new(AtomicU64::new(0));
     let mut fixture = Fixture {
         today,
+        tz,
         unit_id: unit.id,
         unit_slug: unit.slug.clone(),
         counsellor_ids,
@@ -888,6 +903,27 @@ async fn free_future_slots(
         .await?;
     ensure!(free.len() == count, "only {} free future slots for {count} bookings: lower BENCH_BOOKINGS", free.len());
     Ok(free)
+}
+
+/// Lists `slots` through the free-slot search, day by day (the search of the desk before a
+/// booking). Returns how many of them the search listed.
+async fn list_through_search(
+    client: &reqwest::Client,
+    base: &str,
+    fixture: &Fixture,
+    slots: &[slot::Model],
+) -> anyhow::Result<usize> {
+    let days: std::collections::BTreeSet<NaiveDate> =
+        slots.iter().map(|s| s.starts_at.with_timezone(&fixture.tz).date_naive()).collect();
+    let wanted: std::collections::HashSet<i64> = slots.iter().map(|s| i64::from(s.id)).collect();
+    let mut listed = 0;
+    for day in days {
+        let url = format!("{base}/api/v1/units/{}/free-slots?from={day}&to={day}&limit=500", fixture.unit_slug);
+        let response = client.get(url).bearer_auth(&fixture.token).send().await?.error_for_status()?;
+        let found: Vec<serde_json::Value> = response.json().await?;
+        listed += found.iter().filter(|f| f["slot_id"].as_i64().is_some_and(|id| wanted.contains(&id))).count();
+    }
+    Ok(listed)
 }
 
 // ---------------------------------------------------------------------------------------------

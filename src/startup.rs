@@ -151,6 +151,7 @@ impl Application {
             counsellors: counsellors.clone(),
         })
         .context("the booking writer's thread")?;
+        let listed = crate::services::bookings::ListedSlots::for_backend(deps.db.get_database_backend());
         let state = AppState {
             db: deps.db,
             clock: deps.clock.clone(),
@@ -161,6 +162,7 @@ impl Application {
             tokens: auth::TokenCache::new(cache_lifetime, deps.clock.clone()),
             units: Default::default(),
             counsellors,
+            listed,
             writer,
             citizen: crate::services::citizen_link::Shared {
                 limiter: Default::default(),

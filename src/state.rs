@@ -25,6 +25,8 @@ pub struct AppState {
     pub units: crate::services::directory::UnitCache,
     /// Units' counsellors read in the last moments; forgotten when staff are added here.
     pub counsellors: crate::services::directory::CounsellorCache,
+    /// Slots the free-slot search listed lately (PostgreSQL), so that booking one is one round trip.
+    pub listed: crate::services::bookings::ListedSlots,
     /// The citizen link's rate limit and the templates of its calendar entry.
     pub citizen: crate::services::citizen_link::Shared,
     /// SQLite: the one writer of bookings (group commit); `None` on PostgreSQL.
@@ -42,6 +44,7 @@ impl AppState {
             mail: &self.mail,
             mail_domain: crate::mail::outbox::id_domain(&self.settings.mail.mail_from.email),
             counsellors: &self.counsellors,
+            listed: &self.listed,
             writer: self.writer.as_ref(),
         }
     }

@@ -142,11 +142,19 @@ pub async fn pg_same_work(
 ) -> anyhow::Result<Run> {
     db.execute_unprepared(
         "DROP TABLE IF EXISTS bench_free_slots; DROP SEQUENCE IF EXISTS bench_pick; \
-         CREATE TABLE bench_free_slots (n bigint PRIMARY KEY, slot_id integer NOT NULL); \
+         CREATE TABLE bench_free_slots (n bigint PRIMARY KEY, slot_id integer NOT NULL, unit_id integer NOT NULL, \
+         counsellor_id integer NOT NULL, starts_at timestamptz NOT NULL, ends_at timestamptz NOT NULL); \
          CREATE SEQUENCE bench_pick;",
     )
     .await?;
-    let rows: Vec<String> = slots.iter().enumerate().map(|(i, s)| format!("({}, {})", i + 1, s.id)).collect();
+    let rows: Vec<String> = slots
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let (starts, ends) = (s.starts_at.to_rfc3339(), s.ends_at.to_rfc3339());
+            format!("({}, {}, {}, {}, '{starts}', '{ends}')", i + 1, s.id, s.unit_id, s.counsellor_id)
+        })
+        .collect();
     db.execute_unprepared(&format!("INSERT INTO bench_free_slots VALUES {}", rows.join(","))).await?;
     pgbench(url, PGBENCH_BOOKING, clients, slots.len(), &[format!("actor={actor}")]).await
 }

@@ -66,6 +66,7 @@ pub struct FreeSlot {
 
 /// Free slots of the unit in the local days `from..=to`, soonest first: not full, not in the
 /// past, not overlapping another booking of the counsellor, an absence, a closure or a holiday.
+/// They are remembered as listed ([`super::bookings::ListedSlots`]).
 ///
 /// # Errors
 /// `Invalid` for a bad range or limit.
@@ -123,14 +124,16 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
             if free && let Some(counsellor) = counsellors.iter().find(|c| c.id == slot.counsellor_id) {
                 found.push(FreeSlot { slot: slot.clone(), counsellor: (*counsellor).clone() });
                 if found.len() == limit {
-                    return Ok(found);
+                    break;
                 }
             }
         }
-        if (page.len() as u64) < page_size {
+        if found.len() == limit || (page.len() as u64) < page_size {
             break;
         }
         after = Some((last.starts_at, last.id.get()));
     }
+    // Staff book one of these next, mostly: its booking need not read it again.
+    deps.listed.remember(found.iter().map(|free| &free.slot));
     Ok(found)
 }

@@ -4,7 +4,7 @@
 //! was read takes no seat.
 
 use reqwest::StatusCode;
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel, Set, Statement};
 use serde_json::{Value, json};
 use terminbuch::domain::history::{Created, Reason};
 use terminbuch::domain::ids::{SlotId, StaffId};
@@ -132,4 +132,89 @@ async fn a_refused_booking_leaves_no_row_and_a_free_one_writes_all_of_them_at_on
         assert!(matches!(outcome, Err(StoreError::SeatNotAsRead)), "{outcome:?}");
         assert_eq!(written(&app, open).await, after, "nothing of the statement");
     }
+}
+
+/// Books `slot_id` as the admin. On PostgreSQL the table `slots` is locked exclusively first, so
+/// that the booking's first statement that touches slots waits: it must be one whose text is
+/// like `first_like` (in `pg_stat_activity`); then the lock is released and the answer returned.
+async fn book_with_first_statement(app: &TestApp, slot_id: i64, first_like: &str) -> reqwest::Response {
+    use sea_orm::TransactionTrait;
+    let lock = if app.is_postgres() {
+        let txn = app.db.begin().await.expect("begin");
+        txn.execute_unprepared("LOCK TABLE slots IN ACCESS EXCLUSIVE MODE").await.expect("lock");
+        Some(txn)
+    } else {
+        None
+    };
+    let (client, address, token) = (app.client.clone(), app.address.clone(), app.admin_token.clone());
+    let body = booking_body(slot_id);
+    let booking = tokio::spawn(async move {
+        client.post(format!("{address}/api/v1/bookings")).bearer_auth(token).json(&body).send().await.expect("send")
+    });
+    if let Some(lock) = lock {
+        app.until_waiting_for_a_lock(first_like, &booking).await;
+        lock.commit().await.expect("release");
+    }
+    booking.await.expect("task")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slot_the_search_listed_is_booked_in_one_statement_and_a_slot_not_listed_is_read_first() {
+    let app = spawn_app().await;
+    let slot_id = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("slot id");
+    let before = written(&app, slot_id).await;
+
+    // Listed: the booking's first statement is its one write (PostgreSQL).
+    let response = book_with_first_statement(&app, slot_id, "WITH %created_booking%").await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let after = written(&app, slot_id).await;
+    assert_eq!(after[..3], [before[0] + 1, before[1] + 1, before[2] + 1], "booking, event, audit record");
+    assert_eq!(after[4], 1, "the seat");
+
+    // The booking took the slot off the list: booked again, it is read first, and found full.
+    let response = book_with_first_statement(&app, slot_id, "SELECT % FROM \"slots\" WHERE%").await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert_eq!(response.json::<Value>().await.expect("json")["code"], "slot_taken");
+    assert_eq!(written(&app, slot_id).await, after, "nothing more");
+}
+
+#[tokio::test]
+async fn a_slot_changed_or_taken_after_the_search_listed_it_is_booked_as_it_is_now() {
+    let app = spawn_app().await;
+    let listed = app.free_slots("ads", "limit=2").await;
+    let [moved, taken] = [&listed[0], &listed[1]].map(|s| s["slot_id"].as_i64().expect("slot id"));
+    // A change of hours after the search: the first slot starts and ends ten minutes later, and
+    // the second slot's only seat is taken by another process.
+    let ten = chrono::TimeDelta::minutes(10);
+    let model = entity::slot::Entity::find_by_id(i32::try_from(moved).expect("i32"))
+        .one(&app.db)
+        .await
+        .expect("db")
+        .expect("slot");
+    let (starts_at, ends_at) = (model.starts_at + ten, model.ends_at + ten);
+    let mut shifted = model.into_active_model();
+    shifted.starts_at = Set(starts_at);
+    shifted.ends_at = Set(ends_at);
+    shifted.update(&app.db).await.expect("move");
+    let backend = app.db.get_database_backend();
+    let take = format!("UPDATE slots SET booked_count = capacity WHERE id = {taken}");
+    app.db.execute_raw(Statement::from_string(backend, take)).await.expect("take");
+    let now = slots::find(&app.db, SlotId::new(i32::try_from(moved).expect("i32"))).await.expect("db").expect("slot");
+    let listed_start: chrono::DateTime<chrono::Utc> =
+        listed[0]["starts_at"].as_str().expect("start").parse().expect("a time");
+    assert_eq!(now.starts_at, listed_start + chrono::TimeDelta::minutes(10), "the slot moved");
+
+    let booked = app.post_booking(&booking_body(moved)).await;
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let booking: Value = booked.json().await.expect("json");
+    let starts_at: chrono::DateTime<chrono::Utc> = booking["starts_at"].as_str().expect("start").parse().expect("time");
+    assert_eq!(starts_at, now.starts_at, "the time as it is now, not as listed");
+    let id = booking["id"].as_str().expect("id").parse().expect("uuid");
+    let stored = bookings::find(&app.db, id).await.expect("db").expect("booking");
+    assert_eq!((stored.starts_at, stored.ends_at), (now.starts_at, now.ends_at), "stored as it is now");
+
+    let refused = app.post_booking(&booking_body(taken)).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert_eq!(refused.json::<Value>().await.expect("json")["code"], "slot_taken");
+    assert_eq!(written(&app, taken).await[4], 1, "the one seat, taken by the other process only");
 }

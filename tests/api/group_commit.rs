@@ -92,6 +92,7 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
         mail: &nudge,
         mail_domain: "example.org",
         counsellors: &counsellors,
+        listed: &terminbuch::services::bookings::ListedSlots::off(),
         writer: writer.as_ref(),
     };
 

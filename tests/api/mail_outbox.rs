@@ -169,6 +169,7 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
         mail: &nudge,
         mail_domain: "example.org",
         counsellors: &terminbuch::services::directory::CounsellorCache::off(),
+        listed: &terminbuch::services::bookings::ListedSlots::off(),
         writer: None,
     };
     let new = NewBooking {

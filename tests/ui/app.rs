@@ -31,6 +31,7 @@ pub struct ServiceDeps {
     calendar: terminbuch::domain::holidays::HolidayCalendar,
     mail: terminbuch::mail::Nudge,
     counsellors: directory::CounsellorCache,
+    listed: terminbuch::services::bookings::ListedSlots,
 }
 
 impl ServiceDeps {
@@ -40,6 +41,7 @@ impl ServiceDeps {
             calendar: terminbuch::domain::holidays::HolidayCalendar::new(vec![]),
             mail: terminbuch::mail::Nudge::default(),
             counsellors: directory::CounsellorCache::off(),
+            listed: terminbuch::services::bookings::ListedSlots::off(),
         }
     }
 
@@ -52,6 +54,7 @@ impl ServiceDeps {
             mail: &self.mail,
             mail_domain: "example.org",
             counsellors: &self.counsellors,
+            listed: &self.listed,
             writer: None,
         }
     }

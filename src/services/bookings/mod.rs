@@ -3,6 +3,7 @@
 //! transaction with its history event.
 
 mod change;
+mod listed;
 mod one_statement;
 mod rows;
 mod writer;
@@ -34,6 +35,7 @@ use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 
 pub use self::change::{By, cancel, cancel_booking, move_booking, record_outcome, reschedule};
+pub use self::listed::ListedSlots;
 use self::rows::NewRows;
 pub use self::writer::{Writer, WriterDeps};
 
@@ -50,6 +52,8 @@ pub struct Book<'a> {
     pub mail_domain: &'a str,
     /// Units' counsellors as read in the last moments (the free-slot search).
     pub counsellors: &'a super::directory::CounsellorCache,
+    /// Slots the free-slot search listed lately (PostgreSQL: their booking is one round trip).
+    pub listed: &'a ListedSlots,
     /// SQLite: the one writer that commits concurrent bookings together; `None` writes directly.
     pub writer: Option<&'a Writer>,
 }

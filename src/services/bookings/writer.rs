@@ -174,6 +174,8 @@ fn commit_group(deps: &WriterDeps, db: &DirectSqlite, group: &[Job]) -> Result<V
         mail: &crate::mail::Nudge::default(),
         mail_domain: &deps.mail_domain,
         counsellors: &deps.counsellors,
+        // SQLite has no list of listed slots: the writer reads each slot in its transaction.
+        listed: &super::ListedSlots::off(),
         writer: None,
     };
     db.run("BEGIN IMMEDIATE")?;
