@@ -19,7 +19,8 @@ use crate::domain::records::Slot;
 
 /// How long a listed slot is remembered: longer than a phone call from the search to the booking.
 pub const LIFETIME: Duration = Duration::from_secs(30 * 60);
-/// How many listed slots are remembered at most (about 100 bytes each).
+/// How many listed slots are remembered at most (the slot's values and the cache's bookkeeping: a
+/// few hundred bytes each, so a few megabytes when full).
 pub const CAPACITY: u64 = 10_000;
 
 /// The slots listed lately, by id; cheap to clone (one shared list).
