@@ -202,7 +202,7 @@ async fn a_slot_changed_or_taken_after_the_search_listed_it_is_booked_as_it_is_n
     let now = slots::find(&app.db, SlotId::new(i32::try_from(moved).expect("i32"))).await.expect("db").expect("slot");
     let listed_start: chrono::DateTime<chrono::Utc> =
         listed[0]["starts_at"].as_str().expect("start").parse().expect("a time");
-    assert_eq!(now.starts_at, listed_start + chrono::TimeDelta::minutes(10), "the slot moved");
+    assert_eq!(now.starts_at, listed_start + ten, "the slot moved");
 
     let booked = app.post_booking(&booking_body(moved)).await;
     assert_eq!(booked.status(), StatusCode::CREATED);

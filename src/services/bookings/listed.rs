@@ -30,7 +30,7 @@ pub struct ListedSlots(Option<moka::sync::Cache<SlotId, Slot>>);
 impl ListedSlots {
     /// A list of [`CAPACITY`] slots kept for [`LIFETIME`].
     pub fn new() -> Self {
-        Self(Some(moka::sync::Cache::builder().max_capacity(CAPACITY).time_to_live(LIFETIME).build()))
+        Self(crate::services::short_lived_cache(LIFETIME, CAPACITY))
     }
 
     /// No list: every booking reads its slot.

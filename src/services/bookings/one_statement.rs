@@ -44,6 +44,7 @@ pub(super) async fn create(
     }
     for _ in 0..ATTEMPTS {
         let slot = bookable_slot(deps.db, slot_id).await?;
+        // Full: said only to whoever may work in its unit (`write` refuses the others).
         if slot.booked_count >= slot.capacity && actor.can_work_in(slot.unit_id) {
             return Err(ServiceError::conflict(Clash::SlotTaken));
         }
