@@ -6,7 +6,8 @@
 //! dropped at the end. `BENCH_SEARCH_REQUESTS`, `BENCH_BOOKINGS` and `BENCH_READY_RUNS` scale
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
 //! logins (`api/login_memory.rs`), on a fresh database; `BENCH_ONLY=bookings` only the booking
-//! rounds (for a profiler). The bookings take slots the free-slot search listed first, as staff
+//! rounds (for a profiler); `BENCH_ONLY=search` only the free-slot searches (with
+//! `BENCH_KEEP_DATABASE=1`, PostgreSQL's database is kept as the searches saw it). The bookings take slots the free-slot search listed first, as staff
 //! do; `BENCH_LISTED=0` takes slots no search listed. `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
 //! `TERMINBUCH_DB_MAX_CONNECTIONS` sizes the service's pool as it does the server's.
@@ -134,7 +135,7 @@ struct Config {
     listed: bool,
 }
 
-/// `BENCH_ONLY`: everything, the login memory figures alone, or the booking rounds alone.
+/// `BENCH_ONLY`: everything, or one part alone.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Only {
     Everything,
@@ -142,6 +143,8 @@ enum Only {
     LoginMemory,
     /// `bookings`: the booking rounds against the ceilings (for a profiler), nothing else.
     Bookings,
+    /// `search`: the free-slot searches alone (a kept database stays as they saw it).
+    Search,
 }
 
 impl Config {
@@ -161,7 +164,8 @@ impl Config {
             only: match std::env::var("BENCH_ONLY").as_deref() {
                 Ok("login-memory") => Only::LoginMemory,
                 Ok("bookings") => Only::Bookings,
-                Ok(other) => bail!("BENCH_ONLY knows `login-memory` and `bookings`, not {other:?}"),
+                Ok("search") => Only::Search,
+                Ok(other) => bail!("BENCH_ONLY knows `login-memory`, `bookings` and `search`, not {other:?}"),
                 Err(_) => Only::Everything,
             },
             listed: std::env::var("BENCH_LISTED").as_deref() != Ok("0"),
@@ -300,7 +304,7 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
         ));
     }
     db.close().await?;
-    if config.only == Only::Bookings {
+    if matches!(config.only, Only::Bookings | Only::Search) {
         return Ok(());
     }
 
@@ -356,6 +360,9 @@ async fn measure_in_process(
             report.at_most(name, &format!("{label}: p99, ms"), stats.p99_ms(), TARGET_SEARCH_P99_MS);
             report.info(name, &format!("{label}: max, ms"), stats.max_ms());
         }
+    }
+    if config.only == Only::Search {
+        return Ok(());
     }
 
     // The floor under every request: an HTTP round trip through all layers, no database.
