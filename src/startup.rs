@@ -152,8 +152,10 @@ impl Application {
         })
         .context("the booking writer's thread")?;
         let listed = crate::services::bookings::ListedSlots::for_backend(deps.db.get_database_backend());
+        let search_db = crate::store::search_pool(&deps.db).await.context("the free-slot search's pool")?;
         let state = AppState {
             db: deps.db,
+            search_db,
             clock: deps.clock.clone(),
             base_url,
             settings: Arc::new(settings),

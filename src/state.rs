@@ -12,6 +12,8 @@ use crate::domain::holidays::HolidayCalendar;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// PostgreSQL: the free-slot search's own pool (generic plans, [`crate::store::search_pool`]).
+    pub search_db: Option<DatabaseConnection>,
     pub clock: Clock,
     pub settings: Arc<Settings>,
     /// The URL people open (`TERMINBUCH_PUBLIC_URL`, or `http://` and the bound address), for links.
@@ -38,6 +40,7 @@ impl AppState {
     pub fn book(&self) -> crate::services::bookings::Book<'_> {
         crate::services::bookings::Book {
             db: &self.db,
+            search_db: self.search_db.as_ref().unwrap_or(&self.db),
             clock: &self.clock,
             calendar: &self.calendar,
             tz: self.settings.time_zone,

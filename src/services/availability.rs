@@ -106,7 +106,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
             after,
             page: page_size,
         };
-        let FreePage { candidates: page, blocks } = blocking::free_page(deps.db, page_query).await?;
+        let FreePage { candidates: page, blocks } = blocking::free_page(deps.search_db, page_query).await?;
         let Some(last) = page.last() else { break };
         for slot in &page {
             let in_hours =

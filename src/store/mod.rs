@@ -72,6 +72,63 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
     Ok(Database::connect(options).await?)
 }
 
+/// What the free-slot search's connections call themselves on PostgreSQL (`application_name`,
+/// seen in `pg_stat_activity`).
+pub const SEARCH_APPLICATION_NAME: &str = "terminbuch free-slot search";
+
+/// PostgreSQL: a second pool, half as large as `db`'s (at least 2 connections, opened when
+/// needed) and on the same server, database and schema, for the free-slot search's page
+/// statement ([`blocking::free_page`]) alone; `None` on SQLite.
+///
+/// Its connections plan prepared statements generically (`plan_cache_mode =
+/// force_generic_plan`): the page statement is prepared once per connection and its plan then
+/// reused. Left to itself, PostgreSQL plans each execution for its values once the table holds
+/// millions of past slots (their estimates beat the generic plan's), and planning the page's
+/// four branches takes longer than running them (BENCHMARKS.md, "why the counsellor-restricted
+/// search slows down with ten million bookings"). The service's other statements keep the
+/// default on `db`: several of them need plans for their values.
+///
+/// # Errors
+/// When `db` cannot tell its `search_path`.
+pub async fn search_pool(db: &DatabaseConnection) -> Result<Option<DatabaseConnection>, StoreError> {
+    use sea_orm::sqlx::postgres::PgPoolOptions;
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Ok(None);
+    }
+    let main = db.get_postgres_connection_pool();
+    // The schema `db`'s connections work in (an operator's or a test's), passed on as a setting.
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('search_path') AS path",
+        ))
+        .await?;
+    let search_path: String = match row {
+        Some(row) => row.try_get("", "path")?,
+        None => return Err(StoreError::Io("the server did not tell its search_path".to_owned())),
+    };
+    let options = (*main.connect_options())
+        .clone()
+        .application_name(SEARCH_APPLICATION_NAME)
+        .options([("plan_cache_mode", "force_generic_plan"), ("search_path", search_path.as_str())]);
+    let pool = PgPoolOptions::new()
+        .max_connections((main.options().get_max_connections() / 2).max(2))
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(30))
+        // As `connect`: a ping before use only after 30 s idle, not a round trip per search.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for < Duration::from_secs(30) {
+                    return Ok(true);
+                }
+                sea_orm::sqlx::Connection::ping(conn).await.map(|()| true)
+            })
+        })
+        .connect_lazy_with(options);
+    Ok(Some(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)))
+}
+
 /// PostgreSQL's pool without `TERMINBUCH_DB_MAX_CONNECTIONS`: four connections per CPU core,
 /// 4 to 16. sqlx hands out the idle connection that waited longest, so with more connections than
 /// the load needs, consecutive statements go to different server processes in turn; on 2 cores, 8

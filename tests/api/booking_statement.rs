@@ -195,6 +195,9 @@ async fn a_slot_changed_or_taken_after_the_search_listed_it_is_booked_as_it_is_n
     let mut shifted = model.into_active_model();
     shifted.starts_at = Set(starts_at);
     shifted.ends_at = Set(ends_at);
+    // Off its rule: the server's refresh of the slot horizon (at start, maybe still running on a
+    // loaded machine) would otherwise delete a free slot its rule no longer wants (seen as a 404).
+    shifted.rule_id = Set(None);
     shifted.update(&app.db).await.expect("move");
     let backend = app.db.get_database_backend();
     let take = format!("UPDATE slots SET booked_count = capacity WHERE id = {taken}");

@@ -86,6 +86,7 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
     let counsellors = CounsellorCache::off();
     let book = Book {
         db: &app.db,
+        search_db: &app.db,
         clock: &app.clock,
         calendar: &calendar,
         tz: Berlin,

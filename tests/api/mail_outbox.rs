@@ -163,6 +163,7 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
     let (clock, calendar, nudge) = (Clock::System, HolidayCalendar::new(vec![]), Nudge::default());
     let deps = Book {
         db: &db,
+        search_db: &db,
         clock: &clock,
         calendar: &calendar,
         tz: Berlin,

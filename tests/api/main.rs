@@ -36,6 +36,7 @@ mod page_refusals;
 mod retention;
 mod schedule;
 mod search;
+mod search_plans;
 mod service;
 mod slow_clients;
 mod smtp_sink;

@@ -48,6 +48,7 @@ impl ServiceDeps {
     pub fn book<'a>(&'a self, db: &'a sea_orm::DatabaseConnection) -> terminbuch::services::bookings::Book<'a> {
         terminbuch::services::bookings::Book {
             db,
+            search_db: db,
             clock: &self.clock,
             calendar: &self.calendar,
             tz: Berlin,

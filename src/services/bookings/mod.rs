@@ -43,6 +43,9 @@ pub use self::writer::{Writer, WriterDeps};
 #[derive(Clone, Copy)]
 pub struct Book<'a> {
     pub db: &'a DatabaseConnection,
+    /// Where the free-slot search's page statement runs: on PostgreSQL a pool of its own that
+    /// plans it generically ([`crate::store::search_pool`]), otherwise `db`.
+    pub search_db: &'a DatabaseConnection,
     pub clock: &'a Clock,
     pub calendar: &'a HolidayCalendar,
     pub tz: Tz,

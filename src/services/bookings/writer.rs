@@ -167,6 +167,7 @@ fn run(deps: &WriterDeps, mut queue: mpsc::Receiver<Job>) {
 fn commit_group(deps: &WriterDeps, db: &DirectSqlite, group: &[Job]) -> Result<Vec<Outcome>, StoreError> {
     let book = Book {
         db: &deps.db,
+        search_db: &deps.db,
         clock: &deps.clock,
         calendar: &deps.calendar,
         tz: deps.tz,
