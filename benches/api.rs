@@ -7,8 +7,9 @@
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
 //! logins (`api/login_memory.rs`), on a fresh database; `BENCH_ONLY=bookings` only the booking
 //! rounds (for a profiler); `BENCH_ONLY=search` only the free-slot searches (with
-//! `BENCH_KEEP_DATABASE=1`, PostgreSQL's database is kept as the searches saw it). The bookings take slots the free-slot search listed first, as staff
-//! do; `BENCH_LISTED=0` takes slots no search listed. `BENCH_STORED_BOOKINGS=10000000` stores
+//! `BENCH_KEEP_DATABASE=1`, PostgreSQL's database is kept as the searches saw it). The bookings
+//! take slots the free-slot search listed first, as staff do; `BENCH_LISTED=0` takes slots no
+//! search listed. `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
 //! `TERMINBUCH_DB_MAX_CONNECTIONS` sizes the service's pool as it does the server's.
 

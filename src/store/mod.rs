@@ -34,6 +34,9 @@ use sea_orm::{
 pub use error::StoreError;
 pub use write_turn::{WriteTxn, begin_write, write_turn};
 
+/// A pooled connection idle this long is pinged before use; a busier one is not.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 /// Opens the pool with settings chosen for each engine.
 ///
 /// SQLite: WAL, `synchronous=FULL` (an acknowledged booking survives a power cut), foreign keys
@@ -47,9 +50,9 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
         .sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(5))
-        // A connection is pinged before use only after it has idled for 30 s (a dropped
+        // A connection is pinged before use only after it has idled for a while (a dropped
         // connection is caught then); pinging on every checkout cost a round trip per query.
-        .test_before_acquire_if_idle_for(Duration::from_secs(30));
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE);
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_parent_dir(url) {
             std::fs::create_dir_all(dir).map_err(|err| StoreError::Io(err.to_string()))?;
@@ -103,10 +106,8 @@ pub async fn search_pool(db: &DatabaseConnection) -> Result<Option<DatabaseConne
             "SELECT current_setting('search_path') AS path",
         ))
         .await?;
-    let search_path: String = match row {
-        Some(row) => row.try_get("", "path")?,
-        None => return Err(StoreError::Io("the server did not tell its search_path".to_owned())),
-    };
+    let Some(row) = row else { return Err(StoreError::Io("the server did not tell its search_path".to_owned())) };
+    let search_path: String = row.try_get("", "path")?;
     let options = (*main.connect_options())
         .clone()
         .application_name(SEARCH_APPLICATION_NAME)
@@ -115,11 +116,11 @@ pub async fn search_pool(db: &DatabaseConnection) -> Result<Option<DatabaseConne
         .max_connections((main.options().get_max_connections() / 2).max(2))
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(30))
-        // As `connect`: a ping before use only after 30 s idle, not a round trip per search.
+        // As `connect`: a ping before use only after PING_AFTER_IDLE, not a round trip per search.
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
             Box::pin(async move {
-                if meta.idle_for < Duration::from_secs(30) {
+                if meta.idle_for < PING_AFTER_IDLE {
                     return Ok(true);
                 }
                 sea_orm::sqlx::Connection::ping(conn).await.map(|()| true)
