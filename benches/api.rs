@@ -7,7 +7,8 @@
 //! the runs down (or up). `BENCH_ONLY=login-memory` measures only the memory around 100 parallel
 //! logins (`api/login_memory.rs`), on a fresh database; `BENCH_ONLY=bookings` only the booking
 //! rounds (for a profiler); `BENCH_ONLY=search` only the free-slot searches (with
-//! `BENCH_KEEP_DATABASE=1`, PostgreSQL's database is kept as the searches saw it). The bookings
+//! `BENCH_KEEP_DATABASE=1`, PostgreSQL's database is kept as the searches saw it, and
+//! `BENCH_REUSE_DATABASE=<name>` measures such a kept database again, without loading). The bookings
 //! take slots the free-slot search listed first, as staff do; `BENCH_LISTED=0` takes slots no
 //! search listed. `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
@@ -29,8 +30,8 @@ use entity::booking_event;
 use entity::slot::{self, SlotKind};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, Database, DatabaseConnection, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
@@ -101,7 +102,10 @@ async fn main() -> anyhow::Result<()> {
     match pg_url.filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://")) {
         Some(url) => {
             let started = Instant::now();
-            let engine = Engine::postgres(&url).await?;
+            let engine = match &config.reuse {
+                Some(database) => Engine::postgres_kept(&url, database)?,
+                None => Engine::postgres(&url).await?,
+            };
             let admin = engine.admin.clone();
             let outcome = run_engine(engine, &config, &mut report).await;
             match admin {
@@ -134,6 +138,10 @@ struct Config {
     /// `BENCH_LISTED=0`: the bookings take slots no search listed first (PostgreSQL: a read of
     /// the slot before its statement, the service's path for a slot it has not listed).
     listed: bool,
+    /// `BENCH_REUSE_DATABASE`: a PostgreSQL database an earlier run kept (`BENCH_KEEP_DATABASE=1`),
+    /// measured again as it is: nothing is loaded or dropped, and with `BENCH_ONLY=search` nothing
+    /// written (a run that books takes about 7,000 of its free slots, so one such run per database).
+    reuse: Option<String>,
 }
 
 /// `BENCH_ONLY`: everything, or one part alone.
@@ -170,7 +178,14 @@ impl Config {
                 Err(_) => Only::Everything,
             },
             listed: std::env::var("BENCH_LISTED").as_deref() != Ok("0"),
+            reuse: std::env::var("BENCH_REUSE_DATABASE").ok(),
         };
+        if let Some(database) = &config.reuse {
+            ensure!(
+                database.starts_with("bench_") && database.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+                "BENCH_REUSE_DATABASE names a database the bench kept (bench_…), not {database:?}"
+            );
+        }
         ensure!(config.search_requests > 0 && config.bookings > 0 && config.ready_runs > 0, "counts must be positive");
         Ok(config)
     }
@@ -225,6 +240,11 @@ impl Engine {
         let url = with_database(server_url, &database)?;
         Ok(Self { name: "postgres", url, _dir: None, admin: Some(PgAdmin { server, database }) })
     }
+
+    /// A database an earlier run kept; no admin, so it is never dropped.
+    fn postgres_kept(server_url: &str, database: &str) -> anyhow::Result<Self> {
+        Ok(Self { name: "postgres", url: with_database(server_url, database)?, _dir: None, admin: None })
+    }
 }
 
 /// `postgres://u@h:5432/postgres?x=y` → `postgres://u@h:5432/<database>?x=y`.
@@ -252,9 +272,13 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
     let db = connect(&engine.url, pool_size).await?;
     let deps = Dependencies { db: db.clone(), clock: Clock::System };
     let started = Instant::now();
-    let mut fixture = prepare(&settings, &deps).await?;
+    let reused = config.reuse.is_some() && db.get_database_backend() == DbBackend::Postgres;
+    let mut fixture = if reused { Fixture::read(&settings, &db).await? } else { prepare(&settings, &deps).await? };
     let stored = fixture.history_bookings + fixture.future_bookings;
-    if config.stored_bookings > stored {
+    if reused {
+        let database = config.reuse.as_deref().unwrap_or_default();
+        report.notes.push(format!("{name}: the kept database {database} measured again (BENCH_REUSE_DATABASE)"));
+    } else if config.stored_bookings > stored {
         if db.get_database_backend() == DbBackend::Postgres {
             let extra = config.stored_bookings - stored;
             let secs = bulk::load(&db, fixture.unit_id.get(), fixture.admin_id.get(), extra as u64).await?;
@@ -490,6 +514,49 @@ struct Fixture {
     history_bookings: usize,
     future_bookings: usize,
     future_slots: usize,
+}
+
+impl Fixture {
+    /// The fixture `prepare` stored in a kept database (`BENCH_REUSE_DATABASE`), with a new token.
+    async fn read(settings: &Settings, db: &DatabaseConnection) -> anyhow::Result<Self> {
+        let now = Utc::now().trunc_subsecs(0);
+        let unit = entity::unit::Entity::find()
+            .filter(entity::unit::Column::Slug.eq("bench"))
+            .one(db)
+            .await?
+            .context("the database holds no bench unit: is it one the bench kept?")?;
+        let admin = directory::find_staff_by_login(db, "admin").await?.context("the database holds no admin")?;
+        let mut counsellor_ids = Vec::with_capacity(COUNSELLORS);
+        for i in 0..COUNSELLORS {
+            let member = directory::find_staff_by_login(db, &format!("counsellor{i:02}"))
+                .await?
+                .with_context(|| format!("the database holds no counsellor{i:02}"))?;
+            counsellor_ids.push(member.id);
+        }
+        let bookings = |future: bool| {
+            let column = booking::Column::StartsAt;
+            let filter = if future { column.gte(now) } else { column.lt(now) };
+            booking::Entity::find().filter(booking::Column::UnitId.eq(unit.id)).filter(filter).count(db)
+        };
+        let (history_bookings, future_bookings) = (bookings(false).await?, bookings(true).await?);
+        let future_slots = slot::Entity::find()
+            .filter(slot::Column::UnitId.eq(unit.id))
+            .filter(slot::Column::StartsAt.gte(now))
+            .count(db)
+            .await?;
+        Ok(Self {
+            today: local_date(now, settings.time_zone),
+            tz: settings.time_zone,
+            unit_id: UnitId::new(unit.id),
+            unit_slug: unit.slug,
+            counsellor_ids,
+            admin_id: admin.id,
+            token: auth::create_token(db, &Clock::System, "admin", "bench").await?,
+            history_bookings: usize::try_from(history_bookings)?,
+            future_bookings: usize::try_from(future_bookings)?,
+            future_slots: usize::try_from(future_slots)?,
+        })
+    }
 }
 
 /// One unit with 20 counsellors and their weekly hours, 12 weeks of future slots of which 30 %
