@@ -153,6 +153,8 @@ impl Application {
         .context("the booking writer's thread")?;
         let listed = crate::services::bookings::ListedSlots::for_backend(deps.db.get_database_backend());
         let search_db = crate::store::search_pool(&deps.db).await.context("the free-slot search's pool")?;
+        let booking_pool =
+            crate::store::booking_pool::BookingPool::for_db(&deps.db).await.context("the bookings' pool")?;
         let state = AppState {
             db: deps.db,
             search_db,
@@ -166,6 +168,7 @@ impl Application {
             counsellors,
             listed,
             writer,
+            booking_pool,
             citizen: crate::services::citizen_link::Shared {
                 limiter: Default::default(),
                 templates: Arc::new(crate::mail::Templates::load().context("email templates")?),

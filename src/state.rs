@@ -33,6 +33,8 @@ pub struct AppState {
     pub citizen: crate::services::citizen_link::Shared,
     /// SQLite: the one writer of bookings (group commit); `None` on PostgreSQL.
     pub writer: Option<crate::services::bookings::Writer>,
+    /// PostgreSQL: the one-statement booking's own connections; `None` on SQLite.
+    pub booking_pool: Option<crate::store::booking_pool::BookingPool>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             counsellors: &self.counsellors,
             listed: &self.listed,
             writer: self.writer.as_ref(),
+            booking_pool: self.booking_pool.as_ref(),
         }
     }
 

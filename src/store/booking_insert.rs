@@ -11,6 +11,7 @@ use sea_orm::sea_query::{
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Statement};
 
 use super::StoreError;
+use super::booking_pool::BookingPool;
 use super::bookings::{channel_row, event_row, status_row};
 use crate::domain::history::{Created, HistoryEvent};
 use crate::domain::records::{Booking, Slot};
@@ -92,6 +93,26 @@ pub async fn insert_taking_seat<C: ConnectionTrait>(
     created: Created,
     more: Vec<InsertStatement>,
 ) -> Result<(), StoreError> {
+    db.query_one_raw(taking_seat_statement(seat, booking, created, more)).await?;
+    Ok(())
+}
+
+/// [`insert_taking_seat`] on a connection of the bookings' own pool.
+///
+/// # Errors
+/// Those of [`insert_taking_seat`]; `Busy` when no connection could be had.
+pub async fn insert_taking_seat_on(
+    pool: &BookingPool,
+    seat: Seat<'_>,
+    booking: &Booking,
+    created: Created,
+    more: Vec<InsertStatement>,
+) -> Result<(), StoreError> {
+    pool.run(taking_seat_statement(seat, booking, created, more)).await
+}
+
+/// The one statement of [`insert_taking_seat`].
+fn taking_seat_statement(seat: Seat<'_>, booking: &Booking, created: Created, more: Vec<InsertStatement>) -> Statement {
     let [insert_booking, insert_event] = created_rows(booking, created);
     let mut with = inserts_with(insert_booking, more);
     with.cte(CommonTableExpression::new().query(insert_event).table_name("created_event").to_owned());
@@ -105,8 +126,7 @@ pub async fn insert_taking_seat<C: ConnectionTrait>(
         Expr::val(seat.check_unblocked),
     ]);
     let (sql, values) = Query::select().expr(take).to_owned().with(with).build(PostgresQueryBuilder);
-    db.query_one_raw(Statement::from_sql_and_values(DbBackend::Postgres, sql, values)).await?;
-    Ok(())
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
 /// The `INSERT`s of a new booking and of the event recording its creation (by the booking's

@@ -21,7 +21,7 @@ use crate::domain::reference::Reference;
 use crate::domain::search::SearchQuery;
 use crate::store::booking_search;
 
-pub use super::booking_insert::{Seat, insert_created, insert_created_with, insert_taking_seat};
+pub use super::booking_insert::{Seat, insert_created, insert_created_with, insert_taking_seat, insert_taking_seat_on};
 pub use crate::domain::records::BookingFilter;
 
 /// # Errors

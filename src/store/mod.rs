@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod blocking;
 mod booking_insert;
+pub mod booking_pool;
 pub mod booking_search;
 pub mod bookings;
 pub mod calendar_feeds;
@@ -99,15 +100,7 @@ pub async fn search_pool(db: &DatabaseConnection) -> Result<Option<DatabaseConne
         return Ok(None);
     }
     let main = db.get_postgres_connection_pool();
-    // The schema `db`'s connections work in (an operator's or a test's), passed on as a setting.
-    let row = db
-        .query_one_raw(sea_orm::Statement::from_string(
-            DbBackend::Postgres,
-            "SELECT current_setting('search_path') AS path",
-        ))
-        .await?;
-    let Some(row) = row else { return Err(StoreError::Io("the server did not tell its search_path".to_owned())) };
-    let search_path: String = row.try_get("", "path")?;
+    let search_path = search_path(db).await?;
     let options = (*main.connect_options())
         .clone()
         .application_name(SEARCH_APPLICATION_NAME)
@@ -128,6 +121,19 @@ pub async fn search_pool(db: &DatabaseConnection) -> Result<Option<DatabaseConne
         })
         .connect_lazy_with(options);
     Ok(Some(sea_orm::SqlxPostgresConnector::from_sqlx_postgres_pool(pool)))
+}
+
+/// PostgreSQL: the schema `db`'s connections work in (an operator's or a test's), to be passed on
+/// to the pools of its own that a statement gets (the free-slot search's, the bookings').
+async fn search_path(db: &DatabaseConnection) -> Result<String, StoreError> {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT current_setting('search_path') AS path",
+        ))
+        .await?;
+    let Some(row) = row else { return Err(StoreError::Io("the server did not tell its search_path".to_owned())) };
+    Ok(row.try_get("", "path")?)
 }
 
 /// PostgreSQL's pool without `TERMINBUCH_DB_MAX_CONNECTIONS`: four connections per CPU core,

@@ -195,9 +195,13 @@ async fn a_slot_changed_or_taken_after_the_search_listed_it_is_booked_as_it_is_n
     let mut shifted = model.into_active_model();
     shifted.starts_at = Set(starts_at);
     shifted.ends_at = Set(ends_at);
-    // Off its rule: the server's refresh of the slot horizon (at start, maybe still running on a
-    // loaded machine) would otherwise delete a free slot its rule no longer wants (seen as a 404).
+    // Off its rule and with one of two seats taken: the server's refresh of the slot horizon (at
+    // start, maybe still running on a loaded machine) deletes a free slot its rule no longer wants,
+    // and a free slot without a rule as an orphan (both seen as a 404); a slot with a seat taken
+    // it leaves alone.
     shifted.rule_id = Set(None);
+    shifted.capacity = Set(2);
+    shifted.booked_count = Set(1);
     shifted.update(&app.db).await.expect("move");
     let backend = app.db.get_database_backend();
     let take = format!("UPDATE slots SET booked_count = capacity WHERE id = {taken}");
@@ -220,4 +224,70 @@ async fn a_slot_changed_or_taken_after_the_search_listed_it_is_booked_as_it_is_n
     assert_eq!(refused.status(), StatusCode::CONFLICT);
     assert_eq!(refused.json::<Value>().await.expect("json")["code"], "slot_taken");
     assert_eq!(written(&app, taken).await[4], 1, "the one seat, taken by the other process only");
+}
+
+/// Server processes that ran the pool's statements at `steps` (see the test below).
+async fn processes(app: &TestApp, steps: std::ops::RangeInclusive<i32>) -> Vec<i32> {
+    let sql = "SELECT DISTINCT pid FROM pool_visits WHERE step BETWEEN $1 AND $2 ORDER BY pid";
+    let statement = Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        sql,
+        [(*steps.start()).into(), (*steps.end()).into()],
+    );
+    let rows = app.db.query_all_raw(statement).await.expect("visits");
+    rows.iter().map(|row| row.try_get::<i32>("", "pid").expect("pid")).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_booking_pool_hands_out_the_connection_returned_last_and_replaces_a_lost_one() {
+    use terminbuch::store::booking_pool::BookingPool;
+    let app = spawn_app().await;
+    let pool = BookingPool::for_db(&app.db).await.expect("the pool");
+    if !app.is_postgres() {
+        assert!(pool.is_none(), "SQLite's bookings go through the writer's own connection");
+        return;
+    }
+    let pool = pool.expect("a pool on PostgreSQL");
+    app.db.execute_unprepared("CREATE TABLE pool_visits (pid INT NOT NULL, step INT NOT NULL)").await.expect("table");
+    // One statement that records the server process it ran on, after `pause` seconds.
+    let visit = |step: i32, pause: f64| {
+        let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1 FROM pg_sleep($2)";
+        Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [step.into(), pause.into()])
+    };
+
+    // Arrange: four statements at once open four connections.
+    let burst = (0..4).map(|_| pool.run(visit(0, 0.3)));
+    for outcome in futures_util::future::join_all(burst).await {
+        outcome.expect("a statement of the burst");
+    }
+    assert_eq!(processes(&app, 0..=0).await.len(), 4, "four server processes");
+    assert_eq!(pool.open_connections(), 4);
+
+    // Act: ten statements one after another.
+    for step in 1..=10 {
+        pool.run(visit(step, 0.0)).await.expect("a statement");
+    }
+
+    // Assert: all ten ran on one server process, the one returned last; sqlx's pool would have
+    // handed out each of the four in turn.
+    let one = processes(&app, 1..=10).await;
+    assert_eq!(one.len(), 1, "one server process for one client: {one:?}");
+
+    // A lost connection (its server process ended): the statement on it fails as `Busy` (503),
+    // nothing is written, the idle connections are closed with it, and the next statement runs
+    // on a new connection.
+    let ended = Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_terminate_backend(pid, 5000) AS ended FROM unnest($1::int[]) AS pid",
+        [one.clone().into()],
+    );
+    app.db.query_one_raw(ended).await.expect("terminate").expect("row");
+    let lost = pool.run(visit(11, 0.0)).await;
+    assert!(matches!(lost, Err(StoreError::Busy)), "{lost:?}");
+    assert!(processes(&app, 11..=11).await.is_empty(), "nothing written");
+    assert_eq!(pool.open_connections(), 0, "the idle connections are closed too");
+    pool.run(visit(12, 0.0)).await.expect("a statement on a new connection");
+    let new = processes(&app, 12..=12).await;
+    assert_eq!(new.len(), 1);
+    assert!(!processes(&app, 0..=10).await.contains(&new[0]), "a new server process");
 }

@@ -95,6 +95,7 @@ async fn one_group_commits_the_last_seat_once_and_the_refusals_leave_the_others_
         counsellors: &counsellors,
         listed: &terminbuch::services::bookings::ListedSlots::off(),
         writer: writer.as_ref(),
+        booking_pool: None,
     };
 
     // Act: while another write holds the database (SQLite), every booking joins the writer's

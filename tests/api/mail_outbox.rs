@@ -172,6 +172,7 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
         counsellors: &terminbuch::services::directory::CounsellorCache::off(),
         listed: &terminbuch::services::bookings::ListedSlots::off(),
         writer: None,
+        booking_pool: None,
     };
     let new = NewBooking {
         target: Target::Adhoc {

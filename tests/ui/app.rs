@@ -57,6 +57,7 @@ impl ServiceDeps {
             counsellors: &self.counsellors,
             listed: &self.listed,
             writer: None,
+            booking_pool: None,
         }
     }
 }

@@ -59,6 +59,9 @@ pub struct Book<'a> {
     pub listed: &'a ListedSlots,
     /// SQLite: the one writer that commits concurrent bookings together; `None` writes directly.
     pub writer: Option<&'a Writer>,
+    /// PostgreSQL: the connections of the one-statement booking
+    /// ([`crate::store::booking_pool`]); `None` runs it on `db`.
+    pub booking_pool: Option<&'a crate::store::booking_pool::BookingPool>,
 }
 
 /// Where an appointment goes: a stored slot, or a freely arranged time with a counsellor.

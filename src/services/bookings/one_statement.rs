@@ -88,7 +88,11 @@ async fn write(deps: Book<'_>, actor: &Actor, new: &NewBooking, slot: &Slot) -> 
     }
     let rows = NewRows::of(deps, actor, new, slot, now);
     let seat = Seat { slot, check_unblocked: !overridden };
-    match bookings::insert_taking_seat(deps.db, seat, &rows.booking, rows.created, rows.more).await {
+    let written = match deps.booking_pool {
+        Some(pool) => bookings::insert_taking_seat_on(pool, seat, &rows.booking, rows.created, rows.more).await,
+        None => bookings::insert_taking_seat(deps.db, seat, &rows.booking, rows.created, rows.more).await,
+    };
+    match written {
         Ok(()) => Ok(Created { booking: rows.booking, queued: rows.queued }),
         Err(StoreError::SeatNotAsRead) => Err(Attempt::NotAsRead),
         Err(StoreError::SeatBlocked) => Err(Attempt::Blocked),

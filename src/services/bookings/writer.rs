@@ -178,6 +178,7 @@ fn commit_group(deps: &WriterDeps, db: &DirectSqlite, group: &[Job]) -> Result<V
         // SQLite has no list of listed slots: the writer reads each slot in its transaction.
         listed: &super::ListedSlots::off(),
         writer: None,
+        booking_pool: None,
     };
     db.run("BEGIN IMMEDIATE")?;
     let alone = group.len() == 1;
