@@ -12,10 +12,10 @@
 //! process and spends no round trip on a return.
 //!
 //! A connection whose statement failed other than with the database's refusal (the socket, the
-//! protocol) is not returned; the next booking opens a new one. A statement whose request was
-//! cancelled leaves its answer unread on the connection: sqlx reads it before the connection's
-//! next statement. The booking statement is one implicit transaction, so no transaction is ever
-//! left open on a returned connection.
+//! protocol) is not returned; the next booking opens a new one. Nor is a connection whose
+//! statement's request was cancelled before the answer came (sqlx's pool checks every returned
+//! connection for that case; here only such a connection is concerned). The booking statement is
+//! one implicit transaction, so no transaction is ever left open on a returned connection.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,20 +101,27 @@ impl BookingPool {
     /// # Errors
     /// The database's refusal as sea-orm would report it; `Busy` when no connection could be had.
     pub async fn run(&self, statement: Statement) -> Result<(), StoreError> {
-        let mut connection = self.pool.get().await.map_err(|err| {
+        let connection = self.pool.get().await.map_err(|err| {
             tracing::warn!(error = %err, "no connection for a booking");
             StoreError::Busy
         })?;
+        let mut lent = Lent(Some(connection));
         let values = statement.values.unwrap_or_else(|| Values(Vec::new()));
         let query = sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), SqlxValues(values));
-        match query.fetch_optional(&mut *connection).await {
+        let outcome = match lent.0.as_deref_mut() {
+            Some(connection) => query.fetch_optional(connection).await.map(drop),
+            None => Err(sqlx::Error::PoolClosed),
+        };
+        // Answered: the connection goes back (or is closed below), not dropped as cancelled.
+        let connection = lent.0.take();
+        match outcome {
             Ok(_) => Ok(()),
             Err(err) => {
                 if connection_lost(&err) {
                     // Closed, not returned; and the idle ones are likely gone too (a server
                     // restart ends them all), so they are closed rather than each failing a
                     // booking of its own.
-                    drop(Object::take(connection));
+                    drop(connection.map(Object::take));
                     drop(self.pool.retain(|_, _| false));
                 }
                 Err(DbErr::Query(RuntimeErr::SqlxError(Arc::new(err))).into())
@@ -125,6 +132,19 @@ impl BookingPool {
     /// Connections open now (in use or idle).
     pub fn open_connections(&self) -> usize {
         self.pool.status().size
+    }
+}
+
+/// A connection while its statement runs. Dropped before the statement has answered (the
+/// request was cancelled: its client went away), the connection is closed rather than returned
+/// with an answer still unread on it.
+struct Lent(Option<Object<Opener>>);
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(connection) = self.0.take() {
+            drop(Object::take(connection));
+        }
     }
 }
 

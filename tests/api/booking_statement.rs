@@ -291,3 +291,45 @@ async fn the_booking_pool_hands_out_the_connection_returned_last_and_replaces_a_
     assert_eq!(new.len(), 1);
     assert!(!processes(&app, 0..=10).await.contains(&new[0]), "a new server process");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_statement_cancelled_before_its_answer_closes_its_connection() {
+    use sea_orm::TransactionTrait;
+    use terminbuch::store::booking_pool::BookingPool;
+    let app = spawn_app().await;
+    let pool = BookingPool::for_db(&app.db).await.expect("the pool");
+    if !app.is_postgres() {
+        assert!(pool.is_none(), "SQLite's bookings go through the writer's own connection");
+        return;
+    }
+    let pool = pool.expect("a pool on PostgreSQL");
+    app.db.execute_unprepared("CREATE TABLE pool_visits (pid INT NOT NULL, step INT NOT NULL)").await.expect("table");
+    let visit = |step: i32| {
+        let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1";
+        Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [step.into()])
+    };
+    pool.run(visit(0)).await.expect("a first statement");
+    let first = processes(&app, 0..=0).await;
+    assert_eq!(pool.open_connections(), 1);
+
+    // Act: the next statement waits for a lock, and its request is cancelled meanwhile (as when
+    // the client goes away).
+    let lock = app.db.begin().await.expect("begin");
+    lock.execute_unprepared("LOCK TABLE pool_visits IN ACCESS EXCLUSIVE MODE").await.expect("lock");
+    let waiting = tokio::spawn({
+        let pool = pool.clone();
+        async move { pool.run(visit(1)).await }
+    });
+    app.until_waiting_for_a_lock("INSERT INTO pool_visits%", &waiting).await;
+    waiting.abort();
+    assert!(waiting.await.expect_err("cancelled").is_cancelled());
+
+    // Assert: its connection is closed, not returned with the answer unread; the next statement
+    // runs on a new one.
+    assert_eq!(pool.open_connections(), 0, "the cancelled statement's connection is closed");
+    lock.commit().await.expect("release");
+    pool.run(visit(2)).await.expect("a statement on a new connection");
+    let new = processes(&app, 2..=2).await;
+    assert_eq!(new.len(), 1);
+    assert_ne!(new, first, "a new server process");
+}
