@@ -26,6 +26,7 @@ use sea_orm::sqlx::{self, ConnectOptions, Connection};
 use sea_orm::{DatabaseConnection, DbBackend, DbErr, RuntimeErr, Statement, Values};
 use sea_query_sqlx::SqlxValues;
 
+use super::error::session_ended;
 use super::{PING_AFTER_IDLE, StoreError};
 
 /// What the booking connections call themselves on PostgreSQL (`application_name`, seen in
@@ -115,7 +116,7 @@ impl BookingPool {
         // Answered: the connection goes back (or is closed below), not dropped as cancelled.
         let connection = lent.0.take();
         match outcome {
-            Ok(_) => Ok(()),
+            Ok(()) => Ok(()),
             Err(err) => {
                 if connection_lost(&err) {
                     // Closed, not returned; and the idle ones are likely gone too (a server
@@ -166,13 +167,10 @@ fn close_idle(pool: &managed::Pool<Opener>) {
 }
 
 /// Whether `err` means the connection is of no further use: not the database's answer to the
-/// statement but the socket or the protocol, or the server ending the session (SQLSTATE class 08,
-/// connection exception; `57P..`: a shutdown, a terminated backend, a server still starting).
+/// statement but the socket or the protocol, or the server ending the session.
 fn connection_lost(err: &sqlx::Error) -> bool {
     match err {
-        sqlx::Error::Database(db_err) => {
-            db_err.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P"))
-        }
+        sqlx::Error::Database(db_err) => db_err.code().is_some_and(|code| session_ended(&code)),
         _ => true,
     }
 }

@@ -66,9 +66,7 @@ impl From<DbErr> for StoreError {
                 "TBS01" => return Self::SeatNotAsRead,
                 "TBS02" => return Self::SeatBlocked,
                 code if code.parse::<i32>().is_ok_and(sqlite_write_refused) => return Self::Busy,
-                // PostgreSQL shutting down or starting (a restart), or a connection exception.
-                "57P01" | "57P02" | "57P03" => return Self::Busy,
-                code if code.starts_with("08") => return Self::Busy,
+                code if session_ended(code) => return Self::Busy,
                 _ => {}
             }
             if db_err.message().contains("CHECK constraint failed") {
@@ -80,6 +78,14 @@ impl From<DbErr> for StoreError {
         }
         Self::Db(err)
     }
+}
+
+/// Whether PostgreSQL's SQLSTATE `code` says the server ended the session rather than refused the
+/// statement: a connection exception (class 08), or operator intervention ending it (`57P..`: a
+/// shutdown or restart, a terminated server process, a server still starting, an idle session's
+/// timeout). The statement did not commit, and a retry on a new connection usually works.
+pub(super) fn session_ended(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("57P")
 }
 
 /// The connection broke or none could be had (the server restarted, the pool timed out): the

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use terminbuch::domain::history::{Created, Reason};
 use terminbuch::domain::ids::{SlotId, StaffId};
 use terminbuch::domain::reference::Reference;
+use terminbuch::store::booking_pool::BookingPool;
 use terminbuch::store::bookings::{self, Seat};
 use terminbuch::store::schedule::{self, Scope};
 use terminbuch::store::{self, StoreError, slots};
@@ -238,17 +239,22 @@ async fn processes(app: &TestApp, steps: std::ops::RangeInclusive<i32>) -> Vec<i
     rows.iter().map(|row| row.try_get::<i32>("", "pid").expect("pid")).collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_booking_pool_hands_out_the_connection_returned_last_and_replaces_a_lost_one() {
-    use terminbuch::store::booking_pool::BookingPool;
-    let app = spawn_app().await;
+/// The booking pool of `app` with a table `pool_visits` for its statements to record their
+/// server process in; `None` on SQLite, where there is no such pool (asserted).
+async fn pool_with_visits(app: &TestApp) -> Option<BookingPool> {
     let pool = BookingPool::for_db(&app.db).await.expect("the pool");
     if !app.is_postgres() {
         assert!(pool.is_none(), "SQLite's bookings go through the writer's own connection");
-        return;
+        return None;
     }
-    let pool = pool.expect("a pool on PostgreSQL");
     app.db.execute_unprepared("CREATE TABLE pool_visits (pid INT NOT NULL, step INT NOT NULL)").await.expect("table");
+    Some(pool.expect("a pool on PostgreSQL"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_booking_pool_hands_out_the_connection_returned_last_and_replaces_a_lost_one() {
+    let app = spawn_app().await;
+    let Some(pool) = pool_with_visits(&app).await else { return };
     // One statement that records the server process it ran on, after `pause` seconds.
     let visit = |step: i32, pause: f64| {
         let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1 FROM pg_sleep($2)";
@@ -295,15 +301,8 @@ async fn the_booking_pool_hands_out_the_connection_returned_last_and_replaces_a_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_booking_statement_cancelled_before_its_answer_closes_its_connection() {
     use sea_orm::TransactionTrait;
-    use terminbuch::store::booking_pool::BookingPool;
     let app = spawn_app().await;
-    let pool = BookingPool::for_db(&app.db).await.expect("the pool");
-    if !app.is_postgres() {
-        assert!(pool.is_none(), "SQLite's bookings go through the writer's own connection");
-        return;
-    }
-    let pool = pool.expect("a pool on PostgreSQL");
-    app.db.execute_unprepared("CREATE TABLE pool_visits (pid INT NOT NULL, step INT NOT NULL)").await.expect("table");
+    let Some(pool) = pool_with_visits(&app).await else { return };
     let visit = |step: i32| {
         let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1";
         Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [step.into()])
