@@ -18,7 +18,7 @@
 //! one implicit transaction, so no transaction is ever left open on a returned connection.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, Object, RecycleError, RecycleResult};
 use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -134,6 +134,26 @@ impl BookingPool {
     pub fn open_connections(&self) -> usize {
         self.pool.status().size
     }
+
+    /// Closes the idle connections last handed out before `cutoff` (or, never handed out again,
+    /// opened before it); returns how many. The pool does this once a minute with a cutoff
+    /// `CLOSE_AFTER_IDLE` ago.
+    pub async fn close_unused_since(&self, cutoff: Instant) -> usize {
+        close_unused_since(&self.pool, cutoff).await
+    }
+}
+
+/// Takes the idle connections unused since `cutoff` out of `pool` and ends their sessions (a
+/// `Terminate` message, so the server logs no lost client).
+async fn close_unused_since(pool: &managed::Pool<Opener>, cutoff: Instant) -> usize {
+    let unused = pool.retain(|_, metrics| metrics.recycled.unwrap_or(metrics.created) >= cutoff).removed;
+    let closed = unused.len();
+    for connection in unused {
+        if let Err(err) = connection.close().await {
+            tracing::debug!(error = %err, "closing an unused booking connection");
+        }
+    }
+    closed
 }
 
 /// A connection while its statement runs. Dropped before the statement has answered (the
@@ -161,7 +181,9 @@ fn close_idle(pool: &managed::Pool<Opener>) {
         loop {
             every.tick().await;
             let Some(pool) = pool.upgrade() else { return };
-            drop(pool.retain(|_, metrics| metrics.last_used() < CLOSE_AFTER_IDLE));
+            if let Some(cutoff) = Instant::now().checked_sub(CLOSE_AFTER_IDLE) {
+                close_unused_since(&pool, cutoff).await;
+            }
         }
     });
 }

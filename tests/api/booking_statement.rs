@@ -251,21 +251,28 @@ async fn pool_with_visits(app: &TestApp) -> Option<BookingPool> {
     Some(pool.expect("a pool on PostgreSQL"))
 }
 
+/// One statement that records the server process it ran on (as step `step`), after `pause`
+/// seconds.
+fn visit(step: i32, pause: f64) -> Statement {
+    let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1 FROM pg_sleep($2)";
+    Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [step.into(), pause.into()])
+}
+
+/// `connections` statements at once (step 0, 0.3 s each), so that each runs on a connection of
+/// its own.
+async fn burst(pool: &BookingPool, connections: usize) {
+    let statements = (0..connections).map(|_| pool.run(visit(0, 0.3)));
+    for outcome in futures_util::future::join_all(statements).await {
+        outcome.expect("a statement of the burst");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_booking_pool_hands_out_the_connection_returned_last_and_replaces_a_lost_one() {
     let app = spawn_app().await;
     let Some(pool) = pool_with_visits(&app).await else { return };
-    // One statement that records the server process it ran on, after `pause` seconds.
-    let visit = |step: i32, pause: f64| {
-        let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1 FROM pg_sleep($2)";
-        Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [step.into(), pause.into()])
-    };
-
     // Arrange: four statements at once open four connections.
-    let burst = (0..4).map(|_| pool.run(visit(0, 0.3)));
-    for outcome in futures_util::future::join_all(burst).await {
-        outcome.expect("a statement of the burst");
-    }
+    burst(&pool, 4).await;
     assert_eq!(processes(&app, 0..=0).await.len(), 4, "four server processes");
     assert_eq!(pool.open_connections(), 4);
 
@@ -303,11 +310,7 @@ async fn a_booking_statement_cancelled_before_its_answer_closes_its_connection()
     use sea_orm::TransactionTrait;
     let app = spawn_app().await;
     let Some(pool) = pool_with_visits(&app).await else { return };
-    let visit = |step: i32| {
-        let sql = "INSERT INTO pool_visits SELECT pg_backend_pid(), $1";
-        Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [step.into()])
-    };
-    pool.run(visit(0)).await.expect("a first statement");
+    pool.run(visit(0, 0.0)).await.expect("a first statement");
     let first = processes(&app, 0..=0).await;
     assert_eq!(pool.open_connections(), 1);
 
@@ -317,7 +320,7 @@ async fn a_booking_statement_cancelled_before_its_answer_closes_its_connection()
     lock.execute_unprepared("LOCK TABLE pool_visits IN ACCESS EXCLUSIVE MODE").await.expect("lock");
     let waiting = tokio::spawn({
         let pool = pool.clone();
-        async move { pool.run(visit(1)).await }
+        async move { pool.run(visit(1, 0.0)).await }
     });
     app.until_waiting_for_a_lock("INSERT INTO pool_visits%", &waiting).await;
     waiting.abort();
@@ -327,8 +330,44 @@ async fn a_booking_statement_cancelled_before_its_answer_closes_its_connection()
     // runs on a new one.
     assert_eq!(pool.open_connections(), 0, "the cancelled statement's connection is closed");
     lock.commit().await.expect("release");
-    pool.run(visit(2)).await.expect("a statement on a new connection");
+    pool.run(visit(2, 0.0)).await.expect("a statement on a new connection");
     let new = processes(&app, 2..=2).await;
     assert_eq!(new.len(), 1);
     assert_ne!(new, first, "a new server process");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_booking_pool_closes_the_connections_unused_since_the_cutoff_and_keeps_the_others() {
+    let app = spawn_app().await;
+    let Some(pool) = pool_with_visits(&app).await else { return };
+    // Arrange: a burst opens three connections; after the cutoff one of them is used again.
+    burst(&pool, 3).await;
+    let opened = processes(&app, 0..=0).await;
+    assert_eq!(opened.len(), 3);
+    let cutoff = std::time::Instant::now();
+    pool.run(visit(1, 0.0)).await.expect("a statement after the cutoff");
+    let used = processes(&app, 1..=1).await;
+
+    // Act
+    let closed = pool.close_unused_since(cutoff).await;
+
+    // Assert: the two unused ones are closed, in the pool and on the server; the one used after
+    // the cutoff stays and runs the next statement.
+    assert_eq!(closed, 2);
+    assert_eq!(pool.open_connections(), 1);
+    let alive = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE pid = ANY($1)";
+    let mut on_server = 0;
+    for _ in 0..1000 {
+        let poll = Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, alive, [opened.clone().into()]);
+        let row = app.db.query_one_raw(poll).await.expect("activity").expect("row");
+        on_server = row.try_get::<i64>("", "n").expect("n");
+        if on_server == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert_eq!(on_server, 1, "the server ended the two closed sessions");
+    pool.run(visit(2, 0.0)).await.expect("a statement");
+    assert_eq!(processes(&app, 2..=2).await, used, "the kept connection");
+    assert_eq!(pool.close_unused_since(cutoff).await, 0, "used since the cutoff: kept");
 }
