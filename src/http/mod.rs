@@ -15,6 +15,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::middleware::from_fn;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -47,16 +48,26 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::data_subject::router())
         .split_for_parts();
     openapi::complete(&mut openapi);
-    api.merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))
+    let routes = api
+        .merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))
         .merge(crate::web::router(&state))
         .merge(metrics)
         .fallback(|| async { error::ApiError::not_found("not_found", "no such resource") })
-        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
-        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(RequestBodyLimitLayer::new(64 * 1024))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-        .layer(CatchPanicLayer::new())
-        .layer(from_fn(observe::bare_errors_as_problems))
+        .layer(from_fn(observe::route_template))
+        .with_state(state);
+    // The layers every request passes wrap the router once. Layered onto the router, axum would
+    // wrap each route in all of them and clone that whole stack for every request (about a tenth
+    // of a booking's instructions in the service: BENCHMARKS.md, "what one booking costs in
+    // instructions"); only the route's template needs the routing, and `route_template` hands it
+    // out to `observe`.
+    let every_request = ServiceBuilder::new()
         .layer(from_fn(observe::observe))
-        .with_state(state)
+        .layer(from_fn(observe::bare_errors_as_problems))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+        .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .service(routes);
+    Router::new().fallback_service(every_request)
 }

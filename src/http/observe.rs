@@ -3,6 +3,7 @@
 //! metrics. Also turns the bare error responses of the layers (405, 413, a timeout's 503, a
 //! panic's 500) under `/api` into problem documents like every other API error.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
@@ -14,19 +15,37 @@ use tracing::Instrument;
 use super::error::ApiError;
 use crate::telemetry::metrics;
 
+/// Where [`route_template`] leaves the template of the route a request was routed to, for
+/// [`observe`], which runs outside the router and so before the routing.
+#[derive(Clone, Default)]
+struct RouteTemplate(Arc<OnceLock<MatchedPath>>);
+
 /// Logs and measures the request under its route template.
-pub async fn observe(request: Request, next: Next) -> Response {
+pub async fn observe(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(request.method());
-    let route = request.extensions().get::<MatchedPath>().map_or(metrics::UNMATCHED_ROUTE, MatchedPath::as_str);
-    let route = route.to_owned();
-    let span = tracing::info_span!("request", %method, %route);
+    let template = RouteTemplate::default();
+    request.extensions_mut().insert(template.clone());
+    let span = tracing::info_span!("request", %method, route = tracing::field::Empty);
     let response = next.run(request).instrument(span).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    let route = template.0.get().map_or(metrics::UNMATCHED_ROUTE, MatchedPath::as_str);
     tracing::info!(%method, %route, status, duration_ms = elapsed.as_secs_f64() * 1000.0, "request");
-    metrics::http_request(method, &route, status, elapsed);
+    metrics::http_request(method, route, status, elapsed);
     response
+}
+
+/// Inside the router, once a route is chosen: tells [`observe`] (and the request's span) the
+/// route's template.
+pub async fn route_template(request: Request, next: Next) -> Response {
+    if let (Some(template), Some(matched)) =
+        (request.extensions().get::<RouteTemplate>(), request.extensions().get::<MatchedPath>())
+    {
+        tracing::Span::current().record("route", matched.as_str());
+        let _ = template.0.set(matched.clone());
+    }
+    next.run(request).await
 }
 
 /// An error response of `/api/…`, `/health` or `/metrics` without a JSON body becomes a problem
