@@ -12,7 +12,8 @@
 #           `callgrind_annotate --inclusive=yes OUT`
 #   N       bookings (default 150)
 # environment: PROFILE_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), a server
-# on which the database terminbuch_profile is dropped and created; PROFILE_PORT (default 3999).
+# on which the database terminbuch_profile is created for the run and dropped after it;
+# PROFILE_PORT (default 3999).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 binary=$(realpath "${1:-target/release/terminbuch}")
@@ -29,6 +30,8 @@ service=""
 cleanup() {
   [ -n "$service" ] && kill "$service" 2>/dev/null && wait "$service" 2>/dev/null
   rm -rf "$work"
+  # The database (demo data, an admin and its token) is not left on the server.
+  psql -q "$admin_url" -c "DROP DATABASE IF EXISTS terminbuch_profile WITH (FORCE)" || true
 }
 trap cleanup EXIT
 
