@@ -171,7 +171,7 @@ impl Application {
             booking_pool,
             citizen: crate::services::citizen_link::Shared {
                 limiter: Default::default(),
-                templates: Arc::new(crate::mail::Templates::load().context("email templates")?),
+                templates: dispatcher.templates(),
             },
         };
         Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher) })

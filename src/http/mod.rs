@@ -48,8 +48,12 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::data_subject::router())
         .split_for_parts();
     openapi::complete(&mut openapi);
+    // Kept as its JSON text (about 100 KB), not as the document's structure (megabytes on the heap).
+    let document = openapi::serve(&openapi);
+    drop(openapi);
     let routes: Router = api
-        .merge(SwaggerUi::new("/api/docs").url(openapi::DOCUMENT_PATH, openapi))
+        .route(openapi::DOCUMENT_PATH, document)
+        .merge(SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from(openapi::DOCUMENT_PATH)))
         .merge(crate::web::router(&state))
         .merge(metrics)
         .fallback(|| async { error::ApiError::not_found("not_found", "no such resource") })

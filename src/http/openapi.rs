@@ -1,7 +1,11 @@
 //! The OpenAPI document: the annotations of the routes, completed in one place with what every
 //! operation shares: the bearer scheme as global security, and the problem responses
-//! (`application/problem+json`) each kind of operation can give.
+//! (`application/problem+json`) each kind of operation can give, described once under
+//! `components.responses`.
 
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
+use axum::routing::{MethodRouter, get};
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Response};
@@ -27,6 +31,15 @@ pub const DOCUMENT_PATH: &str = "/api/openapi.json";
 )]
 struct ApiDoc;
 
+/// `GET` of the finished document: its JSON text, written once.
+pub fn serve<S: Clone + Send + Sync + 'static>(openapi: &utoipa::openapi::OpenApi) -> MethodRouter<S> {
+    let text = Bytes::from(serde_json::to_vec(openapi).expect("an OpenAPI document serialises"));
+    get(move || {
+        let text = text.clone();
+        async move { ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], text) }
+    })
+}
+
 /// The document's base: info and the shared schemas. Routes add their paths to it; [`complete`]
 /// finishes it.
 pub fn base() -> utoipa::openapi::OpenApi {
@@ -39,6 +52,7 @@ pub fn base() -> utoipa::openapi::OpenApi {
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
     BearerAuth.modify(openapi);
     add_document_operation(openapi);
+    add_problem_components(openapi);
     ErrorResponses.modify(openapi);
     add_links(openapi);
 }
@@ -141,9 +155,9 @@ impl Modify for BearerAuth {
     }
 }
 
-/// Adds to every operation the problem responses it can give besides those its annotation names,
-/// turns annotated problem bodies into `application/problem+json`, and gives every response a
-/// description.
+/// Adds to every operation the problem responses it can give besides those its annotation names
+/// (as references to the shared ones, [`PROBLEMS`]), turns annotated problem bodies into
+/// `application/problem+json`, and gives every response a description.
 struct ErrorResponses;
 
 impl Modify for ErrorResponses {
@@ -157,8 +171,37 @@ impl Modify for ErrorResponses {
     }
 }
 
-/// Which statuses an operation can answer with a problem document, by what it takes.
-fn problem_statuses(operation: &Operation) -> Vec<(u16, &'static str)> {
+/// The problem responses operations share, each once under `components.responses`: its name,
+/// status and description. Operations refer to them (`$ref`) rather than repeating them, which
+/// keeps the document small (in the service's memory too).
+const PROBLEMS: [(&str, u16, &str); 10] = [
+    (
+        "MalformedInput",
+        400,
+        "malformed JSON body (`malformed_json`) or a query parameter of the wrong type (`invalid_query`)",
+    ),
+    ("Unauthenticated", 401, "no valid bearer token (`unauthenticated`)"),
+    ("Forbidden", 403, "the token's owner may not do this here (`forbidden`)"),
+    ("NotFound", 404, "the unit, booking or other resource named does not exist"),
+    ("NoSuchResource", 404, "no such resource"),
+    ("PayloadTooLarge", 413, "the body is larger than 64 KiB (`payload_too_large`)"),
+    ("UnsupportedMediaType", 415, "the body is not `application/json` (`unsupported_media_type`)"),
+    ("InvalidInput", 422, "invalid input (`validation_failed` with `errors` naming each field) or a refused rule"),
+    ("InternalError", 500, "an internal error; it has been logged (`internal_error`)"),
+    ("Unavailable", 503, "the database is busy or the request took too long"),
+];
+
+/// Adds the shared problem responses to the components.
+fn add_problem_components(openapi: &mut utoipa::openapi::OpenApi) {
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for (name, _, description) in PROBLEMS {
+        components.responses.insert(name.to_owned(), RefOr::T(problem_response(description)));
+    }
+}
+
+/// Which shared problem responses an operation can give, by what it takes (names in
+/// [`PROBLEMS`]).
+fn problem_names(operation: &Operation) -> Vec<&'static str> {
     let public = operation.security.is_none();
     let has_body = operation.request_body.is_some();
     let params = operation.parameters.iter().flatten();
@@ -169,38 +212,34 @@ fn problem_statuses(operation: &Operation) -> Vec<(u16, &'static str)> {
             has_path |= parameter.parameter_in == ParameterIn::Path;
         }
     }
-    let mut statuses = Vec::new();
+    let mut names = Vec::new();
     if has_body || has_query {
-        statuses.push((
-            400,
-            "malformed JSON body (`malformed_json`) or a query parameter of the wrong type (`invalid_query`)",
-        ));
+        names.push("MalformedInput");
     }
     if !public {
-        statuses.push((401, "no valid bearer token (`unauthenticated`)"));
-        statuses.push((403, "the token's owner may not do this here (`forbidden`)"));
-        statuses.push((404, "the unit, booking or other resource named does not exist"));
+        names.extend(["Unauthenticated", "Forbidden", "NotFound"]);
     } else if has_path {
-        statuses.push((404, "no such resource"));
+        names.push("NoSuchResource");
     }
     if has_body {
-        statuses.push((413, "the body is larger than 64 KiB (`payload_too_large`)"));
-        statuses.push((415, "the body is not `application/json` (`unsupported_media_type`)"));
+        names.extend(["PayloadTooLarge", "UnsupportedMediaType"]);
     }
     if !public || has_body || has_query {
-        statuses.push((422, "invalid input (`validation_failed` with `errors` naming each field) or a refused rule"));
+        names.push("InvalidInput");
     }
-    statuses.push((500, "an internal error; it has been logged (`internal_error`)"));
-    statuses.push((503, "the database is busy or the request took too long"));
-    statuses
+    names.extend(["InternalError", "Unavailable"]);
+    names
 }
 
 fn complete_operation(operation: &mut Operation) {
-    let statuses = problem_statuses(operation);
+    let names = problem_names(operation);
     let public = operation.security.is_none();
     let responses = &mut operation.responses.responses;
-    for (status, description) in statuses {
-        responses.entry(status.to_string()).or_insert_with(|| RefOr::T(problem_response(description)));
+    for (name, status, _) in PROBLEMS.iter().filter(|(name, ..)| names.contains(name)) {
+        // An operation's own annotation of a status stays.
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
     }
     for (status, response) in responses.iter_mut() {
         let RefOr::T(response) = response else { continue };
@@ -250,17 +289,30 @@ mod tests {
         serde_json::to_value(&openapi).expect("the document serialises")
     }
 
+    /// `response`, or the shared response its `$ref` names.
+    fn resolved<'a>(doc: &'a serde_json::Value, response: &'a serde_json::Value) -> &'a serde_json::Value {
+        match response["$ref"].as_str().and_then(|r| r.strip_prefix("#/components/responses/")) {
+            Some(name) => &doc["components"]["responses"][name],
+            None => response,
+        }
+    }
+
     #[test]
     fn every_operation_documents_its_problems_as_problem_json_and_needs_the_token_unless_public() {
         let doc = document();
         assert_eq!(doc["security"], serde_json::json!([{ "bearer": [] }]));
         let create = &doc["paths"]["/api/v1/bookings"]["post"];
         for status in ["400", "401", "403", "404", "409", "413", "415", "422", "500", "503"] {
-            let content = &create["responses"][status]["content"];
+            let response = resolved(&doc, &create["responses"][status]);
+            let content = &response["content"];
             assert_eq!(content[PROBLEM_JSON]["schema"]["$ref"], "#/components/schemas/Problem", "{status}");
             assert!(content.get("application/json").is_none(), "{status}");
-            assert!(create["responses"][status]["description"].as_str().is_some_and(|d| !d.is_empty()));
+            assert!(response["description"].as_str().is_some_and(|d| !d.is_empty()));
         }
+        // The shared ones once, referred to: the operation's own 409 inline.
+        assert_eq!(create["responses"]["401"]["$ref"], "#/components/responses/Unauthenticated");
+        assert!(create["responses"]["409"].get("$ref").is_none());
+        assert_eq!(doc["components"]["responses"].as_object().map(serde_json::Map::len), Some(PROBLEMS.len()));
         let health = &doc["paths"]["/health"]["get"];
         assert_eq!(health["security"], serde_json::json!([]));
         assert!(health["responses"].get("401").is_none());

@@ -1,6 +1,6 @@
 //! Templates (`templates/email/<kind>/<lang>/{subject.txt, body.txt, body.html}` and the calendar
 //! entry's title `templates/email/calendar/<lang>/summary.txt`, embedded at build time) rendered
-//! with minijinja: all loaded and checked at start-up; German is the fallback.
+//! with minijinja: all checked at start-up, each compiled when first used; German is the fallback.
 
 use std::collections::BTreeSet;
 
@@ -19,6 +19,20 @@ const FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
 /// The template of the calendar entry's title in `lang` (optional per language: German otherwise).
 fn summary_name(lang: &str) -> String {
     format!("calendar/{lang}/summary.txt")
+}
+
+/// The embedded template named `name`.
+fn source(name: &str) -> Option<&'static str> {
+    embedded::EMBEDDED.iter().find(|(embedded, _)| *embedded == name).map(|(_, source)| *source)
+}
+
+/// An environment with the templates' settings and no templates.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_trim_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env
 }
 
 /// The fallback language: every kind must exist in it.
@@ -41,28 +55,30 @@ pub struct Templates {
 }
 
 impl Templates {
-    /// Parses the embedded templates and checks that each language has all files of all kinds.
+    /// Checks the embedded templates (each parses; each language has all files of all kinds) and
+    /// compiles each when it is first used: compiled, a template holds about 15 KB, and a service
+    /// sends few of the kinds and languages (BENCHMARKS.md, "idle memory").
     ///
     /// # Errors
     /// `MailError::Template` naming the broken or missing file.
     pub fn load() -> Result<Self, MailError> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
-        env.set_trim_blocks(true);
-        env.set_keep_trailing_newline(true);
+        let mut check = environment();
         let mut languages = BTreeSet::new();
         for (name, source) in embedded::EMBEDDED {
-            env.add_template(name, source).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
+            check.add_template(name, source).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
+            check.remove_template(name);
             if let Some(lang) = name.split('/').nth(1) {
                 languages.insert(lang.to_owned());
             }
         }
+        let mut env = environment();
+        env.set_loader(|name| Ok(source(name).map(str::to_owned)));
         let templates = Self { env, languages };
         for lang in &templates.languages {
             for kind in MailKind::ALL {
                 for file in FILES {
                     let name = format!("{}/{lang}/{file}", kind.as_str());
-                    templates.env.get_template(&name).map_err(|_| MailError::Template(format!("{name} is missing")))?;
+                    source(&name).ok_or_else(|| MailError::Template(format!("{name} is missing")))?;
                 }
             }
         }
@@ -70,7 +86,7 @@ impl Templates {
             return Err(MailError::Template("the German templates are missing".to_owned()));
         }
         let summary = summary_name(FALLBACK);
-        templates.env.get_template(&summary).map_err(|_| MailError::Template(format!("{summary} is missing")))?;
+        source(&summary).ok_or_else(|| MailError::Template(format!("{summary} is missing")))?;
         Ok(templates)
     }
 
@@ -89,9 +105,8 @@ impl Templates {
     /// # Errors
     /// `MailError::Template` when the template fails.
     pub fn calendar_summary(&self, lang: &str, mail: &AppointmentMail) -> Result<String, MailError> {
-        let name = Some(summary_name(lang))
-            .filter(|name| self.env.get_template(name).is_ok())
-            .unwrap_or_else(|| summary_name(FALLBACK));
+        let name =
+            Some(summary_name(lang)).filter(|name| source(name).is_some()).unwrap_or_else(|| summary_name(FALLBACK));
         let template = self.env.get_template(&name).map_err(|err| MailError::Template(format!("{name}: {err}")))?;
         let text = template.render(mail).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
         Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))

@@ -45,7 +45,7 @@ pub(super) struct Inner {
     pub db: DatabaseConnection,
     pub clock: Clock,
     pub transport: Transport,
-    pub templates: Templates,
+    pub templates: Arc<Templates>,
     pub tz: Tz,
     pub from: Mailbox,
     pub reply_to: Option<Mailbox>,
@@ -73,7 +73,7 @@ impl Dispatcher {
                 db,
                 clock,
                 transport,
-                templates: Templates::load()?,
+                templates: Arc::new(Templates::load()?),
                 tz: settings.time_zone,
                 from: mail.mail_from.clone(),
                 reply_to: mail.mail_reply_to.clone(),
@@ -106,5 +106,11 @@ impl Dispatcher {
     /// What wakes this dispatcher when emails were queued (see [`Nudge`]).
     pub fn nudge(&self) -> Nudge {
         self.inner.nudge.clone()
+    }
+
+    /// The email templates it renders with, parsed once at start (the citizen's pages print the
+    /// calendar entry's title with them too).
+    pub fn templates(&self) -> Arc<Templates> {
+        self.inner.templates.clone()
     }
 }
