@@ -56,7 +56,7 @@ pub struct Templates {
 
 impl Templates {
     /// Checks the embedded templates (each parses; each language has all files of all kinds) and
-    /// compiles each when it is first used: compiled, a template holds about 15 KB, and a service
+    /// compiles each when it is first used: compiled, a template holds about 11 KB, and a service
     /// sends few of the kinds and languages (BENCHMARKS.md, "idle memory").
     ///
     /// # Errors
