@@ -21,9 +21,12 @@ fn summary_name(lang: &str) -> String {
     format!("calendar/{lang}/summary.txt")
 }
 
-/// The embedded template named `name`.
-fn source(name: &str) -> Option<&'static str> {
-    embedded::EMBEDDED.iter().find(|(embedded, _)| *embedded == name).map(|(_, source)| *source)
+/// `(name, source)` of templates, such as the embedded ones.
+type Sources = &'static [(&'static str, &'static str)];
+
+/// The template named `name` in `sources`.
+fn source(sources: Sources, name: &str) -> Option<&'static str> {
+    sources.iter().find(|(named, _)| *named == name).map(|(_, source)| *source)
 }
 
 /// An environment with the templates' settings and no templates.
@@ -48,10 +51,12 @@ pub struct Rendered {
     pub calendar_summary: String,
 }
 
-/// Every email template, parsed.
+/// Every email template, checked.
 pub struct Templates {
+    /// Compiles a template of `sources` when it is first asked for.
     env: Environment<'static>,
     languages: BTreeSet<String>,
+    sources: Sources,
 }
 
 impl Templates {
@@ -62,9 +67,14 @@ impl Templates {
     /// # Errors
     /// `MailError::Template` naming the broken or missing file.
     pub fn load() -> Result<Self, MailError> {
+        Self::of(embedded::EMBEDDED)
+    }
+
+    /// [`Templates::load`] of `sources`.
+    fn of(sources: Sources) -> Result<Self, MailError> {
         let mut check = environment();
         let mut languages = BTreeSet::new();
-        for (name, source) in embedded::EMBEDDED {
+        for (name, source) in sources {
             check.add_template(name, source).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
             check.remove_template(name);
             if let Some(lang) = name.split('/').nth(1) {
@@ -72,13 +82,13 @@ impl Templates {
             }
         }
         let mut env = environment();
-        env.set_loader(|name| Ok(source(name).map(str::to_owned)));
-        let templates = Self { env, languages };
+        env.set_loader(move |name| Ok(source(sources, name).map(str::to_owned)));
+        let templates = Self { env, languages, sources };
         for lang in &templates.languages {
             for kind in MailKind::ALL {
                 for file in FILES {
                     let name = format!("{}/{lang}/{file}", kind.as_str());
-                    source(&name).ok_or_else(|| MailError::Template(format!("{name} is missing")))?;
+                    source(sources, &name).ok_or_else(|| MailError::Template(format!("{name} is missing")))?;
                 }
             }
         }
@@ -86,7 +96,7 @@ impl Templates {
             return Err(MailError::Template("the German templates are missing".to_owned()));
         }
         let summary = summary_name(FALLBACK);
-        source(&summary).ok_or_else(|| MailError::Template(format!("{summary} is missing")))?;
+        source(sources, &summary).ok_or_else(|| MailError::Template(format!("{summary} is missing")))?;
         Ok(templates)
     }
 
@@ -105,8 +115,9 @@ impl Templates {
     /// # Errors
     /// `MailError::Template` when the template fails.
     pub fn calendar_summary(&self, lang: &str, mail: &AppointmentMail) -> Result<String, MailError> {
-        let name =
-            Some(summary_name(lang)).filter(|name| source(name).is_some()).unwrap_or_else(|| summary_name(FALLBACK));
+        let name = Some(summary_name(lang))
+            .filter(|name| source(self.sources, name).is_some())
+            .unwrap_or_else(|| summary_name(FALLBACK));
         let template = self.env.get_template(&name).map_err(|err| MailError::Template(format!("{name}: {err}")))?;
         let text = template.render(mail).map_err(|err| MailError::Template(format!("{name}: {err:#}")))?;
         Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -184,6 +195,28 @@ mod tests {
         };
         AppointmentMail::new(&facts, lang, chrono_tz::Europe::Berlin)
             .with_link(Some("https://termine.example/t/0123456789abcdef0123456789abcdef01234567".into()))
+    }
+
+    /// The embedded templates with `name` replaced by `source`, or left out without one.
+    fn embedded_with(name: &str, source: Option<&'static str>) -> Sources {
+        let sources = embedded::EMBEDDED.iter().filter(|(named, _)| *named != name).copied();
+        let replaced =
+            source.map(|source| (embedded::EMBEDDED.iter().find(|(n, _)| *n == name).expect("a template").0, source));
+        Vec::leak(sources.chain(replaced).collect())
+    }
+
+    #[test]
+    fn a_template_that_does_not_parse_or_is_missing_stops_the_start_naming_it() {
+        let name = "confirmation/en/body.txt";
+        let Err(MailError::Template(broken)) = Templates::of(embedded_with(name, Some("Hello {{ name"))) else {
+            panic!("a template that does not parse was accepted");
+        };
+        assert!(broken.starts_with(name), "{broken}");
+        let Err(MailError::Template(missing)) = Templates::of(embedded_with(name, None)) else {
+            panic!("a language without all files was accepted");
+        };
+        assert_eq!(missing, format!("{name} is missing"));
+        assert!(Templates::of(embedded::EMBEDDED).is_ok());
     }
 
     #[test]
