@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Counts the instructions the service spends on one-client bookings on PostgreSQL, with the load
+# Counts the instructions the service spends on one-client bookings (PostgreSQL, or SQLite with
+# PROFILE_ENGINE=sqlite: there SQLite's own work runs in the process and is counted too), with the load
 # from a process of its own (scripts/book-listed.py) and valgrind's callgrind, which counts
 # instructions rather than time: the count repeats for the same binary and inputs, whatever else
 # the machine does. Only the bookings are counted (instrumentation is switched on after the
@@ -11,8 +12,9 @@
 #   OUT     callgrind's output file (default callgrind.bookings.out); read it with
 #           `callgrind_annotate --inclusive=yes OUT`
 #   N       bookings (default 150)
-# environment: PROFILE_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), a server
-# on which the database terminbuch_profile is created for the run and dropped after it;
+# environment: PROFILE_ENGINE (postgres, the default, or sqlite: a fresh file in a temporary
+# folder); PROFILE_ADMIN_URL (default postgres://postgres@127.0.0.1:5432/postgres), a server on
+# which the database terminbuch_profile is created for the run and dropped after it;
 # PROFILE_PORT (default 3999).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +23,13 @@ out=$(realpath -m "${2:-callgrind.bookings.out}")
 bookings=${3:-150}
 admin_url=${PROFILE_ADMIN_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 port=${PROFILE_PORT:-3999}
-for tool in valgrind callgrind_control psql python3 curl; do
+engine=${PROFILE_ENGINE:-postgres}
+case "$engine" in
+  postgres) tools="valgrind callgrind_control psql python3 curl" ;;
+  sqlite) tools="valgrind callgrind_control python3 curl" ;;
+  *) echo "PROFILE_ENGINE is postgres or sqlite, not $engine" >&2; exit 1 ;;
+esac
+for tool in $tools; do
   command -v "$tool" >/dev/null || { echo "needs $tool" >&2; exit 1; }
 done
 
@@ -31,12 +39,18 @@ cleanup() {
   [ -n "$service" ] && kill "$service" 2>/dev/null && wait "$service" 2>/dev/null
   rm -rf "$work"
   # The database (demo data, an admin and its token) is not left on the server.
-  psql -q "$admin_url" -c "DROP DATABASE IF EXISTS terminbuch_profile WITH (FORCE)" || true
+  if [ "$engine" = postgres ]; then
+    psql -q "$admin_url" -c "DROP DATABASE IF EXISTS terminbuch_profile WITH (FORCE)" || true
+  fi
 }
 trap cleanup EXIT
 
-psql -q "$admin_url" -c "DROP DATABASE IF EXISTS terminbuch_profile" -c "CREATE DATABASE terminbuch_profile"
-export DATABASE_URL="${admin_url%/*}/terminbuch_profile"
+if [ "$engine" = postgres ]; then
+  psql -q "$admin_url" -c "DROP DATABASE IF EXISTS terminbuch_profile" -c "CREATE DATABASE terminbuch_profile"
+  export DATABASE_URL="${admin_url%/*}/terminbuch_profile"
+else
+  export DATABASE_URL="sqlite://$work/profile.sqlite?mode=rwc"
+fi
 export TERMINBUCH_LISTEN="127.0.0.1:$port" TERMINBUCH_DATA_DIR="$work" RUST_LOG=warn
 # Staff data from memory for a minute: under valgrind the bookings run about 50 times slower.
 export TERMINBUCH_TOKEN_CACHE_MS=60000
@@ -71,3 +85,13 @@ cat "$work/drive.log" >&2
 kill "$service"; wait "$service" || true; service=""
 total=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 echo "instructions: $total in all, $((total / bookings)) per booking ($out)"
+if [ "$engine" = sqlite ]; then
+  # SQLite's own work: its statements prepared and stepped (BEGIN and COMMIT too), inclusive.
+  inclusive=$(callgrind_annotate --inclusive=yes "$out" 2>/dev/null)
+  own=0
+  for entry in sqlite3_step sqlite3_prepare_v2 sqlite3_prepare_v3; do
+    n=$(echo "$inclusive" | awk -v f="$entry" '$0 ~ (" " f " ") || $0 ~ (":" f " ") || $0 ~ (" " f "$") {gsub(",", "", $1); print $1; exit}')
+    own=$((own + ${n:-0}))
+  done
+  echo "of which in SQLite's sqlite3_step and sqlite3_prepare (its own work): $own, $((own / bookings)) per booking"
+fi
