@@ -175,9 +175,7 @@ impl SmtpServer {
         conn.abort().await;
         sent.map(drop).map_err(|err| classify(Stage::Message, &err))
     }
-}
 
-impl SmtpServer {
     /// The TCP connection of a plain or STARTTLS conversation, with `TCP_NODELAY`. lettre 0.11.23
     /// leaves Nagle's algorithm on and writes a message's body and its closing `.` separately, so
     /// the `.` waited for the server's acknowledgement of the body, which Linux delays by 40 ms:
