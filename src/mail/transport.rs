@@ -182,13 +182,14 @@ impl SmtpServer {
     /// about 40 ms of every delivery (BENCHMARKS.md, "Emails"). Tried in the order the name
     /// resolves to, within the command timeout.
     async fn connect_without_delay(&self) -> Result<tokio::net::TcpStream, SendError> {
+        // Worded as lettre words its own connection errors.
+        let failed = |reason: &dyn std::fmt::Display| SendError::Transient(format!("Connection error: {reason}"));
         let connect = tokio::net::TcpStream::connect((self.host.as_str(), self.port));
-        let stream = match tokio::time::timeout(self.timeout, connect).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(err)) => return Err(SendError::Transient(format!("Connection error: {err}"))),
-            Err(_) => return Err(SendError::Transient("Connection error: connection timed out".into())),
-        };
-        stream.set_nodelay(true).map_err(|err| SendError::Transient(format!("Connection error: {err}")))?;
+        let stream = tokio::time::timeout(self.timeout, connect)
+            .await
+            .map_err(|_| failed(&"connection timed out"))?
+            .map_err(|err| failed(&err))?;
+        stream.set_nodelay(true).map_err(|err| failed(&err))?;
         Ok(stream)
     }
 }
