@@ -50,10 +50,13 @@ use terminbuch::store::{self, connect};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+#[path = "api/bare_route.rs"]
+mod bare_route;
 #[path = "api/bulk.rs"]
 mod bulk;
 #[path = "api/ceilings.rs"]
 mod ceilings;
+use bare_route::Hand;
 #[path = "api/login_memory.rs"]
 mod login_memory;
 
@@ -400,7 +403,7 @@ async fn measure_in_process(
     );
 
     // Booking creation against the ceilings, at concurrency 1 and 16.
-    let mut free = free_future_slots(db, fixture, config.bookings * 7).await?;
+    let mut free = free_future_slots(db, fixture, config.bookings * 8).await?;
     // Staff book a slot the search listed: list them as the desk does, day by day, untimed.
     let listed = if config.listed { list_through_search(client, base, fixture, &free).await? } else { 0 };
     report.notes.push(format!(
@@ -423,6 +426,9 @@ async fn measure_in_process(
             (one_row, same_work) = (once.one_row, once.same_work);
         }
         let (mut baseline, mut http) = (Run::default(), Run::default());
+        // SQLite, one client: the same-work booking behind a bare HTTP route (`bare_route`).
+        let bare = per_round_ceilings && concurrency == 1;
+        let (mut bare_writer, mut bare_request) = (Run::default(), Run::default());
         let per_round = config.bookings.div_ceil(BOOKING_ROUNDS);
         let mut left = config.bookings;
         while left > 0 {
@@ -437,6 +443,12 @@ async fn measure_in_process(
             let for_http: Vec<SlotId> = free.drain(..n).map(|s| SlotId::new(s.id)).collect();
             baseline.absorb(baseline_bookings(db, fixture, for_baseline, concurrency).await?);
             http.absorb(http_bookings(client, base, &fixture.token, for_http, concurrency).await?);
+            if bare {
+                let file = ceilings::sqlite_path(url)?;
+                let (for_writer, for_request) = (free.drain(..n / 2).collect(), free.drain(..n / 2).collect());
+                bare_writer.absorb(bare_route::measure(client, &file, for_writer, actor, Hand::Writer).await?);
+                bare_request.absorb(bare_route::measure(client, &file, for_request, actor, Hand::Request).await?);
+            }
         }
         let ceilings = ceilings::Ceilings { one_row: one_row.finish(), same_work: same_work.finish() };
         let (baseline, http) = (baseline.finish(), http.finish());
@@ -453,6 +465,18 @@ async fn measure_in_process(
             baseline.latencies.describe()
         );
         ceilings::report(report, name, concurrency, &http, &ceilings, &baseline);
+        if bare {
+            let (writer, request) = (bare_writer.finish(), bare_request.finish());
+            eprintln!(
+                "[{name}] bookings c=1 through a bare HTTP route with the same-work SQL: on a writer thread {:.0}/s \
+                 ({}); in the request {:.0}/s ({})",
+                writer.throughput(),
+                writer.latencies.describe(),
+                request.throughput(),
+                request.latencies.describe()
+            );
+            bare_route::report(report, name, &http, &ceilings.same_work, &writer, &request);
+        }
     }
 
     if config.only == Only::Bookings {

@@ -29,7 +29,7 @@ pub fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// The service's pragmas (see `store::connect`).
-fn open(path: &Path) -> anyhow::Result<Connection> {
+pub fn open(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -62,32 +62,35 @@ pub fn sqlite_one_row(service_db: &Path, n: usize) -> anyhow::Result<Run> {
 /// audit record), one transaction each, sequential, on one connection to the service's file.
 pub fn sqlite_same_work(service_db: &Path, slots: &[slot::Model], actor: i32) -> anyhow::Result<Run> {
     let conn = open(service_db)?;
-    let mut i = 0;
-    sequential(slots.len(), |_| {
-        let slot = &slots[i];
-        i += 1;
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let taken: Option<(i32, i32, String, String)> = conn
-            .prepare_cached(SQLITE_TAKE_SEAT)?
-            .query_row(params![slot.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .ok();
-        let Some((unit_id, counsellor_id, starts_at, ends_at)) = taken else { bail!("slot {} was not free", slot.id) };
-        let (id, now) = (uuid::Uuid::now_v7().to_string(), Utc::now().to_rfc3339());
-        let reference = format!("S{:07}", 1_000_000 + slot.id);
-        let values = params![id, reference, unit_id, counsellor_id, slot.id, starts_at, ends_at, now, actor];
-        conn.prepare_cached(SQLITE_INSERT_BOOKING)?.execute(values)?;
-        let detail = format!(
-            r#"{{"slot_id":{},"starts_at":"{starts_at}","ends_at":"{ends_at}","adhoc":false,"channel":"phone","override_reason":null}}"#,
-            slot.id
-        );
-        conn.prepare_cached(
-            "INSERT INTO booking_events (booking_id, at, actor_id, kind, detail) VALUES (?1, ?2, ?3, 'created', ?4)",
-        )?
-        .execute(params![id, now, actor, detail])?;
-        conn.prepare_cached(SQLITE_INSERT_AUDIT)?.execute(params![now, actor, unit_id, id, format!("booking:{id}")])?;
-        conn.execute_batch("COMMIT")?;
-        Ok(())
-    })
+    sequential(slots.len(), |i| same_work_booking(&conn, &slots[i], actor).map(drop))
+}
+
+/// One booking of the same-work ceiling on `conn`, its own transaction; the booking's id.
+pub fn same_work_booking(conn: &Connection, slot: &slot::Model, actor: i32) -> anyhow::Result<String> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let taken: Option<(i32, i32, String, String)> = conn
+        .prepare_cached(SQLITE_TAKE_SEAT)?
+        .query_row(params![slot.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .ok();
+    let Some((unit_id, counsellor_id, starts_at, ends_at)) = taken else {
+        conn.execute_batch("ROLLBACK")?;
+        bail!("slot {} was not free", slot.id)
+    };
+    let (id, now) = (uuid::Uuid::now_v7().to_string(), Utc::now().to_rfc3339());
+    let reference = format!("S{:07}", 1_000_000 + slot.id);
+    let values = params![id, reference, unit_id, counsellor_id, slot.id, starts_at, ends_at, now, actor];
+    conn.prepare_cached(SQLITE_INSERT_BOOKING)?.execute(values)?;
+    let detail = format!(
+        r#"{{"slot_id":{},"starts_at":"{starts_at}","ends_at":"{ends_at}","adhoc":false,"channel":"phone","override_reason":null}}"#,
+        slot.id
+    );
+    conn.prepare_cached(
+        "INSERT INTO booking_events (booking_id, at, actor_id, kind, detail) VALUES (?1, ?2, ?3, 'created', ?4)",
+    )?
+    .execute(params![id, now, actor, detail])?;
+    conn.prepare_cached(SQLITE_INSERT_AUDIT)?.execute(params![now, actor, unit_id, id, format!("booking:{id}")])?;
+    conn.execute_batch("COMMIT")?;
+    Ok(id)
 }
 
 const SQLITE_TAKE_SEAT: &str = "UPDATE slots SET booked_count = booked_count + 1 \

@@ -1,0 +1,141 @@
+//! SQLite, one client: the same-work ceiling's booking behind a bare HTTP route, to tell what the
+//! HTTP exchange and the runtime cost from what the service's own work costs. The route is an
+//! axum handler on a server of its own in the bench's runtime, reached by the same client with
+//! the same request body as the service. It has no authentication, no rules and no rows to build:
+//! it runs [`ceilings::same_work_booking`] for the slot named in the body and answers 201 with the
+//! booking's id. Two ways, as the service could:
+//! - `Hand::Writer`: the request hands the booking to a thread with its own connection (a queue
+//!   in, a one-shot channel out), as the service's booking writer does;
+//! - `Hand::Request`: the request runs it itself, blocking its runtime worker for the transaction
+//!   and its `fsync` (the service does not do that; this shows what the hand-over costs).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::ensure;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use entity::slot;
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Run, ceilings, run_concurrently};
+
+/// Who runs the booking's transaction.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Hand {
+    Writer,
+    Request,
+}
+
+struct Job {
+    slot_id: i32,
+    answer: oneshot::Sender<Result<String, String>>,
+}
+
+#[derive(Clone)]
+struct Route {
+    hand: Hand,
+    slots: Arc<HashMap<i32, slot::Model>>,
+    actor: i32,
+    jobs: mpsc::Sender<Job>,
+    /// The request's own connection (`Hand::Request`).
+    connection: Arc<Mutex<Connection>>,
+}
+
+/// Books `slots` one after the other through the bare route with `client`.
+pub async fn measure(
+    client: &reqwest::Client,
+    db_file: &Path,
+    slots: Vec<slot::Model>,
+    actor: i32,
+    hand: Hand,
+) -> anyhow::Result<Run> {
+    let ids: Vec<i32> = slots.iter().map(|slot| slot.id).collect();
+    let slots: Arc<HashMap<i32, slot::Model>> = Arc::new(slots.into_iter().map(|slot| (slot.id, slot)).collect());
+    let (jobs, mut queue) = mpsc::channel::<Job>(1024);
+    let writer_connection = ceilings::open(db_file)?;
+    let writer_slots = Arc::clone(&slots);
+    // The thread ends when the route (the last sender) is dropped with the server.
+    std::thread::spawn(move || {
+        while let Some(job) = queue.blocking_recv() {
+            let booked = ceilings::same_work_booking(&writer_connection, &writer_slots[&job.slot_id], actor);
+            let _ = job.answer.send(booked.map_err(|err| err.to_string()));
+        }
+    });
+    let connection = Arc::new(Mutex::new(ceilings::open(db_file)?));
+    let route = Route { hand, slots, actor, jobs, connection };
+    let app = Router::new().route("/book", post(book)).with_state(route);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/book", listener.local_addr()?);
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = client.clone();
+    let run = run_concurrently(ids, 1, move |&slot_id| {
+        // The service's request body, so both parse the same bytes.
+        let body = serde_json::json!({
+            "slot_id": slot_id,
+            "citizen": { "name": "Bench Citizen", "phone": "0511 123456", "language": "tr" },
+            "channel": "phone",
+        });
+        let request = client.post(&url).json(&body);
+        async move {
+            let response = request.send().await?;
+            let status = response.status();
+            let text = response.text().await?;
+            ensure!(status == reqwest::StatusCode::CREATED, "bare route (slot {slot_id}): {status}: {text}");
+            Ok(())
+        }
+    })
+    .await;
+    server.abort();
+    run
+}
+
+async fn book(
+    State(route): State<Route>,
+    Json(body): Json<serde_json::Value>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let slot_id = body["slot_id"].as_i64().and_then(|id| i32::try_from(id).ok());
+    let Some(slot) = slot_id.and_then(|id| route.slots.get(&id)) else {
+        return (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no such slot" })));
+    };
+    let booked = match route.hand {
+        Hand::Request => {
+            let connection = route.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            ceilings::same_work_booking(&connection, slot, route.actor).map_err(|err| err.to_string())
+        }
+        Hand::Writer => {
+            let (answer, answered) = oneshot::channel();
+            match route.jobs.send(Job { slot_id: slot.id, answer }).await {
+                Ok(()) => answered.await.unwrap_or_else(|_| Err("the writer thread ended".into())),
+                Err(_) => Err("the writer thread ended".into()),
+            }
+        }
+    };
+    match booked {
+        Ok(id) => (StatusCode::CREATED, Json(serde_json::json!({ "id": id, "slot_id": slot.id }))),
+        Err(err) => (StatusCode::CONFLICT, Json(serde_json::json!({ "error": err }))),
+    }
+}
+
+/// The bare route's figures and the shares they put beside the service's: of the same-work
+/// ceiling, and the service's of the bare route on a writer thread (what the service's own work
+/// leaves of the stack's).
+pub fn report(report: &mut super::Report, name: &str, service: &Run, same_work: &Run, writer: &Run, request: &Run) {
+    let ceiling = same_work.throughput();
+    for (way, run) in [("on a writer thread", writer), ("in the request", request)] {
+        let label = format!("booking creation c=1: bare HTTP route with the same-work SQL, {way}");
+        report.info(name, &format!("{label}: bookings/s"), run.throughput());
+        report.info(name, &format!("{label}: p50, ms"), run.latencies.p50_ms());
+        report.share(name, &format!("{label}: share of the same-work ceiling"), run.throughput(), ceiling);
+    }
+    report.share(
+        name,
+        "booking creation c=1: service's share of the bare route on a writer thread",
+        service.throughput(),
+        writer.throughput(),
+    );
+}
