@@ -1,13 +1,18 @@
-//! SQLite, one client: the same-work ceiling's booking behind a bare HTTP route, to tell what the
-//! HTTP exchange and the runtime cost from what the service's own work costs. The route is an
-//! axum handler on a server of its own in the bench's runtime, reached by the same client with
-//! the same request body as the service. It has no authentication, no rules and no rows to build:
-//! it runs [`ceilings::same_work_booking`] for the slot named in the body and answers 201 with the
-//! booking's id. Two ways, as the service could:
+//! One client: the same-work ceiling's booking behind a bare HTTP route, to tell what the HTTP
+//! exchange and the runtime cost from what the service's own work costs. The route is an axum
+//! handler on a server of its own in the bench's runtime, reached by the same client with the
+//! same request body as the service. It has no authentication, no rules and no rows to build, and
+//! answers 201 with the booking's id.
+//!
+//! SQLite: it runs [`ceilings::same_work_booking`] for the slot named in the body, two ways:
 //! - `Hand::Writer`: the request hands the booking to a thread with its own connection (a queue
 //!   in, a one-shot channel out), as the service's booking writer does;
 //! - `Hand::Request`: the request runs it itself, blocking its runtime worker for the transaction
 //!   and its `fsync` (the service does not do that; this shows what the hand-over costs).
+//!
+//! PostgreSQL ([`measure_pg`]): the request runs pgbench's same-work statement
+//! (`benches/pgbench_booking.sql`, prepared) on one connection of its own, as the service runs its
+//! one statement from the request.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,6 +25,8 @@ use axum::routing::post;
 use axum::{Json, Router};
 use entity::slot;
 use rusqlite::Connection;
+use sea_orm::DatabaseConnection;
+use sqlx::Connection as _;
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Run, ceilings, run_concurrently};
@@ -68,7 +75,51 @@ pub async fn measure(
     });
     let connection = Arc::new(Mutex::new(ceilings::open(db_file)?));
     let route = Route { hand, slots, actor, jobs, connection };
-    let app = Router::new().route("/book", post(book)).with_state(route);
+    serve_and_book(client, Router::new().route("/book", post(book)).with_state(route), ids).await
+}
+
+/// PostgreSQL: books `slots` one after the other through the bare route, which runs the
+/// same-work statement on a connection of its own (the statement takes the next slot of the
+/// list, in the order the client names them).
+pub async fn measure_pg(
+    client: &reqwest::Client,
+    db: &DatabaseConnection,
+    url: &str,
+    slots: Vec<slot::Model>,
+    actor: i32,
+) -> anyhow::Result<Run> {
+    ceilings::load_free_slots(db, &slots).await?;
+    let statement: &'static str = Box::leak(ceilings::pg_same_work_statement()?.into_boxed_str());
+    let connection = sqlx::PgConnection::connect(url).await?;
+    let route = PgRoute { connection: Arc::new(tokio::sync::Mutex::new(connection)), statement, actor };
+    let ids = slots.iter().map(|slot| slot.id).collect();
+    serve_and_book(client, Router::new().route("/book", post(book_pg)).with_state(route), ids).await
+}
+
+#[derive(Clone)]
+struct PgRoute {
+    connection: Arc<tokio::sync::Mutex<sqlx::PgConnection>>,
+    statement: &'static str,
+    actor: i32,
+}
+
+async fn book_pg(
+    State(route): State<PgRoute>,
+    Json(body): Json<serde_json::Value>,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let Some(slot_id) = body["slot_id"].as_i64() else {
+        return (StatusCode::BAD_REQUEST, Json(serde_json::json!({ "error": "no slot_id" })));
+    };
+    let mut connection = route.connection.lock().await;
+    match sqlx::query(route.statement).bind(route.actor).execute(&mut *connection).await {
+        Ok(done) if done.rows_affected() == 1 => (StatusCode::CREATED, Json(serde_json::json!({ "slot_id": slot_id }))),
+        Ok(_) => (StatusCode::CONFLICT, Json(serde_json::json!({ "error": "no seat" }))),
+        Err(err) => (StatusCode::CONFLICT, Json(serde_json::json!({ "error": err.to_string() }))),
+    }
+}
+
+/// Serves `app` on a port of its own and books `ids` through it, one after the other.
+async fn serve_and_book(client: &reqwest::Client, app: Router, ids: Vec<i32>) -> anyhow::Result<Run> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/book", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
@@ -121,21 +172,18 @@ async fn book(
     }
 }
 
-/// The bare route's figures and the shares they put beside the service's: of the same-work
-/// ceiling, and the service's of the bare route on a writer thread (what the service's own work
-/// leaves of the stack's).
-pub fn report(report: &mut super::Report, name: &str, service: &Run, same_work: &Run, writer: &Run, request: &Run) {
+/// The bare route's figures, each `way` with its rate, p50 and share of the same-work ceiling,
+/// and the service's share of the first way (the service's own way of writing).
+pub fn report(report: &mut super::Report, name: &str, service: &Run, same_work: &Run, ways: &[(&str, &Run)]) {
     let ceiling = same_work.throughput();
-    for (way, run) in [("on a writer thread", writer), ("in the request", request)] {
+    for (way, run) in ways {
         let label = format!("booking creation c=1: bare HTTP route with the same-work SQL, {way}");
         report.info(name, &format!("{label}: bookings/s"), run.throughput());
         report.info(name, &format!("{label}: p50, ms"), run.latencies.p50_ms());
         report.share(name, &format!("{label}: share of the same-work ceiling"), run.throughput(), ceiling);
     }
-    report.share(
-        name,
-        "booking creation c=1: service's share of the bare route on a writer thread",
-        service.throughput(),
-        writer.throughput(),
-    );
+    if let Some((way, run)) = ways.first() {
+        let figure = format!("booking creation c=1: service's share of the bare route {way}");
+        report.share(name, &figure, service.throughput(), run.throughput());
+    }
 }

@@ -143,6 +143,13 @@ pub async fn pg_same_work(
     actor: i32,
     clients: usize,
 ) -> anyhow::Result<Run> {
+    load_free_slots(db, slots).await?;
+    pgbench(url, PGBENCH_BOOKING, clients, slots.len(), &[format!("actor={actor}")]).await
+}
+
+/// PostgreSQL: `slots` as the numbered list `bench_free_slots` that the same-work statement takes
+/// its next slot from (through the sequence `bench_pick`, started anew).
+pub async fn load_free_slots(db: &DatabaseConnection, slots: &[slot::Model]) -> anyhow::Result<()> {
     db.execute_unprepared(
         "DROP TABLE IF EXISTS bench_free_slots; DROP SEQUENCE IF EXISTS bench_pick; \
          CREATE TABLE bench_free_slots (n bigint PRIMARY KEY, slot_id integer NOT NULL, unit_id integer NOT NULL, \
@@ -159,7 +166,15 @@ pub async fn pg_same_work(
         })
         .collect();
     db.execute_unprepared(&format!("INSERT INTO bench_free_slots VALUES {}", rows.join(","))).await?;
-    pgbench(url, PGBENCH_BOOKING, clients, slots.len(), &[format!("actor={actor}")]).await
+    Ok(())
+}
+
+/// PostgreSQL: the same-work statement of `benches/pgbench_booking.sql` with the staff member who
+/// books as its one parameter (`$1` for pgbench's `:actor`).
+pub fn pg_same_work_statement() -> anyhow::Result<String> {
+    let script = std::fs::read_to_string(PGBENCH_BOOKING)?;
+    let statement: Vec<&str> = script.lines().filter(|line| !line.trim_start().starts_with("--")).collect();
+    Ok(statement.join("\n").replace(":actor", "$1"))
 }
 
 /// Runs pgbench (`-M prepared`, `-j` up to 2 threads) for `total` transactions over `clients`
