@@ -447,11 +447,11 @@ async fn measure_in_process(
             if bare && per_round_ceilings {
                 let file = ceilings::sqlite_path(url)?;
                 let (for_writer, for_request) = (free.drain(..n / 2).collect(), free.drain(..n / 2).collect());
-                bare_writer.absorb(bare_route::measure(client, &file, for_writer, actor, Hand::Writer).await?);
-                bare_request.absorb(bare_route::measure(client, &file, for_request, actor, Hand::Request).await?);
+                bare_writer.absorb(bare_route::measure(&file, for_writer, actor, Hand::Writer).await?);
+                bare_request.absorb(bare_route::measure(&file, for_request, actor, Hand::Request).await?);
             } else if bare {
                 let slots = free.drain(..n).collect();
-                bare_request.absorb(bare_route::measure_pg(client, db, url, slots, actor).await?);
+                bare_request.absorb(bare_route::measure_pg(db, url, slots, actor).await?);
             }
         }
         let ceilings = ceilings::Ceilings { one_row: one_row.finish(), same_work: same_work.finish() };

@@ -1,7 +1,7 @@
 //! One client: the same-work ceiling's booking behind a bare HTTP route, to tell what the HTTP
 //! exchange and the runtime cost from what the service's own work costs. The route is an axum
-//! handler on a server of its own in the bench's runtime, reached by the same client with the
-//! same request body as the service. It has no authentication, no rules and no rows to build, and
+//! handler on a server of its own in the bench's runtime, reached by a client like the service's
+//! (a client of its own, whose connections close with it) with the service's request body. It has no authentication, no rules and no rows to build, and
 //! answers 201 with the booking's id.
 //!
 //! SQLite: it runs [`ceilings::same_work_booking`] for the slot named in the body, two ways:
@@ -53,14 +53,8 @@ struct Route {
     connection: Arc<Mutex<Connection>>,
 }
 
-/// Books `slots` one after the other through the bare route with `client`.
-pub async fn measure(
-    client: &reqwest::Client,
-    db_file: &Path,
-    slots: Vec<slot::Model>,
-    actor: i32,
-    hand: Hand,
-) -> anyhow::Result<Run> {
+/// Books `slots` one after the other through the bare route.
+pub async fn measure(db_file: &Path, slots: Vec<slot::Model>, actor: i32, hand: Hand) -> anyhow::Result<Run> {
     let ids: Vec<i32> = slots.iter().map(|slot| slot.id).collect();
     let slots: Arc<HashMap<i32, slot::Model>> = Arc::new(slots.into_iter().map(|slot| (slot.id, slot)).collect());
     let (jobs, mut queue) = mpsc::channel::<Job>(1024);
@@ -75,14 +69,13 @@ pub async fn measure(
     });
     let connection = Arc::new(Mutex::new(ceilings::open(db_file)?));
     let route = Route { hand, slots, actor, jobs, connection };
-    serve_and_book(client, Router::new().route("/book", post(book)).with_state(route), ids).await
+    serve_and_book(Router::new().route("/book", post(book)).with_state(route), ids).await
 }
 
 /// PostgreSQL: books `slots` one after the other through the bare route, which runs the
 /// same-work statement on a connection of its own (the statement takes the next slot of the
 /// list, in the order the client names them).
 pub async fn measure_pg(
-    client: &reqwest::Client,
     db: &DatabaseConnection,
     url: &str,
     slots: Vec<slot::Model>,
@@ -93,7 +86,7 @@ pub async fn measure_pg(
     let connection = sqlx::PgConnection::connect(url).await?;
     let route = PgRoute { connection: Arc::new(tokio::sync::Mutex::new(connection)), statement, actor };
     let ids = slots.iter().map(|slot| slot.id).collect();
-    serve_and_book(client, Router::new().route("/book", post(book_pg)).with_state(route), ids).await
+    serve_and_book(Router::new().route("/book", post(book_pg)).with_state(route), ids).await
 }
 
 #[derive(Clone)]
@@ -118,12 +111,15 @@ async fn book_pg(
     }
 }
 
-/// Serves `app` on a port of its own and books `ids` through it, one after the other.
-async fn serve_and_book(client: &reqwest::Client, app: Router, ids: Vec<i32>) -> anyhow::Result<Run> {
+/// Serves `app` on a port of its own and books `ids` through it, one after the other, with a
+/// client configured as the service's. The client is dropped at the end, and its kept-alive
+/// connection with it, so the server's connection task ends too and with it the route's state:
+/// its writer thread and its database connections.
+async fn serve_and_book(app: Router, ids: Vec<i32>) -> anyhow::Result<Run> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}/book", listener.local_addr()?);
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let client = client.clone();
+    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let run = run_concurrently(ids, 1, move |&slot_id| {
         // The service's request body, so both parse the same bytes.
         let body = serde_json::json!({
