@@ -1,8 +1,8 @@
 //! One client: the same-work ceiling's booking behind a bare HTTP route, to tell what the HTTP
 //! exchange and the runtime cost from what the service's own work costs. The route is an axum
-//! handler on a server of its own in the bench's runtime, reached by a client like the service's
-//! (a client of its own, whose connections close with it) with the service's request body. It has no authentication, no rules and no rows to build, and
-//! answers 201 with the booking's id.
+//! handler on a server of its own in the bench's runtime, reached with the service's request body
+//! by a client configured as the bench's (one of its own, whose connection closes with it). It has
+//! no authentication, no rules and no rows to build, and answers 201 with the booking's id.
 //!
 //! SQLite: it runs [`ceilings::same_work_booking`] for the slot named in the body, two ways:
 //! - `Hand::Writer`: the request hands the booking to a thread with its own connection (a queue
@@ -82,7 +82,12 @@ pub async fn measure_pg(
     actor: i32,
 ) -> anyhow::Result<Run> {
     ceilings::load_free_slots(db, &slots).await?;
-    let statement: &'static str = Box::leak(ceilings::pg_same_work_statement()?.into_boxed_str());
+    // Read once per process: sqlx takes a statement's text as `&'static str`.
+    static STATEMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if STATEMENT.get().is_none() {
+        let _ = STATEMENT.set(ceilings::pg_same_work_statement()?);
+    }
+    let statement = STATEMENT.get().map(String::as_str).unwrap_or_default();
     let connection = sqlx::PgConnection::connect(url).await?;
     let route = PgRoute { connection: Arc::new(tokio::sync::Mutex::new(connection)), statement, actor };
     let ids = slots.iter().map(|slot| slot.id).collect();
@@ -112,7 +117,7 @@ async fn book_pg(
 }
 
 /// Serves `app` on a port of its own and books `ids` through it, one after the other, with a
-/// client configured as the service's. The client is dropped at the end, and its kept-alive
+/// client configured as the bench's. The client is dropped at the end, and its kept-alive
 /// connection with it, so the server's connection task ends too and with it the route's state:
 /// its writer thread and its database connections.
 async fn serve_and_book(app: Router, ids: Vec<i32>) -> anyhow::Result<Run> {
