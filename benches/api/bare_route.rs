@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::{Run, ceilings, run_concurrently};
 
 /// Who runs the booking's transaction.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub enum Hand {
     Writer,
     Request,
@@ -45,30 +45,41 @@ struct Job {
 
 #[derive(Clone)]
 struct Route {
-    hand: Hand,
+    writes: Writes,
     slots: Arc<HashMap<i32, slot::Model>>,
     actor: i32,
-    jobs: mpsc::Sender<Job>,
-    /// The request's own connection (`Hand::Request`).
-    connection: Arc<Mutex<Connection>>,
+}
+
+/// Where the route's bookings are written ([`Hand`]).
+#[derive(Clone)]
+enum Writes {
+    /// Handed to the writer thread's queue.
+    Thread(mpsc::Sender<Job>),
+    /// Run by the request on this connection.
+    Request(Arc<Mutex<Connection>>),
 }
 
 /// Books `slots` one after the other through the bare route.
 pub async fn measure(db_file: &Path, slots: Vec<slot::Model>, actor: i32, hand: Hand) -> anyhow::Result<Run> {
     let ids: Vec<i32> = slots.iter().map(|slot| slot.id).collect();
     let slots: Arc<HashMap<i32, slot::Model>> = Arc::new(slots.into_iter().map(|slot| (slot.id, slot)).collect());
-    let (jobs, mut queue) = mpsc::channel::<Job>(1024);
-    let writer_connection = ceilings::open(db_file)?;
-    let writer_slots = Arc::clone(&slots);
-    // The thread ends when the route (the last sender) is dropped with the server.
-    std::thread::spawn(move || {
-        while let Some(job) = queue.blocking_recv() {
-            let booked = ceilings::same_work_booking(&writer_connection, &writer_slots[&job.slot_id], actor);
-            let _ = job.answer.send(booked.map_err(|err| err.to_string()));
+    let connection = ceilings::open(db_file)?;
+    let writes = match hand {
+        Hand::Request => Writes::Request(Arc::new(Mutex::new(connection))),
+        Hand::Writer => {
+            let (jobs, mut queue) = mpsc::channel::<Job>(1024);
+            let writer_slots = Arc::clone(&slots);
+            // The thread ends when the route (the last sender) is dropped with the server.
+            std::thread::spawn(move || {
+                while let Some(job) = queue.blocking_recv() {
+                    let booked = ceilings::same_work_booking(&connection, &writer_slots[&job.slot_id], actor);
+                    let _ = job.answer.send(booked.map_err(|err| err.to_string()));
+                }
+            });
+            Writes::Thread(jobs)
         }
-    });
-    let connection = Arc::new(Mutex::new(ceilings::open(db_file)?));
-    let route = Route { hand, slots, actor, jobs, connection };
+    };
+    let route = Route { writes, slots, actor };
     serve_and_book(Router::new().route("/book", post(book)).with_state(route), ids).await
 }
 
@@ -154,14 +165,14 @@ async fn book(
     let Some(slot) = slot_id.and_then(|id| route.slots.get(&id)) else {
         return (StatusCode::NOT_FOUND, Json(serde_json::json!({ "error": "no such slot" })));
     };
-    let booked = match route.hand {
-        Hand::Request => {
-            let connection = route.connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let booked = match &route.writes {
+        Writes::Request(connection) => {
+            let connection = connection.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             ceilings::same_work_booking(&connection, slot, route.actor).map_err(|err| err.to_string())
         }
-        Hand::Writer => {
+        Writes::Thread(jobs) => {
             let (answer, answered) = oneshot::channel();
-            match route.jobs.send(Job { slot_id: slot.id, answer }).await {
+            match jobs.send(Job { slot_id: slot.id, answer }).await {
                 Ok(()) => answered.await.unwrap_or_else(|_| Err("the writer thread ended".into())),
                 Err(_) => Err("the writer thread ended".into()),
             }
