@@ -44,7 +44,8 @@ pub struct CitizenText<'a> {
 /// A detail of the citizen that is not acceptable; each has one rule, so the field says what is wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CitizenField {
-    /// Empty, or longer than [`NAME_CHARS`].
+    /// Empty, longer than [`NAME_CHARS`], or not one line (a line break or another control
+    /// character: the name heads emails and lists).
     Name,
     /// Not an address, or longer than [`EMAIL_MAX_CHARS`].
     Email,
@@ -68,7 +69,7 @@ impl Citizen {
     pub fn parse(text: CitizenText<'_>) -> Result<Self, Vec<CitizenField>> {
         let mut wrong = Vec::new();
         let name = text.name.trim();
-        if !NAME_CHARS.contains(&name.chars().count()) {
+        if !is_name(name) {
             wrong.push(CitizenField::Name);
         }
         let email = optional(text.email);
@@ -112,6 +113,11 @@ impl Citizen {
 /// The trimmed text, `None` when blank.
 pub fn optional(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
+}
+
+/// Whether a (trimmed) name of a citizen or caller is 1 to 200 characters on one line.
+pub fn is_name(name: &str) -> bool {
+    NAME_CHARS.contains(&name.chars().count()) && super::text::check_name(name).is_ok()
 }
 
 /// Whether a (trimmed) phone number has only digits, spaces and `+ ( ) / . -`, 3 to 40 of them.
@@ -202,6 +208,11 @@ mod tests {
     fn limits_hold_at_their_edges() {
         let name = "n".repeat(200);
         assert!(Citizen::parse(text(&name)).is_ok(), "200 characters");
+        for one_line in ["Ayla\r\nBcc: x@example.org", "Ayla\nKaya", "Ayla\tKaya", "Ayla\u{0}", "Ayla\u{2028}Kaya"] {
+            assert!(!is_name(one_line), "{one_line:?}");
+            assert_eq!(Citizen::parse(text(one_line)).unwrap_err(), [CitizenField::Name], "{one_line:?}");
+        }
+        assert!(is_name("Ayşe Ünal-O'Brien"));
         assert!(Citizen::parse(text(&format!("{name}n"))).is_err(), "201 characters");
         for (phone, ok) in [("051", true), ("05", false), ("+49 (511) 123/45-6.7", true), ("0511 x", false)] {
             assert_eq!(is_phone(phone), ok, "{phone}");

@@ -4,6 +4,10 @@
 /// What is wrong with a name (the message names no field; the caller does).
 pub const CONTROL_CHARACTERS: &str = "must not contain line breaks, tabs or other control characters";
 
+/// What is wrong with any text that holds U+0000 (NUL): no keyboard types it, and PostgreSQL
+/// cannot store it in a text column.
+pub const NUL_IN_TEXT: &str = "must not contain the character U+0000 (NUL)";
+
 /// Whether `c` may not appear in a name: a control character (CR, LF, NUL, TAB, DEL, C1) or a
 /// Unicode line or paragraph separator.
 pub fn is_forbidden_in_name(c: char) -> bool {

@@ -8,12 +8,14 @@ use serde::de::DeserializeOwned;
 
 use super::error::{ApiError, FieldError};
 use crate::domain::access::Actor;
+use crate::domain::text::NUL_IN_TEXT;
 use crate::services::auth;
 use crate::state::AppState;
 
 /// A JSON body whose failures are problem documents. A value of the wrong type or an unknown
-/// enum value is a 422 naming the field (`citizen.language`), like any other invalid field;
-/// broken JSON is a 400, a missing or other content type a 415.
+/// enum value is a 422 naming the field (`citizen.language`), like any other invalid field, and so
+/// is a string holding U+0000 (NUL) anywhere in the body; broken JSON is a 400, a missing or other
+/// content type a 415.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -34,7 +36,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {err}"))
         };
         match serde_path_to_error::deserialize(&mut json) {
-            Ok(value) => json.end().map(|()| Self(value)).map_err(|err| malformed(&err)),
+            Ok(value) => {
+                json.end().map_err(|err| malformed(&err))?;
+                match nul_fields(&bytes) {
+                    Some(errors) => Err(ApiError::validation(errors)),
+                    None => Ok(Self(value)),
+                }
+            }
             Err(err) if err.inner().is_data() => {
                 Err(ApiError::validation(vec![field_error(err.path(), without_position(err.inner()))]))
             }
@@ -52,18 +60,53 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((name, _)) = form_urlencoded::parse(query.as_bytes()).find(|(_, value)| value.contains('\0')) {
+            let field = crate::domain::text::one_line(&name);
+            return Err(invalid_query(FieldError { field, message: NUL_IN_TEXT.to_owned() }));
+        }
         let params = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(params).map(Self).map_err(|err| {
-            let problem = field_error(err.path(), err.inner().to_string());
-            let detail = format!("query parameter {}: {}", problem.field, problem.message);
-            ApiError::Problem {
-                status: StatusCode::BAD_REQUEST,
-                code: "invalid_query".into(),
-                detail,
-                errors: vec![problem],
-            }
-        })
+        serde_path_to_error::deserialize(params)
+            .map(Self)
+            .map_err(|err| invalid_query(field_error(err.path(), err.inner().to_string())))
     }
+}
+
+fn invalid_query(problem: FieldError) -> ApiError {
+    let detail = format!("query parameter {}: {}", problem.field, problem.message);
+    ApiError::Problem { status: StatusCode::BAD_REQUEST, code: "invalid_query".into(), detail, errors: vec![problem] }
+}
+
+/// The fields of a JSON body whose strings hold U+0000, which no keyboard types and PostgreSQL
+/// cannot store; `None` when there are none. JSON can carry it only as the escape `\u0000`, so a
+/// body without that text is passed over without a second parse.
+fn nul_fields(body: &[u8]) -> Option<Vec<FieldError>> {
+    fn walk(value: &serde_json::Value, path: &str, found: &mut Vec<FieldError>) {
+        let at = |key: &str| if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") };
+        match value {
+            serde_json::Value::String(text) if text.contains('\0') => {
+                let field = if path.is_empty() { "body".to_owned() } else { path.to_owned() };
+                found.push(FieldError { field, message: NUL_IN_TEXT.to_owned() });
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), found);
+                }
+            }
+            serde_json::Value::Object(fields) => {
+                for (key, item) in fields {
+                    walk(item, &at(&crate::domain::text::one_line(key)), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !body.windows(6).any(|w| w == b"\\u0000") {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let mut found = Vec::new();
+    walk(&value, "", &mut found);
+    (!found.is_empty()).then_some(found)
 }
 
 /// `application/json` or any `application/*+json`, parameters ignored.
@@ -123,5 +166,23 @@ impl FromRequestParts<AppState> for Auth {
             Some(actor) => Ok(Self(actor.with_client(client))),
             None => Err(ApiError::unauthorized()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(body: &str) -> Option<Vec<String>> {
+        nul_fields(body.as_bytes()).map(|found| found.into_iter().map(|e| e.field).collect())
+    }
+
+    #[test]
+    fn nul_is_found_in_any_string_by_its_path() {
+        assert_eq!(fields(r#"{"a": {"b": "x\u0000"}, "c": ["ok", "\u0000"], "d": 1}"#).unwrap(), ["a.b", "c[1]"]);
+        assert_eq!(fields(r#""\u0000""#).unwrap(), ["body"]);
+        assert_eq!(fields(r#"{"a": "no nul here"}"#), None);
+        // An escaped backslash before `u0000` is text; so is a key (never stored as such).
+        assert_eq!(fields(r#"{"a": "C:\\u0000", "\u0000": 1}"#), None);
     }
 }

@@ -6,10 +6,10 @@ use utoipa::ToSchema;
 
 use super::error::{ApiError, FieldError};
 use crate::domain::booking::Citizen;
-use crate::domain::citizen::{CitizenField, CitizenText, NAME_CHARS, is_phone};
+use crate::domain::citizen::{CitizenField, CitizenText, is_name, is_phone};
 use crate::domain::language::Language;
 
-/// The citizen: a name or pseudonym (1–200 characters); email and phone optional.
+/// The citizen: a name or pseudonym (1–200 characters, one line); email and phone optional.
 #[derive(Deserialize, ToSchema)]
 pub struct CitizenInput {
     pub name: String,
@@ -50,7 +50,7 @@ impl CitizenInput {
 /// The API's name and message of a refused detail.
 fn citizen_error(field: CitizenField) -> FieldError {
     let (field, message) = match field {
-        CitizenField::Name => ("citizen.name", "must be 1 to 200 characters"),
+        CitizenField::Name => ("citizen.name", NAME_RULE),
         CitizenField::Email => ("citizen.email", "must be an email address, at most 254 characters"),
         CitizenField::Phone => ("citizen.phone", "must be 3 to 40 digits, spaces and + ( ) / . -"),
         CitizenField::Language => ("citizen.language", "must be a supported language code"),
@@ -79,13 +79,15 @@ pub fn all_fields<T>(rest: Result<(), garde::Report>, parsed: Result<T, Vec<Fiel
     }
 }
 
-/// garde's check of a caller's name, by the limits of `domain::citizen` (trimmed).
+/// What is wrong with a citizen's or caller's name.
+const NAME_RULE: &str = "must be 1 to 200 characters on one line, without tabs or control characters";
+
+/// garde's check of a caller's name, by the rule of `domain::citizen` (trimmed).
 ///
 /// # Errors
-/// When the trimmed name is empty or longer than 200 characters.
+/// When the trimmed name is empty, longer than 200 characters or not one line.
 pub fn citizen_name(name: &str, _context: &()) -> garde::Result {
-    let ok = NAME_CHARS.contains(&name.trim().chars().count());
-    if ok { Ok(()) } else { Err(garde::Error::new("must be 1 to 200 characters")) }
+    if is_name(name.trim()) { Ok(()) } else { Err(garde::Error::new(NAME_RULE)) }
 }
 
 /// garde's check of a phone number, by the limits of `domain::citizen` (trimmed).

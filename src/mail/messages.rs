@@ -65,7 +65,9 @@ impl AppointmentMail {
         let start = facts.starts_at.with_timezone(&tz);
         let unit = facts.unit;
         Self {
-            citizen_name: facts.citizen_name.to_owned(),
+            // On one line even if stored before names were refused with line breaks: it opens
+            // the email, and a line break in it could forge a line of the city's text.
+            citizen_name: crate::domain::text::one_line(facts.citizen_name),
             when: dates::spell_out(start, lang),
             date: dates::spell_date(start, lang),
             time: dates::spell_time(start, lang),

@@ -206,6 +206,27 @@ mod tests {
     }
 
     #[test]
+    fn a_citizen_name_stored_with_a_line_break_opens_the_email_on_one_line() {
+        let (unit, location) = (unit(false), location());
+        let starts_at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid");
+        let facts = MailFacts {
+            citizen_name: "Ayşe\r\nBcc: x@example.org",
+            starts_at,
+            ends_at: starts_at + chrono::TimeDelta::minutes(45),
+            unit: &unit,
+            location: Some(&location),
+            counsellor_name: None,
+            reference: "ACDEFGH3",
+            interpreter_language: None,
+        };
+        let mail = AppointmentMail::new(&facts, "de", chrono_tz::Europe::Berlin);
+        assert_eq!(mail.citizen_name, "Ayşe  Bcc: x@example.org");
+        let rendered =
+            Templates::load().expect("templates load").render(MailKind::Confirmation, "de", &mail).expect("renders");
+        assert!(!rendered.text.lines().any(|line| line.starts_with("Bcc:")), "{}", rendered.text);
+    }
+
+    #[test]
     fn a_template_that_does_not_parse_or_is_missing_stops_the_start_naming_it() {
         let name = "confirmation/en/body.txt";
         let Err(MailError::Template(broken)) = Templates::of(embedded_with(name, Some("Hello {{ name"))) else {

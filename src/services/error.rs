@@ -60,6 +60,7 @@ impl From<StoreError> for ServiceError {
             StoreError::CounsellorOverlap => Self::conflict(Clash::CounsellorBusy),
             StoreError::Conflict => Self::conflict(Clash::ConcurrentUpdate),
             StoreError::Busy => Self::Busy,
+            StoreError::Unstorable(_) => Self::invalid("text", crate::domain::text::NUL_IN_TEXT),
             other => Self::Store(other),
         }
     }

@@ -28,6 +28,10 @@ pub enum StoreError {
     /// PostgreSQL's `take_seat` found a closure or absence overlapping the slot.
     #[error("a closure or absence overlaps the slot")]
     SeatBlocked,
+    /// PostgreSQL refused a text it cannot store (U+0000, NUL): the input's fault, not the
+    /// database's. The edges refuse NUL before it gets here; this names what slips past them.
+    #[error("a text the database cannot store: {0}")]
+    Unstorable(String),
     #[error("file system: {0}")]
     Io(String),
     #[error(transparent)]
@@ -63,6 +67,8 @@ impl From<DbErr> for StoreError {
                 "23P01" => return Self::CounsellorOverlap,
                 "23514" | "275" => return Self::Check(db_err.message().to_owned()),
                 "40001" | "40P01" => return Self::Conflict,
+                // character_not_in_repertoire (a NUL byte), untranslatable_character (`\u0000` in JSON)
+                "22021" | "22P05" => return Self::Unstorable(db_err.message().to_owned()),
                 "TBS01" => return Self::SeatNotAsRead,
                 "TBS02" => return Self::SeatBlocked,
                 code if code.parse::<i32>().is_ok_and(sqlite_write_refused) => return Self::Busy,

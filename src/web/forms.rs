@@ -48,6 +48,11 @@ async fn checked_form<T: DeserializeOwned>(
     expected: Option<String>,
 ) -> Result<T, WebError> {
     let bytes = Bytes::from_request(body, state).await.map_err(|_| WebError::BadRequest)?;
+    // U+0000 is typed by no keyboard and cannot be stored by PostgreSQL: refused with the form.
+    if form_urlencoded::parse(&bytes).any(|(_, value)| value.contains('\0')) {
+        tracing::info!("form with a NUL character refused");
+        return Err(WebError::BadRequest);
+    }
     let given: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::BadRequest)?;
     if !same_token(expected.as_deref(), &given.csrf) {
         tracing::warn!("form without a valid CSRF token refused");

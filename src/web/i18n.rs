@@ -216,8 +216,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("details.pick", "Neuen Termin wählen", "Choose a new slot"),
     (
         "err.name",
-        "Bitte geben Sie einen Namen oder ein Pseudonym ein (höchstens 200 Zeichen).",
-        "Please enter a name or pseudonym (at most 200 characters).",
+        "Bitte geben Sie einen Namen oder ein Pseudonym ein (höchstens 200 Zeichen, in einer Zeile, ohne Tabulatoren oder Steuerzeichen).",
+        "Please enter a name or pseudonym (at most 200 characters, on one line, without tabs or control characters).",
     ),
     (
         "err.phone",

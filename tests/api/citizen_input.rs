@@ -17,6 +17,14 @@ fn cases() -> Vec<Case> {
         ("blank name", "citizen.name", "name", ("name", json!("   ")), ("name", "   ".into())),
         ("name too long", "citizen.name", "name", ("name", json!(long_name)), ("name", long_name.clone())),
         (
+            "name with a line break",
+            "citizen.name",
+            "name",
+            ("name", json!("Ayla\r\nBcc: x@example.org")),
+            ("name", "Ayla\r\nBcc: x@example.org".into()),
+        ),
+        ("name with a tab", "citizen.name", "name", ("name", json!("Ayla\tKaya")), ("name", "Ayla\tKaya".into())),
+        (
             "email without dotted domain",
             "citizen.email",
             "email",
@@ -113,4 +121,60 @@ async fn a_language_of_the_list_beyond_the_former_form_is_accepted_at_both_edges
         .post_form("/book", &[("slot", &slot_id), ("name", "Rojda"), ("language", "ku"), ("interpreter", "ti")])
         .await;
     assert_eq!(page.status(), StatusCode::SEE_OTHER, "booked from the form");
+}
+
+/// The fields a problem names, sorted.
+fn named_fields(problem: &Value) -> Vec<String> {
+    let errors = problem["errors"].as_array().expect("a list of errors");
+    let mut fields: Vec<String> = errors.iter().map(|e| e["field"].as_str().expect("a field").to_owned()).collect();
+    fields.sort();
+    fields
+}
+
+/// U+0000 is typed by no keyboard and PostgreSQL cannot store it in text (it answered 500 before):
+/// in any string of a body, a query parameter or a form it is refused before the database, naming
+/// the field where the edge can, and nothing is written. A backslash followed by `u0000` is text.
+#[tokio::test]
+async fn a_nul_character_is_refused_at_every_edge_and_nothing_is_written() {
+    // Arrange
+    let app = spawn_app().await;
+    let web = desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let day = &slot["starts_at"].as_str().unwrap()[..10];
+    let token = &app.admin_token;
+
+    // Act
+    let booking = app
+        .post_booking(&json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla\u{0}Kaya" }, "note": "a\u{0}" }))
+        .await;
+    let caller = json!({ "citizen": { "name": "Ayla\u{0}", "phone": "0511 123456" }, "until": day });
+    let callback = app.post_as(token, "/api/v1/units/ads/callbacks", &caller).await;
+    let closure = json!({ "from_date": day, "reason": "Betriebs\u{0}ausflug" });
+    let closure = app.post_as(token, "/api/v1/units/ads/closures", &closure).await;
+    let query = app.get_as(token, "/api/v1/audit?actor=ad%00min").await;
+    let path = app.get_as(token, "/api/v1/units/ad%00s/free-slots").await;
+    let slot_id = slot["slot_id"].to_string();
+    let form = web.post_form("/book", &[("slot", &slot_id), ("name", "Ayla\u{0}Kaya")]).await;
+
+    // Assert
+    let booking = assert_problem(booking, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(named_fields(&booking), ["citizen.name", "note"]);
+    let callback = assert_problem(callback, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(named_fields(&callback), ["citizen.name"]);
+    let closure = assert_problem(closure, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(named_fields(&closure), ["reason"]);
+    let query = assert_problem(query, StatusCode::BAD_REQUEST, "invalid_query").await;
+    assert_eq!(named_fields(&query), ["actor"]);
+    assert!(path.status().is_client_error(), "a unit key with NUL: {}", path.status());
+    assert_eq!(form.status(), StatusCode::BAD_REQUEST, "the booking form");
+    assert!(app.list_bookings("").await.is_empty(), "nothing was booked");
+    let listed = app.get_as(token, "/api/v1/units/ads/callbacks").await.json::<Value>().await.unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "no caller was listed: {listed}");
+    assert!(!app.free_slots("ads", &format!("from={day}&to={day}")).await.is_empty(), "no closure was stored");
+
+    // A backslash and `u0000` typed as text are stored as typed.
+    let body = json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya" }, "note": "C:\\u0000" });
+    let created = app.post_booking(&body).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.json::<Value>().await.unwrap()["note"], "C:\\u0000");
 }

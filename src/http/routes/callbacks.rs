@@ -32,7 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The caller: name (or pseudonym), phone number to call back, language.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct CallerInput {
-    /// 1–200 characters.
+    /// 1–200 characters on one line.
     #[garde(custom(citizen_name))]
     pub name: String,
     /// 3–40 digits, spaces and `+ ( ) / . -`.

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::super::auth::FieldError;
 use super::super::i18n::Lang;
 use crate::domain::callback::{NewCallback, TimeOfDay, Wish};
-use crate::domain::citizen::{NAME_CHARS, TEXT_MAX_CHARS, is_phone};
+use crate::domain::citizen::{TEXT_MAX_CHARS, is_name, is_phone};
 use crate::domain::ids::UnitId;
 use crate::domain::language::Language;
 
@@ -38,7 +38,7 @@ impl CallbackForm {
     pub fn parse(&self, lang: Lang) -> Result<NewCallback, Vec<FieldError>> {
         let mut errors = Vec::new();
         let name = self.name.trim();
-        if !NAME_CHARS.contains(&name.chars().count()) {
+        if !is_name(name) {
             errors.push(FieldError::new("cb-name", lang.t("err.name")));
         }
         let phone = self.phone.trim();
