@@ -181,10 +181,14 @@ mod tests {
     }
 
     fn mail(lang: &str, confidential: bool) -> AppointmentMail {
+        mail_to("Ayşe <Test> & Co", lang, confidential)
+    }
+
+    fn mail_to(citizen_name: &str, lang: &str, confidential: bool) -> AppointmentMail {
         let starts_at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid");
         let (unit, location) = (unit(confidential), location());
         let facts = MailFacts {
-            citizen_name: "Ayşe <Test> & Co",
+            citizen_name,
             starts_at,
             ends_at: starts_at + chrono::TimeDelta::minutes(45),
             unit: &unit,
@@ -207,19 +211,7 @@ mod tests {
 
     #[test]
     fn a_citizen_name_stored_with_a_line_break_opens_the_email_on_one_line() {
-        let (unit, location) = (unit(false), location());
-        let starts_at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid");
-        let facts = MailFacts {
-            citizen_name: "Ayşe\r\nBcc: x@example.org",
-            starts_at,
-            ends_at: starts_at + chrono::TimeDelta::minutes(45),
-            unit: &unit,
-            location: Some(&location),
-            counsellor_name: None,
-            reference: "ACDEFGH3",
-            interpreter_language: None,
-        };
-        let mail = AppointmentMail::new(&facts, "de", chrono_tz::Europe::Berlin);
+        let mail = mail_to("Ayşe\r\nBcc: x@example.org", "de", false);
         assert_eq!(mail.citizen_name, "Ayşe  Bcc: x@example.org");
         let rendered =
             Templates::load().expect("templates load").render(MailKind::Confirmation, "de", &mail).expect("renders");
