@@ -63,8 +63,20 @@ async fn the_api_refuses_extreme_dates_in_bodies_naming_the_field_and_writes_not
         let response = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &hours).await;
         refused_naming(response, "valid_until", date).await;
     }
+    // A start on the last day whose end would fall into the year 10000 (a 500 on SQLite, a time
+    // that is no RFC 3339 on PostgreSQL), even with a rule overridden; as a move too.
+    let late = json!({ "unit": "ads", "counsellor_id": counsellor, "starts_at": "9999-12-31T23:00",
+        "duration_minutes": 480, "citizen": { "name": "Ayla Kaya" }, "override_reason": "Nachtrag" });
+    refused_naming(app.post_as(&app.admin_token, "/api/v1/bookings", &late).await, "starts_at", "late").await;
     let after: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/bookings?unit=ads").await.json().await.unwrap();
     assert_eq!(after.len(), before.len(), "nothing was booked");
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().unwrap()).await;
+    let reference = booking["reference"].as_str().unwrap();
+    let moved = json!({ "starts_at": "9999-12-31T23:00", "duration_minutes": 480, "override_reason": "Nachtrag" });
+    refused_naming(app.reschedule_booking(reference, &moved).await, "starts_at", "late move").await;
+    let kept: Value = app.get_booking(reference).await.json().await.unwrap();
+    assert_eq!(kept["starts_at"], booking["starts_at"], "the booking kept its time");
 }
 
 #[tokio::test]

@@ -101,9 +101,16 @@ pub async fn adhoc_target(
     Ok(Target::Adhoc { unit_id, counsellor_id, time: adhoc_time(starts_at, duration)? })
 }
 
+/// An ad-hoc appointment's time. Its start lies within the dates every input may have (1900 to
+/// 9999, `domain::time::YEARS`); so must its end, with a day to spare for any zone's local time:
+/// an end in the year 10000 is no RFC 3339 time and breaks SQLite's text order.
 fn adhoc_time(starts_at: DateTime<Utc>, duration: TimeDelta) -> Result<TimeSlot, ServiceError> {
-    TimeSlot::new(starts_at, starts_at + duration)
-        .map_err(|err| ServiceError::invalid("duration_minutes", err.to_string()))
+    let ends_at = starts_at + duration;
+    let last_day = (ends_at + TimeDelta::days(1)).date_naive();
+    if !crate::domain::time::date_in_range(last_day) {
+        return Err(ServiceError::invalid("starts_at", "the appointment must end before 9999-12-31"));
+    }
+    TimeSlot::new(starts_at, ends_at).map_err(|err| ServiceError::invalid("duration_minutes", err.to_string()))
 }
 
 /// A booking as staff entered it.
