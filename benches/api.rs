@@ -1177,12 +1177,7 @@ async fn http_bookings(
     let url = format!("{base}/api/v1/bookings");
     let (client, token) = (client.clone(), token.to_owned());
     run_concurrently(slot_ids, concurrency, move |&slot_id| {
-        let body = serde_json::json!({
-            "slot_id": slot_id,
-            "citizen": { "name": "Bench Citizen", "phone": "0511 123456", "language": "tr" },
-            "channel": "phone",
-        });
-        let request = client.post(&url).bearer_auth(&token).json(&body);
+        let request = client.post(&url).bearer_auth(&token).json(&booking_body(slot_id));
         async move {
             let response = request.send().await?;
             let status = response.status();
@@ -1194,6 +1189,16 @@ async fn http_bookings(
         }
     })
     .await
+}
+
+/// The body of the bench's `POST /api/v1/bookings` (and of the bare route's, so both parse the
+/// same bytes).
+fn booking_body(slot_id: impl serde::Serialize) -> serde_json::Value {
+    serde_json::json!({
+        "slot_id": slot_id,
+        "citizen": { "name": "Bench Citizen", "phone": "0511 123456", "language": "tr" },
+        "channel": "phone",
+    })
 }
 
 /// `n` requests of an API path no route matches, one after the other with a valid token: the

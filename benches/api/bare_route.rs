@@ -137,13 +137,7 @@ async fn serve_and_book(app: Router, ids: Vec<i32>) -> anyhow::Result<Run> {
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
     let run = run_concurrently(ids, 1, move |&slot_id| {
-        // The service's request body, so both parse the same bytes.
-        let body = serde_json::json!({
-            "slot_id": slot_id,
-            "citizen": { "name": "Bench Citizen", "phone": "0511 123456", "language": "tr" },
-            "channel": "phone",
-        });
-        let request = client.post(&url).json(&body);
+        let request = client.post(&url).json(&super::booking_body(slot_id));
         async move {
             let response = request.send().await?;
             let status = response.status();
