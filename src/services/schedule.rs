@@ -45,8 +45,9 @@ pub fn weekly_rule(rule: &HoursRule) -> Result<WeeklyRule, ServiceError> {
 }
 
 /// Brings the stored slots of one unit in line with its counselling hours for the local days
-/// `from..=until`: missing slots are added, unbooked slots no rule produces any more are removed.
-/// Idempotent; booked slots are never touched.
+/// `from..=until`: missing slots are added, slots no rule produces any more leave the offer
+/// (deleted, or kept without a rule for the bookings that refer to them: `slots::retire`), and
+/// the others take their rule's counsellor and capacity. Idempotent; bookings are never touched.
 ///
 /// # Errors
 /// Database failures.
@@ -92,34 +93,34 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
             .filter(|time| time.starts_at() >= range_start)
             .collect();
         let existing = slots::of_rule(db, rule.id, range_start, range_end).await?;
-        // A free slot that no longer matches the rule (time, counsellor or capacity) is
-        // replaced; a booked one stays as booked, only its capacity follows the rule where the
-        // bookings it holds still fit.
+        // A slot at a time the rule no longer produces goes out of the offer, booked or not (its
+        // bookings stay, outside the hours until moved), and so does a booked one whose
+        // counsellor the rule no longer names (the time is the new counsellor's now). The others
+        // stay and follow the rule (`slots::follow_rule`), keeping their ids.
         let obsolete: Vec<SlotId> = existing
             .iter()
             .filter(|slot| {
-                slot.booked_count == 0
-                    && (slot.counsellor_id != rule.counsellor_id
-                        || slot.capacity != rule.capacity
-                        || !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at))
+                !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
+                    || (slot.booked_count > 0 && slot.counsellor_id != rule.counsellor_id)
             })
             .map(|slot| slot.id)
             .collect();
-        report.slots_removed += slots::delete_unbooked(db, &obsolete).await?;
+        report.slots_removed += slots::retire(db, &obsolete).await?;
+        slots::follow_rule(db, &rule, range_start).await?;
         slots::insert_regular(db, &rule, &wanted, now).await?;
-        slots::follow_rule_capacity(db, &rule, range_start).await?;
         report.rules += 1;
         report.slots_wanted += wanted.len();
     }
-    let orphans = slots::orphaned_free(db, unit_id, range_start).await?;
-    report.slots_removed += slots::delete_unbooked(db, &orphans).await?;
+    let orphans: Vec<SlotId> = slots::orphaned(db, unit_id, range_start).await?.iter().map(|slot| slot.id).collect();
+    report.slots_removed += slots::retire(db, &orphans).await?;
     Ok(report)
 }
 
-/// Regenerates every unit up to `until`.
+/// Regenerates every unit up to `until`, each in a transaction of its own: a unit that fails is
+/// logged and the others are still brought up to date.
 ///
 /// # Errors
-/// Database failures.
+/// Database failures; when a unit failed, the first of its errors after every unit was tried.
 pub async fn regenerate_all(
     db: &DatabaseConnection,
     calendar: &HolidayCalendar,
@@ -129,13 +130,21 @@ pub async fn regenerate_all(
 ) -> Result<Regenerated, ServiceError> {
     let today = local_date(now, tz);
     let mut total = Regenerated::default();
+    let mut first_failure = None;
     for unit in directory::list_units(db, None).await? {
-        let one = regenerate_unit(db, calendar, tz, unit.id, today, until, now).await?;
-        total.rules += one.rules;
-        total.slots_wanted += one.slots_wanted;
-        total.slots_removed += one.slots_removed;
+        match regenerate_unit(db, calendar, tz, unit.id, today, until, now).await {
+            Ok(one) => {
+                total.rules += one.rules;
+                total.slots_wanted += one.slots_wanted;
+                total.slots_removed += one.slots_removed;
+            }
+            Err(err) => {
+                tracing::error!(unit = %unit.slug, error = ?err, "the unit's slots could not be brought up to date");
+                first_failure.get_or_insert(err);
+            }
+        }
     }
-    Ok(total)
+    first_failure.map_or(Ok(total), Err)
 }
 
 /// Refuses a time that lies in the past, on a public holiday or extra closure day, in a closure

@@ -5,7 +5,6 @@ use entity::slot::{self, SlotKind};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
 };
 
 use super::StoreError;
@@ -42,27 +41,24 @@ pub async fn of_rule<C: ConnectionTrait>(
     Ok(rows.into_iter().map(slot_record).collect())
 }
 
-/// Unbooked regular slots of the unit starting in `[from, to)` whose rule no longer exists.
+/// Regular slots of the unit starting at or after `from` whose rule no longer exists (deleted:
+/// the foreign key set their rule to `NULL`), booked or not.
 ///
 /// # Errors
 /// Database failures.
-pub async fn orphaned_free<C: ConnectionTrait>(
+pub async fn orphaned<C: ConnectionTrait>(
     db: &C,
     unit_id: UnitId,
     from: DateTime<Utc>,
-) -> Result<Vec<SlotId>, StoreError> {
+) -> Result<Vec<Slot>, StoreError> {
     let rows = slot::Entity::find()
-        .select_only()
-        .column(slot::Column::Id)
         .filter(slot::Column::UnitId.eq(unit_id))
         .filter(slot::Column::Kind.eq(SlotKind::Regular))
         .filter(slot::Column::RuleId.is_null())
-        .filter(slot::Column::BookedCount.eq(0))
         .filter(slot::Column::StartsAt.gte(from))
-        .into_tuple::<i32>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(SlotId::new).collect())
+    Ok(rows.into_iter().map(slot_record).collect())
 }
 
 /// Inserts regular slots of `rule`; slots that already exist (same rule and start) are kept.
@@ -96,42 +92,71 @@ pub async fn insert_regular<C: ConnectionTrait>(
     Ok(())
 }
 
-/// Sets the capacity of `rule`'s booked slots from `from` on to the rule's, where their bookings
-/// still fit (a group session made larger, or smaller down to the seats already taken).
+/// Brings `rule`'s slots from `from` on in line with the rule where they can stay: the rule's
+/// counsellor on the free ones (a booked slot keeps its counsellor: its bookings are theirs), and
+/// the rule's capacity on all of them, but never below the seats already taken (a group made
+/// smaller is full once its bookings fill the new size). The slots keep their ids, so a slot a
+/// search listed a moment ago can still be booked.
 ///
 /// # Errors
 /// Database failures.
-pub async fn follow_rule_capacity<C: ConnectionTrait>(
-    db: &C,
-    rule: &HoursRule,
-    from: DateTime<Utc>,
-) -> Result<u64, StoreError> {
-    let result = slot::Entity::update_many()
-        .col_expr(slot::Column::Capacity, Expr::value(rule.capacity))
+pub async fn follow_rule<C: ConnectionTrait>(db: &C, rule: &HoursRule, from: DateTime<Utc>) -> Result<(), StoreError> {
+    slot::Entity::update_many()
+        .col_expr(slot::Column::CounsellorId, Expr::value(rule.counsellor_id.get()))
         .filter(slot::Column::RuleId.eq(rule.id))
         .filter(slot::Column::StartsAt.gte(from))
-        .filter(slot::Column::Capacity.ne(rule.capacity))
-        .filter(slot::Column::BookedCount.lte(rule.capacity))
+        .filter(slot::Column::BookedCount.eq(0))
+        .filter(slot::Column::CounsellorId.ne(rule.counsellor_id.get()))
         .exec(db)
         .await?;
-    Ok(result.rows_affected)
+    let capacity = || {
+        Expr::case(Expr::col(slot::Column::BookedCount).gt(rule.capacity), Expr::col(slot::Column::BookedCount))
+            .finally(Expr::value(rule.capacity))
+    };
+    slot::Entity::update_many()
+        .col_expr(slot::Column::Capacity, capacity().into())
+        .filter(slot::Column::RuleId.eq(rule.id))
+        .filter(slot::Column::StartsAt.gte(from))
+        .filter(Expr::col(slot::Column::Capacity).ne(capacity()))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
-/// Deletes the given slots, but only those nobody has booked.
+/// Takes the given slots out of the offer for good (hours that no rule produces any more): a
+/// slot that no booking refers to is deleted; one that a booking refers to (a booked one, or one
+/// whose bookings were cancelled: they keep their slot as their record) is kept as a slot of kind
+/// `adhoc` without a rule, which is never offered and never has a seat taken, and whose bookings
+/// stay as they are (listed as outside the hours until moved). Returns how many of them were free.
 ///
 /// # Errors
 /// Database failures.
-pub async fn delete_unbooked<C: ConnectionTrait>(db: &C, ids: &[SlotId]) -> Result<u64, StoreError> {
-    let mut deleted = 0;
+pub async fn retire<C: ConnectionTrait>(db: &C, ids: &[SlotId]) -> Result<u64, StoreError> {
+    let mut free = 0;
     for chunk in ids.chunks(500) {
-        let result = slot::Entity::delete_many()
+        let deleted = slot::Entity::delete_many()
             .filter(slot::Column::Id.is_in(chunk.iter().copied()))
             .filter(slot::Column::BookedCount.eq(0))
+            .filter(Expr::cust("NOT EXISTS (SELECT 1 FROM bookings WHERE bookings.slot_id = slots.id)"))
             .exec(db)
             .await?;
-        deleted += result.rows_affected;
+        let kept = |booked: bool| {
+            let update = slot::Entity::update_many()
+                .col_expr(slot::Column::Kind, Expr::value(SlotKind::Adhoc))
+                .col_expr(slot::Column::RuleId, Expr::value(None::<i32>))
+                .filter(slot::Column::Id.is_in(chunk.iter().copied()))
+                .filter(slot::Column::Kind.eq(SlotKind::Regular));
+            if booked {
+                update.filter(slot::Column::BookedCount.gt(0))
+            } else {
+                update.filter(slot::Column::BookedCount.eq(0))
+            }
+        };
+        let kept_free = kept(false).exec(db).await?;
+        kept(true).exec(db).await?;
+        free += deleted.rows_affected + kept_free.rows_affected;
     }
-    Ok(deleted)
+    Ok(free)
 }
 
 /// A seat taken by [`take_regular_seat`].

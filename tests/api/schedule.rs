@@ -254,8 +254,12 @@ async fn changing_a_rules_counsellor_or_capacity_changes_its_free_and_booked_slo
     body["capacity"] = json!(1);
     assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
     let moved = app.free_slots("esf", "limit=500&to=2027-02-15").await;
-    assert_eq!(moved.len(), before.len() - 1, "the full slot is not offered");
+    assert_eq!(moved.len(), before.len(), "the booked time is the new counsellor's to offer");
     assert!(moved.iter().all(|s| s["counsellor"]["id"] == json!(colleague)), "free slots follow the new counsellor");
+    assert!(
+        moved.iter().all(|s| s["slot_id"] != before[0]["slot_id"]),
+        "the booked slot stays its counsellor's and is not offered"
+    );
     let kept: Value = app.get_booking(booked["id"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(kept["counsellor_id"], rule["counsellor_id"], "a booking keeps its counsellor");
 }
@@ -333,4 +337,65 @@ async fn a_group_slot_takes_as_many_bookings_as_its_capacity() {
         app.book_slot(id).await;
     }
     assert_problem(app.post_booking(&booking_body(id)).await, StatusCode::CONFLICT, "slot_taken").await;
+}
+
+/// A cancelled booking keeps its slot as its record. Such a slot once stopped every later change
+/// of the unit's hours (its deletion broke the foreign key: a 500) and the refresh of every unit
+/// after it; a slot of hours that were removed came back as free when its bookings were
+/// cancelled; and a group made smaller kept its old size where it was partly booked.
+#[tokio::test]
+async fn hours_follow_the_lead_whatever_was_booked_and_cancelled_before() {
+    let app = spawn_app().await;
+    let rules: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/esf/counselling-hours").await.json().await.unwrap();
+    let rule = &rules[0];
+    let url = format!("/api/v1/units/esf/counselling-hours/{}", rule["id"]);
+    let mut body = json!({ "counsellor_id": rule["counsellor_id"], "weekday": rule["weekday"], "start": rule["start"],
+        "end": rule["end"], "slot_minutes": rule["slot_minutes"], "buffer_minutes": rule["buffer_minutes"], "capacity": 3 });
+    let before = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    let slot = before[0]["slot_id"].as_i64().unwrap();
+    let cancelled = app.book_slot(slot).await;
+    let reference = cancelled["reference"].as_str().unwrap();
+    assert_eq!(app.cancel_booking(reference, "Termin passt nicht").await.status(), StatusCode::OK);
+
+    // A larger group: the free slots keep their ids (a slot listed a moment ago stays bookable).
+    assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
+    let grown = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    let ids = |slots: &[Value]| slots.iter().map(|s| s["slot_id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&grown), ids(&before));
+    assert!(grown.iter().all(|s| s["seats_left"] == 3), "{grown:?}");
+
+    // Two of three seats taken, then the group made smaller than that: full, not offered.
+    app.book_slot(slot).await;
+    let kept = app.book_slot(slot).await;
+    body["capacity"] = json!(1);
+    assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
+    let smaller = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    assert!(smaller.iter().all(|s| s["slot_id"] != json!(slot) && s["seats_left"] == 1), "{smaller:?}");
+    assert_problem(app.post_booking(&booking_body(slot)).await, StatusCode::CONFLICT, "slot_taken").await;
+
+    // The hours removed: nothing of them is offered, not even after their bookings are cancelled.
+    assert_eq!(app.delete_as(&app.admin_token, &url).await.status(), StatusCode::OK);
+    assert!(app.free_slots("esf", "limit=500&to=2027-02-15").await.is_empty());
+    let kept_booking: Value = app.get_booking(kept["reference"].as_str().unwrap()).await.json().await.unwrap();
+    assert_eq!(kept_booking["status"], "booked", "removing hours leaves their bookings alone");
+    for booking in app.list_bookings("unit=esf&status=booked").await {
+        let reference = booking["reference"].as_str().unwrap();
+        assert_eq!(app.cancel_booking(reference, "Sprechzeit entfällt").await.status(), StatusCode::OK);
+    }
+    assert!(app.free_slots("esf", "limit=500&to=2027-02-15").await.is_empty(), "removed hours stay removed");
+    assert_problem(app.post_booking(&booking_body(slot)).await, StatusCode::NOT_FOUND, "slot_not_found").await;
+
+    // The same hours again, and the refresh of every unit: offered as before, at the same times.
+    body["capacity"] = json!(1);
+    let response = app.post_as(&app.admin_token, "/api/v1/units/esf/counselling-hours", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    app.generate_slots_until(NaiveDate::from_ymd_opt(2027, 2, 15).unwrap()).await;
+    let again = app.free_slots("esf", "limit=500&to=2027-02-15").await;
+    let times = |slots: &[Value]| slots.iter().map(|s| s["starts_at"].clone()).collect::<Vec<_>>();
+    assert_eq!(times(&again), times(&before));
+    assert!(again.iter().all(|s| s["slot_id"] != json!(slot)), "the cancelled bookings' slot stays their record");
+    let record: Value = app.get_booking(reference).await.json().await.unwrap();
+    assert_eq!(record["status"], "cancelled");
+    assert_eq!(record["starts_at"], before[0]["starts_at"]);
 }
