@@ -164,6 +164,9 @@ pub struct BookForm {
     /// Why a rule is overridden (unit leads and admins only).
     #[serde(default, rename = "override")]
     pub override_reason: String,
+    /// Moving: the booking's `sequence` the page showed (a booking changed since is not moved).
+    #[serde(default)]
+    pub version: String,
 }
 
 #[derive(Template, WebTemplate)]

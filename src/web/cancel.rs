@@ -32,6 +32,10 @@ struct CancelForm {
     /// `1` on the confirmation page's form; without it the confirmation is shown.
     #[serde(default)]
     confirm: String,
+    /// The booking's `sequence` the confirmation page showed: a booking changed since is not
+    /// cancelled (the page is shown again with the change).
+    #[serde(default)]
+    version: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,6 +46,7 @@ struct ConfirmPage {
     when: String,
     citizen: String,
     reason: String,
+    version: i32,
     email: String,
     plan: EmailPlan,
 }
@@ -61,7 +66,8 @@ async fn cancel(
     if form.confirm != "1" {
         return Ok(confirm_page(&state, staff, &key, reason).await?.into_response());
     }
-    match bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned()).await {
+    let seen = form.version.parse().ok();
+    match bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned(), seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
         result => changed(&state, staff, &key, result).await,
     }
@@ -80,6 +86,7 @@ async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -
         ),
         citizen: booking.citizen.name.clone(),
         reason: reason.to_owned(),
+        version: booking.sequence,
         email: booking.citizen.email.clone().unwrap_or_default(),
         plan: EmailPlan::of(&booking.citizen),
         p: staff.page.titled("cx.title"),

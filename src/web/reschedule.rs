@@ -50,6 +50,8 @@ struct FinderQuery {
 struct ReschedulePage {
     p: Page,
     key: String,
+    /// The booking's `sequence`, sent back with the move.
+    version: i32,
     /// The appointment as it stands ("Bisheriger Termin").
     current: String,
     current_counsellor: String,
@@ -110,6 +112,7 @@ async fn view(
     let f = form.unwrap_or_else(|| other_time_defaults(&booking, deps.tz));
     Ok(ReschedulePage {
         key: booking.reference.to_string(),
+        version: booking.sequence,
         current: format!(
             "{}, {}",
             format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
@@ -170,7 +173,8 @@ async fn reschedule(
         let page = view(&state, staff, &key, FinderQuery::default(), typed, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    match bookings::reschedule(state.book(), &staff.actor, &key, to, override_reason).await {
+    let seen = form.version.parse().ok();
+    match bookings::reschedule(state.book(), &staff.actor, &key, to, override_reason, seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/moved", booking.reference)).into_response()),
         Err(
             err @ (ServiceError::Conflict { .. }

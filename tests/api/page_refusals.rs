@@ -57,3 +57,60 @@ async fn a_refused_or_taken_slot_on_the_booking_form_is_a_message_at_the_slot() 
     assert_eq!(app.count(names).await, 0, "nothing of the refused bookings is stored");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Zweite Person'").await, 1);
 }
+
+/// The value of the hidden field `name` of a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("a {name} field")) + marker.len();
+    html[start..].split('"').next().expect("value").to_owned()
+}
+
+/// A confirmation page shows one time; if another desk (or the citizen) moves the booking before
+/// "Ja, absagen" or "Verschieben" is pressed, the press changes nothing and the page says why, so
+/// nobody cancels or moves a time they were not shown. A fresh page then works.
+#[tokio::test]
+async fn a_cancel_or_move_confirmed_on_a_page_showing_an_earlier_time_changes_nothing() {
+    // Arrange: a booking, and the cancel confirmation and move page as the desk sees them.
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let free = app.free_slots("ads", "limit=3").await;
+    let slot = |i: usize| free[i]["slot_id"].as_i64().expect("a slot");
+    let booked = app.book_slot(slot(0)).await;
+    let reference = booked["reference"].as_str().expect("reference").to_owned();
+    let page = format!("/bookings/{reference}");
+    let cancel = format!("/bookings/{reference}/cancel");
+    let move_to = format!("/bookings/{reference}/reschedule");
+    let confirm = desk.submit(&page, &cancel, &[("reason", "Termin passt nicht")]).await;
+    assert_eq!(confirm.status(), StatusCode::OK);
+    let shown = hidden(&confirm.text().await.expect("page"), "version");
+    let (_, move_page) = desk.text(&move_to).await;
+    let move_shown = hidden(&move_page, "version");
+
+    // Act: another desk moves the booking; then this desk confirms on its pages.
+    let body = serde_json::json!({ "slot_id": slot(1) });
+    assert_eq!(app.reschedule_booking(&reference, &body).await.status(), StatusCode::OK);
+    let yes = [("reason", "Termin passt nicht"), ("confirm", "1"), ("version", shown.as_str())];
+    let cancelled = desk.submit(&page, &cancel, &yes).await;
+    let slot_two = slot(2).to_string();
+    let moved = desk.submit(&page, &move_to, &[("slot", slot_two.as_str()), ("version", move_shown.as_str())]).await;
+
+    // Assert: both refused with the reason on the page; the booking is where the other desk put it.
+    assert_eq!(cancelled.status(), StatusCode::CONFLICT);
+    assert!(cancelled.text().await.expect("page").contains("gleichzeitig geändert"), "the page says why");
+    assert_eq!(moved.status(), StatusCode::CONFLICT);
+    assert!(moved.text().await.expect("page").contains("gleichzeitig geändert"), "the page says why");
+    let now: serde_json::Value = app.get_booking(&reference).await.json().await.expect("json");
+    assert_eq!(now["status"], "booked");
+    assert_eq!(now["starts_at"], free[1]["starts_at"]);
+    let cancellations = "SELECT COUNT(*) AS n FROM outbox_messages WHERE kind = 'cancellation'";
+    assert_eq!(app.count(cancellations).await, 0, "no cancellation email");
+
+    // A fresh confirmation shows the new time and cancels it.
+    let confirm = desk.submit(&page, &cancel, &[("reason", "Termin passt nicht")]).await;
+    let fresh = hidden(&confirm.text().await.expect("page"), "version");
+    assert_ne!(fresh, shown);
+    let yes = [("reason", "Termin passt nicht"), ("confirm", "1"), ("version", fresh.as_str())];
+    assert_eq!(desk.submit(&page, &cancel, &yes).await.status(), StatusCode::SEE_OTHER);
+    let now: serde_json::Value = app.get_booking(&reference).await.json().await.expect("json");
+    assert_eq!(now["status"], "cancelled");
+}

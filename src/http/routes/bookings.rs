@@ -315,7 +315,7 @@ async fn cancel_booking(
     ApiJson(body): ApiJson<CancelRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     body.validate()?;
-    let booking = bookings::cancel(state.book(), &actor, &key, body.reason.trim().to_owned()).await?;
+    let booking = bookings::cancel(state.book(), &actor, &key, body.reason.trim().to_owned(), None).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 
@@ -360,7 +360,8 @@ async fn reschedule_booking(
             Move::Adhoc { starts_at, duration, counsellor_id: body.counsellor_id.map(StaffId::new) }
         }
     };
-    let booking = bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason)).await?;
+    let booking =
+        bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason), None).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 

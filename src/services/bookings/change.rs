@@ -65,13 +65,21 @@ impl By<'_> {
     }
 }
 
-/// Cancels a booked appointment and frees its seat.
+/// Cancels a booked appointment and frees its seat. With `seen` (the booking's `sequence` as the
+/// staff member saw it, e.g. on a confirmation page), only that version of the booking is
+/// cancelled: one moved meanwhile is refused, so that nobody cancels a time they were not shown.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus, .. }`.
+/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus | Clash::ConcurrentUpdate, .. }`.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
-pub async fn cancel(deps: Book<'_>, actor: &Actor, key: &str, reason: String) -> Result<Booking, ServiceError> {
-    let booking = changeable(deps, actor, key, BookingAction::Cancel).await?;
+pub async fn cancel(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    reason: String,
+    seen: Option<i32>,
+) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::Cancel, seen).await?;
     cancel_booking(deps, By::Staff(actor), &booking, Some(reason)).await
 }
 
@@ -108,7 +116,7 @@ pub async fn cancel_booking(
 }
 
 /// Moves a booking to another time of the same unit, keeping its id and reference. Atomic: the
-/// old seat is released only if the new one is taken.
+/// old seat is released only if the new one is taken. `seen` as for [`cancel`].
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Invalid`, `Rule`, `Conflict` (slot taken, counsellor busy, status).
@@ -119,8 +127,9 @@ pub async fn reschedule(
     key: &str,
     to: Move,
     override_reason: Option<String>,
+    seen: Option<i32>,
 ) -> Result<Booking, ServiceError> {
-    let booking = changeable(deps, actor, key, BookingAction::Reschedule).await?;
+    let booking = changeable(deps, actor, key, BookingAction::Reschedule, seen).await?;
     let target = match to {
         Move::Slot(id) => Target::Slot(id),
         Move::Adhoc { starts_at, duration, counsellor_id } => Target::Adhoc {
@@ -223,7 +232,7 @@ pub async fn record_outcome(
     key: &str,
     outcome: Outcome,
 ) -> Result<Booking, ServiceError> {
-    let booking = changeable(deps, actor, key, BookingAction::RecordOutcome).await?;
+    let booking = changeable(deps, actor, key, BookingAction::RecordOutcome, None).await?;
     let now = deps.clock.now();
     if booking.starts_at > now {
         return Err(ServiceError::Rule(Refusal::TooEarly));
@@ -241,12 +250,22 @@ pub async fn record_outcome(
     find(deps.db, &booking.id.to_string()).await
 }
 
-/// Loads a booking the actor may change with `action`.
-async fn changeable(deps: Book<'_>, actor: &Actor, key: &str, action: BookingAction) -> Result<Booking, ServiceError> {
+/// Loads a booking the actor may change with `action`, if it is still the version `seen` (the
+/// change itself is conditional on the version read here).
+async fn changeable(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    action: BookingAction,
+    seen: Option<i32>,
+) -> Result<Booking, ServiceError> {
     let booking = find(deps.db, key).await?;
     authorize(deps, actor, booking.unit_id, "booking.change", &format!("booking:{}", booking.id)).await?;
     if !booking.status.allows(action) {
         return Err(invalid_status(&booking));
+    }
+    if seen.is_some_and(|seen| seen != booking.sequence) {
+        return Err(changed_meanwhile());
     }
     Ok(booking)
 }
