@@ -22,6 +22,7 @@ use crate::domain::citizen::{self, CitizenField, CitizenText};
 use crate::domain::clash::Clash;
 use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::language::Language;
+use crate::domain::missing::Missing;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
@@ -313,7 +314,14 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     let deps = state.book();
     let Staff { actor, page } = staff;
     let unit = match form.slot.parse::<i32>() {
-        Ok(id) => desk::slot_offer(deps, &actor, SlotId::new(id)).await?.unit,
+        Ok(id) => match desk::slot_offer(deps, &actor, SlotId::new(id)).await {
+            Ok(offer) => offer.unit,
+            // Gone since the page was shown (the lead changed the hours): like a taken slot.
+            Err(ServiceError::NotFound(Missing::Slot)) if !form.unit.is_empty() => {
+                return slot_gone(&state, page, &actor, form, "details.gone").await;
+            }
+            Err(err) => return Err(err.into()),
+        },
         Err(_) => desk::unit_for(deps, &actor, &form.unit).await?,
     };
     let new = match parse_booking(&form, &unit, &page, deps.tz) {
@@ -327,10 +335,10 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     match bookings::create(deps, &actor, new).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(ServiceError::Conflict { clash: Clash::SlotTaken, .. }) => {
-            let errors = vec![FieldError::new("slot", page.t("details.taken"))];
-            let form = BookForm { slot: String::new(), ..form };
-            let shown = details_page(&state, page, &actor, form, errors, true).await?;
-            Ok((StatusCode::CONFLICT, shown).into_response())
+            slot_gone(&state, page, &actor, form, "details.taken").await
+        }
+        Err(ServiceError::NotFound(Missing::Slot)) if !form.slot.is_empty() => {
+            slot_gone(&state, page, &actor, form, "details.gone").await
         }
         Err(
             err @ (ServiceError::Rule(_)
@@ -352,4 +360,13 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// The chosen slot was taken or is gone: the form again as typed, the message (`key`) at the
+/// slot, and the next free slots to choose from (409).
+async fn slot_gone(state: &AppState, page: Page, actor: &Actor, form: BookForm, key: &str) -> WebResult<Response> {
+    let errors = vec![FieldError::new("slot", page.t(key))];
+    let form = BookForm { slot: String::new(), ..form };
+    let shown = details_page(state, page, actor, form, errors, true).await?;
+    Ok((StatusCode::CONFLICT, shown).into_response())
 }

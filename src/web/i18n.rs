@@ -97,6 +97,7 @@ pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
             text => text,
         },
         ServiceError::Busy => lang.t("svc.busy"),
+        ServiceError::NotFound(crate::domain::missing::Missing::Slot) => lang.t("svc.slot_gone"),
         _ => lang.t("svc.other"),
     }
 }
@@ -208,6 +209,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("details.note.hint", "Keine sensiblen Details zum Anliegen.", "No sensitive details about the matter."),
     ("details.submit", "Termin verbindlich buchen", "Book appointment"),
     ("details.back", "Anderen Termin wählen", "Choose another slot"),
+    (
+        "details.gone",
+        "Diesen Termin gibt es nicht mehr: Die Sprechzeiten wurden gerade geändert. Bitte wählen Sie einen der nächsten freien Termine. Ihre Eingaben bleiben erhalten.",
+        "This slot no longer exists: the counselling hours have just been changed. Please choose one of the next free slots. What you typed is kept.",
+    ),
     (
         "details.taken",
         "Dieser Termin wurde gerade von jemand anderem vergeben. Bitte wählen Sie einen der nächsten freien Termine. Ihre Eingaben bleiben erhalten.",

@@ -21,6 +21,7 @@ use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
 use crate::domain::ids::{SlotId, StaffId};
+use crate::domain::missing::Missing;
 use crate::domain::records::Booking;
 use crate::services::bookings::{self, Move};
 use crate::services::{ServiceError, desk, directory};
@@ -180,7 +181,9 @@ async fn reschedule(
             err @ (ServiceError::Conflict { .. }
             | ServiceError::Rule(_)
             | ServiceError::Invalid { .. }
-            | ServiceError::NotPermitted(_)),
+            | ServiceError::NotPermitted(_)
+            // Gone since the page was shown (the lead changed the hours).
+            | ServiceError::NotFound(Missing::Slot)),
         ) => {
             let field = if form.adhoc.is_empty() { "slots" } else { "time" };
             let status =

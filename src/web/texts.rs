@@ -146,6 +146,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "The counsellor already has an appointment at that time.",
     ),
     (
+        "svc.slot_gone",
+        "Diesen Termin gibt es nicht mehr: Die Sprechzeiten wurden gerade geändert.",
+        "This slot no longer exists: the counselling hours have just been changed.",
+    ),
+    (
         "svc.concurrent_update",
         "Jemand hat den Termin gleichzeitig geändert. Bitte versuchen Sie es noch einmal.",
         "Someone changed the appointment at the same time. Please try again.",

@@ -114,3 +114,68 @@ async fn a_cancel_or_move_confirmed_on_a_page_showing_an_earlier_time_changes_no
     let now: serde_json::Value = app.get_booking(&reference).await.json().await.expect("json");
     assert_eq!(now["status"], "cancelled");
 }
+
+/// The desk has the booking form of a slot open while the lead changes the hours so that the slot
+/// is no more: the booking is refused at the slot with the form kept as typed and other free
+/// times offered (it was a bare 404 page that lost what was typed).
+#[tokio::test]
+async fn a_slot_gone_while_the_form_was_open_keeps_what_was_typed() {
+    // Arrange: the form of a free slot is open; the lead removes the hours that made the slot.
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+    let (status, _) = desk.text(&format!("/book/details?slot={slot}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let id = terminbuch::domain::ids::SlotId::new(i32::try_from(slot).expect("id"));
+    let stored = terminbuch::store::slots::find(&app.db, id).await.expect("db").expect("the slot");
+    let rule = stored.rule_id.expect("a slot of weekly hours");
+    let removed = app.delete_as(&app.admin_token, &format!("/api/v1/units/ads/counselling-hours/{rule}")).await;
+    assert_eq!(removed.status(), StatusCode::OK);
+
+    // Act: the desk books it with what the caller said (the form as the open page sends it).
+    let slot_field = slot.to_string();
+    let fields = [
+        ("slot", slot_field.as_str()),
+        ("unit", "ads"),
+        ("name", "Vierte Person"),
+        ("phone", "0511 123456"),
+        ("language", "de"),
+    ];
+    let response = desk.submit("/book", "/book", &fields).await;
+    let (status, html) = (response.status(), response.text().await.expect("page"));
+
+    // Assert: a message at the slot, the name still in the form, nothing stored.
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(html.contains("Diesen Termin gibt es nicht mehr"), "{html}");
+    assert!(html.contains("href=\"#slot\""), "the message points at the slot");
+    assert!(html.contains("value=\"Vierte Person\""), "what was typed is kept");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Vierte Person'").await, 0);
+}
+
+/// An ad-hoc time that would end after 9999-12-31 is refused at the time field on the page, as
+/// the API refuses it, even with an override (it was a 500: the database's check on the end).
+#[tokio::test]
+async fn an_adhoc_time_ending_after_the_last_date_is_a_message_at_the_time() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("leitung", "unit_lead", Some("ads")).await;
+    let lead = Desk::new(&app.address);
+    assert_eq!(lead.log_in("leitung", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await.to_string();
+    let fields = [
+        ("adhoc", "1"),
+        ("unit", "ads"),
+        ("counsellor", counsellor.as_str()),
+        ("date", "9999-12-31"),
+        ("time", "23:00"),
+        ("duration", "120"),
+        ("override", "Ausnahme laut Leitung"),
+        ("name", "Fünfte Person"),
+        ("phone", "0511 123456"),
+        ("language", "de"),
+    ];
+    let response = lead.submit("/book/details?unit=ads", "/book", &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("page");
+    assert!(html.contains("href=\"#time\""), "the message points at the time: {html}");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Fünfte Person'").await, 0);
+}

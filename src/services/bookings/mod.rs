@@ -143,9 +143,12 @@ pub struct BookingDetails {
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Booking, ServiceError> {
     // A slot's unit is checked inside the transaction, on the row the seat is taken from.
-    if let Target::Adhoc { unit_id, counsellor_id, .. } = new.target {
-        ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
+    if let Target::Adhoc { unit_id, counsellor_id, time } = new.target {
+        // Whoever built the time (the API through `adhoc_target`, a page from its fields).
+        adhoc_time(time.starts_at(), time.ends_at() - time.starts_at())?;
+        // Access first: who counsels in a unit is nothing for staff of other units to probe.
         authorize(deps, actor, unit_id, "booking.create", &format!("unit:{unit_id}")).await?;
+        ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
     }
     if new.override_reason.is_some() {
         ensure_may_override(deps, actor, new.target).await?;
