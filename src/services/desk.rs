@@ -69,6 +69,28 @@ pub async fn unit_staff(deps: Book<'_>, unit: &Unit) -> Result<Vec<StaffMember>,
     Ok(directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor)).await?)
 }
 
+/// [`unit_staff`], and after them the staff of `also` who are not among them (counsellors of the
+/// bookings shown: one deactivated, or no longer counselling in the unit, keeps their name on
+/// their bookings and their column in the day's grid).
+///
+/// # Errors
+/// Database failures.
+pub async fn unit_staff_and(
+    deps: Book<'_>,
+    unit: &Unit,
+    also: impl IntoIterator<Item = StaffId>,
+) -> Result<Vec<StaffMember>, ServiceError> {
+    let mut members = unit_staff(deps, unit).await?;
+    for id in also {
+        if !members.iter().any(|m| m.id == id)
+            && let Some(member) = directory::find_staff(deps.db, id).await?
+        {
+            members.push(member);
+        }
+    }
+    Ok(members)
+}
+
 /// A staff member by id (for names in booking details).
 ///
 /// # Errors

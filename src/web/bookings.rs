@@ -176,7 +176,7 @@ pub(super) async fn booking_page(
     let b = &details.booking;
     let unit = directory::find_unit(deps.db, &b.unit_id.to_string()).await?;
     let location = directory::location_of(deps.db, &unit).await?;
-    let members = desk::unit_staff(deps, &unit).await?;
+    let members = desk::unit_staff_and(deps, &unit, [b.counsellor_id]).await?;
     let mut events = Vec::new();
     for e in &details.events {
         let by = match e.actor_id {
@@ -323,9 +323,10 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
     let (mut grid_heads, mut grid) = (Vec::new(), Vec::new());
     if !key.is_empty() {
         let unit = desk::unit_for(deps, &staff.actor, &key).await?;
-        let members = desk::unit_staff(deps, &unit).await?;
         let chosen = q.counsellor.parse().ok();
         let found = desk::day_list(deps, &staff.actor, &unit, on, chosen).await?;
+        let members =
+            desk::unit_staff_and(deps, &unit, found.iter().map(|b| b.counsellor_id).collect::<Vec<_>>()).await?;
         rows = found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect();
         (grid_heads, grid) =
             week_items::day_grid(deps, &staff.actor, &unit, &members, on, &found, chosen, lang).await?;

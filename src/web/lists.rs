@@ -71,9 +71,11 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
     let (mut days, mut counsellors, mut unit_key, mut unit_name) =
         (Vec::new(), Vec::new(), String::new(), String::new());
     if let Some(unit) = unit {
-        let members = desk::unit_staff(deps, &unit).await?;
         let counsellor = q.counsellor.parse().ok();
-        for day in desk::week_list(deps, &staff.actor, &unit, monday, counsellor).await? {
+        let week = desk::week_list(deps, &staff.actor, &unit, monday, counsellor).await?;
+        let shown = week.iter().flat_map(|(_, bookings)| bookings.iter().map(|b| b.counsellor_id));
+        let members = desk::unit_staff_and(deps, &unit, shown.collect::<Vec<_>>()).await?;
+        for day in week {
             days.push(week_items::column(deps, &staff.actor, &unit, &members, day, counsellor, lang).await?);
         }
         counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
@@ -116,8 +118,10 @@ async fn failed(State(state): State<AppState>, staff: Staff, Query(q): Query<Lis
     let (unit, units) = chosen_unit(deps, &staff.actor, &q.unit).await?;
     let (mut rows, mut unit_key, mut unit_name) = (Vec::new(), String::new(), String::new());
     if let Some(unit) = unit {
-        let members = desk::unit_staff(deps, &unit).await?;
-        for f in emails::failed_for_unit(deps, &staff.actor, &unit.slug).await? {
+        let failed = emails::failed_for_unit(deps, &staff.actor, &unit.slug).await?;
+        let shown: Vec<_> = failed.iter().map(|f| f.booking.counsellor_id).collect();
+        let members = desk::unit_staff_and(deps, &unit, shown).await?;
+        for f in failed {
             let row = BookingRow::new(&f.booking, &members, deps.tz, lang);
             rows.push(FailedRow { row, email: EmailView::new(&f.email, deps.tz, lang) });
         }

@@ -111,6 +111,9 @@ async fn view(
         .map(|f| SlotView::new(f, deps.tz, lang))
         .collect();
     let f = form.unwrap_or_else(|| other_time_defaults(&booking, deps.tz));
+    // The booking's counsellor by name, also one deactivated since (not offered for new times).
+    let departed = desk::unit_staff_and(deps, &unit, [booking.counsellor_id]).await?;
+    let current_counsellor = super::views::counsellor_name(&departed, booking.counsellor_id);
     Ok(ReschedulePage {
         key: booking.reference.to_string(),
         version: booking.sequence,
@@ -119,7 +122,7 @@ async fn view(
             format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
             format::time_spoken(booking.starts_at, deps.tz, lang)
         ),
-        current_counsellor: super::views::counsellor_name(&members, booking.counsellor_id),
+        current_counsellor,
         counsellors: members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect(),
         languages: language_choices(lang),
         q,

@@ -179,3 +179,58 @@ async fn an_adhoc_time_ending_after_the_last_date_is_a_message_at_the_time() {
     assert!(html.contains("href=\"#time\""), "the message points at the time: {html}");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Fünfte Person'").await, 0);
 }
+
+/// A cancelled appointment has no confirmation to print: no button, and a posted form is refused
+/// without a new citizen's link (the paper read like a confirmation of the cancelled time).
+#[tokio::test]
+async fn a_cancelled_booking_prints_no_confirmation() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+    let reference = app.book_slot(slot).await["reference"].as_str().expect("reference").to_owned();
+    let page = format!("/bookings/{reference}");
+    let print = format!("/bookings/{reference}/print");
+    let (_, booked) = desk.text(&page).await;
+    assert!(booked.contains("id=\"print\""), "a booked appointment can be printed");
+    assert_eq!(app.cancel_booking(&reference, "abgesagt").await.status(), StatusCode::OK);
+    let links = "SELECT COUNT(*) AS n FROM citizen_links";
+    let before = app.count(links).await;
+
+    let (_, cancelled) = desk.text(&page).await;
+    let printed = desk.submit(&page, &print, &[]).await;
+
+    assert!(!cancelled.contains("id=\"print\""), "no print button for a cancelled appointment");
+    assert_eq!(printed.status(), StatusCode::CONFLICT);
+    assert_eq!(app.count(links).await, before, "no new link for a cancelled appointment");
+}
+
+/// A counsellor who leaves keeps their name on the bookings still in the book (which the desk
+/// must move): the booking's page, the day list with its grid, the week and the move page name
+/// them (they showed "#id", and the day's grid had no column for them).
+#[tokio::test]
+async fn a_deactivated_counsellors_bookings_still_name_them() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let free = app.free_slots("ads", &format!("counsellor={counsellor}&limit=1")).await;
+    let booked = app.book_slot(free[0]["slot_id"].as_i64().expect("a slot")).await;
+    let reference = booked["reference"].as_str().expect("reference");
+    let day = free[0]["starts_at"].as_str().expect("start")[..10].to_owned();
+    let id = terminbuch::domain::ids::StaffId::new(i32::try_from(counsellor).expect("id"));
+    let login = terminbuch::store::directory::find_staff(&app.db, id).await.expect("db").expect("staff").login;
+    let gone =
+        app.post_as(&app.admin_token, &format!("/api/v1/staff/{login}/deactivate"), &serde_json::json!({})).await;
+    assert_eq!(gone.status(), StatusCode::OK);
+
+    for page in [
+        format!("/bookings/{reference}"),
+        format!("/day?unit=ads&date={day}"),
+        format!("/week?unit=ads&date={day}"),
+        format!("/bookings/{reference}/reschedule"),
+    ] {
+        let (status, html) = desk.text(&page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(html.contains("Jana Winterberg"), "{page} names the counsellor");
+        assert!(!html.contains(&format!("#{counsellor}<")), "{page} shows no bare id");
+    }
+}
