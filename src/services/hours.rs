@@ -154,6 +154,7 @@ pub async fn add_absence(
         deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
     }
     check_range(starts_at, ends_at)?;
+    let reason = period_reason(reason)?;
     let member = directory::find_staff(deps.db, staff_id).await?;
     if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
         return Err(ServiceError::invalid("counsellor_id", "not a member of this unit"));
@@ -223,6 +224,7 @@ pub async fn add_closure(
 ) -> Result<(Closure, Vec<Booking>), ServiceError> {
     lead(deps, actor, unit, "closure.write").await?;
     check_range(starts_at, ends_at)?;
+    let reason = period_reason(reason)?;
     let txn = store::begin_write(deps.db).await?;
     schedule::lock_scope(&txn, Scope::Unit(unit.id), Some((starts_at, ends_at))).await?;
     let closure =
@@ -339,6 +341,23 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
     }
     Ok(weekly)
+}
+
+/// Longest reason of an absence or closure.
+pub const PERIOD_REASON_CHARS: usize = 200;
+
+/// The reason of an absence or closure, trimmed: 1 to [`PERIOD_REASON_CHARS`] characters on one
+/// line (it is shown in lists and in the desk's refusals), for the API and the pages alike.
+///
+/// # Errors
+/// `Invalid` naming `reason`.
+pub(crate) fn period_reason(reason: &str) -> Result<&str, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > PERIOD_REASON_CHARS {
+        return Err(ServiceError::invalid("reason", format!("must have 1 to {PERIOD_REASON_CHARS} characters")));
+    }
+    crate::domain::text::check_name(reason).map_err(|message| ServiceError::invalid("reason", message))?;
+    Ok(reason)
 }
 
 pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {

@@ -322,6 +322,8 @@ fn checked(affected: Vec<Booking>, keep: impl FnOnce(&mut Outcome)) -> Outcome {
 fn period_error(lang: Lang, prefix: &str, err: ServiceError, keep: impl FnOnce(&mut Outcome)) -> WebResult<Outcome> {
     let field = match &err {
         ServiceError::Invalid { field: "counsellor_id", .. } if prefix == "absence" => "absence-counsellor",
+        ServiceError::Invalid { field: "reason", .. } if prefix == "absence" => "absence-reason",
+        ServiceError::Invalid { field: "reason", .. } => "closure-reason",
         ServiceError::Invalid { .. } if prefix == "absence" => "absence-to",
         ServiceError::Invalid { .. } => "closure-to",
         _ => return Err(err.into()),

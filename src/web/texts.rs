@@ -194,6 +194,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("field.weekday", "Bitte wählen Sie einen Wochentag.", "Please choose a weekday."),
     (
+        "field.reason",
+        "Bitte geben Sie einen Grund an (höchstens 200 Zeichen, in einer Zeile).",
+        "Please give a reason (at most 200 characters, on one line).",
+    ),
+    (
         "field.slot_minutes",
         "Bitte geben Sie eine Termindauer zwischen {min_minutes} und {max_minutes} Minuten ein.",
         "Please enter an appointment length between {min_minutes} and {max_minutes} minutes.",

@@ -178,3 +178,20 @@ async fn a_nul_character_is_refused_at_every_edge_and_nothing_is_written() {
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(created.json::<Value>().await.unwrap()["note"], "C:\\u0000");
 }
+
+/// A cancellation's reason of spaces only passed the length check and was stored empty.
+#[tokio::test]
+async fn a_blank_cancellation_reason_is_refused_and_nothing_changes() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+    let reference = app.book_slot(slot).await["reference"].as_str().expect("reference").to_owned();
+    let problem = assert_problem(
+        app.cancel_booking(&reference, "   ").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    let booking: Value = app.get_booking(&reference).await.json().await.expect("json");
+    assert_eq!(booking["status"], "booked");
+}

@@ -234,3 +234,47 @@ async fn a_deactivated_counsellors_bookings_still_name_them() {
         assert!(!html.contains(&format!("#{counsellor}<")), "{page} shows no bare id");
     }
 }
+
+/// An absence or closure needs a reason of one line, as through the API: the pages took an empty
+/// one, 60,000 characters or line breaks. Each is a message at the reason, and nothing is stored.
+#[tokio::test]
+async fn an_absence_or_closure_without_a_proper_reason_is_a_message_at_the_reason() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("leitung", "unit_lead", Some("ads")).await;
+    let lead = Desk::new(&app.address);
+    assert_eq!(lead.log_in("leitung", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await.to_string();
+    let long = "x".repeat(60_000);
+    let periods = "SELECT (SELECT COUNT(*) FROM absences) + (SELECT COUNT(*) FROM closures) AS n";
+    let before = app.count(periods).await;
+    for reason in ["", "   ", long.as_str(), "Fortbildung\r\nBcc: x@example.org"] {
+        for (action, field) in [("/hours/ads/absences", "absence-reason"), ("/hours/ads/closures", "closure-reason")] {
+            let fields = [
+                ("counsellor", counsellor.as_str()),
+                ("from", "2027-01-11"),
+                ("to", "2027-01-12"),
+                ("reason", reason),
+                ("action", "save"),
+            ];
+            let response = lead.submit("/hours?unit=ads", action, &fields).await;
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{action} {:.20}", reason);
+            let html = response.text().await.expect("page");
+            assert!(html.contains(&format!("href=\"#{field}\"")), "the message points at the reason: {action}");
+        }
+    }
+    // The API trimmed after checking the length: a reason of spaces was stored empty.
+    let blank = serde_json::json!({ "counsellor_id": counsellor.parse::<i64>().expect("id"), "from_date": "2027-01-11", "reason": "   " });
+    let response = app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &blank).await;
+    let problem = crate::helpers::assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "reason");
+    assert_eq!(app.count(periods).await, before, "nothing stored");
+    let fields = [
+        ("counsellor", counsellor.as_str()),
+        ("from", "2027-01-11"),
+        ("to", "2027-01-12"),
+        ("reason", " Fortbildung "),
+        ("action", "save"),
+    ];
+    assert_eq!(lead.submit("/hours?unit=ads", "/hours/ads/absences", &fields).await.status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences WHERE reason = 'Fortbildung'").await, 1, "trimmed");
+}

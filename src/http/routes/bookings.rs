@@ -315,7 +315,11 @@ async fn cancel_booking(
     ApiJson(body): ApiJson<CancelRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     body.validate()?;
-    let booking = bookings::cancel(state.book(), &actor, &key, body.reason.trim().to_owned(), None).await?;
+    let reason = body.reason.trim();
+    if reason.is_empty() {
+        return Err(ApiError::field("reason", "must not be blank"));
+    }
+    let booking = bookings::cancel(state.book(), &actor, &key, reason.to_owned(), None).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 
