@@ -52,16 +52,24 @@ struct SearchPage {
     q: String,
     searched: bool,
     rows: Vec<BookingRow>,
+    /// Why the text is no search (too long, no letters or digits), at the field.
+    error: Option<&'static str>,
 }
 
-async fn search(
-    State(state): State<AppState>,
-    staff: Staff,
-    Query(query): Query<SearchQuery>,
-) -> WebResult<SearchPage> {
+async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> WebResult<Response> {
     let deps = state.book();
     let q = query.q.trim().to_owned();
     let mut rows = Vec::new();
+    let refused = match crate::domain::search::SearchQuery::parse(&q) {
+        _ if q.is_empty() => None,
+        Ok(_) => None,
+        Err(crate::domain::search::SearchError::TooLong) => Some(staff.page.t("search.too_long")),
+        Err(crate::domain::search::SearchError::Empty) => Some(staff.page.t("search.no_terms")),
+    };
+    if let Some(error) = refused {
+        let page = SearchPage { p: staff.page.titled("search.title"), searched: false, q, rows, error: Some(error) };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     if !q.is_empty() {
         let filter = BookingFilter { search: Some(q.clone()), limit: 50, ..BookingFilter::default() };
         let found = bookings::list(deps, &staff.actor, None, filter).await?;
@@ -75,7 +83,8 @@ async fn search(
         }
         rows = found.iter().map(|b| BookingRow::new(b, &staff_seen, deps.tz, staff.page.lang)).collect();
     }
-    Ok(SearchPage { p: staff.page.titled("search.title"), searched: !q.is_empty(), q, rows })
+    Ok(SearchPage { p: staff.page.titled("search.title"), searched: !q.is_empty(), q, rows, error: None }
+        .into_response())
 }
 
 /// One history entry as shown.

@@ -266,6 +266,12 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("search.q", "Buchungsnummer, Name oder Telefon", "Reference, name or phone"),
     ("search.submit", "Suchen", "Search"),
     ("search.none", "Keine Termine gefunden.", "No appointments found."),
+    ("search.too_long", "Bitte höchstens 200 Zeichen eingeben.", "Please enter at most 200 characters."),
+    (
+        "search.no_terms",
+        "Bitte geben Sie einen Namen, eine Telefonnummer oder eine Buchungsnummer ein: Buchstaben oder Ziffern.",
+        "Please enter a name, a phone number or a reference: letters or digits.",
+    ),
     ("search.results", "Gefundene Termine", "Appointments found"),
     ("b.title", "Termin", "Appointment"),
     ("b.status", "Status", "Status"),

@@ -278,3 +278,35 @@ async fn an_absence_or_closure_without_a_proper_reason_is_a_message_at_the_reaso
     assert_eq!(lead.submit("/hours?unit=ads", "/hours/ads/absences", &fields).await.status(), StatusCode::OK);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences WHERE reason = 'Fortbildung'").await, 1, "trimmed");
 }
+
+/// A search text that is no search (too long, or no letters or digits) is a message at the field,
+/// not "no appointments found" (which would send the desk looking elsewhere for a caller).
+#[tokio::test]
+async fn a_search_text_that_is_no_search_is_a_message_at_the_field() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let long = format!("/bookings?q={}", "a".repeat(201));
+    for (path, says) in [(long.as_str(), "höchstens 200 Zeichen"), ("/bookings?q=%21%3F%21", "Buchstaben oder Ziffern")]
+    {
+        let (status, html) = desk.text(path).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(html.contains("id=\"q-error\"") && html.contains(says), "{html}");
+        assert!(!html.contains("Keine Termine gefunden"), "{path}");
+    }
+    let (status, html) = desk.text("/bookings?q=Meyer").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Keine Termine gefunden") && !html.contains("q-error"));
+}
+
+/// The callback list's form answers a refusal with 422 and the message at the field (it answered
+/// 200, as if the entry had been added), and adds nothing.
+#[tokio::test]
+async fn a_callback_without_a_name_is_refused_with_422() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let fields = [("unit", "ads"), ("name", ""), ("phone", "0511 123456"), ("language", "de"), ("until", "2027-01-15")];
+    let response = desk.submit("/callbacks?unit=ads", "/callbacks", &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(response.text().await.expect("page").contains("href=\"#cb-name\""), "the message points at the name");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM callback_requests").await, 0);
+}

@@ -7,6 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -185,7 +186,8 @@ async fn add(
     let new = match form.parse(lang) {
         Ok(new) => new,
         Err(errors) => {
-            return Ok(list_page(&state, staff, &form.unit.clone(), Some((form, errors))).await?.into_response());
+            let page = list_page(&state, staff, &form.unit.clone(), Some((form, errors))).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     let unit: Unit = desk::unit_for(deps, &staff.actor, &form.unit).await?;
@@ -198,7 +200,8 @@ async fn add(
                 _ => ("cb-counsellor", "err.counsellor"),
             };
             let errors = vec![FieldError::new(id, lang.t(key))];
-            Ok(list_page(&state, staff, &unit.slug, Some((form, errors))).await?.into_response())
+            let page = list_page(&state, staff, &unit.slug, Some((form, errors))).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -223,9 +226,10 @@ async fn book(
     match callbacks::book(deps, &staff.actor, CallbackId::new(id), form.slot.parse().ok()).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
+            let status = refusal_status(&err);
             let mut page = list_page(&state, staff, &form.unit, None).await?;
             page.refused = Some(service_message(lang, &err));
-            Ok(page.into_response())
+            Ok((status, page).into_response())
         }
         Err(other) => Err(other.into()),
     }
@@ -248,8 +252,13 @@ async fn withdraw(
         Err(err @ ServiceError::Conflict { .. }) => {
             let mut page = list_page(&state, staff, &form.unit, None).await?;
             page.refused = Some(service_message(lang, &err));
-            Ok(page.into_response())
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// A clash answers 409, a refused rule or value 422 (the page says which).
+fn refusal_status(err: &ServiceError) -> StatusCode {
+    if matches!(err, ServiceError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY }
 }
