@@ -92,6 +92,7 @@ pub async fn expire<C: ConnectionTrait>(
         .filter(callback_request::Column::UnitId.eq(unit_id))
         .filter(callback_request::Column::Status.eq(StatusRow::Open))
         .filter(callback_request::Column::UntilOn.lt(today))
+        .filter(unclaimed(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected)
@@ -131,11 +132,7 @@ pub async fn claim<C: ConnectionTrait>(
         .col_expr(callback_request::Column::ClaimedUntil, Expr::value(until))
         .filter(callback_request::Column::Id.eq(id))
         .filter(callback_request::Column::Status.eq(StatusRow::Open))
-        .filter(
-            Condition::any()
-                .add(callback_request::Column::ClaimedUntil.is_null())
-                .add(callback_request::Column::ClaimedUntil.lte(now)),
-        )
+        .filter(unclaimed(now))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
@@ -154,8 +151,9 @@ pub async fn release<C: ConnectionTrait>(db: &C, id: CallbackId) -> Result<(), S
     Ok(())
 }
 
-/// Closes an open entry: booked (with its booking), withdrawn or expired. Returns whether it was
-/// still open.
+/// Closes an open entry: booked (with its booking, by the desk holding the claim), or withdrawn or
+/// expired, which only an entry no desk is booking for can be (its claim ended or none). Returns
+/// whether it was closed.
 ///
 /// # Errors
 /// Database failures.
@@ -167,17 +165,25 @@ pub async fn close<C: ConnectionTrait>(
     actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let result = callback_request::Entity::update_many()
+    let mut update = callback_request::Entity::update_many()
         .col_expr(callback_request::Column::Status, Expr::value(status_row(status)))
         .col_expr(callback_request::Column::BookingId, Expr::value(booking_id))
         .col_expr(callback_request::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(callback_request::Column::UpdatedAt, Expr::value(now))
         .col_expr(callback_request::Column::UpdatedBy, Expr::value(actor_id))
         .filter(callback_request::Column::Id.eq(id))
-        .filter(callback_request::Column::Status.eq(StatusRow::Open))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+        .filter(callback_request::Column::Status.eq(StatusRow::Open));
+    if status != CallbackStatus::Booked {
+        update = update.filter(unclaimed(now));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// No desk holds the entry's claim at `now`.
+fn unclaimed(now: DateTime<Utc>) -> Condition {
+    Condition::any()
+        .add(callback_request::Column::ClaimedUntil.is_null())
+        .add(callback_request::Column::ClaimedUntil.lte(now))
 }
 
 /// Deletes entries that ended (booked, withdrawn, expired) before `cutoff`, and open ones whose

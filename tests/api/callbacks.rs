@@ -257,3 +257,24 @@ async fn every_access_to_the_callback_list_is_audited_without_names_or_numbers()
     }
     assert!(!everything.contains("Ayla") && !everything.contains("Kaya"), "no caller's name in the audit");
 }
+
+/// While a desk books a time for the caller (the entry's claim), another desk cannot take the
+/// entry off the list: else the booking would be made for an entry already withdrawn, which then
+/// named no booking. Once the claim ends, it can.
+#[tokio::test]
+async fn an_entry_being_booked_for_cannot_be_withdrawn_meanwhile() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let id = CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("fits"));
+    let now = app.clock.now();
+    // The step `callbacks::book` takes before it books: the claim.
+    assert!(terminbuch::store::callbacks::claim(&app.db, id, now, now + TimeDelta::minutes(1)).await.expect("db"));
+    let path = format!("/api/v1/callbacks/{}", entry["id"]);
+
+    assert_problem(app.delete_as(&app.admin_token, &path).await, StatusCode::CONFLICT, "callback_busy").await;
+    assert_eq!(open_entries(&app).await.len(), 1, "still waiting");
+
+    terminbuch::store::callbacks::release(&app.db, id).await.expect("db");
+    assert_eq!(app.delete_as(&app.admin_token, &path).await.status(), StatusCode::OK);
+}

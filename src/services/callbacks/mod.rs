@@ -150,7 +150,12 @@ pub async fn book(
             return Err(err);
         }
     };
-    callbacks::close(deps.db, id, CallbackStatus::Booked, Some(booking.id), actor.staff_id(), deps.clock.now()).await?;
+    // The claim keeps the entry open meanwhile (a withdrawal or expiry waits for it to end).
+    if !callbacks::close(deps.db, id, CallbackStatus::Booked, Some(booking.id), actor.staff_id(), deps.clock.now())
+        .await?
+    {
+        tracing::warn!(booking = %booking.id, "the callback entry was closed while its booking was made");
+    }
     tracing::info!(booking = %booking.id, "callback booked");
     Ok(booking)
 }
@@ -182,10 +187,12 @@ pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<C
     let closed =
         callbacks::close(deps.db, id, CallbackStatus::Withdrawn, None, actor.staff_id(), deps.clock.now()).await?;
     if !closed {
-        return Err(ServiceError::conflict_with(
-            Clash::InvalidStatus,
-            format!("the entry is {}", request.status.as_str()),
-        ));
+        // Still open: a desk is booking a time for the caller right now.
+        let now = found(deps.db, id).await?;
+        if now.status == CallbackStatus::Open {
+            return Err(ServiceError::conflict(Clash::CallbackBusy));
+        }
+        return Err(ServiceError::conflict_with(Clash::InvalidStatus, format!("the entry is {}", now.status.as_str())));
     }
     let entry =
         AuditEntry::by(actor, AuditAction::CallbackWithdrawn).unit(request.unit_id).target(format!("callback:{id}"));
