@@ -205,8 +205,8 @@ pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<C
 ///
 /// # Errors
 /// Database failures.
-pub async fn erase_ended_before(
-    db: &DatabaseConnection,
+pub async fn erase_ended_before<C: sea_orm::ConnectionTrait>(
+    db: &C,
     cutoff: DateTime<Utc>,
     tz: chrono_tz::Tz,
 ) -> Result<u64, ServiceError> {

@@ -53,8 +53,8 @@ pub struct RetentionReport {
 }
 
 /// Runs the retention for `run.as_of`: finds the expired bookings of every unit and, unless a
-/// dry run, erases them in one transaction together with its audit record (counts only), then
-/// removes their `.eml` files and the ended callback entries, and compacts SQLite.
+/// dry run, erases them and the ended callback entries in one transaction together with its
+/// audit record (counts only), then removes their `.eml` files and compacts SQLite.
 ///
 /// # Errors
 /// Database failures (nothing is erased then).
@@ -73,13 +73,14 @@ pub async fn run(
     if run.dry_run {
         return Ok(report);
     }
-    // Ended callback entries go after the shortest retention of any unit.
-    if let Some(shortest) = units.iter().map(|&(_, days)| days).min() {
-        report.callbacks =
-            super::callbacks::erase_ended_before(db, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
-    }
     let ids: Vec<Uuid> = report.expired.iter().map(|e| e.id).collect();
     let txn = store::begin_write(db).await?;
+    // Ended callback entries go after the shortest retention of any unit, in the transaction
+    // that the run's audit record commits with (all of it or none).
+    if let Some(shortest) = units.iter().map(|&(_, days)| days).min() {
+        report.callbacks =
+            super::callbacks::erase_ended_before(&txn, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
+    }
     let (erased, emails) = retention::erase(&txn, &ids, clock.now()).await?;
     let entry = AuditEntry::system(AuditAction::RetentionRun).count(ids.len()).detail(serde_json::json!({
         "as_of": run.as_of,
