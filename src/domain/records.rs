@@ -127,6 +127,8 @@ pub struct Booking {
     pub created_by: Option<StaffId>,
     pub updated_at: DateTime<Utc>,
     pub updated_by: Option<StaffId>,
+    /// When its personal data were erased (retention or a request of the person concerned).
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// One entry of a booking's history.

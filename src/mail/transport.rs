@@ -123,6 +123,22 @@ impl Transport {
     }
 }
 
+impl Transport {
+    /// Removes the `.eml` file of `file_stem` in file mode (an email whose booking was erased
+    /// while it was being written); nothing else.
+    pub async fn discard(&self, file_stem: &str) {
+        if let Self::Files(dir) = self {
+            match tokio::fs::remove_file(dir.join(format!("{file_stem}.eml"))).await {
+                Ok(()) => {}
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => {
+                    tracing::error!(email = file_stem, error = %err, "cannot remove the .eml file of an erased email")
+                }
+            }
+        }
+    }
+}
+
 /// Writes `name` in `dir` readable by the service's user only (mode 0600, the folder 0700 when
 /// it is created): an email holds a citizen's address and appointment. The name is the outbox
 /// id, never the unit's or the citizen's.

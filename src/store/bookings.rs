@@ -240,6 +240,7 @@ fn booking_record(row: booking::Model) -> Booking {
         created_by: row.created_by.map(StaffId::new),
         updated_at: row.updated_at,
         updated_by: row.updated_by.map(StaffId::new),
+        erased_at: row.erased_at,
     }
 }
 

@@ -105,8 +105,23 @@ fn unleased(now: DateTime<Utc>) -> Condition {
     Condition::any().add(outbox_message::Column::LockedUntil.is_null()).add(outbox_message::Column::LockedUntil.lt(now))
 }
 
-/// Records the outcome of the attempt `message` was claimed for and releases the lease. A stale attempt
-/// (whose lease expired and which another dispatcher took over) records nothing.
+/// What became of an attempt's outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored, and the lease released.
+    Stored,
+    /// Dropped: the lease expired and another attempt took the row over.
+    Stale,
+    /// Dropped: the booking's personal data were erased meanwhile (the row is skipped and
+    /// blank; the outcome would write the address back, e.g. in an SMTP reply).
+    Erased,
+}
+
+/// Records the outcome of the attempt `message` was claimed for and releases the lease, only while
+/// the row is still claimed by this attempt (still due to be sent, leased, and with this attempt's
+/// count) and its booking not erased. Otherwise it records nothing: a stale attempt (whose lease
+/// expired and which another dispatcher took over) or one whose booking was erased meanwhile
+/// (the erasure skipped the row and blanked its recipient and error).
 ///
 /// # Errors
 /// Database failures.
@@ -117,7 +132,7 @@ pub async fn record_outcome<C: ConnectionTrait>(
     next_attempt_at: Option<DateTime<Utc>>,
     error: Option<String>,
     sent_at: Option<DateTime<Utc>>,
-) -> Result<(), StoreError> {
+) -> Result<Recorded, StoreError> {
     let mut update = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::State, Expr::value(state_row(state)))
         .col_expr(outbox_message::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
@@ -128,12 +143,33 @@ pub async fn record_outcome<C: ConnectionTrait>(
     if error.is_some() {
         update = update.col_expr(outbox_message::Column::LastError, Expr::value(error));
     }
-    update
+    let live_bookings = Query::select()
+        .column(booking::Column::Id)
+        .from(booking::Entity)
+        .and_where(booking::Column::ErasedAt.is_null())
+        .to_owned();
+    let result = update
         .filter(outbox_message::Column::Id.eq(message.id))
         .filter(outbox_message::Column::Attempts.eq(message.attempts))
+        .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
+        .filter(outbox_message::Column::LockedUntil.is_not_null())
+        .filter(outbox_message::Column::BookingId.in_subquery(live_bookings))
         .exec(db)
         .await?;
-    Ok(())
+    if result.rows_affected == 1 {
+        return Ok(Recorded::Stored);
+    }
+    let erased_at: Option<Option<DateTime<Utc>>> = booking::Entity::find_by_id(message.booking_id)
+        .select_only()
+        .column(booking::Column::ErasedAt)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match erased_at {
+        Some(None) => Recorded::Stale,
+        // Erased, or the booking (and with it the row) is gone.
+        Some(Some(_)) | None => Recorded::Erased,
+    })
 }
 
 /// The emails of a booking, oldest first.

@@ -27,6 +27,7 @@ mod group_commit;
 mod helpers;
 mod login;
 mod mail;
+mod mail_erasure;
 mod mail_outbox;
 mod mail_reminders;
 mod names;

@@ -52,7 +52,7 @@ fn local_day(value: &Value) -> NaiveDate {
     at.with_timezone(&Berlin).date_naive()
 }
 
-fn eml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub fn eml_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     match std::fs::read_dir(dir.join("mail")) {
         Ok(entries) => entries.map(|e| e.expect("test step").path()).collect(),
         Err(_) => Vec::new(),

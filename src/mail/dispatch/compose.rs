@@ -39,6 +39,10 @@ impl Dispatcher {
         let db = &inner.db;
         let missing = |what: &str| MailError::Compose(format!("the {what} no longer exists"));
         let booking = bookings::find(db, message.booking_id).await?.ok_or_else(|| missing("booking"))?;
+        // Erased after this row was claimed: the claimed copy still holds the address.
+        if booking.erased_at.is_some() {
+            return Ok(Composed::Skip("the booking's personal data were erased"));
+        }
         // The booking's sequence goes up in the same transaction that queues the next notice, so
         // the outbox is only read when the booking has moved on since this row was written.
         let newer_notice = matches!(message.kind, MailKind::Confirmation | MailKind::Change)

@@ -9,6 +9,7 @@ use crate::domain::outbox::{DeliveryState, OutboxMessage, backoff};
 use crate::mail::MailError;
 use crate::mail::transport::SendError;
 use crate::store;
+use crate::store::outbox::Recorded;
 use crate::telemetry::metrics;
 
 /// How an attempt ended.
@@ -29,22 +30,34 @@ impl Dispatcher {
             return Ok(None);
         };
         tracing::Span::current().record("kind", message.kind.as_str()).record("attempt", message.attempts);
-        let outcome = match self.compose(&message, now).await {
+        self.attempt(&message).await.map(Some)
+    }
+
+    /// Composes and sends `message`, which this dispatcher claimed (`store::outbox::claim`), and
+    /// records the outcome; returns the state recorded. An outcome that comes after the row's
+    /// booking was erased is dropped (nothing written back, its `.eml` file removed) and reads
+    /// as `Skipped`. Public so tests can drive the steps: claim, (erase,) attempt.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn attempt(&self, message: &OutboxMessage) -> Result<DeliveryState, MailError> {
+        let inner = &self.inner;
+        let now = inner.clock.now();
+        let outcome = match self.compose(message, now).await {
             Ok(Composed::Skip(why)) => Outcome::Skipped(why.to_owned()),
             Ok(Composed::Send(email)) => match inner.transport.send(&email, &message.id.to_string()).await {
                 Ok(()) => Outcome::Sent,
                 Err(SendError::Permanent(reply)) => Outcome::Failed(reply),
-                Err(SendError::Transient(reason)) => self.retry_or_give_up(&message, reason),
+                Err(SendError::Transient(reason)) => self.retry_or_give_up(message, reason),
                 Err(SendError::Setup(reason)) => {
                     tracing::error!(outbox = %message.id, reason, "the mail server refuses the configured setup");
-                    self.retry_or_give_up(&message, reason)
+                    self.retry_or_give_up(message, reason)
                 }
             },
             Err(MailError::Store(err)) => return Err(err.into()),
             Err(err) => Outcome::Failed(err.to_string()),
         };
-        let state = self.record(&message, outcome).await?;
-        Ok(Some(state))
+        self.record(message, outcome).await
     }
 
     /// Stores the outcome of the attempt, logs it, and counts a failed one.
@@ -56,13 +69,21 @@ impl Dispatcher {
             Outcome::Failed(reason) => (DeliveryState::Failed, None, Some(reason), None),
             Outcome::Skipped(reason) => (DeliveryState::Skipped, None, Some(reason), None),
         };
+        let recorded =
+            store::outbox::record_outcome(&self.inner.db, message, state, next, error.clone(), sent_at).await?;
+        if recorded == Recorded::Erased {
+            // The erasure removed the `.eml` files it knew of; one written by this attempt after
+            // that would keep the address.
+            self.inner.transport.discard(&message.id.to_string()).await;
+            tracing::info!(outbox = %message.id, "email's booking erased meanwhile: outcome dropped");
+            return Ok(DeliveryState::Skipped);
+        }
         match &error {
             Some(reason) if state != DeliveryState::Skipped => {
                 tracing::warn!(outbox = %message.id, ?state, reason, "email not delivered");
             }
             _ => tracing::info!(outbox = %message.id, ?state, "email handled"),
         }
-        store::outbox::record_outcome(&self.inner.db, message, state, next, error, sent_at).await?;
         match state {
             DeliveryState::Retrying => metrics::delivery_failed("retrying"),
             DeliveryState::Failed => metrics::delivery_failed("failed"),

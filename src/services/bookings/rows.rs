@@ -46,6 +46,7 @@ impl NewRows {
             created_by: Some(actor.staff_id()),
             updated_at: now,
             updated_by: Some(actor.staff_id()),
+            erased_at: None,
         };
         let created = history::Created {
             slot_id: slot.id,

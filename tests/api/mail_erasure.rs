@@ -1,0 +1,122 @@
+//! An email in flight while its booking is erased: the sender's outcome (sent, a refusal that
+//! quotes the address, a retry) is dropped instead of writing the address back or queueing the
+//! row again, and an email claimed before the erasure is not sent after it. The steps are driven
+//! one by one (claim, erase, record), without waiting.
+
+use chrono::{NaiveDate, TimeDelta};
+use chrono_tz::Europe::Berlin;
+use reqwest::StatusCode;
+use sea_orm::EntityTrait;
+use serde_json::{Value, json};
+use terminbuch::domain::outbox::{DeliveryState, OutboxMessage};
+use terminbuch::mail::Dispatcher;
+use terminbuch::services::retention::{self, RetentionRun};
+use terminbuch::store::outbox::{self, Recorded};
+use uuid::Uuid;
+
+use crate::helpers::{TestApp, default_now, spawn_app_with_manual_mail};
+use crate::retention::{EMAIL, book, eml_files};
+
+/// The booking's one email, claimed by an attempt as the sender claims it.
+async fn claim_confirmation(app: &TestApp, booking: &Value) -> OutboxMessage {
+    let id = Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
+    let emails = outbox::for_booking(&app.db, id).await.expect("emails");
+    assert_eq!(emails.len(), 1, "one confirmation: {emails:?}");
+    let now = app.clock.now();
+    outbox::claim(&app.db, emails[0].id, now, now + TimeDelta::minutes(5))
+        .await
+        .expect("claim")
+        .expect("the attempt has the row")
+}
+
+async fn erase_by_email(app: &TestApp) {
+    let body = json!({ "email": EMAIL, "reason": "request" });
+    let response = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &body).await;
+    assert_eq!(response.status(), StatusCode::OK, "erasure");
+}
+
+/// The row as stored now.
+async fn stored(app: &TestApp, message: &OutboxMessage) -> OutboxMessage {
+    let emails = outbox::for_booking(&app.db, message.booking_id).await.expect("emails");
+    emails.into_iter().find(|m| m.id == message.id).expect("the row")
+}
+
+/// The server with its `.eml` files in a folder of the test's and the sender driven by the test.
+async fn spawn_with_files() -> (tempfile::TempDir, TestApp, Dispatcher) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().to_owned();
+    let (app, mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    (dir, app, mail)
+}
+
+#[tokio::test]
+async fn an_outcome_recorded_after_an_erasure_is_dropped_and_writes_no_address_back() {
+    // Arrange: three confirmations to the same person, each claimed by an attempt in flight.
+    let (dir, app, mail) = spawn_with_files().await;
+    let mut claimed = Vec::new();
+    for nth in 0..3 {
+        let booking = book(&app, "ads", nth).await;
+        claimed.push(claim_confirmation(&app, &booking).await);
+    }
+    let later = app.clock.now() + TimeDelta::minutes(1);
+    let outcomes = [
+        (
+            "a permanent refusal quoting the address",
+            DeliveryState::Failed,
+            None,
+            Some(format!("permanent error (550): 5.1.1 <{EMAIL}> recipient unknown")),
+        ),
+        ("a retry", DeliveryState::Retrying, Some(later), Some(format!("temporary error (451): <{EMAIL}> try later"))),
+        ("sent", DeliveryState::Sent, None, None),
+    ];
+
+    // Act: the erasure commits while the three are in flight; then their outcomes come in.
+    erase_by_email(&app).await;
+    for (message, (case, state, next, error)) in claimed.iter().zip(outcomes) {
+        let sent_at = (state == DeliveryState::Sent).then(|| app.clock.now());
+        let recorded = outbox::record_outcome(&app.db, message, state, next, error, sent_at).await.expect("record");
+
+        // Assert: dropped; the row stays skipped and blank.
+        assert_eq!(recorded, Recorded::Erased, "{case}");
+        let row = stored(&app, message).await;
+        assert_eq!(row.state, DeliveryState::Skipped, "{case}: state");
+        assert_eq!(row.recipient, "", "{case}: recipient");
+        assert_eq!(row.last_error, None, "{case}: error text");
+        assert_eq!(row.sent_at, None, "{case}: sent_at");
+    }
+    let far = app.clock.now() + TimeDelta::days(3);
+    assert!(outbox::due(&app.db, far, 100).await.expect("due").is_empty(), "nothing queued again");
+    let report = mail.run_once().await.expect("dispatch");
+    assert_eq!((report.sent, report.retrying, report.failed), (0, 0, 0), "{report:?}");
+    assert!(eml_files(dir.path()).is_empty(), "no email written");
+    let export = app.get_as(&app.admin_token, &format!("/api/v1/data-subject?email={EMAIL}")).await;
+    let export: Value = export.json().await.expect("json");
+    assert_eq!(export["bookings"].as_array().map(Vec::len), Some(0), "nothing of the person is found: {export}");
+    let rows = entity::outbox_message::Entity::find().all(&app.db).await.expect("rows");
+    assert!(!format!("{rows:?}").contains(EMAIL), "the address is in no email row: {rows:?}");
+}
+
+#[tokio::test]
+async fn an_email_claimed_before_the_retention_run_is_not_sent_after_it() {
+    // Arrange: a confirmation claimed by the sender; then the retention run erases its booking.
+    let (dir, app, mail) = spawn_with_files().await;
+    let booking = book(&app, "ads", 0).await;
+    let message = claim_confirmation(&app, &booking).await;
+    let as_of = NaiveDate::from_ymd_opt(2027, 3, 1).expect("day");
+    let run = RetentionRun { as_of, dry_run: false, tz: Berlin, data_dir: dir.path() };
+    let report = retention::run(&app.db, &app.clock, run).await.expect("retention run");
+    assert_eq!(report.erased.bookings, 1, "the booking is erased");
+
+    // Act: the attempt goes on with the copy it claimed (which still holds the address).
+    let state = mail.attempt(&message).await.expect("attempt");
+
+    // Assert: nothing sent or written, the row skipped and blank, nothing left to send.
+    assert_eq!(state, DeliveryState::Skipped);
+    assert!(eml_files(dir.path()).is_empty(), "no .eml file: {:?}", eml_files(dir.path()));
+    let row = stored(&app, &message).await;
+    assert_eq!((row.state, row.recipient.as_str(), row.last_error.as_deref()), (DeliveryState::Skipped, "", None));
+    let links = entity::citizen_link::Entity::find().all(&app.db).await.expect("links");
+    assert!(links.is_empty(), "no link made for an erased booking: {links:?}");
+    let report = mail.run_once().await.expect("dispatch");
+    assert_eq!((report.sent, report.retrying, report.failed), (0, 0, 0), "{report:?}");
+}
