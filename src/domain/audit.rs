@@ -116,7 +116,8 @@ impl AuditEntry {
         Self {
             action,
             actor,
-            client,
+            // A citizen's address is never recorded (see [`AuditEntry::citizen`]).
+            client: client.filter(|_| actor != AuditActor::Citizen),
             unit_id: None,
             booking_ids: Vec::new(),
             item_count: None,
@@ -130,9 +131,11 @@ impl AuditEntry {
         Self::new(action, AuditActor::Staff(actor.staff_id()), actor.client())
     }
 
-    /// `action` by a citizen through the link of booking `booking_id`.
-    pub fn citizen(action: AuditAction, booking_id: Uuid, client: Option<IpAddr>) -> Self {
-        Self::new(action, AuditActor::Citizen, client).bookings([booking_id])
+    /// `action` by a citizen through the link of booking `booking_id`. Without the client's
+    /// address: the records name no citizen, and an address would identify one (kept longer than
+    /// the booking's personal data, and out of reach of a request of the person concerned).
+    pub fn citizen(action: AuditAction, booking_id: Uuid) -> Self {
+        Self::new(action, AuditActor::Citizen, None).bookings([booking_id])
     }
 
     /// `action` by the service itself (scheduled jobs, the command line).

@@ -124,7 +124,8 @@ fn audit_record(row: audit_event::Model) -> Result<AuditRecord, StoreError> {
         id: row.id,
         at: row.at,
         actor: AuditActor::from_parts(kind, row.actor_id.map(StaffId::new)),
-        client: row.client_addr,
+        // Records written before citizens' addresses were left out still hold one; it is not shown.
+        client: row.client_addr.filter(|_| kind != ActorKind::Citizen),
         action,
         unit_id: row.unit_id.map(UnitId::new),
         booking_ids: split_booking_ids(&row.booking_ids),

@@ -202,27 +202,64 @@ async fn requests_are_limited_per_address_and_per_token() {
 }
 
 #[tokio::test]
-async fn the_citizens_looks_and_changes_are_audited_without_the_token() {
+async fn the_citizens_looks_and_changes_are_audited_without_the_token_or_the_address() {
+    // Arrange: the citizen's requests come through the trusted proxy from their own address.
     let sink = SmtpSink::start().await;
-    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, true).await;
     let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 1, "en").await;
     let token = token_in(&email.text());
+    const CITIZEN: &str = "203.0.113.77";
     let client = browser();
-    let page = client.get(format!("{}/t/{token}/cancel", app.address)).send().await.expect("page");
-    let html = page.text().await.expect("html");
+    let get = |path: String| client.get(format!("{}{path}", app.address)).header("x-forwarded-for", CITIZEN).send();
+
+    // Act: the page, the calendar entry, the cancel step and the cancellation.
+    assert_eq!(get(format!("/t/{token}")).await.expect("page").status(), StatusCode::OK);
+    assert_eq!(get(format!("/t/{token}/termin.ics")).await.expect("ics").status(), StatusCode::OK);
+    let html = get(format!("/t/{token}/cancel")).await.expect("page").text().await.expect("html");
     let (csrf, version) = (csrf_of(&html), version_of(&html));
     let done = client
         .post(format!("{}/t/{token}/cancel", app.address))
+        .header("x-forwarded-for", CITIZEN)
         .form(&[("csrf", csrf.as_str()), ("version", &version), ("reason", "")])
         .send()
         .await
         .expect("cancel");
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
+
+    // Assert: each look and the change recorded with the citizen and the booking, nothing more.
     let audit = entity::audit_event::Entity::find().all(&app.db).await.expect("audit");
     let citizen: Vec<_> = audit.iter().filter(|r| r.actor_kind == "citizen").collect();
-    assert!(citizen.iter().any(|r| r.action == "booking_viewed"), "{citizen:?}");
+    let views: Vec<_> = citizen.iter().filter(|r| r.action == "booking_viewed").collect();
+    assert_eq!(views.len(), 3, "page, calendar, cancel step: {citizen:?}");
     let cancelled = citizen.iter().find(|r| r.action == "booking_cancelled").expect("the cancel in the audit");
     assert_eq!(cancelled.booking_ids, booking["id"].as_str().expect("id"));
     assert_eq!(cancelled.actor_id, None);
+    assert!(citizen.iter().all(|r| r.client_addr.is_none()), "no citizen's address: {citizen:?}");
     assert!(!format!("{audit:?}").contains(&token), "no token in the audit");
+    assert!(!format!("{audit:?}").contains(CITIZEN), "the address nowhere in the audit");
+}
+
+#[tokio::test]
+async fn a_citizens_address_recorded_before_the_change_is_not_shown() {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let sink = SmtpSink::start().await;
+    let (app, _dispatcher) = spawn_citizen_app(&sink, false).await;
+    let old = entity::audit_event::ActiveModel {
+        at: Set(app.clock.now()),
+        actor_kind: Set("citizen".to_owned()),
+        client_addr: Set(Some("198.51.100.23".to_owned())),
+        action: Set("booking_viewed".to_owned()),
+        booking_ids: Set(uuid::Uuid::now_v7().to_string()),
+        target: Set(String::new()),
+        detail: Set(r#"{"via":"citizen_link","what":"page"}"#.to_owned()),
+        ..Default::default()
+    };
+    old.insert(&app.db).await.expect("a record as written before");
+    for path in ["/api/v1/audit?actor=citizen", "/api/v1/audit.csv?actor=citizen"] {
+        let response = app.get_as(&app.admin_token, path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let body = response.text().await.expect("body");
+        assert!(body.contains("booking_viewed"), "{path}: {body}");
+        assert!(!body.contains("198.51.100.23"), "{path}: {body}");
+    }
 }

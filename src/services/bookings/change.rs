@@ -4,8 +4,6 @@
 //! conditional on the booking being unchanged since it was read, so of a citizen and a staff
 //! member changing one booking at once, one wins and the other gets `concurrent_update`.
 
-use std::net::IpAddr;
-
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
 use serde_json::json;
@@ -31,8 +29,8 @@ use crate::store::{self, bookings, slots};
 pub enum By<'a> {
     /// A staff member (checked against the booking's unit before).
     Staff(&'a Actor),
-    /// The citizen through their own link, from this address.
-    Citizen(Option<IpAddr>),
+    /// The citizen through their own link (recorded without their address).
+    Citizen,
 }
 
 impl By<'_> {
@@ -40,7 +38,7 @@ impl By<'_> {
     pub fn staff_id(self) -> Option<StaffId> {
         match self {
             Self::Staff(actor) => Some(actor.staff_id()),
-            Self::Citizen(_) => None,
+            Self::Citizen => None,
         }
     }
 
@@ -49,19 +47,19 @@ impl By<'_> {
     pub(super) fn can_work_in(self, unit_id: UnitId) -> bool {
         match self {
             Self::Staff(actor) => actor.can_work_in(unit_id),
-            Self::Citizen(_) => true,
+            Self::Citizen => true,
         }
     }
 
     fn audit(self, action: AuditAction, booking: &Booking) -> AuditEntry {
         match self {
             Self::Staff(actor) => entries::booking(actor, action, booking),
-            Self::Citizen(client) => AuditEntry::citizen(action, booking.id, client).unit(booking.unit_id),
+            Self::Citizen => AuditEntry::citizen(action, booking.id).unit(booking.unit_id),
         }
     }
 
     fn is_citizen(self) -> bool {
-        matches!(self, Self::Citizen(_))
+        matches!(self, Self::Citizen)
     }
 }
 
@@ -174,7 +172,7 @@ pub async fn move_booking(
         match by {
             By::Staff(actor) => super::super::booking_rules::ensure_may_override(deps, actor, target).await?,
             // The citizen's page never overrides a rule.
-            By::Citizen(_) => return Err(ServiceError::Forbidden),
+            By::Citizen => return Err(ServiceError::Forbidden),
         }
     }
     let now = deps.clock.now();
@@ -188,7 +186,7 @@ pub async fn move_booking(
                 txn.rollback().await?;
                 return refuse(deps, actor, "booking.reschedule", target).await;
             }
-            By::Citizen(_) => return Err(ServiceError::Forbidden),
+            By::Citizen => return Err(ServiceError::Forbidden),
         },
         other => other?,
     };

@@ -2,14 +2,13 @@
 //! entry, cancel it or move it to another free slot of the unit, within the unit's self-service
 //! settings. A wrong, expired or foreign token is `None` everywhere (the page answers one 404).
 //! Changes go through the booking services' transactions with [`By::Citizen`]; every look and
-//! change is audited with the citizen as actor (the booking's id, never the token).
+//! change is audited with the citizen as actor (the booking's id, never the token nor the
+//! citizen's address).
 
 mod calendar;
 mod limit;
 mod print;
 mod settings;
-
-use std::net::IpAddr;
 
 use chrono::{Days, TimeDelta};
 
@@ -127,14 +126,9 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
 ///
 /// # Errors
 /// Database failures.
-pub async fn view(
-    deps: Book<'_>,
-    token: &str,
-    client: Option<IpAddr>,
-    what: &str,
-) -> Result<Option<Opened>, ServiceError> {
+pub async fn view(deps: Book<'_>, token: &str, what: &str) -> Result<Option<Opened>, ServiceError> {
     let Some(opened) = open(deps, token).await? else { return Ok(None) };
-    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id, client)
+    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id)
         .unit(opened.unit.id)
         .detail(serde_json::json!({ "via": "citizen_link", "what": what }));
     audit::record(deps.db, deps.clock, entry).await?;
@@ -150,17 +144,12 @@ fn too_late() -> ServiceError {
 /// # Errors
 /// `Rule(Refusal::SelfServiceClosed)` past the cutoff; `Conflict` when the booking changed
 /// meanwhile (e.g. staff moved it) or is no longer booked.
-pub async fn cancel(
-    deps: Book<'_>,
-    opened: &Opened,
-    client: Option<IpAddr>,
-    reason: Option<String>,
-) -> Result<Booking, ServiceError> {
+pub async fn cancel(deps: Book<'_>, opened: &Opened, reason: Option<String>) -> Result<Booking, ServiceError> {
     if !matches!(opened.offer, Offer::Change { .. }) {
         return Err(too_late());
     }
     let reason = reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty());
-    cancel_booking(deps, By::Citizen(client), &opened.booking, reason).await
+    cancel_booking(deps, By::Citizen, &opened.booking, reason).await
 }
 
 /// The free slots the citizen may move to: the same counsellor's first, then those of others who
@@ -203,17 +192,12 @@ pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlo
 /// # Errors
 /// `Rule(Refusal::SelfServiceClosed)` past the cutoff or the move limit; `Invalid` for a slot
 /// not offered; `Conflict` (slot taken meanwhile, booking changed meanwhile).
-pub async fn move_to(
-    deps: Book<'_>,
-    opened: &Opened,
-    client: Option<IpAddr>,
-    slot_id: SlotId,
-) -> Result<Booking, ServiceError> {
+pub async fn move_to(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result<Booking, ServiceError> {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Err(too_late());
     }
     if !move_options(deps, opened).await?.iter().any(|s| s.slot.id == slot_id) {
         return Err(ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another"));
     }
-    move_booking(deps, By::Citizen(client), &opened.booking, Target::Slot(slot_id), None).await
+    move_booking(deps, By::Citizen, &opened.booking, Target::Slot(slot_id), None).await
 }

@@ -17,7 +17,6 @@ use crate::domain::booking::BookingStatus;
 use crate::domain::citizen_link::Offer;
 use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
-use crate::http::client_ip::ClientIp;
 use crate::mail::dates;
 use crate::mail::messages::AppointmentMail;
 use crate::services::ServiceError;
@@ -108,8 +107,8 @@ fn current(opened: &Opened, version: &str) -> bool {
 }
 
 /// Opens the booking (recording the look as `what`), or `None` for the one 404.
-async fn opened(state: &AppState, token: &str, client: &ClientIp, what: &str) -> Result<Option<Opened>, WebError> {
-    Ok(link::view(state.book(), token, client.addr(), what).await?)
+async fn opened(state: &AppState, token: &str, what: &str) -> Result<Option<Opened>, WebError> {
+    Ok(link::view(state.book(), token, what).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -121,11 +120,10 @@ pub(super) struct ShowQuery {
 pub(super) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    client: ClientIp,
     cookies: Cookies,
     Query(q): Query<ShowQuery>,
 ) -> PageResult {
-    let Some(opened) = opened(&state, &token, &client, "page").await? else { return Ok(not_found()) };
+    let Some(opened) = opened(&state, &token, "page").await? else { return Ok(not_found()) };
     let mut view = page(&state, &opened, &token, &cookies, "view");
     view.notice = match q.done.as_str() {
         "cancelled" => Some(view.tx.t("cancelled.notice").to_owned()),
@@ -135,8 +133,8 @@ pub(super) async fn show(
     Ok(view.into_response())
 }
 
-pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<String>, client: ClientIp) -> PageResult {
-    let Some(opened) = opened(&state, &token, &client, "calendar").await? else { return Ok(not_found()) };
+pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<String>) -> PageResult {
+    let Some(opened) = opened(&state, &token, "calendar").await? else { return Ok(not_found()) };
     let deps = EntryDeps {
         db: &state.db,
         templates: &state.citizen.templates,
@@ -154,10 +152,9 @@ pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<St
 pub(super) async fn cancel_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    client: ClientIp,
     cookies: Cookies,
 ) -> PageResult {
-    let Some(opened) = opened(&state, &token, &client, "cancel").await? else { return Ok(not_found()) };
+    let Some(opened) = opened(&state, &token, "cancel").await? else { return Ok(not_found()) };
     if !matches!(opened.offer, Offer::Change { .. }) {
         return Ok(refused(&state, &opened, &token, &cookies, "err.closed"));
     }
@@ -175,7 +172,6 @@ pub(super) struct CancelForm {
 pub(super) async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    client: ClientIp,
     cookies: Cookies,
     AnonForm(form): AnonForm<CancelForm>,
 ) -> PageResult {
@@ -191,7 +187,7 @@ pub(super) async fn cancel(
         view.reason = form.reason.chars().take(500).collect();
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
     }
-    match link::cancel(state.book(), &opened, client.addr(), Some(form.reason)).await {
+    match link::cancel(state.book(), &opened, Some(form.reason)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=cancelled")).into_response()),
         Err(err) => after_failure(&state, &token, &cookies, err).await,
     }
@@ -206,11 +202,10 @@ pub(super) struct MoveQuery {
 pub(super) async fn move_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    client: ClientIp,
     cookies: Cookies,
     Query(q): Query<MoveQuery>,
 ) -> PageResult {
-    let Some(opened) = opened(&state, &token, &client, "move").await? else { return Ok(not_found()) };
+    let Some(opened) = opened(&state, &token, "move").await? else { return Ok(not_found()) };
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Ok(refused(&state, &opened, &token, &cookies, "err.closed"));
     }
@@ -263,7 +258,6 @@ pub(super) struct MoveForm {
 pub(super) async fn move_to(
     State(state): State<AppState>,
     Path(token): Path<String>,
-    client: ClientIp,
     cookies: Cookies,
     AnonForm(form): AnonForm<MoveForm>,
 ) -> PageResult {
@@ -276,7 +270,7 @@ pub(super) async fn move_to(
         view.error = Some(view.tx.t("err.choose").to_owned());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
     };
-    match link::move_to(state.book(), &opened, client.addr(), SlotId::new(slot_id)).await {
+    match link::move_to(state.book(), &opened, SlotId::new(slot_id)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response()),
         Err(ServiceError::Conflict { clash: Clash::SlotTaken | Clash::CounsellorBusy, .. } | ServiceError::Rule(_))
             if matches!(opened.offer, Offer::Change { may_move: true }) =>
