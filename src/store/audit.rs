@@ -135,23 +135,28 @@ fn audit_record(row: audit_event::Model) -> Result<AuditRecord, StoreError> {
     })
 }
 
-/// The references of the bookings `ids` that exist.
+/// Ids one lookup of references puts into its `IN (…)`: far below SQLite's limit of 32,766
+/// variables (and PostgreSQL's 65,535).
+const REFERENCES_CHUNK: usize = 500;
+
+/// The references of the bookings `ids` that exist, looked up [`REFERENCES_CHUNK`] at a time.
 ///
 /// # Errors
 /// Database failures.
 pub async fn booking_references<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<HashMap<Uuid, String>, StoreError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+    let mut references = HashMap::new();
+    for chunk in ids.chunks(REFERENCES_CHUNK) {
+        let rows: Vec<(Uuid, String)> = booking::Entity::find()
+            .select_only()
+            .column(booking::Column::Id)
+            .column(booking::Column::Reference)
+            .filter(booking::Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        references.extend(rows);
     }
-    let rows: Vec<(Uuid, String)> = booking::Entity::find()
-        .select_only()
-        .column(booking::Column::Id)
-        .column(booking::Column::Reference)
-        .filter(booking::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().collect())
+    Ok(references)
 }
 
 /// Deletes the records older than the audit retention period stored in the database, by the

@@ -3,7 +3,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use terminbuch::domain::audit::AuditAction;
+use terminbuch::domain::audit::{AuditAction, AuditEntry};
 use terminbuch::services::auth;
 use terminbuch::services::directory::{self, StaffInput, StaffRole};
 
@@ -176,4 +176,54 @@ async fn the_openapi_document_lists_the_audit_and_statistics_routes() {
     }
     let actions = &doc["components"]["schemas"]["AuditAction"]["enum"];
     assert_eq!(actions.as_array().map(Vec::len), Some(AuditAction::ALL.len()), "{actions}");
+}
+
+#[tokio::test]
+async fn records_naming_more_bookings_than_one_query_takes_are_read_page_by_page() {
+    // Arrange: 60 `bookings_listed` records of 1,000 bookings each (what 60 lists of 1,000 write;
+    // 33 of them already named more bookings than SQLite takes variables), the newest naming a
+    // real booking among them.
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=1").await;
+    let real = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let real_id = uuid::Uuid::parse_str(real["id"].as_str().expect("id")).expect("uuid");
+    for n in 0..60 {
+        let mut ids: Vec<uuid::Uuid> = (0..1000).map(|_| uuid::Uuid::now_v7()).collect();
+        if n == 59 {
+            ids[500] = real_id;
+        }
+        let entry = AuditEntry::system(AuditAction::BookingsListed).bookings(ids).count(1000);
+        terminbuch::services::audit::record(&app.db, &app.clock, entry).await.expect("record");
+    }
+
+    // Act and assert: every page the issue named answers, a page holds at most 50,000 bookings
+    // and says where the rest begins, and the pages together hold every record once.
+    for query in ["", "limit=500", "action=bookings_listed&limit=500"] {
+        let page = audit(&app, query).await;
+        assert!(page["records"].as_array().is_some_and(|r| !r.is_empty()), "audit?{query}");
+    }
+    let first = audit(&app, "action=bookings_listed&limit=500").await;
+    let records_of = |page: &Value| page["records"].as_array().expect("records").clone();
+    assert_eq!(records_of(&first).len(), 50, "50,000 bookings on the first page");
+    let newest = &records_of(&first)[0];
+    let named = newest["bookings"].as_array().expect("bookings");
+    assert_eq!(named.len(), 1000);
+    assert_eq!(named[500]["reference"], real["reference"], "the real booking is named by its reference");
+    assert!(named[0]["reference"].is_null(), "an id no booking has");
+    let before = first["next_before"].as_i64().expect("more records");
+    let second = audit(&app, &format!("action=bookings_listed&limit=500&before={before}")).await;
+    assert_eq!(records_of(&second).len(), 10);
+    assert!(second["next_before"].is_null(), "the last page");
+    let mut ids: Vec<i64> =
+        records_of(&first).iter().chain(&records_of(&second)).map(|r| r["id"].as_i64().expect("id")).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), 60, "every record once");
+
+    let csv = app.get_as(&app.admin_token, "/api/v1/audit.csv?action=bookings_listed").await;
+    assert_eq!(csv.status(), StatusCode::OK);
+    let next = csv.headers()["x-next-before"].to_str().expect("header").to_owned();
+    assert_eq!(next, before.to_string(), "the download stops where the page does");
+    let text = csv.text().await.expect("csv");
+    assert_eq!(csv::Reader::from_reader(text.as_bytes()).records().count(), 50);
+    assert!(text.contains(real["reference"].as_str().expect("reference")));
 }

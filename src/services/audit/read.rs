@@ -24,6 +24,12 @@ pub const PAGE_DEFAULT: u64 = 50;
 pub const PAGE_MAX: u64 = 500;
 /// Records in one CSV download at most (narrow the filters, or page with `before`, for more).
 pub const EXPORT_MAX: u64 = 10_000;
+/// Booking ids one page or download holds at most (a `bookings_listed` record may name 1,000):
+/// a page ends early, with `next_before`, rather than hold more. A record naming more than this
+/// alone still makes a page of its own.
+pub const PAGE_BOOKING_IDS: usize = 50_000;
+/// Records read from the database at a time while a page is filled.
+const READ_BATCH: u64 = 100;
 
 /// What an admin asked for, as given (the actor and booking are resolved here).
 #[derive(Debug, Clone, Default)]
@@ -219,17 +225,11 @@ async fn booking_id(db: &DatabaseConnection, text: &str) -> Result<Uuid, Service
     Ok(bookings::find_by_reference(db, reference.as_str()).await?.ok_or_else(unknown)?.id)
 }
 
-/// The records of the filter (one more than the limit, to know whether there are older ones)
-/// with their names.
+/// The records of the filter with their names: up to `filter.limit` records naming at most
+/// [`PAGE_BOOKING_IDS`] bookings together, read [`READ_BATCH`] at a time (and one more, to know
+/// whether there are older ones).
 async fn fetch(db: &DatabaseConnection, filter: &AuditFilter) -> Result<AuditPage, ServiceError> {
-    let probe = AuditFilter { limit: filter.limit + 1, ..filter.clone() };
-    let mut records = store::audit::list(db, &probe).await?;
-    let next_before = if records.len() as u64 > filter.limit {
-        records.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
-        records.last().map(|r| r.id)
-    } else {
-        None
-    };
+    let (records, next_before) = fill_page(db, filter).await?;
     let staff: HashMap<StaffId, (String, String)> = directory::list_staff(db)
         .await?
         .into_iter()
@@ -257,6 +257,36 @@ async fn fetch(db: &DatabaseConnection, filter: &AuditFilter) -> Result<AuditPag
         })
         .collect();
     Ok(AuditPage { lines, next_before })
+}
+
+/// The records of a page and, when older ones match, `before` of the next page.
+async fn fill_page(
+    db: &DatabaseConnection,
+    filter: &AuditFilter,
+) -> Result<(Vec<AuditRecord>, Option<i32>), ServiceError> {
+    let mut records: Vec<AuditRecord> = Vec::new();
+    let mut ids_held = 0;
+    let mut before = filter.before;
+    loop {
+        let remaining = filter.limit.saturating_sub(records.len() as u64);
+        let wanted = remaining.min(READ_BATCH) + 1;
+        let batch = store::audit::list(db, &AuditFilter { before, limit: wanted, ..filter.clone() }).await?;
+        let exhausted = (batch.len() as u64) < wanted;
+        for record in batch {
+            let full = records.len() as u64 >= filter.limit
+                || (!records.is_empty() && ids_held + record.booking_ids.len() > PAGE_BOOKING_IDS);
+            if full {
+                let next_before = records.last().map(|r| r.id);
+                return Ok((records, next_before));
+            }
+            ids_held += record.booking_ids.len();
+            before = Some(record.id);
+            records.push(record);
+        }
+        if exhausted {
+            return Ok((records, None));
+        }
+    }
 }
 
 /// A stored reference as read out (`K7M4-Q9TX`).
