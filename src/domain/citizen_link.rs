@@ -30,6 +30,30 @@ pub fn looks_like_token(text: &str) -> bool {
     text.len() == TOKEN_LEN && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The token a path segment names, its percent-escapes decoded (`%61` is `a`, as the page's
+/// router reads it), if that has a token's shape: the one key the rate limit counts a token
+/// under, however it is spelled in the path.
+pub fn canonical_token(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut token = String::with_capacity(TOKEN_LEN);
+    let mut i = 0;
+    while i < bytes.len() {
+        let byte = if bytes[i] == b'%' {
+            let hex = segment.get(i + 1..i + 3).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
+            i += 3;
+            u8::from_str_radix(hex, 16).ok()?
+        } else {
+            i += 1;
+            bytes[i - 1]
+        };
+        if token.len() >= TOKEN_LEN || !byte.is_ascii() {
+            return None;
+        }
+        token.push(char::from(byte));
+    }
+    looks_like_token(&token).then_some(token)
+}
+
 /// Whether a link of an appointment ending at `ends_at` still works at `now`.
 pub fn link_valid(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now < ends_at + VALID_AFTER_END
@@ -101,6 +125,28 @@ pub fn offer(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_spelled_with_percent_escapes_is_the_token() {
+        let token = "0123456789abcdef0123456789abcdef01234567";
+        let cases = [
+            (token.to_owned(), Some(token), "as sent"),
+            (format!("%30%31{}", &token[2..]), Some(token), "digits escaped"),
+            (format!("{}%61%62%63%64%65%66{}", &token[..10], &token[16..]), Some(token), "letters escaped"),
+            (format!("{}%41{}", &token[..10], &token[11..]), None, "an escaped upper-case letter"),
+            (token.to_uppercase(), None, "upper case"),
+            (format!("{token}0"), None, "too long"),
+            (format!("{token}%30"), None, "too long, escaped"),
+            (token[..39].to_owned(), None, "too short"),
+            (format!("{}%6", &token[..39]), None, "a cut escape"),
+            (format!("{}%+1", &token[..39]), None, "a sign in an escape"),
+            (format!("{}%C3%A4", &token[..38]), None, "not ASCII"),
+            (String::new(), None, "empty"),
+        ];
+        for (segment, expected, case) in cases {
+            assert_eq!(canonical_token(&segment).as_deref(), expected, "{case}: {segment}");
+        }
+    }
 
     #[test]
     fn tokens_are_random_hex_and_hashed() {

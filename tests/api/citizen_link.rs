@@ -263,3 +263,30 @@ async fn a_citizens_address_recorded_before_the_change_is_not_shown() {
         assert!(!body.contains("198.51.100.23"), "{path}: {body}");
     }
 }
+
+#[tokio::test]
+async fn a_token_spelled_with_percent_escapes_counts_as_the_token() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, true).await;
+    let (_, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let token = token_in(&email.text());
+    let get = |path: String, from: String| {
+        let request = app.client.get(format!("{}{path}", app.address)).header("x-forwarded-for", from);
+        async move { request.send().await.expect("request") }
+    };
+
+    // Act: 30 requests (the token's limit), each spelling the token differently (one character
+    // escaped: `%61` for `a`), from addresses of their own.
+    for i in 0..30 {
+        let escaped = format!("{}%{:02x}{}", &token[..i], token.as_bytes()[i], &token[i + 1..]);
+        let response = get(format!("/t/{escaped}"), format!("10.0.3.{i}")).await;
+        assert_eq!(response.status(), StatusCode::OK, "the page opens however the token is spelled ({escaped})");
+    }
+
+    // Assert: the token is used up, in every spelling.
+    for path in [format!("/t/{token}"), format!("/t/%{:02x}{}/termin.ics", token.as_bytes()[0], &token[1..])] {
+        let response = get(path.clone(), "10.0.4.1".to_owned()).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+    }
+}

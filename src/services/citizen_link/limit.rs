@@ -51,14 +51,16 @@ impl LinkLimiter {
     }
 
     /// Counts a request of `client` for `token` and says whether it may go on. Both counters
-    /// count every request, so a refused address cannot keep a token's counter low.
-    pub fn check(&self, client: &str, token: &str) -> Verdict {
+    /// count every request, so a refused address cannot keep a token's counter low. `token` is
+    /// the canonical token ([`crate::domain::citizen_link::canonical_token`]); a path that names
+    /// none (it opens nothing) counts against the address only.
+    pub fn check(&self, client: &str, token: Option<&str>) -> Verdict {
         let hit = |cache: &Cache<String, Arc<AtomicU32>>, key: String, limit: u32| {
             let counter = cache.get_with(key, || Arc::new(AtomicU32::new(0)));
             counter.fetch_add(1, Ordering::Relaxed) < limit
         };
         let address_ok = hit(&self.addresses, client.to_owned(), self.per_address);
-        let token_ok = hit(&self.tokens, token_hash(token), self.per_token);
+        let token_ok = token.is_none_or(|token| hit(&self.tokens, token_hash(token), self.per_token));
         if address_ok && token_ok { Verdict::Allowed } else { Verdict::Limited { retry_after_secs: WINDOW.as_secs() } }
     }
 }
@@ -70,11 +72,14 @@ mod tests {
     #[test]
     fn an_address_and_a_token_are_limited_separately() {
         let limiter = LinkLimiter::new(2, 2);
-        assert_eq!(limiter.check("10.0.0.1", "a"), Verdict::Allowed);
-        assert_eq!(limiter.check("10.0.0.2", "a"), Verdict::Allowed);
-        assert!(matches!(limiter.check("10.0.0.3", "a"), Verdict::Limited { .. }), "the token's third request");
-        assert_eq!(limiter.check("10.0.0.1", "b"), Verdict::Allowed);
-        assert!(matches!(limiter.check("10.0.0.1", "c"), Verdict::Limited { .. }), "the address's fourth request");
-        assert_eq!(limiter.check("10.0.0.4", "d"), Verdict::Allowed);
+        assert_eq!(limiter.check("10.0.0.1", Some("a")), Verdict::Allowed);
+        assert_eq!(limiter.check("10.0.0.2", Some("a")), Verdict::Allowed);
+        assert!(matches!(limiter.check("10.0.0.3", Some("a")), Verdict::Limited { .. }), "the token's third request");
+        assert_eq!(limiter.check("10.0.0.1", Some("b")), Verdict::Allowed);
+        assert!(
+            matches!(limiter.check("10.0.0.1", Some("c")), Verdict::Limited { .. }),
+            "the address's fourth request"
+        );
+        assert_eq!(limiter.check("10.0.0.4", Some("d")), Verdict::Allowed);
     }
 }

@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::domain::citizen_link::canonical_token;
 use crate::http::client_ip::ClientIp;
 use crate::services::citizen_link::Verdict;
 use crate::state::AppState;
@@ -48,8 +49,10 @@ async fn stylesheet() -> impl IntoResponse {
 async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let Ok(ClientIp(client)) = ClientIp::from_request_parts(&mut parts, &state).await;
-    let token = parts.uri.path().split('/').nth(2).unwrap_or_default().to_owned();
-    match state.citizen.limiter.check(&client, &token) {
+    // Counted under the token the page will open, not the path's spelling of it: `%61` and `a`
+    // are one token to the router, so they are one to the limit.
+    let token = canonical_token(parts.uri.path().split('/').nth(2).unwrap_or_default());
+    match state.citizen.limiter.check(&client, token.as_deref()) {
         Verdict::Allowed => next.run(Request::from_parts(parts, body)).await,
         Verdict::Limited { retry_after_secs } => {
             tracing::warn!("citizen link: too many requests");
