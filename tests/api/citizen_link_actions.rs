@@ -216,3 +216,59 @@ async fn a_citizens_cancel_racing_a_staff_move_has_one_winner_and_no_half_state(
         assert_eq!(kinds.len(), 2, "round {round}: created and exactly one change: {kinds:?}");
     }
 }
+
+/// The citizen's looks at the booking recorded so far, as their `what`.
+async fn citizen_views(app: &TestApp) -> Vec<String> {
+    let audit = entity::audit_event::Entity::find().all(&app.db).await.expect("audit");
+    audit
+        .iter()
+        .filter(|r| r.actor_kind == "citizen" && r.action == "booking_viewed")
+        .map(|r| serde_json::from_str::<Value>(&r.detail).expect("detail")["what"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_form_answered_with_the_appointment_records_the_look() {
+    // Arrange: the cancel step as a browser opens it (its form's CSRF cookie and version).
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (_, email) = book_with_email(&app, &dispatcher, &sink, "sdr", 0, "de").await;
+    let token = token_in(&email.text());
+    let client = browser();
+    let (status, html) = page(&client, &app, &format!("/t/{token}/cancel")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (csrf, version) = (csrf_of(&html), version_of(&html));
+    assert_eq!(citizen_views(&app).await, ["cancel"]);
+    let too_long = "x".repeat(501);
+    /// The step posted to, the form's fields besides the CSRF token, the answer, the case.
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: [Case; 4] = [
+        ("cancel", vec![("version", "99"), ("reason", "")], StatusCode::CONFLICT, "a cancel of an older version"),
+        (
+            "cancel",
+            vec![("version", &version), ("reason", &too_long)],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a reason too long",
+        ),
+        ("move", vec![("version", "99"), ("slot", "1")], StatusCode::CONFLICT, "a move of an older version"),
+        ("move", vec![("version", &version), ("slot", "abc")], StatusCode::UNPROCESSABLE_ENTITY, "no slot chosen"),
+    ];
+
+    for (n, (step, fields, expected, case)) in cases.into_iter().enumerate() {
+        // Act
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let response = post(&client, &app, &format!("/t/{token}/{step}"), &form).await;
+
+        // Assert: the answer shows the appointment, and the look is recorded.
+        assert_eq!(response.status(), expected, "{case}");
+        let html = response.text().await.expect("html");
+        assert!(html.contains("Dezember 2026"), "{case}: the appointment is shown");
+        let views = citizen_views(&app).await;
+        assert_eq!(views.len(), n + 2, "{case}: one more look recorded: {views:?}");
+        assert_eq!(views.last().map(String::as_str), Some(step), "{case}: {views:?}");
+    }
+    assert_eq!(citizen_views(&app).await.len(), 5, "one record per page shown");
+    let booking = entity::booking::Entity::find().all(&app.db).await.expect("bookings");
+    assert!(booking.iter().all(|b| b.sequence == 0), "nothing changed");
+}

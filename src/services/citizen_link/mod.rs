@@ -128,11 +128,21 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
 /// Database failures.
 pub async fn view(deps: Book<'_>, token: &str, what: &str) -> Result<Option<Opened>, ServiceError> {
     let Some(opened) = open(deps, token).await? else { return Ok(None) };
+    record_view(deps, &opened, what).await?;
+    Ok(Some(opened))
+}
+
+/// Records that the citizen sees the booking `opened` (`what`: `page`, `calendar`, `cancel`,
+/// `move`): for every page that shows it, also one answering a form (a refusal, a field error).
+///
+/// # Errors
+/// Database failures.
+pub async fn record_view(deps: Book<'_>, opened: &Opened, what: &str) -> Result<(), ServiceError> {
     let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id)
         .unit(opened.unit.id)
         .detail(serde_json::json!({ "via": "citizen_link", "what": what }));
     audit::record(deps.db, deps.clock, entry).await?;
-    Ok(Some(opened))
+    Ok(())
 }
 
 fn too_late() -> ServiceError {

@@ -111,6 +111,12 @@ async fn opened(state: &AppState, token: &str, what: &str) -> Result<Option<Open
     Ok(link::view(state.book(), token, what).await?)
 }
 
+/// Records the look at a booking a form's answer shows (opened without recording, since a form
+/// that succeeds shows nothing but a redirect).
+async fn shown(state: &AppState, opened: &Opened, what: &str) -> Result<(), WebError> {
+    Ok(link::record_view(state.book(), opened, what).await?)
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct ShowQuery {
@@ -177,11 +183,13 @@ pub(super) async fn cancel(
 ) -> PageResult {
     let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
+        shown(&state, &opened, "cancel").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
     }
     let bad_reason = form.reason.chars().count() > 500
         || form.reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
     if bad_reason {
+        shown(&state, &opened, "cancel").await?;
         let mut view = page(&state, &opened, &token, &cookies, "cancel");
         view.error = Some(view.tx.t("err.reason").to_owned());
         view.reason = form.reason.chars().take(500).collect();
@@ -189,7 +197,7 @@ pub(super) async fn cancel(
     }
     match link::cancel(state.book(), &opened, Some(form.reason)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=cancelled")).into_response()),
-        Err(err) => after_failure(&state, &token, &cookies, err).await,
+        Err(err) => after_failure(&state, &token, &cookies, err, "cancel").await,
     }
 }
 
@@ -263,9 +271,11 @@ pub(super) async fn move_to(
 ) -> PageResult {
     let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
+        shown(&state, &opened, "move").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
     }
     let Ok(slot_id) = form.slot.parse::<i32>() else {
+        shown(&state, &opened, "move").await?;
         let mut view = move_list(&state, &opened, &token, &cookies).await?;
         view.error = Some(view.tx.t("err.choose").to_owned());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
@@ -276,23 +286,24 @@ pub(super) async fn move_to(
             if matches!(opened.offer, Offer::Change { may_move: true }) =>
         {
             let fresh = link::open(state.book(), &token).await?.unwrap_or(opened);
+            shown(&state, &fresh, "move").await?;
             let mut view = move_list(&state, &fresh, &token, &cookies).await?;
             view.error = Some(view.tx.t("err.taken").to_owned());
             Ok((StatusCode::CONFLICT, view).into_response())
         }
-        Err(err) => after_failure(&state, &token, &cookies, err).await,
+        Err(err) => after_failure(&state, &token, &cookies, err, "move").await,
     }
 }
 
 /// After a change that lost (staff changed the booking first, or the cutoff passed): the
-/// appointment as it is now, with a message that says what happened.
-async fn after_failure(state: &AppState, token: &str, cookies: &Cookies, err: ServiceError) -> PageResult {
+/// appointment as it is now (the look recorded as `what`), with a message that says what happened.
+async fn after_failure(state: &AppState, token: &str, cookies: &Cookies, err: ServiceError, what: &str) -> PageResult {
     let key = match err {
         ServiceError::Conflict { .. } => "err.changed",
         ServiceError::Rule(_) => "err.closed",
         other => return Err(other.into()),
     };
-    let Some(fresh) = link::open(state.book(), token).await? else { return Ok(not_found()) };
+    let Some(fresh) = link::view(state.book(), token, what).await? else { return Ok(not_found()) };
     Ok(refused(state, &fresh, token, cookies, key))
 }
 
