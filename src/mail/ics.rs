@@ -69,7 +69,7 @@ pub fn calendar(invite: &Invite<'_>) -> String {
         })
         .append_property(
             Property::new("ORGANIZER", format!("mailto:{}", invite.organizer_email))
-                .add_parameter("CN", invite.organizer_name)
+                .add_parameter("CN", &param_text(invite.organizer_name))
                 .done(),
         );
     if !invite.attendee_email.is_empty() {
@@ -88,6 +88,12 @@ pub fn calendar(invite: &Invite<'_>) -> String {
     with_vtimezone(calendar.done().to_string(), invite.tz, invite.starts_at, invite.ends_at)
 }
 
+/// `value` as a parameter value may hold it: RFC 5545 allows no DQUOTE in one, quoted or not (a
+/// unit named `Büro "Vielfalt"` would end the value early), so each becomes an apostrophe.
+fn param_text(value: &str) -> String {
+    value.replace('"', "'")
+}
+
 /// Adds the VTIMEZONE of `tz` (derived from the zone's changes around `[from, to]`) before the
 /// first event of an icalendar text: icalendar writes none, and calendar clients (and RFC 5545)
 /// want one for every TZID.
@@ -102,10 +108,10 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn the_entry_carries_uid_sequence_method_and_local_start() {
+    /// A cancelled entry of 1 December 2026, 10:00 in Berlin.
+    fn cancelled_invite() -> Invite<'static> {
         let starts_at = Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid");
-        let invite = Invite {
+        Invite {
             uid: uid(Uuid::nil(), "example.org"),
             sequence: 2,
             method: Method::Cancel,
@@ -119,7 +125,12 @@ mod tests {
             organizer_email: "termine@example.org",
             attendee_email: "person@example.org",
             stamp: starts_at,
-        };
+        }
+    }
+
+    #[test]
+    fn the_entry_carries_uid_sequence_method_and_local_start() {
+        let invite = cancelled_invite();
         let text = calendar(&invite);
         for expected in [
             "METHOD:CANCEL",
@@ -134,6 +145,21 @@ mod tests {
         }
         let parsed: icalendar::Calendar = text.parse().expect("the calendar parses");
         assert_eq!(parsed.events().count(), 1);
+    }
+
+    #[test]
+    fn an_organizer_name_with_double_quotes_makes_a_valid_parameter() {
+        let invite = Invite {
+            organizer_name: "Büro \"Vielfalt\": Beratung – Landeshauptstadt Hannover",
+            ..cancelled_invite()
+        };
+        let text = calendar(&invite);
+        let organizer = text.replace("\r\n ", "");
+        let organizer = organizer.lines().find(|l| l.starts_with("ORGANIZER")).expect("an organizer");
+        assert_eq!(
+            organizer,
+            "ORGANIZER;CN=\"Büro 'Vielfalt': Beratung – Landeshauptstadt Hannover\":mailto:termine@example.org"
+        );
     }
 
     fn invite_in(tz: Tz, starts_at: DateTime<Utc>) -> String {

@@ -290,3 +290,39 @@ async fn a_token_spelled_with_percent_escapes_counts_as_the_token() {
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_unit_name_with_double_quotes_gives_valid_calendar_entries() {
+    // Arrange: a unit whose name holds double quotes.
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    entity::unit::Entity::update_many()
+        .col_expr(entity::unit::Column::Name, Expr::value(r#"Büro "Vielfalt""#))
+        .filter(entity::unit::Column::Slug.eq("suedosteuropa"))
+        .exec(&app.db)
+        .await
+        .expect("rename the unit");
+
+    // Act: the confirmation's calendar entry and the one of the citizen's page.
+    let (_, email) = book_with_email(&app, &dispatcher, &sink, "suedosteuropa", 0, "de").await;
+    let token = token_in(&email.text());
+    let page = app.client.get(format!("{}/t/{token}/termin.ics", app.address)).send().await.expect("ics");
+    assert_eq!(page.status(), StatusCode::OK);
+    let from_page = page.text().await.expect("ics");
+
+    // Assert: the organizer's name is one parameter value without DQUOTE inside, and both parse.
+    for (source, ics) in [("email", email.calendar()), ("page", from_page)] {
+        let unfolded = ics.replace("\r\n ", "");
+        let organizer = calendar_line(&unfolded, "ORGANIZER");
+        let value = organizer.strip_prefix("ORGANIZER;CN=").expect("a CN");
+        let (name, address) = match value.strip_prefix('"') {
+            Some(quoted) => quoted.split_once("\":").expect("the closing quote"),
+            None => value.split_once(':').expect("the address"),
+        };
+        assert!(name.starts_with("Büro 'Vielfalt'") && !name.contains('"'), "{source}: {organizer}");
+        assert!(address.starts_with("mailto:"), "{source}: nothing after the value but the address: {organizer}");
+        let parsed: icalendar::Calendar = ics.parse().expect("the entry parses");
+        assert_eq!(parsed.events().count(), 1, "{source}");
+    }
+}
