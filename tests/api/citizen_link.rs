@@ -326,3 +326,42 @@ async fn a_unit_name_with_double_quotes_gives_valid_calendar_entries() {
         assert_eq!(parsed.events().count(), 1, "{source}");
     }
 }
+
+#[tokio::test]
+async fn the_link_of_an_erased_booking_answers_as_an_unknown_one() {
+    // Arrange: a working link, then the person's data are erased on request.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (_, email) = book_with_email(&app, &dispatcher, &sink, "sdr", 0, "de").await;
+    let token = token_in(&email.text());
+    let client = browser();
+    let cancel_step = client.get(format!("{}/t/{token}/cancel", app.address)).send().await.expect("page");
+    assert_eq!(cancel_step.status(), StatusCode::OK);
+    let html = cancel_step.text().await.expect("html");
+    let (csrf, version) = (csrf_of(&html), version_of(&html));
+    let unknown = client.get(format!("{}/t/{:040x}", app.address, 7)).send().await.expect("page");
+    let not_found = unknown.text().await.expect("html");
+    let erase = json!({ "email": "ayse@example.org", "reason": "request" });
+    let erased = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &erase).await;
+    assert_eq!(erased.status(), StatusCode::OK);
+    let views_before = entity::audit_event::Entity::find().all(&app.db).await.expect("audit").len();
+
+    // Act and assert: every page of the link is the one 404, and the cancel does nothing.
+    for path in ["", "/termin.ics", "/cancel", "/move"] {
+        let response = client.get(format!("{}/t/{token}{path}", app.address)).send().await.expect("page");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(response.text().await.expect("html"), not_found, "{path}");
+    }
+    let cancel = client
+        .post(format!("{}/t/{token}/cancel", app.address))
+        .form(&[("csrf", csrf.as_str()), ("version", &version), ("reason", "")])
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(cancel.status(), StatusCode::NOT_FOUND);
+    let bookings = entity::booking::Entity::find().all(&app.db).await.expect("bookings");
+    let booked = entity::booking::BookingStatus::Booked;
+    assert!(bookings.iter().all(|b| b.status == booked && b.erased_at.is_some()), "still booked, erased");
+    let audit = entity::audit_event::Entity::find().all(&app.db).await.expect("audit");
+    assert_eq!(audit.len(), views_before, "no look recorded");
+}

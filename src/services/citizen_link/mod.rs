@@ -1,6 +1,7 @@
 //! The citizen's own link: open a booking by the token from an email, see it, get its calendar
 //! entry, cancel it or move it to another free slot of the unit, within the unit's self-service
-//! settings. A wrong, expired or foreign token is `None` everywhere (the page answers one 404).
+//! settings. A wrong, expired or foreign token, or one of an erased booking, is `None` everywhere
+//! (the page answers one 404).
 //! Changes go through the booking services' transactions with [`By::Citizen`]; every look and
 //! change is audited with the citizen as actor (the booking's id, never the token nor the
 //! citizen's address).
@@ -106,7 +107,9 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
     };
     let Some(booking) = bookings::find(deps.db, id).await? else { return Ok(None) };
     let now = deps.clock.now();
-    if !citizen_link::link_valid(booking.ends_at, now) {
+    // An erased booking's link opens nothing, as an unknown one: the page would show (and let
+    // the citizen change) what was left of it, and record looks at data that no longer exist.
+    if booking.erased_at.is_some() || !citizen_link::link_valid(booking.ends_at, now) {
         return Ok(None);
     }
     let Some(unit) = directory::find_unit_by_id(deps.db, booking.unit_id).await? else { return Ok(None) };
