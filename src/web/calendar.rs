@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
+use crate::http::client_ip::ClientIp;
 use crate::services::calendar_feed::{self, FeedDeps};
 use crate::state::AppState;
 
@@ -96,7 +97,7 @@ async fn change(
 
 /// `text/calendar` for a known secret of an active staff member; otherwise the same plain 404
 /// for every other case.
-async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: ClientIp) -> Response {
     let not_found = || (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "not found\n");
     let Some(secret) = file.strip_suffix(".ics") else { return not_found().into_response() };
     let deps = FeedDeps {
@@ -105,7 +106,7 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>) -> Respon
         tz: state.settings.time_zone,
         uid_domain: crate::mail::outbox::id_domain(&state.settings.mail.mail_from.email),
     };
-    match calendar_feed::feed(deps, secret).await {
+    match calendar_feed::feed(deps, secret, client.addr()).await {
         Ok(Some(text)) => (
             [
                 (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),

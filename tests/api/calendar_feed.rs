@@ -5,8 +5,12 @@
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
+use terminbuch::domain::audit::{AuditAction, AuditActor};
+use terminbuch::domain::ids::StaffId;
 use terminbuch::services::auth;
+use uuid::Uuid;
 
+use crate::audit::records;
 use crate::helpers::{TestApp, adhoc_body, spawn_app};
 
 /// A booking of Deniz Aydın at local `starts_at` (overridden: it may be in the past).
@@ -169,4 +173,36 @@ async fn a_feed_of_someone_without_appointments_is_an_empty_calendar() {
     assert_rfc5545(&text);
     let calendar: icalendar::Calendar = text.parse().expect("parses");
     assert_eq!(calendar.events().count(), 0);
+}
+
+#[tokio::test]
+async fn every_read_of_the_feed_is_recorded_as_the_owners_list_of_its_bookings() {
+    // Arrange: two appointments of Deniz Aydın and his subscription.
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let first = aydin_at(&app, aydin, "2026-12-01T15:00").await;
+    let second = aydin_at(&app, aydin, "2026-12-02T10:00").await;
+    let token = auth::create_token(&app.db, &app.clock, "d.aydin", "test").await.unwrap();
+    let created: Value = app.post_as(&token, "/api/v1/me/calendar-feed", &json!({})).await.json().await.unwrap();
+    let path = path_of(created["url"].as_str().unwrap());
+    let before = records(&app, AuditAction::BookingsListed).await.len();
+
+    // Act: the calendar program polls twice; someone tries an unknown secret.
+    for _ in 0..2 {
+        assert_eq!(fetch(&app, &path).await.status(), StatusCode::OK);
+    }
+    assert_eq!(fetch(&app, "/calendar/unknownsecret.ics").await.status(), StatusCode::NOT_FOUND);
+
+    // Assert: one record per read, by the owner, naming the bookings it held.
+    let listed = records(&app, AuditAction::BookingsListed).await;
+    assert_eq!(listed.len(), before + 2, "{listed:?}");
+    let ids: Vec<Uuid> =
+        [&first, &second].iter().map(|b| Uuid::parse_str(b["id"].as_str().unwrap()).unwrap()).collect();
+    for record in &listed[..2] {
+        assert_eq!(record.actor, AuditActor::Staff(StaffId::new(i32::try_from(aydin).unwrap())));
+        assert_eq!(record.detail, json!({ "via": "calendar_feed" }));
+        assert_eq!(record.item_count, Some(2));
+        assert_eq!(record.booking_ids, ids);
+        assert!(record.client.is_some(), "from where");
+    }
 }

@@ -2,8 +2,11 @@
 //! calendar programs poll. It lists the owner's appointments of the past 2 and the next 12 weeks
 //! with reference, unit and place, and nothing about the citizen. The secret is shown once and
 //! stored as a SHA-256 hash; a revoked secret, or one of a deactivated staff member, finds nothing.
+//! Every read is recorded in the audit (`bookings_listed` by the owner, `via: calendar_feed`).
 
 mod ics;
+
+use std::net::IpAddr;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use chrono_tz::Tz;
@@ -11,6 +14,7 @@ use sea_orm::DatabaseConnection;
 use sha2::{Digest, Sha256};
 
 use super::ServiceError;
+use super::audit::{self, AuditAction, AuditActor, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
@@ -90,11 +94,12 @@ pub async fn status(db: &DatabaseConnection, actor: &Actor) -> Result<Option<Fee
 }
 
 /// The iCalendar text of the subscription with `secret`, or `None` when no active staff member
-/// has that secret (never said which: unknown, revoked, deactivated all look alike).
+/// has that secret (never said which: unknown, revoked, deactivated all look alike). The read,
+/// from `client`, is recorded as the owner's list of the bookings it holds.
 ///
 /// # Errors
-/// Database failures.
-pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, ServiceError> {
+/// Database failures (also when the audit record cannot be written: no data without it).
+pub async fn feed(deps: FeedDeps<'_>, secret: &str, client: Option<IpAddr>) -> Result<Option<String>, ServiceError> {
     if secret.is_empty() || secret.len() > MAX_SECRET_LENGTH {
         return Ok(None);
     }
@@ -116,10 +121,12 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, Se
         ..BookingFilter::default()
     };
     let mut entries = Vec::new();
+    let mut listed = Vec::new();
     for booking in bookings::list(deps.db, &filter).await? {
         if booking.status == BookingStatus::Cancelled {
             continue;
         }
+        listed.push(booking.id);
         let Some(unit) = units.iter().find(|u| u.id == booking.unit_id) else { continue };
         let place = match directory::find_location(deps.db, unit.location_id).await? {
             Some(l) => format!("{}, {} {}, {}", l.street, l.postal_code, l.city, l.floor),
@@ -137,5 +144,10 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str) -> Result<Option<String>, Se
             place,
         });
     }
+    let entry = AuditEntry::attempt(AuditAction::BookingsListed, AuditActor::Staff(owner.id), client)
+        .bookings(listed)
+        .count(entries.len())
+        .detail(serde_json::json!({ "via": "calendar_feed" }));
+    audit::record(deps.db, deps.clock, entry).await?;
     Ok(Some(ics::render(&owner.display_name, deps.tz, &entries)))
 }
