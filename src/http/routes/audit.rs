@@ -79,7 +79,7 @@ pub struct AuditRecordResponse {
     pub id: i32,
     pub at: DateTime<FixedOffset>,
     pub actor: AuditActorResponse,
-    /// The address the request came from.
+    /// The address the request came from; none for a citizen (their use of their link is recorded without it).
     pub client_addr: Option<String>,
     pub action: AuditAction,
     /// Slug of the unit concerned.
