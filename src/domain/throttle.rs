@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use super::ids::StaffId;
+
 /// How a key throttles: `free` failures in a row pass; the `free`-th and every further one
 /// locks the key, first for `first_wait`, doubling with each further failure up to `max_wait`.
 /// While a key is locked no attempt is checked and a refused attempt does not count.
@@ -21,6 +23,11 @@ pub const PAIR: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wa
 pub const LOGIN: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
 /// One address for all logins: one password tried against many logins.
 pub const ADDRESS: Rule = Rule { free: 20, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
+
+/// One person's current password, checked when they change it (through the API with a token,
+/// or on the account page): a leaked token must not allow guessing the password.
+pub const CURRENT_PASSWORD: Rule =
+    Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
 
 /// Failures in a row are forgotten after this long without an attempt.
 pub const FORGET_AFTER: TimeDelta = TimeDelta::hours(24);
@@ -86,6 +93,17 @@ pub fn address_key(address: &str) -> String {
     format!("address:{address}")
 }
 
+/// The key of one person's current password, checked when they change it.
+pub fn current_password_key(staff_id: StaffId) -> Key {
+    Key { key: format!("password:{staff_id}"), rule: CURRENT_PASSWORD }
+}
+
+/// The whole seconds until `until` from `now`, at least one (a `Retry-After`).
+pub fn retry_after_secs(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u64 {
+    let millis = until.map_or(0, |until| (until - now).num_milliseconds());
+    u64::try_from(millis).unwrap_or(0).div_ceil(1000).max(1)
+}
+
 fn cut(login: &str) -> &str {
     login.char_indices().nth(MAX_KEY_LOGIN_CHARS).map_or(login, |(at, _)| &login[..at])
 }
@@ -114,5 +132,14 @@ mod tests {
         assert_eq!(names(false), ["address:192.0.2.7", "login:mueller", "pair:192.0.2.7 mueller"]);
         assert_eq!(names(true), ["address:192.0.2.7", "pair:192.0.2.7 mueller"]);
         assert_eq!(login_key(&"x".repeat(500)).len(), "login:".len() + 64, "long names are cut");
+    }
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds_and_is_never_zero() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(retry_after_secs(Some(now + TimeDelta::milliseconds(60_001)), now), 61);
+        assert_eq!(retry_after_secs(Some(now + TimeDelta::seconds(60)), now), 60);
+        assert_eq!(retry_after_secs(Some(now - TimeDelta::seconds(5)), now), 1);
+        assert_eq!(retry_after_secs(None, now), 1);
     }
 }

@@ -43,8 +43,10 @@ pub enum ApiError {
         detail: String,
         errors: Vec<FieldError>,
     },
-    /// A 503 telling the client when to try again (`Retry-After`, seconds).
-    Overloaded {
+    /// A 503 (overloaded) or 429 (throttled) telling the client when to try again
+    /// (`Retry-After`, seconds).
+    RetryLater {
+        status: StatusCode,
         code: &'static str,
         detail: String,
         retry_after_secs: u64,
@@ -97,9 +99,8 @@ impl IntoResponse for ApiError {
                     errors,
                 },
             ),
-            Self::Overloaded { code, detail, retry_after_secs } => {
+            Self::RetryLater { status, code, detail, retry_after_secs } => {
                 retry_after = Some(retry_after_secs);
-                let status = StatusCode::SERVICE_UNAVAILABLE;
                 (
                     status,
                     Problem {
@@ -156,10 +157,16 @@ impl From<ServiceError> for ApiError {
             // The database could not write (busy, disk full, a failed shared commit): nothing was
             // stored, and a retry a moment later usually succeeds.
             ServiceError::Busy => {
-                Self::Overloaded { code: "database_busy", detail: err.to_string(), retry_after_secs: 1 }
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                Self::RetryLater { status, code: "database_busy", detail: err.to_string(), retry_after_secs: 1 }
             }
             ServiceError::Overloaded { retry_after_secs } => {
-                Self::Overloaded { code: "overloaded", detail: err.to_string(), retry_after_secs }
+                let status = StatusCode::SERVICE_UNAVAILABLE;
+                Self::RetryLater { status, code: "overloaded", detail: err.to_string(), retry_after_secs }
+            }
+            ServiceError::Throttled { retry_after_secs } => {
+                let status = StatusCode::TOO_MANY_REQUESTS;
+                Self::RetryLater { status, code: "too_many_attempts", detail: err.to_string(), retry_after_secs }
             }
             ServiceError::Store(store) => Self::Internal(store.into()),
         }

@@ -30,6 +30,10 @@ pub enum ServiceError {
     /// Too many password checks at once: try again after `retry_after_secs`.
     #[error("too many logins at once; try again in a moment")]
     Overloaded { retry_after_secs: u64 },
+    /// Too many wrong attempts (a wrong current password): nothing was checked; try again after
+    /// `retry_after_secs`.
+    #[error("too many wrong attempts; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Store(StoreError),
 }

@@ -17,7 +17,10 @@ use crate::domain::access::Actor;
 use crate::domain::accounts::RESET_LINK_LIFETIME;
 use crate::domain::ids::StaffId;
 use crate::domain::password::{NewPassword, PasswordProblem};
+use crate::domain::throttle::{self, FORGET_AFTER};
+use crate::services::audit::{self, AuditEntry};
 use crate::store::resets::{self, NewReset};
+use crate::store::throttle::Reservation;
 use crate::store::{self, directory};
 
 /// Why a password was not changed.
@@ -29,6 +32,9 @@ pub enum PasswordError {
     Weak(PasswordProblem),
     #[error("the reset link is unknown, used or expired")]
     LinkInvalid,
+    /// Too many wrong current passwords: this one was not checked.
+    #[error("too many wrong current passwords; try again in {retry_after_secs} seconds")]
+    Throttled { retry_after_secs: u64 },
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -45,6 +51,7 @@ impl From<PasswordError> for ServiceError {
             PasswordError::WrongCurrent => Self::invalid("current_password", "is not your current password"),
             PasswordError::Weak(problem) => Self::invalid("new_password", problem.to_string()),
             PasswordError::LinkInvalid => Self::not_found(Missing::ResetLink),
+            PasswordError::Throttled { retry_after_secs } => Self::Throttled { retry_after_secs },
             PasswordError::Service(err) => err,
         }
     }
@@ -52,9 +59,11 @@ impl From<PasswordError> for ServiceError {
 
 /// Changes the actor's own password after checking the current one; every web session of the
 /// person ends (the caller keeps its own by stamping the returned session epoch into it).
+/// The check of the current password is throttled per person like a login
+/// (`domain::throttle::CURRENT_PASSWORD`), and a wrong or refused one is audited.
 ///
 /// # Errors
-/// `WrongCurrent`, `Weak`.
+/// `WrongCurrent`, `Throttled`, `Weak`.
 pub async fn change_own(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -62,10 +71,7 @@ pub async fn change_own(
     current: &str,
     new: &str,
 ) -> Result<i32, PasswordError> {
-    let stored = directory::password_hash_of(db, actor.staff_id()).await?.unwrap_or_default();
-    if !check_password(current, stored).await? {
-        return Err(PasswordError::WrongCurrent);
-    }
+    check_current(db, clock, actor, current).await?;
     let member = directory::find_staff(db, actor.staff_id())
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
@@ -74,6 +80,41 @@ pub async fn change_own(
     let epoch = directory::set_password(db, member.id, hash, false).await?;
     audit_change(db, clock, actor.into(), AuditAction::PasswordChanged, &member, json!({})).await?;
     Ok(epoch)
+}
+
+/// Checks the actor's current password, reserved first against the person's throttle key (so
+/// parallel guesses are counted before any is checked); a right one clears the key.
+async fn check_current(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    current: &str,
+) -> Result<(), PasswordError> {
+    let now = clock.now();
+    let keys = [throttle::current_password_key(actor.staff_id())];
+    let target = format!("staff:{}", actor.staff_id());
+    if let Reservation::Locked { until } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+        tracing::warn!(staff_id = actor.staff_id().get(), ?until, "password change throttled");
+        let entry = AuditEntry::by(actor, AuditAction::PasswordChangeThrottled).target(target);
+        audit::record(db, clock, entry).await?;
+        return Err(PasswordError::Throttled { retry_after_secs: throttle::retry_after_secs(until, now) });
+    }
+    let stored = directory::password_hash_of(db, actor.staff_id()).await?.unwrap_or_default();
+    let right = match check_password(current, stored).await {
+        Err(err @ ServiceError::Overloaded { .. }) => {
+            store::throttle::release(db, &keys, now).await?;
+            return Err(err.into());
+        }
+        other => other?,
+    };
+    if right {
+        let key = keys.map(|k| k.key);
+        store::throttle::record_success(db, &key, &key[0], now).await?;
+        return Ok(());
+    }
+    tracing::warn!(staff_id = actor.staff_id().get(), "wrong current password");
+    audit::record(db, clock, AuditEntry::by(actor, AuditAction::PasswordChangeFailed).target(target)).await?;
+    Err(PasswordError::WrongCurrent)
 }
 
 /// A reset link's token (the last part of `/reset/TOKEN`, shown once) and its expiry.

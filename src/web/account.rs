@@ -84,10 +84,15 @@ async fn change_password(
     CsrfForm(form): CsrfForm<PasswordForm>,
 ) -> WebResult<Response> {
     let lang = signed_in.page.lang;
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     let error = if form.new == form.repeat {
         match passwords::change_own(&state.db, &state.clock, &signed_in.actor, &form.current, &form.new).await {
             Ok(epoch) => return password_changed(&state, signed_in, epoch).await,
             Err(PasswordError::WrongCurrent) => FieldError::new("pw-current", lang.t("pw.wrong_current")),
+            Err(PasswordError::Throttled { .. }) => {
+                status = StatusCode::TOO_MANY_REQUESTS;
+                FieldError::new("pw-current", lang.t("pw.throttled"))
+            }
             Err(PasswordError::Weak(problem)) => FieldError::new("pw-new", password_problem(lang, problem)),
             Err(PasswordError::LinkInvalid) => return Err(WebError::BadRequest),
             Err(PasswordError::Service(err)) => return Err(err.into()),
@@ -96,7 +101,7 @@ async fn change_password(
         FieldError::new("pw-repeat", lang.t("pw.mismatch"))
     };
     let page = account_view(&state, signed_in, vec![error]).await?;
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    Ok((status, page).into_response())
 }
 
 /// Keeps this session (the others have ended) and goes on: to the desk after a forced change,

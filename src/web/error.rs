@@ -75,6 +75,9 @@ impl From<ServiceError> for WebError {
             ServiceError::Forbidden | ServiceError::NotPermitted(_) => Self::Forbidden,
             ServiceError::NotFound(_) => Self::NotFound,
             ServiceError::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
+            ServiceError::Throttled { .. } => {
+                Self::Refused { status: StatusCode::TOO_MANY_REQUESTS, message: service_message(Lang::De, &err) }
+            }
             ServiceError::Rule(_) | ServiceError::Invalid { .. } => {
                 Self::Refused { status: StatusCode::UNPROCESSABLE_ENTITY, message: service_message(Lang::De, &err) }
             }

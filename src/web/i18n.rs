@@ -98,6 +98,7 @@ pub fn service_message(lang: Lang, err: &ServiceError) -> &'static str {
         },
         ServiceError::Busy => lang.t("svc.busy"),
         ServiceError::NotFound(crate::domain::missing::Missing::Slot) => lang.t("svc.slot_gone"),
+        ServiceError::Throttled { .. } => lang.t("svc.throttled"),
         _ => lang.t("svc.other"),
     }
 }

@@ -93,7 +93,7 @@ async fn reset_password(
             let errors = vec![FieldError::new("pw-new", password_problem(lang, problem))];
             Ok(page(visitor, ResetState::Form, login, token, errors))
         }
-        Err(PasswordError::LinkInvalid | PasswordError::WrongCurrent) => {
+        Err(PasswordError::LinkInvalid | PasswordError::WrongCurrent | PasswordError::Throttled { .. }) => {
             Ok(page(visitor, ResetState::Invalid, String::new(), String::new(), Vec::new()))
         }
         Err(PasswordError::Service(err)) => Err(err.into()),

@@ -186,6 +186,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Die Datenbank ist gerade ausgelastet. Bitte versuchen Sie es noch einmal.",
         "The database is busy. Please try again.",
     ),
+    (
+        "svc.throttled",
+        "Zu viele Fehlversuche. Bitte versuchen Sie es später noch einmal.",
+        "Too many failed attempts. Please try again later.",
+    ),
     ("svc.other", "Das ist so nicht möglich.", "This is not possible."),
     (
         "field.counselling_hours",

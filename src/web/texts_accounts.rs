@@ -75,6 +75,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("pw.mismatch", "Die beiden neuen Passwörter stimmen nicht überein.", "The two new passwords do not match."),
     ("pw.wrong_current", "Das aktuelle Passwort ist falsch.", "The current password is wrong."),
+    (
+        "pw.throttled",
+        "Das aktuelle Passwort wurde zu oft falsch eingegeben. Bitte warten Sie einige Minuten.",
+        "The current password was entered wrongly too often. Please wait a few minutes.",
+    ),
     ("mfa.title", "Zwei-Faktor-Anmeldung einrichten", "Set up two-factor login"),
     (
         "mfa.required",

@@ -63,6 +63,16 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.action.login_failed", "Anmeldung fehlgeschlagen", "Login failed"),
     ("audit.action.login_throttled", "Anmeldung gesperrt (zu viele Fehlversuche)", "Login blocked (too many failures)"),
     ("audit.action.logged_out", "Abmeldung", "Logout"),
+    (
+        "audit.action.password_change_failed",
+        "Passwortänderung: aktuelles Passwort falsch",
+        "Password change: current password wrong",
+    ),
+    (
+        "audit.action.password_change_throttled",
+        "Passwortänderung gesperrt (zu viele Fehlversuche)",
+        "Password change blocked (too many failures)",
+    ),
     ("audit.action.unit_created", "Stelle angelegt", "Unit added"),
     ("audit.action.unit_changed", "Stelle geändert", "Unit changed"),
     ("audit.action.confirmation_printed", "Terminbestätigung gedruckt", "Confirmation printed"),

@@ -3,6 +3,7 @@
 
 mod access;
 mod accounts;
+mod accounts_abuse;
 mod accounts_login;
 mod accounts_tokens;
 mod audit;

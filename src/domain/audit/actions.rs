@@ -71,6 +71,10 @@ audit_actions! {
     RoleAdded => "role_added",
     RoleRemoved => "role_removed",
     PasswordChanged => "password_changed",
+    /// A password change was refused: the current password given was wrong.
+    PasswordChangeFailed => "password_change_failed",
+    /// A password change was refused unchecked: too many wrong current passwords.
+    PasswordChangeThrottled => "password_change_throttled",
     PasswordResetLinkCreated => "password_reset_link_created",
     PasswordResetLinkUsed => "password_reset_link_used",
     SecondFactorEnrolled => "second_factor_enrolled",
