@@ -17,6 +17,9 @@ pub struct Model {
     pub expires_at: Option<DateTimeUtc>,
     /// Written at most once a minute per token.
     pub last_used_at: Option<DateTimeUtc>,
+    /// The token that made this one through the API (revoking it revokes this one); `NULL` for a
+    /// token made by the operator or before the column existed.
+    pub parent_token_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ mod m20261202_170003_create_calendar_feeds;
 mod m20261203_100000_add_retention;
 mod m20261203_200000_create_citizen_links;
 mod m20261203_300000_take_seat_function;
+mod m20261205_120000_add_token_parents;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_100000_add_retention::Migration),
             Box::new(m20261203_200000_create_citizen_links::Migration),
             Box::new(m20261203_300000_take_seat_function::Migration),
+            Box::new(m20261205_120000_add_token_parents::Migration),
         ]
     }
 }

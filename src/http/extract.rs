@@ -10,6 +10,7 @@ use super::error::{ApiError, FieldError};
 use crate::domain::access::Actor;
 use crate::domain::text::NUL_IN_TEXT;
 use crate::services::auth;
+use crate::services::tokens::BearerToken;
 use crate::state::AppState;
 
 /// A JSON body whose failures are problem documents. A value of the wrong type or an unknown
@@ -154,6 +155,22 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Bearer::from_request_parts(parts, state).await.map(|bearer| Self(bearer.actor))
+    }
+}
+
+/// The staff member behind the request's bearer token, and that token (its id and expiry), for
+/// what depends on the token itself (a token made with it lives no longer).
+#[derive(Debug, Clone)]
+pub struct Bearer {
+    pub actor: Actor,
+    pub token: BearerToken,
+}
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let client = crate::web::ClientIp::from_request_parts(parts, state).await.ok().and_then(|ip| ip.addr());
         let token = parts
             .headers
@@ -163,7 +180,7 @@ impl FromRequestParts<AppState> for Auth {
             .map(str::trim)
             .ok_or_else(ApiError::unauthorized)?;
         match auth::authenticate_token(&state.db, &state.tokens, token).await? {
-            Some(actor) => Ok(Self(actor.with_client(client))),
+            Some((actor, token)) => Ok(Self { actor: actor.with_client(client), token }),
             None => Err(ApiError::unauthorized()),
         }
     }

@@ -90,23 +90,34 @@ pub async fn create_for_login(
         .await?
         .filter(|m| m.active)
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
-    create_for(db, clock, ChangedBy::operator(), &member, spec).await
+    create_for(db, clock, ChangedBy::operator(), &member, spec, None).await
 }
 
-/// Creates an API token for the actor itself.
+/// Creates an API token for the actor itself, with the token the request came with (`parent`):
+/// the new token expires when its parent does at the latest, and revoking the parent revokes it.
+/// The person must still be active and the parent still valid (not revoked through another
+/// process meanwhile: the token cache may have let it through).
 ///
 /// # Errors
-/// `Invalid` name or lifetime.
+/// `Invalid` name or lifetime; `NotFound` for an inactive person (`staff_not_found`) or a parent
+/// revoked meanwhile (`token_not_found`).
 pub async fn create_own(
     db: &DatabaseConnection,
     clock: &Clock,
     actor: &Actor,
+    parent: BearerToken,
     spec: &TokenSpec,
 ) -> Result<CreatedToken, ServiceError> {
     let member = directory::find_staff(db, actor.staff_id())
         .await?
+        .filter(|m| m.active)
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
-    create_for(db, clock, actor.into(), &member, spec).await
+    let now = clock.now();
+    directory::find_token(db, parent.id)
+        .await?
+        .filter(|token| token.staff_id == member.id && token.is_valid_at(now))
+        .ok_or_else(|| ServiceError::not_found(Missing::Token))?;
+    create_for(db, clock, actor.into(), &member, spec, Some(parent)).await
 }
 
 async fn create_for(
@@ -115,22 +126,35 @@ async fn create_for(
     by: ChangedBy,
     member: &StaffMember,
     spec: &TokenSpec,
+    parent: Option<BearerToken>,
 ) -> Result<CreatedToken, ServiceError> {
     let label = spec.check()?;
     let staff_id = member.id;
     let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
     let now = clock.now();
+    let asked = now + TimeDelta::days(i64::from(spec.days));
     let new = NewToken {
         staff_id: staff_id.get(),
         token_hash: token_hash(&token),
         label,
         created_at: now,
-        expires_at: now + TimeDelta::days(i64::from(spec.days)),
+        expires_at: parent.map_or(asked, |parent| asked.min(parent.expires_at)),
+        parent_token_id: parent.map(|parent| parent.id),
     };
     let info = directory::insert_token(db, new).await?;
-    let detail = json!({ "token_id": info.id, "name": label, "expires_at": info.expires_at });
+    let detail = json!({
+        "token_id": info.id, "name": label, "expires_at": info.expires_at,
+        "parent_token_id": parent.map(|parent| parent.id),
+    });
     audit_change(db, clock, by, AuditAction::TokenCreated, member, detail).await?;
     Ok(CreatedToken { token, info })
+}
+
+/// The token a request was authenticated with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BearerToken {
+    pub id: i32,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Valid tokens recently seen, with their actor, for a short while: an integration that sends
@@ -179,8 +203,8 @@ impl TokenCache {
     }
 }
 
-/// The actor a bearer token belongs to, if the token is valid (known, unrevoked, unexpired, its
-/// owner active).
+/// The actor a bearer token belongs to, with the token's id and expiry, if the token is valid
+/// (known, unrevoked, unexpired, its owner active).
 ///
 /// # Errors
 /// Database failures.
@@ -188,7 +212,7 @@ pub async fn authenticate_token(
     db: &DatabaseConnection,
     cache: &TokenCache,
     token: &str,
-) -> Result<Option<Actor>, ServiceError> {
+) -> Result<Option<(Actor, BearerToken)>, ServiceError> {
     if !token.starts_with(TOKEN_PREFIX) {
         return Ok(None);
     }
@@ -198,7 +222,7 @@ pub async fn authenticate_token(
         && let Some(entry) = cached.get(&hash)
     {
         if entry.expires_at > now {
-            return Ok(Some(entry.actor));
+            return Ok(Some((entry.actor, BearerToken { id: entry.token_id, expires_at: entry.expires_at })));
         }
         cached.invalidate(&hash);
         return Ok(None);
@@ -213,7 +237,7 @@ pub async fn authenticate_token(
         let entry = CachedToken { actor: owner.actor.clone(), token_id: owner.token_id, expires_at: owner.expires_at };
         cache.insert(hash, entry);
     }
-    Ok(Some(owner.actor))
+    Ok(Some((owner.actor, BearerToken { id: owner.token_id, expires_at: owner.expires_at })))
 }
 
 /// A staff member's tokens by login, newest first.
@@ -244,7 +268,7 @@ pub async fn list_own(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<Toke
 }
 
 /// Revokes one token by id, whoever owns it (for admins and the operator; `by` as in the audit
-/// log); returns it.
+/// log), and every token made with it; returns it.
 ///
 /// # Errors
 /// `NotFound` for an unknown id.
@@ -256,12 +280,18 @@ pub async fn revoke(
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
     let token = directory::find_token(db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Token))?;
-    if directory::revoke_token(db, id, clock.now()).await?
-        && let Some(owner) = directory::find_staff(db, token.staff_id).await?
+    let txn = crate::store::begin_write(db).await?;
+    let (revoked, made_with_it) = directory::revoke_token(&txn, id, clock.now()).await?;
+    if (revoked || !made_with_it.is_empty())
+        && let Some(owner) = directory::find_staff(&txn, token.staff_id).await?
     {
-        audit_change(db, clock, by, AuditAction::TokenRevoked, &owner, json!({ "token_id": id })).await?;
+        let detail = json!({ "token_id": id, "made_with_it": made_with_it });
+        audit_change(&txn, clock, by, AuditAction::TokenRevoked, &owner, detail).await?;
     }
-    cache.forget_token(id);
+    txn.commit().await.map_err(crate::store::StoreError::from)?;
+    for token_id in std::iter::once(id).chain(made_with_it) {
+        cache.forget_token(token_id);
+    }
     Ok(token)
 }
 

@@ -3,10 +3,12 @@
 //! audit, floods of throttled logins, what typed logins reach, and what ends with a deactivation.
 
 use chrono::TimeDelta;
+use chrono_tz::Europe::Berlin;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::services::auth;
+use terminbuch::services::tokens::{self, TokenSpec};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 use crate::web_client::{Desk, PASSWORD};
@@ -79,4 +81,89 @@ async fn of_20_parallel_guesses_of_the_current_password_5_are_checked() {
     assert_eq!((count(StatusCode::UNPROCESSABLE_ENTITY), count(StatusCode::TOO_MANY_REQUESTS)), (5, 15), "{answers:?}");
     assert_eq!(app.audited("password_change_failed", "empfang").await, 5);
     let _: Value = app.get_as(&token, "/api/v1/me").await.json().await.expect("the token still works");
+}
+
+/// Makes a token with `token` through the API; returns the answer's body.
+async fn mint(address: &str, token: &str, days: u32) -> reqwest::Response {
+    let body = json!({ "name": "gemacht", "expires_in_days": days });
+    reqwest::Client::new()
+        .post(format!("{address}/api/v1/me/tokens"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("request")
+}
+
+async fn minted(address: &str, token: &str, days: u32) -> (String, i64, Value) {
+    let response = mint(address, token, days).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "a token made with a token");
+    let body: Value = response.json().await.expect("json");
+    (body["token"].as_str().expect("token").to_owned(), body["id"].as_i64().expect("id"), body["expires_at"].clone())
+}
+
+async fn me_status(address: &str, token: &str) -> StatusCode {
+    let client = reqwest::Client::new();
+    client.get(format!("{address}/api/v1/me")).bearer_auth(token).send().await.expect("request").status()
+}
+
+#[tokio::test]
+async fn a_token_made_with_a_token_expires_with_it_and_is_revoked_with_it() {
+    // Arrange: a token for one day.
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let spec = TokenSpec { label: "kurz".into(), days: 1 };
+    let parent = tokens::create_for_login(&app.db, &app.clock, "empfang", &spec).await.expect("token").token;
+
+    // Act: a year asked for with it, and another year with the new one.
+    let (child, _, child_expires) = minted(&app.address, &parent, 365).await;
+    let (grandchild, _, grandchild_expires) = minted(&app.address, &child, 365).await;
+
+    // Assert
+    let day_later = (app.clock.now() + TimeDelta::days(1)).with_timezone(&Berlin).to_rfc3339();
+    assert_eq!((child_expires, grandchild_expires), (json!(day_later), json!(day_later)), "capped at the parent's");
+    app.clock.advance(TimeDelta::days(1));
+    for token in [&parent, &child, &grandchild] {
+        assert_eq!(me_status(&app.address, token).await, StatusCode::UNAUTHORIZED, "expired together");
+    }
+
+    // Act: a token for 30 days, two made with it; the first of them revoked by its maker.
+    let spec = TokenSpec { label: "monat".into(), days: 30 };
+    let parent = tokens::create_for_login(&app.db, &app.clock, "empfang", &spec).await.expect("token").token;
+    let (child, child_id, _) = minted(&app.address, &parent, 365).await;
+    let (grandchild, _, _) = minted(&app.address, &child, 10).await;
+    let (sibling, _, _) = minted(&app.address, &parent, 5).await;
+    let revoked = app.delete_as(&parent, &format!("/api/v1/me/tokens/{child_id}")).await;
+
+    // Assert
+    assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me_status(&app.address, &grandchild).await, StatusCode::UNAUTHORIZED, "revoked with its maker");
+    assert_eq!(me_status(&app.address, &sibling).await, StatusCode::OK, "not made with the revoked one");
+    let list: Vec<Value> = app.get_as(&parent, "/api/v1/me/tokens").await.json().await.expect("json");
+    assert_eq!(list.iter().filter(|t| t["state"] == "revoked").count(), 2, "{list:?}");
+}
+
+#[tokio::test]
+async fn a_token_a_cache_still_knows_mints_nothing_after_its_revocation_or_its_owners_deactivation() {
+    // Arrange: a second process that keeps tokens a minute.
+    let app = spawn_app().await;
+    let cached = app.another_process(|s| s.token_cache_ms = 60_000).await;
+    let token = person_with_token(&app).await;
+    let other = auth::create_token(&app.db, &app.clock, "empfang", "zweites").await.expect("token");
+    for known in [&token, &other] {
+        assert_eq!(me_status(&cached, known).await, StatusCode::OK, "cached there");
+    }
+
+    // Act / Assert: the token revoked here.
+    let list: Vec<Value> = app.get_as(&token, "/api/v1/me/tokens").await.json().await.expect("json");
+    let id = list.iter().find(|t| t["name"] == "skript").and_then(|t| t["id"].as_i64()).expect("the token");
+    assert_eq!(app.delete_as(&app.admin_token, &format!("/api/v1/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me_status(&cached, &token).await, StatusCode::OK, "the cache there still knows it");
+    assert_problem(mint(&cached, &token, 30).await, StatusCode::NOT_FOUND, "token_not_found").await;
+
+    // Act / Assert: the person deactivated here.
+    let deactivated = app.post_as(&app.admin_token, "/api/v1/staff/empfang/deactivate", &json!({})).await;
+    assert_eq!(deactivated.status(), StatusCode::OK);
+    assert_problem(mint(&cached, &other, 30).await, StatusCode::NOT_FOUND, "staff_not_found").await;
+    assert_eq!(app.audited("token_created", "empfang").await, 2, "only the two made here");
 }

@@ -15,7 +15,7 @@ use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
 use crate::domain::records::Unit;
 use crate::http::dto::local;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiJson, ApiPath, Auth};
+use crate::http::extract::{ApiJson, ApiPath, Auth, Bearer};
 use crate::services::ServiceError;
 use crate::services::tokens::{self, TokenSpec};
 use crate::services::{accounts, directory, passwords};
@@ -136,7 +136,7 @@ async fn list_my_tokens(State(state): State<AppState>, Auth(actor): Auth) -> Api
 pub struct CreateTokenRequest {
     /// Name or purpose, 1 to 100 characters.
     pub name: String,
-    /// Days until it expires, 1 to 365 (default 90).
+    /// Days until it expires, 1 to 365 (default 90); never later than the token of the request.
     pub expires_in_days: Option<u32>,
 }
 
@@ -149,16 +149,17 @@ pub struct CreatedTokenResponse {
     pub info: TokenResponse,
 }
 
-/// Creates an API token for the caller.
+/// Creates an API token for the caller. It expires when the token of the request does at the
+/// latest (`expires_at` says when), and revoking that token revokes it too.
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])), request_body = CreateTokenRequest,
     responses((status = 201, body = CreatedTokenResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn create_my_token(
     State(state): State<AppState>,
-    Auth(actor): Auth,
+    Bearer { actor, token }: Bearer,
     ApiJson(body): ApiJson<CreateTokenRequest>,
 ) -> ApiResult<(StatusCode, Json<CreatedTokenResponse>)> {
     let spec = TokenSpec { label: body.name, days: body.expires_in_days.unwrap_or(DEFAULT_TOKEN_DAYS) };
-    let created = tokens::create_own(&state.db, &state.clock, &actor, &spec).await?;
+    let created = tokens::create_own(&state.db, &state.clock, &actor, token, &spec).await?;
     let info = token_response(&created.info, state.clock.now(), state.settings.time_zone);
     Ok((StatusCode::CREATED, Json(CreatedTokenResponse { token: created.token, info })))
 }

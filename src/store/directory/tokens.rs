@@ -21,6 +21,8 @@ pub struct NewToken<'a> {
     pub label: &'a str,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The token the new one was made with (through the API), if any.
+    pub parent_token_id: Option<i32>,
 }
 
 /// Stores the hash of a new API token.
@@ -36,6 +38,7 @@ pub async fn insert_token<C: ConnectionTrait>(db: &C, new: NewToken<'_>) -> Resu
         revoked_at: Set(None),
         expires_at: Set(Some(new.expires_at)),
         last_used_at: Set(None),
+        parent_token_id: Set(new.parent_token_id),
         ..Default::default()
     }
     .insert(db)
@@ -143,18 +146,46 @@ pub async fn find_token<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<To
     Ok(api_token::Entity::find_by_id(id).one(db).await?.map(token_record))
 }
 
-/// Revokes one token; returns whether it was still unrevoked.
+/// Revokes one token and every unrevoked token made with it (and made with those, …); returns
+/// whether the token itself was still unrevoked, and the ids of the others revoked.
 ///
 /// # Errors
 /// Database failures.
-pub async fn revoke_token<C: ConnectionTrait>(db: &C, id: i32, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn revoke_token<C: ConnectionTrait>(
+    db: &C,
+    id: i32,
+    now: DateTime<Utc>,
+) -> Result<(bool, Vec<i32>), StoreError> {
+    let revoked = revoke_ids(db, vec![id], now).await? > 0;
+    let mut descendants = Vec::new();
+    let mut parents = vec![id];
+    while !parents.is_empty() {
+        let children: Vec<i32> = api_token::Entity::find()
+            .select_only()
+            .column(api_token::Column::Id)
+            .filter(api_token::Column::ParentTokenId.is_in(parents))
+            .filter(api_token::Column::RevokedAt.is_null())
+            .into_tuple()
+            .all(db)
+            .await?;
+        revoke_ids(db, children.clone(), now).await?;
+        descendants.extend_from_slice(&children);
+        parents = children;
+    }
+    Ok((revoked, descendants))
+}
+
+async fn revoke_ids<C: ConnectionTrait>(db: &C, ids: Vec<i32>, now: DateTime<Utc>) -> Result<u64, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
     let result = api_token::Entity::update_many()
         .col_expr(api_token::Column::RevokedAt, Expr::value(now))
-        .filter(api_token::Column::Id.eq(id))
+        .filter(api_token::Column::Id.is_in(ids))
         .filter(api_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(result.rows_affected > 0)
+    Ok(result.rows_affected)
 }
 
 /// Revokes every unrevoked token of a staff member; returns how many.
