@@ -260,11 +260,3 @@ pub async fn session_account(
 ) -> Result<Option<SessionAccount>, ServiceError> {
     Ok(directory::session_account(db, staff_id).await?)
 }
-
-/// Notes a completed login (the time shows in `user list` and on the staff page).
-///
-/// # Errors
-/// Database failures.
-pub async fn record_login(db: &DatabaseConnection, clock: &Clock, staff_id: StaffId) -> Result<(), ServiceError> {
-    Ok(directory::record_login(db, staff_id, clock.now()).await?)
-}

@@ -1,22 +1,36 @@
 //! Staff login for the web interface: each attempt is first reserved against the throttle's keys
 //! (the login from this address, the login from everywhere, this address for every login; see
-//! `domain::throttle`), atomically in the database, and only then is the password checked.
+//! `domain::throttle`), atomically in the database, and only then is the password checked. With
+//! a second factor the login is complete only after the code ([`second_factor`]): only then is
+//! it recorded as a success and are the throttle's keys cleared.
 
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
+use super::audit::{AuditAction, AuditActor, AuditEntry};
 use super::auth::authenticate_password;
+use super::mfa::{self, MfaError, SecondFactor};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::ids::StaffId;
 use crate::domain::throttle::{self, FORGET_AFTER, KNOWN_ADDRESS_FOR};
 use crate::store::throttle::Reservation;
-use crate::store::{self, sessions};
+use crate::store::{self, directory, sessions};
 
 /// What a login attempt came to.
 #[derive(Debug)]
 pub enum LoginOutcome {
-    LoggedIn(Actor),
+    /// Logged in; the session starts with the person's session `epoch`.
+    LoggedIn {
+        actor: Actor,
+        epoch: i32,
+    },
+    /// The password was right, and the person has a second factor: the login completes with the
+    /// code ([`second_factor`]). Nothing is recorded as a success yet.
+    CodeNeeded {
+        staff_id: StaffId,
+        epoch: i32,
+    },
     WrongCredentials,
     /// Too many failures recently: the password was not even checked.
     Throttled,
@@ -51,14 +65,20 @@ pub async fn login(
         }
         other => other?,
     };
-    match checked {
-        Some(actor) => {
-            let cleared = [pair.clone(), throttle::login_key(login), throttle::address_key(ip)];
-            store::throttle::record_success(db, &cleared, &pair, now).await?;
-            tracing::info!("staff logged in");
-            recorded(db, clock, login, ip, LoginOutcome::LoggedIn(actor)).await
+    let account = match &checked {
+        Some(actor) => directory::session_account(db, actor.staff_id()).await?,
+        None => None,
+    };
+    match (checked, account) {
+        (Some(actor), Some(account)) if account.mfa_enabled => {
+            tracing::info!("password right, second factor next");
+            Ok(LoginOutcome::CodeNeeded { staff_id: actor.staff_id(), epoch: account.epoch })
         }
-        None => {
+        (Some(actor), Some(account)) => {
+            completed(db, clock, login, ip, &actor, None).await?;
+            Ok(LoginOutcome::LoggedIn { actor, epoch: account.epoch })
+        }
+        _ => {
             sessions::record_login_failure(db, login, ip, now).await?;
             tracing::warn!("login failed");
             recorded(db, clock, login, ip, LoginOutcome::WrongCredentials).await
@@ -66,7 +86,87 @@ pub async fn login(
     }
 }
 
-/// Records the attempt in the audit, then returns its outcome.
+/// What the second step of a login came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecondStep {
+    /// The login is complete.
+    LoggedIn,
+    /// The account changed since the password step (deactivated, its password or second factor
+    /// reset: its session epoch moved on): the login starts again.
+    Ended,
+}
+
+/// The second step of a login with a second factor: the code is checked (with its own throttle
+/// per person, `services::mfa`); a right one completes the login of `staff_id` begun with the
+/// session `epoch` (the throttle's keys of the login from `ip` are cleared, `login_succeeded`
+/// recorded); a wrong or refused one is recorded.
+///
+/// # Errors
+/// `WrongCode`, `Throttled`; database failures.
+#[tracing::instrument(skip_all, fields(staff_id = staff_id.get(), ip = %ip))]
+pub async fn second_factor(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    staff_id: StaffId,
+    epoch: i32,
+    code: &str,
+    ip: &str,
+) -> Result<SecondStep, MfaError> {
+    let used = match mfa::verify(db, clock, staff_id, code).await {
+        Ok(used) => Some(used),
+        // The factor was removed meanwhile (which moves the epoch on: checked below).
+        Err(MfaError::NotEnrolled) => None,
+        Err(err @ (MfaError::WrongCode | MfaError::Throttled)) => {
+            let action = match err {
+                MfaError::Throttled => AuditAction::SecondFactorThrottled,
+                _ => AuditAction::SecondFactorFailed,
+            };
+            let entry = AuditEntry::attempt(action, AuditActor::Staff(staff_id), ip.parse().ok())
+                .target(format!("staff:{staff_id}"));
+            super::audit::record(db, clock, entry).await?;
+            return Err(err);
+        }
+        Err(err) => return Err(err),
+    };
+    let current = directory::session_account(db, staff_id).await?;
+    let actor = directory::actor_for_staff(db, staff_id).await?;
+    match (current, actor) {
+        (Some(account), Some(actor)) if account.epoch == epoch => {
+            completed(db, clock, actor.login(), ip, &actor, used).await?;
+            Ok(SecondStep::LoggedIn)
+        }
+        _ => Ok(SecondStep::Ended),
+    }
+}
+
+/// A complete login: the failures of the login's keys are forgotten, the address is marked as
+/// one where this login succeeded, the time of the login noted and the success recorded.
+async fn completed(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    login: &str,
+    ip: &str,
+    actor: &Actor,
+    used: Option<SecondFactor>,
+) -> Result<(), ServiceError> {
+    let now = clock.now();
+    let pair = throttle::pair_key(login, ip);
+    let cleared = [pair.clone(), throttle::login_key(login), throttle::address_key(ip)];
+    store::throttle::record_success(db, &cleared, &pair, now).await?;
+    directory::record_login(db, actor.staff_id(), now).await?;
+    tracing::info!("staff logged in");
+    let entry = AuditEntry::by(&actor.clone().with_client(ip.parse().ok()), AuditAction::LoginSucceeded);
+    let entry = match used {
+        Some(SecondFactor::Totp) => entry.detail(serde_json::json!({ "second_factor": "totp" })),
+        Some(SecondFactor::RecoveryCode { .. }) => {
+            entry.detail(serde_json::json!({ "second_factor": "recovery_code" }))
+        }
+        None => entry,
+    };
+    super::audit::record(db, clock, entry).await
+}
+
+/// Records a failed or throttled attempt in the audit, then returns its outcome.
 async fn recorded(
     db: &DatabaseConnection,
     clock: &Clock,

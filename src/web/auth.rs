@@ -14,11 +14,10 @@ use serde::Deserialize;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::page::{
-    AnonForm, ClientIp, CsrfForm, Page, Pending, Staff, Visitor, complete_login, set_lang, start_pending,
+    AnonForm, ClientIp, CsrfForm, Page, Pending, PendingLogin, Staff, Visitor, complete_login, set_lang, start_pending,
 };
-use crate::services::accounts;
-use crate::services::login::{self, LoginOutcome};
-use crate::services::mfa::{self, MfaError};
+use crate::services::login::{self, LoginOutcome, SecondStep};
+use crate::services::mfa::MfaError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -79,17 +78,12 @@ async fn log_in(
         "login.required"
     } else {
         match login::login(&state.db, &state.clock, &form.login, &form.password, &ip).await? {
-            LoginOutcome::LoggedIn(actor) => {
-                let staff_id = actor.staff_id();
-                let Some(account) = accounts::session_account(&state.db, staff_id).await? else {
-                    return Err(WebError::LoginRequired);
-                };
-                if account.mfa_enabled {
-                    start_pending(&visitor.session, staff_id, account.epoch).await?;
-                    return Ok(Redirect::to("/login/code").into_response());
-                }
-                complete_login(&visitor.session, staff_id, account.epoch).await?;
-                accounts::record_login(&state.db, &state.clock, staff_id).await?;
+            LoginOutcome::CodeNeeded { staff_id, epoch } => {
+                start_pending(&visitor.session, staff_id, epoch).await?;
+                return Ok(Redirect::to("/login/code").into_response());
+            }
+            LoginOutcome::LoggedIn { actor, epoch } => {
+                complete_login(&visitor.session, actor.staff_id(), epoch).await?;
                 return Ok(Redirect::to("/").into_response());
             }
             LoginOutcome::WrongCredentials => "login.wrong",
@@ -120,24 +114,22 @@ struct CodeForm {
 async fn enter_code(
     State(state): State<AppState>,
     pending: Pending,
+    ClientIp(ip): ClientIp,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> WebResult<Response> {
-    let staff_id = pending.login.staff_id;
+    let PendingLogin { staff_id, epoch, .. } = pending.login;
     let page = pending.page.titled("code.title");
-    let error = match mfa::verify(&state.db, &state.clock, staff_id, &form.code).await {
-        Ok(_) | Err(MfaError::NotEnrolled) => {
-            let current = accounts::session_account(&state.db, staff_id).await?;
-            if current.is_none_or(|account| account.epoch != pending.login.epoch) {
-                pending.session.flush().await?;
-                return Err(WebError::LoginRequired);
-            }
-            complete_login(&pending.session, staff_id, pending.login.epoch).await?;
-            accounts::record_login(&state.db, &state.clock, staff_id).await?;
+    let error = match login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip).await {
+        Ok(SecondStep::LoggedIn) => {
+            complete_login(&pending.session, staff_id, epoch).await?;
             return Ok(Redirect::to("/").into_response());
         }
-        Err(MfaError::WrongCode) => "code.wrong",
+        Ok(SecondStep::Ended) => {
+            pending.session.flush().await?;
+            return Err(WebError::LoginRequired);
+        }
+        Err(MfaError::WrongCode | MfaError::AlreadyEnrolled | MfaError::NotEnrolled) => "code.wrong",
         Err(MfaError::Throttled) => "code.throttled",
-        Err(MfaError::AlreadyEnrolled) => "code.wrong",
         Err(MfaError::Service(err)) => return Err(err.into()),
     };
     let errors = vec![FieldError::new("code", page.t(error))];

@@ -63,6 +63,12 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.action.login_failed", "Anmeldung fehlgeschlagen", "Login failed"),
     ("audit.action.login_throttled", "Anmeldung gesperrt (zu viele Fehlversuche)", "Login blocked (too many failures)"),
     ("audit.action.logged_out", "Abmeldung", "Logout"),
+    ("audit.action.second_factor_failed", "Anmeldung: Code falsch", "Login: wrong code"),
+    (
+        "audit.action.second_factor_throttled",
+        "Anmeldung: Code gesperrt (zu viele falsche Codes)",
+        "Login: code blocked (too many wrong codes)",
+    ),
     (
         "audit.action.password_change_failed",
         "Passwortänderung: aktuelles Passwort falsch",

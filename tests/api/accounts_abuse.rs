@@ -11,7 +11,7 @@ use terminbuch::services::auth;
 use terminbuch::services::tokens::{self, TokenSpec};
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
-use crate::web_client::{Desk, PASSWORD};
+use crate::web_client::{Desk, PASSWORD, enrol, location, totp_code};
 
 const NEW_PASSWORD: &str = "Sonnenblumen über dem Maschsee";
 
@@ -166,4 +166,104 @@ async fn a_token_a_cache_still_knows_mints_nothing_after_its_revocation_or_its_o
     assert_eq!(deactivated.status(), StatusCode::OK);
     assert_problem(mint(&cached, &other, 30).await, StatusCode::NOT_FOUND, "staff_not_found").await;
     assert_eq!(app.audited("token_created", "empfang").await, 2, "only the two made here");
+}
+
+/// Audit records with `action` whose actor is staff member `login`.
+async fn audited_as(app: &TestApp, action: &str, login: &str) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) AS n FROM audit_events a JOIN staff s ON a.actor_id = s.id \
+         WHERE a.actor_kind = 'staff' AND a.action = '{action}' AND s.login = '{login}'"
+    ))
+    .await
+}
+
+/// Posts the login form and says what came of it: `/login/code`, `/`, `wrong` or `throttled`.
+async fn attempt(desk: &Desk, login: &str, password: &str) -> String {
+    let response = desk.log_in(login, password).await;
+    if response.status() == StatusCode::SEE_OTHER {
+        return location(&response);
+    }
+    let page = response.text().await.expect("page");
+    if page.contains("Zu viele Fehlversuche") {
+        "throttled".to_owned()
+    } else if page.contains("Kennung oder Passwort ist falsch") {
+        "wrong".to_owned()
+    } else {
+        page.chars().take(300).collect()
+    }
+}
+
+#[tokio::test]
+async fn with_a_second_factor_only_the_code_completes_a_login_and_wrong_codes_are_audited() {
+    // Arrange: an admin with a second factor.
+    let app = spawn_app().await;
+    app.add_person("verwaltung", "admin", None).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(attempt(&desk, "verwaltung", PASSWORD).await, "/");
+    let (secret, _) = enrol(&app, &desk).await;
+    desk.submit("/account", "/logout", &[]).await;
+    let before = audited_as(&app, "login_succeeded", "verwaltung").await;
+
+    // Act: four wrong passwords, then the right one.
+    for n in 1..=4 {
+        assert_eq!(attempt(&desk, "verwaltung", "falsch").await, "wrong", "failure {n}");
+    }
+    assert_eq!(attempt(&desk, "verwaltung", PASSWORD).await, "/login/code");
+
+    // Assert: no success yet, and the right password cleared nothing: it was the fifth attempt.
+    assert_eq!(audited_as(&app, "login_succeeded", "verwaltung").await, before, "the password alone");
+    let elsewhere = Desk::new(&app.address);
+    assert_eq!(attempt(&elsewhere, "verwaltung", PASSWORD).await, "throttled", "the throttle still counts");
+    let wrong = ["000000", "111111", "222222"]
+        .into_iter()
+        .find(|c| (-1..=1).all(|d| totp_code(&secret, app.unix_now() + d * 30) != *c))
+        .expect("a wrong code");
+    let refused = desk.submit("/login/code", "/login/code", &[("code", wrong)]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(audited_as(&app, "second_factor_failed", "verwaltung").await, 1, "a wrong code is recorded");
+
+    // Act: the right code.
+    app.clock.advance(TimeDelta::seconds(30));
+    let code = totp_code(&secret, app.unix_now());
+    let done = desk.submit("/login/code", "/login/code", &[("code", &code)]).await;
+
+    // Assert: now the login is complete and the throttle's count is forgotten.
+    assert_eq!(location(&done), "/");
+    assert_eq!(audited_as(&app, "login_succeeded", "verwaltung").await, before + 1);
+    let detail = app
+        .count(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'login_succeeded' \
+             AND detail LIKE '%\"second_factor\":\"totp\"%'",
+        )
+        .await;
+    assert_eq!(detail, 1, "the factor used is recorded");
+    let again = Desk::new(&app.address);
+    for n in 1..=4 {
+        assert_eq!(attempt(&again, "verwaltung", "falsch").await, "wrong", "failure {n} after the success");
+    }
+}
+
+#[tokio::test]
+async fn codes_refused_by_the_second_factors_throttle_are_audited() {
+    // Arrange
+    let app = spawn_app().await;
+    app.add_person("verwaltung", "admin", None).await;
+    let desk = Desk::new(&app.address);
+    attempt(&desk, "verwaltung", PASSWORD).await;
+    let (secret, _) = enrol(&app, &desk).await;
+    desk.submit("/account", "/logout", &[]).await;
+    assert_eq!(attempt(&desk, "verwaltung", PASSWORD).await, "/login/code");
+
+    // Act: five wrong codes, then the right one.
+    for _ in 0..5 {
+        desk.submit("/login/code", "/login/code", &[("code", "12345678")]).await;
+    }
+    app.clock.advance(TimeDelta::seconds(30));
+    let code = totp_code(&secret, app.unix_now());
+    let refused = desk.submit("/login/code", "/login/code", &[("code", &code)]).await;
+
+    // Assert
+    assert!(refused.text().await.expect("page").contains("Zu viele falsche Codes"));
+    assert_eq!(audited_as(&app, "second_factor_failed", "verwaltung").await, 5);
+    assert_eq!(audited_as(&app, "second_factor_throttled", "verwaltung").await, 1);
 }

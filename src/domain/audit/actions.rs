@@ -78,6 +78,10 @@ audit_actions! {
     PasswordResetLinkCreated => "password_reset_link_created",
     PasswordResetLinkUsed => "password_reset_link_used",
     SecondFactorEnrolled => "second_factor_enrolled",
+    /// A wrong (or already used) code at the second step of a login.
+    SecondFactorFailed => "second_factor_failed",
+    /// Too many wrong codes: the code at the second step of a login was not checked.
+    SecondFactorThrottled => "second_factor_throttled",
     RecoveryCodesRenewed => "recovery_codes_renewed",
     /// An admin removed a person's second factor (they enrol again at their next login).
     SecondFactorReset => "second_factor_reset",

@@ -28,9 +28,10 @@ pub async fn record<C: ConnectionTrait>(db: &C, clock: &Clock, entry: AuditEntry
     Ok(())
 }
 
-/// Records a login attempt of `login` from `client`: by the staff member on success, and on a
-/// failure or throttling against the account the login names (or anonymously for an unknown
-/// login, whose text is not recorded: people type passwords into the login field).
+/// Records a failed or throttled login attempt of `login` from `client` against the account the
+/// login names (or anonymously for an unknown login, whose text is not recorded: people type
+/// passwords into the login field). A success is recorded where the login completes
+/// (`services::login`); a password accepted before a second factor is no success.
 ///
 /// # Errors
 /// Database failures.
@@ -42,22 +43,14 @@ pub async fn login_attempt(
     outcome: &super::login::LoginOutcome,
 ) -> Result<(), ServiceError> {
     use super::login::LoginOutcome;
-    let client = client.parse().ok();
-    let entry = match outcome {
-        LoginOutcome::LoggedIn(actor) => {
-            AuditEntry::by(&actor.clone().with_client(client), AuditAction::LoginSucceeded)
-        }
-        LoginOutcome::WrongCredentials | LoginOutcome::Throttled => {
-            let action = match outcome {
-                LoginOutcome::Throttled => AuditAction::LoginThrottled,
-                _ => AuditAction::LoginFailed,
-            };
-            let named = store::directory::find_staff_by_login(db, login).await?;
-            let actor = named.map_or(AuditActor::Anonymous, |member| AuditActor::Staff(member.id));
-            AuditEntry::attempt(action, actor, client)
-        }
+    let action = match outcome {
+        LoginOutcome::Throttled => AuditAction::LoginThrottled,
+        LoginOutcome::WrongCredentials => AuditAction::LoginFailed,
+        LoginOutcome::LoggedIn { .. } | LoginOutcome::CodeNeeded { .. } => return Ok(()),
     };
-    record(db, clock, entry).await
+    let named = store::directory::find_staff_by_login(db, login).await?;
+    let actor = named.map_or(AuditActor::Anonymous, |member| AuditActor::Staff(member.id));
+    record(db, clock, AuditEntry::attempt(action, actor, client.parse().ok())).await
 }
 
 /// Stores the audit retention period in the database (where its triggers read it); a change is
