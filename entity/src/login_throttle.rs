@@ -17,6 +17,9 @@ pub struct Model {
     /// When a login last succeeded with this key (for a pair: the address is known for the login).
     pub succeeded_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// The lock (its `locked_until`) whose first refused attempt has been recorded: later
+    /// refusals of the same lock are not.
+    pub refusal_noted_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

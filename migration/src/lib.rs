@@ -22,6 +22,7 @@ mod m20261203_100000_add_retention;
 mod m20261203_200000_create_citizen_links;
 mod m20261203_300000_take_seat_function;
 mod m20261205_120000_add_token_parents;
+mod m20261205_130000_note_throttled_logins;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_200000_create_citizen_links::Migration),
             Box::new(m20261203_300000_take_seat_function::Migration),
             Box::new(m20261205_120000_add_token_parents::Migration),
+            Box::new(m20261205_130000_note_throttled_logins::Migration),
         ]
     }
 }

@@ -104,7 +104,9 @@ pub fn retry_after_secs(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u64
     u64::try_from(millis).unwrap_or(0).div_ceil(1000).max(1)
 }
 
-fn cut(login: &str) -> &str {
+/// `login` cut to the longest login there can be (for keys and log lines: a stranger may send
+/// any length).
+pub fn cut(login: &str) -> &str {
     login.char_indices().nth(MAX_KEY_LOGIN_CHARS).map_or(login, |(at, _)| &login[..at])
 }
 

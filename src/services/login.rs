@@ -41,7 +41,7 @@ pub enum LoginOutcome {
 /// # Errors
 /// Database failures; `Overloaded` when too many passwords are being checked (the attempt is
 /// then not counted).
-#[tracing::instrument(skip_all, fields(login = ?login.trim(), ip = %ip))]
+#[tracing::instrument(skip_all, fields(login = ?throttle::cut(login.trim()), ip = %ip))]
 pub async fn login(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -54,7 +54,12 @@ pub async fn login(
     let pair = throttle::pair_key(login, ip);
     let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);
     let keys = throttle::keys(login, ip, known);
-    if let Reservation::Locked { until } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+    if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+        // A flood of attempts against a locked key writes one record and one warning per lock.
+        if !first {
+            tracing::debug!(?until, "login throttled again");
+            return Ok(LoginOutcome::Throttled);
+        }
         tracing::warn!(?until, "login throttled");
         return recorded(db, clock, login, ip, LoginOutcome::Throttled).await;
     }

@@ -93,10 +93,13 @@ async fn check_current(
     let now = clock.now();
     let keys = [throttle::current_password_key(actor.staff_id())];
     let target = format!("staff:{}", actor.staff_id());
-    if let Reservation::Locked { until } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
-        tracing::warn!(staff_id = actor.staff_id().get(), ?until, "password change throttled");
-        let entry = AuditEntry::by(actor, AuditAction::PasswordChangeThrottled).target(target);
-        audit::record(db, clock, entry).await?;
+    if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+        // Recorded once per lock, however often the locked check is asked.
+        if first {
+            tracing::warn!(staff_id = actor.staff_id().get(), ?until, "password change throttled");
+            let entry = AuditEntry::by(actor, AuditAction::PasswordChangeThrottled).target(target);
+            audit::record(db, clock, entry).await?;
+        }
         return Err(PasswordError::Throttled { retry_after_secs: throttle::retry_after_secs(until, now) });
     }
     let stored = directory::password_hash_of(db, actor.staff_id()).await?.unwrap_or_default();

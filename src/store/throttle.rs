@@ -18,8 +18,10 @@ use crate::domain::throttle::Key;
 pub enum Reservation {
     /// The attempt is counted as a failure on every key until a success clears them.
     Reserved,
-    /// A key is locked: nothing was counted. `until` is when that key opens again.
-    Locked { until: Option<DateTime<Utc>> },
+    /// A key is locked: nothing was counted. `until` is when that key opens again; `first`: this
+    /// is the first refusal of this lock (of this key) that the reservation noted, so the one to
+    /// record.
+    Locked { until: Option<DateTime<Utc>>, first: bool },
 }
 
 /// Reserves one attempt at `now` against all `keys` (in their order), or none when any is locked.
@@ -40,11 +42,30 @@ pub async fn reserve(
             let until =
                 login_throttle::Entity::find_by_id(key.key.clone()).one(&txn).await?.and_then(|r| r.locked_until);
             txn.rollback().await?;
-            return Ok(Reservation::Locked { until });
+            let first = match until {
+                Some(until) => note_refusal(db, &key.key, until).await?,
+                None => false,
+            };
+            return Ok(Reservation::Locked { until, first });
         }
     }
     txn.commit().await?;
     Ok(Reservation::Reserved)
+}
+
+/// Notes that a refusal of `key`'s lock until `until` is recorded; whether it was the first (one
+/// conditional update, so of parallel refusals exactly one is).
+async fn note_refusal(db: &DatabaseConnection, key: &str, until: DateTime<Utc>) -> Result<bool, StoreError> {
+    let txn = super::begin_write(db).await?;
+    let noted = login_throttle::Entity::update_many()
+        .col_expr(Column::RefusalNotedUntil, Expr::value(until))
+        .filter(Column::Key.eq(key))
+        .filter(Column::LockedUntil.eq(until))
+        .filter(Condition::any().add(Column::RefusalNotedUntil.is_null()).add(Column::RefusalNotedUntil.ne(until)))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(noted.rows_affected == 1)
 }
 
 async fn ensure_row<C: ConnectionTrait>(db: &C, key: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -55,6 +76,7 @@ async fn ensure_row<C: ConnectionTrait>(db: &C, key: &str, now: DateTime<Utc>) -
         attempted_at: Set(now),
         succeeded_at: Set(None),
         updated_at: Set(now),
+        refusal_noted_until: Set(None),
     };
     login_throttle::Entity::insert(row)
         .on_conflict(OnConflict::column(Column::Key).do_nothing().to_owned())

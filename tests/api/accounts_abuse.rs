@@ -56,7 +56,7 @@ async fn wrong_current_passwords_are_throttled_per_person_and_audited_and_the_ri
     let page = form.text().await.expect("page");
     assert!(page.contains("id=\"pw-current-error\"") && page.contains("zu oft falsch"), "the reason at the field");
     assert_eq!(app.audited("password_change_failed", "empfang").await, 5);
-    assert_eq!(app.audited("password_change_throttled", "empfang").await, 2);
+    assert_eq!(app.audited("password_change_throttled", "empfang").await, 1, "once per lock");
 
     app.clock.advance(TimeDelta::minutes(1));
     assert_eq!(change_password(&app, &token, PASSWORD).await.status(), StatusCode::NO_CONTENT, "after the wait");
@@ -266,4 +266,42 @@ async fn codes_refused_by_the_second_factors_throttle_are_audited() {
     assert!(refused.text().await.expect("page").contains("Zu viele falsche Codes"));
     assert_eq!(audited_as(&app, "second_factor_failed", "verwaltung").await, 5);
     assert_eq!(audited_as(&app, "second_factor_throttled", "verwaltung").await, 1);
+}
+
+#[tokio::test]
+async fn attempts_against_a_locked_login_or_address_write_one_throttled_record_per_lock() {
+    // Arrange: a login locked by five failures.
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    for _ in 0..5 {
+        assert_eq!(attempt(&desk, "empfang", "falsch").await, "wrong");
+    }
+
+    // Act: forty more at once, then one after the wait (which locks it again), and ten more.
+    let flood = join_all((0..40).map(|_| attempt(&desk, "empfang", "falsch"))).await;
+    app.clock.advance(TimeDelta::minutes(1));
+    assert_eq!(attempt(&desk, "empfang", "falsch").await, "wrong", "one attempt after the wait");
+    for _ in 0..10 {
+        assert_eq!(attempt(&desk, "empfang", PASSWORD).await, "throttled");
+    }
+
+    // Assert
+    assert!(flood.iter().all(|a| a == "throttled"), "{flood:?}");
+    assert_eq!(audited_as(&app, "login_throttled", "empfang").await, 2, "one record per lock");
+
+    // Act: the address locked by twenty failures, then a spray over fifty more logins.
+    app.clock.advance(TimeDelta::hours(25));
+    for n in 0..20 {
+        assert_eq!(attempt(&desk, &format!("kollege{n}"), "falsch").await, "wrong");
+    }
+    for n in 20..70 {
+        assert_eq!(attempt(&desk, &format!("kollege{n}"), "falsch").await, "throttled");
+    }
+
+    // Assert
+    let anonymous = app
+        .count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'login_throttled' AND actor_kind = 'anonymous'")
+        .await;
+    assert_eq!(anonymous, 1, "one record for the address's lock");
 }
