@@ -66,6 +66,23 @@ pub struct Key {
     pub rule: Rule,
 }
 
+/// How logs and the record of failed logins name a login that names no account: people type
+/// passwords into the login field.
+pub const UNKNOWN_LOGIN: &str = "unknown";
+
+/// The login as the throttle's keys hold it: a login that names an account (`exists`) as it is
+/// (cut to the longest there can be), any other text as a hash of it, so that text typed into the
+/// login field (a password, often) is not stored, while each such text still counts on its own,
+/// as an existing login does (the throttle must not tell which logins exist).
+pub fn key_login(login: &str, exists: bool) -> String {
+    use sha2::{Digest, Sha256};
+    if exists {
+        return cut(login).to_owned();
+    }
+    let digest = Sha256::new().chain_update(b"terminbuch login throttle\0").chain_update(cut(login)).finalize();
+    format!("#{}", hex::encode(&digest[..16]))
+}
+
 /// The keys of an attempt for `login` from `address`, sorted (the order they are locked in).
 /// `known_address`: this login succeeded from this address recently (no [`LOGIN`] key).
 pub fn keys(login: &str, address: &str, known_address: bool) -> Vec<Key> {
@@ -134,6 +151,16 @@ mod tests {
         assert_eq!(names(false), ["address:192.0.2.7", "login:mueller", "pair:192.0.2.7 mueller"]);
         assert_eq!(names(true), ["address:192.0.2.7", "pair:192.0.2.7 mueller"]);
         assert_eq!(login_key(&"x".repeat(500)).len(), "login:".len() + 64, "long names are cut");
+    }
+
+    #[test]
+    fn a_login_naming_no_account_is_keyed_by_a_hash_of_its_text() {
+        assert_eq!(key_login("mueller", true), "mueller");
+        let typed = key_login("Sommer2026!", false);
+        assert!(typed.starts_with('#') && typed.len() == 33 && !typed.contains("Sommer"), "{typed}");
+        assert_eq!(typed, key_login("Sommer2026!", false), "the same text counts on the same key");
+        assert_ne!(typed, key_login("Winter2026!", false));
+        assert_eq!(key_login(&"x".repeat(500), true).len(), 64);
     }
 
     #[test]

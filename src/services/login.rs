@@ -41,7 +41,7 @@ pub enum LoginOutcome {
 /// # Errors
 /// Database failures; `Overloaded` when too many passwords are being checked (the attempt is
 /// then not counted).
-#[tracing::instrument(skip_all, fields(login = ?throttle::cut(login.trim()), ip = %ip))]
+#[tracing::instrument(skip_all, fields(login = tracing::field::Empty, ip = %ip))]
 pub async fn login(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -51,9 +51,14 @@ pub async fn login(
 ) -> Result<LoginOutcome, ServiceError> {
     let login = login.trim();
     let now = clock.now();
-    let pair = throttle::pair_key(login, ip);
+    // Text that names no account is neither logged nor stored: people type passwords there.
+    let named = directory::find_staff_by_login(db, login).await?.map(|member| member.id);
+    let shown = if named.is_some() { throttle::cut(login) } else { throttle::UNKNOWN_LOGIN };
+    tracing::Span::current().record("login", tracing::field::debug(shown));
+    let key_login = throttle::key_login(login, named.is_some());
+    let pair = throttle::pair_key(&key_login, ip);
     let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);
-    let keys = throttle::keys(login, ip, known);
+    let keys = throttle::keys(&key_login, ip, known);
     if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
         // A flood of attempts against a locked key writes one record and one warning per lock.
         if !first {
@@ -61,7 +66,7 @@ pub async fn login(
             return Ok(LoginOutcome::Throttled);
         }
         tracing::warn!(?until, "login throttled");
-        return recorded(db, clock, login, ip, LoginOutcome::Throttled).await;
+        return recorded(db, clock, named, ip, LoginOutcome::Throttled).await;
     }
     let checked = match authenticate_password(db, login, password).await {
         Err(err @ ServiceError::Overloaded { .. }) => {
@@ -84,9 +89,9 @@ pub async fn login(
             Ok(LoginOutcome::LoggedIn { actor, epoch: account.epoch })
         }
         _ => {
-            sessions::record_login_failure(db, login, ip, now).await?;
+            sessions::record_login_failure(db, shown, ip, now).await?;
             tracing::warn!("login failed");
-            recorded(db, clock, login, ip, LoginOutcome::WrongCredentials).await
+            recorded(db, clock, named, ip, LoginOutcome::WrongCredentials).await
         }
     }
 }
@@ -155,8 +160,9 @@ async fn completed(
     used: Option<SecondFactor>,
 ) -> Result<(), ServiceError> {
     let now = clock.now();
-    let pair = throttle::pair_key(login, ip);
-    let cleared = [pair.clone(), throttle::login_key(login), throttle::address_key(ip)];
+    let login = throttle::key_login(login, true);
+    let pair = throttle::pair_key(&login, ip);
+    let cleared = [pair.clone(), throttle::login_key(&login), throttle::address_key(ip)];
     store::throttle::record_success(db, &cleared, &pair, now).await?;
     directory::record_login(db, actor.staff_id(), now).await?;
     tracing::info!("staff logged in");
@@ -171,15 +177,16 @@ async fn completed(
     super::audit::record(db, clock, entry).await
 }
 
-/// Records a failed or throttled attempt in the audit, then returns its outcome.
+/// Records a failed or throttled attempt in the audit (against the account `named`, if the
+/// login names one), then returns its outcome.
 async fn recorded(
     db: &DatabaseConnection,
     clock: &Clock,
-    login: &str,
+    named: Option<StaffId>,
     ip: &str,
     outcome: LoginOutcome,
 ) -> Result<LoginOutcome, ServiceError> {
-    super::audit::login_attempt(db, clock, login, ip, &outcome).await?;
+    super::audit::login_attempt(db, clock, named, ip, &outcome).await?;
     Ok(outcome)
 }
 

@@ -305,3 +305,33 @@ async fn attempts_against_a_locked_login_or_address_write_one_throttled_record_p
         .await;
     assert_eq!(anonymous, 1, "one record for the address's lock");
 }
+
+#[tokio::test]
+async fn text_typed_as_a_login_that_names_no_account_is_not_stored_but_still_throttled_on_its_own() {
+    // Arrange
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    let typed = "Geheim-Sommer2026!";
+
+    // Act: a password typed into the login field, five times and once more; the person's own login.
+    for n in 1..=5 {
+        assert_eq!(attempt(&desk, typed, "x").await, "wrong", "attempt {n}");
+    }
+    let sixth = attempt(&desk, typed, "x").await;
+    let other = attempt(&desk, "Winter-2026!", "x").await;
+    assert_eq!(attempt(&desk, "empfang", "falsch").await, "wrong");
+
+    // Assert: held back like a login, stored nowhere.
+    assert_eq!((sixth.as_str(), other.as_str()), ("throttled", "wrong"), "each text counts on its own");
+    let stored = |table: &str, column: &str| {
+        format!("SELECT COUNT(*) AS n FROM {table} WHERE {column} LIKE '%Geheim%' OR {column} LIKE '%Winter%'")
+    };
+    assert_eq!(app.count(&stored("login_failures", "login")).await, 0, "not in the failed logins");
+    assert_eq!(app.count(&stored("login_throttles", "key")).await, 0, "not in the throttle's keys");
+    assert_eq!(app.count(&stored("audit_events", "detail")).await, 0, "not in the audit");
+    let unknown = app.count("SELECT COUNT(*) AS n FROM login_failures WHERE login = 'unknown'").await;
+    assert_eq!(unknown, 6, "recorded as unknown");
+    let named = app.count("SELECT COUNT(*) AS n FROM login_failures WHERE login = 'empfang'").await;
+    assert_eq!(named, 1, "a login that names an account is kept");
+}

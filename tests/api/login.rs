@@ -168,6 +168,7 @@ async fn a_forwarded_for_header_from_a_peer_that_is_no_trusted_proxy_is_ignored(
 async fn behind_a_trusted_proxy_the_right_most_address_that_is_no_proxy_counts() {
     // Arrange
     let app = spawn_behind_proxy().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
     let web = WebClient::open(&app).await;
 
     // Act: the client forged an entry; the proxy appended the address it saw (and another

@@ -281,3 +281,29 @@ async fn each_request_is_logged_once_by_route_template_without_path_or_query_val
         assert!(!log.contains('\u{1b}'), "no colour codes into a pipe: {log}");
     }
 }
+
+#[tokio::test]
+async fn a_login_that_names_no_account_never_reaches_the_log_and_a_known_one_is_named() {
+    // Arrange
+    let mut server = Server::start(&[]);
+    let base = server.url_after("is running: ");
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    let page = client.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("page");
+    let csrf = crate::web_client::csrf_of(&page);
+
+    // Act: a password typed as the login, 60 KB of text, and a known login with a wrong password.
+    let long = format!("Geheimtext{}", "x".repeat(60 * 1024));
+    for login in ["Geheim-Sommer2026!", long.as_str(), "admin"] {
+        let form = [("csrf", csrf.as_str()), ("login", login), ("password", "falsch")];
+        let response = client.post(format!("{base}/login")).form(&form).send().await.expect("login");
+        assert_eq!(response.status(), StatusCode::OK, "the login page again");
+    }
+
+    // Assert
+    server.wait_for("the known login's warning", |l| l.contains("login failed") && l.contains("admin"));
+    let failed: Vec<&String> = server.seen.iter().filter(|l| l.contains("login failed")).collect();
+    assert_eq!(failed.iter().filter(|l| l.contains("unknown")).count(), 2, "{failed:#?}");
+    let log = server.seen.join("\n");
+    assert!(!log.contains("Geheim"), "no typed text in the log");
+    assert!(server.seen.iter().all(|l| l.len() < 1000), "no line carries the 60 KB");
+}

@@ -11,6 +11,7 @@ pub use self::read::{AuditCsv, AuditLine, AuditPage, AuditQuery, export, read};
 use super::ServiceError;
 use crate::clock::Clock;
 pub use crate::domain::audit::{AuditAction, AuditActor, AuditEntry};
+use crate::domain::ids::StaffId;
 use crate::store;
 
 /// Records one access, change or refusal at the clock's time. Pass the transaction of a change,
@@ -28,17 +29,17 @@ pub async fn record<C: ConnectionTrait>(db: &C, clock: &Clock, entry: AuditEntry
     Ok(())
 }
 
-/// Records a failed or throttled login attempt of `login` from `client` against the account the
-/// login names (or anonymously for an unknown login, whose text is not recorded: people type
+/// Records a failed or throttled login attempt from `client` against the account the login
+/// `named` (or anonymously for an unknown login, whose text is not recorded: people type
 /// passwords into the login field). A success is recorded where the login completes
 /// (`services::login`); a password accepted before a second factor is no success.
 ///
 /// # Errors
 /// Database failures.
-pub async fn login_attempt(
-    db: &DatabaseConnection,
+pub async fn login_attempt<C: ConnectionTrait>(
+    db: &C,
     clock: &Clock,
-    login: &str,
+    named: Option<StaffId>,
     client: &str,
     outcome: &super::login::LoginOutcome,
 ) -> Result<(), ServiceError> {
@@ -48,8 +49,7 @@ pub async fn login_attempt(
         LoginOutcome::WrongCredentials => AuditAction::LoginFailed,
         LoginOutcome::LoggedIn { .. } | LoginOutcome::CodeNeeded { .. } => return Ok(()),
     };
-    let named = store::directory::find_staff_by_login(db, login).await?;
-    let actor = named.map_or(AuditActor::Anonymous, |member| AuditActor::Staff(member.id));
+    let actor = named.map_or(AuditActor::Anonymous, AuditActor::Staff);
     record(db, clock, AuditEntry::attempt(action, actor, client.parse().ok())).await
 }
 
