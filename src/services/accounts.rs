@@ -164,7 +164,9 @@ pub async fn own(db: &DatabaseConnection, actor: &Actor) -> Result<StaffAccount,
 
 /// Deactivates a person: every web session and API token of theirs ends at once on this process
 /// (their tokens are revoked, their session epoch moves on) and within the token cache's lifetime
-/// on every other process. The last active admin cannot be deactivated.
+/// on every other process; their open password reset links are used up and their calendar
+/// subscription is deleted (neither comes back with a reactivation). The last active admin
+/// cannot be deactivated.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`, `Conflict` (`last_admin`).
@@ -177,16 +179,12 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
             return Err(last_admin());
         }
         directory::set_active(&txn, member.id, false).await?;
-        let revoked = directory::revoke_all_tokens(&txn, member.id, a.clock.now()).await?;
-        audit_change(
-            &txn,
-            a.clock,
-            by.into(),
-            AuditAction::StaffDeactivated,
-            &member,
-            json!({ "tokens_revoked": revoked }),
-        )
-        .await?;
+        let now = a.clock.now();
+        let revoked = directory::revoke_all_tokens(&txn, member.id, now).await?;
+        let links = store::resets::void_unused(&txn, member.id, now).await?;
+        let feed = store::calendar_feeds::delete_for_staff(&txn, member.id).await?;
+        let detail = json!({ "tokens_revoked": revoked, "reset_links_voided": links, "calendar_feed_deleted": feed });
+        audit_change(&txn, a.clock, by.into(), AuditAction::StaffDeactivated, &member, detail).await?;
     }
     txn.commit().await.map_err(store::StoreError::from)?;
     a.tokens.forget_staff(member.id);

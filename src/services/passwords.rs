@@ -161,7 +161,7 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     Ok(link)
 }
 
-/// The login a reset link is for, while it is usable.
+/// The login a reset link is for, while it is usable (unused, unexpired, its person active).
 ///
 /// # Errors
 /// Database failures.
@@ -173,15 +173,15 @@ pub async fn reset_link_login(
     let Some((_, staff_id)) = resets::find_live_reset(db, &token_hash(token), clock.now()).await? else {
         return Ok(None);
     };
-    Ok(directory::find_staff(db, StaffId::new(staff_id)).await?.map(|m| m.login))
+    Ok(directory::find_staff(db, StaffId::new(staff_id)).await?.filter(|m| m.active).map(|m| m.login))
 }
 
 /// Sets the new password through a reset link and uses the link up; every web session of the
 /// person ends. A refused password leaves the link usable.
 ///
 /// # Errors
-/// `LinkInvalid` (unknown, used, expired; also for the loser of two requests racing with one
-/// link), `Weak`.
+/// `LinkInvalid` (unknown, used, expired, its person inactive; also for the loser of two
+/// requests racing with one link), `Weak`.
 pub async fn redeem_reset_link(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -191,7 +191,10 @@ pub async fn redeem_reset_link(
     let now = clock.now();
     let (reset_id, staff_id) =
         resets::find_live_reset(db, &token_hash(token), now).await?.ok_or(PasswordError::LinkInvalid)?;
-    let member = directory::find_staff(db, StaffId::new(staff_id)).await?.ok_or(PasswordError::LinkInvalid)?;
+    let member = directory::find_staff(db, StaffId::new(staff_id))
+        .await?
+        .filter(|m| m.active)
+        .ok_or(PasswordError::LinkInvalid)?;
     let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
     let hash = hash_new_password(&password).await?;
     let txn = store::begin_write(db).await?;

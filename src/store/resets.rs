@@ -22,12 +22,7 @@ pub struct NewReset {
 /// # Errors
 /// Database failures.
 pub async fn insert_reset<C: ConnectionTrait>(db: &C, new: NewReset) -> Result<(), StoreError> {
-    password_reset::Entity::update_many()
-        .col_expr(password_reset::Column::UsedAt, Expr::value(new.created_at))
-        .filter(password_reset::Column::StaffId.eq(new.staff_id))
-        .filter(password_reset::Column::UsedAt.is_null())
-        .exec(db)
-        .await?;
+    void_unused(db, new.staff_id, new.created_at).await?;
     password_reset::ActiveModel {
         staff_id: Set(new.staff_id.get()),
         token_hash: Set(new.token_hash),
@@ -40,6 +35,21 @@ pub async fn insert_reset<C: ConnectionTrait>(db: &C, new: NewReset) -> Result<(
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// Marks every unused link of a staff member as used at `at` (they stop working); returns how
+/// many there were.
+///
+/// # Errors
+/// Database failures.
+pub async fn void_unused<C: ConnectionTrait>(db: &C, staff_id: StaffId, at: DateTime<Utc>) -> Result<u64, StoreError> {
+    let result = password_reset::Entity::update_many()
+        .col_expr(password_reset::Column::UsedAt, Expr::value(at))
+        .filter(password_reset::Column::StaffId.eq(staff_id))
+        .filter(password_reset::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// The id and staff member of the unused, unexpired link with this hash.

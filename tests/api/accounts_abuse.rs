@@ -335,3 +335,60 @@ async fn text_typed_as_a_login_that_names_no_account_is_not_stored_but_still_thr
     let named = app.count("SELECT COUNT(*) AS n FROM login_failures WHERE login = 'empfang'").await;
     assert_eq!(named, 1, "a login that names an account is kept");
 }
+
+/// A reset link for `empfang` made by the admin through the API; returns its path.
+async fn reset_link(app: &TestApp) -> String {
+    let response = app.post_as(&app.admin_token, "/api/v1/staff/empfang/password-reset", &json!({})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    body["reset_url"].as_str().expect("a reset URL")[app.address.len()..].to_owned()
+}
+
+async fn set_active(app: &TestApp, active: bool) {
+    let path = if active { "/api/v1/staff/empfang/activate" } else { "/api/v1/staff/empfang/deactivate" };
+    assert_eq!(app.post_as(&app.admin_token, path, &json!({})).await.status(), StatusCode::OK, "{path}");
+}
+
+#[tokio::test]
+async fn a_deactivation_ends_open_reset_links_and_the_calendar_subscription_for_good() {
+    // Arrange: an open reset link and a calendar subscription.
+    let app = spawn_app().await;
+    let token = person_with_token(&app).await;
+    let link = reset_link(&app).await;
+    let created: Value = app.post_as(&token, "/api/v1/me/calendar-feed", &json!({})).await.json().await.expect("json");
+    let feed = created["url"].as_str().expect("a feed URL")[app.address.len()..].to_owned();
+    assert_eq!(app.get_unauthenticated(&feed).await.status(), StatusCode::OK, "the feed serves");
+
+    // Act
+    set_active(&app, false).await;
+    set_active(&app, true).await;
+
+    // Assert
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.text(&link).await.0, StatusCode::NOT_FOUND, "the link is used up");
+    let fields = [("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
+    let redeemed = desk.submit("/login", &link, &fields).await;
+    assert_eq!(redeemed.status(), StatusCode::NOT_FOUND, "and cannot be redeemed");
+    assert_eq!(app.get_unauthenticated(&feed).await.status(), StatusCode::NOT_FOUND, "the feed is gone");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM calendar_feeds").await, 0);
+    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::SEE_OTHER, "the password is as it was");
+}
+
+#[tokio::test]
+async fn a_reset_link_made_for_an_inactive_person_works_only_once_they_are_active_again() {
+    // Arrange: a link made while the person is inactive.
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    set_active(&app, false).await;
+    let link = reset_link(&app).await;
+    let desk = Desk::new(&app.address);
+
+    // Act / Assert
+    assert_eq!(desk.text(&link).await.0, StatusCode::NOT_FOUND, "not shown while inactive");
+    let fields = [("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
+    assert_eq!(desk.submit("/login", &link, &fields).await.status(), StatusCode::NOT_FOUND, "not redeemed");
+    assert_eq!(app.audited("password_reset_link_used", "empfang").await, 0);
+    set_active(&app, true).await;
+    assert_eq!(desk.submit("/login", &link, &fields).await.status(), StatusCode::OK, "once active again");
+    assert_eq!(desk.log_in("empfang", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
+}
