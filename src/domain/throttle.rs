@@ -1,6 +1,8 @@
 //! The login throttle's rules: which keys an attempt counts against, how many failures in a row
 //! each allows freely, and the wait that grows with every further failure.
 
+use std::net::{IpAddr, Ipv6Addr};
+
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::ids::StaffId;
@@ -97,7 +99,7 @@ pub fn keys(login: &str, address: &str, known_address: bool) -> Vec<Key> {
 
 /// The key of one login from one address.
 pub fn pair_key(login: &str, address: &str) -> String {
-    format!("pair:{address} {}", cut(login))
+    format!("pair:{} {}", network(address), cut(login))
 }
 
 /// The key of one login from everywhere.
@@ -107,7 +109,24 @@ pub fn login_key(login: &str) -> String {
 
 /// The key of one address for every login.
 pub fn address_key(address: &str) -> String {
-    format!("address:{address}")
+    format!("address:{}", network(address))
+}
+
+/// An address as the throttle counts it: an IPv4 address alone, an IPv6 address by its /64 (one
+/// subscriber's network: a host gets a whole /64 and can use any address in it), an IPv4 address
+/// written as IPv6 (`::ffff:192.0.2.7`) as IPv4. Text that is no address stays as it is.
+pub fn network(address: &str) -> String {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX));
+                format!("{net}/64")
+            }
+        },
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Err(_) => address.to_owned(),
+    }
 }
 
 /// The key of one person's current password, checked when they change it.
@@ -151,6 +170,17 @@ mod tests {
         assert_eq!(names(false), ["address:192.0.2.7", "login:mueller", "pair:192.0.2.7 mueller"]);
         assert_eq!(names(true), ["address:192.0.2.7", "pair:192.0.2.7 mueller"]);
         assert_eq!(login_key(&"x".repeat(500)).len(), "login:".len() + 64, "long names are cut");
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64_and_ipv4_alone() {
+        assert_eq!(address_key("2001:db8:1:2::1"), "address:2001:db8:1:2::/64");
+        assert_eq!(address_key("2001:db8:1:2:ffff:ffff:ffff:ffff"), "address:2001:db8:1:2::/64");
+        assert_ne!(address_key("2001:db8:1:3::1"), address_key("2001:db8:1:2::1"));
+        assert_eq!(pair_key("mueller", "2001:db8:1:2:a:b:c:d"), "pair:2001:db8:1:2::/64 mueller");
+        assert_eq!(address_key("::ffff:192.0.2.7"), "address:192.0.2.7");
+        assert_eq!(address_key("192.0.2.7"), "address:192.0.2.7");
+        assert_eq!(address_key("::1"), "address:::/64");
     }
 
     #[test]

@@ -182,3 +182,27 @@ async fn behind_a_trusted_proxy_the_right_most_address_that_is_no_proxy_counts()
     assert_eq!(checked_failures(&app, "mueller", "192.0.2.66").await, 0, "the forged entry");
     assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 0, "the proxy itself");
 }
+
+#[tokio::test]
+async fn ipv6_addresses_of_one_64_count_as_one_address() {
+    // Arrange
+    let app = spawn_behind_proxy().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+
+    // Act: one guess for each of 20 logins, each from another address of one /64.
+    for n in 1..=20 {
+        let address = format!("2001:db8:1:2::{n:x}");
+        assert_eq!(
+            web.log_in(&format!("kollege{n}"), "Sommer2026!", Some(&address)).await,
+            Attempt::Wrong,
+            "{address}"
+        );
+    }
+
+    // Assert
+    let same = web.log_in("mueller", PASSWORD, Some("2001:db8:1:2:ffff:1:2:3")).await;
+    assert_eq!(same, Attempt::Throttled, "another address of that /64 is held back");
+    let next = web.log_in("mueller", PASSWORD, Some("2001:db8:1:3::1")).await;
+    assert_eq!(next, Attempt::LoggedIn, "the next /64 is not");
+}
