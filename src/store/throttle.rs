@@ -39,12 +39,16 @@ pub async fn reserve(
     for key in keys {
         ensure_row(&txn, &key.key, now).await?;
         if !reserve_one(&txn, key, now, forget_before).await? {
-            let until =
-                login_throttle::Entity::find_by_id(key.key.clone()).one(&txn).await?.and_then(|r| r.locked_until);
+            let row = login_throttle::Entity::find_by_id(key.key.clone()).one(&txn).await?;
             txn.rollback().await?;
-            let first = match until {
-                Some(until) => note_refusal(db, &key.key, until).await?,
-                None => false,
+            let until = row.as_ref().and_then(|r| r.locked_until);
+            // Once this lock's refusal is noted, a flood of further refusals writes nothing.
+            let first = match row {
+                Some(row) if row.refusal_noted_until != row.locked_until => match row.locked_until {
+                    Some(until) => note_refusal(db, &key.key, until).await?,
+                    None => false,
+                },
+                _ => false,
             };
             return Ok(Reservation::Locked { until, first });
         }
