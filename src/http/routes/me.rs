@@ -152,7 +152,8 @@ pub struct CreatedTokenResponse {
 /// Creates an API token for the caller. It expires when the token of the request does at the
 /// latest (`expires_at` says when), and revoking that token revokes it too.
 #[utoipa::path(post, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])), request_body = CreateTokenRequest,
-    responses((status = 201, body = CreatedTokenResponse), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CreatedTokenResponse), (status = 401, body = Problem), (status = 422, body = Problem),
+        (status = 404, body = Problem, description = "the caller was deactivated (`staff_not_found`) or the token used was revoked (`token_not_found`) a moment ago, while a cache still let it in")))]
 async fn create_my_token(
     State(state): State<AppState>,
     Bearer { actor, token }: Bearer,
