@@ -34,24 +34,8 @@ pub fn looks_like_token(text: &str) -> bool {
 /// router reads it), if that has a token's shape: the one key the rate limit counts a token
 /// under, however it is spelled in the path.
 pub fn canonical_token(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut token = String::with_capacity(TOKEN_LEN);
-    let mut i = 0;
-    while i < bytes.len() {
-        let byte = if bytes[i] == b'%' {
-            let hex = segment.get(i + 1..i + 3).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))?;
-            i += 3;
-            u8::from_str_radix(hex, 16).ok()?
-        } else {
-            i += 1;
-            bytes[i - 1]
-        };
-        if token.len() >= TOKEN_LEN || !byte.is_ascii() {
-            return None;
-        }
-        token.push(char::from(byte));
-    }
-    looks_like_token(&token).then_some(token)
+    let token = percent_encoding::percent_decode_str(segment).decode_utf8().ok()?;
+    looks_like_token(&token).then(|| token.into_owned())
 }
 
 /// Whether a link of an appointment ending at `ends_at` still works at `now`.

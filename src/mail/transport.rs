@@ -121,9 +121,7 @@ impl Transport {
                 .map_err(|err| SendError::Transient(format!("cannot write to {}: {err}", dir.display()))),
         }
     }
-}
 
-impl Transport {
     /// Removes the `.eml` file of `file_stem` in file mode (an email whose booking was erased
     /// while it was being written); nothing else.
     pub async fn discard(&self, file_stem: &str) {

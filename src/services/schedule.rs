@@ -111,7 +111,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
         report.rules += 1;
         report.slots_wanted += wanted.len();
     }
-    let orphans: Vec<SlotId> = slots::orphaned(db, unit_id, range_start).await?.iter().map(|slot| slot.id).collect();
+    let orphans = slots::orphaned(db, unit_id, range_start).await?;
     report.slots_removed += slots::retire(db, &orphans).await?;
     Ok(report)
 }

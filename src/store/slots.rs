@@ -5,6 +5,7 @@ use entity::slot::{self, SlotKind};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::StoreError;
@@ -50,15 +51,18 @@ pub async fn orphaned<C: ConnectionTrait>(
     db: &C,
     unit_id: UnitId,
     from: DateTime<Utc>,
-) -> Result<Vec<Slot>, StoreError> {
+) -> Result<Vec<SlotId>, StoreError> {
     let rows = slot::Entity::find()
+        .select_only()
+        .column(slot::Column::Id)
         .filter(slot::Column::UnitId.eq(unit_id))
         .filter(slot::Column::Kind.eq(SlotKind::Regular))
         .filter(slot::Column::RuleId.is_null())
         .filter(slot::Column::StartsAt.gte(from))
+        .into_tuple::<i32>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(slot_record).collect())
+    Ok(rows.into_iter().map(SlotId::new).collect())
 }
 
 /// Inserts regular slots of `rule`; slots that already exist (same rule and start) are kept.

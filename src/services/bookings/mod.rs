@@ -106,11 +106,18 @@ pub async fn adhoc_target(
 /// an end in the year 10000 is no RFC 3339 time and breaks SQLite's text order.
 fn adhoc_time(starts_at: DateTime<Utc>, duration: TimeDelta) -> Result<TimeSlot, ServiceError> {
     let ends_at = starts_at + duration;
-    let last_day = (ends_at + TimeDelta::days(1)).date_naive();
-    if !crate::domain::time::date_in_range(last_day) {
-        return Err(ServiceError::invalid("starts_at", "the appointment must end before 9999-12-31"));
-    }
+    ends_in_range(ends_at)?;
     TimeSlot::new(starts_at, ends_at).map_err(|err| ServiceError::invalid("duration_minutes", err.to_string()))
+}
+
+/// The end check of [`adhoc_time`], also for an ad-hoc time built elsewhere (a page's fields).
+fn ends_in_range(ends_at: DateTime<Utc>) -> Result<(), ServiceError> {
+    let last_day = (ends_at + TimeDelta::days(1)).date_naive();
+    if crate::domain::time::date_in_range(last_day) {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid("starts_at", "the appointment must end before 9999-12-31"))
+    }
 }
 
 /// A booking as staff entered it.
@@ -145,7 +152,7 @@ pub async fn create(deps: Book<'_>, actor: &Actor, new: NewBooking) -> Result<Bo
     // A slot's unit is checked inside the transaction, on the row the seat is taken from.
     if let Target::Adhoc { unit_id, counsellor_id, time } = new.target {
         // Whoever built the time (the API through `adhoc_target`, a page from its fields).
-        adhoc_time(time.starts_at(), time.ends_at() - time.starts_at())?;
+        ends_in_range(time.ends_at())?;
         // Access first: who counsels in a unit is nothing for staff of other units to probe.
         authorize(deps, actor, unit_id, "booking.create", &format!("unit:{unit_id}")).await?;
         ensure_counsellor(deps.db, unit_id, counsellor_id).await?;
