@@ -258,6 +258,53 @@ async fn cancelling_frees_the_slot_and_cannot_happen_twice() {
 }
 
 #[tokio::test]
+async fn a_change_sent_with_the_version_seen_is_refused_once_the_booking_has_moved_on() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=3").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().unwrap()).await;
+    let id = booking["id"].as_str().unwrap();
+    let seen = booking["version"].as_i64().unwrap();
+    let moved = app.reschedule_booking(id, &json!({ "slot_id": slots[1]["slot_id"], "version": seen })).await;
+    assert_eq!(moved.status(), StatusCode::OK, "the version seen is the booking's version");
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(moved["version"].as_i64().unwrap(), seen + 1, "a move makes a new version");
+
+    // A colleague who still has the first version on screen neither moves nor cancels the new time.
+    let stale_move = app.reschedule_booking(id, &json!({ "slot_id": slots[2]["slot_id"], "version": seen })).await;
+    assert_problem(stale_move, StatusCode::CONFLICT, "concurrent_update").await;
+    let stale_cancel = app
+        .post_as(
+            &app.admin_token,
+            &format!("/api/v1/bookings/{id}/cancel"),
+            &json!({ "reason": "abgesagt", "version": seen }),
+        )
+        .await;
+    assert_problem(stale_cancel, StatusCode::CONFLICT, "concurrent_update").await;
+    let now: Value = app.get_booking(id).await.json().await.unwrap();
+    assert_eq!(now["status"], "booked");
+    assert_eq!(now["slot_id"], slots[1]["slot_id"], "the stale requests changed nothing");
+    assert_eq!(now["history"].as_array().unwrap().len(), 2, "created and moved, nothing else");
+    assert!(app.free_slots("ads", "limit=500").await.iter().any(|s| s["slot_id"] == slots[2]["slot_id"]));
+
+    // With the version it has now, it is cancelled; without one, the API keeps its old behaviour.
+    let cancelled = app
+        .post_as(
+            &app.admin_token,
+            &format!("/api/v1/bookings/{id}/cancel"),
+            &json!({ "reason": "abgesagt", "version": moved["version"] }),
+        )
+        .await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let cancelled: Value = cancelled.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["version"].as_i64().unwrap(), seen + 2);
+    let other = app.book_slot(slots[2]["slot_id"].as_i64().unwrap()).await;
+    let unversioned =
+        app.reschedule_booking(other["id"].as_str().unwrap(), &json!({ "slot_id": slots[0]["slot_id"] })).await;
+    assert_eq!(unversioned.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_outcome_is_recorded_only_once_the_appointment_has_begun() {
     let app = spawn_app().await;
     let slot = app.free_slots("ads", "limit=1").await.remove(0);

@@ -80,6 +80,10 @@ pub struct BookingResponse {
     pub unit_id: i32,
     pub counsellor_id: i32,
     pub slot_id: i32,
+    /// The booking's version: it rises with every move and with the cancellation. Sent back as `version` with a cancellation
+    /// or a move, it makes the change happen only to this version (409 `concurrent_update` if
+    /// someone moved or cancelled the booking meanwhile).
+    pub version: i32,
     pub channel: Channel,
     pub citizen: CitizenResponse,
     pub email_consent: bool,
@@ -133,6 +137,7 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
         unit_id: b.unit_id.get(),
         counsellor_id: b.counsellor_id.get(),
         slot_id: b.slot_id.get(),
+        version: b.sequence,
         channel: b.channel,
         email_consent: b.citizen.email_consent,
         citizen: CitizenResponse {
@@ -302,6 +307,10 @@ async fn list_bookings(
 pub struct CancelRequest {
     #[garde(length(chars, min = 1, max = 500))]
     pub reason: String,
+    /// The booking's `version` as the caller saw it: the booking is cancelled only if it is still
+    /// that version (else 409 `concurrent_update`). Without it, whatever the booking is now.
+    #[garde(skip)]
+    pub version: Option<i32>,
 }
 
 /// Cancels a booking and frees its slot.
@@ -319,7 +328,7 @@ async fn cancel_booking(
     if reason.is_empty() {
         return Err(ApiError::field("reason", "must not be blank"));
     }
-    let booking = bookings::cancel(state.book(), &actor, &key, reason.to_owned(), None).await?;
+    let booking = bookings::cancel(state.book(), &actor, &key, reason.to_owned(), body.version).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 
@@ -338,6 +347,10 @@ pub struct RescheduleRequest {
     pub counsellor_id: Option<i32>,
     #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
+    /// The booking's `version` as the caller saw it: the booking is moved only if it is still that
+    /// version (else 409 `concurrent_update`). Without it, whatever the booking is now.
+    #[garde(skip)]
+    pub version: Option<i32>,
 }
 
 /// Moves a booking, keeping its reference. Atomic: the old time is freed only if the new one is taken.
@@ -365,7 +378,7 @@ async fn reschedule_booking(
         }
     };
     let booking =
-        bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason), None).await?;
+        bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason), body.version).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 
