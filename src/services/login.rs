@@ -126,9 +126,11 @@ pub async fn second_factor(
         Ok(used) => Some(used),
         // The factor was removed meanwhile (which moves the epoch on: checked below).
         Err(MfaError::NotEnrolled) => None,
-        Err(err @ (MfaError::WrongCode | MfaError::Throttled)) => {
+        // A flood of codes against a locked factor writes one record per lock.
+        Err(err @ MfaError::Throttled { first: false }) => return Err(err),
+        Err(err @ (MfaError::WrongCode | MfaError::Throttled { first: true })) => {
             let action = match err {
-                MfaError::Throttled => AuditAction::SecondFactorThrottled,
+                MfaError::Throttled { .. } => AuditAction::SecondFactorThrottled,
                 _ => AuditAction::SecondFactorFailed,
             };
             let entry = AuditEntry::attempt(action, AuditActor::Staff(staff_id), ip.parse().ok())

@@ -33,8 +33,9 @@ const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz34679";
 pub enum MfaError {
     #[error("the code is wrong or was used already")]
     WrongCode,
+    /// `first`: the first attempt refused since the lock began (the one to record).
     #[error("too many wrong codes; try again in 15 minutes")]
-    Throttled,
+    Throttled { first: bool },
     #[error("a second factor is enrolled already")]
     AlreadyEnrolled,
     #[error("no second factor is enrolled")]
@@ -164,8 +165,11 @@ pub async fn verify(
 ) -> Result<SecondFactor, MfaError> {
     let factor = mfa::find_totp(db, staff_id).await?.ok_or(MfaError::NotEnrolled)?;
     if !mfa::take_attempt(db, staff_id, clock.now(), ATTEMPT_WINDOW, MAX_ATTEMPTS).await? {
-        tracing::warn!(staff_id = staff_id.get(), "second factor throttled");
-        return Err(MfaError::Throttled);
+        let first = mfa::note_lock(db, staff_id, MAX_ATTEMPTS).await?;
+        if first {
+            tracing::warn!(staff_id = staff_id.get(), "second factor throttled");
+        }
+        return Err(MfaError::Throttled { first });
     }
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let used = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {

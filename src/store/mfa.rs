@@ -87,6 +87,22 @@ pub async fn take_attempt<C: ConnectionTrait>(
     Ok(result.rows_affected > 0)
 }
 
+/// Marks a person's count of wrong codes, which [`take_attempt`] refused at `max`, as noted;
+/// returns whether this call did (so that each lock is recorded once, however many attempts
+/// meet it). The mark (`max + 1`) keeps refusing until the window has passed, as `max` does.
+///
+/// # Errors
+/// Database failures.
+pub async fn note_lock<C: ConnectionTrait>(db: &C, staff_id: StaffId, max: i32) -> Result<bool, StoreError> {
+    let result = staff_totp::Entity::update_many()
+        .col_expr(staff_totp::Column::Failures, Expr::value(max + 1))
+        .filter(staff_totp::Column::StaffId.eq(staff_id))
+        .filter(staff_totp::Column::Failures.eq(max))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Forgets the counted attempts after a right code.
 ///
 /// # Errors

@@ -129,7 +129,7 @@ async fn enter_code(
             return Err(WebError::LoginRequired);
         }
         Err(MfaError::WrongCode | MfaError::AlreadyEnrolled | MfaError::NotEnrolled) => "code.wrong",
-        Err(MfaError::Throttled) => "code.throttled",
+        Err(MfaError::Throttled { .. }) => "code.throttled",
         Err(MfaError::Service(err)) => return Err(err.into()),
     };
     let errors = vec![FieldError::new("code", page.t(error))];

@@ -254,18 +254,35 @@ async fn codes_refused_by_the_second_factors_throttle_are_audited() {
     desk.submit("/account", "/logout", &[]).await;
     assert_eq!(attempt(&desk, "verwaltung", PASSWORD).await, "/login/code");
 
-    // Act: five wrong codes, then the right one.
+    // Act: five wrong codes, then the right one, then a flood of thirty at once.
     for _ in 0..5 {
         desk.submit("/login/code", "/login/code", &[("code", "12345678")]).await;
     }
     app.clock.advance(TimeDelta::seconds(30));
     let code = totp_code(&secret, app.unix_now());
     let refused = desk.submit("/login/code", "/login/code", &[("code", &code)]).await;
+    let flood = join_all((0..30).map(|_| desk.submit("/login/code", "/login/code", &[("code", "12345678")]))).await;
 
-    // Assert
+    // Assert: each refused, the lock recorded once.
     assert!(refused.text().await.expect("page").contains("Zu viele falsche Codes"));
+    for page in flood {
+        assert!(page.text().await.expect("page").contains("Zu viele falsche Codes"));
+    }
     assert_eq!(audited_as(&app, "second_factor_failed", "verwaltung").await, 5);
-    assert_eq!(audited_as(&app, "second_factor_throttled", "verwaltung").await, 1);
+    assert_eq!(audited_as(&app, "second_factor_throttled", "verwaltung").await, 1, "one record per lock");
+
+    // Act: after the window, five wrong codes lock it again.
+    app.clock.advance(TimeDelta::minutes(16));
+    for _ in 0..6 {
+        desk.submit("/login/code", "/login/code", &[("code", "12345678")]).await;
+    }
+
+    // Assert: the new lock is recorded, and the right code still waits.
+    assert_eq!(audited_as(&app, "second_factor_failed", "verwaltung").await, 10);
+    assert_eq!(audited_as(&app, "second_factor_throttled", "verwaltung").await, 2, "the second lock");
+    let code = totp_code(&secret, app.unix_now());
+    let refused = desk.submit("/login/code", "/login/code", &[("code", &code)]).await;
+    assert!(refused.text().await.expect("page").contains("Zu viele falsche Codes"));
 }
 
 #[tokio::test]
