@@ -96,7 +96,9 @@ pub async fn set_status<C: ConnectionTrait>(
 }
 
 /// Moves a booking to another slot (the citizen-visible sequence goes up), provided it is
-/// still as `booking` describes it. Returns whether it was.
+/// still as `booking` describes it. Returns whether it was. The override reason is the move's:
+/// an earlier one justified the earlier time (the history keeps it), so a move that needs none
+/// clears it.
 ///
 /// # Errors
 /// Database failures.
@@ -113,10 +115,7 @@ pub async fn move_to<C: ConnectionTrait>(
         .col_expr(booking::Column::CounsellorId, Expr::value(slot.counsellor_id))
         .col_expr(booking::Column::StartsAt, Expr::value(slot.starts_at))
         .col_expr(booking::Column::EndsAt, Expr::value(slot.ends_at))
-        .col_expr(
-            booking::Column::OverrideReason,
-            Expr::value(override_reason.or_else(|| booking.override_reason.clone())),
-        )
+        .col_expr(booking::Column::OverrideReason, Expr::value(override_reason))
         .col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1))
         .col_expr(booking::Column::UpdatedAt, Expr::value(now))
         .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));

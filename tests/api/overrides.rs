@@ -102,4 +102,15 @@ async fn unit_leads_and_admins_override_with_a_reason_recorded_in_the_booking() 
     assert_eq!(moved.status(), StatusCode::OK);
     let moved: Value = moved.json().await.unwrap();
     assert_eq!(moved["override_reason"], "Abendtermin auf Wunsch");
+
+    // Moved again into the counselling hours, it overrides nothing: the reason goes, the history keeps each.
+    let body = json!({ "starts_at": TUESDAY_AFTERNOON });
+    let moved = app.post_as(&lead, &format!("/api/v1/bookings/{id}/reschedule"), &body).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(moved["override_reason"], Value::Null, "a time inside the rules needs no reason");
+    let details: Value = app.get_booking(id).await.json().await.unwrap();
+    let reasons: Vec<&Value> =
+        details["history"].as_array().unwrap().iter().map(|e| &e["detail"]["override_reason"]).collect();
+    assert_eq!(reasons[..2], [&json!("Sonntagstermin"), &json!("Abendtermin auf Wunsch")]);
 }
