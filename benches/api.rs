@@ -665,7 +665,7 @@ async fn prepare(settings: &Settings, deps: &Dependencies) -> anyhow::Result<Fix
                 valid_from,
                 valid_until: None,
             };
-            let rule = save_rule(db, None, fields, admin.id, now).await?;
+            let rule = save_rule(db, None, fields, admin.id, now).await?.context("a new rule is saved")?;
             rule_of.insert((member.id, weekday), rule.id);
         }
         counsellor_ids.push(member.id);

@@ -65,7 +65,10 @@ pub async fn save_rule(
     }
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
-    let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now).await?;
+    // Deleted by another lead since the check above: nothing is written.
+    let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", rule.id));
     audit::record(&txn, deps.clock, entry).await?;

@@ -31,7 +31,8 @@ pub async fn find_rule<C: ConnectionTrait>(db: &C, id: RuleId) -> Result<Option<
     Ok(counselling_hours::Entity::find_by_id(id).one(db).await?.map(rule_record))
 }
 
-/// Inserts a rule, or replaces the fields of rule `id`.
+/// Inserts a rule, or replaces the fields of rule `id`; `None` when rule `id` no longer exists
+/// (deleted by a concurrent change after the caller looked).
 ///
 /// # Errors
 /// Database failures.
@@ -41,7 +42,7 @@ pub async fn save_rule<C: ConnectionTrait>(
     fields: RuleFields,
     actor_id: StaffId,
     now: DateTime<Utc>,
-) -> Result<HoursRule, StoreError> {
+) -> Result<Option<HoursRule>, StoreError> {
     let mut row = counselling_hours::ActiveModel {
         unit_id: Set(fields.unit_id.get()),
         counsellor_id: Set(fields.counsellor_id.get()),
@@ -60,14 +61,18 @@ pub async fn save_rule<C: ConnectionTrait>(
     let saved = match id {
         Some(id) => {
             row.id = Set(id.get());
-            row.update(db).await?
+            match row.update(db).await {
+                Ok(saved) => saved,
+                Err(sea_orm::DbErr::RecordNotUpdated) => return Ok(None),
+                Err(err) => return Err(err.into()),
+            }
         }
         None => {
             row.created_at = Set(now);
             row.insert(db).await?
         }
     };
-    Ok(rule_record(saved))
+    Ok(Some(rule_record(saved)))
 }
 
 /// # Errors

@@ -26,6 +26,7 @@ mod dates;
 mod faults;
 mod group_commit;
 mod helpers;
+mod leads_review;
 mod login;
 mod mail;
 mod mail_erasure;
