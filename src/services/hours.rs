@@ -140,10 +140,12 @@ pub async fn list_absences(
     Ok(schedule::absences_overlapping(deps.db, &ids, from, to).await?)
 }
 
-/// Records an absence and returns it with the active bookings it affects (to be moved).
+/// Records an absence of a counsellor of the unit and returns it with the active bookings it
+/// affects (to be moved).
 ///
 /// # Errors
-/// `Forbidden` (leads for anyone, counsellors for themselves), `Invalid`.
+/// `Forbidden` (leads for anyone, counsellors for themselves), `Invalid` (also: not a counsellor
+/// of the unit).
 pub async fn add_absence(
     deps: Book<'_>,
     actor: &Actor,
@@ -158,9 +160,8 @@ pub async fn add_absence(
     }
     check_range(starts_at, ends_at)?;
     let reason = period_reason(reason)?;
-    let member = directory::find_staff(deps.db, staff_id).await?;
-    if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
-        return Err(ServiceError::invalid("counsellor_id", "not a member of this unit"));
+    if !counsels_in(deps, staff_id, unit).await? {
+        return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
     }
     let txn = store::begin_write(deps.db).await?;
     schedule::lock_scope(&txn, Scope::Counsellor(staff_id), Some((starts_at, ends_at))).await?;
@@ -175,15 +176,14 @@ pub async fn add_absence(
     Ok((absence, affected))
 }
 
-/// Removes an absence of a member of the unit.
+/// Removes an absence of a counsellor of the unit.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
 pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: AbsenceId) -> Result<(), ServiceError> {
     let absence =
         schedule::find_absence(deps.db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Absence))?;
-    let member = directory::find_staff(deps.db, absence.staff_id).await?;
-    if !member.is_some_and(|m| m.memberships.iter().any(|(u, _)| *u == unit.id)) {
+    if !counsels_in(deps, absence.staff_id, unit).await? {
         return Err(ServiceError::not_found(Missing::Absence));
     }
     if !actor.can_set_absence(unit.id, absence.staff_id) {
@@ -194,6 +194,14 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Abse
     let entry = entries::schedule_changed(actor, AuditAction::AbsenceRemoved, unit.id, format!("absence:{id}"));
     audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": absence.staff_id }))).await?;
     Ok(txn.commit().await?)
+}
+
+/// Whether `staff_id` counsels in the unit: the people whose absences the unit lists, and the
+/// only ones its lead may record or remove absences of (an absence blocks a person's appointments
+/// in every unit, so a lead must not reach one of another unit's counsellors by typing an id).
+async fn counsels_in(deps: Book<'_>, staff_id: StaffId, unit: &Unit) -> Result<bool, ServiceError> {
+    let member = directory::find_staff(deps.db, staff_id).await?;
+    Ok(member.is_some_and(|m| m.memberships.contains(&(unit.id, Role::Counsellor))))
 }
 
 /// Closures of the unit (and the whole department) overlapping `[from, to)`.

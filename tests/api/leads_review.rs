@@ -1,10 +1,76 @@
-//! What unit leads do, attacked: two leads changing the same counselling hours at once.
+//! What unit leads do, attacked: another unit's people reached by changing an id, and two leads
+//! changing the same counselling hours at once.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use terminbuch::domain::ids::RuleId;
+use terminbuch::domain::accounts::RequireMfa;
+use terminbuch::domain::ids::{RuleId, StaffId};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, default_now, spawn_app, spawn_app_with};
+use crate::web_client::{Desk, PASSWORD};
+
+/// A counsellor of the anti-discrimination office who also works at the SDR's front desk: the
+/// SDR's lead does not see her absences (the page and the API list the unit's counsellors' only)
+/// and must not record or remove any by typing her id or an absence's id, since an absence blocks
+/// her appointments of the anti-discrimination office, whose lead recorded it.
+#[tokio::test]
+async fn a_lead_can_neither_record_nor_remove_absences_of_someone_not_counselling_in_their_unit() {
+    // Arrange
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let member = terminbuch::store::directory::find_staff(&app.db, StaffId::new(i32::try_from(jana).expect("id")))
+        .await
+        .expect("db")
+        .expect("Jana");
+    let role = json!({ "login": member.login, "name": "Jana Winterberg", "role": "front_desk", "unit": "sdr" });
+    assert_eq!(app.post_as(&app.admin_token, "/api/v1/staff", &role).await.status(), StatusCode::CREATED);
+    let ads_lead = app.token_for("leitung-ads", "unit_lead", Some("ads")).await;
+    let sdr_lead = app.token_for("leitung-sdr", "unit_lead", Some("sdr")).await;
+    app.add_person("leitung-sdr-web", "unit_lead", Some("sdr")).await;
+    let absence =
+        json!({ "counsellor_id": jana, "from_date": "2027-01-11", "until_date": "2027-01-15", "reason": "Kur" });
+    let response = app.post_as(&ads_lead, "/api/v1/units/ads/absences", &absence).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "the lead of her counselling unit records it");
+    let recorded: Value = response.json().await.expect("json");
+    let id = recorded["id"].as_i64().expect("id");
+    let listed: Vec<Value> =
+        app.get_as(&sdr_lead, "/api/v1/units/sdr/absences?to=2027-02-01").await.json().await.unwrap();
+    assert!(listed.is_empty(), "the SDR lists its counsellors' absences only: {listed:?}");
+
+    // Act: the SDR's lead removes it by its id, through the API and through the page's form.
+    let removed = app.delete_as(&sdr_lead, &format!("/api/v1/units/sdr/absences/{id}")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("leitung-sdr-web", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let removed_on_page = desk.submit("/hours?unit=sdr", &format!("/hours/sdr/absences/{id}/delete"), &[]).await;
+    // …and records one of her own for Jana.
+    let other = json!({ "counsellor_id": jana, "from_date": "2027-02-01", "reason": "Urlaub" });
+    let added = app.post_as(&sdr_lead, "/api/v1/units/sdr/absences", &other).await;
+    let jana_text = jana.to_string();
+    let fields = [
+        ("counsellor", jana_text.as_str()),
+        ("from", "2027-02-01"),
+        ("to", "2027-02-01"),
+        ("reason", "Urlaub"),
+        ("action", "save"),
+    ];
+    let added_on_page = desk.submit("/hours?unit=sdr", "/hours/sdr/absences", &fields).await;
+
+    // Assert
+    assert_problem(removed, StatusCode::NOT_FOUND, "absence_not_found").await;
+    assert_eq!(removed_on_page.status(), StatusCode::NOT_FOUND, "the page's form too");
+    let problem = assert_problem(added, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "counsellor_id");
+    assert_eq!(added_on_page.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = added_on_page.text().await.expect("page");
+    assert!(html.contains("href=\"#absence-counsellor\""), "the message is at the counsellor");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 1, "hers stays, none added");
+    let ads_list: Vec<Value> =
+        app.get_as(&ads_lead, "/api/v1/units/ads/absences?to=2027-02-01").await.json().await.unwrap();
+    assert_eq!(ads_list.len(), 1, "her counselling unit still has it");
+    // Her own unit's lead still removes it.
+    let own = app.delete_as(&ads_lead, &format!("/api/v1/units/ads/absences/{id}")).await;
+    assert_eq!(own.status(), StatusCode::NO_CONTENT);
+}
 
 /// One lead deletes counselling hours while another saves a change of them: the change, which
 /// passed its check before the deletion committed, finds the hours gone: 404, never a 500.
