@@ -109,3 +109,40 @@ async fn a_change_of_hours_deleted_meanwhile_is_refused_as_not_found() {
     assert_problem(saved, StatusCode::NOT_FOUND, "rule_not_found").await;
     assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM counselling_hours WHERE id = {}", rule["id"])).await, 0);
 }
+
+/// An absence's reason may be an illness: the unit's desk sees who is away and when, the lead,
+/// the admins and the absent counsellor also why.
+#[tokio::test]
+async fn the_reason_of_an_absence_is_for_the_lead_and_the_absent_counsellor_only() {
+    // Arrange
+    let app = spawn_app().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let member = terminbuch::store::directory::find_staff(&app.db, StaffId::new(i32::try_from(jana).expect("id")))
+        .await
+        .expect("db")
+        .expect("Jana");
+    let lead = app.token_for("leitung-ads", "unit_lead", Some("ads")).await;
+    let desk = app.token_for("empfang-ads", "front_desk", Some("ads")).await;
+    let colleague = app.token_for("berater-ads", "counsellor", Some("ads")).await;
+    let herself = app.token_for(&member.login, "counsellor", Some("ads")).await;
+    let absence =
+        json!({ "counsellor_id": jana, "from_date": "2027-01-11", "until_date": "2027-01-15", "reason": "Reha" });
+    assert_eq!(app.post_as(&lead, "/api/v1/units/ads/absences", &absence).await.status(), StatusCode::CREATED);
+
+    // Act
+    let mut seen = Vec::new();
+    for token in [&lead, &app.admin_token, &herself, &desk, &colleague] {
+        let listed: Vec<Value> =
+            app.get_as(token, "/api/v1/units/ads/absences?to=2027-02-01").await.json().await.expect("json");
+        seen.push(listed);
+    }
+
+    // Assert: everyone sees who and when; only the first three see why.
+    for (n, listed) in seen.iter().enumerate() {
+        assert_eq!(listed.len(), 1, "reader {n}");
+        assert_eq!(listed[0]["counsellor_id"], jana, "reader {n}");
+        assert!(listed[0]["starts_at"].as_str().expect("start").starts_with("2027-01-11"), "reader {n}");
+        let reason = if n < 3 { json!("Reha") } else { Value::Null };
+        assert_eq!(listed[0].get("reason").cloned().unwrap_or(Value::Null), reason, "reader {n}");
+    }
+}

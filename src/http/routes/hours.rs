@@ -246,7 +246,10 @@ pub struct SpanResponse {
     pub counsellor_id: Option<i32>,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
-    pub reason: String,
+    /// Why. An absence's reason (it may be an illness) is shown only to the unit's leads, admins
+    /// and the absent counsellor; to the rest of the unit an absence says who and when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Ids and references of active bookings inside the span: to be moved or cancelled.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub affected_bookings: Vec<AffectedBooking>,
@@ -272,7 +275,7 @@ fn absence_response(a: Absence, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanRes
         counsellor_id: Some(a.staff_id.get()),
         starts_at: local(a.starts_at, tz),
         ends_at: local(a.ends_at, tz),
-        reason: a.reason,
+        reason: Some(a.reason),
         affected_bookings: affected(hit, tz),
     }
 }
@@ -283,7 +286,7 @@ fn closure_response(c: Closure, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanRes
         counsellor_id: None,
         starts_at: local(c.starts_at, tz),
         ends_at: local(c.ends_at, tz),
-        reason: c.reason,
+        reason: Some(c.reason),
         affected_bookings: affected(hit, tz),
     }
 }
@@ -308,7 +311,15 @@ async fn list_absences(
     let (from, to) = range(&state, &params)?;
     let list = hours::list_absences(state.book(), &actor, &unit, from, to).await?;
     let tz = state.settings.time_zone;
-    Ok(Json(list.into_iter().map(|a| absence_response(a, tz, Vec::new())).collect()))
+    let shown = |a: Absence| {
+        let may_know_why = actor.can_set_absence(unit.id, a.staff_id);
+        let mut shown = absence_response(a, tz, Vec::new());
+        if !may_know_why {
+            shown.reason = None;
+        }
+        shown
+    };
+    Ok(Json(list.into_iter().map(shown).collect()))
 }
 
 /// Records an absence; answers with the bookings it affects.
