@@ -62,6 +62,11 @@ impl AppState {
             clock: &self.clock,
             tokens: &self.tokens,
             counsellors: &self.counsellors,
+            slots: crate::services::schedule::SlotPlan {
+                calendar: &self.calendar,
+                tz: self.settings.time_zone,
+                horizon_weeks: self.settings.slot_horizon_weeks,
+            },
         }
     }
 

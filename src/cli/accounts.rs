@@ -12,10 +12,12 @@ use clap::Subcommand;
 
 use crate::config::Settings;
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::domain::holidays::HolidayCalendar;
 use crate::domain::ids::UnitId;
 use crate::domain::language::Language;
 use crate::services::accounts::{self, Accounts, ByWhom};
 use crate::services::directory::{self, CounsellorCache, StaffInput, StaffRole};
+use crate::services::schedule::SlotPlan;
 use crate::services::tokens::{self, TokenCache, TokenSpec};
 use crate::services::{mfa, passwords};
 use crate::startup::Dependencies;
@@ -107,19 +109,35 @@ pub enum TokenCommand {
     },
 }
 
-/// This process's caches: none (the command reads the database and exits).
+/// This process's caches (none: the command reads the database and exits), and what the slots
+/// of a person who stops or starts counselling again need.
 struct Caches {
     tokens: TokenCache,
     counsellors: CounsellorCache,
+    calendar: HolidayCalendar,
+    tz: Tz,
+    horizon_weeks: u32,
 }
 
 impl Caches {
-    fn new(deps: &Dependencies) -> Self {
-        Self { tokens: TokenCache::new(Duration::ZERO, deps.clock.clone()), counsellors: CounsellorCache::off() }
+    fn new(settings: &Settings, deps: &Dependencies) -> Self {
+        Self {
+            tokens: TokenCache::new(Duration::ZERO, deps.clock.clone()),
+            counsellors: CounsellorCache::off(),
+            calendar: settings.holiday_calendar(),
+            tz: settings.time_zone,
+            horizon_weeks: settings.slot_horizon_weeks,
+        }
     }
 
     fn accounts<'a>(&'a self, deps: &'a Dependencies) -> Accounts<'a> {
-        Accounts { db: &deps.db, clock: &deps.clock, tokens: &self.tokens, counsellors: &self.counsellors }
+        Accounts {
+            db: &deps.db,
+            clock: &deps.clock,
+            tokens: &self.tokens,
+            counsellors: &self.counsellors,
+            slots: SlotPlan { calendar: &self.calendar, tz: self.tz, horizon_weeks: self.horizon_weeks },
+        }
     }
 }
 
@@ -138,7 +156,7 @@ fn parse_role(role: &str) -> anyhow::Result<StaffRole> {
 /// # Errors
 /// What the command failed with.
 pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCommand) -> anyhow::Result<()> {
-    let caches = Caches::new(deps);
+    let caches = Caches::new(settings, deps);
     let a = caches.accounts(deps);
     let by = ByWhom::Operator;
     match command {
@@ -206,7 +224,7 @@ fn read_password() -> anyhow::Result<String> {
 /// # Errors
 /// What the command failed with.
 pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenCommand) -> anyhow::Result<()> {
-    let caches = Caches::new(deps);
+    let caches = Caches::new(settings, deps);
     match command {
         TokenCommand::Create { login, label, expires_in_days } => {
             let spec = TokenSpec { label, days: expires_in_days };

@@ -8,12 +8,13 @@ use serde_json::{Value, json};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditActor, AuditEntry};
 use super::directory::{CounsellorCache, StaffRole, find_unit};
+use super::schedule::SlotPlan;
 use super::tokens::TokenCache;
 use crate::clock::Clock;
-use crate::domain::access::Actor;
+use crate::domain::access::{Actor, Role};
 use crate::domain::accounts::{SessionAccount, StaffAccount};
 use crate::domain::clash::Clash;
-use crate::domain::ids::StaffId;
+use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::records::StaffMember;
 use crate::store::{self, directory};
@@ -26,6 +27,8 @@ pub struct Accounts<'a> {
     pub clock: &'a Clock,
     pub tokens: &'a TokenCache,
     pub counsellors: &'a CounsellorCache,
+    /// A person who stops counselling somewhere takes their slots out of the offer at once.
+    pub slots: SlotPlan<'a>,
 }
 
 /// Who makes an account change: a staff member through the API or the pages (who must be an
@@ -162,11 +165,17 @@ pub async fn own(db: &DatabaseConnection, actor: &Actor) -> Result<StaffAccount,
     directory::find_account_by_id(db, actor.staff_id()).await?.ok_or_else(not_found)
 }
 
+/// The units where `member` counsels.
+fn counselled_units(member: &StaffMember) -> Vec<UnitId> {
+    member.memberships.iter().filter(|(_, role)| *role == Role::Counsellor).map(|(unit, _)| *unit).collect()
+}
+
 /// Deactivates a person: every web session and API token of theirs ends at once on this process
 /// (their tokens are revoked, their session epoch moves on) and within the token cache's lifetime
 /// on every other process; their open password reset links are used up and their calendar
-/// subscription is deleted (neither comes back with a reactivation). The last active admin
-/// cannot be deactivated.
+/// subscription is deleted (neither comes back with a reactivation); their free slots leave the
+/// offer in the same transaction (their booked appointments stay, to be moved). The last active
+/// admin cannot be deactivated.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`, `Conflict` (`last_admin`).
@@ -183,6 +192,7 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
         let revoked = directory::revoke_all_tokens(&txn, member.id, now).await?;
         let links = store::resets::void_unused(&txn, member.id, now).await?;
         let feed = store::calendar_feeds::delete_for_staff(&txn, member.id).await?;
+        a.slots.follow_staff(&txn, &counselled_units(&member), now).await?;
         let detail = json!({ "tokens_revoked": revoked, "reset_links_voided": links, "calendar_feed_deleted": feed });
         audit_change(&txn, a.clock, by.into(), AuditAction::StaffDeactivated, &member, detail).await?;
     }
@@ -193,16 +203,19 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
 }
 
 /// Reactivates a person. Their password and second factor are as before; their API tokens stay
-/// revoked.
+/// revoked; the slots of their counselling hours are offered again.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
 pub async fn activate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<StaffAccount, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.activate").await?;
-    let member = directory::find_staff_by_login(a.db, login).await?.ok_or_else(not_found)?;
-    if directory::set_active(a.db, member.id, true).await? {
-        audit_change(a.db, a.clock, by.into(), AuditAction::StaffActivated, &member, json!({})).await?;
+    let txn = store::begin_write(a.db).await?;
+    let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    if directory::set_active(&txn, member.id, true).await? {
+        a.slots.follow_staff(&txn, &counselled_units(&member), a.clock.now()).await?;
+        audit_change(&txn, a.clock, by.into(), AuditAction::StaffActivated, &member, json!({})).await?;
     }
+    txn.commit().await.map_err(store::StoreError::from)?;
     a.counsellors.forget();
     directory::find_account(a.db, login).await?.ok_or_else(not_found)
 }
@@ -239,6 +252,9 @@ pub async fn remove_role(
     };
     if !removed {
         return Err(ServiceError::not_found(Missing::Role));
+    }
+    if let (StaffRole::InUnit(Role::Counsellor), Some(unit)) = (role, &unit) {
+        a.slots.follow_staff(&txn, &[unit.id], a.clock.now()).await?;
     }
     let detail = json!({ "role": role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
     audit_change(&txn, a.clock, by.into(), AuditAction::RoleRemoved, &member, detail).await?;

@@ -7,7 +7,7 @@ use super::ServiceError;
 use super::access::deny;
 use super::audit::{self, AuditAction, entries};
 use super::bookings::Book;
-use super::schedule::{Regenerated, regenerate_unit_in, weekly_rule};
+use super::schedule::{Regenerated, regenerate_unit_as_far_as_made, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy, Wanted};
 use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
@@ -16,7 +16,6 @@ use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
-use crate::domain::time::local_date;
 use crate::store::bookings::BookingFilter;
 use crate::store::schedule::Scope;
 use crate::store::{self, bookings, directory, schedule};
@@ -60,8 +59,8 @@ pub async fn save_rule(
     }
     validate_rule(&fields)?;
     let counsellor = directory::find_staff(deps.db, fields.counsellor_id).await?;
-    if !counsellor.is_some_and(|c| c.memberships.contains(&(unit.id, Role::Counsellor))) {
-        return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
+    if !counsellor.is_some_and(|c| c.active && c.memberships.contains(&(unit.id, Role::Counsellor))) {
+        return Err(ServiceError::invalid("counsellor_id", "not an active counsellor of this unit"));
     }
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
@@ -113,12 +112,7 @@ async fn regenerate(
     horizon_until: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Regenerated, ServiceError> {
-    let today = local_date(now, deps.tz);
-    let until = match store::slots::latest_regular_start(txn, unit.id).await? {
-        Some(latest) => horizon_until.max(local_date(latest, deps.tz)),
-        None => horizon_until,
-    };
-    regenerate_unit_in(txn, deps.calendar, deps.tz, unit.id, today, until, now).await
+    regenerate_unit_as_far_as_made(txn, deps.calendar, deps.tz, unit.id, horizon_until, now).await
 }
 
 /// Absences of the unit's counsellors overlapping `[from, to)`.

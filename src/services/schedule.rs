@@ -1,10 +1,11 @@
 //! Materialising counselling hours into stored slots, and the rules on when a booking may land.
 
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc, Weekday};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc, Weekday};
 use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
 use super::ServiceError;
+use crate::domain::access::Role;
 use crate::domain::blocking::closed_day;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
 use crate::domain::ids::{SlotId, StaffId, UnitId};
@@ -13,6 +14,9 @@ use crate::domain::refusal::Refusal;
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::{TimeSlot, day_bounds, local_date};
 use crate::store::{self, directory, schedule, slots};
+
+/// The last day a slot can start on (dates are kept to four-digit years).
+const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 /// What one regeneration did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -85,14 +89,26 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
     let range_start = range_start.max(now);
     let mut report = Regenerated::default();
     schedule::lock_unit_slots(db, unit_id).await?;
+    let counsellors: Vec<StaffId> =
+        directory::list_unit_staff(db, unit_id, Some(Role::Counsellor)).await?.iter().map(|c| c.id).collect();
     for rule in schedule::list_rules(db, unit_id).await? {
-        let weekly = weekly_rule(&rule)?;
-        let wanted: Vec<TimeSlot> = weekly
-            .expand(from, until, tz, |day| calendar.closed_reason(day).is_some())
-            .into_iter()
-            .filter(|time| time.starts_at() >= range_start)
-            .collect();
-        let existing = slots::of_rule(db, rule.id, range_start, range_end).await?;
+        // The hours of someone who no longer counsels here (deactivated, or the role taken away)
+        // produce nothing, however far ahead their slots were made: not one stays bookable. They
+        // come back when the person does.
+        let counselling = counsellors.contains(&rule.counsellor_id);
+        let wanted: Vec<TimeSlot> = if counselling {
+            weekly_rule(&rule)?
+                .expand(from, until, tz, |day| calendar.closed_reason(day).is_some())
+                .into_iter()
+                .filter(|time| time.starts_at() >= range_start)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // The end of the dates any time here can have (a bound that compares right as SQLite's
+        // stored text too, unlike `DateTime::MAX_UTC`'s six-digit year).
+        let reach = if counselling { range_end } else { LAST_DAY.and_time(NaiveTime::MIN).and_utc() };
+        let existing = slots::of_rule(db, rule.id, range_start, reach).await?;
         // A slot at a time the rule no longer produces goes out of the offer, booked or not (its
         // bookings stay, outside the hours until moved), and so does a booked one whose
         // counsellor the rule no longer names (the time is the new counsellor's now). The others
@@ -106,14 +122,69 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
             .map(|slot| slot.id)
             .collect();
         report.slots_removed += slots::retire(db, &obsolete).await?;
-        slots::follow_rule(db, &rule, range_start).await?;
-        slots::insert_regular(db, &rule, &wanted, now).await?;
+        if counselling {
+            slots::follow_rule(db, &rule, range_start).await?;
+            slots::insert_regular(db, &rule, &wanted, now).await?;
+        }
         report.rules += 1;
         report.slots_wanted += wanted.len();
     }
     let orphans = slots::orphaned(db, unit_id, range_start).await?;
     report.slots_removed += slots::retire(db, &orphans).await?;
     Ok(report)
+}
+
+/// [`regenerate_unit_in`] from today to `horizon_until`, or as far as the unit's slots were made
+/// (`terminbuch slots generate --until`) if that is further.
+///
+/// # Errors
+/// Database failures.
+pub async fn regenerate_unit_as_far_as_made<C: ConnectionTrait>(
+    db: &C,
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    unit_id: UnitId,
+    horizon_until: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Regenerated, ServiceError> {
+    let today = local_date(now, tz);
+    let until = match slots::latest_regular_start(db, unit_id).await? {
+        Some(latest) => horizon_until.max(local_date(latest, tz)),
+        None => horizon_until,
+    };
+    regenerate_unit_in(db, calendar, tz, unit_id, today, until, now).await
+}
+
+/// What the slots of a unit depend on besides its hours: the calendar, the zone and the horizon.
+/// Account changes use it to take a person's slots out of the offer, or back in, at once.
+#[derive(Clone, Copy)]
+pub struct SlotPlan<'a> {
+    pub calendar: &'a HolidayCalendar,
+    pub tz: Tz,
+    /// Weeks of the rolling horizon (`TERMINBUCH_SLOT_HORIZON_WEEKS`).
+    pub horizon_weeks: u32,
+}
+
+impl SlotPlan<'_> {
+    /// Brings the slots of `units` in line with who counsels there now, after a person was
+    /// deactivated, reactivated or lost a role, inside the caller's write transaction: the
+    /// slots of hours whose counsellor no longer counsels in the unit leave the offer (booked
+    /// ones stay with their bookings, as when hours are removed), and come back with them.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn follow_staff<C: ConnectionTrait>(
+        self,
+        db: &C,
+        units: &[UnitId],
+        now: DateTime<Utc>,
+    ) -> Result<(), ServiceError> {
+        let horizon_until = local_date(now, self.tz) + chrono::Days::new(u64::from(self.horizon_weeks) * 7);
+        for unit_id in units {
+            regenerate_unit_as_far_as_made(db, self.calendar, self.tz, *unit_id, horizon_until, now).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Regenerates every unit up to `until`, each in a transaction of its own: a unit that fails is

@@ -43,6 +43,7 @@ mod search_plans;
 mod service;
 mod slow_clients;
 mod smtp_sink;
+mod staff_slots;
 mod statistics;
 mod test_db;
 mod web;

@@ -1,0 +1,89 @@
+//! A person who stops counselling in a unit (deactivated, or the role taken away) takes their
+//! slots out of the offer at once, however far ahead they were made; their booked appointments
+//! stay; the slots come back when the person does.
+
+use chrono::NaiveDate;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem, booking_body, spawn_app};
+
+const LOGIN: &str = "beraterin.neu";
+
+/// Future regular slots of the counsellor, free or booked.
+async fn offered(app: &TestApp, counsellor: i64) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) AS n FROM slots WHERE counsellor_id = {counsellor} AND kind = 'regular' \
+         AND booked_count < capacity"
+    ))
+    .await
+}
+
+/// A new counsellor of the anti-discrimination office with Wednesday hours, their slots made a
+/// year ahead, one of them booked; returns the counsellor's id, their free slots and the booking.
+async fn counsellor_with_hours(app: &TestApp) -> (i64, Vec<Value>, Value) {
+    app.token_for(LOGIN, "counsellor", Some("ads")).await;
+    let id = app.counsellor_id("ads", LOGIN).await;
+    let rule = json!({ "counsellor_id": id, "weekday": 3, "start": "09:00", "end": "11:00", "slot_minutes": 30 });
+    let saved = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &rule).await;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    app.generate_slots_until(NaiveDate::from_ymd_opt(2027, 11, 30).expect("a date")).await;
+    let mut slots = app.free_slots("ads", &format!("counsellor={id}&limit=10")).await;
+    assert_eq!(slots.len(), 10, "the new hours are offered");
+    let booking = app.book_slot(slots.remove(0)["slot_id"].as_i64().expect("slot id")).await;
+    (id, slots, booking)
+}
+
+async fn book(app: &TestApp, slot: &Value) -> reqwest::Response {
+    app.post_booking(&booking_body(slot["slot_id"].as_i64().expect("slot id"))).await
+}
+
+#[tokio::test]
+async fn a_deactivated_counsellors_slots_cannot_be_booked_even_by_id_and_come_back_with_them() {
+    // Arrange
+    let app = spawn_app().await;
+    let (id, listed, booking) = counsellor_with_hours(&app).await;
+    assert!(offered(&app, id).await > 50, "a year of Wednesdays");
+
+    // Act: the admin deactivates them; a desk books from the list it had on screen.
+    let deactivated = app.post_as(&app.admin_token, &format!("/api/v1/staff/{LOGIN}/deactivate"), &json!({})).await;
+    assert_eq!(deactivated.status(), StatusCode::OK);
+    let stale = book(&app, &listed[0]).await;
+
+    // Assert: nothing of theirs is bookable, however far ahead; the appointment made stays.
+    assert_problem(stale, StatusCode::NOT_FOUND, "slot_not_found").await;
+    assert_eq!(offered(&app, id).await, 0, "no slot of theirs is offered any more");
+    assert!(app.free_slots("ads", &format!("counsellor={id}")).await.is_empty());
+    let kept: Value = app.get_booking(booking["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert_eq!(kept["status"], "booked", "the booked appointment stays, to be moved");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings").await, 1, "the stale request wrote nothing");
+
+    // Act: the admin reactivates them.
+    let activated = app.post_as(&app.admin_token, &format!("/api/v1/staff/{LOGIN}/activate"), &json!({})).await;
+    assert_eq!(activated.status(), StatusCode::OK);
+
+    // Assert: their hours are offered again, as far ahead as before, and can be booked.
+    assert!(offered(&app, id).await > 50, "the year of Wednesdays is back");
+    let again = app.free_slots("ads", &format!("counsellor={id}&limit=5")).await;
+    assert_eq!(again.len(), 5);
+    assert_eq!(book(&app, &again[0]).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn taking_the_counsellor_role_away_takes_the_slots_of_that_unit_away() {
+    // Arrange
+    let app = spawn_app().await;
+    let (id, listed, _) = counsellor_with_hours(&app).await;
+
+    // Act
+    let removed = app.delete_as(&app.admin_token, &format!("/api/v1/staff/{LOGIN}/roles/counsellor?unit=ads")).await;
+    assert_eq!(removed.status(), StatusCode::OK);
+
+    // Assert
+    assert_problem(book(&app, &listed[1]).await, StatusCode::NOT_FOUND, "slot_not_found").await;
+    assert_eq!(offered(&app, id).await, 0);
+    let rule = json!({ "counsellor_id": id, "weekday": 1, "start": "09:00", "end": "10:00", "slot_minutes": 30 });
+    let refused = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &rule).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "counsellor_id", "no new hours for someone who left");
+}
