@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::Subcommand;
+use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::config::Settings;
@@ -170,9 +171,37 @@ async fn check_backup(from: &Path) -> anyhow::Result<()> {
         .await?
         .context("no answer to the integrity check")?;
     let verdict: String = row.try_get_by_index(0)?;
-    db.close().await.ok();
     if verdict != "ok" {
+        db.close().await.ok();
         bail!("{} fails the integrity check: {verdict}", from.display());
+    }
+    let schema = check_schema(&db).await;
+    db.close().await.ok();
+    schema.with_context(|| format!("{} is no backup of this service's database; nothing was changed", from.display()))
+}
+
+/// Whether a database is terminbuch's (an empty file, another program's database or one of a
+/// newer release passes the integrity check too): its migrations table lists only migrations
+/// this release knows (an older release's backup is brought up to date at the next start).
+async fn check_schema(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let table = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'";
+    let row = db.query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, table)).await?;
+    let found: i64 = row.map(|row| row.try_get_by_index(0)).transpose()?.unwrap_or(0);
+    if found == 0 {
+        bail!("it has no table seaql_migrations (an empty file or another program's database)");
+    }
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, "SELECT version FROM seaql_migrations"))
+        .await?;
+    if rows.is_empty() {
+        bail!("no migration was ever applied to it");
+    }
+    let known: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    for row in rows {
+        let version: String = row.try_get_by_index(0)?;
+        if !known.contains(&version) {
+            bail!("it was written by a newer release (migration {version} is unknown to this one)");
+        }
     }
     Ok(())
 }

@@ -155,3 +155,82 @@ fn the_retention_command_lists_in_a_dry_run_and_erases_otherwise() {
     let bad = terminbuch(&url, &["retention", "run", "--as-of", "2030-13-01"]);
     assert!(!bad.status.success());
 }
+
+/// Runs `sql` in a new SQLite file `path` (another program's database, a damaged backup).
+async fn sqlite_file_with(path: &std::path::Path, sql: &[&str]) {
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", path.display())).await.expect("a new file");
+    for statement in sql {
+        db.execute_unprepared(statement).await.expect("statement");
+    }
+    db.close().await.expect("closed");
+}
+
+/// How many migrations the live database at `url` records (it is still the service's).
+async fn applied_migrations(url: &str) -> i64 {
+    let db = sea_orm::Database::connect(url).await.expect("open the live database");
+    let row = db
+        .query_one_raw(Statement::from_string(sea_orm::DbBackend::Sqlite, "SELECT count(*) FROM seaql_migrations"))
+        .await
+        .expect("the live database keeps its migrations table")
+        .expect("a row");
+    let count = row.try_get_by_index(0).expect("a count");
+    db.close().await.expect("closed");
+    count
+}
+
+#[tokio::test]
+async fn restore_refuses_an_empty_file_another_programs_database_and_a_newer_releases() {
+    // Arrange: the service's database, and files that pass SQLite's integrity check but are no
+    // backup of it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let migrations = applied_migrations(&url).await;
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").expect("an empty file");
+    let foreign = dir.path().join("places.sqlite");
+    sqlite_file_with(&foreign, &["CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)"]).await;
+    let newer = dir.path().join("newer.db");
+    let backup = terminbuch(&url, &["backup", "--to", newer.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    sqlite_file_with(
+        &newer,
+        &["INSERT INTO seaql_migrations (version, applied_at) VALUES ('m29990101_000000_from_the_future', 0)"],
+    )
+    .await;
+
+    for (case, file) in
+        [("an empty file", &empty), ("another program's database", &foreign), ("a newer release's", &newer)]
+    {
+        // Act
+        let refused = terminbuch(&url, &["restore", "--from", file.to_str().expect("utf-8")]);
+
+        // Assert
+        assert!(!refused.status.success(), "{case} is refused: {}", stderr(&refused));
+        assert!(stderr(&refused).contains("no backup of this service's database"), "{case}: {}", stderr(&refused));
+        assert_eq!(applied_migrations(&url).await, migrations, "{case}: the live database is left as it was");
+    }
+}
+
+#[tokio::test]
+async fn restore_takes_an_older_releases_backup_and_the_next_start_brings_it_up_to_date() {
+    use migration::MigratorTrait;
+    // Arrange: a backup written before the last migration existed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let older = dir.path().join("older.db");
+    let db = sea_orm::Database::connect(format!("sqlite://{}?mode=rwc", older.display())).await.expect("a new file");
+    let all = migration::Migrator::migrations().len();
+    migration::Migrator::up(&db, Some(u32::try_from(all - 1).expect("few"))).await.expect("older schema");
+    db.close().await.expect("closed");
+
+    // Act
+    let restored = terminbuch(&url, &["restore", "--from", older.to_str().expect("utf-8")]);
+
+    // Assert
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    assert_eq!(applied_migrations(&url).await, i64::try_from(all - 1).expect("few"));
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    assert_eq!(applied_migrations(&url).await, i64::try_from(all).expect("few"));
+}
