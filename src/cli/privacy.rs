@@ -19,8 +19,8 @@ use crate::startup::Dependencies;
 pub enum RetentionCommand {
     /// Remove the personal data of every booking past its unit's retention (the server does it daily).
     Run {
-        /// Act as on this local day (YYYY-MM-DD) instead of today.
-        #[arg(long)]
+        /// Act as on this local day (YYYY-MM-DD, 1900–9999) instead of today.
+        #[arg(long, value_parser = crate::cli::parse_cli_date)]
         as_of: Option<NaiveDate>,
         /// List the bookings that would be erased; change nothing.
         #[arg(long)]

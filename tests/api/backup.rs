@@ -234,3 +234,24 @@ async fn restore_takes_an_older_releases_backup_and_the_next_start_brings_it_up_
     assert!(terminbuch(&url, &["migrate"]).status.success());
     assert_eq!(applied_migrations(&url).await, i64::try_from(all).expect("few"));
 }
+
+#[test]
+fn the_retention_command_reads_as_of_like_every_other_date() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
+    assert!(terminbuch(&url, &["seed", "--demo"]).status.success());
+
+    for odd in ["+262142-12-31", "+10000-01-01", "1899-12-31", "0000-01-01", "2030-1-1"] {
+        // Act
+        let refused = terminbuch(&url, &["retention", "run", "--as-of", odd, "--dry-run"]);
+
+        // Assert: refused naming the argument, not run as of a day the cutoff cannot express
+        // (+262142-12-31 listed nothing as if no booking had expired).
+        let text = stderr(&refused);
+        assert!(!refused.status.success(), "--as-of {odd} is refused: {text}");
+        assert!(text.contains("--as-of") && text.contains(odd), "--as-of {odd}: {text}");
+    }
+    let fine = terminbuch(&url, &["retention", "run", "--as-of", "9999-12-31", "--dry-run"]);
+    assert!(fine.status.success(), "{}", stderr(&fine));
+}
