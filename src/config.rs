@@ -14,8 +14,8 @@ mod parse;
 
 pub use parse::TrustedProxies;
 use parse::{
-    parse_extra_days, parse_listen, parse_mailbox_from, parse_mailbox_reply_to, parse_metrics_listen,
-    parse_require_mfa, parse_run_at, parse_trusted_proxies, parse_tz,
+    parse_extra_days, parse_listen, parse_mailbox_from, parse_mailbox_reply_to, parse_metrics_listen, parse_public_url,
+    parse_require_mfa, parse_run_at, parse_smtp_host, parse_trusted_proxies, parse_tz,
 };
 
 /// The embedded default database: a SQLite file under `data/`.
@@ -34,7 +34,7 @@ pub struct Settings {
     pub listen: SocketAddr,
 
     /// Base URL printed for people and used in links; defaults to `http://LISTEN`.
-    #[arg(long, env = "TERMINBUCH_PUBLIC_URL", global = true)]
+    #[arg(long, env = "TERMINBUCH_PUBLIC_URL", global = true, value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
     /// IANA time zone all local times are shown and entered in.
@@ -130,11 +130,11 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Args)]
 pub struct MailSettings {
     /// SMTP server; unset: write `.eml` files under the data folder instead of sending.
-    #[arg(long, env = "TERMINBUCH_SMTP_HOST", global = true)]
+    #[arg(long, env = "TERMINBUCH_SMTP_HOST", global = true, value_parser = parse_smtp_host)]
     pub smtp_host: Option<String>,
 
     /// SMTP port (default: 587 for starttls, 465 for tls, 25 for none).
-    #[arg(long, env = "TERMINBUCH_SMTP_PORT", global = true)]
+    #[arg(long, env = "TERMINBUCH_SMTP_PORT", global = true, value_parser = clap::value_parser!(u16).range(1..))]
     pub smtp_port: Option<u16>,
 
     /// `starttls`, `tls` (implicit TLS) or `none` (plain; only for a loopback host).

@@ -61,6 +61,39 @@ pub(super) fn parse_metrics_listen(value: &str) -> Result<SocketAddr, String> {
         .map_err(|_| format!("TERMINBUCH_METRICS_LISTEN must be host:port, e.g. 127.0.0.1:9464 (got {value:?})"))
 }
 
+/// An absolute `http://` or `https://` URL with a host (the links in emails start with it).
+pub(super) fn parse_public_url(value: &str) -> Result<String, String> {
+    let invalid = || {
+        format!(
+            "TERMINBUCH_PUBLIC_URL must be an http:// or https:// URL such as https://termine.example.org (got {value:?})"
+        )
+    };
+    let uri: axum::http::Uri = value.parse().map_err(|_| invalid())?;
+    let scheme_ok = uri.scheme_str().is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+    let host_ok = uri.host().is_some_and(|host| !host.is_empty());
+    if !scheme_ok || !host_ok || uri.query().is_some() {
+        return Err(invalid());
+    }
+    Ok(value.to_owned())
+}
+
+/// A host name or IP address, nothing else (no port, scheme or spaces: those would only show
+/// up as failed deliveries).
+pub(super) fn parse_smtp_host(value: &str) -> Result<String, String> {
+    let name = !value.is_empty()
+        && value.len() <= 253
+        && value.split('.').all(|label| !label.is_empty())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    if name || value.parse::<std::net::IpAddr>().is_ok() {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "TERMINBUCH_SMTP_HOST must be a host name or IP address such as mail.example.org, without port \
+             (TERMINBUCH_SMTP_PORT) or scheme (got {value:?})"
+        ))
+    }
+}
+
 pub(super) fn parse_require_mfa(value: &str) -> Result<RequireMfa, String> {
     RequireMfa::parse(value)
         .ok_or_else(|| format!("TERMINBUCH_REQUIRE_MFA must be none, admin, lead or all (got {value:?})"))
@@ -106,6 +139,26 @@ mod tests {
             } else {
                 assert!(parsed.is_err(), "{bad}");
             }
+        }
+    }
+
+    #[test]
+    fn the_public_url_and_the_smtp_host_are_what_links_and_connections_need() {
+        for good in ["https://termine.example.org", "http://127.0.0.1:3000/", "https://stadt.example/termine"] {
+            assert!(parse_public_url(good).is_ok(), "{good}");
+        }
+        for bad in
+            ["", "termine.example.org", "ftp://x.example", "https://", "https://a b.example", "https://x.example/?a=1"]
+        {
+            assert!(parse_public_url(bad).is_err(), "{bad:?}");
+        }
+        for good in ["mail.example.org", "localhost", "127.0.0.1", "::1", "smtp_relay.intern"] {
+            assert!(parse_smtp_host(good).is_ok(), "{good}");
+        }
+        for bad in
+            ["", " ", "mail.example.org:587", "smtp://mail.example.org", "mail..example.org", "mail.example.org "]
+        {
+            assert!(parse_smtp_host(bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -113,6 +113,43 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
 }
 
 #[test]
+fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_variable() {
+    // Each was taken as it was: the citizens' links in emails read `/t/…` or
+    // `termine.example.org/t/…`, and every email was retried towards a server that cannot exist.
+    let (_dir, url) = temp_db();
+    for (variable, value) in [
+        ("TERMINBUCH_PUBLIC_URL", ""),
+        ("TERMINBUCH_PUBLIC_URL", "termine.example.org"),
+        ("TERMINBUCH_PUBLIC_URL", "https://termine example.org"),
+        ("TERMINBUCH_SMTP_HOST", ""),
+        ("TERMINBUCH_SMTP_HOST", "mail.example.org:587"),
+        ("TERMINBUCH_SMTP_HOST", "smtp://mail.example.org"),
+        ("TERMINBUCH_SMTP_PORT", "0"),
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env(variable, value)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{variable}={value:?} is refused: {stderr}");
+        assert!(stderr.contains(&format!("{variable} (environment variable)")), "{variable}={value:?}: {stderr}");
+    }
+    for (variable, value) in
+        [("TERMINBUCH_PUBLIC_URL", "https://termine.example.org/"), ("TERMINBUCH_SMTP_HOST", "::1")]
+    {
+        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .args(["migrate"])
+            .env("DATABASE_URL", &url)
+            .env(variable, value)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{variable}={value:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+#[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let (dir, url) = temp_db();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
