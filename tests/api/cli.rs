@@ -150,6 +150,28 @@ fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_var
 }
 
 #[test]
+fn a_bad_rust_log_stops_start_up_naming_it() {
+    // It fell back to `info` silently: an operator asking for debug lines got none, unaware.
+    let (_dir, url) = temp_db();
+    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "terminbuch=debugg")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "refused: {stderr}");
+    assert!(stderr.contains("RUST_LOG") && stderr.contains("terminbuch=debugg"), "{stderr}");
+    let fine = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info,terminbuch=debug")
+        .output()
+        .unwrap();
+    assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stderr));
+}
+
+#[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let (dir, url) = temp_db();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

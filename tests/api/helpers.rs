@@ -17,7 +17,7 @@ use crate::test_db::TestDb;
 
 static TRACING: LazyLock<()> = LazyLock::new(|| {
     if std::env::var("TEST_LOG").is_ok() {
-        terminbuch::telemetry::init("info,sqlx=warn", terminbuch::config::LogFormat::Text);
+        terminbuch::telemetry::init("info,sqlx=warn", terminbuch::config::LogFormat::Text).expect("a valid RUST_LOG");
     }
 });
 
