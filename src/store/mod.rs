@@ -55,9 +55,7 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
         // connection is caught then); pinging on every checkout cost a round trip per query.
         .test_before_acquire_if_idle_for(PING_AFTER_IDLE);
     if url.starts_with("sqlite:") {
-        if let Some(dir) = sqlite_parent_dir(url) {
-            std::fs::create_dir_all(dir).map_err(|err| StoreError::Io(err.to_string()))?;
-        }
+        create_private_sqlite_file(url).map_err(|err| StoreError::Io(err.to_string()))?;
         options.max_connections(max_connections.unwrap_or(8)).min_connections(1).map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
@@ -163,14 +161,45 @@ pub async fn bootstrap_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTr
     Ok(Some(txn))
 }
 
-/// `sqlite://data/x.db?mode=rwc` → `data`.
-fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
+/// Creates the folder (mode 0700) and, when the URL may create it (`mode=rwc`), the empty file
+/// (mode 0600) of a SQLite database that does not exist yet, so that the citizens' data are no
+/// more readable than their `.eml` files and backups: SQLite would create the file, and its
+/// `-wal` and `-shm` after it, with the process's umask (usually readable by every local user).
+/// An existing database keeps its folder's and its own permissions.
+fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
+    let Some(path) = sqlite_path(url) else { return Ok(()) };
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        folder.mode(0o700);
+        file.mode(0o600);
+    }
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        folder.create(dir)?;
+    }
+    let creates = url.split_once('?').is_some_and(|(_, query)| query.split('&').any(|pair| pair == "mode=rwc"));
+    if creates {
+        match file.open(path) {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// The file of a `sqlite:` URL; `None` for an in-memory database.
+fn sqlite_path(url: &str) -> Option<&std::path::Path> {
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
     if path.is_empty() || path.starts_with(":memory:") {
         return None;
     }
-    std::path::Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty()).map(std::path::Path::to_path_buf)
+    Some(std::path::Path::new(path))
 }
 
 #[cfg(test)]
@@ -184,8 +213,9 @@ mod tests {
 
     #[test]
     fn sqlite_urls_name_their_folder() {
-        assert_eq!(sqlite_parent_dir("sqlite://data/t.db?mode=rwc"), Some("data".into()));
-        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
-        assert_eq!(sqlite_parent_dir("sqlite://t.db"), None);
+        let parent = |url| sqlite_path(url).and_then(std::path::Path::parent).map(std::path::Path::to_path_buf);
+        assert_eq!(parent("sqlite://data/t.db?mode=rwc"), Some("data".into()));
+        assert_eq!(parent("sqlite::memory:"), None);
+        assert_eq!(parent("sqlite://t.db"), Some("".into()));
     }
 }

@@ -171,6 +171,32 @@ fn a_bad_rust_log_stops_start_up_naming_it() {
     assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stderr));
 }
 
+#[cfg(unix)]
+#[test]
+fn a_new_sqlite_database_and_its_folder_are_readable_by_the_service_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    // Arrange: the default layout, `data/terminbuch.db`, not there yet.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let folder = dir.path().join("data");
+    let file = folder.join("terminbuch.db");
+    let url = format!("sqlite://{}?mode=rwc", file.display());
+
+    // Act
+    let output = terminbuch(&url, &["migrate"]);
+
+    // Assert: the citizens' data are not world-readable (as `.eml` files and backups are not).
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mode = |path: &std::path::Path| std::fs::metadata(path).expect("exists").permissions().mode() & 0o777;
+    assert_eq!(mode(&folder), 0o700, "the folder");
+    for name in ["terminbuch.db", "terminbuch.db-wal"] {
+        let path = folder.join(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    assert!(file.exists());
+}
+
 #[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let (dir, url) = temp_db();
