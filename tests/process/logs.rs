@@ -4,7 +4,8 @@
 use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::EXCLUSIVE;
-use crate::helpers::spawn_app;
+use crate::helpers::{booking_body, default_now, spawn_app, spawn_app_with_manual_mail};
+use crate::smtp_sink::{Plan, SmtpSink};
 use crate::web::{Attempt, WebClient};
 
 /// Collects the process's formatted log lines.
@@ -84,4 +85,39 @@ async fn the_citizens_link_token_never_reaches_the_log() {
     let text = String::from_utf8(log.0.lock().expect("log buffer").clone()).expect("utf-8");
     assert!(text.contains("/t/{token}/cancel"), "the request log names the route template:\n{text}");
     assert!(!text.contains(&token) && !text.contains(&"0".repeat(40)), "no token in the log:\n{text}");
+}
+
+#[tokio::test]
+async fn a_mail_servers_refusal_quoting_the_citizens_address_does_not_log_it() {
+    // Arrange: a mail server whose refusal quotes the recipient, as Postfix's do.
+    let _exclusive = EXCLUSIVE.lock().await;
+    let log = LazyLock::force(&LOG);
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("550 5.1.1 <ayse.demir@example.org>: Recipient address rejected: User unknown"));
+    let (app, mail) = spawn_app_with_manual_mail(default_now(), |settings| {
+        settings.mail.smtp_host = Some("127.0.0.1".to_owned());
+        settings.mail.smtp_port = Some(sink.addr.port());
+        settings.mail.smtp_security = terminbuch::config::SmtpSecurity::None;
+    })
+    .await;
+    let slots = app.free_slots("suedosteuropa", "from=2026-12-01&limit=1").await;
+    let mut body = booking_body(slots[0]["slot_id"].as_i64().expect("slot"));
+    body["citizen"]["email"] = "ayse.demir@example.org".into();
+    body["email_consent"] = true.into();
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let booking: serde_json::Value = response.json().await.expect("json");
+
+    // Act
+    let pass = mail.run_once().await.expect("a pass");
+
+    // Assert: refused, the reply kept for staff, the address not in the log.
+    assert_eq!(pass.failed, 1, "{pass:?}");
+    let details: serde_json::Value =
+        app.get_booking(booking["id"].as_str().expect("id")).await.json().await.expect("json");
+    let error = details["emails"][0]["last_error"].as_str().expect("the reply");
+    assert!(error.contains("ayse.demir@example.org"), "staff see the server's reply: {error}");
+    let text = String::from_utf8(log.0.lock().expect("log buffer").clone()).expect("utf-8");
+    assert!(text.contains("email not delivered") && text.contains("Recipient address rejected"), "{text}");
+    assert!(!text.to_lowercase().contains("ayse.demir@example.org"), "no citizen address in the log:\n{text}");
 }

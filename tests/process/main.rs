@@ -8,6 +8,9 @@ mod helpers;
 mod logs;
 mod overload;
 #[allow(dead_code)]
+#[path = "../api/smtp_sink.rs"]
+mod smtp_sink;
+#[allow(dead_code)]
 #[path = "../api/test_db.rs"]
 mod test_db;
 #[allow(dead_code)]

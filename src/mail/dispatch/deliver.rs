@@ -50,7 +50,8 @@ impl Dispatcher {
                 Err(SendError::Permanent(reply)) => Outcome::Failed(reply),
                 Err(SendError::Transient(reason)) => self.retry_or_give_up(message, reason),
                 Err(SendError::Setup(reason)) => {
-                    tracing::error!(outbox = %message.id, reason, "the mail server refuses the configured setup");
+                    let logged = without_addresses(&reason);
+                    tracing::error!(outbox = %message.id, reason = logged, "the mail server refuses the configured setup");
                     self.retry_or_give_up(message, reason)
                 }
             },
@@ -80,6 +81,10 @@ impl Dispatcher {
         }
         match &error {
             Some(reason) if state != DeliveryState::Skipped => {
+                // The reply often quotes the recipient ("550 <name@example.org>: unknown"): the
+                // stored error keeps it for staff (and goes with the booking's personal data),
+                // the log, kept apart from that, does not.
+                let reason = without_addresses(reason);
                 tracing::warn!(outbox = %message.id, ?state, reason, "email not delivered");
             }
             _ => tracing::info!(outbox = %message.id, ?state, "email handled"),
@@ -99,6 +104,47 @@ impl Dispatcher {
             Outcome::Failed(format!("gave up after {} attempts: {reason}", message.attempts))
         } else {
             Outcome::Retry(next, reason)
+        }
+    }
+}
+
+/// `text` with every email address in it (a word with an `@`) replaced by `[address]`.
+fn without_addresses(text: &str) -> String {
+    let is_boundary = |c: char| c.is_whitespace() || "<>()[]{}\"',;".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(if word.contains('@') { "[address]" } else { word });
+        word.clear();
+    };
+    for c in text.chars() {
+        if is_boundary(c) {
+            flush(&mut word, &mut out);
+            out.push(c);
+        } else {
+            word.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_addresses;
+
+    #[test]
+    fn addresses_in_a_server_reply_are_left_out_of_the_log() {
+        for (reply, logged) in [
+            (
+                "permanent error (550): 5.1.1 <ayse.demir@example.org>: Recipient address rejected",
+                "permanent error (550): 5.1.1 <[address]>: Recipient address rejected",
+            ),
+            ("550 user Ayse.Demir@Example.org unknown", "550 user [address] unknown"),
+            ("451 4.3.0 try later", "451 4.3.0 try later"),
+            ("", ""),
+        ] {
+            assert_eq!(without_addresses(reply), logged, "{reply}");
         }
     }
 }
