@@ -119,15 +119,28 @@ pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyh
     if deps.db.get_database_backend() != DbBackend::Sqlite {
         bail!("`terminbuch backup` is for SQLite; use pg_dump for PostgreSQL");
     }
-    if to.exists() {
-        bail!("{} exists already; choose a new file", to.display());
-    }
     let target = to.to_str().context("the backup path must be UTF-8")?.replace('\'', "''");
-    deps.db.execute_unprepared(&format!("VACUUM INTO '{target}'")).await.context("VACUUM INTO")?;
+    // The file is made empty and owner-only before a byte is copied (VACUUM INTO fills an empty
+    // file): made by SQLite, it was readable by every local user until the copy was done, long
+    // enough for one to open it and read the finished copy through that handle. `create_new`
+    // also refuses an existing file or a symbolic link.
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        file.mode(0o600);
+    }
+    match file.open(to) {
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!("{} exists already; choose a new file", to.display())
+        }
+        Err(err) => return Err(err).with_context(|| format!("cannot create {}", to.display())),
+    }
+    if let Err(err) = deps.db.execute_unprepared(&format!("VACUUM INTO '{target}'")).await {
+        std::fs::remove_file(to).ok();
+        return Err(err).context("VACUUM INTO");
     }
     eprintln!("backup written to {}", to.display());
     Ok(())

@@ -255,3 +255,49 @@ fn the_retention_command_reads_as_of_like_every_other_date() {
     let fine = terminbuch(&url, &["retention", "run", "--as-of", "9999-12-31", "--dry-run"]);
     assert!(fine.status.success(), "{}", stderr(&fine));
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_never_readable_by_other_users_while_it_is_written() {
+    use std::os::unix::fs::PermissionsExt;
+    // Arrange: a database large enough that copying it takes a while.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    sqlite_file_with(
+        &dir.path().join("live.db"),
+        &[
+            "CREATE TABLE filler (x BLOB)",
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) \
+             INSERT INTO filler SELECT randomblob(1000000) FROM n",
+        ],
+    )
+    .await;
+    let copy = dir.path().join("backup.db");
+    let watched = copy.clone();
+    let done = Arc::new(AtomicBool::new(false));
+    let watcher = std::thread::spawn({
+        let done = done.clone();
+        move || {
+            // Every mode the file is seen with while the backup runs.
+            let mut seen = std::collections::BTreeSet::new();
+            while !done.load(Ordering::SeqCst) {
+                if let Ok(meta) = std::fs::metadata(&watched) {
+                    seen.insert(meta.permissions().mode() & 0o777);
+                }
+            }
+            seen
+        }
+    });
+
+    // Act
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    done.store(true, Ordering::SeqCst);
+
+    // Assert
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let seen = watcher.join().expect("the watcher");
+    assert!(!seen.is_empty(), "the file was seen while it was written");
+    assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![0o600], "owner-only from the start");
+    assert_eq!(integrity(&copy).await, "ok");
+}
