@@ -67,7 +67,16 @@ impl Transport {
     pub fn from_settings(mail: &MailSettings, data_dir: &std::path::Path) -> Result<Self, MailError> {
         mail.validate().map_err(MailError::Config)?;
         let Some(host) = mail.smtp_host.as_deref() else {
-            return Ok(Self::Files(data_dir.join("mail")));
+            let dir = data_dir.join("mail");
+            check_writable(&dir).map_err(|err| {
+                MailError::Config(format!(
+                    "TERMINBUCH_DATA_DIR={:?}: emails cannot be written to {} ({err}); without \
+                     TERMINBUCH_SMTP_HOST every email is written there",
+                    data_dir.display().to_string(),
+                    dir.display()
+                ))
+            })?;
+            return Ok(Self::Files(dir));
         };
         let timeout = Duration::from_secs(u64::from(mail.smtp_timeout_secs));
         let tls = match mail.smtp_security {
@@ -135,6 +144,22 @@ impl Transport {
             }
         }
     }
+}
+
+/// Creates `dir` as [`write_private`] does and writes and removes a file in it: a folder that
+/// cannot take the `.eml` files stops the start instead of failing every email for two days.
+fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        folder.mode(0o700);
+    }
+    folder.create(dir)?;
+    let probe = dir.join(format!(".write-check-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
+    std::fs::remove_file(&probe)
 }
 
 /// Writes `name` in `dir` readable by the service's user only (mode 0600, the folder 0700 when

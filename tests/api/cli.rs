@@ -198,6 +198,35 @@ fn a_new_sqlite_database_and_its_folder_are_readable_by_the_service_alone() {
 }
 
 #[test]
+fn a_data_folder_that_cannot_take_the_eml_files_stops_the_email_sender_naming_it() {
+    // Without a mail server every email is an `.eml` file there; each was retried for two days
+    // and then marked failed, while the sender started and reported nothing wrong.
+    let (dir, url) = temp_db();
+    let not_a_folder = dir.path().join("a-file");
+    std::fs::write(&not_a_folder, b"").expect("a file");
+    let data_dir = not_a_folder.join("data");
+    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["mail", "dispatch", "--once"])
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_DATA_DIR", &data_dir)
+        .env_remove("TERMINBUCH_SMTP_HOST")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "refused: {stderr}");
+    assert!(stderr.contains("TERMINBUCH_DATA_DIR"), "{stderr}");
+    let fine = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["mail", "dispatch", "--once"])
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_DATA_DIR", dir.path().join("data"))
+        .env_remove("TERMINBUCH_SMTP_HOST")
+        .output()
+        .unwrap();
+    assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stderr));
+    assert!(dir.path().join("data").join("mail").is_dir());
+}
+
+#[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let (dir, url) = temp_db();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
