@@ -217,6 +217,11 @@ async fn serve(settings: Settings, deps: Dependencies) -> anyhow::Result<()> {
     // Held while the server runs: `terminbuch restore` refuses to replace the file meanwhile.
     let _lock = match privacy::lock_sqlite(&settings.database_url) {
         Ok(lock) => lock,
+        // A second server on the file would go on after the first stopped, unseen by
+        // `terminbuch restore`, which would then replace the file under it.
+        Err(err) if err.is::<privacy::InUse>() => {
+            return Err(err.context("a SQLite database belongs to one server process; not started"));
+        }
         Err(err) => {
             tracing::warn!(error = %err, "cannot hold the SQLite lock file; `terminbuch restore` cannot tell this server runs");
             None

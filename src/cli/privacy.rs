@@ -83,11 +83,19 @@ fn lock_path(db_file: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Another process (a server, a restore) holds the lock of the SQLite database.
+#[derive(Debug, thiserror::Error)]
+#[error("a terminbuch server or restore uses {database} (it holds {lock})")]
+pub struct InUse {
+    database: String,
+    lock: String,
+}
+
 /// Takes the exclusive lock on `<file>.lock` of the SQLite database `url`, held as long as the
 /// returned file is open; `Ok(None)` for PostgreSQL. `Err` when another process holds it.
 ///
 /// # Errors
-/// The lock file cannot be opened, or another process holds the lock.
+/// The lock file cannot be opened, or another process holds the lock ([`InUse`]).
 pub fn lock_sqlite(url: &str) -> anyhow::Result<Option<File>> {
     let Ok(db_file) = sqlite_file(url, "serve") else { return Ok(None) };
     let path = lock_path(&db_file);
@@ -103,7 +111,7 @@ pub fn lock_sqlite(url: &str) -> anyhow::Result<Option<File>> {
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(std::fs::TryLockError::WouldBlock) => {
-            bail!("a terminbuch server uses {} (it holds {})", db_file.display(), path.display())
+            Err(InUse { database: db_file.display().to_string(), lock: path.display().to_string() }.into())
         }
         Err(std::fs::TryLockError::Error(err)) => Err(err).context("cannot lock the database file"),
     }

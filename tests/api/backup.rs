@@ -301,3 +301,52 @@ async fn a_backup_is_never_readable_by_other_users_while_it_is_written() {
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), vec![0o600], "owner-only from the start");
     assert_eq!(integrity(&copy).await, "ok");
 }
+
+#[test]
+fn a_second_server_on_the_same_sqlite_file_does_not_start() {
+    // Arrange: a server on the file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let server = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .env("DATABASE_URL", &url)
+            .env("TERMINBUCH_LISTEN", "127.0.0.1:0")
+            .env("TERMINBUCH_DEMO_SEED", "false")
+            .env("TERMINBUCH_DATA_DIR", dir)
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start a server")
+    };
+    let mut first = server(dir.path());
+    let mut lines = BufReader::new(first.stderr.take().expect("stderr")).lines();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if line.contains("is running") {
+            break;
+        }
+    }
+
+    // Act: a second one (it ran beside the first; once the first stopped, `restore` replaced
+    // the file under it).
+    let mut second = server(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("the second server") {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            second.kill().expect("stop the second server");
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    first.kill().expect("stop the first server");
+    first.wait().expect("stopped");
+
+    // Assert
+    let output = second.wait_with_output().expect("its output");
+    let status = status.expect("the second server stops by itself");
+    assert!(!status.success());
+    assert!(stderr(&output).contains("belongs to one server process"), "{}", stderr(&output));
+}
