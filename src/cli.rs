@@ -124,7 +124,7 @@ pub use privacy::RetentionCommand;
 pub enum SlotsCommand {
     /// Materialise slots of all units up to a date (beyond the rolling horizon).
     Generate {
-        /// Last local day, YYYY-MM-DD (1900–9999).
+        /// Last local day, YYYY-MM-DD, at most 104 weeks ahead.
         #[arg(long, value_parser = parse_cli_date)]
         until: NaiveDate,
     },
@@ -186,6 +186,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Mail { command: MailCommand::Dispatch { once } } => dispatch_mail(&settings, deps, once).await,
         Command::Slots { command: SlotsCommand::Generate { until } } => {
+            // A typo (2207 for 2027) would store a slot per hour for centuries, and each later
+            // refresh and change of hours would walk them all.
+            let weeks = crate::config::MAX_SLOT_HORIZON_WEEKS;
+            let limit = local_date(deps.clock.now(), settings.time_zone) + chrono::Days::new(u64::from(weeks) * 7);
+            if until > limit {
+                bail!("--until {until} is more than {weeks} weeks ahead (at most {limit}); nothing was generated");
+            }
             let calendar = settings.holiday_calendar();
             let done =
                 schedule::regenerate_all(&deps.db, &calendar, settings.time_zone, until, deps.clock.now()).await?;

@@ -21,6 +21,10 @@ use parse::{
 /// The embedded default database: a SQLite file under `data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/terminbuch.db?mode=rwc";
 
+/// How far ahead slots are ever stored, in weeks: the longest rolling horizon, and the limit of
+/// `terminbuch slots generate --until`.
+pub const MAX_SLOT_HORIZON_WEEKS: u32 = 104;
+
 /// Every setting of the service. Built by clap from flags and environment variables.
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
@@ -44,7 +48,7 @@ pub struct Settings {
 
     /// How many weeks ahead counselling hours are materialised as slots.
     #[arg(long, env = "TERMINBUCH_SLOT_HORIZON_WEEKS", default_value_t = 12, global = true,
-          value_parser = clap::value_parser!(u32).range(1..=104))]
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_SLOT_HORIZON_WEEKS)))]
     pub slot_horizon_weeks: u32,
 
     /// Closure days every year besides public holidays, as `MM-DD` list (e.g. `12-24,12-31`).

@@ -227,6 +227,25 @@ fn a_data_folder_that_cannot_take_the_eml_files_stops_the_email_sender_naming_it
 }
 
 #[test]
+fn slots_are_generated_at_most_two_years_ahead() {
+    // A typo (2207 for 2027, 9999) stored slots for centuries: minutes to hours of work, a file
+    // of gigabytes, and every later refresh and change of hours walking them.
+    let (_dir, url) = temp_db();
+    assert!(terminbuch(&url, &["seed", "--demo"]).status.success());
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive();
+    let too_far = (today + chrono::Days::new(105 * 7)).format("%Y-%m-%d").to_string();
+    for until in [too_far.as_str(), "2207-06-30", "9999-12-31"] {
+        let refused = terminbuch(&url, &["slots", "generate", "--until", until]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "--until {until} is refused: {stderr}");
+        assert!(stderr.contains("--until") && stderr.contains("104 weeks"), "{until}: {stderr}");
+    }
+    let fine = (today + chrono::Days::new(26 * 7)).format("%Y-%m-%d").to_string();
+    let generated = terminbuch(&url, &["slots", "generate", "--until", &fine]);
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+}
+
+#[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let (dir, url) = temp_db();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
