@@ -167,6 +167,13 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     temp.push(".restoring");
     let temp = PathBuf::from(temp);
     std::fs::copy(from, &temp).with_context(|| format!("cannot copy {}", from.display()))?;
+    // `copy` takes the backup's mode (a copy fetched from elsewhere may be world-readable): the
+    // database is the service's alone, as a new one is.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600))?;
+    }
     File::open(&temp)?.sync_all()?;
     for suffix in ["-wal", "-shm"] {
         let mut side = target.as_os_str().to_owned();

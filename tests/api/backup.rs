@@ -350,3 +350,26 @@ fn a_second_server_on_the_same_sqlite_file_does_not_start() {
     assert!(!status.success());
     assert!(stderr(&output).contains("belongs to one server process"), "{}", stderr(&output));
 }
+
+#[cfg(unix)]
+#[test]
+fn a_restored_database_is_readable_by_the_service_alone_whatever_the_backups_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    // Arrange: a backup copied in from elsewhere, readable by everyone.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let live = dir.path().join("live.db");
+    let url = format!("sqlite://{}?mode=rwc", live.display());
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+
+    // Act
+    let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let mode = std::fs::metadata(&live).expect("the database").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the restored database took the backup's mode {mode:o}");
+}
