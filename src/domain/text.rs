@@ -8,10 +8,12 @@ pub const CONTROL_CHARACTERS: &str = "must not contain line breaks, tabs or othe
 /// cannot store it in a text column.
 pub const NUL_IN_TEXT: &str = "must not contain the character U+0000 (NUL)";
 
-/// Whether `c` may not appear in a name: a control character (CR, LF, NUL, TAB, DEL, C1) or a
-/// Unicode line or paragraph separator.
+/// Whether `c` may not appear in a name: a control character (CR, LF, NUL, TAB, DEL, C1), a
+/// Unicode line or paragraph separator, or a bidirectional embedding, override or isolate
+/// (U+202A–U+202E, U+2066–U+2069), which turns the text after the name around in an email's
+/// line or a list (no keyboard types them; the marks U+200E and U+200F stay allowed).
 pub fn is_forbidden_in_name(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}')
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Checks a name given by a person.
@@ -34,10 +36,21 @@ mod tests {
 
     #[test]
     fn control_characters_and_line_separators_are_refused() {
-        for bad in ["Stelle\r\nBcc: x@example.org", "a\nb", "a\0b", "a\tb", "a\u{7f}b", "a\u{85}b", "a\u{2028}b"] {
+        for bad in [
+            "Stelle\r\nBcc: x@example.org",
+            "a\nb",
+            "a\0b",
+            "a\tb",
+            "a\u{7f}b",
+            "a\u{85}b",
+            "a\u{2028}b",
+            "a\u{202E}b",
+            "a\u{2067}b",
+        ] {
             assert_eq!(check_name(bad), Err(CONTROL_CHARACTERS), "{bad:?}");
         }
-        for good in ["Antidiskriminierungsstelle", "Büro für Demokratiestärkung", "Ayşe Ünal-O'Brien", "日本語"]
+        for good in
+            ["Antidiskriminierungsstelle", "Büro für Demokratiestärkung", "Ayşe Ünal-O'Brien", "日本語", "\u{200F}أحمد"]
         {
             assert_eq!(check_name(good), Ok(()), "{good:?}");
         }

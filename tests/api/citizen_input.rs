@@ -25,6 +25,13 @@ fn cases() -> Vec<Case> {
         ),
         ("name with a tab", "citizen.name", "name", ("name", json!("Ayla\tKaya")), ("name", "Ayla\tKaya".into())),
         (
+            "name reversing what follows it",
+            "citizen.name",
+            "name",
+            ("name", json!("Ayla \u{202E}ayaK")),
+            ("name", "Ayla \u{202E}ayaK".into()),
+        ),
+        (
             "email without dotted domain",
             "citizen.email",
             "email",
