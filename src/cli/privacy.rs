@@ -35,7 +35,14 @@ pub enum RetentionCommand {
 pub async fn run_retention(settings: &Settings, deps: &Dependencies, command: RetentionCommand) -> anyhow::Result<()> {
     let RetentionCommand::Run { as_of, dry_run } = command;
     let tz = settings.time_zone;
-    let as_of = as_of.unwrap_or_else(|| retention::today(deps.clock.now(), tz));
+    let today = retention::today(deps.clock.now(), tz);
+    let as_of = as_of.unwrap_or(today);
+    if as_of > today && !dry_run {
+        bail!(
+            "--as-of {as_of} lies after today ({today}): it would erase personal data that is not due yet \
+             (upcoming appointments among them); only --dry-run may look ahead"
+        );
+    }
     let run = RetentionRun { as_of, dry_run, tz, data_dir: &settings.data_dir };
     let report = retention::run(&deps.db, &deps.clock, run).await?;
     if dry_run {

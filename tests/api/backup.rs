@@ -149,7 +149,7 @@ fn the_retention_command_lists_in_a_dry_run_and_erases_otherwise() {
     let dry = terminbuch(&url, &["retention", "run", "--as-of", "2030-01-01", "--dry-run"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
     assert!(stderr(&dry).contains("0 bookings would be erased"), "{}", stderr(&dry));
-    let real = terminbuch(&url, &["retention", "run", "--as-of", "2030-01-01"]);
+    let real = terminbuch(&url, &["retention", "run", "--as-of", "2026-06-01"]);
     assert!(real.status.success(), "{}", stderr(&real));
     assert!(stderr(&real).contains("0 bookings erased"), "{}", stderr(&real));
     let bad = terminbuch(&url, &["retention", "run", "--as-of", "2030-13-01"]);
@@ -254,6 +254,12 @@ fn the_retention_command_reads_as_of_like_every_other_date() {
     }
     let fine = terminbuch(&url, &["retention", "run", "--as-of", "9999-12-31", "--dry-run"]);
     assert!(fine.status.success(), "{}", stderr(&fine));
+    // A day after today erases only in a dry run: it would take data that is not due yet.
+    let ahead = terminbuch(&url, &["retention", "run", "--as-of", "9999-12-31"]);
+    let text = stderr(&ahead);
+    assert!(!ahead.status.success() && text.contains("after today") && text.contains("--dry-run"), "{text}");
+    let past = terminbuch(&url, &["retention", "run", "--as-of", "2026-01-01"]);
+    assert!(past.status.success(), "{}", stderr(&past));
 }
 
 #[cfg(unix)]
