@@ -169,6 +169,13 @@ pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyh
 pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     let target = sqlite_file(&settings.database_url, "restore")?;
     let _lock = lock_sqlite(&settings.database_url).context("restore refused: stop the server first")?;
+    // The live file itself is no backup: putting it in its own place would drop its `-wal`, which
+    // may hold the last committed changes (after a crash).
+    if let (Ok(a), Ok(b)) = (std::fs::canonicalize(from), std::fs::canonicalize(&target))
+        && a == b
+    {
+        bail!("{} is the database itself, not a backup of it; nothing was changed", from.display());
+    }
     check_backup(from).await?;
     let mut temp = target.as_os_str().to_owned();
     temp.push(".restoring");

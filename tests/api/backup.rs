@@ -210,6 +210,18 @@ async fn restore_refuses_an_empty_file_another_programs_database_and_a_newer_rel
         assert!(stderr(&refused).contains("no backup of this service's database"), "{case}: {}", stderr(&refused));
         assert_eq!(applied_migrations(&url).await, migrations, "{case}: the live database is left as it was");
     }
+    // The live file itself, by its own name or through a symbolic link, is no backup either.
+    let live = dir.path().join("live.db");
+    let link = dir.path().join("link.db");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&live, &link).expect("a link");
+    #[cfg(not(unix))]
+    let link = live.clone();
+    for file in [&live, &link] {
+        let refused = terminbuch(&url, &["restore", "--from", file.to_str().expect("utf-8")]);
+        assert!(!refused.status.success(), "{}", stderr(&refused));
+        assert!(stderr(&refused).contains("the database itself"), "{}", stderr(&refused));
+    }
 }
 
 #[tokio::test]
