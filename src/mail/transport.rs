@@ -239,12 +239,16 @@ fn classify(stage: Stage, err: &SmtpError) -> SendError {
     let setup = match stage {
         Stage::Connect | Stage::Auth => err.is_permanent(),
         // "Authentication required" in reply to MAIL FROM: a missing login, not this message.
-        Stage::Message => code == Some(530),
+        // A refusal by policy (enhanced status 5.7.x: "relay access denied", "sender not
+        // authorised") says the service may not send through this server at all: every email
+        // would fail alike until the settings are fixed, not just this one.
+        Stage::Message => code == Some(530) || (err.is_permanent() && policy_refusal(&err.to_string())),
     };
     let step = match stage {
         Stage::Connect => "the greeting, EHLO or STARTTLS",
         Stage::Auth => "AUTH",
-        Stage::Message => "MAIL FROM",
+        Stage::Message if code == Some(530) => "MAIL FROM",
+        Stage::Message => "the message (MAIL FROM, RCPT TO or DATA) by policy",
     };
     if setup {
         SendError::Setup(format!("mail server refused {step} (check the TERMINBUCH_SMTP_* settings): {err}"))
@@ -255,9 +259,22 @@ fn classify(stage: Stage, err: &SmtpError) -> SendError {
     }
 }
 
+/// Whether a reply carries an enhanced status code of class 5.7 (security or policy, RFC 3463).
+fn policy_refusal(reply: &str) -> bool {
+    reply.split_whitespace().any(|word| word.starts_with("5.7.") && word[4..].chars().all(|c| c.is_ascii_digit()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_refusal_is_told_by_its_enhanced_status_code() {
+        assert!(policy_refusal("permanent error (554): 5.7.1 <ayse@example.org>: Relay access denied"));
+        assert!(policy_refusal("permanent error (550): 5.7.1 sender not authorised"));
+        assert!(!policy_refusal("permanent error (550): 5.1.1 no such mailbox"));
+        assert!(!policy_refusal("permanent error (554): transaction failed 15.7.1x"));
+    }
 
     fn plain_server(port: u16) -> SmtpServer {
         SmtpServer {

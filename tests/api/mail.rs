@@ -345,6 +345,29 @@ async fn a_5xx_reply_to_the_login_or_the_greeting_is_retried_not_failed() {
     }
 }
 
+#[tokio::test]
+async fn a_relay_refusal_by_policy_is_a_setup_problem_retried_not_a_failed_email() {
+    // Arrange: the mail server does not let this service relay, once.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("554 5.7.1 Relay access denied"));
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+
+    // Act: the attempt, then the next one after the settings were fixed.
+    let first = mail.run_once().await.expect("a pass");
+    let refused = emails_of(&app, &booking).await;
+    app.clock.advance(TimeDelta::hours(1));
+    let second = mail.run_once().await.expect("a pass");
+
+    // Assert: not failed for good (every email would be), but retried and then sent.
+    assert_eq!((first.sent, first.retrying, first.failed), (0, 1, 0), "{first:?}");
+    assert_eq!(refused[0]["state"], "retrying");
+    let error = refused[0]["last_error"].as_str().expect("an error");
+    assert!(error.contains("5.7.1") && error.contains("TERMINBUCH_SMTP_"), "{error}");
+    assert_eq!(second.sent, 1, "{second:?}");
+    assert_eq!(emails_of(&app, &booking).await[0]["state"], "sent");
+}
+
 /// A server with the SMTP server on `port` whose email sender the test drives step by step.
 pub async fn spawn_with_manual_mail(port: u16) -> (TestApp, Dispatcher) {
     spawn_app_with_manual_mail(default_now(), |settings| {
