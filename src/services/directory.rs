@@ -225,7 +225,15 @@ async fn add(
     };
     let (member, password) = match directory::find_staff_by_login(db, login).await? {
         Some(member) => (member, None),
-        None => insert_new(db, clock, by, &input, login).await?,
+        None => {
+            // `Mueller` beside `mueller` would be a second account that people mistake for the
+            // first (a role meant for one lands on the other): logins differ in more than case.
+            if let Some(other) = directory::find_login_ignoring_case(db, login).await? {
+                let message = format!("the login `{other}` exists already; logins must differ in more than case");
+                return Err(ServiceError::conflict_with(Clash::LoginTaken, message));
+            }
+            insert_new(db, clock, by, &input, login).await?
+        }
     };
     let created = password.is_some();
     let role_added = match (input.role, &unit) {

@@ -245,3 +245,27 @@ async fn the_account_routes_are_in_the_openapi_document() {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} documented");
     }
 }
+
+#[tokio::test]
+async fn a_new_login_that_differs_from_an_existing_one_only_in_case_is_refused() {
+    // Arrange
+    let app = spawn_app().await;
+    app.token_for("empfang.ads", "front_desk", Some("ads")).await;
+    let staff = "SELECT COUNT(*) AS n FROM staff";
+    let before = app.count(staff).await;
+
+    // Act: the admin types the login with capitals, meaning the colleague.
+    let body = json!({ "login": "Empfang.ADS", "name": "Empfang", "role": "counsellor", "unit": "sdr" });
+    let refused = app.post_as(&app.admin_token, "/api/v1/staff", &body).await;
+    let exact = json!({ "login": "empfang.ads", "name": "Empfang", "role": "counsellor", "unit": "sdr" });
+    let added = app.post_as(&app.admin_token, "/api/v1/staff", &exact).await;
+
+    // Assert: no second account beside the first; the exact login gets the role.
+    let problem = assert_problem(refused, StatusCode::CONFLICT, "login_taken").await;
+    assert!(problem["detail"].as_str().expect("detail").contains("`empfang.ads`"), "{problem}");
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let added: Value = added.json().await.expect("json");
+    assert_eq!(added["role_added"], true);
+    assert_eq!(added["created"], false);
+    assert_eq!(app.count(staff).await, before, "no account was created");
+}

@@ -5,9 +5,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::{membership, staff};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use super::super::StoreError;
@@ -35,6 +36,22 @@ pub async fn find_staff_by_login<C: ConnectionTrait>(db: &C, login: &str) -> Res
     };
     let memberships = memberships_of(db, StaffId::new(row.id)).await?;
     Ok(Some(staff_record(row, memberships)))
+}
+
+/// The stored login that equals `login` but for the case of its letters (logins are ASCII), if any.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_login_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -> Result<Option<String>, StoreError> {
+    let lower = Expr::expr(Func::lower(Expr::col(staff::Column::Login)));
+    let found = staff::Entity::find()
+        .select_only()
+        .column(staff::Column::Login)
+        .filter(ExprTrait::eq(lower, login.to_ascii_lowercase()))
+        .into_tuple::<String>()
+        .one(db)
+        .await?;
+    Ok(found)
 }
 
 /// The stored password hash of an active staff member, with the member.
