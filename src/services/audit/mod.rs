@@ -7,7 +7,7 @@ mod read;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 
-pub use self::read::{AuditCsv, AuditLine, AuditPage, AuditQuery, export, read};
+pub use self::read::{AuditCsv, AuditLine, AuditPage, AuditQuery, EXPORT_MAX, export, read};
 use super::ServiceError;
 use crate::clock::Clock;
 pub use crate::domain::audit::{AuditAction, AuditActor, AuditEntry};
