@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use migration::{Migrator, MigratorTrait};
 
 use crate::config::Settings;
-use crate::domain::time::local_date;
+use crate::domain::time::{horizon_until, local_date};
 use crate::mail::Dispatcher;
 use crate::services::{schedule, seed};
 use crate::startup::{Application, Dependencies, bootstrap};
@@ -168,7 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let today = local_date(deps.clock.now(), settings.time_zone);
             let seeded = seed::demo(&deps.db, &deps.clock, today).await?;
             let calendar = settings.holiday_calendar();
-            let until = today + chrono::Days::new(u64::from(settings.slot_horizon_weeks) * 7);
+            let until = horizon_until(deps.clock.now(), settings.time_zone, settings.slot_horizon_weeks);
             schedule::regenerate_all(&deps.db, &calendar, settings.time_zone, until, deps.clock.now()).await?;
             eprintln!(
                 "demo data: {} units, {} staff, {} counselling hours added",
@@ -189,7 +189,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             // A typo (2207 for 2027) would store a slot per hour for centuries, and each later
             // refresh and change of hours would walk them all.
             let weeks = crate::config::MAX_SLOT_HORIZON_WEEKS;
-            let limit = local_date(deps.clock.now(), settings.time_zone) + chrono::Days::new(u64::from(weeks) * 7);
+            let limit = horizon_until(deps.clock.now(), settings.time_zone, weeks);
             if until > limit {
                 bail!("--until {until} is more than {weeks} weeks ahead (at most {limit}); nothing was generated");
             }

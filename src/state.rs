@@ -80,7 +80,6 @@ impl AppState {
 
     /// Last local day of the rolling slot horizon.
     pub fn horizon_until(&self) -> chrono::NaiveDate {
-        crate::domain::time::local_date(self.clock.now(), self.settings.time_zone)
-            + chrono::Days::new(u64::from(self.settings.slot_horizon_weeks) * 7)
+        crate::domain::time::horizon_until(self.clock.now(), self.settings.time_zone, self.settings.slot_horizon_weeks)
     }
 }

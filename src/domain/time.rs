@@ -115,6 +115,13 @@ pub fn local_date(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
+/// The last local day of a horizon of `weeks` weeks from the instant `now` (the stored slots'
+/// rolling horizon, and how far ahead they may be made).
+#[must_use]
+pub fn horizon_until(now: DateTime<Utc>, tz: Tz, weeks: u32) -> NaiveDate {
+    local_date(now, tz) + chrono::Days::new(u64::from(weeks) * 7)
+}
+
 /// Parses a wall-clock time written as `"HH:MM"` (a one-digit hour is accepted).
 ///
 /// Surrounding whitespace is ignored; seconds are not accepted.

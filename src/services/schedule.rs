@@ -12,7 +12,7 @@ use crate::domain::ids::{SlotId, StaffId, UnitId};
 use crate::domain::records::HoursRule;
 use crate::domain::refusal::Refusal;
 use crate::domain::schedule::WeeklyRule;
-use crate::domain::time::{TimeSlot, day_bounds, local_date};
+use crate::domain::time::{TimeSlot, day_bounds, horizon_until, local_date};
 use crate::store::{self, directory, schedule, slots};
 
 /// The last day a slot can start on (dates are kept to four-digit years).
@@ -179,7 +179,7 @@ impl SlotPlan<'_> {
         units: &[UnitId],
         now: DateTime<Utc>,
     ) -> Result<(), ServiceError> {
-        let horizon_until = local_date(now, self.tz) + chrono::Days::new(u64::from(self.horizon_weeks) * 7);
+        let horizon_until = horizon_until(now, self.tz, self.horizon_weeks);
         for unit_id in units {
             regenerate_unit_as_far_as_made(db, self.calendar, self.tz, *unit_id, horizon_until, now).await?;
         }

@@ -5,12 +5,17 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn terminbuch(db_url: &str, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(args)
-        .env("DATABASE_URL", db_url)
-        .env_remove("TERMINBUCH_LISTEN")
-        .output()
-        .expect("run terminbuch")
+    terminbuch_with(db_url, args, &[])
+}
+
+/// Runs the binary on `db_url` with the environment variables `env` set.
+fn terminbuch_with(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_terminbuch"));
+    command.args(args).env("DATABASE_URL", db_url).env_remove("TERMINBUCH_LISTEN").env_remove("TERMINBUCH_SMTP_HOST");
+    for (variable, value) in env {
+        command.env(variable, value);
+    }
+    command.output().expect("run terminbuch")
 }
 
 fn temp_db() -> (tempfile::TempDir, String) {
@@ -80,32 +85,17 @@ fn migrate_seed_user_token_and_slots_commands_work_as_documented() {
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
     let (_dir, url) = temp_db();
-    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["migrate"])
-        .env("DATABASE_URL", &url)
-        .env("TERMINBUCH_LISTEN", "not-an-address")
-        .output()
-        .unwrap();
+    let output = terminbuch_with(&url, &["migrate"], &[("TERMINBUCH_LISTEN", "not-an-address")]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("TERMINBUCH_LISTEN"));
-    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["migrate"])
-        .env("DATABASE_URL", &url)
-        .env("TERMINBUCH_TIME_ZONE", "Mars/Olympus")
-        .output()
-        .unwrap();
+    let output = terminbuch_with(&url, &["migrate"], &[("TERMINBUCH_TIME_ZONE", "Mars/Olympus")]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("TERMINBUCH_TIME_ZONE"));
     for (variable, value) in [
         ("TERMINBUCH_SLOT_HORIZON_WEEKS", "0"),
         ("TERMINBUCH_MAIL_RETRY_HORIZON_HOURS", "lange"),
         ("TERMINBUCH_DEMO_SEED", "vielleicht"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-            .args(["migrate"])
-            .env("DATABASE_URL", &url)
-            .env(variable, value)
-            .output()
-            .unwrap();
+        let output = terminbuch_with(&url, &["migrate"], &[(variable, value)]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{variable}={value} is refused");
         assert!(stderr.contains(variable) && stderr.contains(value), "{variable}: {stderr}");
@@ -126,12 +116,7 @@ fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_var
         ("TERMINBUCH_SMTP_HOST", "smtp://mail.example.org"),
         ("TERMINBUCH_SMTP_PORT", "0"),
     ] {
-        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-            .args(["migrate"])
-            .env("DATABASE_URL", &url)
-            .env(variable, value)
-            .output()
-            .unwrap();
+        let output = terminbuch_with(&url, &["migrate"], &[(variable, value)]);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{variable}={value:?} is refused: {stderr}");
         assert!(stderr.contains(&format!("{variable} (environment variable)")), "{variable}={value:?}: {stderr}");
@@ -139,12 +124,7 @@ fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_var
     for (variable, value) in
         [("TERMINBUCH_PUBLIC_URL", "https://termine.example.org/"), ("TERMINBUCH_SMTP_HOST", "::1")]
     {
-        let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-            .args(["migrate"])
-            .env("DATABASE_URL", &url)
-            .env(variable, value)
-            .output()
-            .unwrap();
+        let output = terminbuch_with(&url, &["migrate"], &[(variable, value)]);
         assert!(output.status.success(), "{variable}={value:?}: {}", String::from_utf8_lossy(&output.stderr));
     }
 }
@@ -153,21 +133,11 @@ fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_var
 fn a_bad_rust_log_stops_start_up_naming_it() {
     // It fell back to `info` silently: an operator asking for debug lines got none, unaware.
     let (_dir, url) = temp_db();
-    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["migrate"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "terminbuch=debugg")
-        .output()
-        .unwrap();
+    let output = terminbuch_with(&url, &["migrate"], &[("RUST_LOG", "terminbuch=debugg")]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "refused: {stderr}");
     assert!(stderr.contains("RUST_LOG") && stderr.contains("terminbuch=debugg"), "{stderr}");
-    let fine = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["migrate"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "info,terminbuch=debug")
-        .output()
-        .unwrap();
+    let fine = terminbuch_with(&url, &["migrate"], &[("RUST_LOG", "info,terminbuch=debug")]);
     assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stderr));
 }
 
@@ -205,23 +175,19 @@ fn a_data_folder_that_cannot_take_the_eml_files_stops_the_email_sender_naming_it
     let not_a_folder = dir.path().join("a-file");
     std::fs::write(&not_a_folder, b"").expect("a file");
     let data_dir = not_a_folder.join("data");
-    let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["mail", "dispatch", "--once"])
-        .env("DATABASE_URL", &url)
-        .env("TERMINBUCH_DATA_DIR", &data_dir)
-        .env_remove("TERMINBUCH_SMTP_HOST")
-        .output()
-        .unwrap();
+    let output = terminbuch_with(
+        &url,
+        &["mail", "dispatch", "--once"],
+        &[("TERMINBUCH_DATA_DIR", data_dir.to_str().expect("utf-8"))],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "refused: {stderr}");
     assert!(stderr.contains("TERMINBUCH_DATA_DIR"), "{stderr}");
-    let fine = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["mail", "dispatch", "--once"])
-        .env("DATABASE_URL", &url)
-        .env("TERMINBUCH_DATA_DIR", dir.path().join("data"))
-        .env_remove("TERMINBUCH_SMTP_HOST")
-        .output()
-        .unwrap();
+    let fine = terminbuch_with(
+        &url,
+        &["mail", "dispatch", "--once"],
+        &[("TERMINBUCH_DATA_DIR", dir.path().join("data").to_str().expect("utf-8"))],
+    );
     assert!(fine.status.success(), "{}", String::from_utf8_lossy(&fine.stderr));
     assert!(dir.path().join("data").join("mail").is_dir());
 }
