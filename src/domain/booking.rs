@@ -21,6 +21,8 @@ pub enum BookingAction {
     Cancel,
     Reschedule,
     RecordOutcome,
+    /// Correct the citizen's contact details (name, address, phone, language, needs, consent).
+    CorrectContact,
 }
 
 impl BookingStatus {
@@ -28,7 +30,7 @@ impl BookingStatus {
     /// (attended ↔ no-show); a cancelled booking stays cancelled.
     pub fn allows(self, action: BookingAction) -> bool {
         match action {
-            BookingAction::Cancel | BookingAction::Reschedule => self == Self::Booked,
+            BookingAction::Cancel | BookingAction::Reschedule | BookingAction::CorrectContact => self == Self::Booked,
             BookingAction::RecordOutcome => self != Self::Cancelled,
         }
     }
@@ -98,11 +100,90 @@ impl Citizen {
     pub fn may_be_emailed(&self) -> bool {
         self.email_consent && self.email.is_some()
     }
+
+    /// The address emails about the booking go to, if any.
+    pub fn recipient(&self) -> Option<&str> {
+        self.email.as_deref().filter(|_| self.email_consent)
+    }
+
+    /// What a correction from `self` to `new` changes.
+    pub fn correction(&self, new: &Self) -> Correction {
+        let fields = [
+            ("name", self.name != new.name),
+            ("email", self.email != new.email),
+            ("phone", self.phone != new.phone),
+            ("language", self.language != new.language),
+            ("interpreter_language", self.interpreter_language != new.interpreter_language),
+            ("accessibility_needs", self.accessibility_needs != new.accessibility_needs),
+            ("email_consent", self.email_consent != new.email_consent),
+        ];
+        Correction {
+            fields: fields.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect(),
+            recipient_changed: self.recipient() != new.recipient(),
+            links_sent_elsewhere: self.recipient().is_some() && self.recipient() != new.recipient(),
+        }
+    }
+}
+
+/// What a correction of the citizen's details changes. The emails follow the address: when it
+/// changes, emails queued for the old one are not sent, the booking's links (which went to the
+/// old one) stop working, and the new address gets a confirmation of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correction {
+    /// The changed fields' names (the API's names), none when nothing changed.
+    pub fields: Vec<&'static str>,
+    /// Emails now go to another address, or no longer, or now at all.
+    pub recipient_changed: bool,
+    /// Emails (with the citizen's links) may have gone to an address that is no longer the citizen's.
+    pub links_sent_elsewhere: bool,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn citizen(email: Option<&str>, consent: bool) -> Citizen {
+        Citizen {
+            name: "A. K.".to_owned(),
+            email: email.map(str::to_owned),
+            phone: Some("0511 123456".to_owned()),
+            language: Language::from_stored("de"),
+            interpreter_language: None,
+            accessibility_needs: None,
+            email_consent: consent,
+        }
+    }
+
+    #[test]
+    fn a_correction_names_its_fields_and_whether_the_emails_follow_another_address() {
+        let old = citizen(Some("a@example.org"), true);
+        assert_eq!(
+            old.correction(&old),
+            Correction { fields: vec![], recipient_changed: false, links_sent_elsewhere: false }
+        );
+        let phone = Citizen { phone: None, ..old.clone() };
+        assert_eq!(old.correction(&phone).fields, vec!["phone"]);
+        assert!(!old.correction(&phone).recipient_changed);
+        let moved = citizen(Some("b@example.org"), true);
+        assert_eq!(
+            old.correction(&moved),
+            Correction { fields: vec!["email"], recipient_changed: true, links_sent_elsewhere: true }
+        );
+        let withdrawn = citizen(Some("a@example.org"), false);
+        assert_eq!(
+            old.correction(&withdrawn),
+            Correction { fields: vec!["email_consent"], recipient_changed: true, links_sent_elsewhere: true }
+        );
+        // An address without consent never got an email: giving consent sends the first one.
+        let unsent = citizen(Some("a@example.org"), false);
+        assert_eq!(
+            unsent.correction(&old),
+            Correction { fields: vec!["email_consent"], recipient_changed: true, links_sent_elsewhere: false }
+        );
+        // Without consent, a new address changes nothing about emails.
+        let other = citizen(Some("b@example.org"), false);
+        assert!(!unsent.correction(&other).recipient_changed);
+    }
 
     #[test]
     fn only_booked_bookings_can_be_cancelled_or_moved() {

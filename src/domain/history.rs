@@ -20,6 +20,7 @@ const RESCHEDULED: &str = "rescheduled";
 pub const RESCHEDULED_BY_CITIZEN: &str = "rescheduled_by_citizen";
 const OUTCOME: &str = "outcome";
 const EMAIL_RESENT: &str = "email_resent";
+const CONTACT_CORRECTED: &str = "contact_corrected";
 
 /// One thing that happened to a booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,8 @@ pub enum HistoryEvent {
     Outcome(Outcome),
     /// Staff queued the booking's current notice again.
     EmailResent(MailKind),
+    /// Staff corrected the citizen's details: the changed fields' names, never their values.
+    ContactCorrected { fields: Vec<String> },
     /// A stored kind this release does not know, or a detail it cannot read: kept as stored.
     Other { kind: String, detail: String },
 }
@@ -129,6 +132,13 @@ struct EmailResentDetail {
     kind: MailKind,
 }
 
+/// The changed fields' names, comma-separated: names, no personal data, so retention keeps them
+/// (it drops arrays).
+#[derive(Serialize, Deserialize)]
+struct ContactCorrectedDetail {
+    fields: String,
+}
+
 impl HistoryEvent {
     /// Whether the citizen did it through the own link.
     pub fn by_citizen(&self) -> bool {
@@ -145,6 +155,7 @@ impl HistoryEvent {
             Self::Rescheduled { by_citizen: true, .. } => RESCHEDULED_BY_CITIZEN,
             Self::Outcome(_) => OUTCOME,
             Self::EmailResent(_) => EMAIL_RESENT,
+            Self::ContactCorrected { .. } => CONTACT_CORRECTED,
             Self::Other { kind, .. } => kind,
         }
     }
@@ -162,6 +173,9 @@ impl HistoryEvent {
             }),
             Self::Outcome(status) => serde_json::to_value(OutcomeDetail { status: *status }),
             Self::EmailResent(kind) => serde_json::to_value(EmailResentDetail { kind: *kind }),
+            Self::ContactCorrected { fields } => {
+                serde_json::to_value(ContactCorrectedDetail { fields: fields.join(",") })
+            }
             Self::Other { detail, .. } => serde_json::from_str(detail),
         };
         value.unwrap_or(Value::Null)
@@ -198,6 +212,9 @@ impl HistoryEvent {
             }),
             OUTCOME => read(&detail).map(|d: OutcomeDetail| Self::Outcome(d.status)),
             EMAIL_RESENT => read(&detail).map(|d: EmailResentDetail| Self::EmailResent(d.kind)),
+            CONTACT_CORRECTED => read(&detail).map(|d: ContactCorrectedDetail| Self::ContactCorrected {
+                fields: d.fields.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+            }),
             _ => None,
         };
         known.unwrap_or(Self::Other { kind, detail })
@@ -252,6 +269,8 @@ mod tests {
             HistoryEvent::Outcome(Outcome::NoShow),
             HistoryEvent::EmailResent(MailKind::Confirmation),
             HistoryEvent::EmailResent(MailKind::Cancellation),
+            HistoryEvent::ContactCorrected { fields: vec!["email".to_owned(), "phone".to_owned()] },
+            HistoryEvent::ContactCorrected { fields: vec![] },
             HistoryEvent::Other { kind: "noted".to_owned(), detail: r#"{"b":1,"a":[2]}"#.to_owned() },
             HistoryEvent::Other { kind: "noted".to_owned(), detail: "not json".to_owned() },
         ]);

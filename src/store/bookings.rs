@@ -123,6 +123,44 @@ pub async fn move_to<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// Writes the citizen's corrected details and their search keys, provided the booking is still
+/// as `booking` describes it; `new_version` raises the sequence (the emails go to another
+/// address, so notices and reminders of the earlier version are not sent). Returns whether it was.
+///
+/// # Errors
+/// Database failures.
+pub async fn set_citizen<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    citizen: &Citizen,
+    new_version: bool,
+    actor_id: Option<StaffId>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let keys = crate::domain::search::SearchKeys::of(&citizen.name, citizen.phone.as_deref());
+    let mut update = booking::Entity::update_many()
+        .col_expr(booking::Column::CitizenName, Expr::value(citizen.name.clone()))
+        .col_expr(booking::Column::CitizenEmail, Expr::value(citizen.email.clone()))
+        .col_expr(booking::Column::CitizenPhone, Expr::value(citizen.phone.clone()))
+        .col_expr(booking::Column::CitizenLanguage, Expr::value(citizen.language.code().to_owned()))
+        .col_expr(
+            booking::Column::InterpreterLanguage,
+            Expr::value(citizen.interpreter_language.as_ref().map(|l| l.code().to_owned())),
+        )
+        .col_expr(booking::Column::AccessibilityNeeds, Expr::value(citizen.accessibility_needs.clone()))
+        .col_expr(booking::Column::EmailConsent, Expr::value(citizen.email_consent))
+        .col_expr(booking::Column::SearchName, Expr::value(keys.name))
+        .col_expr(booking::Column::SearchPhone, Expr::value(keys.phone))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));
+    if new_version {
+        update = update.col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1));
+    }
+    // An erasure that came first is final: nothing is written back into its booking.
+    let result = unchanged_since(update, booking).filter(booking::Column::ErasedAt.is_null()).exec(db).await?;
+    Ok(result.rows_affected == 1)
+}
+
 /// Optimistic concurrency: the update applies only if nobody changed the booking meanwhile.
 fn unchanged_since(update: UpdateMany<booking::Entity>, booking: &Booking) -> UpdateMany<booking::Entity> {
     update

@@ -32,6 +32,16 @@ pub async fn insert<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Ends every link of `booking_id`: its tokens no longer open it.
+///
+/// # Errors
+/// Database failures.
+pub async fn revoke_all<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<u64, StoreError> {
+    let result =
+        citizen_link::Entity::delete_many().filter(citizen_link::Column::BookingId.eq(booking_id)).exec(db).await?;
+    Ok(result.rows_affected)
+}
+
 /// The booking a token hash belongs to.
 ///
 /// # Errors

@@ -258,19 +258,8 @@ async fn details_page(
 
 /// Turns the typed form into a booking, or the errors to show at the fields.
 fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -> Result<NewBooking, Vec<FieldError>> {
-    let citizen = Citizen::parse(CitizenText {
-        name: &form.name,
-        email: Some(&form.email),
-        phone: Some(&form.phone),
-        language: Some(&form.language),
-        interpreter_language: Some(&form.interpreter),
-        accessibility_needs: Some(&form.access),
-        email_consent: !form.consent.is_empty(),
-    });
-    let mut errors: Vec<FieldError> = match &citizen {
-        Ok(_) => Vec::new(),
-        Err(fields) => fields.iter().map(|f| citizen_error(*f, page)).collect(),
-    };
+    let citizen = parse_citizen(form, page);
+    let mut errors: Vec<FieldError> = citizen.as_ref().err().cloned().unwrap_or_default();
     let override_reason = adhoc::override_reason(form, page, &mut errors);
     let note = citizen::free_text(Some(&form.note)).unwrap_or_else(|_| {
         errors.push(FieldError::new("note", page.t("err.long")));
@@ -294,6 +283,21 @@ fn parse_booking(form: &BookForm, unit: &Unit, page: &Page, tz: chrono_tz::Tz) -
         }
         _ => Err(errors),
     }
+}
+
+/// The citizen's details as typed in the form's citizen fields (`web/citizen_fields.html`), or
+/// the errors to show at them.
+pub(super) fn parse_citizen(form: &BookForm, page: &Page) -> Result<Citizen, Vec<FieldError>> {
+    Citizen::parse(CitizenText {
+        name: &form.name,
+        email: Some(&form.email),
+        phone: Some(&form.phone),
+        language: Some(&form.language),
+        interpreter_language: Some(&form.interpreter),
+        accessibility_needs: Some(&form.access),
+        email_consent: !form.consent.is_empty(),
+    })
+    .map_err(|fields| fields.iter().map(|f| citizen_error(*f, page)).collect())
 }
 
 /// The page's field and message of a refused detail of the citizen.

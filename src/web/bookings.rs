@@ -87,6 +87,20 @@ async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query
         .into_response())
 }
 
+/// The label of a citizen's field a correction names (as the API names them).
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "name" => "details.name",
+        "email" => "details.email",
+        "phone" => "details.phone",
+        "language" => "details.clang",
+        "interpreter_language" => "details.interpreter",
+        "accessibility_needs" => "details.access",
+        "email_consent" => "contact.field.consent",
+        _ => "ev.contact_corrected",
+    }
+}
+
 /// One history entry as shown.
 struct EventView {
     when: String,
@@ -115,6 +129,11 @@ fn event_text(event: &BookingEvent, tz: chrono_tz::Tz, lang: Lang) -> String {
         HistoryEvent::Outcome(Outcome::Attended) => lang.t("ev.attended").to_owned(),
         HistoryEvent::Outcome(Outcome::NoShow) => lang.t("ev.no_show").to_owned(),
         HistoryEvent::EmailResent(_) => lang.t("ev.email_resent").to_owned(),
+        HistoryEvent::ContactCorrected { fields } if fields.is_empty() => lang.t("ev.contact_corrected").to_owned(),
+        HistoryEvent::ContactCorrected { fields } => {
+            let names: Vec<&str> = fields.iter().map(|field| lang.t(field_label(field))).collect();
+            with("ev.contact_corrected", Some(names.join(", ")))
+        }
         HistoryEvent::Other { kind, .. } => kind.clone(),
     }
 }
@@ -144,6 +163,10 @@ pub(super) struct BookingPage {
     resent: bool,
     /// Just cancelled: say whether the citizen is told.
     cancelled: bool,
+    /// The citizen's details were just corrected; `contact_moved`: the emails now follow another
+    /// address (or none).
+    corrected: bool,
+    contact_moved: bool,
     plan: EmailPlan,
     override_reason: String,
     /// Which notice the resend button sends (`mail.confirmation`, `mail.change`, `mail.cancellation`).
@@ -158,6 +181,9 @@ struct ShowQuery {
     resent: String,
     #[serde(default)]
     cancelled: String,
+    /// `1` after a correction of the citizen's details, `2` when the emails follow another address.
+    #[serde(default)]
+    corrected: String,
 }
 
 async fn show(
@@ -170,6 +196,8 @@ async fn show(
     page.saved = !query.saved.is_empty();
     page.resent = !query.resent.is_empty();
     page.cancelled = !query.cancelled.is_empty() && page.row.status_key == status_key(BookingStatus::Cancelled);
+    page.corrected = !query.corrected.is_empty();
+    page.contact_moved = query.corrected == "2";
     Ok(page)
 }
 
@@ -221,6 +249,8 @@ pub(super) async fn booking_page(
         saved: false,
         resent: false,
         cancelled: false,
+        corrected: false,
+        contact_moved: false,
         plan: EmailPlan::of(c),
         override_reason: b.override_reason.clone().unwrap_or_default(),
         resend_key: match emails::resend_kind(b) {

@@ -13,6 +13,7 @@ mod callbacks;
 mod cancel;
 mod charts;
 mod citizen;
+mod contact;
 mod data_subject;
 mod error;
 mod format;
@@ -75,6 +76,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(bookings::router())
         .merge(print::router())
         .merge(cancel::router())
+        .merge(contact::router())
         .merge(reschedule::router())
         .merge(hours::router())
         .merge(lists::router())

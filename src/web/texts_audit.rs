@@ -60,6 +60,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.action.booking_rescheduled", "Termin verlegt", "Appointment moved"),
     ("audit.action.outcome_recorded", "Erscheinen eingetragen", "Attendance recorded"),
     ("audit.action.email_resent", "E-Mail erneut gesendet", "Email sent again"),
+    ("audit.action.contact_corrected", "Kontaktdaten berichtigt", "Contact details corrected"),
     ("audit.action.callbacks_listed", "Rückrufliste angesehen", "Callback list viewed"),
     ("audit.action.callback_viewed", "Rückrufwunsch angesehen", "Callback entry viewed"),
     ("audit.action.callback_added", "Auf die Rückrufliste gesetzt", "Put on the callback list"),

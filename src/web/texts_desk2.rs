@@ -97,4 +97,25 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("wk.all_day", "ganztägig", "all day"),
     ("wk.time", "Uhrzeit", "Time"),
     ("wk.by_counsellor", "nach beratender Person", "by counsellor"),
+    ("contact.title", "Kontaktdaten ändern", "Change contact details"),
+    (
+        "contact.hint",
+        "Wenn die E-Mail-Adresse sich ändert, geht die Bestätigung an die neue Adresse, und die bisherigen Links der Person gelten nicht mehr.",
+        "If the email address changes, the confirmation goes to the new address and the person's earlier links stop working.",
+    ),
+    ("contact.save", "Kontaktdaten speichern", "Save contact details"),
+    ("contact.back", "Zurück zum Termin", "Back to the appointment"),
+    ("contact.done", "Kontaktdaten gespeichert.", "Contact details saved."),
+    (
+        "contact.done.moved",
+        "E-Mails gehen jetzt nur noch an die neue Angabe; was für die alte Adresse noch wartete, wird nicht gesendet, und frühere Links gelten nicht mehr.",
+        "Emails now follow the new details only; what was still waiting for the old address is not sent, and earlier links stop working.",
+    ),
+    (
+        "contact.changed_meanwhile",
+        "Der Termin wurde inzwischen geändert. Bitte prüfen Sie die Angaben und speichern Sie erneut.",
+        "The appointment was changed meanwhile. Please check the details and save again.",
+    ),
+    ("contact.field.consent", "Einwilligung in E-Mails", "consent to emails"),
+    ("ev.contact_corrected", "Kontaktdaten berichtigt", "contact details corrected"),
 ];

@@ -21,6 +21,7 @@ mod citizen_link_actions;
 mod cli;
 mod cli_accounts;
 mod concurrency;
+mod contact_correction;
 mod data_subject;
 mod dates;
 mod faults;

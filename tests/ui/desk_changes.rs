@@ -192,3 +192,36 @@ async fn moving_uses_the_finder_with_the_counsellor_and_language_preselected_and
     assert!(browser.path().await.ends_with("/moved"), "{}", browser.path().await);
     assert!(browser.text_of("#rb-time").await.contains("16:00"));
 }
+
+#[tokio::test]
+async fn correcting_the_callers_address_by_keyboard_names_a_wrong_one_at_its_field_then_says_where_emails_go() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    let booking = booked_with_email(&app).await;
+    let key = display(booking.reference.as_str());
+    log_in(&app, &browser).await;
+    browser.goto(&format!("{}/bookings/{key}", app.address)).await;
+    browser.tab_to("contact-link").await;
+    browser.enter().await;
+
+    // The form shows what is stored.
+    assert!(browser.path().await.ends_with("/contact"), "{}", browser.path().await);
+    assert!(browser.source().await.contains(r#"value="ayse.demir@example.org""#));
+    browser.assert_accessible_at_both_widths("contact details, as stored").await;
+    browser.set_value("email", "").await;
+    browser.type_into("email", "ayse.demir@").await;
+    browser.tab_to("submit").await;
+    browser.enter().await;
+    assert!(browser.text_of("#email-error").await.contains("E-Mail"), "named at the field");
+    assert!(!browser.text_of("#when").await.is_empty(), "the appointment stays in view");
+    browser.assert_accessible_at_both_widths("contact details, wrong address").await;
+
+    browser.set_value("email", "").await;
+    browser.type_into("email", "ayse.demir@example.net").await;
+    browser.tab_to("submit").await;
+    browser.enter().await;
+    let notice = browser.text_of("#corrected").await;
+    assert!(notice.contains("gespeichert") && notice.contains("neue"), "{notice}");
+    assert!(browser.source().await.contains("ayse.demir@example.net"));
+    browser.assert_accessible_at_both_widths("booking, contact details corrected").await;
+}

@@ -45,6 +45,8 @@ audit_actions! {
     BookingRescheduled => "booking_rescheduled",
     OutcomeRecorded => "outcome_recorded",
     EmailResent => "email_resent",
+    /// The citizen's details of a booking were corrected; `detail.fields` names which (no values).
+    ContactCorrected => "contact_corrected",
     /// A unit's callback list (names and phone numbers of waiting callers) was shown.
     CallbacksListed => "callbacks_listed",
     /// One entry of a callback list was shown.

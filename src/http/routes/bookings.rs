@@ -1,4 +1,5 @@
-//! Bookings: create, read, list and search, cancel, reschedule, record the outcome.
+//! Bookings: create, read, list and search, cancel, reschedule, record the outcome, correct the
+//! citizen's details.
 
 use axum::Json;
 use axum::extract::State;
@@ -32,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(cancel_booking))
         .routes(routes!(reschedule_booking))
         .routes(routes!(record_outcome))
+        .routes(routes!(correct_citizen))
 }
 
 /// Either `slot_id`, or for an ad-hoc appointment `unit`, `counsellor`, `starts_at` and
@@ -80,7 +82,7 @@ pub struct BookingResponse {
     pub unit_id: i32,
     pub counsellor_id: i32,
     pub slot_id: i32,
-    /// The booking's version: it rises with every move and with the cancellation. Sent back as `version` with a cancellation
+    /// The booking's version: it rises with every move, with the cancellation and when the citizen's email address (or consent) is corrected. Sent back as `version` with a cancellation
     /// or a move, it makes the change happen only to this version (409 `concurrent_update` if
     /// someone moved or cancelled the booking meanwhile).
     pub version: i32,
@@ -400,5 +402,36 @@ async fn record_outcome(
     ApiJson(body): ApiJson<OutcomeRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     let booking = bookings::record_outcome(state.book(), &actor, &key, body.outcome).await?;
+    Ok(Json(booking_response(booking, state.settings.time_zone)))
+}
+
+/// The citizen's details as they should be now: all of them, as when booking.
+#[derive(Deserialize, ToSchema)]
+pub struct CorrectCitizenRequest {
+    pub citizen: CitizenInput,
+    /// The citizen agrees to receive emails about the booking (needs an address).
+    pub email_consent: bool,
+    /// The booking's `version` as the caller saw it: the details are corrected only if it is
+    /// still that version (else 409 `concurrent_update`). Without it, whatever the booking is now.
+    pub version: Option<i32>,
+}
+
+/// Corrects the citizen's details of a booked appointment (all of them, as when booking). The
+/// history and the audit name the changed fields, not their values. When emails go to another
+/// address (or no longer, or now at all): the version rises, nothing queued for the old address
+/// is sent, the citizen's earlier links stop working, and the new address gets a confirmation.
+#[utoipa::path(put, path = "/api/v1/bookings/{booking}/citizen", tag = "bookings", security(("bearer" = [])),
+    params(("booking" = String, Path, description = "Booking id or reference")), request_body = CorrectCitizenRequest,
+    responses((status = 200, body = BookingResponse),
+        (status = 409, body = Problem, description = "the booking is not booked (`invalid_status`), or changed meanwhile (`concurrent_update`)"),
+        (status = 404, body = Problem)))]
+async fn correct_citizen(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<CorrectCitizenRequest>,
+) -> ApiResult<Json<BookingResponse>> {
+    let citizen = all_fields(Ok(()), body.citizen.parse(body.email_consent))?;
+    let booking = bookings::correct_contact(state.book(), &actor, &key, citizen, body.version).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }

@@ -43,6 +43,11 @@ impl Dispatcher {
         if booking.erased_at.is_some() {
             return Ok(Composed::Skip("the booking's personal data were erased"));
         }
+        // Staff corrected the citizen's address (or consent) after this row was queued: the row's
+        // address is no longer the citizen's; the new one got a confirmation of its own.
+        if booking.citizen.recipient() != Some(message.recipient.as_str()) {
+            return Ok(Composed::Skip("the citizen's address was corrected since"));
+        }
         // The booking's sequence goes up in the same transaction that queues the next notice, so
         // the outbox is only read when the booking has moved on since this row was written.
         let newer_notice = matches!(message.kind, MailKind::Confirmation | MailKind::Change)

@@ -1,4 +1,4 @@
-//! Changes of a booked appointment: cancel, move, record the outcome. Cancelling and moving run
+//! Changes of a booked appointment: cancel, move, record the outcome, correct the citizen's details. Cancelling and moving run
 //! the same transaction whether staff do it ([`cancel`], [`reschedule`]) or the citizen through
 //! their link ([`cancel_booking`], [`move_booking`] with [`By::Citizen`]): each write is
 //! conditional on the booking being unchanged since it was read, so of a citizen and a staff
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_counsellor, find, refuse, take};
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
-use crate::domain::booking::{BookingAction, BookingStatus, Outcome};
+use crate::domain::booking::{BookingAction, BookingStatus, Citizen, Outcome};
 use crate::domain::clash::Clash;
 use crate::domain::history::{HistoryEvent, Placement, Reason};
 use crate::domain::ids::{StaffId, UnitId};
@@ -22,7 +22,7 @@ use crate::domain::refusal::Refusal;
 use crate::mail;
 use crate::services::ServiceError;
 use crate::services::audit::{self, entries};
-use crate::store::{self, bookings, slots};
+use crate::store::{self, bookings, citizen_links, slots};
 
 /// Who changes a booking.
 #[derive(Debug, Clone, Copy)]
@@ -245,6 +245,56 @@ pub async fn record_outcome(
     let entry = entries::booking(actor, AuditAction::OutcomeRecorded, &booking).detail(json!({ "status": status }));
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
+    find(deps.db, &booking.id.to_string()).await
+}
+
+/// Corrects the citizen's details of a booked appointment (the citizen called with a new phone
+/// number, a wrong address, another language), with `seen` as for [`cancel`]. Nothing changed:
+/// nothing written. The history and the audit name the changed fields, never their values. When
+/// the emails go to another address (or no longer, or now at all), in the same transaction: the
+/// booking's version goes up, so that nothing queued for the old address is sent; the citizen's
+/// links (emailed to the old address, printed too) stop working; and the new address gets a
+/// confirmation with a link of its own.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus | Clash::ConcurrentUpdate, .. }`.
+#[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
+pub async fn correct_contact(
+    deps: Book<'_>,
+    actor: &Actor,
+    key: &str,
+    citizen: Citizen,
+    seen: Option<i32>,
+) -> Result<Booking, ServiceError> {
+    let booking = changeable(deps, actor, key, BookingAction::CorrectContact, seen).await?;
+    if booking.erased_at.is_some() {
+        return Err(invalid_status(&booking));
+    }
+    let correction = booking.citizen.correction(&citizen);
+    if correction.fields.is_empty() {
+        return Ok(booking);
+    }
+    let now = deps.clock.now();
+    let staff = Some(actor.staff_id());
+    let txn = store::begin_write(deps.db).await?;
+    if !bookings::set_citizen(&txn, &booking, &citizen, correction.recipient_changed, staff, now).await? {
+        return Err(changed_meanwhile());
+    }
+    if correction.links_sent_elsewhere {
+        citizen_links::revoke_all(&txn, booking.id).await?;
+    }
+    let fields: Vec<String> = correction.fields.iter().map(|f| (*f).to_owned()).collect();
+    bookings::add_event(&txn, booking.id, now, staff, &HistoryEvent::ContactCorrected { fields: fields.clone() })
+        .await?;
+    let entry = entries::booking(actor, AuditAction::ContactCorrected, &booking)
+        .detail(json!({ "fields": fields, "links_revoked": correction.links_sent_elsewhere }));
+    audit::record(&txn, deps.clock, entry).await?;
+    let queued =
+        correction.recipient_changed && notify(&txn, booking.id, MailKind::Confirmation, deps.mail_domain, now).await?;
+    txn.commit().await?;
+    if queued {
+        deps.mail.nudge();
+    }
     find(deps.db, &booking.id.to_string()).await
 }
 

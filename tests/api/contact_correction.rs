@@ -1,0 +1,246 @@
+//! Correcting the citizen's details of a booking (`PUT /api/v1/bookings/{booking}/citizen` and the
+//! page "Kontaktdaten ändern"), with a real SMTP server on loopback: the emails follow the new
+//! address, the links sent to the old one stop working, the search finds the new spelling, and
+//! the history and the audit name the changed fields without their values.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use terminbuch::domain::accounts::RequireMfa;
+
+use crate::citizen_link::{book_with_email, booking_now, spawn_citizen_app, token_in};
+use crate::helpers::{assert_problem, default_now, spawn_app_with};
+use crate::smtp_sink::SmtpSink;
+use crate::web_client::{Desk, PASSWORD, location};
+
+const OLD: &str = "ayse@example.org";
+const NEW: &str = "ayse.demir@example.net";
+
+/// The body that sets the citizen's details to `citizen` (with consent `consent`), for `version`.
+fn correction(citizen: Value, consent: bool, version: &Value) -> Value {
+    json!({ "citizen": citizen, "email_consent": consent, "version": version })
+}
+
+fn path(booking: &Value) -> String {
+    format!("/api/v1/bookings/{}/citizen", booking["id"].as_str().expect("id"))
+}
+
+async fn link_status(app: &crate::helpers::TestApp, token: &str) -> StatusCode {
+    app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page").status()
+}
+
+/// A typo in the address, noticed when the citizen calls back: the corrected address gets a
+/// confirmation with a link of its own; the link that went to the wrong address stops working;
+/// the version rises; the history and the audit name `email`, never the addresses.
+#[tokio::test]
+async fn a_corrected_address_gets_the_confirmation_and_the_link_sent_to_the_old_one_stops_working() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "tr").await;
+    let old_token = token_in(&email.text());
+    assert_eq!(link_status(&app, &old_token).await, StatusCode::OK);
+
+    let citizen = json!({ "name": "Ayşe Demir", "email": NEW, "language": "tr" });
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let corrected: Value = response.json().await.expect("json");
+    assert_eq!(corrected["citizen"]["email"], NEW);
+    assert_eq!(corrected["version"], booking["version"].as_i64().expect("version") + 1);
+    assert_eq!(corrected["starts_at"], booking["starts_at"], "the time stays");
+
+    assert_eq!(link_status(&app, &old_token).await, StatusCode::NOT_FOUND, "the old address's link is dead");
+    let before = sink.received().len();
+    dispatcher.run_once().await.expect("dispatch");
+    sink.wait_for(before + 1, Duration::from_secs(10)).await;
+    let sent = sink.received();
+    assert_eq!(sent.len(), before + 1, "one email, to the new address");
+    let new_email = &sent[before];
+    assert_eq!(new_email.rcpt_to, vec![NEW.to_owned()]);
+    let text = new_email.text();
+    assert!(text.contains(booking["reference"].as_str().expect("reference")), "{text}");
+    let new_token = token_in(&text);
+    assert_eq!(link_status(&app, &new_token).await, StatusCode::OK, "the new link opens the booking");
+
+    let now = booking_now(&app, &booking["id"]).await;
+    let history: Vec<&Value> = now["history"].as_array().expect("history").iter().collect();
+    let event = history.iter().find(|e| e["kind"] == "contact_corrected").expect("the correction in the history");
+    assert_eq!(event["detail"], json!({ "fields": "email" }));
+    let audit = app
+        .count(&format!(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'contact_corrected' \
+             AND detail LIKE '%\"fields\":[\"email\"]%' AND detail LIKE '%\"links_revoked\":true%' \
+             AND booking_ids LIKE '%{}%'",
+            booking["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(audit, 1, "one audit entry naming the field");
+    let leaked = app
+        .count(&format!("SELECT COUNT(*) AS n FROM audit_events WHERE detail LIKE '%{OLD}%' OR detail LIKE '%{NEW}%'"))
+        .await;
+    assert_eq!(leaked, 0, "no address in the audit");
+}
+
+/// A confirmation still queued for the wrong address is never sent there: the only email goes to
+/// the corrected one. Withdrawing consent sends none at all and ends the links.
+#[tokio::test]
+async fn nothing_queued_for_the_old_address_is_sent_and_withdrawn_consent_sends_nothing() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=3").await;
+    let book = |slot: &Value| {
+        json!({
+            "slot_id": slot["slot_id"],
+            "citizen": { "name": "Ayşe Demir", "email": OLD, "language": "de" },
+            "email_consent": true,
+        })
+    };
+    let first: Value = app.post_booking(&book(&slots[0])).await.json().await.expect("json");
+    let second: Value = app.post_booking(&book(&slots[1])).await.json().await.expect("json");
+
+    // Act: both confirmations are still queued; one booking's address is corrected, the other's
+    // consent withdrawn.
+    let moved = correction(json!({ "name": "Ayşe Demir", "email": NEW }), true, &first["version"]);
+    assert_eq!(app.put_as(&app.admin_token, &path(&first), &moved).await.status(), StatusCode::OK);
+    let withdrawn = correction(json!({ "name": "Ayşe Demir", "email": OLD }), false, &second["version"]);
+    let response = app.put_as(&app.admin_token, &path(&second), &withdrawn).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let second_now: Value = response.json().await.expect("json");
+    assert_eq!(second_now["email_consent"], false);
+    let report = dispatcher.run_once().await.expect("dispatch");
+    assert_eq!((report.sent, report.skipped), (1, 2));
+    sink.wait_for(1, Duration::from_secs(10)).await;
+
+    // Assert: one email, to the new address; the others skipped with the reason.
+    let sent = sink.received();
+    assert_eq!(sent.iter().map(|r| r.rcpt_to.clone()).collect::<Vec<_>>(), vec![vec![NEW.to_owned()]]);
+    for booking in [&first, &second] {
+        let now = booking_now(&app, &booking["id"]).await;
+        let skipped: Vec<&Value> =
+            now["emails"].as_array().expect("emails").iter().filter(|e| e["state"] == "skipped").collect();
+        assert_eq!(skipped.len(), 1, "{now}");
+        assert!(skipped[0]["last_error"].as_str().expect("reason").contains("address was corrected"), "{now}");
+    }
+    assert_eq!(dispatcher.run_once().await.expect("dispatch again").sent, 0, "nothing left to send");
+}
+
+/// A new phone number and the name as the caller spells it: the search finds the booking by the
+/// new spelling and number, not the old; the version, the emails and the links stay as they were.
+#[tokio::test]
+async fn a_new_name_and_number_are_found_and_keep_the_version_the_links_and_the_emails() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let token = token_in(&email.text());
+
+    let citizen = json!({ "name": "Aysche Demirci", "email": OLD, "phone": "0176 5550123", "language": "de" });
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let corrected: Value = response.json().await.expect("json");
+    assert_eq!(corrected["version"], booking["version"], "no new version: nothing about the emails changed");
+    assert_eq!(corrected["citizen"]["name"], "Aysche Demirci");
+
+    let found = |q: &'static str| {
+        let app = &app;
+        async move { app.list_bookings(&format!("q={q}")).await.iter().map(|b| b["id"].clone()).collect::<Vec<_>>() }
+    };
+    assert_eq!(found("demirci").await, vec![booking["id"].clone()]);
+    assert_eq!(found("5550123").await, vec![booking["id"].clone()]);
+    assert!(found("ayse").await.is_empty(), "the old spelling is gone");
+    assert_eq!(link_status(&app, &token).await, StatusCode::OK, "the link stays");
+    assert_eq!(dispatcher.run_once().await.expect("dispatch").sent, 0, "no email for a phone number");
+    let now = booking_now(&app, &booking["id"]).await;
+    let event = now["history"].as_array().expect("history").iter().find(|e| e["kind"] == "contact_corrected").cloned();
+    assert_eq!(event.expect("an event")["detail"], json!({ "fields": "name,phone" }));
+
+    // The same details again: nothing to write, no second event.
+    let citizen = json!({ "name": "Aysche Demirci", "email": OLD, "phone": "0176 5550123", "language": "de" });
+    let again = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &Value::Null)).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let now = booking_now(&app, &booking["id"]).await;
+    let events =
+        now["history"].as_array().expect("history").iter().filter(|e| e["kind"] == "contact_corrected").count();
+    assert_eq!(events, 1);
+}
+
+/// Wrong details at their fields, an earlier version, a cancelled booking and another unit's
+/// booking are refused, and none of them writes anything.
+#[tokio::test]
+async fn bad_details_stale_versions_cancelled_bookings_and_other_units_are_refused() {
+    let app = spawn_app_with(default_now(), |_| {}).await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let good = json!({ "name": "A. K.", "phone": "0511 123456" });
+
+    let bad = correction(json!({ "name": "A.\nK.", "email": "not an address" }), true, &booking["version"]);
+    let problem = assert_problem(
+        app.put_as(&app.admin_token, &path(&booking), &bad).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let fields: Vec<&str> =
+        problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    assert!(fields.contains(&"citizen.name") && fields.contains(&"citizen.email"), "{problem}");
+
+    let stale = json!(booking["version"].as_i64().expect("version") - 1);
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(good.clone(), false, &stale)).await;
+    assert_problem(response, StatusCode::CONFLICT, "concurrent_update").await;
+
+    let sdr = app.token_for("sdr-desk", "front_desk", Some("sdr")).await;
+    let response = app.put_as(&sdr, &path(&booking), &correction(json!({ "name": "X" }), false, &Value::Null)).await;
+    assert_problem(response, StatusCode::FORBIDDEN, "forbidden").await;
+
+    assert_eq!(app.cancel_booking(booking["id"].as_str().expect("id"), "verlegt").await.status(), StatusCode::OK);
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(good, false, &Value::Null)).await;
+    assert_problem(response, StatusCode::CONFLICT, "invalid_status").await;
+
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["citizen"]["name"], booking["citizen"]["name"], "nothing written");
+    assert!(now["history"].as_array().expect("history").iter().all(|e| e["kind"] != "contact_corrected"));
+}
+
+/// At the desk: the booking's page links to the form, which shows the stored details; a wrong
+/// address is refused at its field with the typed values kept; a saved correction returns to the
+/// booking's page, which says so and shows the new number.
+#[tokio::test]
+async fn the_desk_corrects_a_number_on_the_page_and_is_told_at_the_field_when_an_address_is_wrong() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let slots = app.free_slots("ads", "limit=1").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    let page = format!("/bookings/{reference}");
+    let (_, html) = desk.text(&page).await;
+    assert!(html.contains(&format!("href=\"/bookings/{reference}/contact\"")), "{html}");
+
+    let form = format!("/bookings/{reference}/contact");
+    let (status, html) = desk.text(&form).await;
+    assert_eq!(status, StatusCode::OK);
+    let name = booking["citizen"]["name"].as_str().expect("name");
+    assert!(html.contains(&format!("value=\"{name}\"")), "the stored name is filled in: {html}");
+    let version = booking["version"].to_string();
+
+    let wrong = [
+        ("version", version.as_str()),
+        ("name", name),
+        ("phone", "0176 5550123"),
+        ("email", "kein@"),
+        ("consent", "1"),
+        ("language", "de"),
+    ];
+    let response = desk.submit(&form, &form, &wrong).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("page");
+    assert!(html.contains(r#"id="email-error""#) && html.contains("0176 5550123"), "{html}");
+
+    let right = [("version", version.as_str()), ("name", name), ("phone", "0176 5550123"), ("language", "de")];
+    let response = desk.submit(&form, &form, &right).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), format!("/bookings/{reference}?corrected=1"));
+    let (_, html) = desk.text(&format!("/bookings/{reference}?corrected=1")).await;
+    assert!(html.contains(r#"id="corrected""#) && html.contains("0176 5550123"), "{html}");
+    assert!(html.contains("Kontaktdaten berichtigt"), "the history says so: {html}");
+}
