@@ -49,10 +49,10 @@ pub async fn login(
     password: &str,
     ip: &str,
 ) -> Result<LoginOutcome, ServiceError> {
-    let login = login.trim();
     let now = clock.now();
+    let (login, named) = account_meant(db, login.trim()).await?;
+    let login = login.as_str();
     // Text that names no account is neither logged nor stored: people type passwords there.
-    let named = directory::find_staff_by_login(db, login).await?.map(|member| member.id);
     let shown = if named.is_some() { throttle::cut(login) } else { throttle::UNKNOWN_LOGIN };
     tracing::Span::current().record("login", tracing::field::debug(shown));
     let key_login = throttle::key_login(login, named.is_some());
@@ -94,6 +94,22 @@ pub async fn login(
             recorded(db, clock, named, ip, LoginOutcome::WrongCredentials).await
         }
     }
+}
+
+/// The login as stored and its account, for what was typed: the login itself, else the one
+/// login that differs from it only in case (`Mueller` for `mueller`), so that its attempts count
+/// against that account's throttle too. Two logins that differ only in case (made before such
+/// were refused) are each reached only as written.
+async fn account_meant(db: &DatabaseConnection, typed: &str) -> Result<(String, Option<StaffId>), ServiceError> {
+    if let Some(member) = directory::find_staff_by_login(db, typed).await? {
+        return Ok((typed.to_owned(), Some(member.id)));
+    }
+    if let [only] = directory::logins_ignoring_case(db, typed).await?.as_slice()
+        && let Some(member) = directory::find_staff_by_login(db, only).await?
+    {
+        return Ok((only.clone(), Some(member.id)));
+    }
+    Ok((typed.to_owned(), None))
 }
 
 /// What the second step of a login came to.

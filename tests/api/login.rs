@@ -206,3 +206,30 @@ async fn ipv6_addresses_of_one_64_count_as_one_address() {
     let next = web.log_in("mueller", PASSWORD, Some("2001:db8:1:3::1")).await;
     assert_eq!(next, Attempt::LoggedIn, "the next /64 is not");
 }
+
+/// A login typed with other capitals reaches its account, and its failures count against that
+/// account whatever the case: varying the case buys an attacker no further attempts. Two logins
+/// that differ only in case (made before such were refused) are each reached only as written.
+#[tokio::test]
+async fn a_login_is_found_whatever_its_case_and_its_failures_count_against_the_one_account() {
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+    assert_eq!(web.log_in("Mueller", PASSWORD, None).await, Attempt::LoggedIn, "capital M");
+
+    let attacker = WebClient::open(&app).await;
+    for typed in ["MUELLER", "Mueller", "mUeller", "muELLER", "mueLLer"] {
+        assert_eq!(attacker.log_in(typed, "falsch", None).await, Attempt::Wrong, "{typed}");
+    }
+    assert_eq!(attacker.log_in("MuElLeR", "falsch", None).await, Attempt::Throttled, "six cases, one account");
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "recorded under the account's login");
+
+    // Two near-duplicates from an earlier release: neither is guessed.
+    add_member(&app, "schmidt", "front_desk", Some("ads")).await;
+    add_member(&app, "schmidt-2", "front_desk", Some("ads")).await;
+    let renamed = "UPDATE staff SET login = 'Schmidt' WHERE login = 'schmidt-2'";
+    sea_orm::ConnectionTrait::execute_unprepared(&app.db, renamed).await.expect("a login of an earlier release");
+    let other = WebClient::open(&app).await;
+    assert!(matches!(other.log_in("SCHMIDT", PASSWORD, None).await, Attempt::Wrong), "ambiguous: no account");
+    assert_eq!(other.log_in("schmidt", PASSWORD, None).await, Attempt::LoggedIn, "as written");
+}

@@ -54,6 +54,24 @@ pub async fn find_login_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -
     Ok(found)
 }
 
+/// The stored logins that equal `login` but for the case of its letters, at most two: one names
+/// the account meant; two (made before such near-duplicates were refused) name none.
+///
+/// # Errors
+/// Database failures.
+pub async fn logins_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -> Result<Vec<String>, StoreError> {
+    let lower = Expr::expr(Func::lower(Expr::col(staff::Column::Login)));
+    let found = staff::Entity::find()
+        .select_only()
+        .column(staff::Column::Login)
+        .filter(ExprTrait::eq(lower, login.to_ascii_lowercase()))
+        .limit(2)
+        .into_tuple::<String>()
+        .all(db)
+        .await?;
+    Ok(found)
+}
+
 /// The stored password hash of an active staff member, with the member.
 ///
 /// # Errors
