@@ -43,15 +43,7 @@ pub async fn find_staff_by_login<C: ConnectionTrait>(db: &C, login: &str) -> Res
 /// # Errors
 /// Database failures.
 pub async fn find_login_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -> Result<Option<String>, StoreError> {
-    let lower = Expr::expr(Func::lower(Expr::col(staff::Column::Login)));
-    let found = staff::Entity::find()
-        .select_only()
-        .column(staff::Column::Login)
-        .filter(ExprTrait::eq(lower, login.to_ascii_lowercase()))
-        .into_tuple::<String>()
-        .one(db)
-        .await?;
-    Ok(found)
+    Ok(logins_ignoring_case(db, login).await?.into_iter().next())
 }
 
 /// The stored logins that equal `login` but for the case of its letters, at most two: one names
