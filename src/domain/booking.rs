@@ -106,6 +106,12 @@ impl Citizen {
         self.email.as_deref().filter(|_| self.email_consent)
     }
 
+    /// Whether emails to `address` reach the citizen's recipient now (addresses compared as mail
+    /// servers do in practice: without regard to case).
+    pub fn is_recipient(&self, address: &str) -> bool {
+        self.recipient().is_some_and(|own| own.eq_ignore_ascii_case(address))
+    }
+
     /// What a correction from `self` to `new` changes.
     pub fn correction(&self, new: &Self) -> Correction {
         let fields = [
@@ -117,24 +123,53 @@ impl Citizen {
             ("accessibility_needs", self.accessibility_needs != new.accessibility_needs),
             ("email_consent", self.email_consent != new.email_consent),
         ];
+        let same_recipient = match (self.recipient(), new.recipient()) {
+            (Some(old), Some(new)) => old.eq_ignore_ascii_case(new),
+            (old, new) => old.is_none() && new.is_none(),
+        };
+        let same_address = match (self.email.as_deref(), new.email.as_deref()) {
+            (Some(old), Some(new)) => old.eq_ignore_ascii_case(new),
+            (old, new) => old.is_none() && new.is_none(),
+        };
         Correction {
             fields: fields.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect(),
-            recipient_changed: self.recipient() != new.recipient(),
-            links_sent_elsewhere: self.recipient().is_some() && self.recipient() != new.recipient(),
+            recipient_changed: !same_recipient,
+            links_sent_elsewhere: self.recipient().is_some() && !same_address,
         }
+    }
+
+    /// A short digest of every detail, for a form to send back what it showed: a correction
+    /// made from an older showing is refused rather than undoing one saved meanwhile.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let optional = |text: Option<&str>| text.map_or_else(|| "-".to_owned(), |t| format!("+{t}"));
+        let parts = [
+            self.name.clone(),
+            optional(self.email.as_deref()),
+            optional(self.phone.as_deref()),
+            self.language.code().to_owned(),
+            optional(self.interpreter_language.as_ref().map(Language::code)),
+            optional(self.accessibility_needs.as_deref()),
+            self.email_consent.to_string(),
+        ];
+        let digest = Sha256::new().chain_update(parts.join("\0")).finalize();
+        hex::encode(&digest[..12])
     }
 }
 
 /// What a correction of the citizen's details changes. The emails follow the address: when it
-/// changes, emails queued for the old one are not sent, the booking's links (which went to the
-/// old one) stop working, and the new address gets a confirmation of its own.
+/// changes, emails queued for the old one are not sent and the new address gets a confirmation
+/// of its own; when the address itself changes or goes, the booking's links (which went to the
+/// old one) stop working.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Correction {
     /// The changed fields' names (the API's names), none when nothing changed.
     pub fields: Vec<&'static str>,
-    /// Emails now go to another address, or no longer, or now at all.
+    /// Emails now go to another address, or no longer, or now at all (a change of case alone
+    /// is the same address).
     pub recipient_changed: bool,
-    /// Emails (with the citizen's links) may have gone to an address that is no longer the citizen's.
+    /// Emails with the citizen's links went to an address that is no longer the citizen's (a
+    /// withdrawn consent leaves the address theirs, and their links working).
     pub links_sent_elsewhere: bool,
 }
 
@@ -172,8 +207,16 @@ mod tests {
         let withdrawn = citizen(Some("a@example.org"), false);
         assert_eq!(
             old.correction(&withdrawn),
-            Correction { fields: vec!["email_consent"], recipient_changed: true, links_sent_elsewhere: true }
+            Correction { fields: vec!["email_consent"], recipient_changed: true, links_sent_elsewhere: false }
         );
+        let removed = Citizen { email: None, email_consent: false, ..old.clone() };
+        assert!(old.correction(&removed).links_sent_elsewhere, "an address taken away may have been wrong");
+        let capitals = citizen(Some("A@Example.org"), true);
+        assert_eq!(
+            old.correction(&capitals),
+            Correction { fields: vec!["email"], recipient_changed: false, links_sent_elsewhere: false }
+        );
+        assert!(capitals.is_recipient("a@example.ORG") && !withdrawn.is_recipient("a@example.org"));
         // An address without consent never got an email: giving consent sends the first one.
         let unsent = citizen(Some("a@example.org"), false);
         assert_eq!(
@@ -183,6 +226,25 @@ mod tests {
         // Without consent, a new address changes nothing about emails.
         let other = citizen(Some("b@example.org"), false);
         assert!(!unsent.correction(&other).recipient_changed);
+    }
+
+    #[test]
+    fn a_fingerprint_tells_every_detail_apart() {
+        let base = citizen(Some("a@example.org"), true);
+        let variants = [
+            Citizen { name: "A. K ".to_owned(), ..base.clone() },
+            Citizen { email: None, ..base.clone() },
+            Citizen { phone: None, ..base.clone() },
+            Citizen { phone: Some("-".to_owned()), ..base.clone() },
+            Citizen { language: Language::from_stored("tr"), ..base.clone() },
+            Citizen { interpreter_language: Some(Language::from_stored("de")), ..base.clone() },
+            Citizen { accessibility_needs: Some(String::new()), ..base.clone() },
+            Citizen { email_consent: false, ..base.clone() },
+        ];
+        assert_eq!(base.fingerprint(), base.clone().fingerprint());
+        for variant in variants {
+            assert_ne!(variant.fingerprint(), base.fingerprint(), "{variant:?}");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::domain::booking::BookingStatus;
 use crate::domain::clash::Clash;
 use crate::domain::history::HistoryEvent;
 use crate::domain::outbox::{MailKind, OutboxMessage};
-use crate::domain::records::Booking;
+use crate::domain::records::{Booking, BookingEvent};
 use crate::mail;
 use crate::store::{self, bookings};
 
@@ -23,13 +23,15 @@ pub struct FailedEmail {
     pub email: OutboxMessage,
 }
 
-/// The notice [`resend`] sends for the booking as it stands: the cancellation of a cancelled
-/// booking, the change notice of a moved one, else the confirmation.
-pub fn resend_kind(booking: &Booking) -> MailKind {
+/// The notice [`resend`] sends for the booking as it stands, from its history `events`: the
+/// cancellation of a cancelled booking, the change notice of a moved one, else the confirmation
+/// (a correction of the address raises the version too, but moves nothing).
+pub fn resend_kind(booking: &Booking, events: &[BookingEvent]) -> MailKind {
+    let moved = events.iter().any(|e| matches!(e.what, HistoryEvent::Rescheduled { .. }));
     match booking.status {
         BookingStatus::Cancelled => MailKind::Cancellation,
-        _ if booking.sequence == 0 => MailKind::Confirmation,
-        _ => MailKind::Change,
+        _ if moved => MailKind::Change,
+        _ => MailKind::Confirmation,
     }
 }
 
@@ -45,7 +47,7 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     if !booking.citizen.may_be_emailed() {
         return Err(ServiceError::conflict(Clash::NoEmailConsent));
     }
-    let kind = resend_kind(&booking);
+    let kind = resend_kind(&booking, &bookings::events(deps.db, booking.id).await?);
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     mail::outbox::enqueue(&txn, &booking, kind, deps.mail_domain, now).await?;

@@ -123,9 +123,19 @@ pub async fn move_to<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
+/// The booking, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a SQLite write
+/// transaction holds the database already).
+///
+/// # Errors
+/// Database failures.
+pub async fn find_locked<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Booking>, StoreError> {
+    Ok(booking::Entity::find_by_id(id).lock_exclusive().one(db).await?.map(booking_record))
+}
+
 /// Writes the citizen's corrected details and their search keys, provided the booking is still
-/// as `booking` describes it; `new_version` raises the sequence (the emails go to another
-/// address, so notices and reminders of the earlier version are not sent). Returns whether it was.
+/// as `booking` describes it; `new_version` raises the sequence and sets `updated_at` (the emails
+/// go to another address, so notices and reminders of the earlier version are not sent). Returns
+/// whether it was.
 ///
 /// # Errors
 /// Database failures.
@@ -150,11 +160,15 @@ pub async fn set_citizen<C: ConnectionTrait>(
         .col_expr(booking::Column::AccessibilityNeeds, Expr::value(citizen.accessibility_needs.clone()))
         .col_expr(booking::Column::EmailConsent, Expr::value(citizen.email_consent))
         .col_expr(booking::Column::SearchName, Expr::value(keys.name))
-        .col_expr(booking::Column::SearchPhone, Expr::value(keys.phone))
-        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
-        .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));
+        .col_expr(booking::Column::SearchPhone, Expr::value(keys.phone));
+    // `updated_at` stays the last change of the appointment itself or of where its emails go:
+    // the reminder is left out for bookings changed within its lead time (the history records
+    // every correction).
     if new_version {
-        update = update.col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1));
+        update = update
+            .col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1))
+            .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+            .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));
     }
     // An erasure that came first is final: nothing is written back into its booking.
     let result = unchanged_since(update, booking).filter(booking::Column::ErasedAt.is_null()).exec(db).await?;

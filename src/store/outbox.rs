@@ -203,6 +203,28 @@ pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> R
     Ok(first)
 }
 
+/// Forgets the address and the error text of the emails of `booking_id` that went (or were to
+/// go) to another address than `keep`: after a correction of the citizen's address, a mistyped
+/// one is no one's business here, nor anyone's to find in a request of the person concerned.
+///
+/// # Errors
+/// Database failures.
+pub async fn forget_other_recipients<C: ConnectionTrait>(
+    db: &C,
+    booking_id: Uuid,
+    keep: Option<&str>,
+) -> Result<u64, StoreError> {
+    let mut update = outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Recipient, Expr::value(""))
+        .col_expr(outbox_message::Column::LastError, Expr::value(Option::<String>::None))
+        .filter(outbox_message::Column::BookingId.eq(booking_id));
+    if let Some(keep) = keep {
+        let lower = Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(outbox_message::Column::Recipient)));
+        update = update.filter(ExprTrait::ne(lower, keep.to_ascii_lowercase()));
+    }
+    Ok(update.exec(db).await?.rows_affected)
+}
+
 /// Failed confirmations and change notices of booked appointments of a unit, oldest first.
 ///
 /// # Errors

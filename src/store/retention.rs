@@ -113,7 +113,10 @@ pub async fn of_person<C: ConnectionTrait>(
     if let Some(units) = unit_ids {
         query = query.filter(booking::Column::UnitId.is_in(units.iter().copied()));
     }
-    Ok(query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?)
+    // Locked (PostgreSQL `FOR UPDATE`; a SQLite write transaction holds the database): inside an
+    // erasure's transaction, a booking whose address is corrected meanwhile is read again after
+    // that commits, and left out when it is no longer the person's.
+    Ok(query.order_by_asc(booking::Column::StartsAt).lock_exclusive().into_tuple().all(db).await?)
 }
 
 /// Removes the personal data of the bookings `ids` inside the caller's transaction: the

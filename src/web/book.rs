@@ -165,9 +165,13 @@ pub struct BookForm {
     /// Why a rule is overridden (unit leads and admins only).
     #[serde(default, rename = "override")]
     pub override_reason: String,
-    /// Moving: the booking's `sequence` the page showed (a booking changed since is not moved).
+    /// Moving and correcting: the booking's `sequence` the page showed (a booking changed since
+    /// is not moved).
     #[serde(default)]
     pub version: String,
+    /// Correcting the citizen's details: the fingerprint of the details the form showed.
+    #[serde(default)]
+    pub shown: String,
 }
 
 #[derive(Template, WebTemplate)]

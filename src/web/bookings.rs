@@ -163,10 +163,10 @@ pub(super) struct BookingPage {
     resent: bool,
     /// Just cancelled: say whether the citizen is told.
     cancelled: bool,
-    /// The citizen's details were just corrected; `contact_moved`: the emails now follow another
-    /// address (or none).
-    corrected: bool,
-    contact_moved: bool,
+    /// The citizen's details were just corrected: the texts that say what follows.
+    corrected: Vec<&'static str>,
+    /// Booked and not erased: the details may be corrected.
+    can_correct: bool,
     plan: EmailPlan,
     override_reason: String,
     /// Which notice the resend button sends (`mail.confirmation`, `mail.change`, `mail.cancellation`).
@@ -181,7 +181,8 @@ struct ShowQuery {
     resent: String,
     #[serde(default)]
     cancelled: String,
-    /// `1` after a correction of the citizen's details, `2` when the emails follow another address.
+    /// After a correction of the citizen's details: `saved`, `new` (the emails go to a new
+    /// recipient) or `none` (no more emails), with `-revoked` when earlier links stopped working.
     #[serde(default)]
     corrected: String,
 }
@@ -196,8 +197,7 @@ async fn show(
     page.saved = !query.saved.is_empty();
     page.resent = !query.resent.is_empty();
     page.cancelled = !query.cancelled.is_empty() && page.row.status_key == status_key(BookingStatus::Cancelled);
-    page.corrected = !query.corrected.is_empty();
-    page.contact_moved = query.corrected == "2";
+    page.corrected = super::contact::outcome_texts(&query.corrected);
     Ok(page)
 }
 
@@ -249,11 +249,11 @@ pub(super) async fn booking_page(
         saved: false,
         resent: false,
         cancelled: false,
-        corrected: false,
-        contact_moved: false,
+        corrected: Vec::new(),
+        can_correct: b.status == BookingStatus::Booked && b.erased_at.is_none(),
         plan: EmailPlan::of(c),
         override_reason: b.override_reason.clone().unwrap_or_default(),
-        resend_key: match emails::resend_kind(b) {
+        resend_key: match emails::resend_kind(b, &details.events) {
             MailKind::Cancellation => "email.resend.cancellation",
             MailKind::Change => "email.resend.change",
             _ => "email.resend",

@@ -16,8 +16,8 @@ use super::book::{BookForm, parse_citizen};
 use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{Choice, language_choices};
-use crate::domain::booking::BookingStatus;
+use super::views::{Choice, language_choices, language_name};
+use crate::domain::booking::{BookingStatus, Correction};
 use crate::domain::clash::Clash;
 use crate::domain::records::Booking;
 use crate::services::{ServiceError, bookings};
@@ -36,6 +36,19 @@ struct ContactPage {
     f: BookForm,
     errors: Vec<FieldError>,
     languages: Vec<Choice>,
+    /// After a refusal because someone changed the details meanwhile: what is stored now.
+    stored_now: Option<StoredNow>,
+}
+
+/// The stored details as shown beside the typed ones.
+struct StoredNow {
+    name: String,
+    phone: String,
+    email: String,
+    language: String,
+    interpreter: String,
+    access: String,
+    consent: bool,
 }
 
 impl ContactPage {
@@ -56,6 +69,7 @@ fn stored(booking: &Booking) -> BookForm {
         access: c.accessibility_needs.clone().unwrap_or_default(),
         consent: if c.email_consent { "1".to_owned() } else { String::new() },
         version: booking.sequence.to_string(),
+        shown: c.fingerprint(),
         ..BookForm::default()
     }
 }
@@ -63,6 +77,15 @@ fn stored(booking: &Booking) -> BookForm {
 fn page(state: &AppState, page: Page, booking: &Booking, f: BookForm, errors: Vec<FieldError>) -> ContactPage {
     let tz = state.book().tz;
     let lang = page.lang;
+    // A language stored by an earlier release that the lists no longer offer is shown as it is,
+    // so that saving another detail does not change it unseen (it is refused at its field).
+    let mut languages = language_choices(lang);
+    let c = &booking.citizen;
+    for stored in [Some(&c.language), c.interpreter_language.as_ref()].into_iter().flatten() {
+        if !languages.iter().any(|l| l.value == stored.code()) {
+            languages.push(Choice { value: stored.code().to_owned(), label: language_name(stored, lang) });
+        }
+    }
     ContactPage {
         key: booking.reference.to_string(),
         when: format!(
@@ -72,9 +95,35 @@ fn page(state: &AppState, page: Page, booking: &Booking, f: BookForm, errors: Ve
         ),
         f,
         errors,
-        languages: language_choices(lang),
+        languages,
+        stored_now: None,
         p: page.titled("contact.title"),
     }
+}
+
+/// The texts the booking's page shows after a correction (`?corrected=`, see [`outcome`]).
+pub(super) fn outcome_texts(code: &str) -> Vec<&'static str> {
+    let (emails, revoked) = code.strip_suffix("-revoked").map_or((code, false), |rest| (rest, true));
+    let mut texts = match emails {
+        "saved" => vec!["contact.done"],
+        "new" => vec!["contact.done", "contact.done.new"],
+        "none" => vec!["contact.done", "contact.done.none"],
+        _ => return Vec::new(),
+    };
+    if revoked {
+        texts.push("contact.done.revoked");
+    }
+    texts
+}
+
+/// What a correction did to the emails, as `?corrected=` says it.
+fn outcome(booking: &Booking, correction: &Correction) -> String {
+    let emails = match (correction.recipient_changed, booking.citizen.recipient()) {
+        (false, _) => "saved",
+        (true, Some(_)) => "new",
+        (true, None) => "none",
+    };
+    if correction.links_sent_elsewhere { format!("{emails}-revoked") } else { emails.to_owned() }
 }
 
 async fn show(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<Response> {
@@ -101,19 +150,32 @@ async fn save(
         }
     };
     let seen: Option<i32> = form.version.parse().ok();
-    match bookings::correct_contact(state.book(), &actor, &key, citizen, seen).await {
-        Ok(booking) => {
-            let moved = seen.is_some_and(|seen| booking.sequence > seen);
-            let flag = if moved { 2 } else { 1 };
-            Ok(Redirect::to(&format!("/bookings/{}?corrected={flag}", booking.reference)).into_response())
+    let shown = Some(form.shown.as_str()).filter(|shown| !shown.is_empty());
+    match bookings::correct_contact(state.book(), &actor, &key, citizen, seen, shown).await {
+        Ok((booking, correction)) => {
+            let code = outcome(&booking, &correction);
+            Ok(Redirect::to(&format!("/bookings/{}?corrected={code}", booking.reference)).into_response())
         }
-        // Changed meanwhile: the typed details stay, with the version now stored, to check and
-        // save again.
+        // Changed meanwhile: the typed details stay, the stored ones are shown above them, and
+        // the form now carries the stored version, to compare and save again.
         Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
             let booking = bookings::get(state.book(), &actor, &key).await?.booking;
-            let form = BookForm { version: booking.sequence.to_string(), ..form };
-            let errors = vec![FieldError::new("name", p.t("contact.changed_meanwhile"))];
-            Ok((StatusCode::CONFLICT, page(&state, p, &booking, form, errors)).into_response())
+            let now = stored(&booking);
+            let form = BookForm { version: now.version.clone(), shown: now.shown.clone(), ..form };
+            let errors = vec![FieldError::new("stored-now", p.t("contact.changed_meanwhile"))];
+            let lang = p.lang;
+            let mut shown_page = page(&state, p, &booking, form, errors);
+            let c = &booking.citizen;
+            shown_page.stored_now = Some(StoredNow {
+                name: now.name,
+                phone: now.phone,
+                email: now.email,
+                language: language_name(&c.language, lang),
+                interpreter: c.interpreter_language.as_ref().map(|l| language_name(l, lang)).unwrap_or_default(),
+                access: now.access,
+                consent: c.email_consent,
+            });
+            Ok((StatusCode::CONFLICT, shown_page).into_response())
         }
         Err(err) => Err(err.into()),
     }

@@ -79,10 +79,20 @@ async fn a_corrected_address_gets_the_confirmation_and_the_link_sent_to_the_old_
         .count(&format!("SELECT COUNT(*) AS n FROM audit_events WHERE detail LIKE '%{OLD}%' OR detail LIKE '%{NEW}%'"))
         .await;
     assert_eq!(leaked, 0, "no address in the audit");
+    let kept = app.count(&format!("SELECT COUNT(*) AS n FROM outbox_messages WHERE recipient = '{OLD}'")).await;
+    assert_eq!(kept, 0, "the mistyped address is forgotten with its emails");
+
+    // Sending again sends the confirmation: the version rose, but the appointment never moved.
+    let id = booking["id"].as_str().expect("id");
+    let resent = app.post_as(&app.admin_token, &format!("/api/v1/bookings/{id}/resend"), &json!({})).await;
+    assert_eq!(resent.status(), StatusCode::ACCEPTED);
+    let emails: Value = resent.json().await.expect("json");
+    let last = emails.as_array().expect("emails").last().cloned().expect("an email");
+    assert_eq!(last["kind"], "confirmation", "{emails}");
 }
 
 /// A confirmation still queued for the wrong address is never sent there: the only email goes to
-/// the corrected one. Withdrawing consent sends none at all and ends the links.
+/// the corrected one. Withdrawing consent sends none at all.
 #[tokio::test]
 async fn nothing_queued_for_the_old_address_is_sent_and_withdrawn_consent_sends_nothing() {
     let sink = SmtpSink::start().await;
@@ -239,8 +249,141 @@ async fn the_desk_corrects_a_number_on_the_page_and_is_told_at_the_field_when_an
     let right = [("version", version.as_str()), ("name", name), ("phone", "0176 5550123"), ("language", "de")];
     let response = desk.submit(&form, &form, &right).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&response), format!("/bookings/{reference}?corrected=1"));
-    let (_, html) = desk.text(&format!("/bookings/{reference}?corrected=1")).await;
+    assert_eq!(location(&response), format!("/bookings/{reference}?corrected=saved"));
+    let (_, html) = desk.text(&format!("/bookings/{reference}?corrected=saved")).await;
     assert!(html.contains(r#"id="corrected""#) && html.contains("0176 5550123"), "{html}");
     assert!(html.contains("Kontaktdaten berichtigt"), "the history says so: {html}");
+}
+
+/// Two colleagues open the form; one saves a new number, the other then saves a language from
+/// the form showing the old number: refused, with the stored details shown above the typed ones,
+/// so the new number is not put back unseen. Saved again from there, it is the colleague's choice.
+#[tokio::test]
+async fn a_form_showing_details_changed_since_is_refused_with_the_stored_ones_shown() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let (first, second) = (Desk::new(&app.address), Desk::new(&app.address));
+    for desk in [&first, &second] {
+        assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    }
+    let slots = app.free_slots("ads", "limit=1").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    let form = format!("/bookings/{reference}/contact");
+    let (_, shown_to_second) = second.text(&form).await;
+    let name = booking["citizen"]["name"].as_str().expect("name").to_owned();
+    // The value of the input named `name` (its attributes in any order).
+    let field = |html: &str, name: &str| {
+        let at = html.find(&format!("name=\"{name}\"")).unwrap_or_else(|| panic!("{name} in the form"));
+        let tag_start = html[..at].rfind('<').expect("the input's tag");
+        let tag = &html[tag_start..at + html[at..].find('>').expect("the tag's end")];
+        let start = tag.find("value=\"").expect("a value") + "value=\"".len();
+        tag[start..].split('"').next().expect("value").to_owned()
+    };
+    let (version, shown) = (field(&shown_to_second, "version"), field(&shown_to_second, "shown"));
+    let old_phone = field(&shown_to_second, "phone");
+
+    let new_number = [
+        ("version", version.as_str()),
+        ("shown", shown.as_str()),
+        ("name", name.as_str()),
+        ("phone", "0176 5550123"),
+        ("language", "de"),
+    ];
+    let response = first.submit(&form, &form, &new_number).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+
+    let stale = [
+        ("version", version.as_str()),
+        ("shown", shown.as_str()),
+        ("name", name.as_str()),
+        ("phone", old_phone.as_str()),
+        ("language", "en"),
+    ];
+    let response = second.submit(&form, &form, &stale).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.expect("page");
+    assert!(html.contains(r#"id="stored-now""#) && html.contains("0176 5550123"), "the stored number shown: {html}");
+    assert!(html.contains(r#"<option value="en" selected>"#), "the typed language kept: {html}");
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(
+        (now["citizen"]["phone"].as_str(), now["citizen"]["language"].as_str()),
+        (Some("0176 5550123"), Some("de"))
+    );
+
+    // From the refused page (it carries the stored version now) the colleague decides.
+    let (version, shown) = (field(&html, "version"), field(&html, "shown"));
+    let decided = [
+        ("version", version.as_str()),
+        ("shown", shown.as_str()),
+        ("name", name.as_str()),
+        ("phone", "0176 5550123"),
+        ("language", "en"),
+    ];
+    let response = second.submit(&form, &form, &decided).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(
+        (now["citizen"]["phone"].as_str(), now["citizen"]["language"].as_str()),
+        (Some("0176 5550123"), Some("en"))
+    );
+}
+
+/// A new phone number inside the reminder's lead time does not cost the citizen the reminder
+/// (only a booking made or moved that late goes without one).
+#[tokio::test]
+async fn a_correction_inside_the_reminders_lead_time_keeps_the_reminder() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, _) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let starts_at: chrono::DateTime<chrono::Utc> = booking["starts_at"].as_str().expect("start").parse().expect("time");
+    app.clock.advance(starts_at - chrono::TimeDelta::hours(12) - app.clock.now());
+
+    let citizen = json!({ "name": "Ayşe Demir", "email": OLD, "phone": "0176 5550123", "language": "de" });
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let report = dispatcher.run_once().await.expect("dispatch");
+    assert_eq!((report.reminders_queued, report.sent), (1, 1), "{report:?}");
+}
+
+/// PostgreSQL and SQLite: an erasure for the old address that waits while a correction to
+/// another address commits leaves the corrected booking alone (it is no longer that person's).
+#[tokio::test]
+async fn an_erasure_for_the_old_address_waiting_for_a_correction_leaves_the_corrected_booking_alone() {
+    let app = spawn_app_with(default_now(), |_| {}).await;
+    let slots = app.free_slots("ads", "limit=1").await;
+    let body = json!({
+        "slot_id": slots[0]["slot_id"],
+        "citizen": { "name": "Ayşe Demir", "email": OLD },
+        "email_consent": true,
+    });
+    let booking: Value = app.post_booking(&body).await.json().await.expect("json");
+    let id: uuid::Uuid = booking["id"].as_str().expect("id").parse().expect("uuid");
+    let stored = terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("booking");
+    let corrected = terminbuch::domain::booking::Citizen { email: Some(NEW.to_owned()), ..stored.citizen.clone() };
+
+    // The correction's transaction, written and not yet committed.
+    let txn = terminbuch::store::begin_write(&app.db).await.expect("begin");
+    let now = app.clock.now();
+    assert!(terminbuch::store::bookings::set_citizen(&txn, &stored, &corrected, true, None, now).await.expect("set"));
+    let erasure = tokio::spawn({
+        let (client, address, token) = (app.client.clone(), app.address.clone(), app.admin_token.clone());
+        async move {
+            let body = json!({ "email": OLD, "reason": "request" });
+            client.post(format!("{address}/api/v1/data-subject/erase")).bearer_auth(token).json(&body).send().await
+        }
+    });
+    if app.is_postgres() {
+        app.until_waiting_for_a_lock("%FOR UPDATE%", &erasure).await;
+    }
+    assert!(!erasure.is_finished(), "the erasure waits for the correction");
+    txn.commit().await.expect("commit");
+
+    let response = erasure.await.expect("task").expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let counts: Value = response.json().await.expect("json");
+    assert_eq!(counts["bookings"], 0, "{counts}");
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["citizen"]["email"], NEW, "{now}");
+    assert_eq!(now["citizen"]["name"], "Ayşe Demir");
 }

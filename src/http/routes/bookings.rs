@@ -432,6 +432,6 @@ async fn correct_citizen(
     ApiJson(body): ApiJson<CorrectCitizenRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     let citizen = all_fields(Ok(()), body.citizen.parse(body.email_consent))?;
-    let booking = bookings::correct_contact(state.book(), &actor, &key, citizen, body.version).await?;
+    let (booking, _) = bookings::correct_contact(state.book(), &actor, &key, citizen, body.version, None).await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }

@@ -15,7 +15,7 @@ use crate::mail::ics::{self, Invite, Method};
 use crate::mail::messages::{AppointmentMail, MailFacts};
 use crate::mail::render::Rendered;
 use crate::mail::{MailError, outbox};
-use crate::store::{self, bookings, directory};
+use crate::store::{self, StoreError, bookings, directory};
 
 /// The display name of emails (and calendar entries' organizer) about `unit` from `from`:
 /// confidential units get the neutral configured name alone.
@@ -25,6 +25,18 @@ pub fn sender_name(from: &Mailbox, unit: &Unit) -> String {
         (Some(name), false) => format!("{} – {name}", unit.name),
         (None, _) => "Landeshauptstadt Hannover".to_owned(),
     }
+}
+
+/// Why a row is not sent: its address is no longer the citizen's.
+const ADDRESS_CORRECTED: &str = "the citizen's address was corrected since";
+
+/// The citizen's link for an email.
+enum Link {
+    For(String),
+    /// Cancellations carry none.
+    None,
+    /// The booking's address changed since the row was written.
+    AddressCorrected,
 }
 
 pub(super) enum Composed {
@@ -45,8 +57,8 @@ impl Dispatcher {
         }
         // Staff corrected the citizen's address (or consent) after this row was queued: the row's
         // address is no longer the citizen's; the new one got a confirmation of its own.
-        if booking.citizen.recipient() != Some(message.recipient.as_str()) {
-            return Ok(Composed::Skip("the citizen's address was corrected since"));
+        if !booking.citizen.is_recipient(&message.recipient) {
+            return Ok(Composed::Skip(ADDRESS_CORRECTED));
         }
         // The booking's sequence goes up in the same transaction that queues the next notice, so
         // the outbox is only read when the booking has moved on since this row was written.
@@ -72,7 +84,12 @@ impl Dispatcher {
             reference: booking.reference.as_str(),
             interpreter_language: booking.citizen.interpreter_language.as_ref().map(Language::code),
         };
-        let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(self.citizen_link(message, now).await?);
+        let link = match self.citizen_link(message, now).await? {
+            Link::For(link) => Some(link),
+            Link::None => None,
+            Link::AddressCorrected => return Ok(Composed::Skip(ADDRESS_CORRECTED)),
+        };
+        let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(link);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;
         // The entry's UID keeps the domain of the booking's first email, so calendars update
         // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
@@ -116,13 +133,24 @@ impl Dispatcher {
 
     /// A new link of the citizen's own for the email (its hash stored before the email leaves;
     /// the token itself only in the email), for every kind but the cancellation.
-    async fn citizen_link(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Result<Option<String>, MailError> {
+    async fn citizen_link(&self, message: &OutboxMessage, now: DateTime<Utc>) -> Result<Link, MailError> {
         if message.kind == MailKind::Cancellation {
-            return Ok(None);
+            return Ok(Link::None);
         }
         let token = citizen_link::new_token();
-        store::citizen_links::insert(&self.inner.db, message.booking_id, citizen_link::token_hash(&token), now).await?;
-        Ok(Some(format!("{}/t/{token}", self.inner.link_base)))
+        // The token is stored only while the row's address is still the citizen's, with the
+        // booking locked (PostgreSQL; a SQLite write transaction holds the database): a
+        // correction of the address that commits first is seen here, one that commits after
+        // deletes this token with the others.
+        let txn = store::begin_write(&self.inner.db).await?;
+        let current = bookings::find_locked(&txn, message.booking_id).await?;
+        if !current.is_some_and(|booking| booking.citizen.is_recipient(&message.recipient)) {
+            txn.rollback().await.map_err(StoreError::from)?;
+            return Ok(Link::AddressCorrected);
+        }
+        store::citizen_links::insert(&txn, message.booking_id, citizen_link::token_hash(&token), now).await?;
+        txn.commit().await.map_err(StoreError::from)?;
+        Ok(Link::For(format!("{}/t/{token}", self.inner.link_base)))
     }
 
     /// The sender's display name. Confidential units: the neutral configured one.

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_counsellor, find, refuse, take};
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
-use crate::domain::booking::{BookingAction, BookingStatus, Citizen, Outcome};
+use crate::domain::booking::{BookingAction, BookingStatus, Citizen, Correction, Outcome};
 use crate::domain::clash::Clash;
 use crate::domain::history::{HistoryEvent, Placement, Reason};
 use crate::domain::ids::{StaffId, UnitId};
@@ -249,12 +249,14 @@ pub async fn record_outcome(
 }
 
 /// Corrects the citizen's details of a booked appointment (the citizen called with a new phone
-/// number, a wrong address, another language), with `seen` as for [`cancel`]. Nothing changed:
-/// nothing written. The history and the audit name the changed fields, never their values. When
-/// the emails go to another address (or no longer, or now at all), in the same transaction: the
-/// booking's version goes up, so that nothing queued for the old address is sent; the citizen's
-/// links (emailed to the old address, printed too) stop working; and the new address gets a
-/// confirmation with a link of its own.
+/// number, a wrong address, another language), with `seen` as for [`cancel`], and `shown` the
+/// [`Citizen::fingerprint`] of the details the form showed: details corrected meanwhile are not
+/// overwritten from an older form (`concurrent_update`). Nothing changed: nothing written. The
+/// history and the audit name the changed fields, never their values. When the emails go to
+/// another address (or no longer, or now at all), in the same transaction: the booking's version
+/// goes up, so that nothing queued for the old address is sent, and the new address gets a
+/// confirmation with a link of its own; when the address itself changed or went, the citizen's
+/// links (emailed to it, printed too) stop working.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus | Clash::ConcurrentUpdate, .. }`.
@@ -265,14 +267,21 @@ pub async fn correct_contact(
     key: &str,
     citizen: Citizen,
     seen: Option<i32>,
-) -> Result<Booking, ServiceError> {
+    shown: Option<&str>,
+) -> Result<(Booking, Correction), ServiceError> {
     let booking = changeable(deps, actor, key, BookingAction::CorrectContact, seen).await?;
     if booking.erased_at.is_some() {
-        return Err(invalid_status(&booking));
+        return Err(ServiceError::conflict_with(
+            Clash::InvalidStatus,
+            "the booking's personal data were erased; there is nothing to correct",
+        ));
+    }
+    if shown.is_some_and(|shown| shown != booking.citizen.fingerprint()) {
+        return Err(changed_meanwhile());
     }
     let correction = booking.citizen.correction(&citizen);
     if correction.fields.is_empty() {
-        return Ok(booking);
+        return Ok((booking, correction));
     }
     let now = deps.clock.now();
     let staff = Some(actor.staff_id());
@@ -282,6 +291,7 @@ pub async fn correct_contact(
     }
     if correction.links_sent_elsewhere {
         citizen_links::revoke_all(&txn, booking.id).await?;
+        store::outbox::forget_other_recipients(&txn, booking.id, citizen.email.as_deref()).await?;
     }
     let fields: Vec<String> = correction.fields.iter().map(|f| (*f).to_owned()).collect();
     bookings::add_event(&txn, booking.id, now, staff, &HistoryEvent::ContactCorrected { fields: fields.clone() })
@@ -295,7 +305,7 @@ pub async fn correct_contact(
     if queued {
         deps.mail.nudge();
     }
-    find(deps.db, &booking.id.to_string()).await
+    Ok((find(deps.db, &booking.id.to_string()).await?, correction))
 }
 
 /// Loads a booking the actor may change with `action`, if it is still the version `seen` (the
