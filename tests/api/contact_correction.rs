@@ -387,3 +387,27 @@ async fn an_erasure_for_the_old_address_waiting_for_a_correction_leaves_the_corr
     assert_eq!(now["citizen"]["email"], NEW, "{now}");
     assert_eq!(now["citizen"]["name"], "Ayşe Demir");
 }
+
+/// A confirmation queued in German goes out in Turkish when the caller's language is corrected
+/// before it is sent: the emails speak the language the citizen has now.
+#[tokio::test]
+async fn a_queued_email_goes_out_in_the_corrected_language() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=1").await;
+    let body = json!({
+        "slot_id": slots[0]["slot_id"],
+        "citizen": { "name": "Ayşe Demir", "email": OLD, "language": "de" },
+        "email_consent": true,
+    });
+    let booking: Value = app.post_booking(&body).await.json().await.expect("json");
+    let citizen = json!({ "name": "Ayşe Demir", "email": OLD, "language": "tr" });
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let report = dispatcher.run_once().await.expect("dispatch");
+    assert_eq!(report.sent, 1, "{report:?}");
+    let sent = sink.wait_for(1, Duration::from_secs(10)).await;
+    let subject = sent[0].parsed().subject().map(str::to_owned).unwrap_or_default();
+    assert!(subject.contains("randevu") || subject.contains("Randevu"), "{subject}");
+}

@@ -73,7 +73,8 @@ impl Dispatcher {
         let unit = directory::find_unit_by_id(db, booking.unit_id).await?.ok_or_else(|| missing("unit"))?;
         let location = directory::find_location(db, unit.location_id).await?;
         let counsellor = directory::find_staff(db, message.counsellor_id).await?;
-        let lang = inner.templates.language_for(&message.language);
+        // The citizen's language now: a correction of it also reaches emails queued before.
+        let lang = inner.templates.language_for(booking.citizen.language.code());
         let facts = MailFacts {
             citizen_name: &booking.citizen.name,
             starts_at: message.starts_at,
