@@ -134,7 +134,8 @@ impl Citizen {
         Correction {
             fields: fields.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect(),
             recipient_changed: !same_recipient,
-            links_sent_elsewhere: self.recipient().is_some() && !same_address,
+            // An address without consent now may have had it before, and its emails their links.
+            links_sent_elsewhere: self.email.is_some() && !same_address,
         }
     }
 
@@ -168,8 +169,8 @@ pub struct Correction {
     /// Emails now go to another address, or no longer, or now at all (a change of case alone
     /// is the same address).
     pub recipient_changed: bool,
-    /// Emails with the citizen's links went to an address that is no longer the citizen's (a
-    /// withdrawn consent leaves the address theirs, and their links working).
+    /// Emails with the citizen's links may have gone to an address that is no longer the
+    /// citizen's (a withdrawn consent leaves the address theirs, and their links working).
     pub links_sent_elsewhere: bool,
 }
 
@@ -223,9 +224,13 @@ mod tests {
             unsent.correction(&old),
             Correction { fields: vec!["email_consent"], recipient_changed: true, links_sent_elsewhere: false }
         );
-        // Without consent, a new address changes nothing about emails.
+        // Without consent, a new address changes nothing about where emails go; but the earlier
+        // address may have had consent before (and emails with links): they end.
         let other = citizen(Some("b@example.org"), false);
-        assert!(!unsent.correction(&other).recipient_changed);
+        assert_eq!(
+            unsent.correction(&other),
+            Correction { fields: vec!["email"], recipient_changed: false, links_sent_elsewhere: true }
+        );
     }
 
     #[test]

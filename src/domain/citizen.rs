@@ -102,7 +102,8 @@ impl Citizen {
                 phone: phone.map(str::to_owned),
                 language,
                 interpreter_language,
-                accessibility_needs: accessibility_needs.map(str::to_owned),
+                // Browsers send a textarea's line breaks as CRLF: stored as typed elsewhere (LF).
+                accessibility_needs: accessibility_needs.map(|a| a.replace("\r\n", "\n")),
                 email_consent: text.email_consent,
             }),
             _ => Err(wrong),
@@ -168,6 +169,13 @@ mod tests {
 
     fn text(name: &str) -> CitizenText<'_> {
         CitizenText { name, ..CitizenText::default() }
+    }
+
+    #[test]
+    fn a_forms_line_breaks_are_stored_as_the_apis_are() {
+        let from_form = Citizen::parse(CitizenText { accessibility_needs: Some("Rollstuhl\r\nAufzug"), ..text("A") });
+        let from_api = Citizen::parse(CitizenText { accessibility_needs: Some("Rollstuhl\nAufzug"), ..text("A") });
+        assert_eq!(from_form.expect("valid"), from_api.expect("valid"));
     }
 
     #[test]

@@ -27,7 +27,8 @@ pub struct FailedEmail {
 /// cancellation of a cancelled booking, the change notice of a moved one, else the confirmation
 /// (a correction of the address raises the version too, but moves nothing).
 pub fn resend_kind(booking: &Booking, events: &[BookingEvent]) -> MailKind {
-    let moved = events.iter().any(|e| matches!(e.what, HistoryEvent::Rescheduled { .. }));
+    // By the stored kind, so that a move whose detail this release cannot read counts too.
+    let moved = events.iter().any(|e| e.what.kind().starts_with("rescheduled"));
     match booking.status {
         BookingStatus::Cancelled => MailKind::Cancellation,
         _ if moved => MailKind::Change,

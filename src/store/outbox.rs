@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use entity::booking;
 use entity::outbox_message::{self, DeliveryState as StateRow, MailKind as KindRow};
-use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, OnConflict, Query};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -141,7 +141,10 @@ pub async fn record_outcome<C: ConnectionTrait>(
         update = update.col_expr(outbox_message::Column::NextAttemptAt, Expr::value(at));
     }
     if error.is_some() {
-        update = update.col_expr(outbox_message::Column::LastError, Expr::value(error));
+        // A row whose address was forgotten meanwhile (a correction) keeps no reply quoting it.
+        let kept = Expr::case(outbox_message::Column::Recipient.eq(""), Expr::value(Option::<String>::None))
+            .finally(Expr::value(error));
+        update = update.col_expr(outbox_message::Column::LastError, kept.into());
     }
     let live_bookings = Query::select()
         .column(booking::Column::Id)
@@ -203,9 +206,14 @@ pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> R
     Ok(first)
 }
 
+/// Why an email to an address corrected since is not sent (the sender says the same).
+pub const ADDRESS_CORRECTED: &str = "the citizen's address was corrected since";
+
 /// Forgets the address and the error text of the emails of `booking_id` that went (or were to
 /// go) to another address than `keep`: after a correction of the citizen's address, a mistyped
 /// one is no one's business here, nor anyone's to find in a request of the person concerned.
+/// Those not sent yet are skipped (the sender would skip them too); forgotten failures leave the
+/// list of emails to call back about.
 ///
 /// # Errors
 /// Database failures.
@@ -214,15 +222,41 @@ pub async fn forget_other_recipients<C: ConnectionTrait>(
     booking_id: Uuid,
     keep: Option<&str>,
 ) -> Result<u64, StoreError> {
-    let mut update = outbox_message::Entity::update_many()
+    let mut forget = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::Recipient, Expr::value(""))
         .col_expr(outbox_message::Column::LastError, Expr::value(Option::<String>::None))
         .filter(outbox_message::Column::BookingId.eq(booking_id));
     if let Some(keep) = keep {
-        let lower = Expr::expr(sea_orm::sea_query::Func::lower(Expr::col(outbox_message::Column::Recipient)));
-        update = update.filter(ExprTrait::ne(lower, keep.to_ascii_lowercase()));
+        let lower = |e: Expr| Expr::expr(Func::lower(e));
+        forget =
+            forget.filter(ExprTrait::ne(lower(Expr::col(outbox_message::Column::Recipient)), lower(Expr::val(keep))));
     }
-    Ok(update.exec(db).await?.rows_affected)
+    let forgotten = forget.exec(db).await?;
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::State, Expr::value(StateRow::Skipped))
+        .col_expr(outbox_message::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(outbox_message::Column::LastError, Expr::value(ADDRESS_CORRECTED))
+        .filter(outbox_message::Column::BookingId.eq(booking_id))
+        .filter(outbox_message::Column::Recipient.eq(""))
+        .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
+        .exec(db)
+        .await?;
+    Ok(forgotten.rows_affected)
+}
+
+/// Sets the language of the emails of `booking_id` not sent yet (they are written in the
+/// citizen's language as it is when sent).
+///
+/// # Errors
+/// Database failures.
+pub async fn set_pending_language<C: ConnectionTrait>(db: &C, booking_id: Uuid, code: &str) -> Result<(), StoreError> {
+    outbox_message::Entity::update_many()
+        .col_expr(outbox_message::Column::Language, Expr::value(code.to_owned()))
+        .filter(outbox_message::Column::BookingId.eq(booking_id))
+        .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Failed confirmations and change notices of booked appointments of a unit, oldest first.
@@ -240,6 +274,8 @@ pub async fn failed_for_unit<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Res
         .filter(outbox_message::Column::BookingId.in_subquery(bookings_of_unit))
         .filter(outbox_message::Column::Kind.is_in([KindRow::Confirmation, KindRow::Change]))
         .filter(outbox_message::Column::State.eq(StateRow::Failed))
+        // Failures to an address corrected since (forgotten) are no reason to call back.
+        .filter(outbox_message::Column::Recipient.ne(""))
         .order_by_asc(outbox_message::Column::CreatedAt)
         .all(db)
         .await?;

@@ -84,7 +84,8 @@ pub async fn expired<C: ConnectionTrait>(
 }
 
 /// Bookings (of `unit_ids`) of a person: by email (compared without case and surrounding
-/// spaces) or by the search key of a phone number. Erased bookings are not found.
+/// spaces) or by the search key of a phone number, locked with `lock`. Erased bookings are not
+/// found.
 ///
 /// # Errors
 /// Database failures.
@@ -93,6 +94,7 @@ pub async fn of_person<C: ConnectionTrait>(
     unit_ids: Option<&[UnitId]>,
     email: Option<&str>,
     phone_key: Option<&str>,
+    lock: bool,
 ) -> Result<Vec<Uuid>, StoreError> {
     let mut who = Condition::any();
     if let Some(email) = email {
@@ -113,10 +115,13 @@ pub async fn of_person<C: ConnectionTrait>(
     if let Some(units) = unit_ids {
         query = query.filter(booking::Column::UnitId.is_in(units.iter().copied()));
     }
-    // Locked (PostgreSQL `FOR UPDATE`; a SQLite write transaction holds the database): inside an
-    // erasure's transaction, a booking whose address is corrected meanwhile is read again after
-    // that commits, and left out when it is no longer the person's.
-    Ok(query.order_by_asc(booking::Column::StartsAt).lock_exclusive().into_tuple().all(db).await?)
+    // `lock` (an erasure's transaction; PostgreSQL `FOR UPDATE`, a SQLite write transaction holds
+    // the database): a booking whose address is corrected meanwhile is read again after that
+    // commits, and left out when it is no longer the person's.
+    if lock {
+        query = query.lock_exclusive();
+    }
+    Ok(query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?)
 }
 
 /// Removes the personal data of the bookings `ids` inside the caller's transaction: the

@@ -11,7 +11,7 @@ use terminbuch::domain::accounts::RequireMfa;
 
 use crate::citizen_link::{book_with_email, booking_now, spawn_citizen_app, token_in};
 use crate::helpers::{assert_problem, default_now, spawn_app_with};
-use crate::smtp_sink::SmtpSink;
+use crate::smtp_sink::{Plan, SmtpSink};
 use crate::web_client::{Desk, PASSWORD, location};
 
 const OLD: &str = "ayse@example.org";
@@ -20,6 +20,20 @@ const NEW: &str = "ayse.demir@example.net";
 /// The body that sets the citizen's details to `citizen` (with consent `consent`), for `version`.
 fn correction(citizen: Value, consent: bool, version: &Value) -> Value {
     json!({ "citizen": citizen, "email_consent": consent, "version": version })
+}
+
+/// Books the `nth` free slot from 1 December for a citizen at the address [`OLD`] (with consent,
+/// in German); the confirmation stays queued.
+async fn booked_for_old_address(app: &crate::helpers::TestApp, nth: usize) -> Value {
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=5").await;
+    let body = json!({
+        "slot_id": slots[nth]["slot_id"],
+        "citizen": { "name": "Ayşe Demir", "email": OLD, "language": "de" },
+        "email_consent": true,
+    });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.expect("json")
 }
 
 fn path(booking: &Value) -> String {
@@ -97,16 +111,8 @@ async fn a_corrected_address_gets_the_confirmation_and_the_link_sent_to_the_old_
 async fn nothing_queued_for_the_old_address_is_sent_and_withdrawn_consent_sends_nothing() {
     let sink = SmtpSink::start().await;
     let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
-    let slots = app.free_slots("ads", "from=2026-12-01&limit=3").await;
-    let book = |slot: &Value| {
-        json!({
-            "slot_id": slot["slot_id"],
-            "citizen": { "name": "Ayşe Demir", "email": OLD, "language": "de" },
-            "email_consent": true,
-        })
-    };
-    let first: Value = app.post_booking(&book(&slots[0])).await.json().await.expect("json");
-    let second: Value = app.post_booking(&book(&slots[1])).await.json().await.expect("json");
+    let first = booked_for_old_address(&app, 0).await;
+    let second = booked_for_old_address(&app, 1).await;
 
     // Act: both confirmations are still queued; one booking's address is corrected, the other's
     // consent withdrawn.
@@ -118,7 +124,8 @@ async fn nothing_queued_for_the_old_address_is_sent_and_withdrawn_consent_sends_
     let second_now: Value = response.json().await.expect("json");
     assert_eq!(second_now["email_consent"], false);
     let report = dispatcher.run_once().await.expect("dispatch");
-    assert_eq!((report.sent, report.skipped), (1, 2));
+    // The corrected address's old row was skipped by the correction itself, the other here.
+    assert_eq!((report.sent, report.skipped), (1, 1));
     sink.wait_for(1, Duration::from_secs(10)).await;
 
     // Assert: one email, to the new address; the others skipped with the reason.
@@ -132,6 +139,14 @@ async fn nothing_queued_for_the_old_address_is_sent_and_withdrawn_consent_sends_
         assert!(skipped[0]["last_error"].as_str().expect("reason").contains("address was corrected"), "{now}");
     }
     assert_eq!(dispatcher.run_once().await.expect("dispatch again").sent, 0, "nothing left to send");
+
+    // Consent withdrawn, then the address corrected: the emails that went to the old address
+    // (with their links) are forgotten as for a corrected address.
+    let second_now = booking_now(&app, &second["id"]).await;
+    let moved = correction(json!({ "name": "Ayşe Demir", "email": NEW }), false, &second_now["version"]);
+    assert_eq!(app.put_as(&app.admin_token, &path(&second), &moved).await.status(), StatusCode::OK);
+    let kept = app.count(&format!("SELECT COUNT(*) AS n FROM outbox_messages WHERE recipient = '{OLD}'")).await;
+    assert_eq!(kept, 0, "no email record keeps the old address");
 }
 
 /// A new phone number and the name as the caller spells it: the search finds the booking by the
@@ -351,13 +366,7 @@ async fn a_correction_inside_the_reminders_lead_time_keeps_the_reminder() {
 #[tokio::test]
 async fn an_erasure_for_the_old_address_waiting_for_a_correction_leaves_the_corrected_booking_alone() {
     let app = spawn_app_with(default_now(), |_| {}).await;
-    let slots = app.free_slots("ads", "limit=1").await;
-    let body = json!({
-        "slot_id": slots[0]["slot_id"],
-        "citizen": { "name": "Ayşe Demir", "email": OLD },
-        "email_consent": true,
-    });
-    let booking: Value = app.post_booking(&body).await.json().await.expect("json");
+    let booking = booked_for_old_address(&app, 0).await;
     let id: uuid::Uuid = booking["id"].as_str().expect("id").parse().expect("uuid");
     let stored = terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("booking");
     let corrected = terminbuch::domain::booking::Citizen { email: Some(NEW.to_owned()), ..stored.citizen.clone() };
@@ -394,13 +403,7 @@ async fn an_erasure_for_the_old_address_waiting_for_a_correction_leaves_the_corr
 async fn a_queued_email_goes_out_in_the_corrected_language() {
     let sink = SmtpSink::start().await;
     let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
-    let slots = app.free_slots("ads", "from=2026-12-01&limit=1").await;
-    let body = json!({
-        "slot_id": slots[0]["slot_id"],
-        "citizen": { "name": "Ayşe Demir", "email": OLD, "language": "de" },
-        "email_consent": true,
-    });
-    let booking: Value = app.post_booking(&body).await.json().await.expect("json");
+    let booking = booked_for_old_address(&app, 0).await;
     let citizen = json!({ "name": "Ayşe Demir", "email": OLD, "language": "tr" });
     let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -410,4 +413,85 @@ async fn a_queued_email_goes_out_in_the_corrected_language() {
     let sent = sink.wait_for(1, Duration::from_secs(10)).await;
     let subject = sent[0].parsed().subject().map(str::to_owned).unwrap_or_default();
     assert!(subject.contains("randevu") || subject.contains("Randevu"), "{subject}");
+}
+
+/// A colleague's save that commits while another's is on its way (read, not yet written) is not
+/// overwritten: the later save is refused. On PostgreSQL it has read the booking and waits for its
+/// lock (the check inside the write refuses it); on SQLite the request waits for the file's write
+/// turn before it reads, and the check of what its form showed refuses it.
+#[tokio::test]
+async fn a_save_overtaken_between_its_read_and_its_write_is_refused() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let desk = std::sync::Arc::new(Desk::new(&app.address));
+    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let slots = app.free_slots("ads", "limit=1").await;
+    let booking = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    let form = format!("/bookings/{reference}/contact");
+    let (_, html) = desk.text(&form).await;
+    let hidden = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = html.find(&marker).unwrap_or_else(|| panic!("{name}")) + marker.len();
+        html[start..].split('"').next().expect("value").to_owned()
+    };
+    let (csrf, version, shown) = (crate::web_client::csrf_of(&html), hidden("version"), hidden("shown"));
+    let name = booking["citizen"]["name"].as_str().expect("name").to_owned();
+
+    // The first colleague's correction: written, not yet committed.
+    let id: uuid::Uuid = booking["id"].as_str().expect("id").parse().expect("uuid");
+    let stored = terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("booking");
+    let first =
+        terminbuch::domain::booking::Citizen { phone: Some("0176 5550123".to_owned()), ..stored.citizen.clone() };
+    let txn = terminbuch::store::begin_write(&app.db).await.expect("begin");
+    let now = app.clock.now();
+    assert!(terminbuch::store::bookings::set_citizen(&txn, &stored, &first, false, None, now).await.expect("set"));
+
+    let second = tokio::spawn({
+        let (desk, form, name) = (desk.clone(), form.clone(), name.clone());
+        async move {
+            let fields =
+                [("version", version.as_str()), ("shown", shown.as_str()), ("name", name.as_str()), ("language", "en")];
+            desk.post(&csrf, &form, &fields).await
+        }
+    });
+    if app.is_postgres() {
+        app.until_waiting_for_a_lock("%FOR UPDATE%", &second).await;
+    }
+    assert!(!second.is_finished(), "the second save waits for the first");
+    txn.commit().await.expect("commit");
+
+    let response = second.await.expect("task");
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["citizen"]["phone"], "0176 5550123", "the first save stays");
+    assert_eq!(now["citizen"]["language"], booking["citizen"]["language"], "the second was not written");
+}
+
+/// The references of the unit's bookings whose emails could not be delivered.
+async fn failed_references(app: &crate::helpers::TestApp) -> Vec<Value> {
+    let list: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/ads/failed-emails").await.json().await.expect("json");
+    list.iter().map(|f| f["reference"].clone()).collect()
+}
+
+/// The confirmation bounced, the desk called the citizen and corrected the address: the booking
+/// leaves the list of emails to call back about, and the bounce (which quoted the old address)
+/// keeps no trace of it.
+#[tokio::test]
+async fn a_bounce_to_a_corrected_address_leaves_the_call_back_list() {
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("550 5.1.1 <ayse@example.org>: no such mailbox"));
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let booking = booked_for_old_address(&app, 0).await;
+    assert_eq!(dispatcher.run_once().await.expect("dispatch").failed, 1);
+    assert_eq!(failed_references(&app).await, vec![booking["reference"].clone()]);
+
+    let citizen = json!({ "name": "Ayşe Demir", "email": NEW, "language": "de" });
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(failed_references(&app).await.is_empty(), "the new confirmation is on its way");
+    let quoted = app.count("SELECT COUNT(*) AS n FROM outbox_messages WHERE last_error LIKE '%ayse@%'").await;
+    assert_eq!(quoted, 0, "the bounce's text quoting the old address is gone");
+    assert_eq!(dispatcher.run_once().await.expect("dispatch").sent, 1);
 }

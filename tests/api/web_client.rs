@@ -53,8 +53,12 @@ impl Desk {
     /// Opens `page`, then posts `fields` with its CSRF token to `action`.
     pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
         let (_, html) = self.text(page).await;
-        let csrf = csrf_of(&html);
-        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf.as_str())];
+        self.post(&csrf_of(&html), action, fields).await
+    }
+
+    /// Posts `fields` with the CSRF token `csrf` (of a page opened before) to `action`.
+    pub async fn post(&self, csrf: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", csrf)];
         form.extend_from_slice(fields);
         self.client.post(format!("{}{action}", self.base)).form(&form).send().await.expect("form request")
     }

@@ -27,8 +27,7 @@ pub fn sender_name(from: &Mailbox, unit: &Unit) -> String {
     }
 }
 
-/// Why a row is not sent: its address is no longer the citizen's.
-const ADDRESS_CORRECTED: &str = "the citizen's address was corrected since";
+use crate::store::outbox::ADDRESS_CORRECTED;
 
 /// The citizen's link for an email.
 enum Link {

@@ -286,8 +286,17 @@ pub async fn correct_contact(
     let now = deps.clock.now();
     let staff = Some(actor.staff_id());
     let txn = store::begin_write(deps.db).await?;
+    // Read again, locked, inside the write: a correction that keeps the recipient leaves the
+    // version as it is, so only the details themselves tell whether a colleague saved meanwhile.
+    let locked = bookings::find_locked(&txn, booking.id).await?;
+    if locked.is_none_or(|now| now.citizen.fingerprint() != booking.citizen.fingerprint()) {
+        return Err(changed_meanwhile());
+    }
     if !bookings::set_citizen(&txn, &booking, &citizen, correction.recipient_changed, staff, now).await? {
         return Err(changed_meanwhile());
+    }
+    if correction.fields.contains(&"language") {
+        store::outbox::set_pending_language(&txn, booking.id, citizen.language.code()).await?;
     }
     if correction.links_sent_elsewhere {
         citizen_links::revoke_all(&txn, booking.id).await?;

@@ -85,12 +85,13 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
     db: &C,
     units: Option<&[UnitId]>,
     person: &Person,
+    lock: bool,
 ) -> Result<Vec<Uuid>, ServiceError> {
     let (email, phone) = match person {
         Person::Email(email) => (Some(email.as_str()), None),
         Person::Phone(phone) => (None, Person::phone_key(phone)),
     };
-    Ok(store::retention::of_person(db, units, email, phone.as_deref()).await?)
+    Ok(store::retention::of_person(db, units, email, phone.as_deref(), lock).await?)
 }
 
 pub(super) async fn callback_ids<C: ConnectionTrait>(
@@ -139,7 +140,7 @@ pub(super) async fn collect<C: ConnectionTrait>(
     person: &Person,
 ) -> Result<Bundle, ServiceError> {
     let mut bookings = Vec::new();
-    for id in booking_ids(db, units, person).await? {
+    for id in booking_ids(db, units, person, false).await? {
         let Some(b) = store::bookings::find(db, id).await? else { continue };
         let history = store::bookings::events(db, id)
             .await?

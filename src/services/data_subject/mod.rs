@@ -158,7 +158,7 @@ pub async fn erase(
 ) -> Result<ErasureCounts, ServiceError> {
     let units = scope(db, clock, actor).await?;
     let txn = store::begin_write(db).await?;
-    let ids = bundle::booking_ids(&txn, units.as_deref(), person).await?;
+    let ids = bundle::booking_ids(&txn, units.as_deref(), person, true).await?;
     let callbacks = bundle::callback_ids(&txn, units.as_deref(), person).await?;
     let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
     let removed = store::callbacks::delete(&txn, &callbacks).await?;
