@@ -82,9 +82,10 @@ pub struct BookingResponse {
     pub unit_id: i32,
     pub counsellor_id: i32,
     pub slot_id: i32,
-    /// The booking's version: it rises with every move, with the cancellation and when the citizen's email address (or consent) is corrected. Sent back as `version` with a cancellation
-    /// or a move, it makes the change happen only to this version (409 `concurrent_update` if
-    /// someone moved or cancelled the booking meanwhile).
+    /// The booking's version: it rises with every move, with the cancellation and when the
+    /// citizen's email address (or consent) is corrected. Sent back as `version` with a
+    /// cancellation, a move or a correction, it makes the change happen only to this version (409
+    /// `concurrent_update` if someone changed the booking meanwhile).
     pub version: i32,
     pub channel: Channel,
     pub citizen: CitizenResponse,

@@ -1,8 +1,9 @@
-//! Changes of a booked appointment: cancel, move, record the outcome, correct the citizen's details. Cancelling and moving run
-//! the same transaction whether staff do it ([`cancel`], [`reschedule`]) or the citizen through
-//! their link ([`cancel_booking`], [`move_booking`] with [`By::Citizen`]): each write is
-//! conditional on the booking being unchanged since it was read, so of a citizen and a staff
-//! member changing one booking at once, one wins and the other gets `concurrent_update`.
+//! Changes of a booked appointment: cancel, move, record the outcome, correct the citizen's
+//! details. Cancelling and moving run the same transaction whether staff do it ([`cancel`],
+//! [`reschedule`]) or the citizen through their link ([`cancel_booking`], [`move_booking`] with
+//! [`By::Citizen`]): each write is conditional on the booking being unchanged since it was read,
+//! so of a citizen and a staff member changing one booking at once, one wins and the other gets
+//! `concurrent_update`.
 
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseTransaction;
