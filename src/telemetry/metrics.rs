@@ -109,8 +109,12 @@ pub struct Snapshot {
     pub pool_idle: u64,
 }
 
-/// Sets the gauges from `snapshot` and renders everything in the Prometheus text format.
+/// Sets the gauges from `snapshot` and renders everything in the Prometheus text format. One
+/// scrape at a time: the gauges are the process's, so two scrapes at once (or two services in one
+/// process, as in the tests) must not render each other's snapshot.
 pub fn render(snapshot: &Snapshot) -> String {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let handle = handle();
     for (state, count) in &snapshot.outbox {
         metrics::gauge!(OUTBOX_MESSAGES, "state" => *state).set(*count as f64);
