@@ -59,6 +59,8 @@ pub struct Application {
     state: AppState,
     /// The email sender the server runs; `None` once taken by [`Application::take_dispatcher`].
     dispatcher: Option<Dispatcher>,
+    /// How many refreshes of the slot horizon have finished (see [`Application::horizon_refreshes`]).
+    horizon_refreshes: tokio::sync::watch::Sender<u64>,
 }
 
 /// What first start did, to be printed for the operator.
@@ -174,7 +176,8 @@ impl Application {
                 templates: dispatcher.templates(),
             },
         };
-        Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher) })
+        let horizon_refreshes = tokio::sync::watch::Sender::new(0);
+        Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher), horizon_refreshes })
     }
 
     /// The bound address.
@@ -199,6 +202,13 @@ impl Application {
         self.dispatcher.take()
     }
 
+    /// Counts the finished refreshes of the slot horizon (the first right after start, then every
+    /// six hours): a test that edits slots waits for the first, which would otherwise redo them
+    /// under it.
+    pub fn horizon_refreshes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.horizon_refreshes.subscribe()
+    }
+
     /// The shared state (tests use its database and clock).
     pub fn state(&self) -> &AppState {
         &self.state
@@ -210,7 +220,7 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let horizon = tokio::spawn(keep_horizon(self.state.clone()));
+        let horizon = tokio::spawn(keep_horizon(self.state.clone(), self.horizon_refreshes));
         let sweeper = tokio::spawn(sweep_sessions(self.state.db.clone(), self.state.clock.clone()));
         let upkeep = tokio::spawn(crate::telemetry::metrics::keep_up());
         let metrics = self.metrics_listener.map(|listener| {
@@ -252,7 +262,7 @@ impl Application {
 }
 
 /// Materialises slots up to the horizon now, then every six hours.
-async fn keep_horizon(state: AppState) {
+async fn keep_horizon(state: AppState, refreshes: tokio::sync::watch::Sender<u64>) {
     let mut tick = tokio::time::interval(Duration::from_secs(6 * 3600));
     loop {
         tick.tick().await;
@@ -268,6 +278,7 @@ async fn keep_horizon(state: AppState) {
             Ok(done) => tracing::info!(rules = done.rules, slots = done.slots_wanted, "slot horizon refreshed"),
             Err(err) => tracing::error!(error = ?err, "refreshing the slot horizon failed"),
         }
+        refreshes.send_modify(|count| *count += 1);
     }
 }
 

@@ -196,10 +196,9 @@ async fn a_slot_changed_or_taken_after_the_search_listed_it_is_booked_as_it_is_n
     let mut shifted = model.into_active_model();
     shifted.starts_at = Set(starts_at);
     shifted.ends_at = Set(ends_at);
-    // Off its rule and with one of two seats taken: the server's refresh of the slot horizon (at
-    // start, maybe still running on a loaded machine) deletes a free slot its rule no longer wants,
-    // and a free slot without a rule as an orphan (both seen as a 404); a slot with a seat taken
-    // it leaves alone.
+    // Off its rule, with one of two seats taken. A refresh of the slot horizon would retire it (a
+    // 404 then); the test apps start after the server's first refresh (`helpers::spawn_on`), and
+    // the next is six hours away.
     shifted.rule_id = Set(None);
     shifted.capacity = Set(2);
     shifted.booked_count = Set(1);

@@ -95,8 +95,7 @@ async fn spawn_on(
     let admin_token = auth::create_token(&deps.db, &clock, "admin", "test").await.expect("admin token");
     let mut app = Application::build(settings.clone(), deps).await.expect("build the application");
     let dispatcher = if manual_mail { app.take_dispatcher() } else { None };
-    let address = format!("http://{}", app.local_addr().expect("bound address"));
-    tokio::spawn(app.run_until_stopped());
+    let address = serve(app).await;
     let app = TestApp {
         address,
         client: reqwest::Client::new(),
@@ -107,6 +106,20 @@ async fn spawn_on(
         _db_guard: test_db,
     };
     (app, dispatcher)
+}
+
+/// Runs `app` in the background; returns its address once its first refresh of the slot horizon
+/// (run at start, in the background) has finished: a test that edits slots under it would race
+/// it, since it retires slots that are off their rules.
+pub async fn serve(app: Application) -> String {
+    let address = format!("http://{}", app.local_addr().expect("bound address"));
+    let mut refreshes = app.horizon_refreshes();
+    tokio::spawn(app.run_until_stopped());
+    tokio::time::timeout(std::time::Duration::from_secs(60), refreshes.wait_for(|done| *done >= 1))
+        .await
+        .expect("the first refresh of the slot horizon within a minute")
+        .expect("the server runs");
+    address
 }
 
 impl TestApp {
@@ -160,9 +173,7 @@ impl TestApp {
         configure(&mut settings);
         let deps = Dependencies { db: self._db_guard.another_pool().await, clock: self.clock.clone() };
         let app = Application::build(settings, deps).await.expect("build the second application");
-        let address = format!("http://{}", app.local_addr().expect("bound address"));
-        tokio::spawn(app.run_until_stopped());
-        address
+        serve(app).await
     }
 
     /// A second server on the same database with a pool of its own and this app's settings.
