@@ -109,7 +109,7 @@ impl Citizen {
     /// Whether emails to `address` reach the citizen's recipient now (addresses compared as mail
     /// servers do in practice: without regard to case).
     pub fn is_recipient(&self, address: &str) -> bool {
-        self.recipient().is_some_and(|own| own.eq_ignore_ascii_case(address))
+        same_address(self.recipient(), Some(address))
     }
 
     /// What a correction from `self` to `new` changes.
@@ -123,19 +123,11 @@ impl Citizen {
             ("accessibility_needs", self.accessibility_needs != new.accessibility_needs),
             ("email_consent", self.email_consent != new.email_consent),
         ];
-        let same_recipient = match (self.recipient(), new.recipient()) {
-            (Some(old), Some(new)) => old.eq_ignore_ascii_case(new),
-            (old, new) => old.is_none() && new.is_none(),
-        };
-        let same_address = match (self.email.as_deref(), new.email.as_deref()) {
-            (Some(old), Some(new)) => old.eq_ignore_ascii_case(new),
-            (old, new) => old.is_none() && new.is_none(),
-        };
         Correction {
             fields: fields.into_iter().filter(|(_, changed)| *changed).map(|(name, _)| name).collect(),
-            recipient_changed: !same_recipient,
+            recipient_changed: !same_address(self.recipient(), new.recipient()),
             // An address without consent now may have had it before, and its emails their links.
-            links_sent_elsewhere: self.email.is_some() && !same_address,
+            links_sent_elsewhere: self.email.is_some() && !same_address(self.email.as_deref(), new.email.as_deref()),
         }
     }
 
@@ -155,6 +147,15 @@ impl Citizen {
         ];
         let digest = Sha256::new().chain_update(parts.join("\0")).finalize();
         hex::encode(&digest[..12])
+    }
+}
+
+/// Whether two addresses (or their absence) are the same mailbox, as mail servers treat them in
+/// practice: without regard to case.
+fn same_address(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        (a, b) => a.is_none() && b.is_none(),
     }
 }
 

@@ -131,6 +131,14 @@ pub struct Booking {
     pub erased_at: Option<DateTime<Utc>>,
 }
 
+impl Booking {
+    /// Whether the citizen's details may be corrected: a booked appointment whose personal data
+    /// were not erased.
+    pub fn contact_correctable(&self) -> bool {
+        self.status.allows(super::booking::BookingAction::CorrectContact) && self.erased_at.is_none()
+    }
+}
+
 /// One entry of a booking's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingEvent {

@@ -209,23 +209,25 @@ pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> R
 /// Why an email to an address corrected since is not sent (the sender says the same).
 pub const ADDRESS_CORRECTED: &str = "the citizen's address was corrected since";
 
-/// Forgets the address and the error text of the emails of `booking_id` that went (or were to
-/// go) to another address than `keep`: after a correction of the citizen's address, a mistyped
-/// one is no one's business here, nor anyone's to find in a request of the person concerned.
-/// Those not sent yet are skipped (the sender would skip them too); forgotten failures leave the
-/// list of emails to call back about.
+/// Forgets the addresses and error texts of the emails of `booking_ids`, but for those to
+/// `keep`: an erasure forgets them all; a correction of the citizen's address forgets the
+/// previous one, a mistyped address being no one's business here, nor anyone's to find in a
+/// request of the person concerned. Emails not sent yet are skipped (`skipped_because` their
+/// reason; the sender would skip them too); forgotten failures leave the list of emails to call
+/// back about. Returns how many were forgotten.
 ///
 /// # Errors
 /// Database failures.
-pub async fn forget_other_recipients<C: ConnectionTrait>(
+pub async fn forget_recipients<C: ConnectionTrait>(
     db: &C,
-    booking_id: Uuid,
+    booking_ids: &[Uuid],
     keep: Option<&str>,
+    skipped_because: Option<&str>,
 ) -> Result<u64, StoreError> {
     let mut forget = outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::Recipient, Expr::value(""))
         .col_expr(outbox_message::Column::LastError, Expr::value(Option::<String>::None))
-        .filter(outbox_message::Column::BookingId.eq(booking_id));
+        .filter(outbox_message::Column::BookingId.is_in(booking_ids.iter().copied()));
     if let Some(keep) = keep {
         let lower = |e: Expr| Expr::expr(Func::lower(e));
         forget =
@@ -235,8 +237,8 @@ pub async fn forget_other_recipients<C: ConnectionTrait>(
     outbox_message::Entity::update_many()
         .col_expr(outbox_message::Column::State, Expr::value(StateRow::Skipped))
         .col_expr(outbox_message::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(outbox_message::Column::LastError, Expr::value(ADDRESS_CORRECTED))
-        .filter(outbox_message::Column::BookingId.eq(booking_id))
+        .col_expr(outbox_message::Column::LastError, Expr::value(skipped_because.map(str::to_owned)))
+        .filter(outbox_message::Column::BookingId.is_in(booking_ids.iter().copied()))
         .filter(outbox_message::Column::Recipient.eq(""))
         .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
         .exec(db)

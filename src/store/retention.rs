@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use entity::booking::{self, BookingStatus as StatusRow};
-use entity::outbox_message::{self, DeliveryState as StateRow};
+use entity::outbox_message;
 use entity::{booking_event, unit};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
@@ -149,19 +149,7 @@ pub async fn erase<C: ConnectionTrait>(
             .into_tuple()
             .all(db)
             .await?;
-        outbox_message::Entity::update_many()
-            .col_expr(outbox_message::Column::State, Expr::value(StateRow::Skipped))
-            .col_expr(outbox_message::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))
-            .filter(outbox_message::Column::BookingId.is_in(chunk.iter().copied()))
-            .filter(outbox_message::Column::State.is_in([StateRow::Queued, StateRow::Retrying]))
-            .exec(db)
-            .await?;
-        outbox_message::Entity::update_many()
-            .col_expr(outbox_message::Column::Recipient, Expr::value(""))
-            .col_expr(outbox_message::Column::LastError, Expr::value(Option::<String>::None))
-            .filter(outbox_message::Column::BookingId.is_in(chunk.iter().copied()))
-            .exec(db)
-            .await?;
+        super::outbox::forget_recipients(db, chunk, None, None).await?;
         erased.emails += found.len() as u64;
         emails.extend(found);
     }

@@ -229,11 +229,7 @@ pub(super) async fn booking_page(
         row: BookingRow::new(b, &members, deps.tz, lang),
         unit: unit.name.clone(),
         place: format!("{}, {}", location.street, location.floor),
-        date: format!(
-            "{}, {}",
-            format::date_long(format::local_date(b.starts_at, deps.tz), lang),
-            format::time_spoken(b.starts_at, deps.tz, lang)
-        ),
+        date: format::when_spoken(b.starts_at, deps.tz, lang),
         email: c.email.clone().unwrap_or_default(),
         language: language_name(&c.language, lang),
         interpreter: c.interpreter_language.as_ref().map(|l| language_name(l, lang)).unwrap_or_default(),
@@ -250,7 +246,7 @@ pub(super) async fn booking_page(
         resent: false,
         cancelled: false,
         corrected: Vec::new(),
-        can_correct: b.status == BookingStatus::Booked && b.erased_at.is_none(),
+        can_correct: b.contact_correctable(),
         plan: EmailPlan::of(c),
         override_reason: b.override_reason.clone().unwrap_or_default(),
         resend_key: match emails::resend_kind(b, &details.events) {

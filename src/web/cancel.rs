@@ -79,11 +79,7 @@ async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -
     let booking = bookings::get(deps, &staff.actor, key).await?.booking;
     Ok(ConfirmPage {
         key: booking.reference.to_string(),
-        when: format!(
-            "{}, {}",
-            format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
-            format::time_spoken(booking.starts_at, deps.tz, lang)
-        ),
+        when: format::when_spoken(booking.starts_at, deps.tz, lang),
         citizen: booking.citizen.name.clone(),
         reason: reason.to_owned(),
         version: booking.sequence,

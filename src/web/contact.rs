@@ -1,7 +1,7 @@
 //! Correcting the citizen's details of a booked appointment ("Kontaktdaten ändern"): the caller
 //! phones with a new number, spells the address again, wants another language. The form is the
-//! booking form's citizen part, filled with the stored details; the service writes only what
-//! changed and, when the emails follow another address, sends the confirmation there.
+//! booking form's citizen part, filled with the stored details; the service records which
+//! details changed and, when the emails follow another address, sends the confirmation there.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,7 +17,7 @@ use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, language_choices, language_name};
-use crate::domain::booking::{BookingStatus, Correction};
+use crate::domain::booking::Correction;
 use crate::domain::clash::Clash;
 use crate::domain::records::Booking;
 use crate::services::{ServiceError, bookings};
@@ -88,11 +88,7 @@ fn page(state: &AppState, page: Page, booking: &Booking, f: BookForm, errors: Ve
     }
     ContactPage {
         key: booking.reference.to_string(),
-        when: format!(
-            "{}, {}",
-            format::date_long(format::local_date(booking.starts_at, tz), lang),
-            format::time_spoken(booking.starts_at, tz, lang)
-        ),
+        when: format::when_spoken(booking.starts_at, tz, lang),
         f,
         errors,
         languages,
@@ -128,7 +124,7 @@ fn outcome(booking: &Booking, correction: &Correction) -> String {
 
 async fn show(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<Response> {
     let booking = bookings::get(state.book(), &staff.actor, &key).await?.booking;
-    if booking.status != BookingStatus::Booked || booking.erased_at.is_some() {
+    if !booking.contact_correctable() {
         return Ok(Redirect::to(&format!("/bookings/{}", booking.reference)).into_response());
     }
     let form = stored(&booking);

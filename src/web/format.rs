@@ -41,6 +41,11 @@ pub fn time_spoken(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     }
 }
 
+/// "Dienstag, 1. Dezember 2026, 9:30 Uhr": an appointment's day and time as read aloud.
+pub fn when_spoken(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    format!("{}, {}", date_long(local_date(at, tz), lang), time_spoken(at, tz, lang))
+}
+
 /// "09:30".
 pub fn hhmm(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%H:%M").to_string()
@@ -69,5 +74,6 @@ mod tests {
         assert_eq!(date_long(local_date(at, tz), Lang::En), "Tuesday, 1 December 2026");
         assert_eq!(time_spoken(at, tz, Lang::De), "9:30 Uhr");
         assert_eq!(short(at, tz, Lang::De), "Di, 01.12.2026, 09:30");
+        assert_eq!(when_spoken(at, tz, Lang::De), "Dienstag, 1. Dezember 2026, 9:30 Uhr");
     }
 }

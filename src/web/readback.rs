@@ -105,12 +105,6 @@ async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) 
         counsellor: counsellor.display_name,
         email: booking.citizen.email.clone().unwrap_or_default(),
         plan: EmailPlan::of(&booking.citizen),
-        previous: previous.map(|at| {
-            format!(
-                "{}, {}",
-                format::date_long(format::local_date(at, deps.tz), lang),
-                format::time_spoken(at, deps.tz, lang)
-            )
-        }),
+        previous: previous.map(|at| format::when_spoken(at, deps.tz, lang)),
     })
 }

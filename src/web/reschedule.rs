@@ -117,11 +117,7 @@ async fn view(
     Ok(ReschedulePage {
         key: booking.reference.to_string(),
         version: booking.sequence,
-        current: format!(
-            "{}, {}",
-            format::date_long(format::local_date(booking.starts_at, deps.tz), lang),
-            format::time_spoken(booking.starts_at, deps.tz, lang)
-        ),
+        current: format::when_spoken(booking.starts_at, deps.tz, lang),
         current_counsellor,
         counsellors: members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect(),
         languages: language_choices(lang),

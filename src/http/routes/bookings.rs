@@ -420,7 +420,8 @@ pub struct CorrectCitizenRequest {
 /// Corrects the citizen's details of a booked appointment (all of them, as when booking). The
 /// history and the audit name the changed fields, not their values. When emails go to another
 /// address (or no longer, or now at all): the version rises, nothing queued for the old address
-/// is sent, the citizen's earlier links stop working, and the new address gets a confirmation.
+/// is sent, and a new address gets a confirmation; when the address itself changed or was
+/// removed, the citizen's earlier links stop working too.
 #[utoipa::path(put, path = "/api/v1/bookings/{booking}/citizen", tag = "bookings", security(("bearer" = [])),
     params(("booking" = String, Path, description = "Booking id or reference")), request_body = CorrectCitizenRequest,
     responses((status = 200, body = BookingResponse),

@@ -15,6 +15,7 @@ use crate::mail::ics::{self, Invite, Method};
 use crate::mail::messages::{AppointmentMail, MailFacts};
 use crate::mail::render::Rendered;
 use crate::mail::{MailError, outbox};
+use crate::store::outbox::ADDRESS_CORRECTED;
 use crate::store::{self, StoreError, bookings, directory};
 
 /// The display name of emails (and calendar entries' organizer) about `unit` from `from`:
@@ -26,8 +27,6 @@ pub fn sender_name(from: &Mailbox, unit: &Unit) -> String {
         (None, _) => "Landeshauptstadt Hannover".to_owned(),
     }
 }
-
-use crate::store::outbox::ADDRESS_CORRECTED;
 
 /// The citizen's link for an email.
 enum Link {

@@ -301,7 +301,8 @@ pub async fn correct_contact(
     }
     if correction.links_sent_elsewhere {
         citizen_links::revoke_all(&txn, booking.id).await?;
-        store::outbox::forget_other_recipients(&txn, booking.id, citizen.email.as_deref()).await?;
+        let (keep, why) = (citizen.email.as_deref(), Some(store::outbox::ADDRESS_CORRECTED));
+        store::outbox::forget_recipients(&txn, &[booking.id], keep, why).await?;
     }
     let fields: Vec<String> = correction.fields.iter().map(|f| (*f).to_owned()).collect();
     bookings::add_event(&txn, booking.id, now, staff, &HistoryEvent::ContactCorrected { fields: fields.clone() })
