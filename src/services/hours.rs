@@ -9,14 +9,14 @@ use super::audit::{self, AuditAction, entries};
 use super::bookings::Book;
 use super::schedule::{Regenerated, regenerate_unit_as_far_as_made, weekly_rule};
 use crate::domain::access::{Actor, Role};
-use crate::domain::blocking::{Block, BlockedBy, Wanted};
+use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::WeeklyRule;
-use crate::store::bookings::BookingFilter;
+use crate::store::bookings::InUnits;
 use crate::store::schedule::Scope;
 use crate::store::{self, bookings, directory, schedule};
 
@@ -148,7 +148,7 @@ pub async fn add_absence(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     reason: &str,
-) -> Result<(Absence, Vec<Booking>), ServiceError> {
+) -> Result<(Absence, Affected), ServiceError> {
     if !actor.can_set_absence(unit.id, staff_id) {
         deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
     }
@@ -166,7 +166,7 @@ pub async fn add_absence(
     audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": staff_id }))).await?;
     txn.commit().await?;
     let affected = active_bookings(deps, unit.id, Block::from(&absence)).await?;
-    affected_shown(deps, actor, unit, &affected).await?;
+    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok((absence, affected))
 }
 
@@ -226,7 +226,7 @@ pub async fn add_closure(
     starts_at: DateTime<Utc>,
     ends_at: DateTime<Utc>,
     reason: &str,
-) -> Result<(Closure, Vec<Booking>), ServiceError> {
+) -> Result<(Closure, Affected), ServiceError> {
     lead(deps, actor, unit, "closure.write").await?;
     check_range(starts_at, ends_at)?;
     let reason = period_reason(reason)?;
@@ -239,7 +239,7 @@ pub async fn add_closure(
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
     let affected = active_bookings(deps, unit.id, Block::from(&closure)).await?;
-    affected_shown(deps, actor, unit, &affected).await?;
+    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok((closure, affected))
 }
 
@@ -375,27 +375,55 @@ pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> R
     Ok(())
 }
 
-/// The booked appointments of the unit that `block` (a new absence or closure) strands.
-pub(crate) async fn active_bookings(
-    deps: Book<'_>,
-    unit_id: UnitId,
-    block: Block,
-) -> Result<Vec<Booking>, ServiceError> {
+/// How many stranded appointments a change lists at most, the soonest first; the week view marks
+/// every one of them.
+pub const AFFECTED_LISTED: u64 = 500;
+
+/// The booked appointments a change to the hours would strand (or has stranded).
+#[derive(Debug, Clone, Default)]
+pub struct Affected {
+    /// The soonest of the unit's, at most [`AFFECTED_LISTED`].
+    pub listed: Vec<Booking>,
+    /// How many of the unit's in all.
+    pub total: u64,
+    /// An absence: how many of the counsellor's appointments in other units it strands too. Only
+    /// counted: this unit's lead may not read other units' bookings; their staff see them
+    /// marked in the week view.
+    pub elsewhere: u64,
+}
+
+impl Affected {
+    /// The unit's appointments in `all`, the soonest [`AFFECTED_LISTED`] listed.
+    pub(crate) fn of(mut all: Vec<Booking>) -> Self {
+        let total = all.len() as u64;
+        all.truncate(usize::try_from(AFFECTED_LISTED).unwrap_or(usize::MAX));
+        Self { listed: all, total, elsewhere: 0 }
+    }
+
+    /// Whether nothing is stranded, here or elsewhere.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.total == 0 && self.elsewhere == 0
+    }
+}
+
+/// The booked appointments that `block` (a new absence or closure of `unit_id`) strands.
+pub(crate) async fn active_bookings(deps: Book<'_>, unit_id: UnitId, block: Block) -> Result<Affected, ServiceError> {
+    let span = (block.starts_at, block.ends_at);
     let counsellor_id = match block.by {
         BlockedBy::Absence { staff_id } => Some(staff_id),
         BlockedBy::Closure { .. } | BlockedBy::Booking { .. } => None,
     };
-    let filter = BookingFilter {
-        unit_ids: vec![unit_id],
-        counsellor_id,
-        from: Some(block.starts_at - store::slots::MAX_SLOT_LENGTH),
-        to: Some(block.ends_at),
-        status: Some(crate::domain::booking::BookingStatus::Booked),
-        search: None,
-        limit: 1000,
+    let (listed, total) =
+        bookings::booked_overlapping(deps.db, InUnits::Only(unit_id), counsellor_id, span, AFFECTED_LISTED).await?;
+    // An absence is the person's, in every unit they counsel in.
+    let elsewhere = match counsellor_id {
+        Some(staff_id) => {
+            bookings::booked_overlapping(deps.db, InUnits::Except(unit_id), Some(staff_id), span, 0).await?.1
+        }
+        None => 0,
     };
-    let found = bookings::list(deps.db, &filter).await?;
-    Ok(found.into_iter().filter(|b| block.blocks(&Wanted::of_booking(b))).collect())
+    Ok(Affected { listed, total, elsewhere })
 }
 
 #[cfg(test)]

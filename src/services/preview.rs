@@ -7,14 +7,12 @@ use chrono::{DateTime, Days, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::bookings::Book;
-use super::hours::{active_bookings, affected_shown, check_range, lead, validate_rule};
+use super::hours::{Affected, active_bookings, affected_shown, check_range, lead, validate_rule};
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
-use crate::domain::booking::BookingStatus;
 use crate::domain::ids::{RuleId, SlotId, StaffId};
 use crate::domain::missing::Missing;
-use crate::domain::records::{Booking, Unit};
-use crate::domain::records::{BookingFilter, RuleFields};
+use crate::domain::records::{RuleFields, Unit};
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::{bookings, schedule, slots};
@@ -28,7 +26,7 @@ pub struct RulePreview {
     /// Starts of the slots in the next `days` days (public holidays and closure days left out).
     pub starts: Vec<DateTime<Utc>>,
     /// Booked future appointments of the changed rule that the new rule no longer produces.
-    pub affected: Vec<Booking>,
+    pub affected: Affected,
 }
 
 /// Previews a new (`id: None`) or changed rule without saving it.
@@ -55,9 +53,9 @@ pub async fn preview_rule(
         .collect();
     let affected = match id {
         Some(id) => no_longer_matching(deps, unit, id, Some((&weekly, fields.counsellor_id))).await?,
-        None => Vec::new(),
+        None => Affected::default(),
     };
-    affected_shown(deps, actor, unit, &affected).await?;
+    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok(RulePreview { starts, affected })
 }
 
@@ -71,10 +69,10 @@ pub async fn affected_by_deletion(
     actor: &Actor,
     unit: &Unit,
     id: RuleId,
-) -> Result<Vec<Booking>, ServiceError> {
+) -> Result<Affected, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     let affected = no_longer_matching(deps, unit, id, None).await?;
-    affected_shown(deps, actor, unit, &affected).await?;
+    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok(affected)
 }
 
@@ -90,7 +88,7 @@ pub async fn affected_by_period(
     counsellor_id: Option<StaffId>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Result<Vec<Booking>, ServiceError> {
+) -> Result<Affected, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     check_range(from, to)?;
     let by = match counsellor_id {
@@ -98,27 +96,27 @@ pub async fn affected_by_period(
         None => BlockedBy::Closure { unit_id: Some(unit.id) },
     };
     let affected = active_bookings(deps, unit.id, Block { by, starts_at: from, ends_at: to }).await?;
-    affected_shown(deps, actor, unit, &affected).await?;
+    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok(affected)
 }
 
-/// Booked future slots of rule `id` that `new` (rule and counsellor) does not produce.
+/// Booked future appointments of rule `id` in slots that `new` (rule and counsellor) does not
+/// produce.
 async fn no_longer_matching(
     deps: Book<'_>,
     unit: &Unit,
     id: RuleId,
     new: Option<(&WeeklyRule, StaffId)>,
-) -> Result<Vec<Booking>, ServiceError> {
+) -> Result<Affected, ServiceError> {
     let old = schedule::find_rule(deps.db, id)
         .await?
         .filter(|rule| rule.unit_id == unit.id)
         .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let now = deps.clock.now();
-    let horizon = now + LOOK_AHEAD;
     let booked: Vec<_> =
-        slots::of_rule(deps.db, id, now, horizon).await?.into_iter().filter(|s| s.booked_count > 0).collect();
+        slots::of_rule(deps.db, id, now, now + LOOK_AHEAD).await?.into_iter().filter(|s| s.booked_count > 0).collect();
     let Some(last) = booked.last().map(|s| local_date(s.starts_at, deps.tz)) else {
-        return Ok(Vec::new());
+        return Ok(Affected::default());
     };
     let still_produced: HashSet<(DateTime<Utc>, DateTime<Utc>)> = match new {
         Some((rule, counsellor_id)) if counsellor_id == old.counsellor_id => rule
@@ -128,22 +126,8 @@ async fn no_longer_matching(
             .collect(),
         _ => HashSet::new(),
     };
-    let lost: HashSet<SlotId> =
+    let lost: Vec<SlotId> =
         booked.iter().filter(|s| !still_produced.contains(&(s.starts_at, s.ends_at))).map(|s| s.id).collect();
-    if lost.is_empty() {
-        return Ok(Vec::new());
-    }
-    let filter = BookingFilter {
-        unit_ids: vec![unit.id],
-        counsellor_id: Some(old.counsellor_id),
-        from: Some(now - slots::MAX_SLOT_LENGTH),
-        to: Some(horizon),
-        status: Some(BookingStatus::Booked),
-        search: None,
-        limit: 1000,
-    };
-    let mut found = bookings::list(deps.db, &filter).await?;
-    found.retain(|b| lost.contains(&b.slot_id));
-    found.sort_by_key(|b| b.starts_at);
-    Ok(found)
+    // By the slots themselves: a counsellor's other bookings, however many, take no room here.
+    Ok(Affected::of(bookings::booked_in_slots(deps.db, &lost).await?))
 }

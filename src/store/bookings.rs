@@ -6,8 +6,8 @@ use entity::booking_event;
 use entity::outbox_message::{self, MailKind as KindRow};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, UpdateMany,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -67,6 +67,75 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
         .all(db)
         .await?;
     Ok(rows.into_iter().map(booking_record).collect())
+}
+
+/// Where [`booked_overlapping`] looks.
+#[derive(Debug, Clone, Copy)]
+pub enum InUnits {
+    Only(UnitId),
+    Except(UnitId),
+}
+
+/// Booked appointments in `units` (of `counsellor_id`, if given) overlapping `[from, to)`: the
+/// soonest `limit` of them (none for 0), and how many there are in all.
+///
+/// # Errors
+/// Database failures.
+pub async fn booked_overlapping<C: ConnectionTrait>(
+    db: &C,
+    units: InUnits,
+    counsellor_id: Option<StaffId>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    limit: u64,
+) -> Result<(Vec<Booking>, u64), StoreError> {
+    let mut query = booking::Entity::find()
+        .filter(booking::Column::Status.eq(StatusRow::Booked))
+        // No appointment is longer than a slot may be: the lower bound keeps to the start index.
+        .filter(booking::Column::StartsAt.gte(from - super::slots::MAX_SLOT_LENGTH))
+        .filter(booking::Column::StartsAt.lt(to))
+        .filter(booking::Column::EndsAt.gt(from));
+    query = match units {
+        InUnits::Only(unit) => query.filter(booking::Column::UnitId.eq(unit)),
+        InUnits::Except(unit) => query.filter(booking::Column::UnitId.ne(unit)),
+    };
+    if let Some(counsellor) = counsellor_id {
+        query = query.filter(booking::Column::CounsellorId.eq(counsellor));
+    }
+    let listed = if limit == 0 {
+        Vec::new()
+    } else {
+        let rows = query
+            .clone()
+            .order_by_asc(booking::Column::StartsAt)
+            .order_by_asc(booking::Column::Reference)
+            .limit(limit)
+            .all(db)
+            .await?;
+        rows.into_iter().map(booking_record).collect::<Vec<_>>()
+    };
+    // Two reads: a booking made between them must not make the count smaller than the list.
+    let total = Ord::max(query.count(db).await?, listed.len() as u64);
+    Ok((listed, total))
+}
+
+/// The booked appointments in `slots`, soonest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn booked_in_slots<C: ConnectionTrait>(db: &C, slots: &[SlotId]) -> Result<Vec<Booking>, StoreError> {
+    // Chunks keep each statement far below the engines' limits on bound values.
+    const CHUNK: usize = 500;
+    let mut found = Vec::with_capacity(slots.len());
+    for chunk in slots.chunks(CHUNK) {
+        let rows = booking::Entity::find()
+            .filter(booking::Column::Status.eq(StatusRow::Booked))
+            .filter(booking::Column::SlotId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(booking_record));
+    }
+    found.sort_by(|a, b| (a.starts_at, a.reference.as_str()).cmp(&(b.starts_at, b.reference.as_str())));
+    Ok(found)
 }
 
 /// Sets the status (and reason, for cancellations) and who changed it, provided the booking is

@@ -18,8 +18,9 @@ use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, counsellor_name};
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
-use crate::domain::records::{Booking, Unit};
+use crate::domain::records::Unit;
 use crate::domain::time::local_date;
+use crate::services::hours::Affected;
 use crate::services::preview::{self, RulePreview};
 use crate::services::{ServiceError, desk, hours};
 use crate::state::AppState;
@@ -63,6 +64,10 @@ struct HoursPage {
     notice: &'static str,
     preview: Option<Vec<String>>,
     affected: Vec<BookingRow>,
+    /// How many the unit has in all, when more than are listed.
+    affected_beyond: Option<u64>,
+    /// An absence: how many of the person's in other units.
+    affected_elsewhere: u64,
     confirm_delete: Option<i32>,
 }
 
@@ -81,13 +86,13 @@ struct Outcome {
     errors: Vec<FieldError>,
     notice: &'static str,
     preview: Option<Vec<DateTime<Utc>>>,
-    affected: Vec<Booking>,
+    affected: Affected,
     /// A rule whose deletion would strand bookings: asked to confirm first.
     confirm_delete: Option<i32>,
 }
 
 impl Outcome {
-    fn notice(notice: &'static str, affected: Vec<Booking>) -> Self {
+    fn notice(notice: &'static str, affected: Affected) -> Self {
         Self { notice, affected, ..Self::default() }
     }
 }
@@ -174,7 +179,10 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         notice: outcome.notice,
         preview: outcome.preview.map(|starts| starts.iter().map(|at| format::short(*at, tz, lang)).collect()),
         confirm_delete: outcome.confirm_delete,
-        affected: outcome.affected.iter().map(|b| BookingRow::new(b, &members, tz, lang)).collect(),
+        affected: outcome.affected.listed.iter().map(|b| BookingRow::new(b, &members, tz, lang)).collect(),
+        affected_beyond: (outcome.affected.total > outcome.affected.listed.len() as u64)
+            .then_some(outcome.affected.total),
+        affected_elsewhere: outcome.affected.elsewhere,
         unit: unit.slug,
         unit_name: unit.name,
         p: staff.page.titled("hours.title"),
@@ -312,7 +320,7 @@ async fn add_closure(
 }
 
 /// A previewed absence or closure: what it would affect, with what was typed kept.
-fn checked(affected: Vec<Booking>, keep: impl FnOnce(&mut Outcome)) -> Outcome {
+fn checked(affected: Affected, keep: impl FnOnce(&mut Outcome)) -> Outcome {
     let notice = if affected.is_empty() { "period.checked.none" } else { "period.checked" };
     let mut outcome = Outcome { notice, affected, ..Outcome::default() };
     keep(&mut outcome);
@@ -343,7 +351,7 @@ async fn delete_absence(
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await?;
-    respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
+    respond(&state, staff, unit, Outcome::notice("deleted", Affected::default())).await
 }
 
 async fn delete_closure(
@@ -355,5 +363,5 @@ async fn delete_closure(
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await?;
-    respond(&state, staff, unit, Outcome::notice("deleted", Vec::new())).await
+    respond(&state, staff, unit, Outcome::notice("deleted", Affected::default())).await
 }

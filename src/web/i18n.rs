@@ -8,6 +8,7 @@ use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
 use crate::domain::clash::{Clash, Reserved};
 use crate::domain::refusal::Refusal;
 use crate::services::ServiceError;
+use crate::services::hours::AFFECTED_LISTED;
 
 /// The interface language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -48,8 +49,11 @@ impl Lang {
 
 /// The limits texts name by placeholder, filled in from the constants that enforce them, so a
 /// changed limit changes every text that names it.
-const LIMITS: [(&str, i64); 2] =
-    [("{min_minutes}", MIN_APPOINTMENT_MINUTES), ("{max_minutes}", MAX_APPOINTMENT_MINUTES)];
+const LIMITS: [(&str, i64); 3] = [
+    ("{min_minutes}", MIN_APPOINTMENT_MINUTES),
+    ("{max_minutes}", MAX_APPOINTMENT_MINUTES),
+    ("{affected_listed}", AFFECTED_LISTED.cast_signed()),
+];
 
 /// `text` with the limits it names filled in (each such text is filled once, then kept).
 fn with_limits(text: &'static str) -> &'static str {

@@ -50,6 +50,21 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Attention: these booked appointments then lie outside the counselling hours or in the absence or closure. They stay booked; please move or cancel them.",
     ),
     (
+        "hours.affected.total",
+        "Betroffene Termine dieser Einheit insgesamt:",
+        "Affected appointments of this unit in all:",
+    ),
+    (
+        "hours.affected.soonest",
+        "Hier stehen die frühesten {affected_listed}; die Wochenansicht markiert alle.",
+        "The soonest {affected_listed} are listed here; the week view marks all of them.",
+    ),
+    (
+        "hours.affected.elsewhere",
+        "Die Abwesenheit betrifft auch Termine dieser Person in anderen Einheiten (dort in der Wochenansicht markiert; bitte die Einheit informieren):",
+        "The absence also affects appointments of this person in other units (marked in their week view; please tell the unit):",
+    ),
+    (
         "hours.delete.confirm",
         "Soll die Beratungszeit trotzdem gelöscht werden? Die Termine bleiben gebucht.",
         "Delete the counselling hours anyway? The appointments stay booked.",

@@ -399,3 +399,108 @@ async fn hours_follow_the_lead_whatever_was_booked_and_cancelled_before() {
     assert_eq!(record["status"], "cancelled");
     assert_eq!(record["starts_at"], before[0]["starts_at"]);
 }
+
+/// An absence is the person's, in every unit they counsel in: the lead of one unit sees its own
+/// stranded appointments listed and the other units' only counted, never named.
+#[tokio::test]
+async fn an_absence_counts_what_it_strands_in_the_counsellors_other_units_without_naming_it() {
+    use crate::web_client::{Desk, PASSWORD};
+    use terminbuch::domain::access::Role;
+    use terminbuch::domain::accounts::RequireMfa;
+
+    let app = spawn_app_with(crate::helpers::default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let mine = app.free_slots("ads", &format!("counsellor={counsellor}&limit=1")).await.remove(0);
+    let here = app.book_slot(mine["slot_id"].as_i64().unwrap()).await;
+    let day = starts_on(&mine);
+    let esf = terminbuch::store::directory::find_unit(&app.db, "esf").await.expect("db").expect("esf");
+    let staff_id = StaffId::new(i32::try_from(counsellor).expect("id"));
+    terminbuch::store::directory::add_membership(&app.db, staff_id, esf.id, Role::Counsellor).await.expect("db");
+    let there = app.post_booking(&crate::helpers::adhoc_anyway("esf", counsellor, &format!("{day}T16:00"), 30)).await;
+    assert_eq!(there.status(), StatusCode::CREATED, "an appointment of the same person in ESF");
+    let there: Value = there.json().await.unwrap();
+    let secrets = [there["id"].as_str().expect("id").to_owned(), there["reference"].as_str().expect("ref").to_owned()];
+
+    // The lead's page, before saving: the count, never the other unit's booking.
+    app.add_person("leitung", "unit_lead", Some("ads")).await;
+    let lead = Desk::new(&app.address);
+    assert_eq!(lead.log_in("leitung", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let fields = [
+        ("counsellor", counsellor.to_string()),
+        ("from", day.clone()),
+        ("to", day.clone()),
+        ("reason", "Fortbildung".to_owned()),
+        ("action", "preview".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let page = lead.submit("/hours?unit=ads", "/hours/ads/absences", &fields).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(here["reference"].as_str().expect("ref")), "this unit's appointment is listed");
+    let elsewhere = html.split("id=\"affected-elsewhere\"").nth(1).expect("the count of other units'");
+    assert!(elsewhere.split("</p>").next().expect("line").contains("<strong>1</strong>"), "{elsewhere:.300}");
+    assert!(secrets.iter().all(|s| !html.contains(s.as_str())), "the other unit's booking is not named");
+
+    let body = json!({ "counsellor_id": counsellor, "from_date": day, "reason": "Fortbildung" });
+    let response = app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let text = response.text().await.unwrap();
+    let absence: Value = serde_json::from_str(&text).unwrap();
+    let listed: Vec<&Value> =
+        absence["affected_bookings"].as_array().expect("listed").iter().map(|b| &b["id"]).collect();
+    assert_eq!(listed, vec![&here["id"]], "only this unit's appointment is listed");
+    assert_eq!(absence["affected_total"], 1);
+    assert_eq!(absence["affected_in_other_units"], 1, "the ESF appointment is counted");
+    assert!(secrets.iter().all(|s| !text.contains(s.as_str())), "the other unit's booking is not named");
+
+    // A closure is the unit's alone: nothing of other units, and no count of them.
+    let body = json!({ "from_date": day, "reason": "Betriebsausflug" });
+    let closure: Value = app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &body).await.json().await.unwrap();
+    assert_eq!(closure["affected_total"], 1);
+    assert!(closure.get("affected_in_other_units").is_none(), "absent when none: {closure}");
+}
+
+/// The stranded appointments of a period: every one that overlaps it is counted, however it
+/// straddles the period's edges, and the list holds the soonest up to its limit.
+#[tokio::test]
+async fn a_period_counts_every_overlapping_appointment_and_lists_the_soonest() {
+    use chrono::TimeDelta;
+    use terminbuch::store::bookings::{InUnits, booked_overlapping};
+
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    // Three half-hour appointments back to back after the day's hours, where nothing else is.
+    let day = starts_on(&app.free_slots("ads", &format!("counsellor={counsellor}&limit=1")).await[0]);
+    let mut booked = Vec::new();
+    for time in ["17:00", "17:30", "18:00"] {
+        let response =
+            app.post_booking(&crate::helpers::adhoc_anyway("ads", counsellor, &format!("{day}T{time}"), 30)).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{day} {time}");
+        booked.push(response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned());
+    }
+    let local = |time: &str| {
+        let at = chrono::NaiveDateTime::parse_from_str(&format!("{day} {time}"), "%Y-%m-%d %H:%M").expect("time");
+        Berlin.from_local_datetime(&at).single().expect("one instant").with_timezone(&Utc)
+    };
+    let ads = terminbuch::store::directory::find_unit(&app.db, "ads").await.expect("db").expect("ads");
+    let jana = Some(StaffId::new(i32::try_from(counsellor).expect("id")));
+    let ids = |list: &[terminbuch::domain::records::Booking]| list.iter().map(|b| b.id.to_string()).collect::<Vec<_>>();
+
+    let whole = (local("17:00"), local("18:30"));
+    let (listed, total) = booked_overlapping(&app.db, InUnits::Only(ads.id), jana, whole, 2).await.expect("db");
+    assert_eq!((ids(&listed), total), (booked[..2].to_vec(), 3), "the soonest two listed, all three counted");
+
+    let after_the_first = (local("17:30"), whole.1);
+    let (_, total) = booked_overlapping(&app.db, InUnits::Only(ads.id), jana, after_the_first, 10).await.expect("db");
+    assert_eq!(total, 2, "an appointment ending where the period begins is not in it");
+
+    let inside_the_first = (whole.0 + TimeDelta::minutes(1), whole.0 + TimeDelta::minutes(2));
+    let (listed, total) =
+        booked_overlapping(&app.db, InUnits::Only(ads.id), jana, inside_the_first, 10).await.expect("db");
+    assert_eq!((ids(&listed), total), (booked[..1].to_vec(), 1), "begun before the period, still in it");
+
+    let (listed, total) = booked_overlapping(&app.db, InUnits::Only(ads.id), jana, whole, 0).await.expect("db");
+    assert_eq!((listed.len(), total), (0, 3), "a count alone");
+    let (_, elsewhere) = booked_overlapping(&app.db, InUnits::Except(ads.id), jana, whole, 0).await.expect("db");
+    assert_eq!(elsewhere, 0, "nothing in other units");
+}

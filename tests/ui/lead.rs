@@ -361,13 +361,14 @@ async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_str
         ..same.clone()
     };
     let moved = preview::preview_rule(deps, &actor, &unit, Some(rule.id), &earlier, 13).await.expect("preview");
-    assert_eq!(moved.affected.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booking.id]);
+    assert_eq!(moved.affected.listed.iter().map(|b| b.id).collect::<Vec<_>>(), vec![booking.id]);
+    assert_eq!((moved.affected.total, moved.affected.elsewhere), (1, 0));
     let deleted = preview::affected_by_deletion(deps, &actor, &unit, rule.id).await.expect("preview");
-    assert_eq!(deleted.len(), 1);
+    assert_eq!((deleted.listed.len(), deleted.total), (1, 1));
     let closure = preview::affected_by_period(deps, &actor, &unit, None, booking.starts_at, booking.ends_at)
         .await
         .expect("preview");
-    assert_eq!(closure.len(), 1, "a closure over the appointment");
+    assert_eq!((closure.listed.len(), closure.total), (1, 1), "a closure over the appointment");
     let other = Some(StaffId::new(booking.counsellor_id.get() + 1000));
     let absence = preview::affected_by_period(deps, &actor, &unit, other, booking.starts_at, booking.ends_at)
         .await

@@ -13,12 +13,12 @@ use utoipa_axum::routes;
 use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::records::RuleFields;
-use crate::domain::records::{Absence, Booking, Closure, HoursRule};
+use crate::domain::records::{Absence, Closure, HoursRule};
 use crate::domain::time::{day_bounds, local_date, parse_local_time};
 use crate::http::dto::{date_range, local, parse_date, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
-use crate::services::hours::{self, HoursChange};
+use crate::services::hours::{self, Affected, HoursChange};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -250,9 +250,22 @@ pub struct SpanResponse {
     /// and the absent counsellor; to the rest of the unit an absence says who and when.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// Ids and references of active bookings inside the span: to be moved or cancelled.
+    /// Ids and references of active bookings inside the span: to be moved or cancelled. The
+    /// soonest 500 (`affected_total` says how many there are).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub affected_bookings: Vec<AffectedBooking>,
+    /// How many active bookings of the unit the span strands in all (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub affected_total: u64,
+    /// An absence: how many of the counsellor's active bookings in other units it strands too,
+    /// only counted (absent when none). Those units' staff see them marked in the week view.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub affected_in_other_units: u64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// A booking an absence or closure collides with.
@@ -263,32 +276,42 @@ pub struct AffectedBooking {
     pub starts_at: DateTime<FixedOffset>,
 }
 
-fn affected(list: Vec<Booking>, tz: chrono_tz::Tz) -> Vec<AffectedBooking> {
-    list.into_iter()
-        .map(|b| AffectedBooking { id: b.id, reference: b.reference.to_string(), starts_at: local(b.starts_at, tz) })
-        .collect()
-}
-
-fn absence_response(a: Absence, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanResponse {
+fn span_response(id: i32, counsellor_id: Option<i32>, span: Span, tz: chrono_tz::Tz, hit: Affected) -> SpanResponse {
     SpanResponse {
-        id: a.id.get(),
-        counsellor_id: Some(a.staff_id.get()),
-        starts_at: local(a.starts_at, tz),
-        ends_at: local(a.ends_at, tz),
-        reason: Some(a.reason),
-        affected_bookings: affected(hit, tz),
+        id,
+        counsellor_id,
+        starts_at: local(span.starts_at, tz),
+        ends_at: local(span.ends_at, tz),
+        reason: Some(span.reason),
+        affected_bookings: hit
+            .listed
+            .into_iter()
+            .map(|b| AffectedBooking {
+                id: b.id,
+                reference: b.reference.to_string(),
+                starts_at: local(b.starts_at, tz),
+            })
+            .collect(),
+        affected_total: hit.total,
+        affected_in_other_units: hit.elsewhere,
     }
 }
 
-fn closure_response(c: Closure, tz: chrono_tz::Tz, hit: Vec<Booking>) -> SpanResponse {
-    SpanResponse {
-        id: c.id.get(),
-        counsellor_id: None,
-        starts_at: local(c.starts_at, tz),
-        ends_at: local(c.ends_at, tz),
-        reason: Some(c.reason),
-        affected_bookings: affected(hit, tz),
-    }
+/// What an absence and a closure share.
+struct Span {
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    reason: String,
+}
+
+fn absence_response(a: Absence, tz: chrono_tz::Tz, hit: Affected) -> SpanResponse {
+    let span = Span { starts_at: a.starts_at, ends_at: a.ends_at, reason: a.reason };
+    span_response(a.id.get(), Some(a.staff_id.get()), span, tz, hit)
+}
+
+fn closure_response(c: Closure, tz: chrono_tz::Tz, hit: Affected) -> SpanResponse {
+    let span = Span { starts_at: c.starts_at, ends_at: c.ends_at, reason: c.reason };
+    span_response(c.id.get(), None, span, tz, hit)
 }
 
 fn range(state: &AppState, params: &RangeParams) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
@@ -313,7 +336,7 @@ async fn list_absences(
     let tz = state.settings.time_zone;
     let shown = |a: Absence| {
         let may_know_why = actor.can_set_absence(unit.id, a.staff_id);
-        let mut shown = absence_response(a, tz, Vec::new());
+        let mut shown = absence_response(a, tz, Affected::default());
         if !may_know_why {
             shown.reason = None;
         }
@@ -369,7 +392,7 @@ async fn list_closures(
     let (from, to) = range(&state, &params)?;
     let list = hours::list_closures(state.book(), &actor, &unit, from, to).await?;
     let tz = state.settings.time_zone;
-    Ok(Json(list.into_iter().map(|c| closure_response(c, tz, Vec::new())).collect()))
+    Ok(Json(list.into_iter().map(|c| closure_response(c, tz, Affected::default())).collect()))
 }
 
 /// Closes the unit for a time (unit leads); answers with the bookings it affects.
