@@ -193,7 +193,7 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Abse
 /// Whether `staff_id` counsels in the unit: the people whose absences the unit lists, and the
 /// only ones its lead may record or remove absences of (an absence blocks a person's appointments
 /// in every unit, so a lead must not reach one of another unit's counsellors by typing an id).
-async fn counsels_in(deps: Book<'_>, staff_id: StaffId, unit: &Unit) -> Result<bool, ServiceError> {
+pub(crate) async fn counsels_in(deps: Book<'_>, staff_id: StaffId, unit: &Unit) -> Result<bool, ServiceError> {
     let member = directory::find_staff(deps.db, staff_id).await?;
     Ok(member.is_some_and(|m| m.memberships.contains(&(unit.id, Role::Counsellor))))
 }
@@ -375,8 +375,8 @@ pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> R
     Ok(())
 }
 
-/// How many stranded appointments a change lists at most, the soonest first; the week view marks
-/// every one of them.
+/// How many stranded appointments a change lists at most, the soonest first (the rest are
+/// counted).
 pub const AFFECTED_LISTED: u64 = 500;
 
 /// The booked appointments a change to the hours would strand (or has stranded).
@@ -387,8 +387,8 @@ pub struct Affected {
     /// How many of the unit's in all.
     pub total: u64,
     /// An absence: how many of the counsellor's appointments in other units it strands too. Only
-    /// counted: this unit's lead may not read other units' bookings; their staff see them
-    /// marked in the week view.
+    /// counted: this unit's lead may not read other units' bookings (once the absence is
+    /// recorded, those units' week views mark them).
     pub elsewhere: u64,
 }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, Days, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::bookings::Book;
-use super::hours::{Affected, active_bookings, affected_shown, check_range, lead, validate_rule};
+use super::hours::{Affected, active_bookings, affected_shown, check_range, counsels_in, lead, validate_rule};
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::ids::{RuleId, SlotId, StaffId};
@@ -80,7 +80,8 @@ pub async fn affected_by_deletion(
 /// unit) in `[from, to)` would affect, before it is recorded.
 ///
 /// # Errors
-/// `Forbidden` (leads only, recorded), `Invalid` (`ends_at`, as when recording).
+/// `Forbidden` (leads only, recorded), `Invalid` (`ends_at`, and a `counsellor_id` who does not
+/// counsel in the unit, as when recording).
 pub async fn affected_by_period(
     deps: Book<'_>,
     actor: &Actor,
@@ -91,6 +92,13 @@ pub async fn affected_by_period(
 ) -> Result<Affected, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     check_range(from, to)?;
+    // As when recording: an absence counts the person's appointments in every unit, so the lead
+    // of one unit must not reach another unit's people by typing an id.
+    if let Some(staff_id) = counsellor_id
+        && !counsels_in(deps, staff_id, unit).await?
+    {
+        return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
+    }
     let by = match counsellor_id {
         Some(staff_id) => BlockedBy::Absence { staff_id },
         None => BlockedBy::Closure { unit_id: Some(unit.id) },

@@ -56,13 +56,18 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "hours.affected.soonest",
-        "Hier stehen die frühesten {affected_listed}; die Wochenansicht markiert alle.",
-        "The soonest {affected_listed} are listed here; the week view marks all of them.",
+        "Hier stehen die frühesten {affected_listed}.",
+        "The soonest {affected_listed} are listed here.",
     ),
     (
         "hours.affected.elsewhere",
-        "Die Abwesenheit betrifft auch Termine dieser Person in anderen Einheiten (dort in der Wochenansicht markiert; bitte die Einheit informieren):",
-        "The absence also affects appointments of this person in other units (marked in their week view; please tell the unit):",
+        "Die Abwesenheit betrifft auch Termine dieser Person in anderen Einheiten (bitte die Einheit informieren):",
+        "The absence also affects appointments of this person in other units (please tell the unit):",
+    ),
+    (
+        "hours.affected.other_units",
+        "Achtung: Die Abwesenheit betrifft Termine dieser Person in anderen Einheiten.",
+        "Attention: the absence affects appointments of this person in other units.",
     ),
     (
         "hours.delete.confirm",

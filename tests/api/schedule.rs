@@ -440,6 +440,14 @@ async fn an_absence_counts_what_it_strands_in_the_counsellors_other_units_withou
     let elsewhere = html.split("id=\"affected-elsewhere\"").nth(1).expect("the count of other units'");
     assert!(elsewhere.split("</p>").next().expect("line").contains("<strong>1</strong>"), "{elsewhere:.300}");
     assert!(secrets.iter().all(|s| !html.contains(s.as_str())), "the other unit's booking is not named");
+    // Nor can the lead count the appointments of another unit's counsellor by naming them.
+    let other_unit = app.counsellor_id("sdr", "Lukas Feldmann").await.to_string();
+    let mut probe = fields.clone();
+    probe[0] = ("counsellor", other_unit.as_str());
+    let refused = lead.submit("/hours?unit=ads", "/hours/ads/absences", &probe).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("href=\"#absence-counsellor\"") && !html.contains("id=\"affected\""), "refused at the field");
 
     let body = json!({ "counsellor_id": counsellor, "from_date": day, "reason": "Fortbildung" });
     let response = app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &body).await;

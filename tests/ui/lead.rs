@@ -369,11 +369,16 @@ async fn a_rule_preview_lists_its_slots_and_only_the_bookings_a_change_would_str
         .await
         .expect("preview");
     assert_eq!((closure.listed.len(), closure.total), (1, 1), "a closure over the appointment");
-    let other = Some(StaffId::new(booking.counsellor_id.get() + 1000));
-    let absence = preview::affected_by_period(deps, &actor, &unit, other, booking.starts_at, booking.ends_at)
+    let own = Some(booking.counsellor_id);
+    let absence = preview::affected_by_period(deps, &actor, &unit, own, booking.starts_at, booking.ends_at)
         .await
         .expect("preview");
-    assert!(absence.is_empty(), "another counsellor's absence");
+    assert_eq!((absence.listed.len(), absence.total, absence.elsewhere), (1, 1, 0), "the counsellor's absence");
+    // Someone who does not counsel in the unit is refused, as when recording: an absence counts
+    // the person's appointments in every unit.
+    let other = Some(StaffId::new(booking.counsellor_id.get() + 1000));
+    let stranger = preview::affected_by_period(deps, &actor, &unit, other, booking.starts_at, booking.ends_at).await;
+    assert!(matches!(stranger, Err(terminbuch::services::ServiceError::Invalid { field: "counsellor_id", .. })));
     let backwards = preview::affected_by_period(deps, &actor, &unit, None, booking.ends_at, booking.starts_at).await;
     assert!(matches!(backwards, Err(terminbuch::services::ServiceError::Invalid { field: "ends_at", .. })));
 
