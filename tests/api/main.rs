@@ -41,6 +41,7 @@ mod retention;
 mod schedule;
 mod search;
 mod search_plans;
+mod serve;
 mod service;
 mod slow_clients;
 mod smtp_sink;

@@ -7,6 +7,8 @@
 mod helpers;
 mod logs;
 mod overload;
+#[path = "../api/serve.rs"]
+mod serve;
 #[allow(dead_code)]
 #[path = "../api/smtp_sink.rs"]
 mod smtp_sink;

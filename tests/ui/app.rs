@@ -111,15 +111,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
         directory::add_staff(&db, &clock, input).await.expect("lead and admin staff");
     }
     let app = Application::build(settings, deps).await.expect("build");
-    let address = format!("http://{}", app.local_addr().expect("address"));
-    let mut refreshes = app.horizon_refreshes();
-    tokio::spawn(app.run_until_stopped());
-    // The server's first refresh of the slot horizon runs in the background at start; the test
-    // begins after it, so it never retires slots a test has just edited.
-    tokio::time::timeout(std::time::Duration::from_secs(60), refreshes.wait_for(|done| *done >= 1))
-        .await
-        .expect("the first refresh of the slot horizon within a minute")
-        .expect("the server runs");
+    let address = crate::serve::serve(app).await;
     UiApp { address, db, _db_guard: test_db }
 }
 

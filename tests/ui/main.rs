@@ -15,6 +15,8 @@ mod lead;
 mod lead_http;
 mod phone_desk;
 mod privacy;
+#[path = "../api/serve.rs"]
+mod serve;
 #[path = "../api/test_db.rs"]
 #[allow(dead_code)] // the API tests use all of it, these tests only `create`
 mod test_db;

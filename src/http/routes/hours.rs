@@ -255,17 +255,12 @@ pub struct SpanResponse {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub affected_bookings: Vec<AffectedBooking>,
     /// How many active bookings of the unit the span strands in all (absent when none).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub affected_total: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affected_total: Option<u64>,
     /// An absence: how many of the counsellor's active bookings in other units it strands too,
     /// only counted (absent when none). Those units' staff see them marked in the week view.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub affected_in_other_units: u64,
-}
-
-#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
-fn is_zero(count: &u64) -> bool {
-    *count == 0
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affected_in_other_units: Option<u64>,
 }
 
 /// A booking an absence or closure collides with.
@@ -292,8 +287,8 @@ fn span_response(id: i32, counsellor_id: Option<i32>, span: Span, tz: chrono_tz:
                 starts_at: local(b.starts_at, tz),
             })
             .collect(),
-        affected_total: hit.total,
-        affected_in_other_units: hit.elsewhere,
+        affected_total: (hit.total > 0).then_some(hit.total),
+        affected_in_other_units: (hit.elsewhere > 0).then_some(hit.elsewhere),
     }
 }
 
