@@ -106,6 +106,32 @@ impl Wanted {
     }
 }
 
+/// Why a booked appointment cannot take place as booked (the desk's list of appointments to move).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stranding {
+    /// A closure of its unit or of the whole department overlaps it.
+    Closure,
+    /// An absence of its counsellor overlaps it.
+    Absence,
+    /// It touches a public holiday or an extra closure day.
+    ClosedDay,
+    /// Its counsellor no longer counsels in the unit (deactivated, or the role taken away).
+    NoCounsellor,
+}
+
+impl Stranding {
+    /// The name in the API and the text keys.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Closure => "closure",
+            Self::Absence => "absence",
+            Self::ClosedDay => "closed_day",
+            Self::NoCounsellor => "no_counsellor",
+        }
+    }
+}
+
 /// The first block in `blocks` that keeps `wanted` from being booked.
 #[must_use]
 pub fn first_blocking<'a>(blocks: &'a [Block], wanted: &Wanted) -> Option<&'a Block> {

@@ -1,18 +1,22 @@
 //! What blocks a day of a unit, for the week at a glance: a public holiday or closure day, the
-//! unit's (and the department's) closures and its counsellors' absences. No citizen data (the
-//! bookings come from [`super::desk::week_list`], which records the access).
+//! unit's (and the department's) closures and its counsellors' absences, and which bookings they
+//! strand (by id). No citizen data (the bookings come from [`super::desk::week_list`], which
+//! records the access).
+
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use uuid::Uuid;
 
 use super::ServiceError;
 use super::bookings::{Book, authorize};
 use crate::domain::access::Actor;
-use crate::domain::blocking::{Block, Wanted};
+use crate::domain::blocking::Stranding;
 use crate::domain::holidays::ClosedDay;
 use crate::domain::ids::StaffId;
 use crate::domain::records::{Absence, Booking, Closure, Unit};
 use crate::domain::time::day_bounds;
-use crate::store::schedule;
+use crate::store::{self, schedule};
 
 /// A day's blocks.
 #[derive(Debug, Clone, Default)]
@@ -23,28 +27,17 @@ pub struct DayBlocks {
     pub closed: bool,
     pub closures: Vec<Closure>,
     pub absences: Vec<Absence>,
+    /// The day's booked appointments that cannot take place as booked, by booking id, with the
+    /// first reason (the rule of the list to move: [`crate::store::blocking::stranded`]).
+    pub stranded: HashMap<Uuid, Stranding>,
 }
 
 impl DayBlocks {
-    /// What strands `booking` (a booked appointment in a closure or its counsellor's absence).
+    /// Why `booking` cannot take place as booked, if it cannot.
     #[must_use]
-    pub fn strands(&self, booking: &Booking) -> Option<Stranded> {
-        if booking.status != crate::domain::booking::BookingStatus::Booked {
-            return None;
-        }
-        let wanted = Wanted::of_booking(booking);
-        if self.closures.iter().any(|c| Block::from(c).blocks(&wanted)) {
-            return Some(Stranded::Closure);
-        }
-        self.absences.iter().any(|a| Block::from(a).blocks(&wanted)).then_some(Stranded::Absence)
+    pub fn strands(&self, booking: &Booking) -> Option<Stranding> {
+        self.stranded.get(&booking.id).copied()
     }
-}
-
-/// Why a booking cannot take place as booked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stranded {
-    Closure,
-    Absence,
 }
 
 /// The blocks of `day` in `unit` for the counsellors `staff_ids`.
@@ -65,7 +58,10 @@ pub async fn day_blocks(
         Some(ClosedDay::ExtraClosureDay) => (None, true),
         None => (None, false),
     };
+    let spans = super::to_move::closed_spans(deps, day, day);
+    let (stranded, _) = store::blocking::stranded(deps.db, unit.id, (from, Some(to)), &spans, u64::MAX).await?;
     Ok(DayBlocks {
+        stranded: stranded.into_iter().filter_map(|(b, why)| Some((b.id, *why.first()?))).collect(),
         holiday,
         closed,
         closures: schedule::closures_overlapping(deps.db, unit.id, from, to).await?,

@@ -4,15 +4,19 @@
 //! engines. One copy lives elsewhere: PostgreSQL's `take_seat` function (migration
 //! `m20261203_300000_take_seat_function`) spells out the closure and absence conditions for the
 //! one-statement booking; a change of the rule here needs a new migration replacing it.
+//! [`stranded`] (the appointments to move, and the week view's marks) is built from the same
+//! conditions and tested with the list's own cases (`tests/api/to_move.rs`).
 
 use chrono::{DateTime, Utc};
+use entity::booking::{self, BookingStatus as StatusRow};
 use entity::slot::SlotKind;
-use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, Statement};
+use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement};
 
 use super::StoreError;
-use crate::domain::blocking::{Block, BlockedBy};
+use crate::domain::blocking::{Block, BlockedBy, Stranding};
+use crate::domain::history::PLACED;
 use crate::domain::ids::{StaffId, UnitId};
-use crate::domain::records::Slot;
+use crate::domain::records::{Booking, Slot};
 
 /// `starts_at` / `ends_at` of the row overlap `[from, to)` (SQL expressions).
 ///
@@ -94,6 +98,124 @@ pub async fn blocking<C: ConnectionTrait>(
     let row = db.query_one_raw(p.statement(sql)).await?;
     let Some(row) = row else { return Ok(Blocking { closure: None, absent: false }) };
     Ok(Blocking { closure: row.try_get("", "closure")?, absent: row.try_get::<i64>("", "absences")? > 0 })
+}
+
+/// Closed days as UTC spans, for [`stranded`].
+#[derive(Debug, Clone, Default)]
+pub struct ClosedSpans {
+    /// Public holidays: known whenever an appointment was booked, so one placed there by
+    /// overriding a rule was placed there knowingly.
+    pub holidays: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Extra closure days: configured by the operator, maybe after the appointment was booked.
+    pub closure_days: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// The booked appointments of a unit starting in `[from, to)` that cannot take place as booked,
+/// soonest first, with why (in the order of [`Stranding`]):
+/// - a closure of the unit or the department, or an absence of the counsellor, overlapping it,
+///   unless the booking was placed into it knowingly: by overriding a rule, after the closure or
+///   absence was recorded (placed: its creation or latest move, from its history);
+/// - a closed day it touches (`closed`; a public holiday not for a booking placed by override);
+/// - a counsellor who no longer counsels in the unit (deactivated, or the role taken away).
+///
+/// The soonest `limit` of them (none for 0), and how many there are in all.
+///
+/// # Errors
+/// Database failures.
+pub async fn stranded<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    (from, to): (DateTime<Utc>, Option<DateTime<Utc>>),
+    closed: &ClosedSpans,
+    limit: u64,
+) -> Result<(Vec<(Booking, Vec<Stranding>)>, u64), StoreError> {
+    let backend = db.get_database_backend();
+    let mut listed = Vec::new();
+    if limit > 0 {
+        let mut p = Params::new(backend);
+        let inner = stranded_sql(&mut p, unit_id, (from, to), closed);
+        let limit = p.add(i64::try_from(limit).unwrap_or(i64::MAX));
+        let sql = format!("{inner} ORDER BY starts_at, reference LIMIT {limit}");
+        for row in db.query_all_raw(p.statement(sql)).await? {
+            let why = [
+                (Stranding::Closure, "by_closure"),
+                (Stranding::Absence, "by_absence"),
+                (Stranding::ClosedDay, "on_closed_day"),
+                (Stranding::NoCounsellor, "no_counsellor"),
+            ];
+            let mut reasons = Vec::new();
+            for (reason, column) in why {
+                if row.try_get::<bool>("", column)? {
+                    reasons.push(reason);
+                }
+            }
+            let booking = booking::Model::from_query_result(&row, "")?;
+            listed.push((super::bookings::booking_record(booking), reasons));
+        }
+    }
+    if (listed.len() as u64) < limit {
+        let total = listed.len() as u64;
+        return Ok((listed, total));
+    }
+    let mut p = Params::new(backend);
+    let inner = stranded_sql(&mut p, unit_id, (from, to), closed);
+    let counted = db.query_one_raw(p.statement(format!("SELECT COUNT(*) AS n FROM ({inner}) counted"))).await?;
+    let total = match counted {
+        Some(row) => u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
+        None => 0,
+    };
+    // Two reads: a change between them must not make the count smaller than the list.
+    let total = total.max(listed.len() as u64);
+    Ok((listed, total))
+}
+
+/// The SQL of [`stranded`], without order or limit. SQLite binds in the order of the text: each
+/// part is written in the order it appears.
+fn stranded_sql(
+    p: &mut Params,
+    unit_id: UnitId,
+    (from, to): (DateTime<Utc>, Option<DateTime<Utc>>),
+    closed: &ClosedSpans,
+) -> String {
+    // Placed knowingly: by override, after the block was recorded (its `created_at`).
+    let knowingly = |block: &str, p: &mut Params| {
+        let kinds = PLACED.map(|kind| p.add(kind)).join(", ");
+        format!(
+            "(b.override_reason IS NULL OR {block}.created_at > COALESCE((SELECT MAX(e.at) FROM booking_events e \
+             WHERE e.booking_id = b.id AND e.kind IN ({kinds})), b.created_at))"
+        )
+    };
+    let closure = format!(
+        "EXISTS (SELECT 1 FROM closures WHERE {} AND {})",
+        closure_blocks("b.unit_id", "b.starts_at", "b.ends_at"),
+        knowingly("closures", p)
+    );
+    let absence = format!(
+        "EXISTS (SELECT 1 FROM absences WHERE {} AND {})",
+        absence_blocks("b.counsellor_id", "b.starts_at", "b.ends_at"),
+        knowingly("absences", p)
+    );
+    let touches = |spans: &[(DateTime<Utc>, DateTime<Utc>)], p: &mut Params| {
+        let days: Vec<String> = spans
+            .iter()
+            .map(|&(day_from, day_to)| format!("(b.ends_at > {} AND b.starts_at < {})", p.add(day_from), p.add(day_to)))
+            .collect();
+        if days.is_empty() { "1 = 0".to_owned() } else { days.join(" OR ") }
+    };
+    let holiday = touches(&closed.holidays, p);
+    let closure_day = touches(&closed.closure_days, p);
+    let (counsellor, active) = (p.add(entity::membership::Role::Counsellor.to_value()), p.add(true));
+    let (unit, booked, from) = (p.add(unit_id), p.add(StatusRow::Booked.to_value()), p.add(from));
+    let until = to.map(|to| format!(" AND b.starts_at < {}", p.add(to))).unwrap_or_default();
+    format!(
+        "SELECT * FROM (SELECT b.*, {closure} AS by_closure, {absence} AS by_absence, \
+           ((b.override_reason IS NULL AND ({holiday})) OR ({closure_day})) AS on_closed_day, \
+           NOT EXISTS (SELECT 1 FROM memberships m JOIN staff s ON s.id = m.staff_id \
+             WHERE m.staff_id = b.counsellor_id AND m.unit_id = b.unit_id AND m.role = {counsellor} \
+             AND s.active = {active}) AS no_counsellor \
+         FROM bookings b WHERE b.unit_id = {unit} AND b.status = {booked} AND b.starts_at >= {from}{until}) stranded \
+         WHERE by_closure OR by_absence OR on_closed_day OR no_counsellor"
+    )
 }
 
 /// Conditions on the `slots` row being updated (SQLite's seat update): no closure of its unit or

@@ -118,6 +118,29 @@ pub async fn booked_overlapping<C: ConnectionTrait>(
     Ok((listed, total))
 }
 
+/// When the unit's latest booked appointment starting at or after `from` starts.
+///
+/// # Errors
+/// Database failures.
+pub async fn latest_booked_start<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    from: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let latest = booking::Entity::find()
+        .select_only()
+        .column(booking::Column::StartsAt)
+        .filter(booking::Column::UnitId.eq(unit_id))
+        .filter(booking::Column::Status.eq(StatusRow::Booked))
+        .filter(booking::Column::StartsAt.gte(from))
+        .order_by_desc(booking::Column::StartsAt)
+        .limit(1)
+        .into_tuple::<DateTime<Utc>>()
+        .one(db)
+        .await?;
+    Ok(latest)
+}
+
 /// The booked appointments in `slots`, soonest first.
 ///
 /// # Errors
@@ -322,7 +345,7 @@ pub(super) fn channel_row(channel: Channel) -> ChannelRow {
     }
 }
 
-fn booking_record(row: booking::Model) -> Booking {
+pub(super) fn booking_record(row: booking::Model) -> Booking {
     Booking {
         id: row.id,
         reference: Reference::from_stored(&row.reference),

@@ -17,11 +17,11 @@ use crate::domain::access::Actor;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::bookings::Book;
-use crate::services::{desk, emails};
+use crate::services::{desk, emails, to_move};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/week", get(week)).route("/emails/failed", get(failed))
+    Router::new().route("/week", get(week)).route("/emails/failed", get(failed)).route("/to-move", get(to_move))
 }
 
 #[derive(Deserialize)]
@@ -128,4 +128,45 @@ async fn failed(State(state): State<AppState>, staff: Staff, Query(q): Query<Lis
         (unit_key, unit_name) = (unit.slug, unit.name);
     }
     Ok(FailedPage { p: staff.page.titled("failed.title"), units, unit: unit_key, unit_name, failed: rows })
+}
+
+/// An appointment to move, with why.
+struct ToMoveRow {
+    row: BookingRow,
+    /// Text keys of the reasons.
+    why: Vec<&'static str>,
+    /// Why a lead placed it by overriding a rule.
+    override_reason: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/to_move.html")]
+struct ToMovePage {
+    p: Page,
+    units: Vec<Choice>,
+    unit: String,
+    unit_name: String,
+    rows: Vec<ToMoveRow>,
+    /// How many there are in all, when more than are listed.
+    beyond: Option<u64>,
+}
+
+async fn to_move(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQuery>) -> WebResult<ToMovePage> {
+    let deps = state.book();
+    let lang = staff.page.lang;
+    let (unit, units) = chosen_unit(deps, &staff.actor, &q.unit).await?;
+    let (mut rows, mut unit_key, mut unit_name, mut beyond) = (Vec::new(), String::new(), String::new(), None);
+    if let Some(unit) = unit {
+        let found = to_move::for_unit(deps, &staff.actor, &unit.slug).await?;
+        let shown: Vec<_> = found.listed.iter().map(|(b, _)| b.counsellor_id).collect();
+        let members = desk::unit_staff_and(deps, &unit, shown).await?;
+        beyond = (found.total > found.listed.len() as u64).then_some(found.total);
+        for (booking, why) in &found.listed {
+            let row = BookingRow::new(booking, &members, deps.tz, lang);
+            let why = why.iter().map(|w| week_items::stranding_key(*w)).collect();
+            rows.push(ToMoveRow { row, why, override_reason: booking.override_reason.clone() });
+        }
+        (unit_key, unit_name) = (unit.slug, unit.name);
+    }
+    Ok(ToMovePage { p: staff.page.titled("tm.title"), units, unit: unit_key, unit_name, rows, beyond })
 }

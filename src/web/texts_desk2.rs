@@ -90,6 +90,33 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Attention: unit closed – move or cancel",
     ),
     (
+        "wk.stranded.closed_day",
+        "Achtung: Feiertag oder Schließtag – Termin verlegen oder absagen",
+        "Attention: public holiday or closure day – move or cancel",
+    ),
+    (
+        "wk.stranded.no_counsellor",
+        "Achtung: Beratende Person berät hier nicht mehr – Termin verlegen oder absagen",
+        "Attention: counsellor no longer counsels here – move or cancel",
+    ),
+    ("nav.to_move", "Zu verlegen", "To move"),
+    ("tm.title", "Zu verlegende Termine", "Appointments to move"),
+    (
+        "tm.intro",
+        "Gebuchte Termine ab jetzt, die so nicht stattfinden können: Bitte die Person anrufen und den Termin verlegen oder absagen. Ein verlegter oder abgesagter Termin verschwindet aus der Liste.",
+        "Booked appointments from now on that cannot take place as booked: please call the person and move or cancel the appointment. A moved or cancelled appointment leaves the list.",
+    ),
+    ("tm.none", "Keine Termine zu verlegen.", "No appointments to move."),
+    ("tm.why", "Grund", "Why"),
+    ("tm.move", "Verschieben", "Move"),
+    ("tm.total", "Zu verlegende Termine insgesamt:", "Appointments to move in all:"),
+    ("tm.soonest", "Hier stehen die frühesten {affected_listed}.", "The soonest {affected_listed} are listed here."),
+    (
+        "tm.override",
+        "Termine, die eine Leitung mit „Regel übergehen“ in eine Schließung, eine Abwesenheit oder auf einen Feiertag gelegt hat, stehen nicht hier, außer die Schließung oder Abwesenheit wurde erst danach eingetragen. Ein Schließtag steht immer hier.",
+        "Appointments a lead placed into a closure, an absence or on a public holiday by overriding a rule are not listed, unless the closure or absence was recorded afterwards. A closure day is always listed.",
+    ),
+    (
         "wk.legend",
         "Termine, freie Zeiten, Abwesenheiten und Schließungen nach Uhrzeit; ein freier Termin öffnet das Buchungsformular.",
         "Appointments, free times, absences and closures by time; a free slot opens the booking form.",

@@ -9,12 +9,13 @@ use super::format;
 use super::i18n::Lang;
 use super::views::{BookingRow, counsellor_name};
 use crate::domain::access::Actor;
+use crate::domain::blocking::Stranding;
 use crate::domain::ids::StaffId;
 use crate::domain::records::{Booking, StaffMember, Unit};
 use crate::services::ServiceError;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::Book;
-use crate::services::week_view::{self, DayBlocks, Stranded};
+use crate::services::week_view::{self, DayBlocks};
 
 /// What an entry of a day column is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,10 +134,7 @@ fn booking_item(b: &Booking, members: &[StaffMember], blocks: &DayBlocks, tz: Tz
         detail: format!("{} · {}", row.counsellor, lang.t(row.status_key)),
         href: format!("/bookings/{}", row.reference),
         inactive: !row.active,
-        stranded_key: blocks.strands(b).map(|why| match why {
-            Stranded::Closure => "wk.stranded.closure",
-            Stranded::Absence => "wk.stranded.absence",
-        }),
+        stranded_key: blocks.strands(b).map(stranding_key),
     }
 }
 
@@ -212,4 +210,14 @@ pub async fn day_grid(
         heads.push(member.display_name.clone());
     }
     Ok((heads, grid(&columns, lang.t("wk.all_day"))))
+}
+
+/// The text key of why a booking must be moved (the week view's mark, the list to move).
+pub(super) const fn stranding_key(why: Stranding) -> &'static str {
+    match why {
+        Stranding::Closure => "wk.stranded.closure",
+        Stranding::Absence => "wk.stranded.absence",
+        Stranding::ClosedDay => "wk.stranded.closed_day",
+        Stranding::NoCounsellor => "wk.stranded.no_counsellor",
+    }
 }

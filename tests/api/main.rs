@@ -48,6 +48,7 @@ mod smtp_sink;
 mod staff_slots;
 mod statistics;
 mod test_db;
+mod to_move;
 mod web;
 mod web_client;
 mod writer_rows;

@@ -314,6 +314,34 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
     assert!(emails.contains("wartet auf Versand") || emails.contains("gesendet"), "{emails}");
     browser.assert_accessible("booking, resent").await;
 
+    // Nothing to move, until the counsellor is away that day: then the list names the booking,
+    // and its link opens the move.
+    follow(&browser, "nav-to-move", "Zu verlegende Termine").await;
+    wait_text(&browser, "#to-move-none", "Keine").await;
+    browser.assert_accessible("to move, empty").await;
+    let lead = directory::find_staff_by_login(&app.db, LEAD).await.expect("db").expect("lead");
+    let actor = directory::actor_for_staff(&app.db, lead.id).await.expect("db").expect("actor");
+    let services = ServiceDeps::new();
+    let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
+    let (from, to) = (booking.starts_at, booking.ends_at);
+    terminbuch::services::hours::add_absence(
+        services.book(&app.db),
+        &actor,
+        &unit,
+        booking.counsellor_id,
+        from,
+        to,
+        "krank",
+    )
+    .await
+    .expect("absence");
+    follow(&browser, "nav-to-move", "Zu verlegende Termine").await;
+    wait_text(&browser, "#to-move", "Frau Rückruf").await;
+    wait_text(&browser, "#to-move", "abwesend").await;
+    browser.assert_accessible_at_both_widths("to move, listed").await;
+    browser.assert_fits_320().await;
+    follow(&browser, "to-move-1-move", "Termin verschieben").await;
+
     // The shortcut for "next free slot" sits on the first slot of the booking page.
     follow(&browser, "nav-book", "Termin buchen").await;
     let first = browser.client.find(fantoccini::Locator::Id("slot-link-1")).await.expect("first slot");

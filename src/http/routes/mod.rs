@@ -13,4 +13,5 @@ pub mod metrics;
 pub mod self_service;
 pub mod staff;
 pub mod statistics;
+pub mod to_move;
 pub mod units;
