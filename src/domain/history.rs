@@ -18,8 +18,6 @@ const CANCELLED_BY_CITIZEN: &str = "cancelled_by_citizen";
 const RESCHEDULED: &str = "rescheduled";
 /// The stored kind of a citizen's own move (counted to limit them).
 pub const RESCHEDULED_BY_CITIZEN: &str = "rescheduled_by_citizen";
-/// The stored kinds of the events that give a booking its time: its creation and its moves.
-pub const PLACED: [&str; 3] = [CREATED, RESCHEDULED, RESCHEDULED_BY_CITIZEN];
 const OUTCOME: &str = "outcome";
 const EMAIL_RESENT: &str = "email_resent";
 const CONTACT_CORRECTED: &str = "contact_corrected";

@@ -12,10 +12,9 @@ use super::directory::find_unit;
 use super::hours::AFFECTED_LISTED;
 use crate::domain::access::Actor;
 use crate::domain::blocking::Stranding;
-use crate::domain::holidays::ClosedDay;
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::{day_bounds, local_date};
-use crate::store::blocking::ClosedSpans;
+use crate::store::blocking::StrandedQuery;
 use crate::store::{self, bookings};
 
 /// How far ahead closed days are looked for at most (an appointment later than that is checked
@@ -43,7 +42,8 @@ pub async fn for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> Result<T
     authorize(deps, actor, unit.id, "booking.list_to_move", &format!("unit:{}", unit.id)).await?;
     let now = deps.clock.now();
     let closed = closed_days(deps, unit.id, now).await?;
-    let (listed, total) = store::blocking::stranded(deps.db, unit.id, (now, None), &closed, AFFECTED_LISTED).await?;
+    let query = StrandedQuery { unit_id: unit.id, from: now, to: None, counsellors: None, closed_days: &closed };
+    let (listed, total) = store::blocking::stranded(deps.db, query, AFFECTED_LISTED).await?;
     let shown = listed.iter().map(|(booking, _)| booking);
     if let Some(entry) = entries::bookings_shown(actor, AuditAction::AffectedBookingsViewed, unit.id, shown) {
         audit::record(deps.db, deps.clock, entry.detail(serde_json::json!({ "via": "to_move" }))).await?;
@@ -57,31 +57,30 @@ async fn closed_days(
     deps: Book<'_>,
     unit_id: crate::domain::ids::UnitId,
     now: DateTime<Utc>,
-) -> Result<ClosedSpans, ServiceError> {
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, ServiceError> {
     let Some(latest) = bookings::latest_booked_start(deps.db, unit_id, now).await? else {
-        return Ok(ClosedSpans::default());
+        return Ok(Vec::new());
     };
     let first = local_date(now, deps.tz);
     let horizon = first.checked_add_days(Days::new(CLOSED_DAYS_AHEAD)).unwrap_or(first);
-    // An appointment may run past midnight: the day after its start is looked at too.
-    let last = local_date(latest, deps.tz).succ_opt().unwrap_or(horizon).min(horizon);
+    let last = local_date(latest, deps.tz).min(horizon);
     Ok(closed_spans(deps, first, last))
 }
 
-/// The public holidays and extra closure days of `first..=last` as UTC spans (consecutive days
-/// as one).
-pub(crate) fn closed_spans(deps: Book<'_>, first: NaiveDate, last: NaiveDate) -> ClosedSpans {
-    let mut spans = ClosedSpans::default();
+/// The public holidays and extra closure days that appointments starting on `first..=last` may
+/// touch (up to the day after `last`: an appointment may run past midnight), as UTC spans,
+/// consecutive days as one.
+pub(crate) fn closed_spans(deps: Book<'_>, first: NaiveDate, last: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let last = last.succ_opt().unwrap_or(last);
     for day in first.iter_days().take_while(|day| *day <= last) {
-        let list = match deps.calendar.closed_reason(day) {
-            None => continue,
-            Some(ClosedDay::PublicHoliday(_)) => &mut spans.holidays,
-            Some(ClosedDay::ExtraClosureDay) => &mut spans.closure_days,
-        };
+        if deps.calendar.closed_reason(day).is_none() {
+            continue;
+        }
         let (from, to) = day_bounds(day, deps.tz);
-        match list.last_mut() {
+        match spans.last_mut() {
             Some(span) if span.1 == from => span.1 = to,
-            _ => list.push((from, to)),
+            _ => spans.push((from, to)),
         }
     }
     spans

@@ -16,6 +16,7 @@ use crate::domain::holidays::ClosedDay;
 use crate::domain::ids::StaffId;
 use crate::domain::records::{Absence, Booking, Closure, Unit};
 use crate::domain::time::day_bounds;
+use crate::store::blocking::StrandedQuery;
 use crate::store::{self, schedule};
 
 /// A day's blocks.
@@ -58,8 +59,11 @@ pub async fn day_blocks(
         Some(ClosedDay::ExtraClosureDay) => (None, true),
         None => (None, false),
     };
-    let spans = super::to_move::closed_spans(deps, day, day);
-    let (stranded, _) = store::blocking::stranded(deps.db, unit.id, (from, Some(to)), &spans, u64::MAX).await?;
+    // What has begun cannot be moved any more: only from now on.
+    let closed_days = super::to_move::closed_spans(deps, day, day);
+    let (starts, counsellors) = (from.max(deps.clock.now()), Some(staff_ids));
+    let query = StrandedQuery { unit_id: unit.id, from: starts, to: Some(to), counsellors, closed_days: &closed_days };
+    let (stranded, _) = store::blocking::stranded(deps.db, query, u64::MAX).await?;
     Ok(DayBlocks {
         stranded: stranded.into_iter().filter_map(|(b, why)| Some((b.id, *why.first()?))).collect(),
         holiday,

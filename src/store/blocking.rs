@@ -14,7 +14,6 @@ use sea_orm::{ActiveEnum, ConnectionTrait, DbBackend, FromQueryResult, Statement
 
 use super::StoreError;
 use crate::domain::blocking::{Block, BlockedBy, Stranding};
-use crate::domain::history::PLACED;
 use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::{Booking, Slot};
 
@@ -100,23 +99,26 @@ pub async fn blocking<C: ConnectionTrait>(
     Ok(Blocking { closure: row.try_get("", "closure")?, absent: row.try_get::<i64>("", "absences")? > 0 })
 }
 
-/// Closed days as UTC spans, for [`stranded`].
-#[derive(Debug, Clone, Default)]
-pub struct ClosedSpans {
-    /// Public holidays: known whenever an appointment was booked, so one placed there by
-    /// overriding a rule was placed there knowingly.
-    pub holidays: Vec<(DateTime<Utc>, DateTime<Utc>)>,
-    /// Extra closure days: configured by the operator, maybe after the appointment was booked.
-    pub closure_days: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+/// Which booked appointments [`stranded`] looks at.
+#[derive(Debug, Clone, Copy)]
+pub struct StrandedQuery<'a> {
+    pub unit_id: UnitId,
+    /// Those starting at or after this.
+    pub from: DateTime<Utc>,
+    /// And before this, if given.
+    pub to: Option<DateTime<Utc>>,
+    /// Only those of these counsellors, if given.
+    pub counsellors: Option<&'a [StaffId]>,
+    /// The public holidays and extra closure days as UTC spans, as far as the appointments go.
+    pub closed_days: &'a [(DateTime<Utc>, DateTime<Utc>)],
 }
 
-/// The booked appointments of a unit starting in `[from, to)` that cannot take place as booked,
-/// soonest first, with why (in the order of [`Stranding`]):
-/// - a closure of the unit or the department, or an absence of the counsellor, overlapping it,
-///   unless the booking was placed into it knowingly: by overriding a rule, after the closure or
-///   absence was recorded (placed: its creation or latest move, from its history);
-/// - a closed day it touches (`closed`; a public holiday not for a booking placed by override);
-/// - a counsellor who no longer counsels in the unit (deactivated, or the role taken away).
+/// The booked appointments of a unit that cannot take place as booked, soonest first, with why
+/// (in the order of [`Stranding`]): a closure of the unit or the department, or an absence of
+/// the counsellor, overlapping it; a closed day it touches; a counsellor who no longer counsels
+/// in the unit (deactivated, or the role taken away). An appointment a lead placed there by
+/// overriding a rule is one too: an override passes every rule at once, so it does not tell
+/// which block the lead knew of.
 ///
 /// The soonest `limit` of them (none for 0), and how many there are in all.
 ///
@@ -124,16 +126,14 @@ pub struct ClosedSpans {
 /// Database failures.
 pub async fn stranded<C: ConnectionTrait>(
     db: &C,
-    unit_id: UnitId,
-    (from, to): (DateTime<Utc>, Option<DateTime<Utc>>),
-    closed: &ClosedSpans,
+    query: StrandedQuery<'_>,
     limit: u64,
 ) -> Result<(Vec<(Booking, Vec<Stranding>)>, u64), StoreError> {
     let backend = db.get_database_backend();
     let mut listed = Vec::new();
     if limit > 0 {
         let mut p = Params::new(backend);
-        let inner = stranded_sql(&mut p, unit_id, (from, to), closed);
+        let inner = stranded_sql(&mut p, &query);
         let limit = p.add(i64::try_from(limit).unwrap_or(i64::MAX));
         let sql = format!("{inner} ORDER BY starts_at, reference LIMIT {limit}");
         for row in db.query_all_raw(p.statement(sql)).await? {
@@ -158,7 +158,7 @@ pub async fn stranded<C: ConnectionTrait>(
         return Ok((listed, total));
     }
     let mut p = Params::new(backend);
-    let inner = stranded_sql(&mut p, unit_id, (from, to), closed);
+    let inner = stranded_sql(&mut p, &query);
     let counted = db.query_one_raw(p.statement(format!("SELECT COUNT(*) AS n FROM ({inner}) counted"))).await?;
     let total = match counted {
         Some(row) => u64::try_from(row.try_get::<i64>("", "n")?).unwrap_or(0),
@@ -169,52 +169,35 @@ pub async fn stranded<C: ConnectionTrait>(
     Ok((listed, total))
 }
 
-/// The SQL of [`stranded`], without order or limit. SQLite binds in the order of the text: each
-/// part is written in the order it appears.
-fn stranded_sql(
-    p: &mut Params,
-    unit_id: UnitId,
-    (from, to): (DateTime<Utc>, Option<DateTime<Utc>>),
-    closed: &ClosedSpans,
-) -> String {
-    // Placed knowingly: by override, after the block was recorded (its `created_at`).
-    let knowingly = |block: &str, p: &mut Params| {
-        let kinds = PLACED.map(|kind| p.add(kind)).join(", ");
-        format!(
-            "(b.override_reason IS NULL OR {block}.created_at > COALESCE((SELECT MAX(e.at) FROM booking_events e \
-             WHERE e.booking_id = b.id AND e.kind IN ({kinds})), b.created_at))"
-        )
-    };
-    let closure = format!(
-        "EXISTS (SELECT 1 FROM closures WHERE {} AND {})",
-        closure_blocks("b.unit_id", "b.starts_at", "b.ends_at"),
-        knowingly("closures", p)
-    );
-    let absence = format!(
-        "EXISTS (SELECT 1 FROM absences WHERE {} AND {})",
-        absence_blocks("b.counsellor_id", "b.starts_at", "b.ends_at"),
-        knowingly("absences", p)
-    );
-    let touches = |spans: &[(DateTime<Utc>, DateTime<Utc>)], p: &mut Params| {
-        let days: Vec<String> = spans
-            .iter()
-            .map(|&(day_from, day_to)| format!("(b.ends_at > {} AND b.starts_at < {})", p.add(day_from), p.add(day_to)))
-            .collect();
-        if days.is_empty() { "1 = 0".to_owned() } else { days.join(" OR ") }
-    };
-    let holiday = touches(&closed.holidays, p);
-    let closure_day = touches(&closed.closure_days, p);
+/// The SQL of [`stranded`], without order or limit. SQLite binds in the order of the text: the
+/// parameters are added in the order they appear.
+fn stranded_sql(p: &mut Params, query: &StrandedQuery<'_>) -> String {
+    let closure = closure_blocks("b.unit_id", "b.starts_at", "b.ends_at");
+    let absence = absence_blocks("b.counsellor_id", "b.starts_at", "b.ends_at");
+    let days: Vec<String> = query
+        .closed_days
+        .iter()
+        .map(|&(day_from, day_to)| format!("(b.ends_at > {} AND b.starts_at < {})", p.add(day_from), p.add(day_to)))
+        .collect();
+    let closed_day = if days.is_empty() { "1 = 0".to_owned() } else { days.join(" OR ") };
     let (counsellor, active) = (p.add(entity::membership::Role::Counsellor.to_value()), p.add(true));
-    let (unit, booked, from) = (p.add(unit_id), p.add(StatusRow::Booked.to_value()), p.add(from));
-    let until = to.map(|to| format!(" AND b.starts_at < {}", p.add(to))).unwrap_or_default();
+    let (unit, booked, from) = (p.add(query.unit_id), p.add(StatusRow::Booked.to_value()), p.add(query.from));
+    let until = query.to.map(|to| format!(" AND b.starts_at < {}", p.add(to))).unwrap_or_default();
+    let whose = match query.counsellors {
+        None => String::new(),
+        Some([]) => " AND 1 = 0".to_owned(),
+        Some(ids) => format!(" AND b.counsellor_id IN ({})", p.list(ids)),
+    };
     format!(
-        "SELECT * FROM (SELECT b.*, {closure} AS by_closure, {absence} AS by_absence, \
-           ((b.override_reason IS NULL AND ({holiday})) OR ({closure_day})) AS on_closed_day, \
+        "SELECT * FROM (SELECT b.*, \
+           EXISTS (SELECT 1 FROM closures WHERE {closure}) AS by_closure, \
+           EXISTS (SELECT 1 FROM absences WHERE {absence}) AS by_absence, \
+           ({closed_day}) AS on_closed_day, \
            NOT EXISTS (SELECT 1 FROM memberships m JOIN staff s ON s.id = m.staff_id \
              WHERE m.staff_id = b.counsellor_id AND m.unit_id = b.unit_id AND m.role = {counsellor} \
              AND s.active = {active}) AS no_counsellor \
-         FROM bookings b WHERE b.unit_id = {unit} AND b.status = {booked} AND b.starts_at >= {from}{until}) stranded \
-         WHERE by_closure OR by_absence OR on_closed_day OR no_counsellor"
+         FROM bookings b WHERE b.unit_id = {unit} AND b.status = {booked} AND b.starts_at >= {from}{until}{whose}) \
+         stranded WHERE by_closure OR by_absence OR on_closed_day OR no_counsellor"
     )
 }
 

@@ -113,8 +113,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("tm.soonest", "Hier stehen die frühesten {affected_listed}.", "The soonest {affected_listed} are listed here."),
     (
         "tm.override",
-        "Termine, die eine Leitung mit „Regel übergehen“ in eine Schließung, eine Abwesenheit oder auf einen Feiertag gelegt hat, stehen nicht hier, außer die Schließung oder Abwesenheit wurde erst danach eingetragen. Ein Schließtag steht immer hier.",
-        "Appointments a lead placed into a closure, an absence or on a public holiday by overriding a rule are not listed, unless the closure or absence was recorded afterwards. A closure day is always listed.",
+        "Auch Termine, die eine Leitung mit „Regel übergehen“ dorthin gelegt hat, stehen hier, mit der Begründung: Das Übergehen gilt für alle Regeln zugleich und sagt nicht, welche Schließung oder Abwesenheit bekannt war.",
+        "Appointments a lead placed there by overriding a rule are listed too, with the reason: an override passes every rule at once and does not tell which closure or absence was known.",
     ),
     (
         "wk.legend",

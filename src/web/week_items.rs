@@ -1,6 +1,7 @@
 //! One day column of the week at a glance: bookings, free slots (each opens the booking form
-//! with it chosen), absences and closures in time order, bookings an absence or closure strands
-//! flagged, and the public holiday or closure day named.
+//! with it chosen), absences and closures in time order, bookings that cannot take place as
+//! booked flagged (a closure, an absence, a closed day, a counsellor who left: the rule of the
+//! list to move), and the public holiday or closure day named.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -41,7 +42,7 @@ pub struct WeekItem {
     pub detail: String,
     pub href: String,
     pub inactive: bool,
-    /// For a booking an absence or closure strands: the text key of why.
+    /// For a booking from now on that cannot take place as booked: the text key of why.
     pub stranded_key: Option<&'static str>,
 }
 
@@ -121,7 +122,7 @@ pub async fn column(
     })
 }
 
-/// A booking's entry: citizen, counsellor and status, marked when an absence or closure strands it.
+/// A booking's entry: citizen, counsellor and status, marked when it cannot take place as booked.
 fn booking_item(b: &Booking, members: &[StaffMember], blocks: &DayBlocks, tz: Tz, lang: Lang) -> WeekItem {
     let row = BookingRow::new(b, members, tz, lang);
     WeekItem {

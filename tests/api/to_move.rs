@@ -85,12 +85,13 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     let closure = json!({ "from_date": day_b, "reason": "Betriebsausflug" });
     assert_eq!(app.post_as(&admin, "/api/v1/units/ads/closures", &closure).await.status(), StatusCode::CREATED);
 
-    // C: placed into the closure afterwards by a lead's override: it takes place as booked.
+    // C: placed into the closure afterwards by a lead's override (which passes every rule at
+    // once, so it does not tell that the lead knew of the closure): listed with its reason.
     app.clock.advance(TimeDelta::minutes(1));
     let c = app.post_booking(&adhoc_anyway("ads", deniz, &format!("{day_b}T18:00"), 30)).await;
     assert_eq!(c.status(), StatusCode::CREATED, "an override into the closure");
     let c: Value = c.json().await.unwrap();
-    // G: Samira's, placed by override on F's day; an absence recorded later strands it all the same.
+    // G: Samira's, placed by override on F's day; an absence recorded later strands it.
     let g = app.post_booking(&adhoc_anyway("ads", samira, &format!("{day_f}T18:00"), 30)).await;
     assert_eq!(g.status(), StatusCode::CREATED);
     let g: Value = g.json().await.unwrap();
@@ -117,8 +118,7 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     // Another unit's closure on F's day strands nothing here.
     let closure = json!({ "from_date": day_f, "reason": "Betriebsausflug der SDR" });
     assert_eq!(app.post_as(&admin, "/api/v1/units/sdr/closures", &closure).await.status(), StatusCode::CREATED);
-    // On public holidays by override (knowingly), and on the configured closure day 24 December
-    // (the operator may have added it after the booking: listed all the same).
+    // By override on a public holiday and on the configured closure day 24 December.
     let holiday = app.post_booking(&adhoc_anyway("ads", jana, "2026-12-25T10:00", 30)).await;
     assert_eq!(holiday.status(), StatusCode::CREATED, "by override on Christmas Day");
     let holiday: Value = holiday.json().await.unwrap();
@@ -129,17 +129,25 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     let expected = vec![
         entry(&a, "absence"),
         entry(&b, "closure"),
+        entry(&c, "closure"),
         entry(&g, "absence"),
         entry(&e, "no_counsellor"),
         entry(&h, "absence"),
         entry(&eve, "closed_day"),
+        entry(&holiday, "closed_day"),
     ];
     let (rows, total) = listed(&app.address, &admin).await;
-    assert_eq!(sorted(rows), sorted(expected.clone()), "not C (placed knowingly), F (nothing blocks it), 25 Dec");
-    assert_eq!(total, 6);
-    assert!(!expected.iter().any(|(r, _)| *r == reference(&holiday) || *r == reference(&c) || *r == reference(&f)));
+    assert_eq!(sorted(rows), sorted(expected.clone()), "all but F, which nothing blocks");
+    assert_eq!(total, 8);
+    let body: Value = app.get_as(&admin, "/api/v1/units/ads/bookings-to-move").await.json().await.unwrap();
+    let overridden = |booking: &Value| {
+        let found = body["bookings"].as_array().unwrap().iter().find(|b| b["reference"] == booking["reference"]);
+        found.expect("listed").get("override_reason").cloned()
+    };
+    assert_eq!(overridden(&c), Some(json!("Test: außerhalb der Beratungszeiten")), "the override's reason shows");
+    assert_eq!(overridden(&b), None, "left out when none");
 
-    // Correcting G's details (the call the list asks for) does not make it look placed knowingly.
+    // Correcting G's details (the call the list asks for) leaves it on the list until it is moved.
     app.clock.advance(TimeDelta::minutes(1));
     let corrected = json!({ "citizen": { "name": "Pseudonym K.", "email": "k@example.org" }, "email_consent": true });
     let response = app.put_as(&admin, &format!("/api/v1/bookings/{}/citizen", reference(&g)), &corrected).await;
@@ -156,19 +164,20 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     for (listed, _) in &expected {
         assert!(html.contains(&format!("href=\"/bookings/{listed}/reschedule\"")), "{listed} to move");
     }
-    assert!(!html.contains(&reference(&c)) && !html.contains(&reference(&f)), "only what must move");
+    assert!(!html.contains(&reference(&f)), "only what must move");
+    assert!(html.contains("Test: außerhalb der Beratungszeiten"), "an override's reason is shown");
     assert!(html.contains("Beratende Person abwesend") && html.contains("berät hier nicht mehr"), "why");
     let audited = |login: &str| {
         format!(
             "SELECT COUNT(*) AS n FROM audit_events a JOIN staff s ON a.actor_id = s.id \
-             WHERE a.action = 'affected_bookings_viewed' AND a.detail LIKE '%to_move%' AND a.item_count = 6 \
+             WHERE a.action = 'affected_bookings_viewed' AND a.detail LIKE '%to_move%' AND a.item_count = 8 \
              AND s.login = '{login}'"
         )
     };
     assert_eq!(app.count(&audited("empfang.test")).await, 1);
-    assert_eq!(app.count(&audited("admin")).await, 2, "the two lists through the API");
+    assert_eq!(app.count(&audited("admin")).await, 3, "the three lists through the API");
 
-    // The week view marks B, not C, though both lie in the closure.
+    // The week view marks both in the closure, by the same rule.
     let (_, week) = desk.text(&format!("/week?unit=ads&date={day_b}")).await;
     let marked = |booking: &Value| {
         let entries: Vec<&str> = week
@@ -179,7 +188,7 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
         assert!(!entries.is_empty(), "{} in the week", reference(booking));
         entries.iter().all(|entry| entry.contains("Stelle geschlossen – Termin verlegen"))
     };
-    assert!(marked(&b) && !marked(&c), "B marked, C not");
+    assert!(marked(&b) && marked(&c), "B and C marked");
 
     // Another unit's staff may not read it.
     let stranger = app.token_for("empfang.sdr", "front_desk", Some("sdr")).await;
@@ -201,10 +210,10 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     assert_eq!(cancelled.status(), StatusCode::OK, "cancelled");
     let (rows, total) = listed(&app.address, &admin).await;
     assert_eq!(sorted(rows), sorted(expected[2..].to_vec()));
-    assert_eq!(total, 4);
+    assert_eq!(total, 6);
 
-    // A closure day the operator configures later strands everything booked on it, whether
-    // placed by override or not (F, G and E), seen by a server started with it.
+    // A closure day the operator configures later strands everything booked on it (F, G and E),
+    // seen by a server started with it.
     let month_day = &day_f[5..];
     let days = HolidayCalendar::parse_extra_days(&format!("12-24,12-31,{month_day}")).expect("days");
     let later = app.another_process(|s| s.extra_closure_days = ExtraDays(days)).await;
@@ -212,12 +221,14 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     let with =
         |booking: &Value, reasons: &[&str]| (reference(booking), reasons.iter().map(|r| (*r).to_owned()).collect());
     let expected = vec![
+        entry(&c, "closure"),
         with(&f, &["closed_day"]),
         with(&g, &["absence", "closed_day"]),
         with(&e, &["closed_day", "no_counsellor"]),
         entry(&h, "absence"),
         entry(&eve, "closed_day"),
+        entry(&holiday, "closed_day"),
     ];
     assert_eq!(sorted(rows), sorted(expected));
-    assert_eq!(total, 5);
+    assert_eq!(total, 7);
 }

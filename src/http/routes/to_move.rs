@@ -47,9 +47,8 @@ pub struct BookingToMove {
 }
 
 /// The unit's booked appointments from now on that a closure, an absence of their counsellor, a
-/// closed day or a counsellor who left strands. Appointments a lead placed into a closure, an
-/// absence or on a public holiday by overriding a rule are left out, unless the closure or
-/// absence was recorded after the appointment was booked or last moved.
+/// closed day or a counsellor who left strands, also those a lead placed there by overriding a
+/// rule (with `override_reason`).
 #[utoipa::path(get, path = "/api/v1/units/{unit}/bookings-to-move", tag = "units", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id")),
     responses((status = 200, body = ToMoveResponse), (status = 404, body = Problem), (status = 403, body = Problem)))]
