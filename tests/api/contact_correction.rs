@@ -495,3 +495,39 @@ async fn a_bounce_to_a_corrected_address_leaves_the_call_back_list() {
     assert_eq!(quoted, 0, "the bounce's text quoting the old address is gone");
     assert_eq!(dispatcher.run_once().await.expect("dispatch").sent, 1);
 }
+
+/// Two API clients correct the same caller's details from the same reading: with `citizen_tag`
+/// the second is refused and nothing of the first is undone; a correction that keeps the
+/// recipient leaves `version` as it is, so `version` alone could not tell.
+#[tokio::test]
+async fn a_correction_sent_with_the_citizen_tag_it_saw_does_not_undo_one_saved_meanwhile() {
+    let app = spawn_app_with(default_now(), |_| {}).await;
+    let booking = booked_for_old_address(&app, 0).await;
+    let tag = booking["citizen_tag"].clone();
+    assert!(tag.as_str().is_some_and(|t| !t.is_empty()), "every booking has its tag: {booking}");
+    let with_tag = |citizen: Value, tag: &Value| {
+        let mut body = correction(citizen, true, &booking["version"]);
+        body["citizen_tag"] = tag.clone();
+        body
+    };
+
+    let first = with_tag(json!({ "name": "Ayşe Demir", "email": OLD, "phone": "0511 111111" }), &tag);
+    let response = app.put_as(&app.admin_token, &path(&booking), &first).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let after_first: Value = response.json().await.expect("json");
+    assert_eq!(after_first["version"], booking["version"], "the same recipient: the version stays");
+    assert_ne!(after_first["citizen_tag"], tag, "the tag follows the details");
+
+    let second = with_tag(json!({ "name": "Ayse Demir", "email": OLD }), &tag);
+    let response = app.put_as(&app.admin_token, &path(&booking), &second).await;
+    assert_problem(response, StatusCode::CONFLICT, "concurrent_update").await;
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!((&now["citizen"]["name"], &now["citizen"]["phone"]), (&json!("Ayşe Demir"), &json!("0511 111111")));
+
+    let again =
+        with_tag(json!({ "name": "Ayse Demir", "email": OLD, "phone": "0511 111111" }), &after_first["citizen_tag"]);
+    let response = app.put_as(&app.admin_token, &path(&booking), &again).await;
+    assert_eq!(response.status(), StatusCode::OK, "sent with the tag now stored");
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["citizen"]["name"], "Ayse Demir");
+}

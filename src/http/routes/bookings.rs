@@ -89,6 +89,10 @@ pub struct BookingResponse {
     pub version: i32,
     pub channel: Channel,
     pub citizen: CitizenResponse,
+    /// A short digest of the citizen's details and consent. Sent back as `citizen_tag` with a
+    /// correction, it makes the correction happen only if nobody changed the details meanwhile
+    /// (409 `concurrent_update`): a correction that keeps the recipient leaves `version` as it is.
+    pub citizen_tag: String,
     pub email_consent: bool,
     pub note: Option<String>,
     pub override_reason: Option<String>,
@@ -142,6 +146,7 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
         slot_id: b.slot_id.get(),
         version: b.sequence,
         channel: b.channel,
+        citizen_tag: b.citizen.fingerprint(),
         email_consent: b.citizen.email_consent,
         citizen: CitizenResponse {
             name: b.citizen.name,
@@ -415,6 +420,10 @@ pub struct CorrectCitizenRequest {
     /// The booking's `version` as the caller saw it: the details are corrected only if it is
     /// still that version (else 409 `concurrent_update`). Without it, whatever the booking is now.
     pub version: Option<i32>,
+    /// The booking's `citizen_tag` as the caller saw it: the details are corrected only if nobody
+    /// changed them meanwhile (else 409 `concurrent_update`), also by a correction that left
+    /// `version` as it was. Without it, the correction replaces whatever is stored.
+    pub citizen_tag: Option<String>,
 }
 
 /// Corrects the citizen's details of a booked appointment (all of them, as when booking). The
@@ -434,6 +443,8 @@ async fn correct_citizen(
     ApiJson(body): ApiJson<CorrectCitizenRequest>,
 ) -> ApiResult<Json<BookingResponse>> {
     let citizen = all_fields(Ok(()), body.citizen.parse(body.email_consent))?;
-    let (booking, _) = bookings::correct_contact(state.book(), &actor, &key, citizen, body.version, None).await?;
+    let (booking, _) =
+        bookings::correct_contact(state.book(), &actor, &key, citizen, body.version, body.citizen_tag.as_deref())
+            .await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
