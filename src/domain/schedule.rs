@@ -144,7 +144,9 @@ impl WeeklyRule {
     ///
     /// Start times are local wall-clock times in `tz`; a start that does not exist
     /// or exists twice because of a daylight saving change is left out rather than
-    /// guessed. Each slot lasts `slot_length` of elapsed time.
+    /// guessed, and so is a slot whose end does (its elapsed length would not be its
+    /// length on the clock, and it could end after the rule's hours). Each slot lasts
+    /// `slot_length`.
     pub fn expand(
         &self,
         from: NaiveDate,
@@ -163,8 +165,12 @@ impl WeeklyRule {
         while date <= last {
             if !skip_day(date) {
                 slots.extend(start_times.iter().filter_map(|time| {
-                    let starts_at = local_to_utc(date.and_time(*time), tz).ok()?;
+                    let local_start = date.and_time(*time);
+                    let starts_at = local_to_utc(local_start, tz).ok()?;
                     let ends_at = starts_at.checked_add_signed(self.slot_length)?;
+                    // Across a daylight saving change the clock's end is another instant.
+                    let local_end = local_start.checked_add_signed(self.slot_length)?;
+                    (local_to_utc(local_end, tz).ok()? == ends_at).then_some(())?;
                     TimeSlot::new(starts_at, ends_at).ok()
                 }));
             }
@@ -288,6 +294,14 @@ mod tests {
                 utc("2026-11-01T01:30:00Z"),
             ]
         );
+        // A slot across the change: 01:30 plus an hour on the clock is 03:30 after the spring
+        // change (past the rule's 03:00) and 02:30 twice in autumn: left out on those days only.
+        let across = rule(Weekday::Sun, hm(1, 30), hm(3, 0), 60, 0);
+        let spring = across.expand(date(2026, 3, 22), date(2026, 4, 5), Berlin, |_| false);
+        assert_eq!(starts(&spring), [utc("2026-03-22T00:30:00Z"), utc("2026-04-04T23:30:00Z")]);
+        assert!(spring.iter().all(|slot| slot.duration() == TimeDelta::minutes(60)));
+        let autumn = across.expand(date(2026, 10, 18), date(2026, 11, 1), Berlin, |_| false);
+        assert_eq!(starts(&autumn), [utc("2026-10-17T23:30:00Z"), utc("2026-11-01T00:30:00Z")]);
         let half_past_two = rule(Weekday::Sun, hm(2, 30), hm(3, 0), 30, 0);
         assert!(half_past_two.expand(date(2026, 3, 29), date(2026, 3, 29), Berlin, |_| false).is_empty());
         assert!(half_past_two.expand(date(2026, 10, 25), date(2026, 10, 25), Berlin, |_| false).is_empty());
