@@ -61,8 +61,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "hours.affected.elsewhere",
-        "Die Abwesenheit betrifft auch Termine dieser Person in anderen Einheiten (bitte die Einheit informieren):",
-        "The absence also affects appointments of this person in other units (please tell the unit):",
+        "Die Abwesenheit betrifft auch Termine dieser Person in anderen Einheiten (gespeichert, stehen sie dort in der Liste „Zu verlegen“):",
+        "The absence also affects appointments of this person in other units (once saved, they are on those units' list \"To move\"):",
     ),
     (
         "hours.affected.other_units",
