@@ -20,7 +20,7 @@ use chrono_tz::Tz;
 use super::holidays::{ClosedDay, HolidayCalendar};
 use super::ids::{SlotId, StaffId, UnitId};
 use super::records::{Absence, Booking, Closure};
-use super::time::{local_date, overlapping};
+use super::time::{day_bounds, local_date, overlapping};
 
 /// Something that keeps counsellors from appointments in `[starts_at, ends_at)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +120,7 @@ pub enum Stranding {
 }
 
 impl Stranding {
-    /// The name in the API and the text keys.
+    /// The name in the API.
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -157,6 +157,31 @@ pub fn closed_day(
         }
         day = day.succ_opt()?;
     }
+}
+
+/// The public holidays and extra closure days that times starting on `first..=last` may touch
+/// (up to the day after `last`: a time may run past midnight), as UTC spans, consecutive days as
+/// one: what [`closed_day`] looks for, for a query over many times at once.
+#[must_use]
+pub fn closed_spans(
+    calendar: &HolidayCalendar,
+    tz: Tz,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    let last = last.succ_opt().unwrap_or(last);
+    for day in first.iter_days().take_while(|day| *day <= last) {
+        if calendar.closed_reason(day).is_none() {
+            continue;
+        }
+        let (from, to) = day_bounds(day, tz);
+        match spans.last_mut() {
+            Some(span) if span.1 == from => span.1 = to,
+            _ => spans.push((from, to)),
+        }
+    }
+    spans
 }
 
 #[cfg(test)]
@@ -210,6 +235,19 @@ mod tests {
             StaffId::new(5),
             None
         )));
+    }
+
+    #[test]
+    fn closed_spans_join_consecutive_days_and_reach_the_day_after_the_last() {
+        let calendar = HolidayCalendar::new(HolidayCalendar::parse_extra_days("12-24").unwrap());
+        let tz = chrono_tz::Europe::Berlin;
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let start = |d: u32| day_bounds(day(d), tz).0;
+        // 23 December is open; its next day, the closure day 24 December, is looked at.
+        assert_eq!(closed_spans(&calendar, tz, day(23), day(23)), [(start(24), start(25))]);
+        // 24 (closure day), 25 and 26 (public holidays) are one span.
+        assert_eq!(closed_spans(&calendar, tz, day(22), day(26)), [(start(24), start(27))]);
+        assert!(closed_spans(&calendar, tz, day(21), day(22)).is_empty());
     }
 
     #[test]

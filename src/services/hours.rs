@@ -400,6 +400,12 @@ impl Affected {
         Self { listed: all, total, elsewhere: 0 }
     }
 
+    /// How many of the unit's there are in all, when more than are listed.
+    #[must_use]
+    pub fn beyond(&self) -> Option<u64> {
+        (self.total > self.listed.len() as u64).then_some(self.total)
+    }
+
     /// Whether nothing is stranded, here or elsewhere.
     #[must_use]
     pub fn is_empty(&self) -> bool {

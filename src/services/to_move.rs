@@ -3,7 +3,7 @@
 //! no longer counsels in the unit). It stays in step with what is recorded: an appointment moved
 //! or cancelled leaves it, and an absence recorded by another unit's lead shows here too.
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, Days, Utc};
 
 use super::ServiceError;
 use super::audit::{self, AuditAction, entries};
@@ -11,9 +11,9 @@ use super::bookings::{Book, authorize};
 use super::directory::find_unit;
 use super::hours::AFFECTED_LISTED;
 use crate::domain::access::Actor;
-use crate::domain::blocking::Stranding;
-use crate::domain::records::{Booking, Unit};
-use crate::domain::time::{day_bounds, local_date};
+use crate::domain::blocking::{Stranding, closed_spans};
+use crate::domain::records::Booking;
+use crate::domain::time::local_date;
 use crate::store::blocking::StrandedQuery;
 use crate::store::{self, bookings};
 
@@ -24,11 +24,18 @@ const CLOSED_DAYS_AHEAD: u64 = 3_660;
 /// The appointments to move of one unit.
 #[derive(Debug, Clone)]
 pub struct ToMove {
-    pub unit: Unit,
     /// The soonest of them, at most [`AFFECTED_LISTED`], each with why (never empty).
     pub listed: Vec<(Booking, Vec<Stranding>)>,
     /// How many there are in all.
     pub total: u64,
+}
+
+impl ToMove {
+    /// How many there are in all, when more than are listed.
+    #[must_use]
+    pub fn beyond(&self) -> Option<u64> {
+        (self.total > self.listed.len() as u64).then_some(self.total)
+    }
 }
 
 /// The appointments of the unit `unit_key` to move, soonest first. The bookings listed are
@@ -48,7 +55,7 @@ pub async fn for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> Result<T
     if let Some(entry) = entries::bookings_shown(actor, AuditAction::AffectedBookingsViewed, unit.id, shown) {
         audit::record(deps.db, deps.clock, entry.detail(serde_json::json!({ "via": "to_move" }))).await?;
     }
-    Ok(ToMove { unit, listed, total })
+    Ok(ToMove { listed, total })
 }
 
 /// The public holidays and extra closure days from today to the unit's latest booked
@@ -64,24 +71,5 @@ async fn closed_days(
     let first = local_date(now, deps.tz);
     let horizon = first.checked_add_days(Days::new(CLOSED_DAYS_AHEAD)).unwrap_or(first);
     let last = local_date(latest, deps.tz).min(horizon);
-    Ok(closed_spans(deps, first, last))
-}
-
-/// The public holidays and extra closure days that appointments starting on `first..=last` may
-/// touch (up to the day after `last`: an appointment may run past midnight), as UTC spans,
-/// consecutive days as one.
-pub(crate) fn closed_spans(deps: Book<'_>, first: NaiveDate, last: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
-    let last = last.succ_opt().unwrap_or(last);
-    for day in first.iter_days().take_while(|day| *day <= last) {
-        if deps.calendar.closed_reason(day).is_none() {
-            continue;
-        }
-        let (from, to) = day_bounds(day, deps.tz);
-        match spans.last_mut() {
-            Some(span) if span.1 == from => span.1 = to,
-            _ => spans.push((from, to)),
-        }
-    }
-    spans
+    Ok(closed_spans(deps.calendar, deps.tz, first, last))
 }

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::ServiceError;
 use super::bookings::{Book, authorize};
 use crate::domain::access::Actor;
-use crate::domain::blocking::Stranding;
+use crate::domain::blocking::{Stranding, closed_spans};
 use crate::domain::holidays::ClosedDay;
 use crate::domain::ids::StaffId;
 use crate::domain::records::{Absence, Booking, Closure, Unit};
@@ -60,7 +60,7 @@ pub async fn day_blocks(
         None => (None, false),
     };
     // What has begun cannot be moved any more: only from now on.
-    let closed_days = super::to_move::closed_spans(deps, day, day);
+    let closed_days = closed_spans(deps.calendar, deps.tz, day, day);
     let (starts, counsellors) = (from.max(deps.clock.now()), Some(staff_ids));
     let query = StrandedQuery { unit_id: unit.id, from: starts, to: Some(to), counsellors, closed_days: &closed_days };
     let (stranded, _) = store::blocking::stranded(deps.db, query, u64::MAX).await?;

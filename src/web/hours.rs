@@ -180,8 +180,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         preview: outcome.preview.map(|starts| starts.iter().map(|at| format::short(*at, tz, lang)).collect()),
         confirm_delete: outcome.confirm_delete,
         affected: outcome.affected.listed.iter().map(|b| BookingRow::new(b, &members, tz, lang)).collect(),
-        affected_beyond: (outcome.affected.total > outcome.affected.listed.len() as u64)
-            .then_some(outcome.affected.total),
+        affected_beyond: outcome.affected.beyond(),
         affected_elsewhere: outcome.affected.elsewhere,
         unit: unit.slug,
         unit_name: unit.name,

@@ -160,7 +160,7 @@ async fn to_move(State(state): State<AppState>, staff: Staff, Query(q): Query<Li
         let found = to_move::for_unit(deps, &staff.actor, &unit.slug).await?;
         let shown: Vec<_> = found.listed.iter().map(|(b, _)| b.counsellor_id).collect();
         let members = desk::unit_staff_and(deps, &unit, shown).await?;
-        beyond = (found.total > found.listed.len() as u64).then_some(found.total);
+        beyond = found.beyond();
         for (booking, why) in &found.listed {
             let row = BookingRow::new(booking, &members, deps.tz, lang);
             let why = why.iter().map(|w| week_items::stranding_key(*w)).collect();
