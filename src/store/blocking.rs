@@ -179,7 +179,7 @@ fn stranded_sql(p: &mut Params, query: &StrandedQuery<'_>) -> String {
         .iter()
         .map(|&(day_from, day_to)| format!("(b.ends_at > {} AND b.starts_at < {})", p.add(day_from), p.add(day_to)))
         .collect();
-    let closed_day = if days.is_empty() { "1 = 0".to_owned() } else { days.join(" OR ") };
+    let closed_day = any_of(&days);
     let (counsellor, active) = (p.add(entity::membership::Role::Counsellor.to_value()), p.add(true));
     let (unit, booked, from) = (p.add(query.unit_id), p.add(StatusRow::Booked.to_value()), p.add(query.from));
     let until = query.to.map(|to| format!(" AND b.starts_at < {}", p.add(to))).unwrap_or_default();
@@ -199,6 +199,21 @@ fn stranded_sql(p: &mut Params, query: &StrandedQuery<'_>) -> String {
          FROM bookings b WHERE b.unit_id = {unit} AND b.status = {booked} AND b.starts_at >= {from}{until}{whose}) \
          stranded WHERE by_closure OR by_absence OR on_closed_day OR no_counsellor"
     )
+}
+
+/// The conditions joined by `OR`, nested in halves: a flat chain of `n` terms is `n` levels
+/// deep to SQLite's parser, which refuses more than 1,000 (a closure day every other day and an
+/// appointment some years ahead make that many spans); halves keep it at about `log2 n`.
+/// `1 = 0` for none.
+fn any_of(terms: &[String]) -> String {
+    match terms {
+        [] => "1 = 0".to_owned(),
+        [one] => one.clone(),
+        _ => {
+            let (first, second) = terms.split_at(terms.len() / 2);
+            format!("({} OR {})", any_of(first), any_of(second))
+        }
+    }
 }
 
 /// Conditions on the `slots` row being updated (SQLite's seat update): no closure of its unit or

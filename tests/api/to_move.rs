@@ -232,3 +232,49 @@ async fn the_desk_lists_what_cannot_take_place_as_booked_and_why_until_it_is_mov
     assert_eq!(sorted(rows), sorted(expected));
     assert_eq!(total, 7);
 }
+
+/// A closure day on every odd day of the month and appointments years ahead: the closed days up
+/// to them are over a thousand spans, and the list still answers (a flat `OR` of that many was
+/// too deep for SQLite). A counsellor whose role in the unit was taken away (not deactivated)
+/// strands their appointments as one who left does.
+#[tokio::test]
+async fn years_of_closure_days_and_a_role_taken_away() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let admin = app.admin_token.clone();
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let closed = app.post_booking(&adhoc_anyway("ads", jana, "2036-03-05T10:00", 30)).await;
+    assert_eq!(closed.status(), StatusCode::CREATED, "by override, years ahead");
+    let closed: Value = closed.json().await.unwrap();
+    let open = app.post_booking(&adhoc_anyway("ads", jana, "2036-03-06T10:00", 30)).await;
+    assert_eq!(open.status(), StatusCode::CREATED);
+    // A counsellor who stays active but no longer counsels in the unit.
+    let moved_on = app.add_person("p.wechsel", "counsellor", Some("ads")).await;
+    let moved_on = moved_on["id"].as_i64().expect("id");
+    let theirs = app.post_booking(&adhoc_anyway("ads", moved_on, "2036-03-06T11:00", 30)).await;
+    assert_eq!(theirs.status(), StatusCode::CREATED);
+    let theirs: Value = theirs.json().await.unwrap();
+    let (rows, _) = listed(&app.address, &admin).await;
+    assert!(rows.iter().all(|(r, _)| *r != reference(&theirs)), "still counselling here: {rows:?}");
+    let taken = app.delete_as(&admin, "/api/v1/staff/p.wechsel/roles/counsellor?unit=ads").await;
+    assert_eq!(taken.status(), StatusCode::OK, "role taken away");
+
+    let odd_days: Vec<String> = (1..=12_u32)
+        .flat_map(|month| (1..=31_u32).step_by(2).map(move |day| (month, day)))
+        .filter(|&(month, day)| chrono::NaiveDate::from_ymd_opt(2028, month, day).is_some())
+        .map(|(month, day)| format!("{month:02}-{day:02}"))
+        .collect();
+    let days = HolidayCalendar::parse_extra_days(&odd_days.join(",")).expect("days");
+    let spans = terminbuch::domain::blocking::closed_spans(
+        &HolidayCalendar::new(days.clone()),
+        chrono_tz::Europe::Berlin,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 24).expect("date"),
+        chrono::NaiveDate::from_ymd_opt(2036, 3, 6).expect("date"),
+    );
+    assert!(spans.len() > 1_000, "{} spans", spans.len());
+    let later = app.another_process(|s| s.extra_closure_days = ExtraDays(days)).await;
+    let (rows, total) = listed(&later, &admin).await;
+    let mut expected = vec![entry(&closed, "closed_day"), entry(&theirs, "no_counsellor")];
+    expected.sort();
+    assert_eq!(sorted(rows), expected, "the open day's appointment is not listed");
+    assert_eq!(total, 2);
+}
