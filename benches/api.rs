@@ -10,7 +10,8 @@
 //! `BENCH_KEEP_DATABASE=1`, PostgreSQL's database is kept as the searches saw it, and
 //! `BENCH_REUSE_DATABASE=<name>` measures such a kept database again, without loading). The bookings
 //! take slots the free-slot search listed first, as staff do; `BENCH_LISTED=0` takes slots no
-//! search listed. `BENCH_STORED_BOOKINGS=10000000` stores
+//! search listed. `BENCH_ONLY=to-move` measures only the list of appointments to move
+//! (`api/to_move.rs`; a full run measures it last). `BENCH_STORED_BOOKINGS=10000000` stores
 //! that many bookings before measuring on PostgreSQL (`api/bulk.rs`; SQLite keeps 100,000).
 //! `TERMINBUCH_DB_MAX_CONNECTIONS` sizes the service's pool as it does the server's.
 
@@ -59,6 +60,8 @@ mod ceilings;
 use bare_route::Hand;
 #[path = "api/login_memory.rs"]
 mod login_memory;
+#[path = "api/to_move.rs"]
+mod to_move;
 
 /// Counsellors of the benchmarked unit.
 const COUNSELLORS: usize = 20;
@@ -157,6 +160,8 @@ enum Only {
     Bookings,
     /// `search`: the free-slot searches alone (a kept database stays as they saw it).
     Search,
+    /// `to-move`: the list of appointments to move alone (`api/to_move.rs`; records absences).
+    ToMove,
 }
 
 impl Config {
@@ -177,7 +182,10 @@ impl Config {
                 Ok("login-memory") => Only::LoginMemory,
                 Ok("bookings") => Only::Bookings,
                 Ok("search") => Only::Search,
-                Ok(other) => bail!("BENCH_ONLY knows `login-memory`, `bookings` and `search`, not {other:?}"),
+                Ok("to-move") => Only::ToMove,
+                Ok(other) => {
+                    bail!("BENCH_ONLY knows `login-memory`, `bookings`, `search` and `to-move`, not {other:?}")
+                }
                 Err(_) => Only::Everything,
             },
             listed: std::env::var("BENCH_LISTED").as_deref() != Ok("0"),
@@ -332,7 +340,7 @@ async fn run_engine(engine: Engine, config: &Config, report: &mut Report) -> any
         ));
     }
     db.close().await?;
-    if matches!(config.only, Only::Bookings | Only::Search) {
+    if matches!(config.only, Only::Bookings | Only::Search | Only::ToMove) {
         return Ok(());
     }
 
@@ -369,6 +377,9 @@ async fn measure_in_process(
     base: &str,
     fixture: &Fixture,
 ) -> anyhow::Result<()> {
+    if config.only == Only::ToMove {
+        return to_move::measure(name, report, db, client, base, fixture).await;
+    }
     // Free-slot search (also the URL the search under load uses).
     let today = fixture.today;
     let to = today + Days::new(SEARCH_WEEKS * 7 - 1);
@@ -495,7 +506,8 @@ async fn measure_in_process(
     report.info(name, "free-slot search while 16 clients book: p50, ms", during.p50_ms());
     report.info(name, "free-slot search while 16 clients book: p99, ms", during.p99_ms());
     report.info(name, "bookings/s meanwhile (16 clients)", load.throughput());
-    Ok(())
+    // Last: its absences take slots from the search.
+    to_move::measure(name, report, db, client, base, fixture).await
 }
 
 /// One client searches (sequentially, like a phone desk) while 16 others book `slots` through
