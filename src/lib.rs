@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod mail;
+pub mod privacy_fs;
 pub mod server;
 pub mod services;
 pub mod startup;

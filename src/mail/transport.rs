@@ -148,6 +148,9 @@ impl Transport {
 
 /// Creates `dir` as [`write_private`] does and writes and removes a file in it: a folder that
 /// cannot take the `.eml` files stops the start instead of failing every email for two days.
+/// A folder that other local users may enter, as earlier releases made it, loses their
+/// permissions, so that the `.eml` files in it (some written with the umask's modes) are closed
+/// to them too.
 fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {
     let mut folder = std::fs::DirBuilder::new();
     folder.recursive(true);
@@ -157,6 +160,7 @@ fn check_writable(dir: &std::path::Path) -> std::io::Result<()> {
         folder.mode(0o700);
     }
     folder.create(dir)?;
+    crate::privacy_fs::deny_others(dir);
     let probe = dir.join(format!(".write-check-{}", uuid::Uuid::now_v7().simple()));
     std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
     std::fs::remove_file(&probe)

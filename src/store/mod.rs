@@ -165,7 +165,9 @@ pub async fn bootstrap_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTr
 /// (mode 0600) of a SQLite database that does not exist yet, so that the citizens' data are no
 /// more readable than their `.eml` files and backups: SQLite would create the file, and its
 /// `-wal` and `-shm` after it, with the process's umask (usually readable by every local user).
-/// An existing database keeps its folder's and its own permissions.
+/// An existing database (and its `-wal` and `-shm`) that other local users may read, as earlier
+/// releases left it, loses their permissions ([`crate::privacy_fs::deny_others`]); its owner's
+/// and group's stay, and so does the folder's (it may not be the service's own).
 fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
     let Some(path) = sqlite_path(url) else { return Ok(()) };
     let mut folder = std::fs::DirBuilder::new();
@@ -188,6 +190,11 @@ fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
             Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(err) => return Err(err),
         }
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        crate::privacy_fs::deny_others(std::path::Path::new(&name));
     }
     Ok(())
 }

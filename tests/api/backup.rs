@@ -391,3 +391,63 @@ fn a_restored_database_is_readable_by_the_service_alone_whatever_the_backups_mod
     let mode = std::fs::metadata(&live).expect("the database").permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "the restored database took the backup's mode {mode:o}");
 }
+
+/// A database, its WAL and a mail folder that an earlier release left open to every local user
+/// (the process's umask) are closed to them when the server starts; the owner's and the group's
+/// permissions stay.
+#[cfg(unix)]
+#[test]
+fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |path: &std::path::Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o7777;
+    let set = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("old.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let wal = dir.path().join("old.db-wal");
+    std::fs::write(&wal, b"").expect("a WAL file");
+    let mail = dir.path().join("mail");
+    std::fs::create_dir(&mail).expect("the mail folder");
+    let eml = mail.join("0192f3c4.eml");
+    std::fs::write(&eml, b"To: someone").expect("an email");
+    set(&db, 0o644);
+    set(&wal, 0o644);
+    set(&mail, 0o755);
+    set(&eml, 0o644);
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .env("DATABASE_URL", &url)
+        .env("TERMINBUCH_LISTEN", "127.0.0.1:0")
+        .env("TERMINBUCH_DEMO_SEED", "false")
+        .env("TERMINBUCH_DATA_DIR", dir.path())
+        .env_remove("TERMINBUCH_SMTP_HOST")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the server");
+    let mut lines = BufReader::new(server.stderr.take().expect("stderr")).lines();
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        let running = line.contains("is running");
+        log.push(line);
+        if running {
+            break;
+        }
+    }
+    server.kill().expect("stop the server");
+    server.wait().expect("server stopped");
+
+    let log = log.join("\n");
+    assert!(log.contains("is running"), "{log}");
+    assert_eq!(mode(&db), 0o640, "the database");
+    assert_eq!(mode(&wal) & 0o007, 0, "its WAL");
+    assert_eq!(mode(&mail), 0o750, "the mail folder");
+    let warned = log.lines().filter(|line| line.contains("their permissions were removed")).count();
+    assert!(warned >= 3, "each is named in the log:\n{log}");
+    // The email's own mode stays, but nobody else can reach it through the folder any more.
+    assert_eq!(mode(&eml), 0o644);
+}
