@@ -267,12 +267,19 @@ pub async fn set_citizen<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
-/// Optimistic concurrency: the update applies only if nobody changed the booking meanwhile.
+/// Optimistic concurrency: the update applies only if nobody changed the booking meanwhile,
+/// an erasure of its personal data included (which keeps status and sequence): what was decided
+/// on the booking as read, a reason to store say, may not hold for the erased one.
 fn unchanged_since(update: UpdateMany<booking::Entity>, booking: &Booking) -> UpdateMany<booking::Entity> {
+    let erased = match booking.erased_at {
+        None => booking::Column::ErasedAt.is_null(),
+        Some(_) => booking::Column::ErasedAt.is_not_null(),
+    };
     update
         .filter(booking::Column::Id.eq(booking.id))
         .filter(booking::Column::Status.eq(status_row(booking.status)))
         .filter(booking::Column::Sequence.eq(booking.sequence))
+        .filter(erased)
 }
 
 /// Appends an event to a booking's history.

@@ -111,3 +111,57 @@ async fn the_export_holds_everything_and_the_erasure_leaves_nothing_personal() {
         assert!(!text.to_lowercase().contains(&personal.to_lowercase()), "{personal} in the audit");
     }
 }
+
+/// An appointment whose personal data were erased still holds its seat: the desk may cancel it,
+/// but the reason typed then (often why the person asked) is not stored, neither in the booking
+/// nor in its history, since nothing would ever erase it again. A cancellation decided on the
+/// booking as read before the erasure is refused as a change made meanwhile.
+#[tokio::test]
+async fn an_erased_appointment_can_be_cancelled_but_keeps_no_new_reason() {
+    use sea_orm::{ConnectionTrait, Statement};
+    use terminbuch::domain::clash::Clash;
+    use terminbuch::services::ServiceError;
+    use terminbuch::services::bookings::{self, By};
+
+    let app = crate::helpers::spawn_app().await;
+    let first = book(&app, "ads", 0).await;
+    let second = book(&app, "ads", 1).await;
+    let stale = terminbuch::store::bookings::find(&app.db, second["id"].as_str().expect("id").parse().expect("uuid"))
+        .await
+        .expect("db")
+        .expect("the booking");
+    let erased = app
+        .post_as(&app.admin_token, "/api/v1/data-subject/erase", &json!({ "email": EMAIL, "reason": "request" }))
+        .await;
+    assert_eq!(erased.status(), StatusCode::OK);
+
+    // The desk, after the erasure.
+    let id = first["id"].as_str().expect("id");
+    let cancelled = app.cancel_booking(id, "Frau Löschtest ist krank").await;
+    assert_eq!(cancelled.status(), StatusCode::OK, "the seat is freed");
+    let cancelled: Value = cancelled.json().await.expect("json");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert!(cancelled.get("cancel_reason").is_none_or(Value::is_null), "{cancelled}");
+    let backend = app.db.get_database_backend();
+    let kept = |sql: &str| Statement::from_string(backend, sql.to_owned());
+    let rows = app
+        .db
+        .query_all_raw(kept(
+            "SELECT b.cancel_reason AS reason FROM bookings b WHERE b.cancel_reason IS NOT NULL \
+             UNION ALL SELECT e.detail AS reason FROM booking_events e WHERE e.detail LIKE '%krank%'",
+        ))
+        .await
+        .expect("db");
+    assert!(rows.is_empty(), "no reason stored anywhere");
+
+    // A cancellation decided on the booking as read before the erasure.
+    let parts = crate::helpers::ServiceParts::new(app.clock.clone());
+    let deps = parts.book(&app.db);
+    let refused = bookings::cancel_booking(deps, By::Citizen, &stale, Some("Geheimnis".into())).await;
+    assert!(
+        matches!(refused, Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. })),
+        "refused: {refused:?}"
+    );
+    let still: Value = app.get_booking(second["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert_eq!(still["status"], "booked", "nothing written");
+}

@@ -290,3 +290,42 @@ pub async fn assert_problem(response: Response, status: StatusCode, code: &str) 
     assert_eq!(body["status"], status.as_u16());
     body
 }
+
+/// What a service call outside a server needs besides the database: a clock, no extra closure
+/// days, a mail nudge nobody listens to, no caches, no writer thread.
+pub struct ServiceParts {
+    pub clock: Clock,
+    calendar: terminbuch::domain::holidays::HolidayCalendar,
+    nudge: terminbuch::mail::Nudge,
+    counsellors: terminbuch::services::directory::CounsellorCache,
+    listed: terminbuch::services::bookings::ListedSlots,
+}
+
+impl ServiceParts {
+    pub fn new(clock: Clock) -> Self {
+        Self {
+            clock,
+            calendar: terminbuch::domain::holidays::HolidayCalendar::new(vec![]),
+            nudge: terminbuch::mail::Nudge::default(),
+            counsellors: terminbuch::services::directory::CounsellorCache::off(),
+            listed: terminbuch::services::bookings::ListedSlots::off(),
+        }
+    }
+
+    /// The booking services' dependencies on `db`.
+    pub fn book<'a>(&'a self, db: &'a sea_orm::DatabaseConnection) -> terminbuch::services::bookings::Book<'a> {
+        terminbuch::services::bookings::Book {
+            db,
+            search_db: db,
+            clock: &self.clock,
+            calendar: &self.calendar,
+            tz: Berlin,
+            mail: &self.nudge,
+            mail_domain: "example.org",
+            counsellors: &self.counsellors,
+            listed: &self.listed,
+            writer: None,
+            booking_pool: None,
+        }
+    }
+}

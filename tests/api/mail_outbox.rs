@@ -5,17 +5,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{SubsecRound, TimeDelta, Utc};
-use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::json;
 use terminbuch::clock::Clock;
 use terminbuch::domain::booking::{Channel, Citizen};
-use terminbuch::domain::holidays::HolidayCalendar;
 use terminbuch::domain::outbox::MailKind;
 use terminbuch::domain::time::TimeSlot;
-use terminbuch::mail::Nudge;
-use terminbuch::services::bookings::{self, Book, NewBooking, Target};
+use terminbuch::services::bookings::{self, NewBooking, Target};
 use terminbuch::store::{self, directory};
 
 use crate::helpers::{adhoc_body, assert_problem, default_now, spawn_app, spawn_app_with};
@@ -160,20 +157,8 @@ async fn mail_dispatch_once_sends_due_emails_and_prints_the_summary() {
     let unit = directory::find_unit(&db, "ads").await.expect("db").expect("ads");
     let counsellor = directory::list_unit_staff(&db, unit.id, None).await.expect("db").remove(0);
     let starts_at = Utc::now().trunc_subsecs(0) + TimeDelta::days(3);
-    let (clock, calendar, nudge) = (Clock::System, HolidayCalendar::new(vec![]), Nudge::default());
-    let deps = Book {
-        db: &db,
-        search_db: &db,
-        clock: &clock,
-        calendar: &calendar,
-        tz: Berlin,
-        mail: &nudge,
-        mail_domain: "example.org",
-        counsellors: &terminbuch::services::directory::CounsellorCache::off(),
-        listed: &terminbuch::services::bookings::ListedSlots::off(),
-        writer: None,
-        booking_pool: None,
-    };
+    let parts = crate::helpers::ServiceParts::new(Clock::System);
+    let deps = parts.book(&db);
     let new = NewBooking {
         target: Target::Adhoc {
             unit_id: unit.id,

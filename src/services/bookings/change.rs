@@ -96,6 +96,7 @@ pub async fn cancel_booking(
     if !booking.status.allows(BookingAction::Cancel) {
         return Err(invalid_status(booking));
     }
+    let reason = kept_unless_erased(booking, reason);
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     if !bookings::set_status(&txn, booking, BookingStatus::Cancelled, reason.clone(), by.staff_id(), now).await? {
@@ -191,6 +192,7 @@ pub async fn move_booking(
         },
         other => other?,
     };
+    let override_reason = kept_unless_erased(booking, override_reason);
     if !bookings::move_to(&txn, booking, &slot, override_reason.clone(), by.staff_id(), now).await? {
         return Err(changed_meanwhile());
     }
@@ -219,6 +221,14 @@ pub async fn move_booking(
         deps.mail.nudge();
     }
     find(deps.db, &booking.id.to_string()).await
+}
+
+/// A reason given for a change (a cancellation's, an override's), or none for a booking whose
+/// personal data were erased: such a reason is free text about the person (often why they asked
+/// for the erasure), and nothing would ever erase it again. The change itself is made and
+/// recorded; the write refuses it if the erasure came after the booking was read.
+fn kept_unless_erased(booking: &Booking, reason: Option<String>) -> Option<String> {
+    reason.filter(|_| booking.erased_at.is_none())
 }
 
 /// Records whether the citizen came. Only once the appointment has begun; may be corrected.

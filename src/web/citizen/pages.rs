@@ -285,7 +285,8 @@ pub(super) async fn move_to(
         Err(ServiceError::Conflict { clash: Clash::SlotTaken | Clash::CounsellorBusy, .. } | ServiceError::Rule(_))
             if matches!(opened.offer, Offer::Change { may_move: true }) =>
         {
-            let fresh = link::open(state.book(), &token).await?.unwrap_or(opened);
+            // Erased or ended meanwhile: the link opens nothing any more.
+            let Some(fresh) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
             shown(&state, &fresh, "move").await?;
             let mut view = move_list(&state, &fresh, &token, &cookies).await?;
             view.error = Some(view.tx.t("err.taken").to_owned());
