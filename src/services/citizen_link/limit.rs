@@ -50,7 +50,8 @@ impl LinkLimiter {
         Self { addresses: cache(), tokens: cache(), per_address, per_token }
     }
 
-    /// Counts a request of `client` for `token` and says whether it may go on. Both counters
+    /// Counts a request of `client` (an IPv6 address by its /64) for `token` and says whether it
+    /// may go on. Both counters
     /// count every request, so a refused address cannot keep a token's counter low. `token` is
     /// the canonical token ([`crate::domain::citizen_link::canonical_token`]); a path that names
     /// none (it opens nothing) counts against the address only.
@@ -59,7 +60,9 @@ impl LinkLimiter {
             let counter = cache.get_with(key, || Arc::new(AtomicU32::new(0)));
             counter.fetch_add(1, Ordering::Relaxed) < limit
         };
-        let address_ok = hit(&self.addresses, client.to_owned(), self.per_address);
+        // An IPv6 address by its /64, as the login throttle counts it: one host may use any
+        // address of its network.
+        let address_ok = hit(&self.addresses, crate::domain::throttle::network(client), self.per_address);
         let token_ok = token.is_none_or(|token| hit(&self.tokens, token_hash(token), self.per_token));
         if address_ok && token_ok { Verdict::Allowed } else { Verdict::Limited { retry_after_secs: WINDOW.as_secs() } }
     }
@@ -68,6 +71,15 @@ impl LinkLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_addresses_of_one_ipv6_network_count_as_one() {
+        let limiter = LinkLimiter::new(2, 100);
+        assert_eq!(limiter.check("2001:db8:1:2::1", None), Verdict::Allowed);
+        assert_eq!(limiter.check("2001:db8:1:2::ffff", None), Verdict::Allowed);
+        assert!(matches!(limiter.check("2001:db8:1:2:abcd::7", None), Verdict::Limited { .. }), "the same /64");
+        assert_eq!(limiter.check("2001:db8:1:3::1", None), Verdict::Allowed, "another network");
+    }
 
     #[test]
     fn an_address_and_a_token_are_limited_separately() {
