@@ -170,8 +170,15 @@ pub async fn record_outcome<C: ConnectionTrait>(
         .await?;
     Ok(match erased_at {
         Some(None) => Recorded::Stale,
-        // Erased, or the booking (and with it the row) is gone.
-        Some(Some(_)) | None => Recorded::Erased,
+        // Erased, or the booking (and with it the row) is gone. A row queued from a copy of the
+        // booking read before its erasure (a reminder, a resend) came after the erasure forgot
+        // the booking's addresses: it is forgotten and skipped now, as the erasure would have,
+        // instead of staying queued with the address and claimed again after every lease.
+        Some(Some(_)) => {
+            forget_recipients(db, &[message.booking_id], None, None).await?;
+            Recorded::Erased
+        }
+        None => Recorded::Erased,
     })
 }
 

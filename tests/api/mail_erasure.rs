@@ -120,3 +120,49 @@ async fn an_email_claimed_before_the_retention_run_is_not_sent_after_it() {
     let report = mail.run_once().await.expect("dispatch");
     assert_eq!((report.sent, report.retrying, report.failed), (0, 0, 0), "{report:?}");
 }
+
+/// A reminder (or a resend) queued from a copy of the booking read before its erasure lands
+/// after the erasure forgot the booking's addresses: its first attempt skips it and forgets its
+/// address, and it is not claimed again.
+#[tokio::test]
+async fn an_email_queued_from_a_copy_read_before_the_erasure_is_forgotten_at_its_first_attempt() {
+    // Arrange: the reminder's candidate as the sender read it; then the erasure commits.
+    let (_dir, app, mail) = spawn_with_files().await;
+    let booking = book(&app, "ads", 0).await;
+    let id = Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
+    let stale = terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("booking");
+    mail.run_once().await.expect("the confirmation goes out");
+    erase_by_email(&app).await;
+    let queued = terminbuch::mail::outbox::enqueue(
+        &app.db,
+        &stale,
+        terminbuch::domain::outbox::MailKind::Reminder,
+        "example.org",
+        app.clock.now(),
+    )
+    .await
+    .expect("queued");
+    assert!(queued, "queued from the copy");
+    let reminder = outbox::for_booking(&app.db, id)
+        .await
+        .expect("emails")
+        .into_iter()
+        .find(|m| m.kind == terminbuch::domain::outbox::MailKind::Reminder)
+        .expect("the reminder");
+    assert_eq!(reminder.recipient, EMAIL, "the copy's address, for now");
+
+    // Act: the sender's next round, and one after the lease would have ended.
+    mail.run_once().await.expect("a round");
+    app.clock.advance(TimeDelta::minutes(30));
+    let report = mail.run_once().await.expect("another round");
+
+    // Assert
+    let after = stored(&app, &reminder).await;
+    assert_eq!(after.state, DeliveryState::Skipped);
+    assert_eq!(after.recipient, "", "the address is forgotten");
+    assert_eq!(after.last_error, None);
+    assert_eq!((report.sent, report.retrying, report.skipped), (0, 0, 0), "not claimed again: {report:?}");
+    for message in outbox::for_booking(&app.db, id).await.expect("emails") {
+        assert_eq!(message.recipient, "", "{message:?}");
+    }
+}
