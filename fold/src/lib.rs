@@ -6,8 +6,9 @@
 //!   "sencan", "Müller" → "muller"), and additionally to its German second spelling ("Müller" →
 //!   "mueller", "Straße" → "strasse"). A [`name_key`] holds both forms, separated by `|`.
 //! - A phone number folds to its digits without the German country code and without the
-//!   leading zero of the area code: "+49 511 987654", "0049-511-987654" and "0511 987654" are
-//!   all "511987654"; other countries keep their code ("+90 532 …" → "90532…").
+//!   leading zero of the area code: "+49 511 987654", "0049-511-987654", "+49 0511 987654" and
+//!   "0511 987654" are all "511987654"; other countries keep their code (and any zero after
+//!   it: "+39 06 …" is Rome) ("+90 532 …" → "90532…").
 
 /// Separates the forms of a name in a [`name_key`]; never part of a form.
 pub const FORM_SEPARATOR: char = '|';
@@ -41,7 +42,11 @@ pub fn phone_key(phone: &str) -> Option<String> {
     let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
     let international = if trimmed.starts_with('+') { Some(digits.as_str()) } else { digits.strip_prefix("00") };
     let key = match international {
-        Some(number) => number.strip_prefix("49").unwrap_or(number),
+        // "+49 0511 …": the trunk zero written after the country code anyway (no German area
+        // code starts with 0), as "+49 (0)511" without the brackets.
+        Some(number) => {
+            number.strip_prefix("49").map_or(number, |national| national.strip_prefix('0').unwrap_or(national))
+        }
         None => digits.strip_prefix('0').unwrap_or(&digits),
     };
     (!key.is_empty()).then(|| key.to_owned())
@@ -117,7 +122,16 @@ mod tests {
 
     #[test]
     fn phone_numbers_fold_to_their_national_digits() {
-        for phone in ["0511 987654", "0511-987654", "+49 511 987654", "+49 (0)511 987654", "0049 511 987654"] {
+        for phone in [
+            "0511 987654",
+            "0511-987654",
+            "+49 511 987654",
+            "+49 (0)511 987654",
+            "0049 511 987654",
+            "+49 0511 987654",
+            "0049 0511 987654",
+            "+490511987654",
+        ] {
             assert_eq!(phone_key(phone).as_deref(), Some("511987654"), "{phone}");
         }
         assert_eq!(phone_key("+90 532 123 45 67").as_deref(), Some("905321234567"));

@@ -165,3 +165,44 @@ async fn an_erased_appointment_can_be_cancelled_but_keeps_no_new_reason() {
     let still: Value = app.get_booking(second["id"].as_str().expect("id")).await.json().await.expect("json");
     assert_eq!(still["status"], "booked", "nothing written");
 }
+
+/// A number written with the country code and the trunk zero after it ("+49 0511 …") is the
+/// person's "0511 …" to a request and to the desk's search; the upgrade computes the keys an
+/// earlier release stored with that zero again.
+#[tokio::test]
+async fn a_number_written_plus_49_zero_is_found_by_its_national_spelling_also_after_the_upgrade() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+    let app = crate::helpers::spawn_app().await;
+    let slots = app.free_slots("ads", "limit=1").await;
+    let mut body = crate::retention::personal_booking(slots[0]["slot_id"].as_i64().expect("slot"));
+    body["citizen"]["phone"] = json!("+49 0511 7766554");
+    let booked = app.post_booking(&body).await;
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let booked: Value = booked.json().await.expect("json");
+    assert_eq!(found_by_national_spelling(&app).await, [booked["id"].clone()], "a new booking");
+
+    // As an earlier release stored its key, before this release's migration ran.
+    let id = booked["id"].as_str().expect("id");
+    entity::booking::Entity::update_many()
+        .col_expr(entity::booking::Column::SearchPhone, sea_orm::sea_query::Expr::value("05117766554"))
+        .filter(entity::booking::Column::Id.eq(uuid::Uuid::parse_str(id).expect("uuid")))
+        .exec(&app.db)
+        .await
+        .expect("an earlier release's key");
+    let forget = "DELETE FROM seaql_migrations WHERE version = 'm20261206_100000_phone_keys_without_trunk_zero'";
+    app.db.execute_unprepared(forget).await.expect("the migration not yet applied");
+    assert!(found_by_national_spelling(&app).await.is_empty(), "the earlier key misses the national spelling");
+    Migrator::up(&app.db, None).await.expect("the upgrade");
+    assert_eq!(found_by_national_spelling(&app).await, [booked["id"].clone()], "after the upgrade");
+    let desk: Value = app.get_as(&app.admin_token, "/api/v1/bookings?q=0511%207766554").await.json().await.expect("s");
+    assert!(desk.to_string().contains(id), "the desk's search: {desk}");
+}
+
+/// The ids of the bookings a request by the national spelling "0511 7766554" finds.
+async fn found_by_national_spelling(app: &crate::helpers::TestApp) -> Vec<Value> {
+    let answer: Value =
+        app.get_as(&app.admin_token, "/api/v1/data-subject?phone=0511%207766554").await.json().await.expect("json");
+    answer["bookings"].as_array().expect("bookings").iter().map(|b| b["id"].clone()).collect()
+}
