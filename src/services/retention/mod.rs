@@ -113,14 +113,27 @@ pub async fn erase_bookings<C: ConnectionTrait>(
 
 /// On SQLite, moves the write-ahead log into the database file and empties it, so that no
 /// copy of erased data stays in the log (erased cells and pages are already overwritten by
-/// `secure_delete`). A failure is logged: the next run tries again.
-pub async fn compact(db: &DatabaseConnection) {
+/// `secure_delete`). The checkpoint waits for readers still using the log (the connection's busy
+/// timeout); one that outlasts it is answered with a row saying so, not with an error, and is
+/// logged: the next run tries again. Returns whether the log was emptied (always on PostgreSQL,
+/// which has no such log to empty).
+pub async fn compact(db: &DatabaseConnection) -> bool {
     if db.get_database_backend() != DbBackend::Sqlite {
-        return;
+        return true;
     }
-    match db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await {
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err, "emptying the SQLite write-ahead log failed"),
+    let statement = sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(TRUNCATE)");
+    match db.query_one_raw(statement).await {
+        Ok(Some(row)) if row.try_get_by_index::<i32>(0).is_ok_and(|busy| busy == 0) => true,
+        Ok(_) => {
+            tracing::warn!(
+                "the SQLite write-ahead log could not be emptied (a reader still used it); it may hold erased data until the next run"
+            );
+            false
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "emptying the SQLite write-ahead log failed");
+            false
+        }
     }
 }
 
