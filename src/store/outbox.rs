@@ -253,6 +253,22 @@ pub async fn forget_recipients<C: ConnectionTrait>(
     Ok(forgotten.rows_affected)
 }
 
+/// Which of `ids` are emails that still know their recipient (not forgotten by an erasure or a
+/// correction of the address, and not deleted).
+///
+/// # Errors
+/// Database failures.
+pub async fn with_recipient<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+    Ok(outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::Id)
+        .filter(outbox_message::Column::Id.is_in(ids.iter().copied()))
+        .filter(outbox_message::Column::Recipient.ne(""))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Sets the language of the emails of `booking_id` not sent yet (they are written in the
 /// citizen's language as it is when sent).
 ///

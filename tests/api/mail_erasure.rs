@@ -166,3 +166,56 @@ async fn an_email_queued_from_a_copy_read_before_the_erasure_is_forgotten_at_its
         assert_eq!(message.recipient, "", "{message:?}");
     }
 }
+
+/// The retention run removes every `.eml` file whose email no longer knows its recipient: one an
+/// erasure's own removal missed (the process ended between the commit and the removal), and
+/// one written to an address corrected since. The current address's file and files of other
+/// names stay.
+#[tokio::test]
+async fn the_retention_run_removes_the_eml_files_of_forgotten_addresses() {
+    // Arrange: two bookings with their confirmations written as files.
+    let (dir, app, mail) = spawn_with_files().await;
+    let erased = book(&app, "ads", 0).await;
+    let corrected = book(&app, "ads", 1).await;
+    mail.run_once().await.expect("the confirmations are written");
+    let erased_file = eml_files_of(&app, dir.path(), &erased).await.remove(0);
+    let old_address_file = eml_files_of(&app, dir.path(), &corrected).await.remove(0);
+    let left_behind = std::fs::read(&erased_file).expect("the erased booking's email");
+    // The second one's address is corrected; its new confirmation is written too.
+    let citizen = json!({ "name": "Ayşe Demir", "email": "neu@example.net", "language": "de" });
+    let body = json!({ "citizen": citizen, "email_consent": true, "version": corrected["version"] });
+    let path = format!("/api/v1/bookings/{}/citizen", corrected["id"].as_str().expect("id"));
+    assert_eq!(app.put_as(&app.admin_token, &path, &body).await.status(), StatusCode::OK);
+    mail.run_once().await.expect("the new confirmation is written");
+    let new_address_file = eml_files_of(&app, dir.path(), &corrected)
+        .await
+        .into_iter()
+        .find(|f| *f != old_address_file)
+        .expect("the new confirmation");
+    // The first one's person is erased; the erasure's removal of its file was missed.
+    erase_by_email(&app).await;
+    std::fs::write(&erased_file, left_behind).expect("a file the removal missed");
+    let other = dir.path().join("mail").join("notes.txt");
+    std::fs::write(&other, b"not an email").expect("another file");
+    assert!(old_address_file.exists() && erased_file.exists() && new_address_file.exists());
+
+    // Act: a run with nothing expired.
+    let today = app.clock.now().with_timezone(&Berlin).date_naive();
+    let run = RetentionRun { as_of: today, dry_run: false, tz: Berlin, data_dir: dir.path() };
+    let report = retention::run(&app.db, &app.clock, run).await.expect("retention run");
+
+    // Assert
+    assert_eq!(report.erased.bookings, 0, "nothing expired");
+    assert!(!erased_file.exists(), "the erased email's file");
+    assert!(!old_address_file.exists(), "the corrected address's file");
+    assert!(new_address_file.exists(), "the current address's file stays");
+    assert!(other.exists(), "other files stay");
+    assert_eq!(report.files, 2);
+}
+
+/// The paths of the `.eml` files of `booking`'s emails (written or not).
+async fn eml_files_of(app: &TestApp, dir: &std::path::Path, booking: &Value) -> Vec<std::path::PathBuf> {
+    let id = Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
+    let emails = outbox::for_booking(&app.db, id).await.expect("emails");
+    emails.iter().map(|m| dir.join("mail").join(format!("{}.eml", m.id))).collect()
+}

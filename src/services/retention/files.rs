@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use sea_orm::DatabaseConnection;
 use uuid::Uuid;
+
+use crate::store::{self, StoreError};
 
 /// Deletes `DATA_DIR/mail/<id>.eml` of each email; returns how many existed. Other failures
 /// are logged (a file left behind is removed by an operator; it is named in the log by id only).
@@ -17,4 +20,35 @@ pub async fn remove_eml_files(data_dir: &Path, emails: &[Uuid]) -> u64 {
         }
     }
     removed
+}
+
+/// Files looked up per query by [`sweep_forgotten`].
+const SWEEP_BATCH: usize = 500;
+
+/// Deletes every `DATA_DIR/mail/<id>.eml` whose email no longer knows its recipient: erased,
+/// sent to an address corrected since, or gone. These are the files a removal after an erasure
+/// missed (the process ended between the commit and the removal, or the removal failed) and the
+/// files of addresses corrected since, which nothing else would ever remove. Files of other
+/// names are left alone. Returns how many were deleted.
+///
+/// # Errors
+/// Database failures (the files not looked at yet stay for the next run).
+pub async fn sweep_forgotten(db: &DatabaseConnection, data_dir: &Path) -> Result<u64, StoreError> {
+    let folder = data_dir.join("mail");
+    let Ok(mut entries) = tokio::fs::read_dir(&folder).await else { return Ok(0) };
+    let mut found = Vec::new();
+    while let Ok(Some(entry)) = entries.next_entry().await {
+        let name = entry.file_name();
+        let id = name.to_str().and_then(|n| n.strip_suffix(".eml")).and_then(|stem| Uuid::parse_str(stem).ok());
+        if let Some(id) = id {
+            found.push(id);
+        }
+    }
+    let mut removed = 0;
+    for batch in found.chunks(SWEEP_BATCH) {
+        let kept = store::outbox::with_recipient(db, batch).await?;
+        let forgotten: Vec<Uuid> = batch.iter().copied().filter(|id| !kept.contains(id)).collect();
+        removed += remove_eml_files(data_dir, &forgotten).await;
+    }
+    Ok(removed)
 }

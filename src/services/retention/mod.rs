@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
-pub use self::files::remove_eml_files;
+pub use self::files::{remove_eml_files, sweep_forgotten};
 pub use self::units::set_retention_days;
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
@@ -93,6 +93,10 @@ pub async fn run(
     txn.commit().await?;
     report.erased = erased;
     report.files = remove_eml_files(run.data_dir, &emails).await;
+    match sweep_forgotten(db, run.data_dir).await {
+        Ok(swept) => report.files += swept,
+        Err(err) => tracing::warn!(error = %err, "the .eml files of forgotten emails were not all looked at"),
+    }
     compact(db).await;
     tracing::info!(bookings = erased.bookings, callbacks = report.callbacks, files = report.files, "retention run");
     Ok(report)
