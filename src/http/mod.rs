@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::self_service::router())
         .merge(routes::bookings::router())
         .merge(routes::emails::router())
+        .merge(routes::citizen_links::router())
         .merge(routes::to_move::router())
         .merge(routes::hours::router())
         .merge(routes::staff::router())

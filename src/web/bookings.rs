@@ -161,6 +161,8 @@ pub(super) struct BookingPage {
     errors: Vec<FieldError>,
     saved: bool,
     resent: bool,
+    /// The citizen's links were just revoked: how many.
+    links_revoked: Option<u64>,
     /// Just cancelled: say whether the citizen is told.
     cancelled: bool,
     /// The citizen's details were just corrected: the texts that say what follows.
@@ -180,6 +182,8 @@ struct ShowQuery {
     #[serde(default)]
     resent: String,
     #[serde(default)]
+    links_revoked: String,
+    #[serde(default)]
     cancelled: String,
     /// After a correction of the citizen's details: `saved`, `new` (the emails go to a new
     /// recipient) or `none` (no more emails), with `-revoked` when earlier links stopped working.
@@ -196,6 +200,7 @@ async fn show(
     let mut page = booking_page(&state, staff, &key, Vec::new()).await?;
     page.saved = !query.saved.is_empty();
     page.resent = !query.resent.is_empty();
+    page.links_revoked = query.links_revoked.parse().ok();
     page.cancelled = !query.cancelled.is_empty() && page.row.status_key == status_key(BookingStatus::Cancelled);
     page.corrected = super::contact::outcome_texts(&query.corrected);
     Ok(page)
@@ -244,6 +249,7 @@ pub(super) async fn booking_page(
         errors,
         saved: false,
         resent: false,
+        links_revoked: None,
         cancelled: false,
         corrected: Vec::new(),
         can_correct: b.contact_correctable(),

@@ -1,13 +1,14 @@
 //! The desk's printable confirmation of a booking (A4, in the citizen's language, the facts of the
 //! email, a neutral heading for confidential units) with the citizen's own link as a QR code. Made
-//! by a form (POST), so the new link is in no address bar or history.
+//! by a form (POST), so the new link is in no address bar or history. Also the form that ends
+//! every link issued so far.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -21,7 +22,19 @@ use crate::services::citizen_link;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/bookings/{key}/print", post(print))
+    Router::new().route("/bookings/{key}/print", post(print)).route("/bookings/{key}/links/revoke", post(revoke))
+}
+
+/// Ends the citizen's links issued so far; back to the booking with the count.
+async fn revoke(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(key): Path<String>,
+    CsrfForm(_form): CsrfForm<PrintForm>,
+) -> WebResult<Response> {
+    let revoked = citizen_link::revoke_links(state.book(), &staff.actor, &key).await?;
+    let reference = super::views::reference_display(&key);
+    Ok(Redirect::to(&format!("/bookings/{reference}?links_revoked={revoked}#emails-title")).into_response())
 }
 
 #[derive(Template, WebTemplate)]

@@ -88,6 +88,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.action.unit_created", "Stelle angelegt", "Unit added"),
     ("audit.action.unit_changed", "Stelle geändert", "Unit changed"),
     ("audit.action.confirmation_printed", "Terminbestätigung gedruckt", "Confirmation printed"),
+    ("audit.action.citizen_links_revoked", "Links der Person gesperrt", "Citizen's links revoked"),
     ("audit.action.unit_self_service_changed", "Selbstbedienung der Stelle geändert", "Unit's self-service changed"),
     ("audit.action.staff_added", "Mitarbeitende angelegt oder Rolle vergeben", "Staff added or role given"),
     ("audit.action.staff_changed", "Mitarbeitende geändert", "Staff changed"),

@@ -29,4 +29,12 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ss.saved", "Gespeichert.", "Saved."),
     ("print.do", "Bestätigung mit Link drucken", "Print confirmation with link"),
     ("print.back", "Zurück zum Termin", "Back to the appointment"),
+    ("links.revoke", "Links der Person sperren …", "Revoke the citizen's links …"),
+    (
+        "links.revoke.hint",
+        "Alle bisher gemailten und gedruckten Links zu diesem Termin öffnen danach nichts mehr: etwa wenn ein Ausdruck an die falsche Person ging oder jemand anderes das Postfach liest. Links in späteren E-Mails und Ausdrucken funktionieren wieder – liegt es am Postfach, zuerst die E-Mail-Adresse korrigieren oder die Einwilligung entziehen.",
+        "Every link to this appointment emailed or printed so far opens nothing afterwards: for a print handed to the wrong person, or a mailbox someone else reads. Links in later emails and prints work again – if the mailbox is the problem, correct the email address or withdraw the consent first.",
+    ),
+    ("links.revoke.do", "Alle bisherigen Links sperren", "Revoke every link so far"),
+    ("links.revoked", "Gesperrte Links:", "Links revoked:"),
 ];

@@ -365,3 +365,65 @@ async fn the_link_of_an_erased_booking_answers_as_an_unknown_one() {
     let audit = entity::audit_event::Entity::find().all(&app.db).await.expect("audit");
     assert_eq!(audit.len(), views_before, "no look recorded");
 }
+
+/// A print handed to the wrong person, a mailbox someone else reads: the desk ends every link of
+/// the booking issued so far, the emailed and the printed one alike (the API too); another
+/// unit's staff may not; the audit records it with the count; a link made afterwards works.
+#[tokio::test]
+async fn the_desk_revokes_every_link_of_a_booking_issued_so_far() {
+    use crate::web_client::{Desk, PASSWORD, location};
+    use terminbuch::domain::audit::AuditAction;
+
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let emailed = token_in(&email.text());
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    app.add_person("empfang.links", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.links", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = format!("/bookings/{reference}");
+    let printed = desk.submit(&page, &format!("{page}/print"), &[]).await;
+    assert_eq!(printed.status(), StatusCode::OK);
+    let printed = token_in(&printed.text().await.expect("the print"));
+    let opens = |token: String| {
+        let url = format!("{}/t/{token}", app.address);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.expect("the link").status() }
+    };
+    assert_eq!((opens(emailed.clone()).await, opens(printed.clone()).await), (StatusCode::OK, StatusCode::OK));
+
+    // Another unit's staff may not.
+    let stranger = app.token_for("empfang.sdr", "front_desk", Some("sdr")).await;
+    let revoke = format!("/api/v1/bookings/{reference}/citizen-links/revoke");
+    let refused = app.post_as(&stranger, &revoke, &json!({})).await;
+    crate::helpers::assert_problem(refused, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(opens(emailed.clone()).await, StatusCode::OK, "still open");
+
+    // The desk's form.
+    let (_, html) = desk.text(&page).await;
+    assert!(html.contains("id=\"revoke-links\""), "the form is on the booking's page");
+    let revoked = desk.submit(&page, &format!("{page}/links/revoke"), &[]).await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    let back = location(&revoked);
+    assert!(back.contains("links_revoked=2"), "{back}");
+    let (_, html) = desk.text(&back).await;
+    assert_eq!(crate::web_client::text_of_id(&html, "links-revoked"), "Gesperrte Links: 2");
+    assert_eq!(
+        (opens(emailed.clone()).await, opens(printed.clone()).await),
+        (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+    );
+    let recorded = crate::audit::records(&app, AuditAction::CitizenLinksRevoked).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].item_count, Some(2));
+    assert_eq!(recorded[0].booking_ids, [uuid::Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid")]);
+
+    // A link made afterwards works; the API ends it too.
+    let again = desk.submit(&page, &format!("{page}/print"), &[]).await;
+    let again = token_in(&again.text().await.expect("the print"));
+    assert_eq!(opens(again.clone()).await, StatusCode::OK);
+    let answer = app.post_as(&app.admin_token, &revoke, &json!({})).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.json::<Value>().await.expect("json"), json!({ "revoked": 1 }));
+    assert_eq!(opens(again).await, StatusCode::NOT_FOUND);
+}

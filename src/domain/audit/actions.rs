@@ -55,6 +55,9 @@ audit_actions! {
     CallbackWithdrawn => "callback_withdrawn",
     /// A printable confirmation (with a new citizen's link) was made at the desk.
     ConfirmationPrinted => "confirmation_printed",
+    /// Every link of the citizen's to a booking issued so far was ended at the desk (a print
+    /// handed to the wrong person, a mailbox others read); the count says how many.
+    CitizenLinksRevoked => "citizen_links_revoked",
     LoginSucceeded => "login_succeeded",
     LoginFailed => "login_failed",
     /// Too many failed logins: the password was not checked.

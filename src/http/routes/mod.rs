@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bookings;
 pub mod calendar;
 pub mod callbacks;
+pub mod citizen_links;
 pub mod data_subject;
 pub mod emails;
 pub mod health;

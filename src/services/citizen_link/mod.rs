@@ -15,7 +15,7 @@ use chrono::{Days, TimeDelta};
 
 pub use self::calendar::{EntryDeps, calendar};
 pub use self::limit::{LinkLimiter, Verdict};
-pub use self::print::printable;
+pub use self::print::{printable, revoke_links};
 pub use self::settings::{self_service, set_self_service};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};

@@ -1,6 +1,7 @@
 //! The desk's printable confirmation: the booking with the facts of its emails (the counsellor
 //! too, as the email names them: not for confidential units) and a new link of the citizen's own
-//! (its hash stored, the token only on the paper), recorded in the audit.
+//! (its hash stored, the token only on the paper), recorded in the audit; and the desk's way to
+//! end every link issued so far.
 
 use super::{Opened, open_booking};
 use crate::domain::access::Actor;
@@ -33,4 +34,24 @@ pub async fn printable(deps: Book<'_>, actor: &Actor, key: &str) -> Result<(Open
     audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::ConfirmationPrinted, &booking)).await?;
     txn.commit().await?;
     Ok((open_booking(deps, booking).await?, token))
+}
+
+/// Ends every link of the citizen's to booking `key` issued so far, emailed and printed, if the
+/// actor works in its unit: for a paper handed to the wrong person, or a mailbox someone else
+/// reads. A link in an email or print made afterwards works (withdraw the email consent or
+/// correct the address first if the mailbox is the problem). Returns how many links ended; the
+/// audit records the count.
+///
+/// # Errors
+/// `NotFound`, `Forbidden`.
+pub async fn revoke_links(deps: Book<'_>, actor: &Actor, key: &str) -> Result<u64, ServiceError> {
+    let booking = find(deps.db, key).await?;
+    authorize(deps, actor, booking.unit_id, "booking.revoke_links", &format!("booking:{}", booking.id)).await?;
+    let txn = store::begin_write(deps.db).await?;
+    let revoked = citizen_links::revoke_all(&txn, booking.id).await?;
+    let entry = entries::booking(actor, AuditAction::CitizenLinksRevoked, &booking)
+        .count(usize::try_from(revoked).unwrap_or(usize::MAX));
+    audit::record(&txn, deps.clock, entry).await?;
+    txn.commit().await?;
+    Ok(revoked)
 }
