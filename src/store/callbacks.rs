@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::callback_request::{self, CallbackStatus as StatusRow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -204,6 +205,24 @@ pub async fn delete_ended_before<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(result.rows_affected)
+}
+
+/// Whether a desk is booking one of the open entries `ids` right now (its claim has not ended).
+///
+/// # Errors
+/// Database failures.
+pub async fn any_claimed<C: ConnectionTrait>(
+    db: &C,
+    ids: &[CallbackId],
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let claimed = callback_request::Entity::find()
+        .filter(callback_request::Column::Id.is_in(ids.iter().copied()))
+        .filter(callback_request::Column::Status.eq(StatusRow::Open))
+        .filter(callback_request::Column::ClaimedUntil.gt(now))
+        .count(db)
+        .await?;
+    Ok(claimed > 0)
 }
 
 /// Deletes the entries `ids` (erasure on request).

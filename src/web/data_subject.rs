@@ -18,6 +18,7 @@ use super::format;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::Choice;
 use crate::domain::audit::AuditAction;
+use crate::domain::clash::Clash;
 use crate::services::ServiceError;
 use crate::services::data_subject::{self, Bundle, ErasureCounts, ErasureReason, Person};
 use crate::state::AppState;
@@ -135,8 +136,21 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
                 view.errors.push(FieldError::new("ds-reason", lang.t("ds.reason")));
                 return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
             };
-            let counts =
-                data_subject::erase(db, clock, &staff.actor, &person, reason, &state.settings.data_dir).await?;
+            let erased = data_subject::erase(db, clock, &staff.actor, &person, reason, &state.settings.data_dir).await;
+            let counts = match erased {
+                Err(ServiceError::Conflict { clash: Clash::CallbackBusy, .. }) => {
+                    // The person's data as they are now, with the confirmation to try again.
+                    let bundle =
+                        data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectSearched).await?;
+                    let mut view = page(&staff, SubjectForm { step: "confirm".to_owned(), ..f });
+                    view.confirm = true;
+                    view.searched = true;
+                    fill(&mut view, &bundle, &state);
+                    view.errors.push(FieldError::new("ds-reason", lang.t("ds.busy")));
+                    return Ok((StatusCode::CONFLICT, view).into_response());
+                }
+                other => other?,
+            };
             let mut view = page(&staff, f);
             view.erased = Some(counts);
             Ok(view.into_response())

@@ -24,6 +24,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ds.email", "E-Mail-Adresse", "Email address"),
     ("ds.phone", "Telefonnummer", "Phone number"),
     (
+        "ds.busy",
+        "Gerade bucht jemand einen Termin aus einem Rückrufwunsch dieser Person. Nichts wurde gelöscht: bitte gleich noch einmal suchen und löschen (dann mit dem neuen Termin).",
+        "Someone is booking an appointment from this person's callback request right now. Nothing was erased: please search and erase again in a moment (the new appointment included).",
+    ),
+    (
         "ds.phone.hint",
         "Leerzeichen, +49 oder die führende 0 spielen keine Rolle.",
         "Spaces, +49 or the leading 0 do not matter.",

@@ -206,3 +206,51 @@ async fn found_by_national_spelling(app: &crate::helpers::TestApp) -> Vec<Value>
         app.get_as(&app.admin_token, "/api/v1/data-subject?phone=0511%207766554").await.json().await.expect("json");
     answer["bookings"].as_array().expect("bookings").iter().map(|b| b["id"].clone()).collect()
 }
+
+/// An erasure while a desk books a time from one of the person's callback entries would be
+/// followed by a booking made from that entry's name and phone: it is refused (409
+/// `callback_busy`, on the page at the form), nothing erased; once the desk is done, an erasure
+/// takes the entry and the new booking alike.
+#[tokio::test]
+async fn an_erasure_waits_for_a_desk_booking_from_the_persons_callback_entry() {
+    use crate::web_client::{Desk, PASSWORD};
+
+    let app = crate::helpers::spawn_app().await;
+    let ads = book(&app, "ads", 0).await;
+    let callback = json!({ "citizen": { "name": NAME, "phone": PHONE, "language": "tr" },
+                           "wish": { "language": "tr" }, "until": "2026-12-20" });
+    let added = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &callback).await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let entry: Value = added.json().await.expect("json");
+    let entry_id =
+        terminbuch::domain::ids::CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("id"));
+    // A desk has claimed the entry to book from it, as `callbacks::book` does.
+    let now = app.clock.now();
+    let claimed = terminbuch::store::callbacks::claim(&app.db, entry_id, now, now + chrono::TimeDelta::minutes(2))
+        .await
+        .expect("claim");
+    assert!(claimed);
+
+    let body = json!({ "phone": PHONE, "reason": "request" });
+    let refused = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &body).await;
+    assert_problem(refused, StatusCode::CONFLICT, "callback_busy").await;
+    let booking: Value = app.get_booking(ads["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert_eq!(booking["citizen"]["name"], NAME, "nothing erased");
+    let lead = Desk::new(&app.address);
+    app.add_person("leitung.ds", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.ds", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = lead
+        .submit("/data-subject", "/data-subject", &[("phone", PHONE), ("reason", "request"), ("step", "erase")])
+        .await;
+    assert_eq!(page.status(), StatusCode::CONFLICT);
+    let html = page.text().await.expect("page");
+    assert!(html.contains("Gerade bucht jemand einen Termin"), "said at the form");
+    assert!(html.contains("id=\"ds-erase\""), "the confirmation to try again");
+
+    // The desk is done (here: gave up); the erasure goes through.
+    terminbuch::store::callbacks::release(&app.db, entry_id).await.expect("release");
+    let erased = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &body).await;
+    assert_eq!(erased.status(), StatusCode::OK);
+    let counts: Value = erased.json().await.expect("json");
+    assert_eq!((counts["bookings"].as_i64(), counts["callbacks"].as_i64()), (Some(1), Some(1)), "{counts}");
+}

@@ -57,7 +57,9 @@ pub struct EraseRequest {
 /// of the retention; anonymous facts for the statistics stay. Returns the counts erased.
 #[utoipa::path(post, path = "/api/v1/data-subject/erase", tag = "data protection", security(("bearer" = [])),
     request_body = EraseRequest,
-    responses((status = 200, body = ErasureCounts), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = ErasureCounts), (status = 403, body = Problem),
+        (status = 409, body = Problem, description = "`callback_busy`: a desk is booking from one of the person's callback entries; nothing was erased"),
+        (status = 422, body = Problem)))]
 async fn erase(
     State(state): State<AppState>,
     Auth(actor): Auth,

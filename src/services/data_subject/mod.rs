@@ -16,6 +16,7 @@ use super::audit::{self, AuditAction, AuditEntry};
 use super::retention::{self, Erased};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
+use crate::domain::clash::Clash;
 use crate::domain::ids::UnitId;
 use crate::domain::search::SearchKeys;
 use crate::store;
@@ -147,7 +148,8 @@ pub async fn find(
 /// retention; callback entries are deleted) in one transaction with its audit record.
 ///
 /// # Errors
-/// `Forbidden`; database failures (nothing is erased then).
+/// `Forbidden`; `Conflict { clash: Clash::CallbackBusy, .. }` while a desk books one of the
+/// person's callback entries; database failures (nothing is erased then).
 pub async fn erase(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -160,6 +162,11 @@ pub async fn erase(
     let txn = store::begin_write(db).await?;
     let ids = bundle::booking_ids(&txn, units.as_deref(), person, true).await?;
     let callbacks = bundle::callback_ids(&txn, units.as_deref(), person).await?;
+    // A desk booking one of the person's entries right now would create a booking from it after
+    // this erasure: refused, nothing written; once that booking is made, an erasure finds it.
+    if store::callbacks::any_claimed(&txn, &callbacks, clock.now()).await? {
+        return Err(ServiceError::conflict(Clash::CallbackBusy));
+    }
     let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
     let removed = store::callbacks::delete(&txn, &callbacks).await?;
     let counts = ErasureCounts {
