@@ -221,3 +221,33 @@ async fn admins_set_a_units_retention_and_the_change_is_recorded() {
     assert_eq!(created.status(), StatusCode::CREATED);
     assert_eq!(created.json::<Value>().await.expect("test step")["retention_days"], 14);
 }
+
+/// A run erases its bookings a part at a time, each part one transaction with its audit record
+/// (which part of how many, its counts): a first run over years of bookings holds the write lock
+/// for one part at a time, and a run that stops keeps what its parts committed.
+#[tokio::test]
+async fn a_run_erases_in_parts_each_with_its_audit_record() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let mut booked = Vec::new();
+    for nth in 0..3 {
+        booked.push(book(&app, "ads", nth).await);
+    }
+    let last = booked.iter().map(|b| local_day(&b["ends_at"])).max().expect("test step");
+    let run = RetentionRun { as_of: last + TimeDelta::days(60), dry_run: false, tz: Berlin, data_dir: dir.path() };
+
+    let report = retention::run_in_parts(&app.db, &app.clock, run, 2).await.expect("retention run");
+
+    assert_eq!(report.erased.bookings, 3);
+    for b in &booked {
+        assert_nothing_personal(&booking(&app, b["id"].as_str().expect("test step")).await);
+    }
+    let mut parts: Vec<(Option<i64>, Value, Value, Value)> = records(&app, AuditAction::RetentionRun)
+        .await
+        .into_iter()
+        .map(|r| (r.item_count, r.detail["part"].clone(), r.detail["parts"].clone(), r.detail["bookings"].clone()))
+        .collect();
+    parts.sort_by_key(|p| p.1.as_i64());
+    assert_eq!(parts, [(Some(2), json!(1), json!(2), json!(2)), (Some(1), json!(2), json!(2), json!(1))]);
+}

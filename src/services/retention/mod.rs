@@ -52,17 +52,38 @@ pub struct RetentionReport {
     pub files: u64,
 }
 
+/// Bookings a run erases per transaction. A first run over years of bookings (an upgrade from
+/// a release without retention) would otherwise hold SQLite's write lock, and every booking
+/// waiting for it, for as long as the whole run takes, and redo it all after a failure.
+pub const RUN_BATCH: usize = 1_000;
+
 /// Runs the retention for `run.as_of`: finds the expired bookings of every unit and, unless a
-/// dry run, erases them and the ended callback entries in one transaction together with its
-/// audit record (counts only), then removes their `.eml` files and compacts SQLite.
+/// dry run, erases them [`RUN_BATCH`] at a time, each part in one transaction with its audit
+/// record (counts only, and which part of how many; the first part also erases the ended
+/// callback entries), then removes their `.eml` files (and those of other forgotten emails) and
+/// compacts SQLite.
 ///
 /// # Errors
-/// Database failures (nothing is erased then).
-#[tracing::instrument(skip_all, fields(as_of = %run.as_of, dry_run = run.dry_run))]
+/// Database failures: the parts committed before stay erased and recorded; the next run erases
+/// the rest.
 pub async fn run(
     db: &DatabaseConnection,
     clock: &Clock,
     run: RetentionRun<'_>,
+) -> Result<RetentionReport, ServiceError> {
+    run_in_parts(db, clock, run, RUN_BATCH).await
+}
+
+/// [`run`] with `batch` bookings per transaction.
+///
+/// # Errors
+/// As [`run`].
+#[tracing::instrument(skip_all, fields(as_of = %run.as_of, dry_run = run.dry_run))]
+pub async fn run_in_parts(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    run: RetentionRun<'_>,
+    batch: usize,
 ) -> Result<RetentionReport, ServiceError> {
     let mut report = RetentionReport::default();
     let units = retention::unit_retention(db).await?;
@@ -74,31 +95,50 @@ pub async fn run(
         return Ok(report);
     }
     let ids: Vec<Uuid> = report.expired.iter().map(|e| e.id).collect();
-    let txn = store::begin_write(db).await?;
-    // Ended callback entries go after the shortest retention of any unit, in the transaction
-    // that the run's audit record commits with (all of it or none).
-    if let Some(shortest) = units.iter().map(|&(_, days)| days).min() {
-        report.callbacks =
-            super::callbacks::erase_ended_before(&txn, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
+    let batch = batch.max(1);
+    // One part at least: a run that erases nothing is recorded too.
+    let parts = ids.len().div_ceil(batch).max(1);
+    let mut chunks = ids.chunks(batch);
+    for part in 1..=parts {
+        let chunk = chunks.next().unwrap_or_default();
+        let txn = store::begin_write(db).await?;
+        // Ended callback entries go after the shortest retention of any unit, with the first
+        // part, in the transaction its audit record commits with (all of it or none).
+        let mut callbacks = 0;
+        if part == 1
+            && let Some(shortest) = units.iter().map(|&(_, days)| days).min()
+        {
+            callbacks = super::callbacks::erase_ended_before(&txn, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
+        }
+        let (erased, emails) = retention::erase(&txn, chunk, clock.now()).await?;
+        let entry = AuditEntry::system(AuditAction::RetentionRun).count(chunk.len()).detail(serde_json::json!({
+            "as_of": run.as_of,
+            "bookings": erased.bookings,
+            "history_events": erased.history_events,
+            "emails": erased.emails,
+            "callbacks": callbacks,
+            "part": part,
+            "parts": parts,
+        }));
+        audit::record(&txn, clock, entry).await?;
+        txn.commit().await?;
+        report.callbacks += callbacks;
+        report.erased.bookings += erased.bookings;
+        report.erased.history_events += erased.history_events;
+        report.erased.emails += erased.emails;
+        report.files += remove_eml_files(run.data_dir, &emails).await;
     }
-    let (erased, emails) = retention::erase(&txn, &ids, clock.now()).await?;
-    let entry = AuditEntry::system(AuditAction::RetentionRun).count(ids.len()).detail(serde_json::json!({
-        "as_of": run.as_of,
-        "bookings": erased.bookings,
-        "history_events": erased.history_events,
-        "emails": erased.emails,
-        "callbacks": report.callbacks,
-    }));
-    audit::record(&txn, clock, entry).await?;
-    txn.commit().await?;
-    report.erased = erased;
-    report.files = remove_eml_files(run.data_dir, &emails).await;
     match sweep_forgotten(db, run.data_dir).await {
         Ok(swept) => report.files += swept,
         Err(err) => tracing::warn!(error = %err, "the .eml files of forgotten emails were not all looked at"),
     }
     compact(db).await;
-    tracing::info!(bookings = erased.bookings, callbacks = report.callbacks, files = report.files, "retention run");
+    tracing::info!(
+        bookings = report.erased.bookings,
+        callbacks = report.callbacks,
+        files = report.files,
+        "retention run"
+    );
     Ok(report)
 }
 
