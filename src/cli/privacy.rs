@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, DbBackend};
 
 use crate::config::Settings;
 use crate::domain::ids::UnitId;
+use crate::services::data_subject;
 use crate::services::retention::{self, RetentionRun};
 use crate::startup::Dependencies;
 
@@ -162,7 +163,10 @@ pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyh
 }
 
 /// `terminbuch restore --from FILE`: checks the backup (`PRAGMA integrity_check`) and puts it in
-/// place of the SQLite database of `DATABASE_URL`, refused while a server holds its lock.
+/// place of the SQLite database of `DATABASE_URL`, refused while a server holds its lock. The
+/// erasures on request the replaced database recorded after the backup's last record are made
+/// again in the restored one (the backup still holds what they erased, and the replaced
+/// database held the only record of them).
 ///
 /// # Errors
 /// PostgreSQL, a server using the database, a damaged backup, file system failures.
@@ -177,6 +181,7 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         bail!("{} is the database itself, not a backup of it; nothing was changed", from.display());
     }
     check_backup(from).await?;
+    let erasures = erasures_since(&target, from).await;
     let mut temp = target.as_os_str().to_owned();
     temp.push(".restoring");
     let temp = PathBuf::from(temp);
@@ -199,6 +204,52 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     }
     std::fs::rename(&temp, &target).context("cannot put the backup in place")?;
     eprintln!("restored {} from {}", target.display(), from.display());
+    match erasures {
+        Ok(erasures) if erasures.recorded > 0 => replay_erasures(settings, &erasures).await?,
+        Ok(_) => {}
+        Err(err) => eprintln!(
+            "warning: the erasures recorded after the backup could not be read from the replaced database ({err:#}); \
+             make every erasure on request since the backup again"
+        ),
+    }
+    Ok(())
+}
+
+/// The erasures on request the live database at `target` recorded after the last record of the
+/// backup `from` (none when there is no live database).
+async fn erasures_since(target: &Path, from: &Path) -> anyhow::Result<data_subject::Erasures> {
+    if !target.is_file() {
+        return Ok(data_subject::Erasures::default());
+    }
+    let open = |path: &Path| sea_orm::Database::connect(format!("sqlite://{}?mode=ro", path.display()));
+    let backup = open(from).await.context("cannot open the backup")?;
+    let last = data_subject::latest_record_at(&backup).await;
+    backup.close().await.ok();
+    let live = open(target).await.context("cannot open the replaced database")?;
+    let found = data_subject::recorded_after(&live, last?).await;
+    live.close().await.ok();
+    Ok(found?)
+}
+
+/// Brings the restored database up to this release and makes `erasures` again in it.
+async fn replay_erasures(settings: &Settings, erasures: &data_subject::Erasures) -> anyhow::Result<()> {
+    let db = crate::store::connect(&settings.database_url, Some(1)).await?;
+    Migrator::up(&db, None).await.context("cannot bring the restored database up to this release")?;
+    let counts = data_subject::replay(&db, &crate::clock::Clock::System, erasures, &settings.data_dir)
+        .await
+        .context("the erasures recorded after the backup could not be made again")?;
+    db.close().await.ok();
+    eprintln!(
+        "made {} erasure(s) on request recorded after the backup again: {} booking(s), {} callback entry(ies)",
+        erasures.recorded, counts.bookings, counts.callbacks
+    );
+    if erasures.unnamed_callbacks > 0 {
+        eprintln!(
+            "warning: {} callback entry(ies) erased after the backup were recorded by count only (an earlier release): \
+             make those erasures again by hand",
+            erasures.unnamed_callbacks
+        );
+    }
     Ok(())
 }
 

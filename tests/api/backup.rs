@@ -451,3 +451,100 @@ fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start() {
     // The email's own mode stays, but nobody else can reach it through the folder any more.
     assert_eq!(mode(&eml), 0o644);
 }
+
+/// A backup holds what erasures on request erased after it was taken, and the restore replaces
+/// the records of those erasures: the restore reads them from the database it replaces and makes
+/// them again in the restored one, recorded as done by the service after the restore.
+#[tokio::test]
+async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
+    use chrono::{SubsecRound, TimeDelta, Utc};
+    use terminbuch::clock::Clock;
+    use terminbuch::domain::audit::AuditAction;
+    use terminbuch::domain::time::TimeSlot;
+    use terminbuch::services::bookings::{self, NewBooking, Target};
+    use terminbuch::services::data_subject::{self, ErasureReason, Person};
+    use terminbuch::store::{self, directory};
+
+    // Arrange: two bookings, a backup, then one person's erasure.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    for args in [&["seed", "--demo"][..], &["user", "add", "--login", "chef", "--name", "C", "--role", "admin"]] {
+        let output = terminbuch(&url, args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    }
+    let db = store::connect(&url, None).await.expect("open the database");
+    let staff = directory::find_staff_by_login(&db, "chef").await.expect("db").expect("chef");
+    let actor = directory::actor_for_staff(&db, staff.id).await.expect("db").expect("actor");
+    let unit = directory::find_unit(&db, "ads").await.expect("db").expect("ads");
+    let counsellor = directory::list_unit_staff(&db, unit.id, None).await.expect("db").remove(0);
+    let parts = crate::helpers::ServiceParts::new(Clock::System);
+    let mut ids = Vec::new();
+    for (n, (name, phone)) in
+        [("Rita Restore", "0511 2233445"), ("Bleibt Bestehen", "0511 9988776")].into_iter().enumerate()
+    {
+        let starts_at = Utc::now().trunc_subsecs(0) + TimeDelta::days(3) + TimeDelta::hours(i64::try_from(n).unwrap());
+        let new = NewBooking {
+            target: Target::Adhoc {
+                unit_id: unit.id,
+                counsellor_id: counsellor.id,
+                time: TimeSlot::new(starts_at, starts_at + TimeDelta::minutes(45)).expect("a time"),
+            },
+            citizen: terminbuch::domain::booking::Citizen {
+                name: name.into(),
+                email: None,
+                phone: Some(phone.into()),
+                language: terminbuch::domain::language::Language::from_stored("de"),
+                interpreter_language: None,
+                accessibility_needs: None,
+                email_consent: false,
+            },
+            channel: terminbuch::domain::booking::Channel::Phone,
+            note: None,
+            override_reason: Some("Test: frei vereinbart".into()),
+        };
+        ids.push(bookings::create(parts.book(&db), &actor, new).await.expect("booking").id);
+    }
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let person = Person::of(None, Some("0511 2233445")).expect("a person");
+    let counts = data_subject::erase(&db, &Clock::System, &actor, &person, ErasureReason::Request, dir.path())
+        .await
+        .expect("erased");
+    assert_eq!(counts.bookings, 1);
+    db.close().await.expect("closed");
+
+    // Act
+    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    assert!(
+        stderr(&restore).contains("made 1 erasure(s) on request recorded after the backup again"),
+        "{}",
+        stderr(&restore)
+    );
+    let db = store::connect(&url, None).await.expect("open the restored database");
+    let erased = store::bookings::find(&db, ids[0]).await.expect("db").expect("the booking");
+    assert!(erased.erased_at.is_some() && erased.citizen.name.is_empty() && erased.citizen.phone.is_none());
+    let kept = store::bookings::find(&db, ids[1]).await.expect("db").expect("the other booking");
+    assert_eq!(kept.citizen.name, "Bleibt Bestehen", "only what was erased after the backup");
+    let filter = terminbuch::domain::audit::AuditFilter {
+        from: None,
+        to: None,
+        actor: None,
+        booking: None,
+        action: Some(AuditAction::DataSubjectErased),
+        before: None,
+        limit: 10,
+    };
+    let records = store::audit::list(&db, &filter).await.expect("audit");
+    assert_eq!(records.len(), 1, "the backup's records and the one made again: {records:?}");
+    assert_eq!(records[0].detail["after_restore"], true);
+    assert_eq!(records[0].booking_ids, [ids[0]]);
+    // Restoring the same backup again finds the erasure in the replaced database again.
+    db.close().await.expect("closed");
+    let again = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("made 1 erasure(s)"), "{}", stderr(&again));
+}

@@ -5,12 +5,14 @@
 //! phone number asked for.
 
 mod bundle;
+mod replay;
 
 use sea_orm::DatabaseConnection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use self::bundle::{Bundle, SubjectBooking, SubjectCallback, SubjectEmail, SubjectEvent};
+pub use self::replay::{Erasures, latest_record_at, recorded_after, replay};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use super::retention::{self, Erased};
@@ -178,7 +180,13 @@ pub async fn erase(
     let entry = AuditEntry::by(actor, AuditAction::DataSubjectErased)
         .bookings(ids.iter().copied())
         .count(ids.len() + callbacks.len())
-        .detail(serde_json::json!({ "by": person.kind(), "reason": reason, "counts": counts }));
+        // The callback entries by id too: a restore of an earlier backup erases them again.
+        .detail(serde_json::json!({
+            "by": person.kind(),
+            "reason": reason,
+            "counts": counts,
+            "callback_ids": callbacks.iter().map(|id| id.get()).collect::<Vec<_>>(),
+        }));
     audit::record(&txn, clock, entry).await?;
     txn.commit().await?;
     retention::remove_eml_files(data_dir, &emails).await;
