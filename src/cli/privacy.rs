@@ -181,7 +181,12 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         bail!("{} is the database itself, not a backup of it; nothing was changed", from.display());
     }
     check_backup(from).await?;
-    let erasures = erasures_since(&target, from).await;
+    // Read before anything changes: the replaced database holds the only record of them.
+    let erasures = erasures_since(&target, from).await.context(
+        "the erasures on request recorded since the backup cannot be read from the database it would replace; \
+         nothing was changed (to restore anyway, move that database away first, then make every erasure since the \
+         backup again by hand)",
+    )?;
     let mut temp = target.as_os_str().to_owned();
     temp.push(".restoring");
     let temp = PathBuf::from(temp);
@@ -194,6 +199,14 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600))?;
     }
     File::open(&temp)?.sync_all()?;
+    // Made again in the copy, before it takes the database's place: a failure leaves the
+    // database as it was.
+    if erasures.recorded > 0
+        && let Err(err) = replay_erasures(settings, &temp, &erasures).await
+    {
+        remove_sqlite_files(&temp);
+        return Err(err.context("nothing was changed"));
+    }
     for suffix in ["-wal", "-shm"] {
         let mut side = target.as_os_str().to_owned();
         side.push(suffix);
@@ -204,15 +217,16 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     }
     std::fs::rename(&temp, &target).context("cannot put the backup in place")?;
     eprintln!("restored {} from {}", target.display(), from.display());
-    match erasures {
-        Ok(erasures) if erasures.recorded > 0 => replay_erasures(settings, &erasures).await?,
-        Ok(_) => {}
-        Err(err) => eprintln!(
-            "warning: the erasures recorded after the backup could not be read from the replaced database ({err:#}); \
-             make every erasure on request since the backup again"
-        ),
-    }
     Ok(())
+}
+
+/// Removes a SQLite file and its `-wal` and `-shm`, if there.
+fn remove_sqlite_files(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::fs::remove_file(PathBuf::from(name)).ok();
+    }
 }
 
 /// The erasures on request the live database at `target` recorded after the last record of the
@@ -231,14 +245,26 @@ async fn erasures_since(target: &Path, from: &Path) -> anyhow::Result<data_subje
     Ok(found?)
 }
 
-/// Brings the restored database up to this release and makes `erasures` again in it.
-async fn replay_erasures(settings: &Settings, erasures: &data_subject::Erasures) -> anyhow::Result<()> {
-    let db = crate::store::connect(&settings.database_url, Some(1)).await?;
+/// Brings the copy of the backup at `copy` up to this release and makes `erasures` again in
+/// it; its write-ahead log is emptied into it and closed.
+async fn replay_erasures(settings: &Settings, copy: &Path, erasures: &data_subject::Erasures) -> anyhow::Result<()> {
+    let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
     Migrator::up(&db, None).await.context("cannot bring the restored database up to this release")?;
     let counts = data_subject::replay(&db, &crate::clock::Clock::System, erasures, &settings.data_dir)
         .await
         .context("the erasures recorded after the backup could not be made again")?;
-    db.close().await.ok();
+    db.close().await.context("cannot close the restored copy")?;
+    // Closed after its log was emptied, the copy is whole in its file: a `-wal` left empty
+    // would not follow it to its new name.
+    for suffix in ["-wal", "-shm"] {
+        let mut side = copy.as_os_str().to_owned();
+        side.push(suffix);
+        let side = PathBuf::from(side);
+        if suffix == "-wal" && std::fs::metadata(&side).is_ok_and(|m| m.len() > 0) {
+            bail!("the restored copy's write-ahead log could not be emptied");
+        }
+        std::fs::remove_file(side).ok();
+    }
     eprintln!(
         "made {} erasure(s) on request recorded after the backup again: {} booking(s), {} callback entry(ies)",
         erasures.recorded, counts.bookings, counts.callbacks

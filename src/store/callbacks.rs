@@ -5,8 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::callback_request::{self, CallbackStatus as StatusRow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -207,22 +206,28 @@ pub async fn delete_ended_before<C: ConnectionTrait>(
     Ok(result.rows_affected)
 }
 
-/// Whether a desk is booking one of the open entries `ids` right now (its claim has not ended).
+/// Deletes those of the entries `ids` that no desk is booking from right now (open with a claim
+/// that has not ended), in one statement: on PostgreSQL a claim committed meanwhile is seen by
+/// the delete's own check. Returns how many were deleted.
 ///
 /// # Errors
 /// Database failures.
-pub async fn any_claimed<C: ConnectionTrait>(
+pub async fn delete_unclaimed<C: ConnectionTrait>(
     db: &C,
     ids: &[CallbackId],
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let claimed = callback_request::Entity::find()
+) -> Result<u64, StoreError> {
+    // `IS NOT NULL` first: without a claim the comparison is NULL, and NOT NULL deletes nothing.
+    let claimed = Condition::all()
+        .add(callback_request::Column::Status.eq(StatusRow::Open))
+        .add(callback_request::Column::ClaimedUntil.is_not_null())
+        .add(callback_request::Column::ClaimedUntil.gt(now));
+    let result = callback_request::Entity::delete_many()
         .filter(callback_request::Column::Id.is_in(ids.iter().copied()))
-        .filter(callback_request::Column::Status.eq(StatusRow::Open))
-        .filter(callback_request::Column::ClaimedUntil.gt(now))
-        .count(db)
+        .filter(claimed.not())
+        .exec(db)
         .await?;
-    Ok(claimed > 0)
+    Ok(result.rows_affected)
 }
 
 /// Deletes the entries `ids` (erasure on request).

@@ -253,17 +253,17 @@ pub async fn forget_recipients<C: ConnectionTrait>(
     Ok(forgotten.rows_affected)
 }
 
-/// Which of `ids` are emails that still know their recipient (not forgotten by an erasure or a
-/// correction of the address, and not deleted).
+/// Which of `ids` are emails of this database whose recipient was forgotten (by an erasure or a
+/// correction of the address).
 ///
 /// # Errors
 /// Database failures.
-pub async fn with_recipient<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+pub async fn forgotten<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
     Ok(outbox_message::Entity::find()
         .select_only()
         .column(outbox_message::Column::Id)
         .filter(outbox_message::Column::Id.is_in(ids.iter().copied()))
-        .filter(outbox_message::Column::Recipient.ne(""))
+        .filter(outbox_message::Column::Recipient.eq(""))
         .into_tuple()
         .all(db)
         .await?)

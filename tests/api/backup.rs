@@ -396,8 +396,8 @@ fn a_restored_database_is_readable_by_the_service_alone_whatever_the_backups_mod
 /// (the process's umask) are closed to them when the server starts; the owner's and the group's
 /// permissions stay.
 #[cfg(unix)]
-#[test]
-fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start() {
+#[tokio::test]
+async fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start() {
     use std::os::unix::fs::PermissionsExt;
     let mode = |path: &std::path::Path| std::fs::metadata(path).expect("metadata").permissions().mode() & 0o7777;
     let set = |path: &std::path::Path, mode: u32| {
@@ -407,14 +407,17 @@ fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start() {
     let db = dir.path().join("old.db");
     let url = format!("sqlite://{}?mode=rwc", db.display());
     assert!(terminbuch(&url, &["migrate"]).status.success());
-    let wal = dir.path().join("old.db-wal");
-    std::fs::write(&wal, b"").expect("a WAL file");
+    // A connection of the earlier release still open: its write-ahead log and index exist.
+    let earlier = terminbuch::store::connect(&url, Some(1)).await.expect("open");
+    earlier.execute_unprepared("UPDATE units SET name = name").await.expect("a write");
+    let (wal, shm) = (dir.path().join("old.db-wal"), dir.path().join("old.db-shm"));
     let mail = dir.path().join("mail");
     std::fs::create_dir(&mail).expect("the mail folder");
     let eml = mail.join("0192f3c4.eml");
     std::fs::write(&eml, b"To: someone").expect("an email");
     set(&db, 0o644);
     set(&wal, 0o644);
+    set(&shm, 0o644);
     set(&mail, 0o755);
     set(&eml, 0o644);
 
@@ -444,10 +447,12 @@ fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start() {
     let log = log.join("\n");
     assert!(log.contains("is running"), "{log}");
     assert_eq!(mode(&db), 0o640, "the database");
-    assert_eq!(mode(&wal) & 0o007, 0, "its WAL");
+    assert_eq!(mode(&wal), 0o640, "its WAL");
+    assert_eq!(mode(&shm), 0o640, "its WAL index");
+    earlier.close().await.expect("closed");
     assert_eq!(mode(&mail), 0o750, "the mail folder");
     let warned = log.lines().filter(|line| line.contains("their permissions were removed")).count();
-    assert!(warned >= 3, "each is named in the log:\n{log}");
+    assert!(warned >= 4, "each is named in the log:\n{log}");
     // The email's own mode stays, but nobody else can reach it through the folder any more.
     assert_eq!(mode(&eml), 0o644);
 }
@@ -547,4 +552,29 @@ async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
     let again = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stderr(&again).contains("made 1 erasure(s)"), "{}", stderr(&again));
+}
+
+/// The database a restore would replace holds the only record of the erasures made since the
+/// backup: when it cannot be read, the restore changes nothing and says how to go on.
+#[test]
+fn a_restore_that_cannot_read_the_replaced_databases_erasures_changes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let backup_url = format!("sqlite://{}?mode=rwc", dir.path().join("source.db").display());
+    assert!(terminbuch(&backup_url, &["migrate"]).status.success());
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&backup_url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let live = dir.path().join("live.db");
+    std::fs::write(&live, b"not a database, damaged").expect("a damaged database");
+    let url = format!("sqlite://{}?mode=rwc", live.display());
+
+    let refused = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("nothing was changed"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("move that database away first"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read(&live).expect("still there"), b"not a database, damaged");
+    std::fs::rename(&live, dir.path().join("damaged.db")).expect("moved away");
+    let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    assert!(restored.status.success(), "{}", stderr(&restored));
 }

@@ -197,6 +197,9 @@ async fn the_retention_run_removes_the_eml_files_of_forgotten_addresses() {
     std::fs::write(&erased_file, left_behind).expect("a file the removal missed");
     let other = dir.path().join("mail").join("notes.txt");
     std::fs::write(&other, b"not an email").expect("another file");
+    // Another instance's email in a shared folder: no row of this database.
+    let foreign = dir.path().join("mail").join(format!("{}.eml", Uuid::now_v7()));
+    std::fs::write(&foreign, b"To: someone else").expect("another instance's email");
     assert!(old_address_file.exists() && erased_file.exists() && new_address_file.exists());
 
     // Act: a run with nothing expired.
@@ -210,6 +213,7 @@ async fn the_retention_run_removes_the_eml_files_of_forgotten_addresses() {
     assert!(!old_address_file.exists(), "the corrected address's file");
     assert!(new_address_file.exists(), "the current address's file stays");
     assert!(other.exists(), "other files stay");
+    assert!(foreign.exists(), "emails this database does not hold stay");
     assert_eq!(report.files, 2);
 }
 

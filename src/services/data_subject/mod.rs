@@ -164,13 +164,15 @@ pub async fn erase(
     let txn = store::begin_write(db).await?;
     let ids = bundle::booking_ids(&txn, units.as_deref(), person, true).await?;
     let callbacks = bundle::callback_ids(&txn, units.as_deref(), person).await?;
-    // A desk booking one of the person's entries right now would create a booking from it after
-    // this erasure: refused, nothing written; once that booking is made, an erasure finds it.
-    if store::callbacks::any_claimed(&txn, &callbacks, clock.now()).await? {
+    let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
+    // A desk booking from one of the person's entries right now would create a booking from it
+    // after this erasure: refused, nothing written (the transaction is dropped); once that
+    // booking is made, an erasure finds it. An entry claimed meanwhile is not deleted, so the
+    // count tells.
+    let removed = store::callbacks::delete_unclaimed(&txn, &callbacks, clock.now()).await?;
+    if removed < callbacks.len() as u64 {
         return Err(ServiceError::conflict(Clash::CallbackBusy));
     }
-    let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
-    let removed = store::callbacks::delete(&txn, &callbacks).await?;
     let counts = ErasureCounts {
         bookings: erased.bookings,
         history_events: erased.history_events,

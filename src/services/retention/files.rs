@@ -25,11 +25,12 @@ pub async fn remove_eml_files(data_dir: &Path, emails: &[Uuid]) -> u64 {
 /// Files looked up per query by [`sweep_forgotten`].
 const SWEEP_BATCH: usize = 500;
 
-/// Deletes every `DATA_DIR/mail/<id>.eml` whose email no longer knows its recipient: erased,
-/// sent to an address corrected since, or gone. These are the files a removal after an erasure
-/// missed (the process ended between the commit and the removal, or the removal failed) and the
-/// files of addresses corrected since, which nothing else would ever remove. Files of other
-/// names are left alone. Returns how many were deleted.
+/// Deletes every `DATA_DIR/mail/<id>.eml` whose email in this database no longer knows its
+/// recipient: erased, or sent to an address corrected since. These are the files a removal after
+/// an erasure missed (the process ended between the commit and the removal, or the removal
+/// failed) and the files of addresses corrected since, which nothing else would ever remove.
+/// Files of other names, and of emails this database does not hold (another instance's, in a
+/// shared folder), are left alone. Returns how many were deleted.
 ///
 /// # Errors
 /// Database failures (the files not looked at yet stay for the next run).
@@ -46,8 +47,7 @@ pub async fn sweep_forgotten(db: &DatabaseConnection, data_dir: &Path) -> Result
     }
     let mut removed = 0;
     for batch in found.chunks(SWEEP_BATCH) {
-        let kept = store::outbox::with_recipient(db, batch).await?;
-        let forgotten: Vec<Uuid> = batch.iter().copied().filter(|id| !kept.contains(id)).collect();
+        let forgotten = store::outbox::forgotten(db, batch).await?;
         removed += remove_eml_files(data_dir, &forgotten).await;
     }
     Ok(removed)
