@@ -15,6 +15,7 @@ use crate::domain::ids::UnitId;
 use crate::services::data_subject;
 use crate::services::retention::{self, RetentionRun};
 use crate::startup::Dependencies;
+use crate::store::sqlite_files;
 
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
@@ -207,10 +208,9 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         remove_sqlite_files(&temp);
         return Err(err.context("nothing was changed"));
     }
-    for suffix in ["-wal", "-shm"] {
-        let mut side = target.as_os_str().to_owned();
-        side.push(suffix);
-        match std::fs::remove_file(PathBuf::from(side)) {
+    let [_, wal, shm] = sqlite_files(&target);
+    for side in [wal, shm] {
+        match std::fs::remove_file(side) {
             Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err.into()),
             _ => {}
         }
@@ -222,10 +222,8 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
 
 /// Removes a SQLite file and its `-wal` and `-shm`, if there.
 fn remove_sqlite_files(path: &Path) {
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        std::fs::remove_file(PathBuf::from(name)).ok();
+    for file in sqlite_files(path) {
+        std::fs::remove_file(file).ok();
     }
 }
 
@@ -256,15 +254,12 @@ async fn replay_erasures(settings: &Settings, copy: &Path, erasures: &data_subje
     db.close().await.context("cannot close the restored copy")?;
     // Closed after its log was emptied, the copy is whole in its file: a `-wal` left empty
     // would not follow it to its new name.
-    for suffix in ["-wal", "-shm"] {
-        let mut side = copy.as_os_str().to_owned();
-        side.push(suffix);
-        let side = PathBuf::from(side);
-        if suffix == "-wal" && std::fs::metadata(&side).is_ok_and(|m| m.len() > 0) {
-            bail!("the restored copy's write-ahead log could not be emptied");
-        }
-        std::fs::remove_file(side).ok();
+    let [_, wal, shm] = sqlite_files(copy);
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        bail!("the restored copy's write-ahead log could not be emptied");
     }
+    std::fs::remove_file(wal).ok();
+    std::fs::remove_file(shm).ok();
     eprintln!(
         "made {} erasure(s) on request recorded after the backup again: {} booking(s), {} callback entry(ies)",
         erasures.recorded, counts.bookings, counts.callbacks

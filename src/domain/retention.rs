@@ -86,6 +86,15 @@ pub struct Erased {
     pub emails: u64,
 }
 
+impl std::ops::AddAssign for Erased {
+    /// Adds a further part's counts (a run erases in parts).
+    fn add_assign(&mut self, other: Self) {
+        self.bookings += other.bookings;
+        self.history_events += other.history_events;
+        self.emails += other.emails;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;

@@ -191,12 +191,19 @@ fn create_private_sqlite_file(url: &str) -> std::io::Result<()> {
             Err(err) => return Err(err),
         }
     }
-    for suffix in ["", "-wal", "-shm"] {
-        let mut name = path.as_os_str().to_owned();
-        name.push(suffix);
-        crate::privacy_fs::deny_others(std::path::Path::new(&name));
+    for file in sqlite_files(path) {
+        crate::privacy_fs::deny_others(&file);
     }
     Ok(())
+}
+
+/// A SQLite database file and its write-ahead log and index beside it: `[file, -wal, -shm]`.
+pub fn sqlite_files(path: &std::path::Path) -> [std::path::PathBuf; 3] {
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    })
 }
 
 /// The file of a `sqlite:` URL; `None` for an in-memory database.

@@ -30,7 +30,7 @@ async fn revoke(
     State(state): State<AppState>,
     staff: Staff,
     Path(key): Path<String>,
-    CsrfForm(_form): CsrfForm<PrintForm>,
+    CsrfForm(_form): CsrfForm<NoFields>,
 ) -> WebResult<Response> {
     let revoked = citizen_link::revoke_links(state.book(), &staff.actor, &key).await?;
     let reference = super::views::reference_display(&key);
@@ -51,7 +51,7 @@ struct PrintPage {
 }
 
 #[derive(Deserialize)]
-struct PrintForm {}
+struct NoFields {}
 
 /// The link as an SVG QR code (without the XML declaration, to sit inside the page).
 fn qr_svg(link: &str) -> WebResult<String> {
@@ -65,7 +65,7 @@ async fn print(
     staff: Staff,
     Path(key): Path<String>,
     headers: HeaderMap,
-    CsrfForm(_form): CsrfForm<PrintForm>,
+    CsrfForm(_form): CsrfForm<NoFields>,
 ) -> WebResult<Response> {
     let (opened, token) = citizen_link::printable(state.book(), &staff.actor, &key).await?;
     let (tx, mail, title) = texts::appointment(&opened, state.settings.time_zone);

@@ -108,6 +108,13 @@ pub struct ErasureCounts {
     pub callbacks: u64,
 }
 
+impl ErasureCounts {
+    /// What erasing bookings (`erased`) and deleting `callbacks` callback entries removed.
+    fn of(erased: Erased, callbacks: u64) -> Self {
+        Self { bookings: erased.bookings, history_events: erased.history_events, emails: erased.emails, callbacks }
+    }
+}
+
 /// The units the actor may answer requests for: `None` for all (admins), else those they lead.
 async fn scope(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<Option<Vec<UnitId>>, ServiceError> {
     if actor.is_admin() {
@@ -173,12 +180,7 @@ pub async fn erase(
     if removed < callbacks.len() as u64 {
         return Err(ServiceError::conflict(Clash::CallbackBusy));
     }
-    let counts = ErasureCounts {
-        bookings: erased.bookings,
-        history_events: erased.history_events,
-        emails: erased.emails,
-        callbacks: removed,
-    };
+    let counts = ErasureCounts::of(erased, removed);
     let entry = AuditEntry::by(actor, AuditAction::DataSubjectErased)
         .bookings(ids.iter().copied())
         .count(ids.len() + callbacks.len())

@@ -97,12 +97,7 @@ pub async fn replay(
     let txn = store::begin_write(db).await?;
     let (erased, emails) = retention::erase_bookings(&txn, &erasures.bookings, clock.now()).await?;
     let removed = store::callbacks::delete(&txn, &erasures.callbacks).await?;
-    let counts = ErasureCounts {
-        bookings: erased.bookings,
-        history_events: erased.history_events,
-        emails: erased.emails,
-        callbacks: removed,
-    };
+    let counts = ErasureCounts::of(erased, removed);
     let entry = AuditEntry::system(AuditAction::DataSubjectErased)
         .bookings(erasures.bookings.iter().copied())
         .count(erasures.bookings.len() + erasures.callbacks.len())

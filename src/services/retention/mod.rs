@@ -123,9 +123,7 @@ pub async fn run_in_parts(
         audit::record(&txn, clock, entry).await?;
         txn.commit().await?;
         report.callbacks += callbacks;
-        report.erased.bookings += erased.bookings;
-        report.erased.history_events += erased.history_events;
-        report.erased.emails += erased.emails;
+        report.erased += erased;
         report.files += remove_eml_files(run.data_dir, &emails).await;
     }
     match sweep_forgotten(db, run.data_dir).await {
