@@ -104,6 +104,10 @@ pub struct Settings {
     #[arg(long, env = "TERMINBUCH_RETENTION_RUN_AT", default_value = "03:00", global = true,
           value_parser = parse_run_at)]
     pub retention_run_at: chrono::NaiveTime,
+    /// How long after start the server makes a retention run it missed (it was not running at
+    /// the last run time); not a setting of its own (tests shorten it).
+    #[arg(skip = std::time::Duration::from_secs(600))]
+    pub retention_catch_up_after: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed: comma-separated IP addresses or CIDR
     /// ranges (e.g. `127.0.0.1,10.20.0.0/16`); default none (the connecting address counts).
     #[arg(long, env = "TERMINBUCH_TRUSTED_PROXIES", default_value = "", global = true,
@@ -259,6 +263,7 @@ impl Settings {
             require_mfa: RequireMfa::Admin,
             audit_retention_days: 730,
             retention_run_at: chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default(),
+            retention_catch_up_after: std::time::Duration::from_secs(600),
             trusted_proxies: TrustedProxies::default(),
             header_read_timeout_ms: 30_000,
             mail: MailSettings::for_tests(),

@@ -313,22 +313,37 @@ async fn keep_audit_retention(db: DatabaseConnection, clock: Clock) {
     }
 }
 
-/// Removes expired personal data daily at `TERMINBUCH_RETENTION_RUN_AT` (local time). Waits in
-/// real time; the day it acts for is the service clock's.
+/// Removes expired personal data daily at `TERMINBUCH_RETENTION_RUN_AT` (local time), and once
+/// shortly after start when the last run due was not made (the service was not running then: a
+/// machine switched off at night, a restart across the run time). Waits in real time; the day
+/// it acts for is the service clock's. A run another process recorded already is not made again.
 async fn keep_retention(state: AppState) {
     let settings = &state.settings;
+    tokio::time::sleep(settings.retention_catch_up_after).await;
+    let due = crate::domain::retention::last_due_day(state.clock.now(), settings.retention_run_at, settings.time_zone);
+    retain(&state, due).await;
     loop {
         let now = chrono::Utc::now();
         let next = crate::domain::retention::next_run(now, settings.retention_run_at, settings.time_zone);
         tokio::time::sleep((next - now).to_std().unwrap_or(Duration::from_secs(60))).await;
-        let run = crate::services::retention::RetentionRun {
-            as_of: crate::services::retention::today(state.clock.now(), settings.time_zone),
-            dry_run: false,
-            tz: settings.time_zone,
-            data_dir: &settings.data_dir,
-        };
-        if let Err(err) = crate::services::retention::run(&state.db, &state.clock, run).await {
-            tracing::error!(error = ?err, "the retention run failed; it is tried again tomorrow");
+        retain(&state, crate::services::retention::today(state.clock.now(), settings.time_zone)).await;
+    }
+}
+
+/// The retention run for today, unless one for `due` or later is recorded.
+async fn retain(state: &AppState, due: chrono::NaiveDate) {
+    let settings = &state.settings;
+    let run = crate::services::retention::RetentionRun {
+        as_of: crate::services::retention::today(state.clock.now(), settings.time_zone),
+        dry_run: false,
+        tz: settings.time_zone,
+        data_dir: &settings.data_dir,
+    };
+    match crate::services::retention::run_unless_recorded(&state.db, &state.clock, run, due).await {
+        Ok(Some(_)) => {}
+        Ok(None) => tracing::debug!(%due, "the retention run due was made already"),
+        Err(err) => {
+            tracing::error!(error = ?err, "the retention run failed; it is tried again at the next start or run time")
         }
     }
 }

@@ -68,14 +68,27 @@ fn filter(value: &Value) -> Value {
 pub fn next_run(now: DateTime<Utc>, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
     let today = local_date(now, tz);
     for day in [today, today.succ_opt().unwrap_or(today), today + chrono::Days::new(2)] {
-        let candidate = super::time::local_to_utc(day.and_time(at), tz)
-            // A time that falls into a daylight-saving gap runs at the end of the gap.
-            .unwrap_or_else(|_| day_bounds(day, tz).0 + (at - NaiveTime::MIN) + TimeDelta::hours(1));
+        let candidate = run_instant(day, at, tz);
         if candidate > now {
             return candidate;
         }
     }
     now + TimeDelta::days(1)
+}
+
+/// The local day of the last daily run due at or before `now`: today once the local clock has
+/// passed `at`, else yesterday.
+pub fn last_due_day(now: DateTime<Utc>, at: NaiveTime, tz: Tz) -> NaiveDate {
+    let today = local_date(now, tz);
+    if run_instant(today, at, tz) <= now { today } else { today.pred_opt().unwrap_or(today) }
+}
+
+/// The instant the local clock shows `at` on `day`.
+fn run_instant(day: NaiveDate, at: NaiveTime, tz: Tz) -> DateTime<Utc> {
+    super::time::local_to_utc(day.and_time(at), tz)
+        // A time that falls into a daylight-saving gap: as long after midnight as it would be
+        // without the gap (02:30 on the day clocks go from 02:00 to 03:00 is 03:30).
+        .unwrap_or_else(|_| day_bounds(day, tz).0 + (at - NaiveTime::MIN))
 }
 
 /// What an erasure removed.
@@ -129,5 +142,20 @@ mod tests {
         assert_eq!(next_run(local(2026, 6, 1, 2), at, Berlin), local(2026, 6, 1, 3));
         assert_eq!(next_run(local(2026, 6, 1, 4), at, Berlin), local(2026, 6, 2, 3));
         assert!(check_days(0).is_err() && check_days(30).is_ok() && check_days(3651).is_err());
+    }
+
+    #[test]
+    fn the_last_due_run_is_todays_once_its_time_has_passed() {
+        let at = NaiveTime::from_hms_opt(3, 0, 0).expect("test step");
+        let day = |d| NaiveDate::from_ymd_opt(2026, 6, d).expect("test step");
+        assert_eq!(last_due_day(local(2026, 6, 2, 2), at, Berlin), day(1));
+        assert_eq!(last_due_day(local(2026, 6, 2, 3), at, Berlin), day(2));
+        assert_eq!(last_due_day(local(2026, 6, 2, 23), at, Berlin), day(2));
+        // 02:30 does not exist on 28 March 2027: that day's run is due at 03:30.
+        let gap = NaiveTime::from_hms_opt(2, 30, 0).expect("test step");
+        let march = |d| NaiveDate::from_ymd_opt(2027, 3, d).expect("test step");
+        assert_eq!(last_due_day(local(2027, 3, 28, 3), gap, Berlin), march(27));
+        assert_eq!(last_due_day(local(2027, 3, 28, 4), gap, Berlin), march(28));
+        assert_eq!(next_run(local(2027, 3, 28, 1), gap, Berlin), local(2027, 3, 28, 3) + TimeDelta::minutes(30));
     }
 }

@@ -227,3 +227,44 @@ async fn records_naming_more_bookings_than_one_query_takes_are_read_page_by_page
     assert_eq!(csv::Reader::from_reader(text.as_bytes()).records().count(), 50);
     assert!(text.contains(real["reference"].as_str().expect("reference")));
 }
+
+/// The desk's CSV download holds every record matching the filters, also beyond one part of
+/// 10,000 (the API's CSV ends there with `X-Next-Before`); each part is recorded as an export.
+#[tokio::test]
+async fn the_desks_audit_download_holds_every_matching_record_in_parts() {
+    use sea_orm::TransactionTrait;
+    let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| {
+        s.require_mfa = terminbuch::domain::accounts::RequireMfa::None;
+    })
+    .await;
+    crate::web::add_member(&app, "verwaltung", "admin", None).await;
+    let web = crate::web::WebClient::logged_in(&app, "verwaltung").await;
+    let max = usize::try_from(terminbuch::services::audit::EXPORT_MAX).expect("test step");
+    let many = max + 50;
+    let txn = app.db.begin().await.expect("test step");
+    for n in 0..many {
+        let entry = AuditEntry::system(AuditAction::RetentionRun).detail(json!({ "n": n }));
+        terminbuch::store::audit::insert(&txn, app.clock.now(), &entry).await.expect("test step");
+    }
+    txn.commit().await.expect("test step");
+
+    let response = web.get("/admin/audit.csv?action=retention_run").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = response.text().await.expect("test step");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a whole CSV row")).collect();
+    assert_eq!(rows.len(), many, "every matching record, in one file with one header");
+    let ids: Vec<i64> = rows.iter().map(|r| r[0].parse().expect("an id")).collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first, none twice");
+    let mut numbers: Vec<i64> = rows
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r[12]).expect("detail")["n"].as_i64().expect("test step"))
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (0..i64::try_from(many).expect("test step")).collect::<Vec<_>>());
+    let mut parts: Vec<Option<i64>> =
+        records(&app, AuditAction::AuditExported).await.iter().map(|r| r.item_count).collect();
+    parts.sort_unstable();
+    assert_eq!(parts, [Some(50), Some(i64::try_from(max).expect("test step"))]);
+}

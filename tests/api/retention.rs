@@ -2,12 +2,13 @@
 //! limit; what stays (statistics, capacity) and what goes (citizen, history details, emails,
 //! `.eml` files, search keys); the dry run; the audit; the bytes of the SQLite file.
 
-use chrono::{NaiveDate, TimeDelta};
+use chrono::{NaiveDate, TimeDelta, TimeZone};
 use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use terminbuch::domain::audit::AuditAction;
+use terminbuch::domain::retention::last_due_day;
 use terminbuch::services::retention::{self, RetentionReport, RetentionRun};
 
 use crate::audit::records;
@@ -250,4 +251,58 @@ async fn a_run_erases_in_parts_each_with_its_audit_record() {
         .collect();
     parts.sort_by_key(|p| p.1.as_i64());
     assert_eq!(parts, [(Some(2), json!(1), json!(2), json!(2)), (Some(1), json!(2), json!(2), json!(1))]);
+}
+
+/// A service that was not running at the run time (a machine switched off at night) makes the
+/// missed run after it starts; one whose last run due is recorded whole does not run again, and
+/// a run that stopped halfway (its last part not recorded) counts as not made.
+#[tokio::test]
+async fn a_run_missed_while_the_service_was_down_is_made_after_it_starts() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let ads = book(&app, "ads", 0).await; // 30 days
+    let id = ads["id"].as_str().expect("test step");
+    let ads_day = local_day(&ads["ends_at"]);
+    // The last run made: the day after the appointment (nothing of it expired then).
+    run(&app, dir.path(), ads_day + TimeDelta::days(1), false).await;
+    let at = app.settings.retention_run_at;
+    let due_at = |clock_day: NaiveDate| {
+        let now = app.clock.now();
+        let target = Berlin.from_local_datetime(&clock_day.and_hms_opt(8, 0, 0).expect("test step"));
+        app.clock.advance(target.single().expect("test step").with_timezone(&chrono::Utc) - now);
+        retention::recorded_for(&app.db, last_due_day(app.clock.now(), at, Berlin))
+    };
+    assert!(due_at(ads_day + TimeDelta::days(1)).await.expect("test step"), "that day's run is recorded");
+
+    // Down across the runs of the 30th and 31st day; started on the 31st at 08:00.
+    assert!(!due_at(ads_day + TimeDelta::days(31)).await.expect("test step"), "the run due is missing");
+    let _restarted = app.another_process(|s| s.retention_catch_up_after = std::time::Duration::ZERO).await;
+    let mut waited = 0;
+    while booking(&app, id).await["citizen"]["name"] == NAME {
+        waited += 1;
+        assert!(waited < 400, "the missed run was not made within 20 s of the start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_nothing_personal(&booking(&app, id).await);
+    let today = ads_day + TimeDelta::days(31);
+    let runs = records(&app, AuditAction::RetentionRun).await;
+    assert!(
+        runs.iter().any(|r| r.detail["as_of"] == json!(today) && r.detail["bookings"].as_u64() >= Some(1)),
+        "{runs:?}"
+    );
+    assert!(retention::recorded_for(&app.db, today).await.expect("test step"));
+
+    // Recorded whole: a further start leaves it (nothing to run); a run whose last part is
+    // missing is made again.
+    let again = RetentionRun { as_of: today, dry_run: false, tz: Berlin, data_dir: dir.path() };
+    assert!(retention::run_unless_recorded(&app.db, &app.clock, again, today).await.expect("test step").is_none());
+    let halfway = terminbuch::domain::audit::AuditEntry::system(AuditAction::RetentionRun)
+        .detail(json!({ "as_of": today + TimeDelta::days(1), "part": 1, "parts": 2 }));
+    terminbuch::services::audit::record(&app.db, &app.clock, halfway).await.expect("test step");
+    assert!(!retention::recorded_for(&app.db, today + TimeDelta::days(1)).await.expect("test step"));
+    let next = RetentionRun { as_of: today + TimeDelta::days(1), ..again };
+    let made = retention::run_unless_recorded(&app.db, &app.clock, next, today + TimeDelta::days(1)).await;
+    assert!(made.expect("test step").is_some(), "a run that stopped halfway is made again");
+    assert!(retention::recorded_for(&app.db, today + TimeDelta::days(1)).await.expect("test step"));
 }

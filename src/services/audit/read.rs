@@ -75,6 +75,14 @@ pub struct AuditCsv {
     pub next_before: Option<i32>,
 }
 
+impl AuditCsv {
+    /// The records without the header row (a later part of a longer download).
+    pub fn rows(&self) -> &str {
+        // The header row is ours (plain names), so its line ends at the first line break.
+        self.text.split_once('\n').map_or("", |(_, rows)| rows)
+    }
+}
+
 /// A page of audit records (admins only); the read is recorded.
 ///
 /// # Errors

@@ -74,6 +74,49 @@ pub async fn run(
     run_in_parts(db, clock, run, RUN_BATCH).await
 }
 
+/// Runs [`run`] unless a whole run for `due` or a later day is recorded already (by another
+/// process, or before a restart): `None` then.
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_unless_recorded(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    run: RetentionRun<'_>,
+    due: NaiveDate,
+) -> Result<Option<RetentionReport>, ServiceError> {
+    if recorded_for(db, due).await? {
+        return Ok(None);
+    }
+    self::run(db, clock, run).await.map(Some)
+}
+
+/// The newest run records looked at for a whole run.
+const RECENT_RUNS: u64 = 200;
+
+/// Whether a whole run for `day` or a later day is recorded: its last part committed (a run that
+/// stopped halfway counts as not made). Runs recorded before runs had parts count as whole.
+///
+/// # Errors
+/// Database failures.
+pub async fn recorded_for(db: &DatabaseConnection, day: NaiveDate) -> Result<bool, store::StoreError> {
+    let filter = crate::domain::audit::AuditFilter {
+        from: None,
+        to: None,
+        actor: None,
+        booking: None,
+        action: Some(AuditAction::RetentionRun),
+        before: None,
+        limit: RECENT_RUNS,
+    };
+    let runs = store::audit::list(db, &filter).await?;
+    Ok(runs.iter().any(|record| {
+        let whole = record.detail.get("part").is_none_or(|part| Some(part) == record.detail.get("parts"));
+        let as_of = record.detail["as_of"].as_str().and_then(|d| d.parse::<NaiveDate>().ok());
+        whole && as_of.is_some_and(|as_of| as_of >= day)
+    }))
+}
+
 /// [`run`] with `batch` bookings per transaction.
 ///
 /// # Errors
