@@ -294,6 +294,10 @@ async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
         if let Err(err) = sessions::delete_expired(&db, sessions::real_now(), failures_before).await {
             tracing::error!(error = ?err, "deleting expired sessions failed");
         }
+        if let Err(err) = crate::store::submissions::delete_before(&db, clock.now() - chrono::TimeDelta::days(1)).await
+        {
+            tracing::error!(error = ?err, "deleting the ids of sent booking forms failed");
+        }
         let throttles_before = clock.now() - crate::domain::throttle::KNOWN_ADDRESS_FOR;
         if let Err(err) = crate::store::throttle::delete_stale(&db, throttles_before).await {
             tracing::error!(error = ?err, "deleting old login throttle counters failed");

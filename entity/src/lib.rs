@@ -11,6 +11,7 @@ pub mod callback_request;
 pub mod citizen_link;
 pub mod closure;
 pub mod counselling_hours;
+pub mod form_submission;
 pub mod location;
 pub mod login_failure;
 pub mod login_throttle;

@@ -60,7 +60,10 @@ pub async fn hash_new_password(password: &NewPassword) -> Result<String, Service
     hash_password(password.expose()).await
 }
 
-/// The actor for a login and password, if they match an active staff member.
+/// The actor for a login and password, if they match an active staff member, with the session
+/// epoch read together with the password's hash: a session made from this check carries that
+/// epoch, so a password change (or reset, or deactivation) that commits while the check runs
+/// ends it.
 ///
 /// # Errors
 /// Database failures.
@@ -68,17 +71,17 @@ pub async fn authenticate_password(
     db: &DatabaseConnection,
     login: &str,
     password: &str,
-) -> Result<Option<Actor>, ServiceError> {
+) -> Result<Option<(Actor, i32)>, ServiceError> {
     let found = directory::find_login_credentials(db, login).await?;
     // An unknown login (or one without a password) is checked against a stand-in hash, so the
     // answer takes as long as for a wrong password and does not tell which logins exist.
     let (member, hash) = match found {
-        Some((member, Some(hash))) => (Some(member), hash),
+        Some((member, Some(hash), epoch)) => (Some((member, epoch)), hash),
         _ => (None, stand_in_hash().await?.to_owned()),
     };
     let matches = verify_password(password, &hash).await?;
     match member {
-        Some(member) if matches => Ok(directory::actor_for_staff(db, member.id).await?),
+        Some((member, epoch)) if matches => Ok(directory::actor_for_staff(db, member.id).await?.map(|a| (a, epoch))),
         _ => Ok(None),
     }
 }

@@ -223,8 +223,10 @@ async fn add(
         (_, Some(key)) => Some(find_unit(db, key).await?),
         (StaffRole::Admin, None) => None,
     };
-    let (member, password) = match directory::find_staff_by_login(db, login).await? {
-        Some(member) => (member, None),
+    // The password is hashed before the write transaction: hashing takes a while, and SQLite's
+    // one writer would wait for it.
+    let who = match directory::find_staff_by_login(db, login).await? {
+        Some(member) => Who::Existing(member),
         None => {
             // `Mueller` beside `mueller` would be a second account that people mistake for the
             // first (a role meant for one lands on the other): logins differ in more than case.
@@ -232,46 +234,70 @@ async fn add(
                 let message = format!("the login `{other}` exists already; logins must differ in more than case");
                 return Err(ServiceError::conflict_with(Clash::LoginTaken, message));
             }
-            insert_new(db, clock, by, &input, login).await?
+            let (hash, generated) = new_password(&input, login).await?;
+            Who::New { hash, generated }
         }
+    };
+    // The person, their role and the records of both in one transaction: an account is never
+    // left without the role it was made for (and its generated password never shown).
+    let txn = crate::store::begin_write(db).await?;
+    let (member, password) = match who {
+        Who::Existing(member) => (member, None),
+        Who::New { hash, generated } => insert_new(&txn, clock, by, &input, login, hash, generated).await?,
     };
     let created = password.is_some();
     let role_added = match (input.role, &unit) {
-        (StaffRole::InUnit(role), Some(unit)) => directory::add_membership(db, member.id, unit.id, role).await?,
-        (StaffRole::Admin, _) => directory::set_admin(db, member.id, true).await?,
+        (StaffRole::InUnit(role), Some(unit)) => directory::add_membership(&txn, member.id, unit.id, role).await?,
+        (StaffRole::Admin, _) => directory::set_admin(&txn, member.id, true).await?,
         (StaffRole::InUnit(_), None) => false,
     };
     if role_added {
         let detail = json!({ "role": input.role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
-        audit_change(db, clock, by, AuditAction::RoleAdded, &member, detail).await?;
+        audit_change(&txn, clock, by, AuditAction::RoleAdded, &member, detail).await?;
     }
+    txn.commit().await?;
     let member = directory::find_staff(db, member.id).await?.unwrap_or(member);
     Ok(AddedStaff { member, password: password.flatten(), created, role_added })
 }
 
+/// Whom an addition is for.
+enum Who {
+    Existing(StaffMember),
+    /// A new account with this password hash (and the password, when generated).
+    New {
+        hash: String,
+        generated: Option<String>,
+    },
+}
+
+/// The hash of a new account's password: the one given, else a generated one (returned too).
+async fn new_password(input: &StaffInput, login: &str) -> Result<(String, Option<String>), ServiceError> {
+    match &input.password {
+        Some(password) => {
+            let password = NewPassword::parse(password, login, input.display_name.trim())
+                .map_err(|problem| ServiceError::invalid("password", problem.to_string()))?;
+            Ok((hash_new_password(&password).await?, None))
+        }
+        None => {
+            let password = random_secret(16);
+            Ok((hash_password(&password).await?, Some(password)))
+        }
+    }
+}
+
 /// Inserts a new member; returns it with the generated password, if one was generated.
-async fn insert_new(
-    db: &DatabaseConnection,
+async fn insert_new<C: sea_orm::ConnectionTrait>(
+    db: &C,
     clock: &Clock,
     by: ChangedBy,
     input: &StaffInput,
     login: &str,
+    hash: String,
+    generated: Option<String>,
 ) -> Result<(StaffMember, Option<Option<String>>), ServiceError> {
-    let name = input.display_name.trim();
-    let (hash, generated) = match &input.password {
-        Some(password) => {
-            let password = NewPassword::parse(password, login, name)
-                .map_err(|problem| ServiceError::invalid("password", problem.to_string()))?;
-            (hash_new_password(&password).await?, None)
-        }
-        None => {
-            let password = random_secret(16);
-            (hash_password(&password).await?, Some(password))
-        }
-    };
     let new = NewStaff {
         login,
-        display_name: name,
+        display_name: input.display_name.trim(),
         email: input.email.as_deref(),
         languages: &input.languages,
         is_admin: false,

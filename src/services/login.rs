@@ -76,17 +76,19 @@ pub async fn login(
         other => other?,
     };
     let account = match &checked {
-        Some(actor) => directory::session_account(db, actor.staff_id()).await?,
+        Some((actor, _)) => directory::session_account(db, actor.staff_id()).await?,
         None => None,
     };
+    // The password was checked against the hash read with `epoch`: an epoch moved on since (a new
+    // password, a reset, deactivation committed during the check) refuses the login.
     match (checked, account) {
-        (Some(actor), Some(account)) if account.mfa_enabled => {
+        (Some((actor, epoch)), Some(account)) if account.epoch == epoch && account.mfa_enabled => {
             tracing::info!("password right, second factor next");
-            Ok(LoginOutcome::CodeNeeded { staff_id: actor.staff_id(), epoch: account.epoch })
+            Ok(LoginOutcome::CodeNeeded { staff_id: actor.staff_id(), epoch })
         }
-        (Some(actor), Some(account)) => {
+        (Some((actor, epoch)), Some(account)) if account.epoch == epoch => {
             completed(db, clock, login, ip, &actor, None).await?;
-            Ok(LoginOutcome::LoggedIn { actor, epoch: account.epoch })
+            Ok(LoginOutcome::LoggedIn { actor, epoch })
         }
         _ => {
             sessions::record_login_failure(db, shown, ip, now).await?;
@@ -167,8 +169,8 @@ pub async fn second_factor(
     }
 }
 
-/// A complete login: the failures of the login's keys are forgotten, the address is marked as
-/// one where this login succeeded, the time of the login noted and the success recorded.
+/// A complete login: the failures of the login's keys are forgotten (and taken off the address's
+/// key), the address is marked as one where this login succeeded, the time of the login noted and the success recorded.
 async fn completed(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -180,8 +182,8 @@ async fn completed(
     let now = clock.now();
     let login = throttle::key_login(login, true);
     let pair = throttle::pair_key(&login, ip);
-    let cleared = [pair.clone(), throttle::login_key(&login), throttle::address_key(ip)];
-    store::throttle::record_success(db, &cleared, &pair, now).await?;
+    let cleared = [pair.clone(), throttle::login_key(&login)];
+    store::throttle::record_success(db, &cleared, &pair, Some(&throttle::address_key(ip)), now).await?;
     directory::record_login(db, actor.staff_id(), now).await?;
     tracing::info!("staff logged in");
     let entry = AuditEntry::by(&actor.clone().with_client(ip.parse().ok()), AuditAction::LoginSucceeded);
@@ -214,4 +216,21 @@ async fn recorded(
 /// Database failures.
 pub async fn actor(db: &DatabaseConnection, staff_id: StaffId) -> Result<Option<Actor>, ServiceError> {
     Ok(crate::store::directory::actor_for_staff(db, staff_id).await?)
+}
+
+/// Records the end of a web session by its holder (`logged_out`), from `ip`.
+///
+/// # Errors
+/// Database failures.
+pub async fn logged_out(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    staff_id: StaffId,
+    ip: &str,
+) -> Result<(), ServiceError> {
+    if let Some(actor) = actor(db, staff_id).await? {
+        let entry = AuditEntry::by(&actor.with_client(ip.parse().ok()), AuditAction::LoggedOut);
+        super::audit::record(db, clock, entry).await?;
+    }
+    Ok(())
 }

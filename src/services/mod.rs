@@ -28,6 +28,7 @@ pub mod schedule;
 pub mod seed;
 pub mod sessions;
 pub mod statistics;
+pub mod submissions;
 pub mod to_move;
 pub mod tokens;
 pub mod week_view;

@@ -77,8 +77,12 @@ pub async fn change_own(
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let password = NewPassword::parse(new, &member.login, &member.display_name).map_err(PasswordError::Weak)?;
     let hash = hash_new_password(&password).await?;
-    let epoch = directory::set_password(db, member.id, hash, false).await?;
-    audit_change(db, clock, actor.into(), AuditAction::PasswordChanged, &member, json!({})).await?;
+    // The new password, the epoch it moved on to (read back in the transaction that holds the
+    // row) and its record, all or nothing.
+    let txn = store::begin_write(db).await?;
+    let epoch = directory::set_password(&txn, member.id, hash, false).await?;
+    audit_change(&txn, clock, actor.into(), AuditAction::PasswordChanged, &member, json!({})).await?;
+    txn.commit().await.map_err(ServiceError::from)?;
     Ok(epoch)
 }
 
@@ -112,7 +116,7 @@ async fn check_current(
     };
     if right {
         let key = keys.map(|k| k.key);
-        store::throttle::record_success(db, &key, &key[0], now).await?;
+        store::throttle::record_success(db, &key, &key[0], None, now).await?;
         return Ok(());
     }
     tracing::warn!(staff_id = actor.staff_id().get(), "wrong current password");

@@ -7,7 +7,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, SessionStore};
 
 use crate::store::StoreError;
-use crate::store::sessions::{StoredSession, delete, find_live, insert, real_now, upsert};
+use crate::store::sessions::{StoredSession, delete, find_live, insert, real_now, update};
 
 /// tower-sessions' store on our database.
 #[derive(Debug, Clone)]
@@ -46,8 +46,10 @@ impl SessionStore for DbSessionStore {
         Err(session_store::Error::Backend("no free session id".into()))
     }
 
+    /// Only a session that exists is saved: one deleted while a request that loaded it ran (a
+    /// logout in another tab) stays deleted.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        upsert(&self.db, &to_stored(record)?).await.map_err(backend)
+        update(&self.db, &to_stored(record)?).await.map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

@@ -88,9 +88,8 @@ pub async fn create_for_login(
 ) -> Result<CreatedToken, ServiceError> {
     let member = directory::find_staff_by_login(db, login)
         .await?
-        .filter(|m| m.active)
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
-    create_for(db, clock, ChangedBy::operator(), &member, spec, None).await
+    create_for(db, clock, ChangedBy::operator(), member.id, spec, None).await
 }
 
 /// Creates an API token for the actor itself, with the token the request came with (`parent`):
@@ -108,30 +107,34 @@ pub async fn create_own(
     parent: BearerToken,
     spec: &TokenSpec,
 ) -> Result<CreatedToken, ServiceError> {
-    let member = directory::find_staff(db, actor.staff_id())
-        .await?
-        .filter(|m| m.active)
-        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
-    let now = clock.now();
-    directory::find_token(db, parent.id)
-        .await?
-        .filter(|token| token.staff_id == member.id && token.is_valid_at(now))
-        .ok_or_else(|| ServiceError::not_found(Missing::Token))?;
-    create_for(db, clock, actor.into(), &member, spec, Some(parent)).await
+    create_for(db, clock, actor.into(), actor.staff_id(), spec, Some(parent)).await
 }
 
+/// Checks that the person is active and the parent valid and stores the token, in one write
+/// transaction that holds both rows: a deactivation or a revocation of the parent at the same
+/// moment either comes first (and this is refused) or waits and then revokes the new token too.
 async fn create_for(
     db: &DatabaseConnection,
     clock: &Clock,
     by: ChangedBy,
-    member: &StaffMember,
+    staff_id: StaffId,
     spec: &TokenSpec,
     parent: Option<BearerToken>,
 ) -> Result<CreatedToken, ServiceError> {
     let label = spec.check()?;
-    let staff_id = member.id;
     let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
+    let txn = crate::store::begin_write(db).await?;
+    let member = directory::lock_staff(&txn, staff_id)
+        .await?
+        .filter(|m| m.active)
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let now = clock.now();
+    if let Some(parent) = parent {
+        directory::lock_token(&txn, parent.id)
+            .await?
+            .filter(|token| token.staff_id == member.id && token.is_valid_at(now))
+            .ok_or_else(|| ServiceError::not_found(Missing::Token))?;
+    }
     let asked = now + TimeDelta::days(i64::from(spec.days));
     let new = NewToken {
         staff_id: staff_id.get(),
@@ -141,12 +144,13 @@ async fn create_for(
         expires_at: parent.map_or(asked, |parent| asked.min(parent.expires_at)),
         parent_token_id: parent.map(|parent| parent.id),
     };
-    let info = directory::insert_token(db, new).await?;
+    let info = directory::insert_token(&txn, new).await?;
     let detail = json!({
         "token_id": info.id, "name": label, "expires_at": info.expires_at,
         "parent_token_id": parent.map(|parent| parent.id),
     });
-    audit_change(db, clock, by, AuditAction::TokenCreated, member, detail).await?;
+    audit_change(&txn, clock, by, AuditAction::TokenCreated, &member, detail).await?;
+    txn.commit().await?;
     Ok(CreatedToken { token, info })
 }
 

@@ -22,6 +22,7 @@ pub mod sessions;
 pub mod slots;
 pub mod sqlite_direct;
 pub mod statistics;
+pub mod submissions;
 pub mod throttle;
 mod write_turn;
 

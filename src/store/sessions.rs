@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use entity::{login_failure, session};
-use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
 };
@@ -36,18 +35,17 @@ pub async fn insert<C: ConnectionTrait>(db: &C, stored: &StoredSession) -> Resul
     Ok(())
 }
 
-/// Inserts or replaces a session.
+/// Replaces the values and expiry of a session that exists; a session deleted meanwhile (logged
+/// out, ended, expired) stays deleted: a request that loaded it before must not bring it back.
 ///
 /// # Errors
 /// Database failures.
-pub async fn upsert<C: ConnectionTrait>(db: &C, stored: &StoredSession) -> Result<(), StoreError> {
-    session::Entity::insert(active_model(stored))
-        .on_conflict(
-            OnConflict::column(session::Column::Id)
-                .update_columns([session::Column::Data, session::Column::ExpiresAt])
-                .to_owned(),
-        )
-        .exec_without_returning(db)
+pub async fn update<C: ConnectionTrait>(db: &C, stored: &StoredSession) -> Result<(), StoreError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::Data, sea_orm::sea_query::Expr::value(stored.data.clone()))
+        .col_expr(session::Column::ExpiresAt, sea_orm::sea_query::Expr::value(stored.expires_at))
+        .filter(session::Column::Id.eq(stored.id.clone()))
+        .exec(db)
         .await?;
     Ok(())
 }

@@ -147,8 +147,11 @@ pub async fn release(db: &DatabaseConnection, keys: &[Key], now: DateTime<Utc>) 
     Ok(txn.commit().await?)
 }
 
-/// After a successful login: the failures of `cleared` keys are forgotten, and `succeeded` (the
-/// pair of login and address) is marked as having succeeded at `now`.
+/// After a successful login: `shared` (if any: the address's key for every login) loses the failures
+/// `succeeded` (the pair of login and address) counted, the person's own typos; the failures of
+/// `cleared` keys (the pair among them) are forgotten; and the pair is marked as having
+/// succeeded at `now`. So the typos of an office's staff behind one address do not add up to a
+/// lock, while a colleague logging in between guesses at other logins does not undo them.
 ///
 /// # Errors
 /// Database failures.
@@ -156,9 +159,24 @@ pub async fn record_success(
     db: &DatabaseConnection,
     cleared: &[String],
     succeeded: &str,
+    shared: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let txn = super::begin_write(db).await?;
+    let own = login_throttle::Entity::find_by_id(succeeded.to_owned()).one(&txn).await?.map_or(0, |row| row.failures);
+    if let Some(shared) = shared
+        && own > 0
+    {
+        // In one statement: a failure another attempt counts meanwhile is kept (PostgreSQL
+        // re-reads the row it waited for).
+        let fewer = Expr::case(Expr::col(Column::Failures).gt(own), Expr::col(Column::Failures).sub(own)).finally(0);
+        login_throttle::Entity::update_many()
+            .col_expr(Column::Failures, fewer.into())
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Key.eq(shared))
+            .exec(&txn)
+            .await?;
+    }
     login_throttle::Entity::update_many()
         .col_expr(Column::Failures, Expr::value(0))
         .col_expr(Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None))

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::page::{
-    AnonForm, ClientIp, CsrfForm, Page, Pending, PendingLogin, Staff, Visitor, complete_login, set_lang, start_pending,
+    AnonForm, ClientIp, CsrfForm, Page, Pending, PendingLogin, Staff, Visitor, complete_login, logged_in_as, set_lang,
+    start_pending,
 };
 use crate::services::login::{self, LoginOutcome, SecondStep};
 use crate::services::mfa::MfaError;
@@ -139,7 +140,15 @@ async fn enter_code(
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn log_out(visitor: Visitor, CsrfForm(_): CsrfForm<Empty>) -> WebResult<Redirect> {
+async fn log_out(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    ClientIp(ip): ClientIp,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Redirect> {
+    if let Some(staff_id) = logged_in_as(&visitor.session).await? {
+        login::logged_out(&state.db, &state.clock, staff_id, &ip).await?;
+    }
     visitor.session.flush().await?;
     Ok(Redirect::to("/login"))
 }

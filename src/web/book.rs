@@ -27,6 +27,7 @@ use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::{self, NewBooking, Target};
+use crate::services::submissions::{self, Sent};
 use crate::services::{ServiceError, desk, directory};
 use crate::state::AppState;
 
@@ -165,6 +166,9 @@ pub struct BookForm {
     /// Why a rule is overridden (unit leads and admins only).
     #[serde(default, rename = "override")]
     pub override_reason: String,
+    /// Booking: the form's id, so that sending it twice books once.
+    #[serde(default)]
+    pub submission: String,
     /// Moving and correcting: the booking's `sequence` the page showed (a booking changed since
     /// is not moved).
     #[serde(default)]
@@ -230,6 +234,9 @@ async fn details_page(
         _ => (desk::unit_for(deps, actor, &form.unit).await?, None),
     };
     form.unit.clone_from(&unit.slug);
+    if form.submission.is_empty() {
+        form.submission = submissions::new_id();
+    }
     if form.duration.is_empty() {
         form.duration = unit.default_slot_minutes.to_string();
     }
@@ -340,7 +347,32 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, shown).into_response());
         }
     };
-    match bookings::create(deps, &actor, new).await {
+    // The same form sent twice books once: the second sending leads to the first's booking.
+    let sent = submissions::claim(&state.db, &state.clock, &form.submission, actor.staff_id()).await?;
+    match &sent {
+        Sent::Booked(stored) => {
+            let reference = crate::domain::reference::Reference::from_stored(stored);
+            return Ok(Redirect::to(&format!("/bookings/{reference}/booked")).into_response());
+        }
+        Sent::StillBusy => {
+            let errors = vec![FieldError::new("submit", page.t("details.busy"))];
+            let shown = details_page(&state, page, &actor, form, errors, false).await?;
+            return Ok((StatusCode::CONFLICT, shown).into_response());
+        }
+        Sent::Handle | Sent::Unclaimed => {}
+    }
+    let made = bookings::create(deps, &actor, new).await;
+    if sent == Sent::Handle {
+        let noted = match &made {
+            Ok(booking) => submissions::finish(&state.db, &form.submission, booking.reference.as_str()).await,
+            Err(_) => submissions::release(&state.db, &form.submission).await,
+        };
+        // The booking stands either way; a second sending then waits and is told to look.
+        if let Err(err) = noted {
+            tracing::warn!(error = ?err, "the sent booking form was not noted");
+        }
+    }
+    match made {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(ServiceError::Conflict { clash: Clash::SlotTaken, .. }) => {
             slot_gone(&state, page, &actor, form, "details.taken").await

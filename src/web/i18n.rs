@@ -226,6 +226,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("details.pick", "Neuen Termin wählen", "Choose a new slot"),
     (
+        "details.busy",
+        "Dieses Formular wurde schon abgeschickt und wird noch gespeichert. Bitte sehen Sie in der Terminliste nach, bevor Sie noch einmal buchen.",
+        "This form was sent already and is still being saved. Please look in the list of appointments before booking again.",
+    ),
+    (
         "err.name",
         "Bitte geben Sie einen Namen oder ein Pseudonym ein (höchstens 200 Zeichen, in einer Zeile, ohne Tabulatoren oder Steuerzeichen).",
         "Please enter a name or pseudonym (at most 200 characters, on one line, without tabs or control characters).",

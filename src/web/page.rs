@@ -277,22 +277,30 @@ impl FromRequestParts<AppState> for Pending {
     }
 }
 
-/// After a right password with a second factor due: a new session (new id) holding the step.
+/// After a right password with a second factor due: a new session (new id) holding the step and
+/// nothing of the browser's earlier session (a second factor someone else began to set up).
 pub async fn start_pending(session: &Session, staff_id: StaffId, epoch: i32) -> Result<(), WebError> {
     session.cycle_id().await?;
+    session.clear().await;
     session.insert(KEY_PENDING, PendingLogin { staff_id, at: now_secs(), epoch }).await?;
     session.insert(KEY_CSRF, random_secret(32)).await?;
     Ok(())
 }
 
-/// A completed login: a new session id (defeats session fixation), the login with the person's
-/// session epoch, a new CSRF token.
+/// A completed login: a new session id (defeats session fixation) holding nothing of the
+/// browser's earlier session (the pending step, a second factor someone else began to set up),
+/// the login with the person's session epoch, a new CSRF token.
 pub async fn complete_login(session: &Session, staff_id: StaffId, epoch: i32) -> Result<(), WebError> {
     session.cycle_id().await?;
-    session.remove::<PendingLogin>(KEY_PENDING).await?;
+    session.clear().await;
     session.insert(KEY_LOGIN, SessionLogin { staff_id, at: now_secs(), epoch }).await?;
     session.insert(KEY_CSRF, random_secret(32)).await?;
     Ok(())
+}
+
+/// Who this session is logged in as, if anyone.
+pub async fn logged_in_as(session: &Session) -> Result<Option<StaffId>, WebError> {
+    Ok(session.get::<SessionLogin>(KEY_LOGIN).await?.map(|login| login.staff_id))
 }
 
 /// Keeps this session after the person's own password change moved their epoch on (every other

@@ -373,3 +373,38 @@ async fn a_reset_link_works_once_only_the_newest_and_for_24_hours() {
     logged_in(&app, "empfang", winner).await;
     assert_eq!(app.audited("password_reset_link_used", "empfang").await, 2);
 }
+
+/// The same browser, one person after the other: a second factor the first began to set up is
+/// not carried into the next person's login; a logout is recorded; a request that loaded the
+/// session before the logout and saves it after does not bring it back.
+#[tokio::test]
+async fn the_next_login_on_a_browser_starts_clean_and_a_logout_is_recorded_and_stays() {
+    use terminbuch::services::sessions::DbSessionStore;
+    use tower_sessions::SessionStore;
+    use tower_sessions::session::{Id, Record};
+
+    let app = without_mfa().await;
+    app.add_person("alpha", "front_desk", Some("ads")).await;
+    app.add_person("beta", "front_desk", Some("ads")).await;
+    let desk = logged_in(&app, "alpha", PASSWORD).await;
+    let (_, html) = desk.text("/account/mfa").await;
+    let begun = crate::web_client::text_of_id(&html, "secret");
+    assert_eq!(desk.log_in("beta", PASSWORD).await.status(), StatusCode::SEE_OTHER, "beta logs in, alpha walked away");
+    let (_, html) = desk.text("/account/mfa").await;
+    assert_ne!(crate::web_client::text_of_id(&html, "secret"), begun, "beta's setup starts anew");
+
+    log_out(&desk).await;
+    let logged_out = "SELECT COUNT(*) AS n FROM audit_events a JOIN staff s ON a.actor_id = s.id \
+                      WHERE a.action = 'logged_out' AND s.login = 'beta'";
+    assert_eq!(app.count(logged_out).await, 1, "the logout is recorded");
+
+    let store = DbSessionStore::new(app.db.clone());
+    let expiry_date = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let data = std::collections::HashMap::from([("login".to_owned(), json!({ "staff_id": 1, "at": 0 }))]);
+    let mut record = Record { id: Id::default(), data, expiry_date };
+    store.create(&mut record).await.expect("test step");
+    let loaded = store.load(&record.id).await.expect("test step").expect("the session is stored");
+    store.delete(&record.id).await.expect("the logout");
+    store.save(&loaded).await.expect("the slower request ends");
+    assert!(store.load(&record.id).await.expect("test step").is_none(), "the logout stays");
+}

@@ -191,3 +191,46 @@ async fn the_migration_gives_existing_tokens_an_expiry_and_existing_passwords_a_
         .unwrap();
     assert!(row.try_get::<bool>("", "must_change_password").unwrap());
 }
+
+/// A token made with a token at the moment that token is revoked, or its person deactivated:
+/// the making waits for the revocation (PostgreSQL: the rows are locked; SQLite: one writer) and
+/// is refused, instead of leaving a token that outlives its parent or its person.
+#[tokio::test]
+async fn a_token_made_while_its_parent_is_revoked_or_its_person_deactivated_is_refused() {
+    use terminbuch::services::ServiceError;
+    use terminbuch::services::tokens::{BearerToken, TokenSpec, create_for_login, create_own};
+    use terminbuch::store::directory;
+
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let member = directory::find_staff_by_login(&app.db, "empfang").await.expect("test step").expect("test step");
+    let actor = directory::actor_for_staff(&app.db, member.id).await.expect("test step").expect("test step");
+    for revoke_parent in [true, false] {
+        let parent = create_for_login(&app.db, &app.clock, "empfang", &TokenSpec::named("Kalender")).await;
+        let parent = parent.expect("the parent token").info;
+        let bearer = BearerToken { id: parent.id, expires_at: parent.expires_at.expect("test step") };
+        let other = app.another_pool().await;
+        let txn = terminbuch::store::begin_write(&other).await.expect("test step");
+        if revoke_parent {
+            directory::revoke_token(&txn, parent.id, app.clock.now()).await.expect("test step");
+        } else {
+            let sql = format!("UPDATE staff SET active = false WHERE id = {}", member.id.get());
+            txn.execute_unprepared(&sql).await.expect("test step");
+            directory::revoke_all_tokens(&txn, member.id, app.clock.now()).await.expect("test step");
+        }
+        let (db, clock, actor) = (app.db.clone(), app.clock.clone(), actor.clone());
+        let making = tokio::spawn(async move {
+            create_own(&db, &clock, &actor, bearer, &TokenSpec::named("Kind")).await.map(|made| made.info.id)
+        });
+        if app.is_postgres() {
+            app.until_waiting_for_a_lock("%FOR UPDATE%", &making).await;
+        }
+        txn.commit().await.expect("test step");
+        let made = making.await.expect("test step");
+        assert!(matches!(made, Err(ServiceError::NotFound { .. })), "revoke_parent {revoke_parent}: {made:?}");
+        let tokens = directory::list_tokens(&app.db, member.id).await.expect("test step");
+        assert!(tokens.iter().all(|t| t.revoked_at.is_some()), "no valid token is left: {tokens:?}");
+        let sql = format!("UPDATE staff SET active = true WHERE id = {}", member.id.get());
+        app.db.execute_unprepared(&sql).await.expect("test step");
+    }
+}

@@ -145,6 +145,34 @@ async fn one_address_trying_many_logins_is_held_back_while_other_addresses_are_n
     assert_eq!(web.log_in("mueller", PASSWORD, Some("203.0.113.8")).await, Attempt::LoggedIn, "another is not");
 }
 
+/// A success takes the person's own failures off their address's key (the typos of an office
+/// behind one address do not add up to a lock) and no more: a colleague logging in between
+/// guesses at other logins does not undo them.
+#[tokio::test]
+async fn a_login_in_between_takes_off_its_own_typos_but_does_not_undo_a_spray() {
+    // Arrange
+    let app = spawn_behind_proxy().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let office = Some("203.0.113.7");
+    let web = WebClient::open(&app).await;
+    let logs_in = || async { WebClient::open(&app).await.log_in("mueller", PASSWORD, office).await };
+    for _ in 0..2 {
+        assert_eq!(web.log_in("mueller", "falsch", office).await, Attempt::Wrong);
+    }
+    assert_eq!(logs_in().await, Attempt::LoggedIn, "two typos, then right");
+
+    // Act: 19 guesses at other logins (with the two typos still counted, the 18th would lock),
+    // the colleague logs in, one guess more.
+    for n in 0..19 {
+        assert_eq!(web.log_in(&format!("kollege{n}"), "Sommer2026!", office).await, Attempt::Wrong, "login {n}");
+    }
+    assert_eq!(logs_in().await, Attempt::LoggedIn);
+    assert_eq!(web.log_in("kollege19", "Sommer2026!", office).await, Attempt::Wrong);
+
+    // Assert: the 20th guess from the address locked it.
+    assert_eq!(logs_in().await, Attempt::Throttled, "the address is held back after 20 guesses");
+}
+
 #[tokio::test]
 async fn a_forwarded_for_header_from_a_peer_that_is_no_trusted_proxy_is_ignored() {
     // Arrange: no trusted proxies (the default).

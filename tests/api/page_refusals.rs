@@ -310,3 +310,60 @@ async fn a_callback_without_a_name_is_refused_with_422() {
     assert!(response.text().await.expect("page").contains("href=\"#cb-name\""), "the message points at the name");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM callback_requests").await, 0);
 }
+
+/// The booking form sent twice at once (a double click, Enter twice) or again later (the back
+/// button) books once, and every answer leads to that booking; a sending that booked nothing
+/// (the slot was taken) leaves the form to be sent again.
+#[tokio::test]
+async fn the_booking_form_sent_twice_books_once_and_every_answer_leads_to_the_booking() {
+    // Arrange
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let (slot, other) = (slots[0]["slot_id"].to_string(), slots[1]["slot_id"].to_string());
+    let (_, html) = desk.text(&format!("/book/details?slot={slot}")).await;
+    let (csrf, submission) = (crate::web_client::csrf_of(&html), hidden(&html, "submission"));
+    let fields = [
+        ("slot", slot.as_str()),
+        ("unit", "ads"),
+        ("name", "Doppel Klick"),
+        ("phone", "0511 123456"),
+        ("language", "de"),
+        ("submission", submission.as_str()),
+    ];
+
+    // Act: sent twice at once, then once more.
+    let (one, two) = tokio::join!(desk.post(&csrf, "/book", &fields), desk.post(&csrf, "/book", &fields));
+    let again = desk.post(&csrf, "/book", &fields).await;
+
+    // Assert
+    for response in [&one, &two, &again] {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let booked = crate::web_client::location(&one);
+    assert!(booked.ends_with("/booked"), "{booked}");
+    assert_eq!(crate::web_client::location(&two), booked, "the second sending leads to the first's booking");
+    assert_eq!(crate::web_client::location(&again), booked);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Doppel Klick'").await, 1);
+
+    // A form whose sending booked nothing is handled anew when sent again.
+    let (_, html) = desk.text(&format!("/book/details?slot={other}")).await;
+    let taken_first = app.post_booking(&crate::retention::personal_booking(other.parse().expect("test step"))).await;
+    assert_eq!(taken_first.status(), StatusCode::CREATED);
+    let submission = hidden(&html, "submission");
+    let fields = [
+        ("slot", other.as_str()),
+        ("unit", "ads"),
+        ("name", "Zu Spät"),
+        ("phone", "0511 123456"),
+        ("language", "de"),
+        ("submission", submission.as_str()),
+    ];
+    for _ in 0..2 {
+        let response = desk.post(&crate::web_client::csrf_of(&html), "/book", &fields).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let page = response.text().await.expect("page");
+        assert!(page.contains("von jemand anderem vergeben"), "taken, each time: {page}");
+        assert_eq!(hidden(&page, "submission"), submission, "the form keeps its id");
+    }
+}

@@ -19,11 +19,12 @@ pub use places::{
 pub use roles::{add_membership, list_unit_staff, lock_active_admins, remove_membership, set_admin};
 pub use staff::{
     NewStaff, actor_for_staff, count_admins, find_login_credentials, find_login_ignoring_case, find_staff,
-    find_staff_by_login, insert_staff, insert_staff_with, list_staff, logins_ignoring_case, password_hash_of,
+    find_staff_by_login, insert_staff, insert_staff_with, list_staff, lock_staff, logins_ignoring_case,
+    password_hash_of,
 };
 pub use tokens::{
-    NewToken, TokenOwner, find_token, insert_token, list_tokens, owner_of_token, revoke_all_tokens, revoke_token,
-    touch_token,
+    NewToken, TokenOwner, find_token, insert_token, list_tokens, lock_token, owner_of_token, revoke_all_tokens,
+    revoke_token, touch_token,
 };
 
 use crate::domain::access::Role;

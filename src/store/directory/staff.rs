@@ -64,14 +64,15 @@ pub async fn logins_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -> Re
     Ok(found)
 }
 
-/// The stored password hash of an active staff member, with the member.
+/// The stored password hash of an active staff member, with the member and the session epoch
+/// read in the same row (a login checked against this hash carries this epoch).
 ///
 /// # Errors
 /// Database failures.
 pub async fn find_login_credentials<C: ConnectionTrait>(
     db: &C,
     login: &str,
-) -> Result<Option<(StaffMember, Option<String>)>, StoreError> {
+) -> Result<Option<(StaffMember, Option<String>, i32)>, StoreError> {
     let Some(row) = staff::Entity::find()
         .filter(staff::Column::Login.eq(login))
         .filter(staff::Column::Active.eq(true))
@@ -80,9 +81,9 @@ pub async fn find_login_credentials<C: ConnectionTrait>(
     else {
         return Ok(None);
     };
-    let hash = row.password_hash.clone();
+    let (hash, epoch) = (row.password_hash.clone(), row.session_epoch);
     let memberships = memberships_of(db, StaffId::new(row.id)).await?;
-    Ok(Some((staff_record(row, memberships), hash)))
+    Ok(Some((staff_record(row, memberships), hash, epoch)))
 }
 
 /// The stored password hash of an active staff member by id.
@@ -98,6 +99,19 @@ pub async fn password_hash_of<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> 
 /// Database failures.
 pub async fn find_staff<C: ConnectionTrait>(db: &C, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
     let Some(row) = staff::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    let memberships = memberships_of(db, StaffId::new(row.id)).await?;
+    Ok(Some(staff_record(row, memberships)))
+}
+
+/// A staff member, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a SQLite write
+/// transaction holds the whole database): a deactivation waits for what is made for them.
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_staff<C: ConnectionTrait>(db: &C, id: StaffId) -> Result<Option<StaffMember>, StoreError> {
+    let Some(row) = staff::Entity::find_by_id(id).lock_exclusive().one(db).await? else {
         return Ok(None);
     };
     let memberships = memberships_of(db, StaffId::new(row.id)).await?;

@@ -146,6 +146,15 @@ pub async fn find_token<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<To
     Ok(api_token::Entity::find_by_id(id).one(db).await?.map(token_record))
 }
 
+/// A token, locked until the transaction ends (PostgreSQL `FOR UPDATE`; a SQLite write
+/// transaction holds the whole database): its revocation waits for a token made with it.
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_token<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<TokenInfo>, StoreError> {
+    Ok(api_token::Entity::find_by_id(id).lock_exclusive().one(db).await?.map(token_record))
+}
+
 /// Revokes one token and every unrevoked token made with it (and made with those, …); returns
 /// whether the token itself was still unrevoked, and the ids of the others revoked.
 ///

@@ -1,0 +1,84 @@
+//! Sent booking forms (`form_submissions`): a form's id is claimed when it is sent, so the same
+//! form sent twice books once.
+
+use chrono::{DateTime, Utc};
+use entity::form_submission;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::StoreError;
+use crate::domain::ids::StaffId;
+
+/// What claiming a form's id found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Claimed now: this request handles the form.
+    New,
+    /// Another request of the same person is handling it.
+    Busy,
+    /// It made this booking (its reference).
+    Done(String),
+    /// Someone else's id: not this person's form.
+    Foreign,
+}
+
+/// Claims `id` for `staff`.
+///
+/// # Errors
+/// Database failures.
+pub async fn claim<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    staff: StaffId,
+    now: DateTime<Utc>,
+) -> Result<Claim, StoreError> {
+    let row = form_submission::ActiveModel {
+        id: Set(id.to_owned()),
+        staff_id: Set(staff.get()),
+        booking_reference: Set(None),
+        created_at: Set(now),
+    };
+    match row.insert(db).await.map_err(StoreError::from) {
+        Ok(_) => return Ok(Claim::New),
+        Err(StoreError::Duplicate(_)) => {}
+        Err(other) => return Err(other),
+    }
+    Ok(match form_submission::Entity::find_by_id(id.to_owned()).one(db).await? {
+        // Released between the insert and this read: the next try claims it.
+        None => Claim::Busy,
+        Some(row) if row.staff_id != staff.get() => Claim::Foreign,
+        Some(row) => row.booking_reference.map_or(Claim::Busy, Claim::Done),
+    })
+}
+
+/// Notes the booking the form `id` made.
+///
+/// # Errors
+/// Database failures.
+pub async fn finish<C: ConnectionTrait>(db: &C, id: &str, reference: &str) -> Result<(), StoreError> {
+    form_submission::Entity::update_many()
+        .col_expr(form_submission::Column::BookingReference, Expr::value(reference.to_owned()))
+        .filter(form_submission::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives the form `id` up (it made no booking): sent again, it is handled anew.
+///
+/// # Errors
+/// Database failures.
+pub async fn release<C: ConnectionTrait>(db: &C, id: &str) -> Result<(), StoreError> {
+    form_submission::Entity::delete_by_id(id.to_owned()).exec(db).await?;
+    Ok(())
+}
+
+/// Deletes the ids of forms sent before `before`.
+///
+/// # Errors
+/// Database failures.
+pub async fn delete_before<C: ConnectionTrait>(db: &C, before: DateTime<Utc>) -> Result<u64, StoreError> {
+    let done =
+        form_submission::Entity::delete_many().filter(form_submission::Column::CreatedAt.lt(before)).exec(db).await?;
+    Ok(done.rows_affected)
+}
