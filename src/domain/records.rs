@@ -158,6 +158,9 @@ pub struct BookingFilter {
     /// Matches the reference, or a part of the citizen's name or phone number as people spell
     /// them (`domain::search`); cancelled bookings come after the others.
     pub search: Option<String>,
+    /// With a search: the bookings from this instant on first (soonest first), then the earlier
+    /// ones (latest first), so that the caller's next appointment is never cut off by old ones.
+    pub upcoming_first: Option<DateTime<Utc>>,
     pub limit: u64,
 }
 

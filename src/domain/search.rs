@@ -39,7 +39,7 @@ impl SearchKeys {
 /// without its dash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
-    name_forms: Vec<String>,
+    name_words: Vec<Vec<String>>,
     phone_digits: Option<String>,
     reference: Option<String>,
 }
@@ -55,18 +55,20 @@ impl SearchQuery {
         }
         let phone_like = text.chars().any(|c| c.is_ascii_digit())
             && text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || "+()/.-".contains(c));
-        let (name_forms, phone_digits) =
-            if phone_like { (Vec::new(), fold::phone_key(text)) } else { (fold::name_forms(text), None) };
+        let (name_words, phone_digits) =
+            if phone_like { (Vec::new(), fold::phone_key(text)) } else { (name_words(text), None) };
         let reference = Reference::parse(text).ok().map(|r| r.as_str().to_owned());
-        if name_forms.is_empty() && phone_digits.is_none() && reference.is_none() {
+        if name_words.is_empty() && phone_digits.is_none() && reference.is_none() {
             return Err(SearchError::Empty);
         }
-        Ok(Self { name_forms, phone_digits, reference })
+        Ok(Self { name_words, phone_digits, reference })
     }
 
-    /// The folded forms a stored name key must contain one of (empty for a phone number).
-    pub fn name_forms(&self) -> &[String] {
-        &self.name_forms
+    /// The words of a name, each as its folded forms: a stored name key must contain every word
+    /// in one of its forms, in any order ("Demir, Ayşe" finds "Ayşe Nur Demir"). Empty for a
+    /// phone number.
+    pub fn name_words(&self) -> &[Vec<String>] {
+        &self.name_words
     }
 
     /// The folded digits a stored phone key must contain.
@@ -80,6 +82,19 @@ impl SearchQuery {
     }
 }
 
+/// Words of a name query taken into account; further ones are left out (the match only widens).
+const MAX_QUERY_WORDS: usize = 12;
+
+/// The words of a name query (split where neither a letter, a digit nor an apostrophe stands),
+/// each as its folded forms.
+fn name_words(text: &str) -> Vec<Vec<String>> {
+    text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '\'' | '`' | '\u{2019}')))
+        .map(fold::name_forms)
+        .filter(|forms| !forms.is_empty())
+        .take(MAX_QUERY_WORDS)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,10 +103,18 @@ mod tests {
     fn phone_numbers_search_digits_and_names_search_forms() {
         let phone = SearchQuery::parse("+49 511 98-76-54").expect("a phone number");
         assert_eq!(phone.phone_digits(), Some("511987654"));
-        assert!(phone.name_forms().is_empty());
+        assert!(phone.name_words().is_empty());
         let name = SearchQuery::parse("Müller").expect("a name");
-        assert_eq!(name.name_forms(), ["muller", "mueller"]);
+        assert_eq!(name.name_words(), [vec!["muller", "mueller"]]);
         assert_eq!(name.phone_digits(), None);
+    }
+
+    #[test]
+    fn a_name_is_searched_word_by_word_in_any_order() {
+        let name = SearchQuery::parse("Demir, Ayşe  O'Brien").expect("a name");
+        assert_eq!(name.name_words(), [vec!["demir"], vec!["ayse"], vec!["obrien"]]);
+        let many = SearchQuery::parse(&"a ".repeat(40)).expect("a name");
+        assert_eq!(many.name_words().len(), MAX_QUERY_WORDS);
     }
 
     #[test]

@@ -132,6 +132,7 @@ async fn day_bookings(
         to: Some(to),
         status: None,
         search: None,
+        upcoming_first: None,
         limit: 500,
     };
     let mut found = bookings::list(deps.db, &filter).await?;

@@ -9,13 +9,22 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::domain::search::{SearchKeys, SearchQuery};
 
-/// Bookings whose name key contains a form of the query, whose phone key contains its digits,
-/// or whose reference it spells. Keys and forms are lower-case ASCII letters, digits, spaces
-/// and `|`, so `LIKE` needs no escaping and compares alike on both engines.
+/// Bookings whose name key contains every word of the query (each in one of its forms, in any
+/// order), whose phone key contains its digits, or whose reference it spells. Keys and forms are
+/// lower-case ASCII letters, digits, spaces and `|`, so `LIKE` needs no escaping and compares
+/// alike on both engines.
 pub(super) fn condition(query: &SearchQuery) -> Condition {
     let mut any = Condition::any();
-    for form in query.name_forms() {
-        any = any.add(booking::Column::SearchName.like(LikeExpr::new(format!("%{form}%"))));
+    if !query.name_words().is_empty() {
+        let mut every = Condition::all();
+        for forms in query.name_words() {
+            let mut word = Condition::any();
+            for form in forms {
+                word = word.add(booking::Column::SearchName.like(LikeExpr::new(format!("%{form}%"))));
+            }
+            every = every.add(word);
+        }
+        any = any.add(every);
     }
     if let Some(digits) = query.phone_digits() {
         any = any.add(booking::Column::SearchPhone.like(LikeExpr::new(format!("%{digits}%"))));

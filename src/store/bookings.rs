@@ -59,6 +59,19 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
         // A text that is no search (only punctuation, too long) finds nothing.
         let Ok(search) = SearchQuery::parse(search) else { return Ok(Vec::new()) };
         query = query.filter(booking_search::condition(&search)).order_by(booking_search::cancelled_last(), Order::Asc);
+        if let Some(now) = filter.upcoming_first {
+            // Upcoming first, soonest first; then the earlier ones, latest first. The second key
+            // is NULL for every earlier one, so where an engine puts NULLs does not matter.
+            let upcoming = || booking::Column::StartsAt.gte(now);
+            let earlier_last: Expr = Expr::case(upcoming(), 0).finally(1).into();
+            let soonest: Expr = Expr::case(upcoming(), Expr::col(booking::Column::StartsAt))
+                .finally(Expr::value(Option::<DateTime<Utc>>::None))
+                .into();
+            query = query
+                .order_by(earlier_last, Order::Asc)
+                .order_by(soonest, Order::Asc)
+                .order_by_desc(booking::Column::StartsAt);
+        }
     }
     let rows = query
         .order_by_asc(booking::Column::StartsAt)

@@ -52,9 +52,14 @@ struct SearchPage {
     q: String,
     searched: bool,
     rows: Vec<BookingRow>,
+    /// More bookings match than are shown.
+    more: bool,
     /// Why the text is no search (too long, no letters or digits), at the field.
     error: Option<&'static str>,
 }
+
+/// Bookings a search shows at most.
+const SEARCH_SHOWN: usize = 50;
 
 async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> WebResult<Response> {
     let deps = state.book();
@@ -67,12 +72,29 @@ async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query
         Err(crate::domain::search::SearchError::Empty) => Some(staff.page.t("search.no_terms")),
     };
     if let Some(error) = refused {
-        let page = SearchPage { p: staff.page.titled("search.title"), searched: false, q, rows, error: Some(error) };
+        let page = SearchPage {
+            p: staff.page.titled("search.title"),
+            searched: false,
+            q,
+            rows,
+            more: false,
+            error: Some(error),
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    let mut more = false;
     if !q.is_empty() {
-        let filter = BookingFilter { search: Some(q.clone()), limit: 50, ..BookingFilter::default() };
-        let found = bookings::list(deps, &staff.actor, None, filter).await?;
+        // The caller's next appointment first: upcoming ones soonest first, then past ones latest
+        // first; one more than shown tells whether there are more.
+        let filter = BookingFilter {
+            search: Some(q.clone()),
+            upcoming_first: Some(state.clock.now()),
+            limit: SEARCH_SHOWN as u64 + 1,
+            ..BookingFilter::default()
+        };
+        let mut found = bookings::list(deps, &staff.actor, None, filter).await?;
+        more = found.len() > SEARCH_SHOWN;
+        found.truncate(SEARCH_SHOWN);
         let mut staff_seen = Vec::new();
         for b in &found {
             if !staff_seen.iter().any(|s: &crate::domain::records::StaffMember| s.id == b.counsellor_id)
@@ -83,7 +105,7 @@ async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query
         }
         rows = found.iter().map(|b| BookingRow::new(b, &staff_seen, deps.tz, staff.page.lang)).collect();
     }
-    Ok(SearchPage { p: staff.page.titled("search.title"), searched: !q.is_empty(), q, rows, error: None }
+    Ok(SearchPage { p: staff.page.titled("search.title"), searched: !q.is_empty(), q, rows, more, error: None }
         .into_response())
 }
 

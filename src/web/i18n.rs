@@ -283,6 +283,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Please enter a name, a phone number or a reference: letters or digits.",
     ),
     ("search.results", "Gefundene Termine", "Appointments found"),
+    (
+        "search.more",
+        "Es gibt mehr Treffer als die 50 hier gezeigten (kommende zuerst, dann die letzten vergangenen). Bitte genauer suchen, z. B. mit Vor- und Nachnamen oder der Telefonnummer.",
+        "There are more matches than the 50 shown here (upcoming first, then the latest past ones). Please search more precisely, e.g. with first and last name or the phone number.",
+    ),
     ("b.title", "Termin", "Appointment"),
     ("b.status", "Status", "Status"),
     ("b.citizen", "Person", "Citizen"),

@@ -276,3 +276,48 @@ async fn the_migration_fills_the_keys_of_bookings_stored_before_it() {
         assert_eq!(found.iter().map(|b| b.reference.as_str()).collect::<Vec<_>>(), [reference], "{q}");
     }
 }
+
+#[tokio::test]
+async fn a_name_is_found_by_its_words_in_any_order() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=3").await;
+    let booked = book_for(&app, &slots, 0, "Ayşe Nur Demir", Some("0511 444555")).await;
+    for q in ["Demir, Ayşe", "ayse demir", "DEMIR nur", "nur ayşe"] {
+        assert_eq!(found(&app, q).await, [booked["id"].clone()], "{q}");
+    }
+    assert!(found(&app, "Demir Müller").await.is_empty(), "every word must match");
+}
+
+/// The desk's search shows the caller's upcoming appointment first, also when more than the 50
+/// shown match (past ones follow, latest first), and says that there are more.
+#[tokio::test]
+async fn the_desk_search_shows_the_upcoming_appointment_before_many_past_ones() {
+    use crate::web::{WebClient, add_member};
+    let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| {
+        s.require_mfa = terminbuch::domain::accounts::RequireMfa::None;
+    })
+    .await;
+    add_member(&app, "empfang", "front_desk", Some("ads")).await;
+    let mut slots = app.free_slots("ads", "from=2026-11-24&to=2027-02-10&limit=500").await;
+    slots.dedup_by(|a, b| a["starts_at"] == b["starts_at"]);
+    assert!(slots.len() > 62, "enough distinct times: {}", slots.len());
+    let mut past = Vec::new();
+    for nth in 0..55 {
+        past.push(book_for(&app, &slots, nth, "Ali Yılmaz", None).await["reference"].clone());
+    }
+    let upcoming = book_for(&app, &slots, 62, "Ali Yılmaz", None).await["reference"].clone();
+    // Time passes: the 55 are over, the last one is still to come.
+    let after: chrono::DateTime<chrono::Utc> =
+        slots[58]["starts_at"].as_str().expect("test step").parse().expect("test step");
+    app.clock.advance(after - app.clock.now());
+
+    let web = WebClient::logged_in(&app, "empfang").await;
+    let html = web.get("/bookings?q=yilmaz").await.text().await.expect("test step");
+
+    let at = |reference: &Value| html.find(&format!(">{}<", reference.as_str().expect("test step")));
+    let (first, latest_past, next_past) = (at(&upcoming), at(&past[54]), at(&past[53]));
+    assert!(first.is_some() && first < latest_past && latest_past < next_past, "upcoming, then latest past first");
+    assert!(at(&past[0]).is_none(), "the oldest are left out");
+    assert!(html.contains("id=\"search-more\""), "there are more than shown");
+    assert_eq!(html.matches("id=\"row-").count(), 50);
+}
