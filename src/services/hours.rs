@@ -340,8 +340,13 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         valid_from: fields.valid_from,
         valid_until: fields.valid_until,
     };
-    let weekly = weekly_rule(&probe)?;
+    // The slot length and the buffer first, so that a wrong one is named at its own field.
     check_slot_minutes(fields.slot_minutes)?;
+    let max_buffer = crate::domain::schedule::MAX_BUFFER.num_minutes();
+    if !(0..max_buffer).contains(&i64::from(fields.buffer_minutes)) {
+        return Err(ServiceError::invalid("buffer_minutes", format!("must be between 0 and {}", max_buffer - 1)));
+    }
+    let weekly = weekly_rule(&probe)?;
     if !(1..=100).contains(&fields.capacity) {
         return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
     }

@@ -207,10 +207,15 @@ struct DetailsQuery {
     slot: String,
     #[serde(default)]
     unit: String,
+    /// The finder's language filter: the caller's language, most likely.
+    #[serde(default)]
+    language: String,
 }
 
 async fn details(State(state): State<AppState>, staff: Staff, Query(q): Query<DetailsQuery>) -> WebResult<DetailsPage> {
-    let form = BookForm { slot: q.slot, unit: q.unit, language: "de".to_owned(), ..BookForm::default() };
+    // The caller's language starts as the one the slot was looked for in, else German.
+    let language = Language::parse(&q.language).map_or_else(|_| "de".to_owned(), |l| l.code().to_owned());
+    let form = BookForm { slot: q.slot, unit: q.unit, language, ..BookForm::default() };
     details_page(&state, staff.page, &staff.actor, form, Vec::new(), false).await
 }
 

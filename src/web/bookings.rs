@@ -195,6 +195,16 @@ pub(super) struct BookingPage {
     override_reason: String,
     /// Which notice the resend button sends (`mail.confirmation`, `mail.change`, `mail.cancellation`).
     resend_key: &'static str,
+    /// A cancellation's reason as typed, shown again when it was refused.
+    typed_reason: String,
+}
+
+impl BookingPage {
+    /// The page with the cancellation's reason as typed (refused: too long).
+    pub(super) fn with_cancel_reason(mut self, reason: String) -> Self {
+        self.typed_reason = reason;
+        self
+    }
 }
 
 #[derive(Deserialize)]
@@ -282,6 +292,7 @@ pub(super) async fn booking_page(
             MailKind::Change => "email.resend.change",
             _ => "email.resend",
         },
+        typed_reason: String::new(),
         p: staff.page.titled("b.title"),
     })
 }

@@ -60,7 +60,7 @@ async fn cancel(
     let reason = form.reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         let errors = vec![FieldError::new("reason", staff.page.t("err.reason"))];
-        let page = booking_page(&state, staff, &key, errors).await?;
+        let page = booking_page(&state, staff, &key, errors).await?.with_cancel_reason(form.reason.clone());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     if form.confirm != "1" {

@@ -224,6 +224,7 @@ fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Out
     let field = match &err {
         ServiceError::Invalid { field: "weekday", .. } => "rule-weekday",
         ServiceError::Invalid { field: "slot_minutes", .. } => "rule-slot",
+        ServiceError::Invalid { field: "buffer_minutes", .. } => "rule-buffer",
         ServiceError::Invalid { field: "capacity", .. } => "rule-capacity",
         ServiceError::Invalid { field: "counsellor_id", .. } => "rule-counsellor",
         ServiceError::Invalid { .. } | ServiceError::Conflict { .. } | ServiceError::Rule(_) => "rule-start",

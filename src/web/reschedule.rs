@@ -96,10 +96,19 @@ async fn view(
     let booking = bookings::get(deps, &staff.actor, key).await?.booking;
     let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
     let members = desk::unit_staff(deps, &unit).await?;
+    // Preselected: the booking's counsellor while they still counsel in the unit, and the
+    // citizen's language only where the preselected counsellor (or, for any, one of the unit's)
+    // counsels in it: a booking with an interpreter, or of a counsellor who left, would otherwise
+    // open on an empty list (and a departed counsellor shows as "any" in the list).
+    let counsellor = members.iter().find(|m| m.id == booking.counsellor_id);
+    let speaks = |m: &&crate::domain::records::StaffMember| m.languages.contains(&booking.citizen.language);
+    let spoken = counsellor.map_or_else(|| members.iter().any(|m| speaks(&m)), |m| speaks(&m));
     let q = SlotFilter {
         unit: unit.slug.clone(),
-        counsellor: query.counsellor.unwrap_or_else(|| booking.counsellor_id.to_string()),
-        language: query.language.unwrap_or_else(|| booking.citizen.language.code().to_owned()),
+        counsellor: query.counsellor.unwrap_or_else(|| counsellor.map(|m| m.id.to_string()).unwrap_or_default()),
+        language: query
+            .language
+            .unwrap_or_else(|| if spoken { booking.citizen.language.code().to_owned() } else { String::new() }),
         day: query.day,
         daypart: query.daypart,
     };

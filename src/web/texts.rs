@@ -230,6 +230,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("field.capacity", "Bitte geben Sie 1 bis 100 Plätze an.", "Please enter 1 to 100 seats."),
     (
+        "field.buffer_minutes",
+        "Bitte geben Sie als Pause zwischen den Terminen 0 bis 239 Minuten an.",
+        "Please enter a break between appointments of 0 to 239 minutes.",
+    ),
+    (
         "field.counsellor_id",
         "Bitte wählen Sie eine Beraterin oder einen Berater dieser Stelle.",
         "Please choose a counsellor of this unit.",

@@ -79,8 +79,14 @@ pub async fn column(
     };
     let mut items: Vec<WeekItem> = bookings.iter().map(|b| booking_item(b, members, &blocks, deps.tz, lang)).collect();
     if !blocks.closed {
-        let query =
-            FreeSlotQuery { from: day, to: day, counsellor_id: counsellor, language: None, daypart: None, limit: 50 };
+        let query = FreeSlotQuery {
+            from: day,
+            to: day,
+            counsellor_id: counsellor,
+            language: None,
+            daypart: None,
+            limit: availability::MAX_LIMIT,
+        };
         for free in availability::free_slots(deps, unit, &query).await? {
             items.push(WeekItem {
                 kind: ItemKind::Free,

@@ -114,3 +114,23 @@ async fn unit_leads_and_admins_override_with_a_reason_recorded_in_the_booking() 
         details["history"].as_array().unwrap().iter().map(|e| &e["detail"]["override_reason"]).collect();
     assert_eq!(reasons[..2], [&json!("Sonntagstermin"), &json!("Abendtermin auf Wunsch")]);
 }
+
+/// The API reads an override reason as the pages do: trimmed, so spaces around one letter are no
+/// reason of 3 characters (refused at the field, nothing written), and a reason with spaces
+/// around it is stored without them.
+#[tokio::test]
+async fn an_override_reason_is_counted_without_the_spaces_around_it() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let before = bookings(&app).await;
+    for reason in [" a ", "  ab  "] {
+        let response = app.post_booking(&overridden(adhoc_body("ads", aydin, SUNDAY, 60), reason)).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "override_reason", "{reason:?}: {problem}");
+    }
+    assert_eq!(bookings(&app).await, before, "nothing written");
+    let response = app.post_booking(&overridden(adhoc_body("ads", aydin, SUNDAY, 60), "  Notfall  ")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.expect("test step");
+    assert_eq!(booking["override_reason"], "Notfall");
+}

@@ -367,3 +367,113 @@ async fn the_booking_form_sent_twice_books_once_and_every_answer_leads_to_the_bo
         assert_eq!(hidden(&page, "submission"), submission, "the form keeps its id");
     }
 }
+
+/// The move page opens with free slots to choose from: for a caller whose language the booking's
+/// counsellor does not counsel in (a booking with an interpreter), and after the counsellor left.
+#[tokio::test]
+async fn the_move_page_opens_with_free_slots_for_an_interpreters_booking_and_after_the_counsellor_left() {
+    // Arrange: a Ukrainian caller booked with Jana Winterberg (German and English).
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let slots = app.free_slots("ads", &format!("counsellor={jana}&limit=1")).await;
+    let mut body = crate::helpers::booking_body(slots[0]["slot_id"].as_i64().expect("a slot"));
+    body["citizen"]["language"] = "uk".into();
+    body["citizen"]["interpreter_language"] = "uk".into();
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booked: serde_json::Value = response.json().await.expect("json");
+    let page = format!("/bookings/{}/reschedule", booked["reference"].as_str().expect("a reference"));
+
+    // Act and assert: Jana is preselected, the language is not.
+    let (status, html) = desk.text(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"slot-1\"") && !html.contains("id=\"no-slots\""), "free slots are offered");
+    assert!(html.contains("Jana Winterberg"), "{html}");
+
+    // Jana no longer counsels in the unit: any counsellor's free slots.
+    let member = terminbuch::store::directory::find_staff(&app.db, terminbuch::domain::ids::StaffId::new(jana as i32))
+        .await
+        .expect("test step")
+        .expect("Jana");
+    let removed =
+        app.delete_as(&app.admin_token, &format!("/api/v1/staff/{}/roles/counsellor?unit=ads", member.login)).await;
+    assert!(removed.status().is_success(), "{}", removed.status());
+    let (status, html) = desk.text(&page).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"slot-1\"") && !html.contains("id=\"no-slots\""), "other counsellors' slots");
+}
+
+/// A slot found with the finder's language filter opens the booking form with the caller's
+/// language set to it (the confirmation would otherwise go out in German).
+#[tokio::test]
+async fn a_slot_found_for_a_language_opens_the_form_in_that_language() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let (status, finder) = desk.text("/book?unit=ads&language=tr").await;
+    assert_eq!(status, StatusCode::OK);
+    let start = finder.find("id=\"slot-link-1\"").expect("a free slot for Turkish");
+    let href = finder[start..].split("href=\"").nth(1).and_then(|h| h.split('"').next()).expect("its link");
+    let href = href.replace("&amp;", "&");
+    assert!(href.ends_with("&language=tr"), "{href}");
+    let (status, form) = desk.text(&href).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("<option value=\"tr\" selected>"), "the caller's language is Turkish");
+}
+
+/// A cancellation reason that is refused (over 500 characters) comes back in its field, and a
+/// callback entry's slot that is gone since the list was shown is a message on the list, not a
+/// bare "not found" page.
+#[tokio::test]
+async fn a_refused_reason_is_kept_and_a_callbacks_slot_gone_is_a_message_on_the_list() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let slots = app.free_slots("ads", "limit=1").await;
+    let booked = app.book_slot(slots[0]["slot_id"].as_i64().expect("a slot")).await;
+    let page = format!("/bookings/{}", booked["reference"].as_str().expect("a reference"));
+    let long = format!("Anruf der Person: {}", "sehr lange Begründung ".repeat(30));
+    let response = desk.submit(&page, &format!("{page}/cancel"), &[("reason", long.as_str())]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("page");
+    assert!(html.contains(&format!(">{long}</textarea>")), "the typed reason is kept");
+    assert!(html.contains("maxlength=\"500\""));
+
+    let entry = serde_json::json!({
+        "citizen": { "name": "Emre Şencan", "phone": "0511 987654", "language": "tr" },
+        "wish": {}, "until": "2026-12-04",
+    });
+    let added = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &entry).await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let id = added.json::<serde_json::Value>().await.expect("json")["id"].clone();
+    let fields = [("unit", "ads"), ("slot", "999999")];
+    let response = desk.submit("/callbacks?unit=ads", &format!("/callbacks/{id}/book"), &fields).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let html = response.text().await.expect("page");
+    assert!(html.contains("Diesen Termin gibt es nicht mehr"), "the list again, with the reason");
+}
+
+/// A wrong slot length or break on the hours form is named at its own field.
+#[tokio::test]
+async fn a_wrong_slot_length_or_break_is_named_at_its_field() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("leitung", "unit_lead", Some("ads")).await;
+    let lead = Desk::new(&app.address);
+    assert_eq!(lead.log_in("leitung", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await.to_string();
+    for (slot, buffer, field) in [("3", "0", "rule-slot"), ("30", "-15", "rule-buffer"), ("30", "240", "rule-buffer")] {
+        let fields = [
+            ("counsellor", counsellor.as_str()),
+            ("weekday", "6"),
+            ("start", "08:00"),
+            ("end", "10:00"),
+            ("slot", slot),
+            ("buffer", buffer),
+            ("capacity", "1"),
+            ("from", "2026-11-24"),
+        ];
+        let response = lead.submit("/hours?unit=ads", "/hours/ads/rules", &fields).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{slot} {buffer}");
+        let html = response.text().await.expect("page");
+        assert!(html.contains(&format!("href=\"#{field}\"")), "{slot} {buffer}: named at {field}");
+    }
+}

@@ -512,3 +512,31 @@ async fn a_period_counts_every_overlapping_appointment_and_lists_the_soonest() {
     let (_, elsewhere) = booked_overlapping(&app.db, InUnits::Except(ads.id), jana, whole, 0).await.expect("db");
     assert_eq!(elsewhere, 0, "nothing in other units");
 }
+
+/// The day's view (its columns are the week's) shows every free slot of the day, also more than
+/// 50 (four counsellors from 09:00 to 16:00 in half hours are 56; here one in ten minutes, 60).
+#[tokio::test]
+async fn the_day_view_shows_every_free_slot_of_a_busy_day() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| {
+        s.require_mfa = terminbuch::domain::accounts::RequireMfa::None;
+    })
+    .await;
+    crate::web::add_member(&app, "empfang", "front_desk", Some("ads")).await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    // Saturdays, 08:00 to 18:00 in ten minutes: 60 slots on Saturday 28 November.
+    let body =
+        json!({ "counsellor_id": counsellor, "weekday": 6, "start": "08:00", "end": "18:00", "slot_minutes": 10 });
+    let response = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    let free = app.free_slots("ads", "from=2026-11-28&to=2026-11-28&limit=500").await;
+    assert_eq!(free.len(), 60);
+
+    let web = crate::web::WebClient::logged_in(&app, "empfang").await;
+    let html = web.get("/day?unit=ads&date=2026-11-28").await.text().await.expect("test step");
+
+    let shown = html.matches("free-").count();
+    for slot in &free {
+        let id = format!("free-{}\"", slot["slot_id"]);
+        assert!(html.contains(&id), "slot {} is shown ({shown} free shown)", slot["slot_id"]);
+    }
+}

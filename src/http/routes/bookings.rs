@@ -66,7 +66,8 @@ pub struct CreateBookingRequest {
     pub note: Option<String>,
     /// Books despite a holiday, closure, absence, past time or (ad hoc) a time outside the unit's
     /// counselling hours; unit leads and admins only (else 403 `override_not_permitted`); recorded.
-    #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
+    /// 3 to 500 characters after trimming; blank is none.
+    #[garde(inner(length(chars, max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
 }
 
@@ -232,7 +233,7 @@ async fn create_booking(
         citizen,
         channel: body.channel,
         note: blank_to_none(body.note),
-        override_reason: blank_to_none(body.override_reason),
+        override_reason: override_reason(body.override_reason.as_deref())?,
     };
     let booking = bookings::create(state.book(), &actor, new).await?;
     Ok((StatusCode::CREATED, Json(booking_response(booking, state.settings.time_zone))))
@@ -353,7 +354,8 @@ pub struct RescheduleRequest {
     #[garde(skip)]
     #[serde(rename = "counsellor", alias = "counsellor_id")]
     pub counsellor_id: Option<i32>,
-    #[garde(inner(length(chars, min = *OVERRIDE_REASON_CHARS.start(), max = *OVERRIDE_REASON_CHARS.end())))]
+    /// 3 to 500 characters after trimming; blank is none.
+    #[garde(inner(length(chars, max = *OVERRIDE_REASON_CHARS.end())))]
     pub override_reason: Option<String>,
     /// The booking's `version` as the caller saw it: the booking is moved only if it is still that
     /// version (else 409 `concurrent_update`). Without it, whatever the booking is now.
@@ -385,8 +387,15 @@ async fn reschedule_booking(
             Move::Adhoc { starts_at, duration, counsellor_id: body.counsellor_id.map(StaffId::new) }
         }
     };
-    let booking =
-        bookings::reschedule(state.book(), &actor, &key, to, blank_to_none(body.override_reason), body.version).await?;
+    let booking = bookings::reschedule(
+        state.book(),
+        &actor,
+        &key,
+        to,
+        override_reason(body.override_reason.as_deref())?,
+        body.version,
+    )
+    .await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
 }
 
@@ -447,4 +456,13 @@ async fn correct_citizen(
         bookings::correct_contact(state.book(), &actor, &key, citizen, body.version, body.citizen_tag.as_deref())
             .await?;
     Ok(Json(booking_response(booking, state.settings.time_zone)))
+}
+
+/// An override reason as the pages read it (`domain::citizen::override_reason`): trimmed, blank is
+/// none, else 3 to 500 characters (a reason of spaces around one letter is refused, not stored).
+fn override_reason(text: Option<&str>) -> Result<Option<String>, ApiError> {
+    crate::domain::citizen::override_reason(text).map_err(|_| {
+        let (min, max) = (OVERRIDE_REASON_CHARS.start(), OVERRIDE_REASON_CHARS.end());
+        ApiError::field("override_reason", format!("must be {min} to {max} characters, not counting spaces around it"))
+    })
 }

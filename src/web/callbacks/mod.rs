@@ -21,6 +21,7 @@ use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, language_choices, language_name};
 use crate::domain::callback::{CallbackRequest, TimeOfDay};
 use crate::domain::ids::CallbackId;
+use crate::domain::missing::Missing;
 use crate::domain::records::{StaffMember, Unit};
 use crate::domain::time::local_date;
 use crate::services::bookings::Book;
@@ -225,7 +226,13 @@ async fn book(
     let lang = staff.page.lang;
     match callbacks::book(deps, &staff.actor, CallbackId::new(id), form.slot.parse().ok()).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
+        Err(
+            err @ (ServiceError::Conflict { .. }
+            | ServiceError::Rule(_)
+            | ServiceError::Invalid { .. }
+            // The offered slot is gone since the list was shown (the lead changed the hours).
+            | ServiceError::NotFound(Missing::Slot)),
+        ) => {
             let status = refusal_status(&err);
             let mut page = list_page(&state, staff, &form.unit, None).await?;
             page.refused = Some(service_message(lang, &err));
@@ -260,5 +267,9 @@ async fn withdraw(
 
 /// A clash answers 409, a refused rule or value 422 (the page says which).
 fn refusal_status(err: &ServiceError) -> StatusCode {
-    if matches!(err, ServiceError::Conflict { .. }) { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY }
+    if matches!(err, ServiceError::Conflict { .. } | ServiceError::NotFound(Missing::Slot)) {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
 }
