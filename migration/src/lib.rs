@@ -25,6 +25,7 @@ mod m20261205_120000_add_token_parents;
 mod m20261205_130000_note_throttled_logins;
 mod m20261206_100000_phone_keys_without_trunk_zero;
 mod m20261206_200000_create_form_submissions;
+mod m20261206_300000_calendar_feeds_remember_their_token;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_130000_note_throttled_logins::Migration),
             Box::new(m20261206_100000_phone_keys_without_trunk_zero::Migration),
             Box::new(m20261206_200000_create_form_submissions::Migration),
+            Box::new(m20261206_300000_calendar_feeds_remember_their_token::Migration),
         ]
     }
 }

@@ -303,6 +303,8 @@ mod tests {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Reminder, "ar", &mail("ar", false)).expect("renders");
         assert!(rendered.html.contains(r#"dir="rtl""#));
+        // Webmail drops the attributes of <html> and <body>: the content says its direction itself.
+        assert!(rendered.html.contains(r#"<div dir="rtl" lang="ar" style="direction: rtl; text-align: right;">"#));
         // Left-to-right runs inside right-to-left text are isolated, or their parts swap places.
         for kind in MailKind::ALL {
             let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
@@ -311,6 +313,10 @@ mod tests {
                 assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
             }
         }
+        // A link stands alone on its line, without isolates a linkifier would take into the URL.
+        let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
+        let text = templates.render(MailKind::Confirmation, "ar", &mail("ar", false)).expect("renders").text;
+        assert!(text.lines().any(|line| line == link), "{text}");
         assert_eq!(templates.language_for("xx"), "de");
         assert_eq!(templates.language_for("tr"), "tr");
     }

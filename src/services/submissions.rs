@@ -45,7 +45,12 @@ pub async fn claim(db: &DatabaseConnection, clock: &Clock, id: &str, staff: Staf
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        match submissions::claim(db, id, staff, clock.now()).await? {
+        // Read first: a sending that waits for the first one does not write every time it looks.
+        let found = match submissions::look(db, id, staff).await? {
+            Some(found) => found,
+            None => submissions::claim(db, id, staff, clock.now()).await?,
+        };
+        match found {
             Claim::New => return Ok(Sent::Handle),
             Claim::Done(reference) => return Ok(Sent::Booked(reference)),
             Claim::Foreign => return Ok(Sent::Unclaimed),

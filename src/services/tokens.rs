@@ -327,9 +327,14 @@ pub async fn revoke_all(
     by: ChangedBy,
     member: &StaffMember,
 ) -> Result<u64, ServiceError> {
-    let revoked = directory::revoke_all_tokens(db, member.id, clock.now()).await?;
+    // The person's row is locked first, as a token made meanwhile holds it: that token is either
+    // committed before (and revoked here) or made after (and refused, its parent revoked).
+    let txn = crate::store::begin_write(db).await?;
+    directory::lock_staff(&txn, member.id).await?;
+    let revoked = directory::revoke_all_tokens(&txn, member.id, clock.now()).await?;
+    audit_change(&txn, clock, by, AuditAction::TokenRevoked, member, json!({ "revoked": revoked })).await?;
+    txn.commit().await?;
     cache.forget_staff(member.id);
-    audit_change(db, clock, by, AuditAction::TokenRevoked, member, json!({ "revoked": revoked })).await?;
     Ok(revoked)
 }
 

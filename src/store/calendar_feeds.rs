@@ -15,13 +15,16 @@ pub struct Feed {
     pub staff_id: StaffId,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The API token it was made with, if any: it ends with that token.
+    pub token_id: Option<i32>,
 }
 
 /// How stale `last_used_at` may get before a fetch writes it again (calendar programs poll
 /// every few minutes; one write an hour is enough to tell whether a feed is in use).
 const TOUCH_EVERY: TimeDelta = TimeDelta::hours(1);
 
-/// Replaces the staff member's subscription (if any) by one with `secret_hash`.
+/// Replaces the staff member's subscription (if any) by one with `secret_hash`, made with the
+/// API token `token_id` (`None`: on the pages).
 ///
 /// # Errors
 /// Database failures.
@@ -30,6 +33,7 @@ pub async fn replace<C: ConnectionTrait>(
     staff_id: StaffId,
     secret_hash: String,
     now: DateTime<Utc>,
+    token_id: Option<i32>,
 ) -> Result<Feed, StoreError> {
     delete_for_staff(db, staff_id).await?;
     let row = calendar_feed::ActiveModel {
@@ -37,6 +41,7 @@ pub async fn replace<C: ConnectionTrait>(
         secret_hash: Set(secret_hash),
         created_at: Set(now),
         last_used_at: Set(None),
+        token_id: Set(token_id),
         ..Default::default()
     };
     Ok(feed(row.insert(db).await?))
@@ -90,5 +95,6 @@ fn feed(row: calendar_feed::Model) -> Feed {
         staff_id: StaffId::new(row.staff_id),
         created_at: row.created_at,
         last_used_at: row.last_used_at,
+        token_id: row.token_id,
     }
 }

@@ -51,6 +51,21 @@ pub async fn claim<C: ConnectionTrait>(
     })
 }
 
+/// What claiming `id` for `staff` would find, read only: `None` when nobody claims it (a claim
+/// may then be tried).
+///
+/// # Errors
+/// Database failures.
+pub async fn look<C: ConnectionTrait>(db: &C, id: &str, staff: StaffId) -> Result<Option<Claim>, StoreError> {
+    Ok(form_submission::Entity::find_by_id(id.to_owned()).one(db).await?.map(|row| {
+        if row.staff_id == staff.get() {
+            row.booking_reference.map_or(Claim::Busy, Claim::Done)
+        } else {
+            Claim::Foreign
+        }
+    }))
+}
+
 /// Notes the booking the form `id` made.
 ///
 /// # Errors

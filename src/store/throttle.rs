@@ -8,6 +8,7 @@ use entity::login_throttle::{self, Column};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
 };
 
 use super::StoreError;
@@ -163,7 +164,12 @@ pub async fn record_success(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let txn = super::begin_write(db).await?;
-    let own = login_throttle::Entity::find_by_id(succeeded.to_owned()).one(&txn).await?.map_or(0, |row| row.failures);
+    // Locked (PostgreSQL): two successes of one person at once take their typos off only once.
+    let own = login_throttle::Entity::find_by_id(succeeded.to_owned())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .map_or(0, |row| row.failures);
     if let Some(shared) = shared
         && own > 0
     {

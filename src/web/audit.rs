@@ -201,12 +201,18 @@ async fn audit_csv(State(state): State<AppState>, staff: Staff, Query(form): Que
         Err(other) => return Err(other.into()),
     };
     let next = first.next_before;
-    let actor = staff.actor;
+    let staff_id = staff.actor.staff_id();
     let rest = futures_util::stream::unfold(next, move |before| {
-        let (state, actor, query) = (state.clone(), actor.clone(), query.clone());
+        let (state, query) = (state.clone(), query.clone());
         async move {
             let query = AuditQuery { before: Some(before?), ..query };
-            match audit::export(&state.db, &state.clock, &actor, query, tz).await {
+            // The person as they are now: deactivated or no longer admin, the download ends.
+            let exported = match crate::services::login::actor(&state.db, staff_id).await {
+                Ok(Some(actor)) => audit::export(&state.db, &state.clock, &actor, query, tz).await,
+                Ok(None) => Err(ServiceError::Forbidden),
+                Err(err) => Err(err),
+            };
+            match exported {
                 Ok(part) => Some((Ok(part.rows().to_owned()), part.next_before)),
                 Err(err) => {
                     tracing::error!(error = ?err, "a part of the audit download failed; the file ends unfinished");

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::adhoc;
 use super::auth::FieldError;
-use super::error::WebResult;
+use super::error::{WebError, WebResult};
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
@@ -353,30 +353,25 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         }
     };
     // The same form sent twice books once: the second sending leads to the first's booking.
-    let sent = submissions::claim(&state.db, &state.clock, &form.submission, actor.staff_id()).await?;
-    match &sent {
-        Sent::Booked(stored) => {
-            let reference = crate::domain::reference::Reference::from_stored(stored);
+    // Claimed, booked and noted in a task of its own: a request dropped meanwhile (the browser
+    // gave up on the first of two sendings, the request timeout) still notes its booking or gives
+    // the form up, so the second sending is not left waiting for nothing.
+    let task = {
+        let (state, actor, submission) = (state.clone(), actor.clone(), form.submission.clone());
+        tokio::spawn(async move { send_booking(&state, &actor, &submission, new).await })
+    };
+    let made = match task.await.map_err(|err| WebError::Internal(err.into()))?? {
+        Sending::Booked(stored) => {
+            let reference = crate::domain::reference::Reference::from_stored(&stored);
             return Ok(Redirect::to(&format!("/bookings/{reference}/booked")).into_response());
         }
-        Sent::StillBusy => {
+        Sending::StillBusy => {
             let errors = vec![FieldError::new("submit", page.t("details.busy"))];
             let shown = details_page(&state, page, &actor, form, errors, false).await?;
             return Ok((StatusCode::CONFLICT, shown).into_response());
         }
-        Sent::Handle | Sent::Unclaimed => {}
-    }
-    let made = bookings::create(deps, &actor, new).await;
-    if sent == Sent::Handle {
-        let noted = match &made {
-            Ok(booking) => submissions::finish(&state.db, &form.submission, booking.reference.as_str()).await,
-            Err(_) => submissions::release(&state.db, &form.submission).await,
-        };
-        // The booking stands either way; a second sending then waits and is told to look.
-        if let Err(err) = noted {
-            tracing::warn!(error = ?err, "the sent booking form was not noted");
-        }
-    }
+        Sending::Made(made) => *made,
+    };
     match made {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(ServiceError::Conflict { clash: Clash::SlotTaken, .. }) => {
@@ -405,6 +400,43 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// What sending the booking form came to.
+enum Sending {
+    /// An earlier sending of the form made this booking (its stored reference).
+    Booked(String),
+    /// An earlier sending is still being handled.
+    StillBusy,
+    /// This sending was handled: the booking, or why not.
+    Made(Box<Result<crate::domain::records::Booking, ServiceError>>),
+}
+
+/// Claims the form's id, books, and notes the booking (or gives the form up).
+async fn send_booking(
+    state: &AppState,
+    actor: &Actor,
+    submission: &str,
+    new: NewBooking,
+) -> Result<Sending, ServiceError> {
+    let sent = submissions::claim(&state.db, &state.clock, submission, actor.staff_id()).await?;
+    match sent {
+        Sent::Booked(stored) => return Ok(Sending::Booked(stored)),
+        Sent::StillBusy => return Ok(Sending::StillBusy),
+        Sent::Handle | Sent::Unclaimed => {}
+    }
+    let made = bookings::create(state.book(), actor, new).await;
+    if sent == Sent::Handle {
+        let noted = match &made {
+            Ok(booking) => submissions::finish(&state.db, submission, booking.reference.as_str()).await,
+            Err(_) => submissions::release(&state.db, submission).await,
+        };
+        // The booking stands either way; a second sending then waits and is told to look.
+        if let Err(err) = noted {
+            tracing::warn!(error = ?err, "the sent booking form was not noted");
+        }
+    }
+    Ok(Sending::Made(Box::new(made)))
 }
 
 /// The chosen slot was taken or is gone: the form again as typed, the message (`key`) at the

@@ -85,16 +85,14 @@ async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query
     let mut more = false;
     if !q.is_empty() {
         // The caller's next appointment first: upcoming ones soonest first, then past ones latest
-        // first; one more than shown tells whether there are more.
+        // first (only those shown are recorded as seen).
         let filter = BookingFilter {
             search: Some(q.clone()),
             upcoming_first: Some(state.clock.now()),
-            limit: SEARCH_SHOWN as u64 + 1,
             ..BookingFilter::default()
         };
-        let mut found = bookings::list(deps, &staff.actor, None, filter).await?;
-        more = found.len() > SEARCH_SHOWN;
-        found.truncate(SEARCH_SHOWN);
+        let found;
+        (found, more) = bookings::list_shown(deps, &staff.actor, None, filter, SEARCH_SHOWN).await?;
         let mut staff_seen = Vec::new();
         for b in &found {
             if !staff_seen.iter().any(|s: &crate::domain::records::StaffMember| s.id == b.counsellor_id)

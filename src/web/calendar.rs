@@ -79,7 +79,7 @@ async fn change(
 ) -> WebResult<Response> {
     match form.action.as_str() {
         "create" => {
-            let secret = calendar_feed::create(&state.db, &state.clock, &staff.actor).await?;
+            let secret = calendar_feed::create(&state.db, &state.clock, &staff.actor, None).await?;
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
             let url = format!("{}{}", state.settings.link_base(host), calendar_feed::feed_path(&secret));
             // Shown in this answer only: no redirect, so the secret is in no URL or history.

@@ -234,3 +234,49 @@ async fn a_token_made_while_its_parent_is_revoked_or_its_person_deactivated_is_r
         app.db.execute_unprepared(&sql).await.expect("test step");
     }
 }
+
+/// "Revoke all tokens" at the moment a token is being made with one of them (the person's row
+/// and the parent held, the new token stored, not yet committed): the revocation waits and
+/// revokes the new token too (PostgreSQL; SQLite has one writer).
+#[tokio::test]
+async fn revoking_all_tokens_while_one_is_being_made_revokes_it_too() {
+    use terminbuch::services::accounts::ChangedBy;
+    use terminbuch::services::tokens::{TokenCache, TokenSpec, create_for_login, revoke_all};
+    use terminbuch::store::directory::{self, NewToken};
+
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let member = directory::find_staff_by_login(&app.db, "empfang").await.expect("test step").expect("test step");
+    let parent = create_for_login(&app.db, &app.clock, "empfang", &TokenSpec::named("Kalender")).await;
+    let parent = parent.expect("the parent token").info;
+    // What making a token with a token holds until it commits.
+    let other = app.another_pool().await;
+    let txn = terminbuch::store::begin_write(&other).await.expect("test step");
+    directory::lock_staff(&txn, member.id).await.expect("test step");
+    directory::lock_token(&txn, parent.id).await.expect("test step");
+    let child = NewToken {
+        staff_id: member.id.get(),
+        token_hash: "0".repeat(64),
+        label: "Kind",
+        created_at: app.clock.now(),
+        expires_at: parent.expires_at.expect("test step"),
+        parent_token_id: Some(parent.id),
+    };
+    let child = directory::insert_token(&txn, child).await.expect("test step");
+
+    let (db, clock, whom) = (app.db.clone(), app.clock.clone(), member.clone());
+    let revoking = tokio::spawn(async move {
+        let cache = TokenCache::new(Duration::ZERO, clock.clone());
+        revoke_all(&db, &clock, &cache, ChangedBy::operator(), &whom).await
+    });
+    if app.is_postgres() {
+        app.until_waiting_for_a_lock("%FOR UPDATE%", &revoking).await;
+    }
+    txn.commit().await.expect("test step");
+    revoking.await.expect("test step").expect("revoked");
+
+    let tokens = directory::list_tokens(&app.db, member.id).await.expect("test step");
+    let made = tokens.iter().find(|t| t.id == child.id).expect("the new token");
+    assert!(made.revoked_at.is_some(), "the token made meanwhile is revoked too");
+    assert!(tokens.iter().all(|t| t.revoked_at.is_some()));
+}

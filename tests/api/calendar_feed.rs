@@ -206,3 +206,33 @@ async fn every_read_of_the_feed_is_recorded_as_the_owners_list_of_its_bookings()
         assert!(record.client.is_some(), "from where");
     }
 }
+
+/// A feed made through the API ends with the token it was made with (revoked here; expired
+/// alike); a unit's entries leave the feed when its owner's role there is taken away.
+#[tokio::test]
+async fn a_feed_made_with_a_token_ends_with_it_and_a_units_entries_with_the_role() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let booked = aydin_at(&app, aydin, "2026-11-26T10:00").await;
+    let reference = booked["reference"].as_str().expect("a reference").to_owned();
+    let token = auth::create_token(&app.db, &app.clock, "d.aydin", "Kalender").await.expect("test step");
+    let created: Value = app.post_as(&token, "/api/v1/me/calendar-feed", &json!({})).await.json().await.expect("json");
+    let path = path_of(created["url"].as_str().expect("its url"));
+    let text = fetch(&app, &path).await.text().await.expect("test step").replace("\r\n ", "");
+    assert!(text.contains(&reference), "the appointment is listed");
+
+    // The role in the unit taken away: the feed stays, that unit's entries go.
+    let removed = app.delete_as(&app.admin_token, "/api/v1/staff/d.aydin/roles/counsellor?unit=ads").await;
+    assert!(removed.status().is_success(), "{}", removed.status());
+    let response = fetch(&app, &path).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let text = response.text().await.expect("test step").replace("\r\n ", "");
+    assert!(text.contains("BEGIN:VCALENDAR") && !text.contains(&reference), "no entry of the unit");
+
+    // The token revoked: the feed ends with it.
+    let tokens: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/staff/d.aydin/tokens").await.json().await.expect("json");
+    let id = tokens.iter().find(|t| t["name"] == "Kalender").expect("the token")["id"].clone();
+    assert!(app.delete_as(&app.admin_token, &format!("/api/v1/tokens/{id}")).await.status().is_success());
+    assert_eq!(fetch(&app, &path).await.status(), StatusCode::NOT_FOUND);
+}

@@ -531,3 +531,37 @@ async fn a_correction_sent_with_the_citizen_tag_it_saw_does_not_undo_one_saved_m
     let now = booking_now(&app, &booking["id"]).await;
     assert_eq!(now["citizen"]["name"], "Ayse Demir");
 }
+
+/// A phone booking's printed link gives a calendar entry; the address added later brings a
+/// confirmation whose entry has the same UID, so the citizen's calendar updates the entry it has
+/// instead of holding two.
+#[tokio::test]
+async fn the_calendar_entry_of_a_printed_link_and_of_a_later_email_are_one_entry() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=1").await;
+    let body = json!({ "slot_id": slots[0]["slot_id"], "citizen": { "name": "Ayşe Demir", "phone": "0511 987654" } });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.expect("json");
+    app.add_person("empfang.druck", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.druck", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = format!("/bookings/{}", booking["reference"].as_str().expect("reference"));
+    let printed = desk.submit(&page, &format!("{page}/print"), &[]).await;
+    let token = token_in(&printed.text().await.expect("the print"));
+    let ics = app.client.get(format!("{}/t/{token}/termin.ics", app.address)).send().await.expect("ics");
+    let uid = |ics: &str| {
+        ics.replace("\r\n ", "").lines().find_map(|l| l.strip_prefix("UID:").map(str::to_owned)).expect("a UID")
+    };
+    let from_print = uid(&ics.text().await.expect("ics"));
+
+    let citizen = json!({ "name": "Ayşe Demir", "phone": "0511 987654", "email": NEW, "language": "de" });
+    let response = app.put_as(&app.admin_token, &path(&booking), &correction(citizen, true, &booking["version"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    dispatcher.run_once().await.expect("dispatch");
+    sink.wait_for(1, Duration::from_secs(10)).await;
+    let email =
+        sink.received().into_iter().find(|r| r.rcpt_to.iter().any(|t| t.contains(NEW))).expect("the confirmation");
+    assert_eq!(uid(&email.calendar()), from_print);
+}

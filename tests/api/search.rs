@@ -320,4 +320,7 @@ async fn the_desk_search_shows_the_upcoming_appointment_before_many_past_ones() 
     assert!(at(&past[0]).is_none(), "the oldest are left out");
     assert!(html.contains("id=\"search-more\""), "there are more than shown");
     assert_eq!(html.matches("id=\"row-").count(), 50);
+    let recorded =
+        "SELECT item_count AS n FROM audit_events WHERE action = 'bookings_searched' ORDER BY id DESC LIMIT 1";
+    assert_eq!(app.count(recorded).await, 50, "only the bookings shown are recorded as seen");
 }

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 use crate::http::dto::local;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::Auth;
+use crate::http::extract::{Auth, Bearer};
 use crate::services::calendar_feed;
 use crate::state::AppState;
 
@@ -37,15 +37,17 @@ pub struct FeedResponse {
 }
 
 /// Creates the caller's calendar subscription (their appointments of the past 2 and the next 12
-/// weeks, without citizen data), replacing and so revoking an earlier one.
+/// weeks, without citizen data), replacing and so revoking an earlier one. It ends when the token
+/// it is made with is revoked or expires.
 #[utoipa::path(post, path = "/api/v1/me/calendar-feed", tag = "calendar", security(("bearer" = [])),
     responses((status = 201, body = CreatedFeedResponse), (status = 401, body = Problem)))]
 async fn create_feed(
     State(state): State<AppState>,
-    Auth(actor): Auth,
+    Bearer { actor, token }: Bearer,
     headers: HeaderMap,
 ) -> ApiResult<(StatusCode, Json<CreatedFeedResponse>)> {
-    let secret = calendar_feed::create(&state.db, &state.clock, &actor).await?;
+    // It ends with the token it is made with (revoked or expired), as a token made with a token.
+    let secret = calendar_feed::create(&state.db, &state.clock, &actor, Some(token)).await?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let url = format!("{}{}", state.settings.link_base(host), calendar_feed::feed_path(&secret));
     let created_at = local(state.clock.now(), state.settings.time_zone);

@@ -341,18 +341,44 @@ pub async fn list(
     unit_id: Option<UnitId>,
     mut filter: BookingFilter,
 ) -> Result<Vec<Booking>, ServiceError> {
-    filter.unit_ids = match unit_id {
+    filter.unit_ids = listed_units(deps, actor, unit_id).await?;
+    let found = bookings::list(deps.db, &filter).await?;
+    let entry = entries::bookings_listed(actor, unit_id, filter.search.as_deref(), &found);
+    audit::record(deps.db, deps.clock, entry).await?;
+    Ok(found)
+}
+
+/// The units a list looks in: `unit_id` if the actor works there, else all the actor sees.
+async fn listed_units(deps: Book<'_>, actor: &Actor, unit_id: Option<UnitId>) -> Result<Vec<UnitId>, ServiceError> {
+    Ok(match unit_id {
         Some(unit_id) => {
             authorize(deps, actor, unit_id, "booking.list", &format!("unit:{unit_id}")).await?;
             vec![unit_id]
         }
         None if actor.sees_all_units() => directory::list_units(deps.db, None).await?.iter().map(|u| u.id).collect(),
         None => actor.unit_ids(),
-    };
-    let found = bookings::list(deps.db, &filter).await?;
+    })
+}
+
+/// [`list`] of at most `shown` bookings, and whether more match; only those shown are recorded.
+///
+/// # Errors
+/// As [`list`].
+pub async fn list_shown(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit_id: Option<UnitId>,
+    mut filter: BookingFilter,
+    shown: usize,
+) -> Result<(Vec<Booking>, bool), ServiceError> {
+    filter.limit = u64::try_from(shown).unwrap_or(u64::MAX).saturating_add(1);
+    filter.unit_ids = listed_units(deps, actor, unit_id).await?;
+    let mut found = bookings::list(deps.db, &filter).await?;
+    let more = found.len() > shown;
+    found.truncate(shown);
     let entry = entries::bookings_listed(actor, unit_id, filter.search.as_deref(), &found);
     audit::record(deps.db, deps.clock, entry).await?;
-    Ok(found)
+    Ok((found, more))
 }
 
 pub(crate) async fn find(db: &DatabaseConnection, key: &str) -> Result<Booking, ServiceError> {

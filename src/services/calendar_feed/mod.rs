@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditActor, AuditEntry};
+use super::tokens::BearerToken;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::booking::BookingStatus;
@@ -64,10 +65,15 @@ fn secret_hash(secret: &str) -> String {
 /// # Errors
 /// Database failures.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
-pub async fn create(db: &DatabaseConnection, clock: &Clock, actor: &Actor) -> Result<String, ServiceError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    token: Option<BearerToken>,
+) -> Result<String, ServiceError> {
     let secret = super::auth::random_secret(SECRET_LENGTH);
     let txn = store::begin_write(db).await?;
-    calendar_feeds::replace(&txn, actor.staff_id(), secret_hash(&secret), clock.now()).await?;
+    calendar_feeds::replace(&txn, actor.staff_id(), secret_hash(&secret), clock.now(), token.map(|t| t.id)).await?;
     txn.commit().await?;
     tracing::info!("calendar subscription created");
     Ok(secret)
@@ -110,8 +116,21 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str, client: Option<IpAddr>) -> R
         return Ok(None);
     };
     let now = deps.clock.now();
+    // Made with an API token: it ends when that token is revoked or expires.
+    if let Some(token_id) = feed.token_id {
+        let token = directory::find_token(deps.db, token_id).await?;
+        if !token.is_some_and(|t| t.staff_id == owner.id && t.is_valid_at(now)) {
+            return Ok(None);
+        }
+    }
     calendar_feeds::touch(deps.db, feed.id, now).await?;
-    let units = directory::list_units(deps.db, None).await?;
+    // Only units the owner still belongs to: a role taken away ends that unit's entries (the
+    // bookings stay theirs until moved, but they may no longer see that unit).
+    let units: Vec<_> = directory::list_units(deps.db, None)
+        .await?
+        .into_iter()
+        .filter(|u| owner.memberships.iter().any(|(unit, _)| *unit == u.id))
+        .collect();
     let filter = BookingFilter {
         unit_ids: units.iter().map(|u| u.id).collect(),
         counsellor_id: Some(owner.id),

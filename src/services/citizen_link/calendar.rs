@@ -34,7 +34,10 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
         .calendar_summary(lang, &mail)
         .map_err(|err| ServiceError::Store(store::StoreError::Io(err.to_string())))?;
     let first = store::outbox::first_message_id(deps.db, booking.id).await?;
-    let uid_domain = first.as_deref().and_then(outbox::domain_of).unwrap_or(outbox::FALLBACK_DOMAIN);
+    // Without an email yet (a printed confirmation), the domain the first email's id will have:
+    // an address added later then updates the entry taken from the link instead of adding one.
+    let uid_domain =
+        first.as_deref().and_then(outbox::domain_of).unwrap_or_else(|| outbox::id_domain(&deps.from.email));
     let cancelled = booking.status == BookingStatus::Cancelled;
     Ok(ics::calendar(&Invite {
         uid: ics::uid(booking.id, uid_domain),
