@@ -60,7 +60,8 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     Ok(store::outbox::for_booking(deps.db, booking.id).await?)
 }
 
-/// Booked appointments of a unit whose latest confirmation or change notice failed.
+/// Appointments of a unit whose citizen an email failed to reach: a booked one whose latest
+/// confirmation or change notice failed, a cancelled one still to come whose cancellation failed.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`.
@@ -68,7 +69,7 @@ pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> R
     let unit = find_unit(deps.db, unit_key).await?;
     authorize(deps, actor, unit.id, "email.list_failed", &format!("unit:{}", unit.id)).await?;
     let mut found: Vec<FailedEmail> = Vec::new();
-    for email in store::outbox::failed_for_unit(deps.db, unit.id).await? {
+    for email in store::outbox::failed_for_unit(deps.db, unit.id, deps.clock.now()).await? {
         if found.iter().any(|f| f.booking.id == email.booking_id) {
             continue;
         }
@@ -86,11 +87,14 @@ pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> R
     Ok(found)
 }
 
-/// Whether a later confirmation or change notice of the booking got through (e.g. a resend).
+/// Whether a later email of the same sort got through (e.g. a resend): a confirmation or change
+/// notice after a failed one of those, a cancellation after a failed cancellation.
 async fn delivered_later(deps: Book<'_>, booking_id: Uuid, failed: &OutboxMessage) -> Result<bool, ServiceError> {
     let emails = store::outbox::for_booking(deps.db, booking_id).await?;
+    let cancellation = |kind: MailKind| kind == MailKind::Cancellation;
     Ok(emails.iter().any(|e| {
-        matches!(e.kind, MailKind::Confirmation | MailKind::Change)
+        !matches!(e.kind, MailKind::Reminder)
+            && cancellation(e.kind) == cancellation(failed.kind)
             && e.created_at >= failed.created_at
             && e.id != failed.id
             && e.state == crate::domain::outbox::DeliveryState::Sent

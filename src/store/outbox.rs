@@ -284,20 +284,35 @@ pub async fn set_pending_language<C: ConnectionTrait>(db: &C, booking_id: Uuid, 
     Ok(())
 }
 
-/// Failed confirmations and change notices of booked appointments of a unit, oldest first.
+/// Failed emails of a unit that leave a citizen wrongly informed, oldest first: confirmations
+/// and change notices of booked appointments, and cancellations of appointments still to come
+/// (the citizen would come for nothing).
 ///
 /// # Errors
 /// Database failures.
-pub async fn failed_for_unit<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Vec<OutboxMessage>, StoreError> {
-    let bookings_of_unit = Query::select()
-        .column(booking::Column::Id)
-        .from(booking::Entity)
-        .and_where(booking::Column::UnitId.eq(unit_id))
-        .and_where(booking::Column::Status.eq(booking::BookingStatus::Booked))
-        .to_owned();
+pub async fn failed_for_unit<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    now: DateTime<Utc>,
+) -> Result<Vec<OutboxMessage>, StoreError> {
+    let of_unit = |status: booking::BookingStatus| {
+        Query::select()
+            .column(booking::Column::Id)
+            .from(booking::Entity)
+            .and_where(booking::Column::UnitId.eq(unit_id))
+            .and_where(booking::Column::Status.eq(status))
+            .to_owned()
+    };
+    let booked = Condition::all()
+        .add(outbox_message::Column::BookingId.in_subquery(of_unit(booking::BookingStatus::Booked)))
+        .add(outbox_message::Column::Kind.is_in([KindRow::Confirmation, KindRow::Change]));
+    let cancelled_ahead =
+        of_unit(booking::BookingStatus::Cancelled).and_where(booking::Column::StartsAt.gt(now)).to_owned();
+    let cancelled = Condition::all()
+        .add(outbox_message::Column::BookingId.in_subquery(cancelled_ahead))
+        .add(outbox_message::Column::Kind.eq(KindRow::Cancellation));
     let rows = outbox_message::Entity::find()
-        .filter(outbox_message::Column::BookingId.in_subquery(bookings_of_unit))
-        .filter(outbox_message::Column::Kind.is_in([KindRow::Confirmation, KindRow::Change]))
+        .filter(Condition::any().add(booked).add(cancelled))
         .filter(outbox_message::Column::State.eq(StateRow::Failed))
         // Failures to an address corrected since (forgotten) are no reason to call back.
         .filter(outbox_message::Column::Recipient.ne(""))

@@ -118,8 +118,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("failed.title", "Nicht zugestellte Bestätigungen", "Undelivered confirmations"),
     (
         "failed.intro",
-        "Bitte rufen Sie diese Personen an und lesen Sie ihnen den Termin vor.",
-        "Please call these people and read them their appointment.",
+        "Bitte rufen Sie diese Personen an: Lesen Sie ihnen den Termin vor, oder sagen Sie ihnen bei einer Absage, dass der Termin entfällt.",
+        "Please call these people: read them their appointment, or, for a cancellation, tell them that it does not take place.",
     ),
     ("failed.none", "Alle Bestätigungen wurden zugestellt.", "All confirmations were delivered."),
     ("failed.reason", "Grund", "Reason"),

@@ -568,3 +568,34 @@ async fn a_stopping_dispatcher_finishes_the_delivery_in_flight_before_it_returns
     let emails = emails_of(&app, &booking).await;
     assert_eq!(emails[0]["state"], "sent", "and recorded: {emails:?}");
 }
+
+/// A cancellation that cannot be delivered puts its appointment, still to come, on the unit's
+/// list of failed emails (the citizen would come for nothing); once the time is past, it leaves.
+#[tokio::test]
+async fn a_failed_cancellation_of_an_appointment_still_to_come_is_on_the_failed_list() {
+    // Arrange: the confirmation went out; the mailbox is gone when the cancellation follows.
+    let sink = SmtpSink::start().await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "bald.weg@example.org", "de").await;
+    assert_eq!(mail.run_once().await.expect("a pass").sent, 1);
+    sink.plan(Plan::Reply("550 5.1.1 no such mailbox"));
+    let id = booking["id"].as_str().expect("id");
+    assert_eq!(app.cancel_booking(id, "Beraterin krank").await.status(), StatusCode::OK);
+
+    // Act
+    let pass = mail.run_once().await.expect("a pass");
+
+    // Assert
+    assert_eq!(pass.failed, 1, "{pass:?}");
+    let failed = || async {
+        let list: Vec<Value> =
+            app.get_as(&app.admin_token, "/api/v1/units/suedosteuropa/failed-emails").await.json().await.expect("json");
+        list
+    };
+    let listed = failed().await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["reference"], booking["reference"]);
+    assert_eq!(listed[0]["email"]["kind"], "cancellation");
+    app.clock.advance(TimeDelta::days(8));
+    assert!(failed().await.is_empty(), "past appointments need no call");
+}

@@ -77,7 +77,8 @@ pub struct FailedEmailResponse {
     pub email: EmailResponse,
 }
 
-/// Booked appointments of a unit whose confirmation or change notice failed.
+/// Appointments of a unit whose citizen an email failed to reach: booked ones whose confirmation
+/// or change notice failed, cancelled ones still to come whose cancellation failed.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/failed-emails", tag = "units", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id")),
     responses((status = 200, body = Vec<FailedEmailResponse>), (status = 404, body = Problem), (status = 403, body = Problem)))]
