@@ -289,6 +289,20 @@ mod tests {
     }
 
     #[test]
+    fn an_invitation_says_that_declining_it_in_a_calendar_does_not_cancel() {
+        let templates = Templates::load().expect("templates load");
+        for lang in ["de", "en", "tr", "ar", "uk", "ru"] {
+            for kind in MailKind::ALL {
+                let rendered = templates.render(kind, lang, &mail(lang, false)).expect("renders");
+                let says = ["Kalenderprogramm", "Declining it", "reddetmeniz", "رفضه", "Відхилення", "Отклонение"]
+                    .iter()
+                    .any(|words| rendered.text.contains(words) && rendered.html.contains(words));
+                assert_eq!(says, kind != MailKind::Cancellation, "{kind:?} in {lang}");
+            }
+        }
+    }
+
+    #[test]
     fn german_text_spells_out_the_local_time() {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Confirmation, "de", &mail("de", false)).expect("renders");
