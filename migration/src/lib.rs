@@ -26,6 +26,7 @@ mod m20261205_130000_note_throttled_logins;
 mod m20261206_100000_phone_keys_without_trunk_zero;
 mod m20261206_200000_create_form_submissions;
 mod m20261206_300000_calendar_feeds_remember_their_token;
+mod m20261206_400000_name_keys_meet_without_umlaut_spelling;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_100000_phone_keys_without_trunk_zero::Migration),
             Box::new(m20261206_200000_create_form_submissions::Migration),
             Box::new(m20261206_300000_calendar_feeds_remember_their_token::Migration),
+            Box::new(m20261206_400000_name_keys_meet_without_umlaut_spelling::Migration),
         ]
     }
 }
