@@ -146,6 +146,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Restore { from } = &command {
         return privacy::restore(&settings, from).await;
     }
+    // A backup or retention run of a SQLite file that is not there would create it empty first.
+    if let Command::Backup { .. } | Command::Retention { .. } = &command {
+        privacy::require_existing_database(
+            &settings,
+            if matches!(command, Command::Backup { .. }) { "backup" } else { "retention" },
+        )?;
+    }
     let deps = Dependencies::from_settings(&settings).await?;
     match command {
         Command::Restore { .. } => unreachable!("handled above"),

@@ -29,7 +29,8 @@ pub const MAX_SLOT_HORIZON_WEEKS: u32 = 104;
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    /// (A password in it is not shown by `--help`.)
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     pub database_url: String,
 
     /// Address the HTTP server listens on (host:port).
@@ -61,7 +62,9 @@ pub struct Settings {
           value_parser = clap::value_parser!(u32).range(1..=200))]
     pub db_max_connections: Option<u32>,
 
-    /// Folder for files the service writes (e.g. the default SQLite database, mail files).
+    /// Folder for files the service writes (emails written as files under `mail/`). The default
+    /// SQLite database is `data/terminbuch.db` relative to the working directory whatever this
+    /// says: set `DATABASE_URL` to put it elsewhere.
     #[arg(long, env = "TERMINBUCH_DATA_DIR", default_value = "data", global = true)]
     pub data_dir: PathBuf,
 

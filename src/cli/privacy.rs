@@ -85,6 +85,24 @@ fn sqlite_file(url: &str, command: &str) -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(path))
 }
 
+/// Refuses a backup of a SQLite database that does not exist yet: connecting would create it
+/// empty (`mode=rwc`), and the backup would hold nothing while saying it was written (a cron job
+/// started from another folder, a mistyped `DATABASE_URL`). PostgreSQL is refused by `backup`.
+///
+/// # Errors
+/// When the file is missing.
+pub fn require_existing_database(settings: &Settings, command: &str) -> anyhow::Result<()> {
+    let Ok(file) = sqlite_file(&settings.database_url, command) else { return Ok(()) };
+    if !file.exists() {
+        bail!(
+            "no database at {} (DATABASE_URL, relative to the working directory {}): nothing to {command}",
+            file.display(),
+            std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
 /// The lock file a server holds on a SQLite database while it runs: `<file>.lock`.
 fn lock_path(db_file: &Path) -> PathBuf {
     let mut name = db_file.as_os_str().to_owned();
@@ -159,6 +177,9 @@ pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyh
         std::fs::remove_file(to).ok();
         return Err(err).context("VACUUM INTO");
     }
+    // VACUUM INTO does not flush its file: "written" means on the disk.
+    std::fs::File::open(to).and_then(|f| f.sync_all()).with_context(|| format!("cannot flush {}", to.display()))?;
+    sync_folder_of(to);
     eprintln!("backup written to {}", to.display());
     Ok(())
 }
@@ -191,15 +212,22 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     let mut temp = target.as_os_str().to_owned();
     temp.push(".restoring");
     let temp = PathBuf::from(temp);
-    std::fs::copy(from, &temp).with_context(|| format!("cannot copy {}", from.display()))?;
-    // `copy` takes the backup's mode (a copy fetched from elsewhere may be world-readable): the
-    // database is the service's alone, as a new one is.
+    // Made owner-only before a byte is copied (`fs::copy` would take the backup's mode, perhaps
+    // world-readable, while it copies): the database is the service's alone, as a new one is.
+    // A copy left over from a restore that stopped is replaced.
+    std::fs::remove_file(&temp).ok();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    File::open(&temp)?.sync_all()?;
+    let mut copy = options.open(&temp).with_context(|| format!("cannot create {}", temp.display()))?;
+    let mut source = File::open(from).with_context(|| format!("cannot read {}", from.display()))?;
+    std::io::copy(&mut source, &mut copy).with_context(|| format!("cannot copy {}", from.display()))?;
+    copy.sync_all()?;
+    drop(copy);
     // Made again in the copy, before it takes the database's place: a failure leaves the
     // database as it was.
     if erasures.recorded > 0
@@ -216,6 +244,7 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         }
     }
     std::fs::rename(&temp, &target).context("cannot put the backup in place")?;
+    sync_folder_of(&target);
     eprintln!("restored {} from {}", target.display(), from.display());
     Ok(())
 }
@@ -318,4 +347,12 @@ async fn check_schema(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Flushes the folder of `file` (its new entry), where the platform allows it.
+fn sync_folder_of(file: &Path) {
+    let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if let Ok(dir) = std::fs::File::open(folder) {
+        let _ = dir.sync_all();
+    }
 }

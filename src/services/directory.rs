@@ -366,6 +366,17 @@ pub struct UnitInput<'a> {
     pub retention_days: i32,
 }
 
+/// What a unit's slug must be.
+pub const SLUG_RULE: &str = "use 2 to 40 lower-case letters, digits and dashes, at least one letter";
+
+/// Whether `slug` can name a unit: with at least one letter, since a key of digits alone is read
+/// as a unit's id (a unit `12` would stand for the unit with id 12 in every URL).
+pub fn is_slug(slug: &str) -> bool {
+    (2..=40).contains(&slug.len())
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && slug.chars().any(|c| c.is_ascii_lowercase())
+}
+
 /// A new unit (admins only).
 ///
 /// # Errors
@@ -390,6 +401,9 @@ pub async fn create_unit(
     };
     if !actor.is_admin() {
         super::access::deny(db, clock, actor, "unit.create", "units").await?;
+    }
+    if !is_slug(new.slug) {
+        return Err(ServiceError::invalid("slug", SLUG_RULE));
     }
     crate::domain::retention::check_days(new.retention_days)
         .map_err(|message| ServiceError::invalid("retention_days", message))?;

@@ -64,6 +64,8 @@ pub async fn save_rule(
     }
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
+    // The unit's slot lock first, in the order every regeneration takes it (see `delete_rule`).
+    schedule::lock_unit_slots(&txn, unit.id).await?;
     // Deleted by another lead since the check above: nothing is written.
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
         .await?
@@ -93,6 +95,9 @@ pub async fn delete_rule(
         .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
+    // The unit's slot lock before the delete, whose `ON DELETE SET NULL` locks the rule's slots:
+    // a regeneration holding the unit's lock and waiting for those slots would deadlock with it.
+    schedule::lock_unit_slots(&txn, unit.id).await?;
     schedule::delete_rule(&txn, id).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     audit::record(

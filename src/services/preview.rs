@@ -17,8 +17,8 @@ use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::local_date;
 use crate::store::{bookings, schedule, slots};
 
-/// How far ahead booked slots are looked for.
-const LOOK_AHEAD: TimeDelta = TimeDelta::days(400);
+/// How far ahead booked slots are looked for: as far as slots are ever made.
+const LOOK_AHEAD: TimeDelta = TimeDelta::weeks(crate::config::MAX_SLOT_HORIZON_WEEKS as i64 + 1);
 
 /// The slots a rule would produce and the bookings a change would leave outside the hours.
 #[derive(Debug, Clone)]

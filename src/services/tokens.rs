@@ -171,6 +171,9 @@ pub struct BearerToken {
 pub struct TokenCache {
     cache: Option<moka::sync::Cache<String, CachedToken>>,
     clock: Clock,
+    /// Moves on with every forgetting: an owner read before it (a deactivation, a role taken
+    /// away, a revocation committed meanwhile) is not cached after it.
+    forgotten: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 #[derive(Clone)]
@@ -183,7 +186,7 @@ struct CachedToken {
 impl TokenCache {
     /// A cache keeping entries for `lifetime` (none at all for zero), judging expiry by `clock`.
     pub fn new(lifetime: std::time::Duration, clock: Clock) -> Self {
-        Self { cache: super::short_lived_cache(lifetime, 10_000), clock }
+        Self { cache: super::short_lived_cache(lifetime, 10_000), clock, forgotten: std::sync::Arc::default() }
     }
 
     /// Forgets every cached token of a staff member (deactivated, or a role changed).
@@ -196,7 +199,22 @@ impl TokenCache {
         self.forget_where(|entry| entry.token_id == token_id);
     }
 
+    /// How often something was forgotten so far (read before an owner is read from the database).
+    fn generation(&self) -> u64 {
+        self.forgotten.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Caches `entry` unless something was forgotten since `seen` (the entry may be stale then).
+    fn insert_unless_forgotten(&self, seen: u64, hash: String, entry: CachedToken) {
+        if let Some(cache) = &self.cache
+            && self.generation() == seen
+        {
+            cache.insert(hash, entry);
+        }
+    }
+
     fn forget_where(&self, matches: impl Fn(&CachedToken) -> bool) {
+        self.forgotten.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         if let Some(cache) = &self.cache {
             for (hash, entry) in cache.iter() {
                 if matches(&entry) {
@@ -231,16 +249,16 @@ pub async fn authenticate_token(
         cached.invalidate(&hash);
         return Ok(None);
     }
+    let seen = cache.generation();
     let Some(owner) = directory::owner_of_token(db, &hash, now).await? else {
         return Ok(None);
     };
     if owner.last_used_at.is_none_or(|at| at <= now - TOKEN_USE_RESOLUTION) {
         directory::touch_token(db, owner.token_id, now).await?;
     }
-    if let Some(cache) = &cache.cache {
-        let entry = CachedToken { actor: owner.actor.clone(), token_id: owner.token_id, expires_at: owner.expires_at };
-        cache.insert(hash, entry);
-    }
+    // Not cached when something was forgotten since the read: the owner read may be stale.
+    let entry = CachedToken { actor: owner.actor.clone(), token_id: owner.token_id, expires_at: owner.expires_at };
+    cache.insert_unless_forgotten(seen, hash, entry);
     Ok(Some((owner.actor, BearerToken { id: owner.token_id, expires_at: owner.expires_at })))
 }
 
@@ -341,6 +359,24 @@ pub async fn revoke_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_owner_read_before_a_forgetting_is_not_cached_after_it() {
+        let clock = Clock::fixed(chrono::Utc::now());
+        let cache = TokenCache::new(std::time::Duration::from_secs(60), clock.clone());
+        let actor = Actor::new(StaffId::new(7), "empfang".to_owned(), false, Vec::new());
+        let entry = || CachedToken { actor: actor.clone(), token_id: 1, expires_at: clock.now() + TimeDelta::days(1) };
+        let cached = |hash: &str| cache.cache.as_ref().and_then(|c| c.get(hash)).is_some();
+
+        let seen = cache.generation();
+        cache.forget_staff(StaffId::new(7)); // a deactivation commits while the owner is read
+        cache.insert_unless_forgotten(seen, "stale".to_owned(), entry());
+        assert!(!cached("stale"), "read before the forgetting: not cached");
+
+        let seen = cache.generation();
+        cache.insert_unless_forgotten(seen, "fresh".to_owned(), entry());
+        assert!(cached("fresh"));
+    }
 
     #[test]
     fn token_hashes_are_stable_and_do_not_contain_the_token() {

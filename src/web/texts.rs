@@ -128,8 +128,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("units.slug", "Kurzkennung (für Adressen)", "Short key (for addresses)"),
     (
         "units.slug.hint",
-        "Kleinbuchstaben, Ziffern und Bindestriche, z. B. ads",
-        "Lower-case letters, digits and dashes, e.g. ads",
+        "Kleinbuchstaben, Ziffern und Bindestriche, mindestens ein Buchstabe, z. B. ads",
+        "Lower-case letters, digits and dashes, at least one letter, e.g. ads",
     ),
     ("units.name", "Name", "Name"),
     ("units.short", "Kurzname", "Short name"),

@@ -578,3 +578,20 @@ fn a_restore_that_cannot_read_the_replaced_databases_erasures_changes_nothing() 
     let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
     assert!(restored.status.success(), "{}", stderr(&restored));
 }
+
+/// A backup (or a retention run) of a database file that is not there is refused and creates
+/// nothing: connecting would have made an empty database, and the backup of it would hold nothing
+/// while saying it was written (a cron job started in another folder, a mistyped URL).
+#[tokio::test]
+async fn a_backup_of_a_database_that_is_not_there_is_refused_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nowhere.db");
+    let url = format!("sqlite://{}?mode=rwc", missing.display());
+    let copy = dir.path().join("backup.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(!backup.status.success());
+    assert!(stderr(&backup).contains("nothing to backup"), "{}", stderr(&backup));
+    let retention = terminbuch(&url, &["retention", "run", "--dry-run"]);
+    assert!(!retention.status.success());
+    assert!(!missing.exists() && !copy.exists(), "no database and no backup were created");
+}

@@ -25,7 +25,7 @@ impl Tmpfs {
         let status = Command::new("mount").args(["-t", "tmpfs", "-o", &options, "tmpfs"]).arg(dir.path()).status();
         assert!(
             status.is_ok_and(|s| s.success()),
-            "mounting a tmpfs needs root (CI runs as root); run this test as root or see scripts/disk-full.sh"
+            "mounting a tmpfs needs root (CI runs as root): run the tests as root, or in a container allowed to mount"
         );
         Self { dir }
     }

@@ -146,3 +146,20 @@ async fn the_upgrade_makes_names_stored_with_control_characters_one_line() {
     let admin = terminbuch::store::directory::find_staff_by_login(&app.db, "admin").await.expect("db").expect("admin");
     assert_eq!(admin.display_name, "Admin istration");
 }
+
+/// A unit's slug of digits alone would be read as another unit's id in every URL: refused,
+/// naming the field, nothing written.
+#[tokio::test]
+async fn a_unit_slug_of_digits_alone_is_refused() {
+    let app = spawn_app().await;
+    let location = location_id(&app).await;
+    for slug in ["12", "1-2"] {
+        let body = json!({ "slug": slug, "name": "Neue Stelle", "short_name": "NS", "phone": "0511 168-0",
+                           "email": "neu@example.org", "location_id": location, "default_appointment_minutes": 60 });
+        let response = app.post_as(&app.admin_token, "/api/v1/units", &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "slug", "{slug}: {problem}");
+    }
+    let units: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/units").await.json().await.expect("json");
+    assert!(units.iter().all(|u| u["name"] != "Neue Stelle"), "nothing was written");
+}

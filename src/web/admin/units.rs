@@ -175,9 +175,7 @@ async fn add_unit(
 fn check_unit(form: &UnitForm, lang: Lang) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let slug = form.slug.trim();
-    if !(2..=40).contains(&slug.len())
-        || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
+    if !crate::services::directory::is_slug(slug) {
         errors.push(FieldError::new("unit-slug", lang.t("units.slug.hint")));
     }
     for (id, value) in [("unit-name", &form.name), ("unit-short", &form.short_name), ("unit-phone", &form.phone)] {
