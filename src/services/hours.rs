@@ -25,6 +25,9 @@ use crate::store::{self, bookings, directory, schedule};
 pub struct HoursChange {
     pub rule: Option<HoursRule>,
     pub regenerated: Regenerated,
+    /// The booked appointments the change left outside the hours, read in its transaction (also
+    /// one booked by a desk while the change was being made).
+    pub affected: Affected,
 }
 
 /// Counselling hours of a unit (any member may read them).
@@ -71,10 +74,11 @@ pub async fn save_rule(
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
+    let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
     let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", rule.id));
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
-    Ok(HoursChange { rule: Some(rule), regenerated })
+    Ok(HoursChange { rule: Some(rule), regenerated, affected })
 }
 
 /// Deletes a weekly rule; its unbooked future slots go, booked ones stay.
@@ -100,6 +104,7 @@ pub async fn delete_rule(
     schedule::lock_unit_slots(&txn, unit.id).await?;
     schedule::delete_rule(&txn, id).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
+    let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
     audit::record(
         &txn,
         deps.clock,
@@ -107,7 +112,7 @@ pub async fn delete_rule(
     )
     .await?;
     txn.commit().await?;
-    Ok(HoursChange { rule: None, regenerated })
+    Ok(HoursChange { rule: None, regenerated, affected })
 }
 
 async fn regenerate(

@@ -19,11 +19,13 @@ use crate::store::{self, directory, schedule, slots};
 const LAST_DAY: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("a valid date");
 
 /// What one regeneration did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Regenerated {
     pub rules: usize,
     pub slots_wanted: usize,
     pub slots_removed: u64,
+    /// Booked slots it took out of the offer: their appointments now lie outside the hours.
+    pub stranded: Vec<SlotId>,
 }
 
 /// Turns a stored rule into the domain rule.
@@ -122,6 +124,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
             .map(|slot| slot.id)
             .collect();
         report.slots_removed += slots::retire(db, &obsolete).await?;
+        report.stranded.extend(obsolete);
         if counselling {
             slots::follow_rule(db, &rule, range_start).await?;
             slots::insert_regular(db, &rule, &wanted, now).await?;
@@ -131,6 +134,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
     }
     let orphans = slots::orphaned(db, unit_id, range_start).await?;
     report.slots_removed += slots::retire(db, &orphans).await?;
+    report.stranded.extend(orphans);
     Ok(report)
 }
 
@@ -208,6 +212,7 @@ pub async fn regenerate_all(
                 total.rules += one.rules;
                 total.slots_wanted += one.slots_wanted;
                 total.slots_removed += one.slots_removed;
+                total.stranded.extend(one.stranded);
             }
             Err(err) => {
                 tracing::error!(unit = %unit.slug, error = ?err, "the unit's slots could not be brought up to date");

@@ -209,10 +209,11 @@ async fn save_rule(
         Ok(RulePreview { starts, affected }) if form.action == "preview" => {
             Outcome { rule: Some(form), preview: Some(starts), affected, ..Outcome::default() }
         }
-        Ok(RulePreview { affected, .. }) => {
+        Ok(_) => {
             match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await
             {
-                Ok(_) => Outcome::notice("saved", affected),
+                // What the change itself left outside the hours (also a booking made meanwhile).
+                Ok(change) => Outcome::notice("saved", change.affected),
                 Err(err) => rule_error(&staff, form, err)?,
             }
         }
@@ -256,8 +257,9 @@ async fn delete_rule(
         let outcome = Outcome { affected, confirm_delete: Some(id), ..Outcome::default() };
         return respond(&state, staff, unit, outcome).await;
     }
-    hours::delete_rule(deps, &staff.actor, &unit, RuleId::new(id), state.horizon_until()).await?;
-    respond(&state, staff, unit, Outcome::notice("deleted", affected)).await
+    // What the deletion itself left outside the hours (also a booking made since the question).
+    let change = hours::delete_rule(deps, &staff.actor, &unit, RuleId::new(id), state.horizon_until()).await?;
+    respond(&state, staff, unit, Outcome::notice("deleted", change.affected)).await
 }
 
 async fn add_absence(

@@ -110,6 +110,9 @@ async fn regenerating_slots_is_idempotent_and_never_touches_booked_slots() {
     let response =
         app.put_as(&app.admin_token, &format!("/api/v1/units/esf/counselling-hours/{}", rule["id"]), &body).await;
     assert_eq!(response.status(), StatusCode::OK);
+    let changed: Value = response.json().await.unwrap();
+    assert_eq!(changed["affected_total"], 1, "the answer names the appointment left outside the hours: {changed}");
+    assert_eq!(changed["affected_bookings"][0]["reference"], booked["reference"]);
     let after = app.free_slots("esf", "limit=500&to=2027-02-15").await;
     assert!(
         after.iter().all(|s| s["starts_at"].as_str().unwrap().contains("T13:00")
@@ -118,6 +121,15 @@ async fn regenerating_slots_is_idempotent_and_never_touches_booked_slots() {
     let kept: Value = app.get_booking(booked["id"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(kept["status"], "booked");
     assert_eq!(kept["starts_at"], before[0]["starts_at"], "the booked slot stays where it was");
+
+    // The new hours deleted, with a booking in them: the answer names it too.
+    let later = app.book_slot(after[0]["slot_id"].as_i64().unwrap()).await;
+    let response =
+        app.delete_as(&app.admin_token, &format!("/api/v1/units/esf/counselling-hours/{}", rule["id"])).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let deleted: Value = response.json().await.unwrap();
+    assert_eq!(deleted["affected_total"], 1, "{deleted}");
+    assert_eq!(deleted["affected_bookings"][0]["reference"], later["reference"]);
 }
 
 #[tokio::test]

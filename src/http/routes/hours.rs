@@ -105,16 +105,33 @@ pub struct HoursChangeResponse {
     pub slots_wanted: usize,
     /// Unbooked slots removed; booked slots are never removed.
     pub slots_removed: u64,
+    /// Booked appointments the change left outside the hours (their slot left the offer): to be
+    /// moved or told. The soonest 500 (`affected_total` says how many there are).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub affected_bookings: Vec<AffectedBooking>,
+    /// How many booked appointments the change left outside the hours (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affected_total: Option<u64>,
 }
 
-impl From<HoursChange> for HoursChangeResponse {
-    fn from(c: HoursChange) -> Self {
+impl HoursChangeResponse {
+    fn of(c: HoursChange, tz: chrono_tz::Tz) -> Self {
         Self {
             rule: c.rule.map(HoursResponse::from),
             slots_wanted: c.regenerated.slots_wanted,
             slots_removed: c.regenerated.slots_removed,
+            affected_total: (c.affected.total > 0).then_some(c.affected.total),
+            affected_bookings: affected_bookings(c.affected, tz),
         }
     }
+}
+
+/// The listed bookings of `hit` as the API names them.
+fn affected_bookings(hit: Affected, tz: chrono_tz::Tz) -> Vec<AffectedBooking> {
+    hit.listed
+        .into_iter()
+        .map(|b| AffectedBooking { id: b.id, reference: b.reference.to_string(), starts_at: local(b.starts_at, tz) })
+        .collect()
 }
 
 impl HoursRequest {
@@ -165,10 +182,11 @@ async fn create_hours(
     let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
     let change = hours::save_rule(state.book(), &actor, &unit, None, fields, state.horizon_until()).await?;
-    Ok((StatusCode::CREATED, Json(change.into())))
+    Ok((StatusCode::CREATED, Json(HoursChangeResponse::of(change, state.settings.time_zone))))
 }
 
-/// Replaces counselling hours; unbooked slots follow, booked ones stay (unit leads).
+/// Replaces counselling hours; unbooked slots follow, booked ones stay (unit leads): those the new
+/// hours no longer hold are named in `affected_bookings`.
 #[utoipa::path(put, path = "/api/v1/units/{unit}/counselling-hours/{id}", tag = "counselling hours", security(("bearer" = [])),
     params(("unit" = String, Path), ("id" = i32, Path)), request_body = HoursRequest,
     responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -183,10 +201,11 @@ async fn update_hours(
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
     let change =
         hours::save_rule(state.book(), &actor, &unit, Some(RuleId::new(id)), fields, state.horizon_until()).await?;
-    Ok(Json(change.into()))
+    Ok(Json(HoursChangeResponse::of(change, state.settings.time_zone)))
 }
 
-/// Deletes counselling hours; their unbooked future slots go (unit leads).
+/// Deletes counselling hours; their unbooked future slots go (unit leads); the booked ones stay,
+/// named in `affected_bookings`.
 #[utoipa::path(delete, path = "/api/v1/units/{unit}/counselling-hours/{id}", tag = "counselling hours", security(("bearer" = [])),
     params(("unit" = String, Path), ("id" = i32, Path)), responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem)))]
 async fn delete_hours(
@@ -196,7 +215,7 @@ async fn delete_hours(
 ) -> ApiResult<Json<HoursChangeResponse>> {
     let unit = state.unit(&unit).await?;
     let change = hours::delete_rule(state.book(), &actor, &unit, RuleId::new(id), state.horizon_until()).await?;
-    Ok(Json(change.into()))
+    Ok(Json(HoursChangeResponse::of(change, state.settings.time_zone)))
 }
 
 /// Date range of a list (`from`, `to` inclusive local days; default: today + 90 days).
@@ -278,17 +297,9 @@ fn span_response(id: i32, counsellor_id: Option<i32>, span: Span, tz: chrono_tz:
         starts_at: local(span.starts_at, tz),
         ends_at: local(span.ends_at, tz),
         reason: Some(span.reason),
-        affected_bookings: hit
-            .listed
-            .into_iter()
-            .map(|b| AffectedBooking {
-                id: b.id,
-                reference: b.reference.to_string(),
-                starts_at: local(b.starts_at, tz),
-            })
-            .collect(),
         affected_total: (hit.total > 0).then_some(hit.total),
         affected_in_other_units: (hit.elsewhere > 0).then_some(hit.elsewhere),
+        affected_bookings: affected_bookings(hit, tz),
     }
 }
 
