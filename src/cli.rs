@@ -8,7 +8,6 @@ mod privacy;
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
-use migration::{Migrator, MigratorTrait};
 
 use crate::config::Settings;
 use crate::domain::time::{horizon_until, local_date};
@@ -158,12 +157,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Restore { .. } => unreachable!("handled above"),
         Command::Backup { to } => privacy::backup(&settings, &deps, &to).await,
         Command::Retention { command } => {
-            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            crate::startup::migrate(&deps.db).await?;
             privacy::run_retention(&settings, &deps, command).await
         }
         Command::Serve => serve(settings, deps).await,
         Command::Migrate => {
-            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            crate::startup::migrate(&deps.db).await?;
             eprintln!("migrations applied");
             Ok(())
         }
@@ -171,7 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if !demo {
                 bail!("nothing to seed: use `terminbuch seed --demo`");
             }
-            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            crate::startup::migrate(&deps.db).await?;
             let today = local_date(deps.clock.now(), settings.time_zone);
             let seeded = seed::demo(&deps.db, &deps.clock, today).await?;
             let calendar = settings.holiday_calendar();
@@ -184,11 +183,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { command } => {
-            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            crate::startup::migrate(&deps.db).await?;
             accounts::run_user(&settings, &deps, command).await
         }
         Command::Token { command } => {
-            Migrator::up(&deps.db, None).await.context("applying migrations")?;
+            crate::startup::migrate(&deps.db).await?;
             accounts::run_token(&settings, &deps, command).await
         }
         Command::Mail { command: MailCommand::Dispatch { once } } => dispatch_mail(&settings, deps, once).await,
@@ -213,7 +212,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn dispatch_mail(settings: &Settings, deps: Dependencies, once: bool) -> anyhow::Result<()> {
-    Migrator::up(&deps.db, None).await.context("applying migrations")?;
+    crate::startup::migrate(&deps.db).await?;
     let dispatcher = Dispatcher::new(deps.db, deps.clock, settings).context("setting up email")?;
     if !once {
         dispatcher.run_until(crate::startup::shutdown_signal()).await;

@@ -90,6 +90,22 @@ pub async fn bootstrap(settings: &Settings, deps: &Dependencies) -> anyhow::Resu
     }
 }
 
+/// Applies migrations, on PostgreSQL in the start-up turn every server process and command takes
+/// (a `terminbuch migrate` beside a starting server, or one per replica, would otherwise apply
+/// the same migration twice and fail).
+///
+/// # Errors
+/// Migration or database failures.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    match store::bootstrap_turn(db).await.context("waiting for other processes' start-up")? {
+        Some(turn) => {
+            Migrator::up(&turn, None).await.context("applying database migrations")?;
+            turn.commit().await.context("ending the start-up turn")
+        }
+        None => Migrator::up(db, None).await.context("applying database migrations"),
+    }
+}
+
 async fn migrate_and_seed<'c, C>(settings: &Settings, clock: &Clock, db: &'c C) -> anyhow::Result<Bootstrap>
 where
     C: sea_orm::ConnectionTrait,

@@ -247,3 +247,23 @@ fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let token = terminbuch(&url, &["token", "create", "--login", "admin"]);
     assert!(token.status.success());
 }
+
+/// `terminbuch migrate` takes the start-up turn on PostgreSQL: two at once (one per replica, or
+/// one beside a starting server) both succeed, the migrations applied once. On SQLite a second
+/// run finds nothing to do.
+#[tokio::test]
+async fn two_migrations_at_once_take_turns() {
+    use migration::{Migrator, MigratorTrait};
+    let db = crate::test_db::TestDb::create().await;
+    let other = db.another_pool().await;
+    if db.is_postgres() {
+        let (one, two) = tokio::join!(terminbuch::startup::migrate(&db.conn), terminbuch::startup::migrate(&other));
+        one.expect("the first migration run");
+        two.expect("the second migration run, after the first");
+    } else {
+        terminbuch::startup::migrate(&db.conn).await.expect("the first migration run");
+        terminbuch::startup::migrate(&other).await.expect("the second migration run");
+    }
+    assert!(Migrator::get_pending_migrations(&db.conn).await.expect("pending").is_empty());
+    assert_eq!(Migrator::get_applied_migrations(&db.conn).await.expect("applied").len(), Migrator::migrations().len());
+}
