@@ -89,7 +89,14 @@ const MAX_QUERY_WORDS: usize = 12;
 /// each as its folded forms.
 fn name_words(text: &str) -> Vec<Vec<String>> {
     text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '\'' | '`' | '\u{2019}')))
-        .map(fold::name_forms)
+        .map(|word| {
+            let mut forms = fold::name_forms(word);
+            // A form shorter than three letters besides the word itself ("Joe" as "jo") would
+            // match nearly every name.
+            let mut first = true;
+            forms.retain(|form| std::mem::take(&mut first) || form.len() >= 3);
+            forms
+        })
         .filter(|forms| !forms.is_empty())
         .take(MAX_QUERY_WORDS)
         .collect()
@@ -113,6 +120,8 @@ mod tests {
     fn a_name_is_searched_word_by_word_in_any_order() {
         let name = SearchQuery::parse("Demir, Ayşe  O'Brien").expect("a name");
         assert_eq!(name.name_words(), [vec!["demir"], vec!["ayse"], vec!["obrien"]]);
+        let short = SearchQuery::parse("Joe Rae").expect("a name");
+        assert_eq!(short.name_words(), [vec!["joe"], vec!["rae"]], "no forms that match nearly every name");
         let many = SearchQuery::parse(&"a ".repeat(40)).expect("a name");
         assert_eq!(many.name_words().len(), MAX_QUERY_WORDS);
     }

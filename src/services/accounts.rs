@@ -184,6 +184,14 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
     let txn = store::begin_write(a.db).await?;
     let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
     if member.active {
+        // The slot locks of the person's units before the admins' rows, in the order a lead's
+        // change of hours takes them (its rules and slots name the person's row): the other way
+        // round, each would wait for the other (PostgreSQL).
+        let mut units = counselled_units(&member);
+        units.sort_unstable();
+        for unit in &units {
+            store::schedule::lock_unit_slots(&txn, *unit).await?;
+        }
         if member.is_admin && directory::lock_active_admins(&txn).await? == [member.id] {
             return Err(last_admin());
         }

@@ -205,11 +205,14 @@ impl TokenCache {
     }
 
     /// Caches `entry` unless something was forgotten since `seen` (the entry may be stale then).
+    /// Inserted first and checked after: a forgetting between a check and the insert would leave
+    /// the stale entry in; this way it either finds the entry or is seen by the check.
     fn insert_unless_forgotten(&self, seen: u64, hash: String, entry: CachedToken) {
-        if let Some(cache) = &self.cache
-            && self.generation() == seen
-        {
-            cache.insert(hash, entry);
+        if let Some(cache) = &self.cache {
+            cache.insert(hash.clone(), entry);
+            if self.generation() != seen {
+                cache.invalidate(&hash);
+            }
         }
     }
 
