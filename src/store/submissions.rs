@@ -43,12 +43,8 @@ pub async fn claim<C: ConnectionTrait>(
         Err(StoreError::Duplicate(_)) => {}
         Err(other) => return Err(other),
     }
-    Ok(match form_submission::Entity::find_by_id(id.to_owned()).one(db).await? {
-        // Released between the insert and this read: the next try claims it.
-        None => Claim::Busy,
-        Some(row) if row.staff_id != staff.get() => Claim::Foreign,
-        Some(row) => row.booking_reference.map_or(Claim::Busy, Claim::Done),
-    })
+    // Released between the insert and this read: the next try claims it.
+    Ok(look(db, id, staff).await?.unwrap_or(Claim::Busy))
 }
 
 /// What claiming `id` for `staff` would find, read only: `None` when nobody claims it (a claim

@@ -26,8 +26,8 @@ use crate::domain::missing::Missing;
 use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
-use crate::services::bookings::{self, NewBooking, Target};
-use crate::services::submissions::{self, Sent};
+use crate::services::bookings::{NewBooking, Target};
+use crate::services::submissions::{self, Sending};
 use crate::services::{ServiceError, desk, directory};
 use crate::state::AppState;
 
@@ -358,7 +358,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     // the form up, so the second sending is not left waiting for nothing.
     let task = {
         let (state, actor, submission) = (state.clone(), actor.clone(), form.submission.clone());
-        tokio::spawn(async move { send_booking(&state, &actor, &submission, new).await })
+        tokio::spawn(async move { submissions::book_once(state.book(), &actor, &submission, new).await })
     };
     let made = match task.await.map_err(|err| WebError::Internal(err.into()))?? {
         Sending::Booked(stored) => {
@@ -400,43 +400,6 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         }
         Err(err) => Err(err.into()),
     }
-}
-
-/// What sending the booking form came to.
-enum Sending {
-    /// An earlier sending of the form made this booking (its stored reference).
-    Booked(String),
-    /// An earlier sending is still being handled.
-    StillBusy,
-    /// This sending was handled: the booking, or why not.
-    Made(Box<Result<crate::domain::records::Booking, ServiceError>>),
-}
-
-/// Claims the form's id, books, and notes the booking (or gives the form up).
-async fn send_booking(
-    state: &AppState,
-    actor: &Actor,
-    submission: &str,
-    new: NewBooking,
-) -> Result<Sending, ServiceError> {
-    let sent = submissions::claim(&state.db, &state.clock, submission, actor.staff_id()).await?;
-    match sent {
-        Sent::Booked(stored) => return Ok(Sending::Booked(stored)),
-        Sent::StillBusy => return Ok(Sending::StillBusy),
-        Sent::Handle | Sent::Unclaimed => {}
-    }
-    let made = bookings::create(state.book(), actor, new).await;
-    if sent == Sent::Handle {
-        let noted = match &made {
-            Ok(booking) => submissions::finish(&state.db, submission, booking.reference.as_str()).await,
-            Err(_) => submissions::release(&state.db, submission).await,
-        };
-        // The booking stands either way; a second sending then waits and is told to look.
-        if let Err(err) = noted {
-            tracing::warn!(error = ?err, "the sent booking form was not noted");
-        }
-    }
-    Ok(Sending::Made(Box::new(made)))
 }
 
 /// The chosen slot was taken or is gone: the form again as typed, the message (`key`) at the
