@@ -86,7 +86,10 @@ pub async fn bootstrap(settings: &Settings, deps: &Dependencies) -> anyhow::Resu
             turn.commit().await.context("ending the start-up turn")?;
             Ok(report)
         }
-        None => migrate_and_seed(settings, &deps.clock, &deps.db).await,
+        None => {
+            migrate_sqlite(&deps.db).await?;
+            migrate_and_seed(settings, &deps.clock, &deps.db).await
+        }
     }
 }
 
@@ -102,7 +105,37 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
             Migrator::up(&turn, None).await.context("applying database migrations")?;
             turn.commit().await.context("ending the start-up turn")
         }
-        None => Migrator::up(db, None).await.context("applying database migrations"),
+        None => migrate_sqlite(db).await,
+    }
+}
+
+/// Applies the pending migrations on SQLite, each in a write transaction of its own
+/// (sea-orm-migration wraps a migration in a transaction on PostgreSQL only): a migration that
+/// fails, or a process killed during one, leaves nothing of it behind, where a part of it would
+/// stop every later start ("table … already exists"). Each migration reads what is pending
+/// inside its write lock, so processes upgrading one file at once take turns.
+///
+/// # Errors
+/// Migration or database failures (the failing migration rolled back).
+async fn migrate_sqlite(db: &DatabaseConnection) -> anyhow::Result<()> {
+    loop {
+        let txn = store::begin_write(db).await.context("beginning a migration")?;
+        let pending = match Migrator::get_pending_migrations(&*txn).await {
+            Ok(pending) => pending,
+            Err(err) => {
+                txn.rollback().await.ok();
+                return Err(anyhow::Error::new(err).context("reading the pending database migrations"));
+            }
+        };
+        if pending.is_empty() {
+            // Keeps the migrations table a new database has just been given.
+            return txn.commit().await.context("ending the migrations");
+        }
+        if let Err(err) = Migrator::up(&*txn, Some(1)).await {
+            txn.rollback().await.ok();
+            return Err(anyhow::Error::new(err).context(format!("applying database migration {}", pending[0].name())));
+        }
+        txn.commit().await.with_context(|| format!("committing database migration {}", pending[0].name()))?;
     }
 }
 

@@ -248,22 +248,68 @@ fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     assert!(token.status.success());
 }
 
-/// `terminbuch migrate` takes the start-up turn on PostgreSQL: two at once (one per replica, or
-/// one beside a starting server) both succeed, the migrations applied once. On SQLite a second
-/// run finds nothing to do.
+/// `terminbuch migrate` takes the start-up turn on PostgreSQL, and each migration's write lock on
+/// SQLite: two at once (one per replica, or one beside a starting server) both succeed, the
+/// migrations applied once.
 #[tokio::test]
 async fn two_migrations_at_once_take_turns() {
     use migration::{Migrator, MigratorTrait};
     let db = crate::test_db::TestDb::create().await;
     let other = db.another_pool().await;
-    if db.is_postgres() {
-        let (one, two) = tokio::join!(terminbuch::startup::migrate(&db.conn), terminbuch::startup::migrate(&other));
-        one.expect("the first migration run");
-        two.expect("the second migration run, after the first");
-    } else {
-        terminbuch::startup::migrate(&db.conn).await.expect("the first migration run");
-        terminbuch::startup::migrate(&other).await.expect("the second migration run");
-    }
+    let (one, two) = tokio::join!(terminbuch::startup::migrate(&db.conn), terminbuch::startup::migrate(&other));
+    one.expect("the first migration run");
+    two.expect("the second migration run, beside the first");
     assert!(Migrator::get_pending_migrations(&db.conn).await.expect("pending").is_empty());
     assert_eq!(Migrator::get_applied_migrations(&db.conn).await.expect("applied").len(), Migrator::migrations().len());
+}
+
+/// A migration that fails halfway leaves nothing of it behind on either engine (on SQLite each
+/// migration runs in a write transaction of the service's own), and the next start applies it.
+#[tokio::test]
+async fn a_migration_that_fails_halfway_leaves_nothing_behind_and_the_next_start_applies_it() {
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::ConnectionTrait;
+    let db = crate::test_db::TestDb::create().await;
+    let audit = "m20261202_160100_append_only_audit";
+    let before = Migrator::migrations().iter().position(|m| m.name() == audit).expect("the audit's migration");
+    Migrator::up(&db.conn, Some(u32::try_from(before).unwrap())).await.expect("the migrations before it");
+    // Something in the way of the migration's fourth statement, after its table, its row and
+    // (SQLite) two triggers.
+    let (blocker, away) = if db.is_postgres() {
+        (
+            "CREATE FUNCTION audit_keep_recent() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$",
+            "DROP FUNCTION audit_keep_recent()",
+        )
+    } else {
+        (
+            "CREATE TRIGGER audit_events_no_replace BEFORE INSERT ON audit_events BEGIN SELECT 1; END",
+            "DROP TRIGGER audit_events_no_replace",
+        )
+    };
+    db.conn.execute_unprepared(blocker).await.expect("the obstacle");
+
+    let failed = terminbuch::startup::migrate(&db.conn).await;
+
+    let error = format!("{:#}", failed.expect_err("the migration fails"));
+    assert!(error.contains("already exists"), "{error}");
+    assert!(
+        db.conn.execute_unprepared("SELECT days FROM audit_retention").await.is_err(),
+        "the failed migration's table is not left behind"
+    );
+    let applied = Migrator::get_applied_migrations(&db.conn).await.expect("applied");
+    assert_eq!(applied.len(), before, "the failed migration is not recorded");
+    // The obstacle removed, the next start applies it and every later one.
+    db.conn.execute_unprepared(away).await.expect("the obstacle removed");
+    terminbuch::startup::migrate(&db.conn).await.expect("the next start");
+    assert!(Migrator::get_pending_migrations(&db.conn).await.expect("pending").is_empty());
+    let row = db
+        .conn
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.conn.get_database_backend(),
+            "SELECT days FROM audit_retention WHERE id = 1",
+        ))
+        .await
+        .expect("the migration's table")
+        .expect("its row");
+    assert_eq!(row.try_get_by_index::<i32>(0).expect("days"), 730);
 }
