@@ -152,6 +152,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if matches!(command, Command::Backup { .. }) { "backup" } else { "retention" },
         )?;
     }
+    // Held while this process has the database open: `terminbuch restore` refuses to replace a
+    // SQLite file under it, and nothing opens the file while a restore replaces it.
+    let _in_use = match privacy::use_sqlite(&settings.database_url) {
+        Ok(lock) => lock,
+        Err(err) if err.root_cause().is::<privacy::Busy>() => return Err(err),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot hold the SQLite lock file; `terminbuch restore` cannot tell this process uses the database");
+            None
+        }
+    };
     let deps = Dependencies::from_settings(&settings).await?;
     match command {
         Command::Restore { .. } => unreachable!("handled above"),

@@ -105,8 +105,18 @@ pub fn require_existing_database(settings: &Settings, command: &str) -> anyhow::
 
 /// The lock file a server holds on a SQLite database while it runs: `<file>.lock`.
 fn lock_path(db_file: &Path) -> PathBuf {
+    side_file(db_file, ".lock")
+}
+
+/// The lock file every process using a SQLite database holds shared (a server and every
+/// command), and `terminbuch restore` exclusively: `<file>.users.lock`.
+fn users_lock_path(db_file: &Path) -> PathBuf {
+    side_file(db_file, ".users.lock")
+}
+
+fn side_file(db_file: &Path, suffix: &str) -> PathBuf {
     let mut name = db_file.as_os_str().to_owned();
-    name.push(".lock");
+    name.push(suffix);
     PathBuf::from(name)
 }
 
@@ -118,6 +128,50 @@ pub struct InUse {
     lock: String,
 }
 
+/// Another terminbuch process (a command such as `mail dispatch`, a server) has the SQLite
+/// database open, or a restore is replacing it.
+#[derive(Debug, thiserror::Error)]
+#[error("another terminbuch process uses {database} (it holds {lock})")]
+pub struct Busy {
+    database: String,
+    lock: String,
+}
+
+/// How a lock file is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    Shared,
+    Exclusive,
+}
+
+/// Opens (creating it) the lock file `path` and tries to take its lock `hold` at once:
+/// `Ok(Err(()))` when another process holds it the other way.
+fn try_hold(path: &Path, hold: Hold) -> anyhow::Result<Result<File, ()>> {
+    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+        // The database's folder, made as the store makes it: the service's alone.
+        let mut folder = std::fs::DirBuilder::new();
+        folder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+        folder.create(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    let taken = match hold {
+        Hold::Shared => file.try_lock_shared(),
+        Hold::Exclusive => file.try_lock(),
+    };
+    match taken {
+        Ok(()) => Ok(Ok(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(Err(())),
+        Err(std::fs::TryLockError::Error(err)) => Err(err).context("cannot lock the database file"),
+    }
+}
+
 /// Takes the exclusive lock on `<file>.lock` of the SQLite database `url`, held as long as the
 /// returned file is open; `Ok(None)` for PostgreSQL. `Err` when another process holds it.
 ///
@@ -126,21 +180,35 @@ pub struct InUse {
 pub fn lock_sqlite(url: &str) -> anyhow::Result<Option<File>> {
     let Ok(db_file) = sqlite_file(url, "serve") else { return Ok(None) };
     let path = lock_path(&db_file);
-    if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    match try_hold(&path, Hold::Exclusive)? {
+        Ok(file) => Ok(Some(file)),
+        Err(()) => Err(InUse { database: db_file.display().to_string(), lock: path.display().to_string() }.into()),
     }
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => Ok(Some(file)),
-        Err(std::fs::TryLockError::WouldBlock) => {
-            Err(InUse { database: db_file.display().to_string(), lock: path.display().to_string() }.into())
-        }
-        Err(std::fs::TryLockError::Error(err)) => Err(err).context("cannot lock the database file"),
+}
+
+/// Takes the shared lock on `<file>.users.lock` of the SQLite database `url`, held as long as
+/// the returned file is open (by a server and every command while it has the database open):
+/// `terminbuch restore` refuses to replace the file meanwhile, and a process started while a
+/// restore runs is refused. `Ok(None)` for PostgreSQL.
+///
+/// # Errors
+/// The lock file cannot be opened, or a restore holds it ([`Busy`]).
+pub fn use_sqlite(url: &str) -> anyhow::Result<Option<File>> {
+    let Ok(db_file) = sqlite_file(url, "serve") else { return Ok(None) };
+    let path = users_lock_path(&db_file);
+    match try_hold(&path, Hold::Shared)? {
+        Ok(file) => Ok(Some(file)),
+        Err(()) => Err(Busy { database: db_file.display().to_string(), lock: path.display().to_string() })
+            .context("`terminbuch restore` is replacing the database; try again when it is done"),
+    }
+}
+
+/// Takes the exclusive lock on `<file>.users.lock`: no other process has the database open.
+fn use_sqlite_alone(db_file: &Path) -> anyhow::Result<File> {
+    let path = users_lock_path(db_file);
+    match try_hold(&path, Hold::Exclusive)? {
+        Ok(file) => Ok(file),
+        Err(()) => Err(Busy { database: db_file.display().to_string(), lock: path.display().to_string() }.into()),
     }
 }
 
@@ -195,6 +263,13 @@ pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyh
 pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     let target = sqlite_file(&settings.database_url, "restore")?;
     let _lock = lock_sqlite(&settings.database_url).context("restore refused: stop the server first")?;
+    // A command with the database open (a `mail dispatch` left running, a cron job's retention
+    // run, a backup) would go on writing into the replaced file's log, which is deleted below,
+    // or into the new file through it.
+    let _alone = use_sqlite_alone(&target).context(
+        "restore refused: another terminbuch command uses the database (`mail dispatch`, a retention run, a backup); \
+         stop it first",
+    )?;
     // The live file itself is no backup: putting it in its own place would drop its `-wal`, which
     // may hold the last committed changes (after a crash).
     if let (Ok(a), Ok(b)) = (std::fs::canonicalize(from), std::fs::canonicalize(&target))
@@ -276,7 +351,7 @@ async fn erasures_since(target: &Path, from: &Path) -> anyhow::Result<data_subje
 /// it; its write-ahead log is emptied into it and closed.
 async fn replay_erasures(settings: &Settings, copy: &Path, erasures: &data_subject::Erasures) -> anyhow::Result<()> {
     let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
-    Migrator::up(&db, None).await.context("cannot bring the restored database up to this release")?;
+    crate::startup::migrate(&db).await.context("cannot bring the restored database up to this release")?;
     let counts = data_subject::replay(&db, &crate::clock::Clock::System, erasures, &settings.data_dir)
         .await
         .context("the erasures recorded after the backup could not be made again")?;

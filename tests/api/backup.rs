@@ -141,6 +141,63 @@ fn restore_is_refused_while_a_server_uses_the_database() {
     assert!(restored.status.success(), "{}", stderr(&restored));
 }
 
+/// Whether some process holds a lock on the lock file `path` (tried exclusively, let go at once).
+fn held_by_another_process(path: &std::path::Path) -> bool {
+    let file = std::fs::File::options().create(true).truncate(false).write(true).open(path).expect("lock file");
+    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+}
+
+#[test]
+fn restore_is_refused_while_another_command_uses_the_database_and_nothing_opens_it_during_a_restore() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let live = dir.path().join("live.db");
+    let url = format!("sqlite://{}?mode=rwc", live.display());
+    let copy = dir.path().join("copy.db");
+    assert!(terminbuch(&url, &["migrate"]).status.success());
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let users_lock = dir.path().join("live.db.users.lock");
+    assert!(!held_by_another_process(&users_lock), "no process uses the database yet");
+    // A mail sender left running, as an operator may run it beside the server.
+    let mut dispatch = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+        .args(["mail", "dispatch"])
+        .env("DATABASE_URL", &url)
+        .env_remove("TERMINBUCH_LISTEN")
+        .env_remove("TERMINBUCH_SMTP_HOST")
+        .env("TERMINBUCH_DATA_DIR", dir.path())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mail dispatch");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !held_by_another_process(&users_lock) {
+        assert!(Instant::now() < deadline, "mail dispatch never took the database's users lock");
+        assert!(dispatch.try_wait().expect("dispatch state").is_none(), "mail dispatch stopped");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let refused = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    let still_running = dispatch.try_wait().expect("dispatch state").is_none();
+    dispatch.kill().expect("stop mail dispatch");
+    dispatch.wait().expect("mail dispatch stopped");
+
+    assert!(still_running, "the refused restore left mail dispatch alone");
+    assert!(!refused.status.success(), "refused while mail dispatch runs");
+    assert!(stderr(&refused).contains("stop it first"), "{}", stderr(&refused));
+    assert!(!dir.path().join("live.db.restoring").exists(), "the refused restore copied nothing");
+    // A restore in progress (the lock it holds, taken here): a command started meanwhile is
+    // refused before it opens the file.
+    let restoring = std::fs::File::options().write(true).open(&users_lock).expect("lock file");
+    restoring.try_lock().expect("nobody uses the database any more");
+    let meanwhile = terminbuch(&url, &["user", "list"]);
+    assert!(!meanwhile.status.success(), "refused while a restore runs");
+    assert!(stderr(&meanwhile).contains("restore` is replacing the database"), "{}", stderr(&meanwhile));
+    drop(restoring);
+    let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let after = terminbuch(&url, &["user", "list"]);
+    assert!(after.status.success(), "{}", stderr(&after));
+}
+
 #[test]
 fn the_retention_command_lists_in_a_dry_run_and_erases_otherwise() {
     let dir = tempfile::tempdir().expect("temp dir");
