@@ -9,7 +9,7 @@ use crate::domain::access::Role;
 use crate::domain::blocking::closed_day;
 use crate::domain::holidays::{ClosedDay, HolidayCalendar};
 use crate::domain::ids::{SlotId, StaffId, UnitId};
-use crate::domain::records::HoursRule;
+use crate::domain::records::{HoursRule, Slot};
 use crate::domain::refusal::Refusal;
 use crate::domain::schedule::WeeklyRule;
 use crate::domain::time::{TimeSlot, day_bounds, horizon_until, local_date};
@@ -124,6 +124,29 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
             .map(|slot| slot.id)
             .collect();
         report.slots_removed += slots::retire(db, &obsolete).await?;
+        if counselling {
+            // A group whose seats were taken when it was retired (its counsellor left, or the
+            // hours went) comes back as it was, with its bookings, when the rule wants its time
+            // again: left retired, it would block the new slot made at its time, and its free
+            // seats would not be offered until its last booking was gone. A free slot of the
+            // rule at that time (made by an earlier release beside it) makes way.
+            let back: Vec<Slot> = slots::retired_groups(db, rule.unit_id, rule.counsellor_id, range_start, range_end)
+                .await?
+                .into_iter()
+                .filter(|slot| wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at))
+                .collect();
+            if !back.is_empty() {
+                let in_the_way: Vec<SlotId> = existing
+                    .iter()
+                    .filter(|slot| !obsolete.contains(&slot.id))
+                    .filter(|slot| back.iter().any(|group| group.starts_at == slot.starts_at))
+                    .map(|slot| slot.id)
+                    .collect();
+                slots::retire_free(db, &in_the_way).await?;
+                let ids: Vec<SlotId> = back.iter().map(|slot| slot.id).collect();
+                slots::revive(db, &rule, &ids).await?;
+            }
+        }
         report.stranded.extend(obsolete);
         if counselling {
             slots::follow_rule(db, &rule, range_start).await?;

@@ -131,11 +131,17 @@ pub async fn follow_rule<C: ConnectionTrait>(db: &C, rule: &HoursRule, from: Dat
 /// slot that no booking refers to is deleted; one that a booking refers to (a booked one, or one
 /// whose bookings were cancelled: they keep their slot as their record) is kept as a slot of kind
 /// `adhoc` without a rule, which is never offered and never has a seat taken, and whose bookings
-/// stay as they are (listed as outside the hours until moved). Returns how many of them were free.
+/// stay as they are (listed as outside the hours until moved; a group comes back with its hours,
+/// [`revive`]). Returns how many of them were free.
 ///
 /// # Errors
 /// Database failures.
 pub async fn retire<C: ConnectionTrait>(db: &C, ids: &[SlotId]) -> Result<u64, StoreError> {
+    retire_where(db, ids, true).await
+}
+
+/// [`retire`], of the booked slots too when `booked_too`.
+async fn retire_where<C: ConnectionTrait>(db: &C, ids: &[SlotId], booked_too: bool) -> Result<u64, StoreError> {
     let mut free = 0;
     for chunk in ids.chunks(500) {
         let deleted = slot::Entity::delete_many()
@@ -157,10 +163,74 @@ pub async fn retire<C: ConnectionTrait>(db: &C, ids: &[SlotId]) -> Result<u64, S
             }
         };
         let kept_free = kept(false).exec(db).await?;
-        kept(true).exec(db).await?;
+        if booked_too {
+            kept(true).exec(db).await?;
+        }
         free += deleted.rows_affected + kept_free.rows_affected;
     }
     Ok(free)
+}
+
+/// Group slots (more than one seat: an ad-hoc appointment's slot has one) of `counsellor` in
+/// `unit`, starting in `[from, to)`, that [`retire`] took out of the offer while seats were taken
+/// (their counsellor left, or the hours went), and that still have bookings.
+///
+/// # Errors
+/// Database failures.
+pub async fn retired_groups<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    counsellor_id: StaffId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Slot>, StoreError> {
+    let rows = slot::Entity::find()
+        .filter(slot::Column::UnitId.eq(unit_id))
+        .filter(slot::Column::CounsellorId.eq(counsellor_id))
+        .filter(slot::Column::Kind.eq(SlotKind::Adhoc))
+        .filter(slot::Column::RuleId.is_null())
+        .filter(slot::Column::BookedCount.gt(0))
+        .filter(slot::Column::Capacity.gt(1))
+        .filter(slot::Column::StartsAt.gte(from))
+        .filter(slot::Column::StartsAt.lt(to))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(slot_record).collect())
+}
+
+/// Brings retired group slots `ids` back as slots of `rule` (its counsellor counsels again, or
+/// its hours are back): their free seats are offered again, under their old ids, with their
+/// bookings. A slot of the rule already at the same start is left and that one is not brought
+/// back; the caller clears such free slots out of the way first ([`retire_free`]).
+///
+/// # Errors
+/// Database failures.
+pub async fn revive<C: ConnectionTrait>(db: &C, rule: &HoursRule, ids: &[SlotId]) -> Result<u64, StoreError> {
+    let mut revived = 0;
+    for chunk in ids.chunks(500) {
+        let done = slot::Entity::update_many()
+            .col_expr(slot::Column::Kind, Expr::value(SlotKind::Regular))
+            .col_expr(slot::Column::RuleId, Expr::value(rule.id.get()))
+            .filter(slot::Column::Id.is_in(chunk.iter().copied()))
+            .filter(slot::Column::Kind.eq(SlotKind::Adhoc))
+            .filter(slot::Column::RuleId.is_null())
+            .filter(Expr::cust(format!(
+                "NOT EXISTS (SELECT 1 FROM slots AS other WHERE other.rule_id = {} AND other.starts_at = slots.starts_at)",
+                rule.id.get()
+            )))
+            .exec(db)
+            .await?;
+        revived += done.rows_affected;
+    }
+    Ok(revived)
+}
+
+/// [`retire`] for the free ones of `ids` only: a slot booked meanwhile stays as it is.
+///
+/// # Errors
+/// Database failures.
+pub async fn retire_free<C: ConnectionTrait>(db: &C, ids: &[SlotId]) -> Result<u64, StoreError> {
+    retire_where(db, ids, false).await
 }
 
 /// A seat taken by [`take_regular_seat`].

@@ -87,3 +87,81 @@ async fn taking_the_counsellor_role_away_takes_the_slots_of_that_unit_away() {
     let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "counsellor_id", "no new hours for someone who left");
 }
+
+/// A group session (three seats) of the counsellor with two seats taken, its slot id and time.
+async fn counsellor_with_a_group(app: &TestApp) -> (i64, i64) {
+    app.token_for(LOGIN, "counsellor", Some("ads")).await;
+    let id = app.counsellor_id("ads", LOGIN).await;
+    let rule = json!({ "counsellor_id": id, "weekday": 3, "start": "09:00", "end": "11:00", "slot_minutes": 120,
+        "capacity": 3 });
+    let saved = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &rule).await;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let group = app.free_slots("ads", &format!("counsellor={id}&limit=1")).await.remove(0);
+    assert_eq!(group["seats_left"], 3);
+    let slot = group["slot_id"].as_i64().expect("slot id");
+    app.book_slot(slot).await;
+    app.book_slot(slot).await;
+    (id, slot)
+}
+
+/// How many slots of the counsellor start when `slot` starts.
+async fn slots_at_the_time_of(app: &TestApp, counsellor: i64, slot: i64) -> i64 {
+    app.count(&format!(
+        "SELECT COUNT(*) AS n FROM slots WHERE counsellor_id = {counsellor} \
+         AND starts_at = (SELECT starts_at FROM slots WHERE id = {slot})"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn a_group_with_seats_taken_is_offered_again_with_its_free_seat_when_its_counsellor_is_back() {
+    // Arrange
+    let app = spawn_app().await;
+    let (id, slot) = counsellor_with_a_group(&app).await;
+    let deactivated = app.post_as(&app.admin_token, &format!("/api/v1/staff/{LOGIN}/deactivate"), &json!({})).await;
+    assert_eq!(deactivated.status(), StatusCode::OK);
+    assert!(app.free_slots("ads", &format!("counsellor={id}")).await.is_empty(), "out of the offer meanwhile");
+
+    // Act
+    let activated = app.post_as(&app.admin_token, &format!("/api/v1/staff/{LOGIN}/activate"), &json!({})).await;
+    assert_eq!(activated.status(), StatusCode::OK);
+
+    // Assert: the same group, with its two bookings and one seat left; no second slot beside it.
+    let offered = app.free_slots("ads", &format!("counsellor={id}&limit=3")).await;
+    let group = offered.iter().find(|s| s["slot_id"] == slot).expect("the group is offered again");
+    assert_eq!(group["seats_left"], 1, "{group}");
+    assert_eq!(slots_at_the_time_of(&app, id, slot).await, 1, "one slot at the group's time");
+    app.book_slot(slot).await;
+    assert_problem(app.post_booking(&booking_body(slot)).await, StatusCode::CONFLICT, "slot_taken").await;
+    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM bookings WHERE slot_id = {slot}")).await, 3);
+}
+
+#[tokio::test]
+async fn a_group_comes_back_when_its_hours_go_to_a_colleague_and_back() {
+    // Arrange: the hours go to a colleague (the booked group stays its counsellor's, retired),
+    // and an earlier release's free slot may stand at its time.
+    let app = spawn_app().await;
+    let (id, slot) = counsellor_with_a_group(&app).await;
+    let colleague = app.counsellor_id("ads", "Jana Winterberg").await;
+    let rules: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/ads/counselling-hours").await.json().await.unwrap();
+    let rule = rules.iter().find(|r| r["counsellor_id"] == id).expect("the group's hours").clone();
+    let url = format!("/api/v1/units/ads/counselling-hours/{}", rule["id"]);
+    let mut body = json!({ "counsellor_id": colleague, "weekday": 3, "start": "09:00", "end": "11:00",
+        "slot_minutes": 120, "capacity": 3 });
+    assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
+    assert!(
+        !app.free_slots("ads", &format!("counsellor={id}&limit=500")).await.iter().any(|s| s["slot_id"] == slot),
+        "retired with the hours"
+    );
+
+    // Act
+    body["counsellor_id"] = json!(id);
+    assert_eq!(app.put_as(&app.admin_token, &url, &body).await.status(), StatusCode::OK);
+
+    // Assert
+    let offered = app.free_slots("ads", &format!("counsellor={id}&limit=3")).await;
+    let group = offered.iter().find(|s| s["slot_id"] == slot).expect("the group is offered again");
+    assert_eq!(group["seats_left"], 1, "{group}");
+    assert_eq!(slots_at_the_time_of(&app, id, slot).await, 1, "one slot of theirs at the group's time");
+}
