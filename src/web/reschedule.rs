@@ -1,7 +1,8 @@
 //! Moving an appointment like booking one: the booking page's finder (counsellor, language,
 //! day, time of day, soonest first) with the booking's counsellor and language preselected, and
 //! "other time" (ad hoc, with an override reason for unit leads); the current appointment shown
-//! beside the choice as "Bisheriger Termin"; after the move, the read-back of the new time.
+//! beside the choice as "Bisheriger Termin"; after the move, the read-back of the new time. The
+//! move forms carry the finder's filters in their address: a refused move shows the same list.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -59,6 +60,9 @@ struct ReschedulePage {
     counsellors: Vec<Choice>,
     languages: Vec<Choice>,
     q: SlotFilter,
+    /// The finder's filters as a query string, carried by the move forms so that a refused
+    /// move shows the same list again.
+    finder: String,
     fid: &'static str,
     slots: Vec<SlotView>,
     /// The "other time" form as typed.
@@ -112,6 +116,13 @@ async fn view(
         day: query.day,
         daypart: query.daypart,
     };
+    let finder = serde_urlencoded::to_string([
+        ("counsellor", &q.counsellor),
+        ("language", &q.language),
+        ("day", &q.day),
+        ("daypart", &q.daypart),
+    ])
+    .unwrap_or_default();
     let found = free_slots(state, &unit, &q, SHOWN_SLOTS + 1).await?;
     let slots = found
         .iter()
@@ -131,6 +142,7 @@ async fn view(
         counsellors: members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect(),
         languages: language_choices(lang),
         q,
+        finder,
         fid: "f-",
         slots,
         f,
@@ -155,6 +167,7 @@ async fn reschedule(
     State(state): State<AppState>,
     staff: Staff,
     Path(key): Path<String>,
+    Query(finder): Query<FinderQuery>,
     CsrfForm(form): CsrfForm<BookForm>,
 ) -> WebResult<Response> {
     let tz = state.book().tz;
@@ -179,7 +192,7 @@ async fn reschedule(
     };
     let (Some(to), true) = (to, errors.is_empty()) else {
         let typed = Some(form).filter(|f| !f.adhoc.is_empty());
-        let page = view(&state, staff, &key, FinderQuery::default(), typed, errors).await?;
+        let page = view(&state, staff, &key, finder, typed, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let seen = form.version.parse().ok();
@@ -199,7 +212,7 @@ async fn reschedule(
             let message = format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err));
             let errors = vec![FieldError::new(field, message)];
             let typed = Some(form).filter(|f| !f.adhoc.is_empty());
-            let page = view(&state, staff, &key, FinderQuery::default(), typed, errors).await?;
+            let page = view(&state, staff, &key, finder, typed, errors).await?;
             Ok((status, page).into_response())
         }
         Err(err) => Err(err.into()),

@@ -27,6 +27,21 @@ async fn first_counsellor(app: &UiApp) -> i32 {
         .get()
 }
 
+/// An appointment of `name` with the unit's first counsellor 30 hours from now (the counsellor's
+/// id and the booking), made at the front desk.
+async fn booked_tomorrow(app: &UiApp, name: &str) -> (i32, terminbuch::domain::records::Booking) {
+    let counsellor = first_counsellor(app).await;
+    let start = crate::app::now() + chrono::TimeDelta::hours(30);
+    let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
+    let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
+    let target = terminbuch::services::bookings::Target::Adhoc {
+        unit_id: unit.id,
+        counsellor_id: StaffId::new(counsellor),
+        time,
+    };
+    (counsellor, book_as_front_desk(app, target, name, Some("Test")).await)
+}
+
 /// The ad-hoc booking form for Sunday 29 November 2026, 10:00, with an override reason.
 fn sunday_form(csrf: &str, counsellor: i32) -> Vec<(&'static str, String)> {
     vec![
@@ -74,16 +89,7 @@ async fn only_unit_leads_override_a_rule_at_the_desk_and_the_reason_shows_in_the
 #[tokio::test]
 async fn cancelling_changes_nothing_until_it_is_confirmed() {
     let app = spawn().await;
-    let counsellor = first_counsellor(&app).await;
-    let start = crate::app::now() + chrono::TimeDelta::hours(30);
-    let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
-    let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
-    let target = terminbuch::services::bookings::Target::Adhoc {
-        unit_id: unit.id,
-        counsellor_id: StaffId::new(counsellor),
-        time,
-    };
-    let booking = book_as_front_desk(&app, target, "Frau Absage", Some("Test")).await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Absage").await;
     let (client, csrf) = logged_in(&app, LOGIN).await;
     let url = format!("{}/bookings/{}/cancel", app.address, booking.reference);
     let first = client.post(&url).form(&[("csrf", csrf.as_str()), ("reason", "verhindert")]).send().await.unwrap();
@@ -113,16 +119,7 @@ async fn cancelling_changes_nothing_until_it_is_confirmed() {
 #[tokio::test]
 async fn the_move_page_preselects_the_booking_s_counsellor_and_language_until_changed() {
     let app = spawn().await;
-    let counsellor = first_counsellor(&app).await;
-    let start = crate::app::now() + chrono::TimeDelta::hours(30);
-    let time = terminbuch::domain::time::TimeSlot::new(start, start + chrono::TimeDelta::hours(1)).expect("slot");
-    let unit = terminbuch::services::directory::find_unit(&app.db, "ads").await.expect("unit");
-    let target = terminbuch::services::bookings::Target::Adhoc {
-        unit_id: unit.id,
-        counsellor_id: StaffId::new(counsellor),
-        time,
-    };
-    let booking = book_as_front_desk(&app, target, "Frau Verlegt", Some("Test")).await;
+    let (counsellor, booking) = booked_tomorrow(&app, "Frau Verlegt").await;
     let (client, _) = logged_in(&app, LOGIN).await;
     let url = format!("{}/bookings/{}/reschedule", app.address, booking.reference);
     let page = client.get(&url).send().await.unwrap().text().await.unwrap();
@@ -132,4 +129,41 @@ async fn the_move_page_preselects_the_booking_s_counsellor_and_language_until_ch
     let any = client.get(format!("{url}?counsellor=&language=")).send().await.unwrap().text().await.unwrap();
     let finder = any.split("id=\"f-counsellor\"").nth(1).expect("the finder").split("</select>").next().unwrap();
     assert!(!finder.contains(" selected>"), "\"any\" once chosen: {finder}");
+}
+
+#[tokio::test]
+async fn a_refused_move_shows_the_finder_as_it_was_chosen() {
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Umgezogen").await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    // The desk widens the finder to any counsellor and any language, afternoons only.
+    let url =
+        format!("{}/bookings/{}/reschedule?counsellor=&language=&daypart=afternoon", app.address, booking.reference);
+    let page = client.get(&url).send().await.unwrap().text().await.unwrap();
+    let action = page
+        .split("<form method=\"post\" action=\"")
+        .map(|form| form.split('"').next().unwrap())
+        .find(|action| action.contains("/reschedule"))
+        .expect("the move form")
+        .replace("&amp;", "&")
+        .replace("&#38;", "&");
+    assert!(action.contains("daypart=afternoon"), "{action}");
+
+    // Sent without a chosen time: refused at the field.
+    let refused = client
+        .post(format!("{}{action}", app.address))
+        .form(&[("csrf", csrf.as_str()), ("version", &booking.sequence.to_string())])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let again = refused.text().await.unwrap();
+    assert!(again.contains("id=\"slots-error\""), "named at the field");
+    let finder = again.split("id=\"f-counsellor\"").nth(1).expect("the finder").split("</select>").next().unwrap();
+    assert!(!finder.contains(" selected>"), "still any counsellor: {finder}");
+    let language = again.split("id=\"f-language\"").nth(1).expect("the language").split("</select>").next().unwrap();
+    assert!(!language.contains(" selected>"), "still any language: {language}");
+    let daypart = again.split("id=\"f-daypart\"").nth(1).expect("the daypart").split("</select>").next().unwrap();
+    assert!(daypart.contains("value=\"afternoon\" selected"), "still afternoons: {daypart}");
 }
