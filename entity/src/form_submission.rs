@@ -1,4 +1,5 @@
-//! `form_submissions`: a sent booking form's id, its sender and the booking it made.
+//! `form_submissions`: a sent booking form's id (or an API request's idempotency key), its
+//! sender and the booking it made.
 
 use sea_orm::entity::prelude::*;
 
@@ -10,6 +11,9 @@ pub struct Model {
     pub staff_id: i32,
     /// Set once the booking is made; `NULL` while the form is being handled.
     pub booking_reference: Option<String>,
+    /// API requests with an `Idempotency-Key`: a digest of the request's body (the desk's forms:
+    /// `NULL`).
+    pub request_digest: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

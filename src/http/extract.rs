@@ -24,6 +24,19 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let ApiJsonBody(value, _) = ApiJsonBody::from_request(req, state).await?;
+        Ok(Self(value))
+    }
+}
+
+/// [`ApiJson`] with the body's bytes as sent (for a digest of the request).
+#[derive(Debug)]
+pub struct ApiJsonBody<T>(pub T, pub Bytes);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -41,7 +54,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 json.end().map_err(|err| malformed(&err))?;
                 match nul_fields(&bytes) {
                     Some(errors) => Err(ApiError::validation(errors)),
-                    None => Ok(Self(value)),
+                    None => Ok(Self(value, bytes)),
                 }
             }
             Err(err) if err.inner().is_data() => {
@@ -50,6 +63,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             Err(err) => Err(malformed(err.inner())),
         }
     }
+}
+
+/// A JSON body in one form whatever its spacing and the order of its members (sorted keys,
+/// `serde_json`'s own number forms): two requests for the same thing have the same canonical
+/// body. `None` for a body that is no JSON (not reached after [`ApiJsonBody`] parsed it).
+pub fn canonical_json(bytes: &[u8]) -> Option<Vec<u8>> {
+    // serde_json's map is a BTreeMap (the `preserve_order` feature is off): keys come out sorted.
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    serde_json::to_vec(&value).ok()
 }
 
 /// A query string whose failures are 400 problem documents naming the parameter.

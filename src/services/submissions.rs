@@ -1,11 +1,14 @@
 //! A booking form sent twice books once: the desk's form carries a random id, claimed when it is
 //! sent. A second sending of it (a double click, Enter pressed twice, a retry from the same page)
 //! waits while the first is handled and then leads to the booking the first made; when the first
-//! made none, the second is handled as the first was.
+//! made none, the second is handled as the first was. An API request with an `Idempotency-Key`
+//! is claimed the same way, under a digest of its caller and key, together with a digest of its
+//! body: the key sent again with another body is refused.
 
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use sha2::{Digest, Sha256};
 
 use super::ServiceError;
 use super::bookings::{self, Book, NewBooking};
@@ -19,10 +22,49 @@ use crate::store::submissions::{self, Claim};
 const WAIT: Duration = Duration::from_secs(10);
 /// How often it looks meanwhile.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
+/// The longest id claimed (a form's 24 letters and digits, an API key's `api` and 64 hex digits).
+const MAX_ID_LEN: usize = 80;
 
 /// A new form id (for the page that shows the form).
 pub fn new_id() -> String {
     super::auth::random_secret(24)
+}
+
+/// A sent booking request to claim: the desk's form by its id, or an API request by its
+/// caller's idempotency key.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    id: String,
+    digest: Option<String>,
+}
+
+impl Submission {
+    /// The desk's form with the id it carried (a form without one is simply booked).
+    pub fn form(id: &str) -> Self {
+        Self { id: id.to_owned(), digest: None }
+    }
+
+    /// An API request of `staff` with the idempotency key `key` and the body `body` (in a
+    /// canonical form: the same booking asked for twice has the same body). Keys are the
+    /// caller's own: two people's equal keys are two claims.
+    pub fn keyed(staff: StaffId, key: &str, body: &[u8]) -> Self {
+        let keyed = Sha256::new().chain_update(staff.get().to_be_bytes()).chain_update(key.as_bytes());
+        let id = keyed.clone().finalize();
+        // The body (the citizen's details) digested with the key: without the key, the stored
+        // digest does not tell whose details a guess would match.
+        let digest = keyed.chain_update([0]).chain_update(body).finalize();
+        Self { id: format!("api{}", hex::encode(id)), digest: Some(hex::encode(digest)) }
+    }
+
+    /// The id claimed in `form_submissions`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The digest of an API request's key and body (`None` for a form).
+    pub fn digest(&self) -> Option<&str> {
+        self.digest.as_deref()
+    }
 }
 
 /// What sending a booking form came to.
@@ -30,8 +72,11 @@ pub fn new_id() -> String {
 pub enum Sending {
     /// An earlier sending of the form made this booking (its stored reference).
     Booked(String),
-    /// An earlier sending is still being handled after [`WAIT`].
+    /// An earlier sending is still being handled after [`WAIT`] (or its outcome was never
+    /// noted: the process stopped between the booking and the note).
     StillBusy,
+    /// The id was claimed by a request with another body (an idempotency key used again).
+    Reused,
     /// This sending was handled: the booking, or why not.
     Made(Box<Result<Booking, ServiceError>>),
 }
@@ -45,15 +90,17 @@ pub enum Sending {
 pub async fn book_once(
     deps: Book<'_>,
     actor: &Actor,
-    submission: &str,
+    submission: &Submission,
     new: NewBooking,
 ) -> Result<Sending, ServiceError> {
     let claimed = match claim(deps.db, deps.clock, submission, actor.staff_id()).await? {
         Sent::Booked(stored) => return Ok(Sending::Booked(stored)),
         Sent::StillBusy => return Ok(Sending::StillBusy),
+        Sent::Reused => return Ok(Sending::Reused),
         Sent::Handle => true,
         Sent::Unclaimed => false,
     };
+    let submission = submission.id.as_str();
     let made = bookings::create(deps, actor, new).await;
     if claimed {
         let noted = match &made {
@@ -76,26 +123,35 @@ enum Sent {
     Booked(String),
     /// Its first sending is still being handled after [`WAIT`].
     StillBusy,
+    /// Its id was claimed with another body.
+    Reused,
     /// Handle it, but it has no usable id.
     Unclaimed,
 }
 
 /// Claims the form `id` for `staff`, waiting while another sending of it is handled.
-async fn claim(db: &DatabaseConnection, clock: &Clock, id: &str, staff: StaffId) -> Result<Sent, ServiceError> {
-    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+async fn claim(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    submission: &Submission,
+    staff: StaffId,
+) -> Result<Sent, ServiceError> {
+    let (id, digest) = (submission.id.as_str(), submission.digest.as_deref());
+    if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Ok(Sent::Unclaimed);
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         // Read first: a sending that waits for the first one does not write every time it looks.
-        let found = match submissions::look(db, id, staff).await? {
+        let found = match submissions::look(db, id, staff, digest).await? {
             Some(found) => found,
-            None => submissions::claim(db, id, staff, clock.now()).await?,
+            None => submissions::claim(db, id, staff, digest, clock.now()).await?,
         };
         match found {
             Claim::New => return Ok(Sent::Handle),
             Claim::Done(reference) => return Ok(Sent::Booked(reference)),
             Claim::Foreign => return Ok(Sent::Unclaimed),
+            Claim::Reused => return Ok(Sent::Reused),
             Claim::Busy if tokio::time::Instant::now() >= deadline => return Ok(Sent::StillBusy),
             Claim::Busy => tokio::time::sleep(LOOK_EVERY).await,
         }

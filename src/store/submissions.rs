@@ -1,5 +1,5 @@
 //! Sent booking forms (`form_submissions`): a form's id is claimed when it is sent, so the same
-//! form sent twice books once.
+//! form sent twice books once; an API request's idempotency key likewise, with its body's digest.
 
 use chrono::{DateTime, Utc};
 use entity::form_submission;
@@ -20,9 +20,13 @@ pub enum Claim {
     Done(String),
     /// Someone else's id: not this person's form.
     Foreign,
+    /// This person's id, claimed by a request with another body (an idempotency key used again
+    /// for another booking).
+    Reused,
 }
 
-/// Claims `id` for `staff`.
+/// Claims `id` for `staff`, for a request whose body has the digest `digest` (API requests;
+/// forms: `None`).
 ///
 /// # Errors
 /// Database failures.
@@ -30,12 +34,14 @@ pub async fn claim<C: ConnectionTrait>(
     db: &C,
     id: &str,
     staff: StaffId,
+    digest: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Claim, StoreError> {
     let row = form_submission::ActiveModel {
         id: Set(id.to_owned()),
         staff_id: Set(staff.get()),
         booking_reference: Set(None),
+        request_digest: Set(digest.map(str::to_owned)),
         created_at: Set(now),
     };
     match row.insert(db).await.map_err(StoreError::from) {
@@ -44,20 +50,27 @@ pub async fn claim<C: ConnectionTrait>(
         Err(other) => return Err(other),
     }
     // Released between the insert and this read: the next try claims it.
-    Ok(look(db, id, staff).await?.unwrap_or(Claim::Busy))
+    Ok(look(db, id, staff, digest).await?.unwrap_or(Claim::Busy))
 }
 
-/// What claiming `id` for `staff` would find, read only: `None` when nobody claims it (a claim
+/// What claiming `id` for `staff` (with `digest`) would find, read only: `None` when nobody claims it (a claim
 /// may then be tried).
 ///
 /// # Errors
 /// Database failures.
-pub async fn look<C: ConnectionTrait>(db: &C, id: &str, staff: StaffId) -> Result<Option<Claim>, StoreError> {
+pub async fn look<C: ConnectionTrait>(
+    db: &C,
+    id: &str,
+    staff: StaffId,
+    digest: Option<&str>,
+) -> Result<Option<Claim>, StoreError> {
     Ok(form_submission::Entity::find_by_id(id.to_owned()).one(db).await?.map(|row| {
-        if row.staff_id == staff.get() {
-            row.booking_reference.map_or(Claim::Busy, Claim::Done)
-        } else {
+        if row.staff_id != staff.get() {
             Claim::Foreign
+        } else if row.request_digest.as_deref() != digest {
+            Claim::Reused
+        } else {
+            row.booking_reference.map_or(Claim::Busy, Claim::Done)
         }
     }))
 }

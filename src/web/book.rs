@@ -27,7 +27,7 @@ use crate::domain::records::Unit;
 use crate::domain::time::local_date;
 use crate::services::availability::{self, FreeSlotQuery};
 use crate::services::bookings::{NewBooking, Target};
-use crate::services::submissions::{self, Sending};
+use crate::services::submissions::{self, Sending, Submission};
 use crate::services::{ServiceError, desk, directory};
 use crate::state::AppState;
 
@@ -357,7 +357,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     // gave up on the first of two sendings, the request timeout) still notes its booking or gives
     // the form up, so the second sending is not left waiting for nothing.
     let task = {
-        let (state, actor, submission) = (state.clone(), actor.clone(), form.submission.clone());
+        let (state, actor, submission) = (state.clone(), actor.clone(), Submission::form(&form.submission));
         tokio::spawn(async move { submissions::book_once(state.book(), &actor, &submission, new).await })
     };
     let made = match task.await.map_err(|err| WebError::Internal(err.into()))?? {
@@ -365,7 +365,9 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             let reference = crate::domain::reference::Reference::from_stored(&stored);
             return Ok(Redirect::to(&format!("/bookings/{reference}/booked")).into_response());
         }
-        Sending::StillBusy => {
+        // A form's claim carries no digest, so it is never refused as reused; were it, it would be
+        // told as still being handled.
+        Sending::StillBusy | Sending::Reused => {
             let errors = vec![FieldError::new("submit", page.t("details.busy"))];
             let shown = details_page(&state, page, &actor, form, errors, false).await?;
             return Ok((StatusCode::CONFLICT, shown).into_response());

@@ -27,6 +27,7 @@ mod dates;
 mod faults;
 mod group_commit;
 mod helpers;
+mod idempotency;
 mod leads_review;
 mod login;
 mod mail;

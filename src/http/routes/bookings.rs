@@ -3,7 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use chrono_tz::Tz;
 use garde::Validate;
@@ -20,10 +21,11 @@ use crate::domain::records::{Booking, BookingEvent};
 use crate::domain::search::MAX_QUERY_CHARS;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::extract::{ApiJson, ApiJsonBody, ApiPath, ApiQuery, Auth, canonical_json};
 use crate::http::input::{CitizenInput, all_fields};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
+use crate::services::submissions::{self, Sending, Submission};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -204,16 +206,21 @@ fn choice(
     }
 }
 
-/// Books an appointment in a slot, or at a freely arranged time.
+/// Books an appointment in a slot, or at a freely arranged time. With an `Idempotency-Key`, the
+/// same request sent again (a retry after a timeout) books once and is answered with the booking
+/// the first made.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), request_body = CreateBookingRequest,
-    responses((status = 201, body = BookingResponse), (status = 409, body = Problem, description = "slot taken or counsellor busy"),
-        (status = 422, body = Problem, description = "invalid input, or a rule refuses the time (`in_the_past`, `public_holiday`, `closure_day`, `unit_closed`, `counsellor_absent`, `outside_hours`)"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Optional. A key of the caller's choosing (1 to 255 visible ASCII characters, bare or as a quoted string, e.g. a UUID), remembered for 24 hours: the same key with the same body books once, and a repetition is answered 201 with the booking the first request made (header `Idempotent-Replayed: true`; the booking as it stands now); while the first is still being handled, 409 `idempotency_key_in_use` with `Retry-After`; the same key with another body, 422 `idempotency_key_reused`. Keys are per person: a colleague's equal key is another key.")),
+    responses((status = 201, body = BookingResponse), (status = 409, body = Problem, description = "slot taken or counsellor busy; `idempotency_key_in_use`"),
+        (status = 422, body = Problem, description = "invalid input (an invalid `Idempotency-Key` too), `idempotency_key_reused`, or a rule refuses the time (`in_the_past`, `public_holiday`, `closure_day`, `unit_closed`, `counsellor_absent`, `outside_hours`)"),
         (status = 403, body = Problem, description = "not a unit the caller works in (`forbidden`), or an `override_reason` from someone who does not lead the unit (`override_not_permitted`)")))]
 async fn create_booking(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    ApiJson(body): ApiJson<CreateBookingRequest>,
-) -> ApiResult<(StatusCode, Json<BookingResponse>)> {
+    headers: HeaderMap,
+    ApiJsonBody(body, bytes): ApiJsonBody<CreateBookingRequest>,
+) -> ApiResult<Response> {
+    let key = idempotency_key(&headers)?;
     let citizen = all_fields(body.validate(), body.citizen.parse(body.email_consent))?;
     let tz = state.settings.time_zone;
     let target = match choice(tz, body.slot_id.map(SlotId::new), body.starts_at.as_deref(), body.duration_minutes)? {
@@ -235,8 +242,68 @@ async fn create_booking(
         note: blank_to_none(body.note),
         override_reason: override_reason(body.override_reason.as_deref())?,
     };
-    let booking = bookings::create(state.book(), &actor, new).await?;
-    Ok((StatusCode::CREATED, Json(booking_response(booking, state.settings.time_zone))))
+    let Some(key) = key else {
+        let booking = bookings::create(state.book(), &actor, new).await?;
+        return Ok(created(booking, tz, false));
+    };
+    let canonical = canonical_json(&bytes).unwrap_or_else(|| bytes.to_vec());
+    let submission = Submission::keyed(actor.staff_id(), &key, &canonical);
+    // In a task of its own: a client that gives up waiting (the usual reason for a retry) does
+    // not leave its key claimed with nothing noted.
+    let task = {
+        let (state, actor) = (state.clone(), actor.clone());
+        tokio::spawn(async move { submissions::book_once(state.book(), &actor, &submission, new).await })
+    };
+    match task.await.map_err(|err| ApiError::Internal(err.into()))?? {
+        Sending::Made(made) => Ok(created((*made)?, tz, false)),
+        Sending::Booked(reference) => {
+            let booking = bookings::get(state.book(), &actor, &reference).await?.booking;
+            Ok(created(booking, tz, true))
+        }
+        Sending::StillBusy => Err(ApiError::RetryLater {
+            status: StatusCode::CONFLICT,
+            code: "idempotency_key_in_use",
+            detail:
+                "a request with this Idempotency-Key is still being handled (or was interrupted): look the booking \
+                     up before booking again under a new key"
+                    .to_owned(),
+            retry_after_secs: 1,
+        }),
+        Sending::Reused => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was sent with another request body; use a new key for another booking",
+        )),
+    }
+}
+
+/// The answer to a booking request: 201 with the booking; `replayed` when an earlier request
+/// with the same idempotency key made it.
+fn created(booking: Booking, tz: Tz, replayed: bool) -> Response {
+    let mut response = (StatusCode::CREATED, Json(booking_response(booking, tz))).into_response();
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// The `Idempotency-Key` request header, if sent: one key of 1 to 255 visible ASCII characters,
+/// bare or as a structured-field string (`"…"`).
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    let invalid =
+        || ApiError::field("Idempotency-Key", "one key of 1 to 255 visible ASCII characters, bare or in double quotes");
+    if values.next().is_some() {
+        return Err(invalid());
+    }
+    let text = value.to_str().map_err(|_| invalid())?;
+    let key = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+    let visible = |b: u8| b.is_ascii_graphic() && b != b'"' && b != b'\\';
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(visible) {
+        return Err(invalid());
+    }
+    Ok(Some(key.to_owned()))
 }
 
 /// A booking by id or reference, with its history.
