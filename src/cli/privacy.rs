@@ -155,12 +155,15 @@ fn try_hold(path: &Path, hold: Hold) -> anyhow::Result<Result<File, ()>> {
         std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
         folder.create(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    // Owner-only: another local user who could open it could hold the lock and keep every
+    // terminbuch process (or every restore) out.
+    let mut options = File::options();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path).with_context(|| format!("cannot open the lock file {}", path.display()))?;
+    // One made by an earlier release with the process's umask.
+    crate::privacy_fs::deny_others(path);
     let taken = match hold {
         Hold::Shared => file.try_lock_shared(),
         Hold::Exclusive => file.try_lock(),
@@ -196,11 +199,16 @@ pub fn lock_sqlite(url: &str) -> anyhow::Result<Option<File>> {
 pub fn use_sqlite(url: &str) -> anyhow::Result<Option<File>> {
     let Ok(db_file) = sqlite_file(url, "serve") else { return Ok(None) };
     let path = users_lock_path(&db_file);
-    match try_hold(&path, Hold::Shared)? {
-        Ok(file) => Ok(Some(file)),
-        Err(()) => Err(Busy { database: db_file.display().to_string(), lock: path.display().to_string() })
-            .context("`terminbuch restore` is replacing the database; try again when it is done"),
+    // A restore holds the lock for as long as it copies; a moment's exclusive hold (a restore
+    // finding the database in use and giving up) is waited out.
+    for _ in 0..20 {
+        if let Ok(file) = try_hold(&path, Hold::Shared)? {
+            return Ok(Some(file));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    Err(Busy { database: db_file.display().to_string(), lock: path.display().to_string() })
+        .context("`terminbuch restore` is replacing the database; try again when it is done")
 }
 
 /// Takes the exclusive lock on `<file>.users.lock`: no other process has the database open.

@@ -93,6 +93,10 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
     schedule::lock_unit_slots(db, unit_id).await?;
     let counsellors: Vec<StaffId> =
         directory::list_unit_staff(db, unit_id, Some(Role::Counsellor)).await?.iter().map(|c| c.id).collect();
+    // First every rule's slots at times it no longer wants leave the offer, and the slots of
+    // deleted rules; then each rule makes its times: a group another rule retired in the same
+    // change (one rule handing a time over to another) is then there to come back.
+    let mut plans = Vec::new();
     for rule in schedule::list_rules(db, unit_id).await? {
         // The hours of someone who no longer counsels here (deactivated, or the role taken away)
         // produce nothing, however far ahead their slots were made: not one stays bookable. They
@@ -115,49 +119,48 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
         // bookings stay, outside the hours until moved), and so does a booked one whose
         // counsellor the rule no longer names (the time is the new counsellor's now). The others
         // stay and follow the rule (`slots::follow_rule`), keeping their ids.
-        let obsolete: Vec<SlotId> = existing
-            .iter()
-            .filter(|slot| {
-                !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
-                    || (slot.booked_count > 0 && slot.counsellor_id != rule.counsellor_id)
-            })
-            .map(|slot| slot.id)
-            .collect();
+        let (obsolete, kept): (Vec<Slot>, Vec<Slot>) = existing.into_iter().partition(|slot| {
+            !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
+                || (slot.booked_count > 0 && slot.counsellor_id != rule.counsellor_id)
+        });
+        let obsolete: Vec<SlotId> = obsolete.iter().map(|slot| slot.id).collect();
         report.slots_removed += slots::retire(db, &obsolete).await?;
+        report.stranded.extend(obsolete);
+        plans.push((rule, counselling, wanted, kept));
+    }
+    let orphans = slots::orphaned(db, unit_id, range_start).await?;
+    report.slots_removed += slots::retire(db, &orphans).await?;
+    report.stranded.extend(orphans);
+    for (rule, counselling, wanted, kept) in plans {
         if counselling {
             // A group whose seats were taken when it was retired (its counsellor left, or the
-            // hours went) comes back as it was, with its bookings, when the rule wants its time
+            // hours went) comes back as it was, with its bookings, when a rule wants its time
             // again: left retired, it would block the new slot made at its time, and its free
             // seats would not be offered until its last booking was gone. A free slot of the
-            // rule at that time (made by an earlier release beside it) makes way.
+            // rule at that time (made by an earlier release beside it) makes way. Its bookings
+            // are not stranded after all.
             let back: Vec<Slot> = slots::retired_groups(db, rule.unit_id, rule.counsellor_id, range_start, range_end)
                 .await?
                 .into_iter()
                 .filter(|slot| wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at))
                 .collect();
             if !back.is_empty() {
-                let in_the_way: Vec<SlotId> = existing
+                let in_the_way: Vec<SlotId> = kept
                     .iter()
-                    .filter(|slot| !obsolete.contains(&slot.id))
                     .filter(|slot| back.iter().any(|group| group.starts_at == slot.starts_at))
                     .map(|slot| slot.id)
                     .collect();
                 slots::retire_free(db, &in_the_way).await?;
                 let ids: Vec<SlotId> = back.iter().map(|slot| slot.id).collect();
-                slots::revive(db, &rule, &ids).await?;
+                let revived = slots::revive(db, &rule, &ids).await?;
+                report.stranded.retain(|id| !revived.contains(id));
             }
-        }
-        report.stranded.extend(obsolete);
-        if counselling {
             slots::follow_rule(db, &rule, range_start).await?;
             slots::insert_regular(db, &rule, &wanted, now).await?;
         }
         report.rules += 1;
         report.slots_wanted += wanted.len();
     }
-    let orphans = slots::orphaned(db, unit_id, range_start).await?;
-    report.slots_removed += slots::retire(db, &orphans).await?;
-    report.stranded.extend(orphans);
     Ok(report)
 }
 

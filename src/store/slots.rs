@@ -201,14 +201,15 @@ pub async fn retired_groups<C: ConnectionTrait>(
 /// Brings retired group slots `ids` back as slots of `rule` (its counsellor counsels again, or
 /// its hours are back): their free seats are offered again, under their old ids, with their
 /// bookings. A slot of the rule already at the same start is left and that one is not brought
-/// back; the caller clears such free slots out of the way first ([`retire_free`]).
+/// back; the caller clears such free slots out of the way first ([`retire_free`]). Returns the
+/// ids brought back.
 ///
 /// # Errors
 /// Database failures.
-pub async fn revive<C: ConnectionTrait>(db: &C, rule: &HoursRule, ids: &[SlotId]) -> Result<u64, StoreError> {
-    let mut revived = 0;
+pub async fn revive<C: ConnectionTrait>(db: &C, rule: &HoursRule, ids: &[SlotId]) -> Result<Vec<SlotId>, StoreError> {
+    let mut revived = Vec::new();
     for chunk in ids.chunks(500) {
-        let done = slot::Entity::update_many()
+        slot::Entity::update_many()
             .col_expr(slot::Column::Kind, Expr::value(SlotKind::Regular))
             .col_expr(slot::Column::RuleId, Expr::value(rule.id.get()))
             .filter(slot::Column::Id.is_in(chunk.iter().copied()))
@@ -220,7 +221,15 @@ pub async fn revive<C: ConnectionTrait>(db: &C, rule: &HoursRule, ids: &[SlotId]
             )))
             .exec(db)
             .await?;
-        revived += done.rows_affected;
+        let back = slot::Entity::find()
+            .select_only()
+            .column(slot::Column::Id)
+            .filter(slot::Column::Id.is_in(chunk.iter().copied()))
+            .filter(slot::Column::RuleId.eq(rule.id))
+            .into_tuple::<i32>()
+            .all(db)
+            .await?;
+        revived.extend(back.into_iter().map(SlotId::new));
     }
     Ok(revived)
 }

@@ -157,6 +157,12 @@ fn restore_is_refused_while_another_command_uses_the_database_and_nothing_opens_
     let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
     assert!(backup.status.success(), "{}", stderr(&backup));
     let users_lock = dir.path().join("live.db.users.lock");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&users_lock).expect("the lock file a command left").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "no other local user can open it to hold the lock: {mode:o}");
+    }
     assert!(!held_by_another_process(&users_lock), "no process uses the database yet");
     // A mail sender left running, as an operator may run it beside the server.
     let mut dispatch = Command::new(env!("CARGO_BIN_EXE_terminbuch"))

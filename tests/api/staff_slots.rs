@@ -165,3 +165,31 @@ async fn a_group_comes_back_when_its_hours_go_to_a_colleague_and_back() {
     assert_eq!(group["seats_left"], 1, "{group}");
     assert_eq!(slots_at_the_time_of(&app, id, slot).await, 1, "one slot of theirs at the group's time");
 }
+
+#[tokio::test]
+async fn a_group_handed_to_another_rule_of_its_counsellor_stays_offered_and_is_not_reported_as_stranded() {
+    // Arrange: a second rule of the counsellor with the same hours (as when the hours are
+    // entered anew before the old entry goes).
+    let app = spawn_app().await;
+    let (id, slot) = counsellor_with_a_group(&app).await;
+    let rules: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/ads/counselling-hours").await.json().await.unwrap();
+    let old = rules.iter().find(|r| r["counsellor_id"] == id).expect("the group's hours").clone();
+    let rule = json!({ "counsellor_id": id, "weekday": 3, "start": "09:00", "end": "11:00", "slot_minutes": 120,
+        "capacity": 3 });
+    let saved = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &rule).await;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+
+    // Act: the old entry is deleted.
+    let deleted = app.delete_as(&app.admin_token, &format!("/api/v1/units/ads/counselling-hours/{}", old["id"])).await;
+
+    // Assert: the group is the new rule's now, offered with its free seat; nothing to move.
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let answer: Value = deleted.json().await.expect("json");
+    assert!(answer.get("affected_total").is_none(), "no appointment left outside the hours: {answer}");
+    assert!(answer.get("affected_bookings").is_none(), "{answer}");
+    let offered = app.free_slots("ads", &format!("counsellor={id}&limit=3")).await;
+    let group = offered.iter().find(|s| s["slot_id"] == slot).expect("the group is offered");
+    assert_eq!(group["seats_left"], 1, "{group}");
+    assert_eq!(slots_at_the_time_of(&app, id, slot).await, 1, "one slot at the group's time");
+}
