@@ -77,6 +77,7 @@ pub async fn save_rule(
     let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
     let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", rule.id));
     audit::record(&txn, deps.clock, entry).await?;
+    affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: Some(rule), regenerated, affected })
 }
@@ -111,6 +112,7 @@ pub async fn delete_rule(
         entries::schedule_changed(actor, AuditAction::HoursDeleted, unit.id, format!("rule:{id}")),
     )
     .await?;
+    affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: None, regenerated, affected })
 }
@@ -277,8 +279,20 @@ pub(crate) async fn affected_shown(
     unit: &Unit,
     affected: &[Booking],
 ) -> Result<(), ServiceError> {
+    affected_shown_in(deps.db, deps, actor, unit, affected).await
+}
+
+/// [`affected_shown`] inside the change's own transaction: the bookings a change of hours left
+/// outside the hours are answered (API) and shown (the lead's page) with their details.
+async fn affected_shown_in<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    affected: &[Booking],
+) -> Result<(), ServiceError> {
     match entries::bookings_shown(actor, AuditAction::AffectedBookingsViewed, unit.id, affected) {
-        Some(entry) => audit::record(deps.db, deps.clock, entry).await,
+        Some(entry) => audit::record(db, deps.clock, entry).await,
         None => Ok(()),
     }
 }

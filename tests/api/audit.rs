@@ -1,7 +1,7 @@
 //! The audit records every access to personal data (reads, searches, lists, changes, logins,
 //! admin acts, refusals) with who, from where and what, through the API and the pages alike.
 
-use chrono::TimeDelta;
+use chrono::{Datelike, TimeDelta};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use terminbuch::clock::Clock;
@@ -232,6 +232,34 @@ async fn administrative_acts_are_recorded() {
     let path = format!("/api/v1/units/ads/absences/{}", absence["id"]);
     assert_eq!(app.delete_as(&app.admin_token, &path).await.status(), StatusCode::NO_CONTENT);
     the_record(&app, AuditAction::AbsenceRemoved).await;
+}
+
+#[tokio::test]
+async fn the_appointments_a_change_of_hours_leaves_outside_them_are_recorded_as_shown() {
+    // Arrange: hours with a booked appointment.
+    let app = spawn_app().await;
+    let counsellor = app.counsellor_id("ads", "Jana Winterberg").await;
+    let hours =
+        json!({ "counsellor_id": counsellor, "weekday": 5, "start": "09:00", "end": "11:00", "slot_minutes": 60 });
+    let rule: Value =
+        app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &hours).await.json().await.unwrap();
+    let friday_nine = |s: &&Value| {
+        let at = chrono::DateTime::parse_from_rfc3339(s["starts_at"].as_str().unwrap()).unwrap();
+        at.weekday() == chrono::Weekday::Fri && at.format("%H:%M").to_string() == "09:00"
+    };
+    let free = app.free_slots("ads", &format!("counsellor={counsellor}&limit=500")).await;
+    let slot = free.iter().find(friday_nine).expect("a slot of the new hours");
+    let booked = app.book_slot(slot["slot_id"].as_i64().unwrap()).await;
+    assert!(records(&app, AuditAction::AffectedBookingsViewed).await.is_empty());
+
+    // Act: the hours are deleted; the answer names the appointment.
+    let path = format!("/api/v1/units/ads/counselling-hours/{}", rule["rule"]["id"]);
+    let deleted: Value = app.delete_as(&app.admin_token, &path).await.json().await.unwrap();
+
+    // Assert
+    assert_eq!(deleted["affected_bookings"][0]["id"], booked["id"], "{deleted}");
+    let shown = the_record(&app, AuditAction::AffectedBookingsViewed).await;
+    assert_eq!(shown.booking_ids, vec![uuid(&booked["id"])], "the lead was answered whose appointment it is");
 }
 
 #[tokio::test]
