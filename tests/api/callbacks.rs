@@ -251,6 +251,10 @@ async fn every_access_to_the_callback_list_is_audited_without_names_or_numbers()
     }
     let lists = records(&app, AuditAction::CallbacksListed).await;
     assert!(lists.iter().any(|r| r.item_count == Some(i64::try_from(listed.len()).unwrap())), "the list read counted");
+    assert!(
+        lists.iter().any(|r| r.detail["callback_ids"].as_array().is_some_and(|ids| ids.contains(&entry["id"]))),
+        "the list read names the entries shown: {lists:?}"
+    );
     let mut everything = String::new();
     for action in AuditAction::ALL {
         everything.push_str(&format!("{:?}", records(&app, *action).await));
@@ -277,4 +281,54 @@ async fn an_entry_being_booked_for_cannot_be_withdrawn_meanwhile() {
 
     terminbuch::store::callbacks::release(&app.db, id).await.expect("db");
     assert_eq!(app.delete_as(&app.admin_token, &path).await.status(), StatusCode::OK);
+}
+
+/// A caller booked from the callback list who later gives another phone number and an email:
+/// asked for by that email, the export holds the callback entry the booking was made from (with
+/// the caller's wishes) and the erasure removes it, whatever number the entry still holds.
+#[tokio::test]
+async fn the_entry_a_persons_booking_was_made_from_is_exported_and_erased_with_it() {
+    // Arrange: booked from the list.
+    let app = spawn_app().await;
+    let (aydin, booked) = fill_aydin_until_thursday(&app).await;
+    let entry = add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
+    assert_eq!(app.cancel_booking(booked[0]["id"].as_str().unwrap(), "abgesagt").await.status(), StatusCode::OK);
+    let id = entry["id"].as_i64().unwrap();
+    let made = app.post_as(&app.admin_token, &format!("/api/v1/callbacks/{id}/book"), &json!({})).await;
+    assert_eq!(made.status(), StatusCode::CREATED);
+    let made: Value = made.json().await.unwrap();
+    let booking: Value = app.get_booking(made["reference"].as_str().unwrap()).await.json().await.unwrap();
+    // The caller's details change on the booking: a new number, an email.
+    let citizen = json!({ "name": "Emre Şencan", "phone": "0170 1112223", "email": "emre.s@example.org",
+                          "language": "tr" });
+    let path = format!("/api/v1/bookings/{}/citizen", booking["id"].as_str().unwrap());
+    let corrected = app
+        .put_as(
+            &app.admin_token,
+            &path,
+            &json!({ "citizen": citizen, "email_consent": true,
+                                                  "version": booking["version"] }),
+        )
+        .await;
+    assert_eq!(corrected.status(), StatusCode::OK);
+
+    // Act
+    let found: Value =
+        app.get_as(&app.admin_token, "/api/v1/data-subject?email=emre.s@example.org").await.json().await.unwrap();
+    let erase = json!({ "email": "emre.s@example.org", "reason": "request" });
+    let erased = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &erase).await;
+
+    // Assert
+    let callbacks = found["callbacks"].as_array().expect("callbacks");
+    assert_eq!(callbacks.len(), 1, "{found}");
+    assert_eq!(callbacks[0]["id"], entry["id"]);
+    assert_eq!(callbacks[0]["phone"], "0511 987654", "the number the entry holds");
+    assert_eq!(callbacks[0]["wished_counsellor_id"], aydin);
+    assert_eq!(callbacks[0]["wished_before"], "2026-11-27");
+    assert_eq!(callbacks[0]["booking_id"], booking["id"]);
+    assert_eq!(erased.status(), StatusCode::OK);
+    let counts: Value = erased.json().await.unwrap();
+    assert_eq!(counts["callbacks"], 1, "{counts}");
+    let gone = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{id}")).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }

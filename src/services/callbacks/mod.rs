@@ -67,13 +67,19 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
 pub async fn list(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Entry>, ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
     let listed = offers::refresh(deps, unit).await?;
-    record_list(deps, actor, unit, listed.len()).await?;
+    let shown: Vec<CallbackId> = listed.iter().map(|e| e.request.id).collect();
+    record_list(deps, actor, unit, &shown).await?;
     Ok(listed)
 }
 
-/// Records that `count` entries of the unit's list were shown.
-async fn record_list(deps: Book<'_>, actor: &Actor, unit: &Unit, count: usize) -> Result<(), ServiceError> {
-    let entry = AuditEntry::by(actor, AuditAction::CallbacksListed).unit(unit.id).count(count);
+/// Records which entries of the unit's list were shown (so that "who saw entry X" has an
+/// answer, as for bookings).
+async fn record_list(deps: Book<'_>, actor: &Actor, unit: &Unit, shown: &[CallbackId]) -> Result<(), ServiceError> {
+    let ids: Vec<i32> = shown.iter().map(|id| id.get()).collect();
+    let entry = AuditEntry::by(actor, AuditAction::CallbacksListed)
+        .unit(unit.id)
+        .count(shown.len())
+        .detail(serde_json::json!({ "callback_ids": ids }));
     audit::record(deps.db, deps.clock, entry).await
 }
 
@@ -85,7 +91,8 @@ pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Ca
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
     let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
     let listed = callbacks::list(deps.db, unit.id, &ended).await?;
-    record_list(deps, actor, unit, listed.len()).await?;
+    let shown: Vec<CallbackId> = listed.iter().map(|request| request.id).collect();
+    record_list(deps, actor, unit, &shown).await?;
     Ok(listed)
 }
 

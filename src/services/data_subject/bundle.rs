@@ -1,7 +1,7 @@
 //! The bundle of a request of the person concerned: their bookings with every field, history
 //! and email, and their entries on callback lists.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -68,7 +68,7 @@ pub struct SubjectEmail {
     pub last_error: Option<String>,
 }
 
-/// An entry on a unit's callback list.
+/// An entry on a unit's callback list: the caller's details and wishes.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectCallback {
     pub id: CallbackId,
@@ -78,7 +78,20 @@ pub struct SubjectCallback {
     pub language: String,
     pub note: Option<String>,
     pub status: String,
+    /// The counsellor the caller asked for.
+    pub wished_counsellor_id: Option<StaffId>,
+    /// The language of counselling the caller asked for.
+    pub wished_language: Option<String>,
+    /// `morning` or `afternoon`.
+    pub wished_time_of_day: Option<String>,
+    /// A time before this local day was asked for.
+    pub wished_before: Option<NaiveDate>,
+    /// The entry stays open until the end of this local day.
+    pub open_until: NaiveDate,
+    /// The booking made for the entry.
+    pub booking_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 pub(super) async fn booking_ids<C: ConnectionTrait>(
@@ -94,21 +107,30 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
     Ok(store::retention::of_person(db, units, email, phone.as_deref(), lock).await?)
 }
 
+/// The person's callback entries: those of their phone number, and those a booking of theirs
+/// (`bookings`) was made from, whatever number the entry holds.
 pub(super) async fn callback_ids<C: ConnectionTrait>(
     db: &C,
     units: Option<&[UnitId]>,
     person: &Person,
+    bookings: &[Uuid],
 ) -> Result<Vec<CallbackId>, ServiceError> {
-    Ok(callbacks(db, units, person).await?.into_iter().map(|c| c.id).collect())
+    Ok(callbacks(db, units, person, bookings).await?.into_iter().map(|c| c.id).collect())
 }
 
 async fn callbacks<C: ConnectionTrait>(
     db: &C,
     units: Option<&[UnitId]>,
     person: &Person,
+    bookings: &[Uuid],
 ) -> Result<Vec<SubjectCallback>, ServiceError> {
-    let Person::Phone(phone) = person else { return Ok(Vec::new()) };
-    let key = Person::phone_key(phone);
+    let key = match person {
+        Person::Phone(phone) => Person::phone_key(phone),
+        Person::Email(_) => None,
+    };
+    if key.is_none() && bookings.is_empty() {
+        return Ok(Vec::new());
+    }
     let unit_ids = match units {
         Some(units) => units.to_vec(),
         None => store::directory::list_units(db, None).await?.into_iter().map(|u| u.id).collect(),
@@ -117,7 +139,9 @@ async fn callbacks<C: ConnectionTrait>(
     let mut found = Vec::new();
     for unit_id in unit_ids {
         for entry in store::callbacks::list(db, unit_id, &all).await? {
-            if Person::phone_key(&entry.citizen_phone) == key {
+            let by_phone = key.is_some() && Person::phone_key(&entry.citizen_phone) == key;
+            let by_booking = entry.booking_id.is_some_and(|id| bookings.contains(&id));
+            if by_phone || by_booking {
                 found.push(SubjectCallback {
                     id: entry.id,
                     unit_id: entry.unit_id,
@@ -126,7 +150,14 @@ async fn callbacks<C: ConnectionTrait>(
                     language: entry.citizen_language.code().to_owned(),
                     note: entry.note,
                     status: entry.status.as_str().to_owned(),
+                    wished_counsellor_id: entry.wish.counsellor_id,
+                    wished_language: entry.wish.language.map(|l| l.code().to_owned()),
+                    wished_time_of_day: entry.wish.time_of_day.map(|t| t.as_str().to_owned()),
+                    wished_before: entry.wish.before,
+                    open_until: entry.until,
+                    booking_id: entry.booking_id,
                     created_at: entry.created_at,
+                    updated_at: entry.updated_at,
                 });
             }
         }
@@ -189,5 +220,6 @@ pub(super) async fn collect<C: ConnectionTrait>(
             emails,
         });
     }
-    Ok(Bundle { bookings, callbacks: callbacks(db, units, person).await? })
+    let ids: Vec<Uuid> = bookings.iter().map(|b| b.id).collect();
+    Ok(Bundle { callbacks: callbacks(db, units, person, &ids).await?, bookings })
 }

@@ -148,6 +148,7 @@ pub async fn find(
             "by": person.kind(),
             "bookings": bundle.bookings.len(),
             "callbacks": bundle.callbacks.len(),
+            "callback_ids": bundle.callbacks.iter().map(|c| c.id.get()).collect::<Vec<_>>(),
         }));
     audit::record(db, clock, entry).await?;
     Ok(bundle)
@@ -170,7 +171,7 @@ pub async fn erase(
     let units = scope(db, clock, actor).await?;
     let txn = store::begin_write(db).await?;
     let ids = bundle::booking_ids(&txn, units.as_deref(), person, true).await?;
-    let callbacks = bundle::callback_ids(&txn, units.as_deref(), person).await?;
+    let callbacks = bundle::callback_ids(&txn, units.as_deref(), person, &ids).await?;
     let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
     // A desk booking from one of the person's entries right now would create a booking from it
     // after this erasure: refused, nothing written (the transaction is dropped); once that
