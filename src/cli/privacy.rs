@@ -287,10 +287,10 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     }
     check_backup(from).await?;
     // Read before anything changes: the replaced database holds the only record of them.
-    let erasures = erasures_since(&target, from).await.context(
-        "the erasures on request recorded since the backup cannot be read from the database it would replace; \
-         nothing was changed (to restore anyway, move that database away first, then make every erasure since the \
-         backup again by hand)",
+    let since = since_backup(&target, from).await.context(
+        "the erasures on request and the audit recorded since the backup cannot be read from the database it would \
+         replace; nothing was changed (to restore anyway, move that database away first, then make every erasure \
+         since the backup again by hand)",
     )?;
     let mut temp = target.as_os_str().to_owned();
     temp.push(".restoring");
@@ -311,14 +311,26 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     std::io::copy(&mut source, &mut copy).with_context(|| format!("cannot copy {}", from.display()))?;
     copy.sync_all()?;
     drop(copy);
-    // Made again in the copy, before it takes the database's place: a failure leaves the
-    // database as it was.
-    if erasures.recorded > 0
-        && let Err(err) = replay_erasures(settings, &temp, &erasures).await
+    // Carried into the copy and made again in it, before it takes the database's place: a
+    // failure leaves the database as it was.
+    if (since.erasures.recorded > 0 || since.audit_records > 0)
+        && let Err(err) = bring_up(settings, &temp, &target, &since).await
     {
         remove_sqlite_files(&temp);
         return Err(err.context("nothing was changed"));
     }
+    // The `.eml` files of emails written after the backup: the restored database forgets them.
+    let lost = match lost_emails(&target, &temp, &settings.data_dir).await {
+        Ok(lost) => lost,
+        Err(err) => {
+            eprintln!(
+                "warning: the .eml files of emails written after the backup could not be told apart ({err:#}); \
+                 remove the files under {} whose emails the restored database does not hold by hand",
+                settings.data_dir.join("mail").display()
+            );
+            Vec::new()
+        }
+    };
     let [_, wal, shm] = sqlite_files(&target);
     for side in [wal, shm] {
         match std::fs::remove_file(side) {
@@ -329,7 +341,26 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     std::fs::rename(&temp, &target).context("cannot put the backup in place")?;
     sync_folder_of(&target);
     eprintln!("restored {} from {}", target.display(), from.display());
+    if !lost.is_empty() {
+        let removed = retention::remove_eml_files(&settings.data_dir, &lost).await;
+        eprintln!("removed {removed} .eml file(s) of emails written after the backup");
+    }
     Ok(())
+}
+
+/// The `.eml` files of emails the database at `target` holds and the restored copy at `copy`
+/// does not (none when there is no database at `target`).
+async fn lost_emails(target: &Path, copy: &Path, data_dir: &Path) -> anyhow::Result<Vec<uuid::Uuid>> {
+    if !target.is_file() {
+        return Ok(Vec::new());
+    }
+    let open = |path: &Path| sea_orm::Database::connect(format!("sqlite://{}?mode=ro", path.display()));
+    let replaced = open(target).await.context("cannot open the replaced database")?;
+    let restored = open(copy).await.context("cannot open the restored copy")?;
+    let lost = retention::lost_in_restore(&replaced, &restored, data_dir).await;
+    replaced.close().await.ok();
+    restored.close().await.ok();
+    Ok(lost?)
 }
 
 /// Removes a SQLite file and its `-wal` and `-shm`, if there.
@@ -339,30 +370,58 @@ fn remove_sqlite_files(path: &Path) {
     }
 }
 
-/// The erasures on request the live database at `target` recorded after the last record of the
-/// backup `from` (none when there is no live database).
-async fn erasures_since(target: &Path, from: &Path) -> anyhow::Result<data_subject::Erasures> {
+/// What the live database recorded after its backup was taken: the erasures on request to make
+/// again, and the audit records to carry over.
+#[derive(Default)]
+struct SinceBackup {
+    erasures: data_subject::Erasures,
+    /// The backup's last audit record: the live database's records after it are carried over.
+    audit_after: Option<i32>,
+    /// How many there are.
+    audit_records: u64,
+}
+
+/// What the live database at `target` recorded after the backup `from` (nothing when there is
+/// no live database).
+async fn since_backup(target: &Path, from: &Path) -> anyhow::Result<SinceBackup> {
     if !target.is_file() {
-        return Ok(data_subject::Erasures::default());
+        return Ok(SinceBackup::default());
     }
     let open = |path: &Path| sea_orm::Database::connect(format!("sqlite://{}?mode=ro", path.display()));
     let backup = open(from).await.context("cannot open the backup")?;
     let last = data_subject::latest_record_at(&backup).await;
+    let audit_after = crate::store::audit::max_id(&backup).await;
     backup.close().await.ok();
+    let (last, audit_after) = (last?, audit_after?);
     let live = open(target).await.context("cannot open the replaced database")?;
-    let found = data_subject::recorded_after(&live, last?).await;
+    let erasures = data_subject::recorded_after(&live, last).await;
+    let audit_records = crate::store::audit::count_after(&live, audit_after).await;
     live.close().await.ok();
-    Ok(found?)
+    Ok(SinceBackup { erasures: erasures?, audit_after, audit_records: audit_records? })
 }
 
-/// Brings the copy of the backup at `copy` up to this release and makes `erasures` again in
-/// it; its write-ahead log is emptied into it and closed.
-async fn replay_erasures(settings: &Settings, copy: &Path, erasures: &data_subject::Erasures) -> anyhow::Result<()> {
+/// Brings the copy of the backup at `copy` up to this release, carries the audit records the
+/// live database at `target` made after the backup over into it, and makes the erasures on
+/// request again in it; its write-ahead log is emptied into it and closed.
+async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &SinceBackup) -> anyhow::Result<()> {
     let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
     crate::startup::migrate(&db).await.context("cannot bring the restored database up to this release")?;
-    let counts = data_subject::replay(&db, &crate::clock::Clock::System, erasures, &settings.data_dir)
+    let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
         .await
-        .context("the erasures recorded after the backup could not be made again")?;
+        .context("cannot open the replaced database")?;
+    let carried = crate::store::audit::copy_after(&live, &db, since.audit_after).await;
+    live.close().await.ok();
+    let carried = carried.context("the audit recorded after the backup could not be carried over")?;
+    let erasures = &since.erasures;
+    let counts = if erasures.recorded > 0 {
+        Some(
+            data_subject::replay(&db, &crate::clock::Clock::System, erasures, &settings.data_dir)
+                .await
+                .context("the erasures recorded after the backup could not be made again")?,
+        )
+    } else {
+        None
+    };
     db.close().await.context("cannot close the restored copy")?;
     // Closed after its log was emptied, the copy is whole in its file: a `-wal` left empty
     // would not follow it to its new name.
@@ -372,10 +431,13 @@ async fn replay_erasures(settings: &Settings, copy: &Path, erasures: &data_subje
     }
     std::fs::remove_file(wal).ok();
     std::fs::remove_file(shm).ok();
-    eprintln!(
-        "made {} erasure(s) on request recorded after the backup again: {} booking(s), {} callback entry(ies)",
-        erasures.recorded, counts.bookings, counts.callbacks
-    );
+    eprintln!("carried {carried} audit record(s) made after the backup over");
+    if let Some(counts) = counts {
+        eprintln!(
+            "made {} erasure(s) on request recorded after the backup again: {} booking(s), {} callback entry(ies)",
+            erasures.recorded, counts.bookings, counts.callbacks
+        );
+    }
     if erasures.unnamed_callbacks > 0 {
         eprintln!(
             "warning: {} callback entry(ies) erased after the backup were recorded by count only (an earlier release): \

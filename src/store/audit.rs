@@ -208,3 +208,67 @@ pub async fn retention_days<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, S
         None => None,
     })
 }
+
+/// The highest record id of `db` (`None` when it holds no record).
+///
+/// # Errors
+/// Database failures.
+pub async fn max_id<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, StoreError> {
+    let max: Option<Option<i32>> = audit_event::Entity::find()
+        .select_only()
+        .column_as(audit_event::Column::Id.max(), "max")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(max.flatten())
+}
+
+/// How many records of `db` have an id above `after` (all for `None`).
+///
+/// # Errors
+/// Database failures.
+pub async fn count_after<C: ConnectionTrait>(db: &C, after: Option<i32>) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(audit_event::Entity::find().filter(audit_event::Column::Id.gt(after.unwrap_or(0))).count(db).await?)
+}
+
+/// Copies the records of `from` with an id above `after` (all for `None`) into `to`, in their
+/// order and unchanged but for their ids (`to`'s own, after its records): a restored database
+/// keeps the record of what happened after its backup was taken. Returns how many.
+///
+/// # Errors
+/// Database failures.
+pub async fn copy_after<A: ConnectionTrait, B: ConnectionTrait>(
+    from: &A,
+    to: &B,
+    after: Option<i32>,
+) -> Result<u64, StoreError> {
+    let mut last = after.unwrap_or(0);
+    let mut copied = 0;
+    loop {
+        let page = audit_event::Entity::find()
+            .filter(audit_event::Column::Id.gt(last))
+            .order_by_asc(audit_event::Column::Id)
+            .limit(1000)
+            .all(from)
+            .await?;
+        let Some(end) = page.last() else { break };
+        last = end.id;
+        copied += page.len() as u64;
+        let rows = page.into_iter().map(|record| audit_event::ActiveModel {
+            at: Set(record.at),
+            actor_id: Set(record.actor_id),
+            actor_kind: Set(record.actor_kind),
+            client_addr: Set(record.client_addr),
+            action: Set(record.action),
+            unit_id: Set(record.unit_id),
+            booking_ids: Set(record.booking_ids),
+            item_count: Set(record.item_count),
+            target: Set(record.target),
+            detail: Set(record.detail),
+            ..Default::default()
+        });
+        audit_event::Entity::insert_many(rows).exec_without_returning(to).await?;
+    }
+    Ok(copied)
+}

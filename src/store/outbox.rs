@@ -269,6 +269,20 @@ pub async fn forgotten<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<U
         .await?)
 }
 
+/// Those of `ids` that are emails of this database.
+///
+/// # Errors
+/// Database failures.
+pub async fn held<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+    Ok(outbox_message::Entity::find()
+        .select_only()
+        .column(outbox_message::Column::Id)
+        .filter(outbox_message::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Sets the language of the emails of `booking_id` not sent yet (they are written in the
 /// citizen's language as it is when sent).
 ///

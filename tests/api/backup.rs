@@ -523,13 +523,112 @@ async fn files_an_earlier_release_left_readable_by_everyone_are_closed_at_start(
 /// A backup holds what erasures on request erased after it was taken, and the restore replaces
 /// the records of those erasures: the restore reads them from the database it replaces and makes
 /// them again in the restored one, recorded as done by the service after the restore.
-#[tokio::test]
-async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
+/// An ad-hoc appointment in the anti-discrimination office three days and `n` hours from now,
+/// booked by `actor` for `name` (with `email` and consent when given); its id.
+async fn book_adhoc(
+    db: &sea_orm::DatabaseConnection,
+    actor: &terminbuch::domain::access::Actor,
+    n: usize,
+    name: &str,
+    phone: &str,
+    email: Option<&str>,
+) -> Uuid {
     use chrono::{SubsecRound, TimeDelta, Utc};
     use terminbuch::clock::Clock;
-    use terminbuch::domain::audit::AuditAction;
     use terminbuch::domain::time::TimeSlot;
     use terminbuch::services::bookings::{self, NewBooking, Target};
+    use terminbuch::store::directory;
+
+    let unit = directory::find_unit(db, "ads").await.expect("db").expect("ads");
+    let counsellor = directory::list_unit_staff(db, unit.id, None).await.expect("db").remove(0);
+    let parts = crate::helpers::ServiceParts::new(Clock::System);
+    let starts_at =
+        Utc::now().trunc_subsecs(0) + TimeDelta::days(3) + TimeDelta::hours(i64::try_from(n).expect("a few hours"));
+    let new = NewBooking {
+        target: Target::Adhoc {
+            unit_id: unit.id,
+            counsellor_id: counsellor.id,
+            time: TimeSlot::new(starts_at, starts_at + TimeDelta::minutes(45)).expect("a time"),
+        },
+        citizen: terminbuch::domain::booking::Citizen {
+            name: name.into(),
+            email: email.map(Into::into),
+            phone: Some(phone.into()),
+            language: terminbuch::domain::language::Language::from_stored("de"),
+            interpreter_language: None,
+            accessibility_needs: None,
+            email_consent: email.is_some(),
+        },
+        channel: terminbuch::domain::booking::Channel::Phone,
+        note: None,
+        override_reason: Some("Test: frei vereinbart".into()),
+    };
+    bookings::create(parts.book(db), actor, new).await.expect("booking").id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_keeps_the_audit_made_after_the_backup_and_removes_the_email_files_it_forgets() {
+    use terminbuch::clock::Clock;
+    use terminbuch::domain::audit::{AuditAction, AuditFilter};
+    use terminbuch::store::{self, directory};
+
+    // Arrange: a backup, then a booking with an email written as a file, and its record.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_terminbuch"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .env("TERMINBUCH_DATA_DIR", dir.path())
+            .env_remove("TERMINBUCH_LISTEN")
+            .env_remove("TERMINBUCH_SMTP_HOST")
+            .output()
+            .expect("run terminbuch")
+    };
+    for args in [&["seed", "--demo"][..], &["user", "add", "--login", "chef", "--name", "C", "--role", "admin"]] {
+        let output = run(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    }
+    let copy = dir.path().join("copy.db");
+    let backup = run(&["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let db = store::connect(&url, None).await.expect("open the database");
+    let staff = directory::find_staff_by_login(&db, "chef").await.expect("db").expect("chef");
+    let actor = directory::actor_for_staff(&db, staff.id).await.expect("db").expect("actor");
+    let after = book_adhoc(&db, &actor, 0, "Nach Sicherung", "0511 1212121", Some("nach@example.org")).await;
+    let parts = crate::helpers::ServiceParts::new(Clock::System);
+    terminbuch::services::bookings::get(parts.book(&db), &actor, &after.to_string()).await.expect("read");
+    db.close().await.expect("closed");
+    let sent = run(&["mail", "dispatch", "--once"]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let files = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(dir.path().join("mail"))
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(files().len(), 1, "the confirmation written as a file");
+
+    // Act
+    let restore = run(&["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert: the booking is gone with the backup, its file too; the record of it stays.
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    assert!(stderr(&restore).contains("removed 1 .eml file(s)"), "{}", stderr(&restore));
+    assert!(files().is_empty(), "no file of an email the restored database does not know");
+    let db = store::connect(&url, None).await.expect("open the restored database");
+    assert!(store::bookings::find(&db, after).await.expect("db").is_none(), "made after the backup");
+    let filter =
+        AuditFilter { from: None, to: None, actor: None, booking: Some(after), action: None, before: None, limit: 10 };
+    let records = store::audit::list(&db, &filter).await.expect("audit");
+    let actions: Vec<AuditAction> = records.iter().map(|r| r.action).collect();
+    assert!(actions.contains(&AuditAction::BookingCreated), "{actions:?}");
+    assert!(actions.contains(&AuditAction::BookingViewed), "who read it stays answerable: {actions:?}");
+}
+
+#[tokio::test]
+async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
+    use terminbuch::clock::Clock;
+    use terminbuch::domain::audit::AuditAction;
     use terminbuch::services::data_subject::{self, ErasureReason, Person};
     use terminbuch::store::{self, directory};
 
@@ -543,34 +642,11 @@ async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
     let db = store::connect(&url, None).await.expect("open the database");
     let staff = directory::find_staff_by_login(&db, "chef").await.expect("db").expect("chef");
     let actor = directory::actor_for_staff(&db, staff.id).await.expect("db").expect("actor");
-    let unit = directory::find_unit(&db, "ads").await.expect("db").expect("ads");
-    let counsellor = directory::list_unit_staff(&db, unit.id, None).await.expect("db").remove(0);
-    let parts = crate::helpers::ServiceParts::new(Clock::System);
     let mut ids = Vec::new();
     for (n, (name, phone)) in
         [("Rita Restore", "0511 2233445"), ("Bleibt Bestehen", "0511 9988776")].into_iter().enumerate()
     {
-        let starts_at = Utc::now().trunc_subsecs(0) + TimeDelta::days(3) + TimeDelta::hours(i64::try_from(n).unwrap());
-        let new = NewBooking {
-            target: Target::Adhoc {
-                unit_id: unit.id,
-                counsellor_id: counsellor.id,
-                time: TimeSlot::new(starts_at, starts_at + TimeDelta::minutes(45)).expect("a time"),
-            },
-            citizen: terminbuch::domain::booking::Citizen {
-                name: name.into(),
-                email: None,
-                phone: Some(phone.into()),
-                language: terminbuch::domain::language::Language::from_stored("de"),
-                interpreter_language: None,
-                accessibility_needs: None,
-                email_consent: false,
-            },
-            channel: terminbuch::domain::booking::Channel::Phone,
-            note: None,
-            override_reason: Some("Test: frei vereinbart".into()),
-        };
-        ids.push(bookings::create(parts.book(&db), &actor, new).await.expect("booking").id);
+        ids.push(book_adhoc(&db, &actor, n, name, phone, None).await);
     }
     let copy = dir.path().join("copy.db");
     let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
@@ -607,14 +683,17 @@ async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
         limit: 10,
     };
     let records = store::audit::list(&db, &filter).await.expect("audit");
-    assert_eq!(records.len(), 1, "the backup's records and the one made again: {records:?}");
+    assert_eq!(records.len(), 2, "the erasure's record, carried over, and the one made again: {records:?}");
     assert_eq!(records[0].detail["after_restore"], true);
     assert_eq!(records[0].booking_ids, [ids[0]]);
+    assert!(records[1].detail.get("after_restore").is_none(), "the request's own record: {:?}", records[1]);
+    assert_eq!(records[1].booking_ids, [ids[0]]);
     // Restoring the same backup again finds the erasure in the replaced database again.
     db.close().await.expect("closed");
     let again = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
     assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("made 1 erasure(s)"), "{}", stderr(&again));
+    // (Both records of it are found there now; making it again twice changes nothing more.)
+    assert!(stderr(&again).contains("made 2 erasure(s)"), "{}", stderr(&again));
 }
 
 /// The database a restore would replace holds the only record of the erasures made since the

@@ -14,7 +14,7 @@ use chrono_tz::Tz;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
-pub use self::files::{remove_eml_files, sweep_forgotten};
+pub use self::files::{lost_in_restore, remove_eml_files, sweep_forgotten};
 pub use self::units::set_retention_days;
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
