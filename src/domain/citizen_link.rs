@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::booking::BookingStatus;
+use super::records::{Booking, Slot};
 
 /// Characters of a token: lower-case hex.
 const TOKEN_LEN: usize = 40;
@@ -106,6 +107,28 @@ pub fn offer(
     Offer::Change { may_move: moves < rules.self_service_max_moves }
 }
 
+/// What a slot must be like for the citizen to move an appointment into it: as long as the
+/// appointment (a move takes the new slot's times, so a 90-minute ad-hoc appointment, e.g. with an
+/// interpreter, would shrink in a 30-minute slot) and of the same kind (a one-to-one appointment
+/// stays one-to-one, a seat in a group session goes to another group session).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MoveFit {
+    length: TimeDelta,
+    group: bool,
+}
+
+impl MoveFit {
+    /// For `booking`, which holds a seat of `slot` (its current slot).
+    pub fn of(booking: &Booking, slot: &Slot) -> Self {
+        Self { length: booking.ends_at - booking.starts_at, group: slot.capacity > 1 }
+    }
+
+    /// Whether `slot` has the appointment's length and kind.
+    pub fn fits(&self, slot: &Slot) -> bool {
+        slot.ends_at - slot.starts_at == self.length && (slot.capacity > 1) == self.group
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +184,31 @@ mod tests {
         assert_eq!(offer(BookingStatus::Booked, now + TimeDelta::hours(23), 0, rules, now), Offer::CallUs);
         assert_eq!(offer(BookingStatus::Cancelled, far, 0, rules, now), Offer::Nothing);
         assert_eq!(offer(BookingStatus::Booked, now - TimeDelta::hours(1), 0, rules, now), Offer::Nothing);
+    }
+
+    #[test]
+    fn a_move_fits_only_a_slot_of_the_same_length_and_kind() {
+        use crate::domain::ids::{SlotId, StaffId, UnitId};
+        let start = Utc::now();
+        let slot = |minutes: i64, capacity: i32| Slot {
+            id: SlotId::new(1),
+            unit_id: UnitId::new(1),
+            counsellor_id: StaffId::new(1),
+            rule_id: None,
+            adhoc: false,
+            starts_at: start,
+            ends_at: start + TimeDelta::minutes(minutes),
+            capacity,
+            booked_count: 0,
+        };
+        let fit = |minutes, capacity| MoveFit { length: TimeDelta::minutes(minutes), group: capacity > 1 };
+        let (one_to_one, group) = (fit(30, 1), fit(30, 4));
+        assert!(one_to_one.fits(&slot(30, 1)));
+        assert!(!one_to_one.fits(&slot(45, 1)), "longer");
+        assert!(!fit(90, 1).fits(&slot(30, 1)), "a 90-minute appointment does not shrink");
+        assert!(!one_to_one.fits(&slot(30, 4)), "not into a group");
+        assert!(group.fits(&slot(30, 6)), "another group session");
+        assert!(!group.fits(&slot(30, 1)), "not out of the group into a one-to-one slot");
     }
 
     #[test]

@@ -71,6 +71,35 @@ pub struct FreeSlot {
 /// # Errors
 /// `Invalid` for a bad range or limit.
 pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> Result<Vec<FreeSlot>, ServiceError> {
+    let limit = u64::from(query.limit);
+    search(deps, unit, query, &|_| true, (limit + limit / 4 + 5).min(1000)).await
+}
+
+/// The free slots of [`free_slots`] that `fits` accepts: up to `query.limit` of them (the slots
+/// it refuses do not count against the limit).
+///
+/// # Errors
+/// `Invalid` for a bad range or limit.
+pub async fn free_slots_where(
+    deps: Book<'_>,
+    unit: &Unit,
+    query: &FreeSlotQuery,
+    fits: &(dyn Fn(&Slot) -> bool + Sync),
+) -> Result<Vec<FreeSlot>, ServiceError> {
+    // Larger pages than an unfiltered search's: most candidates may not fit.
+    search(deps, unit, query, fits, FILTERED_PAGE).await
+}
+
+/// Candidates read per query by [`free_slots_where`].
+const FILTERED_PAGE: u64 = 200;
+
+async fn search(
+    deps: Book<'_>,
+    unit: &Unit,
+    query: &FreeSlotQuery,
+    fits: &(dyn Fn(&Slot) -> bool + Sync),
+    page_size: u64,
+) -> Result<Vec<FreeSlot>, ServiceError> {
     if query.to < query.from {
         return Err(ServiceError::invalid("to", "must not be before `from`"));
     }
@@ -94,7 +123,6 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
     let window_from = day_bounds(query.from, deps.tz).0.max(now);
     let window_to = day_bounds(query.to, deps.tz).1;
     let limit = query.limit as usize;
-    let page_size = (limit + limit / 4 + 5).min(1000) as u64;
     let mut found = Vec::with_capacity(limit);
     let mut after = None;
     loop {
@@ -119,6 +147,7 @@ pub async fn free_slots(deps: Book<'_>, unit: &Unit, query: &FreeSlotQuery) -> R
                 ends_at: slot.ends_at,
             };
             let free = in_hours
+                && fits(slot)
                 && closed_day(deps.calendar, deps.tz, slot.starts_at, slot.ends_at).is_none()
                 && first_blocking(&blocks, &wanted).is_none();
             if free && let Some(counsellor) = counsellors.iter().find(|c| c.id == slot.counsellor_id) {

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
+use terminbuch::mail::Dispatcher;
 
 use crate::citizen_link::{book_with_email, booking_now, browser, csrf_of, spawn_citizen_app, token_in, version_of};
 use crate::helpers::{TestApp, assert_problem};
@@ -271,4 +272,134 @@ async fn a_form_answered_with_the_appointment_records_the_look() {
     assert_eq!(citizen_views(&app).await.len(), 5, "one record per page shown");
     let booking = entity::booking::Entity::find().all(&app.db).await.expect("bookings");
     assert!(booking.iter().all(|b| b.sequence == 0), "nothing changed");
+}
+
+/// Adds counselling hours for the one counsellor of `sms` (who has 60-minute one-to-one slots on
+/// Friday mornings): 90-minute one-to-one slots on Wednesdays, 120-minute one-to-one slots on
+/// Mondays and 120-minute group sessions of three seats on Thursdays. Returns her id.
+async fn slots_of_every_length_and_kind(app: &TestApp) -> i64 {
+    let counsellor = app.counsellor_id("sms", "Frederike Lohmann").await;
+    for (weekday, slot_minutes, capacity) in [(3, 90, 1), (1, 120, 1), (4, 120, 3)] {
+        let body = json!({ "counsellor_id": counsellor, "weekday": weekday, "start": "09:00", "end": "13:00",
+            "slot_minutes": slot_minutes, "buffer_minutes": 0, "capacity": capacity });
+        let response = app.post_as(&app.admin_token, "/api/v1/units/sms/counselling-hours", &body).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    }
+    counsellor
+}
+
+/// The ids of the free slots of `sms` in the move list's four weeks lasting `minutes` with `seats`
+/// seats (1: one-to-one, 3: a group session nobody booked).
+async fn sms_slots(app: &TestApp, minutes: i64, seats: i64) -> Vec<String> {
+    let free = app.free_slots("sms", "from=2026-11-25&to=2026-12-23&limit=500").await;
+    free.iter()
+        .filter(|s| s["duration_minutes"] == minutes && s["seats_left"] == seats)
+        .map(|s| s["slot_id"].to_string())
+        .collect()
+}
+
+/// Books `body` (a citizen with email) and sends the confirmation; returns the booking and the
+/// token of its link.
+async fn booked_with_link(app: &TestApp, dispatcher: &Dispatcher, sink: &SmtpSink, mut body: Value) -> (Value, String) {
+    body["citizen"] = json!({ "name": "Ayşe Demir", "email": "ayse@example.org", "language": "de" });
+    body["email_consent"] = json!(true);
+    body["channel"] = json!("phone");
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+    let booking: Value = response.json().await.expect("json");
+    let before = sink.received().len();
+    dispatcher.run_once().await.expect("dispatch");
+    sink.wait_for(before + 1, Duration::from_secs(10)).await;
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    let email =
+        sink.received()[before..].iter().find(|r| r.text().contains(&reference)).cloned().expect("confirmation");
+    (booking, token_in(&email.text()))
+}
+
+/// The minutes between the booking's start and end as the API shows them.
+fn minutes_of(booking: &Value) -> i64 {
+    let at = |field: &str| chrono::DateTime::parse_from_rfc3339(booking[field].as_str().expect(field)).expect(field);
+    (at("ends_at") - at("starts_at")).num_minutes()
+}
+
+/// Posts a move of the booking behind `token` to `slot` (a form made from an offered slot's
+/// confirmation step, the slot changed as a crafted or stale form would); the booking must stay
+/// where it was.
+async fn refused_move(client: &reqwest::Client, app: &TestApp, token: &str, offered: &str, slot: &str, case: &str) {
+    let (_, confirm) = page(client, app, &format!("/t/{token}/move?slot={offered}")).await;
+    let (csrf, version) = (csrf_of(&confirm), version_of(&confirm));
+    let form = [("csrf", csrf.as_str()), ("version", version.as_str()), ("slot", slot)];
+    let response = post(client, app, &format!("/t/{token}/move"), &form).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT, "{case}");
+}
+
+/// A move takes the new slot's times and seat: an ad-hoc appointment of 90 minutes (with an
+/// interpreter, say) is offered only 90-minute one-to-one slots, a posted 60-minute slot is
+/// refused without change, and the confirmation step says how long the new appointment is.
+#[tokio::test]
+async fn a_90_minute_appointment_is_moved_only_into_a_slot_as_long() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let counsellor = slots_of_every_length_and_kind(&app).await;
+    let adhoc = json!({ "unit": "sms", "counsellor_id": counsellor, "starts_at": "2026-12-04T09:00",
+        "duration_minutes": 90 });
+    let (booking, token) = booked_with_link(&app, &dispatcher, &sink, adhoc).await;
+    let (ninety, sixty) = (sms_slots(&app, 90, 1).await, sms_slots(&app, 60, 1).await);
+    let (one_to_one_120, groups) = (sms_slots(&app, 120, 1).await, sms_slots(&app, 120, 3).await);
+    assert!(!ninety.is_empty() && !sixty.is_empty() && !one_to_one_120.is_empty() && !groups.is_empty());
+    let client = browser();
+
+    // Act
+    let (status, list) = page(&client, &app, &format!("/t/{token}/move")).await;
+
+    // Assert: only 90-minute one-to-one slots.
+    assert_eq!(status, StatusCode::OK);
+    let offered = slot_ids(&list);
+    assert!(!offered.is_empty(), "the 90-minute slots are offered: {list}");
+    assert!(offered.iter().all(|id| ninety.contains(id)), "only 90-minute one-to-one slots: {offered:?}");
+    refused_move(&client, &app, &token, &offered[0], &sixty[0], "a 60-minute slot").await;
+    refused_move(&client, &app, &token, &offered[0], &groups[0], "a group session").await;
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!((now["slot_id"].clone(), now["version"].clone()), (booking["slot_id"].clone(), json!(0)));
+    assert_eq!(minutes_of(&now), 90, "unchanged");
+
+    let (status, confirm) = page(&client, &app, &format!("/t/{token}/move?slot={}", offered[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(confirm.contains(r#"<dd id="new-duration">90 Minuten</dd>"#), "the new length: {confirm}");
+    let moved = move_once(&client, &app, &token).await;
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["slot_id"].to_string(), moved);
+    assert_eq!(minutes_of(&now), 90, "moved, still 90 minutes");
+}
+
+/// A seat in a group session moves only to another group session, and a one-to-one appointment
+/// never into a group session with other citizens (both 120 minutes long here).
+#[tokio::test]
+async fn a_group_seat_and_a_one_to_one_appointment_keep_their_kind_when_moved() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    slots_of_every_length_and_kind(&app).await;
+    let (one_to_one, groups) = (sms_slots(&app, 120, 1).await, sms_slots(&app, 120, 3).await);
+    let slot_body = |id: &str| json!({ "slot_id": id.parse::<i64>().expect("id") });
+    let (in_group, group_token) = booked_with_link(&app, &dispatcher, &sink, slot_body(&groups[0])).await;
+    let (alone, alone_token) = booked_with_link(&app, &dispatcher, &sink, slot_body(&one_to_one[0])).await;
+    let client = browser();
+
+    for (booking, token, kind, other_kind, case) in [
+        (&in_group, &group_token, &groups, &one_to_one, "a group seat"),
+        (&alone, &alone_token, &one_to_one, &groups, "a one-to-one appointment"),
+    ] {
+        let (status, list) = page(&client, &app, &format!("/t/{token}/move")).await;
+        assert_eq!(status, StatusCode::OK, "{case}");
+        let offered = slot_ids(&list);
+        assert!(!offered.is_empty(), "{case}: slots of its kind are offered: {list}");
+        assert!(offered.iter().all(|id| kind.contains(id)), "{case}: only its kind: {offered:?}");
+        // The soonest free slot of the other kind (the one-to-one appointment took the first).
+        let taken = alone["slot_id"].to_string();
+        let other = other_kind.iter().find(|id| **id != taken).expect("a slot of the other kind");
+        refused_move(&client, &app, token, &offered[0], other, case).await;
+        let now = booking_now(&app, &booking["id"]).await;
+        assert_eq!((now["slot_id"].clone(), now["version"].clone()), (booking["slot_id"].clone(), json!(0)), "{case}");
+    }
 }

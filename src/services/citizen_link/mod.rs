@@ -19,18 +19,18 @@ pub use self::print::{printable, revoke_links};
 pub use self::settings::{self_service, set_self_service};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
-use super::availability::{FreeSlot, FreeSlotQuery, free_slots};
+use super::availability::{FreeSlot, FreeSlotQuery, free_slots_where};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
-use crate::domain::citizen_link::{self, Offer, SelfService};
+use crate::domain::citizen_link::{self, MoveFit, Offer, SelfService};
 use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
 use crate::domain::language::Language;
 use crate::domain::missing::Missing;
-use crate::domain::records::{Booking, Location, Unit};
+use crate::domain::records::{Booking, Location, Slot, Unit};
 use crate::domain::refusal::Refusal;
 use crate::domain::time::local_date;
 use crate::mail::messages::MailFacts;
-use crate::store::{bookings, citizen_links, directory};
+use crate::store::{bookings, citizen_links, directory, slots};
 
 /// What the citizen's pages share across requests: the rate limit's counters and the email
 /// templates (for the calendar entry's title).
@@ -166,7 +166,9 @@ pub async fn cancel(deps: Book<'_>, opened: &Opened, reason: Option<String>) -> 
 }
 
 /// The free slots the citizen may move to: the same counsellor's first, then those of others who
-/// speak the booking's language, from the cutoff on for the next [`MOVE_WEEKS`] weeks.
+/// speak the booking's language, from the cutoff on for the next [`MOVE_WEEKS`] weeks; only slots
+/// as long as the appointment and of its kind ([`MoveFit`]: one-to-one or group), since a move
+/// takes the new slot's times and seats.
 ///
 /// # Errors
 /// Database failures.
@@ -174,29 +176,28 @@ pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlo
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Ok(Vec::new());
     }
+    let booking = &opened.booking;
+    // The seat the booking holds says whether it is one-to-one or in a group; without it (it
+    // cannot go while booked) nothing is offered rather than a slot of the wrong kind.
+    let Some(current) = slots::find(deps.db, booking.slot_id).await? else { return Ok(Vec::new()) };
+    let fit = MoveFit::of(booking, &current);
     let earliest = deps.clock.now() + TimeDelta::hours(i64::from(opened.rules.self_service_cutoff_hours));
     let from = local_date(earliest, deps.tz);
     let to = from + Days::new(MOVE_WEEKS * 7);
-    let booking = &opened.booking;
     let query = |counsellor_id, language| FreeSlotQuery {
         from,
         to,
         counsellor_id,
         language,
         daypart: None,
-        limit: MOVE_SLOTS_EACH * 4,
+        limit: MOVE_SLOTS_EACH,
     };
-    let keep = |s: &FreeSlot| s.slot.starts_at >= earliest && s.slot.id != booking.slot_id;
-    let same = free_slots(deps, &opened.unit, &query(Some(booking.counsellor_id), None)).await?;
-    let mut found: Vec<FreeSlot> = same.into_iter().filter(keep).take(MOVE_SLOTS_EACH as usize).collect();
-    let language = Some(booking.citizen.language.clone());
-    let others = free_slots(deps, &opened.unit, &query(None, language)).await?;
-    found.extend(
-        others
-            .into_iter()
-            .filter(|s| keep(s) && s.counsellor.id != booking.counsellor_id)
-            .take(MOVE_SLOTS_EACH as usize),
-    );
+    let keep = |s: &Slot| s.starts_at >= earliest && s.id != booking.slot_id && fit.fits(s);
+    let same = query(Some(booking.counsellor_id), None);
+    let mut found = free_slots_where(deps, &opened.unit, &same, &keep).await?;
+    let others = query(None, Some(booking.citizen.language.clone()));
+    let other_counsellor = |s: &Slot| keep(s) && s.counsellor_id != booking.counsellor_id;
+    found.extend(free_slots_where(deps, &opened.unit, &others, &other_counsellor).await?);
     Ok(found)
 }
 

@@ -29,6 +29,8 @@ use crate::web::forms::{AnonForm, form_token};
 pub(super) struct SlotView {
     id: i32,
     when: String,
+    /// The slot's length: the appointment's after the move.
+    minutes: i64,
     counsellor: Option<String>,
 }
 
@@ -55,6 +57,7 @@ pub(super) struct CitizenPage {
     others: Vec<SlotView>,
     chosen_id: i32,
     chosen_when: String,
+    chosen_minutes: i64,
     /// The booking's sequence as shown: a form sent after staff changed the booking is refused.
     version: i32,
 }
@@ -97,6 +100,7 @@ fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step:
         others: Vec::new(),
         chosen_id: 0,
         chosen_when: String::new(),
+        chosen_minutes: 0,
         version: booking.sequence,
     }
 }
@@ -224,10 +228,11 @@ pub(super) async fn move_page(
     let chosen = q.slot.parse::<i32>().ok().and_then(|id| view.same.iter().chain(&view.others).find(|s| s.id == id));
     match chosen {
         Some(slot) => {
-            let (id, when) = (slot.id, slot.when.clone());
+            let (id, when, minutes) = (slot.id, slot.when.clone(), slot.minutes);
             let mut confirm = page(&state, &opened, &token, &cookies, "confirm");
             confirm.chosen_id = id;
             confirm.chosen_when = when;
+            confirm.chosen_minutes = minutes;
             Ok(confirm.into_response())
         }
         None => {
@@ -244,6 +249,7 @@ async fn move_list(state: &AppState, opened: &Opened, token: &str, cookies: &Coo
         let slot = SlotView {
             id: free.slot.id.get(),
             when: dates::spell_out(free.slot.starts_at.with_timezone(&tz), view.tx.lang),
+            minutes: (free.slot.ends_at - free.slot.starts_at).num_minutes(),
             counsellor: opened.counsellor_name.as_ref().map(|_| free.counsellor.display_name.clone()),
         };
         if free.counsellor.id == opened.booking.counsellor_id {
