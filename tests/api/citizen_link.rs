@@ -427,3 +427,25 @@ async fn the_desk_revokes_every_link_of_a_booking_issued_so_far() {
     assert_eq!(answer.json::<Value>().await.expect("json"), json!({ "revoked": 1 }));
     assert_eq!(opens(again).await, StatusCode::NOT_FOUND);
 }
+
+/// The calendar entry the page serves names no attendee: whoever holds the link (a forwarded
+/// email, a print handed to the wrong person) does not learn the citizen's email address, which
+/// the page does not show either. The email's invitation still names its recipient.
+#[tokio::test]
+async fn the_pages_calendar_entry_names_no_attendee_and_no_email_address() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (_, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let token = token_in(&email.text());
+
+    // Act
+    let ics = app.client.get(format!("{}/t/{token}/termin.ics", app.address)).send().await.expect("ics");
+
+    // Assert (lines unfolded: a folded line could split the address)
+    assert_eq!(ics.status(), StatusCode::OK);
+    let ics = ics.text().await.expect("text").replace("\r\n ", "");
+    assert!(!ics.contains("ATTENDEE"), "{ics}");
+    assert!(!ics.contains("ayse@example.org") && !ics.contains("ayse"), "no trace of the address: {ics}");
+    assert!(email.calendar().replace("\r\n ", "").contains("ATTENDEE"), "the email's invitation names its recipient");
+}

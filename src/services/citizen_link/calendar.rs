@@ -1,5 +1,6 @@
 //! The calendar entry the citizen's page offers: the one the booking's emails carry (same UID,
-//! the booking's current SEQUENCE, `CANCEL` once cancelled), built from the same parts.
+//! the booking's current SEQUENCE, `CANCEL` once cancelled), built from the same parts, but
+//! naming no attendee: the link shows nothing of the person to whoever holds it.
 
 use chrono_tz::Tz;
 use lettre::message::Mailbox;
@@ -51,7 +52,10 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
         description: &format!("{} {}", mail.reference, mail.phone),
         organizer_name: &dispatch::sender_name(deps.from, &opened.unit),
         organizer_email: deps.from.email.as_ref(),
-        attendee_email: booking.citizen.email.as_deref().unwrap_or_default(),
+        // No attendee: whoever holds the link (a forwarded email, a print handed to the wrong
+        // person) would read the citizen's email address here, which the page itself does not
+        // show. The emails' invitations name their recipient (`mail::dispatch::compose`).
+        attendee_email: "",
         stamp: booking.updated_at,
     }))
 }
