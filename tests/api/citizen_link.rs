@@ -428,6 +428,35 @@ async fn the_desk_revokes_every_link_of_a_booking_issued_so_far() {
     assert_eq!(opens(again).await, StatusCode::NOT_FOUND);
 }
 
+/// The printed confirmation shows the link as text, not as a hyperlink: printing is a POST so that
+/// the link is in no address bar or history, and one click on the desk's PC would open the
+/// citizen's page there and put the token into the shared browser's history.
+#[tokio::test]
+async fn the_printed_link_is_text_the_desks_browser_cannot_follow() {
+    use crate::web_client::{Desk, PASSWORD, text_of_id};
+
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, _) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let reference = booking["reference"].as_str().expect("reference");
+    app.add_person("empfang.druck", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.druck", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+
+    // Act
+    let page = format!("/bookings/{reference}");
+    let printed = desk.submit(&page, &format!("{page}/print"), &[]).await;
+
+    // Assert
+    assert_eq!(printed.status(), StatusCode::OK);
+    let html = printed.text().await.expect("the print");
+    let token = token_in(&html);
+    assert_eq!(text_of_id(&html, "link"), format!("{}/t/{token}", app.address), "the link, written out");
+    let hrefs: Vec<&str> = html.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    assert!(hrefs.iter().all(|href| !href.contains("/t/")), "no hyperlink to the citizen's page: {hrefs:?}");
+}
+
 /// The calendar entry the page serves names no attendee: whoever holds the link (a forwarded
 /// email, a print handed to the wrong person) does not learn the citizen's email address, which
 /// the page does not show either. The email's invitation still names its recipient.
