@@ -137,6 +137,13 @@ impl Booking {
     pub fn contact_correctable(&self) -> bool {
         self.status.allows(super::booking::BookingAction::CorrectContact) && self.erased_at.is_none()
     }
+
+    /// Whether the desk may print a confirmation with a new citizen's link at `now`: booked, not
+    /// yet begun, its personal data not erased. The paper of a cancelled, begun or past
+    /// appointment would read like a confirmation of it; an erased one's link opens nothing.
+    pub fn confirmation_printable(&self, now: DateTime<Utc>) -> bool {
+        self.status == BookingStatus::Booked && self.starts_at > now && self.erased_at.is_none()
+    }
 }
 
 /// One entry of a booking's history.

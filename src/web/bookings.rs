@@ -175,6 +175,8 @@ pub(super) struct BookingPage {
     note: String,
     cancel_reason: String,
     can_record: bool,
+    /// Booked, not begun and not erased: a confirmation with the citizen's link may be printed.
+    can_print: bool,
     events: Vec<EventView>,
     emails: Vec<EmailView>,
     can_resend: bool,
@@ -273,6 +275,7 @@ pub(super) async fn booking_page(
         note: b.note.clone().unwrap_or_default(),
         cancel_reason: b.cancel_reason.clone().unwrap_or_default(),
         can_record: b.status != BookingStatus::Cancelled && b.starts_at <= deps.clock.now(),
+        can_print: b.confirmation_printable(deps.clock.now()),
         events,
         emails: details.emails.iter().map(|e| EmailView::new(e, deps.tz, lang)).collect(),
         can_resend: c.may_be_emailed(),

@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use qrcode::QrCode;
@@ -16,9 +16,11 @@ use serde::Deserialize;
 
 use super::citizen::texts::{self, Texts};
 use super::error::{WebError, WebResult};
+use super::i18n::Lang;
 use super::page::{CsrfForm, Staff};
+use crate::domain::clash::Clash;
 use crate::mail::messages::AppointmentMail;
-use crate::services::citizen_link;
+use crate::services::{ServiceError, citizen_link};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -67,7 +69,15 @@ async fn print(
     headers: HeaderMap,
     CsrfForm(_form): CsrfForm<NoFields>,
 ) -> WebResult<Response> {
-    let (opened, token) = citizen_link::printable(state.book(), &staff.actor, &key).await?;
+    let (opened, token) = match citizen_link::printable(state.book(), &staff.actor, &key).await {
+        Ok(printable) => printable,
+        // A page shown before the appointment began (or before a cancellation or an erasure):
+        // say why nothing is printed. The error page is German first, as every error page.
+        Err(ServiceError::Conflict { clash: Clash::InvalidStatus, .. }) => {
+            return Err(WebError::Refused { status: StatusCode::CONFLICT, message: Lang::De.t("print.refused") });
+        }
+        Err(err) => return Err(err.into()),
+    };
     let (tx, mail, title) = texts::appointment(&opened, state.settings.time_zone);
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let base = match state.settings.link_base(host) {

@@ -29,6 +29,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ss.saved", "Gespeichert.", "Saved."),
     ("print.do", "Bestätigung mit Link drucken", "Print confirmation with link"),
     ("print.back", "Zurück zum Termin", "Back to the appointment"),
+    (
+        "print.refused",
+        "Keine Bestätigung gedruckt: Der Termin ist abgesagt oder hat schon begonnen, oder die Daten der Person sind gelöscht. Ein Ausdruck sähe aus wie eine gültige Terminbestätigung.",
+        "No confirmation printed: the appointment is cancelled or has begun, or the person's data were erased. A print would look like a valid confirmation.",
+    ),
     ("links.revoke", "Links der Person sperren …", "Revoke the citizen's links …"),
     (
         "links.revoke.hint",

@@ -204,6 +204,53 @@ async fn a_cancelled_booking_prints_no_confirmation() {
     assert_eq!(app.count(links).await, before, "no new link for a cancelled appointment");
 }
 
+/// An appointment that has begun, or whose person's data were erased, has no confirmation to
+/// print either: no button, and a form posted from a page shown before is refused with a message
+/// that says why, without a new citizen's link (the paper of a begun or past appointment would
+/// read like a confirmation; an erased one's link would open nothing).
+#[tokio::test]
+async fn a_begun_or_erased_booking_prints_no_confirmation() {
+    // Arrange: Tuesday 24 November 2026, ten minutes before the afternoon's first slot.
+    let before_two = default_now() + chrono::TimeDelta::minutes(5 * 60 + 50);
+    let app = spawn_app_with(before_two, |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let today = app.free_slots("ads", "limit=1").await;
+    let first = app.book_slot(today[0]["slot_id"].as_i64().expect("a slot")).await;
+    let later = app.free_slots("ads", "from=2026-12-01&limit=1").await;
+    let mut body = crate::helpers::booking_body(later[0]["slot_id"].as_i64().expect("a slot"));
+    body["citizen"]["phone"] = serde_json::json!("0511 555555");
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let second: serde_json::Value = response.json().await.expect("booking");
+    let (soon, erased) = (first["reference"].as_str().expect("reference"), second["reference"].as_str().expect("ref"));
+    for reference in [soon, erased] {
+        let (_, booked) = desk.text(&format!("/bookings/{reference}")).await;
+        assert!(booked.contains(r#"id="print""#), "{reference}: a booked appointment ahead can be printed");
+    }
+    let erase = serde_json::json!({ "phone": "0511 555555", "reason": "request" });
+    assert_eq!(app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &erase).await.status(), StatusCode::OK);
+    app.clock.advance(chrono::TimeDelta::minutes(15));
+    let starts_at =
+        chrono::DateTime::parse_from_rfc3339(first["starts_at"].as_str().expect("start")).expect("time").to_utc();
+    assert!(starts_at <= app.clock.now() && app.clock.now() - starts_at < chrono::TimeDelta::hours(1), "begun");
+    let links = "SELECT COUNT(*) AS n FROM citizen_links";
+    let before = app.count(links).await;
+
+    for (reference, case) in [(soon, "begun"), (erased, "erased")] {
+        // Act
+        let page = format!("/bookings/{reference}");
+        let (_, shown) = desk.text(&page).await;
+        let printed = desk.submit(&page, &format!("{page}/print"), &[]).await;
+
+        // Assert
+        assert!(!shown.contains(r#"id="print""#), "{case}: no print button");
+        assert_eq!(printed.status(), StatusCode::CONFLICT, "{case}");
+        let html = printed.text().await.expect("page");
+        assert!(html.contains("Keine Bestätigung gedruckt"), "{case}: the desk is told why: {html}");
+    }
+    assert_eq!(app.count(links).await, before, "no new link");
+}
+
 /// A counsellor who leaves keeps their name on the bookings still in the book (which the desk
 /// must move): the booking's page, the day list with its grid, the week and the move page name
 /// them (they showed "#id", and the day's grid had no column for them).

@@ -15,17 +15,26 @@ use crate::services::bookings::{Book, authorize, find};
 use crate::store::{self, citizen_links};
 
 /// The booking `key` for printing, with a new link token, if the actor works in its unit and the
-/// appointment is still booked (a cancelled or past one's paper would read like a confirmation).
+/// appointment may have a confirmation (`Booking::confirmation_printable`: booked, not begun, its
+/// personal data not erased): a cancelled, begun or past one's paper would read like a
+/// confirmation, and an erased one's link would open nothing.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus, .. }`.
 pub async fn printable(deps: Book<'_>, actor: &Actor, key: &str) -> Result<(Opened, String), ServiceError> {
     let booking = find(deps.db, key).await?;
     authorize(deps, actor, booking.unit_id, "booking.print", &format!("booking:{}", booking.id)).await?;
-    if booking.status != BookingStatus::Booked {
+    if !booking.confirmation_printable(deps.clock.now()) {
+        let state = if booking.erased_at.is_some() {
+            "whose personal data were erased".to_owned()
+        } else if booking.status == BookingStatus::Booked {
+            "that has begun".to_owned()
+        } else {
+            format!("that is {}", booking.status.as_str())
+        };
         return Err(ServiceError::conflict_with(
             Clash::InvalidStatus,
-            format!("a booking that is {} has no confirmation to print", booking.status.as_str()),
+            format!("a booking {state} has no confirmation to print"),
         ));
     }
     let token = new_token();
