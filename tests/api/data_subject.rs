@@ -53,6 +53,16 @@ async fn the_export_holds_everything_and_the_erasure_leaves_nothing_personal() {
         .await
         .expect("test step");
     assert_eq!(by_email["bookings"].as_array().expect("test step").len(), 2);
+    // The same, the identifier in the body rather than the address (no access log holds it).
+    let posted = app
+        .post_as(&app.admin_token, "/api/v1/data-subject/export", &json!({ "email": " Zeynep.Loeschtest@EXAMPLE.org" }))
+        .await;
+    assert_eq!(posted.status(), StatusCode::OK);
+    let posted: Value = posted.json().await.expect("test step");
+    assert_eq!(posted, by_email, "the same export either way");
+    let posted_both =
+        app.post_as(&app.admin_token, "/api/v1/data-subject/export", &json!({ "phone": "1", "email": "a@b" })).await;
+    assert_problem(posted_both, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
 
     // A unit lead of SDR sees and erases only SDR's; a counsellor nothing.
     let lead = app.token_for("leitung", "unit_lead", Some("sdr")).await;
@@ -101,7 +111,7 @@ async fn the_export_holds_everything_and_the_erasure_leaves_nothing_personal() {
     assert_eq!(after, figures, "statistics unchanged");
 
     let exported = records(&app, AuditAction::DataSubjectExported).await;
-    assert_eq!(exported.len(), 4, "admin by phone, by email, lead, after the erasure");
+    assert_eq!(exported.len(), 5, "admin by phone, by email (read and posted), lead, after the erasure");
     let erasures = records(&app, AuditAction::DataSubjectErased).await;
     assert_eq!(erasures.len(), 1);
     assert_eq!(erasures[0].detail["reason"], "request");

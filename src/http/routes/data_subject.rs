@@ -1,4 +1,5 @@
-//! Requests of the person concerned: export (`GET /api/v1/data-subject`) and erasure
+//! Requests of the person concerned: export (`POST /api/v1/data-subject/export`, or
+//! `GET /api/v1/data-subject` with the identifier in the address) and erasure
 //! (`POST /api/v1/data-subject/erase`), for admins and unit leads (their units).
 
 use axum::Json;
@@ -15,7 +16,7 @@ use crate::services::data_subject::{self, Bundle, ErasureCounts, ErasureReason, 
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(export)).routes(routes!(erase))
+    OpenApiRouter::new().routes(routes!(export)).routes(routes!(export_posted)).routes(routes!(erase))
 }
 
 /// Whom the request concerns: exactly one of the two.
@@ -29,7 +30,8 @@ pub struct PersonParams {
 
 /// Everything the service holds about a person (Art. 15 GDPR): every booking with all its
 /// fields, history and emails, and callback-list entries. Recorded in the audit (booking ids
-/// and counts).
+/// and counts). The identifier travels in the address here (and so into access logs): prefer
+/// `POST /api/v1/data-subject/export`.
 #[utoipa::path(get, path = "/api/v1/data-subject", tag = "data protection", security(("bearer" = [])),
     params(PersonParams),
     responses((status = 200, body = Bundle), (status = 403, body = Problem), (status = 422, body = Problem)))]
@@ -38,9 +40,42 @@ async fn export(
     Auth(actor): Auth,
     ApiQuery(params): ApiQuery<PersonParams>,
 ) -> ApiResult<Json<Bundle>> {
-    let person = Person::of(params.email.as_deref(), params.phone.as_deref())?;
-    let bundle = data_subject::find(&state.db, &state.clock, &actor, &person, AuditAction::DataSubjectExported).await?;
+    exported(&state, &actor, params.email.as_deref(), params.phone.as_deref()).await
+}
+
+/// The export for the person named by `email` or `phone` (exactly one).
+async fn exported(
+    state: &AppState,
+    actor: &crate::domain::access::Actor,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> ApiResult<Json<Bundle>> {
+    let person = Person::of(email, phone)?;
+    let bundle = data_subject::find(&state.db, &state.clock, actor, &person, AuditAction::DataSubjectExported).await?;
     Ok(Json(bundle))
+}
+
+/// Whom an export concerns: exactly one of the two.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExportRequest {
+    /// The person's email address (case and surrounding spaces do not matter).
+    pub email: Option<String>,
+    /// The person's phone number (spaces, dashes, `+49` or a leading 0 do not matter).
+    pub phone: Option<String>,
+}
+
+/// The export of `GET /api/v1/data-subject`, the person named in the body: their email address
+/// or phone number then reaches no access log, proxy log or browser history on its way.
+#[utoipa::path(post, path = "/api/v1/data-subject/export", tag = "data protection", security(("bearer" = [])),
+    request_body = ExportRequest,
+    responses((status = 200, body = Bundle), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn export_posted(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<ExportRequest>,
+) -> ApiResult<Json<Bundle>> {
+    exported(&state, &actor, body.email.as_deref(), body.phone.as_deref()).await
 }
 
 /// An erasure before the retention time.
