@@ -297,8 +297,9 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     let temp = PathBuf::from(temp);
     // Made owner-only before a byte is copied (`fs::copy` would take the backup's mode, perhaps
     // world-readable, while it copies): the database is the service's alone, as a new one is.
-    // A copy left over from a restore that stopped is replaced.
-    std::fs::remove_file(&temp).ok();
+    // A copy left over from a restore that stopped is replaced, with its `-wal` and `-shm`:
+    // SQLite would read a log left beside the new copy into it.
+    remove_sqlite_files(&temp);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -331,6 +332,15 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
             Vec::new()
         }
     };
+    // What reading the copy above may have left beside it (a reader of a WAL database makes a
+    // `-shm`); it holds nothing the copy does not.
+    let [_, copy_wal, copy_shm] = sqlite_files(&temp);
+    if std::fs::metadata(&copy_wal).is_ok_and(|m| m.len() > 0) {
+        remove_sqlite_files(&temp);
+        bail!("the restored copy's write-ahead log is not empty; nothing was changed");
+    }
+    std::fs::remove_file(copy_wal).ok();
+    std::fs::remove_file(copy_shm).ok();
     let [_, wal, shm] = sqlite_files(&target);
     for side in [wal, shm] {
         match std::fs::remove_file(side) {
@@ -375,8 +385,8 @@ fn remove_sqlite_files(path: &Path) {
 #[derive(Default)]
 struct SinceBackup {
     erasures: data_subject::Erasures,
-    /// The backup's last audit record: the live database's records after it are carried over.
-    audit_after: Option<i32>,
+    /// Which of the live database's audit records are carried over.
+    carry: Option<crate::store::audit::Carry>,
     /// How many there are.
     audit_records: u64,
 }
@@ -389,15 +399,32 @@ async fn since_backup(target: &Path, from: &Path) -> anyhow::Result<SinceBackup>
     }
     let open = |path: &Path| sea_orm::Database::connect(format!("sqlite://{}?mode=ro", path.display()));
     let backup = open(from).await.context("cannot open the backup")?;
-    let last = data_subject::latest_record_at(&backup).await;
-    let audit_after = crate::store::audit::max_id(&backup).await;
-    backup.close().await.ok();
-    let (last, audit_after) = (last?, audit_after?);
     let live = open(target).await.context("cannot open the replaced database")?;
-    let erasures = data_subject::recorded_after(&live, last).await;
-    let audit_records = crate::store::audit::count_after(&live, audit_after).await;
+    let found = async {
+        use crate::store::audit::{self, Carry};
+        let last = data_subject::latest_record_at(&backup).await?;
+        // By id when the live database holds the backup's last record as it is (the backup is a
+        // copy of its history); else, its history went apart (an earlier restore), by time.
+        let carry = match audit::max_id(&backup).await? {
+            Some(id) if audit::same_record(&backup, &live, id).await? => Carry::AfterId(id),
+            Some(_) => Carry::From(last.unwrap_or_default()),
+            None => Carry::All,
+        };
+        let erasures = data_subject::recorded_after(&live, last).await?;
+        let audit_records = audit::count_carried(&live, carry).await?;
+        Ok::<_, crate::store::StoreError>(SinceBackup { erasures, carry: Some(carry), audit_records })
+    }
+    .await;
+    backup.close().await.ok();
     live.close().await.ok();
-    Ok(SinceBackup { erasures: erasures?, audit_after, audit_records: audit_records? })
+    let found = found?;
+    if matches!(found.carry, Some(crate::store::audit::Carry::From(_))) {
+        eprintln!(
+            "note: the backup's history and the database's went apart (an earlier restore?): the audit records made \
+             from the second of the backup's last one on are carried over, some of them perhaps a second time"
+        );
+    }
+    Ok(found)
 }
 
 /// Brings the copy of the backup at `copy` up to this release, carries the audit records the
@@ -409,7 +436,8 @@ async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &Since
     let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
         .await
         .context("cannot open the replaced database")?;
-    let carried = crate::store::audit::copy_after(&live, &db, since.audit_after).await;
+    let carry = since.carry.unwrap_or(crate::store::audit::Carry::All);
+    let carried = crate::store::audit::copy_carried(&live, &db, carry).await;
     live.close().await.ok();
     let carried = carried.context("the audit recorded after the backup could not be carried over")?;
     let erasures = &since.erasures;

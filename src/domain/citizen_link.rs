@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::booking::BookingStatus;
-use super::records::{Booking, Slot};
+use super::records::{Booking, HoursRule, Slot};
 
 /// Characters of a token: lower-case hex.
 const TOKEN_LEN: usize = 40;
@@ -127,6 +127,12 @@ impl MoveFit {
     pub fn fits(&self, slot: &Slot) -> bool {
         slot.ends_at - slot.starts_at == self.length && (slot.capacity > 1) == self.group
     }
+
+    /// Whether the hours `rule` make slots of the appointment's length and kind (slots follow
+    /// their rule's length and capacity; a group's capacity never drops to one while booked).
+    pub fn may_come_from(&self, rule: &HoursRule) -> bool {
+        TimeDelta::minutes(i64::from(rule.slot_minutes)) == self.length && (rule.capacity > 1) == self.group
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +215,22 @@ mod tests {
         assert!(!one_to_one.fits(&slot(30, 4)), "not into a group");
         assert!(group.fits(&slot(30, 6)), "another group session");
         assert!(!group.fits(&slot(30, 1)), "not out of the group into a one-to-one slot");
+        let rule = |slot_minutes, capacity| crate::domain::records::HoursRule {
+            id: crate::domain::ids::RuleId::new(1),
+            unit_id: UnitId::new(1),
+            counsellor_id: StaffId::new(1),
+            weekday: 1,
+            start_local: chrono::NaiveTime::MIN,
+            end_local: chrono::NaiveTime::MIN,
+            slot_minutes,
+            buffer_minutes: 0,
+            capacity,
+            valid_from: chrono::NaiveDate::MIN,
+            valid_until: None,
+        };
+        assert!(one_to_one.may_come_from(&rule(30, 1)));
+        assert!(!fit(90, 1).may_come_from(&rule(60, 1)), "no hours make 90-minute slots");
+        assert!(!one_to_one.may_come_from(&rule(30, 3)) && group.may_come_from(&rule(30, 3)));
     }
 
     #[test]

@@ -22,6 +22,9 @@ use crate::store::submissions::{self, Claim};
 const WAIT: Duration = Duration::from_secs(10);
 /// How often it looks meanwhile.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
+/// A claim this old with nothing noted will not end: its request stopped between booking and
+/// noting (the process ended, the note failed). Far beyond any request's own time limit.
+const ABANDONED_AFTER: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 /// The longest id claimed (a form's 24 letters and digits, an API key's `api` and 64 hex digits).
 const MAX_ID_LEN: usize = 80;
 
@@ -77,6 +80,9 @@ pub enum Sending {
     StillBusy,
     /// The id was claimed by a request with another body (an idempotency key used again).
     Reused,
+    /// The first sending's claim has stood for more than a minute with nothing noted: whether
+    /// it booked is unknown (its process stopped between booking and noting, or the note failed).
+    Unresolved,
     /// This sending was handled: the booking, or why not.
     Made(Box<Result<Booking, ServiceError>>),
 }
@@ -97,6 +103,7 @@ pub async fn book_once(
         Sent::Booked(stored) => return Ok(Sending::Booked(stored)),
         Sent::StillBusy => return Ok(Sending::StillBusy),
         Sent::Reused => return Ok(Sending::Reused),
+        Sent::Unresolved => return Ok(Sending::Unresolved),
         Sent::Handle => true,
         Sent::Unclaimed => false,
     };
@@ -125,6 +132,8 @@ enum Sent {
     StillBusy,
     /// Its id was claimed with another body.
     Reused,
+    /// Its first sending's claim was abandoned with nothing noted.
+    Unresolved,
     /// Handle it, but it has no usable id.
     Unclaimed,
 }
@@ -152,8 +161,9 @@ async fn claim(
             Claim::Done(reference) => return Ok(Sent::Booked(reference)),
             Claim::Foreign => return Ok(Sent::Unclaimed),
             Claim::Reused => return Ok(Sent::Reused),
-            Claim::Busy if tokio::time::Instant::now() >= deadline => return Ok(Sent::StillBusy),
-            Claim::Busy => tokio::time::sleep(LOOK_EVERY).await,
+            Claim::Busy(since) if since < clock.now() - ABANDONED_AFTER => return Ok(Sent::Unresolved),
+            Claim::Busy(_) if tokio::time::Instant::now() >= deadline => return Ok(Sent::StillBusy),
+            Claim::Busy(_) => tokio::time::sleep(LOOK_EVERY).await,
         }
     }
 }

@@ -223,30 +223,69 @@ pub async fn max_id<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, StoreErro
     Ok(max.flatten())
 }
 
-/// How many records of `db` have an id above `after` (all for `None`).
-///
-/// # Errors
-/// Database failures.
-pub async fn count_after<C: ConnectionTrait>(db: &C, after: Option<i32>) -> Result<u64, StoreError> {
-    use sea_orm::PaginatorTrait;
-    Ok(audit_event::Entity::find().filter(audit_event::Column::Id.gt(after.unwrap_or(0))).count(db).await?)
+/// Which of a database's audit records a restore carries over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Carry {
+    /// Those with an id above this one (the backup's last, when the replaced database holds
+    /// that same record: the backup is a copy of its history).
+    AfterId(i32),
+    /// Those made at or after this time (the backup's last record's, when its history and the
+    /// replaced database's went apart, e.g. after an earlier restore).
+    From(DateTime<Utc>),
+    /// Every one (the backup holds none).
+    All,
 }
 
-/// Copies the records of `from` with an id above `after` (all for `None`) into `to`, in their
-/// order and unchanged but for their ids (`to`'s own, after its records): a restored database
-/// keeps the record of what happened after its backup was taken. Returns how many.
+impl Carry {
+    fn condition(self) -> sea_orm::Condition {
+        match self {
+            Self::AfterId(id) => sea_orm::Condition::all().add(audit_event::Column::Id.gt(id)),
+            Self::From(at) => sea_orm::Condition::all().add(audit_event::Column::At.gte(at)),
+            Self::All => sea_orm::Condition::all(),
+        }
+    }
+}
+
+/// Whether `a` and `b` hold the same record under `id` (the same time, actor, action, bookings,
+/// target and detail).
 ///
 /// # Errors
 /// Database failures.
-pub async fn copy_after<A: ConnectionTrait, B: ConnectionTrait>(
+pub async fn same_record<A: ConnectionTrait, B: ConnectionTrait>(a: &A, b: &B, id: i32) -> Result<bool, StoreError> {
+    let (Some(one), Some(other)) =
+        (audit_event::Entity::find_by_id(id).one(a).await?, audit_event::Entity::find_by_id(id).one(b).await?)
+    else {
+        return Ok(false);
+    };
+    Ok((one.at, one.actor_kind, one.actor_id, one.action, one.booking_ids, one.target, one.detail)
+        == (other.at, other.actor_kind, other.actor_id, other.action, other.booking_ids, other.target, other.detail))
+}
+
+/// How many records of `db` a restore would carry (`carry`).
+///
+/// # Errors
+/// Database failures.
+pub async fn count_carried<C: ConnectionTrait>(db: &C, carry: Carry) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(audit_event::Entity::find().filter(carry.condition()).count(db).await?)
+}
+
+/// Copies the records of `from` that `carry` names into `to`, in their order and unchanged but
+/// for their ids (`to`'s own, after its records): a restored database keeps the record of what
+/// happened after its backup was taken. Returns how many.
+///
+/// # Errors
+/// Database failures.
+pub async fn copy_carried<A: ConnectionTrait, B: ConnectionTrait>(
     from: &A,
     to: &B,
-    after: Option<i32>,
+    carry: Carry,
 ) -> Result<u64, StoreError> {
-    let mut last = after.unwrap_or(0);
+    let mut last = 0;
     let mut copied = 0;
     loop {
         let page = audit_event::Entity::find()
+            .filter(carry.condition())
             .filter(audit_event::Column::Id.gt(last))
             .order_by_asc(audit_event::Column::Id)
             .limit(1000)

@@ -14,8 +14,8 @@ use crate::domain::ids::StaffId;
 pub enum Claim {
     /// Claimed now: this request handles the form.
     New,
-    /// Another request of the same person is handling it.
-    Busy,
+    /// Another request of the same person is handling it, claimed at this time.
+    Busy(DateTime<Utc>),
     /// It made this booking (its reference).
     Done(String),
     /// Someone else's id: not this person's form.
@@ -50,7 +50,7 @@ pub async fn claim<C: ConnectionTrait>(
         Err(other) => return Err(other),
     }
     // Released between the insert and this read: the next try claims it.
-    Ok(look(db, id, staff, digest).await?.unwrap_or(Claim::Busy))
+    Ok(look(db, id, staff, digest).await?.unwrap_or(Claim::Busy(now)))
 }
 
 /// What claiming `id` for `staff` (with `digest`) would find, read only: `None` when nobody claims it (a claim
@@ -70,7 +70,7 @@ pub async fn look<C: ConnectionTrait>(
         } else if row.request_digest.as_deref() != digest {
             Claim::Reused
         } else {
-            row.booking_reference.map_or(Claim::Busy, Claim::Done)
+            row.booking_reference.map_or(Claim::Busy(row.created_at), Claim::Done)
         }
     }))
 }

@@ -203,19 +203,20 @@ async fn save_rule(
             return respond(&state, staff, unit, Outcome { rule: Some(form), errors, ..Outcome::default() }).await;
         }
     };
-    let preview = preview::preview_rule(deps, &staff.actor, &unit, id.map(RuleId::new), &fields, PREVIEW_DAYS).await;
-    let outcome = match preview {
-        Err(err) => rule_error(&staff, form, err)?,
-        Ok(RulePreview { starts, affected }) if form.action == "preview" => {
-            Outcome { rule: Some(form), preview: Some(starts), affected, ..Outcome::default() }
-        }
-        Ok(_) => {
-            match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await
-            {
-                // What the change itself left outside the hours (also a booking made meanwhile).
-                Ok(change) => Outcome::notice("saved", change.affected),
-                Err(err) => rule_error(&staff, form, err)?,
+    // The preview only when asked for: it records the appointments it shows, and a save records
+    // (and shows) those its change itself left outside the hours.
+    let outcome = if form.action == "preview" {
+        match preview::preview_rule(deps, &staff.actor, &unit, id.map(RuleId::new), &fields, PREVIEW_DAYS).await {
+            Ok(RulePreview { starts, affected }) => {
+                Outcome { rule: Some(form), preview: Some(starts), affected, ..Outcome::default() }
             }
+            Err(err) => rule_error(&staff, form, err)?,
+        }
+    } else {
+        match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await {
+            // What the change itself left outside the hours (also a booking made meanwhile).
+            Ok(change) => Outcome::notice("saved", change.affected),
+            Err(err) => rule_error(&staff, form, err)?,
         }
     };
     respond(&state, staff, unit, outcome).await

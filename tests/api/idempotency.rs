@@ -154,6 +154,12 @@ async fn keys_are_each_persons_own() {
     assert_eq!(mine.status(), StatusCode::CREATED);
     assert_eq!(theirs.status(), StatusCode::CREATED, "a colleague's equal key is another key");
     assert!(theirs.headers().get("idempotent-replayed").is_none());
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM form_submissions").await, 2, "two claims");
+    // Each one's retry leads to their own booking.
+    let theirs: Value = theirs.json().await.expect("json");
+    let again = post_keyed(&app, &desk, "1", &booking_body(slots[1]["slot_id"].as_i64().unwrap())).await;
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.expect("json")["id"], theirs["id"]);
 }
 
 #[tokio::test]
@@ -184,6 +190,29 @@ async fn a_key_whose_first_request_never_ended_is_answered_409_with_retry_after(
     assert_eq!(busy.headers()["retry-after"], "1");
     assert_problem(busy, StatusCode::CONFLICT, "idempotency_key_in_use").await;
     assert_eq!(bookings_of_slot(&app, slot).await, 0, "nothing booked under the key");
+}
+
+#[tokio::test]
+async fn a_key_whose_first_request_was_abandoned_long_ago_is_answered_409_unresolved_at_once() {
+    // Arrange: a claim of two minutes ago with nothing noted (its process stopped between the
+    // booking and the note): whether it booked is unknown.
+    let app = spawn_app().await;
+    let slot = first_free_slot(&app).await;
+    let body = booking_body(slot);
+    let admin = StaffId::new(
+        i32::try_from(app.count("SELECT CAST(id AS BIGINT) AS n FROM staff WHERE login = 'admin'").await).unwrap(),
+    );
+    let claim = Submission::keyed(admin, "abandoned", &serde_json::to_vec(&body).expect("json"));
+    let then = app.clock.now() - chrono::TimeDelta::minutes(2);
+    terminbuch::store::submissions::claim(&app.db, claim.id(), admin, claim.digest(), then).await.expect("claim");
+
+    // Act
+    let unresolved = post_keyed(&app, &app.admin_token, "abandoned", &body).await;
+
+    // Assert: told to look, not to retry, and nothing booked under the key.
+    assert!(unresolved.headers().get("retry-after").is_none());
+    assert_problem(unresolved, StatusCode::CONFLICT, "idempotency_key_unresolved").await;
+    assert_eq!(bookings_of_slot(&app, slot).await, 0);
 }
 
 #[tokio::test]

@@ -210,8 +210,8 @@ fn choice(
 /// same request sent again (a retry after a timeout) books once and is answered with the booking
 /// the first made.
 #[utoipa::path(post, path = "/api/v1/bookings", tag = "bookings", security(("bearer" = [])), request_body = CreateBookingRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Optional. A key of the caller's choosing (1 to 255 visible ASCII characters, bare or as a quoted string, e.g. a UUID), remembered for 24 hours: the same key with the same body books once, and a repetition is answered 201 with the booking the first request made (header `Idempotent-Replayed: true`; the booking as it stands now); while the first is still being handled, 409 `idempotency_key_in_use` with `Retry-After`; the same key with another body, 422 `idempotency_key_reused`. Keys are per person: a colleague's equal key is another key.")),
-    responses((status = 201, body = BookingResponse), (status = 409, body = Problem, description = "slot taken or counsellor busy; `idempotency_key_in_use`"),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Optional. A key of the caller's choosing (1 to 255 visible ASCII characters, bare or as a quoted string, e.g. a UUID), remembered for 24 hours: the same key with the same body books once, and a repetition is answered 201 with the booking the first request made (header `Idempotent-Replayed: true`; the booking as it stands now); while the first is still being handled, 409 `idempotency_key_in_use` with `Retry-After`; when the first was interrupted more than a minute ago with its outcome unknown, 409 `idempotency_key_unresolved` (look the booking up); the same key with another body, 422 `idempotency_key_reused`. Keys are per person: a colleague's equal key is another key.")),
+    responses((status = 201, body = BookingResponse), (status = 409, body = Problem, description = "slot taken or counsellor busy; `idempotency_key_in_use`, `idempotency_key_unresolved`"),
         (status = 422, body = Problem, description = "invalid input (an invalid `Idempotency-Key` too), `idempotency_key_reused`, or a rule refuses the time (`in_the_past`, `public_holiday`, `closure_day`, `unit_closed`, `counsellor_absent`, `outside_hours`)"),
         (status = 403, body = Problem, description = "not a unit the caller works in (`forbidden`), or an `override_reason` from someone who does not lead the unit (`override_not_permitted`)")))]
 async fn create_booking(
@@ -263,12 +263,15 @@ async fn create_booking(
         Sending::StillBusy => Err(ApiError::RetryLater {
             status: StatusCode::CONFLICT,
             code: "idempotency_key_in_use",
-            detail:
-                "a request with this Idempotency-Key is still being handled (or was interrupted): look the booking \
-                     up before booking again under a new key"
-                    .to_owned(),
+            detail: "a request with this Idempotency-Key is still being handled; send it again shortly".to_owned(),
             retry_after_secs: 1,
         }),
+        Sending::Unresolved => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_unresolved",
+            "the first request with this Idempotency-Key was interrupted and whether it booked is unknown: look the \
+             booking up (GET /api/v1/bookings?q=…) before booking again under a new key",
+        )),
         Sending::Reused => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "idempotency_key_reused",

@@ -181,6 +181,11 @@ pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlo
     // cannot go while booked) nothing is offered rather than a slot of the wrong kind.
     let Some(current) = slots::find(deps.db, booking.slot_id).await? else { return Ok(Vec::new()) };
     let fit = MoveFit::of(booking, &current);
+    // No hours of the unit make such slots (a 90-minute ad-hoc appointment where every slot is an
+    // hour long): nothing to search through, slot by slot, on every look at the page.
+    if !crate::store::schedule::list_rules(deps.db, opened.unit.id).await?.iter().any(|rule| fit.may_come_from(rule)) {
+        return Ok(Vec::new());
+    }
     let earliest = deps.clock.now() + TimeDelta::hours(i64::from(opened.rules.self_service_cutoff_hours));
     let from = local_date(earliest, deps.tz);
     let to = from + Days::new(MOVE_WEEKS * 7);
