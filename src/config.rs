@@ -111,6 +111,10 @@ pub struct Settings {
     /// the last run time); not a setting of its own (tests shorten it).
     #[arg(skip = std::time::Duration::from_secs(600))]
     pub retention_catch_up_after: std::time::Duration,
+    /// How long after a failed retention run it is tried again, four times longer after each
+    /// further failure (at most an hour); not a setting of its own (tests shorten it).
+    #[arg(skip = std::time::Duration::from_secs(60))]
+    pub retention_retry_after: std::time::Duration,
     /// Reverse proxies whose `X-Forwarded-For` is believed: comma-separated IP addresses or CIDR
     /// ranges (e.g. `127.0.0.1,10.20.0.0/16`); default none (the connecting address counts).
     #[arg(long, env = "TERMINBUCH_TRUSTED_PROXIES", default_value = "", global = true,
@@ -267,6 +271,7 @@ impl Settings {
             audit_retention_days: 730,
             retention_run_at: chrono::NaiveTime::from_hms_opt(3, 0, 0).unwrap_or_default(),
             retention_catch_up_after: std::time::Duration::from_secs(600),
+            retention_retry_after: std::time::Duration::from_secs(60),
             trusted_proxies: TrustedProxies::default(),
             header_read_timeout_ms: 30_000,
             mail: MailSettings::for_tests(),

@@ -374,17 +374,45 @@ async fn keep_retention(state: AppState) {
     let settings = &state.settings;
     tokio::time::sleep(settings.retention_catch_up_after).await;
     let due = crate::domain::retention::last_due_day(state.clock.now(), settings.retention_run_at, settings.time_zone);
-    retain(&state, due).await;
+    retain_or_retry(&state, due).await;
     loop {
         let now = chrono::Utc::now();
         let next = crate::domain::retention::next_run(now, settings.retention_run_at, settings.time_zone);
         tokio::time::sleep((next - now).to_std().unwrap_or(Duration::from_secs(60))).await;
-        retain(&state, crate::services::retention::today(state.clock.now(), settings.time_zone)).await;
+        retain_or_retry(&state, crate::services::retention::today(state.clock.now(), settings.time_zone)).await;
+    }
+}
+
+/// How many times a failed retention run is tried again before the next run time.
+const RETENTION_RETRIES: u32 = 6;
+
+/// [`retain`], tried again after a failure (the database busy or away at 03:00): after
+/// `retention_retry_after`, then four times as long each time, at most an hour, so a day's
+/// erasure is not put off to the next day. Each failure is recorded in the audit.
+async fn retain_or_retry(state: &AppState, due: chrono::NaiveDate) {
+    let mut wait = state.settings.retention_retry_after;
+    for attempt in 1..=RETENTION_RETRIES + 1 {
+        let Err(err) = retain(state, due).await else { return };
+        let again = (attempt <= RETENTION_RETRIES).then_some(wait);
+        tracing::error!(error = ?err, attempt, next_try_in_seconds = again.map(|w| w.as_secs()), "the retention run failed");
+        // The error itself stays in the log: it may quote a stored value.
+        let entry = crate::domain::audit::AuditEntry::system(crate::domain::audit::AuditAction::RetentionRunFailed)
+            .detail(serde_json::json!({
+                "as_of": crate::services::retention::today(state.clock.now(), state.settings.time_zone),
+                "attempt": attempt,
+                "next_try_in_seconds": again.map(|w| w.as_secs()),
+            }));
+        if let Err(err) = crate::services::audit::record(&state.db, &state.clock, entry).await {
+            tracing::warn!(error = ?err, "the failed retention run could not be recorded");
+        }
+        let Some(wait_now) = again else { return };
+        tokio::time::sleep(wait_now).await;
+        wait = (wait * 4).min(Duration::from_secs(3600));
     }
 }
 
 /// The retention run for today, unless one for `due` or later is recorded.
-async fn retain(state: &AppState, due: chrono::NaiveDate) {
+async fn retain(state: &AppState, due: chrono::NaiveDate) -> Result<(), crate::services::ServiceError> {
     let settings = &state.settings;
     let run = crate::services::retention::RetentionRun {
         as_of: crate::services::retention::today(state.clock.now(), settings.time_zone),
@@ -392,13 +420,11 @@ async fn retain(state: &AppState, due: chrono::NaiveDate) {
         tz: settings.time_zone,
         data_dir: &settings.data_dir,
     };
-    match crate::services::retention::run_unless_recorded(&state.db, &state.clock, run, due).await {
-        Ok(Some(_)) => {}
-        Ok(None) => tracing::debug!(%due, "the retention run due was made already"),
-        Err(err) => {
-            tracing::error!(error = ?err, "the retention run failed; it is tried again at the next start or run time")
-        }
+    match crate::services::retention::run_unless_recorded(&state.db, &state.clock, run, due).await? {
+        Some(_) => {}
+        None => tracing::debug!(%due, "the retention run due was made already"),
     }
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -306,3 +306,51 @@ async fn a_run_missed_while_the_service_was_down_is_made_after_it_starts() {
     assert!(made.expect("test step").is_some(), "a run that stopped halfway is made again");
     assert!(retention::recorded_for(&app.db, today + TimeDelta::days(1)).await.expect("test step"));
 }
+
+/// A run the database refuses (busy or away at the run time) is recorded as failed and tried
+/// again soon, not a day later; once the database takes it, the run is made.
+#[tokio::test]
+async fn a_failed_run_is_recorded_and_tried_again_until_it_is_made() {
+    // Arrange: an appointment whose data are due for erasure, on the 31st day at 08:00, and a
+    // table the run needs away.
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let ads = book(&app, "ads", 0).await; // 30 days
+    let id = ads["id"].as_str().expect("test step");
+    let today = local_day(&ads["ends_at"]) + TimeDelta::days(31);
+    let target = Berlin.from_local_datetime(&today.and_hms_opt(8, 0, 0).expect("test step"));
+    app.clock.advance(target.single().expect("test step").with_timezone(&chrono::Utc) - app.clock.now());
+    app.db.execute_unprepared("ALTER TABLE callback_requests RENAME TO callback_requests_away").await.expect("away");
+
+    // Act: a server starts and makes the missed run, which fails.
+    let _started = app
+        .another_process(|s| {
+            s.retention_catch_up_after = std::time::Duration::ZERO;
+            s.retention_retry_after = std::time::Duration::from_millis(300);
+        })
+        .await;
+    let mut waited = 0;
+    while records(&app, AuditAction::RetentionRunFailed).await.is_empty() {
+        waited += 1;
+        assert!(waited < 400, "no failed run recorded within 20 s of the start");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Assert: recorded with when it is tried again; nothing erased yet.
+    let failed = records(&app, AuditAction::RetentionRunFailed).await;
+    assert_eq!(failed[0].detail["attempt"], 1, "{failed:?}");
+    assert!(failed[0].detail["next_try_in_seconds"].is_u64(), "{failed:?}");
+    assert_eq!(failed[0].detail["as_of"], json!(today));
+    assert_eq!(booking(&app, id).await["citizen"]["name"], NAME, "nothing erased by the failed run");
+    // The table back: the next try makes the run.
+    app.db.execute_unprepared("ALTER TABLE callback_requests_away RENAME TO callback_requests").await.expect("back");
+    let mut waited = 0;
+    while booking(&app, id).await["citizen"]["name"] == NAME {
+        waited += 1;
+        assert!(waited < 400, "the run was not tried again within 20 s");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_nothing_personal(&booking(&app, id).await);
+    assert!(retention::recorded_for(&app.db, today).await.expect("test step"));
+}

@@ -100,6 +100,9 @@ audit_actions! {
     ClosureRemoved => "closure_removed",
     /// Personal data of expired bookings was removed (counts only).
     RetentionRun => "retention_run",
+    /// A retention run failed; `detail.next_try_in_seconds` says when it is tried again (none:
+    /// at the next run time).
+    RetentionRunFailed => "retention_run_failed",
     /// Someone's bookings were looked up by email or phone for a request of the person concerned.
     DataSubjectSearched => "data_subject_searched",
     DataSubjectExported => "data_subject_exported",
