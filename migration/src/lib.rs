@@ -28,6 +28,7 @@ mod m20261206_200000_create_form_submissions;
 mod m20261206_300000_calendar_feeds_remember_their_token;
 mod m20261206_400000_name_keys_meet_without_umlaut_spelling;
 mod m20261206_500000_submissions_remember_their_request;
+mod m20261206_600000_citizen_links_remember_their_origin;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_300000_calendar_feeds_remember_their_token::Migration),
             Box::new(m20261206_400000_name_keys_meet_without_umlaut_spelling::Migration),
             Box::new(m20261206_500000_submissions_remember_their_request::Migration),
+            Box::new(m20261206_600000_citizen_links_remember_their_origin::Migration),
         ]
     }
 }

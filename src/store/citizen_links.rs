@@ -10,9 +10,18 @@ use uuid::Uuid;
 use super::StoreError;
 use crate::domain::citizen_link::SelfService;
 use crate::domain::history::RESCHEDULED_BY_CITIZEN;
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{StaffId, UnitId};
 
-/// Stores the hash of a token sent for `booking_id`.
+/// Where a citizen's link came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Sent in this email.
+    Email(Uuid),
+    /// Printed by this staff member.
+    Printed(StaffId),
+}
+
+/// Stores the hash of a token made for `booking_id`, and where it went (`origin`).
 ///
 /// # Errors
 /// Database failures.
@@ -20,12 +29,21 @@ pub async fn insert<C: ConnectionTrait>(
     db: &C,
     booking_id: Uuid,
     token_hash: String,
+    origin: Origin,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let row = citizen_link::ActiveModel {
         booking_id: Set(booking_id),
         token_hash: Set(token_hash),
         created_at: Set(now),
+        issued_by: Set(match origin {
+            Origin::Printed(staff) => Some(staff.get()),
+            Origin::Email(_) => None,
+        }),
+        message_id: Set(match origin {
+            Origin::Email(message) => Some(message),
+            Origin::Printed(_) => None,
+        }),
         ..Default::default()
     };
     row.insert(db).await?;
@@ -42,13 +60,13 @@ pub async fn revoke_all<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<
     Ok(result.rows_affected)
 }
 
-/// The booking a token hash belongs to.
+/// The link a token hash belongs to (its id) and its booking.
 ///
 /// # Errors
 /// Database failures.
-pub async fn booking_of<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<Uuid>, StoreError> {
+pub async fn booking_of<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<(i32, Uuid)>, StoreError> {
     let row = citizen_link::Entity::find().filter(citizen_link::Column::TokenHash.eq(token_hash)).one(db).await?;
-    Ok(row.map(|r| r.booking_id))
+    Ok(row.map(|r| (r.id, r.booking_id)))
 }
 
 /// How often the citizen has moved the booking themselves.

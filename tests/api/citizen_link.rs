@@ -478,3 +478,62 @@ async fn the_pages_calendar_entry_names_no_attendee_and_no_email_address() {
     assert!(!ics.contains("ayse@example.org") && !ics.contains("ayse"), "no trace of the address: {ics}");
     assert!(email.calendar().replace("\r\n ", "").contains("ATTENDEE"), "the email's invitation names its recipient");
 }
+
+/// What is done through a citizen's link names the link in the audit (its id, never the token),
+/// and the link's row says where it came from: the email it was sent in, or who printed it.
+#[tokio::test]
+async fn the_audit_names_the_link_used_and_the_link_where_it_came_from() {
+    use crate::web_client::{Desk, PASSWORD};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+
+    // Arrange: one link by email, one printed at the desk.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let emailed = token_in(&email.text());
+    let reference = booking["reference"].as_str().expect("reference").to_owned();
+    app.add_person("empfang.druck", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.druck", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = format!("/bookings/{reference}");
+    let printed = desk.submit(&page, &format!("{page}/print"), &[]).await;
+    let printed = token_in(&printed.text().await.expect("the print"));
+    let desk_id = terminbuch::store::directory::find_staff_by_login(&app.db, "empfang.druck")
+        .await
+        .expect("db")
+        .expect("the desk")
+        .id;
+
+    // Act: the page through each link.
+    for token in [&emailed, &printed] {
+        let opened = app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page");
+        assert_eq!(opened.status(), StatusCode::OK);
+    }
+
+    // Assert
+    let links = entity::citizen_link::Entity::find().all(&app.db).await.expect("links");
+    let by_hash = |token: &str| {
+        let hash = terminbuch::domain::citizen_link::token_hash(token);
+        links.iter().find(|l| l.token_hash == hash).expect("the link's row").clone()
+    };
+    let (by_email, by_print) = (by_hash(&emailed), by_hash(&printed));
+    let sent = entity::outbox_message::Entity::find()
+        .filter(entity::outbox_message::Column::BookingId.eq(by_email.booking_id))
+        .all(&app.db)
+        .await
+        .expect("emails");
+    assert!(by_email.message_id.is_some_and(|id| sent.iter().any(|m| m.id == id)), "{by_email:?}");
+    assert_eq!(by_email.issued_by, None);
+    assert_eq!((by_print.issued_by, by_print.message_id), (Some(desk_id.get()), None));
+    let looks: Vec<serde_json::Value> = entity::audit_event::Entity::find()
+        .filter(entity::audit_event::Column::ActorKind.eq("citizen"))
+        .order_by_asc(entity::audit_event::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("audit")
+        .iter()
+        .map(|r| serde_json::from_str(&r.detail).expect("json"))
+        .collect();
+    let named: Vec<&serde_json::Value> = looks.iter().map(|d| &d["link"]).collect();
+    assert_eq!(named, [&json!(by_email.id), &json!(by_print.id)], "{looks:?}");
+}

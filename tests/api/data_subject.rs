@@ -167,7 +167,7 @@ async fn an_erased_appointment_can_be_cancelled_but_keeps_no_new_reason() {
     // A cancellation decided on the booking as read before the erasure.
     let parts = crate::helpers::ServiceParts::new(app.clock.clone());
     let deps = parts.book(&app.db);
-    let refused = bookings::cancel_booking(deps, By::Citizen, &stale, Some("Geheimnis".into())).await;
+    let refused = bookings::cancel_booking(deps, By::Citizen { link: None }, &stale, Some("Geheimnis".into())).await;
     assert!(
         matches!(refused, Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. })),
         "refused: {refused:?}"

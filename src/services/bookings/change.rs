@@ -30,8 +30,8 @@ use crate::store::{self, bookings, citizen_links, slots};
 pub enum By<'a> {
     /// A staff member (checked against the booking's unit before).
     Staff(&'a Actor),
-    /// The citizen through their own link (recorded without their address).
-    Citizen,
+    /// The citizen through their own link (`citizen_links.id`; recorded without their address).
+    Citizen { link: Option<i32> },
 }
 
 impl By<'_> {
@@ -39,7 +39,7 @@ impl By<'_> {
     pub fn staff_id(self) -> Option<StaffId> {
         match self {
             Self::Staff(actor) => Some(actor.staff_id()),
-            Self::Citizen => None,
+            Self::Citizen { .. } => None,
         }
     }
 
@@ -48,19 +48,21 @@ impl By<'_> {
     pub(super) fn can_work_in(self, unit_id: UnitId) -> bool {
         match self {
             Self::Staff(actor) => actor.can_work_in(unit_id),
-            Self::Citizen => true,
+            Self::Citizen { .. } => true,
         }
     }
 
     fn audit(self, action: AuditAction, booking: &Booking) -> AuditEntry {
         match self {
             Self::Staff(actor) => entries::booking(actor, action, booking),
-            Self::Citizen => AuditEntry::citizen(action, booking.id).unit(booking.unit_id),
+            Self::Citizen { link } => AuditEntry::citizen(action, booking.id)
+                .unit(booking.unit_id)
+                .detail(serde_json::json!({ "via": "citizen_link", "link": link })),
         }
     }
 
     fn is_citizen(self) -> bool {
-        matches!(self, Self::Citizen)
+        matches!(self, Self::Citizen { .. })
     }
 }
 
@@ -174,7 +176,7 @@ pub async fn move_booking(
         match by {
             By::Staff(actor) => super::super::booking_rules::ensure_may_override(deps, actor, target).await?,
             // The citizen's page never overrides a rule.
-            By::Citizen => return Err(ServiceError::Forbidden),
+            By::Citizen { .. } => return Err(ServiceError::Forbidden),
         }
     }
     let now = deps.clock.now();
@@ -188,7 +190,7 @@ pub async fn move_booking(
                 txn.rollback().await?;
                 return refuse(deps, actor, "booking.reschedule", target).await;
             }
-            By::Citizen => return Err(ServiceError::Forbidden),
+            By::Citizen { .. } => return Err(ServiceError::Forbidden),
         },
         other => other?,
     };

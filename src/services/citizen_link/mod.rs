@@ -56,6 +56,10 @@ pub struct Opened {
     pub rules: SelfService,
     pub moves: i32,
     pub offer: Offer,
+    /// The link it was opened by (`citizen_links.id`; none for the desk's print), named in the
+    /// audit of what is done through it: its row says where it came from (an email, or a print
+    /// by whom).
+    pub link: Option<i32>,
 }
 
 impl Opened {
@@ -91,7 +95,7 @@ async fn open_booking(deps: Book<'_>, booking: Booking) -> Result<Opened, Servic
     };
     let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
     let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, deps.clock.now());
-    Ok(Opened { booking, unit, location, counsellor_name, rules, moves, offer })
+    Ok(Opened { booking, unit, location, counsellor_name, rules, moves, offer, link: None })
 }
 
 /// The booking behind `token`, if the token is known and its link still valid.
@@ -102,7 +106,7 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
     if !citizen_link::looks_like_token(token) {
         return Ok(None);
     }
-    let Some(id) = citizen_links::booking_of(deps.db, &citizen_link::token_hash(token)).await? else {
+    let Some((link, id)) = citizen_links::booking_of(deps.db, &citizen_link::token_hash(token)).await? else {
         return Ok(None);
     };
     let Some(booking) = bookings::find(deps.db, id).await? else { return Ok(None) };
@@ -122,7 +126,7 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
     };
     let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
     let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, now);
-    Ok(Some(Opened { booking, unit, location, counsellor_name, rules, moves, offer }))
+    Ok(Some(Opened { booking, unit, location, counsellor_name, rules, moves, offer, link: Some(link) }))
 }
 
 /// Opens the booking and records that the citizen looked at it (`what`: `page`, `calendar`).
@@ -143,7 +147,7 @@ pub async fn view(deps: Book<'_>, token: &str, what: &str) -> Result<Option<Open
 pub async fn record_view(deps: Book<'_>, opened: &Opened, what: &str) -> Result<(), ServiceError> {
     let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id)
         .unit(opened.unit.id)
-        .detail(serde_json::json!({ "via": "citizen_link", "what": what }));
+        .detail(serde_json::json!({ "via": "citizen_link", "what": what, "link": opened.link }));
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(())
 }
@@ -162,7 +166,7 @@ pub async fn cancel(deps: Book<'_>, opened: &Opened, reason: Option<String>) -> 
         return Err(too_late());
     }
     let reason = reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty());
-    cancel_booking(deps, By::Citizen, &opened.booking, reason).await
+    cancel_booking(deps, By::Citizen { link: opened.link }, &opened.booking, reason).await
 }
 
 /// The free slots the citizen may move to: the same counsellor's first, then those of others who
@@ -218,5 +222,5 @@ pub async fn move_to(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result
     if !move_options(deps, opened).await?.iter().any(|s| s.slot.id == slot_id) {
         return Err(ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another"));
     }
-    move_booking(deps, By::Citizen, &opened.booking, Target::Slot(slot_id), None).await
+    move_booking(deps, By::Citizen { link: opened.link }, &opened.booking, Target::Slot(slot_id), None).await
 }
