@@ -252,6 +252,13 @@ mod tests {
                     assert!(!rendered.text.contains("{{") && !rendered.text.contains("{%"), "{case}");
                     assert_eq!(rendered.subject.contains("Antidiskriminierungsstelle"), !confidential, "{case}");
                     assert!(rendered.text.contains("Antidiskriminierungsstelle"), "{case}: the body names the unit");
+                    // A confidential unit is named after the appointment's facts, past where an inbox
+                    // preview (the first lines) reaches; the others next to the time.
+                    for body in [&rendered.text, &rendered.html] {
+                        let unit = body.find("Antidiskriminierungsstelle").expect("named");
+                        let reference = body.find("ACDE-FGH3").expect("the reference");
+                        assert_eq!(unit > reference, confidential, "{case}: where the unit is named");
+                    }
                     assert_eq!(rendered.text.contains("Frau Beispiel"), !confidential, "{case}");
                     let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
                     let with_link = kind != MailKind::Cancellation;
