@@ -107,6 +107,43 @@ pub fn offer(
     Offer::Change { may_move: moves < rules.self_service_max_moves }
 }
 
+/// Where a citizen's link came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Sent in this email (`outbox_messages.id`).
+    Email(uuid::Uuid),
+    /// Printed by this staff member.
+    Printed(super::ids::StaffId),
+}
+
+/// The link a citizen used: its row's id and where it came from (unknown for links made before
+/// links remembered it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsedLink {
+    pub id: i32,
+    pub origin: Option<Origin>,
+}
+
+impl UsedLink {
+    /// What the audit records of a look or change through the link: the link and its origin
+    /// (kept with the record: the link's row goes when links are revoked), never the token.
+    pub fn audit_detail(self) -> serde_json::Value {
+        let mut detail = serde_json::json!({ "via": "citizen_link", "link": self.id });
+        match self.origin {
+            Some(Origin::Email(message)) => {
+                detail["link_from"] = "email".into();
+                detail["message_id"] = message.to_string().into();
+            }
+            Some(Origin::Printed(staff)) => {
+                detail["link_from"] = "print".into();
+                detail["printed_by"] = staff.get().into();
+            }
+            None => {}
+        }
+        detail
+    }
+}
+
 /// What a slot must be like for the citizen to move an appointment into it: as long as the
 /// appointment (a move takes the new slot's times, so a 90-minute ad-hoc appointment, e.g. with an
 /// interpreter, would shrink in a 30-minute slot) and of the same kind (a one-to-one appointment

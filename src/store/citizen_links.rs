@@ -8,18 +8,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::StoreError;
-use crate::domain::citizen_link::SelfService;
+use crate::domain::citizen_link::{Origin, SelfService, UsedLink};
 use crate::domain::history::RESCHEDULED_BY_CITIZEN;
 use crate::domain::ids::{StaffId, UnitId};
-
-/// Where a citizen's link came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
-    /// Sent in this email.
-    Email(Uuid),
-    /// Printed by this staff member.
-    Printed(StaffId),
-}
 
 /// Stores the hash of a token made for `booking_id`, and where it went (`origin`).
 ///
@@ -60,13 +51,20 @@ pub async fn revoke_all<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<
     Ok(result.rows_affected)
 }
 
-/// The link a token hash belongs to (its id) and its booking.
+/// The link a token hash belongs to and its booking.
 ///
 /// # Errors
 /// Database failures.
-pub async fn booking_of<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<(i32, Uuid)>, StoreError> {
+pub async fn booking_of<C: ConnectionTrait>(db: &C, token_hash: &str) -> Result<Option<(UsedLink, Uuid)>, StoreError> {
     let row = citizen_link::Entity::find().filter(citizen_link::Column::TokenHash.eq(token_hash)).one(db).await?;
-    Ok(row.map(|r| (r.id, r.booking_id)))
+    Ok(row.map(|r| {
+        let origin = match (r.message_id, r.issued_by) {
+            (Some(message), _) => Some(Origin::Email(message)),
+            (None, Some(staff)) => Some(Origin::Printed(StaffId::new(staff))),
+            (None, None) => None,
+        };
+        (UsedLink { id: r.id, origin }, r.booking_id)
+    }))
 }
 
 /// How often the citizen has moved the booking themselves.

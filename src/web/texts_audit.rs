@@ -115,6 +115,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.action.closure_added", "Schließzeit eingetragen", "Closure added"),
     ("audit.action.closure_removed", "Schließzeit gelöscht", "Closure removed"),
     ("audit.action.retention_run", "Löschfrist angewandt", "Retention applied"),
+    ("audit.action.retention_run_failed", "Löschlauf fehlgeschlagen", "Retention run failed"),
     (
         "audit.action.data_subject_searched",
         "Auskunft: Termine einer Person gesucht",

@@ -536,4 +536,8 @@ async fn the_audit_names_the_link_used_and_the_link_where_it_came_from() {
         .collect();
     let named: Vec<&serde_json::Value> = looks.iter().map(|d| &d["link"]).collect();
     assert_eq!(named, [&json!(by_email.id), &json!(by_print.id)], "{looks:?}");
+    // The origin is kept with the record itself: revoking the links deletes their rows.
+    assert_eq!(looks[0]["link_from"], "email");
+    assert_eq!(looks[0]["message_id"], json!(by_email.message_id.expect("the email").to_string()));
+    assert_eq!((&looks[1]["link_from"], &looks[1]["printed_by"]), (&json!("print"), &json!(desk_id.get())));
 }

@@ -339,16 +339,16 @@ async fn a_failed_run_is_recorded_and_tried_again_until_it_is_made() {
 
     // Assert: recorded with when it is tried again; nothing erased yet.
     let failed = records(&app, AuditAction::RetentionRunFailed).await;
-    assert_eq!(failed[0].detail["attempt"], 1, "{failed:?}");
-    assert!(failed[0].detail["next_try_in_seconds"].is_u64(), "{failed:?}");
-    assert_eq!(failed[0].detail["as_of"], json!(today));
+    let first = failed.iter().find(|r| r.detail["attempt"] == 1).expect("the first attempt's record");
+    assert!(first.detail["next_try_in_seconds"].is_u64(), "{failed:?}");
+    assert_eq!(first.detail["as_of"], json!(today));
     assert_eq!(booking(&app, id).await["citizen"]["name"], NAME, "nothing erased by the failed run");
     // The table back: the next try makes the run.
     app.db.execute_unprepared("ALTER TABLE callback_requests_away RENAME TO callback_requests").await.expect("back");
     let mut waited = 0;
     while booking(&app, id).await["citizen"]["name"] == NAME {
         waited += 1;
-        assert!(waited < 400, "the run was not tried again within 20 s");
+        assert!(waited < 800, "the run was not tried again within 40 s");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_nothing_personal(&booking(&app, id).await);

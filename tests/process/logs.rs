@@ -71,7 +71,7 @@ async fn the_citizens_link_token_never_reaches_the_log() {
     let id = uuid::Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
     let token = terminbuch::domain::citizen_link::new_token();
     let hash = terminbuch::domain::citizen_link::token_hash(&token);
-    let emailed = terminbuch::store::citizen_links::Origin::Email(uuid::Uuid::now_v7());
+    let emailed = terminbuch::domain::citizen_link::Origin::Email(uuid::Uuid::now_v7());
     terminbuch::store::citizen_links::insert(&app.db, id, hash, emailed, app.clock.now()).await.expect("a link");
 
     // Act

@@ -40,7 +40,7 @@ async fn booking_with_link(app: &UiApp, language: &str) -> (String, String) {
         NewBooking { target: Target::Slot(slot), citizen, channel: Channel::Phone, note: None, override_reason: None };
     let booking = bookings::create(services.book(&app.db), &actor, new).await.expect("booking");
     let token = new_token();
-    let printed = citizen_links::Origin::Printed(actor.staff_id());
+    let printed = terminbuch::domain::citizen_link::Origin::Printed(actor.staff_id());
     citizen_links::insert(&app.db, booking.id, token_hash(&token), printed, now()).await.expect("link");
     (token, booking.reference.as_str().to_owned())
 }

@@ -147,7 +147,7 @@ impl Dispatcher {
             txn.rollback().await.map_err(StoreError::from)?;
             return Ok(Link::AddressCorrected);
         }
-        let origin = store::citizen_links::Origin::Email(message.id);
+        let origin = crate::domain::citizen_link::Origin::Email(message.id);
         store::citizen_links::insert(&txn, message.booking_id, citizen_link::token_hash(&token), origin, now).await?;
         txn.commit().await.map_err(StoreError::from)?;
         Ok(Link::For(format!("{}/t/{token}", self.inner.link_base)))

@@ -31,7 +31,7 @@ pub enum By<'a> {
     /// A staff member (checked against the booking's unit before).
     Staff(&'a Actor),
     /// The citizen through their own link (`citizen_links.id`; recorded without their address).
-    Citizen { link: Option<i32> },
+    Citizen { link: Option<crate::domain::citizen_link::UsedLink> },
 }
 
 impl By<'_> {
@@ -55,9 +55,12 @@ impl By<'_> {
     fn audit(self, action: AuditAction, booking: &Booking) -> AuditEntry {
         match self {
             Self::Staff(actor) => entries::booking(actor, action, booking),
-            Self::Citizen { link } => AuditEntry::citizen(action, booking.id)
-                .unit(booking.unit_id)
-                .detail(serde_json::json!({ "via": "citizen_link", "link": link })),
+            Self::Citizen { link } => {
+                AuditEntry::citizen(action, booking.id).unit(booking.unit_id).detail(link.map_or_else(
+                    || serde_json::json!({ "via": "citizen_link" }),
+                    crate::domain::citizen_link::UsedLink::audit_detail,
+                ))
+            }
         }
     }
 

@@ -21,7 +21,7 @@ use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots_where};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
-use crate::domain::citizen_link::{self, MoveFit, Offer, SelfService};
+use crate::domain::citizen_link::{self, MoveFit, Offer, SelfService, UsedLink};
 use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
 use crate::domain::language::Language;
@@ -59,7 +59,7 @@ pub struct Opened {
     /// The link it was opened by (`citizen_links.id`; none for the desk's print), named in the
     /// audit of what is done through it: its row says where it came from (an email, or a print
     /// by whom).
-    pub link: Option<i32>,
+    pub link: Option<UsedLink>,
 }
 
 impl Opened {
@@ -145,9 +145,12 @@ pub async fn view(deps: Book<'_>, token: &str, what: &str) -> Result<Option<Open
 /// # Errors
 /// Database failures.
 pub async fn record_view(deps: Book<'_>, opened: &Opened, what: &str) -> Result<(), ServiceError> {
-    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id)
-        .unit(opened.unit.id)
-        .detail(serde_json::json!({ "via": "citizen_link", "what": what, "link": opened.link }));
+    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id).unit(opened.unit.id).detail({
+        let mut detail =
+            opened.link.map_or_else(|| serde_json::json!({ "via": "citizen_link" }), UsedLink::audit_detail);
+        detail["what"] = what.into();
+        detail
+    });
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(())
 }

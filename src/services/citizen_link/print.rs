@@ -39,7 +39,7 @@ pub async fn printable(deps: Book<'_>, actor: &Actor, key: &str) -> Result<(Open
     }
     let token = new_token();
     let txn = store::begin_write(deps.db).await?;
-    let origin = citizen_links::Origin::Printed(actor.staff_id());
+    let origin = crate::domain::citizen_link::Origin::Printed(actor.staff_id());
     citizen_links::insert(&txn, booking.id, token_hash(&token), origin, deps.clock.now()).await?;
     audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::ConfirmationPrinted, &booking)).await?;
     txn.commit().await?;
