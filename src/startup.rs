@@ -82,13 +82,14 @@ pub async fn bootstrap(settings: &Settings, deps: &Dependencies) -> anyhow::Resu
     // Everything runs on the turn's own connection: no second connection is opened at start.
     match store::bootstrap_turn(&deps.db).await.context("waiting for other processes' start-up")? {
         Some(turn) => {
-            let report = migrate_and_seed(settings, &deps.clock, &turn).await?;
+            Migrator::up(&turn, None).await.context("applying database migrations")?;
+            let report = seed_and_first_admin(settings, &deps.clock, &turn).await?;
             turn.commit().await.context("ending the start-up turn")?;
             Ok(report)
         }
         None => {
             migrate_sqlite(&deps.db).await?;
-            migrate_and_seed(settings, &deps.clock, &deps.db).await
+            seed_and_first_admin(settings, &deps.clock, &deps.db).await
         }
     }
 }
@@ -139,12 +140,12 @@ async fn migrate_sqlite(db: &DatabaseConnection) -> anyhow::Result<()> {
     }
 }
 
-async fn migrate_and_seed<'c, C>(settings: &Settings, clock: &Clock, db: &'c C) -> anyhow::Result<Bootstrap>
-where
-    C: sea_orm::ConnectionTrait,
-    &'c C: sea_orm::IntoDatabaseExecutor<'c>,
-{
-    Migrator::up(db, None).await.context("applying database migrations")?;
+/// After the migrations: the demo data when asked for, the first admin, the audit retention.
+async fn seed_and_first_admin<C: sea_orm::ConnectionTrait>(
+    settings: &Settings,
+    clock: &Clock,
+    db: &C,
+) -> anyhow::Result<Bootstrap> {
     let mut report = Bootstrap::default();
     let seed_demo = settings.demo_seed.unwrap_or_else(|| settings.uses_embedded_default());
     if seed_demo && directory::count_units(db).await? == 0 {
@@ -395,14 +396,10 @@ async fn retain_or_retry(state: &AppState, due: chrono::NaiveDate) {
         let Err(err) = retain(state, due).await else { return };
         let again = (attempt <= RETENTION_RETRIES).then_some(wait);
         tracing::error!(error = ?err, attempt, next_try_in_seconds = again.map(|w| w.as_secs()), "the retention run failed");
-        // The error itself stays in the log: it may quote a stored value.
-        let entry = crate::domain::audit::AuditEntry::system(crate::domain::audit::AuditAction::RetentionRunFailed)
-            .detail(serde_json::json!({
-                "as_of": crate::services::retention::today(state.clock.now(), state.settings.time_zone),
-                "attempt": attempt,
-                "next_try_in_seconds": again.map(|w| w.as_secs()),
-            }));
-        if let Err(err) = crate::services::audit::record(&state.db, &state.clock, entry).await {
+        let as_of = crate::services::retention::today(state.clock.now(), state.settings.time_zone);
+        if let Err(err) =
+            crate::services::retention::record_failed_run(&state.db, &state.clock, as_of, attempt, again).await
+        {
             tracing::warn!(error = ?err, "the failed retention run could not be recorded");
         }
         let Some(wait_now) = again else { return };

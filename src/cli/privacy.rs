@@ -332,12 +332,13 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
             Vec::new()
         }
     };
-    // What reading the copy above may have left beside it (a reader of a WAL database makes a
-    // `-shm`); it holds nothing the copy does not.
+    // The copy must be whole in its file: a `-wal` beside it would not follow it to its new
+    // name. What bringing it up and reading it left beside it (a reader of a WAL database makes
+    // a `-shm`) holds nothing the copy does not.
     let [_, copy_wal, copy_shm] = sqlite_files(&temp);
     if std::fs::metadata(&copy_wal).is_ok_and(|m| m.len() > 0) {
         remove_sqlite_files(&temp);
-        bail!("the restored copy's write-ahead log is not empty; nothing was changed");
+        bail!("the restored copy's write-ahead log could not be emptied; nothing was changed");
     }
     std::fs::remove_file(copy_wal).ok();
     std::fs::remove_file(copy_shm).ok();
@@ -386,7 +387,7 @@ fn remove_sqlite_files(path: &Path) {
 struct SinceBackup {
     erasures: data_subject::Erasures,
     /// Which of the live database's audit records are carried over.
-    carry: Option<crate::store::audit::Carry>,
+    carry: crate::store::audit::Carry,
     /// How many there are.
     audit_records: u64,
 }
@@ -412,13 +413,13 @@ async fn since_backup(target: &Path, from: &Path) -> anyhow::Result<SinceBackup>
         };
         let erasures = data_subject::recorded_after(&live, last).await?;
         let audit_records = audit::count_carried(&live, carry).await?;
-        Ok::<_, crate::store::StoreError>(SinceBackup { erasures, carry: Some(carry), audit_records })
+        Ok::<_, crate::store::StoreError>(SinceBackup { erasures, carry, audit_records })
     }
     .await;
     backup.close().await.ok();
     live.close().await.ok();
     let found = found?;
-    if matches!(found.carry, Some(crate::store::audit::Carry::From(_))) {
+    if matches!(found.carry, crate::store::audit::Carry::From(_)) {
         eprintln!(
             "note: the backup's history and the database's went apart (an earlier restore?): the audit records made \
              from the second of the backup's last one on are carried over, some of them perhaps a second time"
@@ -436,8 +437,7 @@ async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &Since
     let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
         .await
         .context("cannot open the replaced database")?;
-    let carry = since.carry.unwrap_or(crate::store::audit::Carry::All);
-    let carried = crate::store::audit::copy_carried(&live, &db, carry).await;
+    let carried = crate::store::audit::copy_carried(&live, &db, since.carry).await;
     live.close().await.ok();
     let carried = carried.context("the audit recorded after the backup could not be carried over")?;
     let erasures = &since.erasures;
@@ -450,15 +450,9 @@ async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &Since
     } else {
         None
     };
+    // Closed, its log is emptied into its file (checked before the copy takes the database's
+    // place).
     db.close().await.context("cannot close the restored copy")?;
-    // Closed after its log was emptied, the copy is whole in its file: a `-wal` left empty
-    // would not follow it to its new name.
-    let [_, wal, shm] = sqlite_files(copy);
-    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
-        bail!("the restored copy's write-ahead log could not be emptied");
-    }
-    std::fs::remove_file(wal).ok();
-    std::fs::remove_file(shm).ok();
     eprintln!("carried {carried} audit record(s) made after the backup over");
     if let Some(counts) = counts {
         eprintln!(

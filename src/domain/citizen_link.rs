@@ -125,11 +125,13 @@ pub struct UsedLink {
 }
 
 impl UsedLink {
-    /// What the audit records of a look or change through the link: the link and its origin
+    /// What the audit records of a look or change through `link`: the link and its origin
     /// (kept with the record: the link's row goes when links are revoked), never the token.
-    pub fn audit_detail(self) -> serde_json::Value {
-        let mut detail = serde_json::json!({ "via": "citizen_link", "link": self.id });
-        match self.origin {
+    pub fn audit_detail(link: Option<Self>) -> serde_json::Value {
+        let mut detail = serde_json::json!({ "via": "citizen_link" });
+        let Some(link) = link else { return detail };
+        detail["link"] = link.id.into();
+        match link.origin {
             Some(Origin::Email(message)) => {
                 detail["link_from"] = "email".into();
                 detail["message_id"] = message.to_string().into();

@@ -120,8 +120,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
         // counsellor the rule no longer names (the time is the new counsellor's now). The others
         // stay and follow the rule (`slots::follow_rule`), keeping their ids.
         let (obsolete, kept): (Vec<Slot>, Vec<Slot>) = existing.into_iter().partition(|slot| {
-            !wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
-                || (slot.booked_count > 0 && slot.counsellor_id != rule.counsellor_id)
+            !at_a_wanted_time(&wanted, slot) || (slot.booked_count > 0 && slot.counsellor_id != rule.counsellor_id)
         });
         let obsolete: Vec<SlotId> = obsolete.iter().map(|slot| slot.id).collect();
         report.slots_removed += slots::retire(db, &obsolete).await?;
@@ -142,7 +141,7 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
             let back: Vec<Slot> = slots::retired_groups(db, rule.unit_id, rule.counsellor_id, range_start, range_end)
                 .await?
                 .into_iter()
-                .filter(|slot| wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at))
+                .filter(|slot| at_a_wanted_time(&wanted, slot))
                 .collect();
             if !back.is_empty() {
                 let in_the_way: Vec<SlotId> = kept
@@ -162,6 +161,11 @@ pub async fn regenerate_unit_in<C: ConnectionTrait>(
         report.slots_wanted += wanted.len();
     }
     Ok(report)
+}
+
+/// Whether `slot` lies exactly at one of the `wanted` times.
+fn at_a_wanted_time(wanted: &[TimeSlot], slot: &Slot) -> bool {
+    wanted.iter().any(|t| t.starts_at() == slot.starts_at && t.ends_at() == slot.ends_at)
 }
 
 /// [`regenerate_unit_in`] from today to `horizon_until`, or as far as the unit's slots were made

@@ -75,8 +75,7 @@ impl Submission {
 pub enum Sending {
     /// An earlier sending of the form made this booking (its stored reference).
     Booked(String),
-    /// An earlier sending is still being handled after [`WAIT`] (or its outcome was never
-    /// noted: the process stopped between the booking and the note).
+    /// An earlier sending is still being handled after [`WAIT`].
     StillBusy,
     /// The id was claimed by a request with another body (an idempotency key used again).
     Reused,
@@ -100,12 +99,8 @@ pub async fn book_once(
     new: NewBooking,
 ) -> Result<Sending, ServiceError> {
     let claimed = match claim(deps.db, deps.clock, submission, actor.staff_id()).await? {
-        Sent::Booked(stored) => return Ok(Sending::Booked(stored)),
-        Sent::StillBusy => return Ok(Sending::StillBusy),
-        Sent::Reused => return Ok(Sending::Reused),
-        Sent::Unresolved => return Ok(Sending::Unresolved),
-        Sent::Handle => true,
-        Sent::Unclaimed => false,
+        Ok(claimed) => claimed,
+        Err(answered) => return Ok(answered),
     };
     let submission = submission.id.as_str();
     let made = bookings::create(deps, actor, new).await;
@@ -122,32 +117,18 @@ pub async fn book_once(
     Ok(Sending::Made(Box::new(made)))
 }
 
-/// What to do with a sent form.
-enum Sent {
-    /// Handle it (and then finish or release it).
-    Handle,
-    /// It was handled already and made this booking (its reference).
-    Booked(String),
-    /// Its first sending is still being handled after [`WAIT`].
-    StillBusy,
-    /// Its id was claimed with another body.
-    Reused,
-    /// Its first sending's claim was abandoned with nothing noted.
-    Unresolved,
-    /// Handle it, but it has no usable id.
-    Unclaimed,
-}
-
-/// Claims the form `id` for `staff`, waiting while another sending of it is handled.
+/// Claims `submission` for `staff`, waiting while another sending of it is handled: `Ok(true)`
+/// claimed (handle it, then finish or release it), `Ok(false)` no usable id (handle it
+/// unclaimed), `Err` what an earlier sending came to (the answer instead of handling it).
 async fn claim(
     db: &DatabaseConnection,
     clock: &Clock,
     submission: &Submission,
     staff: StaffId,
-) -> Result<Sent, ServiceError> {
+) -> Result<Result<bool, Sending>, ServiceError> {
     let (id, digest) = (submission.id.as_str(), submission.digest.as_deref());
     if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Ok(Sent::Unclaimed);
+        return Ok(Ok(false));
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
@@ -157,12 +138,12 @@ async fn claim(
             None => submissions::claim(db, id, staff, digest, clock.now()).await?,
         };
         match found {
-            Claim::New => return Ok(Sent::Handle),
-            Claim::Done(reference) => return Ok(Sent::Booked(reference)),
-            Claim::Foreign => return Ok(Sent::Unclaimed),
-            Claim::Reused => return Ok(Sent::Reused),
-            Claim::Busy(since) if since < clock.now() - ABANDONED_AFTER => return Ok(Sent::Unresolved),
-            Claim::Busy(_) if tokio::time::Instant::now() >= deadline => return Ok(Sent::StillBusy),
+            Claim::New => return Ok(Ok(true)),
+            Claim::Done(reference) => return Ok(Err(Sending::Booked(reference))),
+            Claim::Foreign => return Ok(Ok(false)),
+            Claim::Reused => return Ok(Err(Sending::Reused)),
+            Claim::Busy(since) if since < clock.now() - ABANDONED_AFTER => return Ok(Err(Sending::Unresolved)),
+            Claim::Busy(_) if tokio::time::Instant::now() >= deadline => return Ok(Err(Sending::StillBusy)),
             Claim::Busy(_) => tokio::time::sleep(LOOK_EVERY).await,
         }
     }

@@ -224,7 +224,7 @@ pub async fn max_id<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, StoreErro
 }
 
 /// Which of a database's audit records a restore carries over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Carry {
     /// Those with an id above this one (the backup's last, when the replaced database holds
     /// that same record: the backup is a copy of its history).
@@ -233,6 +233,7 @@ pub enum Carry {
     /// replaced database's went apart, e.g. after an earlier restore).
     From(DateTime<Utc>),
     /// Every one (the backup holds none).
+    #[default]
     All,
 }
 

@@ -259,14 +259,7 @@ pub async fn forget_recipients<C: ConnectionTrait>(
 /// # Errors
 /// Database failures.
 pub async fn forgotten<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
-    Ok(outbox_message::Entity::find()
-        .select_only()
-        .column(outbox_message::Column::Id)
-        .filter(outbox_message::Column::Id.is_in(ids.iter().copied()))
-        .filter(outbox_message::Column::Recipient.eq(""))
-        .into_tuple()
-        .all(db)
-        .await?)
+    Ok(among(ids).filter(outbox_message::Column::Recipient.eq("")).into_tuple().all(db).await?)
 }
 
 /// Those of `ids` that are emails of this database.
@@ -274,13 +267,15 @@ pub async fn forgotten<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<U
 /// # Errors
 /// Database failures.
 pub async fn held<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
-    Ok(outbox_message::Entity::find()
+    Ok(among(ids).into_tuple().all(db).await?)
+}
+
+/// The ids of the emails among `ids`.
+fn among(ids: &[Uuid]) -> sea_orm::Select<outbox_message::Entity> {
+    outbox_message::Entity::find()
         .select_only()
         .column(outbox_message::Column::Id)
         .filter(outbox_message::Column::Id.is_in(ids.iter().copied()))
-        .into_tuple()
-        .all(db)
-        .await?)
 }
 
 /// Sets the language of the emails of `booking_id` not sent yet (they are written in the

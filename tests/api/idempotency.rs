@@ -162,6 +162,20 @@ async fn keys_are_each_persons_own() {
     assert_eq!(again.json::<Value>().await.expect("json")["id"], theirs["id"]);
 }
 
+/// Claims the key `key` of the admin's request `body` at `at` in the store, as a first request
+/// still being handled (or cut off) has claimed it.
+async fn claim_as_admin(
+    app: &TestApp,
+    key: &str,
+    body: &Value,
+    at: chrono::DateTime<chrono::Utc>,
+) -> terminbuch::store::submissions::Claim {
+    let admin = app.count("SELECT CAST(id AS BIGINT) AS n FROM staff WHERE login = 'admin'").await;
+    let admin = StaffId::new(i32::try_from(admin).expect("an id"));
+    let claim = Submission::keyed(admin, key, &serde_json::to_vec(body).expect("json"));
+    terminbuch::store::submissions::claim(&app.db, claim.id(), admin, claim.digest(), at).await.expect("claim")
+}
+
 #[tokio::test]
 async fn a_key_whose_first_request_never_ended_is_answered_409_with_retry_after() {
     // Arrange: the first request's claim stands without a booking noted (the process stopped
@@ -169,18 +183,7 @@ async fn a_key_whose_first_request_never_ended_is_answered_409_with_retry_after(
     let app = spawn_app().await;
     let slot = first_free_slot(&app).await;
     let body = booking_body(slot);
-    let admin = app.count("SELECT CAST(id AS BIGINT) AS n FROM staff WHERE login = 'admin'").await;
-    let canonical = serde_json::to_vec(&body).expect("json");
-    let claim = Submission::keyed(StaffId::new(i32::try_from(admin).unwrap()), "interrupted", &canonical);
-    let claimed = terminbuch::store::submissions::claim(
-        &app.db,
-        claim.id(),
-        StaffId::new(i32::try_from(admin).unwrap()),
-        claim.digest(),
-        app.clock.now(),
-    )
-    .await
-    .expect("claim");
+    let claimed = claim_as_admin(&app, "interrupted", &body, app.clock.now()).await;
     assert_eq!(claimed, terminbuch::store::submissions::Claim::New);
 
     // Act
@@ -199,12 +202,7 @@ async fn a_key_whose_first_request_was_abandoned_long_ago_is_answered_409_unreso
     let app = spawn_app().await;
     let slot = first_free_slot(&app).await;
     let body = booking_body(slot);
-    let admin = StaffId::new(
-        i32::try_from(app.count("SELECT CAST(id AS BIGINT) AS n FROM staff WHERE login = 'admin'").await).unwrap(),
-    );
-    let claim = Submission::keyed(admin, "abandoned", &serde_json::to_vec(&body).expect("json"));
-    let then = app.clock.now() - chrono::TimeDelta::minutes(2);
-    terminbuch::store::submissions::claim(&app.db, claim.id(), admin, claim.digest(), then).await.expect("claim");
+    claim_as_admin(&app, "abandoned", &body, app.clock.now() - chrono::TimeDelta::minutes(2)).await;
 
     // Act
     let unresolved = post_keyed(&app, &app.admin_token, "abandoned", &body).await;

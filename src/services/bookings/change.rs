@@ -30,7 +30,8 @@ use crate::store::{self, bookings, citizen_links, slots};
 pub enum By<'a> {
     /// A staff member (checked against the booking's unit before).
     Staff(&'a Actor),
-    /// The citizen through their own link (`citizen_links.id`; recorded without their address).
+    /// The citizen through their own link (the link used, named in the audit; recorded without
+    /// their address).
     Citizen { link: Option<crate::domain::citizen_link::UsedLink> },
 }
 
@@ -55,12 +56,9 @@ impl By<'_> {
     fn audit(self, action: AuditAction, booking: &Booking) -> AuditEntry {
         match self {
             Self::Staff(actor) => entries::booking(actor, action, booking),
-            Self::Citizen { link } => {
-                AuditEntry::citizen(action, booking.id).unit(booking.unit_id).detail(link.map_or_else(
-                    || serde_json::json!({ "via": "citizen_link" }),
-                    crate::domain::citizen_link::UsedLink::audit_detail,
-                ))
-            }
+            Self::Citizen { link } => AuditEntry::citizen(action, booking.id)
+                .unit(booking.unit_id)
+                .detail(crate::domain::citizen_link::UsedLink::audit_detail(link)),
         }
     }
 

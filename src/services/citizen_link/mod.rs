@@ -145,12 +145,9 @@ pub async fn view(deps: Book<'_>, token: &str, what: &str) -> Result<Option<Open
 /// # Errors
 /// Database failures.
 pub async fn record_view(deps: Book<'_>, opened: &Opened, what: &str) -> Result<(), ServiceError> {
-    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id).unit(opened.unit.id).detail({
-        let mut detail =
-            opened.link.map_or_else(|| serde_json::json!({ "via": "citizen_link" }), UsedLink::audit_detail);
-        detail["what"] = what.into();
-        detail
-    });
+    let mut detail = UsedLink::audit_detail(opened.link);
+    detail["what"] = what.into();
+    let entry = AuditEntry::citizen(AuditAction::BookingViewed, opened.booking.id).unit(opened.unit.id).detail(detail);
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(())
 }

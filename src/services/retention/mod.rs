@@ -91,6 +91,26 @@ pub async fn run_unless_recorded(
     self::run(db, clock, run).await.map(Some)
 }
 
+/// Records that the run as of `as_of` failed at its `attempt` and when it is tried again (none:
+/// at the next run time). The error itself is not recorded: it may quote a stored value.
+///
+/// # Errors
+/// Database failures.
+pub async fn record_failed_run(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    as_of: NaiveDate,
+    attempt: u32,
+    next_try: Option<std::time::Duration>,
+) -> Result<(), ServiceError> {
+    let entry = AuditEntry::system(AuditAction::RetentionRunFailed).detail(serde_json::json!({
+        "as_of": as_of,
+        "attempt": attempt,
+        "next_try_in_seconds": next_try.map(|wait| wait.as_secs()),
+    }));
+    audit::record(db, clock, entry).await
+}
+
 /// The newest run records looked at for a whole run.
 const RECENT_RUNS: u64 = 200;
 
