@@ -625,6 +625,62 @@ async fn a_restore_keeps_the_audit_made_after_the_backup_and_removes_the_email_f
     assert!(actions.contains(&AuditAction::BookingViewed), "who read it stays answerable: {actions:?}");
 }
 
+/// A backup whose history went apart from the replaced database's (its last audit record is not
+/// the replaced database's record of that id: a backup of a copy that went on elsewhere, or of a
+/// database an earlier release restored) carries the records made from that record's second on.
+#[tokio::test]
+async fn a_restore_of_a_backup_whose_history_went_apart_carries_the_audit_by_time() {
+    use terminbuch::clock::Clock;
+    use terminbuch::domain::audit::{AuditAction, AuditEntry, AuditFilter};
+    use terminbuch::services::audit;
+    use terminbuch::store;
+
+    // Arrange: a backup that records one more run of its own (at `then`), and in the replaced
+    // database a record a minute before that and one a minute after.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let seeded = terminbuch(&url, &["seed", "--demo"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    let then = chrono::Utc::now() + chrono::TimeDelta::hours(1);
+    let marked = |name: &str| AuditEntry::system(AuditAction::AuditRetentionRun).detail(serde_json::json!({ "test": name }));
+    let elsewhere = store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await.expect("open the backup");
+    audit::record(&elsewhere, &Clock::fixed(then), marked("elsewhere")).await.expect("recorded");
+    elsewhere.close().await.expect("closed");
+    let db = store::connect(&url, None).await.expect("open the database");
+    let minute = chrono::TimeDelta::minutes(1);
+    audit::record(&db, &Clock::fixed(then - minute), marked("before")).await.expect("recorded");
+    audit::record(&db, &Clock::fixed(then + minute), marked("after")).await.expect("recorded");
+    db.close().await.expect("closed");
+
+    // Act
+    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert: by time; the later record is carried once, the earlier one lies before the
+    // backup's history ends and is not.
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    assert!(stderr(&restore).contains("went apart"), "the restore says so: {}", stderr(&restore));
+    assert!(stderr(&restore).contains("carried 1 audit record(s)"), "{}", stderr(&restore));
+    let db = store::connect(&url, None).await.expect("open the restored database");
+    let filter = AuditFilter {
+        from: None,
+        to: None,
+        actor: None,
+        booking: None,
+        action: Some(AuditAction::AuditRetentionRun),
+        before: None,
+        limit: 10,
+    };
+    let records = store::audit::list(&db, &filter).await.expect("audit");
+    let mut names: Vec<&str> = records.iter().filter_map(|r| r.detail["test"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["after", "elsewhere"], "{records:?}");
+    let after = records.iter().find(|r| r.detail["test"] == "after").expect("carried");
+    assert_eq!(after.at, then + minute, "carried unchanged");
+}
+
 #[tokio::test]
 async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
     use terminbuch::clock::Clock;
