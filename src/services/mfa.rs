@@ -107,8 +107,20 @@ fn matching_step(secret: &str, login: &str, code: &str, clock: &Clock) -> Result
     Ok(step.and_then(|s| i64::try_from(s).ok()))
 }
 
+/// A completed enrolment.
+#[derive(Debug)]
+pub struct Enrolled {
+    /// The 10 recovery codes, shown once.
+    pub codes: Vec<String>,
+    /// The person's new session epoch: every other session of theirs has ended.
+    pub epoch: i32,
+}
+
 /// Confirms an enrolment with a code from the app; stores the secret and returns the 10
-/// recovery codes (shown once; only their hashes are kept).
+/// recovery codes (shown once; only their hashes are kept). Every web session of the person
+/// ends: one logged in with the password alone, waiting at the enrolment step, would otherwise
+/// pass the step the moment the factor exists, without ever giving a code (the caller keeps its
+/// own session by stamping the returned epoch into it).
 ///
 /// # Errors
 /// `WrongCode`, `AlreadyEnrolled`.
@@ -118,7 +130,7 @@ pub async fn confirm_enrolment(
     staff_id: StaffId,
     secret: &str,
     code: &str,
-) -> Result<Vec<String>, MfaError> {
+) -> Result<Enrolled, MfaError> {
     let member =
         directory::find_staff(db, staff_id).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let step = matching_step(secret, &member.login, code.trim(), clock)?.ok_or(MfaError::WrongCode)?;
@@ -129,6 +141,7 @@ pub async fn confirm_enrolment(
         other => other?,
     }
     mfa::replace_recovery_codes(&txn, staff_id, &hashes(&codes)).await?;
+    let epoch = directory::bump_epoch(&txn, staff_id).await?;
     audit_change(
         &txn,
         clock,
@@ -139,7 +152,7 @@ pub async fn confirm_enrolment(
     )
     .await?;
     txn.commit().await.map_err(StoreError::from)?;
-    Ok(codes)
+    Ok(Enrolled { codes, epoch })
 }
 
 /// Which kind of second factor was used at login.

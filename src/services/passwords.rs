@@ -58,7 +58,8 @@ impl From<PasswordError> for ServiceError {
 }
 
 /// Changes the actor's own password after checking the current one; every web session of the
-/// person ends (the caller keeps its own by stamping the returned session epoch into it).
+/// person ends (the caller keeps its own by stamping the returned session epoch into it), and
+/// so does every unused reset link made for them.
 /// The check of the current password is throttled per person like a login
 /// (`domain::throttle::CURRENT_PASSWORD`), and a wrong or refused one is audited.
 ///
@@ -81,7 +82,18 @@ pub async fn change_own(
     // row) and its record, all or nothing.
     let txn = store::begin_write(db).await?;
     let epoch = directory::set_password(&txn, member.id, hash, false).await?;
-    audit_change(&txn, clock, actor.into(), AuditAction::PasswordChanged, &member, json!({})).await?;
+    // A reset link handed out before (perhaps to the wrong person) would set another password
+    // over this one for the rest of its day.
+    let links = store::resets::void_unused(&txn, member.id, clock.now()).await?;
+    audit_change(
+        &txn,
+        clock,
+        actor.into(),
+        AuditAction::PasswordChanged,
+        &member,
+        if links > 0 { json!({ "reset_links_voided": links }) } else { json!({}) },
+    )
+    .await?;
     txn.commit().await.map_err(ServiceError::from)?;
     Ok(epoch)
 }

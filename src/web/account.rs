@@ -106,8 +106,8 @@ async fn change_password(
 
 /// Keeps this session (the others have ended) and goes on: to the desk after a forced change,
 /// else back to the account page saying so.
-async fn password_changed(state: &AppState, signed_in: SignedIn, epoch: i32) -> WebResult<Response> {
-    renew_login(&signed_in.session, epoch).await?;
+async fn password_changed(state: &AppState, mut signed_in: SignedIn, epoch: i32) -> WebResult<Response> {
+    renew_login(&signed_in.session, &mut signed_in.page, epoch).await?;
     if signed_in.gate.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -168,7 +168,7 @@ struct CodesPage {
 
 async fn confirm_enrolment(
     State(state): State<AppState>,
-    signed_in: SignedIn,
+    mut signed_in: SignedIn,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> WebResult<Response> {
     let lang = signed_in.page.lang;
@@ -177,8 +177,9 @@ async fn confirm_enrolment(
     };
     let staff_id = signed_in.actor.staff_id();
     match mfa::confirm_enrolment(&state.db, &state.clock, staff_id, &secret, &form.code).await {
-        Ok(codes) => {
+        Ok(mfa::Enrolled { codes, epoch }) => {
             signed_in.session.remove::<String>(KEY_ENROL).await?;
+            renew_login(&signed_in.session, &mut signed_in.page, epoch).await?;
             Ok(CodesPage { p: signed_in.page.titled("codes.title"), codes }.into_response())
         }
         Err(MfaError::AlreadyEnrolled) => Ok(Redirect::to("/account").into_response()),

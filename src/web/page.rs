@@ -303,14 +303,17 @@ pub async fn logged_in_as(session: &Session) -> Result<Option<StaffId>, WebError
     Ok(session.get::<SessionLogin>(KEY_LOGIN).await?.map(|login| login.staff_id))
 }
 
-/// Keeps this session after the person's own password change moved their epoch on (every other
-/// session has ended): a new id and the new epoch.
-pub async fn renew_login(session: &Session, epoch: i32) -> Result<(), WebError> {
+/// Keeps this session after the person's own change (a password, a second factor) moved their
+/// epoch on (every other session has ended): a new id, the new epoch and a new CSRF token, which
+/// `page` takes, so the forms of the page answered next carry it.
+pub async fn renew_login(session: &Session, page: &mut Page, epoch: i32) -> Result<(), WebError> {
     if let Some(mut login) = session.get::<SessionLogin>(KEY_LOGIN).await? {
         login.epoch = epoch;
         session.cycle_id().await?;
         session.insert(KEY_LOGIN, login).await?;
-        session.insert(KEY_CSRF, random_secret(32)).await?;
+        let csrf = random_secret(32);
+        session.insert(KEY_CSRF, csrf.clone()).await?;
+        page.csrf = csrf;
     }
     Ok(())
 }

@@ -235,17 +235,47 @@ async fn an_admins_second_factor_reset_ends_the_persons_sessions_and_they_enrol_
     assert_eq!(desk.location("/book").await, "/account/mfa", "straight to a new enrolment");
 }
 
+/// A session logged in with the password alone and held at the enrolment step must not pass it
+/// when the person sets up their factor in another browser: it never gave a code.
+#[tokio::test]
+async fn setting_up_a_second_factor_ends_the_other_sessions_held_at_that_step() {
+    let app = spawn_app().await;
+    app.add_person("verwaltung", "admin", None).await;
+    let (owner, stranger) =
+        (logged_in(&app, "verwaltung", PASSWORD).await, logged_in(&app, "verwaltung", PASSWORD).await);
+    assert_eq!(stranger.location("/book").await, "/account/mfa", "held at the step");
+    let (_, held) = stranger.text("/account/mfa").await;
+
+    let (_, codes) = enrol(&app, &owner).await;
+
+    assert_eq!(stranger.location("/admin/staff").await, "/login", "the held session has ended");
+    let renewed = stranger.post(&crate::web_client::csrf_of(&held), "/account/mfa/recovery-codes", &[]).await;
+    assert_ne!(renewed.status(), StatusCode::OK, "no recovery codes for it");
+    assert_eq!(owner.get("/admin/staff").await.status(), StatusCode::OK, "the enrolling session goes on");
+    let renewed = owner.submit("/account", "/account/mfa/recovery-codes", &[]).await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    assert!(!renewed.text().await.expect("body").contains(&codes[0]), "new codes");
+}
+
 #[tokio::test]
 async fn a_password_change_ends_every_other_session_and_keeps_this_one() {
     let app = without_mfa().await;
     app.add_person("empfang", "front_desk", Some("ads")).await;
     let (this, other) = (logged_in(&app, "empfang", PASSWORD).await, logged_in(&app, "empfang", PASSWORD).await);
+    let reset = link(&app).await;
     let fields = [("current", PASSWORD), ("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
     let response = this.submit("/account", "/account/password", &fields).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.text().await.unwrap().contains("Alle anderen Sitzungen sind beendet"));
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Alle anderen Sitzungen sind beendet"));
     assert_eq!(this.get("/book").await.status(), StatusCode::OK, "this session goes on");
     assert_eq!(other.location("/book").await, "/login", "the other one has ended");
+    assert_eq!(this.text(&reset).await.0, StatusCode::NOT_FOUND, "a reset link made before is void");
+    // The page answered carries the renewed session's form token: its forms work.
+    let out = this.post(&crate::web_client::csrf_of(&page), "/logout", &[]).await;
+    assert_eq!(location(&out), "/login", "logged out with the page's own form");
+    let this = logged_in(&app, "empfang", NEW_PASSWORD).await;
+    assert_eq!(this.get("/book").await.status(), StatusCode::OK);
 
     // Through the API: the web sessions end, the token goes on.
     let web = logged_in(&app, "empfang", NEW_PASSWORD).await;

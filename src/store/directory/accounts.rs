@@ -30,17 +30,28 @@ pub async fn set_active<C: ConnectionTrait>(db: &C, staff_id: StaffId, active: b
     Ok(result.rows_affected > 0)
 }
 
-/// Ends every web session of the person (their session epoch moves on).
+/// Ends every web session of the person (their session epoch moves on). Returns the new epoch.
 ///
 /// # Errors
 /// Database failures.
-pub async fn bump_epoch<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<(), StoreError> {
+pub async fn bump_epoch<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<i32, StoreError> {
     staff::Entity::update_many()
         .col_expr(staff::Column::SessionEpoch, Expr::col(staff::Column::SessionEpoch).add(1))
         .filter(staff::Column::Id.eq(staff_id))
         .exec(db)
         .await?;
-    Ok(())
+    epoch_of(db, staff_id).await
+}
+
+/// The person's session epoch (read in the transaction that moved it on).
+async fn epoch_of<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<i32, StoreError> {
+    let epoch: Option<i32> = staff::Entity::find_by_id(staff_id)
+        .select_only()
+        .column(staff::Column::SessionEpoch)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(epoch.unwrap_or_default())
 }
 
 /// Replaces the password hash, records whether its holder must change it, and ends every web
@@ -61,13 +72,7 @@ pub async fn set_password<C: ConnectionTrait>(
         .filter(staff::Column::Id.eq(staff_id))
         .exec(db)
         .await?;
-    let epoch: Option<i32> = staff::Entity::find_by_id(staff_id)
-        .select_only()
-        .column(staff::Column::SessionEpoch)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(epoch.unwrap_or_default())
+    epoch_of(db, staff_id).await
 }
 
 /// Notes a completed login.
