@@ -253,7 +253,8 @@ pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenC
                 &account.member,
             )
             .await?;
-            eprintln!("{revoked} token(s) of {login} revoked");
+            let feed = if revoked.calendar_feed { ", the calendar subscription deleted" } else { "" };
+            eprintln!("{} token(s) of {login} revoked{feed}", revoked.tokens);
         }
         TokenCommand::Revoke { .. } => bail!("use --id ID, or --login LOGIN --all"),
     }

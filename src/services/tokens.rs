@@ -337,7 +337,18 @@ pub async fn revoke_own(
     }
 }
 
-/// Revokes every token of a staff member; returns how many were still unrevoked.
+/// What revoking a person's standing access ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Revoked {
+    /// API tokens that were still unrevoked.
+    pub tokens: u64,
+    /// Whether a calendar subscription was deleted (one made on the page belongs to no token and
+    /// would otherwise stay).
+    pub calendar_feed: bool,
+}
+
+/// Revokes every token of a staff member and deletes their calendar subscription: everything
+/// that reaches their data without their password (after a suspected compromise).
 ///
 /// # Errors
 /// Database failures.
@@ -347,16 +358,19 @@ pub async fn revoke_all(
     cache: &TokenCache,
     by: ChangedBy,
     member: &StaffMember,
-) -> Result<u64, ServiceError> {
-    // The person's row is locked first, as a token made meanwhile holds it: that token is either
-    // committed before (and revoked here) or made after (and refused, its parent revoked).
+) -> Result<Revoked, ServiceError> {
+    // The person's row is locked first, as a token (or subscription) made meanwhile holds it:
+    // it is either committed before (and ended here) or made after (and refused, its parent
+    // revoked).
     let txn = crate::store::begin_write(db).await?;
     directory::lock_staff(&txn, member.id).await?;
-    let revoked = directory::revoke_all_tokens(&txn, member.id, clock.now()).await?;
-    audit_change(&txn, clock, by, AuditAction::TokenRevoked, member, json!({ "revoked": revoked })).await?;
+    let tokens = directory::revoke_all_tokens(&txn, member.id, clock.now()).await?;
+    let calendar_feed = crate::store::calendar_feeds::delete_for_staff(&txn, member.id).await?;
+    let detail = json!({ "revoked": tokens, "calendar_feed_deleted": calendar_feed });
+    audit_change(&txn, clock, by, AuditAction::TokenRevoked, member, detail).await?;
     txn.commit().await?;
     cache.forget_staff(member.id);
-    Ok(revoked)
+    Ok(Revoked { tokens, calendar_feed })
 }
 
 #[cfg(test)]

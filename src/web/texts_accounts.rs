@@ -170,7 +170,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("person.tokens", "API-Tokens", "API tokens"),
     ("person.tokens.none", "Keine API-Tokens.", "No API tokens."),
-    ("person.revoke_tokens", "Alle API-Tokens widerrufen", "Revoke all API tokens"),
+    (
+        "person.revoke_tokens",
+        "Alle API-Tokens und das Kalender-Abo widerrufen",
+        "Revoke all API tokens and the calendar subscription",
+    ),
     (
         "person.done.deactivated",
         "Deaktiviert: Sitzungen und API-Tokens sind beendet.",
@@ -188,7 +192,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "One-time link made. It is shown only now; earlier links no longer work:",
     ),
     ("person.done.mfa_reset", "Die Zwei-Faktor-Anmeldung wurde zurückgesetzt.", "Two-factor login was reset."),
-    ("person.done.tokens_revoked", "Alle API-Tokens sind widerrufen.", "All API tokens are revoked."),
+    (
+        "person.done.tokens_revoked",
+        "Alle API-Tokens und das Kalender-Abo sind widerrufen.",
+        "All API tokens and the calendar subscription are revoked.",
+    ),
     ("person.role_gone", "Die Person hat diese Rolle nicht (mehr).", "The person does not have this role (any more)."),
     ("token.name", "Name", "Name"),
     ("token.state", "Status", "State"),

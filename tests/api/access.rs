@@ -106,3 +106,19 @@ async fn a_deactivated_staff_members_token_stops_working_once_the_token_cache_ex
     let refused = strict.get_as(&desk, "/api/v1/bookings?unit=ads").await;
     assert_problem(refused, StatusCode::UNAUTHORIZED, "unauthenticated").await;
 }
+
+/// Another unit's free and taken times tell its counsellors' days and absences: the free-slot
+/// search and the counsellor list are for the unit's own staff (and admins), and a refusal is
+/// recorded.
+#[tokio::test]
+async fn another_units_free_slots_and_counsellors_are_refused_and_recorded() {
+    let app = spawn_app().await;
+    let sdr_desk = app.token_for("empfang.sdr", "front_desk", Some("sdr")).await;
+    for path in ["/api/v1/units/ads/free-slots?limit=500", "/api/v1/units/ads/counsellors"] {
+        assert_problem(app.get_as(&sdr_desk, path).await, StatusCode::FORBIDDEN, "forbidden").await;
+    }
+    assert_eq!(app.get_as(&sdr_desk, "/api/v1/units/sdr/free-slots?limit=1").await.status(), StatusCode::OK);
+    assert_eq!(app.get_as(&sdr_desk, "/api/v1/units/sdr/counsellors").await.status(), StatusCode::OK);
+    let denied = app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied'").await;
+    assert_eq!(denied, 2, "each refusal recorded");
+}

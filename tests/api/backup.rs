@@ -644,8 +644,9 @@ async fn a_restore_of_a_backup_whose_history_went_apart_carries_the_audit_by_tim
     let copy = dir.path().join("copy.db");
     let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
     assert!(backup.status.success(), "{}", stderr(&backup));
-    let then = chrono::Utc::now() + chrono::TimeDelta::hours(1);
-    let marked = |name: &str| AuditEntry::system(AuditAction::AuditRetentionRun).detail(serde_json::json!({ "test": name }));
+    let then = Clock::fixed(chrono::Utc::now() + chrono::TimeDelta::hours(1)).now();
+    let marked =
+        |name: &str| AuditEntry::system(AuditAction::AuditRetentionRun).detail(serde_json::json!({ "test": name }));
     let elsewhere = store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await.expect("open the backup");
     audit::record(&elsewhere, &Clock::fixed(then), marked("elsewhere")).await.expect("recorded");
     elsewhere.close().await.expect("closed");

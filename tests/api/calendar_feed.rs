@@ -236,3 +236,37 @@ async fn a_feed_made_with_a_token_ends_with_it_and_a_units_entries_with_the_role
     assert!(app.delete_as(&app.admin_token, &format!("/api/v1/tokens/{id}")).await.status().is_success());
     assert_eq!(fetch(&app, &path).await.status(), StatusCode::NOT_FOUND);
 }
+
+/// A subscription made on the page belongs to no API token: an admin's "revoke all tokens" after
+/// a suspected compromise ends it too; and none is made for a person deactivated meanwhile.
+#[tokio::test]
+async fn revoking_a_persons_tokens_ends_a_feed_made_on_the_page_and_an_inactive_person_gets_none() {
+    use terminbuch::services::calendar_feed;
+    use terminbuch::store::directory;
+
+    let app = spawn_app().await;
+    let member = directory::find_staff_by_login(&app.db, "d.aydin").await.expect("db").expect("d.aydin");
+    let actor = directory::actor_for_staff(&app.db, member.id).await.expect("db").expect("actor");
+    let secret = calendar_feed::create(&app.db, &app.clock, &actor, None).await.expect("made on the page");
+    let path = format!("/calendar/{secret}.ics");
+    assert_eq!(fetch(&app, &path).await.status(), StatusCode::OK);
+
+    let revoked: Value =
+        app.delete_as(&app.admin_token, "/api/v1/staff/d.aydin/tokens").await.json().await.expect("json");
+
+    assert_eq!(revoked["calendar_feed_deleted"], true, "{revoked}");
+    assert_eq!(fetch(&app, &path).await.status(), StatusCode::NOT_FOUND);
+    let again: Value =
+        app.delete_as(&app.admin_token, "/api/v1/staff/d.aydin/tokens").await.json().await.expect("json");
+    assert_eq!(again["calendar_feed_deleted"], false, "nothing left: {again}");
+    let deactivate = Statement::from_string(
+        app.db.get_database_backend(),
+        "UPDATE staff SET active = false WHERE login = 'd.aydin'",
+    );
+    app.db.execute_raw(deactivate).await.expect("deactivated");
+    // The actor was read before the deactivation committed, as a request's would be.
+    let refused = calendar_feed::create(&app.db, &app.clock, &actor, None).await;
+    assert!(refused.is_err(), "no subscription for an inactive person");
+    let feeds = app.count("SELECT COUNT(*) AS n FROM calendar_feeds").await;
+    assert_eq!(feeds, 0, "nothing written that a reactivation would bring back");
+}

@@ -247,13 +247,14 @@ async fn list_staff_tokens(
     Ok(Json(list.iter().map(|t| token_response(t, now, tz)).collect()))
 }
 
-/// How many tokens were revoked.
+/// How many tokens were revoked, and whether a calendar subscription was deleted.
 #[derive(Serialize, ToSchema)]
 pub struct RevokedResponse {
     pub revoked: u64,
+    pub calendar_feed_deleted: bool,
 }
 
-/// Revokes every API token of a person (admins only).
+/// Revokes every API token of a person and deletes their calendar subscription (admins only).
 #[utoipa::path(delete, path = "/api/v1/staff/{login}/tokens", tag = "staff", security(("bearer" = [])),
     params(("login" = String, Path)),
     responses((status = 200, body = RevokedResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -264,7 +265,7 @@ async fn revoke_staff_tokens(
 ) -> ApiResult<Json<RevokedResponse>> {
     let account = accounts::find(state.accounts(), ByWhom::Staff(&actor), &login).await?;
     let revoked = tokens::revoke_all(&state.db, &state.clock, &state.tokens, (&actor).into(), &account.member).await?;
-    Ok(Json(RevokedResponse { revoked }))
+    Ok(Json(RevokedResponse { revoked: revoked.tokens, calendar_feed_deleted: revoked.calendar_feed }))
 }
 
 /// Revokes any API token by id (admins only; one's own: `DELETE /api/v1/me/tokens/{id}`).

@@ -18,6 +18,7 @@ use crate::http::dto::{CounsellorRef, codes, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::availability::{self, Daypart, FreeSlotQuery};
+use crate::services::bookings::authorize;
 use crate::services::{directory, retention};
 use crate::state::AppState;
 
@@ -180,16 +181,17 @@ async fn update_unit(
     Ok(Json(unit_response(unit, location)))
 }
 
-/// Counsellors of a unit.
+/// Counsellors of a unit (staff of the unit and admins).
 #[utoipa::path(get, path = "/api/v1/units/{unit}/counsellors", tag = "units", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id")),
     responses((status = 200, body = Vec<CounsellorRef>), (status = 404, body = Problem)))]
 async fn list_counsellors(
     State(state): State<AppState>,
-    Auth(_actor): Auth,
+    Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
 ) -> ApiResult<Json<Vec<CounsellorRef>>> {
     let unit = state.unit(&unit).await?;
+    authorize(state.book(), &actor, unit.id, "unit.read", &format!("unit:{}", unit.id)).await?;
     let counsellors = directory::counsellors(&state.db, &unit).await?;
     Ok(Json(counsellors.iter().map(CounsellorRef::from).collect()))
 }
@@ -227,18 +229,21 @@ pub struct FreeSlotResponse {
     pub counsellor: CounsellorRef,
 }
 
-/// The next free slots of a unit, soonest first.
+/// The next free slots of a unit, soonest first (staff of the unit and admins).
 #[utoipa::path(get, path = "/api/v1/units/{unit}/free-slots", tag = "units", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id"), FreeSlotParams),
     responses((status = 200, body = Vec<FreeSlotResponse>), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn list_free_slots(
     State(state): State<AppState>,
-    Auth(_actor): Auth,
+    Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
     ApiQuery(params): ApiQuery<FreeSlotParams>,
 ) -> ApiResult<Json<Vec<FreeSlotResponse>>> {
     let tz = state.settings.time_zone;
     let unit = state.unit(&unit).await?;
+    // Staff see the units they work in: another unit's free and taken times tell its
+    // counsellors' days (and their absences).
+    authorize(state.book(), &actor, unit.id, "slot.list", &format!("unit:{}", unit.id)).await?;
     let today = crate::domain::time::local_date(state.clock.now(), tz);
     let from = params.from.as_deref().map(|v| parse_date("from", v)).transpose()?.unwrap_or(today);
     let to = match params.to.as_deref() {
