@@ -75,9 +75,11 @@ impl SpellingAlphabet {
     /// The whole reference as read aloud: "V wie Viktor, 3, 9, T wie Theodor – …".
     #[must_use]
     pub fn spell(self, reference: &Reference) -> String {
-        let code = reference.as_str();
-        let (first, second) = code.split_at(code.len() / 2);
-        let half = |part: &str| part.chars().filter_map(|c| self.spell_char(c)).collect::<Vec<_>>().join(", ");
+        // Halved by characters: a reference kept as stored (an older release's, hand-edited) may
+        // hold a character of several bytes where its middle is.
+        let chars: Vec<char> = reference.as_str().chars().collect();
+        let (first, second) = chars.split_at(chars.len() / 2);
+        let half = |part: &[char]| part.iter().filter_map(|c| self.spell_char(*c)).collect::<Vec<_>>().join(", ");
         format!("{} – {}", half(first), half(second))
     }
 }
@@ -86,6 +88,16 @@ impl SpellingAlphabet {
 mod tests {
     use super::*;
     use crate::domain::reference::ALPHABET;
+
+    #[test]
+    fn a_stored_reference_with_a_wide_character_in_its_middle_is_spelled_without_a_panic() {
+        // Its fifth byte lies inside the "Ä".
+        let reference = Reference::from_stored("ABCÄEFG");
+        assert_eq!(
+            SpellingAlphabet::German.spell(&reference),
+            "A wie Anton, B wie Berta, C wie Cäsar – E wie Emil, F wie Friedrich, G wie Gustav"
+        );
+    }
 
     #[test]
     fn a_reference_is_spelled_letter_by_letter_with_digits_one_by_one() {

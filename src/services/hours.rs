@@ -176,9 +176,11 @@ pub async fn add_absence(
             .await?;
     let entry = entries::schedule_changed(actor, AuditAction::AbsenceAdded, unit.id, format!("absence:{}", absence.id));
     audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": staff_id }))).await?;
+    // Read and recorded before the commit: a failure after it would answer an error for an
+    // absence that was stored, and a retry would store it twice.
+    let affected = active_bookings_in(&txn, unit.id, Block::from(&absence)).await?;
+    affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
-    let affected = active_bookings(deps, unit.id, Block::from(&absence)).await?;
-    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok((absence, affected))
 }
 
@@ -249,9 +251,9 @@ pub async fn add_closure(
             .await?;
     let entry = entries::schedule_changed(actor, AuditAction::ClosureAdded, unit.id, format!("closure:{}", closure.id));
     audit::record(&txn, deps.clock, entry).await?;
+    let affected = active_bookings_in(&txn, unit.id, Block::from(&closure)).await?;
+    affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
-    let affected = active_bookings(deps, unit.id, Block::from(&closure)).await?;
-    affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok((closure, affected))
 }
 
@@ -444,18 +446,25 @@ impl Affected {
 
 /// The booked appointments that `block` (a new absence or closure of `unit_id`) strands.
 pub(crate) async fn active_bookings(deps: Book<'_>, unit_id: UnitId, block: Block) -> Result<Affected, ServiceError> {
+    active_bookings_in(deps.db, unit_id, block).await
+}
+
+/// [`active_bookings`] read through `db` (the change's own transaction).
+async fn active_bookings_in<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    block: Block,
+) -> Result<Affected, ServiceError> {
     let span = (block.starts_at, block.ends_at);
     let counsellor_id = match block.by {
         BlockedBy::Absence { staff_id } => Some(staff_id),
         BlockedBy::Closure { .. } | BlockedBy::Booking { .. } => None,
     };
     let (listed, total) =
-        bookings::booked_overlapping(deps.db, InUnits::Only(unit_id), counsellor_id, span, AFFECTED_LISTED).await?;
+        bookings::booked_overlapping(db, InUnits::Only(unit_id), counsellor_id, span, AFFECTED_LISTED).await?;
     // An absence is the person's, in every unit they counsel in.
     let elsewhere = match counsellor_id {
-        Some(staff_id) => {
-            bookings::booked_overlapping(deps.db, InUnits::Except(unit_id), Some(staff_id), span, 0).await?.1
-        }
+        Some(staff_id) => bookings::booked_overlapping(db, InUnits::Except(unit_id), Some(staff_id), span, 0).await?.1,
         None => 0,
     };
     Ok(Affected { listed, total, elsewhere })

@@ -66,7 +66,7 @@ async fn cancel(
     if form.confirm != "1" {
         return Ok(confirm_page(&state, staff, &key, reason).await?.into_response());
     }
-    let seen = form.version.parse().ok();
+    let seen = super::bookings::seen_version(&form.version);
     match bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned(), seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
         result => changed(&state, staff, &key, result).await,

@@ -145,7 +145,7 @@ async fn save(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, p, &booking, form, errors)).into_response());
         }
     };
-    let seen: Option<i32> = form.version.parse().ok();
+    let seen = super::bookings::seen_version(&form.version);
     let shown = Some(form.shown.as_str()).filter(|shown| !shown.is_empty());
     match bookings::correct_contact(state.book(), &actor, &key, citizen, seen, shown).await {
         Ok((booking, correction)) => {

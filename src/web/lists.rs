@@ -88,7 +88,8 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
         unit: unit_key,
         unit_name,
         date: monday.format("%Y-%m-%d").to_string(),
-        counsellor: q.counsellor,
+        // Only a counsellor id goes back into the page's links (a raw value would carry `&…`).
+        counsellor: q.counsellor.trim().parse::<i32>().map(|id| id.to_string()).unwrap_or_default(),
         previous: (monday - Days::new(7)).format("%Y-%m-%d").to_string(),
         next: (monday + Days::new(7)).format("%Y-%m-%d").to_string(),
         grid: week_items::grid(&days, lang.t("wk.all_day")),

@@ -195,7 +195,7 @@ async fn reschedule(
         let page = view(&state, staff, &key, finder, typed, errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    let seen = form.version.parse().ok();
+    let seen = super::bookings::seen_version(&form.version);
     match bookings::reschedule(state.book(), &staff.actor, &key, to, override_reason, seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/moved", booking.reference)).into_response()),
         Err(

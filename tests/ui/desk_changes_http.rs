@@ -102,9 +102,18 @@ async fn cancelling_changes_nothing_until_it_is_confirmed() {
         async move { terminbuch::store::bookings::find(&db, id).await.expect("db").expect("booking").status }
     };
     assert_eq!(status(&app).await, terminbuch::domain::booking::BookingStatus::Booked, "not yet cancelled");
+    // A confirmation without the version its page was made from cancels nothing.
+    for version in [None, Some("x")] {
+        let mut form = vec![("csrf", csrf.as_str()), ("reason", "verhindert"), ("confirm", "1")];
+        form.extend(version.map(|v| ("version", v)));
+        let refused = client.post(&url).form(&form).send().await.unwrap();
+        assert_eq!(refused.status(), StatusCode::CONFLICT, "version {version:?}");
+        assert_eq!(status(&app).await, terminbuch::domain::booking::BookingStatus::Booked, "version {version:?}");
+    }
+    let version = page.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).expect("a version");
     let confirmed = client
         .post(&url)
-        .form(&[("csrf", csrf.as_str()), ("reason", "verhindert"), ("confirm", "1")])
+        .form(&[("csrf", csrf.as_str()), ("reason", "verhindert"), ("confirm", "1"), ("version", version)])
         .send()
         .await
         .unwrap();

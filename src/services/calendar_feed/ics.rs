@@ -20,6 +20,22 @@ pub struct Entry {
     pub place: String,
 }
 
+/// `text` as an iCalendar TEXT value (RFC 5545, 3.3.11).
+fn text_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | ';' | ',' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// The calendar of `owner`'s appointments.
 pub fn render(owner: &str, tz: Tz, entries: &[Entry]) -> String {
     let local = |at: DateTime<Utc>| CalendarDateTime::WithTimezone {
@@ -27,8 +43,13 @@ pub fn render(owner: &str, tz: Tz, entries: &[Entry]) -> String {
         tzid: tz.name().to_owned(),
     };
     let mut calendar = Calendar::new();
+    // The crate escapes X-WR-CALNAME but leaves NAME as given (it escapes only the TEXT
+    // properties it knows): a display name with a comma or semicolon would be misread there.
+    // The unit test below holds both to RFC 5545's TEXT.
+    let name = format!("Terminbuch – {owner}");
     calendar
-        .name(&format!("Terminbuch – {owner}"))
+        .append_property(Property::new("NAME", text_value(&name)))
+        .append_property(Property::new("X-WR-CALNAME", &name))
         .timezone(tz.name())
         .append_property(Property::new("METHOD", "PUBLISH"))
         .append_property(Property::new("REFRESH-INTERVAL", "PT15M").add_parameter("VALUE", "DURATION").done())
@@ -55,5 +76,19 @@ pub fn render(owner: &str, tz: Tz, entries: &[Entry]) -> String {
     match (entries.iter().map(|e| e.starts_at).min(), entries.iter().map(|e| e.ends_at).max()) {
         (Some(from), Some(to)) => crate::mail::ics::with_vtimezone(text, tz, from, to),
         _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_calendars_name_is_escaped_as_text() {
+        let ics = render(r"Demir, Ayşe; A\B", chrono_tz::Europe::Berlin, &[]).replace("\r\n ", "");
+        for key in ["NAME", "X-WR-CALNAME"] {
+            let line = format!("\r\n{key}:Terminbuch – Demir\\, Ayşe\\; A\\\\B\r\n");
+            assert!(ics.contains(&line), "{key} in {ics}");
+        }
     }
 }
