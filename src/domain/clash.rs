@@ -19,6 +19,8 @@ pub enum Clash {
     NoOffer,
     /// Someone else is booking for the same caller right now.
     CallbackBusy,
+    /// The unit's callback list holds as many open entries as it may.
+    CallbackListFull,
     /// The citizen gave no email address or no consent to email.
     NoEmailConsent,
     /// The change would leave no active admin.
@@ -31,13 +33,14 @@ pub enum Clash {
 
 impl Clash {
     /// Every clash, for the tests that check each is translated.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::SlotTaken,
         Self::CounsellorBusy,
         Self::ConcurrentUpdate,
         Self::InvalidStatus,
         Self::NoOffer,
         Self::CallbackBusy,
+        Self::CallbackListFull,
         Self::NoEmailConsent,
         Self::LastAdmin,
         Self::LoginTaken,
@@ -53,6 +56,7 @@ impl Clash {
             Self::InvalidStatus => "invalid_status",
             Self::NoOffer => "no_offer",
             Self::CallbackBusy => "callback_busy",
+            Self::CallbackListFull => "callback_list_full",
             Self::NoEmailConsent => "no_email_consent",
             Self::LastAdmin => "last_admin",
             Self::LoginTaken => "login_taken",
@@ -69,6 +73,7 @@ impl Clash {
             Self::InvalidStatus => "the current status does not allow this change",
             Self::NoOffer => "no free slot matches the wish yet",
             Self::CallbackBusy => "someone is booking for this caller right now",
+            Self::CallbackListFull => "the unit's callback list is full; book or withdraw entries first",
             Self::NoEmailConsent => "the citizen gave no email address or no consent",
             Self::LastAdmin => "the last active admin cannot be deactivated or lose the admin role",
             Self::LoginTaken => "this login exists already",

@@ -55,6 +55,19 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: CallbackId) -> Result<Option<C
     Ok(callback_request::Entity::find_by_id(id).one(db).await?.map(record))
 }
 
+/// How many open entries the unit's list holds.
+///
+/// # Errors
+/// Database failures.
+pub async fn count_open<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<u64, StoreError> {
+    use sea_orm::PaginatorTrait;
+    Ok(callback_request::Entity::find()
+        .filter(callback_request::Column::UnitId.eq(unit_id))
+        .filter(callback_request::Column::Status.eq(status_row(CallbackStatus::Open)))
+        .count(db)
+        .await?)
+}
+
 /// The unit's entries in one of `statuses`, oldest first (the order callers are served in).
 ///
 /// # Errors

@@ -130,6 +130,7 @@ fn clash_key(clash: Clash) -> &'static str {
         Clash::InvalidStatus => "svc.invalid_status",
         Clash::NoOffer => "svc.no_offer",
         Clash::CallbackBusy => "svc.callback_busy",
+        Clash::CallbackListFull => "svc.callback_list_full",
         Clash::NoEmailConsent => "svc.no_email_consent",
         Clash::LastAdmin => "svc.last_admin",
         Clash::LoginTaken => "svc.login_taken",

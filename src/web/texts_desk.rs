@@ -62,6 +62,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Jemand bucht gerade für diese Person. Bitte laden Sie die Liste neu.",
         "Someone is booking for this caller right now. Please reload the list.",
     ),
+    (
+        "svc.callback_list_full",
+        "Die Rückrufliste der Stelle ist voll. Bitte buchen oder streichen Sie zuerst Einträge.",
+        "The unit's callback list is full. Please book or withdraw entries first.",
+    ),
     ("cal.title", "Mein Kalender-Abo", "My calendar subscription"),
     (
         "cal.intro",

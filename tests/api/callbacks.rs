@@ -332,3 +332,38 @@ async fn the_entry_a_persons_booking_was_made_from_is_exported_and_erased_with_i
     let gone = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{id}")).await;
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
 }
+
+/// Every look at the list searches a slot for each open entry: a unit's list holds at most
+/// `MAX_OPEN` of them, and the next is refused with its own code, nothing written.
+#[tokio::test]
+async fn a_full_list_refuses_the_next_entry() {
+    use terminbuch::domain::callback::{NewCallback, Wish};
+    use terminbuch::domain::language::Language;
+    use terminbuch::services::callbacks::MAX_OPEN;
+    use terminbuch::store::{callbacks, directory};
+
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let unit = directory::find_unit(&app.db, "ads").await.expect("db").expect("ads");
+    let admin = directory::find_staff_by_login(&app.db, "admin").await.expect("db").expect("admin");
+    for n in 1..MAX_OPEN {
+        let new = NewCallback {
+            unit_id: unit.id,
+            citizen_name: format!("Wartend {n}"),
+            citizen_phone: "0511 987654".into(),
+            citizen_language: Language::parse("tr").expect("tr"),
+            wish: Wish { counsellor_id: None, language: None, time_of_day: None, before: None },
+            until: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).expect("a day"),
+            note: None,
+        };
+        callbacks::insert(&app.db, new, admin.id, app.clock.now()).await.expect("inserted");
+    }
+    add_entry(&app, &entry_body("Die Letzte", aydin)).await;
+
+    let response =
+        app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &entry_body("Eine zu viel", aydin)).await;
+
+    assert_problem(response, StatusCode::CONFLICT, "callback_list_full").await;
+    let open = app.count("SELECT COUNT(*) AS n FROM callback_requests WHERE status = 'open'").await;
+    assert_eq!(open, i64::try_from(MAX_OPEN).expect("small"), "nothing written");
+}

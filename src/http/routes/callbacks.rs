@@ -192,7 +192,8 @@ async fn list_callbacks(
 /// Puts a caller on the unit's callback list.
 #[utoipa::path(post, path = "/api/v1/units/{unit}/callbacks", tag = "callbacks", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id")), request_body = CreateCallbackRequest,
-    responses((status = 201, body = CallbackResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 201, body = CallbackResponse), (status = 403, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 async fn create_callback(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -28,6 +28,11 @@ pub use offers::Entry;
 /// How long one desk may take to book an entry before another may try.
 const CLAIM: TimeDelta = TimeDelta::seconds(60);
 
+/// The most open entries a unit's list holds. Every look at the list searches a free slot for each
+/// entry; a list past this is no longer worked through on the phone anyway, and one request
+/// could make the desk search for thousands.
+pub const MAX_OPEN: u64 = 300;
+
 /// Puts a caller on the unit's list.
 ///
 /// # Errors
@@ -50,12 +55,19 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
             return Err(ServiceError::invalid("counsellor", "not a counsellor of this unit"));
         }
     }
+    // The entry and its record, all or nothing: an error after a committed insert would make the
+    // desk add the caller again.
+    let txn = crate::store::begin_write(deps.db).await?;
+    if callbacks::count_open(&txn, unit.id).await? >= MAX_OPEN {
+        return Err(ServiceError::conflict(Clash::CallbackListFull));
+    }
     let created =
-        callbacks::insert(deps.db, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now()).await?;
-    tracing::info!(callback = created.id.get(), "caller put on the callback list");
+        callbacks::insert(&txn, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now()).await?;
     let entry =
         AuditEntry::by(actor, AuditAction::CallbackAdded).unit(unit.id).target(format!("callback:{}", created.id));
-    audit::record(deps.db, deps.clock, entry).await?;
+    audit::record(&txn, deps.clock, entry).await?;
+    txn.commit().await?;
+    tracing::info!(callback = created.id.get(), "caller put on the callback list");
     let listed = offers::refresh(deps, unit).await?;
     Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(Entry { request: created, offer: None }))
 }

@@ -20,6 +20,7 @@ use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, language_choices, language_name};
 use crate::domain::callback::{CallbackRequest, TimeOfDay};
+use crate::domain::clash::Clash;
 use crate::domain::ids::CallbackId;
 use crate::domain::missing::Missing;
 use crate::domain::records::{StaffMember, Unit};
@@ -203,6 +204,12 @@ async fn add(
             let errors = vec![FieldError::new(id, lang.t(key))];
             let page = list_page(&state, staff, &unit.slug, Some((form, errors))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        // Said at the form's first field: no entry can be added until the list is worked through.
+        Err(err @ ServiceError::Conflict { clash: Clash::CallbackListFull, .. }) => {
+            let errors = vec![FieldError::new("cb-name", service_message(lang, &err))];
+            let page = list_page(&state, staff, &unit.slug, Some((form, errors))).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(other) => Err(other.into()),
     }
