@@ -204,6 +204,17 @@ pub async fn add_staff_as(
     add(db, clock, actor.into(), input).await
 }
 
+/// `Invalid` naming `field` unless `value` has `min..=max` characters.
+fn check_length(field: &'static str, value: &str, min: usize, max: usize) -> Result<(), ServiceError> {
+    let count = value.chars().count();
+    if count < min || count > max {
+        let message =
+            if count == 0 { "must not be empty".to_owned() } else { format!("use {min} to {max} characters") };
+        return Err(ServiceError::invalid(field, message));
+    }
+    Ok(())
+}
+
 async fn add(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -214,10 +225,12 @@ async fn add(
     if login.is_empty() || login.len() > 64 || !login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(ServiceError::invalid("login", "use 1 to 64 letters, digits, dots, dashes or underscores"));
     }
-    if input.display_name.trim().is_empty() {
-        return Err(ServiceError::invalid("name", "must not be empty"));
-    }
+    // The limits of the API's edge, here so that the staff page keeps them too.
+    check_length("name", input.display_name.trim(), 1, 200)?;
     crate::domain::text::check_name(&input.display_name).map_err(|message| ServiceError::invalid("name", message))?;
+    if input.email.as_deref().is_some_and(|email| !crate::domain::citizen::is_email(email.trim())) {
+        return Err(ServiceError::invalid("email", "not an email address"));
+    }
     let unit = match (&input.role, &input.unit) {
         (StaffRole::InUnit(_), None) => return Err(ServiceError::invalid("unit", "required for this role")),
         (_, Some(key)) => Some(find_unit(db, key).await?),
@@ -407,8 +420,14 @@ pub async fn create_unit(
     }
     crate::domain::retention::check_days(new.retention_days)
         .map_err(|message| ServiceError::invalid("retention_days", message))?;
-    for (field, value) in [("name", new.name), ("short_name", new.short_name), ("phone", new.phone)] {
+    for (field, value, min, max) in
+        [("name", new.name, 1, 200), ("short_name", new.short_name, 1, 60), ("phone", new.phone, 3, 60)]
+    {
+        check_length(field, value.trim(), min, max)?;
         crate::domain::text::check_name(value).map_err(|message| ServiceError::invalid(field, message))?;
+    }
+    if !crate::domain::citizen::is_email(new.email.trim()) {
+        return Err(ServiceError::invalid("email", "not an email address"));
     }
     directory::find_location(db, LocationId::new(new.location_id))
         .await?

@@ -254,7 +254,22 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Bitte verwenden Sie 1 bis 64 Buchstaben, Ziffern, Punkte, Binde- oder Unterstriche.",
         "Please use 1 to 64 letters, digits, dots, dashes or underscores.",
     ),
-    ("field.name", "Bitte geben Sie einen Namen ein.", "Please enter a name."),
+    (
+        "field.name",
+        "Bitte geben Sie einen Namen mit höchstens 200 Zeichen ein.",
+        "Please enter a name of at most 200 characters.",
+    ),
+    (
+        "field.short_name",
+        "Bitte geben Sie einen Kurznamen mit höchstens 60 Zeichen ein.",
+        "Please enter a short name of at most 60 characters.",
+    ),
+    (
+        "field.phone",
+        "Bitte geben Sie eine Telefonnummer mit 3 bis 60 Zeichen ein.",
+        "Please enter a phone number of 3 to 60 characters.",
+    ),
+    ("field.email", "Bitte geben Sie eine gültige E-Mail-Adresse ein.", "Please enter a valid email address."),
     ("field.unit", "Für diese Rolle wird eine Stelle benötigt.", "This role needs a unit."),
     ("field.location_id", "Bitte wählen Sie einen Standort.", "Please choose a location."),
     (

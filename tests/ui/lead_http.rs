@@ -131,3 +131,65 @@ async fn the_new_pages_speak_english_when_switched() {
     let week = client.get(format!("{}/week", app.address)).send().await.unwrap().text().await.unwrap();
     assert!(week.contains("Week view") && week.contains("Previous week"));
 }
+
+/// The admin pages keep the limits the API keeps (counted in characters), each named at its
+/// field, nothing stored; a long name in another script within them is taken.
+#[tokio::test]
+async fn the_admin_forms_keep_the_apis_limits_at_the_field() {
+    let app = spawn().await;
+    let (client, csrf) = logged_in(&app, ADMIN).await;
+    let long = "N".repeat(201);
+    let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
+        let mut form = vec![("csrf", csrf.clone())];
+        form.extend(fields);
+        let request = client.post(format!("{}{path}", app.address)).form(&form);
+        async move {
+            let response = request.send().await.expect("sent");
+            (response.status(), response.text().await.expect("page"))
+        }
+    };
+    let person = |name: &str, email: &str| {
+        vec![
+            ("login", "neu.person".to_owned()),
+            ("name", name.to_owned()),
+            ("email", email.to_owned()),
+            ("role", "front_desk".to_owned()),
+            ("unit", "ads".to_owned()),
+        ]
+    };
+    for (fields, id) in [(person(&long, ""), "staff-name"), (person("Neu Person", "neu@x"), "staff-email")] {
+        let (status, page) = post("/admin/staff", fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{id}");
+        assert!(page.contains(&format!("id=\"{id}-error\"")), "named at {id}");
+    }
+    let unit = |short: &str, email: &str| {
+        vec![
+            ("slug", "neu".to_owned()),
+            ("name", "Neue Stelle".to_owned()),
+            ("short_name", short.to_owned()),
+            ("phone", "0511 168-1".to_owned()),
+            ("email", email.to_owned()),
+            ("location", "1".to_owned()),
+            ("minutes", "60".to_owned()),
+            ("retention_days", "90".to_owned()),
+        ]
+    };
+    let short = "K".repeat(61);
+    for (fields, id) in [(unit(&short, "neu@hannover-stadt.de"), "unit-short"), (unit("NEU", "neu@x"), "unit-email")] {
+        let (status, page) = post("/admin/units", fields).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{id}");
+        assert!(page.contains(&format!("id=\"{id}-error\"")), "named at {id}");
+    }
+    let cyrillic = "Ж".repeat(150);
+    let (status, _) = post("/admin/staff", person(&cyrillic, "neu@hannover-stadt.de")).await;
+    assert_eq!(status, StatusCode::OK, "150 letters of two bytes each are 150 characters");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM staff WHERE login = 'neu.person'").await, 1, "only the good one");
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM units WHERE slug = 'neu'").await, 0, "no unit stored");
+}
+
+async fn count(app: &UiApp, sql: &str) -> i64 {
+    use sea_orm::{ConnectionTrait, Statement};
+    let statement = Statement::from_string(app.db.get_database_backend(), sql.to_owned());
+    let row = app.db.query_one_raw(statement).await.expect("db").expect("a row");
+    row.try_get::<i64>("", "n").expect("n")
+}

@@ -37,7 +37,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct CreateStaffRequest {
     #[garde(length(min = 1, max = 64))]
     pub login: String,
-    #[garde(length(min = 1, max = 200))]
+    #[garde(length(chars, min = 1, max = 200))]
     pub name: String,
     /// `admin`, `unit_lead`, `counsellor` or `front_desk`.
     #[garde(length(min = 1))]

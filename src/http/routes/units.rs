@@ -102,11 +102,11 @@ async fn list_units(State(state): State<AppState>, Auth(_actor): Auth) -> ApiRes
 pub struct CreateUnitRequest {
     #[garde(length(min = 2, max = 40), pattern(r"^[a-z0-9-]+$"))]
     pub slug: String,
-    #[garde(length(min = 1, max = 200))]
+    #[garde(length(chars, min = 1, max = 200))]
     pub name: String,
-    #[garde(length(min = 1, max = 60))]
+    #[garde(length(chars, min = 1, max = 60))]
     pub short_name: String,
-    #[garde(length(min = 3, max = 60))]
+    #[garde(length(chars, min = 3, max = 60))]
     pub phone: String,
     #[garde(email)]
     pub email: String,

@@ -169,6 +169,7 @@ async fn add_staff(
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. } | ServiceError::NotFound(_))) => {
             let field = match &err {
                 ServiceError::Invalid { field: "name", .. } => "staff-name",
+                ServiceError::Invalid { field: "email", .. } => "staff-email",
                 ServiceError::Invalid { field: "unit", .. } | ServiceError::NotFound(_) => "staff-unit",
                 _ => "staff-login",
             };

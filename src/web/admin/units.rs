@@ -162,7 +162,14 @@ async fn add_unit(
     match directory::create_unit(&state.db, &state.clock, &staff.actor, new).await {
         Ok(_) => Ok(units_view(&state, staff, new_unit_form(), Vec::new(), true).await?.into_response()),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
-            let field = if matches!(err, ServiceError::Conflict { .. }) { "unit-slug" } else { "unit-location" };
+            let field = match &err {
+                ServiceError::Conflict { .. } => "unit-slug",
+                ServiceError::Invalid { field: "name", .. } => "unit-name",
+                ServiceError::Invalid { field: "short_name", .. } => "unit-short",
+                ServiceError::Invalid { field: "phone", .. } => "unit-phone",
+                ServiceError::Invalid { field: "email", .. } => "unit-email",
+                _ => "unit-location",
+            };
             let errors = vec![FieldError::new(field, service_message(lang, &err))];
             let page = units_view(&state, staff, form, errors, false).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
@@ -185,8 +192,7 @@ fn check_unit(form: &UnitForm, lang: Lang) -> Vec<FieldError> {
             errors.push(FieldError::new(id, lang.t("err.control")));
         }
     }
-    let email = form.email.trim();
-    if email.len() < 3 || !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
+    if !crate::domain::citizen::is_email(form.email.trim()) {
         errors.push(FieldError::new("unit-email", lang.t("err.email")));
     }
     if form.location.parse::<i32>().is_err() {
