@@ -55,15 +55,23 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: CallbackId) -> Result<Option<C
     Ok(callback_request::Entity::find_by_id(id).one(db).await?.map(record))
 }
 
-/// How many open entries the unit's list holds.
+/// How many open entries the unit's list holds that are not past their last day (`today`), with
+/// the unit's row locked until the transaction ends: two desks adding at once take turns, so the
+/// count they check holds when they write (on SQLite the write transaction itself takes turns).
 ///
 /// # Errors
 /// Database failures.
-pub async fn count_open<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<u64, StoreError> {
-    use sea_orm::PaginatorTrait;
+pub async fn count_open_locked<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    today: NaiveDate,
+) -> Result<u64, StoreError> {
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    entity::unit::Entity::find_by_id(unit_id.get()).lock_exclusive().one(db).await?;
     Ok(callback_request::Entity::find()
         .filter(callback_request::Column::UnitId.eq(unit_id))
         .filter(callback_request::Column::Status.eq(status_row(CallbackStatus::Open)))
+        .filter(callback_request::Column::UntilOn.gte(today))
         .count(db)
         .await?)
 }

@@ -37,8 +37,8 @@ pub async fn insert_reset<C: ConnectionTrait>(db: &C, new: NewReset) -> Result<(
     Ok(())
 }
 
-/// Marks every unused link of a staff member as used at `at` (they stop working); returns how
-/// many there were.
+/// Marks every unused, unexpired link of a staff member as used at `at` (they stop working);
+/// returns how many there were.
 ///
 /// # Errors
 /// Database failures.
@@ -47,6 +47,7 @@ pub async fn void_unused<C: ConnectionTrait>(db: &C, staff_id: StaffId, at: Date
         .col_expr(password_reset::Column::UsedAt, Expr::value(at))
         .filter(password_reset::Column::StaffId.eq(staff_id))
         .filter(password_reset::Column::UsedAt.is_null())
+        .filter(password_reset::Column::ExpiresAt.gt(at))
         .exec(db)
         .await?;
     Ok(result.rows_affected)

@@ -340,7 +340,6 @@ async fn outcome(
     changed(&state, staff, &key, result).await
 }
 
-/// After a change: back to the details, or the details with the reason it failed.
 /// The booking version a change form was made from. The form always carries it; one without it
 /// (or with garbage) was not made by a page of ours as it stands, and counts as made from a
 /// version that never was, so the change is refused as "changed meanwhile" and the page shows
@@ -349,6 +348,7 @@ pub(super) fn seen_version(raw: &str) -> Option<i32> {
     Some(raw.trim().parse().unwrap_or(-1))
 }
 
+/// After a change: back to the details, or the details with the reason it failed.
 pub(super) async fn changed(
     state: &AppState,
     staff: Staff,

@@ -71,7 +71,7 @@ async fn week(State(state): State<AppState>, staff: Staff, Query(q): Query<ListQ
     let (mut days, mut counsellors, mut unit_key, mut unit_name) =
         (Vec::new(), Vec::new(), String::new(), String::new());
     if let Some(unit) = unit {
-        let counsellor = q.counsellor.parse().ok();
+        let counsellor = q.counsellor.trim().parse().ok();
         let week = desk::week_list(deps, &staff.actor, &unit, monday, counsellor).await?;
         let shown = week.iter().flat_map(|(_, bookings)| bookings.iter().map(|b| b.counsellor_id));
         let members = desk::unit_staff_and(deps, &unit, shown.collect::<Vec<_>>()).await?;

@@ -86,6 +86,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(data_subject::router())
         .merge(calendar::router())
         .layer(sessions)
+        .layer(axum::middleware::from_fn(refuse_foreign_loads))
         .merge(calendar::feed_router())
         .merge(citizen::router(state))
         .route("/static/terminbuch.css", get(stylesheet))
@@ -96,6 +97,33 @@ pub fn router(state: &AppState) -> Router<AppState> {
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+}
+
+/// Staff pages are loaded by the service's own pages or opened by the person, nothing else: the
+/// session cookie is `Lax`, which a browser sends along with loads from another site of the same
+/// registrable domain (another page of the city's) and with top-level navigations another site
+/// starts, so such a page could make a logged-in colleague's browser request `/bookings/{ref}`
+/// unseen (an image, a frame, a script) or without their doing, and plant "viewed" records in
+/// their name. A request from another origin passes only as a top-level navigation the person
+/// started (a link clicked in an email or on another site: `Sec-Fetch-User: ?1`); one typed or
+/// bookmarked (`Sec-Fetch-Site: none`) and one without fetch metadata (older browsers, scripts)
+/// pass, as the CSRF tokens guard every change. Refused before the session is read.
+async fn refuse_foreign_loads(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let refused = {
+        let header = |name: &str| request.headers().get(name).and_then(|value| value.to_str().ok());
+        let foreign = header("sec-fetch-site").is_some_and(|site| site != "same-origin" && site != "none");
+        let opened = header("sec-fetch-mode") == Some("navigate")
+            && header("sec-fetch-dest").is_none_or(|dest| dest == "document")
+            && header("sec-fetch-user") == Some("?1");
+        foreign && !opened
+    };
+    if refused {
+        return axum::http::StatusCode::FORBIDDEN.into_response();
+    }
+    next.run(request).await
 }
 
 /// The one stylesheet, compiled in; it holds no personal data, so it may be cached.

@@ -122,3 +122,58 @@ async fn another_units_free_slots_and_counsellors_are_refused_and_recorded() {
     let denied = app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied'").await;
     assert_eq!(denied, 2, "each refusal recorded");
 }
+
+/// Another page (of the city's own domain, whose loads carry the `Lax` session cookie, or one
+/// that navigates the window) cannot make a logged-in colleague's browser load a booking's page
+/// unseen or unasked and so plant "viewed" records in their name; a link the person clicks in an
+/// email or on another site still opens it.
+#[tokio::test]
+async fn another_site_cannot_load_a_staff_page_unseen() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| {
+        s.require_mfa = terminbuch::domain::accounts::RequireMfa::None;
+    })
+    .await;
+    crate::web::add_member(&app, "verwaltung", "admin", None).await;
+    let web = crate::web::WebClient::logged_in(&app, "verwaltung").await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().expect("slot id")).await;
+    let path = format!("{}/bookings/{}", app.address, booking["reference"].as_str().expect("reference"));
+    let viewed = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'booking_viewed'";
+    let before = app.count(viewed).await;
+    let load = |site: &'static str, mode: &'static str, dest: &'static str, user: Option<&'static str>| {
+        let request = web
+            .client
+            .get(&path)
+            .header("sec-fetch-site", site)
+            .header("sec-fetch-mode", mode)
+            .header("sec-fetch-dest", dest);
+        match user {
+            Some(user) => request.header("sec-fetch-user", user),
+            None => request,
+        }
+        .send()
+    };
+
+    for (site, mode, dest, user) in [
+        ("same-site", "no-cors", "image", None),
+        ("same-site", "navigate", "iframe", None),
+        ("cross-site", "no-cors", "image", None),
+        ("cross-site", "cors", "empty", None),
+        ("cross-site", "navigate", "document", None),
+        ("same-site", "navigate", "document", None),
+    ] {
+        let status = load(site, mode, dest, user).await.expect("sent").status();
+        assert_eq!(status, StatusCode::FORBIDDEN, "{site} {mode} {dest} {user:?}");
+    }
+
+    assert_eq!(app.count(viewed).await, before, "nothing recorded in the colleague's name");
+    for (site, mode, dest, user) in [
+        ("cross-site", "navigate", "document", Some("?1")),
+        ("none", "navigate", "document", Some("?1")),
+        ("same-origin", "no-cors", "image", None),
+    ] {
+        let status = load(site, mode, dest, user).await.expect("sent").status();
+        assert_eq!(status, StatusCode::OK, "{site} {mode} {dest} {user:?}");
+    }
+    assert_eq!(app.count(viewed).await, before + 3);
+}

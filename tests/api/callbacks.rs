@@ -346,18 +346,26 @@ async fn a_full_list_refuses_the_next_entry() {
     let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
     let unit = directory::find_unit(&app.db, "ads").await.expect("db").expect("ads");
     let admin = directory::find_staff_by_login(&app.db, "admin").await.expect("db").expect("admin");
+    let waiting = |name: String, until: chrono::NaiveDate| NewCallback {
+        unit_id: unit.id,
+        citizen_name: name,
+        citizen_phone: "0511 987654".into(),
+        citizen_language: Language::parse("tr").expect("tr"),
+        wish: Wish { counsellor_id: None, language: None, time_of_day: None, before: None },
+        until,
+        note: None,
+    };
+    let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).expect("a day");
     for n in 1..MAX_OPEN {
-        let new = NewCallback {
-            unit_id: unit.id,
-            citizen_name: format!("Wartend {n}"),
-            citizen_phone: "0511 987654".into(),
-            citizen_language: Language::parse("tr").expect("tr"),
-            wish: Wish { counsellor_id: None, language: None, time_of_day: None, before: None },
-            until: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).expect("a day"),
-            note: None,
-        };
-        callbacks::insert(&app.db, new, admin.id, app.clock.now()).await.expect("inserted");
+        callbacks::insert(&app.db, waiting(format!("Wartend {n}"), day(4)), admin.id, app.clock.now())
+            .await
+            .expect("inserted");
     }
+    // One more whose last day has passed (not yet marked expired): it does not count.
+    let yesterday = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("yesterday");
+    callbacks::insert(&app.db, waiting("Abgelaufen".into(), yesterday), admin.id, app.clock.now())
+        .await
+        .expect("inserted");
     add_entry(&app, &entry_body("Die Letzte", aydin)).await;
 
     let response =
@@ -365,5 +373,5 @@ async fn a_full_list_refuses_the_next_entry() {
 
     assert_problem(response, StatusCode::CONFLICT, "callback_list_full").await;
     let open = app.count("SELECT COUNT(*) AS n FROM callback_requests WHERE status = 'open'").await;
-    assert_eq!(open, i64::try_from(MAX_OPEN).expect("small"), "nothing written");
+    assert_eq!(open, i64::try_from(MAX_OPEN).expect("small"), "nothing written; the past one expired");
 }

@@ -30,6 +30,7 @@ fn text_value(text: &str) -> String {
                 out.push(c);
             }
             '\n' => out.push_str("\\n"),
+            '\r' => {}
             _ => out.push(c),
         }
     }

@@ -58,7 +58,7 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
     // The entry and its record, all or nothing: an error after a committed insert would make the
     // desk add the caller again.
     let txn = crate::store::begin_write(deps.db).await?;
-    if callbacks::count_open(&txn, unit.id).await? >= MAX_OPEN {
+    if callbacks::count_open_locked(&txn, unit.id, today).await? >= MAX_OPEN {
         return Err(ServiceError::conflict(Clash::CallbackListFull));
     }
     let created =
@@ -68,7 +68,15 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
     audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await?;
     tracing::info!(callback = created.id.get(), "caller put on the callback list");
-    let listed = offers::refresh(deps, unit).await?;
+    // The entry is stored: a failed search for its offer must not answer an error (the desk
+    // would add the caller again); the next look at the list offers it.
+    let listed = match offers::refresh(deps, unit).await {
+        Ok(listed) => listed,
+        Err(err) => {
+            tracing::warn!(error = %err, "the callback list's offers could not be refreshed after an entry was added");
+            Vec::new()
+        }
+    };
     Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(Entry { request: created, offer: None }))
 }
 
