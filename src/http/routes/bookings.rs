@@ -18,7 +18,6 @@ use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, O
 use crate::domain::ids::{SlotId, StaffId};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
-use crate::domain::search::MAX_QUERY_CHARS;
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiJsonBody, ApiPath, ApiQuery, Auth, canonical_json};
@@ -364,9 +363,6 @@ async fn list_bookings(
     let limit = params.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::field("limit", "must be between 1 and 1000"));
-    }
-    if params.q.as_ref().is_some_and(|q| q.chars().count() > MAX_QUERY_CHARS) {
-        return Err(ApiError::field("q", format!("at most {MAX_QUERY_CHARS} characters")));
     }
     let filter = BookingFilter {
         from,

@@ -341,11 +341,20 @@ pub async fn list(
     unit_id: Option<UnitId>,
     mut filter: BookingFilter,
 ) -> Result<Vec<Booking>, ServiceError> {
+    filter.search = searched(filter.search.take())?;
     filter.unit_ids = listed_units(deps, actor, unit_id).await?;
     let found = bookings::list(deps.db, &filter).await?;
     let entry = entries::bookings_listed(actor, unit_id, filter.search.as_deref(), &found);
     audit::record(deps.db, deps.clock, entry).await?;
     Ok(found)
+}
+
+/// A search text as both edges take it: trimmed, blank as none; one that is no search (longer
+/// than `MAX_QUERY_CHARS`, no letter or digit) is refused naming `q` rather than finding nothing.
+fn searched(text: Option<String>) -> Result<Option<String>, ServiceError> {
+    let Some(text) = text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()) else { return Ok(None) };
+    crate::domain::search::SearchQuery::parse(&text).map_err(|err| ServiceError::invalid("q", err.to_string()))?;
+    Ok(Some(text))
 }
 
 /// The units a list looks in: `unit_id` if the actor works there, else all the actor sees.
@@ -372,6 +381,7 @@ pub async fn list_shown(
     shown: usize,
 ) -> Result<(Vec<Booking>, bool), ServiceError> {
     filter.limit = u64::try_from(shown).unwrap_or(u64::MAX).saturating_add(1);
+    filter.search = searched(filter.search.take())?;
     filter.unit_ids = listed_units(deps, actor, unit_id).await?;
     let mut found = bookings::list(deps.db, &filter).await?;
     let more = found.len() > shown;
