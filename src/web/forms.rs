@@ -2,7 +2,8 @@
 //! (`CsrfForm`). Anonymous forms (login, reset link) carry a token that needs no stored row
 //! (`AnonForm`): a double-submit cookie, `HttpOnly` and `SameSite=Strict`, whose value the form
 //! repeats; a cross-site request is refused outright (`Sec-Fetch-Site`), and a cross-site form
-//! cannot read or set the cookie.
+//! cannot read or set the cookie. The citizen's page reads its forms as `Checked` and answers a
+//! failed check itself, with the step again in the citizen's language.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -47,6 +48,19 @@ async fn checked_form<T: DeserializeOwned>(
     state: &AppState,
     expected: Option<String>,
 ) -> Result<T, WebError> {
+    match read_form(body, state, expected).await? {
+        Checked::Passed(form) => Ok(form),
+        Checked::Failed(_) => Err(WebError::Csrf),
+    }
+}
+
+/// Reads a url-encoded form and compares its `csrf` field with `expected`; a form that fails the
+/// check is still read (`None` where its fields do not parse), for a page that shows it again.
+async fn read_form<T: DeserializeOwned>(
+    body: Request,
+    state: &AppState,
+    expected: Option<String>,
+) -> Result<Checked<T>, WebError> {
     let bytes = Bytes::from_request(body, state).await.map_err(|_| WebError::BadRequest)?;
     // U+0000 is typed by no keyboard and cannot be stored by PostgreSQL: refused with the form.
     if form_urlencoded::parse(&bytes).any(|(_, value)| value.contains('\0')) {
@@ -56,9 +70,9 @@ async fn checked_form<T: DeserializeOwned>(
     let given: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::BadRequest)?;
     if !same_token(expected.as_deref(), &given.csrf) {
         tracing::warn!("form without a valid CSRF token refused");
-        return Err(WebError::Csrf);
+        return Ok(Checked::Failed(serde_urlencoded::from_bytes(&bytes).ok()));
     }
-    serde_urlencoded::from_bytes(&bytes).map_err(|err| {
+    serde_urlencoded::from_bytes(&bytes).map(Checked::Passed).map_err(|err| {
         tracing::info!(error = ?err, "malformed form");
         WebError::BadRequest
     })
@@ -88,14 +102,37 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AnonForm<T> {
     type Rejection = WebError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Checked::from_request(req, state).await? {
+            Checked::Passed(form) => Ok(Self(form)),
+            Checked::Failed(_) => Err(WebError::Csrf),
+        }
+    }
+}
+
+/// An anonymous form checked as [`AnonForm`] is, but handed to the handler whether or not the
+/// check passed, for a page that answers a failed check itself: the citizen's page shows the step
+/// again, since a lost form cookie (the browser closed) or a replaced one (the link opened again
+/// in another tab) is no attack, and a refused form does nothing but show the page once more.
+pub enum Checked<T> {
+    Passed(T),
+    /// A cross-site request, or a `csrf` field that does not repeat the cookie; the form's
+    /// fields as sent (`None` where they do not parse), to be shown, never acted on.
+    Failed(Option<T>),
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Checked<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let cross_site = parts.headers.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"cross-site");
-        if cross_site {
+        let expected = if cross_site {
             tracing::warn!("cross-site form refused");
-            return Err(WebError::Csrf);
-        }
-        let expected = cookies_of(&parts)?.get(FORM_COOKIE).map(|c| c.value().to_owned());
-        checked_form(Request::from_parts(parts, body), state, expected).await.map(Self)
+            None
+        } else {
+            cookies_of(&parts)?.get(FORM_COOKIE).map(|c| c.value().to_owned())
+        };
+        read_form(Request::from_parts(parts, body), state, expected).await
     }
 }
 

@@ -403,3 +403,72 @@ async fn a_group_seat_and_a_one_to_one_appointment_keep_their_kind_when_moved() 
         assert_eq!((now["slot_id"].clone(), now["version"].clone()), (booking["slot_id"].clone(), json!(0)), "{case}");
     }
 }
+
+/// A form whose check fails (its cookie lost when the browser closed, or replaced when the link
+/// was opened again in another tab, from webmail say) changes nothing and answers with the same
+/// step again in the booking's language, not with the staff's error page: its form carries the
+/// token of the browser's cookie now, so pressing the button again works.
+#[tokio::test]
+async fn a_form_whose_cookie_was_lost_or_replaced_shows_the_step_again_and_pressing_again_works() {
+    // Arrange: the cancel step and a move confirmation, each opened in a first tab.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (to_cancel, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "tr").await;
+    let cancel_token = token_in(&email.text());
+    let (to_move, email) = book_with_email(&app, &dispatcher, &sink, "ads", 1, "uk").await;
+    let move_token = token_in(&email.text());
+    let first_tab = browser();
+    let (_, cancel_step) = page(&first_tab, &app, &format!("/t/{cancel_token}/cancel")).await;
+    let (_, list) = page(&first_tab, &app, &format!("/t/{move_token}/move")).await;
+    let slot = slot_ids(&list).first().cloned().expect("a free slot offered");
+    let (_, confirm) = page(&first_tab, &app, &format!("/t/{move_token}/move?slot={slot}")).await;
+    let (cancel_csrf, cancel_version) = (csrf_of(&cancel_step), version_of(&cancel_step));
+    let (move_csrf, move_version) = (csrf_of(&confirm), version_of(&confirm));
+    let (cancel_path, move_path) = (format!("/t/{cancel_token}/cancel"), format!("/t/{move_token}/move"));
+    // The link opened again elsewhere: that browser holds a cookie of its own.
+    let replaced = browser();
+    assert_eq!(page(&replaced, &app, &format!("/t/{cancel_token}")).await.0, StatusCode::OK);
+    let lost = browser();
+    let mut shown = Vec::new();
+
+    for (client, case) in [(&replaced, "a replaced cookie"), (&lost, "no cookie")] {
+        // Act: the cancel and the move sent with the first tab's token.
+        let cancel_form = [("csrf", cancel_csrf.as_str()), ("version", &cancel_version), ("reason", "Hastayım")];
+        let cancel = post(client, &app, &cancel_path, &cancel_form).await;
+        let moved =
+            post(client, &app, &move_path, &[("csrf", &move_csrf), ("version", &move_version), ("slot", &slot)]).await;
+
+        // Assert: each step again, in the booking's language, asking to press once more.
+        assert_eq!((cancel.status(), moved.status()), (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN), "{case}");
+        let (cancel, moved) = (cancel.text().await.expect("html"), moved.text().await.expect("html"));
+        for (html, lang, again, step) in [
+            (&cancel, "tr", "Hiçbir şey değiştirilmedi", r#"id="cancel-do""#),
+            (&moved, "uk", "Нічого не змінено", r#"id="move-do""#),
+        ] {
+            assert!(html.contains(&format!(r#"<html lang="{lang}""#)), "{case}: the booking's language: {html}");
+            assert!(html.contains(again) && html.contains(step), "{case}: the same step, asking again: {html}");
+            assert!(!html.contains(r#"href="/""#), "{case}: no way to the staff's login: {html}");
+            assert_ne!(csrf_of(html), cancel_csrf, "{case}: the token of the browser's cookie");
+        }
+        assert!(cancel.contains(">Hastayım</textarea>"), "{case}: the reason typed is kept");
+        assert!(moved.contains(&format!(r#"name="slot" value="{slot}""#)), "{case}: the slot chosen is kept");
+        for booking in [&to_cancel, &to_move] {
+            let now = booking_now(&app, &booking["id"]).await;
+            assert_eq!((&now["status"], &now["version"]), (&json!("booked"), &json!(0)), "{case}: nothing changed");
+        }
+        shown = vec![cancel, moved];
+    }
+
+    // Act: the buttons pressed again, the forms of the pages just shown.
+    let (cancel, moved) = (&shown[0], &shown[1]);
+    let cancel_form = [("csrf", csrf_of(cancel)), ("version", version_of(cancel)), ("reason", "Hastayım".to_owned())];
+    let cancelled = lost.post(format!("{}{cancel_path}", app.address)).form(&cancel_form).send().await.expect("post");
+    let move_form = [("csrf", csrf_of(moved)), ("version", version_of(moved)), ("slot", slot.clone())];
+    let done = lost.post(format!("{}{move_path}", app.address)).form(&move_form).send().await.expect("post");
+
+    // Assert
+    assert_eq!((cancelled.status(), done.status()), (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER));
+    let (cancelled, moved) = (booking_now(&app, &to_cancel["id"]).await, booking_now(&app, &to_move["id"]).await);
+    assert_eq!((&cancelled["status"], &cancelled["cancel_reason"]), (&json!("cancelled"), &json!("Hastayım")));
+    assert_eq!(moved["slot_id"].to_string(), slot);
+}

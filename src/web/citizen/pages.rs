@@ -23,7 +23,7 @@ use crate::services::ServiceError;
 use crate::services::citizen_link::{self as link, EntryDeps, Opened};
 use crate::state::AppState;
 use crate::web::error::WebError;
-use crate::web::forms::{AnonForm, form_token};
+use crate::web::forms::{Checked, form_token};
 
 /// A free slot as the move list shows it.
 pub(super) struct SlotView {
@@ -165,10 +165,31 @@ pub(super) async fn cancel_page(
     cookies: Cookies,
 ) -> PageResult {
     let Some(opened) = opened(&state, &token, "cancel").await? else { return Ok(not_found()) };
+    Ok(cancel_step(&state, &opened, &token, &cookies, None))
+}
+
+/// The cancel confirmation (`again` for a form whose check failed, with the reason it carried),
+/// or the appointment saying it can no longer be cancelled here.
+fn cancel_step(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, again: Option<String>) -> Response {
     if !matches!(opened.offer, Offer::Change { .. }) {
-        return Ok(refused(&state, &opened, &token, &cookies, "err.closed"));
+        return refused(state, opened, token, cookies, "err.closed");
     }
-    Ok(page(&state, &opened, &token, &cookies, "cancel").into_response())
+    let mut view = page(state, opened, token, cookies, "cancel");
+    match again {
+        Some(reason) => {
+            view.reason = reason;
+            press_again(view)
+        }
+        None => view.into_response(),
+    }
+}
+
+/// The answer to a form whose check failed (its cookie lost when the browser closed, or replaced
+/// when the link was opened again in another tab): nothing is done, and the step is shown again,
+/// its form carrying the token of the browser's cookie now, with a request to press once more.
+fn press_again(mut view: CitizenPage) -> Response {
+    view.error = Some(view.tx.t("err.again").to_owned());
+    (StatusCode::FORBIDDEN, view).into_response()
 }
 
 #[derive(Deserialize)]
@@ -183,8 +204,16 @@ pub(super) async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
     cookies: Cookies,
-    AnonForm(form): AnonForm<CancelForm>,
+    form: Checked<CancelForm>,
 ) -> PageResult {
+    let form = match form {
+        Checked::Passed(form) => form,
+        Checked::Failed(form) => {
+            let Some(opened) = opened(&state, &token, "cancel").await? else { return Ok(not_found()) };
+            let reason = form.map(|f| f.reason.chars().take(500).collect()).unwrap_or_default();
+            return Ok(cancel_step(&state, &opened, &token, &cookies, Some(reason)));
+        }
+    };
     let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
         shown(&state, &opened, "cancel").await?;
@@ -218,23 +247,36 @@ pub(super) async fn move_page(
     Query(q): Query<MoveQuery>,
 ) -> PageResult {
     let Some(opened) = opened(&state, &token, "move").await? else { return Ok(not_found()) };
+    move_step(&state, &opened, &token, &cookies, &q.slot, false).await
+}
+
+/// The move step for `slot` as the query (or a form whose check failed: `again`) names it: the
+/// confirmation of an offered slot, else the free slots (asking to choose one where a slot was
+/// named that is not offered, or the form failed its check); the appointment saying it can no
+/// longer be moved here.
+async fn move_step(
+    state: &AppState,
+    opened: &Opened,
+    token: &str,
+    cookies: &Cookies,
+    slot: &str,
+    again: bool,
+) -> PageResult {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
-        return Ok(refused(&state, &opened, &token, &cookies, "err.closed"));
+        return Ok(refused(state, opened, token, cookies, "err.closed"));
     }
-    let mut view = move_list(&state, &opened, &token, &cookies).await?;
-    if q.slot.is_empty() {
-        return Ok(view.into_response());
-    }
-    let chosen = q.slot.parse::<i32>().ok().and_then(|id| view.same.iter().chain(&view.others).find(|s| s.id == id));
+    let mut view = move_list(state, opened, token, cookies).await?;
+    let chosen = slot.parse::<i32>().ok().and_then(|id| view.same.iter().chain(&view.others).find(|s| s.id == id));
     match chosen {
         Some(slot) => {
             let (id, when, minutes) = (slot.id, slot.when.clone(), slot.minutes);
-            let mut confirm = page(&state, &opened, &token, &cookies, "confirm");
+            let mut confirm = page(state, opened, token, cookies, "confirm");
             confirm.chosen_id = id;
             confirm.chosen_when = when;
             confirm.chosen_minutes = minutes;
-            Ok(confirm.into_response())
+            Ok(if again { press_again(confirm) } else { confirm.into_response() })
         }
+        None if slot.is_empty() && !again => Ok(view.into_response()),
         None => {
             view.error = Some(view.tx.t("err.choose").to_owned());
             Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
@@ -273,8 +315,16 @@ pub(super) async fn move_to(
     State(state): State<AppState>,
     Path(token): Path<String>,
     cookies: Cookies,
-    AnonForm(form): AnonForm<MoveForm>,
+    form: Checked<MoveForm>,
 ) -> PageResult {
+    let form = match form {
+        Checked::Passed(form) => form,
+        Checked::Failed(form) => {
+            let Some(opened) = opened(&state, &token, "move").await? else { return Ok(not_found()) };
+            let slot = form.map(|f| f.slot).unwrap_or_default();
+            return move_step(&state, &opened, &token, &cookies, &slot, true).await;
+        }
+    };
     let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
         shown(&state, &opened, "move").await?;
