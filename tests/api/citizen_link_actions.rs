@@ -11,6 +11,7 @@ use terminbuch::mail::Dispatcher;
 use crate::citizen_link::{book_with_email, booking_now, browser, csrf_of, spawn_citizen_app, token_in, version_of};
 use crate::helpers::{TestApp, assert_problem};
 use crate::smtp_sink::SmtpSink;
+use crate::web_client::{Desk, PASSWORD};
 
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = client.get(format!("{}{path}", app.address)).send().await.expect("request");
@@ -65,9 +66,31 @@ async fn the_citizen_cancels_after_a_confirmation_and_the_slot_is_free_at_once()
     let (status, html) = page(&client, &app, &format!("/t/{token}?done=cancelled")).await;
     assert_eq!(status, StatusCode::OK, "the link still shows the cancelled appointment");
     assert!(html.contains("Abgesagt") && html.contains("Ihr Termin ist abgesagt"), "{html}");
+    assert!(html.contains("Sie erhalten eine Bestätigung per E-Mail"), "an email follows: {html}");
     assert!(!html.contains(r#"id="cancel""#) && !html.contains(r#"id="move""#), "nothing left to change");
+    assert_cancellation_in_calendar(&client, &app, &token, &html).await;
     let again = post(&client, &app, &format!("/t/{token}/cancel"), &[("csrf", &csrf), ("version", &version)]).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
+}
+
+/// The page of a cancelled booking offers its calendar entry, labelled as the cancellation, and
+/// the entry served is the cancellation (`METHOD:CANCEL`), which removes or updates the entry a
+/// calendar holds.
+async fn assert_cancellation_in_calendar(client: &reqwest::Client, app: &TestApp, token: &str, html: &str) {
+    let href = format!(r#"id="calendar" href="/t/{token}/termin.ics""#);
+    assert!(html.contains(&href), "the calendar link of the cancelled appointment: {html}");
+    assert!(html.contains("Absage in den Kalender übernehmen"), "labelled as the cancellation: {html}");
+    let (status, ics) = page(client, app, &format!("/t/{token}/termin.ics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ics.contains("METHOD:CANCEL"), "{ics}");
+}
+
+/// Prints the booking's confirmation with a link at the `desk`; returns the link's token.
+async fn printed_token(desk: &Desk, reference: &str) -> String {
+    let page = format!("/bookings/{reference}");
+    let printed = desk.submit(&page, &format!("{page}/print"), &[]).await;
+    assert_eq!(printed.status(), StatusCode::OK);
+    token_in(&printed.text().await.expect("the print"))
 }
 
 /// Moves the booking behind `token` to the first slot offered; returns the chosen slot id.
@@ -471,4 +494,53 @@ async fn a_form_whose_cookie_was_lost_or_replaced_shows_the_step_again_and_press
     let (cancelled, moved) = (booking_now(&app, &to_cancel["id"]).await, booking_now(&app, &to_move["id"]).await);
     assert_eq!((&cancelled["status"], &cancelled["cancel_reason"]), (&json!("cancelled"), &json!("Hastayım")));
     assert_eq!(moved["slot_id"].to_string(), slot);
+}
+
+/// After a move or a cancel through the link the page says whether an email follows: only for a
+/// citizen with an address and consent; the others (who mostly hold a printed link) are told none
+/// follows and pointed to the calendar file, which for the cancelled appointment is offered too.
+#[tokio::test]
+async fn the_notice_after_a_change_says_an_email_follows_only_where_one_is_sent() {
+    let sink = SmtpSink::start().await;
+    let (app, _dispatcher) = spawn_citizen_app(&sink, false).await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=20").await;
+    app.add_person("empfang.druck", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.druck", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    for (nth, consent, moved, cancelled) in [
+        (0, false, "Sie erhalten dazu keine E-Mail. Bitte notieren", "Sie erhalten dazu keine E-Mail. Steht"),
+        (1, true, "Sie erhalten eine Bestätigung per E-Mail", "Sie erhalten eine Bestätigung per E-Mail"),
+    ] {
+        // Arrange: an address, with or without consent, and the link printed at the desk.
+        let body = json!({
+            "slot_id": slots[nth]["slot_id"],
+            "citizen": { "name": "Ayşe Demir", "email": "ayse@example.org", "language": "de" },
+            "email_consent": consent,
+            "channel": "phone",
+        });
+        let response = app.post_booking(&body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let booking: Value = response.json().await.expect("json");
+        let token = printed_token(&desk, booking["reference"].as_str().expect("reference")).await;
+        let client = browser();
+
+        // Act: a move, then a cancel.
+        move_once(&client, &app, &token).await;
+        let (_, after_move) = page(&client, &app, &format!("/t/{token}?done=moved")).await;
+        let (_, step) = page(&client, &app, &format!("/t/{token}/cancel")).await;
+        let form = [("csrf", csrf_of(&step)), ("version", version_of(&step))];
+        let done = client.post(format!("{}/t/{token}/cancel", app.address)).form(&form).send().await.expect("post");
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let (_, after_cancel) = page(&client, &app, &format!("/t/{token}?done=cancelled")).await;
+
+        // Assert: the notices as the emails queued, and the cancellation's calendar entry.
+        let case = format!("consent={consent}");
+        assert!(after_move.contains(moved), "{case}: {after_move}");
+        assert!(after_cancel.contains(cancelled), "{case}: {after_cancel}");
+        let emails = entity::outbox_message::Entity::find().all(&app.db).await.expect("outbox");
+        let id = booking["id"].as_str().expect("id");
+        let queued = emails.iter().filter(|m| m.booking_id.to_string() == id).count();
+        assert_eq!(queued > 0, consent, "{case}: {queued} emails queued");
+        assert_cancellation_in_calendar(&client, &app, &token, &after_cancel).await;
+    }
 }

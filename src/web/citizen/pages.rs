@@ -48,7 +48,8 @@ pub(super) struct CitizenPage {
     status: String,
     status_class: &'static str,
     info: String,
-    active: bool,
+    /// The calendar link then offers the entry's cancellation (`METHOD:CANCEL`).
+    cancelled: bool,
     can_cancel: bool,
     can_move: bool,
     tel: String,
@@ -92,7 +93,7 @@ fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step:
         status: tx.t(status).to_owned(),
         status_class,
         info: info.to_owned(),
-        active: booking.status != BookingStatus::Cancelled,
+        cancelled: booking.status == BookingStatus::Cancelled,
         can_cancel: matches!(opened.offer, Offer::Change { .. }),
         can_move: matches!(opened.offer, Offer::Change { may_move: true }),
         reason: String::new(),
@@ -135,11 +136,17 @@ pub(super) async fn show(
 ) -> PageResult {
     let Some(opened) = opened(&state, &token, "page").await? else { return Ok(not_found()) };
     let mut view = page(&state, &opened, &token, &cookies, "view");
-    view.notice = match q.done.as_str() {
-        "cancelled" => Some(view.tx.t("cancelled.notice").to_owned()),
-        "moved" => Some(view.tx.t("moved.notice").to_owned()),
+    // The change queued an email only for a citizen with an address and consent; the others
+    // (who mostly hold a printed link) are told none follows and pointed to the calendar file.
+    let emailed = opened.booking.citizen.may_be_emailed();
+    let notice = match (q.done.as_str(), emailed) {
+        ("cancelled", true) => Some("cancelled.notice"),
+        ("cancelled", false) => Some("cancelled.notice.no_email"),
+        ("moved", true) => Some("moved.notice"),
+        ("moved", false) => Some("moved.notice.no_email"),
         _ => None,
     };
+    view.notice = notice.map(|key| view.tx.t(key).to_owned());
     Ok(view.into_response())
 }
 
