@@ -541,3 +541,39 @@ async fn the_audit_names_the_link_used_and_the_link_where_it_came_from() {
     assert_eq!(looks[0]["message_id"], json!(by_email.message_id.expect("the email").to_string()));
     assert_eq!((&looks[1]["link_from"], &looks[1]["printed_by"]), (&json!("print"), &json!(desk_id.get())));
 }
+
+/// On the right-to-left (Arabic) page and printed confirmation the address, floor and
+/// accessibility notes, stored in German, are isolated left to right as in the emails: without,
+/// "11. Stock" reads "Stock .11".
+#[tokio::test]
+async fn the_arabic_page_and_print_isolate_the_address_floor_and_accessibility_notes() {
+    use crate::web_client::{Desk, PASSWORD};
+
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "ar").await;
+    let token = token_in(&email.text());
+    app.add_person("empfang.druck", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.druck", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+
+    // Act
+    let page = app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("html");
+    let desk_page = format!("/bookings/{}", booking["reference"].as_str().expect("reference"));
+    let printed = desk.submit(&desk_page, &format!("{desk_page}/print"), &[]).await;
+    assert_eq!(printed.status(), StatusCode::OK);
+    let printed = printed.text().await.expect("the print");
+
+    // Assert
+    for (what, html) in [("page", &page), ("print", &printed)] {
+        assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{what}: {html}");
+        for ltr in ["Hamburger Allee 25, 30161 Hannover", "11. Stock", "Aufzug vorhanden"] {
+            let isolated = format!(r#"<bdi dir="ltr">{ltr}"#);
+            assert!(html.contains(&isolated), "{what}: {ltr} isolated: {html}");
+        }
+        assert!(html.contains(r#"<bdi dir="ltr">11. Stock</bdi>"#), "{what}: the floor alone: {html}");
+    }
+}
