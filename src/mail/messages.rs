@@ -98,6 +98,13 @@ impl AppointmentMail {
         self
     }
 
+    /// The calendar entry's DESCRIPTION: the reference, and the unit's phone number unless the
+    /// unit is confidential: its direct number would name the office that the entry's title and
+    /// organizer keep neutral (the emails and the page, where the citizen reads it, name it).
+    pub fn calendar_description(&self) -> String {
+        if self.confidential { self.reference.clone() } else { format!("{} {}", self.reference, self.phone) }
+    }
+
     /// One line for the calendar entry's LOCATION.
     pub fn location_line(&self) -> String {
         self.location

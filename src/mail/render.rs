@@ -287,6 +287,10 @@ mod tests {
                 let summary = summaries.first().expect("one summary");
                 assert!(!summary.is_empty() && !summary.contains('\n'), "{case}");
                 assert_eq!(summary.contains("Antidiskriminierungsstelle"), !confidential, "{case}");
+                // The unit's direct number would name the office the summary keeps quiet.
+                let description = mail(lang, confidential).calendar_description();
+                assert!(description.contains("ACDE-FGH3"), "{case}: the reference in {description:?}");
+                assert_eq!(description.contains("0511 168-00000"), !confidential, "{case}: {description:?}");
             }
         }
         let german = templates.render(MailKind::Reminder, "de", &mail("de", false)).expect("renders");

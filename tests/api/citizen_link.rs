@@ -459,13 +459,14 @@ async fn the_printed_link_is_text_the_desks_browser_cannot_follow() {
 
 /// The calendar entry the page serves names no attendee: whoever holds the link (a forwarded
 /// email, a print handed to the wrong person) does not learn the citizen's email address, which
-/// the page does not show either. The email's invitation still names its recipient.
+/// the page does not show either. The email's invitation still names its recipient. Neither
+/// entry's description names a confidential unit's direct number.
 #[tokio::test]
 async fn the_pages_calendar_entry_names_no_attendee_and_no_email_address() {
     // Arrange
     let sink = SmtpSink::start().await;
     let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
-    let (_, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "de").await;
     let token = token_in(&email.text());
 
     // Act
@@ -477,6 +478,13 @@ async fn the_pages_calendar_entry_names_no_attendee_and_no_email_address() {
     assert!(!ics.contains("ATTENDEE"), "{ics}");
     assert!(!ics.contains("ayse@example.org") && !ics.contains("ayse"), "no trace of the address: {ics}");
     assert!(email.calendar().replace("\r\n ", "").contains("ATTENDEE"), "the email's invitation names its recipient");
+    // `ads` is confidential: its direct number would name the office the entry keeps neutral.
+    for (source, ics) in [("page", ics), ("email", email.calendar().replace("\r\n ", ""))] {
+        let description = calendar_line(&ics, "DESCRIPTION");
+        let reference = booking["reference"].as_str().expect("reference").replace('-', "");
+        assert!(description.replace('-', "").contains(&reference), "{source}: the reference stays: {description}");
+        assert!(!ics.contains("168-49001"), "{source}: no unit phone: {ics}");
+    }
 }
 
 /// What is done through a citizen's link names the link in the audit (its id, never the token),

@@ -105,7 +105,7 @@ impl Dispatcher {
             tz: inner.tz,
             summary: &rendered.calendar_summary,
             location: &mail.location_line(),
-            description: &format!("{} {}", mail.reference, mail.phone),
+            description: &mail.calendar_description(),
             organizer_name: &sender_name,
             organizer_email: inner.from.email.as_ref(),
             attendee_email: &message.recipient,

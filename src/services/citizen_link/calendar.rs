@@ -49,7 +49,7 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
         tz: deps.tz,
         summary: &summary,
         location: &mail.location_line(),
-        description: &format!("{} {}", mail.reference, mail.phone),
+        description: &mail.calendar_description(),
         organizer_name: &dispatch::sender_name(deps.from, &opened.unit),
         organizer_email: deps.from.email.as_ref(),
         // No attendee: whoever holds the link (a forwarded email, a print handed to the wrong
