@@ -156,6 +156,20 @@ async fn unknown_tampered_foreign_and_expired_tokens_all_get_the_same_404() {
     };
     let (status, not_found) = fetch("/t/0123456789abcdef0123456789abcdef01234567".into()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The page knows no booking, so no language: it says it in all six, each marked as such.
+    for (lang, dir, says) in [
+        ("de", "ltr", "Dieser Link ist nicht (mehr) gültig."),
+        ("en", "ltr", "This link is not valid (any more)."),
+        ("tr", "ltr", "Bu bağlantı geçersiz"),
+        ("ar", "rtl", "هذا الرابط غير صالح"),
+        ("ru", "ltr", "Эта ссылка недействительна"),
+        ("uk", "ltr", "Це посилання недійсне"),
+    ] {
+        let block = format!(r#"<div lang="{lang}" dir="{dir}">"#);
+        let at = not_found.find(&block).unwrap_or_else(|| panic!("{lang}: its own block: {not_found}"));
+        let text = &not_found[at..];
+        assert!(text[..text.find("</div>").expect("the block's end")].contains(says), "{lang}: {not_found}");
+    }
     for path in [
         format!("/t/{tampered}"),
         format!("/t/{tampered}/termin.ics"),
@@ -192,6 +206,13 @@ async fn requests_are_limited_per_address_and_per_token() {
     let limited = get(format!("/t/{token}"), "10.0.0.1").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["retry-after"], "60");
+    let html = limited.text().await.expect("html");
+    for says in
+        ["Zu viele Anfragen", "Too many requests", "Çok fazla istek", "طلبات كثيرة جدًا", "Слишком много", "Забагато"]
+    {
+        assert!(html.contains(says), "{says}: {html}");
+    }
+    assert!(html.contains(r#"<div lang="ar" dir="rtl">"#), "{html}");
     assert_eq!(get(format!("/t/{token}"), "10.0.0.2").await.status(), StatusCode::OK, "another address");
     // One token is stopped after 30 requests, from whichever addresses.
     for i in 0..28 {

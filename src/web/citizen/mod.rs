@@ -7,6 +7,9 @@
 mod pages;
 pub(super) mod texts;
 
+use std::sync::LazyLock;
+
+use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -56,7 +59,7 @@ async fn limit(State(state): State<AppState>, request: Request, next: Next) -> R
         Verdict::Allowed => next.run(Request::from_parts(parts, body)).await,
         Verdict::Limited { retry_after_secs } => {
             tracing::warn!("citizen link: too many requests");
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(TOO_MANY)).into_response();
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(TOO_MANY.as_str())).into_response();
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
             response
         }
@@ -65,25 +68,44 @@ async fn limit(State(state): State<AppState>, request: Request, next: Next) -> R
 
 /// The one answer to every token that opens nothing: unknown, tampered, expired or foreign.
 pub(super) fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html(NOT_FOUND)).into_response()
+    (StatusCode::NOT_FOUND, Html(NOT_FOUND.as_str())).into_response()
 }
 
-const NOT_FOUND: &str = r#"<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>Link ungültig – Link not valid</title>
-<link rel="stylesheet" href="/static/citizen.css"></head>
-<body><main id="main"><h1>Dieser Link ist nicht (mehr) gültig.</h1>
-<p>Bitte rufen Sie die Stelle an, bei der Sie den Termin haben. Die Nummer steht in Ihrer E-Mail.</p>
-<div lang="en"><h2>This link is not valid (any more).</h2>
-<p>Please call the office you have the appointment with. The number is in your email.</p></div>
-</main></body></html>
-"#;
+/// A page that knows no booking, so no language: every language's text, German first, each in
+/// its own block with its language and direction. The same page for every bad link.
+#[derive(Template)]
+#[template(path = "web/citizen_refusal.html")]
+struct Refusal {
+    title: String,
+    blocks: Vec<Block>,
+}
 
-const TOO_MANY: &str = r#"<!DOCTYPE html>
-<html lang="de"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><title>Zu viele Anfragen – Too many requests</title>
-<link rel="stylesheet" href="/static/citizen.css"></head>
-<body><main id="main"><h1>Zu viele Anfragen</h1><p>Bitte versuchen Sie es in einer Minute noch einmal.</p>
-<div lang="en"><h2>Too many requests</h2><p>Please try again in a minute.</p></div>
-</main></body></html>
-"#;
+struct Block {
+    lang: &'static str,
+    dir: &'static str,
+    heading: String,
+    text: String,
+}
+
+/// Renders the page of the texts `{key}.heading` and `{key}.text`, titled with `title_key` in
+/// German and English.
+fn refusal(key: &str, title_key: &str) -> String {
+    let (heading, text) = (format!("{key}.heading"), format!("{key}.text"));
+    let blocks = texts::every_language()
+        .map(|tx| Block {
+            lang: tx.lang,
+            dir: tx.dir(),
+            heading: tx.t(&heading).to_owned(),
+            text: tx.t(&text).to_owned(),
+        })
+        .collect();
+    let title = format!("{} – {}", texts::for_language("de").t(title_key), texts::for_language("en").t(title_key));
+    Refusal { title, blocks }.render().unwrap_or_else(|err| {
+        tracing::error!(error = %err, "citizen refusal page does not render");
+        title_key.to_owned()
+    })
+}
+
+static NOT_FOUND: LazyLock<String> = LazyLock::new(|| refusal("notfound", "notfound.title"));
+
+static TOO_MANY: LazyLock<String> = LazyLock::new(|| refusal("toomany", "toomany.heading"));

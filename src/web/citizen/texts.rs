@@ -67,6 +67,11 @@ pub fn for_language(lang: &str) -> &'static Texts {
     ALL.iter().find(|t| t.lang == lang).unwrap_or(&GERMAN)
 }
 
+/// Every language's texts, German first.
+pub fn every_language() -> impl Iterator<Item = &'static Texts> {
+    std::iter::once(&*GERMAN).chain(ALL.iter())
+}
+
 /// A booking opened by its link as the citizen reads it (their page and the printed confirmation):
 /// the texts of its language, the facts spelled out as in its emails, and the title, neutral for
 /// confidential units exactly as their emails are.
