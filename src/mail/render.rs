@@ -338,6 +338,14 @@ mod tests {
                 assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
             }
         }
+        // So are the floor and the accessibility notes of every email that names the place.
+        for kind in MailKind::ALL.into_iter().filter(|kind| *kind != MailKind::Cancellation) {
+            let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
+            for ltr in ["11. Stock", "Aufzug vorhanden"] {
+                assert!(rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)), "{kind:?}: {ltr} in html");
+                assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
+            }
+        }
         // A link stands alone on its line, without isolates a linkifier would take into the URL.
         let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
         let text = templates.render(MailKind::Confirmation, "ar", &mail("ar", false)).expect("renders").text;
