@@ -58,7 +58,7 @@ async fn cancel(
     CsrfForm(form): CsrfForm<CancelForm>,
 ) -> WebResult<Response> {
     let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
+    if reason.is_empty() || reason.chars().count() > bookings::CANCEL_REASON_CHARS {
         let errors = vec![FieldError::new("reason", staff.page.t("err.reason"))];
         let page = booking_page(&state, staff, &key, errors).await?.with_cancel_reason(form.reason.clone());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -67,7 +67,7 @@ async fn cancel(
         return Ok(confirm_page(&state, staff, &key, reason).await?.into_response());
     }
     let seen = super::bookings::seen_version(&form.version);
-    match bookings::cancel(state.book(), &staff.actor, &key, reason.to_owned(), seen).await {
+    match bookings::cancel(state.book(), &staff.actor, &key, reason, seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
         result => changed(&state, staff, &key, result).await,
     }

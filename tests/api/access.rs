@@ -111,7 +111,7 @@ async fn a_deactivated_staff_members_token_stops_working_once_the_token_cache_ex
 /// search and the counsellor list are for the unit's own staff (and admins), and a refusal is
 /// recorded.
 #[tokio::test]
-async fn another_units_free_slots_and_counsellors_are_refused_and_recorded() {
+async fn another_units_free_slots_and_counsellors_are_refused_and_recorded_and_it_is_not_listed() {
     let app = spawn_app().await;
     let sdr_desk = app.token_for("empfang.sdr", "front_desk", Some("sdr")).await;
     for path in ["/api/v1/units/ads/free-slots?limit=500", "/api/v1/units/ads/counsellors"] {
@@ -119,6 +119,9 @@ async fn another_units_free_slots_and_counsellors_are_refused_and_recorded() {
     }
     assert_eq!(app.get_as(&sdr_desk, "/api/v1/units/sdr/free-slots?limit=1").await.status(), StatusCode::OK);
     assert_eq!(app.get_as(&sdr_desk, "/api/v1/units/sdr/counsellors").await.status(), StatusCode::OK);
+    let units: Vec<serde_json::Value> = app.get_as(&sdr_desk, "/api/v1/units").await.json().await.expect("json");
+    let slugs: Vec<&str> = units.iter().filter_map(|u| u["slug"].as_str()).collect();
+    assert_eq!(slugs, ["sdr"], "the units listed are the desk's own, as on the page");
     let denied = app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied'").await;
     assert_eq!(denied, 2, "each refusal recorded");
 }

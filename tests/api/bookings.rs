@@ -389,3 +389,24 @@ async fn a_new_booking_and_its_created_event_are_written_together_or_not_at_all(
     let found = store::bookings::find(&app.db, fresh.id).await.unwrap().expect("the booking row");
     assert_eq!((&found.reference, found.slot_id), (&fresh.reference, fresh.slot_id));
 }
+
+/// The reason for a cancellation is trimmed and checked by the service, as the desk's form is:
+/// spaces around it are not counted, a blank or overlong one is refused naming `reason`.
+#[tokio::test]
+async fn a_cancellation_reason_is_trimmed_and_limited_as_on_the_desk() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().expect("slot id")).await;
+    let path = format!("/api/v1/bookings/{}/cancel", booking["id"].as_str().expect("id"));
+    for reason in ["   ".to_owned(), "x".repeat(501)] {
+        let response = app.post_as(&app.admin_token, &path, &json!({ "reason": reason })).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "reason", "{problem}");
+    }
+    let padded = format!("Krank{}", " ".repeat(496));
+    let response = app.post_as(&app.admin_token, &path, &json!({ "reason": padded })).await;
+    assert_eq!(response.status(), StatusCode::OK, "500 characters once trimmed are fine");
+    let cancelled: Value = app.get_booking(booking["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["cancel_reason"], "Krank", "stored trimmed: {cancelled}");
+}

@@ -50,7 +50,7 @@ async fn settled_bookings(app: &UiApp) {
     past_booking(app, 4, "Offen").await;
     bookings::record_outcome(deps, &actor, &attended.id.to_string(), Outcome::Attended).await.expect("attended");
     bookings::record_outcome(deps, &actor, &absent.id.to_string(), Outcome::NoShow).await.expect("no-show");
-    bookings::cancel(deps, &actor, &cancelled.id.to_string(), "abgesagt".into(), None).await.expect("cancelled");
+    bookings::cancel(deps, &actor, &cancelled.id.to_string(), "abgesagt", None).await.expect("cancelled");
 }
 
 #[tokio::test]

@@ -151,9 +151,7 @@ async fn a_cancellation_makes_a_waiting_caller_bookable_and_one_action_books_the
     // Another desk cancels one of Deniz Aydın's appointments.
     let services = ServiceDeps::new();
     let actor = front_desk(&app).await;
-    bookings::cancel(services.book(&app.db), &actor, &taken[0].id.to_string(), "abgesagt".into(), None)
-        .await
-        .expect("cancel");
+    bookings::cancel(services.book(&app.db), &actor, &taken[0].id.to_string(), "abgesagt", None).await.expect("cancel");
 
     browser.tab_to("nav-callbacks").await;
     browser.enter().await;

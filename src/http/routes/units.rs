@@ -85,12 +85,12 @@ fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
     }
 }
 
-/// All units of the department.
+/// The units of the department the caller works in (admins: all), as the desk offers them.
 #[utoipa::path(get, path = "/api/v1/units", tag = "units", security(("bearer" = [])),
     responses((status = 200, body = Vec<UnitResponse>), (status = 401, body = Problem)))]
-async fn list_units(State(state): State<AppState>, Auth(_actor): Auth) -> ApiResult<Json<Vec<UnitResponse>>> {
+async fn list_units(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Vec<UnitResponse>>> {
     let mut out = Vec::new();
-    for unit in directory::list_units(&state.db).await? {
+    for unit in directory::list_units(&state.db).await?.into_iter().filter(|unit| actor.can_work_in(unit.id)) {
         let location = directory::location_of(&state.db, &unit).await.ok();
         out.push(unit_response(unit, location));
     }

@@ -67,22 +67,33 @@ impl By<'_> {
     }
 }
 
+/// The most characters of a staff member's reason for a cancellation.
+pub const CANCEL_REASON_CHARS: usize = 500;
+
 /// Cancels a booked appointment and frees its seat. With `seen` (the booking's `sequence` as the
 /// staff member saw it, e.g. on a confirmation page), only that version of the booking is
 /// cancelled: one moved meanwhile is refused, so that nobody cancels a time they were not shown.
 ///
+/// The reason is trimmed and must hold 1 to [`CANCEL_REASON_CHARS`] characters, on both edges.
+///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::InvalidStatus | Clash::ConcurrentUpdate, .. }`.
+/// `Invalid` naming `reason`; `NotFound`, `Forbidden`,
+/// `Conflict { clash: Clash::InvalidStatus | Clash::ConcurrentUpdate, .. }`.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn cancel(
     deps: Book<'_>,
     actor: &Actor,
     key: &str,
-    reason: String,
+    reason: &str,
     seen: Option<i32>,
 ) -> Result<Booking, ServiceError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > CANCEL_REASON_CHARS {
+        let message = format!("give a reason of 1 to {CANCEL_REASON_CHARS} characters");
+        return Err(ServiceError::invalid("reason", message));
+    }
     let booking = changeable(deps, actor, key, BookingAction::Cancel, seen).await?;
-    cancel_booking(deps, By::Staff(actor), &booking, Some(reason)).await
+    cancel_booking(deps, By::Staff(actor), &booking, Some(reason.to_owned())).await
 }
 
 /// Cancels `booking` as it was read (the caller checked who may), frees its seat, records the
