@@ -83,19 +83,28 @@ pub async fn expired<C: ConnectionTrait>(
         .await?)
 }
 
+/// Whom [`of_person`] looks for: any of these that is given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Who<'a> {
+    pub email: Option<&'a str>,
+    pub phone_key: Option<&'a str>,
+    /// A booking's reference in its stored form.
+    pub reference: Option<&'a str>,
+}
+
 /// Bookings (of `unit_ids`) of a person: by email (compared without case and surrounding
-/// spaces) or by the search key of a phone number, locked with `lock`. Erased bookings are not
-/// found.
+/// spaces), by the search key of a phone number or by a booking's reference, locked with
+/// `lock`. Erased bookings are not found.
 ///
 /// # Errors
 /// Database failures.
 pub async fn of_person<C: ConnectionTrait>(
     db: &C,
     unit_ids: Option<&[UnitId]>,
-    email: Option<&str>,
-    phone_key: Option<&str>,
+    person: Who<'_>,
     lock: bool,
 ) -> Result<Vec<Uuid>, StoreError> {
+    let Who { email, phone_key, reference } = person;
     let mut who = Condition::any();
     if let Some(email) = email {
         let lower = Expr::expr(Func::lower(Expr::col(booking::Column::CitizenEmail)));
@@ -104,7 +113,10 @@ pub async fn of_person<C: ConnectionTrait>(
     if let Some(key) = phone_key {
         who = who.add(booking::Column::SearchPhone.eq(key));
     }
-    if email.is_none() && phone_key.is_none() {
+    if let Some(reference) = reference {
+        who = who.add(booking::Column::Reference.eq(reference));
+    }
+    if email.is_none() && phone_key.is_none() && reference.is_none() {
         return Ok(Vec::new());
     }
     let mut query = booking::Entity::find()

@@ -35,6 +35,8 @@ struct SubjectForm {
     #[serde(default)]
     phone: String,
     #[serde(default)]
+    reference: String,
+    #[serde(default)]
     reason: String,
     #[serde(default)]
     step: String,
@@ -106,15 +108,18 @@ async fn form_page(State(state): State<AppState>, staff: Staff) -> WebResult<Sub
 
 async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<SubjectForm>) -> WebResult<Response> {
     let lang = staff.page.lang;
-    let person = match Person::of(Some(&f.email), Some(&f.phone)) {
+    let person = match Person::of_any(Some(&f.email), Some(&f.phone), Some(&f.reference)) {
         Ok(person) => person,
         Err(err) => {
-            let field = match &err {
-                ServiceError::Invalid { field: "phone", .. } => "ds-phone",
-                _ => "ds-email",
+            let (field, text) = match &err {
+                ServiceError::Invalid { field: "phone", .. } => ("ds-phone", "ds.person"),
+                ServiceError::Invalid { field: "reference", message } if message.starts_with("not") => {
+                    ("ds-reference", "ds.reference.invalid")
+                }
+                _ => ("ds-email", "ds.person"),
             };
             let mut view = page(&staff, f);
-            view.errors.push(FieldError::new(field, lang.t("ds.person")));
+            view.errors.push(FieldError::new(field, lang.t(text)));
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };

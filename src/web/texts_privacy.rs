@@ -20,9 +20,20 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Alle Termine einer Person finden (E-Mail-Adresse oder Telefonnummer), als Auskunft ausgeben (Art. 15 DSGVO) oder vor Ablauf der Löschfrist löschen (Art. 17 DSGVO). Jeder Schritt wird protokolliert, die E-Mail-Adresse oder Telefonnummer nicht.",
         "Find every appointment of a person (email address or phone number), give them their data (Art. 15 GDPR) or erase it before the retention period ends (Art. 17 GDPR). Every step is recorded in the audit, the email address or phone number is not.",
     ),
-    ("ds.person.legend", "Person (nur eines der beiden Felder)", "Person (one of the two fields)"),
+    ("ds.person.legend", "Person (nur eines der drei Felder)", "Person (one of the three fields)"),
     ("ds.email", "E-Mail-Adresse", "Email address"),
     ("ds.phone", "Telefonnummer", "Phone number"),
+    ("ds.by_reference", "Buchungsnummer", "Booking reference"),
+    (
+        "ds.by_reference.hint",
+        "Für eine Person ohne (gleiche) E-Mail-Adresse und Telefonnummer: findet den einen Termin dieser Nummer.",
+        "For a person without (the same) email address and phone number: finds the one appointment of this reference.",
+    ),
+    (
+        "ds.reference.invalid",
+        "Das ist keine Buchungsnummer (8 Zeichen, z. B. K7M4-Q9TX).",
+        "This is not a booking reference (8 characters, e.g. K7M4-Q9TX).",
+    ),
     (
         "ds.busy",
         "Gerade bucht jemand einen Termin aus einem Rückrufwunsch dieser Person. Nichts wurde gelöscht: bitte gleich noch einmal suchen und löschen (dann mit dem neuen Termin).",
@@ -35,8 +46,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "ds.person",
-        "Bitte entweder eine E-Mail-Adresse oder eine Telefonnummer eingeben.",
-        "Please enter either an email address or a phone number.",
+        "Bitte genau eines eingeben: eine E-Mail-Adresse, eine Telefonnummer oder eine Buchungsnummer.",
+        "Please enter exactly one: an email address, a phone number or a booking reference.",
     ),
     ("ds.search", "Termine suchen", "Find appointments"),
     ("ds.results", "Gefundene Daten", "Data found"),

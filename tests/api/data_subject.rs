@@ -264,3 +264,57 @@ async fn an_erasure_waits_for_a_desk_booking_from_the_persons_callback_entry() {
     let counts: Value = erased.json().await.expect("json");
     assert_eq!((counts["bookings"].as_i64(), counts["callbacks"].as_i64()), (Some(1), Some(1)), "{counts}");
 }
+
+/// A person whose address and number changed (or who gave neither) shows their confirmation:
+/// the reference finds that one booking, not the others of the same number, for the export and
+/// for the erasure; the audit names the way, never the reference's person.
+#[tokio::test]
+async fn a_booking_reference_finds_and_erases_that_booking_alone() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let first = book(&app, "ads", 0).await;
+    let other = book(&app, "sdr", 0).await;
+    let reference = first["reference"].as_str().expect("a reference").to_lowercase().replace('-', " ");
+
+    let found: Value = app
+        .post_as(&app.admin_token, "/api/v1/data-subject/export", &json!({ "reference": reference }))
+        .await
+        .json()
+        .await
+        .expect("test step");
+
+    let bookings = found["bookings"].as_array().expect("bookings");
+    assert_eq!(bookings.len(), 1, "that booking alone: {found}");
+    assert_eq!(bookings[0]["id"], first["id"]);
+    // The page: the unit's lead finds it by the reference too; a wrong one is named at its field.
+    let lead = crate::web_client::Desk::new(&app.address);
+    app.add_person("leitung.ref", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.ref", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = lead.submit("/data-subject", "/data-subject", &[("reference", &reference), ("step", "search")]).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("page");
+    assert!(html.contains(first["reference"].as_str().expect("reference")), "the booking is listed");
+    assert!(!html.contains(other["reference"].as_str().expect("reference")), "the other unit's is not");
+    let wrong = lead.submit("/data-subject", "/data-subject", &[("reference", "K7M4"), ("step", "search")]).await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.text().await.expect("page").contains("id=\"ds-reference-error\""), "named at the field");
+    for (body, field) in [
+        (json!({ "reference": "K7M4" }), "reference"),
+        (json!({ "reference": reference, "phone": PHONE }), "reference"),
+    ] {
+        let response = app.post_as(&app.admin_token, "/api/v1/data-subject/export", &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{body}: {problem}");
+    }
+    let erase = json!({ "reference": reference, "reason": "request" });
+    let counts: Value =
+        app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &erase).await.json().await.expect("json");
+    assert_eq!(counts["bookings"], 1, "{counts}");
+    let erased: Value = app.get_booking(first["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert!(erased["citizen"]["name"].as_str().is_none_or(str::is_empty), "erased: {erased}");
+    let kept: Value = app.get_booking(other["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert_eq!(kept["citizen"]["name"], NAME, "the other booking of the same number stays");
+    let recorded = records(&app, AuditAction::DataSubjectErased).await;
+    assert_eq!(recorded[0].detail["by"], "reference");
+}

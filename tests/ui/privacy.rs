@@ -50,7 +50,7 @@ async fn an_admin_finds_and_erases_a_persons_data_after_confirming() {
     both_widths(&browser, "request page, empty").await;
 
     press_button(&browser, "ds-search").await;
-    wait_text(&browser, "#error-summary", "E-Mail-Adresse oder eine Telefonnummer").await;
+    wait_text(&browser, "#error-summary", "eine Telefonnummer oder eine Buchungsnummer").await;
     both_widths(&browser, "request page, nothing entered").await;
 
     browser.set_value("ds-email", EMAIL).await;

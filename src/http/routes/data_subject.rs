@@ -19,13 +19,15 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export)).routes(routes!(export_posted)).routes(routes!(erase))
 }
 
-/// Whom the request concerns: exactly one of the two.
+/// Whom the request concerns: exactly one of the three.
 #[derive(Deserialize, IntoParams)]
 pub struct PersonParams {
     /// The person's email address (case and surrounding spaces do not matter).
     pub email: Option<String>,
     /// The person's phone number (spaces, dashes, `+49` or a leading 0 do not matter).
     pub phone: Option<String>,
+    /// A booking's reference (with or without dash): that booking.
+    pub reference: Option<String>,
 }
 
 /// Everything the service holds about a person (Art. 15 GDPR): every booking with all its
@@ -40,22 +42,23 @@ async fn export(
     Auth(actor): Auth,
     ApiQuery(params): ApiQuery<PersonParams>,
 ) -> ApiResult<Json<Bundle>> {
-    exported(&state, &actor, params.email.as_deref(), params.phone.as_deref()).await
+    exported(&state, &actor, params.email.as_deref(), params.phone.as_deref(), params.reference.as_deref()).await
 }
 
-/// The export for the person named by `email` or `phone` (exactly one).
+/// The export for the person named by `email`, `phone` or `reference` (exactly one).
 async fn exported(
     state: &AppState,
     actor: &crate::domain::access::Actor,
     email: Option<&str>,
     phone: Option<&str>,
+    reference: Option<&str>,
 ) -> ApiResult<Json<Bundle>> {
-    let person = Person::of(email, phone)?;
+    let person = Person::of_any(email, phone, reference)?;
     let bundle = data_subject::find(&state.db, &state.clock, actor, &person, AuditAction::DataSubjectExported).await?;
     Ok(Json(bundle))
 }
 
-/// Whom an export concerns: exactly one of the two.
+/// Whom an export concerns: exactly one of the three.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExportRequest {
@@ -63,6 +66,9 @@ pub struct ExportRequest {
     pub email: Option<String>,
     /// The person's phone number (spaces, dashes, `+49` or a leading 0 do not matter).
     pub phone: Option<String>,
+    /// A booking's reference (with or without dash): that booking, for a person whose address
+    /// and number changed or who gave neither.
+    pub reference: Option<String>,
 }
 
 /// The export of `GET /api/v1/data-subject`, the person named in the body: their email address
@@ -75,7 +81,7 @@ async fn export_posted(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<ExportRequest>,
 ) -> ApiResult<Json<Bundle>> {
-    exported(&state, &actor, body.email.as_deref(), body.phone.as_deref()).await
+    exported(&state, &actor, body.email.as_deref(), body.phone.as_deref(), body.reference.as_deref()).await
 }
 
 /// An erasure before the retention time.
@@ -84,6 +90,8 @@ async fn export_posted(
 pub struct EraseRequest {
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// A booking's reference: that booking.
+    pub reference: Option<String>,
     /// Why (recorded in the audit).
     pub reason: ErasureReason,
 }
@@ -100,7 +108,7 @@ async fn erase(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<EraseRequest>,
 ) -> ApiResult<Json<ErasureCounts>> {
-    let person = Person::of(body.email.as_deref(), body.phone.as_deref())?;
+    let person = Person::of_any(body.email.as_deref(), body.phone.as_deref(), body.reference.as_deref())?;
     let counts =
         data_subject::erase(&state.db, &state.clock, &actor, &person, body.reason, &state.settings.data_dir).await?;
     Ok(Json(counts))

@@ -100,11 +100,13 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
     person: &Person,
     lock: bool,
 ) -> Result<Vec<Uuid>, ServiceError> {
-    let (email, phone) = match person {
-        Person::Email(email) => (Some(email.as_str()), None),
-        Person::Phone(phone) => (None, Person::phone_key(phone)),
+    let (email, phone, reference) = match person {
+        Person::Email(email) => (Some(email.as_str()), None, None),
+        Person::Phone(phone) => (None, Person::phone_key(phone), None),
+        Person::Reference(reference) => (None, None, Some(reference.as_str())),
     };
-    Ok(store::retention::of_person(db, units, email, phone.as_deref(), lock).await?)
+    let who = store::retention::Who { email, phone_key: phone.as_deref(), reference };
+    Ok(store::retention::of_person(db, units, who, lock).await?)
 }
 
 /// The person's callback entries: those of their phone number, and those a booking of theirs
@@ -126,7 +128,7 @@ async fn callbacks<C: ConnectionTrait>(
 ) -> Result<Vec<SubjectCallback>, ServiceError> {
     let key = match person {
         Person::Phone(phone) => Person::phone_key(phone),
-        Person::Email(_) => None,
+        Person::Email(_) | Person::Reference(_) => None,
     };
     if key.is_none() && bookings.is_empty() {
         return Ok(Vec::new());

@@ -1,5 +1,6 @@
 //! Requests of the person concerned (Art. 15 and 17 GDPR): find every booking (and callback
-//! entry) of a person by email or phone number, export all the service holds about them, and
+//! entry) of a person by email or phone number (or the one booking of a reference, for a person
+//! who has neither any more), export all the service holds about them, and
 //! erase it before the retention time with a recorded reason. Admins for every unit, unit
 //! leads for the units they lead. The audit records booking ids and counts, never the email or
 //! phone number asked for.
@@ -28,6 +29,9 @@ use crate::store;
 pub enum Person {
     Email(String),
     Phone(String),
+    /// The booking of this reference (stored form): a person whose address and number changed
+    /// (or who gave neither) shows their confirmation.
+    Reference(String),
 }
 
 impl Person {
@@ -36,11 +40,33 @@ impl Person {
     /// # Errors
     /// `Invalid` naming the field.
     pub fn of(email: Option<&str>, phone: Option<&str>) -> Result<Self, ServiceError> {
+        Self::of_any(email, phone, None)
+    }
+
+    /// The person of an `email`, a `phone` or a booking's `reference` (exactly one).
+    ///
+    /// # Errors
+    /// `Invalid` naming the field.
+    pub fn of_any(email: Option<&str>, phone: Option<&str>, reference: Option<&str>) -> Result<Self, ServiceError> {
+        let given = |text: Option<&str>| text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
+        let Some(reference) = given(reference) else { return Self::by_address(email, phone) };
+        if given(email).is_some() || given(phone).is_some() {
+            return Err(ServiceError::invalid(
+                "reference",
+                "give an email, a phone number or a reference, one of them",
+            ));
+        }
+        crate::domain::reference::Reference::parse(&reference)
+            .map(|r| Self::Reference(r.as_str().to_owned()))
+            .map_err(|_| ServiceError::invalid("reference", "not a booking reference"))
+    }
+
+    fn by_address(email: Option<&str>, phone: Option<&str>) -> Result<Self, ServiceError> {
         let email = email.map(str::trim).filter(|e| !e.is_empty());
         let phone = phone.map(str::trim).filter(|p| !p.is_empty());
         match (email, phone) {
             (Some(_), Some(_)) => Err(ServiceError::invalid("email", "give either an email or a phone number")),
-            (None, None) => Err(ServiceError::invalid("email", "give an email or a phone number")),
+            (None, None) => Err(ServiceError::invalid("email", "give an email, a phone number or a reference")),
             (Some(email), None) if email.len() > 254 || !email.contains('@') => {
                 Err(ServiceError::invalid("email", "not an email address"))
             }
@@ -61,6 +87,7 @@ impl Person {
         match self {
             Self::Email(_) => "email",
             Self::Phone(_) => "phone",
+            Self::Reference(_) => "reference",
         }
     }
 }
