@@ -326,6 +326,22 @@ async fn insert_new<C: sea_orm::ConnectionTrait>(
     Ok((member, Some(generated)))
 }
 
+/// The person `staff_id`, their row locked until the transaction `txn` ends, if still active:
+/// what a credential made in `txn` (a token, a calendar subscription) holds to, so a deactivation
+/// committing meanwhile either comes first (and this refuses) or waits and then ends it too.
+///
+/// # Errors
+/// `NotFound` (no such person, or inactive); database failures.
+pub(crate) async fn lock_active_staff<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    staff_id: crate::domain::ids::StaffId,
+) -> Result<StaffMember, ServiceError> {
+    directory::lock_staff(txn, staff_id)
+        .await?
+        .filter(|member| member.active)
+        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))
+}
+
 /// Refuses (and records) anyone but an admin.
 ///
 /// # Errors

@@ -124,10 +124,7 @@ async fn create_for(
     let label = spec.check()?;
     let token = format!("{TOKEN_PREFIX}{}", random_secret(40));
     let txn = crate::store::begin_write(db).await?;
-    let member = directory::lock_staff(&txn, staff_id)
-        .await?
-        .filter(|m| m.active)
-        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
+    let member = super::directory::lock_active_staff(&txn, staff_id).await?;
     let now = clock.now();
     if let Some(parent) = parent {
         directory::lock_token(&txn, parent.id)

@@ -108,12 +108,12 @@ async fn form_page(State(state): State<AppState>, staff: Staff) -> WebResult<Sub
 
 async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<SubjectForm>) -> WebResult<Response> {
     let lang = staff.page.lang;
-    let person = match Person::of_any(Some(&f.email), Some(&f.phone), Some(&f.reference)) {
+    let person = match Person::of(Some(&f.email), Some(&f.phone), Some(&f.reference)) {
         Ok(person) => person,
         Err(err) => {
             let (field, text) = match &err {
                 ServiceError::Invalid { field: "phone", .. } => ("ds-phone", "ds.person"),
-                ServiceError::Invalid { field: "reference", message } if message.starts_with("not") => {
+                ServiceError::Invalid { field: "reference", message } if message == data_subject::NOT_A_REFERENCE => {
                     ("ds-reference", "ds.reference.invalid")
                 }
                 _ => ("ds-email", "ds.person"),

@@ -708,7 +708,7 @@ async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
     let copy = dir.path().join("copy.db");
     let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
     assert!(backup.status.success(), "{}", stderr(&backup));
-    let person = Person::of(None, Some("0511 2233445")).expect("a person");
+    let person = Person::of(None, Some("0511 2233445"), None).expect("a person");
     let counts = data_subject::erase(&db, &Clock::System, &actor, &person, ErasureReason::Request, dir.path())
         .await
         .expect("erased");

@@ -53,7 +53,7 @@ async fn exported(
     phone: Option<&str>,
     reference: Option<&str>,
 ) -> ApiResult<Json<Bundle>> {
-    let person = Person::of_any(email, phone, reference)?;
+    let person = Person::of(email, phone, reference)?;
     let bundle = data_subject::find(&state.db, &state.clock, actor, &person, AuditAction::DataSubjectExported).await?;
     Ok(Json(bundle))
 }
@@ -108,7 +108,7 @@ async fn erase(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<EraseRequest>,
 ) -> ApiResult<Json<ErasureCounts>> {
-    let person = Person::of_any(body.email.as_deref(), body.phone.as_deref(), body.reference.as_deref())?;
+    let person = Person::of(body.email.as_deref(), body.phone.as_deref(), body.reference.as_deref())?;
     let counts =
         data_subject::erase(&state.db, &state.clock, &actor, &person, body.reason, &state.settings.data_dir).await?;
     Ok(Json(counts))

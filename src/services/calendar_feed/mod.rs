@@ -75,10 +75,7 @@ pub async fn create(
     let txn = store::begin_write(db).await?;
     // The person's row is locked and must still be active: a deactivation deletes the feed in a
     // transaction of its own, and a feed written after it would come back with a reactivation.
-    directory::lock_staff(&txn, actor.staff_id())
-        .await?
-        .filter(|m| m.active)
-        .ok_or_else(|| ServiceError::not_found(crate::domain::missing::Missing::StaffMember))?;
+    super::directory::lock_active_staff(&txn, actor.staff_id()).await?;
     calendar_feeds::replace(&txn, actor.staff_id(), secret_hash(&secret), clock.now(), token.map(|t| t.id)).await?;
     txn.commit().await?;
     tracing::info!("calendar subscription created");

@@ -24,6 +24,9 @@ use crate::domain::ids::UnitId;
 use crate::domain::search::SearchKeys;
 use crate::store;
 
+/// The message of a `reference` that is no booking reference.
+pub const NOT_A_REFERENCE: &str = "not a booking reference";
+
 /// Whom a request concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Person {
@@ -35,19 +38,12 @@ pub enum Person {
 }
 
 impl Person {
-    /// The person of an `email` or a `phone` (exactly one).
-    ///
-    /// # Errors
-    /// `Invalid` naming the field.
-    pub fn of(email: Option<&str>, phone: Option<&str>) -> Result<Self, ServiceError> {
-        Self::of_any(email, phone, None)
-    }
-
     /// The person of an `email`, a `phone` or a booking's `reference` (exactly one).
     ///
     /// # Errors
-    /// `Invalid` naming the field.
-    pub fn of_any(email: Option<&str>, phone: Option<&str>, reference: Option<&str>) -> Result<Self, ServiceError> {
+    /// `Invalid` naming the field; for `reference`, [`NOT_A_REFERENCE`] when it is given alone
+    /// and is none.
+    pub fn of(email: Option<&str>, phone: Option<&str>, reference: Option<&str>) -> Result<Self, ServiceError> {
         let given = |text: Option<&str>| text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
         let Some(reference) = given(reference) else { return Self::by_address(email, phone) };
         if given(email).is_some() || given(phone).is_some() {
@@ -58,7 +54,7 @@ impl Person {
         }
         crate::domain::reference::Reference::parse(&reference)
             .map(|r| Self::Reference(r.as_str().to_owned()))
-            .map_err(|_| ServiceError::invalid("reference", "not a booking reference"))
+            .map_err(|_| ServiceError::invalid("reference", NOT_A_REFERENCE))
     }
 
     fn by_address(email: Option<&str>, phone: Option<&str>) -> Result<Self, ServiceError> {
