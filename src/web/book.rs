@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::adhoc;
@@ -54,6 +55,41 @@ pub struct SlotFilter {
     pub daypart: String,
 }
 
+impl SlotFilter {
+    /// Fits the filters to the lists the page offers and checks the day. A counsellor who does
+    /// not counsel in the unit (the unit was changed with them chosen), a language or a time of
+    /// day not offered become "any", which is what the lists then show. The day is named at its
+    /// field (`day_field`, the id with the page's prefix) when it is no date or already past:
+    /// the finder would otherwise list from today, unasked.
+    pub(super) fn checked(
+        &mut self,
+        counsellors: &[Choice],
+        languages: &[Choice],
+        today: NaiveDate,
+        day_field: &'static str,
+        page: &Page,
+    ) -> Option<FieldError> {
+        if !counsellors.iter().any(|c| c.value == self.counsellor) {
+            self.counsellor.clear();
+        }
+        if !languages.iter().any(|l| l.value == self.language) {
+            self.language.clear();
+        }
+        if availability::Daypart::parse(&self.daypart).is_none() {
+            self.daypart.clear();
+        }
+        self.day = self.day.trim().to_owned();
+        if self.day.is_empty() {
+            return None;
+        }
+        match crate::domain::time::parse_date(&self.day) {
+            Ok(day) if day >= today => None,
+            Ok(_) => Some(FieldError::new(day_field, page.t("book.day_past"))),
+            Err(_) => Some(FieldError::new(day_field, page.t("book.day_invalid"))),
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "web/book.html")]
 struct BookPage {
@@ -66,6 +102,11 @@ struct BookPage {
     slots: Vec<SlotView>,
     /// Prefix of the filter fields' ids (none here; the move page has two forms).
     fid: &'static str,
+    /// Today (`YYYY-MM-DD`), the day field's least value.
+    today: String,
+    /// The day filter's problem; the list is not searched while there is one.
+    day_error: Option<String>,
+    errors: Vec<FieldError>,
 }
 
 /// The unit to show: the one asked for, else the staff member's first unit.
@@ -83,18 +124,26 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
         Some(key) => Some(desk::unit_for(deps, &staff.actor, &key).await?),
         None => None,
     };
-    let (mut counsellors, mut slots) = (Vec::new(), Vec::new());
+    let today = local_date(deps.clock.now(), deps.tz);
+    let languages = language_choices(lang);
+    let (mut counsellors, mut slots, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut q = q;
     if let Some(unit) = &unit {
         counsellors = desk::unit_staff(deps, unit)
             .await?
             .into_iter()
             .map(|c| Choice { value: c.id.to_string(), label: c.display_name })
             .collect();
-        slots =
-            free_slots(&state, unit, &q, SHOWN_SLOTS).await?.iter().map(|f| SlotView::new(f, deps.tz, lang)).collect();
-    }
-    let mut q = q;
-    if let Some(unit) = &unit {
+        match q.checked(&counsellors, &languages, today, "day", &staff.page) {
+            Some(problem) => errors.push(problem),
+            None => {
+                slots = free_slots(&state, unit, &q, SHOWN_SLOTS)
+                    .await?
+                    .iter()
+                    .map(|f| SlotView::new(f, deps.tz, lang))
+                    .collect();
+            }
+        }
         q.unit.clone_from(&unit.slug);
     }
     Ok(BookPage {
@@ -102,10 +151,13 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
         unit,
         counsellors,
-        languages: language_choices(lang),
+        languages,
         q,
         slots,
         fid: "",
+        today: today.format("%Y-%m-%d").to_string(),
+        day_error: errors.first().map(|e| e.message.clone()),
+        errors,
     })
 }
 
@@ -210,12 +262,18 @@ struct DetailsQuery {
     /// The finder's language filter: the caller's language, most likely.
     #[serde(default)]
     language: String,
+    /// "Other time" from the finder: its counsellor and day, as the first guess.
+    #[serde(default)]
+    counsellor: String,
+    #[serde(default)]
+    day: String,
 }
 
 async fn details(State(state): State<AppState>, staff: Staff, Query(q): Query<DetailsQuery>) -> WebResult<DetailsPage> {
     // The caller's language starts as the one the slot was looked for in, else German.
     let language = Language::parse(&q.language).map_or_else(|_| "de".to_owned(), |l| l.code().to_owned());
-    let form = BookForm { slot: q.slot, unit: q.unit, language, ..BookForm::default() };
+    let form =
+        BookForm { slot: q.slot, unit: q.unit, language, counsellor: q.counsellor, date: q.day, ..BookForm::default() };
     details_page(&state, staff.page, &staff.actor, form, Vec::new(), false).await
 }
 
@@ -246,17 +304,23 @@ async fn details_page(
         form.duration = unit.default_slot_minutes.to_string();
     }
     let location = directory::location_of(deps.db, &unit).await?;
-    let counsellors = desk::unit_staff(deps, &unit)
-        .await?
-        .into_iter()
-        .map(|c| Choice { value: c.id.to_string(), label: c.display_name })
-        .collect();
+    let members = desk::unit_staff(deps, &unit).await?;
     let alternatives = if taken {
-        let filter = SlotFilter { unit: unit.slug.clone(), ..SlotFilter::default() };
+        // The caller's language, where one of the unit's counsellors speaks it (else the caller
+        // comes with an interpreter, and any counsellor will do).
+        let spoken = Language::parse(&form.language)
+            .ok()
+            .filter(|language| members.iter().any(|m| m.languages.contains(language)));
+        let filter = SlotFilter {
+            unit: unit.slug.clone(),
+            language: spoken.map(|l| l.code().to_owned()).unwrap_or_default(),
+            ..SlotFilter::default()
+        };
         free_slots(state, &unit, &filter, 5).await?.iter().map(|f| SlotView::new(f, deps.tz, lang)).collect()
     } else {
         Vec::new()
     };
+    let counsellors = members.into_iter().map(|c| Choice { value: c.id.to_string(), label: c.display_name }).collect();
     Ok(DetailsPage {
         may_override: actor.can_lead(unit.id),
         p: page.titled("details.title"),

@@ -178,6 +178,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("book.language", "Sprache der Beratung", "Language of counselling"),
     ("book.day", "Tag", "Day"),
     ("book.daypart", "Tageszeit", "Time of day"),
+    (
+        "book.day_past",
+        "Dieser Tag ist vorbei. Bitte heute oder einen späteren Tag wählen.",
+        "This day has passed. Please choose today or a later day.",
+    ),
+    (
+        "book.day_invalid",
+        "Bitte den Tag als Datum angeben, z. B. 2026-12-01.",
+        "Please give the day as a date, e.g. 2026-12-01.",
+    ),
     ("book.morning", "vormittags", "morning"),
     ("book.afternoon", "nachmittags", "afternoon"),
     ("book.show", "Termine anzeigen", "Show slots"),

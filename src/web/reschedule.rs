@@ -64,6 +64,10 @@ struct ReschedulePage {
     /// move shows the same list again.
     finder: String,
     fid: &'static str,
+    /// Today (`YYYY-MM-DD`), the finder's least day.
+    today: String,
+    /// The finder's day problem; the list is not searched while there is one.
+    day_error: Option<String>,
     slots: Vec<SlotView>,
     /// The "other time" form as typed.
     f: BookForm,
@@ -107,7 +111,7 @@ async fn view(
     let counsellor = members.iter().find(|m| m.id == booking.counsellor_id);
     let speaks = |m: &&crate::domain::records::StaffMember| m.languages.contains(&booking.citizen.language);
     let spoken = counsellor.map_or_else(|| members.iter().any(|m| speaks(&m)), |m| speaks(&m));
-    let q = SlotFilter {
+    let mut q = SlotFilter {
         unit: unit.slug.clone(),
         counsellor: query.counsellor.unwrap_or_else(|| counsellor.map(|m| m.id.to_string()).unwrap_or_default()),
         language: query
@@ -116,6 +120,11 @@ async fn view(
         day: query.day,
         daypart: query.daypart,
     };
+    let counsellors: Vec<Choice> =
+        members.iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() }).collect();
+    let languages = language_choices(lang);
+    let today = crate::domain::time::local_date(deps.clock.now(), deps.tz);
+    let day_error = q.checked(&counsellors, &languages, today, "f-day", &staff.page);
     let finder = serde_urlencoded::to_string([
         ("counsellor", &q.counsellor),
         ("language", &q.language),
@@ -123,7 +132,7 @@ async fn view(
         ("daypart", &q.daypart),
     ])
     .unwrap_or_default();
-    let found = free_slots(state, &unit, &q, SHOWN_SLOTS + 1).await?;
+    let found = if day_error.is_some() { Vec::new() } else { free_slots(state, &unit, &q, SHOWN_SLOTS + 1).await? };
     let slots = found
         .iter()
         .filter(|f| f.slot.id != booking.slot_id)
@@ -139,15 +148,17 @@ async fn view(
         version: booking.sequence,
         current: format::when_spoken(booking.starts_at, deps.tz, lang),
         current_counsellor,
-        counsellors: members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect(),
-        languages: language_choices(lang),
+        counsellors,
+        languages,
         q,
         finder,
         fid: "f-",
+        today: today.format("%Y-%m-%d").to_string(),
+        day_error: day_error.as_ref().map(|e| e.message.clone()),
         slots,
         f,
         may_override: staff.actor.can_lead(unit.id),
-        errors,
+        errors: errors.into_iter().chain(day_error).collect(),
         p: staff.page.titled("b.reschedule"),
     })
 }

@@ -176,3 +176,20 @@ async fn a_refused_move_shows_the_finder_as_it_was_chosen() {
     let daypart = again.split("id=\"f-daypart\"").nth(1).expect("the daypart").split("</select>").next().unwrap();
     assert!(daypart.contains("value=\"afternoon\" selected"), "still afternoons: {daypart}");
 }
+
+#[tokio::test]
+async fn the_move_finder_names_a_past_day_at_its_field() {
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Gestrig").await;
+    let (client, _) = logged_in(&app, LOGIN).await;
+    let url = format!("{}/bookings/{}/reschedule?day=2026-11-20", app.address, booking.reference);
+    let response = client.get(&url).send().await.expect("the move page");
+    assert_eq!(response.status(), StatusCode::OK);
+    let page = response.text().await.expect("page");
+    let field = page.split("id=\"f-day-error\"").nth(1).expect("named at the field");
+    assert!(field.split("</p>").next().expect("message").contains("Dieser Tag ist vorbei"));
+    assert!(page.contains("href=\"#f-day\""), "in the summary");
+    assert!(!page.contains("id=\"slot-1\""), "no times offered for a past day");
+    assert!(!page.contains("id=\"no-slots\""), "not told that nothing is free");
+    assert!(page.contains("id=\"other-title\""), "the other time stays offered");
+}

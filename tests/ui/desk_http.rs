@@ -101,3 +101,98 @@ async fn the_outcome_is_recorded_and_shown_in_the_history() {
     let page = client.get(&details).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("als wahrgenommen erfasst"), "history names the corrected outcome");
 }
+
+#[tokio::test]
+async fn the_finder_names_a_past_or_malformed_day_at_its_field_instead_of_listing_from_today() {
+    let app = spawn().await;
+    let (client, _) = logged_in(&app, LOGIN).await;
+    let finder = |query: String| {
+        let url = format!("{}/book?unit=ads&{query}", app.address);
+        let client = client.clone();
+        async move {
+            let response = client.get(url).send().await.expect("the finder");
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.expect("page")
+        }
+    };
+    // The fixed clock's today is Tuesday 24 November 2026; the unit counsels on Thursdays.
+    let thursday = finder("day=2026-11-26".to_owned()).await;
+    assert!(thursday.contains("class=\"slot\""), "a coming day lists its slots");
+    assert!(thursday.contains("Donnerstag, 26. November 2026"), "that day's: {thursday}");
+    assert!(thursday.contains("min=\"2026-11-24\""), "the day field starts today");
+    assert!(!thursday.contains("id=\"day-error\""));
+
+    for (day, message) in [
+        ("2026-11-23", "Dieser Tag ist vorbei"),
+        ("24.11.2026", "Bitte den Tag als Datum angeben"),
+        ("morgen", "Bitte den Tag als Datum angeben"),
+    ] {
+        let page = finder(format!("day={day}")).await;
+        let field = page.split("id=\"day-error\"").nth(1).unwrap_or_else(|| panic!("named at the field: {day}"));
+        assert!(field.split("</p>").next().expect("message").contains(message), "{day}");
+        assert!(page.contains("aria-describedby=\"day-error\""), "{day}");
+        assert!(page.contains("href=\"#day\""), "in the summary: {day}");
+        assert!(!page.contains("class=\"slot\""), "no slots listed for {day}");
+        assert!(!page.contains("Keine freien Termine"), "not told that nothing is free: {day}");
+        assert!(page.contains(&format!("value=\"{day}\"")), "the day kept as typed: {day}");
+    }
+
+    // A counsellor of another unit (the unit changed with them chosen), a language and a time of
+    // day that are not offered: searched as "any", which is what the lists show.
+    let other = directory_service::find_unit(&app.db, "sdr").await.expect("unit");
+    let foreign = directory::list_unit_staff(&app.db, other.id, Some(Role::Counsellor)).await.expect("db");
+    let foreign = foreign.first().expect("a counsellor of another unit").id;
+    let page = finder(format!("counsellor={foreign}&language=xx&daypart=night")).await;
+    assert!(page.contains("class=\"slot\""), "the unit's slots, for any counsellor");
+    let filters = page.split("id=\"counsellor\"").nth(1).expect("the filters").split("type=\"submit\"").next().unwrap();
+    assert!(!filters.contains(" selected>"), "every filter shows \"any\": {filters}");
+}
+
+#[tokio::test]
+async fn the_callers_language_follows_to_other_time_and_to_the_alternatives_of_a_taken_slot() {
+    let app = spawn().await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let get = |path: String| {
+        let url = format!("{}{path}", app.address);
+        let client = client.clone();
+        async move { client.get(url).send().await.expect("page").text().await.expect("page") }
+    };
+    let unit = directory_service::find_unit(&app.db, "ads").await.expect("unit");
+    let staff = directory::list_unit_staff(&app.db, unit.id, Some(Role::Counsellor)).await.expect("db");
+    let arabic = staff.iter().find(|m| m.display_name == "Samira Haddad").expect("the Arabic-speaking counsellor");
+
+    // Nothing fits on the phone: "other time" opens with the finder's language, counsellor and day.
+    let finder = get(format!("/book?unit=ads&language=ar&counsellor={}&day=2026-11-26", arabic.id)).await;
+    let link = finder.split("id=\"other-time\" href=\"").nth(1).expect("the link").split('"').next().unwrap();
+    let link = link.replace("&amp;", "&");
+    assert!(link.contains("language=ar") && link.contains("day=2026-11-26"), "{link}");
+    let other = get(link).await;
+    assert!(other.contains("<option value=\"ar\" selected>"), "the caller's language preselected");
+    assert!(other.contains(&format!("<option value=\"{}\" selected>", arabic.id)), "the counsellor preselected");
+    assert!(other.contains("value=\"2026-11-26\""), "the day filled in");
+
+    // A slot taken while the caller spoke: the alternatives are in the caller's language.
+    let any = get("/book?unit=ads".to_owned()).await;
+    let slot = any.split("/book/details?slot=").nth(1).expect("a free slot").split(['"', '&']).next().unwrap();
+    let form = |name: &'static str, submission: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("unit", "ads".to_owned()),
+            ("slot", slot.to_owned()),
+            ("submission", submission.to_owned()),
+            ("name", name.to_owned()),
+            ("language", "ar".to_owned()),
+        ]
+    };
+    let first =
+        client.post(format!("{}/book", app.address)).form(&form("Frau Erste", "s-first-0000000000000000")).send();
+    assert_eq!(first.await.expect("booked").status(), StatusCode::SEE_OTHER, "the first caller books it");
+    let second = client.post(format!("{}/book", app.address)).form(&form("Herr Zweiter", "s-second-000000000000000"));
+    let refused = second.send().await.expect("refused");
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let page = refused.text().await.expect("page");
+    let alternatives: Vec<&str> =
+        page.split("id=\"alt-").skip(1).map(|alt| alt.split("</label>").next().expect("label")).collect();
+    assert!(!alternatives.is_empty(), "alternatives offered");
+    assert!(alternatives.iter().all(|alt| alt.contains("Samira Haddad")), "{alternatives:?}");
+}
