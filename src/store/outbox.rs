@@ -140,6 +140,11 @@ pub async fn record_outcome<C: ConnectionTrait>(
     if let Some(at) = next_attempt_at {
         update = update.col_expr(outbox_message::Column::NextAttemptAt, Expr::value(at));
     }
+    if state == DeliveryState::Skipped && error.as_deref() == Some(ADDRESS_CORRECTED) {
+        // Queued from a copy of the booking read before its address was corrected: the address
+        // is no longer the citizen's, so it is not kept with their booking either.
+        update = update.col_expr(outbox_message::Column::Recipient, Expr::value(""));
+    }
     if error.is_some() {
         // A row whose address was forgotten meanwhile (a correction) keeps no reply quoting it.
         let kept = Expr::case(outbox_message::Column::Recipient.eq(""), Expr::value(Option::<String>::None))

@@ -67,20 +67,56 @@ pub async fn expired<C: ConnectionTrait>(
     unit_id: UnitId,
     cutoff: DateTime<Utc>,
 ) -> Result<Vec<Uuid>, StoreError> {
-    let ended =
-        Condition::all().add(booking::Column::Status.ne(StatusRow::Cancelled)).add(booking::Column::EndsAt.lt(cutoff));
-    let cancelled = Condition::all()
-        .add(booking::Column::Status.eq(StatusRow::Cancelled))
-        .add(booking::Column::UpdatedAt.lt(cutoff));
     Ok(booking::Entity::find()
         .select_only()
         .column(booking::Column::Id)
         .filter(booking::Column::UnitId.eq(unit_id))
         .filter(booking::Column::ErasedAt.is_null())
-        .filter(Condition::any().add(ended).add(cancelled))
+        .filter(expired_by(cutoff))
         .into_tuple()
         .all(db)
         .await?)
+}
+
+/// Those of the bookings `ids` (of `unit_id`) that are still expired at `cutoff`, locked (an
+/// erasing transaction's read: PostgreSQL `FOR UPDATE`; a SQLite write transaction holds the
+/// database). A booking moved to a later time, or whose unit's retention was raised, since the
+/// ids were listed is left out.
+///
+/// # Errors
+/// Database failures.
+pub async fn still_expired<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    cutoff: DateTime<Utc>,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    let mut still = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let found: Vec<Uuid> = booking::Entity::find()
+            .select_only()
+            .column(booking::Column::Id)
+            .filter(booking::Column::Id.is_in(chunk.iter().copied()))
+            .filter(booking::Column::UnitId.eq(unit_id))
+            .filter(booking::Column::ErasedAt.is_null())
+            .filter(expired_by(cutoff))
+            .lock_exclusive()
+            .into_tuple()
+            .all(db)
+            .await?;
+        still.extend(found);
+    }
+    Ok(still)
+}
+
+/// An appointment that ended before `cutoff`, or a booking cancelled before it.
+fn expired_by(cutoff: DateTime<Utc>) -> Condition {
+    let ended =
+        Condition::all().add(booking::Column::Status.ne(StatusRow::Cancelled)).add(booking::Column::EndsAt.lt(cutoff));
+    let cancelled = Condition::all()
+        .add(booking::Column::Status.eq(StatusRow::Cancelled))
+        .add(booking::Column::UpdatedAt.lt(cutoff));
+    Condition::any().add(ended).add(cancelled)
 }
 
 /// Whom [`of_person`] looks for: any of these that is given.

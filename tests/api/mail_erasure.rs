@@ -167,6 +167,41 @@ async fn an_email_queued_from_a_copy_read_before_the_erasure_is_forgotten_at_its
     }
 }
 
+/// A reminder (or a resend) queued from a copy of the booking read before a correction of its
+/// address lands after the correction forgot the old address: its first attempt skips it and
+/// forgets the old address too, so the new person's export does not show it.
+#[tokio::test]
+async fn an_email_queued_from_a_copy_read_before_an_address_correction_forgets_the_old_address() {
+    // Arrange: the reminder's candidate as the sender read it; then the correction commits.
+    let (_dir, app, mail) = spawn_with_files().await;
+    let booking = book(&app, "ads", 0).await;
+    let id = Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
+    let stale = terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("booking");
+    mail.run_once().await.expect("the confirmation goes out");
+    let citizen = json!({ "name": "Ayşe Demir", "email": "neu@example.net", "language": "de" });
+    let body = json!({ "citizen": citizen, "email_consent": true, "version": booking["version"] });
+    let path = format!("/api/v1/bookings/{id}/citizen");
+    assert_eq!(app.put_as(&app.admin_token, &path, &body).await.status(), StatusCode::OK);
+    let kind = terminbuch::domain::outbox::MailKind::Reminder;
+    let queued = terminbuch::mail::outbox::enqueue(&app.db, &stale, kind, "example.org", app.clock.now());
+    assert!(queued.await.expect("queued"), "queued from the copy");
+    let emails = outbox::for_booking(&app.db, id).await.expect("emails");
+    let reminder = emails.into_iter().find(|m| m.kind == kind).expect("the reminder");
+    assert_eq!(reminder.recipient, EMAIL, "the copy's address, for now");
+
+    // Act
+    let report = mail.run_once().await.expect("a round");
+
+    // Assert
+    let after = stored(&app, &reminder).await;
+    assert_eq!(after.state, DeliveryState::Skipped, "{report:?}");
+    assert_eq!(after.recipient, "", "the old address is forgotten");
+    assert_eq!(after.last_error.as_deref(), Some(terminbuch::store::outbox::ADDRESS_CORRECTED));
+    for message in outbox::for_booking(&app.db, id).await.expect("emails") {
+        assert_ne!(message.recipient, EMAIL, "{message:?}");
+    }
+}
+
 /// The retention run removes every `.eml` file whose email no longer knows its recipient: one an
 /// erasure's own removal missed (the process ended between the commit and the removal), and
 /// one written to an address corrected since. The current address's file and files of other

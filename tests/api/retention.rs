@@ -253,6 +253,51 @@ async fn a_run_erases_in_parts_each_with_its_audit_record() {
     assert_eq!(parts, [(Some(2), json!(1), json!(2), json!(2)), (Some(1), json!(2), json!(2), json!(1))]);
 }
 
+/// A run lists its bookings before it erases them a part at a time; a booking moved to a later
+/// time, or whose unit's retention was raised, in between keeps its data: each part reads its
+/// bookings again in its own transaction, with the retention as it is then.
+#[tokio::test]
+async fn a_booking_moved_or_a_retention_raised_after_the_run_listed_it_keeps_its_data() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let moved = book(&app, "ads", 0).await; // 30 days
+    let expired = book(&app, "ads", 1).await;
+    let raised = book(&app, "suedosteuropa", 0).await;
+    let unit = terminbuch::services::directory::find_unit(&app.db, "suedosteuropa").await.expect("unit");
+    terminbuch::store::retention::set_retention_days(&app.db, unit.id, 14, app.clock.now()).await.expect("14 days");
+    let last = [&moved, &expired, &raised].iter().map(|b| local_day(&b["ends_at"])).max().expect("test step");
+    let as_of = last + TimeDelta::days(31);
+    let run = RetentionRun { as_of, dry_run: true, tz: Berlin, data_dir: dir.path() };
+    let listed = retention::run_in_parts(&app.db, &app.clock, run, 2).await.expect("listed").expired;
+    let ids: Vec<String> = listed.iter().map(|e| e.id.to_string()).collect();
+    for b in [&moved, &expired, &raised] {
+        assert!(ids.contains(&b["id"].as_str().expect("id").to_owned()), "listed: {ids:?}");
+    }
+
+    // Meanwhile a colleague moves one to a time after the cutoff, and the lead of another unit
+    // raises its retention back to 90 days.
+    let later = (local_day(&moved["starts_at"]) + TimeDelta::days(45)).format("%Y-%m-%d");
+    let slots = app.free_slots("ads", &format!("from={later}&limit=1")).await;
+    let id = moved["id"].as_str().expect("id");
+    let response = app.reschedule_booking(id, &json!({ "slot_id": slots[0]["slot_id"] })).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    terminbuch::store::retention::set_retention_days(&app.db, unit.id, 90, app.clock.now()).await.expect("90 days");
+
+    let run = RetentionRun { as_of, dry_run: false, tz: Berlin, data_dir: dir.path() };
+    let report = retention::erase_listed(&app.db, &app.clock, run, listed, 2).await.expect("erased");
+
+    assert_eq!(report.erased.bookings, 1, "{report:?}");
+    assert_nothing_personal(&booking(&app, expired["id"].as_str().expect("id")).await);
+    for kept in [&moved, &raised] {
+        let shown = booking(&app, kept["id"].as_str().expect("id")).await;
+        assert_eq!(shown["citizen"]["name"], NAME, "kept: {shown}");
+        assert_eq!(shown["citizen"]["phone"], PHONE);
+    }
+    let recorded: i64 = records(&app, AuditAction::RetentionRun).await.iter().filter_map(|r| r.item_count).sum();
+    assert_eq!(recorded, 1, "the audit counts what was erased");
+}
+
 /// A service that was not running at the run time (a machine switched off at night) makes the
 /// missed run after it starts; one whose last run due is recorded whole does not run again, and
 /// a run that stopped halfway (its last part not recorded) counts as not made.

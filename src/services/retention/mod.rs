@@ -114,6 +114,28 @@ pub async fn record_failed_run(
 /// The newest run records looked at for a whole run.
 const RECENT_RUNS: u64 = 200;
 
+/// The bookings of `listed` that are still expired, read again in the erasing part's own
+/// transaction with each unit's retention as it is now: the run lists its bookings before its
+/// parts, and a booking moved to a later time, or a unit whose retention was raised, meanwhile
+/// keeps its data.
+async fn still_expired<C: ConnectionTrait>(
+    txn: &C,
+    listed: &[Expired],
+    run: &RetentionRun<'_>,
+) -> Result<Vec<Uuid>, ServiceError> {
+    let mut by_unit: std::collections::BTreeMap<UnitId, Vec<Uuid>> = std::collections::BTreeMap::new();
+    for expired in listed {
+        by_unit.entry(expired.unit_id).or_default().push(expired.id);
+    }
+    let mut still = Vec::with_capacity(listed.len());
+    for (unit_id, ids) in by_unit {
+        if let Some(days) = retention::retention_days(txn, unit_id).await? {
+            still.extend(retention::still_expired(txn, unit_id, cutoff(run.as_of, days, run.tz), &ids).await?);
+        }
+    }
+    Ok(still)
+}
+
 /// Whether a whole run for `day` or a later day is recorded: its last part committed (a run that
 /// stopped halfway counts as not made). Runs recorded before runs had parts count as whole.
 ///
@@ -148,28 +170,51 @@ pub async fn run_in_parts(
     run: RetentionRun<'_>,
     batch: usize,
 ) -> Result<RetentionReport, ServiceError> {
-    let mut report = RetentionReport::default();
-    let units = retention::unit_retention(db).await?;
-    for &(unit_id, days) in &units {
-        let ids = retention::expired(db, UnitId::new(unit_id), cutoff(run.as_of, days, run.tz)).await?;
-        report.expired.extend(ids.into_iter().map(|id| Expired { id, unit_id: UnitId::new(unit_id) }));
-    }
+    let listed = list_expired(db, &run).await?;
     if run.dry_run {
-        return Ok(report);
+        return Ok(RetentionReport { expired: listed, ..RetentionReport::default() });
     }
-    let ids: Vec<Uuid> = report.expired.iter().map(|e| e.id).collect();
+    erase_listed(db, clock, run, listed, batch).await
+}
+
+/// The bookings whose retention has ended on `run.as_of`, by unit.
+async fn list_expired(db: &DatabaseConnection, run: &RetentionRun<'_>) -> Result<Vec<Expired>, ServiceError> {
+    let mut listed = Vec::new();
+    for (unit_id, days) in retention::unit_retention(db).await? {
+        let ids = retention::expired(db, UnitId::new(unit_id), cutoff(run.as_of, days, run.tz)).await?;
+        listed.extend(ids.into_iter().map(|id| Expired { id, unit_id: UnitId::new(unit_id) }));
+    }
+    Ok(listed)
+}
+
+/// The erasing half of [`run_in_parts`]: the bookings `listed` (by a dry run for the same day,
+/// or just before) in parts of `batch`. Each part reads its bookings again in its own transaction
+/// and erases only those still expired: one moved to a later time, or whose unit's retention was
+/// raised, since the listing keeps its data.
+///
+/// # Errors
+/// As [`run`].
+pub async fn erase_listed(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    run: RetentionRun<'_>,
+    listed: Vec<Expired>,
+    batch: usize,
+) -> Result<RetentionReport, ServiceError> {
+    let mut report = RetentionReport { expired: listed, ..RetentionReport::default() };
     let batch = batch.max(1);
     // One part at least: a run that erases nothing is recorded too.
-    let parts = ids.len().div_ceil(batch).max(1);
-    let mut chunks = ids.chunks(batch);
+    let parts = report.expired.len().div_ceil(batch).max(1);
+    let mut chunks = report.expired.chunks(batch);
     for part in 1..=parts {
-        let chunk = chunks.next().unwrap_or_default();
+        let listed = chunks.next().unwrap_or_default();
         let txn = store::begin_write(db).await?;
+        let chunk = &still_expired(&txn, listed, &run).await?;
         // Ended callback entries go after the shortest retention of any unit, with the first
         // part, in the transaction its audit record commits with (all of it or none).
         let mut callbacks = 0;
         if part == 1
-            && let Some(shortest) = units.iter().map(|&(_, days)| days).min()
+            && let Some(shortest) = retention::unit_retention(&txn).await?.iter().map(|&(_, days)| days).min()
         {
             callbacks = super::callbacks::erase_ended_before(&txn, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
         }
