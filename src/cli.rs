@@ -1,6 +1,6 @@
 //! The command line: `serve` (default), `migrate`, `seed --demo`, `user add|list|deactivate|
 //! activate|remove-role|reset-password|reset-mfa`, `token create|list|revoke`, `slots generate`,
-//! `mail dispatch [--once]`, `retention run [--as-of] [--dry-run]`, `backup --to`, `restore --from`. Operators' scripts rely on these names; see README.md.
+//! `mail dispatch [--once]`, `retention run [--as-of] [--dry-run]`, `backup --to`, `restore --from` (`restore --carry-from` for PostgreSQL). Operators' scripts rely on these names; see README.md.
 
 mod accounts;
 mod privacy;
@@ -100,10 +100,16 @@ pub enum Command {
         #[arg(long)]
         to: std::path::PathBuf,
     },
-    /// Replace the SQLite database by a backup (refused while a server uses it).
+    /// Replace the SQLite database by a backup (refused while a server uses it); or, for
+    /// PostgreSQL, after `pg_restore` filled `DATABASE_URL` from a dump, carry the audit and the
+    /// erasures on request made since the dump over from the database it replaced.
     Restore {
+        /// SQLite: the backup file.
+        #[arg(long, required_unless_present = "carry_from", conflicts_with = "carry_from")]
+        from: Option<std::path::PathBuf>,
+        /// PostgreSQL: the URL of the replaced database (renamed, kept until this ran).
         #[arg(long)]
-        from: std::path::PathBuf,
+        carry_from: Option<String>,
     },
 }
 
@@ -142,8 +148,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = cli.settings;
     let command = cli.command.unwrap_or(Command::Serve);
     // A restore must not open the database it replaces.
-    if let Command::Restore { from } = &command {
-        return privacy::restore(&settings, from).await;
+    match &command {
+        Command::Restore { from: Some(from), .. } => return privacy::restore(&settings, from).await,
+        Command::Restore { carry_from: Some(replaced), .. } => {
+            return privacy::carry_after_restore(&settings, replaced).await;
+        }
+        _ => {}
     }
     // A backup or retention run of a SQLite file that is not there would create it empty first.
     if let Command::Backup { .. } | Command::Retention { .. } = &command {

@@ -359,6 +359,63 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `terminbuch restore --carry-from URL`: the PostgreSQL side of a restore. `pg_restore` has
+/// filled `DATABASE_URL` (a new database) from a dump; `replaced` is the database it takes the
+/// place of, renamed and kept until this ran. Checks that `DATABASE_URL` is this service's
+/// database of this or an older release, then brings it up to this release, carries over the
+/// audit records the replaced database made after the dump's last one, makes the erasures on
+/// request it recorded since again, and removes the `.eml` files of emails only the replaced
+/// database held. Run it once, with the server stopped, before the server starts on the restored
+/// database; a second run would carry the audit records again.
+///
+/// # Errors
+/// A URL that is not PostgreSQL, the same database twice, a database that is not this service's,
+/// database failures.
+pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow::Result<()> {
+    let is_postgres = |url: &str| url.starts_with("postgres://") || url.starts_with("postgresql://");
+    if !is_postgres(&settings.database_url) || !is_postgres(replaced) {
+        bail!(
+            "`terminbuch restore --carry-from` is for PostgreSQL (DATABASE_URL and the replaced database); \
+             SQLite: `terminbuch restore --from FILE`"
+        );
+    }
+    if settings.database_url.trim_end_matches('/') == replaced.trim_end_matches('/') {
+        bail!("--carry-from names DATABASE_URL itself: name the database the restore replaced; nothing was changed");
+    }
+    let restored = crate::store::connect(&settings.database_url, Some(2)).await.context("cannot open DATABASE_URL")?;
+    let live = crate::store::connect(replaced, Some(2)).await.context("cannot open the replaced database")?;
+    let done = async {
+        check_schema(&restored)
+            .await
+            .context("DATABASE_URL is no restored copy of this service's database; nothing was changed")?;
+        check_schema(&live).await.context("the replaced database is not this service's; nothing was changed")?;
+        let since = recorded_since(&restored, &live).await.context(
+            "the erasures on request and the audit recorded since the dump cannot be read from the replaced \
+             database; nothing was changed",
+        )?;
+        note_history_apart(&since);
+        carry_into(settings, &restored, &live, &since).await?;
+        let lost = retention::lost_in_restore(&live, &restored, &settings.data_dir).await;
+        match lost {
+            Ok(lost) if !lost.is_empty() => {
+                let removed = retention::remove_eml_files(&settings.data_dir, &lost).await;
+                eprintln!("removed {removed} .eml file(s) of emails written after the dump");
+            }
+            Ok(_) => {}
+            Err(err) => eprintln!(
+                "warning: the .eml files of emails written after the dump could not be told apart ({err}); remove \
+                 the files under {} whose emails the restored database does not hold by hand",
+                settings.data_dir.join("mail").display()
+            ),
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    restored.close().await.ok();
+    live.close().await.ok();
+    done
+}
+
 /// The `.eml` files of emails the database at `target` holds and the restored copy at `copy`
 /// does not (none when there is no database at `target`).
 async fn lost_emails(target: &Path, copy: &Path, data_dir: &Path) -> anyhow::Result<Vec<uuid::Uuid>> {
@@ -401,31 +458,40 @@ async fn since_backup(target: &Path, from: &Path) -> anyhow::Result<SinceBackup>
     let open = |path: &Path| sea_orm::Database::connect(format!("sqlite://{}?mode=ro", path.display()));
     let backup = open(from).await.context("cannot open the backup")?;
     let live = open(target).await.context("cannot open the replaced database")?;
-    let found = async {
-        use crate::store::audit::{self, Carry};
-        let last = data_subject::latest_record_at(&backup).await?;
-        // By id when the live database holds the backup's last record as it is (the backup is a
-        // copy of its history); else, its history went apart (an earlier restore), by time.
-        let carry = match audit::max_id(&backup).await? {
-            Some(id) if audit::same_record(&backup, &live, id).await? => Carry::AfterId(id),
-            Some(_) => Carry::From(last.unwrap_or_default()),
-            None => Carry::All,
-        };
-        let erasures = data_subject::recorded_after(&live, last).await?;
-        let audit_records = audit::count_carried(&live, carry).await?;
-        Ok::<_, crate::store::StoreError>(SinceBackup { erasures, carry, audit_records })
-    }
-    .await;
+    let found = recorded_since(&backup, &live).await;
     backup.close().await.ok();
     live.close().await.ok();
     let found = found?;
+    note_history_apart(&found);
+    Ok(found)
+}
+
+/// What `live` recorded after the last audit record of `backup`.
+async fn recorded_since(
+    backup: &sea_orm::DatabaseConnection,
+    live: &sea_orm::DatabaseConnection,
+) -> Result<SinceBackup, crate::store::StoreError> {
+    use crate::store::audit::{self, Carry};
+    let last = data_subject::latest_record_at(backup).await?;
+    // By id when the live database holds the backup's last record as it is (the backup is a
+    // copy of its history); else, its history went apart (an earlier restore), by time.
+    let carry = match audit::max_id(backup).await? {
+        Some(id) if audit::same_record(backup, live, id).await? => Carry::AfterId(id),
+        Some(_) => Carry::From(last.unwrap_or_default()),
+        None => Carry::All,
+    };
+    let erasures = data_subject::recorded_after(live, last).await?;
+    let audit_records = audit::count_carried(live, carry).await?;
+    Ok(SinceBackup { erasures, carry, audit_records })
+}
+
+fn note_history_apart(found: &SinceBackup) {
     if matches!(found.carry, crate::store::audit::Carry::From(_)) {
         eprintln!(
             "note: the backup's history and the database's went apart (an earlier restore?): the audit records made \
              from the second of the backup's last one on are carried over, some of them perhaps a second time"
         );
     }
-    Ok(found)
 }
 
 /// Brings the copy of the backup at `copy` up to this release, carries the audit records the
@@ -433,26 +499,41 @@ async fn since_backup(target: &Path, from: &Path) -> anyhow::Result<SinceBackup>
 /// request again in it; its write-ahead log is emptied into it and closed.
 async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &SinceBackup) -> anyhow::Result<()> {
     let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
-    crate::startup::migrate(&db).await.context("cannot bring the restored database up to this release")?;
     let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
         .await
         .context("cannot open the replaced database")?;
-    let carried = crate::store::audit::copy_carried(&live, &db, since.carry).await;
+    let carried = carry_into(settings, &db, &live, since).await;
     live.close().await.ok();
-    let carried = carried.context("the audit recorded after the backup could not be carried over")?;
+    carried?;
+    // Closed, its log is emptied into its file (checked before the copy takes the database's
+    // place).
+    db.close().await.context("cannot close the restored copy")?;
+    Ok(())
+}
+
+/// Brings the restored database `db` up to this release, carries the audit records `live` (the
+/// replaced database) made after the backup over into it, makes the erasures on request again in
+/// it, and says what it did.
+async fn carry_into(
+    settings: &Settings,
+    db: &sea_orm::DatabaseConnection,
+    live: &sea_orm::DatabaseConnection,
+    since: &SinceBackup,
+) -> anyhow::Result<()> {
+    crate::startup::migrate(db).await.context("cannot bring the restored database up to this release")?;
+    let carried = crate::store::audit::copy_carried(live, db, since.carry)
+        .await
+        .context("the audit recorded after the backup could not be carried over")?;
     let erasures = &since.erasures;
     let counts = if erasures.recorded > 0 {
         Some(
-            data_subject::replay(&db, &crate::clock::Clock::System, erasures, &settings.data_dir)
+            data_subject::replay(db, &crate::clock::Clock::System, erasures, &settings.data_dir)
                 .await
                 .context("the erasures recorded after the backup could not be made again")?,
         )
     } else {
         None
     };
-    // Closed, its log is emptied into its file (checked before the copy takes the database's
-    // place).
-    db.close().await.context("cannot close the restored copy")?;
     eprintln!("carried {carried} audit record(s) made after the backup over");
     if let Some(counts) = counts {
         eprintln!(
@@ -494,15 +575,21 @@ async fn check_backup(from: &Path) -> anyhow::Result<()> {
 /// newer release passes the integrity check too): its migrations table lists only migrations
 /// this release knows (an older release's backup is brought up to date at the next start).
 async fn check_schema(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
-    let table = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'";
-    let row = db.query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, table)).await?;
+    let backend = db.get_database_backend();
+    let table = match backend {
+        DbBackend::Postgres => {
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_name = 'seaql_migrations'"
+        }
+        _ => "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'seaql_migrations'",
+    };
+    let row = db.query_one_raw(sea_orm::Statement::from_string(backend, table)).await?;
     let found: i64 = row.map(|row| row.try_get_by_index(0)).transpose()?.unwrap_or(0);
     if found == 0 {
-        bail!("it has no table seaql_migrations (an empty file or another program's database)");
+        bail!("it has no table seaql_migrations (an empty database or another program's)");
     }
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, "SELECT version FROM seaql_migrations"))
-        .await?;
+    let rows =
+        db.query_all_raw(sea_orm::Statement::from_string(backend, "SELECT version FROM seaql_migrations")).await?;
     if rows.is_empty() {
         bail!("no migration was ever applied to it");
     }

@@ -1,6 +1,7 @@
 //! Backups: `terminbuch backup` copies a running SQLite database consistently while bookings go
 //! on, `terminbuch restore` puts it back (refused while a server uses the file); on PostgreSQL
-//! both point to pg_dump / pg_restore.
+//! both point to pg_dump / pg_restore, and `terminbuch restore --carry-from` carries the audit and
+//! the erasures made since the dump over from the replaced database.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
@@ -682,21 +683,15 @@ async fn a_restore_of_a_backup_whose_history_went_apart_carries_the_audit_by_tim
     assert_eq!(after.at, then + minute, "carried unchanged");
 }
 
-#[tokio::test]
-async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
-    use terminbuch::clock::Clock;
-    use terminbuch::domain::audit::AuditAction;
-    use terminbuch::services::data_subject::{self, ErasureReason, Person};
+/// A database at `url` with the demo data, an admin `chef` and two bookings of two people
+/// ("Rita Restore" 0511 2233445, "Bleibt Bestehen" 0511 9988776), open.
+async fn two_bookings_in(url: &str) -> (sea_orm::DatabaseConnection, terminbuch::domain::access::Actor, Vec<Uuid>) {
     use terminbuch::store::{self, directory};
-
-    // Arrange: two bookings, a backup, then one person's erasure.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
     for args in [&["seed", "--demo"][..], &["user", "add", "--login", "chef", "--name", "C", "--role", "admin"]] {
-        let output = terminbuch(&url, args);
+        let output = terminbuch(url, args);
         assert!(output.status.success(), "{args:?}: {}", stderr(&output));
     }
-    let db = store::connect(&url, None).await.expect("open the database");
+    let db = store::connect(url, None).await.expect("open the database");
     let staff = directory::find_staff_by_login(&db, "chef").await.expect("db").expect("chef");
     let actor = directory::actor_for_staff(&db, staff.id).await.expect("db").expect("actor");
     let mut ids = Vec::new();
@@ -705,46 +700,74 @@ async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
     {
         ids.push(book_adhoc(&db, &actor, n, name, phone, None).await);
     }
-    let copy = dir.path().join("copy.db");
-    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
-    assert!(backup.status.success(), "{}", stderr(&backup));
-    let person = Person::of(None, Some("0511 2233445"), None).expect("a person");
-    let counts = data_subject::erase(&db, &Clock::System, &actor, &person, ErasureReason::Request, dir.path())
-        .await
-        .expect("erased");
-    assert_eq!(counts.bookings, 1);
-    db.close().await.expect("closed");
+    (db, actor, ids)
+}
 
-    // Act
-    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
-
-    // Assert
-    assert!(restore.status.success(), "{}", stderr(&restore));
-    assert!(
-        stderr(&restore).contains("made 1 erasure(s) on request recorded after the backup again"),
-        "{}",
-        stderr(&restore)
-    );
-    let db = store::connect(&url, None).await.expect("open the restored database");
+/// That the restore (`output`) of the database at `url` made the erasure of the first of
+/// [`two_bookings_in`]'s people again, and only that, with its record beside the carried one.
+async fn assert_erased_again(output: &Output, url: &str, ids: &[Uuid]) -> sea_orm::DatabaseConnection {
+    use terminbuch::store;
+    assert!(output.status.success(), "{}", stderr(output));
+    let said = stderr(output);
+    assert!(said.contains("made 1 erasure(s) on request recorded after the backup again"), "{said}");
+    let db = store::connect(url, None).await.expect("open the restored database");
     let erased = store::bookings::find(&db, ids[0]).await.expect("db").expect("the booking");
     assert!(erased.erased_at.is_some() && erased.citizen.name.is_empty() && erased.citizen.phone.is_none());
     let kept = store::bookings::find(&db, ids[1]).await.expect("db").expect("the other booking");
     assert_eq!(kept.citizen.name, "Bleibt Bestehen", "only what was erased after the backup");
-    let filter = terminbuch::domain::audit::AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
-        action: Some(AuditAction::DataSubjectErased),
-        before: None,
-        limit: 10,
-    };
-    let records = store::audit::list(&db, &filter).await.expect("audit");
+    let records = erasure_records(&db).await;
     assert_eq!(records.len(), 2, "the erasure's record, carried over, and the one made again: {records:?}");
     assert_eq!(records[0].detail["after_restore"], true);
     assert_eq!(records[0].booking_ids, [ids[0]]);
     assert!(records[1].detail.get("after_restore").is_none(), "the request's own record: {:?}", records[1]);
     assert_eq!(records[1].booking_ids, [ids[0]]);
+    db
+}
+
+/// Erases the first of [`two_bookings_in`]'s people on request, then closes `db`.
+async fn erase_the_first_person(
+    db: sea_orm::DatabaseConnection,
+    actor: &terminbuch::domain::access::Actor,
+    dir: &std::path::Path,
+) {
+    use terminbuch::services::data_subject::{self, ErasureReason, Person};
+    let person = Person::of(None, Some("0511 2233445"), None).expect("a person");
+    let clock = terminbuch::clock::Clock::System;
+    let counts = data_subject::erase(&db, &clock, actor, &person, ErasureReason::Request, dir).await.expect("erased");
+    assert_eq!(counts.bookings, 1);
+    db.close().await.expect("closed");
+}
+
+/// The `data_subject_erased` records of `db`, newest first.
+async fn erasure_records(db: &sea_orm::DatabaseConnection) -> Vec<terminbuch::domain::audit::AuditRecord> {
+    let filter = terminbuch::domain::audit::AuditFilter {
+        from: None,
+        to: None,
+        actor: None,
+        booking: None,
+        action: Some(terminbuch::domain::audit::AuditAction::DataSubjectErased),
+        before: None,
+        limit: 10,
+    };
+    terminbuch::store::audit::list(db, &filter).await.expect("audit")
+}
+
+#[tokio::test]
+async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
+    // Arrange: two bookings, a backup, then one person's erasure.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let (db, actor, ids) = two_bookings_in(&url).await;
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    erase_the_first_person(db, &actor, dir.path()).await;
+
+    // Act
+    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert
+    let db = assert_erased_again(&restore, &url, &ids).await;
     // Restoring the same backup again finds the erasure in the replaced database again.
     db.close().await.expect("closed");
     let again = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
@@ -793,4 +816,63 @@ async fn a_backup_of_a_database_that_is_not_there_is_refused_and_creates_nothing
     let retention = terminbuch(&url, &["retention", "run", "--dry-run"]);
     assert!(!retention.status.success());
     assert!(!missing.exists() && !copy.exists(), "no database and no backup were created");
+}
+
+/// PostgreSQL: the operator renames the database, `pg_restore`s the dump into a new one, and
+/// `terminbuch restore --carry-from` carries the audit made since the dump over from the renamed
+/// one and makes its erasures on request again (the README's steps, with the real `pg_dump` and
+/// `pg_restore`). SQLite: the option is refused, naming `--from`.
+#[tokio::test]
+async fn a_postgres_restore_carries_the_audit_and_makes_the_erasures_since_the_dump_again() {
+    use terminbuch::store;
+
+    let Some(base) = std::env::var("TEST_DATABASE_URL").ok().filter(|url| url.starts_with("postgres")) else {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+        let refused = terminbuch(&url, &["restore", "--carry-from", "sqlite://other.db"]);
+        assert!(!refused.status.success());
+        assert!(stderr(&refused).contains("restore --from FILE"), "{}", stderr(&refused));
+        assert!(!dir.path().join("live.db").exists(), "nothing opened or created");
+        return;
+    };
+    // Arrange: a live database with two bookings, its dump, then one person's erasure.
+    let admin = store::connect(&base, Some(1)).await.expect("reach PostgreSQL");
+    let name = format!("carry_{}", Uuid::new_v4().simple());
+    let (live_db, restored_db) = (format!("{name}_live"), format!("{name}_restored"));
+    for db in [&live_db, &restored_db] {
+        admin.execute_unprepared(&format!("CREATE DATABASE \"{db}\"")).await.expect("create a database");
+    }
+    let url_of = |db: &str| format!("{}/{db}", base.rsplit_once('/').expect("a database URL").0);
+    let (live_url, restored_url) = (url_of(&live_db), url_of(&restored_db));
+    let (db, actor, ids) = two_bookings_in(&live_url).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dump = dir.path().join("terminbuch.dump");
+    let dumped = Command::new("pg_dump")
+        .args(["--format=custom", "--file", dump.to_str().expect("utf-8"), &live_url])
+        .output()
+        .expect("run pg_dump");
+    assert!(dumped.status.success(), "{}", stderr(&dumped));
+    erase_the_first_person(db, &actor, dir.path()).await;
+    // The restore itself: the dump into a new database (the live one stands for the renamed one).
+    let restored = Command::new("pg_restore")
+        .args(["--no-owner", "--dbname", &restored_url, dump.to_str().expect("utf-8")])
+        .output()
+        .expect("run pg_restore");
+    assert!(restored.status.success(), "{}", stderr(&restored));
+    let lost = store::connect(&restored_url, None).await.expect("open the restored database");
+    let back = store::bookings::find(&lost, ids[0]).await.expect("db").expect("the booking");
+    assert_eq!(back.citizen.name, "Rita Restore", "the dump brings the erased person back");
+    lost.close().await.expect("closed");
+
+    // Act
+    let carry = terminbuch(&restored_url, &["restore", "--carry-from", &live_url]);
+
+    // Assert
+    let db = assert_erased_again(&carry, &restored_url, &ids).await;
+    db.close().await.expect("closed");
+    let same = terminbuch(&restored_url, &["restore", "--carry-from", &restored_url]);
+    assert!(!same.status.success() && stderr(&same).contains("DATABASE_URL itself"), "{}", stderr(&same));
+    for db in [&live_db, &restored_db] {
+        admin.execute_unprepared(&format!("DROP DATABASE \"{db}\" WITH (FORCE)")).await.expect("drop a database");
+    }
 }
