@@ -312,11 +312,9 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     std::io::copy(&mut source, &mut copy).with_context(|| format!("cannot copy {}", from.display()))?;
     copy.sync_all()?;
     drop(copy);
-    // Carried into the copy and made again in it, before it takes the database's place: a
-    // failure leaves the database as it was.
-    if (since.erasures.recorded > 0 || since.audit_records > 0)
-        && let Err(err) = bring_up(settings, &temp, &target, &since).await
-    {
+    // Brought up, carried into and made again in the copy, before it takes the database's place:
+    // a failure leaves the database as it was.
+    if let Err(err) = bring_up(settings, &temp, &target, &since).await {
         remove_sqlite_files(&temp);
         return Err(err.context("nothing was changed"));
     }
@@ -393,8 +391,9 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
             "the erasures on request and the audit recorded since the dump cannot be read from the replaced \
              database; nothing was changed",
         )?;
-        note_history_apart(&since);
+        warn_of_what_is_missing(&since);
         carry_into(settings, &restored, &live, &since).await?;
+        retention_after_restore(settings, &restored).await?;
         let lost = retention::lost_in_restore(&live, &restored, &settings.data_dir).await;
         match lost {
             Ok(lost) if !lost.is_empty() => {
@@ -447,6 +446,9 @@ struct SinceBackup {
     carry: crate::store::audit::Carry,
     /// How many there are.
     audit_records: u64,
+    /// The backup's last audit record and the live database's oldest, when the live database's
+    /// audit no longer reaches back to the backup.
+    gap: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
 }
 
 /// What the live database at `target` recorded after the backup `from` (nothing when there is
@@ -462,7 +464,7 @@ async fn since_backup(target: &Path, from: &Path) -> anyhow::Result<SinceBackup>
     backup.close().await.ok();
     live.close().await.ok();
     let found = found?;
-    note_history_apart(&found);
+    warn_of_what_is_missing(&found);
     Ok(found)
 }
 
@@ -482,10 +484,25 @@ async fn recorded_since(
     };
     let erasures = data_subject::recorded_after(live, last).await?;
     let audit_records = audit::count_carried(live, carry).await?;
-    Ok(SinceBackup { erasures, carry, audit_records })
+    // The live database's audit is kept for TERMINBUCH_AUDIT_RETENTION_DAYS: when its oldest
+    // record is younger than the backup's last, records made between (erasures among them) may
+    // be gone, and those erasures cannot be made again.
+    let oldest = audit::oldest_at(live).await?;
+    let gap = match (last, oldest) {
+        (Some(last), Some(oldest)) if oldest > last => Some((last, oldest)),
+        _ => None,
+    };
+    Ok(SinceBackup { erasures, carry, audit_records, gap })
 }
 
-fn note_history_apart(found: &SinceBackup) {
+fn warn_of_what_is_missing(found: &SinceBackup) {
+    if let Some((last, oldest)) = found.gap {
+        eprintln!(
+            "warning: the backup ends {last}, but the replaced database's audit reaches back only to {oldest} \
+             (TERMINBUCH_AUDIT_RETENTION_DAYS): erasures on request made between are not made again; make them again \
+             by hand, or restore a younger backup"
+        );
+    }
     if matches!(found.carry, crate::store::audit::Carry::From(_)) {
         eprintln!(
             "note: the backup's history and the database's went apart (an earlier restore?): the audit records made \
@@ -495,19 +512,45 @@ fn note_history_apart(found: &SinceBackup) {
 }
 
 /// Brings the copy of the backup at `copy` up to this release, carries the audit records the
-/// live database at `target` made after the backup over into it, and makes the erasures on
-/// request again in it; its write-ahead log is emptied into it and closed.
+/// live database at `target` made after the backup over into it, makes the erasures on request
+/// again in it and runs the retention for today on it; its write-ahead log is emptied into it and
+/// closed.
 async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &SinceBackup) -> anyhow::Result<()> {
     let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
-    let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
-        .await
-        .context("cannot open the replaced database")?;
-    let carried = carry_into(settings, &db, &live, since).await;
-    live.close().await.ok();
-    carried?;
+    let done = async {
+        if since.erasures.recorded > 0 || since.audit_records > 0 {
+            let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
+                .await
+                .context("cannot open the replaced database")?;
+            let carried = carry_into(settings, &db, &live, since).await;
+            live.close().await.ok();
+            carried?;
+        } else {
+            crate::startup::migrate(&db).await.context("cannot bring the restored database up to this release")?;
+        }
+        retention_after_restore(settings, &db).await
+    }
+    .await;
     // Closed, its log is emptied into its file (checked before the copy takes the database's
     // place).
-    db.close().await.context("cannot close the restored copy")?;
+    let closed = db.close().await.context("cannot close the restored copy");
+    done?;
+    closed
+}
+
+/// The retention run for today on a restored database: the backup holds the personal data its
+/// own runs had not erased yet, and the run records it carried over (or the backup's own) may
+/// tell the server that today's run was made.
+async fn retention_after_restore(settings: &Settings, db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let today = crate::domain::time::local_date(chrono::Utc::now(), settings.time_zone);
+    let run = RetentionRun { as_of: today, dry_run: false, tz: settings.time_zone, data_dir: &settings.data_dir };
+    let report = retention::run(db, &crate::clock::Clock::System, run)
+        .await
+        .context("the retention run on the restored database failed")?;
+    eprintln!(
+        "retention as of {today} on the restored database: {} bookings erased, {} callback entries removed",
+        report.erased.bookings, report.callbacks
+    );
     Ok(())
 }
 

@@ -223,6 +223,20 @@ pub async fn max_id<C: ConnectionTrait>(db: &C) -> Result<Option<i32>, StoreErro
     Ok(max.flatten())
 }
 
+/// When `db`'s oldest audit record was made (none without records).
+///
+/// # Errors
+/// Database failures.
+pub async fn oldest_at<C: ConnectionTrait>(db: &C) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let oldest: Option<Option<DateTime<Utc>>> = audit_event::Entity::find()
+        .select_only()
+        .column_as(audit_event::Column::At.min(), "oldest")
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(oldest.flatten())
+}
+
 /// Which of a database's audit records a restore carries over.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Carry {

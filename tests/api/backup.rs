@@ -289,7 +289,7 @@ async fn restore_refuses_an_empty_file_another_programs_database_and_a_newer_rel
 }
 
 #[tokio::test]
-async fn restore_takes_an_older_releases_backup_and_the_next_start_brings_it_up_to_date() {
+async fn restore_takes_an_older_releases_backup_and_brings_it_up_to_date() {
     use migration::MigratorTrait;
     // Arrange: a backup written before the last migration existed.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -306,7 +306,7 @@ async fn restore_takes_an_older_releases_backup_and_the_next_start_brings_it_up_
 
     // Assert
     assert!(restored.status.success(), "{}", stderr(&restored));
-    assert_eq!(applied_migrations(&url).await, i64::try_from(all - 1).expect("few"));
+    assert_eq!(applied_migrations(&url).await, i64::try_from(all).expect("few"), "brought up by the restore");
     assert!(terminbuch(&url, &["migrate"]).status.success());
     assert_eq!(applied_migrations(&url).await, i64::try_from(all).expect("few"));
 }
@@ -875,4 +875,64 @@ async fn a_postgres_restore_carries_the_audit_and_makes_the_erasures_since_the_d
     for db in [&live_db, &restored_db] {
         admin.execute_unprepared(&format!("DROP DATABASE \"{db}\" WITH (FORCE)")).await.expect("drop a database");
     }
+}
+
+/// A restore runs the retention for today on the restored database: the backup holds what its
+/// own runs had not erased yet, and the run records carried over may tell the server that
+/// today's run was made (it would skip its catch-up).
+#[tokio::test]
+async fn a_restore_erases_what_expired_since_the_backup_at_once() {
+    use sea_orm::ConnectionTrait;
+    // Arrange: a backup holding a booking whose appointment ended 60 days ago (30 days' retention).
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let (db, _actor, ids) = two_bookings_in(&url).await;
+    let past = "UPDATE bookings SET starts_at = datetime('now', '-60 days'), ends_at = datetime('now', '-60 days', \
+                '+45 minutes') WHERE citizen_name = 'Rita Restore'";
+    db.execute_unprepared(past).await.expect("an appointment long past");
+    db.close().await.expect("closed");
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+
+    // Act
+    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    assert!(stderr(&restore).contains("on the restored database: 1 bookings erased"), "{}", stderr(&restore));
+    let db = terminbuch::store::connect(&url, None).await.expect("open the restored database");
+    let erased = terminbuch::store::bookings::find(&db, ids[0]).await.expect("db").expect("the booking");
+    assert!(erased.erased_at.is_some() && erased.citizen.name.is_empty(), "{erased:?}");
+    let kept = terminbuch::store::bookings::find(&db, ids[1]).await.expect("db").expect("the other booking");
+    assert_eq!(kept.citizen.name, "Bleibt Bestehen", "a coming appointment keeps its data");
+}
+
+/// The replaced database's audit is kept for a number of days: when it no longer reaches back to
+/// the backup's last record, erasures made between may be gone from it, and the restore says so.
+#[tokio::test]
+async fn a_restore_warns_when_the_audit_no_longer_reaches_back_to_the_backup() {
+    use sea_orm::ConnectionTrait;
+    // Arrange: a backup; then the live database's audit loses its older records (its retention)
+    // and a person is erased.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let (db, actor, _ids) = two_bookings_in(&url).await;
+    let copy = dir.path().join("copy.db");
+    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    // Stands in for the records aging out (the trigger keeps records within the retention).
+    let aged_out = "DROP TRIGGER audit_events_keep_recent; DELETE FROM audit_events";
+    db.execute_unprepared(aged_out).await.expect("the audit's older records gone");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // a later second than the backup's last
+    erase_the_first_person(db, &actor, dir.path()).await;
+
+    // Act
+    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert
+    assert!(restore.status.success(), "{}", stderr(&restore));
+    let said = stderr(&restore);
+    assert!(said.contains("audit reaches back only to") && said.contains("by hand"), "{said}");
+    assert!(said.contains("made 1 erasure(s)"), "the erasure still recorded is made again: {said}");
 }
