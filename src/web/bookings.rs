@@ -20,6 +20,7 @@ use super::readback::EmailPlan;
 use super::views::{BookingRow, Choice, EmailView, language_name, reference_display, status_key};
 use super::week_items::{self, GridRow, ItemKind};
 use crate::domain::booking::{BookingStatus, Outcome};
+use crate::domain::clash::Clash;
 use crate::domain::history::HistoryEvent;
 use crate::domain::outbox::MailKind;
 use crate::domain::records::BookingEvent;
@@ -200,7 +201,8 @@ pub(super) struct BookingPage {
 }
 
 impl BookingPage {
-    /// The page with the cancellation's reason as typed (refused: too long).
+    /// The page with the cancellation's reason as typed (refused: blank, too long, or the
+    /// booking changed before the confirmation), to be sent again.
     pub(super) fn with_cancel_reason(mut self, reason: String) -> Self {
         self.typed_reason = reason;
         self
@@ -336,8 +338,14 @@ async fn outcome(
     Path(key): Path<String>,
     CsrfForm(form): CsrfForm<OutcomeForm>,
 ) -> WebResult<Response> {
-    let result = bookings::record_outcome(state.book(), &staff.actor, &key, form.outcome).await;
-    changed(&state, staff, &key, result).await
+    match bookings::record_outcome(state.book(), &staff.actor, &key, form.outcome).await {
+        Ok(booking) => Ok(saved(&booking.reference)),
+        Err(err) if shown_at_status(&err) => {
+            let page = refused(&state, staff, &key, Change::Outcome, &err).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// The booking version a change form was made from. The form always carries it; one without it
@@ -348,25 +356,52 @@ pub(super) fn seen_version(raw: &str) -> Option<i32> {
     Some(raw.trim().parse().unwrap_or(-1))
 }
 
-/// After a change: back to the details, or the details with the reason it failed.
-pub(super) async fn changed(
+/// A change of a booking made on its page (not a booking of a time: the booking form words its
+/// own refusals), named in the page's message when it is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Change {
+    Cancel,
+    Outcome,
+}
+
+impl Change {
+    /// What did not happen, said before the reason.
+    fn not_done(self) -> &'static str {
+        match self {
+            Self::Cancel => "b.refused.cancel",
+            Self::Outcome => "b.refused.outcome",
+        }
+    }
+}
+
+/// Whether a change's refusal is said on the booking's page (a conflict, a rule, a value);
+/// anything else is an error page.
+pub(super) fn shown_at_status(err: &ServiceError) -> bool {
+    matches!(err, ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })
+}
+
+/// The booking's page as it is now, saying at its status why `change` was refused: what did not
+/// happen, then why. A cancellation refused because the booking is cancelled already (the
+/// confirmation pressed twice, or a colleague was quicker) says just that.
+pub(super) async fn refused(
     state: &AppState,
     staff: Staff,
     key: &str,
-    result: Result<crate::domain::records::Booking, ServiceError>,
-) -> WebResult<Response> {
-    match result {
-        Ok(booking) => Ok(saved(&booking.reference)),
-        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_) | ServiceError::Invalid { .. })) => {
-            let errors = vec![FieldError::new(
-                "status",
-                format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err)),
-            )];
-            let page = booking_page(state, staff, key, errors).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
-        }
-        Err(err) => Err(err.into()),
-    }
+    change: Change,
+    err: &ServiceError,
+) -> WebResult<BookingPage> {
+    let mut page = booking_page(state, staff, key, Vec::new()).await?;
+    let lang = page.p.lang;
+    let cancelled_already = change == Change::Cancel
+        && matches!(err, ServiceError::Conflict { clash: Clash::InvalidStatus, .. })
+        && page.row.status_key == status_key(BookingStatus::Cancelled);
+    let message = if cancelled_already {
+        lang.t("b.refused.cancelled_already").to_owned()
+    } else {
+        format!("{}: {}", lang.t(change.not_done()), service_message(lang, err))
+    };
+    page.errors.push(FieldError::new("status", message));
+    Ok(page)
 }
 
 #[derive(Deserialize)]

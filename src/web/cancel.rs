@@ -13,7 +13,7 @@ use axum::routing::post;
 use serde::Deserialize;
 
 use super::auth::FieldError;
-use super::bookings::{booking_page, changed};
+use super::bookings::{Change, booking_page, refused, shown_at_status};
 use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
@@ -69,7 +69,14 @@ async fn cancel(
     let seen = super::bookings::seen_version(&form.version);
     match bookings::cancel(state.book(), &staff.actor, &key, reason, seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
-        result => changed(&state, staff, &key, result).await,
+        // Changed meanwhile (a colleague moved it, or this confirmation was sent twice): the
+        // booking as it is now says why, and a booking still to cancel has the reason typed again.
+        Err(err) if shown_at_status(&err) => {
+            let page =
+                refused(&state, staff, &key, Change::Cancel, &err).await?.with_cancel_reason(form.reason.clone());
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
     }
 }
 

@@ -152,4 +152,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("contact.field.consent", "Einwilligung in E-Mails", "consent to emails"),
     ("ev.contact_corrected", "Kontaktdaten berichtigt", "contact details corrected"),
+    ("b.refused.cancel", "Der Termin wurde nicht abgesagt", "The appointment was not cancelled"),
+    ("b.refused.outcome", "Die Wahrnehmung wurde nicht erfasst", "The attendance was not recorded"),
+    (
+        "b.refused.cancelled_already",
+        "Der Termin ist schon abgesagt (die Absage wurde zweimal gesendet, oder jemand anderes hat ihn abgesagt).",
+        "The appointment is cancelled already (the cancellation was sent twice, or someone else cancelled it).",
+    ),
 ];

@@ -193,3 +193,47 @@ async fn the_move_finder_names_a_past_day_at_its_field() {
     assert!(!page.contains("id=\"no-slots\""), "not told that nothing is free");
     assert!(page.contains("id=\"other-title\""), "the other time stays offered");
 }
+
+/// The booking's version as the confirmation page `page` shows it.
+fn shown_version(page: &str) -> String {
+    page.split("name=\"version\" value=\"").nth(1).and_then(|v| v.split('"').next()).expect("a version").to_owned()
+}
+
+#[tokio::test]
+async fn a_refused_cancellation_says_what_was_not_done_and_keeps_the_typed_reason() {
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Doppelt").await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let url = format!("{}/bookings/{}/cancel", app.address, booking.reference);
+    let reason = "Erkrankt, meldet sich nächste Woche";
+    let confirm = |version: String| {
+        let form =
+            [("csrf", csrf.clone()), ("reason", reason.to_owned()), ("confirm", "1".to_owned()), ("version", version)];
+        client.post(&url).form(&form).send()
+    };
+    let asked = client.post(&url).form(&[("csrf", csrf.as_str()), ("reason", reason)]).send().await.expect("ask");
+    let version = shown_version(&asked.text().await.expect("the confirmation page"));
+    // A colleague changes the booking while the confirmation page is open.
+    let bump =
+        format!("UPDATE bookings SET sequence = sequence + 1 WHERE reference = '{}'", booking.reference.as_str());
+    app.db.execute_unprepared(&bump).await.expect("a colleague's change");
+
+    let stale = confirm(version).await.expect("the stale confirmation");
+
+    assert_eq!(stale.status(), StatusCode::CONFLICT);
+    let page = stale.text().await.expect("the booking's page");
+    assert!(!page.contains("kann nicht gebucht werden"), "no booking prefix");
+    assert!(page.contains("Der Termin wurde nicht abgesagt: Jemand hat den Termin"), "says what was not done");
+    assert!(page.contains(&format!(">{reason}</textarea>")), "the typed reason is kept");
+
+    // Confirmed from the page as it is now, then the same confirmation sent a second time.
+    let asked = client.post(&url).form(&[("csrf", csrf.as_str()), ("reason", reason)]).send().await.expect("ask");
+    let version = shown_version(&asked.text().await.expect("the confirmation page"));
+    assert_eq!(confirm(version.clone()).await.expect("the confirmation").status(), StatusCode::SEE_OTHER);
+    let twice = confirm(version).await.expect("the second press");
+
+    assert_eq!(twice.status(), StatusCode::CONFLICT);
+    let page = twice.text().await.expect("the booking's page");
+    assert!(!page.contains("kann nicht gebucht werden") && !page.contains("nicht abgesagt"), "no misleading prefix");
+    assert!(page.contains("Der Termin ist schon abgesagt"), "says it is done");
+}
