@@ -173,6 +173,13 @@ async fn save(
             });
             Ok((StatusCode::CONFLICT, shown_page).into_response())
         }
+        // No longer booked (cancelled or its attendance recorded meanwhile) or erased: nothing to
+        // correct; said at the form, whose typed details stay to be noted elsewhere.
+        Err(ServiceError::Conflict { clash: Clash::InvalidStatus, .. }) => {
+            let booking = bookings::get(state.book(), &actor, &key).await?.booking;
+            let errors = vec![FieldError::new("when", p.t("contact.not_booked"))];
+            Ok((StatusCode::CONFLICT, page(&state, p, &booking, form, errors)).into_response())
+        }
         Err(err) => Err(err.into()),
     }
 }

@@ -1,8 +1,11 @@
-//! Errors of the web pages: a redirect to the login page, or a small error page.
+//! Errors of the web pages: a redirect to the login page, or a small error page in the language
+//! the person chose (see [`in_chosen_language`]).
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::i18n::{Lang, service_message};
@@ -24,7 +27,7 @@ pub enum WebError {
     /// A refusal the handler did not show at a form (a rule, a conflict, invalid input, a busy
     /// database): a page naming it with 422, 409 or 503, never a 500.
     #[error("refused")]
-    Refused { status: StatusCode, message: &'static str },
+    Refused { status: StatusCode, message: Worded },
     /// Too many logins at once: a 503 page with `Retry-After`.
     #[error("overloaded")]
     Overloaded { retry_after_secs: u64 },
@@ -33,6 +36,33 @@ pub enum WebError {
 }
 
 pub type WebResult<T> = Result<T, WebError>;
+
+/// A message in both interface languages, so that it can be worded where the error is made (the
+/// person's language not at hand) and shown in theirs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Worded {
+    de: &'static str,
+    en: &'static str,
+}
+
+impl Worded {
+    /// The interface text `key`.
+    pub fn text(key: &str) -> Self {
+        Self { de: Lang::De.t(key), en: Lang::En.t(key) }
+    }
+
+    /// What the pages say for a service error.
+    pub fn service(err: &ServiceError) -> Self {
+        Self { de: service_message(Lang::De, err), en: service_message(Lang::En, err) }
+    }
+
+    pub fn get(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::De => self.de,
+            Lang::En => self.en,
+        }
+    }
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "web/error.html")]
@@ -43,52 +73,72 @@ struct ErrorPage {
     back: &'static str,
 }
 
+impl ErrorPage {
+    fn new(lang: Lang, message: Worded) -> Self {
+        Self { lang: lang.code(), title: lang.t("error.title"), message: message.get(lang), back: lang.t("error.back") }
+    }
+}
+
+/// The message of an error page, kept with its response for [`in_chosen_language`].
+#[derive(Debug, Clone, Copy)]
+struct Shown(Worded);
+
 impl IntoResponse for WebError {
+    /// The page in German, the default language: [`in_chosen_language`] words it again in the
+    /// person's, which the error does not know.
     fn into_response(self) -> Response {
-        // The error page does not know the visitor's language choice: German first.
-        let lang = Lang::De;
         let (status, message) = match &self {
             Self::LoginRequired => return Redirect::to("/login").into_response(),
-            Self::Csrf => (StatusCode::FORBIDDEN, lang.t("error.csrf")),
-            Self::Forbidden => (StatusCode::FORBIDDEN, lang.t("error.forbidden")),
-            Self::NotFound => (StatusCode::NOT_FOUND, lang.t("error.notfound")),
-            Self::BadRequest => (StatusCode::BAD_REQUEST, lang.t("error.bad")),
+            Self::Csrf => (StatusCode::FORBIDDEN, Worded::text("error.csrf")),
+            Self::Forbidden => (StatusCode::FORBIDDEN, Worded::text("error.forbidden")),
+            Self::NotFound => (StatusCode::NOT_FOUND, Worded::text("error.notfound")),
+            Self::BadRequest => (StatusCode::BAD_REQUEST, Worded::text("error.bad")),
             Self::Refused { status, message } => (*status, *message),
-            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, lang.t("error.overloaded")),
+            Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, Worded::text("error.overloaded")),
             Self::Internal(err) => {
                 tracing::error!(error = ?err, "page failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, lang.t("error.internal"))
+                (StatusCode::INTERNAL_SERVER_ERROR, Worded::text("error.internal"))
             }
         };
-        let page = ErrorPage { lang: lang.code(), title: lang.t("error.title"), message, back: lang.t("error.back") };
-        let mut response = (status, page).into_response();
+        let mut response = (status, ErrorPage::new(Lang::default(), message)).into_response();
+        response.extensions_mut().insert(Shown(message));
         if let Self::Overloaded { retry_after_secs } = self {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
         }
         response
     }
 }
 
+/// The staff pages' layer that shows an error page in the language the person chose (read from
+/// the request as every page reads it, `page::chosen_lang`); status and headers stay as they are.
+pub(super) async fn in_chosen_language(request: Request, next: Next) -> Response {
+    let lang = super::page::chosen_lang(request.extensions());
+    let response = next.run(request).await;
+    match response.extensions().get::<Shown>() {
+        Some(&Shown(message)) if lang != Lang::default() => {
+            let (mut parts, _) = response.into_parts();
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, ErrorPage::new(lang, message).into_response().into_body())
+        }
+        _ => response,
+    }
+}
+
 impl From<ServiceError> for WebError {
     fn from(err: ServiceError) -> Self {
-        match err {
-            ServiceError::Forbidden | ServiceError::NotPermitted(_) => Self::Forbidden,
-            ServiceError::NotFound(_) => Self::NotFound,
-            ServiceError::Overloaded { retry_after_secs } => Self::Overloaded { retry_after_secs },
-            ServiceError::Throttled { .. } => {
-                Self::Refused { status: StatusCode::TOO_MANY_REQUESTS, message: service_message(Lang::De, &err) }
+        let status = match &err {
+            ServiceError::Forbidden | ServiceError::NotPermitted(_) => return Self::Forbidden,
+            ServiceError::NotFound(_) => return Self::NotFound,
+            ServiceError::Overloaded { retry_after_secs } => {
+                return Self::Overloaded { retry_after_secs: *retry_after_secs };
             }
-            ServiceError::Rule(_) | ServiceError::Invalid { .. } => {
-                Self::Refused { status: StatusCode::UNPROCESSABLE_ENTITY, message: service_message(Lang::De, &err) }
-            }
-            ServiceError::Conflict { .. } => {
-                Self::Refused { status: StatusCode::CONFLICT, message: service_message(Lang::De, &err) }
-            }
-            ServiceError::Busy => {
-                Self::Refused { status: StatusCode::SERVICE_UNAVAILABLE, message: service_message(Lang::De, &err) }
-            }
-            other @ ServiceError::Store(_) => Self::Internal(other.into()),
-        }
+            ServiceError::Store(_) => return Self::Internal(err.into()),
+            ServiceError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ServiceError::Rule(_) | ServiceError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ServiceError::Conflict { .. } => StatusCode::CONFLICT,
+            ServiceError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        Self::Refused { status, message: Worded::service(&err) }
     }
 }
 

@@ -85,6 +85,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(callbacks::router())
         .merge(data_subject::router())
         .merge(calendar::router())
+        .layer(axum::middleware::from_fn(error::in_chosen_language))
         .layer(sessions)
         .layer(axum::middleware::from_fn(refuse_foreign_loads))
         .merge(calendar::feed_router())

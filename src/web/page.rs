@@ -148,6 +148,12 @@ fn lang_of(cookies: &Cookies) -> Lang {
     cookies.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())).unwrap_or_default()
 }
 
+/// The language the person chose, from a request's extensions as the pages read it (the default
+/// where the cookie layer is not in front).
+pub(super) fn chosen_lang(extensions: &axum::http::Extensions) -> Lang {
+    extensions.get::<Cookies>().map_or_else(Lang::default, lang_of)
+}
+
 /// Remembers the language in a cookie for a year (not in the session: no row for a visitor).
 pub fn set_lang(cookies: &Cookies, state: &AppState, lang: Lang) {
     let mut cookie = site_cookie(LANG_COOKIE, lang.code().to_owned(), state, SameSite::Lax);

@@ -15,8 +15,7 @@ use qrcode::render::svg;
 use serde::Deserialize;
 
 use super::citizen::texts::{self, Texts};
-use super::error::{WebError, WebResult};
-use super::i18n::Lang;
+use super::error::{WebError, WebResult, Worded};
 use super::page::{CsrfForm, Staff};
 use crate::domain::clash::Clash;
 use crate::mail::messages::AppointmentMail;
@@ -72,9 +71,9 @@ async fn print(
     let (opened, token) = match citizen_link::printable(state.book(), &staff.actor, &key).await {
         Ok(printable) => printable,
         // A page shown before the appointment began (or before a cancellation or an erasure):
-        // say why nothing is printed. The error page is German first, as every error page.
+        // say why nothing is printed (in the person's language, as every error page).
         Err(ServiceError::Conflict { clash: Clash::InvalidStatus, .. }) => {
-            return Err(WebError::Refused { status: StatusCode::CONFLICT, message: Lang::De.t("print.refused") });
+            return Err(WebError::Refused { status: StatusCode::CONFLICT, message: Worded::text("print.refused") });
         }
         Err(err) => return Err(err.into()),
     };

@@ -159,4 +159,9 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Der Termin ist schon abgesagt (die Absage wurde zweimal gesendet, oder jemand anderes hat ihn abgesagt).",
         "The appointment is cancelled already (the cancellation was sent twice, or someone else cancelled it).",
     ),
+    (
+        "contact.not_booked",
+        "Nicht gespeichert: Der Termin ist inzwischen nicht mehr gebucht (abgesagt oder seine Wahrnehmung erfasst), oder die Daten der Person sind gelöscht. Ihre Eingaben stehen noch im Formular.",
+        "Not saved: the appointment is no longer booked (it was cancelled or its attendance recorded meanwhile), or the citizen's data were erased. What you typed is still in the form.",
+    ),
 ];

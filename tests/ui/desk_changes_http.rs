@@ -237,3 +237,74 @@ async fn a_refused_cancellation_says_what_was_not_done_and_keeps_the_typed_reaso
     assert!(!page.contains("kann nicht gebucht werden") && !page.contains("nicht abgesagt"), "no misleading prefix");
     assert!(page.contains("Der Termin ist schon abgesagt"), "says it is done");
 }
+
+/// The value of the hidden field `name` of `page`.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    page.split(&marker).nth(1).and_then(|v| v.split('"').next()).expect("the hidden field").to_owned()
+}
+
+/// Cancels `reference` through the desk's two steps.
+async fn cancel_at_the_desk(app: &UiApp, client: &reqwest::Client, csrf: &str, reference: &str) {
+    let url = format!("{}/bookings/{reference}/cancel", app.address);
+    let asked = client.post(&url).form(&[("csrf", csrf), ("reason", "verhindert")]).send().await.expect("ask");
+    let version = shown_version(&asked.text().await.expect("the confirmation page"));
+    let form = [("csrf", csrf), ("reason", "verhindert"), ("confirm", "1"), ("version", version.as_str())];
+    let confirmed = client.post(&url).form(&form).send().await.expect("confirm");
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER, "cancelled");
+}
+
+#[tokio::test]
+async fn error_pages_are_in_the_language_the_person_chose() {
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Sprache").await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let missing = format!("{}/bookings/ZZZZ-ZZZZ", app.address);
+    let german = client.get(&missing).send().await.expect("German");
+    assert_eq!(german.status(), StatusCode::NOT_FOUND);
+    let german = german.text().await.expect("the page");
+    assert!(german.contains("<html lang=\"de\">") && german.contains("Nicht gefunden."), "{german}");
+    cancel_at_the_desk(&app, &client, &csrf, booking.reference.as_str()).await;
+
+    let switched = client.get(format!("{}/lang?to=en&back=/book", app.address)).send().await.expect("switch");
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    let english = client.get(&missing).send().await.expect("English");
+    let print = format!("{}/bookings/{}/print", app.address, booking.reference);
+    let refused = client.post(&print).form(&[("csrf", csrf.as_str())]).send().await.expect("print");
+
+    assert_eq!(english.status(), StatusCode::NOT_FOUND);
+    let english = english.text().await.expect("the page");
+    assert!(english.contains("<html lang=\"en\">") && english.contains("Not found."), "{english}");
+    assert!(english.contains("To the start page") && !english.contains("Nicht gefunden"), "{english}");
+    assert_eq!(refused.status(), StatusCode::CONFLICT, "a cancelled appointment is not printed");
+    let refused = refused.text().await.expect("the page");
+    assert!(refused.contains("No confirmation printed") && !refused.contains("Keine Bestätigung"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_correction_of_a_booking_cancelled_meanwhile_is_refused_at_the_form_with_the_typed_details() {
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Herr Kontakt").await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let url = format!("{}/bookings/{}/contact", app.address, booking.reference);
+    let form_page = client.get(&url).send().await.expect("the form").text().await.expect("the form");
+    let (version, shown) = (hidden(&form_page, "version"), hidden(&form_page, "shown"));
+    // A colleague cancels the appointment while the form is open.
+    cancel_at_the_desk(&app, &client, &csrf, booking.reference.as_str()).await;
+
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("version", version.as_str()),
+        ("shown", shown.as_str()),
+        ("name", "Herr Kontakt"),
+        ("phone", "0511 987654"),
+        ("language", "de"),
+    ];
+    let refused = client.post(&url).form(&form).send().await.expect("the correction");
+
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let page = refused.text().await.expect("the form again");
+    assert!(page.contains("id=\"error-summary\"") && page.contains("nicht mehr gebucht"), "said at the form");
+    assert!(page.contains("value=\"0511 987654\""), "the typed number is kept");
+    assert!(page.contains("action=\"/bookings/") && page.contains("/contact\""), "the form itself");
+}
