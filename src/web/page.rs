@@ -186,8 +186,11 @@ fn blank_page(lang: Lang, csrf: String, parts: &Parts) -> Page {
 }
 
 /// Where the language switch leads back to: the page itself for a GET (with its query, so
-/// `/book/details?slot=…` stays that page), and for a form's answer the page the form belongs to
-/// (a POST route cannot be opened again by a link).
+/// `/book/details?slot=…` stays that page), and for a form's answer a page that answers GET (a
+/// POST route cannot be opened again by a link): the page the form belongs to (a booking's, a
+/// unit's hours, a person's), else its section's page, and the start page for a path of no
+/// section named here, so that a form added later leads to a page, never to a 405. A test checks
+/// every POST route of the desk's sources against their GET routes.
 fn back_path(method: &axum::http::Method, uri: &axum::http::Uri) -> String {
     if method == axum::http::Method::GET {
         return uri.path_and_query().map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned());
@@ -197,9 +200,17 @@ fn back_path(method: &axum::http::Method, uri: &axum::http::Uri) -> String {
         ["bookings", key, ..] => format!("/bookings/{key}"),
         ["hours", unit, ..] => format!("/hours?unit={unit}"),
         ["admin", "staff", login, ..] => format!("/admin/staff/{login}"),
+        ["admin", "units", unit, "self-service"] => format!("/admin/units/{unit}/self-service"),
+        ["admin", section @ ("units" | "staff"), ..] => format!("/admin/{section}"),
         ["account", ..] => "/account".to_owned(),
-        ["logout"] => "/login".to_owned(),
-        _ => uri.path().to_owned(),
+        ["callbacks", ..] => "/callbacks".to_owned(),
+        ["me", "calendar", ..] => "/me/calendar".to_owned(),
+        ["book", ..] => "/book".to_owned(),
+        ["data-subject", ..] => "/data-subject".to_owned(),
+        ["login", "code"] => "/login/code".to_owned(),
+        ["login" | "logout", ..] => "/login".to_owned(),
+        ["reset", token] => format!("/reset/{token}"),
+        _ => "/".to_owned(),
     }
 }
 
@@ -338,6 +349,81 @@ mod tests {
         assert_eq!(back(Method::POST, "/hours/ads/absences"), "/hours?unit=ads");
         assert_eq!(back(Method::POST, "/book"), "/book");
         assert_eq!(back(Method::POST, "/admin/staff/jana/deactivate"), "/admin/staff/jana");
+        assert_eq!(back(Method::POST, "/callbacks/5/book"), "/callbacks");
+        assert_eq!(back(Method::POST, "/admin/units/retention"), "/admin/units");
+        assert_eq!(back(Method::POST, "/logout"), "/login");
+        assert_eq!(back(Method::POST, "/a/form/added/later"), "/");
+    }
+
+    /// Every route in the sources under `src/web`: its path and whether it answers GET and POST
+    /// (read from the calls of `Router::route` with their handlers, so that a route added later is
+    /// checked too).
+    fn desk_routes() -> Vec<(String, bool, bool)> {
+        fn files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("the sources") {
+                let path = entry.expect("an entry").path();
+                if path.is_dir() {
+                    files(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    found.push(path);
+                }
+            }
+        }
+        let mut sources = Vec::new();
+        files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/web"), &mut sources);
+        let mut routes = Vec::new();
+        for source in sources {
+            let text = std::fs::read_to_string(&source).expect("a source");
+            for call in text.split(".route(\"").skip(1) {
+                let Some((path, rest)) = call.split_once('"') else { continue };
+                // The handlers: up to the parenthesis that closes `.route(`.
+                let mut depth = 1;
+                let handlers: String = rest
+                    .chars()
+                    .take_while(|c| {
+                        depth += match c {
+                            '(' => 1,
+                            ')' => -1,
+                            _ => 0,
+                        };
+                        depth > 0
+                    })
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                let answers = |method: &str| {
+                    handlers.starts_with(&format!(",{method}(")) || handlers.contains(&format!(".{method}("))
+                };
+                routes.push((path.to_owned(), answers("get"), answers("post")));
+            }
+        }
+        routes
+    }
+
+    /// Whether `path` is one of the `patterns` (`{…}` a segment of any value).
+    fn matches_any(path: &str, patterns: &[&str]) -> bool {
+        let segments: Vec<&str> = path.split('/').collect();
+        patterns.iter().any(|pattern| {
+            let parts: Vec<&str> = pattern.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(part, segment)| part.starts_with('{') || part == segment)
+        })
+    }
+
+    #[test]
+    fn after_every_form_of_the_desk_the_language_switch_leads_to_a_page_that_answers_get() {
+        let routes = desk_routes();
+        let pages: Vec<&str> = routes.iter().filter(|(_, get, _)| *get).map(|(path, ..)| path.as_str()).collect();
+        let forms: Vec<&str> = routes.iter().filter(|(.., post)| *post).map(|(path, ..)| path.as_str()).collect();
+        assert!(pages.contains(&"/") && pages.contains(&"/bookings/{key}"), "pages found: {pages:?}");
+        for named in ["/callbacks/{id}/book", "/admin/units/retention", "/bookings/{key}/cancel", "/logout"] {
+            assert!(forms.contains(&named), "{named} in {forms:?}");
+        }
+        for form in forms {
+            let sample = form.split('/').map(|s| if s.starts_with('{') { "x1" } else { s }).collect::<Vec<_>>();
+            let back = back_path(&Method::POST, &sample.join("/").parse::<Uri>().expect("uri"));
+            let page = back.split('?').next().expect("a path");
+            assert!(matches_any(page, &pages), "POST {form} leads back to {back}, which answers no GET");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use chrono::TimeZone;
 use chrono_tz::Europe::Berlin;
 use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
 use terminbuch::domain::access::Role;
 use terminbuch::domain::time::TimeSlot;
 use terminbuch::services::bookings::Target;
@@ -195,4 +196,60 @@ async fn the_callers_language_follows_to_other_time_and_to_the_alternatives_of_a
         page.split("id=\"alt-").skip(1).map(|alt| alt.split("</label>").next().expect("label")).collect();
     assert!(!alternatives.is_empty(), "alternatives offered");
     assert!(alternatives.iter().all(|alt| alt.contains("Samira Haddad")), "{alternatives:?}");
+}
+
+/// Follows the language switch of `page` (a form's answer) and answers where it led and the
+/// status of that page.
+async fn switch_from(app: &UiApp, client: &reqwest::Client, page: &str) -> (String, StatusCode) {
+    let back = page
+        .split("/lang?to=en&amp;back=")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the language switch")
+        .replace("&amp;", "&");
+    let switched = client.get(format!("{}/lang?to=en&back={back}", app.address)).send().await.expect("switch");
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    let location = switched.headers()["location"].to_str().expect("a location").to_owned();
+    let opened = client.get(format!("{}{location}", app.address)).send().await.expect("the page");
+    (location, opened.status())
+}
+
+#[tokio::test]
+async fn after_a_form_that_only_answers_post_the_language_switch_opens_a_page() {
+    let app = spawn().await;
+    let (client, csrf) = logged_in(&app, ADMIN).await;
+    let post = |path: &str, form: Vec<(&'static str, String)>| {
+        let mut form = form;
+        form.push(("csrf", csrf.clone()));
+        client.post(format!("{}{path}", app.address)).form(&form).send()
+    };
+    // A caller on the callback list, then a booking of a slot that is no longer there.
+    let caller = vec![
+        ("unit", "ads".to_owned()),
+        ("name", "Frau Rückruf".to_owned()),
+        ("phone", "0511 123456".to_owned()),
+        ("language", "de".to_owned()),
+        ("until", "2026-12-10".to_owned()),
+    ];
+    assert_eq!(post("/callbacks", caller).await.expect("listed").status(), StatusCode::SEE_OTHER);
+    let sql = "SELECT id FROM callback_requests";
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("the entry");
+    let id: i32 = row.try_get("", "id").expect("an id");
+    let booked = post(&format!("/callbacks/{id}/book"), vec![("unit", "ads".into()), ("slot", "999999".into())]);
+    let booked = booked.await.expect("the refused booking");
+    assert_eq!(booked.status(), StatusCode::CONFLICT, "the slot is gone");
+    let retention = post("/admin/units/retention", vec![("unit", "ads".into()), ("retention_days", "viele".into())]);
+    let retention = retention.await.expect("the refused retention");
+    assert_eq!(retention.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let after_booking = switch_from(&app, &client, &booked.text().await.expect("the page")).await;
+    let after_retention = switch_from(&app, &client, &retention.text().await.expect("the page")).await;
+
+    assert_eq!(after_booking, ("/callbacks".to_owned(), StatusCode::OK));
+    assert_eq!(after_retention, ("/admin/units".to_owned(), StatusCode::OK));
 }
