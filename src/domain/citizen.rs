@@ -1,5 +1,7 @@
 //! The citizen's details and the other things staff type into a booking, parsed once with the
-//! same limits for the JSON API and the pages; the edges only name the fields and translate.
+//! same limits for the JSON API and the pages; the edges only name the fields and translate. A
+//! text's line breaks count one character each, however they were sent
+//! ([`normalise_line_breaks`]), and are stored as `\n`.
 
 use std::ops::RangeInclusive;
 
@@ -7,6 +9,7 @@ use chrono::TimeDelta;
 
 use super::booking::Citizen;
 use super::language::Language;
+use super::text::normalise_line_breaks;
 
 /// Characters of a citizen's name or pseudonym.
 pub const NAME_CHARS: RangeInclusive<usize> = 1..=200;
@@ -18,6 +21,8 @@ pub const PHONE_CHARS: RangeInclusive<usize> = 3..=40;
 pub const TEXT_MAX_CHARS: usize = 500;
 /// Characters of the reason a rule is overridden.
 pub const OVERRIDE_REASON_CHARS: RangeInclusive<usize> = 3..=500;
+/// Characters of a staff member's reason for cancelling an appointment.
+pub const CANCEL_REASON_CHARS: RangeInclusive<usize> = 1..=500;
 /// Shortest appointment in minutes.
 pub const MIN_APPOINTMENT_MINUTES: i64 = 5;
 /// Longest appointment in minutes.
@@ -28,6 +33,15 @@ pub const APPOINTMENT_MINUTES: RangeInclusive<i64> = MIN_APPOINTMENT_MINUTES..=M
 /// A text or number outside its limits (the caller names the field).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutOfLimits;
+
+/// Why a required reason is refused; each has its own message at the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonRefusal {
+    /// Blank.
+    Missing,
+    /// Longer than its limit.
+    TooLong,
+}
 
 /// The citizen's details as typed, before parsing (`None` and blank are the same).
 #[derive(Debug, Clone, Copy, Default)]
@@ -55,7 +69,7 @@ pub enum CitizenField {
     Language,
     /// Not a supported language.
     InterpreterLanguage,
-    /// Longer than [`TEXT_MAX_CHARS`].
+    /// Longer than [`TEXT_MAX_CHARS`] (a line break counts once).
     AccessibilityNeeds,
     /// Consent to email without an address.
     Consent,
@@ -88,8 +102,8 @@ impl Citizen {
         if interpreter_language.is_err() {
             wrong.push(CitizenField::InterpreterLanguage);
         }
-        let accessibility_needs = optional(text.accessibility_needs);
-        if accessibility_needs.is_some_and(|a| a.chars().count() > TEXT_MAX_CHARS) {
+        let accessibility_needs = optional(text.accessibility_needs).map(normalise_line_breaks);
+        if accessibility_needs.as_ref().is_some_and(|a| a.chars().count() > TEXT_MAX_CHARS) {
             wrong.push(CitizenField::AccessibilityNeeds);
         }
         if text.email_consent && email.is_none() {
@@ -102,8 +116,7 @@ impl Citizen {
                 phone: phone.map(str::to_owned),
                 language,
                 interpreter_language,
-                // Browsers send a textarea's line breaks as CRLF: stored as typed elsewhere (LF).
-                accessibility_needs: accessibility_needs.map(|a| a.replace("\r\n", "\n")),
+                accessibility_needs: accessibility_needs.map(std::borrow::Cow::into_owned),
                 email_consent: text.email_consent,
             }),
             _ => Err(wrong),
@@ -133,26 +146,38 @@ pub fn is_email(email: &str) -> bool {
         && email.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
 }
 
-/// A free text (a note) as typed: `None` when blank.
+/// A free text (a note) as typed: trimmed, `None` when blank.
 ///
 /// # Errors
 /// The text when it is longer than [`TEXT_MAX_CHARS`].
 pub fn free_text(text: Option<&str>) -> Result<Option<String>, OutOfLimits> {
-    match optional(text) {
+    match optional(text).map(normalise_line_breaks) {
         Some(t) if t.chars().count() > TEXT_MAX_CHARS => Err(OutOfLimits),
-        t => Ok(t.map(str::to_owned)),
+        t => Ok(t.map(std::borrow::Cow::into_owned)),
     }
 }
 
-/// The reason a rule is overridden, as typed: `None` when blank.
+/// The reason a rule is overridden, as typed: trimmed, `None` when blank.
 ///
 /// # Errors
 /// When it is shorter or longer than [`OVERRIDE_REASON_CHARS`].
 pub fn override_reason(text: Option<&str>) -> Result<Option<String>, OutOfLimits> {
-    match optional(text) {
+    match optional(text).map(normalise_line_breaks) {
         Some(t) if !OVERRIDE_REASON_CHARS.contains(&t.chars().count()) => Err(OutOfLimits),
-        t => Ok(t.map(str::to_owned)),
+        t => Ok(t.map(std::borrow::Cow::into_owned)),
     }
+}
+
+/// A staff member's reason for cancelling an appointment, as typed: trimmed.
+///
+/// # Errors
+/// `Missing` when it is blank, `TooLong` beyond [`CANCEL_REASON_CHARS`].
+pub fn cancel_reason(text: &str) -> Result<String, ReasonRefusal> {
+    let reason = optional(Some(text)).map(normalise_line_breaks).ok_or(ReasonRefusal::Missing)?;
+    if reason.chars().count() > *CANCEL_REASON_CHARS.end() {
+        return Err(ReasonRefusal::TooLong);
+    }
+    Ok(reason.into_owned())
 }
 
 /// The length of an appointment from minutes.
@@ -235,5 +260,31 @@ mod tests {
         assert_eq!(override_reason(Some(" ab ")), Err(OutOfLimits));
         assert_eq!(override_reason(Some(" abc ")), Ok(Some("abc".to_owned())));
         assert_eq!(free_text(Some(&"x".repeat(501))), Err(OutOfLimits));
+        assert_eq!(cancel_reason(" \r\n "), Err(ReasonRefusal::Missing));
+        assert_eq!(cancel_reason(&"x".repeat(501)), Err(ReasonRefusal::TooLong));
+        assert_eq!(cancel_reason(" krank "), Ok("krank".to_owned()));
+    }
+
+    #[test]
+    fn a_line_break_counts_once_however_a_browser_sent_it() {
+        // 12 lines of 40 characters: 491 characters with LF (the API), 502 with CRLF (a browser).
+        let lines = vec!["x".repeat(40); 12];
+        let (api, web) = (lines.join("\n"), lines.join("\r\n"));
+        assert_eq!(free_text(Some(&web)), Ok(Some(api.clone())), "a note");
+        assert_eq!(override_reason(Some(&web)), Ok(Some(api.clone())), "an override's reason");
+        assert_eq!(cancel_reason(&web), Ok(api.clone()), "a cancellation's reason");
+        let needs = Citizen::parse(CitizenText { accessibility_needs: Some(&web), ..text("A") }).expect("valid");
+        assert_eq!(needs.accessibility_needs, Some(api.clone()), "accessibility needs");
+        // 500 characters with a last line break are fine, one more is too long, on both edges alike.
+        let (api, web) = (format!("{api}xxxxxxx\nx"), format!("{web}xxxxxxx\r\nx"));
+        assert_eq!(cancel_reason(&web), Ok(api.clone()), "500 characters");
+        assert_eq!(free_text(Some(&web)).map(|t| t.map(|t| t.chars().count())), Ok(Some(500)));
+        let (api, web) = (format!("{api}x"), format!("{web}x"));
+        for over in [&api, &web] {
+            assert_eq!(over.replace("\r\n", "\n").chars().count(), 501);
+            assert_eq!(free_text(Some(over)), Err(OutOfLimits));
+            assert_eq!(override_reason(Some(over)), Err(OutOfLimits));
+            assert_eq!(cancel_reason(over), Err(ReasonRefusal::TooLong));
+        }
     }
 }

@@ -1,5 +1,8 @@
 //! Names shown in pages, lists, email headers and logs (of units, staff and locations): one
-//! line of text without control characters, so none can break a header or forge a line.
+//! line of text without control characters, so none can break a header or forge a line. And the
+//! line breaks of the texts typed in several lines, counted and stored alike from every edge.
+
+use std::borrow::Cow;
 
 /// What is wrong with a name (the message names no field; the caller does).
 pub const CONTROL_CHARACTERS: &str = "must not contain line breaks, tabs or other control characters";
@@ -7,6 +10,14 @@ pub const CONTROL_CHARACTERS: &str = "must not contain line breaks, tabs or othe
 /// What is wrong with any text that holds U+0000 (NUL): no keyboard types it, and PostgreSQL
 /// cannot store it in a text column.
 pub const NUL_IN_TEXT: &str = "must not contain the character U+0000 (NUL)";
+
+/// `text` with every line break as one `\n`. Browsers send a text area's line breaks as `\r\n`
+/// (and a lone `\r` is one too), API clients mostly as `\n`: every length check of a typed text
+/// counts after this (`domain::citizen`), so a text is as long at the desk as through the API,
+/// and it is stored so.
+pub fn normalise_line_breaks(text: &str) -> Cow<'_, str> {
+    if text.contains('\r') { Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n")) } else { Cow::Borrowed(text) }
+}
 
 /// Whether `c` may not appear in a name: a control character (CR, LF, NUL, TAB, DEL, C1), a
 /// Unicode line or paragraph separator, or a bidirectional embedding, override or isolate
@@ -55,5 +66,16 @@ mod tests {
             assert_eq!(check_name(good), Ok(()), "{good:?}");
         }
         assert_eq!(one_line(" Stelle\r\nBcc: x "), "Stelle  Bcc: x");
+    }
+
+    #[test]
+    fn every_line_break_is_one_character_however_it_was_sent() {
+        assert_eq!(normalise_line_breaks("Rollstuhl\r\nAufzug\rRampe\nTür"), "Rollstuhl\nAufzug\nRampe\nTür");
+        assert_eq!(normalise_line_breaks("a\r\n\r\nb\n\rc"), "a\n\nb\n\nc", "each break once, none lost");
+        assert_eq!(normalise_line_breaks("\r\n\r"), "\n\n");
+        assert!(matches!(normalise_line_breaks("eine Zeile\nzwei"), Cow::Borrowed(_)), "nothing to change: not copied");
+        let browser = vec!["x".repeat(40); 12].join("\r\n");
+        assert_eq!(browser.chars().count(), 502);
+        assert_eq!(normalise_line_breaks(&browser).chars().count(), 491, "as long as the API's");
     }
 }

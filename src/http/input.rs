@@ -90,6 +90,18 @@ pub fn citizen_name(name: &str, _context: &()) -> garde::Result {
     if is_name(name.trim()) { Ok(()) } else { Err(garde::Error::new(NAME_RULE)) }
 }
 
+/// What is wrong with a free text (a note).
+pub const FREE_TEXT_RULE: &str = "must be at most 500 characters (a line break counts as one)";
+
+/// garde's check of a free text (a note), by the rule of `domain::citizen` (trimmed, a line
+/// break counted once however it was sent, as the pages count it).
+///
+/// # Errors
+/// When the text is longer than 500 characters.
+pub fn free_text(text: &str, _context: &()) -> garde::Result {
+    crate::domain::citizen::free_text(Some(text)).map(drop).map_err(|_| garde::Error::new(FREE_TEXT_RULE))
+}
+
 /// garde's check of a phone number, by the limits of `domain::citizen` (trimmed).
 ///
 /// # Errors

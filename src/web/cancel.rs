@@ -18,6 +18,7 @@ use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
 use super::readback::EmailPlan;
+use crate::domain::citizen::{self, ReasonRefusal};
 use crate::services::bookings;
 use crate::state::AppState;
 
@@ -57,17 +58,24 @@ async fn cancel(
     Path(key): Path<String>,
     CsrfForm(form): CsrfForm<CancelForm>,
 ) -> WebResult<Response> {
-    let reason = form.reason.trim();
-    if reason.is_empty() || reason.chars().count() > bookings::CANCEL_REASON_CHARS {
-        let errors = vec![FieldError::new("reason", staff.page.t("err.reason"))];
-        let page = booking_page(&state, staff, &key, errors).await?.with_cancel_reason(form.reason.clone());
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
+    // Read as the service reads it (a line break counts once, however the browser sent it).
+    let reason = match citizen::cancel_reason(&form.reason) {
+        Ok(reason) => reason,
+        Err(refusal) => {
+            let message = staff.page.t(match refusal {
+                ReasonRefusal::Missing => "err.reason",
+                ReasonRefusal::TooLong => "cx.reason.long",
+            });
+            let errors = vec![FieldError::new("reason", message)];
+            let page = booking_page(&state, staff, &key, errors).await?.with_cancel_reason(form.reason.clone());
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     if form.confirm != "1" {
-        return Ok(confirm_page(&state, staff, &key, reason).await?.into_response());
+        return Ok(confirm_page(&state, staff, &key, &reason).await?.into_response());
     }
     let seen = super::bookings::seen_version(&form.version);
-    match bookings::cancel(state.book(), &staff.actor, &key, reason, seen).await {
+    match bookings::cancel(state.book(), &staff.actor, &key, &reason, seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
         // Changed meanwhile (a colleague moved it, or this confirmation was sent twice): the
         // booking as it is now says why, and a booking still to cancel has the reason typed again.

@@ -164,4 +164,9 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Nicht gespeichert: Der Termin ist inzwischen nicht mehr gebucht (abgesagt oder seine Wahrnehmung erfasst), oder die Daten der Person sind gelöscht. Ihre Eingaben stehen noch im Formular.",
         "Not saved: the appointment is no longer booked (it was cancelled or its attendance recorded meanwhile), or the citizen's data were erased. What you typed is still in the form.",
     ),
+    (
+        "cx.reason.long",
+        "Bitte kürzen Sie den Grund auf höchstens 500 Zeichen (ein Zeilenumbruch zählt als eines).",
+        "Please shorten the reason to at most 500 characters (a line break counts as one).",
+    ),
 ];

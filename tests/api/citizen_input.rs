@@ -202,3 +202,33 @@ async fn a_blank_cancellation_reason_is_refused_and_nothing_changes() {
     let booking: Value = app.get_booking(&reference).await.json().await.expect("json");
     assert_eq!(booking["status"], "booked");
 }
+
+/// A line break counts one character through the API as at the desk, however it is sent: texts
+/// of 12 lines of 40 characters (491 characters with `\n`, 502 with `\r\n` as a browser's text
+/// area sends them) are accepted and stored with `\n`; one character more is refused, naming the field.
+#[tokio::test]
+async fn a_line_break_counts_once_in_every_text_however_it_is_sent() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let lines = vec!["x".repeat(40); 12];
+    let (typed, sent) = (lines.join("\n"), lines.join("\r\n"));
+    let body = |slot: &Value, text: &str| {
+        json!({ "slot_id": slot["slot_id"], "citizen": { "name": "Ayla Kaya", "accessibility_needs": text },
+                "note": text, "override_reason": text })
+    };
+
+    let created = app.post_booking(&body(&slots[0], &sent)).await;
+    let refused = app.post_booking(&body(&slots[1], &format!("{sent}{}", "x".repeat(10)))).await;
+
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let booking: Value = created.json().await.expect("json");
+    assert_eq!(booking["note"], typed.as_str());
+    assert_eq!(booking["override_reason"], typed.as_str());
+    assert_eq!(booking["citizen"]["accessibility_needs"], typed.as_str());
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(named_fields(&problem), ["citizen.accessibility_needs", "note"], "{problem}");
+    let reference = booking["reference"].as_str().expect("reference");
+    let cancelled = app.cancel_booking(reference, &sent).await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert_eq!(cancelled.json::<Value>().await.expect("json")["cancel_reason"], typed.as_str());
+}

@@ -308,3 +308,47 @@ async fn a_correction_of_a_booking_cancelled_meanwhile_is_refused_at_the_form_wi
     assert!(page.contains("value=\"0511 987654\""), "the typed number is kept");
     assert!(page.contains("action=\"/bookings/") && page.contains("/contact\""), "the form itself");
 }
+
+#[tokio::test]
+async fn texts_typed_in_several_lines_count_each_line_break_once_as_the_api_does() {
+    let app = spawn().await;
+    let counsellor = first_counsellor(&app).await;
+    let (lead, csrf) = logged_in(&app, LEAD).await;
+    // 12 lines of 40 characters as a browser sends them: 502 characters with CRLF, 491 as typed.
+    let lines = vec!["x".repeat(40); 12];
+    let (typed, sent) = (lines.join("\n"), lines.join("\r\n"));
+    let mut form = sunday_form(&csrf, counsellor);
+    form.retain(|(field, _)| *field != "override");
+    form.extend([("override", sent.clone()), ("note", sent.clone()), ("access", sent.clone())]);
+
+    let booked = lead.post(format!("{}/book", app.address)).form(&form).send().await.expect("the booking");
+
+    assert_eq!(booked.status(), StatusCode::SEE_OTHER, "accepted");
+    let location = booked.headers()["location"].to_str().expect("a location").to_owned();
+    let key = location.trim_start_matches("/bookings/").trim_end_matches("/booked").to_owned();
+    let reference = terminbuch::domain::reference::Reference::parse(&key).expect("a reference");
+    let stored = |app: &UiApp| {
+        let (db, reference) = (app.db.clone(), reference.as_str().to_owned());
+        async move { terminbuch::store::bookings::find_by_reference(&db, &reference).await.expect("db").expect("booking") }
+    };
+    let booking = stored(&app).await;
+    assert_eq!(booking.note.as_deref(), Some(typed.as_str()), "the note as the API stores it");
+    assert_eq!(booking.override_reason.as_deref(), Some(typed.as_str()), "the override's reason");
+    assert_eq!(booking.citizen.accessibility_needs.as_deref(), Some(typed.as_str()), "the accessibility needs");
+
+    // The cancellation's reason likewise; one character more is too long, and says so.
+    let url = format!("{}/bookings/{key}/cancel", app.address);
+    let too_long = format!("{sent}{}", "x".repeat(10));
+    let refused = lead.post(&url).form(&[("csrf", csrf.as_str()), ("reason", &too_long)]).send().await.expect("ask");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "501 characters");
+    let page = refused.text().await.expect("the booking's page");
+    assert!(page.contains("Bitte kürzen Sie den Grund auf höchstens 500 Zeichen"), "too long, at the field");
+    assert!(!page.contains("Bitte geben Sie einen Grund an"), "not told to give one");
+    let asked = lead.post(&url).form(&[("csrf", csrf.as_str()), ("reason", &sent)]).send().await.expect("ask");
+    assert_eq!(asked.status(), StatusCode::OK, "the confirmation page");
+    let version = shown_version(&asked.text().await.expect("the confirmation page"));
+    let form = [("csrf", csrf.as_str()), ("reason", &sent), ("confirm", "1"), ("version", &version)];
+    let confirmed = lead.post(&url).form(&form).send().await.expect("confirm");
+    assert_eq!(confirmed.status(), StatusCode::SEE_OTHER, "cancelled");
+    assert_eq!(stored(&app).await.cancel_reason.as_deref(), Some(typed.as_str()), "the reason as the API stores it");
+}

@@ -14,14 +14,14 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::booking::{BookingStatus, Channel, Outcome};
-use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS, TEXT_MAX_CHARS};
+use crate::domain::citizen::{MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES, OVERRIDE_REASON_CHARS};
 use crate::domain::ids::{SlotId, StaffId};
 use crate::domain::records::BookingFilter;
 use crate::domain::records::{Booking, BookingEvent};
 use crate::http::dto::{date_range, local, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiJsonBody, ApiPath, ApiQuery, Auth, canonical_json};
-use crate::http::input::{CitizenInput, all_fields};
+use crate::http::input::{CitizenInput, FREE_TEXT_RULE, all_fields};
 use crate::http::routes::emails::{EmailResponse, email_response};
 use crate::services::bookings::{self, Move, NewBooking, Target};
 use crate::services::submissions::{self, Sending, Submission};
@@ -63,12 +63,14 @@ pub struct CreateBookingRequest {
     #[garde(skip)]
     #[serde(default)]
     pub channel: Channel,
-    #[garde(inner(length(chars, max = TEXT_MAX_CHARS)))]
+    /// At most 500 characters after trimming (a line break counts as one, `\r\n` too); blank is none.
+    #[garde(inner(custom(crate::http::input::free_text)))]
     pub note: Option<String>,
     /// Books despite a holiday, closure, absence, past time or (ad hoc) a time outside the unit's
     /// counselling hours; unit leads and admins only (else 403 `override_not_permitted`); recorded.
-    /// 3 to 500 characters after trimming; blank is none.
-    #[garde(inner(length(chars, max = *OVERRIDE_REASON_CHARS.end())))]
+    /// 3 to 500 characters after trimming (a line break counts as one); blank is none. Checked
+    /// by `domain::citizen::override_reason`, as the pages check it.
+    #[garde(skip)]
     pub override_reason: Option<String>,
 }
 
@@ -238,7 +240,8 @@ async fn create_booking(
         target,
         citizen,
         channel: body.channel,
-        note: blank_to_none(body.note),
+        note: crate::domain::citizen::free_text(body.note.as_deref())
+            .map_err(|_| ApiError::field("note", FREE_TEXT_RULE))?,
         override_reason: override_reason(body.override_reason.as_deref())?,
     };
     let Some(key) = key else {
@@ -380,7 +383,7 @@ async fn list_bookings(
 /// Why a booking is cancelled.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct CancelRequest {
-    /// 1 to 500 characters (the spaces around it not counted).
+    /// 1 to 500 characters (the spaces around it not counted, a line break counted as one).
     #[garde(skip)]
     pub reason: String,
     /// The booking's `version` as the caller saw it: the booking is cancelled only if it is still
@@ -417,8 +420,8 @@ pub struct RescheduleRequest {
     #[garde(skip)]
     #[serde(rename = "counsellor", alias = "counsellor_id")]
     pub counsellor_id: Option<i32>,
-    /// 3 to 500 characters after trimming; blank is none.
-    #[garde(inner(length(chars, max = *OVERRIDE_REASON_CHARS.end())))]
+    /// 3 to 500 characters after trimming (a line break counts as one); blank is none.
+    #[garde(skip)]
     pub override_reason: Option<String>,
     /// The booking's `version` as the caller saw it: the booking is moved only if it is still that
     /// version (else 409 `concurrent_update`). Without it, whatever the booking is now.

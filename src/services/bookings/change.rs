@@ -14,6 +14,7 @@ use super::{Book, Move, Target, adhoc_time, authorize, bookable_slot, ensure_cou
 use crate::domain::access::Actor;
 use crate::domain::audit::{AuditAction, AuditEntry};
 use crate::domain::booking::{BookingAction, BookingStatus, Citizen, Correction, Outcome};
+use crate::domain::citizen::{self, ReasonRefusal};
 use crate::domain::clash::Clash;
 use crate::domain::history::{HistoryEvent, Placement, Reason};
 use crate::domain::ids::{StaffId, UnitId};
@@ -67,14 +68,12 @@ impl By<'_> {
     }
 }
 
-/// The most characters of a staff member's reason for a cancellation.
-pub const CANCEL_REASON_CHARS: usize = 500;
-
 /// Cancels a booked appointment and frees its seat. With `seen` (the booking's `sequence` as the
 /// staff member saw it, e.g. on a confirmation page), only that version of the booking is
 /// cancelled: one moved meanwhile is refused, so that nobody cancels a time they were not shown.
 ///
-/// The reason is trimmed and must hold 1 to [`CANCEL_REASON_CHARS`] characters, on both edges.
+/// The reason is read by [`citizen::cancel_reason`] (trimmed, 1 to
+/// [`citizen::CANCEL_REASON_CHARS`] characters, a line break counted once), on both edges.
 ///
 /// # Errors
 /// `Invalid` naming `reason`; `NotFound`, `Forbidden`,
@@ -87,13 +86,15 @@ pub async fn cancel(
     reason: &str,
     seen: Option<i32>,
 ) -> Result<Booking, ServiceError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > CANCEL_REASON_CHARS {
-        let message = format!("give a reason of 1 to {CANCEL_REASON_CHARS} characters");
-        return Err(ServiceError::invalid("reason", message));
-    }
+    let reason = citizen::cancel_reason(reason).map_err(|refusal| {
+        let message = match refusal {
+            ReasonRefusal::Missing => "give a reason, it must not be blank".to_owned(),
+            ReasonRefusal::TooLong => format!("must be at most {} characters", citizen::CANCEL_REASON_CHARS.end()),
+        };
+        ServiceError::invalid("reason", message)
+    })?;
     let booking = changeable(deps, actor, key, BookingAction::Cancel, seen).await?;
-    cancel_booking(deps, By::Staff(actor), &booking, Some(reason.to_owned())).await
+    cancel_booking(deps, By::Staff(actor), &booking, Some(reason)).await
 }
 
 /// Cancels `booking` as it was read (the caller checked who may), frees its seat, records the

@@ -165,7 +165,9 @@ pub async fn cancel(deps: Book<'_>, opened: &Opened, reason: Option<String>) -> 
     if !matches!(opened.offer, Offer::Change { .. }) {
         return Err(too_late());
     }
-    let reason = reason.map(|r| r.trim().chars().take(500).collect::<String>()).filter(|r| !r.is_empty());
+    let reason = reason
+        .map(|r| crate::domain::text::normalise_line_breaks(r.trim()).chars().take(500).collect::<String>())
+        .filter(|r| !r.is_empty());
     cancel_booking(deps, By::Citizen { link: opened.link }, &opened.booking, reason).await
 }
 

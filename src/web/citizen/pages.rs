@@ -226,7 +226,8 @@ pub(super) async fn cancel(
         shown(&state, &opened, "cancel").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
     }
-    let bad_reason = form.reason.chars().count() > 500
+    // A line break counts once, however the browser sent it (as the service counts it).
+    let bad_reason = crate::domain::text::normalise_line_breaks(&form.reason).chars().count() > 500
         || form.reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
     if bad_reason {
         shown(&state, &opened, "cancel").await?;
