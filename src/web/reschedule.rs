@@ -21,6 +21,7 @@ use super::format;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices};
+use crate::domain::clash::Clash;
 use crate::domain::ids::{SlotId, StaffId};
 use crate::domain::missing::Missing;
 use crate::domain::records::Booking;
@@ -220,7 +221,14 @@ async fn reschedule(
             let field = if form.adhoc.is_empty() { "slots" } else { "time" };
             let status =
                 if matches!(err, ServiceError::NotPermitted(_)) { StatusCode::FORBIDDEN } else { StatusCode::CONFLICT };
-            let message = format!("{}: {}", staff.page.t("err.rule"), service_message(staff.page.lang, &err));
+            // The new time is refused ("cannot be booked at this time"), or the move itself (a
+            // colleague changed or cancelled the booking meanwhile).
+            let about_the_booking = matches!(
+                err,
+                ServiceError::Conflict { clash: Clash::ConcurrentUpdate | Clash::InvalidStatus, .. }
+            );
+            let prefix = if about_the_booking { "b.refused.move" } else { "err.rule" };
+            let message = format!("{}: {}", staff.page.t(prefix), service_message(staff.page.lang, &err));
             let errors = vec![FieldError::new(field, message)];
             let typed = Some(form).filter(|f| !f.adhoc.is_empty());
             let page = view(&state, staff, &key, finder, typed, errors).await?;

@@ -154,6 +154,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ev.contact_corrected", "Kontaktdaten berichtigt", "contact details corrected"),
     ("b.refused.cancel", "Der Termin wurde nicht abgesagt", "The appointment was not cancelled"),
     ("b.refused.outcome", "Die Wahrnehmung wurde nicht erfasst", "The attendance was not recorded"),
+    ("b.refused.move", "Der Termin wurde nicht verlegt", "The appointment was not moved"),
     (
         "b.refused.cancelled_already",
         "Der Termin ist schon abgesagt (die Absage wurde zweimal gesendet, oder jemand anderes hat ihn abgesagt).",

@@ -352,3 +352,25 @@ async fn texts_typed_in_several_lines_count_each_line_break_once_as_the_api_does
     assert_eq!(confirmed.status(), StatusCode::SEE_OTHER, "cancelled");
     assert_eq!(stored(&app).await.cancel_reason.as_deref(), Some(typed.as_str()), "the reason as the API stores it");
 }
+
+#[tokio::test]
+async fn a_move_refused_because_a_colleague_changed_the_booking_says_it_was_not_moved() {
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Verschoben").await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let url = format!("{}/bookings/{}/reschedule", app.address, booking.reference);
+    let page = client.get(&url).send().await.expect("the move page").text().await.expect("page");
+    let slot = page.split("name=\"slot\" value=\"").nth(1).and_then(|v| v.split('"').next()).expect("a free time");
+    // A colleague changes the booking while the move page is open.
+    let bump =
+        format!("UPDATE bookings SET sequence = sequence + 1 WHERE reference = '{}'", booking.reference.as_str());
+    app.db.execute_unprepared(&bump).await.expect("a colleague's change");
+
+    let form = [("csrf", csrf.as_str()), ("version", &booking.sequence.to_string()), ("slot", slot)];
+    let refused = client.post(&url).form(&form).send().await.expect("the stale move");
+
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let page = refused.text().await.expect("the move page again");
+    assert!(page.contains("Der Termin wurde nicht verlegt: Jemand hat"), "says what was not done");
+    assert!(!page.contains("kann nicht gebucht werden"), "not the booking form's prefix");
+}
