@@ -49,6 +49,14 @@ struct LoginPage {
     p: Page,
     login: String,
     errors: Vec<FieldError>,
+    /// A form was sent after the session had ended: what it held was not saved.
+    expired: bool,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    #[serde(default)]
+    expired: Option<String>,
 }
 
 async fn home(staff: Staff) -> Redirect {
@@ -56,8 +64,9 @@ async fn home(staff: Staff) -> Redirect {
     Redirect::to("/book")
 }
 
-async fn login_page(visitor: Visitor) -> LoginPage {
-    LoginPage { p: visitor.page.titled("login.title"), login: String::new(), errors: Vec::new() }
+async fn login_page(visitor: Visitor, Query(q): Query<LoginQuery>) -> LoginPage {
+    let expired = q.expired.is_some();
+    LoginPage { p: visitor.page.titled("login.title"), login: String::new(), errors: Vec::new(), expired }
 }
 
 #[derive(Deserialize)]
@@ -92,7 +101,7 @@ async fn log_in(
         }
     };
     let errors = vec![FieldError::new("login", page.t(error))];
-    Ok(LoginPage { p: page, login: form.login, errors }.into_response())
+    Ok(LoginPage { expired: false, p: page, login: form.login, errors }.into_response())
 }
 
 #[derive(Template, WebTemplate)]

@@ -16,6 +16,10 @@ use crate::services::ServiceError;
 pub enum WebError {
     #[error("login required")]
     LoginRequired,
+    /// A form sent without a live session (it ended while the form was being filled in): to the
+    /// login page, which says that nothing was saved.
+    #[error("session ended before the form was sent")]
+    SessionEnded,
     #[error("form without valid CSRF token")]
     Csrf,
     #[error("forbidden")]
@@ -89,6 +93,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
             Self::LoginRequired => return Redirect::to("/login").into_response(),
+            Self::SessionEnded => return Redirect::to("/login?expired=1").into_response(),
             Self::Csrf => (StatusCode::FORBIDDEN, Worded::text("error.csrf")),
             Self::Forbidden => (StatusCode::FORBIDDEN, Worded::text("error.forbidden")),
             Self::NotFound => (StatusCode::NOT_FOUND, Worded::text("error.notfound")),

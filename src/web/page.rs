@@ -240,9 +240,12 @@ impl FromRequestParts<AppState> for SignedIn {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // A form sent without a live session is told on the login page: what it held is lost.
+        let required =
+            if parts.method == axum::http::Method::POST { WebError::SessionEnded } else { WebError::LoginRequired };
         let session = session_of(parts, state).await?;
         let Some(login) = session.get::<SessionLogin>(KEY_LOGIN).await? else {
-            return Err(WebError::LoginRequired);
+            return Err(required);
         };
         let account = if now_secs() - login.at > ABSOLUTE_TIMEOUT.num_seconds() {
             None
@@ -251,7 +254,7 @@ impl FromRequestParts<AppState> for SignedIn {
         };
         let Some(account) = account else {
             session.flush().await?;
-            return Err(WebError::LoginRequired);
+            return Err(required);
         };
         let gate = account.gate(state.settings.require_mfa);
         let client = ClientIp::from_request_parts(parts, state).await.ok().and_then(|ip| ip.addr());

@@ -59,6 +59,9 @@ struct ReadBackPage {
     counsellor: String,
     email: String,
     plan: EmailPlan,
+    /// The caller's language, when the emails are not written in it (they go out in German):
+    /// said aloud with the email, so that no caller waits for a letter in their language.
+    mail_not_in: Option<String>,
     /// After a move: the appointment's earlier time ("Bisheriger Termin").
     previous: Option<String>,
 }
@@ -105,6 +108,13 @@ async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) 
         counsellor: counsellor.display_name,
         email: booking.citizen.email.clone().unwrap_or_default(),
         plan: EmailPlan::of(&booking.citizen),
+        mail_not_in: mail_not_in(state, &booking.citizen.language, lang),
         previous: previous.map(|at| format::when_spoken(at, deps.tz, lang)),
     })
+}
+
+/// The name of `language` (in the page's language) when the emails have no templates in it.
+fn mail_not_in(state: &AppState, language: &crate::domain::language::Language, lang: Lang) -> Option<String> {
+    let written = state.citizen.templates.language_for(language.code());
+    (written != language.code()).then(|| super::views::language_name(language, lang))
 }

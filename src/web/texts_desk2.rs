@@ -156,6 +156,16 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("b.refused.outcome", "Die Wahrnehmung wurde nicht erfasst", "The attendance was not recorded"),
     ("b.refused.move", "Der Termin wurde nicht verlegt", "The appointment was not moved"),
     (
+        "rb.mail.german",
+        "auf Deutsch: E-Mails in dieser Sprache gibt es noch nicht",
+        "in German: there are no emails in this language yet",
+    ),
+    (
+        "login.expired",
+        "Ihre Sitzung war abgelaufen: Was Sie zuletzt gesendet haben, wurde nicht gespeichert (nichts wurde gebucht oder geändert). Bitte melden Sie sich an und geben Sie es erneut ein.",
+        "Your session had ended: what you sent last was not saved (nothing was booked or changed). Please log in and enter it again.",
+    ),
+    (
         "b.refused.cancelled_already",
         "Der Termin ist schon abgesagt (die Absage wurde zweimal gesendet, oder jemand anderes hat ihn abgesagt).",
         "The appointment is cancelled already (the cancellation was sent twice, or someone else cancelled it).",

@@ -224,3 +224,67 @@ async fn a_session_ends_ten_hours_after_login_even_when_in_use() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()["location"], "/login");
 }
+
+/// A form sent after the session ended (logged out elsewhere, timed out while the caller talked)
+/// leads to the login page, which says that nothing was saved; a page opened without a session
+/// leads there without that.
+#[tokio::test]
+async fn a_form_sent_after_the_session_ended_is_told_on_the_login_page() {
+    let app = spawn().await;
+    let client = client();
+    log_in(&app, &client).await;
+    let page = client.get(format!("{}/book", app.address)).send().await.expect("book").text().await.expect("page");
+    let csrf = csrf_of(&page);
+    let other = client.post(format!("{}/logout", app.address)).form(&[("csrf", csrf.as_str())]).send().await;
+    assert_eq!(other.expect("logged out").status(), StatusCode::SEE_OTHER, "the session ends");
+
+    let form = [("csrf", csrf.as_str()), ("unit", "ads"), ("name", "Frau Verloren")];
+    let sent = client.post(format!("{}/book", app.address)).form(&form).send().await.expect("sent");
+
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    assert_eq!(sent.headers()["location"], "/login?expired=1");
+    let login = client.get(format!("{}/login?expired=1", app.address)).send().await.expect("login");
+    let text = login.text().await.expect("page");
+    assert!(text.contains("id=\"session-ended\"") && text.contains("wurde nicht gespeichert"), "{text}");
+    let opened = client.get(format!("{}/book", app.address)).send().await.expect("opened");
+    assert_eq!(opened.headers()["location"], "/login", "a page opened anew is no lost form");
+    let plain = client.get(format!("{}/login", app.address)).send().await.expect("login").text().await.expect("page");
+    assert!(!plain.contains("id=\"session-ended\""));
+}
+
+/// The read-back says when the confirmation goes out in German because there are no emails in
+/// the caller's language (Persian), and says nothing more where there are (Turkish).
+#[tokio::test]
+async fn the_read_back_says_when_the_email_is_in_german() {
+    let app = spawn().await;
+    let client = client();
+    log_in(&app, &client).await;
+    let finder = client.get(format!("{}/book?unit=ads", app.address)).send().await.expect("finder");
+    let finder = finder.text().await.expect("page");
+    let csrf = csrf_of(&finder);
+    let slots: Vec<&str> =
+        finder.split("/book/details?slot=").skip(1).map(|s| s.split(['"', '&']).next().expect("id")).collect();
+    let cases = [(slots[0], "fa", true, "s-fa-000000000000000000"), (slots[1], "tr", false, "s-tr-000000000000000000")];
+    for (slot, language, in_german, submission) in cases {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("unit", "ads"),
+            ("slot", slot),
+            ("submission", submission),
+            ("name", "Frau Sprache"),
+            ("email", "sprache@example.org"),
+            ("consent", "1"),
+            ("language", language),
+        ];
+        let booked = client.post(format!("{}/book", app.address)).form(&form).send().await.expect("booked");
+        assert_eq!(booked.status(), StatusCode::SEE_OTHER, "{language}");
+        let location = booked.headers()["location"].to_str().expect("a path").to_owned();
+        let read_back = client.get(format!("{}{location}", app.address)).send().await.expect("read-back");
+        let text = read_back.text().await.expect("page");
+        assert_eq!(text.contains("id=\"mail-in-german\""), in_german, "{language}: said aloud");
+        assert_eq!(text.contains("id=\"rb-mail-language\""), in_german, "{language}: in the facts");
+        if in_german {
+            assert!(text.contains("auf Deutsch</strong>") && text.contains("(Persisch)"), "{text}");
+        }
+    }
+}
