@@ -375,3 +375,27 @@ async fn a_full_list_refuses_the_next_entry() {
     let open = app.count("SELECT COUNT(*) AS n FROM callback_requests WHERE status = 'open'").await;
     assert_eq!(open, i64::try_from(MAX_OPEN).expect("small"), "nothing written; the past one expired");
 }
+
+/// The same caller with the same wishes sent twice (a double click at the desk, a client's retry)
+/// is one entry: the second answer is the open entry, even on a full list. Another wish of the
+/// same caller is a second entry.
+#[tokio::test]
+async fn the_same_entry_sent_twice_is_one_entry() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let body = entry_body("Frau Zweimal", aydin);
+
+    let first = add_entry(&app, &body).await;
+    let again = add_entry(&app, &body).await;
+
+    assert_eq!(again["id"], first["id"], "the open entry is the answer");
+    let named: Vec<Value> =
+        open_entries(&app).await.into_iter().filter(|e| e["citizen"]["name"] == "Frau Zweimal").collect();
+    assert_eq!(named.len(), 1, "{named:?}");
+    let added = app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'callback_added'").await;
+    assert_eq!(added, 1, "one entry added, once recorded");
+    let mut other = body.clone();
+    other["wish"]["before"] = json!("2026-11-26");
+    let second = add_entry(&app, &other).await;
+    assert_ne!(second["id"], first["id"], "another wish is another entry");
+}

@@ -58,16 +58,28 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
     // The entry and its record, all or nothing: an error after a committed insert would make the
     // desk add the caller again.
     let txn = crate::store::begin_write(deps.db).await?;
-    if callbacks::count_open_locked(&txn, unit.id, today).await? >= MAX_OPEN {
+    let waiting = callbacks::count_open_locked(&txn, unit.id, today).await?;
+    // The same caller with the same wishes sent twice (a double click, a form sent again, a
+    // client's retry): the open entry is the answer, not a second one that could be offered and
+    // booked on its own. Read under the unit's lock taken above, so two at once find each other.
+    let open = callbacks::list(&txn, unit.id, &[CallbackStatus::Open]).await?;
+    let created = if let Some(same) = open.into_iter().find(|entry| same_request(entry, &new)) {
+        txn.commit().await?;
+        tracing::info!(callback = same.id.get(), "callback entry sent again: the open one stands");
+        same
+    } else if waiting >= MAX_OPEN {
         return Err(ServiceError::conflict(Clash::CallbackListFull));
-    }
-    let created =
-        callbacks::insert(&txn, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now()).await?;
-    let entry =
-        AuditEntry::by(actor, AuditAction::CallbackAdded).unit(unit.id).target(format!("callback:{}", created.id));
-    audit::record(&txn, deps.clock, entry).await?;
-    txn.commit().await?;
-    tracing::info!(callback = created.id.get(), "caller put on the callback list");
+    } else {
+        let created =
+            callbacks::insert(&txn, NewCallback { unit_id: unit.id, ..new }, actor.staff_id(), deps.clock.now())
+                .await?;
+        let entry =
+            AuditEntry::by(actor, AuditAction::CallbackAdded).unit(unit.id).target(format!("callback:{}", created.id));
+        audit::record(&txn, deps.clock, entry).await?;
+        txn.commit().await?;
+        tracing::info!(callback = created.id.get(), "caller put on the callback list");
+        created
+    };
     // The entry is stored: a failed search for its offer must not answer an error (the desk
     // would add the caller again); the next look at the list offers it.
     let listed = match offers::refresh(deps, unit).await {
@@ -78,6 +90,17 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
         }
     };
     Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(Entry { request: created, offer: None }))
+}
+
+/// Whether the open entry `entry` is the request `new` again: the same caller, number, language,
+/// wishes, last day and note.
+fn same_request(entry: &CallbackRequest, new: &NewCallback) -> bool {
+    entry.citizen_name == new.citizen_name
+        && entry.citizen_phone == new.citizen_phone
+        && entry.citizen_language == new.citizen_language
+        && entry.wish == new.wish
+        && entry.until == new.until
+        && entry.note == new.note
 }
 
 /// The unit's open entries, oldest first, each marked with a matching free slot if there is one.
