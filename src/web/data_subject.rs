@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/data-subject", get(form_page).post(act))
 }
 
-/// The form as typed; `step` is `search`, `export`, `confirm` or `erase`.
+/// The form as typed; `step` is `search`, `print`, `export`, `confirm` or `erase`.
 #[derive(Deserialize, Default)]
 struct SubjectForm {
     #[serde(default)]
@@ -135,6 +135,10 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             ];
             Ok((headers, json).into_response())
         }
+        "print" => {
+            let bundle = data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectExported).await?;
+            Ok(print_page(&state, &staff, &bundle).await?.into_response())
+        }
         "erase" => {
             let Some(reason) = ErasureReason::parse(&f.reason) else {
                 let mut view = page(&staff, f);
@@ -194,4 +198,158 @@ fn fill(view: &mut SubjectPage, bundle: &Bundle, state: &AppState) {
             }
         })
         .collect();
+}
+
+/// One line of the printed answer: what and its value.
+struct Line {
+    label: String,
+    value: String,
+}
+
+impl Line {
+    fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { label: label.into(), value: value.into() }
+    }
+}
+
+/// A booking in the printed answer.
+struct PrintedBooking {
+    reference: String,
+    fields: Vec<Line>,
+    history: Vec<Line>,
+    emails: Vec<Line>,
+}
+
+/// The complete answer, to print: every stored field of the person's bookings with their history
+/// and emails, and their callback-list entries (recorded as an export).
+#[derive(Template, WebTemplate)]
+#[template(path = "web/data_subject_print.html")]
+struct PrintPage {
+    p: Page,
+    made: String,
+    bookings: Vec<PrintedBooking>,
+    callbacks: Vec<Vec<Line>>,
+}
+
+/// The interface text `key`, or `raw` where there is none (a stored value of an older release).
+fn text_or(lang: super::i18n::Lang, key: &str, raw: &str) -> String {
+    match lang.t(key) {
+        "??" => raw.to_owned(),
+        text => text.to_owned(),
+    }
+}
+
+async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResult<PrintPage> {
+    use crate::domain::language::Language;
+    let (tz, lang, deps) = (state.settings.time_zone, staff.page.lang, state.book());
+    let units = crate::services::directory::list_units(deps.db).await?;
+    let unit_name = |id| units.iter().find(|u| u.id == id).map_or_else(String::new, |u| u.name.clone());
+    let mut names = std::collections::BTreeMap::new();
+    let staff_ids = bundle
+        .bookings
+        .iter()
+        .map(|b| b.counsellor_id)
+        .chain(bundle.callbacks.iter().filter_map(|c| c.wished_counsellor_id));
+    for id in staff_ids {
+        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
+            let member = crate::services::desk::staff_member(deps, id).await?;
+            slot.insert(member.map_or_else(|| id.to_string(), |m| m.display_name));
+        }
+    }
+    let language = |code: &str| super::views::language_name(&Language::from_stored(code), lang);
+    let when = |at| format::short(at, tz, lang);
+    let yes_no = |yes: bool| lang.t(if yes { "dsp.yes" } else { "dsp.no" }).to_owned();
+    let bookings = bundle
+        .bookings
+        .iter()
+        .map(|b| {
+            let mut fields = vec![
+                Line::new(
+                    lang.t("ds.when"),
+                    format!("{} – {}", when(b.starts_at), format::time_spoken(b.ends_at, tz, lang)),
+                ),
+                Line::new(lang.t("book.unit"), unit_name(b.unit_id)),
+                Line::new(lang.t("book.counsellor"), names.get(&b.counsellor_id).cloned().unwrap_or_default()),
+                Line::new(lang.t("ds.status"), text_or(lang, &format!("status.{}", b.status), &b.status)),
+                Line::new(lang.t("dsp.channel"), b.channel.as_str().unwrap_or_default()),
+                Line::new(lang.t("ds.name"), b.name.clone()),
+            ];
+            let optional = [
+                ("details.phone", b.phone.clone()),
+                ("details.email", b.email.clone()),
+                ("details.clang", Some(language(&b.language))),
+                ("details.interpreter", b.interpreter_language.as_deref().map(language)),
+                ("details.access", b.accessibility_needs.clone()),
+                ("details.note", b.note.clone()),
+                ("dsp.override", b.override_reason.clone()),
+                ("dsp.cancel_reason", b.cancel_reason.clone()),
+            ];
+            fields.extend(optional.into_iter().filter_map(|(key, value)| value.map(|v| Line::new(lang.t(key), v))));
+            fields.push(Line::new(lang.t("dsp.consent"), yes_no(b.email_consent)));
+            fields.push(Line::new(lang.t("dsp.created"), when(b.created_at)));
+            fields.push(Line::new(lang.t("dsp.updated"), when(b.updated_at)));
+            let history = b
+                .history
+                .iter()
+                .map(|e| {
+                    let what = text_or(lang, &format!("ev.{}", e.kind), &e.kind);
+                    let detail = match &e.detail {
+                        serde_json::Value::Object(map) if map.is_empty() => String::new(),
+                        serde_json::Value::Null => String::new(),
+                        detail => format!(" ({detail})"),
+                    };
+                    Line::new(when(e.at), format!("{what}{detail}"))
+                })
+                .collect();
+            let emails = b
+                .emails
+                .iter()
+                .map(|m| {
+                    let mut value = format!(
+                        "{}, {}",
+                        text_or(lang, &format!("mail.{}", m.kind), &m.kind),
+                        text_or(lang, &format!("mstate.{}", m.state), &m.state),
+                    );
+                    if !m.recipient.is_empty() {
+                        value.push_str(&format!(", {} {} ({})", lang.t("dsp.to"), m.recipient, language(&m.language)));
+                    }
+                    if let Some(sent) = m.sent_at {
+                        value.push_str(&format!(", {} {}", lang.t("dsp.sent"), when(sent)));
+                    }
+                    if let Some(error) = &m.last_error {
+                        value.push_str(&format!(", {}: {error}", lang.t("failed.reason")));
+                    }
+                    Line::new(when(m.created_at), value)
+                })
+                .collect();
+            PrintedBooking { reference: b.reference.clone(), fields, history, emails }
+        })
+        .collect();
+    let callbacks = bundle
+        .callbacks
+        .iter()
+        .map(|c| {
+            let mut fields = vec![
+                Line::new(lang.t("book.unit"), unit_name(c.unit_id)),
+                Line::new(lang.t("ds.name"), c.name.clone()),
+                Line::new(lang.t("details.phone"), c.phone.clone()),
+                Line::new(lang.t("details.clang"), language(&c.language)),
+                Line::new(lang.t("ds.status"), c.status.clone()),
+            ];
+            let wished = c.wished_counsellor_id.and_then(|id| names.get(&id).cloned());
+            let optional = [
+                ("details.note", c.note.clone()),
+                ("dsp.wish.counsellor", wished),
+                ("dsp.wish.language", c.wished_language.as_deref().map(language)),
+                ("dsp.wish.time_of_day", c.wished_time_of_day.clone()),
+                ("dsp.wish.before", c.wished_before.map(|d| format::date_long(d, lang))),
+            ];
+            fields.extend(optional.into_iter().filter_map(|(key, value)| value.map(|v| Line::new(lang.t(key), v))));
+            fields.push(Line::new(lang.t("dsp.until"), format::date_long(c.open_until, lang)));
+            fields.push(Line::new(lang.t("dsp.created"), when(c.created_at)));
+            fields.push(Line::new(lang.t("dsp.updated"), when(c.updated_at)));
+            fields
+        })
+        .collect();
+    Ok(PrintPage { p: staff.page.clone().titled("dsp.title"), made: when(state.clock.now()), bookings, callbacks })
 }

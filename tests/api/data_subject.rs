@@ -318,3 +318,56 @@ async fn a_booking_reference_finds_and_erases_that_booking_alone() {
     let recorded = records(&app, AuditAction::DataSubjectErased).await;
     assert_eq!(recorded[0].detail["by"], "reference");
 }
+
+/// The printed answer holds every stored field of the person's bookings, their history and
+/// emails, and their callback-list entries, not only the overview the search shows; printing it
+/// is recorded as an export.
+#[tokio::test]
+async fn the_printed_answer_holds_every_stored_detail() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let booked = book(&app, "ads", 0).await;
+    let id = booked["id"].as_str().expect("id");
+    assert_eq!(app.cancel_booking(id, "Frau ist krank").await.status(), StatusCode::OK);
+    mail.run_once().await.expect("the emails go out");
+    let wish = json!({
+        "citizen": { "name": "Zeynep L.", "phone": PHONE, "language": "tr" },
+        "wish": { "language": "tr", "before": "2026-12-20" },
+        "until": "2026-12-24",
+        "note": "ruft abends zurück",
+    });
+    let added = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &wish).await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let lead = crate::web_client::Desk::new(&app.address);
+    app.add_person("leitung.druck", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.druck", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+
+    let printed = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "print")]).await;
+
+    assert_eq!(printed.status(), StatusCode::OK);
+    let html = printed.text().await.expect("page");
+    let expected = [
+        NAME,
+        PHONE,
+        EMAIL,
+        "Kurdisch",
+        "Rollstuhl, Begleitperson",
+        "Vorfall am Arbeitsplatz",
+        "Frau ist krank",
+        "abgesagt",
+        "angelegt",
+        "Terminbestätigung",
+        "Terminabsage",
+        "Zeynep L.",
+        "ruft abends zurück",
+        "Termin gewünscht vor",
+    ];
+    for detail in expected {
+        assert!(html.contains(detail), "{detail} in the printed answer: {html}");
+    }
+    assert!(html.contains(booked["reference"].as_str().expect("reference")));
+    let exported = records(&app, AuditAction::DataSubjectExported).await;
+    assert_eq!(exported.len(), 1, "printing is recorded as an export");
+    assert!(!format!("{exported:?}").contains(PHONE), "the record names no number");
+}
