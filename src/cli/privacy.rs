@@ -354,6 +354,21 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
         let removed = retention::remove_eml_files(&settings.data_dir, &lost).await;
         eprintln!("removed {removed} .eml file(s) of emails written after the backup");
     }
+    // The files of emails the retention run on the copy erased, now that it is the database.
+    let swept = async {
+        let db = crate::store::connect(&format!("sqlite://{}", target.display()), Some(1)).await?;
+        let swept = retention::sweep_forgotten(&db, &settings.data_dir).await;
+        db.close().await.ok();
+        anyhow::Ok(swept?)
+    };
+    match swept.await {
+        Ok(0) => {}
+        Ok(removed) => eprintln!("removed {removed} .eml file(s) of emails whose data is erased"),
+        Err(err) => eprintln!(
+            "warning: the .eml files of erased emails were not all looked at ({err:#}); the next retention run \
+             removes them"
+        ),
+    }
     Ok(())
 }
 
@@ -383,6 +398,12 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
     let restored = crate::store::connect(&settings.database_url, Some(2)).await.context("cannot open DATABASE_URL")?;
     let live = crate::store::connect(replaced, Some(2)).await.context("cannot open the replaced database")?;
     let done = async {
+        if same_database(&restored, &live).await? {
+            bail!(
+                "--carry-from names the database of DATABASE_URL itself (spelled otherwise): name the database the \
+                 restore replaced; nothing was changed"
+            );
+        }
         check_schema(&restored)
             .await
             .context("DATABASE_URL is no restored copy of this service's database; nothing was changed")?;
@@ -393,7 +414,7 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
         )?;
         warn_of_what_is_missing(&since);
         carry_into(settings, &restored, &live, &since).await?;
-        retention_after_restore(settings, &restored).await?;
+        retention_after_restore(settings, &restored, &settings.data_dir).await?;
         let lost = retention::lost_in_restore(&live, &restored, &settings.data_dir).await;
         match lost {
             Ok(lost) if !lost.is_empty() => {
@@ -413,6 +434,27 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
     restored.close().await.ok();
     live.close().await.ok();
     done
+}
+
+/// Whether two PostgreSQL connections reach the same database, whatever their URLs say (host
+/// names, ports, options): an advisory lock held on one is refused on the other only then (its
+/// key includes the database).
+async fn same_database(a: &sea_orm::DatabaseConnection, b: &sea_orm::DatabaseConnection) -> anyhow::Result<bool> {
+    use sea_orm::TransactionTrait;
+    const KEY: i64 = 0x7465_726d_6361_7272; // "termcarr"
+    let held = a.begin().await?;
+    held.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({KEY})")).await?;
+    let other = b.begin().await?;
+    let row = other
+        .query_one_raw(sea_orm::Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_try_advisory_xact_lock({KEY}) AS got"),
+        ))
+        .await?;
+    let got: bool = row.map(|row| row.try_get("", "got")).transpose()?.unwrap_or(false);
+    other.rollback().await?;
+    held.rollback().await?;
+    Ok(!got)
 }
 
 /// The `.eml` files of emails the database at `target` holds and the restored copy at `copy`
@@ -528,7 +570,7 @@ async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &Since
         } else {
             crate::startup::migrate(&db).await.context("cannot bring the restored database up to this release")?;
         }
-        retention_after_restore(settings, &db).await
+        retention_after_restore(settings, &db, &copy.with_extension("no-files")).await
     }
     .await;
     // Closed, its log is emptied into its file (checked before the copy takes the database's
@@ -541,9 +583,15 @@ async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &Since
 /// The retention run for today on a restored database: the backup holds the personal data its
 /// own runs had not erased yet, and the run records it carried over (or the backup's own) may
 /// tell the server that today's run was made.
-async fn retention_after_restore(settings: &Settings, db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+/// Its `.eml` files are looked for under `files` (a SQLite restore's copy passes a folder that
+/// does not exist: the database it replaces keeps its files until the copy has taken its place).
+async fn retention_after_restore(
+    settings: &Settings,
+    db: &sea_orm::DatabaseConnection,
+    files: &Path,
+) -> anyhow::Result<()> {
     let today = crate::domain::time::local_date(chrono::Utc::now(), settings.time_zone);
-    let run = RetentionRun { as_of: today, dry_run: false, tz: settings.time_zone, data_dir: &settings.data_dir };
+    let run = RetentionRun { as_of: today, dry_run: false, tz: settings.time_zone, data_dir: files };
     let report = retention::run(db, &crate::clock::Clock::System, run)
         .await
         .context("the retention run on the restored database failed")?;

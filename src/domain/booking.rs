@@ -112,6 +112,11 @@ impl Citizen {
         same_address(self.recipient(), Some(address))
     }
 
+    /// Whether `address` is the citizen's address, with or without their consent to emails.
+    pub fn holds_address(&self, address: &str) -> bool {
+        same_address(self.email.as_deref(), Some(address))
+    }
+
     /// What a correction from `self` to `new` changes.
     pub fn correction(&self, new: &Self) -> Correction {
         let fields = [

@@ -29,13 +29,11 @@ pub enum Clash {
     LoginTaken,
     /// A unit with this short name exists.
     SlugTaken,
-    /// The counsellor already counsels at that time under other weekly hours.
-    HoursOverlap,
 }
 
 impl Clash {
     /// Every clash, for the tests that check each is translated.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 11] = [
         Self::SlotTaken,
         Self::CounsellorBusy,
         Self::ConcurrentUpdate,
@@ -47,7 +45,6 @@ impl Clash {
         Self::LastAdmin,
         Self::LoginTaken,
         Self::SlugTaken,
-        Self::HoursOverlap,
     ];
 
     /// The stable code API clients see.
@@ -64,7 +61,6 @@ impl Clash {
             Self::LastAdmin => "last_admin",
             Self::LoginTaken => "login_taken",
             Self::SlugTaken => "slug_taken",
-            Self::HoursOverlap => "hours_overlap",
         }
     }
 
@@ -82,7 +78,6 @@ impl Clash {
             Self::LastAdmin => "the last active admin cannot be deactivated or lose the admin role",
             Self::LoginTaken => "this login exists already",
             Self::SlugTaken => "a unit with this short name exists",
-            Self::HoursOverlap => "the counsellor already counsels at that time under other weekly hours",
         }
     }
 }

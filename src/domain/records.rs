@@ -71,19 +71,6 @@ pub struct HoursRule {
     pub valid_until: Option<NaiveDate>,
 }
 
-impl HoursRule {
-    /// Whether `fields` (the same counsellor's) would have them counsel at a time this rule
-    /// already covers: the same weekday, overlapping times, overlapping days of validity.
-    pub fn overlaps(&self, fields: &RuleFields) -> bool {
-        let last = |until: Option<NaiveDate>| until.unwrap_or(NaiveDate::MAX);
-        self.weekday == fields.weekday
-            && self.start_local < fields.end_local
-            && fields.start_local < self.end_local
-            && self.valid_from <= last(fields.valid_until)
-            && fields.valid_from <= last(self.valid_until)
-    }
-}
-
 /// A counsellor is away.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Absence {

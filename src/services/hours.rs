@@ -11,7 +11,6 @@ use super::schedule::{Regenerated, regenerate_unit_as_far_as_made, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
-use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
@@ -70,13 +69,6 @@ pub async fn save_rule(
     let txn = store::begin_write(deps.db).await?;
     // The unit's slot lock first, in the order every regeneration takes it (see `delete_rule`).
     schedule::lock_unit_slots(&txn, unit.id).await?;
-    // Hours of the counsellor at a time they already counsel (a form sent twice, a typing
-    // slip) would offer them twice; read under the unit's lock, so two saves at once see each
-    // other.
-    let theirs = schedule::rules_of(&txn, fields.counsellor_id).await?;
-    if theirs.iter().any(|rule| Some(rule.id) != id && rule.overlaps(&fields)) {
-        return Err(ServiceError::conflict(Clash::HoursOverlap));
-    }
     // Deleted by another lead since the check above: nothing is written.
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
         .await?

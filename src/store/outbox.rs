@@ -220,6 +220,8 @@ pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> R
 
 /// Why an email to an address corrected since is not sent (the sender says the same).
 pub const ADDRESS_CORRECTED: &str = "the citizen's address was corrected since";
+/// Why an email queued before the citizen withdrew their consent to emails was not sent.
+pub const CONSENT_WITHDRAWN: &str = "the citizen withdrew their consent to emails since";
 
 /// Forgets the addresses and error texts of the emails of `booking_ids`, but for those to
 /// `keep`: an erasure forgets them all; a correction of the citizen's address forgets the

@@ -37,6 +37,22 @@ pub async fn retention_days<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Resu
     Ok(unit::Entity::find_by_id(unit_id).select_only().column(unit::Column::RetentionDays).into_tuple().one(db).await?)
 }
 
+/// The retention of one unit, its row locked against a change until the caller's transaction
+/// ends (PostgreSQL `FOR SHARE`; a SQLite write transaction holds the database): what a
+/// retention part erases by is the retention when it commits.
+///
+/// # Errors
+/// Database failures.
+pub async fn retention_days_locked<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Option<i32>, StoreError> {
+    Ok(unit::Entity::find_by_id(unit_id)
+        .select_only()
+        .column(unit::Column::RetentionDays)
+        .lock_shared()
+        .into_tuple()
+        .one(db)
+        .await?)
+}
+
 /// Sets a unit's retention; returns the previous value (`None`: no such unit).
 ///
 /// # Errors

@@ -25,18 +25,6 @@ pub async fn list_rules<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<V
     Ok(rows.into_iter().map(rule_record).collect())
 }
 
-/// The weekly rules of one counsellor, in every unit.
-///
-/// # Errors
-/// Database failures.
-pub async fn rules_of<C: ConnectionTrait>(db: &C, counsellor_id: StaffId) -> Result<Vec<HoursRule>, StoreError> {
-    let rows = counselling_hours::Entity::find()
-        .filter(counselling_hours::Column::CounsellorId.eq(counsellor_id))
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(rule_record).collect())
-}
-
 /// # Errors
 /// Database failures.
 pub async fn find_rule<C: ConnectionTrait>(db: &C, id: RuleId) -> Result<Option<HoursRule>, StoreError> {

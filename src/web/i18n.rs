@@ -135,7 +135,6 @@ fn clash_key(clash: Clash) -> &'static str {
         Clash::LastAdmin => "svc.last_admin",
         Clash::LoginTaken => "svc.login_taken",
         Clash::SlugTaken => "svc.slug_taken",
-        Clash::HoursOverlap => "svc.hours_overlap",
     }
 }
 

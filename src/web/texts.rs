@@ -202,11 +202,6 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("svc.login_taken", "Diese Kennung ist schon vergeben.", "This user name is taken."),
     ("svc.slug_taken", "Diese Kurzkennung ist schon vergeben.", "This short key is taken."),
     (
-        "svc.hours_overlap",
-        "Die Beraterin oder der Berater hat zu dieser Zeit schon Beratungszeiten (in dieser oder einer anderen Stelle). Bitte die bestehenden ändern oder eine andere Zeit wählen.",
-        "The counsellor already has counselling hours at this time (in this or another unit). Please change the existing ones or choose another time.",
-    ),
-    (
         "svc.busy",
         "Die Datenbank ist gerade ausgelastet. Bitte versuchen Sie es noch einmal.",
         "The database is busy. Please try again.",

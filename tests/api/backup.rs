@@ -872,6 +872,9 @@ async fn a_postgres_restore_carries_the_audit_and_makes_the_erasures_since_the_d
     db.close().await.expect("closed");
     let same = terminbuch(&restored_url, &["restore", "--carry-from", &restored_url]);
     assert!(!same.status.success() && stderr(&same).contains("DATABASE_URL itself"), "{}", stderr(&same));
+    let spelled_otherwise = format!("{restored_url}?application_name=carry");
+    let same = terminbuch(&restored_url, &["restore", "--carry-from", &spelled_otherwise]);
+    assert!(!same.status.success() && stderr(&same).contains("spelled otherwise"), "{}", stderr(&same));
     for db in [&live_db, &restored_db] {
         admin.execute_unprepared(&format!("DROP DATABASE \"{db}\" WITH (FORCE)")).await.expect("drop a database");
     }

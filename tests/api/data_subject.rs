@@ -346,6 +346,7 @@ async fn the_printed_answer_holds_every_stored_detail() {
     let printed = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "print")]).await;
 
     assert_eq!(printed.status(), StatusCode::OK);
+    assert_eq!(printed.headers()["cache-control"], "no-store", "kept by no browser cache");
     let html = printed.text().await.expect("page");
     let expected = [
         NAME,

@@ -15,7 +15,7 @@ use terminbuch::store::outbox::{self, Recorded};
 use uuid::Uuid;
 
 use crate::helpers::{TestApp, default_now, spawn_app_with_manual_mail};
-use crate::retention::{EMAIL, book, eml_files};
+use crate::retention::{EMAIL, NAME, PHONE, book, eml_files};
 
 /// The booking's one email, claimed by an attempt as the sender claims it.
 async fn claim_confirmation(app: &TestApp, booking: &Value) -> OutboxMessage {
@@ -200,6 +200,33 @@ async fn an_email_queued_from_a_copy_read_before_an_address_correction_forgets_t
     for message in outbox::for_booking(&app.db, id).await.expect("emails") {
         assert_ne!(message.recipient, EMAIL, "{message:?}");
     }
+}
+
+/// A withdrawn consent keeps the address (it is still the citizen's): an email queued before it is
+/// skipped naming the withdrawal, and its address is not forgotten as a corrected one would be.
+#[tokio::test]
+async fn an_email_queued_before_consent_was_withdrawn_is_skipped_and_keeps_the_address() {
+    let (_dir, app, mail) = spawn_with_files().await;
+    let booking = book(&app, "ads", 0).await;
+    let id = Uuid::parse_str(booking["id"].as_str().expect("id")).expect("uuid");
+    mail.run_once().await.expect("the confirmation goes out");
+    let kind = terminbuch::domain::outbox::MailKind::Reminder;
+    let current = terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("booking");
+    let queued = terminbuch::mail::outbox::enqueue(&app.db, &current, kind, "example.org", app.clock.now());
+    assert!(queued.await.expect("queued"), "a reminder is queued");
+    let citizen = json!({ "name": NAME, "email": EMAIL, "phone": PHONE, "language": "tr",
+                          "interpreter_language": "ku", "accessibility_needs": "Rollstuhl, Begleitperson" });
+    let body = json!({ "citizen": citizen, "email_consent": false, "version": booking["version"] });
+    let path = format!("/api/v1/bookings/{id}/citizen");
+    assert_eq!(app.put_as(&app.admin_token, &path, &body).await.status(), StatusCode::OK);
+
+    mail.run_once().await.expect("a round");
+
+    let emails = outbox::for_booking(&app.db, id).await.expect("emails");
+    let reminder = emails.into_iter().find(|m| m.kind == kind).expect("the reminder");
+    assert_eq!(reminder.state, DeliveryState::Skipped);
+    assert_eq!(reminder.recipient, EMAIL, "the address is still the citizen's");
+    assert_eq!(reminder.last_error.as_deref(), Some(terminbuch::store::outbox::CONSENT_WITHDRAWN));
 }
 
 /// The retention run removes every `.eml` file whose email no longer knows its recipient: one an

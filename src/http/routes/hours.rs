@@ -171,9 +171,7 @@ async fn list_hours(
 /// Adds counselling hours and materialises their slots (unit leads).
 #[utoipa::path(post, path = "/api/v1/units/{unit}/counselling-hours", tag = "counselling hours", security(("bearer" = [])),
     params(("unit" = String, Path)), request_body = HoursRequest,
-    responses((status = 201, body = HoursChangeResponse), (status = 403, body = Problem),
-        (status = 409, body = Problem, description = "the counsellor already counsels at that time (hours_overlap)"),
-        (status = 422, body = Problem)))]
+    responses((status = 201, body = HoursChangeResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_hours(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -191,9 +189,7 @@ async fn create_hours(
 /// hours no longer hold are named in `affected_bookings`.
 #[utoipa::path(put, path = "/api/v1/units/{unit}/counselling-hours/{id}", tag = "counselling hours", security(("bearer" = [])),
     params(("unit" = String, Path), ("id" = i32, Path)), request_body = HoursRequest,
-    responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "the counsellor already counsels at that time (hours_overlap)"),
-        (status = 422, body = Problem)))]
+    responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn update_hours(
     State(state): State<AppState>,
     Auth(actor): Auth,

@@ -15,7 +15,7 @@ use crate::mail::ics::{self, Invite, Method};
 use crate::mail::messages::{AppointmentMail, MailFacts};
 use crate::mail::render::Rendered;
 use crate::mail::{MailError, outbox};
-use crate::store::outbox::ADDRESS_CORRECTED;
+use crate::store::outbox::{ADDRESS_CORRECTED, CONSENT_WITHDRAWN};
 use crate::store::{self, StoreError, bookings, directory};
 
 /// The display name of emails (and calendar entries' organizer) about `unit` from `from`:
@@ -33,8 +33,9 @@ enum Link {
     For(String),
     /// Cancellations carry none.
     None,
-    /// The booking's address changed since the row was written.
-    AddressCorrected,
+    /// The booking's address changed, or its consent was withdrawn, since the row was written:
+    /// why it is not sent.
+    NotSent(&'static str),
 }
 
 pub(super) enum Composed {
@@ -56,7 +57,11 @@ impl Dispatcher {
         // Staff corrected the citizen's address (or consent) after this row was queued: the row's
         // address is no longer the citizen's; the new one got a confirmation of its own.
         if !booking.citizen.is_recipient(&message.recipient) {
-            return Ok(Composed::Skip(ADDRESS_CORRECTED));
+            // A withdrawn consent keeps the address (it is still the citizen's); a corrected one
+            // is forgotten with the skip.
+            let why =
+                if booking.citizen.holds_address(&message.recipient) { CONSENT_WITHDRAWN } else { ADDRESS_CORRECTED };
+            return Ok(Composed::Skip(why));
         }
         // The booking's sequence goes up in the same transaction that queues the next notice, so
         // the outbox is only read when the booking has moved on since this row was written.
@@ -86,7 +91,7 @@ impl Dispatcher {
         let link = match self.citizen_link(message, now).await? {
             Link::For(link) => Some(link),
             Link::None => None,
-            Link::AddressCorrected => return Ok(Composed::Skip(ADDRESS_CORRECTED)),
+            Link::NotSent(why) => return Ok(Composed::Skip(why)),
         };
         let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(link);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;
@@ -143,9 +148,10 @@ impl Dispatcher {
         // deletes this token with the others.
         let txn = store::begin_write(&self.inner.db).await?;
         let current = bookings::find_locked(&txn, message.booking_id).await?;
-        if !current.is_some_and(|booking| booking.citizen.is_recipient(&message.recipient)) {
+        if !current.as_ref().is_some_and(|booking| booking.citizen.is_recipient(&message.recipient)) {
             txn.rollback().await.map_err(StoreError::from)?;
-            return Ok(Link::AddressCorrected);
+            let kept = current.is_some_and(|booking| booking.citizen.holds_address(&message.recipient));
+            return Ok(Link::NotSent(if kept { CONSENT_WITHDRAWN } else { ADDRESS_CORRECTED }));
         }
         let origin = crate::domain::citizen_link::Origin::Email(message.id);
         store::citizen_links::insert(&txn, message.booking_id, citizen_link::token_hash(&token), origin, now).await?;

@@ -129,7 +129,7 @@ async fn still_expired<C: ConnectionTrait>(
     }
     let mut still = Vec::with_capacity(listed.len());
     for (unit_id, ids) in by_unit {
-        if let Some(days) = retention::retention_days(txn, unit_id).await? {
+        if let Some(days) = retention::retention_days_locked(txn, unit_id).await? {
             still.extend(retention::still_expired(txn, unit_id, cutoff(run.as_of, days, run.tz), &ids).await?);
         }
     }
