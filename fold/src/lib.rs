@@ -54,6 +54,21 @@ pub fn phone_key(phone: &str) -> Option<String> {
     (!key.is_empty()).then(|| key.to_owned())
 }
 
+/// Which telephone line a number names, for telling two numbers apart where it matters (the
+/// requests of the person concerned): the search key, but a number written with a foreign
+/// country code keeps it, marked with `+`. "0431 1234567" (Kiel) and "+43 1 1234567" (Vienna)
+/// share their search key, not their line; "+49 431 1234567" is Kiel's. `None` without any digit.
+pub fn phone_identity(phone: &str) -> Option<String> {
+    let ascii = deunicode::deunicode(phone).replace("(0)", "");
+    let trimmed = ascii.trim_start();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let international = if trimmed.starts_with('+') { Some(digits.as_str()) } else { digits.strip_prefix("00") };
+    match international {
+        Some(number) if !number.is_empty() && !number.starts_with("49") => Some(format!("+{number}")),
+        _ => phone_key(phone),
+    }
+}
+
 /// ä → ae, ö → oe, ü → ue, ß → ss (and their capitals): how Germans write umlauts without them.
 fn german_spelling(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 4);
@@ -125,6 +140,18 @@ mod tests {
         let plain = name_key("Muller");
         assert!(name_forms("Mueller").iter().any(|form| plain.contains(form.as_str())), "Mueller finds Muller");
         assert!(name_forms("x|y").iter().all(|form| !form.contains(FORM_SEPARATOR)));
+    }
+
+    #[test]
+    fn a_foreign_number_names_another_line_than_the_national_number_of_the_same_digits() {
+        assert_eq!(phone_key("0431 1234567"), phone_key("+43 1 1234567"), "one search key");
+        assert_ne!(phone_identity("0431 1234567"), phone_identity("+43 1 1234567"));
+        for kiel in ["+49 431 1234567", "0049 431 1234567", "+49 (0)431 1234567", "0431/123 45 67"] {
+            assert_eq!(phone_identity(kiel), phone_identity("0431 1234567"), "{kiel}");
+        }
+        assert_eq!(phone_identity("0043 1 1234567"), phone_identity("+43 1 1234567"));
+        assert_eq!(phone_identity("+43 1 1234567").as_deref(), Some("+4311234567"));
+        assert_eq!(phone_identity("keine"), None);
     }
 
     #[test]

@@ -140,13 +140,16 @@ fn expired_by(cutoff: DateTime<Utc>) -> Condition {
 pub struct Who<'a> {
     pub email: Option<&'a str>,
     pub phone_key: Option<&'a str>,
+    /// With `phone_key`: only numbers naming this line ([`fold::phone_identity`]), since numbers
+    /// of two lines can share a search key.
+    pub phone_identity: Option<&'a str>,
     /// A booking's reference in its stored form.
     pub reference: Option<&'a str>,
 }
 
 /// Bookings (of `unit_ids`) of a person: by email (compared without case and surrounding
-/// spaces), by the search key of a phone number or by a booking's reference, locked with
-/// `lock`. Erased bookings are not found.
+/// spaces), by the search key of a phone number (and, given, the line it names) or by a
+/// booking's reference, locked with `lock`. Erased bookings are not found.
 ///
 /// # Errors
 /// Database failures.
@@ -156,7 +159,7 @@ pub async fn of_person<C: ConnectionTrait>(
     person: Who<'_>,
     lock: bool,
 ) -> Result<Vec<Uuid>, StoreError> {
-    let Who { email, phone_key, reference } = person;
+    let Who { email, phone_key, phone_identity, reference } = person;
     let mut who = Condition::any();
     if let Some(email) = email {
         let lower = Expr::expr(Func::lower(Expr::col(booking::Column::CitizenEmail)));
@@ -174,6 +177,7 @@ pub async fn of_person<C: ConnectionTrait>(
     let mut query = booking::Entity::find()
         .select_only()
         .column(booking::Column::Id)
+        .column(booking::Column::CitizenPhone)
         .filter(who)
         .filter(booking::Column::ErasedAt.is_null());
     if let Some(units) = unit_ids {
@@ -185,7 +189,11 @@ pub async fn of_person<C: ConnectionTrait>(
     if lock {
         query = query.lock_exclusive();
     }
-    Ok(query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?)
+    let rows: Vec<(Uuid, Option<String>)> = query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?;
+    let same_line = |stored: Option<String>| {
+        phone_identity.is_none_or(|line| stored.as_deref().and_then(fold::phone_identity).as_deref() == Some(line))
+    };
+    Ok(rows.into_iter().filter(|(_, phone)| same_line(phone.clone())).map(|(id, _)| id).collect())
 }
 
 /// Removes the personal data of the bookings `ids` inside the caller's transaction: the

@@ -372,3 +372,42 @@ async fn the_printed_answer_holds_every_stored_detail() {
     assert_eq!(exported.len(), 1, "printing is recorded as an export");
     assert!(!format!("{exported:?}").contains(PHONE), "the record names no number");
 }
+
+/// Numbers of two lines can share their search key (Kiel's "0431 1234567" and Vienna's
+/// "+43 1 1234567"): a request by phone finds the bookings of the line asked for, however it is
+/// written, and never the other line's.
+#[tokio::test]
+async fn a_request_by_phone_finds_the_line_asked_for_not_one_with_the_same_digits() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let slots = app.free_slots("ads", "limit=10").await;
+    let mut ids = Vec::new();
+    for (n, phone) in [(0, "0431 1234567"), (1, "+43 1 1234567")] {
+        let mut body = crate::retention::personal_booking(slots[n]["slot_id"].as_i64().expect("slot"));
+        body["citizen"]["phone"] = json!(phone);
+        let response = app.post_booking(&body).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        ids.push(response.json::<Value>().await.expect("json")["id"].clone());
+    }
+    let found = |phone: &'static str| {
+        let app = &app;
+        async move {
+            let body = json!({ "phone": phone });
+            let bundle: Value =
+                app.post_as(&app.admin_token, "/api/v1/data-subject/export", &body).await.json().await.expect("json");
+            bundle["bookings"].as_array().expect("bookings").iter().map(|b| b["id"].clone()).collect::<Vec<_>>()
+        }
+    };
+
+    assert_eq!(found("0431 1234567").await, [ids[0].clone()], "Kiel");
+    assert_eq!(found("+49 431 1234567").await, [ids[0].clone()], "Kiel, written internationally");
+    assert_eq!(found("+43 1 1234567").await, [ids[1].clone()], "Vienna");
+    assert_eq!(found("0043 1 1234567").await, [ids[1].clone()], "Vienna, written with 00");
+    let erase = json!({ "phone": "+43 1 1234567", "reason": "request" });
+    let counts: Value =
+        app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &erase).await.json().await.expect("json");
+    assert_eq!(counts["bookings"], 1, "{counts}");
+    let kiel: Value = app.get_booking(ids[0].as_str().expect("id")).await.json().await.expect("json");
+    assert_eq!(kiel["citizen"]["phone"], "0431 1234567", "the other line's booking stays");
+}

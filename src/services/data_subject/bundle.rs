@@ -105,7 +105,11 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
         Person::Phone(phone) => (None, Person::phone_key(phone), None),
         Person::Reference(reference) => (None, None, Some(reference.as_str())),
     };
-    let who = store::retention::Who { email, phone_key: phone.as_deref(), reference };
+    let line = match person {
+        Person::Phone(phone) => fold::phone_identity(phone),
+        Person::Email(_) | Person::Reference(_) => None,
+    };
+    let who = store::retention::Who { email, phone_key: phone.as_deref(), phone_identity: line.as_deref(), reference };
     Ok(store::retention::of_person(db, units, who, lock).await?)
 }
 
@@ -126,8 +130,9 @@ async fn callbacks<C: ConnectionTrait>(
     person: &Person,
     bookings: &[Uuid],
 ) -> Result<Vec<SubjectCallback>, ServiceError> {
+    // The line the number names, not its search key: two lines can share a key.
     let key = match person {
-        Person::Phone(phone) => Person::phone_key(phone),
+        Person::Phone(phone) => fold::phone_identity(phone),
         Person::Email(_) | Person::Reference(_) => None,
     };
     if key.is_none() && bookings.is_empty() {
@@ -141,7 +146,7 @@ async fn callbacks<C: ConnectionTrait>(
     let mut found = Vec::new();
     for unit_id in unit_ids {
         for entry in store::callbacks::list(db, unit_id, &all).await? {
-            let by_phone = key.is_some() && Person::phone_key(&entry.citizen_phone) == key;
+            let by_phone = key.is_some() && fold::phone_identity(&entry.citizen_phone) == key;
             let by_booking = entry.booking_id.is_some_and(|id| bookings.contains(&id));
             if by_phone || by_booking {
                 found.push(SubjectCallback {
