@@ -399,3 +399,24 @@ async fn the_same_entry_sent_twice_is_one_entry() {
     let second = add_entry(&app, &other).await;
     assert_ne!(second["id"], first["id"], "another wish is another entry");
 }
+
+/// A callback entry's note counts a line break once, however it is sent, as the booking's note
+/// does (the API counted a client's CRLF twice).
+#[tokio::test]
+async fn a_callback_note_counts_a_line_break_once() {
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let lines = vec!["x".repeat(40); 12];
+    let (typed, sent) = (lines.join("\n"), lines.join("\r\n"));
+    let mut body = entry_body("Frau Zeilen", aydin);
+    body["note"] = json!(sent);
+
+    let added = add_entry(&app, &body).await;
+
+    assert_eq!(added["note"], typed.as_str(), "stored with one character per line break");
+    body["note"] = json!(format!("{sent}{}", "x".repeat(10)));
+    body["citizen"]["name"] = json!("Herr Zeilen");
+    let refused = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &body).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "note", "{problem}");
+}

@@ -253,3 +253,34 @@ async fn after_a_form_that_only_answers_post_the_language_switch_opens_a_page() 
     assert_eq!(after_booking, ("/callbacks".to_owned(), StatusCode::OK));
     assert_eq!(after_retention, ("/admin/units".to_owned(), StatusCode::OK));
 }
+
+/// The callback list's note counts a line break once at the desk too: a note typed in several
+/// lines just under the limit is put on the list, stored with one character per line break.
+#[tokio::test]
+async fn a_callback_note_in_several_lines_is_counted_as_typed() {
+    let app = spawn().await;
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+    let lines = vec!["x".repeat(40); 12];
+    let form = [
+        ("csrf", csrf.clone()),
+        ("unit", "ads".to_owned()),
+        ("name", "Frau Mehrzeilig".to_owned()),
+        ("phone", "0511 654321".to_owned()),
+        ("language", "de".to_owned()),
+        ("until", "2026-12-10".to_owned()),
+        ("note", lines.join("\r\n")),
+    ];
+
+    let listed = client.post(format!("{}/callbacks", app.address)).form(&form).send().await.expect("listed");
+
+    assert_eq!(listed.status(), StatusCode::SEE_OTHER, "put on the list");
+    let sql = "SELECT note FROM callback_requests WHERE citizen_name = 'Frau Mehrzeilig'";
+    let row = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .expect("query")
+        .expect("the entry");
+    let note: String = row.try_get("", "note").expect("note");
+    assert_eq!(note, lines.join("\n"));
+}

@@ -12,7 +12,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
-use crate::domain::citizen::TEXT_MAX_CHARS;
 use crate::domain::ids::{CallbackId, SlotId, StaffId};
 use crate::domain::language::Language;
 use crate::http::dto::{CounsellorRef, local, parse_date};
@@ -71,7 +70,7 @@ pub struct CreateCallbackRequest {
     /// Last local day `YYYY-MM-DD` the caller waits (at most a year ahead).
     #[garde(skip)]
     pub until: String,
-    #[garde(inner(length(chars, max = TEXT_MAX_CHARS)))]
+    #[garde(inner(custom(crate::http::input::free_text)))]
     pub note: Option<String>,
 }
 
@@ -214,7 +213,8 @@ async fn create_callback(
             before: body.wish.before.as_deref().map(|d| parse_date("wish.before", d)).transpose()?,
         },
         until: parse_date("until", &body.until)?,
-        note: body.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        // Checked above by the same rule: trimmed, line breaks as one, `None` when blank.
+        note: crate::domain::citizen::free_text(body.note.as_deref()).unwrap_or_default(),
     };
     let entry = callbacks::add(state.book(), &actor, &unit, new).await?;
     Ok((StatusCode::CREATED, Json(callback_response(entry, state.settings.time_zone))))

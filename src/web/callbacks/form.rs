@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::super::auth::FieldError;
 use super::super::i18n::Lang;
 use crate::domain::callback::{NewCallback, TimeOfDay, Wish};
-use crate::domain::citizen::{TEXT_MAX_CHARS, is_name, is_phone};
+use crate::domain::citizen::{is_name, is_phone};
 use crate::domain::ids::UnitId;
 use crate::domain::language::Language;
 
@@ -59,10 +59,11 @@ impl CallbackForm {
                 parsed
             }
         };
-        let note = self.note.trim();
-        if note.chars().count() > TEXT_MAX_CHARS {
+        // The booking note's rule: trimmed, a line break counted once, at most TEXT_MAX_CHARS.
+        let note = crate::domain::citizen::free_text(Some(&self.note)).unwrap_or_else(|_| {
             errors.push(FieldError::new("cb-note", lang.t("err.long")));
-        }
+            None
+        });
         let citizen_language = language("cb-language", &self.language, lang, &mut errors).unwrap_or(Language::GERMAN);
         let wished_language = language("cb-clanguage", &self.clanguage, lang, &mut errors);
         let (Some(until), true) = (until, errors.is_empty()) else { return Err(errors) };
@@ -78,7 +79,7 @@ impl CallbackForm {
                 before,
             },
             until,
-            note: (!note.is_empty()).then(|| note.to_owned()),
+            note,
         })
     }
 }
