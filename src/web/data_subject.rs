@@ -63,6 +63,10 @@ struct SubjectPage {
     searched: bool,
     rows: Vec<Row>,
     callbacks: usize,
+    /// Other ways the person is stored under (the numbers and addresses of the bookings found
+    /// that were not asked for): bookings made under only those are found by them, not by this
+    /// request, and an erasure by this request takes them off the bookings it finds.
+    also_under: Vec<String>,
     /// The confirmation step of an erasure.
     confirm: bool,
     erased: Option<ErasureCounts>,
@@ -91,6 +95,7 @@ fn page(staff: &Staff, f: SubjectForm) -> SubjectPage {
         searched: false,
         rows: Vec::new(),
         callbacks: 0,
+        also_under: Vec::new(),
         confirm: false,
         erased: None,
     }
@@ -178,6 +183,19 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
 fn fill(view: &mut SubjectPage, bundle: &Bundle, state: &AppState) {
     let (tz, lang) = (state.settings.time_zone, view.p.lang);
     view.callbacks = bundle.callbacks.len();
+    let asked_email = view.f.email.trim().to_lowercase();
+    let asked_line = fold::phone_identity(&view.f.phone);
+    let mut also: Vec<String> = Vec::new();
+    for b in &bundle.bookings {
+        let phone = b.phone.as_deref().filter(|p| asked_line.is_none() || fold::phone_identity(p) != asked_line);
+        let email = b.email.as_deref().filter(|e| e.trim().to_lowercase() != asked_email);
+        for other in phone.into_iter().chain(email) {
+            if !also.iter().any(|known| known.eq_ignore_ascii_case(other)) {
+                also.push(other.to_owned());
+            }
+        }
+    }
+    view.also_under = also;
     view.rows = bundle
         .bookings
         .iter()

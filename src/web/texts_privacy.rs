@@ -65,6 +65,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "This overview does not show everything: the complete answer (every stored field, history, emails, callback-list entries) opens with \"Complete answer to print\".",
     ),
     ("ds.print.button", "Vollständige Auskunft zum Drucken", "Complete answer to print"),
+    (
+        "ds.also",
+        "Die gefundenen Termine nennen auch diese Telefonnummern oder E-Mail-Adressen. Termine, die nur darunter gespeichert sind, findet diese Anfrage nicht, und eine Löschung hier entfernt sie aus den gefundenen Terminen: Suchen Sie auch nach ihnen, bevor Sie löschen.",
+        "The appointments found also name these phone numbers or email addresses. Appointments stored only under them are not found by this request, and an erasure here removes them from the appointments found: search for them too before erasing.",
+    ),
     ("dsp.title", "Auskunft über gespeicherte Daten (Art. 15 DSGVO)", "Information on stored data (Art. 15 GDPR)"),
     ("dsp.made", "Erstellt am", "Made on"),
     (

@@ -411,3 +411,27 @@ async fn a_request_by_phone_finds_the_line_asked_for_not_one_with_the_same_digit
     let kiel: Value = app.get_booking(ids[0].as_str().expect("id")).await.json().await.expect("json");
     assert_eq!(kiel["citizen"]["phone"], "0431 1234567", "the other line's booking stays");
 }
+
+/// The page names the other numbers and addresses the bookings found hold: bookings stored only
+/// under them are found by them, and an erasure by this request takes them off these bookings.
+#[tokio::test]
+async fn the_page_names_the_other_ways_the_person_is_stored_under() {
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    book(&app, "ads", 0).await;
+    let lead = crate::web_client::Desk::new(&app.address);
+    app.add_person("leitung.wege", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.wege", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let also = |html: &str| {
+        html.split("id=\"ds-also\"").nth(1).map(|rest| rest.split("</div>").next().expect("end").to_owned())
+    };
+
+    let by_email = lead.submit("/data-subject", "/data-subject", &[("email", EMAIL), ("step", "search")]).await;
+    let by_phone = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "search")]).await;
+
+    let listed = also(&by_email.text().await.expect("page")).expect("named after a search by email");
+    assert!(listed.contains(PHONE) && !listed.contains(EMAIL), "{listed}");
+    let listed = also(&by_phone.text().await.expect("page")).expect("named after a search by phone");
+    assert!(listed.contains(EMAIL) && !listed.contains(PHONE), "{listed}");
+}
