@@ -38,12 +38,8 @@ pub fn name_key(name: &str) -> String {
 /// The stored search key of a phone number (or the digits of a phone query); `None` without
 /// any digit.
 pub fn phone_key(phone: &str) -> Option<String> {
-    // "+49 (0)511 …": the bracketed trunk zero is not dialled after a country code.
-    let ascii = deunicode::deunicode(phone).replace("(0)", "");
-    let trimmed = ascii.trim_start();
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let international = if trimmed.starts_with('+') { Some(digits.as_str()) } else { digits.strip_prefix("00") };
-    let key = match international {
+    let (digits, international) = dialled(phone);
+    let key = match international.map(|prefix| &digits[prefix..]) {
         // "+49 0511 …": the trunk zero written after the country code anyway (no German area
         // code starts with 0), as "+49 (0)511" without the brackets.
         Some(number) => {
@@ -59,14 +55,22 @@ pub fn phone_key(phone: &str) -> Option<String> {
 /// country code keeps it, marked with `+`. "0431 1234567" (Kiel) and "+43 1 1234567" (Vienna)
 /// share their search key, not their line; "+49 431 1234567" is Kiel's. `None` without any digit.
 pub fn phone_identity(phone: &str) -> Option<String> {
-    let ascii = deunicode::deunicode(phone).replace("(0)", "");
-    let trimmed = ascii.trim_start();
-    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-    let international = if trimmed.starts_with('+') { Some(digits.as_str()) } else { digits.strip_prefix("00") };
-    match international {
+    let (digits, international) = dialled(phone);
+    match international.map(|prefix| &digits[prefix..]) {
         Some(number) if !number.is_empty() && !number.starts_with("49") => Some(format!("+{number}")),
         _ => phone_key(phone),
     }
+}
+
+/// The digits of a phone number, and where its country code starts when it is written with one
+/// (`+` or `00`: the length of that prefix in the digits, 0 or 2).
+fn dialled(phone: &str) -> (String, Option<usize>) {
+    // "+49 (0)511 …": the bracketed trunk zero is not dialled after a country code.
+    let ascii = deunicode::deunicode(phone).replace("(0)", "");
+    let trimmed = ascii.trim_start();
+    let digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+    let international = if trimmed.starts_with('+') { Some(0) } else { digits.starts_with("00").then_some(2) };
+    (digits, international)
 }
 
 /// ä → ae, ö → oe, ü → ue, ß → ss (and their capitals): how Germans write umlauts without them.

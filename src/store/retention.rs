@@ -190,10 +190,10 @@ pub async fn of_person<C: ConnectionTrait>(
         query = query.lock_exclusive();
     }
     let rows: Vec<(Uuid, Option<String>)> = query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?;
-    let same_line = |stored: Option<String>| {
-        phone_identity.is_none_or(|line| stored.as_deref().and_then(fold::phone_identity).as_deref() == Some(line))
+    let same_line = |stored: Option<&str>| {
+        phone_identity.is_none_or(|line| stored.and_then(fold::phone_identity).as_deref() == Some(line))
     };
-    Ok(rows.into_iter().filter(|(_, phone)| same_line(phone.clone())).map(|(id, _)| id).collect())
+    Ok(rows.into_iter().filter(|(_, phone)| same_line(phone.as_deref())).map(|(id, _)| id).collect())
 }
 
 /// Removes the personal data of the bookings `ids` inside the caller's transaction: the

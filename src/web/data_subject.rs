@@ -159,7 +159,7 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
                     let mut view = page(&staff, SubjectForm { step: "confirm".to_owned(), ..f });
                     view.confirm = true;
                     view.searched = true;
-                    fill(&mut view, &bundle, &state);
+                    fill(&mut view, &bundle, &person, &state);
                     view.errors.push(FieldError::new("ds-reason", lang.t("ds.busy")));
                     return Ok((StatusCode::CONFLICT, view).into_response());
                 }
@@ -174,28 +174,16 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             let mut view = page(&staff, SubjectForm { step: step.to_owned(), ..f });
             view.confirm = step == "confirm" && !(bundle.bookings.is_empty() && bundle.callbacks.is_empty());
             view.searched = true;
-            fill(&mut view, &bundle, &state);
+            fill(&mut view, &bundle, &person, &state);
             Ok(view.into_response())
         }
     }
 }
 
-fn fill(view: &mut SubjectPage, bundle: &Bundle, state: &AppState) {
+fn fill(view: &mut SubjectPage, bundle: &Bundle, person: &Person, state: &AppState) {
     let (tz, lang) = (state.settings.time_zone, view.p.lang);
     view.callbacks = bundle.callbacks.len();
-    let asked_email = view.f.email.trim().to_lowercase();
-    let asked_line = fold::phone_identity(&view.f.phone);
-    let mut also: Vec<String> = Vec::new();
-    for b in &bundle.bookings {
-        let phone = b.phone.as_deref().filter(|p| asked_line.is_none() || fold::phone_identity(p) != asked_line);
-        let email = b.email.as_deref().filter(|e| e.trim().to_lowercase() != asked_email);
-        for other in phone.into_iter().chain(email) {
-            if !also.iter().any(|known| known.eq_ignore_ascii_case(other)) {
-                also.push(other.to_owned());
-            }
-        }
-    }
-    view.also_under = also;
+    view.also_under = bundle.other_contacts(person);
     view.rows = bundle
         .bookings
         .iter()

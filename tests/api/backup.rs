@@ -729,13 +729,21 @@ async fn erase_the_first_person(
     db: sea_orm::DatabaseConnection,
     actor: &terminbuch::domain::access::Actor,
     dir: &std::path::Path,
+    clock: &terminbuch::clock::Clock,
 ) {
     use terminbuch::services::data_subject::{self, ErasureReason, Person};
     let person = Person::of(None, Some("0511 2233445"), None).expect("a person");
-    let clock = terminbuch::clock::Clock::System;
-    let counts = data_subject::erase(&db, &clock, actor, &person, ErasureReason::Request, dir).await.expect("erased");
+    let counts = data_subject::erase(&db, clock, actor, &person, ErasureReason::Request, dir).await.expect("erased");
     assert_eq!(counts.bookings, 1);
     db.close().await.expect("closed");
+}
+
+/// A backup of the SQLite database at `url` written by `terminbuch backup` to `dir/copy.db`.
+fn backup_in(url: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let copy = dir.join("copy.db");
+    let backup = terminbuch(url, &["backup", "--to", copy.to_str().expect("utf-8")]);
+    assert!(backup.status.success(), "{}", stderr(&backup));
+    copy
 }
 
 /// The `data_subject_erased` records of `db`, newest first.
@@ -758,10 +766,8 @@ async fn a_restore_makes_the_erasures_recorded_after_the_backup_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
     let (db, actor, ids) = two_bookings_in(&url).await;
-    let copy = dir.path().join("copy.db");
-    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
-    assert!(backup.status.success(), "{}", stderr(&backup));
-    erase_the_first_person(db, &actor, dir.path()).await;
+    let copy = backup_in(&url, dir.path());
+    erase_the_first_person(db, &actor, dir.path(), &terminbuch::clock::Clock::System).await;
 
     // Act
     let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
@@ -852,7 +858,7 @@ async fn a_postgres_restore_carries_the_audit_and_makes_the_erasures_since_the_d
         .output()
         .expect("run pg_dump");
     assert!(dumped.status.success(), "{}", stderr(&dumped));
-    erase_the_first_person(db, &actor, dir.path()).await;
+    erase_the_first_person(db, &actor, dir.path(), &terminbuch::clock::Clock::System).await;
     // The restore itself: the dump into a new database (the live one stands for the renamed one).
     let restored = Command::new("pg_restore")
         .args(["--no-owner", "--dbname", &restored_url, dump.to_str().expect("utf-8")])
@@ -894,9 +900,7 @@ async fn a_restore_erases_what_expired_since_the_backup_at_once() {
                 '+45 minutes') WHERE citizen_name = 'Rita Restore'";
     db.execute_unprepared(past).await.expect("an appointment long past");
     db.close().await.expect("closed");
-    let copy = dir.path().join("copy.db");
-    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
-    assert!(backup.status.success(), "{}", stderr(&backup));
+    let copy = backup_in(&url, dir.path());
 
     // Act
     let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
@@ -921,14 +925,13 @@ async fn a_restore_warns_when_the_audit_no_longer_reaches_back_to_the_backup() {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
     let (db, actor, _ids) = two_bookings_in(&url).await;
-    let copy = dir.path().join("copy.db");
-    let backup = terminbuch(&url, &["backup", "--to", copy.to_str().expect("utf-8")]);
-    assert!(backup.status.success(), "{}", stderr(&backup));
+    let copy = backup_in(&url, dir.path());
     // Stands in for the records aging out (the trigger keeps records within the retention).
     let aged_out = "DROP TRIGGER audit_events_keep_recent; DELETE FROM audit_events";
     db.execute_unprepared(aged_out).await.expect("the audit's older records gone");
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await; // a later second than the backup's last
-    erase_the_first_person(db, &actor, dir.path()).await;
+    // The erasure a minute after the backup's last record.
+    let later = terminbuch::clock::Clock::fixed(chrono::Utc::now() + chrono::TimeDelta::minutes(1));
+    erase_the_first_person(db, &actor, dir.path(), &later).await;
 
     // Act
     let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);

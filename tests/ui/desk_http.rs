@@ -232,14 +232,7 @@ async fn after_a_form_that_only_answers_post_the_language_switch_opens_a_page() 
         ("until", "2026-12-10".to_owned()),
     ];
     assert_eq!(post("/callbacks", caller).await.expect("listed").status(), StatusCode::SEE_OTHER);
-    let sql = "SELECT id FROM callback_requests";
-    let row = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("the entry");
-    let id: i32 = row.try_get("", "id").expect("an id");
+    let id: i32 = the_entry(&app, "SELECT id FROM callback_requests").await.try_get("", "id").expect("an id");
     let booked = post(&format!("/callbacks/{id}/book"), vec![("unit", "ads".into()), ("slot", "999999".into())]);
     let booked = booked.await.expect("the refused booking");
     assert_eq!(booked.status(), StatusCode::CONFLICT, "the slot is gone");
@@ -275,12 +268,12 @@ async fn a_callback_note_in_several_lines_is_counted_as_typed() {
 
     assert_eq!(listed.status(), StatusCode::SEE_OTHER, "put on the list");
     let sql = "SELECT note FROM callback_requests WHERE citizen_name = 'Frau Mehrzeilig'";
-    let row = app
-        .db
-        .query_one_raw(sea_orm::Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("the entry");
-    let note: String = row.try_get("", "note").expect("note");
+    let note: String = the_entry(&app, sql).await.try_get("", "note").expect("note");
     assert_eq!(note, lines.join("\n"));
+}
+
+/// The one row `sql` reads (a callback entry).
+async fn the_entry(app: &UiApp, sql: &str) -> sea_orm::QueryResult {
+    let statement = sea_orm::Statement::from_string(app.db.get_database_backend(), sql);
+    app.db.query_one_raw(statement).await.expect("query").expect("the entry")
 }

@@ -15,7 +15,7 @@ use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, Time
 use crate::domain::ids::{CallbackId, SlotId, StaffId};
 use crate::domain::language::Language;
 use crate::http::dto::{CounsellorRef, local, parse_date};
-use crate::http::error::{ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::input::{citizen_name, phone_number};
 use crate::services::callbacks::{self, Entry};
@@ -213,8 +213,8 @@ async fn create_callback(
             before: body.wish.before.as_deref().map(|d| parse_date("wish.before", d)).transpose()?,
         },
         until: parse_date("until", &body.until)?,
-        // Checked above by the same rule: trimmed, line breaks as one, `None` when blank.
-        note: crate::domain::citizen::free_text(body.note.as_deref()).unwrap_or_default(),
+        note: crate::domain::citizen::free_text(body.note.as_deref())
+            .map_err(|_| ApiError::field("note", crate::http::input::FREE_TEXT_RULE))?,
     };
     let entry = callbacks::add(state.book(), &actor, &unit, new).await?;
     Ok((StatusCode::CREATED, Json(callback_response(entry, state.settings.time_zone))))

@@ -20,6 +20,34 @@ pub struct Bundle {
     pub callbacks: Vec<SubjectCallback>,
 }
 
+impl Bundle {
+    /// The other phone numbers and email addresses the person's bookings hold, besides the one
+    /// `person` asked by (a number as the line it names): bookings stored only under those are
+    /// found by them, not by `person`, and an erasure by `person` takes them off these bookings.
+    pub fn other_contacts(&self, person: &Person) -> Vec<String> {
+        let (asked_email, asked_line) = match person {
+            Person::Email(email) => (Some(email.as_str()), None),
+            Person::Phone(phone) => (None, fold::phone_identity(phone)),
+            Person::Reference(_) => (None, None),
+        };
+        let mut others: Vec<String> = Vec::new();
+        for booking in &self.bookings {
+            let phone =
+                booking.phone.as_deref().filter(|p| asked_line.is_none() || fold::phone_identity(p) != asked_line);
+            let email = booking
+                .email
+                .as_deref()
+                .filter(|e| asked_email.is_none_or(|asked| !e.trim().eq_ignore_ascii_case(asked)));
+            for other in phone.into_iter().chain(email) {
+                if !others.iter().any(|known| known.eq_ignore_ascii_case(other)) {
+                    others.push(other.to_owned());
+                }
+            }
+        }
+        others
+    }
+}
+
 /// One booking with every stored field.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectBooking {
@@ -100,14 +128,10 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
     person: &Person,
     lock: bool,
 ) -> Result<Vec<Uuid>, ServiceError> {
-    let (email, phone, reference) = match person {
-        Person::Email(email) => (Some(email.as_str()), None, None),
-        Person::Phone(phone) => (None, Person::phone_key(phone), None),
-        Person::Reference(reference) => (None, None, Some(reference.as_str())),
-    };
-    let line = match person {
-        Person::Phone(phone) => fold::phone_identity(phone),
-        Person::Email(_) | Person::Reference(_) => None,
+    let (email, phone, line, reference) = match person {
+        Person::Email(email) => (Some(email.as_str()), None, None, None),
+        Person::Phone(phone) => (None, Person::phone_key(phone), fold::phone_identity(phone), None),
+        Person::Reference(reference) => (None, None, None, Some(reference.as_str())),
     };
     let who = store::retention::Who { email, phone_key: phone.as_deref(), phone_identity: line.as_deref(), reference };
     Ok(store::retention::of_person(db, units, who, lock).await?)
