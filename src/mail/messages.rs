@@ -34,6 +34,35 @@ pub struct AppointmentMail {
     pub phone: String,
     /// The citizen's own link (`PUBLIC_URL/t/{token}`): see, cancel or move the appointment.
     pub link: Option<String>,
+    /// What the link lets the citizen do as the email is written, so that it promises no more
+    /// than the page allows (a reminder comes inside the cutoff, when only a call changes it).
+    pub link_offers: LinkOffers,
+}
+
+/// What the citizen's link offers besides seeing the appointment and its calendar entry; the
+/// templates read it as `"move"`, `"cancel"` or `"see"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkOffers {
+    /// Cancel and move.
+    Move,
+    /// Cancel only (the moves are used up, or not offered for this appointment).
+    Cancel,
+    /// Neither: too close to the appointment, or nothing left to change.
+    See,
+}
+
+impl LinkOffers {
+    /// What the page offers for `offer`.
+    #[must_use]
+    pub fn of(offer: crate::domain::citizen_link::Offer) -> Self {
+        use crate::domain::citizen_link::Offer;
+        match offer {
+            Offer::Change { may_move: true } => Self::Move,
+            Offer::Change { may_move: false } => Self::Cancel,
+            Offer::CallUs | Offer::Nothing => Self::See,
+        }
+    }
 }
 
 /// Address, floor and accessibility notes.
@@ -88,13 +117,15 @@ impl AppointmentMail {
             interpreter: facts.interpreter_language.map(|code| dates::endonym(code).to_owned()),
             phone: unit.phone.clone(),
             link: None,
+            link_offers: LinkOffers::See,
         }
     }
 
-    /// The same email with the citizen's own link.
+    /// The same email with the citizen's own link, which offers `offers`.
     #[must_use]
-    pub fn with_link(mut self, link: Option<String>) -> Self {
+    pub fn with_link(mut self, link: Option<String>, offers: LinkOffers) -> Self {
         self.link = link;
+        self.link_offers = offers;
         self
     }
 

@@ -150,7 +150,7 @@ mod tests {
     use super::*;
     use crate::domain::ids::{LocationId, UnitId};
     use crate::domain::records::{Location, Unit};
-    use crate::mail::messages::MailFacts;
+    use crate::mail::messages::{LinkOffers, MailFacts};
 
     fn unit(confidential: bool) -> Unit {
         Unit {
@@ -197,8 +197,10 @@ mod tests {
             reference: "ACDEFGH3",
             interpreter_language: Some("tr"),
         };
-        AppointmentMail::new(&facts, lang, chrono_tz::Europe::Berlin)
-            .with_link(Some("https://termine.example/t/0123456789abcdef0123456789abcdef01234567".into()))
+        AppointmentMail::new(&facts, lang, chrono_tz::Europe::Berlin).with_link(
+            Some("https://termine.example/t/0123456789abcdef0123456789abcdef01234567".into()),
+            LinkOffers::Move,
+        )
     }
 
     /// The embedded templates with `name` replaced by `source`, or left out without one.
@@ -314,6 +316,45 @@ mod tests {
     }
 
     #[test]
+    fn the_link_promises_only_what_the_page_offers() {
+        let templates = Templates::load().expect("templates load");
+        let offers = [LinkOffers::Move, LinkOffers::Cancel, LinkOffers::See];
+        for lang in templates.languages().collect::<Vec<_>>() {
+            for kind in MailKind::ALL.into_iter().filter(|kind| *kind != MailKind::Cancellation) {
+                let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
+                let rendered: Vec<Rendered> = offers
+                    .iter()
+                    .map(|&offer| {
+                        let mail = mail(lang, false).with_link(Some(link.into()), offer);
+                        templates.render(kind, lang, &mail).expect("renders")
+                    })
+                    .collect();
+                for (i, one) in rendered.iter().enumerate() {
+                    assert!(one.text.contains(link), "{kind:?}/{lang}/{:?}: the link", offers[i]);
+                    for other in &rendered[i + 1..] {
+                        assert_ne!(one.text, other.text, "{kind:?}/{lang}: each offer worded on its own");
+                        assert_ne!(one.html, other.html, "{kind:?}/{lang}: each offer worded on its own (html)");
+                    }
+                }
+            }
+        }
+        let worded = |lang: &str, offer| {
+            let mail = mail(lang, false).with_link(Some("https://termine.example/t/x".into()), offer);
+            templates.render(MailKind::Reminder, lang, &mail).expect("renders").text
+        };
+        assert!(worded("en", LinkOffers::Move).contains("cancel or move the appointment through your personal link"));
+        assert!(worded("en", LinkOffers::Cancel).contains("or cancel the appointment through your personal link"));
+        let see = worded("en", LinkOffers::See);
+        assert!(see.contains("see the appointment and add it to your calendar through"), "{see}");
+        assert!(!see.contains("cancel the appointment through") && !see.contains("move the appointment through"));
+        // The phone number stays the way to change it.
+        assert!(see.contains("To cancel or change the appointment, please call 0511 168-00000"), "{see}");
+        let sehen = worded("de", LinkOffers::See);
+        assert!(sehen.contains("ansehen und in den Kalender übernehmen können Sie"), "{sehen}");
+        assert!(!sehen.contains("verschieben können Sie auch"), "{sehen}");
+    }
+
+    #[test]
     fn german_text_spells_out_the_local_time() {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Confirmation, "de", &mail("de", false)).expect("renders");
@@ -350,6 +391,12 @@ mod tests {
         let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
         let text = templates.render(MailKind::Confirmation, "ar", &mail("ar", false)).expect("renders").text;
         assert!(text.lines().any(|line| line == link), "{text}");
+        // A name in Latin letters ending in a full stop keeps it at its end: the name is isolated.
+        for kind in MailKind::ALL {
+            let rendered = templates.render(kind, "ar", &mail_to("A. K.", "ar", false)).expect("renders");
+            assert!(rendered.html.contains("<bdi>A. K.</bdi>"), "{kind:?}: the name in html");
+            assert!(rendered.text.contains("\u{2068}A. K.\u{2069}"), "{kind:?}: the name in text");
+        }
         assert_eq!(templates.language_for("xx"), "de");
         assert_eq!(templates.language_for("tr"), "tr");
     }

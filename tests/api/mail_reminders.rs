@@ -49,6 +49,37 @@ async fn move_booking(app: &TestApp, booking: &Value, starts_at: &str) {
 }
 
 #[tokio::test]
+async fn the_link_in_a_reminder_inside_the_cutoff_promises_no_change_the_page_would_refuse() {
+    // Arrange: booked on Tuesday 24 November for Tuesday 1 December, 10:00; the unit's page takes
+    // changes until 24 hours before (the default), as long as the reminder's lead time.
+    let sink = SmtpSink::start().await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
+    book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    assert_eq!(pass(&mail).await.sent, 1, "the confirmation");
+
+    // Act: the reminder, 23 hours before.
+    app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
+    let reminded = pass(&mail).await;
+
+    // Assert: the confirmation offers cancelling and moving through the link; the reminder only
+    // seeing it and the calendar entry, and the phone for a change.
+    assert_eq!((reminded.reminders_queued, reminded.sent), (1, 1), "{reminded:?}");
+    let received = sink.received();
+    let (confirmation, reminder) = (received[0].text(), received[1].text());
+    assert!(
+        confirmation.contains("absagen oder verschieben können Sie auch über Ihren persönlichen Link"),
+        "{confirmation}"
+    );
+    assert!(
+        reminder.contains("ansehen und in den Kalender übernehmen können Sie auch über Ihren persönlichen Link"),
+        "{reminder}"
+    );
+    assert!(!reminder.contains("verschieben können Sie auch"), "{reminder}");
+    assert!(reminder.contains("rufen Sie uns bitte an"), "{reminder}");
+    assert!(reminder.contains("/t/"), "the link itself is still there: {reminder}");
+}
+
+#[tokio::test]
 async fn a_reminder_goes_out_once_the_lead_time_before_and_not_for_a_moved_time() {
     // Arrange: booked on Tuesday 24 November for Tuesday 1 December, 10:00, then moved to
     // Thursday 3 December, 10:00 (both more than the lead time of 24 hours ahead).

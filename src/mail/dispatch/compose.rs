@@ -10,9 +10,9 @@ use super::dispatcher::Dispatcher;
 use crate::domain::citizen_link;
 use crate::domain::language::Language;
 use crate::domain::outbox::{MailKind, OutboxMessage, obsolete};
-use crate::domain::records::Unit;
+use crate::domain::records::{Booking, Unit};
 use crate::mail::ics::{self, Invite, Method};
-use crate::mail::messages::{AppointmentMail, MailFacts};
+use crate::mail::messages::{AppointmentMail, LinkOffers, MailFacts};
 use crate::mail::render::Rendered;
 use crate::mail::{MailError, outbox};
 use crate::store::outbox::{ADDRESS_CORRECTED, CONSENT_WITHDRAWN};
@@ -93,7 +93,11 @@ impl Dispatcher {
             Link::None => None,
             Link::NotSent(why) => return Ok(Composed::Skip(why)),
         };
-        let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(link);
+        let offers = match link {
+            Some(_) => self.link_offers(&booking, &unit, now).await?,
+            None => LinkOffers::See,
+        };
+        let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(link, offers);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;
         // The entry's UID keeps the domain of the booking's first email, so calendars update
         // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
@@ -157,6 +161,15 @@ impl Dispatcher {
         store::citizen_links::insert(&txn, message.booking_id, citizen_link::token_hash(&token), origin, now).await?;
         txn.commit().await.map_err(StoreError::from)?;
         Ok(Link::For(format!("{}/t/{token}", self.inner.link_base)))
+    }
+
+    /// What the citizen's page lets them do with `booking` now, by its unit's self-service
+    /// settings and the moves they made.
+    async fn link_offers(&self, booking: &Booking, unit: &Unit, now: DateTime<Utc>) -> Result<LinkOffers, MailError> {
+        let db = &self.inner.db;
+        let rules = store::citizen_links::settings(db, unit.id).await?.unwrap_or_default();
+        let moves = store::citizen_links::citizen_moves(db, booking.id).await?;
+        Ok(LinkOffers::of(citizen_link::offer(booking.status, booking.starts_at, moves, rules, now)))
     }
 
     /// The sender's display name. Confidential units: the neutral configured one.
