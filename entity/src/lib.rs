@@ -13,6 +13,7 @@ pub mod closure;
 pub mod counselling_hours;
 pub mod form_submission;
 pub mod location;
+pub mod location_text;
 pub mod login_failure;
 pub mod login_throttle;
 pub mod membership;

@@ -16,6 +16,7 @@ pub mod holidays;
 pub mod hours_window;
 pub mod ids;
 pub mod language;
+pub mod location;
 pub mod missing;
 pub mod outbox;
 pub mod password;

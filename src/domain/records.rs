@@ -19,8 +19,31 @@ pub struct Location {
     pub street: String,
     pub postal_code: String,
     pub city: String,
+    /// In German, as every text of the location without a translation.
     pub floor: String,
+    /// In German; empty when there are none.
     pub accessibility_notes: String,
+    /// The floor and notes in other languages, by language code (`domain::location`).
+    pub translations: Vec<super::location::LocationText>,
+}
+
+impl Location {
+    /// The floor in `lang` (a language code), or in German where it has none.
+    pub fn floor_in(&self, lang: &str) -> &str {
+        self.translated(lang).map(|t| t.floor.as_str()).filter(|floor| !floor.is_empty()).unwrap_or(&self.floor)
+    }
+
+    /// The accessibility notes in `lang`, or in German where it has none.
+    pub fn accessibility_notes_in(&self, lang: &str) -> &str {
+        self.translated(lang)
+            .map(|t| t.accessibility_notes.as_str())
+            .filter(|notes| !notes.is_empty())
+            .unwrap_or(&self.accessibility_notes)
+    }
+
+    fn translated(&self, lang: &str) -> Option<&super::location::LocationText> {
+        self.translations.iter().find(|t| t.language == lang)
+    }
 }
 
 /// An office that gives counselling.

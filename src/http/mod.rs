@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = OpenApiRouter::with_openapi(openapi::base())
         .merge(routes::health::router())
         .merge(routes::units::router())
+        .merge(routes::locations::router())
         .merge(routes::self_service::router())
         .merge(routes::bookings::router())
         .merge(routes::emails::router())

@@ -65,7 +65,8 @@ impl LinkOffers {
     }
 }
 
-/// Address, floor and accessibility notes.
+/// Address, floor and accessibility notes (the last two in the email's language where the
+/// location has them in it, else in German).
 #[derive(Debug, Clone, Serialize)]
 pub struct Place {
     pub name: String,
@@ -110,8 +111,8 @@ impl AppointmentMail {
                 street: l.street.clone(),
                 postal_code: l.postal_code.clone(),
                 city: l.city.clone(),
-                floor: l.floor.clone(),
-                accessibility_notes: l.accessibility_notes.clone(),
+                floor: l.floor_in(lang).to_owned(),
+                accessibility_notes: l.accessibility_notes_in(lang).to_owned(),
             }),
             reference: Reference::parse(facts.reference).map_or_else(|_| facts.reference.to_owned(), |r| r.to_string()),
             interpreter: facts.interpreter_language.map(|code| dates::endonym(code).to_owned()),

@@ -149,6 +149,7 @@ mod tests {
 
     use super::*;
     use crate::domain::ids::{LocationId, UnitId};
+    use crate::domain::location::LocationText;
     use crate::domain::records::{Location, Unit};
     use crate::mail::messages::{LinkOffers, MailFacts};
 
@@ -177,6 +178,7 @@ mod tests {
             city: "Hannover".into(),
             floor: "11. Stock".into(),
             accessibility_notes: "Aufzug vorhanden".into(),
+            translations: Vec::new(),
         }
     }
 
@@ -355,6 +357,42 @@ mod tests {
     }
 
     #[test]
+    fn the_floor_and_accessibility_notes_are_told_in_the_emails_language_where_the_location_has_it() {
+        let templates = Templates::load().expect("templates load");
+        let mut place = location();
+        place.translations = vec![
+            LocationText { language: "en".into(), floor: "11th floor".into(), accessibility_notes: "Lift".into() },
+            LocationText { language: "ar".into(), floor: "الطابق 11".into(), accessibility_notes: String::new() },
+        ];
+        let (unit, starts_at) = (unit(false), Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid"));
+        let render = |lang: &str| {
+            let facts = MailFacts {
+                citizen_name: "A. K.",
+                starts_at,
+                ends_at: starts_at + chrono::TimeDelta::minutes(45),
+                unit: &unit,
+                location: Some(&place),
+                counsellor_name: None,
+                reference: "ACDEFGH3",
+                interpreter_language: None,
+            };
+            let mail = AppointmentMail::new(&facts, lang, chrono_tz::Europe::Berlin);
+            (mail.location_line(), templates.render(MailKind::Confirmation, lang, &mail).expect("renders"))
+        };
+        let (line, english) = render("en");
+        assert!(english.text.contains("Floor: 11th floor") && english.text.contains("Accessibility: Lift"));
+        assert!(!english.text.contains("Stock") && !english.text.contains("Aufzug"), "{}", english.text);
+        assert!(line.ends_with("11th floor"), "the calendar entry's place: {line}");
+        // Arabic has a floor of its own, and the German notes; each isolated with its own direction.
+        let (_, arabic) = render("ar");
+        assert!(arabic.html.contains("<bdi>الطابق 11</bdi>") && arabic.html.contains("<bdi>Aufzug vorhanden</bdi>"));
+        assert!(arabic.text.contains("\u{2068}الطابق 11\u{2069}"), "{}", arabic.text);
+        // Turkish has none: German.
+        let (_, turkish) = render("tr");
+        assert!(turkish.text.contains("11. Stock") && turkish.text.contains("Aufzug vorhanden"));
+    }
+
+    #[test]
     fn german_text_spells_out_the_local_time() {
         let templates = Templates::load().expect("templates load");
         let rendered = templates.render(MailKind::Confirmation, "de", &mail("de", false)).expect("renders");
@@ -379,12 +417,13 @@ mod tests {
                 assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
             }
         }
-        // So are the floor and the accessibility notes of every email that names the place.
+        // So are the floor and the accessibility notes of every email that names the place, with
+        // the direction of their own first letter: German where the location has no Arabic text.
         for kind in MailKind::ALL.into_iter().filter(|kind| *kind != MailKind::Cancellation) {
             let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
             for ltr in ["11. Stock", "Aufzug vorhanden"] {
-                assert!(rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)), "{kind:?}: {ltr} in html");
-                assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
+                assert!(rendered.html.contains(&format!("<bdi>{ltr}</bdi>")), "{kind:?}: {ltr} in html");
+                assert!(rendered.text.contains(&format!("\u{2068}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
             }
         }
         // A link stands alone on its line, without isolates a linkifier would take into the URL.

@@ -18,6 +18,7 @@ pub mod emails;
 mod error;
 pub mod hashing;
 pub mod hours;
+pub mod locations;
 pub mod login;
 pub mod mfa;
 pub mod monitoring;

@@ -82,6 +82,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts_desk::TEXTS,
         super::texts_harden::TEXTS,
         super::texts_privacy::TEXTS,
+        super::texts_places::TEXTS,
         super::texts_citizen::TEXTS,
         super::texts_desk2::TEXTS,
     ]

@@ -34,6 +34,7 @@ mod texts_citizen;
 mod texts_desk;
 mod texts_desk2;
 mod texts_harden;
+mod texts_places;
 mod texts_privacy;
 pub mod views;
 mod week_items;

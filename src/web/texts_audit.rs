@@ -86,6 +86,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Password change blocked (too many failures)",
     ),
     ("audit.action.unit_created", "Stelle angelegt", "Unit added"),
+    ("audit.action.location_created", "Ort angelegt", "Location added"),
+    ("audit.action.location_changed", "Ort geändert", "Location changed"),
     ("audit.action.unit_changed", "Stelle geändert", "Unit changed"),
     ("audit.action.confirmation_printed", "Terminbestätigung gedruckt", "Confirmation printed"),
     ("audit.action.citizen_links_revoked", "Links der Person gesperrt", "Citizen's links revoked"),

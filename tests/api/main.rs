@@ -29,6 +29,7 @@ mod group_commit;
 mod helpers;
 mod idempotency;
 mod leads_review;
+mod locations;
 mod login;
 mod mail;
 mod mail_erasure;

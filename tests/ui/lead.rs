@@ -258,6 +258,8 @@ async fn the_lead_and_admin_pages_in_english_pass_axe_core_too() {
         ("/week?unit=ads", "Week view"),
         ("/emails/failed?unit=ads", "Undelivered confirmations"),
         ("/admin/units", "Units"),
+        ("/admin/locations", "Locations"),
+        ("/admin/locations/1", "Change location"),
         ("/admin/staff", "Staff"),
     ] {
         browser.goto(&format!("{}{path}", app.address)).await;
@@ -270,6 +272,10 @@ async fn the_lead_and_admin_pages_in_english_pass_axe_core_too() {
     press_button(&browser, "unit-save").await;
     wait_text(&browser, "#error-summary", "Please").await;
     browser.assert_accessible_at_both_widths("units, error, English").await;
+    browser.goto(&format!("{}/admin/locations", app.address)).await;
+    press_button(&browser, "location-save").await;
+    wait_text(&browser, "#error-summary", "Please").await;
+    browser.assert_accessible_at_both_widths("locations, error, English").await;
     browser.goto(&format!("{}/hours?unit=ads", app.address)).await;
     press_button(&browser, "absence-save").await;
     wait_text(&browser, "#error-summary", "Please").await;

@@ -64,6 +64,10 @@ audit_actions! {
     LoginThrottled => "login_throttled",
     LoggedOut => "logged_out",
     UnitCreated => "unit_created",
+    /// A location (address, floor, accessibility notes) was added; its id in the detail.
+    LocationCreated => "location_created",
+    /// A location's texts changed; its id and the fields changed in the detail.
+    LocationChanged => "location_changed",
     /// A unit's settings changed (its retention of personal data); old and new value in the detail.
     UnitChanged => "unit_changed",
     /// A unit's self-service settings (what citizens may do through their link) changed.

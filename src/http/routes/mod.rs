@@ -9,6 +9,7 @@ pub mod data_subject;
 pub mod emails;
 pub mod health;
 pub mod hours;
+pub mod locations;
 pub mod me;
 pub mod metrics;
 pub mod self_service;

@@ -33,6 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Where a unit receives citizens.
 #[derive(Serialize, ToSchema)]
 pub struct LocationResponse {
+    /// The location's id (`/api/v1/locations/{id}`), as a new unit names it.
+    pub id: i32,
     pub street: String,
     pub postal_code: String,
     pub city: String,
@@ -43,6 +45,7 @@ pub struct LocationResponse {
 impl From<Location> for LocationResponse {
     fn from(l: Location) -> Self {
         Self {
+            id: l.id.get(),
             street: l.street,
             postal_code: l.postal_code,
             city: l.city,

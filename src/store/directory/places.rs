@@ -1,7 +1,7 @@
 //! Locations and units.
 
 use chrono::{DateTime, Utc};
-use entity::{location, unit};
+use entity::{location, location_text, unit};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder,
@@ -10,6 +10,7 @@ use sea_orm::{
 use super::super::StoreError;
 use crate::domain::ids::{LocationId, UnitId};
 use crate::domain::language::Language;
+use crate::domain::location::{LocationFields, LocationText};
 use crate::domain::records::{Location, Unit};
 
 /// Fields of a new location.
@@ -43,10 +44,80 @@ pub async fn find_location_by_name<C: ConnectionTrait>(db: &C, name: &str) -> Re
     Ok(row.map(location_record))
 }
 
+/// A location with its texts in other languages.
+///
 /// # Errors
 /// Database failures.
 pub async fn find_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<Option<Location>, StoreError> {
-    Ok(location::Entity::find_by_id(id).one(db).await?.map(location_record))
+    let Some(row) = location::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let texts = location_text::Entity::find()
+        .filter(location_text::Column::LocationId.eq(row.id))
+        .order_by_asc(location_text::Column::Language)
+        .all(db)
+        .await?;
+    let mut location = location_record(row);
+    location.translations = texts.into_iter().map(text_record).collect();
+    Ok(Some(location))
+}
+
+/// Changes a location's fields and replaces its texts in other languages; `None` when there is
+/// no such location.
+///
+/// # Errors
+/// Database failures.
+pub async fn update_location<C: ConnectionTrait>(
+    db: &C,
+    id: LocationId,
+    fields: &LocationFields,
+) -> Result<Option<Location>, StoreError> {
+    let Some(row) = location::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let mut row: location::ActiveModel = row.into();
+    row.name = Set(fields.name.clone());
+    row.street = Set(fields.street.clone());
+    row.postal_code = Set(fields.postal_code.clone());
+    row.city = Set(fields.city.clone());
+    row.floor = Set(fields.floor.clone());
+    row.accessibility_notes = Set(fields.accessibility_notes.clone());
+    row.update(db).await?;
+    location_text::Entity::delete_many().filter(location_text::Column::LocationId.eq(id.get())).exec(db).await?;
+    insert_texts(db, id, &fields.translations).await?;
+    find_location(db, id).await
+}
+
+/// A new location with its texts in other languages.
+///
+/// # Errors
+/// Database failures.
+pub async fn insert_location_with_texts<C: ConnectionTrait>(
+    db: &C,
+    fields: &LocationFields,
+) -> Result<Location, StoreError> {
+    let new = NewLocation {
+        name: &fields.name,
+        street: &fields.street,
+        postal_code: &fields.postal_code,
+        city: &fields.city,
+        floor: &fields.floor,
+        accessibility_notes: &fields.accessibility_notes,
+    };
+    let mut location = insert_location(db, new).await?;
+    insert_texts(db, location.id, &fields.translations).await?;
+    location.translations.clone_from(&fields.translations);
+    Ok(location)
+}
+
+async fn insert_texts<C: ConnectionTrait>(db: &C, id: LocationId, texts: &[LocationText]) -> Result<(), StoreError> {
+    if texts.is_empty() {
+        return Ok(());
+    }
+    let rows = texts.iter().map(|t| location_text::ActiveModel {
+        location_id: Set(id.get()),
+        language: Set(t.language.clone()),
+        floor: Set(t.floor.clone()),
+        accessibility_notes: Set(t.accessibility_notes.clone()),
+    });
+    location_text::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
 }
 
 /// # Errors
@@ -66,18 +137,25 @@ pub async fn insert_location<C: ConnectionTrait>(db: &C, new: NewLocation<'_>) -
     Ok(location_record(row))
 }
 
-/// Every location, ordered by name.
+/// Every location with its texts in other languages, ordered by name.
 ///
 /// # Errors
 /// Database failures.
 pub async fn list_locations<C: ConnectionTrait>(db: &C) -> Result<Vec<Location>, StoreError> {
-    Ok(location::Entity::find()
+    let mut locations: Vec<Location> = location::Entity::find()
         .order_by_asc(location::Column::Name)
+        .order_by_asc(location::Column::Id)
         .all(db)
         .await?
         .into_iter()
         .map(location_record)
-        .collect())
+        .collect();
+    for text in location_text::Entity::find().order_by_asc(location_text::Column::Language).all(db).await? {
+        if let Some(location) = locations.iter_mut().find(|l| l.id.get() == text.location_id) {
+            location.translations.push(text_record(text));
+        }
+    }
+    Ok(locations)
 }
 
 /// All units, or those with the given ids, ordered by name.
@@ -148,7 +226,12 @@ fn location_record(row: location::Model) -> Location {
         city: row.city,
         floor: row.floor,
         accessibility_notes: row.accessibility_notes,
+        translations: Vec::new(),
     }
+}
+
+fn text_record(row: location_text::Model) -> LocationText {
+    LocationText { language: row.language, floor: row.floor, accessibility_notes: row.accessibility_notes }
 }
 
 fn unit_record(row: unit::Model) -> Unit {

@@ -1,6 +1,7 @@
-//! The admins' pages: units, staff, and each person's account (roles, deactivation, reset link,
+//! The admins' pages: units, locations, staff, and each person's account (roles, deactivation, reset link,
 //! second-factor reset, API tokens).
 
+mod locations;
 mod person;
 mod self_service;
 mod staff;
@@ -11,5 +12,10 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(units::router()).merge(staff::router()).merge(person::router()).merge(self_service::router())
+    Router::new()
+        .merge(units::router())
+        .merge(locations::router())
+        .merge(staff::router())
+        .merge(person::router())
+        .merge(self_service::router())
 }

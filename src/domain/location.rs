@@ -1,0 +1,215 @@
+//! A location as an admin enters it: its name and address, and the floor and accessibility notes
+//! the citizens' emails, page and print tell, in German and (optionally) each other language of
+//! the emails. A language without a text of its own shows the German one.
+
+use super::language::Language;
+use super::text::check_name;
+
+/// The floor and accessibility notes in one language other than German.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocationText {
+    /// A supported language's code, never `de`.
+    pub language: String,
+    /// Empty: the German floor is shown.
+    pub floor: String,
+    /// Empty: the German notes are shown.
+    pub accessibility_notes: String,
+}
+
+/// A location's fields, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocationFields {
+    pub name: String,
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    pub floor: String,
+    pub accessibility_notes: String,
+    pub translations: Vec<LocationText>,
+}
+
+/// The longest floor text and the longest accessibility notes (characters).
+pub const FLOOR_MAX_CHARS: usize = 100;
+pub const NOTES_MAX_CHARS: usize = 500;
+
+/// Why a location's fields are refused: the field (in `language` for a translation's) and what
+/// to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// `name`, `street`, `postal_code`, `city`, `floor`, `accessibility_notes`, or `translations`
+    /// (a language not supported, German, or one given twice).
+    pub field: &'static str,
+    /// The translation's language, for its `floor` or `accessibility_notes`.
+    pub language: Option<String>,
+    pub why: Why,
+    /// In English, for the API.
+    pub message: String,
+}
+
+/// What is wrong with a field, for the pages to say in their language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Why {
+    Empty,
+    TooLong {
+        max: usize,
+    },
+    /// A line break or another control character.
+    NotOneLine,
+    /// A translation's language: not supported, German, or given twice.
+    Language,
+}
+
+fn refused(field: &'static str, why: Why, message: impl Into<String>) -> Refused {
+    Refused { field, language: None, why, message: message.into() }
+}
+
+/// One line of `min` to `max` characters (after trimming), without control characters: every
+/// text reaches emails, and the address the calendar entry's `LOCATION`.
+fn line(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, Refused> {
+    let value = value.trim();
+    let count = value.chars().count();
+    if count < min {
+        return Err(refused(field, Why::Empty, "must not be empty"));
+    }
+    if count > max {
+        return Err(refused(field, Why::TooLong { max }, format!("use at most {max} characters")));
+    }
+    check_name(value).map_err(|message| refused(field, Why::NotOneLine, message))?;
+    Ok(value.to_owned())
+}
+
+impl From<super::records::Location> for LocationFields {
+    /// A stored location's fields, to change them.
+    fn from(l: super::records::Location) -> Self {
+        Self {
+            name: l.name,
+            street: l.street,
+            postal_code: l.postal_code,
+            city: l.city,
+            floor: l.floor,
+            accessibility_notes: l.accessibility_notes,
+            translations: l.translations,
+        }
+    }
+}
+
+impl LocationFields {
+    /// The fields trimmed and checked; translations without any text are dropped.
+    ///
+    /// # Errors
+    /// The first field refused.
+    pub fn checked(self) -> Result<Self, Refused> {
+        let mut translations: Vec<LocationText> = Vec::new();
+        for text in self.translations {
+            let language = Language::parse(text.language.trim()).map_err(|_| {
+                refused("translations", Why::Language, format!("{:?} is not a supported language", text.language))
+            })?;
+            let code = language.code().to_owned();
+            if language == Language::GERMAN {
+                return Err(refused(
+                    "translations",
+                    Why::Language,
+                    "German is the location's own text, not a translation",
+                ));
+            }
+            if translations.iter().any(|t| t.language == code) {
+                return Err(refused("translations", Why::Language, format!("{code} is given twice")));
+            }
+            let in_language = |err: Refused| Refused { language: Some(code.clone()), ..err };
+            let floor = line("floor", &text.floor, 0, FLOOR_MAX_CHARS).map_err(in_language)?;
+            let notes =
+                line("accessibility_notes", &text.accessibility_notes, 0, NOTES_MAX_CHARS).map_err(in_language)?;
+            if !floor.is_empty() || !notes.is_empty() {
+                translations.push(LocationText { language: code, floor, accessibility_notes: notes });
+            }
+        }
+        translations.sort_by(|a, b| a.language.cmp(&b.language));
+        Ok(Self {
+            name: line("name", &self.name, 1, 200)?,
+            street: line("street", &self.street, 1, 200)?,
+            postal_code: line("postal_code", &self.postal_code, 1, 20)?,
+            city: line("city", &self.city, 1, 100)?,
+            floor: line("floor", &self.floor, 1, FLOOR_MAX_CHARS)?,
+            accessibility_notes: line("accessibility_notes", &self.accessibility_notes, 0, NOTES_MAX_CHARS)?,
+            translations,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> LocationFields {
+        LocationFields {
+            name: " Fachbereich Soziales ".into(),
+            street: "Hamburger Allee 25".into(),
+            postal_code: "30161".into(),
+            city: "Hannover".into(),
+            floor: "11. Stock".into(),
+            accessibility_notes: "Aufzug vorhanden".into(),
+            translations: vec![
+                LocationText { language: "en".into(), floor: "11th floor".into(), accessibility_notes: String::new() },
+                LocationText { language: "tr".into(), floor: " ".into(), accessibility_notes: String::new() },
+            ],
+        }
+    }
+
+    #[test]
+    fn fields_are_trimmed_and_empty_translations_dropped() {
+        let checked = fields().checked().expect("valid");
+        assert_eq!(checked.name, "Fachbereich Soziales");
+        assert_eq!(checked.translations.len(), 1, "{:?}", checked.translations);
+        assert_eq!(checked.translations[0].floor, "11th floor");
+    }
+
+    #[test]
+    fn each_refusal_names_its_field() {
+        let cases: Vec<(LocationFields, (&str, Option<&str>))> = vec![
+            (LocationFields { name: "  ".into(), ..fields() }, ("name", None)),
+            (LocationFields { floor: String::new(), ..fields() }, ("floor", None)),
+            (LocationFields { city: "Han\nnover".into(), ..fields() }, ("city", None)),
+            (
+                LocationFields { accessibility_notes: "x".repeat(NOTES_MAX_CHARS + 1), ..fields() },
+                ("accessibility_notes", None),
+            ),
+            (
+                LocationFields {
+                    translations: vec![LocationText {
+                        language: "ar".into(),
+                        floor: "الطابق\u{2066}11".into(),
+                        accessibility_notes: String::new(),
+                    }],
+                    ..fields()
+                },
+                ("floor", Some("ar")),
+            ),
+            (
+                LocationFields {
+                    translations: vec![LocationText {
+                        language: "de".into(),
+                        floor: "x".into(),
+                        accessibility_notes: String::new(),
+                    }],
+                    ..fields()
+                },
+                ("translations", None),
+            ),
+            (
+                LocationFields {
+                    translations: vec![LocationText {
+                        language: "xx".into(),
+                        floor: "x".into(),
+                        accessibility_notes: String::new(),
+                    }],
+                    ..fields()
+                },
+                ("translations", None),
+            ),
+        ];
+        for (fields, field) in cases {
+            let refused = fields.checked().expect_err("refused");
+            assert_eq!((refused.field, refused.language.as_deref()), field);
+        }
+    }
+}

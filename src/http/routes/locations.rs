@@ -1,0 +1,164 @@
+//! Locations, where units receive citizens: their address, floor and accessibility notes, the
+//! last two also in the emails' other languages. Admins add and change them.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::domain::ids::LocationId;
+use crate::domain::location::{LocationFields, LocationText};
+use crate::domain::records::Location;
+use crate::http::error::{ApiResult, Problem};
+use crate::http::extract::{ApiJson, ApiPath, Auth};
+use crate::services::locations;
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_locations, create_location)).routes(routes!(get_location, update_location))
+}
+
+/// A location's floor and accessibility notes in one language; empty: the German text is shown.
+#[derive(Serialize, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    #[serde(default)]
+    pub floor: String,
+    #[serde(default)]
+    pub accessibility_notes: String,
+}
+
+/// A location, with its texts in other languages.
+#[derive(Serialize, ToSchema)]
+pub struct LocationDetail {
+    pub id: i32,
+    pub name: String,
+    pub street: String,
+    pub postal_code: String,
+    pub city: String,
+    /// In German (shown where a language has none of its own).
+    pub floor: String,
+    /// In German; empty when there are none.
+    pub accessibility_notes: String,
+    /// By language code (`en`, `tr`, `ar`, `ru`, `uk`, …).
+    pub translations: BTreeMap<String, Translation>,
+}
+
+impl From<Location> for LocationDetail {
+    fn from(location: Location) -> Self {
+        let id = location.id.get();
+        let f = LocationFields::from(location);
+        Self {
+            id,
+            name: f.name,
+            street: f.street,
+            postal_code: f.postal_code,
+            city: f.city,
+            floor: f.floor,
+            accessibility_notes: f.accessibility_notes,
+            translations: f
+                .translations
+                .into_iter()
+                .map(|t| (t.language, Translation { floor: t.floor, accessibility_notes: t.accessibility_notes }))
+                .collect(),
+        }
+    }
+}
+
+/// A location as an admin enters it: every field (a change replaces all, translations too).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocationRequest {
+    /// How staff tell it apart (1–200 characters).
+    pub name: String,
+    /// 1–200 characters.
+    pub street: String,
+    /// 1–20 characters.
+    pub postal_code: String,
+    /// 1–100 characters.
+    pub city: String,
+    /// In German (1–100 characters), e.g. `11. Stock`.
+    pub floor: String,
+    /// In German (at most 500 characters, one line).
+    #[serde(default)]
+    pub accessibility_notes: String,
+    /// The floor and notes in other supported languages, by code; a language left out, or with
+    /// empty texts, shows the German ones.
+    #[serde(default)]
+    pub translations: BTreeMap<String, Translation>,
+}
+
+impl From<LocationRequest> for LocationFields {
+    fn from(body: LocationRequest) -> Self {
+        Self {
+            name: body.name,
+            street: body.street,
+            postal_code: body.postal_code,
+            city: body.city,
+            floor: body.floor,
+            accessibility_notes: body.accessibility_notes,
+            translations: body
+                .translations
+                .into_iter()
+                .map(|(language, t)| LocationText {
+                    language,
+                    floor: t.floor,
+                    accessibility_notes: t.accessibility_notes,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Every location (any staff member).
+#[utoipa::path(get, path = "/api/v1/locations", tag = "units", security(("bearer" = [])),
+    responses((status = 200, body = Vec<LocationDetail>)))]
+async fn list_locations(State(state): State<AppState>, Auth(_actor): Auth) -> ApiResult<Json<Vec<LocationDetail>>> {
+    Ok(Json(locations::list(&state.db).await?.into_iter().map(LocationDetail::from).collect()))
+}
+
+/// One location (any staff member).
+#[utoipa::path(get, path = "/api/v1/locations/{id}", tag = "units", security(("bearer" = [])),
+    params(("id" = i32, Path, description = "The location's id")),
+    responses((status = 200, body = LocationDetail), (status = 404, body = Problem)))]
+async fn get_location(
+    State(state): State<AppState>,
+    Auth(_actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<Json<LocationDetail>> {
+    Ok(Json(locations::find(&state.db, LocationId::new(id)).await?.into()))
+}
+
+/// Adds a location (admins only).
+#[utoipa::path(post, path = "/api/v1/locations", tag = "units", security(("bearer" = [])),
+    request_body = LocationRequest,
+    responses((status = 201, body = LocationDetail), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn create_location(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiJson(body): ApiJson<LocationRequest>,
+) -> ApiResult<(StatusCode, Json<LocationDetail>)> {
+    let location = locations::create(&state.db, &state.clock, &actor, body.into()).await?;
+    Ok((StatusCode::CREATED, Json(location.into())))
+}
+
+/// Changes a location (admins only): every field as sent, the translations replaced. Emails
+/// written from then on, the citizen's page and prints tell the new texts.
+#[utoipa::path(put, path = "/api/v1/locations/{id}", tag = "units", security(("bearer" = [])),
+    params(("id" = i32, Path, description = "The location's id")), request_body = LocationRequest,
+    responses((status = 200, body = LocationDetail), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn update_location(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+    ApiJson(body): ApiJson<LocationRequest>,
+) -> ApiResult<Json<LocationDetail>> {
+    let location = locations::update(&state.db, &state.clock, &actor, LocationId::new(id), body.into()).await?;
+    Ok(Json(location.into()))
+}

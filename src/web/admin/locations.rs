@@ -1,0 +1,253 @@
+//! The admins' page of locations: where units receive citizens, with the address, floor and
+//! accessibility notes their emails, page and print tell (in German, and in each other language
+//! of the emails where given). Adding and changing lead back to the list (a reload sends nothing).
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::super::auth::FieldError;
+use super::super::error::{WebError, WebResult};
+use super::super::i18n::Lang;
+use super::super::page::{CsrfForm, Page, Staff};
+use super::super::views::language_name;
+use crate::domain::ids::LocationId;
+use crate::domain::language::Language;
+use crate::domain::location::{LocationFields, LocationText, Refused, Why};
+use crate::domain::records::Location;
+use crate::services::{ServiceError, directory, locations};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/locations", get(list_page).post(add))
+        .route("/admin/locations/{id}", get(edit_page).post(save))
+}
+
+/// The languages besides German a location's floor and notes can be given in, with the ids of
+/// their fields: those of the emails.
+const OTHER_LANGUAGES: [(&str, &str, &str); 5] = [
+    ("en", "loc-floor-en", "loc-notes-en"),
+    ("tr", "loc-floor-tr", "loc-notes-tr"),
+    ("ar", "loc-floor-ar", "loc-notes-ar"),
+    ("ru", "loc-floor-ru", "loc-notes-ru"),
+    ("uk", "loc-floor-uk", "loc-notes-uk"),
+];
+
+/// One language's fields of the form.
+struct TextView {
+    lang: &'static str,
+    /// "Etage – Englisch" and "Barrierefreiheit – Englisch" in the page's language.
+    floor_label: String,
+    notes_label: String,
+    floor_id: &'static str,
+    notes_id: &'static str,
+    floor_name: String,
+    notes_name: String,
+    floor: String,
+    notes: String,
+}
+
+struct LocationRow {
+    id: i32,
+    name: String,
+    address: String,
+    floor: String,
+    accessibility_notes: String,
+    /// The languages it has texts in, named in the page's language.
+    languages: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "web/locations.html")]
+struct LocationsPage {
+    p: Page,
+    locations: Vec<LocationRow>,
+    /// The location being changed, or none for a new one.
+    editing: Option<i32>,
+    f: LocationFields,
+    texts: Vec<TextView>,
+    errors: Vec<FieldError>,
+    done: &'static str,
+}
+
+impl LocationsPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DoneQuery {
+    done: String,
+}
+
+async fn list_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Query(q): Query<DoneQuery>,
+) -> WebResult<LocationsPage> {
+    let done = match q.done.as_str() {
+        "added" => "locations.added",
+        "saved" => "locations.saved",
+        _ => "",
+    };
+    view(&state, staff, None, LocationFields::default(), Vec::new(), done).await
+}
+
+async fn edit_page(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>) -> WebResult<LocationsPage> {
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "locations.manage").await?;
+    let location = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
+    view(&state, staff, Some(id), location.into(), Vec::new(), "").await
+}
+
+fn not_found(err: ServiceError) -> WebError {
+    match err {
+        ServiceError::NotFound(_) => WebError::NotFound,
+        other => other.into(),
+    }
+}
+
+async fn view(
+    state: &AppState,
+    staff: Staff,
+    editing: Option<i32>,
+    f: LocationFields,
+    errors: Vec<FieldError>,
+    done: &'static str,
+) -> WebResult<LocationsPage> {
+    directory::require_admin(&state.db, &state.clock, &staff.actor, "locations.manage").await?;
+    let lang = staff.page.lang;
+    let locations = locations::list(&state.db).await?;
+    let texts = OTHER_LANGUAGES
+        .iter()
+        .map(|&(code, floor_id, notes_id)| {
+            let given = f.translations.iter().find(|t| t.language == code);
+            TextView {
+                lang: code,
+                floor_label: format!(
+                    "{} – {}",
+                    lang.t("locations.floor_in"),
+                    language_name(&Language::from_stored(code), lang)
+                ),
+                notes_label: format!(
+                    "{} – {}",
+                    lang.t("locations.notes_in"),
+                    language_name(&Language::from_stored(code), lang)
+                ),
+                floor_id,
+                notes_id,
+                floor_name: format!("floor_{code}"),
+                notes_name: format!("notes_{code}"),
+                floor: given.map(|t| t.floor.clone()).unwrap_or_default(),
+                notes: given.map(|t| t.accessibility_notes.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let title = if editing.is_some() { "locations.edit" } else { "locations.title" };
+    Ok(LocationsPage {
+        locations: locations.into_iter().map(|l| row(l, lang)).collect(),
+        editing,
+        f,
+        texts,
+        errors,
+        done,
+        p: staff.page.titled(title),
+    })
+}
+
+fn row(l: Location, lang: Lang) -> LocationRow {
+    let languages =
+        l.translations.iter().map(|t| language_name(&Language::from_stored(&t.language), lang)).collect::<Vec<_>>();
+    LocationRow {
+        id: l.id.get(),
+        address: format!("{}, {} {}", l.street, l.postal_code, l.city),
+        name: l.name,
+        floor: l.floor,
+        accessibility_notes: l.accessibility_notes,
+        languages: languages.join(", "),
+    }
+}
+
+/// The form's fields (`floor_en`, `notes_en`, … for the other languages).
+fn typed(form: &BTreeMap<String, String>) -> LocationFields {
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    LocationFields {
+        name: field("name"),
+        street: field("street"),
+        postal_code: field("postal_code"),
+        city: field("city"),
+        floor: field("floor"),
+        accessibility_notes: field("accessibility_notes"),
+        translations: OTHER_LANGUAGES
+            .iter()
+            .map(|&(code, ..)| LocationText {
+                language: code.to_owned(),
+                floor: field(&format!("floor_{code}")),
+                accessibility_notes: field(&format!("notes_{code}")),
+            })
+            .collect(),
+    }
+}
+
+/// The refusal at its field, in the page's language.
+fn field_error(refused: &Refused, lang: Lang) -> FieldError {
+    let id = match (refused.field, refused.language.as_deref()) {
+        ("floor", Some(code)) => OTHER_LANGUAGES.iter().find(|l| l.0 == code).map_or("loc-floor", |l| l.1),
+        ("accessibility_notes", Some(code)) => {
+            OTHER_LANGUAGES.iter().find(|l| l.0 == code).map_or("loc-notes", |l| l.2)
+        }
+        ("name", _) => "loc-name",
+        ("street", _) => "loc-street",
+        ("postal_code", _) => "loc-postal-code",
+        ("city", _) => "loc-city",
+        ("accessibility_notes", _) => "loc-notes",
+        _ => "loc-floor",
+    };
+    let message = match refused.why {
+        Why::Empty => lang.t("locations.err.empty").to_owned(),
+        Why::TooLong { max } => lang.t("locations.err.too_long").replace("{max}", &max.to_string()),
+        Why::NotOneLine => lang.t("err.control").to_owned(),
+        Why::Language => lang.t("field.other").to_owned(),
+    };
+    FieldError::new(id, message)
+}
+
+async fn add(
+    State(state): State<AppState>,
+    staff: Staff,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> WebResult<Response> {
+    let fields = typed(&form);
+    if let Err(refused) = fields.clone().checked() {
+        let errors = vec![field_error(&refused, staff.page.lang)];
+        let page = view(&state, staff, None, fields, errors, "").await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    locations::create(&state.db, &state.clock, &staff.actor, fields).await?;
+    Ok(Redirect::to("/admin/locations?done=added").into_response())
+}
+
+async fn save(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> WebResult<Response> {
+    let fields = typed(&form);
+    if let Err(refused) = fields.clone().checked() {
+        let errors = vec![field_error(&refused, staff.page.lang)];
+        let page = view(&state, staff, Some(id), fields, errors, "").await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    locations::update(&state.db, &state.clock, &staff.actor, LocationId::new(id), fields).await.map_err(not_found)?;
+    Ok(Redirect::to("/admin/locations?done=saved").into_response())
+}

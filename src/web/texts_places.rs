@@ -1,0 +1,36 @@
+//! Interface texts of the admins' page of locations (key, German, English).
+
+pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    ("nav.locations", "Orte", "Locations"),
+    ("locations.title", "Orte", "Locations"),
+    ("locations.edit", "Ort ändern", "Change location"),
+    (
+        "locations.intro",
+        "Wo die Stellen Bürgerinnen und Bürger empfangen. Adresse, Etage und Hinweise zur Barrierefreiheit stehen in den E-Mails, auf der Seite der Person und im Ausdruck. Etage und Hinweise in anderen Sprachen: was leer bleibt, erscheint auf Deutsch.",
+        "Where the units receive citizens. The address, floor and accessibility notes appear in the emails, on the person's page and in the print. Floor and notes in other languages: what is left empty appears in German.",
+    ),
+    ("locations.new", "Ort anlegen", "Add location"),
+    ("locations.save", "Ort speichern", "Save location"),
+    ("locations.change", "Ändern", "Change"),
+    ("locations.name", "Bezeichnung", "Name"),
+    ("locations.street", "Straße und Hausnummer", "Street and number"),
+    ("locations.postal_code", "Postleitzahl", "Postal code"),
+    ("locations.city", "Ort", "City"),
+    ("locations.address", "Adresse", "Address"),
+    ("locations.floor", "Etage (Deutsch)", "Floor (German)"),
+    ("locations.notes", "Barrierefreiheit (Deutsch)", "Accessibility (German)"),
+    ("locations.floor_in", "Etage", "Floor"),
+    ("locations.notes_in", "Barrierefreiheit", "Accessibility"),
+    ("locations.languages", "Weitere Sprachen", "Other languages"),
+    ("locations.other_languages", "In anderen Sprachen", "In other languages"),
+    ("locations.none", "Noch kein Ort angelegt.", "No location yet."),
+    ("locations.added", "Der Ort wurde angelegt.", "The location was added."),
+    (
+        "locations.saved",
+        "Der Ort wurde gespeichert. E-Mails, die ab jetzt geschrieben werden, nennen die neuen Angaben.",
+        "The location was saved. Emails written from now on tell the new details.",
+    ),
+    ("locations.back", "Zurück zu den Orten", "Back to the locations"),
+    ("locations.err.empty", "Bitte ausfüllen.", "Please fill this in."),
+    ("locations.err.too_long", "Bitte höchstens {max} Zeichen.", "Please use at most {max} characters."),
+];
