@@ -89,14 +89,43 @@ pub enum Offer {
     Nothing,
 }
 
+/// Why the page offers no move of a booking the citizen may still cancel (each has its own text:
+/// the citizen is told why, and to call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoMove {
+    /// The unit lets citizens move no appointment themselves (`self_service_max_moves` 0).
+    NotOffered,
+    /// An interpreter is arranged for the appointment's time: a move would leave them at the old
+    /// time, so only staff move it (and arrange the interpreter again).
+    Interpreter,
+    /// The citizen has moved it as often as the unit allows.
+    MovesUsed,
+}
+
+/// Why a booking after `moves` moves of the citizen's own, with an interpreter arranged or not,
+/// may not be moved through its link; `None` if it may.
+pub fn no_move(moves: i32, rules: SelfService, interpreter_arranged: bool) -> Option<NoMove> {
+    if rules.self_service_max_moves <= 0 {
+        Some(NoMove::NotOffered)
+    } else if interpreter_arranged {
+        Some(NoMove::Interpreter)
+    } else if moves >= rules.self_service_max_moves {
+        Some(NoMove::MovesUsed)
+    } else {
+        None
+    }
+}
+
 /// What the citizen may do with a booking of `status` starting at `starts_at`, after `moves`
-/// moves of their own.
+/// moves of their own; a booking with an interpreter arranged may be cancelled but not moved
+/// ([`no_move`]).
 pub fn offer(
     status: BookingStatus,
     starts_at: DateTime<Utc>,
     moves: i32,
     rules: SelfService,
     now: DateTime<Utc>,
+    interpreter_arranged: bool,
 ) -> Offer {
     if status != BookingStatus::Booked || starts_at <= now {
         return Offer::Nothing;
@@ -104,7 +133,7 @@ pub fn offer(
     if starts_at - now < TimeDelta::hours(i64::from(rules.self_service_cutoff_hours)) {
         return Offer::CallUs;
     }
-    Offer::Change { may_move: moves < rules.self_service_max_moves }
+    Offer::Change { may_move: no_move(moves, rules, interpreter_arranged).is_none() }
 }
 
 /// Where a citizen's link came from.
@@ -220,15 +249,44 @@ mod tests {
     }
 
     #[test]
-    fn changes_stop_at_the_cutoff_and_moves_at_the_limit() {
+    fn changes_stop_at_the_cutoff_and_moves_at_the_limit_or_an_interpreter() {
         let now = Utc::now();
         let rules = SelfService::default();
-        let far = now + TimeDelta::hours(48);
-        assert_eq!(offer(BookingStatus::Booked, far, 0, rules, now), Offer::Change { may_move: true });
-        assert_eq!(offer(BookingStatus::Booked, far, 2, rules, now), Offer::Change { may_move: false });
-        assert_eq!(offer(BookingStatus::Booked, now + TimeDelta::hours(23), 0, rules, now), Offer::CallUs);
-        assert_eq!(offer(BookingStatus::Cancelled, far, 0, rules, now), Offer::Nothing);
-        assert_eq!(offer(BookingStatus::Booked, now - TimeDelta::hours(1), 0, rules, now), Offer::Nothing);
+        let (booked, cancelled) = (BookingStatus::Booked, BookingStatus::Cancelled);
+        let change = |may_move| Offer::Change { may_move };
+        // The status, the hours to the start, the citizen's moves, an interpreter arranged.
+        let cases = [
+            ((booked, 48, 0, false), change(true), "far ahead"),
+            ((booked, 48, 2, false), change(false), "the moves used"),
+            ((booked, 48, 0, true), change(false), "an interpreter arranged: cancel, not move"),
+            ((booked, 23, 0, false), Offer::CallUs, "past the cutoff"),
+            ((booked, 23, 0, true), Offer::CallUs, "past the cutoff, an interpreter arranged"),
+            ((cancelled, 48, 0, false), Offer::Nothing, "cancelled"),
+            ((cancelled, 48, 0, true), Offer::Nothing, "cancelled, an interpreter arranged"),
+            ((booked, -1, 0, false), Offer::Nothing, "begun"),
+        ];
+        for ((status, hours, moves, interpreter), expected, case) in cases {
+            let starts_at = now + TimeDelta::hours(hours);
+            assert_eq!(offer(status, starts_at, moves, rules, now, interpreter), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn each_reason_not_to_move_is_told_apart() {
+        let rules = SelfService::default();
+        let none = SelfService { self_service_max_moves: 0, ..rules };
+        let cases = [
+            (0, rules, false, None, "may move"),
+            (1, rules, false, None, "one move left"),
+            (2, rules, false, Some(NoMove::MovesUsed), "moves used"),
+            (0, none, false, Some(NoMove::NotOffered), "the unit offers no moves, none made"),
+            (0, none, true, Some(NoMove::NotOffered), "the unit's rule first"),
+            (0, rules, true, Some(NoMove::Interpreter), "an interpreter arranged"),
+            (2, rules, true, Some(NoMove::Interpreter), "an interpreter arranged after the moves"),
+        ];
+        for (moves, rules, interpreter, expected, case) in cases {
+            assert_eq!(no_move(moves, rules, interpreter), expected, "{case}");
+        }
     }
 
     #[test]

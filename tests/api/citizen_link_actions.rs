@@ -13,16 +13,16 @@ use crate::helpers::{TestApp, assert_problem};
 use crate::smtp_sink::SmtpSink;
 use crate::web_client::{Desk, PASSWORD};
 
-async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
+pub async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> (StatusCode, String) {
     let response = client.get(format!("{}{path}", app.address)).send().await.expect("request");
     (response.status(), response.text().await.expect("html"))
 }
 
-async fn post(client: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+pub async fn post(client: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
     client.post(format!("{}{path}", app.address)).form(form).send().await.expect("request")
 }
 
-fn slot_ids(html: &str) -> Vec<String> {
+pub fn slot_ids(html: &str) -> Vec<String> {
     html.split(r#"name="slot" id="slot-"#)
         .skip(1)
         .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect())
@@ -321,10 +321,19 @@ async fn sms_slots(app: &TestApp, minutes: i64, seats: i64) -> Vec<String> {
         .collect()
 }
 
-/// Books `body` (a citizen with email) and sends the confirmation; returns the booking and the
-/// token of its link.
-async fn booked_with_link(app: &TestApp, dispatcher: &Dispatcher, sink: &SmtpSink, mut body: Value) -> (Value, String) {
-    body["citizen"] = json!({ "name": "Ayşe Demir", "email": "ayse@example.org", "language": "de" });
+/// Books `body` (a citizen with email, and any fields of `body`'s `citizen`) and sends the
+/// confirmation; returns the booking and the token of its link.
+pub async fn booked_with_link(
+    app: &TestApp,
+    dispatcher: &Dispatcher,
+    sink: &SmtpSink,
+    mut body: Value,
+) -> (Value, String) {
+    let mut citizen = json!({ "name": "Ayşe Demir", "email": "ayse@example.org", "language": "de" });
+    for (field, value) in body["citizen"].as_object().into_iter().flatten() {
+        citizen[field] = value.clone();
+    }
+    body["citizen"] = citizen;
     body["email_consent"] = json!(true);
     body["channel"] = json!("phone");
     let response = app.post_booking(&body).await;
@@ -340,7 +349,7 @@ async fn booked_with_link(app: &TestApp, dispatcher: &Dispatcher, sink: &SmtpSin
 }
 
 /// The minutes between the booking's start and end as the API shows them.
-fn minutes_of(booking: &Value) -> i64 {
+pub fn minutes_of(booking: &Value) -> i64 {
     let at = |field: &str| chrono::DateTime::parse_from_rfc3339(booking[field].as_str().expect(field)).expect(field);
     (at("ends_at") - at("starts_at")).num_minutes()
 }

@@ -18,6 +18,7 @@ mod callbacks;
 mod citizen_input;
 mod citizen_link;
 mod citizen_link_actions;
+mod citizen_link_moves;
 mod cli;
 mod cli_accounts;
 mod concurrency;

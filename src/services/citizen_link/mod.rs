@@ -11,7 +11,7 @@ mod limit;
 mod print;
 mod settings;
 
-use chrono::{Days, TimeDelta};
+use chrono::{DateTime, Days, TimeDelta, Utc};
 
 pub use self::calendar::{EntryDeps, calendar};
 pub use self::limit::{LinkLimiter, Verdict};
@@ -21,7 +21,7 @@ use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots_where};
 use super::bookings::{Book, By, Target, cancel_booking, move_booking};
-use crate::domain::citizen_link::{self, MoveFit, Offer, SelfService, UsedLink};
+use crate::domain::citizen_link::{self, MoveFit, NoMove, Offer, SelfService, UsedLink};
 use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
 use crate::domain::language::Language;
@@ -63,6 +63,17 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// Why the citizen may not move the booking through the link, where they may still cancel it.
+    #[must_use]
+    pub fn no_move(&self) -> Option<NoMove> {
+        match self.offer {
+            Offer::Change { may_move: false } => {
+                citizen_link::no_move(self.moves, self.rules, interpreter_arranged(&self.booking))
+            }
+            _ => None,
+        }
+    }
+
     /// The facts its emails spell out, for the citizen's page, the printed confirmation and the
     /// calendar entry; the counsellor is named only where `with_counsellor` and the unit allows it.
     #[must_use]
@@ -81,6 +92,15 @@ impl Opened {
     }
 }
 
+/// Whether an interpreter is arranged for the booking (staff booked one for its language and time).
+fn interpreter_arranged(booking: &Booking) -> bool {
+    booking.citizen.interpreter_language.is_some()
+}
+
+fn offer_of(booking: &Booking, moves: i32, rules: SelfService, now: DateTime<Utc>) -> Offer {
+    citizen_link::offer(booking.status, booking.starts_at, moves, rules, now, interpreter_arranged(booking))
+}
+
 /// Opens a booking by id (the desk's printable confirmation).
 async fn open_booking(deps: Book<'_>, booking: Booking) -> Result<Opened, ServiceError> {
     let unit = directory::find_unit_by_id(deps.db, booking.unit_id)
@@ -94,7 +114,7 @@ async fn open_booking(deps: Book<'_>, booking: Booking) -> Result<Opened, Servic
         directory::find_staff(deps.db, booking.counsellor_id).await?.map(|c| c.display_name)
     };
     let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
-    let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, deps.clock.now());
+    let offer = offer_of(&booking, moves, rules, deps.clock.now());
     Ok(Opened { booking, unit, location, counsellor_name, rules, moves, offer, link: None })
 }
 
@@ -125,7 +145,7 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
         None
     };
     let moves = citizen_links::citizen_moves(deps.db, booking.id).await?;
-    let offer = citizen_link::offer(booking.status, booking.starts_at, moves, rules, now);
+    let offer = offer_of(&booking, moves, rules, now);
     Ok(Some(Opened { booking, unit, location, counsellor_name, rules, moves, offer, link: Some(link) }))
 }
 
@@ -215,8 +235,9 @@ pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlo
 /// Moves the booking behind the link to `slot_id`, one of [`move_options`].
 ///
 /// # Errors
-/// `Rule(Refusal::SelfServiceClosed)` past the cutoff or the move limit; `Invalid` for a slot
-/// not offered; `Conflict` (slot taken meanwhile, booking changed meanwhile).
+/// `Rule(Refusal::SelfServiceClosed)` past the cutoff or where the booking may not be moved
+/// ([`Opened::no_move`]); `Conflict` for a slot not offered (taken meanwhile, or never offered)
+/// and a booking changed meanwhile.
 pub async fn move_to(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result<Booking, ServiceError> {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Err(too_late());

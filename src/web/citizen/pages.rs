@@ -14,7 +14,7 @@ use tower_cookies::Cookies;
 use super::not_found;
 use super::texts::{self, Texts};
 use crate::domain::booking::BookingStatus;
-use crate::domain::citizen_link::Offer;
+use crate::domain::citizen_link::{NoMove, Offer};
 use crate::domain::clash::Clash;
 use crate::domain::ids::SlotId;
 use crate::mail::dates;
@@ -74,7 +74,7 @@ fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step:
         _ => ("status.over", "over"),
     };
     let info = match opened.offer {
-        Offer::Change { may_move: false } => tx.t("moves_used"),
+        Offer::Change { may_move: false } => tx.t(no_move_text(opened.no_move())),
         Offer::CallUs => tx.t("call_us"),
         Offer::Nothing if booking.status == BookingStatus::Cancelled => tx.t("cancelled.info"),
         Offer::Nothing => tx.t("over.info"),
@@ -104,6 +104,20 @@ fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step:
         chosen_minutes: 0,
         version: booking.sequence,
     }
+}
+
+/// The text saying why the page offers no move (and to call).
+fn no_move_text(why: Option<NoMove>) -> &'static str {
+    match why {
+        Some(NoMove::NotOffered) => "moves_none",
+        Some(NoMove::Interpreter) => "moves_interpreter",
+        Some(NoMove::MovesUsed) | None => "moves_used",
+    }
+}
+
+/// The refusal of a change the page no longer offers: why no move, where that is the reason.
+fn closed_text(opened: &Opened) -> &'static str {
+    opened.no_move().map_or("err.closed", |why| no_move_text(Some(why)))
 }
 
 /// Whether the form was made from the booking as it is now.
@@ -271,7 +285,7 @@ async fn move_step(
     again: bool,
 ) -> PageResult {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
-        return Ok(refused(state, opened, token, cookies, "err.closed"));
+        return Ok(refused(state, opened, token, cookies, closed_text(opened)));
     }
     let mut view = move_list(state, opened, token, cookies).await?;
     let chosen = slot.parse::<i32>().ok().and_then(|id| view.same.iter().chain(&view.others).find(|s| s.id == id));
@@ -363,17 +377,23 @@ pub(super) async fn move_to(
 /// After a change that lost (staff changed the booking first, or the cutoff passed): the
 /// appointment as it is now (the look recorded as `what`), with a message that says what happened.
 async fn after_failure(state: &AppState, token: &str, cookies: &Cookies, err: ServiceError, what: &str) -> PageResult {
-    let key = match err {
-        ServiceError::Conflict { .. } => "err.changed",
-        ServiceError::Rule(_) => "err.closed",
+    let changed = match err {
+        ServiceError::Conflict { .. } => true,
+        ServiceError::Rule(_) => false,
         other => return Err(other.into()),
     };
     let Some(fresh) = link::view(state.book(), token, what).await? else { return Ok(not_found()) };
+    let key = if changed { "err.changed" } else { closed_text(&fresh) };
     Ok(refused(state, &fresh, token, cookies, key))
 }
 
 fn refused(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, key: &str) -> Response {
     let mut view = page(state, opened, token, cookies, "view");
-    view.error = Some(view.tx.t(key).to_owned());
+    let error = view.tx.t(key).to_owned();
+    // The refusal says why: the same text again below the facts would say nothing new.
+    if view.info == error {
+        view.info.clear();
+    }
+    view.error = Some(error);
     (StatusCode::CONFLICT, view).into_response()
 }
