@@ -1,11 +1,12 @@
 //! Which moves the citizen's page offers and accepts: none for a booking with an interpreter
-//! arranged or in a unit that allows none (each saying why).
+//! arranged or in a unit that allows none (each saying why), and a slot offered by the list's
+//! rules though a slot freed meanwhile pushed it down the list.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::citizen_link::{booking_now, browser, csrf_of, spawn_citizen_app, version_of};
-use crate::citizen_link_actions::{booked_with_link, minutes_of, page, post};
+use crate::citizen_link_actions::{booked_with_link, minutes_of, page, post, slot_ids};
 use crate::helpers::TestApp;
 use crate::smtp_sink::SmtpSink;
 
@@ -92,4 +93,47 @@ async fn where_the_unit_allows_no_moves_the_page_says_so_not_that_the_moves_are_
 
     // Act and assert
     assert_no_move(&app, &token, &booking, &slot, NOT_OFFERED, "no moves in the unit").await;
+}
+
+/// The ids the move list offers of the booking's own counsellor (listed before the others').
+async fn same_counsellor_offered(client: &reqwest::Client, app: &TestApp, token: &str) -> Vec<String> {
+    let (status, html) = page(client, app, &format!("/t/{token}/move")).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let same = html.split("Bei anderen Beratenden").next().expect("the list");
+    slot_ids(same)
+}
+
+/// The citizen lists the free slots and chooses the last of their counsellor's; meanwhile an
+/// earlier slot of that counsellor becomes free (a cancellation), so the chosen one is no longer
+/// among the first the list shows. It is still free and offered by the list's rules: the
+/// confirmation shows it and the move succeeds.
+#[tokio::test]
+async fn a_slot_pushed_down_the_list_by_a_slot_freed_meanwhile_is_still_confirmed_and_moved_to() {
+    // Arrange: the list as the citizen saw it, with an earlier slot taken by someone else.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=1").await;
+    let (booking, token) = booked_with_link(&app, &dispatcher, &sink, json!({ "slot_id": slots[0]["slot_id"] })).await;
+    let client = browser();
+    let first = same_counsellor_offered(&client, &app, &token).await;
+    assert_eq!(first.len(), 8, "a full list: {first:?}");
+    let other = app.book_slot(first[0].parse().expect("id")).await;
+    let seen = same_counsellor_offered(&client, &app, &token).await;
+    assert_eq!(seen[..7], first[1..], "the list moved up by one");
+    let chosen = seen[7].clone();
+
+    // Act: the earlier slot is freed, then the citizen confirms the last slot they saw.
+    let cancelled = app.cancel_booking(other["id"].as_str().expect("id"), "krank").await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    assert!(!same_counsellor_offered(&client, &app, &token).await.contains(&chosen), "now ninth, not listed");
+    let (status, confirm) = page(&client, &app, &format!("/t/{token}/move?slot={chosen}")).await;
+    assert_eq!(status, StatusCode::OK, "{confirm}");
+    assert!(confirm.contains(&format!(r#"name="slot" value="{chosen}""#)), "the confirmation: {confirm}");
+    let form = [("csrf", csrf_of(&confirm)), ("version", version_of(&confirm)), ("slot", chosen.clone())];
+    let done = client.post(format!("{}/t/{token}/move", app.address)).form(&form).send().await.expect("post");
+
+    // Assert
+    assert_eq!(done.status(), StatusCode::SEE_OTHER, "{:?}", done.text().await);
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!((now["slot_id"].to_string(), &now["status"]), (chosen, &json!("booked")));
 }

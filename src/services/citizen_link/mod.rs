@@ -11,7 +11,7 @@ mod limit;
 mod print;
 mod settings;
 
-use chrono::{DateTime, Days, TimeDelta, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 
 pub use self::calendar::{EntryDeps, calendar};
 pub use self::limit::{LinkLimiter, Verdict};
@@ -191,48 +191,99 @@ pub async fn cancel(deps: Book<'_>, opened: &Opened, reason: Option<String>) -> 
     cancel_booking(deps, By::Citizen { link: opened.link }, &opened.booking, reason).await
 }
 
-/// The free slots the citizen may move to: the same counsellor's first, then those of others who
-/// speak the booking's language, from the cutoff on for the next [`MOVE_WEEKS`] weeks; only slots
-/// as long as the appointment and of its kind ([`MoveFit`]: one-to-one or group), since a move
-/// takes the new slot's times and seats.
-///
-/// # Errors
-/// Database failures.
-pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlot>, ServiceError> {
+/// Where and what the move list looks for: from the cutoff on, the local days `from..=to`, slots
+/// of the appointment's length and kind.
+struct MoveSearch {
+    earliest: DateTime<Utc>,
+    from: NaiveDate,
+    to: NaiveDate,
+    fit: MoveFit,
+}
+
+/// The move list's search for `opened`, or `None` where it offers nothing.
+async fn move_search(deps: Book<'_>, opened: &Opened) -> Result<Option<MoveSearch>, ServiceError> {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let booking = &opened.booking;
     // The seat the booking holds says whether it is one-to-one or in a group; without it (it
     // cannot go while booked) nothing is offered rather than a slot of the wrong kind.
-    let Some(current) = slots::find(deps.db, booking.slot_id).await? else { return Ok(Vec::new()) };
-    let fit = MoveFit::of(booking, &current);
+    let Some(current) = slots::find(deps.db, opened.booking.slot_id).await? else { return Ok(None) };
+    let fit = MoveFit::of(&opened.booking, &current);
     // No hours of the unit make such slots (a 90-minute ad-hoc appointment where every slot is an
     // hour long): nothing to search through, slot by slot, on every look at the page.
     if !crate::store::schedule::list_rules(deps.db, opened.unit.id).await?.iter().any(|rule| fit.may_come_from(rule)) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let earliest = deps.clock.now() + TimeDelta::hours(i64::from(opened.rules.self_service_cutoff_hours));
     let from = local_date(earliest, deps.tz);
-    let to = from + Days::new(MOVE_WEEKS * 7);
+    Ok(Some(MoveSearch { earliest, from, to: from + Days::new(MOVE_WEEKS * 7), fit }))
+}
+
+/// The free slots of `search` in the local days `days` (within its window), up to `limit` of the
+/// same counsellor and as many of others; `only` one slot, where it names one.
+async fn offered(
+    deps: Book<'_>,
+    opened: &Opened,
+    search: &MoveSearch,
+    days: (NaiveDate, NaiveDate),
+    only: Option<SlotId>,
+    limit: u32,
+) -> Result<Vec<FreeSlot>, ServiceError> {
+    let booking = &opened.booking;
     let query = |counsellor_id, language| FreeSlotQuery {
-        from,
-        to,
+        from: days.0,
+        to: days.1,
         counsellor_id,
         language,
         daypart: None,
-        limit: MOVE_SLOTS_EACH,
+        limit,
     };
-    let keep = |s: &Slot| s.starts_at >= earliest && s.id != booking.slot_id && fit.fits(s);
+    let keep = |s: &Slot| {
+        s.starts_at >= search.earliest
+            && s.id != booking.slot_id
+            && search.fit.fits(s)
+            && only.is_none_or(|id| s.id == id)
+    };
     let same = query(Some(booking.counsellor_id), None);
     let mut found = free_slots_where(deps, &opened.unit, &same, &keep).await?;
+    if only.is_some() && !found.is_empty() {
+        return Ok(found);
+    }
     let others = query(None, Some(booking.citizen.language.clone()));
     let other_counsellor = |s: &Slot| keep(s) && s.counsellor_id != booking.counsellor_id;
     found.extend(free_slots_where(deps, &opened.unit, &others, &other_counsellor).await?);
     Ok(found)
 }
 
-/// Moves the booking behind the link to `slot_id`, one of [`move_options`].
+/// The free slots the citizen may move to: the same counsellor's first, then those of others who
+/// speak the booking's language, from the cutoff on for the next [`MOVE_WEEKS`] weeks; only slots
+/// as long as the appointment and of its kind ([`MoveFit`]: one-to-one or group), since a move
+/// takes the new slot's times and seats. The list shows the first [`MOVE_SLOTS_EACH`] of each.
+///
+/// # Errors
+/// Database failures.
+pub async fn move_options(deps: Book<'_>, opened: &Opened) -> Result<Vec<FreeSlot>, ServiceError> {
+    let Some(search) = move_search(deps, opened).await? else { return Ok(Vec::new()) };
+    offered(deps, opened, &search, (search.from, search.to), None, MOVE_SLOTS_EACH).await
+}
+
+/// The free slot `slot_id`, if the rules of [`move_options`] offer it, whether or not it is among
+/// the first the list shows (a slot freed earlier meanwhile pushes a chosen one down the list):
+/// the same searches, on the slot's local day only.
+///
+/// # Errors
+/// Database failures.
+pub async fn move_option(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result<Option<FreeSlot>, ServiceError> {
+    let Some(search) = move_search(deps, opened).await? else { return Ok(None) };
+    let Some(slot) = slots::find(deps.db, slot_id).await? else { return Ok(None) };
+    let day = local_date(slot.starts_at, deps.tz);
+    if day < search.from || day > search.to {
+        return Ok(None);
+    }
+    Ok(offered(deps, opened, &search, (day, day), Some(slot_id), 1).await?.pop())
+}
+
+/// Moves the booking behind the link to `slot_id`, a slot [`move_option`] offers.
 ///
 /// # Errors
 /// `Rule(Refusal::SelfServiceClosed)` past the cutoff or where the booking may not be moved
@@ -242,7 +293,7 @@ pub async fn move_to(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Err(too_late());
     }
-    if !move_options(deps, opened).await?.iter().any(|s| s.slot.id == slot_id) {
+    if move_option(deps, opened, slot_id).await?.is_none() {
         return Err(ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another"));
     }
     move_booking(deps, By::Citizen { link: opened.link }, &opened.booking, Target::Slot(slot_id), None).await

@@ -20,6 +20,7 @@ use crate::domain::ids::SlotId;
 use crate::mail::dates;
 use crate::mail::messages::AppointmentMail;
 use crate::services::ServiceError;
+use crate::services::availability::FreeSlot;
 use crate::services::citizen_link::{self as link, EntryDeps, Opened};
 use crate::state::AppState;
 use crate::web::error::WebError;
@@ -287,35 +288,42 @@ async fn move_step(
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Ok(refused(state, opened, token, cookies, closed_text(opened)));
     }
-    let mut view = move_list(state, opened, token, cookies).await?;
-    let chosen = slot.parse::<i32>().ok().and_then(|id| view.same.iter().chain(&view.others).find(|s| s.id == id));
-    match chosen {
-        Some(slot) => {
-            let (id, when, minutes) = (slot.id, slot.when.clone(), slot.minutes);
+    // Offered by the list's rules, though perhaps no longer among the first it shows.
+    let chosen = match slot.parse::<i32>() {
+        Ok(id) => link::move_option(state.book(), opened, SlotId::new(id)).await?,
+        Err(_) => None,
+    };
+    let mut view = match chosen {
+        Some(free) => {
             let mut confirm = page(state, opened, token, cookies, "confirm");
-            confirm.chosen_id = id;
-            confirm.chosen_when = when;
-            confirm.chosen_minutes = minutes;
-            Ok(if again { press_again(confirm) } else { confirm.into_response() })
+            let chosen = slot_view(state, opened, confirm.tx, &free);
+            confirm.chosen_id = chosen.id;
+            confirm.chosen_when = chosen.when;
+            confirm.chosen_minutes = chosen.minutes;
+            return Ok(if again { press_again(confirm) } else { confirm.into_response() });
         }
-        None if slot.is_empty() && !again => Ok(view.into_response()),
-        None => {
-            view.error = Some(view.tx.t("err.choose").to_owned());
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
-        }
+        None => move_list(state, opened, token, cookies).await?,
+    };
+    if slot.is_empty() && !again {
+        return Ok(view.into_response());
+    }
+    view.error = Some(view.tx.t("err.choose").to_owned());
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response())
+}
+
+fn slot_view(state: &AppState, opened: &Opened, tx: &Texts, free: &FreeSlot) -> SlotView {
+    SlotView {
+        id: free.slot.id.get(),
+        when: dates::spell_out(free.slot.starts_at.with_timezone(&state.settings.time_zone), tx.lang),
+        minutes: (free.slot.ends_at - free.slot.starts_at).num_minutes(),
+        counsellor: opened.counsellor_name.as_ref().map(|_| free.counsellor.display_name.clone()),
     }
 }
 
 async fn move_list(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies) -> Result<CitizenPage, WebError> {
     let mut view = page(state, opened, token, cookies, "move");
-    let tz = state.settings.time_zone;
     for free in link::move_options(state.book(), opened).await? {
-        let slot = SlotView {
-            id: free.slot.id.get(),
-            when: dates::spell_out(free.slot.starts_at.with_timezone(&tz), view.tx.lang),
-            minutes: (free.slot.ends_at - free.slot.starts_at).num_minutes(),
-            counsellor: opened.counsellor_name.as_ref().map(|_| free.counsellor.display_name.clone()),
-        };
+        let slot = slot_view(state, opened, view.tx, &free);
         if free.counsellor.id == opened.booking.counsellor_id {
             view.same.push(slot);
         } else {
