@@ -42,11 +42,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 async fn stylesheet() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
-        include_str!("../../../static/citizen.css"),
-    )
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
 }
+
+const STYLESHEET: &str = include_str!("../../../static/citizen.css");
 
 /// Counts the request against its client address and its token; over either limit, a 429.
 async fn limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -109,3 +108,44 @@ fn refusal(key: &str, title_key: &str) -> String {
 static NOT_FOUND: LazyLock<String> = LazyLock::new(|| refusal("notfound", "notfound.title"));
 
 static TOO_MANY: LazyLock<String> = LazyLock::new(|| refusal("toomany", "toomany.heading"));
+
+#[cfg(test)]
+mod tests {
+    use super::STYLESHEET;
+
+    /// The colour `value` names in the stylesheet (`#rrggbb`, or `var(--name)` of `:root`) as
+    /// red, green and blue.
+    fn colour(value: &str) -> [u8; 3] {
+        let hex = match value.strip_prefix("var(").and_then(|v| v.strip_suffix(')')) {
+            Some(name) => {
+                let start = STYLESHEET.find(&format!("{name}:")).expect("the variable") + name.len() + 1;
+                STYLESHEET[start..].split(';').next().expect("its value").trim()
+            }
+            None => value,
+        };
+        let hex = hex.strip_prefix('#').filter(|h| h.len() == 6).unwrap_or_else(|| panic!("#rrggbb: {hex}"));
+        [0, 2, 4].map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+    }
+
+    /// WCAG 2.1's contrast ratio of two colours.
+    fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+        let luminance = |c: [u8; 3]| {
+            let [r, g, b] = c.map(|v| {
+                let v = f64::from(v) / 255.0;
+                if v <= 0.040_45 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+            });
+            0.2126 * r + 0.7152 * g + 0.0722 * b
+        };
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    #[test]
+    fn the_focus_ring_contrasts_at_least_3_to_1_with_the_page() {
+        let rule = STYLESHEET.lines().find(|l| l.contains(":focus") && l.contains("outline:")).expect("the focus rule");
+        let ring = rule.split("solid ").nth(1).and_then(|r| r.split(';').next()).expect("the ring's colour");
+        let page = colour("var(--bg)");
+        assert!(contrast(colour(ring), page) >= 3.0, "{ring}: {:.2}", contrast(colour(ring), page));
+        assert!(contrast(colour("#f2a900"), page) < 3.0, "the former amber ring: about 2:1");
+    }
+}
