@@ -133,9 +133,13 @@ async fn the_confirmation_carries_a_link_to_a_page_in_the_bookings_language_and_
     assert!(ics.headers()["content-type"].to_str().expect("type").starts_with("text/calendar"));
     let ics = ics.text().await.expect("text");
     let attachment = email.calendar();
-    for name in ["UID:", "SEQUENCE:", "DTSTART", "METHOD:"] {
+    for name in ["UID:", "SEQUENCE:", "DTSTART", "STATUS:"] {
         assert_eq!(calendar_line(&ics, name), calendar_line(&attachment, name), "{name}");
     }
+    // The email invites its recipient; the download names no attendee, so it is published.
+    assert_eq!(calendar_line(&attachment, "METHOD:"), "METHOD:REQUEST");
+    assert_eq!(calendar_line(&ics, "METHOD:"), "METHOD:PUBLISH");
+    assert_eq!(calendar_line(&ics, "STATUS:"), "STATUS:CONFIRMED");
 }
 
 #[tokio::test]

@@ -74,15 +74,16 @@ async fn the_citizen_cancels_after_a_confirmation_and_the_slot_is_free_at_once()
 }
 
 /// The page of a cancelled booking offers its calendar entry, labelled as the cancellation, and
-/// the entry served is the cancellation (`METHOD:CANCEL`), which removes or updates the entry a
-/// calendar holds.
+/// the entry served is the cancellation (published, `STATUS:CANCELLED`, the same UID), which
+/// removes or updates the entry a calendar holds.
 async fn assert_cancellation_in_calendar(client: &reqwest::Client, app: &TestApp, token: &str, html: &str) {
     let href = format!(r#"id="calendar" href="/t/{token}/termin.ics""#);
     assert!(html.contains(&href), "the calendar link of the cancelled appointment: {html}");
     assert!(html.contains("Absage in den Kalender übernehmen"), "labelled as the cancellation: {html}");
     let (status, ics) = page(client, app, &format!("/t/{token}/termin.ics")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(ics.contains("METHOD:CANCEL"), "{ics}");
+    assert!(ics.contains("METHOD:PUBLISH\r\n") && ics.contains("STATUS:CANCELLED\r\n"), "{ics}");
+    assert!(!ics.contains("METHOD:CANCEL") && !ics.contains("ATTENDEE"), "no cancellation of an invitation: {ics}");
 }
 
 /// Prints the booking's confirmation with a link at the `desk`; returns the link's token.

@@ -101,7 +101,7 @@ async fn walk_through(language: &str, dir: &str, moved: &str, cancelled: &str) {
     browser.tab_to("cancel-do").await;
     browser.enter().await;
     assert!(browser.text_of("[role=status]").await.contains(cancelled), "{language}: cancelled");
-    // The cancellation's calendar entry (`METHOD:CANCEL`) updates or removes it in a calendar.
+    // The cancellation's calendar entry (`STATUS:CANCELLED`) updates or removes it in a calendar.
     assert!(browser.source().await.contains(r#"id="calendar""#), "{language}: the cancellation for the calendar");
     check_state(&browser, &format!("{language}: cancelled"), dir).await;
 }

@@ -49,7 +49,7 @@ pub(super) struct CitizenPage {
     status: String,
     status_class: &'static str,
     info: String,
-    /// The calendar link then offers the entry's cancellation (`METHOD:CANCEL`).
+    /// The calendar link then offers the entry's cancellation (`STATUS:CANCELLED`).
     cancelled: bool,
     can_cancel: bool,
     can_move: bool,
