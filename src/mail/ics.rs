@@ -1,5 +1,6 @@
 //! The calendar attachment (RFC 5545/5546): one stable UID per booking, SEQUENCE from the
-//! booking, `METHOD:REQUEST` for new and moved appointments, `METHOD:CANCEL` for cancelled ones.
+//! booking, `METHOD:REQUEST` for new and moved appointments, `METHOD:CANCEL` for cancelled ones;
+//! `METHOD:PUBLISH` for the file the citizen's page offers to download.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -9,8 +10,13 @@ use uuid::Uuid;
 /// What the citizen's calendar should do with the entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// The emails' invitation.
     Request,
+    /// The emails' cancellation.
     Cancel,
+    /// A file to download that names no attendee (RFC 5546 wants one in a REQUEST and a CANCEL);
+    /// `cancelled` sets its STATUS, which tells a calendar what became of the UID it holds.
+    Publish { cancelled: bool },
 }
 
 impl Method {
@@ -18,6 +24,14 @@ impl Method {
         match self {
             Self::Request => "REQUEST",
             Self::Cancel => "CANCEL",
+            Self::Publish { .. } => "PUBLISH",
+        }
+    }
+
+    fn status(self) -> EventStatus {
+        match self {
+            Self::Request | Self::Publish { cancelled: false } => EventStatus::Confirmed,
+            Self::Cancel | Self::Publish { cancelled: true } => EventStatus::Cancelled,
         }
     }
 }
@@ -63,10 +77,7 @@ pub fn calendar(invite: &Invite<'_>) -> String {
         .ends(local(invite.ends_at))
         .summary(invite.summary)
         .description(invite.description)
-        .status(match invite.method {
-            Method::Request => EventStatus::Confirmed,
-            Method::Cancel => EventStatus::Cancelled,
-        })
+        .status(invite.method.status())
         .append_property(
             Property::new("ORGANIZER", format!("mailto:{}", invite.organizer_email))
                 .add_parameter("CN", &param_text(invite.organizer_name))

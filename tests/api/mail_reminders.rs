@@ -61,13 +61,14 @@ async fn the_link_in_a_reminder_inside_the_cutoff_promises_no_change_the_page_wo
     app.clock.advance(TimeDelta::days(6) + TimeDelta::hours(3));
     let reminded = pass(&mail).await;
 
-    // Assert: the confirmation offers cancelling and moving through the link; the reminder only
-    // seeing it and the calendar entry, and the phone for a change.
+    // Assert: the confirmation offers cancelling through the link (not moving: an interpreter is
+    // arranged for the time); the reminder only seeing it and the calendar entry, and the phone
+    // for a change.
     assert_eq!((reminded.reminders_queued, reminded.sent), (1, 1), "{reminded:?}");
     let received = sink.received();
     let (confirmation, reminder) = (received[0].text(), received[1].text());
     assert!(
-        confirmation.contains("absagen oder verschieben können Sie auch über Ihren persönlichen Link"),
+        confirmation.contains("in den Kalender übernehmen oder absagen können Sie auch über Ihren persönlichen Link"),
         "{confirmation}"
     );
     assert!(

@@ -169,7 +169,8 @@ impl Dispatcher {
         let db = &self.inner.db;
         let rules = store::citizen_links::settings(db, unit.id).await?.unwrap_or_default();
         let moves = store::citizen_links::citizen_moves(db, booking.id).await?;
-        Ok(LinkOffers::of(citizen_link::offer(booking.status, booking.starts_at, moves, rules, now)))
+        let interpreter = booking.citizen.interpreter_language.is_some();
+        Ok(LinkOffers::of(citizen_link::offer(booking.status, booking.starts_at, moves, rules, now, interpreter)))
     }
 
     /// The sender's display name. Confidential units: the neutral configured one.

@@ -40,8 +40,8 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
     // an address added later then updates the entry taken from the link instead of adding one.
     let uid_domain =
         first.as_deref().and_then(outbox::domain_of).unwrap_or_else(|| outbox::id_domain(&deps.from.email));
-    let method = if booking.status == BookingStatus::Cancelled { Method::Cancel } else { Method::Request };
-    let entry = ics::calendar(&Invite {
+    let method = Method::Publish { cancelled: booking.status == BookingStatus::Cancelled };
+    Ok(ics::calendar(&Invite {
         uid: ics::uid(booking.id, uid_domain),
         sequence: booking.sequence,
         method,
@@ -58,16 +58,7 @@ pub async fn calendar(deps: EntryDeps<'_>, opened: &Opened) -> Result<String, Se
         // show. The emails' invitations name their recipient (`mail::dispatch::compose`).
         attendee_email: "",
         stamp: booking.updated_at,
-    });
-    Ok(published(&entry, method))
-}
-
-/// The emails' entry made with `method` as a file to download: `METHOD:PUBLISH`, since RFC 5546
-/// requires an ATTENDEE in a REQUEST and a CANCEL, and this entry names none. Its STATUS
-/// (`CONFIRMED`, or `CANCELLED` once cancelled) tells a calendar what became of the UID it holds.
-/// The emails' builder (`mail::ics`) makes only the emails' two methods, so the line is swapped here.
-fn published(entry: &str, method: Method) -> String {
-    entry.replacen(&format!("\r\nMETHOD:{}\r\n", method.as_str()), "\r\nMETHOD:PUBLISH\r\n", 1)
+    }))
 }
 
 #[cfg(test)]
@@ -77,8 +68,9 @@ mod tests {
     #[test]
     fn the_downloaded_entry_is_published_with_its_status() {
         let start = chrono::Utc::now();
-        for (method, status) in [(Method::Request, "STATUS:CONFIRMED"), (Method::Cancel, "STATUS:CANCELLED")] {
-            let entry = ics::calendar(&Invite {
+        for (cancelled, status) in [(false, "STATUS:CONFIRMED"), (true, "STATUS:CANCELLED")] {
+            let method = Method::Publish { cancelled };
+            let published = ics::calendar(&Invite {
                 uid: ics::uid(uuid::Uuid::nil(), "example.org"),
                 sequence: 2,
                 method,
@@ -93,11 +85,10 @@ mod tests {
                 attendee_email: "",
                 stamp: start,
             });
-            let published = published(&entry, method);
             let methods: Vec<&str> = published.lines().filter(|l| l.starts_with("METHOD:")).collect();
             assert_eq!(methods, ["METHOD:PUBLISH"], "{method:?}: {published}");
             assert!(published.contains(status) && published.contains("SEQUENCE:2"), "{method:?}: {published}");
-            assert_eq!(published.replace("METHOD:PUBLISH", &format!("METHOD:{}", method.as_str())), entry);
+            assert!(!published.contains("ATTENDEE"), "{published}");
         }
     }
 }
