@@ -61,10 +61,7 @@ pub async fn save_rule(
             .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     }
     validate_rule(&fields)?;
-    let counsellor = directory::find_staff(deps.db, fields.counsellor_id).await?;
-    if !counsellor.is_some_and(|c| c.active && c.memberships.contains(&(unit.id, Role::Counsellor))) {
-        return Err(ServiceError::invalid("counsellor_id", "not an active counsellor of this unit"));
-    }
+    check_counsellor(deps, fields.counsellor_id, unit).await?;
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
     // The unit's slot lock first, in the order every regeneration takes it (see `delete_rule`).
@@ -115,6 +112,20 @@ pub async fn delete_rule(
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: None, regenerated, affected })
+}
+
+/// Refuses hours of someone who is not an active counsellor of the unit: also the counsellor of
+/// an existing rule who has left since (deactivated, or their role here taken away), so a rule
+/// is never handed to anyone unasked and a departed person's hours are not made again.
+///
+/// # Errors
+/// `Invalid` naming `counsellor_id`.
+pub(crate) async fn check_counsellor(deps: Book<'_>, counsellor_id: StaffId, unit: &Unit) -> Result<(), ServiceError> {
+    let counsellor = directory::find_staff(deps.db, counsellor_id).await?;
+    if !counsellor.is_some_and(|c| c.active && c.memberships.contains(&(unit.id, Role::Counsellor))) {
+        return Err(ServiceError::invalid("counsellor_id", "not an active counsellor of this unit"));
+    }
+    Ok(())
 }
 
 async fn regenerate(

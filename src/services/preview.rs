@@ -7,7 +7,9 @@ use chrono::{DateTime, Days, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::bookings::Book;
-use super::hours::{Affected, active_bookings, affected_shown, check_range, counsels_in, lead, validate_rule};
+use super::hours::{
+    Affected, active_bookings, affected_shown, check_counsellor, check_range, counsels_in, lead, validate_rule,
+};
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::ids::{RuleId, SlotId, StaffId};
@@ -43,6 +45,7 @@ pub async fn preview_rule(
 ) -> Result<RulePreview, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
     let weekly = validate_rule(fields)?;
+    check_counsellor(deps, fields.counsellor_id, unit).await?;
     let now = deps.clock.now();
     let today = local_date(now, deps.tz);
     let starts = weekly

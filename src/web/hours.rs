@@ -17,8 +17,9 @@ use super::format;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{BookingRow, Choice, counsellor_name};
+use crate::domain::access::Role;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
-use crate::domain::records::Unit;
+use crate::domain::records::{HoursRule, StaffMember, Unit};
 use crate::domain::time::local_date;
 use crate::services::hours::Affected;
 use crate::services::preview::{self, RulePreview};
@@ -53,6 +54,9 @@ struct HoursPage {
     unit: String,
     unit_name: String,
     counsellors: Vec<Choice>,
+    /// The rule form's choices: the unit's counsellors and, when a rule of someone who no longer
+    /// counsels here is edited, that person (marked), so that nobody else is chosen unseen.
+    rule_counsellors: Vec<Choice>,
     weekdays: Vec<Choice>,
     rules: Vec<RuleRow>,
     absences: Vec<PeriodRow>,
@@ -132,8 +136,10 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
     let deps = state.book();
     let (actor, lang, tz) = (&staff.actor, staff.page.lang, deps.tz);
     let now = deps.clock.now();
-    let members = desk::unit_staff(deps, &unit).await?;
     let rules = hours::list_rules(deps, actor, &unit).await?;
+    // Rules and stranded appointments of people who left keep their names.
+    let shown = rules.iter().map(|r| r.counsellor_id).chain(outcome.affected.listed.iter().map(|b| b.counsellor_id));
+    let members = desk::unit_staff_and(deps, &unit, shown.collect::<Vec<_>>()).await?;
     let absences = hours::list_absences(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
     let closures = hours::list_closures(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
     let units = hours::units_to_lead(deps, actor).await?;
@@ -144,14 +150,21 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         from: local_date(now, tz).format("%Y-%m-%d").to_string(),
         ..RuleForm::default()
     });
+    let counsellors: Vec<Choice> = members
+        .iter()
+        .filter(|m| counsels_here(m, &unit))
+        .map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() })
+        .collect();
+    let rule_counsellors = with_departed(&counsellors, &rule, &rules, &members, &unit, lang);
     Ok(HoursPage {
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
-        counsellors: members
-            .iter()
-            .map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() })
-            .collect(),
+        counsellors,
+        rule_counsellors,
         weekdays: (1..=7u8).map(|d| Choice { value: d.to_string(), label: weekday_name(d, lang).to_owned() }).collect(),
-        rules: rules.iter().map(|r| rule_row(r, &members, lang)).collect(),
+        rules: rules
+            .iter()
+            .map(|r| rule_row(r, counsellor_label(&members, r.counsellor_id, &unit, lang), lang))
+            .collect(),
         absences: absences
             .iter()
             .map(|a| PeriodRow {
@@ -220,6 +233,39 @@ async fn save_rule(
         }
     };
     respond(&state, staff, unit, outcome).await
+}
+
+/// Whether `member` is one of the unit's active counsellors (whom new hours and absences may name).
+fn counsels_here(member: &StaffMember, unit: &Unit) -> bool {
+    member.active && member.memberships.contains(&(unit.id, Role::Counsellor))
+}
+
+/// The rule form's counsellor choices: `counsellors`, and the counsellor of the rule being edited
+/// (or sent back after a refusal) when that is one of the unit's rules' people who left, marked so.
+fn with_departed(
+    counsellors: &[Choice],
+    rule: &RuleForm,
+    rules: &[HoursRule],
+    members: &[StaffMember],
+    unit: &Unit,
+    lang: Lang,
+) -> Vec<Choice> {
+    let mut choices = counsellors.to_vec();
+    let departed = rules.iter().map(|r| r.counsellor_id).find(|id| id.to_string() == rule.counsellor);
+    if let Some(id) = departed.filter(|id| !choices.iter().any(|c| c.value == id.to_string())) {
+        choices.push(Choice { value: id.to_string(), label: counsellor_label(members, id, unit, lang) });
+    }
+    choices
+}
+
+/// A rule's counsellor by name, marked when they no longer counsel in the unit (deactivated, or
+/// their role here taken away).
+fn counsellor_label(members: &[StaffMember], id: StaffId, unit: &Unit, lang: Lang) -> String {
+    let name = counsellor_name(members, id);
+    match members.iter().find(|m| m.id == id) {
+        Some(member) if counsels_here(member, unit) => name,
+        _ => format!("{name} ({})", lang.t("hours.counsellor.departed")),
+    }
 }
 
 fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Outcome> {

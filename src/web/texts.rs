@@ -36,6 +36,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.times", "Zeit", "Time"),
     ("hours.preview", "Vorschau", "Preview"),
     ("hours.save", "Speichern", "Save"),
+    ("hours.counsellor.departed", "berät hier nicht mehr", "no longer counsels here"),
     ("hours.cancel_edit", "Neue Beratungszeit statt Änderung", "New hours instead of a change"),
     ("hours.preview.title", "Vorschau: Termine in den nächsten zwei Wochen", "Preview: slots in the next two weeks"),
     (

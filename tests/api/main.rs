@@ -28,6 +28,7 @@ mod dates;
 mod faults;
 mod group_commit;
 mod helpers;
+mod hours_pages;
 mod idempotency;
 mod leads_review;
 mod locations;

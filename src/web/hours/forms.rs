@@ -8,10 +8,9 @@ use serde::Deserialize;
 use super::super::auth::FieldError;
 use super::super::format;
 use super::super::i18n::Lang;
-use super::super::views::counsellor_name;
 use crate::domain::ids::{StaffId, UnitId};
+use crate::domain::records::HoursRule;
 use crate::domain::records::RuleFields;
-use crate::domain::records::{HoursRule, StaffMember};
 use crate::domain::time::{local_to_utc, parse_local_time};
 
 /// The rule form as typed (all text, so what was typed comes back on errors).
@@ -195,11 +194,12 @@ pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
     }
 }
 
-pub(super) fn rule_row(rule: &HoursRule, members: &[StaffMember], lang: Lang) -> RuleRow {
+/// A rule as listed, with its counsellor as `counsellor` names them.
+pub(super) fn rule_row(rule: &HoursRule, counsellor: String, lang: Lang) -> RuleRow {
     let from = rule.valid_from.format("%d.%m.%Y").to_string();
     RuleRow {
         id: rule.id.get(),
-        counsellor: counsellor_name(members, rule.counsellor_id),
+        counsellor,
         weekday: weekday_name(rule.weekday, lang).to_owned(),
         time: format!("{}–{}", rule.start_local.format("%H:%M"), rule.end_local.format("%H:%M")),
         slot: rule.slot_minutes,

@@ -1,0 +1,116 @@
+//! The unit leads' hours page as a browser uses it: editing the hours of someone who left, the
+//! preview of hours that start later, and what a reload after a change does.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use terminbuch::domain::accounts::RequireMfa;
+use terminbuch::domain::ids::StaffId;
+
+use crate::helpers::{TestApp, default_now, spawn_app_with};
+use crate::web_client::{Desk, PASSWORD, csrf_of};
+
+/// The server and a unit lead of the anti-discrimination office logged in on the pages.
+async fn lead_of_ads() -> (TestApp, Desk) {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("leitung", "unit_lead", Some("ads")).await;
+    let lead = Desk::new(&app.address);
+    assert_eq!(lead.log_in("leitung", PASSWORD).await.status(), StatusCode::SEE_OTHER, "the lead logs in");
+    (app, lead)
+}
+
+/// The unit's rules as the API lists them.
+async fn rules_of(app: &TestApp, unit: &str) -> Vec<Value> {
+    let response = app.get_as(&app.admin_token, &format!("/api/v1/units/{unit}/counselling-hours")).await;
+    response.json().await.expect("the rules")
+}
+
+/// The value and label of the option the select with `id` has selected (as a browser would send
+/// it: the first option when none is).
+fn selected_option(html: &str, id: &str) -> (String, String) {
+    let select = html.split(&format!("<select id=\"{id}\"")).nth(1).expect("the select");
+    let select = select.split("</select>").next().expect("its end");
+    let options: Vec<&str> = select.split("<option value=\"").skip(1).collect();
+    let chosen = options.iter().find(|o| o.contains("\" selected>")).or(options.first()).expect("an option");
+    let value = chosen.split('"').next().expect("value").to_owned();
+    let label = chosen.split('>').nth(1).expect("label").split('<').next().expect("label").to_owned();
+    (value, label)
+}
+
+/// The value of the input with `id`.
+fn input_value(html: &str, id: &str) -> String {
+    let input = html.split(&format!("<input id=\"{id}\"")).nth(1).expect("the input");
+    input.split("value=\"").nth(1).expect("a value").split('"').next().expect("value").to_owned()
+}
+
+/// The rule form as a browser sends it from `html`, with `action`.
+fn rule_form_of(html: &str, action: &'static str) -> Vec<(&'static str, String)> {
+    let id = html.split("name=\"id\" value=\"").nth(1).expect("the id").split('"').next().expect("id").to_owned();
+    let mut fields = vec![("id", id), ("counsellor", selected_option(html, "rule-counsellor").0)];
+    fields.push(("weekday", selected_option(html, "rule-weekday").0));
+    for (name, input) in [
+        ("start", "rule-start"),
+        ("end", "rule-end"),
+        ("slot", "rule-slot"),
+        ("buffer", "rule-buffer"),
+        ("capacity", "rule-capacity"),
+        ("from", "rule-from"),
+        ("until", "rule-until"),
+    ] {
+        fields.push((name, input_value(html, input)));
+    }
+    fields.push(("action", action.to_owned()));
+    fields
+}
+
+fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// A counsellor who left (deactivated) keeps their hours until the lead changes them: the edit
+/// form shows them chosen and marked, and saving it as the browser sends it never hands their hours
+/// to the colleague listed first; the service names the counsellor field instead.
+#[tokio::test]
+async fn editing_the_hours_of_a_counsellor_who_left_never_hands_them_to_a_colleague() {
+    // Arrange: Jana Winterberg's hours, and Jana deactivated.
+    let (app, lead) = lead_of_ads().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let rule = rules_of(&app, "ads").await.into_iter().find(|r| r["counsellor_id"] == jana).expect("a rule of Jana");
+    let member = terminbuch::store::directory::find_staff(&app.db, StaffId::new(i32::try_from(jana).expect("id")))
+        .await
+        .expect("db")
+        .expect("Jana");
+    let response = app
+        .post_as(&app.admin_token, &format!("/api/v1/staff/{}/deactivate", member.login), &serde_json::json!({}))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "Jana deactivated");
+
+    // Act: the lead opens the edit form of Jana's rule.
+    let (status, html) = lead.text(&format!("/hours?unit=ads&edit={}", rule["id"])).await;
+
+    // Assert: Jana is chosen and marked; the rules list names her.
+    assert_eq!(status, StatusCode::OK);
+    let (value, label) = selected_option(&html, "rule-counsellor");
+    assert_eq!(value, jana.to_string(), "the rule's counsellor is chosen");
+    assert_eq!(label, "Jana Winterberg (berät hier nicht mehr)", "and marked as gone");
+    let listed = html.split("id=\"rules-title\"").nth(1).expect("the rules");
+    assert!(listed.contains("<td>Jana Winterberg (berät hier nicht mehr)</td>"), "the list names her: {listed:.600}");
+    assert!(!listed.contains(&format!("#{jana}")), "never by her number");
+    let absences = html.split("<select id=\"absence-counsellor\"").nth(1).expect("the absence form");
+    assert!(!absences.split("</select>").next().expect("select").contains("Jana"), "no new absence for her");
+
+    // Act: saved as the browser sends the form.
+    let fields = rule_form_of(&html, "save");
+    let response = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+
+    // Assert: refused at the counsellor's field, the form still showing her; the rule is hers.
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.expect("page");
+    assert!(html.contains("href=\"#rule-counsellor\""), "named at the counsellor's field");
+    assert_eq!(selected_option(&html, "rule-counsellor").0, jana.to_string(), "she is still chosen");
+    let after = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == rule["id"]).expect("the rule");
+    assert_eq!(after["counsellor_id"], jana, "the hours stay hers");
+    // The preview says the same.
+    let fields = rule_form_of(&html, "preview");
+    let response = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "the preview too");
+}
