@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Days, TimeDelta, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 
 use super::ServiceError;
 use super::bookings::Book;
@@ -25,13 +25,15 @@ const LOOK_AHEAD: TimeDelta = TimeDelta::weeks(crate::config::MAX_SLOT_HORIZON_W
 /// The slots a rule would produce and the bookings a change would leave outside the hours.
 #[derive(Debug, Clone)]
 pub struct RulePreview {
-    /// Starts of the slots in the next `days` days (public holidays and closure days left out).
+    /// Starts of the slots in the first `days` days from today or, for hours valid from a later
+    /// day, from that day (public holidays and closure days left out).
     pub starts: Vec<DateTime<Utc>>,
     /// Booked future appointments of the changed rule that the new rule no longer produces.
     pub affected: Affected,
 }
 
-/// Previews a new (`id: None`) or changed rule without saving it.
+/// Previews a new (`id: None`) or changed rule without saving it: the slots of its first `days`
+/// days (from today, or from its first valid day when that is later).
 ///
 /// # Errors
 /// `Forbidden` (leads only, recorded), `Invalid` (as when saving), `NotFound` (rule).
@@ -47,9 +49,12 @@ pub async fn preview_rule(
     let weekly = validate_rule(fields)?;
     check_counsellor(deps, fields.counsellor_id, unit).await?;
     let now = deps.clock.now();
-    let today = local_date(now, deps.tz);
+    // Hours that begin later are shown from their first day, not as two empty weeks.
+    let first = local_date(now, deps.tz).max(fields.valid_from);
     let starts = weekly
-        .expand(today, today + Days::new(days), deps.tz, |day| deps.calendar.closed_reason(day).is_some())
+        .expand(first, first.checked_add_days(Days::new(days)).unwrap_or(NaiveDate::MAX), deps.tz, |day| {
+            deps.calendar.closed_reason(day).is_some()
+        })
         .into_iter()
         .map(|time| time.starts_at())
         .filter(|at| *at >= now)

@@ -38,11 +38,15 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.save", "Speichern", "Save"),
     ("hours.counsellor.departed", "berät hier nicht mehr", "no longer counsels here"),
     ("hours.cancel_edit", "Neue Beratungszeit statt Änderung", "New hours instead of a change"),
-    ("hours.preview.title", "Vorschau: Termine in den nächsten zwei Wochen", "Preview: slots in the next two weeks"),
+    (
+        "hours.preview.title",
+        "Vorschau: Termine der ersten zwei Wochen (ab heute oder ab „Gültig ab“, wenn das später ist)",
+        "Preview: slots of the first two weeks (from today, or from \"Valid from\" when that is later)",
+    ),
     (
         "hours.preview.none",
-        "Diese Beratungszeit ergibt in den nächsten zwei Wochen keine Termine.",
-        "These hours give no slots in the next two weeks.",
+        "Diese Beratungszeit ergibt in ihren ersten zwei Wochen keine Termine.",
+        "These hours give no slots in their first two weeks.",
     ),
     ("hours.preview.note", "Noch nicht gespeichert.", "Not saved yet."),
     (

@@ -114,3 +114,38 @@ async fn editing_the_hours_of_a_counsellor_who_left_never_hands_them_to_a_collea
     let response = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "the preview too");
 }
+
+/// Hours that begin after the next two weeks are previewed from their first day: the lead sees
+/// the slots they will give, not "no slots".
+#[tokio::test]
+async fn the_preview_of_hours_that_begin_later_shows_their_first_slots() {
+    // Arrange: Mondays 08:00–10:00 from Monday 4 January 2027, six weeks after "today".
+    let (app, lead) = lead_of_ads().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await.to_string();
+    let fields = [
+        ("counsellor", jana.as_str()),
+        ("weekday", "1"),
+        ("start", "08:00"),
+        ("end", "10:00"),
+        ("slot", "60"),
+        ("buffer", "0"),
+        ("capacity", "1"),
+        ("from", "2027-01-04"),
+        ("action", "preview"),
+    ];
+
+    // Act
+    let response = lead.submit("/hours?unit=ads", "/hours/ads/rules", &fields).await;
+
+    // Assert: the first two Mondays, two slots each, and nothing saved.
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = response.text().await.expect("page");
+    let preview = html.split("id=\"preview\"").nth(1).expect("the preview").split("</section>").next().expect("end");
+    let listed: Vec<&str> = preview.split("<li>").skip(1).map(|li| li.split('<').next().expect("text")).collect();
+    assert_eq!(
+        listed,
+        ["Mo, 04.01.2027, 08:00", "Mo, 04.01.2027, 09:00", "Mo, 11.01.2027, 08:00", "Mo, 11.01.2027, 09:00"],
+        "{preview}"
+    );
+    assert!(rules_of(&app, "ads").await.iter().all(|r| r["valid_from"] != "2027-01-04"), "nothing saved");
+}
