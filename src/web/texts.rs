@@ -144,6 +144,16 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("units.minutes", "Übliche Termindauer in Minuten", "Usual appointment length in minutes"),
     ("units.confidential", "Vertrauliche Stelle (neutrale E-Mails)", "Confidential unit (neutral emails)"),
     ("units.created", "Die Stelle wurde angelegt.", "The unit was added."),
+    (
+        "person.done.reset_link_shown",
+        "Der Einmal-Link wurde schon angezeigt und wird nicht noch einmal gezeigt. Ist er verloren, erzeugen Sie einen neuen (der alte gilt dann nicht mehr).",
+        "The one-time link has been shown already and is not shown again. If it was lost, make a new one (the old one then stops working).",
+    ),
+    (
+        "staff.done.shown",
+        "Gespeichert. Ein erzeugtes Passwort wird nur einmal angezeigt.",
+        "Saved. A generated password is shown only once.",
+    ),
     ("staff.title", "Mitarbeitende", "Staff"),
     ("staff.new", "Mitarbeiterin oder Mitarbeiter anlegen", "Add a staff member"),
     ("staff.login", "Kennung", "User name"),

@@ -6,6 +6,7 @@ mod accounts;
 mod accounts_abuse;
 mod accounts_login;
 mod accounts_tokens;
+mod admin_pages;
 mod audit;
 mod audit_api;
 mod audit_database;

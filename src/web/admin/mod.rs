@@ -2,6 +2,7 @@
 //! second-factor reset, API tokens).
 
 mod locations;
+mod once;
 mod person;
 mod self_service;
 mod staff;

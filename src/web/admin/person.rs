@@ -1,18 +1,21 @@
 //! One person's page for admins: roles (each can be taken away), deactivate or reactivate, a
-//! one-time password reset link (shown once), a second-factor reset, and their API tokens.
+//! one-time password reset link (shown once), a second-factor reset, and their API tokens. Each
+//! action done leads back to the page (303), so a reload does none of them again.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
 
 use super::super::error::{WebError, WebResult};
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
+use super::once::{self, DoneQuery};
 use super::staff::{role_words, when};
 use crate::domain::accounts::StaffAccount;
 use crate::domain::missing::Missing;
@@ -127,14 +130,58 @@ fn role_rows(account: &StaffAccount, units: &[crate::domain::records::Unit], lan
     labels.into_iter().zip(values).map(|(label, (role, unit))| RoleRow { label, role, unit }).collect()
 }
 
-async fn person_page(State(state): State<AppState>, staff: Staff, Path(login): Path<String>) -> WebResult<Response> {
-    person_view(&state, staff, &login, Outcome::default()).await
+/// What each action's `done=` says on the page.
+const DONE: &[(&str, &str)] = &[
+    ("deactivated", "person.done.deactivated"),
+    ("activated", "person.done.activated"),
+    ("role_removed", "person.done.role_removed"),
+    ("reset_link", "person.done.reset_link"),
+    ("mfa_reset", "person.done.mfa_reset"),
+    ("tokens_revoked", "person.done.tokens_revoked"),
+];
+
+/// A reset link just made, kept in the session until the person's page shows it once.
+const KEY_RESET_LINK: &str = "admin.reset_link";
+
+#[derive(Serialize, Deserialize)]
+struct ResetLink {
+    login: String,
+    url: String,
+}
+
+async fn person_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    session: Session,
+    Path(login): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> WebResult<Response> {
+    let mut outcome = Outcome { done: q.notice(DONE), ..Outcome::default() };
+    if outcome.done == Some("person.done.reset_link") {
+        // Shown once: a reload of the page says it was, and the link is not in any address.
+        let link = once::take::<ResetLink>(&session, KEY_RESET_LINK).await?.filter(|l| l.login == login);
+        match link {
+            Some(link) => outcome.reset_url = Some(link.url),
+            None => outcome.done = Some("person.done.reset_link_shown"),
+        }
+    }
+    person_view(&state, staff, &login, outcome).await
+}
+
+/// What a login keeps as it is in the path of the person's page (RFC 3986's unreserved).
+const PATH_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_').remove(b'~');
+
+/// The person's page after an action that was done (with `done`).
+fn done(login: &str, done: &str) -> Response {
+    let path = format!("/admin/staff/{}", percent_encoding::utf8_percent_encode(login, PATH_SEGMENT));
+    once::see_page(&path, done)
 }
 
 #[derive(Deserialize)]
 struct Empty {}
 
-/// The page after an action: what was done, or why it was refused.
+/// After an action: on to the page saying what was done, or the page saying why it was refused.
 async fn after(
     state: &AppState,
     staff: Staff,
@@ -143,7 +190,7 @@ async fn after(
 ) -> WebResult<Response> {
     let lang = staff.page.lang;
     let outcome = match result {
-        Ok(done) => Outcome { done: Some(done), ..Outcome::default() },
+        Ok(action) => return Ok(done(login, action)),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
             Outcome { refused: Some(service_message(lang, &err)), ..Outcome::default() }
         }
@@ -162,7 +209,7 @@ async fn deactivate(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let result = accounts::deactivate(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
-    after(&state, staff, &login, result.map(|_| "person.done.deactivated")).await
+    after(&state, staff, &login, result.map(|_| "deactivated")).await
 }
 
 async fn activate(
@@ -172,7 +219,7 @@ async fn activate(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let result = accounts::activate(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
-    after(&state, staff, &login, result.map(|_| "person.done.activated")).await
+    after(&state, staff, &login, result.map(|_| "activated")).await
 }
 
 #[derive(Deserialize)]
@@ -192,22 +239,20 @@ async fn remove_role(
     let role = StaffRole::parse(&form.role).ok_or(WebError::BadRequest)?;
     let unit = Some(form.unit.as_str()).filter(|u| !u.is_empty());
     let result = accounts::remove_role(state.accounts(), ByWhom::Staff(&staff.actor), &login, role, unit).await;
-    after(&state, staff, &login, result.map(|_| "person.done.role_removed")).await
+    after(&state, staff, &login, result.map(|_| "role_removed")).await
 }
 
 async fn reset_password(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path(login): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let link = passwords::create_reset_link(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let outcome = Outcome {
-        done: Some("person.done.reset_link"),
-        reset_url: Some(link.url(&state.base_url)),
-        ..Outcome::default()
-    };
-    person_view(&state, staff, &login, outcome).await
+    let shown = ResetLink { login: login.clone(), url: link.url(&state.base_url) };
+    once::keep(&session, KEY_RESET_LINK, &shown).await?;
+    Ok(done(&login, "reset_link"))
 }
 
 async fn reset_mfa(
@@ -217,7 +262,7 @@ async fn reset_mfa(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let result = mfa::reset(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
-    after(&state, staff, &login, result.map(|_| "person.done.mfa_reset")).await
+    after(&state, staff, &login, result.map(|_| "mfa_reset")).await
 }
 
 async fn revoke_tokens(
@@ -229,5 +274,5 @@ async fn revoke_tokens(
     let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
     let by = (&staff.actor).into();
     let result = tokens::revoke_all(&state.db, &state.clock, &state.tokens, by, &account.member).await;
-    after(&state, staff, &login, result.map(|_| "person.done.tokens_revoked")).await
+    after(&state, staff, &login, result.map(|_| "tokens_revoked")).await
 }

@@ -1,9 +1,10 @@
 //! The admins' page of a unit's self-service settings (what citizens may do through their link).
+//! Saved, it leads back to the page (303).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -13,6 +14,7 @@ use super::super::auth::FieldError;
 use super::super::error::WebResult;
 use super::super::i18n::Lang;
 use super::super::page::{CsrfForm, Page, Staff};
+use super::once::{self, DoneQuery};
 use crate::domain::citizen_link::{MAX_CUTOFF_HOURS, MAX_MOVES, SelfService};
 use crate::services::{ServiceError, citizen_link, directory};
 use crate::state::AppState;
@@ -56,7 +58,12 @@ fn form_of(settings: SelfService) -> SelfServiceForm {
     }
 }
 
-async fn show(State(state): State<AppState>, staff: Staff, Path(unit): Path<String>) -> WebResult<SelfServicePage> {
+async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(unit): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> WebResult<SelfServicePage> {
     directory::require_admin(&state.db, &state.clock, &staff.actor, "unit.self_service").await?;
     let unit = state.unit(&unit).await?;
     let settings = citizen_link::self_service(&state.db, &state.clock, &staff.actor, &unit).await?;
@@ -66,7 +73,7 @@ async fn show(State(state): State<AppState>, staff: Staff, Path(unit): Path<Stri
         unit_name: unit.name,
         f: form_of(settings),
         errors: Vec::new(),
-        saved: false,
+        saved: q.done == "saved",
     })
 }
 
@@ -101,20 +108,25 @@ async fn save(
     directory::require_admin(&state.db, &state.clock, &staff.actor, "unit.self_service").await?;
     let unit = state.unit(&unit).await?;
     let lang = staff.page.lang;
-    let (f, errors, saved) = match parse(&form, lang) {
+    let (f, errors) = match parse(&form, lang) {
         Ok(settings) => {
             match citizen_link::set_self_service(&state.db, &state.clock, &staff.actor, &unit, settings).await {
-                Ok(saved) => (form_of(saved), Vec::new(), true),
+                Ok(_) => return Ok(once::see_page(&format!("/admin/units/{}/self-service", unit.slug), "saved")),
                 Err(ServiceError::Invalid { .. }) => {
-                    (form, vec![FieldError::new("ss-cutoff", lang.t("ss.cutoff.range"))], false)
+                    (form, vec![FieldError::new("ss-cutoff", lang.t("ss.cutoff.range"))])
                 }
                 Err(err) => return Err(err.into()),
             }
         }
-        Err(errors) => (form, errors, false),
+        Err(errors) => (form, errors),
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let page =
-        SelfServicePage { p: staff.page.titled("ss.title"), slug: unit.slug, unit_name: unit.name, f, errors, saved };
-    Ok((status, page).into_response())
+    let page = SelfServicePage {
+        p: staff.page.titled("ss.title"),
+        slug: unit.slug,
+        unit_name: unit.name,
+        f,
+        errors,
+        saved: false,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

@@ -1,23 +1,26 @@
 //! The admins' staff page: everyone with roles, state, second factor and last login (each name
 //! leads to the person's page), and adding a person or a role (a generated password is shown
-//! once; adding a role to an existing login leaves its password alone).
+//! once, on the page the addition leads to; adding a role to an existing login leaves its password
+//! alone).
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
 
 use super::super::auth::FieldError;
 use super::super::error::WebResult;
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::{Choice, language_choices};
+use super::once::{self, DoneQuery};
 use crate::domain::accounts::StaffAccount;
 use crate::domain::language::Language;
 use crate::domain::records::Unit;
@@ -62,7 +65,8 @@ struct StaffRow {
     last_login: String,
 }
 
-/// What adding came to, for the notice.
+/// What adding came to, for the notice (kept in the session until the page shows it once).
+#[derive(Serialize, Deserialize)]
 struct Added {
     login: String,
     password: Option<String>,
@@ -81,6 +85,8 @@ struct StaffPage {
     f: StaffForm,
     errors: Vec<FieldError>,
     added: Option<Added>,
+    /// The page reloaded after an addition whose notice was shown already.
+    shown: bool,
 }
 
 impl StaffPage {
@@ -89,8 +95,23 @@ impl StaffPage {
     }
 }
 
-async fn staff_page(State(state): State<AppState>, staff: Staff) -> WebResult<StaffPage> {
-    staff_view(&state, staff, StaffForm::fresh(), Vec::new(), None).await
+/// What was added, kept for the page after the addition.
+const KEY_ADDED: &str = "admin.added_staff";
+
+async fn staff_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    session: Session,
+    Query(q): Query<DoneQuery>,
+) -> WebResult<StaffPage> {
+    let added = match q.done.as_str() {
+        "added" => once::take::<Added>(&session, KEY_ADDED).await?,
+        _ => None,
+    };
+    let shown = q.done == "added" && added.is_none();
+    let mut page = staff_view(&state, staff, StaffForm::fresh(), Vec::new(), added).await?;
+    page.shown = shown;
+    Ok(page)
 }
 
 async fn staff_view(
@@ -112,6 +133,7 @@ async fn staff_view(
         f,
         errors,
         added,
+        shown: false,
         p: staff.page.titled("staff.title"),
     })
 }
@@ -126,6 +148,7 @@ pub(super) fn role_choices(lang: Lang) -> Vec<Choice> {
 async fn add_staff(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     CsrfForm(form): CsrfForm<StaffForm>,
 ) -> WebResult<Response> {
     let lang = staff.page.lang;
@@ -164,7 +187,8 @@ async fn add_staff(
         Ok(AddedStaff { member, password, created, role_added }) => {
             state.tokens.forget_staff(member.id);
             let added = Added { login: member.login, password, created, role_added };
-            Ok(staff_view(&state, staff, StaffForm::fresh(), Vec::new(), Some(added)).await?.into_response())
+            once::keep(&session, KEY_ADDED, &added).await?;
+            Ok(once::see_page("/admin/staff", "added"))
         }
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. } | ServiceError::NotFound(_))) => {
             let field = match &err {

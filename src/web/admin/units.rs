@@ -1,9 +1,10 @@
-//! The admins' page of units: list and add.
+//! The admins' page of units: list and add, and each unit's retention. A change done leads back
+//! to the page (303), so a reload does not make it again.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -14,6 +15,7 @@ use super::super::error::WebResult;
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
+use super::once::{self, DoneQuery};
 use crate::domain::citizen::APPOINTMENT_MINUTES;
 use crate::domain::ids::LocationId;
 use crate::domain::language::Language;
@@ -93,8 +95,10 @@ fn new_unit_form() -> UnitForm {
     UnitForm { minutes: "60".into(), retention_days: DEFAULT_RETENTION_DAYS.to_string(), ..UnitForm::default() }
 }
 
-async fn units_page(State(state): State<AppState>, staff: Staff) -> WebResult<UnitsPage> {
-    units_view(&state, staff, new_unit_form(), Vec::new(), false).await
+async fn units_page(State(state): State<AppState>, staff: Staff, Query(q): Query<DoneQuery>) -> WebResult<UnitsPage> {
+    let mut page = units_view(&state, staff, new_unit_form(), Vec::new(), q.done == "created").await?;
+    page.retention_saved = q.done == "retention";
+    Ok(page)
 }
 
 async fn units_view(
@@ -160,7 +164,7 @@ async fn add_unit(
         retention_days: form.retention_days.trim().parse().unwrap_or(DEFAULT_RETENTION_DAYS),
     };
     match directory::create_unit(&state.db, &state.clock, &staff.actor, new).await {
-        Ok(_) => Ok(units_view(&state, staff, new_unit_form(), Vec::new(), true).await?.into_response()),
+        Ok(_) => Ok(once::see_page("/admin/units", "created")),
         Err(err @ (ServiceError::Conflict { .. } | ServiceError::Invalid { .. })) => {
             let field = match &err {
                 ServiceError::Conflict { .. } => "unit-slug",
@@ -235,7 +239,5 @@ async fn set_retention(
     let days = form.retention_days.trim().parse().unwrap_or(DEFAULT_RETENTION_DAYS);
     retention::set_retention_days(&state.db, &state.clock, &staff.actor, &unit, days).await?;
     state.units.forget_all();
-    let mut page = units_view(&state, staff, new_unit_form(), Vec::new(), false).await?;
-    page.retention_saved = true;
-    Ok(page.into_response())
+    Ok(once::see_page("/admin/units", "retention"))
 }

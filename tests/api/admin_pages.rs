@@ -1,0 +1,148 @@
+//! The admins' pages after an action: each successful form leads on to its page (303), so a
+//! reload there does not do it again, and a reset link or a generated password is shown once.
+
+use reqwest::StatusCode;
+use terminbuch::domain::accounts::RequireMfa;
+
+use crate::helpers::{TestApp, default_now, spawn_app_with};
+use crate::web_client::{Desk, PASSWORD, location};
+
+/// The server and an administrator logged in on the pages.
+async fn admin_desk() -> (TestApp, Desk) {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("chefin", "admin", None).await;
+    let admin = Desk::new(&app.address);
+    assert_eq!(admin.log_in("chefin", PASSWORD).await.status(), StatusCode::SEE_OTHER, "the admin logs in");
+    (app, admin)
+}
+
+/// Sends the form of `page` to `action`; asserts the 303 to `page` with `done` and returns the
+/// page it leads to, opened twice (as after a reload).
+async fn sent_and_reloaded(admin: &Desk, page: &str, action: &str, fields: &[(&str, &str)], done: &str) -> [String; 2] {
+    let response = admin.submit(page, action, fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action}");
+    let to = location(&response);
+    assert_eq!(to, format!("{page}?done={done}"), "{action}");
+    let mut shown = Vec::new();
+    for _ in 0..2 {
+        let (status, html) = admin.text(&to).await;
+        assert_eq!(status, StatusCode::OK, "{to}");
+        shown.push(html);
+    }
+    shown.try_into().expect("two pages")
+}
+
+/// An action on a person's page: its path, its fields, what `done=` names, words of its notice.
+type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str, &'static str);
+
+/// The text of the success notice of a page.
+fn notice(html: &str) -> &str {
+    let after = html.split("id=\"saved\"").nth(1).unwrap_or_else(|| panic!("a notice in {html:.2000}"));
+    after.split("</div>").next().expect("notice").split("</p>").next().expect("text")
+}
+
+#[tokio::test]
+async fn each_action_on_a_persons_page_leads_on_to_the_page_and_a_reload_does_not_repeat_it() {
+    // Arrange
+    let (app, admin) = admin_desk().await;
+    app.add_person("empfang.neu", "front_desk", Some("ads")).await;
+    let page = "/admin/staff/empfang.neu";
+
+    // Act and assert, action by action: the notice after the redirect, and again after a reload.
+    let cases: [Case; 5] = [
+        ("deactivate", &[], "deactivated", "Deaktiviert"),
+        ("activate", &[], "activated", "Wieder aktiv"),
+        ("mfa-reset", &[], "mfa_reset", "Zwei-Faktor-Anmeldung wurde zurückgesetzt"),
+        ("tokens/revoke", &[], "tokens_revoked", "API-Tokens und das Kalender-Abo sind widerrufen"),
+        ("remove-role", &[("role", "front_desk"), ("unit", "ads")], "role_removed", "Die Rolle wurde entfernt"),
+    ];
+    for (action, fields, done, text) in cases {
+        let shown = sent_and_reloaded(&admin, page, &format!("{page}/{action}"), fields, done).await;
+        for html in &shown {
+            assert!(notice(html).contains(text), "{action}: {}", notice(html));
+        }
+    }
+    assert_eq!(app.audited("second_factor_reset", "empfang.neu").await, 1, "reset once, not again on reload");
+    assert_eq!(app.audited("staff_deactivated", "empfang.neu").await, 1, "deactivated once");
+}
+
+#[tokio::test]
+async fn a_reset_link_is_shown_once_after_the_redirect_and_keeps_working_after_a_reload() {
+    // Arrange
+    let (app, admin) = admin_desk().await;
+    app.add_person("empfang.neu", "front_desk", Some("ads")).await;
+    let page = "/admin/staff/empfang.neu";
+
+    // Act
+    let [first, reloaded] = sent_and_reloaded(&admin, page, &format!("{page}/password-reset"), &[], "reset_link").await;
+
+    // Assert: the link on the first page only, never in an address; the reload names it as shown.
+    let link = first.split("id=\"reset-url\">").nth(1).expect("the link").split('<').next().expect("url").to_owned();
+    assert!(link.starts_with(&format!("{}/reset/", app.address)), "{link}");
+    assert!(!reloaded.contains("id=\"reset-url\"") && !reloaded.contains(&link), "shown once");
+    assert!(notice(&reloaded).contains("schon angezeigt"), "{}", notice(&reloaded));
+    let token = link.rsplit('/').next().expect("the token");
+    assert!(!format!("{page}?done=reset_link").contains(token), "the address holds no link");
+    let reset = Desk::new(&app.address);
+    let (status, html) = reset.text(&link[app.address.len()..]).await;
+    assert_eq!(status, StatusCode::OK, "the link handed over still works after the reload");
+    assert!(html.contains("empfang.neu"), "the link's person");
+}
+
+#[tokio::test]
+async fn a_generated_password_is_shown_once_on_the_staff_page_the_addition_leads_to() {
+    // Arrange
+    let (app, admin) = admin_desk().await;
+    let fields = [
+        ("login", "neu.person"),
+        ("name", "Neue Person"),
+        ("role", "front_desk"),
+        ("unit", "ads"),
+        ("languages", "de"),
+    ];
+
+    // Act
+    let [first, reloaded] = sent_and_reloaded(&admin, "/admin/staff", "/admin/staff", &fields, "added").await;
+
+    // Assert
+    let password =
+        first.split("id=\"new-password\">").nth(1).expect("the password").split('<').next().expect("pw").to_owned();
+    assert!(password.len() >= 10, "{password}");
+    assert!(!reloaded.contains(&password) && !reloaded.contains("id=\"new-password\""), "shown once");
+    assert!(notice(&reloaded).contains("nur einmal"), "{}", notice(&reloaded));
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM staff WHERE login = 'neu.person'").await, 1);
+}
+
+#[tokio::test]
+async fn adding_a_unit_and_saving_retention_and_self_service_lead_on_to_their_pages() {
+    // Arrange
+    let (app, admin) = admin_desk().await;
+    let location_id = app.count("SELECT CAST(MIN(id) AS BIGINT) AS n FROM locations").await.to_string();
+    let unit = [
+        ("slug", "neu"),
+        ("name", "Neue Stelle"),
+        ("short_name", "NEU"),
+        ("phone", "0511 168-1"),
+        ("email", "neu@hannover-stadt.de"),
+        ("location", location_id.as_str()),
+        ("minutes", "60"),
+        ("retention_days", "90"),
+    ];
+
+    // Act and assert
+    for html in sent_and_reloaded(&admin, "/admin/units", "/admin/units", &unit, "created").await {
+        assert!(notice(&html).contains("angelegt"), "{}", notice(&html));
+    }
+    let retention = [("unit", "ads"), ("retention_days", "60")];
+    for html in sent_and_reloaded(&admin, "/admin/units", "/admin/units/retention", &retention, "retention").await {
+        assert!(html.contains("id=\"retention-saved\""), "the retention saved");
+    }
+    let page = "/admin/units/ads/self-service";
+    let settings = [("cutoff_hours", "24"), ("max_moves", "2")];
+    for html in sent_and_reloaded(&admin, page, page, &settings, "saved").await {
+        assert!(notice(&html).contains("Gespeichert"), "{}", notice(&html));
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM units WHERE slug = 'neu'").await, 1, "added once");
+    let refused = admin.submit(page, page, &[("cutoff_hours", "9999"), ("max_moves", "2")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a refusal answers the page at its field");
+}
