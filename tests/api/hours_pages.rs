@@ -149,3 +149,39 @@ async fn the_preview_of_hours_that_begin_later_shows_their_first_slots() {
     );
     assert!(rules_of(&app, "ads").await.iter().all(|r| r["valid_from"] != "2027-01-04"), "nothing saved");
 }
+
+/// A period's reason is trimmed, then counted, through the API as on the page: 199 characters
+/// with spaces around them are taken (and stored trimmed) by both; 201 are refused by both.
+#[tokio::test]
+async fn a_period_reason_is_trimmed_then_counted_by_the_api_as_by_the_page() {
+    // Arrange
+    let (app, lead) = lead_of_ads().await;
+    let padded = format!("  {}  ", "R".repeat(199));
+    let overlong = "R".repeat(201);
+
+    // Act: closures through the API and through the page, on days of their own.
+    let closure = |day: &str, reason: &str| serde_json::json!({ "from_date": day, "reason": reason });
+    let api_taken = app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure("2027-01-05", &padded)).await;
+    let api_refused =
+        app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure("2027-01-06", &overlong)).await;
+    let form = |day: &str, reason: &str| {
+        vec![("from", day.to_owned()), ("to", day.to_owned()), ("reason", reason.to_owned()), ("action", "save".into())]
+    };
+    let page_taken =
+        lead.submit("/hours?unit=ads", "/hours/ads/closures", &borrowed(&form("2027-01-07", &padded))).await;
+    let page_refused =
+        lead.submit("/hours?unit=ads", "/hours/ads/closures", &borrowed(&form("2027-01-08", &overlong))).await;
+
+    // Assert
+    assert_eq!(api_taken.status(), StatusCode::CREATED, "the API takes what the page takes");
+    let taken: Value = api_taken.json().await.expect("json");
+    assert_eq!(taken["reason"], "R".repeat(199), "stored trimmed");
+    let problem =
+        crate::helpers::assert_problem(api_refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "reason", "{problem}");
+    assert!(page_taken.status().is_success() || page_taken.status().is_redirection(), "{}", page_taken.status());
+    assert_eq!(page_refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page_refused.text().await.expect("page").contains("href=\"#closure-reason\""), "at the reason");
+    let stored = app.count(&format!("SELECT COUNT(*) AS n FROM closures WHERE reason = '{}'", "R".repeat(199))).await;
+    assert_eq!(stored, 2, "one from each edge, both trimmed");
+}

@@ -239,7 +239,9 @@ pub struct SpanRequest {
     /// Absences only: whose absence.
     #[garde(skip)]
     pub counsellor_id: Option<i32>,
-    #[garde(length(chars, min = 1, max = 200))]
+    /// Why: 1 to 200 characters on one line, counted after leading and trailing spaces are
+    /// trimmed (checked by the service, as for the pages).
+    #[garde(skip)]
     pub reason: String,
 }
 
