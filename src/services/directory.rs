@@ -448,11 +448,14 @@ pub async fn create_unit(
     directory::find_location(db, LocationId::new(new.location_id))
         .await?
         .ok_or_else(|| ServiceError::invalid("location_id", "no such location"))?;
-    let unit = directory::insert_unit(db, new, clock.now()).await.map_err(|err| match err {
+    // The unit and its record commit together: no unit without its audit record.
+    let txn = crate::store::begin_write(db).await?;
+    let unit = directory::insert_unit(&txn, new, clock.now()).await.map_err(|err| match err {
         StoreError::Duplicate(_) => ServiceError::conflict(Clash::SlugTaken),
         other => other.into(),
     })?;
     let entry = super::audit::AuditEntry::by(actor, super::audit::AuditAction::UnitCreated).unit(unit.id);
-    super::audit::record(db, clock, entry).await?;
+    super::audit::record(&txn, clock, entry).await?;
+    txn.commit().await.map_err(StoreError::from)?;
     Ok(unit)
 }

@@ -66,6 +66,11 @@ pub async fn save_rule(
     let txn = store::begin_write(deps.db).await?;
     // The unit's slot lock first, in the order every regeneration takes it (see `delete_rule`).
     schedule::lock_unit_slots(&txn, unit.id).await?;
+    // The rule as it was, read under the lock every change of the unit's hours takes.
+    let old = match id {
+        Some(id) => schedule::find_rule(&txn, id).await?,
+        None => None,
+    };
     // Deleted by another lead since the check above: nothing is written.
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
         .await?
@@ -73,7 +78,8 @@ pub async fn save_rule(
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
     let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", rule.id));
-    audit::record(&txn, deps.clock, entry).await?;
+    let detail = serde_json::json!({ "old": old.as_ref().map(rule_detail), "new": rule_detail(&rule) });
+    audit::record(&txn, deps.clock, entry.detail(detail)).await?;
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: Some(rule), regenerated, affected })
@@ -100,15 +106,12 @@ pub async fn delete_rule(
     // The unit's slot lock before the delete, whose `ON DELETE SET NULL` locks the rule's slots:
     // a regeneration holding the unit's lock and waiting for those slots would deadlock with it.
     schedule::lock_unit_slots(&txn, unit.id).await?;
+    let old = schedule::find_rule(&txn, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     schedule::delete_rule(&txn, id).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
-    audit::record(
-        &txn,
-        deps.clock,
-        entries::schedule_changed(actor, AuditAction::HoursDeleted, unit.id, format!("rule:{id}")),
-    )
-    .await?;
+    let entry = entries::schedule_changed(actor, AuditAction::HoursDeleted, unit.id, format!("rule:{id}"));
+    audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "old": rule_detail(&old) }))).await?;
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: None, regenerated, affected })
@@ -136,6 +139,21 @@ async fn regenerate(
     now: DateTime<Utc>,
 ) -> Result<Regenerated, ServiceError> {
     regenerate_unit_as_far_as_made(txn, deps.calendar, deps.tz, unit.id, horizon_until, now).await
+}
+
+/// A rule's fields as the audit records a change of them (local times and dates as typed).
+fn rule_detail(rule: &HoursRule) -> serde_json::Value {
+    serde_json::json!({
+        "counsellor_id": rule.counsellor_id,
+        "weekday": rule.weekday,
+        "start": rule.start_local.format("%H:%M").to_string(),
+        "end": rule.end_local.format("%H:%M").to_string(),
+        "slot_minutes": rule.slot_minutes,
+        "buffer_minutes": rule.buffer_minutes,
+        "capacity": rule.capacity,
+        "valid_from": rule.valid_from,
+        "valid_until": rule.valid_until,
+    })
 }
 
 /// Absences of the unit's counsellors overlapping `[from, to)`.
@@ -211,7 +229,13 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Abse
     let txn = store::begin_write(deps.db).await?;
     schedule::delete_absence(&txn, id).await?;
     let entry = entries::schedule_changed(actor, AuditAction::AbsenceRemoved, unit.id, format!("absence:{id}"));
-    audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "staff_id": absence.staff_id }))).await?;
+    let detail = serde_json::json!({
+        "staff_id": absence.staff_id,
+        "starts_at": absence.starts_at,
+        "ends_at": absence.ends_at,
+        "reason": absence.reason,
+    });
+    audit::record(&txn, deps.clock, entry.detail(detail)).await?;
     Ok(txn.commit().await?)
 }
 
@@ -274,14 +298,16 @@ pub async fn add_closure(
 /// `Forbidden`, `NotFound`.
 pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: ClosureId) -> Result<(), ServiceError> {
     lead(deps, actor, unit, "closure.write").await?;
-    schedule::find_closure(deps.db, id)
+    let closure = schedule::find_closure(deps.db, id)
         .await?
         .filter(|c| c.unit_id == Some(unit.id))
         .ok_or_else(|| ServiceError::not_found(Missing::Closure))?;
     let txn = store::begin_write(deps.db).await?;
     schedule::delete_closure(&txn, id).await?;
     let entry = entries::schedule_changed(actor, AuditAction::ClosureRemoved, unit.id, format!("closure:{id}"));
-    audit::record(&txn, deps.clock, entry).await?;
+    let detail =
+        serde_json::json!({ "starts_at": closure.starts_at, "ends_at": closure.ends_at, "reason": closure.reason });
+    audit::record(&txn, deps.clock, entry.detail(detail)).await?;
     Ok(txn.commit().await?)
 }
 

@@ -29,6 +29,7 @@ mod dates;
 mod faults;
 mod group_commit;
 mod helpers;
+mod hours_audit;
 mod hours_pages;
 mod idempotency;
 mod leads_review;
