@@ -11,7 +11,7 @@ use super::schedule::{Regenerated, regenerate_unit_as_far_as_made, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
-use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
+use crate::domain::ids::{AbsenceId, ClosureId, RuleId, SlotId, StaffId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
@@ -479,6 +479,26 @@ impl Affected {
     pub fn is_empty(&self) -> bool {
         self.total == 0 && self.elsewhere == 0
     }
+}
+
+/// The unit's booked appointments in `slots` (those a change of the hours, an absence or a
+/// closure affected), read again for the page the change led to and recorded as shown;
+/// `elsewhere` as the change counted it.
+///
+/// # Errors
+/// `Forbidden` (leads only, recorded).
+pub async fn affected_again(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    slots: &[SlotId],
+    elsewhere: u64,
+) -> Result<Affected, ServiceError> {
+    lead(deps, actor, unit, "hours.manage").await?;
+    let mut listed = bookings::booked_in_slots(deps.db, slots).await?;
+    listed.retain(|b| b.unit_id == unit.id);
+    affected_shown(deps, actor, unit, &listed).await?;
+    Ok(Affected { total: listed.len() as u64, listed, elsewhere })
 }
 
 /// The booked appointments that `block` (a new absence or closure of `unit_id`) strands.

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
+use tower_sessions::Session;
 
 use super::auth::FieldError;
 use super::error::{WebError, WebResult};
@@ -29,6 +30,7 @@ use crate::state::AppState;
 /// Days of slots shown in a rule's preview.
 const PREVIEW_DAYS: u64 = 13;
 
+mod changed;
 mod forms;
 
 use forms::{
@@ -95,27 +97,31 @@ struct Outcome {
     confirm_delete: Option<i32>,
 }
 
-impl Outcome {
-    fn notice(notice: &'static str, affected: Affected) -> Self {
-        Self { notice, affected, ..Self::default() }
-    }
-}
-
 #[derive(Deserialize)]
 struct HoursQuery {
     #[serde(default)]
     unit: String,
     #[serde(default)]
     edit: String,
+    /// The page a change led to: `saved` or `deleted`.
+    #[serde(default)]
+    done: String,
 }
 
-async fn show(State(state): State<AppState>, staff: Staff, Query(q): Query<HoursQuery>) -> WebResult<HoursPage> {
+async fn show(
+    State(state): State<AppState>,
+    staff: Staff,
+    session: Session,
+    Query(q): Query<HoursQuery>,
+) -> WebResult<HoursPage> {
     let deps = state.book();
     let unit = if q.unit.is_empty() {
         hours::first_unit_to_lead(deps, &staff.actor).await?
     } else {
         hours::unit_to_lead(deps, &staff.actor, &q.unit).await?
     };
+    let (notice, affected) =
+        changed::shown(deps, &session, &staff.actor, &unit, &q.done).await?.unwrap_or(("", Affected::default()));
     let rule = match q.edit.parse::<i32>() {
         Ok(id) => {
             let rules = hours::list_rules(deps, &staff.actor, &unit).await?;
@@ -123,7 +129,7 @@ async fn show(State(state): State<AppState>, staff: Staff, Query(q): Query<Hours
         }
         Err(_) => None,
     };
-    page(&state, staff, unit, Outcome { rule, ..Outcome::default() }).await
+    page(&state, staff, unit, Outcome { rule, notice, affected, ..Outcome::default() }).await
 }
 
 /// Renders the page with 200, or 422 when there are errors.
@@ -204,6 +210,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
 async fn save_rule(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path(key): Path<String>,
     CsrfForm(form): CsrfForm<RuleForm>,
 ) -> WebResult<Response> {
@@ -228,7 +235,7 @@ async fn save_rule(
     } else {
         match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await {
             // What the change itself left outside the hours (also a booking made meanwhile).
-            Ok(change) => Outcome::notice("saved", change.affected),
+            Ok(change) => return changed::see_page(&session, &unit, "saved", &change.affected).await,
             Err(err) => rule_error(&staff, form, err)?,
         }
     };
@@ -294,6 +301,7 @@ struct DeleteForm {
 async fn delete_rule(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path((key, id)): Path<(String, i32)>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
@@ -306,12 +314,13 @@ async fn delete_rule(
     }
     // What the deletion itself left outside the hours (also a booking made since the question).
     let change = hours::delete_rule(deps, &staff.actor, &unit, RuleId::new(id), state.horizon_until()).await?;
-    respond(&state, staff, unit, Outcome::notice("deleted", change.affected)).await
+    changed::see_page(&session, &unit, "deleted", &change.affected).await
 }
 
 async fn add_absence(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path(key): Path<String>,
     CsrfForm(form): CsrfForm<PeriodForm>,
 ) -> WebResult<Response> {
@@ -335,7 +344,7 @@ async fn add_absence(
             match hours::add_absence(deps, &staff.actor, &unit, StaffId::new(staff_id), from, to, form.reason.trim())
                 .await
             {
-                Ok((_, affected)) => Outcome::notice("saved", affected),
+                Ok((_, affected)) => return changed::see_page(&session, &unit, "saved", &affected).await,
                 Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
             }
         }
@@ -346,6 +355,7 @@ async fn add_absence(
 async fn add_closure(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path(key): Path<String>,
     CsrfForm(form): CsrfForm<PeriodForm>,
 ) -> WebResult<Response> {
@@ -361,7 +371,7 @@ async fn add_closure(
             }
         }
         Ok((from, to)) => match hours::add_closure(deps, &staff.actor, &unit, from, to, form.reason.trim()).await {
-            Ok((_, affected)) => Outcome::notice("saved", affected),
+            Ok((_, affected)) => return changed::see_page(&session, &unit, "saved", &affected).await,
             Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
         },
     };
@@ -394,23 +404,25 @@ fn period_error(lang: Lang, prefix: &str, err: ServiceError, keep: impl FnOnce(&
 async fn delete_absence(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path((key, id)): Path<(String, i32)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await?;
-    respond(&state, staff, unit, Outcome::notice("deleted", Affected::default())).await
+    changed::see_page(&session, &unit, "deleted", &Affected::default()).await
 }
 
 async fn delete_closure(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path((key, id)): Path<(String, i32)>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await?;
-    respond(&state, staff, unit, Outcome::notice("deleted", Affected::default())).await
+    changed::see_page(&session, &unit, "deleted", &Affected::default()).await
 }

@@ -185,3 +185,58 @@ async fn a_period_reason_is_trimmed_then_counted_by_the_api_as_by_the_page() {
     let stored = app.count(&format!("SELECT COUNT(*) AS n FROM closures WHERE reason = '{}'", "R".repeat(199))).await;
     assert_eq!(stored, 2, "one from each edge, both trimmed");
 }
+
+/// A change on the hours page leads on to the page (303): the appointments it left in the
+/// absence are listed there, and again on a reload, which does not make the change again.
+#[tokio::test]
+async fn a_change_on_the_hours_page_leads_on_to_the_page_with_the_appointments_it_affects() {
+    // Arrange: an appointment with Jana, and her absence on its day typed on the page.
+    let (app, lead) = lead_of_ads().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let slot = app.free_slots("ads", &format!("counsellor={jana}&limit=1")).await.remove(0);
+    let booking = app.book_slot(slot["slot_id"].as_i64().expect("slot")).await;
+    let reference = booking["reference"].as_str().expect("reference");
+    let day = &slot["starts_at"].as_str().expect("start")[..10];
+    let jana = jana.to_string();
+    let fields =
+        [("counsellor", jana.as_str()), ("from", day), ("to", day), ("reason", "Fortbildung"), ("action", "save")];
+
+    // Act
+    let response = lead.submit("/hours?unit=ads", "/hours/ads/absences", &fields).await;
+
+    // Assert: on to the page, which lists the appointment, also when reloaded.
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let to = crate::web_client::location(&response);
+    assert_eq!(to, "/hours?unit=ads&done=saved");
+    for _ in 0..2 {
+        let (status, html) = lead.text(&to).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("id=\"saved\""), "the notice");
+        let affected = html.split("id=\"affected\"").nth(1).expect("the affected appointments");
+        assert!(affected.contains(reference), "the appointment in the absence is listed");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 1, "recorded once");
+
+    // A rule saved and then deleted on the page: each leads on, and a reload stores nothing again.
+    let rule = [
+        ("counsellor", jana.as_str()),
+        ("weekday", "6"),
+        ("start", "08:00"),
+        ("end", "10:00"),
+        ("slot", "60"),
+        ("buffer", "0"),
+        ("capacity", "1"),
+        ("from", "2026-11-24"),
+        ("action", "save"),
+    ];
+    let saved = lead.submit("/hours?unit=ads", "/hours/ads/rules", &rule).await;
+    assert_eq!(crate::web_client::location(&saved), "/hours?unit=ads&done=saved");
+    let (_, html) = lead.text("/hours?unit=ads&done=saved").await;
+    assert!(!html.contains("id=\"affected\""), "a new rule strands nothing");
+    let rules = rules_of(&app, "ads").await;
+    assert_eq!(rules.iter().filter(|r| r["weekday"] == 6).count(), 1, "saved once");
+    let id = rules.iter().find(|r| r["weekday"] == 6).expect("the new rule")["id"].to_string();
+    let deleted = lead.submit("/hours?unit=ads", &format!("/hours/ads/rules/{id}/delete"), &[]).await;
+    assert_eq!(crate::web_client::location(&deleted), "/hours?unit=ads&done=deleted");
+    assert!(rules_of(&app, "ads").await.iter().all(|r| r["weekday"] != 6), "deleted");
+}

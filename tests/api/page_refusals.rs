@@ -322,7 +322,7 @@ async fn an_absence_or_closure_without_a_proper_reason_is_a_message_at_the_reaso
         ("reason", " Fortbildung "),
         ("action", "save"),
     ];
-    assert_eq!(lead.submit("/hours?unit=ads", "/hours/ads/absences", &fields).await.status(), StatusCode::OK);
+    assert_eq!(lead.submit("/hours?unit=ads", "/hours/ads/absences", &fields).await.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences WHERE reason = 'Fortbildung'").await, 1, "trimmed");
 }
 

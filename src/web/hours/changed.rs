@@ -1,0 +1,72 @@
+//! After a change on the hours page (saved, deleted, added) the browser is sent on to the page
+//! (303), so a reload does not make the change again. The appointments the change left outside
+//! the hours (or in the absence or closure) wait in the session, by their slots, and are read
+//! again for the page it leads to, and for each reload of it.
+
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+use super::super::error::WebResult;
+use crate::domain::access::Actor;
+use crate::domain::ids::SlotId;
+use crate::domain::records::Unit;
+use crate::services::bookings::Book;
+use crate::services::hours::{self, Affected};
+
+const KEY: &str = "hours.changed";
+
+/// What a change affected, as the page after it shows it.
+#[derive(Serialize, Deserialize)]
+struct Changed {
+    unit: String,
+    slots: Vec<SlotId>,
+    listed: u64,
+    total: u64,
+    elsewhere: u64,
+}
+
+/// The answer to a change of `unit`'s hours, absences or closures: on to the page, saying `done`
+/// (`saved` or `deleted`) and listing `affected`.
+pub(super) async fn see_page(
+    session: &Session,
+    unit: &Unit,
+    done: &'static str,
+    affected: &Affected,
+) -> WebResult<Response> {
+    let changed = Changed {
+        unit: unit.slug.clone(),
+        slots: affected.listed.iter().map(|b| b.slot_id).collect(),
+        listed: affected.listed.len() as u64,
+        total: affected.total,
+        elsewhere: affected.elsewhere,
+    };
+    session.insert(KEY, changed).await?;
+    Ok(Redirect::to(&format!("/hours?unit={}&done={done}", unit.slug)).into_response())
+}
+
+/// The notice and the affected appointments of the page a change led to (`done` from its
+/// address), or `None` for any other opening of the page.
+pub(super) async fn shown(
+    deps: Book<'_>,
+    session: &Session,
+    actor: &Actor,
+    unit: &Unit,
+    done: &str,
+) -> WebResult<Option<(&'static str, Affected)>> {
+    let notice = match done {
+        "saved" => "saved",
+        "deleted" => "deleted",
+        _ => return Ok(None),
+    };
+    let affected = match session.get::<Changed>(KEY).await?.filter(|c| c.unit == unit.slug) {
+        Some(c) => {
+            let affected = hours::affected_again(deps, actor, unit, &c.slots, c.elsewhere).await?;
+            // Those cancelled or moved since are no longer listed, nor counted.
+            let total = c.total.saturating_sub(c.listed.saturating_sub(affected.listed.len() as u64));
+            Affected { total, ..affected }
+        }
+        None => Affected::default(),
+    };
+    Ok(Some((notice, affected)))
+}
