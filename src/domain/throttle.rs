@@ -75,13 +75,16 @@ pub const UNKNOWN_LOGIN: &str = "unknown";
 /// The login as the throttle's keys hold it: a login that names an account (`exists`) as it is
 /// (cut to the longest there can be), any other text as a hash of it, so that text typed into the
 /// login field (a password, often) is not stored, while each such text still counts on its own,
-/// as an existing login does (the throttle must not tell which logins exist).
+/// as an existing login does (the throttle must not tell which logins exist). As an existing
+/// login is found whatever the case typed, other text is hashed regardless of its (ASCII) case:
+/// five failures for `nobody` hold `NOBODY` back as they hold `MUELLER` back for `mueller`.
 pub fn key_login(login: &str, exists: bool) -> String {
     use sha2::{Digest, Sha256};
     if exists {
         return cut(login).to_owned();
     }
-    let digest = Sha256::new().chain_update(b"terminbuch login throttle\0").chain_update(cut(login)).finalize();
+    let folded = cut(login).to_ascii_lowercase();
+    let digest = Sha256::new().chain_update(b"terminbuch login throttle\0").chain_update(folded).finalize();
     format!("#{}", hex::encode(&digest[..16]))
 }
 
@@ -190,6 +193,7 @@ mod tests {
         assert!(typed.starts_with('#') && typed.len() == 33 && !typed.contains("Sommer"), "{typed}");
         assert_eq!(typed, key_login("Sommer2026!", false), "the same text counts on the same key");
         assert_ne!(typed, key_login("Winter2026!", false));
+        assert_eq!(typed, key_login("SOMMER2026!", false), "found like a login: whatever its case");
         assert_eq!(key_login(&"x".repeat(500), true).len(), 64);
     }
 

@@ -261,3 +261,28 @@ async fn a_login_is_found_whatever_its_case_and_its_failures_count_against_the_o
     assert!(matches!(other.log_in("SCHMIDT", PASSWORD, None).await, Attempt::Wrong), "ambiguous: no account");
     assert_eq!(other.log_in("schmidt", PASSWORD, None).await, Attempt::LoggedIn, "as written");
 }
+
+/// Text that names no account is held back whatever its case, as an existing login is: the answer
+/// to `NOBODY` after five failures for `nobody` is the one `J.SCHMIDT` gets after five for
+/// `j.schmidt`, so the throttle does not tell which logins exist.
+#[tokio::test]
+async fn an_unknown_login_is_throttled_whatever_its_case_like_an_existing_one() {
+    // Arrange
+    let app = spawn_app().await;
+    add_member(&app, "j.schmidt", "front_desk", Some("ads")).await;
+    let attacker = WebClient::open(&app).await;
+    for login in ["j.schmidt", "nobody"] {
+        for _ in 0..5 {
+            assert_eq!(attacker.log_in(login, "falsch", None).await, Attempt::Wrong, "{login}: free failures");
+        }
+    }
+
+    // Act
+    let existing = attacker.log_in("J.SCHMIDT", "falsch", None).await;
+    let unknown = attacker.log_in("NOBODY", "falsch", None).await;
+
+    // Assert
+    assert_eq!(existing, Attempt::Throttled, "an existing login in capitals");
+    assert_eq!(unknown, Attempt::Throttled, "unknown text in capitals answers alike");
+    assert_eq!(attacker.log_in("Nobody2", "falsch", None).await, Attempt::Wrong, "other text counts on its own");
+}
