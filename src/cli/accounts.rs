@@ -203,6 +203,9 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
             let base = settings.public_url_for(settings.listen);
             eprintln!("one-time link for {login}, valid until {}:", local(link.expires_at, settings.time_zone));
             println!("{}", link.url(&base));
+            if link.password_cleared {
+                eprintln!("{login} is inactive: the current password no longer works; only this link lets them in");
+            }
         }
         UserCommand::ResetMfa { login } => {
             let had = mfa::reset(a, by, &login).await?;

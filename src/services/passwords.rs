@@ -141,6 +141,8 @@ async fn check_current(
 pub struct ResetLink {
     pub token: String,
     pub expires_at: DateTime<Utc>,
+    /// The link was made for an inactive person, whose password was taken away with it.
+    pub password_cleared: bool,
 }
 
 impl ResetLink {
@@ -151,18 +153,23 @@ impl ResetLink {
 }
 
 /// Makes a one-time reset link for a person (admins and the operator); earlier unused links of
-/// the person stop working. The password stays as it is until the link is used.
+/// the person stop working. The password of an active person stays as it is until the link is
+/// used; that of an inactive one (deactivated after a suspected compromise) stops working at
+/// once, so a reactivation before the link is used does not bring the stolen password back.
+/// The person's row is locked while the link is stored: of two links made at once, the later
+/// voids the earlier, and a reactivation waits (or is seen).
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
 pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<ResetLink, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.password_reset").await?;
-    let member = directory::find_staff_by_login(a.db, login)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
+    let found = directory::find_staff_by_login(a.db, login).await?;
+    let missing = || ServiceError::not_found(Missing::StaffMember);
     let token = random_secret(40);
     let now = a.clock.now();
-    let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME };
+    let txn = store::begin_write(a.db).await?;
+    let member = directory::lock_staff(&txn, found.ok_or_else(missing)?.id).await?.ok_or_else(missing)?;
+    let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME, password_cleared: !member.active };
     let new = NewReset {
         staff_id: member.id,
         token_hash: token_hash(&link.token),
@@ -170,9 +177,12 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
         expires_at: link.expires_at,
         created_by: by.staff_id(),
     };
-    let txn = store::begin_write(a.db).await?;
     resets::insert_reset(&txn, new).await?;
-    audit_change(&txn, a.clock, by.into(), AuditAction::PasswordResetLinkCreated, &member, json!({})).await?;
+    if link.password_cleared {
+        directory::clear_password(&txn, member.id).await?;
+    }
+    let detail = if link.password_cleared { json!({ "password_cleared": true }) } else { json!({}) };
+    audit_change(&txn, a.clock, by.into(), AuditAction::PasswordResetLinkCreated, &member, detail).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
     Ok(link)
 }

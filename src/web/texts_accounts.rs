@@ -191,6 +191,13 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Einmal-Link erzeugt. Er wird nur jetzt angezeigt; frühere Links gelten nicht mehr:",
         "One-time link made. It is shown only now; earlier links no longer work:",
     ),
+    (
+        "person.done.reset_link_password_cleared",
+        "Einmal-Link erzeugt. Das bisherige Passwort gilt ab jetzt nicht mehr; nach der Reaktivierung \
+         meldet sich die Person nur mit diesem Link an. Er wird nur jetzt angezeigt; frühere Links gelten nicht mehr:",
+        "One-time link made. The current password no longer works from now on; once reactivated, the \
+         person gets in only with this link. It is shown only now; earlier links no longer work:",
+    ),
     ("person.done.mfa_reset", "Die Zwei-Faktor-Anmeldung wurde zurückgesetzt.", "Two-factor login was reset."),
     (
         "person.done.tokens_revoked",

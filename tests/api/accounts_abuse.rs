@@ -388,7 +388,84 @@ async fn a_deactivation_ends_open_reset_links_and_the_calendar_subscription_for_
     assert_eq!(redeemed.status(), StatusCode::NOT_FOUND, "and cannot be redeemed");
     assert_eq!(app.get_unauthenticated(&feed).await.status(), StatusCode::NOT_FOUND, "the feed is gone");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM calendar_feeds").await, 0);
-    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::SEE_OTHER, "the password is as it was");
+    assert_eq!(
+        desk.log_in("empfang", PASSWORD).await.status(),
+        StatusCode::SEE_OTHER,
+        "a reactivation alone leaves the password as it was"
+    );
+}
+
+/// After a suspected compromise: deactivate, make a reset link, reactivate. The stolen password
+/// stops working when the link is made (not only when it is used), so the reactivation does not
+/// bring it back; the link then sets the new one.
+#[tokio::test]
+async fn a_reset_link_made_while_inactive_takes_the_password_away_until_it_is_used() {
+    // Arrange
+    let app = spawn_app().await;
+    let token = person_with_token(&app).await;
+    set_active(&app, false).await;
+
+    // Act
+    let response = app.post_as(&app.admin_token, "/api/v1/staff/empfang/password-reset", &json!({})).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value = response.json().await.expect("json");
+    set_active(&app, true).await;
+
+    // Assert
+    assert_eq!(body["password_cleared"], json!(true), "the API says so");
+    let link = body["reset_url"].as_str().expect("a reset URL")[app.address.len()..].to_owned();
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "the old password is refused");
+    assert_eq!(change_password(&app, &token, PASSWORD).await.status(), StatusCode::UNAUTHORIZED, "token revoked");
+    let fields = [("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
+    assert_eq!(desk.submit("/login", &link, &fields).await.status(), StatusCode::OK, "the link sets a new one");
+    assert_eq!(desk.log_in("empfang", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER, "which works");
+    let stranger = Desk::new(&app.address);
+    assert_eq!(stranger.log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "the old one still does not");
+    let cleared = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'password_reset_link_created' \
+                   AND detail LIKE '%password_cleared%'";
+    assert_eq!(app.count(cleared).await, 1, "audited with the link");
+
+    // A link made for an active person leaves the password as it is until it is used.
+    let body: Value = app
+        .post_as(&app.admin_token, "/api/v1/staff/empfang/password-reset", &json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["password_cleared"], json!(false));
+    assert_eq!(Desk::new(&app.address).log_in("empfang", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER);
+}
+
+/// The same steps on the admin's person page.
+#[tokio::test]
+async fn on_the_person_page_a_reset_link_made_while_inactive_takes_the_password_away() {
+    // Arrange
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    app.add_person("chefin", "admin", None).await;
+    let admin = Desk::new(&app.address);
+    assert_eq!(admin.log_in("chefin", PASSWORD).await.status(), StatusCode::SEE_OTHER, "admin logged in");
+    enrol(&app, &admin).await;
+    let page = "/admin/staff/empfang";
+    admin.submit(page, "/admin/staff/empfang/deactivate", &[]).await;
+
+    // Act
+    let made = admin.submit(page, "/admin/staff/empfang/password-reset", &[]).await;
+    assert_eq!(made.status(), StatusCode::SEE_OTHER, "on to the person's page");
+    let (_, html) = admin.text(&crate::web_client::location(&made)).await;
+    admin.submit(page, "/admin/staff/empfang/activate", &[]).await;
+
+    // Assert
+    assert!(html.contains("gilt ab jetzt nicht mehr"), "the page says the password is gone");
+    let url = crate::web_client::text_of_id(&html, "reset-url");
+    let link = url[app.address.len()..].to_owned();
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "the old password is refused");
+    let fields = [("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
+    assert_eq!(desk.submit("/login", &link, &fields).await.status(), StatusCode::OK, "the link sets a new one");
+    assert_eq!(desk.log_in("empfang", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER, "which works");
+    assert_eq!(app.audited("staff_activated", "empfang").await, 1, "reactivated on the page");
 }
 
 #[tokio::test]

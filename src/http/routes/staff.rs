@@ -200,10 +200,14 @@ pub struct ResetLinkResponse {
     /// Give it to the person (not by the same channel as anything else secret); it works once.
     pub reset_url: String,
     pub expires_at: chrono::DateTime<chrono::FixedOffset>,
+    /// The person is inactive and their password was taken away with this link: after a
+    /// reactivation only the link lets them in.
+    pub password_cleared: bool,
 }
 
 /// Makes a one-time password reset link valid for 24 hours; earlier links of the person stop
-/// working; the password stays until the link is used (admins only).
+/// working; the password stays until the link is used, unless the person is inactive: then it
+/// stops working at once (admins only).
 #[utoipa::path(post, path = "/api/v1/staff/{login}/password-reset", tag = "staff", security(("bearer" = [])),
     params(("login" = String, Path)),
     responses((status = 201, body = ResetLinkResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
@@ -214,7 +218,9 @@ async fn create_password_reset(
 ) -> ApiResult<(StatusCode, Json<ResetLinkResponse>)> {
     let link = passwords::create_reset_link(state.accounts(), ByWhom::Staff(&actor), &login).await?;
     let expires_at = crate::http::dto::local(link.expires_at, state.settings.time_zone);
-    Ok((StatusCode::CREATED, Json(ResetLinkResponse { reset_url: link.url(&state.base_url), expires_at })))
+    let response =
+        ResetLinkResponse { reset_url: link.url(&state.base_url), expires_at, password_cleared: link.password_cleared };
+    Ok((StatusCode::CREATED, Json(response)))
 }
 
 /// Removes a person's second factor; their web sessions end and they enrol again at the next

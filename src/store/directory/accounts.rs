@@ -75,6 +75,21 @@ pub async fn set_password<C: ConnectionTrait>(
     epoch_of(db, staff_id).await
 }
 
+/// Takes the password away (no password then matches) and ends every web session of the
+/// person: a reset link made after a suspected compromise is then the only way back in.
+///
+/// # Errors
+/// Database failures.
+pub async fn clear_password<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<(), StoreError> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::PasswordHash, Expr::value(Option::<String>::None))
+        .col_expr(staff::Column::SessionEpoch, Expr::col(staff::Column::SessionEpoch).add(1))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Notes a completed login.
 ///
 /// # Errors

@@ -147,6 +147,9 @@ const KEY_RESET_LINK: &str = "admin.reset_link";
 struct ResetLink {
     login: String,
     url: String,
+    /// The person was inactive: the link took their password away.
+    #[serde(default)]
+    password_cleared: bool,
 }
 
 async fn person_page(
@@ -161,7 +164,12 @@ async fn person_page(
         // Shown once: a reload of the page says it was, and the link is not in any address.
         let link = once::take::<ResetLink>(&session, KEY_RESET_LINK).await?.filter(|l| l.login == login);
         match link {
-            Some(link) => outcome.reset_url = Some(link.url),
+            Some(link) => {
+                if link.password_cleared {
+                    outcome.done = Some("person.done.reset_link_password_cleared");
+                }
+                outcome.reset_url = Some(link.url);
+            }
             None => outcome.done = Some("person.done.reset_link_shown"),
         }
     }
@@ -250,7 +258,7 @@ async fn reset_password(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let link = passwords::create_reset_link(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let shown = ResetLink { login: login.clone(), url: link.url(&state.base_url) };
+    let shown = ResetLink { login: login.clone(), url: link.url(&state.base_url), password_cleared: link.password_cleared };
     once::keep(&session, KEY_RESET_LINK, &shown).await?;
     Ok(done(&login, "reset_link"))
 }
