@@ -13,6 +13,9 @@ pub const RESET_LINK_LIFETIME: TimeDelta = TimeDelta::hours(24);
 pub const DEFAULT_TOKEN_DAYS: u32 = 90;
 /// The longest lifetime an API token may get.
 pub const MAX_TOKEN_DAYS: u32 = 365;
+/// Most valid (unrevoked, unexpired) API tokens a person may hold at once, those made with
+/// tokens included: each costs an audit record, and revoking a token revokes those made with it.
+pub const MAX_VALID_TOKENS: u64 = 50;
 /// A token's last use is written at most this often.
 pub const TOKEN_USE_RESOLUTION: TimeDelta = TimeDelta::minutes(1);
 

@@ -29,11 +29,13 @@ pub enum Clash {
     LoginTaken,
     /// A unit with this short name exists.
     SlugTaken,
+    /// The person holds as many valid API tokens as they may.
+    TooManyTokens,
 }
 
 impl Clash {
     /// Every clash, for the tests that check each is translated.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::SlotTaken,
         Self::CounsellorBusy,
         Self::ConcurrentUpdate,
@@ -45,6 +47,7 @@ impl Clash {
         Self::LastAdmin,
         Self::LoginTaken,
         Self::SlugTaken,
+        Self::TooManyTokens,
     ];
 
     /// The stable code API clients see.
@@ -61,6 +64,7 @@ impl Clash {
             Self::LastAdmin => "last_admin",
             Self::LoginTaken => "login_taken",
             Self::SlugTaken => "slug_taken",
+            Self::TooManyTokens => "too_many_tokens",
         }
     }
 
@@ -78,6 +82,7 @@ impl Clash {
             Self::LastAdmin => "the last active admin cannot be deactivated or lose the admin role",
             Self::LoginTaken => "this login exists already",
             Self::SlugTaken => "a unit with this short name exists",
+            Self::TooManyTokens => "the person holds as many valid API tokens as allowed; revoke one first",
         }
     }
 }

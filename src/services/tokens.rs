@@ -14,7 +14,8 @@ use super::accounts::{ChangedBy, audit_change};
 use super::auth::random_secret;
 use crate::clock::Clock;
 use crate::domain::access::Actor;
-use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, TOKEN_USE_RESOLUTION, TokenInfo};
+use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MAX_VALID_TOKENS, TOKEN_USE_RESOLUTION, TokenInfo};
+use crate::domain::clash::Clash;
 use crate::domain::ids::StaffId;
 use crate::domain::records::StaffMember;
 use crate::store::directory::{self, NewToken};
@@ -113,6 +114,8 @@ pub async fn create_own(
 /// Checks that the person is active and the parent valid and stores the token, in one write
 /// transaction that holds both rows: a deactivation or a revocation of the parent at the same
 /// moment either comes first (and this is refused) or waits and then revokes the new token too.
+/// A person holding [`MAX_VALID_TOKENS`] valid tokens gets no more (`TooManyTokens`): counted
+/// while their row is locked, so two requests at once cannot both pass the last place.
 async fn create_for(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -131,6 +134,9 @@ async fn create_for(
             .await?
             .filter(|token| token.staff_id == member.id && token.is_valid_at(now))
             .ok_or_else(|| ServiceError::not_found(Missing::Token))?;
+    }
+    if directory::count_valid_tokens(&txn, staff_id, now).await? >= MAX_VALID_TOKENS {
+        return Err(ServiceError::conflict(Clash::TooManyTokens));
     }
     let asked = now + TimeDelta::days(i64::from(spec.days));
     let new = NewToken {

@@ -136,6 +136,7 @@ fn clash_key(clash: Clash) -> &'static str {
         Clash::LastAdmin => "svc.last_admin",
         Clash::LoginTaken => "svc.login_taken",
         Clash::SlugTaken => "svc.slug_taken",
+        Clash::TooManyTokens => "svc.too_many_tokens",
     }
 }
 

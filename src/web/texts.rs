@@ -217,6 +217,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("svc.login_taken", "Diese Kennung ist schon vergeben.", "This user name is taken."),
     ("svc.slug_taken", "Diese Kurzkennung ist schon vergeben.", "This short key is taken."),
     (
+        "svc.too_many_tokens",
+        "Die Person hat schon so viele gültige API-Tokens wie erlaubt; erst eines widerrufen.",
+        "The person already holds as many valid API tokens as allowed; revoke one first.",
+    ),
+    (
         "svc.busy",
         "Die Datenbank ist gerade ausgelastet. Bitte versuchen Sie es noch einmal.",
         "The database is busy. Please try again.",

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::helpers::{assert_problem, default_now, spawn_app, spawn_app_with};
 use crate::test_db::TestDb;
 use terminbuch::domain::ids::StaffId;
+use terminbuch::services::tokens;
 
 /// Asks `path` with `token` at `address` until it is refused, for at most `within`.
 async fn refused_within(address: &str, token: &str, within: Duration) -> bool {
@@ -279,4 +280,44 @@ async fn revoking_all_tokens_while_one_is_being_made_revokes_it_too() {
     let made = tokens.iter().find(|t| t.id == child.id).expect("the new token");
     assert!(made.revoked_at.is_some(), "the token made meanwhile is revoked too");
     assert!(tokens.iter().all(|t| t.revoked_at.is_some()));
+}
+
+/// A person holds at most `MAX_VALID_TOKENS` valid tokens: of 20 parallel requests for the last
+/// 4 places, 4 get one and 16 a 409 (the count is taken with the person's row locked); a revoked
+/// token frees its place.
+#[tokio::test]
+async fn a_person_gets_at_most_50_valid_tokens_even_from_parallel_requests() {
+    // Arrange: the request's token and 45 more, 46 of 50.
+    let app = spawn_app().await;
+    let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
+    for n in 0..45 {
+        let spec = tokens::TokenSpec::named(&format!("vorher {n}"));
+        tokens::create_for_login(&app.db, &app.clock, "empfang", &spec).await.expect("a token below the cap");
+    }
+
+    // Act
+    let answers = futures_util::future::join_all((0..20).map(|n| {
+        let (app, desk) = (&app, &desk);
+        async move { app.post_as(desk, "/api/v1/me/tokens", &json!({ "name": format!("parallel {n}") })).await }
+    }))
+    .await;
+
+    // Assert
+    let created = answers.iter().filter(|r| r.status() == StatusCode::CREATED).count();
+    assert_eq!(created, 4, "the last four places");
+    let refused = answers.into_iter().find(|r| r.status() != StatusCode::CREATED).expect("refusals");
+    assert_problem(refused, StatusCode::CONFLICT, "too_many_tokens").await;
+    let valid = "SELECT COUNT(*) AS n FROM api_tokens t JOIN staff s ON s.id = t.staff_id \
+                 WHERE s.login = 'empfang' AND t.revoked_at IS NULL";
+    assert_eq!(app.count(valid).await, 50, "no more than the cap");
+    assert_eq!(app.audited("token_created", "empfang").await, 50, "one record per token made");
+    let spec = tokens::TokenSpec::named("CLI");
+    let by_cli = tokens::create_for_login(&app.db, &app.clock, "empfang", &spec).await;
+    assert!(by_cli.is_err(), "the operator's command line is held to it too");
+
+    let listed: Vec<Value> = app.get_as(&desk, "/api/v1/me/tokens").await.json().await.expect("json");
+    let id = listed.first().and_then(|t| t["id"].as_i64()).expect("the newest token");
+    assert_eq!(app.delete_as(&desk, &format!("/api/v1/me/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
+    let again = app.post_as(&desk, "/api/v1/me/tokens", &json!({ "name": "wieder" })).await;
+    assert_eq!(again.status(), StatusCode::CREATED, "a revoked token frees its place");
 }

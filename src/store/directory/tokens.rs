@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use entity::{api_token, membership, staff};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use super::super::StoreError;
@@ -126,6 +126,23 @@ pub async fn touch_token<C: ConnectionTrait>(db: &C, token_id: i32, now: DateTim
     Ok(())
 }
 
+/// How many of a staff member's tokens are valid at `now` (unrevoked, unexpired).
+///
+/// # Errors
+/// Database failures.
+pub async fn count_valid_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::StaffId.eq(staff_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .filter(api_token::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await?)
+}
+
 /// A staff member's tokens, newest first (revoked and expired ones too).
 ///
 /// # Errors
@@ -155,8 +172,10 @@ pub async fn lock_token<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<To
     Ok(api_token::Entity::find_by_id(id).lock_exclusive().one(db).await?.map(token_record))
 }
 
-/// Revokes one token and every unrevoked token made with it (and made with those, …); returns
-/// whether the token itself was still unrevoked, and the ids of the others revoked.
+/// Revokes one token and every valid token made with it (and made with those, …); returns
+/// whether the token itself was still unrevoked, and the ids of the others revoked. A token made
+/// with a token expires with it at the latest, so an expired one has no valid descendants; the
+/// valid ones of a person are at most `MAX_VALID_TOKENS`, which bounds each step's id list.
 ///
 /// # Errors
 /// Database failures.
@@ -174,6 +193,7 @@ pub async fn revoke_token<C: ConnectionTrait>(
             .column(api_token::Column::Id)
             .filter(api_token::Column::ParentTokenId.is_in(parents))
             .filter(api_token::Column::RevokedAt.is_null())
+            .filter(api_token::Column::ExpiresAt.gt(now))
             .into_tuple()
             .all(db)
             .await?;
