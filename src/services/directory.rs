@@ -243,10 +243,7 @@ async fn add(
         None => {
             // `Mueller` beside `mueller` would be a second account that people mistake for the
             // first (a role meant for one lands on the other): logins differ in more than case.
-            if let Some(other) = directory::find_login_ignoring_case(db, login).await? {
-                let message = format!("the login `{other}` exists already; logins must differ in more than case");
-                return Err(ServiceError::conflict_with(Clash::LoginTaken, message));
-            }
+            refuse_login_of_other_case(db, login).await?;
             let (hash, generated) = new_password(&input, login).await?;
             Who::New { hash, generated }
         }
@@ -271,6 +268,18 @@ async fn add(
     txn.commit().await?;
     let member = directory::find_staff(db, member.id).await?.unwrap_or(member);
     Ok(AddedStaff { member, password: password.flatten(), created, role_added })
+}
+
+/// Refuses `login` when a login that differs from it only in case exists: `Mueller` beside
+/// `mueller` would be a second account that people mistake for the first.
+async fn refuse_login_of_other_case<C: sea_orm::ConnectionTrait>(db: &C, login: &str) -> Result<(), ServiceError> {
+    match directory::find_login_ignoring_case(db, login).await? {
+        Some(other) => {
+            let message = format!("the login `{other}` exists already; logins must differ in more than case");
+            Err(ServiceError::conflict_with(Clash::LoginTaken, message))
+        }
+        None => Ok(()),
+    }
 }
 
 /// Whom an addition is for.
@@ -308,6 +317,10 @@ async fn insert_new<C: sea_orm::ConnectionTrait>(
     hash: String,
     generated: Option<String>,
 ) -> Result<(StaffMember, Option<Option<String>>), ServiceError> {
+    // Checked again in the transaction, in turn with others adding the same login in any case:
+    // two requests adding `Mueller` and `mueller` at once both passed the check before it.
+    directory::lock_login_ignoring_case(db, login).await?;
+    refuse_login_of_other_case(db, login).await?;
     let new = NewStaff {
         login,
         display_name: input.display_name.trim(),

@@ -269,3 +269,73 @@ async fn a_new_login_that_differs_from_an_existing_one_only_in_case_is_refused()
     assert_eq!(added["created"], false);
     assert_eq!(app.count(staff).await, before, "no account was created");
 }
+
+/// On PostgreSQL, makes every insert into `table` hold its transaction open a moment longer (a
+/// trigger sleeping 0.3 s), so that a request racing it runs its checks meanwhile; SQLite runs
+/// one write transaction at a time anyway.
+async fn slow_inserts_into(app: &crate::helpers::TestApp, table: &str) {
+    if !app.is_postgres() {
+        return;
+    }
+    for sql in [
+        "CREATE FUNCTION test_slow_insert() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$"
+            .to_owned(),
+        format!("CREATE TRIGGER {table}_slow AFTER INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION test_slow_insert()"),
+    ] {
+        sea_orm::ConnectionTrait::execute_unprepared(&app.db, &sql).await.expect("a slow insert trigger");
+    }
+}
+
+/// Two requests adding logins that differ only in case at the same moment: both pass the check
+/// before the (slow) password hashing, so the check is made again in the write transaction, in
+/// turn: one account is made, the other request is refused.
+#[tokio::test]
+async fn two_logins_differing_only_in_case_added_at_once_make_one_account() {
+    // Arrange
+    let app = spawn_app().await;
+    let names = [("Mueller", "mueller"), ("Schmidt", "SCHMIDT"), ("Yilmaz", "yilmaz")];
+    slow_inserts_into(&app, "staff").await;
+
+    // Act
+    let answers = futures_util::future::join_all(names.iter().flat_map(|(a, b)| [*a, *b]).map(|login| {
+        let app = &app;
+        async move {
+            let body = json!({ "login": login, "name": "Neu", "role": "counsellor", "unit": "sdr" });
+            app.post_as(&app.admin_token, "/api/v1/staff", &body).await
+        }
+    }))
+    .await;
+
+    // Assert
+    let created = answers.iter().filter(|r| r.status() == StatusCode::CREATED).count();
+    assert_eq!(created, 3, "one of each pair");
+    for refused in answers.into_iter().filter(|r| r.status() != StatusCode::CREATED) {
+        assert_problem(refused, StatusCode::CONFLICT, "login_taken").await;
+    }
+    for (login, _) in names {
+        let sql = format!("SELECT COUNT(*) AS n FROM staff WHERE lower(login) = '{}'", login.to_lowercase());
+        assert_eq!(app.count(&sql).await, 1, "one account for {login}");
+    }
+}
+
+/// Two reset links made at the same moment: only the later works ("earlier links stop working").
+#[tokio::test]
+async fn of_two_reset_links_made_at_once_one_stays_usable() {
+    // Arrange
+    let app = spawn_app().await;
+    app.token_for("empfang", "front_desk", Some("ads")).await;
+    slow_inserts_into(&app, "password_resets").await;
+
+    // Act
+    let answers = futures_util::future::join_all((0..6).map(|_| {
+        let app = &app;
+        async move { app.post_as(&app.admin_token, "/api/v1/staff/empfang/password-reset", &json!({})).await }
+    }))
+    .await;
+
+    // Assert
+    assert!(answers.iter().all(|r| r.status() == StatusCode::CREATED), "every request made a link");
+    let live = "SELECT COUNT(*) AS n FROM password_resets WHERE used_at IS NULL";
+    assert_eq!(app.count(live).await, 1, "one live link");
+}

@@ -46,6 +46,25 @@ pub async fn find_login_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -
     Ok(logins_ignoring_case(db, login).await?.into_iter().next())
 }
 
+/// Until the transaction `db` ends, holds the turn to add a login that equals `login` but for its
+/// case: on PostgreSQL a transaction-scoped advisory lock on the lower-case login, so two requests
+/// adding `Mueller` and `mueller` at once check one after the other; on SQLite nothing (a write
+/// transaction holds the whole database).
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_login_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -> Result<(), StoreError> {
+    if db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    // The first key names this lock's class ("tb_l"), so other advisory locks cannot collide.
+    let sql = "SELECT pg_advisory_xact_lock(1952669548, hashtext($1))";
+    let statement =
+        sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Postgres, sql, [login.to_ascii_lowercase().into()]);
+    db.execute_raw(statement).await?;
+    Ok(())
+}
+
 /// The stored logins that equal `login` but for the case of its letters, at most two: one names
 /// the account meant; two (made before such near-duplicates were refused) name none.
 ///
