@@ -9,6 +9,16 @@ use tower_sessions::session_store::{self, SessionStore};
 use crate::store::StoreError;
 use crate::store::sessions::{StoredSession, delete, find_live, insert, real_now, update};
 
+/// Ends the stored session `id` for its renewal under a new id; returns whether it still existed.
+/// One deleted meanwhile (a logout in another tab while the password was being changed) must not
+/// be renewed: tower-sessions would store the renewed session as a new one.
+///
+/// # Errors
+/// Database failures.
+pub async fn take_for_renewal(db: &DatabaseConnection, id: &Id) -> Result<bool, StoreError> {
+    crate::store::sessions::take(db, &id.to_string()).await
+}
+
 /// tower-sessions' store on our database.
 #[derive(Debug, Clone)]
 pub struct DbSessionStore {

@@ -72,6 +72,15 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: &str) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Deletes a session; returns whether it still existed (a renewal claims its session this way:
+/// one deleted meanwhile, by a logout in another tab, is not made again under a new id).
+///
+/// # Errors
+/// Database failures.
+pub async fn take<C: ConnectionTrait>(db: &C, id: &str) -> Result<bool, StoreError> {
+    Ok(session::Entity::delete_by_id(id.to_owned()).exec(db).await?.rows_affected > 0)
+}
+
 /// Deletes sessions expired at `now` and login failures older than `failures_before`.
 ///
 /// # Errors

@@ -107,7 +107,7 @@ async fn change_password(
 /// Keeps this session (the others have ended) and goes on: to the desk after a forced change,
 /// else back to the account page saying so.
 async fn password_changed(state: &AppState, mut signed_in: SignedIn, epoch: i32) -> WebResult<Response> {
-    renew_login(&signed_in.session, &mut signed_in.page, epoch).await?;
+    renew_login(&state.db, &signed_in.session, &mut signed_in.page, epoch).await?;
     if signed_in.gate.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -179,7 +179,7 @@ async fn confirm_enrolment(
     match mfa::confirm_enrolment(&state.db, &state.clock, staff_id, &secret, &form.code).await {
         Ok(mfa::Enrolled { codes, epoch }) => {
             signed_in.session.remove::<String>(KEY_ENROL).await?;
-            renew_login(&signed_in.session, &mut signed_in.page, epoch).await?;
+            renew_login(&state.db, &signed_in.session, &mut signed_in.page, epoch).await?;
             Ok(CodesPage { p: signed_in.page.titled("codes.title"), codes }.into_response())
         }
         Err(MfaError::AlreadyEnrolled) => Ok(Redirect::to("/account").into_response()),

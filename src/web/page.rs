@@ -326,24 +326,107 @@ pub async fn logged_in_as(session: &Session) -> Result<Option<StaffId>, WebError
 
 /// Keeps this session after the person's own change (a password, a second factor) moved their
 /// epoch on (every other session has ended): a new id, the new epoch and a new CSRF token, which
-/// `page` takes, so the forms of the page answered next carry it.
-pub async fn renew_login(session: &Session, page: &mut Page, epoch: i32) -> Result<(), WebError> {
-    if let Some(mut login) = session.get::<SessionLogin>(KEY_LOGIN).await? {
-        login.epoch = epoch;
-        session.cycle_id().await?;
-        session.insert(KEY_LOGIN, login).await?;
-        let csrf = random_secret(32);
-        session.insert(KEY_CSRF, csrf.clone()).await?;
+/// `page` takes, so the forms of the page answered next carry it. A session that ended while
+/// the change ran (a logout in another tab) stays ended: `LoginRequired`, and nothing is stored.
+pub async fn renew_login(
+    db: &sea_orm::DatabaseConnection,
+    session: &Session,
+    page: &mut Page,
+    epoch: i32,
+) -> Result<(), WebError> {
+    if let Some(csrf) = renew_session(db, session, epoch).await? {
         page.csrf = csrf;
     }
     Ok(())
 }
 
+/// [`renew_login`]'s part in the session; returns the new CSRF token (`None`: not logged in).
+async fn renew_session(
+    db: &sea_orm::DatabaseConnection,
+    session: &Session,
+    epoch: i32,
+) -> Result<Option<String>, WebError> {
+    if let Some(mut login) = session.get::<SessionLogin>(KEY_LOGIN).await? {
+        // The stored session is claimed (deleted) first: only a renewal that deleted it stores
+        // the session again, under its new id.
+        let live = match session.id() {
+            Some(id) => crate::services::sessions::take_for_renewal(db, &id)
+                .await
+                .map_err(crate::services::ServiceError::from)?,
+            None => false,
+        };
+        if !live {
+            session.flush().await?;
+            return Err(WebError::LoginRequired);
+        }
+        login.epoch = epoch;
+        session.cycle_id().await?;
+        session.insert(KEY_LOGIN, login).await?;
+        let csrf = random_secret(32);
+        session.insert(KEY_CSRF, csrf.clone()).await?;
+        return Ok(Some(csrf));
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use axum::http::{Method, Uri};
+    use migration::{Migrator, MigratorTrait};
+    use tower_sessions::SessionStore;
 
     use super::*;
+    use crate::services::sessions::DbSessionStore;
+
+    /// A stored logged-in session, and the same session as a request loaded it.
+    async fn loaded_session() -> (sea_orm::DatabaseConnection, Arc<DbSessionStore>, Session) {
+        let db = crate::store::connect("sqlite::memory:", Some(1)).await.expect("database");
+        Migrator::up(&db, None).await.expect("migrations");
+        let store = Arc::new(DbSessionStore::new(db.clone()));
+        let first = Session::new(None, store.clone(), None);
+        let login = SessionLogin { staff_id: StaffId::new(1), at: 0, epoch: 1 };
+        first.insert(KEY_LOGIN, login).await.expect("logged in");
+        first.save().await.expect("stored");
+        let request = Session::new(first.id(), store.clone(), None);
+        request.get::<SessionLogin>(KEY_LOGIN).await.expect("loaded").expect("logged in");
+        (db, store, request)
+    }
+
+    async fn stored_sessions(db: &sea_orm::DatabaseConnection) -> i64 {
+        let sql = "SELECT COUNT(*) AS n FROM sessions";
+        let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Sqlite, sql);
+        let row = sea_orm::ConnectionTrait::query_one_raw(db, statement).await.expect("count").expect("a row");
+        row.try_get::<i64>("", "n").expect("a number")
+    }
+
+    #[tokio::test]
+    async fn a_renewal_of_a_session_ended_meanwhile_does_not_bring_it_back() {
+        // Arrange: a request loaded the session, then a logout in another tab ended it.
+        let (db, store, request) = loaded_session().await;
+        store.delete(&request.id().expect("an id")).await.expect("logged out");
+
+        // Act: the request's password change renews it.
+        let renewed = renew_session(&db, &request, 2).await;
+        if !request.is_empty().await {
+            request.save().await.expect("saved as the session layer would");
+        }
+
+        // Assert
+        assert_eq!(stored_sessions(&db).await, 0, "no session row came back");
+        assert!(matches!(renewed, Err(WebError::LoginRequired)), "to the login");
+    }
+
+    #[tokio::test]
+    async fn a_renewal_of_a_live_session_keeps_it_under_a_new_id() {
+        let (db, _, request) = loaded_session().await;
+        let old = request.id().expect("an id");
+        assert!(renew_session(&db, &request, 2).await.expect("renewed").is_some(), "a new CSRF token");
+        request.save().await.expect("saved");
+        assert_ne!(request.id(), Some(old), "a new id");
+        assert_eq!(stored_sessions(&db).await, 1, "the one session");
+    }
 
     #[test]
     fn the_language_switch_leads_back_to_a_page_that_can_be_opened() {
