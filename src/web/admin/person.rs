@@ -258,7 +258,8 @@ async fn reset_password(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let link = passwords::create_reset_link(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let shown = ResetLink { login: login.clone(), url: link.url(&state.base_url), password_cleared: link.password_cleared };
+    let shown =
+        ResetLink { login: login.clone(), url: link.url(&state.base_url), password_cleared: link.password_cleared };
     once::keep(&session, KEY_RESET_LINK, &shown).await?;
     Ok(done(&login, "reset_link"))
 }
