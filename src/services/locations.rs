@@ -76,7 +76,8 @@ pub async fn update(
     super::directory::require_admin(db, clock, actor, "locations.manage").await?;
     let fields = fields.checked().map_err(invalid)?;
     let txn = store::begin_write(db).await?;
-    let before = directory::find_location(&txn, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Location))?;
+    // Locked: a second admin's change waits, and its record then names what it changed itself.
+    let before = directory::lock_location(&txn, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Location))?;
     let after = directory::update_location(&txn, id, &fields)
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::Location))?;

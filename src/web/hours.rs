@@ -106,6 +106,9 @@ struct HoursQuery {
     /// The page a change led to: `saved` or `deleted`.
     #[serde(default)]
     done: String,
+    /// Which change (`web::hours::changed`).
+    #[serde(default)]
+    change: String,
 }
 
 async fn show(
@@ -120,8 +123,9 @@ async fn show(
     } else {
         hours::unit_to_lead(deps, &staff.actor, &q.unit).await?
     };
-    let (notice, affected) =
-        changed::shown(deps, &session, &staff.actor, &unit, &q.done).await?.unwrap_or(("", Affected::default()));
+    let (notice, affected) = changed::shown(deps, &session, &staff.actor, &unit, &q.done, &q.change)
+        .await?
+        .unwrap_or(("", Affected::default()));
     let rule = match q.edit.parse::<i32>() {
         Ok(id) => {
             let rules = hours::list_rules(deps, &staff.actor, &unit).await?;

@@ -207,7 +207,7 @@ async fn a_change_on_the_hours_page_leads_on_to_the_page_with_the_appointments_i
     // Assert: on to the page, which lists the appointment, also when reloaded.
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let to = crate::web_client::location(&response);
-    assert_eq!(to, "/hours?unit=ads&done=saved");
+    assert!(to.starts_with("/hours?unit=ads&done=saved&change="), "{to}");
     for _ in 0..2 {
         let (status, html) = lead.text(&to).await;
         assert_eq!(status, StatusCode::OK);
@@ -230,13 +230,17 @@ async fn a_change_on_the_hours_page_leads_on_to_the_page_with_the_appointments_i
         ("action", "save"),
     ];
     let saved = lead.submit("/hours?unit=ads", "/hours/ads/rules", &rule).await;
-    assert_eq!(crate::web_client::location(&saved), "/hours?unit=ads&done=saved");
-    let (_, html) = lead.text("/hours?unit=ads&done=saved").await;
+    let after_rule = crate::web_client::location(&saved);
+    assert!(after_rule.starts_with("/hours?unit=ads&done=saved&change=") && after_rule != to, "{after_rule}");
+    let (_, html) = lead.text(&after_rule).await;
     assert!(!html.contains("id=\"affected\""), "a new rule strands nothing");
+    // The absence's address, opened again from the history, no longer lists its appointments.
+    let (_, html) = lead.text(&to).await;
+    assert!(!html.contains("id=\"affected\""), "an earlier change's list is not shown again");
     let rules = rules_of(&app, "ads").await;
     assert_eq!(rules.iter().filter(|r| r["weekday"] == 6).count(), 1, "saved once");
     let id = rules.iter().find(|r| r["weekday"] == 6).expect("the new rule")["id"].to_string();
     let deleted = lead.submit("/hours?unit=ads", &format!("/hours/ads/rules/{id}/delete"), &[]).await;
-    assert_eq!(crate::web_client::location(&deleted), "/hours?unit=ads&done=deleted");
+    assert!(crate::web_client::location(&deleted).starts_with("/hours?unit=ads&done=deleted&change="));
     assert!(rules_of(&app, "ads").await.iter().all(|r| r["weekday"] != 6), "deleted");
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{location, location_text, unit};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    QueryOrder, QuerySelect,
 };
 
 use super::super::StoreError;
@@ -49,7 +49,22 @@ pub async fn find_location_by_name<C: ConnectionTrait>(db: &C, name: &str) -> Re
 /// # Errors
 /// Database failures.
 pub async fn find_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<Option<Location>, StoreError> {
-    let Some(row) = location::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
+    let row = location::Entity::find_by_id(id).one(db).await?;
+    with_texts(db, row).await
+}
+
+/// A location with its texts, its row locked until the transaction `db` ends (PostgreSQL; a
+/// SQLite write transaction holds the database), for a change that reads it first.
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<Option<Location>, StoreError> {
+    let row = location::Entity::find_by_id(id).lock_exclusive().one(db).await?;
+    with_texts(db, row).await
+}
+
+async fn with_texts<C: ConnectionTrait>(db: &C, row: Option<location::Model>) -> Result<Option<Location>, StoreError> {
+    let Some(row) = row else { return Ok(None) };
     let texts = location_text::Entity::find()
         .filter(location_text::Column::LocationId.eq(row.id))
         .order_by_asc(location_text::Column::Language)

@@ -242,12 +242,16 @@ async fn save(
     Path(id): Path<i32>,
     CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
 ) -> WebResult<Response> {
-    let fields = typed(&form);
+    let mut fields = typed(&form);
     if let Err(refused) = fields.clone().checked() {
         let errors = vec![field_error(&refused, staff.page.lang)];
         let page = view(&state, staff, Some(id), fields, errors, "").await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    // Texts in languages the form does not show (given through the API) are kept, not dropped.
+    let stored = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
+    let shown = |language: &str| OTHER_LANGUAGES.iter().any(|l| l.0 == language);
+    fields.translations.extend(stored.translations.into_iter().filter(|t| !shown(&t.language)));
     locations::update(&state.db, &state.clock, &staff.actor, LocationId::new(id), fields).await.map_err(not_found)?;
     Ok(Redirect::to("/admin/locations?done=saved").into_response())
 }

@@ -19,6 +19,9 @@ const KEY: &str = "hours.changed";
 /// What a change affected, as the page after it shows it.
 #[derive(Serialize, Deserialize)]
 struct Changed {
+    /// Named in the address the change leads to: an old address (history, the back button, a
+    /// bookmark) shows no list of an earlier change.
+    id: String,
     unit: String,
     slots: Vec<SlotId>,
     listed: u64,
@@ -34,7 +37,9 @@ pub(super) async fn see_page(
     done: &'static str,
     affected: &Affected,
 ) -> WebResult<Response> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
     let changed = Changed {
+        id: id.clone(),
         unit: unit.slug.clone(),
         slots: affected.listed.iter().map(|b| b.slot_id).collect(),
         listed: affected.listed.len() as u64,
@@ -42,24 +47,26 @@ pub(super) async fn see_page(
         elsewhere: affected.elsewhere,
     };
     session.insert(KEY, changed).await?;
-    Ok(Redirect::to(&format!("/hours?unit={}&done={done}", unit.slug)).into_response())
+    Ok(Redirect::to(&format!("/hours?unit={}&done={done}&change={id}", unit.slug)).into_response())
 }
 
-/// The notice and the affected appointments of the page a change led to (`done` from its
-/// address), or `None` for any other opening of the page.
+/// The notice and the affected appointments of the page a change led to (`done` and `change`
+/// from its address), or `None` for any other opening of the page. An address of an earlier
+/// change than the session's last says it was saved, and lists nothing.
 pub(super) async fn shown(
     deps: Book<'_>,
     session: &Session,
     actor: &Actor,
     unit: &Unit,
     done: &str,
+    change: &str,
 ) -> WebResult<Option<(&'static str, Affected)>> {
     let notice = match done {
         "saved" => "saved",
         "deleted" => "deleted",
         _ => return Ok(None),
     };
-    let affected = match session.get::<Changed>(KEY).await?.filter(|c| c.unit == unit.slug) {
+    let affected = match session.get::<Changed>(KEY).await?.filter(|c| c.unit == unit.slug && c.id == change) {
         Some(c) => {
             let affected = hours::affected_again(deps, actor, unit, &c.slots, c.elsewhere).await?;
             // Those cancelled or moved since are no longer listed, nor counted.
