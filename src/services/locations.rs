@@ -32,8 +32,7 @@ pub async fn find(db: &DatabaseConnection, id: LocationId) -> Result<Location, S
 }
 
 /// The refusal as the API names it: a translation's field with its language in the message.
-#[must_use]
-pub fn invalid(refused: Refused) -> ServiceError {
+fn invalid(refused: Refused) -> ServiceError {
     match refused.language {
         Some(language) => {
             ServiceError::invalid("translations", format!("{language}: {}: {}", refused.field, refused.message))

@@ -9,15 +9,15 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
 
 use super::super::auth::FieldError;
 use super::super::error::{WebError, WebResult};
 use super::super::i18n::Lang;
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::language_name;
+use super::once::{self, DoneQuery};
 use crate::domain::ids::LocationId;
 use crate::domain::language::Language;
 use crate::domain::location::{LocationFields, LocationText, Refused, Why};
@@ -84,22 +84,15 @@ impl LocationsPage {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct DoneQuery {
-    done: String,
-}
+/// What each `done=` says on the list.
+const DONE: &[(&str, &str)] = &[("added", "locations.added"), ("saved", "locations.saved")];
 
 async fn list_page(
     State(state): State<AppState>,
     staff: Staff,
     Query(q): Query<DoneQuery>,
 ) -> WebResult<LocationsPage> {
-    let done = match q.done.as_str() {
-        "added" => "locations.added",
-        "saved" => "locations.saved",
-        _ => "",
-    };
+    let done = q.notice(DONE).unwrap_or_default();
     view(&state, staff, None, LocationFields::default(), Vec::new(), done).await
 }
 
@@ -233,7 +226,7 @@ async fn add(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     locations::create(&state.db, &state.clock, &staff.actor, fields).await?;
-    Ok(Redirect::to("/admin/locations?done=added").into_response())
+    Ok(once::see_page("/admin/locations", "added"))
 }
 
 async fn save(
@@ -253,5 +246,5 @@ async fn save(
     let shown = |language: &str| OTHER_LANGUAGES.iter().any(|l| l.0 == language);
     fields.translations.extend(stored.translations.into_iter().filter(|t| !shown(&t.language)));
     locations::update(&state.db, &state.clock, &staff.actor, LocationId::new(id), fields).await.map_err(not_found)?;
-    Ok(Redirect::to("/admin/locations?done=saved").into_response())
+    Ok(once::see_page("/admin/locations", "saved"))
 }
