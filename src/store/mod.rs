@@ -39,6 +39,9 @@ pub use write_turn::{WriteTxn, begin_write, write_turn};
 /// A pooled connection idle this long is pinged before use; a busier one is not.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
+/// How long a pooled SQLite connection waits for a lock before it gives up.
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Opens the pool with settings chosen for each engine.
 ///
 /// SQLite: WAL, `synchronous=FULL` (an acknowledged booking survives a power cut), foreign keys
@@ -61,7 +64,7 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30))
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
                 // 512 KiB page cache per connection instead of 2 MiB: the OS caches the file
                 // anyway, and idle memory stays low with several pooled connections.
                 .pragma("cache_size", "-512")

@@ -53,7 +53,8 @@ pub async fn retention_days_locked<C: ConnectionTrait>(db: &C, unit_id: UnitId) 
         .await?)
 }
 
-/// Sets a unit's retention; returns the previous value (`None`: no such unit).
+/// Sets a unit's retention inside the caller's transaction; returns the previous value (`None`:
+/// no such unit).
 ///
 /// # Errors
 /// Database failures.
@@ -63,7 +64,16 @@ pub async fn set_retention_days<C: ConnectionTrait>(
     days: i32,
     now: DateTime<Utc>,
 ) -> Result<Option<i32>, StoreError> {
-    let Some(before) = retention_days(db, unit_id).await? else { return Ok(None) };
+    // Read locked (PostgreSQL `FOR UPDATE`; a SQLite write transaction holds the database): of
+    // two changes at once, the second reads the first's value, so the audit's "before" is true.
+    let before: Option<i32> = unit::Entity::find_by_id(unit_id)
+        .select_only()
+        .column(unit::Column::RetentionDays)
+        .lock_exclusive()
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some(before) = before else { return Ok(None) };
     unit::Entity::update_many()
         .col_expr(unit::Column::RetentionDays, Expr::value(days))
         .col_expr(unit::Column::UpdatedAt, Expr::value(now))
@@ -107,6 +117,10 @@ pub async fn still_expired<C: ConnectionTrait>(
     cutoff: DateTime<Utc>,
     ids: &[Uuid],
 ) -> Result<Vec<Uuid>, StoreError> {
+    // Locked in the order of their ids, as an erasure on request locks a person's bookings
+    // (`of_person`): two transactions locking rows in opposite orders could deadlock.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
     let mut still = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {
         let found: Vec<Uuid> = booking::Entity::find()
@@ -116,6 +130,7 @@ pub async fn still_expired<C: ConnectionTrait>(
             .filter(booking::Column::UnitId.eq(unit_id))
             .filter(booking::Column::ErasedAt.is_null())
             .filter(expired_by(cutoff))
+            .order_by_asc(booking::Column::Id)
             .lock_exclusive()
             .into_tuple()
             .all(db)
@@ -186,10 +201,13 @@ pub async fn of_person<C: ConnectionTrait>(
     // `lock` (an erasure's transaction; PostgreSQL `FOR UPDATE`, a SQLite write transaction holds
     // the database): a booking whose address is corrected meanwhile is read again after that
     // commits, and left out when it is no longer the person's.
-    if lock {
-        query = query.lock_exclusive();
-    }
-    let rows: Vec<(Uuid, Option<String>)> = query.order_by_asc(booking::Column::StartsAt).into_tuple().all(db).await?;
+    // Locked in the order of their ids, as a retention run locks them (`still_expired`).
+    query = if lock {
+        query.order_by_asc(booking::Column::Id).lock_exclusive()
+    } else {
+        query.order_by_asc(booking::Column::StartsAt)
+    };
+    let rows: Vec<(Uuid, Option<String>)> = query.into_tuple().all(db).await?;
     let same_line = |stored: Option<&str>| {
         phone_identity.is_none_or(|line| stored.and_then(fold::phone_identity).as_deref() == Some(line))
     };

@@ -435,3 +435,49 @@ async fn the_page_names_the_other_ways_the_person_is_stored_under() {
     let listed = also(&by_phone.text().await.expect("page")).expect("named after a search by phone");
     assert!(listed.contains(EMAIL) && !listed.contains(PHONE), "{listed}");
 }
+
+/// An erasure on request answers once it is committed, also while a slow reader (a large list,
+/// an audit export) still uses SQLite's write-ahead log: emptying the log, which must wait for
+/// that reader and holds the write lock meanwhile, runs afterwards in short tries, so bookings
+/// go on. Once the reader is done, the erased name leaves the log and the file.
+#[tokio::test]
+async fn an_erasure_does_not_wait_for_a_slow_reader_and_the_log_is_emptied_after_it() {
+    use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
+
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |_| {}).await;
+    book(&app, "ads", 0).await;
+    let backend = app.db.get_database_backend();
+    let reading = app.db.begin().await.expect("a read transaction on one of the service's connections");
+    let count = Statement::from_string(backend, "SELECT count(*) FROM bookings");
+    reading.query_one_raw(count).await.expect("the reader reads").expect("a row");
+
+    let erased = app
+        .post_as(&app.admin_token, "/api/v1/data-subject/erase", &json!({ "email": EMAIL, "reason": "request" }))
+        .await;
+    assert_eq!(erased.status(), StatusCode::OK, "answered while the reader still reads");
+    assert_eq!(erased.json::<Value>().await.expect("json")["bookings"], 1);
+    let later = book(&app, "ads", 1).await;
+    assert_eq!(later["status"], "booked", "bookings go on while the log waits for the reader");
+    reading.rollback().await.expect("the reader is done");
+
+    if app.is_postgres() {
+        return;
+    }
+    let file = app.settings.database_url.trim_start_matches("sqlite://").split('?').next().expect("path").to_owned();
+    let holds_name = || {
+        let mut bytes = std::fs::read(&file).expect("the database file");
+        bytes.extend(std::fs::read(format!("{file}-wal")).unwrap_or_default());
+        bytes.windows(NAME.len()).any(|w| w == NAME.as_bytes())
+    };
+    // The second booking is the same person's (the helper books one citizen), so its name is
+    // written anew; erase it too, then wait for the background tries to empty the log.
+    let again = app
+        .post_as(&app.admin_token, "/api/v1/data-subject/erase", &json!({ "email": EMAIL, "reason": "request" }))
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while holds_name() {
+        assert!(std::time::Instant::now() < deadline, "the erased name is still in the SQLite file or its log");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

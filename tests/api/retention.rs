@@ -399,3 +399,42 @@ async fn a_failed_run_is_recorded_and_tried_again_until_it_is_made() {
     assert_nothing_personal(&booking(&app, id).await);
     assert!(retention::recorded_for(&app.db, today).await.expect("test step"));
 }
+
+/// Two admins changing a unit's retention at the same moment: the second change reads the first
+/// one's value, so the audit records chain (90 → a → b), never two changes from 90. On PostgreSQL
+/// a trigger holds each unit update open a moment, so that the second request reads meanwhile.
+#[tokio::test]
+async fn two_retention_changes_at_once_are_audited_one_after_the_other() {
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |_| {}).await;
+    if app.is_postgres() {
+        for sql in [
+            "CREATE FUNCTION test_slow_update() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
+            "CREATE TRIGGER units_slow AFTER UPDATE ON units FOR EACH ROW EXECUTE FUNCTION test_slow_update()",
+        ] {
+            app.db.execute_unprepared(sql).await.expect("a slow update trigger");
+        }
+    }
+    let patch = |days: i64| {
+        let request = app
+            .client
+            .patch(format!("{}/api/v1/units/sdr", app.address))
+            .bearer_auth(&app.admin_token)
+            .json(&json!({ "retention_days": days }));
+        async move { request.send().await.expect("test step").status() }
+    };
+    let (first, second) = tokio::join!(patch(60), patch(30));
+    assert_eq!((first, second), (StatusCode::OK, StatusCode::OK));
+    let mut changes: Vec<(i64, i64)> = records(&app, AuditAction::UnitChanged)
+        .await
+        .iter()
+        .map(|r| {
+            let change = &r.detail["retention_days"];
+            (change["old"].as_i64().expect("old"), change["new"].as_i64().expect("new"))
+        })
+        .collect();
+    changes.sort_by_key(|&(old, _)| i64::from(old != 90));
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0].0, 90, "the first change starts from the stored value: {changes:?}");
+    assert_eq!(changes[1].0, changes[0].1, "the second starts from the first one's value: {changes:?}");
+}

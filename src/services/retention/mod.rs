@@ -8,6 +8,7 @@ mod files;
 mod units;
 
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -261,30 +262,73 @@ pub async fn erase_bookings<C: ConnectionTrait>(
     Ok(retention::erase(txn, ids, now).await?)
 }
 
+/// How long one checkpoint may wait for the readers still using the write-ahead log. While it
+/// waits it holds SQLite's write lock, so this is also the longest a booking waits for it.
+const CHECKPOINT_WAIT: Duration = Duration::from_millis(250);
+/// Pauses between checkpoints that found a reader: doubling from the first, at most the last.
+const CHECKPOINT_PAUSES: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
+/// Checkpoints tried before giving up until the next run (about four minutes in all).
+const CHECKPOINT_TRIES: u32 = 12;
+
 /// On SQLite, moves the write-ahead log into the database file and empties it, so that no
 /// copy of erased data stays in the log (erased cells and pages are already overwritten by
-/// `secure_delete`). The checkpoint waits for readers still using the log (the connection's busy
-/// timeout); one that outlasts it is answered with a row saying so, not with an error, and is
-/// logged: the next run tries again. Returns whether the log was emptied (always on PostgreSQL,
-/// which has no such log to empty).
+/// `secure_delete`). Returns whether the log was emptied (always on PostgreSQL, which has no such
+/// log to empty).
+///
+/// A checkpoint that empties the log must wait for every reader still using it, and holds
+/// SQLite's write lock meanwhile. With the pool's busy timeout (30 s) one slow reader (a large
+/// list, an audit export) would hold every booking for as long. So each try waits at most
+/// [`CHECKPOINT_WAIT`], on a connection of its own whose timeout is set for it, and a try that
+/// finds a reader is repeated after a pause, [`CHECKPOINT_TRIES`] times; then a warning is logged
+/// and the next run tries again.
 pub async fn compact(db: &DatabaseConnection) -> bool {
     if db.get_database_backend() != DbBackend::Sqlite {
         return true;
     }
-    let statement = sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA wal_checkpoint(TRUNCATE)");
-    match db.query_one_raw(statement).await {
-        Ok(Some(row)) if row.try_get_by_index::<i32>(0).is_ok_and(|busy| busy == 0) => true,
-        Ok(_) => {
-            tracing::warn!(
-                "the SQLite write-ahead log could not be emptied (a reader still used it); it may hold erased data until the next run"
-            );
-            false
+    let pool = db.get_sqlite_connection_pool();
+    let mut pause = CHECKPOINT_PAUSES.0;
+    for tried in 1..=CHECKPOINT_TRIES {
+        match checkpoint(pool).await {
+            Ok(true) => return true,
+            Ok(false) => tracing::debug!(tried, "a reader still used the SQLite write-ahead log"),
+            Err(err) => tracing::debug!(tried, error = %err, "emptying the SQLite write-ahead log failed"),
         }
-        Err(err) => {
-            tracing::warn!(error = %err, "emptying the SQLite write-ahead log failed");
-            false
+        if tried < CHECKPOINT_TRIES {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(CHECKPOINT_PAUSES.1);
         }
     }
+    tracing::warn!(
+        "the SQLite write-ahead log could not be emptied (a reader kept using it); it may hold erased data until the next run"
+    );
+    false
+}
+
+/// Runs `compact` in the background, for a request that should not wait for it (an erasure on
+/// request: its answer does not depend on the log, and a reader could hold it for minutes).
+pub fn compact_later(db: &DatabaseConnection) {
+    let db = db.clone();
+    tokio::spawn(async move { compact(&db).await });
+}
+
+/// One checkpoint on one pooled connection, with its busy timeout lowered to
+/// [`CHECKPOINT_WAIT`] for it and set back afterwards; a connection whose timeout could not be
+/// set back is closed rather than returned to the pool.
+async fn checkpoint(pool: &sea_orm::sqlx::SqlitePool) -> Result<bool, sea_orm::sqlx::Error> {
+    use sea_orm::sqlx::{self, AssertSqlSafe, Row};
+    // Both values are this crate's constants, not input.
+    let busy_timeout = |wait: Duration| AssertSqlSafe(format!("PRAGMA busy_timeout = {}", wait.as_millis()));
+    let mut conn = pool.acquire().await?;
+    sqlx::query(busy_timeout(CHECKPOINT_WAIT)).execute(&mut *conn).await?;
+    let done = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&mut *conn)
+        .await
+        .map(|row| row.try_get::<i32, _>(0).is_ok_and(|busy| busy == 0));
+    let restored = sqlx::query(busy_timeout(store::SQLITE_BUSY_TIMEOUT)).execute(&mut *conn).await;
+    if restored.is_err() {
+        conn.detach();
+    }
+    done
 }
 
 /// The local day of `now`, the day a run without `--as-of` acts for.
