@@ -615,6 +615,7 @@ async fn carry_into(
     let carried = crate::store::audit::copy_carried(live, db, since.carry)
         .await
         .context("the audit recorded after the backup could not be carried over")?;
+    keep_the_shorter_retention(db, live).await?;
     let erasures = &since.erasures;
     let counts = if erasures.recorded > 0 {
         Some(
@@ -638,6 +639,39 @@ async fn carry_into(
              make those erasures again by hand",
             erasures.unnamed_callbacks
         );
+    }
+    Ok(())
+}
+
+/// Gives each unit of the restored database `db` the shorter of its retention there and in the
+/// replaced database `live` (before the retention run on `db`), and says which it shortened and
+/// which had a longer one in `live`.
+async fn keep_the_shorter_retention(
+    db: &sea_orm::DatabaseConnection,
+    live: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<()> {
+    let replaced = crate::store::retention::unit_retention(live)
+        .await
+        .context("the units' retention cannot be read from the replaced database")?;
+    let restored = crate::store::retention::unit_retention(db).await?;
+    let shortened = retention::keep_the_shorter_after_restore(db, &crate::clock::Clock::System, &replaced)
+        .await
+        .context("the units' shorter retention could not be kept")?;
+    for change in &shortened {
+        eprintln!(
+            "unit #{}: retention {} → {} days, as in the replaced database (it was shortened after the backup)",
+            change.unit_id.get(),
+            change.restored,
+            change.replaced
+        );
+    }
+    for (id, days) in restored {
+        if let Some(&(_, longer)) = replaced.iter().find(|&&(unit, longer)| unit == id && longer > days) {
+            eprintln!(
+                "note: unit #{id} keeps the backup's retention of {days} days; the replaced database had {longer} \
+                 (set it again if that was meant)"
+            );
+        }
     }
     Ok(())
 }

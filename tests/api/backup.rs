@@ -942,3 +942,61 @@ async fn a_restore_warns_when_the_audit_no_longer_reaches_back_to_the_backup() {
     assert!(said.contains("audit reaches back only to") && said.contains("by hand"), "{said}");
     assert!(said.contains("made 1 erasure(s)"), "the erasure still recorded is made again: {said}");
 }
+
+/// A retention shortened after the backup (90 → 30 days) stays shortened in the restored
+/// database: the restore's run then erases what the shorter retention no longer allows, as the
+/// replaced database's runs did, instead of keeping it 60 more days.
+#[tokio::test]
+async fn a_restore_keeps_a_retention_shortened_after_the_backup() {
+    use sea_orm::ConnectionTrait;
+    use terminbuch::clock::Clock;
+    use terminbuch::services::retention;
+    use terminbuch::store::{self, directory};
+    // Arrange: 90 days' retention and an appointment that ended 45 days ago, backed up; then the
+    // retention is shortened to 30 days.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let (db, actor, ids) = two_bookings_in(&url).await;
+    for sql in [
+        "UPDATE units SET retention_days = 90 WHERE slug = 'ads'",
+        "UPDATE bookings SET starts_at = datetime('now', '-45 days'), ends_at = datetime('now', '-45 days', \
+         '+45 minutes') WHERE citizen_name = 'Rita Restore'",
+    ] {
+        db.execute_unprepared(sql).await.expect("the backup's state");
+    }
+    db.close().await.expect("closed");
+    let copy = backup_in(&url, dir.path());
+    let db = store::connect(&url, None).await.expect("open the database");
+    let unit = directory::find_unit(&db, "ads").await.expect("db").expect("ads");
+    retention::set_retention_days(&db, &Clock::System, &actor, &unit, 30).await.expect("shortened");
+    db.close().await.expect("closed");
+
+    // Act
+    let restore = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+
+    // Assert
+    let said = stderr(&restore);
+    assert!(restore.status.success(), "{said}");
+    assert!(said.contains(&format!("unit #{}: retention 90 → 30 days", unit.id.get())), "{said}");
+    let db = store::connect(&url, None).await.expect("open the restored database");
+    let restored = directory::find_unit(&db, "ads").await.expect("db").expect("ads");
+    assert_eq!(restored.retention_days, 30);
+    let erased = store::bookings::find(&db, ids[0]).await.expect("db").expect("the booking");
+    assert!(erased.erased_at.is_some() && erased.citizen.name.is_empty(), "{erased:?}");
+    let kept = store::bookings::find(&db, ids[1]).await.expect("db").expect("the other booking");
+    assert_eq!(kept.citizen.name, "Bleibt Bestehen", "a coming appointment keeps its data");
+    let filter = terminbuch::domain::audit::AuditFilter {
+        from: None,
+        to: None,
+        actor: None,
+        booking: None,
+        action: Some(terminbuch::domain::audit::AuditAction::UnitChanged),
+        before: None,
+        limit: 10,
+    };
+    let records = store::audit::list(&db, &filter).await.expect("audit");
+    assert!(
+        records.iter().any(|r| r.detail["after_restore"] == true && r.detail["retention_days"]["new"] == 30),
+        "the change is audited: {records:?}"
+    );
+}

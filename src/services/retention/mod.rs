@@ -16,7 +16,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use uuid::Uuid;
 
 pub use self::files::{lost_in_restore, remove_eml_files, sweep_forgotten};
-pub use self::units::set_retention_days;
+pub use self::units::{Shortened, keep_the_shorter_after_restore, set_retention_days};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use crate::clock::Clock;
