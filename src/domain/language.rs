@@ -95,6 +95,43 @@ impl Language {
     }
 }
 
+/// The first of `offered` (ISO 639 codes) that a request's `Accept-Language` header asks for, by
+/// its weights (`tr-TR,tr;q=0.9,en;q=0.5`: `tr`); `None` when it asks for none of them (also for
+/// `*` alone, an empty or a garbled header). Regions are ignored: `de-AT` asks for `de`.
+pub fn preferred<'a>(accept_language: &str, offered: &[&'a str]) -> Option<&'a str> {
+    let mut asked: Vec<(u16, &str)> = accept_language
+        .split(',')
+        .take(MAX_RANGES)
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let tag = parts.next()?.trim();
+            let weight = parts.find_map(|p| p.trim().strip_prefix("q=")).map_or(Some(1000), weight)?;
+            Some((weight, tag.split('-').next()?.trim()))
+        })
+        .filter(|(weight, _)| *weight > 0)
+        .collect();
+    // Stable: of equal weight, the one named first.
+    asked.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
+    asked.into_iter().find_map(|(_, code)| offered.iter().find(|o| o.eq_ignore_ascii_case(code)).copied())
+}
+
+/// At most this many ranges of a header are read (a browser sends a handful).
+const MAX_RANGES: usize = 20;
+
+/// A weight (`0.8`, `1`, `0.125`) in thousandths; `None` when it is none.
+fn weight(q: &str) -> Option<u16> {
+    let (whole, fraction) = q.trim().split_once('.').unwrap_or((q.trim(), ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
 impl fmt::Display for Language {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -148,6 +185,25 @@ mod tests {
         let list = Language::split_stored("de, tr,,ar");
         assert_eq!(list, vec![Language::GERMAN, Language::from_stored("tr"), Language::from_stored("ar")]);
         assert_eq!(Language::join_stored(&list), "de,tr,ar");
+    }
+
+    #[test]
+    fn the_preferred_language_follows_the_headers_weights_among_those_offered() {
+        let offered = ["de", "en", "tr", "ar", "ru", "uk"];
+        for (header, expected) in [
+            ("tr", Some("tr")),
+            ("ar-EG,ar;q=0.9", Some("ar")),
+            ("fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7", Some("en")),
+            ("en;q=0.5, uk", Some("uk")),
+            ("RU-ru", Some("ru")),
+            ("de-AT, tr", Some("de")),
+            ("tr;q=0, en;q=0.1", Some("en")),
+            ("fr, *", None),
+            ("", None),
+            ("tr;q=2, ar;q=abc, en;q=0.0001", None),
+        ] {
+            assert_eq!(preferred(header, &offered), expected, "{header:?}");
+        }
     }
 
     #[test]

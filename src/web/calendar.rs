@@ -15,6 +15,7 @@ use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
 use crate::http::client_ip::ClientIp;
+use crate::services::ServiceError;
 use crate::services::calendar_feed::{self, FeedDeps};
 use crate::state::AppState;
 
@@ -96,10 +97,10 @@ async fn change(
 }
 
 /// `text/calendar` for a known secret of an active staff member; otherwise the same plain 404
-/// for every other case.
+/// for every other case. A calendar program goes by the status; a person who opens the address in
+/// a browser reads a line in German and one in English, never the cause of a failure.
 async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: ClientIp) -> Response {
-    let not_found = || (StatusCode::NOT_FOUND, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "not found\n");
-    let Some(secret) = file.strip_suffix(".ics") else { return not_found().into_response() };
+    let Some(secret) = file.strip_suffix(".ics") else { return feed_error(StatusCode::NOT_FOUND) };
     let deps = FeedDeps {
         db: &state.db,
         clock: &state.clock,
@@ -116,11 +117,35 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: C
             text,
         )
             .into_response(),
-        Ok(None) => not_found().into_response(),
+        Ok(None) => feed_error(StatusCode::NOT_FOUND),
+        Err(err @ (ServiceError::Busy | ServiceError::Overloaded { .. })) => {
+            tracing::warn!(error = ?err, "calendar feed busy");
+            let mut response = feed_error(StatusCode::SERVICE_UNAVAILABLE);
+            response.headers_mut().insert(header::RETRY_AFTER, 60.into());
+            response
+        }
         Err(err) => {
             tracing::error!(error = ?err, "calendar feed failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "error\n")
-                .into_response()
+            feed_error(StatusCode::INTERNAL_SERVER_ERROR)
         }
     }
+}
+
+/// The feed's plain-text answer for `status` (404, 503 or 500).
+fn feed_error(status: StatusCode) -> Response {
+    let text = match status {
+        StatusCode::NOT_FOUND => {
+            "Diesen Kalender gibt es nicht (mehr). Ein neues Abo richten Sie unter „Mein Kalender“ ein.\n\
+             This calendar does not exist (any more). Set up a new subscription under \"My calendar\".\n"
+        }
+        StatusCode::SERVICE_UNAVAILABLE => {
+            "Der Kalender ist gerade nicht erreichbar. Ihr Kalenderprogramm versucht es später wieder.\n\
+             The calendar is not available just now. Your calendar program will try again later.\n"
+        }
+        _ => {
+            "Der Kalender konnte nicht erstellt werden. Ihr Kalenderprogramm versucht es später wieder.\n\
+             The calendar could not be made. Your calendar program will try again later.\n"
+        }
+    };
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
 }

@@ -114,6 +114,12 @@ impl IntoResponse for WebError {
     }
 }
 
+/// Whether `response` is the error page of a [`WebError`] (which other pages word again in their
+/// visitor's language).
+pub(super) fn is_error_page(response: &Response) -> bool {
+    response.extensions().get::<Shown>().is_some()
+}
+
 /// The staff pages' layer that shows an error page in the language the person chose (read from
 /// the request as every page reads it, `page::chosen_lang`); status and headers stay as they are.
 pub(super) async fn in_chosen_language(request: Request, next: Next) -> Response {

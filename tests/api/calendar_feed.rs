@@ -270,3 +270,28 @@ async fn revoking_a_persons_tokens_ends_a_feed_made_on_the_page_and_an_inactive_
     let feeds = app.count("SELECT COUNT(*) AS n FROM calendar_feeds").await;
     assert_eq!(feeds, 0, "nothing written that a reactivation would bring back");
 }
+
+#[tokio::test]
+async fn a_feed_that_fails_or_is_unknown_answers_its_status_with_a_german_and_an_english_line() {
+    let app = spawn_app().await;
+    let response = app.post_as(&app.admin_token, "/api/v1/me/calendar-feed", &json!({})).await;
+    let path = path_of(response.json::<Value>().await.expect("json")["url"].as_str().expect("url"));
+
+    let unknown = fetch(&app, "/calendar/nothing.ics").await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_eq!(unknown.headers()["content-type"], "text/plain; charset=utf-8");
+    let text = unknown.text().await.expect("text");
+    assert!(text.contains("Diesen Kalender gibt es nicht") && text.contains("This calendar does not exist"), "{text}");
+
+    app.db.execute_unprepared("ALTER TABLE calendar_feeds RENAME TO calendar_feeds_away").await.expect("away");
+    let failed = fetch(&app, &path).await;
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(failed.headers()["content-type"], "text/plain; charset=utf-8");
+    let text = failed.text().await.expect("text");
+    let (german, english) = text.split_once('\n').expect("two lines");
+    assert!(german.starts_with("Der Kalender konnte nicht erstellt werden"), "{text}");
+    assert!(english.starts_with("The calendar could not be made"), "{text}");
+    for inner in ["calendar_feeds", "SQL", "relation", "no such table"] {
+        assert!(!text.contains(inner), "{inner} in {text}");
+    }
+}

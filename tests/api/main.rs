@@ -16,6 +16,7 @@ mod booking_statement;
 mod bookings;
 mod calendar_feed;
 mod callbacks;
+mod citizen_errors;
 mod citizen_input;
 mod citizen_link;
 mod citizen_link_actions;

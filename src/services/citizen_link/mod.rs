@@ -149,16 +149,6 @@ pub async fn open(deps: Book<'_>, token: &str) -> Result<Option<Opened>, Service
     Ok(Some(Opened { booking, unit, location, counsellor_name, rules, moves, offer, link: Some(link) }))
 }
 
-/// Opens the booking and records that the citizen looked at it (`what`: `page`, `calendar`).
-///
-/// # Errors
-/// Database failures.
-pub async fn view(deps: Book<'_>, token: &str, what: &str) -> Result<Option<Opened>, ServiceError> {
-    let Some(opened) = open(deps, token).await? else { return Ok(None) };
-    record_view(deps, &opened, what).await?;
-    Ok(Some(opened))
-}
-
 /// Records that the citizen sees the booking `opened` (`what`: `page`, `calendar`, `cancel`,
 /// `move`): for every page that shows it, also one answering a form (a refusal, a field error).
 ///

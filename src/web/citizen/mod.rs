@@ -2,19 +2,18 @@
 //! booking's language, its calendar entry, cancel and move. No login and no session: the token
 //! is the key. Every answer is `noindex`, not stored by caches, and (like every page) sent with
 //! `Referrer-Policy: no-referrer`; an unknown, expired or foreign token gets one and the same 404;
-//! requests are limited per client address and per token.
+//! requests are limited per client address and per token. Pages without an appointment (that
+//! 404, a failure) speak the visitor's language: see [`refusal`].
 
 mod pages;
+mod refusal;
 pub(super) mod texts;
 
-use std::sync::LazyLock;
-
-use askama::Template;
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -22,6 +21,7 @@ use crate::domain::citizen_link::canonical_token;
 use crate::http::client_ip::ClientIp;
 use crate::services::citizen_link::Verdict;
 use crate::state::AppState;
+use refusal::Unopened;
 
 /// The citizen's routes, with their own cookie layer (the forms' double-submit cookie), the rate
 /// limit and the headers that keep the page out of search engines and caches.
@@ -32,6 +32,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/t/{token}/cancel", get(pages::cancel_page).post(pages::cancel))
         .route("/t/{token}/move", get(pages::move_page).post(pages::move_to))
         .layer(middleware::from_fn_with_state(state.clone(), limit))
+        .layer(middleware::from_fn(refusal::in_visitor_language))
         .layer(tower_cookies::CookieManagerLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-robots-tag"),
@@ -58,7 +59,7 @@ async fn limit(State(state): State<AppState>, request: Request, next: Next) -> R
         Verdict::Allowed => next.run(Request::from_parts(parts, body)).await,
         Verdict::Limited { retry_after_secs } => {
             tracing::warn!("citizen link: too many requests");
-            let mut response = (StatusCode::TOO_MANY_REQUESTS, Html(TOO_MANY.as_str())).into_response();
+            let mut response = Unopened::TooMany.response(StatusCode::TOO_MANY_REQUESTS);
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
             response
         }
@@ -67,47 +68,8 @@ async fn limit(State(state): State<AppState>, request: Request, next: Next) -> R
 
 /// The one answer to every token that opens nothing: unknown, tampered, expired or foreign.
 pub(super) fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, Html(NOT_FOUND.as_str())).into_response()
+    Unopened::NotFound.response(StatusCode::NOT_FOUND)
 }
-
-/// A page that knows no booking, so no language: every language's text, German first, each in
-/// its own block with its language and direction. The same page for every bad link.
-#[derive(Template)]
-#[template(path = "web/citizen_refusal.html")]
-struct Refusal {
-    title: String,
-    blocks: Vec<Block>,
-}
-
-struct Block {
-    lang: &'static str,
-    dir: &'static str,
-    heading: String,
-    text: String,
-}
-
-/// Renders the page of the texts `{key}.heading` and `{key}.text`, titled with `title_key` in
-/// German and English.
-fn refusal(key: &str, title_key: &str) -> String {
-    let (heading, text) = (format!("{key}.heading"), format!("{key}.text"));
-    let blocks = texts::every_language()
-        .map(|tx| Block {
-            lang: tx.lang,
-            dir: tx.dir(),
-            heading: tx.t(&heading).to_owned(),
-            text: tx.t(&text).to_owned(),
-        })
-        .collect();
-    let title = format!("{} – {}", texts::for_language("de").t(title_key), texts::for_language("en").t(title_key));
-    Refusal { title, blocks }.render().unwrap_or_else(|err| {
-        tracing::error!(error = %err, "citizen refusal page does not render");
-        title_key.to_owned()
-    })
-}
-
-static NOT_FOUND: LazyLock<String> = LazyLock::new(|| refusal("notfound", "notfound.title"));
-
-static TOO_MANY: LazyLock<String> = LazyLock::new(|| refusal("toomany", "toomany.heading"));
 
 #[cfg(test)]
 mod tests {

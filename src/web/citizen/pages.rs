@@ -12,6 +12,7 @@ use serde::Deserialize;
 use tower_cookies::Cookies;
 
 use super::not_found;
+use super::refusal::Visitor;
 use super::texts::{self, Texts};
 use crate::domain::booking::BookingStatus;
 use crate::domain::citizen_link::{NoMove, Offer};
@@ -127,8 +128,20 @@ fn current(opened: &Opened, version: &str) -> bool {
 }
 
 /// Opens the booking (recording the look as `what`), or `None` for the one 404.
-async fn opened(state: &AppState, token: &str, what: &str) -> Result<Option<Opened>, WebError> {
-    Ok(link::view(state.book(), token, what).await?)
+async fn opened(state: &AppState, visitor: &Visitor, token: &str, what: &str) -> Result<Option<Opened>, WebError> {
+    let Some(opened) = open(state, visitor, token).await? else { return Ok(None) };
+    shown(state, &opened, what).await?;
+    Ok(Some(opened))
+}
+
+/// Opens the booking without recording a look, or `None` for the one 404. From here on a
+/// failure's page is in the booking's language.
+async fn open(state: &AppState, visitor: &Visitor, token: &str) -> Result<Option<Opened>, WebError> {
+    let opened = link::open(state.book(), token).await?;
+    if let Some(opened) = &opened {
+        visitor.opened(opened);
+    }
+    Ok(opened)
 }
 
 /// Records the look at a booking a form's answer shows (opened without recording, since a form
@@ -146,10 +159,11 @@ pub(super) struct ShowQuery {
 pub(super) async fn show(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    visitor: Visitor,
     cookies: Cookies,
     Query(q): Query<ShowQuery>,
 ) -> PageResult {
-    let Some(opened) = opened(&state, &token, "page").await? else { return Ok(not_found()) };
+    let Some(opened) = opened(&state, &visitor, &token, "page").await? else { return Ok(not_found()) };
     let mut view = page(&state, &opened, &token, &cookies, "view");
     // The change queued an email only for a citizen with an address and consent; the others
     // (who mostly hold a printed link) are told none follows and pointed to the calendar file.
@@ -165,8 +179,8 @@ pub(super) async fn show(
     Ok(view.into_response())
 }
 
-pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<String>) -> PageResult {
-    let Some(opened) = opened(&state, &token, "calendar").await? else { return Ok(not_found()) };
+pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<String>, visitor: Visitor) -> PageResult {
+    let Some(opened) = opened(&state, &visitor, &token, "calendar").await? else { return Ok(not_found()) };
     let deps = EntryDeps {
         db: &state.db,
         templates: &state.citizen.templates,
@@ -184,9 +198,10 @@ pub(super) async fn calendar(State(state): State<AppState>, Path(token): Path<St
 pub(super) async fn cancel_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    visitor: Visitor,
     cookies: Cookies,
 ) -> PageResult {
-    let Some(opened) = opened(&state, &token, "cancel").await? else { return Ok(not_found()) };
+    let Some(opened) = opened(&state, &visitor, &token, "cancel").await? else { return Ok(not_found()) };
     Ok(cancel_step(&state, &opened, &token, &cookies, None))
 }
 
@@ -225,18 +240,19 @@ pub(super) struct CancelForm {
 pub(super) async fn cancel(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    visitor: Visitor,
     cookies: Cookies,
     form: Checked<CancelForm>,
 ) -> PageResult {
     let form = match form {
         Checked::Passed(form) => form,
         Checked::Failed(form) => {
-            let Some(opened) = opened(&state, &token, "cancel").await? else { return Ok(not_found()) };
+            let Some(opened) = opened(&state, &visitor, &token, "cancel").await? else { return Ok(not_found()) };
             let reason = form.map(|f| f.reason.chars().take(500).collect()).unwrap_or_default();
             return Ok(cancel_step(&state, &opened, &token, &cookies, Some(reason)));
         }
     };
-    let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+    let Some(opened) = open(&state, &visitor, &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
         shown(&state, &opened, "cancel").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
@@ -253,7 +269,7 @@ pub(super) async fn cancel(
     }
     match link::cancel(state.book(), &opened, Some(form.reason)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=cancelled")).into_response()),
-        Err(err) => after_failure(&state, &token, &cookies, err, "cancel").await,
+        Err(err) => after_failure(&state, &visitor, &token, &cookies, err, "cancel").await,
     }
 }
 
@@ -266,10 +282,11 @@ pub(super) struct MoveQuery {
 pub(super) async fn move_page(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    visitor: Visitor,
     cookies: Cookies,
     Query(q): Query<MoveQuery>,
 ) -> PageResult {
-    let Some(opened) = opened(&state, &token, "move").await? else { return Ok(not_found()) };
+    let Some(opened) = opened(&state, &visitor, &token, "move").await? else { return Ok(not_found()) };
     move_step(&state, &opened, &token, &cookies, &q.slot, false).await
 }
 
@@ -344,18 +361,19 @@ pub(super) struct MoveForm {
 pub(super) async fn move_to(
     State(state): State<AppState>,
     Path(token): Path<String>,
+    visitor: Visitor,
     cookies: Cookies,
     form: Checked<MoveForm>,
 ) -> PageResult {
     let form = match form {
         Checked::Passed(form) => form,
         Checked::Failed(form) => {
-            let Some(opened) = opened(&state, &token, "move").await? else { return Ok(not_found()) };
+            let Some(opened) = opened(&state, &visitor, &token, "move").await? else { return Ok(not_found()) };
             let slot = form.map(|f| f.slot).unwrap_or_default();
             return move_step(&state, &opened, &token, &cookies, &slot, true).await;
         }
     };
-    let Some(opened) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+    let Some(opened) = open(&state, &visitor, &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
         shown(&state, &opened, "move").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
@@ -372,25 +390,32 @@ pub(super) async fn move_to(
             if matches!(opened.offer, Offer::Change { may_move: true }) =>
         {
             // Erased or ended meanwhile: the link opens nothing any more.
-            let Some(fresh) = link::open(state.book(), &token).await? else { return Ok(not_found()) };
+            let Some(fresh) = open(&state, &visitor, &token).await? else { return Ok(not_found()) };
             shown(&state, &fresh, "move").await?;
             let mut view = move_list(&state, &fresh, &token, &cookies).await?;
             view.error = Some(view.tx.t("err.taken").to_owned());
             Ok((StatusCode::CONFLICT, view).into_response())
         }
-        Err(err) => after_failure(&state, &token, &cookies, err, "move").await,
+        Err(err) => after_failure(&state, &visitor, &token, &cookies, err, "move").await,
     }
 }
 
 /// After a change that lost (staff changed the booking first, or the cutoff passed): the
 /// appointment as it is now (the look recorded as `what`), with a message that says what happened.
-async fn after_failure(state: &AppState, token: &str, cookies: &Cookies, err: ServiceError, what: &str) -> PageResult {
+async fn after_failure(
+    state: &AppState,
+    visitor: &Visitor,
+    token: &str,
+    cookies: &Cookies,
+    err: ServiceError,
+    what: &str,
+) -> PageResult {
     let changed = match err {
         ServiceError::Conflict { .. } => true,
         ServiceError::Rule(_) => false,
         other => return Err(other.into()),
     };
-    let Some(fresh) = link::view(state.book(), token, what).await? else { return Ok(not_found()) };
+    let Some(fresh) = opened(state, visitor, token, what).await? else { return Ok(not_found()) };
     let key = if changed { "err.changed" } else { closed_text(&fresh) };
     Ok(refused(state, &fresh, token, cookies, key))
 }

@@ -72,6 +72,13 @@ pub fn every_language() -> impl Iterator<Item = &'static Texts> {
     std::iter::once(&*GERMAN).chain(ALL.iter())
 }
 
+/// The texts of the language a request's `Accept-Language` header asks for first among those the
+/// page has; `None` when it asks for none of them.
+pub fn asked_for(accept_language: &str) -> Option<&'static Texts> {
+    static CODES: LazyLock<Vec<&'static str>> = LazyLock::new(|| every_language().map(|tx| tx.lang).collect());
+    crate::domain::language::preferred(accept_language, &CODES).map(for_language)
+}
+
 /// A booking opened by its link as the citizen reads it (their page and the printed confirmation):
 /// the texts of its language, the facts spelled out as in its emails, and the title, neutral for
 /// confidential units exactly as their emails are.
@@ -104,5 +111,7 @@ mod tests {
         assert_eq!(for_language("ar").dir(), "rtl");
         assert_eq!(for_language("tr").dir(), "ltr");
         assert_eq!(for_language("xx").lang, "de");
+        assert_eq!(asked_for("fr, uk;q=0.8, de;q=0.5").map(|tx| tx.lang), Some("uk"));
+        assert_eq!(asked_for("fr").map(|tx| tx.lang), None);
     }
 }
