@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::auth::FieldError;
 use super::error::WebResult;
 use super::format;
-use super::i18n::Lang;
+use super::history;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
 use super::readback::EmailPlan;
@@ -21,9 +21,7 @@ use super::views::{BookingRow, Choice, EmailView, language_name, reference_displ
 use super::week_items::{self, GridRow, ItemKind};
 use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::clash::Clash;
-use crate::domain::history::HistoryEvent;
 use crate::domain::outbox::MailKind;
-use crate::domain::records::BookingEvent;
 use crate::domain::records::BookingFilter;
 use crate::domain::reference::Reference;
 use crate::domain::time::local_date;
@@ -108,55 +106,11 @@ async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query
         .into_response())
 }
 
-/// The label of a citizen's field a correction names (as the API names them).
-fn field_label(field: &str) -> &'static str {
-    match field {
-        "name" => "details.name",
-        "email" => "details.email",
-        "phone" => "details.phone",
-        "language" => "details.clang",
-        "interpreter_language" => "details.interpreter",
-        "accessibility_needs" => "details.access",
-        "email_consent" => "contact.field.consent",
-        _ => "ev.contact_corrected",
-    }
-}
-
 /// One history entry as shown.
 struct EventView {
     when: String,
     what: String,
     by: String,
-}
-
-/// One line of a booking's history: what happened, with the old and new time of a move, the
-/// reason of a cancellation and which outcome was recorded.
-fn event_text(event: &BookingEvent, tz: chrono_tz::Tz, lang: Lang) -> String {
-    let with = |key: &str, what: Option<String>| match what {
-        Some(what) => format!("{}: {what}", lang.t(key)),
-        None => lang.t(key).to_owned(),
-    };
-    match &event.what {
-        HistoryEvent::Created(_) => lang.t("ev.created").to_owned(),
-        HistoryEvent::Cancelled { reason, by_citizen } => {
-            let key = if *by_citizen { "ev.cancelled_by_citizen" } else { "ev.cancelled" };
-            with(key, reason.text().map(str::to_owned))
-        }
-        HistoryEvent::Rescheduled { from, to, by_citizen, .. } => {
-            let key = if *by_citizen { "ev.rescheduled_by_citizen" } else { "ev.rescheduled" };
-            let (from, to) = (format::short(from.starts_at, tz, lang), format::short(to.starts_at, tz, lang));
-            with(key, Some(format!("{from} → {to}")))
-        }
-        HistoryEvent::Outcome(Outcome::Attended) => lang.t("ev.attended").to_owned(),
-        HistoryEvent::Outcome(Outcome::NoShow) => lang.t("ev.no_show").to_owned(),
-        HistoryEvent::EmailResent(_) => lang.t("ev.email_resent").to_owned(),
-        HistoryEvent::ContactCorrected { fields } if fields.is_empty() => lang.t("ev.contact_corrected").to_owned(),
-        HistoryEvent::ContactCorrected { fields } => {
-            let names: Vec<&str> = fields.iter().map(|field| lang.t(field_label(field))).collect();
-            with("ev.contact_corrected", Some(names.join(", ")))
-        }
-        HistoryEvent::Other { kind, .. } => kind.clone(),
-    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -260,7 +214,11 @@ pub(super) async fn booking_page(
             None if e.what.by_citizen() => lang.t("ev.by_citizen").to_owned(),
             None => String::new(),
         };
-        events.push(EventView { when: format::short(e.at, deps.tz, lang), what: event_text(e, deps.tz, lang), by });
+        events.push(EventView {
+            when: format::short(e.at, deps.tz, lang),
+            what: history::event_text(&e.what, deps.tz, lang),
+            by,
+        });
     }
     let c = &b.citizen;
     Ok(BookingPage {
@@ -464,49 +422,4 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
         grid_heads,
         grid,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use chrono_tz::Europe::Berlin;
-
-    use super::*;
-    use crate::domain::history::{Placement, Reason};
-    use crate::domain::ids::{SlotId, StaffId};
-
-    fn text(what: HistoryEvent) -> String {
-        let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).single().expect("test step");
-        event_text(&BookingEvent { at, actor_id: None, what }, Berlin, Lang::De)
-    }
-
-    #[test]
-    fn the_history_names_what_happened() {
-        let at = |h| Utc.with_ymd_and_hms(2026, 3, 2, h, 0, 0).single().expect("test step");
-        let place = |h| Placement {
-            slot_id: SlotId::new(1),
-            starts_at: at(h),
-            ends_at: at(h + 1),
-            counsellor_id: StaffId::new(2),
-        };
-        let moved = |by_citizen| HistoryEvent::Rescheduled {
-            from: place(8),
-            to: place(10),
-            override_reason: Reason::NotGiven,
-            by_citizen,
-        };
-        assert_eq!(text(moved(false)), "verschoben: Mo, 02.03.2026, 09:00 → Mo, 02.03.2026, 11:00");
-        assert!(text(moved(true)).starts_with("Von der Bürgerin / dem Bürger verschoben (über den Link): Mo"));
-        let cancelled = |reason: Option<&str>, by_citizen| HistoryEvent::Cancelled {
-            reason: Reason::from(reason.map(str::to_owned)),
-            by_citizen,
-        };
-        assert_eq!(text(cancelled(Some("krank"), false)), "abgesagt: krank");
-        assert_eq!(text(cancelled(None, false)), "abgesagt");
-        assert_eq!(text(cancelled(None, true)), "Von der Bürgerin / dem Bürger abgesagt (über den Link)");
-        assert_eq!(text(HistoryEvent::Outcome(Outcome::Attended)), "als wahrgenommen erfasst");
-        assert_eq!(text(HistoryEvent::Outcome(Outcome::NoShow)), "als nicht erschienen erfasst");
-        assert_eq!(text(HistoryEvent::EmailResent(MailKind::Change)), "E-Mail erneut in den Versand gegeben");
-        assert_eq!(text(HistoryEvent::Other { kind: "noted".to_owned(), detail: "{}".to_owned() }), "noted");
-    }
 }

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::auth::FieldError;
 use super::error::WebResult;
 use super::format;
+use super::history;
 use super::page::{CsrfForm, Page, Staff};
 use super::views::Choice;
 use crate::domain::audit::AuditAction;
@@ -298,13 +299,11 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
                 .history
                 .iter()
                 .map(|e| {
-                    let what = text_or(lang, &format!("ev.{}", e.kind), &e.kind);
-                    let detail = match &e.detail {
-                        serde_json::Value::Object(map) if map.is_empty() => String::new(),
-                        serde_json::Value::Null => String::new(),
-                        detail => format!(" ({detail})"),
-                    };
-                    Line::new(when(e.at), format!("{what}{detail}"))
+                    let mut what = history::event_text(&e.event, tz, lang);
+                    if let Some(reason) = history::override_reason(&e.event) {
+                        what.push_str(&format!("; {}: {reason}", lang.t("dsp.override")));
+                    }
+                    Line::new(when(e.at), what)
                 })
                 .collect();
             let emails = b

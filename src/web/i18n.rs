@@ -345,6 +345,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("ev.attended", "als wahrgenommen erfasst", "recorded as attended"),
     ("ev.no_show", "als nicht erschienen erfasst", "recorded as no-show"),
     ("ev.email_resent", "E-Mail erneut in den Versand gegeben", "email queued again"),
+    ("ev.created_for", "angelegt für", "created for"),
+    ("ev.other", "weiterer Eintrag", "other entry"),
 ];
 
 #[cfg(test)]

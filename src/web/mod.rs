@@ -18,6 +18,7 @@ mod data_subject;
 mod error;
 mod format;
 mod forms;
+mod history;
 mod hours;
 mod i18n;
 mod lists;

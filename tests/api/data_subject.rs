@@ -479,5 +479,48 @@ async fn an_erasure_does_not_wait_for_a_slow_reader_and_the_log_is_emptied_after
     while holds_name() {
         assert!(std::time::Instant::now() < deadline, "the erased name is still in the SQLite file or its log");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+/// The printed answer words a booking's history (German, times in Europe/Berlin) instead of
+/// showing the stored details as JSON.
+#[tokio::test]
+async fn the_printed_history_of_a_booked_moved_and_cancelled_booking_reads_as_text() {
+    use chrono::{DateTime, Datelike, FixedOffset};
+    use chrono_tz::Europe::Berlin;
+
+    let dir = tempfile::tempdir().expect("test step");
+    let data_dir = dir.path().to_owned();
+    let (app, _mail) = spawn_app_with_manual_mail(default_now(), |s| s.data_dir = data_dir).await;
+    let booked = book(&app, "ads", 0).await;
+    let id = booked["id"].as_str().expect("id");
+    let free = app.free_slots("ads", "limit=5").await;
+    let moved = app.reschedule_booking(id, &json!({ "slot_id": free[3]["slot_id"] })).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let moved: Value = moved.json().await.expect("json");
+    assert_eq!(app.cancel_booking(id, "Frau ist krank").await.status(), StatusCode::OK);
+    let lead = crate::web_client::Desk::new(&app.address);
+    app.add_person("leitung.verlauf", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.verlauf", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+
+    let printed = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "print")]).await;
+
+    assert_eq!(printed.status(), StatusCode::OK);
+    let html = printed.text().await.expect("page");
+    let local = |value: &Value| {
+        let at: DateTime<FixedOffset> = value.as_str().expect("an instant").parse().expect("RFC 3339");
+        let at = at.with_timezone(&Berlin);
+        let day = ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"][at.weekday().num_days_from_monday() as usize];
+        format!("{day}, {}", at.format("%d.%m.%Y, %H:%M"))
+    };
+    let history = &html[html.find(r#"<ul class="dsp-history">"#).expect("the history")..];
+    let history = &history[..history.find("</ul>").expect("its end")];
+    for line in [
+        format!("angelegt für {}", local(&booked["starts_at"])),
+        format!("verschoben: {} → {}", local(&booked["starts_at"]), local(&moved["starts_at"])),
+        "abgesagt: Frau ist krank".to_owned(),
+    ] {
+        assert!(history.contains(&line), "{line} in the history: {history}");
+    }
+    for json in ["{\"", "{&#34;", "{&quot;", "\"reason\"", "slot_id"] {
+        assert!(!html.contains(json), "no stored detail as JSON ({json}): {history}");
     }
 }

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::Person;
 use crate::domain::callback::CallbackStatus;
+use crate::domain::history::HistoryEvent;
 use crate::domain::ids::{CallbackId, StaffId, UnitId};
 use crate::services::ServiceError;
 use crate::store;
@@ -81,6 +82,10 @@ pub struct SubjectEvent {
     pub at: DateTime<Utc>,
     pub kind: String,
     pub detail: serde_json::Value,
+    /// The event read, for the printed answer to word it (the export has `kind` and `detail`).
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub event: HistoryEvent,
 }
 
 /// One email to the person (its text is composed when sent and not stored).
@@ -207,7 +212,7 @@ pub(super) async fn collect<C: ConnectionTrait>(
         let history = store::bookings::events(db, id)
             .await?
             .into_iter()
-            .map(|e| SubjectEvent { at: e.at, kind: e.what.kind().to_owned(), detail: e.what.detail() })
+            .map(|e| SubjectEvent { at: e.at, kind: e.what.kind().to_owned(), detail: e.what.detail(), event: e.what })
             .collect();
         let emails = store::outbox::for_booking(db, id)
             .await?
