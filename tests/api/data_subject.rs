@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use terminbuch::domain::audit::AuditAction;
 
 use crate::audit::records;
-use crate::helpers::{assert_problem, default_now, spawn_app_with_manual_mail};
+use crate::helpers::{TestApp, assert_problem, default_now, spawn_app_with_manual_mail};
 use crate::retention::{EMAIL, NAME, PHONE, assert_nothing_personal, book};
 
 #[tokio::test]
@@ -319,6 +319,14 @@ async fn a_booking_reference_finds_and_erases_that_booking_alone() {
     assert_eq!(recorded[0].detail["by"], "reference");
 }
 
+/// The printed answer for the person with the number `PHONE`, asked for by a lead of `ads`.
+async fn printed_by_a_lead(app: &TestApp) -> reqwest::Response {
+    let lead = crate::web_client::Desk::new(&app.address);
+    app.add_person("leitung.druck", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.druck", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "print")]).await
+}
+
 /// The printed answer holds every stored field of the person's bookings, their history and
 /// emails, and their callback-list entries, not only the overview the search shows; printing it
 /// is recorded as an export.
@@ -339,11 +347,8 @@ async fn the_printed_answer_holds_every_stored_detail() {
     });
     let added = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &wish).await;
     assert_eq!(added.status(), StatusCode::CREATED);
-    let lead = crate::web_client::Desk::new(&app.address);
-    app.add_person("leitung.druck", "unit_lead", Some("ads")).await;
-    assert_eq!(lead.log_in("leitung.druck", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
 
-    let printed = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "print")]).await;
+    let printed = printed_by_a_lead(&app).await;
 
     assert_eq!(printed.status(), StatusCode::OK);
     assert_eq!(printed.headers()["cache-control"], "no-store", "kept by no browser cache");
@@ -497,11 +502,8 @@ async fn the_printed_history_of_a_booked_moved_and_cancelled_booking_reads_as_te
     assert_eq!(moved.status(), StatusCode::OK);
     let moved: Value = moved.json().await.expect("json");
     assert_eq!(app.cancel_booking(id, "Frau ist krank").await.status(), StatusCode::OK);
-    let lead = crate::web_client::Desk::new(&app.address);
-    app.add_person("leitung.verlauf", "unit_lead", Some("ads")).await;
-    assert_eq!(lead.log_in("leitung.verlauf", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
 
-    let printed = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "print")]).await;
+    let printed = printed_by_a_lead(&app).await;
 
     assert_eq!(printed.status(), StatusCode::OK);
     let html = printed.text().await.expect("page");
