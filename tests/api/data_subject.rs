@@ -484,6 +484,8 @@ async fn an_erasure_does_not_wait_for_a_slow_reader_and_the_log_is_emptied_after
     while holds_name() {
         assert!(std::time::Instant::now() < deadline, "the erased name is still in the SQLite file or its log");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
 
 /// The printed answer words a booking's history (German, times in Europe/Berlin) instead of
 /// showing the stored details as JSON.
