@@ -12,9 +12,6 @@ pub struct Model {
     pub enabled_at: DateTimeUtc,
     /// The last time step whose code was accepted (a code is accepted once).
     pub last_step: Option<i64>,
-    /// Wrong codes in a row (second-factor throttle).
-    pub failures: i32,
-    pub failed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,7 @@ mod m20261206_400000_name_keys_meet_without_umlaut_spelling;
 mod m20261206_500000_submissions_remember_their_request;
 mod m20261206_600000_citizen_links_remember_their_origin;
 mod m20261207_100000_create_location_texts;
+mod m20261208_100000_drop_totp_attempt_counts;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_500000_submissions_remember_their_request::Migration),
             Box::new(m20261206_600000_citizen_links_remember_their_origin::Migration),
             Box::new(m20261207_100000_create_location_texts::Migration),
+            Box::new(m20261208_100000_drop_totp_attempt_counts::Migration),
         ]
     }
 }

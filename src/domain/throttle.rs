@@ -31,8 +31,17 @@ pub const ADDRESS: Rule = Rule { free: 20, first_wait: TimeDelta::minutes(1), ma
 pub const CURRENT_PASSWORD: Rule =
     Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
 
+/// One person's second factor at login (the password is known by then: only the code stands
+/// between a guesser and the account). Four wrong codes pass; the fifth code and each further one
+/// locks, from 15 minutes doubling to a day, so a guesser gets about a dozen codes in the first
+/// day and one a day after that, while a person who mistypes a few times waits 15 minutes at worst.
+pub const SECOND_FACTOR: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(15), max_wait: TimeDelta::hours(24) };
+
 /// Failures in a row are forgotten after this long without an attempt.
 pub const FORGET_AFTER: TimeDelta = TimeDelta::hours(24);
+/// Wrong codes of a [`SECOND_FACTOR`] in a row are forgotten after this long without an attempt:
+/// longer than its longest wait, so waiting out a full lock does not start the count afresh.
+pub const SECOND_FACTOR_FORGET_AFTER: TimeDelta = TimeDelta::days(7);
 /// How long an address where a login succeeded stays exempt from that login's [`LOGIN`] key.
 pub const KNOWN_ADDRESS_FOR: TimeDelta = TimeDelta::days(30);
 /// Logins longer than this cannot exist; longer names are cut for the key.
@@ -137,6 +146,11 @@ pub fn current_password_key(staff_id: StaffId) -> Key {
     Key { key: format!("password:{staff_id}"), rule: CURRENT_PASSWORD }
 }
 
+/// The key of one person's second factor, checked at login.
+pub fn second_factor_key(staff_id: StaffId) -> Key {
+    Key { key: format!("second_factor:{staff_id}"), rule: SECOND_FACTOR }
+}
+
 /// The whole seconds until `until` from `now`, at least one (a `Retry-After`).
 pub fn retry_after_secs(until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> u64 {
     let millis = until.map_or(0, |until| (until - now).num_milliseconds());
@@ -165,6 +179,26 @@ mod tests {
         let now = DateTime::<Utc>::UNIX_EPOCH;
         let steps: Vec<_> = PAIR.lock_steps(now).iter().map(|at| (*at - now).num_minutes()).collect();
         assert_eq!(steps, [1, 2, 4, 8, 15]);
+    }
+
+    #[test]
+    fn the_second_factors_wait_doubles_from_a_quarter_hour_to_a_day() {
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let steps: Vec<_> = SECOND_FACTOR.lock_steps(now).iter().map(|at| (*at - now).num_minutes()).collect();
+        assert_eq!(steps, [15, 30, 60, 120, 240, 480, 960, 1440]);
+        assert_eq!(SECOND_FACTOR.wait_after(4), None, "four wrong codes pass freely");
+        assert!(SECOND_FACTOR_FORGET_AFTER > SECOND_FACTOR.max_wait, "a full wait does not reset the count");
+        // A guesser who tries each code the moment a lock ends: how many codes in the first day.
+        let mut at = TimeDelta::zero();
+        let mut codes = 0;
+        for failures in 1.. {
+            if at > TimeDelta::hours(24) {
+                break;
+            }
+            codes += 1;
+            at += SECOND_FACTOR.wait_after(failures).unwrap_or(TimeDelta::zero());
+        }
+        assert_eq!(codes, 11, "a day allows a dozen codes, not hundreds");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use super::ServiceError;
 use super::audit::{AuditAction, AuditActor, AuditEntry};
 use super::auth::authenticate_password;
-use super::mfa::{self, MfaError, SecondFactor};
+use super::mfa::{self, MfaError, SecondFactor, Verified};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::ids::StaffId;
@@ -141,12 +141,12 @@ pub async fn second_factor(
     ip: &str,
 ) -> Result<SecondStep, MfaError> {
     let used = match mfa::verify(db, clock, staff_id, code).await {
-        Ok(used) => Some(used),
+        Ok(verified) => Some(verified),
         // The factor was removed meanwhile (which moves the epoch on: checked below).
         Err(MfaError::NotEnrolled) => None,
         // A flood of codes against a locked factor writes one record per lock.
-        Err(err @ MfaError::Throttled { first: false }) => return Err(err),
-        Err(err @ (MfaError::WrongCode | MfaError::Throttled { first: true })) => {
+        Err(err @ MfaError::Throttled { first: false, .. }) => return Err(err),
+        Err(err @ (MfaError::WrongCode | MfaError::Throttled { first: true, .. })) => {
             let action = match err {
                 MfaError::Throttled { .. } => AuditAction::SecondFactorThrottled,
                 _ => AuditAction::SecondFactorFailed,
@@ -177,7 +177,7 @@ async fn completed(
     login: &str,
     ip: &str,
     actor: &Actor,
-    used: Option<SecondFactor>,
+    used: Option<Verified>,
 ) -> Result<(), ServiceError> {
     let now = clock.now();
     let login = throttle::key_login(login, true);
@@ -187,10 +187,19 @@ async fn completed(
     directory::record_login(db, actor.staff_id(), now).await?;
     tracing::info!("staff logged in");
     let entry = AuditEntry::by(&actor.clone().with_client(ip.parse().ok()), AuditAction::LoginSucceeded);
+    // Wrong codes before the right one stay visible in the audit, also after the throttle forgot them.
     let entry = match used {
-        Some(SecondFactor::Totp) => entry.detail(serde_json::json!({ "second_factor": "totp" })),
-        Some(SecondFactor::RecoveryCode { .. }) => {
-            entry.detail(serde_json::json!({ "second_factor": "recovery_code" }))
+        Some(Verified { factor, failed_before }) => {
+            let factor = match factor {
+                SecondFactor::Totp => "totp",
+                SecondFactor::RecoveryCode { .. } => "recovery_code",
+            };
+            let detail = if failed_before > 0 {
+                serde_json::json!({ "second_factor": factor, "wrong_codes_before": failed_before })
+            } else {
+                serde_json::json!({ "second_factor": factor })
+            };
+            entry.detail(detail)
         }
         None => entry,
     };

@@ -1,11 +1,10 @@
 //! The second factor: TOTP (RFC 6238: HMAC-SHA-1, 6 digits, 30-second steps, one step of clock
 //! skew either way) enrolled with a QR code, 10 one-time recovery codes, the check at login
-//! (a code is accepted once; 5 wrong codes in 15 minutes stop further tries for the person), and
-//! an admin's reset.
+//! (a code is accepted once; wrong codes in a row lock the person's second factor for ever longer:
+//! `domain::throttle::SECOND_FACTOR`), and an admin's reset.
 
 use crate::domain::audit::AuditAction;
 use crate::domain::missing::Missing;
-use chrono::TimeDelta;
 use rand::RngExt;
 use sea_orm::DatabaseConnection;
 use serde_json::json;
@@ -16,15 +15,14 @@ use super::accounts::{Accounts, ByWhom, ChangedBy, audit_change};
 use super::tokens::token_hash;
 use crate::clock::Clock;
 use crate::domain::ids::StaffId;
+use crate::domain::throttle;
+use crate::store::throttle::Reservation;
 use crate::store::{self, StoreError, directory, mfa};
 
 /// Name shown in authenticator apps.
 const ISSUER: &str = "Terminbuch";
 /// Recovery codes given at enrolment.
 pub const RECOVERY_CODES: usize = 10;
-/// Wrong codes allowed per person within [`ATTEMPT_WINDOW`].
-const MAX_ATTEMPTS: i32 = 5;
-const ATTEMPT_WINDOW: TimeDelta = TimeDelta::minutes(15);
 /// Characters of recovery codes: lower case, no look-alikes (16 of them: 77 bits).
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz34679";
 
@@ -34,8 +32,8 @@ pub enum MfaError {
     #[error("the code is wrong or was used already")]
     WrongCode,
     /// `first`: the first attempt refused since the lock began (the one to record).
-    #[error("too many wrong codes; try again in 15 minutes")]
-    Throttled { first: bool },
+    #[error("too many wrong codes; try again in {retry_after_secs} seconds")]
+    Throttled { first: bool, retry_after_secs: u64 },
     #[error("a second factor is enrolled already")]
     AlreadyEnrolled,
     #[error("no second factor is enrolled")]
@@ -165,8 +163,16 @@ pub enum SecondFactor {
     },
 }
 
-/// Checks a code from the app or a recovery code at login. Each attempt counts before it is
-/// checked; a right one clears the count.
+/// A code accepted at login: which kind, and how many wrong codes in a row came before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verified {
+    pub factor: SecondFactor,
+    pub failed_before: i32,
+}
+
+/// Checks a code from the app or a recovery code at login. Each attempt is reserved against the
+/// person's throttle key before it is checked (atomically in the database, so parallel codes get
+/// no more tries than the rule allows, across processes too); a right one clears the key.
 ///
 /// # Errors
 /// `WrongCode` (also a code already used), `Throttled`, `NotEnrolled`.
@@ -175,14 +181,16 @@ pub async fn verify(
     clock: &Clock,
     staff_id: StaffId,
     code: &str,
-) -> Result<SecondFactor, MfaError> {
+) -> Result<Verified, MfaError> {
     let factor = mfa::find_totp(db, staff_id).await?.ok_or(MfaError::NotEnrolled)?;
-    if !mfa::take_attempt(db, staff_id, clock.now(), ATTEMPT_WINDOW, MAX_ATTEMPTS).await? {
-        let first = mfa::note_lock(db, staff_id, MAX_ATTEMPTS).await?;
+    let now = clock.now();
+    let keys = [throttle::second_factor_key(staff_id)];
+    let forget_before = now - throttle::SECOND_FACTOR_FORGET_AFTER;
+    if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, forget_before).await? {
         if first {
-            tracing::warn!(staff_id = staff_id.get(), "second factor throttled");
+            tracing::warn!(staff_id = staff_id.get(), ?until, "second factor throttled");
         }
-        return Err(MfaError::Throttled { first });
+        return Err(MfaError::Throttled { first, retry_after_secs: throttle::retry_after_secs(until, now) });
     }
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     let used = if code.len() == 6 && code.chars().all(|c| c.is_ascii_digit()) {
@@ -191,15 +199,18 @@ pub async fn verify(
             Some(step) if mfa::accept_step(db, staff_id, step).await? => Some(SecondFactor::Totp),
             _ => None,
         }
-    } else if mfa::use_recovery_code(db, staff_id, &token_hash(&normalise_recovery(&code)), clock.now()).await? {
+    } else if mfa::use_recovery_code(db, staff_id, &token_hash(&normalise_recovery(&code)), now).await? {
         Some(SecondFactor::RecoveryCode { left: mfa::recovery_codes_left(db, staff_id).await? })
     } else {
         None
     };
     match used {
-        Some(used) => {
-            mfa::clear_attempts(db, staff_id).await?;
-            Ok(used)
+        Some(factor) => {
+            let key = keys.map(|k| k.key);
+            // The count includes this attempt, reserved above.
+            let failed_before = store::throttle::failures(db, &key[0]).await?.saturating_sub(1).max(0);
+            store::throttle::record_success(db, &key, &key[0], None, now).await?;
+            Ok(Verified { factor, failed_before })
         }
         None => {
             tracing::warn!(staff_id = staff_id.get(), "wrong second factor");
@@ -245,8 +256,8 @@ pub async fn renew_recovery_codes(
     Ok(codes)
 }
 
-/// Removes a person's second factor (they lost their phone): their web sessions end, and they
-/// enrol again at the next login where a second factor is required. Admins and the operator.
+/// Removes a person's second factor (they lost their phone), and lifts a lock of its wrong
+/// codes: their web sessions end, and they enrol again at the next login where a second factor is required. Admins and the operator.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
@@ -257,6 +268,8 @@ pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<bool,
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let txn = store::begin_write(a.db).await?;
     let had = mfa::delete_second_factor(&txn, member.id).await?;
+    // A lock of the old factor's wrong codes does not hold back the next one.
+    store::throttle::forget(&txn, &throttle::second_factor_key(member.id).key).await?;
     directory::bump_epoch(&txn, member.id).await?;
     audit_change(
         &txn,

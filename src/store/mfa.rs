@@ -1,10 +1,10 @@
-//! Second factors: TOTP secrets with the last accepted time step and a throttle of wrong codes,
-//! and one-time recovery codes (SHA-256 hashes). Every "use once" is one conditional statement,
+//! Second factors: TOTP secrets with the last accepted time step (wrong codes are counted by the
+//! login throttle's store, `store::throttle`), and one-time recovery codes (SHA-256 hashes). Every "use once" is one conditional statement,
 //! so two requests with the same code cannot both succeed.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use entity::{recovery_code, staff_totp};
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter,
@@ -37,8 +37,6 @@ pub async fn insert_totp<C: ConnectionTrait>(
         secret: Set(secret.to_owned()),
         enabled_at: Set(now),
         last_step: Set(Some(used_step)),
-        failures: Set(0),
-        failed_at: Set(None),
     }
     .insert(db)
     .await?;
@@ -53,68 +51,6 @@ pub async fn delete_second_factor<C: ConnectionTrait>(db: &C, staff_id: StaffId)
     recovery_code::Entity::delete_many().filter(recovery_code::Column::StaffId.eq(staff_id)).exec(db).await?;
     let deleted = staff_totp::Entity::delete_by_id(staff_id).exec(db).await?;
     Ok(deleted.rows_affected > 0)
-}
-
-/// Takes one of at most `max` second-factor attempts per `window` (counted before the code is
-/// checked, in one statement, so parallel guesses cannot pass the limit). Returns false when
-/// the attempts are used up.
-///
-/// # Errors
-/// Database failures.
-pub async fn take_attempt<C: ConnectionTrait>(
-    db: &C,
-    staff_id: StaffId,
-    now: DateTime<Utc>,
-    window: TimeDelta,
-    max: i32,
-) -> Result<bool, StoreError> {
-    let since = now - window;
-    let stale =
-        Condition::any().add(staff_totp::Column::FailedAt.is_null()).add(staff_totp::Column::FailedAt.lt(since));
-    let result = staff_totp::Entity::update_many()
-        .col_expr(
-            staff_totp::Column::Failures,
-            Expr::case(stale.clone(), Expr::value(1)).finally(Expr::col(staff_totp::Column::Failures).add(1)).into(),
-        )
-        .col_expr(
-            staff_totp::Column::FailedAt,
-            Expr::case(stale.clone(), Expr::value(now)).finally(Expr::col(staff_totp::Column::FailedAt)).into(),
-        )
-        .filter(staff_totp::Column::StaffId.eq(staff_id))
-        .filter(Condition::any().add(stale).add(staff_totp::Column::Failures.lt(max)))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
-}
-
-/// Marks a person's count of wrong codes, which [`take_attempt`] refused at `max`, as noted;
-/// returns whether this call did (so that each lock is recorded once, however many attempts
-/// meet it). The mark (`max + 1`) keeps refusing until the window has passed, as `max` does.
-///
-/// # Errors
-/// Database failures.
-pub async fn note_lock<C: ConnectionTrait>(db: &C, staff_id: StaffId, max: i32) -> Result<bool, StoreError> {
-    let result = staff_totp::Entity::update_many()
-        .col_expr(staff_totp::Column::Failures, Expr::value(max + 1))
-        .filter(staff_totp::Column::StaffId.eq(staff_id))
-        .filter(staff_totp::Column::Failures.eq(max))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected > 0)
-}
-
-/// Forgets the counted attempts after a right code.
-///
-/// # Errors
-/// Database failures.
-pub async fn clear_attempts<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<(), StoreError> {
-    staff_totp::Entity::update_many()
-        .col_expr(staff_totp::Column::Failures, Expr::value(0))
-        .col_expr(staff_totp::Column::FailedAt, Expr::value(Option::<DateTime<Utc>>::None))
-        .filter(staff_totp::Column::StaffId.eq(staff_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 /// Accepts the code of time step `step` unless that step or a later one was accepted before;

@@ -198,6 +198,23 @@ pub async fn record_success(
     Ok(txn.commit().await?)
 }
 
+/// The attempts counted on `key` since its last success (0 for a key never counted or swept).
+///
+/// # Errors
+/// Database failures.
+pub async fn failures<C: ConnectionTrait>(db: &C, key: &str) -> Result<i32, StoreError> {
+    Ok(login_throttle::Entity::find_by_id(key.to_owned()).one(db).await?.map_or(0, |row| row.failures))
+}
+
+/// Forgets `key` altogether (its count, lock and last success).
+///
+/// # Errors
+/// Database failures.
+pub async fn forget<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), StoreError> {
+    login_throttle::Entity::delete_by_id(key.to_owned()).exec(db).await?;
+    Ok(())
+}
+
 /// When a login last succeeded with `key`, if ever (and the row has not been swept).
 ///
 /// # Errors

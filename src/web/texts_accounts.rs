@@ -19,8 +19,10 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("code.wrong", "Der Code ist falsch oder wurde schon verwendet.", "The code is wrong or was used already."),
     (
         "code.throttled",
-        "Zu viele falsche Codes. Bitte warten Sie 15 Minuten.",
-        "Too many wrong codes. Please wait 15 minutes.",
+        "Zu viele falsche Codes. Die Anmeldung ist gesperrt, zuerst 15 Minuten, nach jedem weiteren falschen Code \
+         doppelt so lange (höchstens 24 Stunden). Bitte versuchen Sie es später erneut.",
+        "Too many wrong codes. Login is locked, first for 15 minutes, after each further wrong code twice as long \
+         (at most 24 hours). Please try again later.",
     ),
     ("code.restart", "Mit anderer Kennung anmelden", "Log in with another user name"),
     ("account.title", "Mein Konto", "My account"),

@@ -48,6 +48,7 @@ mod retention;
 mod schedule;
 mod search;
 mod search_plans;
+mod second_factor;
 mod serve;
 mod service;
 mod slow_clients;

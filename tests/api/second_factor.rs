@@ -1,0 +1,126 @@
+//! The second factor's throttle at login: wrong codes in a row lock it for ever longer, codes
+//! sent at once get no more tries than allowed, a right code after the wait clears the count,
+//! and an admin's reset of the factor lifts its lock.
+
+use chrono::TimeDelta;
+use futures_util::future::join_all;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, spawn_app};
+use crate::web_client::{Desk, PASSWORD, enrol, location, totp_code};
+
+/// Not a code of any app (eight digits: tried as a recovery code, which it is not either).
+const WRONG: &str = "12345678";
+
+/// An admin `verwaltung` with a second factor, at the code step of a new login; the secret.
+async fn at_the_code_step(app: &TestApp) -> (Desk, String) {
+    app.add_person("verwaltung", "admin", None).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(location(&desk.log_in("verwaltung", PASSWORD).await), "/");
+    let (secret, _) = enrol(app, &desk).await;
+    log_out_and_in(&desk).await;
+    (desk, secret)
+}
+
+async fn log_out_and_in(desk: &Desk) {
+    assert_eq!(location(&desk.submit("/account", "/logout", &[]).await), "/login");
+    assert_eq!(location(&desk.log_in("verwaltung", PASSWORD).await), "/login/code");
+}
+
+/// Sends `code` at the code step: `/` (logged in), `wrong` or `throttled`.
+async fn send(desk: &Desk, code: &str) -> String {
+    let response = desk.submit("/login/code", "/login/code", &[("code", code)]).await;
+    if response.status() == StatusCode::SEE_OTHER {
+        return location(&response);
+    }
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.expect("page");
+    if page.contains("Zu viele falsche Codes") { "throttled" } else { "wrong" }.to_owned()
+}
+
+/// The right code at the app clock's now (after a step of its own: each code counts once).
+fn right(app: &TestApp, secret: &str) -> String {
+    app.clock.advance(TimeDelta::seconds(30));
+    totp_code(secret, app.unix_now())
+}
+
+#[tokio::test]
+async fn each_lock_of_wrong_codes_waits_twice_as_long_and_a_right_code_after_it_clears_the_count() {
+    // Arrange
+    let app = spawn_app().await;
+    let (desk, secret) = at_the_code_step(&app).await;
+
+    // Act: five wrong codes are checked, then the factor is locked for 15 minutes.
+    for n in 1..=5 {
+        assert_eq!(send(&desk, WRONG).await, "wrong", "code {n}");
+    }
+    assert_eq!(send(&desk, &right(&app, &secret)).await, "throttled", "even the right code waits");
+    app.clock.advance(TimeDelta::minutes(15));
+
+    // Assert: one more wrong code is checked, and locks for 30 minutes.
+    assert_eq!(send(&desk, WRONG).await, "wrong", "the sixth code after the first wait");
+    assert_eq!(send(&desk, WRONG).await, "throttled");
+    app.clock.advance(TimeDelta::minutes(29));
+    assert_eq!(send(&desk, &right(&app, &secret)).await, "throttled", "29.5 minutes are not 30");
+    app.clock.advance(TimeDelta::seconds(30));
+    assert_eq!(send(&desk, &right(&app, &secret)).await, "/", "after the wait the right code passes");
+
+    // Assert: each lock recorded once, the wrong codes noted at the success.
+    assert_eq!(app.audited("second_factor_failed", "verwaltung").await, 6);
+    assert_eq!(app.audited("second_factor_throttled", "verwaltung").await, 2, "one record per lock");
+    let noted = app
+        .count(
+            "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'login_succeeded' \
+             AND detail LIKE '%\"wrong_codes_before\":6%'",
+        )
+        .await;
+    assert_eq!(noted, 1, "the success records the wrong codes before it");
+
+    // Act: the next login, with four typos.
+    log_out_and_in(&desk).await;
+    for n in 1..=4 {
+        assert_eq!(send(&desk, WRONG).await, "wrong", "typo {n} after the success");
+    }
+
+    // Assert: the success cleared the count: the typos passed freely, and the right code passes.
+    assert_eq!(send(&desk, &right(&app, &secret)).await, "/");
+}
+
+#[tokio::test]
+async fn codes_sent_at_once_get_no_more_tries_than_the_throttle_allows() {
+    // Arrange
+    let app = spawn_app().await;
+    let (desk, _) = at_the_code_step(&app).await;
+
+    // Act: twenty wrong codes at once.
+    let answers = join_all((0..20).map(|_| send(&desk, WRONG))).await;
+
+    // Assert: five were checked, the others refused unchecked; the lock recorded once.
+    assert_eq!(answers.iter().filter(|a| *a == "wrong").count(), 5, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| *a == "throttled").count(), 15, "{answers:?}");
+    assert_eq!(app.audited("second_factor_failed", "verwaltung").await, 5);
+    assert_eq!(app.audited("second_factor_throttled", "verwaltung").await, 1);
+}
+
+#[tokio::test]
+async fn an_admins_reset_of_the_second_factor_lifts_its_lock() {
+    // Arrange: the factor locked.
+    let app = spawn_app().await;
+    let (desk, _) = at_the_code_step(&app).await;
+    for _ in 0..5 {
+        send(&desk, WRONG).await;
+    }
+    assert_eq!(send(&desk, WRONG).await, "throttled");
+
+    // Act: the admin resets it; the person logs in and sets up a new one.
+    let response = app.post_as(&app.admin_token, "/api/v1/staff/verwaltung/mfa-reset", &json!({})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let desk = Desk::new(&app.address);
+    assert_eq!(location(&desk.log_in("verwaltung", PASSWORD).await), "/");
+    let (secret, _) = enrol(&app, &desk).await;
+    log_out_and_in(&desk).await;
+
+    // Assert: the new factor's code is not held back by the old lock.
+    assert_eq!(send(&desk, &right(&app, &secret)).await, "/");
+}
