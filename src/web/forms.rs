@@ -19,16 +19,22 @@ use super::page::{KEY_CSRF, cookies_of, site_cookie};
 use crate::services::auth::random_secret;
 use crate::state::AppState;
 
-/// The cookie of the anonymous forms' token.
+/// The cookie of the anonymous forms' token without `Secure` (plain HTTP to loopback).
 pub const FORM_COOKIE: &str = "terminbuch_form";
+/// The cookie of the anonymous forms' token when cookies are `Secure` (see `SECURE_SESSION_COOKIE`).
+pub const SECURE_FORM_COOKIE: &str = "__Host-terminbuch_form";
+
+fn form_cookie(state: &AppState) -> &'static str {
+    super::cookie_name(state.settings.secure_cookies(), FORM_COOKIE, SECURE_FORM_COOKIE)
+}
 
 /// The anonymous forms' token: the cookie's, or a new one set as the cookie.
 pub(super) fn form_token(cookies: &Cookies, state: &AppState) -> String {
-    if let Some(cookie) = cookies.get(FORM_COOKIE).filter(|c| c.value().len() == 32) {
+    if let Some(cookie) = cookies.get(form_cookie(state)).filter(|c| c.value().len() == 32) {
         return cookie.value().to_owned();
     }
     let token = random_secret(32);
-    cookies.add(site_cookie(FORM_COOKIE, token.clone(), state, SameSite::Strict));
+    cookies.add(site_cookie(form_cookie(state), token.clone(), state, SameSite::Strict));
     token
 }
 
@@ -130,7 +136,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for Checked<T> {
             tracing::warn!("cross-site form refused");
             None
         } else {
-            cookies_of(&parts)?.get(FORM_COOKIE).map(|c| c.value().to_owned())
+            cookies_of(&parts)?.get(form_cookie(state)).map(|c| c.value().to_owned())
         };
         read_form(Request::from_parts(parts, body), state, expected).await
     }

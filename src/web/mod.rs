@@ -53,8 +53,16 @@ use crate::state::AppState;
 
 pub use page::{ABSOLUTE_TIMEOUT, ClientIp, IDLE_TIMEOUT};
 
-/// Name of the session cookie.
+/// Name of the session cookie without `Secure` (plain HTTP to loopback).
 pub const SESSION_COOKIE: &str = "terminbuch_session";
+/// Name of the session cookie when cookies are `Secure`: the `__Host-` prefix makes browsers take
+/// it only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-terminbuch_session";
+
+/// The name of a cookie of this site: with `Secure`, the `__Host-` name (`secure_name`).
+pub(crate) fn cookie_name(secure: bool, plain_name: &'static str, secure_name: &'static str) -> &'static str {
+    if secure { secure_name } else { plain_name }
+}
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
     form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
@@ -62,7 +70,7 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
 /// The web pages with their session and security-header layers.
 pub fn router(state: &AppState) -> Router<AppState> {
     let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(cookie_name(state.settings.secure_cookies(), SESSION_COOKIE, SECURE_SESSION_COOKIE))
         .with_secure(state.settings.secure_cookies())
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

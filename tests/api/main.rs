@@ -25,6 +25,7 @@ mod cli;
 mod cli_accounts;
 mod concurrency;
 mod contact_correction;
+mod cookies;
 mod data_subject;
 mod dates;
 mod faults;

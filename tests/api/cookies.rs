@@ -1,0 +1,88 @@
+//! The names and attributes of the desk's cookies: with `Secure` the session cookie and the
+//! anonymous forms' cookie carry the `__Host-` prefix (so a sibling subdomain cannot plant them),
+//! over plain HTTP to loopback the names without it.
+
+use reqwest::{Response, StatusCode};
+
+use crate::helpers::{TestApp, default_now, spawn_app_with};
+use crate::web_client::{Desk, PASSWORD, csrf_of, location};
+
+/// The `Set-Cookie` header of `response` that sets cookie `name`.
+fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+async fn app_with_secure_cookies(secure: bool) -> TestApp {
+    let app = spawn_app_with(default_now(), |s| s.secure_cookies_setting = Some(secure)).await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    app
+}
+
+#[tokio::test]
+async fn secure_cookies_are_named_with_the_host_prefix_and_a_login_works_with_them() {
+    // Arrange
+    let app = app_with_secure_cookies(true).await;
+    let desk = Desk::new(&app.address);
+
+    // Act
+    let form = desk.get("/login").await;
+    let login = desk.log_in("empfang", PASSWORD).await;
+
+    // Assert: both cookies are __Host- cookies (Secure, Path=/, no Domain) and come back.
+    let form_cookie = set_cookie(&form, "__Host-terminbuch_form").expect("the form's cookie");
+    let session_cookie = set_cookie(&login, "__Host-terminbuch_session").expect("the session cookie");
+    for cookie in [&form_cookie, &session_cookie] {
+        assert!(cookie.contains("; Secure"), "{cookie}");
+        assert!(cookie.contains("; Path=/;") || cookie.ends_with("; Path=/"), "{cookie}");
+        assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
+    }
+    assert_eq!(set_cookie(&form, "terminbuch_form"), None, "no cookie without the prefix");
+    assert_eq!(location(&login), "/", "the form's cookie was sent back and accepted");
+    assert_eq!(desk.get("/book").await.status(), StatusCode::OK, "the session cookie was sent back");
+}
+
+#[tokio::test]
+async fn with_secure_cookies_a_form_token_planted_without_the_prefix_is_refused() {
+    // Arrange: a cookie a sibling subdomain could set (no prefix), and the form repeating it.
+    let app = app_with_secure_cookies(true).await;
+    let (_, page) = Desk::new(&app.address).text("/login").await;
+    let token = csrf_of(&page);
+
+    // Act
+    let response = reqwest::Client::new()
+        .post(format!("{}/login", app.address))
+        .header("cookie", format!("terminbuch_form={token}"))
+        .form(&[("csrf", token.as_str()), ("login", "empfang"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("login request");
+
+    // Assert
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn over_plain_http_to_loopback_the_cookies_keep_names_without_the_prefix() {
+    // Arrange
+    let app = app_with_secure_cookies(false).await;
+    let desk = Desk::new(&app.address);
+
+    // Act
+    let form = desk.get("/login").await;
+    let login = desk.log_in("empfang", PASSWORD).await;
+
+    // Assert
+    let form_cookie = set_cookie(&form, "terminbuch_form").expect("the form's cookie");
+    let session_cookie = set_cookie(&login, "terminbuch_session").expect("the session cookie");
+    for cookie in [&form_cookie, &session_cookie] {
+        assert!(!cookie.contains("Secure"), "{cookie}");
+    }
+    assert_eq!(location(&login), "/");
+    assert_eq!(desk.get("/book").await.status(), StatusCode::OK);
+}
