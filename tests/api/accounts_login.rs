@@ -404,6 +404,29 @@ async fn a_reset_link_works_once_only_the_newest_and_for_24_hours() {
     assert_eq!(app.audited("password_reset_link_used", "empfang").await, 2);
 }
 
+#[tokio::test]
+async fn the_reset_page_is_never_cached_nor_sent_on_as_a_referrer() {
+    let app = without_mfa().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let path = link(&app).await;
+    let desk = Desk::new(&app.address);
+    let form = desk.get(&path).await;
+    let refused = desk.submit(&path, &path, &[("new", "passwort12345"), ("repeat", "passwort12345")]).await;
+    let done = desk.submit(&path, &path, &[("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)]).await;
+    let used = desk.get(&path).await;
+    for (what, response, status) in [
+        ("the form", &form, StatusCode::OK),
+        ("a refused password", &refused, StatusCode::UNPROCESSABLE_ENTITY),
+        ("the new password set", &done, StatusCode::OK),
+        ("the used link", &used, StatusCode::NOT_FOUND),
+    ] {
+        assert_eq!(response.status(), status, "{what}");
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"), "{what}");
+        assert_eq!(header("cache-control").as_deref(), Some("no-store"), "{what}");
+    }
+}
+
 /// The same browser, one person after the other: a second factor the first began to set up is
 /// not carried into the next person's login; a logout is recorded; a request that loaded the
 /// session before the logout and saves it after does not bring it back.

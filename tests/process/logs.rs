@@ -1,12 +1,13 @@
 //! Nothing a client sends reaches the log unescaped: the login name, whose line break once
-//! forged log lines (and which, naming no account, is now logged as `unknown`).
+//! forged log lines (and which, naming no account, is now logged as `unknown`). No link token
+//! (a citizen's, a password reset's) reaches it at all.
 
 use std::sync::{Arc, LazyLock, Mutex};
 
 use crate::EXCLUSIVE;
 use crate::helpers::{booking_body, default_now, spawn_app, spawn_app_with_manual_mail};
 use crate::smtp_sink::{Plan, SmtpSink};
-use crate::web::{Attempt, WebClient};
+use crate::web::{Attempt, WebClient, add_member};
 
 /// Collects the process's formatted log lines.
 #[derive(Clone, Default)]
@@ -86,6 +87,36 @@ async fn the_citizens_link_token_never_reaches_the_log() {
     let text = String::from_utf8(log.0.lock().expect("log buffer").clone()).expect("utf-8");
     assert!(text.contains("/t/{token}/cancel"), "the request log names the route template:\n{text}");
     assert!(!text.contains(&token) && !text.contains(&"0".repeat(40)), "no token in the log:\n{text}");
+}
+
+#[tokio::test]
+async fn a_password_reset_links_token_never_reaches_the_log() {
+    // Arrange: a reset link made by the admin.
+    let _exclusive = EXCLUSIVE.lock().await;
+    let log = LazyLock::force(&LOG);
+    let app = spawn_app().await;
+    add_member(&app, "empfang", "front_desk", Some("ads")).await;
+    let response = app.post_as(&app.admin_token, "/api/v1/staff/empfang/password-reset", &serde_json::json!({})).await;
+    assert_eq!(response.status(), reqwest::StatusCode::CREATED);
+    let url: serde_json::Value = response.json().await.expect("json");
+    let url = url["reset_url"].as_str().expect("a reset URL").to_owned();
+    let token = url.rsplit('/').next().expect("the token").to_owned();
+    assert!(token.len() >= 20, "{url}");
+
+    // Act: the page, a refused password, the new password, and the used link again.
+    let web = WebClient::open(&app).await;
+    let path = format!("/reset/{token}");
+    assert_eq!(web.get(&path).await.status(), reqwest::StatusCode::OK);
+    let weak = web.post_form(&path, &[("new", "passwort12345"), ("repeat", "passwort12345")]).await;
+    assert_eq!(weak.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let new = "Sonnenblumen über dem Maschsee";
+    assert_eq!(web.post_form(&path, &[("new", new), ("repeat", new)]).await.status(), reqwest::StatusCode::OK);
+    assert_eq!(web.get(&path).await.status(), reqwest::StatusCode::NOT_FOUND);
+
+    // Assert
+    let text = String::from_utf8(log.0.lock().expect("log buffer").clone()).expect("utf-8");
+    assert!(text.contains("route=/reset/{token}"), "the request log names the route template:\n{text}");
+    assert!(!text.contains(&token), "no token in the log:\n{text}");
 }
 
 #[tokio::test]
