@@ -276,23 +276,34 @@ pub async fn list_for_login(db: &DatabaseConnection, login: &str) -> Result<Vec<
     let member = directory::find_staff_by_login(db, login)
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
-    Ok(directory::list_tokens(db, member.id).await?)
+    Ok(directory::list_tokens(db, member.id, None).await?)
 }
 
-/// A staff member's tokens, newest first.
+/// A staff member's tokens, newest first: every valid one and the `ended` newest of those
+/// revoked or expired (all of them without `ended`).
 ///
 /// # Errors
 /// Database failures.
-pub async fn list(db: &DatabaseConnection, staff_id: StaffId) -> Result<Vec<TokenInfo>, ServiceError> {
-    Ok(directory::list_tokens(db, staff_id).await?)
+pub async fn list(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    staff_id: StaffId,
+    ended: Option<u64>,
+) -> Result<Vec<TokenInfo>, ServiceError> {
+    Ok(directory::list_tokens(db, staff_id, ended.map(|n| (clock.now(), n))).await?)
 }
 
-/// The actor's own tokens, newest first.
+/// The actor's own tokens, as [`list`].
 ///
 /// # Errors
 /// Database failures.
-pub async fn list_own(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<TokenInfo>, ServiceError> {
-    Ok(directory::list_tokens(db, actor.staff_id()).await?)
+pub async fn list_own(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    ended: Option<u64>,
+) -> Result<Vec<TokenInfo>, ServiceError> {
+    list(db, clock, actor.staff_id(), ended).await
 }
 
 /// Revokes one token by id, whoever owns it (for admins and the operator; `by` as in the audit

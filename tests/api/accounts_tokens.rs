@@ -182,7 +182,7 @@ async fn the_migration_gives_existing_tokens_an_expiry_and_existing_passwords_a_
         .await
         .unwrap();
     Migrator::up(&db.conn, None).await.unwrap();
-    let token = terminbuch::store::directory::list_tokens(&db.conn, StaffId::new(1)).await.unwrap();
+    let token = terminbuch::store::directory::list_tokens(&db.conn, StaffId::new(1), None).await.unwrap();
     assert_eq!(token[0].expires_at, Some(at + TimeDelta::days(90)), "90 days after it was made");
     let row = db
         .conn
@@ -229,7 +229,7 @@ async fn a_token_made_while_its_parent_is_revoked_or_its_person_deactivated_is_r
         txn.commit().await.expect("test step");
         let made = making.await.expect("test step");
         assert!(matches!(made, Err(ServiceError::NotFound { .. })), "revoke_parent {revoke_parent}: {made:?}");
-        let tokens = directory::list_tokens(&app.db, member.id).await.expect("test step");
+        let tokens = directory::list_tokens(&app.db, member.id, None).await.expect("test step");
         assert!(tokens.iter().all(|t| t.revoked_at.is_some()), "no valid token is left: {tokens:?}");
         let sql = format!("UPDATE staff SET active = true WHERE id = {}", member.id.get());
         app.db.execute_unprepared(&sql).await.expect("test step");
@@ -276,7 +276,7 @@ async fn revoking_all_tokens_while_one_is_being_made_revokes_it_too() {
     txn.commit().await.expect("test step");
     revoking.await.expect("test step").expect("revoked");
 
-    let tokens = directory::list_tokens(&app.db, member.id).await.expect("test step");
+    let tokens = directory::list_tokens(&app.db, member.id, None).await.expect("test step");
     let made = tokens.iter().find(|t| t.id == child.id).expect("the new token");
     assert!(made.revoked_at.is_some(), "the token made meanwhile is revoked too");
     assert!(tokens.iter().all(|t| t.revoked_at.is_some()));
@@ -320,4 +320,44 @@ async fn a_person_gets_at_most_50_valid_tokens_even_from_parallel_requests() {
     assert_eq!(app.delete_as(&desk, &format!("/api/v1/me/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
     let again = app.post_as(&desk, "/api/v1/me/tokens", &json!({ "name": "wieder" })).await;
     assert_eq!(again.status(), StatusCode::CREATED, "a revoked token frees its place");
+}
+
+#[tokio::test]
+async fn a_token_list_can_hold_every_valid_token_and_only_the_newest_ended_ones() {
+    // Arrange: one expired token, four revoked, and two valid (the test's own and the newest).
+    let app = spawn_app().await;
+    let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
+    let make = |name: &'static str, days: i64| {
+        let (app, desk) = (&app, &desk);
+        async move {
+            app.clock.advance(TimeDelta::seconds(1));
+            let body = json!({ "name": name, "expires_in_days": days });
+            let created: Value = app.post_as(desk, "/api/v1/me/tokens", &body).await.json().await.expect("json");
+            created["id"].as_i64().expect("an id")
+        }
+    };
+    make("kurz", 1).await;
+    app.clock.advance(TimeDelta::days(1));
+    for name in ["eins", "zwei", "drei", "vier"] {
+        let id = make(name, 30).await;
+        let revoked = app.delete_as(&desk, &format!("/api/v1/me/tokens/{id}")).await;
+        assert_eq!(revoked.status(), StatusCode::NO_CONTENT, "{name}");
+    }
+    make("neu", 30).await;
+    let names =
+        |list: &[Value]| list.iter().map(|t| t["name"].as_str().expect("a name").to_owned()).collect::<Vec<_>>();
+
+    // Act
+    let all: Vec<Value> = app.get_as(&desk, "/api/v1/me/tokens").await.json().await.expect("json");
+    let two: Vec<Value> = app.get_as(&desk, "/api/v1/me/tokens?ended=2").await.json().await.expect("json");
+    let none: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/staff/empfang/tokens?ended=0").await.json().await.expect("json");
+    let bad = app.get_as(&desk, "/api/v1/me/tokens?ended=zwei").await;
+
+    // Assert
+    assert_eq!(all.len(), 7, "without the parameter every token, as before: {:?}", names(&all));
+    assert_eq!(names(&two)[..3], ["neu", "vier", "drei"], "newest first");
+    assert_eq!(two.len(), 4, "the two valid ones and the two newest ended ones: {:?}", names(&two));
+    assert!(none.iter().all(|t| t["state"] == "valid") && none.len() == 2, "{:?}", names(&none));
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }

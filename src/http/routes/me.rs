@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,7 +15,7 @@ use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
 use crate::domain::records::Unit;
 use crate::http::dto::local;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiJson, ApiPath, Auth, Bearer};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, Bearer};
 use crate::services::ServiceError;
 use crate::services::tokens::{self, TokenSpec};
 use crate::services::{accounts, directory, passwords};
@@ -122,11 +122,30 @@ async fn get_me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<J
     Ok(Json(account_response(&account, &units, state.settings.time_zone)))
 }
 
+/// Which of a person's tokens a list shows; without parameters all of them.
+#[derive(Deserialize, IntoParams)]
+pub struct TokenListParams {
+    /// Every valid token, and only this many of the revoked or expired ones, the newest
+    /// (at most 1,000; without it all of them).
+    pub ended: Option<u64>,
+}
+
+impl TokenListParams {
+    /// How many ended tokens to show, capped.
+    pub fn ended(&self) -> Option<u64> {
+        self.ended.map(|n| n.min(1000))
+    }
+}
+
 /// The caller's API tokens, newest first.
-#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])),
-    responses((status = 200, body = Vec<TokenResponse>), (status = 401, body = Problem)))]
-async fn list_my_tokens(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Json<Vec<TokenResponse>>> {
-    let list = tokens::list_own(&state.db, &actor).await?;
+#[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])), params(TokenListParams),
+    responses((status = 200, body = Vec<TokenResponse>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_my_tokens(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiQuery(params): ApiQuery<TokenListParams>,
+) -> ApiResult<Json<Vec<TokenResponse>>> {
+    let list = tokens::list_own(&state.db, &state.clock, &actor, params.ended()).await?;
     let (now, tz) = (state.clock.now(), state.settings.time_zone);
     Ok(Json(list.iter().map(|t| token_response(t, now, tz)).collect()))
 }

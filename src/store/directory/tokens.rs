@@ -143,17 +143,33 @@ pub async fn count_valid_tokens<C: ConnectionTrait>(
         .await?)
 }
 
-/// A staff member's tokens, newest first (revoked and expired ones too).
+/// A staff member's tokens, newest first: all of them (`ended` is `None`), or with `Some((now,
+/// n))` every one valid at `now` and the `n` newest of those ended by then (revoked or expired).
 ///
 /// # Errors
 /// Database failures.
-pub async fn list_tokens<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Vec<TokenInfo>, StoreError> {
-    let rows = api_token::Entity::find()
-        .filter(api_token::Column::StaffId.eq(staff_id))
-        .order_by_desc(api_token::Column::CreatedAt)
-        .order_by_desc(api_token::Column::Id)
-        .all(db)
-        .await?;
+pub async fn list_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+    ended: Option<(DateTime<Utc>, u64)>,
+) -> Result<Vec<TokenInfo>, StoreError> {
+    let newest_first = |select: sea_orm::Select<api_token::Entity>| {
+        select
+            .filter(api_token::Column::StaffId.eq(staff_id))
+            .order_by_desc(api_token::Column::CreatedAt)
+            .order_by_desc(api_token::Column::Id)
+    };
+    let Some((now, ended)) = ended else {
+        return Ok(newest_first(api_token::Entity::find()).all(db).await?.into_iter().map(token_record).collect());
+    };
+    // As `TokenInfo::is_valid_at`: not revoked and expiring after `now`.
+    let valid = Condition::all()
+        .add(api_token::Column::RevokedAt.is_null())
+        .add(api_token::Column::ExpiresAt.is_not_null())
+        .add(api_token::Column::ExpiresAt.gt(now));
+    let mut rows = newest_first(api_token::Entity::find().filter(valid.clone())).all(db).await?;
+    rows.extend(newest_first(api_token::Entity::find().filter(valid.not())).limit(ended).all(db).await?);
+    rows.sort_by_key(|row| std::cmp::Reverse((row.created_at, row.id)));
     Ok(rows.into_iter().map(token_record).collect())
 }
 

@@ -77,12 +77,15 @@ struct Outcome {
     reset_url: Option<String>,
 }
 
+/// Revoked and expired tokens the person's page lists, the newest (valid ones are all listed).
+const ENDED_TOKENS_SHOWN: u64 = 10;
+
 async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outcome) -> WebResult<Response> {
     let lang = staff.page.lang;
     let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), login).await?;
     let units = directory::list_units(&state.db).await?;
     let (now, tz) = (state.clock.now(), state.settings.time_zone);
-    let token_rows = tokens::list(&state.db, account.member.id)
+    let token_rows = tokens::list(&state.db, &state.clock, account.member.id, Some(ENDED_TOKENS_SHOWN))
         .await?
         .into_iter()
         .map(|t| TokenRow {
