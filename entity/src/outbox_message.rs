@@ -23,6 +23,8 @@ pub struct Model {
     pub starts_at: DateTimeUtc,
     pub ends_at: DateTimeUtc,
     pub sequence: i32,
+    /// A `change` notice about the place (the location's address or floor), not the time.
+    pub place_changed: bool,
     pub attempts: i32,
     pub next_attempt_at: DateTimeUtc,
     /// A dispatcher's lease; expired leases may be taken over.

@@ -31,11 +31,13 @@ pub enum Clash {
     SlugTaken,
     /// The person holds as many valid API tokens as they may.
     TooManyTokens,
+    /// Units receive citizens at the location: it cannot be deleted.
+    LocationInUse,
 }
 
 impl Clash {
     /// Every clash, for the tests that check each is translated.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::SlotTaken,
         Self::CounsellorBusy,
         Self::ConcurrentUpdate,
@@ -48,6 +50,7 @@ impl Clash {
         Self::LoginTaken,
         Self::SlugTaken,
         Self::TooManyTokens,
+        Self::LocationInUse,
     ];
 
     /// The stable code API clients see.
@@ -65,6 +68,7 @@ impl Clash {
             Self::LoginTaken => "login_taken",
             Self::SlugTaken => "slug_taken",
             Self::TooManyTokens => "too_many_tokens",
+            Self::LocationInUse => "location_in_use",
         }
     }
 
@@ -83,6 +87,7 @@ impl Clash {
             Self::LoginTaken => "this login exists already",
             Self::SlugTaken => "a unit with this short name exists",
             Self::TooManyTokens => "the person holds as many valid API tokens as allowed; revoke one first",
+            Self::LocationInUse => "units receive citizens at this location; give them another one first",
         }
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use super::booking::{Channel, Outcome};
-use super::ids::{SlotId, StaffId};
+use super::ids::{LocationId, SlotId, StaffId};
 use super::outbox::MailKind;
 
 const CREATED: &str = "created";
@@ -21,6 +21,7 @@ pub const RESCHEDULED_BY_CITIZEN: &str = "rescheduled_by_citizen";
 const OUTCOME: &str = "outcome";
 const EMAIL_RESENT: &str = "email_resent";
 const CONTACT_CORRECTED: &str = "contact_corrected";
+const PLACE_CHANGED: &str = "place_changed";
 
 /// One thing that happened to a booking.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,9 @@ pub enum HistoryEvent {
     EmailResent(MailKind),
     /// Staff corrected the citizen's details: the changed fields' names, never their values.
     ContactCorrected { fields: Vec<String> },
+    /// An admin changed the address or floor of the location the booking's unit receives at:
+    /// the changed fields' names, and whether the citizen was sent a notice of it.
+    PlaceChanged { location_id: LocationId, fields: Vec<String>, notified: bool },
     /// A stored kind this release does not know, or a detail it cannot read: kept as stored.
     Other { kind: String, detail: String },
 }
@@ -139,6 +143,14 @@ struct ContactCorrectedDetail {
     fields: String,
 }
 
+/// As [`ContactCorrectedDetail`], with the location and whether a notice was queued.
+#[derive(Serialize, Deserialize)]
+struct PlaceChangedDetail {
+    fields: String,
+    location_id: LocationId,
+    notified: bool,
+}
+
 impl HistoryEvent {
     /// Whether the citizen did it through the own link.
     pub fn by_citizen(&self) -> bool {
@@ -156,6 +168,7 @@ impl HistoryEvent {
             Self::Outcome(_) => OUTCOME,
             Self::EmailResent(_) => EMAIL_RESENT,
             Self::ContactCorrected { .. } => CONTACT_CORRECTED,
+            Self::PlaceChanged { .. } => PLACE_CHANGED,
             Self::Other { kind, .. } => kind,
         }
     }
@@ -176,6 +189,11 @@ impl HistoryEvent {
             Self::ContactCorrected { fields } => {
                 serde_json::to_value(ContactCorrectedDetail { fields: fields.join(",") })
             }
+            Self::PlaceChanged { location_id, fields, notified } => serde_json::to_value(PlaceChangedDetail {
+                fields: fields.join(","),
+                location_id: *location_id,
+                notified: *notified,
+            }),
             Self::Other { detail, .. } => serde_json::from_str(detail),
         };
         value.unwrap_or(Value::Null)
@@ -212,13 +230,23 @@ impl HistoryEvent {
             }),
             OUTCOME => read(&detail).map(|d: OutcomeDetail| Self::Outcome(d.status)),
             EMAIL_RESENT => read(&detail).map(|d: EmailResentDetail| Self::EmailResent(d.kind)),
-            CONTACT_CORRECTED => read(&detail).map(|d: ContactCorrectedDetail| Self::ContactCorrected {
-                fields: d.fields.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect(),
+            CONTACT_CORRECTED => {
+                read(&detail).map(|d: ContactCorrectedDetail| Self::ContactCorrected { fields: names(&d.fields) })
+            }
+            PLACE_CHANGED => read(&detail).map(|d: PlaceChangedDetail| Self::PlaceChanged {
+                location_id: d.location_id,
+                fields: names(&d.fields),
+                notified: d.notified,
             }),
             _ => None,
         };
         known.unwrap_or(Self::Other { kind, detail })
     }
+}
+
+/// Field names stored comma-separated.
+fn names(stored: &str) -> Vec<String> {
+    stored.split(',').filter(|f| !f.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]
@@ -271,6 +299,16 @@ mod tests {
             HistoryEvent::EmailResent(MailKind::Cancellation),
             HistoryEvent::ContactCorrected { fields: vec!["email".to_owned(), "phone".to_owned()] },
             HistoryEvent::ContactCorrected { fields: vec![] },
+            HistoryEvent::PlaceChanged {
+                location_id: LocationId::new(3),
+                fields: vec!["street".to_owned(), "floor".to_owned()],
+                notified: true,
+            },
+            HistoryEvent::PlaceChanged {
+                location_id: LocationId::new(3),
+                fields: vec!["city".to_owned()],
+                notified: false,
+            },
             HistoryEvent::Other { kind: "noted".to_owned(), detail: r#"{"b":1,"a":[2]}"#.to_owned() },
             HistoryEvent::Other { kind: "noted".to_owned(), detail: "not json".to_owned() },
         ]);

@@ -136,6 +136,33 @@ impl LocationFields {
     }
 }
 
+/// The fields of a change of a location the citizens' place depends on: the address (`street`,
+/// `postal_code`, `city`) and the `floor`, in German or in any other language (both are in the
+/// calendar entry's place). The name is for staff; the accessibility notes are guidance the
+/// emails and page written from then on tell, not where the appointment is.
+pub fn place_changes(before: &super::records::Location, after: &super::records::Location) -> Vec<&'static str> {
+    let floors = |l: &super::records::Location| {
+        let mut floors: Vec<(String, String)> = l
+            .translations
+            .iter()
+            .filter(|t| !t.floor.is_empty())
+            .map(|t| (t.language.clone(), t.floor.clone()))
+            .collect();
+        floors.push((String::new(), l.floor.clone()));
+        floors.sort();
+        floors
+    };
+    [
+        ("street", before.street != after.street),
+        ("postal_code", before.postal_code != after.postal_code),
+        ("city", before.city != after.city),
+        ("floor", floors(before) != floors(after)),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +179,48 @@ mod tests {
                 LocationText { language: "en".into(), floor: "11th floor".into(), accessibility_notes: String::new() },
                 LocationText { language: "tr".into(), floor: " ".into(), accessibility_notes: String::new() },
             ],
+        }
+    }
+
+    fn stored(fields: LocationFields) -> super::super::records::Location {
+        let f = fields.checked().expect("valid");
+        super::super::records::Location {
+            id: crate::domain::ids::LocationId::new(1),
+            name: f.name,
+            street: f.street,
+            postal_code: f.postal_code,
+            city: f.city,
+            floor: f.floor,
+            accessibility_notes: f.accessibility_notes,
+            translations: f.translations,
+        }
+    }
+
+    #[test]
+    fn only_the_address_and_the_floor_in_any_language_are_a_change_of_the_place() {
+        let before = stored(fields());
+        let english = |floor: &str| LocationText {
+            language: "en".into(),
+            floor: floor.into(),
+            accessibility_notes: "Lift available".into(),
+        };
+        let cases: Vec<(LocationFields, Vec<&str>)> = vec![
+            (fields(), vec![]),
+            (LocationFields { name: "Anderer Name".into(), ..fields() }, vec![]),
+            (LocationFields { accessibility_notes: "Aufzug defekt".into(), ..fields() }, vec![]),
+            (LocationFields { translations: vec![english("11th floor")], ..fields() }, vec![]),
+            (
+                LocationFields { street: "Am Markt 1".into(), city: "Laatzen".into(), ..fields() },
+                vec!["street", "city"],
+            ),
+            (LocationFields { postal_code: "30159".into(), ..fields() }, vec!["postal_code"]),
+            (LocationFields { floor: "12. Stock".into(), ..fields() }, vec!["floor"]),
+            (LocationFields { translations: vec![english("12th floor")], ..fields() }, vec!["floor"]),
+            (LocationFields { translations: vec![], ..fields() }, vec!["floor"]),
+        ];
+        for (after, expected) in cases {
+            let after = stored(after);
+            assert_eq!(place_changes(&before, &after), expected, "{after:?}");
         }
     }
 

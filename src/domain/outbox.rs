@@ -60,6 +60,9 @@ pub struct OutboxMessage {
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub sequence: i32,
+    /// A [`MailKind::Change`] about the place (the location's address or floor changed), not
+    /// about the time: the email says so in its own words.
+    pub place_changed: bool,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -153,6 +156,7 @@ mod tests {
             starts_at,
             ends_at: starts_at + TimeDelta::minutes(45),
             sequence,
+            place_changed: false,
             attempts: 1,
             next_attempt_at: queued_at,
             last_error: None,

@@ -34,10 +34,23 @@ pub fn cutoff(as_of: NaiveDate, days: i32, tz: Tz) -> DateTime<Utc> {
 }
 
 /// Keys of a history event's detail that hold no personal data (slots, times, counsellor,
-/// channel, status, the kind of email, the names of corrected fields): everything else (reasons,
-/// free text) is dropped.
-const ANONYMOUS_KEYS: &[&str] =
-    &["slot_id", "starts_at", "ends_at", "adhoc", "channel", "from", "to", "counsellor_id", "status", "kind", "fields"];
+/// channel, status, the kind of email, the names of corrected fields, a location and whether a
+/// notice was sent): everything else (reasons, free text) is dropped.
+const ANONYMOUS_KEYS: &[&str] = &[
+    "slot_id",
+    "starts_at",
+    "ends_at",
+    "adhoc",
+    "channel",
+    "from",
+    "to",
+    "counsellor_id",
+    "status",
+    "kind",
+    "fields",
+    "location_id",
+    "notified",
+];
 
 /// The anonymous part of a history event's stored detail (a JSON object): only the keys of
 /// [`ANONYMOUS_KEYS`], nested objects filtered alike. Anything that is no JSON object becomes `{}`.

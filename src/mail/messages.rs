@@ -37,6 +37,9 @@ pub struct AppointmentMail {
     /// What the link lets the citizen do as the email is written, so that it promises no more
     /// than the page allows (a reminder comes inside the cutoff, when only a call changes it).
     pub link_offers: LinkOffers,
+    /// A change notice about the place (the location's address or floor changed), not the time:
+    /// the change email opens with its own sentence.
+    pub place_changed: bool,
 }
 
 /// What the citizen's link offers besides seeing the appointment and its calendar entry; the
@@ -119,6 +122,7 @@ impl AppointmentMail {
             phone: unit.phone.clone(),
             link: None,
             link_offers: LinkOffers::See,
+            place_changed: false,
         }
     }
 
@@ -127,6 +131,13 @@ impl AppointmentMail {
     pub fn with_link(mut self, link: Option<String>, offers: LinkOffers) -> Self {
         self.link = link;
         self.link_offers = offers;
+        self
+    }
+
+    /// The same email as a notice that the place changed (see [`Self::place_changed`]).
+    #[must_use]
+    pub fn about_place(mut self, place_changed: bool) -> Self {
+        self.place_changed = place_changed;
         self
     }
 

@@ -47,6 +47,23 @@ pub async fn enqueue<C: ConnectionTrait>(
     }
 }
 
+/// Queues the change notice that tells the citizen the place of the appointment changed (its
+/// location's address or floor), for the booking as it is now; as [`enqueue`] otherwise.
+///
+/// # Errors
+/// Database failures.
+pub async fn enqueue_place_notice<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    domain: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    match message(booking, MailKind::Change, domain, now) {
+        Some(message) => outbox::insert(db, &OutboxMessage { place_changed: true, ..message }).await,
+        None => Ok(false),
+    }
+}
+
 /// The message [`enqueue`] queues, or `None` when the citizen has no address or did not consent.
 pub fn message(booking: &Booking, kind: MailKind, domain: &str, now: DateTime<Utc>) -> Option<OutboxMessage> {
     let recipient = booking.citizen.email.clone().filter(|_| booking.citizen.may_be_emailed())?;
@@ -64,6 +81,7 @@ pub fn message(booking: &Booking, kind: MailKind, domain: &str, now: DateTime<Ut
         starts_at: booking.starts_at,
         ends_at: booking.ends_at,
         sequence: booking.sequence,
+        place_changed: false,
         attempts: 0,
         next_attempt_at: now,
         last_error: None,

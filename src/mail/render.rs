@@ -439,4 +439,18 @@ mod tests {
         assert_eq!(templates.language_for("xx"), "de");
         assert_eq!(templates.language_for("tr"), "tr");
     }
+
+    #[test]
+    fn a_place_notice_opens_with_its_own_sentence_in_every_language_and_is_the_change_email_otherwise() {
+        let templates = Templates::load().expect("templates load");
+        for lang in templates.languages().collect::<Vec<_>>() {
+            let moved = templates.render(MailKind::Change, lang, &mail(lang, false)).expect("renders");
+            let place =
+                templates.render(MailKind::Change, lang, &mail(lang, false).about_place(true)).expect("renders");
+            let differing = |a: &str, b: &str| a.lines().zip(b.lines()).filter(|(a, b)| a != b).count();
+            assert_eq!(differing(&moved.text, &place.text), 1, "{lang}: only the opening sentence differs");
+            assert_eq!(differing(&moved.html, &place.html), 1, "{lang}: only the opening sentence differs (html)");
+            assert_eq!(moved.subject, place.subject, "{lang}");
+        }
+    }
 }

@@ -465,6 +465,8 @@ pub async fn create_unit(
     let txn = crate::store::begin_write(db).await?;
     let unit = directory::insert_unit(&txn, new, clock.now()).await.map_err(|err| match err {
         StoreError::Duplicate(_) => ServiceError::conflict(Clash::SlugTaken),
+        // The location was deleted since it was read above: its key refuses the unit.
+        StoreError::MissingReference(_) => ServiceError::invalid("location_id", "no such location"),
         other => other.into(),
     })?;
     let entry = super::audit::AuditEntry::by(actor, super::audit::AuditAction::UnitCreated).unit(unit.id);

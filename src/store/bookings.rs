@@ -154,6 +154,33 @@ pub async fn latest_booked_start<C: ConnectionTrait>(
     Ok(latest)
 }
 
+/// The booked appointments of `units` that start after `now`, soonest first, locked until the
+/// transaction ends (PostgreSQL `FOR UPDATE`: a move or cancellation at the same moment either
+/// waits for this transaction or is waited for and then seen; a SQLite write transaction holds
+/// the database).
+///
+/// # Errors
+/// Database failures.
+pub async fn upcoming_in_units_locked<C: ConnectionTrait>(
+    db: &C,
+    units: &[UnitId],
+    now: DateTime<Utc>,
+) -> Result<Vec<Booking>, StoreError> {
+    if units.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = booking::Entity::find()
+        .filter(booking::Column::Status.eq(StatusRow::Booked))
+        .filter(booking::Column::UnitId.is_in(units.iter().copied()))
+        .filter(booking::Column::StartsAt.gt(now))
+        .order_by_asc(booking::Column::StartsAt)
+        .order_by_asc(booking::Column::Id)
+        .lock_exclusive()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(booking_record).collect())
+}
+
 /// The booked appointments in `slots`, soonest first.
 ///
 /// # Errors
@@ -221,6 +248,26 @@ pub async fn move_to<C: ConnectionTrait>(
         .col_expr(booking::Column::StartsAt, Expr::value(slot.starts_at))
         .col_expr(booking::Column::EndsAt, Expr::value(slot.ends_at))
         .col_expr(booking::Column::OverrideReason, Expr::value(override_reason))
+        .col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1))
+        .col_expr(booking::Column::UpdatedAt, Expr::value(now))
+        .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));
+    let result = unchanged_since(update, booking).exec(db).await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Makes the booking a new version (the sequence goes up: its calendar entry is replaced, and
+/// notices and reminders of the earlier version are no longer sent) without moving it, provided
+/// it is still as `booking` describes it. Returns whether it was.
+///
+/// # Errors
+/// Database failures.
+pub async fn new_version<C: ConnectionTrait>(
+    db: &C,
+    booking: &Booking,
+    actor_id: Option<StaffId>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let update = booking::Entity::update_many()
         .col_expr(booking::Column::Sequence, Expr::value(booking.sequence + 1))
         .col_expr(booking::Column::UpdatedAt, Expr::value(now))
         .col_expr(booking::Column::UpdatedBy, Expr::value(actor_id));

@@ -52,7 +52,23 @@ pub(super) fn event_text(event: &HistoryEvent, tz: Tz, lang: Lang) -> String {
             let names: Vec<&str> = fields.iter().map(|field| lang.t(field_label(field))).collect();
             with("ev.contact_corrected", Some(names.join(", ")))
         }
+        HistoryEvent::PlaceChanged { fields, notified, .. } => {
+            let names: Vec<&str> = fields.iter().map(|field| lang.t(place_label(field))).collect();
+            let notice = lang.t(if *notified { "ev.place_notified" } else { "ev.place_not_notified" });
+            with("ev.place_changed", Some(format!("{} ({notice})", names.join(", "))))
+        }
         HistoryEvent::Other { kind, .. } => with("ev.other", Some(kind.clone())),
+    }
+}
+
+/// The label of a location's field a change of the place names.
+fn place_label(field: &str) -> &'static str {
+    match field {
+        "street" => "locations.street",
+        "postal_code" => "locations.postal_code",
+        "city" => "locations.city",
+        "floor" => "locations.floor_in",
+        _ => "ev.place_changed",
     }
 }
 
@@ -118,6 +134,15 @@ mod tests {
         assert_eq!(text(HistoryEvent::Outcome(Outcome::Attended)), "als wahrgenommen erfasst");
         assert_eq!(text(HistoryEvent::Outcome(Outcome::NoShow)), "als nicht erschienen erfasst");
         assert_eq!(text(HistoryEvent::EmailResent(MailKind::Change)), "E-Mail erneut in den Versand gegeben");
+        let place = HistoryEvent::PlaceChanged {
+            location_id: crate::domain::ids::LocationId::new(1),
+            fields: vec!["street".to_owned(), "floor".to_owned()],
+            notified: true,
+        };
+        assert_eq!(
+            text(place),
+            "Ort des Termins geändert: Straße und Hausnummer, Etage (Nachricht an die Person in den Versand gegeben)"
+        );
         let corrected = HistoryEvent::ContactCorrected { fields: vec!["phone".to_owned(), "email".to_owned()] };
         assert_eq!(text(corrected), "Kontaktdaten berichtigt: Telefon, E-Mail");
         let other = HistoryEvent::Other { kind: "noted".to_owned(), detail: r#"{"name":"Frau X."}"#.to_owned() };

@@ -137,6 +137,7 @@ fn clash_key(clash: Clash) -> &'static str {
         Clash::LoginTaken => "svc.login_taken",
         Clash::SlugTaken => "svc.slug_taken",
         Clash::TooManyTokens => "svc.too_many_tokens",
+        Clash::LocationInUse => "svc.location_in_use",
     }
 }
 

@@ -88,6 +88,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.action.unit_created", "Stelle angelegt", "Unit added"),
     ("audit.action.location_created", "Ort angelegt", "Location added"),
     ("audit.action.location_changed", "Ort geändert", "Location changed"),
+    ("audit.action.location_deleted", "Ort gelöscht", "Location deleted"),
     ("audit.action.unit_changed", "Stelle geändert", "Unit changed"),
     ("audit.action.confirmation_printed", "Terminbestätigung gedruckt", "Confirmation printed"),
     ("audit.action.citizen_links_revoked", "Links der Person gesperrt", "Citizen's links revoked"),

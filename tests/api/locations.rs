@@ -189,7 +189,7 @@ async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_not
     change[4] = ("floor", "1. OG");
     let saved = desk.submit(&edit, &edit, &change).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&saved), "/admin/locations?done=saved");
+    assert_eq!(location(&saved), "/admin/locations?done=saved&notices=0", "a floor of no appointment's place");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM locations WHERE floor = '1. OG'").await, 1);
     let kept = app.get_as(&app.admin_token, &format!("/api/v1/locations/{id}")).await;
     let kept: Value = kept.json().await.expect("json");

@@ -35,6 +35,7 @@ mod hours_audit;
 mod hours_pages;
 mod idempotency;
 mod leads_review;
+mod location_changes;
 mod locations;
 mod login;
 mod mail;

@@ -68,6 +68,8 @@ audit_actions! {
     LocationCreated => "location_created",
     /// A location's texts changed; its id and the fields changed in the detail.
     LocationChanged => "location_changed",
+    /// A location no unit used was deleted; its id and name in the detail.
+    LocationDeleted => "location_deleted",
     /// A unit's settings changed (its retention of personal data); old and new value in the detail.
     UnitChanged => "unit_changed",
     /// A unit's self-service settings (what citizens may do through their link) changed.

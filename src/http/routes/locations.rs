@@ -20,7 +20,11 @@ use crate::services::locations;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list_locations, create_location)).routes(routes!(get_location, update_location))
+    OpenApiRouter::new().routes(routes!(list_locations, create_location)).routes(routes!(
+        get_location,
+        update_location,
+        delete_location
+    ))
 }
 
 /// A location's floor and accessibility notes in one language; empty: the German text is shown.
@@ -91,6 +95,22 @@ pub struct LocationRequest {
     /// empty texts, shows the German ones.
     #[serde(default)]
     pub translations: BTreeMap<String, Translation>,
+    /// A change (`PUT`) of the address or floor: whether citizens with upcoming appointments at
+    /// the location's units are sent a notice with the new place and an updated calendar entry
+    /// (default `true`). A new location (`POST`) has no appointments and ignores it.
+    #[serde(default)]
+    pub notify_citizens: Option<bool>,
+}
+
+/// A location as changed, and how many notices of the changed place were queued.
+#[derive(Serialize, ToSchema)]
+pub struct LocationChanged {
+    #[serde(flatten)]
+    pub location: LocationDetail,
+    /// How many citizens with upcoming appointments were sent a notice that the place changed
+    /// (0 when only the name, the accessibility notes or nothing changed, or with
+    /// `notify_citizens: false`).
+    pub notices_queued: u64,
 }
 
 impl From<LocationRequest> for LocationFields {
@@ -148,17 +168,35 @@ async fn create_location(
 }
 
 /// Changes a location (admins only): every field as sent, the translations replaced. Emails
-/// written from then on, the citizen's page and prints tell the new texts.
+/// written from then on, the citizen's page and prints tell the new texts. A change of the
+/// address or floor (in any language) tells citizens with upcoming appointments at the
+/// location's units, unless `notify_citizens` is `false`: an email with the new place and an
+/// updated calendar entry (same UID, higher SEQUENCE), queued with the change.
 #[utoipa::path(put, path = "/api/v1/locations/{id}", tag = "units", security(("bearer" = [])),
     params(("id" = i32, Path, description = "The location's id")), request_body = LocationRequest,
-    responses((status = 200, body = LocationDetail), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, body = LocationChanged), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 422, body = Problem)))]
 async fn update_location(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i32>,
     ApiJson(body): ApiJson<LocationRequest>,
-) -> ApiResult<Json<LocationDetail>> {
-    let location = locations::update(&state.db, &state.clock, &actor, LocationId::new(id), body.into()).await?;
-    Ok(Json(location.into()))
+) -> ApiResult<Json<LocationChanged>> {
+    let notify = body.notify_citizens.unwrap_or(true);
+    let changed = locations::update(state.book(), &actor, LocationId::new(id), body.into(), notify).await?;
+    Ok(Json(LocationChanged { location: changed.location.into(), notices_queued: changed.notices_queued }))
+}
+
+/// Deletes a location no unit uses (admins only), with its texts in other languages.
+#[utoipa::path(delete, path = "/api/v1/locations/{id}", tag = "units", security(("bearer" = [])),
+    params(("id" = i32, Path, description = "The location's id")),
+    responses((status = 204, description = "Deleted"), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`location_in_use`: units receive citizens there; the detail says how many")))]
+async fn delete_location(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(id): ApiPath<i32>,
+) -> ApiResult<StatusCode> {
+    locations::delete(&state.db, &state.clock, &actor, LocationId::new(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -97,7 +97,8 @@ impl Dispatcher {
             Some(_) => self.link_offers(&booking, &unit, now).await?,
             None => LinkOffers::See,
         };
-        let mail = AppointmentMail::new(&facts, lang, inner.tz).with_link(link, offers);
+        let mail =
+            AppointmentMail::new(&facts, lang, inner.tz).with_link(link, offers).about_place(message.place_changed);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;
         // The entry's UID keeps the domain of the booking's first email, so calendars update
         // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).

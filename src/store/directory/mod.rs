@@ -13,9 +13,9 @@ pub use accounts::{
     set_active, set_password,
 };
 pub use places::{
-    NewLocation, NewUnit, count_units, find_location, find_location_by_name, find_unit, find_unit_by_id,
-    insert_location, insert_location_with_texts, insert_unit, list_locations, list_units, lock_location,
-    update_location,
+    NewLocation, NewUnit, count_units, delete_location, find_location, find_location_by_name, find_unit,
+    find_unit_by_id, insert_location, insert_location_with_texts, insert_unit, list_locations, list_units,
+    lock_location, units_at_location, update_location,
 };
 pub use roles::{add_membership, list_unit_staff, lock_active_admins, remove_membership, set_admin};
 pub use staff::{

@@ -99,6 +99,16 @@ pub async fn update_location<C: ConnectionTrait>(
     find_location(db, id).await
 }
 
+/// Deletes a location and its texts in other languages; whether there was one. A unit still at
+/// it makes the delete fail (`MissingReference`: the units' foreign key).
+///
+/// # Errors
+/// Database failures.
+pub async fn delete_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<bool, StoreError> {
+    location_text::Entity::delete_many().filter(location_text::Column::LocationId.eq(id.get())).exec(db).await?;
+    Ok(location::Entity::delete_by_id(id.get()).exec(db).await?.rows_affected == 1)
+}
+
 /// A new location with its texts in other languages.
 ///
 /// # Errors
@@ -224,6 +234,19 @@ pub async fn insert_unit<C: ConnectionTrait>(db: &C, new: NewUnit<'_>, now: Date
     .insert(db)
     .await?;
     Ok(unit_record(row))
+}
+
+/// The ids of the units at a location, by id.
+///
+/// # Errors
+/// Database failures.
+pub async fn units_at_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<Vec<UnitId>, StoreError> {
+    let rows = unit::Entity::find()
+        .filter(unit::Column::LocationId.eq(id.get()))
+        .order_by_asc(unit::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|row| UnitId::new(row.id)).collect())
 }
 
 /// # Errors

@@ -1,6 +1,8 @@
 //! The admins' page of locations: where units receive citizens, with the address, floor and
 //! accessibility notes their emails, page and print tell (in German, and in each other language
-//! of the emails where given). Adding and changing lead back to the list (a reload sends nothing).
+//! of the emails where given). Adding, changing and deleting lead back to the list (a reload
+//! sends nothing); a change of the address or floor tells the citizens with upcoming appointments
+//! there unless the admin unticks it, and the list then says how many were told.
 
 use std::collections::BTreeMap;
 
@@ -9,8 +11,8 @@ use askama_web::WebTemplate;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
 
 use super::super::auth::FieldError;
 use super::super::error::{WebError, WebResult};
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/locations", get(list_page).post(add))
         .route("/admin/locations/{id}", get(edit_page).post(save))
+        .route("/admin/locations/{id}/delete", post(delete))
 }
 
 /// The languages besides German a location's floor and notes can be given in, with the ids of
@@ -76,6 +79,12 @@ struct LocationsPage {
     texts: Vec<TextView>,
     errors: Vec<FieldError>,
     done: &'static str,
+    /// After a save: how many citizens were sent a notice that their place changed.
+    notices: Option<u64>,
+    /// The edit form's "notify people with upcoming appointments" (ticked unless unticked).
+    notify: bool,
+    /// The location being changed is used by no unit: the page offers to delete it.
+    deletable: bool,
 }
 
 impl LocationsPage {
@@ -85,15 +94,25 @@ impl LocationsPage {
 }
 
 /// What each `done=` says on the list.
-const DONE: &[(&str, &str)] = &[("added", "locations.added"), ("saved", "locations.saved")];
+const DONE: &[(&str, &str)] =
+    &[("added", "locations.added"), ("saved", "locations.saved"), ("deleted", "locations.deleted")];
+
+/// The `notices=` a save leads on with.
+#[derive(serde::Deserialize, Default)]
+struct NoticesQuery {
+    notices: Option<u64>,
+}
 
 async fn list_page(
     State(state): State<AppState>,
     staff: Staff,
     Query(q): Query<DoneQuery>,
+    Query(told): Query<NoticesQuery>,
 ) -> WebResult<LocationsPage> {
     let done = q.notice(DONE).unwrap_or_default();
-    view(&state, staff, None, LocationFields::default(), Vec::new(), done).await
+    let mut page = view(&state, staff, None, LocationFields::default(), Vec::new(), done).await?;
+    page.notices = told.notices.filter(|_| done == "locations.saved");
+    Ok(page)
 }
 
 async fn edit_page(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>) -> WebResult<LocationsPage> {
@@ -120,6 +139,10 @@ async fn view(
     directory::require_admin(&state.db, &state.clock, &staff.actor, "locations.manage").await?;
     let lang = staff.page.lang;
     let locations = locations::list(&state.db).await?;
+    let deletable = match editing {
+        Some(id) => locations::units_at(&state.db, LocationId::new(id)).await? == 0,
+        None => false,
+    };
     let texts = OTHER_LANGUAGES
         .iter()
         .map(|&(code, floor_id, notes_id)| {
@@ -153,6 +176,9 @@ async fn view(
         texts,
         errors,
         done,
+        notices: None,
+        notify: true,
+        deletable,
         p: staff.page.titled(title),
     })
 }
@@ -236,15 +262,30 @@ async fn save(
     CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
 ) -> WebResult<Response> {
     let mut fields = typed(&form);
+    let notify = form.contains_key("notify");
     if let Err(refused) = fields.clone().checked() {
         let errors = vec![field_error(&refused, staff.page.lang)];
-        let page = view(&state, staff, Some(id), fields, errors, "").await?;
+        let mut page = view(&state, staff, Some(id), fields, errors, "").await?;
+        page.notify = notify;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     // Texts in languages the form does not show (given through the API) are kept, not dropped.
     let stored = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
     let shown = |language: &str| OTHER_LANGUAGES.iter().any(|l| l.0 == language);
     fields.translations.extend(stored.translations.into_iter().filter(|t| !shown(&t.language)));
-    locations::update(&state.db, &state.clock, &staff.actor, LocationId::new(id), fields).await.map_err(not_found)?;
-    Ok(once::see_page("/admin/locations", "saved"))
+    let changed =
+        locations::update(state.book(), &staff.actor, LocationId::new(id), fields, notify).await.map_err(not_found)?;
+    Ok(Redirect::to(&format!("/admin/locations?done=saved&notices={}", changed.notices_queued)).into_response())
+}
+
+/// Deletes a location no unit uses; one in use (a unit was given it meanwhile) is refused with
+/// the page saying why.
+async fn delete(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(id): Path<i32>,
+    CsrfForm(_form): CsrfForm<BTreeMap<String, String>>,
+) -> WebResult<Response> {
+    locations::delete(&state.db, &state.clock, &staff.actor, LocationId::new(id)).await.map_err(not_found)?;
+    Ok(once::see_page("/admin/locations", "deleted"))
 }
