@@ -50,6 +50,12 @@ pub async fn enqueue<C: ConnectionTrait>(
 /// Queues the change notice that tells the citizen the place of the appointment changed (its
 /// location's address or floor), for the booking as it is now; as [`enqueue`] otherwise.
 ///
+/// The new notice supersedes every earlier confirmation or change notice not yet sent (they are
+/// skipped when their turn comes). When one is still waiting, the citizen has not heard of the
+/// booking or of its move yet, so what is queued is that notice again (a confirmation, or a
+/// change notice of a move), with the new place, not one saying only the place changed and the
+/// time stayed.
+///
 /// # Errors
 /// Database failures.
 pub async fn enqueue_place_notice<C: ConnectionTrait>(
@@ -58,8 +64,21 @@ pub async fn enqueue_place_notice<C: ConnectionTrait>(
     domain: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    match message(booking, MailKind::Change, domain, now) {
-        Some(message) => outbox::insert(db, &OutboxMessage { place_changed: true, ..message }).await,
+    let waiting: Vec<OutboxMessage> = outbox::for_booking(db, booking.id)
+        .await?
+        .into_iter()
+        .filter(|m| matches!(m.state, DeliveryState::Queued | DeliveryState::Retrying))
+        .filter(|m| matches!(m.kind, MailKind::Confirmation | MailKind::Change) && m.sequence < booking.sequence)
+        .collect();
+    let (kind, place_changed) = if waiting.iter().any(|m| m.kind == MailKind::Confirmation) {
+        (MailKind::Confirmation, false)
+    } else if waiting.iter().any(|m| m.kind == MailKind::Change && !m.place_changed) {
+        (MailKind::Change, false)
+    } else {
+        (MailKind::Change, true)
+    };
+    match message(booking, kind, domain, now) {
+        Some(message) => outbox::insert(db, &OutboxMessage { place_changed, ..message }).await,
         None => Ok(false),
     }
 }

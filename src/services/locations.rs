@@ -107,14 +107,17 @@ pub async fn update(
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::Location))?;
     let place = place_changes(&before, &after);
-    let notices_queued = if place.is_empty() { 0 } else { tell_place(deps, &txn, actor, id, &place, notify).await? };
+    let (notices_queued, bookings) =
+        if place.is_empty() { (0, Vec::new()) } else { tell_place(deps, &txn, actor, id, &place, notify).await? };
     let detail = serde_json::json!({
         "location": id.get(),
         "changed": changed(&before, &after),
         "notify_citizens": notify,
         "notices_queued": notices_queued,
     });
-    audit::record(&txn, deps.clock, AuditEntry::by(actor, AuditAction::LocationChanged).detail(detail)).await?;
+    // The bookings whose history (and, notified, version) the change wrote to, by id.
+    let entry = AuditEntry::by(actor, AuditAction::LocationChanged).bookings(bookings).detail(detail);
+    audit::record(&txn, deps.clock, entry).await?;
     txn.commit().await.map_err(StoreError::from)?;
     if notices_queued > 0 {
         deps.mail.nudge();
@@ -124,7 +127,8 @@ pub async fn update(
 
 /// Records the change of the place `fields` in the history of each booked appointment at the
 /// location that has not begun, and with `notify` makes each a new version (same calendar UID,
-/// higher SEQUENCE) and queues its notice; returns how many were queued.
+/// higher SEQUENCE) and queues its notice; returns how many were queued, and the bookings it
+/// wrote to.
 async fn tell_place(
     deps: Book<'_>,
     txn: &DatabaseTransaction,
@@ -132,19 +136,21 @@ async fn tell_place(
     id: LocationId,
     fields: &[&str],
     notify: bool,
-) -> Result<u64, ServiceError> {
+) -> Result<(u64, Vec<uuid::Uuid>), ServiceError> {
     let now = deps.clock.now();
     let staff = Some(actor.staff_id());
     let units = directory::units_at_location(txn, id).await?;
     let mut queued = 0;
-    for booking in bookings::upcoming_in_units_locked(txn, &units, now).await? {
+    let upcoming = bookings::upcoming_in_units_locked(txn, &units, now).await?;
+    let ids = upcoming.iter().map(|booking| booking.id).collect();
+    for booking in upcoming {
         let notified = notify && notice(deps.mail_domain, txn, &booking, actor, now).await?;
         let fields = fields.iter().map(|f| (*f).to_owned()).collect();
         let event = HistoryEvent::PlaceChanged { location_id: id, fields, notified };
         bookings::add_event(txn, booking.id, now, staff, &event).await?;
         queued += u64::from(notified);
     }
-    Ok(queued)
+    Ok((queued, ids))
 }
 
 /// Makes `booking` a new version and queues the notice about its place; whether one was queued.

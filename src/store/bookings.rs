@@ -157,7 +157,8 @@ pub async fn latest_booked_start<C: ConnectionTrait>(
 /// The booked appointments of `units` that start after `now`, soonest first, locked until the
 /// transaction ends (PostgreSQL `FOR UPDATE`: a move or cancellation at the same moment either
 /// waits for this transaction or is waited for and then seen; a SQLite write transaction holds
-/// the database).
+/// the database). Locked in the order of their ids, as erasures and retention runs lock
+/// bookings (two transactions locking in opposite orders could deadlock), then sorted.
 ///
 /// # Errors
 /// Database failures.
@@ -173,12 +174,13 @@ pub async fn upcoming_in_units_locked<C: ConnectionTrait>(
         .filter(booking::Column::Status.eq(StatusRow::Booked))
         .filter(booking::Column::UnitId.is_in(units.iter().copied()))
         .filter(booking::Column::StartsAt.gt(now))
-        .order_by_asc(booking::Column::StartsAt)
         .order_by_asc(booking::Column::Id)
         .lock_exclusive()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(booking_record).collect())
+    let mut upcoming: Vec<Booking> = rows.into_iter().map(booking_record).collect();
+    upcoming.sort_by_key(|booking| (booking.starts_at, booking.id));
+    Ok(upcoming)
 }
 
 /// The booked appointments in `slots`, soonest first.

@@ -258,3 +258,62 @@ async fn the_page_offers_to_notify_says_how_many_were_and_deletes_only_an_unused
     assert_eq!(in_use.status(), StatusCode::CONFLICT);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM locations").await, 1);
 }
+
+/// A change of place while an earlier notice still waits to be sent (a new booking's confirmation,
+/// a move's change notice; the mail server was down): the waiting one is superseded, so the
+/// citizen gets that notice again with the new place, never one saying only the place changed
+/// and the time stayed.
+#[tokio::test]
+async fn a_notice_still_waiting_is_sent_again_with_the_new_place_not_replaced_by_a_place_notice() {
+    // Arrange: one booking's confirmation unsent; another's move unsent.
+    let sink = SmtpSink::start().await;
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
+    let id = demo_location(&app).await;
+    let moved = book(&app, "suedosteuropa", "2026-12-01T10:00", "moved@example.org", "de").await;
+    mail.run_once().await.expect("a pass");
+    let response = app
+        .reschedule_booking(
+            &id_of(&moved),
+            &json!({ "starts_at": "2026-12-01T13:00", "override_reason": "Test: verlegt" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    book(&app, "suedosteuropa", "2026-12-01T11:00", "new@example.org", "de").await;
+    let before = sink.received().len();
+
+    // Act
+    let response = app.put_as(&app.admin_token, &format!("/api/v1/locations/{id}"), &fields("Am Küchengarten 5")).await;
+
+    // Assert
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.expect("json")["notices_queued"], 2);
+    mail.run_once().await.expect("a pass");
+    let received = sink.received()[before..].to_vec();
+    let place_sentence = "Der Ort Ihres Termins hat sich geändert";
+    let only = |address: &str| {
+        let emails = to(&received, address);
+        assert_eq!(emails.len(), 1, "the waiting notice is superseded, one email to {address}");
+        emails[0].clone()
+    };
+    let confirmation = only("new@example.org");
+    let text = confirmation.text();
+    assert!(text.contains("Am Küchengarten 5") && !text.contains(place_sentence), "{text}");
+    assert!(!text.contains("verlegt"), "a confirmation, not a move: {text}");
+    assert_eq!(ics_line(&confirmation.calendar(), "SEQUENCE:"), "1");
+    let change = only("moved@example.org");
+    let text = change.text();
+    assert!(text.contains("verlegt") && text.contains("Am Küchengarten 5"), "the move, with the new place: {text}");
+    assert!(!text.contains(place_sentence), "{text}");
+    assert!(change.calendar().contains("DTSTART;TZID=Europe/Berlin:20261201T130000"), "the new time");
+    let filter = terminbuch::domain::audit::AuditFilter {
+        from: None,
+        to: None,
+        actor: None,
+        booking: Some(id_of(&moved).parse().expect("uuid")),
+        action: Some(terminbuch::domain::audit::AuditAction::LocationChanged),
+        before: None,
+        limit: 10,
+    };
+    let records = terminbuch::store::audit::list(&app.db, &filter).await.expect("audit");
+    assert_eq!(records.len(), 1, "the audit record names the bookings it changed: {records:?}");
+}
