@@ -129,7 +129,8 @@ async fn enter_code(
 ) -> WebResult<Response> {
     let PendingLogin { staff_id, epoch, .. } = pending.login;
     let page = pending.page.titled("code.title");
-    let error = match login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip).await {
+    let outcome = login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip).await;
+    let error = match outcome {
         Ok(SecondStep::LoggedIn) => {
             complete_login(&pending.session, staff_id, epoch).await?;
             return Ok(Redirect::to("/").into_response());
@@ -139,7 +140,20 @@ async fn enter_code(
             return Err(WebError::LoginRequired);
         }
         Err(MfaError::WrongCode | MfaError::AlreadyEnrolled | MfaError::NotEnrolled) => "code.wrong",
-        Err(MfaError::Throttled { .. }) => "code.throttled",
+        Err(MfaError::Throttled { retry_after_secs, .. }) => {
+            // The person knows the password: when the wait ends is no secret to them.
+            let until =
+                state.clock.now() + chrono::TimeDelta::seconds(i64::try_from(retry_after_secs).unwrap_or(86_400));
+            let text = format!(
+                "{} {} {}.",
+                page.t("code.throttled"),
+                page.t("code.throttled_until"),
+                super::format::short(until, state.settings.time_zone, page.lang),
+            );
+            let errors = vec![FieldError::new("code", text)];
+            let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.max(1).to_string())];
+            return Ok((StatusCode::TOO_MANY_REQUESTS, retry, CodePage { p: page, errors }).into_response());
+        }
         Err(MfaError::Service(err)) => return Err(err.into()),
     };
     let errors = vec![FieldError::new("code", page.t(error))];

@@ -17,6 +17,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("code.submit", "Bestätigen", "Confirm"),
     ("code.wrong", "Der Code ist falsch oder wurde schon verwendet.", "The code is wrong or was used already."),
+    ("code.throttled_until", "Wieder möglich ab", "Possible again from"),
     (
         "code.throttled",
         "Zu viele falsche Codes. Die Anmeldung ist gesperrt, zuerst 15 Minuten, nach jedem weiteren falschen Code \

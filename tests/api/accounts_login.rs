@@ -213,7 +213,8 @@ async fn five_wrong_codes_stop_further_tries_for_fifteen_minutes() {
     app.clock.advance(TimeDelta::seconds(30));
     let right = totp_code(&secret, app.unix_now());
     let response = desk.submit("/login/code", "/login/code", &[("code", &right)]).await;
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "870", "the 15 minutes' wait, 30 seconds of it gone");
     assert!(response.text().await.unwrap().contains("Zu viele falsche Codes"), "even the right code waits");
     app.clock.advance(TimeDelta::minutes(15));
     let right = totp_code(&secret, app.unix_now());

@@ -34,9 +34,15 @@ async fn send(desk: &Desk, code: &str) -> String {
     if response.status() == StatusCode::SEE_OTHER {
         return location(&response);
     }
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let status = response.status();
     let page = response.text().await.expect("page");
-    if page.contains("Zu viele falsche Codes") { "throttled" } else { "wrong" }.to_owned()
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        assert!(page.contains("Zu viele falsche Codes") && page.contains("Wieder möglich ab"), "{page}");
+        return "throttled".to_owned();
+    }
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!page.contains("Zu viele falsche Codes"), "{page}");
+    "wrong".to_owned()
 }
 
 /// The right code at the app clock's now (after a step of its own: each code counts once).
@@ -61,6 +67,9 @@ async fn each_lock_of_wrong_codes_waits_twice_as_long_and_a_right_code_after_it_
     // Assert: one more wrong code is checked, and locks for 30 minutes.
     assert_eq!(send(&desk, WRONG).await, "wrong", "the sixth code after the first wait");
     assert_eq!(send(&desk, WRONG).await, "throttled");
+    let waiting = desk.submit("/login/code", "/login/code", &[("code", WRONG)]).await;
+    let retry_after: u64 = waiting.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+    assert!((1_700..=1_800).contains(&retry_after), "the wait of 30 minutes, told: {retry_after}");
     app.clock.advance(TimeDelta::minutes(29));
     assert_eq!(send(&desk, &right(&app, &secret)).await, "throttled", "29.5 minutes are not 30");
     app.clock.advance(TimeDelta::seconds(30));
