@@ -120,8 +120,12 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: C
         Ok(None) => feed_error(StatusCode::NOT_FOUND),
         Err(err @ (ServiceError::Busy | ServiceError::Overloaded { .. })) => {
             tracing::warn!(error = ?err, "calendar feed busy");
+            let wait = match err {
+                ServiceError::Overloaded { retry_after_secs } => retry_after_secs.max(1),
+                _ => 60,
+            };
             let mut response = feed_error(StatusCode::SERVICE_UNAVAILABLE);
-            response.headers_mut().insert(header::RETRY_AFTER, 60.into());
+            response.headers_mut().insert(header::RETRY_AFTER, wait.into());
             response
         }
         Err(err) => {

@@ -340,7 +340,6 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("error.bad", "Die Anfrage ist ungültig.", "The request is invalid."),
     ("error.back", "Zur Startseite", "To the start page"),
-    ("ev.created", "angelegt", "created"),
     ("ev.cancelled", "abgesagt", "cancelled"),
     ("ev.rescheduled", "verschoben", "rescheduled"),
     ("ev.attended", "als wahrgenommen erfasst", "recorded as attended"),

@@ -90,8 +90,10 @@ async fn cookies_are_http_only_and_secure_unless_served_over_plain_http_on_loopb
     assert!(!raw.contains("Secure"), "{raw}");
     let behind_tls = crate::app::spawn_with(|s| s.public_url = Some("https://termine.hannover.example".into())).await;
     let response = client().get(format!("{}/login", behind_tls.address)).send().await.unwrap();
-    let raw = set_cookie(&response, "terminbuch_form");
+    // With Secure cookies the names carry the `__Host-` prefix (Path=/, no Domain).
+    let raw = set_cookie(&response, "__Host-terminbuch_form");
     assert!(raw.contains("Secure") && raw.contains("HttpOnly"), "people come through HTTPS: {raw}");
+    assert!(raw.contains("Path=/") && !raw.contains("Domain"), "{raw}");
 }
 
 #[tokio::test]
