@@ -207,6 +207,12 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Alle API-Tokens und das Kalender-Abo sind widerrufen.",
         "All API tokens and the calendar subscription are revoked.",
     ),
+    (
+        "person.done.token_revoked",
+        "Das API-Token ist widerrufen, mit allen damit erstellten.",
+        "The API token is revoked, with every token made with it.",
+    ),
+    ("person.revoke_token", "Widerrufen", "Revoke"),
     ("person.role_gone", "Die Person hat diese Rolle nicht (mehr).", "The person does not have this role (any more)."),
     ("token.name", "Name", "Name"),
     ("token.state", "Status", "State"),

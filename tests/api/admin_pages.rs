@@ -146,3 +146,49 @@ async fn adding_a_unit_and_saving_retention_and_self_service_lead_on_to_their_pa
     let refused = admin.submit(page, page, &[("cutoff_hours", "9999"), ("max_moves", "2")]).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "a refusal answers the page at its field");
 }
+
+/// One token revoked on the person's page: it (and only it of the person's) stops working, the
+/// page says so; a token of someone else named under this person's address is not found and
+/// stays valid.
+#[tokio::test]
+async fn one_token_is_revoked_on_the_persons_page_and_the_others_keep_working() {
+    // Arrange: two tokens of one person, one of another.
+    let (app, admin) = admin_desk().await;
+    let kept = app.token_for("empfang.neu", "front_desk", Some("ads")).await;
+    let revoked =
+        terminbuch::services::auth::create_token(&app.db, &app.clock, "empfang.neu", "Skript").await.expect("token");
+    let other = app.token_for("empfang.alt", "front_desk", Some("ads")).await;
+    let id_of = |label: &'static str, login: &'static str| {
+        let app = &app;
+        async move {
+            let tokens: Vec<serde_json::Value> = app
+                .get_as(&app.admin_token, &format!("/api/v1/staff/{login}/tokens"))
+                .await
+                .json()
+                .await
+                .expect("json");
+            tokens.iter().find(|t| t["name"] == label).expect("the token")["id"].as_i64().expect("id")
+        }
+    };
+    let (id, others) = (id_of("Skript", "empfang.neu").await, id_of("test", "empfang.alt").await);
+    let page = "/admin/staff/empfang.neu";
+    let (_, html) = admin.text(page).await;
+    assert!(html.contains(&format!("id=\"revoke-token-{id}\"")), "a button per valid token");
+
+    // Act
+    let [shown, _] = sent_and_reloaded(&admin, page, &format!("{page}/tokens/{id}/revoke"), &[], "token_revoked").await;
+    let foreign = admin.submit(page, &format!("{page}/tokens/{others}/revoke"), &[]).await;
+
+    // Assert
+    assert!(notice(&shown).contains("Das API-Token ist widerrufen"), "{}", notice(&shown));
+    assert!(!shown.contains(&format!("id=\"revoke-token-{id}\"")), "no button for a revoked token");
+    assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "not this person's token");
+    let status = |token: String| {
+        let app = &app;
+        async move { app.get_as(&token, "/api/v1/units").await.status() }
+    };
+    assert_eq!(status(revoked).await, StatusCode::UNAUTHORIZED, "the revoked token no longer works");
+    assert_eq!(status(kept).await, StatusCode::OK, "the person's other token still works");
+    assert_eq!(status(other).await, StatusCode::OK, "someone else's token is untouched");
+    assert_eq!(app.audited("token_revoked", "empfang.neu").await, 1, "revoked once, not again on reload");
+}

@@ -1,5 +1,6 @@
 //! One person's page for admins: roles (each can be taken away), deactivate or reactivate, a
-//! one-time password reset link (shown once), a second-factor reset, and their API tokens. Each
+//! one-time password reset link (shown once), a second-factor reset, and their API tokens (each
+//! valid one revoked on its own, or all at once with the calendar subscription). Each
 //! action done leads back to the page (303), so a reload does none of them again.
 
 use askama::Template;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/staff/{login}/password-reset", post(reset_password))
         .route("/admin/staff/{login}/mfa-reset", post(reset_mfa))
         .route("/admin/staff/{login}/tokens/revoke", post(revoke_tokens))
+        .route("/admin/staff/{login}/tokens/{id}/revoke", post(revoke_token))
 }
 
 /// A role with what the remove form sends.
@@ -44,6 +46,9 @@ struct RoleRow {
 }
 
 struct TokenRow {
+    id: i32,
+    /// Neither revoked nor expired: it can be revoked.
+    valid: bool,
     name: String,
     state: &'static str,
     expires: String,
@@ -89,6 +94,8 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
         .await?
         .into_iter()
         .map(|t| TokenRow {
+            id: t.id,
+            valid: t.revoked_at.is_none() && t.is_valid_at(now),
             state: match (t.revoked_at, t.is_valid_at(now)) {
                 (Some(_), _) => "token.revoked",
                 (None, true) => "token.valid",
@@ -141,6 +148,7 @@ const DONE: &[(&str, &str)] = &[
     ("reset_link", "person.done.reset_link"),
     ("mfa_reset", "person.done.mfa_reset"),
     ("tokens_revoked", "person.done.tokens_revoked"),
+    ("token_revoked", "person.done.token_revoked"),
 ];
 
 /// A reset link just made, kept in the session until the person's page shows it once.
@@ -287,4 +295,22 @@ async fn revoke_tokens(
     let by = (&staff.actor).into();
     let result = tokens::revoke_all(&state.db, &state.clock, &state.tokens, by, &account.member).await;
     after(&state, staff, &login, result.map(|_| "tokens_revoked")).await
+}
+
+/// Revokes one of the person's tokens (and every token made with it). A token of someone else,
+/// named under this person's address, is not found.
+async fn revoke_token(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path((login, id)): Path<(String, i32)>,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> WebResult<Response> {
+    let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
+    let theirs = tokens::list(&state.db, &state.clock, account.member.id, None).await?.iter().any(|t| t.id == id);
+    if !theirs {
+        return Err(WebError::from(ServiceError::not_found(Missing::Token)));
+    }
+    let by = (&staff.actor).into();
+    let result = tokens::revoke(&state.db, &state.clock, &state.tokens, by, id).await;
+    after(&state, staff, &login, result.map(|_| "token_revoked")).await
 }
