@@ -6,6 +6,7 @@ use entity::callback_request::{self, CallbackStatus as StatusRow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -66,7 +67,7 @@ pub async fn count_open_locked<C: ConnectionTrait>(
     unit_id: UnitId,
     today: NaiveDate,
 ) -> Result<u64, StoreError> {
-    use sea_orm::{PaginatorTrait, QuerySelect};
+    use sea_orm::PaginatorTrait;
     entity::unit::Entity::find_by_id(unit_id.get()).lock_exclusive().one(db).await?;
     Ok(callback_request::Entity::find()
         .filter(callback_request::Column::UnitId.eq(unit_id))
@@ -90,6 +91,30 @@ pub async fn list<C: ConnectionTrait>(
         .filter(callback_request::Column::Status.is_in(statuses.iter().map(|s| status_row(*s))))
         .order_by_asc(callback_request::Column::CreatedAt)
         .order_by_asc(callback_request::Column::Id)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(record).collect())
+}
+
+/// One page of the unit's entries in `statuses`, the last changed first: at most `limit`,
+/// after skipping `offset`.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_newest<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    statuses: &[CallbackStatus],
+    limit: u64,
+    offset: u64,
+) -> Result<Vec<CallbackRequest>, StoreError> {
+    let rows = callback_request::Entity::find()
+        .filter(callback_request::Column::UnitId.eq(unit_id))
+        .filter(callback_request::Column::Status.is_in(statuses.iter().map(|s| status_row(*s))))
+        .order_by_desc(callback_request::Column::UpdatedAt)
+        .order_by_desc(callback_request::Column::Id)
+        .limit(limit)
+        .offset(offset)
         .all(db)
         .await?;
     Ok(rows.into_iter().map(record).collect())

@@ -420,3 +420,52 @@ async fn a_callback_note_counts_a_line_break_once() {
     let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "note", "{problem}");
 }
+
+/// The closed entries on the desk's page: the last closed first, 50 to a page with a link to the
+/// older ones, each with how it ended; recorded as listed; not for staff of another unit.
+#[tokio::test]
+async fn closed_entries_are_listed_on_the_page_the_last_closed_first_a_page_at_a_time() {
+    use terminbuch::domain::audit::AuditAction;
+
+    use crate::audit::records;
+    use crate::web_client::{Desk, PASSWORD};
+
+    // Arrange: 51 entries put on the list and taken off again, one after the other.
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let name = |n: u8| format!("Kaya {}{}", char::from(b'A' + n / 26), char::from(b'a' + n % 26));
+    for n in 0..51 {
+        let entry = add_entry(&app, &entry_body(&name(n), aydin)).await;
+        let withdrawn = app.delete_as(&app.admin_token, &format!("/api/v1/callbacks/{}", entry["id"])).await;
+        assert_eq!(withdrawn.status(), StatusCode::OK);
+    }
+    app.add_person("empfang.cb", "front_desk", Some("ads")).await;
+    app.add_person("empfang.sdr", "front_desk", Some("sdr")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.cb", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+
+    // Act
+    let (_, open) = desk.text("/callbacks?unit=ads").await;
+    let (first_status, first) = desk.text("/callbacks/closed?unit=ads").await;
+    let (_, second) = desk.text("/callbacks/closed?unit=ads&page=1").await;
+
+    // Assert
+    assert!(open.contains("href=\"/callbacks/closed?unit=ads\""), "the open list leads to the closed ones");
+    assert_eq!(first_status, StatusCode::OK);
+    assert_eq!(first.matches("<li class=\"entry\">").count(), 50, "50 to a page");
+    let (newest, oldest) = (first.find(&name(50)).expect("the last closed"), first.find(&name(1)).expect("an older"));
+    assert!(newest < oldest, "the last closed first");
+    assert!(!first.contains(&name(0)) && first.contains("id=\"cb-older\"") && !first.contains("id=\"cb-newer\""));
+    assert!(first.contains("Von der Liste genommen"), "how it ended");
+    assert_eq!(second.matches("<li class=\"entry\">").count(), 1);
+    assert!(second.contains(&name(0)) && second.contains("id=\"cb-newer\"") && !second.contains("id=\"cb-older\""));
+    let lists = records(&app, AuditAction::CallbacksListed).await;
+    for count in [50, 1] {
+        assert!(lists.iter().any(|r| r.item_count == Some(count)), "the page of {count} recorded as listed: {lists:?}");
+    }
+    let other = Desk::new(&app.address);
+    assert_eq!(other.log_in("empfang.sdr", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let (status, page) = other.text("/callbacks/closed?unit=ads").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another unit's staff");
+    assert!(!page.contains("Kaya"), "nothing of the unit's callers");
+}

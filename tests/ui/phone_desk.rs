@@ -173,6 +173,14 @@ async fn a_cancellation_makes_a_waiting_caller_bookable_and_one_action_books_the
     browser.tab_to("nav-callbacks").await;
     browser.enter().await;
     assert!(browser.text_of("#cb-empty").await.contains("Niemand wartet"), "the entry left the list");
+
+    // The closed entries, by keyboard: the booked one, with its appointment.
+    browser.tab_to("cb-closed-link").await;
+    browser.enter().await;
+    assert_eq!(browser.path().await, "/callbacks/closed");
+    let closed = browser.text_of("#callbacks-closed").await;
+    assert!(closed.contains("Emre Şencan") && closed.contains("Termin gebucht"), "{closed}");
+    browser.assert_accessible_at_both_widths("closed callbacks").await;
 }
 
 #[tokio::test]

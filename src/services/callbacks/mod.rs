@@ -139,6 +139,31 @@ pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Ca
     Ok(listed)
 }
 
+/// Closed entries the page lists at once.
+pub const CLOSED_PAGE: u64 = 50;
+
+/// Page `page` (from 0) of the unit's closed entries, the last closed first, [`CLOSED_PAGE`] to a
+/// page, recorded as listed like the open ones; and whether an older page follows.
+///
+/// # Errors
+/// `Forbidden` (recorded).
+pub async fn closed_page(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    page: u64,
+) -> Result<(Vec<CallbackRequest>, bool), ServiceError> {
+    authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
+    let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
+    let offset = page.saturating_mul(CLOSED_PAGE);
+    let mut listed = callbacks::list_newest(deps.db, unit.id, &ended, CLOSED_PAGE + 1, offset).await?;
+    let more = listed.len() as u64 > CLOSED_PAGE;
+    listed.truncate(CLOSED_PAGE as usize);
+    let shown: Vec<CallbackId> = listed.iter().map(|request| request.id).collect();
+    record_list(deps, actor, unit, &shown).await?;
+    Ok((listed, more))
+}
+
 /// One entry, with its offer if it is open.
 ///
 /// # Errors

@@ -1,6 +1,8 @@
 //! The callback list page (Rückrufliste): callers waiting for an earlier time, another
-//! counsellor or a language; "Rückruf möglich" with one button that books the offered slot.
+//! counsellor or a language; "Rückruf möglich" with one button that books the offered slot; and
+//! the closed entries, a page at a time ([`closed`]).
 
+mod closed;
 mod form;
 
 use askama::Template;
@@ -33,6 +35,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/callbacks", get(show).post(add))
+        .route("/callbacks/closed", get(closed::closed))
         .route("/callbacks/{id}/book", post(book))
         .route("/callbacks/{id}/withdraw", post(withdraw))
 }
