@@ -459,6 +459,13 @@ async fn closed_entries_are_listed_on_the_page_the_last_closed_first_a_page_at_a
     assert!(first.contains("Von der Liste genommen"), "how it ended");
     assert_eq!(second.matches("<li class=\"entry\">").count(), 1);
     assert!(second.contains(&name(0)) && second.contains("id=\"cb-newer\"") && !second.contains("id=\"cb-older\""));
+    for page in ["2", "18446744073709551615"] {
+        let (status, past) = desk.text(&format!("/callbacks/closed?unit=ads&page={page}")).await;
+        assert_eq!(status, StatusCode::OK, "page {page}");
+        assert!(past.contains("id=\"cb-closed-empty\"") && past.contains("id=\"cb-newer\""), "page {page}");
+    }
+    let (status, _) = desk.text("/callbacks/closed?unit=ads&page=zwei").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "no page number");
     let lists = records(&app, AuditAction::CallbacksListed).await;
     for count in [50, 1] {
         assert!(lists.iter().any(|r| r.item_count == Some(count)), "the page of {count} recorded as listed: {lists:?}");

@@ -141,6 +141,9 @@ pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Ca
 
 /// Closed entries the page lists at once.
 pub const CLOSED_PAGE: u64 = 50;
+/// The last page number read: past it, the offset would leave the engines' range (and no unit
+/// has 50 million closed entries).
+pub const LAST_CLOSED_PAGE: u64 = 1_000_000;
 
 /// Page `page` (from 0) of the unit's closed entries, the last closed first, [`CLOSED_PAGE`] to a
 /// page, recorded as listed like the open ones; and whether an older page follows.
@@ -155,7 +158,7 @@ pub async fn closed_page(
 ) -> Result<(Vec<CallbackRequest>, bool), ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
     let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
-    let offset = page.saturating_mul(CLOSED_PAGE);
+    let offset = page.min(LAST_CLOSED_PAGE) * CLOSED_PAGE;
     let mut listed = callbacks::list_newest(deps.db, unit.id, &ended, CLOSED_PAGE + 1, offset).await?;
     let more = listed.len() as u64 > CLOSED_PAGE;
     listed.truncate(CLOSED_PAGE as usize);

@@ -59,6 +59,7 @@ pub(super) async fn closed(
     let lang = staff.page.lang;
     let units = desk::units_for(deps, &staff.actor).await?;
     let choices: Vec<Choice> = units.iter().map(|u| Choice { value: u.slug.clone(), label: u.name.clone() }).collect();
+    let page_no = q.page.min(callbacks::LAST_CLOSED_PAGE);
     let key = if q.unit.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { q.unit };
     let mut page = ClosedPage {
         p: staff.page.titled("cb.closed.title"),
@@ -66,7 +67,7 @@ pub(super) async fn closed(
         unit: key.clone(),
         unit_name: String::new(),
         entries: Vec::new(),
-        page: q.page,
+        page: page_no,
         more: false,
     };
     if key.is_empty() {
@@ -74,7 +75,7 @@ pub(super) async fn closed(
     }
     let unit = desk::unit_for(deps, &staff.actor, &key).await?;
     let members = desk::unit_staff(deps, &unit).await?;
-    let (entries, more) = callbacks::closed_page(deps, &staff.actor, &unit, q.page).await?;
+    let (entries, more) = callbacks::closed_page(deps, &staff.actor, &unit, page_no).await?;
     page.entries = entries.iter().map(|r| view(r, &members, deps.tz, lang)).collect();
     page.more = more;
     page.unit_name = unit.name;
