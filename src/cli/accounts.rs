@@ -208,9 +208,19 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
             }
         }
         UserCommand::ResetMfa { login } => {
-            let had = mfa::reset(a, by, &login).await?;
-            let what = if had { "second factor removed" } else { "had no second factor" };
-            eprintln!("{login}: {what}; sessions ended");
+            let reset = mfa::reset(a, by, &login).await?;
+            match reset.link {
+                Some(link) => {
+                    let base = settings.public_url_for(settings.listen);
+                    eprintln!(
+                        "{login}: second factor removed; sessions ended; the password no longer works. One-time \
+                         link, valid until {} (a new password, then a new second factor):",
+                        local(link.expires_at, settings.time_zone)
+                    );
+                    println!("{}", link.url(&base));
+                }
+                None => eprintln!("{login}: had no second factor; sessions ended"),
+            }
         }
     }
     Ok(())

@@ -256,32 +256,49 @@ pub async fn renew_recovery_codes(
     Ok(codes)
 }
 
-/// Removes a person's second factor (they lost their phone), and lifts a lock of its wrong
-/// codes: their web sessions end, and they enrol again at the next login where a second factor is required. Admins and the operator.
+/// What a reset of a person's second factor did.
+#[derive(Debug, Clone)]
+pub struct MfaReset {
+    pub had_second_factor: bool,
+    /// When there was a factor: the one-time link the admin hands to the person. Their password
+    /// was taken away with it, so that a password known to someone else (the reason for a
+    /// second factor) does not let them set up a factor of their own before the person does.
+    pub link: Option<super::passwords::ResetLink>,
+}
+
+/// Removes a person's second factor (admins and the operator): their sessions end, a lock of
+/// wrong codes goes with it. When there was one, their password is taken away and a one-time
+/// reset link made (earlier links stop working): the person sets a new password with it and then
+/// the new factor. One transaction, audited as `second_factor_reset`.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
-pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<bool, ServiceError> {
+pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<MfaReset, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.mfa_reset").await?;
-    let member = directory::find_staff_by_login(a.db, login)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
+    let missing = || ServiceError::not_found(Missing::StaffMember);
+    let found = directory::find_staff_by_login(a.db, login).await?.ok_or_else(missing)?;
     let txn = store::begin_write(a.db).await?;
+    let member = directory::lock_staff(&txn, found.id).await?.ok_or_else(missing)?;
     let had = mfa::delete_second_factor(&txn, member.id).await?;
     // A lock of the old factor's wrong codes does not hold back the next one.
     store::throttle::forget(&txn, &throttle::second_factor_key(member.id).key).await?;
     directory::bump_epoch(&txn, member.id).await?;
+    let link = if had {
+        Some(super::passwords::store_reset_link(&txn, member.id, by.staff_id(), a.clock.now(), true).await?)
+    } else {
+        None
+    };
     audit_change(
         &txn,
         a.clock,
         by.into(),
         AuditAction::SecondFactorReset,
         &member,
-        json!({ "had_second_factor": had }),
+        json!({ "had_second_factor": had, "password_cleared": link.is_some() }),
     )
     .await?;
     txn.commit().await.map_err(StoreError::from)?;
-    Ok(had)
+    Ok(MfaReset { had_second_factor: had, link })
 }
 
 fn recovery_codes() -> Vec<String> {

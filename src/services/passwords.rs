@@ -165,25 +165,41 @@ pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> 
     by.require_admin(a.db, a.clock, "staff.password_reset").await?;
     let found = directory::find_staff_by_login(a.db, login).await?;
     let missing = || ServiceError::not_found(Missing::StaffMember);
-    let token = random_secret(40);
-    let now = a.clock.now();
     let txn = store::begin_write(a.db).await?;
     let member = directory::lock_staff(&txn, found.ok_or_else(missing)?.id).await?.ok_or_else(missing)?;
-    let link = ResetLink { token, expires_at: now + RESET_LINK_LIFETIME, password_cleared: !member.active };
-    let new = NewReset {
-        staff_id: member.id,
-        token_hash: token_hash(&link.token),
-        created_at: now,
-        expires_at: link.expires_at,
-        created_by: by.staff_id(),
-    };
-    resets::insert_reset(&txn, new).await?;
-    if link.password_cleared {
-        directory::clear_password(&txn, member.id).await?;
-    }
+    let link = store_reset_link(&txn, member.id, by.staff_id(), a.clock.now(), !member.active).await?;
     let detail = if link.password_cleared { json!({ "password_cleared": true }) } else { json!({}) };
     audit_change(&txn, a.clock, by.into(), AuditAction::PasswordResetLinkCreated, &member, detail).await?;
     txn.commit().await.map_err(store::StoreError::from)?;
+    Ok(link)
+}
+
+/// Stores a new reset link for the person `staff_id` (whose row the caller locked) in `txn`;
+/// earlier unused links of the person stop working. With `clear_password` the password stops
+/// working at once, so that only the link lets the person in.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn store_reset_link(
+    txn: &sea_orm::DatabaseTransaction,
+    staff_id: StaffId,
+    by: Option<StaffId>,
+    now: DateTime<Utc>,
+    clear_password: bool,
+) -> Result<ResetLink, ServiceError> {
+    let link =
+        ResetLink { token: random_secret(40), expires_at: now + RESET_LINK_LIFETIME, password_cleared: clear_password };
+    let new = NewReset {
+        staff_id,
+        token_hash: token_hash(&link.token),
+        created_at: now,
+        expires_at: link.expires_at,
+        created_by: by,
+    };
+    resets::insert_reset(txn, new).await?;
+    if clear_password {
+        directory::clear_password(txn, staff_id).await?;
+    }
     Ok(link)
 }
 

@@ -168,8 +168,10 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("person.mfa_reset", "Zwei-Faktor-Anmeldung zurücksetzen", "Reset two-factor login"),
     (
         "person.mfa_reset.hint",
-        "Wenn die Person ihr Telefon verloren hat: sie richtet die Zwei-Faktor-Anmeldung bei der nächsten Anmeldung neu ein.",
-        "When the person lost their phone: they set up two-factor login again at the next login.",
+        "Wenn die Person ihr Telefon verloren hat: Sie erhalten einen Einmal-Link, mit dem sie ein neues Passwort \
+         setzt und danach die Zwei-Faktor-Anmeldung neu einrichtet; das bisherige Passwort gilt dann nicht mehr.",
+        "When the person lost their phone: you get a one-time link with which they set a new password and then \
+         set up two-factor login again; the current password then no longer works.",
     ),
     ("person.tokens", "API-Tokens", "API tokens"),
     ("person.tokens.none", "Keine API-Tokens.", "No API tokens."),
@@ -201,7 +203,20 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "One-time link made. The current password no longer works from now on; once reactivated, the \
          person gets in only with this link. It is shown only now; earlier links no longer work:",
     ),
-    ("person.done.mfa_reset", "Die Zwei-Faktor-Anmeldung wurde zurückgesetzt.", "Two-factor login was reset."),
+    (
+        "person.done.mfa_reset",
+        "Die Person hatte keine Zwei-Faktor-Anmeldung eingerichtet; ihre Sitzungen sind beendet.",
+        "The person had no two-factor login set up; their sessions have ended.",
+    ),
+    (
+        "person.done.mfa_reset_link",
+        "Die Zwei-Faktor-Anmeldung wurde zurückgesetzt. Das bisherige Passwort gilt nicht mehr: Mit diesem \
+         Einmal-Link setzt die Person ein neues und richtet danach die Zwei-Faktor-Anmeldung neu ein. Geben Sie \
+         ihn nur der Person selbst. Er wird nur jetzt angezeigt; frühere Links gelten nicht mehr:",
+        "Two-factor login was reset. The current password no longer works: with this one-time link the person \
+         sets a new one and then sets up two-factor login again. Give it to the person alone. It is shown only \
+         now; earlier links no longer work:",
+    ),
     (
         "person.done.tokens_revoked",
         "Alle API-Tokens und das Kalender-Abo sind widerrufen.",

@@ -229,11 +229,33 @@ async fn an_admins_second_factor_reset_ends_the_persons_sessions_and_they_enrol_
     enrol(&app, &desk).await;
     let response = app.post_as(&app.admin_token, "/api/v1/staff/verwaltung/mfa-reset", &json!({})).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.json::<Value>().await.unwrap()["mfa_enabled"], false);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["mfa_enabled"], false);
+    assert_eq!(body["login"], "verwaltung", "the person's account, as before");
     assert_eq!(desk.location("/book").await, "/login", "the session has ended");
     assert_eq!(app.audited("second_factor_reset", "verwaltung").await, 1);
-    let desk = logged_in(&app, "verwaltung", PASSWORD).await;
+
+    // Whoever knows the password cannot set up a factor of their own: it no longer works.
+    let stranger = Desk::new(&app.address);
+    assert_ne!(location(&stranger.log_in("verwaltung", PASSWORD).await), "/login/code");
+    assert_eq!(stranger.location("/book").await, "/login", "the old password lets nobody in");
+
+    // The person, with the one-time link: a new password, then straight to a new enrolment.
+    let url = body["reset_url"].as_str().expect("a one-time link");
+    assert!(body["reset_expires_at"].is_string(), "{body}");
+    let path = &url[app.address.len()..];
+    let person = Desk::new(&app.address);
+    let done = person.submit(path, path, &[("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)]).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    let desk = logged_in(&app, "verwaltung", NEW_PASSWORD).await;
     assert_eq!(desk.location("/book").await, "/account/mfa", "straight to a new enrolment");
+
+    // A person without a second factor keeps their password, and no link is made.
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let response = app.post_as(&app.admin_token, "/api/v1/staff/empfang/mfa-reset", &json!({})).await;
+    let body: Value = response.json().await.unwrap();
+    assert!(body["reset_url"].is_null(), "{body}");
+    logged_in(&app, "empfang", PASSWORD).await;
 }
 
 /// A session logged in with the password alone and held at the enrolment step must not pass it

@@ -52,7 +52,7 @@ async fn each_action_on_a_persons_page_leads_on_to_the_page_and_a_reload_does_no
     let cases: [Case; 5] = [
         ("deactivate", &[], "deactivated", "Deaktiviert"),
         ("activate", &[], "activated", "Wieder aktiv"),
-        ("mfa-reset", &[], "mfa_reset", "Zwei-Faktor-Anmeldung wurde zurückgesetzt"),
+        ("mfa-reset", &[], "mfa_reset", "keine Zwei-Faktor-Anmeldung eingerichtet"),
         ("tokens/revoke", &[], "tokens_revoked", "API-Tokens und das Kalender-Abo sind widerrufen"),
         ("remove-role", &[("role", "front_desk"), ("unit", "ads")], "role_removed", "Die Rolle wurde entfernt"),
     ];
@@ -191,4 +191,34 @@ async fn one_token_is_revoked_on_the_persons_page_and_the_others_keep_working() 
     assert_eq!(status(kept).await, StatusCode::OK, "the person's other token still works");
     assert_eq!(status(other).await, StatusCode::OK, "someone else's token is untouched");
     assert_eq!(app.audited("token_revoked", "empfang.neu").await, 1, "revoked once, not again on reload");
+}
+
+/// A second factor reset on the person's page: the one-time link (the person's password was
+/// taken away with it) is shown once after the redirect, and works after a reload.
+#[tokio::test]
+async fn a_second_factor_reset_shows_the_one_time_link_once_and_the_old_password_stops_working() {
+    // Arrange: a person with a second factor.
+    let (app, admin) = admin_desk().await;
+    app.add_person("verwaltung", "front_desk", Some("ads")).await;
+    let person = Desk::new(&app.address);
+    assert_eq!(location(&person.log_in("verwaltung", PASSWORD).await), "/");
+    crate::web_client::enrol(&app, &person).await;
+    let page = "/admin/staff/verwaltung";
+
+    // Act
+    let [first, reloaded] = sent_and_reloaded(&admin, page, &format!("{page}/mfa-reset"), &[], "mfa_reset_link").await;
+
+    // Assert
+    assert!(notice(&first).contains("Das bisherige Passwort gilt nicht mehr"), "{}", notice(&first));
+    let link = first.split("id=\"reset-url\">").nth(1).expect("the link").split('<').next().expect("url").to_owned();
+    assert!(!reloaded.contains("id=\"reset-url\""), "shown once");
+    let stranger = Desk::new(&app.address);
+    stranger.log_in("verwaltung", PASSWORD).await;
+    assert_eq!(stranger.location("/book").await, "/login", "the old password lets nobody in");
+    let path = &link[app.address.len()..];
+    let new_password = "ein ganz neues Passwort 2026";
+    let done = person.submit(path, path, &[("new", new_password), ("repeat", new_password)]).await;
+    assert_eq!(done.status(), StatusCode::OK, "the link works");
+    assert_eq!(location(&Desk::new(&app.address).log_in("verwaltung", new_password).await), "/");
+    assert_eq!(app.audited("second_factor_reset", "verwaltung").await, 1, "reset once, not again on reload");
 }

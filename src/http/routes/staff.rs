@@ -223,19 +223,38 @@ async fn create_password_reset(
     Ok((StatusCode::CREATED, Json(response)))
 }
 
-/// Removes a person's second factor; their web sessions end and they enrol again at the next
-/// login where one is required (admins only).
+/// The person after a reset of their second factor, with the one-time link when they had one.
+#[derive(Serialize, ToSchema)]
+pub struct MfaResetResponse {
+    #[serde(flatten)]
+    pub account: StaffAccountResponse,
+    /// When the person had a second factor: the one-time link (valid 24 hours) with which they
+    /// set a new password before setting up a new factor; their password was taken away. Hand it
+    /// to the person alone.
+    pub reset_url: Option<String>,
+    pub reset_expires_at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+/// Removes a person's second factor; their web sessions end. When they had one, their password
+/// is taken away and the answer carries a one-time reset link: with it they set a new password,
+/// then a new factor at the next login where one is required (admins only).
 #[utoipa::path(post, path = "/api/v1/staff/{login}/mfa-reset", tag = "staff", security(("bearer" = [])),
     params(("login" = String, Path)),
-    responses((status = 200, body = StaffAccountResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = MfaResetResponse), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn reset_mfa(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(login): ApiPath<String>,
-) -> ApiResult<Json<StaffAccountResponse>> {
-    mfa::reset(state.accounts(), ByWhom::Staff(&actor), &login).await?;
+) -> ApiResult<Json<MfaResetResponse>> {
+    let reset = mfa::reset(state.accounts(), ByWhom::Staff(&actor), &login).await?;
     let account = accounts::find(state.accounts(), ByWhom::Staff(&actor), &login).await?;
-    account_json(&state, &account).await
+    let Json(account) = account_json(&state, &account).await?;
+    let tz = state.settings.time_zone;
+    Ok(Json(MfaResetResponse {
+        account,
+        reset_url: reset.link.as_ref().map(|link| link.url(&state.base_url)),
+        reset_expires_at: reset.link.as_ref().map(|link| crate::http::dto::local(link.expires_at, tz)),
+    }))
 }
 
 /// A person's API tokens, newest first, never the tokens themselves (admins only).

@@ -147,6 +147,7 @@ const DONE: &[(&str, &str)] = &[
     ("role_removed", "person.done.role_removed"),
     ("reset_link", "person.done.reset_link"),
     ("mfa_reset", "person.done.mfa_reset"),
+    ("mfa_reset_link", "person.done.mfa_reset_link"),
     ("tokens_revoked", "person.done.tokens_revoked"),
     ("token_revoked", "person.done.token_revoked"),
 ];
@@ -171,12 +172,13 @@ async fn person_page(
     Query(q): Query<DoneQuery>,
 ) -> WebResult<Response> {
     let mut outcome = Outcome { done: q.notice(DONE), ..Outcome::default() };
-    if outcome.done == Some("person.done.reset_link") {
+    let after_mfa_reset = outcome.done == Some("person.done.mfa_reset_link");
+    if outcome.done == Some("person.done.reset_link") || after_mfa_reset {
         // Shown once: a reload of the page says it was, and the link is not in any address.
         let link = once::take::<ResetLink>(&session, KEY_RESET_LINK).await?.filter(|l| l.login == login);
         match link {
             Some(link) => {
-                if link.password_cleared {
+                if link.password_cleared && !after_mfa_reset {
                     outcome.done = Some("person.done.reset_link_password_cleared");
                 }
                 outcome.reset_url = Some(link.url);
@@ -275,14 +277,20 @@ async fn reset_password(
     Ok(done(&login, "reset_link"))
 }
 
+/// Resets the second factor; when there was one, the page then shows the one-time link (once)
+/// with which the person sets a new password before setting up a new factor.
 async fn reset_mfa(
     State(state): State<AppState>,
     staff: Staff,
+    session: Session,
     Path(login): Path<String>,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
-    let result = mfa::reset(state.accounts(), ByWhom::Staff(&staff.actor), &login).await;
-    after(&state, staff, &login, result.map(|_| "mfa_reset")).await
+    let reset = mfa::reset(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
+    let Some(link) = reset.link else { return Ok(done(&login, "mfa_reset")) };
+    let shown = ResetLink { login: login.clone(), url: link.url(&state.base_url), password_cleared: true };
+    once::keep(&session, KEY_RESET_LINK, &shown).await?;
+    Ok(done(&login, "mfa_reset_link"))
 }
 
 async fn revoke_tokens(
