@@ -345,8 +345,24 @@ pub async fn revoke_own(
     actor: &Actor,
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
+    revoke_of(db, clock, cache, actor.into(), actor.staff_id(), id).await
+}
+
+/// Revokes one token of `owner` (as [`revoke`], `by` as in the audit log): a token of someone
+/// else is not found.
+///
+/// # Errors
+/// `NotFound` when `owner` has no token with this id.
+pub async fn revoke_of(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    cache: &TokenCache,
+    by: ChangedBy,
+    owner: StaffId,
+    id: i32,
+) -> Result<TokenInfo, ServiceError> {
     match directory::find_token(db, id).await? {
-        Some(token) if token.staff_id == actor.staff_id() => revoke(db, clock, cache, actor.into(), id).await,
+        Some(token) if token.staff_id == owner => revoke(db, clock, cache, by, id).await,
         _ => Err(ServiceError::not_found(Missing::Token)),
     }
 }

@@ -314,11 +314,7 @@ async fn revoke_token(
     CsrfForm(_): CsrfForm<Empty>,
 ) -> WebResult<Response> {
     let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let theirs = tokens::list(&state.db, &state.clock, account.member.id, None).await?.iter().any(|t| t.id == id);
-    if !theirs {
-        return Err(WebError::from(ServiceError::not_found(Missing::Token)));
-    }
     let by = (&staff.actor).into();
-    let result = tokens::revoke(&state.db, &state.clock, &state.tokens, by, id).await;
-    after(&state, staff, &login, result.map(|_| "token_revoked")).await
+    tokens::revoke_of(&state.db, &state.clock, &state.tokens, by, account.member.id, id).await?;
+    Ok(done(&login, "token_revoked"))
 }

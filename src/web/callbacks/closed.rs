@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use super::wish_text;
+use super::{unit_choices, wish_text};
 use crate::domain::callback::{CallbackRequest, CallbackStatus};
 use crate::domain::records::StaffMember;
 use crate::services::{callbacks, desk};
@@ -57,10 +57,8 @@ pub(super) async fn closed(
 ) -> WebResult<ClosedPage> {
     let deps = state.book();
     let lang = staff.page.lang;
-    let units = desk::units_for(deps, &staff.actor).await?;
-    let choices: Vec<Choice> = units.iter().map(|u| Choice { value: u.slug.clone(), label: u.name.clone() }).collect();
+    let (choices, key) = unit_choices(&desk::units_for(deps, &staff.actor).await?, &q.unit);
     let page_no = q.page.min(callbacks::LAST_CLOSED_PAGE);
-    let key = if q.unit.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { q.unit };
     let mut page = ClosedPage {
         p: staff.page.titled("cb.closed.title"),
         units: choices,

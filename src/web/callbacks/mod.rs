@@ -103,13 +103,7 @@ async fn list_page(
 ) -> WebResult<CallbacksPage> {
     let deps = state.book();
     let lang = staff.page.lang;
-    let units = desk::units_for(deps, &staff.actor).await?;
-    let choices: Vec<Choice> = units.iter().map(|u| Choice { value: u.slug.clone(), label: u.name.clone() }).collect();
-    let key = if unit_key.is_empty() {
-        units.first().map(|u| u.slug.clone()).unwrap_or_default()
-    } else {
-        unit_key.to_owned()
-    };
+    let (choices, key) = unit_choices(&desk::units_for(deps, &staff.actor).await?, unit_key);
     let today = local_date(deps.clock.now(), deps.tz);
     let (f, errors) = form.unwrap_or_else(|| (CallbackForm::fresh(&key, today), Vec::new()));
     let mut page = CallbacksPage {
@@ -136,6 +130,14 @@ async fn list_page(
         members.iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() }).collect();
     page.unit_name = unit.name;
     Ok(page)
+}
+
+/// The units the actor may choose from, and the one asked for (`asked`, a slug), else the first.
+fn unit_choices(units: &[Unit], asked: &str) -> (Vec<Choice>, String) {
+    let choices = units.iter().map(|u| Choice { value: u.slug.clone(), label: u.name.clone() }).collect();
+    let key =
+        if asked.is_empty() { units.first().map(|u| u.slug.clone()).unwrap_or_default() } else { asked.to_owned() };
+    (choices, key)
 }
 
 fn entry_view(entry: &Entry, members: &[StaffMember], deps: Book<'_>, lang: Lang) -> EntryView {
