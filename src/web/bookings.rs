@@ -1,5 +1,5 @@
-//! Finding and handling booked appointments: search, details with history, cancel,
-//! reschedule, attendance, and the printable day list.
+//! Handling booked appointments: details with history, cancel, reschedule, attendance, and the
+//! printable day list (the search is `web::search`).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -22,7 +22,6 @@ use super::week_items::{self, GridRow, ItemKind};
 use crate::domain::booking::{BookingStatus, Outcome};
 use crate::domain::clash::Clash;
 use crate::domain::outbox::MailKind;
-use crate::domain::records::BookingFilter;
 use crate::domain::reference::Reference;
 use crate::domain::time::local_date;
 use crate::services::bookings;
@@ -31,79 +30,10 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/bookings", get(search))
         .route("/bookings/{key}", get(show))
         .route("/bookings/{key}/outcome", post(outcome))
         .route("/bookings/{key}/resend", post(resend))
         .route("/day", get(day))
-}
-
-#[derive(Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "web/search.html")]
-struct SearchPage {
-    p: Page,
-    q: String,
-    searched: bool,
-    rows: Vec<BookingRow>,
-    /// More bookings match than are shown.
-    more: bool,
-    /// Why the text is no search (too long, no letters or digits), at the field.
-    error: Option<&'static str>,
-}
-
-/// Bookings a search shows at most.
-const SEARCH_SHOWN: usize = 50;
-
-async fn search(State(state): State<AppState>, staff: Staff, Query(query): Query<SearchQuery>) -> WebResult<Response> {
-    let deps = state.book();
-    let q = query.q.trim().to_owned();
-    let mut rows = Vec::new();
-    let refused = match crate::domain::search::SearchQuery::parse(&q) {
-        _ if q.is_empty() => None,
-        Ok(_) => None,
-        Err(crate::domain::search::SearchError::TooLong) => Some(staff.page.t("search.too_long")),
-        Err(crate::domain::search::SearchError::Empty) => Some(staff.page.t("search.no_terms")),
-    };
-    if let Some(error) = refused {
-        let page = SearchPage {
-            p: staff.page.titled("search.title"),
-            searched: false,
-            q,
-            rows,
-            more: false,
-            error: Some(error),
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    let mut more = false;
-    if !q.is_empty() {
-        // The caller's next appointment first: upcoming ones soonest first, then past ones latest
-        // first (only those shown are recorded as seen).
-        let filter = BookingFilter {
-            search: Some(q.clone()),
-            upcoming_first: Some(state.clock.now()),
-            ..BookingFilter::default()
-        };
-        let found;
-        (found, more) = bookings::list_shown(deps, &staff.actor, None, filter, SEARCH_SHOWN).await?;
-        let mut staff_seen = Vec::new();
-        for b in &found {
-            if !staff_seen.iter().any(|s: &crate::domain::records::StaffMember| s.id == b.counsellor_id)
-                && let Some(member) = desk::staff_member(deps, b.counsellor_id).await?
-            {
-                staff_seen.push(member);
-            }
-        }
-        rows = found.iter().map(|b| BookingRow::new(b, &staff_seen, deps.tz, staff.page.lang)).collect();
-    }
-    Ok(SearchPage { p: staff.page.titled("search.title"), searched: !q.is_empty(), q, rows, more, error: None }
-        .into_response())
 }
 
 /// One history entry as shown.

@@ -27,6 +27,7 @@ mod print;
 mod readback;
 mod reschedule;
 mod reset;
+mod search;
 mod statistics;
 mod texts;
 mod texts_accounts;
@@ -83,6 +84,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(admin::router())
         .merge(book::router())
         .merge(readback::router())
+        .merge(search::router())
         .merge(bookings::router())
         .merge(print::router())
         .merge(cancel::router())

@@ -7,6 +7,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Schreibweise egal: „yilmaz“ findet „Yılmaz“, „Mueller“ findet „Müller“; Telefon mit oder ohne Vorwahl, Leerzeichen und +49.",
         "Spelling does not matter: \"yilmaz\" finds \"Yılmaz\", \"Mueller\" finds \"Müller\"; phone with or without area code, spaces and +49.",
     ),
+    (
+        "search.gone",
+        "Diese Suche ist nicht mehr gespeichert (nach dem Abmelden oder nach zehn weiteren Suchen). Bitte erneut suchen.",
+        "This search is no longer kept (after logging out, or after ten more searches). Please search again.",
+    ),
     ("nav.callbacks", "Rückrufliste", "Callback list"),
     ("nav.calendar", "Mein Kalender", "My calendar"),
     ("cb.title", "Rückrufliste", "Callback list"),

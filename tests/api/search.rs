@@ -360,3 +360,83 @@ async fn a_name_with_or_without_its_umlaut_spelling_is_found_also_after_the_upgr
     Migrator::up(&app.db, None).await.expect("the upgrade");
     assert_eq!(found(&app, "jonas muller").await, [spelled["id"].clone()], "after the upgrade");
 }
+
+/// The desk's search form is posted: what was searched for (a caller's name or number) is kept in
+/// the session and never put into an address (the browser's history, a proxy's log). The results'
+/// address names the search by an id that works in this session only, for its last ten searches.
+#[tokio::test]
+async fn the_desk_search_keeps_what_was_searched_for_out_of_addresses() {
+    use crate::web::{WebClient, add_member};
+    let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| {
+        s.require_mfa = terminbuch::domain::accounts::RequireMfa::None;
+    })
+    .await;
+    add_member(&app, "empfang", "front_desk", Some("ads")).await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let booked = book_for(&app, &slots, 0, "Ayşe Yılmaz", Some("0511 987654")).await;
+    let reference = booked["reference"].as_str().expect("reference").to_owned();
+    let web = WebClient::logged_in(&app, "empfang").await;
+
+    let empty = web.get("/bookings").await.text().await.expect("page");
+    assert!(empty.contains("<form method=\"post\" action=\"/bookings\""), "the form is posted: {empty}");
+    let searched = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'bookings_searched'";
+    assert_eq!(app.count(searched).await, 0);
+
+    let results_of = |response: reqwest::Response| {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers()["location"].to_str().expect("location").to_owned();
+        assert!(location.starts_with("/bookings?s="), "{location}");
+        location
+    };
+    let address = results_of(web.post_form("/bookings", &[("q", "Yılmaz")]).await);
+    for term in ["yilmaz", "y%C4%B1lmaz", "Y%C4%B1lmaz", "ılmaz"] {
+        assert!(!address.to_lowercase().contains(term), "{address} says nothing of the term");
+    }
+    let html = web.get(&address).await.text().await.expect("page");
+    assert!(html.contains(&reference), "the results: {html}");
+    assert!(html.contains("value=\"Yılmaz\""), "the term is back in the field");
+    assert_eq!(app.count(searched).await, 1, "showing the results is a recorded search");
+    // A reload shows them again, and is recorded again.
+    assert!(web.get(&address).await.text().await.expect("page").contains(&reference));
+    assert_eq!(app.count(searched).await, 2);
+    // The same text again keeps its address; a phone number is a search of its own.
+    assert_eq!(results_of(web.post_form("/bookings", &[("q", "  Yılmaz ")]).await), address);
+    let by_phone = results_of(web.post_form("/bookings", &[("q", "0511 987654")]).await);
+    assert_ne!(by_phone, address);
+    assert!(!by_phone.contains("987654"), "{by_phone}");
+    assert!(web.get(&by_phone).await.text().await.expect("page").contains(&reference));
+
+    // Another session (another browser, another colleague) cannot open them.
+    let other = WebClient::logged_in(&app, "empfang").await;
+    let html = other.get(&by_phone).await.text().await.expect("page");
+    assert!(html.contains("id=\"search-gone\"") && !html.contains(&reference), "{html}");
+
+    // Eight more searches keep ten in all; the eleventh pushes out the oldest (the name).
+    for nth in 1..=8 {
+        results_of(web.post_form("/bookings", &[("q", &format!("Name{nth}"))]).await);
+    }
+    assert!(web.get(&address).await.text().await.expect("page").contains(&reference), "still kept");
+    results_of(web.post_form("/bookings", &[("q", "Name9")]).await);
+    let html = web.get(&address).await.text().await.expect("page");
+    assert!(html.contains("id=\"search-gone\"") && !html.contains(&reference), "pushed out: {html}");
+    assert!(web.get(&by_phone).await.text().await.expect("page").contains(&reference), "the number still kept");
+
+    // A text that is no search is refused at the field, and nothing is kept for it.
+    let refused = web.post_form("/bookings", &[("q", "!?!")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.expect("page");
+    assert!(html.contains("id=\"q-error\"") && html.contains("value=\"!?!\""), "{html}");
+    // An empty one leads to the empty page.
+    let empty = web.post_form("/bookings", &[("q", "  ")]).await;
+    assert_eq!(empty.status(), StatusCode::SEE_OTHER);
+    assert_eq!(empty.headers()["location"], "/bookings");
+    // Without the form's token nothing is searched.
+    let forged = web.client.post(format!("{}/bookings", app.address)).form(&[("q", "Yılmaz")]).send().await;
+    assert_ne!(forged.expect("request").status(), StatusCode::SEE_OTHER);
+
+    // After logging out, the address leads to the login, and the search is gone with the session.
+    assert_eq!(web.post_form("/logout", &[]).await.status(), StatusCode::SEE_OTHER);
+    let after = web.get(&by_phone).await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(after.headers()["location"].to_str().expect("location").starts_with("/login"));
+}

@@ -103,6 +103,14 @@ async fn alt_s_opens_the_search_focused_and_names_are_found_as_people_spell_them
         browser.enter().await;
         let results = browser.text_of("#results-title + .table-wrap").await;
         assert!(results.contains(&expected.citizen.name), "{query} finds {}: {results}", expected.citizen.name);
+        // The form is posted: what was searched for is in no address (history, proxies' logs).
+        let url = browser.client.current_url().await.expect("url");
+        assert_eq!(url.path(), "/bookings");
+        let kept = url.query().and_then(|q| q.strip_prefix("s="));
+        assert!(
+            kept.is_some_and(|id| id.len() == 32 && id.chars().all(|c| c.is_ascii_hexdigit())),
+            "only an id: {url}"
+        );
         let rows = browser.client.find_all(Locator::Css("#results-title + .table-wrap tbody tr")).await.expect("rows");
         assert_eq!(rows.len(), 1, "{query} finds one booking");
     }
