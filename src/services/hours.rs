@@ -68,7 +68,13 @@ pub async fn save_rule(
     schedule::lock_unit_slots(&txn, unit.id).await?;
     // The rule as it was, read under the lock every change of the unit's hours takes.
     let old = match id {
-        Some(id) => schedule::find_rule(&txn, id).await?,
+        // Checked again under the lock: the rule written is one of this unit's.
+        Some(id) => Some(
+            schedule::find_rule(&txn, id)
+                .await?
+                .filter(|rule| rule.unit_id == unit.id)
+                .ok_or_else(|| ServiceError::not_found(Missing::Rule))?,
+        ),
         None => None,
     };
     // Deleted by another lead since the check above: nothing is written.
@@ -106,7 +112,10 @@ pub async fn delete_rule(
     // The unit's slot lock before the delete, whose `ON DELETE SET NULL` locks the rule's slots:
     // a regeneration holding the unit's lock and waiting for those slots would deadlock with it.
     schedule::lock_unit_slots(&txn, unit.id).await?;
-    let old = schedule::find_rule(&txn, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
+    let old = schedule::find_rule(&txn, id)
+        .await?
+        .filter(|rule| rule.unit_id == unit.id)
+        .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     schedule::delete_rule(&txn, id).await?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
@@ -218,6 +227,11 @@ pub async fn add_absence(
 /// # Errors
 /// `Forbidden`, `NotFound`.
 pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: AbsenceId) -> Result<(), ServiceError> {
+    // Refused (and recorded) before the absence is looked up: someone outside the unit learns
+    // nothing of which absences exist.
+    if !actor.can_work_in(unit.id) {
+        deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
+    }
     let absence =
         schedule::find_absence(deps.db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Absence))?;
     if !counsels_in(deps, absence.staff_id, unit).await? {
@@ -227,7 +241,10 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Abse
         deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
     }
     let txn = store::begin_write(deps.db).await?;
-    schedule::delete_absence(&txn, id).await?;
+    // Removed meanwhile (by another lead): nothing to record.
+    if !schedule::delete_absence(&txn, id, absence.staff_id).await? {
+        return Err(ServiceError::not_found(Missing::Absence));
+    }
     let entry = entries::schedule_changed(actor, AuditAction::AbsenceRemoved, unit.id, format!("absence:{id}"));
     let detail = serde_json::json!({
         "staff_id": absence.staff_id,
@@ -303,7 +320,9 @@ pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Clos
         .filter(|c| c.unit_id == Some(unit.id))
         .ok_or_else(|| ServiceError::not_found(Missing::Closure))?;
     let txn = store::begin_write(deps.db).await?;
-    schedule::delete_closure(&txn, id).await?;
+    if !schedule::delete_closure(&txn, id, unit.id).await? {
+        return Err(ServiceError::not_found(Missing::Closure));
+    }
     let entry = entries::schedule_changed(actor, AuditAction::ClosureRemoved, unit.id, format!("closure:{id}"));
     let detail =
         serde_json::json!({ "starts_at": closure.starts_at, "ends_at": closure.ends_at, "reason": closure.reason });

@@ -197,9 +197,9 @@ pub async fn find_absence<C: ConnectionTrait>(db: &C, id: AbsenceId) -> Result<O
 
 /// # Errors
 /// Database failures.
-pub async fn delete_absence<C: ConnectionTrait>(db: &C, id: AbsenceId) -> Result<(), StoreError> {
-    absence::Entity::delete_by_id(id).exec(db).await?;
-    Ok(())
+pub async fn delete_absence<C: ConnectionTrait>(db: &C, id: AbsenceId, staff_id: StaffId) -> Result<bool, StoreError> {
+    let done = absence::Entity::delete_by_id(id).filter(absence::Column::StaffId.eq(staff_id.get())).exec(db).await?;
+    Ok(done.rows_affected == 1)
 }
 
 /// Closures of the unit, and department-wide ones, overlapping `[from, to)`.
@@ -255,9 +255,9 @@ pub async fn find_closure<C: ConnectionTrait>(db: &C, id: ClosureId) -> Result<O
 
 /// # Errors
 /// Database failures.
-pub async fn delete_closure<C: ConnectionTrait>(db: &C, id: ClosureId) -> Result<(), StoreError> {
-    closure::Entity::delete_by_id(id).exec(db).await?;
-    Ok(())
+pub async fn delete_closure<C: ConnectionTrait>(db: &C, id: ClosureId, unit_id: UnitId) -> Result<bool, StoreError> {
+    let done = closure::Entity::delete_by_id(id).filter(closure::Column::UnitId.eq(unit_id.get())).exec(db).await?;
+    Ok(done.rows_affected == 1)
 }
 
 fn rule_record(row: counselling_hours::Model) -> HoursRule {

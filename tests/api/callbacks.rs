@@ -394,6 +394,12 @@ async fn the_same_entry_sent_twice_is_one_entry() {
     assert_eq!(named.len(), 1, "{named:?}");
     let added = app.count("SELECT COUNT(*) AS n FROM audit_events WHERE action = 'callback_added'").await;
     assert_eq!(added, 1, "one entry added, once recorded");
+    let shown_again = format!(
+        "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'callback_viewed' AND target = 'callback:{}' \
+         AND detail LIKE '%sent_again%'",
+        first["id"]
+    );
+    assert_eq!(app.count(&shown_again).await, 1, "the entry answered again is a recorded read");
     let mut other = body.clone();
     other["wish"]["before"] = json!("2026-11-26");
     let second = add_entry(&app, &other).await;

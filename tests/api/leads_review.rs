@@ -146,3 +146,35 @@ async fn the_reason_of_an_absence_is_for_the_lead_and_the_absent_counsellor_only
         assert_eq!(listed[0].get("reason").cloned().unwrap_or(Value::Null), reason, "reader {n}");
     }
 }
+
+/// Someone who does not work in a unit is refused the removal of any absence of it, one that
+/// exists and one that does not alike (and recorded): before, an existing id was refused (403)
+/// and a missing one not found (404), which told outsiders which absences exist.
+#[tokio::test]
+async fn removing_an_absence_of_a_unit_one_does_not_work_in_is_refused_whether_or_not_it_exists() {
+    let app = spawn_app().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let ads_lead = app.token_for("leitung-ads", "unit_lead", Some("ads")).await;
+    let sdr_desk = app.token_for("empfang-sdr", "front_desk", Some("sdr")).await;
+    let absence = json!({ "counsellor_id": jana, "from_date": "2027-01-11", "reason": "Kur" });
+    let response = app.post_as(&ads_lead, "/api/v1/units/ads/absences", &absence).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let id = response.json::<Value>().await.expect("json")["id"].as_i64().expect("id");
+
+    let existing = app.delete_as(&sdr_desk, &format!("/api/v1/units/ads/absences/{id}")).await;
+    let missing = app.delete_as(&sdr_desk, &format!("/api/v1/units/ads/absences/{}", id + 1000)).await;
+
+    assert_problem(existing, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_problem(missing, StatusCode::FORBIDDEN, "forbidden").await;
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 1, "it stays");
+    let denied =
+        "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied' AND detail LIKE '%absence.write%'";
+    assert_eq!(app.count(denied).await, 2, "both refusals recorded");
+    // The unit's lead removes it; once removed, it is not found.
+    assert_eq!(
+        app.delete_as(&ads_lead, &format!("/api/v1/units/ads/absences/{id}")).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let again = app.delete_as(&ads_lead, &format!("/api/v1/units/ads/absences/{id}")).await;
+    assert_problem(again, StatusCode::NOT_FOUND, "absence_not_found").await;
+}

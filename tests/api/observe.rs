@@ -48,6 +48,9 @@ async fn metrics_on_the_main_address_need_an_administrators_token() {
 
     assert_problem(app.get_unauthenticated("/metrics").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
     assert_problem(app.get_as(&desk, "/metrics").await, StatusCode::FORBIDDEN, "forbidden").await;
+    let denied =
+        "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'access_denied' AND detail LIKE '%metrics.read%'";
+    assert_eq!(app.count(denied).await, 1, "the refusal is recorded as every refusal is");
     let scrape = scrape_as(&app, &app.admin_token).await;
 
     let families: Vec<&str> = scrape.samples.iter().map(|s| s.metric.as_str()).collect();

@@ -10,7 +10,7 @@ use axum::routing::get;
 
 use crate::http::error::ApiResult;
 use crate::http::extract::Auth;
-use crate::services::{ServiceError, monitoring};
+use crate::services::monitoring;
 use crate::state::AppState;
 use crate::telemetry::metrics;
 
@@ -29,7 +29,8 @@ pub fn standalone(state: AppState) -> Router {
 
 async fn for_admin(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<Response> {
     if !actor.is_admin() {
-        return Err(ServiceError::Forbidden.into());
+        // Recorded as every refusal is (`access_denied`); answers 403.
+        crate::services::access::deny(&state.db, &state.clock, &actor, "metrics.read", "admin").await?;
     }
     render(&state).await
 }

@@ -64,6 +64,12 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
     // booked on its own. Read under the unit's lock taken above, so two at once find each other.
     let open = callbacks::list(&txn, unit.id, &[CallbackStatus::Open]).await?;
     let created = if let Some(same) = open.into_iter().find(|entry| same_request(entry, &new)) {
+        // The open entry is shown again (its times, its offer): a read of it, recorded as one.
+        let entry = AuditEntry::by(actor, AuditAction::CallbackViewed)
+            .unit(unit.id)
+            .target(format!("callback:{}", same.id))
+            .detail(serde_json::json!({ "sent_again": true }));
+        audit::record(&txn, deps.clock, entry).await?;
         txn.commit().await?;
         tracing::info!(callback = same.id.get(), "callback entry sent again: the open one stands");
         same

@@ -9,6 +9,7 @@ use crate::domain::audit::AuditAction;
 use crate::domain::booking::BookingStatus;
 use crate::domain::citizen_link::{new_token, token_hash};
 use crate::domain::clash::Clash;
+use crate::domain::missing::Missing;
 use crate::services::ServiceError;
 use crate::services::audit::{self, entries};
 use crate::services::bookings::{Book, authorize, find};
@@ -24,26 +25,35 @@ use crate::store::{self, citizen_links};
 pub async fn printable(deps: Book<'_>, actor: &Actor, key: &str) -> Result<(Opened, String), ServiceError> {
     let booking = find(deps.db, key).await?;
     authorize(deps, actor, booking.unit_id, "booking.print", &format!("booking:{}", booking.id)).await?;
-    if !booking.confirmation_printable(deps.clock.now()) {
-        let state = if booking.erased_at.is_some() {
-            "whose personal data were erased".to_owned()
-        } else if booking.status == BookingStatus::Booked {
-            "that has begun".to_owned()
-        } else {
-            format!("that is {}", booking.status.as_str())
-        };
-        return Err(ServiceError::conflict_with(
-            Clash::InvalidStatus,
-            format!("a booking {state} has no confirmation to print"),
-        ));
-    }
+    printable_now(&booking, deps)?;
     let token = new_token();
     let txn = store::begin_write(deps.db).await?;
+    // Read again, locked, and checked again: a cancellation or an erasure committed since the
+    // check above puts nothing on paper (the page is made from this copy).
+    let booking = store::bookings::find_locked(&txn, booking.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(Missing::Booking))?;
+    printable_now(&booking, deps)?;
     let origin = crate::domain::citizen_link::Origin::Printed(actor.staff_id());
     citizen_links::insert(&txn, booking.id, token_hash(&token), origin, deps.clock.now()).await?;
     audit::record(&txn, deps.clock, entries::booking(actor, AuditAction::ConfirmationPrinted, &booking)).await?;
     txn.commit().await?;
     Ok((open_booking(deps, booking).await?, token))
+}
+
+/// Refuses a booking that may have no confirmation now.
+fn printable_now(booking: &crate::domain::records::Booking, deps: Book<'_>) -> Result<(), ServiceError> {
+    if booking.confirmation_printable(deps.clock.now()) {
+        return Ok(());
+    }
+    let state = if booking.erased_at.is_some() {
+        "whose personal data were erased".to_owned()
+    } else if booking.status == BookingStatus::Booked {
+        "that has begun".to_owned()
+    } else {
+        format!("that is {}", booking.status.as_str())
+    };
+    Err(ServiceError::conflict_with(Clash::InvalidStatus, format!("a booking {state} has no confirmation to print")))
 }
 
 /// Ends every link of the citizen's to booking `key` issued so far, emailed and printed, if the
