@@ -2,15 +2,20 @@
 //! current when a citizen's name or phone number changes or is erased.
 
 use entity::booking::{self, BookingStatus as StatusRow};
-use sea_orm::sea_query::{Expr, LikeExpr};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::search::{SearchKeys, SearchQuery};
 
+/// The fewest digits a stored number without area code has to be found by a number with it
+/// (German subscriber numbers have 3 to 8; fewer than 5 would match many callers' numbers).
+const LOCAL_DIGITS_MIN: usize = 5;
+
 /// Bookings whose name key contains every word of the query (each in one of its forms, in any
-/// order), whose phone key contains its digits, or whose reference it spells. Keys and forms are
+/// order), whose phone key contains its digits (or, written without area code, ends them), or whose
+/// reference it spells. Keys and forms are
 /// lower-case ASCII letters, digits, spaces and `|`, so `LIKE` needs no escaping and compares
 /// alike on both engines.
 pub(super) fn condition(query: &SearchQuery) -> Condition {
@@ -28,6 +33,14 @@ pub(super) fn condition(query: &SearchQuery) -> Condition {
     }
     if let Some(digits) = query.phone_digits() {
         any = any.add(booking::Column::SearchPhone.like(LikeExpr::new(format!("%{digits}%"))));
+        // A number written down without its area code ("987654") is found by the caller's number
+        // with it ("0511 987654"): the stored digits end the searched ones. At least
+        // `LOCAL_DIGITS_MIN` of them, so that a short fragment is not found by every number.
+        any = any.add(
+            Condition::all()
+                .add(Expr::cust(format!("LENGTH(bookings.search_phone) >= {LOCAL_DIGITS_MIN}")))
+                .add(Expr::val(digits.to_owned()).binary(BinOper::Like, Expr::cust("('%' || bookings.search_phone)"))),
+        );
     }
     if let Some(reference) = query.reference() {
         any = any.add(booking::Column::Reference.eq(reference));

@@ -87,6 +87,32 @@ async fn phone_numbers_are_found_by_their_digits() {
     assert!(found(&app, "0511 111111").await.is_empty());
 }
 
+/// A number the desk wrote down without its area code is found by the caller's whole number, as
+/// callers read it out; a stored fragment shorter than five digits is not found by every number
+/// that ends in it.
+#[tokio::test]
+async fn a_number_stored_without_its_area_code_is_found_by_the_whole_number() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=3").await;
+    let local = book_for(&app, &slots, 0, "Frau F.", Some("98 76 54")).await;
+    let short = book_for(&app, &slots, 1, "Herr G.", Some("7654")).await;
+    let mobile = book_for(&app, &slots, 2, "Frau H.", Some("555 1234")).await;
+    for (query, expected) in [
+        ("0511 987654", vec![&local]),
+        ("+49 511 987654", vec![&local]),
+        ("987654", vec![&local]),
+        ("0170 5551234", vec![&mobile]),
+        ("7654", vec![&local, &short]),
+    ] {
+        let mut ids: Vec<Value> = expected.iter().map(|b| b["id"].clone()).collect();
+        let mut got = found(&app, query).await;
+        ids.sort_by_key(ToString::to_string);
+        got.sort_by_key(ToString::to_string);
+        assert_eq!(got, ids, "{query}");
+    }
+    assert!(found(&app, "0511 987655").await.is_empty(), "another number ending otherwise");
+}
+
 #[tokio::test]
 async fn references_are_found_with_or_without_dash_in_any_case() {
     let app = spawn_app().await;
