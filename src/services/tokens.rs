@@ -293,6 +293,15 @@ pub async fn list(
     Ok(directory::list_tokens(db, staff_id, ended.map(|n| (clock.now(), n))).await?)
 }
 
+/// How many of a staff member's tokens are revoked or expired ([`list`] with `ended` shows the
+/// newest of them).
+///
+/// # Errors
+/// Database failures.
+pub async fn count_ended(db: &DatabaseConnection, clock: &Clock, staff_id: StaffId) -> Result<u64, ServiceError> {
+    Ok(directory::count_ended_tokens(db, staff_id, clock.now()).await?)
+}
+
 /// The actor's own tokens, as [`list`].
 ///
 /// # Errors

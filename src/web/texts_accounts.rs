@@ -176,6 +176,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("person.tokens", "API-Tokens", "API tokens"),
     ("person.tokens.none", "Keine API-Tokens.", "No API tokens."),
     (
+        "person.tokens.older",
+        "Dazu {n} ältere widerrufene oder abgelaufene Tokens, hier nicht aufgeführt (alle nennt „terminbuch token list“).",
+        "And {n} older revoked or expired tokens, not listed here (\"terminbuch token list\" lists all).",
+    ),
+    (
         "person.revoke_tokens",
         "Alle API-Tokens und das Kalender-Abo widerrufen",
         "Revoke all API tokens and the calendar subscription",

@@ -222,3 +222,41 @@ async fn a_second_factor_reset_shows_the_one_time_link_once_and_the_old_password
     assert_eq!(location(&Desk::new(&app.address).log_in("verwaltung", new_password).await), "/");
     assert_eq!(app.audited("second_factor_reset", "verwaltung").await, 1, "reset once, not again on reload");
 }
+
+/// The person's page lists every valid token and the 10 newest ended ones, and says (German
+/// first, English) how many older ended ones it leaves out; with none left out it says nothing.
+#[tokio::test]
+async fn the_persons_page_says_how_many_older_ended_tokens_it_does_not_list() {
+    // Arrange: a valid token and twelve revoked ones.
+    let (app, admin) = admin_desk().await;
+    app.token_for("empfang.neu", "front_desk", Some("ads")).await;
+    let page = "/admin/staff/empfang.neu";
+    for i in 1..=12 {
+        let label = format!("alt-{i:02}");
+        terminbuch::services::auth::create_token(&app.db, &app.clock, "empfang.neu", &label).await.expect("token");
+    }
+    let (_, before) = admin.text(page).await;
+    assert!(!before.contains("id=\"tokens-older\""), "all thirteen are valid and listed");
+    let tokens: Vec<serde_json::Value> =
+        app.get_as(&app.admin_token, "/api/v1/staff/empfang.neu/tokens").await.json().await.expect("json");
+    for token in tokens.iter().filter(|t| t["name"].as_str().is_some_and(|n| n.starts_with("alt-"))) {
+        let path = format!("/api/v1/tokens/{}", token["id"].as_i64().expect("an id"));
+        assert!(app.delete_as(&app.admin_token, &path).await.status().is_success(), "{path} revoked");
+    }
+
+    // Act
+    let (status, german) = admin.text(page).await;
+    admin.get("/lang?to=en&back=/").await;
+    let (_, english) = admin.text(page).await;
+
+    // Assert
+    assert_eq!(status, StatusCode::OK);
+    for shown in (3..=12).map(|i| format!("alt-{i:02}")) {
+        assert!(german.contains(&format!("<strong>{shown}</strong>")), "{shown}: one of the ten newest ended");
+    }
+    assert!(!german.contains("<strong>alt-01</strong>") && !german.contains("<strong>alt-02</strong>"));
+    let older = crate::web_client::text_of_id(&german, "tokens-older");
+    assert!(older.starts_with("Dazu 2 ältere widerrufene oder abgelaufene Tokens"), "{older}");
+    let older = crate::web_client::text_of_id(&english, "tokens-older");
+    assert!(older.starts_with("And 2 older revoked or expired tokens"), "{older}");
+}

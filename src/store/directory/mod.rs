@@ -24,8 +24,8 @@ pub use staff::{
     logins_ignoring_case, password_hash_of,
 };
 pub use tokens::{
-    NewToken, TokenOwner, count_valid_tokens, find_token, insert_token, list_tokens, lock_token, owner_of_token,
-    revoke_all_tokens, revoke_token, touch_token,
+    NewToken, TokenOwner, count_ended_tokens, count_valid_tokens, find_token, insert_token, list_tokens, lock_token,
+    owner_of_token, revoke_all_tokens, revoke_token, touch_token,
 };
 
 use crate::domain::access::Role;

@@ -135,12 +135,7 @@ pub async fn count_valid_tokens<C: ConnectionTrait>(
     staff_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    Ok(api_token::Entity::find()
-        .filter(api_token::Column::StaffId.eq(staff_id))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .filter(api_token::Column::ExpiresAt.gt(now))
-        .count(db)
-        .await?)
+    count_tokens(db, staff_id, valid_at(now)).await
 }
 
 /// A staff member's tokens, newest first: all of them (`ended` is `None`), or with `Some((now,
@@ -162,15 +157,36 @@ pub async fn list_tokens<C: ConnectionTrait>(
     let Some((now, ended)) = ended else {
         return Ok(newest_first(api_token::Entity::find()).all(db).await?.into_iter().map(token_record).collect());
     };
-    // As `TokenInfo::is_valid_at`: not revoked and expiring after `now`.
-    let valid = Condition::all()
-        .add(api_token::Column::RevokedAt.is_null())
-        .add(api_token::Column::ExpiresAt.is_not_null())
-        .add(api_token::Column::ExpiresAt.gt(now));
+    let valid = valid_at(now);
     let mut rows = newest_first(api_token::Entity::find().filter(valid.clone())).all(db).await?;
     rows.extend(newest_first(api_token::Entity::find().filter(valid.not())).limit(ended).all(db).await?);
     rows.sort_by_key(|row| std::cmp::Reverse((row.created_at, row.id)));
     Ok(rows.into_iter().map(token_record).collect())
+}
+
+/// How many of a staff member's tokens ended by `now` (revoked or expired): the lists with
+/// `ended` show the newest of them.
+///
+/// # Errors
+/// Database failures.
+pub async fn count_ended_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    count_tokens(db, staff_id, valid_at(now).not()).await
+}
+
+async fn count_tokens<C: ConnectionTrait>(db: &C, staff_id: StaffId, which: Condition) -> Result<u64, StoreError> {
+    Ok(api_token::Entity::find().filter(api_token::Column::StaffId.eq(staff_id)).filter(which).count(db).await?)
+}
+
+/// As `TokenInfo::is_valid_at`: not revoked and expiring after `now`.
+fn valid_at(now: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(api_token::Column::RevokedAt.is_null())
+        .add(api_token::Column::ExpiresAt.is_not_null())
+        .add(api_token::Column::ExpiresAt.gt(now))
 }
 
 /// # Errors

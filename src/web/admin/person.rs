@@ -19,6 +19,7 @@ use super::super::page::{CsrfForm, Page, Staff};
 use super::once::{self, DoneQuery};
 use super::staff::{role_words, when};
 use crate::domain::accounts::StaffAccount;
+use crate::domain::ids::StaffId;
 use crate::domain::missing::Missing;
 use crate::services::ServiceError;
 use crate::services::accounts::{self, ByWhom};
@@ -66,6 +67,8 @@ struct PersonPage {
     last_login: String,
     roles: Vec<RoleRow>,
     tokens: Vec<TokenRow>,
+    /// Revoked and expired tokens older than those listed (the list holds the newest ended ones).
+    older_ended: u64,
     /// A text key of what was just done.
     done: Option<&'static str>,
     /// A refusal (e.g. the last admin).
@@ -105,7 +108,8 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
             last_used: when(t.last_used_at, tz, lang),
             name: t.label,
         })
-        .collect();
+        .collect::<Vec<_>>();
+    let older_ended = older_ended(state, account.member.id, &token_rows).await?;
     let status = if outcome.refused.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
     let page = PersonPage {
         login: account.member.login.clone(),
@@ -115,12 +119,23 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
         last_login: when(account.last_login_at, tz, lang),
         roles: role_rows(&account, &units, lang),
         tokens: token_rows,
+        older_ended,
         done: outcome.done,
         refused: outcome.refused,
         reset_url: outcome.reset_url,
         p: staff.page.titled("person.title"),
     };
     Ok((status, page).into_response())
+}
+
+/// How many ended tokens the list left out: counted only when it holds as many ended ones as it
+/// shows at most.
+async fn older_ended(state: &AppState, staff_id: StaffId, rows: &[TokenRow]) -> WebResult<u64> {
+    let listed = rows.iter().filter(|t| !t.valid).count() as u64;
+    if listed < ENDED_TOKENS_SHOWN {
+        return Ok(0);
+    }
+    Ok(tokens::count_ended(&state.db, &state.clock, staff_id).await?.saturating_sub(listed))
 }
 
 fn role_rows(account: &StaffAccount, units: &[crate::domain::records::Unit], lang: Lang) -> Vec<RoleRow> {
