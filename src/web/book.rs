@@ -324,7 +324,7 @@ async fn details_page(
     Ok(DetailsPage {
         may_override: actor.can_lead(unit.id),
         p: page.titled("details.title"),
-        place: format!("{}, {}", location.street, location.floor),
+        place: format!("{}, {}", location.street, location.floor_in(lang.code())),
         unit,
         slot,
         counsellors,

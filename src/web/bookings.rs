@@ -155,7 +155,7 @@ pub(super) async fn booking_page(
         key: b.reference.to_string(),
         row: BookingRow::new(b, &members, deps.tz, lang),
         unit: unit.name.clone(),
-        place: format!("{}, {}", location.street, location.floor),
+        place: format!("{}, {}", location.street, location.floor_in(lang.code())),
         date: format::when_spoken(b.starts_at, deps.tz, lang),
         email: c.email.clone().unwrap_or_default(),
         language: language_name(&c.language, lang),

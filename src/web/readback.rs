@@ -104,7 +104,15 @@ async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) 
         time: format::time_spoken(booking.starts_at, deps.tz, lang),
         minutes: (booking.ends_at - booking.starts_at).num_minutes(),
         unit: unit.name,
-        place: format!("{}, {}, {} {}", location.street, location.floor, location.postal_code, location.city),
+        // Read aloud in the page's language, as the date and the spelling are: the floor too (the
+        // caller's emails give it in theirs).
+        place: format!(
+            "{}, {}, {} {}",
+            location.street,
+            location.floor_in(lang.code()),
+            location.postal_code,
+            location.city
+        ),
         counsellor: counsellor.display_name,
         email: booking.citizen.email.clone().unwrap_or_default(),
         plan: EmailPlan::of(&booking.citizen),

@@ -1,6 +1,7 @@
 //! Locations: admins add them and change their address, floor and accessibility notes (also in
 //! the emails' other languages) through the API and the admin page; the citizen's email, page and
-//! calendar entry tell the floor and notes in the citizen's language, German where there is none.
+//! calendar entry tell the floor and notes in the citizen's language, German where there is none;
+//! the desk's pages tell the floor in the page's language.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -57,6 +58,47 @@ async fn an_english_email_tells_the_floor_and_notes_in_english_and_a_turkish_one
     assert!(calendar.contains("11th floor"), "the calendar entry's place: {calendar}");
     let turkish = received.iter().find(|m| !m.text().contains("Floor:")).expect("the Turkish email").text();
     assert!(turkish.contains("11. Stock") && turkish.contains("Aufzug vorhanden"), "{turkish}");
+}
+
+/// The desk speaks the page's language, and the place it shows too: the read-back (read aloud with
+/// the page's date, time and spelling alphabet), the booking's page and the booking form give the
+/// floor in English on the English page, where the location has an English floor, whatever the
+/// caller's language (their emails follow theirs, see above).
+#[tokio::test]
+async fn the_desk_pages_give_the_floor_in_the_pages_language() {
+    // Arrange: the location gets an English floor; a Turkish caller is booked.
+    let app = spawn_app().await;
+    app.add_person("empfang", "front_desk", Some("suedosteuropa")).await;
+    let id = the_location(&app).await["id"].as_i64().expect("id");
+    let mut body = fields("11. Stock");
+    body["translations"] = json!({ "en": { "floor": "11th floor" }, "tr": { "floor": "11. kat" } });
+    let response = app.put_as(&app.admin_token, &format!("/api/v1/locations/{id}"), &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "tr").await;
+    let reference = booking["reference"].as_str().expect("a reference");
+    let slot = app.free_slots("suedosteuropa", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let pages = [
+        format!("/bookings/{reference}/booked"),
+        format!("/bookings/{reference}"),
+        format!("/book/details?slot={slot}"),
+    ];
+
+    // Act and assert
+    for page in &pages {
+        let (status, html) = desk.text(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(html.contains("Hamburger Allee 25, 11. Stock"), "{page} in German: {html}");
+        assert!(!html.contains("11th floor") && !html.contains("11. kat"), "{page} in German");
+    }
+    desk.get("/lang?to=en&back=/").await;
+    for page in &pages {
+        let (status, html) = desk.text(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(html.contains("Hamburger Allee 25, 11th floor"), "{page} in English: {html}");
+        assert!(!html.contains("11. Stock") && !html.contains("11. kat"), "{page} in English");
+    }
 }
 
 #[tokio::test]
