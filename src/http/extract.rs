@@ -148,13 +148,14 @@ fn without_position(err: &serde_json::Error) -> String {
     text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_owned)
 }
 
-/// The field a deserialisation error is about. A missing field is reported at its parent's
-/// path by serde, so its own name is taken from the message.
+/// The field a deserialisation error is about. A missing or unknown field is reported at its
+/// parent's path by serde, so its own name is taken from the message.
 fn field_error(path: &serde_path_to_error::Path, message: String) -> FieldError {
     let parent = path.to_string();
     let parent = if parent == "." { String::new() } else { parent };
-    let missing = message.strip_prefix("missing field `").and_then(|rest| rest.split('`').next());
-    let field = match (missing, parent.is_empty()) {
+    let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
+    let missing = named("missing field `");
+    let field = match (missing.or_else(|| named("unknown field `")), parent.is_empty()) {
         (Some(name), true) => name.to_owned(),
         (Some(name), false) => format!("{parent}.{name}"),
         (None, _) if parent.is_empty() => "body".to_owned(),

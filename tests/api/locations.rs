@@ -177,6 +177,47 @@ async fn only_admins_change_locations_bad_fields_are_named_and_every_change_is_a
     assert_eq!(unit["location"]["id"], created["id"]);
 }
 
+/// `notify_citizens` is for a change: a new location has no appointments. The OpenAPI document
+/// lists it for `PUT` only, and `POST` refuses it as any unknown field, naming it; nothing is added.
+#[tokio::test]
+async fn a_new_location_refuses_notify_citizens_as_its_schema_does_not_list_it() {
+    // Arrange
+    let app = spawn_app().await;
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.expect("openapi");
+    let body_schema = |method: &str| {
+        let schema = &doc["paths"]["/api/v1/locations"][method]["requestBody"]["content"]["application/json"]["schema"];
+        let schema = match schema["$ref"].as_str() {
+            Some(reference) => &doc["components"]["schemas"][reference.rsplit('/').next().expect("a name")],
+            None => schema,
+        };
+        schema.clone()
+    };
+    let put = &doc["paths"]["/api/v1/locations/{id}"]["put"]["requestBody"]["content"]["application/json"]["schema"];
+    let put = &doc["components"]["schemas"][put["$ref"].as_str().expect("a ref").rsplit('/').next().expect("name")];
+    let mut body = json!({
+        "name": "Außenstelle", "street": "Am Markt 1", "postal_code": "30159", "city": "Hannover", "floor": "EG",
+    });
+    body["notify_citizens"] = json!(false);
+
+    // Act
+    let refused = app.post_as(&app.admin_token, "/api/v1/locations", &body).await;
+
+    // Assert
+    let post = body_schema("post");
+    assert!(post["properties"].get("notify_citizens").is_none(), "{post}");
+    assert!(post["properties"].get("floor").is_some(), "{post}");
+    assert_eq!(post["additionalProperties"], json!(false), "unknown fields are refused: {post}");
+    assert!(put["properties"].get("notify_citizens").is_some(), "a change takes it: {put}");
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "notify_citizens", "{problem}");
+    assert!(problem["detail"].as_str().expect("a detail").contains("notify_citizens"), "{problem}");
+    let response = app.get_as(&app.admin_token, "/api/v1/locations").await;
+    assert_eq!(response.json::<Vec<Value>>().await.expect("json").len(), 1, "nothing added");
+    body.as_object_mut().expect("an object").remove("notify_citizens");
+    let created = app.post_as(&app.admin_token, "/api/v1/locations", &body).await;
+    assert_eq!(created.status(), StatusCode::CREATED, "the same without it");
+}
+
 #[tokio::test]
 async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_nothing_again() {
     // Arrange: an admin logged in with a second factor.

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -95,11 +96,48 @@ pub struct LocationRequest {
     /// empty texts, shows the German ones.
     #[serde(default)]
     pub translations: BTreeMap<String, Translation>,
-    /// A change (`PUT`) of the address or floor: whether citizens with upcoming appointments at
-    /// the location's units are sent a notice with the new place and an updated calendar entry
-    /// (default `true`). A new location (`POST`) has no appointments and ignores it.
+    /// A change of the address or floor: whether citizens with upcoming appointments at the
+    /// location's units are sent a notice with the new place and an updated calendar entry
+    /// (default `true`).
     #[serde(default)]
     pub notify_citizens: Option<bool>,
+}
+
+/// A new location (`POST`): the fields of a [`LocationRequest`] but `notify_citizens` (a new
+/// location has no appointments to tell of), which is refused there like any unknown field; its
+/// schema is the change's without that field, so the document and the answers agree.
+pub struct NewLocationRequest(LocationRequest);
+
+/// The fields a new location takes, as an unknown field's problem names them.
+const NEW_LOCATION_FIELDS: &[&str] =
+    &["name", "street", "postal_code", "city", "floor", "accessibility_notes", "translations"];
+const NOTIFY_FIELD: &str = "notify_citizens";
+
+impl<'de> Deserialize<'de> for NewLocationRequest {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let body = LocationRequest::deserialize(deserializer)?;
+        if body.notify_citizens.is_some() {
+            return Err(serde::de::Error::unknown_field(NOTIFY_FIELD, NEW_LOCATION_FIELDS));
+        }
+        Ok(Self(body))
+    }
+}
+
+impl utoipa::PartialSchema for NewLocationRequest {
+    fn schema() -> RefOr<Schema> {
+        let mut schema = LocationRequest::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.remove(NOTIFY_FIELD);
+            object.description = Some("A new location: every field (`notify_citizens` is for a change only).".into());
+        }
+        schema
+    }
+}
+
+impl ToSchema for NewLocationRequest {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        LocationRequest::schemas(schemas);
+    }
 }
 
 /// A location as changed, and how many notices of the changed place were queued.
@@ -154,14 +192,15 @@ async fn get_location(
     Ok(Json(locations::find(&state.db, LocationId::new(id)).await?.into()))
 }
 
-/// Adds a location (admins only).
+/// Adds a location (admins only). `notify_citizens` is refused (422 naming it): a new location
+/// has no appointments.
 #[utoipa::path(post, path = "/api/v1/locations", tag = "units", security(("bearer" = [])),
-    request_body = LocationRequest,
+    request_body = NewLocationRequest,
     responses((status = 201, body = LocationDetail), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_location(
     State(state): State<AppState>,
     Auth(actor): Auth,
-    ApiJson(body): ApiJson<LocationRequest>,
+    ApiJson(NewLocationRequest(body)): ApiJson<NewLocationRequest>,
 ) -> ApiResult<(StatusCode, Json<LocationDetail>)> {
     let location = locations::create(&state.db, &state.clock, &actor, body.into()).await?;
     Ok((StatusCode::CREATED, Json(location.into())))
