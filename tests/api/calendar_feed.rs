@@ -286,12 +286,41 @@ async fn a_feed_that_fails_or_is_unknown_answers_its_status_with_a_german_and_an
     app.db.execute_unprepared("ALTER TABLE calendar_feeds RENAME TO calendar_feeds_away").await.expect("away");
     let failed = fetch(&app, &path).await;
     assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(failed.headers()["content-type"], "text/plain; charset=utf-8");
-    let text = failed.text().await.expect("text");
-    let (german, english) = text.split_once('\n').expect("two lines");
-    assert!(german.starts_with("Der Kalender konnte nicht erstellt werden"), "{text}");
-    assert!(english.starts_with("The calendar could not be made"), "{text}");
-    for inner in ["calendar_feeds", "SQL", "relation", "no such table"] {
+    let german = "Der Kalender konnte nicht erstellt werden";
+    let hidden = ["calendar_feeds", "SQL", "relation", "no such table"];
+    assert_two_lines(failed, german, "The calendar could not be made", &hidden).await;
+}
+
+/// A plain-text answer of the feed: a line in German, one in English, nothing of the cause.
+async fn assert_two_lines(response: reqwest::Response, german: &str, english: &str, hidden: &[&str]) {
+    assert_eq!(response.headers()["content-type"], "text/plain; charset=utf-8");
+    let text = response.text().await.expect("text");
+    let lines = text.split_once('\n').expect("two lines");
+    assert!(lines.0.starts_with(german) && lines.1.starts_with(english), "{text}");
+    for inner in hidden {
         assert!(!text.contains(inner), "{inner} in {text}");
     }
+}
+
+/// A database that cannot be reached (here: the server's pool closed, which every engine answers
+/// at once as a connection it cannot have) is a 503 with `Retry-After`, and the German and English
+/// line of a calendar "not available just now", never the cause.
+#[tokio::test]
+async fn a_feed_whose_database_is_busy_answers_503_with_retry_after_and_a_german_and_an_english_line() {
+    // Arrange
+    let app = spawn_app().await;
+    let response = app.post_as(&app.admin_token, "/api/v1/me/calendar-feed", &json!({})).await;
+    let path = path_of(response.json::<Value>().await.expect("json")["url"].as_str().expect("url"));
+    assert_eq!(fetch(&app, &path).await.status(), StatusCode::OK, "the feed works before");
+    app.db.clone().close().await.expect("the server's pool closed");
+
+    // Act
+    let busy = fetch(&app, &path).await;
+
+    // Assert
+    assert_eq!(busy.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers()["retry-after"], "60", "a calendar program tries again in a minute");
+    let german = "Der Kalender ist gerade nicht erreichbar";
+    let english = "The calendar is not available just now";
+    assert_two_lines(busy, german, english, &["pool", "closed", "database", "SQL"]).await;
 }
