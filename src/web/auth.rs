@@ -1,6 +1,6 @@
 //! The login (password, then the second factor if the person has one; a forced password change
 //! or enrolment follows through the gates of `page::Staff`), logout, the start page and the
-//! language switch.
+//! language switch (a link, or a form on a page whose path holds a secret).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -27,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_page).post(log_in))
         .route("/login/code", get(code_page).post(enter_code))
         .route("/logout", post(log_out))
-        .route("/lang", get(switch_lang))
+        .route("/lang", get(switch_lang).post(switch_lang_form))
 }
 
 /// An error tied to a form field (`field` is the input's id).
@@ -176,6 +176,7 @@ async fn log_out(
     Ok(Redirect::to("/login"))
 }
 
+/// The language switch's fields: the language, and the path to lead back to.
 #[derive(Deserialize)]
 struct LangQuery {
     to: String,
@@ -184,10 +185,24 @@ struct LangQuery {
 }
 
 async fn switch_lang(State(state): State<AppState>, visitor: Visitor, Query(query): Query<LangQuery>) -> Redirect {
-    if let Some(lang) = Lang::parse(&query.to) {
-        set_lang(&visitor.cookies, &state, lang);
+    switch_to(&state, &visitor, query)
+}
+
+/// The switch of a page whose path holds a secret (a reset link's): the same fields in a form's
+/// body, so that the secret is in no address (`Page::path_is_secret`).
+async fn switch_lang_form(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    AnonForm(form): AnonForm<LangQuery>,
+) -> Redirect {
+    switch_to(&state, &visitor, form)
+}
+
+fn switch_to(state: &AppState, visitor: &Visitor, switch: LangQuery) -> Redirect {
+    if let Some(lang) = Lang::parse(&switch.to) {
+        set_lang(&visitor.cookies, state, lang);
     }
     // Only local paths, so the switch cannot be used as an open redirect.
-    let back = if super::page::is_local_path(&query.back) { query.back } else { "/".to_owned() };
+    let back = if super::page::is_local_path(&switch.back) { switch.back } else { "/".to_owned() };
     Redirect::to(&back)
 }

@@ -41,6 +41,8 @@ const KEY_PENDING: &str = "pending";
 /// The secret of a second factor being enrolled, until it is confirmed.
 pub(super) const KEY_ENROL: &str = "enrol";
 const LANG_COOKIE: &str = "terminbuch_lang";
+/// Paths whose next segment is a secret: a password reset link's token, a citizen's link.
+const SECRET_PATHS: &[&str] = &["/reset/", "/t/"];
 
 /// Who is logged in, stored in the session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +91,13 @@ impl Page {
             Lang::De => "en",
             Lang::En => "de",
         }
+    }
+
+    /// Whether the page's own path holds a secret (a reset link's token): its language switch
+    /// then sends the path in a form's body, never in an address that proxies log and browsers
+    /// keep in their history.
+    pub fn path_is_secret(&self) -> bool {
+        SECRET_PATHS.iter().any(|prefix| self.path.starts_with(prefix))
     }
 
     /// The same page with a title.

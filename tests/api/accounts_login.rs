@@ -450,6 +450,71 @@ async fn the_reset_page_is_never_cached_nor_sent_on_as_a_referrer() {
     }
 }
 
+/// The `name`→`value` pairs of the hidden fields of the first form whose `action` is `action`.
+fn hidden_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let start = html.find(&format!("action=\"{action}\"")).unwrap_or_else(|| panic!("a form to {action}"));
+    let form = html[start..].split("</form>").next().expect("the form");
+    form.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .map(|field| {
+            let (name, rest) = field.split_once('"').expect("a name");
+            let value = rest.split("value=\"").nth(1).and_then(|v| v.split('"').next()).expect("a value");
+            (name.to_owned(), value.to_owned())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_reset_pages_language_switch_puts_the_token_in_no_address_and_returns_to_the_page() {
+    // Arrange
+    let app = without_mfa().await;
+    app.add_person("empfang", "front_desk", Some("ads")).await;
+    let path = link(&app).await;
+    let token = path.strip_prefix("/reset/").expect("a reset path");
+    let desk = Desk::new(&app.address);
+    let (status, form) = desk.text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    let refused = desk.submit(&path, &path, &[("new", "passwort12345"), ("repeat", "passwort12345")]).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = refused.text().await.expect("body");
+
+    // Assert: the token is in the form's own action and in the body of the switch's form, in no
+    // link (the switch was `/lang?to=en&back=%2Freset%2F…`).
+    for (what, html) in [("the form", &form), ("a refused password", &refused)] {
+        assert!(html.contains(&format!("<form method=\"post\" action=\"{path}\"")), "{what}: its own action");
+        assert!(!html.contains("/lang?"), "{what}: no switch by link");
+        let switch = hidden_fields(html, "/lang");
+        assert!(switch.contains(&("back".to_owned(), path.clone())), "{what}: {switch:?}");
+        assert_eq!(html.matches(token).count(), 2, "{what}: the token only there");
+    }
+
+    // Act: the switch as the page sends it.
+    let switch = hidden_fields(&form, "/lang");
+    let csrf = switch.iter().find(|(n, _)| n == "csrf").map(|(_, v)| v.clone()).expect("the switch's token");
+    let fields: Vec<(&str, &str)> =
+        switch.iter().filter(|(n, _)| n != "csrf").map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let switched = desk.post(&csrf, "/lang", &fields).await;
+
+    // Assert: back on the reset page, in English, the link still usable.
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&switched), path);
+    let (status, english) = desk.text(&path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(english.contains("<html lang=\"en\">") && english.contains("Choose a new password"), "{english}");
+    assert!(hidden_fields(&english, "/lang").contains(&("to".to_owned(), "de".to_owned())), "and back to German");
+
+    // Only to this site, and only with the form's token.
+    let elsewhere = desk.post(&csrf, "/lang", &[("to", "en"), ("back", "//evil.example/x")]).await;
+    assert_eq!(location(&elsewhere), "/", "no open redirect");
+    let forged = desk.post(&"x".repeat(32), "/lang", &[("to", "de"), ("back", path.as_str())]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "a form without its token");
+    let done = desk.submit(&path, &path, &[("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)]).await;
+    assert!(
+        done.text().await.expect("body").contains("Your new password is saved"),
+        "the link still works, in English"
+    );
+}
+
 /// The same browser, one person after the other: a second factor the first began to set up is
 /// not carried into the next person's login; a logout is recorded; a request that loaded the
 /// session before the logout and saves it after does not bring it back.

@@ -172,6 +172,16 @@ async fn an_admin_hands_out_a_reset_link_and_the_person_sets_a_password_with_it_
     browser.goto(&link).await;
     assert_eq!(browser.text_of("#reset-login-name").await, LOGIN);
     check(&browser, "reset link").await;
+    // The language switch is a form here (the token in no address) and leads back to the page.
+    let reset_path = link[app.address.len()..].to_owned();
+    browser.tab_to("lang-switch").await;
+    browser.enter().await;
+    assert_eq!(browser.path().await, reset_path);
+    assert_eq!(browser.text_of("h1").await, "Choose a new password");
+    check(&browser, "reset link, in English").await;
+    browser.tab_to("lang-switch").await;
+    browser.enter().await;
+    assert_eq!(browser.text_of("h1").await, "Neues Passwort festlegen");
     fill_password(&browser, None, "password1234", "password1234").await;
     assert!(browser.text_of("#pw-new-error").await.contains("Datenlecks"));
     check(&browser, "reset link, breached password").await;
