@@ -1,10 +1,10 @@
 //! Roles: memberships of staff in units, the admin flag, and the members of a unit.
 
 use entity::{membership, staff};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order};
 use sea_orm::{
-    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::super::StoreError;
@@ -23,24 +23,20 @@ pub async fn add_membership<C: ConnectionTrait>(
     unit_id: UnitId,
     role: Role,
 ) -> Result<bool, StoreError> {
-    let exists = membership::Entity::find()
-        .filter(membership::Column::StaffId.eq(staff_id))
-        .filter(membership::Column::UnitId.eq(unit_id))
-        .filter(membership::Column::Role.eq(role_row(role)))
-        .count(db)
-        .await?;
-    if exists > 0 {
-        return Ok(false);
-    }
-    membership::ActiveModel {
+    // One statement: two requests adding the same role at once (a retry, two admins) find each
+    // other in the unique index instead of both counting none and the second failing on it.
+    let row = membership::ActiveModel {
         staff_id: Set(staff_id.get()),
         unit_id: Set(unit_id.get()),
         role: Set(role_row(role)),
         ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(true)
+    };
+    let columns = [membership::Column::StaffId, membership::Column::UnitId, membership::Column::Role];
+    let inserted = membership::Entity::insert(row)
+        .on_conflict(OnConflict::columns(columns).do_nothing().to_owned())
+        .exec_without_returning(db)
+        .await?;
+    Ok(inserted == 1)
 }
 
 /// Removes a role in a unit; returns whether the person had it.
