@@ -107,6 +107,16 @@ impl Actor {
     pub fn can_set_absence(&self, unit_id: UnitId, staff_id: StaffId) -> bool {
         self.can_lead(unit_id) || (staff_id == self.staff_id && self.can_work_in(unit_id))
     }
+
+    /// Counsels in the unit (a role of its own: being its lead or an admin is not counselling).
+    pub fn counsels_in(&self, unit_id: UnitId) -> bool {
+        self.memberships.contains(&(unit_id, Role::Counsellor))
+    }
+
+    /// Counsels in at least one unit: has appointments, and absences of their own to keep.
+    pub fn counsels_anywhere(&self) -> bool {
+        self.memberships.iter().any(|(_, role)| *role == Role::Counsellor)
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +141,18 @@ mod tests {
         let counsellor = Actor::new(StaffId::new(5), "d".into(), false, vec![(UnitId::new(10), Role::Counsellor)]);
         assert!(counsellor.can_set_absence(UnitId::new(10), StaffId::new(5)));
         assert!(!counsellor.can_set_absence(UnitId::new(10), StaffId::new(6)));
+    }
+
+    #[test]
+    fn counselling_is_a_role_of_its_own_per_unit() {
+        let counsellor = Actor::new(StaffId::new(5), "d".into(), false, vec![(UnitId::new(10), Role::Counsellor)]);
+        assert!(counsellor.counsels_in(UnitId::new(10)) && counsellor.counsels_anywhere());
+        assert!(!counsellor.counsels_in(UnitId::new(11)));
+        let lead = Actor::new(StaffId::new(2), "b".into(), false, vec![(UnitId::new(10), Role::UnitLead)]);
+        let admin = Actor::new(StaffId::new(3), "c".into(), true, vec![(UnitId::new(10), Role::FrontDesk)]);
+        for other in [lead, admin] {
+            assert!(!other.counsels_in(UnitId::new(10)) && !other.counsels_anywhere(), "{}", other.login());
+        }
     }
 
     #[test]

@@ -199,9 +199,7 @@ pub async fn add_absence(
     ends_at: DateTime<Utc>,
     reason: &str,
 ) -> Result<(Absence, Affected), ServiceError> {
-    if !actor.can_set_absence(unit.id, staff_id) {
-        deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
-    }
+    may_change(deps, actor, unit, Some(staff_id), "absence.write").await?;
     check_range(starts_at, ends_at)?;
     let reason = period_reason(reason)?;
     if !counsels_in(deps, staff_id, unit).await? {
@@ -237,9 +235,7 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Abse
     if !counsels_in(deps, absence.staff_id, unit).await? {
         return Err(ServiceError::not_found(Missing::Absence));
     }
-    if !actor.can_set_absence(unit.id, absence.staff_id) {
-        deny(deps.db, deps.clock, actor, "absence.write", &format!("unit:{}", unit.id)).await?;
-    }
+    may_change(deps, actor, unit, Some(absence.staff_id), "absence.write").await?;
     let txn = store::begin_write(deps.db).await?;
     // Removed meanwhile (by another lead): nothing to record.
     if !schedule::delete_absence(&txn, id, absence.staff_id).await? {
@@ -404,6 +400,29 @@ pub(crate) async fn lead(deps: Book<'_>, actor: &Actor, unit: &Unit, action: &st
     deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await
 }
 
+/// Lets through who may make a change of `unit`: with `counsellor`, an absence of that person
+/// (the unit's leads, or the person themselves); without, a closure or a change of the hours
+/// (leads only).
+///
+/// # Errors
+/// `Forbidden` (recorded as an attempt of `action`).
+pub(crate) async fn may_change(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    counsellor: Option<StaffId>,
+    action: &str,
+) -> Result<(), ServiceError> {
+    let allowed = match counsellor {
+        Some(staff_id) => actor.can_set_absence(unit.id, staff_id),
+        None => actor.can_lead(unit.id),
+    };
+    if allowed {
+        return Ok(());
+    }
+    deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await
+}
+
 /// The domain rule the fields describe, or the field that is wrong.
 ///
 /// # Errors
@@ -502,20 +521,22 @@ impl Affected {
 
 /// The unit's booked appointments in `slots` (those a change of the hours, an absence or a
 /// closure affected), read again for the page the change led to and recorded as shown;
-/// `elsewhere` as the change counted it.
+/// `elsewhere` as the change counted it. With `counsellor` (an absence of that person), only
+/// their appointments.
 ///
 /// # Errors
-/// `Forbidden` (leads only, recorded).
+/// `Forbidden` (leads, or for their own absence the person themselves; recorded).
 pub async fn affected_again(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
     slots: &[SlotId],
     elsewhere: u64,
+    counsellor: Option<StaffId>,
 ) -> Result<Affected, ServiceError> {
-    lead(deps, actor, unit, "hours.manage").await?;
+    may_change(deps, actor, unit, counsellor, "hours.manage").await?;
     let mut listed = bookings::booked_in_slots(deps.db, slots).await?;
-    listed.retain(|b| b.unit_id == unit.id);
+    listed.retain(|b| b.unit_id == unit.id && counsellor.is_none_or(|id| b.counsellor_id == id));
     affected_shown(deps, actor, unit, &listed).await?;
     Ok(Affected { total: listed.len() as u64, listed, elsewhere })
 }

@@ -22,6 +22,7 @@ pub mod locations;
 pub mod login;
 pub mod mfa;
 pub mod monitoring;
+pub mod own_absences;
 pub mod passwords;
 pub mod preview;
 pub mod retention;

@@ -8,7 +8,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use super::ServiceError;
 use super::bookings::Book;
 use super::hours::{
-    Affected, active_bookings, affected_shown, check_counsellor, check_range, counsels_in, lead, validate_rule,
+    Affected, active_bookings, affected_shown, check_counsellor, check_range, counsels_in, lead, may_change,
+    validate_rule,
 };
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
@@ -88,8 +89,9 @@ pub async fn affected_by_deletion(
 /// unit) in `[from, to)` would affect, before it is recorded.
 ///
 /// # Errors
-/// `Forbidden` (leads only, recorded), `Invalid` (`ends_at`, and a `counsellor_id` who does not
-/// counsel in the unit, as when recording).
+/// `Forbidden` (leads, or for their own absence the person themselves, as when recording;
+/// recorded), `Invalid` (`ends_at`, and a `counsellor_id` who does not counsel in the unit, as
+/// when recording).
 pub async fn affected_by_period(
     deps: Book<'_>,
     actor: &Actor,
@@ -98,7 +100,7 @@ pub async fn affected_by_period(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Affected, ServiceError> {
-    lead(deps, actor, unit, "hours.preview").await?;
+    may_change(deps, actor, unit, counsellor_id, "hours.preview").await?;
     check_range(from, to)?;
     // As when recording: an absence counts the person's appointments in every unit, so the lead
     // of one unit must not reach another unit's people by typing an id.

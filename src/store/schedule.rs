@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Statement,
+    QueryOrder, Select, Statement,
 };
 
 use super::StoreError;
@@ -92,13 +92,27 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Absence>, StoreError> {
-    let rows = absence::Entity::find()
+    let query = absence::Entity::find()
         .filter(absence::Column::StaffId.is_in(staff_ids.iter().copied()))
-        .filter(absence::Column::StartsAt.lt(to))
-        .filter(absence::Column::EndsAt.gt(from))
-        .order_by_asc(absence::Column::StartsAt)
-        .all(db)
-        .await?;
+        .filter(absence::Column::StartsAt.lt(to));
+    soonest_first(db, query.filter(absence::Column::EndsAt.gt(from))).await
+}
+
+/// A staff member's absences that have not ended by `from`, the soonest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn absences_of_from<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+    from: DateTime<Utc>,
+) -> Result<Vec<Absence>, StoreError> {
+    let query = absence::Entity::find().filter(absence::Column::StaffId.eq(staff_id));
+    soonest_first(db, query.filter(absence::Column::EndsAt.gt(from))).await
+}
+
+async fn soonest_first<C: ConnectionTrait>(db: &C, query: Select<absence::Entity>) -> Result<Vec<Absence>, StoreError> {
+    let rows = query.order_by_asc(absence::Column::StartsAt).all(db).await?;
     Ok(rows.into_iter().map(absence_record).collect())
 }
 

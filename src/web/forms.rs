@@ -87,6 +87,10 @@ async fn read_form<T: DeserializeOwned>(
 /// A url-encoded form that must carry the session's CSRF token in the field `csrf`.
 pub struct CsrfForm<T>(pub T);
 
+/// A form of nothing but its CSRF token (a button: delete this).
+#[derive(Deserialize)]
+pub(super) struct Empty {}
+
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = WebError;
 

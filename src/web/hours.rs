@@ -15,8 +15,14 @@ use tower_sessions::Session;
 use super::auth::FieldError;
 use super::error::{WebError, WebResult};
 use super::format;
+use super::forms::Empty;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
+use super::periods::changed::{self, ChangedOn};
+use super::periods::{
+    AbsenceAnswer, AbsenceChoice, PeriodForm, PeriodRow, answer_absence, checked_notice, parse_period, period,
+    refused_at,
+};
 use super::views::{BookingRow, Choice, counsellor_name};
 use crate::domain::access::Role;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
@@ -30,12 +36,9 @@ use crate::state::AppState;
 /// Days of slots shown in a rule's preview.
 const PREVIEW_DAYS: u64 = 13;
 
-mod changed;
 mod forms;
 
-use forms::{
-    PeriodForm, PeriodRow, RuleForm, RuleRow, parse_period, period, rule_fields, rule_form, rule_row, weekday_name,
-};
+use forms::{RuleForm, RuleRow, rule_fields, rule_form, rule_row, weekday_name};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,7 +58,6 @@ struct HoursPage {
     units: Vec<Choice>,
     unit: String,
     unit_name: String,
-    counsellors: Vec<Choice>,
     /// The rule form's choices: the unit's counsellors and, when a rule of someone who no longer
     /// counsels here is edited, that person (marked), so that nobody else is chosen unseen.
     rule_counsellors: Vec<Choice>,
@@ -65,6 +67,9 @@ struct HoursPage {
     closures: Vec<PeriodRow>,
     rule: RuleForm,
     absence: PeriodForm,
+    /// The absence form's counsellor select, and where the form posts.
+    absence_choice: AbsenceChoice,
+    absence_action: String,
     closure: PeriodForm,
     errors: Vec<FieldError>,
     notice: &'static str,
@@ -123,7 +128,7 @@ async fn show(
     } else {
         hours::unit_to_lead(deps, &staff.actor, &q.unit).await?
     };
-    let (notice, affected) = changed::shown(deps, &session, &staff.actor, &unit, &q.done, &q.change)
+    let (notice, affected) = changed::shown(deps, &session, &staff.actor, ChangedOn::Hours, &unit, &q.done, &q.change)
         .await?
         .unwrap_or(("", Affected::default()));
     let rule = match q.edit.parse::<i32>() {
@@ -168,7 +173,6 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
     let rule_counsellors = with_departed(&counsellors, &rule, &rules, &members, &unit, lang);
     Ok(HoursPage {
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
-        counsellors,
         rule_counsellors,
         weekdays: (1..=7u8).map(|d| Choice { value: d.to_string(), label: weekday_name(d, lang).to_owned() }).collect(),
         rules: rules
@@ -182,7 +186,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
                 who: counsellor_name(&members, a.staff_id),
                 when: period(a.starts_at, a.ends_at, tz, lang),
                 reason: a.reason.clone(),
-                deletable: true,
+                delete: Some(format!("/hours/{}/absences/{}/delete", unit.slug, a.id)),
             })
             .collect(),
         closures: closures
@@ -192,10 +196,19 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
                 who: if c.unit_id.is_none() { lang.t("period.whole_department").to_owned() } else { unit.name.clone() },
                 when: period(c.starts_at, c.ends_at, tz, lang),
                 reason: c.reason.clone(),
-                deletable: c.unit_id == Some(unit.id),
+                delete: (c.unit_id == Some(unit.id)).then(|| format!("/hours/{}/closures/{}/delete", unit.slug, c.id)),
             })
             .collect(),
         rule,
+        absence_choice: AbsenceChoice {
+            id: "absence-counsellor",
+            name: "counsellor",
+            label: "book.counsellor",
+            choices: counsellors,
+            value: outcome.absence.counsellor.clone(),
+            shown: true,
+        },
+        absence_action: format!("/hours/{}/absences", unit.slug),
         absence: outcome.absence,
         closure: outcome.closure,
         errors: outcome.errors,
@@ -239,7 +252,7 @@ async fn save_rule(
     } else {
         match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await {
             // What the change itself left outside the hours (also a booking made meanwhile).
-            Ok(change) => return changed::see_page(&session, &unit, "saved", &change.affected).await,
+            Ok(change) => return changed::see_page(&session, ChangedOn::Hours, &unit, "saved", &change.affected).await,
             Err(err) => rule_error(&staff, form, err)?,
         }
     };
@@ -294,9 +307,6 @@ fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Out
 }
 
 #[derive(Deserialize)]
-struct Empty {}
-
-#[derive(Deserialize)]
 struct DeleteForm {
     #[serde(default)]
     confirm: String,
@@ -318,7 +328,7 @@ async fn delete_rule(
     }
     // What the deletion itself left outside the hours (also a booking made since the question).
     let change = hours::delete_rule(deps, &staff.actor, &unit, RuleId::new(id), state.horizon_until()).await?;
-    changed::see_page(&session, &unit, "deleted", &change.affected).await
+    changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &change.affected).await
 }
 
 async fn add_absence(
@@ -331,26 +341,19 @@ async fn add_absence(
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     let lang = staff.page.lang;
-    let parsed = parse_period(&form, "absence", deps.tz, lang);
-    let outcome = match (parsed, form.counsellor.parse::<i32>()) {
-        (Err(errors), _) => Outcome { absence: form, errors, ..Outcome::default() },
-        (Ok(_), Err(_)) => {
-            let errors = vec![FieldError::new("absence-counsellor", lang.t("err.counsellor"))];
-            Outcome { absence: form, errors, ..Outcome::default() }
+    let answer = match form.counsellor.parse::<i32>() {
+        Ok(staff_id) => answer_absence(deps, &staff.actor, &unit, StaffId::new(staff_id), &form, lang).await?,
+        Err(_) => {
+            let mut errors = vec![FieldError::new("absence-counsellor", lang.t("err.counsellor"))];
+            errors.extend(parse_period(&form, "absence", deps.tz, lang).err().unwrap_or_default());
+            AbsenceAnswer::Wrong(errors)
         }
-        (Ok((from, to)), Ok(staff_id)) if form.action == "preview" => {
-            match preview::affected_by_period(deps, &staff.actor, &unit, Some(StaffId::new(staff_id)), from, to).await {
-                Ok(affected) => checked(affected, |o| o.absence = form),
-                Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
-            }
-        }
-        (Ok((from, to)), Ok(staff_id)) => {
-            match hours::add_absence(deps, &staff.actor, &unit, StaffId::new(staff_id), from, to, form.reason.trim())
-                .await
-            {
-                Ok((_, affected)) => return changed::see_page(&session, &unit, "saved", &affected).await,
-                Err(err) => period_error(lang, "absence", err, |o| o.absence = form)?,
-            }
+    };
+    let outcome = match answer {
+        AbsenceAnswer::Wrong(errors) => Outcome { absence: form, errors, ..Outcome::default() },
+        AbsenceAnswer::Checked(affected) => checked(affected, |o| o.absence = form),
+        AbsenceAnswer::Saved(affected) => {
+            return changed::see_page(&session, ChangedOn::Hours, &unit, "saved", &affected).await;
         }
     };
     respond(&state, staff, unit, outcome).await
@@ -371,12 +374,12 @@ async fn add_closure(
         Ok((from, to)) if form.action == "preview" => {
             match preview::affected_by_period(deps, &staff.actor, &unit, None, from, to).await {
                 Ok(affected) => checked(affected, |o| o.closure = form),
-                Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
+                Err(err) => closure_error(lang, err, form)?,
             }
         }
         Ok((from, to)) => match hours::add_closure(deps, &staff.actor, &unit, from, to, form.reason.trim()).await {
-            Ok((_, affected)) => return changed::see_page(&session, &unit, "saved", &affected).await,
-            Err(err) => period_error(lang, "closure", err, |o| o.closure = form)?,
+            Ok((_, affected)) => return changed::see_page(&session, ChangedOn::Hours, &unit, "saved", &affected).await,
+            Err(err) => closure_error(lang, err, form)?,
         },
     };
     respond(&state, staff, unit, outcome).await
@@ -384,25 +387,14 @@ async fn add_closure(
 
 /// A previewed absence or closure: what it would affect, with what was typed kept.
 fn checked(affected: Affected, keep: impl FnOnce(&mut Outcome)) -> Outcome {
-    let notice = if affected.is_empty() { "period.checked.none" } else { "period.checked" };
-    let mut outcome = Outcome { notice, affected, ..Outcome::default() };
+    let mut outcome = Outcome { notice: checked_notice(&affected), affected, ..Outcome::default() };
     keep(&mut outcome);
     outcome
 }
 
-fn period_error(lang: Lang, prefix: &str, err: ServiceError, keep: impl FnOnce(&mut Outcome)) -> WebResult<Outcome> {
-    let field = match &err {
-        ServiceError::Invalid { field: "counsellor_id", .. } if prefix == "absence" => "absence-counsellor",
-        ServiceError::Invalid { field: "reason", .. } if prefix == "absence" => "absence-reason",
-        ServiceError::Invalid { field: "reason", .. } => "closure-reason",
-        ServiceError::Invalid { .. } if prefix == "absence" => "absence-to",
-        ServiceError::Invalid { .. } => "closure-to",
-        _ => return Err(err.into()),
-    };
-    let mut outcome =
-        Outcome { errors: vec![FieldError::new(field, service_message(lang, &err))], ..Outcome::default() };
-    keep(&mut outcome);
-    Ok(outcome)
+/// A refused closure, at its input, with what was typed kept.
+fn closure_error(lang: Lang, err: ServiceError, form: PeriodForm) -> WebResult<Outcome> {
+    Ok(Outcome { closure: form, errors: vec![refused_at("closure", lang, err)?], ..Outcome::default() })
 }
 
 async fn delete_absence(
@@ -415,7 +407,7 @@ async fn delete_absence(
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await?;
-    changed::see_page(&session, &unit, "deleted", &Affected::default()).await
+    changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await
 }
 
 async fn delete_closure(
@@ -428,5 +420,5 @@ async fn delete_closure(
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await?;
-    changed::see_page(&session, &unit, "deleted", &Affected::default()).await
+    changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await
 }

@@ -1,6 +1,7 @@
 //! The staff desk: server-rendered pages (askama templates under `templates/web/`) for login,
 //! the phone booking flow, booking details, search and day lists. Works without JavaScript.
 
+mod absences;
 mod account;
 mod adhoc;
 mod admin;
@@ -23,6 +24,7 @@ mod hours;
 mod i18n;
 mod lists;
 mod page;
+mod periods;
 mod print;
 mod readback;
 mod reschedule;
@@ -91,6 +93,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .merge(contact::router())
         .merge(reschedule::router())
         .merge(hours::router())
+        .merge(absences::router())
         .merge(lists::router())
         .merge(audit::router())
         .merge(statistics::router())

@@ -75,6 +75,8 @@ pub struct Page {
     pub path: String,
     /// Shows the links to the unit leads' pages.
     pub lead: bool,
+    /// Shows the link to one's own absences (someone who counsels).
+    pub counsels: bool,
     /// Shows the links to the admins' pages.
     pub admin: bool,
     /// A step is due before the desk opens (no navigation but logout).
@@ -189,6 +191,7 @@ fn blank_page(lang: Lang, csrf: String, parts: &Parts) -> Page {
         title: String::new(),
         path: back_path(&parts.method, &parts.uri),
         lead: false,
+        counsels: false,
         admin: false,
         gated: false,
     }
@@ -208,6 +211,7 @@ fn back_path(method: &axum::http::Method, uri: &axum::http::Uri) -> String {
     match segments.as_slice() {
         ["bookings", key, ..] => format!("/bookings/{key}"),
         ["hours", unit, ..] => format!("/hours?unit={unit}"),
+        ["absences", ..] => "/absences".to_owned(),
         ["admin", "staff", login, ..] => format!("/admin/staff/{login}"),
         ["admin", "units", unit, "self-service"] => format!("/admin/units/{unit}/self-service"),
         ["admin", "locations", id] => format!("/admin/locations/{id}"),
@@ -273,6 +277,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let mut page = blank_page(lang_of(&cookies_of(parts)?), csrf, parts);
         page.user = Some(actor.login().to_owned());
         page.lead = actor.leads_any_unit();
+        page.counsels = actor.counsels_anywhere();
         page.admin = actor.is_admin();
         page.gated = gate.is_some();
         Ok(Self { actor, page, session, gate })
@@ -443,6 +448,7 @@ mod tests {
         assert_eq!(back(Method::GET, "/book/details?slot=12"), "/book/details?slot=12");
         assert_eq!(back(Method::POST, "/bookings/K7M4Q9TX/cancel"), "/bookings/K7M4Q9TX");
         assert_eq!(back(Method::POST, "/hours/ads/absences"), "/hours?unit=ads");
+        assert_eq!(back(Method::POST, "/absences/7/delete"), "/absences");
         assert_eq!(back(Method::POST, "/book"), "/book");
         assert_eq!(back(Method::POST, "/admin/staff/jana/deactivate"), "/admin/staff/jana");
         assert_eq!(back(Method::POST, "/callbacks/5/book"), "/callbacks");

@@ -45,6 +45,7 @@ mod mail_reminders;
 mod names;
 mod observe;
 mod overrides;
+mod own_absences;
 mod page_refusals;
 mod retention;
 mod schedule;

@@ -5,6 +5,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use terminbuch::clock::Clock;
 use terminbuch::config::Settings;
+use terminbuch::domain::ids::StaffId;
 use terminbuch::services::directory::{StaffInput, StaffRole};
 use terminbuch::services::{directory, schedule, seed};
 use terminbuch::startup::{Application, Dependencies, bootstrap};
@@ -88,31 +89,33 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
     schedule::regenerate_all(&db, &settings.holiday_calendar(), Berlin, today + chrono::Days::new(56), now())
         .await
         .expect("slots");
-    let input = StaffInput {
-        login: LOGIN.to_owned(),
-        display_name: "Empfang Test".to_owned(),
-        email: None,
-        languages: vec![terminbuch::domain::language::Language::GERMAN],
-        role: StaffRole::parse("front_desk").expect("role"),
-        unit: Some("ads".to_owned()),
-        password: Some(PASSWORD.to_owned()),
-    };
-    directory::add_staff(&db, &clock, input).await.expect("front desk staff");
+    add_person(&db, LOGIN, "Empfang Test", "front_desk", Some("ads")).await;
     for (login, role, unit) in [(LEAD, "unit_lead", Some("ads")), (ADMIN, "admin", None)] {
-        let input = StaffInput {
-            login: login.to_owned(),
-            display_name: format!("{login} Test"),
-            email: None,
-            languages: vec![terminbuch::domain::language::Language::GERMAN],
-            role: StaffRole::parse(role).expect("role"),
-            unit: unit.map(str::to_owned),
-            password: Some(PASSWORD.to_owned()),
-        };
-        directory::add_staff(&db, &clock, input).await.expect("lead and admin staff");
+        add_person(&db, login, &format!("{login} Test"), role, unit).await;
     }
     let app = Application::build(settings, deps).await.expect("build");
     let address = crate::serve::serve(app).await;
     UiApp { address, db, _db_guard: test_db }
+}
+
+/// Adds `login` with `role` (in `unit`) and the tests' password; their id.
+pub async fn add_person(
+    db: &sea_orm::DatabaseConnection,
+    login: &str,
+    display_name: &str,
+    role: &str,
+    unit: Option<&str>,
+) -> StaffId {
+    let input = StaffInput {
+        login: login.to_owned(),
+        display_name: display_name.to_owned(),
+        email: None,
+        languages: vec![terminbuch::domain::language::Language::GERMAN],
+        role: StaffRole::parse(role).expect("role"),
+        unit: unit.map(str::to_owned),
+        password: Some(PASSWORD.to_owned()),
+    };
+    directory::add_staff(db, &Clock::fixed(now()), input).await.expect("staff added").member.id
 }
 
 /// Books `target` for a citizen called `name` (no email) as the front desk would, bypassing the

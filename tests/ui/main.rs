@@ -13,6 +13,7 @@ mod flows;
 mod http;
 mod lead;
 mod lead_http;
+mod own_absences;
 mod phone_desk;
 mod privacy;
 #[path = "../api/serve.rs"]

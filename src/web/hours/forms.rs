@@ -1,17 +1,17 @@
-//! The forms of the unit leads' page as typed, their parsing into service input (local dates
-//! and times in the service's zone), and rules and periods as listed.
+//! The rule form of the unit leads' page as typed, its parsing into service input (local dates
+//! and times in the service's zone), and rules as listed (absences and closures: `web::periods`).
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Tz;
+use chrono::{NaiveDate, NaiveTime};
 use serde::Deserialize;
 
 use super::super::auth::FieldError;
 use super::super::format;
 use super::super::i18n::Lang;
+use super::super::periods::parse_date;
 use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::HoursRule;
 use crate::domain::records::RuleFields;
-use crate::domain::time::{local_to_utc, parse_local_time};
+use crate::domain::time::parse_local_time;
 
 /// The rule form as typed (all text, so what was typed comes back on errors).
 #[derive(Deserialize, Default, Clone)]
@@ -40,26 +40,6 @@ pub(super) struct RuleForm {
     pub(super) action: String,
 }
 
-/// An absence or closure as typed.
-#[derive(Deserialize, Default, Clone)]
-pub(super) struct PeriodForm {
-    #[serde(default)]
-    pub(super) counsellor: String,
-    #[serde(default)]
-    pub(super) from: String,
-    #[serde(default)]
-    pub(super) from_time: String,
-    #[serde(default)]
-    pub(super) to: String,
-    #[serde(default)]
-    pub(super) to_time: String,
-    #[serde(default)]
-    pub(super) reason: String,
-    /// `preview`: show the affected bookings without recording.
-    #[serde(default)]
-    pub(super) action: String,
-}
-
 /// A rule as listed.
 pub(super) struct RuleRow {
     pub(super) id: i32,
@@ -69,15 +49,6 @@ pub(super) struct RuleRow {
     pub(super) slot: i32,
     pub(super) capacity: i32,
     pub(super) valid: String,
-}
-
-/// An absence or closure as listed.
-pub(super) struct PeriodRow {
-    pub(super) id: i32,
-    pub(super) who: String,
-    pub(super) when: String,
-    pub(super) reason: String,
-    pub(super) deletable: bool,
 }
 
 /// Parses the rule form, or says which fields are wrong (ids of the inputs).
@@ -130,54 +101,6 @@ pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> Resul
     })
 }
 
-/// Parses a period typed as local dates and optional times (empty: the whole day).
-pub(super) fn parse_period(
-    form: &PeriodForm,
-    prefix: &str,
-    tz: Tz,
-    lang: Lang,
-) -> Result<(DateTime<Utc>, DateTime<Utc>), Vec<FieldError>> {
-    let ids: [&'static str; 4] = if prefix == "absence" {
-        ["absence-from", "absence-from-time", "absence-to", "absence-to-time"]
-    } else {
-        ["closure-from", "closure-from-time", "closure-to", "closure-to-time"]
-    };
-    let mut errors = Vec::new();
-    let from = local_instant(&form.from, &form.from_time, false, tz).map_err(|wrong_time| {
-        FieldError::new(
-            if wrong_time { ids[1] } else { ids[0] },
-            lang.t(if wrong_time { "err.time" } else { "err.date" }),
-        )
-    });
-    let to = local_instant(&form.to, &form.to_time, true, tz).map_err(|wrong_time| {
-        FieldError::new(
-            if wrong_time { ids[3] } else { ids[2] },
-            lang.t(if wrong_time { "err.time" } else { "err.date" }),
-        )
-    });
-    match (from, to) {
-        (Ok(from), Ok(to)) => return Ok((from, to)),
-        (from, to) => errors.extend([from.err(), to.err()].into_iter().flatten()),
-    }
-    Err(errors)
-}
-
-/// A local date and optional time as an instant; an empty time is the start of the day (or,
-/// with `end_of_day`, the start of the next). `Err(true)`: the time is wrong, else the date.
-pub(super) fn local_instant(date: &str, time: &str, end_of_day: bool, tz: Tz) -> Result<DateTime<Utc>, bool> {
-    let date = parse_date(date).ok_or(false)?;
-    let (date, time) = match time.trim() {
-        "" if end_of_day => (date.checked_add_days(Days::new(1)).ok_or(false)?, NaiveTime::MIN),
-        "" => (date, NaiveTime::MIN),
-        typed => (date, parse_local_time(typed).map_err(|_| true)?),
-    };
-    local_to_utc(date.and_time(time), tz).map_err(|_| true)
-}
-
-pub(super) fn parse_date(value: &str) -> Option<NaiveDate> {
-    crate::domain::time::parse_date(value).ok()
-}
-
 pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
     RuleForm {
         id: rule.id.to_string(),
@@ -215,45 +138,10 @@ pub(super) fn weekday_name(iso: u8, lang: Lang) -> &'static str {
     format::weekday_name(u32::from(iso), lang)
 }
 
-pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
-    format!("{} – {}", format::short(from, tz, lang), format::short(to, tz, lang))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::ids::RuleId;
-    use chrono_tz::Europe::Berlin;
-
-    #[test]
-    fn a_period_without_times_covers_whole_local_days() {
-        let form = PeriodForm { from: "2026-12-01".into(), to: "2026-12-02".into(), ..PeriodForm::default() };
-        let (from, to) = parse_period(&form, "closure", Berlin, Lang::De).unwrap();
-        assert_eq!(from.to_rfc3339(), "2026-11-30T23:00:00+00:00");
-        assert_eq!(to.to_rfc3339(), "2026-12-02T23:00:00+00:00");
-    }
-
-    #[test]
-    fn wrong_dates_and_times_are_named_by_their_input() {
-        let form = PeriodForm {
-            from: "1.12.".into(),
-            to: "2026-12-02".into(),
-            to_time: "25:00".into(),
-            ..PeriodForm::default()
-        };
-        let errors = parse_period(&form, "absence", Berlin, Lang::De).unwrap_err();
-        let ids: Vec<_> = errors.iter().map(|e| e.field).collect();
-        assert_eq!(ids, ["absence-from", "absence-to-time"]);
-        // 02:30 on the last Sunday of March does not exist in Berlin: refused, not guessed.
-        let gap = PeriodForm {
-            from: "2026-03-29".into(),
-            from_time: "02:30".into(),
-            to: "2026-03-29".into(),
-            ..PeriodForm::default()
-        };
-        let errors = parse_period(&gap, "closure", Berlin, Lang::De).unwrap_err();
-        assert_eq!(errors[0].field, "closure-from-time");
-    }
 
     #[test]
     fn a_rule_form_round_trips_and_reports_every_wrong_field() {

@@ -1,0 +1,223 @@
+//! Absences and closures as the unit leads' page (`hours`) and the counsellors' own absences page
+//! (`absences`) share them: the form as typed and its parsing into an instant range (local dates
+//! and times in the service's zone), a period as listed, the answer to an absence form (a check
+//! of what it would affect, or the absence saved), and the field a refusal is shown at.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::auth::FieldError;
+use super::error::WebResult;
+use super::format;
+use super::i18n::{Lang, service_message};
+use super::views::Choice;
+use crate::domain::access::Actor;
+use crate::domain::ids::StaffId;
+use crate::domain::records::Unit;
+use crate::domain::time::{local_to_utc, parse_local_time};
+use crate::services::ServiceError;
+use crate::services::bookings::Book;
+use crate::services::hours::{self, Affected};
+use crate::services::preview;
+
+pub(super) mod changed;
+
+/// An absence or closure as typed.
+#[derive(Deserialize, Default, Clone)]
+pub(super) struct PeriodForm {
+    #[serde(default)]
+    pub(super) counsellor: String,
+    #[serde(default)]
+    pub(super) from: String,
+    #[serde(default)]
+    pub(super) from_time: String,
+    #[serde(default)]
+    pub(super) to: String,
+    #[serde(default)]
+    pub(super) to_time: String,
+    #[serde(default)]
+    pub(super) reason: String,
+    /// `preview`: show the affected bookings without recording.
+    #[serde(default)]
+    pub(super) action: String,
+}
+
+/// An absence or closure as listed.
+pub(super) struct PeriodRow {
+    pub(super) id: i32,
+    pub(super) who: String,
+    pub(super) when: String,
+    pub(super) reason: String,
+    /// Where its delete button posts; `None`: not deletable here.
+    pub(super) delete: Option<String>,
+}
+
+/// The first field of the absence form (`web/absence_form.html`): whose absence (the leads'
+/// page) or in which unit (one's own page).
+pub(super) struct AbsenceChoice {
+    /// The input's id, which errors name.
+    pub(super) id: &'static str,
+    pub(super) name: &'static str,
+    /// The label's text key.
+    pub(super) label: &'static str,
+    pub(super) choices: Vec<Choice>,
+    pub(super) value: String,
+    /// A select; else a hidden field with `value` (nothing to choose).
+    pub(super) shown: bool,
+}
+
+/// What an absence form asked for and got.
+pub(super) enum AbsenceAnswer {
+    /// The fields at fault, with their messages.
+    Wrong(Vec<FieldError>),
+    /// A check: what the absence would affect (nothing recorded).
+    Checked(Affected),
+    /// Recorded: what it affects.
+    Saved(Affected),
+}
+
+/// The notice of a checked absence or closure: what it would affect is listed below, or nothing.
+pub(super) fn checked_notice(affected: &Affected) -> &'static str {
+    if affected.is_empty() { "period.checked.none" } else { "period.checked" }
+}
+
+/// Checks (`action=preview`) or records the absence of `staff_id` that `form` describes.
+///
+/// # Errors
+/// What the services refuse that belongs to no field of the form (`Forbidden`, failures).
+pub(super) async fn answer_absence(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    staff_id: StaffId,
+    form: &PeriodForm,
+    lang: Lang,
+) -> WebResult<AbsenceAnswer> {
+    let (from, to) = match parse_period(form, "absence", deps.tz, lang) {
+        Ok(period) => period,
+        Err(errors) => return Ok(AbsenceAnswer::Wrong(errors)),
+    };
+    let answer = if form.action == "preview" {
+        preview::affected_by_period(deps, actor, unit, Some(staff_id), from, to).await.map(AbsenceAnswer::Checked)
+    } else {
+        hours::add_absence(deps, actor, unit, staff_id, from, to, form.reason.trim())
+            .await
+            .map(|(_, affected)| AbsenceAnswer::Saved(affected))
+    };
+    answer.or_else(|err| Ok(AbsenceAnswer::Wrong(vec![refused_at("absence", lang, err)?])))
+}
+
+/// A service's refusal of an absence or closure (`prefix`) as a message at the input it is
+/// about; anything else is no form's to show.
+///
+/// # Errors
+/// `err` itself when it names no field of the form.
+pub(super) fn refused_at(prefix: &str, lang: Lang, err: ServiceError) -> WebResult<FieldError> {
+    let field = match &err {
+        ServiceError::Invalid { field: "counsellor_id", .. } if prefix == "absence" => "absence-counsellor",
+        ServiceError::Invalid { field: "reason", .. } if prefix == "absence" => "absence-reason",
+        ServiceError::Invalid { field: "reason", .. } => "closure-reason",
+        ServiceError::Invalid { .. } if prefix == "absence" => "absence-to",
+        ServiceError::Invalid { .. } => "closure-to",
+        _ => return Err(err.into()),
+    };
+    Ok(FieldError::new(field, service_message(lang, &err)))
+}
+
+/// Parses a period typed as local dates and optional times (empty: the whole day).
+pub(super) fn parse_period(
+    form: &PeriodForm,
+    prefix: &str,
+    tz: Tz,
+    lang: Lang,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), Vec<FieldError>> {
+    let ids: [&'static str; 4] = if prefix == "absence" {
+        ["absence-from", "absence-from-time", "absence-to", "absence-to-time"]
+    } else {
+        ["closure-from", "closure-from-time", "closure-to", "closure-to-time"]
+    };
+    let mut errors = Vec::new();
+    let from = local_instant(&form.from, &form.from_time, false, tz).map_err(|wrong_time| {
+        FieldError::new(
+            if wrong_time { ids[1] } else { ids[0] },
+            lang.t(if wrong_time { "err.time" } else { "err.date" }),
+        )
+    });
+    let to = local_instant(&form.to, &form.to_time, true, tz).map_err(|wrong_time| {
+        FieldError::new(
+            if wrong_time { ids[3] } else { ids[2] },
+            lang.t(if wrong_time { "err.time" } else { "err.date" }),
+        )
+    });
+    match (from, to) {
+        (Ok(from), Ok(to)) => return Ok((from, to)),
+        (from, to) => errors.extend([from.err(), to.err()].into_iter().flatten()),
+    }
+    Err(errors)
+}
+
+/// A local date and optional time as an instant; an empty time is the start of the day (or,
+/// with `end_of_day`, the start of the next). `Err(true)`: the time is wrong, else the date.
+fn local_instant(date: &str, time: &str, end_of_day: bool, tz: Tz) -> Result<DateTime<Utc>, bool> {
+    let date = parse_date(date).ok_or(false)?;
+    let (date, time) = match time.trim() {
+        "" if end_of_day => (date.checked_add_days(Days::new(1)).ok_or(false)?, NaiveTime::MIN),
+        "" => (date, NaiveTime::MIN),
+        typed => (date, parse_local_time(typed).map_err(|_| true)?),
+    };
+    local_to_utc(date.and_time(time), tz).map_err(|_| true)
+}
+
+pub(super) fn parse_date(value: &str) -> Option<NaiveDate> {
+    crate::domain::time::parse_date(value).ok()
+}
+
+pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    format!("{} – {}", format::short(from, tz, lang), format::short(to, tz, lang))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Europe::Berlin;
+
+    #[test]
+    fn a_period_without_times_covers_whole_local_days() {
+        let form = PeriodForm { from: "2026-12-01".into(), to: "2026-12-02".into(), ..PeriodForm::default() };
+        let (from, to) = parse_period(&form, "closure", Berlin, Lang::De).unwrap();
+        assert_eq!(from.to_rfc3339(), "2026-11-30T23:00:00+00:00");
+        assert_eq!(to.to_rfc3339(), "2026-12-02T23:00:00+00:00");
+    }
+
+    #[test]
+    fn wrong_dates_and_times_are_named_by_their_input() {
+        let form = PeriodForm {
+            from: "1.12.".into(),
+            to: "2026-12-02".into(),
+            to_time: "25:00".into(),
+            ..PeriodForm::default()
+        };
+        let errors = parse_period(&form, "absence", Berlin, Lang::De).unwrap_err();
+        let ids: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(ids, ["absence-from", "absence-to-time"]);
+        // 02:30 on the last Sunday of March does not exist in Berlin: refused, not guessed.
+        let gap = PeriodForm {
+            from: "2026-03-29".into(),
+            from_time: "02:30".into(),
+            to: "2026-03-29".into(),
+            ..PeriodForm::default()
+        };
+        let errors = parse_period(&gap, "closure", Berlin, Lang::De).unwrap_err();
+        assert_eq!(errors[0].field, "closure-from-time");
+    }
+
+    #[test]
+    fn a_refusal_is_shown_at_its_input_and_anything_else_is_no_forms() {
+        let at = |prefix, err| refused_at(prefix, Lang::De, err).map(|e| e.field);
+        assert_eq!(at("absence", ServiceError::invalid("reason", "too long")).ok(), Some("absence-reason"));
+        assert_eq!(at("absence", ServiceError::invalid("counsellor_id", "no")).ok(), Some("absence-counsellor"));
+        assert_eq!(at("closure", ServiceError::invalid("ends_at", "before")).ok(), Some("closure-to"));
+        assert!(at("absence", ServiceError::Forbidden).is_err(), "a refusal of the person is a page of its own");
+    }
+}
