@@ -46,6 +46,7 @@ pub fn link_valid(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 
 /// What a unit lets citizens do through their link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SelfService {
     /// Closer to the appointment than this, the page asks the citizen to call (default 24).
     pub self_service_cutoff_hours: i32,

@@ -11,6 +11,7 @@ use crate::domain::language::Language;
 
 /// The citizen: a name or pseudonym (1–200 characters, one line); email and phone optional.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CitizenInput {
     pub name: String,
     /// An address with a dotted domain, at most 254 characters.

@@ -410,3 +410,44 @@ async fn a_cancellation_reason_is_trimmed_and_limited_as_on_the_desk() {
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["cancel_reason"], "Krank", "stored trimmed: {cancelled}");
 }
+
+/// A misspelled field is refused, naming it, not ignored: an ignored "versoin" would drop the
+/// guard against a concurrent change, an ignored "emailConsent" book without the consent meant,
+/// an ignored "untill_date" record a one-day absence. Nothing is written.
+#[tokio::test]
+async fn a_misspelled_field_is_refused_with_the_field_named_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let booked = app.book_slot(slots[0]["slot_id"].as_i64().expect("slot")).await;
+    let id = booked["id"].as_str().expect("id").to_owned();
+
+    let mut body = booking_body(slots[1]["slot_id"].as_i64().expect("slot"));
+    body["emailConsent"] = json!(true);
+    let created = app.post_booking(&body).await;
+    let mut citizen = booking_body(0)["citizen"].clone();
+    citizen["phon"] = json!("0511 1");
+    let mut nested = booking_body(slots[1]["slot_id"].as_i64().expect("slot"));
+    nested["citizen"] = citizen;
+    let created_nested = app.post_booking(&nested).await;
+    let cancel = json!({ "reason": "verlegt", "versoin": 0 });
+    let cancelled = app.post_as(&app.admin_token, &format!("/api/v1/bookings/{id}/cancel"), &cancel).await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let span =
+        json!({ "counsellor_id": jana, "from_date": "2027-01-11", "untill_date": "2027-01-15", "reason": "Kur" });
+    let absence = app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &span).await;
+
+    for (response, field) in
+        [(created, "emailConsent"), (created_nested, "phon"), (cancelled, "versoin"), (absence, "untill_date")]
+    {
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let named = problem["errors"][0]["field"].as_str().expect("a field").to_owned();
+        assert!(named.ends_with(field), "{field}: {problem}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings").await, 1, "no booking added");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE status = 'booked'").await, 1, "none cancelled");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 0, "no absence");
+    let doc: Value = app.get_unauthenticated("/api/openapi.json").await.json().await.expect("openapi");
+    for name in ["CreateBookingRequest", "CancelRequest", "SpanRequest", "CitizenInput"] {
+        assert_eq!(doc["components"]["schemas"][name]["additionalProperties"], json!(false), "{name}");
+    }
+}

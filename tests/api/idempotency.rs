@@ -128,7 +128,7 @@ async fn a_refused_booking_leaves_its_key_free_for_the_same_request_later() {
     assert_problem(refused, StatusCode::CONFLICT, "slot_taken").await;
 
     // Act: the other booking is cancelled, and the client tries again with its key.
-    let cancel = json!({ "reason": "verhindert", "notify_citizen": false });
+    let cancel = json!({ "reason": "verhindert" });
     let path = format!("/api/v1/bookings/{}/cancel", other["id"].as_str().unwrap());
     assert_eq!(app.post_as(&app.admin_token, &path, &cancel).await.status(), StatusCode::OK);
     let again = post_keyed(&app, &app.admin_token, "after-a-refusal", &body).await;

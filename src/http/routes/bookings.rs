@@ -40,6 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Either `slot_id`, or for an ad-hoc appointment `unit`, `counsellor`, `starts_at` and
 /// `duration_minutes`.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateBookingRequest {
     #[garde(skip)]
     pub slot_id: Option<i32>,
@@ -382,6 +383,7 @@ async fn list_bookings(
 
 /// Why a booking is cancelled.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// 1 to 500 characters (the spaces around it not counted, a line break counted as one).
     #[garde(skip)]
@@ -409,6 +411,7 @@ async fn cancel_booking(
 
 /// The new time: `slot_id`, or `starts_at` (+ `duration_minutes`, `counsellor`) ad hoc.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RescheduleRequest {
     #[garde(skip)]
     pub slot_id: Option<i32>,
@@ -467,6 +470,7 @@ async fn reschedule_booking(
 
 /// Whether the citizen came.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct OutcomeRequest {
     #[garde(skip)]
     pub outcome: Outcome,
@@ -488,6 +492,7 @@ async fn record_outcome(
 
 /// The citizen's details as they should be now: all of them, as when booking.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CorrectCitizenRequest {
     pub citizen: CitizenInput,
     /// The citizen agrees to receive emails about the booking (needs an address).

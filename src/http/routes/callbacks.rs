@@ -45,6 +45,7 @@ pub struct CallerInput {
 
 /// What the caller waits for; every part optional.
 #[derive(Deserialize, Serialize, Validate, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct WishBody {
     /// A counsellor's staff id.
     #[garde(skip)]
@@ -61,6 +62,7 @@ pub struct WishBody {
 
 /// A caller to put on the list.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateCallbackRequest {
     #[garde(dive)]
     pub citizen: CallerInput,
@@ -246,6 +248,7 @@ async fn withdraw_callback(
 
 /// Which slot to book; without one, the slot the list offers.
 #[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct BookCallbackRequest {
     pub slot_id: Option<i32>,
 }

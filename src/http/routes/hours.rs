@@ -33,6 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Weekly counselling hours of one counsellor.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct HoursRequest {
     #[garde(skip)]
     pub counsellor_id: i32,
@@ -227,6 +228,7 @@ pub struct RangeParams {
 
 /// A time span: `starts_at`/`ends_at` (RFC 3339 or local), or whole local days `from_date`..=`until_date`.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct SpanRequest {
     #[garde(skip)]
     pub starts_at: Option<String>,

@@ -152,6 +152,7 @@ async fn list_my_tokens(
 
 /// A new token of the caller's.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateTokenRequest {
     /// Name or purpose, 1 to 100 characters.
     pub name: String,
@@ -199,6 +200,7 @@ async fn revoke_my_token(
 
 /// A password change.
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     /// At least 12 characters, not a common or breached password, not built from the login or name.

@@ -34,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A new staff member or an extra role for an existing one.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateStaffRequest {
     #[garde(length(min = 1, max = 64))]
     pub login: String,

@@ -102,6 +102,7 @@ async fn list_units(State(state): State<AppState>, Auth(actor): Auth) -> ApiResu
 
 /// A new unit.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
     #[garde(length(min = 2, max = 40), pattern(r"^[a-z0-9-]+$"))]
     pub slug: String,
