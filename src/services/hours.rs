@@ -413,14 +413,11 @@ pub(crate) async fn may_change(
     counsellor: Option<StaffId>,
     action: &str,
 ) -> Result<(), ServiceError> {
-    let allowed = match counsellor {
-        Some(staff_id) => actor.can_set_absence(unit.id, staff_id),
-        None => actor.can_lead(unit.id),
-    };
-    if allowed {
-        return Ok(());
+    match counsellor {
+        Some(staff_id) if actor.can_set_absence(unit.id, staff_id) => Ok(()),
+        Some(_) => deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await,
+        None => lead(deps, actor, unit, action).await,
     }
-    deny(deps.db, deps.clock, actor, action, &format!("unit:{}", unit.id)).await
 }
 
 /// The domain rule the fields describe, or the field that is wrong.
