@@ -89,9 +89,17 @@ impl Language {
         stored.split(',').map(str::trim).filter(|code| !code.is_empty()).map(Self::from_stored).collect()
     }
 
-    /// The comma-separated text a list is stored as.
+    /// The comma-separated text a list is stored as, each language once (where it first occurs):
+    /// a list sent with repeats (`["de", "de", …]`, as many as a request's body holds) is stored
+    /// as at most the supported languages.
     pub fn join_stored(languages: &[Self]) -> String {
-        languages.iter().map(Self::code).collect::<Vec<_>>().join(",")
+        let mut codes: Vec<&str> = Vec::new();
+        for code in languages.iter().map(Self::code) {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        codes.join(",")
     }
 }
 
@@ -185,6 +193,15 @@ mod tests {
         let list = Language::split_stored("de, tr,,ar");
         assert_eq!(list, vec![Language::GERMAN, Language::from_stored("tr"), Language::from_stored("ar")]);
         assert_eq!(Language::join_stored(&list), "de,tr,ar");
+    }
+
+    #[test]
+    fn a_list_with_repeats_is_stored_with_each_language_once_in_its_first_place() {
+        let list: Vec<Language> =
+            ["tr", "de", "tr", "de", "ar"].into_iter().map(|code| Language::parse(code).expect("supported")).collect();
+        assert_eq!(Language::join_stored(&list), "tr,de,ar");
+        let many = vec![Language::GERMAN; 10_000];
+        assert_eq!(Language::join_stored(&many), "de");
     }
 
     #[test]

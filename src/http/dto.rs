@@ -53,10 +53,16 @@ pub type InstantRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 /// An optional `[from, to)` of instants given as dates (whole local days, `to` inclusive).
 ///
 /// # Errors
-/// A 422 for unparsable dates.
+/// A 422 for unparsable dates, and for a `to` before `from`.
 pub fn date_range(from: Option<&str>, to: Option<&str>, tz: Tz) -> Result<InstantRange, ApiError> {
     let from = from.map(|v| parse_date("from", v)).transpose()?.map(|d| day_bounds(d, tz).0);
     let to = to.map(|v| parse_date("to", v)).transpose()?.map(|d| day_bounds(d, tz).1);
+    // As the free-slot search and the audit refuse it: an empty answer would read as "none".
+    if let (Some(from), Some(to)) = (from, to)
+        && to <= from
+    {
+        return Err(ApiError::field("to", "must not be before `from`"));
+    }
     Ok((from, to))
 }
 

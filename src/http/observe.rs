@@ -50,12 +50,20 @@ pub async fn route_template(request: Request, next: Next) -> Response {
 
 /// An error response of `/api/…`, `/health` or `/metrics` without a JSON body becomes a problem
 /// document with the same status (and headers, e.g. `Allow`).
+///
+/// On any other path (the pages) such a response without a page becomes the error page
+/// (`web::bare_error_as_page`).
 pub async fn bare_errors_as_problems(request: Request, next: Next) -> Response {
     let path = request.uri().path();
     let api = path.starts_with("/api/") || path == "/health" || path == "/metrics";
+    if !api {
+        let (path, cookies) = (path.to_owned(), request.headers().get(header::COOKIE).cloned());
+        let response = next.run(request).await;
+        return crate::web::bare_error_as_page(&path, cookies.as_ref(), response);
+    }
     let response = next.run(request).await;
     let status = response.status();
-    if !api || !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
+    if !(status.is_client_error() || status.is_server_error()) || is_json(&response) {
         return response;
     }
     let (mut parts, _) = response.into_parts();

@@ -28,6 +28,9 @@ pub enum WebError {
     NotFound,
     #[error("bad request")]
     BadRequest,
+    /// A form or body over the size the service reads: 413.
+    #[error("request too large")]
+    TooLarge,
     /// A refusal the handler did not show at a form (a rule, a conflict, invalid input, a busy
     /// database): a page naming it with 422, 409 or 503, never a 500.
     #[error("refused")]
@@ -98,6 +101,7 @@ impl IntoResponse for WebError {
             Self::Forbidden => (StatusCode::FORBIDDEN, Worded::text("error.forbidden")),
             Self::NotFound => (StatusCode::NOT_FOUND, Worded::text("error.notfound")),
             Self::BadRequest => (StatusCode::BAD_REQUEST, Worded::text("error.bad")),
+            Self::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, Worded::text("error.toolarge")),
             Self::Refused { status, message } => (*status, *message),
             Self::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, Worded::text("error.overloaded")),
             Self::Internal(err) => {
@@ -105,13 +109,57 @@ impl IntoResponse for WebError {
                 (StatusCode::INTERNAL_SERVER_ERROR, Worded::text("error.internal"))
             }
         };
-        let mut response = (status, ErrorPage::new(Lang::default(), message)).into_response();
-        response.extensions_mut().insert(Shown(message));
+        let mut response = error_page(status, message);
         if let Self::Overloaded { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
         }
         response
     }
+}
+
+/// The error page with `message` (German: [`in_chosen_language`] words it again), kept with it.
+fn error_page(status: StatusCode, message: Worded) -> Response {
+    let mut response = (status, ErrorPage::new(Lang::default(), message)).into_response();
+    response.extensions_mut().insert(Shown(message));
+    response
+}
+
+/// `response` as an error page when it is the plain-text refusal of one of axum's own extractors
+/// (a path segment or query parameter of the wrong type or missing, a form that does not parse, a
+/// body over the limit), which would otherwise reach the person as a line of English
+/// developer's text: the page says what the status means, in their language once
+/// [`in_chosen_language`] (or the citizen's pages' layer) has worded it. What was refused is not
+/// logged: the text names parts of the request as sent.
+pub(super) fn rejection_as_page(response: Response) -> Response {
+    let plain_text =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !response.status().is_client_error() || !plain_text || is_error_page(&response) {
+        return response;
+    }
+    tracing::info!(status = response.status().as_u16(), "request refused before its handler");
+    as_page(response, Lang::default())
+}
+
+/// `response`, an error answered without a page, as the error page in `lang`, with its status
+/// and headers (`Retry-After`, `Allow`) kept.
+pub(super) fn as_page(response: Response, lang: Lang) -> Response {
+    let status = response.status();
+    let key = match status {
+        StatusCode::NOT_FOUND => "error.notfound",
+        StatusCode::PAYLOAD_TOO_LARGE => "error.toolarge",
+        StatusCode::SERVICE_UNAVAILABLE => "error.unavailable",
+        s if s.is_server_error() => "error.internal",
+        _ => "error.bad",
+    };
+    let message = Worded::text(key);
+    let (mut parts, _) = response.into_parts();
+    let (page_parts, body) = (status, ErrorPage::new(lang, message)).into_response().into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    for (name, value) in &page_parts.headers {
+        parts.headers.insert(name.clone(), value.clone());
+    }
+    parts.extensions.insert(Shown(message));
+    Response::from_parts(parts, body)
 }
 
 /// Whether `response` is the error page of a [`WebError`] (which other pages word again in their
@@ -124,7 +172,7 @@ pub(super) fn is_error_page(response: &Response) -> bool {
 /// the request as every page reads it, `page::chosen_lang`); status and headers stay as they are.
 pub(super) async fn in_chosen_language(request: Request, next: Next) -> Response {
     let lang = super::page::chosen_lang(request.extensions());
-    let response = next.run(request).await;
+    let response = rejection_as_page(next.run(request).await);
     match response.extensions().get::<Shown>() {
         Some(&Shown(message)) if lang != Lang::default() => {
             let (mut parts, _) = response.into_parts();

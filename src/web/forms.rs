@@ -67,7 +67,10 @@ async fn read_form<T: DeserializeOwned>(
     state: &AppState,
     expected: Option<String>,
 ) -> Result<Checked<T>, WebError> {
-    let bytes = Bytes::from_request(body, state).await.map_err(|_| WebError::BadRequest)?;
+    let bytes = Bytes::from_request(body, state).await.map_err(|err| match err.status() {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => WebError::TooLarge,
+        _ => WebError::BadRequest,
+    })?;
     // U+0000 is typed by no keyboard and cannot be stored by PostgreSQL: refused with the form.
     if form_urlencoded::parse(&bytes).any(|(_, value)| value.contains('\0')) {
         tracing::info!("form with a NUL character refused");

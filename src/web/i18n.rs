@@ -339,6 +339,16 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "A technical error occurred. Please try again.",
     ),
     ("error.bad", "Die Anfrage ist ungültig.", "The request is invalid."),
+    (
+        "error.unavailable",
+        "Der Dienst hat nicht rechtzeitig geantwortet. Es wurde vielleicht nichts gespeichert: Bitte prüfen Sie es und versuchen Sie es in einigen Sekunden noch einmal.",
+        "The service did not answer in time. Perhaps nothing was saved: please check and try again in a few seconds.",
+    ),
+    (
+        "error.toolarge",
+        "Die Eingabe ist zu groß und wurde nicht gespeichert. Bitte kürzen Sie sie.",
+        "The input is too large and was not saved. Please shorten it.",
+    ),
     ("error.back", "Zur Startseite", "To the start page"),
     ("ev.cancelled", "abgesagt", "cancelled"),
     ("ev.rescheduled", "verschoben", "rescheduled"),

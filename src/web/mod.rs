@@ -115,6 +115,28 @@ pub fn router(state: &AppState) -> Router<AppState> {
         ))
 }
 
+/// An error of a page's path answered by the layers around every request without a page (a body
+/// over the limit before it is read, a timeout, a panic: `http::around_every_request`): the staff's
+/// error page in the language of their cookie (`cookies`: the request's `Cookie` header), and on
+/// a citizen's page (`/t/…`) the citizen's page in every language (which of their bookings, and
+/// so which language, is not known out there). The calendar feed's answers are for calendar
+/// programs and stay as they are, as does any answer that is a page already.
+pub fn bare_error_as_page(
+    path: &str,
+    cookies: Option<&HeaderValue>,
+    response: axum::response::Response,
+) -> axum::response::Response {
+    let status = response.status();
+    let html = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || html || path.starts_with("/calendar/") {
+        return response;
+    }
+    if path.starts_with("/t/") {
+        return citizen::in_every_language(response);
+    }
+    error::as_page(response, page::lang_of_cookie_header(cookies))
+}
+
 /// Staff pages are loaded by the service's own pages or opened by the person, nothing else: the
 /// session cookie is `Lax`, which a browser sends along with loads from another site of the same
 /// registrable domain (another page of the city's) and with top-level navigations another site

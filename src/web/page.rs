@@ -159,6 +159,17 @@ fn lang_of(cookies: &Cookies) -> Lang {
     cookies.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())).unwrap_or_default()
 }
 
+/// The language the person chose, from a request's `Cookie` header itself (for answers made
+/// outside the cookie layer).
+pub(super) fn lang_of_cookie_header(header: Option<&axum::http::HeaderValue>) -> Lang {
+    let text = header.and_then(|v| v.to_str().ok()).unwrap_or_default();
+    Cookie::split_parse(text)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .unwrap_or_default()
+}
+
 /// The language the person chose, from a request's extensions as the pages read it (the default
 /// where the cookie layer is not in front).
 pub(super) fn chosen_lang(extensions: &axum::http::Extensions) -> Lang {

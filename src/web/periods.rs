@@ -150,9 +150,21 @@ pub(super) fn parse_period(
             lang.t(if wrong_time { "err.time" } else { "err.date" }),
         )
     });
-    match (from, to) {
-        (Ok(from), Ok(to)) => return Ok((from, to)),
-        (from, to) => errors.extend([from.err(), to.err()].into_iter().flatten()),
+    // A reason typed is checked as saving would check it, so that a check ("Prüfen") that
+    // passes is not followed by a refusal of the same form; an empty one is left to saving,
+    // since a check may come before the reason is known.
+    let reason = match form.reason.trim() {
+        "" => Ok(()),
+        typed => hours::period_reason(typed).map(|_| ()).map_err(|err| {
+            FieldError::new(
+                if prefix == "absence" { "absence-reason" } else { "closure-reason" },
+                service_message(lang, &err),
+            )
+        }),
+    };
+    match (from, to, reason) {
+        (Ok(from), Ok(to), Ok(())) => return Ok((from, to)),
+        (from, to, reason) => errors.extend([from.err(), to.err(), reason.err()].into_iter().flatten()),
     }
     Err(errors)
 }

@@ -54,7 +54,12 @@ fn page(visitor: Visitor, state: ResetState, login: String, token: String, error
         (ResetState::Form, false) => StatusCode::UNPROCESSABLE_ENTITY,
         _ => StatusCode::OK,
     };
-    let p = visitor.page.titled("reset.title");
+    let mut p = visitor.page.titled("reset.title");
+    if state == ResetState::Done {
+        // The link is used up: switching the language leads on to the login (its page is the
+        // next step), not back to the link, which would now say it is invalid.
+        p.path = "/login".to_owned();
+    }
     (status, ResetPage { p, state, login, token, errors }).into_response()
 }
 

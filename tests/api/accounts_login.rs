@@ -509,10 +509,13 @@ async fn the_reset_pages_language_switch_puts_the_token_in_no_address_and_return
     let forged = desk.post(&"x".repeat(32), "/lang", &[("to", "de"), ("back", path.as_str())]).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN, "a form without its token");
     let done = desk.submit(&path, &path, &[("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)]).await;
-    assert!(
-        done.text().await.expect("body").contains("Your new password is saved"),
-        "the link still works, in English"
-    );
+    let done = done.text().await.expect("body");
+    assert!(done.contains("Your new password is saved"), "the link still works, in English");
+    // The link is used up: the switch on the page that says so leads on to the login, not back
+    // to the link (which would now say it is invalid), and the token is in no switch.
+    let switch = done.split("href=\"/lang?").nth(1).and_then(|s| s.split('"').next()).expect("the switch link");
+    assert!(switch.ends_with("back=%2Flogin") || switch.ends_with("back=/login"), "{switch}");
+    assert!(!done.contains("action=\"/lang\"") && !done.contains(token), "{done}");
 }
 
 /// The same browser, one person after the other: a second factor the first began to set up is

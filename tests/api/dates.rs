@@ -41,6 +41,25 @@ async fn the_api_refuses_extreme_dates_in_queries_naming_the_parameter() {
     }
 }
 
+#[tokio::test]
+async fn a_to_before_from_is_refused_alike_by_every_list_naming_to() {
+    // Before, the bookings and the absences and closures answered an empty list, which reads as
+    // "none", while the free-slot search and the audit refused it.
+    let app = spawn_app().await;
+    for path in [
+        "/api/v1/units/ads/free-slots?from=2026-12-10&to=2026-12-01",
+        "/api/v1/bookings?unit=ads&from=2026-12-10&to=2026-12-01",
+        "/api/v1/units/ads/absences?from=2026-12-10&to=2026-12-01",
+        "/api/v1/units/ads/closures?from=2026-12-10&to=2026-12-01",
+        "/api/v1/audit?from=2026-12-10&to=2026-12-01",
+    ] {
+        refused_naming(app.get_as(&app.admin_token, path).await, "to", path).await;
+    }
+    // One day (`to` is inclusive) is a range.
+    let one_day = app.get_as(&app.admin_token, "/api/v1/units/ads/closures?from=2026-12-10&to=2026-12-10").await;
+    assert_eq!(one_day.status(), StatusCode::OK);
+}
+
 async fn slot_and_counsellor(app: &TestApp) -> i64 {
     let slots = app.free_slots("ads", "limit=1").await;
     slots[0]["counsellor"]["id"].as_i64().expect("counsellor id")

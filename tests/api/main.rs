@@ -62,4 +62,5 @@ mod test_db;
 mod to_move;
 mod web;
 mod web_client;
+mod web_errors;
 mod writer_rows;

@@ -188,8 +188,8 @@ async fn someone_who_counsels_nowhere_has_no_absences_page() {
 }
 
 /// Fields of the absence form, the input a refusal of them is named at, and the buttons tried.
-struct Case {
-    fields: &'static [(&'static str, &'static str)],
+struct Case<'a> {
+    fields: &'a [(&'a str, &'a str)],
     at: &'static str,
     actions: &'static [&'static str],
 }
@@ -202,8 +202,15 @@ async fn wrong_dates_and_reasons_are_named_at_their_field_and_nothing_is_recorde
     let (_, html) = desk.text("/absences").await;
     let csrf = csrf_of(&html);
     const BOTH: &[&str] = &["preview", "save"];
-    // The check lists what the period would affect: the reason is needed only to save.
+    // The check lists what the period would affect: the reason is needed only to save, but one
+    // typed is checked as saving checks it (a check that passes is not refused by saving).
+    let too_long = "x".repeat(terminbuch::services::hours::PERIOD_REASON_CHARS + 1);
     let cases = [
+        Case {
+            fields: &[("from", "2027-03-01"), ("to", "2027-03-01"), ("reason", too_long.as_str())],
+            at: "absence-reason",
+            actions: BOTH,
+        },
         Case {
             fields: &[("from", "31.02.2027"), ("to", "2027-03-01"), ("reason", "Urlaub")],
             at: "absence-from",

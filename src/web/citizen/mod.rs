@@ -7,6 +7,7 @@
 
 mod pages;
 mod refusal;
+pub(super) use refusal::in_every_language;
 pub(super) mod texts;
 
 use axum::Router;

@@ -90,7 +90,7 @@ pub(super) async fn in_visitor_language(mut request: Request, next: Next) -> Res
     let asked = request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(texts::asked_for);
     let visitor = Visitor::default();
     request.extensions_mut().insert(visitor.clone());
-    let response = next.run(request).await;
+    let response = error::rejection_as_page(next.run(request).await);
     let (kind, own) = match response.extensions().get::<Unopened>() {
         Some(&kind) => (kind, true),
         None if error::is_error_page(&response) => (Unopened::of_status(response.status()), false),
@@ -100,6 +100,13 @@ pub(super) async fn in_visitor_language(mut request: Request, next: Next) -> Res
         None if own => response,
         tx => rewritten(response, page(kind, tx)),
     }
+}
+
+/// `response`, an error answered without a page, as the page of its status in every language,
+/// German first (for answers made before the citizen's routes, where no language is known).
+pub(in crate::web) fn in_every_language(response: Response) -> Response {
+    let kind = Unopened::of_status(response.status());
+    rewritten(response, page(kind, None))
 }
 
 /// `response` with `html` as its body.
