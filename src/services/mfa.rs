@@ -120,20 +120,32 @@ pub struct Enrolled {
 /// pass the step the moment the factor exists, without ever giving a code (the caller keeps its
 /// own session by stamping the returned epoch into it).
 ///
+/// `session_epoch` is the epoch of the session enrolling: the factor is stored only while it is
+/// still the person's and the account is active.
+///
 /// # Errors
-/// `WrongCode`, `AlreadyEnrolled`.
+/// `WrongCode`, `AlreadyEnrolled`; `Conflict` (`ConcurrentUpdate`, nothing stored) when the
+/// person's sessions ended or the account was deactivated while the code was checked (an admin's
+/// reset of the second factor, a password change elsewhere): enrolling then would hand this
+/// session the new epoch and undo the lock-out.
 pub async fn confirm_enrolment(
     db: &DatabaseConnection,
     clock: &Clock,
     staff_id: StaffId,
     secret: &str,
     code: &str,
+    session_epoch: i32,
 ) -> Result<Enrolled, MfaError> {
     let member =
         directory::find_staff(db, staff_id).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     let step = matching_step(secret, &member.login, code.trim(), clock)?.ok_or(MfaError::WrongCode)?;
     let codes = recovery_codes();
     let txn = store::begin_write(db).await?;
+    let active = directory::lock_staff(&txn, staff_id).await?.is_some_and(|m| m.active);
+    if !active || directory::epoch_of(&txn, staff_id).await? != session_epoch {
+        tracing::warn!(staff_id = staff_id.get(), "enrolment refused: the account changed meanwhile");
+        return Err(ServiceError::conflict(crate::domain::clash::Clash::ConcurrentUpdate).into());
+    }
     match mfa::insert_totp(&txn, staff_id, secret, step, clock.now()).await {
         Err(StoreError::Duplicate(_)) => return Err(MfaError::AlreadyEnrolled),
         other => other?,

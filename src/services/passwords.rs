@@ -62,17 +62,24 @@ impl From<PasswordError> for ServiceError {
 /// so does every unused reset link made for them.
 /// The check of the current password is throttled per person like a login
 /// (`domain::throttle::CURRENT_PASSWORD`), and a wrong or refused one is audited.
+/// `session_epoch`: the epoch of the web session asking (`None` for the API), which must still
+/// be the person's when the password is written.
 ///
 /// # Errors
-/// `WrongCurrent`, `Throttled`, `Weak`.
+/// `WrongCurrent`, `Throttled`, `Weak`; `Conflict` (`ConcurrentUpdate`, nothing written) when,
+/// between the check and the write, the account changed: deactivated, its password set or taken
+/// away (an admin's reset of the second factor or of the password), or, for a web session, its
+/// sessions ended. The change would otherwise undo that lock-out and hand the session the new
+/// epoch.
 pub async fn change_own(
     db: &DatabaseConnection,
     clock: &Clock,
     actor: &Actor,
     current: &str,
     new: &str,
+    session_epoch: Option<i32>,
 ) -> Result<i32, PasswordError> {
-    check_current(db, clock, actor, current).await?;
+    let verified = check_current(db, clock, actor, current).await?;
     let member = directory::find_staff(db, actor.staff_id())
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
@@ -81,6 +88,17 @@ pub async fn change_own(
     // The new password, the epoch it moved on to (read back in the transaction that holds the
     // row) and its record, all or nothing.
     let txn = store::begin_write(db).await?;
+    // Checked again under the row's lock (argon2 ran in between, perhaps waiting its turn).
+    let active = directory::lock_staff(&txn, member.id).await?.is_some_and(|m| m.active);
+    let unchanged = directory::password_hash_of(&txn, member.id).await?.is_some_and(|hash| hash == verified);
+    let same_sessions = match session_epoch {
+        Some(seen) => directory::epoch_of(&txn, member.id).await? == seen,
+        None => true,
+    };
+    if !(active && unchanged && same_sessions) {
+        tracing::warn!(staff_id = member.id.get(), "password change refused: the account changed meanwhile");
+        return Err(ServiceError::conflict(crate::domain::clash::Clash::ConcurrentUpdate).into());
+    }
     let epoch = directory::set_password(&txn, member.id, hash, false).await?;
     // A reset link handed out before (perhaps to the wrong person) would set another password
     // over this one for the rest of its day.
@@ -99,13 +117,14 @@ pub async fn change_own(
 }
 
 /// Checks the actor's current password, reserved first against the person's throttle key (so
-/// parallel guesses are counted before any is checked); a right one clears the key.
+/// parallel guesses are counted before any is checked); a right one clears the key. Returns the
+/// stored hash it matched.
 async fn check_current(
     db: &DatabaseConnection,
     clock: &Clock,
     actor: &Actor,
     current: &str,
-) -> Result<(), PasswordError> {
+) -> Result<String, PasswordError> {
     let now = clock.now();
     let keys = [throttle::current_password_key(actor.staff_id())];
     let target = format!("staff:{}", actor.staff_id());
@@ -119,7 +138,7 @@ async fn check_current(
         return Err(PasswordError::Throttled { retry_after_secs: throttle::retry_after_secs(until, now) });
     }
     let stored = directory::password_hash_of(db, actor.staff_id()).await?.unwrap_or_default();
-    let right = match check_password(current, stored).await {
+    let right = match check_password(current, stored.clone()).await {
         Err(err @ ServiceError::Overloaded { .. }) => {
             store::throttle::release(db, &keys, now).await?;
             return Err(err.into());
@@ -129,7 +148,7 @@ async fn check_current(
     if right {
         let key = keys.map(|k| k.key);
         store::throttle::record_success(db, &key, &key[0], None, now).await?;
-        return Ok(());
+        return Ok(stored);
     }
     tracing::warn!(staff_id = actor.staff_id().get(), "wrong current password");
     audit::record(db, clock, AuditEntry::by(actor, AuditAction::PasswordChangeFailed).target(target)).await?;

@@ -16,7 +16,9 @@ use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::page::{CsrfForm, KEY_ENROL, Page, SignedIn, Staff, renew_login};
 use crate::domain::accounts::Gate;
+use crate::domain::clash::Clash;
 use crate::domain::password::PasswordProblem;
+use crate::services::ServiceError;
 use crate::services::mfa::{self, MfaError};
 use crate::services::passwords::{self, PasswordError};
 use crate::state::AppState;
@@ -86,8 +88,14 @@ async fn change_password(
     let lang = signed_in.page.lang;
     let mut status = StatusCode::UNPROCESSABLE_ENTITY;
     let error = if form.new == form.repeat {
-        match passwords::change_own(&state.db, &state.clock, &signed_in.actor, &form.current, &form.new).await {
+        let seen = Some(signed_in.epoch);
+        match passwords::change_own(&state.db, &state.clock, &signed_in.actor, &form.current, &form.new, seen).await {
             Ok(epoch) => return password_changed(&state, signed_in, epoch).await,
+            // The account changed while the password was checked (an admin reset it or ended
+            // its sessions, another tab changed it): this session has ended, nothing was saved.
+            Err(PasswordError::Service(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. })) => {
+                return Err(WebError::SessionEnded);
+            }
             Err(PasswordError::WrongCurrent) => FieldError::new("pw-current", lang.t("pw.wrong_current")),
             Err(PasswordError::Throttled { .. }) => {
                 status = StatusCode::TOO_MANY_REQUESTS;
@@ -176,13 +184,17 @@ async fn confirm_enrolment(
         return Ok(Redirect::to("/account/mfa").into_response());
     };
     let staff_id = signed_in.actor.staff_id();
-    match mfa::confirm_enrolment(&state.db, &state.clock, staff_id, &secret, &form.code).await {
+    match mfa::confirm_enrolment(&state.db, &state.clock, staff_id, &secret, &form.code, signed_in.epoch).await {
         Ok(mfa::Enrolled { codes, epoch }) => {
             signed_in.session.remove::<String>(KEY_ENROL).await?;
             renew_login(&state.db, &signed_in.session, &mut signed_in.page, epoch).await?;
             Ok(CodesPage { p: signed_in.page.titled("codes.title"), codes }.into_response())
         }
         Err(MfaError::AlreadyEnrolled) => Ok(Redirect::to("/account").into_response()),
+        // Reset or ended meanwhile: this session has ended, nothing was stored.
+        Err(MfaError::Service(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. })) => {
+            Err(WebError::SessionEnded)
+        }
         Err(MfaError::Service(err)) => Err(err.into()),
         Err(_) => enrol_view(&state, signed_in, vec![FieldError::new("mfa-code", lang.t("code.wrong"))]).await,
     }

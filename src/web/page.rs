@@ -122,6 +122,8 @@ pub struct SignedIn {
     pub page: Page,
     pub session: Session,
     pub gate: Option<Gate>,
+    /// The person's session epoch this session was checked against.
+    pub epoch: i32,
 }
 
 /// A logged-in staff member with nothing due: the desk.
@@ -291,7 +293,7 @@ impl FromRequestParts<AppState> for SignedIn {
         page.counsels = actor.counsels_anywhere();
         page.admin = actor.is_admin();
         page.gated = gate.is_some();
-        Ok(Self { actor, page, session, gate })
+        Ok(Self { actor, page, session, gate, epoch: login.epoch })
     }
 }
 

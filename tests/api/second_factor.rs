@@ -139,3 +139,59 @@ async fn an_admins_reset_of_the_second_factor_lifts_its_lock() {
     // Assert: the new factor's code is not held back by the old lock.
     assert_eq!(send(&desk, &right(&app, &secret)).await, "/");
 }
+
+/// A password change or a second factor's enrolment checked by a session before an admin ended
+/// that person's sessions (a reset of the second factor) and written after it stores nothing and
+/// hands out no new epoch: it would otherwise undo the lock-out and keep the session alive. The
+/// interleaving is driven step by step: the session's epoch is read (its check), the admin resets,
+/// then the services write with what the session saw.
+#[tokio::test]
+async fn a_change_checked_before_an_admins_reset_and_written_after_it_stores_nothing() {
+    use terminbuch::domain::clash::Clash;
+    use terminbuch::domain::ids::StaffId;
+    use terminbuch::services::mfa::{self, MfaError};
+    use terminbuch::services::passwords::{self, PasswordError};
+    use terminbuch::services::{ServiceError, accounts};
+
+    // Arrange: a counsellor without a second factor, and what their session was checked against.
+    let app = spawn_app().await;
+    let added = app.add_person("jana.w", "counsellor", Some("ads")).await;
+    let id = StaffId::new(i32::try_from(added["id"].as_i64().expect("id")).expect("an id"));
+    let seen = accounts::session_account(&app.db, id).await.expect("read").expect("the account");
+    let secret = mfa::enrolment("jana.w", None).expect("an enrolment").secret;
+
+    // Act: the admin resets the second factor (the person's sessions end), then the session's
+    // password change and enrolment are written.
+    let reset = app.post_as(&app.admin_token, "/api/v1/staff/jana.w/mfa-reset", &json!({})).await;
+    assert_eq!(reset.status(), StatusCode::OK, "reset");
+    let changed = passwords::change_own(
+        &app.db,
+        &app.clock,
+        &seen.actor,
+        PASSWORD,
+        "Birkenweg am Ende des Sommers",
+        Some(seen.epoch),
+    )
+    .await;
+    let code = totp_code(&secret, app.unix_now());
+    let enrolled = mfa::confirm_enrolment(&app.db, &app.clock, id, &secret, &code, seen.epoch).await;
+
+    // Assert: both refused as a concurrent change; no factor stored; the password is still the
+    // old one (a change with the epoch as it is now, after the reset, passes its check).
+    let concurrent = |err: &ServiceError| matches!(err, ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. });
+    assert!(matches!(&changed, Err(PasswordError::Service(err)) if concurrent(err)), "{changed:?}");
+    assert!(matches!(&enrolled, Err(MfaError::Service(err)) if concurrent(err)), "{:?}", enrolled.as_ref().err());
+    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM staff_totp WHERE staff_id = {}", id.get())).await, 0);
+    let now = accounts::session_account(&app.db, id).await.expect("read").expect("the account");
+    assert!(now.epoch > seen.epoch, "the reset ended the sessions");
+    let after = passwords::change_own(
+        &app.db,
+        &app.clock,
+        &seen.actor,
+        PASSWORD,
+        "Birkenweg am Ende des Sommers",
+        Some(now.epoch),
+    )
+    .await;
+    assert!(after.is_ok(), "the old password was still the person's: {after:?}");
+}

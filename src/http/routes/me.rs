@@ -219,7 +219,7 @@ async fn change_my_password(
     Auth(actor): Auth,
     ApiJson(body): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    passwords::change_own(&state.db, &state.clock, &actor, &body.current_password, &body.new_password)
+    passwords::change_own(&state.db, &state.clock, &actor, &body.current_password, &body.new_password, None)
         .await
         .map_err(ServiceError::from)?;
     Ok(StatusCode::NO_CONTENT)

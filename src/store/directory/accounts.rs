@@ -43,8 +43,8 @@ pub async fn bump_epoch<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result
     epoch_of(db, staff_id).await
 }
 
-/// The person's session epoch (read in the transaction that moved it on).
-async fn epoch_of<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<i32, StoreError> {
+/// The person's session epoch (read in the transaction that moved it on, or that holds the row).
+pub async fn epoch_of<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<i32, StoreError> {
     let epoch: Option<i32> = staff::Entity::find_by_id(staff_id)
         .select_only()
         .column(staff::Column::SessionEpoch)

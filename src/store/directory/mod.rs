@@ -9,8 +9,8 @@ mod tokens;
 use entity::membership;
 
 pub use accounts::{
-    bump_epoch, clear_password, find_account, find_account_by_id, list_accounts, record_login, session_account,
-    set_active, set_password,
+    bump_epoch, clear_password, epoch_of, find_account, find_account_by_id, list_accounts, record_login,
+    session_account, set_active, set_password,
 };
 pub use places::{
     NewLocation, NewUnit, count_units, delete_location, find_location, find_location_by_name, find_unit,
