@@ -13,8 +13,8 @@ use super::DomainError;
 
 /// The supported languages: ISO 639 code, German, English and own name, in the order the forms
 /// list them (the form's former sixteen and the three more the emails could name). Emails and the
-/// citizen's page exist in a subset (`templates/email`, `templates/citizen`: de, en, tr, ar, ru,
-/// uk); the others get German there.
+/// citizen's page exist in a subset (`templates/email`, `templates/citizen`: de, en, tr, ar, fa,
+/// ru, uk); the others get German there.
 const SUPPORTED: &[(&str, &str, &str, &str)] = &[
     ("de", "Deutsch", "German", "Deutsch"),
     ("en", "Englisch", "English", "English"),

@@ -6,17 +6,19 @@ use chrono_tz::Tz;
 
 use crate::domain::language::Language;
 
-const WEEKDAYS: [(&str, [&str; 7]); 6] = [
+const WEEKDAYS: [(&str, [&str; 7]); 7] = [
     ("de", ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]),
     ("en", ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]),
     ("tr", ["Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma", "Cumartesi", "Pazar"]),
     ("ar", ["الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت", "الأحد"]),
+    ("fa", ["دوشنبه", "سه\u{200c}شنبه", "چهارشنبه", "پنجشنبه", "جمعه", "شنبه", "یکشنبه"]),
     ("ru", ["понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"]),
     ("uk", ["понеділок", "вівторок", "середа", "четвер", "пʼятниця", "субота", "неділя"]),
 ];
 
-// Russian and Ukrainian: genitive month names, as in "1 декабря".
-const MONTHS: [(&str, [&str; 12]); 6] = [
+// Russian and Ukrainian: genitive month names, as in "1 декабря". Persian: the Gregorian months as
+// written in Iran (understood in Afghanistan, where the English-derived names are also used).
+const MONTHS: [(&str, [&str; 12]); 7] = [
     (
         "de",
         [
@@ -59,6 +61,7 @@ const MONTHS: [(&str, [&str; 12]); 6] = [
         "ar",
         ["يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر"],
     ),
+    ("fa", ["ژانویه", "فوریه", "مارس", "آوریل", "مه", "ژوئن", "ژوئیه", "اوت", "سپتامبر", "اکتبر", "نوامبر", "دسامبر"]),
     (
         "ru",
         [
@@ -109,7 +112,8 @@ pub fn month_name(lang: &str, month0: usize) -> &'static str {
     names(&MONTHS, lang)[month0 % 12]
 }
 
-/// The local date, e.g. "Dienstag, 1. Dezember 2026" or "Tuesday, 1 December 2026".
+/// The local date, e.g. "Dienstag, 1. Dezember 2026" or "Tuesday, 1 December 2026". Arabic and
+/// Persian keep Western digits, as the reference, phone number, postal code and link beside them do.
 pub fn spell_date(at: DateTime<Tz>, lang: &str) -> String {
     let weekday = names(&WEEKDAYS, lang)[at.weekday().num_days_from_monday() as usize];
     let month = names(&MONTHS, lang)[at.month0() as usize];
@@ -117,7 +121,7 @@ pub fn spell_date(at: DateTime<Tz>, lang: &str) -> String {
     match lang {
         "en" => format!("{weekday}, {day} {month} {year}"),
         "tr" => format!("{day} {month} {year} {weekday}"),
-        "ar" => format!("{weekday}، {day} {month} {year}"),
+        "ar" | "fa" => format!("{weekday}، {day} {month} {year}"),
         "ru" => format!("{weekday}, {day} {month} {year} г."),
         "uk" => format!("{weekday}, {day} {month} {year} р."),
         _ => format!("{weekday}, {day}. {month} {year}"),
@@ -130,13 +134,14 @@ pub fn spell_time(at: DateTime<Tz>, lang: &str) -> String {
     match lang {
         "en" | "tr" | "ru" | "uk" => hm,
         "ar" => format!("الساعة {hm}"),
+        "fa" => format!("ساعت {hm}"),
         _ => format!("{hm} Uhr"),
     }
 }
 
 /// Date and time, e.g. "Dienstag, 1. Dezember 2026, 10:00 Uhr".
 pub fn spell_out(at: DateTime<Tz>, lang: &str) -> String {
-    let separator = if lang == "ar" { "، " } else { ", " };
+    let separator = if matches!(lang, "ar" | "fa") { "، " } else { ", " };
     format!("{}{separator}{}", spell_date(at, lang), spell_time(at, lang))
 }
 
@@ -160,6 +165,7 @@ mod tests {
             ("en", "Tuesday, 1 December 2026, 10:00"),
             ("tr", "1 Aralık 2026 Salı, 10:00"),
             ("ar", "الثلاثاء، 1 ديسمبر 2026، الساعة 10:00"),
+            ("fa", "سه\u{200c}شنبه، 1 دسامبر 2026، ساعت 10:00"),
             ("ru", "вторник, 1 декабря 2026 г., 10:00"),
             ("uk", "вівторок, 1 грудня 2026 р., 10:00"),
             ("xy", "Dienstag, 1. Dezember 2026, 10:00 Uhr"),

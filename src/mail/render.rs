@@ -240,7 +240,7 @@ mod tests {
     fn every_kind_renders_in_every_language() {
         let templates = Templates::load().expect("templates load");
         let languages: Vec<&str> = templates.languages().collect();
-        for lang in ["de", "en", "tr", "ar", "ru", "uk"] {
+        for lang in ["de", "en", "tr", "ar", "fa", "ru", "uk"] {
             assert!(languages.contains(&lang), "{lang} templates exist");
         }
         for lang in languages {
@@ -306,12 +306,20 @@ mod tests {
     #[test]
     fn an_invitation_says_that_declining_it_in_a_calendar_does_not_cancel() {
         let templates = Templates::load().expect("templates load");
-        for lang in ["de", "en", "tr", "ar", "uk", "ru"] {
+        for lang in ["de", "en", "tr", "ar", "fa", "uk", "ru"] {
             for kind in MailKind::ALL {
                 let rendered = templates.render(kind, lang, &mail(lang, false)).expect("renders");
-                let says = ["Kalenderprogramm", "Declining it", "reddetmeniz", "رفضه", "Відхилення", "Отклонение"]
-                    .iter()
-                    .any(|words| rendered.text.contains(words) && rendered.html.contains(words));
+                let says = [
+                    "Kalenderprogramm",
+                    "Declining it",
+                    "reddetmeniz",
+                    "رفضه",
+                    "رد کردن آن",
+                    "Відхилення",
+                    "Отклонение",
+                ]
+                .iter()
+                .any(|words| rendered.text.contains(words) && rendered.html.contains(words));
                 assert_eq!(says, kind != MailKind::Cancellation, "{kind:?} in {lang}");
             }
         }
@@ -363,6 +371,7 @@ mod tests {
         place.translations = vec![
             LocationText { language: "en".into(), floor: "11th floor".into(), accessibility_notes: "Lift".into() },
             LocationText { language: "ar".into(), floor: "الطابق 11".into(), accessibility_notes: String::new() },
+            LocationText { language: "fa".into(), floor: "طبقه 11".into(), accessibility_notes: String::new() },
         ];
         let (unit, starts_at) = (unit(false), Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).single().expect("valid"));
         let render = |lang: &str| {
@@ -387,6 +396,9 @@ mod tests {
         let (_, arabic) = render("ar");
         assert!(arabic.html.contains("<bdi>الطابق 11</bdi>") && arabic.html.contains("<bdi>Aufzug vorhanden</bdi>"));
         assert!(arabic.text.contains("\u{2068}الطابق 11\u{2069}"), "{}", arabic.text);
+        let (_, persian) = render("fa");
+        assert!(persian.html.contains("<bdi>طبقه 11</bdi>") && persian.html.contains("<bdi>Aufzug vorhanden</bdi>"));
+        assert!(persian.text.contains("\u{2068}طبقه 11\u{2069}"), "{}", persian.text);
         // Turkish has none: German.
         let (_, turkish) = render("tr");
         assert!(turkish.text.contains("11. Stock") && turkish.text.contains("Aufzug vorhanden"));
@@ -403,41 +415,65 @@ mod tests {
     }
 
     #[test]
-    fn arabic_html_is_right_to_left_and_unknown_languages_fall_back_to_german() {
+    fn persian_text_spells_out_the_local_time_in_persian() {
         let templates = Templates::load().expect("templates load");
-        let rendered = templates.render(MailKind::Reminder, "ar", &mail("ar", false)).expect("renders");
-        assert!(rendered.html.contains(r#"dir="rtl""#));
+        let rendered = templates.render(MailKind::Confirmation, "fa", &mail("fa", false)).expect("renders");
+        let date = "سه\u{200c}شنبه، 1 دسامبر 2026";
+        assert!(rendered.text.contains(&format!("زمان: {date}، ساعت 10:00")), "{}", rendered.text);
+        assert!(rendered.text.contains("مدت: 45 دقیقه"), "{}", rendered.text);
+        assert!(rendered.html.contains(r#"<html lang="fa" dir="rtl">"#), "{}", rendered.html);
+        assert_eq!(rendered.subject, format!("تأیید نوبت: Antidiskriminierungsstelle، {date}"));
+        assert_eq!(rendered.calendar_summary, "نوبت مشاوره: Antidiskriminierungsstelle");
+    }
+
+    #[test]
+    fn arabic_and_persian_html_is_right_to_left_and_unknown_languages_fall_back_to_german() {
+        let templates = Templates::load().expect("templates load");
+        for lang in ["ar", "fa"] {
+            right_to_left(&templates, lang);
+        }
+        assert_eq!(templates.language_for("xx"), "de");
+        assert_eq!(templates.language_for("tr"), "tr");
+        assert_eq!(templates.language_for("fa"), "fa");
+    }
+
+    /// The checks of a right-to-left language's emails.
+    fn right_to_left(templates: &Templates, lang: &str) {
+        let rendered = templates.render(MailKind::Reminder, lang, &mail(lang, false)).expect("renders");
+        assert!(rendered.html.contains(r#"dir="rtl""#), "{lang}");
         // Webmail drops the attributes of <html> and <body>: the content says its direction itself.
-        assert!(rendered.html.contains(r#"<div dir="rtl" lang="ar" style="direction: rtl; text-align: right;">"#));
+        let content = format!(r#"<div dir="rtl" lang="{lang}" style="direction: rtl; text-align: right;">"#);
+        assert!(rendered.html.contains(&content), "{lang}");
         // Left-to-right runs inside right-to-left text are isolated, or their parts swap places.
         for kind in MailKind::ALL {
-            let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
+            let rendered = templates.render(kind, lang, &mail(lang, false)).expect("renders");
             for ltr in ["0511 168-00000", "ACDE-FGH3"] {
-                assert!(rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)), "{kind:?}: {ltr} in html");
-                assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
+                assert!(
+                    rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)),
+                    "{lang} {kind:?}: {ltr} in html"
+                );
+                assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{lang} {kind:?}: {ltr} in text");
             }
         }
         // So are the floor and the accessibility notes of every email that names the place, with
-        // the direction of their own first letter: German where the location has no Arabic text.
+        // the direction of their own first letter: German where the location has no text in the language.
         for kind in MailKind::ALL.into_iter().filter(|kind| *kind != MailKind::Cancellation) {
-            let rendered = templates.render(kind, "ar", &mail("ar", false)).expect("renders");
+            let rendered = templates.render(kind, lang, &mail(lang, false)).expect("renders");
             for ltr in ["11. Stock", "Aufzug vorhanden"] {
-                assert!(rendered.html.contains(&format!("<bdi>{ltr}</bdi>")), "{kind:?}: {ltr} in html");
-                assert!(rendered.text.contains(&format!("\u{2068}{ltr}\u{2069}")), "{kind:?}: {ltr} in text");
+                assert!(rendered.html.contains(&format!("<bdi>{ltr}</bdi>")), "{lang} {kind:?}: {ltr} in html");
+                assert!(rendered.text.contains(&format!("\u{2068}{ltr}\u{2069}")), "{lang} {kind:?}: {ltr} in text");
             }
         }
         // A link stands alone on its line, without isolates a linkifier would take into the URL.
         let link = "https://termine.example/t/0123456789abcdef0123456789abcdef01234567";
-        let text = templates.render(MailKind::Confirmation, "ar", &mail("ar", false)).expect("renders").text;
-        assert!(text.lines().any(|line| line == link), "{text}");
+        let text = templates.render(MailKind::Confirmation, lang, &mail(lang, false)).expect("renders").text;
+        assert!(text.lines().any(|line| line == link), "{lang}: {text}");
         // A name in Latin letters ending in a full stop keeps it at its end: the name is isolated.
         for kind in MailKind::ALL {
-            let rendered = templates.render(kind, "ar", &mail_to("A. K.", "ar", false)).expect("renders");
-            assert!(rendered.html.contains("<bdi>A. K.</bdi>"), "{kind:?}: the name in html");
-            assert!(rendered.text.contains("\u{2068}A. K.\u{2069}"), "{kind:?}: the name in text");
+            let rendered = templates.render(kind, lang, &mail_to("A. K.", lang, false)).expect("renders");
+            assert!(rendered.html.contains("<bdi>A. K.</bdi>"), "{lang} {kind:?}: the name in html");
+            assert!(rendered.text.contains("\u{2068}A. K.\u{2069}"), "{lang} {kind:?}: the name in text");
         }
-        assert_eq!(templates.language_for("xx"), "de");
-        assert_eq!(templates.language_for("tr"), "tr");
     }
 
     #[test]

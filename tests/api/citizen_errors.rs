@@ -1,6 +1,6 @@
 //! The citizen's pages that show no appointment (the one 404, a failure of the service) speak the
 //! visitor's language: the booking's once the link opened it, else the one the browser asks for
-//! among the page's six, else all six, German first. No cause of a failure is shown.
+//! among the page's seven, else all seven, German first. No cause of a failure is shown.
 
 use reqwest::StatusCode;
 use sea_orm::ConnectionTrait;
@@ -42,6 +42,7 @@ async fn an_unknown_link_speaks_the_language_the_browser_asks_for() {
     for (asks, tag, says, not) in [
         ("tr-TR,tr;q=0.9,en;q=0.8", r#"<html lang="tr" dir="ltr">"#, "Bu bağlantı geçersiz", "Dieser Link"),
         ("ar", r#"<html lang="ar" dir="rtl">"#, "هذا الرابط غير صالح", "Dieser Link"),
+        ("fa-AF,fa;q=0.9,de;q=0.5", r#"<html lang="fa" dir="rtl">"#, "این لینک معتبر نیست", "Dieser Link"),
         ("fr-FR, uk;q=0.5", r#"<html lang="uk" dir="ltr">"#, "Це посилання недійсне", "This link"),
         ("en-GB", r#"<html lang="en" dir="ltr">"#, "This link is not valid", "Dieser Link"),
     ] {
@@ -60,6 +61,7 @@ async fn an_unknown_link_speaks_the_language_the_browser_asks_for() {
         let english = html.find(r#"<div lang="en" dir="ltr">"#).expect("an English block");
         assert!(german < english, "{asks}: German first: {html}");
         assert!(html.contains(r#"<div lang="ar" dir="rtl">"#), "{asks}: {html}");
+        assert!(html.contains(r#"<div lang="fa" dir="rtl">"#), "{asks}: {html}");
     }
 }
 

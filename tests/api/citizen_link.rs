@@ -160,12 +160,13 @@ async fn unknown_tampered_foreign_and_expired_tokens_all_get_the_same_404() {
     };
     let (status, not_found) = fetch("/t/0123456789abcdef0123456789abcdef01234567".into()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    // The page knows no booking, so no language: it says it in all six, each marked as such.
+    // The page knows no booking, so no language: it says it in all seven, each marked as such.
     for (lang, dir, says) in [
         ("de", "ltr", "Dieser Link ist nicht (mehr) gültig."),
         ("en", "ltr", "This link is not valid (any more)."),
         ("tr", "ltr", "Bu bağlantı geçersiz"),
         ("ar", "rtl", "هذا الرابط غير صالح"),
+        ("fa", "rtl", "این لینک معتبر نیست"),
         ("ru", "ltr", "Эта ссылка недействительна"),
         ("uk", "ltr", "Це посилання недійсне"),
     ] {
@@ -211,12 +212,19 @@ async fn requests_are_limited_per_address_and_per_token() {
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(limited.headers()["retry-after"], "60");
     let html = limited.text().await.expect("html");
-    for says in
-        ["Zu viele Anfragen", "Too many requests", "Çok fazla istek", "طلبات كثيرة جدًا", "Слишком много", "Забагато"]
-    {
+    for says in [
+        "Zu viele Anfragen",
+        "Too many requests",
+        "Çok fazla istek",
+        "طلبات كثيرة جدًا",
+        "درخواست\u{200c}ها بیش از حد زیاد است",
+        "Слишком много",
+        "Забагато",
+    ] {
         assert!(html.contains(says), "{says}: {html}");
     }
     assert!(html.contains(r#"<div lang="ar" dir="rtl">"#), "{html}");
+    assert!(html.contains(r#"<div lang="fa" dir="rtl">"#), "{html}");
     assert_eq!(get(format!("/t/{token}"), "10.0.0.2").await.status(), StatusCode::OK, "another address");
     // One token is stopped after 30 requests, from whichever addresses.
     for i in 0..28 {
@@ -575,41 +583,45 @@ async fn the_audit_names_the_link_used_and_the_link_where_it_came_from() {
     assert_eq!((&looks[1]["link_from"], &looks[1]["printed_by"]), (&json!("print"), &json!(desk_id.get())));
 }
 
-/// On the right-to-left (Arabic) page and printed confirmation the address, floor and
+/// On the right-to-left (Arabic and Persian) page and printed confirmation the address, floor and
 /// accessibility notes, stored in German, are isolated left to right as in the emails: without,
 /// "11. Stock" reads "Stock .11".
 #[tokio::test]
-async fn the_arabic_page_and_print_isolate_the_address_floor_and_accessibility_notes() {
+async fn the_arabic_and_persian_page_and_print_isolate_the_address_floor_and_accessibility_notes() {
     use crate::web_client::{Desk, PASSWORD};
 
     // Arrange
     let sink = SmtpSink::start().await;
     let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
-    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 0, "ar").await;
-    let token = token_in(&email.text());
     app.add_person("empfang.druck", "front_desk", Some("ads")).await;
     let desk = Desk::new(&app.address);
     assert_eq!(desk.log_in("empfang.druck", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    for (nth, lang, reference) in [(0, "ar", "رقم الموعد"), (1, "fa", "شماره نوبت")] {
+        let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", nth, lang).await;
+        let token = token_in(&email.text());
 
-    // Act
-    let page = app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page");
-    assert_eq!(page.status(), StatusCode::OK);
-    let page = page.text().await.expect("html");
-    let desk_page = format!("/bookings/{}", booking["reference"].as_str().expect("reference"));
-    let printed = desk.submit(&desk_page, &format!("{desk_page}/print"), &[]).await;
-    assert_eq!(printed.status(), StatusCode::OK);
-    let printed = printed.text().await.expect("the print");
+        // Act
+        let page = app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let page = page.text().await.expect("html");
+        assert!(page.contains(reference), "{lang}: the page speaks the booking's language: {page}");
+        let desk_page = format!("/bookings/{}", booking["reference"].as_str().expect("reference"));
+        let printed = desk.submit(&desk_page, &format!("{desk_page}/print"), &[]).await;
+        assert_eq!(printed.status(), StatusCode::OK);
+        let printed = printed.text().await.expect("the print");
 
-    // Assert
-    for (what, html) in [("page", &page), ("print", &printed)] {
-        assert!(html.contains(r#"<html lang="ar" dir="rtl">"#), "{what}: {html}");
-        let address = r#"<bdi dir="ltr">Hamburger Allee 25, 30161 Hannover"#;
-        assert!(html.contains(address), "{what}: the address isolated left to right: {html}");
-        // The floor and the notes, German here (the location has no Arabic text), are isolated
-        // with the direction of their own first letter, so an Arabic text reads right to left.
-        for text in ["11. Stock", "Aufzug vorhanden"] {
-            assert!(html.contains(&format!("<bdi>{text}")), "{what}: {text} isolated: {html}");
+        // Assert
+        for (what, html) in [("page", &page), ("print", &printed)] {
+            assert!(html.contains(&format!(r#"<html lang="{lang}" dir="rtl">"#)), "{lang} {what}: {html}");
+            let address = r#"<bdi dir="ltr">Hamburger Allee 25, 30161 Hannover"#;
+            assert!(html.contains(address), "{lang} {what}: the address isolated left to right: {html}");
+            // The floor and the notes, German here (the location has no text in the language),
+            // are isolated with the direction of their own first letter, so a text in the
+            // language reads right to left.
+            for text in ["11. Stock", "Aufzug vorhanden"] {
+                assert!(html.contains(&format!("<bdi>{text}")), "{lang} {what}: {text} isolated: {html}");
+            }
+            assert!(html.contains("<bdi>11. Stock</bdi>"), "{lang} {what}: the floor alone: {html}");
         }
-        assert!(html.contains("<bdi>11. Stock</bdi>"), "{what}: the floor alone: {html}");
     }
 }

@@ -235,6 +235,7 @@ async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_not
         ("accessibility_notes", ""),
         ("floor_en", "ground floor"),
         ("notes_en", ""),
+        ("floor_fa", "طبقه همکف"),
     ];
 
     // Act: a form with an empty street, then the whole form.
@@ -261,12 +262,15 @@ async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_not
     let (status, form) = desk.text(&edit).await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains(r#"value="ground floor""#) && form.contains(r#"value="Am Markt 1""#), "{form}");
-    // A Persian text given through the API, which the form does not show, outlives the page's save.
-    let mut with_persian = json!({
+    assert!(form.contains(r#"id="loc-floor-fa" name="floor_fa" type="text" value="طبقه همکف""#), "{form}");
+    // A Polish text given through the API, which the form does not show, outlives the page's save.
+    let mut with_polish = json!({
         "name": "Außenstelle", "street": "Am Markt 1", "postal_code": "30159", "city": "Hannover", "floor": "EG",
     });
-    with_persian["translations"] = json!({ "fa": { "floor": "طبقه همکف" }, "en": { "floor": "ground floor" } });
-    let put = app.put_as(&app.admin_token, &format!("/api/v1/locations/{id}"), &with_persian).await;
+    with_polish["translations"] = json!({
+        "pl": { "floor": "parter" }, "en": { "floor": "ground floor" }, "fa": { "floor": "طبقه همکف" },
+    });
+    let put = app.put_as(&app.admin_token, &format!("/api/v1/locations/{id}"), &with_polish).await;
     assert_eq!(put.status(), StatusCode::OK);
     let mut change = add;
     change[4] = ("floor", "1. OG");
@@ -276,7 +280,8 @@ async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_not
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM locations WHERE floor = '1. OG'").await, 1);
     let kept = app.get_as(&app.admin_token, &format!("/api/v1/locations/{id}")).await;
     let kept: Value = kept.json().await.expect("json");
-    assert_eq!(kept["translations"]["fa"]["floor"], "طبقه همکف", "{kept}");
+    assert_eq!(kept["translations"]["pl"]["floor"], "parter", "{kept}");
     assert_eq!(kept["translations"]["en"]["floor"], "ground floor", "{kept}");
+    assert_eq!(kept["translations"]["fa"]["floor"], "طبقه همکف", "{kept}");
     assert_eq!(desk.get("/admin/locations/999999").await.status(), StatusCode::NOT_FOUND);
 }

@@ -172,6 +172,37 @@ async fn a_confirmation_arrives_with_headers_local_time_and_a_calendar_entry() {
     assert_eq!(format!("<{message_id}>"), emails[0]["message_id"].as_str().expect("message id"));
 }
 
+/// A citizen who chose Persian gets the confirmation in Persian, right to left (on the content too,
+/// as webmail drops the attributes of `<html>`), with the Persian weekday and month, the reference
+/// isolated left to right, and the calendar entry's title in Persian.
+#[tokio::test]
+async fn a_persian_confirmation_is_in_persian_right_to_left_with_the_persian_date() {
+    // Arrange
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+
+    // Act
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "mina@example.org", "fa").await;
+
+    // Assert
+    let received = sink.wait_for(1, WAIT).await;
+    let parsed = received[0].parsed();
+    let date = "سه\u{200c}شنبه، 1 دسامبر 2026";
+    let subject = parsed.subject().expect("Subject");
+    assert_eq!(subject, format!("تأیید نوبت: Koordinierungsstelle Südosteuropa، {date}"));
+    let reference = booking["reference"].as_str().expect("reference");
+    let text = received[0].text();
+    assert!(text.contains(&format!("زمان: {date}، ساعت 10:00")), "{text}");
+    assert!(text.contains(&format!("شماره نوبت: \u{2066}{reference}\u{2069}")), "{text}");
+    assert!(text.contains("مترجم شفاهی برای زبان Türkçe"), "the interpreter: {text}");
+    assert!(!text.contains("Guten Tag") && !text.contains("Buchungsnummer"), "not German: {text}");
+    let html = parsed.body_html(0).expect("an html part");
+    assert!(html.contains(r#"<html lang="fa" dir="rtl">"#), "{html}");
+    assert!(html.contains(r#"<div dir="rtl" lang="fa" style="direction: rtl; text-align: right;">"#), "{html}");
+    assert!(html.contains(&format!(r#"<bdi dir="ltr">{reference}</bdi>"#)), "{html}");
+    assert_eq!(summary(&received[0].calendar()), "نوبت مشاوره: Koordinierungsstelle Südosteuropa");
+}
+
 #[tokio::test]
 async fn reschedule_and_cancel_update_the_same_calendar_entry() {
     // Arrange

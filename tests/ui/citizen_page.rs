@@ -1,7 +1,8 @@
 //! The citizen's own page in a real browser on a phone-sized window (375 × 667) in German,
-//! Turkish and Arabic (right to left), by keyboard, with axe-core on every state: the appointment,
-//! the free slots, the move confirmation, moved, the cancel confirmation, cancelled. Also the
-//! admins' self-service settings and the desk's printable confirmation with the link as QR code.
+//! Turkish, Arabic and Persian (both right to left), by keyboard, with axe-core on every state:
+//! the appointment, the free slots, the move confirmation, moved, the cancel confirmation,
+//! cancelled. Also the admins' self-service settings and the desk's printable confirmation with
+//! the link as QR code.
 
 use chrono::Days;
 use chrono_tz::Europe::Berlin;
@@ -119,6 +120,11 @@ async fn turkish_by_keyboard_on_a_phone() {
 #[tokio::test]
 async fn arabic_right_to_left_by_keyboard_on_a_phone() {
     walk_through("ar", "rtl", "تم تغيير موعدك", "تم إلغاء موعدك").await;
+}
+
+#[tokio::test]
+async fn persian_right_to_left_by_keyboard_on_a_phone() {
+    walk_through("fa", "rtl", "نوبت شما تغییر کرد", "نوبت شما لغو شد").await;
 }
 
 #[tokio::test]

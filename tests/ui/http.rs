@@ -255,7 +255,7 @@ async fn a_form_sent_after_the_session_ended_is_told_on_the_login_page() {
 }
 
 /// The read-back says when the confirmation goes out in German because there are no emails in
-/// the caller's language (Persian), and says nothing more where there are (Turkish).
+/// the caller's language (Polish), and says nothing more where there are (Turkish).
 #[tokio::test]
 async fn the_read_back_says_when_the_email_is_in_german() {
     let app = spawn().await;
@@ -266,7 +266,7 @@ async fn the_read_back_says_when_the_email_is_in_german() {
     let csrf = csrf_of(&finder);
     let slots: Vec<&str> =
         finder.split("/book/details?slot=").skip(1).map(|s| s.split(['"', '&']).next().expect("id")).collect();
-    let cases = [(slots[0], "fa", true, "s-fa-000000000000000000"), (slots[1], "tr", false, "s-tr-000000000000000000")];
+    let cases = [(slots[0], "pl", true, "s-pl-000000000000000000"), (slots[1], "tr", false, "s-tr-000000000000000000")];
     for (slot, language, in_german, submission) in cases {
         let form = [
             ("csrf", csrf.as_str()),
@@ -286,7 +286,7 @@ async fn the_read_back_says_when_the_email_is_in_german() {
         assert_eq!(text.contains("id=\"mail-in-german\""), in_german, "{language}: said aloud");
         assert_eq!(text.contains("id=\"rb-mail-language\""), in_german, "{language}: in the facts");
         if in_german {
-            assert!(text.contains("auf Deutsch</strong>") && text.contains("(Persisch)"), "{text}");
+            assert!(text.contains("auf Deutsch</strong>") && text.contains("(Polnisch)"), "{text}");
         }
     }
 }

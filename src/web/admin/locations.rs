@@ -36,10 +36,11 @@ pub fn router() -> Router<AppState> {
 
 /// The languages besides German a location's floor and notes can be given in, with the ids of
 /// their fields: those of the emails.
-const OTHER_LANGUAGES: [(&str, &str, &str); 5] = [
+const OTHER_LANGUAGES: [(&str, &str, &str); 6] = [
     ("en", "loc-floor-en", "loc-notes-en"),
     ("tr", "loc-floor-tr", "loc-notes-tr"),
     ("ar", "loc-floor-ar", "loc-notes-ar"),
+    ("fa", "loc-floor-fa", "loc-notes-fa"),
     ("ru", "loc-floor-ru", "loc-notes-ru"),
     ("uk", "loc-floor-uk", "loc-notes-uk"),
 ];

@@ -174,11 +174,15 @@ mod tests {
         assert!(!turkish.contains(texts::for_language("de").t("failed.text")), "{turkish}");
         let arabic = page(Unopened::Unavailable, Some(texts::for_language("ar")));
         assert!(arabic.contains("<html lang=\"ar\" dir=\"rtl\">"), "{arabic}");
+        let persian = page(Unopened::Unavailable, Some(texts::for_language("fa")));
+        assert!(persian.contains("<html lang=\"fa\" dir=\"rtl\">"), "{persian}");
+        assert!(persian.contains(texts::for_language("fa").t("unavailable.text")), "{persian}");
         let every = page(Unopened::Failed, None);
         let german = every.find("<div lang=\"de\"").expect("a German block");
         let english = every.find("<div lang=\"en\"").expect("an English block");
         assert!(german < english, "German first, English second");
         assert!(every.contains("<div lang=\"ar\" dir=\"rtl\">"), "{every}");
+        assert!(every.contains("<div lang=\"fa\" dir=\"rtl\">"), "{every}");
     }
 
     #[test]

@@ -101,7 +101,7 @@ mod tests {
     #[test]
     fn every_language_has_every_german_text() {
         assert!(GERMAN.map.len() > 30, "the German texts load");
-        for lang in ["en", "tr", "ar", "ru", "uk"] {
+        for lang in ["en", "tr", "ar", "fa", "ru", "uk"] {
             let texts = for_language(lang);
             assert_eq!(texts.lang, lang);
             for key in GERMAN.map.keys() {
@@ -109,9 +109,12 @@ mod tests {
             }
         }
         assert_eq!(for_language("ar").dir(), "rtl");
+        assert_eq!(for_language("fa").dir(), "rtl");
         assert_eq!(for_language("tr").dir(), "ltr");
         assert_eq!(for_language("xx").lang, "de");
         assert_eq!(asked_for("fr, uk;q=0.8, de;q=0.5").map(|tx| tx.lang), Some("uk"));
         assert_eq!(asked_for("fr").map(|tx| tx.lang), None);
+        // Dari as Afghan browsers ask for it.
+        assert_eq!(asked_for("fa-AF, de;q=0.5").map(|tx| tx.lang), Some("fa"));
     }
 }
