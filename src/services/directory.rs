@@ -253,7 +253,16 @@ async fn add(
     let txn = crate::store::begin_write(db).await?;
     let (member, password) = match who {
         Who::Existing(member) => (member, None),
-        Who::New { hash, generated } => insert_new(&txn, clock, by, &input, login, hash, generated).await?,
+        Who::New { hash, generated } => {
+            // In turn with others adding the same login (PostgreSQL's lock; SQLite's one writer):
+            // one that made it meanwhile (a retry, a form sent twice, two admins) is the
+            // existing login now, and the role is added to it as if this request came later.
+            directory::lock_login_ignoring_case(&txn, login).await?;
+            match directory::find_staff_by_login(&txn, login).await? {
+                Some(member) => (member, None),
+                None => insert_new(&txn, clock, by, &input, login, hash, generated).await?,
+            }
+        }
     };
     let created = password.is_some();
     let role_added = match (input.role, &unit) {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{booking_event, citizen_link, unit_self_service};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QuerySelect,
 };
 use uuid::Uuid;
 
@@ -49,6 +50,16 @@ pub async fn revoke_all<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result<
     let result =
         citizen_link::Entity::delete_many().filter(citizen_link::Column::BookingId.eq(booking_id)).exec(db).await?;
     Ok(result.rows_affected)
+}
+
+/// Whether the link `id` still exists (not revoked), read in a change's transaction: locked
+/// against a revocation (`FOR SHARE` on PostgreSQL; on SQLite the write transaction holds every
+/// other writer off), so that one committed first is seen and one coming after waits.
+///
+/// # Errors
+/// Database failures.
+pub async fn is_live<C: ConnectionTrait>(db: &C, id: i32) -> Result<bool, StoreError> {
+    Ok(citizen_link::Entity::find_by_id(id).lock_shared().one(db).await?.is_some())
 }
 
 /// The link a token hash belongs to and its booking.

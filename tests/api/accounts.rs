@@ -141,6 +141,39 @@ async fn taking_a_unit_role_away_takes_the_access_away_at_once() {
     assert_eq!(problem["errors"][0]["field"], "role");
 }
 
+/// Two requests adding the same new login at once (a retry, a form sent twice, two admins) make
+/// one account with both roles: the later finds the login made meanwhile and adds its role, as it
+/// would a moment later. Before, it was refused (409 `login_taken`) and its role was lost.
+#[tokio::test]
+async fn two_requests_adding_one_new_login_at_once_make_one_account_with_both_roles() {
+    let app = spawn_app().await;
+    for round in 0..5 {
+        // Act: the login added twice at once, as counsellor of ads and front desk of sdr.
+        let login = format!("neu{round}");
+        let add = |role: &'static str, unit: &'static str| {
+            let body = json!({ "login": login, "name": "Neu Test", "role": role, "unit": unit, "password": PASSWORD });
+            let app = &app;
+            async move {
+                let response = app.post_as(&app.admin_token, "/api/v1/staff", &body).await;
+                (response.status(), response.json::<Value>().await.expect("json"))
+            }
+        };
+        let (first, second) = tokio::join!(add("counsellor", "ads"), add("front_desk", "sdr"));
+
+        // Assert: both answered 201, one made the account; one account holds both roles.
+        assert_eq!(
+            (first.0, second.0),
+            (StatusCode::CREATED, StatusCode::CREATED),
+            "round {round}: {first:?} {second:?}"
+        );
+        assert_ne!(first.1["created"], second.1["created"], "round {round}: one made it");
+        assert_eq!((first.1["role_added"].clone(), second.1["role_added"].clone()), (json!(true), json!(true)));
+        assert_eq!(first.1["id"], second.1["id"], "round {round}: one account");
+        let roles = format!("SELECT COUNT(*) AS n FROM memberships WHERE staff_id = {}", first.1["id"]);
+        assert_eq!(app.count(&roles).await, 2, "round {round}: both roles");
+    }
+}
+
 #[tokio::test]
 async fn adding_a_role_to_an_existing_login_keeps_its_password() {
     let app = spawn_app().await;

@@ -554,3 +554,47 @@ async fn the_notice_after_a_change_says_an_email_follows_only_where_one_is_sent(
         assert_cancellation_in_calendar(&client, &app, &token, &after_cancel).await;
     }
 }
+
+/// A link the desk revoked after the citizen's page opened it (the print went to the wrong
+/// person) cancels and moves nothing: the change checks the link again in its transaction. The
+/// interleaving is driven step by step: the link is opened (the page's read), the desk revokes,
+/// then the citizen's cancel and move are written.
+#[tokio::test]
+async fn a_link_revoked_after_the_page_opened_it_changes_nothing() {
+    use terminbuch::domain::clash::Clash;
+    use terminbuch::services::{ServiceError, citizen_link};
+
+    // Arrange: a booking with its emailed link, opened; a slot the link may move to.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 3, "de").await;
+    let token = token_in(&email.text());
+    let parts = crate::helpers::ServiceParts::new(app.clock.clone());
+    let deps = parts.book(&app.db);
+    let opened = citizen_link::open(deps, &token).await.expect("open").expect("a live link");
+    let target = citizen_link::move_options(deps, &opened).await.expect("options")[0].slot.id;
+
+    // Act: the desk ends the links; then the citizen's cancel and move.
+    let id = booking["id"].as_str().expect("id");
+    let revoked =
+        app.post_as(&app.admin_token, &format!("/api/v1/bookings/{id}/citizen-links/revoke"), &json!({})).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let cancelled = citizen_link::cancel(deps, &opened, None).await;
+    let moved = citizen_link::move_to(deps, &opened, target).await;
+
+    // Assert: both refused as changed meanwhile; the booking is as it was; the page now finds
+    // the link unknown.
+    for (what, result) in [("cancel", &cancelled), ("move", &moved)] {
+        let refused = matches!(result, Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }));
+        assert!(refused, "{what}: {:?}", result.as_ref().map(|b| b.status));
+    }
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(
+        (now["status"].clone(), now["slot_id"].clone()),
+        (booking["status"].clone(), booking["slot_id"].clone())
+    );
+    assert_eq!(
+        app.client.get(format!("{}/t/{token}", app.address)).send().await.expect("page").status(),
+        StatusCode::NOT_FOUND
+    );
+}

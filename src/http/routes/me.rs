@@ -210,9 +210,11 @@ pub struct ChangePasswordRequest {
 /// Changes the caller's password; every web session of the caller ends (API tokens stay). A
 /// wrong current password or a weak new one is a 422 naming the field. After 5 wrong current
 /// passwords in a row the check waits (1 minute, doubling up to 15): meanwhile a 429
-/// `too_many_attempts` with `Retry-After`, the password unchecked.
+/// `too_many_attempts` with `Retry-After`, the password unchecked. A 409 `concurrent_update`
+/// when the account changed while the password was checked (deactivated, its password set or
+/// taken away meanwhile): nothing is written.
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])), request_body = ChangePasswordRequest,
-    responses((status = 204), (status = 401, body = Problem), (status = 422, body = Problem),
+    responses((status = 204), (status = 401, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
         (status = 429, body = Problem, description = "too many wrong current passwords; see `Retry-After`")))]
 async fn change_my_password(
     State(state): State<AppState>,

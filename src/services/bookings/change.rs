@@ -97,6 +97,18 @@ pub async fn cancel(
     cancel_booking(deps, By::Staff(actor), &booking, Some(reason)).await
 }
 
+/// A change through the citizen's link is made only while the link lives: one the desk revoked
+/// after the page opened it (the paper went to the wrong person) changes nothing, and the page
+/// then finds the link unknown. `Conflict` (`concurrent_update`) otherwise.
+async fn link_still_open(txn: &impl sea_orm::ConnectionTrait, by: By<'_>) -> Result<(), ServiceError> {
+    match by {
+        By::Citizen { link: Some(link) } if !store::citizen_links::is_live(txn, link.id).await? => {
+            Err(changed_meanwhile())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Cancels `booking` as it was read (the caller checked who may), frees its seat, records the
 /// history event and the audit, and queues the cancellation email, in one transaction.
 ///
@@ -114,6 +126,7 @@ pub async fn cancel_booking(
     let reason = kept_unless_erased(booking, reason);
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
+    link_still_open(&txn, by).await?;
     if !bookings::set_status(&txn, booking, BookingStatus::Cancelled, reason.clone(), by.staff_id(), now).await? {
         return Err(changed_meanwhile());
     }
@@ -194,6 +207,7 @@ pub async fn move_booking(
     }
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
+    link_still_open(&txn, by).await?;
     // Release first so a move to an overlapping time of the same counsellor is possible; if
     // taking the new seat fails, the transaction rolls back and the old seat stays taken.
     slots::release_seat(&txn, booking.slot_id).await?;
