@@ -265,6 +265,46 @@ async fn an_erasure_waits_for_a_desk_booking_from_the_persons_callback_entry() {
     assert_eq!((counts["bookings"].as_i64(), counts["callbacks"].as_i64()), (Some(1), Some(1)), "{counts}");
 }
 
+/// The booking made from the person's callback entry is theirs, also where the person's own
+/// details no longer find it (its number corrected since; or, on PostgreSQL, a desk's booking from
+/// the entry committed between the erasure's reads of the bookings and of the entries): the
+/// erasure takes it with the entry, and nothing of the caller stays.
+#[tokio::test]
+async fn the_booking_made_from_the_persons_callback_entry_is_erased_with_it() {
+    // Arrange: the caller on the callback list; a desk books from the entry; the booking's number
+    // is corrected later to another line.
+    let app = crate::helpers::spawn_app().await;
+    let callback = json!({ "citizen": { "name": NAME, "phone": PHONE, "language": "tr" },
+                           "wish": { "language": "tr" }, "until": "2026-12-20" });
+    let added = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &callback).await;
+    assert_eq!(added.status(), StatusCode::CREATED);
+    let entry: Value = added.json().await.expect("json");
+    let slot = app.free_slots("ads", "from=2026-12-01&limit=1").await[0]["slot_id"].clone();
+    let path = format!("/api/v1/callbacks/{}/book", entry["id"]);
+    let booked = app.post_as(&app.admin_token, &path, &json!({ "slot_id": slot })).await;
+    assert_eq!(booked.status(), StatusCode::CREATED);
+    let booked: Value = booked.json().await.expect("json");
+    let id = booked["booking_id"].as_str().expect("the booking's id").to_owned();
+    let current: Value = app.get_booking(&id).await.json().await.expect("json");
+    let corrected = json!({ "citizen": { "name": NAME, "phone": "0511 999888", "language": "tr" },
+                            "email_consent": false, "version": current["version"] });
+    let response = app.put_as(&app.admin_token, &format!("/api/v1/bookings/{id}/citizen"), &corrected).await;
+    assert_eq!(response.status(), StatusCode::OK, "corrected");
+
+    // Act: the erasure asked for by the number the caller gave the list.
+    let erased = app
+        .post_as(&app.admin_token, "/api/v1/data-subject/erase", &json!({ "phone": PHONE, "reason": "request" }))
+        .await;
+
+    // Assert: the entry and the booking made from it, with its name and number.
+    assert_eq!(erased.status(), StatusCode::OK);
+    let counts: Value = erased.json().await.expect("json");
+    assert_eq!((counts["bookings"].as_i64(), counts["callbacks"].as_i64()), (Some(1), Some(1)), "{counts}");
+    let after: Value = app.get_booking(&id).await.json().await.expect("json");
+    assert_ne!(after["citizen"]["name"], NAME, "{after}");
+    assert!(after["citizen"]["phone"].is_null(), "{after}");
+}
+
 /// A person whose address and number changed (or who gave neither) shows their confirmation:
 /// the reference finds that one booking, not the others of the same number, for the export and
 /// for the erasure; the audit names the way, never the reference's person.

@@ -143,14 +143,15 @@ pub(super) async fn booking_ids<C: ConnectionTrait>(
 }
 
 /// The person's callback entries: those of their phone number, and those a booking of theirs
-/// (`bookings`) was made from, whatever number the entry holds.
+/// (`bookings`) was made from, whatever number the entry holds; each with the booking made from
+/// it, if any.
 pub(super) async fn callback_ids<C: ConnectionTrait>(
     db: &C,
     units: Option<&[UnitId]>,
     person: &Person,
     bookings: &[Uuid],
-) -> Result<Vec<CallbackId>, ServiceError> {
-    Ok(callbacks(db, units, person, bookings).await?.into_iter().map(|c| c.id).collect())
+) -> Result<Vec<(CallbackId, Option<Uuid>)>, ServiceError> {
+    Ok(callbacks(db, units, person, bookings).await?.into_iter().map(|c| (c.id, c.booking_id)).collect())
 }
 
 async fn callbacks<C: ConnectionTrait>(

@@ -20,7 +20,7 @@ use super::retention::{self, Erased};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::clash::Clash;
-use crate::domain::ids::UnitId;
+use crate::domain::ids::{CallbackId, UnitId};
 use crate::domain::search::SearchKeys;
 use crate::store;
 
@@ -193,8 +193,18 @@ pub async fn erase(
 ) -> Result<ErasureCounts, ServiceError> {
     let units = scope(db, clock, actor).await?;
     let txn = store::begin_write(db).await?;
-    let ids = bundle::booking_ids(&txn, units.as_deref(), person, true).await?;
-    let callbacks = bundle::callback_ids(&txn, units.as_deref(), person, &ids).await?;
+    let mut ids = bundle::booking_ids(&txn, units.as_deref(), person, true).await?;
+    let entries = bundle::callback_ids(&txn, units.as_deref(), person, &ids).await?;
+    // A booking made from one of the person's entries after their bookings were read is theirs
+    // too: on PostgreSQL each statement reads anew, and a desk's booking from the entry and the
+    // entry's closing (two commits) can both fall between the two reads, the entry then no
+    // longer claimed. Without this its booking would keep the caller's name and number.
+    for booking in entries.iter().filter_map(|(_, booking)| *booking) {
+        if !ids.contains(&booking) {
+            ids.push(booking);
+        }
+    }
+    let callbacks: Vec<CallbackId> = entries.into_iter().map(|(id, _)| id).collect();
     let (erased, emails): (Erased, _) = retention::erase_bookings(&txn, &ids, clock.now()).await?;
     // A desk booking from one of the person's entries right now would create a booking from it
     // after this erasure: refused, nothing written (the transaction is dropped); once that
