@@ -97,11 +97,28 @@ pub async fn citizen_moves<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Resu
 /// Database failures.
 pub async fn settings<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Option<SelfService>, StoreError> {
     let row = unit_self_service::Entity::find_by_id(unit_id).one(db).await?;
-    Ok(row.map(|r| SelfService {
+    Ok(row.map(settings_of))
+}
+
+/// [`settings`], the row locked until the transaction `txn` ends (`FOR UPDATE` on PostgreSQL):
+/// what a change records as the old values is what it replaces, also when two admins save at once.
+///
+/// # Errors
+/// Database failures.
+pub async fn settings_for_update<C: ConnectionTrait>(
+    txn: &C,
+    unit_id: UnitId,
+) -> Result<Option<SelfService>, StoreError> {
+    let row = unit_self_service::Entity::find_by_id(unit_id).lock_exclusive().one(txn).await?;
+    Ok(row.map(settings_of))
+}
+
+fn settings_of(r: unit_self_service::Model) -> SelfService {
+    SelfService {
         self_service_cutoff_hours: r.self_service_cutoff_hours,
         self_service_max_moves: r.self_service_max_moves,
         self_service_shows_counsellor: r.self_service_shows_counsellor,
-    }))
+    }
 }
 
 /// Replaces a unit's self-service settings; `false` for an unknown unit.

@@ -43,7 +43,9 @@ pub async fn set_self_service(
     }
     new.check().map_err(|field| ServiceError::invalid(field, "out of range"))?;
     let txn = crate::store::begin_write(db).await?;
-    let old = citizen_links::settings(&txn, unit.id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
+    let old = citizen_links::settings_for_update(&txn, unit.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
     citizen_links::set_settings(&txn, unit.id, new).await?;
     let entry = AuditEntry::by(actor, AuditAction::UnitSelfServiceChanged)
         .unit(unit.id)
