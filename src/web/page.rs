@@ -251,11 +251,23 @@ fn now_secs() -> i64 {
     Clock::System.now().timestamp()
 }
 
+/// Whether the login is older than [`ABSOLUTE_TIMEOUT`]: its session has ended, however active.
+fn past_absolute_limit(login: &SessionLogin) -> bool {
+    now_secs() - login.at > ABSOLUTE_TIMEOUT.num_seconds()
+}
+
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = session_of(parts, state).await?;
+        // A login past its absolute limit ends here too: every request through the session
+        // layer moves the row's expiry on, and a browser that only opened the pages of visitors
+        // (the login, the language switch) would otherwise keep it, with the desk's last
+        // searches, past the limit.
+        if session.get::<SessionLogin>(KEY_LOGIN).await?.is_some_and(|login| past_absolute_limit(&login)) {
+            session.flush().await?;
+        }
         let cookies = cookies_of(parts)?;
         let csrf = super::forms::form_token(&cookies, state);
         let page = blank_page(lang_of(&cookies), csrf, parts);
@@ -274,7 +286,7 @@ impl FromRequestParts<AppState> for SignedIn {
         let Some(login) = session.get::<SessionLogin>(KEY_LOGIN).await? else {
             return Err(required);
         };
-        let account = if now_secs() - login.at > ABSOLUTE_TIMEOUT.num_seconds() {
+        let account = if past_absolute_limit(&login) {
             None
         } else {
             accounts::session_account(&state.db, login.staff_id).await?.filter(|a| a.epoch == login.epoch)

@@ -227,6 +227,28 @@ async fn a_session_ends_ten_hours_after_login_even_when_in_use() {
     assert_eq!(response.headers()["location"], "/login");
 }
 
+/// A login past its ten hours ends also when only visitors' pages are opened (the login page, the
+/// language switch): those move the row's expiry on, and the row, with the desk's last searches,
+/// would otherwise outlive the limit.
+#[tokio::test]
+async fn a_login_past_ten_hours_ends_on_a_visitors_page_too_and_its_row_goes() {
+    use sea_orm::EntityTrait;
+    let app = spawn().await;
+    let client = client();
+    let cookie = session_cookie(&log_in(&app, &client).await).expect("session cookie");
+    let at = (chrono::Utc::now() - chrono::TimeDelta::minutes(10 * 60 + 1)).timestamp();
+    change_stored_session(&app, &cookie, |data| data["login"]["at"] = serde_json::json!(at), None).await;
+
+    let login_page = client.get(format!("{}/login", app.address)).send().await.expect("login page");
+
+    assert_eq!(login_page.status(), StatusCode::OK);
+    let id = cookie.trim_start_matches("terminbuch_session=");
+    let row = entity::session::Entity::find_by_id(id.to_owned()).one(&app.db).await.expect("query");
+    assert!(row.is_none(), "the ended login's row is deleted");
+    let desk = client.get(format!("{}/book", app.address)).send().await.expect("desk");
+    assert_eq!(desk.headers()["location"], "/login", "and the desk asks for a login");
+}
+
 /// A form sent after the session ended (logged out elsewhere, timed out while the caller talked)
 /// leads to the login page, which says that nothing was saved; a page opened without a session
 /// leads there without that.
