@@ -184,14 +184,18 @@ pub async fn claim<C: ConnectionTrait>(
     Ok(result.rows_affected == 1)
 }
 
-/// Ends a claim without booking.
+/// Ends the claim made with `until` without booking. A claim made since by another desk (this
+/// one's ran out: its booking took longer than the claim) is theirs and stays.
 ///
 /// # Errors
 /// Database failures.
-pub async fn release<C: ConnectionTrait>(db: &C, id: CallbackId) -> Result<(), StoreError> {
+pub async fn release<C: ConnectionTrait>(db: &C, id: CallbackId, until: DateTime<Utc>) -> Result<(), StoreError> {
     callback_request::Entity::update_many()
         .col_expr(callback_request::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .filter(callback_request::Column::Id.eq(id))
+        // The value is bound as the claim bound it: the same text on SQLite, the same
+        // microseconds on PostgreSQL.
+        .filter(callback_request::Column::ClaimedUntil.eq(until))
         .exec(db)
         .await?;
     Ok(())

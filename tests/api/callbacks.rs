@@ -273,14 +273,39 @@ async fn an_entry_being_booked_for_cannot_be_withdrawn_meanwhile() {
     let id = CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("fits"));
     let now = app.clock.now();
     // The step `callbacks::book` takes before it books: the claim.
-    assert!(terminbuch::store::callbacks::claim(&app.db, id, now, now + TimeDelta::minutes(1)).await.expect("db"));
+    let until = now + TimeDelta::minutes(1);
+    assert!(terminbuch::store::callbacks::claim(&app.db, id, now, until).await.expect("db"));
     let path = format!("/api/v1/callbacks/{}", entry["id"]);
 
     assert_problem(app.delete_as(&app.admin_token, &path).await, StatusCode::CONFLICT, "callback_busy").await;
     assert_eq!(open_entries(&app).await.len(), 1, "still waiting");
 
-    terminbuch::store::callbacks::release(&app.db, id).await.expect("db");
+    terminbuch::store::callbacks::release(&app.db, id, until).await.expect("db");
     assert_eq!(app.delete_as(&app.admin_token, &path).await.status(), StatusCode::OK);
+}
+
+/// A desk whose claim ran out (its booking took longer) and that then gives up releases only its
+/// own claim: another desk's claim made meanwhile stays, so no third desk books the caller too.
+#[tokio::test]
+async fn giving_up_after_ones_claim_ran_out_leaves_the_next_desks_claim() {
+    use terminbuch::store::callbacks::{claim, release};
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let id = CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("fits"));
+    let t0 = app.clock.now();
+    let (first, second) = (t0 + TimeDelta::seconds(60), t0 + TimeDelta::seconds(121));
+
+    // The first desk claims; its claim runs out; the second desk claims.
+    assert!(claim(&app.db, id, t0, first).await.expect("db"), "the first desk's claim");
+    assert!(!claim(&app.db, id, t0 + TimeDelta::seconds(30), first).await.expect("db"), "held meanwhile");
+    assert!(claim(&app.db, id, t0 + TimeDelta::seconds(61), second).await.expect("db"), "the second desk's claim");
+
+    // The first desk gives up late: the second's claim stays; once it releases, the entry is free.
+    release(&app.db, id, first).await.expect("db");
+    assert!(!claim(&app.db, id, t0 + TimeDelta::seconds(62), second).await.expect("db"), "the second's claim stays");
+    release(&app.db, id, second).await.expect("db");
+    assert!(claim(&app.db, id, t0 + TimeDelta::seconds(63), t0 + TimeDelta::seconds(123)).await.expect("db"), "free");
 }
 
 /// A caller booked from the callback list who later gives another phone number and an email:

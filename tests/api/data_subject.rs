@@ -236,9 +236,8 @@ async fn an_erasure_waits_for_a_desk_booking_from_the_persons_callback_entry() {
         terminbuch::domain::ids::CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("id"));
     // A desk has claimed the entry to book from it, as `callbacks::book` does.
     let now = app.clock.now();
-    let claimed = terminbuch::store::callbacks::claim(&app.db, entry_id, now, now + chrono::TimeDelta::minutes(2))
-        .await
-        .expect("claim");
+    let until = now + chrono::TimeDelta::minutes(2);
+    let claimed = terminbuch::store::callbacks::claim(&app.db, entry_id, now, until).await.expect("claim");
     assert!(claimed);
 
     let body = json!({ "phone": PHONE, "reason": "request" });
@@ -258,7 +257,7 @@ async fn an_erasure_waits_for_a_desk_booking_from_the_persons_callback_entry() {
     assert!(html.contains("id=\"ds-erase\""), "the confirmation to try again");
 
     // The desk is done (here: gave up); the erasure goes through.
-    terminbuch::store::callbacks::release(&app.db, entry_id).await.expect("release");
+    terminbuch::store::callbacks::release(&app.db, entry_id, until).await.expect("release");
     let erased = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &body).await;
     assert_eq!(erased.status(), StatusCode::OK);
     let counts: Value = erased.json().await.expect("json");

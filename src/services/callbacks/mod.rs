@@ -223,14 +223,15 @@ pub async fn book(
         return Err(ServiceError::invalid("slot_id", "the slot belongs to another unit"));
     }
     let now = deps.clock.now();
-    if !callbacks::claim(deps.db, id, now, now + CLAIM).await? {
+    let claimed_until = now + CLAIM;
+    if !callbacks::claim(deps.db, id, now, claimed_until).await? {
         return Err(ServiceError::conflict(Clash::CallbackBusy));
     }
     let booked = bookings::create(deps, actor, booking_for(&request, slot_id)).await;
     let booking = match booked {
         Ok(booking) => booking,
         Err(err) => {
-            callbacks::release(deps.db, id).await?;
+            callbacks::release(deps.db, id, claimed_until).await?;
             return Err(err);
         }
     };
