@@ -114,7 +114,9 @@ pub fn preferred<'a>(accept_language: &str, offered: &[&'a str]) -> Option<&'a s
             let mut parts = range.split(';');
             let tag = parts.next()?.trim();
             let weight = parts.find_map(|p| p.trim().strip_prefix("q=")).map_or(Some(1000), weight)?;
-            Some((weight, tag.split('-').next()?.trim()))
+            let code = tag.split('-').next()?.trim();
+            // Dari, as ISO 639-3 names it (browsers mostly send `fa-AF`): written Persian.
+            Some((weight, if code.eq_ignore_ascii_case("prs") { "fa" } else { code }))
         })
         .filter(|(weight, _)| *weight > 0)
         .collect();
@@ -206,9 +208,11 @@ mod tests {
 
     #[test]
     fn the_preferred_language_follows_the_headers_weights_among_those_offered() {
-        let offered = ["de", "en", "tr", "ar", "ru", "uk"];
+        let offered = ["de", "en", "tr", "ar", "fa", "ru", "uk"];
         for (header, expected) in [
             ("tr", Some("tr")),
+            ("prs, de;q=0.5", Some("fa")),
+            ("fa-AF", Some("fa")),
             ("ar-EG,ar;q=0.9", Some("ar")),
             ("fr-FR,fr;q=0.9,en-US;q=0.8,en;q=0.7", Some("en")),
             ("en;q=0.5, uk", Some("uk")),

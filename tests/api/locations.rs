@@ -263,6 +263,9 @@ async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_not
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains(r#"value="ground floor""#) && form.contains(r#"value="Am Markt 1""#), "{form}");
     assert!(form.contains(r#"id="loc-floor-fa" name="floor_fa" type="text" value="طبقه همکف""#), "{form}");
+    // Typed right to left where the text is (every text input takes its direction from its text).
+    let floor_fa = form.split(r#"id="loc-floor-fa""#).nth(1).and_then(|s| s.split('>').next()).expect("the input");
+    assert!(floor_fa.contains(r#"dir="auto""#), "{floor_fa}");
     // A Polish text given through the API, which the form does not show, outlives the page's save.
     let mut with_polish = json!({
         "name": "Außenstelle", "street": "Am Markt 1", "postal_code": "30159", "city": "Hannover", "floor": "EG",
