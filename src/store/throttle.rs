@@ -36,26 +36,50 @@ pub async fn reserve(
     now: DateTime<Utc>,
     forget_before: DateTime<Utc>,
 ) -> Result<Reservation, StoreError> {
+    // A key locked already is refused on a plain read, without a write turn: anyone can send
+    // attempts, and on SQLite each write transaction waits for the process's one writer, in turn
+    // with the bookings. The transaction below decides for attempts at once and for keys that
+    // lock with this attempt.
+    let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
+    let rows = login_throttle::Entity::find().filter(Column::Key.is_in(names)).all(db).await?;
+    for key in keys {
+        if let Some(row) = rows.iter().find(|r| r.key == key.key)
+            && row.failures >= key.rule.free
+            && row.locked_until.is_some_and(|until| until > now)
+            && row.attempted_at >= forget_before
+        {
+            return locked(db, &key.key, Some(row.clone())).await;
+        }
+    }
     let txn = super::begin_write(db).await?;
     for key in keys {
         ensure_row(&txn, &key.key, now).await?;
         if !reserve_one(&txn, key, now, forget_before).await? {
             let row = login_throttle::Entity::find_by_id(key.key.clone()).one(&txn).await?;
             txn.rollback().await?;
-            let until = row.as_ref().and_then(|r| r.locked_until);
-            // Once this lock's refusal is noted, a flood of further refusals writes nothing.
-            let first = match row {
-                Some(row) if row.refusal_noted_until != row.locked_until => match row.locked_until {
-                    Some(until) => note_refusal(db, &key.key, until).await?,
-                    None => false,
-                },
-                _ => false,
-            };
-            return Ok(Reservation::Locked { until, first });
+            return locked(db, &key.key, row).await;
         }
     }
     txn.commit().await?;
     Ok(Reservation::Reserved)
+}
+
+/// The refusal of `key`, locked as `row` says.
+async fn locked(
+    db: &DatabaseConnection,
+    key: &str,
+    row: Option<login_throttle::Model>,
+) -> Result<Reservation, StoreError> {
+    let until = row.as_ref().and_then(|r| r.locked_until);
+    // Once this lock's refusal is noted, a flood of further refusals writes nothing.
+    let first = match row {
+        Some(row) if row.refusal_noted_until != row.locked_until => match row.locked_until {
+            Some(until) => note_refusal(db, key, until).await?,
+            None => false,
+        },
+        _ => false,
+    };
+    Ok(Reservation::Locked { until, first })
 }
 
 /// Notes that a refusal of `key`'s lock until `until` is recorded; whether it was the first (one

@@ -286,3 +286,37 @@ async fn an_unknown_login_is_throttled_whatever_its_case_like_an_existing_one() 
     assert_eq!(unknown, Attempt::Throttled, "unknown text in capitals answers alike");
     assert_eq!(attacker.log_in("Nobody2", "falsch", None).await, Attempt::Wrong, "other text counts on its own");
 }
+
+/// A login refused by a lock already in place is refused on a read, without a write turn: anyone
+/// can send attempts, and on SQLite a write transaction waits for the process's one writer, in
+/// turn with the bookings. Proven by holding the throttle's table for writing meanwhile (another
+/// transaction), which a refusal must not wait for.
+#[tokio::test]
+async fn a_login_refused_by_a_lock_in_place_does_not_wait_for_the_writer() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+
+    // Arrange: the login locked, its refusal noted once.
+    let app = spawn_app().await;
+    add_member(&app, "mueller", "front_desk", Some("ads")).await;
+    let web = WebClient::open(&app).await;
+    for _ in 0..5 {
+        assert_eq!(web.log_in("mueller", "falsch", None).await, Attempt::Wrong);
+    }
+    assert_eq!(web.log_in("mueller", "falsch", None).await, Attempt::Throttled, "locked");
+    // Another transaction holds the throttle's table for writing (SQLite: the database's write
+    // lock; PostgreSQL: a lock that lets reads through and holds every write).
+    let holder = app.db.begin().await.expect("a transaction");
+    let hold = match app.db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "LOCK TABLE login_throttles IN EXCLUSIVE MODE",
+        _ => "DELETE FROM login_throttles WHERE key = ''",
+    };
+    holder.execute_unprepared(hold).await.expect("hold the writer");
+
+    // Act: more attempts while it holds.
+    let refused = [web.log_in("mueller", PASSWORD, None).await, web.log_in("mueller", "falsch", None).await];
+
+    // Assert: refused by the lock (a wait for the writer would end in the request's timeout, 503).
+    assert_eq!(refused, [Attempt::Throttled, Attempt::Throttled]);
+    holder.rollback().await.expect("release the writer");
+    assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "refused attempts are not checked");
+}
