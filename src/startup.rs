@@ -225,6 +225,7 @@ impl Application {
                 limiter: Default::default(),
                 templates: dispatcher.templates(),
             },
+            feed_limiter: crate::services::calendar_feed::limiter(),
         };
         let horizon_refreshes = tokio::sync::watch::Sender::new(0);
         Ok(Self { listener, metrics_listener, state, dispatcher: Some(dispatcher), horizon_refreshes })

@@ -31,6 +31,8 @@ pub struct AppState {
     pub listed: crate::services::bookings::ListedSlots,
     /// The citizen link's rate limit and the templates of its calendar entry.
     pub citizen: crate::services::citizen_link::Shared,
+    /// The calendar feed's rate limit, per client address and per feed.
+    pub feed_limiter: crate::services::citizen_link::LinkLimiter,
     /// SQLite: the one writer of bookings (group commit); `None` on PostgreSQL.
     pub writer: Option<crate::services::bookings::Writer>,
     /// PostgreSQL: the one-statement booking's own connections; `None` on SQLite.

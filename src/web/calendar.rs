@@ -17,6 +17,7 @@ use super::page::{CsrfForm, Page, Staff};
 use crate::http::client_ip::ClientIp;
 use crate::services::ServiceError;
 use crate::services::calendar_feed::{self, FeedDeps};
+use crate::services::citizen_link::Verdict;
 use crate::state::AppState;
 
 /// The page of the logged-in staff member (behind the session layer).
@@ -101,6 +102,13 @@ async fn change(
 /// a browser reads a line in German and one in English, never the cause of a failure.
 async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: ClientIp) -> Response {
     let Some(secret) = file.strip_suffix(".ics") else { return feed_error(StatusCode::NOT_FOUND) };
+    // Counted before the secret is looked up: an unknown one costs a read too.
+    if let Verdict::Limited { retry_after_secs } = state.feed_limiter.check(&client.0, Some(secret)) {
+        tracing::warn!("calendar feed: too many requests");
+        let mut response = feed_error(StatusCode::TOO_MANY_REQUESTS);
+        response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+        return response;
+    }
     let deps = FeedDeps {
         db: &state.db,
         clock: &state.clock,
@@ -135,12 +143,16 @@ async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: C
     }
 }
 
-/// The feed's plain-text answer for `status` (404, 503 or 500).
+/// The feed's plain-text answer for `status` (404, 429, 503 or 500).
 fn feed_error(status: StatusCode) -> Response {
     let text = match status {
         StatusCode::NOT_FOUND => {
             "Diesen Kalender gibt es nicht (mehr). Ein neues Abo richten Sie unter „Mein Kalender“ ein.\n\
              This calendar does not exist (any more). Set up a new subscription under \"My calendar\".\n"
+        }
+        StatusCode::TOO_MANY_REQUESTS => {
+            "Der Kalender wurde zu oft abgerufen. Ihr Kalenderprogramm versucht es später wieder.\n\
+             The calendar was fetched too often. Your calendar program will try again later.\n"
         }
         StatusCode::SERVICE_UNAVAILABLE => {
             "Der Kalender ist gerade nicht erreichbar. Ihr Kalenderprogramm versucht es später wieder.\n\

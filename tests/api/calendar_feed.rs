@@ -207,6 +207,33 @@ async fn every_read_of_the_feed_is_recorded_as_the_owners_list_of_its_bookings()
     }
 }
 
+/// A feed fetched more often than a calendar program polls is refused for the minute (429 with
+/// `Retry-After` and the two lines), unread and unrecorded; other feeds go on.
+#[tokio::test]
+async fn a_feed_fetched_too_often_is_refused_for_the_minute_unread_and_unrecorded() {
+    // Arrange: Deniz Aydın's subscription.
+    let app = spawn_app().await;
+    let token = auth::create_token(&app.db, &app.clock, "d.aydin", "test").await.unwrap();
+    let created: Value = app.post_as(&token, "/api/v1/me/calendar-feed", &json!({})).await.json().await.unwrap();
+    let path = path_of(created["url"].as_str().unwrap());
+    let before = records(&app, AuditAction::BookingsListed).await.len();
+
+    // Act: as many fetches as a minute allows, and one more.
+    let limit = terminbuch::services::calendar_feed::FEED_PER_MINUTE;
+    for i in 0..limit {
+        assert_eq!(fetch(&app, &path).await.status(), StatusCode::OK, "fetch {i}");
+    }
+    let refused = fetch(&app, &path).await;
+
+    // Assert
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.headers()["retry-after"], "60");
+    assert_two_lines(refused, "Der Kalender wurde zu oft abgerufen", "The calendar was fetched too often", &[]).await;
+    let listed = records(&app, AuditAction::BookingsListed).await.len();
+    assert_eq!(listed, before + limit as usize, "the refused fetch is not recorded");
+    assert_eq!(fetch(&app, "/calendar/another.ics").await.status(), StatusCode::NOT_FOUND, "another feed goes on");
+}
+
 /// A feed made through the API ends with the token it was made with (revoked here; expired
 /// alike); a unit's entries leave the feed when its owner's role there is taken away.
 #[tokio::test]

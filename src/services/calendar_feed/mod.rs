@@ -102,6 +102,18 @@ pub async fn status(db: &DatabaseConnection, actor: &Actor) -> Result<Option<Fee
     Ok(feed.map(|f| FeedStatus { created_at: f.created_at, last_used_at: f.last_used_at }))
 }
 
+/// Fetches one feed may get per minute from every address together, and one address per
+/// minute for every feed (a calendar program polls every few minutes to hours; each fetch reads
+/// up to a thousand appointments and writes an audit record naming them).
+pub const FEED_PER_MINUTE: u32 = 6;
+/// See [`FEED_PER_MINUTE`].
+pub const FEED_PER_ADDRESS_PER_MINUTE: u32 = 30;
+
+/// The feed's rate limit (counted by the secret's hash, never the secret).
+pub fn limiter() -> crate::services::citizen_link::LinkLimiter {
+    crate::services::citizen_link::LinkLimiter::new(FEED_PER_ADDRESS_PER_MINUTE, FEED_PER_MINUTE)
+}
+
 /// The iCalendar text of the subscription with `secret`, or `None` when no active staff member
 /// has that secret (never said which: unknown, revoked, deactivated all look alike). The read,
 /// from `client`, is recorded as the owner's list of the bookings it holds.
@@ -144,15 +156,24 @@ pub async fn feed(deps: FeedDeps<'_>, secret: &str, client: Option<IpAddr>) -> R
     };
     let mut entries = Vec::new();
     let mut listed = Vec::new();
+    // Each unit's place is read once, not once per appointment (up to a thousand).
+    let mut places: std::collections::HashMap<_, String> = std::collections::HashMap::new();
     for booking in bookings::list(deps.db, &filter).await? {
         if booking.status == BookingStatus::Cancelled {
             continue;
         }
         listed.push(booking.id);
         let Some(unit) = units.iter().find(|u| u.id == booking.unit_id) else { continue };
-        let place = match directory::find_location(deps.db, unit.location_id).await? {
-            Some(l) => format!("{}, {} {}, {}", l.street, l.postal_code, l.city, l.floor),
-            None => String::new(),
+        let place = match places.get(&unit.location_id) {
+            Some(place) => place.clone(),
+            None => {
+                let place = match directory::find_location(deps.db, unit.location_id).await? {
+                    Some(l) => format!("{}, {} {}, {}", l.street, l.postal_code, l.city, l.floor),
+                    None => String::new(),
+                };
+                places.insert(unit.location_id, place.clone());
+                place
+            }
         };
         let reference = booking.reference.to_string();
         entries.push(ics::Entry {
