@@ -33,11 +33,13 @@ pub enum Clash {
     TooManyTokens,
     /// Units receive citizens at the location: it cannot be deleted.
     LocationInUse,
+    /// An email of the same kind for the booking is still waiting to be sent.
+    EmailQueued,
 }
 
 impl Clash {
     /// Every clash, for the tests that check each is translated.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::SlotTaken,
         Self::CounsellorBusy,
         Self::ConcurrentUpdate,
@@ -51,6 +53,7 @@ impl Clash {
         Self::SlugTaken,
         Self::TooManyTokens,
         Self::LocationInUse,
+        Self::EmailQueued,
     ];
 
     /// The stable code API clients see.
@@ -69,6 +72,7 @@ impl Clash {
             Self::SlugTaken => "slug_taken",
             Self::TooManyTokens => "too_many_tokens",
             Self::LocationInUse => "location_in_use",
+            Self::EmailQueued => "email_queued",
         }
     }
 
@@ -88,6 +92,7 @@ impl Clash {
             Self::SlugTaken => "a unit with this short name exists",
             Self::TooManyTokens => "the person holds as many valid API tokens as allowed; revoke one first",
             Self::LocationInUse => "units receive citizens at this location; give them another one first",
+            Self::EmailQueued => "this email is still waiting to be sent; it goes out on its own",
         }
     }
 }

@@ -51,6 +51,19 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     let kind = resend_kind(&booking, &bookings::events(deps.db, booking.id).await?);
     let now = deps.clock.now();
     let txn = store::begin_write(deps.db).await?;
+    // One waiting email of a kind is enough: pressing "send again" while it waits (the mail
+    // server down, the button pressed twice) would queue one more email to the citizen, history
+    // event and audit record each time.
+    let waiting = store::outbox::for_booking(&txn, booking.id).await?.into_iter().any(|m| {
+        m.kind == kind
+            && matches!(
+                m.state,
+                crate::domain::outbox::DeliveryState::Queued | crate::domain::outbox::DeliveryState::Retrying
+            )
+    });
+    if waiting {
+        return Err(ServiceError::conflict(Clash::EmailQueued));
+    }
     mail::outbox::enqueue(&txn, &booking, kind, deps.mail_domain, now).await?;
     let event = HistoryEvent::EmailResent(kind);
     bookings::add_event(&txn, booking.id, now, Some(actor.staff_id()), &event).await?;

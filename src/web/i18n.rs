@@ -138,6 +138,7 @@ fn clash_key(clash: Clash) -> &'static str {
         Clash::SlugTaken => "svc.slug_taken",
         Clash::TooManyTokens => "svc.too_many_tokens",
         Clash::LocationInUse => "svc.location_in_use",
+        Clash::EmailQueued => "svc.email_queued",
     }
 }
 

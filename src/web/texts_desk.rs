@@ -80,6 +80,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Someone is booking for this caller right now. Please reload the list.",
     ),
     (
+        "svc.email_queued",
+        "Diese E-Mail wartet noch auf den Versand und geht von selbst hinaus. Ein erneuter Versand ist erst danach möglich.",
+        "This email is still waiting to be sent and goes out on its own. It can be sent again only after that.",
+    ),
+    (
         "svc.callback_list_full",
         "Die Rückrufliste der Stelle ist voll. Bitte buchen oder streichen Sie zuerst Einträge.",
         "The unit's callback list is full. Please book or withdraw entries first.",

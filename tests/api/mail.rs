@@ -447,9 +447,17 @@ async fn a_550_reply_fails_at_once_and_the_unit_sees_it() {
         )
         .await;
     assert_eq!(resent.status(), StatusCode::ACCEPTED);
+    // Pressed again while that one waits: refused, nothing more queued; the citizen gets one.
+    let resend = format!("/api/v1/bookings/{}/resend", booking["id"].as_str().expect("id"));
+    let again = app.post_as(&app.admin_token, &resend, &json!({})).await;
+    crate::helpers::assert_problem(again, StatusCode::CONFLICT, "email_queued").await;
+    assert_eq!(emails_of(&app, &booking).await.len(), 2, "the failed one and one resent");
     let pass = mail.run_once().await.expect("a pass");
     assert_eq!(pass.sent, 1, "{pass:?}");
     assert_eq!(sink.received().len(), 1);
+    // Once it went out, it may be sent again.
+    let after = app.post_as(&app.admin_token, &resend, &json!({})).await;
+    assert_eq!(after.status(), StatusCode::ACCEPTED);
 }
 
 #[tokio::test]

@@ -51,10 +51,12 @@ pub fn email_response(e: &OutboxMessage, tz: Tz) -> EmailResponse {
     }
 }
 
-/// Queues the booking's current notice (confirmation, change or cancellation) again.
+/// Queues the booking's current notice (confirmation, change or cancellation) again; refused
+/// (409 `email_queued`) while one of that kind still waits to be sent.
 #[utoipa::path(post, path = "/api/v1/bookings/{booking}/resend", tag = "bookings", security(("bearer" = [])),
     params(("booking" = String, Path, description = "Booking id or reference")),
-    responses((status = 202, body = Vec<EmailResponse>), (status = 409, body = Problem, description = "no address or consent"),
+    responses((status = 202, body = Vec<EmailResponse>),
+        (status = 409, body = Problem, description = "no address or consent (`no_email_consent`), or one waits already (`email_queued`)"),
         (status = 404, body = Problem), (status = 403, body = Problem)))]
 async fn resend_email(
     State(state): State<AppState>,
