@@ -25,6 +25,10 @@ pub const PAIR: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wa
 pub const LOGIN: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
 /// One address for all logins: one password tried against many logins.
 pub const ADDRESS: Rule = Rule { free: 20, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
+/// One IPv6 site (a /48) for all logins: an IPv6 address counts by its /64, and one site holds
+/// 65,536 of them (tunnel brokers hand out /48s for free), each with the [`ADDRESS`] key's free
+/// failures; without this key those would keep the password-hashing threads busy for hours.
+pub const SITE: Rule = Rule { free: 200, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
 
 /// One person's current password, checked when they change it (through the API with a token,
 /// or on the account page): a leaked token must not allow guessing the password.
@@ -102,6 +106,9 @@ pub fn key_login(login: &str, exists: bool) -> String {
 pub fn keys(login: &str, address: &str, known_address: bool) -> Vec<Key> {
     let mut keys =
         vec![Key { key: pair_key(login, address), rule: PAIR }, Key { key: address_key(address), rule: ADDRESS }];
+    if let Some(site) = site_key(address) {
+        keys.push(Key { key: site, rule: SITE });
+    }
     if !known_address {
         keys.push(Key { key: login_key(login), rule: LOGIN });
     }
@@ -122,6 +129,24 @@ pub fn login_key(login: &str) -> String {
 /// The key of one address for every login.
 pub fn address_key(address: &str) -> String {
     format!("address:{}", network(address))
+}
+
+/// The key of one IPv6 site (the /48 of the address) for every login; `None` for IPv4 (also
+/// written as IPv6) and text that is no address.
+pub fn site_key(address: &str) -> Option<String> {
+    match address.parse::<IpAddr>() {
+        Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let site = Ipv6Addr::from(u128::from(v6) & !((1u128 << 80) - 1));
+            Some(format!("site:{site}/48"))
+        }
+        _ => None,
+    }
+}
+
+/// The keys that count every login of an address (its own, and its IPv6 site's): a success takes
+/// the person's own typos off them.
+pub fn shared_keys(address: &str) -> Vec<String> {
+    std::iter::once(address_key(address)).chain(site_key(address)).collect()
 }
 
 /// An address as the throttle counts it: an IPv4 address alone, an IPv6 address by its /64 (one
@@ -218,6 +243,22 @@ mod tests {
         assert_eq!(address_key("::ffff:192.0.2.7"), "address:192.0.2.7");
         assert_eq!(address_key("192.0.2.7"), "address:192.0.2.7");
         assert_eq!(address_key("::1"), "address:::/64");
+    }
+
+    #[test]
+    fn an_ipv6_address_counts_against_its_48_too_and_ipv4_against_no_site() {
+        let names = |address| keys("mueller", address, true).into_iter().map(|k| k.key).collect::<Vec<_>>();
+        assert_eq!(
+            names("2001:db8:1:2::1"),
+            ["address:2001:db8:1:2::/64", "pair:2001:db8:1:2::/64 mueller", "site:2001:db8:1::/48"]
+        );
+        assert_eq!(site_key("2001:db8:1:ffff:a:b:c:d"), site_key("2001:db8:1:2::1"), "one site, another /64");
+        assert_ne!(site_key("2001:db8:2::1"), site_key("2001:db8:1::1"));
+        assert_eq!(site_key("192.0.2.7"), None);
+        assert_eq!(site_key("::ffff:192.0.2.7"), None);
+        assert_eq!(shared_keys("2001:db8:1:2::1"), ["address:2001:db8:1:2::/64", "site:2001:db8:1::/48"]);
+        assert_eq!(shared_keys("192.0.2.7"), ["address:192.0.2.7"]);
+        const { assert!(SITE.free > ADDRESS.free, "a site holds many addresses") };
     }
 
     #[test]

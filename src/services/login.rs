@@ -183,7 +183,7 @@ async fn completed(
     let login = throttle::key_login(login, true);
     let pair = throttle::pair_key(&login, ip);
     let cleared = [pair.clone(), throttle::login_key(&login)];
-    store::throttle::record_success(db, &cleared, &pair, Some(&throttle::address_key(ip)), now).await?;
+    store::throttle::record_success(db, &cleared, &pair, &throttle::shared_keys(ip), now).await?;
     directory::record_login(db, actor.staff_id(), now).await?;
     tracing::info!("staff logged in");
     let entry = AuditEntry::by(&actor.clone().with_client(ip.parse().ok()), AuditAction::LoginSucceeded);

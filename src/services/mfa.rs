@@ -221,7 +221,7 @@ pub async fn verify(
             let key = keys.map(|k| k.key);
             // The count includes this attempt, reserved above.
             let failed_before = store::throttle::failures(db, &key[0]).await?.saturating_sub(1).max(0);
-            store::throttle::record_success(db, &key, &key[0], None, now).await?;
+            store::throttle::record_success(db, &key, &key[0], &[], now).await?;
             Ok(Verified { factor, failed_before })
         }
         None => {

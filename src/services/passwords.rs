@@ -147,7 +147,7 @@ async fn check_current(
     };
     if right {
         let key = keys.map(|k| k.key);
-        store::throttle::record_success(db, &key, &key[0], None, now).await?;
+        store::throttle::record_success(db, &key, &key[0], &[], now).await?;
         return Ok(stored);
     }
     tracing::warn!(staff_id = actor.staff_id().get(), "wrong current password");

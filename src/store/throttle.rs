@@ -172,8 +172,9 @@ pub async fn release(db: &DatabaseConnection, keys: &[Key], now: DateTime<Utc>) 
     Ok(txn.commit().await?)
 }
 
-/// After a successful login: `shared` (if any: the address's key for every login) loses the failures
-/// `succeeded` (the pair of login and address) counted, the person's own typos; the failures of
+/// After a successful login: `shared` (the keys of the address and its IPv6 site for every login)
+/// each lose the failures `succeeded` (the pair of login and address) counted, the person's own
+/// typos; the failures of
 /// `cleared` keys (the pair among them) are forgotten; and the pair is marked as having
 /// succeeded at `now`. So the typos of an office's staff behind one address do not add up to a
 /// lock, while a colleague logging in between guesses at other logins does not undo them.
@@ -184,7 +185,7 @@ pub async fn record_success(
     db: &DatabaseConnection,
     cleared: &[String],
     succeeded: &str,
-    shared: Option<&str>,
+    shared: &[String],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let txn = super::begin_write(db).await?;
@@ -194,16 +195,14 @@ pub async fn record_success(
         .one(&txn)
         .await?
         .map_or(0, |row| row.failures);
-    if let Some(shared) = shared
-        && own > 0
-    {
+    if own > 0 && !shared.is_empty() {
         // In one statement: a failure another attempt counts meanwhile is kept (PostgreSQL
         // re-reads the row it waited for).
         let fewer = Expr::case(Expr::col(Column::Failures).gt(own), Expr::col(Column::Failures).sub(own)).finally(0);
         login_throttle::Entity::update_many()
             .col_expr(Column::Failures, fewer.into())
             .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Key.eq(shared))
+            .filter(Column::Key.is_in(shared.iter().map(String::as_str)))
             .exec(&txn)
             .await?;
     }

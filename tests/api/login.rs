@@ -320,3 +320,39 @@ async fn a_login_refused_by_a_lock_in_place_does_not_wait_for_the_writer() {
     holder.rollback().await.expect("release the writer");
     assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "refused attempts are not checked");
 }
+
+/// Failures spread over the /64 networks of one IPv6 site (a /48, 65,536 networks) add up on the
+/// site's key: past its free failures the site is locked, whichever of its networks tries; another
+/// site is not. Driven through the throttle's reservations (each is what a login attempt reserves
+/// before its password is checked).
+#[tokio::test]
+async fn failures_from_many_networks_of_one_ipv6_site_lock_the_site() {
+    use terminbuch::domain::throttle::{self, FORGET_AFTER, SITE};
+    use terminbuch::store::throttle::{Reservation, reserve};
+
+    let app = spawn_app().await;
+    let now = app.clock.now();
+    let attempt = |network: u32, login: String| {
+        let keys = throttle::keys(&throttle::key_login(&login, false), &format!("2001:db8:7:{network:x}::1"), false);
+        let app = &app;
+        async move { reserve(&app.db, &keys, now, now - FORGET_AFTER).await.expect("reserve") }
+    };
+
+    // Act: the site's free failures, each from another /64 and with another typed login.
+    for i in 0..u32::try_from(SITE.free).expect("positive") {
+        assert_eq!(attempt(i, format!("name{i}")).await, Reservation::Reserved, "attempt {i}");
+    }
+    let next = attempt(9999, "another".to_owned()).await;
+    let elsewhere = reserve(
+        &app.db,
+        &throttle::keys(&throttle::key_login("another", false), "2001:db8:8::1", false),
+        now,
+        now - FORGET_AFTER,
+    )
+    .await
+    .expect("reserve");
+
+    // Assert
+    assert!(matches!(next, Reservation::Locked { .. }), "the site is locked: {next:?}");
+    assert_eq!(elsewhere, Reservation::Reserved, "another site is not");
+}
