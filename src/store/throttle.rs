@@ -39,7 +39,7 @@ pub async fn reserve(
     // A key locked already is refused on a plain read, without a write turn: anyone can send
     // attempts, and on SQLite each write transaction waits for the process's one writer, in turn
     // with the bookings. The transaction below decides for attempts at once and for keys that
-    // lock with this attempt.
+    // lock with this attempt. "Locked" here is the negation of `reserve_one`'s `allowed`.
     let names: Vec<&str> = keys.iter().map(|k| k.key.as_str()).collect();
     let rows = login_throttle::Entity::find().filter(Column::Key.is_in(names)).all(db).await?;
     for key in keys {

@@ -109,7 +109,7 @@ impl IntoResponse for WebError {
                 (StatusCode::INTERNAL_SERVER_ERROR, Worded::text("error.internal"))
             }
         };
-        let mut response = error_page(status, message);
+        let mut response = error_page(status, message, Lang::default());
         if let Self::Overloaded { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
         }
@@ -117,9 +117,10 @@ impl IntoResponse for WebError {
     }
 }
 
-/// The error page with `message` (German: [`in_chosen_language`] words it again), kept with it.
-fn error_page(status: StatusCode, message: Worded) -> Response {
-    let mut response = (status, ErrorPage::new(Lang::default(), message)).into_response();
+/// The error page with `message` in `lang`, the message kept with it (for
+/// [`in_chosen_language`], which words a German one again in the person's language).
+fn error_page(status: StatusCode, message: Worded, lang: Lang) -> Response {
+    let mut response = (status, ErrorPage::new(lang, message)).into_response();
     response.extensions_mut().insert(Shown(message));
     response
 }
@@ -151,14 +152,13 @@ pub(super) fn as_page(response: Response, lang: Lang) -> Response {
         s if s.is_server_error() => "error.internal",
         _ => "error.bad",
     };
-    let message = Worded::text(key);
     let (mut parts, _) = response.into_parts();
-    let (page_parts, body) = (status, ErrorPage::new(lang, message)).into_response().into_parts();
+    let (page_parts, body) = error_page(status, Worded::text(key), lang).into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
     for (name, value) in &page_parts.headers {
         parts.headers.insert(name.clone(), value.clone());
     }
-    parts.extensions.insert(Shown(message));
+    parts.extensions.extend(page_parts.extensions);
     Response::from_parts(parts, body)
 }
 
