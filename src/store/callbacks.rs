@@ -201,9 +201,10 @@ pub async fn release<C: ConnectionTrait>(db: &C, id: CallbackId, until: DateTime
     Ok(())
 }
 
-/// Closes an open entry: booked (with its booking, by the desk holding the claim), or withdrawn or
-/// expired, which only an entry no desk is booking for can be (its claim ended or none). Returns
-/// whether it was closed.
+/// Closes an open entry that no other desk is booking for: its claim ended or there is none, or
+/// it is `claim`, the closing desk's own (booked, with its booking). A desk whose claim ran out
+/// while it booked and was taken by another desk since closes nothing: the other desk books.
+/// Returns whether it was closed.
 ///
 /// # Errors
 /// Database failures.
@@ -212,20 +213,24 @@ pub async fn close<C: ConnectionTrait>(
     id: CallbackId,
     status: CallbackStatus,
     booking_id: Option<Uuid>,
+    claim: Option<DateTime<Utc>>,
     actor_id: StaffId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let mut update = callback_request::Entity::update_many()
+    let mut free = unclaimed(now);
+    if let Some(until) = claim {
+        // Bound as `claim` bound it (see `release`).
+        free = free.add(callback_request::Column::ClaimedUntil.eq(until));
+    }
+    let update = callback_request::Entity::update_many()
         .col_expr(callback_request::Column::Status, Expr::value(status_row(status)))
         .col_expr(callback_request::Column::BookingId, Expr::value(booking_id))
         .col_expr(callback_request::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None))
         .col_expr(callback_request::Column::UpdatedAt, Expr::value(now))
         .col_expr(callback_request::Column::UpdatedBy, Expr::value(actor_id))
         .filter(callback_request::Column::Id.eq(id))
-        .filter(callback_request::Column::Status.eq(StatusRow::Open));
-    if status != CallbackStatus::Booked {
-        update = update.filter(unclaimed(now));
-    }
+        .filter(callback_request::Column::Status.eq(StatusRow::Open))
+        .filter(free);
     Ok(update.exec(db).await?.rows_affected == 1)
 }
 

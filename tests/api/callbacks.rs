@@ -507,3 +507,117 @@ async fn closed_entries_are_listed_on_the_page_the_last_closed_first_a_page_at_a
     assert_eq!(status, StatusCode::FORBIDDEN, "another unit's staff");
     assert!(!page.contains("Kaya"), "nothing of the unit's callers");
 }
+
+/// The steps of `callbacks::book` before its last, for one desk: its claim at `at` and the
+/// booking it makes for the caller (an ordinary booking of `slot`). Returns the claim and the
+/// booking as the service holds it.
+async fn claim_and_book(
+    app: &TestApp,
+    id: CallbackId,
+    slot: i64,
+) -> (chrono::DateTime<chrono::Utc>, terminbuch::domain::records::Booking) {
+    let now = app.clock.now();
+    let until = now + TimeDelta::seconds(60);
+    assert!(terminbuch::store::callbacks::claim(&app.db, id, now, until).await.expect("db"), "the desk's claim");
+    let made = app.book_slot(slot).await;
+    let id = uuid::Uuid::parse_str(made["id"].as_str().expect("id")).expect("uuid");
+    (until, terminbuch::store::bookings::find(&app.db, id).await.expect("db").expect("the booking"))
+}
+
+async fn admin_actor(app: &TestApp) -> terminbuch::domain::access::Actor {
+    let admin = terminbuch::store::directory::find_staff_by_login(&app.db, "admin").await.expect("db").expect("admin");
+    terminbuch::domain::access::Actor::new(admin.id, "admin".to_owned(), true, vec![])
+}
+
+async fn booking_status(app: &TestApp, id: uuid::Uuid) -> Value {
+    let response = app.get_booking(&id.to_string()).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json::<Value>().await.expect("json")["status"].clone()
+}
+
+/// A desk whose claim ran out while its booking was made (the database kept it waiting), while
+/// another desk took the entry and booked the caller, cancels its own booking again: the caller
+/// is booked once, by the entry's booking. Before, both bookings stood. Driven step by step: the
+/// first desk's claim and booking, the second desk's whole booking a minute later, then the
+/// first desk's last step.
+#[tokio::test]
+async fn a_desk_whose_claim_ran_out_undoes_its_booking_when_another_desk_booked_the_caller() {
+    use terminbuch::domain::clash::Clash;
+    use terminbuch::services::{ServiceError, callbacks};
+
+    // Arrange: an entry; two free times of the wished counsellor.
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let id = CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("fits"));
+    let free = app.free_slots("ads", &format!("counsellor={aydin}&limit=2")).await;
+    let slot = |i: usize| free[i]["slot_id"].as_i64().expect("slot id");
+
+    // Act: the first desk claims and books; its claim runs out; the second desk books the caller
+    // through the list; then the first desk's last step.
+    let (first_claim, first) = claim_and_book(&app, id, slot(0)).await;
+    app.clock.advance(TimeDelta::seconds(61));
+    let path = format!("/api/v1/callbacks/{}/book", entry["id"]);
+    let second = app.post_as(&app.admin_token, &path, &json!({ "slot_id": slot(1) })).await;
+    assert_eq!(second.status(), StatusCode::CREATED, "the second desk books");
+    let second: Value = second.json().await.expect("json");
+    let parts = crate::helpers::ServiceParts::new(app.clock.clone());
+    let settled =
+        callbacks::settle(parts.book(&app.db), &admin_actor(&app).await, id, first_claim, first.clone()).await;
+
+    // Assert: the first desk is refused and its booking cancelled; the entry names the second's.
+    assert!(
+        matches!(settled, Err(ServiceError::Conflict { clash: Clash::InvalidStatus, .. })),
+        "{:?}",
+        settled.map(|b| b.id)
+    );
+    assert_eq!(booking_status(&app, first.id).await, "cancelled");
+    let second_id = uuid::Uuid::parse_str(second["booking_id"].as_str().expect("id")).expect("uuid");
+    assert_eq!(booking_status(&app, second_id).await, "booked");
+    let stored = terminbuch::store::callbacks::find(&app.db, id).await.expect("db").expect("the entry");
+    assert_eq!(stored.booking_id, Some(second_id));
+}
+
+/// A desk whose claim ran out while it booked, where no other desk took the entry meanwhile,
+/// still closes it with its booking; where another desk holds the entry right now, it gives way
+/// (its booking cancelled, the entry open for that desk).
+#[tokio::test]
+async fn a_late_desk_closes_an_entry_nobody_took_and_gives_way_to_a_desk_booking_it_now() {
+    use terminbuch::domain::clash::Clash;
+    use terminbuch::services::{ServiceError, callbacks};
+
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let free = app.free_slots("ads", &format!("counsellor={aydin}&limit=2")).await;
+    let slot = |i: usize| free[i]["slot_id"].as_i64().expect("slot id");
+    let parts = crate::helpers::ServiceParts::new(app.clock.clone());
+    let actor = admin_actor(&app).await;
+
+    // Nobody took it: the late desk closes it.
+    let entry = add_entry(&app, &entry_body("Ayla Kaya", aydin)).await;
+    let id = CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("fits"));
+    let (late_claim, booking) = claim_and_book(&app, id, slot(0)).await;
+    app.clock.advance(TimeDelta::seconds(61));
+    let settled = callbacks::settle(parts.book(&app.db), &actor, id, late_claim, booking.clone()).await;
+    assert_eq!(settled.expect("closed").id, booking.id);
+    let stored = terminbuch::store::callbacks::find(&app.db, id).await.expect("db").expect("the entry");
+    assert_eq!(stored.booking_id, Some(booking.id));
+    assert_eq!(booking_status(&app, booking.id).await, "booked");
+
+    // Another desk claims the next entry after the late desk's claim ran out, and is booking now.
+    let entry = add_entry(&app, &entry_body("Murat Kaya", aydin)).await;
+    let id = CallbackId::new(i32::try_from(entry["id"].as_i64().expect("id")).expect("fits"));
+    let (late_claim, booking) = claim_and_book(&app, id, slot(1)).await;
+    app.clock.advance(TimeDelta::seconds(61));
+    let now = app.clock.now();
+    assert!(terminbuch::store::callbacks::claim(&app.db, id, now, now + TimeDelta::seconds(60)).await.expect("db"));
+    let settled = callbacks::settle(parts.book(&app.db), &actor, id, late_claim, booking.clone()).await;
+    assert!(
+        matches!(settled, Err(ServiceError::Conflict { clash: Clash::CallbackBusy, .. })),
+        "{:?}",
+        settled.map(|b| b.id)
+    );
+    assert_eq!(booking_status(&app, booking.id).await, "cancelled");
+    let stored = terminbuch::store::callbacks::find(&app.db, id).await.expect("db").expect("the entry");
+    assert_eq!((stored.status, stored.booking_id), (terminbuch::domain::callback::CallbackStatus::Open, None));
+}

@@ -275,7 +275,13 @@ async fn book_callback(
     ApiPath(id): ApiPath<i32>,
     ApiJson(body): ApiJson<BookCallbackRequest>,
 ) -> ApiResult<(StatusCode, Json<BookedCallbackResponse>)> {
-    let booking = callbacks::book(state.book(), &actor, CallbackId::new(id), body.slot_id.map(SlotId::new)).await?;
+    // In a task of its own: a request dropped meanwhile (the client gave up, the request's
+    // timeout) still closes the entry or undoes its booking.
+    let task = {
+        let (state, actor, slot_id) = (state.clone(), actor.clone(), body.slot_id.map(SlotId::new));
+        tokio::spawn(async move { callbacks::book(state.book(), &actor, CallbackId::new(id), slot_id).await })
+    };
+    let booking = task.await.map_err(|err| ApiError::Internal(err.into()))??;
     let tz = state.settings.time_zone;
     let reference = booking.reference.to_string();
     Ok((

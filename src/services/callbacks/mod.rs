@@ -235,14 +235,74 @@ pub async fn book(
             return Err(err);
         }
     };
-    // The claim keeps the entry open meanwhile (a withdrawal or expiry waits for it to end).
-    if !callbacks::close(deps.db, id, CallbackStatus::Booked, Some(booking.id), actor.staff_id(), deps.clock.now())
-        .await?
-    {
-        tracing::warn!(booking = %booking.id, "the callback entry was closed while its booking was made");
+    settle(deps, actor, id, claimed_until, booking).await
+}
+
+/// The last step of [`book`]: closes the entry as booked by `booking`, made under the claim
+/// `claimed_until`. The claim keeps the entry open meanwhile (a withdrawal or expiry waits for it
+/// to end). A claim that ran out while the booking was made (a database that kept it waiting)
+/// closes the entry only if no other desk took it since; else that desk books (or the entry was
+/// settled otherwise), and this booking is cancelled again, so the caller is booked once.
+///
+/// # Errors
+/// `Conflict` (`callback_busy`, `invalid_status`) or `NotFound` when the booking was undone;
+/// database failures (the booking undone too).
+pub async fn settle(
+    deps: Book<'_>,
+    actor: &Actor,
+    id: CallbackId,
+    claimed_until: DateTime<Utc>,
+    booking: Booking,
+) -> Result<Booking, ServiceError> {
+    let closed = callbacks::close(
+        deps.db,
+        id,
+        CallbackStatus::Booked,
+        Some(booking.id),
+        Some(claimed_until),
+        actor.staff_id(),
+        deps.clock.now(),
+    )
+    .await;
+    match closed {
+        Ok(true) => {
+            tracing::info!(booking = %booking.id, "callback booked");
+            Ok(booking)
+        }
+        Ok(false) => {
+            undo(deps, actor, &booking).await;
+            Err(match found(deps.db, id).await {
+                Ok(now) if now.status == CallbackStatus::Open => ServiceError::conflict(Clash::CallbackBusy),
+                Ok(now) => {
+                    ServiceError::conflict_with(Clash::InvalidStatus, format!("the entry is {}", now.status.as_str()))
+                }
+                Err(err) => err,
+            })
+        }
+        Err(err) => {
+            // The entry stays open with a booking made for it: undone, so that nobody books the
+            // caller twice once the claim runs out.
+            undo(deps, actor, &booking).await;
+            Err(err.into())
+        }
     }
-    tracing::info!(booking = %booking.id, "callback booked");
-    Ok(booking)
+}
+
+/// Cancels a booking made for an entry that could not be closed as booked by it. A failure is
+/// logged: the booking then stands beside the entry (the desk sees both).
+async fn undo(deps: Book<'_>, actor: &Actor, booking: &Booking) {
+    let reason = "Automatisch storniert: der Rückrufeintrag wurde inzwischen anders erledigt / \
+                  cancelled automatically: the callback entry was settled otherwise meanwhile";
+    match bookings::cancel_booking(deps, bookings::By::Staff(actor), booking, Some(reason.to_owned())).await {
+        Ok(_) => {
+            tracing::warn!(booking = %booking.id, "a callback booking was undone: the entry was settled meanwhile")
+        }
+        Err(err) => tracing::error!(
+            booking = %booking.id,
+            error = ?err,
+            "a callback booking whose entry was settled meanwhile could not be undone"
+        ),
+    }
 }
 
 fn booking_for(request: &CallbackRequest, slot_id: SlotId) -> NewBooking {
@@ -270,7 +330,8 @@ fn booking_for(request: &CallbackRequest, slot_id: SlotId) -> NewBooking {
 pub async fn withdraw(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<CallbackRequest, ServiceError> {
     let request = visible(deps, actor, id, "callback.change").await?;
     let closed =
-        callbacks::close(deps.db, id, CallbackStatus::Withdrawn, None, actor.staff_id(), deps.clock.now()).await?;
+        callbacks::close(deps.db, id, CallbackStatus::Withdrawn, None, None, actor.staff_id(), deps.clock.now())
+            .await?;
     if !closed {
         // Still open: a desk is booking a time for the caller right now.
         let now = found(deps.db, id).await?;

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use self::form::CallbackForm;
 use super::auth::FieldError;
-use super::error::WebResult;
+use super::error::{WebError, WebResult};
 use super::format;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
@@ -234,9 +234,14 @@ async fn book(
     Path(id): Path<i32>,
     CsrfForm(form): CsrfForm<ActionForm>,
 ) -> WebResult<Response> {
-    let deps = state.book();
     let lang = staff.page.lang;
-    match callbacks::book(deps, &staff.actor, CallbackId::new(id), form.slot.parse().ok()).await {
+    // In a task of its own: a request dropped meanwhile (the browser gave up, the request's
+    // timeout) still closes the entry or undoes its booking.
+    let task = {
+        let (state, actor, slot_id) = (state.clone(), staff.actor.clone(), form.slot.parse().ok());
+        tokio::spawn(async move { callbacks::book(state.book(), &actor, CallbackId::new(id), slot_id).await })
+    };
+    match task.await.map_err(|err| WebError::Internal(err.into()))? {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(
             err @ (ServiceError::Conflict { .. }
