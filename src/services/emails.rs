@@ -1,6 +1,8 @@
 //! Staff's view of the emails to citizens: resend the latest notice of a booking, and list the
 //! bookings of a unit whose confirmation could not be delivered (someone should call).
 
+use std::collections::HashMap;
+
 use uuid::Uuid;
 
 use super::ServiceError;
@@ -73,23 +75,33 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     Ok(store::outbox::for_booking(deps.db, booking.id).await?)
 }
 
-/// Appointments of a unit whose citizen an email failed to reach: a booked one whose latest
-/// confirmation or change notice failed, a cancelled one still to come whose cancellation failed.
+/// Appointments still to come of a unit whose citizen an email failed to reach: a booked one
+/// whose latest confirmation or change notice failed, a cancelled one whose cancellation failed.
+/// Three reads however long the list.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`.
 pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> Result<Vec<FailedEmail>, ServiceError> {
     let unit = find_unit(deps.db, unit_key).await?;
     authorize(deps, actor, unit.id, "email.list_failed", &format!("unit:{}", unit.id)).await?;
+    let failed = store::outbox::failed_for_unit(deps.db, unit.id, deps.clock.now()).await?;
+    let mut ids: Vec<Uuid> = failed.iter().map(|email| email.booking_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut emails: HashMap<Uuid, Vec<OutboxMessage>> = HashMap::new();
+    for email in store::outbox::for_bookings(deps.db, &ids).await? {
+        emails.entry(email.booking_id).or_default().push(email);
+    }
+    let mut booked: HashMap<Uuid, Booking> =
+        bookings::find_many(deps.db, &ids).await?.into_iter().map(|booking| (booking.id, booking)).collect();
     let mut found: Vec<FailedEmail> = Vec::new();
-    for email in store::outbox::failed_for_unit(deps.db, unit.id, deps.clock.now()).await? {
-        if found.iter().any(|f| f.booking.id == email.booking_id) {
+    for email in failed {
+        let all = emails.get(&email.booking_id).map_or(&[][..], Vec::as_slice);
+        if delivered_later(all, &email) {
             continue;
         }
-        if delivered_later(deps, email.booking_id, &email).await? {
-            continue;
-        }
-        if let Some(booking) = bookings::find(deps.db, email.booking_id).await? {
+        // The first failure not delivered since names the booking; it is listed once.
+        if let Some(booking) = booked.remove(&email.booking_id) {
             found.push(FailedEmail { booking, email });
         }
     }
@@ -102,14 +114,14 @@ pub async fn failed_for_unit(deps: Book<'_>, actor: &Actor, unit_key: &str) -> R
 
 /// Whether a later email of the same sort got through (e.g. a resend): a confirmation or change
 /// notice after a failed one of those, a cancellation after a failed cancellation.
-async fn delivered_later(deps: Book<'_>, booking_id: Uuid, failed: &OutboxMessage) -> Result<bool, ServiceError> {
-    let emails = store::outbox::for_booking(deps.db, booking_id).await?;
+/// `emails` are all of the booking's.
+fn delivered_later(emails: &[OutboxMessage], failed: &OutboxMessage) -> bool {
     let cancellation = |kind: MailKind| kind == MailKind::Cancellation;
-    Ok(emails.iter().any(|e| {
+    emails.iter().any(|e| {
         !matches!(e.kind, MailKind::Reminder)
             && cancellation(e.kind) == cancellation(failed.kind)
             && e.created_at >= failed.created_at
             && e.id != failed.id
             && e.state == crate::domain::outbox::DeliveryState::Sent
-    }))
+    })
 }

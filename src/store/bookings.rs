@@ -30,6 +30,20 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<Option<Booking
     Ok(booking::Entity::find_by_id(id).one(db).await?.map(booking_record))
 }
 
+/// The bookings `ids` that exist, in no particular order.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_many<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<Booking>, StoreError> {
+    let mut found = Vec::with_capacity(ids.len());
+    // Chunks keep each statement far below the engines' limits on bound values.
+    for chunk in ids.chunks(500) {
+        let rows = booking::Entity::find().filter(booking::Column::Id.is_in(chunk.iter().copied())).all(db).await?;
+        found.extend(rows.into_iter().map(booking_record));
+    }
+    Ok(found)
+}
+
 /// # Errors
 /// Database failures.
 pub async fn find_by_reference<C: ConnectionTrait>(db: &C, reference: &str) -> Result<Option<Booking>, StoreError> {

@@ -202,6 +202,24 @@ pub async fn for_booking<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> Result
     Ok(rows.into_iter().map(message_record).collect())
 }
 
+/// The emails of the bookings `ids`, oldest first.
+///
+/// # Errors
+/// Database failures.
+pub async fn for_bookings<C: ConnectionTrait>(db: &C, ids: &[Uuid]) -> Result<Vec<OutboxMessage>, StoreError> {
+    let mut found = Vec::new();
+    // Chunks keep each statement far below the engines' limits on bound values.
+    for chunk in ids.chunks(500) {
+        let rows = outbox_message::Entity::find()
+            .filter(outbox_message::Column::BookingId.is_in(chunk.iter().copied()))
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(message_record));
+    }
+    found.sort_by_key(|m| (m.created_at, m.id));
+    Ok(found)
+}
+
 /// The Message-ID of the booking's first email, if it has any.
 ///
 /// # Errors
@@ -301,9 +319,10 @@ pub async fn set_pending_language<C: ConnectionTrait>(db: &C, booking_id: Uuid, 
     Ok(())
 }
 
-/// Failed emails of a unit that leave a citizen wrongly informed, oldest first: confirmations
-/// and change notices of booked appointments, and cancellations of appointments still to come
-/// (the citizen would come for nothing).
+/// Failed emails of a unit that leave a citizen wrongly informed about an appointment still to
+/// come, oldest first: confirmations and change notices of booked appointments (the citizen does
+/// not know the time), and cancellations (the citizen would come for nothing). One that has
+/// begun is past calling about.
 ///
 /// # Errors
 /// Database failures.
@@ -318,15 +337,14 @@ pub async fn failed_for_unit<C: ConnectionTrait>(
             .from(booking::Entity)
             .and_where(booking::Column::UnitId.eq(unit_id))
             .and_where(booking::Column::Status.eq(status))
+            .and_where(booking::Column::StartsAt.gt(now))
             .to_owned()
     };
     let booked = Condition::all()
         .add(outbox_message::Column::BookingId.in_subquery(of_unit(booking::BookingStatus::Booked)))
         .add(outbox_message::Column::Kind.is_in([KindRow::Confirmation, KindRow::Change]));
-    let cancelled_ahead =
-        of_unit(booking::BookingStatus::Cancelled).and_where(booking::Column::StartsAt.gt(now)).to_owned();
     let cancelled = Condition::all()
-        .add(outbox_message::Column::BookingId.in_subquery(cancelled_ahead))
+        .add(outbox_message::Column::BookingId.in_subquery(of_unit(booking::BookingStatus::Cancelled)))
         .add(outbox_message::Column::Kind.eq(KindRow::Cancellation));
     let rows = outbox_message::Entity::find()
         .filter(Condition::any().add(booked).add(cancelled))

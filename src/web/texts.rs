@@ -136,10 +136,14 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("failed.title", "Nicht zugestellte Bestätigungen", "Undelivered confirmations"),
     (
         "failed.intro",
-        "Bitte rufen Sie diese Personen an: Lesen Sie ihnen den Termin vor, oder sagen Sie ihnen bei einer Absage, dass der Termin entfällt.",
-        "Please call these people: read them their appointment, or, for a cancellation, tell them that it does not take place.",
+        "Diese Termine stehen noch bevor, aber die E-Mail dazu hat die Person nicht erreicht. Bitte rufen Sie an: Lesen Sie den Termin vor, oder sagen Sie bei einer Absage, dass der Termin entfällt.",
+        "These appointments are still to come, but the email about them did not reach the person. Please call: read them their appointment, or, for a cancellation, tell them that it does not take place.",
     ),
-    ("failed.none", "Alle Bestätigungen wurden zugestellt.", "All confirmations were delivered."),
+    (
+        "failed.none",
+        "Alle E-Mails zu bevorstehenden Terminen wurden zugestellt.",
+        "Every email about an appointment still to come was delivered.",
+    ),
     ("failed.reason", "Grund", "Reason"),
     ("units.title", "Stellen", "Units"),
     ("units.new", "Stelle anlegen", "Add a unit"),

@@ -460,6 +460,34 @@ async fn a_550_reply_fails_at_once_and_the_unit_sees_it() {
     assert_eq!(after.status(), StatusCode::ACCEPTED);
 }
 
+async fn listed_failed(app: &TestApp) -> Vec<Value> {
+    let failed: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/suedosteuropa/failed-emails").await.json().await.expect("json");
+    failed.iter().map(|f| f["reference"].clone()).collect()
+}
+
+/// The failed-email list names appointments still to come: once one has begun, calling about
+/// it is too late and it leaves the list; each booking is listed once, with its failed email.
+#[tokio::test]
+async fn an_appointment_that_has_begun_leaves_the_failed_email_list() {
+    // Arrange: two bookings whose confirmations fail, a week apart.
+    let sink = SmtpSink::start().await;
+    for _ in 0..2 {
+        sink.plan(Plan::Reply("550 5.1.1 no such mailbox"));
+    }
+    let (app, mail) = spawn_with_manual_mail(sink.addr.port()).await;
+    let sooner = book(&app, "suedosteuropa", "2026-12-01T10:00", "nobody@example.org", "de").await;
+    let later = book(&app, "suedosteuropa", "2026-12-08T10:00", "niemand@example.org", "de").await;
+    assert_eq!(mail.run_once().await.expect("a pass").failed, 2);
+    assert_eq!(listed_failed(&app).await, vec![sooner["reference"].clone(), later["reference"].clone()]);
+
+    // Act: the first appointment begins.
+    app.clock.advance(TimeDelta::days(7) + TimeDelta::hours(2));
+
+    // Assert
+    assert_eq!(listed_failed(&app).await, vec![later["reference"].clone()]);
+}
+
 #[tokio::test]
 async fn a_server_that_never_answers_does_not_stall_the_next_message() {
     // Arrange: the first connection hangs after accept; later ones work.
