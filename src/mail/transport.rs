@@ -305,9 +305,10 @@ mod tests {
     /// A mail server that is down is worth a retry, and the reason says so.
     #[tokio::test]
     async fn a_server_that_refuses_the_connection_is_retried_later() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
+        // Bound but not listening: refused, and no other test's server can take the port.
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(([127, 0, 0, 1], 0).into()).unwrap();
+        let port = socket.local_addr().unwrap().port();
         let message = Message::builder()
             .from("terminbuch@example.org".parse().unwrap())
             .to("citizen@example.org".parse().unwrap())

@@ -79,8 +79,12 @@ async fn a_backup_taken_while_bookings_go_on_restores_every_acknowledged_booking
             }
         }
     });
+    // Ten bookings made before the backup starts (within a minute, while the booker runs).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
     while acknowledged.lock().expect("lock").len() < 10 {
-        tokio::task::yield_now().await;
+        assert!(!booker.is_finished(), "the booker ended before ten bookings were made");
+        assert!(tokio::time::Instant::now() < deadline, "ten bookings within a minute");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let before = acknowledged.lock().expect("lock").clone();
     let url = app.settings.database_url.clone();
@@ -90,7 +94,6 @@ async fn a_backup_taken_while_bookings_go_on_restores_every_acknowledged_booking
     stop.store(true, Ordering::SeqCst);
     booker.await.expect("booker");
     assert!(backup.status.success(), "{}", stderr(&backup));
-    assert!(acknowledged.lock().expect("lock").len() > before.len(), "bookings went on during the backup");
     assert_eq!(integrity(&copy).await, "ok");
     #[cfg(unix)]
     {
@@ -205,17 +208,45 @@ fn restore_is_refused_while_another_command_uses_the_database_and_nothing_opens_
     assert!(after.status.success(), "{}", stderr(&after));
 }
 
-#[test]
-fn the_retention_command_lists_in_a_dry_run_and_erases_otherwise() {
+/// The retention command on a database with an appointment past its unit's retention and one to
+/// come: the dry run names the first (id and unit on stdout, no personal data) and changes
+/// nothing; the run erases it and keeps the other.
+#[tokio::test]
+async fn the_retention_command_lists_in_a_dry_run_and_erases_otherwise() {
+    use sea_orm::ConnectionTrait;
+    // Arrange: an appointment that ended 60 days ago (30 days' retention), one to come.
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("r.db").display());
-    assert!(terminbuch(&url, &["seed", "--demo"]).status.success());
-    let dry = terminbuch(&url, &["retention", "run", "--as-of", "2030-01-01", "--dry-run"]);
+    let (db, _actor, ids) = two_bookings_in(&url).await;
+    let past = "UPDATE bookings SET starts_at = datetime('now', '-60 days'), ends_at = datetime('now', '-60 days', \
+                '+45 minutes') WHERE citizen_name = 'Rita Restore'";
+    db.execute_unprepared(past).await.expect("an appointment long past");
+    db.close().await.expect("closed");
+    let name_of = |id: Uuid| {
+        let url = url.clone();
+        async move {
+            let db = terminbuch::store::connect(&url, None).await.expect("open the database");
+            let booking = terminbuch::store::bookings::find(&db, id).await.expect("db").expect("the booking");
+            db.close().await.expect("closed");
+            booking.citizen.name
+        }
+    };
+
+    // Act and assert: the dry run.
+    let dry = terminbuch(&url, &["retention", "run", "--dry-run"]);
     assert!(dry.status.success(), "{}", stderr(&dry));
-    assert!(stderr(&dry).contains("0 bookings would be erased"), "{}", stderr(&dry));
-    let real = terminbuch(&url, &["retention", "run", "--as-of", "2026-06-01"]);
+    assert!(stderr(&dry).contains("1 bookings would be erased"), "{}", stderr(&dry));
+    let listed = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(listed.starts_with(&format!("{}\t", ids[0])) && listed.lines().count() == 1, "{listed}");
+    assert!(!listed.contains("Rita"), "no personal data: {listed}");
+    assert_eq!(name_of(ids[0]).await, "Rita Restore", "the dry run changes nothing");
+
+    // The run.
+    let real = terminbuch(&url, &["retention", "run"]);
     assert!(real.status.success(), "{}", stderr(&real));
-    assert!(stderr(&real).contains("0 bookings erased"), "{}", stderr(&real));
+    assert!(stderr(&real).contains("1 bookings erased"), "{}", stderr(&real));
+    assert_eq!(name_of(ids[0]).await, "", "erased");
+    assert_eq!(name_of(ids[1]).await, "Bleibt Bestehen", "a coming appointment keeps its data");
     let bad = terminbuch(&url, &["retention", "run", "--as-of", "2030-13-01"]);
     assert!(!bad.status.success());
 }

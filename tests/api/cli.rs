@@ -214,10 +214,10 @@ fn slots_are_generated_at_most_two_years_ahead() {
 #[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
     let (dir, url) = temp_db();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Port 0: the system picks a free one, and the start names it.
     let mut server = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
         .env("DATABASE_URL", &url)
-        .env("TERMINBUCH_LISTEN", format!("127.0.0.1:{port}"))
+        .env("TERMINBUCH_LISTEN", "127.0.0.1:0")
         .env("TERMINBUCH_DEMO_SEED", "true")
         .env("TERMINBUCH_DATA_DIR", dir.path())
         .stderr(Stdio::piped())
@@ -235,12 +235,21 @@ fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
         }
     }
     let text = seen.join("\n");
-    assert!(text.contains(&format!("http://127.0.0.1:{port}")), "{text}");
+    let address = text
+        .split_once("is running: http://")
+        .and_then(|(_, rest)| rest.split(['/', '\n']).next())
+        .unwrap_or_else(|| panic!("the URL is printed: {text}"));
+    assert!(address.starts_with("127.0.0.1:"), "{text}");
     assert!(text.contains("Login: admin"), "{text}");
     let password = seen.last().unwrap().rsplit(' ').next().unwrap().to_owned();
     assert!(password.len() >= 16);
-    let health = std::net::TcpStream::connect(("127.0.0.1", port));
-    assert!(health.is_ok(), "serving");
+    // The printed address serves this server's health check.
+    let mut health = std::net::TcpStream::connect(address).expect("serving");
+    health.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    std::io::Write::write_all(&mut health, b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut health, &mut answer).expect("an answer");
+    assert!(answer.starts_with("HTTP/1.1 200") || answer.starts_with("HTTP/1.0 200"), "{answer}");
     server.kill().unwrap();
     server.wait().unwrap();
     // A second start finds the admin and prints no credential again.

@@ -1,5 +1,6 @@
 //! Faults on the write path: SQLite on a small tmpfs that fills up under a burst of bookings.
-//! Mounting needs root (as in CI); elsewhere the test fails with a message saying so.
+//! Mounting needs root (as in CI): under `CI=true` a failed mount fails the test; elsewhere the
+//! test skips with a message saying so, like the browser tests without a browser.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,15 +19,19 @@ struct Tmpfs {
 }
 
 impl Tmpfs {
-    fn mount(size: &str) -> Self {
+    /// `None` (with a message) where mounting is not allowed, outside CI.
+    fn mount(size: &str) -> Option<Self> {
         let dir = tempfile::tempdir().expect("temp dir");
         let options = format!("size={size}");
         let status = Command::new("mount").args(["-t", "tmpfs", "-o", &options, "tmpfs"]).arg(dir.path()).status();
-        assert!(
-            status.is_ok_and(|s| s.success()),
-            "mounting a tmpfs needs root (CI runs as root): run the tests as root, or in a container allowed to mount"
-        );
-        Self { dir }
+        if status.is_ok_and(|s| s.success()) {
+            return Some(Self { dir });
+        }
+        let message = "mounting a tmpfs needs root (CI runs as root): run the tests as root, or in a container \
+                       allowed to mount";
+        assert_ne!(std::env::var("CI").as_deref(), Ok("true"), "{message}");
+        eprintln!("\n!!!!!!!!!! skipped: {message} !!!!!!!!!!\n");
+        None
     }
 
     fn path(&self) -> &Path {
@@ -63,7 +68,7 @@ async fn a_disk_filling_up_under_a_burst_keeps_every_201_answers_the_rest_503_an
     // Arrange: the server on SQLite in a tmpfs with room for a few groups of bookings. The
     // write-ahead log is emptied first, so the room left is what the bookings have (the sweep the
     // server runs at start empties it too, at a moment of its own).
-    let tmpfs = Tmpfs::mount("256m");
+    let Some(tmpfs) = Tmpfs::mount("256m") else { return };
     let app = spawn_app_on(TestDb::sqlite_in(tmpfs.path()).await).await;
     let mut slots = Vec::new();
     for unit in ["ads", "sdr", "suedosteuropa", "esf"] {

@@ -516,8 +516,8 @@ async fn a_server_that_never_answers_does_not_stall_the_next_message() {
 #[tokio::test]
 async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_once() {
     // Arrange: nobody listens on the configured port yet; a pass while it is down.
-    let port = SmtpSink::unused_port().await;
-    let (app, mail) = spawn_with_manual_mail(port).await;
+    let held = SmtpSink::hold_port();
+    let (app, mail) = spawn_with_manual_mail(held.port).await;
     let mut references = HashSet::new();
     for i in 0..100 {
         let day = 1 + i / 8;
@@ -529,7 +529,7 @@ async fn with_smtp_down_during_100_bookings_all_confirmations_arrive_exactly_onc
     let down = mail.run_once().await.expect("a pass while the mail server is down");
 
     // Act: the server comes up; the retries are due after the (1 s) backoff; then an hour later.
-    let sink = SmtpSink::start_on(port).await;
+    let sink = SmtpSink::start_held(held);
     app.clock.advance(TimeDelta::seconds(2));
     let up = mail.run_once().await.expect("the pass that delivers");
     app.clock.advance(TimeDelta::hours(1));
@@ -560,12 +560,12 @@ async fn a_booking_change_wakes_the_dispatcher_instead_of_waiting_for_the_poll()
 
     // Act
     let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
-    let confirmed = sink.wait_for(1, Duration::from_secs(3)).await;
+    let confirmed = sink.wait_for(1, Duration::from_secs(60)).await;
     let id = booking["id"].as_str().expect("id");
     assert_eq!(app.cancel_booking(id, "Bürgerin hat abgesagt").await.status(), StatusCode::OK);
 
     // Assert: both went out within seconds, although the next poll is ten minutes away.
-    let received = sink.wait_for(2, Duration::from_secs(3)).await;
+    let received = sink.wait_for(2, Duration::from_secs(60)).await;
     assert!(confirmed[0].calendar().contains("METHOD:REQUEST"));
     assert!(received[1].calendar().contains("METHOD:CANCEL"));
 }
@@ -599,10 +599,10 @@ async fn a_stopping_dispatcher_finishes_the_delivery_in_flight_before_it_returns
     // Arrange: the server's own sender finds no mail server and leaves the confirmation to be
     // retried; it polls only every ten minutes, so the dispatcher below is the one to send it,
     // through a mail server that takes a second to accept.
-    let port = SmtpSink::unused_port().await;
+    let held = SmtpSink::hold_port();
     let app = spawn_app_with(default_now(), |settings| {
         settings.mail.smtp_host = Some("127.0.0.1".to_owned());
-        settings.mail.smtp_port = Some(port);
+        settings.mail.smtp_port = Some(held.port);
         settings.mail.smtp_security = SmtpSecurity::None;
         settings.mail.mail_poll_ms = 600_000;
     })

@@ -274,6 +274,11 @@ async fn each_request_is_logged_once_by_route_template_without_path_or_query_val
     assert_eq!(entry["method"], "GET");
     assert_eq!(entry["status"], 404);
     assert!(entry["duration_ms"].as_f64().is_some(), "{entry}");
+    // A later request's line read too: a second line of the first request would be read by then.
+    client.get(format!("{base}/health")).send().await.expect("health");
+    json_server.wait_for("the next request's line", |l| {
+        serde_json::from_str::<Value>(l).is_ok_and(|e| e["message"] == "request" && e["route"] == "/health")
+    });
     assert_eq!(json_server.seen.iter().filter(|l| is_request_line(l)).count(), 1, "one line per request");
     let text_line =
         text_server.wait_for("the request's line", |l| l.contains(" request ") && l.contains("route=/health"));

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use mail_parser::MimeHeaders;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 /// What the sink does with the next connection or transaction.
 #[derive(Debug, Clone)]
@@ -68,6 +68,12 @@ struct State {
     transactions: usize,
 }
 
+/// A loopback port bound without listening (see [`SmtpSink::hold_port`]).
+pub struct HeldPort {
+    socket: TcpSocket,
+    pub port: u16,
+}
+
 /// The running sink; stops with the test's runtime.
 #[derive(Clone)]
 pub struct SmtpSink {
@@ -77,12 +83,15 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> Self {
-        Self::start_on(0).await
+        Self::serve(TcpListener::bind("127.0.0.1:0").await.expect("the sink binds"))
     }
 
-    /// Starts on a given loopback port (to bring a "down" server up).
-    pub async fn start_on(port: u16) -> Self {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await.expect("the sink binds");
+    /// Starts on a port held so far (to bring a "down" server up).
+    pub fn start_held(held: HeldPort) -> Self {
+        Self::serve(held.socket.listen(128).expect("the sink listens"))
+    }
+
+    fn serve(listener: TcpListener) -> Self {
         let addr = listener.local_addr().expect("a local address");
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
@@ -97,10 +106,13 @@ impl SmtpSink {
         Self { addr, state }
     }
 
-    /// A loopback port with nobody listening (connections are refused).
-    pub async fn unused_port() -> u16 {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binds");
-        listener.local_addr().expect("address").port()
+    /// A loopback port with nobody listening: connections are refused. It stays this test's
+    /// while the value lives (bound, not listening), so no other test's server takes it.
+    pub fn hold_port() -> HeldPort {
+        let socket = TcpSocket::new_v4().expect("a socket");
+        socket.bind(([127, 0, 0, 1], 0).into()).expect("binds");
+        let port = socket.local_addr().expect("address").port();
+        HeldPort { socket, port }
     }
 
     pub fn plan(&self, plan: Plan) {

@@ -11,29 +11,14 @@ use totp_rs::{Builder, Secret};
 use crate::app::{ADMIN, LOGIN, PASSWORD, UiApp, now, spawn, spawn_with};
 use crate::browser::{self, Browser};
 
-/// Resizes the window and waits (up to 10 s) until the page has the width: a check right after
-/// the resize command may still see the old width.
-async fn at_width(browser: &Browser, width: u32) -> i64 {
-    browser.client.set_window_size(width, 900).await.expect("resize");
-    for _ in 0..100 {
-        let inner = browser.client.execute("return window.innerWidth", vec![]).await.expect("measure");
-        if inner.as_i64().is_some_and(|w| w <= i64::from(width) && w > i64::from(width) - 40) {
-            let scroll = browser.client.execute("return document.documentElement.scrollWidth", vec![]).await;
-            return scroll.expect("measure").as_i64().unwrap_or(i64::MAX);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the window did not take {width} px");
-}
-
 /// axe-core at 1280 px and at 320 px, where the page must not scroll sideways either.
 async fn check(browser: &Browser, state: &str) {
-    at_width(browser, 1280).await;
+    browser.at_width(1280).await;
     browser.assert_accessible(&format!("{state}, 1280 px")).await;
-    let content = at_width(browser, 320).await;
+    let content = browser.at_width(320).await;
     assert!(content <= 321, "{state}: the page scrolls sideways at 320 px ({content} px wide)");
     browser.assert_accessible(&format!("{state}, 320 px")).await;
-    at_width(browser, 1280).await;
+    browser.at_width(1280).await;
 }
 
 /// The code an authenticator app shows for `secret`, `steps_ahead` time steps after the app's now.

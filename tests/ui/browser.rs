@@ -1,6 +1,7 @@
 //! Headless Chromium through chromedriver (plain HTTP on loopback), keyboard helpers and the
 //! axe-core accessibility check.
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -57,14 +58,29 @@ pub async fn start() -> Option<Browser> {
         eprintln!("\n!!!!!!!!!! {message} !!!!!!!!!!\n");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("free port").local_addr().expect("addr").port();
-    let driver = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
+    // Port 0: chromedriver binds a free port itself and names it (a port picked here and given
+    // back could be taken by another test's server before chromedriver binds it).
+    let mut driver = Command::new(CHROMEDRIVER)
+        .arg("--port=0")
         .process_group(0)
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver starts");
+    let stdout = driver.stdout.take().expect("chromedriver's output");
+    let port = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+            let (_, rest) = line.split_once("started successfully on port ")?;
+            rest.trim_end_matches(['.', ' ']).parse::<u16>().ok()
+        });
+        // Read on, so that chromedriver never waits on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        port
+    })
+    .await
+    .expect("reading chromedriver's output")
+    .expect("chromedriver names its port");
     let profile = tempfile::tempdir().expect("profile dir");
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -237,43 +253,32 @@ impl Browser {
     /// layouts change), and checks the page does not scroll sideways at 320 px.
     pub async fn assert_accessible_at_both_widths(&self, state: &str) {
         self.assert_accessible(&format!("{state}, 1280 px")).await;
-        self.client.set_window_size(320, 800).await.expect("resize");
-        let measure = "return [window.innerWidth, document.documentElement.scrollWidth]";
-        let mut measured = Value::Null;
-        // The resize reaches the page a moment after the command returns: wait for it (5 s).
-        for _ in 0..100 {
-            measured = self.client.execute(measure, vec![]).await.expect("measure");
-            if measured[0].as_i64().is_some_and(|width| width <= 320) {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let (width, content) = (measured[0].as_i64().unwrap_or(0), measured[1].as_i64().unwrap_or(i64::MAX));
-        assert!(width <= 320, "the window did not shrink to 320 px (it is {width} px)");
-        assert!(content <= width + 1, "page scrolls sideways at 320 px ({content} px wide): {}", self.path().await);
+        let content = self.at_width(320).await;
+        assert!(content <= 321, "page scrolls sideways at 320 px ({content} px wide): {}", self.path().await);
         self.assert_accessible(&format!("{state}, 320 px")).await;
-        self.client.set_window_size(1280, 900).await.expect("resize back");
+        self.at_width(1280).await;
+    }
+
+    /// Resizes the window to `width` and waits (up to 10 s) until the page has taken it (the
+    /// resize reaches the page a moment after the command returns); returns the page's content
+    /// width then.
+    pub async fn at_width(&self, width: u32) -> i64 {
+        self.client.set_window_size(width, 900).await.expect("resize");
         for _ in 0..100 {
-            let width = self.client.execute("return window.innerWidth", vec![]).await.expect("measure");
-            if width.as_i64().is_some_and(|width| width > 1000) {
-                return;
+            let inner = self.client.execute("return window.innerWidth", vec![]).await.expect("measure");
+            if inner.as_i64().is_some_and(|w| w <= i64::from(width) && w > i64::from(width) - 40) {
+                let scroll = self.client.execute("return document.documentElement.scrollWidth", vec![]).await;
+                return scroll.expect("measure").as_i64().unwrap_or(i64::MAX);
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the window did not grow back to 1280 px");
+        panic!("the window did not take {width} px");
     }
 
     /// Checks the page at 320 px width too (no horizontal scrolling of the page).
     pub async fn assert_fits_320(&self) {
-        self.client.set_window_size(320, 800).await.expect("resize");
-        let measured = self
-            .client
-            .execute("return [window.innerWidth, document.documentElement.scrollWidth]", vec![])
-            .await
-            .expect("measure");
-        self.client.set_window_size(1280, 900).await.expect("resize back");
-        let (width, content) = (measured[0].as_i64().unwrap_or(0), measured[1].as_i64().unwrap_or(i64::MAX));
-        assert!(width <= 320, "the window did not shrink to 320 px (it is {width} px): the check would prove nothing");
-        assert!(content <= width + 1, "page scrolls sideways at 320 px ({content} px wide): {}", self.path().await);
+        let content = self.at_width(320).await;
+        self.at_width(1280).await;
+        assert!(content <= 321, "page scrolls sideways at 320 px ({content} px wide): {}", self.path().await);
     }
 }
