@@ -119,7 +119,8 @@ async fn a_generated_password_must_be_replaced_before_anything_else() {
 #[tokio::test]
 async fn the_first_admins_printed_password_must_be_changed_and_a_second_factor_set_up() {
     let db = TestDb::create().await;
-    let settings = Settings::for_tests(&db.url);
+    let mut settings = Settings::for_tests(&db.url);
+    settings.data_dir = db.data_dir().to_owned();
     let deps = Dependencies { db: db.conn.clone(), clock: Clock::fixed(default_now()) };
     let report = bootstrap(&settings, &deps).await.unwrap();
     let (login, password) = report.first_admin.expect("the first admin");

@@ -85,6 +85,7 @@ async fn spawn_on(
 ) -> (TestApp, Option<Dispatcher>) {
     LazyLock::force(&TRACING);
     let mut settings = Settings::for_tests(&test_db.url);
+    settings.data_dir = test_db.data_dir().to_owned();
     configure(&mut settings);
     let clock = Clock::fixed(now);
     let deps = Dependencies { db: test_db.conn.clone(), clock: clock.clone() };

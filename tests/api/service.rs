@@ -94,7 +94,8 @@ async fn free_slots_can_be_narrowed_to_the_morning_or_the_afternoon() {
 #[tokio::test]
 async fn two_processes_starting_at_once_migrate_once_and_create_one_first_admin() {
     let db = TestDb::create().await;
-    let settings = Settings::for_tests(&db.url);
+    let mut settings = Settings::for_tests(&db.url);
+    settings.data_dir = db.data_dir().to_owned();
     let clock = Clock::fixed(default_now());
     let first = Dependencies { db: db.conn.clone(), clock: clock.clone() };
     let second = Dependencies { db: db.another_pool().await, clock };

@@ -11,9 +11,21 @@ pub struct TestDb {
     /// The PostgreSQL schema of this test.
     schema: Option<String>,
     _sqlite_dir: Option<tempfile::TempDir>,
+    /// The server's data folder (`.eml` files): one per test, removed with the guard, so that no
+    /// test reads or sweeps another's files.
+    data_dir: tempfile::TempDir,
+}
+
+fn data_dir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("a data folder")
 }
 
 impl TestDb {
+    /// The data folder for the server of this test.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// Picks the engine from `TEST_DATABASE_URL` (unset or `sqlite:` → SQLite file).
     pub async fn create() -> TestDb {
         match std::env::var("TEST_DATABASE_URL") {
@@ -33,7 +45,7 @@ impl TestDb {
     pub async fn sqlite_in(dir: &std::path::Path) -> TestDb {
         let url = format!("sqlite://{}?mode=rwc", dir.join("test.db").display());
         let conn = terminbuch::store::connect(&url, None).await.expect("open the SQLite test database");
-        TestDb { conn, url, schema: None, _sqlite_dir: None }
+        TestDb { conn, url, schema: None, _sqlite_dir: None, data_dir: data_dir() }
     }
 
     async fn postgres_schema(base_url: &str) -> TestDb {
@@ -42,7 +54,7 @@ impl TestDb {
         admin.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\"")).await.expect("create the test schema");
         admin.close().await.ok();
         let conn = Self::schema_pool(base_url, &schema).await;
-        TestDb { conn, url: base_url.to_owned(), schema: Some(schema), _sqlite_dir: None }
+        TestDb { conn, url: base_url.to_owned(), schema: Some(schema), _sqlite_dir: None, data_dir: data_dir() }
     }
 
     async fn schema_pool(base_url: &str, schema: &str) -> DatabaseConnection {

@@ -77,6 +77,7 @@ pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> UiApp {
     // A SQLite file of its own, or a schema of its own with TEST_DATABASE_URL=postgres://…
     let test_db = TestDb::create().await;
     let mut settings = Settings::for_tests(&test_db.url);
+    settings.data_dir = test_db.data_dir().to_owned();
     // The desk's tests log in by password alone; the accounts tests require a second factor.
     settings.require_mfa = terminbuch::domain::accounts::RequireMfa::None;
     configure(&mut settings);
