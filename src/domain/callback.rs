@@ -38,7 +38,7 @@ impl CallbackStatus {
 }
 
 /// The part of the day the caller prefers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TimeOfDay {
     Morning,

@@ -621,3 +621,33 @@ async fn a_late_desk_closes_an_entry_nobody_took_and_gives_way_to_a_desk_booking
     let stored = terminbuch::store::callbacks::find(&app.db, id).await.expect("db").expect("the entry");
     assert_eq!((stored.status, stored.booking_id), (terminbuch::domain::callback::CallbackStatus::Open, None));
 }
+
+/// Callers with the same wish each get a free time of their own as long as there are free times,
+/// the oldest entry the soonest. Before, each entry looked at the first 20 free times only, so the
+/// 21st caller with the same wish got none while later times stood free. (The list now reads one
+/// search per wish, not one per entry.)
+#[tokio::test]
+async fn callers_with_the_same_wish_each_get_a_free_time_while_there_are_any() {
+    // Arrange: every free time of Deniz Aydın until 8 January.
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let free = app.free_slots("ads", &format!("counsellor={aydin}&to=2027-01-08&limit=500")).await;
+    assert!(free.len() > 20, "more free times than one entry's first look: {}", free.len());
+
+    // Act: two more callers than free times, with the same wish.
+    for n in 0..free.len() + 2 {
+        let body = json!({
+            "citizen": { "name": format!("Anrufende {n}"), "phone": "0511 987654", "language": "tr" },
+            "wish": { "counsellor": aydin },
+            "until": "2027-01-08",
+        });
+        add_entry(&app, &body).await;
+    }
+    let entries = open_entries(&app).await;
+
+    // Assert: the oldest entries took every free time, soonest first, each once; the last two none.
+    let offered: Vec<Value> = entries.iter().map(|e| e["offer"]["slot_id"].clone()).collect();
+    let expected: Vec<Value> = free.iter().map(|f| f["slot_id"].clone()).collect();
+    assert_eq!(offered[..free.len()], expected[..], "each free time once, soonest first");
+    assert!(offered[free.len()..].iter().all(Value::is_null), "{:?}", &offered[free.len()..]);
+}

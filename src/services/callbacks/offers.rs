@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDate;
+
 use super::super::ServiceError;
 use super::super::availability::{self, Daypart, FreeSlot, FreeSlotQuery};
 use super::super::bookings::Book;
@@ -16,6 +18,14 @@ use crate::store::callbacks;
 
 /// Free slots looked at per entry.
 const CANDIDATES: u32 = 20;
+
+/// What a search for an entry depends on besides its last day: the counsellor, the language and
+/// the part of the day wished for (every entry's first day is today).
+type WishKey = (Option<crate::domain::ids::StaffId>, Option<crate::domain::language::Language>, Option<TimeOfDay>);
+
+fn wish_key(request: &CallbackRequest) -> WishKey {
+    (request.wish.counsellor_id, request.wish.language.clone(), request.wish.time_of_day)
+}
 
 /// An entry with the slot offered to it, if one matches its wish now.
 #[derive(Debug, Clone)]
@@ -33,22 +43,38 @@ pub async fn refresh(deps: Book<'_>, unit: &Unit) -> Result<Vec<Entry>, ServiceE
     let now = deps.clock.now();
     let today = local_date(now, deps.tz);
     callbacks::expire(deps.db, unit.id, today, now).await?;
+    let open = callbacks::list(deps.db, unit.id, &[CallbackStatus::Open]).await?;
+    // One search per wish, to the latest day an entry with that wish accepts, with room for a
+    // candidate per entry beyond the usual ones: the slots come in time order, so an entry's own
+    // candidates are those up to its last day. (Before, one search per entry: up to 300 a read.)
+    let mut wishes: HashMap<WishKey, (NaiveDate, u32)> = HashMap::new();
+    for request in &open {
+        if let Some((_, last)) = request.wish.days(today, request.until) {
+            let wish = wishes.entry(wish_key(request)).or_insert((last, 0));
+            *wish = (wish.0.max(last), wish.1 + 1);
+        }
+    }
+    let mut found: HashMap<WishKey, Vec<FreeSlot>> = HashMap::new();
+    for (key, (last, entries)) in wishes {
+        let query = FreeSlotQuery {
+            from: today,
+            to: last,
+            counsellor_id: key.0,
+            language: key.1.clone(),
+            daypart: key.2.map(daypart),
+            limit: (CANDIDATES + entries).min(availability::MAX_LIMIT),
+        };
+        found.insert(key, availability::free_slots(deps, unit, &query).await?);
+    }
     let mut seats_offered: HashMap<SlotId, i32> = HashMap::new();
     let mut entries = Vec::new();
-    for request in callbacks::list(deps.db, unit.id, &[CallbackStatus::Open]).await? {
-        let candidates = match request.wish.days(today, request.until) {
-            Some((from, to)) => {
-                let query = FreeSlotQuery {
-                    from,
-                    to,
-                    counsellor_id: request.wish.counsellor_id,
-                    language: request.wish.language.clone(),
-                    daypart: request.wish.time_of_day.map(daypart),
-                    limit: CANDIDATES,
-                };
-                availability::free_slots(deps, unit, &query).await?
+    for request in open {
+        let candidates: Vec<&FreeSlot> = match (request.wish.days(today, request.until), found.get(&wish_key(&request)))
+        {
+            (Some((_, last)), Some(slots)) => {
+                slots.iter().filter(|free| local_date(free.slot.starts_at, deps.tz) <= last).collect()
             }
-            None => Vec::new(),
+            _ => Vec::new(),
         };
         let has_seat = |free: &FreeSlot, offered: &HashMap<SlotId, i32>| {
             offered.get(&free.slot.id).copied().unwrap_or(0) < free.slot.capacity - free.slot.booked_count
@@ -56,7 +82,7 @@ pub async fn refresh(deps: Book<'_>, unit: &Unit) -> Result<Vec<Entry>, ServiceE
         // Keep the slot already offered while it is still free: the desk may be calling about it.
         let kept =
             candidates.iter().find(|f| Some(f.slot.id) == request.offered_slot_id && has_seat(f, &seats_offered));
-        let offer = kept.or_else(|| candidates.iter().find(|f| has_seat(f, &seats_offered))).cloned();
+        let offer = kept.or_else(|| candidates.iter().find(|f| has_seat(f, &seats_offered))).map(|f| (*f).clone());
         if let Some(free) = &offer {
             *seats_offered.entry(free.slot.id).or_insert(0) += 1;
         }
