@@ -51,7 +51,7 @@ async fn without_an_smtp_host_a_booking_writes_a_readable_eml_with_local_time_an
     assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
     let emails = wait_for_state(&app, &booking, 0, "sent").await;
     let data = std::fs::read_to_string(&file).expect("a text file");
-    let mail = Received { mail_from: String::new(), rcpt_to: Vec::new(), data };
+    let mail = Received { mail_from: String::new(), rcpt_to: Vec::new(), data, hung_open: 0 };
     let parsed = mail.parsed();
     let to = parsed.to().and_then(|a| a.first()).and_then(|a| a.address()).expect("To");
     assert_eq!(to, "ayse@example.org");

@@ -32,6 +32,8 @@ pub struct Received {
     pub mail_from: String,
     pub rcpt_to: Vec<String>,
     pub data: String,
+    /// Connections of a planned hang that the client still held open when this was accepted.
+    pub hung_open: usize,
 }
 
 impl Received {
@@ -66,6 +68,7 @@ struct State {
     refused: Vec<Received>,
     plans: VecDeque<Plan>,
     transactions: usize,
+    hung_open: usize,
 }
 
 /// A loopback port bound without listening (see [`SmtpSink::hold_port`]).
@@ -153,8 +156,15 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
         matches!(state.plans.front(), Some(Plan::Hang)) && state.plans.pop_front().is_some()
     };
     if hang {
-        let _keep_open = stream;
-        tokio::time::sleep(Duration::from_secs(3600)).await;
+        // Say nothing until the client gives up and closes (or an hour passes).
+        state.lock().expect("sink lock").hung_open += 1;
+        let mut stream = stream;
+        let mut buffer = [0_u8; 512];
+        let _ = tokio::time::timeout(Duration::from_secs(3600), async {
+            while matches!(tokio::io::AsyncReadExt::read(&mut stream, &mut buffer).await, Ok(n) if n > 0) {}
+        })
+        .await;
+        state.lock().expect("sink lock").hung_open -= 1;
         return Ok(());
     }
     let greeting = {
@@ -240,7 +250,7 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result
                 }
                 _ => None,
             };
-            let message = Received { mail_from: from.clone(), rcpt_to: to.clone(), data };
+            let message = Received { mail_from: from.clone(), rcpt_to: to.clone(), data, hung_open: state.hung_open };
             let reply = match planned {
                 Some(reply) => {
                     state.refused.push(message);
