@@ -325,6 +325,7 @@ mod tests {
             capacity,
             valid_from: chrono::NaiveDate::MIN,
             valid_until: None,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
         };
         assert!(one_to_one.may_come_from(&rule(30, 1)));
         assert!(!fit(90, 1).may_come_from(&rule(60, 1)), "no hours make 90-minute slots");

@@ -92,6 +92,9 @@ pub struct HoursRule {
     pub capacity: i32,
     pub valid_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
+    /// When it was last saved: a change made from an older reading is refused (another lead
+    /// changed it meanwhile).
+    pub updated_at: DateTime<Utc>,
 }
 
 /// A counsellor is away.

@@ -11,6 +11,7 @@ use super::schedule::{Regenerated, regenerate_unit_as_far_as_made, weekly_rule};
 use crate::domain::access::{Actor, Role};
 use crate::domain::blocking::{Block, BlockedBy};
 use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_APPOINTMENT_MINUTES};
+use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, SlotId, StaffId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
@@ -41,15 +42,19 @@ pub async fn list_rules(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Ve
     Ok(schedule::list_rules(deps.db, unit.id).await?)
 }
 
-/// Creates (`id: None`) or replaces a weekly rule and regenerates the unit's slots.
+/// Creates (`id: None`) or replaces a weekly rule and regenerates the unit's slots. `seen` is the
+/// replaced rule's `updated_at` as the caller read it: when given and the rule was saved since
+/// (another lead changed it meanwhile), nothing is written.
 ///
 /// # Errors
-/// `Forbidden`, `Invalid` (bad rule, not a counsellor of the unit), `NotFound`.
+/// `Forbidden`, `Invalid` (bad rule, not a counsellor of the unit), `NotFound`,
+/// `Conflict { clash: Clash::ConcurrentUpdate, .. }` (changed since `seen`).
 pub async fn save_rule(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
     id: Option<RuleId>,
+    seen: Option<DateTime<Utc>>,
     fields: RuleFields,
     horizon_until: NaiveDate,
 ) -> Result<HoursChange, ServiceError> {
@@ -77,6 +82,11 @@ pub async fn save_rule(
         ),
         None => None,
     };
+    if let (Some(seen), Some(old)) = (seen, &old)
+        && old.updated_at != seen
+    {
+        return Err(ServiceError::conflict(Clash::ConcurrentUpdate));
+    }
     // Deleted by another lead since the check above: nothing is written.
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
         .await?
@@ -437,6 +447,7 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         capacity: fields.capacity,
         valid_from: fields.valid_from,
         valid_until: fields.valid_until,
+        updated_at: DateTime::UNIX_EPOCH,
     };
     // The slot length and the buffer first, so that a wrong one is named at its own field.
     check_slot_minutes(fields.slot_minutes)?;

@@ -289,6 +289,7 @@ fn rule_record(row: counselling_hours::Model) -> HoursRule {
         capacity: row.capacity,
         valid_from: row.valid_from,
         valid_until: row.valid_until,
+        updated_at: row.updated_at,
     }
 }
 

@@ -25,6 +25,7 @@ use super::periods::{
 };
 use super::views::{BookingRow, Choice, counsellor_name};
 use crate::domain::access::Role;
+use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
 use crate::domain::records::{HoursRule, StaffMember, Unit};
 use crate::domain::time::local_date;
@@ -250,9 +251,20 @@ async fn save_rule(
             Err(err) => rule_error(&staff, form, err)?,
         }
     } else {
-        match hours::save_rule(deps, &staff.actor, &unit, id.map(RuleId::new), fields, state.horizon_until()).await {
+        let (rule, seen) = (id.map(RuleId::new), form.seen());
+        match hours::save_rule(deps, &staff.actor, &unit, rule, seen, fields, state.horizon_until()).await {
             // What the change itself left outside the hours (also a booking made meanwhile).
             Ok(change) => return changed::see_page(&session, ChangedOn::Hours, &unit, "saved", &change.affected).await,
+            Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
+                // Another lead saved it since the form was filled: the list shows theirs; the
+                // form keeps this lead's, and saving it again replaces theirs knowingly.
+                let current =
+                    hours::list_rules(deps, &staff.actor, &unit).await?.into_iter().find(|r| Some(r.id) == rule);
+                let mut form = form;
+                form.seen = current.map(|r| forms::seen_field(r.updated_at)).unwrap_or_default();
+                let errors = vec![FieldError::new("rule-counsellor", staff.page.t("hours.changed_meanwhile"))];
+                Outcome { rule: Some(form), errors, ..Outcome::default() }
+            }
             Err(err) => rule_error(&staff, form, err)?,
         }
     };

@@ -23,6 +23,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.rules", "Wöchentliche Beratungszeiten", "Weekly counselling hours"),
     ("hours.new", "Beratungszeit anlegen", "Add counselling hours"),
     ("hours.change", "Beratungszeit ändern", "Change counselling hours"),
+    (
+        "hours.changed_meanwhile",
+        "Diese Beratungszeit hat inzwischen jemand anderes geändert; nichts wurde gespeichert. Die Liste zeigt die gespeicherte Fassung. Ihre Eingaben stehen noch im Formular: Speichern Sie erneut, um die gespeicherte Fassung durch Ihre zu ersetzen.",
+        "Someone else changed these counselling hours meanwhile; nothing was saved. The list shows the saved version. Your entries are still in the form: save again to replace the saved version with yours.",
+    ),
     ("hours.weekday", "Wochentag", "Weekday"),
     ("hours.start", "Beginn", "Start"),
     ("hours.end", "Ende", "End"),

@@ -59,6 +59,8 @@ fn rule_form_of(html: &str, action: &'static str) -> Vec<(&'static str, String)>
         fields.push((name, input_value(html, input)));
     }
     fields.push(("action", action.to_owned()));
+    let seen = html.split("name=\"seen\" value=\"").nth(1).expect("the reading").split('"').next().expect("seen");
+    fields.push(("seen", seen.to_owned()));
     fields
 }
 
@@ -243,4 +245,74 @@ async fn a_change_on_the_hours_page_leads_on_to_the_page_with_the_appointments_i
     let deleted = lead.submit("/hours?unit=ads", &format!("/hours/ads/rules/{id}/delete"), &[]).await;
     assert!(crate::web_client::location(&deleted).starts_with("/hours?unit=ads&done=deleted&change="));
     assert!(rules_of(&app, "ads").await.iter().all(|r| r["weekday"] != 6), "deleted");
+}
+
+/// The API's replacement body of the hours `rule` (as listed), with `change` applied.
+fn hours_body(rule: &Value, change: impl FnOnce(&mut Value)) -> Value {
+    let mut body = serde_json::json!({
+        "counsellor_id": rule["counsellor_id"], "weekday": rule["weekday"], "start": rule["start"],
+        "end": rule["end"], "slot_minutes": rule["slot_minutes"], "buffer_minutes": rule["buffer_minutes"],
+        "capacity": rule["capacity"], "valid_from": rule["valid_from"],
+    });
+    change(&mut body);
+    body
+}
+
+/// Two leads change the same hours: the one who saves from a form filled before the other saved
+/// is told, and nothing of theirs is saved (before, it silently undid the other's change); the
+/// form keeps their entries, and saving it again replaces the other's knowingly. The API does
+/// the same with the `updated_at` it read sent back (409 `concurrent_update`).
+#[tokio::test]
+async fn a_change_of_hours_made_from_an_older_reading_is_refused_not_lost() {
+    use chrono::TimeDelta;
+    // Arrange: the lead opens the edit form of a rule; a minute later another lead (through the
+    // API, with the reading it made) doubles its seats.
+    let (app, lead) = lead_of_ads().await;
+    let rule = rules_of(&app, "ads").await.into_iter().next().expect("a rule");
+    let path = format!("/api/v1/units/ads/counselling-hours/{}", rule["id"]);
+    let (_, html) = lead.text(&format!("/hours?unit=ads&edit={}", rule["id"])).await;
+    app.clock.advance(TimeDelta::minutes(1));
+    let body = hours_body(&rule, |b| {
+        b["capacity"] = serde_json::json!(2);
+        b["updated_at"] = rule["updated_at"].clone();
+    });
+    let other = app.put_as(&app.admin_token, &path, &body).await;
+    assert_eq!(other.status(), StatusCode::OK, "the other lead's change");
+
+    // Act: the lead saves a later end from the form filled before.
+    app.clock.advance(TimeDelta::minutes(1));
+    let mut fields = rule_form_of(&html, "save");
+    let end = fields.iter_mut().find(|(name, _)| *name == "end").expect("end");
+    end.1 = "17:30".to_owned();
+    let refused = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+
+    // Assert: refused and told, nothing saved: the other lead's seats stand, the end is as it was.
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.expect("page");
+    assert!(html.contains("inzwischen jemand anderes geändert"), "told: {html:.2000}");
+    assert_eq!(input_value(&html, "rule-end"), "17:30", "the lead's entry is kept in the form");
+    let after = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == rule["id"]).expect("the rule");
+    assert_eq!((after["capacity"].clone(), after["end"].clone()), (serde_json::json!(2), rule["end"].clone()));
+
+    // Saving the kept form again replaces the other's change knowingly.
+    let fields = rule_form_of(&html, "save");
+    let saved = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER, "saved the second time");
+    let last = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == rule["id"]).expect("the rule");
+    assert_eq!((last["capacity"].clone(), last["end"].clone()), (rule["capacity"].clone(), serde_json::json!("17:30")));
+
+    // The API: a replacement with the reading from before the page's save is refused, nothing
+    // written; without `updated_at` it is made.
+    app.clock.advance(TimeDelta::minutes(1));
+    let stale = hours_body(&rule, |b| b["updated_at"] = after["updated_at"].clone());
+    crate::helpers::assert_problem(
+        app.put_as(&app.admin_token, &path, &stale).await,
+        StatusCode::CONFLICT,
+        "concurrent_update",
+    )
+    .await;
+    let unchanged = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == rule["id"]).expect("the rule");
+    assert_eq!(unchanged, last, "nothing written");
+    let blind = app.put_as(&app.admin_token, &path, &hours_body(&rule, |_| {})).await;
+    assert_eq!(blind.status(), StatusCode::OK, "without a reading, as before");
 }

@@ -60,6 +60,11 @@ pub struct HoursRequest {
     pub valid_from: Option<String>,
     #[garde(skip)]
     pub valid_until: Option<String>,
+    /// On a replacement (PUT): the hours' `updated_at` as last read. When given and the hours
+    /// were saved since (another lead changed them meanwhile), nothing is written: 409
+    /// `concurrent_update`. Without it the replacement is made whatever changed since.
+    #[garde(skip)]
+    pub updated_at: Option<String>,
 }
 
 fn one() -> i32 {
@@ -79,6 +84,9 @@ pub struct HoursResponse {
     pub capacity: i32,
     pub valid_from: NaiveDate,
     pub valid_until: Option<NaiveDate>,
+    /// When they were last saved (UTC): send it back with a replacement to have it refused when
+    /// someone changed them since.
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<HoursRule> for HoursResponse {
@@ -94,6 +102,7 @@ impl From<HoursRule> for HoursResponse {
             capacity: r.capacity,
             valid_from: r.valid_from,
             valid_until: r.valid_until,
+            updated_at: r.updated_at,
         }
     }
 }
@@ -182,7 +191,7 @@ async fn create_hours(
     body.validate()?;
     let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
-    let change = hours::save_rule(state.book(), &actor, &unit, None, fields, state.horizon_until()).await?;
+    let change = hours::save_rule(state.book(), &actor, &unit, None, None, fields, state.horizon_until()).await?;
     Ok((StatusCode::CREATED, Json(HoursChangeResponse::of(change, state.settings.time_zone))))
 }
 
@@ -190,7 +199,8 @@ async fn create_hours(
 /// hours no longer hold are named in `affected_bookings`.
 #[utoipa::path(put, path = "/api/v1/units/{unit}/counselling-hours/{id}", tag = "counselling hours", security(("bearer" = [])),
     params(("unit" = String, Path), ("id" = i32, Path)), request_body = HoursRequest,
-    responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = HoursChangeResponse), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "changed since `updated_at`"), (status = 422, body = Problem)))]
 async fn update_hours(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -199,9 +209,11 @@ async fn update_hours(
 ) -> ApiResult<Json<HoursChangeResponse>> {
     body.validate()?;
     let unit = state.unit(&unit).await?;
-    let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
-    let change =
-        hours::save_rule(state.book(), &actor, &unit, Some(RuleId::new(id)), fields, state.horizon_until()).await?;
+    let tz = state.settings.time_zone;
+    let seen = body.updated_at.as_deref().map(|at| parse_instant("updated_at", at, tz)).transpose()?;
+    let fields = body.into_fields(unit.id, local_date(state.clock.now(), tz))?;
+    let rule = Some(RuleId::new(id));
+    let change = hours::save_rule(state.book(), &actor, &unit, rule, seen, fields, state.horizon_until()).await?;
     Ok(Json(HoursChangeResponse::of(change, state.settings.time_zone)))
 }
 

@@ -38,6 +38,22 @@ pub(super) struct RuleForm {
     pub(super) until: String,
     #[serde(default)]
     pub(super) action: String,
+    /// The edited rule's `updated_at` as the form was filled from it (RFC 3339): a save from an
+    /// older reading is refused.
+    #[serde(default)]
+    pub(super) seen: String,
+}
+
+impl RuleForm {
+    /// The edited rule's `updated_at` as read, if the form carries one.
+    pub(super) fn seen(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(self.seen.trim()).ok().map(|at| at.to_utc())
+    }
+}
+
+/// The form field for a rule's `updated_at`.
+pub(super) fn seen_field(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// A rule as listed.
@@ -114,6 +130,7 @@ pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
         from: rule.valid_from.format("%Y-%m-%d").to_string(),
         until: rule.valid_until.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
         action: String::new(),
+        seen: seen_field(rule.updated_at),
     }
 }
 
@@ -157,6 +174,7 @@ mod tests {
             capacity: 1,
             valid_from: NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
             valid_until: None,
+            updated_at: chrono::DateTime::UNIX_EPOCH,
         };
         let fields = rule_fields(&rule_form(&rule), UnitId::new(1), Lang::De).unwrap();
         assert_eq!((fields.weekday, fields.start_local, fields.valid_until), (2, rule.start_local, None));
