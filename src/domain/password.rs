@@ -28,6 +28,10 @@ pub enum PasswordProblem {
     Common,
     #[error("is too easy to guess; use several unusual words or more characters")]
     Guessable,
+    /// The same as the current one: a change (the first login's above all, replacing a password an
+    /// administrator saw or the start printed) must replace it.
+    #[error("must differ from the current password")]
+    Unchanged,
 }
 
 impl PasswordProblem {
@@ -39,6 +43,7 @@ impl PasswordProblem {
             Self::Personal => "personal",
             Self::Common => "common",
             Self::Guessable => "guessable",
+            Self::Unchanged => "unchanged",
         }
     }
 }

@@ -80,6 +80,9 @@ pub async fn change_own(
     session_epoch: Option<i32>,
 ) -> Result<i32, PasswordError> {
     let verified = check_current(db, clock, actor, current).await?;
+    if new == current {
+        return Err(PasswordError::Weak(PasswordProblem::Unchanged));
+    }
     let member = directory::find_staff(db, actor.staff_id())
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;

@@ -77,6 +77,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "This password is too easy to guess. Use several unusual words or more characters.",
     ),
     ("pw.mismatch", "Die beiden neuen Passwörter stimmen nicht überein.", "The two new passwords do not match."),
+    (
+        "pw.unchanged",
+        "Das neue Passwort muss sich vom bisherigen unterscheiden.",
+        "The new password must differ from the current one.",
+    ),
     ("pw.wrong_current", "Das aktuelle Passwort ist falsch.", "The current password is wrong."),
     (
         "pw.throttled",

@@ -130,6 +130,12 @@ async fn the_first_admins_printed_password_must_be_changed_and_a_second_factor_s
     let desk = Desk::new(&address);
     assert_eq!(location(&desk.log_in(&login, &password).await), "/");
     assert_eq!(desk.location("/admin/staff").await, "/account/password");
+    // The printed password itself is no replacement (it stood in the start's output).
+    let same = [("current", password.as_str()), ("new", password.as_str()), ("repeat", password.as_str())];
+    let refused = desk.submit("/account/password", "/account/password", &same).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.unwrap().contains("muss sich vom bisherigen unterscheiden"));
+    assert_eq!(desk.location("/admin/staff").await, "/account/password", "still to be changed");
     let fields = [("current", password.as_str()), ("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
     assert_eq!(location(&desk.submit("/account/password", "/account/password", &fields).await), "/");
     assert_eq!(desk.location("/admin/staff").await, "/account/mfa", "admins need a second factor by default");
@@ -320,6 +326,14 @@ async fn a_password_change_ends_every_other_session_and_keeps_this_one() {
     )
     .await;
     assert_eq!(problem["errors"][0]["field"], "new_password");
+    let same = json!({ "current_password": NEW_PASSWORD, "new_password": NEW_PASSWORD });
+    let problem = assert_problem(
+        app.post_as(&token, "/api/v1/me/password", &same).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "new_password", "the same password is no change: {problem}");
     let good = json!({ "current_password": NEW_PASSWORD, "new_password": "Drei Eichhörnchen am Steintor" });
     assert_eq!(app.post_as(&token, "/api/v1/me/password", &good).await.status(), StatusCode::NO_CONTENT);
     assert_eq!(web.location("/book").await, "/login");
