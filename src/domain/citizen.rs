@@ -129,9 +129,13 @@ pub fn optional(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 
-/// Whether a (trimmed) name of a citizen or caller is 1 to 200 characters on one line.
+/// Whether a (trimmed) name of a citizen or caller is 1 to 200 characters on one line, with at
+/// least one letter or digit: a name of invisible characters alone (the direction marks U+200E and
+/// U+200F, a zero-width space) is blank on every list and found by no search.
 pub fn is_name(name: &str) -> bool {
-    NAME_CHARS.contains(&name.chars().count()) && super::text::check_name(name).is_ok()
+    NAME_CHARS.contains(&name.chars().count())
+        && super::text::check_name(name).is_ok()
+        && name.chars().any(char::is_alphanumeric)
 }
 
 /// Whether a (trimmed) phone number has only digits, spaces and `+ ( ) / . -`, 3 to 40 of them.
@@ -246,6 +250,10 @@ mod tests {
             assert_eq!(Citizen::parse(text(one_line)).unwrap_err(), [CitizenField::Name], "{one_line:?}");
         }
         assert!(is_name("Ayşe Ünal-O'Brien"));
+        for invisible in ["\u{200F}\u{200E}", "\u{200B}", "\u{FEFF}", "-", "..."] {
+            assert!(!is_name(invisible), "no letter or digit: {invisible:?}");
+        }
+        assert!(is_name("\u{200F}أحمد") && is_name("日本語") && is_name("K."), "letters of any script");
         assert!(Citizen::parse(text(&format!("{name}n"))).is_err(), "201 characters");
         for (phone, ok) in [("051", true), ("05", false), ("+49 (511) 123/45-6.7", true), ("0511 x", false)] {
             assert_eq!(is_phone(phone), ok, "{phone}");

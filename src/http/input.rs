@@ -81,7 +81,8 @@ pub fn all_fields<T>(rest: Result<(), garde::Report>, parsed: Result<T, Vec<Fiel
 }
 
 /// What is wrong with a citizen's or caller's name.
-const NAME_RULE: &str = "must be 1 to 200 characters on one line, without tabs or control characters";
+const NAME_RULE: &str =
+    "must be 1 to 200 characters on one line, with a letter or digit, without tabs or control characters";
 
 /// garde's check of a caller's name, by the rule of `domain::citizen` (trimmed).
 ///

@@ -247,8 +247,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "err.name",
-        "Bitte geben Sie einen Namen oder ein Pseudonym ein (höchstens 200 Zeichen, in einer Zeile, ohne Tabulatoren oder Steuerzeichen).",
-        "Please enter a name or pseudonym (at most 200 characters, on one line, without tabs or control characters).",
+        "Bitte geben Sie einen Namen oder ein Pseudonym ein (mit mindestens einem Buchstaben oder einer Ziffer, höchstens 200 Zeichen, in einer Zeile, ohne Tabulatoren oder Steuerzeichen).",
+        "Please enter a name or pseudonym (with at least one letter or digit, at most 200 characters, on one line, without tabs or control characters).",
     ),
     (
         "err.phone",

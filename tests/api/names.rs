@@ -163,3 +163,30 @@ async fn a_unit_slug_of_digits_alone_is_refused() {
     let units: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/units").await.json().await.expect("json");
     assert!(units.iter().all(|u| u["name"] != "Neue Stelle"), "nothing was written");
 }
+
+/// A caller's name of invisible characters alone (direction marks, a zero-width space) is refused
+/// at the name on the API, the booking form and the callback list, and nothing is written: it
+/// would be blank on every list and no search would find the booking.
+#[tokio::test]
+async fn a_name_of_invisible_characters_alone_is_refused_and_nothing_is_written() {
+    let app = spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("slot");
+    let before = app.list_bookings("unit=ads").await.len();
+    for invisible in ["\u{200F}\u{200E}", "\u{200B}", "\u{FEFF}\u{200F}"] {
+        let mut body = crate::helpers::booking_body(slot);
+        body["citizen"]["name"] = json!(invisible);
+        let problem =
+            assert_problem(app.post_booking(&body).await, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "citizen.name", "{invisible:?}: {problem}");
+        let entry = json!({
+            "citizen": { "name": invisible, "phone": "0511 987654", "language": "tr" },
+            "wish": {}, "until": "2026-12-04",
+        });
+        let refused = app.post_as(&app.admin_token, "/api/v1/units/ads/callbacks", &entry).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{invisible:?}");
+    }
+    assert_eq!(app.list_bookings("unit=ads").await.len(), before, "nothing booked");
+    let open: Vec<Value> =
+        app.get_as(&app.admin_token, "/api/v1/units/ads/callbacks").await.json().await.expect("json");
+    assert!(open.is_empty(), "nothing on the callback list");
+}
