@@ -312,6 +312,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("b.cancel.reason", "Grund der Absage", "Reason for cancelling"),
     ("b.cancel.submit", "Absagen", "Cancel appointment"),
     ("b.reschedule", "Termin verschieben", "Reschedule appointment"),
+    (
+        "move.not_booked",
+        "Dieser Termin ist nicht mehr gebucht (abgesagt, oder schon vorbei und eingetragen) und kann nicht verlegt werden. Buchen Sie bei Bedarf einen neuen Termin.",
+        "This appointment is no longer booked (cancelled, or past and recorded) and cannot be moved. Book a new one if needed.",
+    ),
     ("b.reschedule.submit", "Auf diesen Termin verschieben", "Move to this slot"),
     ("b.outcome", "Wahrnehmung", "Attendance"),
     ("b.attended", "Erschienen", "Attended"),

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::adhoc;
 use super::auth::FieldError;
 use super::book::{BookForm, SlotFilter, free_slots};
-use super::error::WebResult;
+use super::error::{WebError, WebResult, Worded};
 use super::format;
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
@@ -103,6 +103,10 @@ async fn view(
     let deps = state.book();
     let lang = staff.page.lang;
     let booking = bookings::get(deps, &staff.actor, key).await?.booking;
+    // A cancelled (or past and recorded) appointment says so at once, not after a time was chosen.
+    if !booking.status.allows(crate::domain::booking::BookingAction::Reschedule) {
+        return Err(WebError::Refused { status: StatusCode::CONFLICT, message: Worded::text("move.not_booked") });
+    }
     let unit = directory::find_unit(deps.db, &booking.unit_id.to_string()).await?;
     let members = desk::unit_staff(deps, &unit).await?;
     // Preselected: the booking's counsellor while they still counsel in the unit, and the

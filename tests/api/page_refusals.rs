@@ -524,3 +524,24 @@ async fn a_wrong_slot_length_or_break_is_named_at_its_field() {
         assert!(html.contains(&format!("href=\"#{field}\"")), "{slot} {buffer}: named at {field}");
     }
 }
+
+/// The move page of a cancelled appointment says at once that it cannot be moved (409), instead
+/// of showing the finder and refusing only after a time was chosen.
+#[tokio::test]
+async fn the_move_page_of_a_cancelled_appointment_says_so_at_once() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+    let booking = app.book_slot(slot).await;
+    let reference = booking["reference"].as_str().expect("reference");
+    let (status, _) = desk.text(&format!("/bookings/{reference}/reschedule")).await;
+    assert_eq!(status, StatusCode::OK, "a booked appointment's move page");
+
+    let cancelled = app.cancel_booking(booking["id"].as_str().expect("id"), "Person hat abgesagt").await;
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let (status, page) = desk.text(&format!("/bookings/{reference}/reschedule")).await;
+
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(page.contains("nicht mehr gebucht") && page.contains("neuen Termin"), "{page:.1500}");
+    assert!(!page.contains("id=\"f-day\""), "no finder");
+}
