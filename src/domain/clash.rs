@@ -35,11 +35,14 @@ pub enum Clash {
     LocationInUse,
     /// An email of the same kind for the booking is still waiting to be sent.
     EmailQueued,
+    /// The counsellor has counselling hours that overlap these (the same weekday, overlapping
+    /// times, validity periods sharing a day).
+    HoursOverlap,
 }
 
 impl Clash {
     /// Every clash, for the tests that check each is translated.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 15] = [
         Self::SlotTaken,
         Self::CounsellorBusy,
         Self::ConcurrentUpdate,
@@ -54,6 +57,7 @@ impl Clash {
         Self::TooManyTokens,
         Self::LocationInUse,
         Self::EmailQueued,
+        Self::HoursOverlap,
     ];
 
     /// The stable code API clients see.
@@ -73,6 +77,7 @@ impl Clash {
             Self::TooManyTokens => "too_many_tokens",
             Self::LocationInUse => "location_in_use",
             Self::EmailQueued => "email_queued",
+            Self::HoursOverlap => "hours_overlap",
         }
     }
 
@@ -93,6 +98,10 @@ impl Clash {
             Self::TooManyTokens => "the person holds as many valid API tokens as allowed; revoke one first",
             Self::LocationInUse => "units receive citizens at this location; give them another one first",
             Self::EmailQueued => "this email is still waiting to be sent; it goes out on its own",
+            Self::HoursOverlap => {
+                "the counsellor has counselling hours on that weekday at an overlapping time, valid on a day \
+                 these are too: change or end those first"
+            }
         }
     }
 }

@@ -87,6 +87,13 @@ pub async fn save_rule(
     {
         return Err(ServiceError::conflict(Clash::ConcurrentUpdate));
     }
+    // Overlapping hours of one counsellor would offer each time twice (a form sent twice made
+    // them); checked under the unit's lock (hours of the person in another unit, saved at the
+    // same moment, could still slip past: the booking guard keeps their appointments apart).
+    let others = schedule::rules_of_counsellor(&txn, fields.counsellor_id).await?;
+    if others.iter().any(|other| Some(other.id) != id && overlapping(&fields, other)) {
+        return Err(ServiceError::conflict(Clash::HoursOverlap));
+    }
     // Deleted by another lead since the check above: nothing is written.
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
         .await?
@@ -99,6 +106,17 @@ pub async fn save_rule(
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: Some(rule), regenerated, affected })
+}
+
+/// Whether `fields` and `other` (one counsellor's) would give overlapping slots: the same weekday,
+/// times that overlap (touching ends do not), validity periods that share a day.
+fn overlapping(fields: &RuleFields, other: &HoursRule) -> bool {
+    let last = |until: Option<NaiveDate>| until.unwrap_or(NaiveDate::MAX);
+    other.weekday == fields.weekday
+        && fields.start_local < other.end_local
+        && other.start_local < fields.end_local
+        && fields.valid_from <= last(other.valid_until)
+        && other.valid_from <= last(fields.valid_until)
 }
 
 /// Deletes a weekly rule; its unbooked future slots go, booked ones stay.

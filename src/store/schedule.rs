@@ -25,6 +25,18 @@ pub async fn list_rules<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<V
     Ok(rows.into_iter().map(rule_record).collect())
 }
 
+/// Every rule of the counsellor `staff_id`, in any unit.
+///
+/// # Errors
+/// Database failures.
+pub async fn rules_of_counsellor<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<Vec<HoursRule>, StoreError> {
+    let rows = counselling_hours::Entity::find()
+        .filter(counselling_hours::Column::CounsellorId.eq(staff_id.get()))
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(rule_record).collect())
+}
+
 /// # Errors
 /// Database failures.
 pub async fn find_rule<C: ConnectionTrait>(db: &C, id: RuleId) -> Result<Option<HoursRule>, StoreError> {

@@ -139,6 +139,7 @@ fn clash_key(clash: Clash) -> &'static str {
         Clash::TooManyTokens => "svc.too_many_tokens",
         Clash::LocationInUse => "svc.location_in_use",
         Clash::EmailQueued => "svc.email_queued",
+        Clash::HoursOverlap => "svc.hours_overlap",
     }
 }
 

@@ -80,6 +80,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Someone is booking for this caller right now. Please reload the list.",
     ),
     (
+        "svc.hours_overlap",
+        "Diese Person hat an diesem Wochentag schon Beratungszeiten, die sich mit diesen überschneiden (und an einem gemeinsamen Tag gelten). Ändern oder beenden Sie zuerst jene.",
+        "This person already has counselling hours on this weekday that overlap these (valid on a day these are too). Change or end those first.",
+    ),
+    (
         "svc.email_queued",
         "Diese E-Mail wartet noch auf den Versand und geht von selbst hinaus. Ein erneuter Versand ist erst danach möglich.",
         "This email is still waiting to be sent and goes out on its own. It can be sent again only after that.",

@@ -316,3 +316,50 @@ async fn a_change_of_hours_made_from_an_older_reading_is_refused_not_lost() {
     let blind = app.put_as(&app.admin_token, &path, &hours_body(&rule, |_| {})).await;
     assert_eq!(blind.status(), StatusCode::OK, "without a reading, as before");
 }
+
+/// The hours form sent twice (a double click, a reload) saves the hours once: the second sending
+/// overlaps the first's hours of the same counsellor and is refused at the form, as are hours that
+/// overlap another entry of the person in part; touching hours are fine. The API answers 409
+/// `hours_overlap`, nothing written.
+#[tokio::test]
+async fn hours_sent_twice_or_overlapping_a_counsellors_other_hours_are_refused() {
+    let (app, lead) = lead_of_ads().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await.to_string();
+    let form = |start: &'static str, end: &'static str| {
+        vec![
+            ("counsellor", jana.clone()),
+            ("weekday", "6".to_owned()),
+            ("start", start.to_owned()),
+            ("end", end.to_owned()),
+            ("slot", "60".to_owned()),
+            ("buffer", "0".to_owned()),
+            ("capacity", "1".to_owned()),
+            ("from", "2027-01-04".to_owned()),
+            ("action", "save".to_owned()),
+        ]
+    };
+    let saturdays = || async {
+        rules_of(&app, "ads")
+            .await
+            .iter()
+            .filter(|r| r["counsellor_id"].to_string() == jana && r["weekday"] == 6)
+            .count()
+    };
+    let first = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&form("09:00", "11:00"))).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER, "saved");
+
+    let again = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&form("09:00", "11:00"))).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().await.expect("page").contains("überschneiden"), "told at the form");
+    let partly = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&form("10:00", "12:00"))).await;
+    assert_eq!(partly.status(), StatusCode::UNPROCESSABLE_ENTITY, "overlapping in part");
+    assert_eq!(saturdays().await, 1, "saved once");
+
+    let touching = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&form("11:00", "12:00"))).await;
+    assert_eq!(touching.status(), StatusCode::SEE_OTHER, "hours that only touch are saved");
+    let body = serde_json::json!({ "counsellor_id": jana.parse::<i64>().expect("id"), "weekday": 6, "start": "09:30",
+        "end": "10:30", "slot_minutes": 60, "valid_from": "2027-01-04" });
+    let refused = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &body).await;
+    crate::helpers::assert_problem(refused, StatusCode::CONFLICT, "hours_overlap").await;
+    assert_eq!(saturdays().await, 2);
+}
