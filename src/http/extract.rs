@@ -5,6 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde_path_to_error::Segment;
 
 use super::error::{ApiError, FieldError};
 use crate::domain::access::Actor;
@@ -16,7 +17,9 @@ use crate::state::AppState;
 /// A JSON body whose failures are problem documents. A value of the wrong type or an unknown
 /// enum value is a 422 naming the field (`citizen.language`), like any other invalid field, and so
 /// is a string holding U+0000 (NUL) anywhere in the body; broken JSON is a 400, a missing or other
-/// content type a 415.
+/// content type a 415. Every body is a JSON object: any other JSON value (`[]`, `"x"`, `null`) is a
+/// 422 at `body` saying so, an array too where its items would fill the fields in order (as serde
+/// would take it). No message names a Rust type.
 #[derive(Debug)]
 pub struct ApiJson<T>(pub T);
 
@@ -45,6 +48,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJsonBody<T> {
             ));
         }
         let bytes = Bytes::from_request(req, state).await?;
+        if !is_object(&bytes) && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(ApiError::validation(vec![FieldError {
+                field: "body".to_owned(),
+                message: EXPECTED_OBJECT.to_owned(),
+            }]));
+        }
         let mut json = serde_json::Deserializer::from_slice(&bytes);
         let malformed = |err: &serde_json::Error| {
             ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {err}"))
@@ -141,6 +150,14 @@ fn is_json(headers: &HeaderMap) -> bool {
     essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
+/// What a value that should be a JSON object but is not is told.
+const EXPECTED_OBJECT: &str = "expected a JSON object";
+
+/// Whether a body's first JSON token opens an object (an empty body is left to the parser).
+fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')).is_none_or(|b| *b == b'{')
+}
+
 /// serde_json's message without its " at line 1 column 42" suffix.
 fn without_position(err: &serde_json::Error) -> String {
     let text = err.to_string();
@@ -148,20 +165,30 @@ fn without_position(err: &serde_json::Error) -> String {
     text.strip_suffix(&suffix).map_or_else(|| text.clone(), str::to_owned)
 }
 
-/// The field a deserialisation error is about. A missing or unknown field is reported at its
-/// parent's path by serde, so its own name is taken from the message.
+/// The field a deserialisation error is about, and what is wrong with it in words without Rust
+/// type names.
+///
+/// A missing field is reported by serde at its parent's path, so its name is taken from the
+/// message. An unknown field's key is tracked as it is read, so the path already ends with it; a
+/// type that refuses it only after reading the whole object (its own `Deserialize`, a flattened
+/// struct) reports it at the parent's path, and then the name is added once.
 fn field_error(path: &serde_path_to_error::Path, message: String) -> FieldError {
-    let parent = path.to_string();
-    let parent = if parent == "." { String::new() } else { parent };
+    let at = path.to_string();
+    let at = if at == "." { String::new() } else { at };
+    let child = |name: &str| if at.is_empty() { name.to_owned() } else { format!("{at}.{name}") };
     let named = |prefix: &str| message.strip_prefix(prefix).and_then(|rest| rest.split('`').next());
-    let missing = named("missing field `");
-    let field = match (missing.or_else(|| named("unknown field `")), parent.is_empty()) {
-        (Some(name), true) => name.to_owned(),
-        (Some(name), false) => format!("{parent}.{name}"),
-        (None, _) if parent.is_empty() => "body".to_owned(),
-        (None, _) => parent,
-    };
-    let message = if missing.is_some() { "is required".to_owned() } else { message };
+    if let Some(name) = named("missing field `") {
+        return FieldError { field: child(name), message: "is required".to_owned() };
+    }
+    if let Some(name) = named("unknown field `") {
+        let ends_with_it = matches!(path.iter().next_back(), Some(Segment::Map { key }) if key == name);
+        let field = if ends_with_it { at.clone() } else { child(name) };
+        return FieldError { field, message };
+    }
+    // serde's "invalid type: string \"x\", expected struct CitizenInput" (or "invalid length 0,
+    // expected struct CitizenInput with 3 elements" for an array) names a type of ours.
+    let message = if message.contains("expected struct ") { EXPECTED_OBJECT.to_owned() } else { message };
+    let field = if at.is_empty() { "body".to_owned() } else { at };
     FieldError { field, message }
 }
 
@@ -215,6 +242,62 @@ mod tests {
 
     fn fields(body: &str) -> Option<Vec<String>> {
         nul_fields(body.as_bytes()).map(|found| found.into_iter().map(|e| e.field).collect())
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Outer {
+        inner: Inner,
+        other: Option<bool>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Inner {
+        name: String,
+    }
+
+    /// An object refusing an unknown member only after reading it whole (like a flattened struct).
+    #[derive(Debug)]
+    struct Late;
+
+    impl<'de> serde::Deserialize<'de> for Late {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let map = serde_json::Map::deserialize(deserializer)?;
+            match map.keys().next() {
+                Some(key) => Err(serde::de::Error::unknown_field(key, &[])),
+                None => Ok(Self),
+            }
+        }
+    }
+
+    fn error_of<T: DeserializeOwned + std::fmt::Debug>(body: &str) -> (String, String) {
+        let mut json = serde_json::Deserializer::from_str(body);
+        let err = serde_path_to_error::deserialize::<_, T>(&mut json).expect_err("refused");
+        let found = field_error(err.path(), without_position(err.inner()));
+        (found.field, found.message)
+    }
+
+    #[test]
+    fn an_unknown_field_is_named_once_and_a_missing_one_at_its_own_path() {
+        let field = |body: &str| error_of::<Outer>(body).0;
+        assert_eq!(field(r#"{"inner": {"name": "a"}, "emailConsent": true}"#), "emailConsent");
+        assert_eq!(field(r#"{"inner": {"name": "a", "mail": "x"}}"#), "inner.mail");
+        assert_eq!(field(r#"{"inner": {"name": "a", "inner": 1}}"#), "inner.inner");
+        assert_eq!(field(r#"{"other": true}"#), "inner");
+        assert_eq!(error_of::<Outer>(r#"{"inner": {}}"#), ("inner.name".to_owned(), "is required".to_owned()));
+        assert_eq!(error_of::<Late>(r#"{"late": 1}"#).0, "late");
+    }
+
+    #[test]
+    fn a_value_that_should_be_an_object_is_told_so_without_a_type_name() {
+        for body in [r#"{"inner": []}"#, r#"{"inner": "a"}"#, r#"{"inner": 1}"#] {
+            assert_eq!(error_of::<Outer>(body), ("inner".to_owned(), EXPECTED_OBJECT.to_owned()), "{body}");
+        }
+        assert_eq!(error_of::<Outer>("[]"), ("body".to_owned(), EXPECTED_OBJECT.to_owned()));
+        assert!(!is_object(b" [] ") && !is_object(b"null") && is_object(b"\n {") && is_object(b""));
     }
 
     #[test]

@@ -162,8 +162,8 @@ async fn bad_entries_are_refused_with_the_field_named_and_nothing_is_written() {
     cases.push((far, "until"));
     let mut today = entry_body("A", aydin);
     today["wish"]["before"] = json!("2026-11-24");
-    cases.push((today, "before"));
-    cases.push((entry_body("A", other_unit), "counsellor"));
+    cases.push((today, "wish.before"));
+    cases.push((entry_body("A", other_unit), "wish.counsellor"));
     let mut no_phone = entry_body("A", aydin);
     no_phone["citizen"]["phone"] = json!("ruf an");
     cases.push((no_phone, "citizen.phone"));

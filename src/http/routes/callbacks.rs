@@ -18,6 +18,7 @@ use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::input::{citizen_name, phone_number};
+use crate::services::ServiceError;
 use crate::services::callbacks::{self, Entry};
 use crate::state::AppState;
 
@@ -30,6 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// The caller: name (or pseudonym), phone number to call back, language.
 #[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CallerInput {
     /// 1–200 characters on one line.
     #[garde(custom(citizen_name))]
@@ -218,8 +220,19 @@ async fn create_callback(
         note: crate::domain::citizen::free_text(body.note.as_deref())
             .map_err(|_| ApiError::field("note", crate::http::input::FREE_TEXT_RULE))?,
     };
-    let entry = callbacks::add(state.book(), &actor, &unit, new).await?;
+    let entry = callbacks::add(state.book(), &actor, &unit, new).await.map_err(refusal_as_sent)?;
     Ok((StatusCode::CREATED, Json(callback_response(entry, state.settings.time_zone))))
+}
+
+/// The service's refusal of a new entry at the path the request sent the field at: the service
+/// names a wish's parts as the pages do (`counsellor`, `before`), the request has them under
+/// `wish`.
+fn refusal_as_sent(err: ServiceError) -> ApiError {
+    match err {
+        ServiceError::Invalid { field: "counsellor", message } => ApiError::field("wish.counsellor", message),
+        ServiceError::Invalid { field: "before", message } => ApiError::field("wish.before", message),
+        other => other.into(),
+    }
 }
 
 /// One entry of a callback list.

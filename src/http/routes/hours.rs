@@ -18,6 +18,7 @@ use crate::domain::time::{day_bounds, local_date, parse_local_time};
 use crate::http::dto::{date_range, local, parse_date, parse_instant};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::services::ServiceError;
 use crate::services::hours::{self, Affected, HoursChange};
 use crate::state::AppState;
 
@@ -238,10 +239,14 @@ pub struct RangeParams {
     pub to: Option<String>,
 }
 
-/// A time span: `starts_at`/`ends_at` (RFC 3339 or local), or whole local days `from_date`..=`until_date`.
+/// A counsellor's absence: `starts_at`/`ends_at` (RFC 3339 or local), or whole local days
+/// `from_date`..=`until_date`.
 #[derive(Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SpanRequest {
+pub struct AbsenceRequest {
+    /// Whose absence.
+    #[garde(skip)]
+    pub counsellor_id: Option<i32>,
     #[garde(skip)]
     pub starts_at: Option<String>,
     #[garde(skip)]
@@ -250,26 +255,92 @@ pub struct SpanRequest {
     pub from_date: Option<String>,
     #[garde(skip)]
     pub until_date: Option<String>,
-    /// Absences only: whose absence.
-    #[garde(skip)]
-    pub counsellor_id: Option<i32>,
     /// Why: 1 to 200 characters on one line, counted after leading and trailing spaces are
     /// trimmed (checked by the service, as for the pages).
     #[garde(skip)]
     pub reason: String,
 }
 
-impl SpanRequest {
+/// A closure of the whole unit: `starts_at`/`ends_at` (RFC 3339 or local), or whole local days
+/// `from_date`..=`until_date`. It names no counsellor: one counsellor away is an absence, and a
+/// closure body with `counsellor_id` is refused as any unknown field (before, it was dropped and
+/// the whole unit closed).
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosureRequest {
+    #[garde(skip)]
+    pub starts_at: Option<String>,
+    #[garde(skip)]
+    pub ends_at: Option<String>,
+    #[garde(skip)]
+    pub from_date: Option<String>,
+    #[garde(skip)]
+    pub until_date: Option<String>,
+    /// Why: 1 to 200 characters on one line, counted after leading and trailing spaces are
+    /// trimmed (checked by the service, as for the pages).
+    #[garde(skip)]
+    pub reason: String,
+}
+
+/// The span fields of an absence or closure as sent.
+struct SpanFields<'a> {
+    starts_at: Option<&'a str>,
+    ends_at: Option<&'a str>,
+    from_date: Option<&'a str>,
+    until_date: Option<&'a str>,
+}
+
+impl SpanFields<'_> {
+    /// The span in UTC. A whole-day span ends with the end of `until_date` (default: `from_date`).
     fn span(&self, tz: chrono_tz::Tz) -> ApiResult<(DateTime<Utc>, DateTime<Utc>)> {
-        match (&self.starts_at, &self.ends_at, &self.from_date) {
-            (Some(s), Some(e), None) => Ok((parse_instant("starts_at", s, tz)?, parse_instant("ends_at", e, tz)?)),
+        match (self.starts_at, self.ends_at, self.from_date) {
+            (Some(s), Some(e), None) if self.until_date.is_none() => {
+                Ok((parse_instant("starts_at", s, tz)?, parse_instant("ends_at", e, tz)?))
+            }
             (None, None, Some(from)) => {
                 let from = parse_date("from_date", from)?;
-                let until =
-                    self.until_date.as_deref().map(|v| parse_date("until_date", v)).transpose()?.unwrap_or(from);
+                let until = self.until_date.map(|v| parse_date("until_date", v)).transpose()?.unwrap_or(from);
                 Ok((day_bounds(from, tz).0, day_bounds(until, tz).1))
             }
+            (_, _, None) if self.until_date.is_some() => {
+                Err(ApiError::field("until_date", "goes with from_date, not with starts_at and ends_at"))
+            }
             _ => Err(ApiError::field("starts_at", "give starts_at and ends_at, or from_date (and until_date)")),
+        }
+    }
+
+    /// The service's refusal of the span, at the field the client sent: the service checks
+    /// instants and names `ends_at`, which a whole-day span states as `until_date` (or, without
+    /// one, `from_date`).
+    fn refusal_as_sent(&self, err: ServiceError) -> ApiError {
+        match err {
+            ServiceError::Invalid { field: "ends_at", message } if self.from_date.is_some() => {
+                let field = if self.until_date.is_some() { "until_date" } else { "from_date" };
+                ApiError::field(field, message)
+            }
+            other => other.into(),
+        }
+    }
+}
+
+impl AbsenceRequest {
+    fn fields(&self) -> SpanFields<'_> {
+        SpanFields {
+            starts_at: self.starts_at.as_deref(),
+            ends_at: self.ends_at.as_deref(),
+            from_date: self.from_date.as_deref(),
+            until_date: self.until_date.as_deref(),
+        }
+    }
+}
+
+impl ClosureRequest {
+    fn fields(&self) -> SpanFields<'_> {
+        SpanFields {
+            starts_at: self.starts_at.as_deref(),
+            ends_at: self.ends_at.as_deref(),
+            from_date: self.from_date.as_deref(),
+            until_date: self.until_date.as_deref(),
         }
     }
 }
@@ -369,22 +440,24 @@ async fn list_absences(
 
 /// Records an absence; answers with the bookings it affects.
 #[utoipa::path(post, path = "/api/v1/units/{unit}/absences", tag = "counselling hours", security(("bearer" = [])),
-    params(("unit" = String, Path)), request_body = SpanRequest,
+    params(("unit" = String, Path)), request_body = AbsenceRequest,
     responses((status = 201, body = SpanResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_absence(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
-    ApiJson(body): ApiJson<SpanRequest>,
+    ApiJson(body): ApiJson<AbsenceRequest>,
 ) -> ApiResult<(StatusCode, Json<SpanResponse>)> {
     body.validate()?;
     let tz = state.settings.time_zone;
     let unit = state.unit(&unit).await?;
-    let (starts_at, ends_at) = body.span(tz)?;
+    let sent = body.fields();
+    let (starts_at, ends_at) = sent.span(tz)?;
     let staff_id = body.counsellor_id.ok_or_else(|| ApiError::field("counsellor_id", "required"))?;
     let (absence, hit) =
         hours::add_absence(state.book(), &actor, &unit, StaffId::new(staff_id), starts_at, ends_at, body.reason.trim())
-            .await?;
+            .await
+            .map_err(|err| sent.refusal_as_sent(err))?;
     Ok((StatusCode::CREATED, Json(absence_response(absence, tz, hit))))
 }
 
@@ -419,20 +492,22 @@ async fn list_closures(
 
 /// Closes the unit for a time (unit leads); answers with the bookings it affects.
 #[utoipa::path(post, path = "/api/v1/units/{unit}/closures", tag = "counselling hours", security(("bearer" = [])),
-    params(("unit" = String, Path)), request_body = SpanRequest,
+    params(("unit" = String, Path)), request_body = ClosureRequest,
     responses((status = 201, body = SpanResponse), (status = 403, body = Problem), (status = 422, body = Problem)))]
 async fn create_closure(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
-    ApiJson(body): ApiJson<SpanRequest>,
+    ApiJson(body): ApiJson<ClosureRequest>,
 ) -> ApiResult<(StatusCode, Json<SpanResponse>)> {
     body.validate()?;
     let tz = state.settings.time_zone;
     let unit = state.unit(&unit).await?;
-    let (starts_at, ends_at) = body.span(tz)?;
-    let (closure, hit) =
-        hours::add_closure(state.book(), &actor, &unit, starts_at, ends_at, body.reason.trim()).await?;
+    let sent = body.fields();
+    let (starts_at, ends_at) = sent.span(tz)?;
+    let (closure, hit) = hours::add_closure(state.book(), &actor, &unit, starts_at, ends_at, body.reason.trim())
+        .await
+        .map_err(|err| sent.refusal_as_sent(err))?;
     Ok((StatusCode::CREATED, Json(closure_response(closure, tz, hit))))
 }
 
