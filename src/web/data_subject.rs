@@ -129,10 +129,11 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, view).into_response());
         }
     };
-    let (db, clock) = (&state.db, &state.clock);
+    let (db, clock, tz) = (&state.db, &state.clock, state.settings.time_zone);
     match f.step.as_str() {
         "export" => {
-            let bundle = data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectExported).await?;
+            let bundle =
+                data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectExported, tz).await?;
             let json = serde_json::to_vec_pretty(&bundle).unwrap_or_default();
             let headers = [
                 (header::CONTENT_TYPE, "application/json"),
@@ -142,7 +143,8 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             Ok((headers, json).into_response())
         }
         "print" => {
-            let bundle = data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectExported).await?;
+            let bundle =
+                data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectExported, tz).await?;
             Ok(print_page(&state, &staff, &bundle).await?.into_response())
         }
         "erase" => {
@@ -156,7 +158,8 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
                 Err(ServiceError::Conflict { clash: Clash::CallbackBusy, .. }) => {
                     // The person's data as they are now, with the confirmation to try again.
                     let bundle =
-                        data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectSearched).await?;
+                        data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectSearched, tz)
+                            .await?;
                     let mut view = page(&staff, SubjectForm { step: "confirm".to_owned(), ..f });
                     view.confirm = true;
                     view.searched = true;
@@ -171,7 +174,8 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             Ok(view.into_response())
         }
         step => {
-            let bundle = data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectSearched).await?;
+            let bundle =
+                data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectSearched, tz).await?;
             let mut view = page(&staff, SubjectForm { step: step.to_owned(), ..f });
             view.confirm = step == "confirm" && !(bundle.bookings.is_empty() && bundle.callbacks.is_empty());
             view.searched = true;
@@ -197,7 +201,7 @@ fn fill(view: &mut SubjectPage, bundle: &Bundle, person: &Person, state: &AppSta
                 .join("; ");
             Row {
                 reference: b.reference.to_string(),
-                when: format::short(b.starts_at, tz, lang),
+                when: format::short(b.starts_at.to_utc(), tz, lang),
                 status: lang.t(&format!("status.{}", b.status)).to_owned(),
                 name: b.name.clone(),
                 contact,
@@ -264,7 +268,7 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
         }
     }
     let language = |code: &str| super::views::language_name(&Language::from_stored(code), lang);
-    let when = |at| format::short(at, tz, lang);
+    let when = |at: chrono::DateTime<chrono::FixedOffset>| format::short(at.to_utc(), tz, lang);
     let yes_no = |yes: bool| lang.t(if yes { "dsp.yes" } else { "dsp.no" }).to_owned();
     let bookings = bundle
         .bookings
@@ -273,7 +277,7 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
             let mut fields = vec![
                 Line::new(
                     lang.t("ds.when"),
-                    format!("{} – {}", when(b.starts_at), format::time_spoken(b.ends_at, tz, lang)),
+                    format!("{} – {}", when(b.starts_at), format::time_spoken(b.ends_at.to_utc(), tz, lang)),
                 ),
                 Line::new(lang.t("book.unit"), unit_name(b.unit_id)),
                 Line::new(lang.t("book.counsellor"), names.get(&b.counsellor_id).cloned().unwrap_or_default()),
@@ -356,5 +360,5 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
             fields
         })
         .collect();
-    Ok(PrintPage { p: staff.page.clone().titled("dsp.title"), made: when(state.clock.now()), bookings, callbacks })
+    Ok(PrintPage { p: staff.page.clone().titled("dsp.title"), made: format::short(state.clock.now(), tz, lang), bookings, callbacks })
 }

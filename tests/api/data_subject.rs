@@ -45,6 +45,15 @@ async fn the_export_holds_everything_and_the_erasure_leaves_nothing_personal() {
         assert!(!first[field].is_null(), "{field} exported");
     }
     assert!(by_phone.to_string().contains("Frau ist krank"), "history exported");
+    // Times as every other answer gives them: local, with the offset (the hour the person knows).
+    let exported = by_phone["bookings"].as_array().expect("bookings");
+    for booked in [&ads, &sdr] {
+        let same = exported.iter().find(|b| b["id"] == booked["id"]).expect("the booking exported");
+        assert_eq!(same["starts_at"], booked["starts_at"], "{same}");
+        assert!(same["starts_at"].as_str().is_some_and(|at| at.ends_with("+01:00")), "{same}");
+    }
+    let history_at = &exported[0]["history"][0]["at"];
+    assert!(history_at.as_str().is_some_and(|at| at.ends_with("+01:00")), "{history_at}");
     assert!(by_phone.to_string().contains(EMAIL), "emails exported");
     let by_email: Value = app
         .get_as(&app.admin_token, "/api/v1/data-subject?email=%20Zeynep.Loeschtest@EXAMPLE.org")

@@ -54,7 +54,9 @@ async fn exported(
     reference: Option<&str>,
 ) -> ApiResult<Json<Bundle>> {
     let person = Person::of(email, phone, reference)?;
-    let bundle = data_subject::find(&state.db, &state.clock, actor, &person, AuditAction::DataSubjectExported).await?;
+    let tz = state.settings.time_zone;
+    let bundle =
+        data_subject::find(&state.db, &state.clock, actor, &person, AuditAction::DataSubjectExported, tz).await?;
     Ok(Json(bundle))
 }
 

@@ -1,7 +1,8 @@
 //! The bundle of a request of the person concerned: their bookings with every field, history
 //! and email, and their entries on callback lists.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -14,7 +15,8 @@ use crate::domain::ids::{CallbackId, StaffId, UnitId};
 use crate::services::ServiceError;
 use crate::store;
 
-/// Everything the service holds about a person.
+/// Everything the service holds about a person. Its times are local (the service's zone) with
+/// their offset, as every other answer gives them: the person reads the hour of their appointment.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Bundle {
     pub bookings: Vec<SubjectBooking>,
@@ -56,8 +58,8 @@ pub struct SubjectBooking {
     pub reference: String,
     pub unit_id: UnitId,
     pub counsellor_id: StaffId,
-    pub starts_at: DateTime<Utc>,
-    pub ends_at: DateTime<Utc>,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
     pub status: String,
     pub channel: serde_json::Value,
     pub name: String,
@@ -70,8 +72,8 @@ pub struct SubjectBooking {
     pub note: Option<String>,
     pub override_reason: Option<String>,
     pub cancel_reason: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
     pub history: Vec<SubjectEvent>,
     pub emails: Vec<SubjectEmail>,
 }
@@ -79,7 +81,7 @@ pub struct SubjectBooking {
 /// One entry of a booking's history as stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectEvent {
-    pub at: DateTime<Utc>,
+    pub at: DateTime<FixedOffset>,
     pub kind: String,
     pub detail: serde_json::Value,
     /// The event read, for the printed answer to word it (the export has `kind` and `detail`).
@@ -96,8 +98,8 @@ pub struct SubjectEmail {
     pub state: String,
     pub recipient: String,
     pub language: String,
-    pub created_at: DateTime<Utc>,
-    pub sent_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<FixedOffset>,
+    pub sent_at: Option<DateTime<FixedOffset>>,
     pub last_error: Option<String>,
 }
 
@@ -123,8 +125,8 @@ pub struct SubjectCallback {
     pub open_until: NaiveDate,
     /// The booking made for the entry.
     pub booking_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: DateTime<FixedOffset>,
+    pub updated_at: DateTime<FixedOffset>,
 }
 
 pub(super) async fn booking_ids<C: ConnectionTrait>(
@@ -151,7 +153,9 @@ pub(super) async fn callback_ids<C: ConnectionTrait>(
     person: &Person,
     bookings: &[Uuid],
 ) -> Result<Vec<(CallbackId, Option<Uuid>)>, ServiceError> {
-    Ok(callbacks(db, units, person, bookings).await?.into_iter().map(|c| (c.id, c.booking_id)).collect())
+    // The times are not read here: any zone will do.
+    let found = callbacks(db, units, person, bookings, chrono_tz::UTC).await?;
+    Ok(found.into_iter().map(|c| (c.id, c.booking_id)).collect())
 }
 
 async fn callbacks<C: ConnectionTrait>(
@@ -159,6 +163,7 @@ async fn callbacks<C: ConnectionTrait>(
     units: Option<&[UnitId]>,
     person: &Person,
     bookings: &[Uuid],
+    tz: Tz,
 ) -> Result<Vec<SubjectCallback>, ServiceError> {
     // The line the number names, not its search key: two lines can share a key.
     let key = match person {
@@ -193,8 +198,8 @@ async fn callbacks<C: ConnectionTrait>(
                     wished_before: entry.wish.before,
                     open_until: entry.until,
                     booking_id: entry.booking_id,
-                    created_at: entry.created_at,
-                    updated_at: entry.updated_at,
+                    created_at: local(entry.created_at, tz),
+                    updated_at: local(entry.updated_at, tz),
                 });
             }
         }
@@ -202,10 +207,16 @@ async fn callbacks<C: ConnectionTrait>(
     Ok(found)
 }
 
+/// `at` in the zone `tz`, with its offset.
+fn local(at: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
+    at.with_timezone(&tz).fixed_offset()
+}
+
 pub(super) async fn collect<C: ConnectionTrait>(
     db: &C,
     units: Option<&[UnitId]>,
     person: &Person,
+    tz: Tz,
 ) -> Result<Bundle, ServiceError> {
     let mut bookings = Vec::new();
     for id in booking_ids(db, units, person, false).await? {
@@ -213,7 +224,12 @@ pub(super) async fn collect<C: ConnectionTrait>(
         let history = store::bookings::events(db, id)
             .await?
             .into_iter()
-            .map(|e| SubjectEvent { at: e.at, kind: e.what.kind().to_owned(), detail: e.what.detail(), event: e.what })
+            .map(|e| SubjectEvent {
+                at: local(e.at, tz),
+                kind: e.what.kind().to_owned(),
+                detail: e.what.detail(),
+                event: e.what,
+            })
             .collect();
         let emails = store::outbox::for_booking(db, id)
             .await?
@@ -227,8 +243,8 @@ pub(super) async fn collect<C: ConnectionTrait>(
                     .unwrap_or_default(),
                 recipient: m.recipient,
                 language: m.language,
-                created_at: m.created_at,
-                sent_at: m.sent_at,
+                created_at: local(m.created_at, tz),
+                sent_at: m.sent_at.map(|at| local(at, tz)),
                 last_error: m.last_error,
             })
             .collect();
@@ -237,8 +253,8 @@ pub(super) async fn collect<C: ConnectionTrait>(
             reference: b.reference.to_string(),
             unit_id: b.unit_id,
             counsellor_id: b.counsellor_id,
-            starts_at: b.starts_at,
-            ends_at: b.ends_at,
+            starts_at: local(b.starts_at, tz),
+            ends_at: local(b.ends_at, tz),
             status: b.status.as_str().to_owned(),
             channel: serde_json::to_value(b.channel).unwrap_or_default(),
             name: b.citizen.name,
@@ -251,12 +267,12 @@ pub(super) async fn collect<C: ConnectionTrait>(
             note: b.note,
             override_reason: b.override_reason,
             cancel_reason: b.cancel_reason,
-            created_at: b.created_at,
-            updated_at: b.updated_at,
+            created_at: local(b.created_at, tz),
+            updated_at: local(b.updated_at, tz),
             history,
             emails,
         });
     }
     let ids: Vec<Uuid> = bookings.iter().map(|b| b.id).collect();
-    Ok(Bundle { callbacks: callbacks(db, units, person, &ids).await?, bookings })
+    Ok(Bundle { callbacks: callbacks(db, units, person, &ids, tz).await?, bookings })
 }

@@ -161,9 +161,10 @@ pub async fn find(
     actor: &Actor,
     person: &Person,
     action: AuditAction,
+    tz: chrono_tz::Tz,
 ) -> Result<Bundle, ServiceError> {
     let units = scope(db, clock, actor).await?;
-    let bundle = bundle::collect(db, units.as_deref(), person).await?;
+    let bundle = bundle::collect(db, units.as_deref(), person, tz).await?;
     let entry = AuditEntry::by(actor, action)
         .bookings(bundle.bookings.iter().map(|b| b.id))
         .count(bundle.bookings.len() + bundle.callbacks.len())
