@@ -360,5 +360,10 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
             fields
         })
         .collect();
-    Ok(PrintPage { p: staff.page.clone().titled("dsp.title"), made: format::short(state.clock.now(), tz, lang), bookings, callbacks })
+    Ok(PrintPage {
+        p: staff.page.clone().titled("dsp.title"),
+        made: format::short(state.clock.now(), tz, lang),
+        bookings,
+        callbacks,
+    })
 }
