@@ -352,6 +352,8 @@ pub async fn failed_for_unit<C: ConnectionTrait>(
         // Failures to an address corrected since (forgotten) are no reason to call back.
         .filter(outbox_message::Column::Recipient.ne(""))
         .order_by_asc(outbox_message::Column::CreatedAt)
+        // The same order on both engines when two failed emails were made at the same moment.
+        .order_by_asc(outbox_message::Column::Id)
         .all(db)
         .await?;
     Ok(rows.into_iter().map(message_record).collect())
