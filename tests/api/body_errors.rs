@@ -29,16 +29,9 @@ async fn post_raw(app: &TestApp, path: &str, body: &str) -> reqwest::Response {
         .expect("request")
 }
 
+/// How many rows `table` (with a condition, if given) holds.
 async fn rows(app: &TestApp, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("a count")
+    app.count(&format!("SELECT COUNT(*) AS n FROM {table}")).await
 }
 
 fn callback_body() -> Value {

@@ -9,16 +9,9 @@ use crate::helpers::{TestApp, assert_problem, spawn_app};
 const ABSENCES: &str = "/api/v1/units/ads/absences";
 const CLOSURES: &str = "/api/v1/units/ads/closures";
 
+/// How many rows `table` (with a condition, if given) holds.
 async fn rows(app: &TestApp, table: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let sql = format!("SELECT COUNT(*) AS n FROM {table}");
-    let row = app
-        .db
-        .query_one_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .expect("query")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("a count")
+    app.count(&format!("SELECT COUNT(*) AS n FROM {table}")).await
 }
 
 /// Asserts a 422 naming exactly `field`.
