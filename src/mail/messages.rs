@@ -40,6 +40,9 @@ pub struct AppointmentMail {
     /// A change notice about the place (the location's address or floor changed), not the time:
     /// the change email opens with its own sentence.
     pub place_changed: bool,
+    /// A change notice of a move: the start the citizen was last told of by email, spelled out
+    /// as `when` is (none when no earlier email reached them, or it named the same time).
+    pub previous_when: Option<String>,
 }
 
 /// What the citizen's link offers besides seeing the appointment and its calendar entry; the
@@ -123,6 +126,7 @@ impl AppointmentMail {
             link: None,
             link_offers: LinkOffers::See,
             place_changed: false,
+            previous_when: None,
         }
     }
 
@@ -138,6 +142,14 @@ impl AppointmentMail {
     #[must_use]
     pub fn about_place(mut self, place_changed: bool) -> Self {
         self.place_changed = place_changed;
+        self
+    }
+
+    /// The same email naming the start the citizen was told of before (`previous`), spelled out
+    /// in `lang` and zone `tz` like the new one.
+    #[must_use]
+    pub fn moved_from(mut self, previous: Option<DateTime<Utc>>, lang: &str, tz: Tz) -> Self {
+        self.previous_when = previous.map(|at| dates::spell_out(at.with_timezone(&tz), lang));
         self
     }
 

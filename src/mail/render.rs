@@ -477,6 +477,24 @@ mod tests {
     }
 
     #[test]
+    fn a_change_notice_names_the_earlier_time_in_every_language_only_when_given() {
+        let templates = Templates::load().expect("templates load");
+        let before = chrono::DateTime::parse_from_rfc3339("2026-11-30T14:15:00+01:00").expect("a time").to_utc();
+        for lang in templates.languages().collect::<Vec<_>>() {
+            let plain = templates.render(MailKind::Change, lang, &mail(lang, false)).expect("renders");
+            let moved = mail(lang, false).moved_from(Some(before), lang, chrono_tz::Europe::Berlin);
+            let spelled = moved.previous_when.clone().expect("spelled out");
+            assert!(spelled.contains("14:15"), "{lang}: {spelled}");
+            let named = templates.render(MailKind::Change, lang, &moved).expect("renders");
+            for (what, with, without) in [("text", &named.text, &plain.text), ("html", &named.html, &plain.html)] {
+                assert!(with.contains(&spelled), "{lang} {what}: {with}");
+                assert!(!without.contains("14:15"), "{lang} {what}: no earlier time when none is given");
+                assert_eq!(with.lines().count(), without.lines().count() + 1, "{lang} {what}: one line more");
+            }
+        }
+    }
+
+    #[test]
     fn a_place_notice_opens_with_its_own_sentence_in_every_language_and_is_the_change_email_otherwise() {
         let templates = Templates::load().expect("templates load");
         for lang in templates.languages().collect::<Vec<_>>() {

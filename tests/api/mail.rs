@@ -229,12 +229,47 @@ async fn reschedule_and_cancel_update_the_same_calendar_entry() {
         assert!(change.contains(expected), "{expected} in {change}");
     }
     assert!(received[1].text().contains("Wednesday, 2 December 2026, 11:30"), "{}", received[1].text());
+    let previous = "Previously: Tuesday, 1 December 2026, 10:00 (no longer valid)";
+    assert!(received[1].text().contains(previous), "the time it was moved from: {}", received[1].text());
     let cancel = received[2].calendar();
     for expected in ["METHOD:CANCEL", "SEQUENCE:2", "STATUS:CANCELLED", uid.as_str()] {
         assert!(cancel.contains(expected), "{expected} in {cancel}");
     }
     let kinds: Vec<Value> = emails_of(&app, &booking).await.iter().map(|e| e["kind"].clone()).collect();
     assert_eq!(kinds, vec![json!("confirmation"), json!("change"), json!("cancellation")]);
+}
+
+#[tokio::test]
+async fn a_change_notice_names_the_time_the_citizen_was_last_told_of_by_email() {
+    // Arrange: a booking whose confirmation was sent.
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    let id = booking["id"].as_str().expect("id").to_owned();
+    wait_for_state(&app, &booking, 0, "sent").await;
+
+    // Act: moved twice, each change notice sent before the next move.
+    for (index, to) in [(1, "2026-12-02T11:30"), (2, "2026-12-03T09:00")] {
+        let body = json!({ "starts_at": to, "override_reason": "Test: verlegt" });
+        assert_eq!(app.reschedule_booking(&id, &body).await.status(), StatusCode::OK, "moved to {to}");
+        wait_for_state(&app, &booking, index, "sent").await;
+    }
+
+    // Assert: each notice names the time before it; the HTML part too.
+    let received = sink.wait_for(3, WAIT).await;
+    let first = received[1].text();
+    assert!(first.contains("Bisher: Dienstag, 1. Dezember 2026, 10:00 Uhr (entfällt)"), "{first}");
+    let second = received[2].text();
+    assert!(second.contains("Bisher: Mittwoch, 2. Dezember 2026, 11:30 Uhr (entfällt)"), "{second}");
+    assert!(second.contains("Wann: Donnerstag, 3. Dezember 2026, 09:00 Uhr"), "{second}");
+    let html = received[2].parsed().body_html(0).expect("an html part").into_owned();
+    assert!(
+        html.contains(
+            ">Bisher</th><td style=\"padding: 4px 0;\">Mittwoch, 2. Dezember 2026, 11:30 Uhr (entfällt)</td>"
+        ),
+        "{html}"
+    );
+    assert!(!received[0].text().contains("Bisher"), "the confirmation names no earlier time");
 }
 
 /// The SUMMARY (title) of the calendar entry in `calendar`.

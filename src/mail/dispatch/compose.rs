@@ -9,7 +9,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use super::dispatcher::Dispatcher;
 use crate::domain::citizen_link;
 use crate::domain::language::Language;
-use crate::domain::outbox::{MailKind, OutboxMessage, obsolete};
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, obsolete};
 use crate::domain::records::{Booking, Unit};
 use crate::mail::ics::{self, Invite, Method};
 use crate::mail::messages::{AppointmentMail, LinkOffers, MailFacts};
@@ -41,6 +41,23 @@ enum Link {
 pub(super) enum Composed {
     Send(Box<Message>),
     Skip(&'static str),
+}
+
+/// The start of the appointment as the citizen last heard of it by email before `message` (a
+/// move): the newest confirmation or change notice sent to the same address before it, when it
+/// named another time. None when no such email was sent (the citizen has no address, or every
+/// earlier one failed and was read out on the phone).
+async fn last_told_start(
+    db: &sea_orm::DatabaseConnection,
+    message: &OutboxMessage,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let earlier = store::outbox::for_booking(db, message.booking_id).await?;
+    let told = earlier
+        .iter()
+        .filter(|m| matches!(m.kind, MailKind::Confirmation | MailKind::Change))
+        .filter(|m| m.state == DeliveryState::Sent && m.sequence < message.sequence && m.recipient == message.recipient)
+        .max_by_key(|m| (m.sequence, m.sent_at));
+    Ok(told.map(|m| m.starts_at).filter(|at| *at != message.starts_at))
 }
 
 impl Dispatcher {
@@ -97,8 +114,14 @@ impl Dispatcher {
             Some(_) => self.link_offers(&booking, &unit, now).await?,
             None => LinkOffers::See,
         };
-        let mail =
-            AppointmentMail::new(&facts, lang, inner.tz).with_link(link, offers).about_place(message.place_changed);
+        let previous = match message.kind {
+            MailKind::Change if !message.place_changed => last_told_start(db, message).await?,
+            _ => None,
+        };
+        let mail = AppointmentMail::new(&facts, lang, inner.tz)
+            .with_link(link, offers)
+            .about_place(message.place_changed)
+            .moved_from(previous, lang, inner.tz);
         let rendered = inner.templates.render(message.kind, lang, &mail)?;
         // The entry's UID keeps the domain of the booking's first email, so calendars update
         // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
