@@ -15,6 +15,7 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::accounts::{SessionAccount, StaffAccount};
 use crate::domain::clash::Clash;
 use crate::domain::ids::{StaffId, UnitId};
+use crate::domain::language::Language;
 use crate::domain::missing::Missing;
 use crate::domain::records::StaffMember;
 use crate::store::{self, directory};
@@ -266,6 +267,68 @@ pub async fn remove_role(
     }
     let detail = json!({ "role": role.as_str(), "unit": unit.as_ref().map(|u| u.slug.clone()) });
     audit_change(&txn, a.clock, by.into(), AuditAction::RoleRemoved, &member, detail).await?;
+    txn.commit().await.map_err(store::StoreError::from)?;
+    a.tokens.forget_staff(member.id);
+    a.counsellors.forget();
+    directory::find_account(a.db, login).await?.ok_or_else(not_found)
+}
+
+/// What an admin changes of a person's details: each field given replaces the stored one.
+#[derive(Debug, Clone, Default)]
+pub struct DetailsChange {
+    pub name: Option<String>,
+    /// `Some(None)` (or an empty address) removes the email address.
+    pub email: Option<Option<String>>,
+    /// The languages the person counsels in (the free-slot search's language filter and the
+    /// booking's language match use them).
+    pub languages: Option<Vec<Language>>,
+}
+
+/// Changes a person's name, email address or languages (admins and the operator only). Only what
+/// differs from the stored value is written and audited (the names of the fields changed, not
+/// their values); the counsellor lists of every page follow at once on this process.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`, `Invalid` (`name`, `email`).
+pub async fn change_details(
+    a: Accounts<'_>,
+    by: ByWhom<'_>,
+    login: &str,
+    change: DetailsChange,
+) -> Result<StaffAccount, ServiceError> {
+    by.require_admin(a.db, a.clock, "staff.change").await?;
+    let name = change.name.as_deref().map(str::trim);
+    if let Some(name) = name {
+        super::directory::check_staff_name(name)?;
+    }
+    let email = change.email.map(|email| email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()));
+    if let Some(Some(email)) = &email
+        && !crate::domain::citizen::is_email(email)
+    {
+        return Err(ServiceError::invalid("email", "not an email address"));
+    }
+    let txn = store::begin_write(a.db).await?;
+    let found = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    // Locked (PostgreSQL): two admins changing the same person at once change one after the other.
+    let member = directory::lock_staff(&txn, found.id).await?.ok_or_else(not_found)?;
+    let name = name.map_or_else(|| member.display_name.clone(), str::to_owned);
+    let email = email.unwrap_or_else(|| member.email.clone());
+    let languages = change.languages.unwrap_or_else(|| member.languages.clone());
+    let mut changed = Vec::new();
+    if name != member.display_name {
+        changed.push("name");
+    }
+    if email != member.email {
+        changed.push("email");
+    }
+    if Language::join_stored(&languages) != Language::join_stored(&member.languages) {
+        changed.push("languages");
+    }
+    if !changed.is_empty() {
+        directory::update_details(&txn, member.id, &name, email.as_deref(), &languages).await?;
+        audit_change(&txn, a.clock, by.into(), AuditAction::StaffChanged, &member, json!({ "fields": changed }))
+            .await?;
+    }
     txn.commit().await.map_err(store::StoreError::from)?;
     a.tokens.forget_staff(member.id);
     a.counsellors.forget();

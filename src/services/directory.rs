@@ -215,6 +215,21 @@ fn check_length(field: &'static str, value: &str, min: usize, max: usize) -> Res
     Ok(())
 }
 
+/// Checks a (trimmed) staff member's name: the limits of the API's edge, here so that the staff
+/// pages keep them too, on one line, and with a letter or digit (a name of invisible characters
+/// alone is blank on every list).
+///
+/// # Errors
+/// `Invalid` naming `name`.
+pub(crate) fn check_staff_name(name: &str) -> Result<(), ServiceError> {
+    check_length("name", name, 1, 200)?;
+    crate::domain::text::check_name(name).map_err(|message| ServiceError::invalid("name", message))?;
+    if !name.chars().any(char::is_alphanumeric) {
+        return Err(ServiceError::invalid("name", "needs at least one letter or digit"));
+    }
+    Ok(())
+}
+
 async fn add(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -225,9 +240,7 @@ async fn add(
     if login.is_empty() || login.len() > 64 || !login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
         return Err(ServiceError::invalid("login", "use 1 to 64 letters, digits, dots, dashes or underscores"));
     }
-    // The limits of the API's edge, here so that the staff page keeps them too.
-    check_length("name", input.display_name.trim(), 1, 200)?;
-    crate::domain::text::check_name(&input.display_name).map_err(|message| ServiceError::invalid("name", message))?;
+    check_staff_name(input.display_name.trim())?;
     if input.email.as_deref().is_some_and(|email| !crate::domain::citizen::is_email(email.trim())) {
         return Err(ServiceError::invalid("email", "not an email address"));
     }

@@ -192,6 +192,10 @@ impl TestApp {
         self.client.put(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
     }
 
+    pub async fn patch_as(&self, token: &str, path: &str, body: &Value) -> Response {
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.expect("request")
+    }
+
     pub async fn delete_as(&self, token: &str, path: &str) -> Response {
         self.client.delete(self.url(path)).bearer_auth(token).send().await.expect("request")
     }

@@ -58,6 +58,7 @@ mod service;
 mod slow_clients;
 mod smtp_sink;
 mod spans;
+mod staff_details;
 mod staff_slots;
 mod statistics;
 mod test_db;

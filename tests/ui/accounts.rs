@@ -9,7 +9,7 @@ use terminbuch::services::directory::{self, StaffInput, StaffRole};
 use totp_rs::{Builder, Secret};
 
 use crate::app::{ADMIN, LOGIN, PASSWORD, UiApp, now, spawn, spawn_with};
-use crate::browser::{self, Browser};
+use crate::browser::{self, Browser, SPACE};
 
 /// axe-core at 1280 px and at 320 px, where the page must not scroll sideways either.
 async fn check(browser: &Browser, state: &str) {
@@ -135,6 +135,15 @@ async fn an_admin_hands_out_a_reset_link_and_the_person_sets_a_password_with_it_
     browser.enter().await;
     assert_eq!(browser.path().await, format!("/admin/staff/{LOGIN}"));
     check(&browser, "a person's page").await;
+    // Their counselling languages: Turkish ticked with the keyboard and saved.
+    browser.tab_to("person-lang-tr").await;
+    browser.press(SPACE).await;
+    browser.tab_to("person-save").await;
+    browser.enter().await;
+    assert!(browser.text_of("#saved").await.contains("Angaben wurden gespeichert"));
+    let person = terminbuch::store::directory::find_staff_by_login(&app.db, LOGIN).await.expect("read").expect("found");
+    assert!(person.languages.iter().any(|l| l.code() == "tr"), "{:?}", person.languages);
+    check(&browser, "a person's page, details saved").await;
     browser.tab_to("password-reset").await;
     browser.enter().await;
     let link = browser.text_of("#reset-url").await;

@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::domain::language::Language;
 use crate::domain::records::Unit;
 use crate::http::dto::local;
 use crate::http::error::{ApiResult, Problem};
@@ -45,6 +46,8 @@ pub struct StaffAccountResponse {
     pub login: String,
     pub name: String,
     pub email: Option<String>,
+    /// The languages the person counsels in.
+    pub languages: Vec<Language>,
     pub active: bool,
     pub is_admin: bool,
     pub roles: Vec<RoleResponse>,
@@ -72,6 +75,7 @@ pub fn account_response(account: &StaffAccount, units: &[Unit], tz: Tz) -> Staff
         login: member.login.clone(),
         name: member.display_name.clone(),
         email: member.email.clone(),
+        languages: member.languages.clone(),
         active: member.active,
         is_admin: member.is_admin,
         roles,

@@ -22,7 +22,7 @@ use crate::state::AppState;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_staff, create_staff))
-        .routes(routes!(get_staff))
+        .routes(routes!(get_staff, change_staff))
         .routes(routes!(deactivate_staff))
         .routes(routes!(activate_staff))
         .routes(routes!(remove_role))
@@ -136,6 +136,43 @@ async fn get_staff(
     ApiPath(login): ApiPath<String>,
 ) -> ApiResult<Json<StaffAccountResponse>> {
     let account = accounts::find(state.accounts(), ByWhom::Staff(&actor), &login).await?;
+    account_json(&state, &account).await
+}
+
+/// A person's details to change; a field left out stays as it is.
+#[derive(Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeStaffRequest {
+    /// The name shown on the pages and, for counsellors, to citizens.
+    #[garde(skip)]
+    pub name: Option<String>,
+    /// An email address; an empty text removes it.
+    #[garde(skip)]
+    pub email: Option<String>,
+    /// The languages the person counsels in, replacing the stored ones (an empty list: none).
+    #[garde(skip)]
+    pub languages: Option<Vec<Language>>,
+}
+
+/// Changes a person's name, email address or languages (admins only). Only fields that differ
+/// are written; the change is audited (the names of the fields changed).
+#[utoipa::path(patch, path = "/api/v1/staff/{login}", tag = "staff", security(("bearer" = [])),
+    params(("login" = String, Path)), request_body = ChangeStaffRequest,
+    responses((status = 200, body = StaffAccountResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+async fn change_staff(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath(login): ApiPath<String>,
+    ApiJson(body): ApiJson<ChangeStaffRequest>,
+) -> ApiResult<Json<StaffAccountResponse>> {
+    body.validate()?;
+    let change = accounts::DetailsChange {
+        name: body.name,
+        email: body.email.map(|email| Some(email).filter(|e| !e.trim().is_empty())),
+        languages: body.languages,
+    };
+    let account = accounts::change_details(state.accounts(), ByWhom::Staff(&actor), &login, change).await?;
     account_json(&state, &account).await
 }
 

@@ -178,6 +178,28 @@ pub async fn insert_staff_with<C: ConnectionTrait>(
     Ok(staff_record(row, Vec::new()))
 }
 
+/// A person's name, email and languages as given (the caller has checked them). Returns whether
+/// the person exists.
+///
+/// # Errors
+/// Database failures.
+pub async fn update_details<C: ConnectionTrait>(
+    db: &C,
+    id: StaffId,
+    display_name: &str,
+    email: Option<&str>,
+    languages: &[Language],
+) -> Result<bool, StoreError> {
+    let result = staff::Entity::update_many()
+        .col_expr(staff::Column::DisplayName, Expr::value(display_name))
+        .col_expr(staff::Column::Email, Expr::value(email.map(str::to_owned)))
+        .col_expr(staff::Column::Languages, Expr::value(Language::join_stored(languages)))
+        .filter(staff::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
 /// Every staff member (active or not) with memberships, ordered by name.
 ///
 /// # Errors

@@ -1,7 +1,10 @@
-//! One person's page for admins: roles (each can be taken away), deactivate or reactivate, a
+//! One person's page for admins: their name, work email and counselling languages (changed in one
+//! form), roles (each can be taken away), deactivate or reactivate, a
 //! one-time password reset link (shown once), a second-factor reset, and their API tokens (each
 //! valid one revoked on its own, or all at once with the calendar subscription). Each
 //! action done leads back to the page (303), so a reload does none of them again.
+
+use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,13 +16,16 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
+use super::super::auth::FieldError;
 use super::super::error::{WebError, WebResult};
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
+use super::super::views::language_name;
 use super::once::{self, DoneQuery};
 use super::staff::{role_words, when};
 use crate::domain::accounts::StaffAccount;
 use crate::domain::ids::StaffId;
+use crate::domain::language::Language;
 use crate::domain::missing::Missing;
 use crate::services::ServiceError;
 use crate::services::accounts::{self, ByWhom};
@@ -30,6 +36,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/staff/{login}", get(person_page))
+        .route("/admin/staff/{login}/details", post(change_details))
         .route("/admin/staff/{login}/deactivate", post(deactivate))
         .route("/admin/staff/{login}/activate", post(activate))
         .route("/admin/staff/{login}/remove-role", post(remove_role))
@@ -44,6 +51,21 @@ struct RoleRow {
     label: String,
     role: String,
     unit: String,
+}
+
+/// A language the details form offers, ticked when the person counsels in it.
+struct LanguageBox {
+    code: String,
+    label: String,
+    checked: bool,
+}
+
+/// The details form as typed (shown again with its errors).
+struct DetailsTyped {
+    name: String,
+    email: String,
+    /// The codes ticked.
+    languages: Vec<String>,
 }
 
 struct TokenRow {
@@ -65,6 +87,12 @@ struct PersonPage {
     active: bool,
     mfa: bool,
     last_login: String,
+    /// The details form's values: as stored, or as typed when refused.
+    details_name: String,
+    details_email: String,
+    languages: Vec<LanguageBox>,
+    /// Refusals at the details form's fields.
+    errors: Vec<FieldError>,
     roles: Vec<RoleRow>,
     tokens: Vec<TokenRow>,
     /// Revoked and expired tokens older than those listed (the list holds the newest ended ones).
@@ -77,12 +105,20 @@ struct PersonPage {
     reset_url: Option<String>,
 }
 
+impl PersonPage {
+    fn err(&self, field: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
+    }
+}
+
 /// What the page says after an action.
 #[derive(Default)]
 struct Outcome {
     done: Option<&'static str>,
     refused: Option<&'static str>,
     reset_url: Option<String>,
+    /// The details form refused: as typed, with its errors.
+    details: Option<(DetailsTyped, Vec<FieldError>)>,
 }
 
 /// Revoked and expired tokens the person's page lists, the newest (valid ones are all listed).
@@ -110,8 +146,25 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
         })
         .collect::<Vec<_>>();
     let older_ended = older_ended(state, account.member.id, &token_rows).await?;
-    let status = if outcome.refused.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    let status = match (&outcome.refused, &outcome.details) {
+        (Some(_), _) => StatusCode::CONFLICT,
+        (None, Some(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        (None, None) => StatusCode::OK,
+    };
+    let member = &account.member;
+    let (typed, errors) = outcome.details.unwrap_or_else(|| {
+        let stored = DetailsTyped {
+            name: member.display_name.clone(),
+            email: member.email.clone().unwrap_or_default(),
+            languages: member.languages.iter().map(|l| l.code().to_owned()).collect(),
+        };
+        (stored, Vec::new())
+    });
     let page = PersonPage {
+        details_name: typed.name,
+        details_email: typed.email,
+        languages: language_boxes(&member.languages, &typed.languages, lang),
+        errors,
         login: account.member.login.clone(),
         name: account.member.display_name.clone(),
         active: account.member.active,
@@ -126,6 +179,21 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
         p: staff.page.titled("person.title"),
     };
     Ok((status, page).into_response())
+}
+
+/// Every supported language, then any other the person has stored (from an earlier release),
+/// each ticked when `ticked` names it.
+fn language_boxes(stored: &[Language], ticked: &[String], lang: Lang) -> Vec<LanguageBox> {
+    let mut offered: Vec<Language> = Language::all().collect();
+    offered.extend(stored.iter().filter(|l| l.names().is_none()).cloned());
+    offered
+        .into_iter()
+        .map(|l| LanguageBox {
+            checked: ticked.iter().any(|code| code == l.code()),
+            label: language_name(&l, lang),
+            code: l.code().to_owned(),
+        })
+        .collect()
 }
 
 /// How many ended tokens the list left out: counted only when it holds as many ended ones as it
@@ -157,6 +225,7 @@ fn role_rows(account: &StaffAccount, units: &[crate::domain::records::Unit], lan
 
 /// What each action's `done=` says on the page.
 const DONE: &[(&str, &str)] = &[
+    ("details", "person.done.details"),
     ("deactivated", "person.done.deactivated"),
     ("activated", "person.done.activated"),
     ("role_removed", "person.done.role_removed"),
@@ -236,6 +305,48 @@ async fn after(
         Err(err) => return Err(WebError::from(err)),
     };
     person_view(state, staff, login, outcome).await
+}
+
+/// Changes the person's name, work email and languages (a field that differs from the stored
+/// value is written; the form sends all three). Languages come as ticked boxes `lang_<code>`; a
+/// code neither supported nor stored for the person is ignored.
+async fn change_details(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(login): Path<String>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
+) -> WebResult<Response> {
+    let lang = staff.page.lang;
+    let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
+    let ticked = |code: &str| form.contains_key(&format!("lang_{code}"));
+    let languages: Vec<Language> = Language::all()
+        .chain(account.member.languages.iter().filter(|l| l.names().is_none()).cloned())
+        .filter(|l| ticked(l.code()))
+        .collect();
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    let change = accounts::DetailsChange {
+        name: Some(field("name")),
+        email: Some(Some(field("email"))),
+        languages: Some(languages.clone()),
+    };
+    match accounts::change_details(state.accounts(), ByWhom::Staff(&staff.actor), &login, change).await {
+        Ok(_) => Ok(done(&login, "details")),
+        Err(err @ ServiceError::Invalid { .. }) => {
+            let error = match &err {
+                ServiceError::Invalid { field: "email", .. } => FieldError::new("person-email", lang.t("field.email")),
+                _ if field("name").trim().is_empty() => FieldError::new("person-name", lang.t("err.required")),
+                _ => FieldError::new("person-name", service_message(lang, &err)),
+            };
+            let typed = DetailsTyped {
+                name: field("name"),
+                email: field("email"),
+                languages: languages.iter().map(|l| l.code().to_owned()).collect(),
+            };
+            let outcome = Outcome { details: Some((typed, vec![error])), ..Outcome::default() };
+            person_view(&state, staff, &login, outcome).await
+        }
+        Err(err) => Err(WebError::from(err)),
+    }
 }
 
 async fn deactivate(
