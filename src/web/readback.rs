@@ -1,7 +1,8 @@
 //! The read-back after booking or moving: what the staff member reads aloud before hanging up
 //! (date, time, counsellor, duration, place, the Buchungsnummer spelled with the spelling
 //! alphabet) and what catches typos: the email address as entered and whether an email goes
-//! out, with a warning when an address was entered without consent.
+//! out, with a warning when an address was entered without consent; an interpreter arranged is
+//! said aloud too.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -64,6 +65,9 @@ struct ReadBackPage {
     mail_not_in: Option<String>,
     /// After a move: the appointment's earlier time ("Bisheriger Termin").
     previous: Option<String>,
+    /// The language an interpreter is arranged for, named in the page's language: said aloud,
+    /// so that the caller knows one will be there (and a wrong choice is heard before hanging up).
+    interpreter: Option<String>,
 }
 
 async fn booked(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<ReadBackPage> {
@@ -118,6 +122,7 @@ async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) 
         plan: EmailPlan::of(&booking.citizen),
         mail_not_in: mail_not_in(state, &booking.citizen.language, lang),
         previous: previous.map(|at| format::when_spoken(at, deps.tz, lang)),
+        interpreter: booking.citizen.interpreter_language.as_ref().map(|l| super::views::language_name(l, lang)),
     })
 }
 

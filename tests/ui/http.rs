@@ -279,7 +279,7 @@ async fn a_form_sent_after_the_session_ended_is_told_on_the_login_page() {
 /// The read-back says when the confirmation goes out in German because there are no emails in
 /// the caller's language (Polish), and says nothing more where there are (Turkish).
 #[tokio::test]
-async fn the_read_back_says_when_the_email_is_in_german() {
+async fn the_read_back_says_when_the_email_is_in_german_and_which_interpreter_is_arranged() {
     let app = spawn().await;
     let client = client();
     log_in(&app, &client).await;
@@ -288,8 +288,11 @@ async fn the_read_back_says_when_the_email_is_in_german() {
     let csrf = csrf_of(&finder);
     let slots: Vec<&str> =
         finder.split("/book/details?slot=").skip(1).map(|s| s.split(['"', '&']).next().expect("id")).collect();
-    let cases = [(slots[0], "pl", true, "s-pl-000000000000000000"), (slots[1], "tr", false, "s-tr-000000000000000000")];
-    for (slot, language, in_german, submission) in cases {
+    let cases = [
+        (slots[0], "pl", true, "s-pl-000000000000000000", ""),
+        (slots[1], "tr", false, "s-tr-000000000000000000", "ar"),
+    ];
+    for (slot, language, in_german, submission, interpreter) in cases {
         let form = [
             ("csrf", csrf.as_str()),
             ("unit", "ads"),
@@ -299,6 +302,7 @@ async fn the_read_back_says_when_the_email_is_in_german() {
             ("email", "sprache@example.org"),
             ("consent", "1"),
             ("language", language),
+            ("interpreter", interpreter),
         ];
         let booked = client.post(format!("{}/book", app.address)).form(&form).send().await.expect("booked");
         assert_eq!(booked.status(), StatusCode::SEE_OTHER, "{language}");
@@ -310,5 +314,9 @@ async fn the_read_back_says_when_the_email_is_in_german() {
         if in_german {
             assert!(text.contains("auf Deutsch</strong>") && text.contains("(Polnisch)"), "{text}");
         }
+        // The interpreter arranged is said aloud and listed; none, nothing.
+        let said = "Eine Dolmetscherin oder ein Dolmetscher für Arabisch ist bestellt.";
+        assert_eq!(text.contains(said), !interpreter.is_empty(), "{language}: {text}");
+        assert_eq!(text.contains(r#"id="rb-interpreter">Arabisch</dd>"#), !interpreter.is_empty(), "{language}");
     }
 }
