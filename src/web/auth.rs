@@ -35,11 +35,25 @@ pub fn router() -> Router<AppState> {
 pub struct FieldError {
     pub field: &'static str,
     pub message: String,
+    /// Something to correct in the form (the summary asks for corrections); false for a refusal
+    /// that no typing mends (the booking was cancelled meanwhile, a resend is refused): the
+    /// summary then only asks to take note.
+    pub correctable: bool,
 }
 
 impl FieldError {
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self { field, message: message.into() }
+        Self { field, message: message.into(), correctable: true }
+    }
+
+    /// A refusal shown at `field` that the form cannot mend.
+    pub fn refusal(field: &'static str, message: impl Into<String>) -> Self {
+        Self { correctable: false, ..Self::new(field, message) }
+    }
+
+    /// Whether any of `errors` asks for a correction (the error summary's heading).
+    pub fn any_correctable(errors: &[Self]) -> bool {
+        errors.iter().any(|e| e.correctable)
     }
 }
 

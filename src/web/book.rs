@@ -432,7 +432,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         // A form's claim carries no digest, so it is never refused as reused; were it, it would be
         // told as still being handled.
         Sending::StillBusy | Sending::Reused | Sending::Unresolved => {
-            let errors = vec![FieldError::new("submit", page.t("details.busy"))];
+            let errors = vec![FieldError::refusal("submit", page.t("details.busy"))];
             let shown = details_page(&state, page, &actor, form, errors, false).await?;
             return Ok((StatusCode::CONFLICT, shown).into_response());
         }

@@ -206,7 +206,7 @@ async fn resend(
             Ok(Redirect::to(&format!("/bookings/{}?resent=1#emails-title", reference_display(&key))).into_response())
         }
         Err(err @ ServiceError::Conflict { .. }) => {
-            let errors = vec![FieldError::new("emails-title", service_message(staff.page.lang, &err))];
+            let errors = vec![FieldError::refusal("emails-title", service_message(staff.page.lang, &err))];
             let page = booking_page(&state, staff, &key, errors).await?;
             Ok((StatusCode::CONFLICT, page).into_response())
         }
@@ -288,7 +288,7 @@ pub(super) async fn refused(
     } else {
         format!("{}: {}", lang.t(change.not_done()), service_message(lang, err))
     };
-    page.errors.push(FieldError::new("status", message));
+    page.errors.push(FieldError::refusal("status", message));
     Ok(page)
 }
 

@@ -177,7 +177,7 @@ async fn save(
         // correct; said at the form, whose typed details stay to be noted elsewhere.
         Err(ServiceError::Conflict { clash: Clash::InvalidStatus, .. }) => {
             let booking = bookings::get(state.book(), &actor, &key).await?.booking;
-            let errors = vec![FieldError::new("when", p.t("contact.not_booked"))];
+            let errors = vec![FieldError::refusal("when", p.t("contact.not_booked"))];
             Ok((StatusCode::CONFLICT, page(&state, p, &booking, form, errors)).into_response())
         }
         Err(err) => Err(err.into()),

@@ -175,6 +175,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("login.required", "Bitte geben Sie Kennung und Passwort ein.", "Please enter user name and password."),
     ("errors.title", "Bitte korrigieren Sie Folgendes:", "Please correct the following:"),
+    ("errors.title_refused", "Bitte beachten Sie:", "Please note:"),
     ("book.title", "Termin buchen", "Book an appointment"),
     ("book.unit", "Stelle", "Unit"),
     ("book.filters", "Freie Termine suchen", "Find free slots"),

@@ -138,6 +138,7 @@ async fn an_admin_changes_details_on_the_persons_page_and_a_refusal_keeps_what_w
     let html = refused.text().await.expect("html");
     assert!(text_of_id(&html, "person-email-error").contains("gültige E-Mail-Adresse"), "{html:.3000}");
     assert!(html.contains(r#"value="Berater Neu""#) && html.contains(r#"value="kein@""#));
+    assert!(html.contains(r#"<h2 id="error-summary-title">Bitte korrigieren Sie Folgendes:</h2>"#), "a correction");
     assert!(html.contains(r#"name="lang_tr" type="checkbox" value="1" checked>"#), "the ticks kept");
     let stored: Value = app.get_as(&app.admin_token, "/api/v1/staff/berater.neu").await.json().await.expect("json");
     assert_eq!((&stored["name"], &stored["languages"]), (&json!("berater.neu Test"), &json!([])));

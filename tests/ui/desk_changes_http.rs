@@ -236,6 +236,9 @@ async fn a_refused_cancellation_says_what_was_not_done_and_keeps_the_typed_reaso
     let page = twice.text().await.expect("the booking's page");
     assert!(!page.contains("kann nicht gebucht werden") && !page.contains("nicht abgesagt"), "no misleading prefix");
     assert!(page.contains("Der Termin ist schon abgesagt"), "says it is done");
+    // Nothing in a form to correct: the summary asks to take note.
+    assert!(page.contains(r#"<h2 id="error-summary-title">Bitte beachten Sie:</h2>"#), "{page:.2000}");
+    assert!(!page.contains("Bitte korrigieren"), "nothing to correct");
 }
 
 /// The value of the hidden field `name` of `page`.
