@@ -118,7 +118,11 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
         Ok(person) => person,
         Err(err) => {
             let (field, text) = match &err {
-                ServiceError::Invalid { field: "phone", .. } => ("ds-phone", "ds.person"),
+                // A number or address that is none: said at its field as such (not "give one").
+                ServiceError::Invalid { field: "phone", .. } => ("ds-phone", "ds.phone.invalid"),
+                ServiceError::Invalid { field: "email", message } if message == "not an email address" => {
+                    ("ds-email", "field.email")
+                }
                 ServiceError::Invalid { field: "reference", message } if message == data_subject::NOT_A_REFERENCE => {
                     ("ds-reference", "ds.reference.invalid")
                 }

@@ -45,6 +45,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Spaces, +49 or the leading 0 do not matter.",
     ),
     (
+        "ds.phone.invalid",
+        "Das ist keine Telefonnummer: Sie braucht Ziffern und hat höchstens 40 Zeichen.",
+        "This is not a phone number: it needs digits and has at most 40 characters.",
+    ),
+    (
         "ds.person",
         "Bitte genau eines eingeben: eine E-Mail-Adresse, eine Telefonnummer oder eine Buchungsnummer.",
         "Please enter exactly one: an email address, a phone number or a booking reference.",
@@ -53,7 +58,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ds.results", "Gefundene Daten", "Data found"),
     ("ds.none", "Zu dieser Person sind keine Daten gespeichert.", "No data is stored about this person."),
     ("ds.bookings", "Termine der Person", "The person's appointments"),
-    ("ds.reference", "Vorgangsnummer", "Reference"),
+    ("ds.reference", "Buchungsnummer", "Booking reference"),
     ("ds.when", "Termin", "Appointment"),
     ("ds.status", "Stand", "Status"),
     ("ds.name", "Name", "Name"),

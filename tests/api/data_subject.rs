@@ -347,6 +347,14 @@ async fn a_booking_reference_finds_and_erases_that_booking_alone() {
     let wrong = lead.submit("/data-subject", "/data-subject", &[("reference", "K7M4"), ("step", "search")]).await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(wrong.text().await.expect("page").contains("id=\"ds-reference-error\""), "named at the field");
+    // A phone number or address that is none is named as such at its field (not "give one").
+    for (field, value, said) in [("phone", "abc", "keine Telefonnummer"), ("email", "kein-at", "gültige E-Mail")] {
+        let wrong = lead.submit("/data-subject", "/data-subject", &[(field, value), ("step", "search")]).await;
+        assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY, "{field}");
+        let html = wrong.text().await.expect("page");
+        let error = crate::web_client::text_of_id(&html, &format!("ds-{field}-error"));
+        assert!(error.contains(said), "{field}: {error}");
+    }
     for (body, field) in [
         (json!({ "reference": "K7M4" }), "reference"),
         (json!({ "reference": reference, "phone": PHONE }), "reference"),
