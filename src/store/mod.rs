@@ -34,7 +34,7 @@ use sea_orm::{
 };
 
 pub use error::StoreError;
-pub use write_turn::{WriteTxn, begin_write, write_turn};
+pub use write_turn::{WriteTxn, begin_write, write_turn, writers_waiting};
 
 /// A pooled connection idle this long is pinged before use; a busier one is not.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);

@@ -22,12 +22,50 @@ type Turns = Mutex<HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>>;
 // keyed by the file, and every pool opened on that file (the server's, a bench's) shares it.
 static TURNS: std::sync::LazyLock<Turns> = std::sync::LazyLock::new(Turns::default);
 
+/// How many [`begin_write`] calls of this process wait for each file's write turn (an entry
+/// goes when none waits).
+static WAITING: std::sync::LazyLock<Mutex<HashMap<PathBuf, usize>>> = std::sync::LazyLock::new(Mutex::default);
+
+/// The SQLite file of `db`; `None` on PostgreSQL.
+fn file_of(db: &DatabaseConnection) -> Option<PathBuf> {
+    (db.get_database_backend() == DbBackend::Sqlite)
+        .then(|| db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf())
+}
+
+/// One [`begin_write`] waiting for its turn, counted in [`WAITING`] until it has the turn or
+/// its future is dropped.
+struct Waiting(PathBuf);
+
+impl Waiting {
+    fn new(file: PathBuf) -> Self {
+        *WAITING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).entry(file.clone()).or_default() += 1;
+        Self(file)
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        let mut waiting = WAITING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = waiting.get_mut(&self.0) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                waiting.remove(&self.0);
+            }
+        }
+    }
+}
+
+/// How many write transactions of this process wait for the write turn of `db`'s file right
+/// now (0 on PostgreSQL). What a test reads to see a writer queued behind a transaction it
+/// holds, instead of sleeping and hoping.
+pub fn writers_waiting(db: &DatabaseConnection) -> usize {
+    let Some(file) = file_of(db) else { return 0 };
+    WAITING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&file).copied().unwrap_or(0)
+}
+
 /// The write turn of the database's file; `None` on PostgreSQL, which has row locks.
 pub fn write_turn(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
-    if db.get_database_backend() != DbBackend::Sqlite {
-        return None;
-    }
-    let file = db.get_sqlite_connection_pool().connect_options().get_filename().to_path_buf();
+    let file = file_of(db)?;
     // A poisoned table only means another thread panicked while inserting: the map is still whole.
     let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(turn) = turns.get(&file).and_then(Weak::upgrade) {
@@ -54,7 +92,10 @@ pub struct WriteTxn {
 /// When the database refuses the transaction.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, StoreError> {
     let turn = match write_turn(db) {
-        Some(turn) => Some(turn.lock_owned().await),
+        Some(turn) => {
+            let _waiting = file_of(db).map(Waiting::new);
+            Some(turn.lock_owned().await)
+        }
         None => None,
     };
     let options = TransactionOptions {

@@ -130,6 +130,19 @@ impl TestApp {
         panic!("no session waits for a lock running {query_like}");
     }
 
+    /// Waits until `task` is queued for the SQLite write turn of this process (behind a write
+    /// transaction the test holds); asserts it has not finished meanwhile.
+    pub async fn until_waiting_for_the_write_turn<T>(&self, task: &tokio::task::JoinHandle<T>) {
+        for _ in 0..2000 {
+            if terminbuch::store::writers_waiting(&self.db) > 0 {
+                return;
+            }
+            assert!(!task.is_finished(), "the task finished instead of waiting for the write turn");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("no write transaction waits for the write turn");
+    }
+
     /// A second pool on the test database, as another process (or an operator's client) has.
     pub async fn another_pool(&self) -> sea_orm::DatabaseConnection {
         self._db_guard.another_pool().await

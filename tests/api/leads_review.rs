@@ -98,8 +98,8 @@ async fn a_change_of_hours_deleted_meanwhile_is_refused_as_not_found() {
         // Exact: the change's update waits for the deleted row.
         app.until_waiting_for_a_lock("%UPDATE%counselling_hours%", &save).await;
     } else {
-        // SQLite: the change waits for the write lock the deletion holds.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // SQLite: the change is queued for the write turn the deletion holds.
+        app.until_waiting_for_the_write_turn(&save).await;
     }
     assert!(!save.is_finished(), "the change waits while the deletion's transaction is open");
     deletion.commit().await.expect("commit");

@@ -305,8 +305,8 @@ async fn saving_hours_waits_for_a_running_refresh_of_the_units_slots() {
         // Exact: the save's session is seen waiting for the unit's lock.
         app.until_waiting_for_a_lock("%pg_advisory_xact_lock%", &save).await;
     } else {
-        // SQLite: the save waits for the write lock the refresh holds; give it time to (wrongly) pass.
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // SQLite: the save is queued for the write turn the refresh holds.
+        app.until_waiting_for_the_write_turn(&save).await;
     }
     assert!(!save.is_finished(), "the save waits while the refresh's transaction is open");
     refresh.commit().await.expect("commit");
