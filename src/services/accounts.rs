@@ -282,6 +282,40 @@ pub struct DetailsChange {
     /// The languages the person counsels in (the free-slot search's language filter and the
     /// booking's language match use them).
     pub languages: Option<Vec<Language>>,
+    /// The details as the form showed them ([`details_seen`]): when they have changed since,
+    /// the change is refused (`concurrent_update`) instead of undoing a colleague's.
+    pub seen: Option<String>,
+}
+
+/// Every problem of `change`'s fields, named by field (`name`, `email`), so that a form or the
+/// API can name them all at once; empty when it may be saved.
+pub fn details_problems(change: &DetailsChange) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if let Some(name) = &change.name
+        && let Err(ServiceError::Invalid { field, message }) = super::directory::check_staff_name(name.trim())
+    {
+        problems.push((field, message));
+    }
+    if let Some(Some(email)) = &change.email
+        && !email.trim().is_empty()
+        && !crate::domain::citizen::is_email(email.trim())
+    {
+        problems.push(("email", "not an email address".to_owned()));
+    }
+    problems
+}
+
+/// The fingerprint of a person's details as a form shows them: what the form sends back as
+/// [`DetailsChange::seen`].
+pub fn details_seen(member: &StaffMember) -> String {
+    use sha2::Digest;
+    let shown = format!(
+        "{}\u{1f}{}\u{1f}{}",
+        member.display_name,
+        member.email.as_deref().unwrap_or_default(),
+        Language::join_stored(&member.languages)
+    );
+    hex::encode(&sha2::Sha256::digest(shown.as_bytes())[..12])
 }
 
 /// Changes a person's name, email address or languages (admins and the operator only). Only what
@@ -289,7 +323,8 @@ pub struct DetailsChange {
 /// their values); the counsellor lists of every page follow at once on this process.
 ///
 /// # Errors
-/// `Forbidden`, `NotFound`, `Invalid` (`name`, `email`).
+/// `Forbidden`, `NotFound`, `Invalid` (`name`, `email`: the first of [`details_problems`]),
+/// `Conflict` (`concurrent_update`: the details differ from those `seen`).
 pub async fn change_details(
     a: Accounts<'_>,
     by: ByWhom<'_>,
@@ -297,20 +332,18 @@ pub async fn change_details(
     change: DetailsChange,
 ) -> Result<StaffAccount, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.change").await?;
+    if let Some((field, message)) = details_problems(&change).into_iter().next() {
+        return Err(ServiceError::invalid(field, message));
+    }
     let name = change.name.as_deref().map(str::trim);
-    if let Some(name) = name {
-        super::directory::check_staff_name(name)?;
-    }
     let email = change.email.map(|email| email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()));
-    if let Some(Some(email)) = &email
-        && !crate::domain::citizen::is_email(email)
-    {
-        return Err(ServiceError::invalid("email", "not an email address"));
-    }
     let txn = store::begin_write(a.db).await?;
     let found = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
     // Locked (PostgreSQL): two admins changing the same person at once change one after the other.
     let member = directory::lock_staff(&txn, found.id).await?.ok_or_else(not_found)?;
+    if change.seen.is_some_and(|seen| seen != details_seen(&member)) {
+        return Err(ServiceError::conflict(Clash::ConcurrentUpdate));
+    }
     let name = name.map_or_else(|| member.display_name.clone(), str::to_owned);
     let email = email.unwrap_or_else(|| member.email.clone());
     let languages = change.languages.unwrap_or_else(|| member.languages.clone());

@@ -247,6 +247,18 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "The languages this person counsels in. The search for slots by language finds them through these.",
     ),
     ("person.done.details", "Die Angaben wurden gespeichert.", "The details were saved."),
+    (
+        "person.details.changed_meanwhile",
+        "Jemand hat die Angaben inzwischen geändert. Gespeichert ist jetzt: {stored}. Ihre Eingaben stehen unten noch; prüfen Sie sie und speichern Sie erneut, um sie zu übernehmen.",
+        "Someone changed the details meanwhile. Stored now: {stored}. What you typed is still below; check it and save again to apply it.",
+    ),
+    ("person.languages.none", "keine Sprachen", "no languages"),
+    ("person.email.none", "keine E-Mail-Adresse", "no email address"),
+    (
+        "person.err.name_letters",
+        "Der Name braucht mindestens einen Buchstaben oder eine Ziffer.",
+        "The name needs at least one letter or digit.",
+    ),
     ("person.role_gone", "Die Person hat diese Rolle nicht (mehr).", "The person does not have this role (any more)."),
     ("token.name", "Name", "Name"),
     ("token.state", "Status", "State"),

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use terminbuch::domain::accounts::RequireMfa;
 
 use crate::helpers::{TestApp, assert_problem, default_now, spawn_app, spawn_app_with};
-use crate::web_client::{Desk, PASSWORD, location, text_of_id};
+use crate::web_client::{Desk, PASSWORD, csrf_of, location, text_of_id};
 
 /// A counsellor of the unit `ads`, as the staff list shows them.
 async fn a_counsellor_of_ads(app: &TestApp) -> Value {
@@ -72,9 +72,15 @@ async fn an_admin_changes_a_counsellors_languages_and_the_search_finds_them_in_t
     assert_eq!(same.status(), StatusCode::OK);
     assert_eq!(app.audited("staff_changed", &login).await, 2, "an unchanged request is not recorded");
 
-    // Act and assert: an empty email removes it.
+    // Act and assert: an empty email removes it, and so does null.
     let cleared = app.patch_as(&app.admin_token, &format!("/api/v1/staff/{login}"), &json!({ "email": "" })).await;
     assert_eq!(cleared.json::<Value>().await.expect("json")["email"], Value::Null);
+    let body = json!({ "email": "amina@hannover-stadt.de" });
+    let set: Value =
+        app.patch_as(&app.admin_token, &format!("/api/v1/staff/{login}"), &body).await.json().await.expect("json");
+    assert_eq!(set["email"], "amina@hannover-stadt.de");
+    let nulled = app.patch_as(&app.admin_token, &format!("/api/v1/staff/{login}"), &json!({ "email": null })).await;
+    assert_eq!(nulled.json::<Value>().await.expect("json")["email"], Value::Null, "null removes it too");
 }
 
 #[tokio::test]
@@ -102,6 +108,18 @@ async fn a_change_of_details_refused_writes_nothing_and_names_its_field() {
         let named = problem["errors"].as_array().expect("errors").iter().any(|e| e["field"].as_str() == Some(field));
         assert!(named, "{body}: {problem}");
     }
+    // Every wrong field at once.
+    let all = json!({ "name": "", "email": "bad mail", "languages": ["de", "zz"] });
+    let problem = assert_problem(
+        app.patch_as(&app.admin_token, &path, &all).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    let mut fields: Vec<&str> =
+        problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["email", "languages[1]", "name"], "{problem}");
     let forbidden = app.patch_as(&desk, &path, &json!({ "name": "Neu" })).await;
     assert_problem(forbidden, StatusCode::FORBIDDEN, "forbidden").await;
     let missing = app.patch_as(&app.admin_token, "/api/v1/staff/niemand", &json!({ "name": "Neu" })).await;
@@ -158,4 +176,66 @@ async fn an_admin_changes_details_on_the_persons_page_and_a_refusal_keeps_what_w
     assert_eq!(stored["email"], "berater@hannover-stadt.de");
     assert_eq!(stored["languages"], json!(["de", "tr"]));
     assert_eq!(app.audited("staff_changed", "berater.neu").await, 1);
+}
+
+/// The hidden field `name` of a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker).nth(1).and_then(|v| v.split('"').next()).expect("the hidden field").to_owned()
+}
+
+#[tokio::test]
+async fn the_details_form_does_not_undo_a_colleagues_change_made_meanwhile_and_names_every_wrong_field() {
+    // Arrange: the admin opens the person's page; a colleague then changes email and languages.
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    app.add_person("chefin", "admin", None).await;
+    app.add_person("berater.neu", "counsellor", Some("ads")).await;
+    let admin = Desk::new(&app.address);
+    assert_eq!(admin.log_in("chefin", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = "/admin/staff/berater.neu";
+    let (_, opened) = admin.text(page).await;
+    let (csrf, seen) = (csrf_of(&opened), hidden(&opened, "seen"));
+    let colleague = json!({ "email": "berater@hannover-stadt.de", "languages": ["de", "tr"] });
+    assert_eq!(app.patch_as(&app.admin_token, "/api/v1/staff/berater.neu", &colleague).await.status(), StatusCode::OK);
+
+    // Act: the form as it was opened, with a new name and German only.
+    let fields = [("name", "Berater Neu"), ("email", ""), ("lang_de", "1"), ("seen", seen.as_str())];
+    let refused = admin.post(&csrf, &format!("{page}/details"), &fields).await;
+
+    // Assert: refused, the colleague's change kept and shown, what was typed kept.
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let html = refused.text().await.expect("html");
+    assert!(
+        html.contains("inzwischen geändert") && html.contains("berater@hannover-stadt.de; Deutsch, Türkisch"),
+        "{html:.3000}"
+    );
+    assert!(html.contains(r#"value="Berater Neu""#), "typed name kept");
+    assert!(html.contains(r#"<h2 id="error-summary-title">Bitte beachten Sie:</h2>"#), "nothing to correct");
+    let stored: Value = app.get_as(&app.admin_token, "/api/v1/staff/berater.neu").await.json().await.expect("json");
+    assert_eq!((&stored["email"], &stored["languages"]), (&json!("berater@hannover-stadt.de"), &json!(["de", "tr"])));
+    assert_eq!((&stored["name"], app.audited("staff_changed", "berater.neu").await), (&json!("berater.neu Test"), 1));
+
+    // Act and assert: saved again from the refusal (it carries what is stored now), knowingly.
+    let again = admin
+        .post(
+            &csrf_of(&html),
+            &format!("{page}/details"),
+            &[("name", "Berater Neu"), ("email", ""), ("lang_de", "1"), ("seen", &hidden(&html, "seen"))],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let stored: Value = app.get_as(&app.admin_token, "/api/v1/staff/berater.neu").await.json().await.expect("json");
+    assert_eq!(
+        (&stored["name"], &stored["email"], &stored["languages"]),
+        (&json!("Berater Neu"), &Value::Null, &json!(["de"]))
+    );
+
+    // Act and assert: a blank name and a wrong email are both named, each at its field.
+    let (_, html) = admin.text(page).await;
+    let fields = [("name", "   "), ("email", "jana wb@hannover.de"), ("seen", &hidden(&html, "seen"))];
+    let refused = admin.post(&csrf_of(&html), &format!("{page}/details"), &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.expect("html");
+    assert!(text_of_id(&html, "person-name-error").contains("Bitte füllen Sie dieses Feld aus"), "{html:.3000}");
+    assert!(text_of_id(&html, "person-email-error").contains("gültige E-Mail-Adresse"), "{html:.3000}");
 }

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 
 use super::me::{StaffAccountResponse, TokenListParams, TokenResponse, account_response, token_response};
 use crate::domain::language::Language;
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::accounts::{self, ByWhom};
 use crate::services::directory::{self, StaffInput, StaffRole};
@@ -140,22 +140,29 @@ async fn get_staff(
 }
 
 /// A person's details to change; a field left out stays as it is.
-#[derive(Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeStaffRequest {
     /// The name shown on the pages and, for counsellors, to citizens.
-    #[garde(skip)]
     pub name: Option<String>,
-    /// An email address; an empty text removes it.
-    #[garde(skip)]
-    pub email: Option<String>,
+    /// An email address; `null` or an empty text removes it.
+    #[serde(default, deserialize_with = "given")]
+    #[schema(value_type = Option<String>)]
+    pub email: Option<Option<String>>,
     /// The languages the person counsels in, replacing the stored ones (an empty list: none).
-    #[garde(skip)]
-    pub languages: Option<Vec<Language>>,
+    #[schema(value_type = Option<Vec<Language>>)]
+    pub languages: Option<Vec<String>>,
+}
+
+/// A field that is present, `null` included (`Some(None)`); a field left out is `None` by
+/// `#[serde(default)]`.
+fn given<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 /// Changes a person's name, email address or languages (admins only). Only fields that differ
-/// are written; the change is audited (the names of the fields changed).
+/// are written; the change is audited (the names of the fields changed). Every wrong field is
+/// named in one 422.
 #[utoipa::path(patch, path = "/api/v1/staff/{login}", tag = "staff", security(("bearer" = [])),
     params(("login" = String, Path)), request_body = ChangeStaffRequest,
     responses((status = 200, body = StaffAccountResponse), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -166,12 +173,26 @@ async fn change_staff(
     ApiPath(login): ApiPath<String>,
     ApiJson(body): ApiJson<ChangeStaffRequest>,
 ) -> ApiResult<Json<StaffAccountResponse>> {
-    body.validate()?;
-    let change = accounts::DetailsChange {
-        name: body.name,
-        email: body.email.map(|email| Some(email).filter(|e| !e.trim().is_empty())),
-        languages: body.languages,
-    };
+    let mut errors = Vec::new();
+    let languages = body.languages.map(|codes| {
+        codes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, code)| match Language::parse(code) {
+                Ok(language) => Some(language),
+                Err(err) => {
+                    errors.push(FieldError { field: format!("languages[{i}]"), message: err.to_string() });
+                    None
+                }
+            })
+            .collect()
+    });
+    let change = accounts::DetailsChange { name: body.name, email: body.email, languages, seen: None };
+    let problems = accounts::details_problems(&change);
+    errors.extend(problems.into_iter().map(|(field, message)| FieldError { field: field.to_owned(), message }));
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
     let account = accounts::change_details(state.accounts(), ByWhom::Staff(&actor), &login, change).await?;
     account_json(&state, &account).await
 }

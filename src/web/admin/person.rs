@@ -24,6 +24,7 @@ use super::super::views::language_name;
 use super::once::{self, DoneQuery};
 use super::staff::{role_words, when};
 use crate::domain::accounts::StaffAccount;
+use crate::domain::clash::Clash;
 use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
 use crate::domain::missing::Missing;
@@ -93,6 +94,9 @@ struct PersonPage {
     languages: Vec<LanguageBox>,
     /// Refusals at the details form's fields.
     errors: Vec<FieldError>,
+    /// The fingerprint of the details stored now (`accounts::details_seen`), sent back with the
+    /// form so that a colleague's change meanwhile is not undone unseen.
+    seen: String,
     roles: Vec<RoleRow>,
     tokens: Vec<TokenRow>,
     /// Revoked and expired tokens older than those listed (the list holds the newest ended ones).
@@ -119,6 +123,8 @@ struct Outcome {
     reset_url: Option<String>,
     /// The details form refused: as typed, with its errors.
     details: Option<(DetailsTyped, Vec<FieldError>)>,
+    /// The details changed meanwhile (409 rather than 422).
+    changed_meanwhile: bool,
 }
 
 /// Revoked and expired tokens the person's page lists, the newest (valid ones are all listed).
@@ -148,6 +154,7 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
     let older_ended = older_ended(state, account.member.id, &token_rows).await?;
     let status = match (&outcome.refused, &outcome.details) {
         (Some(_), _) => StatusCode::CONFLICT,
+        (None, Some(_)) if outcome.changed_meanwhile => StatusCode::CONFLICT,
         (None, Some(_)) => StatusCode::UNPROCESSABLE_ENTITY,
         (None, None) => StatusCode::OK,
     };
@@ -165,6 +172,7 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
         details_email: typed.email,
         languages: language_boxes(&member.languages, &typed.languages, lang),
         errors,
+        seen: accounts::details_seen(member),
         login: account.member.login.clone(),
         name: account.member.display_name.clone(),
         active: account.member.active,
@@ -328,25 +336,63 @@ async fn change_details(
         name: Some(field("name")),
         email: Some(Some(field("email"))),
         languages: Some(languages.clone()),
+        seen: Some(field("seen")).filter(|seen| !seen.is_empty()),
     };
+    let typed = DetailsTyped {
+        name: field("name"),
+        email: field("email"),
+        languages: languages.iter().map(|l| l.code().to_owned()).collect(),
+    };
+    // Every wrong field at once, each at its input.
+    let errors: Vec<FieldError> = accounts::details_problems(&change)
+        .into_iter()
+        .map(|(problem, _)| match problem {
+            "email" => FieldError::new("person-email", lang.t("field.email")),
+            _ => FieldError::new("person-name", name_message(&typed.name, lang)),
+        })
+        .collect();
+    if !errors.is_empty() {
+        let outcome = Outcome { details: Some((typed, errors)), ..Outcome::default() };
+        return person_view(&state, staff, &login, outcome).await;
+    }
     match accounts::change_details(state.accounts(), ByWhom::Staff(&staff.actor), &login, change).await {
         Ok(_) => Ok(done(&login, "details")),
-        Err(err @ ServiceError::Invalid { .. }) => {
-            let error = match &err {
-                ServiceError::Invalid { field: "email", .. } => FieldError::new("person-email", lang.t("field.email")),
-                _ if field("name").trim().is_empty() => FieldError::new("person-name", lang.t("err.required")),
-                _ => FieldError::new("person-name", service_message(lang, &err)),
-            };
-            let typed = DetailsTyped {
-                name: field("name"),
-                email: field("email"),
-                languages: languages.iter().map(|l| l.code().to_owned()).collect(),
-            };
-            let outcome = Outcome { details: Some((typed, vec![error])), ..Outcome::default() };
+        // A colleague changed the details since the page was opened: what was typed stays, the
+        // page shows what is stored now, and saving again (knowingly) replaces it.
+        Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
+            let now = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
+            let stored = stored_words(&now.member, lang);
+            let message = lang.t("person.details.changed_meanwhile").replace("{stored}", &stored);
+            let errors = vec![FieldError::refusal("person-name", message)];
+            let outcome = Outcome { details: Some((typed, errors)), changed_meanwhile: true, ..Outcome::default() };
             person_view(&state, staff, &login, outcome).await
         }
         Err(err) => Err(WebError::from(err)),
     }
+}
+
+/// Why a typed name is refused, in the page's language.
+fn name_message(name: &str, lang: Lang) -> String {
+    let name = name.trim();
+    let text = if name.is_empty() {
+        "err.required"
+    } else if crate::domain::text::check_name(name).is_err() {
+        "err.control"
+    } else if name.chars().count() > 200 {
+        "field.name"
+    } else {
+        "person.err.name_letters"
+    };
+    lang.t(text).to_owned()
+}
+
+/// The stored details in words: "Jana Winterberg, jana@…, Deutsch und Türkisch".
+fn stored_words(member: &crate::domain::records::StaffMember, lang: Lang) -> String {
+    let languages: Vec<String> = member.languages.iter().map(|l| language_name(l, lang)).collect();
+    let languages =
+        if languages.is_empty() { lang.t("person.languages.none").to_owned() } else { languages.join(", ") };
+    let email = member.email.clone().unwrap_or_else(|| lang.t("person.email.none").to_owned());
+    format!("{}; {email}; {languages}", member.display_name)
 }
 
 async fn deactivate(
