@@ -272,6 +272,37 @@ async fn a_change_notice_names_the_time_the_citizen_was_last_told_of_by_email() 
     assert!(!received[0].text().contains("Bisher"), "the confirmation names no earlier time");
 }
 
+#[tokio::test]
+async fn a_move_before_the_confirmation_went_out_is_told_as_the_confirmation() {
+    // Arrange: the confirmation's first attempt is refused for now.
+    let sink = SmtpSink::start().await;
+    sink.plan(Plan::Reply("451 4.3.0 please try again later"));
+    let app = spawn_with_smtp(sink.addr.port()).await;
+    let booking = book(&app, "suedosteuropa", "2026-12-01T10:00", "ayse@example.org", "de").await;
+    let id = booking["id"].as_str().expect("id").to_owned();
+    wait_for_state(&app, &booking, 0, "retrying").await;
+
+    // Act: moved while the confirmation waits for its retry.
+    let body = json!({ "starts_at": "2026-12-02T11:30", "override_reason": "Test: verlegt" });
+    assert_eq!(app.reschedule_booking(&id, &body).await.status(), StatusCode::OK);
+    advance_until(&app, || !sink.received().is_empty()).await;
+    let emails = wait_for_state(&app, &booking, 1, "sent").await;
+
+    // Assert: one email reached the citizen, the confirmation of the new time, not "moved".
+    assert_eq!(emails[0]["state"], "skipped", "the old confirmation is superseded: {emails:?}");
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "one email");
+    let text = received[0].text();
+    assert!(
+        text.contains("Ihr Termin ist gebucht:") && text.contains("Mittwoch, 2. Dezember 2026, 11:30 Uhr"),
+        "{text}"
+    );
+    assert!(!text.contains("verlegt") && !text.contains("Bisher"), "no move they never heard of: {text}");
+    let subject = received[0].parsed().subject().expect("a subject").to_owned();
+    assert!(subject.starts_with("Terminbestätigung"), "{subject}");
+    assert!(received[0].calendar().contains("SEQUENCE:1"), "the calendar entry as the booking is now");
+}
+
 /// The SUMMARY (title) of the calendar entry in `calendar`.
 pub fn summary(calendar: &str) -> String {
     let parsed: icalendar::Calendar = calendar.parse().expect("the ICS parses");

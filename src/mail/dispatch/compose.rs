@@ -44,9 +44,9 @@ pub(super) enum Composed {
 }
 
 /// The start of the appointment as the citizen last heard of it by email before `message` (a
-/// move): the newest confirmation or change notice sent to the same address before it, when it
-/// named another time. None when no such email was sent (the citizen has no address, or every
-/// earlier one failed and was read out on the phone).
+/// change notice): that of the newest confirmation or change notice sent to the same address
+/// before it. None when no such email was sent (every earlier one failed and was read out on the
+/// phone, was superseded before it went out, or went to an address corrected since).
 async fn last_told_start(
     db: &sea_orm::DatabaseConnection,
     message: &OutboxMessage,
@@ -55,9 +55,10 @@ async fn last_told_start(
     let told = earlier
         .iter()
         .filter(|m| matches!(m.kind, MailKind::Confirmation | MailKind::Change))
-        .filter(|m| m.state == DeliveryState::Sent && m.sequence < message.sequence && m.recipient == message.recipient)
+        .filter(|m| m.state == DeliveryState::Sent && m.sequence < message.sequence)
+        .filter(|m| m.recipient.eq_ignore_ascii_case(&message.recipient))
         .max_by_key(|m| (m.sequence, m.sent_at));
-    Ok(told.map(|m| m.starts_at).filter(|at| *at != message.starts_at))
+    Ok(told.map(|m| m.starts_at))
 }
 
 impl Dispatcher {
@@ -114,15 +115,20 @@ impl Dispatcher {
             Some(_) => self.link_offers(&booking, &unit, now).await?,
             None => LinkOffers::See,
         };
-        let previous = match message.kind {
-            MailKind::Change if !message.place_changed => last_told_start(db, message).await?,
-            _ => None,
+        // A change notice names the time it replaces; to a citizen who was told of no time yet
+        // (the confirmation failed, or was superseded before it went out) it is the confirmation.
+        let (kind, previous) = match message.kind {
+            MailKind::Change => match last_told_start(db, message).await? {
+                None => (MailKind::Confirmation, None),
+                Some(told) => (MailKind::Change, (!message.place_changed && told != message.starts_at).then_some(told)),
+            },
+            kind => (kind, None),
         };
         let mail = AppointmentMail::new(&facts, lang, inner.tz)
             .with_link(link, offers)
-            .about_place(message.place_changed)
+            .about_place(message.place_changed && kind == MailKind::Change)
             .moved_from(previous, lang, inner.tz);
-        let rendered = inner.templates.render(message.kind, lang, &mail)?;
+        let rendered = inner.templates.render(kind, lang, &mail)?;
         // The entry's UID keeps the domain of the booking's first email, so calendars update
         // the same entry even after the sender's domain changed (or ids ended in `@terminbuch`).
         let first = store::outbox::first_message_id(db, booking.id).await?;
