@@ -76,6 +76,12 @@ async fn read_form<T: DeserializeOwned>(
         tracing::info!("form with a NUL character refused");
         return Err(WebError::BadRequest);
     }
+    // Bytes that are no UTF-8 (`%C3` alone) would be read as U+FFFD and stored so: a browser
+    // sends none, so the form is refused rather than stored mangled.
+    if !is_utf8_form(&bytes) {
+        tracing::info!("form with bytes that are no UTF-8 refused");
+        return Err(WebError::BadRequest);
+    }
     let given: CsrfField = serde_urlencoded::from_bytes(&bytes).map_err(|_| WebError::BadRequest)?;
     if !same_token(expected.as_deref(), &given.csrf) {
         tracing::warn!("form without a valid CSRF token refused");
@@ -84,6 +90,14 @@ async fn read_form<T: DeserializeOwned>(
     serde_urlencoded::from_bytes(&bytes).map(Checked::Passed).map_err(|err| {
         tracing::info!(error = ?err, "malformed form");
         WebError::BadRequest
+    })
+}
+
+/// Whether every name and value of the url-encoded `body` decodes to UTF-8.
+fn is_utf8_form(body: &[u8]) -> bool {
+    body.split(|&b| b == b'&').all(|pair| {
+        let spaced: Vec<u8> = pair.iter().map(|&b| if b == b'+' { b' ' } else { b }).collect();
+        percent_encoding::percent_decode(&spaced).decode_utf8().is_ok()
     })
 }
 
@@ -160,5 +174,16 @@ mod tests {
         assert!(!same_token(Some("abc"), ""));
         assert!(!same_token(Some(""), ""), "an empty cookie is no token");
         assert!(!same_token(None, ""));
+    }
+
+    #[test]
+    fn a_form_with_bytes_that_are_no_utf8_is_told_apart() {
+        assert!(is_utf8_form(b"name=J%C3%BCrgen+M%C3%BCller&csrf=abc"));
+        assert!(is_utf8_form(b"name=%D8%B3%D9%84%D8%A7%D9%85&x="));
+        assert!(is_utf8_form(b""));
+        assert!(!is_utf8_form(b"name=Jana%C3&csrf=abc"), "a lone lead byte");
+        assert!(!is_utf8_form(b"name=%FF"), "no UTF-8 byte at all");
+        assert!(!is_utf8_form(b"na%C3me=x"), "in a name too");
+        assert!(!is_utf8_form(b"name=\xff"), "raw, not percent-encoded");
     }
 }

@@ -162,6 +162,8 @@ async fn a_nul_character_is_refused_at_every_edge_and_nothing_is_written() {
     let path = app.get_as(token, "/api/v1/units/ad%00s/free-slots").await;
     let slot_id = slot["slot_id"].to_string();
     let form = web.post_form("/book", &[("slot", &slot_id), ("name", "Ayla\u{0}Kaya")]).await;
+    // Bytes that are no UTF-8 (a lone `%C3`) would be stored as U+FFFD: refused alike.
+    let mangled = web.post_encoded("/book", &format!("unit=ads&slot={slot_id}&name=Ayla%C3")).await;
 
     // Assert
     let booking = assert_problem(booking, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
@@ -174,6 +176,7 @@ async fn a_nul_character_is_refused_at_every_edge_and_nothing_is_written() {
     assert_eq!(named_fields(&query), ["actor"]);
     assert!(path.status().is_client_error(), "a unit key with NUL: {}", path.status());
     assert_eq!(form.status(), StatusCode::BAD_REQUEST, "the booking form");
+    assert_eq!(mangled.status(), StatusCode::BAD_REQUEST, "the booking form with a byte that is no UTF-8");
     assert!(app.list_bookings("").await.is_empty(), "nothing was booked");
     let listed = app.get_as(token, "/api/v1/units/ads/callbacks").await.json::<Value>().await.unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(0), "no caller was listed: {listed}");
