@@ -129,6 +129,12 @@ async fn a_slot_pushed_down_the_list_by_a_slot_freed_meanwhile_is_still_confirme
     let (status, confirm) = page(&client, &app, &format!("/t/{token}/move?slot={chosen}")).await;
     assert_eq!(status, StatusCode::OK, "{confirm}");
     assert!(confirm.contains(&format!(r#"name="slot" value="{chosen}""#)), "the confirmation: {confirm}");
+    // Its links say where they lead: another time (the list), or back to the appointment.
+    assert!(
+        confirm.contains(&format!(r#"<a href="/t/{token}/move" id="other-time">Andere Zeit wählen</a>"#)),
+        "{confirm}"
+    );
+    assert!(confirm.contains(&format!(r#"<a href="/t/{token}" id="back">Zurück zum Termin</a>"#)), "{confirm}");
     let form = [("csrf", csrf_of(&confirm)), ("version", version_of(&confirm)), ("slot", chosen.clone())];
     let done = client.post(format!("{}/t/{token}/move", app.address)).form(&form).send().await.expect("post");
 
