@@ -146,6 +146,10 @@ pub async fn record_outcome<C: ConnectionTrait>(
         // is no longer the citizen's, so it is not kept with their booking either.
         update = update.col_expr(outbox_message::Column::Recipient, Expr::value(""));
     }
+    if state == DeliveryState::Sent {
+        // Delivered: an earlier attempt's reply no longer says anything about this email.
+        update = update.col_expr(outbox_message::Column::LastError, Expr::value(Option::<String>::None));
+    }
     if error.is_some() {
         // A row whose address was forgotten meanwhile (a correction) keeps no reply quoting it.
         let kept = Expr::case(outbox_message::Column::Recipient.eq(""), Expr::value(Option::<String>::None))

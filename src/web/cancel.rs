@@ -50,6 +50,8 @@ struct ConfirmPage {
     version: i32,
     email: String,
     plan: EmailPlan,
+    /// An interpreter arranged for the appointment (in the page's language): to be called off.
+    interpreter: Option<String>,
 }
 
 async fn cancel(
@@ -100,6 +102,7 @@ async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -
         version: booking.sequence,
         email: booking.citizen.email.clone().unwrap_or_default(),
         plan: EmailPlan::of(&booking.citizen),
+        interpreter: booking.citizen.interpreter_language.as_ref().map(|l| super::views::language_name(l, lang)),
         p: staff.page.titled("cx.title"),
     })
 }

@@ -183,4 +183,14 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Bitte kürzen Sie den Grund auf höchstens 500 Zeichen (ein Zeilenumbruch zählt als eines).",
         "Please shorten the reason to at most 500 characters (a line break counts as one).",
     ),
+    (
+        "rb.interpreter.move",
+        "Für diesen Termin ist eine Dolmetschung ({language}) vorgesehen: Bitte bestellen Sie sie auf die neue Zeit um.",
+        "An interpreter ({language}) is arranged for this appointment: please rebook them for the new time.",
+    ),
+    (
+        "cx.interpreter",
+        "Für diesen Termin ist eine Dolmetschung ({language}) vorgesehen: Bitte bestellen Sie sie nach der Absage ab.",
+        "An interpreter ({language}) is arranged for this appointment: please call them off after the cancellation.",
+    ),
 ];

@@ -378,6 +378,7 @@ async fn a_4xx_reply_is_retried() {
     assert_eq!(sink.transactions(), 2);
     let emails = wait_for_state(&app, &booking, 0, "sent").await;
     assert_eq!(emails[0]["attempts"], 2);
+    assert_eq!(emails[0]["last_error"], Value::Null, "delivered: the first attempt's reply is gone");
 }
 
 #[tokio::test]

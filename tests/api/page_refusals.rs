@@ -466,6 +466,8 @@ async fn a_slot_found_for_a_language_opens_the_form_in_that_language() {
     let (status, form) = desk.text(&href).await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains("<option value=\"tr\" selected>"), "the caller's language is Turkish");
+    // "Another time" leads back to the finder with the language still chosen.
+    assert!(form.contains(r#"<a href="/book?unit=ads&amp;language=tr" id="other-slot">"#), "{form:.3000}");
 }
 
 /// A cancellation reason that is refused (over 500 characters) comes back in its field, and a

@@ -377,3 +377,42 @@ async fn a_move_refused_because_a_colleague_changed_the_booking_says_it_was_not_
     assert!(page.contains("Der Termin wurde nicht verlegt: Jemand hat"), "says what was not done");
     assert!(!page.contains("kann nicht gebucht werden"), "not the booking form's prefix");
 }
+
+/// An interpreter arranged for an appointment is the desk's to rebook after a move and to call
+/// off after a cancellation: the moved read-back and the cancellation's confirmation say so.
+#[tokio::test]
+async fn moving_or_cancelling_reminds_the_desk_of_the_interpreter_arranged() {
+    // Arrange: an appointment with an interpreter for Turkish.
+    let app = spawn().await;
+    let (_, booking) = booked_tomorrow(&app, "Frau Dolmetsch").await;
+    let reference = booking.reference.as_str();
+    let with_interpreter = format!("UPDATE bookings SET interpreter_language = 'tr' WHERE reference = '{reference}'");
+    app.db.execute_unprepared(&with_interpreter).await.expect("an interpreter arranged");
+    let (client, csrf) = logged_in(&app, LOGIN).await;
+
+    // Act: moved to the first free time the move page offers.
+    let url = format!("{}/bookings/{reference}/reschedule", app.address);
+    let page = client.get(&url).send().await.expect("the move page").text().await.expect("page");
+    let slot = page.split("name=\"slot\" value=\"").nth(1).and_then(|v| v.split('"').next()).expect("a free time");
+    let form = [("csrf", csrf.as_str()), ("version", &booking.sequence.to_string()), ("slot", slot)];
+    let moved = client.post(&url).form(&form).send().await.expect("the move");
+
+    // Assert: the read-back after the move asks for the interpreter to be rebooked.
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    let location = moved.headers()["location"].to_str().expect("a path").to_owned();
+    let read_back = client.get(format!("{}{location}", app.address)).send().await.expect("read-back");
+    let read_back = read_back.text().await.expect("page");
+    let rebook =
+        "Für diesen Termin ist eine Dolmetschung (Türkisch) vorgesehen: Bitte bestellen Sie sie auf die neue Zeit um.";
+    assert!(read_back.contains(rebook), "{read_back:.3000}");
+
+    // Act and assert: the cancellation's confirmation asks for it to be called off.
+    let cancel = format!("{}/bookings/{reference}/cancel", app.address);
+    let asked =
+        client.post(&cancel).form(&[("csrf", csrf.as_str()), ("reason", "verhindert")]).send().await.expect("ask");
+    let asked = asked.text().await.expect("the confirmation page");
+    assert!(
+        asked.contains("id=\"cx-interpreter\"") && asked.contains("Bitte bestellen Sie sie nach der Absage ab."),
+        "{asked:.3000}"
+    );
+}
