@@ -16,7 +16,7 @@ use super::auth::FieldError;
 use super::error::{WebError, WebResult};
 use super::i18n::service_message;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{Choice, SlotView, language_choices};
+use super::views::{Choice, SlotView, language_choices, language_name};
 use crate::domain::access::Actor;
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::citizen::{self, CitizenField, CitizenText};
@@ -107,6 +107,9 @@ struct BookPage {
     /// The day filter's problem; the list is not searched while there is one.
     day_error: Option<String>,
     errors: Vec<FieldError>,
+    /// The language filter names a language no counsellor of the unit counsels in (named in the
+    /// page's language): the empty list says so, not "nothing free".
+    unspoken: Option<String>,
 }
 
 /// The unit to show: the one asked for, else the staff member's first unit.
@@ -127,14 +130,18 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
     let today = local_date(deps.clock.now(), deps.tz);
     let languages = language_choices(lang);
     let (mut counsellors, mut slots, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut unspoken = None;
     let mut q = q;
     if let Some(unit) = &unit {
-        counsellors = desk::unit_staff(deps, unit)
-            .await?
-            .into_iter()
-            .map(|c| Choice { value: c.id.to_string(), label: c.display_name })
-            .collect();
-        match q.checked(&counsellors, &languages, today, "day", &staff.page) {
+        let members = desk::unit_staff(deps, unit).await?;
+        counsellors =
+            members.iter().map(|c| Choice { value: c.id.to_string(), label: c.display_name.clone() }).collect();
+        let problem = q.checked(&counsellors, &languages, today, "day", &staff.page);
+        unspoken = Language::parse(&q.language)
+            .ok()
+            .filter(|language| !members.iter().any(|m| m.languages.contains(language)))
+            .map(|language| language_name(&language, lang));
+        match problem {
             Some(problem) => errors.push(problem),
             None => {
                 slots = free_slots(&state, unit, &q, SHOWN_SLOTS)
@@ -158,6 +165,7 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
         today: today.format("%Y-%m-%d").to_string(),
         day_error: errors.first().map(|e| e.message.clone()),
         errors,
+        unspoken,
     })
 }
 

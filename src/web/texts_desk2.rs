@@ -193,4 +193,10 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Für diesen Termin ist eine Dolmetschung ({language}) vorgesehen: Bitte bestellen Sie sie nach der Absage ab.",
         "An interpreter ({language}) is arranged for this appointment: please call them off after the cancellation.",
     ),
+    (
+        "book.unspoken",
+        "Niemand in dieser Stelle berät auf {language}. Mit einer Dolmetschung geht jede freie Zeit: Tragen Sie sie bei der Buchung ein.",
+        "No one in this unit counsels in {language}. With an interpreter any free time will do: enter them when booking.",
+    ),
+    ("book.any_language", "Freie Termine in jeder Sprache zeigen", "Show free slots in any language"),
 ];

@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, default_now, spawn_app_with};
-use crate::web_client::{Desk, PASSWORD};
+use crate::web_client::{Desk, PASSWORD, text_of_id};
 use terminbuch::domain::accounts::RequireMfa;
 
 async fn front_desk(app: &TestApp) -> Desk {
@@ -466,6 +466,14 @@ async fn a_slot_found_for_a_language_opens_the_form_in_that_language() {
     let (status, form) = desk.text(&href).await;
     assert_eq!(status, StatusCode::OK);
     assert!(form.contains("<option value=\"tr\" selected>"), "the caller's language is Turkish");
+    // A language no counsellor of the unit counsels in: said so, not "nothing free".
+    let (status, finder) = desk.text("/book?unit=ads&language=so").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text_of_id(&finder, "no-one-speaks").contains("Niemand in dieser Stelle berät auf Somali"),
+        "{finder:.4000}"
+    );
+    assert!(finder.contains(r#"<a href="/book?unit=ads" id="any-language">"#), "a way to any language");
     // "Another time" leads back to the finder with the language still chosen.
     assert!(form.contains(r#"<a href="/book?unit=ads&amp;language=tr" id="other-slot">"#), "{form:.3000}");
 }
