@@ -34,14 +34,16 @@ impl SearchKeys {
     }
 }
 
-/// A search text, read once: a phone number (only digits and `+ ( ) / . -`) matches on its
-/// digits, anything else on the forms of a name; either may also be a reference, with or
-/// without its dash.
+/// A search text, read once: an email address matches the stored address whole (in any case),
+/// a phone number (only digits and `+ ( ) / . -`) on its digits, anything else on the forms of a
+/// name; either may also be a reference, with or without its dash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchQuery {
     name_words: Vec<Vec<String>>,
     phone_digits: Option<String>,
     reference: Option<String>,
+    /// An email address, lower-case: callers often give theirs.
+    email: Option<String>,
 }
 
 impl SearchQuery {
@@ -53,15 +55,21 @@ impl SearchQuery {
         if text.chars().count() > MAX_QUERY_CHARS {
             return Err(SearchError::TooLong);
         }
+        let email = Some(text.trim()).filter(|t| super::citizen::is_email(t)).map(str::to_lowercase);
         let phone_like = text.chars().any(|c| c.is_ascii_digit())
             && text.chars().all(|c| c.is_ascii_digit() || c.is_whitespace() || "+()/.-".contains(c));
-        let (name_words, phone_digits) =
-            if phone_like { (Vec::new(), fold::phone_key(text)) } else { (name_words(text), None) };
+        let (name_words, phone_digits) = if email.is_some() {
+            (Vec::new(), None)
+        } else if phone_like {
+            (Vec::new(), fold::phone_key(text))
+        } else {
+            (name_words(text), None)
+        };
         let reference = Reference::parse(text).ok().map(|r| r.as_str().to_owned());
-        if name_words.is_empty() && phone_digits.is_none() && reference.is_none() {
+        if name_words.is_empty() && phone_digits.is_none() && reference.is_none() && email.is_none() {
             return Err(SearchError::Empty);
         }
-        Ok(Self { name_words, phone_digits, reference })
+        Ok(Self { name_words, phone_digits, reference, email })
     }
 
     /// The words of a name, each as its folded forms: a stored name key must contain every word
@@ -74,6 +82,11 @@ impl SearchQuery {
     /// The folded digits a stored phone key must contain.
     pub fn phone_digits(&self) -> Option<&str> {
         self.phone_digits.as_deref()
+    }
+
+    /// The email address the text is, lower-case (it is matched whole, in any case).
+    pub fn email(&self) -> Option<&str> {
+        self.email.as_deref()
     }
 
     /// The stored form of a reference the text spells.
@@ -124,6 +137,15 @@ mod tests {
         assert_eq!(short.name_words(), [vec!["joe"], vec!["rae"]], "no forms that match nearly every name");
         let many = SearchQuery::parse(&"a ".repeat(40)).expect("a name");
         assert_eq!(many.name_words().len(), MAX_QUERY_WORDS);
+    }
+
+    #[test]
+    fn an_email_address_is_searched_whole_not_as_name_words() {
+        let email = SearchQuery::parse(" J.Mueller@Example.org ").expect("an address");
+        assert_eq!(email.email(), Some("j.mueller@example.org"));
+        assert!(email.name_words().is_empty() && email.phone_digits().is_none());
+        assert_eq!(SearchQuery::parse("Müller").expect("a name").email(), None);
+        assert_eq!(SearchQuery::parse("mueller@").expect("a name").email(), None, "no address");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! current when a citizen's name or phone number changes or is erased.
 
 use entity::booking::{self, BookingStatus as StatusRow};
-use sea_orm::sea_query::{BinOper, Expr, ExprTrait, LikeExpr};
+use sea_orm::sea_query::{BinOper, Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
@@ -44,6 +44,11 @@ pub(super) fn condition(query: &SearchQuery) -> Condition {
     }
     if let Some(reference) = query.reference() {
         any = any.add(booking::Column::Reference.eq(reference));
+    }
+    if let Some(email) = query.email() {
+        // Stored as typed: compared in lower case (the query is), which both engines do alike
+        // for the ASCII of addresses.
+        any = any.add(Expr::expr(Func::lower(Expr::col(booking::Column::CitizenEmail))).eq(email));
     }
     any
 }

@@ -290,7 +290,7 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ("done.next", "Nächsten Termin buchen", "Book the next appointment"),
     ("done.open", "Termin ansehen", "View appointment"),
     ("search.title", "Termin suchen", "Find an appointment"),
-    ("search.q", "Buchungsnummer, Name oder Telefon", "Reference, name or phone"),
+    ("search.q", "Buchungsnummer, Name, Telefon oder E-Mail", "Reference, name, phone or email"),
     ("search.submit", "Suchen", "Search"),
     ("search.none", "Keine Termine gefunden.", "No appointments found."),
     ("search.too_long", "Bitte höchstens 200 Zeichen eingeben.", "Please enter at most 200 characters."),

@@ -127,6 +127,26 @@ async fn references_are_found_with_or_without_dash_in_any_case() {
 }
 
 #[tokio::test]
+async fn an_email_address_is_found_whole_in_any_case() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=3").await;
+    let mut with_email = booking_body(slots[0]["slot_id"].as_i64().expect("slot id"));
+    with_email["citizen"] = json!({ "name": "Jonas Müller", "email": "J.Mueller@Example.org" });
+    let response = app.post_booking(&with_email).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let booking: Value = response.json().await.expect("json");
+    book_for(&app, &slots, 1, "Frau Mueller", None).await;
+    let mut other = booking_body(slots[2]["slot_id"].as_i64().expect("slot id"));
+    other["citizen"] = json!({ "name": "Jo Mueller", "email": "jo.mueller@example.org" });
+    assert_eq!(app.post_booking(&other).await.status(), StatusCode::CREATED);
+
+    for query in ["j.mueller@example.org", "J.MUELLER@EXAMPLE.ORG", " J.Mueller@Example.org "] {
+        assert_eq!(found(&app, query).await, vec![booking["id"].clone()], "{query}: that address alone");
+    }
+    assert!(found(&app, "mueller@example.org").await.is_empty(), "an address is matched whole, not in part");
+}
+
+#[tokio::test]
 async fn live_bookings_are_listed_before_cancelled_ones() {
     let app = spawn_app().await;
     // Three different times (several counsellors may be free at one time).
