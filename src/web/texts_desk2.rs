@@ -199,4 +199,5 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "No one in this unit counsels in {language}. With an interpreter any free time will do: enter them when booking.",
     ),
     ("book.any_language", "Freie Termine in jeder Sprache zeigen", "Show free slots in any language"),
+    ("rb.add_email", "E-Mail-Adresse nachtragen", "Add an email address"),
 ];

@@ -392,6 +392,14 @@ async fn the_booking_form_sent_twice_books_once_and_every_answer_leads_to_the_bo
     assert_eq!(crate::web_client::location(&two), booked, "the second sending leads to the first's booking");
     assert_eq!(crate::web_client::location(&again), booked);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Doppel Klick'").await, 1);
+    // Booked without an address: the read-back offers to add one (the contact form).
+    let (_, read_back) = desk.text(&booked).await;
+    let contact = booked.replace("/booked", "/contact");
+    assert!(
+        read_back.contains(&format!(r#"<a href="{contact}" id="rb-add-email">E-Mail-Adresse nachtragen</a>"#)),
+        "{read_back:.3000}"
+    );
+    assert_eq!(desk.text(&contact).await.0, StatusCode::OK, "the contact form");
 
     // A form whose sending booked nothing is handled anew when sent again.
     let (_, html) = desk.text(&format!("/book/details?slot={other}")).await;

@@ -314,6 +314,7 @@ async fn the_read_back_says_when_the_email_is_in_german_and_which_interpreter_is
         if in_german {
             assert!(text.contains("auf Deutsch</strong>") && text.contains("(Polnisch)"), "{text}");
         }
+        assert!(!text.contains("id=\"rb-add-email\""), "{language}: an address was given");
         // The interpreter arranged is said aloud and listed; none, nothing.
         let said = "Eine Dolmetscherin oder ein Dolmetscher für Arabisch ist bestellt.";
         assert_eq!(text.contains(said), !interpreter.is_empty(), "{language}: {text}");
