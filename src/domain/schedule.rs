@@ -13,6 +13,117 @@ pub const MIN_SLOT_LENGTH: TimeDelta = TimeDelta::minutes(5);
 /// Buffers between slots must be shorter than this.
 pub const MAX_BUFFER: TimeDelta = TimeDelta::hours(4);
 
+/// What a weekly rule's hours can break, each at the part of the rule to correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleFault {
+    /// The start has seconds.
+    StartNotWholeMinute,
+    /// The end has seconds.
+    EndNotWholeMinute,
+    /// The end is not after the start.
+    EndNotAfterStart,
+    SlotNotWholeMinutes,
+    /// Under [`MIN_SLOT_LENGTH`].
+    SlotTooShort,
+    /// Longer than the time from start to end: not one slot fits.
+    SlotLongerThanHours,
+    BufferNotWholeMinutes,
+    BufferNegative,
+    /// [`MAX_BUFFER`] or more.
+    BufferTooLong,
+    /// `valid_until` before `valid_from`.
+    UntilBeforeFrom,
+}
+
+/// The part of a weekly rule a [`RuleFault`] is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RulePart {
+    Start,
+    End,
+    SlotLength,
+    Buffer,
+    ValidUntil,
+}
+
+impl RuleFault {
+    /// The part to correct.
+    #[must_use]
+    pub const fn part(self) -> RulePart {
+        match self {
+            Self::StartNotWholeMinute => RulePart::Start,
+            Self::EndNotWholeMinute | Self::EndNotAfterStart => RulePart::End,
+            Self::SlotNotWholeMinutes | Self::SlotTooShort | Self::SlotLongerThanHours => RulePart::SlotLength,
+            Self::BufferNotWholeMinutes | Self::BufferNegative | Self::BufferTooLong => RulePart::Buffer,
+            Self::UntilBeforeFrom => RulePart::ValidUntil,
+        }
+    }
+
+    /// What is wrong, in English (the API's detail).
+    #[must_use]
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::StartNotWholeMinute => "start time must be whole minutes",
+            Self::EndNotWholeMinute => "end time must be whole minutes",
+            Self::EndNotAfterStart => "end time must be after the start time",
+            Self::SlotNotWholeMinutes => "slot length must be whole minutes",
+            Self::SlotTooShort => "slot length must be at least 5 minutes",
+            Self::SlotLongerThanHours => "slot length must not exceed the time between start and end",
+            Self::BufferNotWholeMinutes => "buffer must be whole minutes",
+            Self::BufferNegative => "buffer must not be negative",
+            Self::BufferTooLong => "buffer must be shorter than 4 hours",
+            Self::UntilBeforeFrom => "valid until must not be before valid from",
+        }
+    }
+}
+
+/// A weekly rule's hours as given, before they are known to make a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hours {
+    pub start_local: NaiveTime,
+    pub end_local: NaiveTime,
+    pub slot_length: TimeDelta,
+    pub buffer: TimeDelta,
+    pub valid_from: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+}
+
+impl Hours {
+    /// Every constraint of a [`WeeklyRule`] these hours break, at most one per part (the first
+    /// the part breaks), in the order of the parts; empty when they make a rule. Whether the
+    /// slot fits between start and end is only asked of times that make hours.
+    #[must_use]
+    pub fn faults(&self) -> Vec<RuleFault> {
+        let mut faults = Vec::new();
+        if !is_whole_minute_time(self.start_local) {
+            faults.push(RuleFault::StartNotWholeMinute);
+        }
+        if !is_whole_minute_time(self.end_local) {
+            faults.push(RuleFault::EndNotWholeMinute);
+        } else if self.start_local >= self.end_local {
+            faults.push(RuleFault::EndNotAfterStart);
+        }
+        let times_fine = faults.is_empty();
+        if !is_whole_minutes(self.slot_length) {
+            faults.push(RuleFault::SlotNotWholeMinutes);
+        } else if self.slot_length < MIN_SLOT_LENGTH {
+            faults.push(RuleFault::SlotTooShort);
+        } else if times_fine && self.slot_length > self.end_local - self.start_local {
+            faults.push(RuleFault::SlotLongerThanHours);
+        }
+        if !is_whole_minutes(self.buffer) {
+            faults.push(RuleFault::BufferNotWholeMinutes);
+        } else if self.buffer < TimeDelta::zero() {
+            faults.push(RuleFault::BufferNegative);
+        } else if self.buffer >= MAX_BUFFER {
+            faults.push(RuleFault::BufferTooLong);
+        }
+        if self.valid_until.is_some_and(|until| until < self.valid_from) {
+            faults.push(RuleFault::UntilBeforeFrom);
+        }
+        faults
+    }
+}
+
 /// Recurring counselling hours on one weekday, e.g. "Tuesdays 09:00–12:00,
 /// 60-minute slots with 15 minutes in between", valid within a date range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -44,32 +155,9 @@ impl WeeklyRule {
         valid_from: NaiveDate,
         valid_until: Option<NaiveDate>,
     ) -> Result<Self, DomainError> {
-        if start_local >= end_local {
-            return Err(DomainError::InvalidRule("start time must be before end time"));
-        }
-        if !is_whole_minute_time(start_local) || !is_whole_minute_time(end_local) {
-            return Err(DomainError::InvalidRule("start and end time must be whole minutes"));
-        }
-        if !is_whole_minutes(slot_length) {
-            return Err(DomainError::InvalidRule("slot length must be whole minutes"));
-        }
-        if slot_length < MIN_SLOT_LENGTH {
-            return Err(DomainError::InvalidRule("slot length must be at least 5 minutes"));
-        }
-        if slot_length > end_local - start_local {
-            return Err(DomainError::InvalidRule("slot length must not exceed the time between start and end"));
-        }
-        if !is_whole_minutes(buffer) {
-            return Err(DomainError::InvalidRule("buffer must be whole minutes"));
-        }
-        if buffer < TimeDelta::zero() {
-            return Err(DomainError::InvalidRule("buffer must not be negative"));
-        }
-        if buffer >= MAX_BUFFER {
-            return Err(DomainError::InvalidRule("buffer must be shorter than 4 hours"));
-        }
-        if valid_until.is_some_and(|until| until < valid_from) {
-            return Err(DomainError::InvalidRule("valid until must not be before valid from"));
+        let hours = Hours { start_local, end_local, slot_length, buffer, valid_from, valid_until };
+        if let Some(fault) = hours.faults().first() {
+            return Err(DomainError::InvalidRule(fault.message()));
         }
         Ok(Self { weekday, start_local, end_local, slot_length, buffer, valid_from, valid_until })
     }
@@ -368,6 +456,40 @@ mod tests {
         // Boundary values that are allowed.
         assert!(make(hm(9, 0), hm(9, 5), 5, zero, Some(date(2026, 1, 1))).is_ok());
         assert!(make(hm(9, 0), hm(12, 0), 30, minutes(239), None).is_ok());
+    }
+
+    #[test]
+    fn every_fault_of_the_hours_is_named_at_its_part() {
+        let hours = |start, end, length: i64, buffer: i64, until| Hours {
+            start_local: start,
+            end_local: end,
+            slot_length: minutes(length),
+            buffer: minutes(buffer),
+            valid_from: date(2026, 12, 1),
+            valid_until: until,
+        };
+        let parts = |h: Hours| h.faults().iter().map(|f| f.part()).collect::<Vec<_>>();
+        // Three faults at once, each at its own part.
+        assert_eq!(
+            hours(hm(12, 0), hm(10, 0), 0, -5, Some(date(2026, 11, 30))).faults(),
+            [
+                RuleFault::EndNotAfterStart,
+                RuleFault::SlotTooShort,
+                RuleFault::BufferNegative,
+                RuleFault::UntilBeforeFrom
+            ]
+        );
+        // The slot longer than the hours is the slot's fault, not the times'.
+        assert_eq!(hours(hm(10, 0), hm(10, 30), 60, 0, None).faults(), [RuleFault::SlotLongerThanHours]);
+        assert_eq!(parts(hours(hm(10, 0), hm(10, 30), 60, 0, None)), [RulePart::SlotLength]);
+        // Times the wrong way round: only the end is wrong (the slot cannot be measured against them).
+        assert_eq!(parts(hours(hm(12, 0), hm(10, 0), 60, 0, None)), [RulePart::End]);
+        assert_eq!(parts(hours(hm(9, 0), hm(12, 0), 30, 240, Some(date(2026, 12, 1)))), [RulePart::Buffer]);
+        assert!(hours(hm(9, 0), hm(12, 0), 30, 239, Some(date(2026, 12, 1))).faults().is_empty());
+        // The constructor refuses with the first fault's text.
+        let refused =
+            WeeklyRule::new(Weekday::Mon, hm(12, 0), hm(10, 0), minutes(0), minutes(0), date(2026, 1, 1), None);
+        assert_eq!(refused, Err(DomainError::InvalidRule(RuleFault::EndNotAfterStart.message())));
     }
 
     #[test]

@@ -16,7 +16,8 @@ use crate::domain::ids::{AbsenceId, ClosureId, RuleId, SlotId, StaffId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
-use crate::domain::schedule::WeeklyRule;
+use crate::domain::schedule::{Hours, RuleFault, RulePart, WeeklyRule};
+use crate::domain::time::local_date;
 use crate::store::bookings::InUnits;
 use crate::store::schedule::Scope;
 use crate::store::{self, bookings, directory, schedule};
@@ -87,6 +88,7 @@ pub async fn save_rule(
     {
         return Err(ServiceError::conflict(Clash::ConcurrentUpdate));
     }
+    check_until(&fields, old.as_ref(), local_date(now, deps.tz))?;
     // Overlapping hours of one counsellor would offer each time twice (a form sent twice made
     // them); checked under the unit's lock (hours of the person in another unit, saved at the
     // same moment, could still slip past: the booking guard keeps their appointments apart).
@@ -403,15 +405,6 @@ pub async fn first_unit_to_lead(deps: Book<'_>, actor: &Actor) -> Result<Unit, S
     }
 }
 
-/// Refuses an appointment length outside the limits every booking keeps to.
-fn check_slot_minutes(minutes: i32) -> Result<(), ServiceError> {
-    if APPOINTMENT_MINUTES.contains(&i64::from(minutes)) {
-        return Ok(());
-    }
-    let message = format!("must be between {MIN_APPOINTMENT_MINUTES} and {MAX_APPOINTMENT_MINUTES}");
-    Err(ServiceError::invalid("slot_minutes", message))
-}
-
 /// The units the actor may lead, ordered by name.
 ///
 /// # Errors
@@ -448,11 +441,150 @@ pub(crate) async fn may_change(
     }
 }
 
-/// The domain rule the fields describe, or the field that is wrong.
+/// What is wrong with a rule's fields, each named at the field to correct.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleProblem {
+    /// Not 1 (Monday) to 7 (Sunday).
+    Weekday,
+    /// Outside the limits every appointment keeps to.
+    SlotMinutes,
+    /// Negative, or four hours or more.
+    BufferMinutes,
+    /// Not 1 to 100 seats.
+    Capacity,
+    /// The hours themselves: their times, the slot length against them, their validity.
+    Hours(RuleFault),
+    /// Valid only before today: hours that would never give an appointment.
+    UntilInThePast,
+}
+
+impl RuleProblem {
+    /// The field it is named at: the API's request field, and the service's `Invalid` field.
+    #[must_use]
+    pub const fn field(self) -> &'static str {
+        match self {
+            Self::Weekday => "weekday",
+            Self::SlotMinutes => "slot_minutes",
+            Self::BufferMinutes => "buffer_minutes",
+            Self::Capacity => "capacity",
+            Self::Hours(fault) => match fault.part() {
+                RulePart::Start => "start",
+                RulePart::End => "end",
+                RulePart::SlotLength => "slot_minutes",
+                RulePart::Buffer => "buffer_minutes",
+                RulePart::ValidUntil => "valid_until",
+            },
+            Self::UntilInThePast => "valid_until",
+        }
+    }
+
+    /// The other fields it judges the field against: a value there that could not be read makes
+    /// the problem moot.
+    #[must_use]
+    pub const fn judged_against(self) -> &'static [&'static str] {
+        match self {
+            Self::Hours(RuleFault::EndNotAfterStart) => &["start"],
+            Self::Hours(RuleFault::SlotLongerThanHours) => &["start", "end"],
+            Self::Hours(RuleFault::UntilBeforeFrom) => &["valid_from"],
+            _ => &[],
+        }
+    }
+
+    /// The refusal, in English for the API.
+    #[must_use]
+    pub fn into_error(self) -> ServiceError {
+        let message = match self {
+            Self::Weekday => "must be 1 (Monday) to 7 (Sunday)".to_owned(),
+            Self::SlotMinutes => format!("must be between {MIN_APPOINTMENT_MINUTES} and {MAX_APPOINTMENT_MINUTES}"),
+            Self::BufferMinutes => {
+                format!("must be between 0 and {}", crate::domain::schedule::MAX_BUFFER.num_minutes() - 1)
+            }
+            Self::Capacity => "must be between 1 and 100".to_owned(),
+            Self::Hours(fault) => fault.message().to_owned(),
+            Self::UntilInThePast => {
+                "must not be in the past (today or later; yesterday only to end hours that ran until then)".to_owned()
+            }
+        };
+        ServiceError::invalid(self.field(), message)
+    }
+}
+
+/// Every problem of a rule's fields, at most one per field (the first found), in the order of
+/// the fields; empty when they make a rule. Whether the hours lie in the past is
+/// [`until_in_the_past`]'s to say.
+#[must_use]
+pub fn rule_problems(fields: &RuleFields) -> Vec<RuleProblem> {
+    let mut problems = Vec::new();
+    if !(1..=7).contains(&fields.weekday) {
+        problems.push(RuleProblem::Weekday);
+    }
+    if !APPOINTMENT_MINUTES.contains(&i64::from(fields.slot_minutes)) {
+        problems.push(RuleProblem::SlotMinutes);
+    }
+    let max_buffer = crate::domain::schedule::MAX_BUFFER.num_minutes();
+    if !(0..max_buffer).contains(&i64::from(fields.buffer_minutes)) {
+        problems.push(RuleProblem::BufferMinutes);
+    }
+    if !(1..=100).contains(&fields.capacity) {
+        problems.push(RuleProblem::Capacity);
+    }
+    let hours = Hours {
+        start_local: fields.start_local,
+        end_local: fields.end_local,
+        slot_length: TimeDelta::minutes(i64::from(fields.slot_minutes)),
+        buffer: TimeDelta::minutes(i64::from(fields.buffer_minutes)),
+        valid_from: fields.valid_from,
+        valid_until: fields.valid_until,
+    };
+    for fault in hours.faults() {
+        let problem = RuleProblem::Hours(fault);
+        if !problems.iter().any(|p| p.field() == problem.field()) {
+            problems.push(problem);
+        }
+    }
+    let order = ["weekday", "start", "end", "slot_minutes", "buffer_minutes", "capacity", "valid_until"];
+    problems.sort_by_key(|p| order.iter().position(|f| *f == p.field()));
+    problems
+}
+
+/// Whether `fields` are hours valid only before `today` (refused: they would never give an
+/// appointment, and a lead who typed a wrong year is told). Allowed, replacing `old`: an end
+/// already in the past left as it was (other fields of ended hours corrected), and the end set
+/// to yesterday of hours that ran until then (ended so that none are left today).
+#[must_use]
+pub fn until_in_the_past(fields: &RuleFields, old: Option<&HoursRule>, today: NaiveDate) -> bool {
+    let Some(until) = fields.valid_until.filter(|until| *until < today) else {
+        return false;
+    };
+    let Some(old) = old else {
+        return true;
+    };
+    let yesterday = today.pred_opt().unwrap_or(NaiveDate::MIN);
+    let ran_until_yesterday =
+        old.valid_from <= yesterday && old.valid_until.is_none_or(|old_until| old_until >= yesterday);
+    let unchanged = old.valid_until == Some(until);
+    !(unchanged || (until == yesterday && ran_until_yesterday))
+}
+
+/// [`until_in_the_past`] as a refusal naming `valid_until`.
 ///
 /// # Errors
-/// `Invalid` naming `counselling_hours`, `weekday`, `slot_minutes` or `capacity`.
+/// `Invalid` naming `valid_until`.
+pub(crate) fn check_until(fields: &RuleFields, old: Option<&HoursRule>, today: NaiveDate) -> Result<(), ServiceError> {
+    if until_in_the_past(fields, old, today) {
+        return Err(RuleProblem::UntilInThePast.into_error());
+    }
+    Ok(())
+}
+
+/// The domain rule the fields describe, or the first field that is wrong.
+///
+/// # Errors
+/// `Invalid` naming the field (see [`RuleProblem::field`]).
 pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceError> {
+    if let Some(problem) = rule_problems(fields).into_iter().next() {
+        return Err(problem.into_error());
+    }
     let probe = HoursRule {
         id: RuleId::new(0),
         unit_id: fields.unit_id,
@@ -467,17 +599,7 @@ pub(crate) fn validate_rule(fields: &RuleFields) -> Result<WeeklyRule, ServiceEr
         valid_until: fields.valid_until,
         updated_at: DateTime::UNIX_EPOCH,
     };
-    // The slot length and the buffer first, so that a wrong one is named at its own field.
-    check_slot_minutes(fields.slot_minutes)?;
-    let max_buffer = crate::domain::schedule::MAX_BUFFER.num_minutes();
-    if !(0..max_buffer).contains(&i64::from(fields.buffer_minutes)) {
-        return Err(ServiceError::invalid("buffer_minutes", format!("must be between 0 and {}", max_buffer - 1)));
-    }
-    let weekly = weekly_rule(&probe)?;
-    if !(1..=100).contains(&fields.capacity) {
-        return Err(ServiceError::invalid("capacity", "must be between 1 and 100"));
-    }
-    Ok(weekly)
+    weekly_rule(&probe)
 }
 
 /// Longest reason of an absence or closure.
@@ -597,12 +719,78 @@ async fn active_bookings_in<C: sea_orm::ConnectionTrait>(
 mod tests {
     use super::*;
 
+    use crate::domain::ids::{StaffId, UnitId};
+    use chrono::NaiveTime;
+
+    fn fields() -> RuleFields {
+        let hm = |h| NaiveTime::from_hms_opt(h, 0, 0).expect("time");
+        RuleFields {
+            unit_id: UnitId::new(1),
+            counsellor_id: StaffId::new(3),
+            weekday: 2,
+            start_local: hm(9),
+            end_local: hm(12),
+            slot_minutes: 60,
+            buffer_minutes: 0,
+            capacity: 1,
+            valid_from: day(1),
+            valid_until: None,
+        }
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, d).expect("date")
+    }
+
     #[test]
     fn the_slot_length_is_refused_naming_the_limits_it_keeps_to() {
         let max = i32::try_from(MAX_APPOINTMENT_MINUTES).expect("small");
-        assert!(check_slot_minutes(max).is_ok());
-        let Err(ServiceError::Invalid { field, message }) = check_slot_minutes(max + 1) else { panic!("accepted") };
+        let late = NaiveTime::from_hms_opt(23, 0, 0).expect("time");
+        assert!(rule_problems(&RuleFields { slot_minutes: max, end_local: late, ..fields() }).is_empty());
+        let too_long = RuleFields { slot_minutes: max + 1, ..fields() };
+        let Err(ServiceError::Invalid { field, message }) = validate_rule(&too_long) else { panic!("accepted") };
         assert_eq!(field, "slot_minutes");
         assert_eq!(message, format!("must be between {MIN_APPOINTMENT_MINUTES} and {MAX_APPOINTMENT_MINUTES}"));
+    }
+
+    #[test]
+    fn every_wrong_field_is_named_once_in_the_order_of_the_form() {
+        let wrong = RuleFields { slot_minutes: 0, buffer_minutes: -5, capacity: 0, ..fields() };
+        let named: Vec<_> = rule_problems(&wrong).iter().map(|p| p.field()).collect();
+        assert_eq!(named, ["slot_minutes", "buffer_minutes", "capacity"]);
+        let swapped = RuleFields { start_local: fields().end_local, end_local: fields().start_local, ..fields() };
+        assert_eq!(rule_problems(&swapped), [RuleProblem::Hours(RuleFault::EndNotAfterStart)]);
+        let before = RuleFields { valid_until: Some(day(1).pred_opt().expect("day")), ..fields() };
+        assert_eq!(rule_problems(&before).iter().map(|p| p.field()).collect::<Vec<_>>(), ["valid_until"]);
+    }
+
+    #[test]
+    fn hours_valid_only_in_the_past_are_refused_unless_ending_running_hours_or_left_as_they_were() {
+        let today = day(7);
+        let past = RuleFields { valid_from: day(1), valid_until: Some(day(5)), ..fields() };
+        assert!(until_in_the_past(&past, None, today), "new hours that ended before today");
+        assert!(!until_in_the_past(&RuleFields { valid_until: Some(today), ..past.clone() }, None, today), "today");
+        let stored = |until: Option<NaiveDate>| HoursRule {
+            id: RuleId::new(7),
+            unit_id: past.unit_id,
+            counsellor_id: past.counsellor_id,
+            weekday: 2,
+            start_local: past.start_local,
+            end_local: past.end_local,
+            slot_minutes: 60,
+            buffer_minutes: 0,
+            capacity: 1,
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"),
+            valid_until: until,
+            updated_at: DateTime::UNIX_EPOCH,
+        };
+        let running = stored(None);
+        let yesterday = RuleFields { valid_until: Some(day(6)), ..past.clone() };
+        assert!(!until_in_the_past(&yesterday, Some(&running), today), "running hours ended yesterday");
+        assert!(until_in_the_past(&past, Some(&running), today), "nor ended days ago");
+        assert!(until_in_the_past(&yesterday, None, today), "new hours until yesterday");
+        let ended = stored(Some(day(5)));
+        assert!(!until_in_the_past(&past, Some(&ended), today), "an end in the past left as it was");
+        assert!(until_in_the_past(&yesterday, Some(&ended), today), "ended hours are not lengthened into the past");
     }
 }

@@ -8,8 +8,8 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 use super::ServiceError;
 use super::bookings::Book;
 use super::hours::{
-    Affected, active_bookings, affected_shown, check_counsellor, check_range, counsels_in, lead, may_change,
-    validate_rule,
+    Affected, active_bookings, affected_shown, check_counsellor, check_range, check_until, counsels_in, lead,
+    may_change, validate_rule,
 };
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
@@ -50,6 +50,12 @@ pub async fn preview_rule(
     let weekly = validate_rule(fields)?;
     check_counsellor(deps, fields.counsellor_id, unit).await?;
     let now = deps.clock.now();
+    // Hours valid only in the past are refused as saving refuses them.
+    let old = match id {
+        Some(id) => schedule::find_rule(deps.db, id).await?.filter(|rule| rule.unit_id == unit.id),
+        None => None,
+    };
+    check_until(fields, old.as_ref(), local_date(now, deps.tz))?;
     // Hours that begin later are shown from their first day, not as two empty weeks.
     let first = local_date(now, deps.tz).max(fields.valid_from);
     let starts = weekly

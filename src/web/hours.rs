@@ -39,7 +39,7 @@ const PREVIEW_DAYS: u64 = 13;
 
 mod forms;
 
-use forms::{RuleForm, RuleRow, rule_fields, rule_form, rule_row, weekday_name};
+use forms::{RuleForm, RuleRow, rule_fields, rule_form, rule_problems_at_inputs, rule_row, weekday_name};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -235,12 +235,29 @@ async fn save_rule(
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
     let id = form.id.parse::<i32>().ok();
-    let fields = match rule_fields(&form, unit.id, staff.page.lang) {
-        Ok(fields) => fields,
-        Err(errors) => {
-            return respond(&state, staff, unit, Outcome { rule: Some(form), errors, ..Outcome::default() }).await;
-        }
+    let lang = staff.page.lang;
+    // Every wrong field at once, each at its input: what could not be read, what the values
+    // break, and a counsellor who does not counsel here (saving checks all again).
+    let (fields, mut errors) = rule_fields(&form, unit.id, lang);
+    let old = match id {
+        Some(id) => hours::list_rules(deps, &staff.actor, &unit).await?.into_iter().find(|r| r.id == RuleId::new(id)),
+        None => None,
     };
+    let today = local_date(deps.clock.now(), deps.tz);
+    errors.extend(rule_problems_at_inputs(&fields, &errors, old.as_ref(), today, lang));
+    if !errors.iter().any(|e| e.field == "rule-counsellor") {
+        match hours::check_counsellor(deps, fields.counsellor_id, &unit).await {
+            Ok(()) => {}
+            Err(err @ ServiceError::Invalid { .. }) => {
+                errors.push(FieldError::new("rule-counsellor", service_message(lang, &err)));
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    if !errors.is_empty() {
+        forms::in_form_order(&mut errors);
+        return respond(&state, staff, unit, Outcome { rule: Some(form), errors, ..Outcome::default() }).await;
+    }
     // The preview only when asked for: it records the appointments it shows, and a save records
     // (and shows) those its change itself left outside the hours.
     let outcome = if form.action == "preview" {
@@ -306,12 +323,8 @@ fn counsellor_label(members: &[StaffMember], id: StaffId, unit: &Unit, lang: Lan
 
 fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Outcome> {
     let field = match &err {
-        ServiceError::Invalid { field: "weekday", .. } => "rule-weekday",
-        ServiceError::Invalid { field: "slot_minutes", .. } => "rule-slot",
-        ServiceError::Invalid { field: "buffer_minutes", .. } => "rule-buffer",
-        ServiceError::Invalid { field: "capacity", .. } => "rule-capacity",
-        ServiceError::Invalid { field: "counsellor_id", .. } => "rule-counsellor",
-        ServiceError::Invalid { .. } | ServiceError::Conflict { .. } | ServiceError::Rule(_) => "rule-start",
+        ServiceError::Invalid { field, .. } => forms::input_of(field).unwrap_or("rule-start"),
+        ServiceError::Conflict { .. } | ServiceError::Rule(_) => "rule-start",
         _ => return Err(err.into()),
     };
     let errors = vec![FieldError::new(field, service_message(staff.page.lang, &err))];

@@ -85,6 +85,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts_places::TEXTS,
         super::texts_citizen::TEXTS,
         super::texts_desk2::TEXTS,
+        super::texts_hours2::TEXTS,
     ]
     .into_iter()
     .flatten()

@@ -38,6 +38,7 @@ mod texts_citizen;
 mod texts_desk;
 mod texts_desk2;
 mod texts_harden;
+mod texts_hours2;
 mod texts_places;
 mod texts_privacy;
 pub mod views;

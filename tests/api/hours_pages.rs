@@ -10,7 +10,7 @@ use crate::helpers::{TestApp, default_now, spawn_app_with};
 use crate::web_client::{Desk, PASSWORD, csrf_of};
 
 /// The server and a unit lead of the anti-discrimination office logged in on the pages.
-async fn lead_of_ads() -> (TestApp, Desk) {
+pub(crate) async fn lead_of_ads() -> (TestApp, Desk) {
     let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
     app.add_person("leitung", "unit_lead", Some("ads")).await;
     let lead = Desk::new(&app.address);
@@ -19,7 +19,7 @@ async fn lead_of_ads() -> (TestApp, Desk) {
 }
 
 /// The unit's rules as the API lists them.
-async fn rules_of(app: &TestApp, unit: &str) -> Vec<Value> {
+pub(crate) async fn rules_of(app: &TestApp, unit: &str) -> Vec<Value> {
     let response = app.get_as(&app.admin_token, &format!("/api/v1/units/{unit}/counselling-hours")).await;
     response.json().await.expect("the rules")
 }
@@ -37,13 +37,13 @@ fn selected_option(html: &str, id: &str) -> (String, String) {
 }
 
 /// The value of the input with `id`.
-fn input_value(html: &str, id: &str) -> String {
+pub(crate) fn input_value(html: &str, id: &str) -> String {
     let input = html.split(&format!("<input id=\"{id}\"")).nth(1).expect("the input");
     input.split("value=\"").nth(1).expect("a value").split('"').next().expect("value").to_owned()
 }
 
 /// The rule form as a browser sends it from `html`, with `action`.
-fn rule_form_of(html: &str, action: &'static str) -> Vec<(&'static str, String)> {
+pub(crate) fn rule_form_of(html: &str, action: &'static str) -> Vec<(&'static str, String)> {
     let id = html.split("name=\"id\" value=\"").nth(1).expect("the id").split('"').next().expect("id").to_owned();
     let mut fields = vec![("id", id), ("counsellor", selected_option(html, "rule-counsellor").0)];
     fields.push(("weekday", selected_option(html, "rule-weekday").0));
@@ -64,7 +64,7 @@ fn rule_form_of(html: &str, action: &'static str) -> Vec<(&'static str, String)>
     fields
 }
 
-fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 

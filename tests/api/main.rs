@@ -33,6 +33,7 @@ mod faults;
 mod group_commit;
 mod helpers;
 mod hours_audit;
+mod hours_checks;
 mod hours_pages;
 mod idempotency;
 mod leads_review;

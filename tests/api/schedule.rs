@@ -221,7 +221,7 @@ async fn counselling_hours_with_bad_values_are_refused_with_the_field_named() {
         ),
         (
             json!({ "counsellor_id": counsellor, "weekday": 1, "start": "11:00", "end": "10:00", "slot_minutes": 30 }),
-            "counselling_hours",
+            "end",
         ),
         (
             json!({ "counsellor_id": 9999, "weekday": 1, "start": "09:00", "end": "10:00", "slot_minutes": 30 }),

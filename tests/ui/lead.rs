@@ -130,7 +130,7 @@ async fn a_unit_lead_previews_saves_and_changes_hours_and_sees_the_affected_book
     browser.set_value("rule-start", "11:00").await;
     browser.set_value("rule-end", "10:00").await;
     press_button(&browser, "rule-preview").await;
-    wait_text(&browser, "#error-summary", "Beginn vor Ende").await;
+    wait_text(&browser, "#error-summary", "Das Ende muss nach dem Beginn liegen").await;
 
     // Preview, then save.
     browser.set_value("rule-start", "09:00").await;

@@ -11,7 +11,9 @@ use super::super::periods::parse_date;
 use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::HoursRule;
 use crate::domain::records::RuleFields;
+use crate::domain::schedule::RuleFault;
 use crate::domain::time::parse_local_time;
+use crate::services::hours::{self, RuleProblem};
 
 /// The rule form as typed (all text, so what was typed comes back on errors).
 #[derive(Deserialize, Default, Clone)]
@@ -67,8 +69,34 @@ pub(super) struct RuleRow {
     pub(super) valid: String,
 }
 
-/// Parses the rule form, or says which fields are wrong (ids of the inputs).
-pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> Result<RuleFields, Vec<FieldError>> {
+/// The rule form's inputs in the order of the form, by the service's names of their fields.
+const INPUTS: [(&str, &str); 10] = [
+    ("counsellor_id", "rule-counsellor"),
+    ("weekday", "rule-weekday"),
+    ("start", "rule-start"),
+    ("end", "rule-end"),
+    ("slot_minutes", "rule-slot"),
+    ("buffer_minutes", "rule-buffer"),
+    ("capacity", "rule-capacity"),
+    ("valid_from", "rule-from"),
+    ("valid_until", "rule-until"),
+    // The rule as a whole (what no field of its own says, e.g. overlapping hours).
+    ("counselling_hours", "rule-start"),
+];
+
+/// The input of the service's field `field`, if the form has one.
+pub(super) fn input_of(field: &str) -> Option<&'static str> {
+    INPUTS.iter().find(|(name, _)| *name == field).map(|(_, input)| *input)
+}
+
+/// Orders `errors` as their inputs stand in the form (the error summary follows the form).
+pub(super) fn in_form_order(errors: &mut [FieldError]) {
+    errors.sort_by_key(|e| INPUTS.iter().position(|(_, input)| *input == e.field));
+}
+
+/// Parses the rule form into service input and the fields that could not be read (ids of the
+/// inputs); a field that could not be read holds a stand-in.
+pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> (RuleFields, Vec<FieldError>) {
     let mut errors = Vec::new();
     let mut number = |id: &'static str, value: &str| -> i32 {
         value.trim().parse::<i32>().unwrap_or_else(|_| {
@@ -95,15 +123,12 @@ pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> Resul
     });
     let valid_until = match form.until.trim() {
         "" => None,
-        until => Some(parse_date(until).unwrap_or_else(|| {
+        until => parse_date(until).or_else(|| {
             errors.push(FieldError::new("rule-until", lang.t("err.date")));
-            NaiveDate::MIN
-        })),
+            None
+        }),
     };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(RuleFields {
+    let fields = RuleFields {
         unit_id,
         counsellor_id: StaffId::new(counsellor_id),
         weekday: u8::try_from(weekday).unwrap_or(0),
@@ -114,7 +139,50 @@ pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> Resul
         capacity,
         valid_from,
         valid_until,
-    })
+    };
+    (fields, errors)
+}
+
+/// What is wrong with the rule's values, at their inputs, beside the inputs that could not be
+/// read (`unread`): a problem at one of those, or judged against one, is left out. `old` is the
+/// rule being changed; hours valid only before `today` are refused as saving refuses them.
+pub(super) fn rule_problems_at_inputs(
+    fields: &RuleFields,
+    unread: &[FieldError],
+    old: Option<&HoursRule>,
+    today: NaiveDate,
+    lang: Lang,
+) -> Vec<FieldError> {
+    let mut problems = hours::rule_problems(fields);
+    if hours::until_in_the_past(fields, old, today) && !problems.iter().any(|p| p.field() == "valid_until") {
+        problems.push(RuleProblem::UntilInThePast);
+    }
+    let is_unread = |field: &str| input_of(field).is_some_and(|input| unread.iter().any(|e| e.field == input));
+    problems
+        .into_iter()
+        .filter(|p| !is_unread(p.field()) && !p.judged_against().iter().any(|field| is_unread(field)))
+        .filter_map(|p| Some(FieldError::new(input_of(p.field())?, lang.t(problem_text(p)))))
+        .collect()
+}
+
+/// The text key of a rule's problem: its reason, not only its field.
+fn problem_text(problem: RuleProblem) -> &'static str {
+    match problem {
+        RuleProblem::Weekday => "field.weekday",
+        RuleProblem::SlotMinutes | RuleProblem::Hours(RuleFault::SlotNotWholeMinutes | RuleFault::SlotTooShort) => {
+            "field.slot_minutes"
+        }
+        RuleProblem::Hours(RuleFault::SlotLongerThanHours) => "hours.err.slot_too_long",
+        RuleProblem::BufferMinutes
+        | RuleProblem::Hours(RuleFault::BufferNotWholeMinutes | RuleFault::BufferNegative | RuleFault::BufferTooLong) => {
+            "field.buffer_minutes"
+        }
+        RuleProblem::Capacity => "field.capacity",
+        RuleProblem::Hours(RuleFault::StartNotWholeMinute | RuleFault::EndNotWholeMinute) => "err.time",
+        RuleProblem::Hours(RuleFault::EndNotAfterStart) => "hours.err.end_after_start",
+        RuleProblem::Hours(RuleFault::UntilBeforeFrom) => "hours.err.until_before_from",
+        RuleProblem::UntilInThePast => "hours.err.until_past",
+    }
 }
 
 pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
@@ -176,10 +244,58 @@ mod tests {
             valid_until: None,
             updated_at: chrono::DateTime::UNIX_EPOCH,
         };
-        let fields = rule_fields(&rule_form(&rule), UnitId::new(1), Lang::De).unwrap();
+        let (fields, unread) = rule_fields(&rule_form(&rule), UnitId::new(1), Lang::De);
+        assert!(unread.is_empty());
         assert_eq!((fields.weekday, fields.start_local, fields.valid_until), (2, rule.start_local, None));
         let bad = RuleForm { slot: "viel".into(), start: "9 Uhr".into(), from: String::new(), ..rule_form(&rule) };
-        let ids: Vec<_> = rule_fields(&bad, UnitId::new(1), Lang::En).unwrap_err().iter().map(|e| e.field).collect();
+        let ids: Vec<_> = rule_fields(&bad, UnitId::new(1), Lang::En).1.iter().map(|e| e.field).collect();
         assert_eq!(ids, ["rule-slot", "rule-start", "rule-from"]);
+    }
+
+    #[test]
+    fn every_problem_is_named_at_its_input_unless_it_judges_a_field_that_could_not_be_read() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 7).unwrap();
+        let form = RuleForm {
+            counsellor: "3".into(),
+            weekday: "2".into(),
+            start: "12:00".into(),
+            end: "10:00".into(),
+            slot: "0".into(),
+            buffer: "-5".into(),
+            capacity: "0".into(),
+            from: "2026-12-01".into(),
+            until: "2026-11-30".into(),
+            ..RuleForm::default()
+        };
+        let at = |form: &RuleForm| {
+            let (fields, unread) = rule_fields(form, UnitId::new(1), Lang::De);
+            let mut errors = rule_problems_at_inputs(&fields, &unread, None, today, Lang::De);
+            errors.extend(unread);
+            in_form_order(&mut errors);
+            errors.iter().map(|e| (e.field, e.message.clone())).collect::<Vec<_>>()
+        };
+        let named = at(&form);
+        let ids: Vec<_> = named.iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, ["rule-end", "rule-slot", "rule-buffer", "rule-capacity", "rule-until"]);
+        assert_eq!(named[0].1, "Das Ende muss nach dem Beginn liegen.");
+        assert_eq!(named[4].1, "„Gültig bis“ darf nicht vor „Gültig ab“ liegen.");
+        // A start that could not be read: the end is not judged against it.
+        let ids: Vec<_> =
+            at(&RuleForm { start: "früh".into(), ..form.clone() }).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["rule-start", "rule-slot", "rule-buffer", "rule-capacity", "rule-until"]);
+        // Valid only before today.
+        let past = RuleForm {
+            start: "09:00".into(),
+            end: "12:00".into(),
+            slot: "60".into(),
+            buffer: "0".into(),
+            capacity: "1".into(),
+            until: "2026-12-05".into(),
+            ..form.clone()
+        };
+        let named = at(&past);
+        assert_eq!(named.iter().map(|(id, _)| *id).collect::<Vec<_>>(), ["rule-until"]);
+        assert!(named[0].1.contains("in der Vergangenheit"), "{named:?}");
+        assert!(at(&RuleForm { until: "2026-12-07".into(), ..past }).is_empty(), "until today is fine");
     }
 }

@@ -1,0 +1,24 @@
+//! Interface texts of the unit leads' hours page added with its fixes: a wrong rule named at its
+//! field for its reason, and hours in the past: (key, German, English).
+
+pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    ("hours.err.end_after_start", "Das Ende muss nach dem Beginn liegen.", "The end must be after the start."),
+    (
+        "hours.err.slot_too_long",
+        "Die Termindauer ist länger als die Zeit von Beginn bis Ende: So passt kein Termin hinein.",
+        "The appointment length is longer than the time from start to end: no appointment fits.",
+    ),
+    (
+        "hours.err.until_before_from",
+        "„Gültig bis“ darf nicht vor „Gültig ab“ liegen.",
+        "\"Valid until\" must not be before \"valid from\".",
+    ),
+    (
+        "hours.err.until_past",
+        "„Gültig bis“ liegt in der Vergangenheit: Diese Zeiten ergäben keinen Termin mehr. Bitte geben Sie heute oder ein späteres Datum an.",
+        "\"Valid until\" lies in the past: these hours would give no more appointments. Please enter today or a later date.",
+    ),
+    ("field.start", "Bitte prüfen Sie den Beginn.", "Please check the start."),
+    ("field.end", "Bitte prüfen Sie das Ende.", "Please check the end."),
+    ("field.valid_until", "Bitte prüfen Sie „Gültig bis“.", "Please check \"valid until\"."),
+];

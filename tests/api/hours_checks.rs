@@ -1,0 +1,214 @@
+//! The checks of the unit leads' hours page as QA found them wanting: every wrong field named at
+//! once and for its reason, hours valid only in the past refused (page and API).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, assert_problem};
+use crate::hours_pages::{borrowed, input_value, lead_of_ads, rule_form_of, rules_of};
+use crate::web_client::{csrf_of, text_of_id};
+
+/// The rule form for Jana Winterberg's Saturday hours (a day the unit has none), 08:00–10:00 in
+/// appointments of an hour, from Monday 30 November 2026, with `changes` applied.
+fn saturday(jana: &str, changes: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
+    let mut fields: Vec<(&'static str, String)> = [
+        ("counsellor", jana),
+        ("weekday", "6"),
+        ("start", "08:00"),
+        ("end", "10:00"),
+        ("slot", "60"),
+        ("buffer", "0"),
+        ("capacity", "1"),
+        ("from", "2026-11-30"),
+        ("until", ""),
+        ("action", "save"),
+    ]
+    .iter()
+    .map(|(k, v)| (*k, (*v).to_owned()))
+    .collect();
+    for (name, value) in changes {
+        fields.iter_mut().find(|(k, _)| k == name).expect("a field of the form").1 = (*value).to_owned();
+    }
+    fields
+}
+
+/// The API's body for the same hours.
+fn saturday_body(jana: &str, changes: Value) -> Value {
+    let mut body = json!({ "counsellor_id": jana.parse::<i64>().expect("id"), "weekday": 6, "start": "08:00",
+        "end": "10:00", "slot_minutes": 60, "valid_from": "2026-11-30" });
+    for (key, value) in changes.as_object().expect("changes") {
+        body[key] = value.clone();
+    }
+    body
+}
+
+/// The inputs the error summary links to, in its order.
+fn summary_links(html: &str) -> Vec<String> {
+    let summary = html.split("id=\"error-summary\"").nth(1).expect("an error summary");
+    let summary = summary.split("</div>").next().expect("its end");
+    summary.split("<a href=\"#").skip(1).map(|a| a.split('"').next().expect("link").to_owned()).collect()
+}
+
+/// The opening tag of the input with `id`.
+fn input_tag<'a>(html: &'a str, id: &str) -> &'a str {
+    let tag = html.split(&format!("<input id=\"{id}\"")).nth(1).expect("the input");
+    tag.split('>').next().expect("its end")
+}
+
+async fn jana_of(app: &TestApp) -> String {
+    app.counsellor_id("ads", "Jana Winterberg").await.to_string()
+}
+
+/// Saturdays of Jana's, as the API lists them.
+async fn saturdays(app: &TestApp, jana: &str) -> Vec<Value> {
+    let rules = rules_of(app, "ads").await;
+    let jana: i64 = jana.parse().expect("id");
+    rules.into_iter().filter(|r| r["weekday"] == 6 && r["counsellor_id"] == jana).collect()
+}
+
+#[tokio::test]
+async fn hours_with_several_wrong_fields_name_every_one_at_its_field_at_once() {
+    // Arrange
+    let (app, lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+
+    for action in ["preview", "save"] {
+        // Act: a slot of 0 minutes, a break of -5, no seats.
+        let fields = saturday(&jana, &[("slot", "0"), ("buffer", "-5"), ("capacity", "0"), ("action", action)]);
+        let response = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&fields)).await;
+
+        // Assert: all three, in the order of the form, each at its field; the typed values kept.
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{action}");
+        let html = response.text().await.expect("page");
+        assert_eq!(summary_links(&html), ["rule-slot", "rule-buffer", "rule-capacity"], "{action}");
+        for (input, said) in [
+            ("rule-slot", "Termindauer zwischen 5 und"),
+            ("rule-buffer", "0 bis 239 Minuten"),
+            ("rule-capacity", "1 bis 100 Plätze"),
+        ] {
+            assert!(text_of_id(&html, &format!("{input}-error")).contains(said), "{input}: {action}");
+            assert!(input_tag(&html, input).contains("aria-invalid=\"true\""), "{input} marked");
+        }
+        assert_eq!(input_value(&html, "rule-buffer"), "-5", "what was typed is kept");
+    }
+    assert!(saturdays(&app, &jana).await.is_empty(), "nothing saved");
+}
+
+#[tokio::test]
+async fn a_wrong_rule_is_named_for_its_reason_at_the_field_that_is_wrong_on_the_page_and_in_the_api() {
+    let (app, lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+    // The form's changes, the input named and what it says, the API's changes and field.
+    type Case<'a> = (&'a [(&'static str, &'a str)], &'a str, &'a str, Value, &'a str);
+    let cases: [Case; 3] = [
+        (
+            &[("from", "2026-12-01"), ("until", "2026-11-30")],
+            "rule-until",
+            "„Gültig bis“ darf nicht vor „Gültig ab“ liegen.",
+            json!({ "valid_from": "2026-12-01", "valid_until": "2026-11-30" }),
+            "valid_until",
+        ),
+        (
+            &[("start", "12:00"), ("end", "10:00")],
+            "rule-end",
+            "Das Ende muss nach dem Beginn liegen.",
+            json!({ "start": "12:00", "end": "10:00" }),
+            "end",
+        ),
+        (
+            &[("start", "10:00"), ("end", "10:30"), ("slot", "60")],
+            "rule-slot",
+            "Die Termindauer ist länger als die Zeit von Beginn bis Ende: So passt kein Termin hinein.",
+            json!({ "start": "10:00", "end": "10:30", "slot_minutes": 60 }),
+            "slot_minutes",
+        ),
+    ];
+    for (changes, input, said, api_changes, api_field) in cases {
+        for action in ["preview", "save"] {
+            // Act
+            let mut fields = saturday(&jana, changes);
+            fields.iter_mut().find(|(k, _)| *k == "action").expect("action").1 = action.to_owned();
+            let response = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&fields)).await;
+
+            // Assert: the one wrong field, for its reason; never the catch-all.
+            assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{input} {action}");
+            let html = response.text().await.expect("page");
+            assert_eq!(summary_links(&html), [input], "{action}");
+            assert_eq!(text_of_id(&html, &format!("{input}-error")), said, "{action}");
+            assert!(!html.contains("Bitte prüfen Sie die Zeiten"), "not the catch-all: {input} {action}");
+        }
+        // The API names the same field (its request's name).
+        let refused = app
+            .post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &saturday_body(&jana, api_changes))
+            .await;
+        let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], api_field, "{problem}");
+    }
+    assert!(saturdays(&app, &jana).await.is_empty(), "nothing saved");
+}
+
+/// "Today" is Tuesday 24 November 2026.
+#[tokio::test]
+async fn hours_valid_only_in_the_past_are_refused_but_running_hours_may_end_yesterday() {
+    use chrono::TimeDelta;
+    let (app, lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+
+    // New hours of two weeks ago, on the page (check and save) and through the API: refused at
+    // "Gültig bis", nothing saved.
+    for action in ["preview", "save"] {
+        let fields = saturday(&jana, &[("from", "2026-11-09"), ("until", "2026-11-20"), ("action", action)]);
+        let response = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&fields)).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{action}");
+        let html = response.text().await.expect("page");
+        assert_eq!(summary_links(&html), ["rule-until"], "{action}");
+        assert!(text_of_id(&html, "rule-until-error").contains("liegt in der Vergangenheit"), "{action}");
+    }
+    let past = saturday_body(&jana, json!({ "valid_from": "2026-11-09", "valid_until": "2026-11-20" }));
+    let refused = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &past).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "valid_until", "{problem}");
+    assert!(saturdays(&app, &jana).await.is_empty(), "nothing saved");
+
+    // Hours until today are saved.
+    let today =
+        saturday(&jana, &[("start", "12:00"), ("end", "14:00"), ("from", "2026-11-09"), ("until", "2026-11-24")]);
+    let saved = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&today)).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER, "until today");
+
+    // Hours that have run since 9 November: ended yesterday on the page, so none are left today.
+    let running = saturday_body(&jana, json!({ "valid_from": "2026-11-09" }));
+    let created = app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &running).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.expect("json")["rule"]["id"].clone();
+    let edit = format!("/hours?unit=ads&edit={id}");
+    let with_until = |html: &str, until: &str| {
+        let mut fields = rule_form_of(html, "save");
+        fields.iter_mut().find(|(k, _)| *k == "until").expect("until").1 = until.to_owned();
+        fields
+    };
+    let (_, html) = lead.text(&edit).await;
+    let refused = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&with_until(&html, "2026-11-16"))).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "ended a week ago: the past rewritten");
+    assert_eq!(summary_links(&refused.text().await.expect("page")), ["rule-until"]);
+    let (_, html) = lead.text(&edit).await;
+    let ended = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&with_until(&html, "2026-11-23"))).await;
+    assert_eq!(ended.status(), StatusCode::SEE_OTHER, "ended yesterday");
+    let rule = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == id).expect("the rule");
+    assert_eq!(rule["valid_until"], "2026-11-23");
+
+    // A week later its end lies in the past: left as it is, the rest of it may be corrected; an
+    // end moved elsewhere into the past is refused (API as page).
+    app.clock.advance(TimeDelta::days(7));
+    let (_, html) = lead.text(&edit).await;
+    let mut fields = rule_form_of(&html, "save");
+    fields.iter_mut().find(|(k, _)| *k == "capacity").expect("capacity").1 = "2".to_owned();
+    let corrected = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+    assert_eq!(corrected.status(), StatusCode::SEE_OTHER, "an ended rule corrected, its end untouched");
+    let moved = saturday_body(&jana, json!({ "valid_from": "2026-11-09", "valid_until": "2026-11-25" }));
+    let refused = app.put_as(&app.admin_token, &format!("/api/v1/units/ads/counselling-hours/{id}"), &moved).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "valid_until", "{problem}");
+    let rule = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == id).expect("the rule");
+    assert_eq!((rule["valid_until"].clone(), rule["capacity"].clone()), (json!("2026-11-23"), json!(2)));
+}
