@@ -3,7 +3,7 @@
 //! and times in the service's zone), a period as listed, the answer to an absence form (a check
 //! of what it would affect, or the absence saved), and the field a refusal is shown at.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -185,8 +185,40 @@ pub(super) fn parse_date(value: &str) -> Option<NaiveDate> {
     crate::domain::time::parse_date(value).ok()
 }
 
+/// A period as listed: whole local days by their dates, "Di, 08.12.2026 (ganztägig)" or
+/// "Di, 08.12.2026 – Do, 10.12.2026 (ganztägig)"; with times, "Di, 08.12.2026, 10:00–12:00" on
+/// one day, else both ends with their times (an end at midnight as 24:00 of the day before, the
+/// day the period covers).
 pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
-    format!("{} – {}", format::short(from, tz, lang), format::short(to, tz, lang))
+    let (start, end) = (from.with_timezone(&tz), to.with_timezone(&tz));
+    let midnight = |at: &DateTime<Tz>| at.time() == NaiveTime::MIN;
+    // The last day the period covers: the day before an end at midnight.
+    let last_day =
+        if midnight(&end) { end.date_naive().pred_opt().unwrap_or(end.date_naive()) } else { end.date_naive() };
+    if midnight(&start) && midnight(&end) && end > start {
+        let whole = lang.t("period.whole_day");
+        let first = start.date_naive();
+        return if last_day <= first {
+            format!("{} ({whole})", short_day(first, lang))
+        } else {
+            format!("{} – {} ({whole})", short_day(first, lang), short_day(last_day, lang))
+        };
+    }
+    let end_time = if midnight(&end) { "24:00".to_owned() } else { end.format("%H:%M").to_string() };
+    if start.date_naive() == last_day {
+        return format!("{}–{end_time}", format::short(from, tz, lang));
+    }
+    format!("{} – {}, {end_time}", format::short(from, tz, lang), short_day(last_day, lang))
+}
+
+/// "Di, 08.12.2026" / "Tue, 08.12.2026": a day as `format::short` names it, without a time.
+fn short_day(date: NaiveDate, lang: Lang) -> String {
+    let weekday = format::weekday_name(date.weekday().number_from_monday(), lang);
+    let letters = match lang {
+        Lang::De => 2,
+        Lang::En => 3,
+    };
+    format!("{}, {}", weekday.chars().take(letters).collect::<String>(), date.format("%d.%m.%Y"))
 }
 
 #[cfg(test)]
@@ -222,6 +254,33 @@ mod tests {
         };
         let errors = parse_period(&gap, "closure", Berlin, Lang::De).unwrap_err();
         assert_eq!(errors[0].field, "closure-from-time");
+    }
+
+    #[test]
+    fn whole_days_are_listed_by_their_dates_and_times_only_when_there_are_times() {
+        let at = |s: &str| {
+            let local = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("time");
+            local_to_utc(local, Berlin).expect("instant")
+        };
+        let listed = |from, to, lang| period(at(from), at(to), Berlin, lang);
+        assert_eq!(listed("2026-12-08 00:00", "2026-12-09 00:00", Lang::De), "Di, 08.12.2026 (ganztägig)");
+        assert_eq!(
+            listed("2026-12-08 00:00", "2026-12-11 00:00", Lang::De),
+            "Di, 08.12.2026 – Do, 10.12.2026 (ganztägig)"
+        );
+        assert_eq!(listed("2026-12-08 00:00", "2026-12-09 00:00", Lang::En), "Tue, 08.12.2026 (whole day)");
+        // Whole days across the change to summer time (a day of 23 hours).
+        assert_eq!(listed("2026-03-29 00:00", "2026-03-30 00:00", Lang::De), "So, 29.03.2026 (ganztägig)");
+        assert_eq!(listed("2026-12-08 10:00", "2026-12-08 12:30", Lang::De), "Di, 08.12.2026, 10:00–12:30");
+        assert_eq!(
+            listed("2026-12-08 10:00", "2026-12-10 12:00", Lang::De),
+            "Di, 08.12.2026, 10:00 – Do, 10.12.2026, 12:00"
+        );
+        assert_eq!(
+            listed("2026-12-08 10:00", "2026-12-11 00:00", Lang::De),
+            "Di, 08.12.2026, 10:00 – Do, 10.12.2026, 24:00"
+        );
+        assert_eq!(listed("2026-12-08 10:00", "2026-12-09 00:00", Lang::De), "Di, 08.12.2026, 10:00–24:00");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Interface texts of the unit leads' hours page added with its fixes: a wrong rule named at its
-//! field for its reason, and hours in the past: (key, German, English).
+//! field for its reason, hours in the past, whole-day periods: (key, German, English).
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.err.end_after_start", "Das Ende muss nach dem Beginn liegen.", "The end must be after the start."),
@@ -21,4 +21,5 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("field.start", "Bitte prüfen Sie den Beginn.", "Please check the start."),
     ("field.end", "Bitte prüfen Sie das Ende.", "Please check the end."),
     ("field.valid_until", "Bitte prüfen Sie „Gültig bis“.", "Please check \"valid until\"."),
+    ("period.whole_day", "ganztägig", "whole day"),
 ];

@@ -1,12 +1,13 @@
 //! The checks of the unit leads' hours page as QA found them wanting: every wrong field named at
-//! once and for its reason, hours valid only in the past refused (page and API).
+//! once and for its reason, hours valid only in the past refused (page and API), whole days
+//! listed as days.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem};
 use crate::hours_pages::{borrowed, input_value, lead_of_ads, rule_form_of, rules_of};
-use crate::web_client::{csrf_of, text_of_id};
+use crate::web_client::{Desk, csrf_of, text_of_id};
 
 /// The rule form for Jana Winterberg's Saturday hours (a day the unit has none), 08:00–10:00 in
 /// appointments of an hour, from Monday 30 November 2026, with `changes` applied.
@@ -211,4 +212,52 @@ async fn hours_valid_only_in_the_past_are_refused_but_running_hours_may_end_yest
     assert_eq!(problem["errors"][0]["field"], "valid_until", "{problem}");
     let rule = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == id).expect("the rule");
     assert_eq!((rule["valid_until"].clone(), rule["capacity"].clone()), (json!("2026-11-23"), json!(2)));
+}
+
+/// The absences (and closures) list of the hours page, the periods typed on the page.
+async fn listed(lead: &Desk, list: &str) -> String {
+    let (_, html) = lead.text("/hours?unit=ads").await;
+    let table = html.split(&format!("id=\"{list}\"")).nth(1).expect("the list");
+    table.split("</table>").next().expect("its end").to_owned()
+}
+
+#[tokio::test]
+async fn whole_day_absences_and_closures_are_listed_by_their_days_and_times_only_when_typed() {
+    // Arrange
+    let (app, lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+    let absence = |from: &'static str, from_time: &'static str, to: &'static str, to_time: &'static str| {
+        vec![
+            ("counsellor", jana.clone()),
+            ("from", from.to_owned()),
+            ("from_time", from_time.to_owned()),
+            ("to", to.to_owned()),
+            ("to_time", to_time.to_owned()),
+            ("reason", "Fortbildung".to_owned()),
+            ("action", "save".to_owned()),
+        ]
+    };
+
+    // Act: one whole day, three whole days, two hours; a closure of one day.
+    for fields in [
+        absence("2026-12-08", "", "2026-12-08", ""),
+        absence("2026-12-15", "", "2026-12-17", ""),
+        absence("2026-12-21", "10:00", "2026-12-21", "12:00"),
+    ] {
+        let saved = lead.submit("/hours?unit=ads", "/hours/ads/absences", &borrowed(&fields)).await;
+        assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    }
+    let closure = [("from", "2026-12-22"), ("to", "2026-12-22"), ("reason", "Betriebsausflug"), ("action", "save")];
+    assert_eq!(lead.submit("/hours?unit=ads", "/hours/ads/closures", &closure).await.status(), StatusCode::SEE_OTHER);
+
+    // Assert
+    let absences = listed(&lead, "absences-list").await;
+    for when in
+        ["Di, 08.12.2026 (ganztägig)", "Di, 15.12.2026 – Do, 17.12.2026 (ganztägig)", "Mo, 21.12.2026, 10:00–12:00"]
+    {
+        assert!(absences.contains(&format!("<td>{when}</td>")), "{when}: {absences}");
+    }
+    assert!(!absences.contains("00:00"), "no midnight shown for whole days: {absences}");
+    let closures = listed(&lead, "closures-list").await;
+    assert!(closures.contains("<td>Di, 22.12.2026 (ganztägig)</td>"), "{closures}");
 }
