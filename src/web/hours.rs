@@ -27,6 +27,7 @@ use super::views::{BookingRow, Choice, counsellor_name};
 use crate::domain::access::Role;
 use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
+use crate::domain::missing::Missing;
 use crate::domain::records::{HoursRule, StaffMember, Unit};
 use crate::domain::time::local_date;
 use crate::services::hours::Affected;
@@ -80,7 +81,8 @@ struct HoursPage {
     affected_beyond: Option<u64>,
     /// An absence: how many of the person's in other units.
     affected_elsewhere: u64,
-    confirm_delete: Option<i32>,
+    /// The rule whose deletion is asked to be confirmed.
+    confirm_delete: Option<RuleRow>,
 }
 
 impl HoursPage {
@@ -99,8 +101,8 @@ struct Outcome {
     notice: &'static str,
     preview: Option<Vec<DateTime<Utc>>>,
     affected: Affected,
-    /// A rule whose deletion would strand bookings: asked to confirm first.
-    confirm_delete: Option<i32>,
+    /// A rule to be deleted: asked to confirm first (naming the bookings it would strand).
+    confirm_delete: Option<RuleId>,
 }
 
 #[derive(Deserialize)]
@@ -109,7 +111,8 @@ struct HoursQuery {
     unit: String,
     #[serde(default)]
     edit: String,
-    /// The page a change led to: `saved` or `deleted`.
+    /// The page a change led to: `saved`, `deleted`, or `gone_rule` (`gone_absence`,
+    /// `gone_closure`): deleted before.
     #[serde(default)]
     done: String,
     /// Which change (`web::hours::changed`).
@@ -215,7 +218,10 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         errors: outcome.errors,
         notice: outcome.notice,
         preview: outcome.preview.map(|starts| starts.iter().map(|at| format::short(*at, tz, lang)).collect()),
-        confirm_delete: outcome.confirm_delete,
+        confirm_delete: outcome.confirm_delete.and_then(|id| {
+            let rule = rules.iter().find(|r| r.id == id)?;
+            Some(rule_row(rule, counsellor_label(&members, rule.counsellor_id, &unit, lang), lang))
+        }),
         affected: outcome.affected.listed.iter().map(|b| BookingRow::new(b, &members, tz, lang)).collect(),
         affected_beyond: outcome.affected.beyond(),
         affected_elsewhere: outcome.affected.elsewhere,
@@ -346,14 +352,29 @@ async fn delete_rule(
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    let affected = preview::affected_by_deletion(deps, &staff.actor, &unit, RuleId::new(id)).await?;
-    if !affected.is_empty() && form.confirm.is_empty() {
-        let outcome = Outcome { affected, confirm_delete: Some(id), ..Outcome::default() };
+    let rule = RuleId::new(id);
+    // Asked first, naming the bookings the deletion would strand.
+    if form.confirm.is_empty() {
+        let affected = match preview::affected_by_deletion(deps, &staff.actor, &unit, rule).await {
+            Ok(affected) => affected,
+            Err(ServiceError::NotFound(Missing::Rule)) => return already_deleted(&session, &unit, "gone_rule").await,
+            Err(err) => return Err(err.into()),
+        };
+        let outcome = Outcome { affected, confirm_delete: Some(rule), ..Outcome::default() };
         return respond(&state, staff, unit, outcome).await;
     }
     // What the deletion itself left outside the hours (also a booking made since the question).
-    let change = hours::delete_rule(deps, &staff.actor, &unit, RuleId::new(id), state.horizon_until()).await?;
-    changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &change.affected).await
+    match hours::delete_rule(deps, &staff.actor, &unit, rule, state.horizon_until()).await {
+        Ok(change) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &change.affected).await,
+        Err(ServiceError::NotFound(Missing::Rule)) => already_deleted(&session, &unit, "gone_rule").await,
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// A deletion of what is gone already (sent twice: a double click, the back button, or another
+/// lead's deletion): back to the page, told so, rather than an error page.
+async fn already_deleted(session: &Session, unit: &Unit, gone: &'static str) -> WebResult<Response> {
+    changed::see_page(session, ChangedOn::Hours, unit, gone, &Affected::default()).await
 }
 
 async fn add_absence(
@@ -431,8 +452,11 @@ async fn delete_absence(
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await?;
-    changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await
+    match hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await {
+        Ok(()) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
+        Err(ServiceError::NotFound(Missing::Absence)) => already_deleted(&session, &unit, "gone_absence").await,
+        Err(err) => Err(err.into()),
+    }
 }
 
 async fn delete_closure(
@@ -444,6 +468,9 @@ async fn delete_closure(
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await?;
-    changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await
+    match hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await {
+        Ok(()) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
+        Err(ServiceError::NotFound(Missing::Closure)) => already_deleted(&session, &unit, "gone_closure").await,
+        Err(err) => Err(err.into()),
+    }
 }

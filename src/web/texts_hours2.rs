@@ -1,5 +1,6 @@
 //! Interface texts of the unit leads' hours page added with its fixes: a wrong rule named at its
-//! field for its reason, hours in the past, whole-day periods: (key, German, English).
+//! field for its reason, hours in the past, whole-day periods, deletions asked first and those
+//! already made: (key, German, English).
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.err.end_after_start", "Das Ende muss nach dem Beginn liegen.", "The end must be after the start."),
@@ -22,4 +23,18 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("field.end", "Bitte prüfen Sie das Ende.", "Please check the end."),
     ("field.valid_until", "Bitte prüfen Sie „Gültig bis“.", "Please check \"valid until\"."),
     ("period.whole_day", "ganztägig", "whole day"),
+    ("hours.delete.title", "Beratungszeit löschen?", "Delete these counselling hours?"),
+    (
+        "hours.delete.what",
+        "Die freien Termine dieser Beratungszeit werden aus dem Angebot genommen; gebuchte Termine bleiben bestehen.",
+        "The free appointments of these hours leave the offer; booked appointments stay.",
+    ),
+    ("hours.delete.do", "Ja, löschen", "Yes, delete"),
+    (
+        "hours.gone.rule",
+        "Diese Beratungszeit war bereits gelöscht.",
+        "These counselling hours had already been deleted.",
+    ),
+    ("hours.gone.absence", "Diese Abwesenheit war bereits gelöscht.", "This absence had already been deleted."),
+    ("hours.gone.closure", "Diese Schließzeit war bereits gelöscht.", "This closure had already been deleted."),
 ];

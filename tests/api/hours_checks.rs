@@ -1,13 +1,13 @@
 //! The checks of the unit leads' hours page as QA found them wanting: every wrong field named at
 //! once and for its reason, hours valid only in the past refused (page and API), whole days
-//! listed as days.
+//! listed as days, deletions asked first and harmless when sent twice.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, assert_problem};
 use crate::hours_pages::{borrowed, input_value, lead_of_ads, rule_form_of, rules_of};
-use crate::web_client::{Desk, csrf_of, text_of_id};
+use crate::web_client::{Desk, csrf_of, location, text_of_id};
 
 /// The rule form for Jana Winterberg's Saturday hours (a day the unit has none), 08:00–10:00 in
 /// appointments of an hour, from Monday 30 November 2026, with `changes` applied.
@@ -260,4 +260,65 @@ async fn whole_day_absences_and_closures_are_listed_by_their_days_and_times_only
     assert!(!absences.contains("00:00"), "no midnight shown for whole days: {absences}");
     let closures = listed(&lead, "closures-list").await;
     assert!(closures.contains("<td>Di, 22.12.2026 (ganztägig)</td>"), "{closures}");
+}
+
+#[tokio::test]
+async fn deleting_hours_asks_first_and_a_deletion_sent_twice_leads_back_to_the_page() {
+    // Arrange: Saturday hours of Jana's, an absence and a closure.
+    let (app, lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+    let created =
+        app.post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &saturday_body(&jana, json!({}))).await;
+    let rule = created.json::<Value>().await.expect("json")["rule"]["id"].clone();
+    let delete = format!("/hours/ads/rules/{rule}/delete");
+
+    // Act: "Löschen" pressed.
+    let asked = lead.submit("/hours?unit=ads", &delete, &[]).await;
+
+    // Assert: asked, naming the hours; nothing deleted yet.
+    assert_eq!(asked.status(), StatusCode::OK);
+    let html = asked.text().await.expect("page");
+    assert_eq!(text_of_id(&html, "rule-delete-what"), "Jana Winterberg, Samstag 08:00–10:00, Gültig ab 30.11.2026");
+    assert!(html.contains("id=\"rule-delete-confirm\"") && html.contains("id=\"rule-delete-keep\""));
+    assert_eq!(saturdays(&app, &jana).await.len(), 1, "not deleted by the first press");
+
+    // Act: confirmed, then the confirmation sent again (the back button, a double click).
+    let confirmed = lead.post(&csrf_of(&html), &delete, &[("confirm", "1")]).await;
+    let again = lead.post(&csrf_of(&html), &delete, &[("confirm", "1")]).await;
+    let asked_again = lead.post(&csrf_of(&html), &delete, &[]).await;
+
+    // Assert: deleted once; the second sending leads back to the page, which says so.
+    assert!(location(&confirmed).starts_with("/hours?unit=ads&done=deleted&change="), "{}", location(&confirmed));
+    assert!(saturdays(&app, &jana).await.is_empty(), "deleted");
+    for response in [again, asked_again] {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let to = location(&response);
+        assert!(to.starts_with("/hours?unit=ads&done=gone_rule&change="), "{to}");
+        let (status, html) = lead.text(&to).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(text_of_id(&html, "saved"), "Diese Beratungszeit war bereits gelöscht.");
+    }
+
+    // The same for an absence and a closure.
+    let absence =
+        json!({ "counsellor_id": jana.parse::<i64>().expect("id"), "from_date": "2026-12-08", "reason": "Urlaub" });
+    let absence = app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &absence).await;
+    let absence = absence.json::<Value>().await.expect("json")["id"].clone();
+    let closure = json!({ "from_date": "2026-12-22", "reason": "Betriebsausflug" });
+    let closure = app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure).await;
+    let closure = closure.json::<Value>().await.expect("json")["id"].clone();
+    for (path, gone, said) in [
+        (format!("/hours/ads/absences/{absence}/delete"), "gone_absence", "Diese Abwesenheit war bereits gelöscht."),
+        (format!("/hours/ads/closures/{closure}/delete"), "gone_closure", "Diese Schließzeit war bereits gelöscht."),
+    ] {
+        let first = lead.submit("/hours?unit=ads", &path, &[]).await;
+        assert!(location(&first).starts_with("/hours?unit=ads&done=deleted&change="), "{path}");
+        let second = lead.submit("/hours?unit=ads", &path, &[]).await;
+        assert_eq!(second.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = location(&second);
+        assert!(to.starts_with(&format!("/hours?unit=ads&done={gone}&change=")), "{to}");
+        assert_eq!(text_of_id(&lead.text(&to).await.1, "saved"), said);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM closures WHERE reason = 'Betriebsausflug'").await, 0);
 }

@@ -242,7 +242,7 @@ async fn a_change_on_the_hours_page_leads_on_to_the_page_with_the_appointments_i
     let rules = rules_of(&app, "ads").await;
     assert_eq!(rules.iter().filter(|r| r["weekday"] == 6).count(), 1, "saved once");
     let id = rules.iter().find(|r| r["weekday"] == 6).expect("the new rule")["id"].to_string();
-    let deleted = lead.submit("/hours?unit=ads", &format!("/hours/ads/rules/{id}/delete"), &[]).await;
+    let deleted = lead.submit("/hours?unit=ads", &format!("/hours/ads/rules/{id}/delete"), &[("confirm", "1")]).await;
     assert!(crate::web_client::location(&deleted).starts_with("/hours?unit=ads&done=deleted&change="));
     assert!(rules_of(&app, "ads").await.iter().all(|r| r["weekday"] != 6), "deleted");
 }

@@ -55,7 +55,8 @@ fn hours_page() -> ChangedOn {
 }
 
 /// The answer to a change of `unit`'s hours, absences or closures made on page `on`: on to that
-/// page, saying `done` (`saved` or `deleted`) and listing `affected`.
+/// page, saying `done` (`saved`, `deleted`, or `gone_rule`, `gone_absence`, `gone_closure`: deleted
+/// before) and listing `affected`.
 pub(in crate::web) async fn see_page(
     session: &Session,
     on: ChangedOn,
@@ -92,6 +93,10 @@ pub(in crate::web) async fn shown(
     let notice = match done {
         "saved" => "saved",
         "deleted" => "deleted",
+        // Deleted before (the deletion sent twice): nothing was changed now.
+        "gone_rule" => "hours.gone.rule",
+        "gone_absence" => "hours.gone.absence",
+        "gone_closure" => "hours.gone.closure",
         _ => return Ok(None),
     };
     let last = session.get::<Changed>(KEY).await?;
