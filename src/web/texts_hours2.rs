@@ -3,6 +3,9 @@
 //! already made: (key, German, English).
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    ("hours.end.hint", "Uhrzeit, z. B. 12:00", "Time, e.g. 12:00"),
+    ("hours.buffer.column", "Pause in Minuten", "Break in minutes"),
+    ("hours.buffer.hint", "Leer lassen für keine Pause.", "Leave empty for no break."),
     ("hours.err.end_after_start", "Das Ende muss nach dem Beginn liegen.", "The end must be after the start."),
     (
         "hours.err.slot_too_long",
@@ -23,6 +26,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("field.end", "Bitte prüfen Sie das Ende.", "Please check the end."),
     ("field.valid_until", "Bitte prüfen Sie „Gültig bis“.", "Please check \"valid until\"."),
     ("period.whole_day", "ganztägig", "whole day"),
+    (
+        "period.reason.hint",
+        "Pflichtfeld, z. B. „Fortbildung“ oder „Urlaub“.",
+        "Required, e.g. \"Training\" or \"Holiday\".",
+    ),
     ("hours.delete.title", "Beratungszeit löschen?", "Delete these counselling hours?"),
     (
         "hours.delete.what",

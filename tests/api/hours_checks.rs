@@ -1,6 +1,7 @@
 //! The checks of the unit leads' hours page as QA found them wanting: every wrong field named at
 //! once and for its reason, hours valid only in the past refused (page and API), whole days
-//! listed as days, deletions asked first and harmless when sent twice.
+//! listed as days, deletions asked first and harmless when sent twice, and the small ones (the
+//! break listed, an empty break as none, the hints).
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -321,4 +322,34 @@ async fn deleting_hours_asks_first_and_a_deletion_sent_twice_leads_back_to_the_p
     }
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM closures WHERE reason = 'Betriebsausflug'").await, 0);
+}
+
+#[tokio::test]
+async fn the_hours_list_shows_the_break_an_empty_break_is_none_and_the_hints_fit_their_fields() {
+    // Arrange
+    let (app, lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+
+    // Act: Saturday hours with the break left empty, Sunday hours with a break of 15 minutes.
+    let empty = saturday(&jana, &[("buffer", "")]);
+    let saved = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&empty)).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER, "an empty break is none");
+    let sunday = saturday(&jana, &[("weekday", "7"), ("end", "12:00"), ("buffer", "15")]);
+    let saved = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&sunday)).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+
+    // Assert
+    assert_eq!(saturdays(&app, &jana).await[0]["buffer_minutes"], 0);
+    let (_, html) = lead.text("/hours?unit=ads").await;
+    let list = html.split("id=\"rules-title\"").nth(1).expect("the rules").split("</table>").next().expect("end");
+    assert!(list.contains("<th scope=\"col\">Pause in Minuten</th>"), "a column for the break");
+    assert!(list.contains("<td>Samstag</td><td>08:00–10:00</td><td>60</td><td>0</td><td>1</td>"), "{list}");
+    assert!(list.contains("<td>Sonntag</td><td>08:00–12:00</td><td>60</td><td>15</td><td>1</td>"), "{list}");
+    assert_eq!(text_of_id(&html, "rule-start-hint"), "Uhrzeit, z. B. 09:00");
+    assert_eq!(text_of_id(&html, "rule-end-hint"), "Uhrzeit, z. B. 12:00");
+    for reason in ["absence-reason-hint", "closure-reason-hint"] {
+        assert!(text_of_id(&html, reason).starts_with("Pflichtfeld"), "{reason}");
+        let input = input_tag(&html, &reason.replace("-hint", ""));
+        assert!(input.contains(&format!("aria-describedby=\"{reason}\"")), "the hint is read with the field");
+    }
 }

@@ -65,6 +65,7 @@ pub(super) struct RuleRow {
     pub(super) weekday: String,
     pub(super) time: String,
     pub(super) slot: i32,
+    pub(super) buffer: i32,
     pub(super) capacity: i32,
     pub(super) valid: String,
 }
@@ -95,7 +96,7 @@ pub(super) fn in_form_order(errors: &mut [FieldError]) {
 }
 
 /// Parses the rule form into service input and the fields that could not be read (ids of the
-/// inputs); a field that could not be read holds a stand-in.
+/// inputs); a field that could not be read holds a stand-in. An empty break is none.
 pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> (RuleFields, Vec<FieldError>) {
     let mut errors = Vec::new();
     let mut number = |id: &'static str, value: &str| -> i32 {
@@ -107,7 +108,10 @@ pub(super) fn rule_fields(form: &RuleForm, unit_id: UnitId, lang: Lang) -> (Rule
     let counsellor_id = number("rule-counsellor", &form.counsellor);
     let weekday = number("rule-weekday", &form.weekday);
     let slot_minutes = number("rule-slot", &form.slot);
-    let buffer_minutes = number("rule-buffer", &form.buffer);
+    let buffer_minutes = match form.buffer.trim() {
+        "" => 0,
+        typed => number("rule-buffer", typed),
+    };
     let capacity = number("rule-capacity", &form.capacity);
     let mut time = |id: &'static str, value: &str| -> NaiveTime {
         parse_local_time(value.trim()).unwrap_or_else(|_| {
@@ -211,6 +215,7 @@ pub(super) fn rule_row(rule: &HoursRule, counsellor: String, lang: Lang) -> Rule
         weekday: weekday_name(rule.weekday, lang).to_owned(),
         time: format!("{}–{}", rule.start_local.format("%H:%M"), rule.end_local.format("%H:%M")),
         slot: rule.slot_minutes,
+        buffer: rule.buffer_minutes,
         capacity: rule.capacity,
         valid: match rule.valid_until {
             Some(until) => format!("{from} – {}", until.format("%d.%m.%Y")),
@@ -250,6 +255,10 @@ mod tests {
         let bad = RuleForm { slot: "viel".into(), start: "9 Uhr".into(), from: String::new(), ..rule_form(&rule) };
         let ids: Vec<_> = rule_fields(&bad, UnitId::new(1), Lang::En).1.iter().map(|e| e.field).collect();
         assert_eq!(ids, ["rule-slot", "rule-start", "rule-from"]);
+        // An empty break is none.
+        let (fields, unread) =
+            rule_fields(&RuleForm { buffer: " ".into(), ..rule_form(&rule) }, UnitId::new(1), Lang::De);
+        assert_eq!((fields.buffer_minutes, unread.len()), (0, 0));
     }
 
     #[test]
@@ -288,7 +297,7 @@ mod tests {
             start: "09:00".into(),
             end: "12:00".into(),
             slot: "60".into(),
-            buffer: "0".into(),
+            buffer: String::new(),
             capacity: "1".into(),
             until: "2026-12-05".into(),
             ..form.clone()
