@@ -242,6 +242,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("person.details.save", "Angaben speichern", "Save details"),
     ("person.languages", "Beratungssprachen", "Counselling languages"),
     (
+        "staff.languages.hint",
+        "Für Beratende: die Sprachen, in denen sie beraten (die Terminsuche nach Sprache findet sie darüber). Für eine bestehende Kennung ändern Sie sie auf der Seite der Person.",
+        "For counsellors: the languages they counsel in (the search for slots by language finds them through these). For an existing login, change them on the person's page.",
+    ),
+    (
         "person.languages.hint",
         "In diesen Sprachen berät die Person. Die Terminsuche nach Sprache findet sie darüber.",
         "The languages this person counsels in. The search for slots by language finds them through these.",

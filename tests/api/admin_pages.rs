@@ -96,9 +96,10 @@ async fn a_generated_password_is_shown_once_on_the_staff_page_the_addition_leads
     let fields = [
         ("login", "neu.person"),
         ("name", "Neue Person"),
-        ("role", "front_desk"),
+        ("role", "counsellor"),
         ("unit", "ads"),
-        ("languages", "de"),
+        ("lang_de", "1"),
+        ("lang_tr", "1"),
     ];
 
     // Act
@@ -111,6 +112,13 @@ async fn a_generated_password_is_shown_once_on_the_staff_page_the_addition_leads
     assert!(!reloaded.contains(&password) && !reloaded.contains("id=\"new-password\""), "shown once");
     assert!(notice(&reloaded).contains("nur einmal"), "{}", notice(&reloaded));
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM staff WHERE login = 'neu.person'").await, 1);
+    let person =
+        terminbuch::store::directory::find_staff_by_login(&app.db, "neu.person").await.expect("db").expect("added");
+    let codes: Vec<&str> = person.languages.iter().map(terminbuch::domain::language::Language::code).collect();
+    assert_eq!(codes, ["de", "tr"], "each language ticked");
+    let (_, fresh) = admin.text("/admin/staff").await;
+    assert!(fresh.contains(r#"name="lang_de" type="checkbox" value="1" checked>"#), "German ticked for the next");
+    assert!(fresh.contains(r#"name="lang_tr" type="checkbox" value="1">"#), "the rest not");
 }
 
 #[tokio::test]

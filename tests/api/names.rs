@@ -82,7 +82,7 @@ async fn the_admin_pages_show_a_message_at_a_name_with_control_characters() {
         )
         .await;
     let staff = web
-        .post_form("/admin/staff", &[("login", "neu"), ("name", "Neu\nForged"), ("role", "admin"), ("languages", "de")])
+        .post_form("/admin/staff", &[("login", "neu"), ("name", "Neu\nForged"), ("role", "admin"), ("lang_de", "1")])
         .await;
 
     // Assert

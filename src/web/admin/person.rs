@@ -54,11 +54,12 @@ struct RoleRow {
     unit: String,
 }
 
-/// A language the details form offers, ticked when the person counsels in it.
-struct LanguageBox {
-    code: String,
-    label: String,
-    checked: bool,
+/// A language the details form (and the staff page's form) offers, ticked when the person
+/// counsels in it.
+pub(super) struct LanguageBox {
+    pub(super) code: String,
+    pub(super) label: String,
+    pub(super) checked: bool,
 }
 
 /// The details form as typed (shown again with its errors).
@@ -191,7 +192,7 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
 
 /// Every supported language, then any other the person has stored (from an earlier release),
 /// each ticked when `ticked` names it.
-fn language_boxes(stored: &[Language], ticked: &[String], lang: Lang) -> Vec<LanguageBox> {
+pub(super) fn language_boxes(stored: &[Language], ticked: &[String], lang: Lang) -> Vec<LanguageBox> {
     let mut offered: Vec<Language> = Language::all().collect();
     offered.extend(stored.iter().filter(|l| l.names().is_none()).cloned());
     offered

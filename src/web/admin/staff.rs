@@ -3,6 +3,8 @@
 //! once, on the page the addition leads to; adding a role to an existing login leaves its password
 //! alone).
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
@@ -19,8 +21,9 @@ use super::super::auth::FieldError;
 use super::super::error::WebResult;
 use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
-use super::super::views::{Choice, language_choices};
+use super::super::views::Choice;
 use super::once::{self, DoneQuery};
+use super::person::{LanguageBox, language_boxes};
 use crate::domain::accounts::StaffAccount;
 use crate::domain::language::Language;
 use crate::domain::records::Unit;
@@ -46,13 +49,23 @@ struct StaffForm {
     role: String,
     #[serde(default)]
     unit: String,
-    #[serde(default)]
-    languages: String,
+    /// The other fields: a ticked box `lang_<code>` per language the person counsels in.
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
 }
 
 impl StaffForm {
     fn fresh() -> Self {
-        Self { role: "counsellor".into(), languages: "de".into(), ..Self::default() }
+        let rest = BTreeMap::from([("lang_de".to_owned(), "1".to_owned())]);
+        Self { role: "counsellor".into(), rest, ..Self::default() }
+    }
+
+    /// The codes of the languages ticked, in the order the form lists them.
+    fn ticked(&self) -> Vec<String> {
+        Language::all()
+            .map(|l| l.code().to_owned())
+            .filter(|code| self.rest.contains_key(&format!("lang_{code}")))
+            .collect()
     }
 }
 
@@ -81,7 +94,7 @@ struct StaffPage {
     staff: Vec<StaffRow>,
     units: Vec<Choice>,
     roles: Vec<Choice>,
-    languages: Vec<Choice>,
+    languages: Vec<LanguageBox>,
     f: StaffForm,
     errors: Vec<FieldError>,
     added: Option<Added>,
@@ -129,7 +142,7 @@ async fn staff_view(
         staff: list.iter().map(|a| staff_row(a, &units, lang, tz)).collect(),
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
         roles: role_choices(lang),
-        languages: language_choices(lang),
+        languages: language_boxes(&[], &f.ticked(), lang),
         f,
         errors,
         added,
@@ -162,15 +175,7 @@ async fn add_staff(
         let page = staff_view(&state, staff, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let languages = match form.languages.trim() {
-        "" => Ok(Vec::new()),
-        code => Language::parse(code).map(|l| vec![l]),
-    };
-    let Ok(languages) = languages else {
-        let errors = vec![FieldError::new("staff-language", lang.t("err.language"))];
-        let page = staff_view(&state, staff, form, errors, None).await?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    };
+    let languages: Vec<Language> = form.ticked().iter().filter_map(|code| Language::parse(code).ok()).collect();
     let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
     let input = StaffInput {
         login: form.login.trim().to_owned(),
