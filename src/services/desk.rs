@@ -15,6 +15,33 @@ use crate::domain::records::{Booking, Location, Slot, StaffMember, Unit};
 use crate::domain::time::day_bounds;
 use crate::store::{bookings, directory, slots};
 
+/// Why a unit offers nothing on a whole day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClosedAllDay {
+    /// A public holiday, with its German name.
+    Holiday(&'static str),
+    /// A closure day of the whole administration (e.g. Christmas Eve).
+    Administration,
+    /// A closure of the unit (or of every unit) that covers the day.
+    Unit,
+}
+
+/// Whether `unit` is closed all of `day`, and why (the finder says so instead of "nothing free").
+///
+/// # Errors
+/// Database failures.
+pub async fn closed_all_day(deps: Book<'_>, unit: &Unit, day: NaiveDate) -> Result<Option<ClosedAllDay>, ServiceError> {
+    use crate::domain::holidays::ClosedDay;
+    match deps.calendar.closed_reason(day) {
+        Some(ClosedDay::PublicHoliday(name)) => return Ok(Some(ClosedAllDay::Holiday(name))),
+        Some(ClosedDay::ExtraClosureDay) => return Ok(Some(ClosedAllDay::Administration)),
+        None => {}
+    }
+    let (from, to) = day_bounds(day, deps.tz);
+    let closures = crate::store::schedule::closures_overlapping(deps.db, unit.id, from, to).await?;
+    Ok(closures.iter().any(|c| c.starts_at <= from && c.ends_at >= to).then_some(ClosedAllDay::Unit))
+}
+
 /// The units the actor may book for, ordered by name.
 ///
 /// # Errors

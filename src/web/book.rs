@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::adhoc;
 use super::auth::FieldError;
 use super::error::{WebError, WebResult};
-use super::i18n::service_message;
+use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::views::{Choice, SlotView, language_choices, language_name};
 use crate::domain::access::Actor;
@@ -110,6 +110,8 @@ struct BookPage {
     /// The language filter names a language no counsellor of the unit counsels in (named in the
     /// page's language): the empty list says so, not "nothing free".
     unspoken: Option<String>,
+    /// The day chosen is closed all day (a holiday, a closure), said instead of "nothing free".
+    closed: Option<String>,
 }
 
 /// The unit to show: the one asked for, else the staff member's first unit.
@@ -130,7 +132,7 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
     let today = local_date(deps.clock.now(), deps.tz);
     let languages = language_choices(lang);
     let (mut counsellors, mut slots, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    let mut unspoken = None;
+    let (mut unspoken, mut closed) = (None, None);
     let mut q = q;
     if let Some(unit) = &unit {
         let members = desk::unit_staff(deps, unit).await?;
@@ -149,6 +151,9 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
                     .iter()
                     .map(|f| SlotView::new(f, deps.tz, lang))
                     .collect();
+                if let (true, Ok(day)) = (slots.is_empty(), crate::domain::time::parse_date(&q.day)) {
+                    closed = desk::closed_all_day(deps, unit, day).await?.map(|why| closed_words(why, lang));
+                }
             }
         }
         q.unit.clone_from(&unit.slug);
@@ -166,7 +171,17 @@ async fn choose_slot(State(state): State<AppState>, staff: Staff, Query(q): Quer
         day_error: errors.first().map(|e| e.message.clone()),
         errors,
         unspoken,
+        closed,
     })
+}
+
+/// Why a day offers nothing, in the page's language.
+fn closed_words(why: desk::ClosedAllDay, lang: Lang) -> String {
+    match why {
+        desk::ClosedAllDay::Holiday(name) => lang.t("book.closed.holiday").replace("{name}", name),
+        desk::ClosedAllDay::Administration => lang.t("book.closed.administration").to_owned(),
+        desk::ClosedAllDay::Unit => lang.t("book.closed.unit").to_owned(),
+    }
 }
 
 /// The unit's next free slots matching the filter, soonest first.

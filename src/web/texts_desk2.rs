@@ -200,4 +200,19 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("book.any_language", "Freie Termine in jeder Sprache zeigen", "Show free slots in any language"),
     ("rb.add_email", "E-Mail-Adresse nachtragen", "Add an email address"),
+    (
+        "book.closed.holiday",
+        "An diesem Tag ist Feiertag ({name}): Es gibt keine Termine. Wählen Sie einen anderen Tag.",
+        "This day is a public holiday ({name}): there are no appointments. Choose another day.",
+    ),
+    (
+        "book.closed.administration",
+        "An diesem Tag ist die Stadtverwaltung geschlossen: Es gibt keine Termine. Wählen Sie einen anderen Tag.",
+        "The city administration is closed on this day: there are no appointments. Choose another day.",
+    ),
+    (
+        "book.closed.unit",
+        "Die Stelle ist an diesem Tag geschlossen: Es gibt keine Termine. Wählen Sie einen anderen Tag.",
+        "The unit is closed on this day: there are no appointments. Choose another day.",
+    ),
 ];

@@ -486,6 +486,32 @@ async fn a_slot_found_for_a_language_opens_the_form_in_that_language() {
     assert!(form.contains(r#"<a href="/book?unit=ads&amp;language=tr" id="other-slot">"#), "{form:.3000}");
 }
 
+/// A day with nothing free because it is closed says why: a public holiday, the administration's
+/// closure day, a closure of the unit; a day that is merely full says nothing of the kind.
+#[tokio::test]
+async fn the_finder_says_why_a_closed_day_offers_nothing() {
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let closure = serde_json::json!({ "from_date": "2026-12-15", "reason": "Betriebsausflug" });
+    assert_eq!(
+        app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure).await.status(),
+        StatusCode::CREATED
+    );
+
+    for (day, said) in [
+        ("2026-12-25", "An diesem Tag ist Feiertag (1. Weihnachtstag)"),
+        ("2026-12-24", "An diesem Tag ist die Stadtverwaltung geschlossen"),
+        ("2026-12-15", "Die Stelle ist an diesem Tag geschlossen"),
+    ] {
+        let (status, finder) = desk.text(&format!("/book?unit=ads&day={day}")).await;
+        assert_eq!(status, StatusCode::OK, "{day}");
+        assert!(text_of_id(&finder, "day-closed").contains(said), "{day}: {finder:.4000}");
+        assert!(!finder.contains("Betriebsausflug"), "{day}: the closure's reason is the lead's");
+    }
+    let (_, open_day) = desk.text("/book?unit=ads&day=2026-12-16").await;
+    assert!(!open_day.contains("id=\"day-closed\""), "an open day");
+}
+
 /// A cancellation reason that is refused (over 500 characters) comes back in its field, and a
 /// callback entry's slot that is gone since the list was shown is a message on the list, not a
 /// bare "not found" page.
