@@ -250,11 +250,17 @@ pub async fn add_absence(
     Ok((absence, affected))
 }
 
-/// Removes an absence of a counsellor of the unit.
+/// An absence of a counsellor of the unit that the actor may remove (to be named before it is
+/// removed), with the checks of `delete_absence`.
 ///
 /// # Errors
-/// `Forbidden`, `NotFound`.
-pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: AbsenceId) -> Result<(), ServiceError> {
+/// `Forbidden`, `NotFound` (also for an absence of someone outside the unit).
+pub async fn absence_to_delete(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    id: AbsenceId,
+) -> Result<Absence, ServiceError> {
     // Refused (and recorded) before the absence is looked up: someone outside the unit learns
     // nothing of which absences exist.
     if !actor.can_work_in(unit.id) {
@@ -266,6 +272,15 @@ pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: Abse
         return Err(ServiceError::not_found(Missing::Absence));
     }
     may_change(deps, actor, unit, Some(absence.staff_id), "absence.write").await?;
+    Ok(absence)
+}
+
+/// Removes an absence of a counsellor of the unit.
+///
+/// # Errors
+/// `Forbidden`, `NotFound`.
+pub async fn delete_absence(deps: Book<'_>, actor: &Actor, unit: &Unit, id: AbsenceId) -> Result<(), ServiceError> {
+    let absence = absence_to_delete(deps, actor, unit, id).await?;
     let txn = store::begin_write(deps.db).await?;
     // Removed meanwhile (by another lead): nothing to record.
     if !schedule::delete_absence(&txn, id, absence.staff_id).await? {
@@ -335,16 +350,30 @@ pub async fn add_closure(
     Ok((closure, affected))
 }
 
+/// A closure of the unit (not one of the whole department) that the lead may remove, to be named
+/// before it is removed, with the checks of `delete_closure`.
+///
+/// # Errors
+/// `Forbidden` (leads only), `NotFound`.
+pub async fn closure_to_delete(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    id: ClosureId,
+) -> Result<Closure, ServiceError> {
+    lead(deps, actor, unit, "closure.write").await?;
+    schedule::find_closure(deps.db, id)
+        .await?
+        .filter(|c| c.unit_id == Some(unit.id))
+        .ok_or_else(|| ServiceError::not_found(Missing::Closure))
+}
+
 /// Removes a closure of the unit.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
 pub async fn delete_closure(deps: Book<'_>, actor: &Actor, unit: &Unit, id: ClosureId) -> Result<(), ServiceError> {
-    lead(deps, actor, unit, "closure.write").await?;
-    let closure = schedule::find_closure(deps.db, id)
-        .await?
-        .filter(|c| c.unit_id == Some(unit.id))
-        .ok_or_else(|| ServiceError::not_found(Missing::Closure))?;
+    let closure = closure_to_delete(deps, actor, unit, id).await?;
     let txn = store::begin_write(deps.db).await?;
     if !schedule::delete_closure(&txn, id, unit.id).await? {
         return Err(ServiceError::not_found(Missing::Closure));

@@ -57,10 +57,21 @@ pub async fn list(deps: Book<'_>, actor: &Actor) -> Result<Vec<Absence>, Service
 /// `Forbidden` (recorded) for someone who counsels nowhere, `NotFound` for an absence of someone
 /// else (nothing is removed).
 pub async fn delete(deps: Book<'_>, actor: &Actor, id: AbsenceId) -> Result<(), ServiceError> {
+    let (unit, _) = own_absence(deps, actor, id).await?;
+    hours::delete_absence(deps, actor, &unit, id).await
+}
+
+/// One of the actor's own absences (to be named before it is removed), with the first unit they
+/// counsel in (under which its removal is audited).
+///
+/// # Errors
+/// `Forbidden` (recorded) for someone who counsels nowhere, `NotFound` for an absence of someone
+/// else or one removed before.
+pub async fn own_absence(deps: Book<'_>, actor: &Actor, id: AbsenceId) -> Result<(Unit, Absence), ServiceError> {
     let units = units(deps, actor).await?;
-    let own = schedule::find_absence(deps.db, id).await?.is_some_and(|a| a.staff_id == actor.staff_id());
-    match units.first() {
-        Some(unit) if own => hours::delete_absence(deps, actor, unit, id).await,
+    let absence = schedule::find_absence(deps.db, id).await?.filter(|a| a.staff_id == actor.staff_id());
+    match (units.into_iter().next(), absence) {
+        (Some(unit), Some(absence)) => Ok((unit, absence)),
         _ => Err(ServiceError::not_found(Missing::Absence)),
     }
 }

@@ -15,15 +15,18 @@ use tower_sessions::Session;
 
 use super::auth::FieldError;
 use super::error::WebResult;
-use super::forms::Empty;
+use super::forms::DeleteForm;
 use super::page::{CsrfForm, Page, Staff};
 use super::periods::changed::{self, ChangedOn};
-use super::periods::{AbsenceAnswer, AbsenceChoice, PeriodForm, PeriodRow, answer_absence, checked_notice, period};
+use super::periods::{
+    AbsenceAnswer, AbsenceChoice, PeriodAsk, PeriodForm, PeriodRow, answer_absence, checked_notice, period,
+};
 use super::views::{BookingRow, Choice};
 use crate::domain::ids::AbsenceId;
-use crate::domain::records::Unit;
+use crate::domain::missing::Missing;
+use crate::domain::records::{Absence, Unit};
 use crate::services::hours::Affected;
-use crate::services::{desk, own_absences};
+use crate::services::{ServiceError, desk, own_absences};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -48,6 +51,8 @@ struct AbsencesPage {
     affected_beyond: Option<u64>,
     /// How many of the person's in their other units.
     affected_elsewhere: u64,
+    /// The absence whose deletion is asked to be confirmed.
+    period_delete: Option<PeriodAsk>,
 }
 
 impl AbsencesPage {
@@ -63,6 +68,8 @@ struct Outcome {
     errors: Vec<FieldError>,
     notice: &'static str,
     affected: Affected,
+    /// An absence to be deleted: asked to confirm first.
+    period_delete: Option<Absence>,
 }
 
 #[derive(Deserialize)]
@@ -70,7 +77,7 @@ struct AbsencesQuery {
     /// The unit chosen in the form (its appointments are listed after a change).
     #[serde(default)]
     unit: String,
-    /// The page a change led to: `saved` or `deleted`.
+    /// The page a change led to: `saved`, `deleted`, or `gone_absence` (deleted before).
     #[serde(default)]
     done: String,
     /// Which change (`web::periods::changed`).
@@ -123,17 +130,21 @@ async fn page(
     let absences = own_absences::list(deps, &staff.actor).await?;
     let members = desk::unit_staff_and(deps, &unit, [staff.actor.staff_id()]).await?;
     let unit_names = units.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(", ");
+    let row = |a: &Absence| PeriodRow {
+        id: a.id.get(),
+        who: unit_names.clone(),
+        when: period(a.starts_at, a.ends_at, tz, lang),
+        reason: a.reason.clone(),
+        delete: Some(format!("/absences/{}/delete", a.id)),
+    };
+    // Named by when and why: the list's units are the same for every absence of one's own.
+    let period_delete = outcome
+        .period_delete
+        .as_ref()
+        .and_then(|a| PeriodAsk::new("absences", &PeriodRow { who: String::new(), ..row(a) }, "/absences".to_owned()));
     Ok(AbsencesPage {
-        absences: absences
-            .iter()
-            .map(|a| PeriodRow {
-                id: a.id.get(),
-                who: unit_names.clone(),
-                when: period(a.starts_at, a.ends_at, tz, lang),
-                reason: a.reason.clone(),
-                delete: Some(format!("/absences/{}/delete", a.id)),
-            })
-            .collect(),
+        absences: absences.iter().map(row).collect(),
+        period_delete,
         unit_names,
         absence_choice: AbsenceChoice {
             id: "absence-unit",
@@ -186,12 +197,30 @@ fn at_unit(errors: Vec<FieldError>) -> Vec<FieldError> {
         .collect()
 }
 
+/// "Löschen" asks first, naming the absence; the confirmation deletes it. One deleted before (a
+/// deletion sent twice), or someone else's, leads back to the page, told so.
 async fn delete(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i32>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
-    own_absences::delete(state.book(), &staff.actor, AbsenceId::new(id)).await?;
-    Ok(Redirect::to("/absences?done=deleted").into_response())
+    let deps = state.book();
+    let id = AbsenceId::new(id);
+    let gone = || Ok(Redirect::to("/absences?done=gone_absence").into_response());
+    if form.confirm.is_empty() {
+        let (unit, absence) = match own_absences::own_absence(deps, &staff.actor, id).await {
+            Ok(found) => found,
+            Err(ServiceError::NotFound(Missing::Absence)) => return gone(),
+            Err(err) => return Err(err.into()),
+        };
+        let units = own_absences::units(deps, &staff.actor).await?;
+        let outcome = Outcome { period_delete: Some(absence), ..Outcome::default() };
+        return Ok(page(&state, staff, units, unit, outcome).await?.into_response());
+    }
+    match own_absences::delete(deps, &staff.actor, id).await {
+        Ok(()) => Ok(Redirect::to("/absences?done=deleted").into_response()),
+        Err(ServiceError::NotFound(Missing::Absence)) => gone(),
+        Err(err) => Err(err.into()),
+    }
 }

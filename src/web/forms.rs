@@ -104,9 +104,12 @@ fn is_utf8_form(body: &[u8]) -> bool {
 /// A url-encoded form that must carry the session's CSRF token in the field `csrf`.
 pub struct CsrfForm<T>(pub T);
 
-/// A form of nothing but its CSRF token (a button: delete this).
+/// A delete button's form: empty when pressed (asked first), `confirm` when confirmed.
 #[derive(Deserialize)]
-pub(super) struct Empty {}
+pub(super) struct DeleteForm {
+    #[serde(default)]
+    pub(super) confirm: String,
+}
 
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = WebError;

@@ -15,20 +15,20 @@ use tower_sessions::Session;
 use super::auth::FieldError;
 use super::error::{WebError, WebResult};
 use super::format;
-use super::forms::Empty;
+use super::forms::DeleteForm;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
 use super::periods::changed::{self, ChangedOn};
 use super::periods::{
-    AbsenceAnswer, AbsenceChoice, PeriodForm, PeriodRow, answer_absence, checked_notice, parse_period, period,
-    refused_at,
+    AbsenceAnswer, AbsenceChoice, PeriodAsk, PeriodForm, PeriodRow, answer_absence, checked_notice, parse_period,
+    period, refused_at,
 };
 use super::views::{BookingRow, Choice, counsellor_name};
 use crate::domain::access::Role;
 use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
 use crate::domain::missing::Missing;
-use crate::domain::records::{HoursRule, StaffMember, Unit};
+use crate::domain::records::{Absence, Closure, HoursRule, StaffMember, Unit};
 use crate::domain::time::local_date;
 use crate::services::hours::Affected;
 use crate::services::preview::{self, RulePreview};
@@ -83,6 +83,8 @@ struct HoursPage {
     affected_elsewhere: u64,
     /// The rule whose deletion is asked to be confirmed.
     confirm_delete: Option<RuleRow>,
+    /// The absence or closure whose deletion is asked to be confirmed.
+    period_delete: Option<PeriodAsk>,
 }
 
 impl HoursPage {
@@ -103,6 +105,14 @@ struct Outcome {
     affected: Affected,
     /// A rule to be deleted: asked to confirm first (naming the bookings it would strand).
     confirm_delete: Option<RuleId>,
+    /// An absence or closure to be deleted: asked to confirm first.
+    period_delete: Option<Asked>,
+}
+
+/// An absence or closure whose deletion is asked to be confirmed.
+enum Asked {
+    Absence(Absence),
+    Closure(Closure),
 }
 
 #[derive(Deserialize)]
@@ -157,7 +167,15 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
     let now = deps.clock.now();
     let rules = hours::list_rules(deps, actor, &unit).await?;
     // Rules and stranded appointments of people who left keep their names.
-    let shown = rules.iter().map(|r| r.counsellor_id).chain(outcome.affected.listed.iter().map(|b| b.counsellor_id));
+    let asked_absent = match &outcome.period_delete {
+        Some(Asked::Absence(a)) => Some(a.staff_id),
+        _ => None,
+    };
+    let shown = rules
+        .iter()
+        .map(|r| r.counsellor_id)
+        .chain(outcome.affected.listed.iter().map(|b| b.counsellor_id))
+        .chain(asked_absent);
     let members = desk::unit_staff_and(deps, &unit, shown.collect::<Vec<_>>()).await?;
     let absences = hours::list_absences(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
     let closures = hours::list_closures(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
@@ -175,6 +193,20 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         .map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() })
         .collect();
     let rule_counsellors = with_departed(&counsellors, &rule, &rules, &members, &unit, lang);
+    let absence_row = |a: &Absence| PeriodRow {
+        id: a.id.get(),
+        who: counsellor_name(&members, a.staff_id),
+        when: period(a.starts_at, a.ends_at, tz, lang),
+        reason: a.reason.clone(),
+        delete: Some(format!("/hours/{}/absences/{}/delete", unit.slug, a.id)),
+    };
+    let closure_row = |c: &Closure| PeriodRow {
+        id: c.id.get(),
+        who: if c.unit_id.is_none() { lang.t("period.whole_department").to_owned() } else { unit.name.clone() },
+        when: period(c.starts_at, c.ends_at, tz, lang),
+        reason: c.reason.clone(),
+        delete: (c.unit_id == Some(unit.id)).then(|| format!("/hours/{}/closures/{}/delete", unit.slug, c.id)),
+    };
     Ok(HoursPage {
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
         rule_counsellors,
@@ -183,26 +215,15 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
             .iter()
             .map(|r| rule_row(r, counsellor_label(&members, r.counsellor_id, &unit, lang), lang))
             .collect(),
-        absences: absences
-            .iter()
-            .map(|a| PeriodRow {
-                id: a.id.get(),
-                who: counsellor_name(&members, a.staff_id),
-                when: period(a.starts_at, a.ends_at, tz, lang),
-                reason: a.reason.clone(),
-                delete: Some(format!("/hours/{}/absences/{}/delete", unit.slug, a.id)),
-            })
-            .collect(),
-        closures: closures
-            .iter()
-            .map(|c| PeriodRow {
-                id: c.id.get(),
-                who: if c.unit_id.is_none() { lang.t("period.whole_department").to_owned() } else { unit.name.clone() },
-                when: period(c.starts_at, c.ends_at, tz, lang),
-                reason: c.reason.clone(),
-                delete: (c.unit_id == Some(unit.id)).then(|| format!("/hours/{}/closures/{}/delete", unit.slug, c.id)),
-            })
-            .collect(),
+        period_delete: outcome.period_delete.and_then(|asked| {
+            let keep = format!("/hours?unit={}", unit.slug);
+            match asked {
+                Asked::Absence(a) => PeriodAsk::new("absences", &absence_row(&a), keep),
+                Asked::Closure(c) => PeriodAsk::new("closures", &closure_row(&c), keep),
+            }
+        }),
+        absences: absences.iter().map(absence_row).collect(),
+        closures: closures.iter().map(closure_row).collect(),
         rule,
         absence_choice: AbsenceChoice {
             id: "absence-counsellor",
@@ -337,12 +358,6 @@ fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Out
     Ok(Outcome { rule: Some(form), errors, ..Outcome::default() })
 }
 
-#[derive(Deserialize)]
-struct DeleteForm {
-    #[serde(default)]
-    confirm: String,
-}
-
 async fn delete_rule(
     State(state): State<AppState>,
     staff: Staff,
@@ -448,11 +463,24 @@ async fn delete_absence(
     staff: Staff,
     session: Session,
     Path((key, id)): Path<(String, i32)>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    match hours::delete_absence(deps, &staff.actor, &unit, AbsenceId::new(id)).await {
+    let id = AbsenceId::new(id);
+    // Asked first, naming the absence (with the checks of the deletion).
+    if form.confirm.is_empty() {
+        let absence = match hours::absence_to_delete(deps, &staff.actor, &unit, id).await {
+            Ok(absence) => absence,
+            Err(ServiceError::NotFound(Missing::Absence)) => {
+                return already_deleted(&session, &unit, "gone_absence").await;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let outcome = Outcome { period_delete: Some(Asked::Absence(absence)), ..Outcome::default() };
+        return respond(&state, staff, unit, outcome).await;
+    }
+    match hours::delete_absence(deps, &staff.actor, &unit, id).await {
         Ok(()) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
         Err(ServiceError::NotFound(Missing::Absence)) => already_deleted(&session, &unit, "gone_absence").await,
         Err(err) => Err(err.into()),
@@ -464,11 +492,24 @@ async fn delete_closure(
     staff: Staff,
     session: Session,
     Path((key, id)): Path<(String, i32)>,
-    CsrfForm(_): CsrfForm<Empty>,
+    CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
     let deps = state.book();
     let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    match hours::delete_closure(deps, &staff.actor, &unit, ClosureId::new(id)).await {
+    let id = ClosureId::new(id);
+    // Asked first, naming the closure.
+    if form.confirm.is_empty() {
+        let closure = match hours::closure_to_delete(deps, &staff.actor, &unit, id).await {
+            Ok(closure) => closure,
+            Err(ServiceError::NotFound(Missing::Closure)) => {
+                return already_deleted(&session, &unit, "gone_closure").await;
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let outcome = Outcome { period_delete: Some(Asked::Closure(closure)), ..Outcome::default() };
+        return respond(&state, staff, unit, outcome).await;
+    }
+    match hours::delete_closure(deps, &staff.actor, &unit, id).await {
         Ok(()) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
         Err(ServiceError::NotFound(Missing::Closure)) => already_deleted(&session, &unit, "gone_closure").await,
         Err(err) => Err(err.into()),

@@ -53,6 +53,30 @@ pub(super) struct PeriodRow {
     pub(super) delete: Option<String>,
 }
 
+/// An absence or closure whose deletion is asked to be confirmed (`web/period_delete.html`).
+pub(super) struct PeriodAsk {
+    /// `absences` or `closures`: the ids of the section's elements.
+    pub(super) kind: &'static str,
+    /// The question's text key.
+    pub(super) title: &'static str,
+    /// Whose or which, when, and why, as listed.
+    pub(super) what: String,
+    /// Where the confirmation posts, and the page that keeps it.
+    pub(super) action: String,
+    pub(super) keep: String,
+}
+
+impl PeriodAsk {
+    /// The question for `row` (as listed on the page, with its delete address); `None` for one
+    /// that is not deletable there.
+    pub(super) fn new(kind: &'static str, row: &PeriodRow, keep: String) -> Option<Self> {
+        let title = if kind == "closures" { "closure.delete.title" } else { "absence.delete.title" };
+        let parts = [row.who.as_str(), row.when.as_str(), row.reason.as_str()];
+        let what = parts.iter().filter(|p| !p.trim().is_empty()).copied().collect::<Vec<_>>().join(", ");
+        Some(Self { kind, title, what, action: row.delete.clone()?, keep })
+    }
+}
+
 /// The first field of the absence form (`web/absence_form.html`): whose absence (the leads'
 /// page) or in which unit (one's own page).
 pub(super) struct AbsenceChoice {

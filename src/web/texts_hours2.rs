@@ -1,6 +1,6 @@
 //! Interface texts of the unit leads' hours page added with its fixes: a wrong rule named at its
-//! field for its reason, hours in the past, whole-day periods, deletions asked first and those
-//! already made: (key, German, English).
+//! field for its reason, hours in the past, whole-day periods, deletions asked first (hours, absences,
+//! closures) and those already made: (key, German, English).
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.end.hint", "Uhrzeit, z. B. 12:00", "Time, e.g. 12:00"),
@@ -45,4 +45,12 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     ("hours.gone.absence", "Diese Abwesenheit war bereits gelöscht.", "This absence had already been deleted."),
     ("hours.gone.closure", "Diese Schließzeit war bereits gelöscht.", "This closure had already been deleted."),
+    ("absence.delete.title", "Abwesenheit löschen?", "Delete this absence?"),
+    ("closure.delete.title", "Schließzeit löschen?", "Delete this closure?"),
+    (
+        "period.delete.what",
+        "Die Zeit kann danach wieder gebucht werden, soweit Beratungszeiten bestehen; gebuchte Termine bleiben unverändert.",
+        "Afterwards the time can be booked again where there are counselling hours; booked appointments stay as they are.",
+    ),
+    ("period.delete.no", "Nicht löschen", "Keep it"),
 ];

@@ -308,20 +308,52 @@ async fn deleting_hours_asks_first_and_a_deletion_sent_twice_leads_back_to_the_p
     let closure = json!({ "from_date": "2026-12-22", "reason": "Betriebsausflug" });
     let closure = app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure).await;
     let closure = closure.json::<Value>().await.expect("json")["id"].clone();
-    for (path, gone, said) in [
-        (format!("/hours/ads/absences/{absence}/delete"), "gone_absence", "Diese Abwesenheit war bereits gelöscht."),
-        (format!("/hours/ads/closures/{closure}/delete"), "gone_closure", "Diese Schließzeit war bereits gelöscht."),
+    let absences = "SELECT COUNT(*) AS n FROM absences";
+    let closures = "SELECT COUNT(*) AS n FROM closures WHERE reason = 'Betriebsausflug'";
+    for (kind, path, count, title, what, gone, said) in [
+        (
+            "absences",
+            format!("/hours/ads/absences/{absence}/delete"),
+            absences,
+            "Abwesenheit löschen?",
+            "Jana Winterberg, Di, 08.12.2026 (ganztägig), Urlaub",
+            "gone_absence",
+            "Diese Abwesenheit war bereits gelöscht.",
+        ),
+        (
+            "closures",
+            format!("/hours/ads/closures/{closure}/delete"),
+            closures,
+            "Schließzeit löschen?",
+            "Antidiskriminierungsstelle, Di, 22.12.2026 (ganztägig), Betriebsausflug",
+            "gone_closure",
+            "Diese Schließzeit war bereits gelöscht.",
+        ),
     ] {
-        let first = lead.submit("/hours?unit=ads", &path, &[]).await;
+        // "Löschen" asks, naming it, and deletes nothing.
+        let asked = lead.submit("/hours?unit=ads", &path, &[]).await;
+        assert_eq!(asked.status(), StatusCode::OK, "{path}");
+        let html = asked.text().await.expect("page");
+        assert_eq!(text_of_id(&html, &format!("{kind}-delete-title")), title);
+        assert_eq!(text_of_id(&html, &format!("{kind}-delete-what")), what);
+        assert!(html.contains(&format!("id=\"{kind}-delete-confirm\">Ja, löschen</button>")), "{path}");
+        assert!(html.contains(&format!(
+            "href=\"/hours?unit=ads\" class=\"button secondary\" id=\"{kind}-delete-keep\">Nicht löschen"
+        )));
+        assert_eq!(app.count(count).await, 1, "not deleted by the first press: {path}");
+        // Confirmed: deleted; confirmed again (and pressed again): back to the page, told so.
+        let first = lead.post(&csrf_of(&html), &path, &[("confirm", "1")]).await;
         assert!(location(&first).starts_with("/hours?unit=ads&done=deleted&change="), "{path}");
-        let second = lead.submit("/hours?unit=ads", &path, &[]).await;
-        assert_eq!(second.status(), StatusCode::SEE_OTHER, "{path}");
-        let to = location(&second);
-        assert!(to.starts_with(&format!("/hours?unit=ads&done={gone}&change=")), "{to}");
-        assert_eq!(text_of_id(&lead.text(&to).await.1, "saved"), said);
+        assert_eq!(app.count(count).await, 0, "deleted: {path}");
+        for second in
+            [lead.post(&csrf_of(&html), &path, &[("confirm", "1")]).await, lead.post(&csrf_of(&html), &path, &[]).await]
+        {
+            assert_eq!(second.status(), StatusCode::SEE_OTHER, "{path}");
+            let to = location(&second);
+            assert!(to.starts_with(&format!("/hours?unit=ads&done={gone}&change=")), "{to}");
+            assert_eq!(text_of_id(&lead.text(&to).await.1, "saved"), said);
+        }
     }
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM absences").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) AS n FROM closures WHERE reason = 'Betriebsausflug'").await, 0);
 }
 
 #[tokio::test]

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use terminbuch::domain::accounts::RequireMfa;
 
 use crate::helpers::{TestApp, assert_problem, booking_body, default_now, spawn_app_with};
-use crate::web_client::{Desk, PASSWORD, csrf_of, location};
+use crate::web_client::{Desk, PASSWORD, csrf_of, location, text_of_id};
 
 /// The server with a desk that logs in by password alone.
 async fn app() -> TestApp {
@@ -118,16 +118,39 @@ async fn a_counsellor_checks_saves_and_removes_their_absence_and_its_appointment
     let refused = app.post_booking(&booking_body(slots[1]["slot_id"].as_i64().expect("slot"))).await;
     assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "counsellor_absent").await;
 
-    // Act: removed.
-    let removed = desk.post(&csrf_of(&html), &format!("/absences/{id}/delete"), &[]).await;
+    // Act: "Löschen" pressed.
+    let delete = format!("/absences/{id}/delete");
+    let asked = desk.post(&csrf_of(&html), &delete, &[]).await;
 
-    // Assert
+    // Assert: asked, naming the absence; nothing removed yet.
+    assert_eq!(asked.status(), StatusCode::OK);
+    let asked = asked.text().await.expect("page");
+    assert_eq!(text_of_id(&asked, "absences-delete-title"), "Abwesenheit löschen?");
+    assert!(text_of_id(&asked, "absences-delete-what").ends_with(", Fortbildung"), "when and why");
+    assert!(asked.contains("id=\"absences-delete-confirm\">Ja, löschen</button>"));
+    assert!(asked.contains("href=\"/absences\" class=\"button secondary\" id=\"absences-delete-keep\">Nicht löschen"));
+    assert_eq!(app.count(&mine).await, 1, "not removed by the first press");
+    assert_eq!(audited(&app, "absence_removed", me).await, 0);
+
+    // Act: confirmed, then the confirmation sent again (the back button, a double click).
+    let removed = desk.post(&csrf_of(&asked), &delete, &[("confirm", "1")]).await;
+    let again = desk.post(&csrf_of(&asked), &delete, &[("confirm", "1")]).await;
+    let asked_again = desk.post(&csrf_of(&asked), &delete, &[]).await;
+
+    // Assert: removed once; the second sending leads back to the page, which says so.
     assert_eq!(removed.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&removed), "/absences?done=deleted");
     let (_, html) = desk.text("/absences?done=deleted").await;
     assert!(html.contains("Gelöscht."), "the notice");
     assert_eq!(app.count(&mine).await, 0, "removed");
-    assert_eq!(audited(&app, "absence_removed", me).await, 1, "the removal");
+    assert_eq!(audited(&app, "absence_removed", me).await, 1, "the removal, once");
+    for response in [again, asked_again] {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&response), "/absences?done=gone_absence");
+        let (status, html) = desk.text("/absences?done=gone_absence").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(text_of_id(&html, "saved"), "Diese Abwesenheit war bereits gelöscht.");
+    }
     let booked = app.post_booking(&booking_body(slots[1]["slot_id"].as_i64().expect("slot"))).await;
     assert_eq!(booked.status(), StatusCode::CREATED, "the time can be booked again");
 }
@@ -149,6 +172,8 @@ async fn nobody_reaches_another_persons_absence_or_a_unit_they_do_not_counsel_in
     // Act
     let (status, html) = colleague.text("/absences").await;
     let removed = colleague.post(&csrf_of(&html), &format!("/absences/{jana_absence}/delete"), &[]).await;
+    let confirmed =
+        colleague.post(&csrf_of(&html), &format!("/absences/{jana_absence}/delete"), &[("confirm", "1")]).await;
     let other_unit = colleague.text("/absences?unit=sdr").await.0;
     let no_unit = colleague.text("/absences?unit=gibtsnicht").await.0;
     let other_unit_added =
@@ -157,7 +182,11 @@ async fn nobody_reaches_another_persons_absence_or_a_unit_they_do_not_counsel_in
     // Assert: Jana's absence is neither shown nor removed; the other unit is refused and recorded.
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("Reha"), "another person's absence is not listed");
-    assert_eq!(removed.status(), StatusCode::NOT_FOUND, "another person's absence is not found");
+    // Answered as one deleted before (a deletion sent twice): nothing of hers is named.
+    for response in [removed, confirmed] {
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "another person's absence is not found");
+        assert_eq!(location(&response), "/absences?done=gone_absence");
+    }
     assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM absences WHERE id = {jana_absence}")).await, 1);
     assert_eq!(audited(&app, "absence_removed", colleague_id).await, 0);
     assert_eq!(other_unit, StatusCode::FORBIDDEN, "a unit they do not counsel in");

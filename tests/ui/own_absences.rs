@@ -63,6 +63,10 @@ async fn a_counsellor_checks_saves_and_removes_their_absence_by_keyboard() {
     // Removed.
     let delete = id_of(&browser, "[id^='absences-delete-']").await;
     press_button(&browser, &delete).await;
+    wait_text(&browser, "#absences-delete-ask", "Abwesenheit löschen?").await;
+    wait_text(&browser, "#absences-delete-what", "Fortbildung").await;
+    browser.assert_accessible_at_both_widths("own absences, asked before deleting").await;
+    press_button(&browser, "absences-delete-confirm").await;
     wait_text(&browser, "#saved", "Gelöscht").await;
     assert!(browser.client.find(fantoccini::Locator::Id(&delete)).await.is_err(), "gone from the list");
     browser.assert_accessible_at_both_widths("own absences, removed").await;
