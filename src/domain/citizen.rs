@@ -129,13 +129,53 @@ pub fn optional(text: Option<&str>) -> Option<&str> {
     text.map(str::trim).filter(|t| !t.is_empty())
 }
 
-/// Whether a (trimmed) name of a citizen or caller is 1 to 200 characters on one line, with at
-/// least one letter or digit: a name of invisible characters alone (the direction marks U+200E and
-/// U+200F, a zero-width space) is blank on every list and found by no search.
+/// What makes a (trimmed) name of a person (a citizen, a caller, a staff member) unusable, in the
+/// order it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameFault {
+    Empty,
+    /// Longer than [`NAME_CHARS`].
+    TooLong,
+    /// A line break or another control character.
+    NotOneLine,
+    /// No letter or digit: a name of invisible characters alone (the direction marks U+200E and
+    /// U+200F, a zero-width space) is blank on every list and found by no search.
+    NoLetterOrDigit,
+}
+
+impl NameFault {
+    /// What is wrong, in English (the API's message).
+    #[must_use]
+    pub const fn message(self) -> &'static str {
+        match self {
+            Self::Empty => "must not be empty",
+            Self::TooLong => "use 1 to 200 characters",
+            Self::NotOneLine => super::text::CONTROL_CHARACTERS,
+            Self::NoLetterOrDigit => "needs at least one letter or digit",
+        }
+    }
+}
+
+/// The first fault of a (trimmed) name, `None` for a usable one: 1 to 200 characters on one line,
+/// with at least one letter or digit.
+pub fn name_fault(name: &str) -> Option<NameFault> {
+    let count = name.chars().count();
+    if count == 0 {
+        Some(NameFault::Empty)
+    } else if !NAME_CHARS.contains(&count) {
+        Some(NameFault::TooLong)
+    } else if super::text::check_name(name).is_err() {
+        Some(NameFault::NotOneLine)
+    } else if !name.chars().any(char::is_alphanumeric) {
+        Some(NameFault::NoLetterOrDigit)
+    } else {
+        None
+    }
+}
+
+/// Whether a (trimmed) name of a citizen or caller is usable (see [`name_fault`]).
 pub fn is_name(name: &str) -> bool {
-    NAME_CHARS.contains(&name.chars().count())
-        && super::text::check_name(name).is_ok()
-        && name.chars().any(char::is_alphanumeric)
+    name_fault(name).is_none()
 }
 
 /// Whether a (trimmed) phone number has only digits, spaces and `+ ( ) / . -`, 3 to 40 of them.

@@ -222,12 +222,10 @@ fn check_length(field: &'static str, value: &str, min: usize, max: usize) -> Res
 /// # Errors
 /// `Invalid` naming `name`.
 pub(crate) fn check_staff_name(name: &str) -> Result<(), ServiceError> {
-    check_length("name", name, 1, 200)?;
-    crate::domain::text::check_name(name).map_err(|message| ServiceError::invalid("name", message))?;
-    if !name.chars().any(char::is_alphanumeric) {
-        return Err(ServiceError::invalid("name", "needs at least one letter or digit"));
+    match crate::domain::citizen::name_fault(name) {
+        Some(fault) => Err(ServiceError::invalid("name", fault.message())),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 async fn add(

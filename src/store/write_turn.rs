@@ -65,16 +65,20 @@ pub fn writers_waiting(db: &DatabaseConnection) -> usize {
 
 /// The write turn of the database's file; `None` on PostgreSQL, which has row locks.
 pub fn write_turn(db: &DatabaseConnection) -> Option<Arc<tokio::sync::Mutex<()>>> {
-    let file = file_of(db)?;
+    file_of(db).map(turn_of)
+}
+
+/// The write turn of the SQLite file `file`.
+fn turn_of(file: PathBuf) -> Arc<tokio::sync::Mutex<()>> {
     // A poisoned table only means another thread panicked while inserting: the map is still whole.
     let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(turn) = turns.get(&file).and_then(Weak::upgrade) {
-        return Some(turn);
+        return turn;
     }
     turns.retain(|_, turn| turn.strong_count() > 0);
     let turn = Arc::new(tokio::sync::Mutex::new(()));
     turns.insert(file, Arc::downgrade(&turn));
-    Some(turn)
+    turn
 }
 
 /// A write transaction holding the process's write turn (SQLite) until it commits or rolls back.
@@ -91,9 +95,10 @@ pub struct WriteTxn {
 /// # Errors
 /// When the database refuses the transaction.
 pub async fn begin_write(db: &DatabaseConnection) -> Result<WriteTxn, StoreError> {
-    let turn = match write_turn(db) {
-        Some(turn) => {
-            let _waiting = file_of(db).map(Waiting::new);
+    let turn = match file_of(db) {
+        Some(file) => {
+            let turn = turn_of(file.clone());
+            let _waiting = Waiting::new(file);
             Some(turn.lock_owned().await)
         }
         None => None,

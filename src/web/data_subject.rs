@@ -120,7 +120,7 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             let (field, text) = match &err {
                 // A number or address that is none: said at its field as such (not "give one").
                 ServiceError::Invalid { field: "phone", .. } => ("ds-phone", "ds.phone.invalid"),
-                ServiceError::Invalid { field: "email", message } if message == "not an email address" => {
+                ServiceError::Invalid { field: "email", message } if message == data_subject::NOT_AN_EMAIL => {
                     ("ds-email", "field.email")
                 }
                 ServiceError::Invalid { field: "reference", message } if message == data_subject::NOT_A_REFERENCE => {

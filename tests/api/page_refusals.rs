@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, default_now, spawn_app_with};
-use crate::web_client::{Desk, PASSWORD, text_of_id};
+use crate::web_client::{Desk, PASSWORD, hidden, text_of_id};
 use terminbuch::domain::accounts::RequireMfa;
 
 async fn front_desk(app: &TestApp) -> Desk {
@@ -56,13 +56,6 @@ async fn a_refused_or_taken_slot_on_the_booking_form_is_a_message_at_the_slot() 
     let names = "SELECT COUNT(*) AS n FROM bookings WHERE citizen_name IN ('Erste Person', 'Dritte Person')";
     assert_eq!(app.count(names).await, 0, "nothing of the refused bookings is stored");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Zweite Person'").await, 1);
-}
-
-/// The value of the hidden field `name` of a page.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap_or_else(|| panic!("a {name} field")) + marker.len();
-    html[start..].split('"').next().expect("value").to_owned()
 }
 
 /// A confirmation page shows one time; if another desk (or the citizen) moves the booking before

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use terminbuch::domain::accounts::RequireMfa;
 
 use crate::helpers::{TestApp, assert_problem, default_now, spawn_app, spawn_app_with};
-use crate::web_client::{Desk, PASSWORD, csrf_of, location, text_of_id};
+use crate::web_client::{Desk, PASSWORD, csrf_of, hidden, location, text_of_id};
 
 /// A counsellor of the unit `ads`, as the staff list shows them.
 async fn a_counsellor_of_ads(app: &TestApp) -> Value {
@@ -134,14 +134,21 @@ async fn a_change_of_details_refused_writes_nothing_and_names_its_field() {
     assert_eq!(app.audited("staff_changed", &login).await, 0);
 }
 
-#[tokio::test]
-async fn an_admin_changes_details_on_the_persons_page_and_a_refusal_keeps_what_was_typed() {
-    // Arrange
+/// The server, a new counsellor `berater.neu` of `ads` (no email, no languages) and an admin
+/// logged in on the pages.
+async fn admin_and_new_counsellor() -> (TestApp, Desk) {
     let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
     app.add_person("chefin", "admin", None).await;
     app.add_person("berater.neu", "counsellor", Some("ads")).await;
     let admin = Desk::new(&app.address);
     assert_eq!(admin.log_in("chefin", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    (app, admin)
+}
+
+#[tokio::test]
+async fn an_admin_changes_details_on_the_persons_page_and_a_refusal_keeps_what_was_typed() {
+    // Arrange
+    let (app, admin) = admin_and_new_counsellor().await;
     let page = "/admin/staff/berater.neu";
     let (status, html) = admin.text(page).await;
     assert_eq!(status, StatusCode::OK);
@@ -178,20 +185,10 @@ async fn an_admin_changes_details_on_the_persons_page_and_a_refusal_keeps_what_w
     assert_eq!(app.audited("staff_changed", "berater.neu").await, 1);
 }
 
-/// The hidden field `name` of a page.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    html.split(&marker).nth(1).and_then(|v| v.split('"').next()).expect("the hidden field").to_owned()
-}
-
 #[tokio::test]
 async fn the_details_form_does_not_undo_a_colleagues_change_made_meanwhile_and_names_every_wrong_field() {
     // Arrange: the admin opens the person's page; a colleague then changes email and languages.
-    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
-    app.add_person("chefin", "admin", None).await;
-    app.add_person("berater.neu", "counsellor", Some("ads")).await;
-    let admin = Desk::new(&app.address);
-    assert_eq!(admin.log_in("chefin", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let (app, admin) = admin_and_new_counsellor().await;
     let page = "/admin/staff/berater.neu";
     let (_, opened) = admin.text(page).await;
     let (csrf, seen) = (csrf_of(&opened), hidden(&opened, "seen"));

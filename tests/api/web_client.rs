@@ -23,6 +23,13 @@ pub fn csrf_of(html: &str) -> String {
     html[start..].split('"').next().expect("token").to_owned()
 }
 
+/// The value of the hidden field `name` of a page.
+pub fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap_or_else(|| panic!("a {name} field")) + marker.len();
+    html[start..].split('"').next().expect("value").to_owned()
+}
+
 /// The text of the element with `id` (up to its first tag), e.g. `<code id="secret">X</code>`.
 pub fn text_of_id(html: &str, id: &str) -> String {
     let start = html.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("#{id} in the page"));

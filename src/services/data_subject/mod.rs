@@ -26,6 +26,8 @@ use crate::store;
 
 /// The message of a `reference` that is no booking reference.
 pub const NOT_A_REFERENCE: &str = "not a booking reference";
+/// The refusal of an email address that is none (the pages name it at the field as such).
+pub const NOT_AN_EMAIL: &str = "not an email address";
 
 /// Whom a request concerns.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +66,7 @@ impl Person {
             (Some(_), Some(_)) => Err(ServiceError::invalid("email", "give either an email or a phone number")),
             (None, None) => Err(ServiceError::invalid("email", "give an email, a phone number or a reference")),
             (Some(email), None) if email.len() > 254 || !email.contains('@') => {
-                Err(ServiceError::invalid("email", "not an email address"))
+                Err(ServiceError::invalid("email", NOT_AN_EMAIL))
             }
             (Some(email), None) => Ok(Self::Email(email.to_lowercase())),
             (None, Some(phone)) if phone.chars().count() > 40 || Self::phone_key(phone).is_none() => {

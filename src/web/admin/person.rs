@@ -66,8 +66,8 @@ pub(super) struct LanguageBox {
 struct DetailsTyped {
     name: String,
     email: String,
-    /// The codes ticked.
-    languages: Vec<String>,
+    /// The languages ticked.
+    languages: Vec<Language>,
 }
 
 struct TokenRow {
@@ -164,7 +164,7 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
         let stored = DetailsTyped {
             name: member.display_name.clone(),
             email: member.email.clone().unwrap_or_default(),
-            languages: member.languages.iter().map(|l| l.code().to_owned()).collect(),
+            languages: member.languages.clone(),
         };
         (stored, Vec::new())
     });
@@ -192,16 +192,26 @@ async fn person_view(state: &AppState, staff: Staff, login: &str, outcome: Outco
 
 /// Every supported language, then any other the person has stored (from an earlier release),
 /// each ticked when `ticked` names it.
-pub(super) fn language_boxes(stored: &[Language], ticked: &[String], lang: Lang) -> Vec<LanguageBox> {
+pub(super) fn language_boxes(stored: &[Language], ticked: &[Language], lang: Lang) -> Vec<LanguageBox> {
     let mut offered: Vec<Language> = Language::all().collect();
     offered.extend(stored.iter().filter(|l| l.names().is_none()).cloned());
     offered
         .into_iter()
         .map(|l| LanguageBox {
-            checked: ticked.iter().any(|code| code == l.code()),
+            checked: ticked.contains(&l),
             label: language_name(&l, lang),
             code: l.code().to_owned(),
         })
+        .collect()
+}
+
+/// The languages ticked in a form's boxes `lang_<code>`, in the order the form lists them: the
+/// supported ones, then those of `stored` outside that list (from an earlier release); any other
+/// code sent is ignored.
+pub(super) fn ticked_languages(form: &BTreeMap<String, String>, stored: &[Language]) -> Vec<Language> {
+    Language::all()
+        .chain(stored.iter().filter(|l| l.names().is_none()).cloned())
+        .filter(|l| form.contains_key(&format!("lang_{}", l.code())))
         .collect()
 }
 
@@ -327,11 +337,7 @@ async fn change_details(
 ) -> WebResult<Response> {
     let lang = staff.page.lang;
     let account = accounts::find(state.accounts(), ByWhom::Staff(&staff.actor), &login).await?;
-    let ticked = |code: &str| form.contains_key(&format!("lang_{code}"));
-    let languages: Vec<Language> = Language::all()
-        .chain(account.member.languages.iter().filter(|l| l.names().is_none()).cloned())
-        .filter(|l| ticked(l.code()))
-        .collect();
+    let languages = ticked_languages(&form, &account.member.languages);
     let field = |name: &str| form.get(name).cloned().unwrap_or_default();
     let change = accounts::DetailsChange {
         name: Some(field("name")),
@@ -339,11 +345,7 @@ async fn change_details(
         languages: Some(languages.clone()),
         seen: Some(field("seen")).filter(|seen| !seen.is_empty()),
     };
-    let typed = DetailsTyped {
-        name: field("name"),
-        email: field("email"),
-        languages: languages.iter().map(|l| l.code().to_owned()).collect(),
-    };
+    let typed = DetailsTyped { name: field("name"), email: field("email"), languages };
     // Every wrong field at once, each at its input.
     let errors: Vec<FieldError> = accounts::details_problems(&change)
         .into_iter()
@@ -374,15 +376,12 @@ async fn change_details(
 
 /// Why a typed name is refused, in the page's language.
 fn name_message(name: &str, lang: Lang) -> String {
-    let name = name.trim();
-    let text = if name.is_empty() {
-        "err.required"
-    } else if crate::domain::text::check_name(name).is_err() {
-        "err.control"
-    } else if name.chars().count() > 200 {
-        "field.name"
-    } else {
-        "person.err.name_letters"
+    use crate::domain::citizen::NameFault;
+    let text = match crate::domain::citizen::name_fault(name.trim()) {
+        Some(NameFault::Empty) => "err.required",
+        Some(NameFault::TooLong) => "field.name",
+        Some(NameFault::NotOneLine) => "err.control",
+        Some(NameFault::NoLetterOrDigit) | None => "person.err.name_letters",
     };
     lang.t(text).to_owned()
 }

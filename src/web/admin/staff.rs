@@ -23,7 +23,7 @@ use super::super::i18n::{Lang, service_message};
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
 use super::once::{self, DoneQuery};
-use super::person::{LanguageBox, language_boxes};
+use super::person::{LanguageBox, language_boxes, ticked_languages};
 use crate::domain::accounts::StaffAccount;
 use crate::domain::language::Language;
 use crate::domain::records::Unit;
@@ -60,12 +60,9 @@ impl StaffForm {
         Self { role: "counsellor".into(), rest, ..Self::default() }
     }
 
-    /// The codes of the languages ticked, in the order the form lists them.
-    fn ticked(&self) -> Vec<String> {
-        Language::all()
-            .map(|l| l.code().to_owned())
-            .filter(|code| self.rest.contains_key(&format!("lang_{code}")))
-            .collect()
+    /// The languages ticked, in the order the form lists them.
+    fn ticked(&self) -> Vec<Language> {
+        ticked_languages(&self.rest, &[])
     }
 }
 
@@ -175,7 +172,7 @@ async fn add_staff(
         let page = staff_view(&state, staff, form, errors, None).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    let languages: Vec<Language> = form.ticked().iter().filter_map(|code| Language::parse(code).ok()).collect();
+    let languages = form.ticked();
     let email = Some(form.email.trim().to_owned()).filter(|e| !e.is_empty());
     let input = StaffInput {
         login: form.login.trim().to_owned(),
