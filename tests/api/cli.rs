@@ -4,6 +4,8 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::cli_db::CliDb;
+
 fn terminbuch(db_url: &str, args: &[&str]) -> std::process::Output {
     terminbuch_with(db_url, args, &[])
 }
@@ -18,15 +20,16 @@ fn terminbuch_with(db_url: &str, args: &[&str], env: &[(&str, &str)]) -> std::pr
     command.output().expect("run terminbuch")
 }
 
-fn temp_db() -> (tempfile::TempDir, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
-    (dir, url)
+/// A database of the test's own on the engine under test, its URL and a folder of its own.
+fn temp_db() -> (CliDb, String) {
+    let db = CliDb::create();
+    let url = db.url.clone();
+    (db, url)
 }
 
 #[test]
 fn migrate_seed_user_token_and_slots_commands_work_as_documented() {
-    let (_dir, url) = temp_db();
+    let (_db, url) = temp_db();
     assert!(terminbuch(&url, &["migrate"]).status.success());
     let first = terminbuch(&url, &["seed", "--demo"]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
@@ -84,7 +87,7 @@ fn migrate_seed_user_token_and_slots_commands_work_as_documented() {
 
 #[test]
 fn a_bad_setting_stops_start_up_naming_the_variable() {
-    let (_dir, url) = temp_db();
+    let (_db, url) = temp_db();
     let output = terminbuch_with(&url, &["migrate"], &[("TERMINBUCH_LISTEN", "not-an-address")]);
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("TERMINBUCH_LISTEN"));
@@ -106,7 +109,7 @@ fn a_bad_setting_stops_start_up_naming_the_variable() {
 fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_variable() {
     // Each was taken as it was: the citizens' links in emails read `/t/…` or
     // `termine.example.org/t/…`, and every email was retried towards a server that cannot exist.
-    let (_dir, url) = temp_db();
+    let (_db, url) = temp_db();
     for (variable, value) in [
         ("TERMINBUCH_PUBLIC_URL", ""),
         ("TERMINBUCH_PUBLIC_URL", "termine.example.org"),
@@ -132,7 +135,7 @@ fn an_empty_or_malformed_public_url_or_mail_server_stops_start_up_naming_the_var
 #[test]
 fn a_bad_rust_log_stops_start_up_naming_it() {
     // It fell back to `info` silently: an operator asking for debug lines got none, unaware.
-    let (_dir, url) = temp_db();
+    let (_db, url) = temp_db();
     let output = terminbuch_with(&url, &["migrate"], &[("RUST_LOG", "terminbuch=debugg")]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "refused: {stderr}");
@@ -171,7 +174,8 @@ fn a_new_sqlite_database_and_its_folder_are_readable_by_the_service_alone() {
 fn a_data_folder_that_cannot_take_the_eml_files_stops_the_email_sender_naming_it() {
     // Without a mail server every email is an `.eml` file there; each was retried for two days
     // and then marked failed, while the sender started and reported nothing wrong.
-    let (dir, url) = temp_db();
+    let (db, url) = temp_db();
+    let dir = &db.dir;
     let not_a_folder = dir.path().join("a-file");
     std::fs::write(&not_a_folder, b"").expect("a file");
     let data_dir = not_a_folder.join("data");
@@ -196,7 +200,7 @@ fn a_data_folder_that_cannot_take_the_eml_files_stops_the_email_sender_naming_it
 fn slots_are_generated_at_most_two_years_ahead() {
     // A typo (2207 for 2027, 9999) stored slots for centuries: minutes to hours of work, a file
     // of gigabytes, and every later refresh and change of hours walking them.
-    let (_dir, url) = temp_db();
+    let (_db, url) = temp_db();
     assert!(terminbuch(&url, &["seed", "--demo"]).status.success());
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Berlin).date_naive();
     let too_far = (today + chrono::Days::new(105 * 7)).format("%Y-%m-%d").to_string();
@@ -213,7 +217,8 @@ fn slots_are_generated_at_most_two_years_ahead() {
 
 #[test]
 fn first_start_prints_the_url_and_a_one_time_admin_credential_and_serves() {
-    let (dir, url) = temp_db();
+    let (db, url) = temp_db();
+    let dir = &db.dir;
     // Port 0: the system picks a free one, and the start names it.
     let mut server = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
         .env("DATABASE_URL", &url)

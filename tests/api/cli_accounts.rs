@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use crate::cli_db::CliDb;
+
 fn terminbuch(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_terminbuch"))
         .args(args)
@@ -39,8 +41,8 @@ fn add_with_password(url: &str, args: &[&str], password: &str) -> Output {
 
 #[test]
 fn the_account_commands_change_roles_state_and_tokens_as_documented() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let db = CliDb::create();
+    let url = db.url.clone();
     ok(&terminbuch(&url, &["seed", "--demo"]));
     let chef = ["--login", "chef", "--name", "Chef Admin", "--role", "admin"];
     ok(&add_with_password(&url, &chef, "Kastanienallee im Herbstlaub"));
@@ -104,42 +106,38 @@ fn the_account_commands_change_roles_state_and_tokens_as_documented() {
 }
 
 /// Future regular slots of the demo counsellor Jana Winterberg that are not full.
-fn janas_offered_slots(file: &std::path::Path) -> i64 {
-    let db = rusqlite::Connection::open(file).expect("open the database");
-    db.query_row(
+fn janas_offered_slots(db: &CliDb) -> i64 {
+    db.count(
         "SELECT COUNT(*) FROM slots s JOIN staff p ON p.id = s.counsellor_id \
          WHERE p.login = 'j.winterberg' AND s.kind = 'regular' AND s.booked_count < s.capacity \
-         AND s.starts_at >= ?1",
-        [chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string()],
-        |row| row.get(0),
+         AND s.starts_at >= ?",
+        vec![chrono::Utc::now().into()],
     )
-    .expect("count")
 }
 
 #[test]
 fn a_counsellor_deactivated_at_the_command_line_leaves_the_offer_and_comes_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("cli.db");
-    let url = format!("sqlite://{}?mode=rwc", file.display());
+    let db = CliDb::create();
+    let url = db.url.clone();
     ok(&terminbuch(&url, &["seed", "--demo"]));
     let until = (chrono::Utc::now() + chrono::Days::new(200)).format("%Y-%m-%d").to_string();
     ok(&terminbuch(&url, &["slots", "generate", "--until", &until]));
-    let before = janas_offered_slots(&file);
+    let before = janas_offered_slots(&db);
     assert!(before > 20, "half a year of her hours: {before}");
 
     ok(&terminbuch(&url, &["user", "deactivate", "--login", "j.winterberg"]));
-    assert_eq!(janas_offered_slots(&file), 0, "none of her slots is offered, however far ahead");
+    assert_eq!(janas_offered_slots(&db), 0, "none of her slots is offered, however far ahead");
 
     ok(&terminbuch(&url, &["user", "activate", "--login", "j.winterberg"]));
-    assert_eq!(janas_offered_slots(&file), before, "all of them are back");
+    assert_eq!(janas_offered_slots(&db), before, "all of them are back");
     ok(&terminbuch(&url, &["user", "remove-role", "--login", "j.winterberg", "--role", "counsellor", "--unit", "ads"]));
-    assert_eq!(janas_offered_slots(&file), 0, "gone with the role");
+    assert_eq!(janas_offered_slots(&db), 0, "gone with the role");
 }
 
 #[test]
 fn a_bad_second_factor_policy_stops_start_up_naming_the_variable() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let db = CliDb::create();
+    let url = db.url.clone();
     let output = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
         .args(["migrate"])
         .env("DATABASE_URL", &url)

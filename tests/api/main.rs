@@ -24,6 +24,7 @@ mod citizen_link_actions;
 mod citizen_link_moves;
 mod cli;
 mod cli_accounts;
+mod cli_db;
 mod concurrency;
 mod contact_correction;
 mod cookies;
