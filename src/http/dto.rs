@@ -43,9 +43,11 @@ pub fn parse_instant(field: &str, value: &str, tz: Tz) -> Result<DateTime<Utc>, 
 /// # Errors
 /// A 422 naming `field`.
 pub fn parse_date(field: &str, value: &str) -> Result<NaiveDate, ApiError> {
-    crate::domain::time::parse_date(value)
-        .map_err(|_| ApiError::field(field, "expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31"))
+    crate::domain::time::parse_date(value).map_err(|_| ApiError::field(field, DATE_EXPECTED))
 }
+
+/// The refusal of a date that cannot be read.
+pub const DATE_EXPECTED: &str = "expected a date YYYY-MM-DD between 1900-01-01 and 9999-12-31";
 
 /// Optional bounds of a range of instants.
 pub type InstantRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);

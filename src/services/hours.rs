@@ -576,6 +576,16 @@ pub fn rule_problems(fields: &RuleFields) -> Vec<RuleProblem> {
     problems
 }
 
+/// [`rule_problems`] beside the fields that could not be read (`unread`, by field name): a
+/// problem at one of those, or judged against one, is left out (the field's own refusal says
+/// what is wrong there).
+#[must_use]
+pub fn rule_problems_beside(fields: &RuleFields, unread: &[&str]) -> Vec<RuleProblem> {
+    let mut problems = rule_problems(fields);
+    problems.retain(|p| !unread.contains(&p.field()) && !p.judged_against().iter().any(|f| unread.contains(f)));
+    problems
+}
+
 /// Whether `fields` are hours valid only before `today` (refused: they would never give an
 /// appointment, and a lead who typed a wrong year is told). Allowed, replacing `old`: an end
 /// already in the past left as it was (other fields of ended hours corrected), and the end set

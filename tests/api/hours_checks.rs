@@ -149,6 +149,49 @@ async fn a_wrong_rule_is_named_for_its_reason_at_the_field_that_is_wrong_on_the_
     assert!(saturdays(&app, &jana).await.is_empty(), "nothing saved");
 }
 
+/// The API names every wrong field of the hours in one 422, as the page does: out of range,
+/// unreadable and wrong together; a problem judged against an unreadable field is left out.
+#[tokio::test]
+async fn the_api_names_every_wrong_field_of_the_hours_at_once() {
+    let (app, _lead) = lead_of_ads().await;
+    let jana = jana_of(&app).await;
+    let fields_of = |problem: &Value| -> Vec<String> {
+        problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["field"].as_str().expect("field").to_owned())
+            .collect()
+    };
+    let cases = [
+        // The end cannot be judged against a start that cannot be read: only the start is named.
+        (
+            json!({ "weekday": 9, "start": "25:00", "end": "07:00", "capacity": 0,
+                "valid_from": "2026-12-01", "valid_until": "2026-11-30" }),
+            vec!["weekday", "start", "capacity", "valid_until"],
+        ),
+        (
+            json!({ "start": "12:00", "end": "10:00", "slot_minutes": 30, "buffer_minutes": 500 }),
+            vec!["end", "buffer_minutes"],
+        ),
+        (json!({ "valid_from": "2026-13-01", "valid_until": "morgen" }), vec!["valid_from", "valid_until"]),
+    ];
+    for (changes, expected) in cases {
+        // Act
+        let refused = app
+            .post_as(&app.admin_token, "/api/v1/units/ads/counselling-hours", &saturday_body(&jana, changes.clone()))
+            .await;
+
+        // Assert
+        let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(fields_of(&problem), expected, "{changes}: {problem}");
+        for error in problem["errors"].as_array().expect("errors") {
+            assert!(!error["message"].as_str().expect("message").is_empty(), "each says why: {problem}");
+        }
+    }
+    assert!(saturdays(&app, &jana).await.is_empty(), "nothing saved");
+}
+
 /// "Today" is Tuesday 24 November 2026.
 #[tokio::test]
 async fn hours_valid_only_in_the_past_are_refused_but_running_hours_may_end_yesterday() {

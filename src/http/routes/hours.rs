@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, Utc};
 use garde::Validate;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,8 +15,8 @@ use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId, UnitId};
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Closure, HoursRule};
 use crate::domain::time::{day_bounds, local_date, parse_local_time};
-use crate::http::dto::{date_range, local, parse_date, parse_instant};
-use crate::http::error::{ApiError, ApiResult, Problem};
+use crate::http::dto::{DATE_EXPECTED, date_range, local, parse_date, parse_instant};
+use crate::http::error::{ApiError, ApiResult, FieldError, Problem, field_errors};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::ServiceError;
 use crate::services::hours::{self, Affected, HoursChange};
@@ -146,12 +146,35 @@ fn affected_bookings(hit: Affected, tz: chrono_tz::Tz) -> Vec<AffectedBooking> {
 }
 
 impl HoursRequest {
+    /// The hours' fields, or every field that is wrong in one 422: what is out of range, what
+    /// cannot be read, and what the values break together (an end before the start, a slot longer
+    /// than the hours); a problem judged against a field that could not be read is left out.
+    /// What needs the stored state (the counsellor, an end in the past, overlaps) the service
+    /// checks after.
     fn into_fields(self, unit_id: UnitId, today: NaiveDate) -> ApiResult<RuleFields> {
-        let start_local = parse_local_time(&self.start).map_err(|e| ApiError::field("start", e.to_string()))?;
-        let end_local = parse_local_time(&self.end).map_err(|e| ApiError::field("end", e.to_string()))?;
-        let valid_from = self.valid_from.as_deref().map(|v| parse_date("valid_from", v)).transpose()?.unwrap_or(today);
-        let valid_until = self.valid_until.as_deref().map(|v| parse_date("valid_until", v)).transpose()?;
-        Ok(RuleFields {
+        let mut errors = self.validate().err().map(|report| field_errors(&report)).unwrap_or_default();
+        let mut read = |field: &'static str, parsed: Result<NaiveTime, String>| match parsed {
+            Ok(value) => value,
+            Err(message) => {
+                if !errors.iter().any(|e| e.field == field) {
+                    errors.push(FieldError { field: field.to_owned(), message });
+                }
+                NaiveTime::MIN
+            }
+        };
+        let start_local = read("start", parse_local_time(&self.start).map_err(|e| e.to_string()));
+        let end_local = read("end", parse_local_time(&self.end).map_err(|e| e.to_string()));
+        let mut date = |field: &'static str, value: Option<&str>| match value.map(crate::domain::time::parse_date) {
+            None => None,
+            Some(Ok(date)) => Some(date),
+            Some(Err(_)) => {
+                errors.push(FieldError { field: field.to_owned(), message: DATE_EXPECTED.to_owned() });
+                None
+            }
+        };
+        let valid_from = date("valid_from", self.valid_from.as_deref()).unwrap_or(today);
+        let valid_until = date("valid_until", self.valid_until.as_deref());
+        let fields = RuleFields {
             unit_id,
             counsellor_id: StaffId::new(self.counsellor_id),
             weekday: self.weekday,
@@ -162,7 +185,20 @@ impl HoursRequest {
             capacity: self.capacity,
             valid_from,
             valid_until,
-        })
+        };
+        let unread: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        let problems = hours::rule_problems_beside(&fields, &unread);
+        errors.extend(problems.into_iter().map(|problem| match problem.into_error() {
+            ServiceError::Invalid { field, message } => FieldError { field: field.to_owned(), message },
+            other => FieldError { field: problem.field().to_owned(), message: other.to_string() },
+        }));
+        if errors.is_empty() {
+            return Ok(fields);
+        }
+        let order = ["counsellor_id", "weekday", "start", "end", "slot_minutes", "buffer_minutes", "capacity"];
+        let rank = |field: &str| order.iter().position(|f| *f == field).unwrap_or(order.len());
+        errors.sort_by_key(|e| rank(&e.field));
+        Err(ApiError::validation(errors))
     }
 }
 
@@ -189,7 +225,6 @@ async fn create_hours(
     ApiPath(unit): ApiPath<String>,
     ApiJson(body): ApiJson<HoursRequest>,
 ) -> ApiResult<(StatusCode, Json<HoursChangeResponse>)> {
-    body.validate()?;
     let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
     let change = hours::save_rule(state.book(), &actor, &unit, None, None, fields, state.horizon_until()).await?;
@@ -208,7 +243,6 @@ async fn update_hours(
     ApiPath((unit, id)): ApiPath<(String, i32)>,
     ApiJson(body): ApiJson<HoursRequest>,
 ) -> ApiResult<Json<HoursChangeResponse>> {
-    body.validate()?;
     let unit = state.unit(&unit).await?;
     let tz = state.settings.time_zone;
     let seen = body.updated_at.as_deref().map(|at| parse_instant("updated_at", at, tz)).transpose()?;

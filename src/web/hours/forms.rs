@@ -157,16 +157,17 @@ pub(super) fn rule_problems_at_inputs(
     today: NaiveDate,
     lang: Lang,
 ) -> Vec<FieldError> {
-    let mut problems = hours::rule_problems(fields);
-    if hours::until_in_the_past(fields, old, today) && !problems.iter().any(|p| p.field() == "valid_until") {
+    let unread: Vec<&str> =
+        INPUTS.iter().filter(|(_, input)| unread.iter().any(|e| e.field == *input)).map(|(name, _)| *name).collect();
+    let mut problems = hours::rule_problems_beside(fields, &unread);
+    let until_read = !unread.contains(&"valid_until");
+    if until_read
+        && hours::until_in_the_past(fields, old, today)
+        && !problems.iter().any(|p| p.field() == "valid_until")
+    {
         problems.push(RuleProblem::UntilInThePast);
     }
-    let is_unread = |field: &str| input_of(field).is_some_and(|input| unread.iter().any(|e| e.field == input));
-    problems
-        .into_iter()
-        .filter(|p| !is_unread(p.field()) && !p.judged_against().iter().any(|field| is_unread(field)))
-        .filter_map(|p| Some(FieldError::new(input_of(p.field())?, lang.t(problem_text(p)))))
-        .collect()
+    problems.into_iter().filter_map(|p| Some(FieldError::new(input_of(p.field())?, lang.t(problem_text(p))))).collect()
 }
 
 /// The text key of a rule's problem: its reason, not only its field.
