@@ -92,8 +92,7 @@ pub async fn save_rule(
     // Overlapping hours of one counsellor would offer each time twice (a form sent twice made
     // them); checked under the unit's lock (hours of the person in another unit, saved at the
     // same moment, could still slip past: the booking guard keeps their appointments apart).
-    let others = schedule::rules_of_counsellor(&txn, fields.counsellor_id).await?;
-    if others.iter().any(|other| Some(other.id) != id && overlapping(&fields, other)) {
+    if overlaps_others(&txn, id, &fields).await? {
         return Err(ServiceError::conflict(Clash::HoursOverlap));
     }
     // Deleted by another lead since the check above: nothing is written.
@@ -108,6 +107,20 @@ pub async fn save_rule(
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
     Ok(HoursChange { rule: Some(rule), regenerated, affected })
+}
+
+/// Whether `fields` (of rule `id`, or new hours) overlap other hours of the same counsellor, in
+/// any unit.
+///
+/// # Errors
+/// A failed read.
+pub(crate) async fn overlaps_others<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    id: Option<RuleId>,
+    fields: &RuleFields,
+) -> Result<bool, ServiceError> {
+    let others = schedule::rules_of_counsellor(db, fields.counsellor_id).await?;
+    Ok(others.iter().any(|other| Some(other.id) != id && overlapping(fields, other)))
 }
 
 /// Whether `fields` and `other` (one counsellor's) would give overlapping slots: the same weekday,

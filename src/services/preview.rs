@@ -9,10 +9,11 @@ use super::ServiceError;
 use super::bookings::Book;
 use super::hours::{
     Affected, active_bookings, affected_shown, check_counsellor, check_range, check_until, counsels_in, lead,
-    may_change, validate_rule,
+    may_change, overlaps_others, validate_rule,
 };
 use crate::domain::access::Actor;
 use crate::domain::blocking::{Block, BlockedBy};
+use crate::domain::clash::Clash;
 use crate::domain::ids::{RuleId, SlotId, StaffId};
 use crate::domain::missing::Missing;
 use crate::domain::records::{RuleFields, Unit};
@@ -56,6 +57,11 @@ pub async fn preview_rule(
         None => None,
     };
     check_until(fields, old.as_ref(), local_date(now, deps.tz))?;
+    // Hours that overlap others of the person are refused here as saving refuses them, before
+    // the lead takes a list of times for good that could not be saved.
+    if overlaps_others(deps.db, id, fields).await? {
+        return Err(ServiceError::conflict(Clash::HoursOverlap));
+    }
     // Hours that begin later are shown from their first day, not as two empty weeks.
     let first = local_date(now, deps.tz).max(fields.valid_from);
     let starts = weekly

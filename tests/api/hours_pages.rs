@@ -121,35 +121,36 @@ async fn editing_the_hours_of_a_counsellor_who_left_never_hands_them_to_a_collea
 /// the slots they will give, not "no slots".
 #[tokio::test]
 async fn the_preview_of_hours_that_begin_later_shows_their_first_slots() {
-    // Arrange: Mondays 08:00–10:00 from Monday 4 January 2027, six weeks after "today".
+    // Arrange: Saturdays (a day she has no hours) 08:00–10:00 from Saturday 9 January 2027,
+    // six weeks after "today".
     let (app, lead) = lead_of_ads().await;
     let jana = app.counsellor_id("ads", "Jana Winterberg").await.to_string();
     let fields = [
         ("counsellor", jana.as_str()),
-        ("weekday", "1"),
+        ("weekday", "6"),
         ("start", "08:00"),
         ("end", "10:00"),
         ("slot", "60"),
         ("buffer", "0"),
         ("capacity", "1"),
-        ("from", "2027-01-04"),
+        ("from", "2027-01-09"),
         ("action", "preview"),
     ];
 
     // Act
     let response = lead.submit("/hours?unit=ads", "/hours/ads/rules", &fields).await;
 
-    // Assert: the first two Mondays, two slots each, and nothing saved.
+    // Assert: the first two Saturdays, two slots each, and nothing saved.
     assert_eq!(response.status(), StatusCode::OK);
     let html = response.text().await.expect("page");
     let preview = html.split("id=\"preview\"").nth(1).expect("the preview").split("</section>").next().expect("end");
     let listed: Vec<&str> = preview.split("<li>").skip(1).map(|li| li.split('<').next().expect("text")).collect();
     assert_eq!(
         listed,
-        ["Mo, 04.01.2027, 08:00", "Mo, 04.01.2027, 09:00", "Mo, 11.01.2027, 08:00", "Mo, 11.01.2027, 09:00"],
+        ["Sa, 09.01.2027, 08:00", "Sa, 09.01.2027, 09:00", "Sa, 16.01.2027, 08:00", "Sa, 16.01.2027, 09:00"],
         "{preview}"
     );
-    assert!(rules_of(&app, "ads").await.iter().all(|r| r["valid_from"] != "2027-01-04"), "nothing saved");
+    assert!(rules_of(&app, "ads").await.iter().all(|r| r["valid_from"] != "2027-01-09"), "nothing saved");
 }
 
 /// A period's reason is trimmed, then counted, through the API as on the page: 199 characters
@@ -353,6 +354,13 @@ async fn hours_sent_twice_or_overlapping_a_counsellors_other_hours_are_refused()
     assert!(again.text().await.expect("page").contains("überschneiden"), "told at the form");
     let partly = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&form("10:00", "12:00"))).await;
     assert_eq!(partly.status(), StatusCode::UNPROCESSABLE_ENTITY, "overlapping in part");
+    // The preview says so too, instead of a list of times that could not be saved.
+    let mut preview = form("10:00", "12:00");
+    preview.iter_mut().find(|(k, _)| *k == "action").expect("action").1 = "preview".to_owned();
+    let previewed = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&preview)).await;
+    assert_eq!(previewed.status(), StatusCode::UNPROCESSABLE_ENTITY, "the preview refuses it");
+    let html = previewed.text().await.expect("page");
+    assert!(html.contains("überschneiden") && !html.contains("id=\"preview\""), "told at the form, no times");
     assert_eq!(saturdays().await, 1, "saved once");
 
     let touching = lead.submit("/hours?unit=ads", "/hours/ads/rules", &borrowed(&form("11:00", "12:00"))).await;
