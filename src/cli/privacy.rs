@@ -379,7 +379,8 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
 /// audit records the replaced database made after the dump's last one, makes the erasures on
 /// request it recorded since again, and removes the `.eml` files of emails only the replaced
 /// database held. Run it once, with the server stopped, before the server starts on the restored
-/// database; a second run would carry the audit records again.
+/// database: a restored database already written to (its audit records newer than the replaced
+/// one's) is refused, as is a second run.
 ///
 /// # Errors
 /// A URL that is not PostgreSQL, the same database twice, a database that is not this service's,
@@ -408,6 +409,7 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
             .await
             .context("DATABASE_URL is no restored copy of this service's database; nothing was changed")?;
         check_schema(&live).await.context("the replaced database is not this service's; nothing was changed")?;
+        refuse_a_used_copy(&restored, &live).await?;
         let since = recorded_since(&restored, &live).await.context(
             "the erasures on request and the audit recorded since the dump cannot be read from the replaced \
              database; nothing was changed",
@@ -434,6 +436,31 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
     restored.close().await.ok();
     live.close().await.ok();
     done
+}
+
+/// Refuses a restored database with audit records newer than any of the replaced one: a server
+/// (or a command) ran on it before `restore --carry-from`, and its own records would hide which
+/// of the replaced database's were made after the dump: the erasures on request among them
+/// would silently not be made again.
+async fn refuse_a_used_copy(
+    restored: &sea_orm::DatabaseConnection,
+    live: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<()> {
+    let (copy, replaced) =
+        (data_subject::latest_record_at(restored).await?, data_subject::latest_record_at(live).await?);
+    if let (Some(copy), Some(replaced)) = (copy, replaced)
+        && copy > replaced
+    {
+        bail!(
+            "DATABASE_URL holds audit records made after the replaced database's last one ({replaced}; its own \
+             newest {copy}): a server or another command ran on the restored database before `restore --carry-from`, \
+             or the dump is not of the replaced database. The erasures on request and the changes of access made \
+             after the dump cannot be told apart from its own records; nothing was changed. Stop the server, drop \
+             DATABASE_URL's database, pg_restore the dump into a new one, and run `restore --carry-from` before the \
+             server starts on it"
+        );
+    }
+    Ok(())
 }
 
 /// Whether two PostgreSQL connections reach the same database, whatever their URLs say (host
@@ -486,8 +513,6 @@ struct SinceBackup {
     erasures: data_subject::Erasures,
     /// Which of the live database's audit records are carried over.
     carry: crate::store::audit::Carry,
-    /// How many there are.
-    audit_records: u64,
     /// The backup's last audit record and the live database's oldest, when the live database's
     /// audit no longer reaches back to the backup.
     gap: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
@@ -525,7 +550,6 @@ async fn recorded_since(
         None => Carry::All,
     };
     let erasures = data_subject::recorded_after(live, last).await?;
-    let audit_records = audit::count_carried(live, carry).await?;
     // The live database's audit is kept for TERMINBUCH_AUDIT_RETENTION_DAYS: when its oldest
     // record is younger than the backup's last, records made between (erasures among them) may
     // be gone, and those erasures cannot be made again.
@@ -534,7 +558,7 @@ async fn recorded_since(
         (Some(last), Some(oldest)) if oldest > last => Some((last, oldest)),
         _ => None,
     };
-    Ok(SinceBackup { erasures, carry, audit_records, gap })
+    Ok(SinceBackup { erasures, carry, gap })
 }
 
 fn warn_of_what_is_missing(found: &SinceBackup) {
@@ -560,7 +584,7 @@ fn warn_of_what_is_missing(found: &SinceBackup) {
 async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &SinceBackup) -> anyhow::Result<()> {
     let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
     let done = async {
-        if since.erasures.recorded > 0 || since.audit_records > 0 {
+        if target.is_file() {
             let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
                 .await
                 .context("cannot open the replaced database")?;
@@ -616,6 +640,7 @@ async fn carry_into(
         .await
         .context("the audit recorded after the backup could not be carried over")?;
     keep_the_shorter_retention(db, live).await?;
+    keep_access_taken_away(db, live).await?;
     let erasures = &since.erasures;
     let counts = if erasures.recorded > 0 {
         Some(
@@ -638,6 +663,74 @@ async fn carry_into(
             "warning: {} callback entry(ies) erased after the backup were recorded by count only (an earlier release): \
              make those erasures again by hand",
             erasures.unnamed_callbacks
+        );
+    }
+    Ok(())
+}
+
+/// Takes every taking away of access the replaced database `live` made after the backup over
+/// into the restored database `db`, in one transaction, and says what it did.
+async fn keep_access_taken_away(
+    db: &sea_orm::DatabaseConnection,
+    live: &sea_orm::DatabaseConnection,
+) -> anyhow::Result<()> {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await?;
+    let done = crate::store::restore_access::carry_access(&txn, live, chrono::Utc::now())
+        .await
+        .context("the accounts cannot be compared with the replaced database's (of another release?)")?;
+    txn.commit().await?;
+    let logins = |list: &[String]| list.join(", ");
+    if !done.deactivated.is_empty() {
+        eprintln!(
+            "deactivated {} person(s) again, as after the backup (their API tokens, reset links and calendar \
+             subscription end with it): {}",
+            done.deactivated.len(),
+            logins(&done.deactivated)
+        );
+    }
+    if !done.unknown_deactivated.is_empty() {
+        eprintln!(
+            "warning: deactivated {} person(s) the replaced database does not hold: {}",
+            done.unknown_deactivated.len(),
+            logins(&done.unknown_deactivated)
+        );
+    }
+    if !done.admin_removed.is_empty() {
+        eprintln!("took the admin role away again, as after the backup: {}", logins(&done.admin_removed));
+    }
+    if done.roles_removed > 0 {
+        eprintln!("took {} role(s) in units away again, as after the backup", done.roles_removed);
+    }
+    if !done.credentials.is_empty() {
+        eprintln!(
+            "kept the password or second factor changed after the backup (the backup's no longer works): {}",
+            logins(&done.credentials)
+        );
+    }
+    if done.tokens_revoked > 0 {
+        eprintln!("revoked {} API token(s) revoked after the backup", done.tokens_revoked);
+    }
+    if done.feeds_ended > 0 {
+        eprintln!("ended {} calendar subscription(s) ended after the backup", done.feeds_ended);
+    }
+    if done.reset_links_voided > 0 {
+        eprintln!("voided {} password reset link(s) used or voided after the backup", done.reset_links_voided);
+    }
+    if done.sessions_ended > 0 {
+        eprintln!("ended the backup's {} web session(s): everyone logs in again", done.sessions_ended);
+    }
+    if !done.added_since.is_empty() {
+        eprintln!(
+            "note: {} person(s) added after the backup are not in it; add them again (terminbuch user add): {}",
+            done.added_since.len(),
+            logins(&done.added_since)
+        );
+    }
+    if !done.granted_since.is_empty() {
+        eprintln!(
+            "note: what was granted after the backup is not restored; grant it again if still meant: {}",
+            logins(&done.granted_since)
         );
     }
     Ok(())

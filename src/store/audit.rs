@@ -276,15 +276,6 @@ pub async fn same_record<A: ConnectionTrait, B: ConnectionTrait>(a: &A, b: &B, i
         == (other.at, other.actor_kind, other.actor_id, other.action, other.booking_ids, other.target, other.detail))
 }
 
-/// How many records of `db` a restore would carry (`carry`).
-///
-/// # Errors
-/// Database failures.
-pub async fn count_carried<C: ConnectionTrait>(db: &C, carry: Carry) -> Result<u64, StoreError> {
-    use sea_orm::PaginatorTrait;
-    Ok(audit_event::Entity::find().filter(carry.condition()).count(db).await?)
-}
-
 /// Copies the records of `from` that `carry` names into `to`, in their order and unchanged but
 /// for their ids (`to`'s own, after its records): a restored database keeps the record of what
 /// happened after its backup was taken. Returns how many.

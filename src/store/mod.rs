@@ -16,6 +16,7 @@ pub mod mfa;
 pub mod monitoring;
 pub mod outbox;
 pub mod resets;
+pub mod restore_access;
 pub mod retention;
 pub mod schedule;
 pub mod sessions;

@@ -50,6 +50,7 @@ mod observe;
 mod overrides;
 mod own_absences;
 mod page_refusals;
+mod restore_access;
 mod retention;
 mod schedule;
 mod search;
