@@ -24,7 +24,7 @@ fn ok(output: &Output) -> (String, String) {
     (out, err)
 }
 
-fn add_with_password(url: &str, args: &[&str], password: &str) -> Output {
+pub(crate) fn add_with_password(url: &str, args: &[&str], password: &str) -> Output {
     let mut add = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
         .args(["user", "add"])
         .args(args)

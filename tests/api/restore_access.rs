@@ -6,8 +6,7 @@
 //! `terminbuch restore --carry-from` (the README's steps), where a `--carry-from` run after
 //! something (a server's start) wrote to the restored database is refused, changing nothing.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use chrono::{TimeDelta, Utc};
 use entity::{password_reset, session, staff, staff_totp};
@@ -33,16 +32,8 @@ fn ok(db_url: &str, args: &[&str]) -> String {
 }
 
 fn add(db_url: &str, login: &str, role: &str, unit: &str) {
-    let mut add = Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(["user", "add", "--login", login, "--name", login, "--role", role, "--unit", unit, "--password-stdin"])
-        .env("DATABASE_URL", db_url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run terminbuch");
-    add.stdin.take().expect("stdin").write_all(b"Kastanienallee im Herbstlaub\n").expect("the password");
-    let added = add.wait_with_output().expect("terminbuch ends");
+    let args = ["--login", login, "--name", login, "--role", role, "--unit", unit];
+    let added = crate::cli_accounts::add_with_password(db_url, &args, "Kastanienallee im Herbstlaub");
     assert!(added.status.success(), "{login}: {}", String::from_utf8_lossy(&added.stderr));
 }
 
