@@ -99,12 +99,13 @@ pub enum TokenCommand {
         login: String,
     },
     /// Revoke one token by id, or all tokens of a staff member.
+    /// (`--id ID`, or `--login LOGIN --all`: checked by the command, which says which to give).
     Revoke {
-        #[arg(long, conflicts_with_all = ["login", "all"], required_unless_present = "all")]
+        #[arg(long)]
         id: Option<i32>,
-        #[arg(long, requires = "all")]
+        #[arg(long)]
         login: Option<String>,
-        #[arg(long, requires = "login")]
+        #[arg(long)]
         all: bool,
     },
 }
@@ -186,17 +187,17 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
             print_accounts(&accounts::list(a, by).await?, &slugs, settings.time_zone);
         }
         UserCommand::Deactivate { login } => {
-            accounts::deactivate(a, by, &login).await?;
-            eprintln!("{login} deactivated: sessions and API tokens ended");
+            let account = accounts::deactivate(a, by, &login).await?;
+            eprintln!("{} deactivated: sessions and API tokens ended", account.member.login);
         }
         UserCommand::Activate { login } => {
-            accounts::activate(a, by, &login).await?;
-            eprintln!("{login} active again (API tokens stay revoked)");
+            let account = accounts::activate(a, by, &login).await?;
+            eprintln!("{} active again (API tokens stay revoked)", account.member.login);
         }
         UserCommand::RemoveRole { login, role, unit } => {
             let role = parse_role(&role)?;
-            accounts::remove_role(a, by, &login, role, unit.as_deref()).await?;
-            eprintln!("role {} taken from {login}", role.as_str());
+            let account = accounts::remove_role(a, by, &login, role, unit.as_deref()).await?;
+            eprintln!("role {} taken from {}", role.as_str(), account.member.login);
         }
         UserCommand::ResetPassword { login } => {
             let link = passwords::create_reset_link(a, by, &login).await?;
@@ -246,17 +247,25 @@ pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenC
         }
         TokenCommand::List { login } => {
             let now = deps.clock.now();
+            // Read first: an unknown login is an error, not an empty table.
+            let listed = tokens::list_for_login(&deps.db, &login).await?;
             println!("{:<6} {:<24} {:<17} {:<17} {:<17} state", "id", "name", "created", "expires", "last used");
-            for token in tokens::list_for_login(&deps.db, &login).await? {
+            for token in listed {
                 print_token(&token, now, settings.time_zone);
             }
         }
-        TokenCommand::Revoke { id: Some(id), .. } => {
-            tokens::revoke(&deps.db, &deps.clock, &caches.tokens, crate::services::accounts::ChangedBy::operator(), id)
-                .await?;
-            eprintln!("token {id} revoked");
+        TokenCommand::Revoke { id: Some(id), login: None, all: false } => {
+            let by = crate::services::accounts::ChangedBy::operator();
+            let (_, made_with_it) = tokens::revoke(&deps.db, &deps.clock, &caches.tokens, by, id).await?;
+            match made_with_it.as_slice() {
+                [] => eprintln!("token {id} revoked"),
+                more => {
+                    let ids: Vec<String> = more.iter().map(ToString::to_string).collect();
+                    eprintln!("token {id} revoked, and the token(s) made with it: {}", ids.join(", "));
+                }
+            }
         }
-        TokenCommand::Revoke { login: Some(login), all: true, .. } => {
+        TokenCommand::Revoke { id: None, login: Some(login), all: true } => {
             let account = accounts::find(caches.accounts(deps), ByWhom::Operator, &login).await?;
             let revoked = tokens::revoke_all(
                 &deps.db,
@@ -269,7 +278,10 @@ pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenC
             let feed = if revoked.calendar_feed { ", the calendar subscription deleted" } else { "" };
             eprintln!("{} token(s) of {login} revoked{feed}", revoked.tokens);
         }
-        TokenCommand::Revoke { .. } => bail!("use --id ID, or --login LOGIN --all"),
+        TokenCommand::Revoke { .. } => bail!(
+            "name what to revoke: --id ID (one token, and those made with it), or --login LOGIN --all (every token \
+             of a person); not both"
+        ),
     }
     Ok(())
 }

@@ -183,7 +183,7 @@ fn counselled_units(member: &StaffMember) -> Vec<UnitId> {
 pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<StaffAccount, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.deactivate").await?;
     let txn = store::begin_write(a.db).await?;
-    let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    let member = directory::find_staff_meant(&txn, login).await?.ok_or_else(not_found)?;
     if member.active {
         // The slot locks of the person's units before the admins' rows, in the order a lead's
         // change of hours takes them (its rules and slots name the person's row): the other way
@@ -219,7 +219,7 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
 pub async fn activate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<StaffAccount, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.activate").await?;
     let txn = store::begin_write(a.db).await?;
-    let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    let member = directory::find_staff_meant(&txn, login).await?.ok_or_else(not_found)?;
     if directory::set_active(&txn, member.id, true).await? {
         a.slots.follow_staff(&txn, &counselled_units(&member), a.clock.now()).await?;
         audit_change(&txn, a.clock, by.into(), AuditAction::StaffActivated, &member, json!({})).await?;
@@ -248,7 +248,7 @@ pub async fn remove_role(
         (StaffRole::Admin, _) => None,
     };
     let txn = store::begin_write(a.db).await?;
-    let member = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    let member = directory::find_staff_meant(&txn, login).await?.ok_or_else(not_found)?;
     let removed = match (role, &unit) {
         (StaffRole::Admin, _) => {
             if member.is_admin && member.active && directory::lock_active_admins(&txn).await? == [member.id] {
@@ -338,7 +338,7 @@ pub async fn change_details(
     let name = change.name.as_deref().map(str::trim);
     let email = change.email.map(|email| email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()));
     let txn = store::begin_write(a.db).await?;
-    let found = directory::find_staff_by_login(&txn, login).await?.ok_or_else(not_found)?;
+    let found = directory::find_staff_meant(&txn, login).await?.ok_or_else(not_found)?;
     // Locked (PostgreSQL): two admins changing the same person at once change one after the other.
     let member = directory::lock_staff(&txn, found.id).await?.ok_or_else(not_found)?;
     if change.seen.is_some_and(|seen| seen != details_seen(&member)) {

@@ -288,7 +288,7 @@ pub struct MfaReset {
 pub async fn reset(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<MfaReset, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.mfa_reset").await?;
     let missing = || ServiceError::not_found(Missing::StaffMember);
-    let found = directory::find_staff_by_login(a.db, login).await?.ok_or_else(missing)?;
+    let found = directory::find_staff_meant(a.db, login).await?.ok_or_else(missing)?;
     let txn = store::begin_write(a.db).await?;
     let member = directory::lock_staff(&txn, found.id).await?.ok_or_else(missing)?;
     let had = mfa::delete_second_factor(&txn, member.id).await?;

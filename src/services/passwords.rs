@@ -185,7 +185,7 @@ impl ResetLink {
 /// `Forbidden`, `NotFound`.
 pub async fn create_reset_link(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<ResetLink, ServiceError> {
     by.require_admin(a.db, a.clock, "staff.password_reset").await?;
-    let found = directory::find_staff_by_login(a.db, login).await?;
+    let found = directory::find_staff_meant(a.db, login).await?;
     let missing = || ServiceError::not_found(Missing::StaffMember);
     let txn = store::begin_write(a.db).await?;
     let member = directory::lock_staff(&txn, found.ok_or_else(missing)?.id).await?.ok_or_else(missing)?;

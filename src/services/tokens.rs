@@ -87,9 +87,8 @@ pub async fn create_for_login(
     login: &str,
     spec: &TokenSpec,
 ) -> Result<CreatedToken, ServiceError> {
-    let member = directory::find_staff_by_login(db, login)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
+    let member =
+        directory::find_staff_meant(db, login).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     create_for(db, clock, ChangedBy::operator(), member.id, spec, None).await
 }
 
@@ -273,9 +272,8 @@ pub async fn authenticate_token(
 /// # Errors
 /// `NotFound` for an unknown login.
 pub async fn list_for_login(db: &DatabaseConnection, login: &str) -> Result<Vec<TokenInfo>, ServiceError> {
-    let member = directory::find_staff_by_login(db, login)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
+    let member =
+        directory::find_staff_meant(db, login).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
     Ok(directory::list_tokens(db, member.id, None).await?)
 }
 
@@ -316,7 +314,7 @@ pub async fn list_own(
 }
 
 /// Revokes one token by id, whoever owns it (for admins and the operator; `by` as in the audit
-/// log), and every token made with it; returns it.
+/// log), and every token made with it; returns it and the ids of those made with it.
 ///
 /// # Errors
 /// `NotFound` for an unknown id.
@@ -326,7 +324,7 @@ pub async fn revoke(
     cache: &TokenCache,
     by: ChangedBy,
     id: i32,
-) -> Result<TokenInfo, ServiceError> {
+) -> Result<(TokenInfo, Vec<i32>), ServiceError> {
     let token = directory::find_token(db, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Token))?;
     let txn = crate::store::begin_write(db).await?;
     let (revoked, made_with_it) = directory::revoke_token(&txn, id, clock.now()).await?;
@@ -337,10 +335,10 @@ pub async fn revoke(
         audit_change(&txn, clock, by, AuditAction::TokenRevoked, &owner, detail).await?;
     }
     txn.commit().await.map_err(crate::store::StoreError::from)?;
-    for token_id in std::iter::once(id).chain(made_with_it) {
+    for token_id in std::iter::once(id).chain(made_with_it.iter().copied()) {
         cache.forget_token(token_id);
     }
-    Ok(token)
+    Ok((token, made_with_it))
 }
 
 /// Revokes one of the actor's own tokens.
@@ -371,7 +369,7 @@ pub async fn revoke_of(
     id: i32,
 ) -> Result<TokenInfo, ServiceError> {
     match directory::find_token(db, id).await? {
-        Some(token) if token.staff_id == owner => revoke(db, clock, cache, by, id).await,
+        Some(token) if token.staff_id == owner => revoke(db, clock, cache, by, id).await.map(|(token, _)| token),
         _ => Err(ServiceError::not_found(Missing::Token)),
     }
 }

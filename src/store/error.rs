@@ -34,6 +34,10 @@ pub enum StoreError {
     Unstorable(String),
     #[error("file system: {0}")]
     Io(String),
+    /// No connection could be opened at start (the server not reachable, the database missing,
+    /// the login refused): what the database or the network said, once.
+    #[error("{0}")]
+    CannotConnect(String),
     #[error(transparent)]
     Db(DbErr),
 }
@@ -107,5 +111,30 @@ fn lost_connection(err: &DbErr) -> bool {
             Error::Io(_) | Error::Protocol(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed
         ),
         _ => false,
+    }
+}
+
+impl StoreError {
+    /// A failure to open the first connection, told as what the network or the database said
+    /// (a refused connection is no busy database, as [`From<DbErr>`] would classify it for a
+    /// request; and the driver's source line is left out).
+    pub(super) fn cannot_connect(err: &DbErr) -> Self {
+        use sea_orm::sqlx::Error;
+        let text = match err {
+            DbErr::Conn(RuntimeErr::SqlxError(e))
+            | DbErr::Exec(RuntimeErr::SqlxError(e))
+            | DbErr::Query(RuntimeErr::SqlxError(e)) => match e.deref() {
+                Error::Io(io) => format!("the database server cannot be reached: {io}"),
+                Error::Database(db) => db.message().to_owned(),
+                Error::PoolTimedOut => {
+                    "no connection was opened in time (is the database server running, and reachable at that host \
+                     and port?)"
+                        .to_owned()
+                }
+                other => other.to_string(),
+            },
+            other => other.to_string(),
+        };
+        Self::CannotConnect(text)
     }
 }

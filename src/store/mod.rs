@@ -76,7 +76,7 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
     } else {
         options.max_connections(max_connections.unwrap_or_else(postgres_pool_size)).min_connections(1);
     }
-    Ok(Database::connect(options).await?)
+    Database::connect(options).await.map_err(|err| StoreError::cannot_connect(&err))
 }
 
 /// What the free-slot search's connections call themselves on PostgreSQL (`application_name`,

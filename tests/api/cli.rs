@@ -327,3 +327,25 @@ async fn a_migration_that_fails_halfway_leaves_nothing_behind_and_the_next_start
         .expect("its row");
     assert_eq!(row.try_get_by_index::<i32>(0).expect("days"), 730);
 }
+
+/// A database that cannot be opened is named for what the database or the network said, once:
+/// not "the database is busy" (a refused connection), nor the driver's source line twice.
+#[test]
+fn a_database_that_cannot_be_opened_is_named_for_its_reason() {
+    let (db, url) = temp_db();
+    let (missing, reason) = if db.is_postgres() {
+        (format!("{}_not_there", url.split('?').next().expect("a URL")), "does not exist")
+    } else {
+        let folder = db.dir.path().join("a-folder");
+        std::fs::create_dir(&folder).expect("a folder");
+        (format!("sqlite://{}?mode=rwc", folder.display()), "unable to open database file")
+    };
+
+    let output = terminbuch(&missing, &["migrate"]);
+
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(said.contains("cannot open the database") && said.contains(reason), "{said}");
+    assert_eq!(said.matches(reason).count(), 1, "said once: {said}");
+    assert!(!said.contains("busy") && !said.contains(" at line "), "{said}");
+}

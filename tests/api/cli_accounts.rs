@@ -157,3 +157,44 @@ fn a_bad_second_factor_policy_stops_start_up_naming_the_variable() {
         assert!(output.status.success(), "{value}");
     }
 }
+
+/// An operator types a login as the person logs in, in any case (`LEAVER` for `leaver`), and
+/// gets clear words for a `token revoke` without what to revoke and for an unknown login.
+#[test]
+fn the_account_commands_take_a_login_in_any_case_and_say_what_is_missing() {
+    let db = CliDb::create();
+    let url = db.url.clone();
+    ok(&terminbuch(&url, &["seed", "--demo"]));
+    ok(&add_with_password(
+        &url,
+        &["--login", "leaver", "--name", "L", "--role", "front_desk", "--unit", "ads"],
+        "Kastanienallee im Herbstlaub",
+    ));
+    let (token, _) = ok(&terminbuch(&url, &["token", "create", "--login", "Leaver"]));
+    assert!(token.starts_with("tb_"), "made for leaver: {token}");
+
+    // Act
+    let (_, said) = ok(&terminbuch(&url, &["user", "deactivate", "--login", "LEAVER"]));
+
+    // Assert
+    assert!(said.contains("leaver"), "{said}");
+    let (list, _) = ok(&terminbuch(&url, &["user", "list"]));
+    assert!(list.lines().find(|l| l.starts_with("leaver ")).expect("listed").contains(" no "), "deactivated: {list}");
+    let (tokens, _) = ok(&terminbuch(&url, &["token", "list", "--login", "LEAVER"]));
+    assert!(tokens.lines().nth(1).expect("the token").contains("revoked"), "{tokens}");
+    // What a revoke needs, said as such (not clap's list of every flag).
+    for args in [
+        &["token", "revoke", "--login", "leaver"][..],
+        &["token", "revoke"],
+        &["token", "revoke", "--id", "1", "--all"],
+    ] {
+        let refused = terminbuch(&url, args);
+        let said = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{args:?}");
+        assert!(said.contains("--id ID") && said.contains("--login LOGIN --all"), "{args:?}: {said}");
+    }
+    // An unknown login: the error alone, no table header before it.
+    let unknown = terminbuch(&url, &["token", "list", "--login", "niemand"]);
+    assert!(!unknown.status.success());
+    assert!(unknown.stdout.is_empty(), "{}", String::from_utf8_lossy(&unknown.stdout));
+}

@@ -9,7 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use super::super::StoreError;
-use super::staff::{find_staff, find_staff_by_login, list_staff, memberships_of};
+use super::staff::{find_staff, find_staff_meant, list_staff, memberships_of};
 use crate::domain::access::Actor;
 use crate::domain::accounts::{SessionAccount, StaffAccount};
 use crate::domain::ids::StaffId;
@@ -161,7 +161,7 @@ pub async fn list_accounts<C: ConnectionTrait>(db: &C) -> Result<Vec<StaffAccoun
 /// # Errors
 /// Database failures.
 pub async fn find_account<C: ConnectionTrait>(db: &C, login: &str) -> Result<Option<StaffAccount>, StoreError> {
-    let Some(member) = find_staff_by_login(db, login).await? else {
+    let Some(member) = find_staff_meant(db, login).await? else {
         return Ok(None);
     };
     account_of(db, member).await.map(Some)

@@ -20,8 +20,8 @@ pub use places::{
 pub use roles::{add_membership, list_unit_staff, lock_active_admins, remove_membership, set_admin};
 pub use staff::{
     NewStaff, actor_for_staff, count_admins, find_login_credentials, find_login_ignoring_case, find_staff,
-    find_staff_by_login, insert_staff, insert_staff_with, list_staff, lock_login_ignoring_case, lock_staff,
-    logins_ignoring_case, password_hash_of, update_details,
+    find_staff_by_login, find_staff_meant, insert_staff, insert_staff_with, list_staff, lock_login_ignoring_case,
+    lock_staff, logins_ignoring_case, password_hash_of, update_details,
 };
 pub use tokens::{
     NewToken, TokenOwner, count_ended_tokens, count_valid_tokens, find_token, insert_token, list_tokens, lock_token,

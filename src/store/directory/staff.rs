@@ -38,6 +38,22 @@ pub async fn find_staff_by_login<C: ConnectionTrait>(db: &C, login: &str) -> Res
     Ok(Some(staff_record(row, memberships)))
 }
 
+/// The person an admin or operator names by `login`: the login itself, else the one login that
+/// differs from it only in case (`Mueller` for `mueller`), as a login takes it. Two logins that
+/// differ only in case (made before such were refused) are each found only as written.
+///
+/// # Errors
+/// Database failures.
+pub async fn find_staff_meant<C: ConnectionTrait>(db: &C, login: &str) -> Result<Option<StaffMember>, StoreError> {
+    if let Some(member) = find_staff_by_login(db, login).await? {
+        return Ok(Some(member));
+    }
+    match logins_ignoring_case(db, login).await?.as_slice() {
+        [only] => find_staff_by_login(db, only).await,
+        _ => Ok(None),
+    }
+}
+
 /// The stored login that equals `login` but for the case of its letters (logins are ASCII), if any.
 ///
 /// # Errors
