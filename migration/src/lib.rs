@@ -32,6 +32,7 @@ mod m20261206_600000_citizen_links_remember_their_origin;
 mod m20261207_100000_create_location_texts;
 mod m20261208_100000_drop_totp_attempt_counts;
 mod m20261208_200000_add_outbox_place_changed;
+mod m20261209_100000_index_audit_events_target;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -69,6 +70,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_100000_create_location_texts::Migration),
             Box::new(m20261208_100000_drop_totp_attempt_counts::Migration),
             Box::new(m20261208_200000_add_outbox_place_changed::Migration),
+            Box::new(m20261209_100000_index_audit_events_target::Migration),
         ]
     }
 }

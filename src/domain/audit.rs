@@ -13,8 +13,10 @@ use super::access::Actor;
 use super::ids::{StaffId, UnitId};
 
 mod actions;
+mod target;
 
 pub use actions::AuditAction;
+pub use target::{Area, AuditTarget};
 
 impl std::fmt::Display for AuditAction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -246,9 +248,19 @@ pub struct AuditFilter {
     pub actor: Option<ActorFilter>,
     pub booking: Option<Uuid>,
     pub action: Option<AuditAction>,
+    /// Only records about this staff member (target [`AuditTarget::Staff`]).
+    pub subject: Option<StaffId>,
     /// Only records with a smaller id (the next page after the record with this id).
     pub before: Option<i32>,
     pub limit: u64,
+}
+
+impl AuditFilter {
+    /// Every record, newest first, at most `limit`; narrow it with the struct update syntax:
+    /// `AuditFilter { action: Some(action), ..AuditFilter::newest(10) }`.
+    pub fn newest(limit: u64) -> Self {
+        Self { from: None, to: None, actor: None, booking: None, action: None, subject: None, before: None, limit }
+    }
 }
 
 /// The stored form of a record's bookings: hyphenated ids separated by spaces.

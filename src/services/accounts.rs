@@ -6,7 +6,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 use serde_json::{Value, json};
 
 use super::ServiceError;
-use super::audit::{self, AuditAction, AuditActor, AuditEntry};
+use super::audit::{self, AuditAction, AuditActor, AuditEntry, AuditTarget};
 use super::directory::{CounsellorCache, StaffRole, find_unit};
 use super::schedule::SlotPlan;
 use super::tokens::TokenCache;
@@ -128,7 +128,7 @@ pub(crate) async fn audit_change<C: ConnectionTrait>(
         "account changed"
     );
     let actor = by.staff_id.map_or(AuditActor::System, AuditActor::Staff);
-    let entry = AuditEntry::attempt(action, actor, by.client).target(format!("staff:{}", whom.id)).detail(detail);
+    let entry = AuditEntry::attempt(action, actor, by.client).target(AuditTarget::Staff(whom.id)).detail(detail);
     audit::record(db, clock, entry).await
 }
 

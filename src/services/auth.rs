@@ -6,7 +6,7 @@ use rand::RngExt;
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
-use super::audit::{AuditAction, AuditEntry};
+use super::audit::{AuditAction, AuditEntry, AuditTarget};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::clash::Clash;
@@ -121,7 +121,7 @@ pub async fn ensure_first_admin<C: sea_orm::ConnectionTrait>(
         }
         None => {
             let admin = directory::insert_staff_with(db, new, true, clock.now()).await?;
-            let entry = AuditEntry::system(AuditAction::StaffAdded).target(format!("staff:{}", admin.id));
+            let entry = AuditEntry::system(AuditAction::StaffAdded).target(AuditTarget::Staff(admin.id));
             super::audit::record(db, clock, entry.detail(serde_json::json!({ "role": "admin", "first_admin": true })))
                 .await?;
             Ok(Some((FIRST_ADMIN_LOGIN.to_owned(), password)))

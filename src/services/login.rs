@@ -7,7 +7,7 @@
 use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
-use super::audit::{AuditAction, AuditActor, AuditEntry};
+use super::audit::{AuditAction, AuditActor, AuditEntry, AuditTarget};
 use super::auth::authenticate_password;
 use super::mfa::{self, MfaError, SecondFactor, Verified};
 use crate::clock::Clock;
@@ -152,7 +152,7 @@ pub async fn second_factor(
                 _ => AuditAction::SecondFactorFailed,
             };
             let entry = AuditEntry::attempt(action, AuditActor::Staff(staff_id), ip.parse().ok())
-                .target(format!("staff:{staff_id}"));
+                .target(AuditTarget::Staff(staff_id));
             super::audit::record(db, clock, entry).await?;
             return Err(err);
         }

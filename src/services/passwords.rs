@@ -18,7 +18,7 @@ use crate::domain::accounts::RESET_LINK_LIFETIME;
 use crate::domain::ids::StaffId;
 use crate::domain::password::{NewPassword, PasswordProblem};
 use crate::domain::throttle::{self, FORGET_AFTER};
-use crate::services::audit::{self, AuditEntry};
+use crate::services::audit::{self, AuditEntry, AuditTarget};
 use crate::store::resets::{self, NewReset};
 use crate::store::throttle::Reservation;
 use crate::store::{self, directory};
@@ -130,7 +130,7 @@ async fn check_current(
 ) -> Result<String, PasswordError> {
     let now = clock.now();
     let keys = [throttle::current_password_key(actor.staff_id())];
-    let target = format!("staff:{}", actor.staff_id());
+    let target = AuditTarget::Staff(actor.staff_id());
     if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
         // Recorded once per lock, however often the locked check is asked.
         if first {

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::audit::{
-    ActorFilter, ActorKind, AuditAction, AuditActor, AuditEntry, AuditFilter, AuditRecord, join_booking_ids,
-    split_booking_ids,
+    ActorFilter, ActorKind, AuditAction, AuditActor, AuditEntry, AuditFilter, AuditRecord, AuditTarget,
+    join_booking_ids, split_booking_ids,
 };
 use crate::domain::ids::{StaffId, UnitId};
 
@@ -108,6 +108,10 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &AuditFilter) -> Result<Ve
     }
     if let Some(action) = filter.action {
         query = query.filter(audit_event::Column::Action.eq(action.as_str()));
+    }
+    if let Some(id) = filter.subject {
+        // Served by the index on (target, id), newest first.
+        query = query.filter(audit_event::Column::Target.eq(AuditTarget::Staff(id).to_string()));
     }
     if let Some(before) = filter.before {
         query = query.filter(audit_event::Column::Id.lt(before));

@@ -1,5 +1,6 @@
-//! The admins' audit log page: the records filtered by days, person, appointment and action,
-//! page by page, and the same records as a CSV download.
+//! The admins' audit log page: the records filtered by days, who acted, the person concerned,
+//! appointment and action, page by page (the details worded by `audit_detail`), and the same
+//! records as a CSV download.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -11,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
+use super::audit_detail::{Fact, LIST_SHOWN, Wording};
 use super::auth::FieldError;
 use super::error::{WebError, WebResult};
 use super::format;
@@ -18,6 +20,7 @@ use super::i18n::Lang;
 use super::page::{Page, Staff};
 use super::views::Choice;
 use crate::domain::audit::{AuditAction, AuditActor};
+use crate::domain::records::StaffMember;
 use crate::domain::time::day_bounds;
 use crate::services::ServiceError;
 use crate::services::audit::{self, AuditLine, AuditQuery};
@@ -38,6 +41,8 @@ struct AuditForm {
     #[serde(default)]
     actor: String,
     #[serde(default)]
+    subject: String,
+    #[serde(default)]
     booking: String,
     #[serde(default)]
     action: String,
@@ -52,9 +57,6 @@ impl AuditForm {
         serde_urlencoded::to_string(&filters).unwrap_or_default()
     }
 }
-
-/// Shown bookings per row at most.
-const BOOKINGS_SHOWN: usize = 12;
 
 /// A booking of a record: its reference (a link), or its id when no booking has it any more.
 struct BookingLink {
@@ -73,7 +75,7 @@ struct AuditRow {
     /// Bookings not shown in the row (a long list).
     more: usize,
     count: String,
-    detail: String,
+    detail: Vec<Fact>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -82,6 +84,7 @@ struct AuditPage {
     p: Page,
     f: AuditForm,
     actors: Vec<Choice>,
+    subjects: Vec<Choice>,
     actions: Vec<Choice>,
     rows: Vec<AuditRow>,
     errors: Vec<FieldError>,
@@ -128,6 +131,7 @@ fn parse(form: &AuditForm, state: &AppState, lang: Lang) -> Result<AuditQuery, V
         from,
         to,
         actor: text(&form.actor),
+        subject: text(&form.subject),
         booking: text(&form.booking),
         action,
         before: form.before.parse().ok(),
@@ -138,7 +142,7 @@ fn parse(form: &AuditForm, state: &AppState, lang: Lang) -> Result<AuditQuery, V
 /// A service's refusal of a filter, at its field.
 fn field_error(err: ServiceError, lang: Lang) -> Result<FieldError, WebError> {
     match err {
-        ServiceError::Invalid { field: field @ ("from" | "to" | "actor" | "booking"), .. } => {
+        ServiceError::Invalid { field: field @ ("from" | "to" | "actor" | "subject" | "booking"), .. } => {
             Ok(FieldError::new(field_id(field), lang.t(&format!("audit.err.{field}"))))
         }
         other => Err(other.into()),
@@ -150,6 +154,7 @@ fn field_id(field: &str) -> &'static str {
         "from" => "audit-from",
         "to" => "audit-to",
         "actor" => "audit-actor",
+        "subject" => "audit-subject",
         _ => "audit-booking",
     }
 }
@@ -157,12 +162,13 @@ fn field_id(field: &str) -> &'static str {
 async fn audit_page(State(state): State<AppState>, staff: Staff, Query(form): Query<AuditForm>) -> WebResult<Response> {
     let lang = staff.page.lang;
     directory::require_admin(&state.db, &state.clock, &staff.actor, "audit.read").await?;
-    let (actors, actions) = (actor_choices(&state, &staff, lang).await?, action_choices(lang));
+    let members = directory::list_staff_as(&state.db, &state.clock, &staff.actor).await?;
     let mut page = AuditPage {
         query: form.query(),
         f: form,
-        actors,
-        actions,
+        actors: actor_choices(&members, lang),
+        subjects: subject_choices(&members, lang),
+        actions: action_choices(lang),
         rows: Vec::new(),
         errors: Vec::new(),
         older: None,
@@ -177,7 +183,8 @@ async fn audit_page(State(state): State<AppState>, staff: Staff, Query(form): Qu
     match read {
         Ok(found) => {
             page.older = found.next_before;
-            page.rows = found.lines.iter().map(|line| row(line, &state, lang)).collect();
+            let words = Wording { lang, tz: state.settings.time_zone, staff: &found.staff };
+            page.rows = found.lines.iter().map(|line| row(line, &words)).collect();
             Ok(page.into_response())
         }
         Err(errors) => {
@@ -229,25 +236,16 @@ async fn audit_csv(State(state): State<AppState>, staff: Staff, Query(form): Que
     Ok((headers, axum::body::Body::from_stream(parts)).into_response())
 }
 
-fn row(line: &AuditLine, state: &AppState, lang: Lang) -> AuditRow {
-    let r = &line.record;
+fn row(line: &AuditLine, words: &Wording<'_>) -> AuditRow {
+    let (r, lang) = (&line.record, words.lang);
     let who = match r.actor {
-        AuditActor::Staff(id) => match (&line.actor_name, &line.actor_login) {
-            (Some(name), Some(login)) => format!("{name} ({login})"),
-            _ => format!("#{id}"),
-        },
+        AuditActor::Staff(id) => words.person(id),
         AuditActor::Citizen => lang.t("audit.kind.citizen").to_owned(),
         AuditActor::System => lang.t("audit.kind.system").to_owned(),
         AuditActor::Anonymous => lang.t("audit.kind.anonymous").to_owned(),
     };
-    let detail = match (r.target.as_str(), r.detail.as_object().is_some_and(|o| o.is_empty())) {
-        ("", true) => String::new(),
-        ("", false) => r.detail.to_string(),
-        (target, true) => target.to_owned(),
-        (target, false) => format!("{target} {}", r.detail),
-    };
     AuditRow {
-        when: format::short(r.at, state.settings.time_zone, lang),
+        when: format::short(r.at, words.tz, lang),
         who,
         client: r.client.clone().unwrap_or_default(),
         action: lang.t(&format!("audit.action.{}", r.action)),
@@ -255,27 +253,37 @@ fn row(line: &AuditLine, state: &AppState, lang: Lang) -> AuditRow {
         bookings: line
             .bookings
             .iter()
-            .take(BOOKINGS_SHOWN)
+            .take(LIST_SHOWN)
             .map(|(id, reference)| match reference {
                 Some(reference) => BookingLink { text: reference.clone(), linked: true },
                 None => BookingLink { text: id.to_string(), linked: false },
             })
             .collect(),
-        more: line.bookings.len().saturating_sub(BOOKINGS_SHOWN),
+        more: line.bookings.len().saturating_sub(LIST_SHOWN),
         count: r.item_count.map(|n| n.to_string()).unwrap_or_default(),
-        detail,
+        detail: words.facts(r),
     }
 }
 
-async fn actor_choices(state: &AppState, staff: &Staff, lang: Lang) -> WebResult<Vec<Choice>> {
+/// Who acted: anyone, a kind of actor, or one of the staff.
+fn actor_choices(members: &[StaffMember], lang: Lang) -> Vec<Choice> {
     let mut choices = vec![Choice { value: String::new(), label: lang.t("audit.all").to_owned() }];
     for kind in ["staff", "system", "citizen", "anonymous"] {
         choices.push(Choice { value: kind.to_owned(), label: lang.t(&format!("audit.kind.{kind}")).to_owned() });
     }
-    for member in directory::list_staff_as(&state.db, &state.clock, &staff.actor).await? {
-        choices.push(Choice { label: format!("{} ({})", member.display_name, member.login), value: member.login });
-    }
-    Ok(choices)
+    choices.extend(members.iter().map(member_choice));
+    choices
+}
+
+/// Whom a record concerns: anyone, or one of the staff.
+fn subject_choices(members: &[StaffMember], lang: Lang) -> Vec<Choice> {
+    let mut choices = vec![Choice { value: String::new(), label: lang.t("audit.all").to_owned() }];
+    choices.extend(members.iter().map(member_choice));
+    choices
+}
+
+fn member_choice(member: &StaffMember) -> Choice {
+    Choice { label: format!("{} ({})", member.display_name, member.login), value: member.login.clone() }
 }
 
 fn action_choices(lang: Lang) -> Vec<Choice> {

@@ -79,6 +79,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts::TEXTS,
         super::texts_accounts::TEXTS,
         super::texts_audit::TEXTS,
+        super::texts_audit_detail::TEXTS,
         super::texts_desk::TEXTS,
         super::texts_harden::TEXTS,
         super::texts_privacy::TEXTS,

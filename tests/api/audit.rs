@@ -15,15 +15,7 @@ use terminbuch::domain::ids::{StaffId, UnitId};
 
 /// Every record with `action`, newest first.
 pub async fn records(app: &TestApp, action: AuditAction) -> Vec<AuditRecord> {
-    let filter = AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
-        action: Some(action),
-        before: None,
-        limit: 1000,
-    };
+    let filter = AuditFilter { action: Some(action), ..AuditFilter::newest(1000) };
     terminbuch::store::audit::list(&app.db, &filter).await.expect("audit records")
 }
 

@@ -161,15 +161,7 @@ async fn the_refusals_recorded_before_the_upgrade_are_carried_over() {
         .await
         .unwrap();
     Migrator::up(&db.conn, None).await.expect("the audit's migrations");
-    let filter = terminbuch::domain::audit::AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
-        action: None,
-        before: None,
-        limit: 10,
-    };
+    let filter = terminbuch::domain::audit::AuditFilter::newest(10);
     let carried = terminbuch::store::audit::list(&db.conn, &filter).await.unwrap();
     let summary: Vec<_> = carried
         .iter()

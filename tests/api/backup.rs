@@ -649,8 +649,7 @@ async fn a_restore_keeps_the_audit_made_after_the_backup_and_removes_the_email_f
     assert!(files().is_empty(), "no file of an email the restored database does not know");
     let db = store::connect(&url, None).await.expect("open the restored database");
     assert!(store::bookings::find(&db, after).await.expect("db").is_none(), "made after the backup");
-    let filter =
-        AuditFilter { from: None, to: None, actor: None, booking: Some(after), action: None, before: None, limit: 10 };
+    let filter = AuditFilter { booking: Some(after), ..AuditFilter::newest(10) };
     let records = store::audit::list(&db, &filter).await.expect("audit");
     let actions: Vec<AuditAction> = records.iter().map(|r| r.action).collect();
     assert!(actions.contains(&AuditAction::BookingCreated), "{actions:?}");
@@ -697,15 +696,7 @@ async fn a_restore_of_a_backup_whose_history_went_apart_carries_the_audit_by_tim
     assert!(stderr(&restore).contains("went apart"), "the restore says so: {}", stderr(&restore));
     assert!(stderr(&restore).contains("carried 1 audit record(s)"), "{}", stderr(&restore));
     let db = store::connect(&url, None).await.expect("open the restored database");
-    let filter = AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
-        action: Some(AuditAction::AuditRetentionRun),
-        before: None,
-        limit: 10,
-    };
+    let filter = AuditFilter { action: Some(AuditAction::AuditRetentionRun), ..AuditFilter::newest(10) };
     let records = store::audit::list(&db, &filter).await.expect("audit");
     let mut names: Vec<&str> = records.iter().filter_map(|r| r.detail["test"].as_str()).collect();
     names.sort_unstable();
@@ -780,13 +771,8 @@ fn backup_in(url: &str, dir: &std::path::Path) -> std::path::PathBuf {
 /// The `data_subject_erased` records of `db`, newest first.
 async fn erasure_records(db: &sea_orm::DatabaseConnection) -> Vec<terminbuch::domain::audit::AuditRecord> {
     let filter = terminbuch::domain::audit::AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
         action: Some(terminbuch::domain::audit::AuditAction::DataSubjectErased),
-        before: None,
-        limit: 10,
+        ..terminbuch::domain::audit::AuditFilter::newest(10)
     };
     terminbuch::store::audit::list(db, &filter).await.expect("audit")
 }
@@ -1017,13 +1003,8 @@ async fn a_restore_keeps_a_retention_shortened_after_the_backup() {
     let kept = store::bookings::find(&db, ids[1]).await.expect("db").expect("the other booking");
     assert_eq!(kept.citizen.name, "Bleibt Bestehen", "a coming appointment keeps its data");
     let filter = terminbuch::domain::audit::AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
         action: Some(terminbuch::domain::audit::AuditAction::UnitChanged),
-        before: None,
-        limit: 10,
+        ..terminbuch::domain::audit::AuditFilter::newest(10)
     };
     let records = store::audit::list(&db, &filter).await.expect("audit");
     assert!(

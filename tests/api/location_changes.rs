@@ -306,13 +306,9 @@ async fn a_notice_still_waiting_is_sent_again_with_the_new_place_not_replaced_by
     assert!(!text.contains(place_sentence), "{text}");
     assert!(change.calendar().contains("DTSTART;TZID=Europe/Berlin:20261201T130000"), "the new time");
     let filter = terminbuch::domain::audit::AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
         booking: Some(id_of(&moved).parse().expect("uuid")),
         action: Some(terminbuch::domain::audit::AuditAction::LocationChanged),
-        before: None,
-        limit: 10,
+        ..terminbuch::domain::audit::AuditFilter::newest(10)
     };
     let records = terminbuch::store::audit::list(&app.db, &filter).await.expect("audit");
     assert_eq!(records.len(), 1, "the audit record names the bookings it changed: {records:?}");

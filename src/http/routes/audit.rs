@@ -30,8 +30,11 @@ pub struct AuditParams {
     pub from: Option<String>,
     /// Last local day, inclusive.
     pub to: Option<String>,
-    /// A staff id or login, or `system`, `citizen`, `anonymous`, `staff`.
+    /// Who acted: a staff id or login, or `system`, `citizen`, `anonymous`, `staff`.
     pub actor: Option<String>,
+    /// The person concerned: a staff id or login; the records whose `target` is `staff:<id>`
+    /// (their account, roles, password, second factor and API tokens changed, by anyone).
+    pub subject: Option<String>,
     /// A booking id or reference: the records that concern it.
     pub booking: Option<String>,
     pub action: Option<AuditAction>,
@@ -48,6 +51,7 @@ impl AuditParams {
             from,
             to,
             actor: self.actor,
+            subject: self.subject,
             booking: self.booking,
             action: self.action,
             before: self.before,

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 
-use super::{AuditAction, AuditEntry};
+use super::{AuditAction, AuditEntry, AuditTarget};
 use crate::domain::access::Actor;
 use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::records::{Booking, StaffMember};
@@ -74,6 +74,6 @@ pub fn staff_added(actor: &Actor, member: &StaffMember, role: crate::services::d
         crate::services::directory::StaffRole::InUnit(role) => role.as_str(),
     };
     AuditEntry::by(actor, AuditAction::StaffAdded)
-        .target(format!("staff:{}", member.id))
+        .target(AuditTarget::Staff(member.id))
         .detail(serde_json::json!({ "role": role }))
 }

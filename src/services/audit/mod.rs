@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection};
 pub use self::read::{AuditCsv, AuditLine, AuditPage, AuditQuery, EXPORT_MAX, export, read};
 use super::ServiceError;
 use crate::clock::Clock;
-pub use crate::domain::audit::{AuditAction, AuditActor, AuditEntry};
+pub use crate::domain::audit::{AuditAction, AuditActor, AuditEntry, AuditTarget};
 use crate::domain::ids::StaffId;
 use crate::store;
 

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{AuditAction, AuditEntry, record};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
-use crate::domain::audit::{ActorFilter, ActorKind, AuditActor, AuditFilter, AuditRecord};
+use crate::domain::audit::{ActorFilter, ActorKind, AuditActor, AuditFilter, AuditRecord, AuditTarget};
 use crate::domain::ids::{StaffId, UnitId};
 use crate::domain::reference::Reference;
 use crate::services::ServiceError;
@@ -31,13 +31,16 @@ pub const PAGE_BOOKING_IDS: usize = 50_000;
 /// Records read from the database at a time while a page is filled.
 const READ_BATCH: u64 = 100;
 
-/// What an admin asked for, as given (the actor and booking are resolved here).
+/// What an admin asked for, as given (the actor, the person concerned and the booking are
+/// resolved here).
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// A staff id, a login, or `system`, `citizen`, `anonymous`, `staff`.
     pub actor: Option<String>,
+    /// The person concerned (the record's target): a staff id or login.
+    pub subject: Option<String>,
     /// A booking id or reference.
     pub booking: Option<String>,
     pub action: Option<AuditAction>,
@@ -65,6 +68,10 @@ pub struct AuditPage {
     pub lines: Vec<AuditLine>,
     /// `before` of the next page, when there are older records.
     pub next_before: Option<i32>,
+    /// Login and name of the staff, by id, read once for the page: for the people its records
+    /// name beyond who acted (a target `staff:<id>`, a counsellor in the details). An id missing
+    /// here names nobody any more.
+    pub staff: HashMap<StaffId, (String, String)>,
 }
 
 /// A CSV download of records.
@@ -86,7 +93,7 @@ impl AuditCsv {
 /// A page of audit records (admins only); the read is recorded.
 ///
 /// # Errors
-/// `Forbidden` (recorded), `Invalid` (`actor`, `booking`, `to`, `limit`).
+/// `Forbidden` (recorded), `Invalid` (`actor`, `subject`, `booking`, `to`, `limit`).
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn read(
     db: &DatabaseConnection,
@@ -171,15 +178,17 @@ fn csv_cells(line: &AuditLine, tz: Tz) -> Vec<String> {
     ]
 }
 
-/// The filters of a read, for its own record (the booking as id, the actor as resolved).
+/// The filters of a read, for its own record (the booking as id, the actor and the person
+/// concerned as resolved).
 fn shape(filter: &AuditFilter) -> serde_json::Value {
     let actor = match filter.actor {
-        Some(ActorFilter::Staff(id)) => Some(format!("staff:{id}")),
+        Some(ActorFilter::Staff(id)) => Some(AuditTarget::Staff(id).to_string()),
         Some(ActorFilter::Kind(kind)) => Some(kind.as_str().to_owned()),
         None => None,
     };
+    let subject = filter.subject.map(|id| AuditTarget::Staff(id).to_string());
     serde_json::json!({
-        "from": filter.from, "to": filter.to, "actor": actor, "booking": filter.booking,
+        "from": filter.from, "to": filter.to, "actor": actor, "subject": subject, "booking": filter.booking,
         "action": filter.action, "before": filter.before,
     })
 }
@@ -195,6 +204,10 @@ async fn resolve(db: &DatabaseConnection, query: &AuditQuery, limit: u64) -> Res
         Some(text) => Some(actor_filter(db, text).await?),
         None => None,
     };
+    let subject = match query.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(staff_id(db, text, "subject").await?),
+        None => None,
+    };
     let booking = match query.booking.as_deref().map(str::trim).filter(|b| !b.is_empty()) {
         Some(text) => Some(booking_id(db, text).await?),
         None => None,
@@ -205,6 +218,7 @@ async fn resolve(db: &DatabaseConnection, query: &AuditQuery, limit: u64) -> Res
         actor,
         booking,
         action: query.action,
+        subject,
         before: query.before,
         limit,
     })
@@ -214,13 +228,17 @@ async fn actor_filter(db: &DatabaseConnection, text: &str) -> Result<ActorFilter
     if let Some(kind) = ActorKind::parse(text) {
         return Ok(ActorFilter::Kind(kind));
     }
+    Ok(ActorFilter::Staff(staff_id(db, text, "actor").await?))
+}
+
+/// The staff member a filter `field` names by id (digits, taken as given) or login.
+async fn staff_id(db: &DatabaseConnection, text: &str, field: &'static str) -> Result<StaffId, ServiceError> {
     if text.bytes().all(|b| b.is_ascii_digit()) {
-        let id = text.parse().map_err(|_| ServiceError::invalid("actor", "no such staff id"))?;
-        return Ok(ActorFilter::Staff(id));
+        return text.parse().map_err(|_| ServiceError::invalid(field, "no such staff id"));
     }
     match directory::find_staff_by_login(db, text).await? {
-        Some(member) => Ok(ActorFilter::Staff(member.id)),
-        None => Err(ServiceError::invalid("actor", "no staff member has this login")),
+        Some(member) => Ok(member.id),
+        None => Err(ServiceError::invalid(field, "no staff member has this login")),
     }
 }
 
@@ -264,7 +282,7 @@ async fn fetch(db: &DatabaseConnection, filter: &AuditFilter) -> Result<AuditPag
             }
         })
         .collect();
-    Ok(AuditPage { lines, next_before })
+    Ok(AuditPage { lines, next_before, staff })
 }
 
 /// The records of a page and, when older ones match, `before` of the next page.

@@ -35,7 +35,7 @@ const PAGE: u64 = 1_000;
 /// # Errors
 /// Database failures.
 pub async fn latest_record_at(db: &DatabaseConnection) -> Result<Option<DateTime<Utc>>, StoreError> {
-    let filter = AuditFilter { from: None, to: None, actor: None, booking: None, action: None, before: None, limit: 1 };
+    let filter = AuditFilter::newest(1);
     Ok(store::audit::list(db, &filter).await?.first().map(|r| r.at))
 }
 
@@ -49,12 +49,9 @@ pub async fn recorded_after(db: &DatabaseConnection, after: Option<DateTime<Utc>
     loop {
         let filter = AuditFilter {
             from: after,
-            to: None,
-            actor: None,
-            booking: None,
             action: Some(AuditAction::DataSubjectErased),
             before,
-            limit: PAGE,
+            ..AuditFilter::newest(PAGE)
         };
         let page = store::audit::list(db, &filter).await?;
         // From the instant on, not after it: records are kept to the second, so one made in the

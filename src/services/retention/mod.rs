@@ -144,13 +144,8 @@ async fn still_expired<C: ConnectionTrait>(
 /// Database failures.
 pub async fn recorded_for(db: &DatabaseConnection, day: NaiveDate) -> Result<bool, store::StoreError> {
     let filter = crate::domain::audit::AuditFilter {
-        from: None,
-        to: None,
-        actor: None,
-        booking: None,
         action: Some(AuditAction::RetentionRun),
-        before: None,
-        limit: RECENT_RUNS,
+        ..crate::domain::audit::AuditFilter::newest(RECENT_RUNS)
     };
     let runs = store::audit::list(db, &filter).await?;
     Ok(runs.iter().any(|record| {
