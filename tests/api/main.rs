@@ -10,6 +10,7 @@ mod admin_pages;
 mod audit;
 mod audit_api;
 mod audit_database;
+mod audit_subject;
 mod backup;
 mod blocking_rule;
 mod body_errors;
