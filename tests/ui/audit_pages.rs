@@ -1,6 +1,6 @@
-//! The admins' audit log and the statistics page in a real browser: filters, errors, empty and
-//! filled states pass axe-core at 1280 and 320 px; the CSV downloads through the session; who may
-//! open them.
+//! The admins' audit log and the statistics page in a real browser: filters (also by the person
+//! concerned, with the details in words), errors, empty and filled states pass axe-core at 1280
+//! and 320 px; the CSV downloads through the session; who may open them.
 
 use chrono::TimeDelta;
 use chrono_tz::Europe::Berlin;
@@ -105,6 +105,42 @@ async fn an_admin_filters_the_audit_log_and_downloads_it() {
         let refused = lead.get(format!("{}{path}", app.address)).send().await.expect("page");
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path} is for admins");
     }
+}
+
+#[tokio::test]
+async fn an_admin_reads_what_concerned_one_person_in_words() {
+    let Some(browser) = browser::start().await else { return };
+    let app = spawn().await;
+    log_in_as(&app, &browser, ADMIN).await;
+    browser.goto(&format!("{}/admin/staff/{LEAD}", app.address)).await;
+    browser.set_value("person-name", "Lena Leitung").await;
+    browser.set_value("person-email", "lena@example.org").await;
+    press_button(&browser, "person-save").await;
+    wait_text(&browser, "#saved", "").await;
+
+    follow(&browser, "nav-audit", "Protokoll").await;
+    browser.set_value("audit-subject", LEAD).await;
+    press_button(&browser, "audit-show").await;
+    wait_text(&browser, "#audit", "Geänderte Felder: Name, E-Mail").await;
+    let cells = browser.client.find_all(fantoccini::Locator::Css("#audit td.detail")).await.expect("cells");
+    assert!(cells.len() >= 2, "added and changed");
+    for cell in cells {
+        let text = cell.text().await.expect("text");
+        assert!(text.starts_with("Betrifft: Lena Leitung (leitung)"), "only what concerned the lead: {text}");
+    }
+    let csv = browser.client.find(fantoccini::Locator::Id("audit-csv")).await.expect("csv link");
+    let href = csv.attr("href").await.expect("attr").expect("href");
+    assert!(href.contains(&format!("subject={LEAD}")), "{href}");
+    accessible_at_both_widths(&browser, "audit log, about one person").await;
+
+    browser.goto(&format!("{}/admin/audit?subject=niemand", app.address)).await;
+    wait_text(&browser, "#error-summary", "Niemand hat diese Anmeldung").await;
+    wait_text(&browser, "#audit-subject-error", "Niemand hat diese Anmeldung").await;
+    accessible_at_both_widths(&browser, "audit log, unknown person concerned").await;
+
+    browser.goto(&format!("{}/lang?to=en&back=%2Fadmin%2Faudit%3Fsubject%3D{LEAD}", app.address)).await;
+    wait_text(&browser, "#audit", "Changed fields: name, email").await;
+    wait_text(&browser, "#audit", "Concerns: Lena Leitung (leitung)").await;
 }
 
 #[tokio::test]
