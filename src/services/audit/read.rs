@@ -68,8 +68,8 @@ pub struct AuditPage {
     pub lines: Vec<AuditLine>,
     /// `before` of the next page, when there are older records.
     pub next_before: Option<i32>,
-    /// Login and name of the staff, by id, read once for the page: for the people its records
-    /// name beyond who acted (a target `staff:<id>`, a counsellor in the details). An id missing
+    /// Login and name of every staff member by id, read once for the page: for who acted and
+    /// whom the records name (a target `staff:<id>`, a counsellor in the details). An id missing
     /// here names nobody any more.
     pub staff: HashMap<StaffId, (String, String)>,
 }
