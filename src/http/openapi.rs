@@ -320,6 +320,33 @@ mod tests {
         assert_eq!(doc["paths"][DOCUMENT_PATH]["get"]["security"], serde_json::json!([]));
     }
 
+    /// A path parameter is one of the path's `{…}`, and every `{…}` is one: query parameters
+    /// documented as path parameters (required, in a template that has no place for them) made
+    /// clients built from the document put them nowhere or refuse to call.
+    #[test]
+    fn every_parameter_is_documented_where_it_is_sent() {
+        let doc = document();
+        let mut wrong = Vec::new();
+        for (path, operations) in doc["paths"].as_object().expect("paths") {
+            for (method, operation) in operations.as_object().expect("operations") {
+                let parameters = operation["parameters"].as_array().cloned().unwrap_or_default();
+                for parameter in &parameters {
+                    let (name, place) = (parameter["name"].as_str().expect("name"), &parameter["in"]);
+                    let templated = path.contains(&format!("{{{name}}}"));
+                    if templated != (place == "path") {
+                        wrong.push(format!("{method} {path}: {name} in {place}"));
+                    }
+                }
+                let templates = path.matches('{').count();
+                let in_path = parameters.iter().filter(|p| p["in"] == "path").count();
+                if templates != in_path {
+                    wrong.push(format!("{method} {path}: {in_path} path parameters for {templates} templates"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
     #[test]
     fn the_citizens_language_is_documented_as_the_supported_list() {
         let doc = document();

@@ -332,6 +332,7 @@ async fn get_booking(
 
 /// Filters of the booking list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BookingListParams {
     /// Unit slug or id (default: all units of the caller).
     pub unit: Option<String>,

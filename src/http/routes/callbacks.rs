@@ -156,6 +156,7 @@ fn closed_response(request: CallbackRequest, tz: chrono_tz::Tz) -> CallbackRespo
 
 /// Which entries to list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CallbackListParams {
     /// `open` (default): waiting, marked when a slot matches; `closed`: booked, withdrawn, expired.
     #[param(inline)]

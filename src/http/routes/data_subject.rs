@@ -21,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Whom the request concerns: exactly one of the three.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PersonParams {
     /// The person's email address (case and surrounding spaces do not matter).
     pub email: Option<String>,

@@ -268,6 +268,7 @@ async fn delete_hours(
 
 /// Date range of a list (`from`, `to` inclusive local days; default: today + 90 days).
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RangeParams {
     pub from: Option<String>,
     pub to: Option<String>,

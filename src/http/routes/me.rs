@@ -128,6 +128,7 @@ async fn get_me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<J
 
 /// Which of a person's tokens a list shows; without parameters all of them.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TokenListParams {
     /// Every valid token, and only this many of the revoked or expired ones, the newest
     /// (at most 1,000; without it all of them).

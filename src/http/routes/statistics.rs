@@ -25,6 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Which unit and months.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatisticsParams {
     /// Unit slug or id (default: every unit the caller leads; admins: all).
     pub unit: Option<String>,

@@ -202,6 +202,7 @@ async fn list_counsellors(
 
 /// Query of a free-slot search.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FreeSlotParams {
     /// First local day, `YYYY-MM-DD` (default: today).
     pub from: Option<String>,
