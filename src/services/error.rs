@@ -10,7 +10,9 @@ use crate::store::StoreError;
 pub enum ServiceError {
     #[error("{0}")]
     NotFound(Missing),
-    #[error("you may not do this for this unit")]
+    /// Not allowed to this person: in this unit, or at all (a route of admins, of unit leads).
+    /// The message names no unit, since many refusals concern none.
+    #[error("you may not do this")]
     Forbidden,
     /// Allowed to other roles only (a rule override by someone who does not lead the unit).
     #[error("{0}")]

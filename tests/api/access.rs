@@ -79,6 +79,30 @@ async fn only_unit_leads_change_counselling_hours_and_only_admins_add_staff() {
     assert!(body["generated_password"].as_str().unwrap().len() >= 10);
 }
 
+/// A refusal says what is true of every refusal: routes of admins concern no unit, so the
+/// message names none (the code stays `forbidden`).
+#[tokio::test]
+async fn a_refusal_names_no_unit_where_the_route_concerns_none() {
+    let app = spawn_app().await;
+    let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
+    let sdr_desk = app.token_for("empfang.sdr", "front_desk", Some("sdr")).await;
+    let slot = app.free_slots("ads", "limit=1").await.remove(0);
+    let booked = app.post_booking_as(&desk, &booking_body(slot["slot_id"].as_i64().expect("slot"))).await;
+    let booked: serde_json::Value = booked.json().await.expect("json");
+    let another_units = format!("/api/v1/bookings/{}", booked["id"].as_str().expect("id"));
+    let refused = [
+        (&desk, "/api/v1/staff"),
+        (&desk, "/api/v1/audit"),
+        (&desk, "/api/v1/statistics"),
+        (&desk, "/metrics"),
+        (&sdr_desk, another_units.as_str()),
+    ];
+    for (token, path) in refused {
+        let problem = assert_problem(app.get_as(token, path).await, StatusCode::FORBIDDEN, "forbidden").await;
+        assert_eq!(problem["detail"], "you may not do this", "{path}: {problem}");
+    }
+}
+
 #[tokio::test]
 async fn a_deactivated_staff_members_token_stops_working_once_the_token_cache_expires() {
     let app = crate::helpers::spawn_app_with(crate::helpers::default_now(), |s| s.token_cache_ms = 300).await;
