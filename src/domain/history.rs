@@ -4,6 +4,7 @@
 //! release since the first wrote (so old rows still read).
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
@@ -199,6 +200,23 @@ impl HistoryEvent {
         value.unwrap_or(Value::Null)
     }
 
+    /// The detail object as answers give it: [`Self::detail`] with its times (a booking's
+    /// `starts_at` and `ends_at`, a move's `from` and `to`) in the zone `tz` with their offset, as
+    /// every other time of an answer; the stored detail keeps them in UTC. A detail kept as stored
+    /// ([`Self::Other`]) is given as stored.
+    pub fn detail_in(&self, tz: Tz) -> Value {
+        let mut detail = self.detail();
+        match self {
+            Self::Created(created) => set_local(Some(&mut detail), created.starts_at, created.ends_at, tz),
+            Self::Rescheduled { from, to, .. } => {
+                set_local(detail.get_mut("from"), from.starts_at, from.ends_at, tz);
+                set_local(detail.get_mut("to"), to.starts_at, to.ends_at, tz);
+            }
+            _ => {}
+        }
+        detail
+    }
+
     /// The stored `(kind, detail)`: the same strings as ever (JSON keys in alphabetical order).
     pub fn stored(&self) -> (String, String) {
         let detail = match self {
@@ -241,6 +259,15 @@ impl HistoryEvent {
             _ => None,
         };
         known.unwrap_or(Self::Other { kind, detail })
+    }
+}
+
+/// Sets `starts_at` and `ends_at` of the detail's `object` to the instants in the zone `tz`.
+fn set_local(object: Option<&mut Value>, starts_at: DateTime<Utc>, ends_at: DateTime<Utc>, tz: Tz) {
+    let local = |at: DateTime<Utc>| serde_json::to_value(at.with_timezone(&tz).fixed_offset()).unwrap_or(Value::Null);
+    if let Some(object) = object.and_then(Value::as_object_mut) {
+        object.insert("starts_at".to_owned(), local(starts_at));
+        object.insert("ends_at".to_owned(), local(ends_at));
     }
 }
 
@@ -417,6 +444,49 @@ mod tests {
         let resent = HistoryEvent::EmailResent(MailKind::Cancellation);
         let kind = MailKind::Cancellation;
         assert_eq!(resent.stored(), ("email_resent".to_owned(), serde_json::json!({ "kind": kind }).to_string()));
+    }
+
+    /// Whether `local` is `utc` but for times given in Berlin's winter offset (the same instants).
+    fn alike_but_local(local: &Value, utc: &Value) -> bool {
+        match (local, utc) {
+            (Value::Object(local), Value::Object(utc)) => {
+                local.len() == utc.len()
+                    && local.iter().all(|(key, value)| utc.get(key).is_some_and(|other| alike_but_local(value, other)))
+            }
+            (Value::String(local), Value::String(utc)) if local != utc => {
+                let (Ok(at), Ok(same)) = (DateTime::parse_from_rfc3339(local), DateTime::parse_from_rfc3339(utc))
+                else {
+                    return false;
+                };
+                at == same && local.ends_with("+01:00") && utc.ends_with('Z')
+            }
+            (local, utc) => local == utc,
+        }
+    }
+
+    /// Answers give a detail's times in the service's zone with their offset (the stored detail
+    /// keeps UTC); everything else of the detail as [`HistoryEvent::detail`] gives it.
+    #[test]
+    fn a_detail_in_a_zone_gives_its_times_local_with_their_offset() {
+        use chrono_tz::Europe::Berlin;
+        for event in every_event() {
+            let local = event.detail_in(Berlin);
+            assert!(alike_but_local(&local, &event.detail()), "{local}");
+            assert!(!local.to_string().contains("Z\""), "no time in UTC: {local}");
+        }
+        let moved = every_event().into_iter().find(|e| e.kind() == RESCHEDULED).expect("a move");
+        let local = moved.detail_in(Berlin);
+        assert_eq!(local["from"]["starts_at"], "2026-03-02T10:30:00+01:00");
+        assert_eq!(local["to"]["ends_at"], "2026-03-02T13:30:00+01:00");
+        let summer = HistoryEvent::Created(Created {
+            adhoc: false,
+            channel: Channel::Phone,
+            ends_at: Utc.with_ymd_and_hms(2026, 7, 1, 9, 0, 0).single().expect("test step"),
+            override_reason: Reason::NotGiven,
+            slot_id: SlotId::new(1),
+            starts_at: Utc.with_ymd_and_hms(2026, 7, 1, 8, 0, 0).single().expect("test step"),
+        });
+        assert_eq!(summer.detail_in(Berlin)["starts_at"], "2026-07-01T10:00:00+02:00", "summer time");
     }
 
     #[test]

@@ -83,13 +83,55 @@ pub enum Obsolete {
 }
 
 impl Obsolete {
+    pub const ALL: [Self; 3] = [Self::MovedOrCancelled, Self::Superseded, Self::Begun];
+
     /// The reason staff see in the email's state (`last_error` of a `skipped` email).
-    pub fn reason(self) -> &'static str {
+    pub const fn reason(self) -> &'static str {
         match self {
             Self::MovedOrCancelled => "the appointment was moved or cancelled",
             Self::Superseded => "superseded: the booking changed again and a newer notice was queued",
             Self::Begun => "too late: the appointment had already begun",
         }
+    }
+}
+
+/// Why a queued email was not sent: the reason the service writes as the `last_error` of a
+/// `skipped` email (English, as the log and the API give it; the pages word it by this type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    /// No longer due when its turn came.
+    Obsolete(Obsolete),
+    /// Staff corrected the citizen's address after it was queued.
+    AddressCorrected,
+    /// The citizen withdrew their consent to emails after it was queued.
+    ConsentWithdrawn,
+    /// The booking's personal data were erased after it was queued.
+    Erased,
+}
+
+impl Skipped {
+    pub const ALL: [Self; 6] = [
+        Self::Obsolete(Obsolete::MovedOrCancelled),
+        Self::Obsolete(Obsolete::Superseded),
+        Self::Obsolete(Obsolete::Begun),
+        Self::AddressCorrected,
+        Self::ConsentWithdrawn,
+        Self::Erased,
+    ];
+
+    /// The stored reason.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::Obsolete(why) => why.reason(),
+            Self::AddressCorrected => "the citizen's address was corrected since",
+            Self::ConsentWithdrawn => "the citizen withdrew their consent to emails since",
+            Self::Erased => "the booking's personal data were erased",
+        }
+    }
+
+    /// The reason a stored `last_error` is, if the service wrote it (else it is a mail server's).
+    pub fn of_reason(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|why| why.reason() == text)
     }
 }
 
@@ -129,6 +171,19 @@ pub fn backoff(attempts: i32, max: TimeDelta, jitter: f64) -> TimeDelta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A skipped email's stored reason reads back as what it is, each one distinct; a mail
+    /// server's answer is none of them.
+    #[test]
+    fn every_reason_of_a_skip_reads_back() {
+        for why in Skipped::ALL {
+            assert_eq!(Skipped::of_reason(why.reason()), Some(why), "{why:?}");
+        }
+        for why in Obsolete::ALL {
+            assert!(Skipped::ALL.contains(&Skipped::Obsolete(why)), "{why:?}");
+        }
+        assert_eq!(Skipped::of_reason("550 5.1.1 mailbox unavailable"), None);
+    }
 
     #[test]
     fn backoff_doubles_up_to_the_cap_and_stays_in_the_upper_half() {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::domain::ids::{StaffId, UnitId};
-use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, Skipped};
 
 /// Inserts a message. With a `dedupe_key` that exists already, inserts nothing and returns false.
 ///
@@ -242,9 +242,9 @@ pub async fn first_message_id<C: ConnectionTrait>(db: &C, booking_id: Uuid) -> R
 }
 
 /// Why an email to an address corrected since is not sent (the sender says the same).
-pub const ADDRESS_CORRECTED: &str = "the citizen's address was corrected since";
+pub const ADDRESS_CORRECTED: &str = Skipped::AddressCorrected.reason();
 /// Why an email queued before the citizen withdrew their consent to emails was not sent.
-pub const CONSENT_WITHDRAWN: &str = "the citizen withdrew their consent to emails since";
+pub const CONSENT_WITHDRAWN: &str = Skipped::ConsentWithdrawn.reason();
 
 /// Forgets the addresses and error texts of the emails of `booking_ids`, but for those to
 /// `keep`: an erasure forgets them all; a correction of the citizen's address forgets the

@@ -10,18 +10,25 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::auth::FieldError;
 use super::error::WebResult;
 use super::format;
 use super::history;
+use super::i18n::Lang;
 use super::page::{CsrfForm, Page, Staff};
-use super::views::Choice;
+use super::views::{
+    Choice, callback_state_key, channel_key, delivery_state_key, language_name, mail_kind_key, status_key,
+    time_of_day_key,
+};
 use crate::domain::audit::AuditAction;
 use crate::domain::clash::Clash;
+use crate::domain::language::Language;
+use crate::domain::outbox::{DeliveryState, Obsolete, Skipped};
 use crate::services::ServiceError;
-use crate::services::data_subject::{self, Bundle, ErasureCounts, ErasureReason, Person};
+use crate::services::data_subject::{self, Bundle, ErasureCounts, ErasureReason, Person, SubjectEmail};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -149,7 +156,7 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
         "print" => {
             let bundle =
                 data_subject::find(db, clock, &staff.actor, &person, AuditAction::DataSubjectExported, tz).await?;
-            Ok(print_page(&state, &staff, &bundle).await?.into_response())
+            Ok(print_page(&state, &staff, &bundle).into_response())
         }
         "erase" => {
             let Some(reason) = ErasureReason::parse(&f.reason) else {
@@ -198,7 +205,8 @@ fn fill(view: &mut SubjectPage, bundle: &Bundle, person: &Person, state: &AppSta
         .iter()
         .map(|b| {
             let contact = [b.phone.as_deref(), b.email.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
-            let other = [b.note.as_deref(), b.accessibility_needs.as_deref(), b.interpreter_language.as_deref()]
+            let interpreter = b.interpreter_language.as_deref().map(|code| language(code, lang));
+            let other = [b.note.clone(), b.accessibility_needs.clone(), interpreter]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
@@ -206,7 +214,7 @@ fn fill(view: &mut SubjectPage, bundle: &Bundle, person: &Person, state: &AppSta
             Row {
                 reference: b.reference.to_string(),
                 when: format::short(b.starts_at.to_utc(), tz, lang),
-                status: lang.t(&format!("status.{}", b.status)).to_owned(),
+                status: lang.t(status_key(b.status)).to_owned(),
                 name: b.name.clone(),
                 contact,
                 other,
@@ -246,32 +254,48 @@ struct PrintPage {
     callbacks: Vec<Vec<Line>>,
 }
 
-/// The interface text `key`, or `raw` where there is none (a stored value of an older release).
-fn text_or(lang: super::i18n::Lang, key: &str, raw: &str) -> String {
-    match lang.t(key) {
-        "??" => raw.to_owned(),
-        text => text.to_owned(),
+/// A stored language code by name ("Türkisch"); a code outside the supported list as it is.
+fn language(code: &str, lang: Lang) -> String {
+    language_name(&Language::from_stored(code), lang)
+}
+
+/// One email in words: which, to whom, and where it is ("Terminbestätigung an … (Türkisch),
+/// gesendet am Mo, 07.12.2026, 10:00"); a reason the service wrote in words too, a mail server's
+/// as it answered.
+fn email_text(m: &SubjectEmail, tz: Tz, lang: Lang) -> String {
+    let mut text = lang.t(mail_kind_key(m.kind)).to_owned();
+    if !m.recipient.is_empty() {
+        text.push_str(&format!(" {} {} ({})", lang.t("dsp.to"), m.recipient, language(&m.language, lang)));
+    }
+    let state = match (m.state, m.sent_at) {
+        (DeliveryState::Sent, Some(at)) => {
+            format!("{} {}", lang.t("dss.sent_on"), format::short(at.to_utc(), tz, lang))
+        }
+        (state, _) => lang.t(delivery_state_key(state)).to_owned(),
+    };
+    text.push_str(&format!(", {state}"));
+    if let Some(reason) = &m.last_error {
+        let reason =
+            Skipped::of_reason(reason).map_or_else(|| reason.clone(), |why| lang.t(skipped_key(why)).to_owned());
+        text.push_str(&format!(" ({}: {reason})", lang.t("failed.reason")));
+    }
+    text
+}
+
+/// Why an email was not sent, in words.
+fn skipped_key(why: Skipped) -> &'static str {
+    match why {
+        Skipped::Obsolete(Obsolete::MovedOrCancelled) => "dss.skip.moved_or_cancelled",
+        Skipped::Obsolete(Obsolete::Superseded) => "dss.skip.superseded",
+        Skipped::Obsolete(Obsolete::Begun) => "dss.skip.begun",
+        Skipped::AddressCorrected => "dss.skip.address_corrected",
+        Skipped::ConsentWithdrawn => "dss.skip.consent_withdrawn",
+        Skipped::Erased => "dss.skip.erased",
     }
 }
 
-async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResult<PrintPage> {
-    use crate::domain::language::Language;
-    let (tz, lang, deps) = (state.settings.time_zone, staff.page.lang, state.book());
-    let units = crate::services::directory::list_units(deps.db).await?;
-    let unit_name = |id| units.iter().find(|u| u.id == id).map_or_else(String::new, |u| u.name.clone());
-    let mut names = std::collections::BTreeMap::new();
-    let staff_ids = bundle
-        .bookings
-        .iter()
-        .map(|b| b.counsellor_id)
-        .chain(bundle.callbacks.iter().filter_map(|c| c.wished_counsellor_id));
-    for id in staff_ids {
-        if let std::collections::btree_map::Entry::Vacant(slot) = names.entry(id) {
-            let member = crate::services::desk::staff_member(deps, id).await?;
-            slot.insert(member.map_or_else(|| id.to_string(), |m| m.display_name));
-        }
-    }
-    let language = |code: &str| super::views::language_name(&Language::from_stored(code), lang);
+fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> PrintPage {
+    let (tz, lang) = (state.settings.time_zone, staff.page.lang);
     let when = |at: chrono::DateTime<chrono::FixedOffset>| format::short(at.to_utc(), tz, lang);
     let yes_no = |yes: bool| lang.t(if yes { "dsp.yes" } else { "dsp.no" }).to_owned();
     let bookings = bundle
@@ -283,17 +307,17 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
                     lang.t("ds.when"),
                     format!("{} – {}", when(b.starts_at), format::time_spoken(b.ends_at.to_utc(), tz, lang)),
                 ),
-                Line::new(lang.t("book.unit"), unit_name(b.unit_id)),
-                Line::new(lang.t("book.counsellor"), names.get(&b.counsellor_id).cloned().unwrap_or_default()),
-                Line::new(lang.t("ds.status"), text_or(lang, &format!("status.{}", b.status), &b.status)),
-                Line::new(lang.t("dsp.channel"), b.channel.as_str().unwrap_or_default()),
+                Line::new(lang.t("book.unit"), b.unit_name.clone()),
+                Line::new(lang.t("book.counsellor"), b.counsellor_name.clone()),
+                Line::new(lang.t("ds.status"), lang.t(status_key(b.status))),
+                Line::new(lang.t("dsp.channel"), lang.t(channel_key(b.channel))),
                 Line::new(lang.t("ds.name"), b.name.clone()),
             ];
             let optional = [
                 ("details.phone", b.phone.clone()),
                 ("details.email", b.email.clone()),
-                ("details.clang", Some(language(&b.language))),
-                ("details.interpreter", b.interpreter_language.as_deref().map(language)),
+                ("details.clang", Some(language(&b.language, lang))),
+                ("details.interpreter", b.interpreter_language.as_deref().map(|code| language(code, lang))),
                 ("details.access", b.accessibility_needs.clone()),
                 ("details.note", b.note.clone()),
                 ("dsp.override", b.override_reason.clone()),
@@ -314,27 +338,7 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
                     Line::new(when(e.at), what)
                 })
                 .collect();
-            let emails = b
-                .emails
-                .iter()
-                .map(|m| {
-                    let mut value = format!(
-                        "{}, {}",
-                        text_or(lang, &format!("mail.{}", m.kind), &m.kind),
-                        text_or(lang, &format!("mstate.{}", m.state), &m.state),
-                    );
-                    if !m.recipient.is_empty() {
-                        value.push_str(&format!(", {} {} ({})", lang.t("dsp.to"), m.recipient, language(&m.language)));
-                    }
-                    if let Some(sent) = m.sent_at {
-                        value.push_str(&format!(", {} {}", lang.t("dsp.sent"), when(sent)));
-                    }
-                    if let Some(error) = &m.last_error {
-                        value.push_str(&format!(", {}: {error}", lang.t("failed.reason")));
-                    }
-                    Line::new(when(m.created_at), value)
-                })
-                .collect();
+            let emails = b.emails.iter().map(|m| Line::new(when(m.created_at), email_text(m, tz, lang))).collect();
             PrintedBooking { reference: b.reference.clone(), fields, history, emails }
         })
         .collect();
@@ -343,18 +347,17 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
         .iter()
         .map(|c| {
             let mut fields = vec![
-                Line::new(lang.t("book.unit"), unit_name(c.unit_id)),
+                Line::new(lang.t("book.unit"), c.unit_name.clone()),
                 Line::new(lang.t("ds.name"), c.name.clone()),
                 Line::new(lang.t("details.phone"), c.phone.clone()),
-                Line::new(lang.t("details.clang"), language(&c.language)),
-                Line::new(lang.t("ds.status"), c.status.clone()),
+                Line::new(lang.t("details.clang"), language(&c.language, lang)),
+                Line::new(lang.t("ds.status"), lang.t(callback_state_key(c.status))),
             ];
-            let wished = c.wished_counsellor_id.and_then(|id| names.get(&id).cloned());
             let optional = [
                 ("details.note", c.note.clone()),
-                ("dsp.wish.counsellor", wished),
-                ("dsp.wish.language", c.wished_language.as_deref().map(language)),
-                ("dsp.wish.time_of_day", c.wished_time_of_day.clone()),
+                ("dsp.wish.counsellor", c.wished_counsellor_name.clone()),
+                ("dsp.wish.language", c.wished_language.as_deref().map(|code| language(code, lang))),
+                ("dsp.wish.time_of_day", c.wished_time_of_day.map(|part| lang.t(time_of_day_key(part)).to_owned())),
                 ("dsp.wish.before", c.wished_before.map(|d| format::date_long(d, lang))),
             ];
             fields.extend(optional.into_iter().filter_map(|(key, value)| value.map(|v| Line::new(lang.t(key), v))));
@@ -364,10 +367,86 @@ async fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> WebResu
             fields
         })
         .collect();
-    Ok(PrintPage {
+    PrintPage {
         p: staff.page.clone().titled("dsp.title"),
         made: format::short(state.clock.now(), tz, lang),
         bookings,
         callbacks,
-    })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use chrono_tz::Europe::Berlin;
+
+    use super::*;
+    use crate::domain::booking::Channel;
+    use crate::domain::callback::{CallbackStatus, TimeOfDay};
+    use crate::domain::outbox::MailKind;
+
+    /// Every code the printed answer shows has its words in both languages.
+    #[test]
+    fn every_stored_code_has_words_in_german_and_english() {
+        let keys = Skipped::ALL
+            .into_iter()
+            .map(skipped_key)
+            .chain([Channel::Phone, Channel::WalkIn, Channel::Email, Channel::Other].map(channel_key))
+            .chain(
+                [CallbackStatus::Open, CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired]
+                    .map(callback_state_key),
+            )
+            .chain([TimeOfDay::Morning, TimeOfDay::Afternoon].map(time_of_day_key))
+            .chain(MailKind::ALL.map(mail_kind_key))
+            .chain(
+                [
+                    DeliveryState::Queued,
+                    DeliveryState::Retrying,
+                    DeliveryState::Sent,
+                    DeliveryState::Failed,
+                    DeliveryState::Skipped,
+                ]
+                .map(delivery_state_key),
+            );
+        for key in keys {
+            assert_ne!(Lang::De.t(key), "??", "{key}");
+            assert_ne!(Lang::En.t(key), "??", "{key}");
+        }
+    }
+
+    #[test]
+    fn an_email_says_once_where_it_is() {
+        let at = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).single().expect("test step").fixed_offset();
+        let mut email = SubjectEmail {
+            id: uuid::Uuid::nil(),
+            kind: MailKind::Confirmation,
+            state: DeliveryState::Sent,
+            recipient: "a@example.org".to_owned(),
+            language: "tr".to_owned(),
+            created_at: at,
+            sent_at: Some(at),
+            last_error: None,
+        };
+        assert_eq!(
+            email_text(&email, Berlin, Lang::De),
+            "Terminbestätigung an a@example.org (Türkisch), gesendet am Mo, 07.12.2026, 10:00"
+        );
+        assert_eq!(
+            email_text(&email, Berlin, Lang::En),
+            "Confirmation to a@example.org (Turkish), sent on Mon, 07.12.2026, 10:00"
+        );
+        email.state = DeliveryState::Skipped;
+        email.sent_at = None;
+        email.last_error = Some(Skipped::AddressCorrected.reason().to_owned());
+        assert_eq!(
+            email_text(&email, Berlin, Lang::De),
+            "Terminbestätigung an a@example.org (Türkisch), entfallen (Grund: die E-Mail-Adresse war inzwischen berichtigt)"
+        );
+        email.state = DeliveryState::Failed;
+        email.last_error = Some("550 mailbox unavailable".to_owned());
+        assert_eq!(
+            email_text(&email, Berlin, Lang::En),
+            "Confirmation to a@example.org (Turkish), failed (Reason: 550 mailbox unavailable)"
+        );
+    }
 }

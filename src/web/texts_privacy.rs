@@ -95,7 +95,6 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("dsp.created", "Gespeichert am", "Stored on"),
     ("dsp.updated", "Zuletzt geändert am", "Last changed on"),
     ("dsp.to", "an", "to"),
-    ("dsp.sent", "gesendet", "sent"),
     ("dsp.wish.counsellor", "Gewünschte Beratung bei", "Counsellor asked for"),
     ("dsp.wish.language", "Gewünschte Sprache der Beratung", "Language of counselling asked for"),
     ("dsp.wish.time_of_day", "Gewünschte Tageszeit", "Time of day asked for"),

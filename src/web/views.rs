@@ -4,7 +4,8 @@ use chrono_tz::Tz;
 
 use super::format;
 use super::i18n::Lang;
-use crate::domain::booking::BookingStatus;
+use crate::domain::booking::{BookingStatus, Channel};
+use crate::domain::callback::{CallbackStatus, TimeOfDay};
 use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
 use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
@@ -127,6 +128,55 @@ pub fn status_key(status: BookingStatus) -> &'static str {
     }
 }
 
+/// How the appointment was arranged, in words ("Telefon", "Persönlich vor Ort").
+pub fn channel_key(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Phone => "stats.ch.phone",
+        Channel::WalkIn => "stats.ch.walk_in",
+        Channel::Email => "stats.ch.email",
+        Channel::Other => "stats.ch.other",
+    }
+}
+
+/// Where a callback-list entry stands, in words.
+pub fn callback_state_key(status: CallbackStatus) -> &'static str {
+    match status {
+        CallbackStatus::Open => "dss.cb.open",
+        CallbackStatus::Booked => "cb.state.booked",
+        CallbackStatus::Withdrawn => "cb.state.withdrawn",
+        CallbackStatus::Expired => "cb.state.expired",
+    }
+}
+
+/// The part of the day a caller asked for, in words ("vormittags").
+pub fn time_of_day_key(part: TimeOfDay) -> &'static str {
+    match part {
+        TimeOfDay::Morning => "book.morning",
+        TimeOfDay::Afternoon => "book.afternoon",
+    }
+}
+
+/// Which email it is ("Terminbestätigung").
+pub fn mail_kind_key(kind: MailKind) -> &'static str {
+    match kind {
+        MailKind::Confirmation => "mail.confirmation",
+        MailKind::Change => "mail.change",
+        MailKind::Cancellation => "mail.cancellation",
+        MailKind::Reminder => "mail.reminder",
+    }
+}
+
+/// Where an email is on its way ("gesendet").
+pub fn delivery_state_key(state: DeliveryState) -> &'static str {
+    match state {
+        DeliveryState::Queued => "mstate.queued",
+        DeliveryState::Retrying => "mstate.retrying",
+        DeliveryState::Sent => "mstate.sent",
+        DeliveryState::Failed => "mstate.failed",
+        DeliveryState::Skipped => "mstate.skipped",
+    }
+}
+
 /// One email of a booking as shown: kind, state, when, and the reason of a failure.
 #[derive(Debug, Clone)]
 pub struct EmailView {
@@ -142,19 +192,8 @@ impl EmailView {
     pub fn new(email: &OutboxMessage, tz: Tz, lang: Lang) -> Self {
         let when = email.sent_at.unwrap_or(email.created_at);
         Self {
-            kind_key: match email.kind {
-                MailKind::Confirmation => "mail.confirmation",
-                MailKind::Change => "mail.change",
-                MailKind::Cancellation => "mail.cancellation",
-                MailKind::Reminder => "mail.reminder",
-            },
-            state_key: match email.state {
-                DeliveryState::Queued => "mstate.queued",
-                DeliveryState::Retrying => "mstate.retrying",
-                DeliveryState::Sent => "mstate.sent",
-                DeliveryState::Failed => "mstate.failed",
-                DeliveryState::Skipped => "mstate.skipped",
-            },
+            kind_key: mail_kind_key(email.kind),
+            state_key: delivery_state_key(email.state),
             failed: email.state == DeliveryState::Failed,
             when: format::short(when, tz, lang),
             reason: match email.state {

@@ -30,6 +30,7 @@ mod concurrency;
 mod contact_correction;
 mod cookies;
 mod data_subject;
+mod data_subject_answer;
 mod dates;
 mod faults;
 mod group_commit;

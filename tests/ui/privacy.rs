@@ -58,6 +58,20 @@ async fn an_admin_finds_and_erases_a_persons_data_after_confirming() {
     wait_text(&browser, "#ds-bookings", "Frau Antrag").await;
     both_widths(&browser, "request page, results").await;
 
+    // The complete answer to print, for the person: stored codes in words, times local.
+    follow(&browser, "ds-print", "Auskunft über gespeicherte Daten").await;
+    let printed = browser.text_of(".dsp-booking").await;
+    assert!(printed.contains("Vereinbart über\nTelefon"), "the channel in words: {printed}");
+    assert!(!printed.contains("phone"), "no stored code: {printed}");
+    assert!(printed.contains(", 10:00 – 10:45 Uhr"), "the appointment's local time: {printed}");
+    let history = browser.text_of(".dsp-history").await;
+    assert!(history.contains("angelegt für") && history.contains(", 10:00"), "local time: {history}");
+    both_widths(&browser, "printed answer").await;
+    follow(&browser, "dsp-back", "Auskunft").await;
+    browser.set_value("ds-email", EMAIL).await;
+    press_button(&browser, "ds-search").await;
+    wait_text(&browser, "#ds-bookings", "Frau Antrag").await;
+
     press_button(&browser, "ds-erase-ask").await;
     wait_text(&browser, "#ds-confirm", "Wirklich löschen").await;
     both_widths(&browser, "request page, confirmation").await;

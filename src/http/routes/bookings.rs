@@ -125,6 +125,8 @@ pub struct EventResponse {
     pub at: DateTime<FixedOffset>,
     pub actor_id: Option<i32>,
     pub kind: String,
+    /// What happened; its times (`starts_at`, `ends_at`, a move's `from` and `to`) local with
+    /// their offset, as every time of an answer.
     pub detail: serde_json::Value,
 }
 
@@ -176,7 +178,7 @@ fn event_response(e: BookingEvent, tz: Tz) -> EventResponse {
         at: local(e.at, tz),
         actor_id: e.actor_id.map(i32::from),
         kind: e.what.kind().to_owned(),
-        detail: e.what.detail(),
+        detail: e.what.detail_in(tz),
     }
 }
 

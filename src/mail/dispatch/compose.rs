@@ -9,7 +9,7 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use super::dispatcher::Dispatcher;
 use crate::domain::citizen_link;
 use crate::domain::language::Language;
-use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, obsolete};
+use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage, Skipped, obsolete};
 use crate::domain::records::{Booking, Unit};
 use crate::mail::ics::{self, Invite, Method};
 use crate::mail::messages::{AppointmentMail, LinkOffers, MailFacts};
@@ -70,7 +70,7 @@ impl Dispatcher {
         let booking = bookings::find(db, message.booking_id).await?.ok_or_else(|| missing("booking"))?;
         // Erased after this row was claimed: the claimed copy still holds the address.
         if booking.erased_at.is_some() {
-            return Ok(Composed::Skip("the booking's personal data were erased"));
+            return Ok(Composed::Skip(Skipped::Erased.reason()));
         }
         // Staff corrected the citizen's address (or consent) after this row was queued: the row's
         // address is no longer the citizen's; the new one got a confirmation of its own.

@@ -1,6 +1,8 @@
 //! The bundle of a request of the person concerned: their bookings with every field, history
 //! and email, and their entries on callback lists.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sea_orm::ConnectionTrait;
@@ -9,9 +11,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::Person;
-use crate::domain::callback::CallbackStatus;
+use crate::domain::booking::{BookingStatus, Channel};
+use crate::domain::callback::{CallbackRequest, CallbackStatus, TimeOfDay};
 use crate::domain::history::HistoryEvent;
 use crate::domain::ids::{CallbackId, StaffId, UnitId};
+use crate::domain::outbox::{DeliveryState, MailKind};
 use crate::services::ServiceError;
 use crate::store;
 
@@ -57,11 +61,16 @@ pub struct SubjectBooking {
     pub id: Uuid,
     pub reference: String,
     pub unit_id: UnitId,
+    /// The unit's name.
+    pub unit_name: String,
     pub counsellor_id: StaffId,
+    /// The counsellor's name as the desk shows it.
+    pub counsellor_name: String,
     pub starts_at: DateTime<FixedOffset>,
     pub ends_at: DateTime<FixedOffset>,
-    pub status: String,
-    pub channel: serde_json::Value,
+    pub status: BookingStatus,
+    /// How the appointment was arranged.
+    pub channel: Channel,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -78,11 +87,14 @@ pub struct SubjectBooking {
     pub emails: Vec<SubjectEmail>,
 }
 
-/// One entry of a booking's history as stored.
+/// One entry of a booking's history as stored, its times local.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectEvent {
     pub at: DateTime<FixedOffset>,
     pub kind: String,
+    /// What happened, as stored, but its times (`starts_at`, `ends_at`, a move's `from` and `to`)
+    /// local with their offset; a move's `from` and `to` also name their counsellor
+    /// (`counsellor_name`) beside the `counsellor_id`.
     pub detail: serde_json::Value,
     /// The event read, for the printed answer to word it (the export has `kind` and `detail`).
     #[serde(skip)]
@@ -94,8 +106,8 @@ pub struct SubjectEvent {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubjectEmail {
     pub id: Uuid,
-    pub kind: String,
-    pub state: String,
+    pub kind: MailKind,
+    pub state: DeliveryState,
     pub recipient: String,
     pub language: String,
     pub created_at: DateTime<FixedOffset>,
@@ -108,17 +120,21 @@ pub struct SubjectEmail {
 pub struct SubjectCallback {
     pub id: CallbackId,
     pub unit_id: UnitId,
+    /// The unit's name.
+    pub unit_name: String,
     pub name: String,
     pub phone: String,
     pub language: String,
     pub note: Option<String>,
-    pub status: String,
+    pub status: CallbackStatus,
     /// The counsellor the caller asked for.
     pub wished_counsellor_id: Option<StaffId>,
+    /// Their name as the desk shows it.
+    pub wished_counsellor_name: Option<String>,
     /// The language of counselling the caller asked for.
     pub wished_language: Option<String>,
     /// `morning` or `afternoon`.
-    pub wished_time_of_day: Option<String>,
+    pub wished_time_of_day: Option<TimeOfDay>,
     /// A time before this local day was asked for.
     pub wished_before: Option<NaiveDate>,
     /// The entry stays open until the end of this local day.
@@ -153,18 +169,17 @@ pub(super) async fn callback_ids<C: ConnectionTrait>(
     person: &Person,
     bookings: &[Uuid],
 ) -> Result<Vec<(CallbackId, Option<Uuid>)>, ServiceError> {
-    // The times are not read here: any zone will do.
-    let found = callbacks(db, units, person, bookings, chrono_tz::UTC).await?;
+    let found = callback_entries(db, units, person, bookings).await?;
     Ok(found.into_iter().map(|c| (c.id, c.booking_id)).collect())
 }
 
-async fn callbacks<C: ConnectionTrait>(
+/// The entries [`callback_ids`] names, as stored.
+async fn callback_entries<C: ConnectionTrait>(
     db: &C,
     units: Option<&[UnitId]>,
     person: &Person,
     bookings: &[Uuid],
-    tz: Tz,
-) -> Result<Vec<SubjectCallback>, ServiceError> {
+) -> Result<Vec<CallbackRequest>, ServiceError> {
     // The line the number names, not its search key: two lines can share a key.
     let key = match person {
         Person::Phone(phone) => fold::phone_identity(phone),
@@ -184,27 +199,59 @@ async fn callbacks<C: ConnectionTrait>(
             let by_phone = key.is_some() && fold::phone_identity(&entry.citizen_phone) == key;
             let by_booking = entry.booking_id.is_some_and(|id| bookings.contains(&id));
             if by_phone || by_booking {
-                found.push(SubjectCallback {
-                    id: entry.id,
-                    unit_id: entry.unit_id,
-                    name: entry.citizen_name,
-                    phone: entry.citizen_phone,
-                    language: entry.citizen_language.code().to_owned(),
-                    note: entry.note,
-                    status: entry.status.as_str().to_owned(),
-                    wished_counsellor_id: entry.wish.counsellor_id,
-                    wished_language: entry.wish.language.map(|l| l.code().to_owned()),
-                    wished_time_of_day: entry.wish.time_of_day.map(|t| t.as_str().to_owned()),
-                    wished_before: entry.wish.before,
-                    open_until: entry.until,
-                    booking_id: entry.booking_id,
-                    created_at: local(entry.created_at, tz),
-                    updated_at: local(entry.updated_at, tz),
-                });
+                found.push(entry);
             }
         }
     }
     Ok(found)
+}
+
+/// The names the bundle gives beside the ids: every unit's, and each counsellor's as first asked
+/// for.
+struct Names {
+    units: BTreeMap<UnitId, String>,
+    staff: BTreeMap<StaffId, String>,
+}
+
+impl Names {
+    async fn load<C: ConnectionTrait>(db: &C) -> Result<Self, ServiceError> {
+        let units = store::directory::list_units(db, None).await?.into_iter().map(|u| (u.id, u.name)).collect();
+        Ok(Self { units, staff: BTreeMap::new() })
+    }
+
+    fn unit(&self, id: UnitId) -> String {
+        self.units.get(&id).cloned().unwrap_or_default()
+    }
+
+    /// The staff member's display name (never empty: the id where the person is gone).
+    async fn staff<C: ConnectionTrait>(&mut self, db: &C, id: StaffId) -> Result<String, ServiceError> {
+        if let Some(name) = self.staff.get(&id) {
+            return Ok(name.clone());
+        }
+        let member = store::directory::find_staff(db, id).await?;
+        let name = member.map_or_else(|| id.to_string(), |m| m.display_name);
+        self.staff.insert(id, name.clone());
+        Ok(name)
+    }
+
+    /// The history detail as the bundle gives it: times local, a move's counsellors named.
+    async fn detail<C: ConnectionTrait>(
+        &mut self,
+        db: &C,
+        event: &HistoryEvent,
+        tz: Tz,
+    ) -> Result<serde_json::Value, ServiceError> {
+        let mut detail = event.detail_in(tz);
+        if let HistoryEvent::Rescheduled { from, to, .. } = event {
+            for (key, counsellor) in [("from", from.counsellor_id), ("to", to.counsellor_id)] {
+                let name = self.staff(db, counsellor).await?;
+                if let Some(placement) = detail.get_mut(key).and_then(serde_json::Value::as_object_mut) {
+                    placement.insert("counsellor_name".to_owned(), name.into());
+                }
+            }
+        }
+        Ok(detail)
+    }
 }
 
 /// `at` in the zone `tz`, with its offset.
@@ -218,29 +265,22 @@ pub(super) async fn collect<C: ConnectionTrait>(
     person: &Person,
     tz: Tz,
 ) -> Result<Bundle, ServiceError> {
+    let mut names = Names::load(db).await?;
     let mut bookings = Vec::new();
     for id in booking_ids(db, units, person, false).await? {
         let Some(b) = store::bookings::find(db, id).await? else { continue };
-        let history = store::bookings::events(db, id)
-            .await?
-            .into_iter()
-            .map(|e| SubjectEvent {
-                at: local(e.at, tz),
-                kind: e.what.kind().to_owned(),
-                detail: e.what.detail(),
-                event: e.what,
-            })
-            .collect();
+        let mut history = Vec::new();
+        for e in store::bookings::events(db, id).await? {
+            let detail = names.detail(db, &e.what, tz).await?;
+            history.push(SubjectEvent { at: local(e.at, tz), kind: e.what.kind().to_owned(), detail, event: e.what });
+        }
         let emails = store::outbox::for_booking(db, id)
             .await?
             .into_iter()
             .map(|m| SubjectEmail {
                 id: m.id,
-                kind: m.kind.as_str().to_owned(),
-                state: serde_json::to_value(m.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default(),
+                kind: m.kind,
+                state: m.state,
                 recipient: m.recipient,
                 language: m.language,
                 created_at: local(m.created_at, tz),
@@ -252,11 +292,13 @@ pub(super) async fn collect<C: ConnectionTrait>(
             id: b.id,
             reference: b.reference.to_string(),
             unit_id: b.unit_id,
+            unit_name: names.unit(b.unit_id),
             counsellor_id: b.counsellor_id,
+            counsellor_name: names.staff(db, b.counsellor_id).await?,
             starts_at: local(b.starts_at, tz),
             ends_at: local(b.ends_at, tz),
-            status: b.status.as_str().to_owned(),
-            channel: serde_json::to_value(b.channel).unwrap_or_default(),
+            status: b.status,
+            channel: b.channel,
             name: b.citizen.name,
             email: b.citizen.email,
             phone: b.citizen.phone,
@@ -274,5 +316,31 @@ pub(super) async fn collect<C: ConnectionTrait>(
         });
     }
     let ids: Vec<Uuid> = bookings.iter().map(|b| b.id).collect();
-    Ok(Bundle { callbacks: callbacks(db, units, person, &ids, tz).await?, bookings })
+    let mut callbacks = Vec::new();
+    for entry in callback_entries(db, units, person, &ids).await? {
+        let wished_counsellor_name = match entry.wish.counsellor_id {
+            Some(id) => Some(names.staff(db, id).await?),
+            None => None,
+        };
+        callbacks.push(SubjectCallback {
+            id: entry.id,
+            unit_id: entry.unit_id,
+            unit_name: names.unit(entry.unit_id),
+            name: entry.citizen_name,
+            phone: entry.citizen_phone,
+            language: entry.citizen_language.code().to_owned(),
+            note: entry.note,
+            status: entry.status,
+            wished_counsellor_id: entry.wish.counsellor_id,
+            wished_counsellor_name,
+            wished_language: entry.wish.language.map(|l| l.code().to_owned()),
+            wished_time_of_day: entry.wish.time_of_day,
+            wished_before: entry.wish.before,
+            open_until: entry.until,
+            booking_id: entry.booking_id,
+            created_at: local(entry.created_at, tz),
+            updated_at: local(entry.updated_at, tz),
+        });
+    }
+    Ok(Bundle { bookings, callbacks })
 }

@@ -8,7 +8,7 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 
 use super::{unit_choices, wish_text};
-use crate::domain::callback::{CallbackRequest, CallbackStatus};
+use crate::domain::callback::CallbackRequest;
 use crate::domain::records::StaffMember;
 use crate::services::{callbacks, desk};
 use crate::state::AppState;
@@ -16,7 +16,7 @@ use crate::web::error::WebResult;
 use crate::web::format;
 use crate::web::i18n::Lang;
 use crate::web::page::{Page, Staff};
-use crate::web::views::Choice;
+use crate::web::views::{Choice, callback_state_key};
 
 /// A closed entry as listed.
 struct ClosedView {
@@ -85,12 +85,7 @@ fn view(r: &CallbackRequest, members: &[StaffMember], tz: chrono_tz::Tz, lang: L
         name: r.citizen_name.clone(),
         phone: r.citizen_phone.clone(),
         wish: wish_text(r, members, lang),
-        state: match r.status {
-            CallbackStatus::Booked => "cb.state.booked",
-            CallbackStatus::Withdrawn => "cb.state.withdrawn",
-            CallbackStatus::Expired => "cb.state.expired",
-            CallbackStatus::Open => "cb.waiting",
-        },
+        state: callback_state_key(r.status),
         closed: format::short(r.updated_at, tz, lang),
         booking: r.booking_id.map(|id| id.to_string()),
     }

@@ -20,8 +20,8 @@ use super::error::{WebError, WebResult};
 use super::format;
 use super::i18n::{Lang, service_message};
 use super::page::{CsrfForm, Page, Staff};
-use super::views::{Choice, language_choices, language_name};
-use crate::domain::callback::{CallbackRequest, TimeOfDay};
+use super::views::{Choice, language_choices, language_name, time_of_day_key};
+use crate::domain::callback::CallbackRequest;
 use crate::domain::clash::Clash;
 use crate::domain::ids::CallbackId;
 use crate::domain::missing::Missing;
@@ -169,13 +169,7 @@ fn wish_text(r: &CallbackRequest, members: &[StaffMember], lang: Lang) -> String
         parts.push(language_name(code, lang));
     }
     if let Some(part) = r.wish.time_of_day {
-        parts.push(
-            lang.t(match part {
-                TimeOfDay::Morning => "book.morning",
-                TimeOfDay::Afternoon => "book.afternoon",
-            })
-            .to_owned(),
-        );
+        parts.push(lang.t(time_of_day_key(part)).to_owned());
     }
     if let Some(before) = r.wish.before {
         parts.push(format!("{} {}", lang.t("cb.before.short"), format::date_long(before, lang)));
