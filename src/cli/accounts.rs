@@ -163,6 +163,9 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
     match command {
         UserCommand::Add { login, name, role, unit, email, languages, password_stdin } => {
             let role = parse_role(&role)?;
+            if let (StaffRole::Admin, Some(unit)) = (&role, &unit) {
+                eprintln!("note: --unit {unit} is left aside: an admin works in every unit");
+            }
             let password = if password_stdin { Some(read_password()?) } else { None };
             let input = StaffInput { login, display_name: name, email, languages, role, unit, password };
             let added = directory::add_staff(&deps.db, &deps.clock, input).await?;

@@ -94,6 +94,9 @@ fn sqlite_file(url: &str, command: &str) -> anyhow::Result<PathBuf> {
 pub fn require_existing_database(settings: &Settings, command: &str) -> anyhow::Result<()> {
     let Ok(file) = sqlite_file(&settings.database_url, command) else { return Ok(()) };
     if !file.exists() {
+        if file.is_absolute() {
+            bail!("no database at {} (DATABASE_URL): nothing to {command}", file.display());
+        }
         bail!(
             "no database at {} (DATABASE_URL, relative to the working directory {}): nothing to {command}",
             file.display(),
@@ -771,18 +774,22 @@ async fn keep_the_shorter_retention(
 
 async fn check_backup(from: &Path) -> anyhow::Result<()> {
     if !from.is_file() {
-        bail!("{} is no file", from.display());
+        bail!("{} is no file; nothing was changed", from.display());
     }
     let url = format!("sqlite://{}?mode=ro", from.display());
-    let db = sea_orm::Database::connect(url).await.context("cannot open the backup")?;
+    let db = sea_orm::Database::connect(url)
+        .await
+        .map_err(|err| crate::store::StoreError::cannot_connect(&err))
+        .context("cannot open the backup; nothing was changed")?;
     let row = db
         .query_one_raw(sea_orm::Statement::from_string(DbBackend::Sqlite, "PRAGMA integrity_check"))
-        .await?
-        .context("no answer to the integrity check")?;
+        .await
+        .with_context(|| format!("{} is no SQLite database; nothing was changed", from.display()))?
+        .context("no answer to the integrity check; nothing was changed")?;
     let verdict: String = row.try_get_by_index(0)?;
     if verdict != "ok" {
         db.close().await.ok();
-        bail!("{} fails the integrity check: {verdict}", from.display());
+        bail!("{} fails the integrity check: {verdict}; nothing was changed", from.display());
     }
     let schema = check_schema(&db).await;
     db.close().await.ok();

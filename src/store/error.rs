@@ -118,7 +118,7 @@ impl StoreError {
     /// A failure to open the first connection, told as what the network or the database said
     /// (a refused connection is no busy database, as [`From<DbErr>`] would classify it for a
     /// request; and the driver's source line is left out).
-    pub(super) fn cannot_connect(err: &DbErr) -> Self {
+    pub fn cannot_connect(err: &DbErr) -> Self {
         use sea_orm::sqlx::Error;
         let text = match err {
             DbErr::Conn(RuntimeErr::SqlxError(e))

@@ -305,6 +305,14 @@ async fn restore_refuses_an_empty_file_another_programs_database_and_a_newer_rel
         assert!(stderr(&refused).contains("no backup of this service's database"), "{case}: {}", stderr(&refused));
         assert_eq!(applied_migrations(&url).await, migrations, "{case}: the live database is left as it was");
     }
+    // A text file is not even a database: said once, and that nothing changed.
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, b"just text, no database").expect("a text file");
+    let refused = terminbuch(&url, &["restore", "--from", text.to_str().expect("utf-8")]);
+    let said = stderr(&refused);
+    assert!(!refused.status.success(), "{said}");
+    assert!(said.contains("nothing was changed") && said.matches("not a database").count() == 1, "{said}");
+    assert_eq!(applied_migrations(&url).await, migrations, "a text file: the live database is left as it was");
     // The live file itself, by its own name or through a symbolic link, is no backup either.
     let live = dir.path().join("live.db");
     let link = dir.path().join("link.db");

@@ -193,6 +193,11 @@ fn the_account_commands_take_a_login_in_any_case_and_say_what_is_missing() {
         assert!(!refused.status.success(), "{args:?}");
         assert!(said.contains("--id ID") && said.contains("--login LOGIN --all"), "{args:?}: {said}");
     }
+    // A unit given with the admin role is said to be left aside, not silently dropped.
+    let admin = ["--login", "boss", "--name", "B", "--role", "admin", "--unit", "ads"];
+    let added = add_with_password(&url, &admin, "Kastanienallee im Herbstlaub");
+    assert!(added.status.success());
+    assert!(String::from_utf8_lossy(&added.stderr).contains("--unit ads is left aside"));
     // An unknown login: the error alone, no table header before it.
     let unknown = terminbuch(&url, &["token", "list", "--login", "niemand"]);
     assert!(!unknown.status.success());
