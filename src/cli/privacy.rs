@@ -317,7 +317,7 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     drop(copy);
     // Brought up, carried into and made again in the copy, before it takes the database's place:
     // a failure leaves the database as it was.
-    if let Err(err) = bring_up(settings, &temp, &target, &since).await {
+    if let Err(err) = bring_up(settings, &temp, &target, from, &since).await {
         remove_sqlite_files(&temp);
         return Err(err.context("nothing was changed"));
     }
@@ -418,7 +418,8 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
              database; nothing was changed",
         )?;
         warn_of_what_is_missing(&since);
-        carry_into(settings, &restored, &live, &since).await?;
+        let source = serde_json::json!({ "dump_carried_from": crate::startup::redact(replaced) });
+        carry_into(settings, &restored, &live, &since, source).await?;
         retention_after_restore(settings, &restored, &settings.data_dir).await?;
         let lost = retention::lost_in_restore(&live, &restored, &settings.data_dir).await;
         match lost {
@@ -584,18 +585,26 @@ fn warn_of_what_is_missing(found: &SinceBackup) {
 /// live database at `target` made after the backup over into it, makes the erasures on request
 /// again in it and runs the retention for today on it; its write-ahead log is emptied into it and
 /// closed.
-async fn bring_up(settings: &Settings, copy: &Path, target: &Path, since: &SinceBackup) -> anyhow::Result<()> {
+async fn bring_up(
+    settings: &Settings,
+    copy: &Path,
+    target: &Path,
+    from: &Path,
+    since: &SinceBackup,
+) -> anyhow::Result<()> {
     let db = crate::store::connect(&format!("sqlite://{}", copy.display()), Some(1)).await?;
     let done = async {
+        let source = serde_json::json!({ "backup": from.display().to_string() });
         if target.is_file() {
             let live = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", target.display()))
                 .await
                 .context("cannot open the replaced database")?;
-            let carried = carry_into(settings, &db, &live, since).await;
+            let carried = carry_into(settings, &db, &live, since, source).await;
             live.close().await.ok();
             carried?;
         } else {
             crate::startup::migrate(&db).await.context("cannot bring the restored database up to this release")?;
+            record_restore(&db, serde_json::json!({ "source": source, "replaced": null })).await?;
         }
         retention_after_restore(settings, &db, &copy.with_extension("no-files")).await
     }
@@ -637,13 +646,14 @@ async fn carry_into(
     db: &sea_orm::DatabaseConnection,
     live: &sea_orm::DatabaseConnection,
     since: &SinceBackup,
+    source: serde_json::Value,
 ) -> anyhow::Result<()> {
     crate::startup::migrate(db).await.context("cannot bring the restored database up to this release")?;
     let carried = crate::store::audit::copy_carried(live, db, since.carry)
         .await
         .context("the audit recorded after the backup could not be carried over")?;
     keep_the_shorter_retention(db, live).await?;
-    keep_access_taken_away(db, live).await?;
+    let access = keep_access_taken_away(db, live).await?;
     let erasures = &since.erasures;
     let counts = if erasures.recorded > 0 {
         Some(
@@ -668,6 +678,23 @@ async fn carry_into(
             erasures.unnamed_callbacks
         );
     }
+    let detail = serde_json::json!({
+        "source": source,
+        "audit_records_carried": carried,
+        "erasures_made_again": erasures.recorded,
+        "access": access,
+    });
+    record_restore(db, detail).await
+}
+
+/// Records the restore in the restored database's audit, as the operator's act.
+async fn record_restore(db: &sea_orm::DatabaseConnection, mut detail: serde_json::Value) -> anyhow::Result<()> {
+    use crate::domain::audit::{AuditAction, AuditEntry};
+    detail["by"] = serde_json::json!("operator");
+    let entry = AuditEntry::system(AuditAction::DatabaseRestored).detail(detail);
+    crate::services::audit::record(db, &crate::clock::Clock::System, entry)
+        .await
+        .context("the restore could not be recorded in the audit")?;
     Ok(())
 }
 
@@ -676,7 +703,7 @@ async fn carry_into(
 async fn keep_access_taken_away(
     db: &sea_orm::DatabaseConnection,
     live: &sea_orm::DatabaseConnection,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<crate::store::restore_access::AccessCarried> {
     use sea_orm::TransactionTrait;
     let txn = db.begin().await?;
     let done = crate::store::restore_access::carry_access(&txn, live, chrono::Utc::now())
@@ -736,7 +763,7 @@ async fn keep_access_taken_away(
             logins(&done.granted_since)
         );
     }
-    Ok(())
+    Ok(done)
 }
 
 /// Gives each unit of the restored database `db` the shorter of its retention there and in the

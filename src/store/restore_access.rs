@@ -14,7 +14,7 @@ use sea_orm::{ActiveValue::NotSet, ColumnTrait, ConnectionTrait, EntityTrait, In
 use super::StoreError;
 
 /// What [`carry_access`] changed in the restored database, by login where people are concerned.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct AccessCarried {
     /// Deactivated after the backup: deactivated again (their tokens, reset links and calendar
     /// subscription ended with it).

@@ -136,6 +136,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Audit retention period changed",
     ),
     ("audit.action.audit_retention_run", "Alte Protokolleinträge gelöscht", "Old audit entries removed"),
+    (
+        "audit.action.database_restored",
+        "Datenbank aus einer Sicherung wiederhergestellt",
+        "Database restored from a backup",
+    ),
     ("audit.action.access_denied", "Zugriff verweigert", "Access denied"),
     ("stats.title", "Statistik", "Statistics"),
     (

@@ -120,6 +120,16 @@ async fn assert_access_kept_away(url: &str, said: &str) {
     assert!(said.contains("lead2 (role in a unit)"), "the grant is named: {said}");
     let chef = person(&db, "chef").await;
     assert!(chef.active && chef.is_admin, "nothing else is taken away");
+    // The restore itself is recorded, as the operator's act, with what it kept away.
+    use terminbuch::domain::audit::{AuditAction, AuditFilter};
+    let filter = AuditFilter { action: Some(AuditAction::DatabaseRestored), ..AuditFilter::newest(10) };
+    let records = terminbuch::store::audit::list(&db, &filter).await.expect("audit");
+    assert_eq!(records.len(), 1, "{records:?}");
+    let detail = &records[0].detail;
+    assert_eq!(detail["by"], "operator");
+    assert_eq!(detail["access"]["deactivated"], serde_json::json!(["leaver"]), "{detail}");
+    assert_eq!(detail["access"]["credentials"], serde_json::json!(["keeper"]), "{detail}");
+    assert!(detail["audit_records_carried"].as_u64().is_some_and(|n| n > 0), "{detail}");
     db.close().await.expect("closed");
 }
 

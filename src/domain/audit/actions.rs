@@ -119,6 +119,9 @@ audit_actions! {
     AuditRetentionChanged => "audit_retention_changed",
     /// Audit records older than the retention period were removed (counts only).
     AuditRetentionRun => "audit_retention_run",
+    /// The database was restored from a backup (`terminbuch restore`): by the operator; `detail`
+    /// says from what and what the restore carried over from the replaced database.
+    DatabaseRestored => "database_restored",
     /// An access was refused; `detail.attempted` names what was tried.
     AccessDenied => "access_denied",
 }
