@@ -219,6 +219,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if until > limit {
                 bail!("--until {until} is more than {weeks} weeks ahead (at most {limit}); nothing was generated");
             }
+            // A past day (a typo of the year) would generate nothing and say so as if done.
+            let today = local_date(deps.clock.now(), settings.time_zone);
+            if until < today {
+                bail!("--until {until} is in the past (today is {today}); nothing was generated");
+            }
             let calendar = settings.holiday_calendar();
             let done =
                 schedule::regenerate_all(&deps.db, &calendar, settings.time_zone, until, deps.clock.now()).await?;

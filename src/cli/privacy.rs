@@ -442,22 +442,30 @@ pub async fn carry_after_restore(settings: &Settings, replaced: &str) -> anyhow:
     done
 }
 
-/// Refuses a restored database with audit records newer than any of the replaced one: a server
-/// (or a command) ran on it before `restore --carry-from`, and its own records would hide which
-/// of the replaced database's were made after the dump: the erasures on request among them
-/// would silently not be made again.
+/// Refuses a restored database with audit records of its own, made after the replaced one's
+/// last: a server (or a command) ran on it before `restore --carry-from`, and its own records
+/// would hide which of the replaced database's were made after the dump: the erasures on
+/// request among them would silently not be made again.
 async fn refuse_a_used_copy(
     restored: &sea_orm::DatabaseConnection,
     live: &sea_orm::DatabaseConnection,
 ) -> anyhow::Result<()> {
     let (copy, replaced) =
         (data_subject::latest_record_at(restored).await?, data_subject::latest_record_at(live).await?);
-    if let (Some(copy), Some(replaced)) = (copy, replaced)
-        && copy > replaced
+    // The dump's last record is the replaced database's too, under its id; a record of the copy's
+    // own is not, and is made after the replaced one's last (within the same second, as times are
+    // kept to the second). A dump so old that the replaced database's audit no longer holds its
+    // last record is older than that one's newest, and passes.
+    let own = match crate::store::audit::max_id(restored).await? {
+        Some(id) => !crate::store::audit::same_record(restored, live, id).await?,
+        None => false,
+    };
+    if let (true, Some(copy), Some(replaced)) = (own, copy, replaced)
+        && copy >= replaced
     {
         bail!(
-            "DATABASE_URL holds audit records made after the replaced database's last one ({replaced}; its own \
-             newest {copy}): a server or another command ran on the restored database before `restore --carry-from`, \
+            "DATABASE_URL holds audit records of its own, made after the replaced database's last one ({replaced}; \
+             its own newest {copy}): a server or another command ran on the restored database before `restore --carry-from`, \
              or the dump is not of the replaced database. The erasures on request and the changes of access made \
              after the dump cannot be told apart from its own records; nothing was changed. Stop the server, drop \
              DATABASE_URL's database, pg_restore the dump into a new one, and run `restore --carry-from` before the \

@@ -210,6 +210,10 @@ fn slots_are_generated_at_most_two_years_ahead() {
         assert!(!refused.status.success(), "--until {until} is refused: {stderr}");
         assert!(stderr.contains("--until") && stderr.contains("104 weeks"), "{until}: {stderr}");
     }
+    let yesterday = (today - chrono::Days::new(1)).format("%Y-%m-%d").to_string();
+    let past = terminbuch(&url, &["slots", "generate", "--until", &yesterday]);
+    let said = String::from_utf8_lossy(&past.stderr);
+    assert!(!past.status.success() && said.contains("in the past"), "a past day is refused: {said}");
     let fine = (today + chrono::Days::new(26 * 7)).format("%Y-%m-%d").to_string();
     let generated = terminbuch(&url, &["slots", "generate", "--until", &fine]);
     assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));

@@ -38,9 +38,16 @@ impl Bundle {
             Person::Reference(_) => (None, None),
         };
         let mut others: Vec<String> = Vec::new();
+        // One line once, however it was spelled (`0511-987654`, `+49 511 987654`): the first
+        // spelling stands for it.
+        let mut lines = Vec::new();
         for booking in &self.bookings {
-            let phone =
-                booking.phone.as_deref().filter(|p| asked_line.is_none() || fold::phone_identity(p) != asked_line);
+            let phone = booking.phone.as_deref().filter(|p| {
+                let line = fold::phone_identity(p);
+                let new = line.is_none() || !lines.contains(&line);
+                lines.push(line.clone());
+                new && (asked_line.is_none() || line != asked_line)
+            });
             let email = booking
                 .email
                 .as_deref()
