@@ -126,7 +126,8 @@ async fn deactivate<C: ConnectionTrait>(db: &C, staff_id: i32, now: DateTime<Utc
 }
 
 /// Gives the person in `restored` the second factor and recovery codes they have in `live`, when
-/// these differ (enrolled, reset, renewed or used after the backup). Returns whether they did.
+/// these differ (enrolled, reset, renewed or a code used after the backup). Returns whether they
+/// did; a factor only used at logins since keeps its last accepted step, and is no change.
 async fn take_second_factor<R: ConnectionTrait, L: ConnectionTrait>(
     restored: &R,
     live: &L,
@@ -135,7 +136,19 @@ async fn take_second_factor<R: ConnectionTrait, L: ConnectionTrait>(
     let was = staff_totp::Entity::find_by_id(staff_id).one(restored).await?;
     let is = staff_totp::Entity::find_by_id(staff_id).one(live).await?;
     let (codes_were, codes_are) = (recovery_codes(restored, staff_id).await?, recovery_codes(live, staff_id).await?);
-    if was == is && codes_were == codes_are {
+    let factor = |totp: &Option<staff_totp::Model>| totp.as_ref().map(|t| (t.secret.clone(), t.enabled_at));
+    if factor(&was) == factor(&is) && codes_were == codes_are {
+        // The same factor, used since: its last accepted step is taken (a code is accepted once),
+        // which changes nothing of the factor.
+        if let (Some(was), Some(is)) = (&was, &is)
+            && was.last_step != is.last_step
+        {
+            staff_totp::Entity::update_many()
+                .col_expr(staff_totp::Column::LastStep, Expr::value(is.last_step))
+                .filter(staff_totp::Column::StaffId.eq(staff_id))
+                .exec(restored)
+                .await?;
+        }
         return Ok(false);
     }
     staff_totp::Entity::delete_many().filter(staff_totp::Column::StaffId.eq(staff_id)).exec(restored).await?;

@@ -61,6 +61,14 @@ async fn before_the_backup(url: &str) -> sea_orm::DatabaseConnection {
         expires_at: Set(Utc::now() + TimeDelta::days(1)),
     };
     web.insert(&db).await.expect("a web session");
+    let chef = person(&db, "chef").await;
+    let factor = staff_totp::ActiveModel {
+        staff_id: Set(chef.id),
+        secret: Set("KRSXG5CTMVRXEZLU".to_owned()),
+        enabled_at: Set(Utc::now()),
+        last_step: Set(Some(1)),
+    };
+    factor.insert(&db).await.expect("chef's second factor");
     db
 }
 
@@ -72,6 +80,9 @@ async fn after_the_backup(url: &str, db: &sea_orm::DatabaseConnection) {
         .await
         .expect("chef's tokens");
     ok(url, &["token", "revoke", "--id", &chefs[0].id.to_string()]);
+    // Chef logs in with the second factor: its last accepted step moves on, nothing else.
+    let used = staff_totp::ActiveModel { staff_id: Set(chef.id), last_step: Set(Some(2)), ..Default::default() };
+    used.update(db).await.expect("a code accepted");
     ok(url, &["user", "remove-role", "--login", "lead2", "--role", "unit_lead", "--unit", "ads"]);
     add(url, "lead2", "counsellor", "sdr");
     // A new password and a second factor, as a compromise would make them.
@@ -120,6 +131,9 @@ async fn assert_access_kept_away(url: &str, said: &str) {
     assert!(said.contains("lead2 (role in a unit)"), "the grant is named: {said}");
     let chef = person(&db, "chef").await;
     assert!(chef.active && chef.is_admin, "nothing else is taken away");
+    let factor = staff_totp::Entity::find_by_id(chef.id).one(&db).await.expect("db").expect("chef's factor");
+    assert_eq!(factor.last_step, Some(2), "a code accepted since is not accepted again");
+    assert!(!said.contains("backup's no longer works): chef") && !said.contains(", chef"), "only used: {said}");
     // The restore itself is recorded, as the operator's act, with what it kept away.
     use terminbuch::domain::audit::{AuditAction, AuditFilter};
     let filter = AuditFilter { action: Some(AuditAction::DatabaseRestored), ..AuditFilter::newest(10) };
