@@ -584,9 +584,28 @@ pub fn rule_problems(fields: &RuleFields) -> Vec<RuleProblem> {
             problems.push(problem);
         }
     }
-    let order = ["weekday", "start", "end", "slot_minutes", "buffer_minutes", "capacity", "valid_until"];
-    problems.sort_by_key(|p| order.iter().position(|f| *f == p.field()));
+    problems.sort_by_key(|p| rule_field_rank(p.field()));
     problems
+}
+
+/// The fields of hours in the order of the form, by the service's (and the API's) names.
+const RULE_FIELD_ORDER: [&str; 9] = [
+    "counsellor_id",
+    "weekday",
+    "start",
+    "end",
+    "slot_minutes",
+    "buffer_minutes",
+    "capacity",
+    "valid_from",
+    "valid_until",
+];
+
+/// Where `field` stands among the fields of hours (an unknown field after them all), to name
+/// the problems in the order of the form.
+#[must_use]
+pub fn rule_field_rank(field: &str) -> usize {
+    RULE_FIELD_ORDER.iter().position(|f| *f == field).unwrap_or(RULE_FIELD_ORDER.len())
 }
 
 /// [`rule_problems`] beside the fields that could not be read (`unread`, by field name): a

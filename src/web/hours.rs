@@ -465,26 +465,7 @@ async fn delete_absence(
     Path((key, id)): Path<(String, i32)>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
-    let deps = state.book();
-    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    let id = AbsenceId::new(id);
-    // Asked first, naming the absence (with the checks of the deletion).
-    if form.confirm.is_empty() {
-        let absence = match hours::absence_to_delete(deps, &staff.actor, &unit, id).await {
-            Ok(absence) => absence,
-            Err(ServiceError::NotFound(Missing::Absence)) => {
-                return already_deleted(&session, &unit, "gone_absence").await;
-            }
-            Err(err) => return Err(err.into()),
-        };
-        let outcome = Outcome { period_delete: Some(Asked::Absence(absence)), ..Outcome::default() };
-        return respond(&state, staff, unit, outcome).await;
-    }
-    match hours::delete_absence(deps, &staff.actor, &unit, id).await {
-        Ok(()) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
-        Err(ServiceError::NotFound(Missing::Absence)) => already_deleted(&session, &unit, "gone_absence").await,
-        Err(err) => Err(err.into()),
-    }
+    delete_period(&state, staff, &session, &key, PeriodId::Absence(AbsenceId::new(id)), &form).await
 }
 
 async fn delete_closure(
@@ -494,24 +475,54 @@ async fn delete_closure(
     Path((key, id)): Path<(String, i32)>,
     CsrfForm(form): CsrfForm<DeleteForm>,
 ) -> WebResult<Response> {
+    delete_period(&state, staff, &session, &key, PeriodId::Closure(ClosureId::new(id)), &form).await
+}
+
+/// An absence or a closure to delete.
+#[derive(Clone, Copy)]
+enum PeriodId {
+    Absence(AbsenceId),
+    Closure(ClosureId),
+}
+
+/// Deletes an absence or closure of the unit `key` leads: asked first, naming it (with the checks
+/// of the deletion), then deleted; one deleted before (a form sent twice) leads back to the page.
+async fn delete_period(
+    state: &AppState,
+    staff: Staff,
+    session: &Session,
+    key: &str,
+    period: PeriodId,
+    form: &DeleteForm,
+) -> WebResult<Response> {
     let deps = state.book();
-    let unit = hours::unit_to_lead(deps, &staff.actor, &key).await?;
-    let id = ClosureId::new(id);
-    // Asked first, naming the closure.
+    let unit = hours::unit_to_lead(deps, &staff.actor, key).await?;
+    let gone = |err: &ServiceError| matches!(err, ServiceError::NotFound(Missing::Absence | Missing::Closure));
+    let notice = match period {
+        PeriodId::Absence(_) => "gone_absence",
+        PeriodId::Closure(_) => "gone_closure",
+    };
     if form.confirm.is_empty() {
-        let closure = match hours::closure_to_delete(deps, &staff.actor, &unit, id).await {
-            Ok(closure) => closure,
-            Err(ServiceError::NotFound(Missing::Closure)) => {
-                return already_deleted(&session, &unit, "gone_closure").await;
-            }
-            Err(err) => return Err(err.into()),
+        let asked = match period {
+            PeriodId::Absence(id) => hours::absence_to_delete(deps, &staff.actor, &unit, id).await.map(Asked::Absence),
+            PeriodId::Closure(id) => hours::closure_to_delete(deps, &staff.actor, &unit, id).await.map(Asked::Closure),
         };
-        let outcome = Outcome { period_delete: Some(Asked::Closure(closure)), ..Outcome::default() };
-        return respond(&state, staff, unit, outcome).await;
+        return match asked {
+            Ok(asked) => {
+                let outcome = Outcome { period_delete: Some(asked), ..Outcome::default() };
+                respond(state, staff, unit, outcome).await
+            }
+            Err(err) if gone(&err) => already_deleted(session, &unit, notice).await,
+            Err(err) => Err(err.into()),
+        };
     }
-    match hours::delete_closure(deps, &staff.actor, &unit, id).await {
-        Ok(()) => changed::see_page(&session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
-        Err(ServiceError::NotFound(Missing::Closure)) => already_deleted(&session, &unit, "gone_closure").await,
+    let deleted = match period {
+        PeriodId::Absence(id) => hours::delete_absence(deps, &staff.actor, &unit, id).await,
+        PeriodId::Closure(id) => hours::delete_closure(deps, &staff.actor, &unit, id).await,
+    };
+    match deleted {
+        Ok(()) => changed::see_page(session, ChangedOn::Hours, &unit, "deleted", &Affected::default()).await,
+        Err(err) if gone(&err) => already_deleted(session, &unit, notice).await,
         Err(err) => Err(err.into()),
     }
 }

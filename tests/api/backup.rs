@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::helpers::{booking_body, spawn_app};
 
-fn terminbuch(db_url: &str, args: &[&str]) -> Output {
+pub(crate) fn terminbuch(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_terminbuch"))
         .args(args)
         .env("DATABASE_URL", db_url)

@@ -6,22 +6,14 @@
 //! `terminbuch restore --carry-from` (the README's steps), where a `--carry-from` run after
 //! something (a server's start) wrote to the restored database is refused, changing nothing.
 
-use std::process::{Command, Output};
+use std::process::Command;
 
 use chrono::{TimeDelta, Utc};
 use entity::{password_reset, session, staff, staff_totp};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 
+use crate::backup::terminbuch;
 use crate::cli_db::CliDb;
-
-fn terminbuch(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_terminbuch"))
-        .args(args)
-        .env("DATABASE_URL", db_url)
-        .env_remove("TERMINBUCH_LISTEN")
-        .output()
-        .expect("run terminbuch")
-}
 
 /// Runs the command and returns its stdout; it must succeed.
 fn ok(db_url: &str, args: &[&str]) -> String {

@@ -195,9 +195,7 @@ impl HoursRequest {
         if errors.is_empty() {
             return Ok(fields);
         }
-        let order = ["counsellor_id", "weekday", "start", "end", "slot_minutes", "buffer_minutes", "capacity"];
-        let rank = |field: &str| order.iter().position(|f| *f == field).unwrap_or(order.len());
-        errors.sort_by_key(|e| rank(&e.field));
+        errors.sort_by_key(|e| hours::rule_field_rank(&e.field));
         Err(ApiError::validation(errors))
     }
 }
