@@ -32,8 +32,11 @@ pub enum LoginOutcome {
         epoch: i32,
     },
     WrongCredentials,
-    /// Too many failures recently: the password was not even checked.
-    Throttled,
+    /// Too many failures recently: the password was not even checked. Another attempt is
+    /// reserved again after `retry_after_secs` (at least one).
+    Throttled {
+        retry_after_secs: u64,
+    },
 }
 
 /// Checks a login unless the throttle holds it back. `ip` is the client's address.
@@ -60,13 +63,14 @@ pub async fn login(
     let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);
     let keys = throttle::keys(&key_login, ip, known);
     if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+        let throttled = LoginOutcome::Throttled { retry_after_secs: throttle::retry_after_secs(until, now) };
         // A flood of attempts against a locked key writes one record and one warning per lock.
         if !first {
             tracing::debug!(?until, "login throttled again");
-            return Ok(LoginOutcome::Throttled);
+            return Ok(throttled);
         }
         tracing::warn!(?until, "login throttled");
-        return recorded(db, clock, named, ip, LoginOutcome::Throttled).await;
+        return recorded(db, clock, named, ip, throttled).await;
     }
     let checked = match authenticate_password(db, login, password).await {
         Err(err @ ServiceError::Overloaded { .. }) => {

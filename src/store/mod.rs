@@ -74,10 +74,36 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
                 .pragma("secure_delete", "on")
         });
     } else {
+        first_postgres_connection(url).await?;
         options.max_connections(max_connections.unwrap_or_else(postgres_pool_size)).min_connections(1);
     }
     Database::connect(options).await.map_err(|err| StoreError::cannot_connect(&err))
 }
+
+/// PostgreSQL: one connection opened and closed before the pool is built, so that a server that
+/// cannot be reached, or refuses the login, is reported at once with its reason. The pool itself
+/// retries such failures until its acquire timeout (30 s) and then reports only that it timed out.
+async fn first_postgres_connection(url: &str) -> Result<(), StoreError> {
+    use sea_orm::sqlx::Connection;
+    use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
+    let options: PgConnectOptions =
+        url.parse().map_err(|err: sea_orm::sqlx::Error| StoreError::CannotConnect(err.to_string()))?;
+    let opened = tokio::time::timeout(FIRST_CONNECTION_TIMEOUT, PgConnection::connect_with(&options)).await;
+    let Ok(opened) = opened else {
+        return Err(StoreError::CannotConnect(format!(
+            "the database server did not answer within {} s",
+            FIRST_CONNECTION_TIMEOUT.as_secs()
+        )));
+    };
+    let connection = opened
+        .map_err(|err| StoreError::cannot_connect(&sea_orm::DbErr::Conn(sea_orm::RuntimeErr::SqlxError(err.into()))))?;
+    // Closing politely is a courtesy to the server; its failure changes nothing here.
+    let _ = connection.close().await;
+    Ok(())
+}
+
+/// How long the first connection to PostgreSQL may take before the server counts as unreachable.
+const FIRST_CONNECTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the free-slot search's connections call themselves on PostgreSQL (`application_name`,
 /// seen in `pg_stat_activity`).

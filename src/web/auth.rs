@@ -98,24 +98,42 @@ async fn log_in(
     AnonForm(form): AnonForm<LoginForm>,
 ) -> WebResult<Response> {
     let page = visitor.page.titled("login.title");
-    let error = if form.login.trim().is_empty() || form.password.is_empty() {
-        "login.required"
-    } else {
-        match login::login(&state.db, &state.clock, &form.login, &form.password, &ip).await? {
-            LoginOutcome::CodeNeeded { staff_id, epoch } => {
-                start_pending(&visitor.session, staff_id, epoch).await?;
-                return Ok(Redirect::to("/login/code").into_response());
-            }
-            LoginOutcome::LoggedIn { actor, epoch } => {
-                complete_login(&visitor.session, actor.staff_id(), epoch).await?;
-                return Ok(Redirect::to("/").into_response());
-            }
-            LoginOutcome::WrongCredentials => "login.wrong",
-            LoginOutcome::Throttled => "login.throttled",
-        }
+    let refused = |page: Page, login: String, status: StatusCode, text: String| {
+        let errors = vec![FieldError::new("login", text)];
+        (status, LoginPage { expired: false, p: page, login, errors }).into_response()
     };
-    let errors = vec![FieldError::new("login", page.t(error))];
-    Ok(LoginPage { expired: false, p: page, login: form.login, errors }.into_response())
+    if form.login.trim().is_empty() || form.password.is_empty() {
+        let text = page.t("login.required").to_owned();
+        return Ok(refused(page, form.login, StatusCode::UNPROCESSABLE_ENTITY, text));
+    }
+    match login::login(&state.db, &state.clock, &form.login, &form.password, &ip).await? {
+        LoginOutcome::CodeNeeded { staff_id, epoch } => {
+            start_pending(&visitor.session, staff_id, epoch).await?;
+            Ok(Redirect::to("/login/code").into_response())
+        }
+        LoginOutcome::LoggedIn { actor, epoch } => {
+            complete_login(&visitor.session, actor.staff_id(), epoch).await?;
+            Ok(Redirect::to("/").into_response())
+        }
+        LoginOutcome::WrongCredentials => {
+            let text = page.t("login.wrong").to_owned();
+            Ok(refused(page, form.login, StatusCode::UNPROCESSABLE_ENTITY, text))
+        }
+        // 429 with `Retry-After`, and the time on the page: the wait is what any stranger learns
+        // by trying again, so saying it tells nothing more.
+        LoginOutcome::Throttled { retry_after_secs } => {
+            let until = state.clock.now() + chrono::TimeDelta::seconds(i64::try_from(retry_after_secs).unwrap_or(900));
+            let text = format!(
+                "{} {} {}.",
+                page.t("login.throttled"),
+                page.t("code.throttled_until"),
+                super::format::short(until, state.settings.time_zone, page.lang),
+            );
+            let mut response = refused(page, form.login, StatusCode::TOO_MANY_REQUESTS, text);
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
+            Ok(response)
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]

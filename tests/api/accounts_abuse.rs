@@ -415,13 +415,21 @@ async fn a_reset_link_made_while_inactive_takes_the_password_away_until_it_is_us
     assert_eq!(body["password_cleared"], json!(true), "the API says so");
     let link = body["reset_url"].as_str().expect("a reset URL")[app.address.len()..].to_owned();
     let desk = Desk::new(&app.address);
-    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "the old password is refused");
+    assert_eq!(
+        desk.log_in("empfang", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the old password is refused"
+    );
     assert_eq!(change_password(&app, &token, PASSWORD).await.status(), StatusCode::UNAUTHORIZED, "token revoked");
     let fields = [("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
     assert_eq!(desk.submit("/login", &link, &fields).await.status(), StatusCode::OK, "the link sets a new one");
     assert_eq!(desk.log_in("empfang", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER, "which works");
     let stranger = Desk::new(&app.address);
-    assert_eq!(stranger.log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "the old one still does not");
+    assert_eq!(
+        stranger.log_in("empfang", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the old one still does not"
+    );
     let cleared = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'password_reset_link_created' \
                    AND detail LIKE '%password_cleared%'";
     assert_eq!(app.count(cleared).await, 1, "audited with the link");
@@ -461,7 +469,11 @@ async fn on_the_person_page_a_reset_link_made_while_inactive_takes_the_password_
     let url = crate::web_client::text_of_id(&html, "reset-url");
     let link = url[app.address.len()..].to_owned();
     let desk = Desk::new(&app.address);
-    assert_eq!(desk.log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "the old password is refused");
+    assert_eq!(
+        desk.log_in("empfang", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the old password is refused"
+    );
     let fields = [("new", NEW_PASSWORD), ("repeat", NEW_PASSWORD)];
     assert_eq!(desk.submit("/login", &link, &fields).await.status(), StatusCode::OK, "the link sets a new one");
     assert_eq!(desk.log_in("empfang", NEW_PASSWORD).await.status(), StatusCode::SEE_OTHER, "which works");

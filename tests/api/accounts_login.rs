@@ -41,7 +41,7 @@ async fn anonymous_visits_write_no_session_row_and_a_login_writes_one() {
         desk.get(path).await;
     }
     let wrong = desk.log_in("empfang", "falsches Passwort").await;
-    assert_eq!(wrong.status(), StatusCode::OK, "still the login page");
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY, "still the login page, the refusal at the field");
     assert!(wrong.text().await.unwrap().contains("User name or password is wrong"), "in English, from the cookie");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM sessions").await, 0, "no row for anyone not logged in");
 
@@ -112,7 +112,11 @@ async fn a_generated_password_must_be_replaced_before_anything_else() {
     let response = desk.submit("/account/password", "/account/password", &fields).await;
     assert_eq!(location(&response), "/", "on to the desk");
     assert_eq!(desk.get("/book").await.status(), StatusCode::OK);
-    assert_eq!(Desk::new(&app.address).log_in("neu", &generated).await.status(), StatusCode::OK, "the old one fails");
+    assert_eq!(
+        Desk::new(&app.address).log_in("neu", &generated).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the old one fails"
+    );
     logged_in(&app, "neu", NEW_PASSWORD).await;
 }
 
@@ -349,7 +353,11 @@ async fn deactivation_ends_the_web_session_at_once() {
     assert_eq!(desk.get("/book").await.status(), StatusCode::OK);
     app.post_as(&app.admin_token, "/api/v1/staff/empfang/deactivate", &json!({})).await;
     assert_eq!(desk.location("/book").await, "/login");
-    assert_eq!(Desk::new(&app.address).log_in("empfang", PASSWORD).await.status(), StatusCode::OK, "refused");
+    assert_eq!(
+        Desk::new(&app.address).log_in("empfang", PASSWORD).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "refused"
+    );
     app.post_as(&app.admin_token, "/api/v1/staff/empfang/activate", &json!({})).await;
     assert_eq!(desk.location("/book").await, "/login", "the old session stays ended");
     logged_in(&app, "empfang", PASSWORD).await;

@@ -143,7 +143,7 @@ async fn day_and_week_lists_and_logins_through_the_pages_are_recorded() {
     let day = &slot["starts_at"].as_str().unwrap()[..10];
 
     let (_, status) = log_in(&app, "empfang", "falsch-falsch").await;
-    assert_eq!(status, StatusCode::OK, "the login page again");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the login page again, with the refusal at the field");
     let (_, _) = log_in(&app, "niemand", "falsch-falsch").await;
     let failed = records(&app, AuditAction::LoginFailed).await;
     assert_eq!(

@@ -353,3 +353,16 @@ fn a_database_that_cannot_be_opened_is_named_for_its_reason() {
     assert_eq!(said.matches(reason).count(), 1, "said once: {said}");
     assert!(!said.contains("busy") && !said.contains(" at line "), "{said}");
 }
+
+/// A PostgreSQL server that cannot be reached is named for what the network said (a refused
+/// connection), from the first attempt: not the pool's "no connection was opened in time", which
+/// came only after its 30 s of retrying. Needs no server: nothing listens on port 1.
+#[test]
+fn an_unreachable_postgresql_server_is_named_for_its_reason() {
+    let output = terminbuch("postgres://postgres@127.0.0.1:1/terminbuch", &["migrate"]);
+
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(said.contains("cannot be reached") && said.contains("refused"), "{said}");
+    assert!(!said.contains("in time"), "{said}");
+}

@@ -58,6 +58,14 @@ async fn the_limit_holds_for_parallel_attempts_through_two_servers_on_one_databa
     assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "checked passwords");
 }
 
+/// A held-back login's `Retry-After`, and whether its page says from when it is possible again.
+async fn wait_said(web: &WebClient) -> (String, bool) {
+    let answer = web.log_in_answer("mueller", PASSWORD, None).await;
+    assert_eq!(answer.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    let wait = answer.headers().get("retry-after").expect("Retry-After").to_str().expect("text").to_owned();
+    (wait, answer.text().await.expect("page").contains("Wieder möglich ab"))
+}
+
 #[tokio::test]
 async fn after_the_limit_the_right_password_is_refused_until_the_wait_has_passed() {
     // Arrange
@@ -68,10 +76,12 @@ async fn after_the_limit_the_right_password_is_refused_until_the_wait_has_passed
         assert_eq!(web.log_in("mueller", "falsch", None).await, Attempt::Wrong);
     }
 
-    // Act / Assert: the first wait is a minute.
+    // Act / Assert: the first wait is a minute, and the answer says how much of it is left.
     assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::Throttled, "at once");
+    assert_eq!(wait_said(&web).await, ("60".to_owned(), true), "a minute, and the time on the page");
     app.clock.advance(TimeDelta::seconds(59));
     assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::Throttled, "after 59 s");
+    assert_eq!(wait_said(&web).await, ("1".to_owned(), true), "one second left");
     app.clock.advance(TimeDelta::seconds(1));
     assert_eq!(web.log_in("mueller", PASSWORD, None).await, Attempt::LoggedIn, "after a minute");
     assert_eq!(checked_failures(&app, "mueller", "127.0.0.1").await, 5, "refused attempts are not checked");

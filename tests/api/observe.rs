@@ -304,7 +304,7 @@ async fn a_login_that_names_no_account_never_reaches_the_log_and_a_known_one_is_
     for login in ["Geheim-Sommer2026!", long.as_str(), "admin"] {
         let form = [("csrf", csrf.as_str()), ("login", login), ("password", "falsch")];
         let response = client.post(format!("{base}/login")).form(&form).send().await.expect("login");
-        assert_eq!(response.status(), StatusCode::OK, "the login page again");
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "the login page again");
     }
 
     // Assert

@@ -63,6 +63,11 @@ impl WebClient {
 
     /// Posts the login form, as from `forwarded_for` (an `X-Forwarded-For` header) when given.
     pub async fn log_in(&self, login: &str, password: &str, forwarded_for: Option<&str>) -> Attempt {
+        Attempt::of(self.log_in_answer(login, password, forwarded_for).await).await
+    }
+
+    /// Posts the login form as [`Self::log_in`] does, and returns the answer itself.
+    pub async fn log_in_answer(&self, login: &str, password: &str, forwarded_for: Option<&str>) -> Response {
         let mut request = self.client.post(format!("{}/login", self.address)).form(&[
             ("csrf", self.csrf.as_str()),
             ("login", login),
@@ -71,7 +76,7 @@ impl WebClient {
         if let Some(forwarded_for) = forwarded_for {
             request = request.header("x-forwarded-for", forwarded_for);
         }
-        Attempt::of(request.send().await.expect("login request")).await
+        request.send().await.expect("login request")
     }
 
     /// Logs in (which must succeed) and takes the new session's CSRF token.
@@ -118,10 +123,16 @@ impl Attempt {
         if status == StatusCode::SEE_OTHER {
             return Self::LoggedIn;
         }
+        // A refusal by the throttle says how long to wait (`Retry-After`, whole seconds).
+        let waits = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.parse::<u64>().is_ok_and(|secs| secs >= 1));
         let body = response.text().await.unwrap_or_default();
         match status {
-            StatusCode::OK if body.contains("Kennung oder Passwort ist falsch") => Self::Wrong,
-            StatusCode::OK if body.contains("Zu viele Fehlversuche") => Self::Throttled,
+            StatusCode::UNPROCESSABLE_ENTITY if body.contains("Kennung oder Passwort ist falsch") => Self::Wrong,
+            StatusCode::TOO_MANY_REQUESTS if waits && body.contains("Zu viele Fehlversuche") => Self::Throttled,
             _ => Self::Other(status, body.chars().take(300).collect()),
         }
     }

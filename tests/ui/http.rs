@@ -174,7 +174,8 @@ async fn repeated_failed_logins_are_throttled_even_with_the_right_password() {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "no redirect: still on the login page");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "no redirect: still on the login page");
+    assert!(response.headers().contains_key("retry-after"), "says how long to wait");
     assert!(response.text().await.unwrap().contains("Zu viele Fehlversuche"));
 }
 

@@ -45,7 +45,7 @@ pub async fn login_attempt<C: ConnectionTrait>(
 ) -> Result<(), ServiceError> {
     use super::login::LoginOutcome;
     let action = match outcome {
-        LoginOutcome::Throttled => AuditAction::LoginThrottled,
+        LoginOutcome::Throttled { .. } => AuditAction::LoginThrottled,
         LoginOutcome::WrongCredentials => AuditAction::LoginFailed,
         LoginOutcome::LoggedIn { .. } | LoginOutcome::CodeNeeded { .. } => return Ok(()),
     };
