@@ -183,10 +183,14 @@ pub fn is_phone(phone: &str) -> bool {
     PHONE_CHARS.contains(&phone.chars().count()) && phone.chars().all(|c| c.is_ascii_digit() || " +()/.-".contains(c))
 }
 
-/// Whether a (trimmed) text is an email address with a dotted domain, at most [`EMAIL_MAX_CHARS`].
+/// Whether a (trimmed) text is an email address with a dotted domain, at most [`EMAIL_MAX_CHARS`],
+/// that the mail transport can also send to: `lettre` refuses some addresses the general rules
+/// pass (two dots in a row, a dot at either end of the part before the `@`), and such an address
+/// was accepted at the desk, read back to the caller, and its confirmation then failed at once.
 pub fn is_email(email: &str) -> bool {
     email.chars().count() <= EMAIL_MAX_CHARS
         && garde::rules::email::parse_email(email).is_ok()
+        && email.parse::<lettre::Address>().is_ok()
         && email.rsplit_once('@').is_some_and(|(_, domain)| domain.contains('.'))
 }
 
@@ -300,6 +304,9 @@ mod tests {
         }
         for (email, ok) in
             [("a@example.org", true), ("a@localhost", false), ("a b@example.org", false), ("@x.de", false)]
+                .into_iter()
+                .chain([("a.b@example.org", true), ("a..b@example.org", false), (".a@example.org", false)])
+                .chain([("a.@example.org", false), ("ayse.demir+termin@example.net", true)])
         {
             assert_eq!(is_email(email), ok, "{email}");
         }

@@ -163,6 +163,32 @@ pub fn place_changes(before: &super::records::Location, after: &super::records::
     .collect()
 }
 
+/// Of [`place_changes`], the fields that change the place as a reader in `lang` (a language
+/// code) is told it: the address, and the floor as they read it (in their language, else in
+/// German). A translation added where they read the German floor says the same floor in their
+/// language: no change of place for them, and none for readers of other languages either. A
+/// translation changed, or taken away (they read the German text from then on), is a change:
+/// which of them is a correction of the wording and which a move cannot be told.
+pub fn place_changes_for(
+    before: &super::records::Location,
+    after: &super::records::Location,
+    lang: &str,
+) -> Vec<&'static str> {
+    let translated = |l: &super::records::Location| {
+        l.translations.iter().any(|t| t.language == lang && !t.floor.is_empty()) && lang != "de"
+    };
+    let only_translated = before.floor == after.floor && !translated(before) && translated(after);
+    [
+        ("street", before.street != after.street),
+        ("postal_code", before.postal_code != after.postal_code),
+        ("city", before.city != after.city),
+        ("floor", before.floor_in(lang) != after.floor_in(lang) && !only_translated),
+    ]
+    .into_iter()
+    .filter_map(|(name, differs)| differs.then_some(name))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +247,53 @@ mod tests {
         for (after, expected) in cases {
             let after = stored(after);
             assert_eq!(place_changes(&before, &after), expected, "{after:?}");
+        }
+    }
+
+    #[test]
+    fn a_reader_is_told_of_a_change_of_the_place_as_they_read_it() {
+        let english = |floor: &str| LocationText {
+            language: "en".into(),
+            floor: floor.into(),
+            accessibility_notes: String::new(),
+        };
+        let turkish =
+            LocationText { language: "tr".into(), floor: "11. kat".into(), accessibility_notes: String::new() };
+        let before = stored(LocationFields { translations: vec![english("11th floor")], ..fields() });
+        // (after, changed for an English, a Turkish, a German reader)
+        let cases: Vec<(LocationFields, [Vec<&str>; 3])> = vec![
+            // A Turkish text added: the same floor, in Turkish; nobody is told.
+            (
+                LocationFields { translations: vec![english("11th floor"), turkish.clone()], ..fields() },
+                [vec![], vec![], vec![]],
+            ),
+            // The English text changed: the English readers only.
+            (LocationFields { translations: vec![english("12th floor")], ..fields() }, [vec!["floor"], vec![], vec![]]),
+            // The English text taken away: its readers read the German floor from now on.
+            (LocationFields { translations: vec![], ..fields() }, [vec!["floor"], vec![], vec![]]),
+            // The German floor changed and a Turkish text added: everybody.
+            (
+                LocationFields {
+                    floor: "12. Stock".into(),
+                    translations: vec![english("12th floor"), turkish],
+                    ..fields()
+                },
+                [vec!["floor"], vec!["floor"], vec!["floor"]],
+            ),
+            // The German floor changed, the English text not: not the English readers.
+            (
+                LocationFields { floor: "12. Stock".into(), translations: vec![english("11th floor")], ..fields() },
+                [vec![], vec!["floor"], vec!["floor"]],
+            ),
+            (
+                LocationFields { street: "Am Markt 1".into(), translations: vec![english("11th floor")], ..fields() },
+                [vec!["street"], vec!["street"], vec!["street"]],
+            ),
+        ];
+        for (after, expected) in cases {
+            let after = stored(after);
+            let told = ["en", "tr", "de"].map(|lang| place_changes_for(&before, &after, lang));
+            assert_eq!(told, expected, "{after:?}");
         }
     }
 

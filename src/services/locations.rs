@@ -15,7 +15,7 @@ use crate::domain::access::Actor;
 use crate::domain::clash::Clash;
 use crate::domain::history::HistoryEvent;
 use crate::domain::ids::LocationId;
-use crate::domain::location::{LocationFields, Refused, place_changes};
+use crate::domain::location::{LocationFields, Refused, place_changes, place_changes_for};
 use crate::domain::missing::Missing;
 use crate::domain::records::{Booking, Location};
 use crate::mail;
@@ -84,7 +84,8 @@ pub struct Changed {
 
 /// Changes a location's texts (admins only): every field as given, the translations replaced.
 /// When the place changed (the address or the floor, see [`place_changes`]), each booked
-/// appointment at a unit of the location that has not begun records it in its history and, with
+/// appointment at a unit of the location that has not begun, and whose citizen reads another
+/// place ([`place_changes_for`] their language), records it in its history and, with
 /// `notify`, becomes a new version with a change notice about the place queued for the citizen
 /// (if they have an address and consented), all in the change's transaction.
 ///
@@ -107,8 +108,11 @@ pub async fn update(
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::Location))?;
     let place = place_changes(&before, &after);
-    let (notices_queued, bookings) =
-        if place.is_empty() { (0, Vec::new()) } else { tell_place(deps, &txn, actor, id, &place, notify).await? };
+    let (notices_queued, bookings) = if place.is_empty() {
+        (0, Vec::new())
+    } else {
+        tell_place(deps, &txn, actor, (&before, &after), notify).await?
+    };
     let detail = serde_json::json!({
         "location": id.get(),
         "changed": changed(&before, &after),
@@ -125,30 +129,36 @@ pub async fn update(
     Ok(Changed { location: after, notices_queued })
 }
 
-/// Records the change of the place `fields` in the history of each booked appointment at the
-/// location that has not begun, and with `notify` makes each a new version (same calendar UID,
-/// higher SEQUENCE) and queues its notice; returns how many were queued, and the bookings it
-/// wrote to.
+/// Records the change of the location from `before` to `after` in the history of each booked
+/// appointment at it that has not begun and whose citizen is told another place by it
+/// ([`place_changes_for`] their language: a floor translated into another language, or newly
+/// into theirs, changes nothing for them), and with `notify` makes each a new version (same
+/// calendar UID, higher SEQUENCE) and queues its notice; returns how many were queued, and the
+/// bookings it wrote to. The others are left as they are: no notice, and their open forms stay
+/// current.
 async fn tell_place(
     deps: Book<'_>,
     txn: &DatabaseTransaction,
     actor: &Actor,
-    id: LocationId,
-    fields: &[&str],
+    (before, after): (&Location, &Location),
     notify: bool,
 ) -> Result<(u64, Vec<uuid::Uuid>), ServiceError> {
     let now = deps.clock.now();
     let staff = Some(actor.staff_id());
-    let units = directory::units_at_location(txn, id).await?;
+    let units = directory::units_at_location(txn, after.id).await?;
     let mut queued = 0;
-    let upcoming = bookings::upcoming_in_units_locked(txn, &units, now).await?;
-    let ids = upcoming.iter().map(|booking| booking.id).collect();
-    for booking in upcoming {
+    let mut ids = Vec::new();
+    for booking in bookings::upcoming_in_units_locked(txn, &units, now).await? {
+        let fields = place_changes_for(before, after, booking.citizen.language.code());
+        if fields.is_empty() {
+            continue;
+        }
         let notified = notify && notice(deps.mail_domain, txn, &booking, actor, now).await?;
-        let fields = fields.iter().map(|f| (*f).to_owned()).collect();
-        let event = HistoryEvent::PlaceChanged { location_id: id, fields, notified };
+        let fields = fields.into_iter().map(str::to_owned).collect();
+        let event = HistoryEvent::PlaceChanged { location_id: after.id, fields, notified };
         bookings::add_event(txn, booking.id, now, staff, &event).await?;
         queued += u64::from(notified);
+        ids.push(booking.id);
     }
     Ok((queued, ids))
 }

@@ -38,6 +38,13 @@ fn cases() -> Vec<Case> {
             ("email", json!("a@localhost")),
             ("email", "a@localhost".into()),
         ),
+        (
+            "email the mail transport cannot send to (two dots in a row)",
+            "citizen.email",
+            "email",
+            ("email", json!("a..b@example.org")),
+            ("email", "a..b@example.org".into()),
+        ),
         ("phone in words", "citizen.phone", "phone", ("phone", json!("ruf an")), ("phone", "ruf an".into())),
         ("unsupported language", "citizen.language", "language", ("language", json!("xx")), ("language", "xx".into())),
         (

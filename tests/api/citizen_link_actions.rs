@@ -598,3 +598,49 @@ async fn a_link_revoked_after_the_page_opened_it_changes_nothing() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// The same move sent twice at once (a double-click on "Verschieben"): both requests read the
+/// booking before either wrote. The second finds its slot taken, by this very booking: it answers
+/// with the booking moved, not "this time was just taken", and writes nothing again (one move in
+/// the history, one change email). A stale move to another time is "changed meanwhile", not
+/// "taken". Driven step by step: the link opened twice, then the moves written in turn.
+#[tokio::test]
+async fn the_same_move_sent_twice_at_once_is_done_once_and_answered_as_done_both_times() {
+    use terminbuch::domain::clash::Clash;
+    use terminbuch::services::bookings::{By, Target, move_booking};
+    use terminbuch::services::{ServiceError, citizen_link};
+
+    // Arrange: a booking with its emailed link, opened by two requests; two slots it may move to.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 3, "de").await;
+    let token = token_in(&email.text());
+    let parts = crate::helpers::ServiceParts::new(app.clock.clone());
+    let deps = parts.book(&app.db);
+    let first = citizen_link::open(deps, &token).await.expect("open").expect("a live link");
+    let second = citizen_link::open(deps, &token).await.expect("open").expect("a live link");
+    let options = citizen_link::move_options(deps, &first).await.expect("options");
+    let (target, other) = (options[0].slot.id, options[1].slot.id);
+
+    // Act
+    let moved = citizen_link::move_to(deps, &first, target).await.expect("the first request moves it");
+    let again = citizen_link::move_to(deps, &second, target).await;
+    let again_written =
+        move_booking(deps, By::Citizen { link: None }, &second.booking, Target::Slot(target), None).await;
+    let elsewhere = citizen_link::move_to(deps, &second, other).await;
+
+    // Assert
+    for (what, result) in [("through the link's check", &again), ("through the write", &again_written)] {
+        let answered = result.as_ref().map(|b| (b.slot_id, b.sequence)).map_err(ToString::to_string);
+        assert_eq!(answered, Ok((target, moved.sequence)), "{what}: done, as it is");
+    }
+    let changed = matches!(elsewhere, Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }));
+    assert!(changed, "another time: changed meanwhile, not taken: {:?}", elsewhere.map(|b| b.slot_id));
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!((now["slot_id"].as_i64(), now["version"].as_i64()), (Some(i64::from(target.get())), Some(1)));
+    let kinds = |list: &str, kind: &str| {
+        now[list].as_array().expect("a list").iter().filter(|e| e["kind"].as_str() == Some(kind)).count()
+    };
+    let moves = kinds("history", "rescheduled_by_citizen");
+    assert_eq!((moves, kinds("emails", "change")), (1, 1), "moved once, told once: {now}");
+}

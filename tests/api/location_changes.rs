@@ -168,6 +168,58 @@ async fn nothing_is_queued_for_the_name_or_notes_or_when_told_not_to_and_a_refus
     assert_eq!(app.count(not_notified).await, 1);
 }
 
+/// A translation of the floor added is the same floor in another language: no citizen is told
+/// that their place changed, and no booking becomes a new version (a form a citizen or the desk
+/// opened before stays current). A translation changed tells its readers only.
+#[tokio::test]
+async fn a_floor_translated_tells_nobody_and_a_translation_changed_tells_its_readers_only() {
+    // Arrange: an English, a Russian and a German citizen at the demo location.
+    let app = spawn_app().await;
+    let id = demo_location(&app).await;
+    let path = format!("/api/v1/locations/{id}");
+    for (at, address, language) in [
+        ("2026-12-01T10:00", "jane@example.org", "en"),
+        ("2026-12-01T11:00", "olga@example.org", "ru"),
+        ("2026-12-01T12:00", "ayse@example.org", "de"),
+    ] {
+        book(&app, "suedosteuropa", at, address, language).await;
+    }
+    let with = |translations: Value| {
+        let mut body = fields("Hamburger Allee 25");
+        body["translations"] = translations;
+        body
+    };
+    let versions = || async {
+        let mut seen = Vec::new();
+        for address in ["jane@example.org", "olga@example.org", "ayse@example.org"] {
+            seen.push(app.count(&sequence_of(address)).await);
+        }
+        seen
+    };
+
+    // Act: English, Turkish and Arabic texts of the floor added.
+    let added =
+        with(json!({ "en": { "floor": "11th floor" }, "tr": { "floor": "11. kat" }, "ar": { "floor": "الطابق 11" } }));
+    let response = app.put_as(&app.admin_token, &path, &added).await;
+
+    // Assert: nobody told, nothing written to the bookings.
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.expect("json")["notices_queued"], 0);
+    let events = "SELECT COUNT(*) AS n FROM booking_events WHERE kind = 'place_changed'";
+    assert_eq!((app.count(events).await, versions().await), (0, vec![0, 0, 0]));
+
+    // Act: the English text changed.
+    let corrected =
+        with(json!({ "en": { "floor": "12th floor" }, "tr": { "floor": "11. kat" }, "ar": { "floor": "الطابق 11" } }));
+    let response = app.put_as(&app.admin_token, &path, &corrected).await;
+
+    // Assert: the English reader only.
+    assert_eq!(response.json::<Value>().await.expect("json")["notices_queued"], 1);
+    assert_eq!((app.count(events).await, versions().await), (1, vec![1, 0, 0]));
+    let notices = "SELECT COUNT(*) AS n FROM outbox_messages WHERE kind = 'change' AND recipient = 'jane@example.org'";
+    assert_eq!(app.count(notices).await, 1);
+}
+
 #[tokio::test]
 async fn an_unused_location_is_deleted_with_its_texts_and_one_in_use_is_refused_naming_its_units() {
     // Arrange

@@ -219,11 +219,16 @@ pub async fn move_booking(
             }
             By::Citizen { .. } => return Err(ServiceError::Forbidden),
         },
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_))) => {
+            txn.rollback().await?;
+            return outdone(deps, booking, target, err).await;
+        }
         other => other?,
     };
     let override_reason = kept_unless_erased(booking, override_reason);
     if !bookings::move_to(&txn, booking, &slot, override_reason.clone(), by.staff_id(), now).await? {
-        return Err(changed_meanwhile());
+        txn.rollback().await?;
+        return outdone(deps, booking, target, changed_meanwhile()).await;
     }
     let event = HistoryEvent::Rescheduled {
         from: Placement {
@@ -397,6 +402,31 @@ async fn notify(
     match bookings::find(txn, id).await? {
         Some(changed) => Ok(mail::outbox::enqueue(txn, &changed, kind, domain, now).await?),
         None => Ok(false),
+    }
+}
+
+/// A move of `booking` (as it was read) to `target` that was refused with `err`, seen against the
+/// booking as it is now. Moved meanwhile to that very slot (the same form sent twice, a
+/// double-click, or a colleague's same move): done, the booking as it is, with nothing written
+/// again (no second change email, no second move counted). Changed otherwise meanwhile:
+/// `concurrent_update`, not the slot's being taken, which was the booking's own move. Unchanged:
+/// `err` itself.
+///
+/// # Errors
+/// `err` or `concurrent_update` as said; database failures.
+pub(crate) async fn outdone(
+    deps: Book<'_>,
+    booking: &Booking,
+    target: Target,
+    err: ServiceError,
+) -> Result<Booking, ServiceError> {
+    let now = find(deps.db, &booking.id.to_string()).await?;
+    if now.sequence == booking.sequence && now.status == booking.status {
+        return Err(err);
+    }
+    match target {
+        Target::Slot(id) if now.slot_id == id && now.status == BookingStatus::Booked => Ok(now),
+        _ => Err(changed_meanwhile()),
     }
 }
 

@@ -34,6 +34,7 @@ use crate::mail;
 use crate::store::schedule::{self, Scope};
 use crate::store::{self, StoreError, bookings, directory, slots};
 
+pub(crate) use self::change::outdone;
 pub use self::change::{By, cancel, cancel_booking, correct_contact, move_booking, record_outcome, reschedule};
 pub use self::listed::ListedSlots;
 use self::rows::NewRows;

@@ -284,7 +284,9 @@ pub async fn move_to(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result
         return Err(too_late());
     }
     if move_option(deps, opened, slot_id).await?.is_none() {
-        return Err(ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another"));
+        let taken = ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another");
+        // Taken by this very booking (the form sent twice) is no refusal: see `outdone`.
+        return crate::services::bookings::outdone(deps, &opened.booking, Target::Slot(slot_id), taken).await;
     }
     move_booking(deps, By::Citizen { link: opened.link }, &opened.booking, Target::Slot(slot_id), None).await
 }
