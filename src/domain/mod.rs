@@ -19,6 +19,7 @@ pub mod language;
 pub mod location;
 pub mod missing;
 pub mod outbox;
+pub mod page;
 pub mod password;
 pub mod records;
 pub mod reference;

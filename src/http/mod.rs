@@ -8,6 +8,7 @@ pub mod extract;
 pub mod input;
 pub mod observe;
 pub mod openapi;
+pub mod paging;
 pub mod routes;
 
 use std::time::Duration;

@@ -14,6 +14,7 @@ use crate::domain::citizen::{APPOINTMENT_MINUTES, MAX_APPOINTMENT_MINUTES, MIN_A
 use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, SlotId, StaffId, UnitId};
 use crate::domain::missing::Missing;
+use crate::domain::page::Page;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::schedule::{Hours, RuleFault, RulePart, WeeklyRule};
@@ -219,12 +220,54 @@ pub async fn list_absences(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Absence>, ServiceError> {
+    let ids = absent_ones(deps, actor, unit).await?;
+    Ok(schedule::absences_overlapping(deps.db, &ids, from, to).await?)
+}
+
+/// Which page of a unit's absences or closures to read: those overlapping `range`, soonest first
+/// (by start, then id), `limit` of them, those after the one with id `after` only.
+#[derive(Debug, Clone, Copy)]
+pub struct SpanPage<Id> {
+    pub range: (DateTime<Utc>, DateTime<Utc>),
+    pub after: Option<Id>,
+    pub limit: u64,
+}
+
+/// [`list_absences`] a page at a time.
+///
+/// # Errors
+/// `Forbidden` for non-members; `Invalid` naming `after` when it is no absence the unit lists
+/// (also one removed since).
+pub async fn absences_page(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    SpanPage { range, after, limit }: SpanPage<AbsenceId>,
+) -> Result<Page<Absence>, ServiceError> {
+    let ids = absent_ones(deps, actor, unit).await?;
+    let after = match after {
+        Some(id) => Some(
+            schedule::find_absence(deps.db, id)
+                .await?
+                .filter(|absence| ids.contains(&absence.staff_id))
+                .ok_or_else(|| ServiceError::invalid("after", NOT_LISTED))?,
+        ),
+        None => None,
+    };
+    let read =
+        schedule::absences_overlapping_after(deps.db, &ids, range, after.as_ref(), limit.saturating_add(1)).await?;
+    Ok(Page::from_one_more(read, limit))
+}
+
+/// The refusal of a cursor naming nothing the list holds.
+const NOT_LISTED: &str = "not in this list (removed since?): list again from the start";
+
+/// The counsellors whose absences the unit lists, once the actor may read them.
+async fn absent_ones(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<StaffId>, ServiceError> {
     if !actor.can_work_in(unit.id) {
         deny(deps.db, deps.clock, actor, "absence.read", &format!("unit:{}", unit.id)).await?;
     }
-    let ids: Vec<StaffId> =
-        directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor)).await?.iter().map(|c| c.id).collect();
-    Ok(schedule::absences_overlapping(deps.db, &ids, from, to).await?)
+    Ok(directory::list_unit_staff(deps.db, unit.id, Some(Role::Counsellor)).await?.iter().map(|c| c.id).collect())
 }
 
 /// Records an absence of a counsellor of the unit and returns it with the active bookings it
@@ -329,10 +372,41 @@ pub async fn list_closures(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Closure>, ServiceError> {
+    may_read_closures(deps, actor, unit).await?;
+    Ok(schedule::closures_overlapping(deps.db, unit.id, from, to).await?)
+}
+
+/// [`list_closures`] a page at a time.
+///
+/// # Errors
+/// `Forbidden` for non-members; `Invalid` naming `after` when it is no closure the unit lists
+/// (also one removed since).
+pub async fn closures_page(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    SpanPage { range, after, limit }: SpanPage<ClosureId>,
+) -> Result<Page<Closure>, ServiceError> {
+    may_read_closures(deps, actor, unit).await?;
+    let after = match after {
+        Some(id) => Some(
+            schedule::find_closure(deps.db, id)
+                .await?
+                .filter(|closure| closure.unit_id.is_none_or(|of| of == unit.id))
+                .ok_or_else(|| ServiceError::invalid("after", NOT_LISTED))?,
+        ),
+        None => None,
+    };
+    let read =
+        schedule::closures_overlapping_after(deps.db, unit.id, range, after.as_ref(), limit.saturating_add(1)).await?;
+    Ok(Page::from_one_more(read, limit))
+}
+
+async fn may_read_closures(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<(), ServiceError> {
     if !actor.can_work_in(unit.id) {
         deny(deps.db, deps.clock, actor, "closure.read", &format!("unit:{}", unit.id)).await?;
     }
-    Ok(schedule::closures_overlapping(deps.db, unit.id, from, to).await?)
+    Ok(())
 }
 
 /// Closes the unit for a time; returns the closure and the active bookings it affects.

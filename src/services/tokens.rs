@@ -17,6 +17,7 @@ use crate::domain::access::Actor;
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS, MAX_VALID_TOKENS, TOKEN_USE_RESOLUTION, TokenInfo};
 use crate::domain::clash::Clash;
 use crate::domain::ids::StaffId;
+use crate::domain::page::Page;
 use crate::domain::records::StaffMember;
 use crate::store::directory::{self, NewToken};
 
@@ -300,17 +301,45 @@ pub async fn count_ended(db: &DatabaseConnection, clock: &Clock, staff_id: Staff
     Ok(directory::count_ended_tokens(db, staff_id, clock.now()).await?)
 }
 
-/// The actor's own tokens, as [`list`].
+/// One answer of a person's token list, newest first.
+#[derive(Debug)]
+pub struct TokenPage {
+    pub tokens: Vec<TokenInfo>,
+    /// More ended tokens follow: the id to read on from (the last ended token listed).
+    pub next_before: Option<i32>,
+}
+
+/// A staff member's tokens a page at a time, newest first. The first page (`before` is `None`)
+/// holds every valid token (at most [`MAX_VALID_TOKENS`]) and the `ended` newest of those revoked or
+/// expired; the next pages, from `before` on (a token of theirs), only ended tokens older than it.
 ///
 /// # Errors
-/// Database failures.
-pub async fn list_own(
+/// `Invalid` naming `before` when it is none of the person's tokens.
+pub async fn page(
     db: &DatabaseConnection,
     clock: &Clock,
-    actor: &Actor,
-    ended: Option<u64>,
-) -> Result<Vec<TokenInfo>, ServiceError> {
-    list(db, clock, actor.staff_id(), ended).await
+    staff_id: StaffId,
+    ended: u64,
+    before: Option<i32>,
+) -> Result<TokenPage, ServiceError> {
+    let now = clock.now();
+    let before = match before {
+        Some(id) => Some(
+            directory::find_token(db, id)
+                .await?
+                .filter(|token| token.staff_id == staff_id)
+                .ok_or_else(|| ServiceError::invalid("before", "not one of this person's tokens"))?,
+        ),
+        None => None,
+    };
+    let read = directory::ended_tokens(db, staff_id, now, before.as_ref(), ended.saturating_add(1)).await?;
+    let (mut tokens, more) = Page::from_one_more(read, ended).into_parts();
+    let next_before = tokens.last().filter(|_| more).map(|last| last.id);
+    if before.is_none() {
+        tokens.extend(directory::valid_tokens(db, staff_id, now).await?);
+        tokens.sort_by_key(|token| std::cmp::Reverse((token.created_at, token.id)));
+    }
+    Ok(TokenPage { tokens, next_before })
 }
 
 /// Revokes one token by id, whoever owns it (for admins and the operator; `by` as in the audit

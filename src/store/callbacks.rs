@@ -96,6 +96,29 @@ pub async fn list<C: ConnectionTrait>(
     Ok(rows.into_iter().map(record).collect())
 }
 
+/// Up to `limit` of the unit's entries in one of `statuses` in the order they were entered (by
+/// id), those after the entry `after` only. An id keeps its place while entries are added, closed
+/// and deleted, so a list read in these pieces misses none and shows none twice.
+///
+/// # Errors
+/// Database failures.
+pub async fn list_after<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    statuses: &[CallbackStatus],
+    after: Option<CallbackId>,
+    limit: u64,
+) -> Result<Vec<CallbackRequest>, StoreError> {
+    let mut query = callback_request::Entity::find()
+        .filter(callback_request::Column::UnitId.eq(unit_id))
+        .filter(callback_request::Column::Status.is_in(statuses.iter().map(|s| status_row(*s))));
+    if let Some(after) = after {
+        query = query.filter(callback_request::Column::Id.gt(after.get()));
+    }
+    let rows = query.order_by_asc(callback_request::Column::Id).limit(limit).all(db).await?;
+    Ok(rows.into_iter().map(record).collect())
+}
+
 /// One page of the unit's entries in `statuses`, the last changed first: at most `limit`,
 /// after skipping `offset`.
 ///

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use entity::{absence, closure, counselling_hours};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Select, Statement,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 
 use super::StoreError;
@@ -104,10 +104,39 @@ pub async fn absences_overlapping<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Absence>, StoreError> {
-    let query = absence::Entity::find()
+    soonest_first(db, absences_in(staff_ids, from, to)).await
+}
+
+/// Up to `limit` of [`absences_overlapping`], those listed after the absence `after` only (by
+/// start, then id).
+///
+/// # Errors
+/// Database failures.
+pub async fn absences_overlapping_after<C: ConnectionTrait>(
+    db: &C,
+    staff_ids: &[StaffId],
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    after: Option<&Absence>,
+    limit: u64,
+) -> Result<Vec<Absence>, StoreError> {
+    let mut query = absences_in(staff_ids, from, to).limit(limit);
+    if let Some(after) = after {
+        query =
+            query.filter(listed_after(absence::Column::StartsAt, absence::Column::Id, after.starts_at, after.id.get()));
+    }
+    soonest_first(db, query).await
+}
+
+fn absences_in(staff_ids: &[StaffId], from: DateTime<Utc>, to: DateTime<Utc>) -> Select<absence::Entity> {
+    absence::Entity::find()
         .filter(absence::Column::StaffId.is_in(staff_ids.iter().copied()))
-        .filter(absence::Column::StartsAt.lt(to));
-    soonest_first(db, query.filter(absence::Column::EndsAt.gt(from))).await
+        .filter(absence::Column::StartsAt.lt(to))
+        .filter(absence::Column::EndsAt.gt(from))
+}
+
+/// The rows after the one starting at `starts_at` with id `id`, in the order of start, then id.
+fn listed_after(starts: impl ColumnTrait, ids: impl ColumnTrait, starts_at: DateTime<Utc>, id: i32) -> Condition {
+    Condition::any().add(starts.gt(starts_at)).add(Condition::all().add(starts.eq(starts_at)).add(ids.gt(id)))
 }
 
 /// A staff member's absences that have not ended by `from`, the soonest first.
@@ -124,7 +153,7 @@ pub async fn absences_of_from<C: ConnectionTrait>(
 }
 
 async fn soonest_first<C: ConnectionTrait>(db: &C, query: Select<absence::Entity>) -> Result<Vec<Absence>, StoreError> {
-    let rows = query.order_by_asc(absence::Column::StartsAt).all(db).await?;
+    let rows = query.order_by_asc(absence::Column::StartsAt).order_by_asc(absence::Column::Id).all(db).await?;
     Ok(rows.into_iter().map(absence_record).collect())
 }
 
@@ -238,14 +267,38 @@ pub async fn closures_overlapping<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Closure>, StoreError> {
-    let rows = closure::Entity::find()
+    let rows = closures_in(unit_id, from, to).all(db).await?;
+    Ok(rows.into_iter().map(closure_record).collect())
+}
+
+/// Up to `limit` of [`closures_overlapping`], those listed after the closure `after` only (by
+/// start, then id).
+///
+/// # Errors
+/// Database failures.
+pub async fn closures_overlapping_after<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    after: Option<&Closure>,
+    limit: u64,
+) -> Result<Vec<Closure>, StoreError> {
+    let mut query = closures_in(unit_id, from, to).limit(limit);
+    if let Some(after) = after {
+        query =
+            query.filter(listed_after(closure::Column::StartsAt, closure::Column::Id, after.starts_at, after.id.get()));
+    }
+    Ok(query.all(db).await?.into_iter().map(closure_record).collect())
+}
+
+/// The closures of the unit and of the whole department overlapping `[from, to)`, soonest first.
+fn closures_in(unit_id: UnitId, from: DateTime<Utc>, to: DateTime<Utc>) -> Select<closure::Entity> {
+    closure::Entity::find()
         .filter(Condition::any().add(closure::Column::UnitId.eq(unit_id)).add(closure::Column::UnitId.is_null()))
         .filter(closure::Column::StartsAt.lt(to))
         .filter(closure::Column::EndsAt.gt(from))
         .order_by_asc(closure::Column::StartsAt)
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(closure_record).collect())
+        .order_by_asc(closure::Column::Id)
 }
 
 /// # Errors

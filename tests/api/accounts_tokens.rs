@@ -361,3 +361,64 @@ async fn a_token_list_can_hold_every_valid_token_and_only_the_newest_ended_ones(
     assert!(none.iter().all(|t| t["state"] == "valid") && none.len() == 2, "{:?}", names(&none));
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+/// A person's token list a page at a time: the first page holds every valid token and `ended`
+/// ended ones, `X-Next-Before` names where the rest start, and the next pages hold ended ones
+/// alone, newest first, until the last; a `before` that is none of the person's tokens is a 422.
+#[tokio::test]
+async fn ended_tokens_are_listed_a_page_at_a_time_with_the_next_page_named() {
+    // Arrange: five revoked tokens between the test's own and a newer valid one.
+    let app = spawn_app().await;
+    let desk = app.token_for("empfang", "front_desk", Some("ads")).await;
+    let create = |name: String| {
+        let (app, desk) = (&app, &desk);
+        async move {
+            app.clock.advance(TimeDelta::seconds(1));
+            let body = json!({ "name": name, "expires_in_days": 30 });
+            let created: Value = app.post_as(desk, "/api/v1/me/tokens", &body).await.json().await.expect("json");
+            created["id"].as_i64().expect("an id")
+        }
+    };
+    let mut revoked = Vec::new();
+    for n in 0..5 {
+        let id = create(format!("alt {n}")).await;
+        assert_eq!(app.delete_as(&desk, &format!("/api/v1/me/tokens/{id}")).await.status(), StatusCode::NO_CONTENT);
+        revoked.insert(0, id);
+    }
+    let newest = create("neu".to_owned()).await;
+    let admins_own: Vec<Value> = app.get_as(&app.admin_token, "/api/v1/me/tokens").await.json().await.expect("json");
+    let read = |token: String, path: String| {
+        let app = &app;
+        async move {
+            let response = app.get_as(&token, &path).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let next = response.headers().get("x-next-before").map(|v| v.to_str().expect("ascii").to_owned());
+            let listed: Vec<Value> = response.json().await.expect("a bare list");
+            let states =
+                listed.iter().map(|t| (t["id"].as_i64().expect("id"), t["state"].as_str().expect("state").to_owned()));
+            (states.collect::<Vec<_>>(), next)
+        }
+    };
+
+    // Act
+    let (first, next) = read(desk.clone(), "/api/v1/me/tokens?ended=2".to_owned()).await;
+    let next = next.expect("more ended tokens");
+    let (second, then) =
+        read(app.admin_token.clone(), format!("/api/v1/staff/empfang/tokens?ended=2&before={next}")).await;
+    let then = then.expect("more ended tokens");
+    let (last, after_last) = read(desk.clone(), format!("/api/v1/me/tokens?ended=2&before={then}")).await;
+    let (whole, after_whole) = read(desk.clone(), "/api/v1/me/tokens".to_owned()).await;
+    let foreign = app.get_as(&desk, &format!("/api/v1/me/tokens?before={}", admins_own[0]["id"])).await;
+
+    // Assert
+    let ids = |list: &[(i64, String)]| list.iter().map(|(id, _)| *id).collect::<Vec<_>>();
+    assert_eq!(first[0], (newest, "valid".to_owned()), "newest first");
+    assert_eq!(first.iter().filter(|(_, state)| state == "valid").count(), 2, "every valid one: {first:?}");
+    assert_eq!(ids(&first[1..3]), revoked[..2], "and the two newest ended ones: {first:?}");
+    assert_eq!(next, revoked[1].to_string());
+    assert_eq!(ids(&second), revoked[2..4], "then the next two ended ones alone");
+    assert_eq!((ids(&last), after_last), (revoked[4..].to_vec(), None), "the last page names no next");
+    assert_eq!((whole.len(), after_whole), (7, None), "without parameters every token, as before (up to 100 ended)");
+    let problem = assert_problem(foreign, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "before", "{problem}");
+}

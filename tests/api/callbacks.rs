@@ -651,3 +651,60 @@ async fn callers_with_the_same_wish_each_get_a_free_time_while_there_are_any() {
     assert_eq!(offered[..free.len()], expected[..], "each free time once, soonest first");
     assert!(offered[free.len()..].iter().all(Value::is_null), "{:?}", &offered[free.len()..]);
 }
+
+/// The API's closed entries a page at a time: `limit` of them in the order they were entered,
+/// `X-Next-After` naming where the next page starts until the last, each page recorded as listed
+/// on its own (a long list is never one large record); a `limit` out of range is a 422 naming it.
+#[tokio::test]
+async fn closed_entries_are_listed_by_the_api_a_page_at_a_time_with_the_next_page_named() {
+    use terminbuch::domain::audit::AuditAction;
+
+    use crate::audit::records;
+
+    // Arrange: five entries put on the list and taken off again.
+    let app = spawn_app().await;
+    let aydin = app.counsellor_id("ads", "Deniz Aydın").await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let entry = add_entry(&app, &entry_body(&format!("Kaya {n}"), aydin)).await;
+        let withdrawn = app.delete_as(&app.admin_token, &format!("/api/v1/callbacks/{}", entry["id"])).await;
+        assert_eq!(withdrawn.status(), StatusCode::OK);
+        ids.push(entry["id"].as_i64().expect("an id"));
+    }
+    let path = "/api/v1/units/ads/callbacks?state=closed";
+    let read = |query: String| {
+        let app = &app;
+        async move {
+            let response = app.get_as(&app.admin_token, &format!("{path}{query}")).await;
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            let next = response.headers().get("x-next-after").map(|v| v.to_str().expect("ascii").to_owned());
+            let listed: Vec<Value> = response.json().await.expect("a bare list");
+            (listed.iter().map(|e| e["id"].as_i64().expect("an id")).collect::<Vec<_>>(), next)
+        }
+    };
+
+    // Act
+    let (first, after_first) = read("&limit=2".to_owned()).await;
+    let (second, after_second) = read(format!("&limit=2&after={}", after_first.clone().expect("more follow"))).await;
+    let (third, after_third) = read(format!("&limit=2&after={}", after_second.clone().expect("more follow"))).await;
+    let (whole, after_whole) = read(String::new()).await;
+    let mut refused = Vec::new();
+    for limit in ["0", "1001"] {
+        refused.push(app.get_as(&app.admin_token, &format!("{path}&limit={limit}")).await);
+    }
+
+    // Assert
+    assert_eq!((first, after_first), (ids[..2].to_vec(), Some(ids[1].to_string())), "the first two");
+    assert_eq!((second, after_second), (ids[2..4].to_vec(), Some(ids[3].to_string())), "the next two");
+    assert_eq!((third, after_third), (ids[4..].to_vec(), None), "the last: no next page named");
+    assert_eq!((whole, after_whole), (ids.clone(), None), "without parameters as before: all (up to 100)");
+    for response in refused {
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "limit", "{problem}");
+    }
+    let counts: Vec<Option<i64>> =
+        records(&app, AuditAction::CallbacksListed).await.iter().map(|r| r.item_count).collect();
+    for count in [2, 1, 5] {
+        assert!(counts.contains(&Some(count)), "a page of {count} recorded as listed: {counts:?}");
+    }
+}

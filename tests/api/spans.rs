@@ -91,3 +91,57 @@ async fn a_span_an_absence_or_closure_refuses_is_named_at_the_field_the_client_s
         "reason": "Fortbildung" });
     assert_eq!(app.post_as(&app.admin_token, ABSENCES, &absence).await.status(), StatusCode::CREATED);
 }
+
+/// Absences and closures a page at a time: soonest first (spans starting together by id),
+/// `X-Next-After` naming where the next page starts until the last; a `limit` out of range or an
+/// `after` the list does not hold is a 422 naming it.
+#[tokio::test]
+async fn absences_and_closures_are_listed_a_page_at_a_time_soonest_first_with_the_next_page_named() {
+    let app = spawn_app().await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let days = ["2026-12-21", "2026-12-20", "2026-12-20", "2026-12-22", "2026-12-20"];
+
+    for (path, extra) in [(ABSENCES, json!({ "counsellor_id": jana })), (CLOSURES, json!({}))] {
+        // Arrange: five spans, three of them on the same day.
+        let mut made = Vec::new();
+        for day in days {
+            let mut body = json!({ "from_date": day, "until_date": day, "reason": "Fortbildung" });
+            for (key, value) in extra.as_object().expect("object") {
+                body[key] = value.clone();
+            }
+            let created: Value = app.post_as(&app.admin_token, path, &body).await.json().await.expect("json");
+            made.push((day, created["id"].as_i64().expect("an id")));
+        }
+        made.sort();
+        let soonest_first: Vec<i64> = made.iter().map(|(_, id)| *id).collect();
+
+        // Act: pages of two, each following the last one's `X-Next-After`.
+        let (mut seen, mut pages, mut query) = (Vec::new(), 0, format!("{path}?to=2026-12-31&limit=2"));
+        loop {
+            let response = app.get_as(&app.admin_token, &query).await;
+            assert_eq!(response.status(), StatusCode::OK, "{query}");
+            let next = response.headers().get("x-next-after").map(|v| v.to_str().expect("ascii").to_owned());
+            let page: Vec<Value> = response.json().await.expect("a bare list");
+            assert!(page.len() <= 2, "{query}: {page:?}");
+            seen.extend(page.iter().map(|span| span["id"].as_i64().expect("an id")));
+            pages += 1;
+            match next {
+                Some(after) => query = format!("{path}?to=2026-12-31&limit=2&after={after}"),
+                None => break,
+            }
+        }
+        let whole = app.get_as(&app.admin_token, path).await;
+        let no_next = whole.headers().get("x-next-after").is_none();
+        let whole: Vec<Value> = whole.json().await.expect("a bare list");
+        let bad_limit = app.get_as(&app.admin_token, &format!("{path}?limit=1001")).await;
+        let bad_after = app.get_as(&app.admin_token, &format!("{path}?after=999999")).await;
+
+        // Assert
+        assert_eq!((seen, pages), (soonest_first.clone(), 3), "{path}: every span once, soonest first, in three pages");
+        let whole: Vec<i64> = whole.iter().map(|span| span["id"].as_i64().expect("an id")).collect();
+        assert_eq!(whole, soonest_first, "{path}: without parameters as before (up to 100)");
+        assert!(no_next, "{path}: no next page");
+        refused_at(bad_limit, "limit", path).await;
+        refused_at(bad_after, "after", path).await;
+    }
+}

@@ -18,6 +18,7 @@ use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::input::{citizen_name, phone_number};
+use crate::http::paging::{self, Next, Paged};
 use crate::services::ServiceError;
 use crate::services::callbacks::{self, Entry};
 use crate::state::AppState;
@@ -161,6 +162,12 @@ pub struct CallbackListParams {
     /// `open` (default): waiting, marked when a slot matches; `closed`: booked, withdrawn, expired.
     #[param(inline)]
     pub state: Option<ListState>,
+    /// Closed entries only: those entered after the entry with this id (the `X-Next-After` of the
+    /// previous page).
+    pub after: Option<i32>,
+    /// Closed entries only: at most this many (default 100, at most 1000); `X-Next-After` says
+    /// when more follow.
+    pub limit: Option<u64>,
 }
 
 /// Open or closed entries.
@@ -172,25 +179,31 @@ pub enum ListState {
 }
 
 /// The unit's callback list, oldest first; open entries are marked with a matching free slot.
+/// The open ones come whole (a unit holds at most 300); the closed ones a page at a time, in the
+/// order they were entered.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/callbacks", tag = "callbacks", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id"), CallbackListParams),
-    responses((status = 200, body = Vec<CallbackResponse>), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<CallbackResponse>, headers(("X-Next-After" = i32,
+            description = "closed entries: more follow; send it as `after` for the next page"))),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn list_callbacks(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
     ApiQuery(params): ApiQuery<CallbackListParams>,
-) -> ApiResult<Json<Vec<CallbackResponse>>> {
+) -> ApiResult<Paged<CallbackResponse>> {
     let (unit, tz) = (state.unit(&unit).await?, state.settings.time_zone);
-    let out = match params.state.unwrap_or(ListState::Open) {
+    match params.state.unwrap_or(ListState::Open) {
         ListState::Open => {
-            callbacks::list(state.book(), &actor, &unit).await?.into_iter().map(|e| callback_response(e, tz)).collect()
+            let listed = callbacks::list(state.book(), &actor, &unit).await?;
+            Ok(Paged::whole(listed.into_iter().map(|e| callback_response(e, tz)).collect()))
         }
         ListState::Closed => {
-            callbacks::closed(state.book(), &actor, &unit).await?.into_iter().map(|r| closed_response(r, tz)).collect()
+            let (after, limit) = (params.after.map(CallbackId::new), paging::limit(params.limit)?);
+            let page = callbacks::closed(state.book(), &actor, &unit, after, limit).await?;
+            Ok(Paged::of(page, |last| Next::After(last.id.get()), |r| closed_response(r, tz)))
         }
-    };
-    Ok(Json(out))
+    }
 }
 
 /// Puts a caller on the unit's callback list.

@@ -18,8 +18,9 @@ use crate::domain::time::{day_bounds, local_date, parse_local_time};
 use crate::http::dto::{DATE_EXPECTED, date_range, local, parse_date, parse_instant};
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem, field_errors};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::paging::{self, Next, Paged};
 use crate::services::ServiceError;
-use crate::services::hours::{self, Affected, HoursChange};
+use crate::services::hours::{self, Affected, HoursChange, SpanPage};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -264,12 +265,17 @@ async fn delete_hours(
     Ok(Json(HoursChangeResponse::of(change, state.settings.time_zone)))
 }
 
-/// Date range of a list (`from`, `to` inclusive local days; default: today + 90 days).
+/// Date range of a list (`from`, `to` inclusive local days; default: today + 90 days), read a
+/// page at a time.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct RangeParams {
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Only those listed after the one with this id (the `X-Next-After` of the previous page).
+    pub after: Option<i32>,
+    /// At most this many (default 100, at most 1000); `X-Next-After` says when more follow.
+    pub limit: Option<u64>,
 }
 
 /// A counsellor's absence: `starts_at`/`ends_at` (RFC 3339 or local), or whole local days
@@ -447,18 +453,25 @@ fn range(state: &AppState, params: &RangeParams) -> ApiResult<(DateTime<Utc>, Da
     Ok((from, to.unwrap_or(from + chrono::TimeDelta::days(90))))
 }
 
-/// Absences of the unit's counsellors.
+/// Absences of the unit's counsellors, soonest first.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/absences", tag = "counselling hours", security(("bearer" = [])),
-    params(("unit" = String, Path), RangeParams), responses((status = 200, body = Vec<SpanResponse>)))]
+    params(("unit" = String, Path), RangeParams),
+    responses((status = 200, body = Vec<SpanResponse>, headers(("X-Next-After" = i32,
+            description = "more follow; send it as `after` for the next page"))),
+        (status = 422, body = Problem)))]
 async fn list_absences(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
     ApiQuery(params): ApiQuery<RangeParams>,
-) -> ApiResult<Json<Vec<SpanResponse>>> {
+) -> ApiResult<Paged<SpanResponse>> {
     let unit = state.unit(&unit).await?;
-    let (from, to) = range(&state, &params)?;
-    let list = hours::list_absences(state.book(), &actor, &unit, from, to).await?;
+    let part = SpanPage {
+        range: range(&state, &params)?,
+        after: params.after.map(AbsenceId::new),
+        limit: paging::limit(params.limit)?,
+    };
+    let page = hours::absences_page(state.book(), &actor, &unit, part).await?;
     let tz = state.settings.time_zone;
     let shown = |a: Absence| {
         let may_know_why = actor.can_set_absence(unit.id, a.staff_id);
@@ -468,7 +481,7 @@ async fn list_absences(
         }
         shown
     };
-    Ok(Json(list.into_iter().map(shown).collect()))
+    Ok(Paged::of(page, |last| Next::After(last.id.get()), shown))
 }
 
 /// Records an absence; answers with the bookings it affects.
@@ -507,20 +520,27 @@ async fn delete_absence(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Closures of the unit and of the whole department.
+/// Closures of the unit and of the whole department, soonest first.
 #[utoipa::path(get, path = "/api/v1/units/{unit}/closures", tag = "counselling hours", security(("bearer" = [])),
-    params(("unit" = String, Path), RangeParams), responses((status = 200, body = Vec<SpanResponse>)))]
+    params(("unit" = String, Path), RangeParams),
+    responses((status = 200, body = Vec<SpanResponse>, headers(("X-Next-After" = i32,
+            description = "more follow; send it as `after` for the next page"))),
+        (status = 422, body = Problem)))]
 async fn list_closures(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(unit): ApiPath<String>,
     ApiQuery(params): ApiQuery<RangeParams>,
-) -> ApiResult<Json<Vec<SpanResponse>>> {
+) -> ApiResult<Paged<SpanResponse>> {
     let unit = state.unit(&unit).await?;
-    let (from, to) = range(&state, &params)?;
-    let list = hours::list_closures(state.book(), &actor, &unit, from, to).await?;
+    let part = SpanPage {
+        range: range(&state, &params)?,
+        after: params.after.map(ClosureId::new),
+        limit: paging::limit(params.limit)?,
+    };
+    let page = hours::closures_page(state.book(), &actor, &unit, part).await?;
     let tz = state.settings.time_zone;
-    Ok(Json(list.into_iter().map(|c| closure_response(c, tz, Affected::default())).collect()))
+    Ok(Paged::of(page, |last| Next::After(last.id.get()), |c| closure_response(c, tz, Affected::default())))
 }
 
 /// Closes the unit for a time (unit leads); answers with the bookings it affects.

@@ -12,11 +12,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::domain::accounts::{DEFAULT_TOKEN_DAYS, StaffAccount, TokenInfo};
+use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
 use crate::domain::records::Unit;
 use crate::http::dto::local;
 use crate::http::error::{ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth, Bearer};
+use crate::http::paging::{self, Next, Paged};
 use crate::services::ServiceError;
 use crate::services::tokens::{self, TokenSpec};
 use crate::services::{accounts, directory, passwords};
@@ -126,33 +128,44 @@ async fn get_me(State(state): State<AppState>, Auth(actor): Auth) -> ApiResult<J
     Ok(Json(account_response(&account, &units, state.settings.time_zone)))
 }
 
-/// Which of a person's tokens a list shows; without parameters all of them.
+/// Which of a person's tokens a list shows.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TokenListParams {
-    /// Every valid token, and only this many of the revoked or expired ones, the newest
-    /// (at most 1,000; without it all of them).
+    /// Every valid token, and this many of the revoked or expired ones, the newest (default
+    /// 100; more than 1,000 count as 1,000); `X-Next-Before` says when more ended ones follow.
     pub ended: Option<u64>,
+    /// The next page: only the ended tokens listed after the token with this id (the
+    /// `X-Next-Before` of the previous page), without the valid ones.
+    pub before: Option<i32>,
 }
 
 impl TokenListParams {
-    /// How many ended tokens to show, capped.
-    pub fn ended(&self) -> Option<u64> {
-        self.ended.map(|n| n.min(1000))
+    /// How many ended tokens to show, capped (an `ended` above the cap has always meant the cap).
+    fn ended(&self) -> u64 {
+        self.ended.unwrap_or(paging::DEFAULT_LIMIT).min(paging::MAX_LIMIT)
+    }
+
+    /// The page of `staff_id`'s tokens these parameters ask for, as answered.
+    pub async fn answer(&self, state: &AppState, staff_id: StaffId) -> ApiResult<Paged<TokenResponse>> {
+        let page = tokens::page(&state.db, &state.clock, staff_id, self.ended(), self.before).await?;
+        let (now, tz) = (state.clock.now(), state.settings.time_zone);
+        let tokens = page.tokens.iter().map(|t| token_response(t, now, tz)).collect();
+        Ok(Paged::new(tokens, page.next_before.map(Next::Before)))
     }
 }
 
 /// The caller's API tokens, newest first.
 #[utoipa::path(get, path = "/api/v1/me/tokens", tag = "me", security(("bearer" = [])), params(TokenListParams),
-    responses((status = 200, body = Vec<TokenResponse>), (status = 400, body = Problem), (status = 401, body = Problem)))]
+    responses((status = 200, body = Vec<TokenResponse>, headers(("X-Next-Before" = i32,
+            description = "more ended tokens follow; send it as `before` for the next page"))),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
 async fn list_my_tokens(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiQuery(params): ApiQuery<TokenListParams>,
-) -> ApiResult<Json<Vec<TokenResponse>>> {
-    let list = tokens::list_own(&state.db, &state.clock, &actor, params.ended()).await?;
-    let (now, tz) = (state.clock.now(), state.settings.time_zone);
-    Ok(Json(list.iter().map(|t| token_response(t, now, tz)).collect()))
+) -> ApiResult<Paged<TokenResponse>> {
+    params.answer(&state, actor.staff_id()).await
 }
 
 /// A new token of the caller's.

@@ -10,10 +10,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::me::{StaffAccountResponse, TokenListParams, TokenResponse, account_response, token_response};
+use super::me::{StaffAccountResponse, TokenListParams, TokenResponse, account_response};
 use crate::domain::language::Language;
 use crate::http::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
+use crate::http::paging::Paged;
 use crate::services::accounts::{self, ByWhom};
 use crate::services::directory::{self, StaffInput, StaffRole};
 use crate::services::{mfa, passwords, tokens};
@@ -319,17 +320,18 @@ async fn reset_mfa(
 /// A person's API tokens, newest first, never the tokens themselves (admins only).
 #[utoipa::path(get, path = "/api/v1/staff/{login}/tokens", tag = "staff", security(("bearer" = [])),
     params(("login" = String, Path), TokenListParams),
-    responses((status = 200, body = Vec<TokenResponse>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = Vec<TokenResponse>, headers(("X-Next-Before" = i32,
+            description = "more ended tokens follow; send it as `before` for the next page"))),
+        (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 async fn list_staff_tokens(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(login): ApiPath<String>,
     ApiQuery(params): ApiQuery<TokenListParams>,
-) -> ApiResult<Json<Vec<TokenResponse>>> {
+) -> ApiResult<Paged<TokenResponse>> {
     let account = accounts::find(state.accounts(), ByWhom::Staff(&actor), &login).await?;
-    let list = tokens::list(&state.db, &state.clock, account.member.id, params.ended()).await?;
-    let (now, tz) = (state.clock.now(), state.settings.time_zone);
-    Ok(Json(list.iter().map(|t| token_response(t, now, tz)).collect()))
+    params.answer(&state, account.member.id).await
 }
 
 /// How many tokens were revoked, and whether a calendar subscription was deleted.

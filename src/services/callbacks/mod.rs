@@ -18,6 +18,7 @@ use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS, Ne
 use crate::domain::clash::Clash;
 use crate::domain::ids::{CallbackId, SlotId};
 use crate::domain::missing::Missing;
+use crate::domain::page::Page;
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::local_date;
 use crate::store::callbacks;
@@ -132,18 +133,29 @@ async fn record_list(deps: Book<'_>, actor: &Actor, unit: &Unit, shown: &[Callba
     audit::record(deps.db, deps.clock, entry).await
 }
 
-/// The unit's entries that are no longer open (booked, withdrawn, expired), oldest first.
+/// The unit's entries that are no longer open (booked, withdrawn, expired), in the order they were
+/// entered: `limit` of them, those after the entry `after` only; recorded as listed like the open
+/// ones (a page at a time, so a long list is never one large record).
 ///
 /// # Errors
 /// `Forbidden` (recorded).
-pub async fn closed(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<CallbackRequest>, ServiceError> {
+pub async fn closed(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    after: Option<CallbackId>,
+    limit: u64,
+) -> Result<Page<CallbackRequest>, ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
-    let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
-    let listed = callbacks::list(deps.db, unit.id, &ended).await?;
-    let shown: Vec<CallbackId> = listed.iter().map(|request| request.id).collect();
+    let read = callbacks::list_after(deps.db, unit.id, &ENDED, after, limit.saturating_add(1)).await?;
+    let page = Page::from_one_more(read, limit);
+    let shown: Vec<CallbackId> = page.items().iter().map(|request| request.id).collect();
     record_list(deps, actor, unit, &shown).await?;
-    Ok(listed)
+    Ok(page)
 }
+
+/// The states of a closed entry.
+const ENDED: [CallbackStatus; 3] = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
 
 /// Closed entries the page lists at once.
 pub const CLOSED_PAGE: u64 = 50;
@@ -163,11 +175,9 @@ pub async fn closed_page(
     page: u64,
 ) -> Result<(Vec<CallbackRequest>, bool), ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
-    let ended = [CallbackStatus::Booked, CallbackStatus::Withdrawn, CallbackStatus::Expired];
     let offset = page.min(LAST_CLOSED_PAGE) * CLOSED_PAGE;
-    let mut listed = callbacks::list_newest(deps.db, unit.id, &ended, CLOSED_PAGE + 1, offset).await?;
-    let more = listed.len() as u64 > CLOSED_PAGE;
-    listed.truncate(CLOSED_PAGE as usize);
+    let read = callbacks::list_newest(deps.db, unit.id, &ENDED, CLOSED_PAGE + 1, offset).await?;
+    let (listed, more) = Page::from_one_more(read, CLOSED_PAGE).into_parts();
     let shown: Vec<CallbackId> = listed.iter().map(|request| request.id).collect();
     record_list(deps, actor, unit, &shown).await?;
     Ok((listed, more))

@@ -24,8 +24,8 @@ pub use staff::{
     lock_staff, logins_ignoring_case, password_hash_of, update_details,
 };
 pub use tokens::{
-    NewToken, TokenOwner, count_ended_tokens, count_valid_tokens, find_token, insert_token, list_tokens, lock_token,
-    owner_of_token, revoke_all_tokens, revoke_token, touch_token,
+    NewToken, TokenOwner, count_ended_tokens, count_valid_tokens, ended_tokens, find_token, insert_token, list_tokens,
+    lock_token, owner_of_token, revoke_all_tokens, revoke_token, touch_token, valid_tokens,
 };
 
 use crate::domain::access::Role;

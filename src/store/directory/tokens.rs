@@ -148,20 +148,61 @@ pub async fn list_tokens<C: ConnectionTrait>(
     staff_id: StaffId,
     ended: Option<(DateTime<Utc>, u64)>,
 ) -> Result<Vec<TokenInfo>, StoreError> {
-    let newest_first = |select: sea_orm::Select<api_token::Entity>| {
-        select
-            .filter(api_token::Column::StaffId.eq(staff_id))
-            .order_by_desc(api_token::Column::CreatedAt)
-            .order_by_desc(api_token::Column::Id)
-    };
     let Some((now, ended)) = ended else {
-        return Ok(newest_first(api_token::Entity::find()).all(db).await?.into_iter().map(token_record).collect());
+        return Ok(newest_first(staff_id, Condition::all()).all(db).await?.into_iter().map(token_record).collect());
     };
-    let valid = valid_at(now);
-    let mut rows = newest_first(api_token::Entity::find().filter(valid.clone())).all(db).await?;
-    rows.extend(newest_first(api_token::Entity::find().filter(valid.not())).limit(ended).all(db).await?);
-    rows.sort_by_key(|row| std::cmp::Reverse((row.created_at, row.id)));
+    let mut tokens = valid_tokens(db, staff_id, now).await?;
+    tokens.extend(ended_tokens(db, staff_id, now, None, ended).await?);
+    tokens.sort_by_key(|token| std::cmp::Reverse((token.created_at, token.id)));
+    Ok(tokens)
+}
+
+/// A staff member's tokens valid at `now`, newest first (at most `MAX_VALID_TOKENS`).
+///
+/// # Errors
+/// Database failures.
+pub async fn valid_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+    now: DateTime<Utc>,
+) -> Result<Vec<TokenInfo>, StoreError> {
+    Ok(newest_first(staff_id, valid_at(now)).all(db).await?.into_iter().map(token_record).collect())
+}
+
+/// The `limit` newest of a staff member's tokens ended by `now` (revoked or expired), of those
+/// listed after `before` only (a token of theirs: older than it, or as old with a smaller id).
+///
+/// # Errors
+/// Database failures.
+pub async fn ended_tokens<C: ConnectionTrait>(
+    db: &C,
+    staff_id: StaffId,
+    now: DateTime<Utc>,
+    before: Option<&TokenInfo>,
+    limit: u64,
+) -> Result<Vec<TokenInfo>, StoreError> {
+    // Wrapped: a condition added to the negated one would be negated with it.
+    let mut which = Condition::all().add(valid_at(now).not());
+    if let Some(before) = before {
+        which = which.add(
+            Condition::any().add(api_token::Column::CreatedAt.lt(before.created_at)).add(
+                Condition::all()
+                    .add(api_token::Column::CreatedAt.eq(before.created_at))
+                    .add(api_token::Column::Id.lt(before.id)),
+            ),
+        );
+    }
+    let rows = newest_first(staff_id, which).limit(limit).all(db).await?;
     Ok(rows.into_iter().map(token_record).collect())
+}
+
+/// A staff member's tokens matching `which`, newest first.
+fn newest_first(staff_id: StaffId, which: Condition) -> sea_orm::Select<api_token::Entity> {
+    api_token::Entity::find()
+        .filter(api_token::Column::StaffId.eq(staff_id))
+        .filter(which)
+        .order_by_desc(api_token::Column::CreatedAt)
+        .order_by_desc(api_token::Column::Id)
 }
 
 /// How many of a staff member's tokens ended by `now` (revoked or expired): the lists with
