@@ -98,7 +98,8 @@ pub async fn list<C: ConnectionTrait>(
 
 /// Up to `limit` of the unit's entries in one of `statuses` in the order they were entered (by
 /// id), those after the entry `after` only. An id keeps its place while entries are added, closed
-/// and deleted, so a list read in these pieces misses none and shows none twice.
+/// and deleted, so a list read in these pieces shows none twice; an entry that closes after the
+/// pages have passed its place is on none of them (read the list again from the start for it).
 ///
 /// # Errors
 /// Database failures.
