@@ -168,6 +168,55 @@ pub fn backoff(attempts: i32, max: TimeDelta, jitter: f64) -> TimeDelta {
     TimeDelta::seconds(jittered.max(1))
 }
 
+/// What a failed or retried delivery's reason (the mail server's reply, or why the email could not
+/// be written) means for the desk, in classes staff can act on: the reason itself is the mail
+/// server's English and is shown beside it for the IT operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The address cannot be written in an email at all: correct it.
+    AddressInvalid,
+    /// The receiving server knows no such mailbox (most often a typo): correct the address.
+    NoSuchMailbox,
+    /// The mailbox is full or over its quota.
+    MailboxFull,
+    /// The receiving server refused the email for another reason.
+    Refused,
+    /// The email could not be written (a template, a missing record): a matter for IT.
+    NotWritten,
+    /// Not delivered yet (no connection, a temporary refusal): it is tried again.
+    NotYet,
+}
+
+impl Failure {
+    /// The class of `reason`, the stored reason of a failed (`retrying` false) or retried attempt.
+    pub fn of(reason: &str, retrying: bool) -> Self {
+        if retrying {
+            return Self::NotYet;
+        }
+        let lower = reason.to_ascii_lowercase();
+        // As `MailError` words them: the address refused when the email was written, or another
+        // reason it could not be written.
+        if lower.starts_with("cannot compose the email: recipient address") {
+            return Self::AddressInvalid;
+        }
+        if lower.starts_with("cannot compose the email") || lower.starts_with("email template") {
+            return Self::NotWritten;
+        }
+        // The reply's code: the first three digits 4xx or 5xx standing alone ("550 …", "(550)").
+        let code = reason
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|part| part.len() == 3 && (part.starts_with('4') || part.starts_with('5')));
+        match code {
+            Some("552") => Self::MailboxFull,
+            _ if lower.contains("quota") || lower.contains("mailbox full") => Self::MailboxFull,
+            Some("550" | "551" | "553") if !lower.contains("spam") && !lower.contains("policy") => Self::NoSuchMailbox,
+            _ if lower.contains("user unknown") || lower.contains("no such user") => Self::NoSuchMailbox,
+            Some(code) if code.starts_with('4') => Self::NotYet,
+            _ => Self::Refused,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +300,25 @@ mod tests {
     fn backoff_is_at_least_one_second() {
         assert_eq!(backoff(1, TimeDelta::seconds(1), 0.0), TimeDelta::seconds(1));
         assert_eq!(backoff(1, TimeDelta::zero(), 0.5), TimeDelta::seconds(1));
+    }
+
+    #[test]
+    fn a_failure_is_told_in_classes_the_desk_can_act_on() {
+        let cases = [
+            ("cannot compose the email: recipient address: Invalid email user", Failure::AddressInvalid),
+            (
+                "permanent error (550): 5.1.1 <x@example.org>: Recipient address rejected: User unknown",
+                Failure::NoSuchMailbox,
+            ),
+            ("550 mailbox unavailable", Failure::NoSuchMailbox),
+            ("permanent error (552): 5.2.2 mailbox full", Failure::MailboxFull),
+            ("permanent error (554): 5.7.1 Message rejected as spam", Failure::Refused),
+            ("permanent error (550): 5.7.1 rejected by policy", Failure::Refused),
+            ("cannot compose the email: the booking no longer exists", Failure::NotWritten),
+        ];
+        for (reason, class) in cases {
+            assert_eq!(Failure::of(reason, false), class, "{reason}");
+        }
+        assert_eq!(Failure::of("Connection error: connection refused", true), Failure::NotYet);
     }
 }

@@ -2,6 +2,37 @@
 //! booking, cancelling with confirmation, rule overrides: (key, German, English).
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    // What a failed email means, for the desk (views::EmailView; the mail server's words follow).
+    (
+        "mailfail.address_invalid",
+        "Die E-Mail-Adresse ist ungültig. Bitte korrigieren Sie sie („Kontaktdaten ändern“) oder rufen Sie die Person an.",
+        "The email address is invalid. Please correct it (“Change contact details”) or call the person.",
+    ),
+    (
+        "mailfail.no_such_mailbox",
+        "Diese Adresse gibt es beim Empfänger nicht, oft ein Tippfehler. Bitte prüfen Sie die Adresse mit der Person.",
+        "The recipient's mail server knows no such address, often a typo. Please check the address with the person.",
+    ),
+    (
+        "mailfail.mailbox_full",
+        "Das Postfach der Person ist voll. Bitte rufen Sie die Person an.",
+        "The person's mailbox is full. Please call the person.",
+    ),
+    (
+        "mailfail.refused",
+        "Der Mailserver des Empfängers hat die E-Mail abgelehnt. Bitte rufen Sie die Person an.",
+        "The recipient's mail server refused the email. Please call the person.",
+    ),
+    (
+        "mailfail.not_written",
+        "Die E-Mail konnte nicht erstellt werden. Bitte wenden Sie sich an die IT.",
+        "The email could not be written. Please contact IT.",
+    ),
+    (
+        "mailfail.not_yet",
+        "Noch nicht zugestellt; sie wird erneut versucht.",
+        "Not delivered yet; it will be tried again.",
+    ),
     ("rb.moved.title", "Termin verlegt", "Appointment moved"),
     ("rb.warn.title", "Achtung: keine E-Mail.", "Note: no email."),
     (

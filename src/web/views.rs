@@ -8,7 +8,7 @@ use crate::domain::booking::{BookingStatus, Channel};
 use crate::domain::callback::{CallbackStatus, TimeOfDay};
 use crate::domain::ids::StaffId;
 use crate::domain::language::Language;
-use crate::domain::outbox::{DeliveryState, MailKind, OutboxMessage};
+use crate::domain::outbox::{DeliveryState, Failure, MailKind, OutboxMessage};
 use crate::domain::records::{Booking, StaffMember};
 use crate::domain::reference::Reference;
 use crate::services::availability::FreeSlot;
@@ -184,8 +184,11 @@ pub struct EmailView {
     pub state_key: &'static str,
     pub failed: bool,
     pub when: String,
-    /// The SMTP reply or error of the last attempt (failed and retrying emails).
+    /// The SMTP reply or error of the last attempt (failed and retrying emails), as the mail
+    /// server said it, for IT.
     pub reason: String,
+    /// What that means and what to do, for the desk (failed and retrying emails).
+    pub why_key: Option<&'static str>,
 }
 
 impl EmailView {
@@ -200,7 +203,26 @@ impl EmailView {
                 DeliveryState::Failed | DeliveryState::Retrying => email.last_error.clone().unwrap_or_default(),
                 _ => String::new(),
             },
+            why_key: match email.state {
+                DeliveryState::Failed | DeliveryState::Retrying => {
+                    let retrying = email.state == DeliveryState::Retrying;
+                    Some(failure_key(Failure::of(email.last_error.as_deref().unwrap_or_default(), retrying)))
+                }
+                _ => None,
+            },
         }
+    }
+}
+
+/// The text key of what a failed delivery means for the desk.
+fn failure_key(failure: Failure) -> &'static str {
+    match failure {
+        Failure::AddressInvalid => "mailfail.address_invalid",
+        Failure::NoSuchMailbox => "mailfail.no_such_mailbox",
+        Failure::MailboxFull => "mailfail.mailbox_full",
+        Failure::Refused => "mailfail.refused",
+        Failure::NotWritten => "mailfail.not_written",
+        Failure::NotYet => "mailfail.not_yet",
     }
 }
 

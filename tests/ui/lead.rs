@@ -310,10 +310,13 @@ async fn the_week_view_email_state_resend_and_failed_confirmations_are_shown() {
         .expect("fail the email");
     follow(&browser, "nav-failed", "Nicht zugestellte").await;
     wait_text(&browser, "#failed", "550 mailbox unavailable").await;
+    // What it means for the desk, before the mail server's words.
+    wait_text(&browser, "#failed", "Diese Adresse gibt es beim Empfänger nicht").await;
     browser.assert_accessible("failed emails, listed").await;
     follow(&browser, "failed-1", "Termin").await;
     wait_text(&browser, "#emails", "fehlgeschlagen").await;
     wait_text(&browser, "#emails", "Terminbestätigung").await;
+    wait_text(&browser, "#emails", "Bitte prüfen Sie die Adresse mit der Person").await;
     browser.assert_accessible("booking, failed email").await;
     press_button(&browser, "resend").await;
     wait_text(&browser, "#resent", "erneut").await;
