@@ -13,6 +13,8 @@ pub struct Model {
     pub city: String,
     pub floor: String,
     pub accessibility_notes: String,
+    /// Rises with every change of the row (an admin's save from an older version is refused).
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

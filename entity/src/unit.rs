@@ -22,6 +22,8 @@ pub struct Model {
     pub retention_days: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Rises with every change of the row (an admin's save from an older version is refused).
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

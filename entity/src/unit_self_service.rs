@@ -11,6 +11,8 @@ pub struct Model {
     pub self_service_cutoff_hours: i32,
     pub self_service_max_moves: i32,
     pub self_service_shows_counsellor: bool,
+    /// Rises with every change of the row (an admin's save from an older version is refused).
+    pub version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -33,6 +33,7 @@ mod m20261207_100000_create_location_texts;
 mod m20261208_100000_drop_totp_attempt_counts;
 mod m20261208_200000_add_outbox_place_changed;
 mod m20261209_100000_index_audit_events_target;
+mod m20261210_100000_add_location_and_unit_versions;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -71,6 +72,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_100000_drop_totp_attempt_counts::Migration),
             Box::new(m20261208_200000_add_outbox_place_changed::Migration),
             Box::new(m20261209_100000_index_audit_events_target::Migration),
+            Box::new(m20261210_100000_add_location_and_unit_versions::Migration),
         ]
     }
 }

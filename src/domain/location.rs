@@ -219,6 +219,7 @@ mod tests {
             floor: f.floor,
             accessibility_notes: f.accessibility_notes,
             translations: f.translations,
+            version: 1,
         }
     }
 

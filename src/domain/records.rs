@@ -25,6 +25,8 @@ pub struct Location {
     pub accessibility_notes: String,
     /// The floor and notes in other languages, by language code (`domain::location`).
     pub translations: Vec<super::location::LocationText>,
+    /// Rises with every change: a change made from an older version is refused.
+    pub version: i32,
 }
 
 impl Location {
@@ -62,6 +64,10 @@ pub struct Unit {
     pub confidential: bool,
     /// Days a booking's personal data is kept after the appointment or cancellation.
     pub retention_days: i32,
+    /// Rises with every change of the unit's settings (retention, self-service): a change made
+    /// from an older version is refused. As read: a unit from the process's cache may hold an
+    /// older one, so a change's check reads it afresh.
+    pub version: i32,
 }
 
 /// A staff member (without secrets).

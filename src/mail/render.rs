@@ -166,6 +166,7 @@ mod tests {
             languages: vec![crate::domain::language::Language::GERMAN],
             confidential,
             retention_days: 30,
+            version: 1,
         }
     }
 
@@ -179,6 +180,7 @@ mod tests {
             floor: "11. Stock".into(),
             accessibility_notes: "Aufzug vorhanden".into(),
             translations: Vec::new(),
+            version: 1,
         }
     }
 

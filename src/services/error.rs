@@ -3,7 +3,7 @@
 use crate::domain::clash::{Clash, Reserved};
 use crate::domain::missing::Missing;
 use crate::domain::refusal::Refusal;
-use crate::store::StoreError;
+use crate::store::{StoreError, Versioned};
 
 /// Errors of the services. The codes of their reasons are stable and reach API clients.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +57,17 @@ impl ServiceError {
     /// A clash whose English message says more than the default.
     pub(crate) fn conflict_with(clash: Clash, message: impl Into<String>) -> Self {
         Self::Conflict { clash, message: message.into() }
+    }
+
+    /// What a change conditional on the version its caller saw wrote: `NotFound(missing)` when
+    /// the row is gone, `Conflict { clash: Clash::ConcurrentUpdate, .. }` when it is at another
+    /// version.
+    pub(crate) fn unless_stale<T>(outcome: Versioned<T>, missing: Missing) -> Result<T, Self> {
+        match outcome {
+            Versioned::Written(done) => Ok(done),
+            Versioned::Missing => Err(Self::not_found(missing)),
+            Versioned::Stale => Err(Self::conflict(Clash::ConcurrentUpdate)),
+        }
     }
 }
 

@@ -83,19 +83,23 @@ pub struct Changed {
 }
 
 /// Changes a location's texts (admins only): every field as given, the translations replaced.
-/// When the place changed (the address or the floor, see [`place_changes`]), each booked
-/// appointment at a unit of the location that has not begun, and whose citizen reads another
-/// place ([`place_changes_for`] their language), records it in its history and, with
-/// `notify`, becomes a new version with a change notice about the place queued for the citizen
-/// (if they have an address and consented), all in the change's transaction.
+/// `seen` is the location's version as the caller read it: when given and the location changed
+/// since (another admin saved meanwhile), nothing is written. When the place changed (the address
+/// or the floor, see [`place_changes`]), each booked appointment at a unit of the location that
+/// has not begun, and whose citizen reads another place ([`place_changes_for`] their language),
+/// records it in its history and, with `notify`, becomes a new version with a change notice about
+/// the place queued for the citizen (if they have an address and consented), all in the change's
+/// transaction.
 ///
 /// # Errors
-/// `Forbidden`, `NotFound`, `Invalid` (the field), database failures.
+/// `Forbidden`, `NotFound`, `Invalid` (the field), `Conflict { clash: Clash::ConcurrentUpdate, .. }`
+/// (changed since `seen`), database failures.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get(), location = id.get()))]
 pub async fn update(
     deps: Book<'_>,
     actor: &Actor,
     id: LocationId,
+    seen: Option<i32>,
     fields: LocationFields,
     notify: bool,
 ) -> Result<Changed, ServiceError> {
@@ -104,9 +108,9 @@ pub async fn update(
     let txn = store::begin_write(deps.db).await?;
     // Locked: a second admin's change waits, and its record then names what it changed itself.
     let before = directory::lock_location(&txn, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Location))?;
-    let after = directory::update_location(&txn, id, &fields)
-        .await?
-        .ok_or_else(|| ServiceError::not_found(Missing::Location))?;
+    // Written only to the version `seen` (the UPDATE's own condition, not this read's).
+    let after =
+        ServiceError::unless_stale(directory::update_location(&txn, id, &fields, seen).await?, Missing::Location)?;
     let place = place_changes(&before, &after);
     let (notices_queued, bookings) = if place.is_empty() {
         (0, Vec::new())
@@ -188,20 +192,32 @@ async fn notice(
     Ok(mail::outbox::enqueue_place_notice(txn, &current, domain, now).await?)
 }
 
-/// Deletes a location no unit uses (admins only), with its texts in other languages. Its row is
-/// locked and its units counted inside the delete's transaction: a unit given this location at
-/// the same moment either commits first and is counted, or waits for the lock (PostgreSQL's
-/// foreign-key check; SQLite serialises writers) and is then refused by the units' foreign key.
+/// Deletes a location no unit uses (admins only), with its texts in other languages, provided it
+/// is still the version `seen` (any, when `None`). Its row is locked and its units counted inside
+/// the delete's transaction: a unit given this location at the same moment either commits first
+/// and is counted, or waits for the lock (PostgreSQL's foreign-key check; SQLite serialises
+/// writers) and is then refused by the units' foreign key.
 ///
 /// # Errors
-/// `Forbidden`, `NotFound`, `Conflict { clash: Clash::LocationInUse, .. }` naming how many units
-/// use it, database failures.
+/// `Forbidden`, `NotFound`, `Conflict { clash: Clash::ConcurrentUpdate, .. }` (changed since
+/// `seen`), `Conflict { clash: Clash::LocationInUse, .. }` naming how many units use it, database
+/// failures.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get(), location = id.get()))]
-pub async fn delete(db: &DatabaseConnection, clock: &Clock, actor: &Actor, id: LocationId) -> Result<(), ServiceError> {
+pub async fn delete(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    actor: &Actor,
+    id: LocationId,
+    seen: Option<i32>,
+) -> Result<(), ServiceError> {
     super::directory::require_admin(db, clock, actor, "locations.manage").await?;
     let txn = store::begin_write(db).await?;
     let location =
         directory::lock_location(&txn, id).await?.ok_or_else(|| ServiceError::not_found(Missing::Location))?;
+    // A changed location is not deleted unseen, whether or not it is in use now.
+    if seen.is_some_and(|seen| seen != location.version) {
+        return Err(ServiceError::conflict(Clash::ConcurrentUpdate));
+    }
     let units = directory::units_at_location(&txn, id).await?.len();
     if units > 0 {
         let message = match units {
@@ -210,9 +226,7 @@ pub async fn delete(db: &DatabaseConnection, clock: &Clock, actor: &Actor, id: L
         };
         return Err(ServiceError::conflict_with(Clash::LocationInUse, message));
     }
-    if !directory::delete_location(&txn, id).await? {
-        return Err(ServiceError::not_found(Missing::Location));
-    }
+    ServiceError::unless_stale(directory::delete_location(&txn, id, seen).await?, Missing::Location)?;
     let detail = serde_json::json!({ "location": id.get(), "name": location.name });
     audit::record(&txn, clock, AuditEntry::by(actor, AuditAction::LocationDeleted).detail(detail)).await?;
     txn.commit().await.map_err(StoreError::from)?;

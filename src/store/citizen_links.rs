@@ -2,13 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use entity::{booking_event, citizen_link, unit_self_service};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QuerySelect,
 };
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{StoreError, Versioned};
 use crate::domain::citizen_link::{Origin, SelfService, UsedLink};
 use crate::domain::history::RESCHEDULED_BY_CITIZEN;
 use crate::domain::ids::{StaffId, UnitId};
@@ -100,17 +101,30 @@ pub async fn settings<C: ConnectionTrait>(db: &C, unit_id: UnitId) -> Result<Opt
     Ok(row.map(settings_of))
 }
 
-/// [`settings`], the row locked until the transaction `txn` ends (`FOR UPDATE` on PostgreSQL):
-/// what a change records as the old values is what it replaces, also when two admins save at once.
+/// [`settings`] and the unit's version (what a change from them is conditional on).
+///
+/// # Errors
+/// Database failures.
+pub async fn settings_and_version<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+) -> Result<Option<(SelfService, i32)>, StoreError> {
+    let row = unit_self_service::Entity::find_by_id(unit_id).one(db).await?;
+    Ok(row.map(|r| (settings_of(r.clone()), r.version)))
+}
+
+/// [`settings_and_version`], the row locked until the transaction `txn` ends (`FOR UPDATE` on
+/// PostgreSQL): what a change records as the old values is what it replaces, also when two admins
+/// save at once.
 ///
 /// # Errors
 /// Database failures.
 pub async fn settings_for_update<C: ConnectionTrait>(
     txn: &C,
     unit_id: UnitId,
-) -> Result<Option<SelfService>, StoreError> {
+) -> Result<Option<(SelfService, i32)>, StoreError> {
     let row = unit_self_service::Entity::find_by_id(unit_id).lock_exclusive().one(txn).await?;
-    Ok(row.map(settings_of))
+    Ok(row.map(|r| (settings_of(r.clone()), r.version)))
 }
 
 fn settings_of(r: unit_self_service::Model) -> SelfService {
@@ -121,7 +135,9 @@ fn settings_of(r: unit_self_service::Model) -> SelfService {
     }
 }
 
-/// Replaces a unit's self-service settings; `false` for an unknown unit.
+/// Replaces a unit's self-service settings and raises the unit's version, provided it is still
+/// the version `seen` (any, when `None`): the version is the UPDATE's own condition, so of two
+/// changes from the same version only the first is written. Returns the unit's new version.
 ///
 /// # Errors
 /// Database failures.
@@ -129,17 +145,26 @@ pub async fn set_settings<C: ConnectionTrait>(
     db: &C,
     unit_id: UnitId,
     settings: SelfService,
-) -> Result<bool, StoreError> {
-    let row = unit_self_service::ActiveModel {
-        id: Set(unit_id.get()),
-        self_service_cutoff_hours: Set(settings.self_service_cutoff_hours),
-        self_service_max_moves: Set(settings.self_service_max_moves),
-        self_service_shows_counsellor: Set(settings.self_service_shows_counsellor),
-    };
-    let result = unit_self_service::Entity::update_many()
-        .set(row)
-        .filter(unit_self_service::Column::Id.eq(unit_id))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected == 1)
+    seen: Option<i32>,
+) -> Result<Versioned<i32>, StoreError> {
+    let mut update = unit_self_service::Entity::update_many()
+        .col_expr(unit_self_service::Column::SelfServiceCutoffHours, Expr::value(settings.self_service_cutoff_hours))
+        .col_expr(unit_self_service::Column::SelfServiceMaxMoves, Expr::value(settings.self_service_max_moves))
+        .col_expr(
+            unit_self_service::Column::SelfServiceShowsCounsellor,
+            Expr::value(settings.self_service_shows_counsellor),
+        )
+        .col_expr(unit_self_service::Column::Version, Expr::col(unit_self_service::Column::Version).add(1))
+        .filter(unit_self_service::Column::Id.eq(unit_id));
+    if let Some(seen) = seen {
+        update = update.filter(unit_self_service::Column::Version.eq(seen));
+    }
+    if update.exec(db).await?.rows_affected == 1 {
+        return Ok(match settings_and_version(db, unit_id).await? {
+            Some((_, version)) => Versioned::Written(version),
+            None => Versioned::Missing,
+        });
+    }
+    let exists = unit_self_service::Entity::find_by_id(unit_id).count(db).await? > 0;
+    Ok(if exists { Versioned::Stale } else { Versioned::Missing })
 }

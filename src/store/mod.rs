@@ -25,6 +25,7 @@ pub mod sqlite_direct;
 pub mod statistics;
 pub mod submissions;
 pub mod throttle;
+mod versioned;
 mod write_turn;
 
 use std::time::Duration;
@@ -35,6 +36,7 @@ use sea_orm::{
 };
 
 pub use error::StoreError;
+pub use versioned::Versioned;
 pub use write_turn::{WriteTxn, begin_write, write_turn, writers_waiting};
 
 /// A pooled connection idle this long is pinged before use; a busier one is not.

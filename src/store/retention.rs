@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::StoreError;
+use super::{StoreError, Versioned};
 use crate::domain::ids::UnitId;
 use crate::domain::retention::Erased;
 
@@ -53,8 +53,9 @@ pub async fn retention_days_locked<C: ConnectionTrait>(db: &C, unit_id: UnitId) 
         .await?)
 }
 
-/// Sets a unit's retention inside the caller's transaction; returns the previous value (`None`:
-/// no such unit).
+/// Sets a unit's retention inside the caller's transaction and raises the unit's version,
+/// provided it is still the version `seen` (any, when `None`): the version is the UPDATE's own
+/// condition. Returns the previous value and the unit's new version.
 ///
 /// # Errors
 /// Database failures.
@@ -63,24 +64,31 @@ pub async fn set_retention_days<C: ConnectionTrait>(
     unit_id: UnitId,
     days: i32,
     now: DateTime<Utc>,
-) -> Result<Option<i32>, StoreError> {
+    seen: Option<i32>,
+) -> Result<Versioned<(i32, i32)>, StoreError> {
     // Read locked (PostgreSQL `FOR UPDATE`; a SQLite write transaction holds the database): of
     // two changes at once, the second reads the first's value, so the audit's "before" is true.
-    let before: Option<i32> = unit::Entity::find_by_id(unit_id)
+    let before: Option<(i32, i32)> = unit::Entity::find_by_id(unit_id)
         .select_only()
         .column(unit::Column::RetentionDays)
+        .column(unit::Column::Version)
         .lock_exclusive()
         .into_tuple()
         .one(db)
         .await?;
-    let Some(before) = before else { return Ok(None) };
-    unit::Entity::update_many()
+    let Some((before, version)) = before else { return Ok(Versioned::Missing) };
+    let mut update = unit::Entity::update_many()
         .col_expr(unit::Column::RetentionDays, Expr::value(days))
         .col_expr(unit::Column::UpdatedAt, Expr::value(now))
-        .filter(unit::Column::Id.eq(unit_id))
-        .exec(db)
-        .await?;
-    Ok(Some(before))
+        .col_expr(unit::Column::Version, Expr::col(unit::Column::Version).add(1))
+        .filter(unit::Column::Id.eq(unit_id));
+    if let Some(seen) = seen {
+        update = update.filter(unit::Column::Version.eq(seen));
+    }
+    if update.exec(db).await?.rows_affected != 1 {
+        return Ok(Versioned::Stale);
+    }
+    Ok(Versioned::Written((before, version + 1)))
 }
 
 /// Bookings of `unit_id` not yet erased whose appointment ended before `cutoff`, or that were

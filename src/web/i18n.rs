@@ -88,6 +88,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts_desk2::TEXTS,
         super::texts_hours2::TEXTS,
         super::texts_subject::TEXTS,
+        super::texts_stale::TEXTS,
     ]
     .into_iter()
     .flatten()

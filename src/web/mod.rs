@@ -43,6 +43,7 @@ mod texts_harden;
 mod texts_hours2;
 mod texts_places;
 mod texts_privacy;
+mod texts_stale;
 mod texts_subject;
 pub mod views;
 mod week_items;

@@ -993,7 +993,7 @@ async fn a_restore_keeps_a_retention_shortened_after_the_backup() {
     let copy = backup_in(&url, dir.path());
     let db = store::connect(&url, None).await.expect("open the database");
     let unit = directory::find_unit(&db, "ads").await.expect("db").expect("ads");
-    retention::set_retention_days(&db, &Clock::System, &actor, &unit, 30).await.expect("shortened");
+    retention::set_retention_days(&db, &Clock::System, &actor, &unit, 30, None).await.expect("shortened");
     db.close().await.expect("closed");
 
     // Act

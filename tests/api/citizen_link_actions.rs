@@ -158,7 +158,12 @@ async fn closer_than_the_units_cutoff_the_page_says_to_call_and_changes_are_refu
     let defaults: Value = app.get_as(&app.admin_token, path).await.json().await.expect("json");
     assert_eq!(
         defaults,
-        json!({ "self_service_cutoff_hours": 24, "self_service_max_moves": 2, "self_service_shows_counsellor": false })
+        json!({
+            "self_service_cutoff_hours": 24,
+            "self_service_max_moves": 2,
+            "self_service_shows_counsellor": false,
+            "version": 1,
+        })
     );
     let lead = app.token_for("lead", "unit_lead", Some("ads")).await;
     let settings = json!({ "self_service_cutoff_hours": 672, "self_service_max_moves": 2, "self_service_shows_counsellor": false });

@@ -65,6 +65,7 @@ mod smtp_sink;
 mod spans;
 mod staff_details;
 mod staff_slots;
+mod stale_forms;
 mod statistics;
 mod test_db;
 mod to_move;

@@ -265,7 +265,9 @@ async fn a_booking_moved_or_a_retention_raised_after_the_run_listed_it_keeps_its
     let expired = book(&app, "ads", 1).await;
     let raised = book(&app, "suedosteuropa", 0).await;
     let unit = terminbuch::services::directory::find_unit(&app.db, "suedosteuropa").await.expect("unit");
-    terminbuch::store::retention::set_retention_days(&app.db, unit.id, 14, app.clock.now()).await.expect("14 days");
+    terminbuch::store::retention::set_retention_days(&app.db, unit.id, 14, app.clock.now(), None)
+        .await
+        .expect("14 days");
     let last = [&moved, &expired, &raised].iter().map(|b| local_day(&b["ends_at"])).max().expect("test step");
     let as_of = last + TimeDelta::days(31);
     let run = RetentionRun { as_of, dry_run: true, tz: Berlin, data_dir: dir.path() };
@@ -282,7 +284,9 @@ async fn a_booking_moved_or_a_retention_raised_after_the_run_listed_it_keeps_its
     let id = moved["id"].as_str().expect("id");
     let response = app.reschedule_booking(id, &json!({ "slot_id": slots[0]["slot_id"] })).await;
     assert_eq!(response.status(), StatusCode::OK);
-    terminbuch::store::retention::set_retention_days(&app.db, unit.id, 90, app.clock.now()).await.expect("90 days");
+    terminbuch::store::retention::set_retention_days(&app.db, unit.id, 90, app.clock.now(), None)
+        .await
+        .expect("90 days");
 
     let run = RetentionRun { as_of, dry_run: false, tz: Berlin, data_dir: dir.path() };
     let report = retention::erase_listed(&app.db, &app.clock, run, listed, 2).await.expect("erased");

@@ -234,6 +234,8 @@ async fn the_migration_fills_the_keys_of_bookings_stored_before_it() {
     for later in [
         "ALTER TABLE units ADD COLUMN retention_days INTEGER NOT NULL DEFAULT 90",
         "ALTER TABLE bookings ADD COLUMN erased_at TIMESTAMP WITH TIME ZONE NULL",
+        "ALTER TABLE locations ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE units ADD COLUMN version INTEGER NOT NULL DEFAULT 1",
     ] {
         let sql = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
             later.replace("TIMESTAMP WITH TIME ZONE", "TEXT")

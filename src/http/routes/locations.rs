@@ -7,8 +7,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -16,7 +16,7 @@ use crate::domain::ids::LocationId;
 use crate::domain::location::{LocationFields, LocationText};
 use crate::domain::records::Location;
 use crate::http::error::{ApiResult, Problem};
-use crate::http::extract::{ApiJson, ApiPath, Auth};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::services::locations;
 use crate::state::AppState;
 
@@ -52,11 +52,15 @@ pub struct LocationDetail {
     pub accessibility_notes: String,
     /// By language code (`en`, `tr`, `ar`, `ru`, `uk`, …).
     pub translations: BTreeMap<String, Translation>,
+    /// The location's version: it rises with every change. Sent back as `version` with a change
+    /// (or as `?version=` with a delete), it makes the change happen only to this version (409
+    /// `concurrent_update` when another change came first).
+    pub version: i32,
 }
 
 impl From<Location> for LocationDetail {
     fn from(location: Location) -> Self {
-        let id = location.id.get();
+        let (id, version) = (location.id.get(), location.version);
         let f = LocationFields::from(location);
         Self {
             id,
@@ -71,6 +75,7 @@ impl From<Location> for LocationDetail {
                 .into_iter()
                 .map(|t| (t.language, Translation { floor: t.floor, accessibility_notes: t.accessibility_notes }))
                 .collect(),
+            version,
         }
     }
 }
@@ -101,23 +106,32 @@ pub struct LocationRequest {
     /// (default `true`).
     #[serde(default)]
     pub notify_citizens: Option<bool>,
+    /// The location's `version` as the caller saw it: the change is made only if the location is
+    /// still that version (else 409 `concurrent_update`). Without it, whatever it is now.
+    #[serde(default)]
+    pub version: Option<i32>,
 }
 
 /// A new location (`POST`): the fields of a [`LocationRequest`] but `notify_citizens` (a new
-/// location has no appointments to tell of), which is refused there like any unknown field; its
-/// schema is the change's without that field, so the document and the answers agree.
+/// location has no appointments to tell of) and `version` (it has none yet), which are refused
+/// there like any unknown field; its schema is the change's without those fields, so the
+/// document and the answers agree.
 pub struct NewLocationRequest(LocationRequest);
 
 /// The fields a new location takes, as an unknown field's problem names them.
 const NEW_LOCATION_FIELDS: &[&str] =
     &["name", "street", "postal_code", "city", "floor", "accessibility_notes", "translations"];
 const NOTIFY_FIELD: &str = "notify_citizens";
+const VERSION_FIELD: &str = "version";
 
 impl<'de> Deserialize<'de> for NewLocationRequest {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let body = LocationRequest::deserialize(deserializer)?;
         if body.notify_citizens.is_some() {
             return Err(serde::de::Error::unknown_field(NOTIFY_FIELD, NEW_LOCATION_FIELDS));
+        }
+        if body.version.is_some() {
+            return Err(serde::de::Error::unknown_field(VERSION_FIELD, NEW_LOCATION_FIELDS));
         }
         Ok(Self(body))
     }
@@ -128,7 +142,9 @@ impl utoipa::PartialSchema for NewLocationRequest {
         let mut schema = LocationRequest::schema();
         if let RefOr::T(Schema::Object(object)) = &mut schema {
             object.properties.remove(NOTIFY_FIELD);
-            object.description = Some("A new location: every field (`notify_citizens` is for a change only).".into());
+            object.properties.remove(VERSION_FIELD);
+            object.description =
+                Some("A new location: every field (`notify_citizens` and `version` are for a change only).".into());
         }
         schema
     }
@@ -210,10 +226,12 @@ async fn create_location(
 /// written from then on, the citizen's page and prints tell the new texts. A change of the
 /// address or floor (in any language) tells citizens with upcoming appointments at the
 /// location's units, unless `notify_citizens` is `false`: an email with the new place and an
-/// updated calendar entry (same UID, higher SEQUENCE), queued with the change.
+/// updated calendar entry (same UID, higher SEQUENCE), queued with the change. With `version`,
+/// the change is made only if the location is still that version.
 #[utoipa::path(put, path = "/api/v1/locations/{id}", tag = "units", security(("bearer" = [])),
     params(("id" = i32, Path, description = "The location's id")), request_body = LocationRequest,
     responses((status = 200, body = LocationChanged), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`concurrent_update`: the location is no longer the `version` sent"),
         (status = 422, body = Problem)))]
 async fn update_location(
     State(state): State<AppState>,
@@ -221,21 +239,32 @@ async fn update_location(
     ApiPath(id): ApiPath<i32>,
     ApiJson(body): ApiJson<LocationRequest>,
 ) -> ApiResult<Json<LocationChanged>> {
-    let notify = body.notify_citizens.unwrap_or(true);
-    let changed = locations::update(state.book(), &actor, LocationId::new(id), body.into(), notify).await?;
+    let (notify, seen) = (body.notify_citizens.unwrap_or(true), body.version);
+    let changed = locations::update(state.book(), &actor, LocationId::new(id), seen, body.into(), notify).await?;
     Ok(Json(LocationChanged { location: changed.location.into(), notices_queued: changed.notices_queued }))
 }
 
-/// Deletes a location no unit uses (admins only), with its texts in other languages.
+/// What a delete may name.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeleteLocationParams {
+    /// The location's `version` as the caller saw it: it is deleted only if it is still that
+    /// version (else 409 `concurrent_update`). Without it, whatever it is now.
+    pub version: Option<i32>,
+}
+
+/// Deletes a location no unit uses (admins only), with its texts in other languages; with
+/// `?version=`, only if it is still that version.
 #[utoipa::path(delete, path = "/api/v1/locations/{id}", tag = "units", security(("bearer" = [])),
-    params(("id" = i32, Path, description = "The location's id")),
+    params(("id" = i32, Path, description = "The location's id"), DeleteLocationParams),
     responses((status = 204, description = "Deleted"), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 409, body = Problem, description = "`location_in_use`: units receive citizens there; the detail says how many")))]
+        (status = 409, body = Problem, description = "`location_in_use`: units receive citizens there; the detail says how many. `concurrent_update`: the location is no longer the `version` sent")))]
 async fn delete_location(
     State(state): State<AppState>,
     Auth(actor): Auth,
     ApiPath(id): ApiPath<i32>,
+    ApiQuery(params): ApiQuery<DeleteLocationParams>,
 ) -> ApiResult<StatusCode> {
-    locations::delete(&state.db, &state.clock, &actor, LocationId::new(id)).await?;
+    locations::delete(&state.db, &state.clock, &actor, LocationId::new(id), params.version).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -70,6 +70,10 @@ pub struct UnitResponse {
     /// Days a booking's personal data is kept after the appointment (or its cancellation).
     pub retention_days: i32,
     pub location: Option<LocationResponse>,
+    /// The unit's version: it rises with every change of the unit's settings (its retention, its
+    /// self-service settings). Sent back as `version` with a change, it makes the change happen
+    /// only to this version (409 `concurrent_update` when another change came first).
+    pub version: i32,
 }
 
 fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
@@ -85,6 +89,7 @@ fn unit_response(unit: Unit, location: Option<Location>) -> UnitResponse {
         confidential: unit.confidential,
         retention_days: unit.retention_days,
         location: location.map(LocationResponse::from),
+        version: unit.version,
     }
 }
 
@@ -164,12 +169,18 @@ pub struct UpdateUnitRequest {
     /// Days a booking's personal data is kept after the appointment or cancellation (1–3650).
     #[garde(range(min = 1, max = 3650))]
     pub retention_days: i32,
+    /// The unit's `version` as the caller saw it: the change is made only if the unit is still
+    /// that version (else 409 `concurrent_update`). Without it, whatever the unit is now.
+    #[garde(skip)]
+    pub version: Option<i32>,
 }
 
-/// Changes a unit's retention of personal data (admins only).
+/// Changes a unit's retention of personal data (admins only); with `version`, only if the unit is
+/// still that version.
 #[utoipa::path(patch, path = "/api/v1/units/{unit}", tag = "units", security(("bearer" = [])),
     params(("unit" = String, Path, description = "Unit slug or id")), request_body = UpdateUnitRequest,
     responses((status = 200, body = UnitResponse), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`concurrent_update`: the unit is no longer the `version` sent"),
         (status = 422, body = Problem)))]
 async fn update_unit(
     State(state): State<AppState>,
@@ -179,7 +190,8 @@ async fn update_unit(
 ) -> ApiResult<Json<UnitResponse>> {
     body.validate()?;
     let unit = directory::find_unit(&state.db, &unit).await?;
-    let unit = retention::set_retention_days(&state.db, &state.clock, &actor, &unit, body.retention_days).await?;
+    let unit = retention::set_retention_days(&state.db, &state.clock, &actor, &unit, body.retention_days, body.version)
+        .await?;
     state.units.forget_all();
     let location = directory::location_of(&state.db, &unit).await.ok();
     Ok(Json(unit_response(unit, location)))

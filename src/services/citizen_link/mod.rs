@@ -16,7 +16,7 @@ use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
 pub use self::calendar::{EntryDeps, calendar};
 pub use self::limit::{LinkLimiter, Verdict};
 pub use self::print::{printable, revoke_links};
-pub use self::settings::{self_service, set_self_service};
+pub use self::settings::{VersionedSettings, self_service, set_self_service};
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use super::availability::{FreeSlot, FreeSlotQuery, free_slots_where};

@@ -11,6 +11,14 @@ use crate::domain::records::Unit;
 use crate::services::{ServiceError, access, audit};
 use crate::store::citizen_links;
 
+/// A unit's self-service settings as read, with the unit's version that a change made from them
+/// names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VersionedSettings {
+    pub settings: SelfService,
+    pub version: i32,
+}
+
 /// The unit's settings (for anyone who works in it, and admins).
 ///
 /// # Errors
@@ -20,37 +28,46 @@ pub async fn self_service(
     clock: &Clock,
     actor: &Actor,
     unit: &Unit,
-) -> Result<SelfService, ServiceError> {
+) -> Result<VersionedSettings, ServiceError> {
     if !actor.can_work_in(unit.id) {
         access::deny(db, clock, actor, "unit.self_service.read", &format!("unit:{}", unit.id)).await?;
     }
-    citizen_links::settings(db, unit.id).await?.ok_or_else(|| ServiceError::not_found(Missing::Unit))
+    let (settings, version) = citizen_links::settings_and_version(db, unit.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
+    Ok(VersionedSettings { settings, version })
 }
 
-/// Replaces the unit's settings (admins only), recording old and new values.
+/// Replaces the unit's settings (admins only), recording old and new values. `seen` is the unit's
+/// version as the caller read it: when given and the unit changed since (another admin saved
+/// meanwhile), nothing is written.
 ///
 /// # Errors
-/// `Forbidden`, `NotFound`, `Invalid` (naming the field out of range).
+/// `Forbidden`, `NotFound`, `Invalid` (naming the field out of range),
+/// `Conflict { clash: Clash::ConcurrentUpdate, .. }` (changed since `seen`).
 pub async fn set_self_service(
     db: &DatabaseConnection,
     clock: &Clock,
     actor: &Actor,
     unit: &Unit,
     new: SelfService,
-) -> Result<SelfService, ServiceError> {
+    seen: Option<i32>,
+) -> Result<VersionedSettings, ServiceError> {
     if !actor.is_admin() {
         access::deny(db, clock, actor, "unit.self_service.change", &format!("unit:{}", unit.id)).await?;
     }
     new.check().map_err(|field| ServiceError::invalid(field, "out of range"))?;
     let txn = crate::store::begin_write(db).await?;
-    let old = citizen_links::settings_for_update(&txn, unit.id)
+    let (old, _) = citizen_links::settings_for_update(&txn, unit.id)
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
-    citizen_links::set_settings(&txn, unit.id, new).await?;
+    // Written only to the version `seen` (the UPDATE's own condition, not this read's).
+    let version =
+        ServiceError::unless_stale(citizen_links::set_settings(&txn, unit.id, new, seen).await?, Missing::Unit)?;
     let entry = AuditEntry::by(actor, AuditAction::UnitSelfServiceChanged)
         .unit(unit.id)
         .detail(serde_json::json!({ "old": old, "new": new }));
     audit::record(&txn, clock, entry).await?;
     txn.commit().await?;
-    Ok(new)
+    Ok(VersionedSettings { settings: new, version })
 }

@@ -12,29 +12,31 @@ use crate::services::audit::{self, AuditAction, AuditEntry};
 use crate::store;
 
 /// Sets how many days `unit` keeps its bookings' personal data (admins only); audited with the
-/// old and new value.
+/// old and new value. `seen` is the unit's version as the caller read it: when given and the unit
+/// changed since (another admin saved meanwhile), nothing is written.
 ///
 /// # Errors
-/// `Forbidden`, `Invalid { field: "retention_days" }`, `NotFound`.
+/// `Forbidden`, `Invalid { field: "retention_days" }`, `NotFound`,
+/// `Conflict { clash: Clash::ConcurrentUpdate, .. }` (changed since `seen`).
 pub async fn set_retention_days(
     db: &DatabaseConnection,
     clock: &Clock,
     actor: &Actor,
     unit: &Unit,
     days: i32,
+    seen: Option<i32>,
 ) -> Result<Unit, ServiceError> {
     crate::services::directory::require_admin(db, clock, actor, "unit.change").await?;
     crate::domain::retention::check_days(days).map_err(|message| ServiceError::invalid("retention_days", message))?;
     let txn = store::begin_write(db).await?;
-    let before = store::retention::set_retention_days(&txn, unit.id, days, clock.now())
-        .await?
-        .ok_or_else(|| ServiceError::not_found(Missing::Unit))?;
+    let written = store::retention::set_retention_days(&txn, unit.id, days, clock.now(), seen).await?;
+    let (before, version) = ServiceError::unless_stale(written, Missing::Unit)?;
     let entry = AuditEntry::by(actor, AuditAction::UnitChanged)
         .unit(unit.id)
         .detail(serde_json::json!({ "retention_days": { "old": before, "new": days } }));
     audit::record(&txn, clock, entry).await?;
     txn.commit().await?;
-    Ok(Unit { retention_days: days, ..unit.clone() })
+    Ok(Unit { retention_days: days, version, ..unit.clone() })
 }
 
 /// A unit's retention changed by [`keep_the_shorter_after_restore`].
@@ -68,7 +70,7 @@ pub async fn keep_the_shorter_after_restore(
             continue;
         }
         let unit_id = UnitId::new(id);
-        store::retention::set_retention_days(&txn, unit_id, days, clock.now()).await?;
+        store::retention::set_retention_days(&txn, unit_id, days, clock.now(), None).await?;
         let entry = AuditEntry::system(AuditAction::UnitChanged).unit(unit_id).detail(serde_json::json!({
             "retention_days": { "old": restored, "new": days },
             "after_restore": true,

@@ -2,12 +2,13 @@
 
 use chrono::{DateTime, Utc};
 use entity::{location, location_text, unit};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
 
-use super::super::StoreError;
+use super::super::{StoreError, Versioned};
 use crate::domain::ids::{LocationId, UnitId};
 use crate::domain::language::Language;
 use crate::domain::location::{LocationFields, LocationText};
@@ -75,8 +76,10 @@ async fn with_texts<C: ConnectionTrait>(db: &C, row: Option<location::Model>) ->
     Ok(Some(location))
 }
 
-/// Changes a location's fields and replaces its texts in other languages; `None` when there is
-/// no such location.
+/// Changes a location's fields, replaces its texts in other languages and raises its version,
+/// provided it is still the version `seen` (whatever it is, when `None`): the version is the
+/// UPDATE's own condition, so of two changes from the same version only the first is written.
+/// Returns the location as changed.
 ///
 /// # Errors
 /// Database failures.
@@ -84,29 +87,55 @@ pub async fn update_location<C: ConnectionTrait>(
     db: &C,
     id: LocationId,
     fields: &LocationFields,
-) -> Result<Option<Location>, StoreError> {
-    let Some(row) = location::Entity::find_by_id(id).one(db).await? else { return Ok(None) };
-    let mut row: location::ActiveModel = row.into();
-    row.name = Set(fields.name.clone());
-    row.street = Set(fields.street.clone());
-    row.postal_code = Set(fields.postal_code.clone());
-    row.city = Set(fields.city.clone());
-    row.floor = Set(fields.floor.clone());
-    row.accessibility_notes = Set(fields.accessibility_notes.clone());
-    row.update(db).await?;
+    seen: Option<i32>,
+) -> Result<Versioned<Location>, StoreError> {
+    let mut update = location::Entity::update_many()
+        .col_expr(location::Column::Name, Expr::value(fields.name.clone()))
+        .col_expr(location::Column::Street, Expr::value(fields.street.clone()))
+        .col_expr(location::Column::PostalCode, Expr::value(fields.postal_code.clone()))
+        .col_expr(location::Column::City, Expr::value(fields.city.clone()))
+        .col_expr(location::Column::Floor, Expr::value(fields.floor.clone()))
+        .col_expr(location::Column::AccessibilityNotes, Expr::value(fields.accessibility_notes.clone()))
+        .col_expr(location::Column::Version, Expr::col(location::Column::Version).add(1))
+        .filter(location::Column::Id.eq(id.get()));
+    if let Some(seen) = seen {
+        update = update.filter(location::Column::Version.eq(seen));
+    }
+    if update.exec(db).await?.rows_affected != 1 {
+        return missing_or_stale(db, id).await;
+    }
     location_text::Entity::delete_many().filter(location_text::Column::LocationId.eq(id.get())).exec(db).await?;
     insert_texts(db, id, &fields.translations).await?;
-    find_location(db, id).await
+    Ok(find_location(db, id).await?.map_or(Versioned::Missing, Versioned::Written))
 }
 
-/// Deletes a location and its texts in other languages; whether there was one. A unit still at
-/// it makes the delete fail (`MissingReference`: the units' foreign key).
+/// Why a change conditional on a location's version wrote nothing.
+async fn missing_or_stale<T, C: ConnectionTrait>(db: &C, id: LocationId) -> Result<Versioned<T>, StoreError> {
+    let exists = location::Entity::find_by_id(id.get()).count(db).await? > 0;
+    Ok(if exists { Versioned::Stale } else { Versioned::Missing })
+}
+
+/// Deletes a location and its texts in other languages, provided it is still the version `seen`
+/// (whatever it is, when `None`; the DELETE's own condition). A unit still at it makes the delete
+/// fail (`MissingReference`: the units' foreign key).
 ///
 /// # Errors
 /// Database failures.
-pub async fn delete_location<C: ConnectionTrait>(db: &C, id: LocationId) -> Result<bool, StoreError> {
+pub async fn delete_location<C: ConnectionTrait>(
+    db: &C,
+    id: LocationId,
+    seen: Option<i32>,
+) -> Result<Versioned<()>, StoreError> {
+    let mut delete = location::Entity::delete_many().filter(location::Column::Id.eq(id.get()));
+    if let Some(seen) = seen {
+        delete = delete.filter(location::Column::Version.eq(seen));
+    }
+    // The texts first (their foreign key), undone with the transaction when the delete is not made.
     location_text::Entity::delete_many().filter(location_text::Column::LocationId.eq(id.get())).exec(db).await?;
-    Ok(location::Entity::delete_by_id(id.get()).exec(db).await?.rows_affected == 1)
+    if delete.exec(db).await?.rows_affected != 1 {
+        return missing_or_stale(db, id).await;
+    }
+    Ok(Versioned::Written(()))
 }
 
 /// A new location with its texts in other languages.
@@ -155,6 +184,9 @@ pub async fn insert_location<C: ConnectionTrait>(db: &C, new: NewLocation<'_>) -
         city: Set(new.city.to_owned()),
         floor: Set(new.floor.to_owned()),
         accessibility_notes: Set(new.accessibility_notes.to_owned()),
+        // Given, not left to the column's default: SQLite's RETURNING gave NULL for a defaulted
+        // column added by ALTER TABLE on a pooled connection that had read the schema before.
+        version: Set(1),
         ..Default::default()
     }
     .insert(db)
@@ -229,6 +261,8 @@ pub async fn insert_unit<C: ConnectionTrait>(db: &C, new: NewUnit<'_>, now: Date
         retention_days: Set(new.retention_days),
         created_at: Set(now),
         updated_at: Set(now),
+        // Given, not left to the default (see `insert_location`).
+        version: Set(1),
         ..Default::default()
     }
     .insert(db)
@@ -265,6 +299,7 @@ fn location_record(row: location::Model) -> Location {
         floor: row.floor,
         accessibility_notes: row.accessibility_notes,
         translations: Vec::new(),
+        version: row.version,
     }
 }
 
@@ -285,5 +320,6 @@ fn unit_record(row: unit::Model) -> Unit {
         languages: Language::split_stored(&row.languages),
         confidential: row.confidential,
         retention_days: row.retention_days,
+        version: row.version,
     }
 }

@@ -20,6 +20,7 @@ use super::super::i18n::Lang;
 use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::language_name;
 use super::once::{self, DoneQuery};
+use crate::domain::clash::Clash;
 use crate::domain::ids::LocationId;
 use crate::domain::language::Language;
 use crate::domain::location::{LocationFields, LocationText, Refused, Why};
@@ -86,6 +87,9 @@ struct LocationsPage {
     notify: bool,
     /// The location being changed is used by no unit: the page offers to delete it.
     deletable: bool,
+    /// The version of the location being changed as the form shows it: its save and its delete
+    /// are refused once another admin changed it.
+    version: i32,
 }
 
 impl LocationsPage {
@@ -119,7 +123,27 @@ async fn list_page(
 async fn edit_page(State(state): State<AppState>, staff: Staff, Path(id): Path<i32>) -> WebResult<LocationsPage> {
     directory::require_admin(&state.db, &state.clock, &staff.actor, "locations.manage").await?;
     let location = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
-    view(&state, staff, Some(id), location.into(), Vec::new(), "").await
+    let version = location.version;
+    let mut page = view(&state, staff, Some(id), location.into(), Vec::new(), "").await?;
+    page.version = version;
+    Ok(page)
+}
+
+/// The edit page of location `id` as it is stored now (409), saying that another admin changed
+/// it since the form was read and nothing was saved.
+async fn changed_meanwhile(state: &AppState, staff: Staff, id: i32) -> WebResult<Response> {
+    let location = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
+    let version = location.version;
+    let errors = vec![FieldError::refusal("loc-name", staff.page.t("stale.changed_meanwhile"))];
+    let mut page = view(state, staff, Some(id), location.into(), errors, "").await?;
+    page.version = version;
+    Ok((StatusCode::CONFLICT, page).into_response())
+}
+
+/// The version the form was filled from (none from a page without it: the change is made to
+/// whatever is stored).
+fn seen(form: &BTreeMap<String, String>) -> Option<i32> {
+    form.get("version").and_then(|v| v.trim().parse().ok())
 }
 
 fn not_found(err: ServiceError) -> WebError {
@@ -180,6 +204,7 @@ async fn view(
         notices: None,
         notify: true,
         deletable,
+        version: 0,
         p: staff.page.titled(title),
     })
 }
@@ -268,25 +293,38 @@ async fn save(
         let errors = vec![field_error(&refused, staff.page.lang)];
         let mut page = view(&state, staff, Some(id), fields, errors, "").await?;
         page.notify = notify;
+        page.version = seen(&form).unwrap_or_default();
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     // Texts in languages the form does not show (given through the API) are kept, not dropped.
     let stored = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
     let shown = |language: &str| OTHER_LANGUAGES.iter().any(|l| l.0 == language);
     fields.translations.extend(stored.translations.into_iter().filter(|t| !shown(&t.language)));
-    let changed =
-        locations::update(state.book(), &staff.actor, LocationId::new(id), fields, notify).await.map_err(not_found)?;
-    Ok(Redirect::to(&format!("/admin/locations?done=saved&notices={}", changed.notices_queued)).into_response())
+    match locations::update(state.book(), &staff.actor, LocationId::new(id), seen(&form), fields, notify).await {
+        Ok(changed) => {
+            Ok(Redirect::to(&format!("/admin/locations?done=saved&notices={}", changed.notices_queued)).into_response())
+        }
+        Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
+            changed_meanwhile(&state, staff, id).await
+        }
+        Err(err) => Err(not_found(err)),
+    }
 }
 
 /// Deletes a location no unit uses; one in use (a unit was given it meanwhile) is refused with
-/// the page saying why.
+/// the page saying why, and one another admin changed since the page was read is shown as it is
+/// now, not deleted.
 async fn delete(
     State(state): State<AppState>,
     staff: Staff,
     Path(id): Path<i32>,
-    CsrfForm(_form): CsrfForm<BTreeMap<String, String>>,
+    CsrfForm(form): CsrfForm<BTreeMap<String, String>>,
 ) -> WebResult<Response> {
-    locations::delete(&state.db, &state.clock, &staff.actor, LocationId::new(id)).await.map_err(not_found)?;
-    Ok(once::see_page("/admin/locations", "deleted"))
+    match locations::delete(&state.db, &state.clock, &staff.actor, LocationId::new(id), seen(&form)).await {
+        Ok(()) => Ok(once::see_page("/admin/locations", "deleted")),
+        Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
+            changed_meanwhile(&state, staff, id).await
+        }
+        Err(err) => Err(not_found(err)),
+    }
 }

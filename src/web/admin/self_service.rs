@@ -16,6 +16,8 @@ use super::super::i18n::Lang;
 use super::super::page::{CsrfForm, Page, Staff};
 use super::once::{self, DoneQuery};
 use crate::domain::citizen_link::{MAX_CUTOFF_HOURS, MAX_MOVES, SelfService};
+use crate::domain::clash::Clash;
+use crate::services::citizen_link::VersionedSettings;
 use crate::services::{ServiceError, citizen_link, directory};
 use crate::state::AppState;
 
@@ -31,6 +33,10 @@ struct SelfServiceForm {
     max_moves: String,
     #[serde(default)]
     shows_counsellor: String,
+    /// The unit's version the form was filled from: a save is refused once another admin
+    /// changed the unit (none: the save replaces whatever is stored).
+    #[serde(default)]
+    version: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,11 +56,13 @@ impl SelfServicePage {
     }
 }
 
-fn form_of(settings: SelfService) -> SelfServiceForm {
+fn form_of(read: VersionedSettings) -> SelfServiceForm {
+    let settings = read.settings;
     SelfServiceForm {
         cutoff_hours: settings.self_service_cutoff_hours.to_string(),
         max_moves: settings.self_service_max_moves.to_string(),
         shows_counsellor: if settings.self_service_shows_counsellor { "1".into() } else { String::new() },
+        version: read.version.to_string(),
     }
 }
 
@@ -108,17 +116,25 @@ async fn save(
     directory::require_admin(&state.db, &state.clock, &staff.actor, "unit.self_service").await?;
     let unit = state.unit(&unit).await?;
     let lang = staff.page.lang;
-    let (f, errors) = match parse(&form, lang) {
+    let seen = form.version.trim().parse().ok();
+    let (f, errors, status) = match parse(&form, lang) {
         Ok(settings) => {
-            match citizen_link::set_self_service(&state.db, &state.clock, &staff.actor, &unit, settings).await {
+            match citizen_link::set_self_service(&state.db, &state.clock, &staff.actor, &unit, settings, seen).await {
                 Ok(_) => return Ok(once::see_page(&format!("/admin/units/{}/self-service", unit.slug), "saved")),
                 Err(ServiceError::Invalid { .. }) => {
-                    (form, vec![FieldError::new("ss-cutoff", lang.t("ss.cutoff.range"))])
+                    let errors = vec![FieldError::new("ss-cutoff", lang.t("ss.cutoff.range"))];
+                    (form, errors, StatusCode::UNPROCESSABLE_ENTITY)
+                }
+                // Another admin saved since the form was read: the form shows what is stored now.
+                Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
+                    let now = citizen_link::self_service(&state.db, &state.clock, &staff.actor, &unit).await?;
+                    let errors = vec![FieldError::refusal("ss-cutoff", lang.t("stale.changed_meanwhile"))];
+                    (form_of(now), errors, StatusCode::CONFLICT)
                 }
                 Err(err) => return Err(err.into()),
             }
         }
-        Err(errors) => (form, errors),
+        Err(errors) => (form, errors, StatusCode::UNPROCESSABLE_ENTITY),
     };
     let page = SelfServicePage {
         p: staff.page.titled("ss.title"),
@@ -128,5 +144,5 @@ async fn save(
         errors,
         saved: false,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    Ok((status, page).into_response())
 }

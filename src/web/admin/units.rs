@@ -17,8 +17,10 @@ use super::super::page::{CsrfForm, Page, Staff};
 use super::super::views::Choice;
 use super::once::{self, DoneQuery};
 use crate::domain::citizen::APPOINTMENT_MINUTES;
+use crate::domain::clash::Clash;
 use crate::domain::ids::LocationId;
 use crate::domain::language::Language;
+use crate::domain::records::Unit;
 use crate::domain::retention::{DEFAULT_RETENTION_DAYS, check_days};
 use crate::services::ServiceError;
 use crate::services::{directory, retention};
@@ -60,6 +62,26 @@ struct RetentionForm {
     unit: String,
     #[serde(default)]
     retention_days: String,
+    /// The units' versions as the page listed them (`slug:version`, comma-separated): a save is
+    /// refused once another admin changed the chosen unit (none for it: the save replaces
+    /// whatever is stored).
+    #[serde(default)]
+    seen: String,
+}
+
+impl RetentionForm {
+    /// The version of the unit `slug` the page listed, if it carries one.
+    fn seen(&self, slug: &str) -> Option<i32> {
+        self.seen.split(',').find_map(|pair| {
+            let (unit, version) = pair.split_once(':')?;
+            (unit.trim() == slug).then(|| version.trim().parse().ok()).flatten()
+        })
+    }
+}
+
+/// The units' versions as the retention form carries them.
+fn seen_field(units: &[Unit]) -> String {
+    units.iter().map(|u| format!("{}:{}", u.slug, u.version)).collect::<Vec<_>>().join(",")
 }
 
 struct UnitRow {
@@ -114,7 +136,7 @@ async fn units_view(
     let unit_choices = units.iter().map(|u| Choice { value: u.slug.clone(), label: u.name.clone() }).collect();
     Ok(UnitsPage {
         unit_choices,
-        r: RetentionForm::default(),
+        r: RetentionForm { seen: seen_field(&units), ..RetentionForm::default() },
         retention_saved: false,
         units: units
             .into_iter()
@@ -237,7 +259,22 @@ async fn set_retention(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let days = form.retention_days.trim().parse().unwrap_or(DEFAULT_RETENTION_DAYS);
-    retention::set_retention_days(&state.db, &state.clock, &staff.actor, &unit, days).await?;
-    state.units.forget_all();
-    Ok(once::see_page("/admin/units", "retention"))
+    let seen = form.seen(&unit.slug);
+    match retention::set_retention_days(&state.db, &state.clock, &staff.actor, &unit, days, seen).await {
+        Ok(_) => {
+            state.units.forget_all();
+            Ok(once::see_page("/admin/units", "retention"))
+        }
+        // Another admin changed the unit since the page was read: the list and the form show
+        // what is stored now, and the page's versions are read afresh.
+        Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {
+            let errors = vec![FieldError::refusal("ret-days", lang.t("stale.changed_meanwhile"))];
+            let mut page = units_view(&state, staff, new_unit_form(), errors, false).await?;
+            let stored = directory::find_unit(&state.db, &unit.slug).await?;
+            page.r.unit = stored.slug;
+            page.r.retention_days = stored.retention_days.to_string();
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
