@@ -17,6 +17,7 @@ use crate::domain::missing::Missing;
 use crate::domain::page::Page;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
+use crate::domain::refusal::Refusal;
 use crate::domain::schedule::{Hours, RuleFault, RulePart, WeeklyRule};
 use crate::domain::time::local_date;
 use crate::store::bookings::InUnits;
@@ -287,6 +288,7 @@ pub async fn add_absence(
 ) -> Result<(Absence, Affected), ServiceError> {
     may_change(deps, actor, unit, Some(staff_id), "absence.write").await?;
     check_range(starts_at, ends_at)?;
+    not_over(ends_at, deps.clock.now())?;
     let reason = period_reason(reason)?;
     if !counsels_in(deps, staff_id, unit).await? {
         return Err(ServiceError::invalid("counsellor_id", "not a counsellor of this unit"));
@@ -423,6 +425,7 @@ pub async fn add_closure(
 ) -> Result<(Closure, Affected), ServiceError> {
     lead(deps, actor, unit, "closure.write").await?;
     check_range(starts_at, ends_at)?;
+    not_over(ends_at, deps.clock.now())?;
     let reason = period_reason(reason)?;
     let txn = store::begin_write(deps.db).await?;
     schedule::lock_scope(&txn, Scope::Unit(unit.id), Some((starts_at, ends_at))).await?;
@@ -761,7 +764,17 @@ pub(crate) fn period_reason(reason: &str) -> Result<&str, ServiceError> {
         return Err(ServiceError::invalid("reason", format!("must have 1 to {PERIOD_REASON_CHARS} characters")));
     }
     crate::domain::text::check_name(reason).map_err(|message| ServiceError::invalid("reason", message))?;
+    // Invisible characters alone (a zero-width space) read as no reason in every list.
+    if !reason.chars().any(char::is_alphanumeric) {
+        return Err(ServiceError::invalid("reason", "needs a letter or digit"));
+    }
     Ok(reason)
+}
+
+/// A span that has ended by `now` is refused: it blocks nothing, and no list of spans to come
+/// would show it (one typed with a wrong year was saved as done and seen nowhere).
+fn not_over(ends_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    if ends_at <= now { Err(ServiceError::Rule(Refusal::InThePast)) } else { Ok(()) }
 }
 
 pub(crate) fn check_range(starts_at: DateTime<Utc>, ends_at: DateTime<Utc>) -> Result<(), ServiceError> {

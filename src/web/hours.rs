@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -67,6 +67,9 @@ struct HoursPage {
     rules: Vec<RuleRow>,
     absences: Vec<PeriodRow>,
     closures: Vec<PeriodRow>,
+    /// More absences, or closures, follow than the page shows ([`SHOWN_SPANS`]).
+    absences_more: bool,
+    closures_more: bool,
     rule: RuleForm,
     absence: PeriodForm,
     /// The absence form's counsellor select, and where the form posts.
@@ -161,6 +164,18 @@ async fn respond(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -
     Ok((status, page(state, staff, unit, outcome).await?).into_response())
 }
 
+/// The most absences, and closures, the lead's page lists (the soonest; the API pages through
+/// the rest).
+const SHOWN_SPANS: u64 = 200;
+
+/// An end no span reaches: the last second of the year 9999 (spans end within four-digit years,
+/// and SQLite compares times as text).
+fn far_future() -> DateTime<Utc> {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|day| day.and_hms_opt(23, 59, 59))
+        .map_or(DateTime::<Utc>::MAX_UTC, |at| at.and_utc())
+}
+
 async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> WebResult<HoursPage> {
     let deps = state.book();
     let (actor, lang, tz) = (&staff.actor, staff.page.lang, deps.tz);
@@ -177,8 +192,12 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         .chain(outcome.affected.listed.iter().map(|b| b.counsellor_id))
         .chain(asked_absent);
     let members = desk::unit_staff_and(deps, &unit, shown.collect::<Vec<_>>()).await?;
-    let absences = hours::list_absences(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
-    let closures = hours::list_closures(deps, actor, &unit, now, now + TimeDelta::days(400)).await?;
+    // Every span not ended yet, however far ahead (one saved for a day in two years was saved,
+    // and blocked its days, but was on no page), up to SHOWN_SPANS of each, soonest first.
+    let ahead = hours::SpanPage { range: (now, far_future()), after: None, limit: SHOWN_SPANS };
+    let (absences, absences_more) = hours::absences_page(deps, actor, &unit, ahead).await?.into_parts();
+    let ahead = hours::SpanPage { range: (now, far_future()), after: None, limit: SHOWN_SPANS };
+    let (closures, closures_more) = hours::closures_page(deps, actor, &unit, ahead).await?.into_parts();
     let units = hours::units_to_lead(deps, actor).await?;
     let rule = outcome.rule.unwrap_or_else(|| RuleForm {
         slot: unit.default_slot_minutes.to_string(),
@@ -224,6 +243,8 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         }),
         absences: absences.iter().map(absence_row).collect(),
         closures: closures.iter().map(closure_row).collect(),
+        absences_more,
+        closures_more,
         rule,
         absence_choice: AbsenceChoice {
             id: "absence-counsellor",

@@ -15,6 +15,7 @@ use super::views::Choice;
 use crate::domain::access::Actor;
 use crate::domain::ids::StaffId;
 use crate::domain::records::Unit;
+use crate::domain::refusal::Refusal;
 use crate::domain::time::{local_to_utc, parse_local_time};
 use crate::services::ServiceError;
 use crate::services::bookings::Book;
@@ -142,8 +143,8 @@ pub(super) fn refused_at(prefix: &str, lang: Lang, err: ServiceError) -> WebResu
         ServiceError::Invalid { field: "counsellor_id", .. } if prefix == "absence" => "absence-counsellor",
         ServiceError::Invalid { field: "reason", .. } if prefix == "absence" => "absence-reason",
         ServiceError::Invalid { field: "reason", .. } => "closure-reason",
-        ServiceError::Invalid { .. } if prefix == "absence" => "absence-to",
-        ServiceError::Invalid { .. } => "closure-to",
+        ServiceError::Invalid { .. } | ServiceError::Rule(Refusal::InThePast) if prefix == "absence" => "absence-to",
+        ServiceError::Invalid { .. } | ServiceError::Rule(Refusal::InThePast) => "closure-to",
         _ => return Err(err.into()),
     };
     Ok(FieldError::new(field, service_message(lang, &err)))

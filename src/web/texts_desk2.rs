@@ -2,6 +2,11 @@
 //! booking, cancelling with confirmation, rule overrides: (key, German, English).
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "period.more",
+        "Es folgen weitere Einträge; gezeigt sind die ersten 200.",
+        "More entries follow; the first 200 are shown.",
+    ),
     // What a failed email means, for the desk (views::EmailView; the mail server's words follow).
     (
         "mailfail.address_invalid",

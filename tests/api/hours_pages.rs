@@ -189,6 +189,40 @@ async fn a_period_reason_is_trimmed_then_counted_by_the_api_as_by_the_page() {
     assert_eq!(stored, 2, "one from each edge, both trimmed");
 }
 
+/// What a lead saves is on the lead's page however far ahead it lies (a closure in two years was
+/// saved, blocked its days, and was listed nowhere); a span that has already ended, or a reason of
+/// invisible characters alone, is refused at its field, by the page as by the API.
+#[tokio::test]
+async fn a_closure_far_ahead_is_listed_and_one_already_over_or_without_a_visible_reason_is_refused() {
+    // Arrange
+    let (app, lead) = lead_of_ads().await;
+    let form = |day: &str, reason: &str| {
+        vec![("from", day.to_owned()), ("to", day.to_owned()), ("reason", reason.to_owned()), ("action", "save".into())]
+    };
+
+    // Act
+    let far = lead.submit("/hours?unit=ads", "/hours/ads/closures", &borrowed(&form("2028-02-08", "Umzug"))).await;
+    let over = lead.submit("/hours?unit=ads", "/hours/ads/closures", &borrowed(&form("2025-02-08", "Umzug"))).await;
+    let invisible =
+        lead.submit("/hours?unit=ads", "/hours/ads/closures", &borrowed(&form("2027-02-08", "\u{200b}\u{200b}"))).await;
+    let closure = |day: &str, reason: &str| serde_json::json!({ "from_date": day, "reason": reason });
+    let api_over = app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure("2025-02-08", "Umzug")).await;
+
+    // Assert
+    assert!(far.status().is_success() || far.status().is_redirection(), "{}", far.status());
+    let (_, page) = lead.text("/hours?unit=ads").await;
+    let listed = page.split("id=\"closures-list\"").nth(1).expect("the closures' list");
+    assert!(listed.contains("08.02.2028"), "listed however far ahead: {listed}");
+    for (what, refused, text) in [("over", over, "Vergangenheit"), ("invisible", invisible, "href=\"#closure-reason\"")]
+    {
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{what}");
+        let html = refused.text().await.expect("page");
+        assert!(html.contains(text), "{what}: at its field: {html}");
+    }
+    assert_eq!(api_over.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM closures").await, 1, "the one far ahead alone");
+}
+
 /// A change on the hours page leads on to the page (303): the appointments it left in the
 /// absence are listed there, and again on a reload, which does not make the change again.
 #[tokio::test]
