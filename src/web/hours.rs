@@ -369,10 +369,17 @@ fn counsellor_label(members: &[StaffMember], id: StaffId, unit: &Unit, lang: Lan
     }
 }
 
-fn rule_error(staff: &Staff, form: RuleForm, err: ServiceError) -> WebResult<Outcome> {
+fn rule_error(staff: &Staff, mut form: RuleForm, err: ServiceError) -> WebResult<Outcome> {
     let field = match &err {
         ServiceError::Invalid { field, .. } => forms::input_of(field).unwrap_or("rule-start"),
         ServiceError::Conflict { .. } | ServiceError::Rule(_) => "rule-start",
+        // Deleted by another lead since the form was filled: the entries stay, and saving them
+        // again adds them as new hours (a bare "not found" page lost them).
+        ServiceError::NotFound(Missing::Rule) => {
+            (form.id, form.seen) = (String::new(), String::new());
+            let errors = vec![FieldError::new("rule-counsellor", staff.page.t("hours.deleted_meanwhile"))];
+            return Ok(Outcome { rule: Some(form), errors, ..Outcome::default() });
+        }
         _ => return Err(err.into()),
     };
     let errors = vec![FieldError::new(field, service_message(staff.page.lang, &err))];

@@ -3,6 +3,11 @@
 
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     (
+        "hours.deleted_meanwhile",
+        "Diese Beratungszeit hat inzwischen jemand anderes gelöscht; nichts wurde gespeichert. Ihre Eingaben stehen noch im Formular: Speichern legt sie als neue Beratungszeit an.",
+        "Someone else deleted these counselling hours meanwhile; nothing was saved. Your entries are still in the form: saving adds them as new counselling hours.",
+    ),
+    (
         "period.more",
         "Es folgen weitere Einträge; gezeigt sind die ersten 200.",
         "More entries follow; the first 200 are shown.",

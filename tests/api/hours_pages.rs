@@ -352,6 +352,44 @@ async fn a_change_of_hours_made_from_an_older_reading_is_refused_not_lost() {
     assert_eq!(blind.status(), StatusCode::OK, "without a reading, as before");
 }
 
+/// A hours form whose reading was changed by hand (or lost) is refused as changed meanwhile, not
+/// let past the check; one whose hours another lead deleted meanwhile keeps the entries and says
+/// so (it was a bare "not found" page), and saving them again adds them as new hours.
+#[tokio::test]
+async fn a_hours_form_without_its_reading_or_of_hours_deleted_meanwhile_is_refused_keeping_the_entries() {
+    // Arrange: the lead opens the edit form of a rule.
+    let (app, lead) = lead_of_ads().await;
+    let rule = rules_of(&app, "ads").await.into_iter().next().expect("a rule");
+    let (_, html) = lead.text(&format!("/hours?unit=ads&edit={}", rule["id"])).await;
+    let mut fields = rule_form_of(&html, "save");
+    fields.iter_mut().find(|(name, _)| *name == "end").expect("end").1 = "17:30".to_owned();
+
+    // Act / Assert: the reading replaced by garbage.
+    let mut garbled = fields.clone();
+    garbled.iter_mut().find(|(name, _)| *name == "seen").expect("the reading").1 = "garbage".to_owned();
+    let refused = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&garbled)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().await.expect("page").contains("inzwischen jemand anderes geändert"));
+    let unchanged = rules_of(&app, "ads").await.into_iter().find(|r| r["id"] == rule["id"]).expect("the rule");
+    assert_eq!(unchanged["end"], rule["end"], "nothing written");
+
+    // Another lead deletes the rule; the form is saved.
+    let path = format!("/api/v1/units/ads/counselling-hours/{}", rule["id"]);
+    assert!(app.delete_as(&app.admin_token, &path).await.status().is_success(), "deleted");
+    let refused = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("page");
+    assert!(page.contains("inzwischen jemand anderes gelöscht"), "told: {page:.2000}");
+    assert_eq!(input_value(&page, "rule-end"), "17:30", "the entries are kept");
+
+    // Saved again from there: new hours.
+    let again = rule_form_of(&page, "save");
+    let saved = lead.post(&csrf_of(&page), "/hours/ads/rules", &borrowed(&again)).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER, "saved as new hours");
+    let rules = rules_of(&app, "ads").await;
+    assert!(rules.iter().any(|r| r["end"] == "17:30" && r["id"] != rule["id"]), "{rules:?}");
+}
+
 /// The hours form sent twice (a double click, a reload) saves the hours once: the second sending
 /// overlaps the first's hours of the same counsellor and is refused at the form, as are hours that
 /// overlap another entry of the person in part; touching hours are fine. The API answers 409

@@ -47,9 +47,12 @@ pub(super) struct RuleForm {
 }
 
 impl RuleForm {
-    /// The edited rule's `updated_at` as read, if the form carries one.
+    /// The edited rule's `updated_at` as read. A form without a readable one (the page always
+    /// writes it; changed by hand) counts as read before any save, so a save of an existing rule
+    /// from it is refused as changed meanwhile rather than let past the check.
     pub(super) fn seen(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        chrono::DateTime::parse_from_rfc3339(self.seen.trim()).ok().map(|at| at.to_utc())
+        let read = chrono::DateTime::parse_from_rfc3339(self.seen.trim()).ok().map(|at| at.to_utc());
+        Some(read.unwrap_or(chrono::DateTime::UNIX_EPOCH))
     }
 }
 
