@@ -17,11 +17,17 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(get_self_service, set_self_service))
 }
 
-/// A unit's self-service settings, with the unit's version.
+/// A unit's self-service settings, with the unit's version. Its fields are spelled out, not
+/// `SelfService` flattened: that schema allows no other property, so the OpenAPI document would
+/// have refused `version` (schemathesis found the answers violating their own schema).
 #[derive(Serialize, ToSchema)]
 pub struct SelfServiceResponse {
-    #[serde(flatten)]
-    pub settings: SelfService,
+    /// Closer to the appointment than this, the page asks the citizen to call (default 24).
+    pub self_service_cutoff_hours: i32,
+    /// How often a citizen may move an appointment themselves (default 2).
+    pub self_service_max_moves: i32,
+    /// Whether the page names the counsellor (default off: the citizen did not give that name).
+    pub self_service_shows_counsellor: bool,
     /// The unit's version: it rises with every change of the unit's settings (these, its
     /// retention). Sent back as `version` with a change, it makes the change happen only to this
     /// version (409 `concurrent_update` when another change came first).
@@ -30,7 +36,9 @@ pub struct SelfServiceResponse {
 
 impl From<VersionedSettings> for SelfServiceResponse {
     fn from(read: VersionedSettings) -> Self {
-        Self { settings: read.settings, version: read.version }
+        let SelfService { self_service_cutoff_hours, self_service_max_moves, self_service_shows_counsellor } =
+            read.settings;
+        Self { self_service_cutoff_hours, self_service_max_moves, self_service_shows_counsellor, version: read.version }
     }
 }
 
