@@ -210,21 +210,6 @@ fn rule_detail(rule: &HoursRule) -> serde_json::Value {
     })
 }
 
-/// Absences of the unit's counsellors overlapping `[from, to)`.
-///
-/// # Errors
-/// `Forbidden` for non-members.
-pub async fn list_absences(
-    deps: Book<'_>,
-    actor: &Actor,
-    unit: &Unit,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Absence>, ServiceError> {
-    let ids = absent_ones(deps, actor, unit).await?;
-    Ok(schedule::absences_overlapping(deps.db, &ids, from, to).await?)
-}
-
 /// Which page of a unit's absences or closures to read: those overlapping `range`, soonest first
 /// (by start, then id), `limit` of them, those after the one with id `after` only.
 #[derive(Debug, Clone, Copy)]
@@ -234,7 +219,7 @@ pub struct SpanPage<Id> {
     pub limit: u64,
 }
 
-/// [`list_absences`] a page at a time.
+/// Absences of the unit's counsellors overlapping `page.range`, a page at a time.
 ///
 /// # Errors
 /// `Forbidden` for non-members; `Invalid` naming `after` when it is no absence the unit lists
@@ -363,22 +348,7 @@ pub(crate) async fn counsels_in(deps: Book<'_>, staff_id: StaffId, unit: &Unit) 
     Ok(member.is_some_and(|m| m.memberships.contains(&(unit.id, Role::Counsellor))))
 }
 
-/// Closures of the unit (and the whole department) overlapping `[from, to)`.
-///
-/// # Errors
-/// `Forbidden` for non-members.
-pub async fn list_closures(
-    deps: Book<'_>,
-    actor: &Actor,
-    unit: &Unit,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Result<Vec<Closure>, ServiceError> {
-    may_read_closures(deps, actor, unit).await?;
-    Ok(schedule::closures_overlapping(deps.db, unit.id, from, to).await?)
-}
-
-/// [`list_closures`] a page at a time.
+/// Closures of the unit (and the whole department) overlapping `page.range`, a page at a time.
 ///
 /// # Errors
 /// `Forbidden` for non-members; `Invalid` naming `after` when it is no closure the unit lists

@@ -168,12 +168,13 @@ async fn respond(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -
 /// the rest).
 const SHOWN_SPANS: u64 = 200;
 
-/// An end no span reaches: the last second of the year 9999 (spans end within four-digit years,
-/// and SQLite compares times as text).
-fn far_future() -> DateTime<Utc> {
-    chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+/// The first [`SHOWN_SPANS`] spans not ended by `now`, however far ahead: up to the last second
+/// of the year 9999 (spans end within four-digit years, and SQLite compares times as text).
+fn ahead<Id>(now: DateTime<Utc>) -> hours::SpanPage<Id> {
+    let end = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
         .and_then(|day| day.and_hms_opt(23, 59, 59))
-        .map_or(DateTime::<Utc>::MAX_UTC, |at| at.and_utc())
+        .map_or(DateTime::<Utc>::MAX_UTC, |at| at.and_utc());
+    hours::SpanPage { range: (now, end), after: None, limit: SHOWN_SPANS }
 }
 
 async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> WebResult<HoursPage> {
@@ -194,10 +195,8 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
     let members = desk::unit_staff_and(deps, &unit, shown.collect::<Vec<_>>()).await?;
     // Every span not ended yet, however far ahead (one saved for a day in two years was saved,
     // and blocked its days, but was on no page), up to SHOWN_SPANS of each, soonest first.
-    let ahead = hours::SpanPage { range: (now, far_future()), after: None, limit: SHOWN_SPANS };
-    let (absences, absences_more) = hours::absences_page(deps, actor, &unit, ahead).await?.into_parts();
-    let ahead = hours::SpanPage { range: (now, far_future()), after: None, limit: SHOWN_SPANS };
-    let (closures, closures_more) = hours::closures_page(deps, actor, &unit, ahead).await?.into_parts();
+    let (absences, absences_more) = hours::absences_page(deps, actor, &unit, ahead(now)).await?.into_parts();
+    let (closures, closures_more) = hours::closures_page(deps, actor, &unit, ahead(now)).await?.into_parts();
     let units = hours::units_to_lead(deps, actor).await?;
     let rule = outcome.rule.unwrap_or_else(|| RuleForm {
         slot: unit.default_slot_minutes.to_string(),

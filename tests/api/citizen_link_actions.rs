@@ -560,6 +560,15 @@ async fn the_notice_after_a_change_says_an_email_follows_only_where_one_is_sent(
     }
 }
 
+/// A booking of `ads` with an address and consent, its confirmation sent, and the token of the
+/// link the confirmation carried (for tests that drive the link's service step by step).
+async fn booked_with_its_link() -> (TestApp, Value, String) {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 3, "de").await;
+    (app, booking, token_in(&email.text()))
+}
+
 /// A link the desk revoked after the citizen's page opened it (the print went to the wrong
 /// person) cancels and moves nothing: the change checks the link again in its transaction. The
 /// interleaving is driven step by step: the link is opened (the page's read), the desk revokes,
@@ -570,10 +579,7 @@ async fn a_link_revoked_after_the_page_opened_it_changes_nothing() {
     use terminbuch::services::{ServiceError, citizen_link};
 
     // Arrange: a booking with its emailed link, opened; a slot the link may move to.
-    let sink = SmtpSink::start().await;
-    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
-    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 3, "de").await;
-    let token = token_in(&email.text());
+    let (app, booking, token) = booked_with_its_link().await;
     let parts = crate::helpers::ServiceParts::new(app.clock.clone());
     let deps = parts.book(&app.db);
     let opened = citizen_link::open(deps, &token).await.expect("open").expect("a live link");
@@ -616,10 +622,7 @@ async fn the_same_move_sent_twice_at_once_is_done_once_and_answered_as_done_both
     use terminbuch::services::{ServiceError, citizen_link};
 
     // Arrange: a booking with its emailed link, opened by two requests; two slots it may move to.
-    let sink = SmtpSink::start().await;
-    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
-    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 3, "de").await;
-    let token = token_in(&email.text());
+    let (app, booking, token) = booked_with_its_link().await;
     let parts = crate::helpers::ServiceParts::new(app.clock.clone());
     let deps = parts.book(&app.db);
     let first = citizen_link::open(deps, &token).await.expect("open").expect("a live link");
