@@ -278,6 +278,43 @@ fn days_until(from: Weekday, to: Weekday) -> u64 {
     u64::from(diff)
 }
 
+/// The days of its weekday that running hours would lose if changed to begin only later: hours
+/// valid `from..=until` on `weekday` (ISO, 1 = Monday), changed on `today` to be valid from
+/// `new_from`. They ran until the change, the changed ones start on `new_from`: in between, the
+/// counsellor has no hours on that weekday unless the hours as they were stay until then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LeftOut {
+    /// The first and the last day of the weekday left without the hours.
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// How many such days.
+    pub days: u32,
+}
+
+impl LeftOut {
+    /// The days left out, or `None` when the change leaves out no day of the weekday (it does
+    /// not begin later, or the hours had ended or had not begun by then).
+    #[must_use]
+    pub fn of(
+        weekday: u8,
+        from: NaiveDate,
+        until: Option<NaiveDate>,
+        new_from: NaiveDate,
+        today: NaiveDate,
+    ) -> Option<Self> {
+        let weekday = Weekday::try_from(weekday.checked_sub(1)?).ok()?;
+        let start = from.max(today);
+        let end = new_from.pred_opt()?.min(until.unwrap_or(NaiveDate::MAX));
+        let first = start.checked_add_days(Days::new(days_until(start.weekday(), weekday)))?;
+        if first > end {
+            return None;
+        }
+        let weeks = (end - first).num_days() / 7;
+        let last = first.checked_add_days(Days::new(u64::try_from(weeks * 7).ok()?))?;
+        Some(Self { first, last, days: u32::try_from(weeks + 1).ok()? })
+    }
+}
+
 fn is_whole_minutes(delta: TimeDelta) -> bool {
     delta.subsec_nanos() == 0 && delta.num_seconds() % 60 == 0
 }
@@ -294,6 +331,36 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn hours_changed_to_begin_later_leave_out_the_days_of_their_weekday_until_then() {
+        // Tuesdays since 1 December, changed on Monday 7 December 2026 to begin on 1 January.
+        let today = date(2026, 12, 7);
+        let left = LeftOut::of(2, date(2026, 12, 1), None, date(2027, 1, 1), today).expect("left out");
+        assert_eq!(left, LeftOut { first: date(2026, 12, 8), last: date(2026, 12, 29), days: 4 });
+        // Changed on a Tuesday: that Tuesday counts; a new start on a Tuesday does not.
+        let on_tuesday = LeftOut::of(2, date(2026, 12, 1), None, date(2026, 12, 15), date(2026, 12, 8));
+        assert_eq!(on_tuesday, Some(LeftOut { first: date(2026, 12, 8), last: date(2026, 12, 8), days: 1 }));
+        // Hours that end before the new start lose only their own days.
+        let ending = LeftOut::of(2, date(2026, 12, 1), Some(date(2026, 12, 15)), date(2027, 1, 1), today);
+        assert_eq!(ending, Some(LeftOut { first: date(2026, 12, 8), last: date(2026, 12, 15), days: 2 }));
+        // Hours that have not begun yet lose the days from their own first day.
+        let later = LeftOut::of(2, date(2026, 12, 20), None, date(2027, 1, 1), today);
+        assert_eq!(later, Some(LeftOut { first: date(2026, 12, 22), last: date(2026, 12, 29), days: 2 }));
+    }
+
+    #[test]
+    fn hours_changed_without_a_later_start_leave_nothing_out() {
+        let today = date(2026, 12, 7);
+        assert_eq!(LeftOut::of(2, date(2026, 12, 1), None, today, today), None, "from today");
+        assert_eq!(LeftOut::of(2, date(2026, 12, 1), None, date(2026, 12, 1), today), None, "as before");
+        assert_eq!(LeftOut::of(2, date(2026, 12, 1), None, date(2026, 12, 8), today), None, "no Tuesday before");
+        let ended = LeftOut::of(2, date(2026, 11, 1), Some(date(2026, 12, 6)), date(2027, 1, 1), today);
+        assert_eq!(ended, None, "ended before today");
+        let begins = LeftOut::of(2, date(2027, 2, 1), None, date(2027, 3, 1), today);
+        assert_eq!(begins.map(|l| l.first), Some(date(2027, 2, 2)), "a later start of hours to come");
+        assert_eq!(LeftOut::of(8, date(2026, 12, 1), None, date(2027, 1, 1), today), None, "no weekday 8");
     }
 
     fn hm(h: u32, m: u32) -> NaiveTime {

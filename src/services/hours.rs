@@ -28,6 +28,8 @@ use crate::store::{self, bookings, directory, schedule};
 #[derive(Debug, Clone)]
 pub struct HoursChange {
     pub rule: Option<HoursRule>,
+    /// Hours that new ones follow ([`Target::Follow`]), as ended the day before.
+    pub ended: Option<HoursRule>,
     pub regenerated: Regenerated,
     /// The booked appointments the change left outside the hours, read in its transaction (also
     /// one booked by a desk while the change was being made).
@@ -45,22 +47,53 @@ pub async fn list_rules(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Ve
     Ok(schedule::list_rules(deps.db, unit.id).await?)
 }
 
-/// Creates (`id: None`) or replaces a weekly rule and regenerates the unit's slots. `seen` is the
-/// replaced rule's `updated_at` as the caller read it: when given and the rule was saved since
-/// (another lead changed it meanwhile), nothing is written.
+/// Which hours a save writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// New hours.
+    New,
+    /// Hours `id`, replaced at once.
+    Replace(RuleId),
+    /// New hours that change hours `id` from a later day on: those stay as they are until the
+    /// day before the new ones' `valid_from` (they are given that end). Replaced instead, they
+    /// would be gone at once, and the counsellor would have none on their weekday until then.
+    Follow(RuleId),
+}
+
+impl Target {
+    /// The hours replaced or followed.
+    #[must_use]
+    pub const fn id(self) -> Option<RuleId> {
+        match self {
+            Self::New => None,
+            Self::Replace(id) | Self::Follow(id) => Some(id),
+        }
+    }
+}
+
+/// What `valid_from` must be for hours to follow `old` on `today`.
+const FOLLOW_FROM: &str =
+    "must lie after today and after the first day of the hours it follows, which must not have ended";
+
+/// Saves weekly hours as `target` says and regenerates the unit's slots. `seen` is the replaced
+/// (or followed) rule's `updated_at` as the caller read it: when given and the rule was saved
+/// since (another lead changed it meanwhile), nothing is written.
 ///
 /// # Errors
-/// `Forbidden`, `Invalid` (bad rule, not a counsellor of the unit), `NotFound`,
-/// `Conflict { clash: Clash::ConcurrentUpdate, .. }` (changed since `seen`).
+/// `Forbidden`, `Invalid` (bad rule, not a counsellor of the unit; for `Follow`, naming
+/// `valid_from` when it is not after today and after the rule's first day, or the rule has
+/// ended), `NotFound`, `Conflict { clash: Clash::ConcurrentUpdate, .. }` (changed since `seen`),
+/// `Conflict { clash: Clash::HoursOverlap, .. }`.
 pub async fn save_rule(
     deps: Book<'_>,
     actor: &Actor,
     unit: &Unit,
-    id: Option<RuleId>,
+    target: Target,
     seen: Option<DateTime<Utc>>,
     fields: RuleFields,
     horizon_until: NaiveDate,
 ) -> Result<HoursChange, ServiceError> {
+    let (id, follow) = (target.id(), matches!(target, Target::Follow(_)));
     lead(deps, actor, unit, "hours.write").await?;
     if let Some(id) = id {
         schedule::find_rule(deps.db, id)
@@ -90,7 +123,15 @@ pub async fn save_rule(
     {
         return Err(ServiceError::conflict(Clash::ConcurrentUpdate));
     }
-    check_until(&fields, old.as_ref(), local_date(now, deps.tz))?;
+    let today = local_date(now, deps.tz);
+    // Followed: the hours as they are end the day before the new ones begin, and the new ones
+    // are hours of their own (the rule replaced is none).
+    let (id, ended) = match (follow, &old) {
+        (true, Some(old)) => (None, Some(end_before(&txn, actor, old, &fields, today, now).await?)),
+        (true, None) => return Err(ServiceError::not_found(Missing::Rule)),
+        (false, _) => (id, None),
+    };
+    check_until(&fields, if follow { None } else { old.as_ref() }, today)?;
     // Overlapping hours of one counsellor would offer each time twice (a form sent twice made
     // them); checked under the unit's lock (hours of the person in another unit, saved at the
     // same moment, could still slip past: the booking guard keeps their appointments apart).
@@ -103,12 +144,52 @@ pub async fn save_rule(
         .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
+    if let (Some(old), Some(ended)) = (&old, &ended) {
+        let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", ended.id));
+        let detail = serde_json::json!({ "old": rule_detail(old), "new": rule_detail(ended), "followed_by": rule.id });
+        audit::record(&txn, deps.clock, entry.detail(detail)).await?;
+    }
+    let replaced = if follow { None } else { old.as_ref().map(rule_detail) };
     let entry = entries::schedule_changed(actor, AuditAction::HoursSaved, unit.id, format!("rule:{}", rule.id));
-    let detail = serde_json::json!({ "old": old.as_ref().map(rule_detail), "new": rule_detail(&rule) });
-    audit::record(&txn, deps.clock, entry.detail(detail)).await?;
+    audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "old": replaced, "new": rule_detail(&rule) })))
+        .await?;
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
-    Ok(HoursChange { rule: Some(rule), regenerated, affected })
+    Ok(HoursChange { rule: Some(rule), ended, regenerated, affected })
+}
+
+/// Ends `old` the day before `fields` begin (or leaves its earlier end), for new hours to follow
+/// it: refused unless it runs on or after `today` and `fields` begin after `today` and after its
+/// first day.
+async fn end_before<C: sea_orm::ConnectionTrait>(
+    txn: &C,
+    actor: &Actor,
+    old: &HoursRule,
+    fields: &RuleFields,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<HoursRule, ServiceError> {
+    let day_before = fields.valid_from.pred_opt().unwrap_or(NaiveDate::MIN);
+    let running = old.valid_until.is_none_or(|until| until >= today);
+    if fields.valid_from <= today.max(old.valid_from) || !running {
+        return Err(ServiceError::invalid("valid_from", FOLLOW_FROM));
+    }
+    let until = old.valid_until.map_or(day_before, |until| until.min(day_before));
+    let kept = RuleFields {
+        unit_id: old.unit_id,
+        counsellor_id: old.counsellor_id,
+        weekday: old.weekday,
+        start_local: old.start_local,
+        end_local: old.end_local,
+        slot_minutes: old.slot_minutes,
+        buffer_minutes: old.buffer_minutes,
+        capacity: old.capacity,
+        valid_from: old.valid_from,
+        valid_until: Some(until),
+    };
+    schedule::save_rule(txn, Some(old.id), kept, actor.staff_id(), now)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(Missing::Rule))
 }
 
 /// Whether `fields` (of rule `id`, or new hours) overlap other hours of the same counsellor, in
@@ -168,7 +249,7 @@ pub async fn delete_rule(
     audit::record(&txn, deps.clock, entry.detail(serde_json::json!({ "old": rule_detail(&old) }))).await?;
     affected_shown_in(&txn, deps, actor, unit, &affected.listed).await?;
     txn.commit().await?;
-    Ok(HoursChange { rule: None, regenerated, affected })
+    Ok(HoursChange { rule: None, ended: None, regenerated, affected })
 }
 
 /// Refuses hours of someone who is not an active counsellor of the unit: also the counsellor of

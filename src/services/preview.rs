@@ -17,7 +17,7 @@ use crate::domain::clash::Clash;
 use crate::domain::ids::{RuleId, SlotId, StaffId};
 use crate::domain::missing::Missing;
 use crate::domain::records::{RuleFields, Unit};
-use crate::domain::schedule::WeeklyRule;
+use crate::domain::schedule::{LeftOut, WeeklyRule};
 use crate::domain::time::local_date;
 use crate::store::{bookings, schedule, slots};
 
@@ -32,6 +32,12 @@ pub struct RulePreview {
     pub starts: Vec<DateTime<Utc>>,
     /// Booked future appointments of the changed rule that the new rule no longer produces.
     pub affected: Affected,
+    /// A change to begin later: the days of its weekday the rule as it is would lose until then
+    /// (saved as a plain change; [`super::hours::Target::Follow`] keeps them).
+    pub left_out: Option<LeftOut>,
+    /// Future times of the changed rule, kept by the change, that have more seats booked than
+    /// the new capacity: their bookings stay, and they take no more until below it.
+    pub fuller: u64,
 }
 
 /// Previews a new (`id: None`) or changed rule without saving it: the slots of its first `days`
@@ -72,12 +78,15 @@ pub async fn preview_rule(
         .map(|time| time.starts_at())
         .filter(|at| *at >= now)
         .collect();
-    let affected = match id {
-        Some(id) => no_longer_matching(deps, unit, id, Some((&weekly, fields.counsellor_id))).await?,
-        None => Affected::default(),
+    let (affected, fuller) = match id {
+        Some(id) => no_longer_matching(deps, unit, id, Some((&weekly, fields.counsellor_id, fields.capacity))).await?,
+        None => (Affected::default(), 0),
     };
+    let today = local_date(now, deps.tz);
+    let left_out =
+        old.and_then(|old| LeftOut::of(old.weekday, old.valid_from, old.valid_until, fields.valid_from, today));
     affected_shown(deps, actor, unit, &affected.listed).await?;
-    Ok(RulePreview { starts, affected })
+    Ok(RulePreview { starts, affected, left_out, fuller })
 }
 
 /// The booked future appointments of rule `id` that would be left without counselling hours
@@ -92,7 +101,7 @@ pub async fn affected_by_deletion(
     id: RuleId,
 ) -> Result<Affected, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
-    let affected = no_longer_matching(deps, unit, id, None).await?;
+    let (affected, _) = no_longer_matching(deps, unit, id, None).await?;
     affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok(affected)
 }
@@ -130,14 +139,14 @@ pub async fn affected_by_period(
     Ok(affected)
 }
 
-/// Booked future appointments of rule `id` in slots that `new` (rule and counsellor) does not
-/// produce.
+/// Booked future appointments of rule `id` in slots that `new` (rule, counsellor, capacity)
+/// does not produce, and how many of those it keeps have more seats booked than its capacity.
 async fn no_longer_matching(
     deps: Book<'_>,
     unit: &Unit,
     id: RuleId,
-    new: Option<(&WeeklyRule, StaffId)>,
-) -> Result<Affected, ServiceError> {
+    new: Option<(&WeeklyRule, StaffId, i32)>,
+) -> Result<(Affected, u64), ServiceError> {
     let old = schedule::find_rule(deps.db, id)
         .await?
         .filter(|rule| rule.unit_id == unit.id)
@@ -146,18 +155,21 @@ async fn no_longer_matching(
     let booked: Vec<_> =
         slots::of_rule(deps.db, id, now, now + LOOK_AHEAD).await?.into_iter().filter(|s| s.booked_count > 0).collect();
     let Some(last) = booked.last().map(|s| local_date(s.starts_at, deps.tz)) else {
-        return Ok(Affected::default());
+        return Ok((Affected::default(), 0));
     };
     let still_produced: HashSet<(DateTime<Utc>, DateTime<Utc>)> = match new {
-        Some((rule, counsellor_id)) if counsellor_id == old.counsellor_id => rule
+        Some((rule, counsellor_id, _)) if counsellor_id == old.counsellor_id => rule
             .expand(local_date(now, deps.tz), last, deps.tz, |_| false)
             .into_iter()
             .map(|t| (t.starts_at(), t.ends_at()))
             .collect(),
         _ => HashSet::new(),
     };
-    let lost: Vec<SlotId> =
-        booked.iter().filter(|s| !still_produced.contains(&(s.starts_at, s.ends_at))).map(|s| s.id).collect();
+    let (kept, lost): (Vec<_>, Vec<_>) =
+        booked.iter().partition(|s| still_produced.contains(&(s.starts_at, s.ends_at)));
+    let capacity = new.map_or(i32::MAX, |(_, _, capacity)| capacity);
+    let fuller = kept.iter().filter(|s| s.booked_count > capacity).count() as u64;
+    let lost: Vec<SlotId> = lost.iter().map(|s| s.id).collect();
     // By the slots themselves: a counsellor's other bookings, however many, take no room here.
-    Ok(Affected::of(bookings::booked_in_slots(deps.db, &lost).await?))
+    Ok((Affected::of(bookings::booked_in_slots(deps.db, &lost).await?), fuller))
 }

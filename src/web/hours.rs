@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use tower_sessions::Session;
 
@@ -21,7 +21,7 @@ use super::page::{CsrfForm, Page, Staff};
 use super::periods::changed::{self, ChangedOn};
 use super::periods::{
     AbsenceAnswer, AbsenceChoice, PeriodAsk, PeriodForm, PeriodRow, answer_absence, checked_notice, parse_period,
-    period, refused_at,
+    period, refused_at, short_day,
 };
 use super::views::{BookingRow, Choice, counsellor_name};
 use crate::domain::access::Role;
@@ -29,8 +29,9 @@ use crate::domain::clash::Clash;
 use crate::domain::ids::{AbsenceId, ClosureId, RuleId, StaffId};
 use crate::domain::missing::Missing;
 use crate::domain::records::{Absence, Closure, HoursRule, StaffMember, Unit};
+use crate::domain::schedule::LeftOut;
 use crate::domain::time::local_date;
-use crate::services::hours::Affected;
+use crate::services::hours::{Affected, Target};
 use crate::services::preview::{self, RulePreview};
 use crate::services::{ServiceError, desk, hours};
 use crate::state::AppState;
@@ -79,6 +80,10 @@ struct HoursPage {
     errors: Vec<FieldError>,
     notice: &'static str,
     preview: Option<Vec<String>>,
+    /// Hours changed to begin later: what the days until then would lose, and the choice.
+    left_out: Option<LeftOutView>,
+    /// The preview's note on times with more seats booked than the new capacity.
+    fuller: Option<String>,
     affected: Vec<BookingRow>,
     /// How many the unit has in all, when more than are listed.
     affected_beyond: Option<u64>,
@@ -105,11 +110,41 @@ struct Outcome {
     errors: Vec<FieldError>,
     notice: &'static str,
     preview: Option<Vec<DateTime<Utc>>>,
+    /// Hours changed to begin later, asked first (the rule as it is, and the days it would lose).
+    left_out: Option<(HoursRule, LeftOut)>,
+    /// Kept times with more seats booked than the new capacity.
+    fuller: u64,
     affected: Affected,
     /// A rule to be deleted: asked to confirm first (naming the bookings it would strand).
     confirm_delete: Option<RuleId>,
     /// An absence or closure to be deleted: asked to confirm first.
     period_delete: Option<Asked>,
+}
+
+/// The question a change of hours to begin later asks: what it would leave out, and the button
+/// that keeps the hours as they are until then.
+struct LeftOutView {
+    text: String,
+    follow: String,
+}
+
+impl LeftOutView {
+    fn new(old: &HoursRule, left: LeftOut, new_from: NaiveDate, counsellor: &str, lang: Lang) -> Self {
+        let day = |date: NaiveDate| short_day(date, lang);
+        let key = if left.days == 1 { "hours.left_out.one" } else { "hours.left_out.many" };
+        let text = lang
+            .t(key)
+            .replace("{from}", &day(new_from))
+            .replace("{days}", &left.days.to_string())
+            .replace("{weekday}", weekday_name(old.weekday, lang))
+            .replace("{first}", &left.first.format("%d.%m.%Y").to_string())
+            .replace("{last}", &left.last.format("%d.%m.%Y").to_string())
+            .replace("{counsellor}", counsellor);
+        let until = new_from.pred_opt().unwrap_or(new_from);
+        let until = old.valid_until.map_or(until, |end| end.min(until));
+        let follow = lang.t("hours.left_out.follow").replace("{until}", &day(until)).replace("{from}", &day(new_from));
+        Self { text, follow }
+    }
 }
 
 /// An absence or closure whose deletion is asked to be confirmed.
@@ -225,6 +260,11 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         reason: c.reason.clone(),
         delete: (c.unit_id == Some(unit.id)).then(|| format!("/hours/{}/closures/{}/delete", unit.slug, c.id)),
     };
+    let left_out = outcome.left_out.map(|(old, left)| {
+        let new_from = forms::rule_fields(&rule, unit.id, lang).0.valid_from;
+        let counsellor = counsellor_label(&members, old.counsellor_id, &unit, lang);
+        LeftOutView::new(&old, left, new_from, &counsellor, lang)
+    });
     Ok(HoursPage {
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
         rule_counsellors,
@@ -259,6 +299,12 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
         errors: outcome.errors,
         notice: outcome.notice,
         preview: outcome.preview.map(|starts| starts.iter().map(|at| format::short(*at, tz, lang)).collect()),
+        left_out,
+        fuller: match outcome.fuller {
+            0 => None,
+            1 => Some(lang.t("hours.fuller.one").to_owned()),
+            n => Some(lang.t("hours.fuller").replace("{count}", &n.to_string())),
+        },
         confirm_delete: outcome.confirm_delete.and_then(|id| {
             let rule = rules.iter().find(|r| r.id == id)?;
             Some(rule_row(rule, counsellor_label(&members, rule.counsellor_id, &unit, lang), lang))
@@ -305,18 +351,31 @@ async fn save_rule(
         forms::in_form_order(&mut errors);
         return respond(&state, staff, unit, Outcome { rule: Some(form), errors, ..Outcome::default() }).await;
     }
+    // Running hours changed to begin later would leave the days until then without them: the
+    // lead is asked first, and may keep them until then ("follow").
+    let left_out =
+        old.and_then(|o| LeftOut::of(o.weekday, o.valid_from, o.valid_until, fields.valid_from, today).map(|l| (o, l)));
     // The preview only when asked for: it records the appointments it shows, and a save records
     // (and shows) those its change itself left outside the hours.
     let outcome = if form.action == "preview" {
         match preview::preview_rule(deps, &staff.actor, &unit, id.map(RuleId::new), &fields, PREVIEW_DAYS).await {
-            Ok(RulePreview { starts, affected }) => {
-                Outcome { rule: Some(form), preview: Some(starts), affected, ..Outcome::default() }
+            Ok(RulePreview { starts, affected, left_out: left, fuller }) => {
+                let left_out = left_out.filter(|_| left.is_some());
+                Outcome { rule: Some(form), preview: Some(starts), affected, left_out, fuller, ..Outcome::default() }
             }
             Err(err) => rule_error(&staff, form, err)?,
         }
+    } else if form.action == "save" && left_out.is_some() {
+        Outcome { rule: Some(form), left_out, ..Outcome::default() }
     } else {
         let (rule, seen) = (id.map(RuleId::new), form.seen());
-        match hours::save_rule(deps, &staff.actor, &unit, rule, seen, fields, state.horizon_until()).await {
+        let horizon = state.horizon_until();
+        let target = match (form.action.as_str(), rule) {
+            (_, None) => Target::New,
+            ("follow", Some(rule)) => Target::Follow(rule),
+            (_, Some(rule)) => Target::Replace(rule),
+        };
+        match hours::save_rule(deps, &staff.actor, &unit, target, seen, fields, horizon).await {
             // What the change itself left outside the hours (also a booking made meanwhile).
             Ok(change) => return changed::see_page(&session, ChangedOn::Hours, &unit, "saved", &change.affected).await,
             Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. }) => {

@@ -87,6 +87,7 @@ fn all_texts() -> impl Iterator<Item = &'static (&'static str, &'static str, &'s
         super::texts_citizen::TEXTS,
         super::texts_desk2::TEXTS,
         super::texts_hours2::TEXTS,
+        super::texts_hours3::TEXTS,
         super::texts_subject::TEXTS,
         super::texts_stale::TEXTS,
     ]

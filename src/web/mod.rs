@@ -41,6 +41,7 @@ mod texts_desk;
 mod texts_desk2;
 mod texts_harden;
 mod texts_hours2;
+mod texts_hours3;
 mod texts_places;
 mod texts_privacy;
 mod texts_stale;

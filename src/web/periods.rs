@@ -3,7 +3,7 @@
 //! and times in the service's zone), a period as listed, the answer to an absence form (a check
 //! of what it would affect, or the absence saved), and the field a refusal is shown at.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -12,11 +12,12 @@ use super::error::WebResult;
 use super::format;
 use super::i18n::{Lang, service_message};
 use super::views::Choice;
+use crate::domain::DomainError;
 use crate::domain::access::Actor;
 use crate::domain::ids::StaffId;
 use crate::domain::records::Unit;
 use crate::domain::refusal::Refusal;
-use crate::domain::time::{local_to_utc, parse_local_time};
+use crate::domain::time::{day_bounds, local_to_utc, parse_local_time};
 use crate::services::ServiceError;
 use crate::services::bookings::Book;
 use crate::services::hours::{self, Affected};
@@ -163,18 +164,14 @@ pub(super) fn parse_period(
         ["closure-from", "closure-from-time", "closure-to", "closure-to-time"]
     };
     let mut errors = Vec::new();
-    let from = local_instant(&form.from, &form.from_time, false, tz).map_err(|wrong_time| {
-        FieldError::new(
-            if wrong_time { ids[1] } else { ids[0] },
-            lang.t(if wrong_time { "err.time" } else { "err.date" }),
-        )
-    });
-    let to = local_instant(&form.to, &form.to_time, true, tz).map_err(|wrong_time| {
-        FieldError::new(
-            if wrong_time { ids[3] } else { ids[2] },
-            lang.t(if wrong_time { "err.time" } else { "err.date" }),
-        )
-    });
+    let at = |wrong: Wrong, date: &'static str, time: &'static str| match wrong {
+        Wrong::Date => FieldError::new(date, lang.t("err.date")),
+        Wrong::Time => FieldError::new(time, lang.t("err.time")),
+        Wrong::Skipped => FieldError::new(time, lang.t("err.time.skipped")),
+        Wrong::Twice => FieldError::new(time, lang.t("err.time.twice")),
+    };
+    let from = local_instant(&form.from, &form.from_time, false, tz).map_err(|wrong| at(wrong, ids[0], ids[1]));
+    let to = local_instant(&form.to, &form.to_time, true, tz).map_err(|wrong| at(wrong, ids[2], ids[3]));
     // A reason typed is checked as saving would check it, so that a check ("Prüfen") that
     // passes is not followed by a refusal of the same form; an empty one is left to saving,
     // since a check may come before the reason is known.
@@ -194,16 +191,31 @@ pub(super) fn parse_period(
     Err(errors)
 }
 
+/// What is wrong with a typed day and time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrong {
+    Date,
+    Time,
+    /// A time the clocks skip that day (they go forward).
+    Skipped,
+    /// A time that day has twice (the clocks go back).
+    Twice,
+}
+
 /// A local date and optional time as an instant; an empty time is the start of the day (or,
-/// with `end_of_day`, the start of the next). `Err(true)`: the time is wrong, else the date.
-fn local_instant(date: &str, time: &str, end_of_day: bool, tz: Tz) -> Result<DateTime<Utc>, bool> {
-    let date = parse_date(date).ok_or(false)?;
-    let (date, time) = match time.trim() {
-        "" if end_of_day => (date.checked_add_days(Days::new(1)).ok_or(false)?, NaiveTime::MIN),
-        "" => (date, NaiveTime::MIN),
-        typed => (date, parse_local_time(typed).map_err(|_| true)?),
+/// with `end_of_day`, the start of the next; a day's start the clocks skip is the first
+/// instant after it).
+fn local_instant(date: &str, time: &str, end_of_day: bool, tz: Tz) -> Result<DateTime<Utc>, Wrong> {
+    let date = parse_date(date).ok_or(Wrong::Date)?;
+    let time = match time.trim() {
+        "" if end_of_day => return Ok(day_bounds(date, tz).1),
+        "" => return Ok(day_bounds(date, tz).0),
+        typed => parse_local_time(typed).map_err(|_| Wrong::Time)?,
     };
-    local_to_utc(date.and_time(time), tz).map_err(|_| true)
+    local_to_utc(date.and_time(time), tz).map_err(|err| match err {
+        DomainError::AmbiguousLocalTime(_) => Wrong::Twice,
+        _ => Wrong::Skipped,
+    })
 }
 
 pub(super) fn parse_date(value: &str) -> Option<NaiveDate> {
@@ -237,7 +249,7 @@ pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang)
 }
 
 /// "Di, 08.12.2026" / "Tue, 08.12.2026": a day as `format::short` names it, without a time.
-fn short_day(date: NaiveDate, lang: Lang) -> String {
+pub(super) fn short_day(date: NaiveDate, lang: Lang) -> String {
     let weekday = format::weekday_name(date.weekday().number_from_monday(), lang);
     let letters = match lang {
         Lang::De => 2,
@@ -279,6 +291,16 @@ mod tests {
         };
         let errors = parse_period(&gap, "closure", Berlin, Lang::De).unwrap_err();
         assert_eq!(errors[0].field, "closure-from-time");
+        assert_eq!(errors[0].message, Lang::De.t("err.time.skipped"), "told why, not asked for a time");
+        // 02:30 on the last Sunday of October occurs twice: refused, saying so.
+        let twice = PeriodForm { from_time: "08:00".into(), to_time: "02:30".into(), ..gap };
+        let twice = PeriodForm { from: "2026-10-25".into(), to: "2026-10-25".into(), ..twice };
+        let errors = parse_period(&twice, "closure", Berlin, Lang::En).unwrap_err();
+        assert_eq!((errors[0].field, errors[0].message.as_str()), ("closure-to-time", Lang::En.t("err.time.twice")));
+        assert_eq!(
+            local_instant("2026-10-25", "", true, Berlin),
+            Ok(day_bounds(NaiveDate::from_ymd_opt(2026, 10, 25).unwrap(), Berlin).1)
+        );
     }
 
     #[test]

@@ -73,12 +73,13 @@ impl StatisticsPage {
 /// The months of the form, or the fields that are wrong.
 fn parse(form: &StatsForm, lang: Lang) -> Result<StatisticsQuery, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut month = |value: &str, field: &'static str, key: &str| match value.trim() {
+    // A month that cannot be read is asked for as a month; its order and span the service checks.
+    let mut month = |value: &str, field: &'static str| match value.trim() {
         "" => None,
-        text => Month::parse(text).map_err(|_| errors.push(FieldError::new(field, lang.t(key)))).ok(),
+        text => Month::parse(text).map_err(|_| errors.push(FieldError::new(field, lang.t("stats.err.month")))).ok(),
     };
-    let from = month(&form.from, "stats-from", "stats.err.from");
-    let to = month(&form.to, "stats-to", "stats.err.to");
+    let from = month(&form.from, "stats-from");
+    let to = month(&form.to, "stats-to");
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -218,4 +219,21 @@ async fn statistics_csv(
         (header::CONTENT_DISPOSITION, "attachment; filename=\"statistics.csv\""),
     ];
     Ok((headers, text).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_month_that_cannot_be_read_is_asked_for_as_a_month_at_its_field() {
+        let form = StatsForm { unit: String::new(), from: "11/2026".into(), to: "2026-13".into() };
+        let Err(errors) = parse(&form, Lang::De) else { panic!("read") };
+        let named: Vec<_> = errors.iter().map(|e| (e.field, e.message.as_str())).collect();
+        let month = Lang::De.t("stats.err.month");
+        assert_eq!(named, [("stats-from", month), ("stats-to", month)]);
+        let read = StatsForm { unit: String::new(), from: " 2026-11 ".into(), to: String::new() };
+        let Ok(query) = parse(&read, Lang::De) else { panic!("refused") };
+        assert_eq!((query.from.map(|m| m.to_string()), query.to), (Some("2026-11".to_owned()), None));
+    }
 }

@@ -40,11 +40,19 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("hours.delete.do", "Ja, löschen", "Yes, delete"),
     (
         "hours.gone.rule",
-        "Diese Beratungszeit war bereits gelöscht.",
-        "These counselling hours had already been deleted.",
+        "Diese Beratungszeit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde.",
+        "These counselling hours are not here (any more), for example because they were deleted already.",
     ),
-    ("hours.gone.absence", "Diese Abwesenheit war bereits gelöscht.", "This absence had already been deleted."),
-    ("hours.gone.closure", "Diese Schließzeit war bereits gelöscht.", "This closure had already been deleted."),
+    (
+        "hours.gone.absence",
+        "Diese Abwesenheit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde.",
+        "This absence is not here (any more), for example because it was deleted already.",
+    ),
+    (
+        "hours.gone.closure",
+        "Diese Schließzeit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde.",
+        "This closure is not here (any more), for example because it was deleted already.",
+    ),
     ("absence.delete.title", "Abwesenheit löschen?", "Delete this absence?"),
     ("closure.delete.title", "Schließzeit löschen?", "Delete this closure?"),
     (

@@ -340,7 +340,10 @@ async fn deleting_hours_asks_first_and_a_deletion_sent_twice_leads_back_to_the_p
         assert!(to.starts_with("/hours?unit=ads&done=gone_rule&change="), "{to}");
         let (status, html) = lead.text(&to).await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(text_of_id(&html, "saved"), "Diese Beratungszeit war bereits gelöscht.");
+        assert_eq!(
+            text_of_id(&html, "saved"),
+            "Diese Beratungszeit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde."
+        );
     }
 
     // The same for an absence and a closure.
@@ -361,7 +364,7 @@ async fn deleting_hours_asks_first_and_a_deletion_sent_twice_leads_back_to_the_p
             "Abwesenheit löschen?",
             "Jana Winterberg, Di, 08.12.2026 (ganztägig), Urlaub",
             "gone_absence",
-            "Diese Abwesenheit war bereits gelöscht.",
+            "Diese Abwesenheit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde.",
         ),
         (
             "closures",
@@ -370,7 +373,7 @@ async fn deleting_hours_asks_first_and_a_deletion_sent_twice_leads_back_to_the_p
             "Schließzeit löschen?",
             "Antidiskriminierungsstelle, Di, 22.12.2026 (ganztägig), Betriebsausflug",
             "gone_closure",
-            "Diese Schließzeit war bereits gelöscht.",
+            "Diese Schließzeit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde.",
         ),
     ] {
         // "Löschen" asks, naming it, and deletes nothing.

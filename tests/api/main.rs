@@ -37,6 +37,7 @@ mod group_commit;
 mod helpers;
 mod hours_audit;
 mod hours_checks;
+mod hours_follow;
 mod hours_pages;
 mod idempotency;
 mod leads_review;

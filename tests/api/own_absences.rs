@@ -149,7 +149,10 @@ async fn a_counsellor_checks_saves_and_removes_their_absence_and_its_appointment
         assert_eq!(location(&response), "/absences?done=gone_absence");
         let (status, html) = desk.text("/absences?done=gone_absence").await;
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(text_of_id(&html, "saved"), "Diese Abwesenheit war bereits gelöscht.");
+        assert_eq!(
+            text_of_id(&html, "saved"),
+            "Diese Abwesenheit gibt es hier nicht (mehr), etwa weil sie bereits gelöscht wurde."
+        );
     }
     let booked = app.post_booking(&booking_body(slots[1]["slot_id"].as_i64().expect("slot"))).await;
     assert_eq!(booked.status(), StatusCode::CREATED, "the time can be booked again");

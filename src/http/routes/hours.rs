@@ -20,13 +20,14 @@ use crate::http::error::{ApiError, ApiResult, FieldError, Problem, field_errors}
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::paging::{self, Next, Paged};
 use crate::services::ServiceError;
-use crate::services::hours::{self, Affected, HoursChange, SpanPage};
+use crate::services::hours::{self, Affected, HoursChange, SpanPage, Target};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_hours, create_hours))
         .routes(routes!(update_hours, delete_hours))
+        .routes(routes!(follow_hours))
         .routes(routes!(list_absences, create_absence))
         .routes(routes!(delete_absence))
         .routes(routes!(list_closures, create_closure))
@@ -113,6 +114,9 @@ impl From<HoursRule> for HoursResponse {
 #[derive(Serialize, ToSchema)]
 pub struct HoursChangeResponse {
     pub rule: Option<HoursResponse>,
+    /// The hours that the new ones follow (`POST …/{id}/successor`), as ended the day before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended: Option<HoursResponse>,
     /// Slots the unit's hours now produce within the horizon.
     pub slots_wanted: usize,
     /// Unbooked slots removed; booked slots are never removed.
@@ -130,6 +134,7 @@ impl HoursChangeResponse {
     fn of(c: HoursChange, tz: chrono_tz::Tz) -> Self {
         Self {
             rule: c.rule.map(HoursResponse::from),
+            ended: c.ended.map(HoursResponse::from),
             slots_wanted: c.regenerated.slots_wanted,
             slots_removed: c.regenerated.slots_removed,
             affected_total: (c.affected.total > 0).then_some(c.affected.total),
@@ -226,7 +231,8 @@ async fn create_hours(
 ) -> ApiResult<(StatusCode, Json<HoursChangeResponse>)> {
     let unit = state.unit(&unit).await?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), state.settings.time_zone))?;
-    let change = hours::save_rule(state.book(), &actor, &unit, None, None, fields, state.horizon_until()).await?;
+    let change =
+        hours::save_rule(state.book(), &actor, &unit, Target::New, None, fields, state.horizon_until()).await?;
     Ok((StatusCode::CREATED, Json(HoursChangeResponse::of(change, state.settings.time_zone))))
 }
 
@@ -246,9 +252,35 @@ async fn update_hours(
     let tz = state.settings.time_zone;
     let seen = body.updated_at.as_deref().map(|at| parse_instant("updated_at", at, tz)).transpose()?;
     let fields = body.into_fields(unit.id, local_date(state.clock.now(), tz))?;
-    let rule = Some(RuleId::new(id));
+    let rule = Target::Replace(RuleId::new(id));
     let change = hours::save_rule(state.book(), &actor, &unit, rule, seen, fields, state.horizon_until()).await?;
     Ok(Json(HoursChangeResponse::of(change, state.settings.time_zone)))
+}
+
+/// Changes hours from a later day on: the hours `{id}` stay as they are until the day before
+/// `valid_from` (they are given that end, unless they end earlier) and the request's hours are new
+/// hours from that day, in one change. A replacement (PUT) with a later `valid_from` ends the
+/// hours at once, and the counsellor has none on their weekday until then. `updated_at` as for a
+/// replacement (unit leads).
+#[utoipa::path(post, path = "/api/v1/units/{unit}/counselling-hours/{id}/successor", tag = "counselling hours", security(("bearer" = [])),
+    params(("unit" = String, Path), ("id" = i32, Path)), request_body = HoursRequest,
+    responses((status = 201, body = HoursChangeResponse, description = "`rule`: the new hours; `ended`: the hours they follow"),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "changed since `updated_at`, or overlapping other hours of the counsellor"),
+        (status = 422, body = Problem, description = "`valid_from` not after today and the hours' first day, or the hours have ended")))]
+async fn follow_hours(
+    State(state): State<AppState>,
+    Auth(actor): Auth,
+    ApiPath((unit, id)): ApiPath<(String, i32)>,
+    ApiJson(body): ApiJson<HoursRequest>,
+) -> ApiResult<(StatusCode, Json<HoursChangeResponse>)> {
+    let unit = state.unit(&unit).await?;
+    let tz = state.settings.time_zone;
+    let seen = body.updated_at.as_deref().map(|at| parse_instant("updated_at", at, tz)).transpose()?;
+    let fields = body.into_fields(unit.id, local_date(state.clock.now(), tz))?;
+    let rule = Target::Follow(RuleId::new(id));
+    let change = hours::save_rule(state.book(), &actor, &unit, rule, seen, fields, state.horizon_until()).await?;
+    Ok((StatusCode::CREATED, Json(HoursChangeResponse::of(change, tz))))
 }
 
 /// Deletes counselling hours; their unbooked future slots go (unit leads); the booked ones stay,
