@@ -110,6 +110,10 @@ pub enum Command {
         /// PostgreSQL: the URL of the replaced database (renamed, kept until this ran).
         #[arg(long)]
         carry_from: Option<String>,
+        /// SQLite: restore where there is no database to replace (it was lost, or moved away
+        /// because it could not be read). Nothing recorded since the backup is carried over then.
+        #[arg(long, requires = "from")]
+        without_replaced: bool,
     },
 }
 
@@ -117,6 +121,7 @@ pub enum Command {
 pub enum MailCommand {
     /// Send due emails (and queue due reminders); with `--once`, one pass and exit.
     Dispatch {
+        /// One pass over the due emails, then exit (for a timer instead of a running sender).
         #[arg(long)]
         once: bool,
     },
@@ -149,7 +154,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     // A restore must not open the database it replaces.
     match &command {
-        Command::Restore { from: Some(from), .. } => return privacy::restore(&settings, from).await,
+        Command::Restore { from: Some(from), without_replaced, .. } => {
+            return privacy::restore(&settings, from, *without_replaced).await;
+        }
         Command::Restore { carry_from: Some(replaced), .. } => {
             return privacy::carry_after_restore(&settings, replaced).await;
         }

@@ -304,9 +304,10 @@ impl Settings {
         self.public_url.as_deref().is_some_and(|url| url.to_ascii_lowercase().starts_with("https://"))
     }
 
-    /// The URL people open, e.g. `http://127.0.0.1:3000`.
+    /// The URL people open, e.g. `http://127.0.0.1:3000`, without a trailing `/` (paths are
+    /// put after it: one typed with it gave `//api/docs`).
     pub fn public_url_for(&self, bound: SocketAddr) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{bound}"))
+        self.public_url.as_deref().map_or_else(|| format!("http://{bound}"), |url| url.trim_end_matches('/').to_owned())
     }
 
     /// The base of links given out for use elsewhere (a calendar subscription): the public URL
@@ -358,5 +359,9 @@ mod tests {
         assert_eq!(settings.link_base(None), "");
         settings.public_url = Some("https://termine.hannover.example/".into());
         assert_eq!(settings.link_base(Some("other.example")), "https://termine.hannover.example");
+        let bound = "127.0.0.1:3000".parse().expect("address");
+        assert_eq!(settings.public_url_for(bound), "https://termine.hannover.example", "no // before a path");
+        settings.public_url = None;
+        assert_eq!(settings.public_url_for(bound), "http://127.0.0.1:3000");
     }
 }

@@ -37,18 +37,27 @@ impl Dependencies {
     }
 }
 
-/// The URL without a password, for messages.
+/// The URL without a password, for messages: neither the one in the user part
+/// (`USER:PASSWORD@`) nor one given as a query parameter (`?password=`, `?sslpassword=`).
 pub fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}://{user}:***@{}", &url[..scheme], &url[at + 1..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
+    let (address, query) = url.split_once('?').map_or((url, None), |(address, query)| (address, Some(query)));
+    let address = match (address.find("://"), address.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => match address[scheme + 3..at].split_once(':') {
+            Some((user, _)) => format!("{}://{user}:***@{}", &address[..scheme], &address[at + 1..]),
+            None => address.to_owned(),
+        },
+        _ => address.to_owned(),
+    };
+    let Some(query) = query else { return address };
+    let secret = |key: &str| ["password", "sslpassword"].iter().any(|name| key.eq_ignore_ascii_case(name));
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if secret(key) => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{address}?{}", pairs.join("&"))
 }
 
 /// A bound, not yet serving application.
@@ -446,5 +455,21 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_database_password_is_never_shown_in_either_form() {
+        assert_eq!(redact("postgres://tb:Secret9@db:5432/tb"), "postgres://tb:***@db:5432/tb");
+        assert_eq!(
+            redact("postgres://tb@db:5432/tb?sslmode=require&password=Secret9&PASSWORD=x&sslpassword=k"),
+            "postgres://tb@db:5432/tb?sslmode=require&password=***&PASSWORD=***&sslpassword=***"
+        );
+        assert_eq!(redact("postgres://tb:a@b@db/tb?password=c"), "postgres://tb:***@db/tb?password=***");
+        assert_eq!(redact("sqlite://data/terminbuch.db?mode=rwc"), "sqlite://data/terminbuch.db?mode=rwc");
     }
 }

@@ -142,6 +142,11 @@ impl Caches {
     }
 }
 
+/// `login` as stored (it may be typed in any case), for what a command prints.
+async fn stored_login(deps: &Dependencies, login: String) -> anyhow::Result<String> {
+    Ok(crate::store::directory::find_login_ignoring_case(&deps.db, &login).await?.unwrap_or(login))
+}
+
 /// A supported language code of `--languages`.
 fn parse_language(code: &str) -> Result<Language, String> {
     Language::parse(code.trim()).map_err(|err| err.to_string())
@@ -204,6 +209,7 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
         }
         UserCommand::ResetPassword { login } => {
             let link = passwords::create_reset_link(a, by, &login).await?;
+            let login = stored_login(deps, login).await?;
             let base = settings.public_url_for(settings.listen);
             eprintln!("one-time link for {login}, valid until {}:", local(link.expires_at, settings.time_zone));
             println!("{}", link.url(&base));
@@ -213,6 +219,7 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
         }
         UserCommand::ResetMfa { login } => {
             let reset = mfa::reset(a, by, &login).await?;
+            let login = stored_login(deps, login).await?;
             match reset.link {
                 Some(link) => {
                     let base = settings.public_url_for(settings.listen);
@@ -279,7 +286,7 @@ pub async fn run_token(settings: &Settings, deps: &Dependencies, command: TokenC
             )
             .await?;
             let feed = if revoked.calendar_feed { ", the calendar subscription deleted" } else { "" };
-            eprintln!("{} token(s) of {login} revoked{feed}", revoked.tokens);
+            eprintln!("{} token(s) of {} revoked{feed}", revoked.tokens, account.member.login);
         }
         TokenCommand::Revoke { .. } => bail!(
             "name what to revoke: --id ID (one token, and those made with it), or --login LOGIN --all (every token \

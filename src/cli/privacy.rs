@@ -106,6 +106,11 @@ pub fn require_existing_database(settings: &Settings, command: &str) -> anyhow::
     Ok(())
 }
 
+/// `path` from the root, for messages (a relative one depends on the folder a command ran in).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
 /// The lock file a server holds on a SQLite database while it runs: `<file>.lock`.
 fn lock_path(db_file: &Path) -> PathBuf {
     side_file(db_file, ".lock")
@@ -271,8 +276,30 @@ pub async fn backup(settings: &Settings, deps: &Dependencies, to: &Path) -> anyh
 ///
 /// # Errors
 /// PostgreSQL, a server using the database, a damaged backup, file system failures.
-pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
+pub async fn restore(settings: &Settings, from: &Path, without_replaced: bool) -> anyhow::Result<()> {
     let target = sqlite_file(&settings.database_url, "restore")?;
+    // Whether there is a database to replace is said, not found out: a restore run from another
+    // folder, or with a mistyped URL, made a new database where none was looked for, and carried
+    // nothing (erasures on request since the backup came back unnoticed).
+    match (target.exists(), without_replaced) {
+        (false, false) => bail!(
+            "no database at {} (DATABASE_URL): nothing to replace, nothing was changed. If it was lost, or moved \
+             away because it could not be read, restore with --without-replaced: nothing recorded since the backup \
+             can be carried over then, so make every erasure on request since the backup again by hand",
+            absolute(&target).display()
+        ),
+        (true, true) => bail!(
+            "--without-replaced is for a database that is not there, and {} is: nothing was changed (without it, \
+             what it recorded since the backup is carried over)",
+            absolute(&target).display()
+        ),
+        (false, true) => eprintln!(
+            "warning: no database at {} is replaced: nothing recorded since the backup is carried over; make every \
+             erasure on request since the backup again by hand",
+            absolute(&target).display()
+        ),
+        (true, false) => {}
+    }
     let _lock = lock_sqlite(&settings.database_url).context("restore refused: stop the server first")?;
     // A command with the database open (a `mail dispatch` left running, a cron job's retention
     // run, a backup) would go on writing into the replaced file's log, which is deleted below,
@@ -352,7 +379,7 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     }
     std::fs::rename(&temp, &target).context("cannot put the backup in place")?;
     sync_folder_of(&target);
-    eprintln!("restored {} from {}", target.display(), from.display());
+    eprintln!("restored {} from {}", absolute(&target).display(), from.display());
     if !lost.is_empty() {
         let removed = retention::remove_eml_files(&settings.data_dir, &lost).await;
         eprintln!("removed {removed} .eml file(s) of emails written after the backup");

@@ -244,8 +244,9 @@ async fn add(
     }
     let unit = match (&input.role, &input.unit) {
         (StaffRole::InUnit(_), None) => return Err(ServiceError::invalid("unit", "required for this role")),
-        (_, Some(key)) => Some(find_unit(db, key).await?),
-        (StaffRole::Admin, None) => None,
+        (StaffRole::InUnit(_), Some(key)) => Some(find_unit(db, key).await?),
+        // An admin works in every unit: a unit given is left aside, not looked up.
+        (StaffRole::Admin, _) => None,
     };
     // The password is hashed before the write transaction: hashing takes a while, and SQLite's
     // one writer would wait for it.
@@ -295,7 +296,10 @@ async fn add(
 async fn refuse_login_of_other_case<C: sea_orm::ConnectionTrait>(db: &C, login: &str) -> Result<(), ServiceError> {
     match directory::find_login_ignoring_case(db, login).await? {
         Some(other) => {
-            let message = format!("the login `{other}` exists already; logins must differ in more than case");
+            let message = format!(
+                "the login `{other}` exists already; logins must differ in more than case (to give that person a role, \
+                 type the login as stored: `{other}`)"
+            );
             Err(ServiceError::conflict_with(Clash::LoginTaken, message))
         }
         None => Ok(()),

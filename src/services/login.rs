@@ -57,7 +57,9 @@ pub async fn login(
     let login = login.as_str();
     // Text that names no account is neither logged nor stored: people type passwords there.
     let shown = if named.is_some() { throttle::cut(login) } else { throttle::UNKNOWN_LOGIN };
-    tracing::Span::current().record("login", tracing::field::debug(shown));
+    // Shown as it is, not quoted (a JSON log had `"\"admin\""`): a known login is stored in
+    // letters, digits, dots, dashes and underscores only, and anything else is `unknown`.
+    tracing::Span::current().record("login", tracing::field::display(shown));
     let key_login = throttle::key_login(login, named.is_some());
     let pair = throttle::pair_key(&key_login, ip);
     let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);

@@ -76,6 +76,12 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Database
                 .pragma("secure_delete", "on")
         });
     } else {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let scheme = url.split_once(':').map_or("", |(scheme, _)| scheme);
+            return Err(StoreError::CannotConnect(format!(
+                "DATABASE_URL must begin with `sqlite:` or `postgres://`; `{scheme}:` is not supported"
+            )));
+        }
         first_postgres_connection(url).await?;
         options.max_connections(max_connections.unwrap_or_else(postgres_pool_size)).min_connections(1);
     }
@@ -90,6 +96,13 @@ async fn first_postgres_connection(url: &str) -> Result<(), StoreError> {
     use sea_orm::sqlx::postgres::{PgConnectOptions, PgConnection};
     let options: PgConnectOptions =
         url.parse().map_err(|err: sea_orm::sqlx::Error| StoreError::CannotConnect(err.to_string()))?;
+    // Without a database name the driver takes the user's (often `postgres`, the maintenance
+    // database), and the schema would be created there.
+    if options.get_database().is_none_or(str::is_empty) {
+        return Err(StoreError::CannotConnect(
+            "DATABASE_URL names no database: add it, e.g. postgres://USER@HOST:5432/terminbuch".to_owned(),
+        ));
+    }
     let opened = tokio::time::timeout(FIRST_CONNECTION_TIMEOUT, PgConnection::connect_with(&options)).await;
     let Ok(opened) = opened else {
         return Err(StoreError::CannotConnect(format!(

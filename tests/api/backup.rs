@@ -104,7 +104,8 @@ async fn a_backup_taken_while_bookings_go_on_restores_every_acknowledged_booking
     assert!(!again.status.success(), "an existing file is not overwritten");
 
     let restored_url = format!("sqlite://{}?mode=rwc", dir.path().join("restored.db").display());
-    let restore = terminbuch(&restored_url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    let restore =
+        terminbuch(&restored_url, &["restore", "--from", copy.to_str().expect("utf-8"), "--without-replaced"]);
     assert!(restore.status.success(), "{}", stderr(&restore));
     let restored = terminbuch::store::connect(&restored_url, None).await.expect("open the restored database");
     for id in &before {
@@ -828,8 +829,20 @@ fn a_restore_that_cannot_read_the_replaced_databases_erasures_changes_nothing() 
     assert!(stderr(&refused).contains("move that database away first"), "{}", stderr(&refused));
     assert_eq!(std::fs::read(&live).expect("still there"), b"not a database, damaged");
     std::fs::rename(&live, dir.path().join("damaged.db")).expect("moved away");
-    let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    // With the database moved away, the restore is asked for without one to replace.
+    let unsaid = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8")]);
+    assert!(!unsaid.status.success());
+    assert!(stderr(&unsaid).contains("restore with --without-replaced"), "{}", stderr(&unsaid));
+    assert!(!live.exists(), "nothing created");
+    let restored = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8"), "--without-replaced"]);
     assert!(restored.status.success(), "{}", stderr(&restored));
+    assert!(stderr(&restored).contains("nothing recorded since the backup is carried over"), "{}", stderr(&restored));
+    let header = std::fs::read(&live).expect("restored");
+    assert!(header.starts_with(b"SQLite format 3\0"), "a database in its place");
+    // Given while there is a database, the flag is refused: what it recorded would be lost.
+    let refused = terminbuch(&url, &["restore", "--from", copy.to_str().expect("utf-8"), "--without-replaced"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("is for a database that is not there"), "{}", stderr(&refused));
 }
 
 /// A backup (or a retention run) of a database file that is not there is refused and creates

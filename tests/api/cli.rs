@@ -366,3 +366,24 @@ fn an_unreachable_postgresql_server_is_named_for_its_reason() {
     assert!(said.contains("cannot be reached") && said.contains("refused"), "{said}");
     assert!(!said.contains("in time"), "{said}");
 }
+
+/// A URL the service cannot use is refused before anything is opened, naming what is wrong, and
+/// a password in it is never shown, in the user part or as a query parameter: a PostgreSQL URL
+/// without a database name (it created the whole schema in the `postgres` maintenance database),
+/// and a scheme the service does not speak. Needs no server.
+#[test]
+fn a_database_url_without_a_database_or_of_another_kind_is_refused_and_its_password_not_shown() {
+    for (url, reason) in [
+        ("postgres://postgres:Secret9@127.0.0.1:1", "names no database"),
+        ("postgres://postgres@127.0.0.1:1/?password=Secret9", "names no database"),
+        ("mysql://tb:Secret9@127.0.0.1:1/tb", "`mysql:` is not supported"),
+        ("postgres://postgres@127.0.0.1:1/tb?sslmode=disable&password=Secret9", "cannot be reached"),
+    ] {
+        let output = terminbuch(url, &["migrate"]);
+
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{url}");
+        assert!(said.contains(reason), "{url}: {said}");
+        assert!(!said.contains("Secret9") && said.contains("***"), "{url}: {said}");
+    }
+}

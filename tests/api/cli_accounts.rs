@@ -89,14 +89,16 @@ fn the_account_commands_change_roles_state_and_tokens_as_documented() {
     ok(&terminbuch(&url, &["token", "revoke", "--id", id]));
     let (tokens, _) = ok(&terminbuch(&url, &["token", "list", "--login", "jana"]));
     assert!(tokens.lines().find(|l| l.contains("kalender")).unwrap().ends_with("revoked"));
-    let (_, said) = ok(&terminbuch(&url, &["token", "revoke", "--login", "jana", "--all"]));
+    // Typed in another case, the login is printed as stored.
+    let (_, said) = ok(&terminbuch(&url, &["token", "revoke", "--login", "JANA", "--all"]));
     assert!(said.contains("1 token(s) of jana revoked"), "{said}");
     assert!(!terminbuch(&url, &["token", "revoke", "--login", "jana"]).status.success(), "--all is required");
 
-    let (link, _) = ok(&terminbuch(&url, &["user", "reset-password", "--login", "jana"]));
+    let (link, said) = ok(&terminbuch(&url, &["user", "reset-password", "--login", "Jana"]));
     assert!(link.trim().starts_with("http://127.0.0.1:3000/reset/"), "{link}");
-    let (_, said) = ok(&terminbuch(&url, &["user", "reset-mfa", "--login", "jana"]));
-    assert!(said.contains("had no second factor"));
+    assert!(said.contains("one-time link for jana,"), "{said}");
+    let (_, said) = ok(&terminbuch(&url, &["user", "reset-mfa", "--login", "jAna"]));
+    assert!(said.contains("jana: had no second factor"), "{said}");
     ok(&terminbuch(&url, &["user", "deactivate", "--login", "jana"]));
     assert!(!terminbuch(&url, &["token", "create", "--login", "jana"]).status.success(), "no token for the inactive");
     let (list, _) = ok(&terminbuch(&url, &["user", "list"]));
@@ -194,10 +196,11 @@ fn the_account_commands_take_a_login_in_any_case_and_say_what_is_missing() {
         assert!(said.contains("--id ID") && said.contains("--login LOGIN --all"), "{args:?}: {said}");
     }
     // A unit given with the admin role is said to be left aside, not silently dropped.
-    let admin = ["--login", "boss", "--name", "B", "--role", "admin", "--unit", "ads"];
+    // Left aside, it is not looked up either: a unit that does not exist does not stop it.
+    let admin = ["--login", "boss", "--name", "B", "--role", "admin", "--unit", "nowhere"];
     let added = add_with_password(&url, &admin, "Kastanienallee im Herbstlaub");
-    assert!(added.status.success());
-    assert!(String::from_utf8_lossy(&added.stderr).contains("--unit ads is left aside"));
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    assert!(String::from_utf8_lossy(&added.stderr).contains("--unit nowhere is left aside"));
     // An unknown login: the error alone, no table header before it.
     let unknown = terminbuch(&url, &["token", "list", "--login", "niemand"]);
     assert!(!unknown.status.success());

@@ -310,7 +310,8 @@ async fn a_login_that_names_no_account_never_reaches_the_log_and_a_known_one_is_
     // Assert
     server.wait_for("the known login's warning", |l| l.contains("login failed") && l.contains("admin"));
     let failed: Vec<&String> = server.seen.iter().filter(|l| l.contains("login failed")).collect();
-    assert_eq!(failed.iter().filter(|l| l.contains("unknown")).count(), 2, "{failed:#?}");
+    assert_eq!(failed.iter().filter(|l| l.contains("login=unknown")).count(), 2, "{failed:#?}");
+    assert!(failed.iter().any(|l| l.contains("login=admin")), "named unquoted: {failed:#?}");
     let log = server.seen.join("\n");
     assert!(!log.contains("Geheim"), "no typed text in the log");
     assert!(server.seen.iter().all(|l| l.len() < 1000), "no line carries the 60 KB");
