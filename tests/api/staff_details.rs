@@ -134,6 +134,39 @@ async fn a_change_of_details_refused_writes_nothing_and_names_its_field() {
     assert_eq!(app.audited("staff_changed", &login).await, 0);
 }
 
+/// Two admins change the same person through the API: the one who sends back the
+/// `details_version` read before the other's change is refused (409 `concurrent_update`), nothing
+/// written; sent with the new version, or without one, the change is made.
+#[tokio::test]
+async fn a_change_of_details_from_an_older_reading_is_refused_through_the_api() {
+    // Arrange: both read the person; the other admin changes the name.
+    let app = spawn_app().await;
+    let person = a_counsellor_of_ads(&app).await;
+    let path = format!("/api/v1/staff/{}", person["login"].as_str().expect("login"));
+    let read: Value = app.get_as(&app.admin_token, &path).await.json().await.expect("json");
+    let version = read["details_version"].clone();
+    assert!(version.as_str().is_some_and(|v| !v.is_empty()), "{read}");
+    let other =
+        app.patch_as(&app.admin_token, &path, &json!({ "name": "Anderer Name", "details_version": version })).await;
+    assert_eq!(other.status(), StatusCode::OK, "the first change from the reading");
+    let after: Value = other.json().await.expect("json");
+    assert_ne!(after["details_version"], version, "the version follows the details");
+
+    // Act: the stale reading.
+    let stale =
+        app.patch_as(&app.admin_token, &path, &json!({ "email": "neu@example.org", "details_version": version })).await;
+
+    // Assert: refused, nothing written; with the new version it is made.
+    assert_problem(stale, StatusCode::CONFLICT, "concurrent_update").await;
+    let now: Value = app.get_as(&app.admin_token, &path).await.json().await.expect("json");
+    assert_eq!((&now["name"], &now["email"]), (&json!("Anderer Name"), &read["email"]), "nothing written");
+    let fresh = json!({ "email": "neu@example.org", "details_version": after["details_version"] });
+    let made = app.patch_as(&app.admin_token, &path, &fresh).await;
+    assert_eq!(made.status(), StatusCode::OK);
+    let blind = app.patch_as(&app.admin_token, &path, &json!({ "name": "Dritter Name" })).await;
+    assert_eq!(blind.status(), StatusCode::OK, "without a reading, as before");
+}
+
 /// The server, a new counsellor `berater.neu` of `ads` (no email, no languages) and an admin
 /// logged in on the pages.
 async fn admin_and_new_counsellor() -> (TestApp, Desk) {

@@ -56,6 +56,10 @@ pub struct StaffAccountResponse {
     /// Has a second factor (TOTP).
     pub mfa_enabled: bool,
     pub last_login_at: Option<DateTime<FixedOffset>>,
+    /// A fingerprint of `name`, `email` and `languages` as read: sent back with
+    /// `PATCH /staff/{login}`, the change is refused (409 `concurrent_update`) when someone changed
+    /// them since.
+    pub details_version: String,
 }
 
 /// Maps an account; `units` name the units of its roles.
@@ -83,6 +87,7 @@ pub fn account_response(account: &StaffAccount, units: &[Unit], tz: Tz) -> Staff
         roles,
         mfa_enabled: account.mfa_enabled,
         last_login_at: account.last_login_at.map(|at| local(at, tz)),
+        details_version: crate::services::accounts::details_seen(member),
     }
 }
 

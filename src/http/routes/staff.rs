@@ -153,6 +153,10 @@ pub struct ChangeStaffRequest {
     /// The languages the person counsels in, replacing the stored ones (an empty list: none).
     #[schema(value_type = Option<Vec<Language>>)]
     pub languages: Option<Vec<String>>,
+    /// The `details_version` as last read: when given and the details were changed since
+    /// (another admin meanwhile), nothing is written: 409 `concurrent_update`. Without it the
+    /// change is made whatever changed since.
+    pub details_version: Option<String>,
 }
 
 /// A field that is present, `null` included (`Some(None)`); a field left out is `None` by
@@ -167,7 +171,7 @@ fn given<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Opt
 #[utoipa::path(patch, path = "/api/v1/staff/{login}", tag = "staff", security(("bearer" = [])),
     params(("login" = String, Path)), request_body = ChangeStaffRequest,
     responses((status = 200, body = StaffAccountResponse), (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 409, body = Problem, description = "changed since `details_version`"), (status = 422, body = Problem)))]
 async fn change_staff(
     State(state): State<AppState>,
     Auth(actor): Auth,
@@ -188,7 +192,8 @@ async fn change_staff(
             })
             .collect()
     });
-    let change = accounts::DetailsChange { name: body.name, email: body.email, languages, seen: None };
+    let seen = body.details_version;
+    let change = accounts::DetailsChange { name: body.name, email: body.email, languages, seen };
     let problems = accounts::details_problems(&change);
     errors.extend(problems.into_iter().map(|(field, message)| FieldError { field: field.to_owned(), message }));
     if !errors.is_empty() {
