@@ -293,7 +293,8 @@ pub struct LeftOut {
 
 impl LeftOut {
     /// The days left out, or `None` when the change leaves out no day of the weekday (it does
-    /// not begin later, or the hours had ended or had not begun by then).
+    /// not begin later, or the hours have ended). Hours that have not begun yet run on no day
+    /// until then: beginning them later is a plain change.
     #[must_use]
     pub fn of(
         weekday: u8,
@@ -303,7 +304,10 @@ impl LeftOut {
         today: NaiveDate,
     ) -> Option<Self> {
         let weekday = Weekday::try_from(weekday.checked_sub(1)?).ok()?;
-        let start = from.max(today);
+        if from > today {
+            return None;
+        }
+        let start = today;
         let end = new_from.pred_opt()?.min(until.unwrap_or(NaiveDate::MAX));
         let first = start.checked_add_days(Days::new(days_until(start.weekday(), weekday)))?;
         if first > end {
@@ -345,9 +349,9 @@ mod tests {
         // Hours that end before the new start lose only their own days.
         let ending = LeftOut::of(2, date(2026, 12, 1), Some(date(2026, 12, 15)), date(2027, 1, 1), today);
         assert_eq!(ending, Some(LeftOut { first: date(2026, 12, 8), last: date(2026, 12, 15), days: 2 }));
-        // Hours that have not begun yet lose the days from their own first day.
-        let later = LeftOut::of(2, date(2026, 12, 20), None, date(2027, 1, 1), today);
-        assert_eq!(later, Some(LeftOut { first: date(2026, 12, 22), last: date(2026, 12, 29), days: 2 }));
+        // Hours that begin today lose today.
+        let begun = LeftOut::of(1, today, None, date(2026, 12, 15), today);
+        assert_eq!(begun, Some(LeftOut { first: today, last: date(2026, 12, 14), days: 2 }));
     }
 
     #[test]
@@ -358,8 +362,8 @@ mod tests {
         assert_eq!(LeftOut::of(2, date(2026, 12, 1), None, date(2026, 12, 8), today), None, "no Tuesday before");
         let ended = LeftOut::of(2, date(2026, 11, 1), Some(date(2026, 12, 6)), date(2027, 1, 1), today);
         assert_eq!(ended, None, "ended before today");
-        let begins = LeftOut::of(2, date(2027, 2, 1), None, date(2027, 3, 1), today);
-        assert_eq!(begins.map(|l| l.first), Some(date(2027, 2, 2)), "a later start of hours to come");
+        let begins = LeftOut::of(2, date(2026, 12, 20), None, date(2027, 1, 1), today);
+        assert_eq!(begins, None, "hours that have not begun yet run on no day until then");
         assert_eq!(LeftOut::of(8, date(2026, 12, 1), None, date(2027, 1, 1), today), None, "no weekday 8");
     }
 

@@ -19,10 +19,10 @@ use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::refusal::Refusal;
 use crate::domain::schedule::{Hours, RuleFault, RulePart, WeeklyRule};
-use crate::domain::time::local_date;
+use crate::domain::time::{day_bounds, local_date};
 use crate::store::bookings::InUnits;
 use crate::store::schedule::Scope;
-use crate::store::{self, bookings, directory, schedule};
+use crate::store::{self, bookings, directory, schedule, slots};
 
 /// Result of a change to counselling hours.
 #[derive(Debug, Clone)]
@@ -142,6 +142,12 @@ pub async fn save_rule(
     let rule = schedule::save_rule(&txn, id, fields, actor.staff_id(), now)
         .await?
         .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
+    // The followed hours' slots from the new hours' first day are the new hours' now: those at
+    // times the new hours give stay, with their bookings (a booked one left with the ended hours
+    // was retired, its booking listed as outside the hours, and a new slot made beside it).
+    if let Some(ended) = &ended {
+        slots::hand_over(&txn, ended.id, rule.id, day_bounds(rule.valid_from, deps.tz).0).await?;
+    }
     let regenerated = regenerate(deps, &txn, unit, horizon_until, now).await?;
     let affected = Affected::of(bookings::booked_in_slots(&txn, &regenerated.stranded).await?);
     if let (Some(old), Some(ended)) = (&old, &ended) {

@@ -18,7 +18,7 @@ use crate::domain::ids::{RuleId, SlotId, StaffId};
 use crate::domain::missing::Missing;
 use crate::domain::records::{RuleFields, Unit};
 use crate::domain::schedule::{LeftOut, WeeklyRule};
-use crate::domain::time::local_date;
+use crate::domain::time::{day_bounds, local_date};
 use crate::store::{bookings, schedule, slots};
 
 /// How far ahead booked slots are looked for: as far as slots are ever made.
@@ -38,6 +38,10 @@ pub struct RulePreview {
     /// Future times of the changed rule, kept by the change, that have more seats booked than
     /// the new capacity: their bookings stay, and they take no more until below it.
     pub fuller: u64,
+    /// With `left_out`: how many appointments are booked on the days left out (a plain change
+    /// would leave them outside the hours; `affected` lists those the hours kept until then
+    /// would, from the new hours' first day on).
+    pub left_out_booked: u64,
 }
 
 /// Previews a new (`id: None`) or changed rule without saving it: the slots of its first `days`
@@ -78,15 +82,18 @@ pub async fn preview_rule(
         .map(|time| time.starts_at())
         .filter(|at| *at >= now)
         .collect();
-    let (affected, fuller) = match id {
-        Some(id) => no_longer_matching(deps, unit, id, Some((&weekly, fields.counsellor_id, fields.capacity))).await?,
-        None => (Affected::default(), 0),
-    };
     let today = local_date(now, deps.tz);
     let left_out =
         old.and_then(|old| LeftOut::of(old.weekday, old.valid_from, old.valid_until, fields.valid_from, today));
+    // Hours that would leave days out are shown as kept until then (the choice offered first).
+    let since = if left_out.is_some() { day_bounds(fields.valid_from, deps.tz).0 } else { now };
+    let new = Some((&weekly, fields.counsellor_id, fields.capacity));
+    let (affected, fuller, left_out_booked) = match id {
+        Some(id) => no_longer_matching(deps, unit, id, new, since).await?,
+        None => (Affected::default(), 0, 0),
+    };
     affected_shown(deps, actor, unit, &affected.listed).await?;
-    Ok(RulePreview { starts, affected, left_out, fuller })
+    Ok(RulePreview { starts, affected, left_out, fuller, left_out_booked })
 }
 
 /// The booked future appointments of rule `id` that would be left without counselling hours
@@ -101,7 +108,7 @@ pub async fn affected_by_deletion(
     id: RuleId,
 ) -> Result<Affected, ServiceError> {
     lead(deps, actor, unit, "hours.preview").await?;
-    let (affected, _) = no_longer_matching(deps, unit, id, None).await?;
+    let (affected, _, _) = no_longer_matching(deps, unit, id, None, deps.clock.now()).await?;
     affected_shown(deps, actor, unit, &affected.listed).await?;
     Ok(affected)
 }
@@ -139,23 +146,29 @@ pub async fn affected_by_period(
     Ok(affected)
 }
 
-/// Booked future appointments of rule `id` in slots that `new` (rule, counsellor, capacity)
-/// does not produce, and how many of those it keeps have more seats booked than its capacity.
+/// Booked appointments of rule `id` from `since` on in slots that `new` (rule, counsellor,
+/// capacity) does not produce, how many of those it keeps have more seats booked than its
+/// capacity, and how many booked slots lie between now and `since`.
 async fn no_longer_matching(
     deps: Book<'_>,
     unit: &Unit,
     id: RuleId,
     new: Option<(&WeeklyRule, StaffId, i32)>,
-) -> Result<(Affected, u64), ServiceError> {
+    since: DateTime<Utc>,
+) -> Result<(Affected, u64, u64), ServiceError> {
     let old = schedule::find_rule(deps.db, id)
         .await?
         .filter(|rule| rule.unit_id == unit.id)
         .ok_or_else(|| ServiceError::not_found(Missing::Rule))?;
     let now = deps.clock.now();
-    let booked: Vec<_> =
-        slots::of_rule(deps.db, id, now, now + LOOK_AHEAD).await?.into_iter().filter(|s| s.booked_count > 0).collect();
+    let (before, booked): (Vec<_>, Vec<_>) = slots::of_rule(deps.db, id, now, since.max(now) + LOOK_AHEAD)
+        .await?
+        .into_iter()
+        .filter(|s| s.booked_count > 0)
+        .partition(|s| s.starts_at < since);
+    let before = before.iter().map(|s| u64::try_from(s.booked_count).unwrap_or(0)).sum();
     let Some(last) = booked.last().map(|s| local_date(s.starts_at, deps.tz)) else {
-        return Ok((Affected::default(), 0));
+        return Ok((Affected::default(), 0, before));
     };
     let still_produced: HashSet<(DateTime<Utc>, DateTime<Utc>)> = match new {
         Some((rule, counsellor_id, _)) if counsellor_id == old.counsellor_id => rule
@@ -171,5 +184,5 @@ async fn no_longer_matching(
     let fuller = kept.iter().filter(|s| s.booked_count > capacity).count() as u64;
     let lost: Vec<SlotId> = lost.iter().map(|s| s.id).collect();
     // By the slots themselves: a counsellor's other bookings, however many, take no room here.
-    Ok((Affected::of(bookings::booked_in_slots(deps.db, &lost).await?), fuller))
+    Ok((Affected::of(bookings::booked_in_slots(deps.db, &lost).await?), fuller, before))
 }

@@ -96,6 +96,28 @@ pub async fn insert_regular<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Hands the slots of rule `from_rule` that start at or after `from` over to rule `to_rule`
+/// (hours that follow others from a day on): the new rule's regeneration then keeps those at
+/// times it produces, with their ids and bookings, and retires only the others. Left with the
+/// old rule, every booked one would have been retired and a new slot made beside it.
+///
+/// # Errors
+/// Database failures.
+pub async fn hand_over<C: ConnectionTrait>(
+    db: &C,
+    from_rule: RuleId,
+    to_rule: RuleId,
+    from: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let moved = slot::Entity::update_many()
+        .col_expr(slot::Column::RuleId, Expr::value(to_rule.get()))
+        .filter(slot::Column::RuleId.eq(from_rule))
+        .filter(slot::Column::StartsAt.gte(from))
+        .exec(db)
+        .await?;
+    Ok(moved.rows_affected)
+}
+
 /// Brings `rule`'s slots from `from` on in line with the rule where they can stay: the rule's
 /// counsellor on the free ones (a booked slot keeps its counsellor: its bookings are theirs), and
 /// the rule's capacity on all of them, but never below the seats already taken (a group made

@@ -114,6 +114,8 @@ struct Outcome {
     left_out: Option<(HoursRule, LeftOut)>,
     /// Kept times with more seats booked than the new capacity.
     fuller: u64,
+    /// Appointments booked on the days a plain change would leave out.
+    left_out_booked: u64,
     affected: Affected,
     /// A rule to be deleted: asked to confirm first (naming the bookings it would strand).
     confirm_delete: Option<RuleId>,
@@ -129,7 +131,7 @@ struct LeftOutView {
 }
 
 impl LeftOutView {
-    fn new(old: &HoursRule, left: LeftOut, new_from: NaiveDate, counsellor: &str, lang: Lang) -> Self {
+    fn new(old: &HoursRule, left: LeftOut, new_from: NaiveDate, counsellor: &str, booked: u64, lang: Lang) -> Self {
         let day = |date: NaiveDate| short_day(date, lang);
         let key = if left.days == 1 { "hours.left_out.one" } else { "hours.left_out.many" };
         let text = lang
@@ -140,6 +142,11 @@ impl LeftOutView {
             .replace("{first}", &left.first.format("%d.%m.%Y").to_string())
             .replace("{last}", &left.last.format("%d.%m.%Y").to_string())
             .replace("{counsellor}", counsellor);
+        let text = match booked {
+            0 => text,
+            1 => format!("{text} {}", lang.t("hours.left_out.booked.one")),
+            n => format!("{text} {}", lang.t("hours.left_out.booked").replace("{count}", &n.to_string())),
+        };
         let until = new_from.pred_opt().unwrap_or(new_from);
         let until = old.valid_until.map_or(until, |end| end.min(until));
         let follow = lang.t("hours.left_out.follow").replace("{until}", &day(until)).replace("{from}", &day(new_from));
@@ -263,7 +270,7 @@ async fn page(state: &AppState, staff: Staff, unit: Unit, outcome: Outcome) -> W
     let left_out = outcome.left_out.map(|(old, left)| {
         let new_from = forms::rule_fields(&rule, unit.id, lang).0.valid_from;
         let counsellor = counsellor_label(&members, old.counsellor_id, &unit, lang);
-        LeftOutView::new(&old, left, new_from, &counsellor, lang)
+        LeftOutView::new(&old, left, new_from, &counsellor, outcome.left_out_booked, lang)
     });
     Ok(HoursPage {
         units: units.into_iter().map(|u| Choice { value: u.slug, label: u.name }).collect(),
@@ -356,17 +363,18 @@ async fn save_rule(
     let left_out =
         old.and_then(|o| LeftOut::of(o.weekday, o.valid_from, o.valid_until, fields.valid_from, today).map(|l| (o, l)));
     // The preview only when asked for: it records the appointments it shows, and a save records
-    // (and shows) those its change itself left outside the hours.
-    let outcome = if form.action == "preview" {
+    // (and shows) those its change itself left outside the hours. A save that would leave days
+    // out is previewed instead, with the question (and refused as the preview refuses, an
+    // overlap with other hours say, before any question).
+    let outcome = if form.action == "preview" || (form.action == "save" && left_out.is_some()) {
         match preview::preview_rule(deps, &staff.actor, &unit, id.map(RuleId::new), &fields, PREVIEW_DAYS).await {
-            Ok(RulePreview { starts, affected, left_out: left, fuller }) => {
+            Ok(RulePreview { starts, affected, left_out: left, fuller, left_out_booked }) => {
                 let left_out = left_out.filter(|_| left.is_some());
-                Outcome { rule: Some(form), preview: Some(starts), affected, left_out, fuller, ..Outcome::default() }
+                let preview = Some(starts);
+                Outcome { rule: Some(form), preview, affected, left_out, fuller, left_out_booked, ..Outcome::default() }
             }
             Err(err) => rule_error(&staff, form, err)?,
         }
-    } else if form.action == "save" && left_out.is_some() {
-        Outcome { rule: Some(form), left_out, ..Outcome::default() }
     } else {
         let (rule, seen) = (id.map(RuleId::new), form.seen());
         let horizon = state.horizon_until();

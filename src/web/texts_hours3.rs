@@ -17,9 +17,19 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     (
         "hours.left_out.follow",
         "Bisherige Zeit bis {until} behalten, Änderung ab {from}",
-        "Keep the current hours until {until}, the change from {from}",
+        "Keep the current hours until {until} and change them from {from}",
     ),
     ("hours.left_out.replace", "Trotzdem sofort ändern", "Change at once anyway"),
+    (
+        "hours.left_out.booked",
+        "In dieser Zeit sind {count} Termine gebucht: Sofort geändert, lägen sie außerhalb der Beratungszeiten.",
+        "{count} appointments are booked in that time: changed at once, they would lie outside the hours.",
+    ),
+    (
+        "hours.left_out.booked.one",
+        "In dieser Zeit ist ein Termin gebucht: Sofort geändert, läge er außerhalb der Beratungszeiten.",
+        "One appointment is booked in that time: changed at once, it would lie outside the hours.",
+    ),
     (
         "hours.fuller",
         "{count} Termine dieser Beratungszeit sind schon mit mehr Personen belegt, als die neue Platzzahl erlaubt. Diese Buchungen bleiben bestehen; dort wird erst wieder gebucht, wenn weniger Plätze belegt sind.",

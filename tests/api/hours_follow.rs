@@ -29,9 +29,11 @@ async fn book_janas(app: &TestApp, local: &str) -> String {
 
 /// The lead changes Jana's Tuesdays to end at 15:00 from Tuesday 15 December, three weeks after
 /// "today" (Tuesday 24 November 2026). Saving asks first, naming the three Tuesdays the hours
-/// would lose; nothing is written. Keeping the hours until then ends them on 14 December and adds
-/// the changed hours from the 15th: the appointment on 1 December keeps its hours, the one on
-/// 22 December at 15:15 (a time the changed hours no longer give) is listed as affected.
+/// would lose and the appointment booked on them, and previews the change as kept until then;
+/// nothing is written. Keeping the hours until then ends them on 14 December and adds the changed
+/// hours from the 15th: the appointment on 1 December keeps its hours, so does the one on
+/// 22 December at 14:00 (a time the changed hours still give: its slot stays, with its booking),
+/// and the one on 22 December at 15:15 (a time they no longer give) is listed as affected.
 #[tokio::test]
 async fn hours_changed_to_begin_later_are_asked_about_first_and_can_keep_the_days_until_then() {
     // Arrange
@@ -39,6 +41,7 @@ async fn hours_changed_to_begin_later_are_asked_about_first_and_can_keep_the_day
     let rule = janas_tuesdays(&app).await;
     let in_between = book_janas(&app, "2026-12-01T14:00").await;
     let after = book_janas(&app, "2026-12-22T15:15").await;
+    let kept = book_janas(&app, "2026-12-22T14:00").await;
     let (_, html) = lead.text(&format!("/hours?unit=ads&edit={}", rule["id"])).await;
     let mut fields = rule_form_of(&html, "save");
     for (name, value) in &mut fields {
@@ -64,7 +67,12 @@ async fn hours_changed_to_begin_later_are_asked_about_first_and_can_keep_the_day
         ),
         "{question}"
     );
+    assert!(question.contains("In dieser Zeit ist ein Termin gebucht"), "{question}");
     assert!(question.contains("Bisherige Zeit bis Mo, 14.12.2026 behalten, Änderung ab Di, 15.12.2026"), "{question}");
+    // The preview beside it: the changed hours as kept until then, and what that would affect.
+    assert!(page.contains("id=\"preview\""), "the changed hours' times are shown");
+    let shown = page.split("id=\"affected\"").nth(1).expect("what keeping them until then affects");
+    assert!(shown.contains(&after) && !shown.contains(&kept) && !shown.contains(&in_between), "{shown:.1500}");
     assert!(!page.contains("id=\"rule-save\""), "the two choices stand instead of the plain save");
     assert_eq!(input_value(&page, "rule-end"), "15:00", "the entries are kept");
     assert_eq!(janas_tuesdays(&app).await, rule, "nothing written");
@@ -87,8 +95,32 @@ async fn hours_changed_to_begin_later_are_asked_about_first_and_can_keep_the_day
     let (_, done) = lead.text(&crate::web_client::location(&saved)).await;
     let affected = done.split("id=\"affected\"").nth(1).expect("the affected appointments");
     assert!(affected.contains(&after) && !affected.contains(&in_between), "{affected:.1500}");
+    assert!(!affected.contains(&kept), "a time the changed hours still give keeps its booking: {affected:.1500}");
     let stored = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'hours_saved'";
     assert_eq!(app.count(stored).await, 2, "both changes are audited");
+    let regular = format!(
+        "SELECT COUNT(*) AS n FROM bookings b JOIN slots s ON s.id = b.slot_id \
+         WHERE b.reference = '{}' AND s.rule_id = {} AND s.kind = 'regular'",
+        kept.replace('-', ""),
+        new[0]["id"]
+    );
+    assert_eq!(app.count(&regular).await, 1, "its slot is the changed hours' now");
+
+    // The ended hours edited to run again from January overlap the changed ones: refused at the
+    // form, as saving would refuse it, not asked about.
+    let (_, html) = lead.text(&format!("/hours?unit=ads&edit={}", rule["id"])).await;
+    let mut again = rule_form_of(&html, "save");
+    for (name, value) in &mut again {
+        match *name {
+            "from" => *value = "2027-01-05".to_owned(),
+            "until" => *value = String::new(),
+            _ => {}
+        }
+    }
+    let refused = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&again)).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = refused.text().await.expect("page");
+    assert!(page.contains("überschneiden") && !page.contains("id=\"rule-left-out\""), "{page:.2000}");
 }
 
 /// "Change at once anyway" saves the plain change the lead chose knowingly: the same hours, from
@@ -113,6 +145,13 @@ async fn hours_changed_to_begin_later_can_still_be_changed_at_once() {
     fields.iter_mut().find(|(name, _)| *name == "end").expect("end").1 = "16:00".to_owned();
     let saved = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER, "hours not running yet lose no day");
+    // Hours that have not begun yet, begun later still: a plain change, unasked.
+    let (_, html) = lead.text(&format!("/hours?unit=ads&edit={}", rule["id"])).await;
+    let mut fields = rule_form_of(&html, "save");
+    fields.iter_mut().find(|(name, _)| *name == "from").expect("from").1 = "2027-01-05".to_owned();
+    let saved = lead.post(&csrf_of(&html), "/hours/ads/rules", &borrowed(&fields)).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER, "not asked");
+    assert_eq!(janas_tuesdays(&app).await["valid_from"], "2027-01-05");
 }
 
 /// The API: `POST …/{id}/successor` ends the hours the day before and adds the new ones in one
