@@ -6,12 +6,13 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono_tz::Tz;
 use serde::Deserialize;
+use tower_sessions::Session;
 
 use super::auth::FieldError;
 use super::error::WebResult;
@@ -24,6 +25,7 @@ use super::views::{
     time_of_day_key,
 };
 use crate::domain::audit::AuditAction;
+use crate::domain::booking::BookingStatus;
 use crate::domain::clash::Clash;
 use crate::domain::language::Language;
 use crate::domain::outbox::{DeliveryState, Obsolete, Skipped};
@@ -77,6 +79,8 @@ struct SubjectPage {
     also_under: Vec<String>,
     /// The confirmation step of an erasure.
     confirm: bool,
+    /// At the confirmation: what becomes of the person's appointments still to come.
+    upcoming: Option<String>,
     erased: Option<ErasureCounts>,
 }
 
@@ -105,21 +109,46 @@ fn page(staff: &Staff, f: SubjectForm) -> SubjectPage {
         callbacks: 0,
         also_under: Vec::new(),
         confirm: false,
+        upcoming: None,
         erased: None,
     }
 }
 
-async fn form_page(State(state): State<AppState>, staff: Staff) -> WebResult<SubjectPage> {
+/// The session's record of the last erasure made on this page, shown by the page it led to.
+const KEY_ERASED: &str = "data_subject.erased";
+
+#[derive(Deserialize)]
+struct Done {
+    #[serde(default)]
+    done: String,
+}
+
+async fn form_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    session: Session,
+    Query(done): Query<Done>,
+) -> WebResult<SubjectPage> {
     let f = SubjectForm { reason: ErasureReason::Request.as_str().to_owned(), ..SubjectForm::default() };
     // Only admins and unit leads: the service refuses (and records) anyone else on the first step.
     if !staff.actor.is_admin() && !staff.actor.leads_any_unit() {
         crate::services::access::deny(&state.db, &state.clock, &staff.actor, "data_subject.request", "data-subject")
             .await?;
     }
-    Ok(page(&staff, f))
+    let mut view = page(&staff, f);
+    // The page an erasure led to says what it removed, also when reloaded (which erases nothing).
+    if done.done == "erased" {
+        view.erased = session.get::<ErasureCounts>(KEY_ERASED).await?;
+    }
+    Ok(view)
 }
 
-async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<SubjectForm>) -> WebResult<Response> {
+async fn act(
+    State(state): State<AppState>,
+    staff: Staff,
+    session: Session,
+    CsrfForm(f): CsrfForm<SubjectForm>,
+) -> WebResult<Response> {
     let lang = staff.page.lang;
     let person = match Person::of(Some(&f.email), Some(&f.phone), Some(&f.reference)) {
         Ok(person) => person,
@@ -180,9 +209,10 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
                 }
                 other => other?,
             };
-            let mut view = page(&staff, f);
-            view.erased = Some(counts);
-            Ok(view.into_response())
+            // On to the page that says what was erased: a reload (F5) shows it again instead of
+            // erasing again (and recording a second erasure).
+            session.insert(KEY_ERASED, counts).await?;
+            Ok(Redirect::to("/data-subject?done=erased").into_response())
         }
         step => {
             let bundle =
@@ -191,6 +221,16 @@ async fn act(State(state): State<AppState>, staff: Staff, CsrfForm(f): CsrfForm<
             view.confirm = step == "confirm" && !(bundle.bookings.is_empty() && bundle.callbacks.is_empty());
             view.searched = true;
             fill(&mut view, &bundle, &person, &state);
+            // Erased, appointments still to come stay booked without a name or a way to reach
+            // the person: said before, so that they are cancelled first if they are not to be.
+            let now = state.clock.now();
+            let to_come =
+                bundle.bookings.iter().filter(|b| b.status == BookingStatus::Booked && b.starts_at > now).count();
+            view.upcoming = match to_come {
+                0 => None,
+                1 => Some(lang.t("ds.confirm.upcoming.one").to_owned()),
+                n => Some(lang.t("ds.confirm.upcoming").replace("{count}", &n.to_string())),
+            };
             Ok(view.into_response())
         }
     }

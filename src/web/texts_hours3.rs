@@ -60,4 +60,14 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Bitte geben Sie einen Monat als JJJJ-MM an, z. B. 2026-11.",
         "Please enter a month as YYYY-MM, e.g. 2026-11.",
     ),
+    (
+        "ds.confirm.upcoming",
+        "{count} dieser Termine stehen noch bevor. Sie bleiben gebucht, aber ohne Namen und Kontaktdaten: Die Person kann nicht mehr benachrichtigt werden, und ihr Link zum Termin gilt nicht mehr. Sollen sie nicht stattfinden, sagen Sie sie vorher ab.",
+        "{count} of these appointments are still to come. They stay booked, but without a name or contact details: the person can no longer be told anything, and their link to the appointment stops working. If they are not to take place, cancel them first.",
+    ),
+    (
+        "ds.confirm.upcoming.one",
+        "Einer dieser Termine steht noch bevor. Er bleibt gebucht, aber ohne Namen und Kontaktdaten: Die Person kann nicht mehr benachrichtigt werden, und ihr Link zum Termin gilt nicht mehr. Soll er nicht stattfinden, sagen Sie ihn vorher ab.",
+        "One of these appointments is still to come. It stays booked, but without a name or contact details: the person can no longer be told anything, and their link to the appointment stops working. If it is not to take place, cancel it first.",
+    ),
 ];

@@ -593,3 +593,42 @@ async fn the_printed_history_of_a_booked_moved_and_cancelled_booking_reads_as_te
         assert!(!html.contains(json), "no stored detail as JSON ({json}): {history}");
     }
 }
+
+/// On the request page, the confirmation of an erasure says that the person's appointments still
+/// to come stay booked without a way to reach them (to be cancelled first if they are not to
+/// be); the erasure leads on to a page that says what it removed, and reloading that page erases
+/// nothing again and records no second erasure.
+#[tokio::test]
+async fn the_erasure_page_warns_of_appointments_to_come_and_a_reload_erases_nothing_again() {
+    use crate::web_client::{Desk, PASSWORD, location, text_of_id};
+
+    // Arrange: an appointment to come; a unit lead on the request page.
+    let app = crate::helpers::spawn_app().await;
+    book(&app, "ads", 0).await;
+    app.add_person("leitung.ds", "unit_lead", Some("ads")).await;
+    let lead = Desk::new(&app.address);
+    assert_eq!(lead.log_in("leitung.ds", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+
+    // Act: the confirmation step.
+    let asked = lead.submit("/data-subject", "/data-subject", &[("phone", PHONE), ("step", "confirm")]).await;
+
+    // Assert: the warning at the confirmation.
+    assert_eq!(asked.status(), StatusCode::OK);
+    let html = asked.text().await.expect("page");
+    assert!(text_of_id(&html, "ds-upcoming").starts_with("Einer dieser Termine steht noch bevor."), "{html:.3000}");
+
+    // Act: erased.
+    let fields = [("phone", PHONE), ("reason", "request"), ("step", "erase")];
+    let erased = lead.post(&crate::web_client::csrf_of(&html), "/data-subject", &fields).await;
+
+    // Assert: on to the page that says so, also when reloaded; one erasure recorded.
+    assert_eq!(erased.status(), StatusCode::SEE_OTHER);
+    let to = location(&erased);
+    assert_eq!(to, "/data-subject?done=erased");
+    for _ in 0..2 {
+        let (status, page) = lead.text(&to).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(text_of_id(&page, "ds-erased-bookings"), "1", "{page:.3000}");
+    }
+    assert_eq!(records(&app, AuditAction::DataSubjectErased).await.len(), 1, "erased once");
+}

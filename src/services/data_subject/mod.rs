@@ -125,7 +125,7 @@ impl ErasureReason {
 }
 
 /// What an erasure removed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
 pub struct ErasureCounts {
     pub bookings: u64,
     pub history_events: u64,
