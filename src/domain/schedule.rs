@@ -292,6 +292,14 @@ pub struct LeftOut {
 }
 
 impl LeftOut {
+    /// The last day of hours valid until `until` that new hours from `new_from` follow: the day
+    /// before, unless they end earlier.
+    #[must_use]
+    pub fn kept_until(until: Option<NaiveDate>, new_from: NaiveDate) -> NaiveDate {
+        let day_before = new_from.pred_opt().unwrap_or(NaiveDate::MIN);
+        until.map_or(day_before, |until| until.min(day_before))
+    }
+
     /// The days left out, or `None` when the change leaves out no day of the weekday (it does
     /// not begin later, or the hours have ended). Hours that have not begun yet run on no day
     /// until then: beginning them later is a plain change.

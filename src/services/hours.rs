@@ -18,7 +18,7 @@ use crate::domain::page::Page;
 use crate::domain::records::RuleFields;
 use crate::domain::records::{Absence, Booking, Closure, HoursRule, Unit};
 use crate::domain::refusal::Refusal;
-use crate::domain::schedule::{Hours, RuleFault, RulePart, WeeklyRule};
+use crate::domain::schedule::{Hours, LeftOut, RuleFault, RulePart, WeeklyRule};
 use crate::domain::time::{day_bounds, local_date};
 use crate::store::bookings::InUnits;
 use crate::store::schedule::Scope;
@@ -175,12 +175,11 @@ async fn end_before<C: sea_orm::ConnectionTrait>(
     today: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<HoursRule, ServiceError> {
-    let day_before = fields.valid_from.pred_opt().unwrap_or(NaiveDate::MIN);
     let running = old.valid_until.is_none_or(|until| until >= today);
     if fields.valid_from <= today.max(old.valid_from) || !running {
         return Err(ServiceError::invalid("valid_from", FOLLOW_FROM));
     }
-    let until = old.valid_until.map_or(day_before, |until| until.min(day_before));
+    let until = LeftOut::kept_until(old.valid_until, fields.valid_from);
     let kept = RuleFields {
         unit_id: old.unit_id,
         counsellor_id: old.counsellor_id,

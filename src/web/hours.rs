@@ -147,8 +147,7 @@ impl LeftOutView {
             1 => format!("{text} {}", lang.t("hours.left_out.booked.one")),
             n => format!("{text} {}", lang.t("hours.left_out.booked").replace("{count}", &n.to_string())),
         };
-        let until = new_from.pred_opt().unwrap_or(new_from);
-        let until = old.valid_until.map_or(until, |end| end.min(until));
+        let until = LeftOut::kept_until(old.valid_until, new_from);
         let follow = lang.t("hours.left_out.follow").replace("{until}", &day(until)).replace("{from}", &day(new_from));
         Self { text, follow }
     }
