@@ -51,11 +51,12 @@ pub async fn run_retention(settings: &Settings, deps: &Dependencies, command: Re
         let slugs = unit_slugs(deps).await?;
         for expired in &report.expired {
             let slug = slugs.iter().find(|(id, _)| *id == expired.unit_id).map_or("?", |(_, slug)| slug.as_str());
-            println!("{}\t{slug}", expired.id);
+            println!("{}\t{slug}\t{}", expired.id, expired.reference);
         }
         eprintln!(
-            "retention as of {as_of} (dry run): {} bookings would be erased; nothing changed",
-            report.expired.len()
+            "retention as of {as_of} (dry run): {} bookings would be erased, {} callback entries removed; nothing changed",
+            report.expired.len(),
+            report.callbacks
         );
         return Ok(());
     }

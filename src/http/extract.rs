@@ -187,9 +187,31 @@ fn field_error(path: &serde_path_to_error::Path, message: String) -> FieldError 
     }
     // serde's "invalid type: string \"x\", expected struct CitizenInput" (or "invalid length 0,
     // expected struct CitizenInput with 3 elements" for an array) names a type of ours.
-    let message = if message.contains("expected struct ") { EXPECTED_OBJECT.to_owned() } else { message };
+    let message = if message.contains("expected struct ") { EXPECTED_OBJECT.to_owned() } else { in_words(message) };
     let field = if at.is_empty() { "body".to_owned() } else { at };
     FieldError { field, message }
+}
+
+/// serde's "invalid type: string \"x\", expected i32" or "invalid value: integer `-1`, expected
+/// u16" with the Rust number type at its end said in words a client's author reads without Rust:
+/// "expected a whole number from -2147483648 to 2147483647". Other messages are kept.
+fn in_words(message: String) -> String {
+    let Some((head, expected)) = message.rsplit_once(", expected ") else { return message };
+    let range = |min: i128, max: i128| format!("a whole number from {min} to {max}");
+    let words = match expected {
+        "u8" => range(0, u8::MAX.into()),
+        "u16" => range(0, u16::MAX.into()),
+        "u32" => range(0, u32::MAX.into()),
+        "u64" | "usize" => range(0, u64::MAX.into()),
+        "i8" => range(i8::MIN.into(), i8::MAX.into()),
+        "i16" => range(i16::MIN.into(), i16::MAX.into()),
+        "i32" => range(i32::MIN.into(), i32::MAX.into()),
+        "i64" | "isize" => range(i64::MIN.into(), i64::MAX.into()),
+        "f32" | "f64" => "a number".to_owned(),
+        "char" => "a single character".to_owned(),
+        _ => return message,
+    };
+    format!("{head}, expected {words}")
 }
 
 /// `axum::extract::Path` whose rejections are problem documents.
@@ -298,6 +320,34 @@ mod tests {
         }
         assert_eq!(error_of::<Outer>("[]"), ("body".to_owned(), EXPECTED_OBJECT.to_owned()));
         assert!(!is_object(b" [] ") && !is_object(b"null") && is_object(b"\n {") && is_object(b""));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[expect(dead_code, reason = "only deserialised")]
+    struct Numbers {
+        seats: Option<u16>,
+        minutes: Option<i32>,
+        share: Option<f64>,
+    }
+
+    #[test]
+    fn a_number_of_the_wrong_kind_or_size_is_told_without_a_rust_type() {
+        let message = |body: &str| error_of::<Numbers>(body).1;
+        assert_eq!(message(r#"{"seats": -1}"#), "invalid value: integer `-1`, expected a whole number from 0 to 65535");
+        assert_eq!(
+            message(r#"{"minutes": "30"}"#),
+            r#"invalid type: string "30", expected a whole number from -2147483648 to 2147483647"#
+        );
+        assert_eq!(
+            message(r#"{"minutes": 1.5}"#),
+            "invalid type: floating point `1.5`, expected a whole number from -2147483648 to 2147483647"
+        );
+        assert_eq!(message(r#"{"share": true}"#), "invalid type: boolean `true`, expected a number");
+        // A message that names no Rust type is kept as it is.
+        assert_eq!(
+            in_words("invalid type: null, expected a string".to_owned()),
+            "invalid type: null, expected a string"
+        );
     }
 
     #[test]

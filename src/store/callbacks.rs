@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use entity::callback_request::{self, CallbackStatus as StatusRow};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -275,14 +275,28 @@ pub async fn delete_ended_before<C: ConnectionTrait>(
     cutoff: DateTime<Utc>,
     cutoff_day: NaiveDate,
 ) -> Result<u64, StoreError> {
+    let result = callback_request::Entity::delete_many().filter(ended_before(cutoff, cutoff_day)).exec(db).await?;
+    Ok(result.rows_affected)
+}
+
+/// How many entries [`delete_ended_before`] would delete.
+///
+/// # Errors
+/// Database failures.
+pub async fn count_ended_before<C: ConnectionTrait>(
+    db: &C,
+    cutoff: DateTime<Utc>,
+    cutoff_day: NaiveDate,
+) -> Result<u64, StoreError> {
+    Ok(callback_request::Entity::find().filter(ended_before(cutoff, cutoff_day)).count(db).await?)
+}
+
+/// Entries that ended before `cutoff`, or open ones whose last day is before `cutoff_day`.
+fn ended_before(cutoff: DateTime<Utc>, cutoff_day: NaiveDate) -> Condition {
     let ended = Condition::all()
         .add(callback_request::Column::Status.ne(StatusRow::Open))
         .add(callback_request::Column::UpdatedAt.lt(cutoff));
-    let result = callback_request::Entity::delete_many()
-        .filter(Condition::any().add(ended).add(callback_request::Column::UntilOn.lt(cutoff_day)))
-        .exec(db)
-        .await?;
-    Ok(result.rows_affected)
+    Condition::any().add(ended).add(callback_request::Column::UntilOn.lt(cutoff_day))
 }
 
 /// Deletes those of the entries `ids` that no desk is booking from right now (open with a claim

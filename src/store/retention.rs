@@ -92,7 +92,8 @@ pub async fn set_retention_days<C: ConnectionTrait>(
 }
 
 /// Bookings of `unit_id` not yet erased whose appointment ended before `cutoff`, or that were
-/// cancelled before it (a cancelled booking's last change is its cancellation).
+/// cancelled before it (a cancelled booking's last change is its cancellation): id and stored
+/// reference.
 ///
 /// # Errors
 /// Database failures.
@@ -100,10 +101,10 @@ pub async fn expired<C: ConnectionTrait>(
     db: &C,
     unit_id: UnitId,
     cutoff: DateTime<Utc>,
-) -> Result<Vec<Uuid>, StoreError> {
+) -> Result<Vec<(Uuid, String)>, StoreError> {
     Ok(booking::Entity::find()
         .select_only()
-        .column(booking::Column::Id)
+        .columns([booking::Column::Id, booking::Column::Reference])
         .filter(booking::Column::UnitId.eq(unit_id))
         .filter(booking::Column::ErasedAt.is_null())
         .filter(expired_by(cutoff))

@@ -313,7 +313,11 @@ impl Wording<'_> {
     }
 
     /// Up to [`LIST_SHOWN`] items joined with ", ", then "(+N)" for the rest.
+    /// The items as words, "–" for none (an empty list said nothing, after its label).
     fn list(&self, items: &[Value], word: impl Fn(&Value) -> String) -> String {
+        if items.is_empty() {
+            return "–".to_owned();
+        }
         let shown: Vec<String> = items.iter().take(LIST_SHOWN).map(word).collect();
         with_rest(shown.join(", "), items.len())
     }
@@ -455,6 +459,7 @@ mod tests {
                 "zz: {\"a\":[1,2]}",
             ]
         );
+        assert_eq!(shown(Lang::De, "", json!({ "callback_ids": [] })), ["Rückrufwünsche (Nr.): –"], "none, said");
         let long = "x".repeat(1000);
         let cut_text = &shown(Lang::De, "", json!({ "name": long }))[0];
         assert_eq!(cut_text.chars().count(), "Name: ".len() + TEXT_SHOWN + 1, "{cut_text}");

@@ -76,6 +76,8 @@ pub(super) struct BookingPage {
     corrected: Vec<&'static str>,
     /// Booked and not erased: the details may be corrected.
     can_correct: bool,
+    /// When the personal data were erased (retention or the person's request), as shown.
+    erased: Option<String>,
     plan: EmailPlan,
     override_reason: String,
     /// Which notice the resend button sends (`mail.confirmation`, `mail.change`, `mail.cancellation`).
@@ -176,6 +178,7 @@ pub(super) async fn booking_page(
         cancelled: false,
         corrected: Vec::new(),
         can_correct: b.contact_correctable(),
+        erased: b.erased_at.map(|at| format::short(at, deps.tz, lang)),
         plan: EmailPlan::of(c),
         override_reason: b.override_reason.clone().unwrap_or_default(),
         resend_key: match emails::resend_kind(b, &details.events) {

@@ -120,4 +120,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("ds.count.history", "Verlaufseinträge", "History entries"),
     ("ds.count.emails", "E-Mails", "Emails"),
     ("ds.count.callbacks", "Einträge der Rückrufliste", "Callback-list entries"),
+    ("b.erased.name", "(Daten gelöscht)", "(data erased)"),
+    ("b.erased", "Persönliche Daten gelöscht am", "Personal data erased on"),
+    (
+        "b.erased.booked",
+        "Der Termin bleibt gebucht, aber die Person ist über terminbuch nicht mehr zu erreichen: kein Name, keine Kontaktdaten, keine E-Mails. Soll er nicht stattfinden, bitte absagen.",
+        "The appointment stays booked, but terminbuch can no longer reach the person: no name, no contact details, no emails. If it is not to take place, please cancel it.",
+    ),
 ];

@@ -65,6 +65,7 @@ pub struct BookingRow {
     pub reference: String,
     pub when: String,
     pub time: String,
+    /// The citizen's name, or "Daten gelöscht" when the personal data were erased.
     pub citizen: String,
     pub phone: String,
     pub counsellor: String,
@@ -96,7 +97,10 @@ impl BookingRow {
             reference: booking.reference.to_string(),
             when: format::short(booking.starts_at, tz, lang),
             time: format!("{}–{}", format::hhmm(booking.starts_at, tz), format::hhmm(booking.ends_at, tz)),
-            citizen: booking.citizen.name.clone(),
+            citizen: match booking.erased_at {
+                Some(_) => lang.t("b.erased.name").to_owned(),
+                None => booking.citizen.name.clone(),
+            },
             phone: booking.citizen.phone.clone().unwrap_or_default(),
             counsellor: counsellor_name(staff, booking.counsellor_id),
             status_key: status_key(booking.status),

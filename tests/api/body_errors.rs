@@ -138,3 +138,23 @@ async fn a_body_that_is_no_json_object_is_refused_as_such_without_naming_a_rust_
     assert_eq!(rows(&app, "closures").await, 0, "no closure");
     assert_eq!(rows(&app, "locations").await, 1, "no location added");
 }
+
+#[tokio::test]
+async fn a_number_of_the_wrong_kind_or_size_is_told_in_words_without_a_rust_type() {
+    // Before, a slot id sent as text answered "invalid type: string \"12\", expected i32".
+    let app = spawn_app().await;
+    let slot_id = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("slot");
+    let whole = "a whole number from -2147483648 to 2147483647";
+    let cases = [
+        (json!(slot_id.to_string()), format!("invalid type: string \"{slot_id}\", expected {whole}")),
+        (json!(1.5), format!("invalid type: floating point `1.5`, expected {whole}")),
+        (json!(4_294_967_296_i64), format!("invalid value: integer `4294967296`, expected {whole}")),
+    ];
+    for (value, message) in cases {
+        let mut body = booking_body(slot_id);
+        body["slot_id"] = value;
+        let problem = refused_at(app.post_booking(&body).await, "slot_id", "slot id").await;
+        assert_eq!(problem["errors"][0]["message"], message.as_str(), "{problem}");
+    }
+    assert_eq!(rows(&app, "bookings").await, 0, "nothing booked");
+}

@@ -212,13 +212,16 @@ async fn retention_deletes_ended_entries_and_erasure_any_entry() {
     add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
     app.delete_as(&app.admin_token, &format!("/api/v1/callbacks/{}", withdrawn["id"])).await;
     let tz = chrono_tz::Europe::Berlin;
-    let deleted = callbacks::erase_ended_before(&app.db, app.clock.now() + TimeDelta::seconds(1), tz).await.unwrap();
+    let cutoff = app.clock.now() + TimeDelta::seconds(1);
+    assert_eq!(callbacks::count_ended_before(&app.db, cutoff, tz).await.unwrap(), 1, "a dry run counts what goes");
+    let deleted = callbacks::erase_ended_before(&app.db, cutoff, tz).await.unwrap();
     assert_eq!(deleted, 1, "only the ended entry");
     let gone = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{}", withdrawn["id"])).await;
     assert_problem(gone, StatusCode::NOT_FOUND, "callback_not_found").await;
     assert_eq!(open_entries(&app).await.len(), 1);
     // An open entry goes once its last day lies before the cutoff, or on request.
     let after_last_day = app.clock.now() + TimeDelta::days(30);
+    assert_eq!(callbacks::count_ended_before(&app.db, after_last_day, tz).await.unwrap(), 1);
     assert_eq!(callbacks::erase_ended_before(&app.db, after_last_day, tz).await.unwrap(), 1);
     let again = add_entry(&app, &entry_body("Emre Şencan", aydin)).await;
     assert_eq!(callbacks::erase(&app.db, &[CallbackId::new(again["id"].as_i64().unwrap() as i32)]).await.unwrap(), 1);

@@ -604,7 +604,7 @@ async fn the_erasure_page_warns_of_appointments_to_come_and_a_reload_erases_noth
 
     // Arrange: an appointment to come; a unit lead on the request page.
     let app = crate::helpers::spawn_app().await;
-    book(&app, "ads", 0).await;
+    let booked = book(&app, "ads", 0).await;
     app.add_person("leitung.ds", "unit_lead", Some("ads")).await;
     let lead = Desk::new(&app.address);
     assert_eq!(lead.log_in("leitung.ds", PASSWORD).await.status(), StatusCode::SEE_OTHER);
@@ -631,4 +631,21 @@ async fn the_erasure_page_warns_of_appointments_to_come_and_a_reload_erases_noth
         assert_eq!(text_of_id(&page, "ds-erased-bookings"), "1", "{page:.3000}");
     }
     assert_eq!(records(&app, AuditAction::DataSubjectErased).await.len(), 1, "erased once");
+
+    // Assert: the appointment still to come says that its person's data are gone, on its page,
+    // in the day list and in the API, instead of an empty name.
+    let reference = booked["reference"].as_str().expect("reference");
+    let (_, page) = lead.text(&format!("/bookings/{reference}")).await;
+    let notice = text_of_id(&page, "erased");
+    assert!(notice.starts_with("Persönliche Daten gelöscht am "), "{notice}");
+    assert!(notice.contains("Der Termin bleibt gebucht"), "{notice}");
+    let day = crate::retention::local_day(&booked["starts_at"]);
+    let (_, list) = lead.text(&format!("/day?unit=ads&date={day}")).await;
+    assert!(list.contains("(Daten gelöscht)"), "{list:.4000}");
+    let read: Value = app.get_booking(booked["id"].as_str().expect("id")).await.json().await.expect("json");
+    assert!(
+        read["erased_at"].as_str().is_some_and(|at| at.parse::<chrono::DateTime<chrono::FixedOffset>>().is_ok()),
+        "{read}"
+    );
+    assert_eq!(read["status"], "booked");
 }

@@ -48,7 +48,7 @@ async fn booking(app: &TestApp, id: &str) -> Value {
     response.json().await.expect("test step")
 }
 
-fn local_day(value: &Value) -> NaiveDate {
+pub fn local_day(value: &Value) -> NaiveDate {
     let at: chrono::DateTime<chrono::FixedOffset> = value.as_str().expect("test step").parse().expect("test step");
     at.with_timezone(&Berlin).date_naive()
 }
@@ -110,8 +110,11 @@ async fn personal_data_goes_on_the_day_the_units_retention_ends_and_the_figures_
         let gone = booking(&app, key).await;
         assert_nothing_personal(&gone);
         assert_eq!(gone["citizen"]["language"], "tr", "anonymous facts stay");
+        assert!(gone["erased_at"].is_string(), "said erased: {gone}");
     }
-    assert_eq!(booking(&app, sdr["id"].as_str().expect("test step")).await["citizen"]["name"], NAME);
+    let kept = booking(&app, sdr["id"].as_str().expect("test step")).await;
+    assert_eq!(kept["citizen"]["name"], NAME);
+    assert!(kept.get("erased_at").is_none(), "{kept}");
     assert_eq!(eml_files(dir.path()).len(), 1, "only the SDR confirmation is left");
     assert_eq!(app.list_bookings(&format!("q={}", "0511 4455667")).await.len(), 1, "search keys cleared");
 

@@ -106,6 +106,11 @@ pub struct BookingResponse {
     pub created_by: Option<i32>,
     pub updated_at: DateTime<FixedOffset>,
     pub updated_by: Option<i32>,
+    /// When the citizen's personal data were erased (after the retention period, or earlier on
+    /// the person's request); absent while they are kept. An erased booking's name is empty and
+    /// its contact details, note and reasons are gone; a booked one still takes place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<FixedOffset>>,
 }
 
 /// The citizen's details.
@@ -170,6 +175,7 @@ fn booking_response(b: Booking, tz: Tz) -> BookingResponse {
         created_by: b.created_by.map(i32::from),
         updated_at: local(b.updated_at, tz),
         updated_by: b.updated_by.map(i32::from),
+        erased_at: b.erased_at.map(|at| local(at, tz)),
     }
 }
 

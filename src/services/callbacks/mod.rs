@@ -369,6 +369,18 @@ pub async fn erase_ended_before<C: sea_orm::ConnectionTrait>(
     Ok(callbacks::delete_ended_before(db, cutoff, local_date(cutoff, tz)).await?)
 }
 
+/// How many entries [`erase_ended_before`] would delete (a dry run of the retention).
+///
+/// # Errors
+/// Database failures.
+pub async fn count_ended_before<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    cutoff: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<u64, ServiceError> {
+    Ok(callbacks::count_ended_before(db, cutoff, local_date(cutoff, tz)).await?)
+}
+
 /// Erasure on request: deletes the entries `ids`, whatever their state.
 ///
 /// # Errors

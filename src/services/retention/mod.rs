@@ -21,6 +21,7 @@ use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
 use crate::clock::Clock;
 use crate::domain::ids::UnitId;
+use crate::domain::reference::Reference;
 pub use crate::domain::retention::Erased;
 use crate::domain::retention::cutoff;
 use crate::store::{self, retention};
@@ -42,6 +43,8 @@ pub struct RetentionRun<'a> {
 pub struct Expired {
     pub id: Uuid,
     pub unit_id: UnitId,
+    /// The booking number staff read (not personal: it names no one).
+    pub reference: Reference,
 }
 
 /// What a run found and did.
@@ -168,7 +171,11 @@ pub async fn run_in_parts(
 ) -> Result<RetentionReport, ServiceError> {
     let listed = list_expired(db, &run).await?;
     if run.dry_run {
-        return Ok(RetentionReport { expired: listed, ..RetentionReport::default() });
+        let callbacks = match shortest_cutoff(db, &run).await? {
+            Some(cutoff) => super::callbacks::count_ended_before(db, cutoff, run.tz).await?,
+            None => 0,
+        };
+        return Ok(RetentionReport { expired: listed, callbacks, ..RetentionReport::default() });
     }
     erase_listed(db, clock, run, listed, batch).await
 }
@@ -177,8 +184,12 @@ pub async fn run_in_parts(
 async fn list_expired(db: &DatabaseConnection, run: &RetentionRun<'_>) -> Result<Vec<Expired>, ServiceError> {
     let mut listed = Vec::new();
     for (unit_id, days) in retention::unit_retention(db).await? {
-        let ids = retention::expired(db, UnitId::new(unit_id), cutoff(run.as_of, days, run.tz)).await?;
-        listed.extend(ids.into_iter().map(|id| Expired { id, unit_id: UnitId::new(unit_id) }));
+        let found = retention::expired(db, UnitId::new(unit_id), cutoff(run.as_of, days, run.tz)).await?;
+        listed.extend(found.into_iter().map(|(id, reference)| Expired {
+            id,
+            unit_id: UnitId::new(unit_id),
+            reference: Reference::from_stored(&reference),
+        }));
     }
     Ok(listed)
 }
@@ -210,9 +221,9 @@ pub async fn erase_listed(
         // part, in the transaction its audit record commits with (all of it or none).
         let mut callbacks = 0;
         if part == 1
-            && let Some(shortest) = retention::unit_retention(&txn).await?.iter().map(|&(_, days)| days).min()
+            && let Some(cutoff) = shortest_cutoff(&txn, &run).await?
         {
-            callbacks = super::callbacks::erase_ended_before(&txn, cutoff(run.as_of, shortest, run.tz), run.tz).await?;
+            callbacks = super::callbacks::erase_ended_before(&txn, cutoff, run.tz).await?;
         }
         let (erased, emails) = retention::erase(&txn, chunk, clock.now()).await?;
         let entry = AuditEntry::system(AuditAction::RetentionRun).count(chunk.len()).detail(serde_json::json!({
@@ -242,6 +253,16 @@ pub async fn erase_listed(
         "retention run"
     );
     Ok(report)
+}
+
+/// The cutoff of the shortest retention of any unit, which the callback list's entries keep;
+/// `None` without units.
+async fn shortest_cutoff<C: ConnectionTrait>(
+    db: &C,
+    run: &RetentionRun<'_>,
+) -> Result<Option<DateTime<Utc>>, ServiceError> {
+    let shortest = retention::unit_retention(db).await?.iter().map(|&(_, days)| days).min();
+    Ok(shortest.map(|days| cutoff(run.as_of, days, run.tz)))
 }
 
 /// Erases the personal data of `ids` inside `txn` (see [`retention::erase`]); the caller
