@@ -133,8 +133,9 @@ pub async fn save_rule(
     };
     check_until(&fields, if follow { None } else { old.as_ref() }, today)?;
     // Overlapping hours of one counsellor would offer each time twice (a form sent twice made
-    // them); checked under the unit's lock (hours of the person in another unit, saved at the
-    // same moment, could still slip past: the booking guard keeps their appointments apart).
+    // them); checked under the person's lock, which a lead of another unit saving their hours at
+    // the same moment waits for.
+    schedule::lock_counsellor_hours(&txn, fields.counsellor_id).await?;
     if overlaps_others(&txn, id, &fields).await? {
         return Err(ServiceError::conflict(Clash::HoursOverlap));
     }

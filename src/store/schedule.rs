@@ -201,6 +201,24 @@ pub async fn lock_scope<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Serialises the saves of one counsellor's hours, in whichever unit: the check that new hours
+/// overlap none of the person's others reads their rules, and two leads of two units saving at
+/// once (each holding only their own unit's lock) would each miss the other's uncommitted hours.
+/// Taken after the unit's lock ([`lock_unit_slots`]) and before the rules are read; nothing takes
+/// them in the other order. SQLite serialises all writers already (`BEGIN IMMEDIATE`).
+///
+/// # Errors
+/// Database failures.
+pub async fn lock_counsellor_hours<C: ConnectionTrait>(db: &C, counsellor_id: StaffId) -> Result<(), StoreError> {
+    let backend = db.get_database_backend();
+    if backend != DbBackend::Postgres {
+        return Ok(());
+    }
+    let sql = "SELECT pg_advisory_xact_lock(4, $1)";
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [counsellor_id.get().into()])).await?;
+    Ok(())
+}
+
 /// Serialises regenerations of one unit's slots (a lead saving hours, the six-hourly horizon
 /// refresh, another process's refresh). PostgreSQL runs at READ COMMITTED: without this a refresh
 /// that read the rules before a concurrent change committed would write the old capacity or

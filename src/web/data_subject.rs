@@ -402,6 +402,11 @@ fn print_page(state: &AppState, staff: &Staff, bundle: &Bundle) -> PrintPage {
             ];
             fields.extend(optional.into_iter().filter_map(|(key, value)| value.map(|v| Line::new(lang.t(key), v))));
             fields.push(Line::new(lang.t("dsp.until"), format::date_long(c.open_until, lang)));
+            // The appointment made from the entry, by the number the person was told (it is
+            // printed above with the other bookings).
+            if let Some(booked) = c.booking_id.and_then(|id| bundle.bookings.iter().find(|b| b.id == id)) {
+                fields.push(Line::new(lang.t("dsp.booked_as"), booked.reference.clone()));
+            }
             fields.push(Line::new(lang.t("dsp.created"), when(c.created_at)));
             fields.push(Line::new(lang.t("dsp.updated"), when(c.updated_at)));
             fields

@@ -100,6 +100,7 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("dsp.wish.time_of_day", "Gewünschte Tageszeit", "Time of day asked for"),
     ("dsp.wish.before", "Termin gewünscht vor", "Appointment asked for before"),
     ("dsp.until", "Auf der Liste bis", "On the list until"),
+    ("dsp.booked_as", "Daraus gebuchter Termin", "Appointment booked from it"),
     ("ds.export", "Alle Daten als JSON herunterladen", "Download all data as JSON"),
     ("ds.erase", "Diese Daten löschen …", "Erase this data …"),
     ("ds.confirm.title", "Wirklich löschen?", "Really erase?"),

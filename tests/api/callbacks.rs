@@ -343,6 +343,12 @@ async fn the_entry_a_persons_booking_was_made_from_is_exported_and_erased_with_i
     // Act
     let found: Value =
         app.get_as(&app.admin_token, "/api/v1/data-subject?email=emre.s@example.org").await.json().await.unwrap();
+    let lead = crate::web_client::Desk::new(&app.address);
+    app.add_person("leitung.rueckruf", "unit_lead", Some("ads")).await;
+    assert_eq!(lead.log_in("leitung.rueckruf", crate::web_client::PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let printed =
+        lead.submit("/data-subject", "/data-subject", &[("email", "emre.s@example.org"), ("step", "print")]).await;
+    let printed = printed.text().await.expect("page");
     let erase = json!({ "email": "emre.s@example.org", "reason": "request" });
     let erased = app.post_as(&app.admin_token, "/api/v1/data-subject/erase", &erase).await;
 
@@ -354,6 +360,10 @@ async fn the_entry_a_persons_booking_was_made_from_is_exported_and_erased_with_i
     assert_eq!(callbacks[0]["wished_counsellor_id"], aydin);
     assert_eq!(callbacks[0]["wished_before"], "2026-11-27");
     assert_eq!(callbacks[0]["booking_id"], booking["id"]);
+    let reference = booking["reference"].as_str().unwrap();
+    let booked_as =
+        printed.find("Daraus gebuchter Termin").map(|at| &printed[at..]).expect("the entry's booking named");
+    assert!(booked_as[..200.min(booked_as.len())].contains(reference), "{booked_as:.300}");
     assert_eq!(erased.status(), StatusCode::OK);
     let counts: Value = erased.json().await.unwrap();
     assert_eq!(counts["callbacks"], 1, "{counts}");

@@ -431,3 +431,67 @@ async fn the_hours_list_shows_the_break_an_empty_break_is_none_and_the_hints_fit
         assert!(input.contains(&format!("aria-describedby=\"{reason}\"")), "the hint is read with the field");
     }
 }
+
+/// Leads of two units saving hours for the same counsellor at the same moment, the same weekday
+/// and time: the second save waits for the first (which holds the person's hours while it writes
+/// them) and is refused as overlapping, instead of both getting in. The first is the test's own
+/// transaction, held open; on PostgreSQL the second waits for the person's lock, on SQLite for
+/// the write turn.
+#[tokio::test]
+async fn hours_of_one_counsellor_saved_at_once_in_two_units_do_not_both_get_in() {
+    use crate::helpers::spawn_app;
+    use terminbuch::domain::ids::StaffId;
+    use terminbuch::domain::records::RuleFields;
+    use terminbuch::store::schedule;
+
+    // Arrange: a counsellor of two units.
+    let app = spawn_app().await;
+    app.add_person("zwei.einheiten", "counsellor", Some("ads")).await;
+    app.add_person("zwei.einheiten", "counsellor", Some("sdr")).await;
+    let person = terminbuch::store::directory::find_staff_by_login(&app.db, "zwei.einheiten")
+        .await
+        .expect("db")
+        .expect("the counsellor");
+    let sdr = terminbuch::services::directory::find_unit(&app.db, "sdr").await.expect("sdr");
+    let time = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).expect("time");
+    let fields = RuleFields {
+        unit_id: sdr.id,
+        counsellor_id: StaffId::new(person.id.get()),
+        weekday: 6,
+        start_local: time(9),
+        end_local: time(11),
+        slot_minutes: 60,
+        buffer_minutes: 0,
+        capacity: 1,
+        valid_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 4).expect("date"),
+        valid_until: None,
+    };
+
+    // Act: the SDR lead's save holds the person's hours, its rule written, not yet committed.
+    let first = terminbuch::store::begin_write(&app.db).await.expect("a write transaction");
+    schedule::lock_counsellor_hours(&first, person.id).await.expect("the person's lock");
+    schedule::save_rule(&first, None, fields, person.id, app.clock.now()).await.expect("written").expect("a rule");
+    // Meanwhile the ADS lead saves the same Saturday morning.
+    let body = serde_json::json!({ "counsellor_id": person.id.get(), "weekday": 6, "start": "10:00", "end": "12:00",
+        "slot_minutes": 60, "valid_from": "2027-01-04" });
+    let (client, url, token) =
+        (app.client.clone(), format!("{}/api/v1/units/ads/counselling-hours", app.address), app.admin_token.clone());
+    let second = tokio::spawn(async move { client.post(url).bearer_auth(token).json(&body).send().await });
+    if app.is_postgres() {
+        app.until_waiting_for_a_lock("%pg_advisory_xact_lock(4%", &second).await;
+    } else {
+        app.until_waiting_for_the_write_turn(&second).await;
+    }
+    first.commit().await.expect("the first save commits");
+
+    // Assert: the second is refused; the person has one Saturday.
+    let refused = second.await.expect("the task").expect("an answer");
+    assert_problem(refused, StatusCode::CONFLICT, "hours_overlap").await;
+    let saturdays = app
+        .count(&format!(
+            "SELECT COUNT(*) AS n FROM counselling_hours WHERE counsellor_id = {} AND weekday = 6",
+            person.id
+        ))
+        .await;
+    assert_eq!(saturdays, 1);
+}
