@@ -197,6 +197,34 @@ pub async fn upcoming_in_units_locked<C: ConnectionTrait>(
     Ok(upcoming)
 }
 
+/// Booked appointments of `unit_id` still to come after `now` whose citizen's phone has one of
+/// the search keys `phone_keys`, soonest first: those of callers who phone again. (Numbers of two
+/// lines can share a key: the caller tells them apart.)
+///
+/// # Errors
+/// Database failures.
+pub async fn upcoming_of_phones<C: ConnectionTrait>(
+    db: &C,
+    unit_id: UnitId,
+    phone_keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<Booking>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in phone_keys.chunks(500) {
+        let rows = booking::Entity::find()
+            .filter(booking::Column::Status.eq(StatusRow::Booked))
+            .filter(booking::Column::UnitId.eq(unit_id))
+            .filter(booking::Column::SearchPhone.is_in(chunk.iter().cloned()))
+            .filter(booking::Column::StartsAt.gt(now))
+            .filter(booking::Column::ErasedAt.is_null())
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(booking_record));
+    }
+    found.sort_by_key(|booking| (booking.starts_at, booking.id));
+    Ok(found)
+}
+
 /// The booked appointments in `slots`, soonest first.
 ///
 /// # Errors

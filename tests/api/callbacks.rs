@@ -721,3 +721,138 @@ async fn closed_entries_are_listed_by_the_api_a_page_at_a_time_with_the_next_pag
         assert!(counts.contains(&Some(count)), "a page of {count} recorded as listed: {counts:?}");
     }
 }
+
+/// A caller who waits for an earlier time has an appointment already. The entry names it (found
+/// by the number however it was written), and booking with `move_booking_id` moves it to the
+/// freed slot instead of booking the caller a second time: its details stay, the citizen is
+/// told of the change by email, and the entry closes as booked by it. An appointment of someone
+/// else is refused at `move_booking_id`, nothing changed.
+#[tokio::test]
+async fn a_caller_waiting_for_an_earlier_time_gets_their_appointment_moved_not_a_second_one() {
+    // Arrange: Deniz Aydın is full this week; Eva Früh has an appointment with him next week.
+    let app = spawn_app().await;
+    let (aydin, booked) = fill_aydin_until_thursday(&app).await;
+    let next_week = app.free_slots("ads", &format!("counsellor={aydin}&from=2026-11-30&limit=1")).await;
+    let body = json!({
+        "slot_id": next_week[0]["slot_id"],
+        "citizen": { "name": "Eva Früh", "phone": "+49 511 4444-55", "email": "eva@example.org", "language": "de" },
+        "email_consent": true,
+        "channel": "phone",
+    });
+    let response = app.post_booking(&body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let later: Value = response.json().await.unwrap();
+    let mut wish = entry_body("Eva Früh", aydin);
+    wish["citizen"]["phone"] = json!("0511 444455");
+    let entry = add_entry(&app, &wish).await;
+    let id = entry["id"].as_i64().unwrap();
+
+    // The entry names her appointment, and no one else's.
+    let appointments = entry["appointments"].as_array().expect("appointments");
+    assert_eq!(appointments.len(), 1, "{entry}");
+    assert_eq!(appointments[0]["reference"], later["reference"]);
+    assert_eq!(appointments[0]["booking_id"], later["id"]);
+    let freed = &booked[1];
+    assert_eq!(app.cancel_booking(freed["id"].as_str().unwrap(), "abgesagt").await.status(), StatusCode::OK);
+
+    // Act: someone else's appointment is refused.
+    let book = format!("/api/v1/callbacks/{id}/book");
+    let other = json!({ "move_booking_id": booked[0]["id"] });
+    let refused = app.post_as(&app.admin_token, &book, &other).await;
+    let problem = assert_problem(refused, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "move_booking_id", "{problem}");
+
+    // Act: hers is moved.
+    let moved = app.post_as(&app.admin_token, &book, &json!({ "move_booking_id": later["id"] })).await;
+
+    // Assert: one appointment, at the freed time, with her details; told by email; entry closed.
+    assert_eq!(moved.status(), StatusCode::CREATED);
+    let moved: Value = moved.json().await.unwrap();
+    assert_eq!(moved["booking_id"], later["id"]);
+    assert_eq!(moved["reference"], later["reference"]);
+    assert_eq!(moved["starts_at"], freed["starts_at"]);
+    assert_moved_once(&app, &later, freed, id).await;
+}
+
+/// The booking `later` of Eva Früh sits in the slot `freed`, her only one, she is told by email
+/// and the entry `id` is closed as booked by it.
+async fn assert_moved_once(app: &TestApp, later: &Value, freed: &Value, id: i64) {
+    let now: Value = app.get_booking(later["id"].as_str().expect("test step")).await.json().await.expect("test step");
+    assert_eq!(now["slot_id"], freed["slot_id"]);
+    assert_eq!(now["status"], "booked");
+    assert_eq!(now["citizen"]["email"], "eva@example.org");
+    assert_eq!(now["version"], later["version"].as_i64().expect("test step") + 1);
+    let hers = app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Eva Früh'").await;
+    assert_eq!(hers, 1, "not booked twice");
+    // The email of the moved version: a change notice, or a new confirmation when the first one
+    // had not gone out yet (the sender's timing decides which).
+    let told = format!(
+        "SELECT COUNT(*) AS n FROM outbox_messages WHERE recipient = 'eva@example.org' AND sequence = {}",
+        now["version"]
+    );
+    assert_eq!(app.count(&told).await, 1, "the email of the new time");
+    let closed: Value =
+        app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{id}")).await.json().await.expect("test step");
+    assert_eq!(closed["status"], "booked");
+    assert_eq!(closed["booking_id"], later["id"]);
+    assert_eq!(closed["appointments"].as_array().map(Vec::len), Some(0), "closed: none named");
+}
+
+/// The same on the desk's page: the entry names the caller's appointment with a button that
+/// moves it to the offered time (the plain booking stays, as "Zusätzlich neu buchen"); a move of
+/// an appointment that is not the caller's is refused with the list and its reason.
+#[tokio::test]
+async fn the_callback_page_names_the_callers_appointment_and_moves_it_here() {
+    use crate::web_client::{Desk, PASSWORD, location, text_of_id};
+
+    // Arrange: as above, on the page of a front-desk person.
+    let app = spawn_app().await;
+    let (aydin, booked) = fill_aydin_until_thursday(&app).await;
+    let next_week = app.free_slots("ads", &format!("counsellor={aydin}&from=2026-11-30&limit=1")).await;
+    let body = json!({
+        "slot_id": next_week[0]["slot_id"],
+        "citizen": { "name": "Eva Früh", "phone": "0511 444455", "email": "eva@example.org", "language": "de" },
+        "email_consent": true,
+        "channel": "phone",
+    });
+    let later: Value = app.post_booking(&body).await.json().await.unwrap();
+    let mut wish = entry_body("Eva Früh", aydin);
+    wish["citizen"]["phone"] = json!("(0511) 44 44 55");
+    let id = add_entry(&app, &wish).await["id"].as_i64().unwrap();
+    let freed = &booked[1];
+    assert_eq!(app.cancel_booking(freed["id"].as_str().unwrap(), "abgesagt").await.status(), StatusCode::OK);
+    app.add_person("empfang.verlegen", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.verlegen", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let reference = later["reference"].as_str().unwrap();
+
+    // The page names her appointment and offers to move it.
+    let (_, page) = desk.text("/callbacks?unit=ads").await;
+    assert!(
+        page.contains(&format!("id=\"cb-{id}-has\"><a href=\"/bookings/{reference}\">{reference}</a>")),
+        "{page:.6000}"
+    );
+    let move_button = text_of_id(&page, &format!("cb-{id}-move-1"));
+    assert_eq!(move_button, format!("Hierher verlegen: {reference}"));
+    assert_eq!(text_of_id(&page, &format!("cb-{id}-book")), "Zusätzlich neu buchen");
+
+    // Someone else's appointment, sent as if it were hers: refused, nothing moved.
+    let slot = freed["slot_id"].to_string();
+    let csrf = crate::web_client::csrf_of(&page);
+    let other = booked[0]["id"].as_str().unwrap();
+    let fields = [("unit", "ads"), ("slot", slot.as_str()), ("move", other)];
+    let refused = desk.post(&csrf, &format!("/callbacks/{id}/book"), &fields).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("Nicht verlegt: Dieser Termin ist kein kommender Termin dieser Person"), "{html:.4000}");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM callback_requests WHERE status = 'open'").await, 1, "still open");
+
+    // Act: the button.
+    let fields = [("unit", "ads"), ("slot", slot.as_str()), ("move", later["id"].as_str().unwrap())];
+    let moved = desk.post(&csrf, &format!("/callbacks/{id}/book"), &fields).await;
+
+    // Assert: on to the read-back of the move.
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&moved), format!("/bookings/{reference}/moved"));
+    assert_moved_once(&app, &later, freed, id).await;
+}

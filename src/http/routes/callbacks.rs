@@ -14,13 +14,14 @@ use utoipa_axum::routes;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
 use crate::domain::ids::{CallbackId, SlotId, StaffId};
 use crate::domain::language::Language;
+use crate::domain::records::Booking;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
 use crate::http::input::{citizen_name, phone_number};
 use crate::http::paging::{self, Next, Paged};
 use crate::services::ServiceError;
-use crate::services::callbacks::{self, Entry};
+use crate::services::callbacks::{self, Entry, Way};
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -113,12 +114,38 @@ pub struct CallbackResponse {
     pub offered_at: Option<DateTime<FixedOffset>>,
     /// The booking made for the caller.
     pub booking_id: Option<uuid::Uuid>,
+    /// An open entry's caller's appointments still to come in the unit, found by the entry's
+    /// phone number however it is written (soonest first, three at most): a caller waiting for an
+    /// earlier time usually has one, and booking with `move_booking_id` moves it instead of
+    /// booking a second. Empty for closed entries.
+    pub appointments: Vec<CallerAppointment>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
 }
 
-fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
+/// An appointment the caller has already.
+#[derive(Serialize, ToSchema)]
+pub struct CallerAppointment {
+    pub booking_id: uuid::Uuid,
+    /// To read out on the phone, e.g. `K7M4-Q9TX`.
+    pub reference: String,
+    pub starts_at: DateTime<FixedOffset>,
+    pub ends_at: DateTime<FixedOffset>,
+    pub counsellor_id: i32,
+}
+
+fn callback_response(entry: Entry, appointments: Vec<Booking>, tz: chrono_tz::Tz) -> CallbackResponse {
     let Entry { request: r, offer } = entry;
+    let appointments = appointments
+        .into_iter()
+        .map(|b| CallerAppointment {
+            booking_id: b.id,
+            reference: b.reference.to_string(),
+            starts_at: local(b.starts_at, tz),
+            ends_at: local(b.ends_at, tz),
+            counsellor_id: b.counsellor_id.get(),
+        })
+        .collect();
     let offer = offer.map(|free| OfferResponse {
         slot_id: free.slot.id.get(),
         starts_at: local(free.slot.starts_at, tz),
@@ -146,13 +173,14 @@ fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
         offer,
         offered_at: r.offered_at.map(|at| local(at, tz)),
         booking_id: r.booking_id,
+        appointments,
         created_at: local(r.created_at, tz),
         updated_at: local(r.updated_at, tz),
     }
 }
 
 fn closed_response(request: CallbackRequest, tz: chrono_tz::Tz) -> CallbackResponse {
-    callback_response(Entry { request, offer: None }, tz)
+    callback_response(Entry { request, offer: None }, Vec::new(), tz)
 }
 
 /// Which entries to list.
@@ -196,7 +224,17 @@ async fn list_callbacks(
     match params.state.unwrap_or(ListState::Open) {
         ListState::Open => {
             let listed = callbacks::list(state.book(), &actor, &unit).await?;
-            Ok(Paged::whole(listed.into_iter().map(|e| callback_response(e, tz)).collect()))
+            let requests: Vec<CallbackRequest> = listed.iter().map(|e| e.request.clone()).collect();
+            let mut theirs = callbacks::appointments_of_callers(state.book(), unit.id, &requests).await?;
+            Ok(Paged::whole(
+                listed
+                    .into_iter()
+                    .map(|e| {
+                        let appointments = theirs.remove(&e.request.id).unwrap_or_default();
+                        callback_response(e, appointments, tz)
+                    })
+                    .collect(),
+            ))
         }
         ListState::Closed => {
             let (after, limit) = (params.after.map(CallbackId::new), paging::limit(params.limit)?);
@@ -235,7 +273,8 @@ async fn create_callback(
             .map_err(|_| ApiError::field("note", crate::http::input::FREE_TEXT_RULE))?,
     };
     let entry = callbacks::add(state.book(), &actor, &unit, new).await.map_err(refusal_as_sent)?;
-    Ok((StatusCode::CREATED, Json(callback_response(entry, state.settings.time_zone))))
+    let appointments = open_appointments(&state, &entry).await?;
+    Ok((StatusCode::CREATED, Json(callback_response(entry, appointments, state.settings.time_zone))))
 }
 
 /// The service's refusal of a new entry at the path the request sent the field at: the service
@@ -258,7 +297,16 @@ async fn get_callback(
     ApiPath(id): ApiPath<i32>,
 ) -> ApiResult<Json<CallbackResponse>> {
     let entry = callbacks::get(state.book(), &actor, CallbackId::new(id)).await?;
-    Ok(Json(callback_response(entry, state.settings.time_zone)))
+    let appointments = open_appointments(&state, &entry).await?;
+    Ok(Json(callback_response(entry, appointments, state.settings.time_zone)))
+}
+
+/// The caller's appointments to come, for an open entry.
+async fn open_appointments(state: &AppState, entry: &Entry) -> Result<Vec<Booking>, ApiError> {
+    if entry.request.status != CallbackStatus::Open {
+        return Ok(Vec::new());
+    }
+    Ok(callbacks::appointments_of(state.book(), &entry.request).await?)
 }
 
 /// Takes an open entry off the list (the caller no longer waits).
@@ -278,6 +326,10 @@ async fn withdraw_callback(
 #[serde(deny_unknown_fields)]
 pub struct BookCallbackRequest {
     pub slot_id: Option<i32>,
+    /// One of the entry's `appointments`: moved to the slot (its details and email stay, the
+    /// citizen is told of the change) instead of a new appointment. Not one of them: 422 at
+    /// `move_booking_id`; changed since it was read: 409 `concurrent_update`.
+    pub move_booking_id: Option<uuid::Uuid>,
 }
 
 /// The booking made for a caller of the list.
@@ -306,9 +358,13 @@ async fn book_callback(
     // timeout) still closes the entry or undoes its booking.
     let task = {
         let (state, actor, slot_id) = (state.clone(), actor.clone(), body.slot_id.map(SlotId::new));
-        tokio::spawn(async move { callbacks::book(state.book(), &actor, CallbackId::new(id), slot_id).await })
+        let way = body.move_booking_id.map_or(Way::New, Way::Move);
+        tokio::spawn(async move { callbacks::book(state.book(), &actor, CallbackId::new(id), slot_id, way).await })
     };
-    let booking = task.await.map_err(|err| ApiError::Internal(err.into()))??;
+    let booking = task.await.map_err(|err| ApiError::Internal(err.into()))?.map_err(|err| match err {
+        ServiceError::Invalid { field: "move", message } => ApiError::field("move_booking_id", message),
+        other => other.into(),
+    })?;
     let tz = state.settings.time_zone;
     let reference = booking.reference.to_string();
     Ok((

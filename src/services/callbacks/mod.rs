@@ -7,7 +7,10 @@
 mod offers;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use std::collections::HashMap;
+
 use sea_orm::DatabaseConnection;
+use uuid::Uuid;
 
 use super::ServiceError;
 use super::audit::{self, AuditAction, AuditEntry};
@@ -16,13 +19,13 @@ use crate::domain::access::{Actor, Role};
 use crate::domain::booking::{Channel, Citizen};
 use crate::domain::callback::{CallbackRequest, CallbackStatus, MAX_WAIT_DAYS, NewCallback};
 use crate::domain::clash::Clash;
-use crate::domain::ids::{CallbackId, SlotId};
+use crate::domain::ids::{CallbackId, SlotId, UnitId};
 use crate::domain::missing::Missing;
 use crate::domain::page::Page;
 use crate::domain::records::{Booking, Unit};
 use crate::domain::time::local_date;
 use crate::store::callbacks;
-use crate::store::{directory, slots};
+use crate::store::{self, directory, slots};
 
 pub use offers::Entry;
 
@@ -204,19 +207,77 @@ pub async fn get(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<Entry,
     }
 }
 
-/// Books a slot for the caller of an open entry: `slot_id`, or the slot the list offers. The
-/// booking goes through [`bookings::create`] (so every rule holds); the entry is claimed while
-/// that runs, so two desks cannot book twice for one caller, and closes as booked.
+/// How many of a caller's appointments to come [`appointments_of`] names.
+pub const APPOINTMENTS_NAMED: u64 = 3;
+
+/// The caller's appointments still to come in the entry's unit, found by the entry's phone
+/// number however it is written (soonest first, [`APPOINTMENTS_NAMED`] at most): a caller who
+/// waits for an earlier time usually has one, and moving it is what they asked for.
+///
+/// # Errors
+/// Database failures.
+pub async fn appointments_of(deps: Book<'_>, request: &CallbackRequest) -> Result<Vec<Booking>, ServiceError> {
+    let mut found = appointments_of_callers(deps, request.unit_id, std::slice::from_ref(request)).await?;
+    Ok(found.remove(&request.id).unwrap_or_default())
+}
+
+/// [`appointments_of`] for each of the entries `requests` of the unit `unit_id`, in one read.
+///
+/// # Errors
+/// Database failures.
+pub async fn appointments_of_callers(
+    deps: Book<'_>,
+    unit_id: UnitId,
+    requests: &[CallbackRequest],
+) -> Result<HashMap<CallbackId, Vec<Booking>>, ServiceError> {
+    let mut keys: Vec<String> = requests.iter().filter_map(|r| fold::phone_key(&r.citizen_phone)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut by_caller = HashMap::new();
+    if keys.is_empty() {
+        return Ok(by_caller);
+    }
+    let upcoming = store::bookings::upcoming_of_phones(deps.db, unit_id, &keys, deps.clock.now()).await?;
+    for request in requests {
+        let Some(line) = fold::phone_identity(&request.citizen_phone) else { continue };
+        let same_line =
+            |b: &&Booking| b.citizen.phone.as_deref().and_then(fold::phone_identity).as_deref() == Some(line.as_str());
+        let limit = usize::try_from(APPOINTMENTS_NAMED).unwrap_or(usize::MAX);
+        let theirs: Vec<Booking> = upcoming.iter().filter(same_line).take(limit).cloned().collect();
+        if !theirs.is_empty() {
+            by_caller.insert(request.id, theirs);
+        }
+    }
+    Ok(by_caller)
+}
+
+/// What booking for a caller of the list does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Way {
+    /// A new appointment.
+    New,
+    /// The caller's appointment to come (one of [`appointments_of`]) moves to the slot: its
+    /// details and email stay, the citizen is told of the change.
+    Move(Uuid),
+}
+
+/// Books a slot for the caller of an open entry: `slot_id`, or the slot the list offers, as a
+/// new appointment or by moving the caller's appointment to come (`way`). The booking goes
+/// through [`bookings::create`] or [`bookings::reschedule`] (so every rule holds); the entry is
+/// claimed while that runs, so two desks cannot book twice for one caller, and closes as booked.
 ///
 /// # Errors
 /// `NotFound`, `Forbidden`, `Conflict` (`invalid_status`, `no_offer`, `callback_busy`, and every
-/// refusal of a booking such as `slot_taken`), `Invalid` for a slot of another unit.
+/// refusal of a booking such as `slot_taken`, `concurrent_update` for an appointment changed
+/// meanwhile), `Invalid` for a slot of another unit or an appointment to move that is not the
+/// caller's one to come.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get(), callback = id.get()))]
 pub async fn book(
     deps: Book<'_>,
     actor: &Actor,
     id: CallbackId,
     slot_id: Option<SlotId>,
+    way: Way,
 ) -> Result<Booking, ServiceError> {
     let entry = get(deps, actor, id).await?;
     let request = entry.request;
@@ -232,10 +293,32 @@ pub async fn book(
     if slot.unit_id != request.unit_id {
         return Err(ServiceError::invalid("slot_id", "the slot belongs to another unit"));
     }
+    let moved = match way {
+        Way::New => None,
+        Way::Move(booking_id) => Some(
+            appointments_of(deps, &request)
+                .await?
+                .into_iter()
+                .find(|b| b.id == booking_id)
+                .ok_or_else(|| ServiceError::invalid("move", "not an appointment to come of this caller"))?,
+        ),
+    };
     let now = deps.clock.now();
     let claimed_until = now + CLAIM;
     if !callbacks::claim(deps.db, id, now, claimed_until).await? {
         return Err(ServiceError::conflict(Clash::CallbackBusy));
+    }
+    if let Some(old) = moved {
+        // Moved from the version read above: a change made meanwhile is refused, not overwritten.
+        let key = old.id.to_string();
+        let to = bookings::Move::Slot(slot_id);
+        return match bookings::reschedule(deps, actor, &key, to, None, Some(old.sequence)).await {
+            Ok(booking) => close_moved(deps, actor, id, claimed_until, booking).await,
+            Err(err) => {
+                callbacks::release(deps.db, id, claimed_until).await?;
+                Err(err)
+            }
+        };
     }
     let booked = bookings::create(deps, actor, booking_for(&request, slot_id)).await;
     let booking = match booked {
@@ -264,30 +347,14 @@ pub async fn settle(
     claimed_until: DateTime<Utc>,
     booking: Booking,
 ) -> Result<Booking, ServiceError> {
-    let closed = callbacks::close(
-        deps.db,
-        id,
-        CallbackStatus::Booked,
-        Some(booking.id),
-        Some(claimed_until),
-        actor.staff_id(),
-        deps.clock.now(),
-    )
-    .await;
-    match closed {
+    match close_as_booked(deps, actor, id, claimed_until, &booking).await {
         Ok(true) => {
             tracing::info!(booking = %booking.id, "callback booked");
             Ok(booking)
         }
         Ok(false) => {
             undo(deps, actor, &booking).await;
-            Err(match found(deps.db, id).await {
-                Ok(now) if now.status == CallbackStatus::Open => ServiceError::conflict(Clash::CallbackBusy),
-                Ok(now) => {
-                    ServiceError::conflict_with(Clash::InvalidStatus, format!("the entry is {}", now.status.as_str()))
-                }
-                Err(err) => err,
-            })
+            Err(settled_otherwise(deps, id).await)
         }
         Err(err) => {
             // The entry stays open with a booking made for it: undone, so that nobody books the
@@ -295,6 +362,52 @@ pub async fn settle(
             undo(deps, actor, &booking).await;
             Err(err.into())
         }
+    }
+}
+
+/// The last step of [`book`] that moved the caller's appointment: closes the entry as booked by
+/// it. The move stays whatever happens to the entry: it is what the caller asked for, and it
+/// keeps one appointment (a desk that took the entry after the claim ran out sees the moved one
+/// when it books).
+///
+/// # Errors
+/// `Conflict` (`callback_busy`, `invalid_status`) when another desk took the entry meanwhile;
+/// database failures.
+async fn close_moved(
+    deps: Book<'_>,
+    actor: &Actor,
+    id: CallbackId,
+    claimed_until: DateTime<Utc>,
+    booking: Booking,
+) -> Result<Booking, ServiceError> {
+    if close_as_booked(deps, actor, id, claimed_until, &booking).await? {
+        tracing::info!(booking = %booking.id, "callback booked by moving the caller's appointment");
+        return Ok(booking);
+    }
+    tracing::warn!(booking = %booking.id, "a callback entry was settled otherwise while its caller's appointment moved");
+    Err(settled_otherwise(deps, id).await)
+}
+
+/// Closes the entry as booked by `booking` if the claim `claimed_until` still holds it (or no
+/// other desk took it since); whether it did.
+async fn close_as_booked(
+    deps: Book<'_>,
+    actor: &Actor,
+    id: CallbackId,
+    claimed_until: DateTime<Utc>,
+    booking: &Booking,
+) -> Result<bool, store::StoreError> {
+    let (status, by, now) = (CallbackStatus::Booked, actor.staff_id(), deps.clock.now());
+    callbacks::close(deps.db, id, status, Some(booking.id), Some(claimed_until), by, now).await
+}
+
+/// Why an entry could not be closed by this desk's booking: another desk holds it now
+/// (`callback_busy`), or it was settled otherwise (`invalid_status`).
+async fn settled_otherwise(deps: Book<'_>, id: CallbackId) -> ServiceError {
+    match found(deps.db, id).await {
+        Ok(now) if now.status == CallbackStatus::Open => ServiceError::conflict(Clash::CallbackBusy),
+        Ok(now) => ServiceError::conflict_with(Clash::InvalidStatus, format!("the entry is {}", now.status.as_str())),
+        Err(err) => err,
     }
 }
 

@@ -28,7 +28,7 @@ use crate::domain::missing::Missing;
 use crate::domain::records::{StaffMember, Unit};
 use crate::domain::time::local_date;
 use crate::services::bookings::Book;
-use crate::services::callbacks::{self, Entry};
+use crate::services::callbacks::{self, Entry, Way};
 use crate::services::{ServiceError, desk};
 use crate::state::AppState;
 
@@ -51,6 +51,16 @@ struct EntryView {
     /// "Di, 01.12.2026, 10:00 bei Deniz Aydın" when a slot matches.
     offer: Option<String>,
     offer_slot: i32,
+    /// The caller's appointments to come in the unit (found by the phone number).
+    appointments: Vec<CallerAppointment>,
+}
+
+/// An appointment the caller has already, as listed beside the entry.
+struct CallerAppointment {
+    id: String,
+    reference: String,
+    /// "Do, 17.12.2026, 10:00 bei Jana Winterberg".
+    when: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -125,7 +135,33 @@ async fn list_page(
     let unit = desk::unit_for(deps, &staff.actor, &key).await?;
     let members = desk::unit_staff(deps, &unit).await?;
     let entries = callbacks::list(deps, &staff.actor, &unit).await?;
-    page.entries = entries.iter().map(|e| entry_view(e, &members, deps, lang)).collect();
+    let requests: Vec<CallbackRequest> = entries.iter().map(|e| e.request.clone()).collect();
+    let mut theirs = callbacks::appointments_of_callers(deps, unit.id, &requests).await?;
+    let counsellors =
+        desk::unit_staff_and(deps, &unit, theirs.values().flatten().map(|b| b.counsellor_id).collect::<Vec<_>>())
+            .await?;
+    page.entries = entries
+        .iter()
+        .map(|e| {
+            let mut view = entry_view(e, &members, deps, lang);
+            view.appointments = theirs
+                .remove(&e.request.id)
+                .unwrap_or_default()
+                .iter()
+                .map(|b| CallerAppointment {
+                    id: b.id.to_string(),
+                    reference: b.reference.to_string(),
+                    when: format!(
+                        "{} {} {}",
+                        format::short(b.starts_at, deps.tz, lang),
+                        lang.t("book.with"),
+                        super::views::counsellor_name(&counsellors, b.counsellor_id)
+                    ),
+                })
+                .collect();
+            view
+        })
+        .collect();
     page.counsellors =
         members.iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name.clone() }).collect();
     page.unit_name = unit.name;
@@ -155,6 +191,7 @@ fn entry_view(entry: &Entry, members: &[StaffMember], deps: Book<'_>, lang: Lang
         note: r.note.clone().unwrap_or_default(),
         offer,
         offer_slot: entry.offer.as_ref().map_or(0, |free| free.slot.id.get()),
+        appointments: Vec::new(),
     }
 }
 
@@ -220,6 +257,9 @@ struct ActionForm {
     unit: String,
     #[serde(default)]
     slot: String,
+    /// The id of the caller's appointment to move to the slot; empty: a new appointment.
+    #[serde(default, rename = "move")]
+    moving: String,
 }
 
 async fn book(
@@ -233,10 +273,22 @@ async fn book(
     // timeout) still closes the entry or undoes its booking.
     let task = {
         let (state, actor, slot_id) = (state.clone(), staff.actor.clone(), form.slot.parse().ok());
-        tokio::spawn(async move { callbacks::book(state.book(), &actor, CallbackId::new(id), slot_id).await })
+        // An id that is none is no appointment of the caller's: refused as such.
+        let way = match form.moving.trim() {
+            "" => Way::New,
+            id => Way::Move(id.parse().unwrap_or_default()),
+        };
+        tokio::spawn(async move { callbacks::book(state.book(), &actor, CallbackId::new(id), slot_id, way).await })
     };
+    let moving = !form.moving.trim().is_empty();
     match task.await.map_err(|err| WebError::Internal(err.into()))? {
+        Ok(booking) if moving => Ok(Redirect::to(&format!("/bookings/{}/moved", booking.reference)).into_response()),
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
+        Err(ServiceError::Invalid { field: "move", .. }) => {
+            let mut page = list_page(&state, staff, &form.unit, None).await?;
+            page.refused = Some(lang.t("cb.err.move"));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
         Err(
             err @ (ServiceError::Conflict { .. }
             | ServiceError::Rule(_)
