@@ -57,6 +57,8 @@ pub enum Why {
     NotOneLine,
     /// A translation's language: not supported, German, or given twice.
     Language,
+    /// A postal code that is not five digits (German postal codes are).
+    PostalCode,
 }
 
 fn refused(field: &'static str, why: Why, message: impl Into<String>) -> Refused {
@@ -76,6 +78,16 @@ fn line(field: &'static str, value: &str, min: usize, max: usize) -> Result<Stri
     }
     check_name(value).map_err(|message| refused(field, Why::NotOneLine, message))?;
     Ok(value.to_owned())
+}
+
+/// A German postal code: five digits (a typo in it goes into every citizen's email).
+fn postal_code(value: &str) -> Result<String, Refused> {
+    let code = line("postal_code", value, 1, 20)?;
+    if code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(code)
+    } else {
+        Err(refused("postal_code", Why::PostalCode, "a German postal code: five digits, e.g. 30161"))
+    }
 }
 
 impl From<super::records::Location> for LocationFields {
@@ -127,7 +139,7 @@ impl LocationFields {
         Ok(Self {
             name: line("name", &self.name, 1, 200)?,
             street: line("street", &self.street, 1, 200)?,
-            postal_code: line("postal_code", &self.postal_code, 1, 20)?,
+            postal_code: postal_code(&self.postal_code)?,
             city: line("city", &self.city, 1, 100)?,
             floor: line("floor", &self.floor, 1, FLOOR_MAX_CHARS)?,
             accessibility_notes: line("accessibility_notes", &self.accessibility_notes, 0, NOTES_MAX_CHARS)?,
@@ -221,6 +233,16 @@ mod tests {
             translations: f.translations,
             version: 1,
         }
+    }
+
+    #[test]
+    fn a_postal_code_is_five_digits() {
+        for wrong in ["ABC", "1234", "301611", "3O161", "30 161"] {
+            let refused = LocationFields { postal_code: wrong.into(), ..fields() }.checked().expect_err(wrong);
+            assert_eq!((refused.field, refused.why), ("postal_code", Why::PostalCode), "{wrong}");
+        }
+        let kept = LocationFields { postal_code: " 30161 ".into(), ..fields() }.checked().expect("five digits");
+        assert_eq!(kept.postal_code, "30161");
     }
 
     #[test]

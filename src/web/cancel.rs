@@ -18,8 +18,10 @@ use super::error::WebResult;
 use super::format;
 use super::page::{CsrfForm, Page, Staff};
 use super::readback::EmailPlan;
+use crate::domain::booking::BookingStatus;
 use crate::domain::citizen::{self, ReasonRefusal};
-use crate::services::bookings;
+use crate::domain::clash::Clash;
+use crate::services::{ServiceError, bookings};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -79,6 +81,14 @@ async fn cancel(
     let seen = super::bookings::seen_version(&form.version);
     match bookings::cancel(state.book(), &staff.actor, &key, &reason, seen).await {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response()),
+        // This confirmation sent twice at once (a double press): the other request cancelled it
+        // for the same person from the same version, so this one leads to what it says too.
+        Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. })
+            if cancelled_by_twin(&state, &staff, &key, seen).await? =>
+        {
+            let booking = bookings::find(state.book().db, &key).await?;
+            Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response())
+        }
         // Changed meanwhile (a colleague moved it, or this confirmation was sent twice): the
         // booking as it is now says why, and a booking still to cancel has the reason typed again.
         Err(err) if shown_at_status(&err) => {
@@ -88,6 +98,15 @@ async fn cancel(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// Whether the booking `key` was cancelled by `staff` from the version `seen` (the change right
+/// after it): the twin of a confirmation sent twice.
+async fn cancelled_by_twin(state: &AppState, staff: &Staff, key: &str, seen: Option<i32>) -> WebResult<bool> {
+    let booking = bookings::find(state.book().db, key).await?;
+    Ok(booking.status == BookingStatus::Cancelled
+        && seen.and_then(|v| v.checked_add(1)) == Some(booking.sequence)
+        && booking.updated_by == Some(staff.actor.staff_id()))
 }
 
 async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -> WebResult<ConfirmPage> {

@@ -56,5 +56,10 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("locations.deleted", "Der Ort wurde gelöscht.", "The location was deleted."),
     ("locations.back", "Zurück zu den Orten", "Back to the locations"),
     ("locations.err.empty", "Bitte ausfüllen.", "Please fill this in."),
+    (
+        "locations.err.postal_code",
+        "Bitte eine Postleitzahl mit fünf Ziffern eingeben, z. B. 30161.",
+        "Please enter a postal code of five digits, e.g. 30161.",
+    ),
     ("locations.err.too_long", "Bitte höchstens {max} Zeichen.", "Please use at most {max} characters."),
 ];

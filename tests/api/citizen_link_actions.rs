@@ -42,6 +42,12 @@ async fn the_citizen_cancels_after_a_confirmation_and_the_slot_is_free_at_once()
     let (csrf, version) = (csrf_of(&html), version_of(&html));
     let forged = post(&browser(), &app, &format!("/t/{token}/cancel"), &[("csrf", &csrf), ("version", &version)]).await;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN, "a form without the cookie is refused");
+    // A reason with a bidirectional override (it would turn the staff's history line around
+    // after it) is refused, nothing cancelled.
+    let turned = [("csrf", csrf.as_str()), ("version", version.as_str()), ("reason", "krank \u{202E}")];
+    let turned = post(&client, &app, &format!("/t/{token}/cancel"), &turned).await;
+    assert_eq!(turned.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(booking_now(&app, &booking["id"]).await["status"], "booked");
     let done = post(
         &client,
         &app,
@@ -69,8 +75,16 @@ async fn the_citizen_cancels_after_a_confirmation_and_the_slot_is_free_at_once()
     assert!(html.contains("Sie erhalten eine Bestätigung per E-Mail"), "an email follows: {html}");
     assert!(!html.contains(r#"id="cancel""#) && !html.contains(r#"id="move""#), "nothing left to change");
     assert_cancellation_in_calendar(&client, &app, &token, &html).await;
+    // The same form sent again (a double click): led to the same page, nothing done twice.
     let again = post(&client, &app, &format!("/t/{token}/cancel"), &[("csrf", &csrf), ("version", &version)]).await;
-    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(again.headers()["location"], format!("/t/{token}?done=cancelled").as_str());
+    let history = booking_now(&app, &booking["id"]).await["history"].clone();
+    let cancellations = history.as_array().expect("history").iter().filter(|e| e["kind"] == "cancelled_by_citizen");
+    assert_eq!(cancellations.count(), 1, "{history}");
+    // An address that names another outcome says nothing untrue.
+    let (_, html) = page(&client, &app, &format!("/t/{token}?done=moved")).await;
+    assert!(html.contains("Abgesagt") && !html.contains("Ihr Termin ist verschoben"), "no notice of a move: {html}");
 }
 
 /// The page of a cancelled booking offers its calendar entry, labelled as the cancellation, and
@@ -106,6 +120,12 @@ async fn move_once(client: &reqwest::Client, app: &TestApp, token: &str) -> Stri
         post(client, app, &format!("/t/{token}/move"), &[("csrf", &csrf), ("version", &version), ("slot", &slot)])
             .await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER, "{:?}", done.text().await);
+    // The same form sent again (a double click): the same page, not "changed meanwhile".
+    let again =
+        post(client, app, &format!("/t/{token}/move"), &[("csrf", &csrf), ("version", &version), ("slot", &slot)])
+            .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER, "{:?}", again.text().await);
+    assert_eq!(again.headers()["location"], format!("/t/{token}?done=moved").as_str());
     slot
 }
 

@@ -133,6 +133,16 @@ async fn only_admins_change_locations_bad_fields_are_named_and_every_change_is_a
     )
     .await;
     assert!(problem.to_string().contains("street"), "{problem}");
+    // A postal code with a typo would go into every citizen's email.
+    let mut typo = fields("EG");
+    typo["postal_code"] = json!("3O161");
+    let problem = assert_problem(
+        app.put_as(&app.admin_token, &path, &typo).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "postal_code", "{problem}");
     for language in ["xx", "de"] {
         let mut body = fields("EG");
         body["translations"] = json!({ language: { "floor": "x" } });

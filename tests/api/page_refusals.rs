@@ -582,3 +582,69 @@ async fn the_move_page_of_a_cancelled_appointment_says_so_at_once() {
     assert!(page.contains("nicht mehr gebucht") && page.contains("neuen Termin"), "{page:.1500}");
     assert!(!page.contains("id=\"f-day\""), "no finder");
 }
+
+/// "Ja, Termin absagen" pressed twice at once (both requests read the booking before either
+/// wrote): the second finds the cancellation its twin made and leads to the same page as the
+/// first, instead of saying someone changed the appointment at the same time. One cancellation.
+#[tokio::test]
+async fn a_cancellation_confirmed_twice_at_once_leads_both_presses_to_the_cancelled_booking() {
+    use sea_orm::{ConnectionTrait, Statement};
+    // Arrange: the confirmation page of a booking.
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let booked = app.book_slot(app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot")).await;
+    let reference = booked["reference"].as_str().expect("reference").to_owned();
+    let (page, cancel) = (format!("/bookings/{reference}"), format!("/bookings/{reference}/cancel"));
+    let confirm = desk.submit(&page, &cancel, &[("reason", "Termin passt nicht")]).await;
+    let html = confirm.text().await.expect("page");
+    let (csrf, version) = (crate::web_client::csrf_of(&html), hidden(&html, "version"));
+
+    // Act: both presses wait behind a write the test holds (SQLite: the write turn; PostgreSQL:
+    // the booking's row), so both have read the booking before either writes.
+    let held = terminbuch::store::begin_write(&app.db).await.expect("a write transaction");
+    if app.is_postgres() {
+        let lock = "SELECT id FROM bookings WHERE reference = $1 FOR UPDATE";
+        let stored = reference.replace('-', "");
+        held.query_all_raw(Statement::from_sql_and_values(held.get_database_backend(), lock, [stored.into()]))
+            .await
+            .expect("the row locked");
+    }
+    let press = || {
+        let (desk, csrf, cancel, version) = (desk.clone(), csrf.clone(), cancel.clone(), version.clone());
+        tokio::spawn(async move {
+            let yes = [("reason", "Termin passt nicht"), ("confirm", "1"), ("version", version.as_str())];
+            desk.post(&csrf, &cancel, &yes).await
+        })
+    };
+    let (first, second) = (press(), press());
+    for _ in 0..2000 {
+        if waiting_writers(&app).await >= 2 {
+            break;
+        }
+        assert!(!first.is_finished() && !second.is_finished(), "a press finished instead of waiting");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(waiting_writers(&app).await >= 2, "both presses wait");
+    held.commit().await.expect("released");
+
+    // Assert: both lead to the cancelled booking; cancelled once.
+    for press in [first, second] {
+        let answer = press.await.expect("the press");
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert_eq!(crate::web_client::location(&answer), format!("/bookings/{reference}?cancelled=1"));
+    }
+    let now: serde_json::Value = app.get_booking(&reference).await.json().await.expect("json");
+    assert_eq!(now["status"], "cancelled");
+    assert_eq!(now["version"], version.parse::<i64>().expect("a version") + 1, "one change");
+}
+
+/// How many writers wait behind the test's write: SQLite's write turn of this process, or
+/// PostgreSQL sessions of this database waiting for a lock.
+async fn waiting_writers(app: &TestApp) -> usize {
+    if !app.is_postgres() {
+        return terminbuch::store::writers_waiting(&app.db);
+    }
+    let sql = "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() \
+               AND wait_event_type = 'Lock'";
+    usize::try_from(app.count(sql).await).expect("a count")
+}

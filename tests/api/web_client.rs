@@ -12,6 +12,7 @@ use crate::helpers::TestApp;
 pub const PASSWORD: &str = "Kastanienallee im Herbstlaub";
 
 /// One browser's worth of cookies.
+#[derive(Clone)]
 pub struct Desk {
     client: reqwest::Client,
     base: String,

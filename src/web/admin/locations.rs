@@ -262,6 +262,7 @@ fn field_error(refused: &Refused, lang: Lang) -> FieldError {
         Why::TooLong { max } => lang.t("locations.err.too_long").replace("{max}", &max.to_string()),
         Why::NotOneLine => lang.t("err.control").to_owned(),
         Why::Language => lang.t("field.other").to_owned(),
+        Why::PostalCode => lang.t("locations.err.postal_code").to_owned(),
     };
     FieldError::new(id, message)
 }

@@ -127,6 +127,13 @@ fn current(opened: &Opened, version: &str) -> bool {
     version.trim().parse::<i32>().ok() == Some(opened.booking.sequence)
 }
 
+/// Whether the booking's last change was the one a form of `version` asked for: its version is
+/// the next one, and the change was the citizen's through a link (not staff's meanwhile).
+fn made_by_this_form(opened: &Opened, version: &str) -> bool {
+    version.trim().parse::<i32>().ok().and_then(|v| v.checked_add(1)) == Some(opened.booking.sequence)
+        && opened.booking.updated_by.is_none()
+}
+
 /// Opens the booking (recording the look as `what`), or `None` for the one 404.
 async fn opened(state: &AppState, visitor: &Visitor, token: &str, what: &str) -> Result<Option<Opened>, WebError> {
     let Some(opened) = open(state, visitor, token).await? else { return Ok(None) };
@@ -167,12 +174,15 @@ pub(super) async fn show(
     let mut view = page(&state, &opened, &token, &cookies, "view");
     // The change queued an email only for a citizen with an address and consent; the others
     // (who mostly hold a printed link) are told none follows and pointed to the calendar file.
+    // Said only while it is true of the appointment: a tab restored later, or an address that
+    // names an outcome, must not tell the citizen the opposite of its state.
     let emailed = opened.booking.citizen.may_be_emailed();
+    let cancelled = opened.booking.status == BookingStatus::Cancelled;
     let notice = match (q.done.as_str(), emailed) {
-        ("cancelled", true) => Some("cancelled.notice"),
-        ("cancelled", false) => Some("cancelled.notice.no_email"),
-        ("moved", true) => Some("moved.notice"),
-        ("moved", false) => Some("moved.notice.no_email"),
+        ("cancelled", true) if cancelled => Some("cancelled.notice"),
+        ("cancelled", false) if cancelled => Some("cancelled.notice.no_email"),
+        ("moved", true) if opened.booking.status == BookingStatus::Booked => Some("moved.notice"),
+        ("moved", false) if opened.booking.status == BookingStatus::Booked => Some("moved.notice.no_email"),
         _ => None,
     };
     view.notice = notice.map(|key| view.tx.t(key).to_owned());
@@ -254,12 +264,22 @@ pub(super) async fn cancel(
     };
     let Some(opened) = open(&state, &visitor, &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
+        // The same form sent again (a double click, a reload): its cancellation was made, and
+        // the citizen is led to what it says, as after the first.
+        if opened.booking.status == BookingStatus::Cancelled && made_by_this_form(&opened, &form.version) {
+            return Ok(Redirect::to(&format!("/t/{token}?done=cancelled")).into_response());
+        }
         shown(&state, &opened, "cancel").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
     }
-    // A line break counts once, however the browser sent it (as the service counts it).
+    // A line break counts once, however the browser sent it (as the service counts it). A
+    // control character, or a bidirectional override that turns the staff's history line
+    // around after it ("(ni/regrüB)"), is refused as in a name.
     let bad_reason = crate::domain::text::normalise_line_breaks(&form.reason).chars().count() > 500
-        || form.reason.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t');
+        || form
+            .reason
+            .chars()
+            .any(|c| crate::domain::text::is_forbidden_in_name(c) && !matches!(c, '\n' | '\r' | '\t'));
     if bad_reason {
         shown(&state, &opened, "cancel").await?;
         let mut view = page(&state, &opened, &token, &cookies, "cancel");
@@ -375,6 +395,11 @@ pub(super) async fn move_to(
     };
     let Some(opened) = open(&state, &visitor, &token).await? else { return Ok(not_found()) };
     if !current(&opened, &form.version) {
+        // The same form sent again: its move was made, to the slot it names.
+        let same_slot = form.slot.trim().parse::<i32>().ok() == Some(opened.booking.slot_id.get());
+        if opened.booking.status == BookingStatus::Booked && same_slot && made_by_this_form(&opened, &form.version) {
+            return Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response());
+        }
         shown(&state, &opened, "move").await?;
         return Ok(refused(&state, &opened, &token, &cookies, "err.changed"));
     }
