@@ -464,7 +464,19 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
     match made {
         Ok(booking) => Ok(Redirect::to(&format!("/bookings/{}/booked", booking.reference)).into_response()),
         Err(ServiceError::Conflict { clash: Clash::SlotTaken, .. }) => {
-            slot_gone(&state, page, &actor, form, "details.taken").await
+            // Taken by this desk a moment ago (the form sent again after "Back" to mend a typo):
+            // said so with the booking's number, not as someone else's, which would invite a
+            // second booking of the same caller at another time.
+            match own_recent_booking(&state, &actor, &form.slot).await? {
+                Some(reference) => {
+                    let message = page.t("details.taken.own").replace("{reference}", &reference);
+                    let errors = vec![FieldError::new("slot", message)];
+                    let form = BookForm { slot: String::new(), ..form };
+                    let shown = details_page(&state, page, &actor, form, errors, true).await?;
+                    Ok((StatusCode::CONFLICT, shown).into_response())
+                }
+                None => slot_gone(&state, page, &actor, form, "details.taken").await,
+            }
         }
         Err(ServiceError::NotFound(Missing::Slot)) if !form.slot.is_empty() => {
             slot_gone(&state, page, &actor, form, "details.gone").await
@@ -489,6 +501,22 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// How long a booking of one's own counts as just made, for a form sent again after it.
+const JUST_BOOKED: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
+
+/// The reference of a booking `actor` made in `slot` within [`JUST_BOOKED`], if any.
+async fn own_recent_booking(state: &AppState, actor: &Actor, slot: &str) -> WebResult<Option<String>> {
+    let Ok(id) = slot.parse::<i32>() else { return Ok(None) };
+    let since = state.clock.now() - JUST_BOOKED;
+    let booked =
+        crate::store::bookings::booked_in_slots(&state.db, &[SlotId::new(id)]).await.map_err(ServiceError::from)?;
+    Ok(booked
+        .into_iter()
+        .filter(|b| b.created_by == Some(actor.staff_id()) && b.created_at >= since)
+        .max_by_key(|b| b.created_at)
+        .map(|b| b.reference.to_string()))
 }
 
 /// The chosen slot was taken or is gone: the form again as typed, the message (`key`) at the

@@ -246,6 +246,11 @@ const TEXTS: &[(&str, &str, &str)] = &[
         "Dieser Termin wurde gerade von jemand anderem vergeben. Bitte wählen Sie einen der nächsten freien Termine. Ihre Eingaben bleiben erhalten.",
         "Someone else has just taken this slot. Please choose one of the next free slots. What you typed is kept.",
     ),
+    (
+        "details.taken.own",
+        "Diesen Termin haben Sie gerade selbst gebucht: Buchungsnummer {reference}. Um Angaben zu korrigieren, öffnen Sie die Buchung (Suche: Alt + S, die Buchungsnummer) und wählen „Kontaktdaten ändern“. Nur für einen weiteren Termin wählen Sie unten eine andere Zeit.",
+        "You booked this slot yourself a moment ago: booking number {reference}. To correct details, open the booking (search: Alt + S, the booking number) and choose \"Change contact details\". Choose another time below only for a further appointment.",
+    ),
     ("details.pick", "Neuen Termin wählen", "Choose a new slot"),
     (
         "details.busy",

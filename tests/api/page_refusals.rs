@@ -44,7 +44,12 @@ async fn a_refused_or_taken_slot_on_the_booking_form_is_a_message_at_the_slot() 
     // Act: book the absent counsellor's slot; then the free slot twice.
     let (refused, refused_page) = book_on_page(&desk, in_absence, "Erste Person").await;
     let (first, _) = book_on_page(&desk, free, "Zweite Person").await;
-    let (taken, taken_page) = book_on_page(&desk, free, "Dritte Person").await;
+    app.add_person("empfang.zwei", "front_desk", Some("ads")).await;
+    let colleague = Desk::new(&app.address);
+    assert_eq!(colleague.log_in("empfang.zwei", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let (taken, taken_page) = book_on_page(&colleague, free, "Dritte Person").await;
+    // The same desk sending the form again after "Back" (a new form, the name mended).
+    let (own, own_page) = book_on_page(&desk, free, "Zweite Persson").await;
 
     // Assert: the refusal and the clash are named at the slot; only the free slot was booked.
     assert_eq!(refused, StatusCode::UNPROCESSABLE_ENTITY, "{refused_page}");
@@ -53,9 +58,25 @@ async fn a_refused_or_taken_slot_on_the_booking_form_is_a_message_at_the_slot() 
     assert_eq!(first, StatusCode::SEE_OTHER, "the free slot is booked");
     assert_eq!(taken, StatusCode::CONFLICT, "{taken_page}");
     assert!(taken_page.contains("href=\"#slot\""), "the clash points at the slot");
+    assert!(taken_page.contains("von jemand anderem vergeben"), "{taken_page}");
+    assert_eq!(own, StatusCode::CONFLICT, "{own_page}");
+    let reference = stored_reference(&app, "Zweite Person").await;
+    assert!(
+        own_page.contains(&format!("Diesen Termin haben Sie gerade selbst gebucht: Buchungsnummer {reference}")),
+        "{own_page}"
+    );
+    assert!(!own_page.contains("von jemand anderem"), "not told as someone else's");
     let names = "SELECT COUNT(*) AS n FROM bookings WHERE citizen_name IN ('Erste Person', 'Dritte Person')";
     assert_eq!(app.count(names).await, 0, "nothing of the refused bookings is stored");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Zweite Person'").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Zweite Persson'").await, 0);
+}
+
+/// The reference of the booking of `name`, as read out.
+async fn stored_reference(app: &TestApp, name: &str) -> String {
+    let found: Vec<serde_json::Value> = app.list_bookings(&format!("q={}", name.replace(' ', "+"))).await;
+    let booking = found.iter().find(|b| b["citizen"]["name"] == name).expect("the booking");
+    booking["reference"].as_str().expect("reference").to_owned()
 }
 
 /// A confirmation page shows one time; if another desk (or the citizen) moves the booking before

@@ -120,10 +120,23 @@ pub async fn add_person(
 }
 
 /// Books `target` for a citizen called `name` (no email) as the front desk would, bypassing the
-/// browser: another person at another desk, or an appointment entered afterwards by the unit lead
-/// (`override_reason`).
+/// browser: the front desk's own booking at another moment, or an appointment entered afterwards
+/// by the unit lead (`override_reason`).
 pub async fn book_as_front_desk(
     app: &UiApp,
+    target: terminbuch::services::bookings::Target,
+    name: &str,
+    override_reason: Option<&str>,
+) -> terminbuch::domain::records::Booking {
+    // Overriding a rule is for unit leads: an appointment entered afterwards is the lead's.
+    let login = if override_reason.is_some() { LEAD } else { LOGIN };
+    book_as(app, login, target, name, override_reason).await
+}
+
+/// [`book_as_front_desk`] as the staff member `login` (another person at another desk).
+pub async fn book_as(
+    app: &UiApp,
+    login: &str,
     target: terminbuch::services::bookings::Target,
     name: &str,
     override_reason: Option<&str>,
@@ -131,8 +144,6 @@ pub async fn book_as_front_desk(
     use terminbuch::domain::booking::{Channel, Citizen};
     use terminbuch::services::bookings::{self, NewBooking};
     use terminbuch::store::directory as store;
-    // Overriding a rule is for unit leads: an appointment entered afterwards is the lead's.
-    let login = if override_reason.is_some() { LEAD } else { LOGIN };
     let staff = store::find_staff_by_login(&app.db, login).await.expect("db").expect("staff");
     let actor = store::actor_for_staff(&app.db, staff.id).await.expect("db").expect("actor");
     let services = ServiceDeps::new();

@@ -3,7 +3,7 @@
 use fantoccini::Locator;
 use terminbuch::services::bookings::Target;
 
-use crate::app::{LOGIN, PASSWORD, UiApp, book_as_front_desk, spawn};
+use crate::app::{LEAD, LOGIN, PASSWORD, UiApp, book_as, spawn};
 use crate::browser::{self, Browser, SPACE};
 use terminbuch::domain::ids::SlotId;
 
@@ -174,10 +174,10 @@ async fn a_slot_taken_meanwhile_offers_the_next_slots_and_keeps_what_was_typed()
     browser.type_into("name", "Herr Anrufer").await;
     browser.type_into("phone", "0511 654321").await;
 
-    // Someone else books the same slot meanwhile.
+    // Someone else (the unit lead, at another desk) books the same slot meanwhile.
     let field = browser.client.find(Locator::Css("input[name=slot]")).await.expect("slot field");
     let slot_id: i32 = field.attr("value").await.expect("attr").expect("value").parse().expect("id");
-    book_as_front_desk(&app, Target::Slot(SlotId::new(slot_id)), "Andere Person", None).await;
+    book_as(&app, LEAD, Target::Slot(SlotId::new(slot_id)), "Andere Person", None).await;
 
     submit_booking(&browser).await;
     assert!(browser.text_of("#error-summary").await.contains("gerade von jemand anderem vergeben"));
