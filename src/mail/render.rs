@@ -272,6 +272,12 @@ mod tests {
                     // minijinja escapes `/` in HTML (`&#x2f;`), which browsers and mail programs read back.
                     let href = format!(r#"href="{}""#, link.replace('/', "&#x2f;"));
                     assert_eq!(rendered.html.contains(&href), with_link, "{case}: link in html");
+                    // A phone's screen is narrower than the link: it wraps anywhere instead of
+                    // widening the email (cut off on the left in right-to-left languages).
+                    let wraps = format!(r#"{href} style="overflow-wrap: anywhere; word-break: break-all;""#);
+                    assert_eq!(rendered.html.contains(&wraps), with_link, "{case}: the link wraps");
+                    let phone = "0511 168-00000</";
+                    assert!(rendered.html.contains(&format!("nowrap;\">{phone}")), "{case}: the phone on one line");
                 }
             }
         }
@@ -449,9 +455,10 @@ mod tests {
         // Left-to-right runs inside right-to-left text are isolated, or their parts swap places.
         for kind in MailKind::ALL {
             let rendered = templates.render(kind, lang, &mail(lang, false)).expect("renders");
-            for ltr in ["0511 168-00000", "ACDE-FGH3"] {
+            // The phone number is kept on one line too (a phone's screen broke it after "168-").
+            for (ltr, style) in [("0511 168-00000", r#" style="white-space: nowrap;""#), ("ACDE-FGH3", "")] {
                 assert!(
-                    rendered.html.contains(&format!(r#"<bdi dir="ltr">{ltr}</bdi>"#)),
+                    rendered.html.contains(&format!(r#"<bdi dir="ltr"{style}>{ltr}</bdi>"#)),
                     "{lang} {kind:?}: {ltr} in html"
                 );
                 assert!(rendered.text.contains(&format!("\u{2066}{ltr}\u{2069}")), "{lang} {kind:?}: {ltr} in text");

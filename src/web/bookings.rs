@@ -339,6 +339,16 @@ async fn day(State(state): State<AppState>, staff: Staff, Query(q): Query<DayQue
         rows = found.iter().map(|b| BookingRow::new(b, &members, deps.tz, lang)).collect();
         (grid_heads, grid) =
             week_items::day_grid(deps, &staff.actor, &unit, &members, on, &found, chosen, lang).await?;
+        // The grid's warning of an appointment that cannot take place as booked (an absence, a
+        // closure) goes into the list too: the list is what is printed.
+        let flags: std::collections::HashMap<&str, &'static str> = grid
+            .iter()
+            .flat_map(|row| row.cells.iter().flatten())
+            .filter_map(|item| item.stranded_key.map(|key| (item.href.as_str(), key)))
+            .collect();
+        for row in &mut rows {
+            row.flag = flags.get(format!("/bookings/{}", row.reference).as_str()).copied();
+        }
         counsellors = members.into_iter().map(|m| Choice { value: m.id.to_string(), label: m.display_name }).collect();
         unit_name = unit.name;
     }

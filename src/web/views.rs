@@ -79,6 +79,8 @@ pub struct BookingRow {
     pub access: String,
     /// The first words of the note (at most [`NOTE_START`] characters, then "…").
     pub note_start: String,
+    /// The text key of why it cannot take place as booked (the day list: an absence, a closure).
+    pub flag: Option<&'static str>,
 }
 
 /// How much of a note the day list shows.
@@ -115,6 +117,7 @@ impl BookingRow {
                 .unwrap_or_default(),
             access: booking.citizen.accessibility_needs.clone().unwrap_or_default(),
             note_start: booking.note.as_deref().map(|n| text_start(n, NOTE_START)).unwrap_or_default(),
+            flag: None,
         }
     }
 }

@@ -552,3 +552,31 @@ async fn the_day_view_shows_every_free_slot_of_a_busy_day() {
         assert!(html.contains(&id), "slot {} is shown ({shown} free shown)", slot["slot_id"]);
     }
 }
+
+/// The day list is what the desk prints for the counsellors: an appointment that cannot take
+/// place as booked (its counsellor is absent) carries the grid's warning in the list's own row,
+/// not only in the grid that is not printed.
+#[tokio::test]
+async fn the_printed_day_list_warns_of_an_appointment_whose_counsellor_is_absent() {
+    // Arrange: an appointment of Jana Winterberg; then she is absent that day.
+    let app = spawn_app().await;
+    crate::web::add_member(&app, "empfang", "front_desk", Some("ads")).await;
+    let jana = app.counsellor_id("ads", "Jana Winterberg").await;
+    let slot = &app.free_slots("ads", &format!("counsellor={jana}&limit=1")).await[0];
+    let booked = app.book_slot(slot["slot_id"].as_i64().expect("slot")).await;
+    let day = crate::retention::local_day(&booked["starts_at"]);
+    let absence = json!({ "counsellor_id": jana, "from_date": day.to_string(), "until_date": day.to_string(),
+        "reason": "krank" });
+    let response = app.post_as(&app.admin_token, "/api/v1/units/ads/absences", &absence).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    // Act
+    let web = crate::web::WebClient::logged_in(&app, "empfang").await;
+    let html = web.get(&format!("/day?unit=ads&date={day}")).await.text().await.expect("the day list");
+
+    // Assert: the row of the list (printed) says so.
+    let list = &html[html.find("id=\"day-rows\"").expect("the list")..];
+    let row = &list[list.find(booked["reference"].as_str().expect("reference")).expect("the row")..];
+    let row = &row[..row.find("</tr>").expect("the row's end")];
+    assert!(row.contains("Achtung: Beratende Person abwesend – Termin verlegen oder absagen"), "{row}");
+}

@@ -117,4 +117,15 @@ mod tests {
         // Dari as Afghan browsers ask for it.
         assert_eq!(asked_for("fa-AF, de;q=0.5").map(|tx| tx.lang), Some("fa"));
     }
+
+    #[test]
+    fn a_file_name_in_a_right_to_left_text_is_isolated_left_to_right() {
+        // Without the isolate the dot went to the other end: "(ics.)".
+        for lang in ["ar", "fa"] {
+            let texts = for_language(lang);
+            for key in ["calendar", "calendar.cancelled"] {
+                assert!(texts.t(key).ends_with("(\u{2066}.ics\u{2069})"), "{lang} {key}: {}", texts.t(key));
+            }
+        }
+    }
 }
