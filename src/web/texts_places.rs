@@ -57,6 +57,12 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("locations.back", "Zurück zu den Orten", "Back to the locations"),
     ("locations.err.empty", "Bitte ausfüllen.", "Please fill this in."),
     (
+        "locations.err.floor_stale",
+        "Das Stockwerk wurde geändert, die Übersetzungen ({languages}) nennen noch das bisherige: Wer sie liest, würde zum alten Stockwerk geschickt. Bitte die Übersetzungen anpassen oder leeren (dann gilt der deutsche Text), oder bestätigen, dass sie weiter stimmen.",
+        "The floor was changed, but the translations ({languages}) still name the previous one: people who read them would be sent to the old floor. Please change or empty them (then the German text applies), or confirm that they still hold.",
+    ),
+    ("locations.floor_kept", "Die Übersetzungen stimmen weiterhin", "The translations still hold"),
+    (
         "locations.err.postal_code",
         "Bitte eine Postleitzahl mit fünf Ziffern eingeben, z. B. 30161.",
         "Please enter a postal code of five digits, e.g. 30161.",

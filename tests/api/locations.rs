@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 use crate::mail::{book, spawn_with_manual_mail};
 use crate::smtp_sink::SmtpSink;
-use crate::web_client::{Desk, PASSWORD, enrol, location};
+use crate::web_client::{Desk, PASSWORD, enrol, location, text_of_id};
 
 /// The demo data's one location.
 async fn the_location(app: &TestApp) -> Value {
@@ -287,7 +287,18 @@ async fn an_admin_adds_and_changes_a_location_on_the_page_and_a_reload_sends_not
     assert_eq!(put.status(), StatusCode::OK);
     let mut change = add;
     change[4] = ("floor", "1. OG");
-    let saved = desk.submit(&edit, &edit, &change).await;
+    // A new floor with the translations as they were: asked first (they would send the people who
+    // read them to the old floor), at the first of them, nothing saved.
+    let asked = desk.submit(&edit, &edit, &change).await;
+    assert_eq!(asked.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let asked = asked.text().await.expect("page");
+    let at_english = text_of_id(&asked, "loc-floor-en-error");
+    assert!(at_english.contains("die Übersetzungen (en, fa) nennen noch das bisherige"), "{at_english}");
+    assert!(asked.contains(r#"id="loc-floor-kept""#), "the form asks whether they still hold");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM locations WHERE floor = '1. OG'").await, 0, "nothing saved");
+    // Confirmed: they still hold.
+    let confirmed: Vec<(&str, &str)> = change.iter().copied().chain([("floor_kept", "1")]).collect();
+    let saved = desk.submit(&edit, &edit, &confirmed).await;
     assert_eq!(saved.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&saved), "/admin/locations?done=saved&notices=0", "a floor of no appointment's place");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM locations WHERE floor = '1. OG'").await, 1);

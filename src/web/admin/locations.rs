@@ -90,6 +90,9 @@ struct LocationsPage {
     /// The version of the location being changed as the form shows it: its save and its delete
     /// are refused once another admin changed it.
     version: i32,
+    /// The German floor changed and translations still name the old one: the form asks whether
+    /// they hold anyway ("floor_kept").
+    ask_floor_kept: bool,
 }
 
 impl LocationsPage {
@@ -205,6 +208,7 @@ async fn view(
         notify: true,
         deletable,
         version: 0,
+        ask_floor_kept: false,
         p: staff.page.titled(title),
     })
 }
@@ -299,6 +303,21 @@ async fn save(
     }
     // Texts in languages the form does not show (given through the API) are kept, not dropped.
     let stored = locations::find(&state.db, LocationId::new(id)).await.map_err(not_found)?;
+    // A new German floor with translations left as they were would send the citizens who read
+    // them to the old floor: asked first, at the first such translation.
+    let stale = stale_floors(&stored, &fields);
+    if let Some(first) = stale.first()
+        && !form.contains_key("floor_kept")
+    {
+        let message = staff.page.t("locations.err.floor_stale").replace("{languages}", &stale.join(", "));
+        let field = OTHER_LANGUAGES.iter().find(|l| l.0 == *first).map_or("loc-floor", |l| l.1);
+        let errors = vec![FieldError::new(field, message)];
+        let mut page = view(&state, staff, Some(id), fields, errors, "").await?;
+        page.notify = notify;
+        page.version = seen(&form).unwrap_or_default();
+        page.ask_floor_kept = true;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let shown = |language: &str| OTHER_LANGUAGES.iter().any(|l| l.0 == language);
     fields.translations.extend(stored.translations.into_iter().filter(|t| !shown(&t.language)));
     match locations::update(state.book(), &staff.actor, LocationId::new(id), seen(&form), fields, notify).await {
@@ -310,6 +329,25 @@ async fn save(
         }
         Err(err) => Err(not_found(err)),
     }
+}
+
+/// The languages (codes, as the form lists them) whose floor the form leaves as stored while the
+/// German floor changes.
+fn stale_floors(stored: &Location, fields: &LocationFields) -> Vec<&'static str> {
+    if stored.floor.trim() == fields.floor.trim() {
+        return Vec::new();
+    }
+    let floor_of = |texts: &[LocationText], code: &str| {
+        texts.iter().find(|t| t.language == code).map(|t| t.floor.trim().to_owned()).unwrap_or_default()
+    };
+    OTHER_LANGUAGES
+        .iter()
+        .map(|l| l.0)
+        .filter(|code| {
+            let before = floor_of(&stored.translations, code);
+            !before.is_empty() && before == floor_of(&fields.translations, code)
+        })
+        .collect()
 }
 
 /// Deletes a location no unit uses; one in use (a unit was given it meanwhile) is refused with
