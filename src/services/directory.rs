@@ -235,8 +235,17 @@ async fn add(
     input: StaffInput,
 ) -> Result<AddedStaff, ServiceError> {
     let login = input.login.trim();
-    if login.is_empty() || login.len() > 64 || !login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-        return Err(ServiceError::invalid("login", "use 1 to 64 letters, digits, dots, dashes or underscores"));
+    // A login of dots alone ("." or "..") is a path step: the person's page `/admin/staff/..`
+    // was normalised away by browsers, so nobody could deactivate them there.
+    if login.is_empty()
+        || login.len() > 64
+        || !login.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        || login.chars().all(|c| c == '.')
+    {
+        return Err(ServiceError::invalid(
+            "login",
+            "use 1 to 64 letters, digits, dots, dashes or underscores, not dots alone",
+        ));
     }
     check_staff_name(input.display_name.trim())?;
     if input.email.as_deref().is_some_and(|email| !crate::domain::citizen::is_email(email.trim())) {

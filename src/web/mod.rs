@@ -119,6 +119,24 @@ pub fn router(state: &AppState) -> Router<AppState> {
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(axum::middleware::map_response(https_only(state.settings.served_over_https())))
+}
+
+/// How long a browser that reached the service through HTTPS keeps to HTTPS for it (one year).
+const HSTS: &str = "max-age=31536000";
+
+/// Served through HTTPS (`TERMINBUCH_PUBLIC_URL` is `https://…`): every page tells the browser to
+/// come back only through HTTPS (`Strict-Transport-Security`), so a network on the way cannot turn
+/// a later visit into plain HTTP and read the session cookie's first request; else nothing added.
+fn https_only(
+    https: bool,
+) -> impl Fn(axum::response::Response) -> std::future::Ready<axum::response::Response> + Clone {
+    move |mut response: axum::response::Response| {
+        if https {
+            response.headers_mut().insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+        }
+        std::future::ready(response)
+    }
 }
 
 /// An error of a page's path answered by the layers around every request without a page (a body

@@ -293,8 +293,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "field.login",
-        "Bitte verwenden Sie 1 bis 64 Buchstaben, Ziffern, Punkte, Binde- oder Unterstriche.",
-        "Please use 1 to 64 letters, digits, dots, dashes or underscores.",
+        "Bitte verwenden Sie 1 bis 64 Buchstaben, Ziffern, Punkte, Binde- oder Unterstriche (nicht nur Punkte).",
+        "Please use 1 to 64 letters, digits, dots, dashes or underscores (not dots alone).",
     ),
     (
         "field.name",

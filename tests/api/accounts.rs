@@ -211,12 +211,20 @@ async fn weak_or_personal_passwords_are_refused_when_staff_are_added() {
         ("aaaaaaaaaa", "ten characters"),
         ("password1234", "a breached password"),
         ("neue.kollegin2026", "built from the login"),
+        ("Hannover2026!", "the city and a year, sprayed first"),
     ] {
         let body = json!({ "login": "neue.kollegin", "name": "Neue Kollegin", "role": "counsellor", "unit": "ads",
                            "password": password });
         let response = app.post_as(&app.admin_token, "/api/v1/staff", &body).await;
         let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], "password", "{case}");
+    }
+    // A login of dots alone would be a path step in the address of the person's page.
+    for login in [".", ".."] {
+        let body = json!({ "login": login, "name": "Punkt Test", "role": "counsellor", "unit": "ads" });
+        let response = app.post_as(&app.admin_token, "/api/v1/staff", &body).await;
+        let problem = assert_problem(response, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "login", "{login}");
     }
     let generated = json!({ "login": "neue.kollegin", "name": "Neue Kollegin", "role": "counsellor", "unit": "ads" });
     let body: Value = app.post_as(&app.admin_token, "/api/v1/staff", &generated).await.json().await.unwrap();

@@ -86,3 +86,18 @@ async fn over_plain_http_to_loopback_the_cookies_keep_names_without_the_prefix()
     assert_eq!(location(&login), "/");
     assert_eq!(desk.get("/book").await.status(), StatusCode::OK);
 }
+
+/// Reached through HTTPS (the public URL says so), every page, the staff's and the citizens',
+/// tells the browser to come back only through HTTPS; over plain HTTP to loopback nothing does.
+#[tokio::test]
+async fn pages_served_through_https_tell_the_browser_to_keep_to_https() {
+    let https = spawn_app_with(default_now(), |s| s.public_url = Some("https://termine.example".to_owned())).await;
+    let plain = spawn_app_with(default_now(), |_| {}).await;
+    for path in ["/login", "/t/AAAAAAAAAAAAAAAAAAAAAAAA", "/static/terminbuch.css"] {
+        let answer = Desk::new(&https.address).get(path).await;
+        let hsts = answer.headers().get(reqwest::header::STRICT_TRANSPORT_SECURITY);
+        assert_eq!(hsts.and_then(|v| v.to_str().ok()), Some("max-age=31536000"), "{path}");
+        let answer = Desk::new(&plain.address).get(path).await;
+        assert!(answer.headers().get(reqwest::header::STRICT_TRANSPORT_SECURITY).is_none(), "{path} over http");
+    }
+}
