@@ -34,6 +34,7 @@ mod m20261208_100000_drop_totp_attempt_counts;
 mod m20261208_200000_add_outbox_place_changed;
 mod m20261209_100000_index_audit_events_target;
 mod m20261210_100000_add_location_and_unit_versions;
+mod m20261211_100000_sessions_stored_by_digest;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -73,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_200000_add_outbox_place_changed::Migration),
             Box::new(m20261209_100000_index_audit_events_target::Migration),
             Box::new(m20261210_100000_add_location_and_unit_versions::Migration),
+            Box::new(m20261211_100000_sessions_stored_by_digest::Migration),
         ]
     }
 }

@@ -1,5 +1,5 @@
 //! tower-sessions' `SessionStore` on our database: sessions survive restarts and are shared by
-//! several server processes.
+//! several server processes. Each is stored under the digest of its id, not the id itself.
 
 use chrono::DateTime;
 use sea_orm::DatabaseConnection;
@@ -16,7 +16,14 @@ use crate::store::sessions::{StoredSession, delete, find_live, insert, real_now,
 /// # Errors
 /// Database failures.
 pub async fn take_for_renewal(db: &DatabaseConnection, id: &Id) -> Result<bool, StoreError> {
-    crate::store::sessions::take(db, &id.to_string()).await
+    crate::store::sessions::take(db, &stored_id(id)).await
+}
+
+/// The key a session is stored under: the SHA-256 digest of its id (hex), never the id itself,
+/// so a copy of the database or a backup holds nothing a browser could present as its cookie.
+fn stored_id(id: &Id) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(id.to_string().as_bytes()))
 }
 
 /// tower-sessions' store on our database.
@@ -36,7 +43,7 @@ fn to_stored(record: &Record) -> session_store::Result<StoredSession> {
     let expiry = record.expiry_date;
     let expires_at = DateTime::from_timestamp(expiry.unix_timestamp(), expiry.nanosecond())
         .ok_or_else(|| session_store::Error::Encode("expiry out of range".into()))?;
-    Ok(StoredSession { id: record.id.to_string(), data, expires_at })
+    Ok(StoredSession { id: stored_id(&record.id), data, expires_at })
 }
 
 fn backend(err: StoreError) -> session_store::Error {
@@ -63,7 +70,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(stored) = find_live(&self.db, &id.to_string(), real_now()).await.map_err(backend)? else {
+        let Some(stored) = find_live(&self.db, &stored_id(id), real_now()).await.map_err(backend)? else {
             return Ok(None);
         };
         let data = serde_json::from_str(&stored.data).map_err(|err| session_store::Error::Decode(err.to_string()))?;
@@ -73,6 +80,6 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        delete(&self.db, &id.to_string()).await.map_err(backend)
+        delete(&self.db, &stored_id(id)).await.map_err(backend)
     }
 }

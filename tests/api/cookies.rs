@@ -101,3 +101,17 @@ async fn pages_served_through_https_tell_the_browser_to_keep_to_https() {
         assert!(answer.headers().get(reqwest::header::STRICT_TRANSPORT_SECURITY).is_none(), "{path} over http");
     }
 }
+
+/// The session is stored under the digest of its cookie's value, never the value itself: whoever
+/// reads the database or a backup finds no id a browser could present.
+#[tokio::test]
+async fn the_session_cookie_is_stored_only_as_its_digest() {
+    use sha2::{Digest, Sha256};
+    let app = app_with_secure_cookies(false).await;
+    let login = Desk::new(&app.address).log_in("empfang", PASSWORD).await;
+    let cookie = set_cookie(&login, "terminbuch_session").expect("the session cookie");
+    let value = cookie.split(';').next().and_then(|pair| pair.split_once('=')).map(|(_, v)| v).expect("a value");
+    let digest = hex::encode(Sha256::digest(value.as_bytes()));
+    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM sessions WHERE id = '{value}'")).await, 0);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) AS n FROM sessions WHERE id = '{digest}'")).await, 1);
+}
