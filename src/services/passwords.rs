@@ -266,6 +266,7 @@ pub async fn redeem_reset_link(
         return Err(PasswordError::LinkInvalid);
     }
     directory::set_password(&txn, member.id, hash, false).await?;
+    store::throttle::forget_login(&txn, &member.login).await?;
     audit_change(
         &txn,
         clock,

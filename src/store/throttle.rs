@@ -238,6 +238,27 @@ pub async fn forget<C: ConnectionTrait>(db: &C, key: &str) -> Result<(), StoreEr
     Ok(())
 }
 
+/// Forgets the failures counted for `login` (its own key, and its pairs with every address): the
+/// person chose a new password with an admin's reset link, so what was counted against the old
+/// one (a guesser's, or their own forgetting) no longer holds them back. The keys of addresses
+/// for every login stay.
+///
+/// # Errors
+/// Database failures.
+pub async fn forget_login<C: ConnectionTrait>(db: &C, login: &str) -> Result<(), StoreError> {
+    use sea_orm::sea_query::LikeExpr;
+    let escaped: String = crate::domain::throttle::cut(login)
+        .chars()
+        .flat_map(|c| if matches!(c, '%' | '_' | '\\') { vec!['\\', c] } else { vec![c] })
+        .collect();
+    let pairs = LikeExpr::new(format!("pair:% {escaped}")).escape('\\');
+    let theirs = sea_orm::Condition::any()
+        .add(Column::Key.eq(crate::domain::throttle::login_key(login)))
+        .add(Column::Key.like(pairs));
+    login_throttle::Entity::delete_many().filter(theirs).exec(db).await?;
+    Ok(())
+}
+
 /// When a login last succeeded with `key`, if ever (and the row has not been swept).
 ///
 /// # Errors
