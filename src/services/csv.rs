@@ -1,6 +1,8 @@
 //! CSV downloads (RFC 4180, UTF-8, comma-separated, header row) whose cells cannot start a
 //! spreadsheet formula: a value beginning with `=`, `+`, `-`, `@`, a tab or a carriage return is
-//! prefixed with `'`, so a name such as `=HYPERLINK(…)` is shown as text, never run.
+//! prefixed with `'`, so a name such as `=HYPERLINK(…)` is shown as text, never run. German Excel
+//! splits a `.csv` at semicolons (and tabs) as well, so a part of a value after one of them that
+//! would start a formula gets the `'` too (`;=1+1` is written `;'=1+1`).
 
 use std::borrow::Cow;
 
@@ -9,10 +11,27 @@ use crate::store::StoreError;
 
 /// A cell as written: `value`, or `'value` when a spreadsheet would read it as a formula.
 pub fn safe_cell(value: &str) -> Cow<'_, str> {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{value}")),
-        _ => Cow::Borrowed(value),
+    let starts_formula = |c: char| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r');
+    let split_after = |c: char| matches!(c, ';' | '\t');
+    let mut previous: Option<char> = None;
+    let risky = value.chars().any(|c| {
+        let at_start = previous.is_none_or(split_after);
+        previous = Some(c);
+        at_start && starts_formula(c)
+    });
+    if !risky {
+        return Cow::Borrowed(value);
     }
+    let mut safe = String::with_capacity(value.len() + 2);
+    let mut previous: Option<char> = None;
+    for c in value.chars() {
+        if previous.is_none_or(split_after) && starts_formula(c) {
+            safe.push('\'');
+        }
+        safe.push(c);
+        previous = Some(c);
+    }
+    Cow::Owned(safe)
 }
 
 /// A CSV document being written row by row.
@@ -69,6 +88,10 @@ mod tests {
             ("Jana", "Jana"),
             ("", ""),
             ("a=b", "a=b"),
+            // German Excel reads a semicolon (or a tab) as the end of a cell.
+            (";=4+4", ";'=4+4"),
+            ("Name;+1;x", "Name;'+1;x"),
+            ("a;b", "a;b"),
         ] {
             assert_eq!(safe_cell(value), written, "{value:?}");
         }
