@@ -64,9 +64,18 @@ pub fn uid(booking_id: Uuid, domain: &str) -> String {
 
 /// The `text/calendar` body.
 pub fn calendar(invite: &Invite<'_>) -> String {
-    let local = |at: DateTime<Utc>| CalendarDateTime::WithTimezone {
-        date_time: at.with_timezone(&invite.tz).naive_local(),
-        tzid: invite.tz.name().to_owned(),
+    // A local time the night the clocks go back has twice is read as its first occurrence
+    // (RFC 5545 3.3.5): an instant at the second one is written in UTC instead (an appointment
+    // from 01:30 for 120 minutes ends at the second 02:30, and showed as 60 minutes).
+    let local = |at: DateTime<Utc>| {
+        use chrono::TimeZone;
+        let date_time = at.with_timezone(&invite.tz).naive_local();
+        match invite.tz.from_local_datetime(&date_time).earliest() {
+            Some(first) if first.with_timezone(&Utc) == at => {
+                CalendarDateTime::WithTimezone { date_time, tzid: invite.tz.name().to_owned() }
+            }
+            _ => CalendarDateTime::Utc(at),
+        }
     };
     let mut event = Event::new();
     event
@@ -171,6 +180,20 @@ mod tests {
             organizer,
             "ORGANIZER;CN=\"Büro 'Vielfalt': Beratung – Landeshauptstadt Hannover\":mailto:termine@example.org"
         );
+    }
+
+    #[test]
+    fn an_end_at_the_second_of_a_twice_occurring_time_is_written_in_utc() {
+        // 31 October 2027, 01:30 CEST (23:30 UTC) for 120 minutes ends at 02:30 CET (01:30 UTC),
+        // the second 02:30 of the night; written as local time, calendars read the first.
+        let starts_at = Utc.with_ymd_and_hms(2027, 10, 30, 23, 30, 0).single().expect("an instant");
+        let invite = Invite { ends_at: starts_at + chrono::TimeDelta::minutes(120), starts_at, ..cancelled_invite() };
+        let text = calendar(&invite);
+        assert!(text.contains("DTSTART;TZID=Europe/Berlin:20271031T013000"), "{text}");
+        assert!(text.contains("DTEND:20271031T013000Z"), "{text}");
+        // At the first 02:30 it stays local.
+        let invite = Invite { ends_at: starts_at + chrono::TimeDelta::minutes(60), starts_at, ..cancelled_invite() };
+        assert!(calendar(&invite).contains("DTEND;TZID=Europe/Berlin:20271031T023000"));
     }
 
     fn invite_in(tz: Tz, starts_at: DateTime<Utc>) -> String {

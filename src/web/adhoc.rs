@@ -36,8 +36,15 @@ pub(super) fn parse(
     let (counsellor_id, date, time, length) = (counsellor_id?, date?, time?, length?);
     match TimeSlot::from_local(date.and_time(time), length, tz) {
         Ok(slot) => Some((counsellor_id, slot)),
-        Err(_) => {
-            errors.push(FieldError::new("time", page.t("err.time")));
+        // A time the clocks skip or have twice that day (daylight saving) is said as such, as
+        // the absence form says it, not as a time to be entered.
+        Err(err) => {
+            let key = match err {
+                crate::domain::DomainError::AmbiguousLocalTime(_) => "err.time.twice",
+                crate::domain::DomainError::NonexistentLocalTime(_) => "err.time.skipped",
+                _ => "err.time",
+            };
+            errors.push(FieldError::new("time", page.t(key)));
             None
         }
     }

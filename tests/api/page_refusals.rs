@@ -192,6 +192,19 @@ async fn an_adhoc_time_ending_after_the_last_date_is_a_message_at_the_time() {
     let html = response.text().await.expect("page");
     assert!(html.contains("href=\"#time\""), "the message points at the time: {html}");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Fünfte Person'").await, 0);
+
+    // A time the clocks skip (last Sunday of March) or have twice (last Sunday of October) is
+    // said as such at the time, not as a time still to be entered.
+    for (date, said) in [("2027-03-28", "Die Uhr wird in dieser Nacht vorgestellt"), ("2027-10-31", "zweimal")] {
+        let mut at_night = fields;
+        at_night[3] = ("date", date);
+        at_night[4] = ("time", "02:30");
+        let response = lead.submit("/book/details?unit=ads", "/book", &at_night).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = response.text().await.expect("page");
+        let message = text_of_id(&html, "time-error");
+        assert!(message.contains(said), "{date}: {message}");
+    }
 }
 
 /// A cancelled appointment has no confirmation to print: no button, and a posted form is refused
