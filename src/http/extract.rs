@@ -248,8 +248,7 @@ impl FromRequestParts<AppState> for Bearer {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer_token)
             .ok_or_else(ApiError::unauthorized)?;
         match auth::authenticate_token(&state.db, &state.tokens, token).await? {
             Some((actor, token)) => Ok(Self { actor: actor.with_client(client), token }),
@@ -258,9 +257,27 @@ impl FromRequestParts<AppState> for Bearer {
     }
 }
 
+/// The token of an `Authorization` value `Bearer TOKEN`; the scheme's name in any case, as RFC
+/// 9110 (11.1) has it (`bearer TOKEN` was refused).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case() {
+        for value in ["Bearer abc", "bearer abc", "BEARER  abc ", "Bearer abc"] {
+            assert_eq!(bearer_token(value), Some("abc"), "{value:?}");
+        }
+        for value in ["Basic abc", "Bearer", "Bearer  ", "Bearerabc", ""] {
+            assert_eq!(bearer_token(value), None, "{value:?}");
+        }
+    }
 
     fn fields(body: &str) -> Option<Vec<String>> {
         nul_fields(body.as_bytes()).map(|found| found.into_iter().map(|e| e.field).collect())
