@@ -38,11 +38,18 @@ pub fn resend_kind(booking: &Booking, events: &[BookingEvent]) -> MailKind {
     }
 }
 
+/// Whether the notice `kind` of `booking` may be sent again at `now`: a confirmation or change
+/// notice only before the appointment begins; a cancellation any time.
+pub fn may_resend(booking: &Booking, kind: MailKind, now: chrono::DateTime<chrono::Utc>) -> bool {
+    kind == MailKind::Cancellation || booking.starts_at > now
+}
+
 /// Queues the booking's current notice again (confirmation, change or cancellation, as the
 /// booking now stands) with a new Message-ID. Returns the booking's emails.
 ///
 /// # Errors
-/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::NoEmailConsent, .. }`.
+/// `NotFound`, `Forbidden`, `Conflict { clash: Clash::NoEmailConsent, .. }`,
+/// `Rule(Refusal::InThePast)` for a confirmation or change notice of an appointment begun.
 #[tracing::instrument(skip_all, fields(actor = actor.staff_id().get()))]
 pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<OutboxMessage>, ServiceError> {
     let booking = find(deps.db, key).await?;
@@ -52,6 +59,11 @@ pub async fn resend(deps: Book<'_>, actor: &Actor, key: &str) -> Result<Vec<Outb
     }
     let kind = resend_kind(&booking, &bookings::events(deps.db, booking.id).await?);
     let now = deps.clock.now();
+    // A confirmation or change notice of an appointment that has begun is not sent (the sender
+    // skips it as "entfallen"): refused here instead of saying it is on its way.
+    if !may_resend(&booking, kind, now) {
+        return Err(ServiceError::Rule(crate::domain::refusal::Refusal::InThePast));
+    }
     let txn = store::begin_write(deps.db).await?;
     // One waiting email of a kind is enough: pressing "send again" while it waits (the mail
     // server down, the button pressed twice) would queue one more email to the citizen, history

@@ -170,7 +170,8 @@ pub(super) async fn booking_page(
         can_print: b.confirmation_printable(deps.clock.now()),
         events,
         emails: details.emails.iter().map(|e| EmailView::new(e, deps.tz, lang)).collect(),
-        can_resend: c.may_be_emailed(),
+        can_resend: c.may_be_emailed()
+            && emails::may_resend(b, emails::resend_kind(b, &details.events), deps.clock.now()),
         errors,
         saved: false,
         resent: false,
@@ -208,10 +209,15 @@ async fn resend(
         Ok(_) => {
             Ok(Redirect::to(&format!("/bookings/{}?resent=1#emails-title", reference_display(&key))).into_response())
         }
-        Err(err @ ServiceError::Conflict { .. }) => {
+        Err(err @ (ServiceError::Conflict { .. } | ServiceError::Rule(_))) => {
             let errors = vec![FieldError::refusal("emails-title", service_message(staff.page.lang, &err))];
+            let status = if matches!(err, ServiceError::Rule(_)) {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::CONFLICT
+            };
             let page = booking_page(&state, staff, &key, errors).await?;
-            Ok((StatusCode::CONFLICT, page).into_response())
+            Ok((status, page).into_response())
         }
         Err(err) => Err(err.into()),
     }

@@ -740,3 +740,35 @@ async fn a_failed_cancellation_of_an_appointment_still_to_come_is_on_the_failed_
     app.clock.advance(TimeDelta::days(8));
     assert!(failed().await.is_empty(), "past appointments need no call");
 }
+
+/// A confirmation of an appointment that has begun is not sent (the sender skips it): "send
+/// again" is not offered on its page, and a request for it is refused instead of saying it is on
+/// its way (found by a QA walk: the page said "sent again" and the email showed "entfallen").
+#[tokio::test]
+async fn a_confirmation_of_an_appointment_begun_is_not_sent_again() {
+    use crate::web_client::{Desk, PASSWORD};
+    let app = crate::helpers::spawn_app().await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+    let mut body = crate::helpers::booking_body(slot);
+    body["citizen"]["email"] = json!("ayse@example.org");
+    body["email_consent"] = json!(true);
+    let booked: Value = app.post_booking(&body).await.json().await.expect("json");
+    let resend = format!("/api/v1/bookings/{}/resend", booked["id"].as_str().expect("id"));
+    app.add_person("empfang.nochmal", "front_desk", Some("ads")).await;
+    let desk = Desk::new(&app.address);
+    assert_eq!(desk.log_in("empfang.nochmal", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    let page = format!("/bookings/{}", booked["reference"].as_str().expect("reference"));
+    assert!(desk.text(&page).await.1.contains("id=\"resend\""), "offered before the appointment");
+
+    app.clock.advance(chrono::TimeDelta::days(30));
+
+    crate::helpers::assert_problem(
+        app.post_as(&app.admin_token, &resend, &json!({})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "in_the_past",
+    )
+    .await;
+    assert!(!desk.text(&page).await.1.contains("id=\"resend\""), "not offered once it has begun");
+    let queued = app.count("SELECT COUNT(*) AS n FROM outbox_messages WHERE recipient = 'ayse@example.org'").await;
+    assert_eq!(queued, 1, "only the first confirmation");
+}

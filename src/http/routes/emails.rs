@@ -52,11 +52,13 @@ pub fn email_response(e: &OutboxMessage, tz: Tz) -> EmailResponse {
 }
 
 /// Queues the booking's current notice (confirmation, change or cancellation) again; refused
-/// (409 `email_queued`) while one of that kind still waits to be sent.
+/// (409 `email_queued`) while one of that kind still waits to be sent, and (422 `in_the_past`) for
+/// a confirmation or change notice once the appointment has begun (it would not be sent).
 #[utoipa::path(post, path = "/api/v1/bookings/{booking}/resend", tag = "bookings", security(("bearer" = [])),
     params(("booking" = String, Path, description = "Booking id or reference")),
     responses((status = 202, body = Vec<EmailResponse>),
         (status = 409, body = Problem, description = "no address or consent (`no_email_consent`), or one waits already (`email_queued`)"),
+        (status = 422, body = Problem, description = "`in_the_past`: a confirmation or change notice of an appointment begun"),
         (status = 404, body = Problem), (status = 403, body = Problem)))]
 async fn resend_email(
     State(state): State<AppState>,
