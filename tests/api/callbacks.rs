@@ -744,14 +744,21 @@ async fn a_caller_waiting_for_an_earlier_time_gets_their_appointment_moved_not_a
     let later: Value = response.json().await.unwrap();
     let mut wish = entry_body("Eva Früh", aydin);
     wish["citizen"]["phone"] = json!("0511 444455");
-    let entry = add_entry(&app, &wish).await;
-    let id = entry["id"].as_i64().unwrap();
+    let id = add_entry(&app, &wish).await["id"].as_i64().unwrap();
+    let entry: Value = app.get_as(&app.admin_token, &format!("/api/v1/callbacks/{id}")).await.json().await.unwrap();
 
-    // The entry names her appointment, and no one else's.
+    // The entry names her appointment, and no one else's; the look at it records that it was seen.
     let appointments = entry["appointments"].as_array().expect("appointments");
     assert_eq!(appointments.len(), 1, "{entry}");
     assert_eq!(appointments[0]["reference"], later["reference"]);
     assert_eq!(appointments[0]["booking_id"], later["id"]);
+    let viewed = crate::audit::records(&app, terminbuch::domain::audit::AuditAction::CallbackViewed).await;
+    let seen: Vec<String> = viewed[0].booking_ids.iter().map(ToString::to_string).collect();
+    assert_eq!(seen, [later["id"].as_str().unwrap()], "recorded as seen with the entry");
+    let listed = open_entries(&app).await;
+    assert_eq!(listed[0]["appointments"][0]["reference"], later["reference"], "named in the list too");
+    let shown = crate::audit::records(&app, terminbuch::domain::audit::AuditAction::CallbacksListed).await;
+    assert!(shown[0].booking_ids.iter().any(|b| b.to_string() == later["id"].as_str().unwrap()), "{shown:?}");
     let freed = &booked[1];
     assert_eq!(app.cancel_booking(freed["id"].as_str().unwrap(), "abgesagt").await.status(), StatusCode::OK);
 

@@ -14,7 +14,6 @@ use utoipa_axum::routes;
 use crate::domain::callback::{CallbackRequest, CallbackStatus, NewCallback, TimeOfDay, Wish};
 use crate::domain::ids::{CallbackId, SlotId, StaffId};
 use crate::domain::language::Language;
-use crate::domain::records::Booking;
 use crate::http::dto::{CounsellorRef, local, parse_date};
 use crate::http::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, Auth};
@@ -117,7 +116,8 @@ pub struct CallbackResponse {
     /// An open entry's caller's appointments still to come in the unit, found by the entry's
     /// phone number however it is written (soonest first, three at most): a caller waiting for an
     /// earlier time usually has one, and booking with `move_booking_id` moves it instead of
-    /// booking a second. Empty for closed entries.
+    /// booking a second. In the list and one entry's answer (recorded as seen with them); empty
+    /// for closed entries and in the answer to a new entry.
     pub appointments: Vec<CallerAppointment>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
@@ -134,8 +134,8 @@ pub struct CallerAppointment {
     pub counsellor_id: i32,
 }
 
-fn callback_response(entry: Entry, appointments: Vec<Booking>, tz: chrono_tz::Tz) -> CallbackResponse {
-    let Entry { request: r, offer } = entry;
+fn callback_response(entry: Entry, tz: chrono_tz::Tz) -> CallbackResponse {
+    let Entry { request: r, offer, appointments } = entry;
     let appointments = appointments
         .into_iter()
         .map(|b| CallerAppointment {
@@ -180,7 +180,7 @@ fn callback_response(entry: Entry, appointments: Vec<Booking>, tz: chrono_tz::Tz
 }
 
 fn closed_response(request: CallbackRequest, tz: chrono_tz::Tz) -> CallbackResponse {
-    callback_response(Entry { request, offer: None }, Vec::new(), tz)
+    callback_response(Entry { request, offer: None, appointments: Vec::new() }, tz)
 }
 
 /// Which entries to list.
@@ -224,17 +224,7 @@ async fn list_callbacks(
     match params.state.unwrap_or(ListState::Open) {
         ListState::Open => {
             let listed = callbacks::list(state.book(), &actor, &unit).await?;
-            let requests: Vec<CallbackRequest> = listed.iter().map(|e| e.request.clone()).collect();
-            let mut theirs = callbacks::appointments_of_callers(state.book(), unit.id, &requests).await?;
-            Ok(Paged::whole(
-                listed
-                    .into_iter()
-                    .map(|e| {
-                        let appointments = theirs.remove(&e.request.id).unwrap_or_default();
-                        callback_response(e, appointments, tz)
-                    })
-                    .collect(),
-            ))
+            Ok(Paged::whole(listed.into_iter().map(|e| callback_response(e, tz)).collect()))
         }
         ListState::Closed => {
             let (after, limit) = (params.after.map(CallbackId::new), paging::limit(params.limit)?);
@@ -273,8 +263,7 @@ async fn create_callback(
             .map_err(|_| ApiError::field("note", crate::http::input::FREE_TEXT_RULE))?,
     };
     let entry = callbacks::add(state.book(), &actor, &unit, new).await.map_err(refusal_as_sent)?;
-    let appointments = open_appointments(&state, &entry).await?;
-    Ok((StatusCode::CREATED, Json(callback_response(entry, appointments, state.settings.time_zone))))
+    Ok((StatusCode::CREATED, Json(callback_response(entry, state.settings.time_zone))))
 }
 
 /// The service's refusal of a new entry at the path the request sent the field at: the service
@@ -297,16 +286,7 @@ async fn get_callback(
     ApiPath(id): ApiPath<i32>,
 ) -> ApiResult<Json<CallbackResponse>> {
     let entry = callbacks::get(state.book(), &actor, CallbackId::new(id)).await?;
-    let appointments = open_appointments(&state, &entry).await?;
-    Ok(Json(callback_response(entry, appointments, state.settings.time_zone)))
-}
-
-/// The caller's appointments to come, for an open entry.
-async fn open_appointments(state: &AppState, entry: &Entry) -> Result<Vec<Booking>, ApiError> {
-    if entry.request.status != CallbackStatus::Open {
-        return Ok(Vec::new());
-    }
-    Ok(callbacks::appointments_of(state.book(), &entry.request).await?)
+    Ok(Json(callback_response(entry, state.settings.time_zone)))
 }
 
 /// Takes an open entry off the list (the caller no longer waits).

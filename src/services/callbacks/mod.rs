@@ -99,7 +99,8 @@ pub async fn add(deps: Book<'_>, actor: &Actor, unit: &Unit, new: NewCallback) -
             Vec::new()
         }
     };
-    Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(Entry { request: created, offer: None }))
+    let fallback = Entry { request: created.clone(), offer: None, appointments: Vec::new() };
+    Ok(listed.into_iter().find(|e| e.request.id == created.id).unwrap_or(fallback))
 }
 
 /// Whether the open entry `entry` is the request `new` again: the same caller, number, language,
@@ -119,19 +120,32 @@ fn same_request(entry: &CallbackRequest, new: &NewCallback) -> bool {
 /// `Forbidden` (recorded).
 pub async fn list(deps: Book<'_>, actor: &Actor, unit: &Unit) -> Result<Vec<Entry>, ServiceError> {
     authorize(deps, actor, unit.id, "callback.list", &format!("unit:{}", unit.id)).await?;
-    let listed = offers::refresh(deps, unit).await?;
+    let mut listed = offers::refresh(deps, unit).await?;
+    let requests: Vec<CallbackRequest> = listed.iter().map(|e| e.request.clone()).collect();
+    let mut theirs = appointments_of_callers(deps, unit.id, &requests).await?;
+    for entry in &mut listed {
+        entry.appointments = theirs.remove(&entry.request.id).unwrap_or_default();
+    }
     let shown: Vec<CallbackId> = listed.iter().map(|e| e.request.id).collect();
-    record_list(deps, actor, unit, &shown).await?;
+    let appointments: Vec<Uuid> = listed.iter().flat_map(|e| e.appointments.iter().map(|b| b.id)).collect();
+    record_list(deps, actor, unit, &shown, appointments).await?;
     Ok(listed)
 }
 
 /// Records which entries of the unit's list were shown (so that "who saw entry X" has an
-/// answer, as for bookings).
-async fn record_list(deps: Book<'_>, actor: &Actor, unit: &Unit, shown: &[CallbackId]) -> Result<(), ServiceError> {
+/// answer, as for bookings), with the callers' appointments shown beside them.
+async fn record_list(
+    deps: Book<'_>,
+    actor: &Actor,
+    unit: &Unit,
+    shown: &[CallbackId],
+    appointments: Vec<Uuid>,
+) -> Result<(), ServiceError> {
     let ids: Vec<i32> = shown.iter().map(|id| id.get()).collect();
     let entry = AuditEntry::by(actor, AuditAction::CallbacksListed)
         .unit(unit.id)
         .count(shown.len())
+        .bookings(appointments)
         .detail(serde_json::json!({ "callback_ids": ids }));
     audit::record(deps.db, deps.clock, entry).await
 }
@@ -153,7 +167,7 @@ pub async fn closed(
     let read = callbacks::list_after(deps.db, unit.id, &ENDED, after, limit.saturating_add(1)).await?;
     let page = Page::from_one_more(read, limit);
     let shown: Vec<CallbackId> = page.items().iter().map(|request| request.id).collect();
-    record_list(deps, actor, unit, &shown).await?;
+    record_list(deps, actor, unit, &shown, Vec::new()).await?;
     Ok(page)
 }
 
@@ -182,7 +196,7 @@ pub async fn closed_page(
     let read = callbacks::list_newest(deps.db, unit.id, &ENDED, CLOSED_PAGE + 1, offset).await?;
     let (listed, more) = Page::from_one_more(read, CLOSED_PAGE).into_parts();
     let shown: Vec<CallbackId> = listed.iter().map(|request| request.id).collect();
-    record_list(deps, actor, unit, &shown).await?;
+    record_list(deps, actor, unit, &shown, Vec::new()).await?;
     Ok((listed, more))
 }
 
@@ -192,19 +206,27 @@ pub async fn closed_page(
 /// `NotFound`, `Forbidden` (recorded).
 pub async fn get(deps: Book<'_>, actor: &Actor, id: CallbackId) -> Result<Entry, ServiceError> {
     let request = visible(deps, actor, id, "callback.read").await?;
-    let entry =
-        AuditEntry::by(actor, AuditAction::CallbackViewed).unit(request.unit_id).target(format!("callback:{id}"));
-    audit::record(deps.db, deps.clock, entry).await?;
+    let record = |appointments: &[Booking]| {
+        let ids: Vec<Uuid> = appointments.iter().map(|b| b.id).collect();
+        AuditEntry::by(actor, AuditAction::CallbackViewed)
+            .unit(request.unit_id)
+            .target(format!("callback:{id}"))
+            .bookings(ids)
+    };
     if request.status != CallbackStatus::Open {
-        return Ok(Entry { request, offer: None });
+        audit::record(deps.db, deps.clock, record(&[])).await?;
+        return Ok(Entry { request, offer: None, appointments: Vec::new() });
     }
     let unit = super::directory::find_unit(deps.db, &request.unit_id.to_string()).await?;
     let listed = offers::refresh(deps, &unit).await?;
     // Refreshing may have expired it.
-    match listed.into_iter().find(|e| e.request.id == id) {
-        Some(entry) => Ok(entry),
-        None => Ok(Entry { request: found(deps.db, id).await?, offer: None }),
-    }
+    let Some(mut entry) = listed.into_iter().find(|e| e.request.id == id) else {
+        audit::record(deps.db, deps.clock, record(&[])).await?;
+        return Ok(Entry { request: found(deps.db, id).await?, offer: None, appointments: Vec::new() });
+    };
+    entry.appointments = appointments_of(deps, &entry.request).await?;
+    audit::record(deps.db, deps.clock, record(&entry.appointments)).await?;
+    Ok(entry)
 }
 
 /// How many of a caller's appointments to come [`appointments_of`] names.

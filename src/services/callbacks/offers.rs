@@ -32,6 +32,9 @@ fn wish_key(request: &CallbackRequest) -> WishKey {
 pub struct Entry {
     pub request: CallbackRequest,
     pub offer: Option<FreeSlot>,
+    /// An open entry's caller's appointments to come in the unit, as the list or the entry's
+    /// read found them (`super::appointments_of`), recorded as seen with that read; else none.
+    pub appointments: Vec<crate::domain::records::Booking>,
 }
 
 /// Expires the unit's entries past their last day, then marks each open entry with a matching
@@ -94,7 +97,7 @@ pub async fn refresh(deps: Book<'_>, unit: &Unit) -> Result<Vec<Entry>, ServiceE
             request.offered_slot_id = offered_slot_id;
             request.offered_at = at.map(|a| a.1);
         }
-        entries.push(Entry { request, offer });
+        entries.push(Entry { request, offer, appointments: Vec::new() });
     }
     Ok(entries)
 }

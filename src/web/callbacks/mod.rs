@@ -135,18 +135,14 @@ async fn list_page(
     let unit = desk::unit_for(deps, &staff.actor, &key).await?;
     let members = desk::unit_staff(deps, &unit).await?;
     let entries = callbacks::list(deps, &staff.actor, &unit).await?;
-    let requests: Vec<CallbackRequest> = entries.iter().map(|e| e.request.clone()).collect();
-    let mut theirs = callbacks::appointments_of_callers(deps, unit.id, &requests).await?;
-    let counsellors =
-        desk::unit_staff_and(deps, &unit, theirs.values().flatten().map(|b| b.counsellor_id).collect::<Vec<_>>())
-            .await?;
+    let theirs: Vec<_> = entries.iter().flat_map(|e| e.appointments.iter().map(|b| b.counsellor_id)).collect();
+    let counsellors = desk::unit_staff_and(deps, &unit, theirs).await?;
     page.entries = entries
         .iter()
         .map(|e| {
             let mut view = entry_view(e, &members, deps, lang);
-            view.appointments = theirs
-                .remove(&e.request.id)
-                .unwrap_or_default()
+            view.appointments = e
+                .appointments
                 .iter()
                 .map(|b| CallerAppointment {
                     id: b.id.to_string(),
