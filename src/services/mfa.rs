@@ -135,6 +135,7 @@ pub async fn confirm_enrolment(
     secret: &str,
     code: &str,
     session_epoch: i32,
+    client: Option<std::net::IpAddr>,
 ) -> Result<Enrolled, MfaError> {
     let member =
         directory::find_staff(db, staff_id).await?.ok_or_else(|| ServiceError::not_found(Missing::StaffMember))?;
@@ -155,7 +156,7 @@ pub async fn confirm_enrolment(
     audit_change(
         &txn,
         clock,
-        ChangedBy::themselves(staff_id, None),
+        ChangedBy::themselves(staff_id, client),
         AuditAction::SecondFactorEnrolled,
         &member,
         json!({}),
@@ -248,6 +249,7 @@ pub async fn renew_recovery_codes(
     db: &DatabaseConnection,
     clock: &Clock,
     staff_id: StaffId,
+    client: Option<std::net::IpAddr>,
 ) -> Result<Vec<String>, MfaError> {
     mfa::find_totp(db, staff_id).await?.ok_or(MfaError::NotEnrolled)?;
     let member =
@@ -258,7 +260,7 @@ pub async fn renew_recovery_codes(
     audit_change(
         &txn,
         clock,
-        ChangedBy::themselves(staff_id, None),
+        ChangedBy::themselves(staff_id, client),
         AuditAction::RecoveryCodesRenewed,
         &member,
         json!({}),

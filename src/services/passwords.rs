@@ -251,6 +251,7 @@ pub async fn redeem_reset_link(
     clock: &Clock,
     token: &str,
     new: &str,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(), PasswordError> {
     let now = clock.now();
     let (reset_id, staff_id) =
@@ -270,7 +271,7 @@ pub async fn redeem_reset_link(
     audit_change(
         &txn,
         clock,
-        ChangedBy::themselves(member.id, None),
+        ChangedBy::themselves(member.id, client),
         AuditAction::PasswordResetLinkUsed,
         &member,
         json!({}),

@@ -184,7 +184,9 @@ async fn confirm_enrolment(
         return Ok(Redirect::to("/account/mfa").into_response());
     };
     let staff_id = signed_in.actor.staff_id();
-    match mfa::confirm_enrolment(&state.db, &state.clock, staff_id, &secret, &form.code, signed_in.epoch).await {
+    let client = signed_in.actor.client();
+    match mfa::confirm_enrolment(&state.db, &state.clock, staff_id, &secret, &form.code, signed_in.epoch, client).await
+    {
         Ok(mfa::Enrolled { codes, epoch }) => {
             signed_in.session.remove::<String>(KEY_ENROL).await?;
             renew_login(&state.db, &signed_in.session, &mut signed_in.page, epoch).await?;
@@ -204,7 +206,7 @@ async fn confirm_enrolment(
 struct Empty {}
 
 async fn renew_codes(State(state): State<AppState>, staff: Staff, CsrfForm(_): CsrfForm<Empty>) -> WebResult<Response> {
-    match mfa::renew_recovery_codes(&state.db, &state.clock, staff.actor.staff_id()).await {
+    match mfa::renew_recovery_codes(&state.db, &state.clock, staff.actor.staff_id(), staff.actor.client()).await {
         Ok(codes) => Ok(CodesPage { p: staff.page.titled("codes.title"), codes }.into_response()),
         Err(MfaError::Service(err)) => Err(err.into()),
         Err(_) => Ok(Redirect::to("/account/mfa").into_response()),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::account::password_problem;
 use super::auth::FieldError;
 use super::error::WebResult;
-use super::page::{AnonForm, Page, Visitor};
+use super::page::{AnonForm, ClientIp, Page, Visitor};
 use crate::services::passwords::{self, PasswordError};
 use crate::state::AppState;
 
@@ -81,6 +81,7 @@ struct ResetForm {
 async fn reset_password(
     State(state): State<AppState>,
     visitor: Visitor,
+    ip: ClientIp,
     Path(token): Path<String>,
     AnonForm(form): AnonForm<ResetForm>,
 ) -> WebResult<Response> {
@@ -92,7 +93,7 @@ async fn reset_password(
         let errors = vec![FieldError::new("pw-repeat", lang.t("pw.mismatch"))];
         return Ok(page(visitor, ResetState::Form, login, token, errors));
     }
-    match passwords::redeem_reset_link(&state.db, &state.clock, &token, &form.new).await {
+    match passwords::redeem_reset_link(&state.db, &state.clock, &token, &form.new, ip.addr()).await {
         Ok(()) => Ok(page(visitor, ResetState::Done, login, String::new(), Vec::new())),
         Err(PasswordError::Weak(problem)) => {
             let errors = vec![FieldError::new("pw-new", password_problem(lang, problem))];

@@ -387,7 +387,7 @@ async fn a_new_password_from_a_reset_link_lifts_the_hold_on_the_login() {
     let link: serde_json::Value = response.json().await.expect("json");
     let token = link["reset_url"].as_str().expect("a reset URL").rsplit('/').next().expect("the token").to_owned();
     let new = "neues-Pferd-Batterie-7";
-    terminbuch::services::passwords::redeem_reset_link(&app.db, &app.clock, &token, new).await.expect("redeemed");
+    terminbuch::services::passwords::redeem_reset_link(&app.db, &app.clock, &token, new, None).await.expect("redeemed");
 
     // Assert: the new password logs in from an address never seen.
     assert_eq!(web.log_in("mueller", new, Some("198.51.100.21")).await, Attempt::LoggedIn);
