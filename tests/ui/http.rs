@@ -181,6 +181,13 @@ async fn repeated_failed_logins_are_throttled_even_with_the_right_password() {
 
 /// Rewrites the stored session behind `cookie` (`terminbuch_session=ID`): its values with
 /// `change`, and its expiry when `expires_at` is given.
+/// The key the session of `cookie` is stored under: the digest of its id, never the id.
+fn stored_key(cookie: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let id = cookie.trim_start_matches("terminbuch_session=");
+    hex::encode(Sha256::digest(id.as_bytes()))
+}
+
 async fn change_stored_session(
     app: &UiApp,
     cookie: &str,
@@ -188,8 +195,7 @@ async fn change_stored_session(
     expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) {
     use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, IntoActiveModel};
-    let id = cookie.trim_start_matches("terminbuch_session=");
-    let row = entity::session::Entity::find_by_id(id.to_owned()).one(&app.db).await.expect("query");
+    let row = entity::session::Entity::find_by_id(stored_key(cookie)).one(&app.db).await.expect("query");
     let row = row.expect("the session is stored");
     let mut data: serde_json::Value = serde_json::from_str(&row.data).expect("json");
     change(&mut data);
@@ -243,8 +249,7 @@ async fn a_login_past_ten_hours_ends_on_a_visitors_page_too_and_its_row_goes() {
     let login_page = client.get(format!("{}/login", app.address)).send().await.expect("login page");
 
     assert_eq!(login_page.status(), StatusCode::OK);
-    let id = cookie.trim_start_matches("terminbuch_session=");
-    let row = entity::session::Entity::find_by_id(id.to_owned()).one(&app.db).await.expect("query");
+    let row = entity::session::Entity::find_by_id(stored_key(&cookie)).one(&app.db).await.expect("query");
     assert!(row.is_none(), "the ended login's row is deleted");
     let desk = client.get(format!("{}/book", app.address)).send().await.expect("desk");
     assert_eq!(desk.headers()["location"], "/login", "and the desk asks for a login");
