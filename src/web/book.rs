@@ -467,7 +467,7 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
             // Taken by this desk a moment ago (the form sent again after "Back" to mend a typo):
             // said so with the booking's number, not as someone else's, which would invite a
             // second booking of the same caller at another time.
-            match own_recent_booking(&state, &actor, &form.slot).await? {
+            match own_recent_booking(&state, &actor, &form.slot, &form.phone).await? {
                 Some(reference) => {
                     let message = page.t("details.taken.own").replace("{reference}", &reference);
                     let errors = vec![FieldError::new("slot", message)];
@@ -506,15 +506,19 @@ async fn book(State(state): State<AppState>, staff: Staff, CsrfForm(form): CsrfF
 /// How long a booking of one's own counts as just made, for a form sent again after it.
 const JUST_BOOKED: chrono::TimeDelta = chrono::TimeDelta::minutes(30);
 
-/// The reference of a booking `actor` made in `slot` within [`JUST_BOOKED`], if any.
-async fn own_recent_booking(state: &AppState, actor: &Actor, slot: &str) -> WebResult<Option<String>> {
+/// The reference of a booking `actor` made in `slot` within [`JUST_BOOKED`] for the caller
+/// with the number `phone` as typed (however written; both without one count as the same), if
+/// any: in a group's slot the desk's booking of another caller is not this caller's.
+async fn own_recent_booking(state: &AppState, actor: &Actor, slot: &str, phone: &str) -> WebResult<Option<String>> {
     let Ok(id) = slot.parse::<i32>() else { return Ok(None) };
     let since = state.clock.now() - JUST_BOOKED;
     let booked =
         crate::store::bookings::booked_in_slots(&state.db, &[SlotId::new(id)]).await.map_err(ServiceError::from)?;
+    let caller = fold::phone_key(phone);
     Ok(booked
         .into_iter()
         .filter(|b| b.created_by == Some(actor.staff_id()) && b.created_at >= since)
+        .filter(|b| b.citizen.phone.as_deref().and_then(fold::phone_key) == caller)
         .max_by_key(|b| b.created_at)
         .map(|b| b.reference.to_string()))
 }

@@ -66,6 +66,18 @@ async fn a_refused_or_taken_slot_on_the_booking_form_is_a_message_at_the_slot() 
         "{own_page}"
     );
     assert!(!own_page.contains("von jemand anderem"), "not told as someone else's");
+    // Another caller (another number) at the same desk: not this caller's booking.
+    let slot = free.to_string();
+    let fields = [
+        ("slot", slot.as_str()),
+        ("unit", "ads"),
+        ("name", "Andere Anruferin"),
+        ("phone", "0170 998877"),
+        ("language", "de"),
+    ];
+    let other = desk.submit(&format!("/book/details?slot={slot}"), "/book", &fields).await;
+    assert_eq!(other.status(), StatusCode::CONFLICT);
+    assert!(other.text().await.expect("page").contains("von jemand anderem vergeben"), "another caller's");
     let names = "SELECT COUNT(*) AS n FROM bookings WHERE citizen_name IN ('Erste Person', 'Dritte Person')";
     assert_eq!(app.count(names).await, 0, "nothing of the refused bookings is stored");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM bookings WHERE citizen_name = 'Zweite Person'").await, 1);
