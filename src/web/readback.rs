@@ -68,6 +68,9 @@ struct ReadBackPage {
     /// The language an interpreter is arranged for, named in the page's language: said aloud,
     /// so that the caller knows one will be there (and a wrong choice is heard before hanging up).
     interpreter: Option<String>,
+    /// The accessibility needs as noted: said aloud too, so that a need misheard is corrected on
+    /// the phone, not at the door.
+    access: Option<String>,
 }
 
 async fn booked(State(state): State<AppState>, staff: Staff, Path(key): Path<String>) -> WebResult<ReadBackPage> {
@@ -123,6 +126,7 @@ async fn read_back(state: &AppState, staff: Staff, key: &str, after_move: bool) 
         mail_not_in: mail_not_in(state, &booking.citizen.language, lang),
         previous: previous.map(|at| format::when_spoken(at, deps.tz, lang)),
         interpreter: booking.citizen.interpreter_language.as_ref().map(|l| super::views::language_name(l, lang)),
+        access: booking.citizen.accessibility_needs.clone().filter(|needs| !needs.trim().is_empty()),
     })
 }
 

@@ -285,7 +285,7 @@ async fn a_form_sent_after_the_session_ended_is_told_on_the_login_page() {
 /// The read-back says when the confirmation goes out in German because there are no emails in
 /// the caller's language (Polish), and says nothing more where there are (Turkish).
 #[tokio::test]
-async fn the_read_back_says_when_the_email_is_in_german_and_which_interpreter_is_arranged() {
+async fn the_read_back_says_when_the_email_is_in_german_which_interpreter_is_arranged_and_the_needs_noted() {
     let app = spawn().await;
     let client = client();
     log_in(&app, &client).await;
@@ -295,10 +295,10 @@ async fn the_read_back_says_when_the_email_is_in_german_and_which_interpreter_is
     let slots: Vec<&str> =
         finder.split("/book/details?slot=").skip(1).map(|s| s.split(['"', '&']).next().expect("id")).collect();
     let cases = [
-        (slots[0], "pl", true, "s-pl-000000000000000000", ""),
-        (slots[1], "tr", false, "s-tr-000000000000000000", "ar"),
+        (slots[0], "pl", true, "s-pl-000000000000000000", "", ""),
+        (slots[1], "tr", false, "s-tr-000000000000000000", "ar", "Rollstuhl"),
     ];
-    for (slot, language, in_german, submission, interpreter) in cases {
+    for (slot, language, in_german, submission, interpreter, access) in cases {
         let form = [
             ("csrf", csrf.as_str()),
             ("unit", "ads"),
@@ -309,6 +309,7 @@ async fn the_read_back_says_when_the_email_is_in_german_and_which_interpreter_is
             ("consent", "1"),
             ("language", language),
             ("interpreter", interpreter),
+            ("access", access),
         ];
         let booked = client.post(format!("{}/book", app.address)).form(&form).send().await.expect("booked");
         assert_eq!(booked.status(), StatusCode::SEE_OTHER, "{language}");
@@ -325,5 +326,8 @@ async fn the_read_back_says_when_the_email_is_in_german_and_which_interpreter_is
         let said = "Eine Dolmetscherin oder ein Dolmetscher für Arabisch ist bestellt.";
         assert_eq!(text.contains(said), !interpreter.is_empty(), "{language}: {text}");
         assert_eq!(text.contains(r#"id="rb-interpreter">Arabisch</dd>"#), !interpreter.is_empty(), "{language}");
+        // So are the accessibility needs noted (a need misheard is corrected on the phone).
+        assert_eq!(text.contains("Wir haben notiert: Rollstuhl."), !access.is_empty(), "{language}: {text}");
+        assert_eq!(text.contains(r#"id="rb-access">Rollstuhl</dd>"#), !access.is_empty(), "{language}");
     }
 }
