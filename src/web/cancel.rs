@@ -84,10 +84,9 @@ async fn cancel(
         // This confirmation sent twice at once (a double press): the other request cancelled it
         // for the same person from the same version, so this one leads to what it says too.
         Err(ServiceError::Conflict { clash: Clash::ConcurrentUpdate, .. })
-            if cancelled_by_twin(&state, &staff, &key, seen).await? =>
+            if let Some(reference) = cancelled_by_twin(&state, &staff, &key, seen).await? =>
         {
-            let booking = bookings::find(state.book().db, &key).await?;
-            Ok(Redirect::to(&format!("/bookings/{}?cancelled=1", booking.reference)).into_response())
+            Ok(Redirect::to(&format!("/bookings/{reference}?cancelled=1")).into_response())
         }
         // Changed meanwhile (a colleague moved it, or this confirmation was sent twice): the
         // booking as it is now says why, and a booking still to cancel has the reason typed again.
@@ -100,13 +99,19 @@ async fn cancel(
     }
 }
 
-/// Whether the booking `key` was cancelled by `staff` from the version `seen` (the change right
-/// after it): the twin of a confirmation sent twice.
-async fn cancelled_by_twin(state: &AppState, staff: &Staff, key: &str, seen: Option<i32>) -> WebResult<bool> {
+/// The reference of the booking `key` if it was cancelled by `staff` from the version `seen`
+/// (the change right after it): the twin of a confirmation sent twice.
+async fn cancelled_by_twin(
+    state: &AppState,
+    staff: &Staff,
+    key: &str,
+    seen: Option<i32>,
+) -> WebResult<Option<crate::domain::reference::Reference>> {
     let booking = bookings::find(state.book().db, key).await?;
-    Ok(booking.status == BookingStatus::Cancelled
+    let twin = booking.status == BookingStatus::Cancelled
         && seen.and_then(|v| v.checked_add(1)) == Some(booking.sequence)
-        && booking.updated_by == Some(staff.actor.staff_id()))
+        && booking.updated_by == Some(staff.actor.staff_id());
+    Ok(twin.then_some(booking.reference))
 }
 
 async fn confirm_page(state: &AppState, staff: Staff, key: &str, reason: &str) -> WebResult<ConfirmPage> {

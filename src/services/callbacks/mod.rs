@@ -301,25 +301,23 @@ pub async fn book(
     slot_id: Option<SlotId>,
     way: Way,
 ) -> Result<Booking, ServiceError> {
-    let entry = get(deps, actor, id).await?;
-    let request = entry.request;
+    let Entry { request, offer, appointments } = get(deps, actor, id).await?;
     if request.status != CallbackStatus::Open {
         return Err(ServiceError::conflict_with(
             Clash::InvalidStatus,
             format!("the entry is {}", request.status.as_str()),
         ));
     }
-    let slot_id =
-        slot_id.or(entry.offer.map(|free| free.slot.id)).ok_or_else(|| ServiceError::conflict(Clash::NoOffer))?;
+    let slot_id = slot_id.or(offer.map(|free| free.slot.id)).ok_or_else(|| ServiceError::conflict(Clash::NoOffer))?;
     let slot = slots::find(deps.db, slot_id).await?.ok_or_else(|| ServiceError::not_found(Missing::Slot))?;
     if slot.unit_id != request.unit_id {
         return Err(ServiceError::invalid("slot_id", "the slot belongs to another unit"));
     }
     let moved = match way {
         Way::New => None,
+        // One of those the entry's read found (and recorded as seen).
         Way::Move(booking_id) => Some(
-            appointments_of(deps, &request)
-                .await?
+            appointments
                 .into_iter()
                 .find(|b| b.id == booking_id)
                 .ok_or_else(|| ServiceError::invalid("move", "not an appointment to come of this caller"))?,
