@@ -362,6 +362,10 @@ async fn sweep_sessions(db: DatabaseConnection, clock: Clock) {
         if let Err(err) = crate::store::throttle::delete_stale(&db, throttles_before).await {
             tracing::error!(error = ?err, "deleting old login throttle counters failed");
         }
+        let devices_before = clock.now() - crate::domain::throttle::DEVICE_KEPT_FOR;
+        if let Err(err) = crate::store::devices::delete_unused(&db, devices_before).await {
+            tracing::error!(error = ?err, "deleting browsers unused for logins failed");
+        }
         // SQLite: a session row is written anew on every request, and ended ones are deleted
         // (here, and at logout); `secure_delete` clears the database file, but the row's earlier
         // versions (with the searches the desk typed) stay in the write-ahead log until it is

@@ -14,6 +14,7 @@ pub mod counselling_hours;
 pub mod form_submission;
 pub mod location;
 pub mod location_text;
+pub mod login_device;
 pub mod login_failure;
 pub mod login_throttle;
 pub mod membership;

@@ -4,7 +4,9 @@
 //!
 //! - A name folds to lower-case ASCII words (`deunicode`: "Yılmaz" → "yilmaz", "Şencan" →
 //!   "sencan", "Müller" → "muller"), and additionally to its German second spelling ("Müller" →
-//!   "mueller", "Straße" → "strasse"). A [`name_key`] holds both forms, separated by `|`.
+//!   "mueller", "Straße" → "strasse"). A [`name_key`] holds both forms, separated by `|`, and
+//!   the sound of each word as German ears write it down ([`sound_form`]: Kölner Phonetik, so
+//!   "Mohammed", "Muhammad" and "Mohamed" meet, as do "Şahin" and "Schahin").
 //! - A phone number folds to its digits without the German country code and without the
 //!   leading zero of the area code: "+49 511 987654", "0049-511-987654", "+49 0511 987654" and
 //!   "0511 987654" are all "511987654"; other countries keep their code (and any zero after
@@ -12,6 +14,13 @@
 
 /// Separates the forms of a name in a [`name_key`]; never part of a form.
 pub const FORM_SEPARATOR: char = '|';
+
+/// Frames each word's sound code in a [`name_key`] and a query's [`sound_form`] (`~662~`), so a
+/// query's sound matches a stored word's whole code, never a part of it.
+pub const SOUND_MARK: char = '~';
+
+/// Letters a word needs for its sound to count: shorter names sound alike too easily.
+const SOUND_MIN_LETTERS: usize = 4;
 
 /// The forms of a name or of a name query: the plain transliteration first, then the German
 /// second spelling, then the German spelling's "ae", "oe", "ue" as one letter (so "Muller" and
@@ -30,9 +39,38 @@ pub fn name_forms(text: &str) -> Vec<String> {
     forms
 }
 
-/// The stored search key of a name: its [`name_forms`] joined by [`FORM_SEPARATOR`].
+/// The stored search key of a name: its [`name_forms`], then the sound codes of its words (each
+/// framed by [`SOUND_MARK`], `~662~568~`), joined by [`FORM_SEPARATOR`].
 pub fn name_key(name: &str) -> String {
-    name_forms(name).join(&FORM_SEPARATOR.to_string())
+    let mut forms = name_forms(name);
+    let plain = forms.first().cloned().unwrap_or_default();
+    let codes: Vec<String> = plain.split(' ').filter_map(sound_code).collect();
+    if !codes.is_empty() {
+        forms.push(format!("{SOUND_MARK}{}{SOUND_MARK}", codes.join(&SOUND_MARK.to_string())));
+    }
+    forms.join(&FORM_SEPARATOR.to_string())
+}
+
+/// The sound of one word of a name query, as a stored [`name_key`] holds it (`~662~` for
+/// "Muhammad"): how German ears write a name down (Kölner Phonetik of its transliteration, crate
+/// `rphonetic`), so that a name heard on the phone is found however it was written down.
+/// `None` for a word shorter than four letters or whose code holds fewer than two consonants
+/// ("Anna", "Ayşe"): such sounds would match too many names.
+pub fn sound_form(word: &str) -> Option<String> {
+    let plain = words(&deunicode::deunicode(word));
+    sound_code(&plain).map(|code| format!("{SOUND_MARK}{code}{SOUND_MARK}"))
+}
+
+/// The Kölner Phonetik code of a folded word (lower-case ASCII), if it tells enough.
+fn sound_code(word: &str) -> Option<String> {
+    use rphonetic::Encoder;
+    let letters: String = word.chars().filter(char::is_ascii_alphabetic).collect();
+    if letters.len() < SOUND_MIN_LETTERS || letters.len() != word.len() {
+        return None;
+    }
+    let code = rphonetic::Cologne.encode(&letters);
+    // A leading 0 is the vowel the word begins with; the rest are its consonants.
+    (code.trim_start_matches('0').len() >= 2).then_some(code)
 }
 
 /// The stored search key of a phone number (or the digits of a phone query); `None` without
@@ -115,20 +153,57 @@ fn words(ascii: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The key's forms before its sounds.
+    fn spelled(name: &str) -> String {
+        let key = name_key(name);
+        key.split(FORM_SEPARATOR).filter(|f| !f.starts_with(SOUND_MARK)).collect::<Vec<_>>().join("|")
+    }
+
     #[test]
     fn names_fold_case_accents_and_special_letters() {
-        assert_eq!(name_key("Yılmaz"), "yilmaz");
-        assert_eq!(name_key("YILMAZ"), "yilmaz");
-        assert_eq!(name_key("Şencan"), "sencan");
-        assert_eq!(name_key("Müller"), "muller|mueller");
-        assert_eq!(name_key("Weiß-Öztürk"), "weiss ozturk|weiss oeztuerk");
-        assert_eq!(name_key("Mueller"), "mueller|muller");
-        assert_eq!(name_key("Raphael Goethe"), "raphael goethe|raphal gothe");
-        assert_eq!(name_key("Dragan Kovač"), "dragan kovac");
-        assert_eq!(name_key("O'Brien"), "obrien");
-        assert_eq!(name_key("  A. K.  "), "a k");
-        assert_eq!(name_key("Ελένη"), "elene");
+        assert_eq!(spelled("Yılmaz"), "yilmaz");
+        assert_eq!(spelled("YILMAZ"), "yilmaz");
+        assert_eq!(spelled("Şencan"), "sencan");
+        assert_eq!(spelled("Müller"), "muller|mueller");
+        assert_eq!(spelled("Weiß-Öztürk"), "weiss ozturk|weiss oeztuerk");
+        assert_eq!(spelled("Mueller"), "mueller|muller");
+        assert_eq!(spelled("Raphael Goethe"), "raphael goethe|raphal gothe");
+        assert_eq!(spelled("Dragan Kovač"), "dragan kovac");
+        assert_eq!(spelled("O'Brien"), "obrien");
+        assert_eq!(name_key("  A. K.  "), "a k", "no sound for short words");
+        assert_eq!(spelled("Ελένη"), "elene");
         assert_eq!(name_key("---"), "");
+    }
+
+    #[test]
+    fn a_key_ends_with_the_sound_of_each_word_that_tells_enough() {
+        assert_eq!(name_key("Mohammed Yılmaz"), "mohammed yilmaz|~662~0568~");
+        assert_eq!(name_key("Anna Şahin"), "anna sahin|~86~", "Anna sounds like too many names");
+        assert_eq!(name_key("Jo 4711"), "jo 4711");
+    }
+
+    #[test]
+    fn names_written_down_as_they_sound_meet() {
+        for (stored, heard) in [
+            ("Mohammed", "Muhammad"),
+            ("Mohammed", "Mohamed"),
+            ("Mohammed", "Mehmet"),
+            ("Muhammad", "Mohammad"),
+            ("Şahin", "Schahin"),
+            ("Meier", "Mayer"),
+            ("Schmidt", "Schmitt"),
+            ("Nguyen", "Ngujen"),
+            ("Chaudhry", "Chaudhary"),
+        ] {
+            let form = sound_form(heard).unwrap_or_else(|| panic!("{heard} has a sound"));
+            assert!(name_key(stored).contains(&form), "{heard} ({form}) finds {stored} ({})", name_key(stored));
+        }
+        for (stored, other) in [("Mohammed", "Ahmed"), ("Şahin", "Sohrab"), ("Meier", "Müller")] {
+            let form = sound_form(other).expect("a sound");
+            assert!(!name_key(stored).contains(&form), "{other} ({form}) does not find {stored}");
+        }
+        assert_eq!(sound_form("Ali"), None, "short");
+        assert_eq!(sound_form("Anna"), None, "one consonant");
     }
 
     #[test]

@@ -35,6 +35,8 @@ mod m20261208_200000_add_outbox_place_changed;
 mod m20261209_100000_index_audit_events_target;
 mod m20261210_100000_add_location_and_unit_versions;
 mod m20261211_100000_sessions_stored_by_digest;
+mod m20261212_100000_create_login_devices;
+mod m20261212_200000_name_keys_hold_the_sound_of_names;
 
 /// All migrations in order.
 pub struct Migrator;
@@ -75,6 +77,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_100000_index_audit_events_target::Migration),
             Box::new(m20261210_100000_add_location_and_unit_versions::Migration),
             Box::new(m20261211_100000_sessions_stored_by_digest::Migration),
+            Box::new(m20261212_100000_create_login_devices::Migration),
+            Box::new(m20261212_200000_name_keys_hold_the_sound_of_names::Migration),
         ]
     }
 }

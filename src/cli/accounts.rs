@@ -200,7 +200,8 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
         }
         UserCommand::Activate { login } => {
             let account = accounts::activate(a, by, &login).await?;
-            eprintln!("{} active again (API tokens stay revoked)", account.member.login);
+            let login = account.member.login;
+            eprintln!("{login} active again: must choose a new password at the next login (API tokens stay revoked)");
         }
         UserCommand::RemoveRole { login, role, unit } => {
             let role = parse_role(&role)?;

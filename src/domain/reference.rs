@@ -56,6 +56,16 @@ impl Reference {
         Ok(Self(code))
     }
 
+    /// One half of a reference as a caller reads it out ("ACDE" of "ACDE-FGH3", in any case):
+    /// exactly four characters from [`ALPHABET`], spaces and dashes aside; `None` otherwise.
+    #[must_use]
+    pub fn half(s: &str) -> Option<String> {
+        let code: String =
+            s.chars().filter(|c| !(c.is_whitespace() || *c == '-')).map(|c| c.to_ascii_uppercase()).collect();
+        let allowed = code.bytes().all(|byte| ALPHABET.contains(&byte));
+        (allowed && code.len() == LENGTH / 2).then_some(code)
+    }
+
     /// A reference as the database holds it; a value that does not parse (written by hand or by
     /// an older release) is kept as it is, so that it can still be shown and found.
     #[must_use]

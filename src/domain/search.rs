@@ -42,6 +42,8 @@ pub struct SearchQuery {
     name_words: Vec<Vec<String>>,
     phone_digits: Option<String>,
     reference: Option<String>,
+    /// Half a reference (four characters): the caller read out only one half.
+    reference_half: Option<String>,
     /// An email address, lower-case: callers often give theirs.
     email: Option<String>,
 }
@@ -66,10 +68,11 @@ impl SearchQuery {
             (name_words(text), None)
         };
         let reference = Reference::parse(text).ok().map(|r| r.as_str().to_owned());
+        let reference_half = Reference::half(text);
         if name_words.is_empty() && phone_digits.is_none() && reference.is_none() && email.is_none() {
             return Err(SearchError::Empty);
         }
-        Ok(Self { name_words, phone_digits, reference, email })
+        Ok(Self { name_words, phone_digits, reference, reference_half, email })
     }
 
     /// The words of a name, each as its folded forms: a stored name key must contain every word
@@ -93,6 +96,11 @@ impl SearchQuery {
     pub fn reference(&self) -> Option<&str> {
         self.reference.as_deref()
     }
+
+    /// The first or the last four characters of a reference the text spells (upper case).
+    pub fn reference_half(&self) -> Option<&str> {
+        self.reference_half.as_deref()
+    }
 }
 
 /// Words of a name query taken into account; further ones are left out (the match only widens).
@@ -108,6 +116,11 @@ fn name_words(text: &str) -> Vec<Vec<String>> {
             // match nearly every name.
             let mut first = true;
             forms.retain(|form| std::mem::take(&mut first) || form.len() >= 3);
+            // And as it sounds: a name heard on the phone ("Muhammad") finds it as written
+            // down ("Mohammed").
+            if !forms.is_empty() {
+                forms.extend(fold::sound_form(word));
+            }
             forms
         })
         .filter(|forms| !forms.is_empty())
@@ -125,14 +138,14 @@ mod tests {
         assert_eq!(phone.phone_digits(), Some("511987654"));
         assert!(phone.name_words().is_empty());
         let name = SearchQuery::parse("Müller").expect("a name");
-        assert_eq!(name.name_words(), [vec!["muller", "mueller"]]);
+        assert_eq!(name.name_words(), [vec!["muller", "mueller", "~657~"]]);
         assert_eq!(name.phone_digits(), None);
     }
 
     #[test]
     fn a_name_is_searched_word_by_word_in_any_order() {
         let name = SearchQuery::parse("Demir, Ayşe  O'Brien").expect("a name");
-        assert_eq!(name.name_words(), [vec!["demir"], vec!["ayse"], vec!["obrien"]]);
+        assert_eq!(name.name_words(), [vec!["demir", "~267~"], vec!["ayse"], vec!["obrien", "~0176~"]]);
         let short = SearchQuery::parse("Joe Rae").expect("a name");
         assert_eq!(short.name_words(), [vec!["joe"], vec!["rae"]], "no forms that match nearly every name");
         let many = SearchQuery::parse(&"a ".repeat(40)).expect("a name");
@@ -154,6 +167,13 @@ mod tests {
             assert_eq!(SearchQuery::parse(text).expect("valid").reference(), Some("ACDEFGH3"), "{text}");
         }
         assert_eq!(SearchQuery::parse("Yılmaz").expect("valid").reference(), None);
+        for text in ["ACDE", "fgh3", "-FGH3", " acde "] {
+            let half = SearchQuery::parse(text).expect("valid").reference_half().map(str::to_owned);
+            assert_eq!(half.map(|h| h.len()), Some(4), "{text}");
+        }
+        for text in ["ACDEF", "ACD", "ACDB", "ACDE-FGH3"] {
+            assert_eq!(SearchQuery::parse(text).expect("valid").reference_half(), None, "{text}");
+        }
     }
 
     #[test]
@@ -166,7 +186,7 @@ mod tests {
     #[test]
     fn keys_of_a_citizen_and_of_erased_data() {
         let keys = SearchKeys::of("Ayşe Yılmaz", Some("0511 987654"));
-        assert_eq!(keys, SearchKeys { name: "ayse yilmaz".into(), phone: Some("511987654".into()) });
+        assert_eq!(keys, SearchKeys { name: "ayse yilmaz|~0568~".into(), phone: Some("511987654".into()) });
         assert_eq!(SearchKeys::cleared().name, "");
     }
 }

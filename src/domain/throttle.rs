@@ -30,6 +30,12 @@ pub const ADDRESS: Rule = Rule { free: 20, first_wait: TimeDelta::minutes(1), ma
 /// failures; without this key those would keep the password-hashing threads busy for hours.
 pub const SITE: Rule = Rule { free: 200, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
 
+/// One browser in which a person completed a login before (its cookie names it), for that
+/// person's login: such an attempt counts against this key alone, not against the address's,
+/// the login's or the pair's, so that guesses from the office's shared address do not hold back
+/// colleagues who logged in there before, nor guesses from elsewhere the person at their desk.
+pub const DEVICE: Rule = Rule { free: 5, first_wait: TimeDelta::minutes(1), max_wait: TimeDelta::minutes(15) };
+
 /// One person's current password, checked when they change it (through the API with a token,
 /// or on the account page): a leaked token must not allow guessing the password.
 pub const CURRENT_PASSWORD: Rule =
@@ -48,6 +54,9 @@ pub const FORGET_AFTER: TimeDelta = TimeDelta::hours(24);
 pub const SECOND_FACTOR_FORGET_AFTER: TimeDelta = TimeDelta::days(7);
 /// How long an address where a login succeeded stays exempt from that login's [`LOGIN`] key.
 pub const KNOWN_ADDRESS_FOR: TimeDelta = TimeDelta::days(30);
+/// How long a browser in which a person completed a login stays known (for [`DEVICE`]) without
+/// another login in it.
+pub const DEVICE_KEPT_FOR: TimeDelta = TimeDelta::days(90);
 /// Logins longer than this cannot exist; longer names are cut for the key.
 const MAX_KEY_LOGIN_CHARS: usize = 64;
 
@@ -164,6 +173,11 @@ pub fn network(address: &str) -> String {
         Ok(IpAddr::V4(v4)) => v4.to_string(),
         Err(_) => address.to_owned(),
     }
+}
+
+/// The key of one browser (by the digest of its cookie's token) in which its person logged in.
+pub fn device_key(digest: &str) -> Key {
+    Key { key: format!("device:{digest}"), rule: DEVICE }
 }
 
 /// The key of one person's current password, checked when they change it.

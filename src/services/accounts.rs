@@ -201,6 +201,7 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
         let revoked = directory::revoke_all_tokens(&txn, member.id, now).await?;
         let links = store::resets::void_unused(&txn, member.id, now).await?;
         let feed = store::calendar_feeds::delete_for_staff(&txn, member.id).await?;
+        store::devices::forget_person(&txn, member.id).await?;
         a.slots.follow_staff(&txn, &counselled_units(&member), now).await?;
         let detail = json!({ "tokens_revoked": revoked, "reset_links_voided": links, "calendar_feed_deleted": feed });
         audit_change(&txn, a.clock, by.into(), AuditAction::StaffDeactivated, &member, detail).await?;
@@ -211,8 +212,10 @@ pub async fn deactivate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<
     directory::find_account(a.db, login).await?.ok_or_else(not_found)
 }
 
-/// Reactivates a person. Their password and second factor are as before; their API tokens stay
-/// revoked; the slots of their counselling hours are offered again.
+/// Reactivates a person. Their second factor is as before; their password logs them in once
+/// more, and then they must choose a new one (while they were away it may have become known to
+/// others, or have been written down for a successor); their API tokens stay revoked; the slots
+/// of their counselling hours are offered again.
 ///
 /// # Errors
 /// `Forbidden`, `NotFound`.
@@ -221,8 +224,10 @@ pub async fn activate(a: Accounts<'_>, by: ByWhom<'_>, login: &str) -> Result<St
     let txn = store::begin_write(a.db).await?;
     let member = directory::find_staff_meant(&txn, login).await?.ok_or_else(not_found)?;
     if directory::set_active(&txn, member.id, true).await? {
+        directory::require_password_change(&txn, member.id).await?;
         a.slots.follow_staff(&txn, &counselled_units(&member), a.clock.now()).await?;
-        audit_change(&txn, a.clock, by.into(), AuditAction::StaffActivated, &member, json!({})).await?;
+        let detail = json!({ "password_change_required": true });
+        audit_change(&txn, a.clock, by.into(), AuditAction::StaffActivated, &member, detail).await?;
     }
     txn.commit().await.map_err(store::StoreError::from)?;
     a.counsellors.forget();

@@ -60,10 +60,22 @@ pub async fn hash_new_password(password: &NewPassword) -> Result<String, Service
     hash_password(password.expose()).await
 }
 
-/// The actor for a login and password, if they match an active staff member, with the session
-/// epoch read together with the password's hash: a session made from this check carries that
-/// epoch, so a password change (or reset, or deactivation) that commits while the check runs
-/// ends it.
+/// What a login and password came to.
+#[derive(Debug)]
+pub enum Checked {
+    /// They match a person allowed to log in: their actor, with the session epoch read together
+    /// with the password's hash.
+    Right(Actor, i32),
+    /// They match a person who may not log in (deactivated): refused like a wrong password, but
+    /// worth telling the admins (someone who left, or their password in other hands).
+    Inactive,
+    /// No such login, no password, or another password.
+    Wrong,
+}
+
+/// Checks a login and password. A session made from a right check carries the epoch read with
+/// the password's hash, so a password change (or reset, or deactivation) that commits while the
+/// check runs ends it.
 ///
 /// # Errors
 /// Database failures.
@@ -71,7 +83,7 @@ pub async fn authenticate_password(
     db: &DatabaseConnection,
     login: &str,
     password: &str,
-) -> Result<Option<(Actor, i32)>, ServiceError> {
+) -> Result<Checked, ServiceError> {
     let found = directory::find_login_credentials(db, login).await?;
     // An unknown login (or one without a password) is checked against a stand-in hash, so the
     // answer takes as long as for a wrong password and does not tell which logins exist.
@@ -81,8 +93,11 @@ pub async fn authenticate_password(
     };
     let matches = verify_password(password, &hash).await?;
     match member {
-        Some((member, epoch)) if matches => Ok(directory::actor_for_staff(db, member.id).await?.map(|a| (a, epoch))),
-        _ => Ok(None),
+        Some((member, epoch)) if matches => Ok(match directory::actor_for_staff(db, member.id).await? {
+            Some(actor) => Checked::Right(actor, epoch),
+            None => Checked::Inactive,
+        }),
+        _ => Ok(Checked::Wrong),
     }
 }
 

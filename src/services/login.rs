@@ -8,12 +8,13 @@ use sea_orm::DatabaseConnection;
 
 use super::ServiceError;
 use super::audit::{AuditAction, AuditActor, AuditEntry, AuditTarget};
-use super::auth::authenticate_password;
+use super::auth::{Checked, authenticate_password};
 use super::mfa::{self, MfaError, SecondFactor, Verified};
 use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::ids::StaffId;
 use crate::domain::throttle::{self, FORGET_AFTER, KNOWN_ADDRESS_FOR};
+use crate::services::auth::random_secret;
 use crate::store::throttle::Reservation;
 use crate::store::{self, directory, sessions};
 
@@ -39,7 +40,107 @@ pub enum LoginOutcome {
     },
 }
 
-/// Checks a login unless the throttle holds it back. `ip` is the client's address.
+/// The tokens of a browser's login cookie: one per person who completed a login in it (the most
+/// recent first, at most [`DeviceCookie::MAX_TOKENS`]). Each names a row of `login_devices` by its
+/// digest; an attempt for one of those persons from this browser counts against the browser's
+/// own throttle key instead of the keys of the address, the login and the pair
+/// (`domain::throttle::DEVICE`). A token is no credential: it only lets its holder's guesses count
+/// apart from everyone else's, and a login still needs the password (and the second factor).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceCookie {
+    tokens: Vec<String>,
+}
+
+impl DeviceCookie {
+    /// The most tokens one browser keeps (colleagues sharing a computer each have one).
+    pub const MAX_TOKENS: usize = 5;
+    const TOKEN_LEN: usize = 32;
+
+    /// The tokens of a cookie's value; anything not shaped like a token is left out.
+    pub fn parse(value: Option<&str>) -> Self {
+        let tokens = value
+            .unwrap_or_default()
+            .split('.')
+            .filter(|t| t.len() == Self::TOKEN_LEN && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .take(Self::MAX_TOKENS)
+            .map(str::to_owned)
+            .collect();
+        Self { tokens }
+    }
+
+    /// The cookie's value (empty: no tokens).
+    pub fn value(&self) -> String {
+        self.tokens.join(".")
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    fn digests(&self) -> Vec<String> {
+        self.tokens.iter().map(|t| digest(t)).collect()
+    }
+}
+
+/// How a token is stored: its SHA-256 digest (hex), never the token itself.
+fn digest(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Of the browsers the cookie names, the one in which `staff` completed a login before (its digest).
+async fn device_of(
+    db: &DatabaseConnection,
+    staff: Option<StaffId>,
+    cookie: &DeviceCookie,
+) -> Result<Option<String>, ServiceError> {
+    match staff {
+        Some(staff) if !cookie.is_empty() => Ok(store::devices::of_person(db, staff, &cookie.digests()).await?),
+        _ => Ok(None),
+    }
+}
+
+/// After `staff` completed a login in the browser that presented `cookie`: the browser is known as
+/// theirs from now on (a token of theirs it holds is used again, else a new one is made), and
+/// the cookie to give it back: their token first, then the tokens of others it held that are
+/// still stored, at most [`DeviceCookie::MAX_TOKENS`].
+///
+/// # Errors
+/// Database failures.
+pub async fn remember_device(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    staff: StaffId,
+    cookie: &DeviceCookie,
+) -> Result<DeviceCookie, ServiceError> {
+    let digests = cookie.digests();
+    let stored = store::devices::stored(db, &digests).await?;
+    let own = store::devices::of_person(db, staff, &digests).await?;
+    let (own_token, own_digest) = match own {
+        Some(own) => {
+            let at = digests.iter().position(|d| *d == own).unwrap_or_default();
+            (cookie.tokens[at].clone(), own)
+        }
+        None => {
+            let token = random_secret(DeviceCookie::TOKEN_LEN);
+            let stored = digest(&token);
+            (token, stored)
+        }
+    };
+    store::devices::remember(db, staff, &own_digest, clock.now()).await?;
+    let others = cookie
+        .tokens
+        .iter()
+        .zip(&digests)
+        .filter(|(_, d)| **d != own_digest && stored.contains(d))
+        .map(|(t, _)| t.clone());
+    let tokens = std::iter::once(own_token).chain(others).take(DeviceCookie::MAX_TOKENS).collect();
+    Ok(DeviceCookie { tokens })
+}
+
+/// Checks a login unless the throttle holds it back. `ip` is the client's address; `cookie` the
+/// browser's login cookie (an attempt for a person who logged in in this browser before counts
+/// against the browser's key alone).
 ///
 /// # Errors
 /// Database failures; `Overloaded` when too many passwords are being checked (the attempt is
@@ -51,6 +152,7 @@ pub async fn login(
     login: &str,
     password: &str,
     ip: &str,
+    cookie: &DeviceCookie,
 ) -> Result<LoginOutcome, ServiceError> {
     let now = clock.now();
     let (login, named) = account_meant(db, login.trim()).await?;
@@ -61,9 +163,15 @@ pub async fn login(
     // letters, digits, dots, dashes and underscores only, and anything else is `unknown`.
     tracing::Span::current().record("login", tracing::field::display(shown));
     let key_login = throttle::key_login(login, named.is_some());
-    let pair = throttle::pair_key(&key_login, ip);
-    let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);
-    let keys = throttle::keys(&key_login, ip, known);
+    let device = device_of(db, named, cookie).await?;
+    let keys = match &device {
+        Some(device) => vec![throttle::device_key(device)],
+        None => {
+            let pair = throttle::pair_key(&key_login, ip);
+            let known = store::throttle::succeeded_at(db, &pair).await?.is_some_and(|at| at > now - KNOWN_ADDRESS_FOR);
+            throttle::keys(&key_login, ip, known)
+        }
+    };
     if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
         let throttled = LoginOutcome::Throttled { retry_after_secs: throttle::retry_after_secs(until, now) };
         // A flood of attempts against a locked key writes one record and one warning per lock.
@@ -82,24 +190,28 @@ pub async fn login(
         other => other?,
     };
     let account = match &checked {
-        Some((actor, _)) => directory::session_account(db, actor.staff_id()).await?,
-        None => None,
+        Checked::Right(actor, _) => directory::session_account(db, actor.staff_id()).await?,
+        _ => None,
     };
     // The password was checked against the hash read with `epoch`: an epoch moved on since (a new
     // password, a reset, deactivation committed during the check) refuses the login.
     match (checked, account) {
-        (Some((actor, epoch)), Some(account)) if account.epoch == epoch && account.mfa_enabled => {
+        (Checked::Right(actor, epoch), Some(account)) if account.epoch == epoch && account.mfa_enabled => {
             tracing::info!("password right, second factor next");
             Ok(LoginOutcome::CodeNeeded { staff_id: actor.staff_id(), epoch })
         }
-        (Some((actor, epoch)), Some(account)) if account.epoch == epoch => {
-            completed(db, clock, login, ip, &actor, None).await?;
+        (Checked::Right(actor, epoch), Some(account)) if account.epoch == epoch => {
+            completed(db, clock, login, ip, &actor, None, device.as_deref()).await?;
             Ok(LoginOutcome::LoggedIn { actor, epoch })
         }
-        _ => {
+        (checked, _) => {
+            // Refused alike; the audit tells the admins when the password was a deactivated
+            // person's own.
+            let inactive = matches!(checked, Checked::Inactive);
             sessions::record_login_failure(db, shown, ip, now).await?;
-            tracing::warn!("login failed");
-            recorded(db, clock, named, ip, LoginOutcome::WrongCredentials).await
+            tracing::warn!(inactive, "login failed");
+            super::audit::login_attempt(db, clock, named, ip, &LoginOutcome::WrongCredentials, inactive).await?;
+            Ok(LoginOutcome::WrongCredentials)
         }
     }
 }
@@ -145,6 +257,7 @@ pub async fn second_factor(
     epoch: i32,
     code: &str,
     ip: &str,
+    cookie: &DeviceCookie,
 ) -> Result<SecondStep, MfaError> {
     let used = match mfa::verify(db, clock, staff_id, code).await {
         Ok(verified) => Some(verified),
@@ -168,15 +281,18 @@ pub async fn second_factor(
     let actor = directory::actor_for_staff(db, staff_id).await?;
     match (current, actor) {
         (Some(account), Some(actor)) if account.epoch == epoch => {
-            completed(db, clock, actor.login(), ip, &actor, used).await?;
+            let device = device_of(db, Some(staff_id), cookie).await?;
+            completed(db, clock, actor.login(), ip, &actor, used, device.as_deref()).await?;
             Ok(SecondStep::LoggedIn)
         }
         _ => Ok(SecondStep::Ended),
     }
 }
 
-/// A complete login: the failures of the login's keys are forgotten (and taken off the address's
-/// key), the address is marked as one where this login succeeded, the time of the login noted and the success recorded.
+/// A complete login: the failures of the login's keys (and of the browser's, `device`, when it
+/// is one the person logged in with before) are forgotten (and taken off the address's key), the
+/// address is marked as one where this login succeeded, the time of the login noted and the
+/// success recorded.
 async fn completed(
     db: &DatabaseConnection,
     clock: &Clock,
@@ -184,11 +300,13 @@ async fn completed(
     ip: &str,
     actor: &Actor,
     used: Option<Verified>,
+    device: Option<&str>,
 ) -> Result<(), ServiceError> {
     let now = clock.now();
     let login = throttle::key_login(login, true);
     let pair = throttle::pair_key(&login, ip);
-    let cleared = [pair.clone(), throttle::login_key(&login)];
+    let mut cleared = vec![pair.clone(), throttle::login_key(&login)];
+    cleared.extend(device.map(|d| throttle::device_key(d).key));
     store::throttle::record_success(db, &cleared, &pair, &throttle::shared_keys(ip), now).await?;
     directory::record_login(db, actor.staff_id(), now).await?;
     tracing::info!("staff logged in");
@@ -221,7 +339,7 @@ async fn recorded(
     ip: &str,
     outcome: LoginOutcome,
 ) -> Result<LoginOutcome, ServiceError> {
-    super::audit::login_attempt(db, clock, named, ip, &outcome).await?;
+    super::audit::login_attempt(db, clock, named, ip, &outcome, false).await?;
     Ok(outcome)
 }
 

@@ -45,6 +45,12 @@ pub(super) fn condition(query: &SearchQuery) -> Condition {
     if let Some(reference) = query.reference() {
         any = any.add(booking::Column::Reference.eq(reference));
     }
+    if let Some(half) = query.reference_half() {
+        // Either half, as the caller read it out (letters and digits of the reference's alphabet:
+        // nothing to escape).
+        any = any.add(booking::Column::Reference.like(LikeExpr::new(format!("{half}%"))));
+        any = any.add(booking::Column::Reference.like(LikeExpr::new(format!("%{half}"))));
+    }
     if let Some(email) = query.email() {
         // Stored as typed: compared in lower case (the query is), which both engines do alike
         // for the ASCII of addresses.

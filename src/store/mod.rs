@@ -9,6 +9,7 @@ pub mod bookings;
 pub mod calendar_feeds;
 pub mod callbacks;
 pub mod citizen_links;
+pub mod devices;
 pub mod directory;
 mod error;
 mod ids;

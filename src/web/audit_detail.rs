@@ -65,6 +65,8 @@ const KEYS: &[&str] = &[
     "reset_links_voided",
     "calendar_feed_deleted",
     "password_cleared",
+    "password_change_required",
+    "account_inactive",
     "had_second_factor",
     "second_factor",
     "wrong_codes_before",
@@ -280,7 +282,7 @@ impl Wording<'_> {
             return format::short(at.with_timezone(&Utc), self.tz, self.lang);
         }
         if let Ok(date) = text.parse::<NaiveDate>() {
-            return date.format("%d.%m.%Y").to_string();
+            return format::date_numeric(date, self.lang);
         }
         cut(text)
     }

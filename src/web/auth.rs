@@ -14,8 +14,8 @@ use serde::Deserialize;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::page::{
-    AnonForm, ClientIp, CsrfForm, Page, Pending, PendingLogin, Staff, Visitor, complete_login, logged_in_as, set_lang,
-    start_pending,
+    AnonForm, ClientIp, CsrfForm, Page, Pending, PendingLogin, Staff, Visitor, complete_login, device_cookie,
+    logged_in_as, remember_device, set_lang, start_pending,
 };
 use crate::services::login::{self, LoginOutcome, SecondStep};
 use crate::services::mfa::MfaError;
@@ -106,13 +106,15 @@ async fn log_in(
         let text = page.t("login.required").to_owned();
         return Ok(refused(page, form.login, StatusCode::UNPROCESSABLE_ENTITY, text));
     }
-    match login::login(&state.db, &state.clock, &form.login, &form.password, &ip).await? {
+    let device = device_cookie(&visitor.cookies);
+    match login::login(&state.db, &state.clock, &form.login, &form.password, &ip, &device).await? {
         LoginOutcome::CodeNeeded { staff_id, epoch } => {
             start_pending(&visitor.session, staff_id, epoch).await?;
             Ok(Redirect::to("/login/code").into_response())
         }
         LoginOutcome::LoggedIn { actor, epoch } => {
             complete_login(&visitor.session, actor.staff_id(), epoch).await?;
+            remember_device(&visitor.cookies, &state, actor.staff_id()).await?;
             Ok(Redirect::to("/").into_response())
         }
         LoginOutcome::WrongCredentials => {
@@ -161,10 +163,12 @@ async fn enter_code(
 ) -> WebResult<Response> {
     let PendingLogin { staff_id, epoch, .. } = pending.login;
     let page = pending.page.titled("code.title");
-    let outcome = login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip).await;
+    let device = device_cookie(&pending.cookies);
+    let outcome = login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip, &device).await;
     let error = match outcome {
         Ok(SecondStep::LoggedIn) => {
             complete_login(&pending.session, staff_id, epoch).await?;
+            remember_device(&pending.cookies, &state, staff_id).await?;
             return Ok(Redirect::to("/").into_response());
         }
         Ok(SecondStep::Ended) => {

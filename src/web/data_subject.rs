@@ -478,7 +478,7 @@ mod tests {
         );
         assert_eq!(
             email_text(&email, Berlin, Lang::En),
-            "Confirmation to a@example.org (Turkish), sent on Mon, 07.12.2026, 10:00"
+            "Confirmation to a@example.org (Turkish), sent on Mon, 7 Dec 2026, 10:00"
         );
         email.state = DeliveryState::Skipped;
         email.sent_at = None;

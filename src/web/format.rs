@@ -51,15 +51,33 @@ pub fn hhmm(at: DateTime<Utc>, tz: Tz) -> String {
     at.with_timezone(&tz).format("%H:%M").to_string()
 }
 
-/// "Di, 01.12.2026, 09:30" (short, for lists).
+/// "Di, 01.12.2026, 09:30" / "Tue, 1 Dec 2026, 09:30" (short, for lists).
 pub fn short(at: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     let local = at.with_timezone(&tz);
-    let weekday = dates::weekday_name(lang.code(), local.weekday().num_days_from_monday() as usize);
-    let day = match lang {
-        Lang::De => &weekday[..2],
-        Lang::En => &weekday[..3],
+    let date = local.date_naive();
+    format!("{}, {}, {}", weekday_short(date, lang), date_numeric(date, lang), local.format("%H:%M"))
+}
+
+/// "Di" / "Tue".
+pub fn weekday_short(date: NaiveDate, lang: Lang) -> String {
+    let weekday = dates::weekday_name(lang.code(), date.weekday().num_days_from_monday() as usize);
+    let letters = match lang {
+        Lang::De => 2,
+        Lang::En => 3,
     };
-    format!("{day}, {}", local.format("%d.%m.%Y, %H:%M"))
+    weekday.chars().take(letters).collect()
+}
+
+/// "01.12.2026" / "1 Dec 2026": a date as a list or a sentence writes it (English readers take
+/// "01.12." for the 12th of January).
+pub fn date_numeric(date: NaiveDate, lang: Lang) -> String {
+    match lang {
+        Lang::De => date.format("%d.%m.%Y").to_string(),
+        Lang::En => {
+            let month: String = dates::month_name("en", date.month0() as usize).chars().take(3).collect();
+            format!("{} {month} {}", date.day(), date.year())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -74,6 +92,7 @@ mod tests {
         assert_eq!(date_long(local_date(at, tz), Lang::En), "Tuesday, 1 December 2026");
         assert_eq!(time_spoken(at, tz, Lang::De), "9:30 Uhr");
         assert_eq!(short(at, tz, Lang::De), "Di, 01.12.2026, 09:30");
+        assert_eq!(short(at, tz, Lang::En), "Tue, 1 Dec 2026, 09:30");
         assert_eq!(when_spoken(at, tz, Lang::De), "Dienstag, 1. Dezember 2026, 9:30 Uhr");
     }
 }

@@ -139,8 +139,8 @@ impl LeftOutView {
             .replace("{from}", &day(new_from))
             .replace("{days}", &left.days.to_string())
             .replace("{weekday}", weekday_name(old.weekday, lang))
-            .replace("{first}", &left.first.format("%d.%m.%Y").to_string())
-            .replace("{last}", &left.last.format("%d.%m.%Y").to_string())
+            .replace("{first}", &super::format::date_numeric(left.first, lang))
+            .replace("{last}", &super::format::date_numeric(left.last, lang))
             .replace("{counsellor}", counsellor);
         let text = match booked {
             0 => text,

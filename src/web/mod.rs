@@ -115,12 +115,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
         .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        // No page uses the camera, microphone, location, payments or USB: a script that got in
+        // (or a page framed despite the above) cannot ask the person for them.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::HeaderName::from_static("cross-origin-opener-policy"),
             HeaderValue::from_static("same-origin"),
         ))
         .layer(axum::middleware::map_response(https_only(state.settings.served_over_https())))
 }
+
+/// The browser features no page may use.
+const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /// How long a browser that reached the service through HTTPS keeps to HTTPS for it (one year).
 const HSTS: &str = "max-age=31536000";

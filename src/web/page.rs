@@ -21,9 +21,11 @@ use crate::clock::Clock;
 use crate::domain::access::Actor;
 use crate::domain::accounts::Gate;
 use crate::domain::ids::StaffId;
+use crate::domain::throttle::DEVICE_KEPT_FOR;
 pub use crate::http::client_ip::ClientIp;
 use crate::services::accounts;
 use crate::services::auth::random_secret;
+use crate::services::login::DeviceCookie;
 use crate::state::AppState;
 
 pub use super::forms::{AnonForm, CsrfForm};
@@ -135,6 +137,7 @@ pub struct Staff {
 /// A right password, the second factor still due.
 pub struct Pending {
     pub session: Session,
+    pub cookies: Cookies,
     pub login: PendingLogin,
     pub page: Page,
 }
@@ -179,6 +182,29 @@ pub(super) fn chosen_lang(extensions: &axum::http::Extensions) -> Lang {
 }
 
 /// Remembers the language in a cookie for a year (not in the session: no row for a visitor).
+/// The browser's login cookie (`services::login::DeviceCookie`): sent only to the login's pages.
+const DEVICE_COOKIE: &str = "terminbuch_device";
+
+/// The login cookie the browser presented.
+pub fn device_cookie(cookies: &Cookies) -> DeviceCookie {
+    DeviceCookie::parse(cookies.get(DEVICE_COOKIE).as_ref().map(Cookie::value))
+}
+
+/// After a completed login of `staff_id`: the browser is remembered as theirs, and its login
+/// cookie renewed (kept for [`DEVICE_KEPT_FOR`] after the last login in it).
+///
+/// # Errors
+/// Database failures.
+pub async fn remember_device(cookies: &Cookies, state: &AppState, staff_id: StaffId) -> Result<(), WebError> {
+    let cookie =
+        crate::services::login::remember_device(&state.db, &state.clock, staff_id, &device_cookie(cookies)).await?;
+    let mut cookie = site_cookie(DEVICE_COOKIE, cookie.value(), state, SameSite::Strict);
+    cookie.set_path("/login");
+    cookie.set_max_age(time::Duration::seconds(DEVICE_KEPT_FOR.num_seconds()));
+    cookies.add(cookie);
+    Ok(())
+}
+
 pub fn set_lang(cookies: &Cookies, state: &AppState, lang: Lang) {
     let mut cookie = site_cookie(LANG_COOKIE, lang.code().to_owned(), state, SameSite::Lax);
     cookie.set_max_age(time::Duration::days(365));
@@ -332,8 +358,9 @@ impl FromRequestParts<AppState> for Pending {
             return Err(WebError::LoginRequired);
         };
         let csrf = session_csrf(&session).await?;
-        let page = blank_page(lang_of(&cookies_of(parts)?), csrf, parts);
-        Ok(Self { session, login, page })
+        let cookies = cookies_of(parts)?;
+        let page = blank_page(lang_of(&cookies), csrf, parts);
+        Ok(Self { session, cookies, login, page })
     }
 }
 

@@ -3,7 +3,7 @@
 //! and times in the service's zone), a period as listed, the answer to an absence form (a check
 //! of what it would affect, or the absence saved), and the field a refusal is shown at.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
@@ -248,14 +248,9 @@ pub(super) fn period(from: DateTime<Utc>, to: DateTime<Utc>, tz: Tz, lang: Lang)
     format!("{} – {}, {end_time}", format::short(from, tz, lang), short_day(last_day, lang))
 }
 
-/// "Di, 08.12.2026" / "Tue, 08.12.2026": a day as `format::short` names it, without a time.
+/// "Di, 08.12.2026" / "Tue, 8 Dec 2026": a day as `format::short` names it, without a time.
 pub(super) fn short_day(date: NaiveDate, lang: Lang) -> String {
-    let weekday = format::weekday_name(date.weekday().number_from_monday(), lang);
-    let letters = match lang {
-        Lang::De => 2,
-        Lang::En => 3,
-    };
-    format!("{}, {}", weekday.chars().take(letters).collect::<String>(), date.format("%d.%m.%Y"))
+    format!("{}, {}", format::weekday_short(date, lang), format::date_numeric(date, lang))
 }
 
 #[cfg(test)]
@@ -315,7 +310,7 @@ mod tests {
             listed("2026-12-08 00:00", "2026-12-11 00:00", Lang::De),
             "Di, 08.12.2026 – Do, 10.12.2026 (ganztägig)"
         );
-        assert_eq!(listed("2026-12-08 00:00", "2026-12-09 00:00", Lang::En), "Tue, 08.12.2026 (whole day)");
+        assert_eq!(listed("2026-12-08 00:00", "2026-12-09 00:00", Lang::En), "Tue, 8 Dec 2026 (whole day)");
         // Whole days across the change to summer time (a day of 23 hours).
         assert_eq!(listed("2026-03-29 00:00", "2026-03-30 00:00", Lang::De), "So, 29.03.2026 (ganztägig)");
         assert_eq!(listed("2026-12-08 10:00", "2026-12-08 12:30", Lang::De), "Di, 08.12.2026, 10:00–12:30");

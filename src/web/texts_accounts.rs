@@ -197,8 +197,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "person.done.activated",
-        "Wieder aktiv. Frühere API-Tokens bleiben widerrufen.",
-        "Active again. Earlier API tokens stay revoked.",
+        "Wieder aktiv. Beim nächsten Anmelden muss die Person ein neues Passwort wählen; frühere API-Tokens bleiben widerrufen.",
+        "Active again. At the next login the person must choose a new password; earlier API tokens stay revoked.",
     ),
     ("person.done.role_removed", "Die Rolle wurde entfernt.", "The role was removed."),
     (

@@ -59,6 +59,16 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.key.revoked", "Widerrufene Schlüssel", "Tokens revoked"),
     ("audit.key.tokens_revoked", "Widerrufene API-Schlüssel", "API tokens revoked"),
     ("audit.key.reset_links_voided", "Ungültige Links zum Zurücksetzen", "Reset links voided"),
+    (
+        "audit.key.account_inactive",
+        "Richtiges Passwort, aber das Konto ist deaktiviert",
+        "Right password, but the account is deactivated",
+    ),
+    (
+        "audit.key.password_change_required",
+        "Neues Passwort beim nächsten Anmelden verlangt",
+        "New password required at the next login",
+    ),
     ("audit.key.calendar_feed_deleted", "Kalender-Abo gelöscht", "Calendar subscription deleted"),
     ("audit.key.password_cleared", "Passwort entfernt", "Password removed"),
     ("audit.key.had_second_factor", "Hatte einen zweiten Faktor", "Had a second factor"),

@@ -4,8 +4,8 @@
 pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     (
         "search.hint",
-        "Schreibweise egal: „yilmaz“ findet „Yılmaz“, „Mueller“ findet „Müller“; Telefon mit oder ohne Vorwahl, Leerzeichen und +49.",
-        "Spelling does not matter: \"yilmaz\" finds \"Yılmaz\", \"Mueller\" finds \"Müller\"; phone with or without area code, spaces and +49.",
+        "Schreibweise egal: „yilmaz“ findet „Yılmaz“, „Mueller“ findet „Müller“, „Muhammad“ findet „Mohammed“ (wie es klingt); Telefon mit oder ohne Vorwahl, Leerzeichen und +49; Buchungsnummer auch zur Hälfte.",
+        "Spelling does not matter: \"yilmaz\" finds \"Yılmaz\", \"Mueller\" finds \"Müller\", \"Muhammad\" finds \"Mohammed\" (as it sounds); phone with or without area code, spaces and +49; a reference also by one half.",
     ),
     (
         "search.gone",
@@ -70,6 +70,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "cb.err.phone",
         "Bitte geben Sie eine Telefonnummer für den Rückruf ein (Ziffern, Leerzeichen und + ( ) / - . ).",
         "Please enter a phone number to call back (digits, spaces and + ( ) / - . ).",
+    ),
+    (
+        "cb.err.daypart",
+        "Bitte wählen Sie vormittags, nachmittags oder alle.",
+        "Please choose morning, afternoon or any.",
     ),
     (
         "cb.err.until",

@@ -195,11 +195,11 @@ async fn adding_a_role_to_an_existing_login_keeps_its_password() {
     assert_eq!((again["role_added"].clone(), again.get("generated_password")), (json!(false), None));
 
     assert!(
-        auth::authenticate_password(&app.db, "j.winter", PASSWORD).await.unwrap().is_some(),
+        matches!(auth::authenticate_password(&app.db, "j.winter", PASSWORD).await.unwrap(), auth::Checked::Right(..)),
         "the old password works"
     );
     let other = auth::authenticate_password(&app.db, "j.winter", "ein ganz anderes Passwort 77").await.unwrap();
-    assert!(other.is_none(), "the given one was ignored");
+    assert!(matches!(other, auth::Checked::Wrong), "the given one was ignored");
     assert_eq!(app.audited("role_added", "j.winter").await, 2, "counsellor at creation, then unit lead");
     assert_eq!(app.audited("staff_added", "j.winter").await, 1);
 }

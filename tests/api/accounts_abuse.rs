@@ -198,11 +198,13 @@ async fn with_a_second_factor_only_the_code_completes_a_login_and_wrong_codes_ar
     // Arrange: an admin with a second factor.
     let app = spawn_app().await;
     app.add_person("verwaltung", "admin", None).await;
-    let desk = Desk::new(&app.address);
-    assert_eq!(attempt(&desk, "verwaltung", PASSWORD).await, "/");
-    let (secret, _) = enrol(&app, &desk).await;
-    desk.submit("/account", "/logout", &[]).await;
+    let first = Desk::new(&app.address);
+    assert_eq!(attempt(&first, "verwaltung", PASSWORD).await, "/");
+    let (secret, _) = enrol(&app, &first).await;
+    first.submit("/account", "/logout", &[]).await;
     let before = audited_as(&app, "login_succeeded", "verwaltung").await;
+    // Another browser: the first is known for the login, and its attempts count on its own key.
+    let desk = Desk::new(&app.address);
 
     // Act: four wrong passwords, then the right one.
     for n in 1..=4 {

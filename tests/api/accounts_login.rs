@@ -358,9 +358,20 @@ async fn deactivation_ends_the_web_session_at_once() {
         StatusCode::UNPROCESSABLE_ENTITY,
         "refused"
     );
+    let wrong = Desk::new(&app.address).log_in("empfang", "nicht das Passwort").await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY, "refused alike");
+    let inactive = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'login_failed' \
+                    AND detail LIKE '%\"account_inactive\":true%'";
+    assert_eq!(app.count(inactive).await, 1, "the right password of the deactivated account is told apart");
     app.post_as(&app.admin_token, "/api/v1/staff/empfang/activate", &json!({})).await;
     assert_eq!(desk.location("/book").await, "/login", "the old session stays ended");
-    logged_in(&app, "empfang", PASSWORD).await;
+
+    // Back, the person logs in with the old password once and must choose a new one.
+    let back = logged_in(&app, "empfang", PASSWORD).await;
+    assert_eq!(back.location("/book").await, "/account/password", "a new password first");
+    let recorded = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'staff_activated' \
+                    AND detail LIKE '%\"password_change_required\":true%'";
+    assert_eq!(app.count(recorded).await, 1, "the activation says so");
 }
 
 #[tokio::test]
@@ -470,6 +481,7 @@ async fn the_reset_page_is_never_cached_nor_sent_on_as_a_referrer() {
         let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"), "{what}");
         assert_eq!(header("cache-control").as_deref(), Some("no-store"), "{what}");
+        assert!(header("permissions-policy").is_some_and(|v| v.contains("camera=()")), "{what}");
     }
 }
 

@@ -116,6 +116,7 @@ async fn the_confirmation_carries_a_link_to_a_page_in_the_bookings_language_and_
     assert_eq!(header("referrer-policy"), "no-referrer");
     assert_eq!(header("cache-control"), "no-store");
     assert!(header("content-security-policy").contains("default-src 'self'"));
+    assert_eq!(header("permissions-policy"), "camera=(), microphone=(), geolocation=(), payment=(), usb=()");
     let html = page.text().await.expect("html");
     assert!(html.contains(r#"<html lang="tr" dir="ltr">"#), "{html}");
     assert!(html.contains(r#"<meta name="robots" content="noindex">"#));

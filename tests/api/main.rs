@@ -44,6 +44,7 @@ mod leads_review;
 mod location_changes;
 mod locations;
 mod login;
+mod login_devices;
 mod mail;
 mod mail_erasure;
 mod mail_outbox;

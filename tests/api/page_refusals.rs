@@ -694,3 +694,39 @@ async fn waiting_writers(app: &TestApp) -> usize {
                AND wait_event_type = 'Lock'";
     usize::try_from(app.count(sql).await).expect("a count")
 }
+
+/// The `maxlength` of the input or textarea with `id` in `html`.
+fn maxlength_of(html: &str, id: &str) -> Option<usize> {
+    let at = html.find(&format!("id=\"{id}\""))?;
+    let start = html[..at].rfind('<')?;
+    let tag = &html[start..start + html[start..].find('>')?];
+    let value = tag.split("maxlength=\"").nth(1)?.split('"').next()?;
+    value.parse().ok()
+}
+
+/// Every free-text field of the desk's forms stops where the service does: a caller's details
+/// pasted too long are cut by the browser, never sent past the limit (nor past the 64 KiB of a
+/// form, which would lose everything typed).
+#[tokio::test]
+async fn the_desks_text_fields_hold_no_more_than_the_service_takes() {
+    use terminbuch::domain::citizen::{EMAIL_MAX_CHARS, NAME_CHARS, PHONE_CHARS, TEXT_MAX_CHARS};
+    let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
+    let desk = front_desk(&app).await;
+    let slot = app.free_slots("ads", "limit=1").await[0]["slot_id"].as_i64().expect("a slot");
+
+    let (_, booking) = desk.text(&format!("/book/details?slot={slot}")).await;
+    let (_, callbacks) = desk.text("/callbacks?unit=ads").await;
+
+    for (html, id, limit) in [
+        (&booking, "name", *NAME_CHARS.end()),
+        (&booking, "phone", *PHONE_CHARS.end()),
+        (&booking, "email", EMAIL_MAX_CHARS),
+        (&booking, "access", TEXT_MAX_CHARS),
+        (&booking, "note", TEXT_MAX_CHARS),
+        (&callbacks, "cb-name", *NAME_CHARS.end()),
+        (&callbacks, "cb-phone", *PHONE_CHARS.end()),
+        (&callbacks, "cb-note", TEXT_MAX_CHARS),
+    ] {
+        assert_eq!(maxlength_of(html, id), Some(limit), "#{id}");
+    }
+}

@@ -45,6 +45,27 @@ impl WebClient {
         web
     }
 
+    /// Opens the login page of `app` in a browser whose login cookie holds `device` (as a browser
+    /// that was given it, or one whose cookie was made up).
+    pub async fn open_with_device_cookie(app: &TestApp, device: &str) -> Self {
+        let jar = reqwest::cookie::Jar::default();
+        let url: reqwest::Url = app.address.parse().expect("the server's address");
+        jar.add_cookie_str(&format!("terminbuch_device={device}; Path=/login"), &url);
+        let client = reqwest::Client::builder()
+            .cookie_provider(std::sync::Arc::new(jar))
+            .redirect(Policy::none())
+            .build()
+            .expect("client");
+        let mut web = Self { client, address: app.address.clone(), csrf: String::new() };
+        web.csrf = web.csrf_of("/login").await;
+        web
+    }
+
+    /// Takes the CSRF token of the login page again (after a login, which starts a new session).
+    pub async fn reopen(&mut self) {
+        self.csrf = self.csrf_of("/login").await;
+    }
+
     /// The CSRF token in the page at `path`.
     pub async fn csrf_of(&self, path: &str) -> String {
         let response = self.get(path).await;

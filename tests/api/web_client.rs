@@ -83,14 +83,21 @@ impl Desk {
 
     /// The session cookie's value as the server last set it.
     pub async fn session_id(&self, response: &Response) -> Option<String> {
-        response
-            .headers()
-            .get_all(reqwest::header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("terminbuch_session="))
-            .map(|v| v.split(';').next().unwrap_or_default().to_owned())
+        set_cookie(response, "terminbuch_session")
+            .map(|v| v.trim_start_matches("terminbuch_session=").split(';').next().unwrap_or_default().to_owned())
     }
+}
+
+/// The `Set-Cookie` header of `response` for the cookie `name`, whole (value and attributes).
+pub fn set_cookie(response: &Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&prefix))
+        .map(str::to_owned)
 }
 
 /// The `Location` of a redirect, or an empty string.

@@ -42,6 +42,7 @@ pub async fn login_attempt<C: ConnectionTrait>(
     named: Option<StaffId>,
     client: &str,
     outcome: &super::login::LoginOutcome,
+    inactive: bool,
 ) -> Result<(), ServiceError> {
     use super::login::LoginOutcome;
     let action = match outcome {
@@ -50,7 +51,11 @@ pub async fn login_attempt<C: ConnectionTrait>(
         LoginOutcome::LoggedIn { .. } | LoginOutcome::CodeNeeded { .. } => return Ok(()),
     };
     let actor = named.map_or(AuditActor::Anonymous, AuditActor::Staff);
-    record(db, clock, AuditEntry::attempt(action, actor, client.parse().ok())).await
+    let entry = AuditEntry::attempt(action, actor, client.parse().ok());
+    // The right password of a deactivated account: someone who left, or their password in other
+    // hands (the answer was the same as for a wrong one).
+    let entry = if inactive { entry.detail(serde_json::json!({ "account_inactive": true })) } else { entry };
+    record(db, clock, entry).await
 }
 
 /// Stores the audit retention period in the database (where its triggers read it); a change is

@@ -75,6 +75,20 @@ pub async fn set_password<C: ConnectionTrait>(
     epoch_of(db, staff_id).await
 }
 
+/// Asks the person to choose a new password at their next login (their password stays valid
+/// until then).
+///
+/// # Errors
+/// Database failures.
+pub async fn require_password_change<C: ConnectionTrait>(db: &C, staff_id: StaffId) -> Result<(), StoreError> {
+    staff::Entity::update_many()
+        .col_expr(staff::Column::MustChangePassword, Expr::value(true))
+        .filter(staff::Column::Id.eq(staff_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Takes the password away (no password then matches) and ends every web session of the
 /// person: a reset link made after a suspected compromise is then the only way back in.
 ///

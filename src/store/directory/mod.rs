@@ -10,7 +10,7 @@ use entity::membership;
 
 pub use accounts::{
     bump_epoch, clear_password, epoch_of, find_account, find_account_by_id, list_accounts, record_login,
-    session_account, set_active, set_password,
+    require_password_change, session_account, set_active, set_password,
 };
 pub use places::{
     NewLocation, NewUnit, count_units, delete_location, find_location, find_location_by_name, find_unit,

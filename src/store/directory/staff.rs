@@ -99,8 +99,9 @@ pub async fn logins_ignoring_case<C: ConnectionTrait>(db: &C, login: &str) -> Re
     Ok(found)
 }
 
-/// The stored password hash of an active staff member, with the member and the session epoch
-/// read in the same row (a login checked against this hash carries this epoch).
+/// The stored password hash of a staff member, active or not (a deactivated person's right
+/// password is refused, and told apart in the audit, by the caller), with the member and the
+/// session epoch read in the same row (a login checked against this hash carries this epoch).
 ///
 /// # Errors
 /// Database failures.
@@ -108,12 +109,7 @@ pub async fn find_login_credentials<C: ConnectionTrait>(
     db: &C,
     login: &str,
 ) -> Result<Option<(StaffMember, Option<String>, i32)>, StoreError> {
-    let Some(row) = staff::Entity::find()
-        .filter(staff::Column::Login.eq(login))
-        .filter(staff::Column::Active.eq(true))
-        .one(db)
-        .await?
-    else {
+    let Some(row) = staff::Entity::find().filter(staff::Column::Login.eq(login)).one(db).await? else {
         return Ok(None);
     };
     let (hash, epoch) = (row.password_hash.clone(), row.session_epoch);

@@ -64,6 +64,18 @@ impl CallbackForm {
             errors.push(FieldError::new("cb-note", lang.t("err.long")));
             None
         });
+        // A choice the selects do not offer is an error at its field, not "any" (which would wait
+        // for another wish than the one sent).
+        let counsellor_id = match self.counsellor.trim() {
+            "" => None,
+            id => id.parse().map_err(|_| errors.push(FieldError::new("cb-counsellor", lang.t("err.counsellor")))).ok(),
+        };
+        let time_of_day = match self.daypart.trim() {
+            "" => None,
+            part => TimeOfDay::parse(part)
+                .ok_or_else(|| errors.push(FieldError::new("cb-daypart", lang.t("cb.err.daypart"))))
+                .ok(),
+        };
         let citizen_language = language("cb-language", &self.language, lang, &mut errors).unwrap_or(Language::GERMAN);
         let wished_language = language("cb-clanguage", &self.clanguage, lang, &mut errors);
         let (Some(until), true) = (until, errors.is_empty()) else { return Err(errors) };
@@ -72,12 +84,7 @@ impl CallbackForm {
             citizen_name: name.to_owned(),
             citizen_phone: phone.to_owned(),
             citizen_language,
-            wish: Wish {
-                counsellor_id: self.counsellor.parse().ok(),
-                language: wished_language,
-                time_of_day: TimeOfDay::parse(&self.daypart),
-                before,
-            },
+            wish: Wish { counsellor_id, language: wished_language, time_of_day, before },
             until,
             note,
         })
@@ -112,5 +119,8 @@ mod tests {
         let bad = CallbackForm { phone: "ruf an".into(), until: "morgen".into(), ..CallbackForm::default() };
         let fields: Vec<&str> = bad.parse(Lang::De).expect_err("invalid").iter().map(|e| e.field).collect();
         assert_eq!(fields, ["cb-name", "cb-phone", "cb-until"]);
+        let forged = CallbackForm { counsellor: "abc".into(), daypart: "night".into(), ..form };
+        let fields: Vec<&str> = forged.parse(Lang::De).expect_err("invalid").iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["cb-counsellor", "cb-daypart"], "not read as any");
     }
 }

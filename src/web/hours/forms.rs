@@ -212,7 +212,7 @@ pub(super) fn rule_form(rule: &HoursRule) -> RuleForm {
 
 /// A rule as listed, with its counsellor as `counsellor` names them.
 pub(super) fn rule_row(rule: &HoursRule, counsellor: String, lang: Lang) -> RuleRow {
-    let from = rule.valid_from.format("%d.%m.%Y").to_string();
+    let from = super::super::format::date_numeric(rule.valid_from, lang);
     RuleRow {
         id: rule.id.get(),
         counsellor,
@@ -222,7 +222,7 @@ pub(super) fn rule_row(rule: &HoursRule, counsellor: String, lang: Lang) -> Rule
         buffer: rule.buffer_minutes,
         capacity: rule.capacity,
         valid: match rule.valid_until {
-            Some(until) => format!("{from} – {}", until.format("%d.%m.%Y")),
+            Some(until) => format!("{from} – {}", super::super::format::date_numeric(until, lang)),
             None => format!("{} {from}", lang.t("hours.from")),
         },
     }
