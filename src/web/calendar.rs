@@ -103,8 +103,13 @@ async fn change(
 async fn feed(State(state): State<AppState>, Path(file): Path<String>, client: ClientIp) -> Response {
     let Some(secret) = file.strip_suffix(".ics") else { return feed_error(StatusCode::NOT_FOUND) };
     // Counted before the secret is looked up: an unknown one costs a read too.
-    if let Verdict::Limited { retry_after_secs } = state.feed_limiter.check(&client.0, Some(secret)) {
-        tracing::warn!("calendar feed: too many requests");
+    if let Verdict::Limited { retry_after_secs, first } = state.feed_limiter.check(&client.0, Some(secret)) {
+        // One warning per counter and window; the rest of a flood at debug level.
+        if first {
+            tracing::warn!("calendar feed: too many requests");
+        } else {
+            tracing::debug!("calendar feed: too many requests, again");
+        }
         let mut response = feed_error(StatusCode::TOO_MANY_REQUESTS);
         response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
         return response;

@@ -181,6 +181,8 @@ async fn unknown_tampered_foreign_and_expired_tokens_all_get_the_same_404() {
         format!("/t/{tampered}/termin.ics"),
         format!("/t/{tampered}/move"),
         "/t/abc".to_owned(),
+        "/t".to_owned(),
+        "/t/".to_owned(),
         format!("/t/{}", app.admin_token),
         format!("/t/{}", token.to_uppercase()),
     ] {

@@ -3,6 +3,7 @@
 //! rules though a slot freed meanwhile pushed it down the list.
 
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::citizen_link::{booking_now, browser, csrf_of, spawn_citizen_app, version_of};
@@ -142,4 +143,37 @@ async fn a_slot_pushed_down_the_list_by_a_slot_freed_meanwhile_is_still_confirme
     assert_eq!(done.status(), StatusCode::SEE_OTHER, "{:?}", done.text().await);
     let now = booking_now(&app, &booking["id"]).await;
     assert_eq!((now["slot_id"].to_string(), &now["status"]), (chosen, &json!("booked")));
+}
+
+/// The time chosen was closed while the citizen confirmed it (the unit closed the day): the page
+/// says it is no longer available, not that someone else took it, and nothing moves.
+#[tokio::test]
+async fn a_time_closed_while_confirming_is_said_to_be_unavailable_not_taken() {
+    // Arrange: the confirmation of a move is open.
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let slots = app.free_slots("ads", "from=2026-12-01&limit=1").await;
+    let (booking, token) = booked_with_link(&app, &dispatcher, &sink, json!({ "slot_id": slots[0]["slot_id"] })).await;
+    let client = browser();
+    let (_, list) = page(&client, &app, &format!("/t/{token}/move")).await;
+    let slot = slot_ids(&list).first().cloned().expect("a time offered");
+    let (_, confirm) = page(&client, &app, &format!("/t/{token}/move?slot={slot}")).await;
+    let form = [("csrf", csrf_of(&confirm)), ("version", version_of(&confirm)), ("slot", slot.clone())];
+    let id: i32 = slot.parse().expect("a slot id");
+    let stored = entity::slot::Entity::find_by_id(id).one(&app.db).await.expect("read").expect("the slot");
+    let day = terminbuch::domain::time::local_date(stored.starts_at, chrono_tz::Europe::Berlin).to_string();
+    let closure = json!({ "from_date": day, "until_date": day, "reason": "Betriebsausflug" });
+    let closed = app.post_as(&app.admin_token, "/api/v1/units/ads/closures", &closure).await;
+    assert_eq!(closed.status(), StatusCode::CREATED, "{:?}", closed.text().await);
+
+    // Act
+    let sent = client.post(format!("{}/t/{token}/move", app.address)).form(&form).send().await.expect("post");
+
+    // Assert
+    assert_eq!(sent.status(), StatusCode::CONFLICT);
+    let html = sent.text().await.expect("html");
+    assert!(html.contains("Dieser Termin ist nicht mehr möglich."), "{html}");
+    assert!(!html.contains("inzwischen vergeben"), "not taken by someone: {html}");
+    let now = booking_now(&app, &booking["id"]).await;
+    assert_eq!(now["slot_id"], booking["slot_id"], "not moved");
 }

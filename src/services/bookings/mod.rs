@@ -410,6 +410,25 @@ fn slot_time(slot: &Slot) -> Result<TimeSlot, ServiceError> {
     TimeSlot::new(slot.starts_at, slot.ends_at).map_err(|err| ServiceError::invalid("slot_id", err.to_string()))
 }
 
+/// Why slot `id`, not full, can no longer be booked: the rule it breaks now (the day closed, the
+/// counsellor away, a holiday, too late), if any. `None` for a full, unknown or ad-hoc slot, and
+/// for one that breaks no rule.
+///
+/// # Errors
+/// Database failures.
+pub(crate) async fn rule_against(deps: Book<'_>, id: SlotId) -> Result<Option<ServiceError>, ServiceError> {
+    let Some(slot) = slots::find(deps.db, id).await?.filter(|s| !s.adhoc && s.booked_count < s.capacity) else {
+        return Ok(None);
+    };
+    let time = slot_time(&slot)?;
+    let now = deps.clock.now();
+    match check_bookable(deps.db, deps.calendar, deps.tz, now, slot.unit_id, slot.counsellor_id, time).await {
+        Ok(()) => Ok(None),
+        Err(rule @ ServiceError::Rule(_)) => Ok(Some(rule)),
+        Err(other) => Err(other),
+    }
+}
+
 async fn bookable_slot<C: ConnectionTrait>(db: &C, id: SlotId) -> Result<Slot, ServiceError> {
     slots::find(db, id).await?.filter(|slot| !slot.adhoc).ok_or_else(|| ServiceError::not_found(Missing::Slot))
 }

@@ -23,9 +23,12 @@ pub const WINDOW: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Allowed,
-    /// Refused; try again after this many seconds.
+    /// Refused; try again after this many seconds. `first`: the first refusal of a counter in
+    /// its window (the one worth a warning in the log; a flood of refusals writes one line per
+    /// window, not one per request).
     Limited {
         retry_after_secs: u64,
+        first: bool,
     },
 }
 
@@ -56,15 +59,18 @@ impl LinkLimiter {
     /// the canonical token ([`crate::domain::citizen_link::canonical_token`]); a path that names
     /// none (it opens nothing) counts against the address only.
     pub fn check(&self, client: &str, token: Option<&str>) -> Verdict {
-        let hit = |cache: &Cache<String, Arc<AtomicU32>>, key: String, limit: u32| {
+        // The count before this request.
+        let hit = |cache: &Cache<String, Arc<AtomicU32>>, key: String| {
             let counter = cache.get_with(key, || Arc::new(AtomicU32::new(0)));
-            counter.fetch_add(1, Ordering::Relaxed) < limit
+            counter.fetch_add(1, Ordering::Relaxed)
         };
         // An IPv6 address by its /64, as the login throttle counts it: one host may use any
         // address of its network.
-        let address_ok = hit(&self.addresses, crate::domain::throttle::network(client), self.per_address);
-        let token_ok = token.is_none_or(|token| hit(&self.tokens, token_hash(token), self.per_token));
-        if address_ok && token_ok { Verdict::Allowed } else { Verdict::Limited { retry_after_secs: WINDOW.as_secs() } }
+        let address = hit(&self.addresses, crate::domain::throttle::network(client));
+        let token = token.map(|token| hit(&self.tokens, token_hash(token)));
+        let over = address >= self.per_address || token.is_some_and(|t| t >= self.per_token);
+        let first = address == self.per_address || token == Some(self.per_token);
+        if over { Verdict::Limited { retry_after_secs: WINDOW.as_secs(), first } } else { Verdict::Allowed }
     }
 }
 
@@ -78,6 +84,8 @@ mod tests {
         assert_eq!(limiter.check("2001:db8:1:2::1", None), Verdict::Allowed);
         assert_eq!(limiter.check("2001:db8:1:2::ffff", None), Verdict::Allowed);
         assert!(matches!(limiter.check("2001:db8:1:2:abcd::7", None), Verdict::Limited { .. }), "the same /64");
+        let again = limiter.check("2001:db8:1:2::1", None);
+        assert_eq!(again, Verdict::Limited { retry_after_secs: 60, first: false }, "refused again, not first");
         assert_eq!(limiter.check("2001:db8:1:3::1", None), Verdict::Allowed, "another network");
     }
 
@@ -86,7 +94,8 @@ mod tests {
         let limiter = LinkLimiter::new(2, 2);
         assert_eq!(limiter.check("10.0.0.1", Some("a")), Verdict::Allowed);
         assert_eq!(limiter.check("10.0.0.2", Some("a")), Verdict::Allowed);
-        assert!(matches!(limiter.check("10.0.0.3", Some("a")), Verdict::Limited { .. }), "the token's third request");
+        let third = limiter.check("10.0.0.3", Some("a"));
+        assert_eq!(third, Verdict::Limited { retry_after_secs: 60, first: true }, "the token's third request");
         assert_eq!(limiter.check("10.0.0.1", Some("b")), Verdict::Allowed);
         assert!(
             matches!(limiter.check("10.0.0.1", Some("c")), Verdict::Limited { .. }),

@@ -277,13 +277,19 @@ pub async fn move_option(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Re
 ///
 /// # Errors
 /// `Rule(Refusal::SelfServiceClosed)` past the cutoff or where the booking may not be moved
-/// ([`Opened::no_move`]); `Conflict` for a slot not offered (taken meanwhile, or never offered)
-/// and a booking changed meanwhile.
+/// ([`Opened::no_move`]); the `Rule` a slot not full breaks now (closed, counsellor away);
+/// `Conflict` for a slot not offered otherwise (taken meanwhile, or never offered) and a booking
+/// changed meanwhile.
 pub async fn move_to(deps: Book<'_>, opened: &Opened, slot_id: SlotId) -> Result<Booking, ServiceError> {
     if !matches!(opened.offer, Offer::Change { may_move: true }) {
         return Err(too_late());
     }
     if move_option(deps, opened, slot_id).await?.is_none() {
+        // No longer to be had (the day closed, the counsellor away meanwhile) is said as such;
+        // anything else as taken.
+        if let Some(rule) = crate::services::bookings::rule_against(deps, slot_id).await? {
+            return Err(rule);
+        }
         let taken = ServiceError::conflict_with(Clash::SlotTaken, "the slot is no longer free; choose another");
         // Taken by this very booking (the form sent twice) is no refusal: see `outdone`.
         return crate::services::bookings::outdone(deps, &opened.booking, Target::Slot(slot_id), taken).await;

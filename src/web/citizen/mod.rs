@@ -28,6 +28,9 @@ use refusal::Unopened;
 /// limit and the headers that keep the page out of search engines and caches.
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
+        // Without a token (cut off when copied): the citizens' 404 in their language, not the staff's.
+        .route("/t", get(nothing))
+        .route("/t/", get(nothing))
         .route("/t/{token}", get(pages::show))
         .route("/t/{token}/termin.ics", get(pages::calendar))
         .route("/t/{token}/cancel", get(pages::cancel_page).post(pages::cancel))
@@ -58,13 +61,22 @@ async fn limit(State(state): State<AppState>, request: Request, next: Next) -> R
     let token = canonical_token(parts.uri.path().split('/').nth(2).unwrap_or_default());
     match state.citizen.limiter.check(&client, token.as_deref()) {
         Verdict::Allowed => next.run(Request::from_parts(parts, body)).await,
-        Verdict::Limited { retry_after_secs } => {
-            tracing::warn!("citizen link: too many requests");
+        Verdict::Limited { retry_after_secs, first } => {
+            // One warning per counter and window; the rest of a flood at debug level.
+            if first {
+                tracing::warn!("citizen link: too many requests");
+            } else {
+                tracing::debug!("citizen link: too many requests, again");
+            }
             let mut response = Unopened::TooMany.response(StatusCode::TOO_MANY_REQUESTS);
             response.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
             response
         }
     }
+}
+
+async fn nothing() -> Response {
+    not_found()
 }
 
 /// The one answer to every token that opens nothing: unknown, tampered, expired or foreign.

@@ -411,14 +411,18 @@ pub(super) async fn move_to(
     };
     match link::move_to(state.book(), &opened, SlotId::new(slot_id)).await {
         Ok(_) => Ok(Redirect::to(&format!("/t/{token}?done=moved")).into_response()),
-        Err(ServiceError::Conflict { clash: Clash::SlotTaken | Clash::CounsellorBusy, .. } | ServiceError::Rule(_))
-            if matches!(opened.offer, Offer::Change { may_move: true }) =>
-        {
+        Err(
+            err @ (ServiceError::Conflict { clash: Clash::SlotTaken | Clash::CounsellorBusy, .. }
+            | ServiceError::Rule(_)),
+        ) if matches!(opened.offer, Offer::Change { may_move: true }) => {
             // Erased or ended meanwhile: the link opens nothing any more.
             let Some(fresh) = open(&state, &visitor, &token).await? else { return Ok(not_found()) };
             shown(&state, &fresh, "move").await?;
             let mut view = move_list(&state, &fresh, &token, &cookies).await?;
-            view.error = Some(view.tx.t("err.taken").to_owned());
+            // Taken by someone else, or no longer to be had (the day closed, the counsellor away
+            // meanwhile): either way another time, but said as it is.
+            let why = if matches!(err, ServiceError::Rule(_)) { "err.unavailable" } else { "err.taken" };
+            view.error = Some(view.tx.t(why).to_owned());
             Ok((StatusCode::CONFLICT, view).into_response())
         }
         Err(err) => after_failure(&state, &visitor, &token, &cookies, err, "move").await,
