@@ -106,7 +106,7 @@ async fn log_in(
         let text = page.t("login.required").to_owned();
         return Ok(refused(page, form.login, StatusCode::UNPROCESSABLE_ENTITY, text));
     }
-    let device = device_cookie(&visitor.cookies);
+    let device = device_cookie(&visitor.cookies, &state);
     match login::login(&state.db, &state.clock, &form.login, &form.password, &ip, &device).await? {
         LoginOutcome::CodeNeeded { staff_id, epoch } => {
             start_pending(&visitor.session, staff_id, epoch).await?;
@@ -163,7 +163,7 @@ async fn enter_code(
 ) -> WebResult<Response> {
     let PendingLogin { staff_id, epoch, .. } = pending.login;
     let page = pending.page.titled("code.title");
-    let device = device_cookie(&pending.cookies);
+    let device = device_cookie(&pending.cookies, &state);
     let outcome = login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip, &device).await;
     let error = match outcome {
         Ok(SecondStep::LoggedIn) => {

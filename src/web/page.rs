@@ -184,10 +184,17 @@ pub(super) fn chosen_lang(extensions: &axum::http::Extensions) -> Lang {
 /// Remembers the language in a cookie for a year (not in the session: no row for a visitor).
 /// The browser's login cookie (`services::login::DeviceCookie`): sent only to the login's pages.
 const DEVICE_COOKIE: &str = "terminbuch_device";
+/// Its name when cookies are `Secure`: browsers take a `__Secure-` cookie only with `Secure`
+/// (its path, `/login`, rules out the `__Host-` prefix).
+const SECURE_DEVICE_COOKIE: &str = "__Secure-terminbuch_device";
+
+fn device_cookie_name(state: &AppState) -> &'static str {
+    super::cookie_name(state.settings.secure_cookies(), DEVICE_COOKIE, SECURE_DEVICE_COOKIE)
+}
 
 /// The login cookie the browser presented.
-pub fn device_cookie(cookies: &Cookies) -> DeviceCookie {
-    DeviceCookie::parse(cookies.get(DEVICE_COOKIE).as_ref().map(Cookie::value))
+pub fn device_cookie(cookies: &Cookies, state: &AppState) -> DeviceCookie {
+    DeviceCookie::parse(cookies.get(device_cookie_name(state)).as_ref().map(Cookie::value))
 }
 
 /// After a completed login of `staff_id`: the browser is remembered as theirs, and its login
@@ -196,9 +203,9 @@ pub fn device_cookie(cookies: &Cookies) -> DeviceCookie {
 /// # Errors
 /// Database failures.
 pub async fn remember_device(cookies: &Cookies, state: &AppState, staff_id: StaffId) -> Result<(), WebError> {
-    let cookie =
-        crate::services::login::remember_device(&state.db, &state.clock, staff_id, &device_cookie(cookies)).await?;
-    let mut cookie = site_cookie(DEVICE_COOKIE, cookie.value(), state, SameSite::Strict);
+    let presented = device_cookie(cookies, state);
+    let cookie = crate::services::login::remember_device(&state.db, &state.clock, staff_id, &presented).await?;
+    let mut cookie = site_cookie(device_cookie_name(state), cookie.value(), state, SameSite::Strict);
     cookie.set_path("/login");
     cookie.set_max_age(time::Duration::seconds(DEVICE_KEPT_FOR.num_seconds()));
     cookies.add(cookie);

@@ -1,22 +1,12 @@
 //! The names and attributes of the desk's cookies: with `Secure` the session cookie and the
 //! anonymous forms' cookie carry the `__Host-` prefix (so a sibling subdomain cannot plant them),
-//! over plain HTTP to loopback the names without it.
+//! the login cookie of a known browser the `__Secure-` prefix; over plain HTTP to loopback the
+//! names without it.
 
-use reqwest::{Response, StatusCode};
+use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, default_now, spawn_app_with};
-use crate::web_client::{Desk, PASSWORD, csrf_of, location};
-
-/// The `Set-Cookie` header of `response` that sets cookie `name`.
-fn set_cookie(response: &Response, name: &str) -> Option<String> {
-    response
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with(&format!("{name}=")))
-        .map(str::to_owned)
-}
+use crate::web_client::{Desk, PASSWORD, csrf_of, location, set_cookie};
 
 async fn app_with_secure_cookies(secure: bool) -> TestApp {
     let app = spawn_app_with(default_now(), |s| s.secure_cookies_setting = Some(secure)).await;
@@ -43,6 +33,9 @@ async fn secure_cookies_are_named_with_the_host_prefix_and_a_login_works_with_th
         assert!(!cookie.to_ascii_lowercase().contains("domain="), "{cookie}");
     }
     assert_eq!(set_cookie(&form, "terminbuch_form"), None, "no cookie without the prefix");
+    let device = set_cookie(&login, "__Secure-terminbuch_device").expect("the login cookie, prefixed");
+    assert!(device.contains("; Secure") && device.contains("Path=/login"), "{device}");
+    assert_eq!(set_cookie(&login, "terminbuch_device"), None, "no login cookie without the prefix");
     assert_eq!(location(&login), "/", "the form's cookie was sent back and accepted");
     assert_eq!(desk.get("/book").await.status(), StatusCode::OK, "the session cookie was sent back");
 }
