@@ -24,9 +24,13 @@ pub enum ClosedAllDay {
     Administration,
     /// A closure of the unit (or of every unit) that covers the day.
     Unit,
+    /// Beyond the unit's stored slots: its hours are not yet opened that far ahead (the last day
+    /// with a slot).
+    NotYetOpen(NaiveDate),
 }
 
-/// Whether `unit` is closed all of `day`, and why (the finder says so instead of "nothing free").
+/// Whether `unit` offers nothing all of `day` for a reason of the day, and which (the finder says
+/// so instead of "nothing free"): closed, or beyond the slots opened so far.
 ///
 /// # Errors
 /// Database failures.
@@ -39,7 +43,13 @@ pub async fn closed_all_day(deps: Book<'_>, unit: &Unit, day: NaiveDate) -> Resu
     }
     let (from, to) = day_bounds(day, deps.tz);
     let closures = crate::store::schedule::closures_overlapping(deps.db, unit.id, from, to).await?;
-    Ok(closures.iter().any(|c| c.starts_at <= from && c.ends_at >= to).then_some(ClosedAllDay::Unit))
+    if closures.iter().any(|c| c.starts_at <= from && c.ends_at >= to) {
+        return Ok(Some(ClosedAllDay::Unit));
+    }
+    // A unit without any slot has no hours yet: nothing to say about how far they reach.
+    let last =
+        slots::latest_regular_start(deps.db, unit.id).await?.map(|at| crate::domain::time::local_date(at, deps.tz));
+    Ok(last.filter(|last| *last < day).map(ClosedAllDay::NotYetOpen))
 }
 
 /// The units the actor may book for, ordered by name.

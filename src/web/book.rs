@@ -181,6 +181,9 @@ fn closed_words(why: desk::ClosedAllDay, lang: Lang) -> String {
         desk::ClosedAllDay::Holiday(name) => lang.t("book.closed.holiday").replace("{name}", name),
         desk::ClosedAllDay::Administration => lang.t("book.closed.administration").to_owned(),
         desk::ClosedAllDay::Unit => lang.t("book.closed.unit").to_owned(),
+        desk::ClosedAllDay::NotYetOpen(last) => {
+            lang.t("book.closed.not_yet").replace("{last}", &super::format::date_long(last, lang))
+        }
     }
 }
 

@@ -256,4 +256,9 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
         "Die Stelle ist an diesem Tag geschlossen: Es gibt keine Termine. Wählen Sie einen anderen Tag.",
         "The unit is closed on this day: there are no appointments. Choose another day.",
     ),
+    (
+        "book.closed.not_yet",
+        "Für diesen Tag sind noch keine Termine freigegeben: Sie reichen bis {last}. Wählen Sie einen früheren Tag oder tragen Sie eine andere Zeit ein.",
+        "No times are open for this day yet: they reach until {last}. Choose an earlier day or enter another time.",
+    ),
 ];

@@ -526,7 +526,8 @@ async fn a_slot_found_for_a_language_opens_the_form_in_that_language() {
 }
 
 /// A day with nothing free because it is closed says why: a public holiday, the administration's
-/// closure day, a closure of the unit; a day that is merely full says nothing of the kind.
+/// closure day, a closure of the unit, a day beyond the slots opened so far; a day that is merely
+/// full says nothing of the kind.
 #[tokio::test]
 async fn the_finder_says_why_a_closed_day_offers_nothing() {
     let app = spawn_app_with(default_now(), |s| s.require_mfa = RequireMfa::None).await;
@@ -549,6 +550,13 @@ async fn the_finder_says_why_a_closed_day_offers_nothing() {
     }
     let (_, open_day) = desk.text("/book?unit=ads&day=2026-12-16").await;
     assert!(!open_day.contains("id=\"day-closed\""), "an open day");
+
+    // Beyond the slots opened so far (the rolling horizon): said, with the last day opened.
+    let (status, beyond) = desk.text("/book?unit=ads&day=2028-06-06").await;
+    assert_eq!(status, StatusCode::OK);
+    let said = text_of_id(&beyond, "day-closed");
+    assert!(said.starts_with("Für diesen Tag sind noch keine Termine freigegeben: Sie reichen bis "), "{said}");
+    assert!(said.contains("2027"), "the last day opened: {said}");
 }
 
 /// A cancellation reason that is refused (over 500 characters) comes back in its field, and a
