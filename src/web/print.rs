@@ -77,7 +77,7 @@ async fn print(
         }
         Err(err) => return Err(err.into()),
     };
-    let (tx, mail, title) = texts::appointment(&opened, state.settings.time_zone);
+    let (tx, mail, title) = texts::appointment(&opened, state.settings.time_zone, None);
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let base = match state.settings.link_base(host) {
         base if base.is_empty() => state.base_url.trim_end_matches('/').to_owned(),

@@ -628,3 +628,41 @@ async fn the_arabic_and_persian_page_and_print_isolate_the_address_floor_and_acc
         }
     }
 }
+
+/// The booking was entered in Arabic, but the citizen reads Persian: the page offers every
+/// language in its own name, and the one chosen holds for this browser's further pages (the
+/// steps too), while the booking keeps its language for the emails. The switch itself records no
+/// look; one that is not a language of the page changes nothing.
+#[tokio::test]
+async fn the_citizen_reads_the_page_in_another_language_they_choose() {
+    let sink = SmtpSink::start().await;
+    let (app, dispatcher) = spawn_citizen_app(&sink, false).await;
+    let (booking, email) = book_with_email(&app, &dispatcher, &sink, "ads", 1, "ar").await;
+    let token = token_in(&email.text());
+    let client = browser();
+    let (_, arabic) = crate::citizen_link_actions::page(&client, &app, &format!("/t/{token}")).await;
+    assert!(arabic.contains(r#"<html lang="ar" dir="rtl">"#), "the booking's language first");
+    assert!(
+        arabic.contains(&format!(r#"<a href="/t/{token}?lang=fa" lang="fa" hreflang="fa" id="lang-fa">فارسی</a>"#))
+    );
+    assert!(arabic.contains(r#"<strong lang="ar" aria-current="true">العربية</strong>"#), "{arabic}");
+    let looks = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'booking_viewed'";
+    let before = app.count(looks).await;
+
+    // Act
+    let switched = client.get(format!("{}/t/{token}?lang=fa", app.address)).send().await.expect("switch");
+
+    // Assert
+    assert_eq!(switched.status(), StatusCode::SEE_OTHER);
+    assert_eq!(switched.headers()["location"], format!("/t/{token}").as_str(), "the address stays without it");
+    let cookie = crate::web_client::set_cookie(&switched, "terminbuch_citizen_lang").expect("the choice kept");
+    assert!(cookie.contains("Path=/t") && cookie.starts_with("terminbuch_citizen_lang=fa;"), "{cookie}");
+    assert_eq!(app.count(looks).await, before, "the switch is no look");
+    let (_, persian) = crate::citizen_link_actions::page(&client, &app, &format!("/t/{token}")).await;
+    assert!(persian.contains(r#"<html lang="fa" dir="rtl">"#), "{persian:.300}");
+    let (_, step) = crate::citizen_link_actions::page(&client, &app, &format!("/t/{token}/cancel")).await;
+    assert!(step.contains(r#"<html lang="fa" dir="rtl">"#), "the steps too");
+    let (_, unknown) = crate::citizen_link_actions::page(&client, &app, &format!("/t/{token}?lang=xx")).await;
+    assert!(unknown.contains(r#"<html lang="fa" dir="rtl">"#), "an unknown language changes nothing");
+    assert_eq!(booking_now(&app, &booking["id"]).await["citizen"]["language"], "ar", "the booking's stays");
+}

@@ -40,6 +40,8 @@ pub(super) struct SlotView {
 #[template(path = "web/citizen.html")]
 pub(super) struct CitizenPage {
     tx: &'static Texts,
+    /// Every language of the page, to switch to (its code, its own name, whether it is shown).
+    languages: Vec<(&'static str, &'static str, bool)>,
     title: String,
     step: &'static str,
     mail: AppointmentMail,
@@ -67,9 +69,19 @@ pub(super) struct CitizenPage {
 
 type PageResult = Result<Response, WebError>;
 
+/// The cookie holding the language a visitor chose on the page (for every link: the choice is
+/// the reader's, the booking keeps its language for the emails).
+const LANG_COOKIE: &str = "terminbuch_citizen_lang";
+
+/// The language the visitor chose on the page, if one of the page's.
+fn chosen_language(cookies: &Cookies) -> Option<&'static str> {
+    cookies.get(LANG_COOKIE).and_then(|c| texts::page_language(c.value())).map(|tx| tx.lang)
+}
+
 fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step: &'static str) -> CitizenPage {
     let booking = &opened.booking;
-    let (tx, mail, title) = texts::appointment(opened, state.settings.time_zone);
+    let (tx, mail, title) = texts::appointment(opened, state.settings.time_zone, chosen_language(cookies));
+    let languages = texts::every_language().map(|l| (l.lang, l.t("language.self"), l.lang == tx.lang)).collect();
     let (status, status_class) = match booking.status {
         BookingStatus::Booked if booking.starts_at > state.clock.now() => ("status.booked", "booked"),
         BookingStatus::Cancelled => ("status.cancelled", "cancelled"),
@@ -84,6 +96,7 @@ fn page(state: &AppState, opened: &Opened, token: &str, cookies: &Cookies, step:
     };
     CitizenPage {
         tx,
+        languages,
         title,
         step,
         tel: mail.phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect(),
@@ -161,6 +174,8 @@ async fn shown(state: &AppState, opened: &Opened, what: &str) -> Result<(), WebE
 #[serde(default)]
 pub(super) struct ShowQuery {
     done: String,
+    /// A language of the page the visitor switches to.
+    lang: String,
 }
 
 pub(super) async fn show(
@@ -170,6 +185,23 @@ pub(super) async fn show(
     cookies: Cookies,
     Query(q): Query<ShowQuery>,
 ) -> PageResult {
+    if let Some(chosen) = texts::page_language(&q.lang) {
+        // Only the switch: the page that follows records the look.
+        if open(&state, &visitor, &token).await?.is_none() {
+            return Ok(not_found());
+        }
+        // Kept for this browser's visits of citizens' pages; the page's address stays without it.
+        let mut cookie = super::super::page::site_cookie(
+            LANG_COOKIE,
+            chosen.lang.to_owned(),
+            &state,
+            tower_sessions::cookie::SameSite::Lax,
+        );
+        cookie.set_path("/t");
+        cookie.set_max_age(time::Duration::days(365));
+        cookies.add(cookie);
+        return Ok(Redirect::to(&format!("/t/{token}")).into_response());
+    }
     let Some(opened) = opened(&state, &visitor, &token, "page").await? else { return Ok(not_found()) };
     let mut view = page(&state, &opened, &token, &cookies, "view");
     // The change queued an email only for a citizen with an address and consent; the others

@@ -79,12 +79,17 @@ pub fn asked_for(accept_language: &str) -> Option<&'static Texts> {
     crate::domain::language::preferred(accept_language, &CODES).map(for_language)
 }
 
+/// The texts of `code` if the page has that language.
+pub fn page_language(code: &str) -> Option<&'static Texts> {
+    every_language().find(|tx| tx.lang == code)
+}
+
 /// A booking opened by its link as the citizen reads it (their page and the printed confirmation):
-/// the texts of its language, the facts spelled out as in its emails, and the title, neutral for
+/// the texts of the language the visitor chose on the page (`chosen`), else of the booking's, the facts spelled out as in its emails, and the title, neutral for
 /// confidential units exactly as their emails are.
-pub fn appointment(opened: &Opened, tz: Tz) -> (&'static Texts, AppointmentMail, String) {
+pub fn appointment(opened: &Opened, tz: Tz, chosen: Option<&str>) -> (&'static Texts, AppointmentMail, String) {
     let booking = &opened.booking;
-    let tx = for_language(booking.citizen.language.code());
+    let tx = chosen.and_then(page_language).unwrap_or_else(|| for_language(booking.citizen.language.code()));
     let facts = opened.mail_facts(true);
     let mail = AppointmentMail::new(&facts, tx.lang, tz);
     let title = match &mail.subject_unit {
@@ -112,6 +117,8 @@ mod tests {
         assert_eq!(for_language("fa").dir(), "rtl");
         assert_eq!(for_language("tr").dir(), "ltr");
         assert_eq!(for_language("xx").lang, "de");
+        assert_eq!(page_language("fa").map(|tx| tx.lang), Some("fa"));
+        assert!(page_language("xx").is_none() && page_language("").is_none());
         assert_eq!(asked_for("fr, uk;q=0.8, de;q=0.5").map(|tx| tx.lang), Some("uk"));
         assert_eq!(asked_for("fr").map(|tx| tx.lang), None);
         // Dari as Afghan browsers ask for it.
