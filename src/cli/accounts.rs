@@ -195,13 +195,27 @@ pub async fn run_user(settings: &Settings, deps: &Dependencies, command: UserCom
             print_accounts(&accounts::list(a, by).await?, &slugs, settings.time_zone);
         }
         UserCommand::Deactivate { login } => {
-            let account = accounts::deactivate(a, by, &login).await?;
-            eprintln!("{} deactivated: sessions and API tokens ended", account.member.login);
+            let was_active = accounts::find(a, by, &login).await?.member.active;
+            let login = accounts::deactivate(a, by, &login).await?.member.login;
+            if was_active {
+                eprintln!(
+                    "{login} deactivated: web sessions, API tokens, reset links, the calendar subscription and \
+                     known browsers ended"
+                );
+            } else {
+                eprintln!("{login} was deactivated already; nothing changed");
+            }
         }
         UserCommand::Activate { login } => {
-            let account = accounts::activate(a, by, &login).await?;
-            let login = account.member.login;
-            eprintln!("{login} active again: must choose a new password at the next login (API tokens stay revoked)");
+            let was_active = accounts::find(a, by, &login).await?.member.active;
+            let login = accounts::activate(a, by, &login).await?.member.login;
+            if was_active {
+                eprintln!("{login} is active already; nothing changed");
+            } else {
+                eprintln!(
+                    "{login} active again: must choose a new password at the next login (API tokens stay revoked)"
+                );
+            }
         }
         UserCommand::RemoveRole { login, role, unit } => {
             let role = parse_role(&role)?;

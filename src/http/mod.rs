@@ -69,8 +69,8 @@ pub fn router(state: AppState) -> Router {
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `routes` inside the layers every request passes: the request log and metrics, problem
-/// documents for bare errors, the panic guard, the `timeout`, the body limit and two security
-/// headers. They wrap the router once. Layered onto the router, axum would wrap each route in all
+/// documents for bare errors, the panic guard, the `timeout`, the body limit and the security
+/// headers every answer carries. They wrap the router once. Layered onto the router, axum would wrap each route in all
 /// of them and clone that whole stack for every request (about a tenth of a booking's
 /// instructions in the service: BENCHMARKS.md, "what one booking costs in instructions"); only
 /// the route's template needs the routing, and `observe::route_template`, inside the router,
@@ -81,6 +81,14 @@ fn around_every_request(routes: Router, timeout: Duration) -> Router {
         .layer(from_fn(observe::observe))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        // The pages' own headers for every other answer too (a 404 of no route, the API's docs,
+        // the JSON): none is to be framed, leak its address or ask for the camera.
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(crate::web::PERMISSIONS),
+        ))
         .layer(from_fn(observe::bare_errors_as_problems))
         .layer(CatchPanicLayer::new())
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))

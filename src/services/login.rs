@@ -56,15 +56,24 @@ impl DeviceCookie {
     pub const MAX_TOKENS: usize = 5;
     const TOKEN_LEN: usize = 32;
 
-    /// The tokens of a cookie's value; anything not shaped like a token is left out.
-    pub fn parse(value: Option<&str>) -> Self {
-        let tokens = value
-            .unwrap_or_default()
-            .split('.')
-            .filter(|t| t.len() == Self::TOKEN_LEN && t.bytes().all(|b| b.is_ascii_alphanumeric()))
-            .take(Self::MAX_TOKENS)
-            .map(str::to_owned)
-            .collect();
+    /// The most tokens read from what a browser sends (every copy of the cookie together): a
+    /// copy planted beside this site's must not push its tokens out, nor may a long cookie cost
+    /// more than a few lookups.
+    const MAX_PRESENTED: usize = 20;
+
+    /// The tokens of every copy of the cookie a browser sent, in their order, each once; anything
+    /// not shaped like a token is left out.
+    pub fn parse_all<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut tokens: Vec<String> = Vec::new();
+        let shaped = |t: &&str| t.len() == Self::TOKEN_LEN && t.bytes().all(|b| b.is_ascii_alphanumeric());
+        for token in values.into_iter().flat_map(|value| value.split('.')).filter(shaped) {
+            if tokens.len() == Self::MAX_PRESENTED {
+                break;
+            }
+            if !tokens.iter().any(|t| t == token) {
+                tokens.push(token.to_owned());
+            }
+        }
         Self { tokens }
     }
 
@@ -172,15 +181,21 @@ pub async fn login(
             throttle::keys(&key_login, ip, known)
         }
     };
-    if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+    if let Reservation::Locked { until, first, kind } =
+        store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await?
+    {
         let throttled = LoginOutcome::Throttled { retry_after_secs: throttle::retry_after_secs(until, now) };
         // A flood of attempts against a locked key writes one record and one warning per lock.
         if !first {
-            tracing::debug!(?until, "login throttled again");
+            tracing::debug!(?until, kind, "login throttled again");
             return Ok(throttled);
         }
-        tracing::warn!(?until, "login throttled");
-        return recorded(db, clock, named, ip, throttled).await;
+        tracing::warn!(?until, kind, "login throttled");
+        // Which key held it tells the admins whose guesses these were: a browser's (someone at a
+        // colleague's computer), an address's (a spray), a login's (guesses from everywhere).
+        super::audit::login_attempt(db, clock, named, ip, &throttled, Some(serde_json::json!({ "held_by": kind })))
+            .await?;
+        return Ok(throttled);
     }
     let checked = match authenticate_password(db, login, password).await {
         Err(err @ ServiceError::Overloaded { .. }) => {
@@ -210,7 +225,8 @@ pub async fn login(
             let inactive = matches!(checked, Checked::Inactive);
             sessions::record_login_failure(db, shown, ip, now).await?;
             tracing::warn!(inactive, "login failed");
-            super::audit::login_attempt(db, clock, named, ip, &LoginOutcome::WrongCredentials, inactive).await?;
+            let detail = inactive.then(|| serde_json::json!({ "account_inactive": true }));
+            super::audit::login_attempt(db, clock, named, ip, &LoginOutcome::WrongCredentials, detail).await?;
             Ok(LoginOutcome::WrongCredentials)
         }
     }
@@ -328,19 +344,6 @@ async fn completed(
         None => entry,
     };
     super::audit::record(db, clock, entry).await
-}
-
-/// Records a failed or throttled attempt in the audit (against the account `named`, if the
-/// login names one), then returns its outcome.
-async fn recorded(
-    db: &DatabaseConnection,
-    clock: &Clock,
-    named: Option<StaffId>,
-    ip: &str,
-    outcome: LoginOutcome,
-) -> Result<LoginOutcome, ServiceError> {
-    super::audit::login_attempt(db, clock, named, ip, &outcome, false).await?;
-    Ok(outcome)
 }
 
 /// The actor of a staff member still allowed to log in (for an existing session).

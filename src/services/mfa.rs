@@ -199,7 +199,7 @@ pub async fn verify(
     let now = clock.now();
     let keys = [throttle::second_factor_key(staff_id)];
     let forget_before = now - throttle::SECOND_FACTOR_FORGET_AFTER;
-    if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, forget_before).await? {
+    if let Reservation::Locked { until, first, .. } = store::throttle::reserve(db, &keys, now, forget_before).await? {
         if first {
             tracing::warn!(staff_id = staff_id.get(), ?until, "second factor throttled");
         }

@@ -131,7 +131,9 @@ async fn check_current(
     let now = clock.now();
     let keys = [throttle::current_password_key(actor.staff_id())];
     let target = AuditTarget::Staff(actor.staff_id());
-    if let Reservation::Locked { until, first } = store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await? {
+    if let Reservation::Locked { until, first, .. } =
+        store::throttle::reserve(db, &keys, now, now - FORGET_AFTER).await?
+    {
         // Recorded once per lock, however often the locked check is asked.
         if first {
             tracing::warn!(staff_id = actor.staff_id().get(), ?until, "password change throttled");

@@ -19,12 +19,24 @@ const LOCAL_DIGITS_MIN: usize = 5;
 /// lower-case ASCII letters, digits, spaces and `|`, so `LIKE` needs no escaping and compares
 /// alike on both engines.
 pub(super) fn condition(query: &SearchQuery) -> Condition {
+    matching(query, true)
+}
+
+/// Sorts the bookings a query finds only by the sound of a name after those it finds as spelled
+/// (or by number, reference or address): "Meier" lists the Meiers and Mayers before a "Maria"
+/// who merely sounds alike.
+pub(super) fn heard_only_last(query: &SearchQuery) -> Expr {
+    Expr::case(matching(query, false), 0).finally(1).into()
+}
+
+/// [`condition`], with the sound forms of the name's words (`~…~`) or without them.
+fn matching(query: &SearchQuery, by_sound: bool) -> Condition {
     let mut any = Condition::any();
     if !query.name_words().is_empty() {
         let mut every = Condition::all();
         for forms in query.name_words() {
             let mut word = Condition::any();
-            for form in forms {
+            for form in forms.iter().filter(|form| by_sound || !form.starts_with(fold::SOUND_MARK)) {
                 word = word.add(booking::Column::SearchName.like(LikeExpr::new(format!("%{form}%"))));
             }
             every = every.add(word);

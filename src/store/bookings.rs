@@ -72,7 +72,10 @@ pub async fn list<C: ConnectionTrait>(db: &C, filter: &BookingFilter) -> Result<
     if let Some(search) = &filter.search {
         // A text that is no search (only punctuation, too long) finds nothing.
         let Ok(search) = SearchQuery::parse(search) else { return Ok(Vec::new()) };
-        query = query.filter(booking_search::condition(&search)).order_by(booking_search::cancelled_last(), Order::Asc);
+        query = query
+            .filter(booking_search::condition(&search))
+            .order_by(booking_search::heard_only_last(&search), Order::Asc)
+            .order_by(booking_search::cancelled_last(), Order::Asc);
         if let Some(now) = filter.upcoming_first {
             // Upcoming first, soonest first; then the earlier ones, latest first. The second key
             // is NULL for every earlier one, so where an engine puts NULLs does not matter.

@@ -21,8 +21,9 @@ pub enum Reservation {
     Reserved,
     /// A key is locked: nothing was counted. `until` is when that key opens again; `first`: this
     /// is the first refusal of this lock (of this key) that the reservation noted, so the one to
-    /// record.
-    Locked { until: Option<DateTime<Utc>>, first: bool },
+    /// record; `kind`: which kind of key held it (`pair`, `login`, `address`, `site`, `device`,
+    /// …: its name up to the colon, never the address or login in it).
+    Locked { until: Option<DateTime<Utc>>, first: bool, kind: &'static str },
 }
 
 /// Reserves one attempt at `now` against all `keys` (in their order), or none when any is locked.
@@ -79,7 +80,14 @@ async fn locked(
         },
         _ => false,
     };
-    Ok(Reservation::Locked { until, first })
+    Ok(Reservation::Locked { until, first, kind: kind_of(key) })
+}
+
+/// The kind of a key, by its prefix.
+fn kind_of(key: &str) -> &'static str {
+    const KINDS: [&str; 7] = ["pair", "login", "address", "site", "device", "password", "second_factor"];
+    let prefix = key.split(':').next().unwrap_or_default();
+    KINDS.into_iter().find(|kind| *kind == prefix).unwrap_or("other")
 }
 
 /// Notes that a refusal of `key`'s lock until `until` is recorded; whether it was the first (one

@@ -67,6 +67,7 @@ const KEYS: &[&str] = &[
     "password_cleared",
     "password_change_required",
     "account_inactive",
+    "held_by",
     "had_second_factor",
     "second_factor",
     "wrong_codes_before",
@@ -294,7 +295,7 @@ impl Wording<'_> {
             "reason" => format!("ds.reason.{value}"),
             "action" => format!("audit.action.{value}"),
             "fields" | "changed" => format!("audit.field.{value}"),
-            "via" | "search" | "status" | "link_from" | "by" | "what" | "second_factor" => {
+            "via" | "search" | "status" | "link_from" | "by" | "what" | "second_factor" | "held_by" => {
                 format!("audit.val.{key}.{value}")
             }
             _ => return None,
@@ -497,6 +498,7 @@ mod tests {
             ("by", &["operator", "email", "phone", "reference"]),
             ("what", &["page", "cancel", "move", "calendar"]),
             ("second_factor", &["totp", "recovery_code"]),
+            ("held_by", &["pair", "login", "address", "site", "device", "password", "second_factor", "other"]),
             ("role", &["admin", "unit_lead", "counsellor", "front_desk"]),
             ("reason", &["request", "consent_withdrawn", "no_longer_needed", "unlawful", "other"]),
             (

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::error::{WebError, WebResult};
 use super::i18n::Lang;
 use super::page::{
-    AnonForm, ClientIp, CsrfForm, Page, Pending, PendingLogin, Staff, Visitor, complete_login, device_cookie,
+    AnonForm, ClientIp, CsrfForm, KnownBrowser, Page, Pending, PendingLogin, Staff, Visitor, complete_login,
     logged_in_as, remember_device, set_lang, start_pending,
 };
 use crate::services::login::{self, LoginOutcome, SecondStep};
@@ -95,6 +95,7 @@ async fn log_in(
     State(state): State<AppState>,
     visitor: Visitor,
     ClientIp(ip): ClientIp,
+    KnownBrowser(device): KnownBrowser,
     AnonForm(form): AnonForm<LoginForm>,
 ) -> WebResult<Response> {
     let page = visitor.page.titled("login.title");
@@ -106,7 +107,6 @@ async fn log_in(
         let text = page.t("login.required").to_owned();
         return Ok(refused(page, form.login, StatusCode::UNPROCESSABLE_ENTITY, text));
     }
-    let device = device_cookie(&visitor.cookies, &state);
     match login::login(&state.db, &state.clock, &form.login, &form.password, &ip, &device).await? {
         LoginOutcome::CodeNeeded { staff_id, epoch } => {
             start_pending(&visitor.session, staff_id, epoch).await?;
@@ -114,7 +114,7 @@ async fn log_in(
         }
         LoginOutcome::LoggedIn { actor, epoch } => {
             complete_login(&visitor.session, actor.staff_id(), epoch).await?;
-            remember_device(&visitor.cookies, &state, actor.staff_id()).await?;
+            remember_device(&visitor.cookies, &state, actor.staff_id(), &device).await?;
             Ok(Redirect::to("/").into_response())
         }
         LoginOutcome::WrongCredentials => {
@@ -159,16 +159,16 @@ async fn enter_code(
     State(state): State<AppState>,
     pending: Pending,
     ClientIp(ip): ClientIp,
+    KnownBrowser(device): KnownBrowser,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> WebResult<Response> {
     let PendingLogin { staff_id, epoch, .. } = pending.login;
     let page = pending.page.titled("code.title");
-    let device = device_cookie(&pending.cookies, &state);
     let outcome = login::second_factor(&state.db, &state.clock, staff_id, epoch, &form.code, &ip, &device).await;
     let error = match outcome {
         Ok(SecondStep::LoggedIn) => {
             complete_login(&pending.session, staff_id, epoch).await?;
-            remember_device(&pending.cookies, &state, staff_id).await?;
+            remember_device(&pending.cookies, &state, staff_id, &device).await?;
             return Ok(Redirect::to("/").into_response());
         }
         Ok(SecondStep::Ended) => {

@@ -264,8 +264,8 @@ const TEXTS: &[(&str, &str, &str)] = &[
     ),
     (
         "err.phone",
-        "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + ( ) / - ein.",
-        "Please enter a phone number using digits, spaces and + ( ) / - only.",
+        "Bitte geben Sie eine Telefonnummer nur mit Ziffern, Leerzeichen und + ( ) / - ein (3 bis 40 Zeichen).",
+        "Please enter a phone number using digits, spaces and + ( ) / - only (3 to 40 characters).",
     ),
     (
         "err.email",

@@ -129,7 +129,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// The browser features no page may use.
-const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
+pub const PERMISSIONS: &str = "camera=(), microphone=(), geolocation=(), payment=(), usb=()";
 
 /// How long a browser that reached the service through HTTPS keeps to HTTPS for it (one year).
 const HSTS: &str = "max-age=31536000";

@@ -192,9 +192,27 @@ fn device_cookie_name(state: &AppState) -> &'static str {
     super::cookie_name(state.settings.secure_cookies(), DEVICE_COOKIE, SECURE_DEVICE_COOKIE)
 }
 
-/// The login cookie the browser presented.
-pub fn device_cookie(cookies: &Cookies, state: &AppState) -> DeviceCookie {
-    DeviceCookie::parse(cookies.get(device_cookie_name(state)).as_ref().map(Cookie::value))
+/// The login cookie the browser presented, every copy of it: a cookie of the same name planted
+/// by a sibling subdomain (a `__Secure-` cookie may name a `Domain`) is sent beside this site's,
+/// and must not hide it (the cookie jar would keep only one of them).
+pub struct KnownBrowser(pub DeviceCookie);
+
+impl FromRequestParts<AppState> for KnownBrowser {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let name = device_cookie_name(state);
+        let values: Vec<String> = parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|header| Cookie::split_parse(header.to_owned()).filter_map(Result::ok))
+            .filter(|c| c.name() == name)
+            .map(|c| c.value().to_owned())
+            .collect();
+        Ok(Self(DeviceCookie::parse_all(values.iter().map(String::as_str))))
+    }
 }
 
 /// After a completed login of `staff_id`: the browser is remembered as theirs, and its login
@@ -202,9 +220,13 @@ pub fn device_cookie(cookies: &Cookies, state: &AppState) -> DeviceCookie {
 ///
 /// # Errors
 /// Database failures.
-pub async fn remember_device(cookies: &Cookies, state: &AppState, staff_id: StaffId) -> Result<(), WebError> {
-    let presented = device_cookie(cookies, state);
-    let cookie = crate::services::login::remember_device(&state.db, &state.clock, staff_id, &presented).await?;
+pub async fn remember_device(
+    cookies: &Cookies,
+    state: &AppState,
+    staff_id: StaffId,
+    presented: &DeviceCookie,
+) -> Result<(), WebError> {
+    let cookie = crate::services::login::remember_device(&state.db, &state.clock, staff_id, presented).await?;
     let mut cookie = site_cookie(device_cookie_name(state), cookie.value(), state, SameSite::Strict);
     cookie.set_path("/login");
     cookie.set_max_age(time::Duration::seconds(DEVICE_KEPT_FOR.num_seconds()));

@@ -30,8 +30,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("account.forced.title", "Eigenes Passwort festlegen", "Choose your own password"),
     (
         "account.forced.intro",
-        "Sie haben sich mit einem Passwort angemeldet, das Sie nicht selbst gewählt haben. Bitte legen Sie jetzt Ihr eigenes fest, bevor Sie weiterarbeiten.",
-        "You logged in with a password you did not choose. Please choose your own now, before you go on.",
+        "Bitte legen Sie jetzt ein neues, eigenes Passwort fest, bevor Sie weiterarbeiten: Ihr bisheriges haben Sie nicht selbst gewählt, oder Ihr Zugang wurde nach einer Deaktivierung wieder freigegeben.",
+        "Please choose a new password of your own now, before you go on: you did not choose the one you have, or your access was given back after it had been deactivated.",
     ),
     ("account.password", "Passwort ändern", "Change password"),
     (

@@ -59,10 +59,11 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.key.revoked", "Widerrufene Schlüssel", "Tokens revoked"),
     ("audit.key.tokens_revoked", "Widerrufene API-Schlüssel", "API tokens revoked"),
     ("audit.key.reset_links_voided", "Ungültige Links zum Zurücksetzen", "Reset links voided"),
+    ("audit.key.held_by", "Gesperrt wegen", "Held back by"),
     (
         "audit.key.account_inactive",
-        "Richtiges Passwort, aber das Konto ist deaktiviert",
-        "Right password, but the account is deactivated",
+        "Passwort richtig bei deaktiviertem Konto",
+        "Right password of a deactivated account",
     ),
     (
         "audit.key.password_change_required",
@@ -141,5 +142,25 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.val.what.move", "Verlegen", "moving"),
     ("audit.val.what.calendar", "Kalendereintrag", "calendar entry"),
     ("audit.val.second_factor.totp", "Code-App", "authenticator app"),
+    (
+        "audit.val.held_by.pair",
+        "Fehlversuche dieser Kennung von dieser Adresse",
+        "failures of this login from this address",
+    ),
+    ("audit.val.held_by.login", "Fehlversuche dieser Kennung von überall", "failures of this login from everywhere"),
+    (
+        "audit.val.held_by.address",
+        "Fehlversuche dieser Adresse (alle Kennungen)",
+        "failures of this address (every login)",
+    ),
+    (
+        "audit.val.held_by.site",
+        "Fehlversuche dieses IPv6-Netzes (alle Kennungen)",
+        "failures of this IPv6 site (every login)",
+    ),
+    ("audit.val.held_by.device", "Fehlversuche in diesem Browser", "failures in this browser"),
+    ("audit.val.held_by.password", "Fehlversuche beim aktuellen Passwort", "failures at the current password"),
+    ("audit.val.held_by.second_factor", "falsche Codes", "wrong codes"),
+    ("audit.val.held_by.other", "anderer Zähler", "another counter"),
     ("audit.val.second_factor.recovery_code", "Wiederherstellungscode", "recovery code"),
 ];

@@ -68,8 +68,8 @@ pub(super) const TEXTS: &[(&str, &str, &str)] = &[
     ("cb.withdrawn", "Der Eintrag wurde von der Liste genommen.", "The entry was taken off the list."),
     (
         "cb.err.phone",
-        "Bitte geben Sie eine Telefonnummer für den Rückruf ein (Ziffern, Leerzeichen und + ( ) / - . ).",
-        "Please enter a phone number to call back (digits, spaces and + ( ) / - . ).",
+        "Bitte geben Sie eine Telefonnummer für den Rückruf ein (3 bis 40 Zeichen: Ziffern, Leerzeichen und + ( ) / - . ).",
+        "Please enter a phone number to call back (3 to 40 characters: digits, spaces and + ( ) / - . ).",
     ),
     (
         "cb.err.daypart",

@@ -99,11 +99,17 @@ fn the_account_commands_change_roles_state_and_tokens_as_documented() {
     assert!(said.contains("one-time link for jana,"), "{said}");
     let (_, said) = ok(&terminbuch(&url, &["user", "reset-mfa", "--login", "jAna"]));
     assert!(said.contains("jana: had no second factor"), "{said}");
-    ok(&terminbuch(&url, &["user", "deactivate", "--login", "jana"]));
+    let (_, said) = ok(&terminbuch(&url, &["user", "deactivate", "--login", "jana"]));
+    assert!(said.contains("jana deactivated: web sessions, API tokens, reset links"), "{said}");
+    let (_, said) = ok(&terminbuch(&url, &["user", "deactivate", "--login", "jana"]));
+    assert!(said.contains("jana was deactivated already; nothing changed"), "{said}");
     assert!(!terminbuch(&url, &["token", "create", "--login", "jana"]).status.success(), "no token for the inactive");
     let (list, _) = ok(&terminbuch(&url, &["user", "list"]));
     assert!(list.lines().find(|l| l.starts_with("jana ")).unwrap().contains(" no "), "inactive");
-    ok(&terminbuch(&url, &["user", "activate", "--login", "jana"]));
+    let (_, said) = ok(&terminbuch(&url, &["user", "activate", "--login", "jana"]));
+    assert!(said.contains("jana active again: must choose a new password at the next login"), "{said}");
+    let (_, said) = ok(&terminbuch(&url, &["user", "activate", "--login", "jana"]));
+    assert!(said.contains("jana is active already; nothing changed"), "{said}");
     assert!(!terminbuch(&url, &["user", "deactivate", "--login", "niemand"]).status.success());
 }
 

@@ -32,6 +32,9 @@ async fn spray_from_the_office(app: &TestApp) {
     }
     let new_browser = WebClient::open(app).await;
     assert_eq!(new_browser.log_in("mueller", PASSWORD, OFFICE).await, Attempt::Throttled, "the address is held back");
+    let held = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'login_throttled' \
+                AND detail LIKE '%\"held_by\":\"address\"%'";
+    assert_eq!(app.count(held).await, 1, "the audit says the address's failures held it");
 }
 
 /// The login cookie a response sets, with its attributes.
@@ -41,10 +44,18 @@ fn device_cookie_set(response: &Response) -> Option<String> {
 
 /// `mueller`'s browser after a login in it (from the office).
 async fn muellers_browser(app: &TestApp) -> WebClient {
+    muellers_browser_and_token(app).await.0
+}
+
+/// `mueller`'s browser after a login in it, and the token its cookie holds.
+async fn muellers_browser_and_token(app: &TestApp) -> (WebClient, String) {
     let mut browser = WebClient::open(app).await;
-    assert_eq!(browser.log_in("mueller", PASSWORD, OFFICE).await, Attempt::LoggedIn);
+    let response = browser.log_in_answer("mueller", PASSWORD, OFFICE).await;
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "logged in");
+    let cookie = device_cookie_set(&response).expect("a login cookie");
+    let token = cookie.trim_start_matches("terminbuch_device=").split(';').next().expect("value").to_owned();
     browser.reopen().await;
-    browser
+    (browser, token)
 }
 
 #[tokio::test]
@@ -128,6 +139,9 @@ async fn guesses_in_a_known_browser_hold_back_that_browser_alone() {
     // Assert: that browser is held back for mueller; the office's address and mueller's login
     // elsewhere are not (the guesses counted against the browser only).
     assert_eq!(browser.log_in("mueller", PASSWORD, OFFICE).await, Attempt::Throttled, "the browser");
+    let held = "SELECT COUNT(*) AS n FROM audit_events WHERE action = 'login_throttled' \
+                AND detail LIKE '%\"held_by\":\"device\"%'";
+    assert_eq!(app.count(held).await, 1, "the audit says the browser's guesses held it");
     let elsewhere = WebClient::open(&app).await;
     assert_eq!(elsewhere.log_in("mueller", PASSWORD, Some("198.51.100.4")).await, Attempt::LoggedIn, "elsewhere");
     for n in 0..19 {
@@ -199,4 +213,23 @@ async fn with_a_second_factor_the_browser_is_known_only_after_the_code() {
     assert_eq!(location(&response), "/", "logged in");
     assert!(device_cookie_set(&response).is_some(), "known after the code");
     assert_eq!(app.count("SELECT COUNT(*) AS n FROM login_devices").await, before + 1);
+}
+
+/// A sibling subdomain plants a second login cookie of the same name (a browser sends both): the
+/// colleague's own token still counts, whichever copy comes first.
+#[tokio::test]
+async fn a_planted_copy_of_the_cookie_does_not_hide_the_browsers_own() {
+    // Arrange
+    let app = office().await;
+    let (_, token) = muellers_browser_and_token(&app).await;
+    spray_from_the_office(&app).await;
+    let planted = "terminbuch_device=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+    for cookie in [format!("{planted}; terminbuch_device={token}"), format!("terminbuch_device={token}; {planted}")] {
+        // Act
+        let attempt = WebClient::open(&app).await.log_in_with_cookie("mueller", "203.0.113.7", &cookie).await;
+
+        // Assert
+        assert_eq!(attempt, Attempt::LoggedIn, "{cookie}");
+    }
 }

@@ -440,6 +440,18 @@ async fn a_name_is_found_by_how_it_sounds_also_after_the_upgrade() {
     assert_eq!(found(&app, "Muhammad").await, [mohammed["id"].clone()], "after the upgrade");
 }
 
+/// A name found only by its sound comes after the names found as spelled: "Meier" lists Jonas
+/// Meier before Maria Lange (whose first name sounds alike), though her appointment is sooner.
+#[tokio::test]
+async fn names_found_only_by_their_sound_come_after_those_found_as_spelled() {
+    let app = spawn_app().await;
+    let slots = app.free_slots("ads", "limit=2").await;
+    let maria = book_for(&app, &slots, 0, "Maria Lange", None).await;
+    let meier = book_for(&app, &slots, 1, "Jonas Meier", None).await;
+    assert_eq!(found(&app, "Meier").await, [meier["id"].clone(), maria["id"].clone()]);
+    assert_eq!(found(&app, "Maria").await, [maria["id"].clone(), meier["id"].clone()]);
+}
+
 /// A caller who reads out only one half of the reference is found by either half.
 #[tokio::test]
 async fn half_a_reference_finds_the_booking() {

@@ -100,6 +100,18 @@ impl WebClient {
         request.send().await.expect("login request")
     }
 
+    /// Posts the login form as [`Self::log_in`] does, with `cookie` in a `Cookie` header of its
+    /// own beside the form's cookie (copies of a cookie a sibling subdomain planted).
+    pub async fn log_in_with_cookie(&self, login: &str, forwarded_for: &str, cookie: &str) -> Attempt {
+        let request = self
+            .client
+            .post(format!("{}/login", self.address))
+            .form(&[("csrf", self.csrf.as_str()), ("login", login), ("password", PASSWORD)])
+            .header("x-forwarded-for", forwarded_for)
+            .header("cookie", format!("terminbuch_form={}; {cookie}", self.csrf));
+        Attempt::of(request.send().await.expect("login request")).await
+    }
+
     /// Logs in (which must succeed) and takes the new session's CSRF token.
     pub async fn logged_in(app: &TestApp, login: &str) -> Self {
         let mut web = Self::open(app).await;

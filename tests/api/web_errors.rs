@@ -159,3 +159,18 @@ async fn the_api_keeps_its_problem_documents_and_the_calendar_feed_its_plain_tex
     let content_type = feed.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
 }
+
+/// Answers outside the pages (an address no route knows, the API's docs, the API itself) carry
+/// the pages' security headers too: nothing is to be framed, leak its address or use the camera.
+#[tokio::test]
+async fn answers_outside_the_pages_carry_the_security_headers_too() {
+    let app = spawn_app().await;
+    for path in ["/nonexistent", "/favicon.ico", "/api/docs/", "/api/v1/units", "/health"] {
+        let response = app.client.get(format!("{}{path}", app.address)).send().await.expect("answer");
+        let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+        assert_eq!(header("referrer-policy").as_deref(), Some("no-referrer"), "{path}");
+        assert!(header("permissions-policy").is_some_and(|v| v.contains("camera=()")), "{path}");
+        assert_eq!(header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+    }
+}

@@ -42,7 +42,7 @@ pub async fn login_attempt<C: ConnectionTrait>(
     named: Option<StaffId>,
     client: &str,
     outcome: &super::login::LoginOutcome,
-    inactive: bool,
+    detail: Option<serde_json::Value>,
 ) -> Result<(), ServiceError> {
     use super::login::LoginOutcome;
     let action = match outcome {
@@ -52,9 +52,12 @@ pub async fn login_attempt<C: ConnectionTrait>(
     };
     let actor = named.map_or(AuditActor::Anonymous, AuditActor::Staff);
     let entry = AuditEntry::attempt(action, actor, client.parse().ok());
-    // The right password of a deactivated account: someone who left, or their password in other
-    // hands (the answer was the same as for a wrong one).
-    let entry = if inactive { entry.detail(serde_json::json!({ "account_inactive": true })) } else { entry };
+    // What the admins reading it should know besides (the right password of a deactivated
+    // account; which key held a login back).
+    let entry = match detail {
+        Some(detail) => entry.detail(detail),
+        None => entry,
+    };
     record(db, clock, entry).await
 }
 

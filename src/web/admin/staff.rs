@@ -228,13 +228,15 @@ pub(super) fn role_words(account: &StaffAccount, units: &[Unit], lang: Lang) -> 
     roles
 }
 
-/// "24.11.2026 08:00" / "2026-11-24 08:00" in the service's zone; "–" for never.
+/// "24.11.2026 08:00" / "24 Nov 2026 08:00" in the service's zone; "–" for never.
 pub(super) fn when(at: Option<DateTime<Utc>>, tz: Tz, lang: Lang) -> String {
-    let format = match lang {
-        Lang::De => "%d.%m.%Y %H:%M",
-        Lang::En => "%Y-%m-%d %H:%M",
-    };
-    at.map_or_else(|| "–".to_owned(), |at| at.with_timezone(&tz).format(format).to_string())
+    at.map_or_else(
+        || "–".to_owned(),
+        |at| {
+            let local = at.with_timezone(&tz);
+            format!("{} {}", super::super::format::date_numeric(local.date_naive(), lang), local.format("%H:%M"))
+        },
+    )
 }
 
 fn staff_row(account: &StaffAccount, units: &[Unit], lang: Lang, tz: Tz) -> StaffRow {
