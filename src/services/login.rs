@@ -112,7 +112,10 @@ async fn device_of(
 /// After `staff` completed a login in the browser that presented `cookie`: the browser is known as
 /// theirs from now on (a token of theirs it holds is used again, else a new one is made), and
 /// the cookie to give it back: their token first, then the tokens of others it held that are
-/// still stored, at most [`DeviceCookie::MAX_TOKENS`].
+/// still stored, at most [`DeviceCookie::MAX_TOKENS`]. `None` (nothing remembered, the cookie
+/// left as it is) while the person must still choose a new password: the password that logged
+/// them in was given to them or is one from before a deactivation, and the browser becomes
+/// theirs at the first login with their own.
 ///
 /// # Errors
 /// Database failures.
@@ -121,7 +124,10 @@ pub async fn remember_device(
     clock: &Clock,
     staff: StaffId,
     cookie: &DeviceCookie,
-) -> Result<DeviceCookie, ServiceError> {
+) -> Result<Option<DeviceCookie>, ServiceError> {
+    if directory::session_account(db, staff).await?.is_none_or(|account| account.must_change_password) {
+        return Ok(None);
+    }
     let digests = cookie.digests();
     let stored = store::devices::stored(db, &digests).await?;
     let own = store::devices::of_person(db, staff, &digests).await?;
@@ -144,7 +150,7 @@ pub async fn remember_device(
         .filter(|(_, d)| **d != own_digest && stored.contains(d))
         .map(|(t, _)| t.clone());
     let tokens = std::iter::once(own_token).chain(others).take(DeviceCookie::MAX_TOKENS).collect();
-    Ok(DeviceCookie { tokens })
+    Ok(Some(DeviceCookie { tokens }))
 }
 
 /// Checks a login unless the throttle holds it back. `ip` is the client's address; `cookie` the

@@ -216,7 +216,8 @@ impl FromRequestParts<AppState> for KnownBrowser {
 }
 
 /// After a completed login of `staff_id`: the browser is remembered as theirs, and its login
-/// cookie renewed (kept for [`DEVICE_KEPT_FOR`] after the last login in it).
+/// cookie renewed (kept for [`DEVICE_KEPT_FOR`] after the last login in it); not while a new
+/// password is still due.
 ///
 /// # Errors
 /// Database failures.
@@ -226,7 +227,10 @@ pub async fn remember_device(
     staff_id: StaffId,
     presented: &DeviceCookie,
 ) -> Result<(), WebError> {
-    let cookie = crate::services::login::remember_device(&state.db, &state.clock, staff_id, presented).await?;
+    let Some(cookie) = crate::services::login::remember_device(&state.db, &state.clock, staff_id, presented).await?
+    else {
+        return Ok(());
+    };
     let mut cookie = site_cookie(device_cookie_name(state), cookie.value(), state, SameSite::Strict);
     cookie.set_path("/login");
     cookie.set_max_age(time::Duration::seconds(DEVICE_KEPT_FOR.num_seconds()));

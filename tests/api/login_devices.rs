@@ -233,3 +233,23 @@ async fn a_planted_copy_of_the_cookie_does_not_hide_the_browsers_own() {
         assert_eq!(attempt, Attempt::LoggedIn, "{cookie}");
     }
 }
+
+/// A login with a password the person did not choose (or one from before a deactivation) makes
+/// no known browser: the browser becomes theirs at the first login with their own password.
+#[tokio::test]
+async fn a_login_that_must_choose_a_new_password_makes_no_known_browser() {
+    // Arrange: mueller was away and is back.
+    let app = office().await;
+    let admin = &app.admin_token;
+    let none = serde_json::json!({});
+    assert!(app.post_as(admin, "/api/v1/staff/mueller/deactivate", &none).await.status().is_success());
+    assert!(app.post_as(admin, "/api/v1/staff/mueller/activate", &none).await.status().is_success());
+
+    // Act
+    let response = WebClient::open(&app).await.log_in_answer("mueller", PASSWORD, OFFICE).await;
+
+    // Assert
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "logged in, a new password next");
+    assert_eq!(device_cookie_set(&response), None, "no known browser yet");
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM login_devices").await, 0);
+}
