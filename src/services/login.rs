@@ -376,3 +376,19 @@ pub async fn logged_out(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DeviceCookie;
+
+    #[test]
+    fn a_cookie_keeps_tokens_of_every_copy_once_and_nothing_else() {
+        let (a, b) = ("A".repeat(32), "b".repeat(32));
+        let cookie = DeviceCookie::parse_all([format!("{a}.short.{b}").as_str(), a.as_str(), "x".repeat(33).as_str()]);
+        assert_eq!(cookie.value(), format!("{a}.{b}"), "each once, only shaped like a token");
+        let many: Vec<String> = (0..30).map(|n| format!("{n:0>32}")).collect();
+        let cookie = DeviceCookie::parse_all(many.iter().map(String::as_str));
+        assert_eq!(cookie.tokens.len(), DeviceCookie::MAX_PRESENTED, "a long cookie costs a few lookups");
+        assert!(DeviceCookie::parse_all(["-".repeat(32).as_str(), ""]).is_empty(), "letters and digits only");
+    }
+}

@@ -664,5 +664,8 @@ async fn the_citizen_reads_the_page_in_another_language_they_choose() {
     assert!(step.contains(r#"<html lang="fa" dir="rtl">"#), "the steps too");
     let (_, unknown) = crate::citizen_link_actions::page(&client, &app, &format!("/t/{token}?lang=xx")).await;
     assert!(unknown.contains(r#"<html lang="fa" dir="rtl">"#), "an unknown language changes nothing");
+    let (status, gone) = crate::citizen_link_actions::page(&client, &app, "/t/abc").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(gone.contains(r#"<html lang="fa" dir="rtl">"#), "the 404 in the language chosen: {gone:.300}");
     assert_eq!(booking_now(&app, &booking["id"]).await["citizen"]["language"], "ar", "the booking's stays");
 }

@@ -71,7 +71,7 @@ type PageResult = Result<Response, WebError>;
 
 /// The cookie holding the language a visitor chose on the page (for every link: the choice is
 /// the reader's, the booking keeps its language for the emails).
-const LANG_COOKIE: &str = "terminbuch_citizen_lang";
+pub(super) const LANG_COOKIE: &str = "terminbuch_citizen_lang";
 
 /// The language the visitor chose on the page, if one of the page's.
 fn chosen_language(cookies: &Cookies) -> Option<&'static str> {

@@ -88,6 +88,16 @@ impl<S: Send + Sync> FromRequestParts<S> for Visitor {
 /// headers (`Retry-After`) stay as they are, and nothing of the error's cause is shown.
 pub(super) async fn in_visitor_language(mut request: Request, next: Next) -> Response {
     let asked = request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(texts::asked_for);
+    // The language the visitor chose on a citizen's page comes before the booking's and the
+    // browser's.
+    let chosen = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| tower_cookies::Cookie::split_parse(v.to_owned()).filter_map(Result::ok))
+        .find(|c| c.name() == super::pages::LANG_COOKIE)
+        .and_then(|c| texts::page_language(c.value()));
     let visitor = Visitor::default();
     request.extensions_mut().insert(visitor.clone());
     let response = error::rejection_as_page(next.run(request).await);
@@ -96,7 +106,7 @@ pub(super) async fn in_visitor_language(mut request: Request, next: Next) -> Res
         None if error::is_error_page(&response) => (Unopened::of_status(response.status()), false),
         None => return response,
     };
-    match visitor.0.get().copied().or(asked) {
+    match chosen.or_else(|| visitor.0.get().copied()).or(asked) {
         None if own => response,
         tx => rewritten(response, page(kind, tx)),
     }
