@@ -58,29 +58,7 @@ pub async fn start() -> Option<Browser> {
         eprintln!("\n!!!!!!!!!! {message} !!!!!!!!!!\n");
         return None;
     }
-    // Port 0: chromedriver binds a free port itself and names it (a port picked here and given
-    // back could be taken by another test's server before chromedriver binds it).
-    let mut driver = Command::new(CHROMEDRIVER)
-        .arg("--port=0")
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let stdout = driver.stdout.take().expect("chromedriver's output");
-    let port = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
-            let (_, rest) = line.split_once("started successfully on port ")?;
-            rest.trim_end_matches(['.', ' ']).parse::<u16>().ok()
-        });
-        // Read on, so that chromedriver never waits on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        port
-    })
-    .await
-    .expect("reading chromedriver's output")
-    .expect("chromedriver names its port");
+    let (driver, port) = driver_with_port().await;
     let profile = tempfile::tempdir().expect("profile dir");
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -112,6 +90,52 @@ pub async fn start() -> Option<Browser> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("cannot connect to chromedriver: {last_error:?}");
+}
+
+/// Starts chromedriver on a free port and reads which. Port 0: chromedriver binds a free port
+/// itself and names it (a port picked here and given back could be taken by another test's server
+/// before chromedriver binds it). A chromedriver that ends without naming one (seen once in CI,
+/// under load, among hundreds of starts) is started again, up to three times in all; the last
+/// one's errors are in the failure.
+async fn driver_with_port() -> (Child, u16) {
+    let mut errors = String::new();
+    for _ in 0..3 {
+        let mut driver = Command::new(CHROMEDRIVER)
+            .arg("--port=0")
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chromedriver starts");
+        let stdout = driver.stdout.take().expect("chromedriver's output");
+        let stderr = driver.stderr.take().expect("chromedriver's errors");
+        // Read on, so that chromedriver never waits on a full pipe.
+        let errors_read = std::thread::spawn(move || {
+            let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+            let first: Vec<String> = lines.by_ref().take(50).collect();
+            // The rest is drained, never left in a full pipe.
+            lines.for_each(drop);
+            first.join("\n")
+        });
+        let port = tokio::task::spawn_blocking(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            let port = lines.by_ref().map_while(Result::ok).find_map(|line| {
+                let (_, rest) = line.split_once("started successfully on port ")?;
+                rest.trim_end_matches(['.', ' ']).parse::<u16>().ok()
+            });
+            std::thread::spawn(move || lines.for_each(drop));
+            port
+        })
+        .await
+        .expect("reading chromedriver's output");
+        if let Some(port) = port {
+            return (driver, port);
+        }
+        let _ = driver.kill();
+        let _ = driver.wait();
+        errors = errors_read.join().unwrap_or_default();
+    }
+    panic!("chromedriver names no port, three times; its errors: {errors}");
 }
 
 impl Browser {
