@@ -15,6 +15,7 @@ use crate::domain::access::Actor;
 use crate::domain::ids::StaffId;
 use crate::domain::throttle::{self, FORGET_AFTER, KNOWN_ADDRESS_FOR};
 use crate::services::auth::random_secret;
+use crate::services::tokens::token_hash as digest;
 use crate::store::throttle::Reservation;
 use crate::store::{self, directory, sessions};
 
@@ -91,12 +92,6 @@ impl DeviceCookie {
     }
 }
 
-/// How a token is stored: its SHA-256 digest (hex), never the token itself.
-fn digest(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// Of the browsers the cookie names, the one in which `staff` completed a login before (its digest).
 async fn device_of(
     db: &DatabaseConnection,
@@ -129,13 +124,12 @@ pub async fn remember_device(
         return Ok(None);
     }
     let digests = cookie.digests();
-    let stored = store::devices::stored(db, &digests).await?;
-    let own = store::devices::of_person(db, staff, &digests).await?;
+    // Whose each stored token is, in one read: the person's own, and the others' to keep.
+    let owners = store::devices::owners(db, &digests).await?;
+    let owner_of = |d: &String| owners.iter().find(|(stored, _)| stored == d).map(|(_, owner)| *owner);
+    let own = cookie.tokens.iter().zip(&digests).find(|(_, d)| owner_of(d) == Some(staff));
     let (own_token, own_digest) = match own {
-        Some(own) => {
-            let at = digests.iter().position(|d| *d == own).unwrap_or_default();
-            (cookie.tokens[at].clone(), own)
-        }
+        Some((token, digest)) => (token.clone(), digest.clone()),
         None => {
             let token = random_secret(DeviceCookie::TOKEN_LEN);
             let stored = digest(&token);
@@ -147,7 +141,7 @@ pub async fn remember_device(
         .tokens
         .iter()
         .zip(&digests)
-        .filter(|(_, d)| **d != own_digest && stored.contains(d))
+        .filter(|(_, d)| **d != own_digest && owner_of(d).is_some())
         .map(|(t, _)| t.clone());
     let tokens = std::iter::once(own_token).chain(others).take(DeviceCookie::MAX_TOKENS).collect();
     Ok(Some(DeviceCookie { tokens }))

@@ -22,8 +22,7 @@ pub async fn take_for_renewal(db: &DatabaseConnection, id: &Id) -> Result<bool, 
 /// The key a session is stored under: the SHA-256 digest of its id (hex), never the id itself,
 /// so a copy of the database or a backup holds nothing a browser could present as its cookie.
 fn stored_id(id: &Id) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(id.to_string().as_bytes()))
+    super::tokens::token_hash(&id.to_string())
 }
 
 /// tower-sessions' store on our database.

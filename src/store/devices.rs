@@ -33,17 +33,17 @@ pub async fn of_person<C: ConnectionTrait>(
     Ok(digests.iter().find(|d| rows.iter().any(|r| &r.digest == *d)).cloned())
 }
 
-/// Of `digests`, those stored (for anyone), in their order.
+/// Of `digests`, those stored, each with the person it belongs to.
 ///
 /// # Errors
 /// Database failures.
-pub async fn stored<C: ConnectionTrait>(db: &C, digests: &[String]) -> Result<Vec<String>, StoreError> {
+pub async fn owners<C: ConnectionTrait>(db: &C, digests: &[String]) -> Result<Vec<(String, StaffId)>, StoreError> {
     if digests.is_empty() {
         return Ok(Vec::new());
     }
     let rows =
         login_device::Entity::find().filter(Column::Digest.is_in(digests.iter().map(String::as_str))).all(db).await?;
-    Ok(digests.iter().filter(|d| rows.iter().any(|r| &r.digest == *d)).cloned().collect())
+    Ok(rows.into_iter().map(|r| (r.digest, StaffId::new(r.staff_id))).collect())
 }
 
 /// Stores the browser `digest` of `staff` as used at `now` (a new one, or one known already),

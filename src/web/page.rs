@@ -175,6 +175,20 @@ pub(super) fn lang_of_cookie_header(header: Option<&axum::http::HeaderValue>) ->
         .unwrap_or_default()
 }
 
+/// The values of every cookie named `name` in a request's `Cookie` headers, in their order (the
+/// cookie layer's jar keeps one per name: a copy planted by a sibling subdomain could hide this
+/// site's).
+pub(super) fn cookie_values(headers: &axum::http::HeaderMap, name: &str) -> Vec<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|header| Cookie::split_parse(header.to_owned()).filter_map(Result::ok))
+        .filter(|c| c.name() == name)
+        .map(|c| c.value().to_owned())
+        .collect()
+}
+
 /// The language the person chose, from a request's extensions as the pages read it (the default
 /// where the cookie layer is not in front).
 pub(super) fn chosen_lang(extensions: &axum::http::Extensions) -> Lang {
@@ -201,16 +215,7 @@ impl FromRequestParts<AppState> for KnownBrowser {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let name = device_cookie_name(state);
-        let values: Vec<String> = parts
-            .headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|header| Cookie::split_parse(header.to_owned()).filter_map(Result::ok))
-            .filter(|c| c.name() == name)
-            .map(|c| c.value().to_owned())
-            .collect();
+        let values = cookie_values(&parts.headers, device_cookie_name(state));
         Ok(Self(DeviceCookie::parse_all(values.iter().map(String::as_str))))
     }
 }

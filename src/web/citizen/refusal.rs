@@ -90,14 +90,9 @@ pub(super) async fn in_visitor_language(mut request: Request, next: Next) -> Res
     let asked = request.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(texts::asked_for);
     // The language the visitor chose on a citizen's page comes before the booking's and the
     // browser's.
-    let chosen = request
-        .headers()
-        .get_all(header::COOKIE)
+    let chosen = super::super::page::cookie_values(request.headers(), super::pages::LANG_COOKIE)
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| tower_cookies::Cookie::split_parse(v.to_owned()).filter_map(Result::ok))
-        .find(|c| c.name() == super::pages::LANG_COOKIE)
-        .and_then(|c| texts::page_language(c.value()));
+        .find_map(|value| texts::page_language(value));
     let visitor = Visitor::default();
     request.extensions_mut().insert(visitor.clone());
     let response = error::rejection_as_page(next.run(request).await);
